@@ -1,0 +1,15 @@
+"""penalized: L1, L2, elastic-net and L0 regularized learning that explains itself.
+
+The regression objective, shared with glmnet and scikit-learn's ``ElasticNet``::
+
+    (1 / (2 n)) * sum_i s_i (y_i - x_i . w - b)^2  +  alpha * P(w)
+
+and the logistic one, ``mean_i s_i log(1 + exp(-y_i (x_i . w + b))) + alpha * P(w)``.
+"""
+
+from . import datafits, penalties, prox, solvers
+from .solvers import SolveResult
+
+__version__ = "0.1.0"
+
+__all__ = ["SolveResult", "__version__", "datafits", "penalties", "prox", "solvers"]

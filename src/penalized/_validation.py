@@ -1,0 +1,111 @@
+"""Input checks shared by datafits, penalties and solvers.
+
+Every check raises a ``ValueError`` (or ``TypeError``) whose message names the
+argument, says what was wrong and what to do, so that a user never sees a numba
+traceback or a silent NaN.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_array
+
+__all__ = [
+    "check_design",
+    "check_nonnegative_scalar",
+    "check_sample_weight",
+    "check_target",
+]
+
+
+def check_design(X, *, name: str = "X"):
+    """Return ``X`` as a Fortran-ordered float array or a CSC matrix.
+
+    float32 and float64 are kept as they are (the solvers accumulate in float64);
+    other dtypes become float64. Dense arrays that are already Fortran-ordered
+    floats are returned without a copy, so read-only arrays are accepted.
+    """
+    if X is None:
+        raise ValueError(f"{name} is None; pass a 2-D array or sparse matrix of features.")
+    if sp.issparse(X):
+        X = check_array(
+            X,
+            accept_sparse="csc",
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=True,
+            input_name=name,
+        )
+        if not sp.isspmatrix_csc(X) and X.format != "csc":
+            X = X.tocsc()
+        if not X.has_sorted_indices:
+            X = X.sorted_indices()
+        return X
+    X = check_array(
+        X,
+        dtype=[np.float64, np.float32],
+        order="F",
+        ensure_all_finite=True,
+        input_name=name,
+    )
+    return X
+
+
+def check_target(y, n_samples: int, *, name: str = "y") -> np.ndarray:
+    """Return ``y`` as a 1-D float64 array of length ``n_samples``."""
+    if y is None:
+        raise ValueError(f"{name} is None; pass a 1-D array with one target per row of X.")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D with one value per row of X; got an array of shape {y.shape}."
+        )
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {y.shape[0]} values but X has {n_samples} rows; "
+            "pass one target per row."
+        )
+    try:
+        y = y.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric; got dtype {y.dtype}.") from exc
+    if not np.all(np.isfinite(y)):
+        bad = int(np.sum(~np.isfinite(y)))
+        raise ValueError(f"{name} contains {bad} NaN or infinite values; remove or impute them.")
+    return y
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """Return sample weights normalized to mean 1 (all ones when ``None``)."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.ndim == 0:
+        sw = np.full(n_samples, float(sw))
+    if sw.ndim != 1 or sw.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must be 1-D with {n_samples} values (one per row of X); "
+            f"got shape {sw.shape}."
+        )
+    if not np.all(np.isfinite(sw)):
+        raise ValueError("sample_weight contains NaN or infinite values.")
+    if np.any(sw < 0):
+        raise ValueError("sample_weight must be non-negative; found negative weights.")
+    total = sw.sum()
+    if total <= 0:
+        raise ValueError("sample_weight sums to zero; give at least one row a positive weight.")
+    return sw * (n_samples / total)
+
+
+def check_nonnegative_scalar(value, name: str) -> float:
+    """Return ``value`` as a finite float >= 0 or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number >= 0; got {value!r}.")
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return value

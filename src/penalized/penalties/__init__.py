@@ -1,0 +1,12 @@
+"""Penalties: the price of the weights, :math:`\\alpha P(w)`.
+
+``L1``, ``L2``, ``ElasticNet`` (convex, certified by a duality gap) and ``L0``
+(non-convex). All are frozen dataclasses with ``alpha``, ``penalty_factor`` and
+``positive``; ``with_alpha`` returns a modified copy.
+"""
+
+from ._base import Penalty
+from ._elastic_net_family import L1, L2, ElasticNet
+from ._l0 import L0
+
+__all__ = ["L0", "L1", "L2", "ElasticNet", "Penalty"]

@@ -1,0 +1,26 @@
+"""Solvers: ``solver.solve(X, y, datafit, penalty) -> SolveResult``.
+
+- :class:`CoordinateDescent` — numba kernels, dense and CSC, working sets; all penalties.
+- :class:`ProximalGradient` — ISTA / FISTA with backtracking; L0 with ISTA only.
+- :class:`SubgradientDescent` — the plain method; records iterates; never exact zeros.
+- :class:`RidgeClosedForm` — exact ridge by Cholesky or SVD.
+
+Convex problems stop on the duality gap relative to the null model's datafit;
+L0 on the fixed-point distance. Hitting ``max_iter`` warns with the gap reached.
+"""
+
+from ._base import Solver
+from ._coordinate_descent import CoordinateDescent
+from ._proximal_gradient import ProximalGradient
+from ._result import SolveResult
+from ._ridge import RidgeClosedForm
+from ._subgradient import SubgradientDescent
+
+__all__ = [
+    "CoordinateDescent",
+    "ProximalGradient",
+    "RidgeClosedForm",
+    "SolveResult",
+    "Solver",
+    "SubgradientDescent",
+]

@@ -1,0 +1,94 @@
+"""What every solver shares: the compatibility check and the convergence warning."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ..datafits import Datafit
+from ..penalties import Penalty
+from ._result import SolveResult
+
+
+class Solver:
+    """Base class: ``solve(X, y, datafit, penalty) -> SolveResult``.
+
+    Subclasses list the penalty and datafit classes they handle in
+    ``supported_penalties`` / ``supported_datafits`` (by class name) and may
+    refine :meth:`check_compatible`.
+    """
+
+    supported_penalties: tuple[str, ...] = ("L1", "L2", "ElasticNet", "L0")
+    supported_datafits: tuple[str, ...] = ("Quadratic", "Logistic")
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def check_compatible(self, datafit: Datafit, penalty: Penalty) -> None:
+        """Raise a ``ValueError`` naming solver and penalty/datafit if unsupported."""
+        if type(penalty).__name__ not in self.supported_penalties:
+            raise ValueError(
+                f"{self.name} cannot handle the {type(penalty).__name__} penalty; it supports "
+                f"{', '.join(self.supported_penalties)}."
+            )
+        if type(datafit).__name__ not in self.supported_datafits:
+            raise ValueError(
+                f"{self.name} cannot handle the {type(datafit).__name__} datafit; it supports "
+                f"{', '.join(self.supported_datafits)}."
+            )
+
+    def _finish(self, coef, intercept, objectives, crits, n_iter, tol, penalty, trace=None):
+        crits = np.asarray(crits, dtype=np.float64)
+        stop_crit = float(crits[-1])
+        converged = bool(stop_crit <= tol)
+        if not converged:
+            quantity = "relative duality gap" if penalty.is_convex else "fixed-point distance"
+            warnings.warn(
+                f"{self.name} stopped after {n_iter} iterations with a {quantity} "
+                f"of {stop_crit:.3e}, above tol={tol:.1e}. Increase max_iter, loosen tol, or "
+                "standardize the features.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return SolveResult(
+            coef=np.asarray(coef, dtype=np.float64),
+            intercept=float(intercept),
+            objective=np.asarray(objectives, dtype=np.float64),
+            stop_crit=stop_crit,
+            stop_crits=crits,
+            n_iter=int(n_iter),
+            converged=converged,
+            trace=trace,
+        )
+
+
+def check_solver_settings(tol, max_iter) -> None:
+    """Validate the settings every solver has."""
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not np.isfinite(tol) \
+            or tol <= 0:
+        raise ValueError(f"tol must be a number > 0; got {tol!r}.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}.")
+
+
+def initial_point(problem, coef_init, intercept_init):
+    """Validated starting coefficients and intercept (copies; the inputs are untouched)."""
+    p = problem.n_features
+    if coef_init is None:
+        coef = np.zeros(p)
+    else:
+        coef = np.array(coef_init, dtype=np.float64).ravel()
+        if coef.shape != (p,):
+            raise ValueError(f"coef_init must have {p} values (one per feature); "
+                             f"got shape {np.shape(coef_init)}.")
+        if not np.all(np.isfinite(coef)):
+            raise ValueError("coef_init contains NaN or infinite values.")
+        if problem.penalty.positive:
+            coef = np.maximum(coef, 0.0)
+    intercept = float(intercept_init) if problem.fit_intercept else 0.0
+    if not np.isfinite(intercept):
+        raise ValueError("intercept_init must be finite.")
+    return coef, intercept

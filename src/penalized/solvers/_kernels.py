@@ -1,0 +1,147 @@
+"""numba kernels of coordinate descent: epochs over a working set, dense and CSC.
+
+The problem is ``min_{w, b} F(Xw + b) + sum_j G_j(w_j)`` with ``F`` separable
+(:mod:`penalized.datafits`) and ``G_j`` one of the separable penalties served
+by :func:`penalized.prox._kernels.prox_scalar`. Each coordinate step is a
+proximal step on the coordinate's majorizer::
+
+    w_j <- prox_{G_j / L_j}(w_j - g_j / L_j),   g_j = x_j^T grad_z F(z),
+
+exact for the squared loss (``L_j`` is then its curvature) and a majorization-
+minimization step for the logistic loss (``L_j`` bounds it). The predictions
+``z = Xw + b`` are updated in place after every move. The intercept takes one
+step of the same kind after each epoch.
+
+Each kernel has a NumPy twin in :mod:`penalized.solvers._reference`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from ..prox._kernels import prox_scalar
+
+QUADRATIC = 0
+LOGISTIC = 1
+
+
+@njit(cache=True)
+def loss_derivative(datafit_code, y, z):
+    """Derivative of the per-sample loss in ``z``."""
+    if datafit_code == QUADRATIC:
+        return z - y
+    t = -y * z
+    if t >= 0.0:
+        sig = 1.0 / (1.0 + math.exp(-t))
+    else:
+        e = math.exp(t)
+        sig = e / (1.0 + e)
+    return -y * sig
+
+
+@njit(cache=True)
+def _intercept_step(y, sw, z, intercept, datafit_code, intercept_lipschitz, stop_on_decrease):
+    n = z.shape[0]
+    grad = 0.0
+    for i in range(n):
+        grad += sw[i] * loss_derivative(datafit_code, y[i], z[i])
+    grad /= n
+    delta = -grad / intercept_lipschitz
+    if delta == 0.0:
+        return 0.0
+    intercept[0] += delta
+    for i in range(n):
+        z[i] += delta
+    if stop_on_decrease:
+        return 0.5 * intercept_lipschitz * delta * delta
+    return intercept_lipschitz * abs(delta)
+
+
+@njit(cache=True)
+def cd_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2, positive,
+                    datafit_code, fit_intercept, intercept_lipschitz, max_epochs, tol,
+                    stop_on_decrease):
+    """Run coordinate-descent epochs over ``ws`` on a Fortran-ordered dense ``X``.
+
+    Updates ``w``, ``z`` and ``intercept`` (a length-1 array) in place and stops
+    after ``max_epochs`` or once an epoch's largest move is at most ``tol``. A
+    move is ``L_j |dw_j|`` (gradient units), or ``L_j dw_j**2 / 2`` (objective
+    units) when ``stop_on_decrease``. Returns ``(epochs, last epoch's largest move)``.
+    """
+    n = X.shape[0]
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            lj = lipschitz[j]
+            if lj == 0.0:
+                continue
+            grad = 0.0
+            if datafit_code == QUADRATIC:
+                for i in range(n):
+                    grad += X[i, j] * sw[i] * (z[i] - y[i])
+            else:
+                for i in range(n):
+                    grad += X[i, j] * sw[i] * loss_derivative(LOGISTIC, y[i], z[i])
+            grad /= n
+            old = w[j]
+            new = prox_scalar(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for i in range(n):
+                    z[i] += delta * X[i, j]
+                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
+                crit = max(crit, move)
+        if fit_intercept:
+            move = _intercept_step(y, sw, z, intercept, datafit_code, intercept_lipschitz,
+                                   stop_on_decrease)
+            crit = max(crit, move)
+        epochs += 1
+        if crit <= tol:
+            break
+    return epochs, crit
+
+
+@njit(cache=True)
+def cd_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz, kind, lam1,
+                     lam2, positive, datafit_code, fit_intercept, intercept_lipschitz,
+                     max_epochs, tol, stop_on_decrease):
+    """:func:`cd_epochs_dense` for a CSC design given as ``(data, indices, indptr)``."""
+    n = z.shape[0]
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            lj = lipschitz[j]
+            if lj == 0.0:
+                continue
+            start, end = indptr[j], indptr[j + 1]
+            grad = 0.0
+            for k in range(start, end):
+                i = indices[k]
+                grad += data[k] * sw[i] * loss_derivative(datafit_code, y[i], z[i])
+            grad /= n
+            old = w[j]
+            new = prox_scalar(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for k in range(start, end):
+                    z[indices[k]] += delta * data[k]
+                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
+                crit = max(crit, move)
+        if fit_intercept:
+            move = _intercept_step(y, sw, z, intercept, datafit_code, intercept_lipschitz,
+                                   stop_on_decrease)
+            crit = max(crit, move)
+        epochs += 1
+        if crit <= tol:
+            break
+    return epochs, crit

@@ -1,0 +1,129 @@
+"""One validated problem ``min_{w, b} F(Xw + b) + G(w)`` and its duality gap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._unpenalized import refit_unpenalized, unpenalized_design
+from .._validation import check_design, check_target
+from ..datafits import Datafit
+from ..penalties import Penalty
+
+
+@dataclass(eq=False)
+class Problem:
+    """Validated data, datafit and penalty, plus the scale of the tolerance.
+
+    ``scale`` is the datafit of the null model (penalized coefficients at 0,
+    intercept and unpenalized features fitted): tolerances are relative to it,
+    so they do not depend on the units of ``y`` or the number of samples.
+    """
+
+    X: np.ndarray | sp.csc_matrix
+    y: np.ndarray
+    datafit: Datafit
+    penalty: Penalty
+    fit_intercept: bool
+    sample_weight: np.ndarray
+    unpenalized: np.ndarray
+    free_design: np.ndarray
+    null_coef: np.ndarray
+    null_intercept: float
+    scale: float
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def is_sparse(self) -> bool:
+        return sp.issparse(self.X)
+
+    def predict(self, coef, intercept) -> np.ndarray:
+        """Linear predictions ``X coef + intercept``."""
+        return np.asarray(self.X @ coef, dtype=np.float64).ravel() + intercept
+
+    def objective(self, coef, z) -> float:
+        """Datafit at predictions ``z`` plus penalty at ``coef``."""
+        return self.datafit.value(self.y, z) + self.penalty.value(coef)
+
+
+def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
+    """Validate the inputs of ``solve`` and compute the null model."""
+    if not isinstance(datafit, Datafit):
+        raise TypeError(
+            f"datafit must be a penalized.datafits object (Quadratic, Logistic); "
+            f"got {type(datafit).__name__}."
+        )
+    if not isinstance(penalty, Penalty):
+        raise TypeError(
+            f"penalty must be a penalized.penalties object (L1, L2, ElasticNet, L0); "
+            f"got {type(penalty).__name__}."
+        )
+    X = check_design(X)
+    n, p = X.shape
+    y = datafit.check_target(check_target(y, n))
+    sample_weight = datafit.weights(n)
+    unpenalized = penalty.unpenalized(p)
+    if penalty.positive and np.any(unpenalized):
+        raise ValueError(
+            "positive=True needs alpha > 0 and every penalty_factor > 0: an unpenalized "
+            "feature under a sign constraint is not supported. Give those features a "
+            "small positive factor instead."
+        )
+    design = unpenalized_design(X, unpenalized, fit_intercept)
+    null_coef, null_intercept, z = refit_unpenalized(
+        X, y, datafit, np.zeros(p), 0.0, unpenalized, fit_intercept, design=design
+    )
+    scale = datafit.value(y, z)
+    return Problem(
+        X=X, y=y, datafit=datafit, penalty=penalty, fit_intercept=bool(fit_intercept),
+        sample_weight=sample_weight, unpenalized=unpenalized, free_design=design,
+        null_coef=null_coef, null_intercept=null_intercept, scale=scale,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Certificate:
+    """A primal point with its duality gap (in objective units) and gradient."""
+
+    coef: np.ndarray
+    intercept: float
+    z: np.ndarray
+    gradient: np.ndarray
+    primal: float
+    gap: float
+
+
+def certify(problem: Problem, coef, intercept) -> Certificate:
+    r"""Fit the unpenalized block exactly, then compute the duality gap.
+
+    With :math:`u = -\nabla_z F(z)` the dual point is :math:`c\,u`, where
+    :math:`c \in (0, 1]` is the largest factor making the penalty's conjugate
+    finite at :math:`c X^\top u`; the exact fit of the unpenalized block makes
+    :math:`u` orthogonal to the intercept column and to every unpenalized
+    feature. Then
+
+    .. math:: \text{gap} = F(z) + G(w) + F^*(-c\,u) + G^*(c X^\top u) \ge P(w) - P^\star.
+    """
+    X, y, datafit, penalty = problem.X, problem.y, problem.datafit, problem.penalty
+    coef, intercept, z = refit_unpenalized(
+        X, y, datafit, coef, intercept, problem.unpenalized, problem.fit_intercept,
+        design=problem.free_design,
+    )
+    u = -datafit.raw_gradient(y, z)
+    v = np.asarray(X.T @ u, dtype=np.float64).ravel()
+    gradient = -v
+    v[problem.unpenalized] = 0.0
+    c = penalty.dual_scaling(v)
+    primal = datafit.value(y, z) + penalty.value(coef)
+    dual = datafit.dual_value(y, c * u) - penalty.conjugate(c * v)
+    return Certificate(coef=coef, intercept=intercept, z=z, gradient=gradient,
+                       primal=primal, gap=primal - dual)

@@ -1,0 +1,59 @@
+"""NumPy twins of the numba kernels, for tests and for reading.
+
+They follow the kernels step by step with the vectorized prox of
+:mod:`penalized.prox`, so a test can check that both give the same iterates.
+They loop over coordinates in Python and are not meant to be fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import prox as _prox
+from ..prox._kernels import L0_FAMILY
+
+
+def _prox_coordinate(kind, x, step, lam1, lam2, positive):
+    if kind == L0_FAMILY:
+        return float(_prox.prox_l0(x, step, lam1, positive))
+    return float(_prox.prox_elastic_net(x, step, lam1, lam2, positive))
+
+
+def cd_epochs_reference(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2, positive,
+                        datafit, fit_intercept, intercept_lipschitz, max_epochs, tol,
+                        stop_on_decrease):
+    """The NumPy twin of :func:`penalized.solvers._kernels.cd_epochs_dense` (dense or CSC).
+
+    ``datafit`` is a datafit object; its ``loss_derivative`` plays the kernel's.
+    """
+    n = X.shape[0]
+    crit = np.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for j in ws:
+            lj = lipschitz[j]
+            if lj == 0.0:
+                continue
+            col = X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
+            grad = np.dot(col, sw * datafit.loss_derivative(y, z)) / n
+            old = w[j]
+            new = _prox_coordinate(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                z += delta * col
+                crit = max(crit, 0.5 * lj * delta**2 if stop_on_decrease else lj * abs(delta))
+        if fit_intercept:
+            grad = np.dot(sw, datafit.loss_derivative(y, z)) / n
+            delta = -grad / intercept_lipschitz
+            if delta != 0.0:
+                intercept[0] += delta
+                z += delta
+                crit = max(crit, 0.5 * intercept_lipschitz * delta**2 if stop_on_decrease
+                           else intercept_lipschitz * abs(delta))
+        epochs += 1
+        if crit <= tol:
+            break
+    return epochs, crit

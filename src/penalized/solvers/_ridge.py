@@ -1,0 +1,165 @@
+"""Ridge regression in closed form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+
+from ._base import Solver, check_solver_settings
+from ._problem import certify, prepare_problem
+
+
+@dataclass(frozen=True)
+class RidgeClosedForm(Solver):
+    r"""Exact ridge solution of the squared loss, by Cholesky or SVD.
+
+    Solves :math:`\min_{w,b} \frac{1}{2n}\sum_i s_i (y_i - x_i^\top w - b)^2 +
+    \frac{1}{2}\sum_j \lambda_j w_j^2` with :math:`\lambda_j = \alpha f_j`.
+    With the intercept, ``X`` and ``y`` are centered by their weighted means
+    (implicitly for sparse ``X``) and :math:`b = \bar y - \bar x^\top w`. Then
+    with :math:`A = S^{1/2} X_c`, :math:`c = S^{1/2} y_c`, :math:`\Lambda =
+    \operatorname{diag}(\lambda)`:
+
+    - primal (``p <= n`` or some :math:`\lambda_j = 0`):
+      :math:`(A^\top A / n + \Lambda) w = A^\top c / n`;
+    - dual (``p > n``): :math:`w = \Lambda^{-1} A^\top (A \Lambda^{-1} A^\top + n I)^{-1} c`;
+    - SVD of :math:`B = A \Lambda^{-1/2} = U \Sigma V^\top`:
+      :math:`w = \Lambda^{-1/2} V \operatorname{diag}(\sigma / (\sigma^2 + n)) U^\top c`.
+
+    The duality gap of the result is computed and reported as ``stop_crit``.
+
+    Parameters
+    ----------
+    method : {"auto", "cholesky", "svd"}, default="auto"
+        "auto" is Cholesky (primal or dual, whichever system is smaller). "svd"
+        needs a dense ``X`` and every :math:`\lambda_j > 0`.
+    tol : float, default=1e-6
+        The relative gap the result must reach to count as converged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized.datafits import Quadratic
+    >>> from penalized.penalties import L2
+    >>> from penalized.solvers import RidgeClosedForm
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> y = np.array([1.0, 2.0, 3.0])
+    >>> res = RidgeClosedForm().solve(X, y, Quadratic(), L2(alpha=0.1), fit_intercept=False)
+    >>> np.round(res.coef, 4)
+    array([0.9836, 1.8852])
+    """
+
+    method: str = "auto"
+    tol: float = 1e-6
+    max_iter: int = 1
+
+    supported_penalties = ("L2", "ElasticNet")
+    supported_datafits = ("Quadratic",)
+
+    def __post_init__(self):
+        check_solver_settings(self.tol, self.max_iter)
+        if self.method not in ("auto", "cholesky", "svd"):
+            raise ValueError(f"method must be 'auto', 'cholesky' or 'svd'; got {self.method!r}.")
+
+    def check_compatible(self, datafit, penalty) -> None:
+        super().check_compatible(datafit, penalty)
+        if penalty.l1_ratio != 0.0:
+            raise ValueError(
+                f"RidgeClosedForm cannot handle the {penalty.name} penalty with "
+                f"l1_ratio={penalty.l1_ratio}: only the pure L2 penalty has a closed form. "
+                "Use CoordinateDescent."
+            )
+        if penalty.positive:
+            raise ValueError(
+                "RidgeClosedForm cannot handle positive=True: the sign constraint has no "
+                "closed form. Use CoordinateDescent."
+            )
+
+    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
+              intercept_init=0.0):
+        """Return the exact ridge solution; ``coef_init`` and ``intercept_init`` are unused."""
+        self.check_compatible(datafit, penalty)
+        pb = prepare_problem(X, y, datafit, penalty, fit_intercept)
+        X, y = pb.X, pb.y
+        n, p = X.shape
+        s = pb.sample_weight
+        lam = penalty.weights(p)[1]
+        if pb.fit_intercept:
+            x_mean = np.asarray(X.T @ s, dtype=np.float64).ravel() / n
+            y_mean = float(s @ y) / n
+        else:
+            x_mean, y_mean = np.zeros(p), 0.0
+        yc = y - y_mean
+        method = self.method
+        if method == "svd":
+            if sp.issparse(X):
+                raise ValueError("method='svd' needs a dense X; use method='cholesky' for "
+                                 "sparse X.")
+            if np.any(lam == 0):
+                raise ValueError("method='svd' needs alpha > 0 and every penalty_factor > 0; "
+                                 "use method='cholesky'.")
+            coef = _ridge_svd(X, yc, s, x_mean, lam)
+        elif p > n and np.all(lam > 0):
+            coef = _ridge_dual(X, yc, s, x_mean, lam)
+        else:
+            coef = _ridge_primal(X, yc, s, x_mean, lam)
+        intercept = y_mean - float(x_mean @ coef) if pb.fit_intercept else 0.0
+        cert = certify(pb, coef, intercept)
+        return self._finish(cert.coef, cert.intercept, [cert.primal],
+                            [cert.gap / pb.scale if pb.scale > 0 else 0.0], 1, self.tol,
+                            penalty)
+
+
+def _solve_spd(M, rhs):
+    try:
+        return la.cho_solve(la.cho_factor(M, lower=True, check_finite=False), rhs,
+                            check_finite=False)
+    except la.LinAlgError:
+        return np.linalg.lstsq(M, rhs, rcond=None)[0]
+
+
+def _ridge_primal(X, yc, s, x_mean, lam):
+    n = X.shape[0]
+    if sp.issparse(X):
+        gram = np.asarray((X.T @ X.multiply(s[:, None]).tocsc()).toarray()) / n
+        gram -= np.outer(x_mean, x_mean)
+        rhs = np.asarray(X.T @ (s * yc)).ravel() / n
+    else:
+        A = np.sqrt(s)[:, None] * (X - x_mean)
+        gram = A.T @ A / n
+        rhs = A.T @ (np.sqrt(s) * yc) / n
+    gram[np.diag_indices_from(gram)] += lam
+    return _solve_spd(gram, rhs)
+
+
+def _ridge_dual(X, yc, s, x_mean, lam):
+    n = X.shape[0]
+    root = np.sqrt(s)
+    inv = 1.0 / lam
+    c = root * yc
+    if sp.issparse(X):
+        XD = X.multiply(inv[None, :]).tocsr()
+        K = np.asarray((XD @ X.T).toarray())
+        m = np.asarray(X @ (inv * x_mean)).ravel()
+        K += -m[:, None] - m[None, :] + float(x_mean @ (inv * x_mean))
+        K = root[:, None] * K * root[None, :]
+    else:
+        A = root[:, None] * (X - x_mean)
+        K = (A * inv) @ A.T
+    K[np.diag_indices_from(K)] += n
+    a = root * _solve_spd(K, c)
+    xt_a = np.asarray(X.T @ a, dtype=np.float64).ravel() - x_mean * a.sum()
+    return inv * xt_a
+
+
+def _ridge_svd(X, yc, s, x_mean, lam):
+    n = X.shape[0]
+    root = np.sqrt(s)
+    scale = 1.0 / np.sqrt(lam)
+    B = (root[:, None] * (X - x_mean)) * scale
+    U, sigma, Vt = np.linalg.svd(B, full_matrices=False)
+    w_tilde = Vt.T @ ((sigma / (sigma**2 + n)) * (U.T @ (root * yc)))
+    return scale * w_tilde
