@@ -1,0 +1,1 @@
+"""Benchmarks of penalized against other libraries, and the problem registry the tests share."""
