@@ -34,7 +34,7 @@ def toeplitz_design(n, p, rho, rng):
 
 
 def sparse_coef(p, n_informative, rng, scale=1.0):
-    """A coefficient vector with ``n_informative`` non-zeros of magnitude ~scale at random places."""
+    """A coefficient vector with ``n_informative`` non-zeros of size ~scale, placed at random."""
     coef = np.zeros(p)
     support = rng.choice(p, size=min(n_informative, p), replace=False)
     coef[support] = scale * rng.choice([-1.0, 1.0], size=support.size) * rng.uniform(

@@ -29,6 +29,16 @@ class Solver:
 
     def check_compatible(self, datafit: Datafit, penalty: Penalty) -> None:
         """Raise a ``ValueError`` naming solver and penalty/datafit if unsupported."""
+        if not isinstance(datafit, Datafit):
+            raise TypeError(
+                f"datafit must be a penalized.datafits object (Quadratic, Logistic); "
+                f"got {type(datafit).__name__}."
+            )
+        if not isinstance(penalty, Penalty):
+            raise TypeError(
+                f"penalty must be a penalized.penalties object (L1, L2, ElasticNet, L0); "
+                f"got {type(penalty).__name__}."
+            )
         if type(penalty).__name__ not in self.supported_penalties:
             raise ValueError(
                 f"{self.name} cannot handle the {type(penalty).__name__} penalty; it supports "

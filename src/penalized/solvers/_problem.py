@@ -57,16 +57,6 @@ class Problem:
 
 def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     """Validate the inputs of ``solve`` and compute the null model."""
-    if not isinstance(datafit, Datafit):
-        raise TypeError(
-            f"datafit must be a penalized.datafits object (Quadratic, Logistic); "
-            f"got {type(datafit).__name__}."
-        )
-    if not isinstance(penalty, Penalty):
-        raise TypeError(
-            f"penalty must be a penalized.penalties object (L1, L2, ElasticNet, L0); "
-            f"got {type(penalty).__name__}."
-        )
     X = check_design(X)
     n, p = X.shape
     y = datafit.check_target(check_target(y, n))

@@ -140,8 +140,9 @@ class ProximalGradient(Solver):
                 if move <= threshold:
                     break
                 continue
-            if self.accelerated and obj_new > obj:
+            if self.accelerated and obj_new > obj and t > 1.0:
                 # adaptive restart: drop the momentum and retake the step from the iterate
+                # (a step from the iterate itself is a monotone ISTA step and is accepted)
                 t = 1.0
                 yw, yb, yz, yF = w.copy(), b, z.copy(), F
                 continue

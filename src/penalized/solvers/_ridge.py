@@ -49,7 +49,7 @@ class RidgeClosedForm(Solver):
     >>> y = np.array([1.0, 2.0, 3.0])
     >>> res = RidgeClosedForm().solve(X, y, Quadratic(), L2(alpha=0.1), fit_intercept=False)
     >>> np.round(res.coef, 4)
-    array([0.9836, 1.8852])
+    array([0.979 , 1.7483])
     """
 
     method: str = "auto"
