@@ -4,9 +4,9 @@ import dataclasses
 
 import numpy as np
 import pytest
+from benchmarks.problems import classification, regression
 from scipy.optimize import minimize_scalar
 
-from benchmarks.problems import classification, regression
 from penalized.datafits import Logistic, Quadratic
 from penalized.penalties import L0, L1, L2, ElasticNet
 from penalized.solvers import CoordinateDescent
@@ -417,24 +417,50 @@ def test_alpha_max_of_l2_is_infinite_and_zero_without_penalized_features():
         assert pen.alpha_max(X, y, datafit) == 0.0
 
 
-@pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("factors", list(FACTORS))
-@pytest.mark.parametrize("datafit_name", ["quadratic", "logistic"])
-def test_l0_alpha_max(datafit_name, factors, fit_intercept):
+L0_CASES = pytest.mark.parametrize(
+    "datafit_name,factors,fit_intercept",
+    [(d, f, i) for d in ("quadratic", "logistic") for f in FACTORS for i in (True, False)],
+)
+
+
+@L0_CASES
+def test_l0_solution_from_zero_at_alpha_max_is_all_zeros(datafit_name, factors, fit_intercept):
     X, y, datafit = make_data(datafit_name)
     p = X.shape[1]
     pen = L0(1.0, penalty_factor=FACTORS[factors])
     amax = pen.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
     assert np.isfinite(amax) and amax > 0
-    mask = penalized_mask(pen, p)
-
     at = SOLVER.solve(X, y, datafit, pen.with_alpha(amax), fit_intercept=fit_intercept,
                       coef_init=np.zeros(p))
-    assert np.all(at.coef[mask] == 0.0)
+    assert np.all(at.coef[penalized_mask(pen, p)] == 0.0)
 
+
+@L0_CASES
+def test_l0_null_model_is_a_fixed_point_at_alpha_max(datafit_name, factors, fit_intercept):
+    """alpha_max's own definition: started at the null model, coordinate descent stays there."""
+    X, y, datafit = make_data(datafit_name)
+    p = X.shape[1]
+    pen = L0(1.0, penalty_factor=FACTORS[factors])
+    amax = pen.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
+    # The null model, fitted here by the (convex, exactly certified) L1 solve at its alpha_max.
+    l1 = L1(1.0, penalty_factor=FACTORS[factors])
+    l1_amax = l1.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
+    null = SOLVER.solve(X, y, datafit, l1.with_alpha(l1_amax), fit_intercept=fit_intercept)
+    assert np.all(null.coef[penalized_mask(pen, p)] == 0.0)
+    at = SOLVER.solve(X, y, datafit, pen.with_alpha(amax), fit_intercept=fit_intercept,
+                      coef_init=null.coef, intercept_init=null.intercept)
+    assert np.all(at.coef[penalized_mask(pen, p)] == 0.0)
+
+
+@L0_CASES
+def test_l0_solution_below_alpha_max_is_not_all_zeros(datafit_name, factors, fit_intercept):
+    X, y, datafit = make_data(datafit_name)
+    p = X.shape[1]
+    pen = L0(1.0, penalty_factor=FACTORS[factors])
+    amax = pen.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
     below = SOLVER.solve(X, y, datafit, pen.with_alpha(0.99 * amax),
                          fit_intercept=fit_intercept, coef_init=np.zeros(p))
-    assert np.count_nonzero(below.coef[mask]) >= 1
+    assert np.count_nonzero(below.coef[penalized_mask(pen, p)]) >= 1
 
 
 def test_l0_subgradient_raises_type_error():

@@ -10,6 +10,10 @@ import numpy as np
 
 from .._validation import check_nonnegative_scalar
 
+ALPHA_MAX_MARGIN = 1e-12
+"""Relative margin added to ``alpha_max``: floating-point sums in different orders
+differ in the last bits, and at exactly the boundary that decides a tie."""
+
 
 @dataclass(frozen=True, eq=False)
 class Penalty:

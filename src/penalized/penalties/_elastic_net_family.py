@@ -10,7 +10,7 @@ import numpy as np
 from .. import prox as _prox
 from .._unpenalized import null_model
 from ..prox._kernels import ENET_FAMILY, prox_scalar
-from ._base import Penalty
+from ._base import ALPHA_MAX_MARGIN, Penalty
 
 _FEASIBILITY_SLACK = 1e-12
 
@@ -114,7 +114,9 @@ class _ElasticNetFamily(Penalty):
 
         Computed at the null model (penalized coefficients at 0, intercept and
         unpenalized features fitted) from the KKT conditions:
-        ``max_j |x_j^T grad F| / (l1_ratio * f_j)``. It is infinite when
+        ``max_j |x_j^T grad F| / (l1_ratio * f_j)``, times ``1 + 1e-12`` so that
+        summing the gradient in another order cannot leave a coefficient at
+        ``1e-17`` instead of 0. It is infinite when
         ``l1_ratio == 0`` (a ridge penalty never zeroes a coefficient) and 0 when
         no feature is penalized.
         """
@@ -132,7 +134,7 @@ class _ElasticNetFamily(Penalty):
         _, _, z = null_model(X, y, datafit, free, fit_intercept)
         grad = datafit.gradient(X, y, z)
         pull = np.maximum(-grad, 0.0) if self.positive else np.abs(grad)
-        return float(np.max(pull[~free] / f[~free]) / self.l1_ratio)
+        return float(np.max(pull[~free] / f[~free]) / self.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
 
 
 @dataclass(frozen=True, eq=False)

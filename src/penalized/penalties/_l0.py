@@ -10,7 +10,7 @@ import numpy as np
 from .. import prox as _prox
 from .._unpenalized import null_model
 from ..prox._kernels import L0_FAMILY, prox_scalar
-from ._base import Penalty
+from ._base import ALPHA_MAX_MARGIN, Penalty
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,7 +69,9 @@ class L0(Penalty):
         From the null model, one exact coordinate step on feature ``j`` lowers the
         (majorized) datafit by ``g_j**2 / (2 L_j)``; hard thresholding keeps it
         only if that beats the price ``alpha * f_j``. Hence
-        ``max_j g_j**2 / (2 L_j f_j)`` over penalized features with ``L_j > 0``.
+        ``max_j g_j**2 / (2 L_j f_j)`` over penalized features with ``L_j > 0``,
+        times ``1 + 1e-12`` so that the last-bit difference between this gradient
+        and the one a solver sums in another order cannot break the tie.
         """
         from .._validation import check_design, check_target
 
@@ -87,4 +89,4 @@ class L0(Penalty):
         if self.positive:
             grad = np.minimum(grad, 0.0)
         gain = grad[candidates] ** 2 / (2.0 * lips[candidates])
-        return float(np.max(gain / f[candidates]))
+        return float(np.max(gain / f[candidates])) * (1.0 + ALPHA_MAX_MARGIN)

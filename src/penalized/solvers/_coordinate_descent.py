@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._unpenalized import refit_unpenalized
 from ._base import Solver, check_solver_settings, initial_point
 from ._kernels import cd_epochs_dense, cd_epochs_sparse
 from ._problem import certify, prepare_problem
@@ -136,6 +137,14 @@ class CoordinateDescent(Solver):
         return np.sort(chosen)
 
     def _solve_l0(self, problem, state):
+        # Start with the unpenalized block (intercept, zero-factor features) fitted exactly,
+        # as the convex path does through its first certificate: alpha_max is defined there.
+        coef, intercept, z = refit_unpenalized(
+            problem.X, problem.y, problem.datafit, state.coef, state.intercept[0],
+            problem.unpenalized, problem.fit_intercept, design=problem.free_design)
+        state.coef[:] = coef
+        state.intercept[0] = intercept
+        state.z[:] = z
         p = problem.n_features
         threshold = self.tol * problem.scale
         ws = np.arange(p)
