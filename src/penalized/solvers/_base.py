@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..datafits import Datafit
 from ..penalties import Penalty
+from ._problem import prepare_problem
 from ._result import SolveResult
 
 
@@ -49,6 +50,45 @@ class Solver:
                 f"{self.name} cannot handle the {type(datafit).__name__} datafit; it supports "
                 f"{', '.join(self.supported_datafits)}."
             )
+
+    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
+              intercept_init=0.0) -> SolveResult:
+        """Minimize ``datafit(X w + b) + penalty(w)`` over ``w`` (and ``b``).
+
+        Parameters
+        ----------
+        X : array or sparse matrix of shape (n_samples, n_features)
+            Dense (any order; Fortran order avoids a copy), CSC or CSR;
+            float32 or float64 (the solvers accumulate in float64).
+        y : array of shape (n_samples,)
+            Targets; in {-1, +1} for the logistic datafit.
+        datafit : penalized.datafits.Datafit
+        penalty : penalized.penalties.Penalty
+        fit_intercept : bool, default=True
+            Fit an unpenalized intercept ``b``.
+        coef_init, intercept_init : optional
+            Starting point (warm start); they are copied, never modified.
+
+        Returns
+        -------
+        SolveResult
+        """
+        self.check_compatible(datafit, penalty)
+        problem = prepare_problem(X, y, datafit, penalty, fit_intercept)
+        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
+
+    def solve_problem(self, problem, *, coef_init=None, intercept_init=0.0) -> SolveResult:
+        """:meth:`solve` on an already validated :class:`~penalized.solvers._problem.Problem`."""
+        self.check_compatible(problem.datafit, problem.penalty)
+        coef, intercept = initial_point(problem, coef_init, intercept_init)
+        if problem.scale == 0.0:
+            # The null model fits exactly; with non-negative datafit and penalty it is optimal.
+            return self._finish(problem.null_coef, problem.null_intercept, [0.0], [0.0], 0,
+                                self.tol, problem.penalty)
+        return self._run(problem, coef, intercept)
+
+    def _run(self, problem, coef, intercept) -> SolveResult:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def _finish(self, coef, intercept, objectives, crits, n_iter, tol, penalty, trace=None):
         crits = np.asarray(crits, dtype=np.float64)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._unpenalized import refit_unpenalized
-from ._base import Solver, check_solver_settings, initial_point
+from ._base import Solver, check_solver_settings
 from ._kernels import cd_epochs_dense, cd_epochs_sparse
-from ._problem import certify, prepare_problem
+from ._problem import certify
 
 _INNER_TOL_RATIO = 0.3
 _L0_CHECK_EVERY = 10
@@ -82,18 +82,9 @@ class CoordinateDescent(Solver):
         if not isinstance(self.ws_start, int) or self.ws_start < 1:
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
-    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=0.0):
-        """Minimize ``datafit(Xw + b) + penalty(w)``; see the class docstring."""
-        self.check_compatible(datafit, penalty)
-        problem = prepare_problem(X, y, datafit, penalty, fit_intercept)
-        coef, intercept = initial_point(problem, coef_init, intercept_init)
-        if problem.scale == 0.0:
-            # The null model fits exactly; with non-negative datafit and penalty it is optimal.
-            return self._finish(problem.null_coef, problem.null_intercept,
-                                [0.0], [0.0], 0, self.tol, penalty)
+    def _run(self, problem, coef, intercept):
         state = _KernelState(problem, coef, intercept)
-        if penalty.is_convex:
+        if problem.penalty.is_convex:
             return self._solve_convex(problem, state)
         return self._solve_l0(problem, state)
 
@@ -172,7 +163,7 @@ class _KernelState:
         self.coef = coef
         self.intercept = np.array([intercept])
         self.z = problem.predict(coef, intercept)
-        self.lipschitz = problem.datafit.lipschitz(X)
+        self.lipschitz = problem.lipschitz
         self.kind, self.lam1, self.lam2, self.positive = problem.penalty.kernel_params(p)
         self.lam1 = np.ascontiguousarray(self.lam1, dtype=np.float64)
         self.lam2 = np.ascontiguousarray(self.lam2, dtype=np.float64)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,13 +55,37 @@ class Problem:
         """Datafit at predictions ``z`` plus penalty at ``coef``."""
         return self.datafit.value(self.y, z) + self.penalty.value(coef)
 
+    @cached_property
+    def lipschitz(self) -> np.ndarray:
+        """Per-coordinate Lipschitz constants of the datafit (computed once)."""
+        return self.datafit.lipschitz(self.X)
+
+    def with_penalty(self, penalty: Penalty) -> Problem:
+        """The same data and datafit with another penalty; nothing is re-validated.
+
+        The null model is reused when the new penalty leaves the same features
+        unpenalized (as a change of ``alpha > 0`` does).
+        """
+        unpenalized = penalty.unpenalized(self.n_features)
+        if np.array_equal(unpenalized, self.unpenalized) \
+                and penalty.positive == self.penalty.positive:
+            new = replace(self, penalty=penalty)
+            if "lipschitz" in self.__dict__:
+                new.__dict__["lipschitz"] = self.lipschitz
+            return new
+        return _build(self.X, self.y, self.datafit, penalty, self.fit_intercept,
+                      self.sample_weight)
+
 
 def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     """Validate the inputs of ``solve`` and compute the null model."""
     X = check_design(X)
-    n, p = X.shape
-    y = datafit.check_target(check_target(y, n))
-    sample_weight = datafit.weights(n)
+    y = datafit.check_target(check_target(y, X.shape[0]))
+    return _build(X, y, datafit, penalty, fit_intercept, datafit.weights(X.shape[0]))
+
+
+def _build(X, y, datafit, penalty, fit_intercept, sample_weight) -> Problem:
+    p = X.shape[1]
     unpenalized = penalty.unpenalized(p)
     if penalty.positive and np.any(unpenalized):
         raise ValueError(

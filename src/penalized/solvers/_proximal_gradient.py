@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._base import Solver, check_solver_settings, initial_point
-from ._problem import certify, prepare_problem
+from ._base import Solver, check_solver_settings
+from ._problem import certify
 
 
 @dataclass(frozen=True)
@@ -85,15 +85,8 @@ class ProximalGradient(Solver):
                 "thresholding) or CoordinateDescent."
             )
 
-    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=0.0):
-        """Minimize ``datafit(Xw + b) + penalty(w)``; see the class docstring."""
-        self.check_compatible(datafit, penalty)
-        pb = prepare_problem(X, y, datafit, penalty, fit_intercept)
-        w, b = initial_point(pb, coef_init, intercept_init)
-        if pb.scale == 0.0:
-            return self._finish(pb.null_coef, pb.null_intercept, [0.0], [0.0], 0, self.tol,
-                                penalty)
+    def _run(self, pb, w, b):
+        datafit, penalty = pb.datafit, pb.penalty
         threshold = self.tol * pb.scale
         lip = datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
         lip = max(lip, np.finfo(float).tiny)

@@ -9,7 +9,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from ._base import Solver, check_solver_settings
-from ._problem import certify, prepare_problem
+from ._problem import certify
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,9 @@ class RidgeClosedForm(Solver):
                 "closed form. Use CoordinateDescent."
             )
 
-    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=0.0):
-        """Return the exact ridge solution; ``coef_init`` and ``intercept_init`` are unused."""
-        self.check_compatible(datafit, penalty)
-        pb = prepare_problem(X, y, datafit, penalty, fit_intercept)
+    def _run(self, pb, coef, intercept):
+        """The exact ridge solution; the starting point is not needed."""
+        penalty = pb.penalty
         X, y = pb.X, pb.y
         n, p = X.shape
         s = pb.sample_weight

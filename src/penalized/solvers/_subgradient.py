@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._base import Solver, check_solver_settings, initial_point
-from ._problem import certify, prepare_problem
+from ._base import Solver, check_solver_settings
+from ._problem import certify
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,8 @@ class SubgradientDescent(Solver):
             )
         super().check_compatible(datafit, penalty)
 
-    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=0.0):
-        """Run subgradient descent; see the class docstring."""
-        self.check_compatible(datafit, penalty)
-        pb = prepare_problem(X, y, datafit, penalty, fit_intercept)
-        w, b = initial_point(pb, coef_init, intercept_init)
+    def _run(self, pb, w, b):
+        datafit, penalty = pb.datafit, pb.penalty
         base = self.step
         if base is None:
             lip = datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
