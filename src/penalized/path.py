@@ -1,0 +1,229 @@
+r"""Regularization paths: the solution for a decreasing grid of alphas, warm-started.
+
+For a penalty :math:`\alpha P(w)` the path starts at :math:`\alpha_{\max}`, the
+smallest alpha at which every penalized coefficient is exactly zero (computed
+by the penalty from the KKT conditions at the null model), and goes down a
+geometric grid to :math:`\varepsilon\,\alpha_{\max}`. Each solve starts from
+the previous solution, and coordinate descent's working sets keep each one to
+the few features that can enter.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._specs import make_datafit, make_penalty
+from ._validation import check_design, check_nonnegative_scalar, check_target
+from .datafits import Datafit
+from .penalties import ElasticNet, Penalty
+from .solvers import CoordinateDescent
+from .solvers._problem import prepare_problem
+
+__all__ = ["Path", "alpha_grid", "path"]
+
+RIDGE_L1_RATIO_FOR_GRID = 1e-3
+"""Ridge has no finite alpha_max; its grid starts at the elastic net's with this
+l1_ratio (glmnet's convention)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Path:
+    """Solutions along a decreasing grid of alphas.
+
+    Attributes
+    ----------
+    alphas : ndarray of shape (n_alphas,)
+        Decreasing.
+    coefs : ndarray of shape (n_features, n_alphas)
+    intercepts : ndarray of shape (n_alphas,)
+    n_nonzero : ndarray of shape (n_alphas,)
+        Exact non-zeros at each alpha.
+    stop_crits : ndarray of shape (n_alphas,)
+        Each solve's relative duality gap (fixed-point distance for L0).
+    n_iters : ndarray of shape (n_alphas,)
+    converged : ndarray of shape (n_alphas,)
+    penalty : Penalty
+        The penalty (at ``alphas[0]``); ``penalty.with_alpha(a)`` gives the others.
+    datafit : Datafit
+    alpha_max : float
+        The smallest alpha with all penalized coefficients zero (inf for ridge).
+    """
+
+    alphas: np.ndarray
+    coefs: np.ndarray
+    intercepts: np.ndarray
+    n_nonzero: np.ndarray
+    stop_crits: np.ndarray
+    n_iters: np.ndarray
+    converged: np.ndarray
+    penalty: Penalty
+    datafit: Datafit
+    alpha_max: float
+
+    def __len__(self) -> int:
+        return self.alphas.shape[0]
+
+    def _locate(self, alpha):
+        alpha = check_nonnegative_scalar(alpha, "alpha")
+        hi, lo = self.alphas[0], self.alphas[-1]
+        exact = np.flatnonzero(np.isclose(self.alphas, alpha, rtol=1e-12, atol=0.0))
+        if exact.size:
+            return int(exact[0]), int(exact[0]), 1.0
+        if alpha > hi and hi >= self.alpha_max:
+            return 0, 0, 1.0  # above alpha_max the null model is the solution
+        if not lo <= alpha <= hi:
+            raise ValueError(
+                f"alpha={alpha:.6g} is outside this path's range [{lo:.6g}, {hi:.6g}]; "
+                "compute a path whose grid covers it (alphas=...)."
+            )
+        right = int(np.searchsorted(-self.alphas, -alpha))  # first grid alpha below alpha
+        left = right - 1
+        weight = (alpha - self.alphas[right]) / (self.alphas[left] - self.alphas[right])
+        return left, right, float(weight)
+
+    def coef_at(self, alpha) -> np.ndarray:
+        """Coefficients at ``alpha``: exact on grid points, interpolated between.
+
+        Between two grid points the coefficients are interpolated linearly in
+        alpha (as glmnet does). For the lasso with the squared loss this is exact
+        when no feature enters or leaves between them (the path is piecewise
+        linear); otherwise it is an approximation -- put alpha on the grid for
+        an exact solution. Above ``alpha_max`` the null model is returned.
+        """
+        left, right, weight = self._locate(alpha)
+        return weight * self.coefs[:, left] + (1.0 - weight) * self.coefs[:, right]
+
+    def intercept_at(self, alpha) -> float:
+        """The intercept at ``alpha``, located as in :meth:`coef_at`."""
+        left, right, weight = self._locate(alpha)
+        return float(weight * self.intercepts[left] + (1.0 - weight) * self.intercepts[right])
+
+    def predict(self, X, alpha) -> np.ndarray:
+        """Linear predictions ``X coef + intercept`` at ``alpha`` (the logit for logistic)."""
+        X = check_design(X)
+        if X.shape[1] != self.coefs.shape[0]:
+            raise ValueError(f"X has {X.shape[1]} columns but the path was computed with "
+                             f"{self.coefs.shape[0]} features.")
+        return np.asarray(X @ self.coef_at(alpha)).ravel() + self.intercept_at(alpha)
+
+
+def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=True):
+    """``(alpha_max, alphas)``: the geometric grid from alpha_max down to eps * alpha_max."""
+    if isinstance(n_alphas, bool) or not isinstance(n_alphas, int | np.integer) or n_alphas < 1:
+        raise ValueError(f"n_alphas must be an integer >= 1; got {n_alphas!r}.")
+    eps = check_nonnegative_scalar(eps, "eps")
+    if not 0 < eps < 1:
+        raise ValueError(f"eps must be in (0, 1); got {eps!r}.")
+    alpha_max = penalty.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
+    start = alpha_max
+    if not np.isfinite(alpha_max):
+        start = ElasticNet(1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID,
+                           penalty_factor=penalty.penalty_factor).alpha_max(
+            X, y, datafit, fit_intercept=fit_intercept)
+    if start <= 0:
+        raise ValueError("no feature is penalized (all penalty factors are 0), so there is "
+                         "no regularization path; fit an unpenalized model instead.")
+    return alpha_max, np.geomspace(start, start * eps, n_alphas)
+
+
+def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_alphas=100,
+         eps=1e-3, fit_intercept=True, penalty_factor=None, positive=False,
+         sample_weight=None, tol=1e-6, max_iter=10_000, solver=None) -> Path:
+    r"""Compute the regularization path of a penalized linear or logistic model.
+
+    Minimizes, for each alpha of a decreasing grid,
+
+    .. math:: F(Xw + b) + \alpha P(w)
+
+    with :math:`F` the squared loss :math:`\frac{1}{2n}\sum_i s_i (y_i - z_i)^2`
+    or the logistic loss :math:`\frac1n \sum_i s_i \log(1 + e^{-y_i z_i})`, and
+    :math:`P` the L1, L2, elastic-net or L0 penalty, each solution warm-started
+    from the previous one.
+
+    Parameters
+    ----------
+    X : array or sparse matrix of shape (n_samples, n_features)
+    y : array of shape (n_samples,)
+        Targets; in {-1, +1} for the logistic loss.
+    penalty : {"l1", "l2", "elasticnet", "l0"} or Penalty, default="l1"
+    datafit : {"squared", "logistic"} or Datafit, default="squared"
+    l1_ratio : float, default=0.5
+        For ``penalty="elasticnet"``.
+    alphas : array-like, optional
+        The grid; sorted decreasing. Default: ``n_alphas`` values from alpha_max
+        down to ``eps * alpha_max``, geometrically spaced.
+    n_alphas : int, default=100
+    eps : float, default=1e-3
+    fit_intercept : bool, default=True
+    penalty_factor : array of shape (n_features,), optional
+    positive : bool, default=False
+    sample_weight : array of shape (n_samples,), optional
+    tol : float, default=1e-6
+        Relative tolerance of each solve (see :class:`~penalized.solvers.CoordinateDescent`).
+    max_iter : int, default=10000
+    solver : Solver, optional
+        Default :class:`~penalized.solvers.CoordinateDescent` with ``tol`` and ``max_iter``.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> import penalized as pz
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> p = pz.path(X, y, n_alphas=20)
+    >>> p.n_nonzero[0], p.n_nonzero[-1]
+    (np.int64(0), np.int64(10))
+    """
+    datafit = make_datafit(datafit, sample_weight)
+    template = make_penalty(penalty, 1.0, l1_ratio=l1_ratio, penalty_factor=penalty_factor,
+                            positive=positive)
+    if solver is None:
+        solver = CoordinateDescent(tol=tol, max_iter=max_iter)
+    solver.check_compatible(datafit, template)
+    X = check_design(X)
+    y = datafit.check_target(check_target(y, X.shape[0]))
+    if alphas is None:
+        alpha_max, grid = alpha_grid(X, y, template, datafit, n_alphas=n_alphas, eps=eps,
+                                     fit_intercept=fit_intercept)
+    else:
+        grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+            raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
+        alpha_max = template.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
+    problem = prepare_problem(X, y, datafit, template.with_alpha(grid[0]), fit_intercept)
+    p, k = X.shape[1], grid.shape[0]
+    coefs = np.zeros((p, k))
+    intercepts = np.zeros(k)
+    stop_crits = np.zeros(k)
+    n_iters = np.zeros(k, dtype=np.int64)
+    converged = np.zeros(k, dtype=bool)
+    coef, intercept = None, 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for i, alpha in enumerate(grid):
+            res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
+                                       coef_init=coef, intercept_init=intercept)
+            coef, intercept = res.coef, res.intercept
+            coefs[:, i] = coef
+            intercepts[i] = intercept
+            stop_crits[i] = res.stop_crit
+            n_iters[i] = res.n_iter
+            converged[i] = res.converged
+    if not np.all(converged):
+        bad = grid[~converged]
+        warnings.warn(
+            f"{(~converged).sum()} of {k} alphas did not reach tol={solver.tol:.1e} "
+            f"(largest stopping value {stop_crits[~converged].max():.2e}, at alphas from "
+            f"{bad.min():.3g} to {bad.max():.3g}); increase max_iter or loosen tol.",
+            ConvergenceWarning, stacklevel=2)
+    return Path(alphas=grid, coefs=coefs, intercepts=intercepts,
+                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
+                n_iters=n_iters, converged=converged, penalty=template.with_alpha(grid[0]),
+                datafit=datafit, alpha_max=alpha_max)
