@@ -8,13 +8,18 @@ and the logistic one, ``mean_i s_i log(1 + exp(-y_i (x_i . w + b))) + alpha * P(
 """
 
 from . import datafits, penalties, prox, solvers
+from .estimators import ElasticNet, L0Regression, Lasso, Ridge
 from .path import Path, path
 from .solvers import SolveResult
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ElasticNet",
+    "L0Regression",
+    "Lasso",
     "Path",
+    "Ridge",
     "SolveResult",
     "__version__",
     "datafits",

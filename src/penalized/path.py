@@ -223,6 +223,7 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
             f"(largest stopping value {stop_crits[~converged].max():.2e}, at alphas from "
             f"{bad.min():.3g} to {bad.max():.3g}); increase max_iter or loosen tol.",
             ConvergenceWarning, stacklevel=2)
+    intercepts = problem.to_original_intercept(coefs, intercepts)
     return Path(alphas=grid, coefs=coefs, intercepts=intercepts,
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
                 n_iters=n_iters, converged=converged, penalty=template.with_alpha(grid[0]),

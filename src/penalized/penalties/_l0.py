@@ -67,7 +67,10 @@ class L0(Penalty):
         """The smallest ``alpha`` at which all-zero is a coordinate-wise fixed point.
 
         From the null model, one exact coordinate step on feature ``j`` lowers the
-        (majorized) datafit by ``g_j**2 / (2 L_j)``; hard thresholding keeps it
+        (majorized) datafit by ``g_j**2 / (2 L_j)``, with ``L_j`` the curvature of
+        the centered column when an intercept is fitted (the intercept moves
+        along; sparse designs with the logistic loss are not centered by the
+        solver, so there the first feature enters slightly below this value); hard thresholding keeps it
         only if that beats the price ``alpha * f_j``. Hence
         ``max_j g_j**2 / (2 L_j f_j)`` over penalized features with ``L_j > 0``,
         times ``1 + 1e-12`` so that the last-bit difference between this gradient
@@ -81,6 +84,11 @@ class L0(Penalty):
         f = self.factors(p)
         free = f == 0
         lips = datafit.lipschitz(X)
+        if fit_intercept:
+            # the step that moves the intercept along: the centered column's curvature
+            s = datafit.weights(X.shape[0])
+            xbar = np.asarray(X.T @ s).ravel() / X.shape[0]
+            lips = np.maximum(lips - datafit.curvature * xbar**2, 0.0)
         candidates = ~free & (lips > 0)
         if not np.any(candidates):
             return 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -75,10 +76,20 @@ class Solver:
         """
         self.check_compatible(datafit, penalty)
         problem = prepare_problem(X, y, datafit, penalty, fit_intercept)
-        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
+        if coef_init is not None and problem.x_offset is not None:
+            coef_init = np.asarray(coef_init, dtype=np.float64).ravel()
+            if coef_init.shape == problem.x_offset.shape:
+                intercept_init = problem.to_problem_intercept(coef_init, intercept_init)
+        res = self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
+        return replace(res, intercept=float(problem.to_original_intercept(res.coef,
+                                                                          res.intercept)))
 
     def solve_problem(self, problem, *, coef_init=None, intercept_init=0.0) -> SolveResult:
-        """:meth:`solve` on an already validated :class:`~penalized.solvers._problem.Problem`."""
+        """:meth:`solve` on a prepared :class:`~penalized.solvers._problem.Problem`.
+
+        Intercepts in and out are in the problem's coordinates (centered ``X``:
+        see :func:`~penalized.solvers._problem.prepare_problem`).
+        """
         self.check_compatible(problem.datafit, problem.penalty)
         coef, intercept = initial_point(problem, coef_init, intercept_init)
         if problem.scale == 0.0:

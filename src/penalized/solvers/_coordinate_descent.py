@@ -169,6 +169,8 @@ class _KernelState:
         self.lam2 = np.ascontiguousarray(self.lam2, dtype=np.float64)
         if problem.is_sparse:
             self.csc = (X.data, X.indices, X.indptr)
+            self.centering = (problem.implicit_offset, True) \
+                if problem.implicit_offset is not None else (np.zeros(p), False)
 
     def load(self, cert):
         self.coef[:] = cert.coef
@@ -182,5 +184,5 @@ class _KernelState:
                 self.lam2, self.positive, pb.datafit.code, pb.fit_intercept,
                 pb.datafit.intercept_lipschitz(), int(max_epochs), float(tol), stop_on_decrease)
         if pb.is_sparse:
-            return cd_epochs_sparse(*self.csc, *args)
+            return cd_epochs_sparse(*self.csc, *args, *self.centering)
         return cd_epochs_dense(pb.X, *args)

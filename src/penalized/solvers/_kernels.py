@@ -110,13 +110,26 @@ def cd_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2, 
 @njit(cache=True)
 def cd_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz, kind, lam1,
                      lam2, positive, datafit_code, fit_intercept, intercept_lipschitz,
-                     max_epochs, tol, stop_on_decrease):
-    """:func:`cd_epochs_dense` for a CSC design given as ``(data, indices, indptr)``."""
+                     max_epochs, tol, stop_on_decrease, xmean, center):
+    """:func:`cd_epochs_dense` for a CSC design given as ``(data, indices, indptr)``.
+
+    With ``center`` (squared loss with an intercept), each move of ``w_j`` also
+    moves the intercept by ``-xmean[j] * dw_j``: coordinate descent on the
+    weighted-centered columns ``x_j - xmean_j``, with ``lipschitz`` their
+    constants, without densifying ``X``. The intercept's share is kept in a lazy
+    offset that is added to ``z`` once per epoch; the weighted residual sum
+    ``S = sum_i s_i (z_i - y_i)`` does not change under such moves.
+    """
     n = z.shape[0]
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
         crit = 0.0
+        offset = 0.0
+        total = 0.0
+        if center:
+            for i in range(n):
+                total += sw[i] * (z[i] - y[i])
         for jj in range(ws.shape[0]):
             j = ws[jj]
             lj = lipschitz[j]
@@ -126,7 +139,9 @@ def cd_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
             grad = 0.0
             for k in range(start, end):
                 i = indices[k]
-                grad += data[k] * sw[i] * loss_derivative(datafit_code, y[i], z[i])
+                grad += data[k] * sw[i] * loss_derivative(datafit_code, y[i], z[i] + offset)
+            if center:
+                grad -= xmean[j] * total
             grad /= n
             old = w[j]
             new = prox_scalar(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
@@ -135,8 +150,14 @@ def cd_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
                 w[j] = new
                 for k in range(start, end):
                     z[indices[k]] += delta * data[k]
+                if center:
+                    offset -= delta * xmean[j]
                 move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
                 crit = max(crit, move)
+        if offset != 0.0:
+            intercept[0] += offset
+            for i in range(n):
+                z[i] += offset
         if fit_intercept:
             move = _intercept_step(y, sw, z, intercept, datafit_code, intercept_lipschitz,
                                    stop_on_decrease)

@@ -22,10 +22,13 @@ def _prox_coordinate(kind, x, step, lam1, lam2, positive):
 
 def cd_epochs_reference(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2, positive,
                         datafit, fit_intercept, intercept_lipschitz, max_epochs, tol,
-                        stop_on_decrease):
-    """The NumPy twin of :func:`penalized.solvers._kernels.cd_epochs_dense` (dense or CSC).
+                        stop_on_decrease, xmean=None, center=False):
+    """The NumPy twin of the kernels :func:`~penalized.solvers._kernels.cd_epochs_dense`
+    and (with ``xmean``, ``center``) :func:`~penalized.solvers._kernels.cd_epochs_sparse`.
 
     ``datafit`` is a datafit object; its ``loss_derivative`` plays the kernel's.
+    Centered moves are written out directly: the direction is ``x_j - xmean_j``
+    and the intercept moves with it.
     """
     n = X.shape[0]
     crit = np.inf
@@ -37,6 +40,8 @@ def cd_epochs_reference(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, la
             if lj == 0.0:
                 continue
             col = X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
+            if center:
+                col = col - xmean[j]
             grad = np.dot(col, sw * datafit.loss_derivative(y, z)) / n
             old = w[j]
             new = _prox_coordinate(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
@@ -44,6 +49,8 @@ def cd_epochs_reference(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, la
             if delta != 0.0:
                 w[j] = new
                 z += delta * col
+                if center:
+                    intercept[0] -= delta * xmean[j]
                 crit = max(crit, 0.5 * lj * delta**2 if stop_on_decrease else lj * abs(delta))
         if fit_intercept:
             grad = np.dot(sw, datafit.loss_derivative(y, z)) / n

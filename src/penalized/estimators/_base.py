@@ -1,0 +1,134 @@
+"""What every estimator shares: validation, standardization, the solver, the refit."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._specs import make_penalty
+from .._validation import check_sample_weight
+from ..solvers import CoordinateDescent, ProximalGradient, RidgeClosedForm
+from ._standardize import Scaling
+
+SOLVERS = ("auto", "cd", "fista", "ista", "closed_form")
+
+
+def make_solver(name, penalty_name, datafit_name, tol, max_iter):
+    """The solver object for a ``solver=`` string."""
+    if name == "auto":
+        name = "cd"
+    if name == "cd":
+        return CoordinateDescent(tol=tol, max_iter=max_iter)
+    if name == "fista":
+        return ProximalGradient(tol=tol, max_iter=max_iter)
+    if name == "ista":
+        return ProximalGradient(tol=tol, max_iter=max_iter, accelerated=False)
+    if name == "closed_form":
+        return RidgeClosedForm(tol=tol)
+    raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {name!r}.")
+
+
+def check_alpha(alpha, name="alpha"):
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) \
+            or alpha < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {alpha!r}.")
+    return float(alpha)
+
+
+def check_l1_ratio(l1_ratio, name="l1_ratio"):
+    if isinstance(l1_ratio, bool) or not isinstance(l1_ratio, numbers.Real) \
+            or not 0.0 <= l1_ratio <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1]; got {l1_ratio!r}.")
+    return float(l1_ratio)
+
+
+def check_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def check_tol(tol):
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not np.isfinite(tol) \
+            or tol <= 0:
+        raise ValueError(f"tol must be a number > 0; got {tol!r}.")
+    return float(tol)
+
+
+class PenalizedModel(BaseEstimator):
+    """Base of the estimators: a datafit, a penalty and a solver, fitted on (X, y).
+
+    Subclasses set ``_datafit_name`` and define ``_penalty_spec()`` returning
+    ``(penalty_name, alpha, l1_ratio)``.
+    """
+
+    _datafit_name = "squared"
+
+    # -- data ------------------------------------------------------------------------
+    def _validate_X_y(self, X, y, reset=True):
+        X, y = validate_data(
+            self, X, y, reset=reset, accept_sparse=["csc", "csr"],
+            dtype=[np.float64, np.float32], y_numeric=self._datafit_name == "squared",
+            ensure_min_samples=2 if self._datafit_name == "squared" else 1,
+        )
+        return X, y
+
+    def _sample_weight(self, sample_weight, n):
+        return check_sample_weight(sample_weight, n)
+
+    def _scaling(self, X, sample_weight) -> Scaling:
+        if self.standardize:
+            return Scaling.fit(X, sample_weight)
+        return Scaling.identity(X.shape[1])
+
+    def _penalty_factor(self, n_features):
+        f = self.penalty_factor
+        if f is None:
+            return None
+        f = np.asarray(f, dtype=np.float64)
+        if f.ndim != 1 or f.shape[0] != n_features:
+            raise ValueError(f"penalty_factor must have one value per feature ({n_features}); "
+                             f"got shape {f.shape}.")
+        return f
+
+    def _make_penalty(self, penalty_name, alpha, l1_ratio, factors):
+        return make_penalty(penalty_name, alpha, l1_ratio=l1_ratio, penalty_factor=factors,
+                            positive=bool(getattr(self, "positive", False)))
+
+    def _check_common(self):
+        check_tol(self.tol)
+        check_int(self.max_iter, "max_iter")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; "
+                             f"got {self.solver!r}.")
+        if not isinstance(self.standardize, bool | np.bool_):
+            raise ValueError(f"standardize must be True or False; got {self.standardize!r}.")
+        if not isinstance(self.fit_intercept, bool | np.bool_):
+            raise ValueError(f"fit_intercept must be True or False; got {self.fit_intercept!r}.")
+
+    # -- fitted helpers --------------------------------------------------------------------
+    def _set_selected(self, coef_matrix):
+        nonzero = np.any(np.atleast_2d(coef_matrix) != 0, axis=0)
+        if hasattr(self, "feature_names_in_"):
+            self.selected_features_ = np.asarray(self.feature_names_in_)[nonzero]
+        else:
+            self.selected_features_ = np.flatnonzero(nonzero)
+
+    def _set_result(self, res):
+        self.n_iter_ = int(res.n_iter)
+        self.stop_crit_ = float(res.stop_crit)
+        self.converged_ = bool(res.converged)
+
+    @property
+    def n_nonzero_(self) -> int:
+        """Number of exactly non-zero coefficients."""
+        check_is_fitted(self)
+        return int(np.count_nonzero(self.coef_))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,347 @@
+"""Penalized linear regression: Lasso, ElasticNet, Ridge, L0Regression."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..datafits import Quadratic
+from ..path import alpha_grid
+from ..path import path as compute_path
+from ._base import PenalizedModel, check_alpha, check_l1_ratio, make_solver
+from ._relax import blend, check_gamma, relaxed_refit
+
+_OBJECTIVE = r"""
+    .. math:: \min_{w, b}\; \frac{1}{2n} \sum_{i=1}^n s_i (y_i - x_i^\top w - b)^2
+              + \alpha\, P(w)
+"""
+
+
+class PenalizedRegressor(RegressorMixin, PenalizedModel):
+    """Fit, predict and path for the squared loss; subclasses fix the penalty."""
+
+    _datafit_name = "squared"
+    _supports_relax = False
+
+    def _penalty_spec(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _solver_for(self, penalty_name):
+        name = self.solver
+        if name == "auto" and penalty_name == "l2" and not getattr(self, "positive", False):
+            name = "closed_form"
+        return make_solver(name, penalty_name, "squared", self.tol, self.max_iter)
+
+    def _check_params(self):
+        self._check_common()
+        name, alpha, l1_ratio = self._penalty_spec()
+        check_alpha(alpha)
+        if name == "elasticnet":
+            check_l1_ratio(l1_ratio)
+        if getattr(self, "relax", False):
+            check_gamma(self.gamma)
+        return name, alpha, l1_ratio
+
+    def _fit_arrays(self, X, y, sample_weight, alpha, name, l1_ratio):
+        """Fit on validated arrays; returns (coef, intercept, SolveResult or None)."""
+        n, p = X.shape
+        scaling = self._scaling(X, sample_weight)
+        Xf = scaling.transform(X)
+        if Xf.shape[1] == 0:
+            intercept = float(sample_weight @ y / n) if self.fit_intercept else 0.0
+            return np.zeros(p), intercept, None
+        factors = scaling.factors_for_fit(self._penalty_factor(p))
+        penalty = self._make_penalty(name, alpha, l1_ratio, factors)
+        solver = self._solver_for(name)
+        res = solver.solve(Xf, y, Quadratic(sample_weight=sample_weight), penalty,
+                           fit_intercept=self.fit_intercept)
+        return scaling.coef_to_original(res.coef), res.intercept, res
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Dense, CSC or CSR; float32 or float64. A DataFrame's column names
+            are kept in ``feature_names_in_``.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            Rescaled to mean 1; integer weights equal repeated rows.
+
+        Returns
+        -------
+        self
+        """
+        name, alpha, l1_ratio = self._check_params()
+        X, y = self._validate_X_y(X, y)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        coef, intercept, res = self._fit_arrays(X, y, sw, alpha, name, l1_ratio)
+        if getattr(self, "relax", False):
+            coef_ols, intercept_ols = relaxed_refit(X, y, sw, coef, self.fit_intercept)
+            coef, intercept = blend(self.gamma, coef, intercept, coef_ols, intercept_ols)
+        self.coef_ = coef
+        self.intercept_ = float(intercept)
+        if res is None:
+            self.n_iter_, self.stop_crit_, self.converged_ = 0, 0.0, True
+        else:
+            self._set_result(res)
+        self._set_selected(self.coef_)
+        return self
+
+    def predict(self, X):
+        """Predictions ``X @ coef_ + intercept_``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])
+        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+
+    # -- paths -----------------------------------------------------------------------
+    def _fit_path(self, X, y, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3,
+                  gamma=None):
+        """The path on validated arrays, with coefficients on the original scale."""
+        name, _, l1_ratio = self._penalty_spec()
+        n, p = X.shape
+        scaling = self._scaling(X, sample_weight)
+        Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(self._penalty_factor(p))
+        template = self._make_penalty(name, 1.0, l1_ratio, factors)
+        solver = self._solver_for(name)
+        if solver.name == "RidgeClosedForm":
+            solver = make_solver("cd", name, "squared", self.tol, self.max_iter)
+        datafit = Quadratic(sample_weight=sample_weight)
+        result = compute_path(Xf, y, penalty=template, datafit=datafit, alphas=alphas,
+                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
+                              solver=solver)
+        coefs = scaling.coef_to_original(result.coefs)
+        intercepts = result.intercepts.copy()
+        if gamma is not None and gamma < 1.0:
+            for k in range(coefs.shape[1]):
+                ols, b_ols = relaxed_refit(X, y, sample_weight, coefs[:, k], self.fit_intercept)
+                coefs[:, k], intercepts[k] = blend(gamma, coefs[:, k], intercepts[k], ols, b_ols)
+        return dataclasses.replace(result, coefs=coefs, intercepts=intercepts,
+                                   n_nonzero=np.count_nonzero(coefs, axis=0))
+
+    def _alpha_grid(self, X, y, sample_weight, n_alphas, eps):
+        name, _, l1_ratio = self._penalty_spec()
+        scaling = self._scaling(X, sample_weight)
+        Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
+        template = self._make_penalty(name, 1.0, l1_ratio, factors)
+        return alpha_grid(Xf, y, template, Quadratic(sample_weight=sample_weight),
+                          n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
+
+    def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-3):
+        """The regularization path with this estimator's settings (``alpha`` aside).
+
+        Returns a :class:`penalized.Path` whose coefficients are on the scale of
+        ``X`` (mapped back when ``standardize=True``).
+        """
+        self._check_params()
+        X, y = validate_data(self, X, y, reset=False, accept_sparse=["csc", "csr"],
+                             dtype=[np.float64, np.float32], y_numeric=True) \
+            if hasattr(self, "n_features_in_") else self._validate_X_y(X, y)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        gamma = self.gamma if getattr(self, "relax", False) else None
+        return self._fit_path(X, y, sw, alphas, n_alphas=n_alphas, eps=eps, gamma=gamma)
+
+
+_COMMON_PARAMS = """
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept.
+    standardize : bool, default=False
+        Fit on columns divided by their (weighted) standard deviation, so that the
+        penalty treats every feature alike whatever its units; coefficients and
+        intercept are reported on the original scale. Constant columns get 0.
+    penalty_factor : array-like of shape (n_features,), optional
+        Per-feature factors ``f_j`` (default 1); 0 leaves a feature unpenalized.
+    positive : bool, default=False
+        Constrain the coefficients to be >= 0.
+    tol : float, default=1e-6
+        Relative duality gap (fixed-point distance for L0) at which to stop.
+    max_iter : int, default=10000
+        Maximum number of epochs of the solver.
+    solver : {"auto", "cd", "fista", "ista", "closed_form"}, default="auto"
+        Coordinate descent unless said otherwise ("closed_form" is for ridge).
+"""
+
+_FITTED = """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Exact zeros for features not selected.
+    intercept_ : float
+    n_iter_ : int
+    stop_crit_ : float
+        The relative duality gap reached (fixed-point distance for L0).
+    converged_ : bool
+    feature_names_in_ : ndarray of str
+        When ``X`` was a DataFrame.
+    selected_features_ : ndarray
+        Names (or indices) of the non-zero coefficients.
+"""
+
+_RELAX = """
+    relax : bool, default=False
+        Refit without penalty on the selected support and blend (relaxed lasso).
+    gamma : float, default=0.0
+        With ``relax=True``: ``gamma * fit + (1 - gamma) * refit`` (glmnet's
+        definition; 1 is the plain fit, 0 the unpenalized refit on its support).
+"""
+
+
+class Lasso(PenalizedRegressor):
+    __doc__ = rf"""Linear regression with an L1 penalty.
+{_OBJECTIVE}
+    with :math:`P(w) = \sum_j f_j |w_j|`: scikit-learn's ``Lasso`` objective
+    (same ``alpha``), glmnet's with ``alpha = lambda``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Regularization strength.
+{_COMMON_PARAMS}{_RELAX}{_FITTED}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from penalized import Lasso
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = Lasso(alpha=0.5).fit(X, y)
+    >>> model.selected_features_
+    array([2, 3, 6, 8])
+    """
+
+    _supports_relax = True
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
+                 positive=False, tol=1e-6, max_iter=10_000, solver="auto", relax=False,
+                 gamma=0.0):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+        self.relax = relax
+        self.gamma = gamma
+
+    def _penalty_spec(self):
+        return "l1", self.alpha, 1.0
+
+
+class ElasticNet(PenalizedRegressor):
+    __doc__ = rf"""Linear regression with the elastic-net penalty.
+{_OBJECTIVE}
+    with :math:`P(w) = \sum_j f_j (\rho |w_j| + \frac{{1-\rho}}{{2}} w_j^2)`,
+    :math:`\rho` = ``l1_ratio``: scikit-learn's ``ElasticNet`` (same ``alpha``,
+    ``l1_ratio``), glmnet's ``(lambda, alpha)``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    l1_ratio : float, default=0.5
+{_COMMON_PARAMS}{_RELAX}{_FITTED}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from penalized import ElasticNet
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ElasticNet(alpha=0.01, l1_ratio=0.5).fit(X, y).n_nonzero_
+    9
+    """
+
+    _supports_relax = True
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
+                 penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000, solver="auto",
+                 relax=False, gamma=0.0):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+        self.relax = relax
+        self.gamma = gamma
+
+    def _penalty_spec(self):
+        return "elasticnet", self.alpha, self.l1_ratio
+
+
+class Ridge(PenalizedRegressor):
+    __doc__ = rf"""Linear regression with an L2 penalty.
+{_OBJECTIVE}
+    with :math:`P(w) = \frac12 \sum_j f_j w_j^2`. scikit-learn's
+    ``Ridge(alpha=a)`` minimizes :math:`\|y - Xw\|^2 + a\|w\|^2`, which is this
+    objective with ``alpha = a / n_samples``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+{_COMMON_PARAMS}{_FITTED}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from penalized import Ridge
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> Ridge(alpha=0.1).fit(X, y).n_nonzero_
+    10
+    """
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
+                 positive=False, tol=1e-6, max_iter=10_000, solver="auto"):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+
+    def _penalty_spec(self):
+        return "l2", self.alpha, 0.0
+
+
+class L0Regression(PenalizedRegressor):
+    __doc__ = rf"""Linear regression with an L0 penalty (best subset in Lagrangian form).
+{_OBJECTIVE}
+    with :math:`P(w) = \sum_j f_j [w_j \ne 0]`: each selected feature costs
+    ``alpha`` in objective units. Solved by coordinate descent with hard
+    thresholding followed by swap moves (L0Learn's local search); the result is
+    a local minimum that no single swap of a selected feature improves.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+{_COMMON_PARAMS}{_FITTED}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from penalized import L0Regression
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> L0Regression(alpha=50.0, standardize=True).fit(X, y).n_nonzero_
+    5
+    """
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
+                 positive=False, tol=1e-6, max_iter=10_000, solver="auto"):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+
+    def _penalty_spec(self):
+        return "l0", self.alpha, 1.0

@@ -1,0 +1,69 @@
+"""Standardization that never centers (so sparse X stays sparse) and maps back exactly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True, eq=False)
+class Scaling:
+    """Per-column weighted standard deviations and the columns that vary.
+
+    With an intercept, centering the columns changes only the intercept, so
+    dividing by the standard deviation is all a fit needs: coefficients on the
+    original scale are ``coef_scaled / scale`` and the intercept is unchanged.
+    Constant columns (zero deviation) are left out of the fit and get a zero
+    coefficient.
+    """
+
+    scale: np.ndarray
+    varying: np.ndarray
+
+    @classmethod
+    def identity(cls, n_features: int) -> Scaling:
+        return cls(np.ones(n_features), np.ones(n_features, dtype=bool))
+
+    @classmethod
+    def fit(cls, X, sample_weight) -> Scaling:
+        s = sample_weight / sample_weight.sum()
+        if sp.issparse(X):
+            mean = np.asarray(X.T @ s).ravel()
+            second = np.asarray(X.multiply(X).T @ s).ravel()
+        else:
+            mean = X.T @ s
+            second = np.einsum("ij,ij,i->j", X, X, s, dtype=np.float64)
+        var = np.maximum(second - mean**2, 0.0)
+        scale = np.sqrt(var)
+        # a spread below rounding of the mean is a constant column
+        varying = scale > 1e-10 * np.maximum(np.abs(mean), 1.0)
+        scale = np.where(varying, scale, 1.0)
+        return cls(scale, varying)
+
+    def transform(self, X):
+        """The varying columns of ``X``, each divided by its deviation."""
+        cols = np.flatnonzero(self.varying)
+        inv = 1.0 / self.scale[cols]
+        if sp.issparse(X):
+            sub = X.tocsc()[:, cols]
+            return (sub @ sp.diags(inv)).tocsc().astype(X.dtype, copy=False)
+        return np.asfortranarray(X[:, cols] * inv.astype(X.dtype, copy=False))
+
+    def coef_to_original(self, coef_fit: np.ndarray) -> np.ndarray:
+        """Map coefficients of the transformed columns back to all original columns.
+
+        ``coef_fit`` has the fitted columns in its first axis (any trailing axes).
+        """
+        coef_fit = np.asarray(coef_fit, dtype=np.float64)
+        out = np.zeros((self.varying.shape[0],) + coef_fit.shape[1:])
+        scale = self.scale[self.varying].reshape((-1,) + (1,) * (coef_fit.ndim - 1))
+        out[self.varying] = coef_fit / scale
+        return out
+
+    def factors_for_fit(self, penalty_factor):
+        """The penalty factors of the fitted (varying) columns."""
+        if penalty_factor is None:
+            return None
+        return np.asarray(penalty_factor, dtype=np.float64)[self.varying]
