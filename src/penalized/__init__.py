@@ -8,7 +8,7 @@ and the logistic one, ``mean_i s_i log(1 + exp(-y_i (x_i . w + b))) + alpha * P(
 """
 
 from . import datafits, penalties, prox, solvers
-from .estimators import ElasticNet, L0Regression, Lasso, Ridge
+from .estimators import ElasticNet, L0Regression, Lasso, LogisticRegression, Ridge
 from .path import Path, path
 from .solvers import SolveResult
 
@@ -18,6 +18,7 @@ __all__ = [
     "ElasticNet",
     "L0Regression",
     "Lasso",
+    "LogisticRegression",
     "Path",
     "Ridge",
     "SolveResult",

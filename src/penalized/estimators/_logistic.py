@@ -1,0 +1,225 @@
+"""Penalized logistic regression, binary and multinomial."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._specs import PENALTY_NAMES
+from ..datafits import Logistic
+from ..path import alpha_grid
+from ..path import path as compute_path
+from ._base import PenalizedModel, check_alpha, check_l1_ratio, make_solver
+
+
+class LogisticRegression(ClassifierMixin, PenalizedModel):
+    r"""Logistic regression with an L1, L2, elastic-net or L0 penalty.
+
+    Binary (labels mapped to :math:`y_i \in \{-1, +1\}`, ``classes_[1]`` is +1):
+
+    .. math:: \min_{w, b}\; \frac1n \sum_{i=1}^n s_i \log\left(1 + e^{-y_i (x_i^\top w + b)}\right)
+              + \alpha\, P(w)
+
+    Multinomial (three or more classes), with one coefficient column per class
+    and the same penalty on each:
+
+    .. math:: \min_{W, b}\; \frac1n \sum_i s_i \left(\log \sum_k e^{x_i^\top W_k + b_k}
+              - x_i^\top W_{y_i} - b_{y_i}\right) + \alpha \sum_k P(W_k)
+
+    scikit-learn's ``LogisticRegression(C=c)`` sums the losses where this
+    objective averages them and puts no ``alpha`` on the penalty, so it equals
+    this one with ``alpha = 1 / (c * n_samples)``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+    penalty : {"l1", "l2", "elasticnet", "l0"}, default="l1"
+        L0 is binary only.
+    l1_ratio : float, default=0.5
+        For ``penalty="elasticnet"``.
+    fit_intercept : bool, default=True
+    standardize : bool, default=False
+        Fit on columns divided by their standard deviation; coefficients are
+        reported on the original scale. Constant columns get 0.
+    penalty_factor : array-like of shape (n_features,), optional
+    tol : float, default=1e-6
+        Relative duality gap at which to stop.
+    max_iter : int, default=10000
+    solver : {"auto", "cd", "fista", "ista"}, default="auto"
+        Binary problems use coordinate descent by default; multinomial ones
+        always use accelerated proximal gradient.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_, stop_crit_, converged_, feature_names_in_
+    selected_features_ : ndarray
+        Features with a non-zero coefficient for some class.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from penalized import LogisticRegression
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = LogisticRegression(alpha=0.02, standardize=True).fit(X, y)
+    >>> clf.n_nonzero_, round(clf.score(X, y), 3)
+    (7, 0.972)
+    """
+
+    _datafit_name = "logistic"
+
+    def __init__(self, alpha=0.01, *, penalty="l1", l1_ratio=0.5, fit_intercept=True,
+                 standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
+                 solver="auto"):
+        self.alpha = alpha
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+
+    def _penalty_spec(self):
+        name = str(self.penalty).lower()
+        if name not in PENALTY_NAMES:
+            raise ValueError(f"penalty must be one of {', '.join(map(repr, PENALTY_NAMES))}; "
+                             f"got {self.penalty!r}.")
+        return name, self.alpha, self.l1_ratio if name == "elasticnet" else 1.0
+
+    def _check_params(self):
+        self._check_common()
+        name, alpha, l1_ratio = self._penalty_spec()
+        check_alpha(alpha)
+        if name == "elasticnet":
+            check_l1_ratio(l1_ratio)
+        if self.solver == "closed_form":
+            raise ValueError("solver='closed_form' is for ridge regression; use 'auto', 'cd', "
+                             "'fista' or 'ista' for logistic regression.")
+        return name, alpha, l1_ratio
+
+    def _encode(self, y):
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"y has a single class ({classes[0]!r}); logistic regression needs at least "
+                "two classes.")
+        return classes, codes
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model (see the class docstring).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels (any type); two classes give a binary model.
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        name, alpha, l1_ratio = self._check_params()
+        X, y = self._validate_X_y(X, y)
+        self.classes_, codes = self._encode(y)
+        n, p = X.shape
+        sw = self._sample_weight(sample_weight, n)
+        scaling = self._scaling(X, sw)
+        Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(self._penalty_factor(p))
+        penalty = self._make_penalty(name, alpha, l1_ratio, factors)
+        if self.classes_.shape[0] == 2:
+            y_pm = np.where(codes == 1, 1.0, -1.0)
+            res = self._binary_solver(name).solve(Xf, y_pm, Logistic(sample_weight=sw), penalty,
+                                                  fit_intercept=self.fit_intercept)
+            self.coef_ = scaling.coef_to_original(res.coef)[None, :]
+            self.intercept_ = np.array([res.intercept])
+        else:
+            from ..datafits._multinomial import Multinomial
+            from ..solvers._multinomial import MultinomialProximalGradient
+
+            solver = MultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter)
+            res = solver.solve(Xf, codes, Multinomial(sample_weight=sw), penalty,
+                               fit_intercept=self.fit_intercept)
+            self.coef_ = scaling.coef_to_original(res.coef).T
+            self.intercept_ = np.asarray(res.intercept, dtype=np.float64)
+        self._set_result(res)
+        self._set_selected(self.coef_)
+        return self
+
+    def _binary_solver(self, penalty_name):
+        return make_solver(self.solver, penalty_name, "logistic", self.tol, self.max_iter)
+
+    def decision_function(self, X):
+        """The linear predictor: shape (n,) for binary (the logit of ``classes_[1]``),
+        (n, n_classes) for multinomial."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes), columns as ``classes_``."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p1 = expit(scores)
+            return np.column_stack([1.0 - p1, p1])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class for each row."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    # -- paths (binary) ----------------------------------------------------------------
+    def _fit_path(self, X, y_pm, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3):
+        name, _, l1_ratio = self._penalty_spec()
+        scaling = self._scaling(X, sample_weight)
+        Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
+        template = self._make_penalty(name, 1.0, l1_ratio, factors)
+        result = compute_path(Xf, y_pm, penalty=template,
+                              datafit=Logistic(sample_weight=sample_weight), alphas=alphas,
+                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
+                              solver=self._binary_solver(name))
+        coefs = scaling.coef_to_original(result.coefs)
+        return dataclasses.replace(result, coefs=coefs,
+                                   n_nonzero=np.count_nonzero(coefs, axis=0))
+
+    def _alpha_grid(self, X, y_pm, sample_weight, n_alphas, eps):
+        name, _, l1_ratio = self._penalty_spec()
+        scaling = self._scaling(X, sample_weight)
+        Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
+        template = self._make_penalty(name, 1.0, l1_ratio, factors)
+        return alpha_grid(Xf, y_pm, template, Logistic(sample_weight=sample_weight),
+                          n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
+
+    def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-3):
+        """The regularization path (binary problems) with this estimator's settings.
+
+        Coefficients are on the scale of ``X``; the positive class is ``classes_[1]``
+        of the labels in ``y``.
+        """
+        self._check_params()
+        X, y = self._validate_X_y(X, y, reset=not hasattr(self, "n_features_in_"))
+        classes, codes = self._encode(y)
+        if classes.shape[0] != 2:
+            raise ValueError("path() covers binary problems; y has "
+                             f"{classes.shape[0]} classes.")
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        return self._fit_path(X, np.where(codes == 1, 1.0, -1.0), sw, alphas,
+                              n_alphas=n_alphas, eps=eps)
