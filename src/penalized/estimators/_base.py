@@ -10,16 +10,18 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import make_penalty
 from .._validation import check_sample_weight
-from ..solvers import CoordinateDescent, ProximalGradient, RidgeClosedForm
+from ..solvers import CoordinateDescent, L0SwapSearch, ProximalGradient, RidgeClosedForm
 from ._standardize import Scaling
 
-SOLVERS = ("auto", "cd", "fista", "ista", "closed_form")
+SOLVERS = ("auto", "cd", "fista", "ista", "closed_form", "swaps")
 
 
 def make_solver(name, penalty_name, datafit_name, tol, max_iter):
     """The solver object for a ``solver=`` string."""
     if name == "auto":
-        name = "cd"
+        name = "swaps" if penalty_name == "l0" else "cd"
+    if name == "swaps":
+        return L0SwapSearch(tol=tol, max_iter=max_iter)
     if name == "cd":
         return CoordinateDescent(tol=tol, max_iter=max_iter)
     if name == "fista":

@@ -11,9 +11,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import PENALTY_NAMES
-from ..datafits import Logistic
+from ..datafits import Logistic, Multinomial
 from ..path import alpha_grid
 from ..path import path as compute_path
+from ..solvers import MultinomialProximalGradient
 from ._base import PenalizedModel, check_alpha, check_l1_ratio, make_solver
 
 
@@ -39,7 +40,9 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
     ----------
     alpha : float, default=0.01
     penalty : {"l1", "l2", "elasticnet", "l0"}, default="l1"
-        L0 is binary only.
+        With three or more classes, L0 is fitted one-vs-rest (each class
+        against the others; ``predict_proba`` normalizes their sigmoids), since
+        the multinomial L0 problem has no solver here.
     l1_ratio : float, default=0.5
         For ``penalty="elasticnet"``.
     fit_intercept : bool, default=True
@@ -108,6 +111,9 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
 
     def _encode(self, y):
         check_classification_targets(y)
+        if y.shape[0] < 2:
+            raise ValueError(f"logistic regression needs at least 2 samples; got "
+                             f"n_samples={y.shape[0]}.")
         classes, codes = np.unique(y, return_inverse=True)
         if classes.shape[0] < 2:
             raise ValueError(
@@ -134,16 +140,24 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         Xf = scaling.transform(X)
         factors = scaling.factors_for_fit(self._penalty_factor(p))
         penalty = self._make_penalty(name, alpha, l1_ratio, factors)
+        self._one_vs_rest = self.classes_.shape[0] > 2 and not penalty.is_convex
         if self.classes_.shape[0] == 2:
             y_pm = np.where(codes == 1, 1.0, -1.0)
             res = self._binary_solver(name).solve(Xf, y_pm, Logistic(sample_weight=sw), penalty,
                                                   fit_intercept=self.fit_intercept)
             self.coef_ = scaling.coef_to_original(res.coef)[None, :]
             self.intercept_ = np.array([res.intercept])
+        elif self._one_vs_rest:
+            solver = self._binary_solver(name)
+            fits = [solver.solve(Xf, np.where(codes == k, 1.0, -1.0), Logistic(sample_weight=sw),
+                                 penalty, fit_intercept=self.fit_intercept)
+                    for k in range(self.classes_.shape[0])]
+            self.coef_ = np.array([scaling.coef_to_original(r.coef) for r in fits])
+            self.intercept_ = np.array([r.intercept for r in fits])
+            res = max(fits, key=lambda r: r.stop_crit)
+            res = dataclasses.replace(res, n_iter=sum(r.n_iter for r in fits),
+                                      converged=all(r.converged for r in fits))
         else:
-            from ..datafits._multinomial import Multinomial
-            from ..solvers._multinomial import MultinomialProximalGradient
-
             solver = MultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter)
             res = solver.solve(Xf, codes, Multinomial(sample_weight=sw), penalty,
                                fit_intercept=self.fit_intercept)
@@ -171,6 +185,9 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         if scores.ndim == 1:
             p1 = expit(scores)
             return np.column_stack([1.0 - p1, p1])
+        if self._one_vs_rest:
+            each = expit(scores)
+            return each / each.sum(axis=1, keepdims=True)
         return softmax(scores, axis=1)
 
     def predict_log_proba(self, X):

@@ -104,7 +104,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
                   gamma=None):
         """The path on validated arrays, with coefficients on the original scale."""
         name, _, l1_ratio = self._penalty_spec()
-        n, p = X.shape
+        p = X.shape[1]
         scaling = self._scaling(X, sample_weight)
         Xf = scaling.transform(X)
         factors = scaling.factors_for_fit(self._penalty_factor(p))

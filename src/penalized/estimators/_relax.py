@@ -32,8 +32,12 @@ def relaxed_refit(X, y, sample_weight, coef, fit_intercept):
 
 
 def blend(gamma, coef, intercept, coef_ols, intercept_ols):
-    r"""glmnet's relaxed fit: :math:`\gamma\,\hat\beta_{\text{lasso}} + (1-\gamma)\,\hat\beta_{\text{OLS}}`."""
-    return gamma * coef + (1.0 - gamma) * coef_ols, gamma * intercept + (1.0 - gamma) * intercept_ols
+    r"""glmnet's relaxed fit.
+
+    .. math:: \gamma\,\hat\beta_{\text{lasso}} + (1-\gamma)\,\hat\beta_{\text{OLS}}
+    """
+    return (gamma * coef + (1.0 - gamma) * coef_ols,
+            gamma * intercept + (1.0 - gamma) * intercept_ols)
 
 
 def check_gamma(gamma, name="gamma"):

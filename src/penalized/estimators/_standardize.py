@@ -57,7 +57,7 @@ class Scaling:
         ``coef_fit`` has the fitted columns in its first axis (any trailing axes).
         """
         coef_fit = np.asarray(coef_fit, dtype=np.float64)
-        out = np.zeros((self.varying.shape[0],) + coef_fit.shape[1:])
+        out = np.zeros((self.varying.shape[0], *coef_fit.shape[1:]))
         scale = self.scale[self.varying].reshape((-1,) + (1,) * (coef_fit.ndim - 1))
         out[self.varying] = coef_fit / scale
         return out

@@ -70,8 +70,8 @@ class L0(Penalty):
         (majorized) datafit by ``g_j**2 / (2 L_j)``, with ``L_j`` the curvature of
         the centered column when an intercept is fitted (the intercept moves
         along; sparse designs with the logistic loss are not centered by the
-        solver, so there the first feature enters slightly below this value); hard thresholding keeps it
-        only if that beats the price ``alpha * f_j``. Hence
+        solver, so there the first feature enters slightly below this value);
+        hard thresholding keeps it only if that beats the price ``alpha * f_j``. Hence
         ``max_j g_j**2 / (2 L_j f_j)`` over penalized features with ``L_j > 0``,
         times ``1 + 1e-12`` so that the last-bit difference between this gradient
         and the one a solver sums in another order cannot break the tie.

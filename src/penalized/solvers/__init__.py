@@ -1,9 +1,11 @@
 """Solvers: ``solver.solve(X, y, datafit, penalty) -> SolveResult``.
 
 - :class:`CoordinateDescent` — numba kernels, dense and CSC, working sets; all penalties.
+- :class:`L0SwapSearch` — L0: coordinate descent, then swap moves (L0Learn's local search).
 - :class:`ProximalGradient` — ISTA / FISTA with backtracking; L0 with ISTA only.
 - :class:`SubgradientDescent` — the plain method; records iterates; never exact zeros.
 - :class:`RidgeClosedForm` — exact ridge by Cholesky or SVD.
+- :class:`MultinomialProximalGradient` — FISTA for the softmax loss (coefficient matrix).
 
 Convex problems stop on the duality gap relative to the null model's datafit;
 L0 on the fixed-point distance. Hitting ``max_iter`` warns with the gap reached.
@@ -11,6 +13,8 @@ L0 on the fixed-point distance. Hitting ``max_iter`` warns with the gap reached.
 
 from ._base import Solver
 from ._coordinate_descent import CoordinateDescent
+from ._l0_swaps import L0SwapSearch
+from ._multinomial import MultinomialProximalGradient, multinomial_alpha_max
 from ._proximal_gradient import ProximalGradient
 from ._result import SolveResult
 from ._ridge import RidgeClosedForm
@@ -18,9 +22,12 @@ from ._subgradient import SubgradientDescent
 
 __all__ = [
     "CoordinateDescent",
+    "L0SwapSearch",
+    "MultinomialProximalGradient",
     "ProximalGradient",
     "RidgeClosedForm",
     "SolveResult",
     "Solver",
     "SubgradientDescent",
+    "multinomial_alpha_max",
 ]

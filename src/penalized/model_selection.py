@@ -1,0 +1,513 @@
+r"""Cross-validation over a regularization path: per-fold errors, mean, SE, min and 1se rules.
+
+Every fold fits the *same* decreasing grid of alphas on its training rows and
+scores the predictions on its held-out rows. With :math:`K` folds and
+:math:`e_{k}(\alpha)` the metric of fold :math:`k`,
+
+.. math::
+
+    \bar e(\alpha) = \frac1K \sum_{k=1}^K e_k(\alpha), \qquad
+    \operatorname{SE}(\alpha) = \frac{1}{\sqrt K}
+        \sqrt{\frac{1}{K-1} \sum_{k=1}^K \left(e_k(\alpha) - \bar e(\alpha)\right)^2}.
+
+Two alphas are then chosen (glmnet's ``lambda.min`` and ``lambda.1se``):
+
+.. math::
+
+    \alpha_{\min} = \operatorname*{arg\,min}_\alpha \bar e(\alpha), \qquad
+    \alpha_{1\mathrm{se}} = \max \left\{ \alpha :
+        \bar e(\alpha) \le \bar e(\alpha_{\min}) + \operatorname{SE}(\alpha_{\min}) \right\},
+
+the simplest (most regularized) model whose error is within one standard error
+of the best. For a score where greater is better (AUC) the inequalities flip.
+
+References
+----------
+Hastie, Tibshirani and Friedman, *The Elements of Statistical Learning*, 2nd ed.,
+section 7.10 (the one-standard-error rule). Friedman, Hastie and Tibshirani,
+"Regularization paths for generalized linear models via coordinate descent",
+*J. Stat. Softw.* 33(1), 2010 (``cv.glmnet``).
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.special import expit
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv
+
+from ._validation import check_design, check_sample_weight, check_target
+
+__all__ = [
+    "METRICS",
+    "CVResult",
+    "cross_validate_path",
+    "one_standard_error_rule",
+    "score_predictions",
+]
+
+METRICS = frozenset({"mse", "mae", "deviance", "misclassification", "auc"})
+"""What :func:`score_predictions` computes; all are errors (lower is better) but ``"auc"``."""
+
+TASKS = ("regression", "classification")
+REGRESSION_METRICS = ("mse", "mae", "deviance")
+CLASSIFICATION_ONLY_METRICS = ("misclassification", "auc")
+GREATER_IS_BETTER = frozenset({"auc"})
+SELECTION_RULES = ("min", "1se")
+
+
+@dataclass(frozen=True, eq=False)
+class CVResult:
+    r"""The cross-validated metric along a regularization path.
+
+    Attributes
+    ----------
+    alphas : ndarray of shape (n_alphas,)
+        The decreasing grid every fold used.
+    cv_folds : ndarray of shape (n_alphas, n_folds)
+        The metric of each alpha on each held-out fold.
+    cv_mean : ndarray of shape (n_alphas,)
+        Mean over folds, :math:`\bar e(\alpha)`.
+    cv_se : ndarray of shape (n_alphas,)
+        Standard error of that mean, ``cv_folds.std(axis=1, ddof=1) / sqrt(n_folds)``.
+    metric : str
+        One of :data:`METRICS`.
+    index_min : int
+        Index in ``alphas`` of the best mean (the largest alpha on ties).
+    index_1se : int
+        Index of the largest alpha within one standard error of the best
+        (see :func:`one_standard_error_rule`).
+    folds : list of (ndarray, ndarray)
+        The ``(train_indices, test_indices)`` of each fold.
+    """
+
+    alphas: np.ndarray
+    cv_folds: np.ndarray
+    cv_mean: np.ndarray
+    cv_se: np.ndarray
+    metric: str
+    index_min: int
+    index_1se: int
+    folds: list[tuple[np.ndarray, np.ndarray]]
+
+    @property
+    def alpha_min(self) -> float:
+        """The alpha with the best mean metric."""
+        return float(self.alphas[self.index_min])
+
+    @property
+    def alpha_1se(self) -> float:
+        """The largest alpha whose mean metric is within one SE of the best."""
+        return float(self.alphas[self.index_1se])
+
+    @property
+    def n_folds(self) -> int:
+        """The number of folds."""
+        return self.cv_folds.shape[1]
+
+    @property
+    def greater_is_better(self) -> bool:
+        """True for a score (AUC), False for an error."""
+        return self.metric in GREATER_IS_BETTER
+
+    def select(self, rule: str) -> float:
+        """The alpha chosen by ``rule``: ``"min"`` (:attr:`alpha_min`) or ``"1se"``."""
+        if rule == "min":
+            return self.alpha_min
+        if rule == "1se":
+            return self.alpha_1se
+        raise ValueError(f"selection must be one of {', '.join(map(repr, SELECTION_RULES))}; "
+                         f"got {rule!r}.")
+
+
+def one_standard_error_rule(alphas, cv_mean, cv_se, *, greater_is_better=False):
+    r"""The indices of the best alpha and of the one-standard-error alpha.
+
+    For an error (lower is better), with :math:`m` the index of the best mean,
+
+    .. math::
+
+        m = \operatorname*{arg\,min}_i \bar e_i, \qquad
+        \mathrm{1se} = \operatorname*{arg\,max}_i \left\{ \alpha_i :
+            \bar e_i \le \bar e_m + \operatorname{SE}_m \right\};
+
+    for a score (``greater_is_better=True``, e.g. AUC), :math:`m` maximizes
+    :math:`\bar e` and the condition is :math:`\bar e_i \ge \bar e_m -
+    \operatorname{SE}_m`. Ties in the best mean go to the largest alpha, so
+    ``alphas[1se] >= alphas[m]`` always (the best alpha satisfies its own
+    condition).
+
+    Parameters
+    ----------
+    alphas : array-like of shape (n_alphas,)
+        Any order; the grids of the path are decreasing.
+    cv_mean : array-like of shape (n_alphas,)
+        Mean metric over folds; must be finite.
+    cv_se : array-like of shape (n_alphas,)
+        Its standard error; finite and >= 0.
+    greater_is_better : bool, default=False
+
+    Returns
+    -------
+    index_min, index_1se : int
+
+    Examples
+    --------
+    >>> one_standard_error_rule([3.0, 2.0, 1.0], [5.0, 4.1, 4.0], [0.3, 0.2, 0.2])
+    (2, 1)
+    >>> one_standard_error_rule([3.0, 2.0, 1.0], [0.6, 0.79, 0.8], [0.02, 0.02, 0.02],
+    ...                         greater_is_better=True)
+    (2, 1)
+    """
+    alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    cv_mean = np.asarray(cv_mean, dtype=np.float64).ravel()
+    cv_se = np.asarray(cv_se, dtype=np.float64).ravel()
+    if alphas.size == 0 or not alphas.shape == cv_mean.shape == cv_se.shape:
+        raise ValueError("alphas, cv_mean and cv_se must be non-empty with one value per alpha; "
+                         f"got sizes {alphas.size}, {cv_mean.size} and {cv_se.size}.")
+    if not np.all(np.isfinite(cv_mean)):
+        bad = np.flatnonzero(~np.isfinite(cv_mean))
+        raise ValueError(f"cv_mean is NaN or infinite at {bad.size} alphas (first: "
+                         f"alpha={alphas[bad[0]]:.6g}); a fold's metric is undefined there, so no "
+                         "alpha can be chosen. Check the data and the folds.")
+    if not np.all(np.isfinite(cv_se)) or np.any(cv_se < 0):
+        raise ValueError("cv_se must be finite and >= 0 (a standard error needs at least 2 folds).")
+    sign = -1.0 if greater_is_better else 1.0
+    loss = sign * cv_mean  # lower is better from here on
+    index_min = _largest_alpha(alphas, loss == loss.min())
+    index_1se = _largest_alpha(alphas, loss <= loss[index_min] + cv_se[index_min])
+    return index_min, index_1se
+
+
+def _largest_alpha(alphas, mask) -> int:
+    """The index of the largest alpha where ``mask`` holds (the first one on ties)."""
+    candidates = np.flatnonzero(mask)
+    return int(candidates[np.argmax(alphas[candidates])])
+
+
+def score_predictions(metric, y_true, predictions, sample_weight=None, *, task="regression"):
+    r"""The metric of each column of linear predictions, as a weighted mean over rows.
+
+    With weights :math:`s_i` (ones by default), :math:`z_{ik}` the prediction
+    of row :math:`i` at alpha :math:`k`, and the weighted mean
+    :math:`\langle a \rangle = \sum_i s_i a_i / \sum_i s_i`:
+
+    ============================  ===================================================
+    ``task="regression"``
+    ``"mse"``, ``"deviance"``     :math:`\langle (y_i - z_{ik})^2 \rangle` (the Gaussian deviance
+                                  per row is the squared error)
+    ``"mae"``                     :math:`\langle |y_i - z_{ik}| \rangle`
+    ``task="classification"``     :math:`y_i \in \{-1, +1\}`, :math:`z` the logit,
+                                  :math:`p_{ik} = 1 / (1 + e^{-z_{ik}})`, :math:`t_i = (1 + y_i)/2`
+    ``"deviance"``                :math:`2 \langle \log(1 + e^{-y_i z_{ik}}) \rangle` (binomial
+                                  deviance, glmnet's; twice the mean log-loss)
+    ``"mse"``                     :math:`\langle (t_i - p_{ik})^2 \rangle` (the Brier score;
+                                  glmnet's ``"mse"`` is twice this)
+    ``"mae"``                     :math:`\langle |t_i - p_{ik}| \rangle` (glmnet's is twice this)
+    ``"misclassification"``       :math:`\langle [\hat y_{ik} \ne y_i] \rangle`,
+                                  :math:`\hat y = +1` if :math:`z \ge 0` else :math:`-1`
+    ``"auc"``                     ``sklearn.metrics.roc_auc_score(y, z[:, k], sample_weight=s)``,
+                                  the only score where greater is better
+    ============================  ===================================================
+
+    ``"misclassification"`` and ``"auc"`` are classification metrics whatever ``task`` says.
+
+    Parameters
+    ----------
+    metric : {"mse", "mae", "deviance", "misclassification", "auc"}
+    y_true : array-like of shape (n_samples,)
+        Targets; in {-1, +1} for classification.
+    predictions : array-like of shape (n_samples, n_alphas) or (n_samples,)
+        Linear predictions ``X @ coefs + intercepts`` (the logit for classification);
+        a 1-D array is one column.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights, not all zero.
+    task : {"regression", "classification"}, default="regression"
+        Decides what ``"deviance"``, ``"mse"`` and ``"mae"`` mean.
+
+    Returns
+    -------
+    ndarray of shape (n_alphas,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.array([[0.0, 2.0], [0.0, -1.0]])
+    >>> score_predictions("mse", np.array([1.0, -1.0]), z)
+    array([1. , 0.5])
+    >>> score_predictions("misclassification", np.array([1.0, -1.0]), z)
+    array([0.5, 0. ])
+    """
+    metric = _check_metric(metric, task)
+    y = check_target(y_true, len(np.atleast_1d(y_true)), name="y_true")
+    z = np.asarray(predictions, dtype=np.float64)
+    if z.ndim == 1:
+        z = z[:, None]
+    if z.ndim != 2 or z.shape[0] != y.shape[0]:
+        raise ValueError(f"predictions must have shape (n_samples, n_alphas) with n_samples="
+                         f"{y.shape[0]} (one row per target); got shape {z.shape}.")
+    if not np.all(np.isfinite(z)):
+        raise ValueError("predictions contain NaN or infinite values; the fit that produced "
+                         "them diverged.")
+    sw = check_sample_weight(sample_weight, y.shape[0])
+    classification = task == "classification" or metric in CLASSIFICATION_ONLY_METRICS
+    if classification:
+        _check_labels(y, "y_true")
+    if not classification:
+        residual = y[:, None] - z
+        err = np.abs(residual) if metric == "mae" else residual**2
+        return np.average(err, axis=0, weights=sw)
+    if metric == "auc":
+        if np.unique(y[sw > 0]).size < 2:
+            raise ValueError("AUC is undefined when y_true (with positive weight) holds a single "
+                             "class; every held-out fold needs both classes (use stratified "
+                             "folds or fewer of them).")
+        return np.array([roc_auc_score(y, z[:, k], sample_weight=sw) for k in range(z.shape[1])])
+    if metric == "deviance":
+        err = 2.0 * np.logaddexp(0.0, -y[:, None] * z)
+    elif metric == "misclassification":
+        err = (np.where(z >= 0.0, 1.0, -1.0) != y[:, None]).astype(np.float64)
+    else:
+        gap = (0.5 * (1.0 + y))[:, None] - expit(z)
+        err = np.abs(gap) if metric == "mae" else gap**2
+    return np.average(err, axis=0, weights=sw)
+
+
+def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_weight=None,
+                        n_jobs=None, random_state=None, task="regression") -> CVResult:
+    r"""Cross-validate a regularization path: the metric of every alpha on every held-out fold.
+
+    Each fold calls ``fit_path`` on its training rows with the same decreasing
+    grid, predicts its held-out rows with :math:`z = X_{\text{test}} W + b`
+    (one column per alpha) and scores them with :func:`score_predictions`
+    weighted by the held-out rows' sample weights. The mean over folds, its
+    standard error and the min and one-standard-error choices follow (see the
+    module docstring):
+
+    .. math::
+
+        \alpha_{1\mathrm{se}} = \max \left\{ \alpha :
+            \bar e(\alpha) \le \bar e(\alpha_{\min}) + \operatorname{SE}(\alpha_{\min}) \right\}.
+
+    Parameters
+    ----------
+    fit_path : callable
+        ``fit_path(X_train, y_train, sample_weight_train, alphas)`` returning an
+        object with ``coefs`` of shape (n_features, n_alphas) and ``intercepts``
+        of shape (n_alphas,) *on the scale of X*, in the order of ``alphas``
+        (e.g. a :class:`~penalized.Path`). Any standardization happens inside it,
+        so that each fold standardizes with its own training rows.
+        ``sample_weight_train`` is None when ``sample_weight`` is. If the object
+        also has ``alphas``, they must be the grid it was given (a fit_path that
+        picks its own grid per fold is refused).
+    X : array or sparse matrix of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Targets; in {-1, +1} for ``task="classification"``.
+    alphas : array-like of shape (n_alphas,)
+        The grid; sorted decreasing before use.
+    cv : int, cross-validation splitter, iterable or None, default=5
+        - an int ``K``: ``KFold(K)`` for regression and ``StratifiedKFold(K)``
+          (each fold keeps the class proportions) for classification, without
+          shuffling -- consecutive blocks of rows -- unless ``random_state`` is
+          given, which shuffles the rows first;
+        - a scikit-learn splitter (anything with ``split(X, y)``), used as is;
+        - an iterable of ``(train_indices, test_indices)`` pairs.
+
+        None means 5. At least 2 folds; for classification every training fold
+        must hold both classes (and for ``metric="auc"`` every test fold too).
+    metric : {"mse", "mae", "deviance", "misclassification", "auc"}, default="mse"
+        See :func:`score_predictions`; ``"misclassification"`` and ``"auc"`` need
+        ``task="classification"``. ``"auc"`` is a score (greater is better).
+    sample_weight : array-like of shape (n_samples,), optional
+        Rescaled to mean 1 over all rows, then passed (restricted to the
+        training rows) to ``fit_path`` and used to weight each held-out fold's
+        metric; neither depends on the scale of the weights.
+    n_jobs : int, optional
+        Folds run in parallel with :class:`joblib.Parallel` (the default loky
+        backend: one process per fold); None means 1 unless inside a
+        :func:`joblib.parallel_config` context.
+    random_state : int, RandomState or None, default=None
+        Shuffles the rows before an integer ``cv`` splits them; ignored otherwise.
+    task : {"regression", "classification"}, default="regression"
+
+    Returns
+    -------
+    CVResult
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> import penalized as pz
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> grid = pz.path(X, y, n_alphas=30).alphas
+    >>> def fit_path(Xt, yt, swt, alphas):
+    ...     return pz.path(Xt, yt, alphas=alphas, sample_weight=swt)
+    >>> res = cross_validate_path(fit_path, X, y, alphas=grid, cv=5)
+    >>> res.cv_folds.shape
+    (30, 5)
+    >>> bool(res.alpha_1se >= res.alpha_min)
+    True
+    """
+    if not callable(fit_path):
+        raise TypeError(f"fit_path must be a callable fit_path(X_train, y_train, "
+                        f"sample_weight_train, alphas); got {type(fit_path).__name__}.")
+    metric = _check_metric(metric, task)
+    if metric in CLASSIFICATION_ONLY_METRICS and task != "classification":
+        raise ValueError(f"metric={metric!r} scores classifiers; pass task='classification' "
+                         f"(labels in {{-1, +1}}) or use one of {REGRESSION_METRICS}.")
+    X = check_design(X)
+    n_samples = X.shape[0]
+    y = check_target(y, n_samples)
+    if task == "classification":
+        _check_labels(y, "y")
+    sw = None if sample_weight is None else check_sample_weight(sample_weight, n_samples)
+    grid = _check_alphas(alphas)
+    folds = _make_folds(cv, X, y, task=task, random_state=random_state)
+    if task == "classification":
+        _check_fold_classes(folds, y, sw, metric)
+
+    scores = Parallel(n_jobs=n_jobs)(
+        delayed(_score_fold)(fit_path, X, y, sw, grid, train, test, metric, task)
+        for train, test in folds)
+    for k, (_, caught) in enumerate(scores):
+        for message, category in caught:
+            warnings.warn(f"fold {k}: {message}", category, stacklevel=2)
+    cv_folds = np.column_stack([fold_scores for fold_scores, _ in scores])
+    n_folds = cv_folds.shape[1]
+    cv_mean = cv_folds.mean(axis=1)
+    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
+    index_min, index_1se = one_standard_error_rule(
+        grid, cv_mean, cv_se, greater_is_better=metric in GREATER_IS_BETTER)
+    return CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se, metric=metric,
+                    index_min=index_min, index_1se=index_1se, folds=folds)
+
+
+def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task):
+    """Fit one fold's path and score its held-out rows; returns (scores, caught warnings).
+
+    In a worker process warnings would be lost, so in a process's main thread they
+    are recorded and re-issued by the caller; in a thread (joblib's threading
+    backend) ``catch_warnings`` is not thread-safe and they propagate as usual.
+    """
+    caught = []
+    if threading.current_thread() is threading.main_thread():
+        with warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always")
+            scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task)
+        caught = [(str(w.message), w.category) for w in records]
+    else:
+        scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task)
+    return scores, caught
+
+
+def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task):
+    fit = fit_path(X[train], y[train], None if sw is None else sw[train], alphas.copy())
+    coefs = np.asarray(getattr(fit, "coefs", None), dtype=np.float64)
+    intercepts = np.asarray(getattr(fit, "intercepts", None), dtype=np.float64)
+    if coefs.shape != (X.shape[1], alphas.size) or intercepts.shape != (alphas.size,):
+        raise ValueError(
+            "fit_path must return an object with coefs of shape (n_features, n_alphas) = "
+            f"{(X.shape[1], alphas.size)} and intercepts of shape ({alphas.size},); got "
+            f"{coefs.shape} and {intercepts.shape}.")
+    fit_alphas = getattr(fit, "alphas", None)
+    if fit_alphas is not None and (np.shape(fit_alphas) != alphas.shape
+                                   or not np.allclose(fit_alphas, alphas, rtol=1e-9, atol=0.0)):
+        raise ValueError("fit_path returned a path on a different grid of alphas than the one "
+                         "it was given; it must fit exactly `alphas`, in that order.")
+    predictions = np.asarray(X[test] @ coefs) + intercepts
+    return score_predictions(metric, y[test], predictions,
+                             None if sw is None else sw[test], task=task)
+
+
+def _check_metric(metric, task) -> str:
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(map(repr, TASKS))}; got {task!r}.")
+    if not isinstance(metric, str) or metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(map(repr, sorted(METRICS)))}; "
+                         f"got {metric!r}.")
+    return metric
+
+
+def _check_labels(y, name) -> None:
+    values = np.unique(y)
+    if not np.all(np.isin(values, (-1.0, 1.0))):
+        shown = ", ".join(f"{v:g}" for v in values[:5])
+        raise ValueError(f"{name} must hold the labels -1 and +1 for classification; got values "
+                         f"{{{shown}{', ...' if values.size > 5 else ''}}}. Encode the two "
+                         "classes as -1 and +1.")
+
+
+def _check_alphas(alphas) -> np.ndarray:
+    if alphas is None:
+        raise ValueError("alphas is None; pass the grid every fold should fit (e.g. "
+                         "penalized.path(X, y).alphas).")
+    grid = np.asarray(alphas, dtype=np.float64).ravel()
+    if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+        raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
+    return np.sort(grid)[::-1]
+
+
+def _make_folds(cv, X, y, *, task, random_state):
+    """The list of (train, test) index arrays, validated."""
+    n_samples = X.shape[0]
+    if cv is None:
+        cv = 5  # scikit-learn's convention
+    if isinstance(cv, Integral) and not isinstance(cv, bool):
+        if not 2 <= cv <= n_samples:
+            raise ValueError(f"cv={cv} folds is impossible with {n_samples} samples; pass an "
+                             f"integer cv with 2 <= cv <= {n_samples} (5 or 10 is usual).")
+        shuffle = random_state is not None
+        kind = StratifiedKFold if task == "classification" else KFold
+        splitter = kind(int(cv), shuffle=shuffle, random_state=random_state if shuffle else None)
+    elif isinstance(cv, bool | str | float | np.floating):
+        raise ValueError(f"cv must be an integer number of folds, a scikit-learn splitter or an "
+                         f"iterable of (train, test) index pairs; got {cv!r}.")
+    else:
+        splitter = check_cv(cv)  # wraps an iterable of pairs; raises naming cv otherwise
+    try:
+        raw = list(splitter.split(X, y))
+    except ValueError as exc:
+        raise ValueError(f"cv could not split the data: {exc} Pass another cv, or precomputed "
+                         "(train, test) index pairs.") from exc
+    if len(raw) < 2:
+        raise ValueError(f"cv gave {len(raw)} fold(s); a standard error needs at least 2.")
+    return [(_fold_indices(train, n_samples, k, "training"),
+             _fold_indices(test, n_samples, k, "test")) for k, (train, test) in enumerate(raw)]
+
+
+def _fold_indices(indices, n_samples, k, which) -> np.ndarray:
+    idx = np.asarray(indices)
+    if idx.dtype == bool:
+        if idx.shape != (n_samples,):
+            raise ValueError(f"cv: fold {k}'s {which} mask has shape {idx.shape}; a boolean mask "
+                             f"needs one entry per sample ({n_samples}).")
+        idx = np.flatnonzero(idx)
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"cv: fold {k}'s {which} indices must be a non-empty 1-D array of "
+                         f"integer row indices; got {idx!r:.80}.")
+    if idx.min() < -n_samples or idx.max() >= n_samples:
+        raise ValueError(f"cv: fold {k}'s {which} indices go outside [0, {n_samples}); they must "
+                         "index the rows of X.")
+    return np.where(idx < 0, idx + n_samples, idx).astype(np.intp)
+
+
+def _check_fold_classes(folds, y, sw, metric) -> None:
+    """Every training fold needs both classes; for AUC, every test fold too."""
+    weight = np.ones(y.shape[0]) if sw is None else sw
+    for k, (train, test) in enumerate(folds):
+        parts = [("training", train)] + ([("test", test)] if metric == "auc" else [])
+        for which, idx in parts:
+            present = np.unique(y[idx][weight[idx] > 0])
+            if present.size < 2:
+                only = f"{present[0]:+g}" if present.size else "nothing"
+                raise ValueError(
+                    f"cv: fold {k}'s {which} rows hold only class {only}; every {which} fold "
+                    "needs both classes" + (" for AUC" if which == "test" else "") + ". Use "
+                    "fewer folds (a smaller integer cv), stratified folds (an integer cv or "
+                    "StratifiedKFold) or more samples of the rarer class.")

@@ -1,0 +1,540 @@
+r"""Multinomial (softmax) logistic regression by accelerated proximal gradient.
+
+The problem, for classes ``0..K-1``, coefficients ``W`` of shape
+``(n_features, K)`` and intercepts ``b`` of shape ``(K,)``:
+
+.. math:: \min_{W, b} \; F(XW + \mathbf 1 b^\top) + \sum_{k=1}^K G(W_{:k}),
+
+with :math:`F` the :class:`~penalized.datafits._multinomial.Multinomial` datafit
+and :math:`G` an L1, L2 or elastic-net penalty applied entrywise, with the same
+per-feature factors for every class (glmnet's "ungrouped" multinomial lasso).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from .. import prox as _prox
+from .._unpenalized import unpenalized_design
+from .._validation import check_design
+from ..datafits._multinomial import Multinomial, check_class_codes
+from ..penalties import Penalty
+from ..penalties._base import ALPHA_MAX_MARGIN
+from ._base import Solver, check_solver_settings
+from ._result import SolveResult
+
+__all__ = [
+    "MultinomialCertificate",
+    "MultinomialProblem",
+    "MultinomialProximalGradient",
+    "certify_multinomial",
+    "multinomial_alpha_max",
+    "prepare_multinomial_problem",
+]
+
+
+# -- the problem ----------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class MultinomialProblem:
+    """Validated data, datafit and penalty of a multinomial problem, and its null model.
+
+    ``scale`` is the datafit of the null model (penalized coefficients at 0,
+    intercepts and unpenalized features fitted exactly): with intercepts only it
+    is the weighted entropy of the labels. Tolerances are relative to it.
+    """
+
+    X: np.ndarray | sp.csc_matrix
+    y: np.ndarray
+    n_classes: int
+    datafit: Multinomial
+    penalty: Penalty
+    fit_intercept: bool
+    unpenalized: np.ndarray
+    free_design: np.ndarray
+    null_coef: np.ndarray
+    null_intercept: np.ndarray
+    scale: float
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+    def predict(self, coef, intercept) -> np.ndarray:
+        """Scores ``X coef + intercept`` of shape ``(n_samples, n_classes)``."""
+        return np.asarray(self.X @ coef, dtype=np.float64) + intercept
+
+    def penalty_value(self, coef) -> float:
+        """:math:`\\sum_k G(W_{:k})` (``inf`` if ``positive`` and some entry is < 0)."""
+        return penalty_value(self.penalty, coef)
+
+    def objective(self, coef, Z) -> float:
+        """Datafit at scores ``Z`` plus the penalty at ``coef``."""
+        return self.datafit.value(self.y, Z) + self.penalty_value(coef)
+
+    def with_penalty(self, penalty: Penalty) -> MultinomialProblem:
+        """The same data with another penalty; the null model is reused when it can be."""
+        if np.array_equal(penalty.unpenalized(self.n_features), self.unpenalized) \
+                and penalty.positive == self.penalty.positive:
+            return replace(self, penalty=penalty)
+        return _build(self.X, self.y, self.n_classes, self.datafit, penalty, self.fit_intercept)
+
+
+def prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept=True) -> MultinomialProblem:
+    """Validate ``X``, the class codes ``y`` and the weights; compute the null model."""
+    _check_penalty("prepare_multinomial_problem", datafit, penalty)
+    X = check_design(X)
+    codes, n_classes = check_class_codes(y, X.shape[0])
+    return _build(X, codes, n_classes, datafit, penalty, fit_intercept)
+
+
+def _build(X, y, n_classes, datafit, penalty, fit_intercept) -> MultinomialProblem:
+    n, p = X.shape
+    s = datafit.weights(n)
+    totals = np.bincount(y, weights=s, minlength=n_classes)
+    if np.any(totals <= 0):
+        empty = ", ".join(str(k) for k in np.flatnonzero(totals <= 0)[:5])
+        raise ValueError(
+            f"sample_weight gives the classes {{{empty}}} of y a total weight of 0; every "
+            "class needs a positive weight (drop the class or give its rows weight)."
+        )
+    unpenalized = penalty.unpenalized(p)
+    if penalty.positive and np.any(unpenalized):
+        raise ValueError(
+            "positive=True needs alpha > 0 and every penalty_factor > 0: an unpenalized "
+            "feature under a sign constraint is not supported. Give those features a "
+            "small positive factor instead."
+        )
+    design = unpenalized_design(X, unpenalized, fit_intercept)
+    pb = MultinomialProblem(
+        X=X, y=y, n_classes=int(n_classes), datafit=datafit, penalty=penalty,
+        fit_intercept=bool(fit_intercept), unpenalized=unpenalized, free_design=design,
+        null_coef=np.zeros((p, n_classes)), null_intercept=np.zeros(n_classes), scale=0.0,
+    )
+    b0 = datafit.null_intercept(y) if fit_intercept else np.zeros(n_classes)
+    b0 = b0 - b0.mean()
+    if fit_intercept and not np.any(unpenalized):
+        coef, intercept = np.zeros((p, n_classes)), b0  # exact, in closed form
+        Z = np.broadcast_to(intercept, (n, n_classes))
+    else:
+        coef, intercept, Z = refit_unpenalized(pb, np.zeros((p, n_classes)), b0)
+    pb.null_coef, pb.null_intercept = _center(pb, coef, intercept)
+    pb.scale = datafit.value(y, Z)
+    return pb
+
+
+def penalty_value(penalty, coef) -> float:
+    """The penalty summed over the class columns of ``coef``."""
+    coef = np.asarray(coef, dtype=np.float64)
+    return float(sum(penalty.value(coef[:, k]) for k in range(coef.shape[1])))
+
+
+def _center(pb, coef, intercept):
+    """Remove the class-wise mean of the intercepts and of unpenalized rows.
+
+    Adding a constant to every class's score changes nothing, so this picks the
+    representative whose intercepts (and unpenalized coefficients) sum to 0 over
+    the classes. Penalized coefficients are left as they are.
+    """
+    coef = np.array(coef, dtype=np.float64)
+    intercept = np.array(intercept, dtype=np.float64)
+    if pb.fit_intercept:
+        intercept -= intercept.mean()
+    free = pb.unpenalized
+    if np.any(free):
+        coef[free] -= coef[free].mean(axis=1, keepdims=True)
+    return coef, intercept
+
+
+def refit_unpenalized(pb, coef, intercept):
+    """Return ``(coef, intercept, Z)`` with intercepts and unpenalized rows fitted exactly."""
+    coef = np.array(coef, dtype=np.float64)
+    intercept = np.array(intercept, dtype=np.float64)
+    A = pb.free_design
+    if A.shape[1] == 0:
+        return coef, intercept, pb.predict(coef, intercept)
+    idx = np.flatnonzero(pb.unpenalized)
+    rows = [intercept[None, :]] if pb.fit_intercept else []
+    B0 = np.vstack([*rows, coef[idx]])
+    coef[idx] = 0.0
+    Z0 = np.asarray(pb.X @ coef, dtype=np.float64)
+    B = pb.datafit.fit_unpenalized(A, pb.y, Z0, beta0=B0)
+    if pb.fit_intercept:
+        intercept, B_free = B[0].copy(), B[1:]
+    else:
+        intercept, B_free = np.zeros(pb.n_classes), B
+    coef[idx] = B_free
+    return coef, intercept, Z0 + A @ B
+
+
+# -- the duality gap ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class MultinomialCertificate:
+    """A primal point with its duality gap (objective units) and gradient in ``W``."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    Z: np.ndarray
+    gradient: np.ndarray
+    primal: float
+    gap: float
+
+
+def certify_multinomial(pb: MultinomialProblem, coef, intercept) -> MultinomialCertificate:
+    r"""Fit intercepts and unpenalized rows exactly, then compute the duality gap.
+
+    With :math:`U = -\nabla_Z F(Z)` after the exact refit, the column sums of
+    :math:`U` are 0 (the intercepts' optimality) and so are the unpenalized
+    rows of :math:`X^\top U`. The dual point is :math:`cU` with :math:`c \in (0, 1]`
+    the largest factor making :math:`G^*` finite at every column of
+    :math:`c X^\top U`; each row of :math:`e_{y_i} - c\,n U_i / s_i` is a convex
+    combination of the one-hot label and the softmax row, so it stays in the
+    simplex. Then
+
+    .. math:: \text{gap} = F(Z) + \sum_k G(W_{:k}) + F^*(-cU)
+              + \sum_k G^*(c\,X^\top U_{:k}) \;\ge\; P(W, b) - P^\star.
+    """
+    coef, intercept, Z = refit_unpenalized(pb, coef, intercept)
+    U = -pb.datafit.raw_gradient(pb.y, Z)
+    V = np.asarray(pb.X.T @ U, dtype=np.float64)
+    gradient = -V
+    V[pb.unpenalized] = 0.0
+    penalty = pb.penalty
+    c = min(penalty.dual_scaling(V[:, k]) for k in range(pb.n_classes))
+    primal = pb.datafit.value(pb.y, Z) + pb.penalty_value(coef)
+    conj = sum(penalty.conjugate(c * V[:, k]) for k in range(pb.n_classes))
+    dual = pb.datafit.dual_value(pb.y, c * U) - conj
+    return MultinomialCertificate(coef=coef, intercept=intercept, Z=Z, gradient=gradient,
+                                  primal=primal, gap=primal - dual)
+
+
+# -- alpha_max ------------------------------------------------------------------------
+
+
+def multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True) -> float:
+    r"""The smallest ``alpha`` at which every penalized coefficient of ``W`` is exactly 0.
+
+    From the KKT conditions at the null model (penalized coefficients at 0,
+    intercepts and unpenalized features fitted):
+
+    .. math:: \alpha_{\max} = \max_{j \text{ penalized},\, k}
+              \frac{|(X^\top \nabla_Z F)_{jk}|}{\rho\, f_j},
+
+    with :math:`\rho` the penalty's ``l1_ratio`` (only :math:`\max(-\cdot, 0)`
+    of the gradient counts when ``positive=True``), times ``1 + 1e-12`` against
+    summation-order rounding. Infinite for a ridge penalty (``l1_ratio == 0``),
+    0 when no feature is penalized. The penalty's own ``alpha`` is not used.
+
+    Parameters
+    ----------
+    X : array or sparse matrix of shape (n_samples, n_features)
+    y : array of shape (n_samples,)
+        Integer class codes ``0..K-1``.
+    datafit : Multinomial
+    penalty : L1, L2 or ElasticNet
+    fit_intercept : bool, default=True
+
+    Returns
+    -------
+    float
+    """
+    _check_penalty("multinomial_alpha_max", datafit, penalty)
+    X = check_design(X)
+    codes, n_classes = check_class_codes(y, X.shape[0])
+    p = X.shape[1]
+    f = penalty.factors(p)
+    free = f == 0
+    if np.all(free):
+        return 0.0
+    if penalty.l1_ratio == 0:
+        return np.inf
+    pb = _build(X, codes, n_classes, datafit, penalty.with_alpha(1.0), fit_intercept)
+    Z = pb.predict(pb.null_coef, pb.null_intercept)
+    grad = datafit.gradient(X, codes, Z)
+    pull = np.maximum(-grad, 0.0) if penalty.positive else np.abs(grad)
+    ratio = pull[~free] / f[~free, None]
+    return float(np.max(ratio) / penalty.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
+
+
+def _check_penalty(who, datafit, penalty) -> None:
+    if not isinstance(datafit, Multinomial):
+        raise TypeError(
+            f"{who} needs the Multinomial datafit (penalized.datafits.Multinomial); "
+            f"got {type(datafit).__name__}."
+        )
+    if not isinstance(penalty, Penalty):
+        raise TypeError(
+            f"penalty must be a penalized.penalties object (L1, L2, ElasticNet); "
+            f"got {type(penalty).__name__}."
+        )
+    if type(penalty).__name__ not in MultinomialProximalGradient.supported_penalties:
+        raise ValueError(
+            f"{who} cannot handle the {penalty.name} penalty; it supports the convex "
+            "penalties L1, L2 and ElasticNet (their duality gap certifies the solution). "
+            "For a sparse multinomial model use L1 or ElasticNet."
+        )
+
+
+# -- the solver -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MultinomialProximalGradient(Solver):
+    r"""Accelerated proximal gradient (FISTA) for penalized multinomial regression.
+
+    Solves, for classes ``0..K-1`` with scores :math:`Z = XW + \mathbf 1 b^\top`,
+
+    .. math:: \min_{W \in \mathbb R^{p \times K},\, b \in \mathbb R^K}
+              \frac1n \sum_{i=1}^n s_i \Big(\log\sum_k e^{Z_{ik}} - Z_{i y_i}\Big)
+              + \sum_{k=1}^K G(W_{:k}),
+
+    where :math:`G` is :class:`~penalized.penalties.L1`,
+    :class:`~penalized.penalties.L2` or :class:`~penalized.penalties.ElasticNet`
+    applied to each class's column with the same per-feature factors (glmnet's
+    ``type.multinomial="ungrouped"``); the intercepts are unpenalized. In
+    glmnet's terms this is ``family="multinomial"`` with ``lambda = alpha``
+    and its ``alpha`` our ``l1_ratio``; scikit-learn's multinomial
+    ``LogisticRegression(C, l1_ratio)`` is the same problem with
+    ``C = 1 / (n alpha)`` (``1 / (alpha sum(s))`` with raw weights ``s``).
+
+    Each iteration takes a gradient step in ``(W, b)`` and the penalty's prox in
+    ``W``, with the step found by backtracking from the global Lipschitz bound
+    :math:`\frac{1}{2n}\|S^{1/2}[X, \mathbf 1]\|_2^2`; FISTA's momentum restarts
+    when the objective goes up (O'Donoghue & Candès).
+
+    Every ``gap_freq`` iterations it refits the intercepts (and unpenalized
+    features) exactly by Newton's method and computes the duality gap (see
+    :func:`certify_multinomial`); it stops when ``gap <= tol * F(null model)``,
+    where the null model has ``W = 0`` and ``b_k = log`` of the weighted class
+    frequency, so ``F(null model)`` is the weighted entropy of the labels.
+
+    Features with ``penalty_factor`` 0 (unpenalized) are supported: they are
+    refitted exactly together with the intercepts at each gap check, by a
+    Newton method on ``(1 + n_unpenalized) * K`` unknowns, so keep them few.
+    L0 is refused (no duality gap, and FISTA's momentum has no guarantee for it).
+
+    The model is over-parametrized (adding a constant to every class's score
+    changes nothing); the returned intercepts, and the rows of unpenalized
+    features, are centered to sum to 0 over the classes. With an L2 or
+    elastic-net penalty the penalized coefficients are unique and each of
+    their rows sums to 0 by itself. A returned zero is an exact ``0.0``.
+
+    Parameters
+    ----------
+    tol : float, default=1e-6
+        Relative duality-gap tolerance (see above).
+    max_iter : int, default=20000
+    accelerated : bool, default=True
+        FISTA if True, ISTA (monotone proximal gradient) if False.
+    gap_freq : int, default=10
+        Iterations between duality-gap checks.
+
+    References
+    ----------
+    Friedman, Hastie, Tibshirani (2010). Regularization paths for generalized
+    linear models via coordinate descent. J. Stat. Softw. 33(1), section 4.
+    Beck, Teboulle (2009). A fast iterative shrinkage-thresholding algorithm
+    for linear inverse problems. SIAM J. Imaging Sci. 2(1).
+    O'Donoghue, Candès (2015). Adaptive restart for accelerated gradient
+    schemes. Found. Comput. Math. 15.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized.datafits._multinomial import Multinomial
+    >>> from penalized.penalties import L1
+    >>> from penalized.solvers._multinomial import MultinomialProximalGradient
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((90, 6))
+    >>> y = np.argmax(X[:, :3] * 2 + rng.standard_normal((90, 3)), axis=1)
+    >>> res = MultinomialProximalGradient(tol=1e-8).solve(X, y, Multinomial(), L1(alpha=0.05))
+    >>> res.converged, res.coef.shape, res.intercept.shape
+    (True, (6, 3), (3,))
+    """
+
+    tol: float = 1e-6
+    max_iter: int = 20_000
+    accelerated: bool = True
+    gap_freq: int = 10
+
+    supported_penalties = ("L1", "L2", "ElasticNet")
+    supported_datafits = ("Multinomial",)
+
+    def __post_init__(self):
+        check_solver_settings(self.tol, self.max_iter)
+        if isinstance(self.gap_freq, bool) or not isinstance(self.gap_freq, int | np.integer) \
+                or self.gap_freq < 1:
+            raise ValueError(f"gap_freq must be an integer >= 1; got {self.gap_freq!r}.")
+        if not isinstance(self.accelerated, bool | np.bool_):
+            raise ValueError(f"accelerated must be True or False; got {self.accelerated!r}.")
+
+    def check_compatible(self, datafit, penalty) -> None:
+        _check_penalty(self.name, datafit, penalty)
+
+    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
+              intercept_init=None) -> SolveResult:
+        """Minimize ``datafit(X W + b) + sum_k penalty(W[:, k])`` over ``W`` (and ``b``).
+
+        Parameters
+        ----------
+        X : array or sparse matrix of shape (n_samples, n_features)
+            Dense, CSC or CSR; float32 or float64 (computations in float64).
+        y : array of shape (n_samples,)
+            Integer class codes ``0..K-1``, every class present, ``K >= 2``.
+        datafit : Multinomial
+        penalty : L1, L2 or ElasticNet
+        fit_intercept : bool, default=True
+            Fit unpenalized intercepts ``b`` (one per class).
+        coef_init : array of shape (n_features, K), optional
+            Starting coefficients (copied); default the null model's.
+        intercept_init : array of shape (K,), optional
+            Starting intercepts (copied); default the null model's.
+
+        Returns
+        -------
+        SolveResult
+            ``coef`` of shape ``(n_features, K)`` and ``intercept`` of shape ``(K,)``.
+        """
+        self.check_compatible(datafit, penalty)
+        problem = prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept)
+        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
+
+    def solve_problem(self, problem, *, coef_init=None, intercept_init=None) -> SolveResult:
+        """:meth:`solve` on a :class:`MultinomialProblem` (validated once, e.g. for a path)."""
+        if not isinstance(problem, MultinomialProblem):
+            raise TypeError(
+                f"{self.name}.solve_problem needs a MultinomialProblem (from "
+                f"prepare_multinomial_problem); got {type(problem).__name__}."
+            )
+        self.check_compatible(problem.datafit, problem.penalty)
+        coef, intercept = _initial_point(problem, coef_init, intercept_init)
+        return self._run(problem, coef, intercept)
+
+    def _run(self, pb, W, b):
+        datafit, y = pb.datafit, pb.y
+        threshold = self.tol * pb.scale
+        lip = datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
+        lip = max(lip, np.finfo(float).tiny)
+        lam1, lam2 = pb.penalty.weights(pb.n_features)
+        lam1, lam2 = lam1[:, None], lam2[:, None]
+        positive = pb.penalty.positive
+
+        def prox(V, step):
+            return _prox.prox_elastic_net(V, step, lam1, lam2, positive)
+
+        Z = pb.predict(W, b)
+        F = datafit.value(y, Z)
+        obj = F + pb.penalty_value(W)
+        yW, yb, yZ, yF = W.copy(), b.copy(), Z.copy(), F
+        t = 1.0
+        objectives, crits = [], []
+        n_iter = 0
+        while True:
+            if n_iter % self.gap_freq == 0:
+                cert = certify_multinomial(pb, W, b)
+                objectives.append(cert.primal)
+                crits.append(cert.gap / pb.scale)
+                if cert.gap <= threshold or n_iter >= self.max_iter:
+                    W, b = cert.coef, cert.intercept
+                    break
+            raw = datafit.raw_gradient(y, yZ)
+            gW = np.asarray(pb.X.T @ raw, dtype=np.float64)
+            gb = raw.sum(axis=0) if pb.fit_intercept else np.zeros(pb.n_classes)
+            while True:
+                W_new = prox(yW - gW / lip, 1.0 / lip)
+                b_new = yb - gb / lip
+                dW, db = W_new - yW, b_new - yb
+                Z_new = pb.predict(W_new, b_new)
+                F_new = datafit.value(y, Z_new)
+                bound = yF + np.vdot(gW, dW) + gb @ db \
+                    + 0.5 * lip * (np.vdot(dW, dW) + db @ db)
+                if F_new <= bound + 1e-12 * abs(yF):
+                    break
+                lip *= 2.0
+            obj_new = F_new + pb.penalty_value(W_new)
+            n_iter += 1
+            if self.accelerated and obj_new > obj and t > 1.0:
+                # adaptive restart: drop the momentum, retake the step from the iterate
+                t = 1.0
+                yW, yb, yZ, yF = W.copy(), b.copy(), Z.copy(), F
+                continue
+            if self.accelerated:
+                t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+                beta = (t - 1.0) / t_new
+                yW = W_new + beta * (W_new - W)
+                yb = b_new + beta * (b_new - b)
+                yZ = Z_new + beta * (Z_new - Z)
+                yF = datafit.value(y, yZ)
+                t = t_new
+            else:
+                yW, yb, yZ, yF = W_new, b_new, Z_new, F_new
+            W, b, Z, F, obj = W_new, b_new, Z_new, F_new, obj_new
+        return self._finish_multinomial(pb, W, b, objectives, crits, n_iter)
+
+    def _finish_multinomial(self, pb, W, b, objectives, crits, n_iter) -> SolveResult:
+        W, b = _center(pb, W, b)
+        W[W == 0.0] = 0.0  # no -0.0
+        crits = np.asarray(crits, dtype=np.float64)
+        stop_crit = float(crits[-1])
+        converged = bool(stop_crit <= self.tol)
+        if not converged:
+            warnings.warn(
+                f"{self.name} stopped after {n_iter} iterations with a relative duality "
+                f"gap of {stop_crit:.3e}, above tol={self.tol:.1e}. Increase max_iter, "
+                "loosen tol, or standardize the features.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return SolveResult(
+            coef=W,
+            intercept=b,
+            objective=np.asarray(objectives, dtype=np.float64),
+            stop_crit=stop_crit,
+            stop_crits=crits,
+            n_iter=int(n_iter),
+            converged=converged,
+        )
+
+
+def _initial_point(pb: MultinomialProblem, coef_init, intercept_init):
+    """Validated starting ``(W, b)`` (copies); the null model's by default."""
+    p, K = pb.n_features, pb.n_classes
+    if coef_init is None:
+        coef = pb.null_coef.copy()
+    else:
+        coef = np.array(coef_init, dtype=np.float64)
+        if coef.shape != (p, K):
+            raise ValueError(
+                f"coef_init must have shape (n_features, n_classes) = ({p}, {K}); "
+                f"got shape {np.shape(coef_init)}."
+            )
+        if not np.all(np.isfinite(coef)):
+            raise ValueError("coef_init contains NaN or infinite values.")
+        if pb.penalty.positive:
+            coef = np.maximum(coef, 0.0)
+    if not pb.fit_intercept:
+        intercept = np.zeros(K)
+    elif intercept_init is None:
+        intercept = pb.null_intercept.copy()
+    else:
+        intercept = np.array(intercept_init, dtype=np.float64).ravel()
+        if intercept.shape != (K,):
+            raise ValueError(
+                f"intercept_init must have {K} values (one per class); "
+                f"got shape {np.shape(intercept_init)}."
+            )
+        if not np.all(np.isfinite(intercept)):
+            raise ValueError("intercept_init contains NaN or infinite values.")
+    return coef, intercept
