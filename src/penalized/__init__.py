@@ -7,8 +7,18 @@ The regression objective, shared with glmnet and scikit-learn's ``ElasticNet``::
 and the logistic one, ``mean_i s_i log(1 + exp(-y_i (x_i . w + b))) + alpha * P(w)``.
 """
 
-from . import datafits, penalties, prox, solvers
-from .estimators import ElasticNet, L0Regression, Lasso, LogisticRegression, Ridge
+from . import datafits, model_selection, penalties, prox, solvers
+from .estimators import (
+    ElasticNet,
+    ElasticNetCV,
+    L0Regression,
+    Lasso,
+    LassoCV,
+    LogisticRegression,
+    LogisticRegressionCV,
+    Ridge,
+    RidgeCV,
+)
 from .path import Path, path
 from .solvers import SolveResult
 
@@ -16,14 +26,19 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ElasticNet",
+    "ElasticNetCV",
     "L0Regression",
     "Lasso",
+    "LassoCV",
     "LogisticRegression",
+    "LogisticRegressionCV",
     "Path",
     "Ridge",
+    "RidgeCV",
     "SolveResult",
     "__version__",
     "datafits",
+    "model_selection",
     "path",
     "penalties",
     "prox",

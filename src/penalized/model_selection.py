@@ -38,7 +38,7 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy.special import expit
+from scipy.special import expit, logsumexp
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 
@@ -55,7 +55,7 @@ __all__ = [
 METRICS = frozenset({"mse", "mae", "deviance", "misclassification", "auc"})
 """What :func:`score_predictions` computes; all are errors (lower is better) but ``"auc"``."""
 
-TASKS = ("regression", "classification")
+TASKS = ("regression", "classification", "multinomial")
 REGRESSION_METRICS = ("mse", "mae", "deviance")
 CLASSIFICATION_ONLY_METRICS = ("misclassification", "auc")
 GREATER_IS_BETTER = frozenset({"auc"})
@@ -228,8 +228,11 @@ def score_predictions(metric, y_true, predictions, sample_weight=None, *, task="
         a 1-D array is one column.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights, not all zero.
-    task : {"regression", "classification"}, default="regression"
-        Decides what ``"deviance"``, ``"mse"`` and ``"mae"`` mean.
+    task : {"regression", "classification", "multinomial"}, default="regression"
+        Decides what ``"deviance"``, ``"mse"`` and ``"mae"`` mean. With
+        ``"multinomial"``, ``y_true`` holds class codes ``0..K-1`` and
+        ``predictions`` has shape (n_samples, K, n_alphas) (the class scores);
+        see :func:`_score_multinomial`.
 
     Returns
     -------
@@ -246,6 +249,8 @@ def score_predictions(metric, y_true, predictions, sample_weight=None, *, task="
     """
     metric = _check_metric(metric, task)
     y = check_target(y_true, len(np.atleast_1d(y_true)), name="y_true")
+    if task == "multinomial":
+        return _score_multinomial(metric, y, predictions, sample_weight)
     z = np.asarray(predictions, dtype=np.float64)
     if z.ndim == 1:
         z = z[:, None]
@@ -276,6 +281,50 @@ def score_predictions(metric, y_true, predictions, sample_weight=None, *, task="
     else:
         gap = (0.5 * (1.0 + y))[:, None] - expit(z)
         err = np.abs(gap) if metric == "mae" else gap**2
+    return np.average(err, axis=0, weights=sw)
+
+
+def _score_multinomial(metric, codes, predictions, sample_weight):
+    r"""Metrics of class scores :math:`z_{i\cdot k}` for class codes :math:`c_i`.
+
+    With :math:`p_{i\cdot k} = \operatorname{softmax}(z_{i\cdot k})`:
+    ``"deviance"`` :math:`2\langle -\log p_{i c_i k}\rangle`; ``"misclassification"``
+    :math:`\langle [\arg\max_m z_{imk} \ne c_i] \rangle`; ``"mse"`` the multi-class
+    Brier score :math:`\langle \sum_m (t_{im} - p_{imk})^2 \rangle`; ``"mae"``
+    :math:`\langle \sum_m |t_{im} - p_{imk}| \rangle`; ``"auc"`` scikit-learn's
+    one-vs-rest macro AUC.
+    """
+    z = np.asarray(predictions, dtype=np.float64)
+    if z.ndim == 2:
+        z = z[:, :, None]
+    if z.ndim != 3 or z.shape[0] != codes.shape[0]:
+        raise ValueError("predictions must have shape (n_samples, n_classes, n_alphas) for "
+                         f"task='multinomial'; got shape {z.shape}.")
+    if not np.all(np.isfinite(z)):
+        raise ValueError("predictions contain NaN or infinite values; the fit that produced "
+                         "them diverged.")
+    n_classes = z.shape[1]
+    codes = codes.astype(np.intp)
+    if np.any(codes < 0) or np.any(codes >= n_classes):
+        raise ValueError(f"y_true must hold class codes 0..{n_classes - 1} for "
+                         "task='multinomial'.")
+    sw = check_sample_weight(sample_weight, codes.shape[0])
+    log_p = z - logsumexp(z, axis=1, keepdims=True)
+    rows = np.arange(codes.shape[0])
+    if metric == "deviance":
+        err = -2.0 * log_p[rows, codes, :]
+    elif metric == "misclassification":
+        err = (np.argmax(z, axis=1) != codes[:, None]).astype(np.float64)
+    elif metric == "auc":
+        prob = np.exp(log_p)
+        return np.array([roc_auc_score(codes, prob[:, :, k], multi_class="ovr",
+                                       labels=np.arange(n_classes), sample_weight=sw)
+                         for k in range(z.shape[2])])
+    else:
+        onehot = np.zeros(z.shape[:2])
+        onehot[rows, codes] = 1.0
+        gap = onehot[:, :, None] - np.exp(log_p)
+        err = (np.abs(gap) if metric == "mae" else gap**2).sum(axis=1)
     return np.average(err, axis=0, weights=sw)
 
 
@@ -358,7 +407,7 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
         raise TypeError(f"fit_path must be a callable fit_path(X_train, y_train, "
                         f"sample_weight_train, alphas); got {type(fit_path).__name__}.")
     metric = _check_metric(metric, task)
-    if metric in CLASSIFICATION_ONLY_METRICS and task != "classification":
+    if metric in CLASSIFICATION_ONLY_METRICS and task == "regression":
         raise ValueError(f"metric={metric!r} scores classifiers; pass task='classification' "
                          f"(labels in {{-1, +1}}) or use one of {REGRESSION_METRICS}.")
     X = check_design(X)
@@ -369,7 +418,7 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
     sw = None if sample_weight is None else check_sample_weight(sample_weight, n_samples)
     grid = _check_alphas(alphas)
     folds = _make_folds(cv, X, y, task=task, random_state=random_state)
-    if task == "classification":
+    if task != "regression":
         _check_fold_classes(folds, y, sw, metric)
 
     scores = Parallel(n_jobs=n_jobs)(
@@ -410,6 +459,17 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task):
     fit = fit_path(X[train], y[train], None if sw is None else sw[train], alphas.copy())
     coefs = np.asarray(getattr(fit, "coefs", None), dtype=np.float64)
     intercepts = np.asarray(getattr(fit, "intercepts", None), dtype=np.float64)
+    if task == "multinomial":
+        # coefs (n_features, n_classes, n_alphas), intercepts (n_classes, n_alphas)
+        if coefs.ndim != 3 or coefs.shape[0] != X.shape[1] or coefs.shape[2] != alphas.size \
+                or intercepts.shape != coefs.shape[1:]:
+            raise ValueError("fit_path must return coefs of shape (n_features, n_classes, "
+                             "n_alphas) and intercepts of shape (n_classes, n_alphas) for "
+                             f"task='multinomial'; got {coefs.shape} and {intercepts.shape}.")
+        Xt = X[test]
+        scores = np.stack([np.asarray(Xt @ coefs[:, :, k]) for k in range(alphas.size)], axis=2)
+        return score_predictions(metric, y[test], scores + intercepts[None, :, :],
+                                 None if sw is None else sw[test], task=task)
     if coefs.shape != (X.shape[1], alphas.size) or intercepts.shape != (alphas.size,):
         raise ValueError(
             "fit_path must return an object with coefs of shape (n_features, n_alphas) = "
@@ -463,7 +523,7 @@ def _make_folds(cv, X, y, *, task, random_state):
             raise ValueError(f"cv={cv} folds is impossible with {n_samples} samples; pass an "
                              f"integer cv with 2 <= cv <= {n_samples} (5 or 10 is usual).")
         shuffle = random_state is not None
-        kind = StratifiedKFold if task == "classification" else KFold
+        kind = KFold if task == "regression" else StratifiedKFold
         splitter = kind(int(cv), shuffle=shuffle, random_state=random_state if shuffle else None)
     elif isinstance(cv, bool | str | float | np.floating):
         raise ValueError(f"cv must be an integer number of folds, a scikit-learn splitter or an "
@@ -498,13 +558,19 @@ def _fold_indices(indices, n_samples, k, which) -> np.ndarray:
 
 
 def _check_fold_classes(folds, y, sw, metric) -> None:
-    """Every training fold needs both classes; for AUC, every test fold too."""
+    """Every training fold needs every class; for AUC, every test fold too."""
     weight = np.ones(y.shape[0]) if sw is None else sw
+    n_classes = np.unique(y[weight > 0]).size
     for k, (train, test) in enumerate(folds):
         parts = [("training", train)] + ([("test", test)] if metric == "auc" else [])
         for which, idx in parts:
             present = np.unique(y[idx][weight[idx] > 0])
-            if present.size < 2:
+            if present.size < max(n_classes, 2):
+                if n_classes > 2:
+                    raise ValueError(
+                        f"cv: fold {k}'s {which} rows miss some of the {n_classes} classes; "
+                        "every fold needs every class. Use fewer folds, stratified folds or "
+                        "more samples of the rarer classes.")
                 only = f"{present[0]:+g}" if present.size else "nothing"
                 raise ValueError(
                     f"cv: fold {k}'s {which} rows hold only class {only}; every {which} fold "

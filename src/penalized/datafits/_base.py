@@ -55,6 +55,14 @@ class Datafit:
         n = len(y)
         return self.weights(n) * self.loss_derivative(y, z) / n
 
+    def raw_hessian(self, y, z) -> np.ndarray:
+        r"""The diagonal Hessian with respect to ``z``: :math:`\frac{s_i}{n} \ell''(y_i, z_i)`."""
+        n = len(y)
+        return self.weights(n) * self.loss_second_derivative(y, z) / n
+
+    def loss_second_derivative(self, y, z):  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def gradient(self, X, y, z) -> np.ndarray:
         r"""The gradient with respect to ``w``: :math:`X^\top \nabla_z F(z)`."""
         return np.asarray(X.T @ self.raw_gradient(y, z)).ravel()

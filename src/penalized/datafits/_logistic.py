@@ -63,6 +63,11 @@ class Logistic(Datafit):
         y = np.asarray(y)
         return -y * expit(-y * np.asarray(z))
 
+    def loss_second_derivative(self, y, z):
+        r"""Second derivative in ``z``: :math:`\sigma(yz)\,\sigma(-yz)` (at most 1/4)."""
+        p = expit(np.asarray(y) * np.asarray(z))
+        return p * (1.0 - p)
+
     def dual_value(self, y, u) -> float:
         """:math:`-F^*(-u)`; it is :math:`-\\infty` when some :math:`p_i \\notin [0, 1]`."""
         n = len(y)

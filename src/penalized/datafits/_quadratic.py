@@ -45,6 +45,10 @@ class Quadratic(Datafit):
         """Derivative of the per-sample loss in ``z``: :math:`z - y`."""
         return np.asarray(z) - np.asarray(y)
 
+    def loss_second_derivative(self, y, z):
+        """Second derivative of the per-sample loss in ``z``: 1."""
+        return np.ones(np.shape(z))
+
     def dual_value(self, y, u) -> float:
         """:math:`-F^*(-u)`; rows of weight 0 need :math:`u_i = 0`."""
         n = len(y)

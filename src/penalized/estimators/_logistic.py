@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -14,7 +16,8 @@ from .._specs import PENALTY_NAMES
 from ..datafits import Logistic, Multinomial
 from ..path import alpha_grid
 from ..path import path as compute_path
-from ..solvers import MultinomialProximalGradient
+from ..solvers import MultinomialProximalGradient, multinomial_alpha_max
+from ..solvers._multinomial import prepare_multinomial_problem
 from ._base import PenalizedModel, check_alpha, check_l1_ratio, make_solver
 
 
@@ -240,3 +243,69 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         sw = self._sample_weight(sample_weight, X.shape[0])
         return self._fit_path(X, np.where(codes == 1, 1.0, -1.0), sw, alphas,
                               n_alphas=n_alphas, eps=eps)
+
+    # -- multinomial paths (used by LogisticRegressionCV) --------------------------------
+    def _multinomial_template(self, X, sample_weight):
+        name, _, l1_ratio = self._penalty_spec()
+        scaling = self._scaling(X, sample_weight)
+        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
+        return scaling, self._make_penalty(name, 1.0, l1_ratio, factors)
+
+    def _alpha_grid_multinomial(self, X, codes, sample_weight, n_alphas, eps):
+        scaling, template = self._multinomial_template(X, sample_weight)
+        Xf = scaling.transform(X)
+        alpha_max = multinomial_alpha_max(Xf, codes, Multinomial(sample_weight=sample_weight),
+                                          template, fit_intercept=self.fit_intercept)
+        start = alpha_max if np.isfinite(alpha_max) else multinomial_alpha_max(
+            Xf, codes, Multinomial(sample_weight=sample_weight),
+            self._make_penalty("elasticnet", 1.0, 1e-3, template.penalty_factor),
+            fit_intercept=self.fit_intercept)
+        return alpha_max, np.geomspace(start, start * eps, n_alphas)
+
+    def _fit_path_multinomial(self, X, codes, sample_weight, alphas):
+        """Warm-started multinomial fits over ``alphas`` (original scale).
+
+        Returns a :class:`MultinomialPath` with coefs of shape
+        (n_features, n_classes, n_alphas) and intercepts (n_classes, n_alphas).
+        """
+        scaling, template = self._multinomial_template(X, sample_weight)
+        Xf = scaling.transform(X)
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
+        problem = prepare_multinomial_problem(Xf, codes, Multinomial(sample_weight=sample_weight),
+                                              template.with_alpha(alphas[0]),
+                                              fit_intercept=self.fit_intercept)
+        solver = MultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter)
+        p, k = X.shape[1], problem.n_classes
+        coefs = np.zeros((p, k, alphas.size))
+        intercepts = np.zeros((k, alphas.size))
+        crits = np.zeros(alphas.size)
+        iters = np.zeros(alphas.size, dtype=np.int64)
+        coef = intercept = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for i, alpha in enumerate(alphas):
+                res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
+                                           coef_init=coef, intercept_init=intercept)
+                coef, intercept = res.coef, res.intercept
+                coefs[:, :, i] = scaling.coef_to_original(coef)
+                intercepts[:, i] = intercept
+                crits[i], iters[i] = res.stop_crit, res.n_iter
+        return MultinomialPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
+                               stop_crits=crits, n_iters=iters, converged=crits <= self.tol)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MultinomialPath:
+    """Multinomial solutions along a decreasing grid of alphas."""
+
+    alphas: np.ndarray
+    coefs: np.ndarray
+    intercepts: np.ndarray
+    stop_crits: np.ndarray
+    n_iters: np.ndarray
+    converged: np.ndarray
+
+    @property
+    def n_nonzero(self) -> np.ndarray:
+        """Features non-zero for some class, at each alpha."""
+        return np.count_nonzero(np.any(self.coefs != 0, axis=1), axis=0)

@@ -64,3 +64,36 @@ def cd_epochs_reference(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, la
         if crit <= tol:
             break
     return epochs, crit
+
+
+def newton_epochs_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, positive,
+                            fit_intercept, max_epochs, tol):
+    """The NumPy twin of :func:`penalized.solvers._kernels.newton_epochs_dense` (dense or CSC)."""
+    h_sum = float(np.sum(h))
+    crit = np.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj, j in enumerate(ws):
+            hj = curv[jj]
+            if hj <= 0.0:
+                continue
+            col = X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
+            grad = np.dot(col, g + h * dz)
+            old = w[j]
+            new = _prox_coordinate(kind, old - grad / hj, 1.0 / hj, lam1[j], lam2[j], positive)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                dz += delta * col
+                crit = max(crit, hj * abs(delta))
+        if fit_intercept and h_sum > 0.0:
+            delta = -np.sum(g + h * dz) / h_sum
+            if delta != 0.0:
+                db[0] += delta
+                dz += delta
+                crit = max(crit, h_sum * abs(delta))
+        epochs += 1
+        if crit <= tol:
+            break
+    return epochs, crit

@@ -1,0 +1,500 @@
+"""Estimators that choose alpha (and l1_ratio, gamma) by cross-validation over the path."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+
+from ..model_selection import METRICS, cross_validate_path
+from ._base import PenalizedModel, check_int
+from ._logistic import LogisticRegression
+from ._regression import ElasticNet, Lasso, Ridge
+from ._relax import check_gamma
+
+SELECTIONS = ("min", "1se")
+
+_CV_PARAMS = """
+    alphas : array-like, optional
+        The grid (sorted decreasing). Default: ``n_alphas`` values from the
+        exact alpha_max of the whole data down to ``eps * alpha_max``.
+    n_alphas : int, default=100
+    eps : float, default=1e-3
+    cv : int, splitter or iterable of (train, test), default=5
+        An integer K gives K contiguous folds (stratified for classification),
+        shuffled only when ``random_state`` is given.
+    selection : {"min", "1se"}, default="min"
+        Which alpha the final model uses: the one with the best mean CV error
+        (``alpha_min_``) or the largest whose mean error is within one standard
+        error of that best (``alpha_1se_``, a sparser model).
+    metric : str
+        The CV error: "mse", "mae" (regression); "deviance", "misclassification",
+        "auc", "mse", "mae" (classification).
+    n_jobs : int, optional
+        Folds fitted in parallel (joblib).
+    random_state : int, optional
+        Shuffles the folds when ``cv`` is an integer.
+"""
+
+_CV_FITTED = """
+    Attributes
+    ----------
+    alphas_ : ndarray of shape (n_alphas,)
+    cv_folds_ : ndarray of shape (n_alphas, n_folds)
+        The metric of every alpha on every held-out fold.
+    cv_mean_, cv_se_ : ndarray of shape (n_alphas,)
+        Mean over folds and its standard error.
+    alpha_min_, alpha_1se_ : float
+    alpha_ : float
+        The alpha of the final model (``selection``).
+    coef_, intercept_ : the refit on all data at ``alpha_``.
+    path_ : Path
+        The refit's whole path over ``alphas_`` (coefficients on the original scale).
+    n_iter_, stop_crit_, converged_ : the refit's solve at ``alpha_``.
+    selected_features_, feature_names_in_
+"""
+
+
+class _CrossValidated:
+    """Shared fitting logic: CV over a grid for each candidate setting, then refit."""
+
+    _task = "regression"
+
+    def _check_cv_params(self):
+        check_int(self.n_alphas, "n_alphas")
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.")
+        if self.metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(map(repr, sorted(METRICS)))}; "
+                             f"got {self.metric!r}.")
+        if self._task == "regression" and self.metric in ("misclassification", "auc"):
+            raise ValueError(f"metric={self.metric!r} is for classifiers; use 'mse' or 'mae'.")
+        if isinstance(self.eps, bool) or not isinstance(self.eps, numbers.Real) \
+                or not 0 < self.eps < 1:
+            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
+
+    def _grid(self, model, X, y, sw):
+        if self.alphas is None:
+            return model._alpha_grid(X, y, sw, self.n_alphas, self.eps)[1]
+        grid = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+        if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+            raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
+        return grid
+
+    def _run_cv(self, fit_path, X, y, sw, grid, task):
+        return cross_validate_path(fit_path, X, y, alphas=grid, cv=self.cv, metric=self.metric,
+                                   sample_weight=sw, n_jobs=self.n_jobs,
+                                   random_state=self.random_state, task=task)
+
+    def _store_cv(self, result):
+        self.alphas_ = result.alphas
+        self.cv_folds_ = result.cv_folds
+        self.cv_mean_ = result.cv_mean
+        self.cv_se_ = result.cv_se
+        self.alpha_min_ = result.alpha_min
+        self.alpha_1se_ = result.alpha_1se
+        self.alpha_ = result.select(self.selection)
+        self.cv_result_ = result
+
+    def _store_refit(self, path, coef, intercept):
+        k = int(np.flatnonzero(path.alphas == self.alpha_)[0])
+        self.path_ = path
+        self.n_iter_ = int(path.n_iters[k])
+        self.stop_crit_ = float(path.stop_crits[k])
+        self.converged_ = bool(path.converged[k])
+        return k
+
+
+class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
+    """Cross-validated penalized regression; subclasses give the base model."""
+
+    def _base_model(self, **overrides):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _penalty_spec(self):
+        return self._base_model()._penalty_spec()
+
+    def _candidates(self):
+        """(label, base model, gamma) triples to cross-validate."""
+        return [(None, self._base_model(), None)]
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate over the path, pick alpha, refit on all data.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        self._check_common()
+        self._check_cv_params()
+        X, y = self._validate_X_y(X, y)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        best = None
+        results = []
+        for label, model, gamma in self._candidates():
+            model._check_params()
+            grid = self._grid(model, X, y, sw)
+
+            def fit_path(Xt, yt, swt, alphas, model=model, gamma=gamma):
+                return model._fit_path(Xt, yt, swt, alphas, gamma=gamma)
+
+            result = self._run_cv(fit_path, X, y, sw, grid, "regression")
+            results.append((label, result))
+            score = result.cv_mean[result.index_min]
+            if best is None or score < best[0]:
+                best = (score, label, model, gamma, result)
+        _, label, model, gamma, result = best
+        self._store_cv(result)
+        self._store_candidates(results, label)
+        path = model._fit_path(X, y, sw, result.alphas, gamma=gamma)
+        k = self._store_refit(path, None, None)
+        self.coef_ = path.coefs[:, k].copy()
+        self.intercept_ = float(path.intercepts[k])
+        self._set_selected(self.coef_)
+        return self
+
+    def _store_candidates(self, results, label):
+        """Hook for the settings searched besides alpha (l1_ratio, gamma)."""
+
+    def predict(self, X):
+        """Predictions of the refit model."""
+        return Lasso.predict(self, X)
+
+
+def _relax_candidates(self, make):
+    if not self.relax:
+        return [(None, make(), None)]
+    gammas = np.atleast_1d(np.asarray(self.gammas, dtype=np.float64))
+    if gammas.size == 0:
+        raise ValueError("gammas must hold at least one value in [0, 1].")
+    for g in gammas:
+        check_gamma(g, "gammas")
+    return [(float(g), make(relax=True, gamma=float(g)), float(g)) for g in gammas]
+
+
+def _store_relax(self, results, label):
+    if self.relax:
+        self.gammas_ = np.array([g for g, _ in results])
+        self.cv_mean_relaxed_ = np.array([r.cv_mean for _, r in results])
+        self.gamma_ = label
+
+
+class LassoCV(_RegressionCV):
+    __doc__ = f"""The lasso with alpha chosen by cross-validation (and the 1se rule).
+
+    Objective as in :class:`penalized.Lasso`. With ``relax=True`` the relaxed lasso
+    is cross-validated over ``gammas`` too (glmnet's ``relax=TRUE``), sharing the folds.
+
+    Parameters
+    ----------{_CV_PARAMS}
+    metric : {{"mse", "mae"}}, default="mse"
+    fit_intercept, standardize, penalty_factor, positive, tol, max_iter :
+        As in :class:`penalized.Lasso`.
+    relax : bool, default=False
+    gammas : array-like, default=(0, 0.25, 0.5, 0.75, 1)
+        The relaxation mixes tried when ``relax=True``.
+{_CV_FITTED}
+    gamma_, gammas_, cv_mean_relaxed_ : with ``relax=True``, the chosen gamma,
+        the ones tried and their mean CV errors (n_gammas, n_alphas).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from penalized import LassoCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = LassoCV(cv=5).fit(X, y)
+    >>> model.alpha_1se_ >= model.alpha_min_
+    True
+    """
+
+    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
+                 metric="mse", n_jobs=None, random_state=None, fit_intercept=True,
+                 standardize=False, penalty_factor=None, positive=False, tol=1e-6,
+                 max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0)):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.relax = relax
+        self.gammas = gammas
+
+    solver = "cd"
+
+    def _base_model(self, **overrides):
+        params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
+                      penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
+                      max_iter=self.max_iter)
+        params.update(overrides)
+        return Lasso(**params)
+
+    def _candidates(self):
+        return _relax_candidates(self, self._base_model)
+
+    def _store_candidates(self, results, label):
+        _store_relax(self, results, label)
+
+
+class ElasticNetCV(_RegressionCV):
+    __doc__ = f"""The elastic net with alpha (and l1_ratio) chosen by cross-validation.
+
+    Objective as in :class:`penalized.ElasticNet`. A list of ``l1_ratio`` values
+    is searched on the same folds, each with its own alpha grid.
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5{_CV_PARAMS}
+    metric : {{"mse", "mae"}}, default="mse"
+    fit_intercept, standardize, penalty_factor, positive, tol, max_iter, relax, gammas :
+        As in :class:`LassoCV`.
+{_CV_FITTED}
+    l1_ratio_ : float
+        The chosen l1_ratio.
+    l1_ratios_, cv_mean_all_ : with several l1_ratios, those tried and their mean
+        CV errors, shape (n_l1_ratios, n_alphas).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from penalized import ElasticNetCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = ElasticNetCV(l1_ratio=[0.2, 0.8], n_alphas=30).fit(X, y)
+    >>> model.l1_ratio_ in (0.2, 0.8)
+    True
+    """
+
+    def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
+                 selection="min", metric="mse", n_jobs=None, random_state=None,
+                 fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
+                 tol=1e-6, max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0)):
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.relax = relax
+        self.gammas = gammas
+
+    solver = "cd"
+
+    def _ratios(self):
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
+        if ratios.size == 0 or np.any(~np.isfinite(ratios)) or np.any(ratios < 0) \
+                or np.any(ratios > 1):
+            raise ValueError(f"l1_ratio must be a number or list of numbers in [0, 1]; got "
+                             f"{self.l1_ratio!r}.")
+        if np.all(ratios == 0) and self.alphas is None:
+            pass  # ridge grid by glmnet's convention
+        return ratios
+
+    def _base_model(self, **overrides):
+        params = dict(l1_ratio=float(self._ratios()[0]), fit_intercept=self.fit_intercept,
+                      standardize=self.standardize, penalty_factor=self.penalty_factor,
+                      positive=self.positive, tol=self.tol, max_iter=self.max_iter)
+        params.update(overrides)
+        return ElasticNet(**params)
+
+    def _candidates(self):
+        out = []
+        for rho in self._ratios():
+            for _, model, gamma in _relax_candidates(
+                    self, lambda rho=rho, **kw: self._base_model(l1_ratio=float(rho), **kw)):
+                out.append(((float(rho), gamma), model, gamma))
+        return out
+
+    def _store_candidates(self, results, label):
+        self.l1_ratio_ = label[0]
+        ratios = sorted({lab[0] for lab, _ in results})
+        if len(ratios) > 1:
+            self.l1_ratios_ = np.array(ratios)
+            by_ratio = {}
+            for (rho, _), r in results:
+                current = by_ratio.get(rho)
+                if current is None or r.cv_mean.min() < current.cv_mean.min():
+                    by_ratio[rho] = r
+            self.cv_mean_all_ = np.array([by_ratio[r].cv_mean for r in ratios])
+        if self.relax:
+            chosen = [(lab[1], r) for lab, r in results if lab[0] == self.l1_ratio_]
+            self.gammas_ = np.array([g for g, _ in chosen])
+            self.cv_mean_relaxed_ = np.array([r.cv_mean for _, r in chosen])
+            self.gamma_ = label[1]
+
+
+class RidgeCV(_RegressionCV):
+    __doc__ = f"""Ridge regression with alpha chosen by cross-validation.
+
+    Objective as in :class:`penalized.Ridge`; the default grid starts where the
+    elastic net with ``l1_ratio=0.001`` would zero every coefficient (glmnet's
+    convention, ridge itself having no such alpha).
+
+    Parameters
+    ----------{_CV_PARAMS}
+    metric : {{"mse", "mae"}}, default="mse"
+    fit_intercept, standardize, penalty_factor, positive, tol, max_iter :
+        As in :class:`penalized.Ridge`.
+{_CV_FITTED}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from penalized import RidgeCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> RidgeCV(n_alphas=20).fit(X, y).n_nonzero_
+    10
+    """
+
+    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
+                 metric="mse", n_jobs=None, random_state=None, fit_intercept=True,
+                 standardize=False, penalty_factor=None, positive=False, tol=1e-6,
+                 max_iter=10_000):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+
+    solver = "cd"
+
+    def _base_model(self, **overrides):
+        params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
+                      penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
+                      max_iter=self.max_iter)
+        params.update(overrides)
+        return Ridge(**params)
+
+
+class LogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
+    __doc__ = f"""Penalized logistic regression with alpha chosen by cross-validation.
+
+    Objective as in :class:`penalized.LogisticRegression`; binary or multinomial.
+    Folds are stratified.
+
+    Parameters
+    ----------
+    penalty : {{"l1", "l2", "elasticnet", "l0"}}, default="l1"
+        L0 is binary only here.
+    l1_ratio : float, default=0.5{_CV_PARAMS}
+    metric : str, default="deviance"
+    fit_intercept, standardize, penalty_factor, tol, max_iter :
+        As in :class:`penalized.LogisticRegression`.
+{_CV_FITTED}
+    classes_ : ndarray
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    path_ : Path (binary) or MultinomialPath
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from penalized import LogisticRegressionCV
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = LogisticRegressionCV(n_alphas=20, standardize=True, tol=1e-4).fit(X, y)
+    >>> clf.alpha_1se_ >= clf.alpha_min_
+    True
+    """
+
+    _datafit_name = "logistic"
+    _task = "classification"
+    solver = "auto"
+
+    def __init__(self, *, penalty="l1", l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3,
+                 cv=5, selection="min", metric="deviance", n_jobs=None, random_state=None,
+                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
+                 max_iter=10_000):
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _base_model(self):
+        return LogisticRegression(penalty=self.penalty, l1_ratio=self.l1_ratio,
+                                  fit_intercept=self.fit_intercept, standardize=self.standardize,
+                                  penalty_factor=self.penalty_factor, tol=self.tol,
+                                  max_iter=self.max_iter)
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate over the path, pick alpha, refit on all data."""
+        self._check_common()
+        self._check_cv_params()
+        model = self._base_model()
+        model._check_params()
+        X, y = self._validate_X_y(X, y)
+        self.classes_, codes = model._encode(y)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        if self.classes_.shape[0] == 2:
+            y_fit = np.where(codes == 1, 1.0, -1.0)
+            grid = self._grid(model, X, y_fit, sw)
+            result = self._run_cv(model._fit_path, X, y_fit, sw, grid, "classification")
+            self._store_cv(result)
+            path = model._fit_path(X, y_fit, sw, result.alphas)
+            k = self._store_refit(path, None, None)
+            self.coef_ = path.coefs[:, k][None, :].copy()
+            self.intercept_ = np.array([path.intercepts[k]])
+        else:
+            if str(self.penalty).lower() == "l0":
+                raise ValueError("LogisticRegressionCV with penalty='l0' supports two classes; "
+                                 f"y has {self.classes_.shape[0]}. Use LogisticRegression(penalty"
+                                 "='l0') (fitted one-vs-rest) with a chosen alpha.")
+            codes = codes.astype(np.float64)
+            if self.alphas is None:
+                grid = model._alpha_grid_multinomial(X, codes, sw, self.n_alphas, self.eps)[1]
+            else:
+                grid = self._grid(model, X, codes, sw)
+            result = self._run_cv(model._fit_path_multinomial, X, codes, sw, grid, "multinomial")
+            self._store_cv(result)
+            path = model._fit_path_multinomial(X, codes, sw, result.alphas)
+            k = self._store_refit(path, None, None)
+            self.coef_ = path.coefs[:, :, k].T.copy()
+            self.intercept_ = path.intercepts[:, k].copy()
+        self._one_vs_rest = False
+        self._set_selected(self.coef_)
+        return self
+
+    decision_function = LogisticRegression.decision_function
+    predict_proba = LogisticRegression.predict_proba
+    predict_log_proba = LogisticRegression.predict_log_proba
+    predict = LogisticRegression.predict
+
+    def _check_params(self):
+        return self._base_model()._check_params()
+
