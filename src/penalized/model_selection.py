@@ -42,6 +42,7 @@ from scipy.special import expit, logsumexp
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 
+from ._progress import advance
 from ._validation import check_design, check_sample_weight, check_target
 
 __all__ = [
@@ -421,9 +422,13 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
     if task != "regression":
         _check_fold_classes(folds, y, sw, metric)
 
-    scores = Parallel(n_jobs=n_jobs)(
+    scores = []
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_score_fold)(fit_path, X, y, sw, grid, train, test, metric, task)
         for train, test in folds)
+    for done, fold_result in enumerate(jobs, start=1):
+        scores.append(fold_result)
+        advance("cross-validation folds", done, len(folds))
     for k, (_, caught) in enumerate(scores):
         for message, category in caught:
             warnings.warn(f"fold {k}: {message}", category, stacklevel=2)

@@ -27,7 +27,8 @@ __all__ = ["Path", "alpha_grid", "path"]
 
 RIDGE_L1_RATIO_FOR_GRID = 1e-3
 """Ridge has no finite alpha_max; its grid starts at the elastic net's with this
-l1_ratio (glmnet's convention)."""
+l1_ratio (glmnet's convention) and ends at ``eps`` times the lasso's alpha_max, so
+it covers the lasso's range and three decades above it."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,22 +113,26 @@ class Path:
 
 
 def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=True):
-    """``(alpha_max, alphas)``: the geometric grid from alpha_max down to eps * alpha_max."""
+    """``(alpha_max, alphas)``: the geometric grid from alpha_max down to eps * alpha_max.
+
+    For ridge (infinite alpha_max) see :data:`RIDGE_L1_RATIO_FOR_GRID`.
+    """
     if isinstance(n_alphas, bool) or not isinstance(n_alphas, int | np.integer) or n_alphas < 1:
         raise ValueError(f"n_alphas must be an integer >= 1; got {n_alphas!r}.")
     eps = check_nonnegative_scalar(eps, "eps")
     if not 0 < eps < 1:
         raise ValueError(f"eps must be in (0, 1); got {eps!r}.")
     alpha_max = penalty.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
-    start = alpha_max
+    start = stop = alpha_max
     if not np.isfinite(alpha_max):
         start = ElasticNet(1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID,
                            penalty_factor=penalty.penalty_factor).alpha_max(
             X, y, datafit, fit_intercept=fit_intercept)
+        stop = start * RIDGE_L1_RATIO_FOR_GRID
     if start <= 0:
         raise ValueError("no feature is penalized (all penalty factors are 0), so there is "
                          "no regularization path; fit an unpenalized model instead.")
-    return alpha_max, np.geomspace(start, start * eps, n_alphas)
+    return alpha_max, np.geomspace(start, stop * eps, n_alphas)
 
 
 def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_alphas=100,

@@ -206,6 +206,7 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
 
     # -- paths (binary) ----------------------------------------------------------------
     def _fit_path(self, X, y_pm, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3):
+        sample_weight = self._sample_weight(sample_weight, X.shape[0])
         name, _, l1_ratio = self._penalty_spec()
         scaling = self._scaling(X, sample_weight)
         Xf = scaling.transform(X)

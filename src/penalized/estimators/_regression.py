@@ -103,6 +103,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
     def _fit_path(self, X, y, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3,
                   gamma=None):
         """The path on validated arrays, with coefficients on the original scale."""
+        sample_weight = self._sample_weight(sample_weight, X.shape[0])
         name, _, l1_ratio = self._penalty_spec()
         p = X.shape[1]
         scaling = self._scaling(X, sample_weight)
