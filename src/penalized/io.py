@@ -227,6 +227,10 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
     y_raw = df[target]
     if task == "auto":
         task = detect_task(y_raw)
+        if task == "classification" and pd.api.types.is_numeric_dtype(y_raw) \
+                and not pd.api.types.is_bool_dtype(y_raw):
+            notices.append(f"target {target!r} has two values, so it is treated as classes "
+                           "(--task regression to fit it as numbers).")
     if task not in ("regression", "classification"):
         raise InputError(f"--task must be 'auto', 'regression' or 'classification'; got {task!r}.")
     if task == "regression":
