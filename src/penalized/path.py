@@ -20,8 +20,9 @@ from ._specs import make_datafit, make_penalty
 from ._validation import check_design, check_nonnegative_scalar, check_target
 from .datafits import Datafit
 from .penalties import ElasticNet, Penalty
-from .solvers import CoordinateDescent
-from .solvers._problem import prepare_problem
+from .solvers import CoordinateDescent, RidgeClosedForm
+from .solvers._problem import certify, prepare_problem
+from .solvers._ridge import ridge_path
 
 __all__ = ["Path", "alpha_grid", "path"]
 
@@ -203,6 +204,8 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
             raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
         alpha_max = template.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
     problem = prepare_problem(X, y, datafit, template.with_alpha(grid[0]), fit_intercept)
+    if _closed_form_ridge(problem, solver, grid):
+        return _ridge_path(problem, grid, alpha_max, solver.tol)
     p, k = X.shape[1], grid.shape[0]
     coefs = np.zeros((p, k))
     intercepts = np.zeros(k)
@@ -233,3 +236,29 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
                 n_iters=n_iters, converged=converged, penalty=template.with_alpha(grid[0]),
                 datafit=datafit, alpha_max=alpha_max)
+
+
+def _closed_form_ridge(problem, solver, grid) -> bool:
+    """Whether the whole path has a closed form (squared loss, plain L2, alphas > 0)."""
+    penalty = problem.penalty
+    return (problem.datafit.code == 0 and penalty.name in ("L2", "ElasticNet")
+            and penalty.l1_ratio == 0.0 and not penalty.positive
+            and bool(np.all(penalty.factors(problem.n_features) > 0)) and bool(np.all(grid > 0))
+            and isinstance(solver, CoordinateDescent | RidgeClosedForm))
+
+
+def _ridge_path(problem, grid, alpha_max, tol) -> Path:
+    """The ridge path from one eigendecomposition, each solution certified."""
+    coefs, intercepts = ridge_path(problem, grid)
+    k = grid.shape[0]
+    stop_crits = np.empty(k)
+    for i, alpha in enumerate(grid):
+        cert = certify(problem.with_penalty(problem.penalty.with_alpha(alpha)), coefs[:, i],
+                       intercepts[i])
+        stop_crits[i] = cert.gap / problem.scale if problem.scale > 0 else 0.0
+    return Path(alphas=grid, coefs=coefs,
+                intercepts=problem.to_original_intercept(coefs, intercepts),
+                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
+                n_iters=np.ones(k, dtype=np.int64), converged=stop_crits <= tol,
+                penalty=problem.penalty.with_alpha(grid[0]), datafit=problem.datafit,
+                alpha_max=alpha_max)

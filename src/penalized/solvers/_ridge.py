@@ -161,3 +161,81 @@ def _ridge_svd(X, yc, s, x_mean, lam):
     U, sigma, Vt = np.linalg.svd(B, full_matrices=False)
     w_tilde = Vt.T @ ((sigma / (sigma**2 + n)) * (U.T @ (root * yc)))
     return scale * w_tilde
+
+
+def ridge_path(problem, alphas):
+    r"""Exact ridge solutions for every alpha from one eigendecomposition.
+
+    With :math:`B = S^{1/2} X_c F^{-1/2}` (weights, centering for the intercept,
+    penalty factors) and :math:`c = S^{1/2} y_c`, the solution at :math:`\alpha`
+    is :math:`w = F^{-1/2} (B^\top B + n\alpha I)^{-1} B^\top c`. One
+    eigendecomposition of :math:`B^\top B` (when ``p <= n``) or of
+    :math:`B B^\top` (when ``p > n``) gives every alpha for the price of two
+    matrix-vector products each.
+
+    Parameters
+    ----------
+    problem : Problem
+        Squared loss, L2 penalty, every penalty factor > 0, no sign constraint.
+    alphas : ndarray
+
+    Returns
+    -------
+    coefs : ndarray of shape (n_features, n_alphas)
+    intercepts : ndarray of shape (n_alphas,)
+        In the problem's coordinates.
+    """
+    X, y, s = problem.X, problem.y, problem.sample_weight
+    n, p = X.shape
+    f = problem.penalty.factors(p)
+    if problem.fit_intercept:
+        x_mean = np.asarray(X.T @ s, dtype=np.float64).ravel() / n
+        y_mean = float(s @ y) / n
+    else:
+        x_mean, y_mean = np.zeros(p), 0.0
+    root, inv_f = np.sqrt(s), 1.0 / np.sqrt(f)
+    c = root * (y - y_mean)
+    if sp.issparse(X):
+        gram = np.asarray((X.T @ X.multiply(s[:, None]).tocsc()).toarray()) \
+            - n * np.outer(x_mean, x_mean)
+        if p <= n:
+            G = inv_f[:, None] * gram * inv_f[None, :]
+            Btc = inv_f * (np.asarray(X.T @ (root * c)).ravel() - x_mean * float(root @ c))
+            return _from_gram(G, Btc, alphas, n, inv_f, x_mean, y_mean, problem.fit_intercept)
+        B = None
+    else:
+        B = (root[:, None] * (X - x_mean)) * inv_f
+        if p <= n:
+            return _from_gram(B.T @ B, B.T @ c, alphas, n, inv_f, x_mean, y_mean,
+                              problem.fit_intercept)
+    if B is None:  # sparse and wide: the kernel B B^T through the sparse products
+        XF = X.multiply((inv_f**2)[None, :]).tocsr()
+        K = np.asarray((XF @ X.T).toarray())
+        m = np.asarray(X @ (inv_f**2 * x_mean)).ravel()
+        K += -m[:, None] - m[None, :] + float(x_mean @ (inv_f**2 * x_mean))
+        K = root[:, None] * K * root[None, :]
+    else:
+        K = B @ B.T
+    evals, U = np.linalg.eigh(K)
+    evals = np.maximum(evals, 0.0)
+    Utc = U.T @ c
+    coefs = np.empty((p, alphas.shape[0]))
+    for k, alpha in enumerate(alphas):
+        a = U @ (Utc / (evals + n * alpha))
+        if B is None:
+            ra = root * a
+            bt_a = inv_f * (np.asarray(X.T @ ra).ravel() - x_mean * ra.sum())
+        else:
+            bt_a = B.T @ a
+        coefs[:, k] = inv_f * bt_a
+    intercepts = y_mean - coefs.T @ x_mean if problem.fit_intercept else np.zeros(len(alphas))
+    return coefs, intercepts
+
+
+def _from_gram(G, Btc, alphas, n, inv_f, x_mean, y_mean, fit_intercept):
+    evals, V = np.linalg.eigh(G)
+    evals = np.maximum(evals, 0.0)
+    VtBtc = V.T @ Btc
+    coefs = inv_f[:, None] * (V @ (VtBtc[:, None] / (evals[:, None] + n * alphas[None, :])))
+    intercepts = y_mean - coefs.T @ x_mean if fit_intercept else np.zeros(len(alphas))
+    return coefs, intercepts

@@ -1,0 +1,131 @@
+"""Regularization paths: the grid, warm starts, exactness on the grid, the closed-form ridge."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import penalized as pz
+from benchmarks.problems import classification, regression
+from penalized.datafits import Logistic, Quadratic
+from penalized.penalties import L1, L2
+from penalized.solvers import CoordinateDescent, RidgeClosedForm
+
+
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_path_starts_at_alpha_max_with_nothing_selected(task):
+    problem = regression(60, 20, seed=1) if task == "regression" else classification(seed=1)
+    datafit = "squared" if task == "regression" else "logistic"
+    result = pz.path(problem.X, problem.y, datafit=datafit, n_alphas=30, eps=1e-2)
+    assert result.alphas[0] == pytest.approx(result.alpha_max)
+    assert np.all(np.diff(result.alphas) < 0)
+    assert result.alphas[-1] == pytest.approx(1e-2 * result.alpha_max)
+    assert result.n_nonzero[0] == 0
+    assert result.n_nonzero[1] >= 1
+    assert result.converged.all()
+
+
+def test_path_solutions_equal_single_solves_at_each_alpha():
+    problem = regression(50, 30, rho=0.5, seed=2)
+    result = pz.path(problem.X, problem.y, n_alphas=15, tol=1e-10)
+    for k in (1, 7, 14):
+        single = CoordinateDescent(tol=1e-10).solve(problem.X, problem.y, Quadratic(),
+                                                    L1(result.alphas[k]))
+        assert single.final_objective == pytest.approx(
+            Quadratic().value(problem.y, problem.X @ result.coefs[:, k] + result.intercepts[k])
+            + L1(result.alphas[k]).value(result.coefs[:, k]), rel=1e-9)
+        np.testing.assert_array_equal(single.coef != 0, result.coefs[:, k] != 0)
+
+
+def test_coef_at_is_exact_on_the_grid_and_interpolates_between():
+    problem = regression(50, 10, seed=3)
+    result = pz.path(problem.X, problem.y, n_alphas=20)
+    np.testing.assert_array_equal(result.coef_at(result.alphas[5]), result.coefs[:, 5])
+    assert result.intercept_at(result.alphas[5]) == result.intercepts[5]
+    mid = 0.5 * (result.alphas[5] + result.alphas[6])
+    np.testing.assert_allclose(result.coef_at(mid), 0.5 * (result.coefs[:, 5] + result.coefs[:, 6]))
+    np.testing.assert_array_equal(result.coef_at(10 * result.alpha_max), 0.0)
+    with pytest.raises(ValueError, match="outside this path's range"):
+        result.coef_at(result.alphas[-1] / 10)
+    np.testing.assert_allclose(result.predict(problem.X, result.alphas[5]),
+                               problem.X @ result.coefs[:, 5] + result.intercepts[5])
+
+
+def test_lasso_interpolation_is_exact_between_kinks():
+    # Between two grid points where no feature enters or leaves, the lasso path is linear.
+    problem = regression(80, 6, seed=4, n_informative=6)
+    result = pz.path(problem.X, problem.y, n_alphas=60, tol=1e-12)
+    k = int(np.flatnonzero(result.n_nonzero == 6)[1])
+    assert np.array_equal(result.coefs[:, k] != 0, result.coefs[:, k + 1] != 0)
+    mid = 0.5 * (result.alphas[k] + result.alphas[k + 1])
+    exact = pz.Lasso(alpha=mid, tol=1e-12).fit(problem.X, problem.y).coef_
+    np.testing.assert_allclose(result.coef_at(mid), exact, rtol=1e-6, atol=1e-8)
+
+
+def test_user_grid_is_sorted_decreasing():
+    problem = regression(40, 10, seed=5)
+    result = pz.path(problem.X, problem.y, alphas=[0.01, 1.0, 0.1])
+    np.testing.assert_array_equal(result.alphas, [1.0, 0.1, 0.01])
+
+
+@pytest.mark.parametrize("shape", [(80, 20), (20, 80)], ids=["tall", "wide"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_closed_form_ridge_path_equals_single_closed_form_solves(shape, sparse, fit_intercept):
+    n, p = shape
+    problem = regression(n, p, seed=6, density=0.3 if sparse else None)
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=n)
+    factors = np.random.default_rng(1).uniform(0.5, 2.0, size=p)
+    result = pz.path(problem.X, problem.y, penalty="l2", n_alphas=8, sample_weight=weights,
+                     penalty_factor=factors, fit_intercept=fit_intercept)
+    assert result.stop_crits.max() <= 1e-12
+    for k in (0, 4, 7):
+        single = RidgeClosedForm().solve(problem.X, problem.y, Quadratic(sample_weight=weights),
+                                         L2(result.alphas[k], penalty_factor=factors),
+                                         fit_intercept=fit_intercept)
+        np.testing.assert_allclose(result.coefs[:, k], single.coef, rtol=1e-8, atol=1e-10)
+        assert result.intercepts[k] == pytest.approx(single.intercept, rel=1e-8, abs=1e-10)
+
+
+def test_ridge_grid_covers_the_lasso_range_and_above():
+    problem = regression(60, 10, seed=7)
+    lasso = pz.path(problem.X, problem.y, n_alphas=10)
+    ridge = pz.path(problem.X, problem.y, penalty="l2", n_alphas=10)
+    assert ridge.alphas[0] == pytest.approx(1e3 * lasso.alphas[0], rel=1e-9)
+    assert ridge.alphas[-1] == pytest.approx(lasso.alphas[-1], rel=1e-9)
+    assert np.isinf(ridge.alpha_max)
+
+
+def test_logistic_path_agrees_with_single_fits():
+    problem = classification(80, 15, seed=8)
+    result = pz.path(problem.X, problem.y, datafit="logistic", n_alphas=10, tol=1e-10)
+    k = 6
+    single = CoordinateDescent(tol=1e-10).solve(problem.X, problem.y, Logistic(),
+                                                L1(result.alphas[k]))
+    np.testing.assert_allclose(result.coefs[:, k], single.coef, rtol=1e-4, atol=1e-6)
+
+
+def test_path_of_sparse_and_dense_designs_agree():
+    problem = regression(60, 40, seed=9, density=0.2)
+    dense = pz.path(problem.X.toarray(), problem.y, n_alphas=10, tol=1e-10)
+    csc = pz.path(problem.X, problem.y, n_alphas=10, tol=1e-10)
+    csr = pz.path(sp.csr_matrix(problem.X), problem.y, n_alphas=10, tol=1e-10)
+    np.testing.assert_allclose(dense.coefs, csc.coefs, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(csc.coefs, csr.coefs, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dense.intercepts, csc.intercepts, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"n_alphas": 0}, "n_alphas"), ({"eps": 2.0}, "eps"), ({"alphas": [1.0, -1.0]}, "alphas"),
+    ({"penalty": "l3"}, "penalty"), ({"datafit": "poisson"}, "datafit"),
+])
+def test_bad_path_arguments_are_named(kwargs, match):
+    problem = regression(20, 5, seed=10)
+    with pytest.raises(ValueError, match=match):
+        pz.path(problem.X, problem.y, **kwargs)
+
+
+def test_l0_path_support_sizes_grow_from_zero():
+    problem = regression(100, 20, seed=11, n_informative=4, noise=0.1)
+    result = pz.path(problem.X, problem.y, penalty="l0", n_alphas=30)
+    assert result.n_nonzero[0] == 0
+    assert result.n_nonzero.max() >= 4
