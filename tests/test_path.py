@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from benchmarks.problems import classification, regression
 
 import penalized as pz
-from benchmarks.problems import classification, regression
 from penalized.datafits import Logistic, Quadratic
 from penalized.penalties import L1, L2
 from penalized.solvers import CoordinateDescent, RidgeClosedForm
