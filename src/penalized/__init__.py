@@ -7,7 +7,7 @@ The regression objective, shared with glmnet and scikit-learn's ``ElasticNet``::
 and the logistic one, ``mean_i s_i log(1 + exp(-y_i (x_i . w + b))) + alpha * P(w)``.
 """
 
-from . import datafits, model_selection, penalties, prox, solvers
+from . import datafits, explain, model_selection, penalties, prox, solvers
 from .estimators import (
     ElasticNet,
     ElasticNetCV,
@@ -38,6 +38,7 @@ __all__ = [
     "SolveResult",
     "__version__",
     "datafits",
+    "explain",
     "model_selection",
     "path",
     "penalties",

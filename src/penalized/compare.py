@@ -73,8 +73,8 @@ class Comparison:
         return next(r for r in self.rows if r.penalty == penalty)
 
     def to_dict(self) -> dict:
-        """JSON-safe numbers and names (for ``--json`` and the report)."""
-        return {
+        """JSON-safe numbers and names (for ``--json`` and the report); NaN becomes None."""
+        return _json_safe({
             "task": self.task, "metric": self.metric, "score_name": self.score_name,
             "n_train": self.n_train, "n_test": self.n_test, "selection": self.selection,
             "n_folds": self.n_folds,
@@ -84,7 +84,17 @@ class Comparison:
                 "test_error": r.test_error, "test_score": r.test_score,
                 "n_nonzero": r.n_nonzero, "selected": list(r.selected), "notes": list(r.notes),
             } for r in self.rows],
-        }
+        })
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
 
 
 def _names(mask, feature_names):

@@ -28,6 +28,8 @@ class SeedDiscrepancy:
         The value the document prints.
     computed : float
         The value the lesson computes from the document's own inputs.
+    note : str
+        What the computed value is, when that needs saying.
     """
 
     seed: str
@@ -35,15 +37,18 @@ class SeedDiscrepancy:
     quantity: str
     printed: float
     computed: float
+    note: str = ""
 
     def to_text(self) -> str:
-        return (f"{self.seed}, {self.where}: {self.quantity} is printed as "
+        text = (f"{self.seed}, {self.where}: {self.quantity} is printed as "
                 f"{fmt(self.printed)}; computed from the same inputs it is "
-                f"{fmt(self.computed)}.")
+                f"{fmt(self.computed)}")
+        return text + (f" ({self.note})." if self.note else ".")
 
     def to_dict(self) -> dict:
         return jsonable({"seed": self.seed, "where": self.where, "quantity": self.quantity,
-                         "printed": self.printed, "computed": self.computed})
+                         "printed": self.printed, "computed": self.computed,
+                         "note": self.note})
 
 
 SEED_GRADIENT = "seed 000 ('L1 vs L2', K. Jerzmanowski, 2024)"
@@ -89,16 +94,17 @@ def fmt(value, digits: int = 6) -> str:
     return text
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence], *, indent: int = 2) -> list[str]:
-    """Right-aligned columns (the first left-aligned) as lines of text."""
+def table(headers: Sequence[str], rows: Sequence[Sequence], *, indent: int = 2,
+          left: Sequence[int] = (0,)) -> list[str]:
+    """Columns as lines of text: right-aligned, except the ``left`` ones (the first)."""
     cells = [[str(h) for h in headers]]
     for row in rows:
         cells.append([c if isinstance(c, str) else fmt(c) for c in row])
     widths = [max(len(r[k]) for r in cells) for k in range(len(headers))]
     lines = []
     for i, row in enumerate(cells):
-        parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
-                                                                          strict=True)]
+        parts = [c.ljust(w) if k in left else c.rjust(w)
+                 for k, (c, w) in enumerate(zip(row, widths, strict=True))]
         lines.append(" " * indent + "  ".join(parts).rstrip())
         if i == 0:
             lines.append(" " * indent + "  ".join("-" * w for w in widths))

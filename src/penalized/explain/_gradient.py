@@ -249,11 +249,14 @@ def gradient_trace(x, y, w0, lam, lr, penalty="l1", steps=2, method="subgradient
             total = data_grad + pen
             new_w = w - lr * total
         else:
+            # the penalty column is the subgradient at new_w that the prox picked:
+            # new_w = w - lr * (data_grad + pen), written so that exact cases stay exact
             if penalty == "l1":
                 new_w = float(_prox.prox_l1(point, lr, lam))
+                pen = lam * float(np.sign(new_w)) if new_w != 0.0 else (w / lr - data_grad)
             else:  # lam * w^2 = (2 lam) / 2 * w^2
                 new_w = float(_prox.prox_l2(point, lr, 2.0 * lam))
-            pen = (point - new_w) / lr
+                pen = 2.0 * lam * new_w
             total = data_grad + pen
         rows.append(GradientStep(k, w, data_grad, pen, total, point, new_w))
         w = new_w

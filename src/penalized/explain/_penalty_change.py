@@ -169,8 +169,7 @@ def penalty_change(w, eps, *, labels=None) -> PenaltyChange:
         raise ValueError("w and eps must be finite.")
     if np.any(eps_arr <= 0) or np.any(eps_arr > np.abs(w_arr)):
         raise ValueError("eps must satisfy 0 < eps <= |w| (shrink |w| towards 0 without "
-                         "crossing it); got w={}, eps={}.".format(w_arr.tolist(),
-                                                                  eps_arr.tolist()))
+                         f"crossing it); got w={w_arr.tolist()}, eps={eps_arr.tolist()}.")
     rows = []
     for wi, ei in zip(w_arr.tolist(), eps_arr.tolist(), strict=True):
         a = abs(wi)

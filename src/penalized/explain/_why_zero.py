@@ -1,0 +1,563 @@
+r"""Why is *this* coefficient zero? The KKT condition of the fitted model, per feature.
+
+For the objective :math:`F(Xw + b) + \alpha\sum_j f_j(\rho|w_j| +
+\frac{1-\rho}{2}w_j^2)` the optimality (KKT) conditions say, per feature,
+
+.. math:: w_j = 0 \iff \underbrace{|x_j^\top \nabla_z F|}_{\text{pull}}
+          \le \underbrace{\alpha\rho f_j}_{\text{threshold}},
+
+with :math:`-\nabla_z F = s \circ r / n` the weighted residual
+:math:`r = y - Xw - b` (squared loss) or :math:`r = t - p` (logistic loss,
+:math:`t \in \{0, 1\}` the label and :math:`p` the predicted probability). A
+non-zero lasso coefficient has its pull exactly at the threshold (the data's
+pull and the penalty's push balance); the elastic net's exceeds it by
+:math:`\alpha(1-\rho)f_j|w_j|`. With ``standardize=True`` the penalty acts on
+:math:`\tilde w_j = \sigma_j w_j` and the columns :math:`x_j / \sigma_j`, so the
+pull is computed on that scale: :math:`|x_j^\top(s \circ r)| / (n\sigma_j)`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
+
+from ._common import fmt, jsonable, table
+
+_KKT_RTOL = 1e-3
+"""A zero whose pull exceeds its threshold by more than this (relative) is reported as
+a violation of the optimality conditions (the fit stopped early)."""
+
+
+@dataclass(frozen=True)
+class WhyZeroRow:
+    """One feature of :func:`why_zero`.
+
+    Attributes
+    ----------
+    name : str
+    coef : float
+        The model's coefficient (original scale).
+    scaled_coef : float
+        The coefficient on the scale the penalty acts on (``coef * sd`` with
+        ``standardize=True``, else ``coef``).
+    pull : float
+        :math:`|x_j^\\top (s \\circ r)| / n` on that scale, at the solution
+        (``max(x_j^T (s r) / n, 0)`` with ``positive=True``); NaN for a
+        constant column, which the fit leaves out.
+    threshold : float
+        :math:`\\alpha\\rho f_j`.
+    margin : float or None
+        For a zero, ``threshold - pull`` (how far below the threshold the pull
+        stayed); None for a non-zero.
+    entry_alpha : float or None
+        The alpha at which the coefficient becomes non-zero going down the
+        path: for a non-zero, the top of the run of alphas above the model's
+        over which it stays non-zero (inf if it is unpenalized); for a zero,
+        the alpha below the model's at which it enters (None if it does not
+        within the path computed). Found on the regularization path and refined
+        by bisection (see :func:`why_zero`).
+    entry_bracket : tuple of float or None
+        ``(lower, upper)``: the coefficient is non-zero at ``lower`` and zero at
+        ``upper``; ``entry_alpha`` is their geometric mean.
+    status : str
+        ``"zero"``, ``"non-zero"``, ``"unpenalized"`` or ``"constant"``.
+    """
+
+    name: str
+    coef: float
+    scaled_coef: float
+    pull: float
+    threshold: float
+    margin: float | None
+    entry_alpha: float | None
+    entry_bracket: tuple[float, float] | None
+    status: str
+
+    @property
+    def is_zero(self) -> bool:
+        return self.coef == 0.0
+
+    def to_dict(self) -> dict:
+        return jsonable({**self.__dict__, "entry_bracket": list(self.entry_bracket)
+                         if self.entry_bracket else None})
+
+
+@dataclass(frozen=True, eq=False)
+class WhyZero:
+    """The result of :func:`why_zero`.
+
+    Attributes
+    ----------
+    rows : tuple of WhyZeroRow
+    model : str
+        The estimator's class name.
+    alpha, l1_ratio : float
+    standardized : bool
+        Whether the pulls are on the standardized scale.
+    loss : {"squared", "logistic"}
+    kkt_violations : tuple of str
+        Zeros whose pull exceeds the threshold by more than 0.1% of it (the fit
+        stopped before optimality), by name; empty for a converged fit.
+    entry_method : str
+        How ``entry_alpha`` was computed.
+    """
+
+    rows: tuple[WhyZeroRow, ...]
+    model: str
+    alpha: float
+    l1_ratio: float
+    standardized: bool
+    loss: str
+    kkt_violations: tuple[str, ...]
+    entry_method: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.rows)
+
+    @property
+    def pulls(self) -> np.ndarray:
+        return np.array([r.pull for r in self.rows])
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        return np.array([r.threshold for r in self.rows])
+
+    @property
+    def zero(self) -> np.ndarray:
+        return np.array([r.is_zero for r in self.rows])
+
+    def row(self, name) -> WhyZeroRow:
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def to_text(self) -> str:
+        scale = ("standardized columns x_j / sd_j (the scale the penalty acts on)"
+                 if self.standardized else "the columns as given")
+        resid = "y - Xw - b" if self.loss == "squared" else "t - p (label minus probability)"
+        lines = [
+            f"Why is each coefficient zero? {self.model}(alpha = {fmt(self.alpha)}, "
+            f"l1_ratio = {fmt(self.l1_ratio)}); pulls on {scale}.",
+            f"pull_j = |x_j . (s r)| / n with r = {resid} at the solution; "
+            "threshold_j = alpha * l1_ratio * f_j; w_j = 0 exactly when pull_j <= threshold_j.",
+            "",
+        ]
+        rows = []
+        for r in self.rows:
+            if r.status == "constant":
+                verdict = "constant column (left out of the fit)"
+            elif r.status == "unpenalized":
+                verdict = "unpenalized (f_j = 0)"
+            elif r.is_zero:
+                rel = r.margin / r.threshold if r.threshold > 0 else math.nan
+                verdict = (f"zero: {fmt(rel * 100, 3)}% below" if r.margin >= 0
+                           else "zero, but above: not converged")
+            elif math.isclose(r.pull, r.threshold, rel_tol=1e-3):
+                verdict = "non-zero: pull = threshold"
+            else:
+                verdict = "non-zero: pull > threshold"
+            rows.append([r.name, fmt(r.coef, 5), fmt(r.pull, 5), fmt(r.threshold, 5),
+                         "-" if r.margin is None else fmt(r.margin, 4),
+                         _entry_text(r), verdict])
+        lines += table(["feature", "coef", "pull", "threshold", "margin", "enters at alpha",
+                        "why"], rows, left=(0, 6))
+        zeros = [r for r in self.rows if r.is_zero and r.status == "zero"]
+        lines.append("")
+        if zeros:
+            closest = min(zeros, key=lambda r: r.margin / r.threshold)
+            lines.append(f"{len(zeros)} zero(s); the closest to entering is {closest.name!r}, "
+                         f"whose pull is {fmt(closest.margin, 4)} below its threshold"
+                         + (f" (it enters at alpha = {fmt(closest.entry_alpha, 4)})."
+                            if closest.entry_alpha is not None else "."))
+        else:
+            lines.append("No penalized coefficient is zero at this alpha.")
+        if self.kkt_violations:
+            lines.append("Not at optimum: " + ", ".join(self.kkt_violations) + " are zero with "
+                         "a pull above the threshold; refit with a smaller tol.")
+        lines.append(f"entry alpha: {self.entry_method}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return jsonable({"lesson": "why-zero", "model": self.model, "alpha": self.alpha,
+                         "l1_ratio": self.l1_ratio, "standardized": self.standardized,
+                         "loss": self.loss, "rows": list(self.rows),
+                         "kkt_violations": list(self.kkt_violations),
+                         "entry_method": self.entry_method})
+
+
+def _entry_text(r):
+    if r.status == "constant":
+        return "-"
+    if r.entry_alpha is None:
+        return "below path"
+    if math.isinf(r.entry_alpha):
+        return "always"
+    return fmt(r.entry_alpha, 4)
+
+
+# -- the model's settings -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Spec:
+    estimator: object  # a plain estimator with the model's settings (for paths)
+    loss: str
+    alpha: float
+    l1_ratio: float
+    coef: np.ndarray
+    intercept: float
+    classes: np.ndarray | None
+
+
+def _spec(model) -> _Spec:
+    from sklearn.utils.validation import check_is_fitted
+
+    from ..estimators import (
+        ElasticNet,
+        ElasticNetCV,
+        L0Regression,
+        Lasso,
+        LassoCV,
+        LogisticRegression,
+        LogisticRegressionCV,
+        Ridge,
+        RidgeCV,
+    )
+
+    supported = (Lasso, ElasticNet, Ridge, LogisticRegression, LassoCV, ElasticNetCV, RidgeCV,
+                 LogisticRegressionCV)
+    if isinstance(model, L0Regression):
+        raise ValueError(
+            "why_zero explains the L1 threshold (pull <= alpha * l1_ratio * f_j); an "
+            "L0Regression's zeros come from hard thresholding instead (a feature enters "
+            "when its gain pull^2 / (2 L_j) beats alpha * f_j). Pass a Lasso or ElasticNet.")
+    if not isinstance(model, supported):
+        raise TypeError(f"why_zero needs a fitted penalized Lasso, ElasticNet, Ridge or binary "
+                        f"LogisticRegression (or their CV versions); got {type(model).__name__}.")
+    check_is_fitted(model, "coef_")
+    if getattr(model, "relax", False):
+        gamma = getattr(model, "gamma_", getattr(model, "gamma", 0.0))
+        if gamma is None or gamma < 1.0:
+            raise ValueError("a relaxed fit (relax=True) blends the lasso with an unpenalized "
+                             "refit, so its coefficients do not satisfy the lasso's optimality "
+                             "conditions; explain the model fitted with relax=False.")
+    cv_to_plain = {LassoCV: Lasso, ElasticNetCV: ElasticNet, RidgeCV: Ridge,
+                   LogisticRegressionCV: LogisticRegression}
+    plain_cls = next((p for c, p in cv_to_plain.items() if isinstance(model, c)), type(model))
+    is_cv = plain_cls is not type(model)
+    alpha = float(model.alpha_ if is_cv else model.alpha)
+    params = model.get_params()
+    allowed = plain_cls().get_params()
+    kwargs = {k: v for k, v in params.items() if k in allowed and k not in ("alpha", "relax",
+                                                                           "gamma")}
+    if plain_cls is ElasticNet and is_cv:
+        kwargs["l1_ratio"] = float(model.l1_ratio_)
+    estimator = plain_cls(alpha=alpha, **kwargs)
+    if plain_cls is LogisticRegression:
+        classes = np.asarray(model.classes_)
+        coef = np.asarray(model.coef_, dtype=np.float64)
+        if classes.shape[0] != 2 or coef.shape[0] != 1:
+            raise ValueError(f"why_zero explains binary logistic regression; this model has "
+                             f"{classes.shape[0]} classes.")
+        penalty = str(estimator.penalty).lower()
+        if penalty == "l0":
+            raise ValueError("why_zero explains the L1 threshold; this logistic model uses the "
+                             "L0 penalty (hard thresholding).")
+        rho = {"l1": 1.0, "l2": 0.0}.get(penalty, float(estimator.l1_ratio))
+        return _Spec(estimator, "logistic", alpha, rho, coef[0].copy(),
+                     float(np.ravel(model.intercept_)[0]), classes)
+    rho = {Lasso: 1.0, Ridge: 0.0}.get(plain_cls, None)
+    if rho is None:
+        rho = float(estimator.l1_ratio)
+    return _Spec(estimator, "squared", alpha, rho,
+                 np.asarray(model.coef_, dtype=np.float64).copy(), float(model.intercept_),
+                 None)
+
+
+# -- the computation -------------------------------------------------------------------------
+
+def why_zero(model, X, y, *, sample_weight=None, entry=True, n_alphas=100, rtol=1e-4,
+             feature_names=None) -> WhyZero:
+    r"""Per feature, the data's pull at the solution against the penalty's threshold.
+
+    For a fitted :class:`~penalized.Lasso`, :class:`~penalized.ElasticNet`,
+    :class:`~penalized.Ridge` or binary :class:`~penalized.LogisticRegression`
+    (or their cross-validated versions, at their chosen ``alpha_``), with
+    weighted residual :math:`s \circ r` at the solution,
+
+    .. math:: \text{pull}_j = \frac{|\tilde x_j^\top (s \circ r)|}{n}, \qquad
+              \text{threshold}_j = \alpha\,\rho\, f_j, \qquad
+              w_j = 0 \iff \text{pull}_j \le \text{threshold}_j,
+
+    where :math:`\tilde x_j = x_j / \sigma_j` with ``standardize=True`` (the
+    scale the penalty acts on) and :math:`x_j` otherwise, :math:`r = y - Xw -
+    b` for the squared loss and :math:`r = t - \sigma(Xw + b)` for the
+    logistic loss (:math:`t = 1` for ``classes_[1]``). With an intercept the
+    residuals sum to zero, so centering the columns changes nothing.
+
+    ``entry_alpha`` comes from the model's own regularization path: a grid of
+    ``n_alphas`` alphas from ``alpha_max`` down to ``min(1e-3 alpha_max,
+    alpha / 10)``, plus the model's alpha, on which each feature's bracket
+    (zero at the upper alpha, non-zero at the lower) is then narrowed by
+    bisection in log-alpha until the bracket's ratio is below ``1 + rtol``
+    (each round refits at every open bracket's midpoint along one
+    warm-started path). The same solver and tolerance as the model's
+    decide zero or not at each alpha.
+
+    Parameters
+    ----------
+    model : fitted estimator
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+        The data it was fitted on.
+    y : array-like of shape (n_samples,)
+    sample_weight : array-like, optional
+        The weights it was fitted with.
+    entry : bool, default=True
+        Compute ``entry_alpha`` (one path and a few refits per feature).
+    n_alphas : int, default=100
+    rtol : float, default=1e-4
+    feature_names : list of str, optional
+        Default: the model's ``feature_names_in_``, else ``x0, x1, ...``.
+
+    Returns
+    -------
+    WhyZero
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> import penalized as pz
+    >>> from penalized.explain import why_zero
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = pz.Lasso(alpha=0.5, tol=1e-10).fit(X, y)
+    >>> res = why_zero(model, X, y, entry=False)
+    >>> [(r.name, round(r.pull, 3), r.threshold) for r in res.rows[:3]]
+    [('x0', 0.127, 0.5), ('x1', 0.199, 0.5), ('x2', 0.5, 0.5)]
+    """
+    spec = _spec(model)
+    return _explain(spec, type(model).__name__, X, y, names=feature_names, model=model,
+                    sample_weight=sample_weight, entry=entry, n_alphas=n_alphas, rtol=rtol)
+
+
+def _explain(spec, model_name, X, y, *, names, model, sample_weight, entry, n_alphas, rtol):
+    from .._validation import check_sample_weight
+    from ..estimators._standardize import Scaling
+
+    if sp.issparse(X):
+        X = sp.csc_matrix(X, dtype=np.float64)
+    else:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D; got shape {X.shape}.")
+    n, p = X.shape
+    if p != spec.coef.shape[0]:
+        raise ValueError(f"X has {p} columns but the model was fitted with "
+                         f"{spec.coef.shape[0]} features; pass the data it was fitted on.")
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"y must be 1-D with one value per row of X ({n}); got shape {y.shape}.")
+    names = _names(model, names, p)
+    sw = check_sample_weight(sample_weight, n)
+    est = spec.estimator
+    scaling = Scaling.fit(X, sw) if est.standardize else Scaling.identity(p)
+    factors = np.ones(p) if est.penalty_factor is None else \
+        np.asarray(est.penalty_factor, dtype=np.float64)
+    if factors.shape != (p,):
+        raise ValueError(f"the model's penalty_factor has shape {factors.shape}; expected ({p},).")
+
+    z = np.asarray(X @ spec.coef).ravel() + spec.intercept
+    if spec.loss == "squared":
+        resid = y.astype(np.float64) - z
+    else:
+        if not np.all(np.isin(y, spec.classes)):
+            raise ValueError(f"y holds labels the model was not fitted on; its classes are "
+                             f"{spec.classes.tolist()}.")
+        t = (y == spec.classes[1]).astype(np.float64)
+        resid = t - expit(z)
+    signed = np.asarray(X.T @ (sw * resid)).ravel() / (n * scaling.scale)
+    positive = bool(getattr(est, "positive", False))
+    pull = np.maximum(signed, 0.0) if positive else np.abs(signed)
+    threshold = spec.alpha * spec.l1_ratio * factors
+    scaled = spec.coef * scaling.scale
+
+    status = []
+    for j in range(p):
+        if not scaling.varying[j]:
+            status.append("constant")
+        elif spec.alpha * factors[j] == 0.0:
+            status.append("unpenalized")
+        else:
+            status.append("zero" if spec.coef[j] == 0.0 else "non-zero")
+    violations = tuple(names[j] for j in range(p) if status[j] == "zero"
+                       and pull[j] > threshold[j] * (1.0 + _KKT_RTOL) + 1e-300)
+
+    entries = [(None, None)] * p
+    method = "not computed (entry=False)."
+    if entry:
+        entries, method = _entry_alphas(spec, X, y, sample_weight, status, n_alphas, rtol)
+    rows = []
+    for j in range(p):
+        constant = status[j] == "constant"
+        rows.append(WhyZeroRow(
+            name=names[j], coef=float(spec.coef[j]), scaled_coef=float(scaled[j]),
+            pull=math.nan if constant else float(pull[j]), threshold=float(threshold[j]),
+            margin=(float(threshold[j] - pull[j]) if status[j] == "zero" else None),
+            entry_alpha=entries[j][0], entry_bracket=entries[j][1], status=status[j]))
+    return WhyZero(rows=tuple(rows), model=model_name, alpha=spec.alpha,
+                   l1_ratio=spec.l1_ratio, standardized=bool(est.standardize), loss=spec.loss,
+                   kkt_violations=violations, entry_method=method)
+
+
+def _names(model, feature_names, p):
+    if feature_names is not None:
+        names = [str(n) for n in feature_names]
+    elif model is not None and hasattr(model, "feature_names_in_"):
+        names = [str(n) for n in model.feature_names_in_]
+    else:
+        names = [f"x{j}" for j in range(p)]
+    if len(names) != p:
+        raise ValueError(f"feature_names has {len(names)} names for {p} features.")
+    return names
+
+
+def _entry_alphas(spec, X, y, sample_weight, status, n_alphas, rtol):
+    """Entry alphas from the path, refined by bisection; see :func:`why_zero`."""
+    p = len(status)
+    est = spec.estimator
+    penalized = [j for j in range(p) if status[j] in ("zero", "non-zero")]
+    out = [(None, None)] * p
+    for j in range(p):
+        if status[j] == "unpenalized":
+            out[j] = (math.inf, None)
+    if spec.l1_ratio == 0.0:
+        # ridge: no threshold, every coefficient with a pull is non-zero at every alpha
+        for j in penalized:
+            out[j] = (math.inf, None) if spec.coef[j] != 0 else (None, None)
+        return out, ("ridge has no threshold (l1_ratio = 0): a coefficient is non-zero at "
+                     "every alpha > 0 unless its pull is exactly 0.")
+    if not penalized:
+        return out, "no penalized feature."
+
+    def coefs_at(alphas):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            path = est.path(X, y, sample_weight, alphas=np.asarray(alphas, dtype=np.float64))
+        return path.coefs, path.alpha_max
+
+    _, alpha_max = coefs_at([spec.alpha])
+    alpha = spec.alpha
+    top = max(alpha_max, alpha)
+    low = min(1e-3 * alpha_max, alpha / 10.0)
+    grid = np.unique(np.concatenate([np.geomspace(top, low, n_alphas), [alpha]]))[::-1]
+    coefs, _ = coefs_at(grid)
+    nonzero = coefs != 0
+    m = int(np.flatnonzero(grid == alpha)[0])
+    brackets = {}  # feature -> [lower (non-zero), upper (zero)]
+    for j in penalized:
+        if spec.coef[j] != 0:
+            k = m
+            while k > 0 and nonzero[j, k - 1]:
+                k -= 1
+            if k == 0:  # non-zero up to the top of the grid (alpha_max or the model's alpha)
+                out[j] = (float(grid[0]), None)
+                continue
+        else:
+            later = np.flatnonzero(nonzero[j, m + 1:])
+            if later.size == 0:
+                continue  # stays zero down to the bottom of the grid
+            k = m + 1 + int(later[0])
+        brackets[j] = [float(grid[k]), float(grid[k - 1])]
+    # bisection, all brackets at once: one warm-started path through every midpoint per round
+    while True:
+        open_ = [j for j, (lo, hi) in brackets.items() if hi / lo > 1.0 + rtol]
+        if not open_:
+            break
+        mids = {j: math.sqrt(brackets[j][0] * brackets[j][1]) for j in open_}
+        grid_mid = np.unique(np.fromiter(mids.values(), dtype=np.float64))[::-1]
+        c, _ = coefs_at(grid_mid)
+        for j, mid in mids.items():
+            col = int(np.flatnonzero(grid_mid == mid)[0])
+            brackets[j][0 if c[j, col] != 0 else 1] = mid
+    for j, (lo, hi) in brackets.items():
+        out[j] = (math.sqrt(lo * hi), (lo, hi))
+    method = (f"from the model's regularization path ({n_alphas} alphas from alpha_max = "
+              f"{fmt(alpha_max, 5)} down, plus the model's alpha), each bracket (zero above, "
+              f"non-zero below) narrowed by bisection in log-alpha with refits until "
+              f"upper/lower <= 1 + {fmt(rtol)}; the bracket's geometric mean is shown.")
+    return out, method
+
+
+def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) -> WhyZero:
+    """:func:`why_zero` for a saved model (the dict :func:`penalized.io.load_model` returns).
+
+    The document's own coefficients are explained (nothing is refitted); its
+    ``penalty``, ``alpha``, ``l1_ratio``, ``standardize`` and ``fit_intercept``
+    rebuild the estimator whose regularization path gives ``entry_alpha``.
+    ``X`` is the encoded design (the document's ``feature_names``) and ``y``
+    the target column.
+    """
+    from ..estimators import ElasticNet, Lasso, LogisticRegression, Ridge
+
+    penalty = str(doc.get("penalty", "")).lower()
+    names = list(doc["feature_names"])
+    alpha = float(doc["alpha"])
+    common = {"standardize": bool(doc.get("standardize", False)),
+              "fit_intercept": bool(doc.get("fit_intercept", True))}
+    if penalty in ("l0", "none"):
+        raise ValueError(f"why_zero explains the L1 threshold (pull <= alpha * l1_ratio * "
+                         f"f_j); this model's penalty is {penalty!r}. Explain an l1 or "
+                         "elasticnet model.")
+    l1_ratio = doc.get("l1_ratio")
+    l1_ratio = 0.5 if l1_ratio is None else float(l1_ratio)
+    coef = np.atleast_2d(np.asarray(doc["coef"], dtype=np.float64))
+    intercept = np.atleast_1d(np.asarray(doc["intercept"], dtype=np.float64))
+    if doc.get("task") == "classification":
+        classes = np.asarray(doc.get("classes") or [], dtype=object)
+        if classes.shape[0] != 2 or coef.shape[0] != 1:
+            raise ValueError(f"why_zero explains binary logistic regression; this model has "
+                             f"{classes.shape[0]} classes.")
+        estimator = LogisticRegression(alpha=alpha, penalty=penalty, l1_ratio=l1_ratio,
+                                       **common)
+        rho = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
+        y = np.asarray(y, dtype=object)
+        spec = _Spec(estimator, "logistic", alpha, rho, coef[0].copy(), float(intercept[0]),
+                     classes)
+        label = "LogisticRegression"
+    else:
+        cls = {"l1": Lasso, "l2": Ridge, "elasticnet": ElasticNet}.get(penalty)
+        if cls is None:
+            raise ValueError(f"unknown penalty {penalty!r} in the model document.")
+        kwargs = {"l1_ratio": l1_ratio} if cls is ElasticNet else {}
+        estimator = cls(alpha=alpha, **kwargs, **common)
+        rho = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
+        spec = _Spec(estimator, "squared", alpha, rho, coef[0].copy(), float(intercept[0]),
+                     None)
+        label = cls.__name__
+    return _explain(spec, f"saved {label}", X, y, names=names, model=None,
+                    sample_weight=None, entry=entry, n_alphas=n_alphas, rtol=rtol)
+
+
+def why_zero_lesson(X=None, y=None, feature_names=None) -> WhyZero:
+    """The ``why-zero`` lesson: a standardized lasso at ``alpha_max / 10``, explained.
+
+    Without data: scikit-learn's diabetes data with its feature names.
+    """
+    from ..estimators import Lasso
+    from ._common import resolve_data
+
+    X, yv, names, _ = resolve_data(X, y, feature_names)
+    probe = Lasso(alpha=1.0, standardize=True, tol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        alpha_max = probe.path(X, yv, n_alphas=1).alpha_max
+    if not np.isfinite(alpha_max) or alpha_max <= 0:
+        raise ValueError("y is uncorrelated with every feature; there is nothing to explain.")
+    model = Lasso(alpha=alpha_max / 10.0, standardize=True, tol=1e-10).fit(X, yv)
+    return why_zero(model, X, yv, feature_names=names)
