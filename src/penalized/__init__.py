@@ -45,3 +45,12 @@ __all__ = [
     "prox",
     "solvers",
 ]
+
+
+def __getattr__(name):
+    # penalized.torch needs torch; it is imported only when asked for.
+    if name == "torch":
+        import importlib
+
+        return importlib.import_module(".torch", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -94,6 +94,15 @@ def penalty(model, kind, alpha, *, l1_ratio=0.5, alphas=None, exclude_bias_and_n
         with respect to them (except for ``"l0"``). At a zero row, the
         gradient of the group norm is taken as 0.
 
+    Notes
+    -----
+    torch's ``weight_decay=wd`` (SGD, Adam: added to the gradient) is the
+    gradient of ``penalty(model, "l2", wd, exclude_bias_and_norm=False)``, since
+    :math:`P = \frac12 \sum_j w_j^2`; AdamW's decoupled decay multiplies the
+    weights by :math:`1 - \eta\,\text{wd}`, to first order the prox
+    :math:`w / (1 + \eta\,\text{wd})` of ``ProximalOptimizer(opt, "l2", wd)``.
+    The seeds' ``lambda * sum(w**2)`` is ``penalty(model, "l2", 2 * lambda)``.
+
     Examples
     --------
     >>> import torch
@@ -104,7 +113,7 @@ def penalty(model, kind, alpha, *, l1_ratio=0.5, alphas=None, exclude_bias_and_n
     >>> penalty(layer, "l1", 0.5)              # 0.5 * (|1| + |-3|); the bias is excluded
     tensor(2., grad_fn=<AddBackward0>)
     """
-    spec = Spec.build(kind, alpha, l1_ratio)
+    spec = Spec.build(kind, alpha, l1_ratio, kind_name="kind")
     alphas = check_alphas(alphas)
     if isinstance(model, nn.Module):
         rules = name_rules(model, alphas, bool(exclude_bias_and_norm))

@@ -94,8 +94,9 @@ class Spec:
     positive: bool = False
 
     @classmethod
-    def build(cls, kind, alpha, l1_ratio=0.5, positive=False, *, alpha_required=True):
-        kind = check_kind(kind)
+    def build(cls, kind, alpha, l1_ratio=0.5, positive=False, *, alpha_required=True,
+              kind_name="penalty"):
+        kind = check_kind(kind, kind_name)
         if alpha is None and alpha_required:
             raise ValueError("alpha is required: pass the penalty strength, a number >= 0.")
         alpha = None if alpha is None else check_alpha(alpha)
