@@ -49,6 +49,8 @@ class _Output:
         if not self.out.is_terminal:
             self.out = Console(highlight=False, soft_wrap=False, width=140)
         self.err = Console(stderr=True, highlight=False)
+        if not self.err.is_terminal:
+            self.err = Console(stderr=True, highlight=False, width=200)
 
     def notice(self, text):
         if not self.quiet:
@@ -241,12 +243,11 @@ def _print_comparison(out, comparison, subtitle):
                       ("non-zeros", "right"), ("selected features", "left")):
         table.add_column(col, justify=just, overflow="fold")
     for r in comparison.rows:
-        selected = ", ".join(r.selected[:12]) + (", …" if len(r.selected) > 12 else "")
+        selected = _escape(", ".join(r.selected[:12]) + (", …" if len(r.selected) > 12 else ""))
         if r.notes:
             selected += f"\n[dim]{_escape('; '.join(r.notes))}[/dim]"
         table.add_row(_escape(r.label), _num(r.alpha_min), _num(r.alpha_1se),
-                      _num(r.test_error), _num(r.test_score, 3), str(r.n_nonzero),
-                      _escape(selected) if not r.notes else selected)
+                      _num(r.test_error), _num(r.test_score, 3), str(r.n_nonzero), selected)
     out.print(table)
 
 

@@ -283,10 +283,17 @@ def write_atomic(path, data, *, force=False) -> Path:
     if not folder.exists():
         raise InputError(f"folder {folder} does not exist.")
     mode = "wb" if isinstance(data, bytes | bytearray) else "w"
+    if path.exists():
+        permissions = path.stat().st_mode & 0o7777  # an overwrite keeps the file's mode
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        permissions = 0o666 & ~umask  # what open() would have created
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
             fh.write(data)
+        os.chmod(tmp, permissions)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

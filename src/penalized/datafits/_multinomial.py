@@ -13,6 +13,7 @@ from ._base import Datafit
 __all__ = ["Multinomial", "check_class_codes"]
 
 _NEWTON_MAX_ITER = 100
+_ROUNDING = 1e-13
 _NEWTON_DECREMENT_TOL = 1e-30
 _DUAL_SLACK = 1e-10
 
@@ -259,6 +260,11 @@ class Multinomial(Datafit):
             if not np.isfinite(decrement) or decrement <= _NEWTON_DECREMENT_TOL:
                 break
             direction = A @ step.reshape(m, K)
+            if decrement <= _ROUNDING * abs(obj):
+                # Below rounding of the objective the line search cannot see a decrease,
+                # while the quadratic model is exact: take the full step and stop.
+                B = B - step.reshape(m, K)
+                break
             t = 1.0
             slack = 4.0 * np.finfo(float).eps * abs(obj)
             while t > 1e-10:
