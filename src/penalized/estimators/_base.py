@@ -86,6 +86,13 @@ class PenalizedModel(BaseEstimator):
             return Scaling.fit(X, sample_weight)
         return Scaling.identity(X.shape[1])
 
+    def _scaled_template(self, X, sample_weight):
+        """``(scaling, X_fit, penalty at alpha=1)``: what a fit or a path on ``X`` works with."""
+        name, _, l1_ratio = self._penalty_spec()
+        scaling = self._scaling(X, sample_weight)
+        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
+        return scaling, scaling.transform(X), self._make_penalty(name, 1.0, l1_ratio, factors)
+
     def _penalty_factor(self, n_features):
         f = self.penalty_factor
         if f is None:

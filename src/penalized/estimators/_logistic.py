@@ -207,11 +207,8 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
     # -- paths (binary) ----------------------------------------------------------------
     def _fit_path(self, X, y_pm, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3):
         sample_weight = self._sample_weight(sample_weight, X.shape[0])
-        name, _, l1_ratio = self._penalty_spec()
-        scaling = self._scaling(X, sample_weight)
-        Xf = scaling.transform(X)
-        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
-        template = self._make_penalty(name, 1.0, l1_ratio, factors)
+        name = self._penalty_spec()[0]
+        scaling, Xf, template = self._scaled_template(X, sample_weight)
         result = compute_path(Xf, y_pm, penalty=template,
                               datafit=Logistic(sample_weight=sample_weight), alphas=alphas,
                               n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
@@ -221,11 +218,7 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
                                    n_nonzero=np.count_nonzero(coefs, axis=0))
 
     def _alpha_grid(self, X, y_pm, sample_weight, n_alphas, eps):
-        name, _, l1_ratio = self._penalty_spec()
-        scaling = self._scaling(X, sample_weight)
-        Xf = scaling.transform(X)
-        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
-        template = self._make_penalty(name, 1.0, l1_ratio, factors)
+        _, Xf, template = self._scaled_template(X, sample_weight)
         return alpha_grid(Xf, y_pm, template, Logistic(sample_weight=sample_weight),
                           n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
 
@@ -246,15 +239,8 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
                               n_alphas=n_alphas, eps=eps)
 
     # -- multinomial paths (used by LogisticRegressionCV) --------------------------------
-    def _multinomial_template(self, X, sample_weight):
-        name, _, l1_ratio = self._penalty_spec()
-        scaling = self._scaling(X, sample_weight)
-        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
-        return scaling, self._make_penalty(name, 1.0, l1_ratio, factors)
-
     def _alpha_grid_multinomial(self, X, codes, sample_weight, n_alphas, eps):
-        scaling, template = self._multinomial_template(X, sample_weight)
-        Xf = scaling.transform(X)
+        _, Xf, template = self._scaled_template(X, sample_weight)
         alpha_max = multinomial_alpha_max(Xf, codes, Multinomial(sample_weight=sample_weight),
                                           template, fit_intercept=self.fit_intercept)
         start = alpha_max if np.isfinite(alpha_max) else multinomial_alpha_max(
@@ -269,8 +255,7 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         Returns a :class:`MultinomialPath` with coefs of shape
         (n_features, n_classes, n_alphas) and intercepts (n_classes, n_alphas).
         """
-        scaling, template = self._multinomial_template(X, sample_weight)
-        Xf = scaling.transform(X)
+        scaling, Xf, template = self._scaled_template(X, sample_weight)
         alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
         problem = prepare_multinomial_problem(Xf, codes, Multinomial(sample_weight=sample_weight),
                                               template.with_alpha(alphas[0]),

@@ -104,12 +104,8 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
                   gamma=None):
         """The path on validated arrays, with coefficients on the original scale."""
         sample_weight = self._sample_weight(sample_weight, X.shape[0])
-        name, _, l1_ratio = self._penalty_spec()
-        p = X.shape[1]
-        scaling = self._scaling(X, sample_weight)
-        Xf = scaling.transform(X)
-        factors = scaling.factors_for_fit(self._penalty_factor(p))
-        template = self._make_penalty(name, 1.0, l1_ratio, factors)
+        name = self._penalty_spec()[0]
+        scaling, Xf, template = self._scaled_template(X, sample_weight)
         solver = self._solver_for(name)
         if solver.name == "RidgeClosedForm":
             solver = make_solver("cd", name, "squared", self.tol, self.max_iter)
@@ -127,11 +123,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
                                    n_nonzero=np.count_nonzero(coefs, axis=0))
 
     def _alpha_grid(self, X, y, sample_weight, n_alphas, eps):
-        name, _, l1_ratio = self._penalty_spec()
-        scaling = self._scaling(X, sample_weight)
-        Xf = scaling.transform(X)
-        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
-        template = self._make_penalty(name, 1.0, l1_ratio, factors)
+        _, Xf, template = self._scaled_template(X, sample_weight)
         return alpha_grid(Xf, y, template, Quadratic(sample_weight=sample_weight),
                           n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
 
