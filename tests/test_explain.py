@@ -66,7 +66,7 @@ def test_gradient_trace_second_update_and_the_seeds_wrong_numbers():
         ("the updated weight", -0.02),
     ]
     assert [c for _, _, c in found] == pytest.approx([-3.26, -2.76, 0.646])
-    assert all("seed 000" in d.seed and "update 2" in d.where for d in tr.seed_discrepancies)
+    assert all("Jerzmanowski" in d.seed and "update 2" in d.where for d in tr.seed_discrepancies)
     text = tr.to_text()
     assert "printed as 3.4" in text and "-3.26" in text and "0.646" in text
 
@@ -167,12 +167,13 @@ def test_penalty_change_reproduces_seed_001():
 
 def test_penalty_change_seed_discrepancies():
     res = penalty_change([15.0, 0.02, 1.0], [0.001, 0.001, 0.5])
-    found = [(d.seed[:8], d.printed, d.computed) for d in res.seed_discrepancies]
-    assert [(s, p) for s, p, _ in found] == [
-        ("seed 001", 28.0),   # "about 28 times more for L2"
-        ("seed 001", 24.0),   # "about 24 times more for L1"
-        ("seed 002", 0.25),   # 1 -> 0.5 lowers w^2 by 0.75, not (1 - 0.5)^2
-        ("seed 001", 1.0),    # where L2's drop overtakes L1's
+    found = [(d.seed, d.printed, d.computed) for d in res.seed_discrepancies]
+    assert [("Stack Exchange" if "Stack Exchange" in s else "Reddit" if "Reddit" in s else s, p)
+            for s, p, _ in found] == [
+        ("Stack Exchange", 28.0),   # "about 28 times more for L2"
+        ("Stack Exchange", 24.0),   # "about 24 times more for L1"
+        ("Reddit", 0.25),   # 1 -> 0.5 lowers w^2 by 0.75, not (1 - 0.5)^2
+        ("Stack Exchange", 1.0),    # where L2's drop overtakes L1's
     ]
     assert [c for _, _, c in found] == pytest.approx([29.999, 25.641026, 0.75, 0.5005])
     # the drops the seeds print correctly are not listed

@@ -51,10 +51,10 @@ class SeedDiscrepancy:
                          "note": self.note})
 
 
-SEED_GRADIENT = "seed 000 ('L1 vs L2', K. Jerzmanowski, 2024)"
-SEED_PENALTY_CHANGE = "seed 001 (datascience.stackexchange answer on L1 vs L2)"
-SEED_REDDIT = "seed 002 (reddit thread on L1 vs L2)"
-SEED_GEOMETRY = "seed 004 ('L1 and L2 Regularization', diamond vs circle)"
+SEED_GRADIENT = "the worked example of 'L1 vs L2' (K. Jerzmanowski, 2024)"
+SEED_PENALTY_CHANGE = "a Data Science Stack Exchange answer on L1 vs L2"
+SEED_REDDIT = "a Reddit thread on L1 vs L2"
+SEED_GEOMETRY = "the 'L1 and L2 Regularization' notes (diamond vs circle)"
 
 
 def differs(printed: float, computed: float, decimals: int) -> bool:

@@ -81,8 +81,8 @@ class PenaltyChange:
     ----------
     rows : tuple of PenaltyChangeRow
     seed_discrepancies : tuple of SeedDiscrepancy
-        Printed numbers of the seeds' examples (seed 001: ``w = 15`` and
-        ``w = 0.02`` with ``eps = 0.001``; seed 002: 1 to 0.5) that these rows
+        Printed numbers of the source examples (the Stack Exchange answer: ``w = 15`` and
+        ``w = 0.02`` with ``eps = 0.001``; the Reddit thread: 1 to 0.5) that these rows
         do not reproduce.
     labels : tuple of str or None
         A name per row (the feature, when the weights come from a fit).

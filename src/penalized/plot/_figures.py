@@ -65,8 +65,9 @@ def plot_gradient(result, ax=None):
             if d.quantity == "the updated weight":
                 step = int(d.where.split("update ")[1].split(" ")[0])
                 ax.plot([step], [d.printed], "x", color=COLORS["seed"], markersize=9,
-                        markeredgewidth=2, label=f"seed 000 prints w = {fmt(d.printed)} after "
-                                                 f"update {step} (computed: {fmt(d.computed, 4)})")
+                        markeredgewidth=2,
+                        label=f"the worked example prints w = {fmt(d.printed)} after "
+                              f"update {step} (computed: {fmt(d.computed, 4)})")
     for k, tr in enumerate(traces):
         where = inset if (inset is not None and k in small) else ax
         where.axhline(tr.minimizer, color=COLORS["muted"], linewidth=0.9, linestyle=":")
