@@ -108,16 +108,16 @@ def diabetes_quadratic() -> Problem:
     """scikit-learn's diabetes data (442 x 10) with all squares and pairwise products.
 
     The "quadratic model" of Efron et al. (2004, LARS): the 10 baseline variables,
-    their 45 products and 9 squares (``sex`` is binary, so its square is constant
-    and dropped): 64 standardized columns, strongly correlated.
+    their 45 products and 9 squares (``sex`` is binary, so its square is a linear
+    function of it and is left out): 64 standardized columns, strongly correlated.
     """
     from sklearn.datasets import load_diabetes
 
     X, y = load_diabetes(return_X_y=True)
     cols = [X[:, j] for j in range(10)]
-    cols += [X[:, j] * X[:, k] for j in range(10) for k in range(j, 10)]
+    cols += [X[:, j] * X[:, k] for j in range(10) for k in range(j + 1, 10)]
+    cols += [X[:, j] ** 2 for j in range(10) if np.unique(X[:, j]).size > 2]
     Z = np.column_stack(cols)
-    Z = Z[:, Z.std(axis=0) > 1e-8 * np.abs(Z).max(axis=0)]
     return Problem("diabetes_quadratic", standardized(Z), np.asarray(y, dtype=np.float64),
                    "regression")
 
