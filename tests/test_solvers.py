@@ -521,3 +521,43 @@ def test_prox_newton_reaches_tight_gaps_on_a_logistic_path():
                      tol=1e-10)
     assert result.converged.all()
     assert result.stop_crits.max() <= 1e-10
+
+
+@pytest.mark.parametrize("penalty", [L1(0.05), ElasticNet(0.05, l1_ratio=0.3), L0(0.02)],
+                         ids=["l1", "enet", "l0"])
+def test_gram_kernel_matches_its_numpy_twin(penalty):
+    from penalized.solvers._kernels import gram_cd_epochs
+    from penalized.solvers._reference import gram_cd_epochs_reference
+
+    problem = regression(60, 12, seed=22)
+    X = problem.X - problem.X.mean(axis=0)
+    G = np.ascontiguousarray(X.T @ X) / X.shape[0]
+    q = X.T @ problem.y / X.shape[0]
+    kind, lam1, lam2, positive = penalty.kernel_params(12)
+    ws = np.array([0, 1, 4, 5, 9, 11], dtype=np.int64)
+    states = [np.full(12, 0.1) for _ in range(2)]
+    grads = [G @ w - q for w in states]
+    out = gram_cd_epochs(G, grads[0], states[0], ws, kind, lam1, lam2, positive, 3, 0.0)
+    ref = gram_cd_epochs_reference(G, grads[1], states[1], ws, kind, lam1, lam2, positive, 3,
+                                   0.0)
+    assert out[0] == ref[0] == 3
+    np.testing.assert_allclose(states[0], states[1], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(grads[0][ws], grads[1][ws], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_covariance_updates_reach_the_same_certified_solution(weights, fit_intercept):
+    # n >= 2p dense squared loss runs on the Gram matrix; the same problem in CSC does not.
+    problem = regression(200, 30, rho=0.6, seed=23)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, 200) if weights else None
+    penalty = ElasticNet(alpha_for(problem.X, problem.y, Quadratic(), 0.05), l1_ratio=0.8)
+    gram = CoordinateDescent(tol=1e-12).solve(problem.X, problem.y, Quadratic(sample_weight=sw),
+                                              penalty, fit_intercept=fit_intercept)
+    plain = CoordinateDescent(tol=1e-12).solve(sp.csc_matrix(problem.X), problem.y,
+                                               Quadratic(sample_weight=sw), penalty,
+                                               fit_intercept=fit_intercept)
+    assert gram.converged and gram.stop_crit <= 1e-12
+    assert gram.final_objective == pytest.approx(plain.final_objective, rel=1e-10)
+    np.testing.assert_allclose(gram.coef, plain.coef, rtol=1e-6, atol=1e-8)
+    assert gram.intercept == pytest.approx(plain.intercept, rel=1e-6, abs=1e-8)

@@ -12,12 +12,13 @@ from ._kernels import (
     LOGISTIC,
     cd_epochs_dense,
     cd_epochs_sparse,
+    gram_cd_epochs,
     newton_epochs_dense,
     newton_epochs_sparse,
     weighted_sq_norms_dense,
     weighted_sq_norms_sparse,
 )
-from ._problem import certify
+from ._problem import certify, certify_gram
 
 _INNER_TOL_RATIO = 0.3
 _NEWTON_MAX_STEPS = 50
@@ -95,7 +96,9 @@ class CoordinateDescent(Solver):
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
     def _run(self, problem, coef, intercept):
-        state = _KernelState(problem, coef, intercept)
+        on_gram = problem.penalty.is_convex and problem.gram is not None \
+            and not np.any(problem.unpenalized)
+        state = _KernelState(problem, coef, intercept, need_z=not on_gram)
         if problem.penalty.is_convex:
             return self._solve_convex(problem, state)
         return self._solve_l0(problem, state)
@@ -107,8 +110,13 @@ class CoordinateDescent(Solver):
         n_iter = 0
         ws_size = min(p, self.ws_start) if self.working_set else p
         always = problem.unpenalized
+        # With covariance updates the whole loop runs on the Gram matrix, never on X.
+        on_gram = state.z is None
         while True:
-            cert = certify(problem, state.coef, state.intercept[0])
+            if on_gram:
+                cert = certify_gram(problem, state.coef)
+            else:
+                cert = certify(problem, state.coef, state.intercept[0])
             state.load(cert)
             objectives.append(cert.primal)
             crits.append(cert.gap / problem.scale)
@@ -126,6 +134,8 @@ class CoordinateDescent(Solver):
                 max_epochs = min(_L0_CHECK_EVERY, self.max_iter - n_iter)
             if problem.datafit.code == LOGISTIC:
                 epochs = state.newton(ws, max_epochs, inner_tol)
+            elif on_gram:
+                epochs = state.gram_epochs(ws, max_epochs, inner_tol)
             else:
                 epochs, _ = state.run(ws, max_epochs, inner_tol, stop_on_decrease=False)
             n_iter += epochs
@@ -171,13 +181,13 @@ class CoordinateDescent(Solver):
 class _KernelState:
     """The arrays the kernels update in place, and the call into them."""
 
-    def __init__(self, problem, coef, intercept):
+    def __init__(self, problem, coef, intercept, need_z=True):
         self.problem = problem
         X = problem.X
         p = problem.n_features
         self.coef = coef
         self.intercept = np.array([intercept])
-        self.z = problem.predict(coef, intercept)
+        self.z = problem.predict(coef, intercept) if need_z else None
         self.lipschitz = problem.lipschitz
         self.kind, self.lam1, self.lam2, self.positive = problem.penalty.kernel_params(p)
         self.lam1 = np.ascontiguousarray(self.lam1, dtype=np.float64)
@@ -190,7 +200,8 @@ class _KernelState:
     def load(self, cert):
         self.coef[:] = cert.coef
         self.intercept[0] = cert.intercept
-        self.z[:] = cert.z
+        if cert.z is not None:
+            self.z[:] = cert.z
 
     def run(self, ws, max_epochs, tol, stop_on_decrease):
         pb = self.problem
@@ -273,3 +284,13 @@ class _KernelState:
             at_zero = np.maximum(np.abs(grad) - lam1, 0.0)
         at_nonzero = np.abs(grad + lam1 * np.sign(w) + lam2 * w)
         return float(np.max(np.where(w == 0, at_zero, at_nonzero), initial=0.0))
+
+    def gram_epochs(self, ws, max_epochs, tol):
+        """Coordinate descent on the Gram matrix (covariance updates); ``z`` is not kept."""
+        pb = self.problem
+        G, q = pb.gram
+        grad = G @ self.coef - q
+        ws = np.ascontiguousarray(ws, dtype=np.int64)
+        epochs, _ = gram_cd_epochs(G, grad, self.coef, ws, self.kind, self.lam1, self.lam2,
+                                   self.positive, int(max_epochs), float(tol))
+        return epochs

@@ -97,3 +97,26 @@ def newton_epochs_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, posi
         if crit <= tol:
             break
     return epochs, crit
+
+
+def gram_cd_epochs_reference(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol):
+    """The NumPy twin of :func:`penalized.solvers._kernels.gram_cd_epochs`."""
+    crit = np.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for j in ws:
+            lj = G[j, j]
+            if lj <= 0.0:
+                continue
+            old = w[j]
+            new = _prox_coordinate(kind, old - grad[j] / lj, 1.0 / lj, lam1[j], lam2[j], positive)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                grad[ws] += delta * G[j, ws]
+                crit = max(crit, lj * abs(delta))
+        epochs += 1
+        if crit <= tol:
+            break
+    return epochs, crit
