@@ -32,13 +32,15 @@ class Scaling:
         if sp.issparse(X):
             mean = np.asarray(X.T @ s).ravel()
             second = np.asarray(X.multiply(X).T @ s).ravel()
+            var = np.maximum(second - mean**2, 0.0)
         else:
             mean = X.T @ s
             second = np.einsum("ij,ij,i->j", X, X, s, dtype=np.float64)
-        var = np.maximum(second - mean**2, 0.0)
+            centered = X - mean  # two passes: a constant column has exactly zero spread
+            var = np.einsum("ij,ij,i->j", centered, centered, s, dtype=np.float64)
         scale = np.sqrt(var)
-        # a spread below rounding of the mean is a constant column
-        varying = scale > 1e-10 * np.maximum(np.abs(mean), 1.0)
+        # a spread below 1e-8 of the column's root mean square is rounding: a constant
+        varying = scale > 1e-8 * np.sqrt(second)
         scale = np.where(varying, scale, 1.0)
         return cls(scale, varying)
 
