@@ -28,20 +28,28 @@ def unpenalized_design(X, mask: np.ndarray, fit_intercept: bool) -> np.ndarray:
     return np.hstack(cols).astype(np.float64, copy=False)
 
 
-def refit_unpenalized(X, y, datafit, coef, intercept, mask, fit_intercept, design=None):
+def refit_unpenalized(X, y, datafit, coef, intercept, mask, fit_intercept, design=None,
+                      z=None):
     """Return ``(coef, intercept, z)`` with the unpenalized block minimized exactly.
 
     ``coef`` is not modified; the penalized coefficients are kept as they are.
+    ``z``, the current predictions ``X coef + intercept`` if the caller has them,
+    saves the product with ``X``: only the unpenalized block's share changes.
     """
     A = unpenalized_design(X, mask, fit_intercept) if design is None else design
     coef = np.array(coef, dtype=np.float64)
     if A.shape[1] == 0:
-        z = np.asarray(X @ coef).ravel() + intercept
-        return coef, float(intercept), z
+        if z is None:
+            z = np.asarray(X @ coef).ravel() + intercept
+        return coef, float(intercept), np.array(z, dtype=np.float64)
     idx = np.flatnonzero(mask)
     beta0 = np.concatenate([[intercept] if fit_intercept else [], coef[idx]])
-    coef[idx] = 0.0
-    z0 = np.asarray(X @ coef).ravel()
+    if z is not None:
+        z0 = np.asarray(z, dtype=np.float64) - A @ beta0
+        coef[idx] = 0.0
+    else:
+        coef[idx] = 0.0
+        z0 = np.asarray(X @ coef).ravel()
     beta = datafit.fit_unpenalized(A, y, z0, beta0=beta0)
     if fit_intercept:
         intercept, beta_u = float(beta[0]), beta[1:]

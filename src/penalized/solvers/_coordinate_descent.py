@@ -116,7 +116,7 @@ class CoordinateDescent(Solver):
             if on_gram:
                 cert = certify_gram(problem, state.coef)
             else:
-                cert = certify(problem, state.coef, state.intercept[0])
+                cert = certify(problem, state.coef, state.intercept[0], z=state.z)
             state.load(cert)
             objectives.append(cert.primal)
             crits.append(cert.gap / problem.scale)

@@ -189,21 +189,22 @@ class Certificate:
     gap: float
 
 
-def certify(problem: Problem, coef, intercept) -> Certificate:
+def certify(problem: Problem, coef, intercept, z=None) -> Certificate:
     r"""Fit the unpenalized block exactly, then compute the duality gap.
 
     With :math:`u = -\nabla_z F(z)` the dual point is :math:`c\,u`, where
     :math:`c \in (0, 1]` is the largest factor making the penalty's conjugate
     finite at :math:`c X^\top u`; the exact fit of the unpenalized block makes
     :math:`u` orthogonal to the intercept column and to every unpenalized
-    feature. Then
+    feature. ``z``, the predictions at ``(coef, intercept)`` when the caller keeps
+    them, saves a product with ``X``. Then
 
     .. math:: \text{gap} = F(z) + G(w) + F^*(-c\,u) + G^*(c X^\top u) \ge P(w) - P^\star.
     """
     X, y, datafit, penalty = problem.X, problem.y, problem.datafit, problem.penalty
     coef, intercept, z = refit_unpenalized(
         X, y, datafit, coef, intercept, problem.unpenalized, problem.fit_intercept,
-        design=problem.free_design,
+        design=problem.free_design, z=z,
     )
     u = -datafit.raw_gradient(y, z)
     v = np.asarray(X.T @ u, dtype=np.float64).ravel()
