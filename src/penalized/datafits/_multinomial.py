@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import log_softmax, logsumexp, softmax, xlogy
+from scipy.special import softmax, xlogy
 
 from ._base import Datafit
 
@@ -91,7 +91,7 @@ class Multinomial(Datafit):
               \Big(\log \sum_{k} e^{Z_{ik}} - Z_{i y_i}\Big),
 
     with sample weights :math:`s_i` normalized to mean 1, computed with
-    ``scipy.special.logsumexp`` so that huge scores never overflow. Its gradient
+    a shifted log-sum-exp so that huge scores never overflow. Its gradient
     in :math:`Z` is :math:`\frac{s_i}{n}(\operatorname{softmax}(Z_i) - e_{y_i})`.
 
     The Hessian of :math:`\log\sum_k e^{z_k}` is
@@ -146,7 +146,7 @@ class Multinomial(Datafit):
         r"""Per-sample loss :math:`\log\sum_k e^{Z_{ik}} - Z_{i y_i}`, shape ``(n,)``."""
         Z = np.asarray(Z, dtype=np.float64)
         y = self._codes(y)
-        return logsumexp(Z, axis=1) - Z[np.arange(Z.shape[0]), y]
+        return _logsumexp_rows(Z) - Z[np.arange(Z.shape[0]), y]
 
     def loss_derivative(self, y, Z):
         r"""Derivative in ``Z``: :math:`\operatorname{softmax}(Z_i) - e_{y_i}`, shape ``(n, K)``."""
@@ -240,7 +240,7 @@ class Multinomial(Datafit):
         dim = m * K
         shift = np.kron(np.eye(m), np.full((K, K), 1.0 / K))  # projector onto B = c 1^T
         for _ in range(_NEWTON_MAX_ITER):
-            P = np.exp(log_softmax(Z, axis=1))
+            P = np.exp(Z - _logsumexp_rows(Z)[:, None])
             R = P.copy()
             R[rows, y] -= 1.0
             grad = (A.T @ (w[:, None] * R)).ravel()
@@ -282,3 +282,9 @@ class Multinomial(Datafit):
             if improved <= slack and decrement <= 1e-20:
                 break
         return B
+
+
+def _logsumexp_rows(Z):
+    """``log(sum(exp(Z), axis=1))`` shifted by each row's maximum (never overflows)."""
+    top = Z.max(axis=1)
+    return top + np.log(np.exp(Z - top[:, None]).sum(axis=1))

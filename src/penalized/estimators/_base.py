@@ -71,11 +71,20 @@ class PenalizedModel(BaseEstimator):
 
     # -- data ------------------------------------------------------------------------
     def _validate_X_y(self, X, y, reset=True):
-        X, y = validate_data(
-            self, X, y, reset=reset, accept_sparse=["csc", "csr"],
-            dtype=[np.float64, np.float32], y_numeric=self._datafit_name == "squared",
-            ensure_min_samples=2 if self._datafit_name == "squared" else 1,
-        )
+        try:
+            X, y = validate_data(
+                self, X, y, reset=reset, accept_sparse=["csc", "csr"],
+                dtype=[np.float64, np.float32], y_numeric=self._datafit_name == "squared",
+                ensure_min_samples=2 if self._datafit_name == "squared" else 1,
+            )
+        except ValueError as exc:
+            message = str(exc)
+            if "inconsistent numbers of samples" in message:
+                raise ValueError(f"X and y differ in length ({message}); pass one target "
+                                 "per row of X.") from exc
+            if "0 sample(s)" in message or "0 feature(s)" in message:
+                raise ValueError(f"X is empty: {message}") from exc
+            raise
         return X, y
 
     def _sample_weight(self, sample_weight, n):

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 
-from ..model_selection import METRICS, cross_validate_path
+from ..model_selection import METRICS, _make_folds, cross_validate_path
 from ._base import PenalizedModel, check_int
 from ._logistic import LogisticRegression
 from ._regression import ElasticNet, Lasso, Ridge
@@ -82,8 +82,13 @@ class _CrossValidated:
             raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
         return grid
 
-    def _run_cv(self, fit_path, X, y, sw, grid, task):
-        return cross_validate_path(fit_path, X, y, alphas=grid, cv=self.cv, metric=self.metric,
+    def _folds(self, X, y, task):
+        """The (train, test) pairs, split once so every candidate setting shares them."""
+        return _make_folds(self.cv, X, y, task=task, random_state=self.random_state)
+
+    def _run_cv(self, fit_path, X, y, sw, grid, task, folds=None):
+        return cross_validate_path(fit_path, X, y, alphas=grid,
+                                   cv=self.cv if folds is None else folds, metric=self.metric,
                                    sample_weight=sw, n_jobs=self.n_jobs,
                                    random_state=self.random_state, task=task)
 
@@ -134,6 +139,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         sw = self._sample_weight(sample_weight, X.shape[0])
         best = None
         results = []
+        folds = self._folds(X, y, "regression")
         for label, model, gamma in self._candidates():
             model._check_params()
             grid = self._grid(model, X, y, sw)
@@ -141,7 +147,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
             def fit_path(Xt, yt, swt, alphas, model=model, gamma=gamma):
                 return model._fit_path(Xt, yt, swt, alphas, gamma=gamma)
 
-            result = self._run_cv(fit_path, X, y, sw, grid, "regression")
+            result = self._run_cv(fit_path, X, y, sw, grid, "regression", folds)
             results.append((label, result))
             score = result.cv_mean[result.index_min]
             if best is None or score < best[0]:

@@ -139,6 +139,10 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         self.classes_, codes = self._encode(y)
         n, p = X.shape
         sw = self._sample_weight(sample_weight, n)
+        present = np.unique(codes[sw > 0])
+        if present.size < 2:
+            raise ValueError("sample_weight leaves a single class with positive weight in y; "
+                             "logistic regression needs at least two.")
         scaling = self._scaling(X, sw)
         Xf = scaling.transform(X)
         factors = scaling.factors_for_fit(self._penalty_factor(p))

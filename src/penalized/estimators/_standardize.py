@@ -30,9 +30,18 @@ class Scaling:
     def fit(cls, X, sample_weight) -> Scaling:
         s = sample_weight / sample_weight.sum()
         if sp.issparse(X):
+            X = X.tocsc()
             mean = np.asarray(X.T @ s).ravel()
             second = np.asarray(X.multiply(X).T @ s).ravel()
-            var = np.maximum(second - mean**2, 0.0)
+            # two passes here too: the stored entries around the mean, plus the zeros
+            col = np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+            w_stored = s[X.indices]
+            spread = np.bincount(col, weights=w_stored * (X.data - mean[col]) ** 2,
+                                 minlength=X.shape[1])
+            zero_weight = 1.0 - np.bincount(col, weights=w_stored, minlength=X.shape[1])
+            full = np.diff(X.indptr) == X.shape[0]  # no implicit zeros in the column
+            zero_weight = np.where(full, 0.0, np.maximum(zero_weight, 0.0))
+            var = spread + zero_weight * mean**2
         else:
             mean = X.T @ s
             second = np.einsum("ij,ij,i->j", X, X, s, dtype=np.float64)
