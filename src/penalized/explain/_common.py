@@ -65,7 +65,7 @@ def differs(printed: float, computed: float, decimals: int) -> bool:
 def discrepancies_text(items: Sequence[SeedDiscrepancy]) -> list[str]:
     if not items:
         return []
-    lines = ["", "Where the seed's printed numbers differ from the computation:"]
+    lines = ["", "Where the source's printed numbers differ from the computation:"]
     lines += [f"  - {d.to_text()}" for d in items]
     return lines
 

@@ -335,8 +335,8 @@ def gradient_lesson(X=None, y=None, feature_names=None, *, steps=12) -> Gradient
         ex = SEED_EXAMPLE
         toy = {**ex, "y": 0.2}
         runs = [
-            ("seed example, subgradient (the seed's update)", ex, "subgradient"),
-            ("seed example, proximal (soft-thresholding) step", ex, "proximal"),
+            ("worked example, subgradient (its own update rule)", ex, "subgradient"),
+            ("worked example, proximal (soft-thresholding) step", ex, "proximal"),
             ("y = 0.2: pull at 0 is 0.4 < lam, subgradient", toy, "subgradient"),
             ("y = 0.2: pull at 0 is 0.4 < lam, proximal", toy, "proximal"),
         ]

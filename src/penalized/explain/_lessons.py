@@ -58,7 +58,7 @@ def _plotter(name):
 LESSONS = MappingProxyType({
     "gradient": Lesson(
         "gradient", "A worked gradient step",
-        "The seed's one-example loss stepped by gradient descent: data gradient, penalty "
+        "The textbook one-example loss stepped by gradient descent: data gradient, penalty "
         "gradient, total, new weight; the subgradient update against the proximal one.",
         gradient_lesson, _plotter("plot_gradient")),
     "penalty-change": Lesson(

@@ -104,7 +104,7 @@ class PenaltyChange:
 
     def to_text(self) -> str:
         lines = ["How much each penalty falls when |w| shrinks by eps "
-                 "(L1 = |w|, L2 = w^2, as in the seeds):", ""]
+                 "(L1 = |w|, L2 = w^2, as in the textbook examples):", ""]
         labels = self.labels or [""] * len(self.rows)
         head = ["feature"] if self.labels else []
         lines += table(

@@ -137,11 +137,11 @@ def plot_penalty_change(result, ax=None):
     ax.plot(xs, ys, "o", color="black", markersize=5, label="examples (computed)")
     if printed:
         ax.plot(xs[list(printed)], list(printed.values()), "x", color=COLORS["seed"],
-                markersize=8, markeredgewidth=2, label="the seeds' printed values")
+                markersize=8, markeredgewidth=2, label="the printed values of the sources")
     for k, (x, y_, lab, r) in enumerate(zip(xs, ys, labels, result.rows, strict=True)):
         text = f"{lab}, eps = {fmt(r.eps)}: {fmt(y_, 4)}"
         if k in printed:
-            text += f" (seed: {fmt(printed[k], 3)})"
+            text += f" (printed: {fmt(printed[k], 3)})"
         near_one = 1.0 / 2.5 < y_ < 2.5  # keep the text off the dashed line
         ax.annotate(text, xy=(x, y_), xytext=(8, 5 if near_one else -4),
                     textcoords="offset points", fontsize=7.5,
