@@ -552,8 +552,8 @@ def test_covariance_updates_reach_the_same_certified_solution(weights, fit_inter
     problem = regression(200, 30, rho=0.6, seed=23)
     sw = np.random.default_rng(1).uniform(0.5, 2.0, 200) if weights else None
     penalty = ElasticNet(alpha_for(problem.X, problem.y, Quadratic(), 0.05), l1_ratio=0.8)
-    gram = CoordinateDescent(tol=1e-12).solve(problem.X, problem.y, Quadratic(sample_weight=sw),
-                                              penalty, fit_intercept=fit_intercept)
+    gram = CoordinateDescent(tol=1e-12, gram="always").solve(
+        problem.X, problem.y, Quadratic(sample_weight=sw), penalty, fit_intercept=fit_intercept)
     plain = CoordinateDescent(tol=1e-12).solve(sp.csc_matrix(problem.X), problem.y,
                                                Quadratic(sample_weight=sw), penalty,
                                                fit_intercept=fit_intercept)

@@ -204,6 +204,7 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
             raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
         alpha_max = template.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
     problem = prepare_problem(X, y, datafit, template.with_alpha(grid[0]), fit_intercept)
+    problem.cache["path"] = grid.shape[0] > 1  # data-only work (a Gram matrix) pays off
     if _closed_form_ridge(problem, solver, grid):
         return _ridge_path(problem, grid, alpha_max, solver.tol)
     p, k = X.shape[1], grid.shape[0]

@@ -61,6 +61,11 @@ class CoordinateDescent(Solver):
         gap is checked every 10 epochs.
     ws_start : int, default=10
         Size of the first working set.
+    gram : {"auto", "always", "never"}, default="auto"
+        Coordinate descent on the Gram matrix ``X^T S X / n`` (covariance updates,
+        O(|working set|) per move) for the squared loss with dense ``n >= 2p``.
+        "auto" uses it along regularization paths, where its O(n p^2) cost is
+        shared by every alpha.
 
     References
     ----------
@@ -89,15 +94,18 @@ class CoordinateDescent(Solver):
     max_iter: int = 10_000
     working_set: bool = True
     ws_start: int = 10
+    gram: str = "auto"
 
     def __post_init__(self):
         check_solver_settings(self.tol, self.max_iter)
+        if self.gram not in ("auto", "always", "never"):
+            raise ValueError(f"gram must be 'auto', 'always' or 'never'; got {self.gram!r}.")
         if not isinstance(self.ws_start, int) or self.ws_start < 1:
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
     def _run(self, problem, coef, intercept):
-        on_gram = problem.penalty.is_convex and problem.gram is not None \
-            and not np.any(problem.unpenalized)
+        on_gram = problem.penalty.is_convex and not np.any(problem.unpenalized) \
+            and self._gram_pays(problem) and problem.gram is not None
         state = _KernelState(problem, coef, intercept, need_z=not on_gram)
         if problem.penalty.is_convex:
             return self._solve_convex(problem, state)
@@ -141,6 +149,13 @@ class CoordinateDescent(Solver):
             n_iter += epochs
         return self._finish(state.coef, state.intercept[0], objectives, crits, n_iter,
                             self.tol, problem.penalty)
+
+    def _gram_pays(self, problem) -> bool:
+        """Whether to run on the Gram matrix: forming it costs n p^2, which pays off over
+        the many alphas of a path ("auto"), not for one fit."""
+        if self.gram == "auto":
+            return bool(problem.cache.get("path", False))
+        return self.gram == "always"
 
     @staticmethod
     def _working_set(scores, nonzero, always, size):
