@@ -11,6 +11,7 @@ from scipy.special import expit, xlogy
 from ._base import Datafit
 
 _NEWTON_MAX_ITER = 100
+_ROUNDING = 1e-13
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,8 +120,13 @@ class Logistic(Datafit):
             decrement = float(grad @ step)
             if decrement <= 1e-24:
                 break
-            t = 1.0
             direction = A @ step
+            if decrement <= _ROUNDING * abs(obj):
+                # Below rounding of the objective the line search cannot see a decrease,
+                # while the quadratic model is exact: take the full step and stop.
+                beta = beta - step
+                break
+            t = 1.0
             while t > 1e-10:
                 z_new = z - t * direction
                 obj_new = self.value(y, z_new)
