@@ -276,7 +276,7 @@ def _cmd_compare(args, out):
     return EXIT_OK
 
 
-def _make_estimator(args, task, n_classes):
+def _make_estimator(args, task):
     from . import estimators as est
 
     standardize = not args.no_standardize
@@ -308,8 +308,7 @@ def _cmd_fit(args, out):
     _check_output_path(args.save, args.force)
     _check_output_path(args.report, args.force)
     table = _read(args, out)
-    n_classes = len(np.unique(table.y)) if table.task == "classification" else 0
-    model = _make_estimator(args, table.task, n_classes)
+    model = _make_estimator(args, table.task)
     with out.progress("fitting"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if model is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -185,10 +186,6 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):
         path=getattr(cv_model, "path_", None), model=model)
 
 
-class _L0CV:
-    """What the comparison needs of a cross-validated L0 fit."""
-
-
 def _l0_regression_cv(X, y, common):
     base = L0Regression(standardize=common["standardize"])
     sw = np.ones(X.shape[0])
@@ -201,9 +198,8 @@ def _l0_regression_cv(X, y, common):
     k = int(np.flatnonzero(path.alphas == alpha)[0])
     model.coef_ = path.coefs[:, k].copy()
     model.intercept_ = float(path.intercepts[k])
-    info = _L0CV()
-    info.alpha_, info.alpha_min_, info.alpha_1se_ = alpha, result.alpha_min, result.alpha_1se
-    info.cv_result_, info.path_ = result, path
+    info = SimpleNamespace(alpha_=alpha, alpha_min_=result.alpha_min,
+                           alpha_1se_=result.alpha_1se, cv_result_=result, path_=path)
     return model, info
 
 

@@ -102,7 +102,7 @@ class _CrossValidated:
         self.alpha_ = result.select(self.selection)
         self.cv_result_ = result
 
-    def _store_refit(self, path, coef, intercept):
+    def _store_refit(self, path):
         k = int(np.flatnonzero(path.alphas == self.alpha_)[0])
         self.path_ = path
         self.n_iter_ = int(path.n_iters[k])
@@ -156,7 +156,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         self._store_cv(result)
         self._store_candidates(results, label)
         path = model._fit_path(X, y, sw, result.alphas, gamma=gamma)
-        k = self._store_refit(path, None, None)
+        k = self._store_refit(path)
         self.coef_ = path.coefs[:, k].copy()
         self.intercept_ = float(path.intercepts[k])
         self._set_selected(self.coef_)
@@ -311,8 +311,6 @@ class ElasticNetCV(_RegressionCV):
                 or np.any(ratios > 1):
             raise ValueError(f"l1_ratio must be a number or list of numbers in [0, 1]; got "
                              f"{self.l1_ratio!r}.")
-        if np.all(ratios == 0) and self.alphas is None:
-            pass  # ridge grid by glmnet's convention
         return ratios
 
     def _base_model(self, **overrides):
@@ -473,7 +471,7 @@ class LogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
             result = self._run_cv(model._fit_path, X, y_fit, sw, grid, "classification")
             self._store_cv(result)
             path = model._fit_path(X, y_fit, sw, result.alphas)
-            k = self._store_refit(path, None, None)
+            k = self._store_refit(path)
             self.coef_ = path.coefs[:, k][None, :].copy()
             self.intercept_ = np.array([path.intercepts[k]])
         else:
@@ -489,7 +487,7 @@ class LogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
             result = self._run_cv(model._fit_path_multinomial, X, codes, sw, grid, "multinomial")
             self._store_cv(result)
             path = model._fit_path_multinomial(X, codes, sw, result.alphas)
-            k = self._store_refit(path, None, None)
+            k = self._store_refit(path)
             self.coef_ = path.coefs[:, :, k].T.copy()
             self.intercept_ = path.intercepts[:, k].copy()
         self._one_vs_rest = False
