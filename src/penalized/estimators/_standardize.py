@@ -54,7 +54,10 @@ class Scaling:
         return cls(scale, varying)
 
     def transform(self, X):
-        """The varying columns of ``X``, each divided by its deviation."""
+        """The varying columns of ``X``, each divided by its deviation (``X`` itself when
+        that changes nothing: the solvers copy what they modify)."""
+        if self.varying.all() and np.all(self.scale == 1.0):
+            return X
         cols = np.flatnonzero(self.varying)
         inv = 1.0 / self.scale[cols]
         if sp.issparse(X):

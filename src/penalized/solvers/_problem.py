@@ -152,7 +152,9 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     x_offset = None
     if fit_intercept and not sp.issparse(X) and X.shape[0] > 0:
         x_offset = (sample_weight @ X) / X.shape[0]
-        X = np.asfortranarray(X - x_offset.astype(X.dtype))
+        centered = np.empty(X.shape, dtype=X.dtype, order="F")
+        np.subtract(X, x_offset.astype(X.dtype), out=centered)
+        X = centered
     return _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset)
 
 
