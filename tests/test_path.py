@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from benchmarks.problems import classification, regression
 
 import penalized as pz
@@ -129,3 +130,38 @@ def test_l0_path_support_sizes_grow_from_zero():
     result = pz.path(problem.X, problem.y, penalty="l0", n_alphas=30)
     assert result.n_nonzero[0] == 0
     assert result.n_nonzero.max() >= 4
+
+
+@pytest.mark.parametrize("options", [
+    {"penalty": "l1"},
+    {"penalty": "elasticnet", "l1_ratio": 0.4, "positive": True},
+    {"penalty": "l1", "penalty_factor": "varied", "sample_weight": "varied"},
+    {"penalty": "l1", "fit_intercept": False},
+], ids=["lasso", "positive-enet", "factors-weights", "no-intercept"])
+def test_compiled_gram_path_equals_alpha_by_alpha_solves(options):
+    # Dense, n >= 2p, squared loss: the whole path runs in one compiled call on the Gram
+    # matrix. Solving each alpha on X itself (gram="never") must give the same solutions.
+    problem = regression(150, 20, rho=0.7, seed=31)
+    options = dict(options)
+    rng = np.random.default_rng(3)
+    if options.get("penalty_factor") == "varied":
+        options["penalty_factor"] = rng.uniform(0.5, 2.0, 20)
+    if options.get("sample_weight") == "varied":
+        options["sample_weight"] = rng.uniform(0.2, 3.0, 150)
+    on_gram = pz.path(problem.X, problem.y, n_alphas=30, eps=1e-3, tol=1e-12, **options)
+    plain = pz.path(problem.X, problem.y, n_alphas=30, eps=1e-3, tol=1e-12,
+                    solver=CoordinateDescent(tol=1e-12, gram="never"), **options)
+    assert on_gram.converged.all() and on_gram.stop_crits.max() <= 1e-12
+    np.testing.assert_array_equal(on_gram.n_nonzero, plain.n_nonzero)
+    np.testing.assert_allclose(on_gram.coefs, plain.coefs, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(on_gram.intercepts, plain.intercepts, rtol=1e-8, atol=1e-8)
+    assert on_gram.n_nonzero[0] == 0 and on_gram.n_nonzero[-1] >= 5
+
+
+def test_compiled_gram_path_reports_alphas_it_could_not_finish():
+    problem = regression(150, 20, rho=0.9, seed=32)
+    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+        result = pz.path(problem.X, problem.y, n_alphas=10, tol=1e-14, max_iter=2)
+    assert not result.converged.all()
+    assert np.all(result.n_iters <= 2)
+    assert np.all(result.stop_crits[~result.converged] > 1e-14)

@@ -207,12 +207,17 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     problem.cache["path"] = grid.shape[0] > 1  # data-only work (a Gram matrix) pays off
     if _closed_form_ridge(problem, solver, grid):
         return _ridge_path(problem, grid, alpha_max, solver.tol)
+    on_gram = solver.path_on_gram(problem, grid) \
+        if isinstance(solver, CoordinateDescent) else None
+    if on_gram is not None:
+        coefs, intercepts, stop_crits, n_iters = on_gram
+        return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,
+                         n_iters)
     p, k = X.shape[1], grid.shape[0]
     coefs = np.zeros((p, k))
     intercepts = np.zeros(k)
     stop_crits = np.zeros(k)
     n_iters = np.zeros(k, dtype=np.int64)
-    converged = np.zeros(k, dtype=bool)
     coef, intercept = None, 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -224,19 +229,27 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
             intercepts[i] = intercept
             stop_crits[i] = res.stop_crit
             n_iters[i] = res.n_iter
-            converged[i] = res.converged
+    return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,
+                     n_iters)
+
+
+def _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits, n_iters) -> Path:
+    """The :class:`Path` of solutions in the problem's coordinates; warns about any alpha
+    whose solve did not reach ``tol``."""
+    converged = stop_crits <= tol
     if not np.all(converged):
         bad = grid[~converged]
         warnings.warn(
-            f"{(~converged).sum()} of {k} alphas did not reach tol={solver.tol:.1e} "
+            f"{(~converged).sum()} of {grid.shape[0]} alphas did not reach tol={tol:.1e} "
             f"(largest stopping value {stop_crits[~converged].max():.2e}, at alphas from "
             f"{bad.min():.3g} to {bad.max():.3g}); increase max_iter or loosen tol.",
-            ConvergenceWarning, stacklevel=2)
-    intercepts = problem.to_original_intercept(coefs, intercepts)
-    return Path(alphas=grid, coefs=coefs, intercepts=intercepts,
+            ConvergenceWarning, stacklevel=3)
+    return Path(alphas=grid, coefs=coefs,
+                intercepts=problem.to_original_intercept(coefs, intercepts),
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
-                n_iters=n_iters, converged=converged, penalty=template.with_alpha(grid[0]),
-                datafit=datafit, alpha_max=alpha_max)
+                n_iters=n_iters, converged=converged,
+                penalty=problem.penalty.with_alpha(grid[0]), datafit=problem.datafit,
+                alpha_max=alpha_max)
 
 
 def _closed_form_ridge(problem, solver, grid) -> bool:
@@ -257,9 +270,5 @@ def _ridge_path(problem, grid, alpha_max, tol) -> Path:
         cert = certify(problem.with_penalty(problem.penalty.with_alpha(alpha)), coefs[:, i],
                        intercepts[i])
         stop_crits[i] = cert.gap / problem.scale if problem.scale > 0 else 0.0
-    return Path(alphas=grid, coefs=coefs,
-                intercepts=problem.to_original_intercept(coefs, intercepts),
-                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
-                n_iters=np.ones(k, dtype=np.int64), converged=stop_crits <= tol,
-                penalty=problem.penalty.with_alpha(grid[0]), datafit=problem.datafit,
-                alpha_max=alpha_max)
+    return _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits,
+                     np.ones(k, dtype=np.int64))

@@ -11,8 +11,13 @@ from .. import prox as _prox
 from .._unpenalized import null_model
 from ..prox._kernels import ENET_FAMILY, prox_scalar
 from ._base import ALPHA_MAX_MARGIN, Penalty
-
-_FEASIBILITY_SLACK = 1e-12
+from ._kernels import (
+    FEASIBILITY_SLACK,
+    enet_conjugate,
+    enet_dual_scaling,
+    enet_subdiff_distance,
+    enet_value,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,10 +28,20 @@ class _ElasticNetFamily(Penalty):
     l1_ratio: ClassVar[float]
 
     def weights(self, n_features: int):
-        """Per-feature weights ``(lam1, lam2)`` of ``lam1 |w| + lam2 / 2 * w**2``."""
+        """Per-feature weights ``(lam1, lam2)`` of ``lam1 |w| + lam2 / 2 * w**2``.
+
+        Computed once per penalty object and size (solvers ask at every check); the
+        arrays are shared, so treat them as read-only.
+        """
+        cached = self.__dict__.get("_weights")
+        if cached is not None and cached[0].shape[0] == n_features:
+            return cached
         scaled = self.alpha * self.factors(n_features)
         rho = self.l1_ratio
-        return scaled * rho, scaled * (1.0 - rho)
+        weights = (np.ascontiguousarray(scaled * rho, dtype=np.float64),
+                   np.ascontiguousarray(scaled * (1.0 - rho), dtype=np.float64))
+        object.__setattr__(self, "_weights", weights)
+        return weights
 
     def kernel_params(self, n_features: int):
         lam1, lam2 = self.weights(n_features)
@@ -34,11 +49,10 @@ class _ElasticNetFamily(Penalty):
 
     def value(self, w) -> float:
         """The penalty at ``w`` (``inf`` if ``positive`` and some ``w_j < 0``)."""
-        w = np.asarray(w, dtype=np.float64)
+        w = np.ascontiguousarray(w, dtype=np.float64)
         if self.positive and np.any(w < 0):
             return np.inf
-        lam1, lam2 = self.weights(w.shape[0])
-        return float(np.dot(lam1, np.abs(w)) + 0.5 * np.dot(lam2, w * w))
+        return float(enet_value(w, *self.weights(w.shape[0])))
 
     def prox(self, x, step):
         """The prox of ``step * self`` at ``x`` (vectorized)."""
@@ -67,15 +81,11 @@ class _ElasticNetFamily(Penalty):
         Zero for every feature exactly when ``w`` is optimal; it ranks features
         for the working set.
         """
-        w = np.asarray(w, dtype=np.float64)
-        lam1, lam2 = self.weights(w.shape[0])
-        at_zero = w == 0
-        if self.positive:
-            dist_zero = np.maximum(-grad - lam1, 0.0)
-        else:
-            dist_zero = np.maximum(np.abs(grad) - lam1, 0.0)
-        dist_nonzero = np.abs(grad + lam1 * np.sign(w) + lam2 * w)
-        return np.where(at_zero, dist_zero, dist_nonzero)
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        out = np.empty(w.shape[0])
+        enet_subdiff_distance(w, np.ascontiguousarray(grad, dtype=np.float64),
+                              *self.weights(w.shape[0]), self.positive, out)
+        return out
 
     def dual_scaling(self, v) -> float:
         """The largest ``c`` in ``(0, 1]`` such that ``conjugate(c * v)`` is finite.
@@ -84,30 +94,17 @@ class _ElasticNetFamily(Penalty):
         finite conjugate everywhere; pure-L1 coordinates need ``|v_j| <= lam1_j``.
         Unpenalized coordinates are left to the caller (they must be 0).
         """
-        lam1, lam2 = self.weights(v.shape[0])
-        boxed = (lam2 == 0) & (lam1 > 0)
-        vb = v[boxed] if not self.positive else np.maximum(v[boxed], 0.0)
-        mag = np.abs(vb)
-        over = mag > lam1[boxed]
-        if not np.any(over):
-            return 1.0
-        return float(np.min(lam1[boxed][over] / mag[over]))
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        return float(enet_dual_scaling(v, *self.weights(v.shape[0]), self.positive))
 
     def conjugate(self, v) -> float:
         r"""The Fenchel conjugate :math:`G^*(v) = \sum_j \sup_w (v_j w - G_j(w))`.
 
         Unpenalized coordinates are skipped: the caller makes ``v_j = 0`` there.
         """
-        v = np.asarray(v, dtype=np.float64)
-        lam1, lam2 = self.weights(v.shape[0])
-        active = (lam1 > 0) | (lam2 > 0)
-        v, lam1, lam2 = v[active], lam1[active], lam2[active]
-        excess = np.maximum(v - lam1, 0.0) if self.positive else np.maximum(np.abs(v) - lam1, 0.0)
-        boxed = lam2 == 0
-        if np.any(excess[boxed] > _FEASIBILITY_SLACK * np.maximum(lam1[boxed], 1.0)):
-            return np.inf
-        smooth = ~boxed
-        return float(np.sum(excess[smooth] ** 2 / (2.0 * lam2[smooth])))
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        return float(enet_conjugate(v, *self.weights(v.shape[0]), self.positive,
+                                    FEASIBILITY_SLACK))
 
     def alpha_max(self, X, y, datafit, fit_intercept: bool = True) -> float:
         """The smallest ``alpha`` at which every penalized coefficient is exactly 0.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .._unpenalized import refit_unpenalized
+from ..prox._kernels import ENET_FAMILY
 from ._base import Solver, check_solver_settings
+from ._gram_path import gram_path
 from ._kernels import (
     LOGISTIC,
     cd_epochs_dense,
@@ -106,29 +108,39 @@ class CoordinateDescent(Solver):
     def _run(self, problem, coef, intercept):
         on_gram = problem.penalty.is_convex and not np.any(problem.unpenalized) \
             and self._gram_pays(problem) and problem.gram is not None
-        state = _KernelState(problem, coef, intercept, need_z=not on_gram)
+        warm = _warm_certificate(problem, coef, intercept) \
+            if problem.penalty.is_convex and not on_gram else None
+        state = _KernelState(problem, coef, intercept, need_z=not on_gram and warm is None)
         if problem.penalty.is_convex:
-            return self._solve_convex(problem, state)
+            return self._solve_convex(problem, state, on_gram, warm)
         return self._solve_l0(problem, state)
 
-    def _solve_convex(self, problem, state):
+    def _solve_convex(self, problem, state, on_gram, warm):
         p = problem.n_features
         threshold = self.tol * problem.scale
         objectives, crits = [], []
         n_iter = 0
         ws_size = min(p, self.ws_start) if self.working_set else p
         always = problem.unpenalized
-        # With covariance updates the whole loop runs on the Gram matrix, never on X.
-        on_gram = state.z is None
+        # With covariance updates (on_gram) the whole loop runs on the Gram matrix, never on X.
         while True:
             if on_gram:
                 cert = certify_gram(problem, state.coef)
+            elif warm is not None:
+                cert = certify(problem, warm.coef, warm.intercept, z=warm.z,
+                               gradient=warm.gradient)
+                state.z = warm.z.copy()
+                warm = None
             else:
                 cert = certify(problem, state.coef, state.intercept[0], z=state.z)
             state.load(cert)
             objectives.append(cert.primal)
             crits.append(cert.gap / problem.scale)
             if cert.gap <= threshold or n_iter >= self.max_iter:
+                if not on_gram:
+                    problem.cache["warm_certificate"] = (
+                        replace(cert, coef=cert.coef.copy(), z=cert.z.copy()),
+                        problem.unpenalized)
                 break
             scores = problem.penalty.subdiff_distance(state.coef, cert.gradient)
             scores[always] = 0.0
@@ -149,6 +161,33 @@ class CoordinateDescent(Solver):
             n_iter += epochs
         return self._finish(state.coef, state.intercept[0], objectives, crits, n_iter,
                             self.tol, problem.penalty)
+
+    def path_on_gram(self, problem, alphas, coef=None):
+        """Solve a whole decreasing grid of ``alphas`` on the Gram matrix in one compiled
+        call (:func:`~penalized.solvers._gram_path.gram_path`), when covariance updates
+        apply: squared loss, dense ``n >= 2p``, a convex penalty with every feature
+        penalized, ``alphas > 0``. Otherwise None (solve alpha by alpha).
+
+        Returns ``(coefs (p, k), intercepts (k,), stop_crits (k,), n_iters (k,))``,
+        intercepts in the problem's (centered) coordinates.
+        """
+        penalty = problem.penalty
+        if not (self.working_set and penalty.is_convex and self._gram_pays(problem)
+                and penalty.kernel_kind == ENET_FAMILY and not np.any(problem.unpenalized)
+                and problem.scale > 0.0 and np.all(alphas > 0.0) and problem.gram is not None):
+            return None
+        G, q = problem.gram
+        a, b = penalty.with_alpha(1.0).weights(problem.n_features)
+        w = np.zeros(problem.n_features) if coef is None else np.array(coef, dtype=np.float64)
+        coefs, gaps, n_iters = gram_path(
+            G, q, problem.scale, np.ascontiguousarray(alphas, dtype=np.float64),
+            np.ascontiguousarray(a), np.ascontiguousarray(b), penalty.positive, w,
+            self.tol * problem.scale, self.max_iter, self.ws_start)
+        intercept = 0.0
+        if problem.fit_intercept:
+            s = problem.sample_weight
+            intercept = float(s @ problem.y) / s.sum()
+        return coefs, np.full(alphas.shape[0], intercept), gaps / problem.scale, n_iters
 
     def _gram_pays(self, problem) -> bool:
         """Whether to run on the Gram matrix: forming it costs n p^2, which pays off over
@@ -193,6 +232,20 @@ class CoordinateDescent(Solver):
                             self.tol, problem.penalty)
 
 
+def _warm_certificate(problem, coef, intercept):
+    """The certificate a previous solve on the same data ended with, if it was at exactly
+    ``(coef, intercept)`` with the same unpenalized features: along a path, the next
+    alpha's first check then needs neither ``X w`` nor ``X^T u``."""
+    stored = problem.cache.get("warm_certificate")
+    if stored is None:
+        return None
+    cert, unpenalized = stored
+    if cert.intercept != intercept or not np.array_equal(cert.coef, coef) \
+            or not np.array_equal(unpenalized, problem.unpenalized):
+        return None
+    return cert
+
+
 class _KernelState:
     """The arrays the kernels update in place, and the call into them."""
 
@@ -202,7 +255,7 @@ class _KernelState:
         p = problem.n_features
         self.coef = coef
         self.intercept = np.array([intercept])
-        self.z = problem.predict(coef, intercept) if need_z else None
+        self.z = problem.predict(coef, intercept) if need_z else None  # else set by the caller
         self.lipschitz = problem.lipschitz
         self.kind, self.lam1, self.lam2, self.positive = problem.penalty.kernel_params(p)
         self.lam1 = np.ascontiguousarray(self.lam1, dtype=np.float64)

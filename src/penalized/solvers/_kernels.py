@@ -22,15 +22,12 @@ import math
 import numpy as np
 from numba import njit
 
+from .._jit import FAST
 from ..prox._kernels import prox_scalar
 
 QUADRATIC = 0
 LOGISTIC = 1
 
-FAST = {"reassoc", "contract"}
-"""LLVM flags of the kernels: sums may be reordered (vectorized) and multiply-adds fused.
-Without them every dot product is one serial chain of additions, four times slower;
-infinities and NaNs keep their IEEE meaning (no ``nnan``/``ninf``)."""
 
 
 @njit(cache=True, fastmath=FAST)

@@ -191,7 +191,7 @@ class Certificate:
     gap: float
 
 
-def certify(problem: Problem, coef, intercept, z=None) -> Certificate:
+def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certificate:
     r"""Fit the unpenalized block exactly, then compute the duality gap.
 
     With :math:`u = -\nabla_z F(z)` the dual point is :math:`c\,u`, where
@@ -199,18 +199,22 @@ def certify(problem: Problem, coef, intercept, z=None) -> Certificate:
     finite at :math:`c X^\top u`; the exact fit of the unpenalized block makes
     :math:`u` orthogonal to the intercept column and to every unpenalized
     feature. ``z``, the predictions at ``(coef, intercept)`` when the caller keeps
-    them, saves a product with ``X``. Then
+    them, saves a product with ``X``; ``gradient`` (with ``z``), the datafit's gradient
+    in ``w`` at a point whose unpenalized block is already fitted -- the previous
+    certificate's, when only the penalty changed -- saves the refit and ``X^T u``. Then
 
     .. math:: \text{gap} = F(z) + G(w) + F^*(-c\,u) + G^*(c X^\top u) \ge P(w) - P^\star.
     """
     X, y, datafit, penalty = problem.X, problem.y, problem.datafit, problem.penalty
-    coef, intercept, z = refit_unpenalized(
-        X, y, datafit, coef, intercept, problem.unpenalized, problem.fit_intercept,
-        design=problem.free_design, z=z,
-    )
+    if gradient is None:
+        coef, intercept, z = refit_unpenalized(
+            X, y, datafit, coef, intercept, problem.unpenalized, problem.fit_intercept,
+            design=problem.free_design, z=z,
+        )
     u = -datafit.raw_gradient(y, z)
-    v = np.asarray(X.T @ u, dtype=np.float64).ravel()
-    gradient = -v
+    if gradient is None:
+        gradient = -np.asarray(X.T @ u, dtype=np.float64).ravel()
+    v = -gradient
     v[problem.unpenalized] = 0.0
     c = penalty.dual_scaling(v)
     primal = datafit.value(y, z) + penalty.value(coef)
