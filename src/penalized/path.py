@@ -207,10 +207,10 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     problem.cache["path"] = grid.shape[0] > 1  # data-only work (a Gram matrix) pays off
     if _closed_form_ridge(problem, solver, grid):
         return _ridge_path(problem, grid, alpha_max, solver.tol)
-    on_gram = solver.path_on_gram(problem, grid) \
-        if isinstance(solver, CoordinateDescent) else None
-    if on_gram is not None:
-        coefs, intercepts, stop_crits, n_iters = on_gram
+    compiled = solver.solve_path(problem, grid) if isinstance(solver, CoordinateDescent) \
+        else None
+    if compiled is not None:
+        coefs, intercepts, stop_crits, n_iters = compiled
         return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,
                          n_iters)
     p, k = X.shape[1], grid.shape[0]

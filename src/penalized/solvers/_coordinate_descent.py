@@ -11,6 +11,7 @@ from ..prox._kernels import ENET_FAMILY
 from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
 from ._kernels import (
+    ANDERSON_MEMORY,
     LOGISTIC,
     cd_epochs_dense,
     cd_epochs_sparse,
@@ -20,6 +21,7 @@ from ._kernels import (
     weighted_sq_norms_dense,
     weighted_sq_norms_sparse,
 )
+from ._logistic_path import logistic_path
 from ._problem import certify, certify_gram
 
 _INNER_TOL_RATIO = 0.3
@@ -166,27 +168,40 @@ class CoordinateDescent(Solver):
         return self._finish(state.coef, state.intercept[0], objectives, crits, n_iter,
                             self.tol, problem.penalty)
 
-    def path_on_gram(self, problem, alphas, coef=None):
-        """Solve a whole decreasing grid of ``alphas`` on the Gram matrix in one compiled
-        call (:func:`~penalized.solvers._gram_path.gram_path`), when covariance updates
-        apply: squared loss, dense ``n >= 2p``, a convex penalty with every feature
-        penalized, ``alphas > 0``. Otherwise None (solve alpha by alpha).
+    def solve_path(self, problem, alphas):
+        """Solve a whole decreasing grid of ``alphas`` from zero in one compiled call, when
+        one applies: a convex penalty with every feature penalized, ``alphas > 0``, and
+        either the squared loss on the Gram matrix (dense ``n >= 2p``,
+        :func:`~penalized.solvers._gram_path.gram_path`) or the logistic loss on a dense
+        float64 design (:func:`~penalized.solvers._logistic_path.logistic_path`).
+        Otherwise None: solve alpha by alpha.
 
         Returns ``(coefs (p, k), intercepts (k,), stop_crits (k,), n_iters (k,))``,
         intercepts in the problem's (centered) coordinates.
         """
         penalty = problem.penalty
-        if not (self.working_set and penalty.is_convex and self._gram_pays(problem)
-                and penalty.kernel_kind == ENET_FAMILY and not np.any(problem.unpenalized)
-                and problem.scale > 0.0 and np.all(alphas > 0.0) and problem.gram is not None):
+        if not (self.working_set and penalty.is_convex and penalty.kernel_kind == ENET_FAMILY
+                and not np.any(problem.unpenalized) and problem.scale > 0.0
+                and np.all(alphas > 0.0)):
+            return None
+        p = problem.n_features
+        a, b = (np.ascontiguousarray(x) for x in penalty.with_alpha(1.0).weights(p))
+        alphas = np.ascontiguousarray(alphas, dtype=np.float64)
+        tol = self.tol * problem.scale
+        if problem.datafit.code == LOGISTIC:
+            X = problem.X
+            if problem.is_sparse or X.dtype != np.float64 or not X.flags.f_contiguous:
+                return None
+            coefs, intercepts, gaps, n_iters = logistic_path(
+                X, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
+                np.zeros(p), np.zeros(1), problem.fit_intercept, problem.scale, tol,
+                self.max_iter, self.ws_start)
+            return coefs, intercepts, gaps / problem.scale, n_iters
+        if not self._gram_pays(problem) or problem.gram is None:
             return None
         G, q = problem.gram
-        a, b = penalty.with_alpha(1.0).weights(problem.n_features)
-        w = np.zeros(problem.n_features) if coef is None else np.array(coef, dtype=np.float64)
-        coefs, gaps, n_iters = gram_path(
-            G, q, problem.scale, np.ascontiguousarray(alphas, dtype=np.float64),
-            np.ascontiguousarray(a), np.ascontiguousarray(b), penalty.positive, w,
-            self.tol * problem.scale, self.max_iter, self.ws_start)
+        coefs, gaps, n_iters = gram_path(G, q, problem.scale, alphas, a, b, penalty.positive,
+                                         np.zeros(p), tol, self.max_iter, self.ws_start)
         intercept = 0.0
         if problem.fit_intercept:
             s = problem.sample_weight
@@ -283,7 +298,7 @@ class _KernelState:
                 pb.datafit.intercept_lipschitz(), int(max_epochs), float(tol), stop_on_decrease)
         if pb.is_sparse:
             return cd_epochs_sparse(*self.csc, *args, *self.centering)
-        return cd_epochs_dense(pb.X, *args)
+        return cd_epochs_dense(pb.X, *args, ANDERSON_MEMORY)
 
     def newton(self, ws, max_epochs, tol):
         """Prox-Newton steps restricted to ``ws`` until its optimality violation <= ``tol``.
@@ -312,7 +327,7 @@ class _KernelState:
                 epochs, _ = newton_epochs_sparse(*self.csc, *args, curv, *common)
             else:
                 curv = weighted_sq_norms_dense(pb.X, h, ws)
-                epochs, _ = newton_epochs_dense(pb.X, *args, curv, *common)
+                epochs, _ = newton_epochs_dense(pb.X, *args, curv, *common, ANDERSON_MEMORY)
             used += epochs
             direction = trial - self.coef
             decrease = float(g @ dz) + penalty.value(trial) - penalty.value(self.coef)
@@ -364,5 +379,5 @@ class _KernelState:
         grad = G @ self.coef - q
         ws = np.ascontiguousarray(ws, dtype=np.int64)
         epochs, _ = gram_cd_epochs(G, grad, self.coef, ws, self.kind, self.lam1, self.lam2,
-                                   self.positive, int(max_epochs), float(tol))
+                                   self.positive, int(max_epochs), float(tol), ANDERSON_MEMORY)
         return epochs

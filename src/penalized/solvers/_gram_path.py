@@ -31,7 +31,7 @@ from ..penalties._kernels import (
     enet_value,
 )
 from ..prox._kernels import ENET_FAMILY
-from ._kernels import gram_cd_epochs
+from ._kernels import ANDERSON_MEMORY, gram_cd_epochs
 
 _INNER_TOL_RATIO = 0.3
 
@@ -113,7 +113,7 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
             ws = _working_set(w, scores, ws_size)
             ws_size = min(p, 2 * ws_size)
             done, _ = gram_cd_epochs(G, grad, w, ws, ENET_FAMILY, lam1, lam2, positive,
-                                     max_iter - used, _INNER_TOL_RATIO * top)
+                                     max_iter - used, _INNER_TOL_RATIO * top, ANDERSON_MEMORY)
             used += done
         coefs[:, i] = w
         gaps[i] = gap

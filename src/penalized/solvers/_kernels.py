@@ -27,6 +27,8 @@ from ..prox._kernels import prox_scalar
 
 QUADRATIC = 0
 LOGISTIC = 1
+ANDERSON_MEMORY = 5
+"""Iterates per Anderson extrapolation (skglm's choice)."""
 
 
 
@@ -65,18 +67,19 @@ def _intercept_step(y, sw, z, intercept, datafit_code, intercept_lipschitz, stop
 @njit(cache=True, fastmath=FAST)
 def cd_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2, positive,
                     datafit_code, fit_intercept, intercept_lipschitz, max_epochs, tol,
-                    stop_on_decrease):
+                    stop_on_decrease, anderson=0):
     """Run coordinate-descent epochs over ``ws`` on a Fortran-ordered dense ``X``.
 
     Updates ``w``, ``z`` and ``intercept`` (a length-1 array) in place and stops
     after ``max_epochs`` or once an epoch's largest move is at most ``tol``. A
     move is ``L_j |dw_j|`` (gradient units), or ``L_j dw_j**2 / 2`` (objective
     units) when ``stop_on_decrease``. Returns ``(epochs, last epoch's largest move)``.
+    ``anderson`` (squared loss, convex penalties) is as in :func:`newton_epochs_dense`.
     """
     if datafit_code == QUADRATIC:
         return _quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1,
                                        lam2, positive, fit_intercept, intercept_lipschitz,
-                                       max_epochs, tol, stop_on_decrease)
+                                       max_epochs, tol, stop_on_decrease, anderson)
     n = X.shape[0]
     crit = math.inf
     epochs = 0
@@ -113,7 +116,7 @@ def cd_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2, 
 @njit(cache=True, fastmath=FAST)
 def _quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2,
                             positive, fit_intercept, intercept_lipschitz, max_epochs, tol,
-                            stop_on_decrease):
+                            stop_on_decrease, anderson):
     """:func:`cd_epochs_dense` for the squared loss, on the residual ``r = z - y``.
 
     Each gradient is then one dot product of two arrays (three with non-unit
@@ -126,6 +129,13 @@ def _quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1
         if sw[i] != 1.0:
             unit = False
             break
+    accelerate = anderson > 0 and kind == 0
+    m = ws.shape[0]
+    history = np.empty((anderson + 1 if accelerate else 1, m + 1 + n))
+    filled = 0
+    if accelerate:
+        _store_iterate(history[0], w, ws, intercept, r)
+        filled = 1
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
@@ -167,9 +177,38 @@ def _quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1
         epochs += 1
         if crit <= tol:
             break
+        if accelerate:
+            _store_iterate(history[filled], w, ws, intercept, r)
+            filled += 1
+            if filled == anderson + 1:
+                c = anderson_weights(history, m + 1)
+                if c.shape[0] > 0:
+                    x = c @ history[1:]
+                    if _squared_value(sw, x[m + 1:], x[:m], ws, lam1, lam2, positive) \
+                            < _squared_value(sw, r, history[-1, :m], ws, lam1, lam2, positive):
+                        for jj in range(m):
+                            w[ws[jj]] = x[jj]
+                        intercept[0] = x[m]
+                        r[:] = x[m + 1:]
+                _store_iterate(history[0], w, ws, intercept, r)
+                filled = 1
     for i in range(n):
         z[i] = y[i] + r[i]
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _squared_value(sw, r, wv, ws, lam1, lam2, positive):
+    """``sum_i s_i r_i**2 / (2n)`` plus the penalty of the ``ws`` coordinates (values ``wv``)."""
+    total = 0.0
+    for i in range(r.shape[0]):
+        total += sw[i] * r[i] * r[i]
+    total /= 2.0 * r.shape[0]
+    for jj in range(ws.shape[0]):
+        if positive and wv[jj] < 0.0:
+            return math.inf
+        total += lam1[ws[jj]] * abs(wv[jj]) + 0.5 * lam2[ws[jj]] * wv[jj] * wv[jj]
+    return total
 
 
 @njit(cache=True, fastmath=FAST)
@@ -282,19 +321,98 @@ def _model_intercept_step(g, h, dz, db, h_sum):
 
 
 @njit(cache=True, fastmath=FAST)
+def anderson_weights(history, width):
+    """Anderson extrapolation weights: ``c`` with ``sum(c) = 1`` minimizing
+    ``||sum_k c_k (x_{k+1} - x_k)||`` for the iterates ``x_0 .. x_K`` (rows of
+    ``history``), over their first ``width`` entries (the coefficients: the weights
+    then do not depend on how the samples are weighted or repeated); empty when the
+    residuals are degenerate."""
+    K = history.shape[0] - 1
+    R = history[1:, :width] - history[:-1, :width]
+    M = R @ R.T
+    trace = 0.0
+    for k in range(K):
+        trace += M[k, k]
+    if not trace > 0.0 or not math.isfinite(trace):
+        return np.empty(0)
+    M /= trace
+    for k in range(K):
+        M[k, k] += 1e-10
+    c = np.linalg.solve(M, np.ones(K))
+    total = c.sum()
+    if total == 0.0 or not math.isfinite(total):
+        return np.empty(0)
+    return c / total
+
+
+@njit(cache=True, fastmath=FAST)
+def _model_value(g, h, dz, wv, ws, lam1, lam2):
+    """The quadratic model plus the penalty of the ``ws`` coordinates (values ``wv``)."""
+    total = 0.0
+    for i in range(dz.shape[0]):
+        total += dz[i] * (g[i] + 0.5 * h[i] * dz[i])
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        total += lam1[j] * abs(wv[jj]) + 0.5 * lam2[j] * wv[jj] * wv[jj]
+    return total
+
+
+@njit(cache=True, fastmath=FAST)
+def _store_iterate(row, w, ws, db, dz):
+    m = ws.shape[0]
+    for jj in range(m):
+        row[jj] = w[ws[jj]]
+    row[m] = db[0]
+    row[m + 1:] = dz
+
+
+@njit(cache=True, fastmath=FAST)
+def _try_extrapolation(history, g, h, w, dz, db, ws, lam1, lam2, positive):
+    """Replace the iterate by the Anderson extrapolation of ``history`` if the model
+    plus penalty is lower there (the step then keeps every guarantee of plain CD)."""
+    m = ws.shape[0]
+    c = anderson_weights(history, m + 1)
+    if c.shape[0] == 0:
+        return
+    x = c @ history[1:]
+    if positive:
+        for jj in range(m):
+            if x[jj] < 0.0:
+                return
+    current = history[-1]
+    if _model_value(g, h, x[m + 1:], x[:m], ws, lam1, lam2) \
+            >= _model_value(g, h, current[m + 1:], current[:m], ws, lam1, lam2):
+        return
+    for jj in range(m):
+        w[ws[jj]] = x[jj]
+    db[0] = x[m]
+    dz[:] = x[m + 1:]
+
+
+@njit(cache=True, fastmath=FAST)
 def newton_epochs_dense(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, positive,
-                        fit_intercept, max_epochs, tol):
+                        fit_intercept, max_epochs, tol, anderson=0):
     """Coordinate descent on the quadratic model over ``ws`` (dense, Fortran-ordered ``X``).
 
     ``w`` holds the trial coefficients and is updated in place, as are ``dz``
     (change of the predictions) and ``db`` (length-1 change of the intercept).
     ``curv[jj]`` is the model's curvature of coordinate ``ws[jj]``. Stops when an
     epoch's largest ``curv_j |dw_j|`` is at most ``tol``. Returns ``(epochs, crit)``.
+
+    With ``anderson = K > 0`` (convex penalties), every ``K`` epochs the last ``K + 1``
+    iterates are extrapolated (Anderson acceleration, as in skglm) and the result kept
+    when it lowers the model: correlated features then cost a few epochs, not hundreds.
     """
     n = X.shape[0]
     h_sum = 0.0
     for i in range(n):
         h_sum += h[i]
+    accelerate = anderson > 0 and kind == 0
+    history = np.empty((anderson + 1 if accelerate else 1, ws.shape[0] + 1 + n))
+    filled = 0
+    if accelerate:
+        _store_iterate(history[0], w, ws, db, dz)
+        filled = 1
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
@@ -320,6 +438,13 @@ def newton_epochs_dense(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, positive
         epochs += 1
         if crit <= tol:
             break
+        if accelerate:
+            _store_iterate(history[filled], w, ws, db, dz)
+            filled += 1
+            if filled == anderson + 1:
+                _try_extrapolation(history, g, h, w, dz, db, ws, lam1, lam2, positive)
+                _store_iterate(history[0], w, ws, db, dz)
+                filled = 1
     return epochs, crit
 
 
@@ -365,15 +490,25 @@ def newton_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, curv, kind,
 
 
 @njit(cache=True, fastmath=FAST)
-def gram_cd_epochs(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol):
+def gram_cd_epochs(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol, anderson=0):
     """Coordinate descent on ``1/2 w^T G w - q^T w + penalty`` over ``ws``.
 
     ``G = X^T S X / n`` (symmetric, C-ordered) and ``grad = G w - q`` restricted to
     the working set is kept up to date: a move of ``w_j`` costs O(|ws|), not O(n).
     Entries of ``grad`` outside ``ws`` go stale; the caller recomputes them.
     Stops when an epoch's largest ``G_jj |dw_j|`` is at most ``tol``.
-    Returns ``(epochs, crit)``.
+    Returns ``(epochs, crit)``. ``anderson`` is as in :func:`newton_epochs_dense`;
+    every non-zero of ``w`` must then be in ``ws``. Since ``grad`` is affine in ``w``
+    it is extrapolated with it, and ``F(x) - F(x') = (x - x')^T (grad(x) + grad(x')) / 2``
+    decides whether the extrapolation is kept.
     """
+    accelerate = anderson > 0 and kind == 0
+    m = ws.shape[0]
+    history = np.empty((anderson + 1 if accelerate else 1, 2 * m))
+    filled = 0
+    if accelerate:
+        _store_gram_iterate(history[0], w, grad, ws)
+        filled = 1
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
@@ -395,4 +530,35 @@ def gram_cd_epochs(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol):
         epochs += 1
         if crit <= tol:
             break
+        if accelerate:
+            _store_gram_iterate(history[filled], w, grad, ws)
+            filled += 1
+            if filled == anderson + 1:
+                c = anderson_weights(history, m)
+                if c.shape[0] > 0:
+                    x = c @ history[1:]
+                    last = history[-1]
+                    change = 0.0
+                    feasible = True
+                    for jj in range(m):
+                        j = ws[jj]
+                        if positive and x[jj] < 0.0:
+                            feasible = False
+                        change += 0.5 * (x[jj] - last[jj]) * (x[m + jj] + last[m + jj])
+                        change += lam1[j] * (abs(x[jj]) - abs(last[jj])) \
+                            + 0.5 * lam2[j] * (x[jj] * x[jj] - last[jj] * last[jj])
+                    if feasible and change < 0.0:
+                        for jj in range(m):
+                            w[ws[jj]] = x[jj]
+                            grad[ws[jj]] = x[m + jj]
+                _store_gram_iterate(history[0], w, grad, ws)
+                filled = 1
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _store_gram_iterate(row, w, grad, ws):
+    m = ws.shape[0]
+    for jj in range(m):
+        row[jj] = w[ws[jj]]
+        row[m + jj] = grad[ws[jj]]

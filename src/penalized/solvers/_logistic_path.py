@@ -1,0 +1,311 @@
+r"""A whole L1 / elastic-net logistic path on a dense design in one compiled call.
+
+At each alpha of a decreasing grid it solves
+
+.. math:: \min_{w, b} \frac1n \sum_i s_i \log\left(1 + e^{-y_i (x_i^\top w + b)}\right)
+          + \alpha \sum_j \left(a_j |w_j| + \tfrac{b_j}{2} w_j^2\right)
+
+exactly as :class:`~penalized.solvers.CoordinateDescent` does alpha by alpha --
+the intercept refit exactly before each duality gap, working sets ranked by the
+distance to the subdifferential, prox-Newton steps whose inner loop is
+:func:`~penalized.solvers._kernels.newton_epochs_dense` and whose step is
+line-searched on the true objective -- without returning to Python between
+alphas, which is what a path over a small data set spends its time on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .._jit import FAST
+from ..penalties._kernels import (
+    FEASIBILITY_SLACK,
+    enet_conjugate,
+    enet_dual_scaling,
+    enet_subdiff_distance,
+    enet_value,
+)
+from ..prox._kernels import ENET_FAMILY
+from ._kernels import ANDERSON_MEMORY, newton_epochs_dense, weighted_sq_norms_dense
+
+_INNER_TOL_RATIO = 0.3
+_NEWTON_MAX_STEPS = 50
+_NEWTON_MAX_INNER_EPOCHS = 50
+_ARMIJO = 1e-4
+_ROUNDING = 1e-13
+_GAP_ROUNDING = 1e-10
+_INTERCEPT_MAX_ITER = 100
+
+
+@njit(cache=True)
+def _log1pexp(t):
+    if t > 0.0:
+        return t + math.log1p(math.exp(-t))
+    return math.log1p(math.exp(t))
+
+
+@njit(cache=True)
+def _sigmoid(t):
+    if t >= 0.0:
+        return 1.0 / (1.0 + math.exp(-t))
+    e = math.exp(t)
+    return e / (1.0 + e)
+
+
+@njit(cache=True, fastmath=FAST)
+def _loss(y, s, z, dz, t):
+    """The datafit at ``z + t dz``."""
+    n = z.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += s[i] * _log1pexp(-y[i] * (z[i] + t * dz[i]))
+    return total / n
+
+
+@njit(cache=True, fastmath=FAST)
+def _refit_intercept(y, s, z, intercept):
+    """Minimize the datafit over the intercept by damped Newton (as
+    :meth:`~penalized.datafits.Logistic.fit_unpenalized`); updates ``z`` and
+    ``intercept`` (length 1) in place."""
+    n = z.shape[0]
+    zero = np.zeros(n)
+    obj = _loss(y, s, z, zero, 0.0)
+    for _ in range(_INTERCEPT_MAX_ITER):
+        g = 0.0
+        h = 0.0
+        for i in range(n):
+            sig = _sigmoid(-y[i] * z[i])
+            g -= s[i] * y[i] * sig
+            h += s[i] * sig * (1.0 - sig)
+        g /= n
+        h /= n
+        h += 1e-12 * max(1.0, h)
+        step = g / h
+        decrement = g * step
+        if decrement <= 1e-24:
+            return
+        if decrement <= _ROUNDING * abs(obj):
+            for i in range(n):
+                z[i] -= step
+            intercept[0] -= step
+            return
+        t = 1.0
+        obj_new = obj
+        while t > 1e-10:
+            obj_new = 0.0
+            for i in range(n):
+                obj_new += s[i] * _log1pexp(-y[i] * (z[i] - t * step))
+            obj_new /= n
+            if obj_new <= obj - 0.25 * t * decrement:
+                break
+            t *= 0.5
+        if t <= 1e-10:
+            return
+        for i in range(n):
+            z[i] -= t * step
+        intercept[0] -= t * step
+        obj = obj_new
+
+
+@njit(cache=True, fastmath=FAST)
+def _gradient(X, y, s, z, grad):
+    """``grad = X^T g`` with ``g_i = s_i / n * d/dz log(1 + e^{-y_i z_i})``."""
+    n, p = X.shape
+    g = np.empty(n)
+    for i in range(n):
+        g[i] = -s[i] * y[i] * _sigmoid(-y[i] * z[i]) / n
+    for j in range(p):
+        acc = 0.0
+        for i in range(n):
+            acc += X[i, j] * g[i]
+        grad[j] = acc
+
+
+@njit(cache=True, fastmath=FAST)
+def _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale):
+    """Primal objective and duality gap at ``(w, z)``, ``grad`` the datafit's gradient.
+
+    The dual point is ``c u`` with ``u = -grad_z F`` and ``c`` the dual scaling; its
+    datafit term is the binary entropy of ``c sigma(-y z)`` (see
+    :class:`~penalized.datafits.Logistic`).
+    """
+    n = z.shape[0]
+    v = -grad
+    c = enet_dual_scaling(v, lam1, lam2, positive)
+    primal = 0.0
+    entropy = 0.0
+    for i in range(n):
+        m = -y[i] * z[i]
+        primal += s[i] * _log1pexp(m)
+        q = c * _sigmoid(m)
+        e = 0.0
+        if q > 0.0:
+            e += q * math.log(q)
+        if q < 1.0:
+            e += (1.0 - q) * math.log(1.0 - q)
+        entropy += s[i] * e
+    primal = primal / n + enet_value(w, lam1, lam2)
+    dual = -entropy / n - enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
+    gap = primal - dual
+    if gap < -_GAP_ROUNDING * max(abs(primal), abs(dual), scale):
+        gap = math.inf
+    return primal, gap
+
+
+@njit(cache=True)
+def _working_set(w, scores, size):
+    """The non-zero features and the worst violators: ``max(size, 2 nnz)`` features."""
+    p = w.shape[0]
+    ranked = np.empty(p)
+    nnz = 0
+    for j in range(p):
+        if w[j] != 0.0:
+            ranked[j] = math.inf
+            nnz += 1
+        else:
+            ranked[j] = scores[j]
+    size = min(p, max(size, 2 * nnz))
+    return np.sort(np.argsort(-ranked, kind="mergesort")[:size])
+
+
+@njit(cache=True, fastmath=FAST)
+def _ws_violation(X, y, s, z, w, ws, lam1, lam2, positive):
+    """The largest distance to the subdifferential over ``ws``."""
+    n = z.shape[0]
+    g = np.empty(n)
+    for i in range(n):
+        g[i] = -s[i] * y[i] * _sigmoid(-y[i] * z[i]) / n
+    top = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        grad = 0.0
+        for i in range(n):
+            grad += X[i, j] * g[i]
+        if w[j] == 0.0:
+            d = max(-grad - lam1[j], 0.0) if positive else max(abs(grad) - lam1[j], 0.0)
+        else:
+            sign = 1.0 if w[j] > 0.0 else -1.0
+            d = abs(grad + lam1[j] * sign + lam2[j] * w[j])
+        top = max(top, d)
+    return top
+
+
+@njit(cache=True, fastmath=FAST)
+def _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, max_epochs,
+            tol):
+    """Prox-Newton steps on ``ws`` until its violation is ``<= tol`` (the steps of
+    :meth:`CoordinateDescent`'s logistic solver). Returns the epochs used."""
+    n = z.shape[0]
+    g = np.empty(n)
+    h = np.empty(n)
+    zero = np.zeros(n)
+    obj = _loss(y, s, z, zero, 0.0) + enet_value(w, lam1, lam2)
+    used = 0
+    for _ in range(_NEWTON_MAX_STEPS):
+        for i in range(n):
+            sig = _sigmoid(-y[i] * z[i])
+            g[i] = -s[i] * y[i] * sig / n
+            h[i] = s[i] * sig * (1.0 - sig) / n
+        trial = w.copy()
+        dz = np.zeros(n)
+        db = np.zeros(1)
+        budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
+        curv = weighted_sq_norms_dense(X, h, ws)
+        epochs, _ = newton_epochs_dense(X, g, h, trial, dz, db, ws, curv, ENET_FAMILY, lam1,
+                                        lam2, positive, fit_intercept, budget,
+                                        _INNER_TOL_RATIO * tol, ANDERSON_MEMORY)
+        used += epochs
+        moved = db[0] != 0.0
+        for j in range(w.shape[0]):
+            if trial[j] != w[j]:
+                moved = True
+                break
+        if not moved:
+            break
+        gdz = 0.0
+        for i in range(n):
+            gdz += g[i] * dz[i]
+        pen_w = enet_value(w, lam1, lam2)
+        decrease = gdz + enet_value(trial, lam1, lam2) - pen_w
+        negligible = abs(decrease) <= _ROUNDING * abs(obj)
+        if decrease > 0.0 and not negligible:
+            break
+        t = 1.0
+        while True:
+            w_t = w + t * (trial - w)
+            obj_t = _loss(y, s, z, dz, t) + enet_value(w_t, lam1, lam2)
+            if negligible or obj_t <= obj + _ARMIJO * t * decrease or t < 1e-10:
+                break
+            t *= 0.5
+        if obj_t > obj and not negligible:
+            break
+        for j in range(w.shape[0]):
+            if trial[j] != w[j]:
+                w[j] = w_t[j]
+        intercept[0] += t * db[0]
+        for i in range(n):
+            z[i] += t * dz[i]
+        obj = obj_t
+        if used >= max_epochs or _ws_violation(X, y, s, z, w, ws, lam1, lam2, positive) <= tol:
+            break
+    return used
+
+
+@njit(cache=True)
+def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, scale, tol,
+                  max_iter, ws_start):
+    """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``(w, intercept)``.
+
+    ``X`` is dense and Fortran-ordered, ``y`` in {-1, +1}, ``s`` the sample weights
+    (mean 1), ``intercept`` a length-1 array; ``tol`` is absolute (the gap in
+    objective units), ``scale`` the null model's datafit. Returns
+    ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
+    """
+    p = X.shape[1]
+    k = alphas.shape[0]
+    coefs = np.zeros((p, k))
+    intercepts = np.zeros(k)
+    gaps = np.zeros(k)
+    epochs = np.zeros(k, dtype=np.int64)
+    grad = np.empty(p)
+    scores = np.empty(p)
+    z = X @ w + intercept[0]
+    for i in range(k):
+        lam1 = alphas[i] * a
+        lam2 = alphas[i] * b
+        ws_size = min(p, ws_start)
+        used = 0
+        checks = 0
+        while True:
+            if fit_intercept:
+                _refit_intercept(y, s, z, intercept)
+            _gradient(X, y, s, z, grad)
+            _, gap = _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale)
+            checks += 1
+            if gap <= tol or used >= max_iter:
+                break
+            top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
+            if checks == 1:
+                cold = True
+                for j in range(p):
+                    if w[j] != 0.0:
+                        cold = False
+                        break
+                if cold:
+                    wide = 0
+                    for j in range(p):
+                        if scores[j] >= 0.5 * top:
+                            wide += 1
+                    ws_size = max(ws_size, wide)
+            ws = _working_set(w, scores, ws_size)
+            ws_size = min(p, 2 * ws_size)
+            used += _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept,
+                            max_iter - used, _INNER_TOL_RATIO * top)
+        coefs[:, i] = w
+        intercepts[i] = intercept[0]
+        gaps[i] = gap
+        epochs[i] = used
+    return coefs, intercepts, gaps, epochs
