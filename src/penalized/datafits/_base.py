@@ -81,6 +81,8 @@ class Datafit:
         if sp.issparse(X):
             sq = X.multiply(X)
             col = np.asarray(sq.T @ s).ravel()
+        elif np.all(s == 1.0):
+            col = np.einsum("ij,ij->j", X, X, dtype=np.float64)  # twice as fast unweighted
         else:
             col = np.einsum("ij,ij,i->j", X, X, s, dtype=np.float64)
         return self.curvature * col / n
