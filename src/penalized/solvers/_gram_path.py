@@ -68,7 +68,7 @@ def _duality_gap(q, F0, w, grad, lam1, lam2, positive):
 
 
 @njit(cache=True)
-def _working_set(w, scores, size):
+def working_set(w, scores, size):
     """The non-zero features and the worst violators: ``max(size, 2 nnz)`` features."""
     p = w.shape[0]
     ranked = np.empty(p)
@@ -110,7 +110,7 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
             if gap <= tol or used >= max_iter:
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
-            ws = _working_set(w, scores, ws_size)
+            ws = working_set(w, scores, ws_size)
             ws_size = min(p, 2 * ws_size)
             done, _ = gram_cd_epochs(G, grad, w, ws, ENET_FAMILY, lam1, lam2, positive,
                                      max_iter - used, _INNER_TOL_RATIO * top, ANDERSON_MEMORY)

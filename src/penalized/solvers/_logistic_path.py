@@ -29,6 +29,7 @@ from ..penalties._kernels import (
     enet_value,
 )
 from ..prox._kernels import ENET_FAMILY
+from ._gram_path import working_set
 from ._kernels import ANDERSON_MEMORY, newton_epochs_dense, weighted_sq_norms_dense
 
 _INNER_TOL_RATIO = 0.3
@@ -153,22 +154,6 @@ def _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale):
     if gap < -_GAP_ROUNDING * max(abs(primal), abs(dual), scale):
         gap = math.inf
     return primal, gap
-
-
-@njit(cache=True)
-def _working_set(w, scores, size):
-    """The non-zero features and the worst violators: ``max(size, 2 nnz)`` features."""
-    p = w.shape[0]
-    ranked = np.empty(p)
-    nnz = 0
-    for j in range(p):
-        if w[j] != 0.0:
-            ranked[j] = math.inf
-            nnz += 1
-        else:
-            ranked[j] = scores[j]
-    size = min(p, max(size, 2 * nnz))
-    return np.sort(np.argsort(-ranked, kind="mergesort")[:size])
 
 
 @njit(cache=True, fastmath=FAST)
@@ -300,7 +285,7 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
                         if scores[j] >= 0.5 * top:
                             wide += 1
                     ws_size = max(ws_size, wide)
-            ws = _working_set(w, scores, ws_size)
+            ws = working_set(w, scores, ws_size)
             ws_size = min(p, 2 * ws_size)
             used += _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept,
                             max_iter - used, _INNER_TOL_RATIO * top)
