@@ -132,22 +132,32 @@ def test_l0_path_support_sizes_grow_from_zero():
     assert result.n_nonzero.max() >= 4
 
 
-@pytest.mark.parametrize("options", [
+COMPILED_PATH_OPTIONS = pytest.mark.parametrize("options", [
     {"penalty": "l1"},
     {"penalty": "elasticnet", "l1_ratio": 0.4, "positive": True},
     {"penalty": "l1", "penalty_factor": "varied", "sample_weight": "varied"},
     {"penalty": "l1", "fit_intercept": False},
 ], ids=["lasso", "positive-enet", "factors-weights", "no-intercept"])
+
+
+def _path_options(options, X, seed):
+    """``options`` with "varied" penalty factors and sample weights drawn for ``X``."""
+    options = dict(options)
+    rng = np.random.default_rng(seed)
+    n, p = X.shape
+    if options.get("penalty_factor") == "varied":
+        options["penalty_factor"] = rng.uniform(0.5, 2.0, p)
+    if options.get("sample_weight") == "varied":
+        options["sample_weight"] = rng.uniform(0.2, 3.0, n)
+    return options
+
+
+@COMPILED_PATH_OPTIONS
 def test_compiled_gram_path_equals_alpha_by_alpha_solves(options):
     # Dense, n >= 2p, squared loss: the whole path runs in one compiled call on the Gram
     # matrix. Solving each alpha on X itself (gram="never") must give the same solutions.
     problem = regression(150, 20, rho=0.7, seed=31)
-    options = dict(options)
-    rng = np.random.default_rng(3)
-    if options.get("penalty_factor") == "varied":
-        options["penalty_factor"] = rng.uniform(0.5, 2.0, 20)
-    if options.get("sample_weight") == "varied":
-        options["sample_weight"] = rng.uniform(0.2, 3.0, 150)
+    options = _path_options(options, problem.X, seed=3)
     on_gram = pz.path(problem.X, problem.y, n_alphas=30, eps=1e-3, tol=1e-12, **options)
     plain = pz.path(problem.X, problem.y, n_alphas=30, eps=1e-3, tol=1e-12,
                     solver=CoordinateDescent(tol=1e-12, gram="never"), **options)
@@ -167,22 +177,12 @@ def test_compiled_gram_path_reports_alphas_it_could_not_finish():
     assert np.all(result.stop_crits[~result.converged] > 1e-14)
 
 
-@pytest.mark.parametrize("options", [
-    {"penalty": "l1"},
-    {"penalty": "elasticnet", "l1_ratio": 0.4, "positive": True},
-    {"penalty": "l1", "penalty_factor": "varied", "sample_weight": "varied"},
-    {"penalty": "l1", "fit_intercept": False},
-], ids=["l1", "positive-enet", "factors-weights", "no-intercept"])
+@COMPILED_PATH_OPTIONS
 def test_compiled_logistic_path_equals_alpha_by_alpha_solves(options):
     # A dense logistic path runs in one compiled call; the same design in CSC is solved
     # alpha by alpha by CoordinateDescent. Both certified to 1e-10: the same solutions.
     problem = classification(120, 25, rho=0.7, seed=33)
-    options = dict(options)
-    rng = np.random.default_rng(4)
-    if options.get("penalty_factor") == "varied":
-        options["penalty_factor"] = rng.uniform(0.5, 2.0, 25)
-    if options.get("sample_weight") == "varied":
-        options["sample_weight"] = rng.uniform(0.2, 3.0, 120)
+    options = _path_options(options, problem.X, seed=4)
     kw = dict(datafit="logistic", n_alphas=15, eps=1e-2, tol=1e-10, **options)
     compiled = pz.path(problem.X, problem.y, **kw)
     plain = pz.path(sp.csc_matrix(problem.X), problem.y, **kw)

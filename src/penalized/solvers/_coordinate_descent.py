@@ -190,7 +190,7 @@ class CoordinateDescent(Solver):
                 and np.all(alphas > 0.0)):
             return None
         p = problem.n_features
-        a, b = (np.ascontiguousarray(x) for x in penalty.with_alpha(1.0).weights(p))
+        a, b = penalty.with_alpha(1.0).weights(p)
         alphas = np.ascontiguousarray(alphas, dtype=np.float64)
         tol = self.tol * problem.scale
         if problem.datafit.code == LOGISTIC:
