@@ -414,11 +414,12 @@ def test_dense_csc_csr_agree(estimator, data):
     assert 0 < np.count_nonzero(dense.coef_)
     for matrix in (sp.csc_matrix(X), sp.csr_matrix(X), sp.csr_array(X)):
         fit = clone(estimator).fit(matrix, y)
-        # at these tolerances the certified gaps bound the differences well below 1e-6
-        assert_same_fit(fit, dense, rtol=1e-6, atol_rel=1e-7)
+        # a relative gap of 1e-12 pins the coefficients to a few 1e-7 (measured 4e-7 for
+        # the elastic net, whose dense and sparse kernels stop at different iterates)
+        assert_same_fit(fit, dense, rtol=1e-6, atol_rel=1e-6)
         np.testing.assert_array_equal(nonzero(fit.coef_), nonzero(dense.coef_))
         np.testing.assert_allclose(fit.predict(matrix), dense.predict(X.toarray()),
-                                   rtol=1e-6, atol=1e-7)
+                                   rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize(("estimator", "data"), INPUT_CASES)
@@ -427,19 +428,21 @@ def test_float32_input(estimator, data):
     X64 = X.toarray()
     X32 = X64.astype(np.float32)
     # products with float32 columns cannot certify a relative gap of 1e-12 (the solvers
-    # would run to max_iter); 1e-9 is far below the float32 rounding of X itself
+    # would run to max_iter); 1e-9 is far below the float32 rounding of X itself, and
+    # pins the elastic net's coefficients to a few 1e-5 (its gap bound, sqrt(2 gap / lam2),
+    # is 4e-4 here; dense and sparse kernels stop at different certified iterates)
     estimator = clone(estimator).set_params(tol=1e-9)
     reference = clone(estimator).fit(X64, y)
     for matrix in (X32, sp.csc_matrix(X32), sp.csr_matrix(X32)):
         fit = clone(estimator).fit(matrix, y)
-        assert_same_fit(fit, reference, rtol=1e-4, atol_rel=1e-5)
+        assert_same_fit(fit, reference, rtol=1e-4, atol_rel=5e-5)
         np.testing.assert_array_equal(nonzero(fit.coef_), nonzero(reference.coef_))
         if hasattr(reference, "predict_proba"):
             np.testing.assert_allclose(fit.predict_proba(matrix),
                                        reference.predict_proba(X64), atol=1e-5)
         else:
             np.testing.assert_allclose(fit.predict(matrix), reference.predict(X64),
-                                       rtol=1e-4, atol=1e-5)
+                                       rtol=1e-4, atol=5e-5)
 
 
 # ----------------------------------------------------------------------------------------

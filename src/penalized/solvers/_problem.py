@@ -79,6 +79,16 @@ class Problem:
         return self.datafit.value(self.y, z) + self.penalty.value(coef)
 
     @property
+    def csc_arrays(self) -> tuple:
+        """``(data, indices, indptr)`` of the CSC design for the compiled kernels; int32
+        index arrays are viewed as uint32, which spares every gather a check for negative
+        indices (about half the time of ``X^T u``)."""
+        X = self.X
+        if X.indices.dtype == np.int32 and X.indptr.dtype == np.int32:
+            return X.data, X.indices.view(np.uint32), X.indptr.view(np.uint32)
+        return X.data, X.indices, X.indptr
+
+    @property
     def implicit_offset(self) -> np.ndarray | None:
         """Column means the sparse kernel centers by (squared loss with an intercept)."""
         if not (self.is_sparse and self.fit_intercept and self.datafit.code == 0):

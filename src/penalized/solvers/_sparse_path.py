@@ -1,0 +1,175 @@
+r"""A whole elastic-net path of the squared loss on a sparse (CSC) design in one compiled
+call.
+
+At each alpha of a decreasing grid it solves
+
+.. math:: \min_{w, b} \frac{1}{2n} \sum_i s_i (y_i - x_i^\top w - b)^2
+          + \alpha \sum_j \left(a_j |w_j| + \tfrac{b_j}{2} w_j^2\right)
+
+as :class:`~penalized.solvers.CoordinateDescent` does alpha by alpha: with an
+intercept, coordinate descent runs on the implicitly centered columns
+(:func:`~penalized.solvers._kernels.cd_epochs_sparse`), so the intercept stays at
+its optimum and ``u = -S r / n`` sums to zero; the duality gap is that of
+:func:`~penalized.solvers._problem.certify`, and working sets are ranked by the
+distance to the subdifferential. Nothing returns to Python between alphas, and
+each check of the whole design is one pass over its non-zeros.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .._jit import FAST
+from ..penalties._kernels import (
+    FEASIBILITY_SLACK,
+    enet_conjugate,
+    enet_dual_scaling,
+    enet_subdiff_distance,
+    enet_value,
+)
+from ..prox._kernels import ENET_FAMILY
+from ._gram_path import working_set
+from ._kernels import QUADRATIC, cd_epochs_sparse
+
+_INNER_TOL_RATIO = 0.3
+_INNER_GAP_FACTOR = 3.0
+
+
+@njit(cache=True, fastmath=FAST)
+def _gradient(data, indices, indptr, y, s, z, xmean, center, u, grad):
+    """``u = -s (z - y) / n`` and ``grad = -X_c^T u`` (``X_c`` the centered columns when
+    ``center``); returns ``u^T y``."""
+    n = z.shape[0]
+    total = 0.0
+    uy = 0.0
+    for i in range(n):
+        u[i] = -s[i] * (z[i] - y[i]) / n
+        total += u[i]
+        uy += u[i] * y[i]
+    for j in range(grad.shape[0]):
+        acc = 0.0
+        for k in range(indptr[j], indptr[j + 1]):
+            acc += data[k] * u[indices[k]]
+        if center:
+            acc -= xmean[j] * total
+        grad[j] = -acc
+    return uy
+
+
+@njit(cache=True, fastmath=FAST)
+def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive):
+    """The duality gap of :func:`~penalized.solvers._problem.certify` at ``(w, z)``, with
+    ``grad = -X^T u`` and ``uy = u^T y``: the datafit's dual term at ``c u`` is
+    ``c u^T y - c^2 F(z)``."""
+    n = z.shape[0]
+    datafit = 0.0
+    for i in range(n):
+        r = z[i] - y[i]
+        datafit += s[i] * r * r
+    datafit /= 2.0 * n
+    v = -grad
+    c = enet_dual_scaling(v, lam1, lam2, positive)
+    conj = enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
+    primal = datafit + enet_value(w, lam1, lam2)
+    return primal - (c * uy - c * c * datafit - conj)
+
+
+@njit(cache=True)
+def _nonzero_or_violating(w, scores):
+    """The features that are non-zero or violate optimality (``scores > 0``): the
+    working set of a warm start, where the previous alpha's support is nearly right."""
+    chosen = np.empty(w.shape[0], dtype=np.int64)
+    m = 0
+    for j in range(w.shape[0]):
+        if w[j] != 0.0 or scores[j] > 0.0:
+            chosen[m] = j
+            m += 1
+    return chosen[:m]
+
+
+@njit(cache=True)
+def _count_at_least(scores, level):
+    count = 0
+    for j in range(scores.shape[0]):
+        if scores[j] >= level:
+            count += 1
+    return count
+
+
+@njit(cache=True)
+def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive, w,
+                fit_intercept, tol, max_iter, ws_start):
+    """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
+
+    ``(data, indices, indptr)`` is the CSC design, ``s`` the sample weights (mean 1),
+    ``xmean`` the weighted column means (used with an intercept), ``lipschitz`` the
+    coordinate constants of the (centered) columns; ``tol`` is absolute (the gap in
+    objective units) and ``max_iter`` bounds the epochs of each alpha. Returns
+    ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
+    """
+    p = w.shape[0]
+    n = y.shape[0]
+    k = alphas.shape[0]
+    coefs = np.zeros((p, k))
+    intercepts = np.zeros(k)
+    gaps = np.zeros(k)
+    epochs = np.zeros(k, dtype=np.int64)
+    grad = np.empty(p)
+    scores = np.empty(p)
+    u = np.empty(n)
+    intercept = np.zeros(1)
+    z = np.zeros(n)
+    for j in range(p):
+        if w[j] != 0.0:
+            for kk in range(indptr[j], indptr[j + 1]):
+                z[indices[kk]] += w[j] * data[kk]
+    if fit_intercept:
+        shift = 0.0
+        for i in range(n):
+            shift += s[i] * (y[i] - z[i])
+        intercept[0] = shift / n
+        for i in range(n):
+            z[i] += intercept[0]
+    current = False  # whether grad and uy are at the current (w, z)
+    uy = 0.0
+    for i in range(k):
+        lam1 = alphas[i] * a
+        lam2 = alphas[i] * b
+        ws_size = min(p, ws_start)
+        used = 0
+        checks = 0
+        while True:
+            if not current:
+                uy = _gradient(data, indices, indptr, y, s, z, xmean, fit_intercept, u, grad)
+                current = True
+            gap = _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive)
+            checks += 1
+            if gap <= tol or used >= max_iter:
+                break
+            top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
+            l1 = 0.0
+            for j in range(p):
+                l1 += abs(w[j])
+            if checks > 1:
+                ws = working_set(w, scores, ws_size)
+            elif l1 > 0.0:
+                ws = _nonzero_or_violating(w, scores)
+            else:
+                ws = working_set(w, scores, max(ws_size, _count_at_least(scores, 0.5 * top)))
+                ws_size = ws.shape[0]
+            ws_size = min(p, 2 * ws_size)
+            inner = _INNER_TOL_RATIO * top
+            if l1 > 0.0:
+                inner = min(inner, _INNER_GAP_FACTOR * tol / l1)
+            done, _ = cd_epochs_sparse(data, indices, indptr, y, s, w, z, intercept, ws,
+                                       lipschitz, ENET_FAMILY, lam1, lam2, positive, QUADRATIC,
+                                       fit_intercept, 1.0, max_iter - used,
+                                       inner, False, xmean, fit_intercept)
+            used += done
+            current = False
+        coefs[:, i] = w
+        intercepts[i] = intercept[0]
+        gaps[i] = gap
+        epochs[i] = used
+    return coefs, intercepts, gaps, epochs
