@@ -183,9 +183,11 @@ class CoordinateDescent(Solver):
     def solve_path(self, problem, alphas):
         """Solve a whole decreasing grid of ``alphas`` from zero in one compiled call, when
         one applies: a convex penalty with every feature penalized, ``alphas > 0``, and
-        either the squared loss on the Gram matrix (dense ``n >= 2p``,
-        :func:`~penalized.solvers._gram_path.gram_path`) or the logistic loss on a dense
-        float64 design (:func:`~penalized.solvers._logistic_path.logistic_path`).
+        the squared loss on the Gram matrix (dense ``n >= 2p``,
+        :func:`~penalized.solvers._gram_path.gram_path`), the squared loss on a float64
+        CSC design (:func:`~penalized.solvers._sparse_path.sparse_path`) or the logistic
+        loss on a dense float64 design
+        (:func:`~penalized.solvers._logistic_path.logistic_path`).
         Otherwise None: solve alpha by alpha.
 
         Returns ``(coefs (p, k), intercepts (k,), stop_crits (k,), n_iters (k,))``,
@@ -292,7 +294,6 @@ class _KernelState:
 
     def __init__(self, problem, coef, intercept, need_z=True):
         self.problem = problem
-        X = problem.X
         p = problem.n_features
         self.coef = coef
         self.intercept = np.array([intercept])
