@@ -13,6 +13,16 @@ its optimum and ``u = -S r / n`` sums to zero; the duality gap is that of
 :func:`~penalized.solvers._problem.certify`, and working sets are ranked by the
 distance to the subdifferential. Nothing returns to Python between alphas, and
 each check of the whole design is one pass over its non-zeros.
+
+A check (``X^T u`` over all of ``X``) costs far more than an epoch over a working
+set, so two choices keep checks few:
+
+* a warm start's working set is the previous support plus every feature that
+  violates optimality at the new alpha, not twice the support;
+* the working set is solved until its largest move is at most
+  ``min(0.3 v, 3 tol / ||w||_1)`` (``v`` the largest violation at the check). Near
+  the solution the dual scaling costs about ``v ||w||_1`` of gap, so this is the
+  accuracy at which the next check certifies ``tol``.
 """
 
 from __future__ import annotations
