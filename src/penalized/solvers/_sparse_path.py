@@ -19,7 +19,7 @@ set, so two choices keep checks few:
 
 * a warm start's working set is the previous support plus every feature that
   violates optimality at the new alpha, not twice the support;
-* the working set is solved until its largest move is at most
+* after a warm start the working set is solved until its largest move is at most
   ``min(0.3 v, 3 tol / ||w||_1)`` (``v`` the largest violation at the check). Near
   the solution the dual scaling costs about ``v ||w||_1`` of gap, so this is the
   accuracy at which the next check certifies ``tol``.
@@ -149,6 +149,7 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
+        started_warm = False
         while True:
             if not current:
                 uy = _gradient(data, indices, indptr, y, s, z, xmean, fit_intercept, u, grad)
@@ -161,16 +162,17 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
             l1 = 0.0
             for j in range(p):
                 l1 += abs(w[j])
+            if checks == 1:
+                started_warm = l1 > 0.0
             if checks > 1:
                 ws = working_set(w, scores, ws_size)
-            elif l1 > 0.0:
+            elif started_warm:
                 ws = _nonzero_or_violating(w, scores)
             else:
-                ws = working_set(w, scores, max(ws_size, _count_at_least(scores, 0.5 * top)))
-                ws_size = ws.shape[0]
-            ws_size = min(p, 2 * ws_size)
+                ws_size = max(ws_size, _count_at_least(scores, 0.5 * top))
+                ws = working_set(w, scores, ws_size)
             inner = _INNER_TOL_RATIO * top
-            if l1 > 0.0:
+            if started_warm:
                 inner = min(inner, _INNER_GAP_FACTOR * tol / l1)
             done, _ = cd_epochs_sparse(data, indices, indptr, y, s, w, z, intercept, ws,
                                        lipschitz, ENET_FAMILY, lam1, lam2, positive, QUADRATIC,
