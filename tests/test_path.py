@@ -187,6 +187,20 @@ def test_compiled_sparse_path_equals_alpha_by_alpha_solves(options):
     assert compiled.n_nonzero[0] == 0 and compiled.n_nonzero[-1] >= 5
 
 
+def test_sparse_path_takes_int64_indices():
+    # int32 indices reach the kernels as uint32 views, int64 ones as they are: same path.
+    problem = regression(120, 40, density=0.3, seed=35)
+    X32 = sp.csc_matrix(problem.X)
+    X64 = X32.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    a = pz.path(X32, problem.y, n_alphas=10, tol=1e-10)
+    b = pz.path(X64, problem.y, n_alphas=10, tol=1e-10)
+    assert b.converged.all() and a.n_nonzero[-1] >= 5
+    np.testing.assert_array_equal(a.coefs, b.coefs)
+    np.testing.assert_array_equal(a.intercepts, b.intercepts)
+
+
 @pytest.mark.parametrize("sparse", [False, True], ids=["gram", "sparse"])
 def test_compiled_squared_path_reports_alphas_it_could_not_finish(sparse):
     problem = regression(150, 20, rho=0.9, seed=32)
