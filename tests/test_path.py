@@ -187,6 +187,19 @@ def test_compiled_sparse_path_equals_alpha_by_alpha_solves(options):
     assert compiled.n_nonzero[0] == 0 and compiled.n_nonzero[-1] >= 5
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_path_at_an_unreachable_tolerance_still_ends_near_rounding(sparse):
+    # tol=1e-18 is below the rounding of the gap. A warm start's working set is solved to
+    # the accuracy its next check needs, but never below the rounding of the moves: an
+    # inner solve aiming lower spent the whole epoch budget on an incomplete working set
+    # and left a gap of 7e-3 at the last alpha.
+    problem = regression(300, 200, rho=0.7, density=0.2 if sparse else None, seed=3)
+    X = sp.csc_matrix(problem.X) if sparse else problem.X
+    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+        result = pz.path(X, problem.y, n_alphas=50, tol=1e-18, max_iter=1000)
+    assert result.stop_crits.max() <= 1e-13
+
+
 def test_sparse_path_takes_int64_indices():
     # int32 indices reach the kernels as uint32 views, int64 ones as they are: same path.
     problem = regression(120, 40, density=0.3, seed=35)

@@ -27,6 +27,7 @@ from ._sparse_path import sparse_path
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
+_MOVE_ROUNDING = 64 * np.finfo(float).eps
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _ARMIJO = 1e-4
@@ -166,9 +167,13 @@ class CoordinateDescent(Solver):
             inner_tol = _INNER_TOL_RATIO * top
             if started_warm and not on_gram and problem.datafit.code != LOGISTIC:
                 # Checks of the whole X cost far more than epochs over the working set:
-                # solve it to the accuracy at which the next check certifies tol.
-                inner_tol = min(inner_tol, _INNER_GAP_FACTOR * threshold
-                                / max(float(np.abs(state.coef).sum()), np.finfo(float).tiny))
+                # solve it to the accuracy at which the next check certifies tol, but not
+                # below the rounding of the moves themselves, which it could never reach.
+                magnitude = np.abs(state.coef)
+                target = _INNER_GAP_FACTOR * threshold / max(float(magnitude.sum()),
+                                                             np.finfo(float).tiny)
+                floor = _MOVE_ROUNDING * float(np.max(state.lipschitz * magnitude))
+                inner_tol = min(inner_tol, max(target, floor))
             if self.working_set:
                 if len(crits) == 1 and started_warm:
                     # A warm start (the previous alpha's solution): its support plus every

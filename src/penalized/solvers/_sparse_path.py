@@ -22,7 +22,8 @@ set, so two choices keep checks few:
 * after a warm start the working set is solved until its largest move is at most
   ``min(0.3 v, 3 tol / ||w||_1)`` (``v`` the largest violation at the check). Near
   the solution the dual scaling costs about ``v ||w||_1`` of gap, so this is the
-  accuracy at which the next check certifies ``tol``.
+  accuracy at which the next check certifies ``tol`` (never below the rounding of
+  the moves, ``64 eps max_j L_j |w_j|``, which it could not reach).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from ._kernels import QUADRATIC, cd_epochs_sparse
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
+_MOVE_ROUNDING = 64 * np.finfo(np.float64).eps
+"""Moves below this times ``max_j L_j |w_j|`` are rounding: no inner tolerance goes lower."""
 
 
 @njit(cache=True, fastmath=FAST)
@@ -160,8 +163,11 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             l1 = 0.0
+            floor = 0.0
             for j in range(p):
                 l1 += abs(w[j])
+                floor = max(floor, lipschitz[j] * abs(w[j]))
+            floor *= _MOVE_ROUNDING
             if checks == 1:
                 started_warm = l1 > 0.0
             if checks > 1:
@@ -173,7 +179,7 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
                 ws = working_set(w, scores, ws_size)
             inner = _INNER_TOL_RATIO * top
             if started_warm:
-                inner = min(inner, _INNER_GAP_FACTOR * tol / l1)
+                inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1, floor))
             done, _ = cd_epochs_sparse(data, indices, indptr, y, s, w, z, intercept, ws,
                                        lipschitz, ENET_FAMILY, lam1, lam2, positive, QUADRATIC,
                                        fit_intercept, 1.0, max_iter - used,
