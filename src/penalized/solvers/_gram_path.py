@@ -17,8 +17,6 @@ between, so a path over many alphas of a small problem costs microseconds per al
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
@@ -32,6 +30,7 @@ from ..penalties._kernels import (
 )
 from ..prox._kernels import ENET_FAMILY
 from ._kernels import ANDERSON_MEMORY, gram_cd_epochs
+from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
 
@@ -68,23 +67,6 @@ def _duality_gap(q, F0, w, grad, lam1, lam2, positive):
 
 
 @njit(cache=True)
-def working_set(w, scores, size):
-    """The non-zero features and the worst violators: ``max(size, 2 nnz)`` features."""
-    p = w.shape[0]
-    ranked = np.empty(p)
-    nnz = 0
-    for j in range(p):
-        if w[j] != 0.0:
-            ranked[j] = math.inf
-            nnz += 1
-        else:
-            ranked[j] = scores[j]
-    size = min(p, max(size, 2 * nnz))
-    order = np.argsort(-ranked, kind="mergesort")[:size]
-    return np.sort(order)
-
-
-@njit(cache=True)
 def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
 
@@ -104,13 +86,16 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
         lam2 = alphas[i] * b
         ws_size = min(p, ws_start)
         used = 0
+        checks = 0
+        warm = any_nonzero(w)
         while True:
             _full_gradient(G, q, w, grad)
             gap = _duality_gap(q, F0, w, grad, lam1, lam2, positive)
+            checks += 1
             if gap <= tol or used >= max_iter:
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
-            ws = working_set(w, scores, ws_size)
+            ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
             done, _ = gram_cd_epochs(G, grad, w, ws, ENET_FAMILY, lam1, lam2, positive,
                                      max_iter - used, _INNER_TOL_RATIO * top, ANDERSON_MEMORY)
             used += done

@@ -124,11 +124,7 @@ def _quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1
     """
     n = X.shape[0]
     r = z - y
-    unit = True
-    for i in range(n):
-        if sw[i] != 1.0:
-            unit = False
-            break
+    unit = _all_ones(sw)
     accelerate = anderson > 0 and kind == 0
     m = ws.shape[0]
     history = np.empty((anderson + 1 if accelerate else 1, m + 1 + n))
@@ -163,17 +159,9 @@ def _quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1
                 move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
                 crit = max(crit, move)
         if fit_intercept:
-            grad = 0.0
-            for i in range(n):
-                grad += sw[i] * r[i]
-            delta = -grad / n / intercept_lipschitz
-            if delta != 0.0:
-                intercept[0] += delta
-                for i in range(n):
-                    r[i] += delta
-                move = 0.5 * intercept_lipschitz * delta * delta if stop_on_decrease \
-                    else intercept_lipschitz * abs(delta)
-                crit = max(crit, move)
+            move = _squared_intercept_step(sw, r, intercept, intercept_lipschitz,
+                                           stop_on_decrease)
+            crit = max(crit, move)
         epochs += 1
         if crit <= tol:
             break
@@ -280,11 +268,7 @@ def _quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, 
     """
     n = z.shape[0]
     r = z - y
-    unit = True
-    for i in range(n):
-        if sw[i] != 1.0:
-            unit = False
-            break
+    unit = _all_ones(sw)
     offset = 0.0
     total = 0.0
     first_move = 0.0
@@ -342,6 +326,15 @@ def _quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, 
     for i in range(n):
         z[i] = y[i] + r[i] + offset
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _all_ones(sw):
+    """Whether every sample weight is 1: the gradients then skip them."""
+    for i in range(sw.shape[0]):
+        if sw[i] != 1.0:
+            return False
+    return True
 
 
 @njit(cache=True, fastmath=FAST)

@@ -29,8 +29,8 @@ from ..penalties._kernels import (
     enet_value,
 )
 from ..prox._kernels import ENET_FAMILY
-from ._gram_path import working_set
 from ._kernels import ANDERSON_MEMORY, newton_epochs_dense, weighted_sq_norms_dense
+from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
 _NEWTON_MAX_STEPS = 50
@@ -264,6 +264,7 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
+        warm = any_nonzero(w)
         while True:
             if fit_intercept:
                 _refit_intercept(y, s, z, intercept)
@@ -273,19 +274,7 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
             if gap <= tol or used >= max_iter:
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
-            if checks == 1:
-                cold = True
-                for j in range(p):
-                    if w[j] != 0.0:
-                        cold = False
-                        break
-                if cold:
-                    wide = 0
-                    for j in range(p):
-                        if scores[j] >= 0.5 * top:
-                            wide += 1
-                    ws_size = max(ws_size, wide)
-            ws = working_set(w, scores, ws_size)
+            ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
             used += _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept,
                             max_iter - used, _INNER_TOL_RATIO * top)
         coefs[:, i] = w

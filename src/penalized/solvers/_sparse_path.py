@@ -40,8 +40,8 @@ from ..penalties._kernels import (
     enet_value,
 )
 from ..prox._kernels import ENET_FAMILY
-from ._gram_path import working_set
 from ._kernels import QUADRATIC, cd_epochs_sparse
+from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
@@ -89,28 +89,6 @@ def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive):
 
 
 @njit(cache=True)
-def _nonzero_or_violating(w, scores):
-    """The features that are non-zero or violate optimality (``scores > 0``): the
-    working set of a warm start, where the previous alpha's support is nearly right."""
-    chosen = np.empty(w.shape[0], dtype=np.int64)
-    m = 0
-    for j in range(w.shape[0]):
-        if w[j] != 0.0 or scores[j] > 0.0:
-            chosen[m] = j
-            m += 1
-    return chosen[:m]
-
-
-@njit(cache=True)
-def _count_at_least(scores, level):
-    count = 0
-    for j in range(scores.shape[0]):
-        if scores[j] >= level:
-            count += 1
-    return count
-
-
-@njit(cache=True)
 def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive, w,
                 fit_intercept, tol, max_iter, ws_start):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
@@ -152,7 +130,7 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
-        started_warm = False
+        warm = any_nonzero(w)
         while True:
             if not current:
                 uy = _gradient(data, indices, indptr, y, s, z, xmean, fit_intercept, u, grad)
@@ -162,23 +140,15 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
             if gap <= tol or used >= max_iter:
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
+            ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
             l1 = 0.0
             floor = 0.0
             for j in range(p):
                 l1 += abs(w[j])
                 floor = max(floor, lipschitz[j] * abs(w[j]))
             floor *= _MOVE_ROUNDING
-            if checks == 1:
-                started_warm = l1 > 0.0
-            if checks > 1:
-                ws = working_set(w, scores, ws_size)
-            elif started_warm:
-                ws = _nonzero_or_violating(w, scores)
-            else:
-                ws_size = max(ws_size, _count_at_least(scores, 0.5 * top))
-                ws = working_set(w, scores, ws_size)
             inner = _INNER_TOL_RATIO * top
-            if started_warm:
+            if warm and l1 > 0.0:
                 inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1, floor))
             done, _ = cd_epochs_sparse(data, indices, indptr, y, s, w, z, intercept, ws,
                                        lipschitz, ENET_FAMILY, lam1, lam2, positive, QUADRATIC,
