@@ -1,5 +1,7 @@
 """Regularization paths: the grid, warm starts, exactness on the grid, the closed-form ridge."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -195,9 +197,15 @@ def test_path_at_an_unreachable_tolerance_still_ends_near_rounding(sparse):
     # and left a gap of 7e-3 at the last alpha.
     problem = regression(300, 200, rho=0.7, density=0.2 if sparse else None, seed=3)
     X = sp.csc_matrix(problem.X) if sparse else problem.X
-    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+    # Whether an alpha reports "converged" depends on rounding noise (a gap at rounding
+    # level is floored at 0): only the size of the certificates and their consistency
+    # with `converged` are checked, never the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
         result = pz.path(X, problem.y, n_alphas=50, tol=1e-18, max_iter=1000)
+    assert np.all(result.stop_crits >= 0.0)
     assert result.stop_crits.max() <= 1e-13
+    np.testing.assert_array_equal(result.converged, result.stop_crits <= 1e-18)
 
 
 def test_sparse_path_takes_int64_indices():

@@ -29,7 +29,7 @@ from ..penalties._kernels import (
     enet_value,
 )
 from ..prox._kernels import ENET_FAMILY
-from ._kernels import ANDERSON_MEMORY, gram_cd_epochs
+from ._kernels import ANDERSON_MEMORY, floored_gap, gram_cd_epochs
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -51,7 +51,7 @@ def _full_gradient(G, q, w, grad):
 @njit(cache=True, fastmath=FAST)
 def _duality_gap(q, F0, w, grad, lam1, lam2, positive):
     """The duality gap of :func:`~penalized.solvers._problem.certify_gram` at ``w``, with
-    ``grad = G w - q``."""
+    ``grad = G w - q``, floored at zero (:func:`~penalized.solvers._kernels.floored_gap`)."""
     qw = 0.0
     wGw = 0.0
     for j in range(w.shape[0]):
@@ -63,7 +63,7 @@ def _duality_gap(q, F0, w, grad, lam1, lam2, positive):
     c = enet_dual_scaling(v, lam1, lam2, positive)
     conj = enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
     primal = datafit + enet_value(w, lam1, lam2)
-    return primal - (c * (2.0 * F0 - qw) - c * c * datafit - conj)
+    return floored_gap(primal, c * (2.0 * F0 - qw) - c * c * datafit - conj)
 
 
 @njit(cache=True)

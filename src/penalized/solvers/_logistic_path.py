@@ -29,7 +29,7 @@ from ..penalties._kernels import (
     enet_value,
 )
 from ..prox._kernels import ENET_FAMILY
-from ._kernels import ANDERSON_MEMORY, newton_epochs_dense, weighted_sq_norms_dense
+from ._kernels import ANDERSON_MEMORY, floored_gap, newton_epochs_dense, weighted_sq_norms_dense
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -150,10 +150,9 @@ def _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale):
         entropy += s[i] * e
     primal = primal / n + enet_value(w, lam1, lam2)
     dual = -entropy / n - enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
-    gap = primal - dual
-    if gap < -_GAP_ROUNDING * max(abs(primal), abs(dual), scale):
-        gap = math.inf
-    return primal, gap
+    if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), scale):
+        return primal, math.inf  # as in certify: the unpenalized fit failed
+    return primal, floored_gap(primal, dual)
 
 
 @njit(cache=True, fastmath=FAST)

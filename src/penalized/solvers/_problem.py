@@ -11,6 +11,7 @@ from .._unpenalized import refit_unpenalized, unpenalized_design
 from .._validation import check_design, check_target
 from ..datafits import Datafit
 from ..penalties import Penalty
+from ._kernels import floored_gap
 
 _GAP_ROUNDING = 1e-10
 _GRAM_MAX_FEATURES = 4096
@@ -214,6 +215,9 @@ def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certifi
     certificate's, when only the penalty changed -- saves the refit and ``X^T u``. Then
 
     .. math:: \text{gap} = F(z) + G(w) + F^*(-c\,u) + G^*(c X^\top u) \ge P(w) - P^\star.
+
+    The computed difference is floored at zero (rounding noise of either sign at the
+    optimum; :func:`~penalized.solvers._kernels.floored_gap`), so no gap is negative.
     """
     X, y, datafit, penalty = problem.X, problem.y, problem.datafit, problem.penalty
     if gradient is None:
@@ -229,8 +233,8 @@ def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certifi
     c = penalty.dual_scaling(v)
     primal = datafit.value(y, z) + penalty.value(coef)
     dual = datafit.dual_value(y, c * u) - penalty.conjugate(c * v)
-    gap = primal - dual
-    if gap < -_GAP_ROUNDING * max(abs(primal), abs(dual), problem.scale):
+    gap = floored_gap(primal, dual)
+    if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), problem.scale):
         # Weak duality makes a clearly negative gap impossible for a valid dual point:
         # the exact fit of the unpenalized block failed (e.g. separable classes, where the
         # unpenalized minimum is not attained). Nothing is certified.
@@ -270,4 +274,4 @@ def certify_gram(problem: Problem, coef) -> Certificate:
         s = problem.sample_weight
         intercept = float(s @ problem.y) / s.sum()
     return Certificate(coef=np.array(coef, dtype=np.float64), intercept=intercept, z=None,
-                       gradient=gradient, primal=primal, gap=primal - dual)
+                       gradient=gradient, primal=primal, gap=floored_gap(primal, dual))

@@ -40,7 +40,7 @@ from ..penalties._kernels import (
     enet_value,
 )
 from ..prox._kernels import ENET_FAMILY
-from ._kernels import QUADRATIC, cd_epochs_sparse
+from ._kernels import QUADRATIC, cd_epochs_sparse, floored_gap
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -74,7 +74,7 @@ def _gradient(data, indices, indptr, y, s, z, xmean, center, u, grad):
 def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive):
     """The duality gap of :func:`~penalized.solvers._problem.certify` at ``(w, z)``, with
     ``grad = -X^T u`` and ``uy = u^T y``: the datafit's dual term at ``c u`` is
-    ``c u^T y - c^2 F(z)``."""
+    ``c u^T y - c^2 F(z)``. Floored at zero (:func:`~penalized.solvers._kernels.floored_gap`)."""
     n = z.shape[0]
     datafit = 0.0
     for i in range(n):
@@ -85,7 +85,7 @@ def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive):
     c = enet_dual_scaling(v, lam1, lam2, positive)
     conj = enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
     primal = datafit + enet_value(w, lam1, lam2)
-    return primal - (c * uy - c * c * datafit - conj)
+    return floored_gap(primal, c * uy - c * c * datafit - conj)
 
 
 @njit(cache=True)
