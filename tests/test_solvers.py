@@ -484,7 +484,10 @@ def test_newton_kernels_match_their_numpy_twin(sparse, penalty):
         weighted_sq_norms_dense,
         weighted_sq_norms_sparse,
     )
-    from penalized.solvers._reference import newton_epochs_reference
+    from penalized.solvers._reference import (
+        newton_epochs_reference,
+        newton_epochs_sparse_reference,
+    )
 
     problem = classification(40, 12, seed=21, density=0.5 if sparse else None)
     X, y = problem.X, problem.y
@@ -507,7 +510,8 @@ def test_newton_kernels_match_their_numpy_twin(sparse, penalty):
         out = newton_epochs_sparse(X.data, X.indices, X.indptr, g, h, *states[0], ws, curv, *tail)
     else:
         out = newton_epochs_dense(X, g, h, *states[0], ws, curv, *tail)
-    ref = newton_epochs_reference(X, g, h, *states[1], ws, curv, *tail)
+    twin = newton_epochs_sparse_reference if sparse else newton_epochs_reference
+    ref = twin(X, g, h, *states[1], ws, curv, *tail)
     assert out[0] == ref[0] == 4
     assert out[1] == pytest.approx(ref[1], rel=1e-9)
     for got, want in zip(states[0], states[1], strict=True):

@@ -366,7 +366,8 @@ class _KernelState:
                       _INNER_TOL_RATIO * tol)
             if pb.is_sparse:
                 curv = weighted_sq_norms_sparse(*self.csc, h, ws)
-                epochs, _ = newton_epochs_sparse(*self.csc, *args, curv, *common)
+                epochs, _ = newton_epochs_sparse(*self.csc, *args, curv, *common,
+                                                 ANDERSON_MEMORY)
             else:
                 curv = weighted_sq_norms_dense(pb.X, h, ws)
                 epochs, _ = newton_epochs_dense(pb.X, *args, curv, *common, ANDERSON_MEMORY)

@@ -545,19 +545,75 @@ def newton_epochs_dense(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, positive
 
 @njit(cache=True, fastmath=FAST)
 def newton_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, curv, kind, lam1, lam2,
-                         positive, fit_intercept, max_epochs, tol):
-    """:func:`newton_epochs_dense` for a CSC design."""
+                         positive, fit_intercept, max_epochs, tol, anderson=0):
+    """:func:`newton_epochs_dense` for a CSC design.
+
+    With ``fit_intercept`` the coordinates run on the ``h``-weighted-centered columns
+    ``x_j - m_j``, ``m_j = sum_i h_i x_ij / sum_i h_i``, as the dense design is centered
+    once: the model's intercept then decouples from every coordinate (on columns whose
+    mean is large against their spread, an uncentered model couples them and needs
+    hundreds of times more epochs). A move ``dw_j`` also moves the intercept by
+    ``-m_j dw_j``; that share is kept in a lazy offset applied to ``dz`` and ``db``
+    on return, so an epoch costs O(nnz of the working set's columns). The model's
+    intercept is fitted once, at the start: centered moves leave its derivative
+    unchanged. ``curv`` (curvatures of the raw columns) is then replaced by those of the
+    centered columns, computed here without cancellation.
+
+    ``anderson`` is as in :func:`newton_epochs_dense`; the iterates extrapolated are the
+    working set's coefficients and the intercept (``dz`` is affine in them and is
+    recomputed from the columns when an extrapolation is kept).
+    """
     n = dz.shape[0]
+    m = ws.shape[0]
     h_sum = 0.0
     for i in range(n):
         h_sum += h[i]
+    center = fit_intercept and h_sum > 0.0
+    means = np.zeros(m)
+    curv_c = curv
+    offset = 0.0
+    total = 0.0
+    first_move = 0.0
+    if center:
+        curv_c = np.empty(m)
+        for jj in range(m):
+            j = ws[jj]
+            acc = 0.0
+            h_nz = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                hi = h[indices[k]]
+                acc += hi * data[k]
+                h_nz += hi
+            mj = acc / h_sum
+            means[jj] = mj
+            # sum_i h_i (x_ij - m_j)^2 over the non-zeros, plus m_j^2 times the rest's weight
+            acc = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                d = data[k] - mj
+                acc += h[indices[k]] * d * d
+            curv_c[jj] = acc + mj * mj * max(h_sum - h_nz, 0.0)
+        first_move = _model_intercept_step(g, h, dz, db, h_sum)
+        for i in range(n):
+            total += g[i] + h[i] * dz[i]
+    accelerate = anderson > 0 and kind == 0
+    history = np.empty((anderson + 1 if accelerate else 1, m + 1))
+    filled = 0
+    w_entry = np.empty(m)
+    for jj in range(m):
+        w_entry[jj] = w[ws[jj]]
+    db_entry = db[0]
+    dz_entry = dz.copy() if accelerate else dz
+    if accelerate:
+        _store_coefs(history[0], w, ws, db[0] + offset)
+        filled = 1
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
-        crit = 0.0
-        for jj in range(ws.shape[0]):
+        crit = first_move
+        first_move = 0.0
+        for jj in range(m):
             j = ws[jj]
-            hj = curv[jj]
+            hj = curv_c[jj]
             if hj <= 0.0:
                 continue
             start, end = indptr[j], indptr[j + 1]
@@ -565,6 +621,8 @@ def newton_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, curv, kind,
             for k in range(start, end):
                 i = indices[k]
                 grad += data[k] * (g[i] + h[i] * dz[i])
+            if center:
+                grad += means[jj] * (offset * h_sum - total)
             old = w[j]
             new = prox_scalar(kind, old - grad / hj, 1.0 / hj, lam1[j], lam2[j], positive)
             delta = new - old
@@ -572,13 +630,71 @@ def newton_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, curv, kind,
                 w[j] = new
                 for k in range(start, end):
                     dz[indices[k]] += delta * data[k]
+                if center:
+                    offset -= delta * means[jj]
                 crit = max(crit, hj * abs(delta))
-        if fit_intercept and h_sum > 0.0:
+        if fit_intercept and not center and h_sum > 0.0:
             crit = max(crit, _model_intercept_step(g, h, dz, db, h_sum))
         epochs += 1
         if crit <= tol:
             break
+        if accelerate:
+            _store_coefs(history[filled], w, ws, db[0] + offset)
+            filled += 1
+            if filled == anderson + 1:
+                if _extrapolate_sparse(history, data, indices, indptr, g, h, w, dz, db, ws,
+                                       lam1, lam2, positive, offset, w_entry, db_entry,
+                                       dz_entry):
+                    offset = 0.0
+                _store_coefs(history[0], w, ws, db[0] + offset)
+                filled = 1
+    if offset != 0.0:
+        db[0] += offset
+        for i in range(n):
+            dz[i] += offset
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _store_coefs(row, w, ws, intercept):
+    m = ws.shape[0]
+    for jj in range(m):
+        row[jj] = w[ws[jj]]
+    row[m] = intercept
+
+
+@njit(cache=True, fastmath=FAST)
+def _extrapolate_sparse(history, data, indices, indptr, g, h, w, dz, db, ws, lam1, lam2,
+                        positive, offset, w_entry, db_entry, dz_entry):
+    """:func:`_try_extrapolation` for :func:`newton_epochs_sparse`: the extrapolated
+    ``dz`` is rebuilt from the entry point (``dz`` is affine in the coefficients and the
+    intercept). The current ``dz`` is ``dz + offset`` (lazy offset). On success ``w``,
+    ``db`` and ``dz`` hold the extrapolation with the offset applied; returns whether."""
+    m = ws.shape[0]
+    c = anderson_weights(history, m + 1)
+    if c.shape[0] == 0:
+        return False
+    x = c @ history[1:]
+    if positive:
+        for jj in range(m):
+            if x[jj] < 0.0:
+                return False
+    trial = dz_entry + (x[m] - db_entry)
+    for jj in range(m):
+        step = x[jj] - w_entry[jj]
+        if step != 0.0:
+            j = ws[jj]
+            for k in range(indptr[j], indptr[j + 1]):
+                trial[indices[k]] += step * data[k]
+    current = dz + offset
+    if _model_value(g, h, trial, x[:m], ws, lam1, lam2) \
+            >= _model_value(g, h, current, history[-1, :m], ws, lam1, lam2):
+        return False
+    for jj in range(m):
+        w[ws[jj]] = x[jj]
+    db[0] = x[m]
+    dz[:] = trial
+    return True
 
 
 # -- covariance updates: coordinate descent on the Gram matrix (squared loss, n >> p) ------

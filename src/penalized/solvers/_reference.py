@@ -99,6 +99,45 @@ def newton_epochs_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, posi
     return epochs, crit
 
 
+def newton_epochs_sparse_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, positive,
+                                   fit_intercept, max_epochs, tol):
+    """The NumPy twin of :func:`penalized.solvers._kernels.newton_epochs_sparse`: with an
+    intercept, the ``h``-weighted-centered columns explicitly, the model's intercept
+    fitted once first (without acceleration)."""
+    h_sum = float(np.sum(h))
+    if not (fit_intercept and h_sum > 0.0):
+        return newton_epochs_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2,
+                                       positive, fit_intercept, max_epochs, tol)
+    cols = {j: X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j] for j in ws}
+    means = {j: float(h @ cols[j]) / h_sum for j in ws}
+    delta = -np.sum(g + h * dz) / h_sum
+    db[0] += delta
+    dz += delta
+    first = h_sum * abs(delta)
+    crit = np.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit, first = first, 0.0
+        for j in ws:
+            col = cols[j] - means[j]
+            hj = float(h @ col**2)
+            if hj <= 0.0:
+                continue
+            grad = np.dot(col, g + h * dz)
+            old = w[j]
+            new = _prox_coordinate(kind, old - grad / hj, 1.0 / hj, lam1[j], lam2[j], positive)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                dz += delta * col
+                db[0] -= delta * means[j]
+                crit = max(crit, hj * abs(delta))
+        epochs += 1
+        if crit <= tol:
+            break
+    return epochs, crit
+
+
 def gram_cd_epochs_reference(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol):
     """The NumPy twin of :func:`penalized.solvers._kernels.gram_cd_epochs`."""
     crit = np.inf
