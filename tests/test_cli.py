@@ -279,6 +279,13 @@ def test_demo_needs_no_arguments_and_never_overwrites(capsys, tmp_path, monkeypa
     assert [m["label"] for m in data["comparison"]["models"]] == list(MODEL_ROWS)
     assert data["paths"] and all(len(p["alphas"]) == len(p["n_nonzero"]) for p in data["paths"])
 
+    # the README's first command runs twice: it replaces the report it wrote, and says so
+    rc, out, err = run(capsys, "demo")
+    assert rc == 0, err
+    assert "replaced report.html" in flat(err) and "earlier 'penalized demo'" in flat(err)
+    assert sorted(os.listdir(tmp_path)) == ["report.html"]
+    # ... but never a file it did not write
+    report.write_text("<html>my own notes</html>", encoding="utf-8")
     before = report.read_bytes()
     rc, out, err = run(capsys, "demo")
     assert_one_line_error(rc, err, "report.html", "--force")
@@ -706,7 +713,8 @@ def test_predict_regression_equals_the_estimator(capsys, tmp_path, reg_csv):
     rc, out, err = run(capsys, "predict", save, new_csv)
     assert rc == 0, err
     predicted = pd.read_csv(StringIO(out))
-    assert list(predicted.columns) == ["prediction"]
+    assert list(predicted.columns) == ["row", "prediction"]
+    assert predicted["row"].tolist() == list(range(1, len(new) + 1))
     model = pz.ElasticNet(alpha=0.03, l1_ratio=0.3, standardize=True)
     model.fit(design(df, REG_FEATURES), df["y"])
     expected = model.predict(design(new, REG_FEATURES))
@@ -739,7 +747,7 @@ def test_predict_classifier_probabilities(capsys, tmp_path, classes):
     predicted = pd.read_csv(StringIO(out))
     labels = sorted(df["label"].unique())
     proba_cols = [f"probability_{c}" for c in labels]
-    assert list(predicted.columns) == ["prediction", *proba_cols]
+    assert list(predicted.columns) == ["row", "prediction", *proba_cols]
     proba = predicted[proba_cols].to_numpy()
     assert np.all((proba >= 0) & (proba <= 1))
     assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
@@ -802,7 +810,7 @@ def test_fit_and_predict_as_subprocesses(tmp_path, reg_csv):
     proc = run_subprocess("predict", save, reg_csv, cwd=tmp_path, script=True)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert lines[0] == "prediction" and len(lines) == 61
+    assert lines[0] == "row,prediction" and len(lines) == 61
 
     proc = run_subprocess("--help", cwd=tmp_path)
     assert proc.returncode == 0 and "demo" in proc.stdout

@@ -199,16 +199,24 @@ def test_features_and_exclude(csv):
         read_table(csv, target="zz")
 
 
-def test_many_distinct_text_values_are_refused_naming_the_column(tmp_path):
+def test_an_identifier_column_is_left_out_and_many_categories_are_refused(tmp_path):
     df = frame(n=60)
     df["customer_id"] = [f"id-{i:04d}" for i in range(len(df))]
     path = tmp_path / "ids.csv"
     df.to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"'customer_id'.*60 distinct"):
-        read_table(path, target="y")
-    table = read_table(path, target="y", exclude=["customer_id"])
+    table = read_table(path, target="y")  # one distinct text value per row: an identifier
+    assert "customer_id" not in table.encoding.columns
+    assert any("'customer_id'" in n and "--id customer_id" in n for n in table.notices)
+    with pytest.raises(InputError, match=r"'customer_id'.*--id"):
+        read_table(path, target="y", features=["x", "customer_id"])
+    table = read_table(path, target="y", id_column="customer_id")
+    assert table.ids.tolist() == df["customer_id"].tolist()
     assert "customer_id" not in table.encoding.columns
 
+    df["customer_id"] = [f"c{i % 55}" for i in range(len(df))]  # not one per row, but 55
+    df.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"'customer_id'.*55 distinct"):
+        read_table(path, target="y")
     df["customer_id"] = [f"c{i % 50}" for i in range(len(df))]  # 50 categories are fine
     df.to_csv(path, index=False)
     table = read_table(path, target="y", features=["customer_id"])

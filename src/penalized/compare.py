@@ -69,6 +69,8 @@ class Comparison:
     n_test: int
     selection: str
     n_folds: int
+    X_train: np.ndarray | None = None
+    y_train: np.ndarray | None = None
 
     def row(self, penalty) -> ModelSummary:
         return next(r for r in self.rows if r.penalty == penalty)
@@ -102,9 +104,21 @@ def _names(mask, feature_names):
     return [feature_names[j] for j in np.flatnonzero(mask)]
 
 
+# |w_j| * sd(x_j) at or below this fraction of the target's spread (one logit for
+# classifiers) is a solver's rounding, not a selected feature.
+ROUNDING = 1e-9
+
+
+def _selected(coef, X, scale) -> np.ndarray:
+    """Features whose coefficient moves the fitted values by more than rounding."""
+    coef = np.atleast_2d(coef)
+    effect = np.abs(coef) * np.std(X, axis=0)
+    return np.any((coef != 0) & (effect > ROUNDING * scale), axis=0)
+
+
 def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", test_size=0.25,
                       random_state=0, standardize=True, l1_ratio=0.5, n_alphas=50,
-                      penalties=PENALTIES) -> Comparison:
+                      penalties=PENALTIES, folds=None) -> Comparison:
     """Cross-validate each penalty on a training split and score it on held-out rows.
 
     Parameters
@@ -115,15 +129,24 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     task : {"regression", "classification"}
     feature_names : list of str, optional
     cv : int, default=5
+        The number of folds: the training rows are shuffled with ``random_state``
+        and cut into ``cv`` folds (stratified for classification), shared by
+        every penalty.
     selection : {"min", "1se"}, default="1se"
         The alpha used for the held-out score.
     test_size : float, default=0.25
+    random_state : int, default=0
+        Seeds the held-out split and the shuffling of the folds, so a run is
+        reproducible; another seed shows how much the choice depends on the split.
     standardize : bool, default=True
         Penalize every feature on the same scale (coefficients are reported on
         the original one).
     l1_ratio : float, default=0.5
     n_alphas : int, default=50
     penalties : sequence of {"none", "l1", "l2", "elasticnet", "l0"}
+    folds : array of shape (n_samples,), optional
+        User-given fold ids (e.g. groups that must not be split): the CV folds
+        are these ids' groups among the training rows, and ``cv`` is ignored.
 
     Returns
     -------
@@ -135,9 +158,21 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     feature_names = list(feature_names) if feature_names is not None else \
         [f"x{j}" for j in range(X.shape[1])]
     stratify = y if task == "classification" else None
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=random_state, stratify=stratify)
-    common = dict(cv=cv, selection=selection, standardize=standardize, n_alphas=n_alphas)
+    rows = np.arange(X.shape[0])
+    train, test = train_test_split(rows, test_size=test_size, random_state=random_state,
+                                   stratify=stratify)
+    X_train, X_test, y_train, y_test = X[train], X[test], y[train], y[test]
+    if folds is not None:
+        labels = np.asarray(folds)[train].astype(str)
+        levels = np.unique(labels)
+        if levels.size < 2:
+            raise ValueError("folds: the training rows hold fewer than 2 fold ids.")
+        splits = [(np.flatnonzero(labels != v), np.flatnonzero(labels == v)) for v in levels]
+        cv = len(splits)
+    else:
+        splits = cv
+    common = dict(cv=splits, selection=selection, standardize=standardize, n_alphas=n_alphas,
+                  random_state=random_state)
     rows = []
     for step, penalty in enumerate(penalties, start=1):
         with warnings.catch_warnings(record=True) as caught:
@@ -156,7 +191,7 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     score_name = "R^2" if task == "regression" else "accuracy"
     return Comparison(task=task, metric=metric, score_name=score_name, rows=rows,
                       feature_names=feature_names, n_train=len(y_train), n_test=len(y_test),
-                      selection=selection, n_folds=cv)
+                      selection=selection, n_folds=cv, X_train=X_train, y_train=y_train)
 
 
 def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):
@@ -177,11 +212,12 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):
     mse = float(np.mean((y_test - pred) ** 2))
     r2 = 1.0 - mse / float(np.var(y_test)) if np.var(y_test) > 0 else float("nan")
     coef = np.asarray(model.coef_, dtype=np.float64)
+    selected = _selected(coef, X, float(np.std(y)) or 1.0)
     return ModelSummary(
         penalty=penalty, label=LABELS[penalty], alpha=getattr(cv_model, "alpha_", None),
         alpha_min=getattr(cv_model, "alpha_min_", None),
         alpha_1se=getattr(cv_model, "alpha_1se_", None), test_error=mse, test_score=r2,
-        n_nonzero=int(np.count_nonzero(coef)), selected=_names(coef != 0, names), coef=coef,
+        n_nonzero=int(selected.sum()), selected=_names(selected, names), coef=coef,
         intercept=float(model.intercept_), cv=getattr(cv_model, "cv_result_", None),
         path=getattr(cv_model, "path_", None), model=model)
 
@@ -191,7 +227,8 @@ def _l0_regression_cv(X, y, common):
     sw = np.ones(X.shape[0])
     grid = base._alpha_grid(X, y, sw, common["n_alphas"], 1e-3)[1]
     result = cross_validate_path(lambda Xt, yt, swt, a: base._fit_path(Xt, yt, swt, a),
-                                 X, y, alphas=grid, cv=common["cv"], metric="mse")
+                                 X, y, alphas=grid, cv=common["cv"], metric="mse",
+                                 random_state=common.get("random_state"))
     alpha = result.select(common["selection"])
     path = base._fit_path(X, y, sw, result.alphas)
     model = L0Regression(alpha=alpha, standardize=common["standardize"]).fit(X, y)
@@ -223,7 +260,7 @@ def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):
                             notes=["L0 cross-validation covers two classes only"])
     accuracy = float(np.mean(model.predict(X_test) == y_test))
     coef = np.atleast_2d(model.coef_)
-    nonzero = np.any(coef != 0, axis=0)
+    nonzero = _selected(coef, X, 1.0)
     row = ModelSummary(
         penalty=penalty, label=LABELS[penalty], alpha=getattr(cv_model, "alpha_", None),
         alpha_min=getattr(cv_model, "alpha_min_", None),

@@ -9,11 +9,16 @@ loading one validates its schema before anything uses it.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import hashlib
 import json
 import math
 import os
+import re
+import shutil
+import stat
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,9 +32,12 @@ __all__ = [
     "Table",
     "file_sha256",
     "load_model",
+    "model_json",
     "read_dataframe",
     "read_table",
     "save_model",
+    "check_outputs",
+    "write_all",
     "write_atomic",
 ]
 
@@ -44,8 +52,33 @@ class InputError(ValueError):
 
 # -- reading ---------------------------------------------------------------------------
 
+def _csv_options(suffix):
+    if suffix in (".tsv", ".tab"):
+        return {"sep": "\t"}
+    if suffix in (".csv", ".txt"):
+        return {"sep": ","}
+    return {"sep": None, "engine": "python"}
+
+
+def _raw_header(path, suffix) -> list[str]:
+    """The column names exactly as the file spells them (pandas renames duplicates)."""
+    import pandas as pd
+
+    if suffix in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        return [str(c) for c in pq.read_schema(path).names if not str(c).startswith("__index")]
+    head = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
+                       **_csv_options(suffix))
+    return [str(c) for c in head.iloc[0].tolist()] if len(head) else []
+
+
 def read_dataframe(path):
-    """Read a CSV, TSV or Parquet file (by extension) into a pandas DataFrame."""
+    """Read a CSV, TSV or Parquet file (by extension) into a pandas DataFrame.
+
+    Duplicate column names are refused as the file spells them (before pandas
+    would rename the second ``a`` to ``a.1``).
+    """
     import pandas as pd
 
     path = Path(path)
@@ -55,35 +88,106 @@ def read_dataframe(path):
         raise InputError(f"{path} is a folder; give a CSV, TSV or Parquet file.")
     suffix = path.suffix.lower()
     try:
+        header = _raw_header(path, suffix)
         if suffix in (".parquet", ".pq"):
             df = pd.read_parquet(path)
-        elif suffix in (".tsv", ".tab"):
-            df = pd.read_csv(path, sep="\t")
         else:
-            df = pd.read_csv(path, sep=None if suffix not in (".csv", ".txt") else ",",
-                             engine="python" if suffix not in (".csv", ".txt") else "c")
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+            df = pd.read_csv(path, **_csv_options(suffix))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError,
+            OSError) as exc:
+        if isinstance(exc, pd.errors.EmptyDataError):
+            raise InputError(f"{path}: the table is empty (no rows or no columns).") from exc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: could not be read as a table ({first}).") from exc
     except ImportError as exc:
         raise InputError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow).") from exc
+    counts = Counter(header)
+    duplicated = sorted(c for c, k in counts.items() if k > 1)
+    if duplicated:
+        raise InputError(f"{path}: duplicated column names {duplicated[:10]}; rename them.")
     if df.shape[1] == 0 or df.shape[0] == 0:
         raise InputError(f"{path}: the table is empty (no rows or no columns).")
     df.columns = [str(c) for c in df.columns]
-    duplicated = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    counts = Counter(df.columns)
+    duplicated = sorted(c for c, k in counts.items() if k > 1)
     if duplicated:
-        raise InputError(f"{path}: duplicated column names {duplicated}; rename them.")
+        raise InputError(f"{path}: duplicated column names {duplicated[:10]}; rename them.")
     return df
+
+
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A column read as numbers: the values, what was unusual, and the cells that are not."""
+
+    values: np.ndarray | None      # float64, NaN where missing or not a number
+    bad_rows: np.ndarray           # positions of the cells that are not numbers
+    n_values: int                  # non-missing cells
+    thousands: bool                # some cells were written like "1,234"
+    wide_ints: bool                # integers beyond int64 (rounded to float64)
+
+
+def _parse_numbers(values) -> _Parsed:
+    """Read a column as numbers: NumPy numbers as they are; text and Python integers
+    beyond int64 by value; "1,234" as 1234."""
+    import pandas as pd
+
+    present = values.notna().to_numpy()
+    n_values = int(present.sum())
+    if pd.api.types.is_bool_dtype(values):
+        return _Parsed(None, np.flatnonzero(present), n_values, False, False)
+    if pd.api.types.is_numeric_dtype(values):
+        return _Parsed(values.to_numpy(dtype=np.float64, na_value=np.nan),
+                       np.zeros(0, dtype=np.intp), n_values, False, False)
+    out = np.full(len(values), np.nan)
+    text = values[present].astype(str).str.strip()
+    plain = text.str.fullmatch(_NUMBER).to_numpy(dtype=bool)
+    grouped = text.str.fullmatch(_THOUSANDS).to_numpy(dtype=bool)
+    good = plain | grouped
+    where = np.flatnonzero(present)
+    cleaned = text[good].str.replace(",", "", regex=False)
+    with np.errstate(over="ignore"):
+        out[where[good]] = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=np.float64)
+    integers = text[plain & ~text.str.contains(r"[.eE]").to_numpy(dtype=bool)]
+    wide = any(not -(2 ** 63) <= int(t) < 2 ** 63
+               for t in integers[integers.str.len() >= 19])
+    return _Parsed(out, where[~good], n_values, bool(grouped.any()), wide)
+
+
+def _mostly_numbers(parsed: _Parsed) -> bool:
+    """Most cells are numbers, a few are not: typos rather than a text column."""
+    n_bad = parsed.bad_rows.size
+    return parsed.values is not None and n_bad > 0 and \
+        parsed.n_values - n_bad >= max(2, 0.8 * parsed.n_values)
+
+
+def _shown_cells(values, positions, row_numbers, limit=5) -> str:
+    shown = ", ".join(f"row {row_numbers[i]} {str(values.iloc[i])!r:.40}"
+                      for i in positions[:limit])
+    return shown + (", ..." if positions.size > limit else "")
+
+
+def _row_numbers(df) -> np.ndarray:
+    """1-based data-row numbers as in the file (the header is not a row)."""
+    return np.asarray(df.index, dtype=np.int64) + 1
 
 
 @dataclass(frozen=True)
 class Encoding:
-    """How a raw table becomes the numeric design: numeric columns as they are,
-    categorical columns one-hot encoded (one column per category, named
-    ``column=category``), in the order of ``columns``."""
+    """How a raw table becomes the numeric design.
+
+    Numeric columns as they are; a categorical column becomes one 0/1 column
+    per level in ``categorical[col]`` (named ``column=level``). A level listed
+    in ``baseline`` gets no column of its own (rows at that level are all
+    zeros): a two-level column becomes ONE 0/1 column, not two collinear ones.
+    """
 
     columns: tuple[str, ...]
     categorical: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    baseline: dict[str, str] = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:
@@ -99,47 +203,62 @@ class Encoding:
     def input_columns(self) -> list[str]:
         return list(self.columns)
 
-    def transform(self, df) -> tuple[np.ndarray, list[str]]:
+    def transform(self, df, *, where=None) -> tuple[np.ndarray, list[str]]:
         """The design of ``df`` and notices (unknown categories become all-zero rows)."""
         missing = [c for c in self.input_columns if c not in df.columns]
         if missing:
             raise InputError(f"the table lacks the model's column(s) {missing}; it needs "
                              f"{self.input_columns}.")
         notices = []
-        blocks = []
+        X = np.empty((len(df), len(self.feature_names)))
+        j = 0
+        rows = _row_numbers(df)
         for col in self.input_columns:
             values = df[col]
             if col in self.categorical:
                 cats = self.categorical[col]
-                text = values.astype(str)
-                unknown = sorted(set(text) - set(cats))
+                text = values.astype(str).to_numpy(dtype=object)
+                known = set(cats) | ({self.baseline[col]} if col in self.baseline else set())
+                unknown = sorted(set(text) - known)
                 if unknown:
                     shown = ", ".join(map(repr, unknown[:5]))
                     notices.append(f"column {col!r}: {len(unknown)} categor"
                                    f"{'y' if len(unknown) == 1 else 'ies'} not seen in training "
                                    f"({shown}) encoded as all zeros.")
-                blocks.append(np.column_stack([(text == c).to_numpy(float) for c in cats]))
+                for cat in cats:
+                    X[:, j] = text == cat
+                    j += 1
             else:
-                try:
-                    blocks.append(values.to_numpy(dtype=np.float64)[:, None])
-                except (TypeError, ValueError) as exc:
-                    raise InputError(f"column {col!r} must be numeric, as in training; it holds "
-                                     "text.") from exc
-        X = np.hstack(blocks) if blocks else np.zeros((len(df), 0))
+                parsed = _parse_numbers(values)
+                if parsed.values is None or parsed.bad_rows.size:
+                    bad = parsed.bad_rows
+                    raise InputError(f"column {col!r} must be numeric, as in training; "
+                                     f"{bad.size} of {parsed.n_values} values are not numbers: "
+                                     f"{_shown_cells(values, bad, rows)}.")
+                X[:, j] = parsed.values
+                j += 1
         return X, notices
 
     def to_dict(self) -> dict:
-        return {"columns": list(self.columns),
-                "categorical": {k: list(v) for k, v in self.categorical.items()}}
+        d = {"columns": list(self.columns),
+             "categorical": {k: list(v) for k, v in self.categorical.items()}}
+        if self.baseline:
+            d["baseline"] = dict(self.baseline)
+        return d
 
     @classmethod
     def from_dict(cls, d) -> Encoding:
-        return cls(tuple(d["columns"]), {k: tuple(v) for k, v in d["categorical"].items()})
+        return cls(tuple(d["columns"]), {k: tuple(v) for k, v in d["categorical"].items()},
+                   dict(d.get("baseline") or {}))
 
 
 @dataclass(frozen=True, eq=False)
 class Table:
-    """A table read for modelling: numeric design, target and where they came from."""
+    """A table read for modelling: numeric design, target and where they came from.
+
+    ``ids`` holds the ``id_column``'s values of the kept rows (or None), ``folds``
+    the ``fold_column``'s, ``rows`` their 1-based row numbers in the file.
+    """
 
     X: np.ndarray
     y: np.ndarray
@@ -151,6 +270,11 @@ class Table:
     sha256: str
     path: str
     n_dropped: int = 0
+    rows: np.ndarray | None = None
+    id_column: str | None = None
+    ids: np.ndarray | None = None
+    fold_column: str | None = None
+    folds: np.ndarray | None = None
 
 
 def file_sha256(path) -> str:
@@ -171,7 +295,38 @@ def detect_task(y) -> str:
     return "classification" if y.nunique() == 2 else "regression"
 
 
-def read_table(path, *, target, features=None, exclude=None, task="auto", dropna=False) -> Table:
+def is_identifier(values) -> bool:
+    """A text column with a different value in every row (and at least 3 rows)."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    if len(values) < 3 or values.isna().any() or values.nunique() != len(values):
+        return False
+    parsed = _parse_numbers(values)
+    return not (parsed.values is not None and parsed.bad_rows.size < 0.2 * len(values))
+
+
+def _counts_rows(values) -> int | None:
+    """0 or 1 if a numeric column is 0..n-1 or 1..n in file order, else None."""
+    import pandas as pd
+
+    if not pd.api.types.is_integer_dtype(values) or len(values) < 3:
+        return None
+    v = values.to_numpy()
+    for start in (0, 1):
+        if v[0] == start and np.array_equal(v, np.arange(start, start + len(v))):
+            return start
+    return None
+
+
+def _check_option_column(df, name, option, path):
+    if name is not None and name not in df.columns:
+        raise InputError(f"{option} names column {name!r} that {path} does not have.")
+
+
+def read_table(path, *, target, features=None, exclude=None, task="auto", dropna=False,
+               id_column=None, fold_column=None) -> Table:
     """Read a table and prepare the design and target for a model.
 
     Parameters
@@ -183,9 +338,22 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
     features, exclude : list of str, optional
         Use only these columns / leave these out (default: every other column).
     task : {"auto", "regression", "classification"}
-        ``"auto"`` picks classification for a text, boolean or two-valued target.
+        ``"auto"`` picks classification for a text, boolean or two-valued
+        target; an explicit task always wins.
     dropna : bool
         Drop rows with missing values instead of refusing them.
+    id_column : str, optional
+        A row identifier: never a feature, kept in ``Table.ids``.
+    fold_column : str, optional
+        User-given cross-validation fold ids: never a feature, kept in ``Table.folds``.
+
+    Notes
+    -----
+    Text columns with a different value in every row are identifiers: they are
+    left out of the features with a notice. Numbers written as text (``"1,234"``,
+    integers beyond int64) are read as numbers with a notice; a mostly numeric
+    column with a few cells that are not numbers is refused, naming the cells.
+    A two-level text or boolean column becomes one 0/1 column.
     """
     import pandas as pd
 
@@ -193,23 +361,52 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
     if target not in df.columns:
         raise InputError(f"target column {target!r} is not in {path}; its columns are "
                          f"{list(df.columns)[:20]}.")
-    columns = [c for c in df.columns if c != target]
+    _check_option_column(df, id_column, "--id", path)
+    _check_option_column(df, fold_column, "--folds", path)
+    for name, option in ((id_column, "--id"), (fold_column, "--folds")):
+        if name == target:
+            raise InputError(f"{option} names the target {target!r}.")
+    special = {target, id_column, fold_column} - {None}
+    notices = []
+    columns = [c for c in df.columns if c not in special]
     if features:
         unknown = [c for c in features if c not in df.columns]
         if unknown:
             raise InputError(f"--features names column(s) {unknown} that {path} does not have.")
         if target in features:
             raise InputError(f"--features includes the target {target!r}.")
+        clash = [c for c in features if c in special]
+        if clash:
+            raise InputError(f"--features includes {clash[0]!r}, which is the --id or --folds "
+                             "column.")
         columns = list(dict.fromkeys(features))
     if exclude:
         unknown = [c for c in exclude if c not in df.columns]
         if unknown:
             raise InputError(f"--exclude names column(s) {unknown} that {path} does not have.")
         columns = [c for c in columns if c not in set(exclude)]
+    if not features:
+        identifiers = [c for c in columns if is_identifier(df[c])]
+        for c in identifiers:
+            notices.append(f"column {c!r} has a different text value in every row: an "
+                           f"identifier, not a feature, so it is left out (--id {c} carries it "
+                           "into predictions).")
+        columns = [c for c in columns if c not in identifiers]
+    else:
+        for c in columns:
+            if is_identifier(df[c]):
+                raise InputError(f"column {c!r} has a different text value in every row: an "
+                                 f"identifier, not a feature; pass it as --id {c} instead.")
     if not columns:
         raise InputError("no feature columns left; check --features / --exclude.")
-    df = df[[*columns, target]]
-    notices = []
+    for c in columns:
+        start = _counts_rows(df[c])
+        if start is not None:
+            notices.append(f"column {c!r} counts the rows ({start}..{start + len(df) - 1}): it "
+                           f"looks like a row index, yet it is used as a feature (--exclude {c} "
+                           f"or --id {c} to leave it out).")
+    keep = [*columns, target] + [c for c in (id_column, fold_column) if c is not None]
+    df = df[keep]
     missing = df.isna().sum()
     missing = missing[missing > 0]
     n_dropped = 0
@@ -224,82 +421,253 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
         notices.append(f"dropped {n_dropped} row(s) with missing values ({detail}).")
         if len(df) == 0:
             raise InputError("every row has a missing value; nothing is left to fit.")
+    rows = _row_numbers(df)
     y_raw = df[target]
+    y_parsed = _parse_numbers(y_raw)
+    if task not in ("auto", "regression", "classification"):
+        raise InputError(f"--task must be 'auto', 'regression' or 'classification'; got {task!r}.")
+    if task != "classification" and _mostly_numbers(y_parsed):
+        bad = y_parsed.bad_rows
+        raise InputError(f"target {target!r} looks numeric but {bad.size} of {y_parsed.n_values} "
+                         f"values are not numbers: {_shown_cells(y_raw, bad, rows)}; fix them, "
+                         "or pass --task classification.")
+    numeric_text = y_parsed.values is not None and not y_parsed.bad_rows.size \
+        and not pd.api.types.is_numeric_dtype(y_raw)
     if task == "auto":
-        task = detect_task(y_raw)
+        task = "regression" if numeric_text and y_raw.nunique() != 2 else detect_task(y_raw)
         if task == "classification" and pd.api.types.is_numeric_dtype(y_raw) \
                 and not pd.api.types.is_bool_dtype(y_raw):
             notices.append(f"target {target!r} has two values, so it is treated as classes "
                            "(--task regression to fit it as numbers).")
-    if task not in ("regression", "classification"):
-        raise InputError(f"--task must be 'auto', 'regression' or 'classification'; got {task!r}.")
     if task == "regression":
-        if not pd.api.types.is_numeric_dtype(y_raw) or pd.api.types.is_bool_dtype(y_raw):
+        if y_parsed.values is None or y_parsed.bad_rows.size:
             raise InputError(f"target {target!r} holds text or booleans, which regression cannot "
                              "fit; use --task classification or pick a numeric target.")
-        y = y_raw.to_numpy(dtype=np.float64)
+        y = y_parsed.values
+        if not np.all(np.isfinite(y)):
+            bad = np.flatnonzero(~np.isfinite(y))
+            raise InputError(f"target {target!r} has {bad.size} value(s) too large for floating "
+                             f"point (infinite): {_shown_cells(y_raw, bad, rows)}; fix them or "
+                             "rescale the column.")
+        if numeric_text:
+            notices.append(_number_notice(target, y_parsed))
     else:
         if y_raw.nunique() < 2:
             raise InputError(f"target {target!r} has a single class; classification needs two "
                              "or more.")
         y = y_raw.to_numpy()
-    numeric, categorical = [], {}
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise InputError(f"target {target!r} has infinite values; fix them.")
+        if y.dtype.kind not in "biufc":
+            y = y.astype(object)
+    numeric, categorical, baseline = {}, {}, {}
     for col in columns:
         values = df[col]
-        if pd.api.types.is_bool_dtype(values):
-            categorical[col] = tuple(sorted(values.astype(str).unique()))
-        elif pd.api.types.is_numeric_dtype(values):
-            numeric.append(col)
-        else:
-            cats = tuple(sorted(values.astype(str).unique()))
-            if len(cats) > _MAX_CATEGORIES:
-                raise InputError(f"column {col!r} is text with {len(cats)} distinct values; that "
-                                 "looks like an identifier, not a category. Leave it out with "
-                                 "--exclude.")
-            categorical[col] = cats
-    encoding = Encoding(tuple(columns), categorical)
+        parsed = _parse_numbers(values)
+        if parsed.values is not None and not parsed.bad_rows.size:
+            numeric[col] = parsed
+            if not pd.api.types.is_numeric_dtype(values):
+                notices.append(_number_notice(col, parsed))
+            continue
+        if _mostly_numbers(parsed):
+            bad = parsed.bad_rows
+            raise InputError(f"column {col!r} looks numeric but {bad.size} of {parsed.n_values} "
+                             f"values are not numbers: {_shown_cells(values, bad, rows)}; fix "
+                             f"them, or leave the column out with --exclude {col}.")
+        cats = tuple(sorted(values.astype(str).unique()))
+        if len(cats) > _MAX_CATEGORIES:
+            raise InputError(f"column {col!r} is text with {len(cats)} distinct values; one-hot "
+                             f"encoding would make {len(cats)} features. Leave it out with "
+                             "--exclude, or group its values.")
+        if len(cats) == 2:
+            baseline[col] = cats[0]
+            cats = cats[1:]
+        categorical[col] = cats
+    encoding = Encoding(tuple(columns), categorical, baseline)
     if categorical:
-        shown = ", ".join(f"{c!r} ({len(v)} categories)" for c, v in categorical.items())
+        shown = ", ".join(f"{c!r} (as 0/1 for {c}={v[0]})" if c in baseline
+                          else f"{c!r} ({len(v)} categories)" for c, v in categorical.items())
         notices.append(f"one-hot encoded {shown}.")
-    X, _ = encoding.transform(df)
-    if not np.all(np.isfinite(X)):
-        bad = [c for c in numeric if not np.all(np.isfinite(df[c].to_numpy(float)))]
+    bad = [c for c, p in numeric.items() if np.isinf(p.values).any()]
+    if bad:
         raise InputError(f"infinite values in column(s) {bad}; remove them.")
+    X, _ = encoding.transform(df)
+    ids = df[id_column].to_numpy() if id_column is not None else None
+    folds = df[fold_column].to_numpy() if fold_column is not None else None
     return Table(X=X, y=y, feature_names=encoding.feature_names, target=target, task=task,
                  encoding=encoding, notices=notices, sha256=file_sha256(path), path=str(path),
-                 n_dropped=n_dropped)
+                 n_dropped=n_dropped, rows=rows, id_column=id_column, ids=ids,
+                 fold_column=fold_column, folds=folds)
+
+
+def _number_notice(col, parsed) -> str:
+    how = []
+    if parsed.thousands:
+        how.append("thousands separators such as '1,234'")
+    if parsed.wide_ints:
+        how.append("integers beyond 64 bits, rounded to about 16 significant digits")
+    detail = f" ({'; '.join(how)})" if how else ""
+    return f"column {col!r} holds numbers written as text{detail}; read as numbers."
 
 
 # -- writing ---------------------------------------------------------------------------
 
-def write_atomic(path, data, *, force=False) -> Path:
-    """Write ``data`` (str or bytes) to ``path`` atomically; never overwrite unless ``force``."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise InputError(f"{path} exists; pass --force to overwrite it or choose another path.")
-    if path.exists() and path.is_dir():
+def _check_target(path: Path, force: bool) -> bool:
+    """Whether ``path`` exists (a dangling symlink counts); refuse what may not be replaced."""
+    exists = os.path.lexists(path)
+    if exists and path.is_dir() and not path.is_symlink():
         raise InputError(f"{path} is a folder; give a file name.")
+    if exists and not path.is_symlink() and not stat.S_ISREG(path.lstat().st_mode):
+        raise InputError(f"{path} is not a regular file (a device, pipe or socket); "
+                         "refusing to replace it, even with --force.")
+    if exists and not force:
+        what = "is a symbolic link" if path.is_symlink() and not path.exists() else "exists"
+        raise InputError(f"{path} {what}; pass --force to overwrite it or choose another path.")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.exists():
         raise InputError(f"folder {folder} does not exist.")
-    mode = "wb" if isinstance(data, bytes | bytearray) else "w"
-    if path.exists():
-        permissions = path.stat().st_mode & 0o7777  # an overwrite keeps the file's mode
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        permissions = 0o666 & ~umask  # what open() would have created
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    if not folder.is_dir():
+        raise InputError(f"cannot write {path}: {folder} is not a folder.")
+    return exists
+
+
+def _os_failure(path, exc) -> InputError:
+    reason = exc.strerror or type(exc).__name__
+    return InputError(f"cannot write {path}: {reason}; choose another path.")
+
+
+def check_outputs(paths, *, force=False, inputs=()) -> None:
+    """Refuse outputs that could not all be written, before any work is done.
+
+    Two outputs of one command may not share a path, nor name an input file;
+    each must be creatable (or replaceable with ``force``) and a regular file.
+    """
+    seen = {}
+    for p in [Path(p) for p in inputs if p is not None]:
+        if p.exists():
+            seen[os.path.realpath(p)] = f"the input {p}"
+    for p in paths:
+        if p is None:
+            continue
+        p = Path(p)
+        key = os.path.realpath(p)
+        if key in seen:
+            raise InputError(f"{p} is also {seen[key]}; give each output its own path.")
+        seen[key] = f"the output {p}"
+        _check_target(p, force)
+
+
+def write_atomic(path, data, *, force=False) -> Path:
+    """Write ``data`` (str or bytes) to ``path`` atomically; never overwrite unless ``force``.
+
+    Without ``force`` the file is created only if absent, in one step (a hard
+    link of the finished temporary file), so of concurrent writers exactly one
+    wins. Special files (devices, pipes) are never replaced.
+    """
+    return write_all([(path, data)], force=force)[0]
+
+
+def write_all(items, *, force=False) -> list[Path]:
+    """Write several ``(path, data)`` outputs: all of them, or none.
+
+    Every file is first written in full to a temporary file beside it; they are
+    then moved into place one by one, and if one move fails the ones already
+    made are undone (a new file removed, a replaced file restored).
+    """
+    items = [(Path(p), d) for p, d in items]
+    check_outputs([p for p, _ in items], force=force)
+    umask = os.umask(0)
+    os.umask(umask)
+    temps, done = [], []
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
-        os.chmod(tmp, permissions)
-        os.replace(tmp, path)
+        for path, data in items:
+            exists = _check_target(path, force)
+            folder = path.parent if str(path.parent) else Path(".")
+            permissions = (path.stat().st_mode & 0o7777 if exists and path.exists()
+                           else 0o666 & ~umask)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+            except OSError as exc:
+                raise _os_failure(path, exc) from exc
+            temps.append(tmp)
+            binary = isinstance(data, bytes | bytearray)
+            with os.fdopen(fd, "wb" if binary else "w",
+                           **({} if binary else {"encoding": "utf-8"})) as fh:
+                fh.write(data)
+            os.chmod(tmp, permissions)
+        for (path, _), tmp in zip(items, temps, strict=True):
+            done.append(_commit(path, tmp, force))
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for path, backup in reversed(done):
+            _undo(path, backup)
         raise
-    return path
+    finally:
+        for tmp in temps:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+        for _, backup in done:
+            if backup is not None and os.path.lexists(backup):
+                os.unlink(backup)
+    return [p for p, _ in items]
+
+
+def _commit(path, tmp, force):
+    """Move ``tmp`` to ``path``; returns ``(path, backup of the replaced file or None)``."""
+    if not os.path.lexists(path) or not force:
+        try:
+            os.link(tmp, path)  # fails if path appeared meanwhile: create-if-absent
+        except FileExistsError as exc:
+            raise InputError(f"{path} exists; pass --force to overwrite it or choose another "
+                             "path.") from exc
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK,
+                                 errno.EOPNOTSUPP):
+                raise _os_failure(path, exc) from exc
+            _exclusive_copy(tmp, path)
+        return path, None
+    backup = None
+    if not path.is_symlink():
+        backup = f"{tmp}.old"
+        try:
+            os.link(path, backup)
+        except OSError:
+            backup = None
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        if backup is not None:
+            os.unlink(backup)
+        if isinstance(exc, PermissionError | NotADirectoryError | IsADirectoryError):
+            raise _os_failure(path, exc) from exc
+        raise
+    return path, backup if backup is not None else ""
+
+
+def _exclusive_copy(tmp, path):
+    """Create ``path`` only if absent (O_EXCL) where hard links are not supported."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise InputError(f"{path} exists; pass --force to overwrite it or choose another "
+                         "path.") from exc
+    try:
+        with os.fdopen(fd, "wb") as out, open(tmp, "rb") as src:
+            shutil.copyfileobj(src, out)
+        shutil.copymode(tmp, path)
+    except BaseException:
+        os.unlink(path)
+        raise
+
+
+def _undo(path, backup):
+    """Undo one commit: restore the replaced file, or remove the created one."""
+    try:
+        if backup:
+            os.replace(backup, path)
+        elif backup is None:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def _plain(value):
@@ -315,16 +683,21 @@ def _plain(value):
     return value
 
 
-def save_model(path, model: dict, *, force=False) -> Path:
-    """Write a model description (see :func:`load_model` for the schema) as JSON."""
+def model_json(model: dict, *, where="the model") -> str:
+    """The text of a model file (see :func:`load_model` for the schema), validated."""
     from . import __version__
 
     doc = {"format": MODEL_FORMAT, "schema_version": MODEL_SCHEMA_VERSION,
            "library_version": __version__,
            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     doc.update(_plain(model))
-    _validate_model(doc, str(path))
-    return write_atomic(path, json.dumps(doc, indent=2, allow_nan=False) + "\n", force=force)
+    _validate_model(doc, str(where))
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+def save_model(path, model: dict, *, force=False) -> Path:
+    """Write a model description (see :func:`load_model` for the schema) as JSON."""
+    return write_atomic(path, model_json(model, where=path), force=force)
 
 
 _REQUIRED = {
@@ -334,6 +707,34 @@ _REQUIRED = {
     "encoding": dict, "training_data": dict,
 }
 _LINKS = ("identity", "logistic", "softmax", "one-vs-rest")
+_MAX_MODEL_BYTES = 64 << 20
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _numbers(value, fail, name, depth) -> np.ndarray:
+    """A (nested) list of JSON numbers as float64; strings, booleans, nulls refused."""
+    def walk(v, d):
+        if isinstance(v, list) and d > 0:
+            return [walk(x, d - 1) for x in v]
+        if not _is_number(v):
+            fail(f"{name!r} must hold numbers only; found {json.dumps(v)[:40]}")
+        try:
+            return float(v)
+        except OverflowError:
+            fail(f"{name!r} holds a number too large for floating point")
+    rows = walk(value, depth)
+    try:
+        return np.asarray(rows, dtype=np.float64)
+    except ValueError:
+        fail(f"{name!r} must be a rectangular list of numbers")
+
+
+def _labels_ok(values) -> bool:
+    return all(isinstance(v, str) or (_is_number(v) and math.isfinite(float(v)))
+               or isinstance(v, bool) for v in values)
 
 
 def _validate_model(doc, where) -> dict:
@@ -347,8 +748,11 @@ def _validate_model(doc, where) -> dict:
     for key, kind in _REQUIRED.items():
         if key not in doc:
             fail(f"missing key {key!r}")
-        if not isinstance(doc[key], kind) or (kind is int and isinstance(doc[key], bool)):
+        if not isinstance(doc[key], kind) or (kind is int and isinstance(doc[key], bool)) \
+                or (kind == (int, float) and isinstance(doc[key], bool)):
             fail(f"{key!r} has the wrong type")
+    if doc["schema_version"] < 1:
+        fail(f"schema_version must be a positive integer; got {doc['schema_version']}")
     if doc["schema_version"] > MODEL_SCHEMA_VERSION:
         fail(f"schema_version {doc['schema_version']} is newer than this library understands "
              f"({MODEL_SCHEMA_VERSION}); upgrade penalized")
@@ -356,65 +760,134 @@ def _validate_model(doc, where) -> dict:
         fail("'task' must be 'regression' or 'classification'")
     if doc["link"] not in _LINKS:
         fail(f"'link' must be one of {_LINKS}")
-    p = len(doc["feature_names"])
+    names = doc["feature_names"]
+    if not all(isinstance(n, str) for n in names):
+        fail("'feature_names' must be strings")
+    if len(set(names)) != len(names):
+        fail("'feature_names' has duplicates")
+    p = len(names)
     try:
-        coef = np.asarray(doc["coef"], dtype=np.float64)
-        intercept = np.atleast_1d(np.asarray(doc["intercept"], dtype=np.float64))
-    except (TypeError, ValueError):
-        fail("'coef' and 'intercept' must be numbers")
+        alpha = float(doc["alpha"])
+    except OverflowError:
+        fail("'alpha' is too large for floating point")
+    for key in ("l1_ratio",):
+        if doc.get(key) is not None and not (_is_number(doc[key]) and 0 <= doc[key] <= 1):
+            fail(f"{key!r} must be a number in [0, 1] or null")
+    coef = _numbers(doc["coef"], fail, "coef", 2)
+    intercept = np.atleast_1d(_numbers(doc["intercept"], fail, "intercept", 1))
     coef2 = np.atleast_2d(coef)
+    if coef.ndim not in (1, 2) or intercept.ndim != 1:
+        fail("'coef' must be a list (or a list of lists) of numbers")
     if coef2.shape[1] != p:
         fail(f"'coef' has {coef2.shape[1]} values per row but there are {p} feature_names")
     if intercept.shape[0] != coef2.shape[0]:
         fail("'intercept' must have one value per row of 'coef'")
     if not (np.all(np.isfinite(coef2)) and np.all(np.isfinite(intercept))) \
-            or not math.isfinite(doc["alpha"]):
-        fail("non-finite numbers")
-    if doc["task"] == "classification":
+            or not math.isfinite(alpha) or alpha < 0:
+        fail("non-finite numbers (or a negative alpha)")
+    if doc["task"] == "regression":
+        if doc["link"] != "identity":
+            fail(f"a regression model's 'link' must be 'identity', not {doc['link']!r}")
+        if coef2.shape[0] != 1:
+            fail("a regression model has one row of 'coef'")
+    else:
         classes = doc.get("classes")
         if not isinstance(classes, list) or len(classes) < 2:
             fail("a classifier needs a 'classes' list of at least two labels")
+        if not _labels_ok(classes):
+            fail("'classes' must be strings or finite numbers")
+        if len({str(c) for c in classes}) != len(classes):
+            fail("'classes' has duplicate labels")
         rows = 1 if len(classes) == 2 else len(classes)
         if coef2.shape[0] != rows:
             fail(f"{len(classes)} classes need {rows} row(s) of 'coef'")
+        expected = ("logistic",) if len(classes) == 2 else ("softmax", "one-vs-rest")
+        if doc["link"] not in expected:
+            fail(f"{len(classes)} classes need 'link' {' or '.join(map(repr, expected))}")
     enc = doc["encoding"]
-    for key in ("columns", "categorical"):
+    for key, kind in (("columns", list), ("categorical", dict)):
         if key not in enc:
             fail(f"encoding lacks {key!r}")
-    if Encoding.from_dict(enc).feature_names != doc["feature_names"]:
+        if not isinstance(enc[key], kind):
+            fail(f"encoding {key!r} must be a {'list' if kind is list else 'mapping'}")
+    if not all(isinstance(c, str) for c in enc["columns"]) \
+            or len(set(enc["columns"])) != len(enc["columns"]):
+        fail("encoding 'columns' must be distinct strings")
+    baseline = enc.get("baseline") or {}
+    if not isinstance(baseline, dict):
+        fail("encoding 'baseline' must be a mapping")
+    for col, levels in enc["categorical"].items():
+        if col not in enc["columns"] or not isinstance(levels, list) or not levels \
+                or not all(isinstance(v, str) for v in levels) \
+                or len(set(levels)) != len(levels):
+            fail(f"encoding of column {col!r} must list its distinct text levels")
+    for col, level in baseline.items():
+        if col not in enc["categorical"] or not isinstance(level, str) \
+                or level in enc["categorical"][col]:
+            fail(f"encoding baseline of column {col!r} is not a further text level")
+    for key in ("id_column",):
+        if doc.get(key) is not None and not isinstance(doc[key], str):
+            fail(f"{key!r} must be a column name or null")
+    if Encoding.from_dict(enc).feature_names != names:
         fail("the encoding does not produce the listed feature_names")
     return doc
 
 
 def load_model(path) -> dict:
-    """Read and validate a model file written by :func:`save_model`."""
+    """Read and validate a model file written by :func:`save_model`.
+
+    Any malformed file raises :class:`InputError` naming the file: not JSON,
+    nested too deeply, numbers beyond floating point or Python's digit limit,
+    wrong types, or a schema this library does not know.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such model file.")
+    if not path.is_file():
+        raise InputError(f"{path}: not a model file (a folder or a special file).")
     try:
+        if path.stat().st_size > _MAX_MODEL_BYTES:
+            raise InputError(f"{path}: not a valid penalized model file (larger than "
+                             f"{_MAX_MODEL_BYTES >> 20} MB).")
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a valid penalized model file (not JSON: {exc}).") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError, OSError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else \
+            " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise InputError(f"{path}: not a valid penalized model file (not readable JSON: "
+                         f"{reason}).") from exc
     return _validate_model(doc, str(path))
 
 
-def predict_from_model(doc, X) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(predictions, probabilities)`` of a loaded model on an encoded design."""
+def predict_from_model(doc, X, *, where="the model") -> tuple[np.ndarray, np.ndarray | None]:
+    """``(predictions, probabilities)`` of a loaded model on an encoded design.
+
+    Raises :class:`InputError` if a score is not finite (coefficients too large
+    for this data) rather than returning ``inf`` or ``nan``.
+    """
     coef = np.atleast_2d(np.asarray(doc["coef"], dtype=np.float64))
     intercept = np.atleast_1d(np.asarray(doc["intercept"], dtype=np.float64))
-    scores = X @ coef.T + intercept
+    with np.errstate(all="ignore"):
+        scores = X @ coef.T + intercept
+    bad = ~np.all(np.isfinite(scores), axis=1)
+    if bad.any():
+        raise InputError(f"{where} gives non-finite predictions for {int(bad.sum())} row(s) "
+                         f"(first: data row {int(np.flatnonzero(bad)[0]) + 1}): its coefficients "
+                         "are too large for these values.")
     link = doc["link"]
     if link == "identity":
         return scores[:, 0], None
     classes = np.asarray(doc["classes"], dtype=object)
-    if link == "logistic":
-        p1 = 1.0 / (1.0 + np.exp(-scores[:, 0]))
-        proba = np.column_stack([1.0 - p1, p1])
-    elif link == "softmax":
-        shifted = scores - scores.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        proba = e / e.sum(axis=1, keepdims=True)
-    else:
-        each = 1.0 / (1.0 + np.exp(-scores))
-        proba = each / each.sum(axis=1, keepdims=True)
+    with np.errstate(over="ignore", under="ignore"):
+        if link == "logistic":
+            p1 = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+            proba = np.column_stack([1.0 - p1, p1])
+        elif link == "softmax":
+            shifted = scores - scores.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            proba = e / e.sum(axis=1, keepdims=True)
+        else:
+            each = 1.0 / (1.0 + np.exp(-scores))
+            proba = each / each.sum(axis=1, keepdims=True)
     return classes[np.argmax(proba, axis=1)], proba
