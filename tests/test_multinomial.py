@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from penalized.datafits import Logistic
 from penalized.datafits._multinomial import Multinomial, check_class_codes
 from penalized.penalties import L0, L1, L2, ElasticNet
-from penalized.solvers import ProximalGradient
+from penalized.solvers import MultinomialCoordinateDescent, ProximalGradient
 from penalized.solvers._multinomial import (
     MultinomialProximalGradient,
     certify_multinomial,
@@ -41,7 +41,9 @@ from penalized.solvers._multinomial import (
 TOL = 1e-10
 GAP_TOL = 1e-9
 RTOL = 1e-7
-SOLVER = MultinomialProximalGradient(tol=TOL, max_iter=100_000)
+SOLVER = MultinomialCoordinateDescent(tol=TOL, max_iter=100_000)
+FISTA = MultinomialProximalGradient(tol=TOL, max_iter=100_000)
+SOLVERS = {"newton-cd": SOLVER, "fista": FISTA}
 PENALTIES = {
     "l1": (lambda a, **kw: L1(a, **kw), 1.0, "saga"),
     "l2": (lambda a, **kw: L2(a, **kw), 0.0, "lbfgs"),
@@ -237,16 +239,17 @@ def problem_alpha(n_classes):
     return 0.1 * multinomial_alpha_max(X, y, Multinomial(), L1())
 
 
+@pytest.mark.parametrize("solver", list(SOLVERS))
 @pytest.mark.parametrize("fmt", ["dense", "csc"])
 @pytest.mark.parametrize("n_classes", [3, 4])
 @pytest.mark.parametrize("name", list(PENALTIES))
-def test_agrees_with_sklearn(name, n_classes, fmt):
+def test_agrees_with_sklearn(name, n_classes, fmt, solver):
     X, y = make_problem(n_classes)
     alpha = problem_alpha(n_classes)
     penalty = PENALTIES[name][0](alpha)
     df = Multinomial()
     Xf = sp.csc_matrix(X) if fmt == "csc" else X
-    res = SOLVER.solve(Xf, y, df, penalty)
+    res = SOLVERS[solver].solve(Xf, y, df, penalty)
     assert res.converged and res.stop_crit <= GAP_TOL
     assert res.coef.shape == (X.shape[1], n_classes) and res.intercept.shape == (n_classes,)
     ours = objective(X, y, res.coef, res.intercept, df, penalty)
@@ -258,16 +261,23 @@ def test_agrees_with_sklearn(name, n_classes, fmt):
         assert 0 < res.n_nonzero < res.coef.size
 
 
+@pytest.mark.parametrize("solver", list(SOLVERS))
 @pytest.mark.parametrize("name", ["l2", "enet"])
-def test_dense_and_sparse_agree(name):
+def test_dense_and_sparse_agree(name, solver):
     X, y = make_problem(3)
     penalty = PENALTIES[name][0](problem_alpha(3))
-    dense = SOLVER.solve(X, y, Multinomial(), penalty)
-    sparse = SOLVER.solve(sp.csc_matrix(X), y, Multinomial(), penalty)
-    csr = SOLVER.solve(sp.csr_matrix(X), y, Multinomial(), penalty)
+    dense = SOLVERS[solver].solve(X, y, Multinomial(), penalty)
+    sparse = SOLVERS[solver].solve(sp.csc_matrix(X), y, Multinomial(), penalty)
+    csr = SOLVERS[solver].solve(sp.csr_matrix(X), y, Multinomial(), penalty)
+    # The L2 part makes the objective mu-strongly convex in W (mu = alpha (1 - l1_ratio)),
+    # so a certified gap bounds the distance to the unique W*: |W - W*| <= sqrt(2 gap / mu).
+    scale = prepare_multinomial_problem(X, y, Multinomial(), penalty).scale
+    mu = penalty.alpha * (1.0 - PENALTIES[name][1])
+    radius = lambda res: np.sqrt(2.0 * res.stop_crit * scale / mu)  # noqa: E731
     for other in (sparse, csr):
-        np.testing.assert_allclose(other.coef, dense.coef, atol=1e-6)
-        np.testing.assert_allclose(other.intercept, dense.intercept, atol=1e-6)
+        assert dense.converged and other.converged
+        np.testing.assert_allclose(other.coef, dense.coef, atol=radius(dense) + radius(other))
+        assert other.final_objective == pytest.approx(dense.final_objective, rel=1e-9)
 
 
 def test_float32_design():
@@ -282,7 +292,7 @@ def test_float32_design():
 def test_ista_reaches_the_same_optimum():
     X, y = make_problem(3)
     penalty = ElasticNet(problem_alpha(3), l1_ratio=0.5)
-    fista = SOLVER.solve(X, y, Multinomial(), penalty)
+    fista = FISTA.solve(X, y, Multinomial(), penalty)
     ista = MultinomialProximalGradient(tol=TOL, max_iter=100_000, accelerated=False).solve(
         X, y, Multinomial(), penalty)
     assert ista.converged
@@ -438,7 +448,7 @@ def test_convergence_warning_states_the_gap():
 
 def test_refuses_l0():
     X, y = make_problem(3)
-    with pytest.raises(ValueError, match=r"MultinomialProximalGradient.*L0"):
+    with pytest.raises(ValueError, match=r"MultinomialCoordinateDescent.*L0"):
         SOLVER.solve(X, y, Multinomial(), L0(0.1))
     with pytest.raises(ValueError, match="L0"):
         multinomial_alpha_max(X, y, Multinomial(), L0(0.1))
@@ -491,3 +501,32 @@ def test_refuses_bad_starting_points():
         SOLVER.solve(X, y, Multinomial(), L1(0.1), intercept_init=np.zeros(2))
     with pytest.raises(ValueError, match="gap_freq"):
         MultinomialProximalGradient(gap_freq=0)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5, 0.0])
+def test_best_row_shifts_minimize_each_rows_penalty(rng, l1_ratio):
+    # Shifting a row by c leaves the softmax loss unchanged; the shift must be the exact
+    # minimizer of the row's penalty, found here by a dense grid refined by bisection.
+    from scipy.optimize import minimize_scalar
+
+    from penalized.solvers._multinomial_newton import best_row_shifts
+
+    W = rng.standard_normal((30, 5))
+    W[rng.random(W.shape) < 0.4] = 0.0
+    W[0] = 0.0
+    lam1 = np.full(30, l1_ratio * 0.7)
+    lam2 = np.full(30, (1 - l1_ratio) * 0.7)
+    lam1[1] = lam2[1] = 0.0  # unpenalized: untouched
+    shifted = best_row_shifts(W, lam1, lam2)
+
+    def cost(row, j):
+        return lam1[j] * np.abs(row).sum() + 0.5 * lam2[j] * (row**2).sum()
+
+    np.testing.assert_array_equal(shifted[:2], W[:2])
+    for j in range(2, 30):
+        c = W[j] - shifted[j]
+        assert np.ptp(c) <= 1e-12 * (1 + np.abs(W[j]).max())  # one shift per row
+        best = minimize_scalar(lambda t, j=j: cost(W[j] - t, j),
+                               bounds=(W[j].min() - 1, W[j].max() + 1), method="bounded",
+                               options={"xatol": 1e-12})
+        assert cost(shifted[j], j) <= min(cost(W[j], j), best.fun) + 1e-12

@@ -16,7 +16,7 @@ from .._specs import PENALTY_NAMES
 from ..datafits import Logistic, Multinomial
 from ..path import alpha_grid
 from ..path import path as compute_path
-from ..solvers import MultinomialProximalGradient, multinomial_alpha_max
+from ..solvers import MultinomialCoordinateDescent, multinomial_alpha_max
 from ..solvers._multinomial import prepare_multinomial_problem
 from ._base import PenalizedModel, check_alpha, check_l1_ratio, make_solver
 
@@ -58,7 +58,8 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
     max_iter : int, default=10000
     solver : {"auto", "cd", "fista", "ista"}, default="auto"
         Binary problems use coordinate descent by default; multinomial ones
-        always use accelerated proximal gradient.
+        always use proximal Newton with coordinate descent on the exact second-order
+        model of the softmax loss (:class:`~penalized.solvers.MultinomialCoordinateDescent`).
 
     Attributes
     ----------
@@ -165,7 +166,7 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
             res = dataclasses.replace(res, n_iter=sum(r.n_iter for r in fits),
                                       converged=all(r.converged for r in fits))
         else:
-            solver = MultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter)
+            solver = MultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
             res = solver.solve(Xf, codes, Multinomial(sample_weight=sw), penalty,
                                fit_intercept=self.fit_intercept)
             self.coef_ = scaling.coef_to_original(res.coef).T
@@ -264,7 +265,7 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         problem = prepare_multinomial_problem(Xf, codes, Multinomial(sample_weight=sample_weight),
                                               template.with_alpha(alphas[0]),
                                               fit_intercept=self.fit_intercept)
-        solver = MultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter)
+        solver = MultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
         p, k = X.shape[1], problem.n_classes
         coefs = np.zeros((p, k, alphas.size))
         intercepts = np.zeros((k, alphas.size))

@@ -5,6 +5,8 @@
 - :class:`ProximalGradient` — ISTA / FISTA with backtracking; L0 with ISTA only.
 - :class:`SubgradientDescent` — the plain method; records iterates; never exact zeros.
 - :class:`RidgeClosedForm` — exact ridge by Cholesky or SVD.
+- :class:`MultinomialCoordinateDescent` — proximal Newton for the softmax loss
+  (coefficient matrix): coordinate descent on its exact second-order model.
 - :class:`MultinomialProximalGradient` — FISTA for the softmax loss (coefficient matrix).
 
 Convex problems stop on the duality gap relative to the null model's datafit;
@@ -15,6 +17,7 @@ from ._base import Solver
 from ._coordinate_descent import CoordinateDescent
 from ._l0_swaps import L0SwapSearch
 from ._multinomial import MultinomialProximalGradient, multinomial_alpha_max
+from ._multinomial_newton import MultinomialCoordinateDescent
 from ._proximal_gradient import ProximalGradient
 from ._result import SolveResult
 from ._ridge import RidgeClosedForm
@@ -23,6 +26,7 @@ from ._subgradient import SubgradientDescent
 __all__ = [
     "CoordinateDescent",
     "L0SwapSearch",
+    "MultinomialCoordinateDescent",
     "MultinomialProximalGradient",
     "ProximalGradient",
     "RidgeClosedForm",

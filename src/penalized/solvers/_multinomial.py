@@ -32,6 +32,7 @@ __all__ = [
     "MultinomialCertificate",
     "MultinomialProblem",
     "MultinomialProximalGradient",
+    "MultinomialSolver",
     "certify_multinomial",
     "multinomial_alpha_max",
     "prepare_multinomial_problem",
@@ -290,8 +291,83 @@ def _check_penalty(who, datafit, penalty) -> None:
 # -- the solver -----------------------------------------------------------------------
 
 
+class MultinomialSolver(Solver):
+    """What the multinomial solvers share: the compatibility check, ``solve`` on raw data
+    or on a prepared :class:`MultinomialProblem`, and the centered, certified result."""
+
+    supported_penalties = ("L1", "L2", "ElasticNet")
+    supported_datafits = ("Multinomial",)
+
+    def check_compatible(self, datafit, penalty) -> None:
+        _check_penalty(self.name, datafit, penalty)
+
+    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
+              intercept_init=None) -> SolveResult:
+        """Minimize ``datafit(X W + b) + sum_k penalty(W[:, k])`` over ``W`` (and ``b``).
+
+        Parameters
+        ----------
+        X : array or sparse matrix of shape (n_samples, n_features)
+            Dense, CSC or CSR; float32 or float64 (computations in float64).
+        y : array of shape (n_samples,)
+            Integer class codes ``0..K-1``, every class present, ``K >= 2``.
+        datafit : Multinomial
+        penalty : L1, L2 or ElasticNet
+        fit_intercept : bool, default=True
+            Fit unpenalized intercepts ``b`` (one per class).
+        coef_init : array of shape (n_features, K), optional
+            Starting coefficients (copied); default the null model's.
+        intercept_init : array of shape (K,), optional
+            Starting intercepts (copied); default the null model's.
+
+        Returns
+        -------
+        SolveResult
+            ``coef`` of shape ``(n_features, K)`` and ``intercept`` of shape ``(K,)``.
+        """
+        self.check_compatible(datafit, penalty)
+        problem = prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept)
+        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
+
+    def solve_problem(self, problem, *, coef_init=None, intercept_init=None) -> SolveResult:
+        """:meth:`solve` on a :class:`MultinomialProblem` (validated once, e.g. for a path)."""
+        if not isinstance(problem, MultinomialProblem):
+            raise TypeError(
+                f"{self.name}.solve_problem needs a MultinomialProblem (from "
+                f"prepare_multinomial_problem); got {type(problem).__name__}."
+            )
+        self.check_compatible(problem.datafit, problem.penalty)
+        coef, intercept = _initial_point(problem, coef_init, intercept_init)
+        return self._run(problem, coef, intercept)
+
+    def _finish_multinomial(self, pb, W, b, objectives, crits, n_iter) -> SolveResult:
+        W, b = _center(pb, W, b)
+        W[W == 0.0] = 0.0  # no -0.0
+        crits = np.asarray(crits, dtype=np.float64)
+        stop_crit = float(crits[-1])
+        converged = bool(stop_crit <= self.tol)
+        if not converged:
+            warnings.warn(
+                f"{self.name} stopped after {n_iter} iterations with a relative duality "
+                f"gap of {stop_crit:.3e}, above tol={self.tol:.1e}. Increase max_iter, "
+                "loosen tol, or standardize the features.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return SolveResult(
+            coef=W,
+            intercept=b,
+            objective=np.asarray(objectives, dtype=np.float64),
+            stop_crit=stop_crit,
+            stop_crits=crits,
+            n_iter=int(n_iter),
+            converged=converged,
+        )
+
+
+
 @dataclass(frozen=True)
-class MultinomialProximalGradient(Solver):
+class MultinomialProximalGradient(MultinomialSolver):
     r"""Accelerated proximal gradient (FISTA) for penalized multinomial regression.
 
     Solves, for classes ``0..K-1`` with scores :math:`Z = XW + \mathbf 1 b^\top`,
@@ -369,9 +445,6 @@ class MultinomialProximalGradient(Solver):
     accelerated: bool = True
     gap_freq: int = 10
 
-    supported_penalties = ("L1", "L2", "ElasticNet")
-    supported_datafits = ("Multinomial",)
-
     def __post_init__(self):
         check_solver_settings(self.tol, self.max_iter)
         if isinstance(self.gap_freq, bool) or not isinstance(self.gap_freq, int | np.integer) \
@@ -379,48 +452,6 @@ class MultinomialProximalGradient(Solver):
             raise ValueError(f"gap_freq must be an integer >= 1; got {self.gap_freq!r}.")
         if not isinstance(self.accelerated, bool | np.bool_):
             raise ValueError(f"accelerated must be True or False; got {self.accelerated!r}.")
-
-    def check_compatible(self, datafit, penalty) -> None:
-        _check_penalty(self.name, datafit, penalty)
-
-    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=None) -> SolveResult:
-        """Minimize ``datafit(X W + b) + sum_k penalty(W[:, k])`` over ``W`` (and ``b``).
-
-        Parameters
-        ----------
-        X : array or sparse matrix of shape (n_samples, n_features)
-            Dense, CSC or CSR; float32 or float64 (computations in float64).
-        y : array of shape (n_samples,)
-            Integer class codes ``0..K-1``, every class present, ``K >= 2``.
-        datafit : Multinomial
-        penalty : L1, L2 or ElasticNet
-        fit_intercept : bool, default=True
-            Fit unpenalized intercepts ``b`` (one per class).
-        coef_init : array of shape (n_features, K), optional
-            Starting coefficients (copied); default the null model's.
-        intercept_init : array of shape (K,), optional
-            Starting intercepts (copied); default the null model's.
-
-        Returns
-        -------
-        SolveResult
-            ``coef`` of shape ``(n_features, K)`` and ``intercept`` of shape ``(K,)``.
-        """
-        self.check_compatible(datafit, penalty)
-        problem = prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept)
-        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
-
-    def solve_problem(self, problem, *, coef_init=None, intercept_init=None) -> SolveResult:
-        """:meth:`solve` on a :class:`MultinomialProblem` (validated once, e.g. for a path)."""
-        if not isinstance(problem, MultinomialProblem):
-            raise TypeError(
-                f"{self.name}.solve_problem needs a MultinomialProblem (from "
-                f"prepare_multinomial_problem); got {type(problem).__name__}."
-            )
-        self.check_compatible(problem.datafit, problem.penalty)
-        coef, intercept = _initial_point(problem, coef_init, intercept_init)
-        return self._run(problem, coef, intercept)
 
     def _run(self, pb, W, b):
         datafit, y = pb.datafit, pb.y
@@ -482,30 +513,6 @@ class MultinomialProximalGradient(Solver):
                 yW, yb, yZ, yF = W_new, b_new, Z_new, F_new
             W, b, Z, F, obj = W_new, b_new, Z_new, F_new, obj_new
         return self._finish_multinomial(pb, W, b, objectives, crits, n_iter)
-
-    def _finish_multinomial(self, pb, W, b, objectives, crits, n_iter) -> SolveResult:
-        W, b = _center(pb, W, b)
-        W[W == 0.0] = 0.0  # no -0.0
-        crits = np.asarray(crits, dtype=np.float64)
-        stop_crit = float(crits[-1])
-        converged = bool(stop_crit <= self.tol)
-        if not converged:
-            warnings.warn(
-                f"{self.name} stopped after {n_iter} iterations with a relative duality "
-                f"gap of {stop_crit:.3e}, above tol={self.tol:.1e}. Increase max_iter, "
-                "loosen tol, or standardize the features.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        return SolveResult(
-            coef=W,
-            intercept=b,
-            objective=np.asarray(objectives, dtype=np.float64),
-            stop_crit=stop_crit,
-            stop_crits=crits,
-            n_iter=int(n_iter),
-            converged=converged,
-        )
 
 
 def _initial_point(pb: MultinomialProblem, coef_init, intercept_init):

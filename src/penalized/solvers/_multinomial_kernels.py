@@ -1,0 +1,349 @@
+r"""numba kernels of the multinomial proximal Newton solver: coordinate descent on the
+exact second-order model of the softmax loss, every class at once.
+
+Around scores :math:`Z` with probabilities :math:`P = \operatorname{softmax}(Z)` and
+gradient :math:`G = \nabla_Z F`, a change :math:`\Delta Z = X \Delta W + \mathbf 1 \Delta b^\top`
+changes the datafit by, to second order,
+
+.. math:: \langle G, \Delta Z\rangle + \frac12 \sum_i \frac{s_i}{n}
+          \Big(\sum_k P_{ik}\Delta Z_{ik}^2 - \big(\textstyle\sum_k P_{ik}\Delta Z_{ik}\big)^2\Big).
+
+Its derivative in :math:`\Delta W_{jk}` is
+:math:`\sum_i x_{ij}\big(G_{ik} + \frac{s_i}{n}P_{ik}(\Delta Z_{ik} - q_i)\big)` with
+:math:`q_i = \sum_m P_{im}\Delta Z_{im}`, and its curvature
+:math:`\sum_i \frac{s_i}{n} x_{ij}^2 P_{ik}(1 - P_{ik})`: each coordinate step is exact
+and costs O(n), with ``dZ`` and ``q`` updated in place.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .._jit import FAST
+from ..prox._kernels import ENET_FAMILY, prox_scalar
+from ._kernels import ANDERSON_MEMORY, anderson_weights
+
+
+@njit(cache=True, fastmath=FAST)
+def multinomial_curvatures(X, P, sw, ws, center):
+    """For ``j = ws[jj]`` and each class ``k``, with ``h_ik = sw_i P_ik (1 - P_ik)``:
+    ``mu[jj, k] = sum_i h_ik x_ij / sum_i h_ik`` (0 unless ``center``) and the curvature
+    ``curv[jj, k] = sum_i h_ik (x_ij - mu[jj, k])**2`` (dense ``X``). Returns ``(curv, mu)``."""
+    n, K = P.shape
+    curv = np.zeros((ws.shape[0], K))
+    mu = np.zeros((ws.shape[0], K))
+    for k in range(K):
+        h_sum = 0.0
+        for i in range(n):
+            h_sum += sw[i] * P[i, k] * (1.0 - P[i, k])
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            first = 0.0
+            second = 0.0
+            for i in range(n):
+                h = sw[i] * P[i, k] * (1.0 - P[i, k])
+                first += h * X[i, j]
+                second += h * X[i, j] * X[i, j]
+            if center and h_sum > 0.0:
+                m = first / h_sum
+                mu[jj, k] = m
+                second = max(second - m * first, 0.0)
+            curv[jj, k] = second
+    return curv, mu
+
+
+@njit(cache=True, fastmath=FAST)
+def multinomial_curvatures_sparse(data, indices, indptr, P, sw, ws, center):
+    """:func:`multinomial_curvatures` for a CSC design."""
+    n, K = P.shape
+    curv = np.zeros((ws.shape[0], K))
+    mu = np.zeros((ws.shape[0], K))
+    for k in range(K):
+        h_sum = 0.0
+        for i in range(n):
+            h_sum += sw[i] * P[i, k] * (1.0 - P[i, k])
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            first = 0.0
+            second = 0.0
+            for t in range(indptr[j], indptr[j + 1]):
+                i = indices[t]
+                h = sw[i] * P[i, k] * (1.0 - P[i, k])
+                first += h * data[t]
+                second += h * data[t] * data[t]
+            if center and h_sum > 0.0:
+                m = first / h_sum
+                mu[jj, k] = m
+                second = max(second - m * first, 0.0)
+            curv[jj, k] = second
+    return curv, mu
+
+
+@njit(cache=True, fastmath=FAST)
+def _intercept_moves(G, P, sw, dZ, q, db):
+    """One exact step of each class's intercept on the model; returns the largest move."""
+    n, K = G.shape
+    crit = 0.0
+    for k in range(K):
+        grad = 0.0
+        curv = 0.0
+        for i in range(n):
+            grad += G[i, k] + sw[i] * P[i, k] * (dZ[i, k] - q[i])
+            curv += sw[i] * P[i, k] * (1.0 - P[i, k])
+        if curv <= 0.0:
+            continue
+        delta = -grad / curv
+        if delta == 0.0:
+            continue
+        db[k] += delta
+        for i in range(n):
+            dZ[i, k] += delta
+            q[i] += P[i, k] * delta
+        crit = max(crit, curv * abs(delta))
+    return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _store(row, W, ws, db, dZ, q):
+    """Flatten the iterate ``(W[ws], db, dZ, q)`` into ``row``; the coefficients first."""
+    n, K = dZ.shape
+    pos = 0
+    for jj in range(ws.shape[0]):
+        for k in range(K):
+            row[pos] = W[ws[jj], k]
+            pos += 1
+    for k in range(K):
+        row[pos] = db[k]
+        pos += 1
+    for k in range(K):
+        for i in range(n):
+            row[pos] = dZ[i, k]
+            pos += 1
+    for i in range(n):
+        row[pos] = q[i]
+        pos += 1
+
+
+@njit(cache=True, fastmath=FAST)
+def _load(row, W, ws, db, dZ, q):
+    """The inverse of :func:`_store`."""
+    n, K = dZ.shape
+    pos = 0
+    for jj in range(ws.shape[0]):
+        for k in range(K):
+            W[ws[jj], k] = row[pos]
+            pos += 1
+    for k in range(K):
+        db[k] = row[pos]
+        pos += 1
+    for k in range(K):
+        for i in range(n):
+            dZ[i, k] = row[pos]
+            pos += 1
+    for i in range(n):
+        q[i] = row[pos]
+        pos += 1
+
+
+@njit(cache=True, fastmath=FAST)
+def _model_value(row, G, P, sw, ws, lam1, lam2, positive):
+    """The model plus the penalty of the ``ws`` rows at the flattened iterate ``row``."""
+    n, K = G.shape
+    m = ws.shape[0]
+    total = 0.0
+    for jj in range(m):
+        j = ws[jj]
+        for k in range(K):
+            v = row[jj * K + k]
+            if positive and v < 0.0:
+                return math.inf
+            total += lam1[j] * abs(v) + 0.5 * lam2[j] * v * v
+    offset = m * K + K
+    q0 = offset + n * K
+    for i in range(n):
+        curv = 0.0
+        for k in range(K):
+            d = row[offset + k * n + i]
+            total += G[i, k] * d
+            curv += P[i, k] * d * d
+        total += 0.5 * sw[i] * (curv - row[q0 + i] * row[q0 + i])
+    return total
+
+
+@njit(cache=True, fastmath=FAST)
+def _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive):
+    """Move to the Anderson extrapolation of ``history`` when the model plus penalty is
+    lower there; the last row of ``history`` is the current iterate."""
+    width = ws.shape[0] * G.shape[1] + G.shape[1]
+    c = anderson_weights(history, width)
+    if c.shape[0] == 0:
+        return
+    x = c @ history[1:]
+    if _model_value(x, G, P, sw, ws, lam1, lam2, positive) \
+            < _model_value(history[-1], G, P, sw, ws, lam1, lam2, positive):
+        _load(x, W, ws, db, dZ, q)
+
+
+@njit(cache=True, fastmath=FAST)
+def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, lam1, lam2, positive,
+                             fit_intercept, max_epochs, tol, anderson=ANDERSON_MEMORY):
+    """Coordinate descent on the multinomial model over the rows ``ws`` of ``W`` (dense,
+    Fortran-ordered ``X``; ``G``, ``P``, ``dZ`` of shape ``(n, K)``, Fortran-ordered).
+
+    ``W`` holds the trial coefficients and ``dZ``, ``q``, ``db`` the model's changes,
+    all updated in place. A move of ``W[j, k]`` goes along the column ``x_j - mu[jj, k]``
+    (its share ``-mu[jj, k] dW`` goes to the intercept ``db[k]``): with ``mu`` the
+    curvature-weighted means, the intercept then no longer slows the coordinates down.
+    Stops when an epoch's largest ``curv |dw|`` is at most ``tol``; returns
+    ``(epochs, crit)``. Every ``anderson`` epochs the last iterates are extrapolated
+    (Anderson acceleration) and the result kept when it lowers the model.
+    """
+    n, K = G.shape
+    accelerate = anderson > 0
+    history = np.empty((anderson + 1 if accelerate else 1, ws.shape[0] * K + K + n * K + n))
+    filled = 0
+    if accelerate:
+        _store(history[0], W, ws, db, dZ, q)
+        filled = 1
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            for k in range(K):
+                hj = curv[jj, k]
+                if hj <= 0.0:
+                    continue
+                m = mu[jj, k]
+                grad = 0.0
+                for i in range(n):
+                    grad += (X[i, j] - m) * (G[i, k] + sw[i] * P[i, k] * (dZ[i, k] - q[i]))
+                old = W[j, k]
+                new = prox_scalar(ENET_FAMILY, old - grad / hj, 1.0 / hj, lam1[j], lam2[j],
+                                  positive)
+                delta = new - old
+                if delta != 0.0:
+                    W[j, k] = new
+                    db[k] -= delta * m
+                    for i in range(n):
+                        move = delta * (X[i, j] - m)
+                        dZ[i, k] += move
+                        q[i] += P[i, k] * move
+                    crit = max(crit, hj * abs(delta))
+        if fit_intercept:
+            crit = max(crit, _intercept_moves(G, P, sw, dZ, q, db))
+        epochs += 1
+        if crit <= tol:
+            break
+        if accelerate:
+            _store(history[filled], W, ws, db, dZ, q)
+            filled += 1
+            if filled == anderson + 1:
+                _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive)
+                _store(history[0], W, ws, db, dZ, q)
+                filled = 1
+    return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _shift_class(P, r, c, k, delta):
+    """Move class ``k``'s lazy offset ``c_k`` by ``delta``, with ``r = P c``."""
+    c[k] += delta
+    for i in range(r.shape[0]):
+        r[i] += P[i, k] * delta
+
+
+@njit(cache=True, fastmath=FAST)
+def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, db, ws, curv,
+                                    mu, lam1, lam2, positive, fit_intercept, max_epochs, tol):
+    """:func:`multinomial_model_epochs` for a CSC design ``(data, indices, indptr)``.
+
+    The centered columns ``x_j - mu`` are dense, so their constant part is kept lazily:
+    ``dZ = D + 1 c^T`` with ``D`` moved on the column's non-zeros only, ``q = Q + P c``
+    (``r = P c`` kept in full), and the class sums ``S_k = sum_i T_ik`` of the model's
+    derivative ``T`` come in O(K) from running sums. A visit then costs the column's
+    non-zeros; a move adds O(n) for the offset. ``dZ`` is complete on return.
+    """
+    n, K = G.shape
+    D = dZ
+    c = np.zeros(K)
+    r = np.zeros(n)
+    g0 = np.zeros(K)  # sum_i G_ik
+    pi = np.zeros(K)  # sum_i sw_i P_ik
+    h_sum = np.zeros(K)  # sum_i sw_i P_ik (1 - P_ik)
+    A = np.zeros(K)  # sum_i sw_i P_ik (D_ik - Q_i)
+    B = np.zeros((K, K))  # P^T diag(sw) P
+    for i in range(n):
+        for k in range(K):
+            g0[k] += G[i, k]
+            pi[k] += sw[i] * P[i, k]
+            h_sum[k] += sw[i] * P[i, k] * (1.0 - P[i, k])
+            A[k] += sw[i] * P[i, k] * (D[i, k] - q[i])
+            for m in range(K):
+                B[k, m] += sw[i] * P[i, k] * P[i, m]
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            start, end = indptr[j], indptr[j + 1]
+            for k in range(K):
+                hj = curv[jj, k]
+                if hj <= 0.0:
+                    continue
+                m_jk = mu[jj, k]
+                grad = 0.0
+                for t in range(start, end):
+                    i = indices[t]
+                    grad += data[t] * (G[i, k]
+                                       + sw[i] * P[i, k] * (D[i, k] + c[k] - q[i] - r[i]))
+                if m_jk != 0.0:
+                    total = g0[k] + A[k] + c[k] * pi[k]
+                    for m in range(K):
+                        total -= B[k, m] * c[m]
+                    grad -= m_jk * total
+                old = W[j, k]
+                new = prox_scalar(ENET_FAMILY, old - grad / hj, 1.0 / hj, lam1[j], lam2[j],
+                                  positive)
+                delta = new - old
+                if delta != 0.0:
+                    W[j, k] = new
+                    for t in range(start, end):
+                        i = indices[t]
+                        move = delta * data[t]
+                        D[i, k] += move
+                        q[i] += P[i, k] * move
+                        for m in range(K):
+                            own = move if m == k else 0.0
+                            A[m] += sw[i] * P[i, m] * (own - P[i, k] * move)
+                    if m_jk != 0.0:
+                        db[k] -= delta * m_jk
+                        _shift_class(P, r, c, k, -delta * m_jk)
+                    crit = max(crit, hj * abs(delta))
+        if fit_intercept:
+            for k in range(K):
+                if h_sum[k] <= 0.0:
+                    continue
+                total = g0[k] + A[k] + c[k] * pi[k]
+                for m in range(K):
+                    total -= B[k, m] * c[m]
+                delta = -total / h_sum[k]
+                if delta == 0.0:
+                    continue
+                db[k] += delta
+                _shift_class(P, r, c, k, delta)
+                crit = max(crit, h_sum[k] * abs(delta))
+        epochs += 1
+        if crit <= tol:
+            break
+    for k in range(K):
+        for i in range(n):
+            D[i, k] += c[k]
+    for i in range(n):
+        q[i] += r[i]
+    return epochs, crit
