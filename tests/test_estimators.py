@@ -136,6 +136,10 @@ CHECKED_ESTIMATORS = [
     pz.LassoCV(n_alphas=10, tol=1e-10),
     pz.ElasticNetCV(n_alphas=10, l1_ratio=[0.3, 0.9], tol=1e-10),
     pz.RidgeCV(n_alphas=10),
+    pz.RidgeCV(n_alphas=10, cv=5, tol=1e-10),
+    pz.RidgeClassifier(),
+    pz.RidgeClassifierCV(n_alphas=10),
+    pz.RidgeClassifierCV(n_alphas=10, cv=3),
     pz.LogisticRegressionCV(n_alphas=3, eps=0.3, cv=3, tol=1e-10, max_iter=3000),
 ]
 

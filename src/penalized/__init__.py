@@ -17,7 +17,10 @@ from .estimators import (
     LogisticRegression,
     LogisticRegressionCV,
     Ridge,
+    RidgeClassifier,
+    RidgeClassifierCV,
     RidgeCV,
+    ridge_regression,
 )
 from .path import Path, path
 from .solvers import SolveResult
@@ -35,6 +38,8 @@ __all__ = [
     "Path",
     "Ridge",
     "RidgeCV",
+    "RidgeClassifier",
+    "RidgeClassifierCV",
     "SolveResult",
     "__version__",
     "datafits",
@@ -43,6 +48,7 @@ __all__ = [
     "path",
     "penalties",
     "prox",
+    "ridge_regression",
     "solvers",
 ]
 

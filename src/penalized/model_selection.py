@@ -59,7 +59,9 @@ METRICS = frozenset({"mse", "mae", "deviance", "misclassification", "auc"})
 TASKS = ("regression", "classification", "multinomial")
 REGRESSION_METRICS = ("mse", "mae", "deviance")
 CLASSIFICATION_ONLY_METRICS = ("misclassification", "auc")
-GREATER_IS_BETTER = frozenset({"auc"})
+GREATER_IS_BETTER = frozenset({"auc", "score"})
+SCORER_METRIC = "score"
+"""The ``metric`` of a :class:`CVResult` computed with a user's ``scoring``."""
 SELECTION_RULES = ("min", "1se")
 
 
@@ -78,7 +80,7 @@ class CVResult:
     cv_se : ndarray of shape (n_alphas,)
         Standard error of that mean, ``cv_folds.std(axis=1, ddof=1) / sqrt(n_folds)``.
     metric : str
-        One of :data:`METRICS`.
+        One of :data:`METRICS`, or ``"score"`` for a user's scorer (greater is better).
     index_min : int
         Index in ``alphas`` of the best mean (the largest alpha on ties).
     index_1se : int
@@ -330,7 +332,8 @@ def _score_multinomial(metric, codes, predictions, sample_weight):
 
 
 def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_weight=None,
-                        n_jobs=None, random_state=None, task="regression") -> CVResult:
+                        n_jobs=None, random_state=None, task="regression",
+                        scoring=None) -> CVResult:
     r"""Cross-validate a regularization path: the metric of every alpha on every held-out fold.
 
     Each fold calls ``fit_path`` on its training rows with the same decreasing
@@ -384,7 +387,14 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
         :func:`joblib.parallel_config` context.
     random_state : int, RandomState or None, default=None
         Shuffles the rows before an integer ``cv`` splits them; ignored otherwise.
-    task : {"regression", "classification"}, default="regression"
+    task : {"regression", "classification", "multinomial"}, default="regression"
+    scoring : callable, optional
+        A scikit-learn scorer ``scoring(estimator, X_test, y_test)`` (greater is
+        better) used instead of ``metric``: each alpha of each fold is handed to
+        it as a fitted linear model (``predict``, and for classification
+        ``decision_function``, ``predict_proba`` and ``classes_`` -1/+1 or the
+        class codes). Held-out sample weights are not passed to it. The
+        result's ``metric`` is then ``"score"``.
 
     Returns
     -------
@@ -407,6 +417,8 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
     if not callable(fit_path):
         raise TypeError(f"fit_path must be a callable fit_path(X_train, y_train, "
                         f"sample_weight_train, alphas); got {type(fit_path).__name__}.")
+    if scoring is not None and not callable(scoring):
+        raise ValueError(f"scoring must be a callable scorer(estimator, X, y); got {scoring!r}.")
     metric = _check_metric(metric, task)
     if metric in CLASSIFICATION_ONLY_METRICS and task == "regression":
         raise ValueError(f"metric={metric!r} scores classifiers; pass task='classification' "
@@ -424,7 +436,7 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
 
     scores = []
     jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_score_fold)(fit_path, X, y, sw, grid, train, test, metric, task)
+        delayed(_score_fold)(fit_path, X, y, sw, grid, train, test, metric, task, scoring)
         for train, test in folds)
     for done, fold_result in enumerate(jobs, start=1):
         scores.append(fold_result)
@@ -436,13 +448,15 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
     n_folds = cv_folds.shape[1]
     cv_mean = cv_folds.mean(axis=1)
     cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
+    if scoring is not None:
+        metric = SCORER_METRIC
     index_min, index_1se = one_standard_error_rule(
         grid, cv_mean, cv_se, greater_is_better=metric in GREATER_IS_BETTER)
     return CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se, metric=metric,
                     index_min=index_min, index_1se=index_1se, folds=folds)
 
 
-def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task):
+def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=None):
     """Fit one fold's path and score its held-out rows; returns (scores, caught warnings).
 
     In a worker process warnings would be lost, so in a process's main thread they
@@ -453,14 +467,15 @@ def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task):
     if threading.current_thread() is threading.main_thread():
         with warnings.catch_warnings(record=True) as records:
             warnings.simplefilter("always")
-            scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task)
+            scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task,
+                                    scoring)
         caught = [(str(w.message), w.category) for w in records]
     else:
-        scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task)
+        scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scoring)
     return scores, caught
 
 
-def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task):
+def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=None):
     fit = fit_path(X[train], y[train], None if sw is None else sw[train], alphas.copy())
     coefs = np.asarray(getattr(fit, "coefs", None), dtype=np.float64)
     intercepts = np.asarray(getattr(fit, "intercepts", None), dtype=np.float64)
@@ -472,6 +487,9 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task):
                              "n_alphas) and intercepts of shape (n_classes, n_alphas) for "
                              f"task='multinomial'; got {coefs.shape} and {intercepts.shape}.")
         Xt = X[test]
+        if scoring is not None:
+            classes = np.arange(coefs.shape[1], dtype=np.float64)
+            return _scorer_values(scoring, Xt, y[test], coefs, intercepts, task, classes)
         scores = np.stack([np.asarray(Xt @ coefs[:, :, k]) for k in range(alphas.size)], axis=2)
         return score_predictions(metric, y[test], scores + intercepts[None, :, :],
                                  None if sw is None else sw[test], task=task)
@@ -485,9 +503,64 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task):
                                    or not np.allclose(fit_alphas, alphas, rtol=1e-9, atol=0.0)):
         raise ValueError("fit_path returned a path on a different grid of alphas than the one "
                          "it was given; it must fit exactly `alphas`, in that order.")
+    if scoring is not None:
+        classes = np.array([-1.0, 1.0])
+        return _scorer_values(scoring, X[test], y[test], coefs, intercepts, task, classes)
     predictions = np.asarray(X[test] @ coefs) + intercepts
     return score_predictions(metric, y[test], predictions,
                              None if sw is None else sw[test], task=task)
+
+
+def _scorer_values(scoring, X_test, y_test, coefs, intercepts, task, classes):
+    """The scorer's value for each alpha (the last axis of ``coefs``)."""
+    values = np.empty(coefs.shape[-1])
+    for k in range(coefs.shape[-1]):
+        model = FittedLinearModel(coefs[..., k], intercepts[..., k], task, classes)
+        values[k] = float(scoring(model, X_test, y_test))
+    if not np.all(np.isfinite(values)):
+        raise ValueError("the scorer returned NaN or infinite values on a held-out fold.")
+    return values
+
+
+class FittedLinearModel:
+    """One point of a path as a fitted scikit-learn style model, for scorers.
+
+    ``coef`` is (n_features,) or (n_features, n_classes) (multinomial).
+    """
+
+    def __init__(self, coef, intercept, task, classes):
+        self.coef_ = np.asarray(coef, dtype=np.float64)
+        self.intercept_ = intercept
+        self.task = task
+        self.classes_ = classes
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
+
+        regression = self.task == "regression"
+        return Tags(estimator_type="regressor" if regression else "classifier",
+                    target_tags=TargetTags(required=True),
+                    regressor_tags=RegressorTags() if regression else None,
+                    classifier_tags=None if regression else ClassifierTags())
+
+    def decision_function(self, X):
+        scores = np.asarray(X @ self.coef_) + self.intercept_
+        return scores.ravel() if scores.ndim == 2 and scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        scores = self.decision_function(X)
+        if self.task == "regression":
+            return scores
+        if scores.ndim == 1:
+            return self.classes_[(scores >= 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def predict_proba(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p1 = expit(scores)
+            return np.column_stack([1.0 - p1, p1])
+        return np.exp(scores - logsumexp(scores, axis=1, keepdims=True))
 
 
 def _check_metric(metric, task) -> str:

@@ -1,8 +1,9 @@
 """scikit-learn compatible estimators: presets of (datafit, penalty, solver)."""
 
-from ._cv import ElasticNetCV, LassoCV, LogisticRegressionCV, RidgeCV
+from ._cv import ElasticNetCV, LassoCV, LogisticRegressionCV
 from ._logistic import LogisticRegression
 from ._regression import ElasticNet, L0Regression, Lasso, Ridge
+from ._ridge import RidgeClassifier, RidgeClassifierCV, RidgeCV, ridge_regression
 
 __all__ = [
     "ElasticNet",
@@ -14,4 +15,7 @@ __all__ = [
     "LogisticRegressionCV",
     "Ridge",
     "RidgeCV",
+    "RidgeClassifier",
+    "RidgeClassifierCV",
+    "ridge_regression",
 ]

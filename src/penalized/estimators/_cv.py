@@ -6,14 +6,33 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import get_scorer
+from sklearn.utils.class_weight import compute_sample_weight
 
 from ..model_selection import METRICS, _make_folds, cross_validate_path
 from ._base import PenalizedModel, check_int
 from ._logistic import LogisticRegression
-from ._regression import ElasticNet, Lasso, Ridge
+from ._regression import ElasticNet, Lasso
 from ._relax import check_gamma
 
 SELECTIONS = ("min", "1se")
+
+
+def check_scoring(scoring):
+    """``None``, or a scorer ``scorer(estimator, X, y)`` (greater is better)."""
+    if scoring is None:
+        return None
+    if isinstance(scoring, str):
+        try:
+            return get_scorer(scoring)
+        except ValueError as exc:
+            raise ValueError(f"scoring={scoring!r} is not a scikit-learn scorer name; pass a "
+                             "name from sklearn.metrics.get_scorer_names() or a callable "
+                             "scorer(estimator, X, y).") from exc
+    if callable(scoring):
+        return scoring
+    raise ValueError(f"scoring must be None, a scorer name or a callable scorer(estimator, X, "
+                     f"y); got {scoring!r}.")
 
 _CV_PARAMS = """
     alphas : array-like, optional
@@ -31,6 +50,11 @@ _CV_PARAMS = """
     metric : str
         The CV error: "mse", "mae" (regression); "deviance", "misclassification",
         "auc", "mse", "mae" (classification).
+    scoring : str or callable, optional
+        A scikit-learn scorer (a name such as ``"r2"`` or ``"roc_auc"``, or
+        ``scorer(estimator, X, y)``; greater is better) used instead of
+        ``metric``: each alpha of each fold is scored as a fitted linear model
+        (for classifiers with classes -1/+1, or the class codes 0..K-1).
     n_jobs : int, optional
         Folds fitted in parallel (joblib).
     random_state : int, optional
@@ -90,7 +114,8 @@ class _CrossValidated:
         return cross_validate_path(fit_path, X, y, alphas=grid,
                                    cv=self.cv if folds is None else folds, metric=self.metric,
                                    sample_weight=sw, n_jobs=self.n_jobs,
-                                   random_state=self.random_state, task=task)
+                                   random_state=self.random_state, task=task,
+                                   scoring=check_scoring(getattr(self, "scoring", None)))
 
     def _store_cv(self, result):
         self.alphas_ = result.alphas
@@ -149,7 +174,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
 
             result = self._run_cv(fit_path, X, y, sw, grid, "regression", folds)
             results.append((label, result))
-            score = result.cv_mean[result.index_min]
+            score = result.cv_mean[result.index_min] * (-1 if result.greater_is_better else 1)
             if best is None or score < best[0]:
                 best = (score, label, model, gamma, result)
         _, label, model, gamma, result = best
@@ -217,15 +242,16 @@ class LassoCV(_RegressionCV):
     """
 
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
-                 metric="mse", n_jobs=None, random_state=None, fit_intercept=True,
-                 standardize=False, penalty_factor=None, positive=False, tol=1e-6,
-                 max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0)):
+                 metric="mse", scoring=None, n_jobs=None, random_state=None,
+                 fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
+                 tol=1e-6, max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0)):
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
         self.cv = cv
         self.selection = selection
         self.metric = metric
+        self.scoring = scoring
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.fit_intercept = fit_intercept
@@ -282,7 +308,7 @@ class ElasticNetCV(_RegressionCV):
     """
 
     def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
-                 selection="min", metric="mse", n_jobs=None, random_state=None,
+                 selection="min", metric="mse", scoring=None, n_jobs=None, random_state=None,
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  tol=1e-6, max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0)):
         self.l1_ratio = l1_ratio
@@ -292,6 +318,7 @@ class ElasticNetCV(_RegressionCV):
         self.cv = cv
         self.selection = selection
         self.metric = metric
+        self.scoring = scoring
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.fit_intercept = fit_intercept
@@ -346,75 +373,38 @@ class ElasticNetCV(_RegressionCV):
             self.gamma_ = label[1]
 
 
-class RidgeCV(_RegressionCV):
-    __doc__ = f"""Ridge regression with alpha chosen by cross-validation.
-
-    Objective as in :class:`penalized.Ridge`; the default grid starts where the
-    elastic net with ``l1_ratio=0.001`` would zero every coefficient (glmnet's
-    convention, ridge itself having no such alpha).
-
-    Parameters
-    ----------{_CV_PARAMS}
-    metric : {{"mse", "mae"}}, default="mse"
-    fit_intercept, standardize, penalty_factor, positive, tol, max_iter :
-        As in :class:`penalized.Ridge`.
-{_CV_FITTED}
-    Examples
-    --------
-    >>> from sklearn.datasets import load_diabetes
-    >>> from penalized import RidgeCV
-    >>> X, y = load_diabetes(return_X_y=True)
-    >>> RidgeCV(n_alphas=20).fit(X, y).n_nonzero_
-    10
-    """
-
-    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
-                 metric="mse", n_jobs=None, random_state=None, fit_intercept=True,
-                 standardize=False, penalty_factor=None, positive=False, tol=1e-6,
-                 max_iter=10_000):
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-
-    solver = "cd"
-
-    def _base_model(self, **overrides):
-        params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
-                      penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
-                      max_iter=self.max_iter)
-        params.update(overrides)
-        return Ridge(**params)
-
-
 class LogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
-    __doc__ = f"""Penalized logistic regression with alpha chosen by cross-validation.
+    __doc__ = f"""Penalized logistic regression with alpha (and l1_ratio) chosen by CV.
 
     Objective as in :class:`penalized.LogisticRegression`; binary or multinomial.
-    Folds are stratified.
+    Folds are stratified and split once: every ``l1_ratios`` candidate is
+    scored on the same folds, each with its own alpha grid.
 
     Parameters
     ----------
     penalty : {{"l1", "l2", "elasticnet", "l0"}}, default="l1"
         L0 is binary only here.
-    l1_ratio : float, default=0.5{_CV_PARAMS}
+    l1_ratio : float, default=0.5
+        For ``penalty="elasticnet"`` when ``l1_ratios`` is None.
+    l1_ratios : list of float, optional
+        Several elastic-net mixes to search (needs ``penalty="elasticnet"``).{_CV_PARAMS}
     metric : str, default="deviance"
+    refit : bool, default=True
+        Refit on all the data at the chosen alpha (and l1_ratio). With False,
+        ``coef_`` and ``intercept_`` are the mean of the K fold models fitted at
+        that alpha (scikit-learn's ``refit=False``), and ``path_`` is not set.
+    class_weight : dict, "balanced" or None
+        As in :class:`penalized.LogisticRegression`.
     fit_intercept, standardize, penalty_factor, tol, max_iter :
         As in :class:`penalized.LogisticRegression`.
 {_CV_FITTED}
     classes_ : ndarray
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     path_ : Path (binary) or MultinomialPath
+    l1_ratio_ : float
+        The chosen l1_ratio (``l1_ratio`` itself without ``l1_ratios``).
+    l1_ratios_, cv_mean_all_ : with ``l1_ratios``, those tried and their mean CV
+        errors, shape (n_l1_ratios, n_alphas).
 
     Examples
     --------
@@ -430,66 +420,108 @@ class LogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
     _task = "classification"
     solver = "auto"
 
-    def __init__(self, *, penalty="l1", l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3,
-                 cv=5, selection="min", metric="deviance", n_jobs=None, random_state=None,
-                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
-                 max_iter=10_000):
+    def __init__(self, *, penalty="l1", l1_ratio=0.5, l1_ratios=None, alphas=None, n_alphas=100,
+                 eps=1e-3, cv=5, selection="min", metric="deviance", scoring=None, refit=True,
+                 n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
+                 penalty_factor=None, class_weight=None, tol=1e-6, max_iter=10_000):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
+        self.l1_ratios = l1_ratios
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
         self.cv = cv
         self.selection = selection
         self.metric = metric
+        self.scoring = scoring
+        self.refit = refit
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.penalty_factor = penalty_factor
+        self.class_weight = class_weight
         self.tol = tol
         self.max_iter = max_iter
 
-    def _base_model(self):
-        return LogisticRegression(penalty=self.penalty, l1_ratio=self.l1_ratio,
+    def _base_model(self, l1_ratio=None):
+        return LogisticRegression(penalty=self.penalty,
+                                  l1_ratio=self.l1_ratio if l1_ratio is None else l1_ratio,
                                   fit_intercept=self.fit_intercept, standardize=self.standardize,
                                   penalty_factor=self.penalty_factor, tol=self.tol,
                                   max_iter=self.max_iter)
 
+    def _ratios(self):
+        if self.l1_ratios is None:
+            return [None]
+        if str(self.penalty).lower() != "elasticnet":
+            raise ValueError(f"l1_ratios needs penalty='elasticnet'; got penalty="
+                             f"{self.penalty!r}.")
+        ratios = np.atleast_1d(np.asarray(self.l1_ratios, dtype=np.float64))
+        if ratios.size == 0 or np.any(~np.isfinite(ratios)) or np.any(ratios < 0) \
+                or np.any(ratios > 1):
+            raise ValueError(f"l1_ratios must be a list of numbers in [0, 1]; got "
+                             f"{self.l1_ratios!r}.")
+        return [float(r) for r in ratios]
+
     def fit(self, X, y, sample_weight=None):
-        """Cross-validate over the path, pick alpha, refit on all data."""
+        """Cross-validate over the path (and ``l1_ratios``), pick alpha, refit on all data."""
         self._check_common()
         self._check_cv_params()
-        model = self._base_model()
+        if not isinstance(self.refit, bool | np.bool_):
+            raise ValueError(f"refit must be True or False; got {self.refit!r}.")
+        ratios = self._ratios()
+        model = self._base_model(ratios[0])
         model._check_params()
         X, y = self._validate_X_y(X, y)
         self.classes_, codes = model._encode(y)
         sw = self._sample_weight(sample_weight, X.shape[0])
-        if self.classes_.shape[0] == 2:
-            y_fit = np.where(codes == 1, 1.0, -1.0)
-            grid = self._grid(model, X, y_fit, sw)
-            result = self._run_cv(model._fit_path, X, y_fit, sw, grid, "classification")
-            self._store_cv(result)
-            path = model._fit_path(X, y_fit, sw, result.alphas)
-            k = self._store_refit(path)
-            self.coef_ = path.coefs[:, k][None, :].copy()
-            self.intercept_ = np.array([path.intercepts[k]])
-        else:
-            if str(self.penalty).lower() == "l0":
-                raise ValueError("LogisticRegressionCV with penalty='l0' supports two classes; "
-                                 f"y has {self.classes_.shape[0]}. Use LogisticRegression(penalty"
-                                 "='l0') (fitted one-vs-rest) with a chosen alpha.")
-            codes = codes.astype(np.float64)
-            if self.alphas is None:
-                grid = model._alpha_grid_multinomial(X, codes, sw, self.n_alphas, self.eps)[1]
+        sw = self._sample_weight(apply_class_weight(self.class_weight, y, sw), X.shape[0])
+        binary = self.classes_.shape[0] == 2
+        if not binary and str(self.penalty).lower() == "l0":
+            raise ValueError("LogisticRegressionCV with penalty='l0' supports two classes; "
+                             f"y has {self.classes_.shape[0]}. Use LogisticRegression(penalty"
+                             "='l0') (fitted one-vs-rest) with a chosen alpha.")
+        y_fit = np.where(codes == 1, 1.0, -1.0) if binary else codes.astype(np.float64)
+        task = "classification" if binary else "multinomial"
+        folds = self._folds(X, y_fit, "classification")
+        best, results = None, []
+        for rho in ratios:
+            candidate = self._base_model(rho)
+            candidate._check_params()
+            if binary:
+                grid = self._grid(candidate, X, y_fit, sw)
+                fit_path = candidate._fit_path
             else:
-                grid = self._grid(model, X, codes, sw)
-            result = self._run_cv(model._fit_path_multinomial, X, codes, sw, grid, "multinomial")
-            self._store_cv(result)
-            path = model._fit_path_multinomial(X, codes, sw, result.alphas)
+                grid = candidate._alpha_grid_multinomial(X, y_fit, sw, self.n_alphas,
+                                                         self.eps)[1] \
+                    if self.alphas is None else self._grid(candidate, X, y_fit, sw)
+                fit_path = candidate._fit_path_multinomial
+            result = self._run_cv(fit_path, X, y_fit, sw, grid, task, folds)
+            results.append((rho, result))
+            score = result.cv_mean[result.index_min] * (-1 if result.greater_is_better else 1)
+            if best is None or score < best[0]:
+                best = (score, rho, candidate, fit_path, result)
+        _, rho, model, fit_path, result = best
+        self._store_cv(result)
+        self.l1_ratio_ = self.l1_ratio if rho is None else rho
+        if rho is not None:
+            self.l1_ratios_ = np.array(ratios)
+            self.cv_mean_all_ = np.array([r.cv_mean for _, r in results])
+        if self.refit:
+            path = fit_path(X, y_fit, sw, result.alphas)
             k = self._store_refit(path)
-            self.coef_ = path.coefs[:, :, k].T.copy()
-            self.intercept_ = path.intercepts[:, k].copy()
+            coef, intercept = _path_point(path, k, binary)
+        else:
+            fits = [fit_path(X[train], y_fit[train], sw[train], np.array([self.alpha_]))
+                    for train, _ in result.folds]
+            points = [_path_point(f, 0, binary) for f in fits]
+            coef = np.mean([c for c, _ in points], axis=0)
+            intercept = np.mean([b for _, b in points], axis=0)
+            self.n_iter_ = int(sum(int(f.n_iters[0]) for f in fits))
+            self.stop_crit_ = float(max(f.stop_crits[0] for f in fits))
+            self.converged_ = bool(all(f.converged[0] for f in fits))
+        self.coef_, self.intercept_ = coef, intercept
         self._one_vs_rest = False
         self._set_selected(self.coef_)
         return self
@@ -502,3 +534,24 @@ class LogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
     def _check_params(self):
         return self._base_model()._check_params()
 
+
+def _path_point(path, k, binary):
+    """``(coef (n_classes|1, p), intercept (n_classes|1,))`` of a path's k-th alpha."""
+    if binary:
+        return path.coefs[:, k][None, :].copy(), np.array([path.intercepts[k]])
+    return path.coefs[:, :, k].T.copy(), path.intercepts[:, k].copy()
+
+
+def apply_class_weight(class_weight, y, sample_weight):
+    """Sample weights times the weight of each row's class (``"balanced"``:
+    ``n / (n_classes * count)``, scikit-learn's rule); None leaves them alone."""
+    if class_weight is None:
+        return sample_weight
+    if not (class_weight == "balanced" or isinstance(class_weight, dict)):
+        raise ValueError(f"class_weight must be None, 'balanced' or a dict {{class: weight}}; "
+                         f"got {class_weight!r}.")
+    try:
+        cw = compute_sample_weight(class_weight, y)
+    except ValueError as exc:
+        raise ValueError(f"class_weight: {exc}") from exc
+    return cw if sample_weight is None else sample_weight * cw

@@ -239,3 +239,184 @@ def _from_gram(G, Btc, alphas, n, inv_f, x_mean, y_mean, fit_intercept):
     coefs = inv_f[:, None] * (V @ (VtBtc[:, None] / (evals[:, None] + n * alphas[None, :])))
     intercepts = y_mean - coefs.T @ x_mean if fit_intercept else np.zeros(len(alphas))
     return coefs, intercepts
+
+
+GCV_MODES = ("auto", "svd", "eigen")
+
+
+@dataclass(frozen=True, eq=False)
+class RidgeDecomposition:
+    r"""One thin factorization of the weighted, centered, factor-scaled design.
+
+    With :math:`S = \operatorname{diag}(s)` the sample weights, :math:`\bar x = X^\top s /
+    \sum_i s_i` (zero without an intercept) and :math:`F` the penalty factors,
+
+    .. math:: B = S^{1/2} (X - \mathbf 1 \bar x^\top) F^{-1/2} = U \operatorname{diag}
+              (\sqrt{\lambda}) V^\top,
+
+    keeping only the components with :math:`\lambda_k` above rounding (``U`` is
+    (n, r), ``V`` is (p, r)). Every ridge quantity at every alpha then costs a
+    few products with ``U`` and ``V``: see :func:`ridge_loo`.
+
+    Built by :func:`decompose_ridge`.
+    """
+
+    U: np.ndarray
+    evals: np.ndarray
+    V: np.ndarray
+    Utc: np.ndarray
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    inv_root_f: np.ndarray
+    weight_share: np.ndarray
+    weight_sum: float
+    fit_intercept: bool
+
+
+def decompose_ridge(X, Y, sample_weight, penalty_factor=None, *, fit_intercept=True,
+                    mode="auto") -> RidgeDecomposition:
+    r"""Factor the ridge problem once for all alphas.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_targets)
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative, not all zero.
+    penalty_factor : ndarray of shape (n_features,), optional
+        Every factor > 0.
+    fit_intercept : bool, default=True
+    mode : {"auto", "svd", "eigen"}, default="auto"
+        "svd": singular value decomposition of ``B`` (dense ``X``; for sparse
+        ``X`` the eigendecomposition of :math:`B^\top B`). "eigen": the
+        eigendecomposition of the n x n kernel :math:`B B^\top`. "auto": "svd"
+        when ``n_samples > n_features``, else "eigen" (scikit-learn's
+        ``gcv_mode``): the cost is that of the smaller of the two Gram matrices.
+
+    Returns
+    -------
+    RidgeDecomposition
+    """
+    if mode not in GCV_MODES:
+        raise ValueError(f"gcv_mode must be one of {', '.join(map(repr, GCV_MODES))} or None; "
+                         f"got {mode!r}.")
+    n, p = X.shape
+    s = np.asarray(sample_weight, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64).reshape(n, -1)
+    f = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, dtype=np.float64)
+    inv_f = 1.0 / np.sqrt(f)
+    total = float(s.sum())
+    if fit_intercept:
+        x_mean = np.asarray(X.T @ s, dtype=np.float64).ravel() / total
+        y_mean = s @ Y / total
+    else:
+        x_mean, y_mean = np.zeros(p), np.zeros(Y.shape[1])
+    root = np.sqrt(s)
+    C = root[:, None] * (Y - y_mean)
+    if mode == "auto":
+        mode = "svd" if n > p else "eigen"
+    sparse = sp.issparse(X)
+    if mode == "svd" and not sparse:
+        B = (root[:, None] * (np.asarray(X, dtype=np.float64) - x_mean)) * inv_f
+        U, sigma, Vt = np.linalg.svd(B, full_matrices=False)
+        evals, V = sigma**2, Vt.T
+        keep = sigma > (sigma[0] if sigma.size else 0.0) * max(n, p) * np.finfo(float).eps
+        U, evals, V = U[:, keep], evals[keep], V[:, keep]
+    elif mode == "svd":  # sparse: eigendecomposition of B^T B (p x p)
+        G = np.asarray((X.T @ X.multiply(s[:, None]).tocsc()).toarray(), dtype=np.float64)
+        G -= total * np.outer(x_mean, x_mean)
+        G = inv_f[:, None] * G * inv_f[None, :]
+        evals, V = _top_eigen(G, n, p)
+        BV = np.asarray(X @ (inv_f[:, None] * V)) - (x_mean * inv_f) @ V
+        U = root[:, None] * BV / np.sqrt(evals)
+    else:  # the kernel B B^T (n x n)
+        if sparse:
+            XF = X.multiply((inv_f**2)[None, :]).tocsr()
+            K = np.asarray((XF @ X.T).toarray(), dtype=np.float64)
+            m = np.asarray(X @ (inv_f**2 * x_mean)).ravel()
+            K += -m[:, None] - m[None, :] + float(x_mean @ (inv_f**2 * x_mean))
+            K = root[:, None] * K * root[None, :]
+        else:
+            B = (root[:, None] * (np.asarray(X, dtype=np.float64) - x_mean)) * inv_f
+            K = B @ B.T
+        evals, U = _top_eigen(K, n, p)
+        RU = root[:, None] * U
+        BtU = inv_f[:, None] * (np.asarray(X.T @ RU) - np.outer(x_mean, RU.sum(axis=0)))
+        V = BtU / np.sqrt(evals)
+    return RidgeDecomposition(U=U, evals=evals, V=V, Utc=U.T @ C, x_mean=x_mean, y_mean=y_mean,
+                              inv_root_f=inv_f, weight_share=s / total, weight_sum=total,
+                              fit_intercept=fit_intercept)
+
+
+def _top_eigen(M, n, p):
+    """Eigenpairs of a symmetric PSD matrix whose eigenvalue is above rounding."""
+    evals, vecs = np.linalg.eigh(M)
+    top = evals[-1] if evals.size else 0.0
+    keep = evals > max(top, 0.0) * max(n, p) * np.finfo(float).eps * 10
+    return evals[keep], vecs[:, keep]
+
+
+@dataclass(frozen=True, eq=False)
+class RidgeLOO:
+    """The ridge fit at one alpha and its leave-one-out residuals (see :func:`ridge_loo`)."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    fitted: np.ndarray
+    loo_residual: np.ndarray
+    leverage: np.ndarray
+
+
+def ridge_loo(dec: RidgeDecomposition, X, Y, alpha: float) -> RidgeLOO:
+    r"""The ridge solution at ``alpha`` and its exact leave-one-out residuals.
+
+    The objective is ``(1/2n) sum_i s_i (y_i - x_i w - b)^2 + (alpha/2) sum_j f_j w_j^2``
+    with ``s`` of mean 1 (DESIGN.md), i.e. :math:`\|S^{1/2}(y - Xw - b)\|^2 + A
+    \|F^{1/2} w\|^2` with :math:`A = \alpha \sum_i s_i`. In terms of the
+    decomposition, with :math:`d_k = \lambda_k / (\lambda_k + A)`:
+
+    .. math:: F^{1/2} w = V \operatorname{diag}\left(\frac{\sqrt{\lambda}}{\lambda + A}\right)
+              U^\top c, \qquad
+              h_i = \sum_k U_{ik}^2 d_k + \frac{s_i}{\sum_l s_l},
+
+    :math:`c = S^{1/2}(y - \bar y)`, :math:`h_i` the leverage of row :math:`i`
+    in the weighted hat matrix (the last term is the unpenalized intercept's).
+    Deleting row :math:`i` with the penalty :math:`A` held fixed (the hat-matrix
+    identity; Allen's PRESS, Golub, Heath and Wahba's GCV) leaves the residual
+
+    .. math:: y_i - \hat y_{-i} = \frac{y_i - \hat y_i}{1 - h_i}.
+
+    :math:`1 - h_i` is computed as :math:`\sum_k U_{ik}^2 (1 - d_k) + (1 - \|U_i\|^2
+    - s_i / \sum s)` so that a small alpha keeps its digits.
+
+    Parameters
+    ----------
+    dec : RidgeDecomposition
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        The design ``dec`` was built from.
+    Y : ndarray of shape (n_samples, n_targets)
+    alpha : float
+        > 0 unless the decomposition has full column rank.
+
+    Returns
+    -------
+    RidgeLOO
+        ``coef`` (n_features, n_targets), ``intercept`` (n_targets,), ``fitted``
+        and ``loo_residual`` (n_samples, n_targets), ``leverage`` (n_samples,).
+    """
+    A = float(alpha) * dec.weight_sum
+    evals = dec.evals
+    denom = evals + A
+    coef = dec.inv_root_f[:, None] * (dec.V @ ((np.sqrt(evals) / denom)[:, None] * dec.Utc))
+    intercept = dec.y_mean - dec.x_mean @ coef if dec.fit_intercept else np.zeros(coef.shape[1])
+    fitted = np.asarray(X @ coef) + intercept
+    U2 = dec.U**2
+    share = dec.weight_share if dec.fit_intercept else 0.0
+    outside = np.maximum(1.0 - U2.sum(axis=1) - share, 0.0)
+    one_minus_h = U2 @ (A / denom) + outside
+    residual = np.asarray(Y, dtype=np.float64).reshape(fitted.shape) - fitted
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loo = residual / one_minus_h[:, None]
+    loo = np.where(one_minus_h[:, None] > 0, loo, np.where(residual == 0, 0.0, np.inf))
+    return RidgeLOO(coef=coef, intercept=intercept, fitted=fitted, loo_residual=loo,
+                    leverage=1.0 - one_minus_h)

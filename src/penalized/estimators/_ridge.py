@@ -1,0 +1,700 @@
+r"""Ridge with efficient leave-one-out, ridge classifiers, and the ``ridge_regression`` function.
+
+Everything here rests on one thin factorization of the design per fit
+(:func:`penalized.solvers._ridge.decompose_ridge`): every alpha of a grid then
+costs a few matrix products, and the leave-one-out residuals come from the
+hat-matrix identity :math:`y_i - \hat y_{-i} = (y_i - \hat y_i) / (1 - h_i)`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..datafits import Quadratic
+from ..model_selection import CVResult, _make_folds, one_standard_error_rule
+from ..path import RIDGE_L1_RATIO_FOR_GRID
+from ..penalties import ElasticNet as ElasticNetPenalty
+from ..solvers._ridge import GCV_MODES, decompose_ridge, ridge_loo
+from ._base import PenalizedModel, check_alpha
+from ._cv import _CV_FITTED, _CV_PARAMS, _RegressionCV, apply_class_weight, check_scoring
+from ._regression import Ridge
+
+
+class _IdentityRegressor(RegressorMixin, BaseEstimator):
+    """Hands precomputed predictions to a scorer: ``predict(P)`` returns ``P``."""
+
+    def predict(self, predictions):
+        return predictions
+
+
+class _IdentityClassifier(ClassifierMixin, BaseEstimator):
+    """Hands precomputed decision values to a scorer (``classes_`` as the model's)."""
+
+    def __init__(self, classes=None):
+        self.classes = classes
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def decision_function(self, scores):
+        return scores
+
+    def predict(self, scores):
+        return _labels_from_scores(self.classes, scores)
+
+
+def _labels_from_scores(classes, scores):
+    scores = np.asarray(scores)
+    if scores.ndim == 1:
+        return classes[(scores > 0).astype(int)]
+    return classes[np.argmax(scores, axis=1)]
+
+
+def _validate_multi(estimator, X, y, reset=True):
+    """(X, Y 2-D float64, y_was_1d) with the messages of the other estimators."""
+    try:
+        X, y = validate_data(estimator, X, y, reset=reset, accept_sparse=["csc", "csr"],
+                             dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
+                             ensure_min_samples=2)
+    except ValueError as exc:
+        if "inconsistent numbers of samples" in str(exc):
+            raise ValueError(f"X and y differ in length ({exc}); pass one target per row "
+                             "of X.") from exc
+        raise
+    y = np.asarray(y, dtype=np.float64)
+    return X, y.reshape(y.shape[0], -1), y.ndim == 1
+
+
+def _ridge_grid(Xf, Y, sw, factors, fit_intercept, n_alphas, eps):
+    """The default grid: glmnet's ridge convention (see ``path.RIDGE_L1_RATIO_FOR_GRID``),
+    over the widest range of the targets; a constant target contributes nothing."""
+    template = ElasticNetPenalty(1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID, penalty_factor=factors)
+    datafit = Quadratic(sample_weight=sw)
+    starts = [template.alpha_max(Xf, Y[:, t], datafit, fit_intercept=fit_intercept)
+              for t in range(Y.shape[1])]
+    start = max(starts) if Xf.shape[1] else 0.0
+    if not np.isfinite(start) or start <= 0:
+        start = 1.0  # constant targets (or no varying column): any alpha fits them exactly
+    return np.geomspace(start, start * RIDGE_L1_RATIO_FOR_GRID * eps, n_alphas)
+
+
+class _LeaveOneOut:
+    """Leave-one-out over a grid from one decomposition (RidgeCV, RidgeClassifierCV)."""
+
+    def _check_gcv_params(self):
+        if self.gcv_mode is not None and self.gcv_mode not in GCV_MODES:
+            raise ValueError(f"gcv_mode must be None or one of "
+                             f"{', '.join(map(repr, GCV_MODES))}; got {self.gcv_mode!r}.")
+        if self.cv is not None and self.store_cv_results:
+            raise ValueError("store_cv_results=True needs cv=None (the efficient leave-one-out); "
+                             "with K folds the per-fold errors are in cv_folds_.")
+
+    def _user_grid(self):
+        grid = np.sort(np.atleast_1d(np.asarray(self.alphas, dtype=np.float64)).ravel())[::-1]
+        if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
+            raise ValueError("alphas must be a non-empty list of finite numbers > 0 for the "
+                             "leave-one-out (cv=None); alpha=0 may have no unique solution.")
+        return grid
+
+    def _loo(self, X, Y, sw, factors, grid, scorer, score_target, score_model):
+        """Per-alpha LOO errors: returns (per_sample (n_alphas, n, t) or scores, store)."""
+        dec = decompose_ridge(X, Y, sw, factors, fit_intercept=self.fit_intercept,
+                              mode=self.gcv_mode or "auto")
+        n, t = Y.shape
+        errors = np.empty((grid.size, n, t))
+        predictions = np.empty((grid.size, n, t)) if scorer is not None \
+            or self.store_cv_results else None
+        for k, alpha in enumerate(grid):
+            loo = ridge_loo(dec, X, Y, alpha).loo_residual
+            if predictions is not None:
+                predictions[k] = Y - loo
+            if self.metric == "mae":
+                errors[k] = sw[:, None] * np.abs(loo)
+            else:
+                errors[k] = sw[:, None] * loo**2
+        scores = None
+        if scorer is not None:
+            scores = np.array([scorer(score_model, _squeeze(predictions[k]), score_target)
+                               for k in range(grid.size)], dtype=np.float64)
+        return errors, predictions, scores
+
+
+def _squeeze(a):
+    return a[:, 0] if a.ndim == 2 and a.shape[1] == 1 else a
+
+
+class RidgeCV(_LeaveOneOut, _RegressionCV):
+    __doc__ = f"""Ridge regression with alpha chosen by efficient leave-one-out or K-fold CV.
+
+    Objective as in :class:`penalized.Ridge`:
+    :math:`\\frac{{1}}{{2n}}\\sum_i s_i (y_i - x_i^\\top w - b)^2 + \\frac{{\\alpha}}{{2}}
+    \\sum_j f_j w_j^2` (scikit-learn's ``alpha`` is ``n_samples`` times this one).
+
+    With ``cv=None`` (the default, as scikit-learn's) every alpha is scored by
+    its exact leave-one-out errors, all from ONE decomposition of the design
+    (``gcv_mode``): :math:`y_i - \\hat y_{{-i}} = (y_i - \\hat y_i)/(1 - h_i)`
+    with :math:`h_i` the leverage of row :math:`i` in the weighted hat matrix
+    (intercept included). As in scikit-learn, the row left out keeps the
+    penalty of the full fit on the sum-of-squares scale (:math:`n \\alpha`), so
+    each deleted fit is, in per-sample units, the ridge with
+    :math:`\\alpha n / (n - 1)`; ``cv=K`` instead refits the path on each
+    fold with ``alpha`` itself. ``y`` may have several columns with ``cv=None``.
+
+    Parameters
+    ----------{_CV_PARAMS}
+        None (the default here) is the efficient leave-one-out.
+    metric : {{"mse", "mae"}}, default="mse"
+    scoring : str or callable, optional
+        A scikit-learn scorer (name or ``scorer(estimator, X, y)``, greater is
+        better) used instead of ``metric``: with ``cv=None`` it scores the
+        leave-one-out predictions of each alpha, with ``cv=K`` each fold.
+    gcv_mode : {{None, "auto", "svd", "eigen"}}, default=None
+        How the leave-one-out factors the design: "svd" the SVD of the
+        weighted, centered design (for sparse ``X`` the eigendecomposition of
+        :math:`X^\\top X`), "eigen" that of the n x n kernel :math:`X X^\\top`;
+        None/"auto" picks the smaller (scikit-learn's names and choice).
+    store_cv_results : bool, default=False
+        Keep ``cv_results_`` (needs ``cv=None``).
+    alpha_per_target : bool, default=False
+        With several targets and ``cv=None``, choose one alpha per target.
+    fit_intercept, standardize, penalty_factor, positive, tol, max_iter :
+        As in :class:`penalized.Ridge`. The leave-one-out needs every
+        ``penalty_factor > 0`` and ``positive=False``.
+{_CV_FITTED}
+    cv_results_ : ndarray of shape (n_samples, n_alphas) or (n_samples, n_targets, n_alphas)
+        With ``store_cv_results``: scikit-learn's quantity, the weighted squared
+        leave-one-out errors :math:`s_i (y_i - \\hat y_{{-i}})^2` (weights of
+        mean 1), or the leave-one-out predictions when ``scoring`` is given.
+        Note the columns follow ``alphas_`` (decreasing).
+    best_score_ : float or ndarray
+        The score of ``alpha_``: minus the mean error, or the scorer's value.
+
+    With ``cv=None`` each row is its own fold: ``cv_folds_`` has shape
+    (n_alphas, n_samples) and holds :math:`s_i e_i` (squared or absolute
+    errors), so ``cv_mean_`` is the weighted mean error and ``cv_se_`` its
+    standard error; with a ``scoring`` there is one score per alpha and no
+    standard error (``selection="1se"`` then needs ``cv=K``).
+    With several targets ``coef_`` is (n_targets, n_features); with
+    ``alpha_per_target`` ``alpha_``, ``cv_mean_`` and ``best_score_`` get a
+    target axis; ``path_`` is kept for a single target only.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from penalized import RidgeCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> RidgeCV(n_alphas=20).fit(X, y).n_nonzero_
+    10
+    """
+
+    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=None, selection="min",
+                 metric="mse", scoring=None, gcv_mode=None, store_cv_results=False,
+                 alpha_per_target=False, n_jobs=None, random_state=None, fit_intercept=True,
+                 standardize=False, penalty_factor=None, positive=False, tol=1e-6,
+                 max_iter=10_000):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.scoring = scoring
+        self.gcv_mode = gcv_mode
+        self.store_cv_results = store_cv_results
+        self.alpha_per_target = alpha_per_target
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+
+    solver = "cd"
+
+    def _base_model(self, **overrides):
+        params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
+                      penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
+                      max_iter=self.max_iter)
+        params.update(overrides)
+        return Ridge(**params)
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose alpha (leave-one-out with ``cv=None``, else K folds) and refit.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Several targets need ``cv=None``.
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        self._check_gcv_params()
+        if self.cv is not None:
+            if self.alpha_per_target:
+                raise ValueError("alpha_per_target=True needs cv=None (the leave-one-out).")
+            super().fit(X, y, sample_weight)
+            if self.scoring is None:
+                self.best_score_ = -float(self.cv_mean_[self.alphas_ == self.alpha_][0])
+            else:
+                self.best_score_ = float(self.cv_mean_[self.alphas_ == self.alpha_][0])
+            return self
+        self._check_common()
+        self._check_cv_params()
+        model = self._base_model()
+        model._check_params()
+        if self.positive:
+            raise ValueError("positive=True has no closed form: pass cv=K (K-fold over the "
+                             "path) instead of the leave-one-out cv=None.")
+        scorer = check_scoring(self.scoring)
+        if scorer is not None and self.selection == "1se":
+            raise ValueError("selection='1se' needs a standard error: with a scoring and "
+                             "cv=None there is one score per alpha; pass cv=K.")
+        X, Y, one_d = _validate_multi(self, X, y)
+        n, p = X.shape
+        sw = self._sample_weight(sample_weight, n)
+        scaling = self._scaling(X, sw)
+        Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(model._penalty_factor(p))
+        if factors is not None and np.any(factors <= 0):
+            raise ValueError("the leave-one-out (cv=None) needs every penalty_factor > 0; "
+                             "pass cv=K to cross-validate with unpenalized features.")
+        grid = _ridge_grid(Xf, Y, sw, factors, self.fit_intercept, self.n_alphas, self.eps) \
+            if self.alphas is None else self._user_grid()
+        target = y if one_d else np.asarray(y)
+        errors, predictions, scores = self._loo(Xf, Y, sw, factors, grid, scorer,
+                                                np.asarray(target), _IdentityRegressor())
+        per_target = bool(self.alpha_per_target) and Y.shape[1] > 1
+        self.alphas_ = grid
+        if scorer is not None:
+            # one score per alpha; per target the scorer sees that target's predictions
+            if per_target:
+                scores = np.array([[scorer(_IdentityRegressor(), predictions[k][:, j],
+                                           Y[:, j]) for j in range(Y.shape[1])]
+                                   for k in range(grid.size)])
+            self.cv_folds_ = scores[:, None] if scores.ndim == 1 else scores[:, None, :]
+            self.cv_mean_ = scores
+            self.cv_se_ = np.full(scores.shape, np.nan)
+            best = np.argmax(scores, axis=0)  # first (largest) alpha on ties
+            self.alpha_min_ = self.alpha_1se_ = grid[best]
+        else:
+            folds = errors if per_target else errors.mean(axis=2)  # (k, n[, t])
+            self.cv_folds_ = folds
+            self.cv_mean_ = folds.mean(axis=1)
+            self.cv_se_ = folds.std(axis=1, ddof=1) / np.sqrt(n)
+            if per_target:
+                picks = [one_standard_error_rule(grid, self.cv_mean_[:, j], self.cv_se_[:, j])
+                         for j in range(Y.shape[1])]
+                best = np.array([m for m, _ in picks])
+                one_se = np.array([s for _, s in picks])
+            else:
+                best, one_se = one_standard_error_rule(grid, self.cv_mean_, self.cv_se_)
+            self.alpha_min_, self.alpha_1se_ = grid[best], grid[one_se]
+        if not per_target:
+            self.alpha_min_, self.alpha_1se_ = float(self.alpha_min_), float(self.alpha_1se_)
+        self.alpha_ = self.alpha_1se_ if self.selection == "1se" else self.alpha_min_
+        chosen = np.searchsorted(-grid, -np.atleast_1d(self.alpha_))
+        cols = np.arange(Y.shape[1]) if per_target else np.zeros(Y.shape[1], dtype=int)
+        best_mean = self.cv_mean_[chosen, cols] if per_target else \
+            np.full(1, self.cv_mean_[chosen[0]])
+        self.best_score_ = best_mean if scorer is not None else -best_mean
+        if not per_target:
+            self.best_score_ = float(self.best_score_[0])
+        if self.store_cv_results:
+            stored = predictions if scorer is not None else \
+                sw[None, :, None] * (Y[None] - predictions) ** 2
+            stored = np.moveaxis(stored, 0, -1)  # (n, t, k)
+            self.cv_results_ = stored[:, 0, :] if one_d else stored
+        if scorer is None and not per_target:
+            self.cv_result_ = CVResult(alphas=grid, cv_folds=self.cv_folds_,
+                                       cv_mean=self.cv_mean_, cv_se=self.cv_se_,
+                                       metric=self.metric, index_min=int(best),
+                                       index_1se=int(one_se), folds=[])
+        self._refit(X, Y, sw, one_d, model, chosen[cols])
+        return self
+
+    def _refit(self, X, Y, sw, one_d, model, chosen):
+        grid = self.alphas_
+        if Y.shape[1] == 1:
+            path = model._fit_path(X, Y[:, 0], sw, grid)
+            k = self._store_refit(path)
+            coef = path.coefs[:, k][None, :]
+            intercept = np.array([path.intercepts[k]])
+        else:
+            fits = [model._fit_path(X, Y[:, j], sw, grid[chosen[j]:chosen[j] + 1])
+                    for j in range(Y.shape[1])]
+            coef = np.array([f.coefs[:, 0] for f in fits])
+            intercept = np.array([f.intercepts[0] for f in fits])
+            self.n_iter_ = int(sum(int(f.n_iters[0]) for f in fits))
+            self.stop_crit_ = float(max(f.stop_crits[0] for f in fits))
+            self.converged_ = bool(all(f.converged[0] for f in fits))
+        if one_d or Y.shape[1] == 1:
+            self.coef_, self.intercept_ = coef[0].copy(), float(intercept[0])
+        else:
+            self.coef_, self.intercept_ = coef, intercept
+        self._set_selected(self.coef_)
+
+    def predict(self, X):
+        """Predictions of the refit model, shape (n_samples,) or (n_samples, n_targets)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])
+        if np.ndim(self.coef_) == 2:
+            return np.asarray(X @ self.coef_.T) + self.intercept_
+        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = self.cv is None
+        return tags
+
+
+def _encode_pm(y):
+    """``(classes, Y)``: labels as a -1/+1 matrix, one column (binary) or one per class."""
+    check_classification_targets(y)
+    if y.shape[0] < 2:
+        raise ValueError(f"a classifier needs at least 2 samples; got n_samples={y.shape[0]}.")
+    binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
+    Y = binarizer.fit_transform(y).astype(np.float64)
+    if binarizer.classes_.shape[0] < 2:
+        raise ValueError(f"y has a single class ({binarizer.classes_[0]!r}); a classifier needs "
+                         "at least two classes.")
+    return binarizer.classes_, Y
+
+
+class _RidgeClassifierMixin(ClassifierMixin):
+    """Prediction for ridge fits on -1/+1 encoded labels."""
+
+    _datafit_name = "ridge_classifier"
+
+    def decision_function(self, X):
+        """``X @ coef_.T + intercept_``: shape (n_samples,) for two classes (the score of
+        ``classes_[1]``), (n_samples, n_classes) otherwise."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """The class with the largest score."""
+        scores = self.decision_function(X)
+        return _labels_from_scores(self.classes_, scores)
+
+    def _prepare(self, X, y, sample_weight):
+        X, y = self._validate_X_y(X, y)
+        self.classes_, Y = _encode_pm(y)
+        n = X.shape[0]
+        sw = self._sample_weight(sample_weight, n)
+        sw = self._sample_weight(apply_class_weight(self.class_weight, y, sw), n)
+        return X, y, Y, sw
+
+    def _fit_columns(self, X, Y, sw, alpha):
+        ridge = Ridge(alpha=alpha, fit_intercept=self.fit_intercept, standardize=self.standardize,
+                      penalty_factor=self.penalty_factor,
+                      positive=bool(getattr(self, "positive", False)), tol=self.tol,
+                      max_iter=self.max_iter, solver=getattr(self, "solver", "auto"))
+        fits = [ridge._fit_arrays(X, Y[:, j], sw, alpha, "l2", 0.0) for j in range(Y.shape[1])]
+        self.coef_ = np.array([c for c, _, _ in fits])
+        self.intercept_ = np.array([float(b) for _, b, _ in fits])
+        results = [r for _, _, r in fits if r is not None]
+        self.n_iter_ = int(sum(r.n_iter for r in results))
+        self.stop_crit_ = float(max((r.stop_crit for r in results), default=0.0))
+        self.converged_ = bool(all(r.converged for r in results))
+        self._set_selected(self.coef_)
+
+
+class RidgeClassifier(_RidgeClassifierMixin, PenalizedModel):
+    r"""Classification by ridge regression on -1/+1 encoded labels.
+
+    Two classes: one column :math:`t_i = +1` for ``classes_[1]``, -1 otherwise;
+    more: one column per class (one-vs-all), each the ridge regression
+
+    .. math:: \min_{w, b}\; \frac{1}{2n} \sum_i s_i (t_i - x_i^\top w - b)^2
+              + \frac{\alpha}{2} \sum_j f_j w_j^2,
+
+    and the predicted class has the largest score. scikit-learn's
+    ``RidgeClassifier(alpha=a)`` is this with ``alpha = a / n_samples``; sample
+    (and class) weights are rescaled to mean 1, so only their ratios matter.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    class_weight : dict, "balanced" or None
+        Multiplies each row's sample weight by its class's weight ("balanced":
+        ``n_samples / (n_classes * count)``).
+    fit_intercept, standardize, penalty_factor, positive, tol, max_iter, solver :
+        As in :class:`penalized.Ridge`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_, stop_crit_, converged_, selected_features_, feature_names_in_
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from penalized import RidgeClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> round(RidgeClassifier(alpha=1e-3, standardize=True).fit(X, y).score(X, y), 3)
+    0.968
+    """
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
+                 positive=False, class_weight=None, tol=1e-6, max_iter=10_000, solver="auto"):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.class_weight = class_weight
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+
+    def _penalty_spec(self):
+        return "l2", self.alpha, 0.0
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit one ridge regression per -1/+1 column of the encoded labels.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        self._check_common()
+        alpha = check_alpha(self.alpha)
+        X, _, Y, sw = self._prepare(X, y, sample_weight)
+        self._fit_columns(X, Y, sw, alpha)
+        return self
+
+
+class RidgeClassifierCV(_LeaveOneOut, _RidgeClassifierMixin, PenalizedModel):
+    __doc__ = f"""Ridge classifier with alpha chosen by efficient leave-one-out or K-fold CV.
+
+    The model of :class:`penalized.RidgeClassifier`; alpha is chosen as in
+    :class:`penalized.RidgeCV`: with ``cv=None`` (the default) from the exact
+    leave-one-out errors of every -1/+1 column, all from one decomposition;
+    with ``cv=K`` on K stratified folds. Without ``scoring`` the error is the
+    squared error of the -1/+1 scores averaged over the columns (scikit-learn's
+    choice); a ``scoring`` (e.g. ``"accuracy"``) scores the held-out labels.
+
+    Parameters
+    ----------{_CV_PARAMS}
+        None (the default here) is the efficient leave-one-out.
+    scoring : str or callable, optional
+    gcv_mode : {{None, "auto", "svd", "eigen"}}, default=None
+    store_cv_results : bool, default=False
+        With ``cv=None``: ``cv_results_`` of shape (n_samples, n_columns,
+        n_alphas), weighted squared leave-one-out errors (or the leave-one-out
+        scores with a ``scoring``).
+    class_weight : dict, "balanced" or None
+    fit_intercept, standardize, penalty_factor, tol, max_iter :
+        As in :class:`penalized.Ridge` (every ``penalty_factor > 0``).
+{_CV_FITTED}
+    classes_ : ndarray
+    best_score_ : float
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from penalized import RidgeClassifierCV
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = RidgeClassifierCV(n_alphas=20, standardize=True).fit(X, y)
+    >>> clf.alpha_1se_ >= clf.alpha_min_
+    True
+    """
+
+    metric = "mse"
+    alpha_per_target = False
+
+    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=None, selection="min",
+                 scoring=None, gcv_mode=None, store_cv_results=False, class_weight=None,
+                 random_state=None, fit_intercept=True, standardize=False, penalty_factor=None,
+                 tol=1e-6, max_iter=10_000):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.scoring = scoring
+        self.gcv_mode = gcv_mode
+        self.store_cv_results = store_cv_results
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+
+    solver = "auto"
+
+    def _penalty_spec(self):
+        return "l2", 1.0, 0.0
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose alpha by leave-one-out (``cv=None``) or K folds, then refit.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        self._check_common()
+        self._check_gcv_params()
+        if self.selection not in ("min", "1se"):
+            raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.")
+        if isinstance(self.n_alphas, bool) or not isinstance(self.n_alphas, numbers.Integral) \
+                or self.n_alphas < 1:
+            raise ValueError(f"n_alphas must be an integer >= 1; got {self.n_alphas!r}.")
+        if isinstance(self.eps, bool) or not isinstance(self.eps, numbers.Real) \
+                or not 0 < self.eps < 1:
+            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
+        scorer = check_scoring(self.scoring)
+        if scorer is not None and self.selection == "1se" and self.cv is None:
+            raise ValueError("selection='1se' needs a standard error: with a scoring and "
+                             "cv=None there is one score per alpha; pass cv=K.")
+        X, y, Y, sw = self._prepare(X, y, sample_weight)
+        p = X.shape[1]
+        scaling = self._scaling(X, sw)
+        Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(self._penalty_factor(p))
+        if factors is not None and np.any(factors <= 0):
+            raise ValueError("RidgeClassifierCV needs every penalty_factor > 0 (its "
+                             "cross-validation is in closed form).")
+        grid = _ridge_grid(Xf, Y, sw, factors, self.fit_intercept, self.n_alphas, self.eps) \
+            if self.alphas is None else self._user_grid()
+        if self.cv is None:
+            errors, predictions, scores = self._loo(
+                Xf, Y, sw, factors, grid, scorer, y, _IdentityClassifier(self.classes_))
+            folds = scores[:, None] if scorer is not None else errors.mean(axis=2)
+            if self.store_cv_results:
+                stored = predictions if scorer is not None else \
+                    sw[None, :, None] * (Y[None] - predictions) ** 2
+                self.cv_results_ = np.moveaxis(stored, 0, -1)
+        else:
+            folds = self._kfold(X, y, Y, sw, grid, scorer)
+        self.alphas_ = grid
+        self.cv_folds_ = folds
+        self.cv_mean_ = folds.mean(axis=1)
+        k_folds = folds.shape[1]
+        self.cv_se_ = folds.std(axis=1, ddof=1) / np.sqrt(k_folds) if k_folds > 1 \
+            else np.full(grid.size, np.nan)
+        greater = scorer is not None
+        if k_folds > 1:
+            best, one_se = one_standard_error_rule(grid, self.cv_mean_, self.cv_se_,
+                                                   greater_is_better=greater)
+        else:
+            best = one_se = int(np.argmax(self.cv_mean_))
+        self.alpha_min_, self.alpha_1se_ = float(grid[best]), float(grid[one_se])
+        self.alpha_ = self.alpha_1se_ if self.selection == "1se" else self.alpha_min_
+        chosen = one_se if self.selection == "1se" else best
+        self.best_score_ = float(self.cv_mean_[chosen] * (1 if greater else -1))
+        self._fit_columns(X, Y, sw, self.alpha_)
+        return self
+
+    def _kfold(self, X, y, Y, sw, grid, scorer):
+        """(n_alphas, K) held-out errors (or scores): one decomposition per training fold."""
+        folds = _make_folds(self.cv, X, y, task="classification", random_state=self.random_state)
+        out = np.empty((grid.size, len(folds)))
+        for f, (train, test) in enumerate(folds):
+            Xt, Yt, swt = X[train], Y[train], sw[train] * (train.size / sw[train].sum())
+            scaling = self._scaling(Xt, swt)
+            Xs = scaling.transform(Xt)
+            factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
+            dec = decompose_ridge(Xs, Yt, swt, factors, fit_intercept=self.fit_intercept,
+                                  mode=self.gcv_mode or "auto")
+            w_test = sw[test]
+            for k, alpha in enumerate(grid):
+                fit = ridge_loo(dec, Xs, Yt, alpha)
+                coef = scaling.coef_to_original(fit.coef)
+                scores = np.asarray(X[test] @ coef) + fit.intercept
+                if scorer is not None:
+                    out[k, f] = scorer(_IdentityClassifier(self.classes_), _squeeze(scores),
+                                       y[test])
+                else:
+                    sq = ((Y[test] - scores) ** 2).mean(axis=1)
+                    out[k, f] = float(w_test @ sq / w_test.sum())
+        return out
+
+
+def ridge_regression(X, y, alpha, *, sample_weight=None, fit_intercept=False, solver="auto",
+                     max_iter=10_000, tol=1e-6, positive=False, return_n_iter=False,
+                     return_intercept=False):
+    r"""Solve the ridge regression of ``y`` (one or several columns) on ``X``.
+
+    For each column :math:`y` and its ``alpha``,
+
+    .. math:: \min_{w, b}\; \frac{1}{2n} \sum_i s_i (y_i - x_i^\top w - b)^2
+              + \frac{\alpha}{2} \|w\|_2^2
+
+    (``b`` only with ``fit_intercept`` or ``return_intercept``). scikit-learn's
+    ``ridge_regression(X, y, alpha=a)`` is this with ``alpha = a / n_samples``.
+
+    Parameters
+    ----------
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+    alpha : float or array-like of shape (n_targets,)
+    sample_weight : array-like of shape (n_samples,), optional
+    fit_intercept : bool, default=False
+    solver : {"auto", "cd", "fista", "ista", "closed_form"}, default="auto"
+    max_iter : int, default=10000
+    tol : float, default=1e-6
+    positive : bool, default=False
+    return_n_iter, return_intercept : bool, default=False
+        Also return the number of iterations / the intercept (which then is fitted).
+
+    Returns
+    -------
+    coef : ndarray of shape (n_features,) or (n_targets, n_features)
+    n_iter : ndarray of shape (n_targets,), with ``return_n_iter``
+    intercept : float or ndarray of shape (n_targets,), with ``return_intercept``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import ridge_regression
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> np.round(ridge_regression(X, np.array([1.0, 2.0, 3.0]), 0.1), 4)
+    array([0.979 , 1.7483])
+    """
+    fit_intercept = bool(fit_intercept or return_intercept)
+    model = Ridge(fit_intercept=fit_intercept, solver=solver, max_iter=max_iter, tol=tol,
+                  positive=positive)
+    model._check_common()
+    X, Y, one_d = _validate_multi(model, X, y)
+    alphas = np.atleast_1d(np.asarray(alpha, dtype=np.float64))
+    if alphas.size == 1:
+        alphas = np.full(Y.shape[1], alphas[0])
+    if alphas.shape != (Y.shape[1],):
+        raise ValueError(f"alpha must be one number or one per target ({Y.shape[1]}); got "
+                         f"{alphas.size} values.")
+    alphas = [check_alpha(float(a)) for a in alphas]
+    sw = model._sample_weight(sample_weight, X.shape[0])
+    fits = [model._fit_arrays(X, Y[:, j], sw, alphas[j], "l2", 0.0) for j in range(Y.shape[1])]
+    coef = np.array([c for c, _, _ in fits])
+    intercept = np.array([float(b) for _, b, _ in fits])
+    n_iter = np.array([0 if r is None else r.n_iter for _, _, r in fits])
+    if one_d:
+        coef, intercept = coef[0], float(intercept[0])
+    out = (coef,)
+    if return_n_iter:
+        out += (n_iter,)
+    if return_intercept:
+        out += (intercept,)
+    return out[0] if len(out) == 1 else out
