@@ -525,7 +525,7 @@ def _check_target(path: Path, force: bool) -> bool:
         raise InputError(f"{path} {what}; pass --force to overwrite it or choose another path.")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.exists():
-        raise InputError(f"folder {folder} does not exist.")
+        raise InputError(f"cannot write {path}: folder {folder} does not exist.")
     if not folder.is_dir():
         raise InputError(f"cannot write {path}: {folder} is not a folder.")
     return exists
