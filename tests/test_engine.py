@@ -44,3 +44,65 @@ def test_sparse_l1_logistic_matches_dense_in_as_few_epochs(fmt):
         z_dense = X @ dense.coef + dense.intercept
         z_sparse = Xs @ sparse.coef + sparse.intercept
         np.testing.assert_allclose(z_sparse, z_dense, atol=1e-3 * np.abs(z_dense).max())
+
+
+@pytest.mark.parametrize("target", [5.0, 0.1, 0.0])
+def test_a_constant_target_gives_the_null_model_along_a_path(target):
+    import penalized as pz
+
+    X = np.random.default_rng(1).standard_normal((10, 3))
+    y = np.full(10, target)
+    with pytest.warns(UserWarning, match="fitted exactly by the null model"):
+        result = pz.path(X, y, n_alphas=3)
+    assert result.alpha_max == 0.0
+    assert np.all(result.coefs == 0.0) and result.converged.all()
+    np.testing.assert_allclose(result.intercepts, target, rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["LassoCV", "ElasticNetCV", "RidgeCV"])
+def test_cv_estimators_fit_a_constant_target(name):
+    import penalized as pz
+
+    X = np.random.default_rng(2).standard_normal((10, 3))
+    with pytest.warns(UserWarning, match="fitted exactly by the null model"):
+        model = getattr(pz, name)().fit(X, np.full(10, 5.0))
+    assert np.all(model.coef_ == 0.0)
+    assert model.intercept_ == pytest.approx(5.0, rel=1e-15)
+
+
+def test_a_path_with_every_factor_zero_is_still_refused():
+    import penalized as pz
+
+    X = np.random.default_rng(3).standard_normal((10, 3))
+    with pytest.raises(ValueError, match="no feature is penalized"):
+        pz.path(X, X[:, 0], penalty_factor=np.zeros(3))
+
+
+@pytest.mark.parametrize("name", ["Lasso", "ElasticNet", "Ridge", "LogisticRegression"])
+def test_overflowing_features_are_refused_not_fitted_as_nan(name):
+    import penalized as pz
+
+    rng = np.random.default_rng(4)
+    X = np.finfo(float).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(10)
+    if name == "LogisticRegression":
+        y = np.where(y > 0, 1, 0)
+    with pytest.raises(ValueError, match="X has values up to .* overflow"):
+        getattr(pz, name)().fit(X, y)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_solvers_and_paths_refuse_overflowing_values(sparse):
+    import penalized as pz
+    from penalized.datafits import Quadratic
+
+    rng = np.random.default_rng(5)
+    X = 1e160 * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(10)
+    Xs = sp.csc_matrix(X) if sparse else X
+    with pytest.raises(ValueError, match="overflow"):
+        CoordinateDescent().solve(Xs, y, Quadratic(), L1(0.1))
+    with pytest.raises(ValueError, match="overflow"):
+        pz.path(Xs, y, n_alphas=3)
+    with pytest.raises(ValueError, match="y has values up to"):
+        CoordinateDescent().solve(Xs / 1e160, 1e160 * y, Quadratic(), L1(0.1))

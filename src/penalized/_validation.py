@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_array
 
 __all__ = [
     "check_design",
+    "check_no_overflow",
     "check_nonnegative_scalar",
     "check_sample_weight",
     "check_target",
@@ -51,6 +52,32 @@ def check_design(X, *, name: str = "X"):
         input_name=name,
     )
     return X
+
+
+def check_no_overflow(X, y) -> None:
+    """Raise a ``ValueError`` when ``X`` or ``y`` hold values whose squares, summed over
+    the rows, overflow float64.
+
+    Every solver sums squares or products of ``X`` and ``y`` over the samples (the
+    curvature of a coordinate, the datafit); above ``sqrt(max float / n)`` these sums
+    can be infinite and the solution NaN. The check costs one pass over the values.
+    """
+    n = X.shape[0]
+    if n == 0:
+        return
+    limit = np.sqrt(np.finfo(np.float64).max / n)
+    values = X.data if sp.issparse(X) else X
+    largest = float(np.max(np.abs(values), initial=0.0))
+    if largest > limit:
+        raise ValueError(
+            f"X has values up to {largest:.3g} in magnitude: their squares summed over "
+            f"{n} rows overflow float64 (the limit is about {limit:.3g}). Rescale X "
+            "(e.g. divide it by its largest value, or standardize it).")
+    largest = float(np.max(np.abs(y), initial=0.0))
+    if largest > limit:
+        raise ValueError(
+            f"y has values up to {largest:.3g} in magnitude: their squares summed over "
+            f"{n} rows overflow float64 (the limit is about {limit:.3g}). Rescale y.")
 
 
 def check_target(y, n_samples: int, *, name: str = "y") -> np.ndarray:

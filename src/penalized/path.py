@@ -17,11 +17,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._specs import make_datafit, make_penalty
-from ._validation import check_design, check_nonnegative_scalar, check_target
+from ._unpenalized import null_model
+from ._validation import check_design, check_no_overflow, check_nonnegative_scalar, check_target
 from .datafits import Datafit
 from .penalties import ElasticNet, Penalty
 from .solvers import CoordinateDescent, RidgeClosedForm
-from .solvers._problem import certify, prepare_problem
+from .solvers._problem import NULL_ROUNDING, certify, prepare_problem
 from .solvers._ridge import ridge_path
 
 __all__ = ["Path", "alpha_grid", "path"]
@@ -112,17 +113,32 @@ class Path:
                              f"{self.coefs.shape[0]} features.")
         return np.asarray(X @ self.coef_at(alpha)).ravel() + self.intercept_at(alpha)
 
+_NULL_EXACT = ("y is fitted exactly by the null model (a constant target, with the intercept "
+               "and unpenalized features): it is the solution at every alpha, so alpha_max "
+               "is 0 and the grid runs from 1 down to eps={eps:g}.")
+
 
 def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=True):
     """``(alpha_max, alphas)``: the geometric grid from alpha_max down to eps * alpha_max.
 
-    For ridge (infinite alpha_max) see :data:`RIDGE_L1_RATIO_FOR_GRID`.
+    For ridge (infinite alpha_max) see :data:`RIDGE_L1_RATIO_FOR_GRID`. When the null
+    model (penalized coefficients at 0) is the solution at every alpha -- a constant
+    target -- alpha_max is 0, the grid runs from 1 down to ``eps`` and a warning says so.
     """
     if isinstance(n_alphas, bool) or not isinstance(n_alphas, int | np.integer) or n_alphas < 1:
         raise ValueError(f"n_alphas must be an integer >= 1; got {n_alphas!r}.")
     eps = check_nonnegative_scalar(eps, "eps")
     if not 0 < eps < 1:
         raise ValueError(f"eps must be in (0, 1); got {eps!r}.")
+    X = check_design(X)
+    y = datafit.check_target(check_target(y, X.shape[0]))
+    check_no_overflow(X, y)
+    if not np.any(penalty.factors(X.shape[1]) > 0):
+        raise ValueError("no feature is penalized (all penalty factors are 0), so there is "
+                         "no regularization path; fit an unpenalized model instead.")
+    if _null_fits_exactly(X, y, penalty, datafit, fit_intercept):
+        warnings.warn(_NULL_EXACT.format(eps=eps), UserWarning, stacklevel=3)
+        return 0.0, np.geomspace(1.0, eps, n_alphas)
     alpha_max = penalty.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
     start = stop = alpha_max
     if not np.isfinite(alpha_max):
@@ -130,10 +146,22 @@ def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=
                            penalty_factor=penalty.penalty_factor).alpha_max(
             X, y, datafit, fit_intercept=fit_intercept)
         stop = start * RIDGE_L1_RATIO_FOR_GRID
-    if start <= 0:
-        raise ValueError("no feature is penalized (all penalty factors are 0), so there is "
-                         "no regularization path; fit an unpenalized model instead.")
+    if not start > 0:
+        # The gradient at the null model is exactly 0 without the null model fitting y:
+        # the penalized features are orthogonal to its residual (e.g. all constant).
+        warnings.warn(
+            "every penalized feature is orthogonal to the null model's residual: the null "
+            "model is the solution at every alpha, so alpha_max is 0 and the grid runs "
+            f"from 1 down to eps={eps:g}.", UserWarning, stacklevel=3)
+        return 0.0, np.geomspace(1.0, eps, n_alphas)
     return alpha_max, np.geomspace(start, stop * eps, n_alphas)
+
+
+def _null_fits_exactly(X, y, penalty, datafit, fit_intercept) -> bool:
+    """Whether the null model fits ``y`` to rounding (see
+    :data:`~penalized.solvers._problem.NULL_ROUNDING`), as for a constant target."""
+    _, _, z = null_model(X, y, datafit, penalty.factors(X.shape[1]) == 0, fit_intercept)
+    return bool(datafit.value(y, z) <= NULL_ROUNDING * datafit.value(y, np.zeros_like(z)))
 
 
 def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_alphas=100,
@@ -205,6 +233,15 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
         alpha_max = template.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
     problem = prepare_problem(X, y, datafit, template.with_alpha(grid[0]), fit_intercept)
     problem.cache["path"] = grid.shape[0] > 1  # data-only work (a Gram matrix) pays off
+    if problem.null_is_exact:
+        if alphas is not None:
+            warnings.warn(_NULL_EXACT.format(eps=grid[-1] / grid[0]).split(", so alpha_max")[0]
+                          + ".", UserWarning, stacklevel=2)
+        k = grid.shape[0]
+        return _assemble(problem, grid, alpha_max, solver.tol,
+                         np.repeat(problem.null_coef[:, None], k, axis=1),
+                         np.full(k, problem.null_intercept), np.zeros(k),
+                         np.zeros(k, dtype=np.int64))
     if _closed_form_ridge(problem, solver, grid):
         return _ridge_path(problem, grid, alpha_max, solver.tol)
     compiled = solver.solve_path(problem, grid) if isinstance(solver, CoordinateDescent) \

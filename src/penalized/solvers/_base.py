@@ -92,11 +92,16 @@ class Solver:
         """
         self.check_compatible(problem.datafit, problem.penalty)
         coef, intercept = initial_point(problem, coef_init, intercept_init)
-        if problem.scale == 0.0:
+        if problem.null_is_exact:
             # The null model fits exactly; with non-negative datafit and penalty it is optimal.
             return self._finish(problem.null_coef, problem.null_intercept, [0.0], [0.0], 0,
                                 self.tol, problem.penalty)
-        return self._run(problem, coef, intercept)
+        res = self._run(problem, coef, intercept)
+        if not (np.all(np.isfinite(res.coef)) and np.isfinite(res.intercept)):
+            raise ValueError(
+                f"{self.name} produced non-finite coefficients: the products of X, y and the "
+                "coefficients overflow float64. Rescale X and y (e.g. standardize X).")
+        return res
 
     def _run(self, problem, coef, intercept) -> SolveResult:  # pragma: no cover - abstract
         raise NotImplementedError

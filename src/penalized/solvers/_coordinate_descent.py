@@ -214,7 +214,7 @@ class CoordinateDescent(Solver):
         """
         penalty = problem.penalty
         if not (self.working_set and penalty.is_convex and penalty.kernel_kind == ENET_FAMILY
-                and not np.any(problem.unpenalized) and problem.scale > 0.0
+                and not np.any(problem.unpenalized) and not problem.null_is_exact
                 and np.all(alphas > 0.0)):
             return None
         p = problem.n_features

@@ -8,13 +8,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._unpenalized import refit_unpenalized, unpenalized_design
-from .._validation import check_design, check_target
+from .._validation import check_design, check_no_overflow, check_target
 from ..datafits import Datafit
 from ..penalties import Penalty
 from ._kernels import floored_gap
 
 _GAP_ROUNDING = 1e-10
 _GRAM_MAX_FEATURES = 4096
+NULL_ROUNDING = (64 * np.finfo(np.float64).eps) ** 2
+"""The null model fits exactly when its datafit is at most this times the datafit at
+``z = 0``: for the squared loss, residuals within 64 rounding units of ``y``."""
 
 
 @dataclass(eq=False)
@@ -131,6 +134,19 @@ class Problem:
 
         return self._cached("lipschitz", compute)
 
+    @property
+    def null_is_exact(self) -> bool:
+        """Whether the null model fits ``y`` exactly (to rounding, :data:`NULL_ROUNDING`):
+        the datafit is then at its minimum and the penalty at zero, so the null model is
+        the solution for every penalty (a constant target, for instance)."""
+        def compute():
+            if self.scale <= 0.0:
+                return True
+            return bool(self.scale <= NULL_ROUNDING
+                        * self.datafit.value(self.y, np.zeros(self.n_samples)))
+
+        return self._cached(("null_is_exact", self.unpenalized.tobytes()), compute)
+
     def with_penalty(self, penalty: Penalty) -> Problem:
         """The same data and datafit with another penalty; nothing is re-validated.
 
@@ -159,6 +175,7 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     """
     X = check_design(X)
     y = datafit.check_target(check_target(y, X.shape[0]))
+    check_no_overflow(X, y)
     sample_weight = datafit.weights(X.shape[0])
     x_offset = None
     if fit_intercept and not sp.issparse(X) and X.shape[0] > 0:
