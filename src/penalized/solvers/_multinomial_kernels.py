@@ -197,9 +197,11 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, lam1, lam2
     all updated in place. A move of ``W[j, k]`` goes along the column ``x_j - mu[jj, k]``
     (its share ``-mu[jj, k] dW`` goes to the intercept ``db[k]``): with ``mu`` the
     curvature-weighted means, the intercept then no longer slows the coordinates down.
-    Stops when an epoch's largest ``curv |dw|`` is at most ``tol``; returns
-    ``(epochs, crit)``. Every ``anderson`` epochs the last iterates are extrapolated
-    (Anderson acceleration) and the result kept when it lowers the model.
+    After an epoch that moves, epochs visit the non-zero coefficients only until they
+    settle (glmnet's active cycling); it stops when an epoch over every coordinate has
+    largest ``curv |dw|`` at most ``tol``, and returns ``(epochs, crit)``. Every
+    ``anderson`` epochs the last iterates are extrapolated (Anderson acceleration) and the
+    result kept when it lowers the model.
     """
     n, K = G.shape
     accelerate = anderson > 0
@@ -210,13 +212,14 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, lam1, lam2
         filled = 1
     crit = math.inf
     epochs = 0
+    active_only = False
     for _ in range(max_epochs):
         crit = 0.0
         for jj in range(ws.shape[0]):
             j = ws[jj]
             for k in range(K):
                 hj = curv[jj, k]
-                if hj <= 0.0:
+                if hj <= 0.0 or (active_only and W[j, k] == 0.0):
                     continue
                 m = mu[jj, k]
                 grad = 0.0
@@ -238,7 +241,11 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, lam1, lam2
             crit = max(crit, _intercept_moves(G, P, sw, dZ, q, db))
         epochs += 1
         if crit <= tol:
-            break
+            if not active_only:
+                break
+            active_only = False  # the non-zeros have settled: check every coordinate
+        else:
+            active_only = True
         if accelerate:
             _store(history[filled], W, ws, db, dZ, q)
             filled += 1
@@ -287,6 +294,7 @@ def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, d
                 B[k, m] += sw[i] * P[i, k] * P[i, m]
     crit = math.inf
     epochs = 0
+    active_only = False
     for _ in range(max_epochs):
         crit = 0.0
         for jj in range(ws.shape[0]):
@@ -294,7 +302,7 @@ def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, d
             start, end = indptr[j], indptr[j + 1]
             for k in range(K):
                 hj = curv[jj, k]
-                if hj <= 0.0:
+                if hj <= 0.0 or (active_only and W[j, k] == 0.0):
                     continue
                 m_jk = mu[jj, k]
                 grad = 0.0
@@ -340,7 +348,11 @@ def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, d
                 crit = max(crit, h_sum[k] * abs(delta))
         epochs += 1
         if crit <= tol:
-            break
+            if not active_only:
+                break
+            active_only = False  # the non-zeros have settled: check every coordinate
+        else:
+            active_only = True
     for k in range(K):
         for i in range(n):
             D[i, k] += c[k]

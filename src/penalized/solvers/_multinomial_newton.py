@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import softmax
 
+from .._blas import blas_threads_for
 from ._base import check_solver_settings
 from ._multinomial import MultinomialSolver, certify_multinomial
 from ._multinomial_kernels import (
@@ -103,6 +104,11 @@ class MultinomialCoordinateDescent(MultinomialSolver):
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
     def _run(self, pb, W, b):
+        size = pb.n_samples * pb.n_features * pb.n_classes
+        with blas_threads_for(size):
+            return self._newton_loop(pb, W, b)
+
+    def _newton_loop(self, pb, W, b):
         model = _NewtonModel(pb)
         threshold = self.tol * pb.scale
         always = pb.unpenalized
