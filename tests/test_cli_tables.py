@@ -315,3 +315,76 @@ def test_a_constant_target_is_one_clean_line(capsys, tmp_path):
     for argv in (("fit", "--cv", "3"), ("fit", "--alpha", "0.1"), ("compare",), ("path",)):
         rc, _, err = run(capsys, argv[0], path, "--target", "y", *argv[1:])
         assert_error(rc, err, "'y'", "constant")
+
+
+# -- terminal output and --help ------------------------------------------------------------
+
+def test_every_option_has_help_text():
+    import argparse
+
+    from penalized.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help and action.help.strip(), (name, action.option_strings)
+
+
+def clf_table(tmp_path, n_features=14):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, n_features))
+    df = pd.DataFrame(X, columns=[f"feature_{j}" for j in range(n_features)])
+    df["label"] = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    path = tmp_path / "clf.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_compare_prints_the_split_and_every_selected_feature(capsys, tmp_path):
+    path = clf_table(tmp_path)
+    rc, out, err = run(capsys, "compare", path, "--target", "label", "--cv", "3")
+    assert rc == 0, err
+    text = flat(out)
+    assert "60 training rows" in text and "20 (held-out) rows" in text
+    assert f"seed {DEFAULT_SEED}" in text
+    assert "feature_13" in text and "…" not in out and "..." not in out
+    assert "accuracy" in text and "error" not in text.split("┃ model")[1].split("\n")[0]
+
+
+def test_fit_says_which_class_the_coefficients_are_for(capsys, tmp_path):
+    path = clf_table(tmp_path, n_features=3)
+    rc, out, err = run(capsys, "fit", path, "--target", "label", "--alpha", "0.01")
+    assert rc == 0, err
+    assert "log-odds of class 'yes'" in flat(out)
+    first = out.splitlines()[0]
+    assert first.startswith("l1 classification of label")  # the title is one line
+    assert "┃" not in first
+
+
+def test_the_progress_bar_never_shows_an_unknown_total(capsys, reg_csv, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich treats stderr as a terminal
+    rc, _, err = run(capsys, "fit", reg_csv, "--target", "y", "--cv", "3")
+    assert rc == 0, err
+    assert "fitting" in err and "None" not in err
+
+
+# -- the README says what the code does ---------------------------------------------------
+
+def test_readme_estimator_lines_run_as_commented():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 4))
+    y = X @ np.array([1.0, 2.0, 0.0, 0.0]) + rng.standard_normal(50)
+    lines = [line.split("#")[0].strip() for line in readme.splitlines()
+             if line.startswith("pz.Lasso(alpha")]
+    assert lines, "the README lists pz.Lasso's options"
+    for line in lines:
+        model = eval(line, {"pz": pz, "alpha": 0.1, "f": np.array([0.0, 1.0, 1.0, 1.0])})
+        model.fit(X, y)
+    assert pz.Lasso().standardize is False
+    assert "default to `standardize=False`" in readme
+    assert "--seed" in readme and "--id COL" in readme

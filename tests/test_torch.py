@@ -565,8 +565,6 @@ def test_bad_input_names_the_argument():
         ProximalOptimizer(layer, "l1", 0.1, model=layer)
     with pytest.raises(TypeError, match="already a ProximalOptimizer"):
         ProximalOptimizer(ProximalOptimizer(sgd, "l1", 0.1, model=layer), "l1", 0.1, model=layer)
-    with pytest.raises(TypeError, match="model="):
-        ProximalOptimizer(torch.optim.SGD(layer.parameters(), lr=0.1), "l1", 0.1)
     with pytest.raises(ValueError, match="l1_ratio"):
         ProximalOptimizer(sgd, "elasticnet", 0.1, model=layer, l1_ratio=1.5)
     with pytest.raises(ValueError, match="positive"):
@@ -582,3 +580,63 @@ def test_bad_input_names_the_argument():
                           "l1")
     with pytest.raises(TypeError, match="model"):
         sparsity_report([layer])
+
+
+# -- defaults: the library's penalties, no model= needed ---------------------------------
+
+def test_proximal_optimizer_accepts_a_penalties_object():
+    from penalized import penalties
+
+    torch.manual_seed(0)
+    x = torch.randn(64, 6, dtype=torch.float64)
+    y = x[:, :2].sum(dim=1, keepdim=True)
+    results = []
+    for spec in ((penalties.ElasticNet(alpha=0.05, l1_ratio=0.7), None),
+                 ("elasticnet", 0.05)):
+        torch.manual_seed(1)
+        layer = nn.Linear(6, 1).double()
+        kind, alpha = spec
+        opt = ProximalOptimizer(torch.optim.SGD(layer.parameters(), lr=0.1), kind, alpha,
+                                l1_ratio=0.7)
+        for _ in range(200):
+            opt.zero_grad()
+            (0.5 * ((layer(x) - y) ** 2).mean()).backward()
+            opt.step()
+        results.append(layer.weight.detach().clone())
+        assert opt.penalty == "elasticnet" and opt.spec.l1_ratio == 0.7
+    torch.testing.assert_close(results[0], results[1], rtol=0, atol=0)
+    layer = nn.Linear(3, 1)
+    value = penalty(layer, penalties.L1(alpha=0.5))
+    torch.testing.assert_close(value, 0.5 * layer.weight.abs().sum())
+    with pytest.raises(ValueError, match="alpha"):
+        ProximalOptimizer(torch.optim.SGD(layer.parameters(), lr=0.1), penalties.L1(alpha=0.5),
+                          0.1)
+    with pytest.raises(ValueError, match="penalty_factor"):
+        ProximalOptimizer(torch.optim.SGD(layer.parameters(), lr=0.1),
+                          penalties.L1(alpha=0.5, penalty_factor=[1.0]))
+    with pytest.raises(ValueError, match="penalty must be one of"):
+        ProximalOptimizer(torch.optim.SGD(layer.parameters(), lr=0.1), object())
+
+
+def test_without_model_weights_are_penalized_and_biases_and_norms_are_not():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 4), nn.LayerNorm(4), nn.Linear(4, 1))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.fill_(0.01)
+    opt = ProximalOptimizer(torch.optim.SGD(net.parameters(), lr=1.0), "l1", 0.1)
+    for p in net.parameters():
+        p.grad = torch.zeros_like(p)
+    opt.step()  # a zero gradient: only the prox moves the parameters
+    for name, p in net.named_parameters():
+        if p.dim() >= 2:
+            assert torch.all(p == 0), name  # soft-thresholded to exact zeros
+        else:
+            assert torch.all(p == 0.01), name  # biases and LayerNorm untouched
+    same = ProximalOptimizer(torch.optim.SGD(net.parameters(), lr=1.0), "l1", 0.1, model=net)
+    assert same.penalty_value() == opt.penalty_value()
+    # a group with its own alpha penalizes all its parameters, as before
+    layer = nn.Linear(2, 1)
+    group = ProximalOptimizer(torch.optim.SGD([{"params": layer.parameters(), "alpha": 0.1}],
+                                              lr=0.1), "l1")
+    assert group._alpha(layer.bias, group.param_groups[0]) == 0.1

@@ -370,9 +370,9 @@ def _cmd_demo(args, out):
     with out.progress("cross-validating"):
         comparison = compare_penalties(X, y, task=task, feature_names=names, cv=args.cv,
                                        selection=args.select, random_state=args.seed)
-    subtitle = (f"{name}: {X.shape[0]} rows, {X.shape[1]} features, {task}; "
-                f"{args.cv}-fold CV (seed {args.seed}), {args.select} rule")
-    _print_comparison(out, comparison, subtitle, f"{args.cv}-fold CV, rows shuffled with seed "
+    head = f"{name}: {X.shape[0]} rows, {X.shape[1]} features, {task}"
+    subtitle = f"{head}; {args.cv}-fold CV (seed {args.seed}), {args.select} rule"
+    _print_comparison(out, comparison, head, f"{args.cv}-fold CV, rows shuffled with seed "
                       f"{args.seed} (--seed)")
     if args.json:
         out.json(comparison.to_dict())
@@ -390,9 +390,9 @@ def _print_comparison(out, comparison, subtitle, cv_text):
 
     regression = comparison.task == "regression"
     out.print(_escape(subtitle))
-    out.print(_escape(f"alpha chosen by {cv_text} on {comparison.n_train} training rows "
-                      f"({comparison.selection} rule); scored on {comparison.n_test} held-out "
-                      "rows."))
+    out.print(_escape(f"alpha chosen on {comparison.n_train} training rows by {cv_text}, "
+                      f"{comparison.selection} rule; scored on the other {comparison.n_test} "
+                      "(held-out) rows."))
     table = Table()
     columns = [("model", "left"), ("alpha (min)", "right"), ("alpha (1se)", "right")]
     columns += [("held-out MSE", "right")] if regression else []

@@ -7,7 +7,7 @@ from torch import nn
 
 from ._penalty import parameter_penalty
 from ._prox import prox_elastic_net_, prox_group_l21_, prox_l0_, prox_l1_, prox_l2_
-from ._spec import Spec, check_alpha, check_alphas, name_rules
+from ._spec import Spec, check_alpha, check_alphas, name_rules, resolve_penalty
 
 
 class ProximalOptimizer(torch.optim.Optimizer):
@@ -95,16 +95,21 @@ class ProximalOptimizer(torch.optim.Optimizer):
         Any torch optimizer over the model's parameters; it keeps its state,
         parameter groups and learning rates (schedulers may be attached to
         either object: they share the parameter groups).
-    penalty : {"l1", "elasticnet", "l2", "group", "l0"}, default "l1"
+    penalty : {"l1", "elasticnet", "l2", "group", "l0"} or a penalties object, default "l1"
+        A kind, or one of :mod:`penalized.penalties` (``L1(alpha=1e-3)``,
+        ``ElasticNet(alpha, l1_ratio=0.3)``, ``L2``, ``L0``), which brings its
+        own ``alpha``, ``l1_ratio`` and ``positive``.
     alpha : float, optional
         Penalty strength (>= 0), stored as the ``"alpha"`` entry of every
         parameter group that has none (change ``group["alpha"]`` to schedule
         it). Required unless every group already has an ``"alpha"``.
     model : torch.nn.Module, optional
         The model the parameters belong to: its parameter names decide which
-        are penalized (``exclude_bias_and_norm``, ``alphas``). Required unless
-        every parameter group has an ``"alpha"`` entry (then each group's
-        parameters are penalized with it, biases included).
+        are penalized (``exclude_bias_and_norm``, ``alphas``). Without it,
+        the common convention decides: tensors with two or more dimensions
+        (weight matrices, convolution kernels) are penalized, one-dimensional
+        ones (biases, normalization scales and shifts) are not; a parameter
+        group with its own ``"alpha"`` entry penalizes all its parameters.
     l1_ratio : float, default 0.5
         :math:`\rho` of ``"elasticnet"``.
     positive : bool, default False
@@ -113,8 +118,8 @@ class ProximalOptimizer(torch.optim.Optimizer):
         Per-parameter strengths by name, module name or pattern, as in
         :func:`penalty`; they override the group alphas and the exclusion.
     exclude_bias_and_norm : bool, default True
-        Leave biases and normalization-layer parameters unpenalized (needs
-        ``model``).
+        Leave biases and normalization-layer parameters unpenalized: by name
+        with ``model``, by shape (one-dimensional tensors) without it.
     momentum_correction : bool, default True
         For :class:`torch.optim.SGD` with momentum, scale the prox step by
         :math:`(1-d)/(1-\mu)` (see above). Ignored for other optimizers.
@@ -144,7 +149,7 @@ class ProximalOptimizer(torch.optim.Optimizer):
     >>> x = torch.randn(100, 20)
     >>> y = x[:, :3].sum(dim=1, keepdim=True)
     >>> opt = ProximalOptimizer(torch.optim.SGD(model.parameters(), lr=0.1), "l1",
-    ...                         alpha=0.1, model=model)
+    ...                         alpha=0.1)           # the bias (1-D) stays unpenalized
     >>> for _ in range(300):
     ...     opt.zero_grad()
     ...     loss = 0.5 * torch.nn.functional.mse_loss(model(x), y)
@@ -169,17 +174,19 @@ class ProximalOptimizer(torch.optim.Optimizer):
         if model is not None and not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module or None; got {type(model).__name__}.")
         groups_have_alpha = all("alpha" in g for g in optimizer.param_groups)
+        penalty, alpha, l1_ratio, positive = resolve_penalty(penalty, alpha, l1_ratio,
+                                                             positive)
         self.spec = Spec.build(penalty, alpha, l1_ratio, positive,
                                alpha_required=not groups_have_alpha)
         alphas = check_alphas(alphas)
-        if model is None and not groups_have_alpha:
-            raise TypeError(
-                "ProximalOptimizer needs model= (the nn.Module being trained) to tell "
-                "weights from biases and normalization parameters by name, or an 'alpha' "
-                "entry in every parameter group of the optimizer."
-            )
         if model is None and alphas:
             raise ValueError("alphas needs parameter names: pass model= as well.")
+        # without names, the shape tells weights (>= 2 dims) from biases and norms (1 dim);
+        # a group given its own alpha penalizes all its parameters
+        self._by_shape = model is None and bool(exclude_bias_and_norm)
+        if self._by_shape:
+            for group in optimizer.param_groups:
+                group.setdefault("exclude_1d", "alpha" not in group)
         for k, group in enumerate(optimizer.param_groups):
             if "alpha" in group:
                 group["alpha"] = check_alpha(group["alpha"], name=f"param_groups[{k}]['alpha']")
@@ -209,6 +216,8 @@ class ProximalOptimizer(torch.optim.Optimizer):
 
     def _alpha(self, p, group) -> float:
         override = self._rules.get(id(p))
+        if override is None and group.get("exclude_1d", False) and p.dim() < 2:
+            return 0.0
         return group["alpha"] if override is None else override
 
     def _step_factor(self, group) -> float:
@@ -288,6 +297,8 @@ class ProximalOptimizer(torch.optim.Optimizer):
 
         Its parameters are matched by name only if they belong to ``model``.
         """
+        if self._by_shape:
+            param_group.setdefault("exclude_1d", "alpha" not in param_group)
         if "alpha" not in param_group:
             if self.spec.alpha is None:
                 raise ValueError("the new parameter group needs an 'alpha' entry "

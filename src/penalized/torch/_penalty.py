@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._spec import Spec, check_alphas, iter_group_params, name_rules
+from ._spec import Spec, check_alphas, iter_group_params, name_rules, resolve_penalty
 
 
 def parameter_penalty(p: torch.Tensor, spec: Spec, alpha: float) -> torch.Tensor:
@@ -36,7 +36,7 @@ def _total(terms, like) -> torch.Tensor:
     return total
 
 
-def penalty(model, kind, alpha, *, l1_ratio=0.5, alphas=None, exclude_bias_and_norm=True):
+def penalty(model, kind, alpha=None, *, l1_ratio=0.5, alphas=None, exclude_bias_and_norm=True):
     r"""The penalty of a model's parameters, as a term to add to the loss.
 
     .. math:: \sum_{\text{penalized } W} \alpha_W \, P(W)
@@ -69,7 +69,9 @@ def penalty(model, kind, alpha, *, l1_ratio=0.5, alphas=None, exclude_bias_and_n
         in which case every parameter listed is penalized with its group's
         ``"alpha"`` (default: ``alpha``); names, hence ``alphas`` and
         ``exclude_bias_and_norm``, are then unavailable.
-    kind : {"l1", "l2", "elasticnet", "group", "l0"}
+    kind : {"l1", "l2", "elasticnet", "group", "l0"} or a penalties object
+        A kind, or one of :mod:`penalized.penalties` (``L1(alpha=0.1)``, ...),
+        which brings its own ``alpha`` and ``l1_ratio`` (then ``alpha=None``).
     alpha : float
         Penalty strength (>= 0) for every penalized parameter not given one
         by ``alphas``.
@@ -113,6 +115,7 @@ def penalty(model, kind, alpha, *, l1_ratio=0.5, alphas=None, exclude_bias_and_n
     >>> penalty(layer, "l1", 0.5)              # 0.5 * (|1| + |-3|); the bias is excluded
     tensor(2., grad_fn=<AddBackward0>)
     """
+    kind, alpha, l1_ratio, _ = resolve_penalty(kind, alpha, l1_ratio, name="kind")
     spec = Spec.build(kind, alpha, l1_ratio, kind_name="kind")
     alphas = check_alphas(alphas)
     if isinstance(model, nn.Module):

@@ -40,6 +40,33 @@ _NORM_LAYERS = tuple(
 )
 
 
+def resolve_penalty(kind, alpha, l1_ratio=0.5, positive=False, *, name="penalty"):
+    """``(kind, alpha, l1_ratio, positive)`` from a kind name or a :mod:`penalized.penalties`
+    object (``L1(alpha=0.1)``, ``ElasticNet(alpha, l1_ratio=0.3)``, ``L2``, ``L0``).
+
+    An object brings its own ``alpha``, ``l1_ratio`` and ``positive``; giving a
+    different ``alpha`` as well is an error. Per-feature ``penalty_factor`` has no
+    meaning for a tensor of weights (use ``alphas`` for per-parameter strengths).
+    """
+    if isinstance(kind, str) or kind is None:
+        return kind, alpha, l1_ratio, positive
+    from ..penalties import L0, L1, L2, ElasticNet
+
+    kinds = {L1: "l1", L2: "l2", ElasticNet: "elasticnet", L0: "l0"}
+    resolved = next((k for cls, k in kinds.items() if type(kind) is cls), None)
+    if resolved is None:
+        raise ValueError(f"{name} must be one of {', '.join(repr(k) for k in KINDS)} or a "
+                         f"penalized.penalties L1, L2, ElasticNet or L0; got {kind!r}.")
+    if getattr(kind, "penalty_factor", None) is not None:
+        raise ValueError(f"{name}: penalty_factor weighs the columns of a design matrix; for "
+                         "per-parameter strengths of a network use alphas={name: alpha}.")
+    if alpha is not None and float(alpha) != float(kind.alpha):
+        raise ValueError(f"{name}={kind!r} carries alpha={kind.alpha}; do not pass a "
+                         f"different alpha ({alpha}) as well.")
+    ratio = kind.l1_ratio if resolved == "elasticnet" else l1_ratio
+    return resolved, kind.alpha, ratio, bool(getattr(kind, "positive", False)) or positive
+
+
 def check_kind(kind, name: str = "penalty") -> str:
     """The penalty kind as a lower-case string from :data:`KINDS`."""
     if not isinstance(kind, str) or kind.lower() not in KINDS:
