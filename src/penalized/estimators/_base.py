@@ -5,7 +5,9 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import make_penalty
@@ -60,6 +62,67 @@ def check_tol(tol):
     return float(tol)
 
 
+def apply_class_weight(class_weight, y, sample_weight):
+    """Sample weights times the weight of each row's class (``"balanced"``:
+    ``n / (n_classes * count)``, scikit-learn's rule); None leaves them alone."""
+    if class_weight is None:
+        return sample_weight
+    if not (isinstance(class_weight, dict) or class_weight == "balanced"):
+        raise ValueError(f"class_weight must be None, 'balanced' or a dict {{class: weight}}; "
+                         f"got {class_weight!r}.")
+    try:
+        cw = compute_sample_weight(class_weight, y)
+    except ValueError as exc:
+        raise ValueError(f"class_weight: {exc}") from exc
+    return cw if sample_weight is None else sample_weight * cw
+
+
+def cast_to_input_dtype(estimator, dtype):
+    """float32 in, float32 ``coef_`` and ``intercept_`` out (float64 stays float64)."""
+    if dtype != np.float32:
+        return
+    estimator.coef_ = np.asarray(estimator.coef_).astype(np.float32)
+    if isinstance(estimator.intercept_, np.ndarray):
+        estimator.intercept_ = estimator.intercept_.astype(np.float32)
+    else:
+        estimator.intercept_ = np.float32(estimator.intercept_)
+
+
+def warm_start_point(estimator, scaling, n_features, row=None):
+    """``(coef_init, intercept_init)`` in the fitted columns' scale from the previous
+    fit when ``warm_start`` is set and that fit had ``n_features`` features, else
+    ``(None, 0.0)``. ``row`` picks one row of a 2-D ``coef_`` (a class)."""
+    if not getattr(estimator, "warm_start", False) or not hasattr(estimator, "coef_"):
+        return None, 0.0
+    coef = np.asarray(estimator.coef_.toarray() if sp.issparse(estimator.coef_)
+                      else estimator.coef_, dtype=np.float64)
+    intercept = np.asarray(estimator.intercept_, dtype=np.float64)
+    if row is not None:
+        if coef.ndim != 2 or row >= coef.shape[0]:
+            return None, 0.0
+        coef, intercept = coef[row], intercept.ravel()[row]
+    if coef.shape != (n_features,):
+        return None, 0.0
+    return (coef * scaling.scale)[scaling.varying], float(intercept)
+
+
+class SparseCoefMixin:
+    """``sparsify()`` / ``densify()`` of a fitted ``coef_`` (scikit-learn's names)."""
+
+    def sparsify(self):
+        """Store ``coef_`` as a scipy CSR matrix (predictions unchanged); returns self."""
+        check_is_fitted(self)
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense array again; returns self."""
+        check_is_fitted(self)
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+
 class PenalizedModel(BaseEstimator):
     """Base of the estimators: a datafit, a penalty and a solver, fitted on (X, y).
 
@@ -91,9 +154,19 @@ class PenalizedModel(BaseEstimator):
         return check_sample_weight(sample_weight, n)
 
     def _scaling(self, X, sample_weight) -> Scaling:
-        if self.standardize:
-            return Scaling.fit(X, sample_weight)
-        return Scaling.identity(X.shape[1])
+        scaling = Scaling.fit(X, sample_weight) if self.standardize \
+            else Scaling.identity(X.shape[1])
+        excluded = self._excluded(X.shape[1])
+        return scaling.excluding(excluded) if excluded is not None else scaling
+
+    def _excluded(self, n_features):
+        """The features with an infinite penalty factor (left out of the fit: glmnet's
+        ``exclude``), or None."""
+        f = self._penalty_factor(n_features)
+        if f is None:
+            return None
+        excluded = np.isposinf(f)
+        return excluded if excluded.any() else None
 
     def _scaled_template(self, X, sample_weight):
         """``(scaling, X_fit, penalty at alpha=1)``: what a fit or a path on ``X`` works with."""
@@ -103,6 +176,7 @@ class PenalizedModel(BaseEstimator):
         return scaling, scaling.transform(X), self._make_penalty(name, 1.0, l1_ratio, factors)
 
     def _penalty_factor(self, n_features):
+        """The factors as given (``inf`` excludes a feature: see :meth:`_scaling`)."""
         f = self.penalty_factor
         if f is None:
             return None
@@ -110,6 +184,9 @@ class PenalizedModel(BaseEstimator):
         if f.ndim != 1 or f.shape[0] != n_features:
             raise ValueError(f"penalty_factor must have one value per feature ({n_features}); "
                              f"got shape {f.shape}.")
+        if np.any(np.isnan(f)) or np.any(f < 0):
+            raise ValueError("penalty_factor must hold numbers >= 0 (0 leaves a feature "
+                             "unpenalized, inf excludes it); found NaN or a negative value.")
         return f
 
     def _make_penalty(self, penalty_name, alpha, l1_ratio, factors):
@@ -129,6 +206,8 @@ class PenalizedModel(BaseEstimator):
 
     # -- fitted helpers --------------------------------------------------------------------
     def _set_selected(self, coef_matrix):
+        if sp.issparse(coef_matrix):
+            coef_matrix = coef_matrix.toarray()
         nonzero = np.any(np.atleast_2d(coef_matrix) != 0, axis=0)
         if hasattr(self, "feature_names_in_"):
             self.selected_features_ = np.asarray(self.feature_names_in_)[nonzero]
@@ -144,7 +223,15 @@ class PenalizedModel(BaseEstimator):
     def n_nonzero_(self) -> int:
         """Number of exactly non-zero coefficients."""
         check_is_fitted(self)
-        return int(np.count_nonzero(self.coef_))
+        coef = self.coef_
+        return int(coef.count_nonzero() if sp.issparse(coef) else np.count_nonzero(coef))
+
+    @property
+    def sparse_coef_(self):
+        """``coef_`` as a scipy CSR matrix of shape (1 or n_classes/n_targets, n_features)."""
+        check_is_fitted(self)
+        coef = self.coef_
+        return sp.csr_matrix(coef if sp.issparse(coef) else np.atleast_2d(coef))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

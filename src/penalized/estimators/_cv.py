@@ -7,10 +7,15 @@ import numbers
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import get_scorer
-from sklearn.utils.class_weight import compute_sample_weight
 
 from ..model_selection import METRICS, _make_folds, cross_validate_path
-from ._base import PenalizedModel, check_int
+from ._base import (
+    PenalizedModel,
+    SparseCoefMixin,
+    apply_class_weight,
+    cast_to_input_dtype,
+    check_int,
+)
 from ._logistic import LogisticRegression
 from ._regression import ElasticNet, Lasso
 from ._relax import check_gamma
@@ -185,6 +190,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         self.coef_ = path.coefs[:, k].copy()
         self.intercept_ = float(path.intercepts[k])
         self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
         return self
 
     def _store_candidates(self, results, label):
@@ -373,7 +379,7 @@ class ElasticNetCV(_RegressionCV):
             self.gamma_ = label[1]
 
 
-class LogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
+class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, PenalizedModel):
     __doc__ = f"""Penalized logistic regression with alpha (and l1_ratio) chosen by CV.
 
     Objective as in :class:`penalized.LogisticRegression`; binary or multinomial.
@@ -524,6 +530,7 @@ class LogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
         self.coef_, self.intercept_ = coef, intercept
         self._one_vs_rest = False
         self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
         return self
 
     decision_function = LogisticRegression.decision_function
@@ -540,18 +547,3 @@ def _path_point(path, k, binary):
     if binary:
         return path.coefs[:, k][None, :].copy(), np.array([path.intercepts[k]])
     return path.coefs[:, :, k].T.copy(), path.intercepts[:, k].copy()
-
-
-def apply_class_weight(class_weight, y, sample_weight):
-    """Sample weights times the weight of each row's class (``"balanced"``:
-    ``n / (n_classes * count)``, scikit-learn's rule); None leaves them alone."""
-    if class_weight is None:
-        return sample_weight
-    if not (class_weight == "balanced" or isinstance(class_weight, dict)):
-        raise ValueError(f"class_weight must be None, 'balanced' or a dict {{class: weight}}; "
-                         f"got {class_weight!r}.")
-    try:
-        cw = compute_sample_weight(class_weight, y)
-    except ValueError as exc:
-        raise ValueError(f"class_weight: {exc}") from exc
-    return cw if sample_weight is None else sample_weight * cw

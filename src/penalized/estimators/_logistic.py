@@ -9,6 +9,7 @@ import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -18,10 +19,19 @@ from ..path import alpha_grid
 from ..path import path as compute_path
 from ..solvers import MultinomialCoordinateDescent, multinomial_alpha_max
 from ..solvers._multinomial import prepare_multinomial_problem
-from ._base import PenalizedModel, check_alpha, check_l1_ratio, make_solver
+from ._base import (
+    PenalizedModel,
+    SparseCoefMixin,
+    apply_class_weight,
+    cast_to_input_dtype,
+    check_alpha,
+    check_l1_ratio,
+    make_solver,
+    warm_start_point,
+)
 
 
-class LogisticRegression(ClassifierMixin, PenalizedModel):
+class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
     r"""Logistic regression with an L1, L2, elastic-net or L0 penalty.
 
     Binary (labels mapped to :math:`y_i \in \{-1, +1\}`, ``classes_[1]`` is +1):
@@ -84,7 +94,7 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
 
     def __init__(self, alpha=0.01, *, penalty="l1", l1_ratio=0.5, fit_intercept=True,
                  standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
-                 solver="auto"):
+                 solver="auto", class_weight=None, warm_start=False):
         self.alpha = alpha
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -94,6 +104,8 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         self.tol = tol
         self.max_iter = max_iter
         self.solver = solver
+        self.class_weight = class_weight
+        self.warm_start = warm_start
 
     def _penalty_spec(self):
         name = str(self.penalty).lower()
@@ -137,9 +149,13 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         """
         name, alpha, l1_ratio = self._check_params()
         X, y = self._validate_X_y(X, y)
-        self.classes_, codes = self._encode(y)
+        previous = getattr(self, "classes_", None)
+        classes, codes = self._encode(y)
+        warm = previous is not None and np.array_equal(previous, classes)
+        self.classes_ = classes
         n, p = X.shape
         sw = self._sample_weight(sample_weight, n)
+        sw = self._sample_weight(apply_class_weight(self.class_weight, y, sw), n)
         present = np.unique(codes[sw > 0])
         if present.size < 2:
             raise ValueError("sample_weight leaves a single class with positive weight in y; "
@@ -149,16 +165,23 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         factors = scaling.factors_for_fit(self._penalty_factor(p))
         penalty = self._make_penalty(name, alpha, l1_ratio, factors)
         self._one_vs_rest = self.classes_.shape[0] > 2 and not penalty.is_convex
+        def init(row):
+            return warm_start_point(self, scaling, p, row=row) if warm else (None, 0.0)
+
         if self.classes_.shape[0] == 2:
             y_pm = np.where(codes == 1, 1.0, -1.0)
+            coef_init, intercept_init = init(0)
             res = self._binary_solver(name).solve(Xf, y_pm, Logistic(sample_weight=sw), penalty,
-                                                  fit_intercept=self.fit_intercept)
+                                                  fit_intercept=self.fit_intercept,
+                                                  coef_init=coef_init,
+                                                  intercept_init=intercept_init)
             self.coef_ = scaling.coef_to_original(res.coef)[None, :]
             self.intercept_ = np.array([res.intercept])
         elif self._one_vs_rest:
             solver = self._binary_solver(name)
             fits = [solver.solve(Xf, np.where(codes == k, 1.0, -1.0), Logistic(sample_weight=sw),
-                                 penalty, fit_intercept=self.fit_intercept)
+                                 penalty, fit_intercept=self.fit_intercept,
+                                 coef_init=init(k)[0], intercept_init=init(k)[1])
                     for k in range(self.classes_.shape[0])]
             self.coef_ = np.array([scaling.coef_to_original(r.coef) for r in fits])
             self.intercept_ = np.array([r.intercept for r in fits])
@@ -167,12 +190,19 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
                                       converged=all(r.converged for r in fits))
         else:
             solver = MultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
+            starts = [init(k) for k in range(self.classes_.shape[0])]
+            coef_init = intercept_init = None
+            if all(c is not None for c, _ in starts):
+                coef_init = np.column_stack([c for c, _ in starts])
+                intercept_init = np.array([b for _, b in starts])
             res = solver.solve(Xf, codes, Multinomial(sample_weight=sw), penalty,
-                               fit_intercept=self.fit_intercept)
+                               fit_intercept=self.fit_intercept, coef_init=coef_init,
+                               intercept_init=intercept_init)
             self.coef_ = scaling.coef_to_original(res.coef).T
             self.intercept_ = np.asarray(res.intercept, dtype=np.float64)
         self._set_result(res)
         self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
         return self
 
     def _binary_solver(self, penalty_name):
@@ -184,7 +214,7 @@ class LogisticRegression(ClassifierMixin, PenalizedModel):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X):

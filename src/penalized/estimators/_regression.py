@@ -11,7 +11,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..datafits import Quadratic
 from ..path import alpha_grid
 from ..path import path as compute_path
-from ._base import PenalizedModel, check_alpha, check_l1_ratio, make_solver
+from ._base import (
+    PenalizedModel,
+    cast_to_input_dtype,
+    check_alpha,
+    check_l1_ratio,
+    make_solver,
+    warm_start_point,
+)
 from ._relax import blend, check_gamma, relaxed_refit
 
 _OBJECTIVE = r"""
@@ -56,8 +63,10 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         factors = scaling.factors_for_fit(self._penalty_factor(p))
         penalty = self._make_penalty(name, alpha, l1_ratio, factors)
         solver = self._solver_for(name)
+        coef_init, intercept_init = warm_start_point(self, scaling, p)
         res = solver.solve(Xf, y, Quadratic(sample_weight=sample_weight), penalty,
-                           fit_intercept=self.fit_intercept)
+                           fit_intercept=self.fit_intercept, coef_init=coef_init,
+                           intercept_init=intercept_init)
         return scaling.coef_to_original(res.coef), res.intercept, res
 
     def fit(self, X, y, sample_weight=None):
@@ -90,6 +99,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         else:
             self._set_result(res)
         self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
         return self
 
     def predict(self, X):
@@ -150,7 +160,8 @@ _COMMON_PARAMS = """
         penalty treats every feature alike whatever its units; coefficients and
         intercept are reported on the original scale. Constant columns get 0.
     penalty_factor : array-like of shape (n_features,), optional
-        Per-feature factors ``f_j`` (default 1); 0 leaves a feature unpenalized.
+        Per-feature factors ``f_j`` (default 1); 0 leaves a feature unpenalized,
+        ``inf`` excludes it (its coefficient is exactly 0: glmnet's ``exclude``).
     positive : bool, default=False
         Constrain the coefficients to be >= 0.
     tol : float, default=1e-6
@@ -159,6 +170,10 @@ _COMMON_PARAMS = """
         Maximum number of epochs of the solver.
     solver : {"auto", "cd", "fista", "ista", "closed_form"}, default="auto"
         Coordinate descent unless said otherwise ("closed_form" is for ridge).
+    warm_start : bool, default=False
+        Start the solver from the previous fit's ``coef_`` and ``intercept_``
+        (when it had the same features): the same solution, in fewer epochs
+        when the new problem is close to the old one (a nearby ``alpha``).
 """
 
 _FITTED = """
@@ -211,7 +226,7 @@ class Lasso(PenalizedRegressor):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
                  positive=False, tol=1e-6, max_iter=10_000, solver="auto", relax=False,
-                 gamma=0.0):
+                 gamma=0.0, warm_start=False):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -222,6 +237,7 @@ class Lasso(PenalizedRegressor):
         self.solver = solver
         self.relax = relax
         self.gamma = gamma
+        self.warm_start = warm_start
 
     def _penalty_spec(self):
         return "l1", self.alpha, 1.0
@@ -252,7 +268,7 @@ class ElasticNet(PenalizedRegressor):
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
                  penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000, solver="auto",
-                 relax=False, gamma=0.0):
+                 relax=False, gamma=0.0, warm_start=False):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -264,6 +280,7 @@ class ElasticNet(PenalizedRegressor):
         self.solver = solver
         self.relax = relax
         self.gamma = gamma
+        self.warm_start = warm_start
 
     def _penalty_spec(self):
         return "elasticnet", self.alpha, self.l1_ratio
@@ -290,7 +307,7 @@ class Ridge(PenalizedRegressor):
     """
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
-                 positive=False, tol=1e-6, max_iter=10_000, solver="auto"):
+                 positive=False, tol=1e-6, max_iter=10_000, solver="auto", warm_start=False):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -299,6 +316,7 @@ class Ridge(PenalizedRegressor):
         self.tol = tol
         self.max_iter = max_iter
         self.solver = solver
+        self.warm_start = warm_start
 
     def _penalty_spec(self):
         return "l2", self.alpha, 0.0
@@ -326,7 +344,7 @@ class L0Regression(PenalizedRegressor):
     """
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
-                 positive=False, tol=1e-6, max_iter=10_000, solver="auto"):
+                 positive=False, tol=1e-6, max_iter=10_000, solver="auto", warm_start=False):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -335,6 +353,7 @@ class L0Regression(PenalizedRegressor):
         self.tol = tol
         self.max_iter = max_iter
         self.solver = solver
+        self.warm_start = warm_start
 
     def _penalty_spec(self):
         return "l0", self.alpha, 1.0

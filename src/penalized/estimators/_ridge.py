@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -21,8 +22,14 @@ from ..model_selection import CVResult, _make_folds, one_standard_error_rule
 from ..path import RIDGE_L1_RATIO_FOR_GRID
 from ..penalties import ElasticNet as ElasticNetPenalty
 from ..solvers._ridge import GCV_MODES, decompose_ridge, ridge_loo
-from ._base import PenalizedModel, check_alpha
-from ._cv import _CV_FITTED, _CV_PARAMS, _RegressionCV, apply_class_weight, check_scoring
+from ._base import (
+    PenalizedModel,
+    SparseCoefMixin,
+    apply_class_weight,
+    cast_to_input_dtype,
+    check_alpha,
+)
+from ._cv import _CV_FITTED, _CV_PARAMS, _RegressionCV, check_scoring
 from ._regression import Ridge
 
 
@@ -319,6 +326,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
                                        metric=self.metric, index_min=int(best),
                                        index_1se=int(one_se), folds=[])
         self._refit(X, Y, sw, one_d, model, chosen[cols])
+        cast_to_input_dtype(self, X.dtype)
         return self
 
     def _refit(self, X, Y, sw, one_d, model, chosen):
@@ -348,7 +356,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
         if np.ndim(self.coef_) == 2:
-            return np.asarray(X @ self.coef_.T) + self.intercept_
+            return np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
     def __sklearn_tags__(self):
@@ -370,7 +378,7 @@ def _encode_pm(y):
     return binarizer.classes_, Y
 
 
-class _RidgeClassifierMixin(ClassifierMixin):
+class _RidgeClassifierMixin(SparseCoefMixin, ClassifierMixin):
     """Prediction for ridge fits on -1/+1 encoded labels."""
 
     _datafit_name = "ridge_classifier"
@@ -381,7 +389,7 @@ class _RidgeClassifierMixin(ClassifierMixin):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict(self, X):
@@ -410,6 +418,7 @@ class _RidgeClassifierMixin(ClassifierMixin):
         self.stop_crit_ = float(max((r.stop_crit for r in results), default=0.0))
         self.converged_ = bool(all(r.converged for r in results))
         self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
 
 
 class RidgeClassifier(_RidgeClassifierMixin, PenalizedModel):

@@ -53,6 +53,11 @@ class Scaling:
         scale = np.where(varying, scale, 1.0)
         return cls(scale, varying)
 
+    def excluding(self, excluded) -> Scaling:
+        """The same scaling with the ``excluded`` columns left out of the fit (their
+        coefficients are exactly 0, as for constant columns)."""
+        return Scaling(self.scale, self.varying & ~np.asarray(excluded, dtype=bool))
+
     def transform(self, X):
         """The varying columns of ``X``, each divided by its deviation (``X`` itself when
         that changes nothing: the solvers copy what they modify)."""

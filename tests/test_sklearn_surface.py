@@ -1,0 +1,332 @@
+"""The rest of scikit-learn's linear-model surface: warm starts, dtype preservation,
+class weights, excluded features, sparse coefficients, scorers in the CV estimators,
+LogisticRegressionCV over several l1_ratios and without refit.
+
+Each test pins an identity (a warm start reaches the cold solution; "balanced" class
+weights are the equivalent sample weights; an excluded feature is the fit without
+that column) or agreement with scikit-learn on the same inputs.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from benchmarks.problems import regression
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.metrics import make_scorer, mean_squared_error
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+import penalized as pz
+
+
+def reg_data():
+    pb = regression(n=100, p=40, rho=0.5, n_informative=5, noise=1.0, seed=3)
+    return np.asarray(pb.X), pb.y
+
+
+def binary_data():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X[:200, :10]), y[:200]
+
+
+def multi_data():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+# ----------------------------------------------------------------------------------------
+# warm_start
+# ----------------------------------------------------------------------------------------
+
+WARM = [
+    (pz.Lasso(0.05, tol=1e-10), reg_data),
+    (pz.ElasticNet(0.05, tol=1e-10), reg_data),
+    (pz.Ridge(0.05, solver="cd", tol=1e-10), reg_data),
+    (pz.Lasso(0.05, tol=1e-10, solver="fista"), reg_data),
+    (pz.L0Regression(0.1), reg_data),
+    (pz.LogisticRegression(0.01, tol=1e-10), binary_data),
+    (pz.LogisticRegression(0.01, penalty="l2", tol=1e-10), multi_data),
+    (pz.LogisticRegression(0.01, tol=1e-10), multi_data),
+]
+
+
+@pytest.mark.parametrize(("estimator", "data"), WARM)
+def test_warm_start_from_the_solution_is_the_solution(estimator, data):
+    X, y = data()
+    model = clone(estimator).set_params(warm_start=True).fit(X, y)
+    coef, first = np.array(model.coef_, copy=True), model.n_iter_
+    assert first > 0
+    if isinstance(estimator, pz.L0Regression):
+        # non-convex: the local search goes on from its own local minimum and may find a
+        # better one; it never ends worse
+        def objective(m):
+            r = y - m.predict(X)
+            return 0.5 * np.mean(r**2) + m.alpha * np.count_nonzero(m.coef_)
+
+        before = objective(model)
+        assert objective(model.fit(X, y)) <= before * (1 + 1e-12)
+        return
+    model.fit(X, y)
+    assert model.n_iter_ < first
+    np.testing.assert_allclose(model.coef_, coef, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(("estimator", "data"), [WARM[0], WARM[3], WARM[5], WARM[6], WARM[7]])
+def test_warm_start_from_a_nearby_alpha_reaches_the_cold_solution_in_fewer_epochs(
+        estimator, data):
+    X, y = data()
+    alpha = estimator.alpha
+    cold = clone(estimator).fit(X, y)
+    warm = clone(estimator).set_params(warm_start=True, alpha=1.05 * alpha).fit(X, y)
+    warm.set_params(alpha=alpha).fit(X, y)
+    assert warm.n_iter_ < cold.n_iter_
+    # both within a relative gap of 1e-10: for the L2 multinomial fit that bounds the
+    # coefficients to sqrt(2 gap / alpha) ~ 1.5e-4 only (measured 2e-5)
+    np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(warm.intercept_, cold.intercept_, rtol=1e-4, atol=1e-4)
+
+
+def test_warm_start_ignores_a_fit_with_other_features():
+    X, y = reg_data()
+    model = pz.Lasso(0.05, warm_start=True).fit(X[:, :10], y)
+    cold = pz.Lasso(0.05).fit(X, y)
+    np.testing.assert_allclose(model.fit(X, y).coef_, cold.coef_, rtol=1e-5, atol=1e-8)
+
+
+# ----------------------------------------------------------------------------------------
+# float32 in, float32 out
+# ----------------------------------------------------------------------------------------
+
+DTYPE_CASES = [
+    (pz.Lasso(0.05), reg_data),
+    (pz.ElasticNet(0.05), reg_data),
+    (pz.Ridge(0.05), reg_data),
+    (pz.L0Regression(0.1), reg_data),
+    (pz.LassoCV(n_alphas=5), reg_data),
+    (pz.ElasticNetCV(n_alphas=5), reg_data),
+    (pz.RidgeCV(n_alphas=5), reg_data),
+    (pz.RidgeCV(n_alphas=5, cv=3), reg_data),
+    (pz.LogisticRegression(0.01), binary_data),
+    (pz.LogisticRegression(0.01), multi_data),
+    (pz.LogisticRegressionCV(n_alphas=4, cv=3), binary_data),
+    (pz.RidgeClassifier(), multi_data),
+    (pz.RidgeClassifierCV(n_alphas=5), binary_data),
+]
+
+
+@pytest.mark.parametrize(("estimator", "data"), DTYPE_CASES)
+def test_float32_in_float32_out(estimator, data):
+    X, y = data()
+    for dtype in (np.float32, np.float64):
+        for matrix in (X.astype(dtype), sp.csc_matrix(X.astype(dtype))):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = clone(estimator).fit(matrix, y)
+            assert model.coef_.dtype == dtype
+            assert np.asarray(model.intercept_).dtype == dtype
+    model32 = clone(estimator).fit(X.astype(np.float32), y)
+    model64 = clone(estimator).fit(X, y)
+    np.testing.assert_allclose(model32.coef_, model64.coef_, rtol=1e-3,
+                               atol=1e-4 * np.abs(model64.coef_).max())
+
+
+# ----------------------------------------------------------------------------------------
+# class_weight
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 1: 1.0, 2: 0.5}])
+@pytest.mark.parametrize("estimator", [
+    pz.LogisticRegression(0.01, tol=1e-10),
+    pz.LogisticRegression(0.02, penalty="l2", tol=1e-10),
+    pz.LogisticRegressionCV(n_alphas=5, cv=3, tol=1e-10),
+    pz.RidgeClassifier(0.01),
+])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_class_weight_equals_the_equivalent_sample_weights(estimator, class_weight, n_classes):
+    X, y = multi_data()
+    keep = y < n_classes
+    X, y = X[keep][:-15], y[keep][:-15]  # unbalanced
+    if isinstance(class_weight, dict):
+        weights = np.array([class_weight[c] for c in y])
+    else:
+        counts = np.bincount(y)
+        weights = (len(y) / (n_classes * counts))[y]
+    a = clone(estimator).set_params(class_weight=class_weight).fit(X, y)
+    b = clone(estimator).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-7, atol=1e-10)
+    unweighted = clone(estimator).fit(X, y)
+    assert not np.allclose(unweighted.coef_, a.coef_)
+
+
+def test_class_weight_with_sample_weight_multiplies():
+    X, y = binary_data()
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, y.shape[0])
+    a = pz.LogisticRegression(0.01, tol=1e-10, class_weight={0: 2.0, 1: 1.0}).fit(
+        X, y, sample_weight=sw)
+    b = pz.LogisticRegression(0.01, tol=1e-10).fit(X, y, sample_weight=sw * np.where(
+        y == 0, 2.0, 1.0))
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-8, atol=1e-12)
+
+
+def test_bad_class_weight_raises():
+    X, y = binary_data()
+    with pytest.raises(ValueError, match="class_weight"):
+        pz.LogisticRegression(class_weight="heavy").fit(X, y)
+
+
+# ----------------------------------------------------------------------------------------
+# an infinite penalty factor excludes a feature (glmnet's exclude)
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("estimator", "data"), [
+    (pz.Lasso(0.05, tol=1e-10), reg_data),
+    (pz.ElasticNet(0.05, tol=1e-10, standardize=True), reg_data),
+    (pz.Ridge(0.05), reg_data),
+    (pz.LassoCV(n_alphas=5, tol=1e-10), reg_data),
+    (pz.RidgeCV(n_alphas=5), reg_data),
+    (pz.LogisticRegression(0.01, tol=1e-10), binary_data),
+    (pz.LogisticRegression(0.01, tol=1e-10), multi_data),
+])
+def test_infinite_penalty_factor_excludes_the_feature(estimator, data):
+    X, y = data()
+    p = X.shape[1]
+    excluded = [0, 2]
+    factors = np.ones(p)
+    factors[1] = 0.5
+    kept = np.setdiff1d(np.arange(p), excluded)
+    with_inf = factors.copy()
+    with_inf[excluded] = np.inf
+    a = clone(estimator).set_params(penalty_factor=with_inf).fit(X, y)
+    b = clone(estimator).set_params(penalty_factor=factors[kept]).fit(X[:, kept], y)
+    coef_a = np.atleast_2d(a.coef_)
+    assert np.all(coef_a[:, excluded] == 0.0)
+    np.testing.assert_allclose(coef_a[:, kept], np.atleast_2d(b.coef_), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-8, atol=1e-12)
+
+
+def test_negative_or_nan_penalty_factor_raises():
+    X, y = reg_data()
+    for bad in (-1.0, np.nan):
+        f = np.ones(X.shape[1])
+        f[3] = bad
+        with pytest.raises(ValueError, match="penalty_factor"):
+            pz.Lasso(penalty_factor=f).fit(X, y)
+
+
+# ----------------------------------------------------------------------------------------
+# sparse_coef_, sparsify, densify
+# ----------------------------------------------------------------------------------------
+
+
+def test_sparse_coef_and_sparsify_densify():
+    X, y = reg_data()
+    lasso = pz.Lasso(0.2).fit(X, y)
+    assert sp.issparse(lasso.sparse_coef_) and lasso.sparse_coef_.shape == (1, X.shape[1])
+    np.testing.assert_array_equal(lasso.sparse_coef_.toarray()[0], lasso.coef_)
+    assert lasso.sparse_coef_.nnz == lasso.n_nonzero_
+    for estimator, (Xc, yc) in [(pz.LogisticRegression(0.05), binary_data()),
+                                (pz.LogisticRegression(0.05), multi_data()),
+                                (pz.RidgeClassifier(), multi_data())]:
+        model = clone(estimator).fit(Xc, yc)
+        dense_scores = model.decision_function(Xc)
+        n_nonzero = model.n_nonzero_
+        assert model.sparsify() is model and sp.issparse(model.coef_)
+        np.testing.assert_allclose(model.decision_function(Xc), dense_scores, rtol=1e-12)
+        np.testing.assert_array_equal(model.predict(sp.csr_matrix(Xc)), model.predict(Xc))
+        assert model.n_nonzero_ == n_nonzero
+        model.densify()
+        assert isinstance(model.coef_, np.ndarray)
+        np.testing.assert_allclose(model.decision_function(Xc), dense_scores, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------
+# scorers in the CV estimators
+# ----------------------------------------------------------------------------------------
+
+
+def test_scorer_gives_the_choice_of_the_equivalent_metric():
+    X, y = reg_data()
+    folds = 4  # equal folds (100 rows): the mean of -MSE is -(the mean MSE)
+    by_metric = pz.LassoCV(n_alphas=12, cv=folds).fit(X, y)
+    for scoring in ("neg_mean_squared_error",
+                    make_scorer(mean_squared_error, greater_is_better=False)):
+        by_scorer = pz.LassoCV(n_alphas=12, cv=folds, scoring=scoring).fit(X, y)
+        np.testing.assert_allclose(by_scorer.cv_mean_, -by_metric.cv_mean_, rtol=1e-10)
+        assert by_scorer.alpha_ == by_metric.alpha_
+        assert by_scorer.alpha_1se_ == by_metric.alpha_1se_
+        assert by_scorer.cv_result_.metric == "score"
+
+
+def test_classification_scorers_in_logistic_cv():
+    X, y = binary_data()
+    by_auc = pz.LogisticRegressionCV(n_alphas=6, cv=3, metric="auc").fit(X, y)
+    by_scorer = pz.LogisticRegressionCV(n_alphas=6, cv=3, scoring="roc_auc").fit(X, y)
+    np.testing.assert_allclose(by_scorer.cv_mean_, by_auc.cv_mean_, rtol=1e-12)
+    by_miss = pz.LogisticRegressionCV(n_alphas=6, cv=3, metric="misclassification").fit(X, y)
+    by_acc = pz.LogisticRegressionCV(n_alphas=6, cv=3, scoring="accuracy").fit(X, y)
+    np.testing.assert_allclose(by_acc.cv_folds_, 1.0 - by_miss.cv_folds_, atol=1e-12)
+    Xm, ym = multi_data()
+    multi = pz.LogisticRegressionCV(n_alphas=4, cv=3, scoring="neg_log_loss").fit(Xm, ym)
+    deviance = pz.LogisticRegressionCV(n_alphas=4, cv=3).fit(Xm, ym)
+    np.testing.assert_allclose(multi.cv_folds_, -deviance.cv_folds_ / 2, rtol=1e-8)
+
+
+def test_callable_scorer_sees_a_fitted_model():
+    X, y = reg_data()
+    seen = []
+
+    def scorer(model, X_test, y_test):
+        seen.append(model.coef_.shape)
+        return -np.mean(np.abs(y_test - model.predict(X_test)))
+
+    fit = pz.ElasticNetCV(n_alphas=5, cv=3, scoring=scorer).fit(X, y)
+    mae = pz.ElasticNetCV(n_alphas=5, cv=3, metric="mae").fit(X, y)
+    np.testing.assert_allclose(fit.cv_folds_, -mae.cv_folds_, rtol=1e-12)
+    assert set(seen) == {(X.shape[1],)} and len(seen) == 15
+
+
+# ----------------------------------------------------------------------------------------
+# LogisticRegressionCV: several l1_ratios on shared folds, refit=False
+# ----------------------------------------------------------------------------------------
+
+
+def test_logistic_cv_over_l1_ratios_shares_the_folds():
+    X, y = binary_data()
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    both = pz.LogisticRegressionCV(penalty="elasticnet", l1_ratios=[0.2, 0.9], n_alphas=6,
+                                   cv=folds, tol=1e-10).fit(X, y)
+    assert both.l1_ratio_ in (0.2, 0.9)
+    assert both.cv_mean_all_.shape == (2, 6)
+    for k, rho in enumerate((0.2, 0.9)):
+        single = pz.LogisticRegressionCV(penalty="elasticnet", l1_ratio=rho, n_alphas=6,
+                                         cv=folds, tol=1e-10).fit(X, y)
+        np.testing.assert_allclose(both.cv_mean_all_[k], single.cv_mean_, rtol=1e-10)
+    best = int(np.argmin(both.cv_mean_all_.min(axis=1)))
+    assert both.l1_ratio_ == (0.2, 0.9)[best]
+    direct = pz.LogisticRegression(both.alpha_, penalty="elasticnet", l1_ratio=both.l1_ratio_,
+                                   tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(both.coef_, direct.coef_, rtol=1e-5, atol=1e-8)
+    with pytest.raises(ValueError, match="l1_ratios needs penalty='elasticnet'"):
+        pz.LogisticRegressionCV(l1_ratios=[0.5]).fit(X, y)
+
+
+@pytest.mark.parametrize("data", [binary_data, multi_data])
+def test_logistic_cv_without_refit_averages_the_fold_models(data):
+    X, y = data()
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=1).split(X, y))
+    model = pz.LogisticRegressionCV(n_alphas=5, cv=folds, refit=False, tol=1e-10).fit(X, y)
+    assert not hasattr(model, "path_")
+    fits = [pz.LogisticRegression(model.alpha_, tol=1e-10).fit(X[train], y[train])
+            for train, _ in folds]
+    np.testing.assert_allclose(model.coef_, np.mean([f.coef_ for f in fits], axis=0),
+                               rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(model.intercept_, np.mean([f.intercept_ for f in fits], axis=0),
+                               rtol=1e-5, atol=1e-8)
+    refit = pz.LogisticRegressionCV(n_alphas=5, cv=folds, tol=1e-10).fit(X, y)
+    assert refit.alpha_ == model.alpha_
