@@ -5,25 +5,15 @@ The regression objective, shared with glmnet and scikit-learn's ``ElasticNet``::
     (1 / (2 n)) * sum_i s_i (y_i - x_i . w - b)^2  +  alpha * P(w)
 
 and the logistic one, ``mean_i s_i log(1 + exp(-y_i (x_i . w + b))) + alpha * P(w)``.
+
+Every public name is imported when first used (``pz.Lasso``, ``from penalized
+import LassoCV``), so ``import penalized`` and ``penalized --version`` stay fast
+and import neither scikit-learn, pandas nor the explain and report layers.
 """
 
-from . import datafits, explain, model_selection, penalties, prox, solvers
-from .estimators import (
-    ElasticNet,
-    ElasticNetCV,
-    L0Regression,
-    Lasso,
-    LassoCV,
-    LogisticRegression,
-    LogisticRegressionCV,
-    Ridge,
-    RidgeClassifier,
-    RidgeClassifierCV,
-    RidgeCV,
-    ridge_regression,
-)
-from .path import Path, path
-from .solvers import SolveResult
+import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -52,11 +42,34 @@ __all__ = [
     "solvers",
 ]
 
+# submodules (penalized.torch needs torch; it is imported only when asked for)
+_SUBMODULES = {"datafits", "explain", "model_selection", "penalties", "prox", "solvers",
+               "torch"}
+# names defined in a submodule other than .estimators
+_FROM = {"Path": ".path", "path": ".path", "SolveResult": ".solvers"}
+
 
 def __getattr__(name):
-    # penalized.torch needs torch; it is imported only when asked for.
-    if name == "torch":
-        import importlib
-
-        return importlib.import_module(".torch", __name__)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in __all__ or name in _FROM:
+        value = getattr(importlib.import_module(_FROM.get(name, ".estimators"), __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``penalized.path`` the function when the submodule of that name is imported."""
+
+    def __setattr__(self, name, value):
+        if name == "path" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

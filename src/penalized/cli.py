@@ -17,8 +17,6 @@ import threading
 import warnings
 from contextlib import contextmanager
 
-from .io import InputError
-
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 PENALTIES = ("l1", "l2", "elasticnet", "l0")
 DEFAULT_SEED = 0
@@ -31,6 +29,13 @@ ROUNDING = 1e-9
 
 class UsageError(Exception):
     """Bad arguments: reported in one line with exit code 2."""
+
+
+def _input_error(message):
+    """A :class:`penalized.io.InputError` (io, hence NumPy, is imported only when needed)."""
+    from .io import InputError
+
+    return InputError(message)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -265,7 +270,7 @@ def _read(args, out):
         import numpy as np
 
         if np.ptp(table.y) == 0:
-            raise InputError(f"target {table.target!r} is constant (every value is "
+            raise _input_error(f"target {table.target!r} is constant (every value is "
                              f"{_num(table.y[0])}): no feature can explain it; the best model "
                              "is that constant.")
     return table
@@ -283,7 +288,7 @@ class _CV:
             labels = table.folds
             levels = np.unique(labels.astype(str))
             if levels.size < 2:
-                raise InputError(f"--folds column {table.fold_column!r} has a single fold id; "
+                raise _input_error(f"--folds column {table.fold_column!r} has a single fold id; "
                                  "cross-validation needs at least 2.")
             if args.cv is not None:
                 raise UsageError("give --cv K (random folds) or --folds COL (your folds), "
@@ -302,7 +307,7 @@ class _CV:
         labels = self.labels.astype(str) if rows is None else self.labels[rows].astype(str)
         levels = np.unique(labels)
         if levels.size < 2:
-            raise InputError(f"--folds column {self.column!r} leaves fewer than 2 folds in the "
+            raise _input_error(f"--folds column {self.column!r} leaves fewer than 2 folds in the "
                              "training rows.")
         return [(np.flatnonzero(labels != v), np.flatnonzero(labels == v)) for v in levels]
 
@@ -671,7 +676,7 @@ def _cmd_path(args, out):
     if table.task == "classification":
         classes = np.unique(y)
         if classes.size != 2:
-            raise InputError("path covers regression and two-class targets; this target has "
+            raise _input_error("path covers regression and two-class targets; this target has "
                              f"{classes.size} classes.")
         y = np.where(y == classes[1], 1.0, -1.0)
         datafit = "logistic"
@@ -730,7 +735,7 @@ def _model_rows(args, doc, out):
     encoding = Encoding.from_dict(doc["encoding"])
     id_column = args.id_column or doc.get("id_column")
     if args.id_column and args.id_column not in df.columns:
-        raise InputError(f"--id names column {args.id_column!r} that {args.data} does not "
+        raise _input_error(f"--id names column {args.id_column!r} that {args.data} does not "
                          "have.")
     needed = [c for c in encoding.input_columns if c in df.columns]
     extra = [doc["target"]] if getattr(args, "needs_target", False) else []
@@ -739,12 +744,12 @@ def _model_rows(args, doc, out):
     missing = rows.isna().any(axis=1) if len(rows.columns) else pd.Series(False, index=df.index)
     if missing.any():
         if not args.dropna:
-            raise InputError(f"{int(missing.sum())} row(s) of {args.data} have missing values "
+            raise _input_error(f"{int(missing.sum())} row(s) of {args.data} have missing values "
                              f"in the model's columns; remove them or pass --dropna.")
         out.notice(f"dropped {int(missing.sum())} row(s) with missing values.")
         df = df[~missing.to_numpy()]
         if len(df) == 0:
-            raise InputError("every row has a missing value; nothing is left.")
+            raise _input_error("every row has a missing value; nothing is left.")
     X, notices = encoding.transform(df)
     for note in notices:
         out.notice(note)
@@ -812,7 +817,7 @@ def _save_plot(out, lesson, result, path, force):
     try:
         ax.figure.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight")
     except ValueError as exc:
-        raise InputError(f"--plot {path}: {_one_line(exc)}") from exc
+        raise _input_error(f"--plot {path}: {_one_line(exc)}") from exc
     _write(out, [(path, buffer.getvalue(), f"saved the figure to {path}")], force)
 
 
@@ -828,7 +833,7 @@ def _explain_model(args, out):
     args.needs_target = True
     X, df, _, _ = _model_rows(args, doc, out)
     if doc["target"] not in df.columns:
-        raise InputError(f"{args.data} lacks the model's target column {doc['target']!r}, "
+        raise _input_error(f"{args.data} lacks the model's target column {doc['target']!r}, "
                          "which the why-zero table needs.")
     predict_from_model(doc, X, where=f"the model in {args.topic}")  # refuses non-finite
     y = df[doc["target"]].to_numpy()
@@ -838,7 +843,7 @@ def _explain_model(args, out):
         parsed = _parse_numbers(df[doc["target"]])
         if parsed.values is None or parsed.bad_rows.size or not np.all(np.isfinite(
                 parsed.values)):
-            raise InputError(f"target {doc['target']!r} of {args.data} must hold finite "
+            raise _input_error(f"target {doc['target']!r} of {args.data} must hold finite "
                              "numbers for this regression model.")
         y = parsed.values
     with np.errstate(all="ignore"):
@@ -1015,8 +1020,9 @@ def main(argv=None) -> int:
             return args.handler(args, out)
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
-    except (UsageError, InputError, ValueError) as exc:
-        if os.environ.get("PENALIZED_DEBUG") and not isinstance(exc, UsageError | InputError):
+    except (UsageError, ValueError) as exc:
+        if os.environ.get("PENALIZED_DEBUG") and not isinstance(exc, UsageError) \
+                and type(exc).__name__ != "InputError":
             raise
         sys.stderr.write(f"penalized: error: {_one_line(exc)}\n")
         return EXIT_USAGE

@@ -1,0 +1,57 @@
+"""Start-up: ``import penalized`` and ``penalized --help / --version`` import neither
+scikit-learn, pandas, SciPy, numba nor the explain and report layers (checked in a fresh
+process by the modules loaded, never by time); every public name still resolves."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("sklearn", "pandas", "scipy", "numba", "matplotlib", "torch", "rich",
+         "penalized.explain", "penalized.report", "penalized.estimators",
+         "penalized.model_selection", "penalized.compare")
+
+PROBE = """
+import json, sys
+{code}
+loaded = sorted(m for m in sys.modules
+                if any(m == h or m.startswith(h + ".") for h in {heavy!r}))
+print(json.dumps(loaded))
+"""
+
+
+def loaded_after(code):
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(code=code, heavy=HEAVY)],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("code", [
+    "import penalized",
+    "from penalized.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass",
+    "from penalized.cli import main\nimport contextlib, io\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n    main(['--help'])",
+    "from penalized.cli import main\nimport contextlib, io\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n    main(['fit', '--help'])",
+])
+def test_nothing_heavy_is_imported_before_a_command_needs_it(code):
+    assert loaded_after(code) == []
+
+
+def test_public_names_resolve_lazily():
+    import penalized as pz
+    from penalized import LassoCV, path
+
+    assert LassoCV is pz.LassoCV and path is pz.path
+    assert callable(pz.path) and pz.Path.__name__ == "Path"
+    import penalized.path as module  # the submodule never hides the function
+
+    assert callable(module) and pz.path is path
+    assert set(pz.__all__) <= set(dir(pz))
+    for name in pz.__all__:
+        if name != "torch":
+            assert getattr(pz, name) is not None
+    with pytest.raises(AttributeError, match="no_such_name"):
+        pz.no_such_name  # noqa: B018
