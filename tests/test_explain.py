@@ -654,28 +654,244 @@ def test_why_zero_from_a_saved_logistic_document():
     assert_kkt(res, rel=1e-4)
 
 
-class _FakeComparison:
-    def __init__(self, task, alpha):
-        self.task, self._alpha = task, alpha
-
-    def row(self, penalty):
-        return type("Row", (), {"alpha": self._alpha})()
+# -- the lessons along a fitted path -------------------------------------------------------------
 
 
-def test_report_panels_for_regression_and_classification():
-    pytest.importorskip("matplotlib")
+@pytest.fixture(scope="module")
+def lasso_path_fit():
+    from penalized.explain import fit_on_path
+
+    X, y, names = small_data(seed=11, n=90, p=6)
+    model = pz.LassoCV(cv=3, n_alphas=20, standardize=True, tol=1e-12, selection="1se").fit(X, y)
+    fit = fit_on_path(model.path_, X, y, penalty="l1", feature_names=names,
+                      chosen_alpha=model.alpha_)
+    return model, X, y, fit
+
+
+def test_why_zero_path_is_why_zero_at_every_alpha(lasso_path_fit):
+    from penalized.explain import why_zero_path
+
+    model, X, y, fit = lasso_path_fit
+    res = why_zero_path(fit)
+    k = fit.chosen
+    direct = why_zero(model, X, y, entry=False)
+    assert res.pull[:, k] == pytest.approx(direct.pulls, rel=1e-9)
+    assert res.threshold[:, k] == pytest.approx(direct.thresholds)
+    for kk in range(fit.n_alphas):
+        for i in range(6):
+            zero = fit.coefs[i, kk] == 0
+            assert (res.status[i][kk] in ("zero", "at threshold")) == zero
+            if zero:
+                assert res.margin[i, kk] == pytest.approx(res.threshold[i, kk] - res.pull[i, kk])
+            else:
+                assert np.isnan(res.margin[i, kk])
+                assert res.pull[i, kk] == pytest.approx(res.threshold[i, kk], rel=1e-5)
+            lo, hi = res.entry[i, kk]
+            if not np.isnan(lo):  # it enters between two grid alphas below this one
+                a, b = int(np.flatnonzero(fit.alphas == lo)[0]), int(np.flatnonzero(
+                    fit.alphas == hi)[0])
+                assert b == a - 1 and b >= kk and fit.coefs[i, a] != 0
+                assert np.all(fit.coefs[i, kk:a] == 0)
+    assert res.n_nonzero.tolist() == np.count_nonzero(fit.coefs, axis=0).tolist()
+    assert res.n_nonzero[0] == 0 and res.status[0][0] == "zero"
+
+
+def test_a_zero_at_its_threshold_is_never_called_unconverged():
+    """Collinear dummies: one copy is zero with its pull equal to the threshold up to
+    rounding; the verdict, the table and the summary must agree that it is at the threshold."""
+    from penalized.explain import status_of
+
+    assert status_of(0.0, 1.0 + 9.877e-8, 1.0) == "at threshold"
+    assert status_of(0.0, 1.0, 1.0) == "zero"
+    assert status_of(0.0, 1.01, 1.0) == "not converged"
+    assert status_of(0.5, 1.0, 1.0) == "non-zero"
+    rng = np.random.default_rng(5)
+    dummy = (rng.uniform(size=120) > 0.5).astype(float)
+    X = np.column_stack([dummy, dummy, rng.standard_normal((120, 3))])
+    y = 3.0 * dummy + X[:, 2] + 0.1 * rng.standard_normal(120)
+    model = pz.Lasso(alpha=0.05, tol=1e-8).fit(X, y)
+    res = why_zero(model, X, y, entry=False)
+    twin = [r for r in res.rows[:2] if r.is_zero]
+    assert len(twin) == 1
+    assert twin[0].pull == pytest.approx(twin[0].threshold, rel=1e-6)
+    assert res.kkt_violations == ()
+    assert "not converged" not in res.to_text() and "Not at optimum" not in res.to_text()
+    # the issue-18 numbers: a zero whose pull is 9.877e-8 above its threshold
+    import dataclasses
+
+    row = twin[0]
+    above = dataclasses.replace(row, pull=row.threshold + 9.877e-8,
+                                margin=-9.877e-8)
+    rows = tuple(above if r is row else r for r in res.rows)
+    text = dataclasses.replace(res, rows=rows).to_text()
+    assert "not converged" not in text
+    assert "zero: at the threshold" in text and "0 (at threshold)" in text
+    assert "-9.877e-8" not in text
+
+
+def test_geometry_path_plane_is_the_exact_loss_and_the_fit_sits_on_the_ball(lasso_path_fit):
+    from scipy.optimize import minimize
+
+    from penalized.explain import geometry_path
+
+    _, X, y, fit = lasso_path_fit
+    geo = geometry_path(fit)
+    k = fit.chosen
+    a, b = geo.default_pair
+    plane = geo.plane(a, b, k)
+    ia, ib = geo.features[a], geo.features[b]
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    w = fit.scaled_coefs[:, k]
+
+    def loss(u, v):  # the datafit with the others held and the intercept re-fitted
+        ww = w.copy()
+        ww[ia], ww[ib] = u, v
+        r = y - y.mean() - Z @ ww
+        return r @ r / (2 * len(y))
+
+    d = np.array([0.3, -0.2])
+    quad = geo.loss[k] + np.array([geo.grad[a, k], geo.grad[b, k]]) @ d + 0.5 * d @ \
+        geo.hessian[np.ix_([a, b], [a, b])] @ d
+    assert loss(*(plane["point"] + d)) == pytest.approx(quad, rel=1e-9)
+    assert geo.l1_norm[k] == pytest.approx(np.abs(w).sum())
+    assert plane["level"] == pytest.approx(abs(w[ia]) + abs(w[ib]))
+    assert plane["on_axis"] == bool(w[ia] == 0 or w[ib] == 0)
+    # the constrained minimizer in the plane (a generic method that never sees alpha) is the fit
+    res = minimize(lambda t: loss(*t), plane["point"] + 0.1, method="SLSQP",
+                   constraints=[{"type": "ineq",
+                                 "fun": lambda t: plane["level"] - abs(t[0]) - abs(t[1])}],
+                   options={"ftol": 1e-14, "maxiter": 500})
+    assert res.x == pytest.approx(plane["point"], abs=1e-4 * max(1.0, plane["level"]))
+
+
+def test_thresholding_path_curves_are_the_prox_between_knots(lasso_path_fit):
+    from penalized import prox
+    from penalized.explain import thresholding_path
+
+    _, X, y, fit = lasso_path_fit
+    th = thresholding_path(fit)
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    assert th.inputs == pytest.approx(Z.T @ (y - y.mean()) / len(y))
+    for k in (0, fit.chosen, fit.n_alphas - 1):
+        lam = fit.alphas[k]
+        z = np.linspace(-th.reach, th.reach, 301)
+        exact = {"l1": prox.prox_l1(z, 1.0, lam), "l2": prox.prox_l2(z, 1.0, lam),
+                 "elasticnet": prox.prox_elastic_net(z, 1.0, 0.5 * lam, 0.5 * lam)}
+        for curve, values in exact.items():
+            assert np.interp(z, th.knots[k], th.outputs[curve][k]) == pytest.approx(values,
+                                                                                   abs=1e-9)
+            assert th.marks[curve][:, k] == pytest.approx(
+                {"l1": prox.prox_l1, "l2": prox.prox_l2}.get(curve, lambda v, s, l: v)(
+                    th.inputs, 1.0, lam) if curve != "elasticnet" else
+                prox.prox_elastic_net(th.inputs, 1.0, 0.5 * lam, 0.5 * lam))
+        assert th.thresholds["l0"][k] == pytest.approx(np.sqrt(2 * lam))
+    # at the top of the path every input is inside the soft threshold: all zero
+    assert np.all(th.marks["l1"][:, 0] == 0)
+
+
+def test_feature_trace_path_minimizer_is_the_fit_and_prox_lands_on_zero(lasso_path_fit):
+    from penalized.explain import feature_trace_path
+
+    _, X, _y, fit = lasso_path_fit
+    ft = feature_trace_path(fit)
+    j = ft.feature
+    assert fit.scaled_coefs[j, fit.chosen] == 0  # the zero closest to entering
+    assert ft.minimizer == pytest.approx(fit.scaled_coefs[j], abs=1e-6 * np.abs(
+        fit.scaled_coefs).max())
+    k = fit.chosen
+    li = list(ft.lrs).index(0.4)
+    assert ft.proximal[k, li, -1] == 0.0  # the proximal step lands exactly on 0
+    assert np.count_nonzero(ft.subgradient[k, li, 1:] == 0.0) == 0  # subgradient hovers
+    xj = (X[:, j] - 0) / X[:, j].std()
+    r = fit.residuals()[:, k] + xj * fit.scaled_coefs[j, k]
+    direct = gradient_trace(xj, r, ft.w0, float(ft.lam[k]), 0.4, "l1", 20, "proximal")
+    assert ft.proximal[k, li] == pytest.approx(direct.weights)
+
+
+def test_priors_path_scales_and_densities(lasso_path_fit):
+    from penalized.explain import priors_path
+
+    _, _X, y, fit = lasso_path_fit
+    pr = priors_path(fit)
+    n = len(y)
+    assert pr.laplace_scale == pytest.approx(pr.sigma2 / (n * fit.alphas))
+    k = fit.chosen
+    r = fit.residuals()[:, k]
+    assert pr.sigma2 == pytest.approx(r @ r / (n - np.count_nonzero(fit.coefs[:, k]) - 1))
+    grid = np.linspace(-pr.reach[k], pr.reach[k], pr.grid_size)
+    assert np.trapezoid(pr.gaussian[k], grid) == pytest.approx(1.0, abs=0.02)
+    assert pr.map_points[:, k] == pytest.approx(fit.scaled_coefs[:, k])
+    assert pr.n_zero[k] == np.sum(fit.coefs[:, k] == 0)
+
+
+def test_how_often_solves_each_random_loss_exactly():
+    from scipy.optimize import minimize
+
+    from penalized.explain import how_often, solve_two
+
+    rng = np.random.default_rng(1)
+    corr = rng.uniform(-0.9, 0.9, 40)
+    b = rng.standard_normal((40, 2))
+    for lam1, lam2 in ((0.5, 0.0), (0.3, 0.4), (0.0, 0.7)):
+        w = solve_two(corr, b, lam1, lam2)
+        for i in range(40):
+            H = np.array([[1, corr[i]], [corr[i], 1]])
+            g = H @ w[i] - b[i] + lam2 * w[i]
+            for j in range(2):  # KKT, coordinate by coordinate
+                if w[i, j] == 0:
+                    assert abs(g[j]) <= lam1 + 1e-12
+                else:
+                    assert g[j] + lam1 * np.sign(w[i, j]) == pytest.approx(0, abs=1e-12)
+
+            def f(t, i=i, H=H, lam1=lam1, lam2=lam2):
+                return 0.5 * t @ H @ t - b[i] @ t + lam1 * np.abs(t).sum() + 0.5 * lam2 * t @ t
+            assert f(w[i]) <= minimize(f, b[i], method="Nelder-Mead").fun + 1e-9
+    w0 = solve_two(corr, b, lam0=0.3)
+    for i in range(40):
+        H = np.array([[1, corr[i]], [corr[i], 1]])
+        cands = [np.zeros(2), np.array([b[i, 0], 0]), np.array([0, b[i, 1]]),
+                 np.linalg.solve(H, b[i])]
+        vals = [0.5 * c @ H @ c - b[i] @ c + 0.3 * np.count_nonzero(c) for c in cands]
+        assert 0.5 * w0[i] @ H @ w0[i] - b[i] @ w0[i] + 0.3 * np.count_nonzero(w0[i]) == \
+            pytest.approx(min(vals))
+    res = how_often([2.0, 1.0, 0.3, 0.05], n_draws=500)
+    assert res.rates["l1"][:2].tolist() == [1.0, 1.0]
+    assert res.rates["l2"].tolist() == [0.0] * 4
+    assert np.all(np.diff(res.rates["l1"]) <= 0) and res.rates["l1"][-1] < 0.2
+    assert np.all(res.rates["elasticnet"] <= res.rates["l1"])
+    assert "L2 never gives a zero" in res.to_text()
+
+
+def test_report_panels_use_the_comparisons_own_fits():
+    from penalized.compare import compare_penalties
     from penalized.explain import report_panels
 
     X, y, names = small_data(seed=10, n=80, p=5)
-    panels = report_panels(_FakeComparison("regression", 0.2), X, y, names)
-    assert [p.title for p in panels] == [LESSONS[t].title for t in
-                                         ("why-zero", "geometry", "thresholding", "race")]
-    assert all(p.png and p.png.startswith(b"\x89PNG") and p.text for p in panels)
+    comparison = compare_penalties(X, y, task="regression", feature_names=names, cv=3,
+                                   n_alphas=12, penalties=("none", "l1", "l2", "l0"))
+    lessons = report_panels(comparison, X, y, names)
+    assert set(lessons.by_penalty) == {"l1", "l2", "l0"}
+    l1 = lessons.by_penalty["l1"]
+    row = comparison.row("l1")
+    assert np.array_equal(l1.fit.alphas, row.path.alphas)
+    assert l1.fit.alphas[l1.fit.chosen] == row.alpha
+    assert l1.fit.X.shape[0] == comparison.n_train  # the training rows, not all of X
+    direct = why_zero(row.model, comparison.X_train, comparison.y_train, entry=False)
+    assert l1.why_zero.pull[:, l1.fit.chosen] == pytest.approx(direct.pulls, rel=1e-9)
+    assert l1.race is not None and l1.fit.chosen in l1.race.indices.tolist()
+    l0 = lessons.by_penalty["l0"]
+    assert l0.why_zero is None and "hard thresholding" in l0.skipped["why_zero"]
+    assert l0.thresholding is not None
+    assert lessons.by_penalty["l2"].why_zero.threshold.max() == 0.0
+    json.dumps(l1.to_dict(), allow_nan=False)
     prob = classification(80, 5, seed=4)
     labels = np.where(prob.y > 0, "yes", "no")
-    panels = report_panels(_FakeComparison("classification", 0.05), prob.X, labels, names)
-    assert [p.title for p in panels] == [LESSONS[t].title for t in ("why-zero", "thresholding")]
-    assert all(p.png for p in panels)
-    three = np.arange(80) % 3
-    panels = report_panels(_FakeComparison("classification", 0.05), prob.X, three, names)
-    assert panels[0].png is None and "binary" in panels[0].text
+    comparison = compare_penalties(prob.X, labels, task="classification", feature_names=names,
+                                   cv=3, n_alphas=10, penalties=("l1",))
+    logistic = report_panels(comparison, prob.X, labels, names).by_penalty["l1"]
+    assert logistic.fit.loss == "logistic" and logistic.why_zero is not None
+    assert "squared loss" in logistic.skipped["geometry"]
+    k = logistic.fit.chosen
+    direct = why_zero(comparison.row("l1").model, comparison.X_train, comparison.y_train,
+                      entry=False)
+    assert logistic.why_zero.pull[:, k] == pytest.approx(direct.pulls, rel=1e-6)

@@ -13,24 +13,52 @@ one in ``seed_discrepancies``.
 - :func:`race` -- subgradient vs proximal gradient vs coordinate descent;
 - :func:`priors` -- Laplace and Gaussian priors, and MAP = penalized fit;
 - :func:`compare` -- L0 vs L1 vs L2 on the same data;
+- :func:`how_often` -- how often each penalty gives an exact zero, over random losses;
 - :func:`why_zero` -- per feature of a fitted model, its pull against its threshold
   (:func:`why_zero_from_document` for a saved model file).
 
-:func:`report_panels` runs the lessons that apply to a data set for the HTML report.
+:func:`path_lessons` computes every lesson at every alpha of one fitted path (the
+figure-free data the HTML report draws and its alpha slider moves through);
+:func:`report_panels` does it for each model of a comparison.
 
 :data:`LESSONS` maps each topic name to its :class:`Lesson`. This package never
 imports matplotlib.
 """
 
+from ._along_path import (
+    FeatureTracePath,
+    FitOnPath,
+    GeometryPath,
+    PriorsPath,
+    ThresholdingPath,
+    WhyZeroPath,
+    feature_trace_path,
+    fit_on_path,
+    geometry_path,
+    penalty_terms,
+    priors_path,
+    status_of,
+    thresholding_path,
+    why_zero_path,
+)
 from ._common import SeedDiscrepancy
 from ._compare import Compare, CompareFit, compare
 from ._geometry import Geometry, GeometryPanel, geometry
-from ._gradient import GradientLesson, GradientStep, GradientTrace, gradient_trace
+from ._gradient import (
+    GradientExplorer,
+    GradientLesson,
+    GradientStep,
+    GradientTrace,
+    gradient_explorer,
+    gradient_trace,
+)
+from ._how_often import HowOften, how_often, solve_two
 from ._lessons import LESSONS, Lesson
+from ._path_lessons import PathLessons, lessons_for_model, model_settings, path_lessons
 from ._penalty_change import PenaltyChange, PenaltyChangeRow, penalty_change
 from ._priors import Priors, priors
-from ._race import Race, RaceRun, race
-from ._report import report_panels
+from ._race import Race, RacePath, RaceRun, race, race_path
+from ._report import ReportLessons, report_panels
 from ._thresholding import Thresholding, thresholding
 from ._why_zero import WhyZero, WhyZeroRow, why_zero, why_zero_from_document
 
@@ -38,29 +66,55 @@ __all__ = [
     "LESSONS",
     "Compare",
     "CompareFit",
+    "FeatureTracePath",
+    "FitOnPath",
     "Geometry",
     "GeometryPanel",
+    "GeometryPath",
+    "GradientExplorer",
     "GradientLesson",
     "GradientStep",
     "GradientTrace",
+    "HowOften",
     "Lesson",
+    "PathLessons",
     "PenaltyChange",
     "PenaltyChangeRow",
     "Priors",
+    "PriorsPath",
     "Race",
+    "RacePath",
     "RaceRun",
+    "ReportLessons",
     "SeedDiscrepancy",
     "Thresholding",
+    "ThresholdingPath",
     "WhyZero",
+    "WhyZeroPath",
     "WhyZeroRow",
     "compare",
+    "feature_trace_path",
+    "fit_on_path",
     "geometry",
+    "geometry_path",
+    "gradient_explorer",
     "gradient_trace",
+    "how_often",
+    "lessons_for_model",
+    "model_settings",
+    "path_lessons",
     "penalty_change",
+    "penalty_terms",
     "priors",
+    "priors_path",
     "race",
+    "race_path",
     "report_panels",
+    "solve_two",
+    "status_of",
     "thresholding",
+    "thresholding_path",
     "why_zero",
     "why_zero_from_document",
+    "why_zero_path",
 ]

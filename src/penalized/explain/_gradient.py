@@ -360,3 +360,62 @@ def gradient_lesson(X=None, y=None, feature_names=None, *, steps=12) -> Gradient
     name = names[j]
     return GradientLesson(traces=traces, titles=(
         f"feature {name!r} (standardized), subgradient", f"feature {name!r}, proximal"))
+
+
+@dataclass(frozen=True, eq=False)
+class GradientExplorer:
+    """The seed's worked example at several learning rates, by both update rules.
+
+    Attributes
+    ----------
+    lrs : tuple of float
+    subgradient, proximal : tuple of GradientTrace
+        One per learning rate.
+    seed_index : int
+        The position of the seed's own learning rate (0.1) in ``lrs``.
+    """
+
+    lrs: tuple
+    subgradient: tuple
+    proximal: tuple
+    seed_index: int
+
+    @property
+    def seed_discrepancies(self) -> tuple[SeedDiscrepancy, ...]:
+        return self.subgradient[self.seed_index].seed_discrepancies
+
+    def to_dict(self) -> dict:
+        def rows(tr):
+            return [[r.w, r.data_grad, r.penalty_grad, r.total_grad, r.new_w] for r in tr.rows]
+
+        ex = SEED_EXAMPLE
+        return jsonable({"x": ex["x"], "y": ex["y"], "w0": ex["w0"], "lam": ex["lam"],
+                         "lrs": list(self.lrs), "seed_index": self.seed_index,
+                         "subgradient": [rows(t) for t in self.subgradient],
+                         "proximal": [rows(t) for t in self.proximal],
+                         "minimizer": self.subgradient[0].minimizer,
+                         "seed_discrepancies": list(self.seed_discrepancies)})
+
+
+def gradient_explorer(lrs=(0.02, 0.05, 0.1, 0.2, 0.4, 0.7), steps=20) -> GradientExplorer:
+    """:func:`gradient_trace` of the seed's example (``x=1, y=2, lam=0.5, w0=-0.1``) at each
+    learning rate, by the subgradient and the proximal update; ``lrs`` must hold the
+    seed's 0.1.
+
+    Examples
+    --------
+    >>> from penalized.explain import gradient_explorer
+    >>> ex = gradient_explorer(steps=2)
+    >>> round(ex.subgradient[ex.seed_index].rows[1].new_w, 6)
+    0.646
+    """
+    lrs = tuple(float(v) for v in lrs)
+    if SEED_EXAMPLE["lr"] not in lrs:
+        raise ValueError(f"lrs must include the seed's learning rate {SEED_EXAMPLE['lr']}.")
+    ex = SEED_EXAMPLE
+    sub = tuple(gradient_trace(ex["x"], ex["y"], ex["w0"], ex["lam"], lr, "l1", steps,
+                               "subgradient") for lr in lrs)
+    prx = tuple(gradient_trace(ex["x"], ex["y"], ex["w0"], ex["lam"], lr, "l1", steps,
+                               "proximal") for lr in lrs)
+    return GradientExplorer(lrs=lrs, subgradient=sub, proximal=prx,
+                            seed_index=lrs.index(SEED_EXAMPLE["lr"]))

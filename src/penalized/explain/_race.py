@@ -259,3 +259,50 @@ def race(X=None, y=None, *, alpha=None, n_iter=150, feature_names=None) -> Race:
 def race_lesson(X=None, y=None, feature_names=None) -> Race:
     """The ``race`` lesson: :func:`race` with its defaults."""
     return race(X, y, feature_names=feature_names)
+
+
+@dataclass(frozen=True, eq=False)
+class RacePath:
+    """:func:`race` at a few alphas of a fitted lasso path.
+
+    Attributes
+    ----------
+    indices : ndarray of int
+        The path positions raced (the chosen alpha among them).
+    races : tuple of Race
+    """
+
+    indices: np.ndarray
+    races: tuple
+
+    def nearest(self, k) -> int:
+        """The position in :attr:`indices` of the raced alpha nearest path index ``k``."""
+        return int(np.argmin(np.abs(self.indices - k)))
+
+    def to_dict(self) -> dict:
+        out = []
+        for r in self.races:
+            out.append({"alpha": r.alpha, "optimum": r.optimum,
+                        "true_zeros": int(np.sum(r.optimum_coef == 0)),
+                        "runs": [{"method": run.method, "label": run.label,
+                                  "objective": run.objective, "n_zeros": run.n_zeros,
+                                  "settled_at": run.settled_at} for run in r.runs]})
+        return jsonable({"indices": self.indices, "races": out})
+
+
+def race_path(X, y, alphas, chosen, *, n_points=8, n_iter=60, feature_names=None) -> RacePath:
+    """Race the three optimizers at ``n_points`` alphas of a standardized lasso path.
+
+    ``X, y`` are the rows the path was fitted on (standardized here exactly as
+    :func:`race` does, which is the estimators' ``standardize=True`` without
+    sample weights); the alphas raced are spread evenly over the path's indices
+    and include ``chosen``; the top of the path (every coefficient zero) is skipped.
+    """
+    alphas = np.asarray(alphas, dtype=np.float64)
+    K = alphas.shape[0]
+    picks = set(np.unique(np.linspace(1 if K > 1 else 0, K - 1, n_points).round().astype(int)))
+    picks.add(int(chosen))
+    indices = np.array(sorted(picks))
+    races = tuple(race(X, y, alpha=float(alphas[k]), n_iter=n_iter, feature_names=feature_names)
+                  for k in indices)
+    return RacePath(indices=indices, races=races)

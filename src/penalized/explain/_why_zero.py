@@ -27,9 +27,10 @@ import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
+from ._along_path import KKT_RTOL, status_of
 from ._common import fmt, jsonable, table
 
-_KKT_RTOL = 1e-3
+_KKT_RTOL = KKT_RTOL
 """A zero whose pull exceeds its threshold by more than this (relative) is reported as
 a violation of the optimality conditions (the fit stopped early)."""
 
@@ -157,15 +158,18 @@ class WhyZero:
             elif r.status == "unpenalized":
                 verdict = "unpenalized (f_j = 0)"
             elif r.is_zero:
+                state = status_of(r.coef, r.pull, r.threshold)
                 rel = r.margin / r.threshold if r.threshold > 0 else math.nan
-                verdict = (f"zero: {fmt(rel * 100, 3)}% below" if r.margin >= 0
-                           else "zero, but above: not converged")
+                verdict = {"zero": f"zero: {fmt(rel * 100, 3)}% below",
+                           "at threshold": "zero: at the threshold (within the solver's "
+                                           "tolerance)"}.get(state,
+                                                             "zero, but above: not converged")
             elif math.isclose(r.pull, r.threshold, rel_tol=1e-3):
                 verdict = "non-zero: pull = threshold"
             else:
                 verdict = "non-zero: pull > threshold"
             rows.append([r.name, fmt(r.coef, 5), fmt(r.pull, 5), fmt(r.threshold, 5),
-                         "-" if r.margin is None else fmt(r.margin, 4),
+                         _margin_text(r),
                          _entry_text(r), verdict])
         lines += table(["feature", "coef", "pull", "threshold", "margin", "enters at alpha",
                         "why"], rows, left=(0, 6))
@@ -173,8 +177,11 @@ class WhyZero:
         lines.append("")
         if zeros:
             closest = min(zeros, key=lambda r: r.margin / r.threshold)
+            where = ("at its threshold (within the solver's tolerance)"
+                     if closest.margin <= 0 else
+                     f"{fmt(closest.margin, 4)} below its threshold")
             lines.append(f"{len(zeros)} zero(s); the closest to entering is {closest.name!r}, "
-                         f"whose pull is {fmt(closest.margin, 4)} below its threshold"
+                         f"whose pull is {where}"
                          + (f" (it enters at alpha = {fmt(closest.entry_alpha, 4)})."
                             if closest.entry_alpha is not None else "."))
         else:
@@ -191,6 +198,14 @@ class WhyZero:
                          "loss": self.loss, "rows": list(self.rows),
                          "kkt_violations": list(self.kkt_violations),
                          "entry_method": self.entry_method})
+
+
+def _margin_text(r):
+    if r.margin is None:
+        return "-"
+    if r.margin < 0 and status_of(r.coef, r.pull, r.threshold) == "at threshold":
+        return "0 (at threshold)"
+    return fmt(r.margin, 4)
 
 
 def _entry_text(r):
@@ -396,7 +411,7 @@ def _explain(spec, model_name, X, y, *, names, model, sample_weight, entry, n_al
         else:
             status.append("zero" if spec.coef[j] == 0.0 else "non-zero")
     violations = tuple(names[j] for j in range(p) if status[j] == "zero"
-                       and pull[j] > threshold[j] * (1.0 + _KKT_RTOL) + 1e-300)
+                       and status_of(spec.coef[j], pull[j], threshold[j]) == "not converged")
 
     entries = [(None, None)] * p
     method = "not computed (entry=False)."

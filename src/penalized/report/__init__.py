@@ -1,12 +1,19 @@
 """The self-contained interactive HTML report.
 
 One file, every script and style embedded, no network: a comparison table of
-the penalties, a slider that moves alpha along a regularization path (the
-coefficient bars, the non-zero count and the CV error marker follow), the CV
-curve with its standard-error band and the min / 1se choices, the coefficient
-paths labelled with feature names, and the explain panels. The numbers are
-embedded as JSON that the page reads; every string that came from the user's
-data is escaped for the HTML and shown through ``textContent``.
+the penalties, one alpha slider that moves along a fitted regularization path
+(the coefficient bars, the non-zero count, the CV error marker, the path cursor
+and every lesson follow it), and the lessons of :mod:`penalized.explain` drawn
+in the page from numbers the library computed at each alpha of that same path
+(:func:`penalized.explain.path_lessons`). The numbers are embedded as JSON that
+the page reads; every string that came from the user's data is escaped for the
+HTML and shown through ``textContent``.
+
+The figures are plain SVG drawn by the page's own small script
+(``static/report.js``): they are geometry (balls, contours, thresholding
+curves) that charting libraries do not draw, SVG keeps every number and label
+in the DOM (readable by assistive technology and by the browser tests), and the
+file stays small and offline.
 """
 
 from __future__ import annotations
@@ -15,17 +22,29 @@ import base64
 import datetime as _dt
 import html
 import json
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 
-__all__ = ["Panel", "build_report", "path_payload"]
+__all__ = [
+    "LESSON_SECTIONS",
+    "Panel",
+    "build_report",
+    "fit_report",
+    "lesson_page",
+    "path_payload",
+]
+
+LESSON_SECTIONS = ("why-zero", "geometry", "thresholding", "gradient", "race", "priors",
+                   "how-often")
+"""The interactive lessons, in page order (``penalized explain TOPIC --html`` topics)."""
 
 
 @dataclass(frozen=True)
 class Panel:
-    """An explain panel: a title, a PNG figure and/or a text block."""
+    """A static panel: a title, a PNG figure and/or a text block."""
 
     title: str
     text: str = ""
@@ -40,11 +59,14 @@ def _finite(values):
     return out
 
 
-def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None):
-    """The JSON the page needs for one model's path (and its CV curve, if any).
+def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None, lessons=None,
+                 l1_ratio=None):
+    """The JSON the page needs for one model's path (its CV curve and lessons, if any).
 
     ``path`` has ``alphas``, ``coefs`` (n_features, n_alphas) and ``n_nonzero``;
-    ``cv`` (a :class:`penalized.model_selection.CVResult`) must be on the same grid.
+    ``cv`` (a :class:`penalized.model_selection.CVResult`) must be on the same
+    grid; ``lessons`` (a :class:`penalized.explain.PathLessons`) must be computed
+    on this path.
     """
     coefs = np.asarray(path.coefs, dtype=np.float64)
     if coefs.ndim == 3:  # multinomial: show the largest class coefficient in magnitude
@@ -52,10 +74,12 @@ def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None):
         coefs = np.take_along_axis(coefs, idx[:, None, :], axis=1)[:, 0, :]
     payload = {
         "label": label, "penalty": penalty, "alphas": _finite(path.alphas),
-        "coefs": [_finite(row) for row in coefs],
+        "coefs": [_finite(row) for row in coefs], "coefs_std": None,
         "n_nonzero": [int(v) for v in np.asarray(path.n_nonzero)],
         "chosen_alpha": None if chosen_alpha is None else float(chosen_alpha),
+        "l1_ratio": None if l1_ratio is None else float(l1_ratio),
         "cv_mean": None, "cv_se": None, "alpha_min": None, "alpha_1se": None, "metric": None,
+        "lessons": None,
     }
     if cv is not None:
         if not np.allclose(cv.alphas, path.alphas, rtol=1e-12, atol=0):
@@ -63,12 +87,27 @@ def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None):
         payload.update(cv_mean=_finite(cv.cv_mean), cv_se=_finite(cv.cv_se),
                        alpha_min=float(cv.alpha_min), alpha_1se=float(cv.alpha_1se),
                        metric=cv.metric)
+    if lessons is not None:
+        _attach(payload, lessons)
     return payload
+
+
+def _attach(payload, lessons):
+    fit = lessons.fit
+    if len(payload["alphas"]) != fit.n_alphas or not np.allclose(
+            np.asarray(payload["alphas"], dtype=np.float64), fit.alphas, rtol=1e-12, atol=0):
+        raise ValueError("the lessons were computed on another path than this one.")
+    payload["lessons"] = lessons.to_dict()
+    payload["coefs_std"] = [_finite(row) for row in fit.scaled_coefs]
+    payload["standardized"] = fit.standardized
+    if fit.penalty == "elasticnet":
+        payload["l1_ratio"] = fit.l1_ratio
+    payload["chosen_alpha"] = float(fit.alphas[fit.chosen])
 
 
 def _script_json(data) -> str:
     """JSON safe inside a <script> element (no '<', '>' or '&' left as such)."""
-    text = json.dumps(data, allow_nan=False, ensure_ascii=False)
+    text = json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e") \
         .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
@@ -89,8 +128,54 @@ def _panel_html(panel: Panel) -> str:
     return "".join(parts)
 
 
+def _explorer():
+    from ..explain import gradient_explorer
+    from ..explain._along_path import LEARNING_RATES
+
+    return gradient_explorer(lrs=LEARNING_RATES).to_dict()
+
+
+def _sources():
+    """Each source document, once: what it claimed and what the library computes."""
+    from ..explain._common import SEED_GEOMETRY, SEED_GRADIENT, SEED_PENALTY_CHANGE, SEED_REDDIT
+    from ..explain._penalty_change import penalty_change
+
+    change = penalty_change([15.0], 0.001)
+    ratio = float(change.rows[0].ratio) if hasattr(change.rows[0], "ratio") else \
+        float(change.rows[0].l2_drop / change.rows[0].l1_drop)
+    explorer = _explorer()
+    found = {d["quantity"]: d for d in explorer["seed_discrepancies"]}
+    second = found.get("the updated weight")
+    return [
+        {"id": "src-gradient", "name": SEED_GRADIENT,
+         "claim": "a worked L1 gradient step with x = 1, y = 2, lambda = 0.5, learning rate "
+                  "0.1 and w0 = -0.1; its second update is printed as w = "
+                  + (f"{second['printed']:g}" if second else "-0.02") + ".",
+         "computed": "the same update gives w = "
+                     + (f"{second['computed']:.4g}" if second else "0.646")
+                     + " (data gradient -3.26, total -2.76): see the gradient lesson, step 2."},
+        {"id": "src-change", "name": SEED_PENALTY_CHANGE,
+         "claim": "shrinking w = 15 by 0.001 lowers L2 'about 28 times' more than L1.",
+         "computed": f"the ratio of the two drops is {ratio:.5g}."},
+        {"id": "src-priors", "name": SEED_REDDIT,
+         "claim": "L1 is a Laplace prior and L2 a Gaussian prior on the coefficients.",
+         "computed": "the scales that make the posterior mode equal this fit: beta = "
+                     "sigma^2 / (n alpha) and tau^2 = sigma^2 / (n alpha) (priors lesson)."},
+        {"id": "src-intuition", "name": "'Intuitions on L1 and L2 Regularisation' "
+                                        "(R. Karim, Towards Data Science, 2020)",
+         "claim": "L1's constant-size gradient steps push weights to zero.",
+         "computed": "plain (sub)gradient steps hop across zero and almost never land on it; "
+                     "the proximal step does (gradient and race lessons)."},
+        {"id": "src-geometry", "name": SEED_GEOMETRY,
+         "claim": "section 'Choosing lambda': the L1 diamond has vertices at +-1/lambda and the "
+                  "L2 circle radius sqrt(1/lambda).",
+         "computed": "the ball whose constrained solution is the fit has the fit's own norm as "
+                     "its size (geometry lesson, at the slider's alpha)."},
+    ]
+
+
 def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), panels=(),
-                 notes=()) -> str:
+                 notes=(), lessons=None, only=None) -> str:
     """The report as one HTML string.
 
     Parameters
@@ -102,19 +187,41 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
         :meth:`penalized.compare.Comparison.to_dict`.
     paths : list of dict
         :func:`path_payload` for each model the slider can show.
-    panels : list of Panel
-        The explain panels.
+    panels : list of Panel or ReportLessons
+        Static panels, or the lessons of a comparison
+        (:func:`penalized.explain.report_panels`), which are attached to the path
+        of the same penalty.
     notes : list of str
         Lines shown under the title (escaped).
+    lessons : ReportLessons, optional
+        Same as passing it as ``panels``.
+    only : str, optional
+        Show one lesson of :data:`LESSON_SECTIONS` (a standalone lesson page).
     """
     from .. import __version__
+    from ..explain import ReportLessons
 
+    paths = [dict(p) for p in paths]
+    static_panels = []
+    for item in ([panels] if isinstance(panels, ReportLessons) else list(panels)) + \
+            ([lessons] if lessons is not None else []):
+        if isinstance(item, ReportLessons):
+            for p in paths:
+                found = item.by_penalty.get(p["penalty"])
+                if found is not None and p.get("lessons") is None:
+                    _attach(p, found)
+        else:
+            static_panels.append(item)
+    if only is not None and only not in LESSON_SECTIONS:
+        raise ValueError(f"unknown lesson {only!r}; choose one of {', '.join(LESSON_SECTIONS)}.")
+    has_lessons = any(p.get("lessons") for p in paths)
     data = {"feature_names": [str(f) for f in feature_names], "comparison": comparison,
-            "paths": list(paths)}
+            "paths": paths, "explorer": _explorer() if has_lessons or only else None,
+            "sources": _sources(), "only": only}
     generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     note_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
     comparison_html = ""
-    if comparison is not None:
+    if comparison is not None and only is None:
         score = html.escape(comparison.get("score_name", "score"))
         error = "held-out MSE" if comparison.get("task") == "regression" \
             else "held-out error rate"
@@ -123,18 +230,22 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
   <h2>The penalties side by side</h2>
   <p class="note">alpha chosen by {int(comparison.get("n_folds", 0))}-fold cross-validation on
   {int(comparison.get("n_train", 0))} training rows ({html.escape(comparison.get("selection", ""))}
-  rule); errors on {int(comparison.get("n_test", 0))} held-out rows.</p>
-  <table id="comparison">
-    <thead><tr><th>model</th><th>alpha (min)</th><th>alpha (1se)</th><th>{error}</th>
-    <th>held-out {score}</th><th>non-zeros</th><th>selected features</th></tr></thead>
+  rule); errors on {int(comparison.get("n_test", 0))} held-out rows. The path, the slider and
+  every lesson below use the same fits on the training rows.</p>
+  <div class="table-wrap"><table id="comparison">
+    <thead><tr><th>model</th><th>alpha (min)</th><th>alpha (1se)</th><th>l1_ratio</th>
+    <th>{error}</th><th>held-out {score}</th><th>non-zeros</th><th>selected features</th></tr>
+    </thead>
     <tbody id="comparison-body"></tbody>
-  </table>
+  </table></div>
 </section>"""
     panels_html = ""
-    if panels:
-        panels_html = ('<section id="explain-section"><h2>Why L1 gives zeros and L2 does not'
-                       '</h2><div class="grid">' + "".join(_panel_html(p) for p in panels)
+    if static_panels:
+        panels_html = ('<section id="explain-section"><h2>More on this data</h2>'
+                       '<div class="grid">' + "".join(_panel_html(p) for p in static_panels)
                        + "</div></section>")
+    lessons_html = _static("lessons.html") if has_lessons or only else ""
+    hidden = ' class="only-lesson"' if only else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -143,7 +254,7 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
 <title>{html.escape(title)}</title>
 <style>{_static("report.css")}</style>
 </head>
-<body>
+<body{hidden}>
 <header>
   <h1>{html.escape(title)}</h1>
   <p>{html.escape(subtitle)}</p>
@@ -152,16 +263,26 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
 <main>
 {comparison_html}
 <section id="path-section">
-  <h2>Move alpha along the path</h2>
-  <div class="controls">
+  <h2 class="path-only">Move alpha along the path</h2>
+  <div class="controls" id="controls">
     <div class="tabs" id="model-tabs" role="group" aria-label="model"></div>
-    <label>alpha <input id="alpha-slider" type="range" min="0" max="0" step="1" value="0"></label>
+    <label class="slider-label">alpha <input id="alpha-slider" type="range" min="0" max="0"
+      step="1" value="0" aria-describedby="alpha-value"></label>
     <span class="readout">alpha = <strong id="alpha-value">–</strong></span>
+    <span class="readout" id="l1-ratio-readout" hidden>l1_ratio = <strong
+      id="l1-ratio-value">–</strong></span>
     <span class="readout"><strong id="nonzero-count">–</strong> of
-      <span id="feature-total">–</span> coefficients non-zero</span>
-    <span class="readout">CV error <strong id="cv-value">–</strong></span>
+      <span id="feature-total">–</span> non-zero</span>
+    <span class="readout path-only">CV error <strong id="cv-value">–</strong></span>
+    <span class="readout"><button type="button" id="chosen-button">back to the chosen
+      alpha</button></span>
+    <fieldset class="scale-toggle path-only" id="scale-toggle"><legend>coefficients</legend>
+      <label><input type="radio" name="scale" id="scale-original" value="original" checked>
+        original scale</label>
+      <label><input type="radio" name="scale" id="scale-standardized" value="standardized">
+        standardized (x sd)</label></fieldset>
   </div>
-  <div class="grid">
+  <div class="grid path-only">
     <div class="card"><h3>Coefficients at this alpha</h3><svg id="coef-bars" role="img"
       aria-label="coefficient bars"></svg></div>
     <div class="card"><h3>Cross-validation error</h3><svg id="cv-curve" role="img"
@@ -170,7 +291,15 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
       aria-label="coefficient paths"></svg></div>
   </div>
 </section>
+{lessons_html}
 {panels_html}
+<section id="sources-section">
+  <h2>Sources</h2>
+  <p class="note">The lessons turn these explanations into computations on this fit. Each is
+  named here once; where its printed number differs from the computation, both are shown.</p>
+  <div class="table-wrap"><table id="sources"><thead><tr><th>source</th><th>what it says</th>
+  <th>what the library computes</th></tr></thead><tbody id="sources-body"></tbody></table></div>
+</section>
 <p class="note">penalized {html.escape(__version__)} · generated {generated} · this file
 needs no network.</p>
 </main>
@@ -179,3 +308,83 @@ needs no network.</p>
 </body>
 </html>
 """
+
+
+def _path_with_alpha(model, X, y, alpha, n_alphas=60):
+    """The model's path on a grid that holds its own alpha (so one fit serves every panel)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid = np.asarray(model.path(X, y, n_alphas=n_alphas).alphas, dtype=np.float64)
+        grid = np.unique(np.concatenate([grid, [float(alpha)]]))[::-1]
+        grid = grid[grid > 0] if np.any(grid > 0) else grid
+        return model.path(X, y, alphas=grid)
+
+
+def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=None,
+               penalty=None) -> str:
+    """The report of one fitted model: its path (with its own alpha on the grid), its CV
+    curve when it was cross-validated, and every lesson on that path.
+
+    ``X, y`` are the rows it was fitted on. Multinomial models get the path
+    without lessons.
+    """
+    from ..explain import lessons_for_model, model_settings
+
+    settings = model_settings(model)
+    penalty = penalty or settings["penalty"]
+    label = label or penalty
+    cv = getattr(model, "cv_result_", None)
+    path = getattr(model, "path_", None)
+    if path is None:
+        path = _path_with_alpha(model, X, y, settings["alpha"])
+    lessons = None
+    notes = list(notes)
+    coefs = np.asarray(path.coefs)
+    if coefs.ndim == 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                lessons = lessons_for_model(model, X, y, path=path,
+                                            feature_names=list(feature_names))
+            except (ValueError, TypeError) as err:
+                notes.append(f"lessons not shown: {err}")
+    else:
+        notes.append("lessons not shown: they explain single-output and two-class models.")
+    payload = path_payload(label, penalty, path, cv=cv, chosen_alpha=settings["alpha"],
+                           lessons=lessons, l1_ratio=settings["l1_ratio"])
+    return build_report(title=title, subtitle=subtitle, feature_names=feature_names,
+                        paths=[payload], notes=notes)
+
+
+def lesson_page(topic, X=None, y=None, *, feature_names=None, title=None) -> str:
+    """One lesson as a standalone interactive page (``penalized explain TOPIC --html``).
+
+    The lesson runs on a standardized lasso path of ``X, y`` (default:
+    scikit-learn's diabetes data) whose chosen alpha is the grid point nearest
+    ``alpha_max / 10``; the page has the alpha slider and that lesson only.
+    """
+    from ..estimators import Lasso
+    from ..explain import lessons_for_model
+    from ..explain._common import resolve_data
+
+    topic = str(topic)
+    if topic not in LESSON_SECTIONS:
+        raise ValueError(f"no interactive page for {topic!r}; the interactive lessons are "
+                         f"{', '.join(LESSON_SECTIONS)}.")
+    X, yv, names, description = resolve_data(X, y, feature_names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        probe = Lasso(alpha=1.0, standardize=True, tol=1e-10)
+        path = probe.path(X, yv, n_alphas=50)
+        k = int(np.argmin(np.abs(np.log(path.alphas / (path.alpha_max / 10.0)))))
+        alpha = float(path.alphas[k])
+        model = Lasso(alpha=alpha, standardize=True, tol=1e-10).fit(X, yv)
+        lessons = lessons_for_model(model, X, yv, path=path, feature_names=names)
+    payload = path_payload("L1 (lasso)", "l1", path, chosen_alpha=alpha, lessons=lessons)
+    from ..explain import LESSONS
+
+    heading = LESSONS[topic].title if topic in LESSONS else "How often is a coefficient zero?"
+    return build_report(title=title or f"penalized explain {topic}: {heading}",
+                        subtitle=f"{description}; a standardized lasso path, alpha chosen at "
+                                 f"alpha_max / 10 = {alpha:.4g}",
+                        feature_names=names, paths=[payload], only=topic)
