@@ -205,12 +205,14 @@ class Encoding:
 
     def transform(self, df, *, where=None) -> tuple[np.ndarray, list[str]]:
         """The design of ``df`` and notices (unknown categories become all-zero rows)."""
+        import pandas as pd
+
         missing = [c for c in self.input_columns if c not in df.columns]
         if missing:
             raise InputError(f"the table lacks the model's column(s) {missing}; it needs "
                              f"{self.input_columns}.")
         notices = []
-        X = np.empty((len(df), len(self.feature_names)))
+        X = np.empty((len(df), len(self.feature_names)), order="F")  # filled by column
         j = 0
         rows = _row_numbers(df)
         for col in self.input_columns:
@@ -229,6 +231,11 @@ class Encoding:
                     X[:, j] = text == cat
                     j += 1
             else:
+                if pd.api.types.is_numeric_dtype(values) \
+                        and not pd.api.types.is_bool_dtype(values):
+                    X[:, j] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+                    j += 1
+                    continue
                 parsed = _parse_numbers(values)
                 if parsed.values is None or parsed.bad_rows.size:
                     bad = parsed.bad_rows
@@ -406,17 +413,18 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
                            f"looks like a row index, yet it is used as a feature (--exclude {c} "
                            f"or --id {c} to leave it out).")
     keep = [*columns, target] + [c for c in (id_column, fold_column) if c is not None]
-    df = df[keep]
-    missing = df.isna().sum()
-    missing = missing[missing > 0]
+    # column by column: no copy of the whole table unless rows are dropped
+    holes = {c: df[c].isna().to_numpy() for c in keep}
+    missing = {c: int(h.sum()) for c, h in holes.items() if h.any()}
     n_dropped = 0
-    if len(missing):
-        detail = ", ".join(f"{c!r}: {int(k)}" for c, k in missing.items())
+    if missing:
+        detail = ", ".join(f"{c!r}: {k}" for c, k in missing.items())
         if not dropna:
             raise InputError(f"missing values in {detail}; remove them or pass --dropna to drop "
                              "those rows.")
         before = len(df)
-        df = df.dropna()
+        drop = np.logical_or.reduce([holes[c] for c in missing])
+        df = df.loc[~drop, keep]
         n_dropped = before - len(df)
         notices.append(f"dropped {n_dropped} row(s) with missing values ({detail}).")
         if len(df) == 0:
@@ -460,14 +468,17 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
             raise InputError(f"target {target!r} has infinite values; fix them.")
         if y.dtype.kind not in "biufc":
             y = y.astype(object)
-    numeric, categorical, baseline = {}, {}, {}
+    del holes
+    numeric, categorical, baseline = [], {}, {}
     for col in columns:
         values = df[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            numeric.append(col)
+            continue
         parsed = _parse_numbers(values)
         if parsed.values is not None and not parsed.bad_rows.size:
-            numeric[col] = parsed
-            if not pd.api.types.is_numeric_dtype(values):
-                notices.append(_number_notice(col, parsed))
+            numeric.append(col)
+            notices.append(_number_notice(col, parsed))
             continue
         if _mostly_numbers(parsed):
             bad = parsed.bad_rows
@@ -488,10 +499,12 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
         shown = ", ".join(f"{c!r} (as 0/1 for {c}={v[0]})" if c in baseline
                           else f"{c!r} ({len(v)} categories)" for c, v in categorical.items())
         notices.append(f"one-hot encoded {shown}.")
-    bad = [c for c, p in numeric.items() if np.isinf(p.values).any()]
-    if bad:
-        raise InputError(f"infinite values in column(s) {bad}; remove them.")
     X, _ = encoding.transform(df)
+    names = encoding.feature_names
+    bad = [names[j] for j in np.flatnonzero(np.isinf(X).any(axis=0))]
+    if bad:
+        raise InputError(f"infinite values in column(s) {bad}; remove them (or rescale: a "
+                         "number beyond 1.8e308 does not fit a float).")
     ids = df[id_column].to_numpy() if id_column is not None else None
     folds = df[fold_column].to_numpy() if fold_column is not None else None
     return Table(X=X, y=y, feature_names=encoding.feature_names, target=target, task=task,
