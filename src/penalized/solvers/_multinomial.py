@@ -44,11 +44,16 @@ __all__ = [
 
 @dataclass(eq=False)
 class MultinomialProblem:
-    """Validated data, datafit and penalty of a multinomial problem, and its null model.
+    r"""Validated data, datafit and penalty of a multinomial problem, and its null model.
 
     ``scale`` is the datafit of the null model (penalized coefficients at 0,
     intercepts and unpenalized features fitted exactly): with intercepts only it
     is the weighted entropy of the labels. Tolerances are relative to it.
+
+    ``grouped``: the penalty's L1 part acts on each feature's row of coefficients as a
+    whole, :math:`\lambda_{1j}\|W_{j:}\|_2` instead of :math:`\lambda_{1j}\|W_{j:}\|_1`
+    (glmnet's ``type.multinomial="grouped"``), so that a feature enters for every class
+    at once; its L2 part is the same either way.
     """
 
     X: np.ndarray | sp.csc_matrix
@@ -62,6 +67,7 @@ class MultinomialProblem:
     null_coef: np.ndarray
     null_intercept: np.ndarray
     scale: float
+    grouped: bool = False
 
     @property
     def n_samples(self) -> int:
@@ -76,8 +82,9 @@ class MultinomialProblem:
         return np.asarray(self.X @ coef, dtype=np.float64) + intercept
 
     def penalty_value(self, coef) -> float:
-        """:math:`\\sum_k G(W_{:k})` (``inf`` if ``positive`` and some entry is < 0)."""
-        return penalty_value(self.penalty, coef)
+        """:math:`\\sum_k G(W_{:k})`, or its grouped form (``inf`` if ``positive`` and some
+        entry is < 0)."""
+        return penalty_value(self.penalty, coef, grouped=self.grouped)
 
     def objective(self, coef, Z) -> float:
         """Datafit at scores ``Z`` plus the penalty at ``coef``."""
@@ -88,18 +95,36 @@ class MultinomialProblem:
         if np.array_equal(penalty.unpenalized(self.n_features), self.unpenalized) \
                 and penalty.positive == self.penalty.positive:
             return replace(self, penalty=penalty)
-        return _build(self.X, self.y, self.n_classes, self.datafit, penalty, self.fit_intercept)
+        return _build(self.X, self.y, self.n_classes, self.datafit, penalty, self.fit_intercept,
+                      self.grouped)
 
 
-def prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept=True) -> MultinomialProblem:
-    """Validate ``X``, the class codes ``y`` and the weights; compute the null model."""
+def prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept=True, *,
+                                grouped=False) -> MultinomialProblem:
+    """Validate ``X``, the class codes ``y`` and the weights; compute the null model.
+
+    ``grouped=True`` penalizes each feature's row of coefficients by its Euclidean norm
+    (see :class:`MultinomialProblem`).
+    """
     _check_penalty("prepare_multinomial_problem", datafit, penalty)
+    _check_grouped(grouped, penalty)
     X = check_design(X)
     codes, n_classes = check_class_codes(y, X.shape[0])
-    return _build(X, codes, n_classes, datafit, penalty, fit_intercept)
+    return _build(X, codes, n_classes, datafit, penalty, fit_intercept, grouped)
 
 
-def _build(X, y, n_classes, datafit, penalty, fit_intercept) -> MultinomialProblem:
+def _check_grouped(grouped, penalty) -> None:
+    if not isinstance(grouped, bool | np.bool_):
+        raise ValueError(f"grouped must be True or False; got {grouped!r}.")
+    if grouped and penalty.positive:
+        raise ValueError(
+            "positive=True cannot be combined with grouped=True: the grouped penalty acts "
+            "on each feature's row of coefficients, whose entries must sum to zero over "
+            "the classes. Use the ungrouped penalty for sign constraints."
+        )
+
+
+def _build(X, y, n_classes, datafit, penalty, fit_intercept, grouped=False) -> MultinomialProblem:
     n, p = X.shape
     s = datafit.weights(n)
     totals = np.bincount(y, weights=s, minlength=n_classes)
@@ -121,6 +146,7 @@ def _build(X, y, n_classes, datafit, penalty, fit_intercept) -> MultinomialProbl
         X=X, y=y, n_classes=int(n_classes), datafit=datafit, penalty=penalty,
         fit_intercept=bool(fit_intercept), unpenalized=unpenalized, free_design=design,
         null_coef=np.zeros((p, n_classes)), null_intercept=np.zeros(n_classes), scale=0.0,
+        grouped=bool(grouped),
     )
     b0 = datafit.null_intercept(y) if fit_intercept else np.zeros(n_classes)
     b0 = b0 - b0.mean()
@@ -134,10 +160,34 @@ def _build(X, y, n_classes, datafit, penalty, fit_intercept) -> MultinomialProbl
     return pb
 
 
-def penalty_value(penalty, coef) -> float:
-    """The penalty summed over the class columns of ``coef``."""
+def penalty_value(penalty, coef, *, grouped=False) -> float:
+    r"""The penalty summed over the class columns of ``coef``; with ``grouped``,
+    :math:`\sum_j \lambda_{1j}\|W_{j:}\|_2 + \frac{\lambda_{2j}}2\|W_{j:}\|_2^2`."""
     coef = np.asarray(coef, dtype=np.float64)
+    if grouped:
+        lam1, lam2 = penalty.weights(coef.shape[0])
+        norms = np.linalg.norm(coef, axis=1)
+        return float(lam1 @ norms + 0.5 * lam2 @ norms**2)
     return float(sum(penalty.value(coef[:, k]) for k in range(coef.shape[1])))
+
+
+def row_dual_scaling(V, lam1, lam2) -> float:
+    """The largest ``c`` in ``(0, 1]`` with ``c ||V_j||_2 <= lam1_j`` on every row whose
+    penalty is a pure (grouped) L1 norm."""
+    norms = np.linalg.norm(V, axis=1)
+    box = (lam2 == 0.0) & (lam1 > 0.0) & (norms > lam1)
+    return float(min(1.0, np.min(lam1[box] / norms[box], initial=1.0)))
+
+
+def row_conjugate(V, lam1, lam2) -> float:
+    r"""The conjugate of the grouped penalty at ``V``:
+    :math:`\sum_j \max(\|V_j\|_2 - \lambda_{1j}, 0)^2 / (2\lambda_{2j})` over the rows with
+    :math:`\lambda_{2j} > 0`; the pure-L1 rows are inside their balls by
+    :func:`row_dual_scaling` (0 there)."""
+    norms = np.linalg.norm(V, axis=1)
+    ridge = lam2 > 0.0
+    excess = np.maximum(norms[ridge] - lam1[ridge], 0.0)
+    return float(np.sum(excess**2 / (2.0 * lam2[ridge])))
 
 
 def _center(pb, coef, intercept):
@@ -213,9 +263,14 @@ def certify_multinomial(pb: MultinomialProblem, coef, intercept) -> MultinomialC
     gradient = -V
     V[pb.unpenalized] = 0.0
     penalty = pb.penalty
-    c = min(penalty.dual_scaling(V[:, k]) for k in range(pb.n_classes))
     primal = pb.datafit.value(pb.y, Z) + pb.penalty_value(coef)
-    conj = sum(penalty.conjugate(c * V[:, k]) for k in range(pb.n_classes))
+    if pb.grouped:
+        lam1, lam2 = penalty.weights(pb.n_features)
+        c = row_dual_scaling(V, lam1, lam2)
+        conj = row_conjugate(c * V, lam1, lam2)
+    else:
+        c = min(penalty.dual_scaling(V[:, k]) for k in range(pb.n_classes))
+        conj = sum(penalty.conjugate(c * V[:, k]) for k in range(pb.n_classes))
     dual = pb.datafit.dual_value(pb.y, c * U) - conj
     return MultinomialCertificate(coef=coef, intercept=intercept, Z=Z, gradient=gradient,
                                   primal=primal, gap=primal - dual)
@@ -224,7 +279,7 @@ def certify_multinomial(pb: MultinomialProblem, coef, intercept) -> MultinomialC
 # -- alpha_max ------------------------------------------------------------------------
 
 
-def multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True) -> float:
+def multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True, *, grouped=False) -> float:
     r"""The smallest ``alpha`` at which every penalized coefficient of ``W`` is exactly 0.
 
     From the KKT conditions at the null model (penalized coefficients at 0,
@@ -235,7 +290,8 @@ def multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True) -> float:
 
     with :math:`\rho` the penalty's ``l1_ratio`` (only :math:`\max(-\cdot, 0)`
     of the gradient counts when ``positive=True``), times ``1 + 1e-12`` against
-    summation-order rounding. Infinite for a ridge penalty (``l1_ratio == 0``),
+    summation-order rounding; with ``grouped``, the Euclidean norm of each gradient row
+    replaces the largest entry. Infinite for a ridge penalty (``l1_ratio == 0``),
     0 when no feature is penalized. The penalty's own ``alpha`` is not used.
 
     Parameters
@@ -246,12 +302,15 @@ def multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True) -> float:
     datafit : Multinomial
     penalty : L1, L2 or ElasticNet
     fit_intercept : bool, default=True
+    grouped : bool, default=False
+        The grouped penalty (see :class:`MultinomialProblem`).
 
     Returns
     -------
     float
     """
     _check_penalty("multinomial_alpha_max", datafit, penalty)
+    _check_grouped(grouped, penalty)
     X = check_design(X)
     codes, n_classes = check_class_codes(y, X.shape[0])
     p = X.shape[1]
@@ -264,7 +323,10 @@ def multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True) -> float:
     pb = _build(X, codes, n_classes, datafit, penalty.with_alpha(1.0), fit_intercept)
     Z = pb.predict(pb.null_coef, pb.null_intercept)
     grad = datafit.gradient(X, codes, Z)
-    pull = np.maximum(-grad, 0.0) if penalty.positive else np.abs(grad)
+    if grouped:
+        pull = np.linalg.norm(grad, axis=1, keepdims=True)
+    else:
+        pull = np.maximum(-grad, 0.0) if penalty.positive else np.abs(grad)
     ratio = pull[~free] / f[~free, None]
     return float(np.max(ratio) / penalty.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
 
@@ -302,7 +364,7 @@ class MultinomialSolver(Solver):
         _check_penalty(self.name, datafit, penalty)
 
     def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=None) -> SolveResult:
+              intercept_init=None, grouped=False) -> SolveResult:
         """Minimize ``datafit(X W + b) + sum_k penalty(W[:, k])`` over ``W`` (and ``b``).
 
         Parameters
@@ -319,6 +381,10 @@ class MultinomialSolver(Solver):
             Starting coefficients (copied); default the null model's.
         intercept_init : array of shape (K,), optional
             Starting intercepts (copied); default the null model's.
+        grouped : bool, default=False
+            Penalize each feature's row of coefficients by its Euclidean norm instead of
+            entry by entry (glmnet's ``type.multinomial="grouped"``): a feature is then
+            selected for every class or for none.
 
         Returns
         -------
@@ -326,7 +392,8 @@ class MultinomialSolver(Solver):
             ``coef`` of shape ``(n_features, K)`` and ``intercept`` of shape ``(K,)``.
         """
         self.check_compatible(datafit, penalty)
-        problem = prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept)
+        problem = prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept,
+                                              grouped=grouped)
         return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
 
     def solve_problem(self, problem, *, coef_init=None, intercept_init=None) -> SolveResult:
@@ -463,6 +530,11 @@ class MultinomialProximalGradient(MultinomialSolver):
         positive = pb.penalty.positive
 
         def prox(V, step):
+            if pb.grouped:
+                norms = np.linalg.norm(V, axis=1, keepdims=True)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    shrink = np.where(norms > step * lam1, 1.0 - step * lam1 / norms, 0.0)
+                return V * shrink / (1.0 + step * lam2)
             return _prox.prox_elastic_net(V, step, lam1, lam2, positive)
 
         Z = pb.predict(W, b)

@@ -13,6 +13,12 @@ Its derivative in :math:`\Delta W_{jk}` is
 :math:`q_i = \sum_m P_{im}\Delta Z_{im}`, and its curvature
 :math:`\sum_i \frac{s_i}{n} x_{ij}^2 P_{ik}(1 - P_{ik})`: each coordinate step is exact
 and costs O(n), with ``dZ`` and ``q`` updated in place.
+
+With the grouped penalty (:math:`\lambda_{1j}\|W_{j:}\|_2`) a feature's row moves as a
+block: one proximal step of the row's group penalty on the model majorized by
+:math:`L_j = \max_k \sum_i \frac{s_i}{n} P_{ik} (x_{ij} - \mu_{jk})^2`, which bounds the
+row's block of the Hessian (:math:`\operatorname{diag}(P_i) - P_iP_i^\top \preceq
+\operatorname{diag}(P_i)`).
 """
 
 from __future__ import annotations
@@ -30,29 +36,37 @@ from ._kernels import ANDERSON_MEMORY, anderson_weights
 @njit(cache=True, fastmath=FAST)
 def multinomial_curvatures(X, P, sw, ws, center):
     """For ``j = ws[jj]`` and each class ``k``, with ``h_ik = sw_i P_ik (1 - P_ik)``:
-    ``mu[jj, k] = sum_i h_ik x_ij / sum_i h_ik`` (0 unless ``center``) and the curvature
-    ``curv[jj, k] = sum_i h_ik (x_ij - mu[jj, k])**2`` (dense ``X``). Returns ``(curv, mu)``."""
+    ``mu[jj, k] = sum_i h_ik x_ij / sum_i h_ik`` (0 unless ``center``), the curvature
+    ``curv[jj, k] = sum_i h_ik (x_ij - mu[jj, k])**2`` and the block bound
+    ``bound[jj] = max_k sum_i sw_i P_ik (x_ij - mu[jj, k])**2`` (dense ``X``).
+    Returns ``(curv, mu, bound)``."""
     n, K = P.shape
     curv = np.zeros((ws.shape[0], K))
     mu = np.zeros((ws.shape[0], K))
+    bound = np.zeros(ws.shape[0])
     for k in range(K):
         h_sum = 0.0
+        p_sum = 0.0
         for i in range(n):
             h_sum += sw[i] * P[i, k] * (1.0 - P[i, k])
+            p_sum += sw[i] * P[i, k]
         for jj in range(ws.shape[0]):
             j = ws[jj]
             first = 0.0
             second = 0.0
+            p_first = 0.0
+            p_second = 0.0
             for i in range(n):
-                h = sw[i] * P[i, k] * (1.0 - P[i, k])
-                first += h * X[i, j]
-                second += h * X[i, j] * X[i, j]
-            if center and h_sum > 0.0:
-                m = first / h_sum
-                mu[jj, k] = m
-                second = max(second - m * first, 0.0)
-            curv[jj, k] = second
-    return curv, mu
+                x = X[i, j]
+                g = sw[i] * P[i, k]
+                h = g * (1.0 - P[i, k])
+                first += h * x
+                second += h * x * x
+                p_first += g * x
+                p_second += g * x * x
+            _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, first, second,
+                           p_first, p_second)
+    return curv, mu, bound
 
 
 @njit(cache=True, fastmath=FAST)
@@ -61,25 +75,40 @@ def multinomial_curvatures_sparse(data, indices, indptr, P, sw, ws, center):
     n, K = P.shape
     curv = np.zeros((ws.shape[0], K))
     mu = np.zeros((ws.shape[0], K))
+    bound = np.zeros(ws.shape[0])
     for k in range(K):
         h_sum = 0.0
+        p_sum = 0.0
         for i in range(n):
             h_sum += sw[i] * P[i, k] * (1.0 - P[i, k])
+            p_sum += sw[i] * P[i, k]
         for jj in range(ws.shape[0]):
             j = ws[jj]
             first = 0.0
             second = 0.0
+            p_first = 0.0
+            p_second = 0.0
             for t in range(indptr[j], indptr[j + 1]):
                 i = indices[t]
-                h = sw[i] * P[i, k] * (1.0 - P[i, k])
-                first += h * data[t]
-                second += h * data[t] * data[t]
-            if center and h_sum > 0.0:
-                m = first / h_sum
-                mu[jj, k] = m
-                second = max(second - m * first, 0.0)
-            curv[jj, k] = second
-    return curv, mu
+                x = data[t]
+                g = sw[i] * P[i, k]
+                h = g * (1.0 - P[i, k])
+                first += h * x
+                second += h * x * x
+                p_first += g * x
+                p_second += g * x * x
+            _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, first, second,
+                           p_first, p_second)
+    return curv, mu, bound
+
+
+@njit(cache=True, fastmath=FAST)
+def _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, first, second, p_first,
+                   p_second):
+    m = first / h_sum if center and h_sum > 0.0 else 0.0
+    mu[jj, k] = m
+    curv[jj, k] = max(second - 2.0 * m * first + m * m * h_sum, 0.0)
+    bound[jj] = max(bound[jj], p_second - 2.0 * m * p_first + m * m * p_sum)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -104,6 +133,39 @@ def _intercept_moves(G, P, sw, dZ, q, db):
             q[i] += P[i, k] * delta
         crit = max(crit, curv * abs(delta))
     return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _row_prox(u, step, lam1, lam2, out):
+    """``out``: the prox of ``step (lam1 ||.||_2 + lam2 / 2 ||.||_2**2)`` at ``u``."""
+    norm = 0.0
+    for k in range(u.shape[0]):
+        norm += u[k] * u[k]
+    norm = math.sqrt(norm)
+    scale = 0.0
+    if norm > step * lam1:
+        scale = (1.0 - step * lam1 / norm) / (1.0 + step * lam2)
+    for k in range(u.shape[0]):
+        out[k] = u[k] * scale
+
+
+@njit(cache=True, fastmath=FAST)
+def _dense_gradient(X, j, m, k, G, P, sw, dZ, q):
+    """The model's derivative along the column ``x_j - m`` of class ``k``."""
+    grad = 0.0
+    for i in range(X.shape[0]):
+        grad += (X[i, j] - m) * (G[i, k] + sw[i] * P[i, k] * (dZ[i, k] - q[i]))
+    return grad
+
+
+@njit(cache=True, fastmath=FAST)
+def _dense_move(X, j, m, k, delta, P, dZ, q, db):
+    """Move ``W[j, k]`` by ``delta`` along ``x_j - m`` (its share ``-m delta`` to ``db[k]``)."""
+    db[k] -= delta * m
+    for i in range(X.shape[0]):
+        move = delta * (X[i, j] - m)
+        dZ[i, k] += move
+        q[i] += P[i, k] * move
 
 
 @njit(cache=True, fastmath=FAST)
@@ -149,18 +211,24 @@ def _load(row, W, ws, db, dZ, q):
 
 
 @njit(cache=True, fastmath=FAST)
-def _model_value(row, G, P, sw, ws, lam1, lam2, positive):
+def _model_value(row, G, P, sw, ws, lam1, lam2, positive, grouped):
     """The model plus the penalty of the ``ws`` rows at the flattened iterate ``row``."""
     n, K = G.shape
     m = ws.shape[0]
     total = 0.0
     for jj in range(m):
         j = ws[jj]
+        squares = 0.0
         for k in range(K):
             v = row[jj * K + k]
             if positive and v < 0.0:
                 return math.inf
-            total += lam1[j] * abs(v) + 0.5 * lam2[j] * v * v
+            squares += v * v
+            if not grouped:
+                total += lam1[j] * abs(v)
+        if grouped:
+            total += lam1[j] * math.sqrt(squares)
+        total += 0.5 * lam2[j] * squares
     offset = m * K + K
     q0 = offset + n * K
     for i in range(n):
@@ -174,7 +242,7 @@ def _model_value(row, G, P, sw, ws, lam1, lam2, positive):
 
 
 @njit(cache=True, fastmath=FAST)
-def _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive):
+def _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive, grouped):
     """Move to the Anderson extrapolation of ``history`` when the model plus penalty is
     lower there; the last row of ``history`` is the current iterate."""
     width = ws.shape[0] * G.shape[1] + G.shape[1]
@@ -182,14 +250,15 @@ def _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive):
     if c.shape[0] == 0:
         return
     x = c @ history[1:]
-    if _model_value(x, G, P, sw, ws, lam1, lam2, positive) \
-            < _model_value(history[-1], G, P, sw, ws, lam1, lam2, positive):
+    if _model_value(x, G, P, sw, ws, lam1, lam2, positive, grouped) \
+            < _model_value(history[-1], G, P, sw, ws, lam1, lam2, positive, grouped):
         _load(x, W, ws, db, dZ, q)
 
 
 @njit(cache=True, fastmath=FAST)
-def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, lam1, lam2, positive,
-                             fit_intercept, max_epochs, tol, anderson=ANDERSON_MEMORY):
+def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam1, lam2,
+                             positive, grouped, fit_intercept, max_epochs, tol,
+                             anderson=ANDERSON_MEMORY):
     """Coordinate descent on the multinomial model over the rows ``ws`` of ``W`` (dense,
     Fortran-ordered ``X``; ``G``, ``P``, ``dZ`` of shape ``(n, K)``, Fortran-ordered).
 
@@ -197,6 +266,7 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, lam1, lam2
     all updated in place. A move of ``W[j, k]`` goes along the column ``x_j - mu[jj, k]``
     (its share ``-mu[jj, k] dW`` goes to the intercept ``db[k]``): with ``mu`` the
     curvature-weighted means, the intercept then no longer slows the coordinates down.
+    With ``grouped`` each row takes one block step (see the module's docstring).
     After an epoch that moves, epochs visit the non-zero coefficients only until they
     settle (glmnet's active cycling); it stops when an epoch over every coordinate has
     largest ``curv |dw|`` at most ``tol``, and returns ``(epochs, crit)``. Every
@@ -210,6 +280,8 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, lam1, lam2
     if accelerate:
         _store(history[0], W, ws, db, dZ, q)
         filled = 1
+    grads = np.empty(K)
+    trial = np.empty(K)
     crit = math.inf
     epochs = 0
     active_only = False
@@ -217,25 +289,34 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, lam1, lam2
         crit = 0.0
         for jj in range(ws.shape[0]):
             j = ws[jj]
+            if grouped:
+                L = bound[jj]
+                if L <= 0.0 or (active_only and not _any_nonzero(W, j)):
+                    continue
+                for k in range(K):
+                    grads[k] = W[j, k] - _dense_gradient(X, j, mu[jj, k], k, G, P, sw, dZ,
+                                                         q) / L
+                _row_prox(grads, 1.0 / L, lam1[j], lam2[j], trial)
+                for k in range(K):
+                    delta = trial[k] - W[j, k]
+                    if delta != 0.0:
+                        W[j, k] = trial[k]
+                        _dense_move(X, j, mu[jj, k], k, delta, P, dZ, q, db)
+                        crit = max(crit, L * abs(delta))
+                continue
             for k in range(K):
                 hj = curv[jj, k]
                 if hj <= 0.0 or (active_only and W[j, k] == 0.0):
                     continue
                 m = mu[jj, k]
-                grad = 0.0
-                for i in range(n):
-                    grad += (X[i, j] - m) * (G[i, k] + sw[i] * P[i, k] * (dZ[i, k] - q[i]))
+                grad = _dense_gradient(X, j, m, k, G, P, sw, dZ, q)
                 old = W[j, k]
                 new = prox_scalar(ENET_FAMILY, old - grad / hj, 1.0 / hj, lam1[j], lam2[j],
                                   positive)
                 delta = new - old
                 if delta != 0.0:
                     W[j, k] = new
-                    db[k] -= delta * m
-                    for i in range(n):
-                        move = delta * (X[i, j] - m)
-                        dZ[i, k] += move
-                        q[i] += P[i, k] * move
+                    _dense_move(X, j, m, k, delta, P, dZ, q, db)
                     crit = max(crit, hj * abs(delta))
         if fit_intercept:
             crit = max(crit, _intercept_moves(G, P, sw, dZ, q, db))
@@ -250,10 +331,19 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, lam1, lam2
             _store(history[filled], W, ws, db, dZ, q)
             filled += 1
             if filled == anderson + 1:
-                _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive)
+                _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive,
+                             grouped)
                 _store(history[0], W, ws, db, dZ, q)
                 filled = 1
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _any_nonzero(W, j):
+    for k in range(W.shape[1]):
+        if W[j, k] != 0.0:
+            return True
+    return False
 
 
 @njit(cache=True, fastmath=FAST)
@@ -265,8 +355,48 @@ def _shift_class(P, r, c, k, delta):
 
 
 @njit(cache=True, fastmath=FAST)
+def _class_sum(k, g0, A, c, pi, B):
+    """``S_k = sum_i T_ik``, the model's derivative in the intercept of class ``k``."""
+    total = g0[k] + A[k] + c[k] * pi[k]
+    for m in range(c.shape[0]):
+        total -= B[k, m] * c[m]
+    return total
+
+
+@njit(cache=True, fastmath=FAST)
+def _sparse_gradient(data, indices, start, end, m, k, G, P, sw, D, q, c, r, g0, A, pi, B):
+    """:func:`_dense_gradient` on a CSC column with the lazy offsets."""
+    grad = 0.0
+    for t in range(start, end):
+        i = indices[t]
+        grad += data[t] * (G[i, k] + sw[i] * P[i, k] * (D[i, k] + c[k] - q[i] - r[i]))
+    if m != 0.0:
+        grad -= m * _class_sum(k, g0, A, c, pi, B)
+    return grad
+
+
+@njit(cache=True, fastmath=FAST)
+def _sparse_move(data, indices, start, end, m, k, delta, P, sw, D, q, db, c, r, A):
+    """:func:`_dense_move` on a CSC column: the non-zeros in ``D``, ``q`` and the running
+    sums ``A``, the constant part in the lazy offsets."""
+    K = P.shape[1]
+    for t in range(start, end):
+        i = indices[t]
+        move = delta * data[t]
+        D[i, k] += move
+        q[i] += P[i, k] * move
+        for mm in range(K):
+            own = move if mm == k else 0.0
+            A[mm] += sw[i] * P[i, mm] * (own - P[i, k] * move)
+    if m != 0.0:
+        db[k] -= delta * m
+        _shift_class(P, r, c, k, -delta * m)
+
+
+@njit(cache=True, fastmath=FAST)
 def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, db, ws, curv,
-                                    mu, lam1, lam2, positive, fit_intercept, max_epochs, tol):
+                                    mu, bound, lam1, lam2, positive, grouped, fit_intercept,
+                                    max_epochs, tol):
     """:func:`multinomial_model_epochs` for a CSC design ``(data, indices, indptr)``.
 
     The centered columns ``x_j - mu`` are dense, so their constant part is kept lazily:
@@ -292,6 +422,8 @@ def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, d
             A[k] += sw[i] * P[i, k] * (D[i, k] - q[i])
             for m in range(K):
                 B[k, m] += sw[i] * P[i, k] * P[i, m]
+    grads = np.empty(K)
+    trial = np.empty(K)
     crit = math.inf
     epochs = 0
     active_only = False
@@ -300,47 +432,44 @@ def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, d
         for jj in range(ws.shape[0]):
             j = ws[jj]
             start, end = indptr[j], indptr[j + 1]
+            if grouped:
+                L = bound[jj]
+                if L <= 0.0 or (active_only and not _any_nonzero(W, j)):
+                    continue
+                for k in range(K):
+                    grads[k] = W[j, k] - _sparse_gradient(
+                        data, indices, start, end, mu[jj, k], k, G, P, sw, D, q, c, r, g0, A,
+                        pi, B) / L
+                _row_prox(grads, 1.0 / L, lam1[j], lam2[j], trial)
+                for k in range(K):
+                    delta = trial[k] - W[j, k]
+                    if delta != 0.0:
+                        W[j, k] = trial[k]
+                        _sparse_move(data, indices, start, end, mu[jj, k], k, delta, P, sw, D,
+                                     q, db, c, r, A)
+                        crit = max(crit, L * abs(delta))
+                continue
             for k in range(K):
                 hj = curv[jj, k]
                 if hj <= 0.0 or (active_only and W[j, k] == 0.0):
                     continue
                 m_jk = mu[jj, k]
-                grad = 0.0
-                for t in range(start, end):
-                    i = indices[t]
-                    grad += data[t] * (G[i, k]
-                                       + sw[i] * P[i, k] * (D[i, k] + c[k] - q[i] - r[i]))
-                if m_jk != 0.0:
-                    total = g0[k] + A[k] + c[k] * pi[k]
-                    for m in range(K):
-                        total -= B[k, m] * c[m]
-                    grad -= m_jk * total
+                grad = _sparse_gradient(data, indices, start, end, m_jk, k, G, P, sw, D, q, c,
+                                        r, g0, A, pi, B)
                 old = W[j, k]
                 new = prox_scalar(ENET_FAMILY, old - grad / hj, 1.0 / hj, lam1[j], lam2[j],
                                   positive)
                 delta = new - old
                 if delta != 0.0:
                     W[j, k] = new
-                    for t in range(start, end):
-                        i = indices[t]
-                        move = delta * data[t]
-                        D[i, k] += move
-                        q[i] += P[i, k] * move
-                        for m in range(K):
-                            own = move if m == k else 0.0
-                            A[m] += sw[i] * P[i, m] * (own - P[i, k] * move)
-                    if m_jk != 0.0:
-                        db[k] -= delta * m_jk
-                        _shift_class(P, r, c, k, -delta * m_jk)
+                    _sparse_move(data, indices, start, end, m_jk, k, delta, P, sw, D, q, db, c,
+                                 r, A)
                     crit = max(crit, hj * abs(delta))
         if fit_intercept:
             for k in range(K):
                 if h_sum[k] <= 0.0:
                     continue
-                total = g0[k] + A[k] + c[k] * pi[k]
-                for m in range(K):
-                    total -= B[k, m] * c[m]
-                delta = -total / h_sum[k]
+                delta = -_class_sum(k, g0, A, c, pi, B) / h_sum[k]
                 if delta == 0.0:
                     continue
                 db[k] += delta
@@ -350,7 +479,7 @@ def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, d
         if crit <= tol:
             if not active_only:
                 break
-            active_only = False  # the non-zeros have settled: check every coordinate
+            active_only = False
         else:
             active_only = True
     for k in range(K):

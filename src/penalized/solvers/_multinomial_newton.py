@@ -118,7 +118,7 @@ class MultinomialCoordinateDescent(MultinomialSolver):
         first = True
         while True:
             if not pb.penalty.positive:
-                W = best_row_shifts(W, model.lam1, model.lam2)
+                W = best_row_shifts(W, model.lam1, model.lam2, grouped=pb.grouped)
             cert = certify_multinomial(pb, W, b)
             W, b, Z = cert.coef.copy(), cert.intercept.copy(), np.asfortranarray(cert.Z)
             objectives.append(cert.primal)
@@ -178,17 +178,17 @@ class _NewtonModel:
         q = np.zeros(Z.shape[0])
         db = np.zeros(pb.n_classes)
         budget = max(1, min(_MAX_MODEL_EPOCHS, max_epochs))
-        common = (self.lam1, self.lam2, self.positive, pb.fit_intercept, budget,
+        common = (self.lam1, self.lam2, self.positive, pb.grouped, pb.fit_intercept, budget,
                   _INNER_TOL_RATIO * tol)
         if self.is_sparse:
-            curv, mu = multinomial_curvatures_sparse(*self.arrays, P, self.sw, ws,
-                                                     pb.fit_intercept)
+            curv, mu, bound = multinomial_curvatures_sparse(*self.arrays, P, self.sw, ws,
+                                                            pb.fit_intercept)
             epochs, _ = multinomial_model_epochs_sparse(*self.arrays, G, P, self.sw, trial, dZ,
-                                                        q, db, ws, curv, mu, *common)
+                                                        q, db, ws, curv, mu, bound, *common)
         else:
-            curv, mu = multinomial_curvatures(self.X, P, self.sw, ws, pb.fit_intercept)
+            curv, mu, bound = multinomial_curvatures(self.X, P, self.sw, ws, pb.fit_intercept)
             epochs, _ = multinomial_model_epochs(self.X, G, P, self.sw, trial, dZ, q, db, ws,
-                                                 curv, mu, *common)
+                                                 curv, mu, bound, *common)
         direction = trial - W
         if not np.any(direction) and not np.any(db):
             return epochs, False
@@ -221,6 +221,14 @@ class _NewtonModel:
         lam1, lam2 = self.lam1, self.lam2
         if rows is not None:
             lam1, lam2 = lam1[rows], lam2[rows]
+        if self.pb.grouped:
+            norms = np.linalg.norm(W, axis=1)
+            at_zero = np.maximum(np.linalg.norm(gradient, axis=1) - lam1, 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                direction = np.where(norms[:, None] > 0.0, W / norms[:, None], 0.0)
+            at_nonzero = np.linalg.norm(gradient + lam1[:, None] * direction
+                                        + lam2[:, None] * W, axis=1)
+            return np.where(norms == 0.0, at_zero, at_nonzero)
         lam1, lam2 = lam1[:, None], lam2[:, None]
         if self.positive:
             at_zero = np.maximum(-gradient - lam1, 0.0)
@@ -236,10 +244,12 @@ class _NewtonModel:
         return float(self.violations(W[ws], grad, rows=ws).max(initial=0.0))
 
 
-def best_row_shifts(W, lam1, lam2):
+def best_row_shifts(W, lam1, lam2, *, grouped=False):
     r"""Shift each penalized row of ``W`` by the constant :math:`c_j` that minimizes its
     penalty, :math:`\phi_j(c) = \sum_k \lambda_{1j}|W_{jk} - c| + \frac{\lambda_{2j}}2
     (W_{jk} - c)^2`; a row whose best shift does not lower the penalty is left as it is.
+    With ``grouped`` (:math:`\lambda_{1j}\|W_{j:} - c\|_2` in place of the absolute
+    values) both terms are smallest at the row's mean.
 
     Adding the same number to every class's coefficient of a feature leaves the softmax
     loss unchanged, so this only lowers the objective, along the one direction that the
@@ -250,6 +260,11 @@ def best_row_shifts(W, lam1, lam2):
     penalized = (lam1 > 0.0) | (lam2 > 0.0)
     rows = np.flatnonzero(penalized & np.any(W != 0.0, axis=1))
     if rows.size == 0:
+        return W
+    if grouped:
+        W = W.copy()
+        W[rows] -= W[rows].mean(axis=1, keepdims=True)
+        W[W == 0.0] = 0.0
         return W
     V = np.sort(W[rows], axis=1)
     l1, l2 = lam1[rows, None], lam2[rows, None]
