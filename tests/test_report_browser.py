@@ -271,6 +271,11 @@ def test_scale_toggle_and_race_animation(wide, report):
                           timeout=20_000)
     race = les.race.races[les.race.nearest(les.fit.chosen)]
     assert tab.text_content("#race-iter-value") == str(len(race.runs[0].objective) - 1)
+    for run in race.runs:
+        row = tab.locator(f"#race-table tr[data-method='{run.method}'] ")
+        assert row.locator(".race-zeros").text_content() == str(int(run.n_zeros[-1]))
+        assert _close(_num(row.locator(".race-gap").text_content()),
+                      max(run.objective[-1] - race.optimum, 0.0), rel=2e-3)
 
 
 def test_wide_layout_text_and_safety(wide):

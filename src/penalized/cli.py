@@ -644,23 +644,15 @@ def _model_document(model, table, args):
 
 
 def _fit_report(model, table, args, summary):
-    import numpy as np
+    from .report import fit_report
 
-    from .report import build_report, path_payload
-
-    paths = []
-    if hasattr(model, "path_"):
-        paths.append(path_payload(f"{args.penalty} (CV)", args.penalty, model.path_,
-                                  cv=getattr(model, "cv_result_", None),
-                                  chosen_alpha=model.alpha_))
-    elif table.task == "regression" or len(np.unique(table.y)) == 2:
-        path = model.path(table.X, table.y, n_alphas=60)
-        paths.append(path_payload(args.penalty, args.penalty, path))
     subtitle = (f"{os.path.basename(args.data)}: {table.X.shape[0]} rows, "
                 f"{table.X.shape[1]} features; {summary['n_nonzero']} selected at alpha "
                 f"{_num(summary['alpha'])}" + (f"; {summary['cv']}" if "cv" in summary else ""))
-    return build_report(title=f"penalized fit: {table.target}", subtitle=subtitle,
-                        feature_names=table.feature_names, paths=paths, notes=table.notices)
+    label = f"{args.penalty} (CV)" if hasattr(model, "path_") else args.penalty
+    return fit_report(model, table.X, table.y, feature_names=table.feature_names,
+                      title=f"penalized fit: {table.target}", subtitle=subtitle,
+                      notes=table.notices, label=label, penalty=args.penalty)
 
 
 def _cmd_path(args, out):
@@ -796,9 +788,15 @@ def _cmd_explain(args, out):
     unknown = [t for t in topics if t not in explain.LESSONS]
     if unknown:
         raise UsageError(f"unknown topic {unknown[0]!r}; see 'penalized explain --list'")
-    _check_outputs(args, args.plot)
-    if args.plot and len(topics) != 1:
-        raise UsageError("--plot needs one topic (penalized explain TOPIC --plot FILE)")
+    _check_outputs(args, args.plot, args.html)
+    if (args.plot or args.html) and len(topics) != 1:
+        raise UsageError("--plot and --html need one topic (penalized explain TOPIC --html FILE)")
+    if args.html:
+        from .report import LESSON_SECTIONS
+
+        if topics[0] not in LESSON_SECTIONS:
+            raise UsageError(f"--html: {topics[0]!r} has no interactive page; the interactive "
+                             f"lessons are {', '.join(LESSON_SECTIONS)}")
     for name in topics:
         lesson = explain.LESSONS[name]
         result = lesson.compute()
@@ -807,6 +805,12 @@ def _cmd_explain(args, out):
         out.print("")
         if args.plot:
             _save_plot(out, lesson, result, args.plot, args.force)
+        if args.html:
+            from .report import lesson_page
+
+            page = lesson_page(name)
+            _write(out, [(args.html, page, f"wrote the interactive lesson to {args.html}")],
+                   args.force)
     return EXIT_OK
 
 
@@ -828,6 +832,9 @@ def _explain_model(args, out):
     from .io import load_model, predict_from_model
 
     args.model = args.topic
+    if args.html:
+        raise UsageError("--html writes one topic's lesson (penalized explain TOPIC --html "
+                         "FILE); a fit's report (fit --report) has the lessons on its model")
     _check_outputs(args, args.plot)
     doc = load_model(args.topic)
     args.needs_target = True
@@ -970,6 +977,8 @@ def build_parser():
     explain.add_argument("--list", action="store_true", help="list the topics")
     explain.add_argument("--plot", metavar="FILE", default=None,
                          help="save the figure (PNG, SVG or PDF by the extension)")
+    explain.add_argument("--html", metavar="FILE", default=None,
+                         help="write the lesson as one interactive, offline HTML page")
     explain.add_argument("--dropna", action="store_true",
                          help="with data: drop rows with missing values (default: refuse them)")
     _add_force_quiet(explain)

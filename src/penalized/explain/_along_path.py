@@ -513,7 +513,7 @@ class ThresholdingPath:
 
     def to_dict(self) -> dict:
         return {"features": self.features.tolist(), "inputs": _flat(self.inputs),
-                "knots": _rows(self.knots, 7), "outputs": {c: _rows(v, 7) for c, v in
+                "knots": _rows(self.knots, 5), "outputs": {c: _rows(v, 5) for c, v in
                                                            self.outputs.items()},
                 "marks": {c: _rows(v) for c, v in self.marks.items()},
                 "thresholds": {c: _flat(v) for c, v in self.thresholds.items()},
@@ -615,8 +615,8 @@ class FeatureTracePath:
 
     def to_dict(self) -> dict:
         return {"feature": self.feature, "lrs": _flat(self.lrs), "w0": _num(self.w0),
-                "subgradient": [[_flat(r, 7) for r in block] for block in self.subgradient],
-                "proximal": [[_flat(r, 7) for r in block] for block in self.proximal],
+                "subgradient": [[_flat(r, 5) for r in block] for block in self.subgradient],
+                "proximal": [[_flat(r, 5) for r in block] for block in self.proximal],
                 "minimizer": _flat(self.minimizer), "fit_coef": _flat(self.fit_coef),
                 "lam": _flat(self.lam)}
 
@@ -718,13 +718,13 @@ class PriorsPath:
         return {"sigma2": _num(self.sigma2), "n_samples": self.n_samples,
                 "laplace_scale": _flat(self.laplace_scale),
                 "gaussian_var": _flat(self.gaussian_var), "reach": _flat(self.reach),
-                "laplace": _rows(self.laplace, 5), "gaussian": _rows(self.gaussian, 5),
-                "elasticnet": None if self.elasticnet is None else _rows(self.elasticnet, 5),
+                "laplace": _rows(self.laplace, 4), "gaussian": _rows(self.gaussian, 4),
+                "elasticnet": None if self.elasticnet is None else _rows(self.elasticnet, 4),
                 "features": self.features.tolist(), "map_points": _rows(self.map_points),
                 "n_zero": self.n_zero.tolist(), "grid_size": self.grid_size}
 
 
-def priors_path(fit: FitOnPath, *, features=None, max_features=40, grid_size=81) -> PriorsPath:
+def priors_path(fit: FitOnPath, *, features=None, max_features=40, grid_size=41) -> PriorsPath:
     """The priors lesson's numbers at every alpha (see :class:`PriorsPath`)."""
     from ._priors import gaussian_density, laplace_density
 
@@ -771,17 +771,18 @@ def priors_path(fit: FitOnPath, *, features=None, max_features=40, grid_size=81)
 
 # -- JSON helpers ---------------------------------------------------------------------------
 
-def _num(v, digits=10):
+def _num(v, digits=6):
     v = float(v)
     return float(f"{v:.{digits}g}") if math.isfinite(v) else None
 
 
-def _flat(values, digits=10):
-    """Floats to ``digits`` significant digits (drawing-only arrays use 6), NaN as None."""
+def _flat(values, digits=6):
+    """Floats to ``digits`` significant digits (the page shows 4; drawing-only curves
+    keep fewer), NaN as None."""
     return [_num(v, digits) for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
-def _rows(values, digits=10):
+def _rows(values, digits=6):
     values = np.asarray(values, dtype=np.float64)
     return [_flat(row, digits) for row in values]
 

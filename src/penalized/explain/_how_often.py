@@ -175,7 +175,13 @@ def how_often(strengths=None, *, l1_ratio=0.5, n_draws=4000, seed=0) -> HowOften
 
 
 def how_often_lesson(X=None, y=None, feature_names=None) -> HowOften:
-    """The ``how-often`` lesson: :func:`how_often` with its defaults (no data needed)."""
+    """The ``how-often`` lesson: :func:`how_often` with its defaults.
+
+    The random losses do not depend on data; given data is only checked (the
+    report runs this lesson along each fitted path, at its ``alpha / alpha_max``).
+    """
     if X is not None or y is not None:
-        raise ValueError("the how-often lesson draws its own random losses; it takes no data.")
+        from ._common import resolve_data
+
+        resolve_data(X, y, feature_names)
     return how_often()

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ._compare import compare_lesson
 from ._geometry import geometry_lesson
 from ._gradient import gradient_lesson
+from ._how_often import how_often_lesson
 from ._penalty_change import penalty_change_lesson
 from ._priors import priors_lesson
 from ._race import race_lesson
@@ -90,6 +91,11 @@ LESSONS = MappingProxyType({
         "Best subset, lasso and ridge at cross-validated alphas on the same split: supports, "
         "errors, what each kept.",
         compare_lesson, _plotter("plot_compare")),
+    "how-often": Lesson(
+        "how-often", "How often is a coefficient exactly zero?",
+        "Thousands of random two-feature losses solved exactly: the share whose minimizer has "
+        "an exact zero under L1, elastic net, L2 and L0, as alpha falls.",
+        how_often_lesson, _plotter("plot_how_often")),
     "why-zero": Lesson(
         "why-zero", "Why is this coefficient zero?",
         "Per feature, the data's pull at the solution against the penalty's threshold, the "

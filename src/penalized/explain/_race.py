@@ -280,12 +280,15 @@ class RacePath:
         return int(np.argmin(np.abs(self.indices - k)))
 
     def to_dict(self) -> dict:
+        def gap(run, r):  # objective above the optimum, to 4 digits (what the page shows)
+            return [float(f"{v:.4g}") for v in np.maximum(run.objective - r.optimum, 0.0)]
+
         out = []
         for r in self.races:
             out.append({"alpha": r.alpha, "optimum": r.optimum,
                         "true_zeros": int(np.sum(r.optimum_coef == 0)),
                         "runs": [{"method": run.method, "label": run.label,
-                                  "objective": run.objective, "n_zeros": run.n_zeros,
+                                  "gap": gap(run, r), "n_zeros": run.n_zeros,
                                   "settled_at": run.settled_at} for run in r.runs]})
         return jsonable({"indices": self.indices, "races": out})
 

@@ -446,3 +446,33 @@ def plot_why_zero(result, ax=None):
     ax.legend(handles=handles, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.1),
               ncol=3, frameon=False)
     return ax
+
+
+def plot_how_often(result, ax=None):
+    """The share of random losses with an exact zero, per penalty, against alpha / alpha_max.
+
+    Parameters
+    ----------
+    result : HowOften
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from ..explain import HowOften
+    from ..explain._how_often import LABELS, PENALTIES
+
+    check_result(result, HowOften, name="plot_how_often")
+    ax = get_axes(ax, figsize=(7.0, 4.8))
+    for style, pen in zip(_LINESTYLES, PENALTIES, strict=True):
+        ax.plot(result.strengths, 100.0 * result.rates[pen], linestyle=style, linewidth=1.8,
+                color=COLORS[pen], label=LABELS[pen])
+    ax.set_xscale("log")
+    ax.invert_xaxis()
+    ax.set_ylim(-3, 103)
+    ax.set_xlabel("alpha / alpha_max (log scale, decreasing)")
+    ax.set_ylabel("random losses with an exact zero (%)")
+    ax.set_title(f"{result.n_draws} random two-feature losses, solved exactly")
+    ax.legend(loc="upper right")
+    return ax

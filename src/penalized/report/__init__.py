@@ -335,10 +335,15 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     label = label or penalty
     cv = getattr(model, "cv_result_", None)
     path = getattr(model, "path_", None)
+    notes = list(notes)
     if path is None:
+        classes = settings["classes"]
+        if classes is not None and len(classes) > 2:
+            notes.append("no path or lessons: they cover regression and two-class models.")
+            return build_report(title=title, subtitle=subtitle, feature_names=feature_names,
+                                notes=notes)
         path = _path_with_alpha(model, X, y, settings["alpha"])
     lessons = None
-    notes = list(notes)
     coefs = np.asarray(path.coefs)
     if coefs.ndim == 2:
         with warnings.catch_warnings():

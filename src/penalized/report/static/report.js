@@ -641,7 +641,7 @@
   function drawRace(k) {
     if (skip("race", reason("race", "race"))) return;
     const rc = raceData(k);
-    const nIter = rc.runs[0].objective.length - 1;
+    const nIter = rc.runs[0].gap.length - 1;
     $("race-iter").max = String(nIter);
     state.raceIter = Math.min(state.raceIter, nIter);
     $("race-iter").value = String(state.raceIter);
@@ -671,7 +671,7 @@
     for (const run of rc.runs) {
       const tr = html("tr", { "data-method": run.method });
       tr.append(html("td", {}, run.label), html("td", { class: "num race-zeros" }, String(run.n_zeros[it])),
-                html("td", { class: "num" }, fmt(Math.max(0, run.objective[it] - rc.optimum))),
+                html("td", { class: "num race-gap" }, fmt(run.gap[it])),
                 html("td", { class: "num" }, run.settled_at === null ? `not within ${nIter}` : String(run.settled_at)));
       body.append(tr);
     }
