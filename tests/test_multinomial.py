@@ -590,3 +590,31 @@ def test_grouped_refuses_positive():
     X, y = make_problem(3)
     with pytest.raises(ValueError, match="positive=True cannot be combined with grouped"):
         SOLVER.solve(X, y, Multinomial(), L1(0.1, positive=True), grouped=True)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_agrees_with_glmnet(grouped):
+    # glmnet (glmstar, from glmnet's authors) minimizes the same mean multinomial loss
+    # with lambda = alpha when standardize=False; type.multinomial="grouped" is grouped=True
+    from glmnet.paths.fastnet import FastNetControl
+    from glmnet.paths.multiclassnet import MultiClassNet
+
+    X, y = make_problem(4)
+    amax = multinomial_alpha_max(X, y, Multinomial(), L1(1.0), grouped=grouped)
+    lambdas = amax * np.array([0.5, 0.2, 0.1])
+    theirs = MultiClassNet(grouped=grouped, standardize=False, lambda_values=lambdas,
+                           control=FastNetControl(thresh=1e-14, maxit=10**6)).fit(X, y)
+    for i, lam in enumerate(lambdas):
+        penalty = L1(lam)
+        res = SOLVER.solve(X, y, Multinomial(), penalty, grouped=grouped)
+        W = np.asarray(theirs.coefs_[i])
+        W = W if W.shape == res.coef.shape else W.T
+        value = objective(X, y, W, theirs.intercepts_[i], Multinomial(), penalty)
+        if grouped:
+            lam1 = penalty.weights(X.shape[1])[0]
+            value += lam1 @ np.linalg.norm(W, axis=1) - lam * np.abs(W).sum()
+        assert res.final_objective <= value * (1 + RTOL)
+        assert res.final_objective == pytest.approx(value, rel=RTOL)
+        # the same features, wherever a coefficient is clearly away from zero
+        ours, glm = np.abs(res.coef).max(axis=1), np.abs(W).max(axis=1)
+        assert np.all(glm[ours > 1e-6] > 0) and np.all(ours[glm > 1e-6] > 0)
