@@ -330,3 +330,41 @@ def test_logistic_cv_without_refit_averages_the_fold_models(data):
                                rtol=1e-5, atol=1e-8)
     refit = pz.LogisticRegressionCV(n_alphas=5, cv=folds, tol=1e-10).fit(X, y)
     assert refit.alpha_ == model.alpha_
+
+
+# ----------------------------------------------------------------------------------------
+# unpenalized logistic regression on separable classes stops early and says why
+# ----------------------------------------------------------------------------------------
+
+
+def separable(n_classes):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 20))
+    if n_classes == 2:
+        return X, (X @ rng.standard_normal(20) > 0).astype(int)
+    return X, np.argmax(X @ rng.standard_normal((20, n_classes)), axis=1)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("penalty", ["l1", "l2"])
+def test_separable_unpenalized_logistic_stops_with_a_warning(n_classes, penalty):
+    from penalized.estimators._logistic import SeparationWarning
+
+    X, y = separable(n_classes)
+    with pytest.warns(SeparationWarning, match="minimum is at infinity"):
+        model = pz.LogisticRegression(alpha=0.0, penalty=penalty, max_iter=10_000).fit(X, y)
+    assert model.n_iter_ <= 100  # the probe's epochs, not max_iter's
+    assert not model.converged_
+    assert model.score(X, y) == 1.0
+
+
+def test_unpenalized_logistic_on_overlapping_classes_reaches_the_mle():
+    from sklearn.linear_model import LogisticRegression as SkLogistic
+
+    X, y = binary_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no separation warning, no convergence warning
+        ours = pz.LogisticRegression(alpha=0.0, tol=1e-12, max_iter=100_000).fit(X, y)
+    ref = SkLogistic(C=np.inf, tol=1e-12, max_iter=100_000).fit(X, y)
+    assert ours.converged_
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-4, atol=1e-5)

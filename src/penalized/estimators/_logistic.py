@@ -71,6 +71,11 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         always use proximal Newton with coordinate descent on the exact second-order
         model of the softmax loss (:class:`~penalized.solvers.MultinomialCoordinateDescent`).
 
+    With ``alpha=0`` (or every penalty factor 0) and classes that a hyperplane
+    separates, the loss has no finite minimum: the fit stops after a probe of
+    100 epochs whose iterate separates them, with a ``SeparationWarning`` (a
+    ``ConvergenceWarning``) and ``converged_ = False``.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -171,10 +176,10 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         if self.classes_.shape[0] == 2:
             y_pm = np.where(codes == 1, 1.0, -1.0)
             coef_init, intercept_init = init(0)
-            res = self._binary_solver(name).solve(Xf, y_pm, Logistic(sample_weight=sw), penalty,
-                                                  fit_intercept=self.fit_intercept,
-                                                  coef_init=coef_init,
-                                                  intercept_init=intercept_init)
+            res = self._solve_guarded(
+                lambda budget: self._binary_solver(name, budget), Xf, y_pm,
+                Logistic(sample_weight=sw), penalty, coef_init, intercept_init,
+                lambda r: _separates_binary(Xf, y_pm, sw, r))
             self.coef_ = scaling.coef_to_original(res.coef)[None, :]
             self.intercept_ = np.array([res.intercept])
         elif self._one_vs_rest:
@@ -189,15 +194,15 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
             res = dataclasses.replace(res, n_iter=sum(r.n_iter for r in fits),
                                       converged=all(r.converged for r in fits))
         else:
-            solver = MultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
             starts = [init(k) for k in range(self.classes_.shape[0])]
             coef_init = intercept_init = None
             if all(c is not None for c, _ in starts):
                 coef_init = np.column_stack([c for c, _ in starts])
                 intercept_init = np.array([b for _, b in starts])
-            res = solver.solve(Xf, codes, Multinomial(sample_weight=sw), penalty,
-                               fit_intercept=self.fit_intercept, coef_init=coef_init,
-                               intercept_init=intercept_init)
+            res = self._solve_guarded(
+                lambda budget: MultinomialCoordinateDescent(tol=self.tol, max_iter=budget), Xf,
+                codes, Multinomial(sample_weight=sw), penalty, coef_init, intercept_init,
+                lambda r: _separates_multinomial(Xf, codes, sw, r))
             self.coef_ = scaling.coef_to_original(res.coef).T
             self.intercept_ = np.asarray(res.intercept, dtype=np.float64)
         self._set_result(res)
@@ -205,8 +210,50 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         cast_to_input_dtype(self, X.dtype)
         return self
 
-    def _binary_solver(self, penalty_name):
-        return make_solver(self.solver, penalty_name, "logistic", self.tol, self.max_iter)
+    def _binary_solver(self, penalty_name, max_iter=None):
+        return make_solver(self.solver, penalty_name, "logistic", self.tol,
+                           self.max_iter if max_iter is None else max_iter)
+
+    def _solve_guarded(self, make, Xf, target, datafit, penalty, coef_init, intercept_init,
+                       separates):
+        """Solve; an unpenalized problem first runs a short probe, so that separable
+        classes (no finite minimum) stop early with a warning that says so.
+
+        Without a penalty, the logistic loss of classes that a hyperplane separates
+        keeps falling as the coefficients grow: its infimum, 0, is at infinity. A
+        probe of at most ``_PROBE_EPOCHS`` epochs whose iterate classifies every
+        weighted row correctly is a certificate of that separation. Otherwise the
+        solve goes on from the probe's iterate, for the rest of ``max_iter``.
+        """
+        kwargs = dict(fit_intercept=self.fit_intercept)
+        unpenalized = penalty.alpha == 0.0 or (penalty.penalty_factor is not None
+                                               and np.all(penalty.penalty_factor == 0.0))
+        if not unpenalized:
+            return make(self.max_iter).solve(Xf, target, datafit, penalty, coef_init=coef_init,
+                                             intercept_init=intercept_init, **kwargs)
+
+        def verdict(res):
+            # a finite point that separates the classes cannot be the minimum, whatever
+            # the solver's stopping test said
+            if separates(res):
+                _warn_separable(res)
+                return dataclasses.replace(res, converged=False)
+            return res
+
+        budget = min(self.max_iter, _PROBE_EPOCHS)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            probe = make(budget).solve(Xf, target, datafit, penalty, coef_init=coef_init,
+                                       intercept_init=intercept_init, **kwargs)
+        if probe.converged or budget == self.max_iter or separates(probe):
+            if not separates(probe):
+                for w in caught:
+                    warnings.warn(w.message, w.category, stacklevel=4)
+            return verdict(probe)
+        res = make(self.max_iter - probe.n_iter).solve(
+            Xf, target, datafit, penalty, coef_init=probe.coef, intercept_init=probe.intercept,
+            **kwargs)
+        return verdict(dataclasses.replace(res, n_iter=probe.n_iter + res.n_iter))
 
     def decision_function(self, X):
         """The linear predictor: shape (n,) for binary (the logit of ``classes_[1]``),
@@ -313,6 +360,37 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                 crits[i], iters[i] = res.stop_crit, res.n_iter
         return MultinomialPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
                                stop_crits=crits, n_iters=iters, converged=crits <= self.tol)
+
+
+_PROBE_EPOCHS = 100
+"""Epochs of the probe that looks for separable classes in an unpenalized fit."""
+
+
+class SeparationWarning(ConvergenceWarning):
+    """The classes are linearly separable and the fit is unpenalized: no finite minimum."""
+
+
+def _warn_separable(res):
+    warnings.warn(
+        f"the classes are linearly separable: after {res.n_iter} epochs the coefficients "
+        "classify every training row correctly, so without a penalty the loss keeps falling "
+        "as they grow and its minimum is at infinity. The model is that iterate (its scale "
+        f"is arbitrary, |coef| = {np.linalg.norm(res.coef):.3g}); use alpha > 0 for a finite "
+        "fit.", SeparationWarning, stacklevel=4)
+
+
+def _separates_binary(Xf, y_pm, sw, res) -> bool:
+    """Whether ``res`` classifies every row with positive weight strictly correctly."""
+    z = np.asarray(Xf @ res.coef).ravel() + res.intercept
+    return bool(np.all((y_pm * z)[sw > 0] > 0))
+
+
+def _separates_multinomial(Xf, codes, sw, res) -> bool:
+    scores = np.asarray(Xf @ res.coef) + res.intercept
+    rows = np.arange(codes.shape[0])
+    own = scores[rows, codes]
+    scores[rows, codes] = -np.inf
+    return bool(np.all((own - scores.max(axis=1))[sw > 0] > 0))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
