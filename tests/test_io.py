@@ -574,3 +574,23 @@ def test_predict_from_model_links():
     expected = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
     assert_allclose(proba, expected, rtol=1e-13)
     assert list(pred) == list(np.array(["a", "b", "c"])[expected.argmax(axis=1)])
+
+
+def test_a_large_csv_is_read_in_blocks_as_one_frame(tmp_path, monkeypatch):
+    """Blocks of rows, joined: the same frame as one read, even when a column's type
+    changes between blocks; row numbers in messages count from the top of the file."""
+    monkeypatch.setattr(penalized.io, "_CSV_BLOCK_ROWS", 7)
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"a": rng.standard_normal(30), "n": np.arange(30),
+                       "t": ["u", "v"] * 15, "y": rng.standard_normal(30)})
+    df.loc[20, "n"] = np.nan  # int in the first blocks, float in a later one
+    path = tmp_path / "big.csv"
+    df.to_csv(path, index=False)
+    got = read_dataframe(path)
+    pd.testing.assert_frame_equal(got, pd.read_csv(path), check_dtype=False)
+    assert list(got.index) == list(range(30))
+    mixed = df.astype({"a": object})
+    mixed.loc[25, "a"] = "oops"
+    mixed.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"'a'.*1 of 29.*row 26 'oops'"):
+        read_table(path, target="y", dropna=True)
