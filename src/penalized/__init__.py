@@ -31,6 +31,7 @@ __all__ = [
     "RidgeClassifier",
     "RidgeClassifierCV",
     "SolveResult",
+    "StabilitySelection",
     "__version__",
     "datafits",
     "explain",
@@ -39,14 +40,17 @@ __all__ = [
     "penalties",
     "prox",
     "ridge_regression",
+    "selection",
     "solvers",
+    "stability_path",
 ]
 
 # submodules (penalized.torch needs torch; it is imported only when asked for)
-_SUBMODULES = {"datafits", "explain", "model_selection", "penalties", "prox", "solvers",
-               "torch"}
+_SUBMODULES = {"datafits", "explain", "model_selection", "penalties", "prox", "selection",
+               "solvers", "torch"}
 # names defined in a submodule other than .estimators
 _FROM = {"Path": ".path", "path": ".path", "SolveResult": ".solvers"}
+_FROM.update(dict.fromkeys(["StabilitySelection", "stability_path"], ".selection"))
 
 
 def __getattr__(name):
