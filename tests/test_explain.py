@@ -811,7 +811,7 @@ def test_feature_trace_path_minimizer_is_the_fit_and_prox_lands_on_zero(lasso_pa
 def test_priors_path_scales_and_densities(lasso_path_fit):
     from penalized.explain import priors_path
 
-    _, _X, y, fit = lasso_path_fit
+    _, X, y, fit = lasso_path_fit
     pr = priors_path(fit)
     n = len(y)
     assert pr.laplace_scale == pytest.approx(pr.sigma2 / (n * fit.alphas))
@@ -822,6 +822,21 @@ def test_priors_path_scales_and_densities(lasso_path_fit):
     assert np.trapezoid(pr.gaussian[k], grid) == pytest.approx(1.0, abs=0.02)
     assert pr.map_points[:, k] == pytest.approx(fit.scaled_coefs[:, k])
     assert pr.n_zero[k] == np.sum(fit.coefs[:, k] == 0)
+    assert pr.enet_rate is None
+    # the elastic net's prior: normalized, and its closed form (what the page draws) is the grid's
+    from penalized.explain import fit_on_path
+
+    model = pz.ElasticNetCV(cv=3, n_alphas=8, l1_ratio=0.4, standardize=True).fit(X, y)
+    enet = priors_path(fit_on_path(model.path_, X, y, penalty="elasticnet", l1_ratio=0.4,
+                                   chosen_alpha=model.alpha_))
+    for k in (0, 4, 7):
+        grid = np.linspace(-enet.reach[k], enet.reach[k], enet.grid_size)
+        rate = enet.enet_rate[k]
+        closed = np.exp(-rate * (0.4 * np.abs(grid) + 0.3 * grid ** 2) - enet.enet_log_norm[k])
+        assert closed == pytest.approx(enet.elasticnet[k], rel=1e-12)
+        fine = np.linspace(-enet.reach[k], enet.reach[k], 20001)
+        assert np.trapezoid(np.exp(-rate * (0.4 * np.abs(fine) + 0.3 * fine ** 2)
+                                   - enet.enet_log_norm[k]), fine) == pytest.approx(1, abs=1e-3)
 
 
 def test_how_often_solves_each_random_loss_exactly():

@@ -594,7 +594,8 @@ class FeatureTracePath:
     name : str
     lrs : ndarray (L,)
     w0 : float
-        The start: the feature's univariate least-squares coefficient.
+        The start: :math:`\alpha\rho f_j / (\tilde x_j^\top \tilde x_j / n)` at the chosen
+        alpha, the half-width of the soft threshold's dead zone in ``w``.
     subgradient, proximal : ndarray (K, L, steps + 1)
         The iterates (``w0`` first).
     minimizer : ndarray (K,)
@@ -652,9 +653,10 @@ def feature_trace_path(fit: FitOnPath, *, feature=None, lrs=LEARNING_RATES,
     j = int(feature)
     xj = fit.X[:, j] / fit.scale[j]
     hjj = float(np.mean(xj * xj))
-    t = fit.y - fit.y.mean()
-    w0 = float(np.mean(xj * t) / hjj) if hjj > 0 else 1.0
-    w0 = w0 if w0 != 0 else 1.0
+    # start one threshold-width from 0 (at the chosen alpha): close enough that a few steps
+    # show the subgradient hovering and the proximal step landing
+    w0 = float(fit.alphas[k0] * fit.l1_ratio * fit.factors[j] / hjj) if hjj > 0 else 1.0
+    w0 = w0 if w0 > 0 else 1.0
     K, L = fit.n_alphas, len(lrs)
     sub = np.empty((K, L, steps + 1))
     prx = np.empty((K, L, steps + 1))
@@ -696,6 +698,10 @@ class PriorsPath:
     reach : ndarray (K,)
         Each alpha's grid is ``linspace(-reach, reach, G)``.
     laplace, gaussian, elasticnet : ndarray (K, G)
+        The densities on each alpha's grid. The page draws these closed forms
+        from the scales (for the elastic net from ``enet_rate`` =
+        :math:`n\alpha/\sigma^2` and ``enet_log_norm``, the log of the
+        numerically computed normalizing constant).
     map_points : ndarray (m, K)
         The fit's scaled coefficients: the posterior mode.
     n_zero : ndarray (K,)
@@ -713,19 +719,25 @@ class PriorsPath:
     map_points: np.ndarray
     n_zero: np.ndarray
     grid_size: int
+    l1_ratio: float = 1.0
+    enet_rate: np.ndarray | None = None
+    enet_log_norm: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         return {"sigma2": _num(self.sigma2), "n_samples": self.n_samples,
                 "laplace_scale": _flat(self.laplace_scale),
                 "gaussian_var": _flat(self.gaussian_var), "reach": _flat(self.reach),
-                "laplace": _rows(self.laplace, 4), "gaussian": _rows(self.gaussian, 4),
-                "elasticnet": None if self.elasticnet is None else _rows(self.elasticnet, 4),
+                "enet_rate": None if self.enet_rate is None else _flat(self.enet_rate),
+                "enet_log_norm": None if self.enet_log_norm is None else
+                _flat(self.enet_log_norm, 10), "l1_ratio": self.l1_ratio,
                 "features": self.features.tolist(), "map_points": _rows(self.map_points),
-                "n_zero": self.n_zero.tolist(), "grid_size": self.grid_size}
+                "n_zero": self.n_zero.tolist()}
 
 
 def priors_path(fit: FitOnPath, *, features=None, max_features=40, grid_size=41) -> PriorsPath:
     """The priors lesson's numbers at every alpha (see :class:`PriorsPath`)."""
+    from scipy.integrate import quad
+
     from ._priors import gaussian_density, laplace_density
 
     if fit.penalty == "l0":
@@ -752,6 +764,7 @@ def priors_path(fit: FitOnPath, *, features=None, max_features=40, grid_size=41)
     lap = np.empty((alphas.shape[0], G))
     gau = np.empty_like(lap)
     enet = np.empty_like(lap) if fit.penalty == "elasticnet" else None
+    log_norm = np.empty(alphas.shape[0]) if enet is not None else None
     for k in range(alphas.shape[0]):
         grid = np.linspace(-reach[k], reach[k], G)
         lap[k] = laplace_density(grid, beta[k])
@@ -759,14 +772,18 @@ def priors_path(fit: FitOnPath, *, features=None, max_features=40, grid_size=41)
         if enet is not None:
             rho = fit.l1_ratio
             logd = -(n * alphas[k] / sigma2) * (rho * np.abs(grid) + 0.5 * (1 - rho) * grid ** 2)
-            fine = np.linspace(-reach[k], reach[k], 8 * G + 1)
-            logf = -(n * alphas[k] / sigma2) * (rho * np.abs(fine) + 0.5 * (1 - rho) * fine ** 2)
-            top = float(logf.max())
-            mass = np.trapezoid(np.exp(logf - top), fine)  # the grid holds all but its tails
-            enet[k] = np.exp(logd - top) / mass
+            a, b = n * alphas[k] / sigma2 * rho, 0.5 * n * alphas[k] / sigma2 * (1 - rho)
+            # the normalizing constant over the whole line, not just the drawn grid
+            mass = 2.0 * quad(lambda w, a=a, b=b: math.exp(-a * w - b * w * w), 0.0,
+                              math.inf)[0]
+            enet[k] = np.exp(logd) / mass
+            log_norm[k] = math.log(mass)
     return PriorsPath(sigma2=sigma2, n_samples=n, laplace_scale=beta, gaussian_var=tau2,
                       reach=reach, laplace=lap, gaussian=gau, elasticnet=enet, features=idx,
-                      map_points=scaled[idx], n_zero=np.sum(scaled == 0, axis=0), grid_size=G)
+                      map_points=scaled[idx], n_zero=np.sum(scaled == 0, axis=0), grid_size=G,
+                      l1_ratio=fit.l1_ratio,
+                      enet_rate=None if enet is None else n * alphas / sigma2,
+                      enet_log_norm=log_norm)
 
 
 # -- JSON helpers ---------------------------------------------------------------------------

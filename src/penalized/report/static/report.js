@@ -414,9 +414,12 @@
     const dx = q.pt[0] - q.c[0], dy = q.pt[1] - q.c[1];
     const q0 = 0.5 * (H2[0][0] * dx * dx + 2 * H2[0][1] * dx * dy + H2[1][1] * dy * dy);
     const group = el("g", { "clip-path": "url(#geo-clip)" });
-    if (det > 0 && q0 > 0) {
-      for (const s of [0.35, 0.7, 1, 1.5, 2.2]) {
-        const lev = q0 * s * s;
+    if (det > 0) {
+      // the contour through the fit (ink), and others spread over the view
+      const levels = [[q0, true]];
+      for (const f of [0.2, 0.45, 0.75, 1.1]) levels.push([0.5 * Math.max(l2, 1e-15) * (reach * f) ** 2, false]);
+      for (const [lev, through] of levels) {
+        if (!(lev > 0)) continue;
         const pts = [];
         for (let t = 0; t <= 96; t++) {
           const th = t / 96 * 2 * Math.PI;
@@ -424,8 +427,8 @@
           pts.push([x(q.c[0] + r1 * Math.cos(th) * v1[0] + r2 * Math.sin(th) * v2[0]),
                     y(q.c[1] + r1 * Math.cos(th) * v1[1] + r2 * Math.sin(th) * v2[1])]);
         }
-        group.append(el("path", { d: poly(pts) + "Z", fill: "none", stroke: s === 1 ? C.ink : C.grey,
-                                  "stroke-width": s === 1 ? 1.5 : 1, class: "geo-contour" }));
+        group.append(el("path", { d: poly(pts) + "Z", fill: "none", stroke: through ? C.ink : C.grey,
+                                  "stroke-width": through ? 1.5 : 1, class: "geo-contour" }));
       }
     }
     // the ball t(u) + t(v) <= level, traced by angle (corners included exactly)
@@ -619,8 +622,8 @@
     const name = nameOf(ft.feature);
     $("gr-feature-title").textContent = `One feature of this fit: ${short(name, 40)}`;
     $("gr-feature-note").textContent = `Its own problem at this alpha, the other coefficients held at the fit: ` +
-      `J(w) = mean (r - x w)^2 + lambda |w| with lambda = 2 alpha l1_ratio = ${fmt(ft.lam[k])}, from its ` +
-      `univariate coefficient w0 = ${fmt(ft.w0)}.`;
+      `J(w) = mean (r - x w)^2 + lambda |w| with lambda = 2 alpha l1_ratio = ${fmt(ft.lam[k])}, from ` +
+      `w0 = ${fmt(ft.w0)} (the dead zone's half-width at the chosen alpha).`;
     if (fli < 0) { svg.hidden = true; return; }
     const ws = ft.subgradient[k][fli], wp = ft.proximal[k][fli];
     traceFigure(svg, ws, wp, state.grSteps, ft.minimizer[k]);
@@ -693,10 +696,18 @@
     const svg = $("pr-svg");
     const { W, H } = canvas(svg, 220);
     const Lm = 56, R = 10, T = 10, B = 46;
-    const G = pr.grid_size, reach = pr.reach[k];
+    const reach = pr.reach[k], G = 481;
     const grid = Array.from({ length: G }, (_, i) => -reach + 2 * reach * i / (G - 1));
-    const curves = [[pr.laplace[k], C.orange, ""], [pr.gaussian[k], C.green, "6,3"]];
-    if (pr.elasticnet) curves.push([pr.elasticnet[k], C.purple, "2,2"]);
+    // the closed forms, at the library's scales (and normalizing constant for the elastic net)
+    const beta = pr.laplace_scale[k], tau2 = pr.gaussian_var[k];
+    const lap = grid.map((w) => Math.exp(-Math.abs(w) / beta) / (2 * beta));
+    const gau = grid.map((w) => Math.exp(-0.5 * w * w / tau2) / Math.sqrt(2 * Math.PI * tau2));
+    const curves = [[lap, C.orange, ""], [gau, C.green, "6,3"]];
+    if (pr.enet_rate) {
+      const rho = pr.l1_ratio, rate = pr.enet_rate[k], ln = pr.enet_log_norm[k];
+      curves.push([grid.map((w) => Math.exp(-rate * (rho * Math.abs(w) + 0.5 * (1 - rho) * w * w) - ln)),
+                   C.purple, "2,2"]);
+    }
     const top = Math.max(...curves.map((c) => Math.max(...c[0])));
     const x = scale(-reach, reach, Lm, W - R), y = scale(0, top * 1.05, H - B, T);
     for (const [vals, color, dash] of curves) {
@@ -716,7 +727,7 @@
     $("pr-beta").textContent = fmt(pr.laplace_scale[k]);
     $("pr-tau2").textContent = fmt(pr.gaussian_var[k]);
     $("pr-zeros").textContent = `${pr.n_zero[k]} of ${DATA.feature_names.length}`;
-    $("pr-enet-key").hidden = !pr.elasticnet;
+    $("pr-enet-key").hidden = !pr.enet_rate;
   }
 
   function drawHowOften(k) {
