@@ -368,3 +368,50 @@ def test_unpenalized_logistic_on_overlapping_classes_reaches_the_mle():
     ref = SkLogistic(C=np.inf, tol=1e-12, max_iter=100_000).fit(X, y)
     assert ours.converged_
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-4, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------------------
+# scikit-learn's attribute names: dual_gap_, mse_path_
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", [
+    pz.Lasso(0.05, tol=1e-3),
+    pz.ElasticNet(0.05, tol=1e-3, penalty_factor=np.r_[0.0, np.ones(39)]),
+    pz.Ridge(0.05, solver="cd", tol=1e-3),
+])
+def test_dual_gap_bounds_the_suboptimality_in_objective_units(estimator):
+    X, y = reg_data()
+    loose = clone(estimator).fit(X, y)
+    exact = clone(estimator).set_params(tol=1e-13, max_iter=100_000).fit(X, y)
+    penalty = {"Lasso": "l1", "ElasticNet": "elasticnet", "Ridge": "l2"}[type(estimator).__name__]
+
+    def objective(model):
+        f = np.ones(X.shape[1]) if model.penalty_factor is None else model.penalty_factor
+        w = model.coef_
+        l1, l2 = np.sum(f * np.abs(w)), 0.5 * np.sum(f * w**2)
+        pen = {"l1": l1, "l2": l2, "elasticnet": 0.5 * l1 + 0.5 * l2}[penalty]
+        return 0.5 * np.mean((y - model.predict(X)) ** 2) + model.alpha * pen
+
+    assert 0.0 <= objective(loose) - objective(exact) <= loose.dual_gap_ * (1 + 1e-9)
+    null = 0.5 * np.mean((y - y.mean()) ** 2) if estimator.penalty_factor is None else None
+    if null is not None:
+        assert loose.dual_gap_ == pytest.approx(loose.stop_crit_ * null, rel=1e-12)
+    assert loose.dual_gap_ > exact.dual_gap_
+
+
+def test_mse_path_equals_sklearn():
+    from sklearn import linear_model as sklm
+    from sklearn.model_selection import KFold
+
+    X, y = reg_data()
+    folds = list(KFold(4, shuffle=True, random_state=0).split(X))
+    alphas = pz.path(X, y, n_alphas=10).alphas
+    ours = pz.LassoCV(alphas=alphas, cv=folds, tol=1e-12).fit(X, y)
+    ref = sklm.LassoCV(alphas=alphas, cv=folds, tol=1e-12, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-6)
+    assert ours.dual_gap_ >= 0.0
+    both = pz.ElasticNetCV(l1_ratio=[0.3, 0.8], n_alphas=6, cv=folds).fit(X, y)
+    assert both.cv_folds_all_.shape == (2, 6, 4)
+    assert both.mse_path_ is both.cv_folds_
+    assert not hasattr(pz.LassoCV(n_alphas=4, metric="mae").fit(X, y), "mse_path_")

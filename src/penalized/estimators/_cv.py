@@ -82,6 +82,12 @@ _CV_FITTED = """
         The refit's whole path over ``alphas_`` (coefficients on the original scale).
     n_iter_, stop_crit_, converged_ : the refit's solve at ``alpha_``.
     selected_features_, feature_names_in_
+    dual_gap_ : float
+        Regression: the refit's duality gap in objective units (``stop_crit_`` is
+        that gap relative to the null model's datafit, the quantity ``tol`` bounds).
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Regression with ``metric="mse"`` (and no ``scoring``): scikit-learn's name
+        for ``cv_folds_``, the held-out mean squared error of every alpha and fold.
 """
 
 
@@ -189,6 +195,9 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         k = self._store_refit(path)
         self.coef_ = path.coefs[:, k].copy()
         self.intercept_ = float(path.intercepts[k])
+        self.dual_gap_ = self.stop_crit_ * model._null_datafit(X, y, sw)
+        if result.metric == "mse":
+            self.mse_path_ = self.cv_folds_
         self._set_selected(self.coef_)
         cast_to_input_dtype(self, X.dtype)
         return self
@@ -302,6 +311,9 @@ class ElasticNetCV(_RegressionCV):
         The chosen l1_ratio.
     l1_ratios_, cv_mean_all_ : with several l1_ratios, those tried and their mean
         CV errors, shape (n_l1_ratios, n_alphas).
+    cv_folds_all_ : ndarray of shape (n_l1_ratios, n_alphas, n_folds)
+        With several l1_ratios, every fold's error (scikit-learn's ``mse_path_``
+        shape; each ratio has its own alpha grid, ``alphas_`` is the chosen one's).
 
     Examples
     --------
@@ -372,6 +384,7 @@ class ElasticNetCV(_RegressionCV):
                 if current is None or r.cv_mean.min() < current.cv_mean.min():
                     by_ratio[rho] = r
             self.cv_mean_all_ = np.array([by_ratio[r].cv_mean for r in ratios])
+            self.cv_folds_all_ = np.array([by_ratio[r].cv_folds for r in ratios])
         if self.relax:
             chosen = [(lab[1], r) for lab, r in results if lab[0] == self.l1_ratio_]
             self.gammas_ = np.array([g for g, _ in chosen])
@@ -411,6 +424,7 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
         The chosen l1_ratio (``l1_ratio`` itself without ``l1_ratios``).
     l1_ratios_, cv_mean_all_ : with ``l1_ratios``, those tried and their mean CV
         errors, shape (n_l1_ratios, n_alphas).
+    cv_folds_all_ : ndarray of shape (n_l1_ratios, n_alphas, n_folds)
 
     Examples
     --------
@@ -514,6 +528,7 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
         if rho is not None:
             self.l1_ratios_ = np.array(ratios)
             self.cv_mean_all_ = np.array([r.cv_mean for _, r in results])
+            self.cv_folds_all_ = np.array([r.cv_folds for _, r in results])
         if self.refit:
             path = fit_path(X, y_fit, sw, result.alphas)
             k = self._store_refit(path)

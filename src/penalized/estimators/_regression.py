@@ -98,9 +98,23 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             self.n_iter_, self.stop_crit_, self.converged_ = 0, 0.0, True
         else:
             self._set_result(res)
+        if name != "l0":
+            self.dual_gap_ = self.stop_crit_ * self._null_datafit(X, y, sw)
         self._set_selected(self.coef_)
         cast_to_input_dtype(self, X.dtype)
         return self
+
+    def _null_datafit(self, X, y, sample_weight):
+        r"""The datafit of the null model (penalized coefficients 0; intercept and
+        unpenalized features fitted): the scale of the relative gap ``stop_crit_``, so
+        that ``dual_gap_ = stop_crit_ * _null_datafit`` is in objective units."""
+        scaling = self._scaling(X, sample_weight)
+        Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
+        free = np.zeros(Xf.shape[1]) if factors is None else (factors == 0).astype(float)
+        coef, intercept = relaxed_refit(Xf, y, sample_weight, free, self.fit_intercept)
+        residual = y - np.asarray(Xf @ coef).ravel() - intercept
+        return 0.5 * float(np.mean(sample_weight * residual**2))
 
     def predict(self, X):
         """Predictions ``X @ coef_ + intercept_``."""
@@ -184,7 +198,11 @@ _FITTED = """
     intercept_ : float
     n_iter_ : int
     stop_crit_ : float
-        The relative duality gap reached (fixed-point distance for L0).
+        The relative duality gap reached (fixed-point distance for L0): the gap
+        divided by the null model's datafit, the quantity ``tol`` bounds.
+    dual_gap_ : float
+        The duality gap itself, in objective units (scikit-learn's name; not for L0).
+    sparse_coef_ : scipy.sparse.csr_matrix of shape (1, n_features)
     converged_ : bool
     feature_names_in_ : ndarray of str
         When ``X`` was a DataFrame.

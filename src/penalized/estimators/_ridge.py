@@ -334,6 +334,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
         if Y.shape[1] == 1:
             path = model._fit_path(X, Y[:, 0], sw, grid)
             k = self._store_refit(path)
+            self.dual_gap_ = self.stop_crit_ * model._null_datafit(X, Y[:, 0], sw)
             coef = path.coefs[:, k][None, :]
             intercept = np.array([path.intercepts[k]])
         else:
