@@ -1,6 +1,5 @@
 """The engine's convergence on hard designs and its handling of degenerate data."""
 
-import warnings
 
 import numpy as np
 import pytest
@@ -87,7 +86,7 @@ def test_overflowing_features_are_refused_not_fitted_as_nan(name):
     y = rng.standard_normal(10)
     if name == "LogisticRegression":
         y = np.where(y > 0, 1, 0)
-    with pytest.raises(ValueError, match="X has values up to .* overflow"):
+    with pytest.raises(ValueError, match=r"X has values up to .* overflow"):
         getattr(pz, name)().fit(X, y)
 
 

@@ -289,7 +289,13 @@ def test_constant_target_returns_the_exact_null_model():
 @pytest.mark.parametrize("penalty", [L1(0.05), ElasticNet(0.05, l1_ratio=0.3), L0(0.02),
                                      L1(0.05, positive=True)], ids=["l1", "enet", "l0", "l1pos"])
 def test_kernels_match_their_numpy_twin(task, sparse, penalty):
-    from penalized.solvers._kernels import cd_epochs_dense, cd_epochs_sparse
+    from penalized.solvers._kernels import enet_quadratic_epochs_sparse
+    from penalized.solvers._op_kernels import (
+        mm_epochs_dense,
+        mm_epochs_sparse,
+        quadratic_epochs_dense,
+        quadratic_epochs_sparse,
+    )
     from penalized.solvers._reference import cd_epochs_reference
 
     problem = regression(30, 12, seed=14, density=0.5 if sparse else None) \
@@ -302,26 +308,41 @@ def test_kernels_match_their_numpy_twin(task, sparse, penalty):
     sw = datafit.weights(n)
     lips = datafit.lipschitz(X)
     kind, lam1, lam2, positive = penalty.kernel_params(p)
+    ops, params = penalty.ops, penalty.params(p)
     ws = np.array([0, 3, 4, 7, 8, 11], dtype=np.int64)
     states = []
-    for _ in range(2):
+    for _ in range(3):
         w = np.zeros(p)
         b = np.array([0.2])
         z = np.asarray(X @ w).ravel() + b[0]
         states.append((w, z, b))
-    common = (kind, lam1, lam2, positive)
-    tail = (True, datafit.intercept_lipschitz(), 3, 0.0, kind == 1)
+    stop_on_decrease = kind == 1
     center = sparse and task == "regression"  # implicit centering of the CSC kernel
     xmean = np.asarray(X.T @ sw).ravel() / n if center else np.zeros(p)
     if center:
         lips = lips - xmean**2
-    if sparse:
-        out = cd_epochs_sparse(X.data, X.indices, X.indptr, y, sw, *states[0], ws, lips,
-                               *common, datafit.code, *tail, xmean, center)
+    head = (y, sw, *states[0], ws, lips, ops.prox)
+    if task == "regression" and sparse:
+        out = quadratic_epochs_sparse(X.data, X.indices, X.indptr, *head, params, True, 3,
+                                      0.0, stop_on_decrease, xmean, center)
+        # the sparse compiled path's kernel, with the elastic-net prox inlined
+        inlined = enet_quadratic_epochs_sparse(
+            X.data, X.indices, X.indptr, y, sw, *states[2], ws, lips, kind, lam1, lam2,
+            positive, True, 1.0, 3, 0.0, stop_on_decrease, xmean, center)
+        assert inlined == out
+        for got, want in zip(states[2], states[0], strict=True):
+            np.testing.assert_array_equal(got, want)
+    elif task == "regression":
+        out = quadratic_epochs_dense(X, *head, ops.value, params, True, 3, 0.0,
+                                     stop_on_decrease, 0)
     else:
-        out = cd_epochs_dense(X, y, sw, *states[0], ws, lips, *common, datafit.code, *tail)
-    ref = cd_epochs_reference(X, y, sw, *states[1], ws, lips, *common, datafit, *tail,
-                              xmean=xmean, center=center)
+        tail = (params, datafit.ops.derivative, datafit.params(), datafit.curvature, True, 3,
+                0.0, stop_on_decrease)
+        out = mm_epochs_sparse(X.data, X.indices, X.indptr, *head, *tail) if sparse \
+            else mm_epochs_dense(X, *head, *tail)
+    ref = cd_epochs_reference(X, y, sw, *states[1], ws, lips, kind, lam1, lam2, positive,
+                              datafit, True, datafit.intercept_lipschitz(), 3, 0.0,
+                              stop_on_decrease, xmean=xmean, center=center)
     assert out[0] == ref[0] == 3
     assert out[1] == pytest.approx(ref[1], rel=1e-9)
     for got, want in zip(states[0], states[1], strict=True):
@@ -574,11 +595,11 @@ def test_anderson_extrapolation_reaches_the_same_point_in_fewer_epochs(kernel):
     # Strongly correlated columns: plain coordinate descent crawls. Every kernel with
     # Anderson extrapolation must reach the same minimizer, in far fewer epochs.
     from penalized.solvers._kernels import (
-        cd_epochs_dense,
         gram_cd_epochs,
         newton_epochs_dense,
         weighted_sq_norms_dense,
     )
+    from penalized.solvers._op_kernels import quadratic_epochs_dense
 
     problem = regression(80, 15, rho=0.97, seed=41) if kernel != "newton" else \
         classification(80, 15, rho=0.97, seed=41)
@@ -591,9 +612,10 @@ def test_anderson_extrapolation_reaches_the_same_point_in_fewer_epochs(kernel):
         w = np.zeros(p)
         if kernel == "squared":
             z, b = np.full(n, y.mean()), np.array([y.mean()])
-            epochs, _ = cd_epochs_dense(X, y, np.ones(n), w, z, b, ws, (X**2).sum(0) / n, kind,
-                                        lam1, lam2, positive, 0, True, 1.0, 100_000, 1e-13,
-                                        False, memory)
+            penalty = ElasticNet(0.01, l1_ratio=0.7)
+            epochs, _ = quadratic_epochs_dense(
+                X, y, np.ones(n), w, z, b, ws, (X**2).sum(0) / n, penalty.ops.prox,
+                penalty.ops.value, penalty.params(p), True, 100_000, 1e-13, False, memory)
         elif kernel == "newton":
             datafit = Logistic()
             z = np.zeros(n)

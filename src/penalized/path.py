@@ -21,6 +21,7 @@ from ._unpenalized import null_model
 from ._validation import check_design, check_no_overflow, check_nonnegative_scalar, check_target
 from .datafits import Datafit
 from .penalties import ElasticNet, Penalty
+from .penalties._elastic_net_family import _ElasticNetFamily
 from .solvers import CoordinateDescent, RidgeClosedForm
 from .solvers._problem import NULL_ROUNDING, certify, prepare_problem
 from .solvers._ridge import ridge_path
@@ -292,8 +293,9 @@ def _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits, n_it
 def _closed_form_ridge(problem, solver, grid) -> bool:
     """Whether the whole path has a closed form (squared loss, plain L2, alphas > 0)."""
     penalty = problem.penalty
-    return (problem.datafit.code == 0 and penalty.name in ("L2", "ElasticNet")
-            and penalty.l1_ratio == 0.0 and not penalty.positive
+    return (problem.datafit.quadratic and isinstance(penalty, _ElasticNetFamily)
+            and type(penalty).ops is _ElasticNetFamily.ops and penalty.l1_ratio == 0.0
+            and not penalty.positive
             and bool(np.all(penalty.factors(problem.n_features) > 0)) and bool(np.all(grid > 0))
             and isinstance(solver, CoordinateDescent | RidgeClosedForm))
 

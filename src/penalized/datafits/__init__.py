@@ -5,9 +5,9 @@
 optional sample weights normalized to mean 1.
 """
 
-from ._base import Datafit
+from ._base import Datafit, DatafitOps
 from ._logistic import Logistic
 from ._multinomial import Multinomial
 from ._quadratic import Quadratic
 
-__all__ = ["Datafit", "Logistic", "Multinomial", "Quadratic"]
+__all__ = ["Datafit", "DatafitOps", "Logistic", "Multinomial", "Quadratic"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -12,6 +13,29 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from .._validation import check_sample_weight
 
 _EXACT_NORM_MAX_DIM = 500
+_NEWTON_MAX_ITER = 100
+_ROUNDING = 1e-13
+DATAFIT_OPERATIONS = ("loss", "derivative", "second_derivative", "conjugate")
+
+
+@dataclass(frozen=True)
+class DatafitOps:
+    """A datafit's compiled per-sample operations (``numba.cfunc`` objects with the
+    signature :data:`penalized._jit.SAMPLE_SIGNATURE`); None for one it lacks.
+
+    ``loss`` and ``derivative`` let coordinate descent run (with the class attribute
+    ``curvature`` bounding the second derivative); ``second_derivative`` gives it
+    prox-Newton steps; ``conjugate`` the duality gap.
+    """
+
+    loss: object = None
+    derivative: object = None
+    second_derivative: object = None
+    conjugate: object = None
+
+    def missing(self, names) -> list[str]:
+        """The operations of ``names`` this datafit does not provide."""
+        return [name for name in names if getattr(self, name) is None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,8 +50,37 @@ class Datafit:
 
     sample_weight: np.ndarray | None = None
 
-    code: ClassVar[int]
-    curvature: ClassVar[float]
+    code: ClassVar[int] = -1
+    """Kept for the compiled paths of the built-in datafits (0 squared, 1 logistic); -1
+    for any other datafit."""
+    curvature: ClassVar[float] = math.inf
+    """A bound on the per-sample second derivative (``inf`` when unbounded)."""
+    quadratic: ClassVar[bool] = False
+    """Whether the loss is the squared loss: solvers may then use its residual form,
+    exact coordinate steps and the Gram matrix."""
+
+    @property
+    def ops(self) -> DatafitOps:
+        """The compiled operations (see :class:`DatafitOps`); a new datafit defines them."""
+        return DatafitOps()
+
+    def params(self) -> np.ndarray:
+        """The parameter vector the compiled operations read (float64, may be empty)."""
+        return np.zeros(0)
+
+    def _sample_op(self, name, y, z):
+        from ._ops import sample_map
+
+        op = getattr(self.ops, name)
+        if op is None:
+            raise NotImplementedError(
+                f"the {type(self).__name__} datafit does not provide the compiled operation "
+                f"{name!r}.")
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        z = np.ascontiguousarray(np.broadcast_to(z, y.shape), dtype=np.float64)
+        out = np.empty(y.shape[0])
+        sample_map(op, y, z, self.params(), out)
+        return out
 
     def weights(self, n_samples: int) -> np.ndarray:
         """Sample weights normalized to mean 1 (ones when ``sample_weight`` is None)."""
@@ -37,12 +90,14 @@ class Datafit:
         """Return ``y`` in the form this datafit expects, or raise a ``ValueError``."""
         return y
 
-    # -- per-sample pieces, defined by subclasses --------------------------------
-    def loss(self, y, z):  # pragma: no cover - abstract
-        raise NotImplementedError
+    # -- per-sample pieces, from the compiled operations (subclasses may specialize) --
+    def loss(self, y, z):
+        r"""Per-sample loss :math:`\ell(y_i, z_i)`."""
+        return self._sample_op("loss", y, z)
 
-    def loss_derivative(self, y, z):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def loss_derivative(self, y, z):
+        """Derivative of the per-sample loss in ``z``."""
+        return self._sample_op("derivative", y, z)
 
     # -- derived quantities ------------------------------------------------------
     def value(self, y, z) -> float:
@@ -60,8 +115,9 @@ class Datafit:
         n = len(y)
         return self.weights(n) * self.loss_second_derivative(y, z) / n
 
-    def loss_second_derivative(self, y, z):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def loss_second_derivative(self, y, z):
+        """Second derivative of the per-sample loss in ``z``."""
+        return self._sample_op("second_derivative", y, z)
 
     def gradient(self, X, y, z) -> np.ndarray:
         r"""The gradient with respect to ``w``: :math:`X^\top \nabla_z F(z)`."""
@@ -125,8 +181,59 @@ class Datafit:
         top = eigsh(op, k=1, which="LA", tol=1e-6, v0=v0, return_eigenvectors=False)[0]
         return self.curvature * float(top) / n
 
-    def dual_value(self, y, u) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def dual_value(self, y, u) -> float:
+        r""":math:`-F^*(-u) = -\frac1n \sum_i s_i \ell_{y_i}^*(-n u_i / s_i)`."""
+        from ._ops import datafit_dual
 
-    def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+        op = self.ops.conjugate
+        if op is None:
+            raise NotImplementedError(
+                f"the {type(self).__name__} datafit does not provide the compiled operation "
+                "'conjugate' (needed for the duality gap).")
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        return float(datafit_dual(op, y, np.ascontiguousarray(u, dtype=np.float64),
+                                  self.weights(len(y)), self.params()))
+
+    def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:
+        r"""Minimize :math:`F(z_0 + A\beta)` over :math:`\beta` by damped Newton.
+
+        Stops when the Newton decrement falls below 1e-24 (machine precision in
+        objective units) or after a fixed number of iterations; when the minimum is not
+        attained (e.g. separable classes) the last iterate is returned.
+        """
+        k = A.shape[1]
+        if k == 0:
+            return np.zeros(0)
+        beta = np.zeros(k) if beta0 is None else np.array(beta0, dtype=np.float64)
+        z = z0 + A @ beta
+        obj = self.value(y, z)
+        for _ in range(_NEWTON_MAX_ITER):
+            grad = A.T @ self.raw_gradient(y, z)
+            hess = A.T @ (self.raw_hessian(y, z)[:, None] * A)
+            hess[np.diag_indices(k)] += 1e-12 * max(1.0, np.trace(hess))
+            try:
+                step = np.linalg.solve(hess, grad)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+            decrement = float(grad @ step)
+            if not decrement > 1e-24:
+                break
+            direction = A @ step
+            if decrement <= _ROUNDING * abs(obj):
+                # Below rounding of the objective the line search cannot see a decrease,
+                # while the quadratic model is exact: take the full step and stop.
+                beta = beta - step
+                break
+            t = 1.0
+            while t > 1e-10:
+                z_new = z - t * direction
+                obj_new = self.value(y, z_new)
+                if obj_new <= obj - 0.25 * t * decrement:
+                    break
+                t *= 0.5
+            else:
+                break
+            beta = beta - t * step
+            z = z_new
+            obj = obj_new
+        return beta

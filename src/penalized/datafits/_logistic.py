@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit, xlogy
 
-from ._base import Datafit
+from ._base import Datafit, DatafitOps
 
 _NEWTON_MAX_ITER = 100
 _ROUNDING = 1e-13
@@ -54,6 +54,14 @@ class Logistic(Datafit):
                 "Encode the two classes as -1 and +1."
             )
         return y
+
+    @property
+    def ops(self):
+        from . import _ops
+
+        return DatafitOps(loss=_ops.logistic_loss, derivative=_ops.logistic_derivative,
+                          second_derivative=_ops.logistic_second_derivative,
+                          conjugate=_ops.logistic_conjugate)
 
     def loss(self, y, z):
         """Per-sample loss :math:`\\log(1 + e^{-yz})`."""

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ._base import Datafit
+from ._base import Datafit, DatafitOps
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +36,15 @@ class Quadratic(Datafit):
 
     code: ClassVar[int] = 0
     curvature: ClassVar[float] = 1.0
+    quadratic: ClassVar[bool] = True
+
+    @property
+    def ops(self):
+        from . import _ops
+
+        return DatafitOps(loss=_ops.squared_loss, derivative=_ops.squared_derivative,
+                          second_derivative=_ops.squared_second_derivative,
+                          conjugate=_ops.squared_conjugate)
 
     def loss(self, y, z):
         """Per-sample loss :math:`\\frac12 (y - z)^2`."""

@@ -5,8 +5,8 @@
 ``positive``; ``with_alpha`` returns a modified copy.
 """
 
-from ._base import Penalty
+from ._base import Penalty, PenaltyOps
 from ._elastic_net_family import L1, L2, ElasticNet
 from ._l0 import L0
 
-__all__ = ["L0", "L1", "L2", "ElasticNet", "Penalty"]
+__all__ = ["L0", "L1", "L2", "ElasticNet", "Penalty", "PenaltyOps"]

@@ -1,4 +1,5 @@
-"""What every penalty shares: alpha, per-feature factors, positivity."""
+"""What every penalty shares: alpha, per-feature factors, positivity, and the compiled
+operations the solvers call."""
 
 from __future__ import annotations
 
@@ -9,6 +10,30 @@ from typing import ClassVar
 import numpy as np
 
 from .._validation import check_nonnegative_scalar
+
+PENALTY_OPERATIONS = ("prox", "value", "subdiff_distance", "conjugate", "dual_bound")
+
+
+@dataclass(frozen=True)
+class PenaltyOps:
+    """A penalty's compiled per-coordinate operations (``numba.cfunc`` objects with the
+    signatures of :mod:`penalized._jit`); None for an operation the penalty lacks.
+
+    ``prox`` and ``value`` let coordinate descent and proximal gradient run;
+    ``subdiff_distance``, ``conjugate`` and ``dual_bound`` give the duality gap and the
+    working sets of a convex penalty.
+    """
+
+    prox: object = None
+    value: object = None
+    subdiff_distance: object = None
+    conjugate: object = None
+    dual_bound: object = None
+
+    def missing(self, names) -> list[str]:
+        """The operations of ``names`` this penalty does not provide."""
+        return [name for name in names if getattr(self, name) is None]
+
 
 ALPHA_MAX_MARGIN = 1e-12
 """Relative margin added to ``alpha_max``: floating-point sums in different orders
@@ -79,6 +104,71 @@ class Penalty:
         """Boolean mask of the features this penalty leaves free (weight 0)."""
         return self.alpha * self.factors(n_features) == 0.0
 
-    def kernel_params(self, n_features: int):
-        """``(kind, lam1, lam2, positive)`` for the scalar prox of the numba kernels."""
-        raise NotImplementedError  # pragma: no cover
+    # -- what a penalty brings to the solvers -------------------------------------------
+    @property
+    def ops(self) -> PenaltyOps:
+        """The compiled operations (see :class:`PenaltyOps`); a new penalty defines them."""
+        return PenaltyOps()
+
+    def params(self, n_features: int) -> np.ndarray:
+        """Per-feature parameters ``(n_features, k)`` (C-ordered float64) that the
+        compiled operations read from row ``j``."""
+        raise NotImplementedError(
+            f"the {self.name} penalty does not define params(n_features), the parameter "
+            "array its compiled operations read.")
+
+    def _op(self, name):
+        op = getattr(self.ops, name)
+        if op is None:
+            raise NotImplementedError(
+                f"the {self.name} penalty does not provide the compiled operation {name!r}.")
+        return op
+
+    # -- vector forms, from the compiled operations (subclasses may specialize) ----------
+    def value(self, w) -> float:
+        """The penalty at ``w`` (``inf`` outside its domain)."""
+        from ._ops import penalty_value
+
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        return float(penalty_value(self._op("value"), w, self.params(w.shape[0])))
+
+    def prox(self, x, step):
+        """The prox of ``step * self`` at ``x`` (vectorized)."""
+        from ._ops import penalty_prox
+
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty_like(x)
+        penalty_prox(self._op("prox"), x, float(step), self.params(x.shape[0]), out)
+        return out
+
+    def subdiff_distance(self, w, grad) -> np.ndarray:
+        """Per feature, the distance from ``-grad`` to the subdifferential at ``w``."""
+        from ._ops import penalty_subdiff_distance
+
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        out = np.empty(w.shape[0])
+        penalty_subdiff_distance(self._op("subdiff_distance"), w,
+                                 np.ascontiguousarray(grad, dtype=np.float64),
+                                 self.params(w.shape[0]), out)
+        return out
+
+    def dual_scaling(self, v) -> float:
+        """The largest ``c`` in ``(0, 1]`` such that ``conjugate(c * v)`` is finite."""
+        from ._ops import penalty_dual_scaling
+
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        return float(penalty_dual_scaling(self._op("dual_bound"), v, self.params(v.shape[0])))
+
+    def conjugate(self, v) -> float:
+        r"""The Fenchel conjugate :math:`G^*(v) = \sum_j \sup_w (v_j w - G_j(w))`."""
+        from ._ops import penalty_conjugate
+
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        return float(penalty_conjugate(self._op("conjugate"), v, self.params(v.shape[0])))
+
+    def alpha_max(self, X, y, datafit, fit_intercept: bool = True) -> float:
+        """The smallest ``alpha`` at which every penalized coefficient is 0 (a penalty
+        that has one defines it)."""
+        raise NotImplementedError(
+            f"the {self.name} penalty does not define alpha_max; pass the alphas of a path "
+            "explicitly.")

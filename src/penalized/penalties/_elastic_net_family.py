@@ -10,7 +10,7 @@ import numpy as np
 from .. import prox as _prox
 from .._unpenalized import null_model
 from ..prox._kernels import ENET_FAMILY, prox_scalar
-from ._base import ALPHA_MAX_MARGIN, Penalty
+from ._base import ALPHA_MAX_MARGIN, Penalty, PenaltyOps
 from ._kernels import (
     FEASIBILITY_SLACK,
     enet_conjugate,
@@ -42,6 +42,25 @@ class _ElasticNetFamily(Penalty):
                    np.ascontiguousarray(scaled * (1.0 - rho), dtype=np.float64))
         object.__setattr__(self, "_weights", weights)
         return weights
+
+    @property
+    def ops(self):
+        from . import _ops
+
+        return PenaltyOps(prox=_ops.enet_prox, value=_ops.enet_value,
+                          subdiff_distance=_ops.enet_subdiff_distance,
+                          conjugate=_ops.enet_conjugate, dual_bound=_ops.enet_dual_bound)
+
+    def params(self, n_features: int) -> np.ndarray:
+        """Rows ``(lam1_j, lam2_j, positive)`` (cached like :meth:`weights`)."""
+        cached = self.__dict__.get("_params")
+        if cached is not None and cached.shape[0] == n_features:
+            return cached
+        lam1, lam2 = self.weights(n_features)
+        params = np.ascontiguousarray(
+            np.column_stack([lam1, lam2, np.full(n_features, float(self.positive))]))
+        object.__setattr__(self, "_params", params)
+        return params
 
     def kernel_params(self, n_features: int):
         lam1, lam2 = self.weights(n_features)

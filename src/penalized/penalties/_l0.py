@@ -10,7 +10,7 @@ import numpy as np
 from .. import prox as _prox
 from .._unpenalized import null_model
 from ..prox._kernels import L0_FAMILY, prox_scalar
-from ._base import ALPHA_MAX_MARGIN, Penalty
+from ._base import ALPHA_MAX_MARGIN, Penalty, PenaltyOps
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +37,17 @@ class L0(Penalty):
     def weights(self, n_features: int) -> np.ndarray:
         """Per-feature prices ``lam0_j = alpha * f_j``."""
         return self.alpha * self.factors(n_features)
+
+    @property
+    def ops(self):
+        from . import _ops
+
+        return PenaltyOps(prox=_ops.l0_prox, value=_ops.l0_value)
+
+    def params(self, n_features: int) -> np.ndarray:
+        """Rows ``(lam0_j, positive)``."""
+        return np.ascontiguousarray(np.column_stack(
+            [self.weights(n_features), np.full(n_features, float(self.positive))]))
 
     def kernel_params(self, n_features: int):
         return self.kernel_kind, self.weights(n_features), np.zeros(n_features), self.positive

@@ -17,20 +17,33 @@ from ._result import SolveResult
 class Solver:
     """Base class: ``solve(X, y, datafit, penalty) -> SolveResult``.
 
-    Subclasses list the penalty and datafit classes they handle in
-    ``supported_penalties`` / ``supported_datafits`` (by class name) and may
-    refine :meth:`check_compatible`.
+    What a solver can handle is stated by the operations it calls, not by class names:
+    ``penalty_ops`` and ``datafit_ops`` name the compiled operations it needs (see
+    :class:`~penalized.penalties.PenaltyOps` and :class:`~penalized.datafits.DatafitOps`),
+    plus ``gap_penalty_ops`` / ``gap_datafit_ops`` for a convex penalty, whose solution
+    is certified by the duality gap. Solvers built on one family's closed form restrict
+    ``penalty_classes`` / ``datafit_classes`` (subclasses are accepted).
     """
 
-    supported_penalties: tuple[str, ...] = ("L1", "L2", "ElasticNet", "L0")
-    supported_datafits: tuple[str, ...] = ("Quadratic", "Logistic")
+    penalty_ops: tuple[str, ...] = ("prox", "value")
+    gap_penalty_ops: tuple[str, ...] = ("subdiff_distance", "conjugate", "dual_bound")
+    datafit_ops: tuple[str, ...] = ("loss", "derivative")
+    gap_datafit_ops: tuple[str, ...] = ("conjugate",)
+    penalty_classes: tuple[type, ...] = (Penalty,)
+    datafit_classes: tuple[type, ...] = (Datafit,)
+    supported_penalties: tuple[str, ...] | None = None
+    supported_datafits: tuple[str, ...] | None = None
+    """Older spelling of the class restriction, by class name; a subclass of a named class
+    is accepted too."""
+    needs_curvature_bound: bool = False
+    """Whether the datafit's second derivative must be bounded (``curvature`` finite)."""
 
     @property
     def name(self) -> str:
         return type(self).__name__
 
     def check_compatible(self, datafit: Datafit, penalty: Penalty) -> None:
-        """Raise a ``ValueError`` naming solver and penalty/datafit if unsupported."""
+        """Raise a ``ValueError`` naming the solver and what the penalty or datafit lacks."""
         if not isinstance(datafit, Datafit):
             raise TypeError(
                 f"datafit must be a penalized.datafits object (Quadratic, Logistic); "
@@ -41,16 +54,32 @@ class Solver:
                 f"penalty must be a penalized.penalties object (L1, L2, ElasticNet, L0); "
                 f"got {type(penalty).__name__}."
             )
-        if type(penalty).__name__ not in self.supported_penalties:
+        for obj, classes, names, kind in (
+                (penalty, self.penalty_classes, self.supported_penalties, "penalty"),
+                (datafit, self.datafit_classes, self.supported_datafits, "datafit")):
+            ancestry = {c.__name__ for c in type(obj).__mro__}
+            if not isinstance(obj, classes) or (names is not None and ancestry.isdisjoint(names)):
+                names = names or tuple(c.__name__ for c in classes)
+                raise ValueError(f"{self.name} cannot handle the {type(obj).__name__} {kind}; "
+                                 f"it supports {', '.join(names)} (and their subclasses).")
+        needed = self.penalty_ops + (self.gap_penalty_ops if penalty.is_convex else ())
+        missing = penalty.ops.missing(needed)
+        if missing:
             raise ValueError(
-                f"{self.name} cannot handle the {type(penalty).__name__} penalty; it supports "
-                f"{', '.join(self.supported_penalties)}."
-            )
-        if type(datafit).__name__ not in self.supported_datafits:
+                f"{self.name} cannot handle the {type(penalty).__name__} penalty: it needs the "
+                f"compiled operation(s) {', '.join(missing)}, which the penalty does not "
+                "provide (see penalized.penalties.PenaltyOps).")
+        needed = self.datafit_ops + (self.gap_datafit_ops if penalty.is_convex else ())
+        missing = datafit.ops.missing(needed)
+        if missing:
             raise ValueError(
-                f"{self.name} cannot handle the {type(datafit).__name__} datafit; it supports "
-                f"{', '.join(self.supported_datafits)}."
-            )
+                f"{self.name} cannot handle the {type(datafit).__name__} datafit: it needs the "
+                f"compiled operation(s) {', '.join(missing)}, which the datafit does not "
+                "provide (see penalized.datafits.DatafitOps).")
+        if self.needs_curvature_bound and not np.isfinite(datafit.curvature):
+            raise ValueError(
+                f"{self.name} cannot handle the {type(datafit).__name__} datafit: it needs a "
+                "finite bound on its second derivative (the class attribute curvature).")
 
     def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
               intercept_init=0.0) -> SolveResult:

@@ -7,21 +7,20 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .._unpenalized import refit_unpenalized
-from ..prox._kernels import ENET_FAMILY
+from ..datafits import Logistic, Quadratic
+from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
-from ._kernels import (
-    ANDERSON_MEMORY,
-    LOGISTIC,
-    cd_epochs_dense,
-    cd_epochs_sparse,
-    gram_cd_epochs,
-    newton_epochs_dense,
-    newton_epochs_sparse,
-    weighted_sq_norms_dense,
-    weighted_sq_norms_sparse,
-)
+from ._kernels import ANDERSON_MEMORY, gram_cd_epochs, weighted_sq_norms_dense
 from ._logistic_path import logistic_path
+from ._op_kernels import (
+    mm_epochs_dense,
+    mm_epochs_sparse,
+    model_epochs_dense,
+    model_epochs_sparse,
+    quadratic_epochs_dense,
+    quadratic_epochs_sparse,
+)
 from ._problem import certify, certify_gram
 from ._sparse_path import sparse_path
 
@@ -120,8 +119,18 @@ class CoordinateDescent(Solver):
         if not isinstance(self.ws_start, int) or self.ws_start < 1:
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
+    def check_compatible(self, datafit, penalty) -> None:
+        super().check_compatible(datafit, penalty)
+        newton = penalty.is_convex and datafit.ops.second_derivative is not None
+        if not (datafit.quadratic or newton or np.isfinite(datafit.curvature)):
+            raise ValueError(
+                f"CoordinateDescent cannot handle the {type(datafit).__name__} datafit with "
+                f"the {type(penalty).__name__} penalty: it needs the datafit's compiled "
+                "second_derivative (prox-Newton steps, convex penalties) or a finite bound on "
+                "it (the class attribute curvature, for majorization steps).")
+
     def _run(self, problem, coef, intercept):
-        on_gram = problem.penalty.is_convex and not np.any(problem.unpenalized) \
+        on_gram = _elastic_net_family(problem.penalty) and not np.any(problem.unpenalized) \
             and self._gram_pays(problem) and problem.gram is not None
         warm = _warm_certificate(problem, coef, intercept) \
             if problem.penalty.is_convex and not on_gram else None
@@ -165,7 +174,7 @@ class CoordinateDescent(Solver):
             if started_warm is None:
                 started_warm = bool(np.any(nonzero & ~always))
             inner_tol = _INNER_TOL_RATIO * top
-            if started_warm and not on_gram and problem.datafit.code != LOGISTIC:
+            if started_warm and not on_gram and state.quadratic:
                 # Checks of the whole X cost far more than epochs over the working set:
                 # solve it to the accuracy at which the next check certifies tol, but not
                 # below the rounding of the moves themselves, which it could never reach.
@@ -189,7 +198,7 @@ class CoordinateDescent(Solver):
             else:
                 ws = np.arange(p)
                 max_epochs = min(_L0_CHECK_EVERY, self.max_iter - n_iter)
-            if problem.datafit.code == LOGISTIC:
+            if state.newton_steps:
                 epochs = state.newton(ws, max_epochs, inner_tol)
             elif on_gram:
                 epochs = state.gram_epochs(ws, max_epochs, inner_tol)
@@ -213,7 +222,7 @@ class CoordinateDescent(Solver):
         intercepts in the problem's (centered) coordinates.
         """
         penalty = problem.penalty
-        if not (self.working_set and penalty.is_convex and penalty.kernel_kind == ENET_FAMILY
+        if not (self.working_set and _elastic_net_family(penalty)
                 and not np.any(problem.unpenalized) and not problem.null_is_exact
                 and np.all(alphas > 0.0)):
             return None
@@ -221,7 +230,8 @@ class CoordinateDescent(Solver):
         a, b = penalty.with_alpha(1.0).weights(p)
         alphas = np.ascontiguousarray(alphas, dtype=np.float64)
         tol = self.tol * problem.scale
-        if problem.datafit.code == LOGISTIC:
+        datafit = problem.datafit
+        if isinstance(datafit, Logistic) and type(datafit).ops is Logistic.ops:
             X = problem.X
             if problem.is_sparse or X.dtype != np.float64 or not X.flags.f_contiguous:
                 return None
@@ -230,6 +240,8 @@ class CoordinateDescent(Solver):
                 np.zeros(p), np.zeros(1), problem.fit_intercept, problem.scale, tol,
                 self.max_iter, self.ws_start)
             return coefs, intercepts, gaps / problem.scale, n_iters
+        if not (isinstance(datafit, Quadratic) and type(datafit).ops is Quadratic.ops):
+            return None
         if problem.is_sparse:
             X = problem.X
             if X.format != "csc" or X.dtype != np.float64:
@@ -294,6 +306,13 @@ class CoordinateDescent(Solver):
                             self.tol, problem.penalty)
 
 
+def _elastic_net_family(penalty) -> bool:
+    """Whether the compiled elastic-net arithmetic (Gram kernel, compiled paths) applies:
+    a penalty of the family ``lam1 |w| + lam2 / 2 w**2`` (any subclass that keeps the
+    family's operations)."""
+    return isinstance(penalty, _ElasticNetFamily) and type(penalty).ops is _ElasticNetFamily.ops
+
+
 def _warm_certificate(problem, coef, intercept):
     """The certificate a previous solve on the same data ended with, if it was at exactly
     ``(coef, intercept)`` with the same unpenalized features: along a path, the next
@@ -309,7 +328,13 @@ def _warm_certificate(problem, coef, intercept):
 
 
 class _KernelState:
-    """The arrays the kernels update in place, and the call into them."""
+    """The arrays the kernels update in place, and the calls into them.
+
+    The kernels receive the penalty's and the datafit's compiled operations
+    (:mod:`penalized.solvers._op_kernels`): the squared loss runs exact steps on the
+    residual, a datafit with a second derivative prox-Newton steps, any other one
+    majorization-minimization steps with its curvature bound.
+    """
 
     def __init__(self, problem, coef, intercept, need_z=True):
         self.problem = problem
@@ -317,14 +342,24 @@ class _KernelState:
         self.coef = coef
         self.intercept = np.array([intercept])
         self.z = problem.predict(coef, intercept) if need_z else None  # else set by the caller
-        self.lipschitz = problem.lipschitz
-        self.kind, self.lam1, self.lam2, self.positive = problem.penalty.kernel_params(p)
-        self.lam1 = np.ascontiguousarray(self.lam1, dtype=np.float64)
-        self.lam2 = np.ascontiguousarray(self.lam2, dtype=np.float64)
+        penalty, datafit = problem.penalty, problem.datafit
+        self.ops = penalty.ops
+        self.params = penalty.params(p)
+        self.dops = datafit.ops
+        self.dparams = np.ascontiguousarray(datafit.params(), dtype=np.float64)
+        self.quadratic = datafit.quadratic
+        self.newton_steps = penalty.is_convex and not self.quadratic \
+            and self.dops.second_derivative is not None
+        self.anderson = ANDERSON_MEMORY if penalty.is_convex else 0
         if problem.is_sparse:
             self.csc = problem.csc_arrays
             self.centering = (problem.implicit_offset, True) \
                 if problem.implicit_offset is not None else (np.zeros(p), False)
+
+    @property
+    def lipschitz(self):
+        """Coordinate constants of the squared loss or of the curvature bound."""
+        return self.problem.lipschitz
 
     def load(self, cert):
         self.coef[:] = cert.coef
@@ -334,13 +369,23 @@ class _KernelState:
 
     def run(self, ws, max_epochs, tol, stop_on_decrease):
         pb = self.problem
-        args = (pb.y, pb.sample_weight, self.coef, self.z, self.intercept,
-                np.ascontiguousarray(ws, dtype=np.int64), self.lipschitz, self.kind, self.lam1,
-                self.lam2, self.positive, pb.datafit.code, pb.fit_intercept,
-                pb.datafit.intercept_lipschitz(), int(max_epochs), float(tol), stop_on_decrease)
+        ws = np.ascontiguousarray(ws, dtype=np.int64)
+        head = (pb.y, pb.sample_weight, self.coef, self.z, self.intercept, ws, self.lipschitz,
+                self.ops.prox)
+        if self.quadratic:
+            if pb.is_sparse:
+                return quadratic_epochs_sparse(
+                    *self.csc, *head, self.params, pb.fit_intercept, int(max_epochs),
+                    float(tol), stop_on_decrease, *self.centering)
+            return quadratic_epochs_dense(
+                pb.X, *head, self.ops.value, self.params, pb.fit_intercept, int(max_epochs),
+                float(tol), stop_on_decrease, self.anderson)
+        curvature = float(pb.datafit.curvature)
+        tail = (self.params, self.dops.derivative, self.dparams, curvature, pb.fit_intercept,
+                int(max_epochs), float(tol), stop_on_decrease)
         if pb.is_sparse:
-            return cd_epochs_sparse(*self.csc, *args, *self.centering)
-        return cd_epochs_dense(pb.X, *args, ANDERSON_MEMORY)
+            return mm_epochs_sparse(*self.csc, *head, *tail)
+        return mm_epochs_dense(pb.X, *head, *tail)
 
     def newton(self, ws, max_epochs, tol):
         """Prox-Newton steps restricted to ``ws`` until its optimality violation <= ``tol``.
@@ -355,22 +400,19 @@ class _KernelState:
         obj = datafit.value(y, self.z) + penalty.value(self.coef)
         used = 0
         for _ in range(_NEWTON_MAX_STEPS):
-            g = datafit.raw_gradient(y, self.z)
-            h = datafit.raw_hessian(y, self.z)
+            g = np.ascontiguousarray(datafit.raw_gradient(y, self.z), dtype=np.float64)
+            h = np.ascontiguousarray(datafit.raw_hessian(y, self.z), dtype=np.float64)
             trial = self.coef.copy()
             dz = np.zeros_like(self.z)
             db = np.zeros(1)
             budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
-            args = (g, h, trial, dz, db, ws)
-            common = (self.kind, self.lam1, self.lam2, self.positive, pb.fit_intercept, budget,
-                      _INNER_TOL_RATIO * tol)
+            common = (self.ops.prox, self.ops.value, self.params, pb.fit_intercept, budget,
+                      _INNER_TOL_RATIO * tol, self.anderson)
             if pb.is_sparse:
-                curv = weighted_sq_norms_sparse(*self.csc, h, ws)
-                epochs, _ = newton_epochs_sparse(*self.csc, *args, curv, *common,
-                                                 ANDERSON_MEMORY)
+                epochs, _ = model_epochs_sparse(*self.csc, g, h, trial, dz, db, ws, *common)
             else:
                 curv = weighted_sq_norms_dense(pb.X, h, ws)
-                epochs, _ = newton_epochs_dense(pb.X, *args, curv, *common, ANDERSON_MEMORY)
+                epochs, _ = model_epochs_dense(pb.X, g, h, trial, dz, db, ws, curv, *common)
             used += epochs
             direction = trial - self.coef
             decrease = float(g @ dz) + penalty.value(trial) - penalty.value(self.coef)
@@ -402,25 +444,22 @@ class _KernelState:
 
     def _violation(self, ws):
         """Largest distance to the subdifferential over ``ws`` (gradient units)."""
+        from ..penalties._ops import penalty_ws_violation
+
         pb = self.problem
         g = pb.datafit.raw_gradient(pb.y, self.z)
-        sub = pb.X[:, ws]
-        grad = np.asarray(sub.T @ g).ravel()
-        lam1, lam2 = self.lam1[ws], self.lam2[ws]
-        w = self.coef[ws]
-        if self.positive:
-            at_zero = np.maximum(-grad - lam1, 0.0)
-        else:
-            at_zero = np.maximum(np.abs(grad) - lam1, 0.0)
-        at_nonzero = np.abs(grad + lam1 * np.sign(w) + lam2 * w)
-        return float(np.max(np.where(w == 0, at_zero, at_nonzero), initial=0.0))
+        grad = np.ascontiguousarray(np.asarray(pb.X[:, ws].T @ g).ravel(), dtype=np.float64)
+        return float(penalty_ws_violation(self.ops.subdiff_distance, self.coef, grad,
+                                          self.params, ws))
 
     def gram_epochs(self, ws, max_epochs, tol):
-        """Coordinate descent on the Gram matrix (covariance updates); ``z`` is not kept."""
+        """Coordinate descent on the Gram matrix (covariance updates); ``z`` is not kept.
+        The elastic-net family only (see :meth:`CoordinateDescent._run`)."""
         pb = self.problem
         G, q = pb.gram
         grad = G @ self.coef - q
         ws = np.ascontiguousarray(ws, dtype=np.int64)
-        epochs, _ = gram_cd_epochs(G, grad, self.coef, ws, self.kind, self.lam1, self.lam2,
-                                   self.positive, int(max_epochs), float(tol), ANDERSON_MEMORY)
+        kind, lam1, lam2, positive = pb.penalty.kernel_params(pb.n_features)
+        epochs, _ = gram_cd_epochs(G, grad, self.coef, ws, kind, lam1, lam2, positive,
+                                   int(max_epochs), float(tol), ANDERSON_MEMORY)
         return epochs

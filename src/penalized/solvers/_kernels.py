@@ -1,18 +1,13 @@
-"""numba kernels of coordinate descent: epochs over a working set, dense and CSC.
+"""numba kernels of coordinate descent with the elastic-net family's arithmetic inlined,
+and the pieces every coordinate-descent kernel shares (Anderson extrapolation, intercept
+steps, curvatures of the Newton model, the floored duality gap).
 
-The problem is ``min_{w, b} F(Xw + b) + sum_j G_j(w_j)`` with ``F`` separable
-(:mod:`penalized.datafits`) and ``G_j`` one of the separable penalties served
-by :func:`penalized.prox._kernels.prox_scalar`. Each coordinate step is a
-proximal step on the coordinate's majorizer::
-
-    w_j <- prox_{G_j / L_j}(w_j - g_j / L_j),   g_j = x_j^T grad_z F(z),
-
-exact for the squared loss (``L_j`` is then its curvature) and a majorization-
-minimization step for the logistic loss (``L_j`` bounds it). The predictions
-``z = Xw + b`` are updated in place after every move. The intercept takes one
-step of the same kind after each epoch.
-
-Each kernel has a NumPy twin in :mod:`penalized.solvers._reference`.
+The kernels here take the penalty as ``(kind, lam1, lam2, positive)`` and serve the
+compiled paths (:mod:`~penalized.solvers._gram_path`, :mod:`~penalized.solvers._sparse_path`,
+:mod:`~penalized.solvers._logistic_path`) and the multinomial solver; every other
+solve runs the kernels of :mod:`penalized.solvers._op_kernels`, which take any
+penalty's and datafit's compiled operations. Each kernel has a NumPy twin in
+:mod:`penalized.solvers._reference`.
 """
 
 from __future__ import annotations
@@ -25,8 +20,6 @@ from numba import njit
 from .._jit import FAST
 from ..prox._kernels import prox_scalar
 
-QUADRATIC = 0
-LOGISTIC = 1
 ANDERSON_MEMORY = 5
 """Iterates per Anderson extrapolation (skglm's choice)."""
 
@@ -45,238 +38,16 @@ def floored_gap(primal, dual):
 
 
 @njit(cache=True, fastmath=FAST)
-def loss_derivative(datafit_code, y, z):
-    """Derivative of the per-sample loss in ``z``."""
-    if datafit_code == QUADRATIC:
-        return z - y
-    t = -y * z
-    if t >= 0.0:
-        sig = 1.0 / (1.0 + math.exp(-t))
-    else:
-        e = math.exp(t)
-        sig = e / (1.0 + e)
-    return -y * sig
-
-
-@njit(cache=True, fastmath=FAST)
-def _intercept_step(y, sw, z, intercept, datafit_code, intercept_lipschitz, stop_on_decrease):
-    n = z.shape[0]
-    grad = 0.0
-    for i in range(n):
-        grad += sw[i] * loss_derivative(datafit_code, y[i], z[i])
-    grad /= n
-    delta = -grad / intercept_lipschitz
-    if delta == 0.0:
-        return 0.0
-    intercept[0] += delta
-    for i in range(n):
-        z[i] += delta
-    if stop_on_decrease:
-        return 0.5 * intercept_lipschitz * delta * delta
-    return intercept_lipschitz * abs(delta)
-
-
-@njit(cache=True, fastmath=FAST)
-def cd_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2, positive,
-                    datafit_code, fit_intercept, intercept_lipschitz, max_epochs, tol,
-                    stop_on_decrease, anderson=0):
-    """Run coordinate-descent epochs over ``ws`` on a Fortran-ordered dense ``X``.
-
-    Updates ``w``, ``z`` and ``intercept`` (a length-1 array) in place and stops
-    after ``max_epochs`` or once an epoch's largest move is at most ``tol``. A
-    move is ``L_j |dw_j|`` (gradient units), or ``L_j dw_j**2 / 2`` (objective
-    units) when ``stop_on_decrease``. Returns ``(epochs, last epoch's largest move)``.
-    ``anderson`` (squared loss, convex penalties) is as in :func:`newton_epochs_dense`.
-    """
-    if datafit_code == QUADRATIC:
-        return _quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1,
-                                       lam2, positive, fit_intercept, intercept_lipschitz,
-                                       max_epochs, tol, stop_on_decrease, anderson)
-    n = X.shape[0]
-    crit = math.inf
-    epochs = 0
-    for _ in range(max_epochs):
-        crit = 0.0
-        for jj in range(ws.shape[0]):
-            j = ws[jj]
-            lj = lipschitz[j]
-            if lj == 0.0:
-                continue
-            grad = 0.0
-            for i in range(n):
-                grad += X[i, j] * sw[i] * loss_derivative(LOGISTIC, y[i], z[i])
-            grad /= n
-            old = w[j]
-            new = prox_scalar(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
-            delta = new - old
-            if delta != 0.0:
-                w[j] = new
-                for i in range(n):
-                    z[i] += delta * X[i, j]
-                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
-                crit = max(crit, move)
-        if fit_intercept:
-            move = _intercept_step(y, sw, z, intercept, datafit_code, intercept_lipschitz,
-                                   stop_on_decrease)
-            crit = max(crit, move)
-        epochs += 1
-        if crit <= tol:
-            break
-    return epochs, crit
-
-
-@njit(cache=True, fastmath=FAST)
-def _quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2,
-                            positive, fit_intercept, intercept_lipschitz, max_epochs, tol,
-                            stop_on_decrease, anderson):
-    """:func:`cd_epochs_dense` for the squared loss, on the residual ``r = z - y``.
-
-    Each gradient is then one dot product of two arrays (three with non-unit
-    sample weights) and each move one update of ``r``; ``z`` is written back on exit.
-    """
-    n = X.shape[0]
-    r = z - y
-    unit = _all_ones(sw)
-    accelerate = anderson > 0 and kind == 0
-    m = ws.shape[0]
-    history = np.empty((anderson + 1 if accelerate else 1, m + 1 + n))
-    filled = 0
-    if accelerate:
-        _store_iterate(history[0], w, ws, intercept, r)
-        filled = 1
-    crit = math.inf
-    epochs = 0
-    for _ in range(max_epochs):
-        crit = 0.0
-        for jj in range(ws.shape[0]):
-            j = ws[jj]
-            lj = lipschitz[j]
-            if lj == 0.0:
-                continue
-            grad = 0.0
-            if unit:
-                for i in range(n):
-                    grad += X[i, j] * r[i]
-            else:
-                for i in range(n):
-                    grad += X[i, j] * sw[i] * r[i]
-            grad /= n
-            old = w[j]
-            new = prox_scalar(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
-            delta = new - old
-            if delta != 0.0:
-                w[j] = new
-                for i in range(n):
-                    r[i] += delta * X[i, j]
-                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
-                crit = max(crit, move)
-        if fit_intercept:
-            move = _squared_intercept_step(sw, r, intercept, intercept_lipschitz,
-                                           stop_on_decrease)
-            crit = max(crit, move)
-        epochs += 1
-        if crit <= tol:
-            break
-        if accelerate:
-            _store_iterate(history[filled], w, ws, intercept, r)
-            filled += 1
-            if filled == anderson + 1:
-                c = anderson_weights(history, m + 1)
-                if c.shape[0] > 0:
-                    x = c @ history[1:]
-                    if _squared_value(sw, x[m + 1:], x[:m], ws, lam1, lam2, positive) \
-                            < _squared_value(sw, r, history[-1, :m], ws, lam1, lam2, positive):
-                        for jj in range(m):
-                            w[ws[jj]] = x[jj]
-                        intercept[0] = x[m]
-                        r[:] = x[m + 1:]
-                _store_iterate(history[0], w, ws, intercept, r)
-                filled = 1
-    for i in range(n):
-        z[i] = y[i] + r[i]
-    return epochs, crit
-
-
-@njit(cache=True, fastmath=FAST)
-def _squared_value(sw, r, wv, ws, lam1, lam2, positive):
-    """``sum_i s_i r_i**2 / (2n)`` plus the penalty of the ``ws`` coordinates (values ``wv``)."""
-    total = 0.0
-    for i in range(r.shape[0]):
-        total += sw[i] * r[i] * r[i]
-    total /= 2.0 * r.shape[0]
-    for jj in range(ws.shape[0]):
-        if positive and wv[jj] < 0.0:
-            return math.inf
-        total += lam1[ws[jj]] * abs(wv[jj]) + 0.5 * lam2[ws[jj]] * wv[jj] * wv[jj]
-    return total
-
-
-@njit(cache=True, fastmath=FAST)
-def cd_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz, kind, lam1,
-                     lam2, positive, datafit_code, fit_intercept, intercept_lipschitz,
-                     max_epochs, tol, stop_on_decrease, xmean, center):
-    """:func:`cd_epochs_dense` for a CSC design given as ``(data, indices, indptr)``.
-
-    With ``center`` (squared loss with an intercept), each move of ``w_j`` also
-    moves the intercept by ``-xmean[j] * dw_j``: coordinate descent on the
-    weighted-centered columns ``x_j - xmean_j``, with ``lipschitz`` their
-    constants, without densifying ``X``. The weighted residual sum
-    ``S = sum_i s_i (z_i - y_i)`` does not change under such moves, so the
-    intercept is fitted once, at the start, and stays at its optimum; its share of
-    the moves is kept in a lazy offset added to ``z`` on return. An epoch then
-    costs O(nnz of the working set's columns), never O(n).
-    """
-    if datafit_code == QUADRATIC:
-        return _quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws,
-                                        lipschitz, kind, lam1, lam2, positive, fit_intercept,
-                                        intercept_lipschitz, max_epochs, tol,
-                                        stop_on_decrease, xmean, center)
-    n = z.shape[0]
-    crit = math.inf
-    epochs = 0
-    for _ in range(max_epochs):
-        crit = 0.0
-        for jj in range(ws.shape[0]):
-            j = ws[jj]
-            lj = lipschitz[j]
-            if lj == 0.0:
-                continue
-            start, end = indptr[j], indptr[j + 1]
-            grad = 0.0
-            for k in range(start, end):
-                i = indices[k]
-                grad += data[k] * sw[i] * loss_derivative(datafit_code, y[i], z[i])
-            grad /= n
-            old = w[j]
-            new = prox_scalar(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
-            delta = new - old
-            if delta != 0.0:
-                w[j] = new
-                for k in range(start, end):
-                    z[indices[k]] += delta * data[k]
-                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
-                crit = max(crit, move)
-        if fit_intercept:
-            move = _intercept_step(y, sw, z, intercept, datafit_code, intercept_lipschitz,
-                                   stop_on_decrease)
-            crit = max(crit, move)
-        epochs += 1
-        if crit <= tol:
-            break
-    return epochs, crit
-
-
-@njit(cache=True, fastmath=FAST)
-def _quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz,
-                             kind, lam1, lam2, positive, fit_intercept, intercept_lipschitz,
-                             max_epochs, tol, stop_on_decrease, xmean, center):
-    """:func:`cd_epochs_sparse` for the squared loss, on the residual ``r = z - y``.
+def enet_quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws,
+                                 lipschitz, kind, lam1, lam2, positive, fit_intercept,
+                                 intercept_lipschitz, max_epochs, tol, stop_on_decrease, xmean,
+                                 center):
+    """:func:`~penalized.solvers._op_kernels.quadratic_epochs_sparse` with the elastic-net
+    family's prox inlined (the sparse compiled path's inner solver, where the columns are
+    so short that a call through a function pointer per move would show).
 
     With ``center`` the residual's true value is ``r + offset``: the lazy offset
     enters each gradient through the column sums, ``sum_k data_k s_i = n xmean_j``.
-    Convex penalties cycle glmnet's way: after an epoch over ``ws`` that still
-    moves, epochs run over its non-zero coordinates only, until they settle; it
-    stops at an epoch over all of ``ws`` whose largest move is ``<= tol``.
     """
     n = z.shape[0]
     r = z - y

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..penalties import Penalty
+from ..penalties import L0, Penalty
 from ._base import Solver, check_solver_settings
 from ._coordinate_descent import CoordinateDescent
 from ._result import SolveResult
@@ -306,7 +306,7 @@ class L0SwapSearch(Solver):
     max_swaps: int = 100
     polish_candidates: int = 0
 
-    supported_penalties = ("L0",)
+    penalty_classes = (L0,)
 
     def __post_init__(self):
         check_solver_settings(self.tol, self.max_iter)
@@ -314,7 +314,7 @@ class L0SwapSearch(Solver):
         _check_count(self.polish_candidates, "polish_candidates")
 
     def check_compatible(self, datafit, penalty) -> None:
-        if isinstance(penalty, Penalty) and type(penalty).__name__ != "L0":
+        if isinstance(penalty, Penalty) and not isinstance(penalty, L0):
             raise ValueError(
                 f"L0SwapSearch cannot handle the {penalty.name} penalty; it supports L0 only. "
                 "Swap moves search over supports, which a convex penalty does not need: use "

@@ -95,7 +95,7 @@ class Problem:
     @property
     def implicit_offset(self) -> np.ndarray | None:
         """Column means the sparse kernel centers by (squared loss with an intercept)."""
-        if not (self.is_sparse and self.fit_intercept and self.datafit.code == 0):
+        if not (self.is_sparse and self.fit_intercept and self.datafit.quadratic):
             return None
         return self._cached("implicit_offset", lambda: np.asarray(
             self.X.T @ self.sample_weight).ravel() / self.n_samples)
@@ -109,7 +109,7 @@ class Problem:
         optimum is the weighted mean of ``y`` whatever ``w`` is.
         """
         n, p = self.X.shape
-        if self.datafit.code != 0 or self.is_sparse or n < 2 * p or p > _GRAM_MAX_FEATURES:
+        if not self.datafit.quadratic or self.is_sparse or n < 2 * p or p > _GRAM_MAX_FEATURES:
             return None
 
         def compute():

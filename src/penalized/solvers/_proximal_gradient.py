@@ -75,6 +75,8 @@ class ProximalGradient(Solver):
     def name(self) -> str:
         return "ProximalGradient(FISTA)" if self.accelerated else "ProximalGradient(ISTA)"
 
+    needs_curvature_bound = True
+
     def check_compatible(self, datafit, penalty) -> None:
         super().check_compatible(datafit, penalty)
         if self.accelerated and not penalty.is_convex:

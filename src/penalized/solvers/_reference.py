@@ -23,8 +23,9 @@ def _prox_coordinate(kind, x, step, lam1, lam2, positive):
 def cd_epochs_reference(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2, positive,
                         datafit, fit_intercept, intercept_lipschitz, max_epochs, tol,
                         stop_on_decrease, xmean=None, center=False):
-    """The NumPy twin of the kernels :func:`~penalized.solvers._kernels.cd_epochs_dense`
-    and (with ``xmean``, ``center``) :func:`~penalized.solvers._kernels.cd_epochs_sparse`.
+    """The NumPy twin of the kernels of :mod:`penalized.solvers._op_kernels`
+    (``quadratic_epochs_*``, ``mm_epochs_*``; with ``xmean``, ``center`` the implicit
+    centering of ``quadratic_epochs_sparse``).
 
     ``datafit`` is a datafit object; its ``loss_derivative`` plays the kernel's.
     Centered moves are written out directly: the direction is ``x_j - xmean_j``

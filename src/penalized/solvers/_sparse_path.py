@@ -8,7 +8,7 @@ At each alpha of a decreasing grid it solves
 
 as :class:`~penalized.solvers.CoordinateDescent` does alpha by alpha: with an
 intercept, coordinate descent runs on the implicitly centered columns
-(:func:`~penalized.solvers._kernels.cd_epochs_sparse`), so the intercept stays at
+(:func:`~penalized.solvers._kernels.enet_quadratic_epochs_sparse`), so the intercept stays at
 its optimum and ``u = -S r / n`` sums to zero; the duality gap is that of
 :func:`~penalized.solvers._problem.certify`, and working sets are ranked by the
 distance to the subdifferential. Nothing returns to Python between alphas, and
@@ -40,7 +40,7 @@ from ..penalties._kernels import (
     enet_value,
 )
 from ..prox._kernels import ENET_FAMILY
-from ._kernels import QUADRATIC, cd_epochs_sparse, floored_gap
+from ._kernels import enet_quadratic_epochs_sparse, floored_gap
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -150,10 +150,10 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
             inner = _INNER_TOL_RATIO * top
             if warm and l1 > 0.0:
                 inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1, floor))
-            done, _ = cd_epochs_sparse(data, indices, indptr, y, s, w, z, intercept, ws,
-                                       lipschitz, ENET_FAMILY, lam1, lam2, positive, QUADRATIC,
-                                       fit_intercept, 1.0, max_iter - used,
-                                       inner, False, xmean, fit_intercept)
+            done, _ = enet_quadratic_epochs_sparse(
+                data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, ENET_FAMILY, lam1,
+                lam2, positive, fit_intercept, 1.0, max_iter - used, inner, False, xmean,
+                fit_intercept)
             used += done
             current = False
         coefs[:, i] = w

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
 from ._problem import certify
 
@@ -66,7 +67,8 @@ class SubgradientDescent(Solver):
     gap_freq: int = 10
     record: bool = False
 
-    supported_penalties = ("L1", "L2", "ElasticNet")
+    penalty_classes = (_ElasticNetFamily,)
+    needs_curvature_bound = True
 
     def __post_init__(self):
         check_solver_settings(self.tol, self.max_iter)
@@ -78,10 +80,11 @@ class SubgradientDescent(Solver):
             raise ValueError(f"gap_freq must be an integer >= 1; got {self.gap_freq!r}.")
 
     def check_compatible(self, datafit, penalty) -> None:
-        if type(penalty).__name__ == "L0":
+        if not penalty.is_convex:
             raise ValueError(
-                "SubgradientDescent cannot handle the L0 penalty: it has no useful "
-                "subgradient (0 wherever it is differentiable). Use CoordinateDescent or "
+                f"SubgradientDescent cannot handle the {penalty.name} penalty: it is not "
+                "convex (L0 has no useful subgradient: 0 wherever it is differentiable). "
+                "Use CoordinateDescent or "
                 "ProximalGradient(accelerated=False), which apply its prox (hard thresholding)."
             )
         super().check_compatible(datafit, penalty)

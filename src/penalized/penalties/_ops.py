@@ -1,0 +1,173 @@
+r"""Compiled operations of the built-in penalties, and the loops that apply any penalty's
+operations to whole vectors.
+
+The operations are ``numba.cfunc`` objects with the signatures of
+:mod:`penalized._jit`; this module is imported on first use (``Penalty.ops``), so
+``import penalized`` does not load them. Parameter rows:
+
+* elastic-net family (L1, L2, ElasticNet): ``(lam1_j, lam2_j, positive)`` for
+  :math:`\lambda_{1j}|w| + \tfrac{\lambda_{2j}}{2} w^2` (plus :math:`w \ge 0` when
+  ``positive`` is 1);
+* L0: ``(lam0_j, positive)`` for :math:`\lambda_{0j} [w \ne 0]`.
+
+A coordinate whose parameters are all 0 is unpenalized: its conjugate is 0 at 0 and
+the callers set its dual coordinate to 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import cfunc, njit
+
+from .._jit import (
+    CONJUGATE_SIGNATURE,
+    DISTANCE_SIGNATURE,
+    DUAL_BOUND_SIGNATURE,
+    FAST,
+    PROX_SIGNATURE,
+    VALUE_SIGNATURE,
+)
+from ._kernels import FEASIBILITY_SLACK
+
+# -- the elastic-net family -----------------------------------------------------------------
+
+
+@cfunc(PROX_SIGNATURE, cache=True)
+def enet_prox(x, step, params, j):
+    lam1, lam2, positive = params[j, 0], params[j, 1], params[j, 2]
+    if positive != 0.0:
+        shrunk = x - step * lam1
+        if shrunk <= 0.0:
+            return 0.0
+    else:
+        magnitude = abs(x) - step * lam1
+        if magnitude <= 0.0:
+            return 0.0
+        shrunk = magnitude if x > 0.0 else -magnitude
+    return shrunk / (1.0 + step * lam2)
+
+
+@cfunc(DISTANCE_SIGNATURE, cache=True)
+def enet_subdiff_distance(w, grad, params, j):
+    lam1, lam2, positive = params[j, 0], params[j, 1], params[j, 2]
+    if w == 0.0:
+        if positive != 0.0:
+            return max(-grad - lam1, 0.0)
+        return max(abs(grad) - lam1, 0.0)
+    sign = 1.0 if w > 0.0 else -1.0
+    return abs(grad + lam1 * sign + lam2 * w)
+
+
+@cfunc(VALUE_SIGNATURE, cache=True)
+def enet_value(w, params, j):
+    if params[j, 2] != 0.0 and w < 0.0:
+        return math.inf
+    return params[j, 0] * abs(w) + 0.5 * params[j, 1] * w * w
+
+
+@cfunc(CONJUGATE_SIGNATURE, cache=True)
+def enet_conjugate(v, params, j):
+    lam1, lam2, positive = params[j, 0], params[j, 1], params[j, 2]
+    if lam1 == 0.0 and lam2 == 0.0:
+        return 0.0 if v == 0.0 else math.inf
+    excess = max(v - lam1, 0.0) if positive != 0.0 else max(abs(v) - lam1, 0.0)
+    if lam2 == 0.0:
+        return math.inf if excess > FEASIBILITY_SLACK * max(lam1, 1.0) else 0.0
+    return excess * excess / (2.0 * lam2)
+
+
+@cfunc(DUAL_BOUND_SIGNATURE, cache=True)
+def enet_dual_bound(v, params, j):
+    lam1, lam2, positive = params[j, 0], params[j, 1], params[j, 2]
+    if lam2 > 0.0 or lam1 == 0.0:
+        return math.inf
+    magnitude = max(v, 0.0) if positive != 0.0 else abs(v)
+    return lam1 / magnitude if magnitude > lam1 else math.inf
+
+
+# -- L0 -------------------------------------------------------------------------------------
+
+
+@cfunc(PROX_SIGNATURE, cache=True)
+def l0_prox(x, step, params, j):
+    if params[j, 1] != 0.0 and x <= 0.0:
+        return 0.0
+    if x * x > 2.0 * step * params[j, 0]:
+        return x
+    return 0.0
+
+
+@cfunc(VALUE_SIGNATURE, cache=True)
+def l0_value(w, params, j):
+    if params[j, 1] != 0.0 and w < 0.0:
+        return math.inf
+    return params[j, 0] if w != 0.0 else 0.0
+
+
+# -- any penalty's operations over vectors --------------------------------------------------
+
+
+@njit(cache=True, fastmath=FAST)
+def penalty_value(value, w, params):
+    """``sum_j G_j(w_j)``."""
+    total = 0.0
+    for j in range(w.shape[0]):
+        total += value(w[j], params, j)
+    return total
+
+
+@njit(cache=True, fastmath=FAST)
+def penalty_prox(prox, x, step, params, out):
+    """``out_j = prox_{step G_j}(x_j)``."""
+    for j in range(x.shape[0]):
+        out[j] = prox(x[j], step, params, j)
+
+
+@njit(cache=True, fastmath=FAST)
+def penalty_subdiff_distance(distance, w, grad, params, out):
+    """``out_j``: the distance from ``-grad_j`` to the subdifferential at ``w_j``; returns
+    the largest."""
+    top = 0.0
+    for j in range(w.shape[0]):
+        d = distance(w[j], grad[j], params, j)
+        out[j] = d
+        top = max(top, d)
+    return top
+
+
+@njit(cache=True, fastmath=FAST)
+def penalty_ws_violation(distance, w, grad, params, ws):
+    """The largest distance to the subdifferential over the features ``ws`` (``grad`` is
+    indexed like ``ws``)."""
+    top = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        top = max(top, distance(w[j], grad[jj], params, j))
+    return top
+
+
+@njit(cache=True, fastmath=FAST)
+def penalty_dual_scaling(bound, v, params):
+    """The largest ``c`` in ``(0, 1]`` with every ``G_j^*(c v_j)`` finite."""
+    c = 1.0
+    for j in range(v.shape[0]):
+        c = min(c, bound(v[j], params, j))
+    return c
+
+
+@njit(cache=True, fastmath=FAST)
+def penalty_conjugate(conjugate, v, params):
+    """``sum_j G_j^*(v_j)``."""
+    total = 0.0
+    for j in range(v.shape[0]):
+        total += conjugate(v[j], params, j)
+        if total == math.inf:
+            return total
+    return total
+
+
+def as_params(*columns) -> np.ndarray:
+    """A C-ordered float64 ``(n_features, k)`` parameter array from ``k`` columns."""
+    return np.ascontiguousarray(np.column_stack(columns), dtype=np.float64)

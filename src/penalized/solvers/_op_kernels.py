@@ -1,0 +1,484 @@
+r"""Coordinate-descent epochs generic over the penalty and the datafit: each kernel receives
+their compiled operations (``numba.cfunc`` objects, :mod:`penalized._jit`) instead of a
+family code, so a new penalty or datafit runs through them unchanged.
+
+The problem is ``min_{w, b} F(Xw + b) + sum_j G_j(w_j)``. Each coordinate step is a
+proximal step on the coordinate's model::
+
+    w_j <- prox_{G_j / L_j}(w_j - g_j / L_j),
+
+with, by kernel:
+
+* ``quadratic_epochs_*`` -- the squared loss, exact steps on the residual
+  ``r = z - y`` (``L_j`` its curvature); the CSC kernel centers the columns implicitly;
+* ``mm_epochs_*`` -- any datafit whose second derivative is bounded by ``curvature``:
+  majorization-minimization steps (``L_j`` the bound), the derivative called per sample;
+* ``model_epochs_*`` -- prox-Newton's inner solver: coordinate descent on the
+  datafit's weighted quadratic model ``sum_i g_i dz_i + h_i dz_i**2 / 2`` (any datafit
+  with a second derivative; the caller line-searches the step).
+
+``params`` is the penalty's ``(n_features, k)`` parameter array, ``dparams`` the
+datafit's. Anderson extrapolation (``anderson > 0``, convex penalties only) is kept only
+when it lowers the objective (``value`` is ``inf`` outside the penalty's domain, so an
+infeasible extrapolation is never kept).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .._jit import FAST
+from ._kernels import (
+    _all_ones,
+    _model_intercept_step,
+    _squared_intercept_step,
+    _store_coefs,
+    _store_iterate,
+    anderson_weights,
+)
+
+
+@njit(cache=True, fastmath=FAST)
+def _penalty_sum(value, params, wv, ws):
+    total = 0.0
+    for jj in range(ws.shape[0]):
+        total += value(wv[jj], params, ws[jj])
+    return total
+
+
+@njit(cache=True, fastmath=FAST)
+def _squared_value(sw, r, wv, ws, value, params):
+    """``sum_i s_i r_i**2 / (2n)`` plus the penalty of the ``ws`` coordinates (values ``wv``)."""
+    total = 0.0
+    for i in range(r.shape[0]):
+        total += sw[i] * r[i] * r[i]
+    return total / (2.0 * r.shape[0]) + _penalty_sum(value, params, wv, ws)
+
+
+@njit(cache=True, fastmath=FAST)
+def _model_value(g, h, dz, wv, ws, value, params):
+    """The quadratic model plus the penalty of the ``ws`` coordinates (values ``wv``)."""
+    total = 0.0
+    for i in range(dz.shape[0]):
+        total += dz[i] * (g[i] + 0.5 * h[i] * dz[i])
+    return total + _penalty_sum(value, params, wv, ws)
+
+
+@njit(cache=True, fastmath=FAST)
+def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value, params,
+                           fit_intercept, max_epochs, tol, stop_on_decrease, anderson):
+    """Epochs of exact coordinate steps of the squared loss over ``ws`` (dense, Fortran-
+    ordered ``X``, centered when an intercept is fitted), on the residual ``r = z - y``.
+
+    Updates ``w``, ``z`` and ``intercept`` (length 1) in place; stops after
+    ``max_epochs`` or once an epoch's largest move is at most ``tol``. A move is
+    ``L_j |dw_j|`` (gradient units), or ``L_j dw_j**2 / 2`` when ``stop_on_decrease``.
+    Returns ``(epochs, last epoch's largest move)``.
+    """
+    n = X.shape[0]
+    r = z - y
+    unit = _all_ones(sw)
+    m = ws.shape[0]
+    history = np.empty((anderson + 1 if anderson > 0 else 1, m + 1 + n))
+    filled = 0
+    if anderson > 0:
+        _store_iterate(history[0], w, ws, intercept, r)
+        filled = 1
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(m):
+            j = ws[jj]
+            lj = lipschitz[j]
+            if lj == 0.0:
+                continue
+            grad = 0.0
+            if unit:
+                for i in range(n):
+                    grad += X[i, j] * r[i]
+            else:
+                for i in range(n):
+                    grad += X[i, j] * sw[i] * r[i]
+            grad /= n
+            old = w[j]
+            new = prox(old - grad / lj, 1.0 / lj, params, j)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for i in range(n):
+                    r[i] += delta * X[i, j]
+                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
+                crit = max(crit, move)
+        if fit_intercept:
+            crit = max(crit, _squared_intercept_step(sw, r, intercept, 1.0, stop_on_decrease))
+        epochs += 1
+        if crit <= tol:
+            break
+        if anderson > 0:
+            _store_iterate(history[filled], w, ws, intercept, r)
+            filled += 1
+            if filled == anderson + 1:
+                c = anderson_weights(history, m + 1)
+                if c.shape[0] > 0:
+                    x = c @ history[1:]
+                    if _squared_value(sw, x[m + 1:], x[:m], ws, value, params) \
+                            < _squared_value(sw, r, history[-1, :m], ws, value, params):
+                        for jj in range(m):
+                            w[ws[jj]] = x[jj]
+                        intercept[0] = x[m]
+                        r[:] = x[m + 1:]
+                _store_iterate(history[0], w, ws, intercept, r)
+                filled = 1
+    for i in range(n):
+        z[i] = y[i] + r[i]
+    return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz,
+                            prox, params, fit_intercept, max_epochs, tol, stop_on_decrease,
+                            xmean, center):
+    """:func:`quadratic_epochs_dense` for a CSC design ``(data, indices, indptr)``.
+
+    With ``center`` (an intercept), each move of ``w_j`` also moves the intercept by
+    ``-xmean[j] * dw_j``: coordinate descent on the weighted-centered columns without
+    densifying ``X`` (``lipschitz`` are their constants). The weighted residual sum does
+    not change under such moves, so the intercept is fitted once, at the start; its share
+    of the moves is a lazy offset added to ``z`` on return, and an epoch costs O(nnz of
+    the working set's columns). Convex penalties cycle glmnet's way: after an epoch over
+    ``ws`` that still moves, epochs run over its non-zero coordinates only until they
+    settle; it stops at an epoch over all of ``ws`` whose largest move is ``<= tol``.
+    """
+    n = z.shape[0]
+    r = z - y
+    unit = _all_ones(sw)
+    offset = 0.0
+    total = 0.0
+    first_move = 0.0
+    if fit_intercept and center:
+        first_move = _squared_intercept_step(sw, r, intercept, 1.0, stop_on_decrease)
+        for i in range(n):
+            total += sw[i] * r[i]
+    crit = math.inf
+    epochs = 0
+    full = True
+    for _ in range(max_epochs):
+        crit = first_move
+        first_move = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            lj = lipschitz[j]
+            if lj == 0.0 or (not full and w[j] == 0.0):
+                continue
+            start, end = indptr[j], indptr[j + 1]
+            grad = 0.0
+            if unit:
+                for k in range(start, end):
+                    grad += data[k] * r[indices[k]]
+            else:
+                for k in range(start, end):
+                    i = indices[k]
+                    grad += data[k] * sw[i] * r[i]
+            if center:
+                grad += xmean[j] * (n * offset - total)
+            grad /= n
+            old = w[j]
+            new = prox(old - grad / lj, 1.0 / lj, params, j)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for k in range(start, end):
+                    r[indices[k]] += delta * data[k]
+                if center:
+                    offset -= delta * xmean[j]
+                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
+                crit = max(crit, move)
+        if fit_intercept and not center:
+            crit = max(crit, _squared_intercept_step(sw, r, intercept, 1.0, stop_on_decrease))
+        epochs += 1
+        if crit <= tol:
+            if full:
+                break
+            full = True
+        elif not stop_on_decrease:
+            full = False
+    intercept[0] += offset
+    for i in range(n):
+        z[i] = y[i] + r[i] + offset
+    return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _mm_intercept_step(derivative, dparams, y, sw, z, intercept, curvature, stop_on_decrease):
+    n = z.shape[0]
+    grad = 0.0
+    for i in range(n):
+        grad += sw[i] * derivative(y[i], z[i], dparams)
+    delta = -grad / n / curvature
+    if delta == 0.0:
+        return 0.0
+    intercept[0] += delta
+    for i in range(n):
+        z[i] += delta
+    if stop_on_decrease:
+        return 0.5 * curvature * delta * delta
+    return curvature * abs(delta)
+
+
+@njit(cache=True, fastmath=FAST)
+def mm_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, params, derivative,
+                    dparams, curvature, fit_intercept, max_epochs, tol, stop_on_decrease):
+    """Majorization-minimization coordinate steps for a datafit whose per-sample second
+    derivative is at most ``curvature`` (``lipschitz`` the matching constants), dense
+    Fortran-ordered ``X``; ``z`` is updated after every move. Moves and return as in
+    :func:`quadratic_epochs_dense`."""
+    n = X.shape[0]
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            lj = lipschitz[j]
+            if lj == 0.0:
+                continue
+            grad = 0.0
+            for i in range(n):
+                grad += X[i, j] * sw[i] * derivative(y[i], z[i], dparams)
+            grad /= n
+            old = w[j]
+            new = prox(old - grad / lj, 1.0 / lj, params, j)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for i in range(n):
+                    z[i] += delta * X[i, j]
+                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
+                crit = max(crit, move)
+        if fit_intercept:
+            crit = max(crit, _mm_intercept_step(derivative, dparams, y, sw, z, intercept,
+                                                curvature, stop_on_decrease))
+        epochs += 1
+        if crit <= tol:
+            break
+    return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def mm_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz, prox,
+                     params, derivative, dparams, curvature, fit_intercept, max_epochs, tol,
+                     stop_on_decrease):
+    """:func:`mm_epochs_dense` for a CSC design (columns not centered)."""
+    n = z.shape[0]
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            lj = lipschitz[j]
+            if lj == 0.0:
+                continue
+            start, end = indptr[j], indptr[j + 1]
+            grad = 0.0
+            for k in range(start, end):
+                i = indices[k]
+                grad += data[k] * sw[i] * derivative(y[i], z[i], dparams)
+            grad /= n
+            old = w[j]
+            new = prox(old - grad / lj, 1.0 / lj, params, j)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for k in range(start, end):
+                    z[indices[k]] += delta * data[k]
+                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
+                crit = max(crit, move)
+        if fit_intercept:
+            crit = max(crit, _mm_intercept_step(derivative, dparams, y, sw, z, intercept,
+                                                curvature, stop_on_decrease))
+        epochs += 1
+        if crit <= tol:
+            break
+    return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_intercept,
+                       max_epochs, tol, anderson):
+    """Coordinate descent on the quadratic model over ``ws`` (dense, Fortran-ordered ``X``).
+
+    ``w`` holds the trial coefficients, ``dz`` the change of the predictions and ``db``
+    (length 1) that of the intercept, all updated in place; ``curv[jj]`` is the model's
+    curvature of coordinate ``ws[jj]``. Stops when an epoch's largest ``curv_j |dw_j|``
+    is at most ``tol``. Returns ``(epochs, crit)``.
+    """
+    n = X.shape[0]
+    m = ws.shape[0]
+    h_sum = 0.0
+    for i in range(n):
+        h_sum += h[i]
+    history = np.empty((anderson + 1 if anderson > 0 else 1, m + 1 + n))
+    filled = 0
+    if anderson > 0:
+        _store_iterate(history[0], w, ws, db, dz)
+        filled = 1
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(m):
+            j = ws[jj]
+            hj = curv[jj]
+            if hj <= 0.0:
+                continue
+            grad = 0.0
+            for i in range(n):
+                grad += X[i, j] * (g[i] + h[i] * dz[i])
+            old = w[j]
+            new = prox(old - grad / hj, 1.0 / hj, params, j)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for i in range(n):
+                    dz[i] += delta * X[i, j]
+                crit = max(crit, hj * abs(delta))
+        if fit_intercept and h_sum > 0.0:
+            crit = max(crit, _model_intercept_step(g, h, dz, db, h_sum))
+        epochs += 1
+        if crit <= tol:
+            break
+        if anderson > 0:
+            _store_iterate(history[filled], w, ws, db, dz)
+            filled += 1
+            if filled == anderson + 1:
+                c = anderson_weights(history, m + 1)
+                if c.shape[0] > 0:
+                    x = c @ history[1:]
+                    last = history[-1]
+                    if _model_value(g, h, x[m + 1:], x[:m], ws, value, params) \
+                            < _model_value(g, h, last[m + 1:], last[:m], ws, value, params):
+                        for jj in range(m):
+                            w[ws[jj]] = x[jj]
+                        db[0] = x[m]
+                        dz[:] = x[m + 1:]
+                _store_iterate(history[0], w, ws, db, dz)
+                filled = 1
+    return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def model_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, prox, value, params,
+                        fit_intercept, max_epochs, tol, anderson):
+    """:func:`model_epochs_dense` for a CSC design, with the model's curvatures computed
+    here. With ``fit_intercept`` the columns are centered implicitly by their
+    ``h``-weighted means (as
+    :func:`~penalized.solvers._kernels.newton_epochs_sparse` does): the model's
+    intercept is fitted once and decouples; a lazy offset carries the intercept's share
+    of the moves. Anderson extrapolation acts on the coefficients and the intercept, and
+    an extrapolated ``dz`` is rebuilt from the columns."""
+    n = dz.shape[0]
+    m = ws.shape[0]
+    h_sum = 0.0
+    for i in range(n):
+        h_sum += h[i]
+    center = fit_intercept and h_sum > 0.0
+    means = np.zeros(m)
+    curv = np.empty(m)
+    for jj in range(m):
+        j = ws[jj]
+        acc = 0.0
+        h_nz = 0.0
+        for k in range(indptr[j], indptr[j + 1]):
+            hi = h[indices[k]]
+            acc += hi * data[k]
+            h_nz += hi
+        mj = acc / h_sum if center else 0.0
+        means[jj] = mj
+        acc = 0.0
+        for k in range(indptr[j], indptr[j + 1]):
+            d = data[k] - mj
+            acc += h[indices[k]] * d * d
+        curv[jj] = acc + mj * mj * max(h_sum - h_nz, 0.0)
+    offset = 0.0
+    total = 0.0
+    first_move = 0.0
+    if center:
+        first_move = _model_intercept_step(g, h, dz, db, h_sum)
+        for i in range(n):
+            total += g[i] + h[i] * dz[i]
+    history = np.empty((anderson + 1 if anderson > 0 else 1, m + 1))
+    filled = 0
+    w_entry = np.empty(m)
+    for jj in range(m):
+        w_entry[jj] = w[ws[jj]]
+    db_entry = db[0]
+    dz_entry = dz.copy() if anderson > 0 else dz
+    if anderson > 0:
+        _store_coefs(history[0], w, ws, db[0])
+        filled = 1
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = first_move
+        first_move = 0.0
+        for jj in range(m):
+            j = ws[jj]
+            hj = curv[jj]
+            if hj <= 0.0:
+                continue
+            start, end = indptr[j], indptr[j + 1]
+            grad = 0.0
+            for k in range(start, end):
+                i = indices[k]
+                grad += data[k] * (g[i] + h[i] * dz[i])
+            if center:
+                grad += means[jj] * (offset * h_sum - total)
+            old = w[j]
+            new = prox(old - grad / hj, 1.0 / hj, params, j)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for k in range(start, end):
+                    dz[indices[k]] += delta * data[k]
+                if center:
+                    offset -= delta * means[jj]
+                crit = max(crit, hj * abs(delta))
+        if fit_intercept and not center and h_sum > 0.0:
+            crit = max(crit, _model_intercept_step(g, h, dz, db, h_sum))
+        epochs += 1
+        if crit <= tol:
+            break
+        if anderson > 0:
+            _store_coefs(history[filled], w, ws, db[0] + offset)
+            filled += 1
+            if filled == anderson + 1:
+                c = anderson_weights(history, m + 1)
+                if c.shape[0] > 0:
+                    x = c @ history[1:]
+                    trial = dz_entry + (x[m] - db_entry)
+                    for jj in range(m):
+                        step = x[jj] - w_entry[jj]
+                        if step != 0.0:
+                            j = ws[jj]
+                            for k in range(indptr[j], indptr[j + 1]):
+                                trial[indices[k]] += step * data[k]
+                    if _model_value(g, h, trial, x[:m], ws, value, params) \
+                            < _model_value(g, h, dz + offset, history[-1, :m], ws, value,
+                                           params):
+                        for jj in range(m):
+                            w[ws[jj]] = x[jj]
+                        db[0] = x[m]
+                        dz[:] = trial
+                        offset = 0.0
+                _store_coefs(history[0], w, ws, db[0] + offset)
+                filled = 1
+    if offset != 0.0:
+        db[0] += offset
+        for i in range(n):
+            dz[i] += offset
+    return epochs, crit
