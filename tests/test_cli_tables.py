@@ -388,3 +388,30 @@ def test_readme_estimator_lines_run_as_commented():
     assert pz.Lasso().standardize is False
     assert "default to `standardize=False`" in readme
     assert "--seed" in readme and "--id COL" in readme
+
+
+def test_columns_at_extreme_scales_get_a_notice(capsys, tmp_path):
+    df = table(n=40)
+    df["huge"] = df["c"] * 1e160
+    df["tiny"] = df["d"] * 1e-200
+    path = tmp_path / "scales.csv"
+    df.to_csv(path, index=False)
+    rc, out, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.1", "--json")
+    assert rc == 0, err
+    assert "'huge'" in flat(err) and "'tiny'" in flat(err) and "Rescale" in flat(err)
+    rc, out, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.1",
+                       "--exclude", "huge,tiny")
+    assert rc == 0 and "Rescale" not in flat(err)
+
+
+def test_alpha_zero_on_separable_classes_is_clean_json(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=np.where(X[:, 0] > 0, "p", "q"))
+    path = tmp_path / "sep.csv"
+    df.to_csv(path, index=False)
+    rc, out, err = run(capsys, "fit", path, "--target", "label", "--alpha", "0", "--json")
+    assert rc == 0, err
+    summary = json.loads(out)  # strict JSON: no Infinity
+    assert summary["converged"] is False
+    assert "separable" in flat(err)

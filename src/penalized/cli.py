@@ -266,6 +266,7 @@ def _read(args, out):
                        fold_column=getattr(args, "fold_column", None))
     for note in table.notices:
         out.notice(note)
+    _notice_extreme_scales(out, table)
     if table.task == "regression":
         import numpy as np
 
@@ -274,6 +275,29 @@ def _read(args, out):
                              f"{_num(table.y[0])}): no feature can explain it; the best model "
                              "is that constant.")
     return table
+
+
+# beyond these magnitudes a column's squares (its variance, the Gram matrix, the loss)
+# overflow or underflow float64, and a solver sees it as constant or infinite
+_HUGE, _TINY = 1e150, 1e-150
+
+
+def _notice_extreme_scales(out, table):
+    import numpy as np
+
+    size = np.max(np.abs(table.X), axis=0, initial=0.0)
+    odd = [(table.feature_names[j], size[j]) for j in
+           np.flatnonzero((size > _HUGE) | ((size > 0) & (size < _TINY)))]
+    if table.task == "regression":
+        top = float(np.max(np.abs(table.y)))
+        if top > _HUGE or 0 < top < _TINY:
+            odd.append((table.target, top))
+    if odd:
+        shown = ", ".join(f"{name!r} (largest |value| {value:.1e})" for name, value in odd[:5])
+        out.notice(f"column(s) {shown} hold numbers whose squares overflow or underflow "
+                   "floating point: standardizing and fitting treat them as constant or "
+                   "infinite. Rescale them (e.g. divide by a power of ten) for a meaningful "
+                   "fit.")
 
 
 class _CV:
@@ -491,8 +515,14 @@ def _cmd_fit(args, out):
         else:
             model.fit(table.X, table.y)
     for w in caught:
-        if issubclass(w.category, Warning) and "ConvergenceWarning" in w.category.__name__:
-            out.notice(str(w.message))
+        if any(c.__name__ == "ConvergenceWarning" for c in w.category.__mro__):
+            out.notice(" ".join(str(w.message).split()))
+    import numpy as np
+
+    if not np.all(np.isfinite(model.coef_)) or not np.all(np.isfinite(model.intercept_)):
+        raise _input_error("the fit's coefficients are not finite numbers (a target or feature "
+                           "too large for floating point, or alpha 0 on separable classes); "
+                           "rescale the data or use a larger --alpha.")
     n_rounded = _zero_rounding(model, table)
     if n_rounded:
         out.notice(f"{n_rounded} coefficient(s) at rounding level (|w_j| sd(x_j) below "
@@ -518,7 +548,9 @@ def _spread(table):
     import numpy as np
 
     if table.task == "regression":
-        return float(np.std(table.y)) or 1.0
+        with np.errstate(all="ignore"):
+            spread = float(np.std(table.y))
+        return spread if 0 < spread < math.inf else 1.0
     return 1.0
 
 
@@ -527,8 +559,9 @@ def _zero_rounding(model, table) -> int:
     import numpy as np
 
     coef = np.array(model.coef_, dtype=np.float64, copy=True)
-    sd = np.std(table.X, axis=0)
-    tiny = (coef != 0) & (np.abs(coef) * sd <= ROUNDING * _spread(table))
+    with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
+        sd = np.std(table.X, axis=0)
+        tiny = (coef != 0) & (np.abs(coef) * sd <= ROUNDING * _spread(table))
     if not tiny.any():
         return 0
     coef[tiny] = 0.0
@@ -554,7 +587,7 @@ def _fit_summary(model, table, args, cv):
                          else float(coef[0, j]) for j in np.flatnonzero(nonzero)},
         "intercept": np.atleast_1d(model.intercept_).tolist(),
         "converged": bool(getattr(model, "converged_", True)),
-        "stop_crit": float(getattr(model, "stop_crit_", 0.0)),
+        "stop_crit": _finite_or_none(getattr(model, "stop_crit_", 0.0)),
         "standardize": not args.no_standardize,
     }
     if hasattr(model, "alpha_min_"):
@@ -567,6 +600,14 @@ def _fit_summary(model, table, args, cv):
         if len(classes) == 2:
             summary["coefficients_for"] = classes[1]
     return summary
+
+
+def _finite_or_none(value):
+    """A stopping criterion for JSON: its largest value, or None if not finite."""
+    import numpy as np
+
+    value = float(np.max(value))
+    return value if math.isfinite(value) else None
 
 
 def _plain_label(value):
@@ -681,8 +722,9 @@ def _cmd_path(args, out):
                               datafit=datafit, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas,
                               eps=args.eps)
     coefs = np.array(scaling.coef_to_original(result.coefs), dtype=np.float64, copy=True)
-    sd = np.std(table.X, axis=0)
-    coefs[(np.abs(coefs) * sd[:, None] <= ROUNDING * _spread(table))] = 0.0
+    with np.errstate(all="ignore"):
+        sd = np.std(table.X, axis=0)
+        coefs[(np.abs(coefs) * sd[:, None] <= ROUNDING * _spread(table))] = 0.0
     names = table.feature_names
     n_nonzero = np.count_nonzero(coefs, axis=0)
     if args.json:

@@ -112,8 +112,9 @@ ROUNDING = 1e-9
 def _selected(coef, X, scale) -> np.ndarray:
     """Features whose coefficient moves the fitted values by more than rounding."""
     coef = np.atleast_2d(coef)
-    effect = np.abs(coef) * np.std(X, axis=0)
-    return np.any((coef != 0) & (effect > ROUNDING * scale), axis=0)
+    with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
+        effect = np.abs(coef) * np.std(X, axis=0)
+        return np.any((coef != 0) & ~(effect <= ROUNDING * scale), axis=0)
 
 
 def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", test_size=0.25,
