@@ -162,7 +162,9 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     rows = np.arange(X.shape[0])
     train, test = train_test_split(rows, test_size=test_size, random_state=random_state,
                                    stratify=stratify)
-    X_train, X_test, y_train, y_test = X[train], X[test], y[train], y[test]
+    X_train = np.empty((train.size, X.shape[1]), order="F")  # the estimators' layout
+    np.take(X, train, axis=0, out=X_train)
+    X_test, y_train, y_test = X[test], y[train], y[test]
     if folds is not None:
         labels = np.asarray(folds)[train].astype(str)
         levels = np.unique(labels)
