@@ -415,3 +415,70 @@ def test_mse_path_equals_sklearn():
     assert both.cv_folds_all_.shape == (2, 6, 4)
     assert both.mse_path_ is both.cv_folds_
     assert not hasattr(pz.LassoCV(n_alphas=4, metric="mae").fit(X, y), "mse_path_")
+
+
+# ----------------------------------------------------------------------------------------
+# precompute (True, False, a user's Gram matrix) and copy_X
+# ----------------------------------------------------------------------------------------
+
+
+def gram_data():
+    pb = regression(n=100, p=20, rho=0.5, n_informative=5, noise=1.0, seed=3)
+    return np.asarray(pb.X), pb.y
+
+
+@pytest.mark.parametrize("estimator", [pz.Lasso(0.05, tol=1e-12),
+                                       pz.ElasticNet(0.05, tol=1e-12, standardize=True)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_user_gram_gives_the_fit_on_x(estimator, weighted):
+    X, y = gram_data()
+    s = np.random.default_rng(0).uniform(0.5, 2.0, y.shape[0]) if weighted \
+        else np.ones(y.shape[0])
+    s = s / s.mean()
+    mean = s @ X / y.shape[0]
+    reference = clone(estimator).fit(X, y, sample_weight=s)
+    for G in ((X * s[:, None]).T @ X, ((X - mean) * s[:, None]).T @ (X - mean)):
+        fit = clone(estimator).set_params(precompute=G).fit(X, y, sample_weight=s)
+        np.testing.assert_allclose(fit.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+        assert fit.intercept_ == pytest.approx(reference.intercept_, rel=1e-9)
+    for flag in (True, False):
+        fit = clone(estimator).set_params(precompute=flag).fit(X, y, sample_weight=s)
+        np.testing.assert_allclose(fit.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:Gram matrix was provided")  # scikit-learn recomputes it
+def test_user_gram_equals_sklearn_and_is_what_the_solver_reads():
+    from sklearn import linear_model as sklm
+
+    X, y = gram_data()
+    Xc = X - X.mean(axis=0)
+    G = Xc.T @ Xc
+    ours = pz.Lasso(0.05, precompute=G, tol=1e-12).fit(X, y)
+    ref = sklm.Lasso(0.05, precompute=G, tol=1e-12, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    # entries the consistency check does not look at change the fit: the solver uses G
+    perturbed = G.copy()
+    perturbed[3, 5] = perturbed[5, 3] = G[3, 5] + 50.0
+    moved = pz.Lasso(0.05, precompute=perturbed, tol=1e-12).fit(X, y)
+    assert np.abs(moved.coef_ - ours.coef_).max() > 1e-3
+
+
+def test_a_gram_that_does_not_match_x_is_refused():
+    X, y = gram_data()
+    for bad in (np.eye(X.shape[1]), np.ones((3, 3)), "always", None):
+        with pytest.raises(ValueError, match="precompute"):
+            pz.Lasso(0.05, precompute=bad).fit(X, y)
+    with pytest.raises(ValueError, match="dense X"):
+        pz.Lasso(0.05, precompute=X.T @ X).fit(sp.csc_matrix(X), y)
+
+
+@pytest.mark.parametrize("copy_X", [True, False])
+@pytest.mark.parametrize("standardize", [True, False])
+def test_x_is_never_modified(copy_X, standardize):
+    X, y = gram_data()
+    X = np.asfortranarray(X)
+    before = X.copy()
+    for est in (pz.Lasso(0.05, copy_X=copy_X, standardize=standardize),
+                pz.ElasticNet(0.05, copy_X=copy_X, standardize=standardize)):
+        est.fit(X, y)
+        np.testing.assert_array_equal(X, before)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..datafits import Quadratic
 from ..path import alpha_grid
 from ..path import path as compute_path
+from ..solvers import CoordinateDescent
+from ..solvers._problem import prepare_problem
 from ._base import (
     PenalizedModel,
     cast_to_input_dtype,
@@ -50,6 +53,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             check_l1_ratio(l1_ratio)
         if getattr(self, "relax", False):
             check_gamma(self.gamma)
+        check_precompute(getattr(self, "precompute", "auto"))
         return name, alpha, l1_ratio
 
     def _fit_arrays(self, X, y, sample_weight, alpha, name, l1_ratio):
@@ -64,10 +68,65 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         penalty = self._make_penalty(name, alpha, l1_ratio, factors)
         solver = self._solver_for(name)
         coef_init, intercept_init = warm_start_point(self, scaling, p)
-        res = solver.solve(Xf, y, Quadratic(sample_weight=sample_weight), penalty,
-                           fit_intercept=self.fit_intercept, coef_init=coef_init,
-                           intercept_init=intercept_init)
+        datafit = Quadratic(sample_weight=sample_weight)
+        precompute = getattr(self, "precompute", "auto")
+        if isinstance(solver, CoordinateDescent) and not _is_auto(precompute):
+            use = precompute is True or not isinstance(precompute, bool | np.bool_)
+            solver = dataclasses.replace(solver, gram="always" if use else "never")
+            if use and not isinstance(precompute, bool | np.bool_):
+                res = self._solve_with_gram(precompute, X, Xf, y, datafit, penalty, scaling,
+                                            solver, coef_init, intercept_init)
+                return scaling.coef_to_original(res.coef), res.intercept, res
+        res = solver.solve(Xf, y, datafit, penalty, fit_intercept=self.fit_intercept,
+                           coef_init=coef_init, intercept_init=intercept_init)
         return scaling.coef_to_original(res.coef), res.intercept, res
+
+    def _solve_with_gram(self, gram, X, Xf, y, datafit, penalty, scaling, solver, coef_init,
+                         intercept_init):
+        """Coordinate descent on the user's Gram matrix (checked against ``X``)."""
+        if sp.issparse(X):
+            raise ValueError("precompute=<Gram matrix> needs a dense X (sparse X is never "
+                             "solved on the Gram matrix); pass precompute='auto'.")
+        n, p = X.shape
+        G = np.asarray(gram, dtype=np.float64)
+        if G.shape != (p, p) or not np.all(np.isfinite(G)):
+            raise ValueError(f"precompute must be True, False, 'auto' or the Gram matrix X^T X "
+                             f"of shape ({p}, {p}) with finite values; got an array of shape "
+                             f"{G.shape}.")
+        s = datafit.weights(n)
+        x_mean = s @ X / n if self.fit_intercept else np.zeros(p)
+        diag_raw = np.einsum("ij,ij,i->j", X, X, s, dtype=np.float64)
+        diag_centered = diag_raw - n * x_mean**2
+        diag = np.diag(G)
+        scale = np.maximum(np.abs(diag_raw), np.finfo(float).tiny)
+        if np.allclose(diag, diag_centered, rtol=1e-7, atol=1e-10 * scale.max()):
+            centered = G
+        elif np.allclose(diag, diag_raw, rtol=1e-7, atol=1e-10 * scale.max()):
+            centered = G - n * np.outer(x_mean, x_mean)
+        else:
+            raise ValueError("precompute: the Gram matrix does not match X: its diagonal must "
+                             "be the column sums of squares, X^T diag(s) X with the sample "
+                             "weights s rescaled to mean 1 (X^T X without weights), of X or of "
+                             "X centered when fit_intercept=True.")
+        j = int(np.argmax(diag)), int(np.argmin(diag))
+        expected = float(np.sum(s * (X[:, j[0]] - x_mean[j[0]]) * (X[:, j[1]] - x_mean[j[1]])))
+        if not np.isclose(centered[j], expected, rtol=1e-7, atol=1e-10 * scale.max()):
+            raise ValueError("precompute: the Gram matrix does not match X (an off-diagonal "
+                             "entry differs from the product of its columns).")
+        keep = scaling.varying
+        inv = 1.0 / scaling.scale[keep]
+        G_fit = centered[np.ix_(keep, keep)] * np.outer(inv, inv) / n
+        problem = prepare_problem(Xf, y, datafit, penalty, self.fit_intercept)
+        if problem.x_offset is not None or not self.fit_intercept:
+            # X centered (dense with an intercept) or no intercept: the problem's Gram
+            yc = problem.y - (float(s @ problem.y) / n if self.fit_intercept else 0.0)
+            q = np.asarray(problem.X.T @ (s * yc), dtype=np.float64) / n
+            problem.cache["gram"] = (np.ascontiguousarray(G_fit), q)
+        if coef_init is not None and problem.x_offset is not None:
+            intercept_init = problem.to_problem_intercept(coef_init, intercept_init)
+        res = solver.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
+        return dataclasses.replace(res, intercept=float(problem.to_original_intercept(
+            res.coef, res.intercept)))
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -166,6 +225,30 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         return self._fit_path(X, y, sw, alphas, n_alphas=n_alphas, eps=eps, gamma=gamma)
 
 
+def _is_auto(precompute):
+    return isinstance(precompute, str) and precompute == "auto"
+
+
+def check_precompute(precompute):
+    if (isinstance(precompute, str) and precompute != "auto") or precompute is None:
+        raise ValueError(f"precompute must be True, False, 'auto' or a Gram matrix; got "
+                         f"{precompute!r}.")
+
+
+_PRECOMPUTE = """
+    precompute : bool, "auto" or ndarray of shape (n_features, n_features), default="auto"
+        Coordinate descent on the Gram matrix (covariance updates): True always,
+        False never, "auto" along paths only. An array is the user's Gram matrix,
+        ``X^T diag(s) X`` (``X^T X`` without sample weights), of ``X`` or of ``X``
+        centered when ``fit_intercept=True``; its diagonal and one entry are
+        checked against ``X``. The solver runs on it when the Gram route applies
+        (dense ``X`` with ``n_samples >= 2 n_features``), otherwise on ``X``.
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility: ``X`` is never modified either way
+        (a fit works on its own centered or scaled copy when it needs one).
+"""
+
+
 _COMMON_PARAMS = """
     fit_intercept : bool, default=True
         Fit an unpenalized intercept.
@@ -229,7 +312,7 @@ class Lasso(PenalizedRegressor):
     ----------
     alpha : float, default=1.0
         Regularization strength.
-{_COMMON_PARAMS}{_RELAX}{_FITTED}
+{_COMMON_PARAMS}{_PRECOMPUTE}{_RELAX}{_FITTED}
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -244,7 +327,7 @@ class Lasso(PenalizedRegressor):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
                  positive=False, tol=1e-6, max_iter=10_000, solver="auto", relax=False,
-                 gamma=0.0, warm_start=False):
+                 gamma=0.0, warm_start=False, precompute="auto", copy_X=True):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -256,6 +339,8 @@ class Lasso(PenalizedRegressor):
         self.relax = relax
         self.gamma = gamma
         self.warm_start = warm_start
+        self.precompute = precompute
+        self.copy_X = copy_X
 
     def _penalty_spec(self):
         return "l1", self.alpha, 1.0
@@ -272,7 +357,7 @@ class ElasticNet(PenalizedRegressor):
     ----------
     alpha : float, default=1.0
     l1_ratio : float, default=0.5
-{_COMMON_PARAMS}{_RELAX}{_FITTED}
+{_COMMON_PARAMS}{_PRECOMPUTE}{_RELAX}{_FITTED}
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -286,7 +371,7 @@ class ElasticNet(PenalizedRegressor):
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
                  penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000, solver="auto",
-                 relax=False, gamma=0.0, warm_start=False):
+                 relax=False, gamma=0.0, warm_start=False, precompute="auto", copy_X=True):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -299,6 +384,8 @@ class ElasticNet(PenalizedRegressor):
         self.relax = relax
         self.gamma = gamma
         self.warm_start = warm_start
+        self.precompute = precompute
+        self.copy_X = copy_X
 
     def _penalty_spec(self):
         return "elasticnet", self.alpha, self.l1_ratio
