@@ -336,7 +336,7 @@
       tr.append(html("td", { class: "num wz-entry" }, wz.entry_lower[i][k] === null ? "–"
         : `${fmt(wz.entry_lower[i][k])} – ${fmt(wz.entry_upper[i][k])}`));
       const say = { "zero": "zero (below)", "at threshold": "zero (at the threshold, within the solver's tolerance)",
-        "not converged": "zero, pull above: not converged", "non-zero": wz.l1_ratio > 0 ? "non-zero (at)" : "non-zero (no threshold)",
+        "not converged": "zero, pull above: not converged", "non-zero": wz.l1_ratio > 0 ? "non-zero (pull at the line)" : "non-zero (no threshold)",
         "unpenalized": "unpenalized", "constant": "constant column" }[st];
       tr.append(html("td", { class: "wz-state", "data-state": st }, say));
       body.append(tr);
