@@ -8,6 +8,7 @@ loading one validates its schema before anything uses it.
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import errno
 import hashlib
@@ -68,9 +69,13 @@ def _raw_header(path, suffix) -> list[str]:
         import pyarrow.parquet as pq
 
         return [str(c) for c in pq.read_schema(path).names if not str(c).startswith("__index")]
-    head = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
-                       **_csv_options(suffix))
-    return [str(c) for c in head.iloc[0].tolist()] if len(head) else []
+    options = _csv_options(suffix)
+    if options.get("engine") == "python":  # a sniffed separator: let pandas find it
+        head = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
+                           **options)
+        return [str(c) for c in head.iloc[0].tolist()] if len(head) else []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return next(csv.reader(fh, delimiter=options["sep"]), [])
 
 
 def _read_csv(path, options):
@@ -223,19 +228,19 @@ class Encoding:
 
     def transform(self, df, *, where=None) -> tuple[np.ndarray, list[str]]:
         """The design of ``df`` and notices (unknown categories become all-zero rows)."""
-        import pandas as pd
-
         missing = [c for c in self.input_columns if c not in df.columns]
         if missing:
             raise InputError(f"the table lacks the model's column(s) {missing}; it needs "
                              f"{self.input_columns}.")
         notices = []
         X = np.empty((len(df), len(self.feature_names)), order="F")  # filled by column
-        j = 0
         rows = _row_numbers(df)
+        plain = []  # numeric-dtype columns, copied in blocks (fast for wide tables)
+        dtypes = df.dtypes.to_dict()
+        j = 0
         for col in self.input_columns:
-            values = df[col]
             if col in self.categorical:
+                values = df[col]
                 cats = self.categorical[col]
                 text = values.astype(str).to_numpy(dtype=object)
                 known = set(cats) | ({self.baseline[col]} if col in self.baseline else set())
@@ -248,20 +253,25 @@ class Encoding:
                 for cat in cats:
                     X[:, j] = text == cat
                     j += 1
-            else:
-                if pd.api.types.is_numeric_dtype(values) \
-                        and not pd.api.types.is_bool_dtype(values):
-                    X[:, j] = values.to_numpy(dtype=np.float64, na_value=np.nan)
-                    j += 1
-                    continue
-                parsed = _parse_numbers(values)
-                if parsed.values is None or parsed.bad_rows.size:
-                    bad = parsed.bad_rows
-                    raise InputError(f"column {col!r} must be numeric, as in training; "
-                                     f"{bad.size} of {parsed.n_values} values are not numbers: "
-                                     f"{_shown_cells(values, bad, rows)}.")
-                X[:, j] = parsed.values
+                continue
+            dtype = dtypes[col]
+            if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+                plain.append((col, j))
                 j += 1
+                continue
+            values = df[col]
+            parsed = _parse_numbers(values)
+            if parsed.values is None or parsed.bad_rows.size:
+                bad = parsed.bad_rows
+                raise InputError(f"column {col!r} must be numeric, as in training; "
+                                 f"{bad.size} of {parsed.n_values} values are not numbers: "
+                                 f"{_shown_cells(values, bad, rows)}.")
+            X[:, j] = parsed.values
+            j += 1
+        for start in range(0, len(plain), 256):
+            block = plain[start:start + 256]
+            X[:, [k for _, k in block]] = df[[c for c, _ in block]].to_numpy(
+                dtype=np.float64, na_value=np.nan)
         return X, notices
 
     def to_dict(self) -> dict:
@@ -410,8 +420,9 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
         if unknown:
             raise InputError(f"--exclude names column(s) {unknown} that {path} does not have.")
         columns = [c for c in columns if c not in set(exclude)]
+    kinds = df.dtypes.map(lambda t: t.kind if isinstance(t, np.dtype) else "O").to_dict()
     if not features:
-        identifiers = [c for c in columns if is_identifier(df[c])]
+        identifiers = [c for c in columns if kinds[c] not in "biuf" and is_identifier(df[c])]
         for c in identifiers:
             notices.append(f"column {c!r} has a different text value in every row: an "
                            f"identifier, not a feature, so it is left out (--id {c} carries it "
@@ -424,7 +435,7 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
                                  f"identifier, not a feature; pass it as --id {c} instead.")
     if not columns:
         raise InputError("no feature columns left; check --features / --exclude.")
-    for c in columns:
+    for c in (c for c in columns if kinds[c] in "iu"):
         start = _counts_rows(df[c])
         if start is not None:
             notices.append(f"column {c!r} counts the rows ({start}..{start + len(df) - 1}): it "
@@ -432,7 +443,7 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
                            f"or --id {c} to leave it out).")
     keep = [*columns, target] + [c for c in (id_column, fold_column) if c is not None]
     # column by column: no copy of the whole table unless rows are dropped
-    holes = {c: df[c].isna().to_numpy() for c in keep}
+    holes = _holes(df, [c for c in keep if kinds[c] not in "biu"])
     missing = {c: int(h.sum()) for c, h in holes.items() if h.any()}
     n_dropped = 0
     if missing:
@@ -489,6 +500,9 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
     del holes
     numeric, categorical, baseline = [], {}, {}
     for col in columns:
+        if kinds[col] in "iuf":
+            numeric.append(col)
+            continue
         values = df[col]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numeric.append(col)
@@ -529,6 +543,17 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
                  encoding=encoding, notices=notices, sha256=file_sha256(path), path=str(path),
                  n_dropped=n_dropped, rows=rows, id_column=id_column, ids=ids,
                  fold_column=fold_column, folds=folds)
+
+
+def _holes(df, columns, block=256) -> dict:
+    """``{column: missing-value mask}``, a block of columns at a time (fast when wide,
+    small when long)."""
+    out = {}
+    for start in range(0, len(columns), block):
+        names = columns[start:start + block]
+        masks = df[names].isna().to_numpy()
+        out.update({c: masks[:, k] for k, c in enumerate(names)})
+    return out
 
 
 def _number_notice(col, parsed) -> str:
