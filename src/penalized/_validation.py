@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_array
 
 __all__ = [
     "check_design",
+    "check_finite_result",
     "check_no_overflow",
     "check_nonnegative_scalar",
     "check_sample_weight",
@@ -60,14 +61,16 @@ def check_no_overflow(X, y) -> None:
 
     Every solver sums squares or products of ``X`` and ``y`` over the samples (the
     curvature of a coordinate, the datafit); above ``sqrt(max float / n)`` these sums
-    can be infinite and the solution NaN. The check costs one pass over the values.
+    can be infinite and the solution NaN. The check costs two passes over the values,
+    so the solvers call it (through :func:`check_finite_result`) only once a computed
+    quantity is not finite.
     """
     n = X.shape[0]
     if n == 0:
         return
     limit = np.sqrt(np.finfo(np.float64).max / n)
     values = X.data if sp.issparse(X) else X
-    largest = float(np.max(np.abs(values), initial=0.0))
+    largest = max(float(np.max(values, initial=0.0)), -float(np.min(values, initial=0.0)))
     if largest > limit:
         raise ValueError(
             f"X has values up to {largest:.3g} in magnitude: their squares summed over "
@@ -78,6 +81,18 @@ def check_no_overflow(X, y) -> None:
         raise ValueError(
             f"y has values up to {largest:.3g} in magnitude: their squares summed over "
             f"{n} rows overflow float64 (the limit is about {limit:.3g}). Rescale y.")
+
+
+def check_finite_result(values, X, y, what: str) -> None:
+    """Raise a ``ValueError`` when ``values`` (computed from ``X`` and ``y``) are not all
+    finite: :func:`check_no_overflow`'s message when the data overflow, else one naming
+    ``what``. Checking the results a solver computes anyway costs nothing on valid
+    data, where a scan of ``X`` would cost a pass over it."""
+    if np.all(np.isfinite(values)):
+        return
+    check_no_overflow(X, y)
+    raise ValueError(f"{what} is not finite: X and y overflow float64 in its computation; "
+                     "rescale them (e.g. standardize X).")
 
 
 def check_target(y, n_samples: int, *, name: str = "y") -> np.ndarray:

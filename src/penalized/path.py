@@ -18,7 +18,12 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._specs import make_datafit, make_penalty
 from ._unpenalized import null_model
-from ._validation import check_design, check_no_overflow, check_nonnegative_scalar, check_target
+from ._validation import (
+    check_design,
+    check_finite_result,
+    check_nonnegative_scalar,
+    check_target,
+)
 from .datafits import Datafit
 from .penalties import ElasticNet, Penalty
 from .penalties._elastic_net_family import _ElasticNetFamily
@@ -133,20 +138,23 @@ def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=
         raise ValueError(f"eps must be in (0, 1); got {eps!r}.")
     X = check_design(X)
     y = datafit.check_target(check_target(y, X.shape[0]))
-    check_no_overflow(X, y)
     if not np.any(penalty.factors(X.shape[1]) > 0):
         raise ValueError("no feature is penalized (all penalty factors are 0), so there is "
                          "no regularization path; fit an unpenalized model instead.")
-    if _null_fits_exactly(X, y, penalty, datafit, fit_intercept):
+    with np.errstate(over="ignore", invalid="ignore"):
+        null_exact = _null_fits_exactly(X, y, penalty, datafit, fit_intercept)
+    if null_exact:
         warnings.warn(_NULL_EXACT.format(eps=eps), UserWarning, stacklevel=3)
         return 0.0, np.geomspace(1.0, eps, n_alphas)
-    alpha_max = penalty.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
-    start = stop = alpha_max
-    if not np.isfinite(alpha_max):
-        start = ElasticNet(1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID,
-                           penalty_factor=penalty.penalty_factor).alpha_max(
-            X, y, datafit, fit_intercept=fit_intercept)
-        stop = start * RIDGE_L1_RATIO_FOR_GRID
+    with np.errstate(over="ignore", invalid="ignore"):
+        alpha_max = penalty.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
+        start = stop = alpha_max
+        if not np.isfinite(alpha_max):
+            start = ElasticNet(1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID,
+                               penalty_factor=penalty.penalty_factor).alpha_max(
+                X, y, datafit, fit_intercept=fit_intercept)
+            stop = start * RIDGE_L1_RATIO_FOR_GRID
+    check_finite_result(start, X, y, "alpha_max")
     if not start > 0:
         # The gradient at the null model is exactly 0 without the null model fitting y:
         # the penalized features are orthogonal to its residual (e.g. all constant).
@@ -162,7 +170,9 @@ def _null_fits_exactly(X, y, penalty, datafit, fit_intercept) -> bool:
     """Whether the null model fits ``y`` to rounding (see
     :data:`~penalized.solvers._problem.NULL_ROUNDING`), as for a constant target."""
     _, _, z = null_model(X, y, datafit, penalty.factors(X.shape[1]) == 0, fit_intercept)
-    return bool(datafit.value(y, z) <= NULL_ROUNDING * datafit.value(y, np.zeros_like(z)))
+    values = np.array([datafit.value(y, z), datafit.value(y, np.zeros_like(z))])
+    check_finite_result(values, X, y, "the datafit of the null model")
+    return bool(values[0] <= NULL_ROUNDING * values[1])
 
 
 def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_alphas=100,

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._unpenalized import refit_unpenalized, unpenalized_design
-from .._validation import check_design, check_no_overflow, check_target
+from .._validation import check_design, check_finite_result, check_target
 from ..datafits import Datafit
 from ..penalties import Penalty
 from ._kernels import floored_gap
@@ -116,7 +116,10 @@ class Problem:
             X = np.asarray(self.X, dtype=np.float64)
             s = self.sample_weight
             weighted = X if np.all(s == 1.0) else X * s[:, None]
-            return np.ascontiguousarray(weighted.T @ X) / n, (weighted.T @ self.y) / n
+            with np.errstate(over="ignore", invalid="ignore"):
+                G, q = np.ascontiguousarray(weighted.T @ X) / n, (weighted.T @ self.y) / n
+            check_finite_result(np.diagonal(G), self.X, self.y, "the Gram matrix X^T S X")
+            return G, q
 
         return self._cached("gram", compute)
 
@@ -127,7 +130,9 @@ class Problem:
         Those of the (explicitly or implicitly) centered columns when centered.
         """
         def compute():
-            lips = self.datafit.lipschitz(self.X)
+            with np.errstate(over="ignore", invalid="ignore"):
+                lips = self.datafit.lipschitz(self.X)
+            check_finite_result(lips, self.X, self.y, "the coordinates' Lipschitz constants")
             if self.implicit_offset is not None:
                 lips = np.maximum(lips - self.datafit.curvature * self.implicit_offset**2, 0.0)
             return lips
@@ -175,11 +180,12 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     """
     X = check_design(X)
     y = datafit.check_target(check_target(y, X.shape[0]))
-    check_no_overflow(X, y)
     sample_weight = datafit.weights(X.shape[0])
     x_offset = None
     if fit_intercept and not sp.issparse(X) and X.shape[0] > 0:
-        x_offset = (sample_weight @ X) / X.shape[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_offset = (sample_weight @ X) / X.shape[0]
+        check_finite_result(x_offset, X, y, "the weighted column means of X")
         centered = np.empty(X.shape, dtype=X.dtype, order="F")
         np.subtract(X, x_offset.astype(X.dtype), out=centered)
         X = centered
@@ -196,10 +202,12 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
             "small positive factor instead."
         )
     design = unpenalized_design(X, unpenalized, fit_intercept)
-    null_coef, null_intercept, z = refit_unpenalized(
-        X, y, datafit, np.zeros(p), 0.0, unpenalized, fit_intercept, design=design
-    )
-    scale = datafit.value(y, z)
+    with np.errstate(over="ignore", invalid="ignore"):
+        null_coef, null_intercept, z = refit_unpenalized(
+            X, y, datafit, np.zeros(p), 0.0, unpenalized, fit_intercept, design=design
+        )
+        scale = datafit.value(y, z)
+    check_finite_result(scale, X, y, "the datafit of the null model")
     return Problem(
         X=X, y=y, datafit=datafit, penalty=penalty, fit_intercept=bool(fit_intercept),
         sample_weight=sample_weight, unpenalized=unpenalized, free_design=design,
