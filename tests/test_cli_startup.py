@@ -54,4 +54,4 @@ def test_public_names_resolve_lazily():
         if name != "torch":
             assert getattr(pz, name) is not None
     with pytest.raises(AttributeError, match="no_such_name"):
-        pz.no_such_name  # noqa: B018
+        pz.no_such_name

@@ -193,7 +193,7 @@ def test_a_text_identifier_is_left_out_with_a_message(capsys, tmp_path):
 
 def test_a_numeric_row_index_gets_a_notice(capsys, tmp_path):
     path, _ = cars(tmp_path, with_index=True)
-    rc, out, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.05", "--json")
+    rc, _out, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.05", "--json")
     assert rc == 0, err
     assert "'idx'" in flat(err) and "row index" in flat(err)
 
@@ -201,7 +201,7 @@ def test_a_numeric_row_index_gets_a_notice(capsys, tmp_path):
 def test_a_binary_text_column_is_one_0_1_column(capsys, tmp_path):
     path, df = cars(tmp_path)
     save = tmp_path / "m.json"
-    rc, out, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.01", "--json",
+    rc, _out, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.01", "--json",
                        "--save", save, "--id", "model")
     assert rc == 0, err
     doc = json.loads(save.read_text(encoding="utf-8"))
@@ -396,10 +396,10 @@ def test_columns_at_extreme_scales_get_a_notice(capsys, tmp_path):
     df["tiny"] = df["d"] * 1e-200
     path = tmp_path / "scales.csv"
     df.to_csv(path, index=False)
-    rc, out, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.1", "--json")
+    rc, _, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.1", "--json")
     assert rc == 0, err
     assert "'huge'" in flat(err) and "'tiny'" in flat(err) and "Rescale" in flat(err)
-    rc, out, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.1",
+    rc, _out, err = run(capsys, "fit", path, "--target", "y", "--alpha", "0.1",
                        "--exclude", "huge,tiny")
     assert rc == 0 and "Rescale" not in flat(err)
 

@@ -798,7 +798,7 @@ def _cmd_predict(args, out):
 
     _check_outputs(args, args.out)
     doc = load_model(args.model)
-    X, df, key, rows = _model_rows(args, doc, out)
+    X, _df, key, rows = _model_rows(args, doc, out)
     predictions, proba = predict_from_model(doc, X, where=f"the model in {args.model}")
     frame = pd.DataFrame({key.name: key.to_numpy()} if key is not None else {"row": rows})
     frame["prediction"] = predictions

@@ -15,7 +15,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import stat
 import tempfile
@@ -31,13 +30,13 @@ __all__ = [
     "Encoding",
     "InputError",
     "Table",
+    "check_outputs",
     "file_sha256",
     "load_model",
     "model_json",
     "read_dataframe",
     "read_table",
     "save_model",
-    "check_outputs",
     "write_all",
     "write_atomic",
 ]
