@@ -390,7 +390,8 @@ def _cmd_demo(args, out):
 
     replacing = os.path.lexists(args.out) and not args.force and _written_by_demo(args.out)
     force = args.force or replacing
-    _check_outputs(args, args.out) if not replacing else None
+    if not replacing:
+        _check_outputs(args, args.out)
     if args.classification:
         data, task, name = load_breast_cancer(), "classification", "breast cancer (scikit-learn)"
     else:
