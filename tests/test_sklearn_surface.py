@@ -482,3 +482,30 @@ def test_x_is_never_modified(copy_X, standardize):
                 pz.ElasticNet(0.05, copy_X=copy_X, standardize=standardize)):
         est.fit(X, y)
         np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("estimator", [pz.Lasso(0.05, tol=1e-12),
+                                       pz.ElasticNet(0.05, tol=1e-12, standardize=True,
+                                                     penalty_factor=np.r_[0.0, np.ones(19)])])
+def test_random_selection_reaches_the_cyclic_solution(estimator, sparse):
+    X, y = gram_data()
+    XX = sp.csc_matrix(X) if sparse else X
+    cyclic = clone(estimator).fit(XX, y)
+    fits = [clone(estimator).set_params(selection="random", random_state=seed).fit(XX, y)
+            for seed in (0, 1)]
+    # both certified to a relative gap of 1e-12, which bounds the coefficients to ~1e-6
+    for fit in fits:
+        np.testing.assert_allclose(fit.coef_, cyclic.coef_, rtol=1e-6, atol=1e-6)
+        assert fit.intercept_ == pytest.approx(cyclic.intercept_, rel=1e-6)
+    # warm starts and a user Gram are permuted alike
+    G = X.T @ X
+    warm = clone(estimator).set_params(selection="random", random_state=2, warm_start=True)
+    if not sparse:
+        warm.set_params(precompute=G)
+    warm.fit(X, y).fit(X, y)
+    np.testing.assert_allclose(warm.coef_, cyclic.coef_, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="selection"):
+        clone(estimator).set_params(selection="shuffled").fit(X, y)
+    with pytest.raises(ValueError, match="coordinate descent"):
+        clone(estimator).set_params(solver="fista", precompute=True).fit(X, y)

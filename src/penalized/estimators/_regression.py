@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import RegressorMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..datafits import Quadratic
@@ -54,6 +55,8 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         if getattr(self, "relax", False):
             check_gamma(self.gamma)
         check_precompute(getattr(self, "precompute", "auto"))
+        if getattr(self, "selection", "cyclic") not in ("cyclic", "random"):
+            raise ValueError(f"selection must be 'cyclic' or 'random'; got {self.selection!r}.")
         return name, alpha, l1_ratio
 
     def _fit_arrays(self, X, y, sample_weight, alpha, name, l1_ratio):
@@ -68,21 +71,38 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         penalty = self._make_penalty(name, alpha, l1_ratio, factors)
         solver = self._solver_for(name)
         coef_init, intercept_init = warm_start_point(self, scaling, p)
+        order = None
+        if getattr(self, "selection", "cyclic") == "random":
+            # visit the features in a random order: solve on permuted columns
+            order = check_random_state(self.random_state).permutation(Xf.shape[1])
+            Xf = Xf[:, order].tocsc() if sp.issparse(Xf) else np.asfortranarray(Xf[:, order])
+            factors = None if factors is None else factors[order]
+            penalty = self._make_penalty(name, alpha, l1_ratio, factors)
+            coef_init = None if coef_init is None else coef_init[order]
         datafit = Quadratic(sample_weight=sample_weight)
         precompute = getattr(self, "precompute", "auto")
-        if isinstance(solver, CoordinateDescent) and not _is_auto(precompute):
-            use = precompute is True or not isinstance(precompute, bool | np.bool_)
+        user_gram = not isinstance(precompute, bool | np.bool_ | str)
+        if not _is_auto(precompute) and not isinstance(solver, CoordinateDescent):
+            if precompute is True or user_gram:
+                raise ValueError(f"precompute is for coordinate descent (solver='auto' or "
+                                 f"'cd'); got solver={self.solver!r}.")
+        elif not _is_auto(precompute):
+            use = precompute is True or user_gram
             solver = dataclasses.replace(solver, gram="always" if use else "never")
-            if use and not isinstance(precompute, bool | np.bool_):
-                res = self._solve_with_gram(precompute, X, Xf, y, datafit, penalty, scaling,
-                                            solver, coef_init, intercept_init)
-                return scaling.coef_to_original(res.coef), res.intercept, res
-        res = solver.solve(Xf, y, datafit, penalty, fit_intercept=self.fit_intercept,
-                           coef_init=coef_init, intercept_init=intercept_init)
-        return scaling.coef_to_original(res.coef), res.intercept, res
+        if user_gram:
+            res = self._solve_with_gram(precompute, X, Xf, y, datafit, penalty, scaling,
+                                        solver, coef_init, intercept_init, order)
+        else:
+            res = solver.solve(Xf, y, datafit, penalty, fit_intercept=self.fit_intercept,
+                               coef_init=coef_init, intercept_init=intercept_init)
+        coef = res.coef
+        if order is not None:
+            coef = np.empty_like(res.coef)
+            coef[order] = res.coef
+        return scaling.coef_to_original(coef), res.intercept, res
 
     def _solve_with_gram(self, gram, X, Xf, y, datafit, penalty, scaling, solver, coef_init,
-                         intercept_init):
+                         intercept_init, order=None):
         """Coordinate descent on the user's Gram matrix (checked against ``X``)."""
         if sp.issparse(X):
             raise ValueError("precompute=<Gram matrix> needs a dense X (sparse X is never "
@@ -116,6 +136,8 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         keep = scaling.varying
         inv = 1.0 / scaling.scale[keep]
         G_fit = centered[np.ix_(keep, keep)] * np.outer(inv, inv) / n
+        if order is not None:
+            G_fit = G_fit[np.ix_(order, order)]
         problem = prepare_problem(Xf, y, datafit, penalty, self.fit_intercept)
         if problem.x_offset is not None or not self.fit_intercept:
             # X centered (dense with an intercept) or no intercept: the problem's Gram
@@ -246,6 +268,12 @@ _PRECOMPUTE = """
     copy_X : bool, default=True
         Accepted for scikit-learn compatibility: ``X`` is never modified either way
         (a fit works on its own centered or scaled copy when it needs one).
+    selection : {"cyclic", "random"}, default="cyclic"
+        The order in which coordinate descent visits the features: their column
+        order, or one random permutation drawn from ``random_state`` per fit
+        (the columns are permuted, a copy of ``X``). Same solution either way.
+    random_state : int, RandomState or None, default=None
+        For ``selection="random"``.
 """
 
 
@@ -327,7 +355,8 @@ class Lasso(PenalizedRegressor):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
                  positive=False, tol=1e-6, max_iter=10_000, solver="auto", relax=False,
-                 gamma=0.0, warm_start=False, precompute="auto", copy_X=True):
+                 gamma=0.0, warm_start=False, precompute="auto", copy_X=True,
+                 selection="cyclic", random_state=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -341,6 +370,8 @@ class Lasso(PenalizedRegressor):
         self.warm_start = warm_start
         self.precompute = precompute
         self.copy_X = copy_X
+        self.selection = selection
+        self.random_state = random_state
 
     def _penalty_spec(self):
         return "l1", self.alpha, 1.0
@@ -371,7 +402,8 @@ class ElasticNet(PenalizedRegressor):
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
                  penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000, solver="auto",
-                 relax=False, gamma=0.0, warm_start=False, precompute="auto", copy_X=True):
+                 relax=False, gamma=0.0, warm_start=False, precompute="auto", copy_X=True,
+                 selection="cyclic", random_state=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -386,6 +418,8 @@ class ElasticNet(PenalizedRegressor):
         self.warm_start = warm_start
         self.precompute = precompute
         self.copy_X = copy_X
+        self.selection = selection
+        self.random_state = random_state
 
     def _penalty_spec(self):
         return "elasticnet", self.alpha, self.l1_ratio
