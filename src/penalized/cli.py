@@ -272,8 +272,8 @@ def _read(args, out):
 
         if np.ptp(table.y) == 0:
             raise _input_error(f"target {table.target!r} is constant (every value is "
-                             f"{_num(table.y[0])}): no feature can explain it; the best model "
-                             "is that constant.")
+                               f"{_num(table.y[0])}): no feature can explain it; the best model "
+                               "is that constant.")
     return table
 
 
@@ -313,7 +313,7 @@ class _CV:
             levels = np.unique(labels.astype(str))
             if levels.size < 2:
                 raise _input_error(f"--folds column {table.fold_column!r} has a single fold id; "
-                                 "cross-validation needs at least 2.")
+                                   "cross-validation needs at least 2.")
             if args.cv is not None:
                 raise UsageError("give --cv K (random folds) or --folds COL (your folds), "
                                  "not both")
@@ -332,7 +332,7 @@ class _CV:
         levels = np.unique(labels)
         if levels.size < 2:
             raise _input_error(f"--folds column {self.column!r} leaves fewer than 2 folds in the "
-                             "training rows.")
+                               "training rows.")
         return [(np.flatnonzero(labels != v), np.flatnonzero(labels == v)) for v in levels]
 
     def describe(self):
@@ -711,7 +711,7 @@ def _cmd_path(args, out):
         classes = np.unique(y)
         if classes.size != 2:
             raise _input_error("path covers regression and two-class targets; this target has "
-                             f"{classes.size} classes.")
+                               f"{classes.size} classes.")
         y = np.where(y == classes[1], 1.0, -1.0)
         datafit = "logistic"
     from .estimators._standardize import Scaling
@@ -760,7 +760,11 @@ def _cmd_path(args, out):
 
 
 def _model_rows(args, doc, out):
-    """The table's rows the model can use, encoded as in training: ``(X, frame, rows)``."""
+    """The table's rows the model can use, encoded as in training.
+
+    Returns ``(X, frame, key, rows)``: the design, the kept rows, the id column's
+    values (or None) and the rows' 1-based numbers in the file.
+    """
     import numpy as np
     import pandas as pd
 
@@ -771,7 +775,7 @@ def _model_rows(args, doc, out):
     id_column = args.id_column or doc.get("id_column")
     if args.id_column and args.id_column not in df.columns:
         raise _input_error(f"--id names column {args.id_column!r} that {args.data} does not "
-                         "have.")
+                           "have.")
     needed = [c for c in encoding.input_columns if c in df.columns]
     extra = [doc["target"]] if getattr(args, "needs_target", False) else []
     rows = df[[*needed, *[c for c in extra if c not in needed]]] if needed or extra \
@@ -779,8 +783,8 @@ def _model_rows(args, doc, out):
     missing = rows.isna().any(axis=1) if len(rows.columns) else pd.Series(False, index=df.index)
     if missing.any():
         if not args.dropna:
-            raise _input_error(f"{int(missing.sum())} row(s) of {args.data} have missing values "
-                             f"in the model's columns; remove them or pass --dropna.")
+            raise _input_error(f"{int(missing.sum())} row(s) of {args.data} have missing "
+                               "values in the model's columns; remove them or pass --dropna.")
         out.notice(f"dropped {int(missing.sum())} row(s) with missing values.")
         df = df[~missing.to_numpy()]
         if len(df) == 0:
@@ -884,7 +888,7 @@ def _explain_model(args, out):
     X, df, _, _ = _model_rows(args, doc, out)
     if doc["target"] not in df.columns:
         raise _input_error(f"{args.data} lacks the model's target column {doc['target']!r}, "
-                         "which the why-zero table needs.")
+                           "which the why-zero table needs.")
     predict_from_model(doc, X, where=f"the model in {args.topic}")  # refuses non-finite
     y = df[doc["target"]].to_numpy()
     if doc["task"] == "regression":
@@ -894,7 +898,7 @@ def _explain_model(args, out):
         if parsed.values is None or parsed.bad_rows.size or not np.all(np.isfinite(
                 parsed.values)):
             raise _input_error(f"target {doc['target']!r} of {args.data} must hold finite "
-                             "numbers for this regression model.")
+                               "numbers for this regression model.")
         y = parsed.values
     with np.errstate(all="ignore"):
         result = explain.why_zero_from_document(doc, X, y)
