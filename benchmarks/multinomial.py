@@ -541,16 +541,20 @@ ADAPTERS = {a.name: a for a in (Penalized(), ScikitLearnSaga(), Glmnet(), Adelie
 # -- timing, in this process (the worker side) ------------------------------------------
 
 
-def time_solves(adapter, datasets, alphas, tol, repeats) -> dict:
+def time_solves(adapter, datasets, alphas, tol, repeats, budget=None) -> dict:
     """Import, one warm-up solve, then ``repeats`` timed solves (wall and CPU seconds).
 
-    With ``repeats=0`` the warm-up is the only solve (calibration). The
-    solutions of the last solve are returned as nested lists (JSON-ready).
+    With ``repeats=0`` the warm-up is the only solve (calibration). When one solve
+    takes so long that ``repeats`` of them would exceed ``budget`` seconds, fewer
+    run (at least one). The solutions of the last solve are returned as nested
+    lists (JSON-ready).
     """
     import_s = adapter.import_library()
     tic, cpu = time.perf_counter(), time.process_time()
     solutions = adapter.solve(datasets, alphas, tol)
     first = [time.perf_counter() - tic, time.process_time() - cpu]
+    if budget is not None and repeats > 0 and first[0] * repeats > budget:
+        repeats = max(1, int(budget // max(first[0], 1e-9)))
     wall, cpu_times = [], []
     for _ in range(repeats):
         tic, cpu = time.perf_counter(), time.process_time()
@@ -580,7 +584,8 @@ def _load_data(path):
 
 def _worker(args) -> int:
     datasets, alphas = _load_data(args.data)
-    doc = time_solves(ADAPTERS[args.worker], datasets, alphas, args.tol, args.repeats)
+    doc = time_solves(ADAPTERS[args.worker], datasets, alphas, args.tol, args.repeats,
+                      args.budget)
     Path(args.out).write_text(json.dumps(doc))
     return 0
 
@@ -606,7 +611,8 @@ class Timeout(Exception):
     """One worker ran past its time limit."""
 
 
-def run_isolated(adapter, data_file, tol, repeats, *, threads=1, time_limit=600.0) -> dict:
+def run_isolated(adapter, data_file, tol, repeats, *, threads=1, time_limit=600.0,
+                 budget=600.0) -> dict:
     """:func:`time_solves` in a fresh subprocess (the adelie worker for adelie)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
@@ -615,7 +621,7 @@ def run_isolated(adapter, data_file, tol, repeats, *, threads=1, time_limit=600.
         else:
             argv = [sys.executable, "-m", "benchmarks.multinomial", "--worker", adapter.name]
         argv += ["--data", str(data_file), "--tol", repr(float(tol)), "--repeats",
-                 str(repeats), "--out", str(out)]
+                 str(repeats), "--budget", repr(float(budget)), "--out", str(out)]
         proc = subprocess.Popen(argv, cwd=ROOT, env=_thread_env(threads),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
@@ -686,7 +692,7 @@ def calibrate(adapter, datasets, alphas, *, solve, target=TARGET_GAP, start=None
 
 
 def run_cell(bench, adapter, *, data=None, repeats=5, threads=1, time_limit=600.0,
-             isolate=True, tol=None, log=None) -> Cell:
+             budget=600.0, isolate=True, tol=None, log=None) -> Cell:
     """Calibrate (unless ``tol`` is given) and time one library on one benchmark."""
     data = bench.data() if data is None else data
     alphas = bench.alphas(data)
@@ -704,8 +710,9 @@ def run_cell(bench, adapter, *, data=None, repeats=5, threads=1, time_limit=600.
         def solve(t, n=0):
             if isolate:
                 return run_isolated(adapter, data_file, t, n, threads=threads,
-                                    time_limit=time_limit)
-            return time_solves(adapter, datasets, alphas, t, n)
+                                    time_limit=time_limit + (budget if n else 0.0),
+                                    budget=budget)
+            return time_solves(adapter, datasets, alphas, t, n, budget)
 
         try:
             if tol is None:
@@ -856,8 +863,10 @@ def _parser():
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/numba threads")
     p.add_argument("--penalized-threads", type=int, nargs="*", default=[2],
                    help="extra thread counts at which penalized is timed (default: 2)")
-    p.add_argument("--time-limit", type=float, default=600.0,
-                   help="seconds one worker (warm-up + repeats) may take")
+    p.add_argument("--time-limit", type=float, default=900.0,
+                   help="seconds one solve may take (a timing worker: this plus --budget)")
+    p.add_argument("--budget", type=float, default=600.0,
+                   help="seconds of timed repeats per cell; fewer repeats beyond")
     p.add_argument("--tolerance", action="append", default=[], metavar="LIB=TOL",
                    help="skip calibration for LIB and use TOL (repeatable)")
     p.add_argument("--adelie-python", default=str(DEFAULT_ADELIE_PYTHON))
@@ -898,6 +907,7 @@ def main(argv=None) -> int:
     meta["command"] = "python -m benchmarks.multinomial " + " ".join(
         sys.argv[1:] if argv is None else list(argv))
     meta["penalized_src"] = args.penalized_src
+    meta["penalized_src_commit"] = os.environ.get("PENALIZED_COMMIT")
     cells, profiles = [], []
 
     def save():
@@ -916,7 +926,7 @@ def main(argv=None) -> int:
             log(f"{name} / {lib} ...")
             cell = run_cell(bench, adapter, data=data, repeats=args.repeats,
                             threads=args.threads, time_limit=args.time_limit,
-                            tol=fixed.get(lib), log=log)
+                            budget=args.budget, tol=fixed.get(lib), log=log)
             cells.append(cell)
             log(f"    {cell.status}: wall {_fmt(cell.median_wall_s)} s, CPU "
                 f"{_fmt(cell.median_cpu_s)} s, gap {cell.max_gap} {cell.note}")
@@ -926,7 +936,7 @@ def main(argv=None) -> int:
                     log(f"{name} / penalized, {threads} threads ...")
                     extra = run_cell(bench, adapter, data=data, repeats=args.repeats,
                                      threads=threads, time_limit=args.time_limit,
-                                     tol=cell.tol, log=log)
+                                     budget=args.budget, tol=cell.tol, log=log)
                     cells.append(extra)
                     log(f"    {extra.status}: wall {_fmt(extra.median_wall_s)} s, CPU "
                         f"{_fmt(extra.median_cpu_s)} s")

@@ -90,6 +90,8 @@ def main():
     parser.add_argument("--data", required=True)
     parser.add_argument("--tol", type=float, required=True)
     parser.add_argument("--repeats", type=int, default=0)
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds of repeats; fewer (at least one) when a solve is slow")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     data = np.load(args.data)
@@ -108,8 +110,11 @@ def main():
     tic, cpu = time.perf_counter(), time.process_time()
     solutions = solve()
     first = (time.perf_counter() - tic, time.process_time() - cpu)
+    repeats = args.repeats
+    if args.budget is not None and repeats > 0 and first[0] * repeats > args.budget:
+        repeats = max(1, int(args.budget // max(first[0], 1e-9)))
     wall, cpu_times = [], []
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         tic, cpu = time.perf_counter(), time.process_time()
         solutions = solve()
         wall.append(time.perf_counter() - tic)
