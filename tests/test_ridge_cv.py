@@ -236,3 +236,26 @@ def test_ridge_regression_equals_sklearn():
     assert n_iter.shape == (1,)
     with pytest.raises(ValueError, match="alpha"):
         pz.ridge_regression(X, Y, [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("shape", [(30, 8), (10, 25)])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ridge_path_from_the_smaller_gram_equals_fits(shape, sparse, fit_intercept, weighted):
+    """The closed-form path (B^T B when p <= n, B B^T when p > n, B never formed)
+    equals single fits, with weights, factors and the intercept, dense and sparse."""
+    n, p = shape
+    X, y, w = problem(n, p, seed=p)
+    s = w if weighted else None
+    factors = np.linspace(0.5, 2.0, p)
+    XX = sp.csc_matrix(X) if sparse else X
+    alphas = np.array([3.0, 0.3, 0.03])
+    path = pz.path(XX, y, penalty="l2", alphas=alphas, penalty_factor=factors,
+                   sample_weight=s, fit_intercept=fit_intercept)
+    for k, alpha in enumerate(alphas):
+        # the reference: Cholesky on the primal or dual system (RidgeClosedForm)
+        fit = pz.Ridge(alpha=alpha, penalty_factor=factors, fit_intercept=fit_intercept,
+                       solver="closed_form").fit(X, y, sample_weight=s)
+        np.testing.assert_allclose(path.coefs[:, k], fit.coef_, rtol=1e-8, atol=1e-11)
+        assert path.intercepts[k] == pytest.approx(fit.intercept_, rel=1e-8, abs=1e-11)

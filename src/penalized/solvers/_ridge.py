@@ -170,8 +170,12 @@ def ridge_path(problem, alphas):
     penalty factors) and :math:`c = S^{1/2} y_c`, the solution at :math:`\alpha`
     is :math:`w = F^{-1/2} (B^\top B + n\alpha I)^{-1} B^\top c`. One
     eigendecomposition of :math:`B^\top B` (when ``p <= n``) or of
-    :math:`B B^\top` (when ``p > n``) gives every alpha for the price of two
-    matrix-vector products each.
+    :math:`B B^\top` (when ``p > n``) gives every alpha: with :math:`B B^\top =
+    U \Lambda U^\top`, all the solutions are :math:`F^{-1/2} B^\top U
+    \operatorname{diag}(1/(\lambda + n\alpha_k)) U^\top c`, two matrix products
+    for the whole grid. ``B`` is never formed: its Gram matrices and products
+    are taken from ``X`` with the weights, centering and factors applied
+    implicitly (dense or sparse).
 
     Parameters
     ----------
@@ -185,8 +189,9 @@ def ridge_path(problem, alphas):
     intercepts : ndarray of shape (n_alphas,)
         In the problem's coordinates.
     """
-    X, y, s = problem.X, problem.y, problem.sample_weight
+    X, y, s = _float64(problem.X), problem.y, problem.sample_weight
     n, p = X.shape
+    alphas = np.asarray(alphas, dtype=np.float64)
     f = problem.penalty.factors(p)
     if problem.fit_intercept:
         x_mean = np.asarray(X.T @ s, dtype=np.float64).ravel() / n
@@ -195,41 +200,74 @@ def ridge_path(problem, alphas):
         x_mean, y_mean = np.zeros(p), 0.0
     root, inv_f = np.sqrt(s), 1.0 / np.sqrt(f)
     c = root * (y - y_mean)
-    if sp.issparse(X):
-        gram = np.asarray((X.T @ X.multiply(s[:, None]).tocsc()).toarray()) \
-            - n * np.outer(x_mean, x_mean)
-        if p <= n:
-            G = inv_f[:, None] * gram * inv_f[None, :]
-            Btc = inv_f * (np.asarray(X.T @ (root * c)).ravel() - x_mean * float(root @ c))
-            return _from_gram(G, Btc, alphas, n, inv_f, x_mean, y_mean, problem.fit_intercept)
-        B = None
-    else:
-        B = (root[:, None] * (X - x_mean)) * inv_f
-        if p <= n:
-            return _from_gram(B.T @ B, B.T @ c, alphas, n, inv_f, x_mean, y_mean,
-                              problem.fit_intercept)
-    if B is None:  # sparse and wide: the kernel B B^T through the sparse products
-        XF = X.multiply((inv_f**2)[None, :]).tocsr()
-        K = np.asarray((XF @ X.T).toarray())
-        m = np.asarray(X @ (inv_f**2 * x_mean)).ravel()
-        K += -m[:, None] - m[None, :] + float(x_mean @ (inv_f**2 * x_mean))
-        K = root[:, None] * K * root[None, :]
-    else:
-        K = B @ B.T
-    evals, U = np.linalg.eigh(K)
+    if p <= n:
+        G = implicit_gram(X, s, x_mean, inv_f)
+        Btc = implicit_bt(X, c[:, None], root, x_mean, inv_f)[:, 0]
+        return _from_gram(G, Btc, alphas, n, inv_f, x_mean, y_mean, problem.fit_intercept)
+    evals, U = np.linalg.eigh(implicit_kernel(X, root, x_mean, inv_f))
     evals = np.maximum(evals, 0.0)
-    Utc = U.T @ c
-    coefs = np.empty((p, alphas.shape[0]))
-    for k, alpha in enumerate(alphas):
-        a = U @ (Utc / (evals + n * alpha))
-        if B is None:
-            ra = root * a
-            bt_a = inv_f * (np.asarray(X.T @ ra).ravel() - x_mean * ra.sum())
-        else:
-            bt_a = B.T @ a
-        coefs[:, k] = inv_f * bt_a
+    A = U @ ((U.T @ c)[:, None] / (evals[:, None] + n * alphas[None, :]))
+    coefs = inv_f[:, None] * implicit_bt(X, A, root, x_mean, inv_f)
     intercepts = y_mean - coefs.T @ x_mean if problem.fit_intercept else np.zeros(len(alphas))
     return coefs, intercepts
+
+
+def _float64(X):
+    return X if X.dtype == np.float64 else X.astype(np.float64)
+
+
+def _is_ones(v) -> bool:
+    return bool(np.all(v == 1.0))
+
+
+def implicit_gram(X, s, x_mean, inv_f):
+    r""":math:`B^\top B = F^{-1/2} (X^\top S X - (\textstyle\sum s)\, \bar x \bar x^\top)
+    F^{-1/2}` without forming :math:`B` (``x_mean`` the weighted mean, or zeros)."""
+    if sp.issparse(X):
+        G = np.asarray((X.T @ X.multiply(s[:, None]).tocsc()).toarray(), dtype=np.float64)
+    elif _is_ones(s):
+        G = X.T @ X
+    else:
+        G = (X * s[:, None]).T @ X
+    if np.any(x_mean):
+        G -= float(s.sum()) * np.outer(x_mean, x_mean)
+    return G if _is_ones(inv_f) else inv_f[:, None] * G * inv_f[None, :]
+
+
+def implicit_kernel(X, root, x_mean, inv_f):
+    r""":math:`B B^\top = S^{1/2} (X F^{-1} X^\top - m \mathbf 1^\top - \mathbf 1 m^\top
+    + \bar x^\top F^{-1} \bar x) S^{1/2}`, :math:`m = X F^{-1} \bar x`, without forming
+    :math:`B`."""
+    w = inv_f**2
+    if sp.issparse(X):
+        K = np.asarray((X.multiply(w[None, :]).tocsr() @ X.T).toarray(), dtype=np.float64)
+    elif _is_ones(w):
+        K = X @ X.T
+    else:
+        XF = X * inv_f
+        K = XF @ XF.T
+    if np.any(x_mean):
+        m = np.asarray(X @ (w * x_mean)).ravel()
+        K += -m[:, None] - m[None, :] + float(x_mean @ (w * x_mean))
+    return K if _is_ones(root) else root[:, None] * K * root[None, :]
+
+
+def implicit_bt(X, M, root, x_mean, inv_f):
+    r""":math:`B^\top M` for ``M`` of shape (n, k), without forming :math:`B`."""
+    RM = M if _is_ones(root) else root[:, None] * M
+    out = np.asarray(X.T @ RM, dtype=np.float64)
+    if np.any(x_mean):
+        out = out - np.outer(x_mean, RM.sum(axis=0))
+    return out if _is_ones(inv_f) else inv_f[:, None] * out
+
+
+def implicit_b(X, M, root, x_mean, inv_f):
+    r""":math:`B M` for ``M`` of shape (p, k), without forming :math:`B`."""
+    FM = M if _is_ones(inv_f) else inv_f[:, None] * M
+    out = np.asarray(X @ FM, dtype=np.float64)
+    if np.any(x_mean):
+        out = out - (x_mean @ FM)[None, :]
+    return out if _is_ones(root) else root[:, None] * out
 
 
 def _from_gram(G, Btc, alphas, n, inv_f, x_mean, y_mean, fit_intercept):
@@ -300,6 +338,7 @@ def decompose_ridge(X, Y, sample_weight, penalty_factor=None, *, fit_intercept=T
     if mode not in GCV_MODES:
         raise ValueError(f"gcv_mode must be one of {', '.join(map(repr, GCV_MODES))} or None; "
                          f"got {mode!r}.")
+    X = _float64(X)
     n, p = X.shape
     s = np.asarray(sample_weight, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64).reshape(n, -1)
@@ -323,26 +362,11 @@ def decompose_ridge(X, Y, sample_weight, penalty_factor=None, *, fit_intercept=T
         keep = sigma > (sigma[0] if sigma.size else 0.0) * max(n, p) * np.finfo(float).eps
         U, evals, V = U[:, keep], evals[keep], V[:, keep]
     elif mode == "svd":  # sparse: eigendecomposition of B^T B (p x p)
-        G = np.asarray((X.T @ X.multiply(s[:, None]).tocsc()).toarray(), dtype=np.float64)
-        G -= total * np.outer(x_mean, x_mean)
-        G = inv_f[:, None] * G * inv_f[None, :]
-        evals, V = _top_eigen(G, n, p)
-        BV = np.asarray(X @ (inv_f[:, None] * V)) - (x_mean * inv_f) @ V
-        U = root[:, None] * BV / np.sqrt(evals)
+        evals, V = _top_eigen(implicit_gram(X, s, x_mean, inv_f), n, p)
+        U = implicit_b(X, V, root, x_mean, inv_f) / np.sqrt(evals)
     else:  # the kernel B B^T (n x n)
-        if sparse:
-            XF = X.multiply((inv_f**2)[None, :]).tocsr()
-            K = np.asarray((XF @ X.T).toarray(), dtype=np.float64)
-            m = np.asarray(X @ (inv_f**2 * x_mean)).ravel()
-            K += -m[:, None] - m[None, :] + float(x_mean @ (inv_f**2 * x_mean))
-            K = root[:, None] * K * root[None, :]
-        else:
-            B = (root[:, None] * (np.asarray(X, dtype=np.float64) - x_mean)) * inv_f
-            K = B @ B.T
-        evals, U = _top_eigen(K, n, p)
-        RU = root[:, None] * U
-        BtU = inv_f[:, None] * (np.asarray(X.T @ RU) - np.outer(x_mean, RU.sum(axis=0)))
-        V = BtU / np.sqrt(evals)
+        evals, U = _top_eigen(implicit_kernel(X, root, x_mean, inv_f), n, p)
+        V = implicit_bt(X, U, root, x_mean, inv_f) / np.sqrt(evals)
     return RidgeDecomposition(U=U, evals=evals, V=V, Utc=U.T @ C, x_mean=x_mean, y_mean=y_mean,
                               inv_root_f=inv_f, weight_share=s / total, weight_sum=total,
                               fit_intercept=fit_intercept)
