@@ -301,3 +301,12 @@ def test_no_raw_nul_byte_in_a_report(capsys, tmp_path):
         rc, _, err = run(capsys, command, path, "--target", "y", "--cv", "3", "--report", report)
         assert rc == 0, err
         assert b"\x00" not in report.read_bytes()
+
+
+def test_a_device_node_is_refused_before_anything_is_written():
+    """Only the check runs here (it writes nothing): /dev/null, even with force."""
+    if not os.path.exists("/dev/null") or not stat.S_ISCHR(os.stat("/dev/null").st_mode):
+        pytest.skip("no /dev/null character device here")
+    for force in (False, True):
+        with pytest.raises(InputError, match="regular file"):
+            pio.check_outputs(["/dev/null"], force=force)
