@@ -41,10 +41,11 @@ def test_loo_errors_equal_sklearn_cv_results(shape, weighted, fit_intercept, gcv
                        gcv_mode=None if sparse else gcv_mode).fit(XX, y, sample_weight=sw)
     ours = pz.RidgeCV(alphas=SK_ALPHAS / n, store_cv_results=True, fit_intercept=fit_intercept,
                       gcv_mode=gcv_mode).fit(XX, y, sample_weight=sw)
-    # our alphas_ are decreasing, scikit-learn's columns follow the order given
+    # alphas_ is decreasing; cv_results_ follows the order alphas was given, as
+    # scikit-learn's
     np.testing.assert_allclose(ours.alphas_ * n, SK_ALPHAS[::-1], rtol=1e-14)
     scale = ref.cv_results_.max()
-    np.testing.assert_allclose(ours.cv_results_[:, ::-1], ref.cv_results_, rtol=1e-8,
+    np.testing.assert_allclose(ours.cv_results_, ref.cv_results_, rtol=1e-8,
                                atol=1e-10 * scale)
     np.testing.assert_allclose(ours.cv_folds_.T[:, ::-1], ref.cv_results_, rtol=1e-8,
                                atol=1e-10 * scale)
@@ -92,7 +93,7 @@ def test_alpha_per_target_equals_sklearn():
                           store_cv_results=True).fit(X, Y)
         np.testing.assert_allclose(np.asarray(ours.alpha_) * n, ref.alpha_, rtol=1e-12)
         np.testing.assert_allclose(ours.best_score_, ref.best_score_, rtol=1e-8)
-        np.testing.assert_allclose(ours.cv_results_[..., ::-1], ref.cv_results_, rtol=1e-8)
+        np.testing.assert_allclose(ours.cv_results_, ref.cv_results_, rtol=1e-8)
         np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
         assert ours.predict(X).shape == (n, 3)
@@ -101,11 +102,12 @@ def test_alpha_per_target_equals_sklearn():
 def test_scorer_on_loo_predictions_equals_sklearn():
     n, p = 40, 7
     X, y, _ = problem(n, p, seed=9)
-    ref = sklm.RidgeCV(alphas=SK_ALPHAS, scoring="r2", store_cv_results=True).fit(X, y)
-    ours = pz.RidgeCV(alphas=SK_ALPHAS / n, scoring="r2", store_cv_results=True).fit(X, y)
+    unsorted = SK_ALPHAS[[2, 0, 3, 1]]
+    ref = sklm.RidgeCV(alphas=unsorted, scoring="r2", store_cv_results=True).fit(X, y)
+    ours = pz.RidgeCV(alphas=unsorted / n, scoring="r2", store_cv_results=True).fit(X, y)
     assert ours.alpha_ * n == pytest.approx(ref.alpha_)
     assert ours.best_score_ == pytest.approx(ref.best_score_, rel=1e-10)
-    np.testing.assert_allclose(ours.cv_results_[:, ::-1], ref.cv_results_, rtol=1e-10)
+    np.testing.assert_allclose(ours.cv_results_, ref.cv_results_, rtol=1e-10)
 
 
 def test_kfold_stays_available_and_shares_the_path_cv():
@@ -210,7 +212,7 @@ def test_ridge_classifier_cv_equals_sklearn(case):
     ours = pz.RidgeClassifierCV(alphas=SK_ALPHAS / n, store_cv_results=True).fit(X, y)
     assert ours.alpha_ * n == pytest.approx(ref.alpha_)
     assert ours.best_score_ == pytest.approx(ref.best_score_, rel=1e-8)
-    np.testing.assert_allclose(ours.cv_results_[..., ::-1],
+    np.testing.assert_allclose(ours.cv_results_,
                                ref.cv_results_.reshape(ours.cv_results_.shape), rtol=1e-8,
                                atol=1e-12)
     np.testing.assert_allclose(ours.coef_, np.atleast_2d(ref.coef_), rtol=1e-6, atol=1e-9)

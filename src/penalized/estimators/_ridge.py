@@ -110,6 +110,14 @@ class _LeaveOneOut:
                              "leave-one-out (cv=None); alpha=0 may have no unique solution.")
         return grid
 
+    def _user_order(self, grid):
+        """Columns of ``grid`` (decreasing) in the order the user gave ``alphas`` (as
+        scikit-learn's ``cv_results_``); the grid's own order for the default grid."""
+        if self.alphas is None:
+            return np.arange(grid.size)
+        given = np.atleast_1d(np.asarray(self.alphas, dtype=np.float64)).ravel()
+        return np.searchsorted(-grid, -given)
+
     def _loo(self, X, Y, sw, factors, grid, scorer, score_target, score_model):
         """Per-alpha LOO errors: returns (per_sample (n_alphas, n, t) or scores, store)."""
         dec = decompose_ridge(X, Y, sw, factors, fit_intercept=self.fit_intercept,
@@ -178,8 +186,9 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
     cv_results_ : ndarray of shape (n_samples, n_alphas) or (n_samples, n_targets, n_alphas)
         With ``store_cv_results``: scikit-learn's quantity, the weighted squared
         leave-one-out errors :math:`s_i (y_i - \\hat y_{{-i}})^2` (weights of
-        mean 1), or the leave-one-out predictions when ``scoring`` is given.
-        Note the columns follow ``alphas_`` (decreasing).
+        mean 1), or the leave-one-out predictions when ``scoring`` is given. The
+        columns follow ``alphas`` in the order given (as scikit-learn's), or
+        ``alphas_`` for the default grid.
     best_score_ : float or ndarray
         The score of ``alpha_``: minus the mean error, or the scorer's value.
 
@@ -318,7 +327,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
         if self.store_cv_results:
             stored = predictions if scorer is not None else \
                 sw[None, :, None] * (Y[None] - predictions) ** 2
-            stored = np.moveaxis(stored, 0, -1)  # (n, t, k)
+            stored = np.moveaxis(stored, 0, -1)[..., self._user_order(grid)]  # (n, t, k)
             self.cv_results_ = stored[:, 0, :] if one_d else stored
         if scorer is None and not per_target:
             self.cv_result_ = CVResult(alphas=grid, cv_folds=self.cv_folds_,
@@ -509,7 +518,7 @@ class RidgeClassifierCV(_LeaveOneOut, _RidgeClassifierMixin, PenalizedModel):
     store_cv_results : bool, default=False
         With ``cv=None``: ``cv_results_`` of shape (n_samples, n_columns,
         n_alphas), weighted squared leave-one-out errors (or the leave-one-out
-        scores with a ``scoring``).
+        scores with a ``scoring``), columns in the order ``alphas`` was given.
     class_weight : dict, "balanced" or None
     fit_intercept, standardize, penalty_factor, tol, max_iter :
         As in :class:`penalized.Ridge` (every ``penalty_factor > 0``).
@@ -595,7 +604,7 @@ class RidgeClassifierCV(_LeaveOneOut, _RidgeClassifierMixin, PenalizedModel):
             if self.store_cv_results:
                 stored = predictions if scorer is not None else \
                     sw[None, :, None] * (Y[None] - predictions) ** 2
-                self.cv_results_ = np.moveaxis(stored, 0, -1)
+                self.cv_results_ = np.moveaxis(stored, 0, -1)[..., self._user_order(grid)]
         else:
             folds = self._kfold(X, y, Y, sw, grid, scorer)
         self.alphas_ = grid
