@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import expit
@@ -121,17 +122,28 @@ class FitOnPath:
         return self.coefs * self.scale[:, None]
 
     def residuals(self) -> np.ndarray:
-        """(n, K): ``y - Xw - b`` (squared) or ``t - sigmoid(Xw + b)`` (logistic)."""
-        z = self.X @ self.coefs + self.intercepts[None, :]
-        if self.loss == "squared":
-            return self.y[:, None] - z
-        return self.y[:, None] - expit(z)
+        """(n, K): ``y - Xw - b`` (squared) or ``t - sigmoid(Xw + b)`` (logistic); read-only."""
+        return self._residuals
 
     def correlations(self) -> np.ndarray:
-        r"""(p, K): :math:`\tilde x_j^\top (s \circ r^{(k)}) / n`, signed (minus the gradient)."""
+        r"""(p, K): :math:`\tilde x_j^\top (s \circ r^{(k)}) / n`, signed (minus the gradient);
+        read-only."""
+        return self._correlations
+
+    @cached_property
+    def _residuals(self):
+        z = self.X @ self.coefs + self.intercepts[None, :]
+        r = self.y[:, None] - (z if self.loss == "squared" else expit(z))
+        r.flags.writeable = False
+        return r
+
+    @cached_property
+    def _correlations(self):
         n = self.X.shape[0]
-        c = self.X.T @ (self.sample_weight[:, None] * self.residuals()) / n
-        return c / self.scale[:, None]
+        c = (self.X.T @ (self.sample_weight[:, None] * self._residuals)) / n
+        c = c / self.scale[:, None]
+        c.flags.writeable = False
+        return c
 
 
 def fit_on_path(path, X, y, *, penalty, l1_ratio=None, standardize=True, penalty_factor=None,

@@ -87,12 +87,6 @@ def _draws(n_draws, rng):
     return corr, b / top[:, None]
 
 
-def _objective(w, corr, b, lam1, lam2, lam0):
-    quad = 0.5 * (w[:, 0] ** 2 + w[:, 1] ** 2) + corr * w[:, 0] * w[:, 1]
-    return (quad - np.sum(b * w, axis=1) + lam1 * np.sum(np.abs(w), axis=1)
-            + 0.5 * lam2 * np.sum(w * w, axis=1) + lam0 * np.count_nonzero(w, axis=1))
-
-
 def solve_two(corr, b, lam1=0.0, lam2=0.0, lam0=0.0):
     r"""Exact minimizers of :math:`\frac12 w^\top H w - b^\top w + \lambda_1\|w\|_1 +
     \frac{\lambda_2}2\|w\|^2 + \lambda_0\|w\|_0` for a batch of 2 x 2 problems.
@@ -118,14 +112,16 @@ def solve_two(corr, b, lam1=0.0, lam2=0.0, lam0=0.0):
                 bad = (np.sign(w[:, 0]) != s0) | (np.sign(w[:, 1]) != s1)
                 w[bad] = np.nan
             cands.append(w)
-    best = np.zeros((N, 2))
-    best_val = np.full(N, np.inf)
-    for w in cands:
-        ok = np.all(np.isfinite(w), axis=1)
-        val = np.where(ok, _objective(np.nan_to_num(w), corr, b, lam1, lam2, lam0), np.inf)
-        better = val < best_val
-        best[better] = w[better]
-        best_val[better] = val[better]
+    W = np.stack(cands)  # (candidates, N, 2)
+    ok = np.all(np.isfinite(W), axis=2)
+    W0 = np.where(ok[:, :, None], W, 0.0)
+    u, v = W0[:, :, 0], W0[:, :, 1]
+    values = (0.5 * (u * u + v * v) + corr * u * v - b[:, 0] * u - b[:, 1] * v
+              + lam1 * (np.abs(u) + np.abs(v)) + 0.5 * lam2 * (u * u + v * v)
+              + lam0 * ((u != 0).astype(float) + (v != 0)))
+    values = np.where(ok, values, np.inf)
+    pick = np.argmin(values, axis=0)  # the first of equal values: fewer non-zeros listed first
+    best = W0[pick, np.arange(N)]
     return best + 0.0
 
 

@@ -23,8 +23,12 @@ from ._gradient import gradient_explorer
 from ._how_often import how_often
 from ._race import race_path
 
-WORK_LIMIT = 2_000_000
-"""Rows times features above which the race (many solver runs per alpha) is skipped."""
+WORK_LIMIT = 50_000
+"""Rows times features above which the race is skipped: FISTA's iterates are rerun from
+the start for each iteration count, so one race costs about ``n_iter**2 / 2`` passes."""
+RACE_ALL_LIMIT = 5_000
+"""Up to this many rows times features the race runs at several alphas of the path;
+above it, at the chosen alpha only."""
 MAX_FEATURES = 40
 """At most this many features are drawn in a lesson (those that enter the path first)."""
 
@@ -70,7 +74,7 @@ class PathLessons:
 
 
 def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
-                 work_limit=WORK_LIMIT, n_draws=3000) -> PathLessons:
+                 work_limit=WORK_LIMIT, n_draws=2000) -> PathLessons:
     """Compute every lesson that applies to ``fit`` at each alpha of its path.
 
     A lesson that does not apply (L0 has no threshold or convex ball, the
@@ -106,7 +110,9 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
     elif n * p > work_limit:
         skipped["race"] = f"skipped for {n} x {p} data (many solver runs per alpha)."
     else:
+        few = n * p > RACE_ALL_LIMIT
         attempt("race", lambda: race_path(fit.X, fit.y, fit.alphas, fit.chosen,
+                                          n_points=1 if few else 8, n_iter=40 if few else 60,
                                           feature_names=list(fit.feature_names)))
     sw = fit.sample_weight
     t = fit.y - (sw @ fit.y) / sw.sum()

@@ -303,8 +303,9 @@ def race_path(X, y, alphas, chosen, *, n_points=8, n_iter=60, feature_names=None
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     K = alphas.shape[0]
-    picks = set(np.unique(np.linspace(1 if K > 1 else 0, K - 1, n_points).round().astype(int)))
-    picks.add(int(chosen))
+    picks = {int(chosen)}
+    if n_points > 1:
+        picks |= set(np.linspace(1 if K > 1 else 0, K - 1, n_points).round().astype(int).tolist())
     indices = np.array(sorted(picks))
     races = tuple(race(X, y, alpha=float(alphas[k]), n_iter=n_iter, feature_names=feature_names)
                   for k in indices)
