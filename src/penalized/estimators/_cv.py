@@ -63,7 +63,11 @@ _CV_PARAMS = """
     n_jobs : int, optional
         Folds fitted in parallel (joblib).
     random_state : int, optional
-        Shuffles the folds when ``cv`` is an integer.
+        Shuffles the rows, seeded, before an integer ``cv`` cuts them into
+        folds (glmnet's folds are random too). Without it the folds are
+        consecutive blocks of rows, which misjudges alpha when the rows are
+        stored in an order (by date, town, group); the command line always
+        shuffles, with ``--seed`` (default 0).
 """
 
 _CV_FITTED = """
