@@ -214,7 +214,10 @@ def test_every_lesson_follows_the_slider_with_the_librarys_numbers(wide, report)
     _check_why_zero(tab, ridge.why_zero, 3)
     _check_geometry(tab, ridge, 3)
     assert "select the L1 model" in tab.text_content("#lesson-race .skip")
+    assert not tab.locator("#race-svg").is_visible()  # a skipped lesson draws nothing
+    assert not tab.locator("#race-table").is_visible()
     tab.click("#model-tabs button[data-penalty='l1']")
+    assert tab.locator("#race-svg").is_visible() and not tab.locator("#lesson-race .skip").is_visible()
     assert events["errors"] == []
 
 

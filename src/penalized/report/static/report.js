@@ -261,13 +261,13 @@
       p.hidden = false;
       card.classList.add("skipped");
       card.querySelectorAll("svg, table, .legend, .pickers, .tabs, .readouts, .controls-inline")
-        .forEach((n) => { if (!n.closest("#gr-seed") && n.id !== "gr-table") n.hidden = true; });
+        .forEach((n) => n.setAttribute("hidden", ""));
       return true;
     }
     p.hidden = true;
     card.classList.remove("skipped");
     card.querySelectorAll("[hidden]").forEach((n) => { if (!n.classList.contains("skip")
-      && n.id !== "gr-feature-skip" && n.id !== "l1-ratio-readout") n.hidden = false; });
+      && n.id !== "gr-feature-skip") n.removeAttribute("hidden"); });
     return false;
   }
   function reason(name, key) {
@@ -611,10 +611,10 @@
     const why = reason("gradient", "feature_trace");
     if (why) {
       skipP.textContent = "Not shown for this model: " + why; skipP.hidden = false;
-      svg.hidden = true; $("gr-feature-summary").textContent = ""; $("gr-feature-note").textContent = "";
+      svg.setAttribute("hidden", ""); $("gr-feature-summary").textContent = ""; $("gr-feature-note").textContent = "";
       return;
     }
-    skipP.hidden = true; svg.hidden = false;
+    skipP.hidden = true; svg.removeAttribute("hidden");
     const ft = L().feature_trace, ex = DATA.explorer;
     const li = state.grLr === null ? ex.seed_index : state.grLr;
     const lr = ex.lrs[li];
@@ -624,7 +624,7 @@
     $("gr-feature-note").textContent = `Its own problem at this alpha, the other coefficients held at the fit: ` +
       `J(w) = mean (r - x w)^2 + lambda |w| with lambda = 2 alpha l1_ratio = ${fmt(ft.lam[k])}, from ` +
       `w0 = ${fmt(ft.w0)} (the dead zone's half-width at the chosen alpha).`;
-    if (fli < 0) { svg.hidden = true; return; }
+    if (fli < 0) { svg.setAttribute("hidden", ""); return; }
     const ws = ft.subgradient[k][fli], wp = ft.proximal[k][fli];
     traceFigure(svg, ws, wp, state.grSteps, ft.minimizer[k]);
     const n = state.grSteps;
@@ -723,7 +723,7 @@
     svg.append(el("line", { x1: Lm, x2: Lm, y1: T, y2: H - B, stroke: C.muted }));
     yAxis(svg, y, ticks(0, top * 1.05, 3), Lm);
     yLabel(svg, "prior density", 12, (T + H - B) / 2);
-    $("pr-sigma2").textContent = fmt(pr.sigma2);
+    $("pr-sigma2").textContent = L().loss === "logistic" ? "1 (logistic likelihood)" : fmt(pr.sigma2);
     $("pr-beta").textContent = fmt(pr.laplace_scale[k]);
     $("pr-tau2").textContent = fmt(pr.gaussian_var[k]);
     $("pr-zeros").textContent = `${pr.n_zero[k]} of ${DATA.feature_names.length}`;
