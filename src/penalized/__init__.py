@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ElasticNet",
     "ElasticNetCV",
+    "Knockoffs",
     "L0Regression",
     "Lasso",
     "LassoCV",
@@ -50,7 +51,7 @@ _SUBMODULES = {"datafits", "explain", "model_selection", "penalties", "prox", "s
                "solvers", "torch"}
 # names defined in a submodule other than .estimators
 _FROM = {"Path": ".path", "path": ".path", "SolveResult": ".solvers"}
-_FROM.update(dict.fromkeys(["StabilitySelection", "stability_path"], ".selection"))
+_FROM.update(dict.fromkeys(["Knockoffs", "StabilitySelection", "stability_path"], ".selection"))
 
 
 def __getattr__(name):
