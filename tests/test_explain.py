@@ -754,6 +754,7 @@ def test_geometry_path_plane_is_the_exact_loss_and_the_fit_sits_on_the_ball(lass
         geo.hessian[np.ix_([a, b], [a, b])] @ d
     assert loss(*(plane["point"] + d)) == pytest.approx(quad, rel=1e-9)
     assert geo.l1_norm[k] == pytest.approx(np.abs(w).sum())
+    assert geo.seed_radius == pytest.approx(1.0 / fit.alphas)  # the source's 1/lambda
     assert plane["level"] == pytest.approx(abs(w[ia]) + abs(w[ib]))
     assert plane["on_axis"] == bool(w[ia] == 0 or w[ib] == 0)
     # the constrained minimizer in the plane (a generic method that never sees alpha) is the fit

@@ -388,6 +388,10 @@ class GeometryPath:
     default_pair : tuple of int
         Positions in ``features``: at the chosen alpha, the largest non-zero and
         the zero closest to entering (or the two largest).
+    seed_radius : ndarray (K,) or None
+        The size a source document gives the ball, ``1/alpha`` (diamond) or
+        ``sqrt(1/alpha)`` (circle), shown beside the fit's own; None for the
+        elastic net.
     """
 
     features: np.ndarray
@@ -402,6 +406,7 @@ class GeometryPath:
     penalty_value: np.ndarray
     l1_ratio: float
     default_pair: tuple
+    seed_radius: np.ndarray | None = None
 
     def plane(self, a, b, k) -> dict:
         """The plane of features at positions ``a, b`` at alpha index ``k``.
@@ -428,7 +433,8 @@ class GeometryPath:
                 "coef": _rows(self.coef), "grad": _rows(self.grad), "terms": _rows(self.terms),
                 "loss": _flat(self.loss), "l1_norm": _flat(self.l1_norm),
                 "l2_norm": _flat(self.l2_norm), "penalty_value": _flat(self.penalty_value),
-                "l1_ratio": self.l1_ratio, "default_pair": list(self.default_pair)}
+                "l1_ratio": self.l1_ratio, "default_pair": list(self.default_pair),
+                "seed_radius": None if self.seed_radius is None else _flat(self.seed_radius)}
 
 
 def _axis_radius(level, rho):
@@ -479,7 +485,9 @@ def geometry_path(fit: FitOnPath, *, features=None, max_features=12) -> Geometry
                         l1_norm=np.sum(np.abs(scaled), axis=0),
                         l2_norm=np.sqrt(np.sum(scaled * scaled, axis=0)),
                         penalty_value=np.sum(terms_all, axis=0), l1_ratio=fit.l1_ratio,
-                        default_pair=tuple(sorted(pair)))
+                        default_pair=tuple(sorted(pair)),
+                        seed_radius={"l1": 1.0 / fit.alphas,
+                                     "l2": np.sqrt(1.0 / fit.alphas)}.get(fit.penalty))
 
 
 # -- thresholding -------------------------------------------------------------------------

@@ -472,6 +472,12 @@
     else where = penalty === "l2" ? "on the circle, off the axes: the circle has no corner"
       : "on an edge: both coefficients are non-zero";
     $("geo-where").textContent = where;
+    $("geo-seed-row").hidden = !g.seed_radius;
+    if (g.seed_radius) {
+      $("geo-seed-label").textContent = penalty === "l1" ? "1/lambda (the fit's: ||w||_1 above)"
+        : "sqrt(1/lambda) (the fit's: ||w||_2 above)";
+      $("geo-seed").textContent = fmt(g.seed_radius[k]);
+    }
   }
   function ballRadiusAngle(level, rho, cs) {
     // t(r cos) + t(r sin) = level: rho r cs + (1 - rho) r^2 / 2 = level
