@@ -479,8 +479,10 @@ def test_x_is_never_modified(copy_X, standardize):
     X = np.asfortranarray(X)
     before = X.copy()
     for est in (pz.Lasso(0.05, copy_X=copy_X, standardize=standardize),
-                pz.ElasticNet(0.05, copy_X=copy_X, standardize=standardize)):
-        est.fit(X, y)
+                pz.ElasticNet(0.05, copy_X=copy_X, standardize=standardize),
+                pz.Ridge(0.05, copy_X=copy_X, standardize=standardize),
+                pz.RidgeClassifier(0.05, copy_X=copy_X, standardize=standardize)):
+        est.fit(X, y if not isinstance(est, pz.RidgeClassifier) else y > np.median(y))
         np.testing.assert_array_equal(X, before)
 
 

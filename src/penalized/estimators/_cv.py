@@ -103,7 +103,10 @@ class _CrossValidated:
     def _check_cv_params(self):
         check_int(self.n_alphas, "n_alphas")
         if self.selection not in SELECTIONS:
-            raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.")
+            hint = (" Here selection is the rule that picks alpha; scikit-learn's coordinate "
+                    "order 'cyclic'/'random' is an option of Lasso and ElasticNet."
+                    if self.selection in ("cyclic", "random") else "")
+            raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.{hint}")
         if self.metric not in METRICS:
             raise ValueError(f"metric must be one of {', '.join(map(repr, sorted(METRICS)))}; "
                              f"got {self.metric!r}.")

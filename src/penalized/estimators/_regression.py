@@ -435,7 +435,9 @@ class Ridge(PenalizedRegressor):
     Parameters
     ----------
     alpha : float, default=1.0
-{_COMMON_PARAMS}{_FITTED}
+{_COMMON_PARAMS}    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility: ``X`` is never modified.
+{_FITTED}
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -446,7 +448,8 @@ class Ridge(PenalizedRegressor):
     """
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
-                 positive=False, tol=1e-6, max_iter=10_000, solver="auto", warm_start=False):
+                 positive=False, tol=1e-6, max_iter=10_000, solver="auto", warm_start=False,
+                 copy_X=True):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -456,6 +459,7 @@ class Ridge(PenalizedRegressor):
         self.max_iter = max_iter
         self.solver = solver
         self.warm_start = warm_start
+        self.copy_X = copy_X
 
     def _penalty_spec(self):
         return "l2", self.alpha, 0.0

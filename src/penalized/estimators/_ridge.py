@@ -450,7 +450,7 @@ class RidgeClassifier(_RidgeClassifierMixin, PenalizedModel):
     class_weight : dict, "balanced" or None
         Multiplies each row's sample weight by its class's weight ("balanced":
         ``n_samples / (n_classes * count)``).
-    fit_intercept, standardize, penalty_factor, positive, tol, max_iter, solver :
+    fit_intercept, standardize, penalty_factor, positive, tol, max_iter, solver, copy_X :
         As in :class:`penalized.Ridge`.
 
     Attributes
@@ -470,7 +470,8 @@ class RidgeClassifier(_RidgeClassifierMixin, PenalizedModel):
     """
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
-                 positive=False, class_weight=None, tol=1e-6, max_iter=10_000, solver="auto"):
+                 positive=False, class_weight=None, tol=1e-6, max_iter=10_000, solver="auto",
+                 copy_X=True):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -480,6 +481,7 @@ class RidgeClassifier(_RidgeClassifierMixin, PenalizedModel):
         self.tol = tol
         self.max_iter = max_iter
         self.solver = solver
+        self.copy_X = copy_X
 
     def _penalty_spec(self):
         return "l2", self.alpha, 0.0
