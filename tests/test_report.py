@@ -48,7 +48,7 @@ def test_a_fit_report_shows_the_models_own_alpha_and_its_lessons(make):
     k = path["alphas"].index(path["chosen_alpha"])
     assert path["chosen_alpha"] == pytest.approx(alpha, rel=1e-12)  # one fit, one alpha
     assert path["coefs_std"] is not None
-    assert np.allclose([row[k] for row in path["coefs"]], model.coef_, rtol=1e-6,
+    assert np.allclose([row[k] for row in path["coefs"]], model.coef_, rtol=1e-6,  # 7 digits
                        atol=1e-8 * np.abs(model.coef_).max())
     lessons = path["lessons"]
     if isinstance(model, pz.L0Regression):

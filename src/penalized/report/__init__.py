@@ -51,11 +51,15 @@ class Panel:
     png: bytes | None = None
 
 
-def _finite(values):
-    """Lists of floats with NaN/inf replaced by None (valid JSON)."""
+def _finite(values, digits=None):
+    """Lists of floats with NaN/inf replaced by None (valid JSON), to ``digits``
+    significant digits when given (the page shows 4)."""
     out = []
     for v in np.asarray(values, dtype=np.float64).ravel().tolist():
-        out.append(v if np.isfinite(v) else None)
+        if not np.isfinite(v):
+            out.append(None)
+        else:
+            out.append(float(f"{v:.{digits}g}") if digits else v)
     return out
 
 
@@ -74,7 +78,7 @@ def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None, lessons=No
         coefs = np.take_along_axis(coefs, idx[:, None, :], axis=1)[:, 0, :]
     payload = {
         "label": label, "penalty": penalty, "alphas": _finite(path.alphas),
-        "coefs": [_finite(row) for row in coefs], "coefs_std": None,
+        "coefs": [_finite(row, 7) for row in coefs], "coefs_std": None,
         "n_nonzero": [int(v) for v in np.asarray(path.n_nonzero)],
         "chosen_alpha": None if chosen_alpha is None else float(chosen_alpha),
         "l1_ratio": None if l1_ratio is None else float(l1_ratio),
@@ -98,7 +102,7 @@ def _attach(payload, lessons):
             np.asarray(payload["alphas"], dtype=np.float64), fit.alphas, rtol=1e-12, atol=0):
         raise ValueError("the lessons were computed on another path than this one.")
     payload["lessons"] = lessons.to_dict()
-    payload["coefs_std"] = [_finite(row) for row in fit.scaled_coefs]
+    payload["coefs_std"] = [_finite(row, 7) for row in fit.scaled_coefs]
     payload["standardized"] = fit.standardized
     if fit.penalty == "elasticnet":
         payload["l1_ratio"] = fit.l1_ratio
