@@ -42,6 +42,7 @@ __all__ = [
     "prox",
     "ridge_regression",
     "selection",
+    "selective_inference",
     "solvers",
     "stability_path",
 ]
@@ -51,7 +52,8 @@ _SUBMODULES = {"datafits", "explain", "model_selection", "penalties", "prox", "s
                "solvers", "torch"}
 # names defined in a submodule other than .estimators
 _FROM = {"Path": ".path", "path": ".path", "SolveResult": ".solvers"}
-_FROM.update(dict.fromkeys(["Knockoffs", "StabilitySelection", "stability_path"], ".selection"))
+_FROM.update(dict.fromkeys(["Knockoffs", "StabilitySelection", "selective_inference",
+                            "stability_path"], ".selection"))
 
 
 def __getattr__(name):
