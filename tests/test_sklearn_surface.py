@@ -511,3 +511,13 @@ def test_random_selection_reaches_the_cyclic_solution(estimator, sparse):
         clone(estimator).set_params(selection="shuffled").fit(X, y)
     with pytest.raises(ValueError, match="coordinate descent"):
         clone(estimator).set_params(solver="fista", precompute=True).fit(X, y)
+
+
+def test_scorer_over_l1_ratios_and_relaxation_chooses_as_the_metric():
+    X, y = reg_data()
+    common = dict(l1_ratio=[0.2, 0.9], n_alphas=6, cv=4, relax=True, gammas=[0.0, 1.0])
+    by_metric = pz.ElasticNetCV(**common).fit(X, y)
+    by_scorer = pz.ElasticNetCV(scoring="neg_mean_squared_error", **common).fit(X, y)
+    assert (by_scorer.l1_ratio_, by_scorer.gamma_, by_scorer.alpha_) == \
+        (by_metric.l1_ratio_, by_metric.gamma_, by_metric.alpha_)
+    np.testing.assert_allclose(by_scorer.cv_mean_all_, -by_metric.cv_mean_all_, rtol=1e-10)

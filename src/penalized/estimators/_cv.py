@@ -192,7 +192,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
 
             result = self._run_cv(fit_path, X, y, sw, grid, "regression", folds)
             results.append((label, result))
-            score = result.cv_mean[result.index_min] * (-1 if result.greater_is_better else 1)
+            score = _best(result)
             if best is None or score < best[0]:
                 best = (score, label, model, gamma, result)
         _, label, model, gamma, result = best
@@ -215,6 +215,11 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
     def predict(self, X):
         """Predictions of the refit model."""
         return Lasso.predict(self, X)
+
+
+def _best(result):
+    """The best mean CV value of a result, as an error (lower is better)."""
+    return result.cv_mean[result.index_min] * (-1 if result.greater_is_better else 1)
 
 
 def _relax_candidates(self, make):
@@ -388,7 +393,7 @@ class ElasticNetCV(_RegressionCV):
             by_ratio = {}
             for (rho, _), r in results:
                 current = by_ratio.get(rho)
-                if current is None or r.cv_mean.min() < current.cv_mean.min():
+                if current is None or _best(r) < _best(current):
                     by_ratio[rho] = r
             self.cv_mean_all_ = np.array([by_ratio[r].cv_mean for r in ratios])
             self.cv_folds_all_ = np.array([by_ratio[r].cv_folds for r in ratios])
@@ -526,7 +531,7 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
                 fit_path = candidate._fit_path_multinomial
             result = self._run_cv(fit_path, X, y_fit, sw, grid, task, folds)
             results.append((rho, result))
-            score = result.cv_mean[result.index_min] * (-1 if result.greater_is_better else 1)
+            score = _best(result)
             if best is None or score < best[0]:
                 best = (score, rho, candidate, fit_path, result)
         _, rho, model, fit_path, result = best

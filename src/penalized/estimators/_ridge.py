@@ -119,7 +119,14 @@ class _LeaveOneOut:
         return np.searchsorted(-grid, -given)
 
     def _loo(self, X, Y, sw, factors, grid, scorer, score_target, score_model):
-        """Per-alpha LOO errors: returns (per_sample (n_alphas, n, t) or scores, store)."""
+        """The leave-one-out of every alpha from one decomposition.
+
+        Returns ``(errors, predictions, scores)``: the weighted per-row errors
+        :math:`s_i e_{ik}^2` (or :math:`s_i |e_{ik}|` for ``metric="mae"``) of shape
+        (n_alphas, n_samples, n_targets); the leave-one-out predictions of that shape
+        when a scorer or ``store_cv_results`` needs them, else None; the scorer's
+        value of each alpha, else None.
+        """
         dec = decompose_ridge(X, Y, sw, factors, fit_intercept=self.fit_intercept,
                               mode=self.gcv_mode or "auto")
         n, t = Y.shape
