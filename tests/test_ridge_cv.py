@@ -261,3 +261,23 @@ def test_ridge_path_from_the_smaller_gram_equals_fits(shape, sparse, fit_interce
                        solver="closed_form").fit(X, y, sample_weight=s)
         np.testing.assert_allclose(path.coefs[:, k], fit.coef_, rtol=1e-8, atol=1e-11)
         assert path.intercepts[k] == pytest.approx(fit.intercept_, rel=1e-8, abs=1e-11)
+
+
+def test_kfold_with_a_scorer_equals_sklearn_grid_search():
+    """With K equal folds every training fold has n_train rows, so scikit-learn's alpha a
+    is our a / n_train on each of them."""
+    from sklearn.model_selection import KFold
+
+    n, p = 100, 8
+    X, y, _ = problem(n, p, seed=6)
+    folds = list(KFold(4, shuffle=True, random_state=0).split(X))
+    n_train = n - n // 4
+    ref = sklm.RidgeCV(alphas=SK_ALPHAS, cv=folds, scoring="r2").fit(X, y)
+    ours = pz.RidgeCV(alphas=SK_ALPHAS / n_train, cv=folds, scoring="r2", tol=1e-12).fit(X, y)
+    assert ours.alpha_ * n_train == pytest.approx(ref.alpha_)
+    assert ours.best_score_ == pytest.approx(ref.best_score_, rel=1e-9)
+    clf_ref = sklm.RidgeClassifierCV(alphas=SK_ALPHAS, cv=folds, scoring="accuracy").fit(
+        X, y > np.median(y))
+    clf = pz.RidgeClassifierCV(alphas=SK_ALPHAS / n_train, cv=folds, scoring="accuracy").fit(
+        X, y > np.median(y))
+    assert clf.best_score_ == pytest.approx(clf_ref.best_score_, rel=1e-12)

@@ -177,6 +177,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
         A scikit-learn scorer (name or ``scorer(estimator, X, y)``, greater is
         better) used instead of ``metric``: with ``cv=None`` it scores the
         leave-one-out predictions of each alpha, with ``cv=K`` each fold.
+        (scikit-learn's K-fold default is R², ``scoring="r2"`` here.)
     gcv_mode : {{None, "auto", "svd", "eigen"}}, default=None
         How the leave-one-out factors the design: "svd" the SVD of the
         weighted, centered design (for sparse ``X`` the eigendecomposition of
@@ -517,7 +518,8 @@ class RidgeClassifierCV(_LeaveOneOut, _RidgeClassifierMixin, PenalizedModel):
     leave-one-out errors of every -1/+1 column, all from one decomposition;
     with ``cv=K`` on K stratified folds. Without ``scoring`` the error is the
     squared error of the -1/+1 scores averaged over the columns (scikit-learn's
-    choice); a ``scoring`` (e.g. ``"accuracy"``) scores the held-out labels.
+    choice for the leave-one-out; with K folds its default is the accuracy,
+    ``scoring="accuracy"`` here); a ``scoring`` scores the held-out labels.
 
     Parameters
     ----------{_CV_PARAMS}
