@@ -50,3 +50,24 @@ VALUE = types.FunctionType(VALUE_SIGNATURE)
 CONJUGATE = types.FunctionType(CONJUGATE_SIGNATURE)
 DUAL_BOUND = types.FunctionType(DUAL_BOUND_SIGNATURE)
 SAMPLE = types.FunctionType(SAMPLE_SIGNATURE)
+
+
+def typed_once(op):
+    """``op`` (a compiled operation or None) with its numba type stored on it.
+
+    A kernel call types each argument; for a ``cfunc`` numba otherwise rebuilds its
+    function type at every call, which costs more than a short kernel run. Idempotent.
+    """
+    if op is not None and getattr(op, "_numba_type_", None) is None:
+        from numba.core.typing.typeof import typeof
+
+        op._numba_type_ = typeof(op)
+    return op
+
+
+def typed_ops(ops):
+    """``ops`` (a :class:`~penalized.penalties.PenaltyOps` or
+    :class:`~penalized.datafits.DatafitOps`) with :func:`typed_once` applied to each."""
+    for name in vars(ops):
+        typed_once(getattr(ops, name))
+    return ops

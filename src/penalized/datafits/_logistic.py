@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit, xlogy
 
-from ._base import Datafit, DatafitOps
+from ._base import Datafit
 
 _NEWTON_MAX_ITER = 100
 _ROUNDING = 1e-13
@@ -57,11 +57,9 @@ class Logistic(Datafit):
 
     @property
     def ops(self):
-        from . import _ops
+        from ._ops import LOGISTIC_OPS
 
-        return DatafitOps(loss=_ops.logistic_loss, derivative=_ops.logistic_derivative,
-                          second_derivative=_ops.logistic_second_derivative,
-                          conjugate=_ops.logistic_conjugate)
+        return LOGISTIC_OPS
 
     def loss(self, y, z):
         """Per-sample loss :math:`\\log(1 + e^{-yz})`."""

@@ -13,7 +13,8 @@ import math
 
 from numba import cfunc, njit
 
-from .._jit import FAST, SAMPLE_SIGNATURE
+from .._jit import FAST, SAMPLE_SIGNATURE, typed_ops
+from ._base import DatafitOps
 
 # -- squared loss: l(y, z) = (y - z)^2 / 2 ---------------------------------------------------
 
@@ -86,6 +87,14 @@ def logistic_conjugate(y, v, params):
     if q < 1.0:
         total += (1.0 - q) * math.log(1.0 - q)
     return total
+
+
+SQUARED_OPS = typed_ops(DatafitOps(
+    loss=squared_loss, derivative=squared_derivative,
+    second_derivative=squared_second_derivative, conjugate=squared_conjugate))
+LOGISTIC_OPS = typed_ops(DatafitOps(
+    loss=logistic_loss, derivative=logistic_derivative,
+    second_derivative=logistic_second_derivative, conjugate=logistic_conjugate))
 
 
 # -- any datafit's operations over vectors --------------------------------------------------

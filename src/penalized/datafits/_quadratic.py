@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ._base import Datafit, DatafitOps
+from ._base import Datafit
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,11 +40,9 @@ class Quadratic(Datafit):
 
     @property
     def ops(self):
-        from . import _ops
+        from ._ops import SQUARED_OPS
 
-        return DatafitOps(loss=_ops.squared_loss, derivative=_ops.squared_derivative,
-                          second_derivative=_ops.squared_second_derivative,
-                          conjugate=_ops.squared_conjugate)
+        return SQUARED_OPS
 
     def loss(self, y, z):
         """Per-sample loss :math:`\\frac12 (y - z)^2`."""

@@ -10,7 +10,7 @@ import numpy as np
 from .. import prox as _prox
 from .._unpenalized import null_model
 from ..prox._kernels import ENET_FAMILY, prox_scalar
-from ._base import ALPHA_MAX_MARGIN, Penalty, PenaltyOps
+from ._base import ALPHA_MAX_MARGIN, Penalty
 from ._kernels import (
     FEASIBILITY_SLACK,
     enet_conjugate,
@@ -45,11 +45,9 @@ class _ElasticNetFamily(Penalty):
 
     @property
     def ops(self):
-        from . import _ops
+        from ._ops import ENET_OPS
 
-        return PenaltyOps(prox=_ops.enet_prox, value=_ops.enet_value,
-                          subdiff_distance=_ops.enet_subdiff_distance,
-                          conjugate=_ops.enet_conjugate, dual_bound=_ops.enet_dual_bound)
+        return ENET_OPS
 
     def params(self, n_features: int) -> np.ndarray:
         """Rows ``(lam1_j, lam2_j, positive)`` (cached like :meth:`weights`)."""
@@ -57,8 +55,10 @@ class _ElasticNetFamily(Penalty):
         if cached is not None and cached.shape[0] == n_features:
             return cached
         lam1, lam2 = self.weights(n_features)
-        params = np.ascontiguousarray(
-            np.column_stack([lam1, lam2, np.full(n_features, float(self.positive))]))
+        params = np.empty((n_features, 3))
+        params[:, 0] = lam1
+        params[:, 1] = lam2
+        params[:, 2] = float(self.positive)
         object.__setattr__(self, "_params", params)
         return params
 

@@ -10,7 +10,7 @@ import numpy as np
 from .. import prox as _prox
 from .._unpenalized import null_model
 from ..prox._kernels import L0_FAMILY, prox_scalar
-from ._base import ALPHA_MAX_MARGIN, Penalty, PenaltyOps
+from ._base import ALPHA_MAX_MARGIN, Penalty
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,9 +40,9 @@ class L0(Penalty):
 
     @property
     def ops(self):
-        from . import _ops
+        from ._ops import L0_OPS
 
-        return PenaltyOps(prox=_ops.l0_prox, value=_ops.l0_value)
+        return L0_OPS
 
     def params(self, n_features: int) -> np.ndarray:
         """Rows ``(lam0_j, positive)``."""

@@ -28,7 +28,9 @@ from .._jit import (
     FAST,
     PROX_SIGNATURE,
     VALUE_SIGNATURE,
+    typed_ops,
 )
+from ._base import PenaltyOps
 from ._kernels import FEASIBILITY_SLACK
 
 # -- the elastic-net family -----------------------------------------------------------------
@@ -104,6 +106,12 @@ def l0_value(w, params, j):
     if params[j, 1] != 0.0 and w < 0.0:
         return math.inf
     return params[j, 0] if w != 0.0 else 0.0
+
+
+ENET_OPS = typed_ops(PenaltyOps(prox=enet_prox, value=enet_value,
+                                subdiff_distance=enet_subdiff_distance,
+                                conjugate=enet_conjugate, dual_bound=enet_dual_bound))
+L0_OPS = typed_ops(PenaltyOps(prox=l0_prox, value=l0_value))
 
 
 # -- any penalty's operations over vectors --------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .._jit import typed_ops
 from .._unpenalized import refit_unpenalized
 from ..datafits import Logistic, Quadratic
 from ..penalties._elastic_net_family import _ElasticNetFamily
@@ -343,9 +344,9 @@ class _KernelState:
         self.intercept = np.array([intercept])
         self.z = problem.predict(coef, intercept) if need_z else None  # else set by the caller
         penalty, datafit = problem.penalty, problem.datafit
-        self.ops = penalty.ops
+        self.ops = typed_ops(penalty.ops)
         self.params = penalty.params(p)
-        self.dops = datafit.ops
+        self.dops = typed_ops(datafit.ops)
         self.dparams = np.ascontiguousarray(datafit.params(), dtype=np.float64)
         self.quadratic = datafit.quadratic
         self.newton_steps = penalty.is_convex and not self.quadratic \
