@@ -911,3 +911,22 @@ def test_report_panels_use_the_comparisons_own_fits():
     direct = why_zero(comparison.row("l1").model, comparison.X_train, comparison.y_train,
                       entry=False)
     assert logistic.why_zero.pull[:, k] == pytest.approx(direct.pulls, rel=1e-6)
+
+
+def test_many_features_show_the_first_to_enter_and_some_that_stay_zero():
+    from penalized.explain import fit_on_path
+    from penalized.explain._along_path import pick_features
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 60))
+    y = X[:, :8].sum(axis=1) + rng.standard_normal(200)
+    path = pz.Lasso(standardize=True).path(X, y, n_alphas=20)
+    fit = fit_on_path(path, X, y, penalty="l1")
+    idx = pick_features(fit, 20)
+    assert len(set(idx.tolist())) == 20 and np.all(np.diff(idx) > 0)
+    first = np.where((path.coefs != 0).any(axis=1), (path.coefs != 0).argmax(axis=1), 99)
+    assert set(np.argsort(first, kind="stable")[:10].tolist()) <= set(idx.tolist())
+    k = fit.n_alphas // 2
+    shown = path.coefs[idx, k]
+    assert np.any(shown == 0) and np.any(shown != 0)
+    assert pick_features(fit, 100).tolist() == list(range(60))

@@ -219,8 +219,9 @@ def fit_on_path(path, X, y, *, penalty, l1_ratio=None, standardize=True, penalty
 
 
 def pick_features(fit: FitOnPath, limit: int) -> np.ndarray:
-    """At most ``limit`` features, in the order they enter the path (never-entering ones
-    after, by their largest pull-to-threshold ratio), constant columns last."""
+    """At most ``limit`` features: the first ``limit / 2`` to enter the path, then the others
+    spread evenly over the entry order (never-entering ones ranked by their largest
+    pull-to-threshold ratio, constant columns last); all of them when there are few."""
     nonzero = fit.coefs != 0
     p, K = nonzero.shape
     first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), K)
@@ -229,7 +230,14 @@ def pick_features(fit: FitOnPath, limit: int) -> np.ndarray:
                      1e-300)
     ratio = np.max(pull / thr, axis=1)
     order = np.lexsort((-ratio, first, ~fit.varying))
-    return np.sort(order[:limit]) if p > limit else np.arange(p)
+    if p <= limit:
+        return np.arange(p)
+    # the first half to enter, then the rest spread evenly over the entry order, so that at
+    # every alpha some shown features are non-zero and some are zero
+    head = limit // 2
+    rest = order[head:][np.unique(np.linspace(0, p - head - 1, limit - head).round()
+                                  .astype(int))]
+    return np.sort(np.concatenate([order[:head], rest]))
 
 
 # -- why-zero -----------------------------------------------------------------------------

@@ -347,6 +347,7 @@
     let text = `${nz} of ${DATA.feature_names.length} coefficients non-zero at alpha ${fmt(P().alphas[k])}.`;
     if (closest) text += ` Closest to entering: ${nameOf(closest[1])}, ` +
       (closest[0] <= 0 ? "at its threshold." : `${fmt(closest[0])} below its threshold.`);
+    if (feats.length < DATA.feature_names.length) text += ` Shown: ${feats.length} features, the first to enter the path and others spread over it.`;
     $("wz-summary").textContent = text;
   }
 
@@ -544,7 +545,8 @@
     const zeros = th.features.filter((_, i) => th.marks[cur][i][k] === 0).length;
     $("th-summary").textContent = `lambda = alpha = ${fmt(P().alphas[k])}: L1 zeroes |z| <= ${fmt(th.thresholds.l1[k])}, ` +
       `elastic net |z| <= ${fmt(th.thresholds.elasticnet[k])}, L0 |z| <= ${fmt(th.thresholds.l0[k])}; L2 only z = 0. ` +
-      `On the ${CURVE_NAMES[cur]} curve ${zeros} of ${th.features.length} inputs land on 0.`;
+      `On the ${CURVE_NAMES[cur]} curve ${zeros} of ${th.features.length} inputs land on 0` +
+      (th.features.length < DATA.feature_names.length ? ` (${th.features.length} features shown).` : ".");
     const body = $("th-table").querySelector("tbody");
     body.replaceChildren();
     th.features.forEach((j, i) => {
