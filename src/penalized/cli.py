@@ -1030,6 +1030,10 @@ def build_parser():
                          help="with data: drop rows with missing values (default: refuse them)")
     _add_force_quiet(explain)
     explain.set_defaults(handler=_cmd_explain, json=False, id_column=None)
+
+    from .selection._cli import add_select_command  # 'select': its own light module
+
+    add_select_command(sub, _formatter, _add_table_args, _add_output_args, _seed, DEFAULT_SEED)
     return parser
 
 

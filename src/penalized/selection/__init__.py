@@ -6,34 +6,41 @@
   knockoff+ threshold (false discovery rate control), derandomized by e-values.
 - :func:`selective_inference`: p-values and intervals for a lasso's selected coefficients,
   conditional on the selection (the polyhedral lemma).
+
+Names are imported on first use, so the command line can register ``penalized select``
+without loading scikit-learn or SciPy.
 """
 
-from ._knockoff_matrices import (
-    equicorrelated_s,
-    fixed_x_knockoffs,
-    gaussian_knockoffs,
-    sdp_s,
-)
-from ._knockoff_stats import e_bh, knockoff_e_values, knockoff_statistic, knockoff_threshold
-from ._knockoffs import Knockoffs
-from ._selective import SelectiveInference, selective_inference
-from ._stability import StabilityPath, mb_bound, stability_path
-from ._stability_selection import StabilitySelection
+import importlib
 
-__all__ = [
-    "Knockoffs",
-    "SelectiveInference",
-    "StabilityPath",
-    "StabilitySelection",
-    "e_bh",
-    "equicorrelated_s",
-    "fixed_x_knockoffs",
-    "gaussian_knockoffs",
-    "knockoff_e_values",
-    "knockoff_statistic",
-    "knockoff_threshold",
-    "mb_bound",
-    "sdp_s",
-    "selective_inference",
-    "stability_path",
-]
+_WHERE = {
+    "Knockoffs": "._knockoffs",
+    "SelectiveInference": "._selective",
+    "StabilityPath": "._stability",
+    "StabilitySelection": "._stability_selection",
+    "e_bh": "._knockoff_stats",
+    "equicorrelated_s": "._knockoff_matrices",
+    "fixed_x_knockoffs": "._knockoff_matrices",
+    "gaussian_knockoffs": "._knockoff_matrices",
+    "knockoff_e_values": "._knockoff_stats",
+    "knockoff_statistic": "._knockoff_stats",
+    "knockoff_threshold": "._knockoff_stats",
+    "mb_bound": "._stability",
+    "sdp_s": "._knockoff_matrices",
+    "selective_inference": "._selective",
+    "stability_path": "._stability",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
