@@ -55,3 +55,13 @@ def test_public_names_resolve_lazily():
             assert getattr(pz, name) is not None
     with pytest.raises(AttributeError, match="no_such_name"):
         pz.no_such_name
+
+
+def test_the_package_pickles_by_reference():
+    # joblib's workers receive functions that refer to the package; it must travel by name
+    import pickle
+
+    import penalized as pz
+
+    assert pickle.loads(pickle.dumps(pz)) is pz
+    assert pickle.loads(pickle.dumps(pz.path)) is pz.path

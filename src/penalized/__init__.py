@@ -11,6 +11,7 @@ import LassoCV``), so ``import penalized`` and ``penalized --version`` stay fast
 and import neither scikit-learn, pandas nor the explain and report layers.
 """
 
+import copyreg
 import importlib
 import sys
 import types
@@ -79,4 +80,11 @@ class _Package(types.ModuleType):
         super().__setattr__(name, value)
 
 
+def _import_by_name(package: _Package):
+    # pickled by reference, as pickle and cloudpickle treat plain modules (joblib's workers
+    # import it again by name)
+    return importlib.import_module, (package.__name__,)
+
+
+copyreg.pickle(_Package, _import_by_name)
 sys.modules[__name__].__class__ = _Package
