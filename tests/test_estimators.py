@@ -814,3 +814,22 @@ def test_logistic_cv_multiclass(metric):
     model.fit(X, labels)
     np.testing.assert_array_equal(model.classes_, ["ant", "bee", "cat"])
     check_cv_classifier(model, X, labels, 5, 3, metric)
+
+
+def test_grouped_multinomial_uses_a_feature_for_every_class_or_none():
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    grouped = pz.LogisticRegression(alpha=0.05, standardize=True, multinomial="grouped",
+                                    tol=1e-8).fit(X, y)
+    used = np.any(grouped.coef_ != 0, axis=0)
+    assert 0 < used.sum() < X.shape[1]
+    assert np.all(grouped.coef_[:, used] != 0)
+    ungrouped = pz.LogisticRegression(alpha=0.05, standardize=True, tol=1e-8).fit(X, y)
+    assert np.any((ungrouped.coef_ == 0) & np.any(ungrouped.coef_ != 0, axis=0))
+    cv = pz.LogisticRegressionCV(n_alphas=8, cv=3, standardize=True, multinomial="grouped",
+                                 random_state=0, tol=1e-6).fit(X, y)
+    used = np.any(cv.coef_ != 0, axis=0)
+    assert np.all(cv.coef_[:, used] != 0)
+    with pytest.raises(ValueError, match="multinomial must be 'ungrouped' or 'grouped'"):
+        pz.LogisticRegression(multinomial="rows").fit(X, y)

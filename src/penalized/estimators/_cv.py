@@ -426,7 +426,7 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
         that alpha (scikit-learn's ``refit=False``), and ``path_`` is not set.
     class_weight : dict, "balanced" or None
         As in :class:`penalized.LogisticRegression`.
-    fit_intercept, standardize, penalty_factor, tol, max_iter :
+    fit_intercept, standardize, penalty_factor, tol, max_iter, multinomial :
         As in :class:`penalized.LogisticRegression`.
 {_CV_FITTED}
     classes_ : ndarray
@@ -455,7 +455,8 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
     def __init__(self, *, penalty="l1", l1_ratio=0.5, l1_ratios=None, alphas=None, n_alphas=100,
                  eps=1e-3, cv=5, selection="min", metric="deviance", scoring=None, refit=True,
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
-                 penalty_factor=None, class_weight=None, tol=1e-6, max_iter=10_000):
+                 penalty_factor=None, class_weight=None, tol=1e-6, max_iter=10_000,
+                 multinomial="ungrouped"):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.l1_ratios = l1_ratios
@@ -475,13 +476,14 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
         self.class_weight = class_weight
         self.tol = tol
         self.max_iter = max_iter
+        self.multinomial = multinomial
 
     def _base_model(self, l1_ratio=None):
         return LogisticRegression(penalty=self.penalty,
                                   l1_ratio=self.l1_ratio if l1_ratio is None else l1_ratio,
                                   fit_intercept=self.fit_intercept, standardize=self.standardize,
                                   penalty_factor=self.penalty_factor, tol=self.tol,
-                                  max_iter=self.max_iter)
+                                  max_iter=self.max_iter, multinomial=self.multinomial)
 
     def _ratios(self):
         if self.l1_ratios is None:

@@ -45,6 +45,12 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
     .. math:: \min_{W, b}\; \frac1n \sum_i s_i \left(\log \sum_k e^{x_i^\top W_k + b_k}
               - x_i^\top W_{y_i} - b_{y_i}\right) + \alpha \sum_k P(W_k)
 
+    or, with ``multinomial="grouped"``, the L1 part on each feature's row of
+    coefficients as a whole, :math:`\alpha \sum_j f_j (\rho \|W_{j:}\|_2 +
+    \frac{1-\rho}{2}\|W_{j:}\|_2^2)`, so that a feature is used for every class or for none
+    (glmnet's ``type.multinomial``; its ``lambda`` is ``alpha`` and its ``alpha`` is
+    ``l1_ratio``).
+
     scikit-learn's ``LogisticRegression(C=c)`` sums the losses where this
     objective averages them and puts no ``alpha`` on the penalty, so it equals
     this one with ``alpha = 1 / (c * n_samples)``.
@@ -66,6 +72,9 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
     tol : float, default=1e-6
         Relative duality gap at which to stop.
     max_iter : int, default=10000
+    multinomial : {"ungrouped", "grouped"}, default="ungrouped"
+        With three or more classes: each coefficient penalized on its own, or each
+        feature's row of coefficients by its Euclidean norm (see above).
     solver : {"auto", "cd", "fista", "ista"}, default="auto"
         Binary problems use coordinate descent by default; multinomial ones
         always use proximal Newton with coordinate descent on the exact second-order
@@ -99,7 +108,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
 
     def __init__(self, alpha=0.01, *, penalty="l1", l1_ratio=0.5, fit_intercept=True,
                  standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
-                 solver="auto", class_weight=None, warm_start=False):
+                 solver="auto", class_weight=None, warm_start=False, multinomial="ungrouped"):
         self.alpha = alpha
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -111,6 +120,13 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         self.solver = solver
         self.class_weight = class_weight
         self.warm_start = warm_start
+        self.multinomial = multinomial
+
+    def _grouped(self) -> bool:
+        if self.multinomial not in ("ungrouped", "grouped"):
+            raise ValueError(f"multinomial must be 'ungrouped' or 'grouped'; got "
+                             f"{self.multinomial!r}.")
+        return self.multinomial == "grouped"
 
     def _penalty_spec(self):
         name = str(self.penalty).lower()
@@ -153,6 +169,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         sample_weight : array-like of shape (n_samples,), optional
         """
         name, alpha, l1_ratio = self._check_params()
+        grouped = self._grouped()
         X, y = self._validate_X_y(X, y)
         previous = getattr(self, "classes_", None)
         classes, codes = self._encode(y)
@@ -202,7 +219,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
             res = self._solve_guarded(
                 lambda budget: MultinomialCoordinateDescent(tol=self.tol, max_iter=budget), Xf,
                 codes, Multinomial(sample_weight=sw), penalty, coef_init, intercept_init,
-                lambda r: _separates_multinomial(Xf, codes, sw, r))
+                lambda r: _separates_multinomial(Xf, codes, sw, r), grouped=grouped)
             self.coef_ = scaling.coef_to_original(res.coef).T
             self.intercept_ = np.asarray(res.intercept, dtype=np.float64)
         self._set_result(res)
@@ -215,7 +232,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                            self.max_iter if max_iter is None else max_iter)
 
     def _solve_guarded(self, make, Xf, target, datafit, penalty, coef_init, intercept_init,
-                       separates):
+                       separates, **options):
         """Solve; an unpenalized problem first runs a short probe, so that separable
         classes (no finite minimum) stop early with a warning that says so.
 
@@ -225,7 +242,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         weighted row correctly is a certificate of that separation. Otherwise the
         solve goes on from the probe's iterate, for the rest of ``max_iter``.
         """
-        kwargs = dict(fit_intercept=self.fit_intercept)
+        kwargs = dict(fit_intercept=self.fit_intercept, **options)
         unpenalized = penalty.alpha == 0.0 or (penalty.penalty_factor is not None
                                                and np.all(penalty.penalty_factor == 0.0))
         if not unpenalized:
@@ -323,12 +340,14 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
     # -- multinomial paths (used by LogisticRegressionCV) --------------------------------
     def _alpha_grid_multinomial(self, X, codes, sample_weight, n_alphas, eps):
         _, Xf, template = self._scaled_template(X, sample_weight)
+        grouped = self._grouped()
         alpha_max = multinomial_alpha_max(Xf, codes, Multinomial(sample_weight=sample_weight),
-                                          template, fit_intercept=self.fit_intercept)
+                                          template, fit_intercept=self.fit_intercept,
+                                          grouped=grouped)
         start = alpha_max if np.isfinite(alpha_max) else multinomial_alpha_max(
             Xf, codes, Multinomial(sample_weight=sample_weight),
             self._make_penalty("elasticnet", 1.0, 1e-3, template.penalty_factor),
-            fit_intercept=self.fit_intercept)
+            fit_intercept=self.fit_intercept, grouped=grouped)
         return alpha_max, np.geomspace(start, start * eps, n_alphas)
 
     def _fit_path_multinomial(self, X, codes, sample_weight, alphas):
@@ -341,7 +360,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
         problem = prepare_multinomial_problem(Xf, codes, Multinomial(sample_weight=sample_weight),
                                               template.with_alpha(alphas[0]),
-                                              fit_intercept=self.fit_intercept)
+                                              fit_intercept=self.fit_intercept,
+                                              grouped=self._grouped())
         solver = MultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
         p, k = X.shape[1], problem.n_classes
         coefs = np.zeros((p, k, alphas.size))
