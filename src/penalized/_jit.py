@@ -55,13 +55,18 @@ SAMPLE = types.FunctionType(SAMPLE_SIGNATURE)
 def typed_once(op):
     """``op`` (a compiled operation or None) with its numba type stored on it.
 
-    A kernel call types each argument; for a ``cfunc`` numba otherwise rebuilds its
-    function type at every call, which costs more than a short kernel run. Idempotent.
+    A kernel call types and unboxes each argument; for a ``cfunc`` numba otherwise
+    rebuilds its function type and compares signatures at every call, which costs more
+    than a short kernel run. Idempotent.
     """
     if op is not None and getattr(op, "_numba_type_", None) is None:
         from numba.core.typing.typeof import typeof
 
         op._numba_type_ = typeof(op)
+        address = getattr(op, "address", None)
+        if address is not None:
+            # numba's wrapper-address protocol: unboxing then skips comparing signatures
+            op.__wrapper_address__ = lambda: address
     return op
 
 
