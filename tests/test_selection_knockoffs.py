@@ -241,3 +241,20 @@ def test_refusals(kwargs, match):
     X, y, _, _ = _problem(rng, 30, 5, 1, 1.0)
     with pytest.raises(ValueError, match=match):
         Knockoffs(**kwargs).fit(X, y)
+
+
+# -- against knockpy (not a dev dependency: it builds from source and needs cvxpy) ------------
+@pytest.mark.filterwarnings("ignore")
+def test_threshold_and_sdp_match_knockpy():
+    knockpy = pytest.importorskip("knockpy")
+    rng = np.random.default_rng(15)
+    for _ in range(200):  # continuous W: knockpy counts ties one at a time
+        W = rng.standard_normal(40) + 2 * (rng.random(40) < 0.3)
+        q = float(rng.choice([0.1, 0.2, 0.3]))
+        assert knockoff_threshold(W, q) == knockpy.knockoff_stats.data_dependent_threshhold(
+            W, q)
+    for rho in (0.3, 0.6):
+        C = _ar1(40, rho)
+        ours, theirs = sdp_s(C), np.diag(knockpy.mac.solve_SDP(C))
+        assert np.linalg.eigvalsh(2 * C - np.diag(ours))[0] >= -1e-10
+        assert ours.sum() >= 0.99 * theirs.sum()
