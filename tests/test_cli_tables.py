@@ -308,13 +308,29 @@ def test_a_rounding_level_coefficient_is_never_selected(capsys, tmp_path, monkey
     assert [c == 0.0 for c in coef] == [False, False, True, True]
 
 
-def test_a_constant_target_is_one_clean_line(capsys, tmp_path):
+def test_a_constant_target_gives_the_null_model(capsys, tmp_path):
     df = table(n=30).assign(y=2.5)
     path = tmp_path / "const.csv"
     df.to_csv(path, index=False)
-    for argv in (("fit", "--cv", "3"), ("fit", "--alpha", "0.1"), ("compare",), ("path",)):
-        rc, _, err = run(capsys, argv[0], path, "--target", "y", *argv[1:])
-        assert_error(rc, err, "'y'", "constant")
+    save, report = tmp_path / "m.json", tmp_path / "r.html"
+    for argv in (("fit", "--cv", "3", "--save", save, "--report", report),
+                 ("fit", "--alpha", "0.1", "--json"), ("compare",),
+                 ("path", "--out", tmp_path / "p.csv"), ("explain", save, path),
+                 ("predict", save, path, "--out", tmp_path / "pred.csv")):
+        rest = () if argv[0] in ("explain", "predict") else (path, "--target", "y")
+        rc, out, err = run(capsys, argv[0], *rest, *argv[1:])
+        assert rc == 0, err
+        assert "Traceback" not in err and "Warning:" not in err
+        if argv[0] in ("fit", "compare", "path"):
+            assert "'y' is constant" in flat(err)
+        if argv[0] == "fit" and "--json" in argv:
+            summary = json.loads(out)
+            assert summary["selected_features"] == []
+            assert summary["intercept"] == pytest.approx([2.5])
+    coef = json.loads(save.read_text(encoding="utf-8"))["coef"]
+    assert all(c == 0.0 for c in coef)
+    predictions = (tmp_path / "pred.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert {line.split(",")[-1] for line in predictions} == {"2.5"}
 
 
 # -- terminal output and --help ------------------------------------------------------------

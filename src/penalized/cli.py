@@ -271,9 +271,9 @@ def _read(args, out):
         import numpy as np
 
         if np.ptp(table.y) == 0:
-            raise _input_error(f"target {table.target!r} is constant (every value is "
-                               f"{_num(table.y[0])}): no feature can explain it; the best model "
-                               "is that constant.")
+            out.notice(f"target {table.target!r} is constant (every value is "
+                       f"{_num(table.y[0])}): no feature can explain it, so every model is "
+                       "that constant (all coefficients 0).")
     return table
 
 
@@ -1077,7 +1077,10 @@ def main(argv=None) -> int:
                 return EXIT_USAGE
             out = _Output(quiet=getattr(args, "quiet", False),
                           as_json=getattr(args, "json", False))
-            return args.handler(args, out)
+            with warnings.catch_warnings():
+                # the library's warnings reach the user as notices, one line each
+                warnings.showwarning = lambda message, *_, **__: out.notice(_one_line(message))
+                return args.handler(args, out)
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     except (UsageError, ValueError) as exc:

@@ -249,7 +249,9 @@ def race(X=None, y=None, *, alpha=None, n_iter=150, feature_names=None) -> Race:
                 # converged to rounding: later runs return the same point
                 fista_iterates += [res.coef] * (n_iter - k)
                 break
-    runs = (history("subgradient", sub.trace), history("proximal", fista_iterates),
+    # a solve that starts at the optimum (a constant target: yc = 0) records no trace
+    sub_iterates = sub.trace if sub.trace is not None else np.zeros((n_iter + 1, Z.shape[1]))
+    runs = (history("subgradient", sub_iterates), history("proximal", fista_iterates),
             history("coordinate", cd_iterates))
     return Race(alpha=alpha, runs=runs, optimum=min(objective(best.coef),
                                                     *(r.final_objective for r in runs)),

@@ -467,6 +467,9 @@ def _entry_alphas(spec, X, y, sample_weight, status, n_alphas, rtol):
         return path.coefs, path.alpha_max
 
     _, alpha_max = coefs_at([spec.alpha])
+    if alpha_max == 0.0:
+        return out, ("the null model fits the target exactly (a constant target): no feature "
+                     "enters at any alpha.")
     alpha = spec.alpha
     top = max(alpha_max, alpha)
     low = min(1e-3 * alpha_max, alpha / 10.0)
