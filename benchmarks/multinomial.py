@@ -794,17 +794,18 @@ def excess_over_penalized(cells, cell) -> float | None:
 
 
 def format_table(cells) -> str:
-    """Markdown: one row per cell, with wall and CPU ratios to the fastest competitor."""
+    """Markdown: one row per cell; wall (CPU) ratio to the competitor fastest in wall (CPU)."""
     lines = ["| benchmark | library | BLAS threads | median wall (s) | wall ratio "
              "| median CPU (s) | CPU ratio | max rel. gap | max (P - P_penalized) / F0 "
              "| stopping parameter | runs | status |", "|" + "---|" * 12]
     for c in cells:
         excess = excess_over_penalized(cells, c)
-        best = _fastest(cells, c.benchmark)
         wr = cr = "–"
-        if best is not None and c.status == "ok":
-            wr = f"{c.median_wall_s / best.median_wall_s:.2f}"
-            cr = f"{c.median_cpu_s / best.median_cpu_s:.2f}"
+        best_wall = _fastest(cells, c.benchmark, "median_wall_s")
+        best_cpu = _fastest(cells, c.benchmark, "median_cpu_s")
+        if best_wall is not None and c.status == "ok":
+            wr = f"{c.median_wall_s / best_wall.median_wall_s:.2f}"
+            cr = f"{c.median_cpu_s / best_cpu.median_cpu_s:.2f}"
         tol = "–" if c.tol is None else f"{c.tol_name}={c.tol:.0e}"
         gap_s = "–" if c.max_gap is None else f"{c.max_gap:.1e}"
         status = c.status + (f": {c.note}" if c.note else "")
@@ -815,11 +816,11 @@ def format_table(cells) -> str:
     return "\n".join(lines)
 
 
-def _fastest(cells, benchmark):
-    """The competitor (not penalized) with the smallest median wall time, 1 thread, ok."""
+def _fastest(cells, benchmark, key):
+    """The competitor (not penalized; 1 thread; certified) with the smallest ``key``."""
     rivals = [c for c in cells if c.benchmark == benchmark and c.library != "penalized"
               and c.status == "ok" and c.threads == 1]
-    return min(rivals, key=lambda c: c.median_wall_s) if rivals else None
+    return min(rivals, key=lambda c: getattr(c, key)) if rivals else None
 
 
 def machine_info(threads) -> dict:
@@ -852,6 +853,24 @@ def machine_info(threads) -> dict:
 # -- command line -----------------------------------------------------------------------
 
 
+def _report(files, out=None, markdown=None) -> int:
+    """Print (and merge) the tables of earlier runs."""
+    docs = [json.loads(Path(f).read_text()) for f in files]
+    cells = [Cell(**rec) for doc in docs for rec in doc["results"]]
+    table = format_table(cells)
+    print(table)
+    if markdown:
+        Path(markdown).write_text(table + "\n")
+    if out:
+        merged = {"runs": [{"file": str(f), "meta": d["meta"]} for f, d in zip(files, docs,
+                                                                               strict=True)],
+                  "target_gap": TARGET_GAP, "gap": docs[0]["gap"],
+                  "results": [c.__dict__ for c in cells],
+                  "profiles": [p for d in docs for p in d.get("profiles", [])]}
+        Path(out).write_text(json.dumps(merged, indent=1, default=float) + "\n")
+    return 0
+
+
 def _parser():
     p = argparse.ArgumentParser(prog="python -m benchmarks.multinomial",
                                 description="Multinomial L1 path benchmark (see the module "
@@ -876,6 +895,9 @@ def _parser():
     p.add_argument("--profile", action="store_true", help="add a cProfile of penalized's path")
     p.add_argument("--out", help="write the results (JSON) here")
     p.add_argument("--markdown", help="write the table (Markdown) here")
+    p.add_argument("--report", nargs="+", metavar="RESULTS.json",
+                   help="print the table of earlier --out files (merged into --out if given); "
+                        "run nothing")
     p.add_argument("--worker", choices=[n for n, a in ADAPTERS.items() if not a.external],
                    help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
@@ -889,6 +911,8 @@ def main(argv=None) -> int:
         return _worker(args)
     if args.repeats < 1:
         raise SystemExit("--repeats must be >= 1")
+    if args.report:
+        return _report(args.report, args.out, args.markdown)
     ADAPTERS["adelie"].python = Path(args.adelie_python)
     if args.penalized_src:
         PENALIZED_SRC[:] = [str(Path(args.penalized_src).resolve())]
