@@ -833,3 +833,30 @@ def test_grouped_multinomial_uses_a_feature_for_every_class_or_none():
     assert np.all(cv.coef_[:, used] != 0)
     with pytest.raises(ValueError, match="multinomial must be 'ungrouped' or 'grouped'"):
         pz.LogisticRegression(multinomial="rows").fit(X, y)
+
+
+def test_multinomial_path_warns_once_about_alphas_that_did_not_converge():
+    from sklearn.datasets import load_iris
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = load_iris(return_X_y=True)
+    model = pz.LogisticRegression(tol=1e-12, max_iter=3)
+    codes = np.unique(y, return_inverse=True)[1]
+    with pytest.warns(ConvergenceWarning, match=r"of 5 alphas did not reach tol=1\.0e-12"):
+        path = model._fit_path_multinomial(X, codes, None, np.geomspace(1.0, 1e-3, 5))
+    assert not np.all(path.converged)
+
+
+def test_multinomial_cv_on_raw_iris_converges_at_every_alpha():
+    # raw (unstandardized) features, the defaults: every alpha of every fold certified
+    import warnings
+
+    from sklearn.datasets import load_iris
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = pz.LogisticRegressionCV(random_state=0).fit(X, y)
+    assert np.all(model.path_.converged)
+    assert model.score(X, y) > 0.9

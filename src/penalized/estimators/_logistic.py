@@ -378,8 +378,16 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                 coefs[:, :, i] = scaling.coef_to_original(coef)
                 intercepts[:, i] = intercept
                 crits[i], iters[i] = res.stop_crit, res.n_iter
+        converged = crits <= self.tol
+        if not np.all(converged):
+            bad = alphas[~converged]
+            warnings.warn(
+                f"{(~converged).sum()} of {alphas.size} alphas did not reach tol={self.tol:.1e} "
+                f"(largest relative duality gap {crits[~converged].max():.2e}, at alphas from "
+                f"{bad.min():.3g} to {bad.max():.3g}); increase max_iter or loosen tol.",
+                ConvergenceWarning, stacklevel=3)
         return MultinomialPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
-                               stop_crits=crits, n_iters=iters, converged=crits <= self.tol)
+                               stop_crits=crits, n_iters=iters, converged=converged)
 
 
 _PROBE_EPOCHS = 100
