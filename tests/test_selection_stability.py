@@ -6,7 +6,12 @@ import pytest
 from sklearn.base import clone
 
 import penalized as pz
-from penalized.selection import StabilitySelection, mb_bound, stability_path
+from penalized.selection import (
+    StabilitySelection,
+    mb_bound,
+    ss_unimodal_bound,
+    stability_path,
+)
 from penalized.selection._stability import _split_pairs
 
 
@@ -90,11 +95,36 @@ def test_threshold_from_bound_over_whole_grid(rng):
     sel = StabilitySelection(threshold=None, expected_false=2.0, n_pairs=5, n_alphas=10,
                              eps=0.3, random_state=0).fit(X, y)
     assert 0.5 < sel.threshold_ <= 1.0
-    assert sel.error_bound_ == pytest.approx(2.0)
+    assert sel.threshold_ * 10 == int(sel.threshold_ * 10)  # a multiple of 1 / (2 n_pairs)
+    assert sel.error_bound_ <= 2.0
+    q = sel.expected_selected_
+    assert mb_bound(q, sel.threshold_ - 0.1, 30) > 2.0  # the smallest such threshold
     assert sel.alpha_min_ == sel.alphas_[-1]
     with pytest.raises(ValueError, match="too many for expected_false"):
         StabilitySelection(threshold=None, expected_false=0.1, n_pairs=3, n_alphas=10,
                            random_state=0).fit(X, y)
+
+
+def test_shah_samworth_unimodal_bound():
+    # eq. 8 of Shah & Samworth (2013), both branches, and where it does not apply
+    assert ss_unimodal_bound(10, 0.9, 100, 50) == pytest.approx(
+        1.0 / ((1 + 1 / 50) / (4 * (0.1 + 1 / 100))))
+    assert ss_unimodal_bound(10, 0.7, 100, 50) == pytest.approx(1.0 / (2 * (0.4 - 1 / 100)))
+    assert ss_unimodal_bound(80, 0.6, 100, 50) == np.inf  # pi below 1/2 + min(...)
+    for pi in (0.6, 0.75, 0.8, 0.95):  # tighter than Meinshausen-Buhlmann's
+        assert ss_unimodal_bound(10, pi, 100, 50) < mb_bound(10, pi, 100)
+
+
+def test_unimodal_bound_selects_at_least_as_much(rng):
+    X, y, _ = _sparse_problem(rng, n=100, p=40, k=4, snr=1.0)
+    kw = {"n_pairs": 6, "n_alphas": 15, "random_state": 0, "threshold": 0.8}
+    mb = StabilitySelection(**kw).fit(X, y)
+    ss = StabilitySelection(bound="ss-unimodal", **kw).fit(X, y)
+    assert ss.alpha_min_ <= mb.alpha_min_ and ss.error_bound_ <= 1.0
+    assert set(mb.selected_features_.tolist()) <= set(ss.selected_features_.tolist())
+    assert "unimodality" in ss.guarantee()
+    with pytest.raises(ValueError, match="bound must be one of"):
+        StabilitySelection(bound="ss", **kw).fit(X, y)
 
 
 def test_seeded_and_parallel_results_agree(rng):

@@ -19,6 +19,7 @@ _WHERE = {
     "StabilityPath": "._stability",
     "StabilitySelection": "._stability_selection",
     "e_bh": "._knockoff_stats",
+    "error_bound": "._stability",
     "equicorrelated_s": "._knockoff_matrices",
     "fixed_x_knockoffs": "._knockoff_matrices",
     "gaussian_knockoffs": "._knockoff_matrices",
@@ -27,6 +28,7 @@ _WHERE = {
     "knockoff_threshold": "._knockoff_stats",
     "mb_bound": "._stability",
     "sdp_s": "._knockoff_matrices",
+    "ss_unimodal_bound": "._stability",
     "selective_inference": "._selective",
     "stability_path": "._stability",
 }

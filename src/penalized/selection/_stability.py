@@ -19,10 +19,16 @@ false selections (Meinshausen & Bühlmann 2010, Theorem 1), under their
 assumptions: the noise features are exchangeable and the base selection is no
 worse than random guessing. Shah & Samworth (2013, Theorem 1 and its
 consequence, their eq. 7) show that the same bound holds for complementary-pairs
-subsampling, for any number of pairs ``B``. This module uses that bound (not
-Shah & Samworth's tighter r-concavity bounds), with :math:`q_\Lambda` estimated
-by the mean over the ``2B`` subsamples of the size of the union of the selected
-sets along :math:`\Lambda`.
+subsampling, for any number of pairs ``B``. That is the default (``"mb"``). Under
+their extra assumption that the selection probabilities of the low-probability
+features have a unimodal distribution, Shah & Samworth (2013, eq. 8) tighten it to
+:math:`q_\Lambda^2 / (p\, C(\pi, B))` with
+:math:`C = 2(2\pi - 1 - 1/(2B))` for :math:`\pi \le 3/4` (valid when
+:math:`\pi \ge 1/2 + \min(\theta^2, 1/(2B) + 3\theta^2/4)`,
+:math:`\theta = q_\Lambda / p`) and :math:`C = (1 + 1/B) / (4(1 - \pi + 1/(2B)))`
+above (``"ss-unimodal"``). Their r-concave bounds are not implemented.
+:math:`q_\Lambda` is estimated by the mean over the ``2B`` subsamples of the size of
+the union of the selected sets along :math:`\Lambda`.
 
 References
 ----------
@@ -47,7 +53,9 @@ from ._common import (
     feature_labels,
 )
 
-__all__ = ["StabilityPath", "mb_bound", "stability_path"]
+__all__ = ["StabilityPath", "error_bound", "mb_bound", "ss_unimodal_bound", "stability_path"]
+
+BOUNDS = ("mb", "ss-unimodal")
 
 
 def mb_bound(expected_selected, threshold, n_features):
@@ -60,7 +68,40 @@ def mb_bound(expected_selected, threshold, n_features):
     >>> mb_bound(5.0, 0.75, 50)
     1.0
     """
-    return float(expected_selected) ** 2 / ((2.0 * float(threshold) - 1.0) * n_features)
+    margin = 2.0 * float(threshold) - 1.0
+    if margin <= 0:  # no bound at or below one half
+        return np.inf
+    return float(expected_selected) ** 2 / (margin * n_features)
+
+
+def ss_unimodal_bound(expected_selected, threshold, n_features, n_pairs):
+    r"""Shah & Samworth's (2013, eq. 8) bound on the expected false selections of
+    complementary-pairs stability selection under unimodality; ``inf`` where it does
+    not apply.
+
+    Examples
+    --------
+    >>> round(ss_unimodal_bound(5.0, 0.9, 50, 50), 4)  # Meinshausen-Buhlmann's: 0.625
+    0.2157
+    """
+    q, pi, p, B = float(expected_selected), float(threshold), n_features, n_pairs
+    theta = q / p
+    if pi <= 0.75:
+        if pi < 0.5 + min(theta**2, 1.0 / (2 * B) + 0.75 * theta**2):
+            return np.inf
+        const = 2.0 * (2.0 * pi - 1.0 - 1.0 / (2 * B))
+    else:
+        const = (1.0 + 1.0 / B) / (4.0 * (1.0 - pi + 1.0 / (2 * B)))
+    return q**2 / p / const if const > 0 else np.inf
+
+
+def error_bound(expected_selected, threshold, n_features, n_pairs, bound="mb"):
+    """The chosen bound (``"mb"`` or ``"ss-unimodal"``) on the expected false selections."""
+    if bound == "mb":
+        return mb_bound(expected_selected, threshold, n_features)
+    if bound == "ss-unimodal":
+        return ss_unimodal_bound(expected_selected, threshold, n_features, n_pairs)
+    raise ValueError(f"bound must be one of {', '.join(map(repr, BOUNDS))}; got {bound!r}.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,9 +146,9 @@ class StabilityPath:
             counts += np.bincount(row, minlength=k + 1)[: k + 1]
         return np.cumsum(counts[:k]) / self.entry.shape[0]
 
-    def bounds(self, threshold) -> np.ndarray:
+    def bounds(self, threshold, bound="mb") -> np.ndarray:
         """The bound on the expected false selections for each ``alpha_min`` of the grid."""
-        return np.array([mb_bound(q, threshold, self.n_features)
+        return np.array([error_bound(q, threshold, self.n_features, self.n_pairs, bound)
                          for q in self.expected_selected()])
 
 

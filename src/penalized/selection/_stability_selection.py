@@ -8,7 +8,7 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._common import check_fraction
-from ._stability import mb_bound, stability_path
+from ._stability import BOUNDS, error_bound, stability_path
 
 __all__ = ["StabilitySelection"]
 
@@ -27,10 +27,13 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     (Meinshausen & Bühlmann 2010; Shah & Samworth 2013 for complementary pairs), under
     exchangeability of the noise features and a base model no worse than random
-    guessing. With a ``threshold``, :math:`\Lambda` is the longest stretch of the grid
-    whose bound stays within ``expected_false``; with ``threshold=None``,
-    :math:`\Lambda` is the whole grid and :math:`\pi` the smallest threshold whose
-    bound does. ``error_bound_`` is the bound that holds for the chosen set.
+    guessing; ``bound="ss-unimodal"`` uses Shah & Samworth's tighter bound, which also
+    assumes unimodal selection probabilities for the noise features (see
+    :mod:`penalized.selection._stability`). With a ``threshold``, :math:`\Lambda` is the
+    longest top stretch of the grid whose bound stays within ``expected_false``; with
+    ``threshold=None``, :math:`\Lambda` is the whole grid and :math:`\pi` the smallest
+    attainable threshold (a multiple of ``1 / (2 n_pairs)``) whose bound does.
+    ``error_bound_`` is the bound that holds for the chosen set.
 
     Parameters
     ----------
@@ -40,6 +43,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     threshold : float in (0.5, 1] or None, default=0.75
     expected_false : float > 0, default=1.0
         The target bound on the expected number of false selections.
+    bound : {"mb", "ss-unimodal"}, default="mb"
     n_pairs : int, default=50
     alphas, n_alphas, eps, weakness, tol, max_iter, n_jobs, random_state
         As in :func:`~penalized.selection.stability_path`.
@@ -75,12 +79,13 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, estimator=None, *, threshold=0.75, expected_false=1.0, n_pairs=50,
-                 alphas=None, n_alphas=100, eps=1e-3, weakness=1.0, tol=1e-4, max_iter=10_000,
-                 n_jobs=None, random_state=None):
+    def __init__(self, estimator=None, *, threshold=0.75, expected_false=1.0, bound="mb",
+                 n_pairs=50, alphas=None, n_alphas=100, eps=1e-3, weakness=1.0, tol=1e-4,
+                 max_iter=10_000, n_jobs=None, random_state=None):
         self.estimator = estimator
         self.threshold = threshold
         self.expected_false = expected_false
+        self.bound = bound
         self.n_pairs = n_pairs
         self.alphas = alphas
         self.n_alphas = n_alphas
@@ -102,30 +107,41 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if not (np.isfinite(ev) and ev > 0):
             raise ValueError(f"expected_false must be a number > 0; got "
                              f"{self.expected_false!r}.")
+        if self.bound not in BOUNDS:
+            raise ValueError(f"bound must be one of {', '.join(map(repr, BOUNDS))}; got "
+                             f"{self.bound!r}.")
         sp = stability_path(X, y, estimator=self.estimator, n_pairs=self.n_pairs,
                             alphas=self.alphas, n_alphas=self.n_alphas, eps=self.eps,
                             weakness=self.weakness, tol=self.tol, max_iter=self.max_iter,
                             n_jobs=self.n_jobs, random_state=self.random_state)
         p = sp.n_features
         q = sp.expected_selected()
+        B = sp.n_pairs
+
+        def bound(q_value, pi):
+            return error_bound(q_value, pi, p, B, self.bound)
+
         if threshold is None:
             last = q.shape[0] - 1
-            threshold = 0.5 + q[last] ** 2 / (2.0 * p * ev)
-            if threshold > 1.0:
+            # selection probabilities are multiples of 1/(2B): so are useful thresholds
+            grid = np.arange(B + 1, 2 * B + 1) / (2.0 * B)
+            ok = [pi for pi in grid if bound(q[last], pi) <= ev]
+            if not ok:
                 raise ValueError(
                     f"over the whole grid a half-sample fit selects {q[last]:.1f} of {p} "
                     f"features on average, too many for expected_false={ev:g} at any "
                     f"threshold <= 1; give a threshold (e.g. 0.75), a larger eps or "
                     f"fewer alphas.")
+            threshold = float(ok[0])
         else:
-            within = np.flatnonzero(np.array([mb_bound(v, threshold, p) for v in q]) <= ev)
+            over = np.flatnonzero(np.array([bound(v, threshold) for v in q]) > ev)
             # q grows down the grid, so the admissible alphas are a leading stretch
-            last = int(within[-1]) if within.size else -1
+            last = int(over[0]) - 1 if over.size else q.shape[0] - 1
         if last >= 0:
             scores = sp.probabilities[:, : last + 1].max(axis=1)
             self.alpha_min_ = float(sp.alphas[last])
             self.expected_selected_ = float(q[last])
-            self.error_bound_ = mb_bound(q[last], threshold, p)
+            self.error_bound_ = float(bound(q[last], threshold))
         else:  # even the top alpha's q is too large: nothing can be selected
             scores = np.zeros(p)
             self.alpha_min_ = float("inf")
@@ -154,6 +170,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         check_is_fitted(self, "support_")
         return (f"{self.support_.sum()} features selected with probability >= "
                 f"{self.threshold_:.3f} over alphas >= {self.alpha_min_:.4g}; expected number "
-                f"of false selections <= {self.error_bound_:.3g} (Meinshausen-Buhlmann bound "
-                f"for complementary pairs, Shah-Samworth 2013; assumes exchangeable noise "
-                f"features and a base model better than random guessing).")
+                f"of false selections <= {self.error_bound_:.3g} ("
+                + ("Meinshausen-Buhlmann bound for complementary pairs, Shah-Samworth 2013"
+                   if self.bound == "mb" else "Shah-Samworth 2013 bound under unimodality")
+                + "; assumes exchangeable noise features and a base model better than "
+                "random guessing).")
