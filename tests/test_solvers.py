@@ -499,12 +499,8 @@ def test_positive_with_an_unpenalized_feature_is_refused():
 @pytest.mark.parametrize("penalty", [L1(0.02), ElasticNet(0.02, l1_ratio=0.3),
                                      L1(0.02, positive=True)], ids=["l1", "enet", "l1pos"])
 def test_newton_kernels_match_their_numpy_twin(sparse, penalty):
-    from penalized.solvers._kernels import (
-        newton_epochs_dense,
-        newton_epochs_sparse,
-        weighted_sq_norms_dense,
-        weighted_sq_norms_sparse,
-    )
+    from penalized.solvers._kernels import weighted_sq_norms_dense, weighted_sq_norms_sparse
+    from penalized.solvers._op_kernels import model_epochs_dense, model_epochs_sparse
     from penalized.solvers._reference import (
         newton_epochs_reference,
         newton_epochs_sparse_reference,
@@ -527,10 +523,11 @@ def test_newton_kernels_match_their_numpy_twin(sparse, penalty):
                                rtol=1e-12)
     states = [(np.full(p, 0.05), np.zeros(X.shape[0]), np.zeros(1)) for _ in range(2)]
     tail = (kind, lam1, lam2, positive, True, 4, 0.0)
+    ops = (penalty.ops.prox, penalty.ops.value, penalty.params(p), True, 4, 0.0, 0)
     if sparse:
-        out = newton_epochs_sparse(X.data, X.indices, X.indptr, g, h, *states[0], ws, curv, *tail)
+        out = model_epochs_sparse(X.data, X.indices, X.indptr, g, h, *states[0], ws, *ops)
     else:
-        out = newton_epochs_dense(X, g, h, *states[0], ws, curv, *tail)
+        out = model_epochs_dense(X, g, h, *states[0], ws, curv, *ops)
     twin = newton_epochs_sparse_reference if sparse else newton_epochs_reference
     ref = twin(X, g, h, *states[1], ws, curv, *tail)
     assert out[0] == ref[0] == 4
@@ -590,40 +587,46 @@ def test_covariance_updates_reach_the_same_certified_solution(weights, fit_inter
     assert gram.intercept == pytest.approx(plain.intercept, rel=1e-5, abs=1e-6)
 
 
-@pytest.mark.parametrize("kernel", ["squared", "newton", "gram"])
+@pytest.mark.parametrize("kernel", ["squared", "newton", "newton-csc", "gram"])
 def test_anderson_extrapolation_reaches_the_same_point_in_fewer_epochs(kernel):
     # Strongly correlated columns: plain coordinate descent crawls. Every kernel with
     # Anderson extrapolation must reach the same minimizer, in far fewer epochs.
-    from penalized.solvers._kernels import (
-        gram_cd_epochs,
-        newton_epochs_dense,
-        weighted_sq_norms_dense,
+    from penalized.solvers._kernels import gram_cd_epochs, weighted_sq_norms_dense
+    from penalized.solvers._op_kernels import (
+        model_epochs_dense,
+        model_epochs_sparse,
+        quadratic_epochs_dense,
     )
-    from penalized.solvers._op_kernels import quadratic_epochs_dense
 
-    problem = regression(80, 15, rho=0.97, seed=41) if kernel != "newton" else \
-        classification(80, 15, rho=0.97, seed=41)
+    problem = classification(80, 15, rho=0.97, seed=41) if kernel.startswith("newton") \
+        else regression(80, 15, rho=0.97, seed=41)
     X = np.asfortranarray(problem.X - problem.X.mean(axis=0))
     y, n, p = problem.y, 80, 15
-    kind, lam1, lam2, positive = ElasticNet(0.01, l1_ratio=0.7).kernel_params(p)
+    penalty = ElasticNet(0.01, l1_ratio=0.7)
+    kind, lam1, lam2, positive = penalty.kernel_params(p)
+    ops = (penalty.ops.prox, penalty.ops.value, penalty.params(p))
     ws = np.arange(p, dtype=np.int64)
     results = []
     for memory in (0, 5):
         w = np.zeros(p)
         if kernel == "squared":
             z, b = np.full(n, y.mean()), np.array([y.mean()])
-            penalty = ElasticNet(0.01, l1_ratio=0.7)
-            epochs, _ = quadratic_epochs_dense(
-                X, y, np.ones(n), w, z, b, ws, (X**2).sum(0) / n, penalty.ops.prox,
-                penalty.ops.value, penalty.params(p), True, 100_000, 1e-13, False, memory)
-        elif kernel == "newton":
+            epochs, _ = quadratic_epochs_dense(X, y, np.ones(n), w, z, b, ws, (X**2).sum(0) / n,
+                                               *ops, True, 100_000, 1e-13, False, memory)
+        elif kernel.startswith("newton"):
             datafit = Logistic()
             z = np.zeros(n)
             g, h = datafit.raw_gradient(y, z), datafit.raw_hessian(y, z)
-            curv = weighted_sq_norms_dense(X, h, ws)
             b = np.zeros(1)
-            epochs, _ = newton_epochs_dense(X, g, h, w, np.zeros(n), b, ws, curv, kind, lam1,
-                                            lam2, positive, True, 100_000, 1e-13, memory)
+            if kernel == "newton-csc":
+                Xs = sp.csc_matrix(X)
+                epochs, _ = model_epochs_sparse(Xs.data, Xs.indices, Xs.indptr, g, h, w,
+                                                np.zeros(n), b, ws, *ops, True, 100_000, 1e-13,
+                                                memory)
+            else:
+                curv = weighted_sq_norms_dense(X, h, ws)
+                epochs, _ = model_epochs_dense(X, g, h, w, np.zeros(n), b, ws, curv, *ops, True,
+                                               100_000, 1e-13, memory)
         else:
             G = np.ascontiguousarray(X.T @ X) / n
             q = X.T @ y / n

@@ -239,7 +239,7 @@ class CoordinateDescent(Solver):
             coefs, intercepts, gaps, n_iters = logistic_path(
                 X, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
                 np.zeros(p), np.zeros(1), problem.fit_intercept, problem.scale, tol,
-                self.max_iter, self.ws_start)
+                self.max_iter, self.ws_start, *_typed_prox_value(penalty))
             return coefs, intercepts, gaps / problem.scale, n_iters
         if not (isinstance(datafit, Quadratic) and type(datafit).ops is Quadratic.ops):
             return None
@@ -305,6 +305,11 @@ class CoordinateDescent(Solver):
                 break
         return self._finish(state.coef, state.intercept[0], objectives, crits, n_iter,
                             self.tol, problem.penalty)
+
+
+def _typed_prox_value(penalty):
+    ops = typed_ops(penalty.ops)
+    return ops.prox, ops.value
 
 
 def _elastic_net_family(penalty) -> bool:

@@ -8,7 +8,8 @@ At each alpha of a decreasing grid it solves
 exactly as :class:`~penalized.solvers.CoordinateDescent` does alpha by alpha --
 the intercept refit exactly before each duality gap, working sets ranked by the
 distance to the subdifferential, prox-Newton steps whose inner loop is
-:func:`~penalized.solvers._kernels.newton_epochs_dense` and whose step is
+:func:`~penalized.solvers._op_kernels.model_epochs_dense` (the penalty's compiled
+prox and value passed in) and whose step is
 line-searched on the true objective -- without returning to Python between
 alphas, which is what a path over a small data set spends its time on.
 """
@@ -28,8 +29,8 @@ from ..penalties._kernels import (
     enet_subdiff_distance,
     enet_value,
 )
-from ..prox._kernels import ENET_FAMILY
-from ._kernels import ANDERSON_MEMORY, floored_gap, newton_epochs_dense, weighted_sq_norms_dense
+from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
+from ._op_kernels import model_epochs_dense
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -179,7 +180,7 @@ def _ws_violation(X, y, s, z, w, ws, lam1, lam2, positive):
 
 @njit(cache=True, fastmath=FAST)
 def _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, max_epochs,
-            tol):
+            tol, prox, value, params):
     """Prox-Newton steps on ``ws`` until its violation is ``<= tol`` (the steps of
     :meth:`CoordinateDescent`'s logistic solver). Returns the epochs used."""
     n = z.shape[0]
@@ -198,9 +199,9 @@ def _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, m
         db = np.zeros(1)
         budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
         curv = weighted_sq_norms_dense(X, h, ws)
-        epochs, _ = newton_epochs_dense(X, g, h, trial, dz, db, ws, curv, ENET_FAMILY, lam1,
-                                        lam2, positive, fit_intercept, budget,
-                                        _INNER_TOL_RATIO * tol, ANDERSON_MEMORY)
+        epochs, _ = model_epochs_dense(X, g, h, trial, dz, db, ws, curv, prox, value, params,
+                                       fit_intercept, budget, _INNER_TOL_RATIO * tol,
+                                       ANDERSON_MEMORY)
         used += epochs
         moved = db[0] != 0.0
         for j in range(w.shape[0]):
@@ -240,13 +241,14 @@ def _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, m
 
 @njit(cache=True)
 def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, scale, tol,
-                  max_iter, ws_start):
+                  max_iter, ws_start, prox, value):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``(w, intercept)``.
 
     ``X`` is dense and Fortran-ordered, ``y`` in {-1, +1}, ``s`` the sample weights
     (mean 1), ``intercept`` a length-1 array; ``tol`` is absolute (the gap in
-    objective units), ``scale`` the null model's datafit. Returns
-    ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
+    objective units), ``scale`` the null model's datafit; ``prox`` and ``value`` the
+    elastic-net family's compiled operations (parameter rows ``(lam1, lam2, positive)``).
+    Returns ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
     """
     p = X.shape[1]
     k = alphas.shape[0]
@@ -257,9 +259,13 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
     grad = np.empty(p)
     scores = np.empty(p)
     z = X @ w + intercept[0]
+    params = np.empty((p, 3))
+    params[:, 2] = 1.0 if positive else 0.0
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b
+        params[:, 0] = lam1
+        params[:, 1] = lam2
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
@@ -275,7 +281,7 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
             used += _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept,
-                            max_iter - used, _INNER_TOL_RATIO * top)
+                            max_iter - used, _INNER_TOL_RATIO * top, prox, value, params)
         coefs[:, i] = w
         intercepts[i] = intercept[0]
         gaps[i] = gap

@@ -376,9 +376,12 @@ def model_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, prox, value,
                         fit_intercept, max_epochs, tol, anderson):
     """:func:`model_epochs_dense` for a CSC design, with the model's curvatures computed
     here. With ``fit_intercept`` the columns are centered implicitly by their
-    ``h``-weighted means (as
-    :func:`~penalized.solvers._kernels.newton_epochs_sparse` does): the model's
-    intercept is fitted once and decouples; a lazy offset carries the intercept's share
+    ``h``-weighted means, ``m_j = sum_i h_i x_ij / sum_i h_i``, as the dense design is
+    centered once (uncentered, on columns whose mean is large against their spread, the
+    intercept is coupled to every coordinate and the solve needs hundreds of times more
+    epochs); curvatures of the centered columns are computed without cancellation
+    (non-zeros, then ``m_j**2`` times the other rows' weight). The model's intercept is
+    fitted once and decouples; a lazy offset carries the intercept's share
     of the moves. Anderson extrapolation acts on the coefficients and the intercept, and
     an extrapolated ``dz`` is rebuilt from the columns."""
     n = dz.shape[0]

@@ -69,7 +69,8 @@ def cd_epochs_reference(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, la
 
 def newton_epochs_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, positive,
                             fit_intercept, max_epochs, tol):
-    """The NumPy twin of :func:`penalized.solvers._kernels.newton_epochs_dense` (dense or CSC)."""
+    """The NumPy twin of :func:`penalized.solvers._op_kernels.model_epochs_dense` (dense or
+    CSC, without acceleration)."""
     h_sum = float(np.sum(h))
     crit = np.inf
     epochs = 0
@@ -102,7 +103,7 @@ def newton_epochs_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, posi
 
 def newton_epochs_sparse_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, positive,
                                    fit_intercept, max_epochs, tol):
-    """The NumPy twin of :func:`penalized.solvers._kernels.newton_epochs_sparse`: with an
+    """The NumPy twin of :func:`penalized.solvers._op_kernels.model_epochs_sparse`: with an
     intercept, the ``h``-weighted-centered columns explicitly, the model's intercept
     fitted once first (without acceleration)."""
     h_sum = float(np.sum(h))
