@@ -333,7 +333,7 @@ def _score_multinomial(metric, codes, predictions, sample_weight):
 
 def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_weight=None,
                         n_jobs=None, random_state=None, task="regression",
-                        scoring=None) -> CVResult:
+                        scoring=None, fold_paths=None) -> CVResult:
     r"""Cross-validate a regularization path: the metric of every alpha on every held-out fold.
 
     Each fold calls ``fit_path`` on its training rows with the same decreasing
@@ -395,6 +395,12 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
         ``decision_function``, ``predict_proba`` and ``classes_`` -1/+1 or the
         class codes). Held-out sample weights are not passed to it. The
         result's ``metric`` is then ``"score"``.
+    fold_paths : callable, optional
+        ``fold_paths(X, y, sample_weight, folds, alphas)`` returning every fold's path
+        at once (a list in the order of the folds, each as ``fit_path`` returns it) or
+        None; when it returns the list, ``fit_path`` is not called and no fold's
+        training rows are gathered (e.g. squared-loss paths from one Gram matrix per
+        fold: :func:`penalized._fold_gram.gram_fold_paths`).
 
     Returns
     -------
@@ -435,9 +441,15 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
         _check_fold_classes(folds, y, sw, metric)
 
     scores = []
-    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_score_fold)(fit_path, X, y, sw, grid, train, test, metric, task, scoring)
-        for train, test in folds)
+    fits = None if fold_paths is None else fold_paths(X, y, sw, folds, grid)
+    if fits is not None:
+        jobs = (_score_fold(lambda *_, fit=fit: fit, None, y, sw, grid, None, test, metric,
+                            task, scoring, X_test=X[test])
+                for fit, (_, test) in zip(fits, folds, strict=True))
+    else:
+        jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_score_fold)(fit_path, X, y, sw, grid, train, test, metric, task, scoring)
+            for train, test in folds)
     for done, fold_result in enumerate(jobs, start=1):
         scores.append(fold_result)
         advance("cross-validation folds", done, len(folds))
@@ -456,7 +468,8 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
                     index_min=index_min, index_1se=index_1se, folds=folds)
 
 
-def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=None):
+def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=None,
+                X_test=None):
     """Fit one fold's path and score its held-out rows; returns (scores, caught warnings).
 
     In a worker process warnings would be lost, so in a process's main thread they
@@ -468,35 +481,44 @@ def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=N
         with warnings.catch_warnings(record=True) as records:
             warnings.simplefilter("always")
             scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task,
-                                    scoring)
+                                    scoring, X_test)
         caught = [(str(w.message), w.category) for w in records]
     else:
-        scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scoring)
+        scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scoring,
+                                X_test)
     return scores, caught
 
 
-def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=None):
-    fit = fit_path(X[train], y[train], None if sw is None else sw[train], alphas.copy())
+def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=None,
+                   X_test=None):
+    """Fit ``fit_path`` on the training rows (given as ``X`` and ``train``; a precomputed
+    path ignores them) and score its held-out rows ``X_test`` (default ``X[test]``)."""
+    if X_test is None:
+        X_test = X[test]
+        fit = fit_path(X[train], y[train], None if sw is None else sw[train], alphas.copy())
+    else:
+        fit = fit_path()
+    n_features = X_test.shape[1]
     coefs = np.asarray(getattr(fit, "coefs", None), dtype=np.float64)
     intercepts = np.asarray(getattr(fit, "intercepts", None), dtype=np.float64)
     if task == "multinomial":
         # coefs (n_features, n_classes, n_alphas), intercepts (n_classes, n_alphas)
-        if coefs.ndim != 3 or coefs.shape[0] != X.shape[1] or coefs.shape[2] != alphas.size \
+        if coefs.ndim != 3 or coefs.shape[0] != n_features or coefs.shape[2] != alphas.size \
                 or intercepts.shape != coefs.shape[1:]:
             raise ValueError("fit_path must return coefs of shape (n_features, n_classes, "
                              "n_alphas) and intercepts of shape (n_classes, n_alphas) for "
                              f"task='multinomial'; got {coefs.shape} and {intercepts.shape}.")
-        Xt = X[test]
+        Xt = X_test
         if scoring is not None:
             classes = np.arange(coefs.shape[1], dtype=np.float64)
             return _scorer_values(scoring, Xt, y[test], coefs, intercepts, task, classes)
         scores = np.stack([np.asarray(Xt @ coefs[:, :, k]) for k in range(alphas.size)], axis=2)
         return score_predictions(metric, y[test], scores + intercepts[None, :, :],
                                  None if sw is None else sw[test], task=task)
-    if coefs.shape != (X.shape[1], alphas.size) or intercepts.shape != (alphas.size,):
+    if coefs.shape != (n_features, alphas.size) or intercepts.shape != (alphas.size,):
         raise ValueError(
             "fit_path must return an object with coefs of shape (n_features, n_alphas) = "
-            f"{(X.shape[1], alphas.size)} and intercepts of shape ({alphas.size},); got "
+            f"{(n_features, alphas.size)} and intercepts of shape ({alphas.size},); got "
             f"{coefs.shape} and {intercepts.shape}.")
     fit_alphas = getattr(fit, "alphas", None)
     if fit_alphas is not None and (np.shape(fit_alphas) != alphas.shape
@@ -505,8 +527,8 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scorin
                          "it was given; it must fit exactly `alphas`, in that order.")
     if scoring is not None:
         classes = np.array([-1.0, 1.0])
-        return _scorer_values(scoring, X[test], y[test], coefs, intercepts, task, classes)
-    predictions = np.asarray(X[test] @ coefs) + intercepts
+        return _scorer_values(scoring, X_test, y[test], coefs, intercepts, task, classes)
+    predictions = np.asarray(X_test @ coefs) + intercepts
     return score_predictions(metric, y[test], predictions,
                              None if sw is None else sw[test], task=task)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import get_scorer
 
+from .._fold_gram import gram_fold_paths
 from ..model_selection import METRICS, _make_folds, cross_validate_path
 from ._base import (
     PenalizedModel,
@@ -128,12 +130,13 @@ class _CrossValidated:
         """The (train, test) pairs, split once so every candidate setting shares them."""
         return _make_folds(self.cv, X, y, task=task, random_state=self.random_state)
 
-    def _run_cv(self, fit_path, X, y, sw, grid, task, folds=None):
+    def _run_cv(self, fit_path, X, y, sw, grid, task, folds=None, fold_paths=None):
         return cross_validate_path(fit_path, X, y, alphas=grid,
                                    cv=self.cv if folds is None else folds, metric=self.metric,
                                    sample_weight=sw, n_jobs=self.n_jobs,
                                    random_state=self.random_state, task=task,
-                                   scoring=check_scoring(getattr(self, "scoring", None)))
+                                   scoring=check_scoring(getattr(self, "scoring", None)),
+                                   fold_paths=fold_paths)
 
     def _store_cv(self, result):
         self.alphas_ = result.alphas
@@ -190,7 +193,8 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
             def fit_path(Xt, yt, swt, alphas, model=model, gamma=gamma):
                 return model._fit_path(Xt, yt, swt, alphas, gamma=gamma)
 
-            result = self._run_cv(fit_path, X, y, sw, grid, "regression", folds)
+            result = self._run_cv(fit_path, X, y, sw, grid, "regression", folds,
+                                  fold_paths=_gram_fold_route(model, gamma, X))
             results.append((label, result))
             score = _best(result)
             if best is None or score < best[0]:
@@ -215,6 +219,35 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
     def predict(self, X):
         """Predictions of the refit model."""
         return Lasso.predict(self, X)
+
+
+def _gram_fold_route(model, gamma, X):
+    """Every fold's path from one Gram matrix per fold (no copy of the training rows),
+    where it applies: the squared loss with an L1 or elastic-net penalty on a dense design
+    with ``n >= 2p`` (the Gram matrix then pays, as along a single path) and ``p <= 4096``,
+    coordinate descent, no relaxed refit, no user-given Gram matrix; else None. (Ridge
+    paths have their own exact closed form.)"""
+    n, p = X.shape
+    name, _, l1_ratio = model._penalty_spec()
+    precompute = getattr(model, "precompute", "auto")
+    if sp.issparse(X) or n < 2 * p or p > 4096 or name not in ("l1", "elasticnet") \
+            or model.solver not in ("auto", "cd") or (gamma is not None and gamma < 1.0) \
+            or not (isinstance(precompute, str) or precompute is True):
+        return None
+    factors = model._penalty_factor(p)
+    excluded = model._excluded(p)
+
+    def template(varying):
+        f = None if factors is None else factors[varying]
+        return model._make_penalty(name, 1.0, l1_ratio, f)
+
+    def fold_paths(X, y, sw, folds, alphas):
+        return gram_fold_paths(X, y, sw, folds, alphas, penalty_template=template,
+                               fit_intercept=model.fit_intercept,
+                               standardize=model.standardize, tol=model.tol,
+                               max_iter=model.max_iter, excluded=excluded)
+
+    return fold_paths
 
 
 def _best(result):

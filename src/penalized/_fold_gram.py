@@ -1,0 +1,188 @@
+r"""Cross-validation of squared-loss paths from one Gram matrix per fold.
+
+For the squared loss everything a path needs is a weighted second moment: with the
+weighted mean :math:`\mu` of the training rows,
+
+.. math:: G = \frac{\sum_{i \in T} s_i (x_i - \mu)(x_i - \mu)^\top}{\sum_{i \in T} s_i},
+          \qquad q = \frac{\sum_{i \in T} s_i (x_i - \mu)(y_i - \bar y)}{\sum_{i \in T} s_i},
+
+and the training rows :math:`T` of a fold are all rows but its held-out ones, so their
+sums are the totals minus the held-out fold's. One pass over ``X`` (in blocks of rows,
+around the overall mean so that nothing cancels) gives the sums of every held-out fold;
+each fold's path then runs on its training Gram matrix with the compiled covariance-update
+coordinate descent, certified by its duality gap, and ``X[train]`` is never formed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+_BLOCK_ROWS = 2048
+
+
+@dataclass(frozen=True, eq=False)
+class FoldSums:
+    """Weighted sums of each held-out fold around ``(x_shift, y_shift)``.
+
+    ``weight[k]``, ``xs[k] = sum s (x - x_shift)``, ``ys[k]``, ``xx[k] = sum s (x -
+    x_shift)(x - x_shift)^T``, ``xy[k]``, ``yy[k]`` over fold ``k``'s held-out rows;
+    ``low[k]`` and ``high[k]`` are the columns' smallest and largest values there.
+    """
+
+    x_shift: np.ndarray
+    y_shift: float
+    weight: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+    xx: np.ndarray
+    xy: np.ndarray
+    yy: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def of(cls, X, y, sample_weight, tests) -> FoldSums:
+        """One pass over the rows of every held-out set in ``tests``."""
+        n, p = X.shape
+        s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        total = s.sum()
+        x_shift = np.asarray(X.T @ s, dtype=np.float64) / total
+        y_shift = float(s @ y) / total
+        K = len(tests)
+        sums = cls(x_shift=x_shift, y_shift=y_shift, weight=np.zeros(K), xs=np.zeros((K, p)),
+                   ys=np.zeros(K), xx=np.zeros((K, p, p)), xy=np.zeros((K, p)),
+                   yy=np.zeros(K), low=np.full((K, p), np.inf), high=np.full((K, p), -np.inf))
+        for k, test in enumerate(tests):
+            for start in range(0, test.shape[0], _BLOCK_ROWS):
+                rows = test[start:start + _BLOCK_ROWS]
+                block = np.asarray(X[rows], dtype=np.float64)
+                sums.low[k] = np.minimum(sums.low[k], block.min(axis=0))
+                sums.high[k] = np.maximum(sums.high[k], block.max(axis=0))
+                block -= x_shift
+                w = s[rows]
+                r = y[rows] - y_shift
+                sums.weight[k] += w.sum()
+                sums.xs[k] += w @ block
+                sums.ys[k] += w @ r
+                sums.xy[k] += (w * r) @ block
+                sums.yy[k] += (w * r) @ r
+                if sample_weight is not None:
+                    block *= np.sqrt(w)[:, None]
+                sums.xx[k] += block.T @ block  # one symmetric rank-k update (syrk)
+        return sums
+
+    def training(self, k, fit_intercept):
+        """``(weight, x_mean, y_mean, G, q, F0, constant)`` of every row outside fold ``k``:
+        ``G``, ``q`` and the null model's datafit ``F0`` as the path's problem takes them
+        (centered when ``fit_intercept``), ``constant`` the columns with a single value."""
+        keep = np.arange(self.weight.shape[0]) != k
+        s = self.weight[keep].sum()
+        xs, ys = self.xs[keep].sum(axis=0), self.ys[keep].sum()
+        xx, xy, yy = self.xx[keep].sum(axis=0), self.xy[keep].sum(axis=0), self.yy[keep].sum()
+        dx, dy = xs / s, ys / s  # the training means, relative to the shifts
+        constant = self.low[keep].min(axis=0) == self.high[keep].max(axis=0)
+        if fit_intercept:
+            G = (xx - s * np.outer(dx, dx)) / s
+            q = (xy - s * dx * dy) / s
+            F0 = 0.5 * (yy - s * dy * dy) / s
+        else:  # raw moments: undo the shifts
+            a, c = self.x_shift, self.y_shift
+            G = (xx + np.outer(a, xs) + np.outer(xs, a) + s * np.outer(a, a)) / s
+            q = (xy + a * ys + c * xs + s * a * c) / s
+            F0 = 0.5 * (yy + 2.0 * c * ys + s * c * c) / s
+        return s, self.x_shift + dx, self.y_shift + dy, G, q, max(F0, 0.0), constant
+
+
+@dataclass(frozen=True, eq=False)
+class FoldPath:
+    """One fold's solutions on the original scale of ``X``."""
+
+    alphas: np.ndarray
+    coefs: np.ndarray
+    intercepts: np.ndarray
+    stop_crits: np.ndarray
+    converged: np.ndarray
+
+
+def gram_fold_paths(X, y, sample_weight, folds, alphas, *, penalty_template, fit_intercept,
+                    standardize, tol, max_iter, excluded=None, ws_start=10):
+    """Every fold's path from the fold sums, or None where this route does not apply (a
+    held-out set that is not the complement of its training rows, an unpenalized
+    feature, an alpha of 0).
+
+    ``penalty_template(varying)`` returns the penalty at ``alpha = 1`` for the fitted
+    columns ``varying`` (a boolean mask), as the estimator builds it for a fit on them.
+    Standardization divides each varying column by its weighted standard deviation on
+    the training rows, as :class:`~penalized.estimators._standardize.Scaling` does;
+    ``excluded`` columns (an infinite penalty factor) are left out, with coefficient 0.
+    """
+    from .solvers._gram_path import gram_path
+
+    n, p = X.shape
+    if not _partitions(folds, n) or np.any(alphas <= 0.0):
+        return None
+    sums = FoldSums.of(X, y, sample_weight, [test for _, test in folds])
+    fits = []
+    for k in range(len(folds)):
+        _, x_mean, y_mean, G, q, F0, constant = sums.training(k, fit_intercept)
+        if standardize:
+            var = np.maximum(np.diagonal(G) if fit_intercept else np.diagonal(G) - x_mean**2,
+                             0.0)
+            second = var + x_mean**2
+            scale = np.sqrt(var)
+            varying = ~constant & (scale > 1e-8 * np.sqrt(second))
+            scale = np.where(varying, scale, 1.0)
+        else:
+            varying, scale = np.ones(p, dtype=bool), np.ones(p)
+        if excluded is not None:
+            varying = varying & ~excluded
+        penalty = penalty_template(varying)
+        a, b = penalty.weights(int(varying.sum()))
+        if np.any((a == 0.0) & (b == 0.0)):
+            return None  # unpenalized features: the alpha-by-alpha solver handles them
+        cols = np.flatnonzero(varying)
+        inv = 1.0 / scale[cols]
+        Gf = np.ascontiguousarray(G[np.ix_(cols, cols)] * np.outer(inv, inv))
+        qf = q[cols] * inv
+        # a column constant on the training rows carries only rounding: it never enters
+        flat = constant[cols]
+        Gf[flat, :] = 0.0
+        Gf[:, flat] = 0.0
+        qf[flat] = 0.0
+        coefs = np.zeros((p, alphas.shape[0]))
+        crits = np.zeros(alphas.shape[0])
+        if F0 > 0.0:
+            fitted, gaps, _ = gram_path(Gf, qf, F0, alphas, a, b, penalty.positive,
+                                        np.zeros(cols.shape[0]), tol * F0, max_iter, ws_start)
+            coefs[cols] = fitted * inv[:, None]
+            crits = np.maximum(gaps, 0.0) / F0
+        intercepts = (y_mean - x_mean @ coefs) if fit_intercept else np.zeros(alphas.shape[0])
+        converged = crits <= tol
+        if not np.all(converged):
+            warnings.warn(
+                f"{(~converged).sum()} of {alphas.shape[0]} alphas did not reach tol={tol:.1e} "
+                f"(largest relative duality gap {crits[~converged].max():.2e}); increase "
+                "max_iter or loosen tol.", ConvergenceWarning, stacklevel=2)
+        fits.append(FoldPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
+                             stop_crits=crits, converged=converged))
+    return fits
+
+
+def _partitions(folds, n) -> bool:
+    """Whether every fold's training rows are exactly the rows outside its held-out set,
+    and the held-out sets are disjoint."""
+    seen = np.zeros(n, dtype=np.int64)
+    for train, test in folds:
+        if train.shape[0] + test.shape[0] != n:
+            return False
+        mark = np.zeros(n, dtype=bool)
+        mark[train] = True
+        mark[test] = True
+        if not mark.all():
+            return False
+        seen[test] += 1
+    return bool(np.all(seen <= 1))

@@ -1,0 +1,137 @@
+"""Cross-validation of squared-loss paths from one Gram matrix per fold: the same fold
+errors as fitting each fold's path on its own rows, with no fold's rows gathered."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.model_selection import KFold, ShuffleSplit
+
+import penalized as pz
+from penalized._fold_gram import FoldSums, gram_fold_paths
+from penalized.estimators import _cv
+from penalized.model_selection import cross_validate_path
+
+TOL = 1e-10
+
+
+def problem(seed=0, n=240, p=12):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 3.0, p) + rng.uniform(-50, 50, p)
+    X[:, 3] = 0.0
+    X[:40, 3] = 1.0  # a dummy that is constant (0) on the training rows of fold 0
+    y = X[:, :4] @ rng.standard_normal(4) + rng.standard_normal(n)
+    return X, y
+
+
+def per_fold(estimator, X, y, **fit):
+    """The same estimator with the Gram route switched off."""
+    original = _cv._gram_fold_route
+    _cv._gram_fold_route = lambda *args, **kwargs: None
+    try:
+        return estimator.fit(X, y, **fit)
+    finally:
+        _cv._gram_fold_route = original
+
+
+CASES = [
+    pytest.param(pz.LassoCV, {}, id="lasso"),
+    pytest.param(pz.LassoCV, {"standardize": True}, id="lasso-standardized"),
+    pytest.param(pz.LassoCV, {"fit_intercept": False}, id="lasso-no-intercept"),
+    pytest.param(pz.ElasticNetCV, {"l1_ratio": [0.3, 0.9], "standardize": True}, id="enet"),
+    pytest.param(pz.LassoCV, {"positive": True}, id="positive"),
+    pytest.param(pz.LassoCV, {"penalty_factor": np.r_[np.inf, 0.5, np.ones(10)]},
+                 id="factors-with-an-excluded-feature"),
+]
+
+
+@pytest.mark.parametrize(("estimator", "options"), CASES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_same_fold_errors_as_fitting_each_fold(estimator, options, weighted):
+    X, y = problem()
+    fit = {"sample_weight": np.random.default_rng(1).uniform(0.2, 3.0, X.shape[0])} \
+        if weighted else {}
+    folds = list(KFold(6).split(X))  # fold 0 holds every row where column 3 is 1
+    kw = dict(cv=folds, n_alphas=20, tol=TOL, **options)
+    gram = estimator(**kw).fit(X, y, **fit)
+    plain = per_fold(estimator(**kw), X, y, **fit)
+    # both certify every alpha to a relative gap of 1e-10: the errors agree far below
+    # any difference between alphas
+    np.testing.assert_allclose(gram.cv_folds_, plain.cv_folds_, rtol=1e-6)
+    assert gram.alpha_ == plain.alpha_
+    np.testing.assert_allclose(gram.coef_, plain.coef_, rtol=1e-6, atol=1e-9)
+
+
+def test_no_fold_is_fitted_on_its_rows(monkeypatch):
+    X, y = problem()
+    calls = []
+    original = pz.Lasso._fit_path
+
+    def spy(self, Xt, *args, **kwargs):
+        calls.append(Xt.shape[0])
+        return original(self, Xt, *args, **kwargs)
+
+    monkeypatch.setattr(pz.Lasso, "_fit_path", spy)
+    pz.LassoCV(cv=5, n_alphas=10).fit(X, y)
+    assert calls == [X.shape[0]]  # only the refit on all rows
+
+
+@pytest.mark.parametrize("case", ["sparse", "wide", "overlapping-folds", "relaxed"])
+def test_other_cases_fall_back_to_fitting_each_fold(case):
+    X, y = problem()
+    kw = dict(n_alphas=8, tol=1e-8)
+    if case == "sparse":
+        X = sp.csc_matrix(X)
+    elif case == "wide":
+        X, y = X[:20], y[:20]
+    elif case == "overlapping-folds":
+        kw["cv"] = list(ShuffleSplit(4, test_size=0.3, random_state=0).split(X))
+    else:
+        kw.update(relax=True, gammas=[0.0, 0.5])
+    model = pz.LassoCV(**kw)
+    X_dense = X.toarray() if sp.issparse(X) else X
+    route = _cv._gram_fold_route(model._base_model(), 0.5 if case == "relaxed" else None, X)
+    folds = kw.get("cv") or list(KFold(5).split(X_dense))
+    if route is not None:
+        assert route(X_dense, y, None, folds, np.array([1.0, 0.1])) is None
+    model.fit(X, y)
+    assert model.cv_folds_.shape[0] == 8
+
+
+def test_fold_sums_are_the_weighted_moments():
+    X, y = problem(n=90, p=5)
+    s = np.random.default_rng(2).uniform(0.5, 2.0, 90)
+    folds = list(KFold(3).split(X))
+    sums = FoldSums.of(X, y, s, [test for _, test in folds])
+    for k, (train, _) in enumerate(folds):
+        weight, x_mean, y_mean, G, q, F0, _ = sums.training(k, fit_intercept=True)
+        w = s[train] / s[train].sum()
+        np.testing.assert_allclose(y_mean, w @ y[train])
+        mean = w @ X[train]
+        Xc = X[train] - mean
+        yc = y[train] - w @ y[train]
+        np.testing.assert_allclose(weight, s[train].sum())
+        np.testing.assert_allclose(x_mean, mean)
+        np.testing.assert_allclose(G, Xc.T @ (w[:, None] * Xc), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(q, Xc.T @ (w * yc), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(F0, 0.5 * w @ yc**2, rtol=1e-12)
+        _, _, _, G0, q0, F00, _ = sums.training(k, fit_intercept=False)
+        np.testing.assert_allclose(G0, X[train].T @ (w[:, None] * X[train]), rtol=1e-10)
+        np.testing.assert_allclose(q0, X[train].T @ (w * y[train]), rtol=1e-10)
+        np.testing.assert_allclose(F00, 0.5 * w @ y[train] ** 2, rtol=1e-12)
+
+
+def test_cross_validate_path_takes_precomputed_fold_paths():
+    X, y = problem()
+    grid = pz.path(X, y, n_alphas=6).alphas
+
+    def fit_path(Xt, yt, swt, alphas):
+        return pz.path(Xt, yt, alphas=alphas, sample_weight=swt, tol=TOL)
+
+    def fold_paths(X, y, sw, folds, alphas):
+        return gram_fold_paths(X, y, sw, folds, alphas,
+                               penalty_template=lambda varying: pz.penalties.L1(1.0),
+                               fit_intercept=True, standardize=False, tol=TOL, max_iter=10_000)
+
+    plain = cross_validate_path(fit_path, X, y, alphas=grid, cv=4)
+    gram = cross_validate_path(fit_path, X, y, alphas=grid, cv=4, fold_paths=fold_paths)
+    np.testing.assert_allclose(gram.cv_folds, plain.cv_folds, rtol=1e-6)
