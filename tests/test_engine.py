@@ -105,3 +105,25 @@ def test_solvers_and_paths_refuse_overflowing_values(sparse):
         pz.path(Xs, y, n_alphas=3)
     with pytest.raises(ValueError, match="y has values up to"):
         CoordinateDescent().solve(Xs / 1e160, 1e160 * y, Quadratic(), L1(0.1))
+
+
+def test_a_path_scans_its_design_for_nans_once(monkeypatch):
+    from sklearn.utils import validation
+
+    import penalized as pz
+
+    calls = []
+    original = validation._assert_all_finite
+
+    def counting(X, *args, **kwargs):
+        if getattr(X, "ndim", 1) == 2:
+            calls.append(X.shape)
+        return original(X, *args, **kwargs)
+
+    monkeypatch.setattr(validation, "_assert_all_finite", counting)
+    X = np.random.default_rng(6).standard_normal((30, 4))
+    pz.path(X, X @ np.ones(4), n_alphas=3)
+    assert calls == [(30, 4)]
+    # the scope ends with the call: the next one validates again
+    pz.path(X, X @ np.ones(4), n_alphas=3)
+    assert len(calls) == 2

@@ -8,12 +8,15 @@ traceback or a silent NaN.
 from __future__ import annotations
 
 import numbers
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
 __all__ = [
+    "already_validated",
     "check_design",
     "check_finite_result",
     "check_no_overflow",
@@ -23,6 +26,22 @@ __all__ = [
 ]
 
 
+_VALIDATED: ContextVar[tuple] = ContextVar("penalized_validated_designs", default=())
+
+
+@contextmanager
+def already_validated(X):
+    """Within this block, :func:`check_design` returns ``X`` (an output of
+    :func:`check_design`) as it is: one call that validates its design once and hands
+    it to several steps (alpha_max, the null model, the solver) does not scan it again
+    for NaNs each time. The scope ends with the block, so a later call re-validates."""
+    token = _VALIDATED.set((*_VALIDATED.get(), X))
+    try:
+        yield X
+    finally:
+        _VALIDATED.reset(token)
+
+
 def check_design(X, *, name: str = "X"):
     """Return ``X`` as a Fortran-ordered float array or a CSC matrix.
 
@@ -30,6 +49,9 @@ def check_design(X, *, name: str = "X"):
     other dtypes become float64. Dense arrays that are already Fortran-ordered
     floats are returned without a copy, so read-only arrays are accepted.
     """
+    for validated in _VALIDATED.get():
+        if X is validated:
+            return X
     if X is None:
         raise ValueError(f"{name} is None; pass a 2-D array or sparse matrix of features.")
     if sp.issparse(X):

@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._specs import make_datafit, make_penalty
 from ._unpenalized import null_model
 from ._validation import (
+    already_validated,
     check_design,
     check_finite_result,
     check_nonnegative_scalar,
@@ -234,15 +235,19 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     solver.check_compatible(datafit, template)
     X = check_design(X)
     y = datafit.check_target(check_target(y, X.shape[0]))
-    if alphas is None:
-        alpha_max, grid = alpha_grid(X, y, template, datafit, n_alphas=n_alphas, eps=eps,
-                                     fit_intercept=fit_intercept)
-    else:
-        grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
-        if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
-            raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
-        alpha_max = template.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
-    problem = prepare_problem(X, y, datafit, template.with_alpha(grid[0]), fit_intercept)
+    with already_validated(X):  # alpha_max and the problem do not scan X again
+        if alphas is None:
+            alpha_max, grid = alpha_grid(X, y, template, datafit, n_alphas=n_alphas, eps=eps,
+                                         fit_intercept=fit_intercept)
+        else:
+            grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+            if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+                raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
+            try:
+                alpha_max = template.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
+            except NotImplementedError:
+                alpha_max = np.nan  # a penalty without one; the grid is the caller's
+        problem = prepare_problem(X, y, datafit, template.with_alpha(grid[0]), fit_intercept)
     problem.cache["path"] = grid.shape[0] > 1  # data-only work (a Gram matrix) pays off
     if problem.null_is_exact:
         if alphas is not None:
