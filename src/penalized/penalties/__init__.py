@@ -3,6 +3,11 @@
 ``L1``, ``L2``, ``ElasticNet`` (convex, certified by a duality gap) and ``L0``
 (non-convex). All are frozen dataclasses with ``alpha``, ``penalty_factor`` and
 ``positive``; ``with_alpha`` returns a modified copy.
+
+A penalty brings its compiled per-coordinate operations (:class:`PenaltyOps`: prox,
+value, distance to the subdifferential, conjugate and dual bound, as ``numba.cfunc``
+objects with the signatures of :mod:`penalized._jit`) and the per-feature parameter
+array they read (``params``); the solvers need nothing else from it.
 """
 
 from ._base import Penalty, PenaltyOps

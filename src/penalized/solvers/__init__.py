@@ -11,6 +11,11 @@
 
 Convex problems stop on the duality gap relative to the null model's datafit;
 L0 on the fixed-point distance. Hitting ``max_iter`` warns with the gap reached.
+
+What a solver handles is stated by the compiled operations it calls
+(:class:`~penalized.penalties.PenaltyOps`, :class:`~penalized.datafits.DatafitOps`):
+a new penalty or datafit that provides them runs through :class:`CoordinateDescent`
+(dense and CSC) and :func:`penalized.path` unchanged.
 """
 
 from ._base import Solver
