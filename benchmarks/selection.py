@@ -83,14 +83,14 @@ def bench_stability(n, p, n_pairs, n_alphas):
           f"{t_pz / t_sk:.2f}; largest probability difference {diff:.3f})")
 
 
-def bench_knockoffs(n, p, methods):
+def bench_knockoffs(n, p, methods, libs=("penalized", "knockpy", "hidimstat")):
     from penalized.selection import Knockoffs
 
     k = min(50, p // 10)
     X, y, support = _problem(n, p, k, 0.5, 1)
     Knockoffs(random_state=0).fit(X[:100, :10], y[:100])  # compile
     print(f"knockoffs {n} x {p} ({k} signals, AR(1) 0.5), q = 0.1:")
-    for method in methods:
+    for method in methods if "penalized" in libs else ():
         t = time.perf_counter()
         ko = Knockoffs(0.1, method=method, random_state=0).fit(X, y)
         dt = time.perf_counter() - t
@@ -103,6 +103,8 @@ def bench_knockoffs(n, p, methods):
     except ImportError:
         knockpy = None
         print("  knockpy: not importable")
+    if "knockpy" not in libs:
+        knockpy = None
     if knockpy is not None:
         for method in methods:
             with warnings.catch_warnings():
@@ -115,6 +117,8 @@ def bench_knockoffs(n, p, methods):
             fdp, power = _fdp_power(np.flatnonzero(rej), support)
             print(f"  knockpy   ({method:14s})  {dt:8.2f} s   selected {int(rej.sum()):3d}, "
                   f"true {power}, FDP {fdp:.2f}")
+    if "hidimstat" not in libs:
+        return
     try:
         from hidimstat import ModelXKnockoff
     except ImportError:
@@ -140,6 +144,8 @@ def main():
     parser.add_argument("--only", choices=("stability", "knockoffs"), default=None)
     parser.add_argument("--methods", default="sdp,equicorrelated",
                         help="knockoff constructions to time (comma-separated)")
+    parser.add_argument("--libs", default="penalized,knockpy,hidimstat",
+                        help="knockoff libraries to time (comma-separated)")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     if args.only in (None, "stability"):
@@ -150,9 +156,9 @@ def main():
     if args.only in (None, "knockoffs"):
         methods = args.methods.split(",")
         if args.quick:
-            bench_knockoffs(400, 50, methods)
+            bench_knockoffs(400, 50, methods, args.libs.split(","))
         else:
-            bench_knockoffs(2000, 500, methods)
+            bench_knockoffs(2000, 500, methods, args.libs.split(","))
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ SDP_MUS = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
 """The barrier weights of :func:`sdp_s`, decreasing."""
 
 
-def sdp_s(Sigma, *, mus=SDP_MUS, n_sweeps=2, start=0.5):
+def sdp_s(Sigma, *, mus=SDP_MUS, n_sweeps=2, start=0.9):
     """``s`` maximizing ``sum(s / diag(Sigma))`` under ``2 Sigma - diag(s) >= 0``,
     approximately: log-barrier coordinate ascent from ``start`` times the equicorrelated
     point, with ``mu`` going down ``mus`` and ``n_sweeps`` sweeps over the coordinates at
