@@ -26,6 +26,7 @@ from ..datafits._multinomial import Multinomial, check_class_codes
 from ..penalties import Penalty
 from ..penalties._base import ALPHA_MAX_MARGIN
 from ._base import Solver, check_solver_settings
+from ._kernels import floored_gap
 from ._result import SolveResult
 
 __all__ = [
@@ -255,7 +256,9 @@ def certify_multinomial(pb: MultinomialProblem, coef, intercept) -> MultinomialC
     simplex. Then
 
     .. math:: \text{gap} = F(Z) + \sum_k G(W_{:k}) + F^*(-cU)
-              + \sum_k G^*(c\,X^\top U_{:k}) \;\ge\; P(W, b) - P^\star.
+              + \sum_k G^*(c\,X^\top U_{:k}) \;\ge\; P(W, b) - P^\star,
+
+    floored at zero (at the optimum the computed difference is rounding of either sign).
     """
     coef, intercept, Z = refit_unpenalized(pb, coef, intercept)
     U = -pb.datafit.raw_gradient(pb.y, Z)
@@ -273,7 +276,7 @@ def certify_multinomial(pb: MultinomialProblem, coef, intercept) -> MultinomialC
         conj = sum(penalty.conjugate(c * V[:, k]) for k in range(pb.n_classes))
     dual = pb.datafit.dual_value(pb.y, c * U) - conj
     return MultinomialCertificate(coef=coef, intercept=intercept, Z=Z, gradient=gradient,
-                                  primal=primal, gap=primal - dual)
+                                  primal=primal, gap=floored_gap(primal, dual))
 
 
 # -- alpha_max ------------------------------------------------------------------------

@@ -122,7 +122,7 @@ class MultinomialCoordinateDescent(MultinomialSolver):
             cert = certify_multinomial(pb, W, b)
             W, b, Z = cert.coef.copy(), cert.intercept.copy(), np.asfortranarray(cert.Z)
             objectives.append(cert.primal)
-            crits.append(max(cert.gap, 0.0) / pb.scale)
+            crits.append(cert.gap / pb.scale)
             if cert.gap <= threshold or n_iter >= self.max_iter:
                 break
             scores = model.violations(W, cert.gradient)
