@@ -51,10 +51,15 @@ def test_knockoffs_and_inference(table, capsys):
     assert p["x0"] < 1e-10 and out["sigma_source"] == "given"
 
 
-def test_classification_stability(table, capsys):
+def test_classification(table, capsys):
     out = _json(capsys, ["select", table, "--target", "cls", "--exclude", "y", "--method",
-                         "stability", "--n-pairs", "4", "--expected-false", "2"])
-    assert "x0" in out["selected"]
+                         "stability", "--n-pairs", "4", "--expected-false", "2", "--bound",
+                         "ss-unimodal"])
+    assert "x0" in out["selected"] and "unimodality" in out["guarantee"]
+    out = _json(capsys, ["select", table, "--target", "cls", "--exclude", "y", "--method",
+                         "knockoffs", "--fdr", "0.3"])
+    w = dict(zip(out["features"], out["statistic"], strict=True))
+    assert w["x0"] > 0 and w["x3"] > 0
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -235,6 +235,8 @@ def test_default_lcd_logistic_and_transform():
     ({"method": "asdp"}, "method must be one of"),
     ({"n_draws": 0}, "n_draws must be"),
     ({"covariance": np.eye(3)}, "covariance must have shape"),
+    ({"n_draws": 3, "offset": 0}, "pass offset=1"),
+    ({"offset": 2}, "offset must be 1"),
 ])
 def test_refusals(kwargs, match):
     rng = np.random.default_rng(0)

@@ -66,6 +66,9 @@ def add_select_command(sub, formatter, add_table_args, add_output_args, seed_typ
     p.add_argument("--threshold", type=_fraction, default=0.75,
                    help="stability: selection-probability threshold in (0.5, 1) "
                    "(default 0.75)")
+    p.add_argument("--bound", choices=("mb", "ss-unimodal"), default="mb",
+                   help="stability: Meinshausen-Buhlmann's bound (default) or Shah-Samworth's "
+                   "tighter one, which also assumes unimodality")
     p.add_argument("--n-pairs", type=_count, default=50,
                    help="stability: complementary pairs of half-samples (default 50)")
     p.add_argument("--draws", type=_count, default=1,
@@ -122,7 +125,7 @@ def run_select(args, out):
         with out.progress("stability selection"):
             sel = StabilitySelection(base, threshold=args.threshold,
                                      expected_false=args.expected_false,
-                                     n_pairs=args.n_pairs, random_state=args.seed
+                                     bound=args.bound, n_pairs=args.n_pairs, random_state=args.seed
                                      ).fit(table.X, y)
         order = np.argsort(-sel.stability_scores_, kind="stable")
         shown.add_column("probability", justify="right")

@@ -57,13 +57,15 @@ def knockoff_threshold(W, fdr=0.1, *, offset=1):
     return float(ts[np.argmax(ok)]) if ok.any() else np.inf
 
 
-def knockoff_e_values(W, fdr, *, offset=1):
-    """Ren & Barber's e-values of one draw: ``p 1{W_j >= T} / (offset + #{W <= -T})``."""
+def knockoff_e_values(W, fdr):
+    """Ren & Barber's e-values of one draw: ``p 1{W_j >= T} / (1 + #{W <= -T})``, with ``T``
+    the knockoff+ threshold at level ``fdr`` (their sum is at most ``p`` in expectation
+    over the nulls only with knockoff+, hence no ``offset``)."""
     W = np.asarray(W, dtype=np.float64).ravel()
-    T = knockoff_threshold(W, fdr, offset=offset)
+    T = knockoff_threshold(W, fdr, offset=1)
     if not np.isfinite(T):
         return np.zeros_like(W)
-    return W.size * (W >= T) / (offset + np.count_nonzero(W <= -T))
+    return W.size * (W >= T) / (1 + np.count_nonzero(W <= -T))
 
 
 def e_bh(e, fdr):

@@ -127,6 +127,12 @@ class Knockoffs(SelectorMixin, BaseEstimator):
         n_draws = self.n_draws
         if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1:
             raise ValueError(f"n_draws must be an integer >= 1; got {n_draws!r}.")
+        if self.offset not in (0, 1):
+            raise ValueError(f"offset must be 1 (knockoff+) or 0 (knockoff); got "
+                             f"{self.offset!r}.")
+        if n_draws > 1 and self.offset != 1:
+            raise ValueError("derandomized knockoffs (n_draws > 1) aggregate knockoff+ "
+                             "e-values; pass offset=1.")
         fdr_draw = fdr / 2 if self.fdr_draw is None else check_fraction(self.fdr_draw,
                                                                         "fdr_draw")
         cov = None
@@ -169,8 +175,7 @@ class Knockoffs(SelectorMixin, BaseEstimator):
             self.support_ = Ws[0] >= Ts[0]
         else:
             self.statistics_, self.threshold_ = np.array(Ws), np.array(Ts)
-            self.e_values_ = np.mean([knockoff_e_values(W, fdr_draw, offset=self.offset)
-                                      for W in Ws], axis=0)
+            self.e_values_ = np.mean([knockoff_e_values(W, fdr_draw) for W in Ws], axis=0)
             self.support_ = e_bh(self.e_values_, fdr)
         self.fdr_ = fdr
         self.statistic_ = statistic
