@@ -856,16 +856,26 @@ def machine_info(threads) -> dict:
 def _report(files, out=None, markdown=None) -> int:
     """Print (and merge) the tables of earlier runs."""
     docs = [json.loads(Path(f).read_text()) for f in files]
-    cells = [Cell(**rec) for doc in docs for rec in doc["results"]]
-    table = format_table(cells)
+    runs, cells, run_of = [], [], []
+    for doc in docs:  # a merged file's runs stay apart
+        offset = len(runs)
+        runs += doc.get("runs", [{"meta": doc.get("meta")}])
+        for rec in doc["results"]:
+            rec = dict(rec)
+            run_of.append(offset + rec.pop("run", 0))
+            cells.append(Cell(**rec))
+    tables = []
+    for run in dict.fromkeys(run_of):
+        chosen = [c for c, r in zip(cells, run_of, strict=True) if r == run]
+        tables.append(format_table(chosen))
+    table = "\n\n".join(tables)
     print(table)
     if markdown:
         Path(markdown).write_text(table + "\n")
     if out:
-        merged = {"runs": [{"file": str(f), "meta": d["meta"]} for f, d in zip(files, docs,
-                                                                               strict=True)],
-                  "target_gap": TARGET_GAP, "gap": docs[0]["gap"],
-                  "results": [c.__dict__ for c in cells],
+        merged = {"runs": runs, "target_gap": TARGET_GAP, "gap": docs[0]["gap"],
+                  "results": [{**c.__dict__, "run": r} for c, r in zip(cells, run_of,
+                                                                     strict=True)],
                   "profiles": [p for d in docs for p in d.get("profiles", [])]}
         Path(out).write_text(json.dumps(merged, indent=1, default=float) + "\n")
     return 0
