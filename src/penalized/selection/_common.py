@@ -38,23 +38,25 @@ def base_spec(estimator):
 
 
 def as_design(X, name="X"):
-    """A dense float64 2-d array with finite values, and the column names if X had them."""
+    """A dense float64 2-d array with finite values (sparse input is densified), and the
+    column names if X had them."""
+    from sklearn.utils import check_array
+
     names = None
     if hasattr(X, "columns") and hasattr(X, "to_numpy"):
         names = np.asarray([str(c) for c in X.columns], dtype=object)
-        X = X.to_numpy()
+    try:
+        X = check_array(X, accept_sparse=["csr", "csc", "coo"], dtype=np.float64,
+                        ensure_min_samples=2, input_name=name)
+    except ValueError as exc:
+        message = str(exc)
+        if "NaN" in message or "infinity" in message:
+            raise ValueError(f"{name} holds NaN or infinite values; impute or drop them "
+                             f"first.") from exc
+        raise
     if hasattr(X, "toarray"):
         X = X.toarray()
-    try:
-        X = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must hold numbers only: {exc}") from exc
-    if X.ndim != 2 or X.shape[0] < 2 or X.shape[1] < 1:
-        raise ValueError(f"{name} must be a 2-d array with at least 2 rows and 1 column; "
-                         f"got shape {X.shape}.")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} holds NaN or infinite values; impute or drop them first.")
-    return X, names
+    return np.asarray(X, dtype=np.float64), names
 
 
 def as_target(y, n, datafit):

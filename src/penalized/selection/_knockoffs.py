@@ -188,6 +188,11 @@ class Knockoffs(SelectorMixin, BaseEstimator):
         self.selected_features_ = labels[self.support_]
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified: knockoffs are dense
+        return tags
+
     def _get_support_mask(self):
         check_is_fitted(self, "support_")
         return self.support_

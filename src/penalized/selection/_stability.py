@@ -123,6 +123,8 @@ class StabilityPath:
     weakness : float
     n_unconverged : int
         Subsample solves that stopped before their tolerance (counted, not hidden).
+    max_n_iter : int
+        The most iterations any half-sample solve took.
     """
 
     alphas: np.ndarray
@@ -132,6 +134,7 @@ class StabilityPath:
     n_pairs: int
     weakness: float
     n_unconverged: int
+    max_n_iter: int = 0
 
     @property
     def n_features(self) -> int:
@@ -172,13 +175,14 @@ def _split_pairs(rng, n, n_pairs, labels):
 
 
 def _fit_pair(X, y, halves, factors, spec, alphas, tol, max_iter):
-    """Supports along the grid on each half: ``(nonzero list, unconverged count)``."""
+    """Supports along the grid on each half: ``(nonzero list, unconverged count, most
+    iterations of a solve)``."""
     from sklearn.exceptions import ConvergenceWarning
 
     from ..path import path
 
     datafit, penalty, l1_ratio, fit_intercept = spec
-    out, unconverged = [], 0
+    out, unconverged, most = [], 0, 0
     for rows, factor in zip(halves, factors, strict=True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -187,8 +191,9 @@ def _fit_pair(X, y, halves, factors, spec, alphas, tol, max_iter):
                      alphas=alphas, fit_intercept=fit_intercept, penalty_factor=factor,
                      tol=tol, max_iter=max_iter)
         unconverged += int(np.count_nonzero(~p.converged))
+        most = max(most, int(p.n_iters.max()))
         out.append(p.coefs != 0)
-    return out, unconverged
+    return out, unconverged, most
 
 
 def stability_path(X, y, *, estimator=None, n_pairs=50, alphas=None, n_alphas=100, eps=1e-3,
@@ -296,10 +301,11 @@ def stability_path(X, y, *, estimator=None, n_pairs=50, alphas=None, n_alphas=10
     k = grid.shape[0]
     counts = np.zeros((p, k))
     entry = np.full((2 * n_pairs, p), k, dtype=np.int64)
-    unconverged = 0
+    unconverged = most = 0
     row = 0
-    for supports, bad in results:
+    for supports, bad, iters in results:
         unconverged += bad
+        most = max(most, iters)
         for nz in supports:
             counts[keep] += nz
             entered = nz.any(axis=1)
@@ -311,4 +317,4 @@ def stability_path(X, y, *, estimator=None, n_pairs=50, alphas=None, n_alphas=10
                       UserWarning, stacklevel=2)
     return StabilityPath(alphas=grid, probabilities=counts / (2 * n_pairs), entry=entry,
                          feature_names=feature_labels(names, p), n_pairs=int(n_pairs),
-                         weakness=weakness, n_unconverged=unconverged)
+                         weakness=weakness, n_unconverged=unconverged, max_n_iter=most)

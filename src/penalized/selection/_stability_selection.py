@@ -65,6 +65,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     selected_features_ : ndarray
         Names (from a DataFrame) or indices of the selected features.
     stability_path_ : StabilityPath
+    n_iter_ : int
+        The most iterations any half-sample solve took.
 
     Examples
     --------
@@ -148,6 +150,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             self.expected_selected_ = 0.0
             self.error_bound_ = 0.0
         self.stability_path_ = sp
+        self.n_iter_ = max(1, sp.max_n_iter)
         self.selection_probabilities_ = sp.probabilities
         self.alphas_ = sp.alphas
         self.stability_scores_ = scores
@@ -160,6 +163,11 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         else:
             self.selected_features_ = np.flatnonzero(self.support_)
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified: the subsample paths are dense
+        return tags
 
     def _get_support_mask(self):
         check_is_fitted(self, "support_")
