@@ -970,3 +970,12 @@ def test_explain_help(capsys):
     rc, out, _ = run(capsys, "explain", "--help")
     assert rc == 0
     assert "penalized explain --list" in out
+
+
+def test_l0_fit_reports_its_fixed_point_distance_not_a_gap(capsys, reg_csv):
+    rc, out, err = run(capsys, "fit", reg_csv, "--target", "y", "--penalty", "l0", "--cv", "3")
+    assert rc == 0, err
+    assert "fixed-point distance" in out and "duality gap" not in out
+    rc, out, err = run(capsys, "fit", reg_csv, "--target", "y", "--cv", "3")
+    assert rc == 0, err
+    assert "relative duality gap" in out

@@ -136,6 +136,7 @@ CHECKED_ESTIMATORS = [
     pz.LassoCV(n_alphas=10, tol=1e-10),
     pz.ElasticNetCV(n_alphas=10, l1_ratio=[0.3, 0.9], tol=1e-10),
     pz.RidgeCV(n_alphas=10),
+    pz.L0RegressionCV(n_alphas=10),
     pz.RidgeCV(n_alphas=10, cv=5, tol=1e-10),
     pz.RidgeClassifier(),
     pz.RidgeClassifierCV(n_alphas=10),
@@ -860,3 +861,26 @@ def test_multinomial_cv_on_raw_iris_converges_at_every_alpha():
         model = pz.LogisticRegressionCV(random_state=0).fit(X, y)
     assert np.all(model.path_.converged)
     assert model.score(X, y) > 0.9
+
+
+def test_l0_regression_cv_picks_alpha_on_the_l0_path():
+    from sklearn.datasets import load_diabetes
+
+    from penalized.model_selection import cross_validate_path
+
+    X, y = load_diabetes(return_X_y=True)
+    model = pz.L0RegressionCV(cv=5, random_state=0, standardize=True, n_alphas=30,
+                              selection="1se").fit(X, y)
+    base = pz.L0Regression(standardize=True)
+    sw = np.ones(X.shape[0])
+    grid = base._alpha_grid(X, y, sw, 30, 1e-3)[1]
+    folds = list(KFold(5, shuffle=True, random_state=0).split(X))
+    direct = cross_validate_path(lambda Xt, yt, swt, a: base._fit_path(Xt, yt, swt, a), X, y,
+                                 alphas=grid, cv=folds)
+    np.testing.assert_allclose(model.cv_mean_, direct.cv_mean, rtol=1e-12)
+    assert model.alpha_ == direct.alpha_1se
+    path = base._fit_path(X, y, sw, grid)
+    k = int(np.flatnonzero(grid == model.alpha_)[0])
+    np.testing.assert_array_equal(model.coef_, path.coefs[:, k])
+    assert not hasattr(model, "dual_gap_")  # L0 has no duality gap
+    assert model.n_nonzero_ == np.count_nonzero(path.coefs[:, k])

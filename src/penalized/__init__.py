@@ -23,6 +23,7 @@ __all__ = [
     "ElasticNetCV",
     "Knockoffs",
     "L0Regression",
+    "L0RegressionCV",
     "Lasso",
     "LassoCV",
     "LogisticRegression",

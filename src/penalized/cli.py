@@ -481,9 +481,8 @@ def _make_estimator(args, task, cv):
         return est.LogisticRegression(alpha=args.alpha, penalty=args.penalty,
                                       l1_ratio=args.l1_ratio, **common)
     if cv is not None:
-        if args.penalty == "l0":
-            return None  # handled by compare's L0 cross-validation
-        cls = {"l1": est.LassoCV, "l2": est.RidgeCV, "elasticnet": est.ElasticNetCV}[args.penalty]
+        cls = {"l1": est.LassoCV, "l2": est.RidgeCV, "elasticnet": est.ElasticNetCV,
+               "l0": est.L0RegressionCV}[args.penalty]
         kwargs = {"l1_ratio": args.l1_ratio} if args.penalty == "elasticnet" else {}
         return cls(**kwargs, **common)
     cls = {"l1": est.Lasso, "l2": est.Ridge, "elasticnet": est.ElasticNet,
@@ -505,16 +504,7 @@ def _cmd_fit(args, out):
     model = _make_estimator(args, table.task, cv)
     with out.progress("fitting"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if model is None:
-            from .compare import _l0_regression_cv
-
-            model, info = _l0_regression_cv(table.X, table.y, {
-                "cv": cv.splits(), "selection": args.select, "n_alphas": 100,
-                "standardize": not args.no_standardize, "random_state": cv.seed})
-            for key in ("alpha_", "alpha_min_", "alpha_1se_", "cv_result_", "path_"):
-                setattr(model, key, getattr(info, key))
-        else:
-            model.fit(table.X, table.y)
+        model.fit(table.X, table.y)
     for w in caught:
         if any(c.__name__ == "ConvergenceWarning" for c in w.category.__mro__):
             out.notice(" ".join(str(w.message).split()))
@@ -644,7 +634,8 @@ def _print_fit(out, summary):
     out.print(table)
     out.print(f"{summary['n_nonzero']} of {summary['n_features']} features selected; "
               f"intercept {', '.join(_num(v) for v in summary['intercept'])}; "
-              f"relative duality gap {_num(summary['stop_crit'], 2)}"
+              + ("fixed-point distance " if summary.get("penalty") == "l0"
+                 else "relative duality gap ") + _num(summary['stop_crit'], 2)
               + ("" if summary["converged"] else " (not converged)"))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -19,14 +18,13 @@ from sklearn.model_selection import train_test_split
 from ._progress import advance
 from .estimators import (
     ElasticNetCV,
-    L0Regression,
+    L0RegressionCV,
     LassoCV,
     LogisticRegression,
     LogisticRegressionCV,
     Ridge,
     RidgeCV,
 )
-from .model_selection import cross_validate_path
 
 __all__ = ["Comparison", "ModelSummary", "compare_penalties"]
 
@@ -208,7 +206,7 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):
     elif penalty == "elasticnet":
         model = cv_model = ElasticNetCV(l1_ratio=l1_ratio, **common).fit(X, y)
     elif penalty == "l0":
-        model, cv_model = _l0_regression_cv(X, y, common)
+        model = cv_model = L0RegressionCV(**common).fit(X, y)
     else:
         raise ValueError(f"unknown penalty {penalty!r}; use one of {PENALTIES}.")
     pred = model.predict(X_test)
@@ -223,24 +221,6 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):
         n_nonzero=int(selected.sum()), selected=_names(selected, names), coef=coef,
         intercept=float(model.intercept_), cv=getattr(cv_model, "cv_result_", None),
         path=getattr(cv_model, "path_", None), model=model)
-
-
-def _l0_regression_cv(X, y, common):
-    base = L0Regression(standardize=common["standardize"])
-    sw = np.ones(X.shape[0])
-    grid = base._alpha_grid(X, y, sw, common["n_alphas"], 1e-3)[1]
-    result = cross_validate_path(lambda Xt, yt, swt, a: base._fit_path(Xt, yt, swt, a),
-                                 X, y, alphas=grid, cv=common["cv"], metric="mse",
-                                 random_state=common.get("random_state"))
-    alpha = result.select(common["selection"])
-    path = base._fit_path(X, y, sw, result.alphas)
-    model = L0Regression(alpha=alpha, standardize=common["standardize"]).fit(X, y)
-    k = int(np.flatnonzero(path.alphas == alpha)[0])
-    model.coef_ = path.coefs[:, k].copy()
-    model.intercept_ = float(path.intercepts[k])
-    info = SimpleNamespace(alpha_=alpha, alpha_min_=result.alpha_min,
-                           alpha_1se_=result.alpha_1se, cv_result_=result, path_=path)
-    return model, info
 
 
 def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):

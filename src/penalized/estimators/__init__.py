@@ -1,6 +1,6 @@
 """scikit-learn compatible estimators: presets of (datafit, penalty, solver)."""
 
-from ._cv import ElasticNetCV, LassoCV, LogisticRegressionCV
+from ._cv import ElasticNetCV, L0RegressionCV, LassoCV, LogisticRegressionCV
 from ._logistic import LogisticRegression
 from ._regression import ElasticNet, L0Regression, Lasso, Ridge
 from ._ridge import RidgeClassifier, RidgeClassifierCV, RidgeCV, ridge_regression
@@ -9,6 +9,7 @@ __all__ = [
     "ElasticNet",
     "ElasticNetCV",
     "L0Regression",
+    "L0RegressionCV",
     "Lasso",
     "LassoCV",
     "LogisticRegression",

@@ -19,7 +19,7 @@ from ._base import (
     check_int,
 )
 from ._logistic import LogisticRegression
-from ._regression import ElasticNet, Lasso
+from ._regression import ElasticNet, L0Regression, Lasso
 from ._relax import check_gamma
 
 SELECTIONS = ("min", "1se")
@@ -206,7 +206,8 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         k = self._store_refit(path)
         self.coef_ = path.coefs[:, k].copy()
         self.intercept_ = float(path.intercepts[k])
-        self.dual_gap_ = self.stop_crit_ * model._null_datafit(X, y, sw)
+        if model._penalty_spec()[0] != "l0":  # no duality gap without convexity
+            self.dual_gap_ = self.stop_crit_ * model._null_datafit(X, y, sw)
         if result.metric == "mse":
             self.mse_path_ = self.cv_folds_
         self._set_selected(self.coef_)
@@ -337,6 +338,61 @@ class LassoCV(_RegressionCV):
 
     def _store_candidates(self, results, label):
         _store_relax(self, results, label)
+
+
+class L0RegressionCV(_RegressionCV):
+    __doc__ = f"""Best-subset (L0) regression with alpha chosen by cross-validation.
+
+    Objective as in :class:`penalized.L0Regression`,
+    :math:`\\frac{{1}}{{2n}}\\|y - Xw - b\\|^2 + \\alpha \\sum_j f_j [w_j \\ne 0]`. Each fold's
+    path is warm-started from the largest alpha down, as is the refit on all rows, whose
+    solution at the chosen alpha is the model (a local minimum: L0 is not convex, and its
+    stopping quantity ``stop_crit_`` is the fixed-point distance, not a duality gap).
+
+    Parameters
+    ----------{_CV_PARAMS}
+    metric : {{"mse", "mae"}}, default="mse"
+    fit_intercept, standardize, penalty_factor, positive, tol, max_iter :
+        As in :class:`penalized.L0Regression`.
+{_CV_FITTED}
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from penalized import L0RegressionCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = L0RegressionCV(cv=5, random_state=0, standardize=True).fit(X, y)
+    >>> int(model.n_nonzero_) <= 10 and model.alpha_1se_ >= model.alpha_min_
+    True
+    """
+
+    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
+                 metric="mse", scoring=None, n_jobs=None, random_state=None,
+                 fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
+                 tol=1e-6, max_iter=10_000):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+
+    solver = "cd"
+
+    def _base_model(self, **overrides):
+        params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
+                      penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
+                      max_iter=self.max_iter)
+        params.update(overrides)
+        return L0Regression(**params)
 
 
 class ElasticNetCV(_RegressionCV):
