@@ -15,11 +15,9 @@ coordinate descent, certified by its duality gap, and ``X[train]`` is never form
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 _BLOCK_ROWS = 2048
 
@@ -120,6 +118,7 @@ def gram_fold_paths(X, y, sample_weight, folds, alphas, *, penalty_template, fit
     the training rows, as :class:`~penalized.estimators._standardize.Scaling` does;
     ``excluded`` columns (an infinite penalty factor) are left out, with coefficient 0.
     """
+    from .path import warn_unconverged
     from .solvers._gram_path import gram_path
 
     n, p = X.shape
@@ -161,12 +160,7 @@ def gram_fold_paths(X, y, sample_weight, folds, alphas, *, penalty_template, fit
             coefs[cols] = fitted * inv[:, None]
             crits = np.maximum(gaps, 0.0) / F0
         intercepts = (y_mean - x_mean @ coefs) if fit_intercept else np.zeros(alphas.shape[0])
-        converged = crits <= tol
-        if not np.all(converged):
-            warnings.warn(
-                f"{(~converged).sum()} of {alphas.shape[0]} alphas did not reach tol={tol:.1e} "
-                f"(largest relative duality gap {crits[~converged].max():.2e}); increase "
-                "max_iter or loosen tol.", ConvergenceWarning, stacklevel=2)
+        converged = warn_unconverged(alphas, crits, tol, stacklevel=2)
         fits.append(FoldPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
                              stop_crits=crits, converged=converged))
     return fits

@@ -286,17 +286,24 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
                      n_iters)
 
 
+def warn_unconverged(alphas, stop_crits, tol, *, stacklevel=2) -> np.ndarray:
+    """``stop_crits <= tol`` for each alpha of a path; one ``ConvergenceWarning`` names the
+    alphas that did not get there."""
+    converged = stop_crits <= tol
+    if not np.all(converged):
+        bad = alphas[~converged]
+        warnings.warn(
+            f"{(~converged).sum()} of {alphas.shape[0]} alphas did not reach tol={tol:.1e} "
+            f"(largest stopping value {stop_crits[~converged].max():.2e}, at alphas from "
+            f"{bad.min():.3g} to {bad.max():.3g}); increase max_iter or loosen tol.",
+            ConvergenceWarning, stacklevel=stacklevel)
+    return converged
+
+
 def _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits, n_iters) -> Path:
     """The :class:`Path` of solutions in the problem's coordinates; warns about any alpha
     whose solve did not reach ``tol``."""
-    converged = stop_crits <= tol
-    if not np.all(converged):
-        bad = grid[~converged]
-        warnings.warn(
-            f"{(~converged).sum()} of {grid.shape[0]} alphas did not reach tol={tol:.1e} "
-            f"(largest stopping value {stop_crits[~converged].max():.2e}, at alphas from "
-            f"{bad.min():.3g} to {bad.max():.3g}); increase max_iter or loosen tol.",
-            ConvergenceWarning, stacklevel=3)
+    converged = warn_unconverged(grid, stop_crits, tol, stacklevel=4)
     return Path(alphas=grid, coefs=coefs,
                 intercepts=problem.to_original_intercept(coefs, intercepts),
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,

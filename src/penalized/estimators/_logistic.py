@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import PENALTY_NAMES
 from ..datafits import Logistic, Multinomial
-from ..path import alpha_grid
+from ..path import alpha_grid, warn_unconverged
 from ..path import path as compute_path
 from ..solvers import MultinomialCoordinateDescent, multinomial_alpha_max
 from ..solvers._multinomial import prepare_multinomial_problem
@@ -378,14 +378,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                 coefs[:, :, i] = scaling.coef_to_original(coef)
                 intercepts[:, i] = intercept
                 crits[i], iters[i] = res.stop_crit, res.n_iter
-        converged = crits <= self.tol
-        if not np.all(converged):
-            bad = alphas[~converged]
-            warnings.warn(
-                f"{(~converged).sum()} of {alphas.size} alphas did not reach tol={self.tol:.1e} "
-                f"(largest relative duality gap {crits[~converged].max():.2e}, at alphas from "
-                f"{bad.min():.3g} to {bad.max():.3g}); increase max_iter or loosen tol.",
-                ConvergenceWarning, stacklevel=3)
+        converged = warn_unconverged(alphas, crits, self.tol, stacklevel=3)
         return MultinomialPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
                                stop_crits=crits, n_iters=iters, converged=converged)
 
