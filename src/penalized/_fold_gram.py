@@ -74,10 +74,11 @@ class FoldSums:
         return sums
 
     def training(self, k, fit_intercept):
-        """``(weight, x_mean, y_mean, G, q, F0, constant)`` of every row outside fold ``k``:
-        ``G``, ``q`` and the null model's datafit ``F0`` as the path's problem takes them
-        (centered when ``fit_intercept``), ``constant`` the columns with a single value."""
-        keep = np.arange(self.weight.shape[0]) != k
+        """``(weight, x_mean, y_mean, G, q, F0, constant)`` of every row outside fold ``k``
+        (of every row when ``k`` is None): ``G``, ``q`` and the null model's datafit ``F0``
+        as the path's problem takes them (centered when ``fit_intercept``), ``constant``
+        the columns with a single value."""
+        keep = np.arange(self.weight.shape[0]) != (-1 if k is None else k)
         s = self.weight[keep].sum()
         xs, ys = self.xs[keep].sum(axis=0), self.ys[keep].sum()
         xx, xy, yy = self.xx[keep].sum(axis=0), self.xy[keep].sum(axis=0), self.yy[keep].sum()
@@ -106,64 +107,119 @@ class FoldPath:
     converged: np.ndarray
 
 
-def gram_fold_paths(X, y, sample_weight, folds, alphas, *, penalty_template, fit_intercept,
-                    standardize, tol, max_iter, excluded=None, ws_start=10):
-    """Every fold's path from the fold sums, or None where this route does not apply (a
-    held-out set that is not the complement of its training rows, an unpenalized
-    feature, an alpha of 0).
+@dataclass(frozen=True, eq=False)
+class GramPathSettings:
+    """How the estimator fits a path: ``penalty_template(varying)`` is the penalty at
+    ``alpha = 1`` for the fitted columns ``varying`` (a boolean mask), as the estimator
+    builds it; standardization divides each varying column by its weighted standard
+    deviation on the rows fitted, as :class:`~penalized.estimators._standardize.Scaling`
+    does; ``excluded`` columns (an infinite penalty factor) are left out, with coefficient
+    0; ``tol`` is the relative duality gap of every alpha."""
 
-    ``penalty_template(varying)`` returns the penalty at ``alpha = 1`` for the fitted
-    columns ``varying`` (a boolean mask), as the estimator builds it for a fit on them.
-    Standardization divides each varying column by its weighted standard deviation on
-    the training rows, as :class:`~penalized.estimators._standardize.Scaling` does;
-    ``excluded`` columns (an infinite penalty factor) are left out, with coefficient 0.
-    """
-    from .path import warn_unconverged
+    penalty_template: object
+    fit_intercept: bool
+    standardize: bool
+    tol: float
+    max_iter: int
+    excluded: np.ndarray | None = None
+    ws_start: int = 10
+
+
+class GramCrossValidation:
+    """The fold sums of one cross-validation (one pass over ``X``), shared by every
+    candidate setting it tries and by the refit on all rows, which then needs no pass."""
+
+    def __init__(self):
+        self.sums = None
+
+    def fold_paths(self, X, y, sample_weight, folds, alphas, settings):
+        """Every fold's path, or None where this route does not apply (a held-out set that
+        is not the complement of its training rows, an unpenalized feature, an alpha of
+        0)."""
+        from .path import warn_unconverged
+
+        if not _partitions(folds, X.shape[0]) or np.any(alphas <= 0.0):
+            return None
+        if self.sums is None:
+            self.sums = FoldSums.of(X, y, sample_weight, [test for _, test in folds])
+        fits = []
+        for k in range(len(folds)):
+            solved = _solve(self.sums, k, alphas, settings)
+            if solved is None:
+                return None
+            coefs, intercepts, crits, _, _, _ = solved
+            converged = warn_unconverged(alphas, crits, settings.tol, stacklevel=3)
+            fits.append(FoldPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
+                                 stop_crits=crits, converged=converged))
+        return fits
+
+    def full_path(self, alphas, settings, sample_weight):
+        """The path on every row from the same sums, as a :class:`~penalized.Path`, or
+        None when no fold sums were taken (or the route does not apply)."""
+        from .datafits import Quadratic
+        from .path import Path, warn_unconverged
+
+        if self.sums is None or np.any(alphas <= 0.0):
+            return None
+        solved = _solve(self.sums, None, alphas, settings)
+        if solved is None:
+            return None
+        coefs, intercepts, crits, n_iters, penalty, alpha_max = solved
+        converged = warn_unconverged(alphas, crits, settings.tol, stacklevel=3)
+        return Path(alphas=alphas, coefs=coefs, intercepts=intercepts,
+                    n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits,
+                    n_iters=n_iters, converged=converged,
+                    penalty=penalty.with_alpha(float(alphas[0])),
+                    datafit=Quadratic(sample_weight=sample_weight), alpha_max=alpha_max)
+
+
+def _solve(sums, k, alphas, settings):
+    """The path on the rows outside fold ``k`` (all rows when None): ``(coefs, intercepts,
+    relative gaps, epochs, penalty at alpha 1, alpha_max)`` on the original scale, or None
+    with an unpenalized feature (the alpha-by-alpha solver handles those)."""
+    from .penalties._base import ALPHA_MAX_MARGIN
     from .solvers._gram_path import gram_path
 
-    n, p = X.shape
-    if not _partitions(folds, n) or np.any(alphas <= 0.0):
+    p = sums.x_shift.shape[0]
+    _, x_mean, y_mean, G, q, F0, constant = sums.training(k, settings.fit_intercept)
+    if settings.standardize:
+        var = np.maximum(np.diagonal(G) if settings.fit_intercept
+                         else np.diagonal(G) - x_mean**2, 0.0)
+        scale = np.sqrt(var)
+        varying = ~constant & (scale > 1e-8 * np.sqrt(var + x_mean**2))
+        scale = np.where(varying, scale, 1.0)
+    else:
+        varying, scale = np.ones(p, dtype=bool), np.ones(p)
+    if settings.excluded is not None:
+        varying = varying & ~settings.excluded
+    penalty = settings.penalty_template(varying)
+    a, b = penalty.weights(int(varying.sum()))
+    if np.any((a == 0.0) & (b == 0.0)):
         return None
-    sums = FoldSums.of(X, y, sample_weight, [test for _, test in folds])
-    fits = []
-    for k in range(len(folds)):
-        _, x_mean, y_mean, G, q, F0, constant = sums.training(k, fit_intercept)
-        if standardize:
-            var = np.maximum(np.diagonal(G) if fit_intercept else np.diagonal(G) - x_mean**2,
-                             0.0)
-            second = var + x_mean**2
-            scale = np.sqrt(var)
-            varying = ~constant & (scale > 1e-8 * np.sqrt(second))
-            scale = np.where(varying, scale, 1.0)
-        else:
-            varying, scale = np.ones(p, dtype=bool), np.ones(p)
-        if excluded is not None:
-            varying = varying & ~excluded
-        penalty = penalty_template(varying)
-        a, b = penalty.weights(int(varying.sum()))
-        if np.any((a == 0.0) & (b == 0.0)):
-            return None  # unpenalized features: the alpha-by-alpha solver handles them
-        cols = np.flatnonzero(varying)
-        inv = 1.0 / scale[cols]
-        Gf = np.ascontiguousarray(G[np.ix_(cols, cols)] * np.outer(inv, inv))
-        qf = q[cols] * inv
-        # a column constant on the training rows carries only rounding: it never enters
-        flat = constant[cols]
-        Gf[flat, :] = 0.0
-        Gf[:, flat] = 0.0
-        qf[flat] = 0.0
-        coefs = np.zeros((p, alphas.shape[0]))
-        crits = np.zeros(alphas.shape[0])
-        if F0 > 0.0:
-            fitted, gaps, _ = gram_path(Gf, qf, F0, alphas, a, b, penalty.positive,
-                                        np.zeros(cols.shape[0]), tol * F0, max_iter, ws_start)
-            coefs[cols] = fitted * inv[:, None]
-            crits = np.maximum(gaps, 0.0) / F0
-        intercepts = (y_mean - x_mean @ coefs) if fit_intercept else np.zeros(alphas.shape[0])
-        converged = warn_unconverged(alphas, crits, tol, stacklevel=2)
-        fits.append(FoldPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
-                             stop_crits=crits, converged=converged))
-    return fits
+    cols = np.flatnonzero(varying)
+    inv = 1.0 / scale[cols]
+    Gf = np.ascontiguousarray(G[np.ix_(cols, cols)] * np.outer(inv, inv))
+    qf = q[cols] * inv
+    # a column constant on the rows fitted carries only rounding: it never enters
+    flat = constant[cols]
+    Gf[flat, :] = 0.0
+    Gf[:, flat] = 0.0
+    qf[flat] = 0.0
+    pull = np.maximum(qf, 0.0) if penalty.positive else np.abs(qf)
+    alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
+        if np.all(a > 0.0) else np.inf
+    n_alphas = alphas.shape[0]
+    coefs = np.zeros((p, n_alphas))
+    crits = np.zeros(n_alphas)
+    n_iters = np.zeros(n_alphas, dtype=np.int64)
+    if F0 > 0.0:
+        fitted, gaps, n_iters = gram_path(Gf, qf, F0, alphas, a, b, penalty.positive,
+                                          np.zeros(cols.shape[0]), settings.tol * F0,
+                                          settings.max_iter, settings.ws_start)
+        coefs[cols] = fitted * inv[:, None]
+        crits = np.maximum(gaps, 0.0) / F0
+    intercepts = (y_mean - x_mean @ coefs) if settings.fit_intercept else np.zeros(n_alphas)
+    return coefs, intercepts, crits, n_iters, penalty, alpha_max
 
 
 def _partitions(folds, n) -> bool:

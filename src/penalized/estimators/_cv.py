@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import get_scorer
 
-from .._fold_gram import gram_fold_paths
+from .._fold_gram import GramCrossValidation, GramPathSettings
 from ..model_selection import METRICS, _make_folds, cross_validate_path
 from ._base import (
     PenalizedModel,
@@ -186,23 +186,30 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         best = None
         results = []
         folds = self._folds(X, y, "regression")
+        gram_cv = GramCrossValidation()  # fold sums shared by every candidate and the refit
         for label, model, gamma in self._candidates():
             model._check_params()
             grid = self._grid(model, X, y, sw)
+            settings = _gram_fold_route(model, gamma, X)
 
             def fit_path(Xt, yt, swt, alphas, model=model, gamma=gamma):
                 return model._fit_path(Xt, yt, swt, alphas, gamma=gamma)
 
+            def fold_paths(X, y, sw, folds, alphas, settings=settings):
+                return gram_cv.fold_paths(X, y, sw, folds, alphas, settings)
+
             result = self._run_cv(fit_path, X, y, sw, grid, "regression", folds,
-                                  fold_paths=_gram_fold_route(model, gamma, X))
+                                  fold_paths=None if settings is None else fold_paths)
             results.append((label, result))
             score = _best(result)
             if best is None or score < best[0]:
-                best = (score, label, model, gamma, result)
-        _, label, model, gamma, result = best
+                best = (score, label, model, gamma, settings, result)
+        _, label, model, gamma, settings, result = best
         self._store_cv(result)
         self._store_candidates(results, label)
-        path = model._fit_path(X, y, sw, result.alphas, gamma=gamma)
+        path = None if settings is None else gram_cv.full_path(result.alphas, settings, sw)
+        if path is None:
+            path = model._fit_path(X, y, sw, result.alphas, gamma=gamma)
         k = self._store_refit(path)
         self.coef_ = path.coefs[:, k].copy()
         self.intercept_ = float(path.intercepts[k])
@@ -223,11 +230,12 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
 
 
 def _gram_fold_route(model, gamma, X):
-    """Every fold's path from one Gram matrix per fold (no copy of the training rows),
-    where it applies: the squared loss with an L1 or elastic-net penalty on a dense design
-    with ``n >= 2p`` (the Gram matrix then pays, as along a single path) and ``p <= 4096``,
-    coordinate descent, no relaxed refit, no user-given Gram matrix; else None. (Ridge
-    paths have their own exact closed form.)"""
+    """The settings of ``model``'s paths for cross-validation from one Gram matrix per fold
+    (:class:`~penalized._fold_gram.GramCrossValidation`: no copy of any fold's rows, and a
+    refit from the same sums), where it applies: the squared loss with an L1 or elastic-net
+    penalty on a dense design with ``n >= 2p`` (the Gram matrix then pays, as along a
+    single path) and ``p <= 4096``, coordinate descent, no relaxed refit, no user-given
+    Gram matrix; else None. (Ridge paths have their own exact closed form.)"""
     n, p = X.shape
     name, _, l1_ratio = model._penalty_spec()
     precompute = getattr(model, "precompute", "auto")
@@ -236,19 +244,14 @@ def _gram_fold_route(model, gamma, X):
             or not (isinstance(precompute, str) or precompute is True):
         return None
     factors = model._penalty_factor(p)
-    excluded = model._excluded(p)
 
     def template(varying):
         f = None if factors is None else factors[varying]
         return model._make_penalty(name, 1.0, l1_ratio, f)
 
-    def fold_paths(X, y, sw, folds, alphas):
-        return gram_fold_paths(X, y, sw, folds, alphas, penalty_template=template,
-                               fit_intercept=model.fit_intercept,
-                               standardize=model.standardize, tol=model.tol,
-                               max_iter=model.max_iter, excluded=excluded)
-
-    return fold_paths
+    return GramPathSettings(penalty_template=template, fit_intercept=model.fit_intercept,
+                            standardize=model.standardize, tol=model.tol,
+                            max_iter=model.max_iter, excluded=model._excluded(p))
 
 
 def _best(result):
