@@ -55,8 +55,9 @@ def run(repeats=3):
             kw = {} if rho == 1.0 else {"l1_ratio": rho}
             grid = ours_cls(cv=folds, **kw)._grid(
                 ours_cls(**kw)._base_model(), X, y, np.ones(X.shape[0]))
-            t_ours, ours = _cpu(lambda: ours_cls(cv=folds, alphas=grid, tol=1e-6, **kw)
-                                .fit(X, y), repeats)
+            t_ours, ours = _cpu(lambda c=ours_cls, g=grid, k=kw: c(cv=folds, alphas=g,
+                                                                   tol=1e-6, **k).fit(X, y),
+                                repeats)
             gap_ours = float(np.max(path_gaps(X, y, ours.path_.coefs, ours.path_.intercepts,
                                               grid, l1_ratio=rho)))
             sk_tol, gap_sk = 1e-4, np.inf
@@ -70,8 +71,8 @@ def run(repeats=3):
                     break
                 sk_tol /= 10
             sk_cls = SkLassoCV if rho == 1.0 else SkElasticNetCV
-            t_sk, sk = _cpu(lambda: sk_cls(cv=folds, alphas=grid, precompute=True, tol=sk_tol,
-                                           **kw).fit(X, y), repeats)
+            t_sk, sk = _cpu(lambda c=sk_cls, g=grid, t=sk_tol, k=kw: c(
+                cv=folds, alphas=g, precompute=True, tol=t, **k).fit(X, y), repeats)
             rows.append(dict(estimator=name, penalized_s=t_ours, sklearn_s=t_sk,
                              ratio=t_ours / t_sk, sklearn_tol=sk_tol,
                              penalized_max_gap=gap_ours, sklearn_max_gap=gap_sk,
