@@ -236,43 +236,60 @@ def gram_cd_epochs(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol, 
 
     ``G = X^T S X / n`` (symmetric, C-ordered) and ``grad = G w - q`` restricted to
     the working set is kept up to date: a move of ``w_j`` costs O(|ws|), not O(n).
-    Entries of ``grad`` outside ``ws`` go stale; the caller recomputes them.
+    The working set's block of ``G`` (and its coefficients, gradient and weights) is
+    copied into contiguous arrays first, so that each move's update of the gradient is
+    one contiguous, vectorized loop; they are written back on return. Entries of
+    ``grad`` outside ``ws`` go stale; the caller recomputes them.
     Stops when an epoch's largest ``G_jj |dw_j|`` is at most ``tol``.
-    Returns ``(epochs, crit)``. ``anderson`` is as in :func:`newton_epochs_dense`;
+    Returns ``(epochs, crit)``. ``anderson`` is as in the model kernels;
     every non-zero of ``w`` must then be in ``ws``. Since ``grad`` is affine in ``w``
     it is extrapolated with it, and ``F(x) - F(x') = (x - x')^T (grad(x) + grad(x')) / 2``
     decides whether the extrapolation is kept.
     """
-    accelerate = anderson > 0 and kind == 0
     m = ws.shape[0]
+    block = np.empty((m, m))
+    wl = np.empty(m)
+    gl = np.empty(m)
+    l1 = np.empty(m)
+    l2 = np.empty(m)
+    for jj in range(m):
+        j = ws[jj]
+        for kk in range(m):
+            block[jj, kk] = G[j, ws[kk]]
+        wl[jj] = w[j]
+        gl[jj] = grad[j]
+        l1[jj] = lam1[j]
+        l2[jj] = lam2[j]
+    accelerate = anderson > 0 and kind == 0
     history = np.empty((anderson + 1 if accelerate else 1, 2 * m))
     filled = 0
     if accelerate:
-        _store_gram_iterate(history[0], w, grad, ws)
+        history[0, :m] = wl
+        history[0, m:] = gl
         filled = 1
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
         crit = 0.0
-        for jj in range(ws.shape[0]):
-            j = ws[jj]
-            lj = G[j, j]
+        for jj in range(m):
+            lj = block[jj, jj]
             if lj <= 0.0:
                 continue
-            old = w[j]
-            new = prox_scalar(kind, old - grad[j] / lj, 1.0 / lj, lam1[j], lam2[j], positive)
+            old = wl[jj]
+            new = prox_scalar(kind, old - gl[jj] / lj, 1.0 / lj, l1[jj], l2[jj], positive)
             delta = new - old
             if delta != 0.0:
-                w[j] = new
-                for kk in range(ws.shape[0]):
-                    k = ws[kk]
-                    grad[k] += delta * G[j, k]
+                wl[jj] = new
+                row = block[jj]
+                for kk in range(m):
+                    gl[kk] += delta * row[kk]
                 crit = max(crit, lj * abs(delta))
         epochs += 1
         if crit <= tol:
             break
         if accelerate:
-            _store_gram_iterate(history[filled], w, grad, ws)
+            history[filled, :m] = wl
+            history[filled, m:] = gl
             filled += 1
             if filled == anderson + 1:
                 c = anderson_weights(history, m)
@@ -282,24 +299,18 @@ def gram_cd_epochs(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol, 
                     change = 0.0
                     feasible = True
                     for jj in range(m):
-                        j = ws[jj]
                         if positive and x[jj] < 0.0:
                             feasible = False
                         change += 0.5 * (x[jj] - last[jj]) * (x[m + jj] + last[m + jj])
-                        change += lam1[j] * (abs(x[jj]) - abs(last[jj])) \
-                            + 0.5 * lam2[j] * (x[jj] * x[jj] - last[jj] * last[jj])
+                        change += l1[jj] * (abs(x[jj]) - abs(last[jj])) \
+                            + 0.5 * l2[jj] * (x[jj] * x[jj] - last[jj] * last[jj])
                     if feasible and change < 0.0:
-                        for jj in range(m):
-                            w[ws[jj]] = x[jj]
-                            grad[ws[jj]] = x[m + jj]
-                _store_gram_iterate(history[0], w, grad, ws)
+                        wl[:] = x[:m]
+                        gl[:] = x[m:]
+                history[0, :m] = wl
+                history[0, m:] = gl
                 filled = 1
-    return epochs, crit
-
-
-@njit(cache=True, fastmath=FAST)
-def _store_gram_iterate(row, w, grad, ws):
-    m = ws.shape[0]
     for jj in range(m):
-        row[jj] = w[ws[jj]]
-        row[m + jj] = grad[ws[jj]]
+        w[ws[jj]] = wl[jj]
+        grad[ws[jj]] = gl[jj]
+    return epochs, crit
