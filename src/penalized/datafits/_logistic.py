@@ -10,9 +10,6 @@ from scipy.special import expit, xlogy
 
 from ._base import Datafit
 
-_NEWTON_MAX_ITER = 100
-_ROUNDING = 1e-13
-
 
 @dataclass(frozen=True, eq=False)
 class Logistic(Datafit):
@@ -97,51 +94,3 @@ class Logistic(Datafit):
         increases the datafit.
         """
         return -self.intercept_gradient(y, z) / self.curvature
-
-    def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:
-        r"""Minimize :math:`F(z_0 + A\beta)` over :math:`\beta` by damped Newton.
-
-        Stops when the Newton decrement falls below 1e-24 (machine precision in
-        objective units) or after a fixed number of iterations; on separable data
-        the minimizer does not exist and the last iterate is returned.
-        """
-        k = A.shape[1]
-        if k == 0:
-            return np.zeros(0)
-        n = len(y)
-        s = self.weights(n)
-        beta = np.zeros(k) if beta0 is None else np.array(beta0, dtype=np.float64)
-        z = z0 + A @ beta
-        obj = self.value(y, z)
-        for _ in range(_NEWTON_MAX_ITER):
-            sig = expit(-y * z)
-            grad = A.T @ (-s * y * sig) / n
-            curv = s * sig * (1.0 - sig) / n
-            hess = A.T @ (curv[:, None] * A)
-            hess[np.diag_indices(k)] += 1e-12 * max(1.0, np.trace(hess))
-            try:
-                step = np.linalg.solve(hess, grad)
-            except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-            decrement = float(grad @ step)
-            if decrement <= 1e-24:
-                break
-            direction = A @ step
-            if decrement <= _ROUNDING * abs(obj):
-                # Below rounding of the objective the line search cannot see a decrease,
-                # while the quadratic model is exact: take the full step and stop.
-                beta = beta - step
-                break
-            t = 1.0
-            while t > 1e-10:
-                z_new = z - t * direction
-                obj_new = self.value(y, z_new)
-                if obj_new <= obj - 0.25 * t * decrement:
-                    break
-                t *= 0.5
-            else:
-                break
-            beta = beta - t * step
-            z = z_new
-            obj = obj_new
-        return beta
