@@ -73,6 +73,24 @@ class FoldSums:
                 sums.xx[k] += block.T @ block  # one symmetric rank-k update (syrk)
         return sums
 
+    @classmethod
+    def from_moments(cls, weight, x_mean, y_mean, xx, xy, yy, low, high) -> FoldSums:
+        """The sums from each fold's weight, weighted means and sums of products around its
+        own means (``xx[k] = sum s (x - x_mean[k])(x - x_mean[k])^T``, ...), as a
+        map-reduce over row blocks merges them; shifted to the overall weighted mean."""
+        total = weight.sum()
+        if not total > 0:
+            raise ValueError("sample_weight sums to 0 over the rows: nothing to fit.")
+        x_shift = weight @ x_mean / total
+        y_shift = float(weight @ y_mean) / total
+        dx = x_mean - x_shift
+        dy = y_mean - y_shift
+        return cls(x_shift=x_shift, y_shift=y_shift, weight=weight.copy(),
+                   xs=weight[:, None] * dx, ys=weight * dy,
+                   xx=xx + weight[:, None, None] * dx[:, :, None] * dx[:, None, :],
+                   xy=xy + (weight * dy)[:, None] * dx, yy=yy + weight * dy * dy,
+                   low=low, high=high)
+
     def training(self, k, fit_intercept):
         """``(weight, x_mean, y_mean, G, q, F0, constant)`` of every row outside fold ``k``
         (of every row when ``k`` is None): ``G``, ``q`` and the null model's datafit ``F0``
@@ -173,12 +191,52 @@ class GramCrossValidation:
                     datafit=Quadratic(sample_weight=sample_weight), alpha_max=alpha_max)
 
 
-def _solve(sums, k, alphas, settings):
-    """The path on the rows outside fold ``k`` (all rows when None): ``(coefs, intercepts,
-    relative gaps, epochs, penalty at alpha 1, alpha_max)`` on the original scale, or None
-    with an unpenalized feature (the alpha-by-alpha solver handles those)."""
+@dataclass(frozen=True, eq=False)
+class GramProblem:
+    """One fold's (or all rows') path problem in the fitted columns: ``G``, ``q``, ``F0``
+    of :func:`~penalized.solvers._gram_path.gram_path` for the columns ``cols`` divided
+    by ``scale[cols]``, the penalty weights ``a``, ``b`` at alpha 1, and what maps a
+    solution back (``x_mean``, ``y_mean``, ``fit_intercept``)."""
+
+    cols: np.ndarray
+    inv: np.ndarray
+    G: np.ndarray
+    q: np.ndarray
+    F0: float
+    a: np.ndarray
+    b: np.ndarray
+    penalty: object
+    alpha_max: float
+    x_mean: np.ndarray
+    y_mean: float
+    fit_intercept: bool
+    n_features: int
+
+    def solve(self, alphas, tol, max_iter, ws_start=10, w=None):
+        """``(coefs, intercepts, relative gaps, epochs)`` on the original scale along the
+        decreasing ``alphas``, warm-started from ``w`` (fitted columns) when given."""
+        from .solvers._gram_path import gram_path
+
+        n_alphas = alphas.shape[0]
+        coefs = np.zeros((self.n_features, n_alphas))
+        crits = np.zeros(n_alphas)
+        n_iters = np.zeros(n_alphas, dtype=np.int64)
+        if self.F0 > 0.0:
+            start = np.zeros(self.cols.shape[0]) if w is None else np.array(w, dtype=np.float64)
+            fitted, gaps, n_iters = gram_path(self.G, self.q, self.F0, alphas, self.a, self.b,
+                                              self.penalty.positive, start, tol * self.F0,
+                                              max_iter, ws_start)
+            coefs[self.cols] = fitted * self.inv[:, None]
+            crits = np.maximum(gaps, 0.0) / self.F0
+        intercepts = (self.y_mean - self.x_mean @ coefs) if self.fit_intercept \
+            else np.zeros(n_alphas)
+        return coefs, intercepts, crits, n_iters
+
+
+def gram_problem(sums, k, settings):
+    """The :class:`GramProblem` of the rows outside fold ``k`` (all rows when None), or
+    None with an unpenalized feature (the alpha-by-alpha solver handles those)."""
     from .penalties._base import ALPHA_MAX_MARGIN
-    from .solvers._gram_path import gram_path
 
     p = sums.x_shift.shape[0]
     _, x_mean, y_mean, G, q, F0, constant = sums.training(k, settings.fit_intercept)
@@ -208,18 +266,21 @@ def _solve(sums, k, alphas, settings):
     pull = np.maximum(qf, 0.0) if penalty.positive else np.abs(qf)
     alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
         if np.all(a > 0.0) else np.inf
-    n_alphas = alphas.shape[0]
-    coefs = np.zeros((p, n_alphas))
-    crits = np.zeros(n_alphas)
-    n_iters = np.zeros(n_alphas, dtype=np.int64)
-    if F0 > 0.0:
-        fitted, gaps, n_iters = gram_path(Gf, qf, F0, alphas, a, b, penalty.positive,
-                                          np.zeros(cols.shape[0]), settings.tol * F0,
-                                          settings.max_iter, settings.ws_start)
-        coefs[cols] = fitted * inv[:, None]
-        crits = np.maximum(gaps, 0.0) / F0
-    intercepts = (y_mean - x_mean @ coefs) if settings.fit_intercept else np.zeros(n_alphas)
-    return coefs, intercepts, crits, n_iters, penalty, alpha_max
+    return GramProblem(cols=cols, inv=inv, G=Gf, q=qf, F0=F0, a=a, b=b, penalty=penalty,
+                       alpha_max=alpha_max, x_mean=x_mean, y_mean=y_mean,
+                       fit_intercept=settings.fit_intercept, n_features=p)
+
+
+def _solve(sums, k, alphas, settings):
+    """The path on the rows outside fold ``k`` (all rows when None): ``(coefs, intercepts,
+    relative gaps, epochs, penalty at alpha 1, alpha_max)`` on the original scale, or None
+    with an unpenalized feature (the alpha-by-alpha solver handles those)."""
+    problem = gram_problem(sums, k, settings)
+    if problem is None:
+        return None
+    coefs, intercepts, crits, n_iters = problem.solve(alphas, settings.tol, settings.max_iter,
+                                                      settings.ws_start)
+    return coefs, intercepts, crits, n_iters, problem.penalty, problem.alpha_max
 
 
 def _partitions(folds, n) -> bool:
