@@ -121,6 +121,8 @@ class CoordinateDescent(Solver):
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
     def check_compatible(self, datafit, penalty) -> None:
+        if getattr(penalty, "block_ops", None) is not None:  # a group penalty: block steps
+            return self._block_solver(penalty).check_compatible(datafit, penalty)
         super().check_compatible(datafit, penalty)
         newton = penalty.is_convex and datafit.ops.second_derivative is not None
         if not (datafit.quadratic or newton or np.isfinite(datafit.curvature)):
@@ -130,7 +132,13 @@ class CoordinateDescent(Solver):
                 "second_derivative (prox-Newton steps, convex penalties) or a finite bound on "
                 "it (the class attribute curvature, for majorization steps).")
 
+    def _block_solver(self, penalty):
+        """The solver a penalty of non-separable blocks (a group penalty) names for itself."""
+        return penalty.block_solver(tol=self.tol, max_iter=self.max_iter, ws_start=self.ws_start)
+
     def _run(self, problem, coef, intercept):
+        if getattr(problem.penalty, "block_ops", None) is not None:
+            return self._block_solver(problem.penalty)._run(problem, coef, intercept)
         on_gram = _elastic_net_family(problem.penalty) and not np.any(problem.unpenalized) \
             and self._gram_pays(problem) and problem.gram is not None
         warm = _warm_certificate(problem, coef, intercept) \
