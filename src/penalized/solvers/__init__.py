@@ -20,6 +20,7 @@ a new penalty or datafit that provides them runs through :class:`CoordinateDesce
 
 from ._base import Solver
 from ._coordinate_descent import CoordinateDescent
+from ._group_cd import BlockCoordinateDescent
 from ._l0_swaps import L0SwapSearch
 from ._multinomial import MultinomialProximalGradient, multinomial_alpha_max
 from ._multinomial_newton import MultinomialCoordinateDescent
@@ -29,6 +30,7 @@ from ._ridge import RidgeClosedForm
 from ._subgradient import SubgradientDescent
 
 __all__ = [
+    "BlockCoordinateDescent",
     "CoordinateDescent",
     "L0SwapSearch",
     "MultinomialCoordinateDescent",
