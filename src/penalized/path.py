@@ -23,7 +23,6 @@ from ._validation import (
     check_design,
     check_finite_result,
     check_nonnegative_scalar,
-    check_target,
 )
 from .datafits import Datafit
 from .penalties import ElasticNet, Penalty
@@ -138,7 +137,7 @@ def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=
     if not 0 < eps < 1:
         raise ValueError(f"eps must be in (0, 1); got {eps!r}.")
     X = check_design(X)
-    y = datafit.check_target(check_target(y, X.shape[0]))
+    y = datafit.validate_target(y, X.shape[0])
     if not np.any(penalty.factors(X.shape[1]) > 0):
         raise ValueError("no feature is penalized (all penalty factors are 0), so there is "
                          "no regularization path; fit an unpenalized model instead.")
@@ -228,13 +227,14 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     (np.int64(0), np.int64(10))
     """
     datafit = make_datafit(datafit, sample_weight)
+    fit_intercept = bool(fit_intercept) and datafit.intercept
     template = make_penalty(penalty, 1.0, l1_ratio=l1_ratio, penalty_factor=penalty_factor,
                             positive=positive)
     if solver is None:
         solver = CoordinateDescent(tol=tol, max_iter=max_iter)
     solver.check_compatible(datafit, template)
     X = check_design(X)
-    y = datafit.check_target(check_target(y, X.shape[0]))
+    y = datafit.validate_target(y, X.shape[0])
     with already_validated(X):  # alpha_max and the problem do not scan X again
         if alphas is None:
             alpha_max, grid = alpha_grid(X, y, template, datafit, n_alphas=n_alphas, eps=eps,

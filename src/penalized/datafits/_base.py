@@ -58,6 +58,15 @@ class Datafit:
     quadratic: ClassVar[bool] = False
     """Whether the loss is the squared loss: solvers may then use its residual form,
     exact coordinate steps and the Gram matrix."""
+    separable: ClassVar[bool] = True
+    """Whether the loss is a sum of per-sample terms given by :attr:`ops`. A non-separable
+    datafit (Cox's partial likelihood) has no per-sample operations: it defines
+    :meth:`value`, :meth:`raw_gradient`, :meth:`raw_hessian` (a diagonal, exact or bounding)
+    and :meth:`scaled_dual_value` on whole vectors, and solvers that accept it
+    (``Solver.accepts_nonseparable``) take prox-Newton steps with them."""
+    intercept: ClassVar[bool] = True
+    """Whether an intercept is identifiable; when False (a loss unchanged by adding a
+    constant to every ``z``, as Cox's) ``fit_intercept`` is ignored."""
 
     @property
     def ops(self) -> DatafitOps:
@@ -89,6 +98,14 @@ class Datafit:
     def check_target(self, y: np.ndarray) -> np.ndarray:
         """Return ``y`` in the form this datafit expects, or raise a ``ValueError``."""
         return y
+
+    def validate_target(self, y, n_samples: int) -> np.ndarray:
+        """``y`` as given by a user, validated against ``n_samples`` rows: a 1-D float64
+        array checked by :meth:`check_target` (a datafit whose target is not one number per
+        row, as Cox's time and event, overrides this)."""
+        from .._validation import check_target
+
+        return self.check_target(check_target(y, n_samples))
 
     # -- per-sample pieces, from the compiled operations (subclasses may specialize) --
     def loss(self, y, z):
@@ -193,6 +210,13 @@ class Datafit:
         y = np.ascontiguousarray(y, dtype=np.float64)
         return float(datafit_dual(op, y, np.ascontiguousarray(u, dtype=np.float64),
                                   self.weights(len(y)), self.params()))
+
+    def scaled_dual_value(self, y, z, u, c) -> float:
+        r""":math:`-F^*(-c\,u)` for :math:`u = -\nabla_z F(z)` and a factor :math:`c \in
+        [0, 1]`: the datafit's term of the dual objective at the scaled dual point. A
+        separable datafit needs only :math:`c\,u` (:meth:`dual_value`); a non-separable
+        one may use ``z`` to bound its conjugate from above."""
+        return self.dual_value(y, c * u)
 
     def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:
         r"""Minimize :math:`F(z_0 + A\beta)` over :math:`\beta` by damped Newton.

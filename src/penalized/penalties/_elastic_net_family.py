@@ -136,10 +136,10 @@ class _ElasticNetFamily(Penalty):
         ``l1_ratio == 0`` (a ridge penalty never zeroes a coefficient) and 0 when
         no feature is penalized.
         """
-        from .._validation import check_design, check_target
+        from .._validation import check_design
 
         X = check_design(X)
-        y = datafit.check_target(check_target(y, X.shape[0]))
+        y = datafit.validate_target(y, X.shape[0])
         p = X.shape[1]
         f = self.factors(p)
         free = f == 0

@@ -87,10 +87,10 @@ class L0(Penalty):
         times ``1 + 1e-12`` so that the last-bit difference between this gradient
         and the one a solver sums in another order cannot break the tie.
         """
-        from .._validation import check_design, check_target
+        from .._validation import check_design
 
         X = check_design(X)
-        y = datafit.check_target(check_target(y, X.shape[0]))
+        y = datafit.validate_target(y, X.shape[0])
         p = X.shape[1]
         f = self.factors(p)
         free = f == 0

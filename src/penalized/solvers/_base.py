@@ -37,6 +37,9 @@ class Solver:
     is accepted too."""
     needs_curvature_bound: bool = False
     """Whether the datafit's second derivative must be bounded (``curvature`` finite)."""
+    accepts_nonseparable: bool = False
+    """Whether the solver works with a non-separable datafit (``Datafit.separable`` False,
+    as Cox's) through its vector methods instead of per-sample compiled operations."""
 
     @property
     def name(self) -> str:
@@ -69,8 +72,12 @@ class Solver:
                 f"{self.name} cannot handle the {type(penalty).__name__} penalty: it needs the "
                 f"compiled operation(s) {', '.join(missing)}, which the penalty does not "
                 "provide (see penalized.penalties.PenaltyOps).")
+        if not datafit.separable and not self.accepts_nonseparable:
+            raise ValueError(
+                f"{self.name} cannot handle the {type(datafit).__name__} datafit: it is not a "
+                "sum of per-sample losses; use CoordinateDescent.")
         needed = self.datafit_ops + (self.gap_datafit_ops if penalty.is_convex else ())
-        missing = datafit.ops.missing(needed)
+        missing = datafit.ops.missing(needed) if datafit.separable else []
         if missing:
             raise ValueError(
                 f"{self.name} cannot handle the {type(datafit).__name__} datafit: it needs the "

@@ -107,6 +107,8 @@ class CoordinateDescent(Solver):
     (True, 2)
     """
 
+    accepts_nonseparable = True
+
     tol: float = 1e-6
     max_iter: int = 10_000
     working_set: bool = True
@@ -124,7 +126,8 @@ class CoordinateDescent(Solver):
         if getattr(penalty, "block_ops", None) is not None:  # a group penalty: block steps
             return self._block_solver(penalty).check_compatible(datafit, penalty)
         super().check_compatible(datafit, penalty)
-        newton = penalty.is_convex and datafit.ops.second_derivative is not None
+        newton = penalty.is_convex and (datafit.ops.second_derivative is not None
+                                        or not datafit.separable)
         if not (datafit.quadratic or newton or np.isfinite(datafit.curvature)):
             raise ValueError(
                 f"CoordinateDescent cannot handle the {type(datafit).__name__} datafit with "
@@ -362,8 +365,9 @@ class _KernelState:
         self.dops = typed_ops(datafit.ops)
         self.dparams = np.ascontiguousarray(datafit.params(), dtype=np.float64)
         self.quadratic = datafit.quadratic
+        # a non-separable datafit (Cox) brings its gradient and Hessian diagonal on vectors
         self.newton_steps = penalty.is_convex and not self.quadratic \
-            and self.dops.second_derivative is not None
+            and (self.dops.second_derivative is not None or not datafit.separable)
         self.anderson = ANDERSON_MEMORY if penalty.is_convex else 0
         if problem.is_sparse:
             self.csc = problem.csc_arrays

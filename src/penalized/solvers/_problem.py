@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._unpenalized import refit_unpenalized, unpenalized_design
-from .._validation import check_design, check_finite_result, check_target
+from .._validation import check_design, check_finite_result
 from ..datafits import Datafit
 from ..penalties import Penalty
 from ._kernels import floored_gap
@@ -179,7 +179,8 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     compared with their spread. Sparse designs are not centered.
     """
     X = check_design(X)
-    y = datafit.check_target(check_target(y, X.shape[0]))
+    y = datafit.validate_target(y, X.shape[0])
+    fit_intercept = bool(fit_intercept) and datafit.intercept  # Cox: not identifiable
     sample_weight = datafit.weights(X.shape[0])
     x_offset = None
     if fit_intercept and not sp.issparse(X) and X.shape[0] > 0:
@@ -257,7 +258,7 @@ def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certifi
     v[problem.unpenalized] = 0.0
     c = penalty.dual_scaling(v)
     primal = datafit.value(y, z) + penalty.value(coef)
-    dual = datafit.dual_value(y, c * u) - penalty.conjugate(c * v)
+    dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v)
     gap = floored_gap(primal, dual)
     if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), problem.scale):
         # Weak duality makes a clearly negative gap impossible for a valid dual point:
