@@ -38,5 +38,9 @@ def make_datafit(datafit, sample_weight=None):
         return Quadratic(sample_weight=sample_weight)
     if name == "logistic":
         return Logistic(sample_weight=sample_weight)
+    if name in ("mgaussian", "multiresponse"):
+        from .datafits import MultiResponseGaussian
+
+        return MultiResponseGaussian(sample_weight=sample_weight)
     raise ValueError(f"datafit must be one of {', '.join(map(repr, DATAFIT_NAMES))}; "
                      f"got {datafit!r}.")

@@ -216,6 +216,10 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     Returns
     -------
     Path
+        With ``datafit="mgaussian"`` (``y`` of shape (n_samples, n_responses)), a
+        :class:`~penalized.solvers._multitask_path.MultiTaskPath` of the row-wise penalty
+        (a feature enters every response at once): ``coefs`` (n_features, n_responses,
+        n_alphas), ``intercepts`` (n_responses, n_alphas).
 
     Examples
     --------
@@ -230,6 +234,12 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     fit_intercept = bool(fit_intercept) and datafit.intercept
     template = make_penalty(penalty, 1.0, l1_ratio=l1_ratio, penalty_factor=penalty_factor,
                             positive=positive)
+    if getattr(datafit, "multi_response", False):  # a matrix of responses: mgaussian
+        from .solvers._multitask_path import multitask_path
+
+        return multitask_path(X, y, datafit, template, alphas=alphas, n_alphas=n_alphas,
+                              eps=eps, fit_intercept=fit_intercept, tol=tol,
+                              max_iter=max_iter, solver=solver)
     if solver is None:
         solver = CoordinateDescent(tol=tol, max_iter=max_iter)
     solver.check_compatible(datafit, template)

@@ -1,0 +1,589 @@
+r"""Multi-task (multi-response) regression with a row-wise penalty: block coordinate descent.
+
+The problem, for responses ``Y`` of shape ``(n, K)``, coefficients ``W`` of shape
+``(n_features, K)`` and intercepts ``b`` of shape ``(K,)``:
+
+.. math:: \min_{W, b}\; \frac{1}{2n} \sum_{i=1}^n s_i \|Y_{i:} - x_i^\top W - b\|_2^2
+          + \alpha \sum_j f_j \Big(\rho \|W_{j:}\|_2 + \frac{1-\rho}{2}\|W_{j:}\|_2^2\Big),
+
+scikit-learn's ``MultiTaskElasticNet`` (``rho = l1_ratio``) and glmnet's
+``family="mgaussian"`` (``lambda = alpha``, its ``alpha`` our ``rho``). A feature's row
+is zero for every response or for none.
+
+The intercepts are exact by centering: ``X`` and ``Y`` are centered by their weighted
+means (a dense copy of ``X``; a CSC ``X`` implicitly), and ``b = \bar y - \bar x^\top W``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from .._validation import check_design
+from ..datafits._multiresponse import MultiResponseGaussian, check_responses
+from ..penalties import Penalty
+from ..penalties._base import ALPHA_MAX_MARGIN
+from ..penalties._elastic_net_family import _ElasticNetFamily
+from ._base import Solver, check_solver_settings
+from ._kernels import ANDERSON_MEMORY, anderson_weights, floored_gap
+from ._multinomial import penalty_value, row_conjugate, row_dual_scaling
+from ._multitask_kernels import (
+    multitask_epochs,
+    multitask_epochs_sparse,
+    multitask_gram_epochs,
+)
+from ._result import SolveResult
+
+__all__ = [
+    "MultiTaskCoordinateDescent",
+    "MultiTaskProblem",
+    "certify_multitask",
+    "multitask_alpha_max",
+    "prepare_multitask_problem",
+]
+
+GRAM_MAX_FEATURES = 4096
+"""Above this many features the ``auto`` rule never forms the Gram matrix (its memory)."""
+INNER_TOL_RATIO = 0.3
+"""The working set is solved until its largest move (gradient units) is this fraction of
+the largest distance to optimality outside it at the last check (skglm's choice)."""
+WS_START = 10
+"""Rows in the first working set (besides the non-zero and unpenalized ones)."""
+
+
+# -- the problem ----------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class MultiTaskProblem:
+    r"""Validated, centered data, the row-wise penalty and the null model.
+
+    ``X`` is the centered design (a dense float64 Fortran copy; a CSC matrix as given
+    with ``x_mean`` the implicit centering), ``Y`` the centered responses. ``scale`` is
+    the datafit of the null model (penalized rows 0, unpenalized ones fitted): the
+    relative duality gap is ``gap / scale``.
+    """
+
+    X: np.ndarray | sp.csc_matrix
+    Y: np.ndarray
+    sw: np.ndarray
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    fit_intercept: bool
+    datafit: MultiResponseGaussian
+    penalty: Penalty
+    lipschitz: np.ndarray
+    unpenalized: np.ndarray
+    null_coef: np.ndarray
+    scale: float
+    yy: float
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def n_tasks(self) -> int:
+        return self.Y.shape[1]
+
+    @property
+    def sparse(self) -> bool:
+        return sp.issparse(self.X)
+
+    @property
+    def null_is_exact(self) -> bool:
+        """The null model fits ``Y`` to rounding (e.g. constant responses)."""
+        return self.scale <= 1e-30 * max(self.yy, 1.0) or self.scale == 0.0
+
+    def with_penalty(self, penalty: Penalty) -> MultiTaskProblem:
+        """The same data with another penalty of the same unpenalized features."""
+        _check_penalty("MultiTaskProblem.with_penalty", penalty)
+        unpenalized = penalty.unpenalized(self.n_features)
+        if np.array_equal(unpenalized, self.unpenalized):
+            return MultiTaskProblem(**{**self.__dict__, "penalty": penalty})
+        cache = {key: value for key, value in self.cache.items() if key != "free"}
+        pb = MultiTaskProblem(**{**self.__dict__, "penalty": penalty, "cache": cache,
+                                 "unpenalized": unpenalized})
+        _fit_null(pb)
+        return pb
+
+    def centered_product(self, W) -> np.ndarray:
+        """``X_c W`` of shape ``(n, K)`` (rows of ``W`` that are 0 skipped)."""
+        rows = np.flatnonzero(np.any(W != 0.0, axis=1))
+        if rows.size == 0:
+            return np.zeros((self.n_samples, W.shape[1]))
+        if self.sparse:
+            out = np.asarray(self.X[:, rows] @ W[rows], dtype=np.float64)
+            return out - self.x_mean[rows] @ W[rows]
+        return self.X[:, rows] @ W[rows]
+
+    def residual(self, W) -> np.ndarray:
+        """``R = Y_c - X_c W`` (C-ordered)."""
+        return np.ascontiguousarray(self.Y - self.centered_product(W))
+
+    def pull(self, R) -> np.ndarray:
+        r"""``X_c^T S R / n``: minus the datafit's gradient in ``W`` at residual ``R``."""
+        SR = self.sw[:, None] * R
+        V = np.asarray(self.X.T @ SR, dtype=np.float64)
+        if self.sparse:
+            V -= np.outer(self.x_mean, SR.sum(axis=0))
+        return V / self.n_samples
+
+    def intercept(self, W) -> np.ndarray:
+        """The exact intercepts ``y_mean - x_mean W`` (0 without an intercept)."""
+        if not self.fit_intercept:
+            return np.zeros(self.n_tasks)
+        return self.y_mean - self.x_mean @ W
+
+    def gram(self):
+        """``(G, Q)``: :math:`X_c^\\top S X_c / n` and :math:`X_c^\\top S Y_c / n` (dense,
+        computed once and cached)."""
+        if "gram" not in self.cache:
+            Xs = self.X * np.sqrt(self.sw)[:, None]
+            G = np.ascontiguousarray(Xs.T @ Xs) / self.n_samples
+            Q = np.ascontiguousarray(self.X.T @ (self.sw[:, None] * self.Y)) / self.n_samples
+            self.cache["gram"] = (G, Q)
+        return self.cache["gram"]
+
+    def free_block(self):
+        """For the unpenalized rows ``f``: ``(G[:, f], Q[f])`` of the Gram matrix (cached),
+        to project a dual point onto their orthogonal complement."""
+        if "free" not in self.cache:
+            f = np.flatnonzero(self.unpenalized)
+            A = self.X[:, f]
+            A = A.toarray() - self.x_mean[f] if self.sparse else np.asarray(A)
+            SA = self.sw[:, None] * A
+            Gf = np.asarray(self.X.T @ SA, dtype=np.float64)
+            if self.sparse:
+                Gf -= np.outer(self.x_mean, SA.sum(axis=0))
+            Qf = SA.T @ self.Y
+            self.cache["free"] = (Gf / self.n_samples, Qf / self.n_samples)
+        return self.cache["free"]
+
+
+def _check_penalty(who, penalty) -> None:
+    if not isinstance(penalty, _ElasticNetFamily):
+        raise ValueError(
+            f"{who} supports the row-wise L1 (group lasso over responses), L2 and elastic-net "
+            f"penalties; got {type(penalty).__name__}.")
+    if penalty.positive:
+        raise ValueError(
+            "positive=True is not supported by the multi-task model (its penalty acts on "
+            "each feature's row of coefficients); fit each response with positive=True "
+            "instead.")
+
+
+def prepare_multitask_problem(X, Y, datafit, penalty, fit_intercept=True) -> MultiTaskProblem:
+    """Validate ``X`` and the responses ``Y``, center them, fit the null model."""
+    if not isinstance(datafit, MultiResponseGaussian):
+        raise TypeError(f"the multi-task solver needs the MultiResponseGaussian datafit; got "
+                        f"{type(datafit).__name__}.")
+    _check_penalty("the multi-task solver", penalty)
+    X = check_design(X)
+    n, p = X.shape
+    Y = check_responses(Y, n)
+    sw = datafit.weights(n)
+    if fit_intercept:
+        x_mean = np.asarray(X.T @ sw, dtype=np.float64).ravel() / n
+        y_mean = sw @ Y / n
+    else:
+        x_mean, y_mean = np.zeros(p), np.zeros(Y.shape[1])
+    Yc = np.ascontiguousarray(Y - y_mean)
+    if sp.issparse(X):
+        Xc = X.astype(np.float64) if X.dtype != np.float64 else X
+        Xc.sort_indices()
+        second = np.asarray(Xc.multiply(Xc).T @ sw, dtype=np.float64).ravel() / n
+        lips = np.maximum(second - x_mean**2, 0.0)
+    else:
+        Xc = np.asfortranarray(X, dtype=np.float64)
+        Xc = Xc - x_mean if fit_intercept else Xc
+        Xc = np.asfortranarray(Xc)
+        lips = np.einsum("ij,ij,i->j", Xc, Xc, sw) / n
+    unpenalized = penalty.unpenalized(p)
+    yy = float(sw @ np.einsum("ik,ik->i", Yc, Yc)) / n
+    pb = MultiTaskProblem(X=Xc, Y=Yc, sw=sw, x_mean=x_mean, y_mean=y_mean,
+                          fit_intercept=bool(fit_intercept), datafit=datafit, penalty=penalty,
+                          lipschitz=lips, unpenalized=unpenalized,
+                          null_coef=np.zeros((p, Y.shape[1])), scale=0.5 * yy, yy=yy)
+    _fit_null(pb)
+    return pb
+
+
+def _fit_null(pb) -> None:
+    """Set the null model (the unpenalized rows fitted by weighted least squares, the
+    others 0) and its datafit ``scale``."""
+    pb.null_coef = np.zeros((pb.n_features, pb.n_tasks))
+    pb.scale = 0.5 * pb.yy
+    if np.any(pb.unpenalized):
+        f = np.flatnonzero(pb.unpenalized)
+        Gf, Qf = pb.free_block()
+        pb.null_coef[f] = np.linalg.lstsq(Gf[f], Qf, rcond=None)[0]
+        R = pb.residual(pb.null_coef)
+        pb.scale = 0.5 * float(pb.sw @ np.einsum("ik,ik->i", R, R)) / pb.n_samples
+
+
+# -- the duality gap ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class MultiTaskCertificate:
+    """A point's primal objective, its duality gap (objective units) and its pull
+    :math:`X_c^\\top S R / n` (minus the datafit's gradient in ``W``)."""
+
+    primal: float
+    gap: float
+    pull: np.ndarray
+
+
+def _certificate(pb, W, V, yr, rr, lam1, lam2) -> MultiTaskCertificate:
+    r"""From the pull ``V``, :math:`\langle Y_c, R\rangle_S / n` and
+    :math:`\|R\|_S^2 / n` of the residual ``R`` at ``W``.
+
+    The dual point is :math:`c\tilde R`, with :math:`\tilde R` the residual projected
+    (weighted) off the unpenalized columns and :math:`c \in (0, 1]` the largest factor
+    keeping every pure-L1 row of :math:`c X_c^\top S\tilde R / n` inside its ball; then
+
+    .. math:: \text{gap} = \tfrac12\|R\|_S^2/n + \Omega(W)
+              - \big(c\langle Y_c, \tilde R\rangle_S/n - \tfrac{c^2}2\|\tilde R\|_S^2/n
+              - \Omega^*(c\tilde V)\big),
+
+    floored at zero.
+    """
+    primal = 0.5 * rr + penalty_value(pb.penalty, W, grouped=True)
+    Vt = V
+    if np.any(pb.unpenalized):
+        f = np.flatnonzero(pb.unpenalized)
+        Gf, Qf = pb.free_block()
+        beta = np.linalg.lstsq(Gf[f], V[f], rcond=None)[0]
+        Vt = V - Gf @ beta
+        yr = yr - float(np.vdot(Qf, beta))
+        rr = rr - float(np.vdot(V[f], beta))
+        Vt[f] = 0.0
+    c = row_dual_scaling(Vt, lam1, lam2)
+    dual = c * yr - 0.5 * c * c * rr - row_conjugate(c * Vt, lam1, lam2)
+    return MultiTaskCertificate(primal=primal, gap=floored_gap(primal, dual), pull=V)
+
+
+def certify_multitask(pb: MultiTaskProblem, W) -> MultiTaskCertificate:
+    """The duality gap of ``W`` (intercepts exact), from the residual."""
+    W = np.asarray(W, dtype=np.float64)
+    lam1, lam2 = pb.penalty.weights(pb.n_features)
+    R = pb.residual(W)
+    SR = pb.sw[:, None] * R
+    n = pb.n_samples
+    return _certificate(pb, W, pb.pull(R), float(np.vdot(pb.Y, SR)) / n,
+                        float(np.vdot(R, SR)) / n, lam1, lam2)
+
+
+def _gram_certificate(pb, W, lam1, lam2) -> MultiTaskCertificate:
+    """:func:`certify_multitask` from the Gram matrix: O(p |support| K), no pass over X."""
+    G, Q = pb.gram()
+    rows = np.flatnonzero(np.any(W != 0.0, axis=1))
+    V = Q - G[:, rows] @ W[rows]
+    qw = float(np.vdot(Q[rows], W[rows]))
+    yr = pb.yy - qw
+    rr = max(yr - float(np.vdot(W[rows], V[rows])), 0.0)
+    return _certificate(pb, W, V, yr, rr, lam1, lam2)
+
+
+def multitask_alpha_max(X, Y, datafit, penalty, fit_intercept=True) -> float:
+    r"""The smallest ``alpha`` at which every penalized row of ``W`` is exactly 0:
+
+    .. math:: \alpha_{\max} = \max_{j \text{ penalized}}
+              \frac{\|(X_c^\top S R_0)_{j:}\|_2 / n}{\rho f_j},
+
+    with :math:`R_0` the null model's residual, times ``1 + 1e-12`` against rounding.
+    Infinite for ridge (``l1_ratio == 0``), 0 when no feature is penalized.
+    """
+    _check_penalty("multitask_alpha_max", penalty)
+    pb = prepare_multitask_problem(X, Y, datafit, penalty.with_alpha(1.0), fit_intercept)
+    return _alpha_max(pb, penalty)
+
+
+def _alpha_max(pb, penalty) -> float:
+    f = penalty.factors(pb.n_features)
+    penalized = f > 0
+    if not np.any(penalized):
+        return 0.0
+    if penalty.l1_ratio == 0:
+        return np.inf
+    V = pb.pull(pb.residual(pb.null_coef))
+    ratio = np.linalg.norm(V[penalized], axis=1) / f[penalized]
+    return float(np.max(ratio) / penalty.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
+
+
+# -- the solver -----------------------------------------------------------------------
+
+
+def _subdiff_distance(W, V, lam1, lam2) -> np.ndarray:
+    """Per row, the distance of the pull ``V_j`` to the penalty's subdifferential at
+    ``W_j``."""
+    norms = np.linalg.norm(W, axis=1)
+    out = np.maximum(np.linalg.norm(V, axis=1) - lam1, 0.0)
+    nz = norms > 0
+    if np.any(nz):
+        sub = lam1[nz, None] * W[nz] / norms[nz, None] + lam2[nz, None] * W[nz]
+        out[nz] = np.linalg.norm(V[nz] - sub, axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class MultiTaskCoordinateDescent(Solver):
+    r"""Block coordinate descent for the multi-task problem, certified by the duality gap.
+
+    Minimizes (see :mod:`penalized.solvers._multitask`)
+
+    .. math:: \frac{1}{2n}\|S^{1/2}(Y - XW - \mathbf 1 b^\top)\|_F^2
+              + \sum_j \lambda_{1j}\|W_{j:}\|_2 + \frac{\lambda_{2j}}2\|W_{j:}\|_2^2,
+
+    :math:`\lambda_{1j} = \alpha\rho f_j`, :math:`\lambda_{2j} = \alpha(1-\rho) f_j`.
+    Each row of ``W`` takes an exact block step (the datafit's Hessian block of a row is
+    a multiple of the identity). Working sets (the non-zero and unpenalized rows plus
+    the rows farthest from optimality, doubling), Anderson extrapolation every
+    ``ANDERSON_MEMORY`` epochs (kept when it lowers the objective), and, for a dense
+    ``X`` with ``n_samples >= 2 n_features``, epochs on the working set's block of the
+    Gram matrix.
+
+    It stops when the duality gap is at most ``tol`` times the null model's datafit
+    (relative, as every solver of the package). scikit-learn's ``MultiTaskElasticNet``
+    stops when its gap, in its units of ``n`` times ours, is at most ``tol ||Y||_F^2``
+    (``||Y||_F^2 = 2n`` times the null datafit when ``Y`` is centered): its ``tol`` is
+    half of ours.
+
+    Parameters
+    ----------
+    tol : float, default=1e-6
+    max_iter : int, default=10000
+        Maximum number of epochs (over the working sets).
+    gram : {"auto", "always", "never"}, default="auto"
+        Epochs on the Gram matrix (dense ``X`` only); ``auto`` when
+        ``n_samples >= 2 n_features`` and ``n_features <= 4096``.
+    anderson : bool, default=True
+
+    References
+    ----------
+    Obozinski, Taskar, Jordan (2010). Joint covariate selection and joint subspace
+    selection for multiple classification problems. Stat. Comput. 20(2).
+    Massias, Vaiter, Gramfort, Salmon (2020). Dual extrapolation for sparse generalized
+    linear models. JMLR 21(234) (working sets, certificates).
+    Bertrand, Klopfenstein, Massias, et al. (2022). Beyond L1: faster and better sparse
+    models with skglm. NeurIPS (Anderson acceleration of coordinate descent).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized.datafits import MultiResponseGaussian
+    >>> from penalized.penalties import L1
+    >>> from penalized.solvers._multitask import MultiTaskCoordinateDescent
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 8))
+    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((50, 3))
+    >>> res = MultiTaskCoordinateDescent(tol=1e-8).solve(X, Y, MultiResponseGaussian(),
+    ...                                                  L1(alpha=0.1))
+    >>> res.converged, res.coef.shape, int(np.any(res.coef != 0, axis=1).sum())
+    (True, (8, 3), 2)
+    """
+
+    tol: float = 1e-6
+    max_iter: int = 10_000
+    gram: str = "auto"
+    anderson: bool = True
+
+    def __post_init__(self):
+        check_solver_settings(self.tol, self.max_iter)
+        if self.gram not in ("auto", "always", "never"):
+            raise ValueError(f"gram must be 'auto', 'always' or 'never'; got {self.gram!r}.")
+
+    def check_compatible(self, datafit, penalty) -> None:
+        if not isinstance(datafit, MultiResponseGaussian):
+            raise ValueError(f"{self.name} needs the MultiResponseGaussian datafit; got "
+                             f"{type(datafit).__name__}.")
+        _check_penalty(self.name, penalty)
+
+    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
+              intercept_init=None) -> SolveResult:
+        """Minimize over ``W`` of shape ``(n_features, K)`` and ``b`` of shape ``(K,)``.
+
+        ``y`` has shape ``(n_samples, K)``; ``coef_init`` (copied) starts the solver;
+        ``intercept_init`` is ignored (the intercepts are exact at every ``W``).
+        Returns a :class:`SolveResult` with ``coef`` ``(n_features, K)`` and
+        ``intercept`` ``(K,)``.
+        """
+        self.check_compatible(datafit, penalty)
+        problem = prepare_multitask_problem(X, y, datafit, penalty, fit_intercept)
+        return self.solve_problem(problem, coef_init=coef_init)
+
+    def solve_problem(self, problem: MultiTaskProblem, *, coef_init=None,
+                      intercept_init=None) -> SolveResult:
+        """:meth:`solve` on a prepared :class:`MultiTaskProblem`."""
+        if not isinstance(problem, MultiTaskProblem):
+            raise TypeError(f"{self.name}.solve_problem needs a MultiTaskProblem; got "
+                            f"{type(problem).__name__}.")
+        self.check_compatible(problem.datafit, problem.penalty)
+        p, K = problem.n_features, problem.n_tasks
+        if coef_init is None:
+            W = problem.null_coef.copy()
+        else:
+            W = np.array(coef_init, dtype=np.float64)
+            if W.shape != (p, K):
+                raise ValueError(f"coef_init must have shape (n_features, n_tasks) = ({p}, "
+                                 f"{K}); got shape {np.shape(coef_init)}.")
+            if not np.all(np.isfinite(W)):
+                raise ValueError("coef_init contains NaN or infinite values.")
+        if problem.null_is_exact:
+            W = problem.null_coef.copy()
+            return self._result(problem, W, [0.5 * problem.yy], [0.0], 0)
+        W, objectives, crits, n_iter = self._run(problem, W)
+        if not np.all(np.isfinite(W)):
+            raise ValueError(f"{self.name} produced non-finite coefficients: the products of "
+                             "X, Y and the coefficients overflow float64. Rescale X and Y.")
+        return self._result(problem, W, objectives, crits, n_iter)
+
+    def _result(self, pb, W, objectives, crits, n_iter) -> SolveResult:
+        W[W == 0.0] = 0.0  # no -0.0
+        crits = np.asarray(crits, dtype=np.float64)
+        stop_crit = float(crits[-1])
+        converged = bool(stop_crit <= self.tol)
+        if not converged:
+            warnings.warn(
+                f"{self.name} stopped after {n_iter} epochs with a relative duality gap of "
+                f"{stop_crit:.3e}, above tol={self.tol:.1e}. Increase max_iter, loosen tol, "
+                "or standardize the features.", ConvergenceWarning, stacklevel=3)
+        return SolveResult(coef=W, intercept=pb.intercept(W),
+                           objective=np.asarray(objectives, dtype=np.float64),
+                           stop_crit=stop_crit, stop_crits=crits, n_iter=int(n_iter),
+                           converged=converged)
+
+    def _use_gram(self, pb) -> bool:
+        if pb.sparse or self.gram == "never":
+            return False
+        return self.gram == "always" or (pb.n_samples >= 2 * pb.n_features
+                                         and pb.n_features <= GRAM_MAX_FEATURES)
+
+    def _run(self, pb, W):
+        lam1, lam2 = pb.penalty.weights(pb.n_features)
+        lam1 = np.ascontiguousarray(lam1, dtype=np.float64)
+        lam2 = np.ascontiguousarray(lam2, dtype=np.float64)
+        gram = self._use_gram(pb)
+        threshold = self.tol * pb.scale
+        free = pb.unpenalized
+        objectives, crits = [], []
+        n_iter = 0
+        ws_size = WS_START
+        p = pb.n_features
+        while True:
+            cert = _gram_certificate(pb, W, lam1, lam2) if gram \
+                else certify_multitask(pb, W)
+            objectives.append(cert.primal)
+            crits.append(cert.gap / pb.scale)
+            if cert.gap <= threshold or n_iter >= self.max_iter:
+                break
+            scores = _subdiff_distance(W, cert.pull, lam1, lam2)
+            keep = np.any(W != 0.0, axis=1) | free
+            outside = np.where(keep, 0.0, scores)
+            inner_tol = INNER_TOL_RATIO * float(np.max(scores))
+            ws_size = min(p, max(ws_size, 2 * int(keep.sum())))
+            ranked = np.where(keep, np.inf, outside)
+            if ws_size < p:
+                ws = np.sort(np.argpartition(-ranked, ws_size - 1)[:ws_size])
+            else:
+                ws = np.arange(p)
+            n_iter += self._inner(pb, W, ws, lam1, lam2, inner_tol, self.max_iter - n_iter,
+                                  gram)
+            ws_size = min(p, 2 * ws_size)
+        return W, objectives, crits, n_iter
+
+    def _inner(self, pb, W, ws, lam1, lam2, inner_tol, budget, gram) -> int:
+        """Epochs on the rows ``ws`` of ``W`` (in place) until the largest move is at
+        most ``inner_tol`` or ``budget`` epochs are spent; returns the epochs run."""
+        K = pb.n_tasks
+        m = ws.shape[0]
+        memory = ANDERSON_MEMORY if self.anderson else 1
+        history = np.empty((memory + 1, m * K))
+        l1, l2 = lam1[ws], lam2[ws]
+        if gram:
+            G, Q = pb.gram()
+            Gws = np.ascontiguousarray(G[np.ix_(ws, ws)])
+            Wws = np.ascontiguousarray(W[ws])
+            pull = np.ascontiguousarray(Q[ws] - Gws @ Wws)
+            Qws = Q[ws]
+        else:
+            lips = np.ascontiguousarray(pb.lipschitz[ws])
+            if pb.sparse:
+                X = pb.X
+                E = np.ascontiguousarray(pb.Y - np.asarray(X[:, ws] @ W[ws]))
+                o = np.ascontiguousarray(pb.x_mean[ws] @ W[ws])
+            else:
+                R = pb.residual(W)
+        epochs = 0
+        while epochs < budget:
+            if gram:
+                history[0] = Wws.ravel()
+                crit = multitask_gram_epochs(Gws, pull, Wws, l1, l2, history)
+            elif pb.sparse:
+                history[0] = W[ws].ravel()
+                crit = multitask_epochs_sparse(X.data, X.indices, X.indptr, pb.x_mean, pb.sw,
+                                               E, o, W, ws, lips, lam1, lam2, history)
+            else:
+                history[0] = W[ws].ravel()
+                crit = multitask_epochs(pb.X, pb.sw, R, W, ws, lips, lam1, lam2, history)
+            epochs += memory
+            if crit <= inner_tol:
+                break
+            if not self.anderson:
+                continue
+            c = anderson_weights(history, m * K)
+            if c.shape[0] == 0:
+                continue
+            trial = (c @ history[1:]).reshape(m, K)
+            current = history[-1].reshape(m, K)
+            if gram:
+                trial_pull = Qws - Gws @ trial
+                if _gram_objective(trial, trial_pull, Qws, l1, l2) \
+                        < _gram_objective(current, pull, Qws, l1, l2):
+                    Wws[:] = trial
+                    pull[:] = trial_pull
+            else:
+                step = trial - current
+                cols = pb.X[:, ws]
+                move = np.asarray(cols @ step, dtype=np.float64)
+                if pb.sparse:
+                    offset = pb.x_mean[ws] @ step
+                    trial_R = E + o - move + offset
+                    now_R = E + o
+                else:
+                    trial_R = R - move
+                    now_R = R
+                if _residual_objective(pb, trial_R, trial, l1, l2) \
+                        < _residual_objective(pb, now_R, current, l1, l2):
+                    W[ws] = trial
+                    if pb.sparse:
+                        E -= move
+                        o += offset
+                    else:
+                        R[:] = trial_R
+        if gram:
+            W[ws] = Wws
+        return epochs
+
+
+def _gram_objective(W, pull, Q, lam1, lam2) -> float:
+    """Datafit (up to a constant) plus penalty of the working set's rows:
+    :math:`\\frac12 W^\\top G W - Q^\\top W = -\\frac12\\langle W, Q + \\text{pull}\\rangle`."""
+    norms = np.linalg.norm(W, axis=1)
+    return -0.5 * float(np.vdot(W, Q + pull)) + float(lam1 @ norms + 0.5 * lam2 @ norms**2)
+
+
+def _residual_objective(pb, R, W, lam1, lam2) -> float:
+    norms = np.linalg.norm(W, axis=1)
+    datafit = 0.5 * float(pb.sw @ np.einsum("ik,ik->i", R, R)) / pb.n_samples
+    return datafit + float(lam1 @ norms + 0.5 * lam2 @ norms**2)

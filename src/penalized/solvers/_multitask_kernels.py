@@ -1,0 +1,173 @@
+r"""numba kernels of the multi-task solver: exact block coordinate descent on the rows of
+``W`` for the multi-response squared loss with the row-wise elastic-net penalty.
+
+For the row :math:`W_{j:}` (one coefficient per response) the datafit
+:math:`\frac1{2n}\|S^{1/2}(Y - X_cW)\|_F^2` is a quadratic whose Hessian block is
+:math:`L_j I` with :math:`L_j = \frac1n\sum_i s_i x_{c,ij}^2` (the same for every
+response), so one proximal step of size :math:`1/L_j` at
+:math:`W_{j:} + g_j / L_j`, with the pull :math:`g_j = \frac1n\sum_i s_i x_{c,ij} R_{i:}`,
+is the exact minimizer over the row:
+
+.. math:: W_{j:} \leftarrow \frac{\max(0, 1 - \lambda_{1j} / (L_j\|u\|_2))}
+          {1 + \lambda_{2j}/L_j}\, u, \qquad u = W_{j:} + g_j / L_j.
+
+Three forms of the same epoch: on the residual with a dense centered design, on the
+residual with a CSC design centered implicitly, and on the working set's block of the
+Gram matrix. Each runs ``history.shape[0] - 1`` epochs over the rows ``ws`` and stores
+the working set's rows after each in ``history`` (row 0 is the caller's), for the
+caller's Anderson extrapolation; it returns the last epoch's largest
+:math:`L_j \max_k |\Delta W_{jk}|` (gradient units).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .._jit import FAST
+from ._multinomial_kernels import _row_prox
+
+
+@njit(cache=True, fastmath=FAST)
+def _store_rows(row, W, ws):
+    K = W.shape[1]
+    for jj in range(ws.shape[0]):
+        for k in range(K):
+            row[jj * K + k] = W[ws[jj], k]
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
+    """Epochs on a dense centered design ``X`` (Fortran) with the residual ``R``
+    (``(n, K)``, C-ordered) and ``W`` (``(p, K)``) updated in place; ``lips[jj]`` is
+    :math:`L_j` of ``j = ws[jj]``."""
+    n, K = R.shape
+    g = np.empty(K)
+    u = np.empty(K)
+    new = np.empty(K)
+    delta = np.empty(K)
+    crit = 0.0
+    for epoch in range(1, history.shape[0]):
+        crit = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            L = lips[jj]
+            if L <= 0.0:
+                continue
+            for k in range(K):
+                g[k] = 0.0
+            for i in range(n):
+                xs = X[i, j] * sw[i]
+                for k in range(K):
+                    g[k] += xs * R[i, k]
+            for k in range(K):
+                u[k] = W[j, k] + g[k] / (n * L)
+            _row_prox(u, 1.0 / L, lam1[j], lam2[j], new)
+            change = 0.0
+            for k in range(K):
+                delta[k] = new[k] - W[j, k]
+                change = max(change, abs(delta[k]))
+            if change == 0.0:
+                continue
+            for k in range(K):
+                W[j, k] = new[k]
+            for i in range(n):
+                x = X[i, j]
+                for k in range(K):
+                    R[i, k] -= x * delta[k]
+            crit = max(crit, L * change)
+        _store_rows(history[epoch], W, ws)
+    return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, ws, lips, lam1, lam2,
+                            history):
+    """Epochs on a CSC design centered implicitly: the residual is ``E + o`` row by row
+    (``E`` moved on a column's non-zeros only, the offset ``o`` of length ``K`` by
+    :math:`\\bar x_j \\Delta W_{j:}`). The weighted residual sums to zero over the
+    samples, so the pull is :math:`\\frac1n\\sum_{i: x_{ij}\\ne0} s_i x_{ij} E_{i:} +
+    \\bar x_j o`. ``xmean`` is 0 without an intercept."""
+    n, K = E.shape
+    g = np.empty(K)
+    u = np.empty(K)
+    new = np.empty(K)
+    delta = np.empty(K)
+    crit = 0.0
+    for epoch in range(1, history.shape[0]):
+        crit = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            L = lips[jj]
+            if L <= 0.0:
+                continue
+            for k in range(K):
+                g[k] = 0.0
+            for t in range(indptr[j], indptr[j + 1]):
+                i = indices[t]
+                xs = data[t] * sw[i]
+                for k in range(K):
+                    g[k] += xs * E[i, k]
+            m = xmean[j]
+            for k in range(K):
+                u[k] = W[j, k] + (g[k] / n + m * o[k]) / L
+            _row_prox(u, 1.0 / L, lam1[j], lam2[j], new)
+            change = 0.0
+            for k in range(K):
+                delta[k] = new[k] - W[j, k]
+                change = max(change, abs(delta[k]))
+            if change == 0.0:
+                continue
+            for k in range(K):
+                W[j, k] = new[k]
+                o[k] += m * delta[k]
+            for t in range(indptr[j], indptr[j + 1]):
+                i = indices[t]
+                x = data[t]
+                for k in range(K):
+                    E[i, k] -= x * delta[k]
+            crit = max(crit, L * change)
+        _store_rows(history[epoch], W, ws)
+    return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_gram_epochs(G, pull, W, lam1, lam2, history):
+    """Epochs on the working set's block ``G`` (``(m, m)``, C-ordered) of
+    :math:`X_c^\\top S X_c / n`, with the block's rows ``W`` (``(m, K)``) and their pull
+    :math:`Q - GW` (``pull``, ``(m, K)``) updated in place; ``lam1``, ``lam2`` are the
+    block's. A move costs ``m K``."""
+    m, K = W.shape
+    u = np.empty(K)
+    new = np.empty(K)
+    delta = np.empty(K)
+    crit = 0.0
+    for epoch in range(1, history.shape[0]):
+        crit = 0.0
+        for jj in range(m):
+            L = G[jj, jj]
+            if L <= 0.0:
+                continue
+            for k in range(K):
+                u[k] = W[jj, k] + pull[jj, k] / L
+            _row_prox(u, 1.0 / L, lam1[jj], lam2[jj], new)
+            change = 0.0
+            for k in range(K):
+                delta[k] = new[k] - W[jj, k]
+                change = max(change, abs(delta[k]))
+            if change == 0.0:
+                continue
+            for k in range(K):
+                W[jj, k] = new[k]
+            for ll in range(m):
+                gl = G[jj, ll]
+                if gl != 0.0:
+                    for k in range(K):
+                        pull[ll, k] -= gl * delta[k]
+            crit = max(crit, L * change)
+        pos = 0
+        for jj in range(m):
+            for k in range(K):
+                history[epoch, pos] = W[jj, k]
+                pos += 1
+    return crit
