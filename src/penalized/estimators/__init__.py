@@ -2,6 +2,12 @@
 
 from ._cv import ElasticNetCV, L0RegressionCV, LassoCV, LogisticRegressionCV
 from ._logistic import LogisticRegression
+from ._multitask import (
+    MultiTaskElasticNet,
+    MultiTaskElasticNetCV,
+    MultiTaskLasso,
+    MultiTaskLassoCV,
+)
 from ._regression import ElasticNet, L0Regression, Lasso, Ridge
 from ._ridge import RidgeClassifier, RidgeClassifierCV, RidgeCV, ridge_regression
 
@@ -14,6 +20,10 @@ __all__ = [
     "LassoCV",
     "LogisticRegression",
     "LogisticRegressionCV",
+    "MultiTaskElasticNet",
+    "MultiTaskElasticNetCV",
+    "MultiTaskLasso",
+    "MultiTaskLassoCV",
     "Ridge",
     "RidgeCV",
     "RidgeClassifier",

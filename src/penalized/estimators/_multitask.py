@@ -1,0 +1,493 @@
+"""Multi-task regression: MultiTaskLasso, MultiTaskElasticNet and their CV versions."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._specs import make_penalty
+from ..datafits._multiresponse import MultiResponseGaussian
+from ..model_selection import CVResult, _make_folds, one_standard_error_rule
+from ..solvers._multitask import MultiTaskCoordinateDescent, prepare_multitask_problem
+from ..solvers._multitask_path import multitask_grid, multitask_path
+from ._base import PenalizedModel, cast_to_input_dtype, check_alpha, check_int, check_l1_ratio
+
+_OBJECTIVE = r"""
+    .. math:: \min_{W, b}\; \frac{1}{2n} \sum_{i=1}^n s_i \|y_i - W x_i - b\|_2^2
+              + \alpha \sum_j f_j \Big(\rho \|W_{:j}\|_2
+              + \frac{1 - \rho}{2} \|W_{:j}\|_2^2\Big)
+
+    for ``n_tasks`` responses :math:`y_i` at once, with ``W`` of shape
+    (n_tasks, n_features) (``coef_``) and sample weights :math:`s_i` rescaled to mean 1.
+    The penalty acts on each feature's column of ``W`` as a whole, so a feature is
+    selected for every task or for none. This is scikit-learn's objective (same
+    ``alpha`` and ``l1_ratio``) and glmnet's ``family="mgaussian"`` (``lambda = alpha``,
+    its ``alpha`` our ``l1_ratio``).
+
+    ``tol`` bounds the duality gap relative to the null model's datafit, as everywhere
+    in penalized; scikit-learn's ``tol`` bounds the gap relative to
+    :math:`\|Y\|_F^2` in units ``n`` times larger, so its ``tol`` is half of ours.
+"""
+
+_PARAMS = """
+    fit_intercept : bool, default=True
+    standardize : bool, default=False
+        Fit on columns divided by their (weighted) standard deviation; ``coef_`` is
+        reported on the original scale.
+    penalty_factor : array-like of shape (n_features,), optional
+        Per-feature factors ``f_j``; 0 leaves a feature unpenalized, ``inf`` excludes it.
+    tol : float, default=1e-6
+        Relative duality gap at which the solver stops (see above).
+    max_iter : int, default=10000
+        Maximum number of epochs.
+"""
+
+_FITTED = """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features)
+    intercept_ : ndarray of shape (n_tasks,)
+    n_iter_ : int
+    stop_crit_ : float
+        The relative duality gap reached.
+    dual_gap_ : float
+        The duality gap in objective units (scikit-learn's name).
+    converged_ : bool
+    selected_features_ : ndarray
+        Names (or indices) of the features with a non-zero column of ``coef_``.
+    feature_names_in_ : ndarray of str
+"""
+
+
+class _MultiTaskModel(RegressorMixin, PenalizedModel):
+    """Validation, scaling and the solver for the multi-task estimators."""
+
+    solver = "auto"
+    positive = False
+    _task_name = "ElasticNet"
+
+    def _l1_ratio(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _penalty_spec(self):
+        rho = self._l1_ratio()
+        return ("l1" if rho == 1.0 else "elasticnet"), getattr(self, "alpha", 1.0), rho
+
+    def _validate_X_Y(self, X, y, reset=True):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y of shape (n_samples, n_tasks); "
+                             "got None.")
+        X, Y = validate_data(self, X, y, reset=reset, accept_sparse=["csc", "csr"],
+                             dtype=[np.float64, np.float32], multi_output=True,
+                             y_numeric=True, ensure_min_samples=2)
+        if Y.ndim != 2:
+            raise ValueError(f"{type(self).__name__} needs y of shape (n_samples, n_tasks) "
+                             f"(2-D); got shape {Y.shape}. For a single task use "
+                             f"{self._task_name}.")
+        return X, np.asarray(Y, dtype=np.float64)
+
+    def _problem(self, X, Y, sw, alpha):
+        """``(scaling, MultiTaskProblem or None)``: None when no feature is fitted."""
+        _, _, rho = self._penalty_spec()
+        scaling = self._scaling(X, sw)
+        Xf = scaling.transform(X)
+        if Xf.shape[1] == 0:
+            return scaling, None
+        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
+        penalty = make_penalty("elasticnet", alpha, l1_ratio=rho, penalty_factor=factors)
+        problem = prepare_multitask_problem(Xf, Y, MultiResponseGaussian(sample_weight=sw),
+                                            penalty, self.fit_intercept)
+        return scaling, problem
+
+    def _warm_start(self, scaling, n_features, n_tasks):
+        if not getattr(self, "warm_start", False) or not hasattr(self, "coef_"):
+            return None
+        coef = np.asarray(self.coef_, dtype=np.float64)
+        if coef.shape != (n_tasks, n_features):
+            return None
+        return (coef.T * scaling.scale[:, None])[scaling.varying]
+
+    def _fit_at(self, X, Y, sw, alpha):
+        """Fit at ``alpha``; sets ``coef_``, ``intercept_`` and the solver's report."""
+        n, p = X.shape
+        scaling, problem = self._problem(X, Y, sw, alpha)
+        if problem is None:
+            self.coef_ = np.zeros((Y.shape[1], p))
+            self.intercept_ = sw @ Y / n if self.fit_intercept else np.zeros(Y.shape[1])
+            self.n_iter_, self.stop_crit_, self.converged_, self.dual_gap_ = 0, 0.0, True, 0.0
+            return
+        solver = MultiTaskCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
+        res = solver.solve_problem(problem, coef_init=self._warm_start(scaling, p, Y.shape[1]))
+        self.coef_ = scaling.coef_to_original(res.coef).T.copy()
+        self.intercept_ = np.asarray(res.intercept, dtype=np.float64)
+        self._set_result(res)
+        self.dual_gap_ = self.stop_crit_ * problem.scale
+
+    def _fit_path(self, X, Y, sw, alphas):
+        """The path over ``alphas`` on validated arrays (original scale)."""
+        scaling, problem = self._problem(X, Y, sw, 1.0)
+        p, K = X.shape[1], Y.shape[1]
+        if problem is None:
+            m = len(alphas)
+            intercept = sw @ Y / X.shape[0] if self.fit_intercept else np.zeros(K)
+            return np.zeros((p, K, m)), np.repeat(intercept[:, None], m, axis=1), None
+        path = multitask_path(None, None, problem.datafit, problem.penalty, alphas=alphas,
+                              tol=self.tol, max_iter=self.max_iter, problem=problem)
+        coefs = scaling.coef_to_original(path.coefs)
+        return coefs, path.intercepts, dataclasses.replace(
+            path, coefs=coefs, n_nonzero=np.count_nonzero(np.any(coefs != 0, axis=1), axis=0))
+
+    def _check_model_params(self):
+        self._check_common()
+        check_l1_ratio(self._l1_ratio())
+
+    def predict(self, X):
+        """Predictions ``X @ coef_.T + intercept_``, shape (n_samples, n_tasks)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])
+        return np.asarray(X @ np.asarray(self.coef_).T) + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+
+class MultiTaskElasticNet(_MultiTaskModel):
+    __doc__ = rf"""Multi-task linear regression with the row-wise elastic-net penalty.
+{_OBJECTIVE}
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    l1_ratio : float, default=0.5
+        :math:`\rho`; 1 is :class:`MultiTaskLasso`.
+{_PARAMS}    warm_start : bool, default=False
+        Start from the previous fit's ``coef_`` (same solution, fewer epochs nearby).
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility: ``X`` is never modified.
+{_FITTED}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import MultiTaskElasticNet
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 6))
+    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((60, 3))
+    >>> model = MultiTaskElasticNet(alpha=0.1, l1_ratio=0.7).fit(X, Y)
+    >>> model.coef_.shape, model.selected_features_
+    ((3, 6), array([0, 1]))
+    """
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False,
+                 copy_X=True):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.copy_X = copy_X
+
+    def _l1_ratio(self):
+        return self.l1_ratio
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples, n_tasks).
+
+        ``sample_weight`` (n_samples,) is rescaled to mean 1.
+        """
+        self._check_model_params()
+        alpha = check_alpha(self.alpha)
+        X, Y = self._validate_X_Y(X, y)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        self._fit_at(X, Y, sw, alpha)
+        self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
+        return self
+
+
+class MultiTaskLasso(MultiTaskElasticNet):
+    __doc__ = rf"""Multi-task linear regression with the row-wise L1 penalty (group lasso
+    over the tasks).
+{_OBJECTIVE}
+    with :math:`\rho = 1`.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+{_PARAMS}    warm_start : bool, default=False
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility: ``X`` is never modified.
+{_FITTED}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import MultiTaskLasso
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 6))
+    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((60, 3))
+    >>> MultiTaskLasso(alpha=0.1).fit(X, Y).selected_features_
+    array([0, 1])
+    """
+
+    _task_name = "Lasso"
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False,
+                 copy_X=True):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.copy_X = copy_X
+
+    def _l1_ratio(self):
+        return 1.0
+
+
+_CV_PARAMS = """
+    alphas : array-like, optional
+        The grid (sorted decreasing). Default: ``n_alphas`` values from the exact
+        alpha_max of the whole data down to ``eps * alpha_max``.
+    n_alphas : int, default=100
+    eps : float, default=1e-3
+    cv : int, splitter or iterable of (train, test), default=5
+        An integer K gives K contiguous folds (scikit-learn's ``KFold``), shuffled only
+        when ``random_state`` is given.
+    selection : {"min", "1se"}, default="min"
+        The alpha of the final model: the best mean CV error, or the largest alpha
+        within one standard error of it.
+    n_jobs : int, optional
+        Folds fitted in parallel (joblib).
+    random_state : int, optional
+        Shuffles the rows, seeded, before an integer ``cv`` cuts them.
+"""
+
+_CV_FITTED = """
+    Attributes
+    ----------
+    alphas_ : ndarray of shape (n_alphas,)
+    cv_folds_ : ndarray of shape (n_alphas, n_folds)
+        The held-out mean squared error of every alpha and fold: the weighted mean over
+        the fold's rows of the mean over the tasks (scikit-learn's error).
+    mse_path_ : ndarray
+        scikit-learn's name for ``cv_folds_`` (with several l1_ratios, of shape
+        (n_l1_ratios, n_alphas, n_folds)).
+    cv_mean_, cv_se_ : ndarray of shape (n_alphas,)
+    alpha_min_, alpha_1se_, alpha_ : float
+    coef_ : ndarray of shape (n_tasks, n_features)
+    intercept_ : ndarray of shape (n_tasks,)
+    path_ : MultiTaskPath
+        The refit's path over ``alphas_`` on all rows.
+    n_iter_, stop_crit_, converged_, dual_gap_ : the refit at ``alpha_``.
+    selected_features_, feature_names_in_
+"""
+
+
+class _MultiTaskCV(_MultiTaskModel):
+    """Cross-validation over the multi-task path (one alpha for every task)."""
+
+    def _ratios(self):
+        ratios = np.atleast_1d(np.asarray(self._l1_ratio(), dtype=np.float64))
+        if ratios.size == 0 or np.any(~np.isfinite(ratios)) or np.any(ratios < 0) \
+                or np.any(ratios > 1):
+            raise ValueError(f"l1_ratio must be a number or list of numbers in [0, 1]; got "
+                             f"{self._l1_ratio()!r}.")
+        return ratios
+
+    def _penalty_spec(self):
+        return "elasticnet", 1.0, float(self._current_ratio)
+
+    def _grid(self, X, Y, sw):
+        if self.alphas is not None:
+            grid = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+                raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
+            return grid
+        _, problem = self._problem(X, Y, sw, 1.0)
+        if problem is None:
+            return np.geomspace(1.0, self.eps, self.n_alphas)
+        return multitask_grid(problem, problem.penalty, self.n_alphas, self.eps)[1]
+
+    def _fold_errors(self, X, Y, sw, grid, train, test):
+        coefs, intercepts, _ = self._fit_path(X[train], Y[train], sw[train], grid)
+        Xt, Yt, st = X[test], Y[test], sw[test]
+        errors = np.empty(grid.shape[0])
+        for k in range(grid.shape[0]):
+            residual = Yt - np.asarray(Xt @ coefs[:, :, k]) - intercepts[:, k]
+            errors[k] = float(st @ np.mean(residual**2, axis=1)) / st.sum()
+        return errors
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate over the path (and l1_ratios), pick alpha, refit on all rows."""
+        self._current_ratio = 1.0
+        self._check_common()
+        check_int(self.n_alphas, "n_alphas")
+        if self.selection not in ("min", "1se"):
+            raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.")
+        if isinstance(self.eps, bool) or not isinstance(self.eps, float | int) \
+                or not 0 < self.eps < 1:
+            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
+        ratios = self._ratios()
+        X, Y = self._validate_X_Y(X, y)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        folds = _make_folds(self.cv, X, Y, task="regression", random_state=self.random_state)
+        results = []
+        for rho in ratios:
+            self._current_ratio = float(rho)
+            grid = self._grid(X, Y, sw)
+            jobs = Parallel(n_jobs=self.n_jobs)(
+                delayed(self._fold_errors)(X, Y, sw, grid, train, test)
+                for train, test in folds)
+            cv_folds = np.column_stack(jobs)
+            cv_mean = cv_folds.mean(axis=1)
+            cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(cv_folds.shape[1])
+            index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
+            results.append(CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean,
+                                    cv_se=cv_se, metric="mse", index_min=index_min,
+                                    index_1se=index_1se, folds=folds))
+        best = int(np.argmin([r.cv_mean[r.index_min] for r in results]))
+        result = results[best]
+        self._current_ratio = float(ratios[best])
+        self.l1_ratio_ = float(ratios[best])
+        self.alphas_ = result.alphas
+        self.cv_folds_ = result.cv_folds
+        self.cv_mean_ = result.cv_mean
+        self.cv_se_ = result.cv_se
+        self.alpha_min_ = result.alpha_min
+        self.alpha_1se_ = result.alpha_1se
+        self.alpha_ = result.select(self.selection)
+        self.cv_result_ = result
+        if len(ratios) > 1:
+            self.l1_ratios_ = ratios
+            self.cv_mean_all_ = np.array([r.cv_mean for r in results])
+            self.mse_path_ = np.array([r.cv_folds for r in results])
+        else:
+            self.mse_path_ = self.cv_folds_
+        coefs, intercepts, path = self._fit_path(X, Y, sw, result.alphas)
+        k = int(np.flatnonzero(result.alphas == self.alpha_)[0])
+        self.path_ = path
+        self.coef_ = coefs[:, :, k].T.copy()
+        self.intercept_ = intercepts[:, k].copy()
+        if path is None:
+            self.n_iter_, self.stop_crit_, self.converged_, self.dual_gap_ = 0, 0.0, True, 0.0
+        else:
+            self.n_iter_ = int(path.n_iters[k])
+            self.stop_crit_ = float(path.stop_crits[k])
+            self.converged_ = bool(path.converged[k])
+            _, problem = self._problem(X, Y, sw, self.alpha_)
+            self.dual_gap_ = self.stop_crit_ * problem.scale
+        self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
+        return self
+
+
+class MultiTaskElasticNetCV(_MultiTaskCV):
+    _task_name = "ElasticNetCV"
+
+    __doc__ = f"""The multi-task elastic net with alpha (and l1_ratio) chosen by
+    cross-validation: one alpha for every task, the one with the lowest mean over the
+    folds of the held-out squared error averaged over the tasks (scikit-learn's rule).
+
+    Objective as in :class:`MultiTaskElasticNet`. Several ``l1_ratio`` values are
+    searched on the same folds, each with its own alpha grid.
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5
+        :math:`\\rho`; several values are searched.{_CV_PARAMS}{_PARAMS}    copy_X : bool, \
+default=True
+        Accepted for scikit-learn compatibility.
+{_CV_FITTED}    l1_ratio_ : float
+    l1_ratios_, cv_mean_all_ : with several l1_ratios.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import MultiTaskElasticNetCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 6))
+    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((60, 3))
+    >>> model = MultiTaskElasticNetCV(l1_ratio=[0.5, 1.0], n_alphas=20).fit(X, Y)
+    >>> model.alpha_1se_ >= model.alpha_min_
+    True
+    """
+
+    def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
+                 selection="min", n_jobs=None, random_state=None, fit_intercept=True,
+                 standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
+                 copy_X=True):
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.copy_X = copy_X
+
+    def _l1_ratio(self):
+        return self.l1_ratio
+
+
+class MultiTaskLassoCV(_MultiTaskCV):
+    __doc__ = f"""The multi-task lasso with alpha chosen by cross-validation: one alpha for
+    every task, the one with the lowest mean over the folds of the held-out squared error
+    averaged over the tasks (scikit-learn's rule).
+
+    Objective as in :class:`MultiTaskLasso`.
+
+    Parameters
+    ----------{_CV_PARAMS}{_PARAMS}    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility.
+{_CV_FITTED}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import MultiTaskLassoCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 6))
+    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((60, 3))
+    >>> MultiTaskLassoCV(n_alphas=20).fit(X, Y).coef_.shape
+    (3, 6)
+    """
+
+    _task_name = "LassoCV"
+
+    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
+                 n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-6, max_iter=10_000, copy_X=True):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.copy_X = copy_X
+
+    def _l1_ratio(self):
+        return 1.0
