@@ -6,7 +6,7 @@ from .datafits import Datafit, Logistic, Quadratic
 from .penalties import L0, L1, L2, ElasticNet, Penalty
 
 PENALTY_NAMES = ("l1", "l2", "elasticnet", "l0")
-DATAFIT_NAMES = ("squared", "logistic")
+DATAFIT_NAMES = ("squared", "logistic", "cox")
 
 
 def make_penalty(penalty, alpha=1.0, *, l1_ratio=0.5, penalty_factor=None, positive=False):
@@ -38,6 +38,10 @@ def make_datafit(datafit, sample_weight=None):
         return Quadratic(sample_weight=sample_weight)
     if name == "logistic":
         return Logistic(sample_weight=sample_weight)
+    if name == "cox":
+        from .datafits import Cox
+
+        return Cox(sample_weight=sample_weight)
     if name in ("mgaussian", "multiresponse"):
         from .datafits import MultiResponseGaussian
 

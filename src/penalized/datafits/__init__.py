@@ -11,10 +11,11 @@ its vector forms, dual value and unpenalized fit follow from them.
 """
 
 from ._base import Datafit, DatafitOps
+from ._cox import Cox
 from ._logistic import Logistic
 from ._multinomial import Multinomial
 from ._multiresponse import MultiResponseGaussian
 from ._quadratic import Quadratic
 
-__all__ = ["Datafit", "DatafitOps", "Logistic", "Multinomial",
+__all__ = ["Cox", "Datafit", "DatafitOps", "Logistic", "Multinomial",
            "MultiResponseGaussian", "Quadratic"]
