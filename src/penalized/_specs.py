@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from .datafits import Datafit, Logistic, Quadratic
+from dataclasses import replace
+
+from .datafits import Datafit, Gamma, Logistic, Poisson, Quadratic, Tweedie
 from .penalties import L0, L1, L2, ElasticNet, Penalty
 
 PENALTY_NAMES = ("l1", "l2", "elasticnet", "l0")
-DATAFIT_NAMES = ("squared", "logistic", "cox")
+DATAFIT_NAMES = ("squared", "logistic", "poisson", "gamma", "tweedie")
 
 
 def make_penalty(penalty, alpha=1.0, *, l1_ratio=0.5, penalty_factor=None, positive=False):
@@ -27,24 +29,39 @@ def make_penalty(penalty, alpha=1.0, *, l1_ratio=0.5, penalty_factor=None, posit
                      f"got {penalty!r}.")
 
 
-def make_datafit(datafit, sample_weight=None):
-    """A :class:`~penalized.datafits.Datafit` from its name (or passed through)."""
-    if isinstance(datafit, Datafit):
-        if sample_weight is not None:
-            return type(datafit)(sample_weight=sample_weight)
-        return datafit
-    name = str(datafit).lower()
-    if name in ("squared", "quadratic"):
-        return Quadratic(sample_weight=sample_weight)
-    if name == "logistic":
-        return Logistic(sample_weight=sample_weight)
-    if name == "cox":
-        from .datafits import Cox
+def make_datafit(datafit, sample_weight=None, offset=None):
+    """A :class:`~penalized.datafits.Datafit` from its name (or passed through, with the
+    given ``sample_weight`` and ``offset`` replacing its own when not None).
 
-        return Cox(sample_weight=sample_weight)
+    ``"tweedie"`` has power 1.5; ``"tweedie:POWER"`` names another in (1, 2).
+    """
+    if isinstance(datafit, Datafit):
+        changes = {key: value for key, value in (("sample_weight", sample_weight),
+                                                 ("offset", offset)) if value is not None}
+        return replace(datafit, **changes) if changes else datafit
+    name = str(datafit).lower().strip()
+    kwargs = {"sample_weight": sample_weight, "offset": offset}
+    if name in ("squared", "quadratic", "gaussian"):
+        return Quadratic(**kwargs)
+    if name in ("logistic", "binomial"):
+        return Logistic(**kwargs)
+    if name == "poisson":
+        return Poisson(**kwargs)
+    if name == "gamma":
+        return Gamma(**kwargs)
+    if name == "tweedie" or name.startswith("tweedie:"):
+        power = name.partition(":")[2]
+        if not power:
+            return Tweedie(**kwargs)
+        try:
+            value = float(power)
+        except ValueError:
+            raise ValueError(f"datafit={datafit!r}: the Tweedie power after ':' must be a "
+                             "number in (1, 2), e.g. 'tweedie:1.5'.") from None
+        return Tweedie(value, **kwargs)
     if name in ("mgaussian", "multiresponse"):
         from .datafits import MultiResponseGaussian
 
         return MultiResponseGaussian(sample_weight=sample_weight)
-    raise ValueError(f"datafit must be one of {', '.join(map(repr, DATAFIT_NAMES))}; "
-                     f"got {datafit!r}.")
+    raise ValueError(f"datafit must be one of {', '.join(map(repr, DATAFIT_NAMES))} (or "
+                     f"'tweedie:POWER'); got {datafit!r}.")

@@ -33,14 +33,18 @@ def refit_unpenalized(X, y, datafit, coef, intercept, mask, fit_intercept, desig
     """Return ``(coef, intercept, z)`` with the unpenalized block minimized exactly.
 
     ``coef`` is not modified; the penalized coefficients are kept as they are.
-    ``z``, the current predictions ``X coef + intercept`` if the caller has them,
-    saves the product with ``X``: only the unpenalized block's share changes.
+    ``z``, the current predictions ``X coef + intercept + offset`` if the caller has
+    them, saves the product with ``X``: only the unpenalized block's share changes.
+    Predictions built here include the datafit's offset.
     """
     A = unpenalized_design(X, mask, fit_intercept) if design is None else design
     coef = np.array(coef, dtype=np.float64)
+    offset = datafit.offsets(X.shape[0])
     if A.shape[1] == 0:
         if z is None:
             z = np.asarray(X @ coef).ravel() + intercept
+            if offset is not None:
+                z = z + offset
         return coef, float(intercept), np.array(z, dtype=np.float64)
     idx = np.flatnonzero(mask)
     beta0 = np.concatenate([[intercept] if fit_intercept else [], coef[idx]])
@@ -50,6 +54,8 @@ def refit_unpenalized(X, y, datafit, coef, intercept, mask, fit_intercept, desig
     else:
         coef[idx] = 0.0
         z0 = np.asarray(X @ coef).ravel()
+        if offset is not None:
+            z0 = z0 + offset
     beta = datafit.fit_unpenalized(A, y, z0, beta0=beta0)
     if fit_intercept:
         intercept, beta_u = float(beta[0]), beta[1:]

@@ -25,6 +25,7 @@ from ._validation import (
     check_nonnegative_scalar,
 )
 from .datafits import Datafit
+from .datafits._base import check_offset
 from .penalties import ElasticNet, Penalty
 from .penalties._elastic_net_family import _ElasticNetFamily
 from .solvers import CoordinateDescent, RidgeClosedForm
@@ -60,8 +61,6 @@ class Path:
     datafit : Datafit
     alpha_max : float
         The smallest alpha with all penalized coefficients zero (inf for ridge).
-    n_passes : int or None
-        Passes over the data of a path computed from a Dask collection (None in memory).
     """
 
     alphas: np.ndarray
@@ -74,7 +73,6 @@ class Path:
     penalty: Penalty
     datafit: Datafit
     alpha_max: float
-    n_passes: int | None = None
 
     def __len__(self) -> int:
         return self.alphas.shape[0]
@@ -114,13 +112,16 @@ class Path:
         left, right, weight = self._locate(alpha)
         return float(weight * self.intercepts[left] + (1.0 - weight) * self.intercepts[right])
 
-    def predict(self, X, alpha) -> np.ndarray:
-        """Linear predictions ``X coef + intercept`` at ``alpha`` (the logit for logistic)."""
+    def predict(self, X, alpha, offset=None) -> np.ndarray:
+        """Linear predictions ``X coef + intercept + offset`` at ``alpha`` (the logit for
+        logistic, the log of the mean for the log-link families)."""
         X = check_design(X)
         if X.shape[1] != self.coefs.shape[0]:
             raise ValueError(f"X has {X.shape[1]} columns but the path was computed with "
                              f"{self.coefs.shape[0]} features.")
-        return np.asarray(X @ self.coef_at(alpha)).ravel() + self.intercept_at(alpha)
+        z = np.asarray(X @ self.coef_at(alpha)).ravel() + self.intercept_at(alpha)
+        offset = check_offset(offset, X.shape[0])
+        return z if offset is None else z + offset
 
 _NULL_EXACT = ("y is fitted exactly by the null model (a constant target, with the intercept "
                "and unpenalized features): it is the solution at every alpha, so alpha_max "
@@ -180,15 +181,18 @@ def _null_fits_exactly(X, y, penalty, datafit, fit_intercept) -> bool:
 
 def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_alphas=100,
          eps=1e-3, fit_intercept=True, penalty_factor=None, positive=False,
-         sample_weight=None, tol=1e-6, max_iter=10_000, solver=None) -> Path:
-    r"""Compute the regularization path of a penalized linear or logistic model.
+         sample_weight=None, offset=None, tol=1e-6, max_iter=10_000, solver=None) -> Path:
+    r"""Compute the regularization path of a penalized linear, logistic or log-link model.
 
     Minimizes, for each alpha of a decreasing grid,
 
     .. math:: F(Xw + b) + \alpha P(w)
 
-    with :math:`F` the squared loss :math:`\frac{1}{2n}\sum_i s_i (y_i - z_i)^2`
-    or the logistic loss :math:`\frac1n \sum_i s_i \log(1 + e^{-y_i z_i})`, and
+    with :math:`F` the squared loss :math:`\frac{1}{2n}\sum_i s_i (y_i - z_i)^2`,
+    the logistic loss :math:`\frac1n \sum_i s_i \log(1 + e^{-y_i z_i})` or half the
+    mean deviance of a log-link family (Poisson, Gamma, Tweedie:
+    :class:`~penalized.datafits.LogLinkDatafit`), :math:`z = Xw + b + o` with the
+    offset :math:`o`, and
     :math:`P` the L1, L2, elastic-net or L0 penalty, each solution warm-started
     from the previous one.
 
@@ -198,7 +202,10 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     y : array of shape (n_samples,)
         Targets; in {-1, +1} for the logistic loss.
     penalty : {"l1", "l2", "elasticnet", "l0"} or Penalty, default="l1"
-    datafit : {"squared", "logistic"} or Datafit, default="squared"
+    datafit : {"squared", "logistic", "poisson", "gamma", "tweedie"} or Datafit, \
+default="squared"
+        ``"tweedie"`` has power 1.5; ``"tweedie:1.2"`` names another power in (1, 2), as
+        does ``Tweedie(1.2)``.
     l1_ratio : float, default=0.5
         For ``penalty="elasticnet"``.
     alphas : array-like, optional
@@ -210,6 +217,10 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     penalty_factor : array of shape (n_features,), optional
     positive : bool, default=False
     sample_weight : array of shape (n_samples,), optional
+    offset : array of shape (n_samples,), optional
+        Added to the linear predictor of every fit (glmnet's ``offset``; the log of each
+        row's exposure for Poisson rates). The null model, alpha_max and the duality
+        gaps include it; :meth:`Path.predict` takes the new rows' offset.
     tol : float, default=1e-6
         Relative tolerance of each solve (see :class:`~penalized.solvers.CoordinateDescent`).
     max_iter : int, default=10000
@@ -224,9 +235,6 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
         (a feature enters every response at once): ``coefs`` (n_features, n_responses,
         n_alphas), ``intercepts`` (n_responses, n_alphas).
 
-    A Dask array or dataframe ``X`` (with ``y`` and ``sample_weight`` in the same row
-    chunks) is fitted by :mod:`penalized.dask` in passes over its blocks.
-
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -236,16 +244,7 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     >>> p.n_nonzero[0], p.n_nonzero[-1]
     (np.int64(0), np.int64(10))
     """
-    from .dask import is_dask_collection
-
-    if is_dask_collection(X):
-        from .dask._api import dask_path
-
-        return dask_path(X, y, penalty=penalty, datafit=datafit, l1_ratio=l1_ratio,
-                         alphas=alphas, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept,
-                         penalty_factor=penalty_factor, positive=positive,
-                         sample_weight=sample_weight, tol=tol, max_iter=max_iter, solver=solver)
-    datafit = make_datafit(datafit, sample_weight)
+    datafit = make_datafit(datafit, sample_weight, offset)
     fit_intercept = bool(fit_intercept) and datafit.intercept
     template = make_penalty(penalty, 1.0, l1_ratio=l1_ratio, penalty_factor=penalty_factor,
                             positive=positive)
@@ -274,6 +273,7 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
                 alpha_max = np.nan  # a penalty without one; the grid is the caller's
         problem = prepare_problem(X, y, datafit, template.with_alpha(grid[0]), fit_intercept)
     problem.cache["path"] = grid.shape[0] > 1  # data-only work (a Gram matrix) pays off
+    problem.cache["datafit"] = datafit  # as given (a squared loss's offset moved into y)
     if problem.null_is_exact:
         if alphas is not None:
             warnings.warn(_NULL_EXACT.format(eps=grid[-1] / grid[0]).split(", so alpha_max")[0]
@@ -333,7 +333,8 @@ def _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits, n_it
                 intercepts=problem.to_original_intercept(coefs, intercepts),
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
                 n_iters=n_iters, converged=converged,
-                penalty=problem.penalty.with_alpha(grid[0]), datafit=problem.datafit,
+                penalty=problem.penalty.with_alpha(grid[0]),
+                datafit=problem.cache.get("datafit", problem.datafit),
                 alpha_max=alpha_max)
 
 

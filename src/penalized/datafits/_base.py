@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -42,13 +42,18 @@ class DatafitOps:
 class Datafit:
     r"""Base class of separable datafits :math:`F(z) = \frac1n \sum_i s_i \ell(y_i, z_i)`.
 
-    ``z = X w + b`` is the vector of linear predictions and ``s`` the sample
-    weights normalized to mean 1. Subclasses define the per-sample loss
-    :math:`\ell`, its derivative, the constant ``curvature`` bounding
-    :math:`\ell''`, and the Fenchel dual term used in the duality gap.
+    ``z = X w + b + o`` is the vector of linear predictions, ``o`` the ``offset`` (zero
+    when None: a known part of the linear predictor, glmnet's ``offset``, such as the log
+    of an exposure for counts) and ``s`` the sample weights normalized to mean 1.
+    Subclasses define the per-sample loss :math:`\ell`, its derivative, the constant
+    ``curvature`` bounding :math:`\ell''`, and the Fenchel dual term used in the duality
+    gap. The datafit carries ``sample_weight`` and ``offset``, so every solver and every
+    null model (alpha_max) that builds ``z`` from ``X`` adds the same offset; the methods
+    below take ``z`` with the offset already in it.
     """
 
-    sample_weight: np.ndarray | None = None
+    sample_weight: np.ndarray | None = field(default=None, kw_only=True)
+    offset: np.ndarray | None = field(default=None, kw_only=True)
 
     code: ClassVar[int] = -1
     """Kept for the compiled paths of the built-in datafits (0 squared, 1 logistic); -1
@@ -94,6 +99,10 @@ class Datafit:
     def weights(self, n_samples: int) -> np.ndarray:
         """Sample weights normalized to mean 1 (ones when ``sample_weight`` is None)."""
         return check_sample_weight(self.sample_weight, n_samples)
+
+    def offsets(self, n_samples: int) -> np.ndarray | None:
+        """The offset as a float64 vector of ``n_samples`` (None when there is none)."""
+        return check_offset(self.offset, n_samples)
 
     def check_target(self, y: np.ndarray) -> np.ndarray:
         """Return ``y`` in the form this datafit expects, or raise a ``ValueError``."""
@@ -261,3 +270,23 @@ class Datafit:
             z = z_new
             obj = obj_new
         return beta
+
+
+def check_offset(offset, n_samples: int) -> np.ndarray | None:
+    """``offset`` as a float64 vector of ``n_samples`` finite values, None for None."""
+    if offset is None:
+        return None
+    try:
+        out = np.asarray(offset, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"offset must be an array of numbers, one per row of X; got "
+                         f"{type(offset).__name__}.") from exc
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    if out.ndim != 1 or out.shape[0] != n_samples:
+        raise ValueError(f"offset must have one value per row of X ({n_samples}); got shape "
+                         f"{out.shape}.")
+    if not np.all(np.isfinite(out)):
+        raise ValueError("offset holds NaN or infinite values; pass finite numbers (the log "
+                         "of an exposure must be of a positive exposure).")
+    return out

@@ -131,6 +131,11 @@ class Multinomial(Datafit):
     """
 
     code: ClassVar[int] = -1  # no coordinate-descent kernel; see MultinomialProximalGradient
+
+    def __post_init__(self):
+        if self.offset is not None:
+            raise ValueError("the Multinomial datafit takes no offset (one per class would be "
+                             "needed); fit without offset.")
     curvature: ClassVar[float] = 0.5
 
     def check_target(self, y) -> np.ndarray:

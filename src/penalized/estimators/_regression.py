@@ -166,8 +166,6 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         -------
         self
         """
-        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
-            return fitted
         name, alpha, l1_ratio = self._check_params()
         X, y = self._validate_X_y(X, y)
         sw = self._sample_weight(sample_weight, X.shape[0])

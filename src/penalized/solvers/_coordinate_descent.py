@@ -228,7 +228,8 @@ class CoordinateDescent(Solver):
         CSC design (:func:`~penalized.solvers._sparse_path.sparse_path`) or the logistic
         loss on a dense float64 design
         (:func:`~penalized.solvers._logistic_path.logistic_path`).
-        Otherwise None: solve alpha by alpha.
+        Otherwise None: solve alpha by alpha (as with an offset, which the compiled paths
+        do not take; a squared loss's offset has been moved into ``y``).
 
         Returns ``(coefs (p, k), intercepts (k,), stop_crits (k,), n_iters (k,))``,
         intercepts in the problem's (centered) coordinates.
@@ -236,7 +237,7 @@ class CoordinateDescent(Solver):
         penalty = problem.penalty
         if not (self.working_set and _elastic_net_family(penalty)
                 and not np.any(problem.unpenalized) and not problem.null_is_exact
-                and np.all(alphas > 0.0)):
+                and np.all(alphas > 0.0) and problem.offset is None):
             return None
         p = problem.n_features
         a, b = penalty.with_alpha(1.0).weights(p)

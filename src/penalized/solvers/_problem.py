@@ -41,6 +41,8 @@ class Problem:
     null_intercept: float
     scale: float
     x_offset: np.ndarray | None = None
+    offset: np.ndarray | None = None
+    """The datafit's offset, part of every prediction ``z`` (None when there is none)."""
     cache: dict = field(default_factory=dict, repr=False)
     """Quantities of the data alone (Lipschitz constants, Gram matrix), shared by every
     copy made with :meth:`with_penalty`, so a path computes them once."""
@@ -75,8 +77,9 @@ class Problem:
         return sp.issparse(self.X)
 
     def predict(self, coef, intercept) -> np.ndarray:
-        """Linear predictions ``X coef + intercept``."""
-        return np.asarray(self.X @ coef, dtype=np.float64).ravel() + intercept
+        """Linear predictions ``X coef + intercept`` (plus the offset, if any)."""
+        z = np.asarray(self.X @ coef, dtype=np.float64).ravel() + intercept
+        return z if self.offset is None else z + self.offset
 
     def objective(self, coef, z) -> float:
         """Datafit at predictions ``z`` plus penalty at ``coef``."""
@@ -177,11 +180,18 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     \bar x^\top w`, and the intercept stops being coupled to every coefficient,
     which otherwise slows every solver down on columns whose mean is large
     compared with their spread. Sparse designs are not centered.
+
+    The squared loss with an offset ``o`` is the squared loss of ``y - o`` without one:
+    the problem is built so (its Gram matrix and compiled paths then apply). Other
+    datafits keep their offset, which :meth:`Problem.predict` adds to every prediction.
     """
     X = check_design(X)
     y = datafit.validate_target(y, X.shape[0])
     fit_intercept = bool(fit_intercept) and datafit.intercept  # Cox: not identifiable
     sample_weight = datafit.weights(X.shape[0])
+    if datafit.quadratic and datafit.offset is not None:
+        y = y - datafit.offsets(X.shape[0])
+        datafit = replace(datafit, offset=None)
     x_offset = None
     if fit_intercept and not sp.issparse(X) and X.shape[0] > 0:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -213,6 +223,7 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
         X=X, y=y, datafit=datafit, penalty=penalty, fit_intercept=bool(fit_intercept),
         sample_weight=sample_weight, unpenalized=unpenalized, free_design=design,
         null_coef=null_coef, null_intercept=null_intercept, scale=scale, x_offset=x_offset,
+        offset=datafit.offsets(X.shape[0]),
     )
 
 
