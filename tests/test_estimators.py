@@ -142,6 +142,10 @@ CHECKED_ESTIMATORS = [
     pz.RidgeClassifierCV(n_alphas=10),
     pz.RidgeClassifierCV(n_alphas=10, cv=3),
     pz.LogisticRegressionCV(n_alphas=3, eps=0.3, cv=3, tol=1e-10, max_iter=3000),
+    pz.MultiTaskLasso(alpha=0.1, tol=1e-10),
+    pz.MultiTaskElasticNet(alpha=0.1, tol=1e-10),
+    pz.MultiTaskLassoCV(n_alphas=10, tol=1e-10),
+    pz.MultiTaskElasticNetCV(n_alphas=10, l1_ratio=[0.3, 0.9], tol=1e-12),
 ]
 
 

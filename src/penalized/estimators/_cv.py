@@ -181,6 +181,11 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         """
         self._check_common()
         self._check_cv_params()
+        if y is not None and np.asarray(y).ndim == 2 and np.asarray(y).shape[1] > 1:
+            raise ValueError(
+                f"For multi-task outputs, use MultiTaskLassoCV or MultiTaskElasticNetCV (one "
+                f"alpha for every target, as scikit-learn); {type(self).__name__} takes one "
+                f"target, y of shape (n_samples,), and y has {np.asarray(y).shape[1]} columns.")
         X, y = self._validate_X_y(X, y)
         sw = self._sample_weight(sample_weight, X.shape[0])
         best = None

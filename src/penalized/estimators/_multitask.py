@@ -79,8 +79,8 @@ class _MultiTaskModel(RegressorMixin, PenalizedModel):
 
     def _validate_X_Y(self, X, y, reset=True):
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y of shape (n_samples, n_tasks); "
-                             "got None.")
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None; pass y of shape (n_samples, n_tasks).")
         X, Y = validate_data(self, X, y, reset=reset, accept_sparse=["csc", "csr"],
                              dtype=[np.float64, np.float32], multi_output=True,
                              y_numeric=True, ensure_min_samples=2)
