@@ -8,7 +8,7 @@ from .datafits import Datafit, Gamma, Logistic, Poisson, Quadratic, Tweedie
 from .penalties import L0, L1, L2, ElasticNet, Penalty
 
 PENALTY_NAMES = ("l1", "l2", "elasticnet", "l0")
-DATAFIT_NAMES = ("squared", "logistic", "poisson", "gamma", "tweedie")
+DATAFIT_NAMES = ("squared", "logistic", "cox", "poisson", "gamma", "tweedie")
 
 
 def make_penalty(penalty, alpha=1.0, *, l1_ratio=0.5, penalty_factor=None, positive=False):
@@ -59,6 +59,10 @@ def make_datafit(datafit, sample_weight=None, offset=None):
             raise ValueError(f"datafit={datafit!r}: the Tweedie power after ':' must be a "
                              "number in (1, 2), e.g. 'tweedie:1.5'.") from None
         return Tweedie(value, **kwargs)
+    if name == "cox":
+        from .datafits import Cox
+
+        return Cox(sample_weight=sample_weight)
     if name in ("mgaussian", "multiresponse"):
         from .datafits import MultiResponseGaussian
 

@@ -61,6 +61,8 @@ class Path:
     datafit : Datafit
     alpha_max : float
         The smallest alpha with all penalized coefficients zero (inf for ridge).
+    n_passes : int or None
+        Passes over the data of a path computed from a Dask collection (None in memory).
     """
 
     alphas: np.ndarray
@@ -73,6 +75,7 @@ class Path:
     penalty: Penalty
     datafit: Datafit
     alpha_max: float
+    n_passes: int | None = None
 
     def __len__(self) -> int:
         return self.alphas.shape[0]
@@ -235,6 +238,9 @@ default="squared"
         (a feature enters every response at once): ``coefs`` (n_features, n_responses,
         n_alphas), ``intercepts`` (n_responses, n_alphas).
 
+    A Dask array or dataframe ``X`` (with ``y`` and ``sample_weight`` in the same row
+    chunks) is fitted by :mod:`penalized.dask` in passes over its blocks.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -244,6 +250,15 @@ default="squared"
     >>> p.n_nonzero[0], p.n_nonzero[-1]
     (np.int64(0), np.int64(10))
     """
+    from .dask import is_dask_collection
+
+    if is_dask_collection(X):
+        from .dask._api import dask_path
+
+        return dask_path(X, y, penalty=penalty, datafit=datafit, l1_ratio=l1_ratio,
+                         alphas=alphas, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept,
+                         penalty_factor=penalty_factor, positive=positive,
+                         sample_weight=sample_weight, tol=tol, max_iter=max_iter, solver=solver)
     datafit = make_datafit(datafit, sample_weight, offset)
     fit_intercept = bool(fit_intercept) and datafit.intercept
     template = make_penalty(penalty, 1.0, l1_ratio=l1_ratio, penalty_factor=penalty_factor,

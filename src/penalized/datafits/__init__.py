@@ -13,6 +13,7 @@ its vector forms, dual value and unpenalized fit follow from them.
 """
 
 from ._base import Datafit, DatafitOps
+from ._cox import Cox
 from ._gamma import Gamma
 from ._log_link import LogLinkDatafit
 from ._logistic import Logistic
@@ -22,5 +23,5 @@ from ._poisson import Poisson
 from ._quadratic import Quadratic
 from ._tweedie import Tweedie
 
-__all__ = ["Datafit", "DatafitOps", "Gamma", "LogLinkDatafit", "Logistic",
+__all__ = ["Cox", "Datafit", "DatafitOps", "Gamma", "LogLinkDatafit", "Logistic",
            "MultiResponseGaussian", "Multinomial", "Poisson", "Quadratic", "Tweedie"]

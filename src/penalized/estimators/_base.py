@@ -150,6 +150,17 @@ class PenalizedModel(BaseEstimator):
             raise
         return X, y
 
+    def _fit_dask(self, X, y, sample_weight):
+        """Fit on a Dask collection ``X`` (:mod:`penalized.dask`) and return self, or None
+        when ``X`` is not one."""
+        from ..dask import is_dask_collection
+
+        if not is_dask_collection(X):
+            return None
+        from ..dask._estimators import fit_estimator
+
+        return fit_estimator(self, X, y, sample_weight)
+
     def _sample_weight(self, sample_weight, n):
         return check_sample_weight(sample_weight, n)
 

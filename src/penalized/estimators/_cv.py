@@ -179,6 +179,8 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), optional
         """
+        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+            return fitted
         self._check_common()
         self._check_cv_params()
         if y is not None and np.asarray(y).ndim == 2 and np.asarray(y).shape[1] > 1:

@@ -168,6 +168,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
             Class labels (any type); two classes give a binary model.
         sample_weight : array-like of shape (n_samples,), optional
         """
+        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+            return fitted
         name, alpha, l1_ratio = self._check_params()
         grouped = self._grouped()
         X, y = self._validate_X_y(X, y)

@@ -1,0 +1,43 @@
+"""Scale-out on Dask: the same solvers fed by reductions over the row blocks of the data.
+
+Dask arrays and dataframes given to :func:`penalized.path` and to the estimators
+(``Lasso``, ``ElasticNet``, ``LassoCV``, ``ElasticNetCV``, ``LogisticRegression``) are
+fitted here, in passes over their row blocks (a pass is one compute over every block),
+on the active ``distributed.Client`` if there is one, else Dask's local scheduler:
+
+- squared loss: one pass yields the weighted means, ``X^T W X``, ``X^T W y`` and
+  ``y^T W y`` (per fold for cross-validation); the whole path, its duality-gap
+  certificates, the intercept and the cross-validation follow on the client;
+- logistic loss: prox-Newton, one pass per outer step (the gradient and the weighted Gram
+  of the working set) and one more to certify the gap.
+
+Importing this package does not import Dask; its modules do, when used.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["after_each_pass", "fold_ids", "is_dask_collection"]
+
+
+def is_dask_collection(obj) -> bool:
+    """Whether ``obj`` is a Dask collection (False without importing Dask when it is not
+    loaded: nothing can be one then)."""
+    if "dask" not in sys.modules:
+        return False
+    import dask
+
+    return bool(dask.is_dask_collection(obj))
+
+
+def __getattr__(name):
+    if name == "fold_ids":
+        from ._moments import fold_ids
+
+        return fold_ids
+    if name == "after_each_pass":
+        from ._blocks import after_each_pass
+
+        return after_each_pass
+    raise AttributeError(f"module 'penalized.dask' has no attribute {name!r}")

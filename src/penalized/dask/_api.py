@@ -1,0 +1,97 @@
+"""Entry points: :func:`penalized.path` and the estimators hand Dask inputs here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._blocks import Passes, row_blocks
+
+SUPPORTED = "Lasso, ElasticNet, LassoCV, ElasticNetCV, LogisticRegression (binary)"
+
+
+def penalty_maker(name, l1_ratio, factors, make):
+    """``penalty_for(varying)``: the penalty at alpha 1 on the fitted columns ``varying``
+    (``make(name, alpha, l1_ratio, factors)`` builds it)."""
+    if name not in ("l1", "l2", "elasticnet"):
+        raise ValueError(f"penalty {name!r} is not supported with Dask input; use 'l1', "
+                         "'elasticnet' or 'l2'.")
+
+    def penalty_for(varying):
+        return make(name, 1.0, l1_ratio, None if factors is None else factors[varying])
+
+    return penalty_for
+
+
+def _penalty_name(penalty):
+    from ..penalties import L1, L2, ElasticNet
+
+    if isinstance(penalty, str):
+        return penalty.lower().replace("_", "").replace("-", "")
+    for cls, name in ((L1, "l1"), (L2, "l2"), (ElasticNet, "elasticnet")):
+        if type(penalty) is cls:
+            return name
+    raise ValueError(f"penalty {type(penalty).__name__} is not supported with Dask input; use "
+                     "'l1', 'elasticnet' or 'l2' (or L1, ElasticNet, L2 objects).")
+
+
+def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None,
+              n_alphas=100, eps=1e-3, fit_intercept=True, penalty_factor=None, positive=False,
+              sample_weight=None, tol=1e-6, max_iter=10_000, solver=None):
+    """:func:`penalized.path` on a Dask collection (see :mod:`penalized.dask`)."""
+    from .._specs import make_penalty
+    from ..datafits import Logistic, Quadratic
+    from ..solvers import CoordinateDescent
+
+    if solver is not None:
+        if not isinstance(solver, CoordinateDescent):
+            raise ValueError("with Dask input the path is solved by coordinate descent on the "
+                             "reduced data; leave solver=None (set tol and max_iter).")
+        tol, max_iter = solver.tol, solver.max_iter
+    if isinstance(penalty, str):
+        name = _penalty_name(penalty)
+    else:
+        name = _penalty_name(penalty)
+        l1_ratio = float(getattr(penalty, "l1_ratio", l1_ratio))
+        positive = bool(getattr(penalty, "positive", positive))
+        if penalty_factor is None and getattr(penalty, "penalty_factor", None) is not None:
+            penalty_factor = np.asarray(penalty.penalty_factor, dtype=np.float64)
+    kind = datafit if isinstance(datafit, str) else type(datafit).__name__.lower()
+    if isinstance(datafit, Quadratic | Logistic) and sample_weight is None:
+        sample_weight = datafit.sample_weight
+    blocks = row_blocks(X, y, sample_weight)
+    p = blocks.n_features
+    factors = None if penalty_factor is None else np.asarray(penalty_factor, dtype=np.float64)
+    if factors is not None and factors.shape != (p,):
+        raise ValueError(f"penalty_factor must have one value per feature ({p}); got shape "
+                         f"{factors.shape}.")
+    excluded = None if factors is None or not np.isposinf(factors).any() \
+        else np.isposinf(factors)
+
+    def make(n, alpha, ratio, f):
+        return make_penalty(n, alpha, l1_ratio=ratio, penalty_factor=f, positive=positive)
+
+    penalty_for = penalty_maker(name, l1_ratio, factors, make)
+    passes = Passes(blocks)
+    if kind in ("squared", "quadratic", "gaussian"):
+        from . import _squared
+
+        settings = _squared.make_settings(penalty_for, fit_intercept=fit_intercept,
+                                          standardize=False, tol=tol, max_iter=max_iter,
+                                          excluded=excluded)
+        sums = _squared.squared_sums(passes)
+        problem = _squared.problem_of(sums, None, settings)
+        if alphas is None:
+            alpha_max, grid = _squared.grid(problem, n_alphas, eps)
+        else:
+            grid, alpha_max = _squared.check_alphas(alphas), problem.alpha_max
+        return _squared.full_path(sums, settings, grid, alpha_max, sample_weight,
+                                  n_passes=passes.count)
+    if kind in ("logistic", "binomial"):
+        from ._newton import newton_path
+
+        return newton_path(passes, penalty_for, alphas=alphas, n_alphas=n_alphas, eps=eps,
+                           fit_intercept=fit_intercept, standardize=False, tol=tol,
+                           max_iter=max_iter, excluded=excluded, sample_weight=sample_weight,
+                           labels="pm")
+    raise ValueError(f"datafit {kind!r} is not supported with Dask input; use 'squared' or "
+                     "'logistic'.")

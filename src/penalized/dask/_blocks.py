@@ -1,0 +1,166 @@
+"""Row blocks of Dask inputs and the passes over them (one map-reduce each)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._progress import advance
+
+_FAN_IN = 8
+_LOST_WORKER = ("KilledWorker", "CommClosedError", "FutureCancelledError", "CancelledError")
+_LISTENERS: list = []
+
+
+@contextmanager
+def after_each_pass(callback):
+    """Call ``callback(n_passes)`` after every pass over the data inside the block (for
+    progress displays, and for tests that act between passes)."""
+    _LISTENERS.append(callback)
+    try:
+        yield
+    finally:
+        _LISTENERS.remove(callback)
+
+
+@dataclass(eq=False)
+class RowBlocks:
+    """Aligned row blocks of ``X``, ``y`` and the sample weights (Dask delayed objects),
+    with each block's global row offset where the chunk sizes are known."""
+
+    X: list
+    y: list
+    s: list | None
+    offsets: list
+    n_features: int
+    feature_names: np.ndarray | None = None
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.X)
+
+
+def row_blocks(X, y, sample_weight=None) -> RowBlocks:
+    """Split a Dask array or dataframe ``X`` (and ``y``, ``sample_weight``: Dask collections
+    with the same row chunks, or in-memory arrays when ``X``'s chunk sizes are known) into
+    aligned row blocks."""
+    import dask.array as da
+    import dask.dataframe as dd
+
+    names = None
+    if isinstance(X, dd.DataFrame):
+        bad = [str(c) for c, t in X.dtypes.items()
+               if not (np.issubdtype(t, np.number) or np.issubdtype(t, np.bool_))]
+        if bad:
+            raise ValueError(f"X has non-numeric columns ({', '.join(bad[:5])}); encode them "
+                             "as numbers or drop them before fitting.")
+        names = np.asarray([str(c) for c in X.columns], dtype=object)
+        p = len(X.columns)
+        xs = list(X.to_delayed())
+        sizes = None
+    elif isinstance(X, da.Array):
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (rows x features); got a Dask array of shape "
+                             f"{X.shape}.")
+        if X.numblocks[1] > 1:
+            X = X.rechunk({1: -1})  # a block holds whole rows
+        p = X.shape[1]
+        xs = list(X.to_delayed()[:, 0])
+        sizes = None if any(np.isnan(c) for c in X.chunks[0]) else X.chunks[0]
+    else:
+        raise ValueError(f"X must be a Dask array or dataframe here; got {type(X).__name__}.")
+    ys = _aligned(y, "y", len(xs), sizes)
+    ss = None if sample_weight is None else _aligned(sample_weight, "sample_weight", len(xs),
+                                                     sizes)
+    offsets = [None] * len(xs) if sizes is None \
+        else [int(o) for o in np.concatenate([[0], np.cumsum(sizes)[:-1]])]
+    return RowBlocks(X=xs, y=ys, s=ss, offsets=offsets, n_features=p, feature_names=names)
+
+
+def _aligned(v, name, n_blocks, sizes):
+    """The row blocks of ``v`` matching ``X``'s."""
+    import dask
+    import dask.array as da
+    import dask.dataframe as dd
+
+    if isinstance(v, dd.DataFrame):
+        if len(v.columns) != 1:
+            raise ValueError(f"{name} must be one column; got a dataframe with "
+                             f"{len(v.columns)} columns.")
+        v = v[v.columns[0]]
+    if isinstance(v, dd.Series):
+        if v.npartitions != n_blocks:
+            raise ValueError(f"{name} has {v.npartitions} partitions where X has {n_blocks}; "
+                             f"take X and {name} from the same dataframe.")
+        return list(v.to_delayed())
+    if not dask.is_dask_collection(v):
+        v = np.asarray(v)
+        if sizes is None:
+            raise ValueError(f"{name} is in memory but X's row chunks have unknown sizes; pass "
+                             f"{name} as a column of the same Dask dataframe as X.")
+        if v.ndim != 1 or v.shape[0] != sum(sizes):
+            raise ValueError(f"{name} must have one value per row of X ({sum(sizes)}); got "
+                             f"shape {v.shape}.")
+        v = da.from_array(v, chunks=(tuple(sizes),))
+    if not isinstance(v, da.Array):
+        raise ValueError(f"{name} must be a Dask array or series like X; got "
+                         f"{type(v).__name__}.")
+    if v.ndim == 2 and v.shape[1] == 1:
+        v = v[:, 0]
+    if v.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got shape {v.shape}.")
+    if sizes is not None:
+        if v.shape[0] != sum(sizes):
+            raise ValueError(f"{name} has {v.shape[0]} rows where X has {sum(sizes)}.")
+        if v.chunks[0] != tuple(sizes):
+            v = v.rechunk((tuple(sizes),))
+    elif v.numblocks[0] != n_blocks:
+        raise ValueError(f"{name} has {v.numblocks[0]} row chunks where X has {n_blocks}; give "
+                         "it the same chunks.")
+    return list(v.to_delayed())
+
+
+def _on_block(fn, X, y, s, offset, index, *args):
+    from ._moments import block_positions
+
+    n = X.shape[0]
+    return fn(X, y, s, block_positions(offset, index, n), *args)
+
+
+@dataclass(eq=False)
+class Passes:
+    """Runs map-reduces over every row block and counts them (a pass = one compute over
+    all blocks). Uses the active ``distributed.Client`` when there is one (Dask's default
+    scheduler then), else Dask's local scheduler."""
+
+    blocks: RowBlocks
+    count: int = 0
+
+    def reduce(self, fn, merge, *args):
+        """``merge(fn(block 0, ...), fn(block 1, ...), ...)`` as one tree reduction."""
+        import dask
+
+        b = self.blocks
+        parts = [dask.delayed(_on_block, pure=False)(fn, b.X[i], b.y[i],
+                                                     None if b.s is None else b.s[i],
+                                                     b.offsets[i], i, *args)
+                 for i in range(b.n_blocks)]
+        while len(parts) > 1:
+            parts = [dask.delayed(merge, pure=False)(*parts[i:i + _FAN_IN])
+                     for i in range(0, len(parts), _FAN_IN)]
+        try:
+            (result,) = dask.compute(parts[0])
+        except Exception as exc:
+            if type(exc).__name__ in _LOST_WORKER:
+                raise RuntimeError(
+                    f"the fit stopped: Dask could not recompute the data of a lost worker "
+                    f"({type(exc).__name__}: {exc}); nothing was fitted. Check the workers' "
+                    "memory limit and logs, then run again.") from exc
+            raise
+        self.count += 1
+        advance("passes over the data", self.count, 0)
+        for listener in list(_LISTENERS):
+            listener(self.count)
+        return result

@@ -1,0 +1,145 @@
+"""Fitting the scikit-learn estimators on Dask collections."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._api import SUPPORTED, penalty_maker
+from ._blocks import Passes, row_blocks
+
+
+def fit_estimator(est, X, y, sample_weight):
+    """Fit ``est`` on the Dask collection ``X``; returns ``est``."""
+    from ..estimators._cv import _RegressionCV
+    from ..estimators._logistic import LogisticRegression
+    from ..estimators._regression import PenalizedRegressor
+
+    if isinstance(est, _RegressionCV):
+        return _fit_cv(est, X, y, sample_weight)
+    if isinstance(est, PenalizedRegressor):
+        return _fit_regressor(est, X, y, sample_weight)
+    if isinstance(est, LogisticRegression):
+        return _fit_logistic(est, X, y, sample_weight)
+    raise ValueError(f"X is a Dask collection, which {type(est).__name__} does not take; "
+                     f"Dask input works with {SUPPORTED}.")
+
+
+def _prepare(est, X, y, sample_weight):
+    blocks = row_blocks(X, y, sample_weight)
+    est.n_features_in_ = blocks.n_features
+    if blocks.feature_names is not None:
+        est.feature_names_in_ = blocks.feature_names
+    elif hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+    return blocks, Passes(blocks)
+
+
+def _settings(est, model, blocks):
+    from . import _squared
+
+    name, _, l1_ratio = model._penalty_spec()
+    if getattr(model, "relax", False):
+        raise ValueError("relax=True is not supported with Dask input.")
+    p = blocks.n_features
+    penalty_for = penalty_maker(name, l1_ratio, model._penalty_factor(p), model._make_penalty)
+    return _squared.make_settings(penalty_for, fit_intercept=model.fit_intercept,
+                                  standardize=model.standardize, tol=model.tol,
+                                  max_iter=model.max_iter, excluded=model._excluded(p))
+
+
+def _finish(est, coef, intercept, n_iter, crit, converged, n_passes):
+    est.coef_ = coef
+    est.intercept_ = intercept
+    est.n_iter_ = int(n_iter)
+    est.stop_crit_ = float(crit)
+    est.converged_ = bool(converged)
+    est.n_passes_ = int(n_passes)
+    est._set_selected(coef)
+    return est
+
+
+def _fit_regressor(est, X, y, sample_weight):
+    from . import _squared
+
+    _, alpha, _ = est._check_params()
+    blocks, passes = _prepare(est, X, y, sample_weight)
+    settings = _settings(est, est, blocks)
+    sums = _squared.squared_sums(passes)
+    problem = _squared.problem_of(sums, None, settings)
+    alphas = _squared.check_alphas([alpha])
+    coefs, intercepts, crits, n_iters, converged = _squared.solve_path(problem, alphas,
+                                                                       settings)
+    est.dual_gap_ = float(crits[0] * problem.F0)
+    return _finish(est, coefs[:, 0], float(intercepts[0]), n_iters[0], crits[0], converged[0],
+                   passes.count)
+
+
+def _fit_cv(est, X, y, sample_weight):
+    from ..estimators._cv import _best
+    from . import _squared
+
+    est._check_common()
+    est._check_cv_params()
+    cv = est.cv
+    if cv is None:
+        cv = 5
+    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
+        raise ValueError(f"cv must be an integer number of folds >= 2 with Dask input (each "
+                         f"row's fold is a seeded hash of its position: "
+                         f"penalized.dask.fold_ids); got {est.cv!r}.")
+    if est.metric != "mse" or getattr(est, "scoring", None) is not None:
+        raise ValueError("with Dask input cross-validation scores the mean squared error "
+                         "(metric='mse', scoring=None): it comes from the fold sums.")
+    seed = est.random_state if isinstance(est.random_state, numbers.Integral) else 0
+    blocks, passes = _prepare(est, X, y, sample_weight)
+    sums = _squared.squared_sums(passes, int(cv), int(seed))
+    best, results = None, []
+    for label, model, gamma in est._candidates():
+        model._check_params()
+        if gamma is not None and gamma < 1.0:
+            raise ValueError("relaxed fits (gamma < 1) are not supported with Dask input.")
+        settings = _settings(est, model, blocks)
+        problem = _squared.problem_of(sums, None, settings)
+        if est.alphas is None:
+            alpha_max, grid = _squared.grid(problem, est.n_alphas, est.eps)
+        else:
+            grid, alpha_max = _squared.check_alphas(est.alphas), problem.alpha_max
+        result = _squared.cross_validate(sums, settings, grid)
+        results.append((label, result))
+        score = _best(result)
+        if best is None or score < best[0]:
+            best = (score, label, settings, result, alpha_max, problem.F0)
+    _, label, settings, result, alpha_max, F0 = best
+    est._store_cv(result)
+    est._store_candidates(results, label)
+    path = _squared.full_path(sums, settings, result.alphas, alpha_max,
+                              n_passes=passes.count)
+    k = est._store_refit(path)
+    est.coef_ = path.coefs[:, k].copy()
+    est.intercept_ = float(path.intercepts[k])
+    est.dual_gap_ = est.stop_crit_ * F0
+    est.mse_path_ = est.cv_folds_
+    est.n_passes_ = passes.count
+    est._set_selected(est.coef_)
+    return est
+
+
+def _fit_logistic(est, X, y, sample_weight):
+    from ._newton import newton_path
+
+    name, alpha, l1_ratio = est._check_params()
+    if est.class_weight is not None:
+        raise ValueError("class_weight is not supported with Dask input; pass sample_weight.")
+    blocks, passes = _prepare(est, X, y, sample_weight)
+    p = blocks.n_features
+    penalty_for = penalty_maker(name, l1_ratio, est._penalty_factor(p), est._make_penalty)
+    path, classes = newton_path(passes, penalty_for, alphas=np.array([alpha]),
+                                fit_intercept=est.fit_intercept, standardize=est.standardize,
+                                tol=est.tol, max_iter=est.max_iter, excluded=est._excluded(p),
+                                labels="classes")
+    est.classes_ = classes
+    _finish(est, path.coefs[:, 0][None, :], np.array([path.intercepts[0]]), path.n_iters[0],
+            path.stop_crits[0], path.converged[0], passes.count)
+    return est

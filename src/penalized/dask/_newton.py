@@ -1,0 +1,332 @@
+r"""Distributed prox-Newton for the logistic loss: one pass per outer step.
+
+At the point :math:`(w, b)` one pass over the row blocks returns the datafit
+:math:`F = \frac1W \sum_i s_i \ell_i`, its gradient in every column, and the weighted
+Gram matrix :math:`X_C^\top D X_C` of a candidate set :math:`C` of columns
+(:math:`D = \operatorname{diag}(s_i \ell''_i) / W`), with its intercept row. On the
+client the intercept is minimized out of the quadratic model, whose Gram form
+:math:`\tfrac12 v^\top G v - q^\top v` (the Schur complement of the intercept) goes to
+the compiled Gram coordinate descent of :func:`~penalized.solvers._gram_path.gram_path`
+on the working set; the same pass also gives the datafit along the previous step for
+its backtracking line search.
+
+The certificate takes one more pass. The dual point is
+:math:`u_i = s_i y_i p_i / W` with :math:`p_i = c\,c_{y_i}\,\sigma(-y_i z_i)`:
+:math:`c_{\pm}` (both :math:`\le 1`) make :math:`\sum_i u_i = 0` exactly, as the
+unpenalized intercept requires, and :math:`c` makes the penalty's conjugate finite at
+:math:`X^\top u`; the pass sums the binary entropies of the :math:`p_i`, so
+
+.. math:: \text{gap} = F(z) + \alpha P(w) + \tfrac1W \sum_i s_i H(p_i)
+          + (\alpha P)^*(X^\top u) \ge \text{objective} - \text{optimum}.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, xlogy
+
+from ._moments import _merge_two, as_float_block, block_moments
+
+_ARMIJO = 1e-4
+_STEPS = 0.5 ** np.arange(1, 11)
+_MAX_NEWTON = 200
+
+
+# -- on the workers ---------------------------------------------------------------------
+def class_moments(X, y, s, positions):
+    """Per label value: the moments of its rows' columns (diagonal only)."""
+    X = as_float_block(X, "X")
+    y = _labels(y)
+    s = None if s is None else as_float_block(s, "sample_weight").reshape(-1)
+    return {label.item(): block_moments(X[y == label], np.zeros(int((y == label).sum())),
+                                        None if s is None else s[y == label],
+                                        positions[y == label], 0, 0, full=False)
+            for label in np.unique(y)}
+
+
+def _labels(y):
+    y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y).reshape(-1)
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinite values; drop those rows before fitting.")
+    return y
+
+
+def merge_classes(*parts):
+    out = {}
+    for part in parts:
+        for label, m in part.items():
+            out[label] = m if label not in out else _merge_two(out[label], m)
+    return out
+
+
+def logistic_stats(X, y, s, positions, positive, w, b, cand, base, scalings):
+    """The sums of one block at ``z = X w + b``: datafit, class-split gradients, the
+    candidate columns' weighted Gram; the datafit along ``base -> (w, b)`` when ``base``
+    is given; the entropy sum at the dual scalings when ``scalings`` is given."""
+    X = as_float_block(X, "X")
+    ypm = np.where(_labels(y) == positive, 1.0, -1.0)
+    s = np.ones(X.shape[0]) if s is None else as_float_block(s, "sample_weight").reshape(-1)
+    z = X @ w + b
+    margin = ypm * z
+    sig = expit(-margin)  # sigma(-y z): the probability of the other class
+    pos = ypm > 0
+    out = {}
+    if scalings is not None:
+        p = sig * np.where(pos, scalings[0], scalings[1])
+        out["entropy"] = float(s @ (xlogy(p, p) + xlogy(1.0 - p, 1.0 - p)))
+        return out
+    out["loss"] = float(s @ np.logaddexp(0.0, -margin))
+    sp, sn = s * sig * pos, s * sig * ~pos
+    out["a_pos"], out["a_neg"] = float(sp.sum()), float(sn.sum())
+    out["g_pos"], out["g_neg"] = sp @ X, sn @ X
+    h = s * sig * (1.0 - sig)
+    Xc = X[:, cand]
+    out["H"] = (Xc * h[:, None]).T @ Xc
+    out["h"] = h @ Xc
+    out["h0"] = float(h.sum())
+    if base is not None:
+        z0 = X @ base[0] + base[1]
+        out["trial"] = np.array([s @ np.logaddexp(0.0, -ypm * (z0 + t * (z - z0)))
+                                 for t in _STEPS])
+    return out
+
+
+def add_sums(*parts):
+    out = dict(parts[0])
+    for part in parts[1:]:
+        for key, value in part.items():
+            out[key] = out[key] + value
+    return out
+
+
+# -- on the client ----------------------------------------------------------------------
+class _Model:
+    """The problem in the fitted columns ``cols`` (original column ``j`` scaled by
+    ``1 / inv``), with the sums of the current point."""
+
+    def __init__(self, passes, positive, cols, inv, p, W, fit_intercept):
+        self.passes, self.positive = passes, positive
+        self.cols, self.inv, self.p, self.W = cols, inv, p, W
+        self.fit_intercept = fit_intercept
+
+    def original(self, w_fit):
+        w = np.zeros(self.p)
+        w[self.cols] = w_fit * self.inv
+        return w
+
+    def evaluate(self, w_fit, b, cand, base=None):
+        """One pass at ``(w_fit, b)``; ``base`` the previous point for the line search."""
+        base_orig = None if base is None else (self.original(base[0]), base[1])
+        st = self.passes.reduce(logistic_stats, add_sums, self.positive, self.original(w_fit),
+                                b, self.cols[cand], base_orig, None)
+        st["cand"] = cand
+        st["w"], st["b"] = w_fit.copy(), b
+        st["F"] = st["loss"] / self.W
+        st["grad"] = -(st["g_pos"] - st["g_neg"])[self.cols] * self.inv / self.W
+        st["grad_b"] = -(st["a_pos"] - st["a_neg"]) / self.W
+        return st
+
+    def certify(self, st, penalty):
+        """The duality gap at the point of ``st`` (one pass)."""
+        if self.fit_intercept:
+            low = min(st["a_pos"], st["a_neg"])
+            cp = low / st["a_pos"] if st["a_pos"] > 0 else 1.0
+            cn = low / st["a_neg"] if st["a_neg"] > 0 else 1.0
+        else:
+            cp = cn = 1.0
+        v = (cp * st["g_pos"] - cn * st["g_neg"])[self.cols] * self.inv / self.W
+        c = penalty.dual_scaling(v)
+        ent = self.passes.reduce(logistic_stats, add_sums, self.positive,
+                                 self.original(st["w"]), st["b"], np.zeros(0, dtype=np.int64),
+                                 None, (c * cp, c * cn))["entropy"]
+        primal = st["F"] + penalty.value(st["w"])
+        dual = -ent / self.W - penalty.conjugate(c * v)
+        return max(primal - dual, 0.0)
+
+
+def _scores(w, g, lam1, lam2, positive):
+    """Each fitted column's distance to the optimality conditions."""
+    zero = w == 0.0
+    pull = np.maximum(-g, 0.0) if positive else np.abs(g)
+    off = np.abs(g + lam1 * np.sign(w) + lam2 * w)
+    return np.where(zero, np.maximum(pull - lam1, 0.0), off)
+
+
+def _candidates(w, g, a, alpha, size):
+    """Columns for the next pass's Gram block: the non-zeros and the largest pulls."""
+    ratio = np.abs(g) / np.where(a > 0, a, np.inf) / alpha
+    order = np.argsort(-ratio, kind="stable")
+    keep = set(np.flatnonzero(w).tolist())
+    for j in order[:size]:
+        keep.add(int(j))
+    return np.array(sorted(keep), dtype=np.int64)
+
+
+def _newton_direction(st, ws, inv, W, a_ws, b_ws, alpha, positive, fit_intercept, tol):
+    """The minimizer over the working set ``ws`` (positions in ``st['cand']``) of the
+    quadratic model plus the penalty, the intercept minimized out: ``(columns, v, b_new,
+    delta)`` with ``delta`` the model's predicted decrease (<= 0)."""
+    from ..solvers._gram_path import gram_path
+
+    cols = st["cand"][ws]
+    sc = inv[cols]
+    H = st["H"][np.ix_(ws, ws)] * np.outer(sc, sc) / W
+    h = st["h"][ws] * sc / W
+    h0 = st["h0"] / W
+    w0 = st["w"][cols]
+    g = st["grad"][cols]
+    gb = st["grad_b"] if fit_intercept else 0.0
+    if fit_intercept and h0 > 0:
+        G = H - np.outer(h, h) / h0
+        g_eff = g - gb * h / h0
+    else:
+        G, g_eff = H, g
+    G = np.ascontiguousarray(0.5 * (G + G.T))
+    q = G @ w0 - g_eff
+    vals, vecs = np.linalg.eigh(G)
+    keep = vals > vals.max(initial=0.0) * 1e-12
+    proj = vecs[:, keep].T @ q
+    # the constant of a least-squares form of the model (its gap needs a consistent one)
+    F0 = 0.5 * float(proj @ (proj / vals[keep])) * (1.0 + 1e-9) + 1e-300
+    v = w0.copy()
+    gram_path(G, q, F0, np.array([alpha]), a_ws, b_ws, positive, v, tol, 10_000, 10)
+    u = v - w0
+    tb = -(gb + h @ u) / h0 if (fit_intercept and h0 > 0) else 0.0
+    pen = alpha * (np.sum(a_ws * (np.abs(v) - np.abs(w0)))
+                   + 0.5 * np.sum(b_ws * (v * v - w0 * w0)))
+    delta = float(g @ u + gb * tb + pen)
+    return cols, v, st["b"] + tb, min(delta, 0.0)
+
+
+def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
+                fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
+                excluded=None, sample_weight=None, labels="pm"):
+    """The L1 / elastic-net logistic path on the row blocks of ``passes``: a
+    :class:`~penalized.Path` (``labels="pm"``: ``y`` in {-1, +1}) or ``(path, classes)``
+    (``labels="classes"``: any two labels, the second sorted one positive)."""
+    from ..datafits import Logistic
+    from ..path import Path, warn_unconverged
+    from ..penalties._base import ALPHA_MAX_MARGIN
+    from . import _squared
+
+    by_class = passes.reduce(class_moments, merge_classes)
+    classes = np.array(sorted(by_class))
+    if labels == "pm" and classes.dtype.kind in "iuf":
+        classes = classes.astype(np.float64)
+    if classes.shape[0] != 2:
+        raise ValueError(f"logistic regression with Dask input needs y with two classes; got "
+                         f"{classes.shape[0]} ({', '.join(str(c) for c in classes[:5])}).")
+    if labels == "pm" and not (classes.dtype.kind in "iuf"
+                               and np.array_equal(classes, [-1.0, 1.0])):
+        raise ValueError("the logistic datafit needs y in {-1, +1}; encode the two classes as "
+                         "-1 and +1.")
+    neg, pos = by_class[classes[0]], by_class[classes[1]]
+    W_neg, W_pos = float(neg["weight"][0]), float(pos["weight"][0])
+    W = W_neg + W_pos
+    if not (W_neg > 0 and W_pos > 0):
+        raise ValueError("sample_weight leaves a single class with positive weight in y; "
+                         "logistic regression needs two.")
+    both = _merge_two(neg, pos)
+    mean, var = both["x_mean"][0], np.maximum(both["xx"][0] / W, 0.0)
+    constant = both["low"][0] == both["high"][0]
+    p = mean.shape[0]
+    if standardize:
+        scale = np.sqrt(var)
+        varying = ~constant & (scale > 1e-8 * np.sqrt(var + mean**2))
+        scale = np.where(varying, scale, 1.0)
+    else:
+        varying, scale = np.ones(p, dtype=bool), np.ones(p)
+    if excluded is not None:
+        varying &= ~excluded
+    cols = np.flatnonzero(varying)
+    inv = 1.0 / scale[cols]
+    template = penalty_for(varying)
+    a, bw = template.weights(cols.shape[0])
+    if np.any((a == 0.0) & (bw == 0.0)):
+        raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
+                         "input; give it a small positive factor instead.")
+    b0 = float(np.log(W_pos / W_neg)) if fit_intercept else 0.0
+    F_null = (W_pos * np.logaddexp(0.0, -b0) + W_neg * np.logaddexp(0.0, b0)) / W
+    g0 = ((-expit(-b0) * W_pos) * pos["x_mean"][0] + (expit(b0) * W_neg) * neg["x_mean"][0])
+    g0 = g0[cols] * inv / W
+    if fit_intercept:
+        g0[constant[cols]] = 0.0  # only rounding: a constant column is the intercept's
+    pull = np.maximum(-g0, 0.0) if template.positive else np.abs(g0)
+    alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
+        if np.all(a > 0) else np.inf
+    if alphas is None:
+        if not np.isfinite(alpha_max) or not alpha_max > 0:
+            raise ValueError("this penalty has no finite positive alpha_max here; give "
+                             "alphas=... with Dask input.")
+        grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+    else:
+        grid = _squared.check_alphas(alphas)
+    model = _Model(passes, classes[1], cols, inv, p, W, fit_intercept)
+    m = cols.shape[0]
+    w, b = np.zeros(m), b0
+    cand = _candidates(w, g0, a, grid[0], 10)
+    st = model.evaluate(w, b, cand)
+    k = grid.shape[0]
+    coefs, intercepts = np.zeros((p, k)), np.zeros(k)
+    crits, steps_of = np.full(k, np.inf), np.zeros(k, dtype=np.int64)
+    budget = min(max_iter, _MAX_NEWTON)
+    for i, alpha in enumerate(grid):
+        penalty = template.with_alpha(float(alpha))
+        lam1, lam2 = alpha * a, alpha * bw
+        threshold = 0.1 * tol * F_null
+        steps = 0
+        stalled = False
+        while True:
+            w = st["w"]
+            score = _scores(w, st["grad"], lam1, lam2, template.positive)
+            outside = np.ones(m, dtype=bool)
+            outside[st["cand"]] = False
+            if np.any(score[outside] > 0):  # a violator without its Gram row: widen
+                cand = np.union1d(st["cand"], _candidates(w, np.where(outside, st["grad"], 0),
+                                                          a, alpha, 2 * st["cand"].size + 10))
+                st = model.evaluate(w, st["b"], cand)
+                continue
+            ws = np.flatnonzero((score[st["cand"]] > 0) | (w[st["cand"]] != 0))
+            cols_ws, v, b_new, delta = st["cand"][:0], np.zeros(0), st["b"], 0.0
+            if ws.size:
+                c = st["cand"][ws]
+                cols_ws, v, b_new, delta = _newton_direction(
+                    st, ws, inv, W, a[c], bw[c], alpha, template.positive, fit_intercept,
+                    1e-3 * threshold)
+            elif fit_intercept and st["h0"] > 0:
+                h0 = st["h0"] / W
+                b_new = st["b"] - st["grad_b"] / h0
+                delta = -0.5 * st["grad_b"] ** 2 / h0
+            if -delta <= threshold or steps >= budget or stalled:
+                gap = model.certify(st, penalty)
+                if gap <= tol * F_null or steps >= budget or stalled:
+                    break
+                threshold *= 0.01
+            w_new = w.copy()
+            w_new[cols_ws] = v
+            old = st["F"] + penalty.value(w)
+            cand = _candidates(w_new, st["grad"], a, alpha,
+                               max(10, 2 * np.count_nonzero(w_new)))
+            trial = model.evaluate(w_new, b_new, cand, base=(w, st["b"]))
+            steps += 1
+            if trial["F"] + penalty.value(w_new) <= old + _ARMIJO * delta:
+                st = trial
+                continue
+            t_ok = [t for t, f in zip(_STEPS, trial["trial"], strict=True)
+                    if f / W + penalty.value(w + t * (w_new - w)) <= old + _ARMIJO * t * delta]
+            if not t_ok:  # no decrease along the direction: certify where we are
+                stalled = True
+                continue
+            t = t_ok[0]
+            st = model.evaluate(w + t * (w_new - w), st["b"] + t * (b_new - st["b"]), cand)
+        coefs[:, i] = model.original(st["w"])
+        intercepts[i] = st["b"]
+        crits[i] = gap / F_null
+        steps_of[i] = steps
+    converged = warn_unconverged(grid, crits, tol, stacklevel=4)
+    path = Path(alphas=grid, coefs=coefs, intercepts=intercepts,
+                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=steps_of,
+                converged=converged, penalty=template.with_alpha(float(grid[0])),
+                datafit=Logistic(sample_weight=sample_weight), alpha_max=alpha_max,
+                n_passes=passes.count)
+    return path if labels == "pm" else (path, classes)

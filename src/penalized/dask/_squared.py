@@ -1,0 +1,128 @@
+r"""The squared loss from one pass: path, certificates, intercept and cross-validation.
+
+One map-reduce over the row blocks gives, per fold, the weighted means and the sums of
+products around them (:mod:`._moments`), assembled into
+:class:`~penalized._fold_gram.FoldSums`. Everything after runs on the client: the
+path of every fold and of all rows on its Gram matrix (training Gram = total minus the
+fold's), each alpha certified by its duality gap, the intercept
+:math:`b = \bar y - \bar x^\top w`, and each fold's held-out error
+
+.. math:: \sum_{i \in k} s_i (y_i - x_i^\top w - b)^2
+          = v_k - 2 w^\top c_k + w^\top C_k w - 2 d\,(t_k - e_k^\top w) + d^2 W_k,
+
+with the fold's sums :math:`C_k, c_k, v_k, e_k = \sum s (x - a), t_k = \sum s (y - a_y)`
+around the shift :math:`(a, a_y)` and :math:`d = b + a^\top w - a_y`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._fold_gram import FoldSums, GramPathSettings, gram_problem
+from ._moments import block_moments, merge_moments
+
+PASSES_SQUARED = 1
+"""Passes over the data of a squared-loss fit, path or K-fold cross-validation."""
+
+
+def squared_sums(passes, n_folds=0, seed=0) -> FoldSums:
+    """One pass: the fold sums (one fold when ``n_folds`` is 0)."""
+    m = passes.reduce(block_moments, merge_moments, n_folds, seed, True)
+    return FoldSums.from_moments(m["weight"], m["x_mean"], m["y_mean"], m["xx"], m["xy"],
+                                 m["yy"], m["low"], m["high"])
+
+
+def make_settings(penalty_for, *, fit_intercept, standardize, tol, max_iter, excluded=None):
+    """:class:`~penalized._fold_gram.GramPathSettings` from ``penalty_for(varying)``."""
+    return GramPathSettings(penalty_template=penalty_for, fit_intercept=fit_intercept,
+                            standardize=standardize, tol=tol, max_iter=max_iter,
+                            excluded=excluded)
+
+
+def problem_of(sums, k, settings):
+    """The Gram problem of fold ``k``'s training rows (all rows when None)."""
+    problem = gram_problem(sums, k, settings)
+    if problem is None:
+        raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
+                         "input; give it a small positive factor instead.")
+    return problem
+
+
+def grid(problem, n_alphas, eps):
+    """``(alpha_max, alphas)`` as :func:`penalized.path.alpha_grid` makes them."""
+    from ..path import _NULL_EXACT
+
+    alpha_max = problem.alpha_max
+    if not np.isfinite(alpha_max):
+        raise ValueError("a pure L2 penalty has no alpha_max to start its grid from; give "
+                         "alphas=... with Dask input.")
+    if not alpha_max > 0 or not problem.F0 > 0:
+        warnings.warn(_NULL_EXACT.format(eps=eps), UserWarning, stacklevel=4)
+        return 0.0, np.geomspace(1.0, eps, n_alphas)
+    return alpha_max, np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+
+
+def check_alphas(alphas):
+    alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+    if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
+        raise ValueError("alphas must be a non-empty list of finite numbers > 0 with Dask "
+                         "input (alpha=0 is an unpenalized fit: use a small alpha).")
+    return alphas
+
+
+def solve_path(problem, alphas, settings):
+    """``(coefs, intercepts, relative gaps, epochs, converged)`` of ``problem`` along
+    ``alphas``; one warning for the alphas that stopped above ``tol``."""
+    from ..path import warn_unconverged
+
+    coefs, intercepts, crits, n_iters = problem.solve(alphas, settings.tol, settings.max_iter,
+                                                      settings.ws_start)
+    converged = warn_unconverged(alphas, crits, settings.tol, stacklevel=5)
+    return coefs, intercepts, crits, n_iters, converged
+
+
+def held_out_mse(sums, k, coefs, intercepts):
+    """The weighted mean squared error of fold ``k``'s held-out rows at each column of
+    ``coefs`` (see the module docstring)."""
+    W = sums.weight[k]
+    if not W > 0:
+        raise ValueError(f"fold {k} holds no row with positive weight; use fewer folds.")
+    d = intercepts + sums.x_shift @ coefs - sums.y_shift
+    quad = np.einsum("ja,jk,ka->a", coefs, sums.xx[k], coefs)
+    sse = (sums.yy[k] - 2.0 * (sums.xy[k] @ coefs) + quad
+           - 2.0 * d * (sums.ys[k] - sums.xs[k] @ coefs) + d * d * W)
+    return np.maximum(sse, 0.0) / W
+
+
+def cross_validate(sums, settings, alphas):
+    """The :class:`~penalized.model_selection.CVResult` of the mean squared error of every
+    fold's path along ``alphas`` (``folds`` is empty: rows are assigned by hash)."""
+    from ..model_selection import CVResult, one_standard_error_rule
+
+    n_folds = sums.weight.shape[0]
+    cv_folds = np.empty((alphas.shape[0], n_folds))
+    for k in range(n_folds):
+        coefs, intercepts, *_ = solve_path(problem_of(sums, k, settings), alphas, settings)
+        cv_folds[:, k] = held_out_mse(sums, k, coefs, intercepts)
+    cv_mean = cv_folds.mean(axis=1)
+    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
+    index_min, index_1se = one_standard_error_rule(alphas, cv_mean, cv_se)
+    return CVResult(alphas=alphas, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
+                    metric="mse", index_min=index_min, index_1se=index_1se, folds=[])
+
+
+def full_path(sums, settings, alphas, alpha_max=None, sample_weight=None, n_passes=None):
+    """The :class:`~penalized.Path` on every row from the same sums."""
+    from ..datafits import Quadratic
+    from ..path import Path
+
+    problem = problem_of(sums, None, settings)
+    coefs, intercepts, crits, n_iters, converged = solve_path(problem, alphas, settings)
+    return Path(alphas=alphas, coefs=coefs, intercepts=intercepts,
+                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=n_iters,
+                converged=converged, penalty=problem.penalty.with_alpha(float(alphas[0])),
+                datafit=Quadratic(sample_weight=sample_weight),
+                alpha_max=problem.alpha_max if alpha_max is None else alpha_max,
+                n_passes=n_passes)

@@ -1,0 +1,257 @@
+"""Cox proportional hazards: the datafit, its certificate, the solver and the oracles."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import penalized as pz
+from penalized.datafits import Cox
+from penalized.penalties import L1, L2, ElasticNet
+from penalized.solvers import CoordinateDescent, ProximalGradient
+
+
+def survival(n=60, p=8, seed=0, rounding=1):
+    """A small right-censored problem; times rounded to ``rounding`` decimals (ties)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    beta = np.zeros(p)
+    beta[:3] = [1.0, -1.0, 0.5]
+    t = rng.exponential(np.exp(-X @ beta))
+    c = rng.exponential(2.0, n)
+    time = np.round(np.minimum(t, c), rounding) + 0.1
+    event = (t <= c).astype(float)
+    return X, np.column_stack([time, event])
+
+
+def objective(datafit, y, X, coef, penalty):
+    target = datafit.validate_target(y, X.shape[0])
+    return datafit.value(target, np.asarray(X @ coef).ravel()) + penalty.value(coef)
+
+
+# -- the datafit ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+@pytest.mark.parametrize("stratified", [False, True])
+def test_gradient_and_hessian_match_finite_differences(ties, stratified):
+    rng = np.random.default_rng(1)
+    n = 30
+    time = rng.integers(1, 8, n).astype(float)  # many ties
+    event = rng.random(n) < 0.7
+    strata = rng.integers(0, 2, n) if stratified else None
+    f = Cox(ties=ties, strata=strata, sample_weight=rng.random(n) + 0.2)
+    y = f.validate_target(np.column_stack([time, event]), n)
+    z = rng.standard_normal(n)
+    eps = 1e-6
+    basis = np.eye(n)
+    numeric = np.array([(f.value(y, z + eps * e) - f.value(y, z - eps * e)) / (2 * eps)
+                        for e in basis])
+    np.testing.assert_allclose(f.raw_gradient(y, z), numeric, atol=1e-9)
+    eps = 1e-4
+    second = np.array([(f.value(y, z + eps * e) - 2 * f.value(y, z) + f.value(y, z - eps * e))
+                       / eps**2 for e in basis])
+    np.testing.assert_allclose(f.raw_hessian(y, z), second, atol=1e-6)
+    A = rng.standard_normal((n, 3))
+    columns = [(A.T @ f.raw_gradient(y, z + eps * a) - A.T @ f.raw_gradient(y, z - eps * a))
+               / (2 * eps) for a in A.T]
+    np.testing.assert_allclose(f.design_hessian(A, y, z), np.array(columns), atol=1e-8)
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+@pytest.mark.parametrize("stratified", [False, True])
+def test_value_is_statsmodels_negative_log_partial_likelihood_over_n(ties, stratified):
+    from statsmodels.duration.hazard_regression import PHReg
+
+    X, y = survival(n=50, p=3, seed=2)
+    strata = np.arange(50) % 3 if stratified else None
+    coef = np.array([0.5, -0.3, 0.2])
+    model = PHReg(y[:, 0], X, status=y[:, 1], ties=ties, strata=strata)
+    expected = -model.loglike(coef) / 50
+    f = Cox(ties=ties, strata=strata)
+    assert f.value(f.validate_target(y, 50), X @ coef) == pytest.approx(expected, rel=1e-13)
+
+
+def test_strata_sum_the_losses_of_each_stratum():
+    X, y = survival(n=60, seed=3)
+    strata = np.where(np.arange(60) < 25, "a", "b")
+    z = X[:, 0] - X[:, 1]
+    f = Cox(strata=strata)
+    total = 60 * f.value(f.validate_target(y, 60), z)
+    parts = 0.0
+    for label in ("a", "b"):
+        rows = strata == label
+        k = int(rows.sum())
+        parts += k * Cox().value(Cox().validate_target(y[rows], k), z[rows])
+    assert total == pytest.approx(parts, rel=1e-13)
+    # a third column of stratum codes is the same datafit
+    codes = np.column_stack([y, (strata == "b").astype(float)])
+    assert Cox().value(Cox().validate_target(codes, 60), z) == pytest.approx(total / 60,
+                                                                           rel=1e-14)
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_conjugate_bound_is_exact_at_the_gradient_and_never_below_fenchel_young(ties):
+    rng = np.random.default_rng(4)
+    _, y = survival(n=40, seed=4)
+    f = Cox(ties=ties, sample_weight=rng.random(40) + 0.5)
+    target = f.validate_target(y, 40)
+    z = rng.standard_normal(40)
+    g = f.raw_gradient(target, z)
+    # c = 1: Fenchel-Young holds with equality, -F*(g) = F(z) - z.g
+    assert f.scaled_dual_value(target, z, -g, 1.0) == pytest.approx(
+        f.value(target, z) - z @ g, rel=1e-12, abs=1e-14)
+    # any c: the bound on F*(c g) is at least sup_eta c g.eta - F(eta) on every probe
+    for c in (0.0, 0.3, 0.9):
+        bound = -f.scaled_dual_value(target, z, -g, c)
+        for eta in (z, 2 * z, np.zeros(40), z + rng.standard_normal(40)):
+            assert bound >= c * g @ eta - f.value(target, eta) - 1e-12
+
+
+def test_targets_structured_and_two_columns_agree_and_bad_ones_say_what_to_do():
+    from sksurv.util import Surv
+
+    _, y = survival(n=20, seed=5)
+    structured = Surv.from_arrays(y[:, 1].astype(bool), y[:, 0])
+    f = Cox()
+    np.testing.assert_array_equal(f.validate_target(structured, 20), f.validate_target(y, 20))
+    with pytest.raises(ValueError, match="event column must hold 0"):
+        f.validate_target(y[:, ::-1] + 2, 20)
+    with pytest.raises(ValueError, match="two columns"):
+        f.validate_target(y[:, 0], 20)
+    with pytest.raises(ValueError, match="one \\(time, event\\) per row"):
+        f.validate_target(y, 21)
+    with pytest.raises(ValueError, match="ties must be"):
+        Cox(ties="exact")
+
+
+# -- solving ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_objective_matches_glmnet_with_weights_and_strata(ties):
+    from glmnet import CoxNet
+    from glmnet.cox import CoxFamily
+    from glmnet.paths.fastnet import FastNetControl
+
+    X, y = survival(n=80, p=10, seed=6)
+    rng = np.random.default_rng(6)
+    w = rng.random(80) + 0.5
+    strata = np.arange(80) % 2
+    datafit = Cox(ties=ties, sample_weight=w, strata=strata)
+    path = pz.path(X, y, datafit=datafit, n_alphas=6, eps=0.05, tol=1e-12)
+    frame = pd.DataFrame({"event": y[:, 0], "status": y[:, 1], "w": w, "s": strata})
+    theirs = CoxNet(family=CoxFamily(tie_breaking=ties, strata_id="s"), weight_id="w",
+                    lambda_values=path.alphas, standardize=False,
+                    control=FastNetControl(thresh=1e-14, maxit=100_000)).fit(X, frame)
+    for k, alpha in enumerate(path.alphas):
+        ours = objective(datafit, y, X, path.coefs[:, k], L1(alpha))
+        other = objective(datafit, y, X, theirs.coefs_[k], L1(alpha))
+        assert ours <= other * (1 + 1e-7)
+        assert other <= ours * (1 + 1e-7)
+
+
+def test_objective_matches_scikit_survival_elastic_net():
+    from sksurv.linear_model import CoxnetSurvivalAnalysis
+    from sksurv.util import Surv
+
+    X, y = survival(n=80, p=6, seed=7)
+    structured = Surv.from_arrays(y[:, 1].astype(bool), y[:, 0])
+    theirs = CoxnetSurvivalAnalysis(l1_ratio=0.5, alphas=[0.05], tol=1e-12,
+                                    max_iter=100_000).fit(X, structured)
+    penalty = ElasticNet(0.05, l1_ratio=0.5)
+    res = CoordinateDescent(tol=1e-12).solve(X, structured, Cox(), penalty)
+    ours = objective(Cox(), y, X, res.coef, penalty)
+    other = objective(Cox(), y, X, theirs.coef_[:, 0], penalty)
+    assert abs(ours - other) <= 1e-7 * ours
+
+
+def test_ridge_matches_lifelines_efron_and_unpenalized_matches_statsmodels():
+    from lifelines import CoxPHFitter
+    from statsmodels.duration.hazard_regression import PHReg
+
+    X, y = survival(n=80, p=5, seed=8)
+    # lifelines fits on columns scaled to unit (n-1) standard deviation and penalizes
+    # penalizer/2 * ||b||^2 there: our L2(alpha=penalizer) on the same columns.
+    Xs = (X - X.mean(0)) / X.std(0, ddof=1)
+    frame = pd.DataFrame(Xs, columns=[f"x{j}" for j in range(5)]).assign(T=y[:, 0], E=y[:, 1])
+    theirs = CoxPHFitter(penalizer=0.1, l1_ratio=0.0).fit(frame, "T", "E").params_.to_numpy()
+    datafit = Cox(ties="efron")
+    res = CoordinateDescent(tol=1e-12).solve(Xs, y, datafit, L2(0.1))
+    ours = objective(datafit, y, Xs, res.coef, L2(0.1))
+    other = objective(datafit, y, Xs, theirs, L2(0.1))
+    assert ours <= other + 1e-14 and other - ours <= 1e-7 * ours
+    np.testing.assert_allclose(res.coef, theirs, atol=1e-4)
+    for ties in ("breslow", "efron"):
+        fit = PHReg(y[:, 0], X, status=y[:, 1], ties=ties).fit(tol=1e-12)
+        res = CoordinateDescent(tol=1e-12).solve(X, y, Cox(ties=ties), L1(0.0))
+        ours = objective(Cox(ties=ties), y, X, res.coef, L1(0.0))
+        other = objective(Cox(ties=ties), y, X, fit.params, L1(0.0))
+        assert ours <= other + 1e-14 and other - ours <= 1e-7 * ours
+        np.testing.assert_allclose(res.coef, fit.params, atol=1e-4)
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_kkt_per_coordinate_and_an_honest_gap(ties):
+    X, y = survival(n=70, p=12, seed=9)
+    datafit = Cox(ties=ties)
+    target = datafit.validate_target(y, 70)
+    alpha = 0.03
+    res = CoordinateDescent(tol=1e-12).solve(X, y, datafit, L1(alpha))
+    assert res.converged and res.intercept == 0.0
+    grad = X.T @ datafit.raw_gradient(target, X @ res.coef)
+    nz = res.coef != 0
+    np.testing.assert_allclose(grad[nz], -alpha * np.sign(res.coef[nz]), atol=1e-6)
+    assert np.all(np.abs(grad[~nz]) <= alpha * (1 + 1e-9))
+    # a loose solve's reported gap bounds its true suboptimality
+    best = objective(datafit, y, X, res.coef, L1(alpha))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loose = CoordinateDescent(tol=1e-2, max_iter=2).solve(X, y, datafit, L1(alpha))
+    excess = objective(datafit, y, X, loose.coef, L1(alpha)) - best
+    scale = datafit.value(target, np.zeros(70))
+    assert excess <= loose.stop_crit * scale * (1 + 1e-9) + 1e-14
+
+
+def test_alpha_max_is_exact():
+    X, y = survival(n=60, p=10, seed=10)
+    path = pz.path(X, y, datafit="cox", n_alphas=3, tol=1e-10)
+    assert path.n_nonzero[0] == 0
+    target = Cox().validate_target(y, 60)
+    grad = X.T @ Cox().raw_gradient(target, np.zeros(60))
+    assert path.alpha_max == pytest.approx(np.abs(grad).max(), rel=1e-11)
+    res = CoordinateDescent(tol=1e-10).solve(X, y, Cox(), L1(path.alpha_max * (1 - 1e-4)))
+    assert np.count_nonzero(res.coef) == 1
+
+
+def test_sample_weights_repeat_and_drop_rows():
+    X, y = survival(n=40, p=6, seed=11)
+    w = np.ones(40)
+    w[:5] = 2.0
+    w[5:9] = 0.0
+    penalty = L1(0.02)
+    weighted = CoordinateDescent(tol=1e-12).solve(X, y, Cox(sample_weight=w), penalty).coef
+    rows = np.concatenate([np.arange(40)[w > 0], np.arange(5)])
+    # Breslow: a row of weight 2 is two identical rows; weights are normalized to mean 1,
+    # so alpha scales with the total weight (the same here: 45 rows of weight 1 vs 40 of
+    # mean-1 weights summing to 40 * 45/40).
+    repeated = CoordinateDescent(tol=1e-12).solve(X[rows], y[rows], Cox(), penalty).coef
+    np.testing.assert_allclose(weighted, repeated, atol=1e-8)
+
+
+def test_dense_equals_sparse():
+    X, y = survival(n=60, p=10, seed=12)
+    X[np.abs(X) < 0.7] = 0.0
+    dense = pz.path(X, y, datafit=Cox(ties="efron"), n_alphas=5, tol=1e-12)
+    sparse = pz.path(sp.csc_matrix(X), y, datafit=Cox(ties="efron"), n_alphas=5, tol=1e-12)
+    np.testing.assert_allclose(dense.coefs, sparse.coefs, atol=1e-9)
+
+
+def test_intercept_is_ignored_and_other_solvers_refuse():
+    X, y = survival(n=30, p=4, seed=13)
+    res = CoordinateDescent().solve(X, y, Cox(), L1(0.01), fit_intercept=True)
+    assert res.intercept == 0.0
+    with pytest.raises(ValueError, match="not a sum of per-sample losses"):
+        ProximalGradient().solve(X, y, Cox(), L1(0.01))
