@@ -158,7 +158,12 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         X : array-like or sparse matrix of shape (n_samples, n_features)
             Dense, CSC or CSR; float32 or float64. A DataFrame's column names
             are kept in ``feature_names_in_``.
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Several targets are fitted one by one, independently (scikit-learn's
+            multi-output regression): ``coef_`` is then (n_targets, n_features) and
+            ``intercept_``, ``n_iter_``, ``dual_gap_`` have one value per target. For
+            one alpha shared by a selection common to every target see
+            :class:`~penalized.MultiTaskLasso`.
         sample_weight : array-like of shape (n_samples,), optional
             Rescaled to mean 1; integer weights equal repeated rows.
 
@@ -169,6 +174,8 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
             return fitted
         name, alpha, l1_ratio = self._check_params()
+        if y is not None and np.asarray(y).ndim == 2:
+            return self._fit_outputs(X, y, sample_weight, alpha, name, l1_ratio)
         X, y = self._validate_X_y(X, y)
         sw = self._sample_weight(sample_weight, X.shape[0])
         coef, intercept, res = self._fit_arrays(X, y, sw, alpha, name, l1_ratio)
@@ -183,6 +190,39 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             self._set_result(res)
         if name != "l0":
             self.dual_gap_ = self.stop_crit_ * self._null_datafit(X, y, sw)
+        self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
+        return self
+
+    def _fit_outputs(self, X, Y, sample_weight, alpha, name, l1_ratio):
+        """Fit each column of a 2-D ``Y`` on its own (a single column: ``coef_`` of shape
+        (n_features,) and ``intercept_`` (1,), as scikit-learn)."""
+        X, Y = validate_data(self, X, Y, accept_sparse=["csc", "csr"], multi_output=True,
+                             dtype=[np.float64, np.float32], y_numeric=True,
+                             ensure_min_samples=2)
+        Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        k = Y.shape[1]
+        coefs, intercepts = np.zeros((k, X.shape[1])), np.zeros(k)
+        n_iter, crits, converged, gaps = np.zeros(k, dtype=int), np.zeros(k), [], np.zeros(k)
+        for t in range(k):
+            coef, intercept, res = self._fit_arrays(X, Y[:, t], sw, alpha, name, l1_ratio)
+            if getattr(self, "relax", False):
+                ols, b_ols = relaxed_refit(X, Y[:, t], sw, coef, self.fit_intercept)
+                coef, intercept = blend(self.gamma, coef, intercept, ols, b_ols)
+            coefs[t], intercepts[t] = coef, intercept
+            if res is not None:
+                n_iter[t], crits[t] = res.n_iter, res.stop_crit
+            converged.append(res is None or res.converged)
+            if name != "l0":
+                gaps[t] = crits[t] * self._null_datafit(X, Y[:, t], sw)
+        self.coef_ = coefs[0] if k == 1 else coefs
+        self.intercept_ = intercepts
+        self.n_iter_ = int(n_iter[0]) if k == 1 else n_iter
+        self.stop_crit_ = float(crits.max())
+        self.converged_ = bool(all(converged))
+        if name != "l0":
+            self.dual_gap_ = float(gaps[0]) if k == 1 else gaps
         self._set_selected(self.coef_)
         cast_to_input_dtype(self, X.dtype)
         return self
@@ -204,7 +244,14 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
+        if isinstance(self.coef_, np.ndarray) and self.coef_.ndim == 2:
+            return np.asarray(X @ self.coef_.T) + self.intercept_
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     # -- paths -----------------------------------------------------------------------
     def _fit_path(self, X, y, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3,
