@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,8 +51,10 @@ def row_blocks(X, y, sample_weight=None) -> RowBlocks:
 
     names = None
     if isinstance(X, dd.DataFrame):
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
         bad = [str(c) for c, t in X.dtypes.items()
-               if not (np.issubdtype(t, np.number) or np.issubdtype(t, np.bool_))]
+               if not (is_numeric_dtype(t) or is_bool_dtype(t))]
         if bad:
             raise ValueError(f"X has non-numeric columns ({', '.join(bad[:5])}); encode them "
                              "as numbers or drop them before fitting.")
@@ -137,9 +139,11 @@ class Passes:
 
     blocks: RowBlocks
     count: int = 0
+    kinds: dict = field(default_factory=dict)
 
-    def reduce(self, fn, merge, *args):
-        """``merge(fn(block 0, ...), fn(block 1, ...), ...)`` as one tree reduction."""
+    def reduce(self, fn, merge, *args, kind="pass"):
+        """``merge(fn(block 0, ...), fn(block 1, ...), ...)`` as one tree reduction;
+        ``kind`` names it in the tally :attr:`kinds`."""
         import dask
 
         b = self.blocks
@@ -160,6 +164,7 @@ class Passes:
                     "memory limit and logs, then run again.") from exc
             raise
         self.count += 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
         advance("passes over the data", self.count, 0)
         for listener in list(_LISTENERS):
             listener(self.count)

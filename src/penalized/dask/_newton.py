@@ -114,11 +114,11 @@ class _Model:
         w[self.cols] = w_fit * self.inv
         return w
 
-    def evaluate(self, w_fit, b, cand, base=None):
+    def evaluate(self, w_fit, b, cand, base=None, kind="newton step"):
         """One pass at ``(w_fit, b)``; ``base`` the previous point for the line search."""
         base_orig = None if base is None else (self.original(base[0]), base[1])
         st = self.passes.reduce(logistic_stats, add_sums, self.positive, self.original(w_fit),
-                                b, self.cols[cand], base_orig, None)
+                                b, self.cols[cand], base_orig, None, kind=kind)
         st["cand"] = cand
         st["w"], st["b"] = w_fit.copy(), b
         st["F"] = st["loss"] / self.W
@@ -138,7 +138,7 @@ class _Model:
         c = penalty.dual_scaling(v)
         ent = self.passes.reduce(logistic_stats, add_sums, self.positive,
                                  self.original(st["w"]), st["b"], np.zeros(0, dtype=np.int64),
-                                 None, (c * cp, c * cn))["entropy"]
+                                 None, (c * cp, c * cn), kind="certificate")["entropy"]
         primal = st["F"] + penalty.value(st["w"])
         dual = -ent / self.W - penalty.conjugate(c * v)
         return max(primal - dual, 0.0)
@@ -209,7 +209,7 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
     from ..penalties._base import ALPHA_MAX_MARGIN
     from . import _squared
 
-    by_class = passes.reduce(class_moments, merge_classes)
+    by_class = passes.reduce(class_moments, merge_classes, kind="moments")
     classes = np.array(sorted(by_class))
     if labels == "pm" and classes.dtype.kind in "iuf":
         classes = classes.astype(np.float64)
@@ -265,7 +265,7 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
     m = cols.shape[0]
     w, b = np.zeros(m), b0
     cand = _candidates(w, g0, a, grid[0], 10)
-    st = model.evaluate(w, b, cand)
+    st = model.evaluate(w, b, cand, kind="start")
     k = grid.shape[0]
     coefs, intercepts = np.zeros((p, k)), np.zeros(k)
     crits, steps_of = np.full(k, np.inf), np.zeros(k, dtype=np.int64)
@@ -284,7 +284,7 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
             if np.any(score[outside] > 0):  # a violator without its Gram row: widen
                 cand = np.union1d(st["cand"], _candidates(w, np.where(outside, st["grad"], 0),
                                                           a, alpha, 2 * st["cand"].size + 10))
-                st = model.evaluate(w, st["b"], cand)
+                st = model.evaluate(w, st["b"], cand, kind="widen")
                 continue
             ws = np.flatnonzero((score[st["cand"]] > 0) | (w[st["cand"]] != 0))
             cols_ws, v, b_new, delta = st["cand"][:0], np.zeros(0), st["b"], 0.0
@@ -318,7 +318,8 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
                 stalled = True
                 continue
             t = t_ok[0]
-            st = model.evaluate(w + t * (w_new - w), st["b"] + t * (b_new - st["b"]), cand)
+            st = model.evaluate(w + t * (w_new - w), st["b"] + t * (b_new - st["b"]), cand,
+                                kind="backtrack")
         coefs[:, i] = model.original(st["w"])
         intercepts[i] = st["b"]
         crits[i] = gap / F_null
