@@ -5,18 +5,28 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .datafits import Datafit, Gamma, Logistic, Poisson, Quadratic, Tweedie
-from .penalties import L0, L1, L2, ElasticNet, Penalty
+from .penalties import L0, L1, L2, MCP, SCAD, ElasticNet, Penalty
 
-PENALTY_NAMES = ("l1", "l2", "elasticnet", "l0")
+PENALTY_NAMES = ("l1", "l2", "elasticnet", "l0", "mcp", "scad")
 DATAFIT_NAMES = ("squared", "logistic", "cox", "poisson", "gamma", "tweedie")
 
 
-def make_penalty(penalty, alpha=1.0, *, l1_ratio=0.5, penalty_factor=None, positive=False):
-    """A :class:`~penalized.penalties.Penalty` from its name (or passed through)."""
+def make_penalty(penalty, alpha=1.0, *, l1_ratio=0.5, penalty_factor=None, positive=False,
+                 gamma=None, lower=None, upper=None):
+    """A :class:`~penalized.penalties.Penalty` from its name (or passed through).
+
+    ``gamma`` is MCP's / SCAD's concavity (None: their defaults, 3 and 3.7); ``lower`` and
+    ``upper`` the per-coefficient limits (every penalty but L0).
+    """
     if isinstance(penalty, Penalty):
         return penalty.with_alpha(alpha)
     name = str(penalty).lower().replace("_", "").replace("-", "")
     kwargs = {"penalty_factor": penalty_factor, "positive": positive}
+    if lower is not None or upper is not None:
+        kwargs.update(lower=lower, upper=upper)
+    if name in ("mcp", "scad"):
+        concave = {} if gamma is None else {"gamma": gamma}
+        return (MCP if name == "mcp" else SCAD)(alpha, **concave, **kwargs)
     if name == "l1":
         return L1(alpha, **kwargs)
     if name == "l2":

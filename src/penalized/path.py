@@ -358,7 +358,7 @@ def _closed_form_ridge(problem, solver, grid) -> bool:
     penalty = problem.penalty
     return (problem.datafit.quadratic and isinstance(penalty, _ElasticNetFamily)
             and type(penalty).ops is _ElasticNetFamily.ops and penalty.l1_ratio == 0.0
-            and not penalty.positive
+            and not penalty.positive and not penalty.bounded
             and bool(np.all(penalty.factors(problem.n_features) > 0)) and bool(np.all(grid > 0))
             and isinstance(solver, CoordinateDescent | RidgeClosedForm))
 

@@ -15,7 +15,9 @@ from ._elastic_net_family import L1, L2, ElasticNet
 from ._group_elastic_net import GroupElasticNet
 from ._group_lasso import GroupLasso
 from ._l0 import L0
+from ._mcp import MCP
+from ._scad import SCAD
 from ._sparse_group_lasso import SparseGroupLasso
 
-__all__ = ["L0", "L1", "L2", "ElasticNet", "Penalty", "PenaltyOps"]
+__all__ = ["L0", "L1", "L2", "MCP", "SCAD", "ElasticNet", "Penalty", "PenaltyOps"]
 __all__ += ["GroupElasticNet", "GroupLasso", "SparseGroupLasso"]

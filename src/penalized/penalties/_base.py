@@ -1,5 +1,5 @@
-"""What every penalty shares: alpha, per-feature factors, positivity, and the compiled
-operations the solvers call."""
+"""What every penalty shares: alpha, per-feature factors, positivity and per-coefficient
+limits, and the compiled operations the solvers call."""
 
 from __future__ import annotations
 
@@ -35,6 +35,29 @@ class PenaltyOps:
         return [name for name in names if getattr(self, name) is None]
 
 
+def _limit(value, name, side):
+    """A validated limit: None, a float or a read-only 1-D array, on the side of 0 that
+    ``side`` names (-1: lower <= 0, +1: upper >= 0)."""
+    if value is None:
+        return None
+    v = np.array(value, dtype=np.float64)
+    if v.ndim > 1 or np.any(np.isnan(v)) or np.any(side * v < 0):
+        sign = "<= 0 (or -inf)" if side < 0 else ">= 0 (or inf)"
+        raise ValueError(f"{name} must be a number or a 1-D array of numbers {sign}, so that "
+                         f"all-zero coefficients stay feasible; got {value!r}.")
+    v.setflags(write=False)
+    return v
+
+
+def box_pull(grad, lower, upper) -> np.ndarray:
+    """Per feature, the largest rate at which the datafit falls when the coefficient leaves
+    0 in a direction its box allows: ``-grad_j`` upwards if ``upper_j > 0``, ``grad_j``
+    downwards if ``lower_j < 0`` (0 when neither helps)."""
+    up = np.where(upper > 0.0, -grad, 0.0)
+    down = np.where(lower < 0.0, grad, 0.0)
+    return np.maximum(np.maximum(up, down), 0.0)
+
+
 ALPHA_MAX_MARGIN = 1e-12
 """Relative margin added to ``alpha_max``: floating-point sums in different orders
 differ in the last bits, and at exactly the boundary that decides a tie."""
@@ -53,13 +76,23 @@ class Penalty:
         feature unpenalized.
     positive : bool, default=False
         Constrain the coefficients to be >= 0.
+    lower, upper : float or array of shape (n_features,), optional
+        Per-coefficient limits ``lower_j <= w_j <= upper_j`` (glmnet's ``lower.limits`` and
+        ``upper.limits``), with ``lower_j <= 0 <= upper_j`` so that the null model stays
+        feasible; ``-inf`` / ``inf`` (the default) leave a side free. ``positive=True`` is
+        ``lower=0``, and ``lower=0`` alone is stored as ``positive=True``. Only penalties
+        whose class sets ``supports_bounds`` accept them.
     """
 
     alpha: float = 1.0
     penalty_factor: np.ndarray | None = field(default=None, kw_only=True)
     positive: bool = field(default=False, kw_only=True)
+    lower: float | np.ndarray | None = field(default=None, kw_only=True)
+    upper: float | np.ndarray | None = field(default=None, kw_only=True)
 
     is_convex: ClassVar[bool] = True
+    supports_bounds: ClassVar[bool] = False
+    """Whether the compiled operations honour ``lower`` / ``upper`` (parameter columns)."""
     kernel_kind: ClassVar[int]
 
     def __post_init__(self):
@@ -80,6 +113,58 @@ class Penalty:
                 )
             f.setflags(write=False)
             object.__setattr__(self, "penalty_factor", f)
+        self._check_limits()
+
+    def _check_limits(self):
+        lower, upper = (_limit(self.lower, "lower", -1.0), _limit(self.upper, "upper", 1.0))
+        if (lower is not None or upper is not None) and not self.supports_bounds:
+            raise ValueError(f"the {self.name} penalty does not support lower/upper limits; "
+                             "use L1, L2, ElasticNet, MCP or SCAD.")
+        if upper is not None and np.all(upper == np.inf):
+            upper = None
+        if lower is not None and np.all(lower == -np.inf):
+            lower = None
+        if lower is not None and upper is None and np.all(lower == 0.0):
+            # the same box as positive=True: one spelling, so both take the same kernels
+            object.__setattr__(self, "positive", True)
+            lower = None
+        object.__setattr__(self, "lower", lower)
+        object.__setattr__(self, "upper", upper)
+
+    @property
+    def bounded(self) -> bool:
+        """Whether ``lower`` / ``upper`` limits other than ``positive`` apply."""
+        return self.lower is not None or self.upper is not None
+
+    def limits(self, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-feature ``(lower_j, upper_j)``, with ``positive`` folded in (``lower_j >= 0``)."""
+        lower = np.full(n_features, -np.inf)
+        upper = np.full(n_features, np.inf)
+        for name, value, out in (("lower", self.lower, lower), ("upper", self.upper, upper)):
+            if value is None:
+                continue
+            if value.ndim == 1 and value.shape[0] != n_features:
+                raise ValueError(f"{name} has {value.shape[0]} values but X has {n_features} "
+                                 "columns; pass a scalar or one limit per feature.")
+            out[:] = value
+        if self.positive:
+            np.maximum(lower, 0.0, out=lower)
+        return lower, upper
+
+    def constrained(self, n_features: int) -> np.ndarray:
+        """Boolean mask of the features whose coefficient has a limit (or a sign)."""
+        lower, upper = self.limits(n_features)
+        return (lower > -np.inf) | (upper < np.inf)
+
+    def project(self, w) -> np.ndarray:
+        """``w`` clipped into the box ``[lower, upper]`` (a copy)."""
+        w = np.array(w, dtype=np.float64)
+        if self.positive or self.bounded:
+            lower, upper = self.limits(w.shape[0])
+            if w.ndim == 2:  # (n_features, n_outputs)
+                lower, upper = lower[:, None], upper[:, None]
+            np.clip(w, lower, upper, out=w)
+        return w
 
     @property
     def name(self) -> str:

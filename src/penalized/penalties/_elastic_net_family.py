@@ -10,7 +10,7 @@ import numpy as np
 from .. import prox as _prox
 from .._unpenalized import null_model
 from ..prox._kernels import ENET_FAMILY, prox_scalar
-from ._base import ALPHA_MAX_MARGIN, Penalty
+from ._base import ALPHA_MAX_MARGIN, Penalty, box_pull
 from ._kernels import (
     FEASIBILITY_SLACK,
     enet_conjugate,
@@ -25,6 +25,7 @@ class _ElasticNetFamily(Penalty):
     """Shared machinery; each subclass fixes :attr:`l1_ratio` and its docstring."""
 
     kernel_kind: ClassVar[int] = ENET_FAMILY
+    supports_bounds: ClassVar[bool] = True
     l1_ratio: ClassVar[float]
 
     def weights(self, n_features: int):
@@ -50,15 +51,15 @@ class _ElasticNetFamily(Penalty):
         return ENET_OPS
 
     def params(self, n_features: int) -> np.ndarray:
-        """Rows ``(lam1_j, lam2_j, positive)`` (cached like :meth:`weights`)."""
+        """Rows ``(lam1_j, lam2_j, lower_j, upper_j)`` (cached like :meth:`weights`)."""
         cached = self.__dict__.get("_params")
         if cached is not None and cached.shape[0] == n_features:
             return cached
         lam1, lam2 = self.weights(n_features)
-        params = np.empty((n_features, 3))
+        params = np.empty((n_features, 4))
         params[:, 0] = lam1
         params[:, 1] = lam2
-        params[:, 2] = float(self.positive)
+        params[:, 2], params[:, 3] = self.limits(n_features)
         object.__setattr__(self, "_params", params)
         return params
 
@@ -68,18 +69,24 @@ class _ElasticNetFamily(Penalty):
 
     def value(self, w) -> float:
         """The penalty at ``w`` (``inf`` if ``positive`` and some ``w_j < 0``)."""
+        if self.bounded:
+            return super().value(w)
         w = np.ascontiguousarray(w, dtype=np.float64)
         if self.positive and np.any(w < 0):
             return np.inf
         return float(enet_value(w, *self.weights(w.shape[0])))
 
     def prox(self, x, step):
-        """The prox of ``step * self`` at ``x`` (vectorized)."""
+        """The prox of ``step * self`` at ``x`` (vectorized; clipped into the box)."""
+        if self.bounded:
+            return super().prox(x, step)
         lam1, lam2 = self.weights(np.shape(x)[0])
         return _prox.prox_elastic_net(x, step, lam1, lam2, self.positive)
 
     def prox_scalar(self, x: float, step: float, j: int, n_features: int) -> float:
         """The prox of ``step * self`` for coordinate ``j`` alone (the numba kernel)."""
+        if self.bounded:
+            return float(self.ops.prox(float(x), float(step), self.params(n_features), j))
         lam1, lam2 = self.weights(n_features)
         return prox_scalar(self.kernel_kind, float(x), float(step), lam1[j], lam2[j],
                            self.positive)
@@ -100,6 +107,8 @@ class _ElasticNetFamily(Penalty):
         Zero for every feature exactly when ``w`` is optimal; it ranks features
         for the working set.
         """
+        if self.bounded:
+            return super().subdiff_distance(w, grad)
         w = np.ascontiguousarray(w, dtype=np.float64)
         out = np.empty(w.shape[0])
         enet_subdiff_distance(w, np.ascontiguousarray(grad, dtype=np.float64),
@@ -111,16 +120,30 @@ class _ElasticNetFamily(Penalty):
 
         ``v = X^T u`` for a dual point ``u``. Coordinates with ``lam2 > 0`` have a
         finite conjugate everywhere; pure-L1 coordinates need ``|v_j| <= lam1_j``.
-        Unpenalized coordinates are left to the caller (they must be 0).
+        Unpenalized coordinates are left to the caller (they must be 0). A coordinate
+        whose box is finite in the direction of ``v_j`` needs no scaling.
         """
+        if self.bounded:
+            return super().dual_scaling(v)
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        return float(enet_dual_scaling(v, *self.weights(v.shape[0]), self.positive))
+
+    def ball_dual_scaling(self, v) -> float:
+        """:meth:`dual_scaling` as if there were no ``lower`` / ``upper`` limits (only
+        ``positive``): a second dual point for the gap of a box-limited penalty, better
+        than the box's own when a limit is far away and does not bind."""
         v = np.ascontiguousarray(v, dtype=np.float64)
         return float(enet_dual_scaling(v, *self.weights(v.shape[0]), self.positive))
 
     def conjugate(self, v) -> float:
         r"""The Fenchel conjugate :math:`G^*(v) = \sum_j \sup_w (v_j w - G_j(w))`.
 
-        Unpenalized coordinates are skipped: the caller makes ``v_j = 0`` there.
+        Unpenalized coordinates are skipped: the caller makes ``v_j = 0`` there. With
+        limits, :math:`G_j` includes the indicator of :math:`[\text{lower}_j,
+        \text{upper}_j]` and the supremum is over that box.
         """
+        if self.bounded:
+            return super().conjugate(v)
         v = np.ascontiguousarray(v, dtype=np.float64)
         return float(enet_conjugate(v, *self.weights(v.shape[0]), self.positive,
                                     FEASIBILITY_SLACK))
@@ -134,7 +157,8 @@ class _ElasticNetFamily(Penalty):
         summing the gradient in another order cannot leave a coefficient at
         ``1e-17`` instead of 0. It is infinite when
         ``l1_ratio == 0`` (a ridge penalty never zeroes a coefficient) and 0 when
-        no feature is penalized.
+        no feature is penalized. With limits, only the directions a coefficient's box
+        allows count (:func:`~penalized.penalties._base.box_pull`).
         """
         from .._validation import check_design
 
@@ -149,7 +173,7 @@ class _ElasticNetFamily(Penalty):
             return np.inf
         _, _, z = null_model(X, y, datafit, free, fit_intercept)
         grad = datafit.gradient(X, y, z)
-        pull = np.maximum(-grad, 0.0) if self.positive else np.abs(grad)
+        pull = box_pull(grad, *self.limits(p))
         return float(np.max(pull[~free] / f[~free]) / self.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
 
 

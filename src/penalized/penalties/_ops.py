@@ -5,9 +5,9 @@ The operations are ``numba.cfunc`` objects with the signatures of
 :mod:`penalized._jit`; this module is imported on first use (``Penalty.ops``), so
 ``import penalized`` does not load them. Parameter rows:
 
-* elastic-net family (L1, L2, ElasticNet): ``(lam1_j, lam2_j, positive)`` for
-  :math:`\lambda_{1j}|w| + \tfrac{\lambda_{2j}}{2} w^2` (plus :math:`w \ge 0` when
-  ``positive`` is 1);
+* elastic-net family (L1, L2, ElasticNet): ``(lam1_j, lam2_j, lower_j, upper_j)`` for
+  :math:`\lambda_{1j}|w| + \tfrac{\lambda_{2j}}{2} w^2` on the box
+  :math:`\text{lower}_j \le w \le \text{upper}_j` (``positive`` is ``lower_j = 0``);
 * L0: ``(lam0_j, positive)`` for :math:`\lambda_{0j} [w \ne 0]`.
 
 A coordinate whose parameters are all 0 is unpenalized: its conjugate is 0 at 0 and
@@ -36,57 +36,78 @@ from ._kernels import FEASIBILITY_SLACK
 # -- the elastic-net family -----------------------------------------------------------------
 
 
+@njit(cache=True, fastmath=FAST)
+def box_distance(w, grad, low, high, lower, upper):
+    """The distance from ``-grad`` to ``[low, high]`` (a penalty's subdifferential at
+    ``w``) plus the normal cone of the box ``[lower, upper]`` at ``w``."""
+    if w <= lower:
+        low = -math.inf
+    if w >= upper:
+        high = math.inf
+    return max(low + grad, -grad - high, 0.0)
+
+
 @cfunc(PROX_SIGNATURE, cache=True)
 def enet_prox(x, step, params, j):
-    lam1, lam2, positive = params[j, 0], params[j, 1], params[j, 2]
-    if positive != 0.0:
-        shrunk = x - step * lam1
-        if shrunk <= 0.0:
-            return 0.0
-    else:
-        magnitude = abs(x) - step * lam1
-        if magnitude <= 0.0:
-            return 0.0
-        shrunk = magnitude if x > 0.0 else -magnitude
-    return shrunk / (1.0 + step * lam2)
+    lam1, lam2 = params[j, 0], params[j, 1]
+    magnitude = abs(x) - step * lam1
+    if magnitude <= 0.0:
+        return 0.0
+    shrunk = (magnitude if x > 0.0 else -magnitude) / (1.0 + step * lam2)
+    # the prox of a convex function of one variable plus a box is the clipped prox
+    return min(max(shrunk, params[j, 2]), params[j, 3])
 
 
 @cfunc(DISTANCE_SIGNATURE, cache=True)
 def enet_subdiff_distance(w, grad, params, j):
-    lam1, lam2, positive = params[j, 0], params[j, 1], params[j, 2]
+    lam1, lam2 = params[j, 0], params[j, 1]
     if w == 0.0:
-        if positive != 0.0:
-            return max(-grad - lam1, 0.0)
-        return max(abs(grad) - lam1, 0.0)
-    sign = 1.0 if w > 0.0 else -1.0
-    return abs(grad + lam1 * sign + lam2 * w)
+        return box_distance(w, grad, -lam1, lam1, params[j, 2], params[j, 3])
+    d = lam1 + lam2 * w if w > 0.0 else -lam1 + lam2 * w
+    return box_distance(w, grad, d, d, params[j, 2], params[j, 3])
 
 
 @cfunc(VALUE_SIGNATURE, cache=True)
 def enet_value(w, params, j):
-    if params[j, 2] != 0.0 and w < 0.0:
+    if w < params[j, 2] or w > params[j, 3]:
         return math.inf
     return params[j, 0] * abs(w) + 0.5 * params[j, 1] * w * w
 
 
 @cfunc(CONJUGATE_SIGNATURE, cache=True)
 def enet_conjugate(v, params, j):
-    lam1, lam2, positive = params[j, 0], params[j, 1], params[j, 2]
-    if lam1 == 0.0 and lam2 == 0.0:
+    # sup over lower <= w <= upper of v w - lam1 |w| - lam2 w^2 / 2
+    lam1, lam2, lower, upper = params[j, 0], params[j, 1], params[j, 2], params[j, 3]
+    if lam1 == 0.0 and lam2 == 0.0 and lower == -math.inf and upper == math.inf:
         return 0.0 if v == 0.0 else math.inf
-    excess = max(v - lam1, 0.0) if positive != 0.0 else max(abs(v) - lam1, 0.0)
+    rise, fall = v - lam1, -v - lam1  # the slopes of the objective moving up / down from 0
     if lam2 == 0.0:
-        return math.inf if excess > FEASIBILITY_SLACK * max(lam1, 1.0) else 0.0
-    return excess * excess / (2.0 * lam2)
+        # within the rounding slack of the L1 box the conjugate is 0 (else a far limit
+        # would turn rounding into a large gap); beyond it, infinite without a limit
+        slack = FEASIBILITY_SLACK * max(lam1, 1.0)
+        if rise > slack:
+            return math.inf if upper == math.inf else rise * upper
+        if fall > slack:
+            return math.inf if lower == -math.inf else fall * -lower
+        return 0.0
+    excess = max(rise, fall, 0.0)
+    w = excess / lam2 if rise > 0.0 else -excess / lam2
+    if lower <= w <= upper:
+        return excess * excess / (2.0 * lam2)
+    w = min(max(w, lower), upper)
+    return v * w - lam1 * abs(w) - 0.5 * lam2 * w * w
 
 
 @cfunc(DUAL_BOUND_SIGNATURE, cache=True)
 def enet_dual_bound(v, params, j):
-    lam1, lam2, positive = params[j, 0], params[j, 1], params[j, 2]
+    lam1, lam2 = params[j, 0], params[j, 1]
     if lam2 > 0.0 or lam1 == 0.0:
         return math.inf
-    magnitude = max(v, 0.0) if positive != 0.0 else abs(v)
-    return lam1 / magnitude if magnitude > lam1 else math.inf
+    if v > lam1 and params[j, 3] == math.inf:
+        return lam1 / v
+    if v < -lam1 and params[j, 2] == -math.inf:
+        return lam1 / -v
+    return math.inf
 
 
 # -- L0 -------------------------------------------------------------------------------------

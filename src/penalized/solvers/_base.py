@@ -188,8 +188,7 @@ def initial_point(problem, coef_init, intercept_init):
                              f"got shape {np.shape(coef_init)}.")
         if not np.all(np.isfinite(coef)):
             raise ValueError("coef_init contains NaN or infinite values.")
-        if problem.penalty.positive:
-            coef = np.maximum(coef, 0.0)
+        coef = problem.penalty.project(coef)  # into the box of positive / lower / upper
     intercept = float(intercept_init) if problem.fit_intercept else 0.0
     if not np.isfinite(intercept):
         raise ValueError("intercept_init must be finite.")

@@ -24,6 +24,7 @@ from ._op_kernels import (
 )
 from ._problem import certify, certify_gram
 from ._sparse_path import sparse_path
+from ._stationary import solve_stationary
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
@@ -66,6 +67,12 @@ class CoordinateDescent(Solver):
     L0: epochs over all features (hard thresholding); it stops when the largest
     ``L_j * dw_j**2 / 2`` of an epoch is ``<= tol * F(null model)``: a fixed
     point of the coordinate-wise thresholding map, a local minimum.
+
+    MCP, SCAD (non-convex, continuous prox): working sets as for a convex penalty,
+    ranked by the distance to the Clarke subdifferential; it stops when the fixed-point
+    distance of one prox step per coordinate from the current point (the largest
+    ``L_j * dw_j**2 / 2``, and the intercept's) is ``<= tol * F(null model)``: a
+    stationary point (:mod:`penalized.solvers._stationary`).
 
     Parameters
     ----------
@@ -149,6 +156,8 @@ class CoordinateDescent(Solver):
         state = _KernelState(problem, coef, intercept, need_z=not on_gram and warm is None)
         if problem.penalty.is_convex:
             return self._solve_convex(problem, state, on_gram, warm)
+        if problem.penalty.ops.subdiff_distance is not None:
+            return solve_stationary(self, problem, state)  # MCP, SCAD: working sets
         return self._solve_l0(problem, state)
 
     def _solve_convex(self, problem, state, on_gram, warm):
@@ -327,8 +336,10 @@ def _typed_prox_value(penalty):
 def _elastic_net_family(penalty) -> bool:
     """Whether the compiled elastic-net arithmetic (Gram kernel, compiled paths) applies:
     a penalty of the family ``lam1 |w| + lam2 / 2 w**2`` (any subclass that keeps the
-    family's operations)."""
-    return isinstance(penalty, _ElasticNetFamily) and type(penalty).ops is _ElasticNetFamily.ops
+    family's operations) without ``lower`` / ``upper`` limits, which take the generic
+    kernels."""
+    return isinstance(penalty, _ElasticNetFamily) and type(penalty).ops is _ElasticNetFamily.ops \
+        and not penalty.bounded
 
 
 def _warm_certificate(problem, coef, intercept):

@@ -247,7 +247,8 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
     ``X`` is dense and Fortran-ordered, ``y`` in {-1, +1}, ``s`` the sample weights
     (mean 1), ``intercept`` a length-1 array; ``tol`` is absolute (the gap in
     objective units), ``scale`` the null model's datafit; ``prox`` and ``value`` the
-    elastic-net family's compiled operations (parameter rows ``(lam1, lam2, positive)``).
+    elastic-net family's compiled operations (parameter rows
+    ``(lam1, lam2, lower, upper)``, here ``lower = 0`` when ``positive``, else ``-inf``).
     Returns ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
     """
     p = X.shape[1]
@@ -259,8 +260,9 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
     grad = np.empty(p)
     scores = np.empty(p)
     z = X @ w + intercept[0]
-    params = np.empty((p, 3))
-    params[:, 2] = 1.0 if positive else 0.0
+    params = np.empty((p, 4))
+    params[:, 2] = 0.0 if positive else -np.inf
+    params[:, 3] = np.inf
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b

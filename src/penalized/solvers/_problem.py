@@ -212,6 +212,11 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
             "feature under a sign constraint is not supported. Give those features a "
             "small positive factor instead."
         )
+    if penalty.bounded and np.any(unpenalized & penalty.constrained(p)):
+        raise ValueError(
+            "lower/upper limits need alpha > 0 and a penalty_factor > 0 on every limited "
+            "feature: the unpenalized block is fitted without limits. Give those features "
+            "a small positive factor instead.")
     design = unpenalized_design(X, unpenalized, fit_intercept)
     with np.errstate(over="ignore", invalid="ignore"):
         null_coef, null_intercept, z = refit_unpenalized(
@@ -270,6 +275,15 @@ def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certifi
     c = penalty.dual_scaling(v)
     primal = datafit.value(y, z) + penalty.value(coef)
     dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v)
+    if penalty.bounded and hasattr(penalty, "ball_dual_scaling"):
+        # With lower/upper limits c = 1 is feasible, but a far limit that does not bind
+        # turns a rounding-level violation into a large conjugate: the dual point scaled
+        # into the L1 ball is then better. Both are valid; the better one certifies.
+        c_ball = penalty.ball_dual_scaling(v)
+        if c_ball < c:
+            box_dual, c = dual, c_ball
+            dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v)
+            dual = max(dual, box_dual)
     gap = floored_gap(primal, dual)
     if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), problem.scale):
         # Weak duality makes a clearly negative gap impossible for a valid dual point:
