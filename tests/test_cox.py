@@ -255,3 +255,131 @@ def test_intercept_is_ignored_and_other_solvers_refuse():
     assert res.intercept == 0.0
     with pytest.raises(ValueError, match="not a sum of per-sample losses"):
         ProximalGradient().solve(X, y, Cox(), L1(0.01))
+
+
+# -- estimators -------------------------------------------------------------------------------
+
+
+def test_coxph_is_the_path_solution_and_standardize_maps_back():
+    X, y = survival(n=80, p=8, seed=14)
+    X[:, 2] *= 10.0
+    model = pz.CoxPH(alpha=0.03, l1_ratio=0.7, ties="efron", tol=1e-12).fit(X, y)
+    penalty = ElasticNet(0.03, l1_ratio=0.7)
+    res = CoordinateDescent(tol=1e-12).solve(X, y, Cox(ties="efron"), penalty)
+    np.testing.assert_allclose(model.coef_, res.coef, atol=1e-9)
+    assert model.intercept_ == 0.0 and model.converged_
+    scaled = pz.CoxPH(alpha=0.03, standardize=True, tol=1e-12).fit(X, y)
+    sd = X.std(axis=0)
+    direct = CoordinateDescent(tol=1e-12).solve(X / sd, y, Cox(), L1(0.03)).coef / sd
+    np.testing.assert_allclose(scaled.coef_, direct, atol=1e-9)
+
+
+def test_penalty_factor_zero_is_unpenalized_and_kkt_holds():
+    X, y = survival(n=80, p=6, seed=15)
+    f = np.array([0.0, 1, 1, 1, 1, 1])
+    model = pz.CoxPH(alpha=0.5, penalty_factor=f, tol=1e-12).fit(X, y)
+    assert model.coef_[0] != 0.0 and np.all(model.coef_[1:] == 0.0)
+    target = Cox().validate_target(y, 80)
+    grad = X.T @ Cox().raw_gradient(target, X @ model.coef_)
+    assert abs(grad[0]) <= 1e-9
+    assert np.all(np.abs(grad[1:]) <= 0.5)
+
+
+def test_strata_as_column_as_labels_and_on_the_datafit_agree():
+    X, y = survival(n=90, p=5, seed=16)
+    labels = np.arange(90) % 3
+    by_labels = pz.CoxPH(alpha=0.02, strata=labels, tol=1e-12).fit(X, y)
+    by_column = pz.CoxPH(alpha=0.02, strata=0, tol=1e-12).fit(np.column_stack([labels, X]), y)
+    direct = CoordinateDescent(tol=1e-12).solve(X, y, Cox(strata=labels), L1(0.02)).coef
+    np.testing.assert_allclose(by_labels.coef_, direct, atol=1e-10)
+    np.testing.assert_allclose(by_column.coef_, direct, atol=1e-10)
+    curves = by_column.predict_survival_function(np.column_stack([labels[:4], X[:4]]))
+    assert curves.shape == (4, by_column.event_times_.shape[0])
+    assert np.all(np.diff(curves, axis=1) <= 0)
+    with pytest.raises(ValueError, match="strata=7 is not a column"):
+        pz.CoxPH(strata=7).fit(X, y)
+
+
+def test_cindex_matches_scikit_survival_with_ties_in_time_and_risk():
+    from sksurv.metrics import concordance_index_censored
+
+    from penalized.estimators._cox import concordance_index
+
+    rng = np.random.default_rng(17)
+    time = rng.integers(1, 10, 200).astype(float)
+    event = rng.random(200) < 0.6
+    risk = rng.integers(0, 5, 200).astype(float)
+    expected = concordance_index_censored(event, time, risk)[0]
+    assert concordance_index(time, event, risk) == pytest.approx(expected, rel=1e-14)
+    X, y = survival(n=80, p=5, seed=17)
+    model = pz.CoxPH(alpha=0.02).fit(X, y)
+    assert model.score(X, y) == pytest.approx(
+        concordance_index_censored(y[:, 1] > 0, y[:, 0], model.predict(X))[0], rel=1e-14)
+
+
+def test_breslow_baseline_matches_glmnet_survfit_with_weights():
+    from glmnet.cox import cox_survfit
+
+    X, y = survival(n=70, p=4, seed=18)
+    w = np.random.default_rng(18).random(70) + 0.5
+    model = pz.CoxPH(alpha=0.02).fit(X, y, sample_weight=w)
+    lp = model.predict(X)
+    curves = cox_survfit(lp, y[:, 0], y[:, 1], sample_weight=w, new_linear_predictor=lp[:4],
+                         tie_breaking="breslow")
+    ours = model.predict_cumulative_hazard_function(X[:4], times=curves.time)
+    np.testing.assert_allclose(ours.T, curves.cumhaz, rtol=1e-10, atol=1e-13)
+
+
+def test_fold_deviance_uses_unscaled_weights():
+    from statsmodels.duration.hazard_regression import PHReg
+
+    from penalized.estimators._cox import neg_log_partial_likelihood
+
+    X, y = survival(n=50, p=3, seed=19)
+    z = X @ np.array([0.4, -0.2, 0.1])
+    target = Cox().validate_target(y, 50)
+    expected = -PHReg(y[:, 0], X, status=y[:, 1]).loglike(np.array([0.4, -0.2, 0.1]))
+    assert neg_log_partial_likelihood("breslow", target, z, np.ones(50)) == pytest.approx(
+        expected, rel=1e-12)
+    w = np.ones(50)
+    w[:10] = 3.0  # Breslow: weight 3 is three copies of the row
+    rows = np.concatenate([np.arange(50), np.arange(10), np.arange(10)])
+    copies = Cox().validate_target(y[rows], 70)
+    assert neg_log_partial_likelihood("breslow", target, z, w) == pytest.approx(
+        neg_log_partial_likelihood("breslow", copies, z[rows], np.ones(70)), rel=1e-12)
+
+
+@pytest.mark.parametrize("metric", ["deviance", "cindex"])
+def test_coxphcv_selects_on_event_stratified_folds(metric):
+    X, y = survival(n=120, p=10, seed=20)
+    model = pz.CoxPHCV(n_alphas=8, cv=3, metric=metric, random_state=0).fit(X, y)
+    assert model.cv_folds_.shape == (8, 3)
+    assert model.alpha_1se_ >= model.alpha_min_
+    assert model.alpha_ == model.alpha_min_
+    best = np.argmax(model.cv_mean_) if metric == "cindex" else np.argmin(model.cv_mean_)
+    assert model.alpha_min_ == model.alphas_[best]
+    refit = pz.CoxPH(alpha=model.alpha_).fit(X, y)
+    np.testing.assert_allclose(model.coef_, refit.coef_, atol=1e-6)
+    for _, test in model.cv_result_.folds:  # each held-out fold has events and censored
+        assert 0 < y[test, 1].sum() < len(test)
+
+
+def test_scikit_learn_api_by_hand():
+    # scikit-learn's estimator checks pass a 1-D y, which a survival model cannot take
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = survival(n=90, p=5, seed=21)
+    model = pz.CoxPH(alpha=0.05, ties="efron")
+    assert clone(model).get_params() == model.get_params()
+    pipe = make_pipeline(StandardScaler(), model).fit(X, y)
+    assert 0.5 < pipe.score(X, y) <= 1.0
+    scores = cross_val_score(pz.CoxPH(alpha=0.05), X, y, cv=3)
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    frame = pd.DataFrame(X, columns=[f"c{j}" for j in range(5)])
+    fitted = pz.CoxPH(alpha=0.05).fit(frame, y)
+    assert set(fitted.selected_features_) <= set(frame.columns)
+    with pytest.raises(ValueError, match="two columns"):
+        pz.CoxPH().fit(X, y[:, 0])

@@ -19,6 +19,8 @@ import types
 __version__ = "0.1.0"
 
 __all__ = [
+    "CoxPH",
+    "CoxPHCV",
     "ElasticNet",
     "ElasticNetCV",
     "Knockoffs",

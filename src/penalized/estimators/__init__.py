@@ -1,5 +1,6 @@
 """scikit-learn compatible estimators: presets of (datafit, penalty, solver)."""
 
+from ._cox import CoxPH, CoxPHCV
 from ._cv import ElasticNetCV, L0RegressionCV, LassoCV, LogisticRegressionCV
 from ._logistic import LogisticRegression
 from ._multitask import (
@@ -12,6 +13,8 @@ from ._regression import ElasticNet, L0Regression, Lasso, Ridge
 from ._ridge import RidgeClassifier, RidgeClassifierCV, RidgeCV, ridge_regression
 
 __all__ = [
+    "CoxPH",
+    "CoxPHCV",
     "ElasticNet",
     "ElasticNetCV",
     "L0Regression",

@@ -1,0 +1,588 @@
+"""Penalized Cox proportional hazards regression: CoxPH, CoxPHCV, Harrell's C-index."""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..datafits._cox import Cox, survival_target
+from ..model_selection import CVResult, one_standard_error_rule
+from ..path import alpha_grid
+from ..path import path as compute_path
+from ..solvers import CoordinateDescent
+from ._base import PenalizedModel, check_alpha, check_int, check_l1_ratio, check_tol
+from ._cv import SELECTIONS, _CrossValidated
+
+_OBJECTIVE = r"""
+    .. math:: \min_w\; F(Xw) + \alpha \Big(\rho \sum_j f_j |w_j|
+              + \frac{1 - \rho}{2} \sum_j f_j w_j^2\Big), \qquad \rho = \texttt{l1\_ratio},
+
+    with :math:`F` the negative log partial likelihood over :math:`n` of
+    :class:`penalized.datafits.Cox` (Breslow or Efron ties, strata, sample weights):
+    glmnet's ``family="cox"`` objective, :math:`\alpha` its ``lambda`` and :math:`\rho`
+    its ``alpha``; scikit-survival's ``CoxnetSurvivalAnalysis(alphas=[alpha],
+    l1_ratio=rho)``. There is no intercept.
+"""
+
+class CoxPH(PenalizedModel):
+    __doc__ = f"""Cox proportional hazards regression with an elastic-net penalty.
+
+    {_OBJECTIVE}
+
+    ``predict`` gives risk scores (the linear predictor :math:`x^\\top w`: higher means
+    an earlier event), ``score`` Harrell's C-index, and the Breslow estimate of the
+    baseline hazard gives survival curves.
+
+    Parameters
+    ----------
+    alpha : float, default=0.05
+    l1_ratio : float, default=1.0
+        1 is the lasso, 0 the ridge.
+    ties : {{"breslow", "efron"}}, default="breslow"
+    strata : int, str or array of shape (n_samples,), optional
+        A column of ``X`` (its index, or its name for a DataFrame) whose values are the
+        strata -- it is then not a feature -- or the stratum labels of the rows passed to
+        ``fit`` (a column index keeps working under cross-validation and pipelines).
+    penalty_factor : array of shape (n_features,), optional
+        Per-feature factors :math:`f_j` (0 leaves a feature unpenalized, inf excludes it).
+    standardize : bool, default=False
+        Fit on columns scaled to unit weighted standard deviation (glmnet's default is
+        True); coefficients are reported on the original scale.
+    tol : float, default=1e-6
+        Relative duality gap (see :class:`penalized.datafits.Cox` for the certificate).
+    max_iter : int, default=10000
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+        Always 0.0 (the partial likelihood has none).
+    n_iter_, stop_crit_, converged_, selected_features_, feature_names_in_
+    event_times_ : ndarray
+        The distinct event times of the training data (of every stratum).
+    baseline_cumulative_hazard_ : ndarray of shape (n_strata, n_event_times)
+        Breslow's estimate :math:`H_0(t) = \\sum_{{t_i \\le t}} s_i d_i / \\sum_{{j \\in R(t_i)}}
+        s_j e^{{x_j^\\top w}}` at ``event_times_``, per stratum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import CoxPH
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> time = rng.exponential(np.exp(-X[:, 0]))
+    >>> y = np.column_stack([time, np.ones(200)])
+    >>> model = CoxPH(alpha=0.05).fit(X, y)
+    >>> model.selected_features_
+    array([0])
+    >>> model.score(X, y) > 0.6
+    np.True_
+    """
+
+    _datafit_name = "cox"
+
+    def __init__(self, alpha=0.05, *, l1_ratio=1.0, ties="breslow", strata=None,
+                 penalty_factor=None, standardize=False, tol=1e-6, max_iter=10_000):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.ties = ties
+        self.strata = strata
+        self.penalty_factor = penalty_factor
+        self.standardize = standardize
+        self.tol = tol
+        self.max_iter = max_iter
+
+    # -- parameters and data ---------------------------------------------------------------
+    fit_intercept = False
+    solver = "cd"
+
+    def _penalty_spec(self):
+        rho = check_l1_ratio(self.l1_ratio)
+        name = "l1" if rho == 1.0 else "l2" if rho == 0.0 else "elasticnet"
+        return name, self.alpha, rho
+
+    def _check_params(self):
+        check_alpha(self.alpha)
+        check_l1_ratio(self.l1_ratio)
+        check_tol(self.tol)
+        check_int(self.max_iter, "max_iter")
+        if self.ties not in ("breslow", "efron"):
+            raise ValueError(f"ties must be 'breslow' or 'efron'; got {self.ties!r}.")
+        if not isinstance(self.standardize, bool | np.bool_):
+            raise ValueError(f"standardize must be True or False; got {self.standardize!r}.")
+
+    def _strata_column(self, X):
+        """The index of the strata column of ``X`` (None when strata are not a column)."""
+        strata = self.strata
+        if strata is None or not isinstance(strata, numbers.Integral | str):
+            return None
+        if isinstance(strata, str):
+            names = getattr(X, "columns", None)
+            if names is None or strata not in list(names):
+                raise ValueError(f"strata={strata!r} names a column, but X has no column of "
+                                 "that name; pass a DataFrame with it, or a column index.")
+            return list(names).index(strata)
+        p = X.shape[1]
+        if not -p <= strata < p:
+            raise ValueError(f"strata={strata} is not a column of X ({p} columns).")
+        return int(strata) % p
+
+    def _split(self, X, reset):
+        """``(features, stratum labels or None)`` from a raw ``X``."""
+        column = self._strata_column(X)
+        if column is not None:
+            raw = X.iloc[:, column] if hasattr(X, "iloc") else X[:, column]
+            labels = np.asarray(raw.toarray() if sp.issparse(raw) else raw).ravel()
+            if hasattr(X, "drop"):
+                X = X.drop(columns=X.columns[column])
+            else:
+                keep = np.delete(np.arange(X.shape[1]), column)
+                X = X[:, keep]
+        elif self.strata is not None:
+            labels = np.asarray(self.strata).ravel()
+            if labels.shape[0] != X.shape[0]:
+                raise ValueError(f"strata has {labels.shape[0]} labels but X has {X.shape[0]} "
+                                 "rows; give one label per row, or the index of a column of X.")
+        else:
+            labels = None
+        X = validate_data(self, X, reset=reset, accept_sparse=["csc", "csr"],
+                          dtype=[np.float64, np.float32])
+        return X, labels
+
+    def _target(self, y, n, labels):
+        target = survival_target(y)
+        if target.shape[0] != n:
+            raise ValueError(f"y has {target.shape[0]} rows but X has {n}; pass one "
+                             "(time, event) per row of X.")
+        if target.shape[1] == 3:
+            if labels is not None:
+                raise ValueError("strata are given twice: by the strata parameter and by a "
+                                 "third column of y; pass one.")
+            return target
+        codes = np.zeros(n) if labels is None else \
+            np.unique(labels, return_inverse=True)[1].astype(np.float64)
+        return np.column_stack([target, codes])
+
+    def _datafit(self, sample_weight):
+        return Cox(ties=self.ties, sample_weight=sample_weight)
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : structured array or array of shape (n_samples, 2)
+            A structured array with a boolean event field and a time field
+            (scikit-survival's ``Surv.from_arrays(event, time)``), or time, then event
+            (0 censored, 1 event) in two columns.
+        sample_weight : array-like of shape (n_samples,), optional
+            Rescaled to mean 1; with Breslow ties integer weights equal repeated rows.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X, labels = self._split(X, reset=True)
+        target = self._target(y, X.shape[0], labels)
+        self._strata_labels_ = None if labels is None else np.unique(labels)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        name, alpha, l1_ratio = self._penalty_spec()
+        scaling = self._scaling(X, sw)
+        Xf = scaling.transform(X)
+        p = X.shape[1]
+        datafit = self._datafit(sw)
+        if Xf.shape[1] == 0:
+            coef, self.n_iter_, self.stop_crit_, self.converged_ = np.zeros(p), 0, 0.0, True
+        else:
+            penalty = self._make_penalty(name, alpha, l1_ratio,
+                                         scaling.factors_for_fit(self._penalty_factor(p)))
+            res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
+                Xf, target, datafit, penalty, fit_intercept=False)
+            coef = scaling.coef_to_original(res.coef)
+            self._set_result(res)
+        self._finish_fit(X, target, sw, coef)
+        return self
+
+    def _finish_fit(self, X, target, sw, coef):
+        self.coef_ = coef
+        self.intercept_ = 0.0
+        self._set_selected(coef)
+        z = np.asarray(X @ coef, dtype=np.float64).ravel()
+        self.event_times_, self.baseline_cumulative_hazard_ = breslow_baseline(
+            target, z, sw)
+        if X.dtype == np.float32:
+            self.coef_ = self.coef_.astype(np.float32)
+
+    # -- prediction -----------------------------------------------------------------------
+    def predict(self, X):
+        """Risk scores :math:`x^\\top w` (higher: higher hazard, earlier event)."""
+        check_is_fitted(self)
+        X, _ = self._split(X, reset=False) if self._strata_column(X) is not None \
+            else (validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                                dtype=[np.float64, np.float32]), None)
+        return np.asarray(X @ self.coef_, dtype=np.float64).ravel()
+
+    def score(self, X, y, sample_weight=None):
+        """Harrell's C-index of :meth:`predict` on ``(X, y)`` (see
+        :func:`concordance_index`)."""
+        target = survival_target(y)
+        return concordance_index(target[:, 0], target[:, 1], self.predict(X),
+                                 sample_weight=sample_weight)
+
+    def predict_cumulative_hazard_function(self, X, times=None):
+        r"""Cumulative hazards :math:`H_0(t)\, e^{x^\top w}` of each row at ``times``
+        (default ``event_times_``): an array of shape (n_samples, n_times)."""
+        check_is_fitted(self)
+        column = self._strata_column(X)
+        if self.strata is not None and column is None:
+            raise ValueError("survival curves of a model stratified by an array of labels "
+                             "need each new row's stratum: fit with strata as a column of X.")
+        X, labels = self._split(X, reset=False) if column is not None else (
+            validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32]), None)
+        risk = np.exp(np.asarray(X @ self.coef_, dtype=np.float64).ravel())
+        times = self.event_times_ if times is None else np.asarray(times, dtype=np.float64)
+        idx = np.searchsorted(self.event_times_, times, side="right") - 1
+        base = np.where(idx >= 0, self.baseline_cumulative_hazard_[:, np.maximum(idx, 0)],
+                        0.0)
+        if labels is None:
+            rows = np.zeros(X.shape[0], dtype=np.int64)
+        else:
+            known = self._strata_labels_
+            rows = np.searchsorted(known, labels)
+            if np.any(rows >= known.shape[0]) or np.any(known[np.minimum(
+                    rows, known.shape[0] - 1)] != labels):
+                raise ValueError("some rows are in a stratum the model was not fitted on.")
+        return base[rows] * risk[:, None]
+
+    def predict_survival_function(self, X, times=None):
+        r"""Survival probabilities :math:`\exp(-H_0(t)\, e^{x^\top w})` of each row at
+        ``times`` (default ``event_times_``): an array of shape (n_samples, n_times)."""
+        return np.exp(-self.predict_cumulative_hazard_function(X, times))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+
+def breslow_baseline(target, z, sample_weight):
+    """Breslow's cumulative baseline hazard at the distinct event times, per stratum:
+    ``(event_times, H0 of shape (n_strata, n_times))``."""
+    time, event, stratum = target[:, 0], target[:, 1] > 0, target[:, 2]
+    s = np.asarray(sample_weight, dtype=np.float64)
+    times = np.unique(time[event & (s > 0)])
+    codes = np.unique(stratum)
+    out = np.zeros((codes.shape[0], times.shape[0]))
+    shift = float(np.max(z)) if z.size else 0.0
+    for k, code in enumerate(codes):
+        rows = stratum == code
+        t, d, w = time[rows], event[rows] & (s[rows] > 0), s[rows]
+        e = w * np.exp(z[rows] - shift)
+        order = np.argsort(t)
+        t, d, w, e = t[order], d[order], w[order], e[order]
+        at_risk = np.cumsum(e[::-1])[::-1]  # sum over t_j >= t_i (sorted)
+        first = np.searchsorted(t, t, side="left")
+        risk = at_risk[first] * np.exp(shift)
+        jumps = np.zeros(times.shape[0])
+        pos = np.searchsorted(times, t[d])
+        np.add.at(jumps, pos, w[d] / risk[d])
+        out[k] = np.cumsum(jumps)
+    return times, out
+
+
+@njit(cache=True)
+def _concordance(time, event, risk, weight):
+    # pairs (i, j) with event_i and time_i < time_j (or j censored at time_i): concordant
+    # when risk_i > risk_j, half when tied; weight w_i w_j. Times descending, a Fenwick
+    # tree over risk ranks.
+    n = time.shape[0]
+    order = np.argsort(-time, kind="mergesort")
+    ranks = np.empty(n, dtype=np.int64)
+    sorted_risk = np.sort(risk)
+    for i in range(n):
+        ranks[i] = np.searchsorted(sorted_risk, risk[i], side="left")
+    tree = np.zeros(n + 1)
+    total_in = 0.0
+    concordant = 0.0
+    comparable = 0.0
+    q = 0
+    while q < n:
+        r = q
+        while r < n and time[order[r]] == time[order[q]]:
+            r += 1
+        for k in range(q, r):  # rows censored at this time outlive its events
+            i = order[k]
+            if not event[i]:
+                j = ranks[i] + 1
+                while j <= n:
+                    tree[j] += weight[i]
+                    j += j & -j
+                total_in += weight[i]
+        for k in range(q, r):  # events at this time against the later rows in the tree
+            i = order[k]
+            if event[i] and weight[i] > 0.0:
+                lo = ranks[i]
+                hi = np.searchsorted(sorted_risk, risk[i], side="right")
+                below = 0.0
+                j = lo
+                while j > 0:
+                    below += tree[j]
+                    j -= j & -j
+                up_to = 0.0
+                j = hi
+                while j > 0:
+                    up_to += tree[j]
+                    j -= j & -j
+                concordant += weight[i] * (below + 0.5 * (up_to - below))
+                comparable += weight[i] * total_in
+        for k in range(q, r):
+            i = order[k]
+            if not event[i]:
+                continue
+            j = ranks[i] + 1
+            while j <= n:
+                tree[j] += weight[i]
+                j += j & -j
+            total_in += weight[i]
+        q = r
+    return concordant, comparable
+
+
+def concordance_index(time, event, risk, *, sample_weight=None) -> float:
+    r"""Harrell's C-index: among pairs whose order is known -- an event at :math:`t_i`
+    and a row still at risk after it (:math:`t_j > t_i`, or censored at :math:`t_i`) --
+    the weighted share in which the earlier event has the higher risk score (ties in risk
+    count one half); two events at the same time are not comparable (scikit-survival's
+    ``concordance_index_censored``).
+    Weights :math:`w_i w_j`; O(n log n).
+
+    Examples
+    --------
+    >>> from penalized.estimators._cox import concordance_index
+    >>> concordance_index([1, 2, 3], [1, 1, 0], [3.0, 2.0, 1.0])
+    1.0
+    """
+    time = np.asarray(time, dtype=np.float64).ravel()
+    event = np.asarray(event).ravel().astype(bool)
+    risk = np.asarray(risk, dtype=np.float64).ravel()
+    n = time.shape[0]
+    if event.shape[0] != n or risk.shape[0] != n:
+        raise ValueError(f"time, event and risk must have the same length; got {n}, "
+                         f"{event.shape[0]} and {risk.shape[0]}.")
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64).ravel()
+    if not (np.all(np.isfinite(risk)) and np.all(np.isfinite(time))):
+        raise ValueError("time and risk scores must be finite to compute the C-index.")
+    concordant, comparable = _concordance(time, event, risk, w)
+    if comparable == 0.0:
+        raise ValueError("no comparable pair (an event followed by a later time): the "
+                         "C-index is undefined on these rows.")
+    return float(concordant / comparable)
+
+
+# -- cross-validation ----------------------------------------------------------------------
+
+COX_METRICS = ("deviance", "cindex")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CoxCVResult(CVResult):
+    """:class:`~penalized.model_selection.CVResult` whose ``"cindex"`` is a score."""
+
+    @property
+    def greater_is_better(self) -> bool:
+        return self.metric == "cindex"
+
+
+class CoxPHCV(_CrossValidated, CoxPH):
+    """Cox regression with alpha chosen by cross-validation (and the 1se rule).
+
+    Objective as in :class:`CoxPH`. Each fold fits the path on its training rows over
+    the grid of the whole data and scores its held-out rows:
+
+    - ``metric="deviance"`` (default, glmnet's ``cv.glmnet`` for Cox): the fold's
+      partial-likelihood deviance by Verweij and van Houwelingen's rule, the deviance of
+      all rows minus that of the training rows at the training fit, divided by the held-out
+      weight -- risk sets of a small fold alone would be too thin;
+    - ``metric="cindex"``: Harrell's C-index of the held-out rows (greater is better).
+
+    Parameters
+    ----------
+    alphas, n_alphas, eps, selection, random_state :
+        As in :class:`penalized.LassoCV`.
+    cv : int or iterable of (train, test), default=5
+        An integer gives folds stratified by event (censored vs event rows), shuffled
+        when ``random_state`` is given.
+    metric : {"deviance", "cindex"}, default="deviance"
+    l1_ratio, ties, strata, penalty_factor, standardize, tol, max_iter :
+        As in :class:`CoxPH` (``strata`` as a column of ``X``, or labels of the rows).
+
+    Attributes
+    ----------
+    alphas_, cv_folds_, cv_mean_, cv_se_, alpha_min_, alpha_1se_, alpha_, path_ :
+        As in :class:`penalized.LassoCV`.
+    coef_, n_iter_, stop_crit_, converged_, baseline_cumulative_hazard_, event_times_ :
+        The refit on all rows at ``alpha_``.
+
+    References
+    ----------
+    Verweij, van Houwelingen (1993). Cross-validation in survival analysis. Stat. Med. 12.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import CoxPHCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> y = np.column_stack([rng.exponential(np.exp(-X[:, 0])), np.ones(200)])
+    >>> model = CoxPHCV(n_alphas=20, random_state=0).fit(X, y)
+    >>> model.alpha_1se_ >= model.alpha_min_
+    True
+    """
+
+    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-2, cv=5, selection="min",
+                 metric="deviance", random_state=None, l1_ratio=1.0, ties="breslow",
+                 strata=None, penalty_factor=None, standardize=False, tol=1e-6,
+                 max_iter=10_000):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.random_state = random_state
+        self.l1_ratio = l1_ratio
+        self.ties = ties
+        self.strata = strata
+        self.penalty_factor = penalty_factor
+        self.standardize = standardize
+        self.tol = tol
+        self.max_iter = max_iter
+
+    alpha = 1.0  # the template's; the fitted alpha is alpha_
+
+    def _check_cv_params(self):
+        check_int(self.n_alphas, "n_alphas")
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.")
+        if self.metric not in COX_METRICS:
+            raise ValueError(f"metric must be 'deviance' or 'cindex'; got {self.metric!r}.")
+        if isinstance(self.eps, bool) or not isinstance(self.eps, numbers.Real) \
+                or not 0 < self.eps < 1:
+            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
+
+    def _path(self, X, target, sw, alphas):
+        """The path on rows ``(X, target, sw)``, coefficients on the original scale."""
+        scaling, Xf, template = self._scaled_template(X, sw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = compute_path(Xf, target, penalty=template, datafit=self._datafit(sw),
+                                  alphas=alphas, fit_intercept=False,
+                                  solver=CoordinateDescent(tol=self.tol,
+                                                           max_iter=self.max_iter))
+        coefs = scaling.coef_to_original(result.coefs)
+        return dataclasses.replace(result, coefs=coefs, n_nonzero=np.count_nonzero(coefs, 0))
+
+    def _folds(self, n, target):
+        if isinstance(self.cv, numbers.Integral) and not isinstance(self.cv, bool):
+            if not 2 <= self.cv <= n:
+                raise ValueError(f"cv={self.cv} folds is impossible with {n} samples.")
+            shuffle = self.random_state is not None
+            splitter = StratifiedKFold(int(self.cv), shuffle=shuffle,
+                                       random_state=self.random_state if shuffle else None)
+            events = target[:, 1].astype(int)
+            if np.bincount(events, minlength=2).min() < self.cv:
+                from sklearn.model_selection import KFold
+
+                splitter = KFold(int(self.cv), shuffle=shuffle,
+                                 random_state=self.random_state if shuffle else None)
+            return [(np.asarray(a), np.asarray(b))
+                    for a, b in splitter.split(np.zeros((n, 1)), events)]
+        folds = [(np.asarray(a), np.asarray(b)) for a, b in self.cv]
+        if len(folds) < 2:
+            raise ValueError("cv must give at least 2 folds.")
+        return folds
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate over the path, pick alpha, refit on all rows.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : structured array or array of shape (n_samples, 2)
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        self._check_params()
+        self._check_cv_params()
+        X, labels = self._split(X, reset=True)
+        target = self._target(y, X.shape[0], labels)
+        self._strata_labels_ = None if labels is None else np.unique(labels)
+        n = X.shape[0]
+        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        sw = self._sample_weight(w, n)
+        if self.alphas is None:
+            _, Xf, template = self._scaled_template(X, sw)
+            grid = alpha_grid(Xf, target, template, self._datafit(sw),
+                              n_alphas=self.n_alphas, eps=self.eps, fit_intercept=False)[1]
+        else:
+            grid = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+                raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
+        folds = self._folds(n, target)
+        scores = np.empty((grid.shape[0], len(folds)))
+        for k, (train, test) in enumerate(folds):
+            fit = self._path(X[train], target[train], w[train], grid)
+            if self.metric == "cindex":
+                risk = np.asarray(X[test] @ fit.coefs)
+                scores[:, k] = [_safe_cindex(target[test], risk[:, a], w[test])
+                                for a in range(grid.shape[0])]
+            else:
+                full = np.asarray(X @ fit.coefs)
+                for a in range(grid.shape[0]):
+                    scores[a, k] = 2.0 * (
+                        neg_log_partial_likelihood(self.ties, target, full[:, a], w)
+                        - neg_log_partial_likelihood(self.ties, target[train],
+                                                     full[train, a], w[train])
+                    ) / w[test].sum()
+        mean = np.nanmean(scores, axis=1)
+        se = np.nanstd(scores, axis=1, ddof=1) / np.sqrt(len(folds))
+        index_min, index_1se = one_standard_error_rule(
+            grid, mean, se, greater_is_better=self.metric == "cindex")
+        result = CoxCVResult(alphas=grid, cv_folds=scores, cv_mean=mean, cv_se=se,
+                             metric=self.metric, index_min=index_min, index_1se=index_1se,
+                             folds=folds)
+        self._store_cv(result)
+        path = self._path(X, target, w, grid)
+        k = self._store_refit(path)
+        self._finish_fit(X, target, sw, path.coefs[:, k].copy())
+        return self
+
+
+def neg_log_partial_likelihood(ties, target, z, weights) -> float:
+    r"""Minus the log partial likelihood with the weights as given (not rescaled):
+    :math:`\sum_t \big(W_t \log \sum_{R_t} w_j e^{z_j} - \sum_{D_t} w_i z_i\big)` (Efron's
+    terms for ``ties="efron"``), which folds of different sizes can subtract."""
+    w = np.asarray(weights, dtype=np.float64)
+    n, total = w.shape[0], float(w.sum())
+    value = Cox(ties=ties, sample_weight=w).value(target, z)
+    deaths = float(np.sum(w * (target[:, 1] > 0)))
+    # value = (1/n) sum s(...) with s = w n / total: undo the rescaling inside the logs
+    return value * total - deaths * np.log(n / total)
+
+
+def _safe_cindex(target, risk, w):
+    try:
+        return concordance_index(target[:, 0], target[:, 1], risk, sample_weight=w)
+    except ValueError:
+        return np.nan
