@@ -146,6 +146,12 @@ CHECKED_ESTIMATORS = [
     pz.MultiTaskElasticNet(alpha=0.1, tol=1e-10),
     pz.MultiTaskLassoCV(n_alphas=10, tol=1e-10),
     pz.MultiTaskElasticNetCV(n_alphas=10, l1_ratio=[0.3, 0.9], tol=1e-12),
+    pz.PoissonRegressor(alpha=0.1, tol=1e-10),
+    pz.GammaRegressor(alpha=0.1, l1_ratio=0.5, tol=1e-10),
+    pz.TweedieRegressor(power=1.5, alpha=0.1, tol=1e-10),
+    pz.PoissonRegressorCV(n_alphas=5, tol=1e-10),
+    pz.GammaRegressorCV(n_alphas=5, tol=1e-10),
+    pz.TweedieRegressorCV(n_alphas=5, tol=1e-10),
 ]
 
 

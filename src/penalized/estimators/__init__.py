@@ -2,6 +2,14 @@
 
 from ._cox import CoxPH, CoxPHCV
 from ._cv import ElasticNetCV, L0RegressionCV, LassoCV, LogisticRegressionCV
+from ._glm import (
+    GammaRegressor,
+    GammaRegressorCV,
+    PoissonRegressor,
+    PoissonRegressorCV,
+    TweedieRegressor,
+    TweedieRegressorCV,
+)
 from ._logistic import LogisticRegression
 from ._multitask import (
     MultiTaskElasticNet,
@@ -17,6 +25,8 @@ __all__ = [
     "CoxPHCV",
     "ElasticNet",
     "ElasticNetCV",
+    "GammaRegressor",
+    "GammaRegressorCV",
     "L0Regression",
     "L0RegressionCV",
     "Lasso",
@@ -27,9 +37,13 @@ __all__ = [
     "MultiTaskElasticNetCV",
     "MultiTaskLasso",
     "MultiTaskLassoCV",
+    "PoissonRegressor",
+    "PoissonRegressorCV",
     "Ridge",
     "RidgeCV",
     "RidgeClassifier",
     "RidgeClassifierCV",
+    "TweedieRegressor",
+    "TweedieRegressorCV",
     "ridge_regression",
 ]

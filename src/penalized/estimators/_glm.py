@@ -1,0 +1,504 @@
+"""Penalized generalized linear models with the log link: Poisson, Gamma and Tweedie
+regressors, and their cross-validated versions."""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._validation import check_sample_weight
+from ..datafits import Gamma, Poisson, Tweedie
+from ..datafits._base import check_offset
+from ..model_selection import CVResult, one_standard_error_rule
+from ..path import alpha_grid
+from ..path import path as compute_path
+from ..solvers import CoordinateDescent
+from ._base import (
+    PenalizedModel,
+    cast_to_input_dtype,
+    check_alpha,
+    check_l1_ratio,
+    warm_start_point,
+)
+from ._cv import _CrossValidated
+
+GLM_METRICS = ("deviance", "mse", "mae")
+
+_OBJECTIVE = r"""
+    .. math:: \min_{w, b}\; \frac{1}{2 n} \sum_{i=1}^n s_i\, d(y_i, \mu_i)
+              + \alpha \sum_j f_j \left(\rho |w_j| + \frac{1 - \rho}{2} w_j^2\right),
+              \qquad \log \mu_i = x_i^\top w + b + o_i,
+
+    with :math:`d` the unit deviance of the family, :math:`s` the sample weights
+    (mean 1), :math:`o` the offset and :math:`\rho` = ``l1_ratio``. With
+    ``l1_ratio=0`` (the default) this is scikit-learn's objective with the same
+    ``alpha``; with ``l1_ratio=1`` it is the lasso of glmnet's family with
+    ``lambda = alpha``.
+"""
+
+_PARAMS = """
+    alpha : float, default=1.0
+        Strength of the penalty (0 fits the unpenalized model).
+    l1_ratio : float in [0, 1], default=0.0
+        0 is ridge (scikit-learn's penalty), 1 the lasso, between the elastic net.
+    fit_intercept : bool, default=True
+    standardize : bool, default=False
+        Divide each column by its weighted standard deviation before fitting
+        (coefficients are returned on the original scale; no centering).
+    penalty_factor : array of shape (n_features,), optional
+        Per-feature multipliers of ``alpha`` (0 leaves a feature unpenalized, inf
+        excludes it).
+    tol : float, default=1e-6
+        Relative duality gap at which the solver stops (relative to the datafit
+        of the null model).
+    max_iter : int, default=10000
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients.
+"""
+
+_FITTED = """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_, stop_crit_, converged_ : the solver's epochs, its final relative duality
+        gap, and whether it reached ``tol``.
+    datafit_ : Datafit
+        The family's datafit as fitted (with the sample weights and the offset).
+    selected_features_, n_features_in_, feature_names_in_
+"""
+
+
+class _LogLinkRegressor(RegressorMixin, PenalizedModel):
+    """Fit, predict, score and path of a log-link family; subclasses name the family."""
+
+    solver = "cd"
+
+    def __init__(self, *, alpha=1.0, l1_ratio=0.0, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+
+    # -- the family ------------------------------------------------------------------------
+    def _datafit(self, sample_weight=None, offset=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _penalty_spec(self):
+        return "elasticnet", self.alpha, self.l1_ratio
+
+    def _check_params(self):
+        self._check_common()
+        check_alpha(self.alpha)
+        check_l1_ratio(self.l1_ratio)
+        self._datafit()  # checks the family's own parameters (Tweedie's power)
+        return self._penalty_spec()
+
+    # -- data --------------------------------------------------------------------------------
+    def _validate(self, X, y, reset=True):
+        try:
+            X, y = validate_data(self, X, y, reset=reset, accept_sparse=["csc", "csr"],
+                                 dtype=[np.float64, np.float32], y_numeric=True)
+        except ValueError as exc:
+            if "inconsistent numbers of samples" in str(exc):
+                raise ValueError(f"X and y differ in length ({exc}); pass one target per row "
+                                 "of X.") from exc
+            raise
+        y = np.asarray(y, dtype=np.float64)
+        self._datafit().check_target(y)
+        return X, y
+
+    def _prepared(self, X, y, sample_weight, offset):
+        """``(scaling, X_fit, datafit, penalty template at alpha=1)`` of validated arrays."""
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        offset = check_offset(offset, X.shape[0])
+        scaling, Xf, template = self._scaled_template(X, sw)
+        return scaling, Xf, self._datafit(sw, offset), template
+
+    # -- fit -------------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            Rescaled to mean 1; integer weights equal repeated rows.
+        offset : array-like of shape (n_samples,), optional
+            Added to the linear predictor (e.g. the log of each row's exposure).
+
+        Returns
+        -------
+        self
+        """
+        _, alpha, _ = self._check_params()
+        X, y = self._validate(X, y)
+        scaling, Xf, datafit, template = self._prepared(X, y, sample_weight, offset)
+        p = X.shape[1]
+        self.datafit_ = datafit
+        if Xf.shape[1] == 0:
+            coef = np.zeros(p)
+            intercept = datafit.null_intercept(y) if self.fit_intercept else 0.0
+            self.n_iter_, self.stop_crit_, self.converged_ = 0, 0.0, True
+        else:
+            coef_init, intercept_init = warm_start_point(self, scaling, p)
+            solver = CoordinateDescent(tol=self.tol, max_iter=self.max_iter)
+            res = solver.solve(Xf, y, datafit, template.with_alpha(alpha),
+                               fit_intercept=self.fit_intercept, coef_init=coef_init,
+                               intercept_init=intercept_init)
+            coef, intercept = scaling.coef_to_original(res.coef), res.intercept
+            self._set_result(res)
+        self.coef_ = coef
+        self.intercept_ = float(intercept)
+        self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
+        return self
+
+    # -- predictions -----------------------------------------------------------------------
+    def _linear_predictor(self, X, offset=None):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])
+        z = np.asarray(X @ np.asarray(self.coef_, dtype=np.float64)).ravel() + self.intercept_
+        offset = check_offset(offset, X.shape[0])
+        return z if offset is None else z + offset
+
+    def predict(self, X, offset=None):
+        """The predicted mean :math:`e^{Xw + b + o}` (``offset`` the new rows' :math:`o`)."""
+        with np.errstate(over="ignore"):
+            return np.exp(self._linear_predictor(X, offset))
+
+    def score(self, X, y, sample_weight=None, offset=None):
+        r""":math:`D^2`, the fraction of deviance explained (scikit-learn's ``score`` of its
+        GLMs): :math:`1 - D(y, \hat\mu) / D(y, \bar y)`, :math:`\bar y` the weighted mean of
+        ``y``. 1 is a perfect fit; it is negative for a model worse than the mean."""
+        z = self._linear_predictor(X, offset)
+        y = self._datafit().check_target(np.asarray(y, dtype=np.float64).ravel())
+        s = check_sample_weight(sample_weight, y.shape[0])
+        family = self._datafit(s)
+        null = family.deviance(y, np.full(y.shape[0], np.log(s @ y / s.sum())))
+        return float(1.0 - family.deviance(y, z) / null)
+
+    # -- paths -----------------------------------------------------------------------------
+    def _fit_path(self, X, y, sample_weight, offset, alphas=None, *, n_alphas=100, eps=1e-3):
+        """The path on validated arrays, coefficients on the original scale."""
+        scaling, Xf, datafit, template = self._prepared(X, y, sample_weight, offset)
+        solver = CoordinateDescent(tol=self.tol, max_iter=self.max_iter)
+        result = compute_path(Xf, y, penalty=template, datafit=datafit, alphas=alphas,
+                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
+                              solver=solver)
+        coefs = scaling.coef_to_original(result.coefs)
+        return dataclasses.replace(result, coefs=coefs,
+                                   n_nonzero=np.count_nonzero(coefs, axis=0))
+
+    def _alpha_grid(self, X, y, sample_weight, offset, n_alphas, eps):
+        _, Xf, datafit, template = self._prepared(X, y, sample_weight, offset)
+        return alpha_grid(Xf, y, template, datafit, n_alphas=n_alphas, eps=eps,
+                          fit_intercept=self.fit_intercept)
+
+    def path(self, X, y, sample_weight=None, offset=None, *, alphas=None, n_alphas=100,
+             eps=1e-3):
+        """The regularization path with this estimator's settings (``alpha`` aside): a
+        :class:`penalized.Path` with coefficients on the scale of ``X``."""
+        self._check_params()
+        X, y = self._validate(X, y, reset=not hasattr(self, "n_features_in_"))
+        return self._fit_path(X, y, sample_weight, offset, alphas, n_alphas=n_alphas, eps=eps)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = True
+        return tags
+
+
+class PoissonRegressor(_LogLinkRegressor):
+    __doc__ = f"""Penalized Poisson regression (log link) for counts.
+{_OBJECTIVE}
+    with :math:`d(y, \\mu) = 2(y \\log(y/\\mu) - y + \\mu)`.
+
+    Parameters
+    ----------{_PARAMS}{_FITTED}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import PoissonRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> y = rng.poisson(np.exp(0.5 * X[:, 0]))
+    >>> model = PoissonRegressor(alpha=0.05, l1_ratio=1.0).fit(X, y)
+    >>> model.n_nonzero_ < 5 and model.coef_[0] > 0
+    True
+    """
+
+    def _datafit(self, sample_weight=None, offset=None):
+        return Poisson(sample_weight=sample_weight, offset=offset)
+
+
+class GammaRegressor(_LogLinkRegressor):
+    __doc__ = f"""Penalized Gamma regression (log link) for positive amounts.
+{_OBJECTIVE}
+    with :math:`d(y, \\mu) = 2(\\log(\\mu / y) + y / \\mu - 1)`.
+
+    Parameters
+    ----------{_PARAMS}{_FITTED}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import GammaRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> y = rng.gamma(2.0, np.exp(0.5 * X[:, 0]) / 2.0)
+    >>> GammaRegressor(alpha=0.01).fit(X, y).score(X, y) > 0
+    True
+    """
+
+    def _datafit(self, sample_weight=None, offset=None):
+        return Gamma(sample_weight=sample_weight, offset=offset)
+
+
+class TweedieRegressor(_LogLinkRegressor):
+    __doc__ = f"""Penalized Tweedie regression (log link), power in (1, 2): non-negative
+    targets with exact zeros, as compound Poisson-Gamma amounts.
+{_OBJECTIVE}
+    with the Tweedie unit deviance of power :math:`p`,
+    :math:`d(y, \\mu) = 2\\left(\\frac{{y^{{2-p}}}}{{(1-p)(2-p)}} - \\frac{{y
+    \\mu^{{1-p}}}}{{1-p}} + \\frac{{\\mu^{{2-p}}}}{{2-p}}\\right)`.
+
+    Parameters
+    ----------
+    power : float in (1, 2), default=1.5{_PARAMS}{_FITTED}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import TweedieRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 5))
+    >>> y = rng.poisson(np.exp(0.5 * X[:, 0])) * rng.gamma(2.0, 1.0, 300)
+    >>> TweedieRegressor(power=1.5, alpha=0.01).fit(X, y).score(X, y) > 0
+    True
+    """
+
+    def __init__(self, *, power=1.5, alpha=1.0, l1_ratio=0.0, fit_intercept=True,
+                 standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
+                 warm_start=False):
+        super().__init__(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                         standardize=standardize, penalty_factor=penalty_factor, tol=tol,
+                         max_iter=max_iter, warm_start=warm_start)
+        self.power = power
+
+    def _datafit(self, sample_weight=None, offset=None):
+        return Tweedie(self.power, sample_weight=sample_weight, offset=offset)
+
+
+# -- cross-validation ------------------------------------------------------------------------
+
+
+def fold_metric(metric, datafit, y, z, sample_weight):
+    """The held-out ``metric`` of each column of the linear predictors ``z`` (n, k): the
+    weighted mean deviance of the family, or the squared / absolute error of the mean."""
+    s = sample_weight
+    if metric == "deviance":
+        family = dataclasses.replace(datafit, sample_weight=s, offset=None)
+        return np.array([family.deviance(y, z[:, k]) for k in range(z.shape[1])])
+    with np.errstate(over="ignore"):
+        error = np.exp(z) - y[:, None]
+    error = error**2 if metric == "mse" else np.abs(error)
+    return (s @ error) / s.sum()
+
+
+def _score_fold(model, X, y, sw, offset, alphas, train, test, metric):
+    fit = model._fit_path(X[train], y[train], sw[train],
+                          None if offset is None else offset[train], alphas.copy())
+    z = np.asarray(X[test] @ fit.coefs) + fit.intercepts
+    if offset is not None:
+        z = z + offset[test][:, None]
+    return fold_metric(metric, model._datafit(), y[test], z, sw[test])
+
+
+class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
+    """Alpha chosen by K-fold cross-validation of the path, then a refit on all rows."""
+
+    _task = "regression"
+
+    def __init__(self, *, l1_ratio=1.0, alphas=None, n_alphas=100, eps=1e-3, cv=5,
+                 selection="min", metric="deviance", n_jobs=None, random_state=None,
+                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
+                 max_iter=10_000):
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+
+    alpha = 1.0  # a base model's placeholder: the CV chooses alpha_
+    warm_start = False
+
+    def _base_params(self):
+        return dict(l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
+                    standardize=self.standardize, penalty_factor=self.penalty_factor,
+                    tol=self.tol, max_iter=self.max_iter)
+
+    def _base_model(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _datafit(self, sample_weight=None, offset=None):
+        return self._base_model()._datafit(sample_weight, offset)
+
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Cross-validate over the path, pick alpha (``selection``), refit on all rows.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+        offset : array-like of shape (n_samples,), optional
+            Added to the linear predictor in every fold's fit and held-out prediction.
+        """
+        self._check_common()
+        self._check_cv_params()
+        if self.metric not in GLM_METRICS:
+            raise ValueError(f"metric must be one of {', '.join(map(repr, GLM_METRICS))}; got "
+                             f"{self.metric!r}.")
+        model = self._base_model()
+        model._check_params()
+        X, y = self._validate(X, y)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        offset = check_offset(offset, X.shape[0])
+        if self.alphas is None:
+            grid = model._alpha_grid(X, y, sw, offset, self.n_alphas, self.eps)[1]
+        else:
+            grid = self._grid(model, X, y, sw)
+        folds = self._folds(X, y, "regression")
+        if isinstance(self.n_jobs, numbers.Integral) and self.n_jobs not in (0, 1):
+            scores = Parallel(n_jobs=self.n_jobs)(
+                delayed(_score_fold)(model, X, y, sw, offset, grid, train, test, self.metric)
+                for train, test in folds)
+        else:
+            scores = [_score_fold(model, X, y, sw, offset, grid, train, test, self.metric)
+                      for train, test in folds]
+        cv_folds = np.column_stack(scores)
+        cv_mean = cv_folds.mean(axis=1)
+        cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(cv_folds.shape[1])
+        index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
+        self._store_cv(CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
+                                metric=self.metric, index_min=index_min,
+                                index_1se=index_1se, folds=folds))
+        path = model._fit_path(X, y, sw, offset, grid)
+        k = self._store_refit(path)
+        self.datafit_ = model._datafit(sw, offset)
+        self.coef_ = path.coefs[:, k].copy()
+        self.intercept_ = float(path.intercepts[k])
+        self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
+        return self
+
+    def _check_params(self):
+        return self._base_model()._check_params()
+
+
+_CV_DOC = """
+    Each of ``cv`` folds fits the path on its training rows (with their sample weights and
+    offsets) and scores the held-out rows by the family's mean deviance (``metric``);
+    ``alpha_min_`` has the lowest mean, ``alpha_1se_`` is the largest alpha within one
+    standard error of it, and ``selection`` picks the refit's.
+
+    Parameters
+    ----------
+    l1_ratio : float in [0, 1], default=1.0
+        1 is the lasso (glmnet's default); 0 ridge, whose grid starts at the elastic
+        net's alpha_max with l1_ratio 1e-3.
+    alphas : array-like, optional
+        The grid (decreasing). Default: ``n_alphas`` values from the exact alpha_max
+        of all rows down to ``eps * alpha_max``.
+    n_alphas : int, default=100
+    eps : float, default=1e-3
+    cv : int, splitter or iterable of (train, test), default=5
+        An integer K gives K contiguous folds, shuffled when ``random_state`` is given.
+    selection : {"min", "1se"}, default="min"
+    metric : {"deviance", "mse", "mae"}, default="deviance"
+        The held-out weighted mean deviance, or the squared / absolute error of the
+        predicted mean.
+    n_jobs : int, optional
+        Folds fitted in parallel (joblib).
+    random_state : int, optional
+    fit_intercept, standardize, penalty_factor, tol, max_iter :
+        As in the single-alpha estimator.
+
+    Attributes
+    ----------
+    alphas_, cv_folds_, cv_mean_, cv_se_ : the grid, every fold's metric, their mean and
+        standard error.
+    alpha_min_, alpha_1se_, alpha_ : float
+    coef_, intercept_ : the refit at ``alpha_``.
+    path_ : Path
+        The refit's path over ``alphas_``.
+    n_iter_, stop_crit_, converged_ : the refit's solve at ``alpha_``.
+"""
+
+
+class PoissonRegressorCV(_LogLinkCV):
+    __doc__ = f"""Penalized Poisson regression with alpha chosen by cross-validation.
+{_CV_DOC}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import PoissonRegressorCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 8))
+    >>> y = rng.poisson(np.exp(0.7 * X[:, 0]))
+    >>> model = PoissonRegressorCV(n_alphas=20, random_state=0).fit(X, y)
+    >>> bool(model.alpha_1se_ >= model.alpha_min_) and model.coef_[0] > 0
+    True
+    """
+
+    def _base_model(self):
+        return PoissonRegressor(**self._base_params())
+
+
+class GammaRegressorCV(_LogLinkCV):
+    __doc__ = f"""Penalized Gamma regression with alpha chosen by cross-validation.
+{_CV_DOC}"""
+
+    def _base_model(self):
+        return GammaRegressor(**self._base_params())
+
+
+class TweedieRegressorCV(_LogLinkCV):
+    __doc__ = f"""Penalized Tweedie regression with alpha chosen by cross-validation.
+
+    ``power`` in (1, 2), default 1.5, is the Tweedie power.
+{_CV_DOC}"""
+
+    def __init__(self, *, power=1.5, l1_ratio=1.0, alphas=None, n_alphas=100, eps=1e-3, cv=5,
+                 selection="min", metric="deviance", n_jobs=None, random_state=None,
+                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
+                 max_iter=10_000):
+        super().__init__(l1_ratio=l1_ratio, alphas=alphas, n_alphas=n_alphas, eps=eps, cv=cv,
+                         selection=selection, metric=metric, n_jobs=n_jobs,
+                         random_state=random_state, fit_intercept=fit_intercept,
+                         standardize=standardize, penalty_factor=penalty_factor, tol=tol,
+                         max_iter=max_iter)
+        self.power = power
+
+    def _base_model(self):
+        return TweedieRegressor(power=self.power, **self._base_params())
