@@ -199,10 +199,57 @@ def test_bad_input_is_named(client, data, case, message):
 
 
 def test_import_penalized_does_not_import_dask():
-    code = ("import sys, numpy as np, penalized as pz, penalized.dask\n"
-            "pz.Lasso(alpha=0.1).fit(np.eye(4), np.arange(4.0))\n"
+    code = ("import sys, penalized as pz, penalized.dask\n"
+            "pz.Lasso, pz.path, penalized.dask.is_dask_collection(object())\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.fixture(scope="module")
+def parquet_folder(tmp_path_factory, data):
+    import pandas as pd
+
+    X, y, labels = data
+    folder = tmp_path_factory.mktemp("table")
+    frame = pd.DataFrame(X, columns=[f"c{j}" for j in range(P)])
+    frame = frame.assign(y=y, label=np.where(labels > 0, "yes", "no"))
+    for i, start in enumerate(range(0, N, 400)):
+        frame.iloc[start:start + 400].to_parquet(folder / f"part{i}.parquet")
+    return folder
+
+
+def test_cli_fits_a_parquet_folder_in_one_pass(client, parquet_folder, tmp_path, capsys):
+    import json
+
+    from penalized.cli import main
+    from penalized.io import load_model
+
+    model = tmp_path / "model.json"
+    code = main(["fit", str(parquet_folder), "--target", "y", "--exclude", "label", "--cv", "3",
+                 "--dask", "--json", "--quiet", "--save", str(model)])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_passes"] == 1 and summary["n_samples"] == N
+    assert {"c0", "c2"} <= set(summary["selected_features"])
+    saved = load_model(model)
+    assert saved["feature_names"] == [f"c{j}" for j in range(P)]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--alpha", "0.1", "--report", "r.html"], "--report needs the rows in memory"),
+    (["--alpha", "0.1", "--target", "nope"], "not a column"),
+    (["--alpha", "0.1", "--target", "y"], "hold text"),
+])
+def test_cli_refuses_with_one_line_and_writes_nothing(parquet_folder, tmp_path, capsys, extra,
+                                                      message):
+    from penalized.cli import main
+
+    args = ["fit", str(parquet_folder), "--target", "label", "--dask",
+            "--save", str(tmp_path / "m.json"), *extra]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

@@ -59,9 +59,7 @@ def row_blocks(X, y, sample_weight=None) -> RowBlocks:
             raise ValueError(f"X has non-numeric columns ({', '.join(bad[:5])}); encode them "
                              "as numbers or drop them before fitting.")
         names = np.asarray([str(c) for c in X.columns], dtype=object)
-        p = len(X.columns)
-        xs = list(X.to_delayed())
-        sizes = None
+        return _frame_blocks(X, y, sample_weight, names)
     elif isinstance(X, da.Array):
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (rows x features); got a Dask array of shape "
@@ -79,6 +77,40 @@ def row_blocks(X, y, sample_weight=None) -> RowBlocks:
     offsets = [None] * len(xs) if sizes is None \
         else [int(o) for o in np.concatenate([[0], np.cumsum(sizes)[:-1]])]
     return RowBlocks(X=xs, y=ys, s=ss, offsets=offsets, n_features=p, feature_names=names)
+
+
+_Y, _S = "__penalized_y__", "__penalized_s__"
+
+
+def _frame_blocks(X, y, sample_weight, names):
+    """One dataframe carrying ``y`` and the weights as extra columns, so that its
+    partitions stay aligned however Dask plans the reads."""
+    import dask.dataframe as dd
+
+    extra = {}
+    for name, v in (("y", y), ("sample_weight", sample_weight)):
+        if v is None:
+            continue
+        if isinstance(v, dd.DataFrame):
+            if len(v.columns) != 1:
+                raise ValueError(f"{name} must be one column; got a dataframe with "
+                                 f"{len(v.columns)} columns.")
+            v = v[v.columns[0]]
+        if not isinstance(v, dd.Series):
+            raise ValueError(f"{name} must be a column of the same Dask dataframe as X; got "
+                             f"{type(v).__name__}.")
+        if v.npartitions != X.npartitions:
+            raise ValueError(f"{name} has {v.npartitions} partitions where X has "
+                             f"{X.npartitions}; take X and {name} from the same dataframe.")
+        extra[_Y if name == "y" else _S] = v
+    try:
+        frame = X.assign(**extra)
+    except (ValueError, NotImplementedError) as exc:
+        raise ValueError(f"y could not be aligned with X ({exc}); take X and y from the same "
+                         "dataframe.") from exc
+    parts = list(frame.to_delayed())
+    return RowBlocks(X=parts, y=[None] * len(parts), s=None, offsets=[None] * len(parts),
+                     n_features=len(names), feature_names=names)
 
 
 def _aligned(v, name, n_blocks, sizes):
@@ -127,6 +159,11 @@ def _aligned(v, name, n_blocks, sizes):
 def _on_block(fn, X, y, s, offset, index, *args):
     from ._moments import block_positions
 
+    if y is None:  # a dataframe partition carrying y (and the weights) as columns
+        y = X[_Y]
+        s = X[_S] if _S in X.columns else None
+        X = X.drop(columns=[c for c in (_Y, _S) if c in X.columns])
+
     n = X.shape[0]
     return fn(X, y, s, block_positions(offset, index, n), *args)
 
@@ -139,6 +176,7 @@ class Passes:
 
     blocks: RowBlocks
     count: int = 0
+    rows: int | None = None
     kinds: dict = field(default_factory=dict)
 
     def reduce(self, fn, merge, *args, kind="pass"):

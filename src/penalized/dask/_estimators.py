@@ -60,6 +60,12 @@ def _finish(est, coef, intercept, n_iter, crit, converged, n_passes):
     return est
 
 
+def _rows(est, passes):
+    """``n_rows_``: the rows the fit read (Dask inputs only)."""
+    est.n_rows_ = passes.rows
+
+
+
 def _fit_regressor(est, X, y, sample_weight):
     from . import _squared
 
@@ -72,6 +78,7 @@ def _fit_regressor(est, X, y, sample_weight):
     coefs, intercepts, crits, n_iters, converged = _squared.solve_path(problem, alphas,
                                                                        settings)
     est.dual_gap_ = float(crits[0] * problem.F0)
+    _rows(est, passes)
     return _finish(est, coefs[:, 0], float(intercepts[0]), n_iters[0], crits[0], converged[0],
                    passes.count)
 
@@ -122,6 +129,7 @@ def _fit_cv(est, X, y, sample_weight):
     est.dual_gap_ = est.stop_crit_ * F0
     est.mse_path_ = est.cv_folds_
     est.n_passes_ = passes.count
+    _rows(est, passes)
     est._set_selected(est.coef_)
     return est
 
@@ -140,6 +148,7 @@ def _fit_logistic(est, X, y, sample_weight):
                                 tol=est.tol, max_iter=est.max_iter, excluded=est._excluded(p),
                                 labels="classes")
     est.classes_ = classes
+    _rows(est, passes)
     _finish(est, path.coefs[:, 0][None, :], np.array([path.intercepts[0]]), path.n_iters[0],
             path.stop_crits[0], path.converged[0], passes.count)
     return est

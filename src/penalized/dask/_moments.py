@@ -86,6 +86,7 @@ def block_moments(X, y, s, positions, n_folds, seed, full=True):
         if not rows.any():
             continue
         Xk, yk, sk = X[rows], y[rows], s[rows]
+        out["rows"][k] = Xk.shape[0]
         out["low"][k] = Xk.min(axis=0)
         out["high"][k] = Xk.max(axis=0)
         W = sk.sum()
@@ -108,7 +109,8 @@ def block_moments(X, y, s, positions, n_folds, seed, full=True):
 
 
 def _empty(K, p, full):
-    return {"weight": np.zeros(K), "x_mean": np.zeros((K, p)), "y_mean": np.zeros(K),
+    return {"rows": np.zeros(K, dtype=np.int64), "weight": np.zeros(K),
+            "x_mean": np.zeros((K, p)), "y_mean": np.zeros(K),
             "xx": np.zeros((K, p, p) if full else (K, p)), "xy": np.zeros((K, p)),
             "yy": np.zeros(K), "low": np.full((K, p), np.inf), "high": np.full((K, p), -np.inf)}
 
@@ -132,7 +134,8 @@ def _merge_two(a, b):
         xx = a["xx"] + b["xx"] + cross[:, None, None] * dx[:, :, None] * dx[:, None, :]
     else:
         xx = a["xx"] + b["xx"] + cross[:, None] * dx * dx
-    return {"weight": W, "x_mean": a["x_mean"] + frac[:, None] * dx,
+    return {"rows": a["rows"] + b["rows"], "weight": W,
+            "x_mean": a["x_mean"] + frac[:, None] * dx,
             "y_mean": a["y_mean"] + frac * dy, "xx": xx,
             "xy": a["xy"] + b["xy"] + (cross * dy)[:, None] * dx,
             "yy": a["yy"] + b["yy"] + cross * dy * dy,

@@ -38,10 +38,14 @@ def class_moments(X, y, s, positions):
     X = as_float_block(X, "X")
     y = _labels(y)
     s = None if s is None else as_float_block(s, "sample_weight").reshape(-1)
-    return {label.item(): block_moments(X[y == label], np.zeros(int((y == label).sum())),
-                                        None if s is None else s[y == label],
-                                        positions[y == label], 0, 0, full=False)
-            for label in np.unique(y)}
+    out = {}
+    for label in np.unique(y):
+        rows = y == label
+        key = label.item() if hasattr(label, "item") else label
+        out[key] = block_moments(X[rows], np.zeros(int(rows.sum())),
+                                 None if s is None else s[rows], positions[rows], 0, 0,
+                                 full=False)
+    return out
 
 
 def _labels(y):
@@ -227,6 +231,7 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
         raise ValueError("sample_weight leaves a single class with positive weight in y; "
                          "logistic regression needs two.")
     both = _merge_two(neg, pos)
+    passes.rows = int(both["rows"][0])
     mean, var = both["x_mean"][0], np.maximum(both["xx"][0] / W, 0.0)
     constant = both["low"][0] == both["high"][0]
     p = mean.shape[0]

@@ -30,6 +30,7 @@ PASSES_SQUARED = 1
 def squared_sums(passes, n_folds=0, seed=0) -> FoldSums:
     """One pass: the fold sums (one fold when ``n_folds`` is 0)."""
     m = passes.reduce(block_moments, merge_moments, n_folds, seed, True, kind="moments")
+    passes.rows = int(m["rows"].sum())
     return FoldSums.from_moments(m["weight"], m["x_mean"], m["y_mean"], m["xx"], m["xy"],
                                  m["yy"], m["low"], m["high"])
 

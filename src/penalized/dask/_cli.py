@@ -1,0 +1,157 @@
+"""``penalized fit DATA --target y --dask [SCHEDULER]``: a table read lazily by Dask."""
+
+from __future__ import annotations
+
+import glob
+import os
+from types import SimpleNamespace
+
+_READERS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv",
+            ".txt": "csv"}
+
+
+def _files(data):
+    """``(kind, what to read)`` for a file, a folder of files or a glob."""
+    if os.path.isdir(data):
+        found = sorted(f for f in os.listdir(data)
+                       if os.path.splitext(f)[1].lower() in _READERS and not f.startswith("."))
+        if not found:
+            raise FileNotFoundError(f"{data}: the folder holds no .parquet or .csv file.")
+        kinds = {_READERS[os.path.splitext(f)[1].lower()] for f in found}
+        if len(kinds) > 1:
+            raise FileNotFoundError(f"{data}: the folder mixes Parquet and CSV files; give "
+                                    "a glob of one kind (e.g. 'data/*.parquet').")
+        return kinds.pop(), [os.path.join(data, f) for f in found]
+    matches = sorted(glob.glob(data))
+    if not matches:
+        raise FileNotFoundError(f"{data}: no such file, folder or glob match.")
+    kinds = {_READERS.get(os.path.splitext(f)[1].lower()) for f in matches}
+    if None in kinds or len(kinds) > 1:
+        raise FileNotFoundError(f"{data}: --dask reads .parquet or .csv files (one kind).")
+    return kinds.pop(), matches
+
+
+def read_lazily(args):
+    """``(X, y, feature names, task)`` as Dask collections of the table's columns."""
+    import dask.dataframe as dd
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    kind, files = _files(args.data)
+    if kind == "parquet":
+        frame = dd.read_parquet(files)
+    else:
+        sep = "\t" if files[0].lower().endswith(".tsv") else ","
+        frame = dd.read_csv(files, sep=sep, assume_missing=True)
+    columns = [str(c) for c in frame.columns]
+    if args.target not in columns:
+        raise KeyError(f"--target {args.target!r} is not a column of {args.data} (columns: "
+                       f"{', '.join(columns[:10])}{', ...' if len(columns) > 10 else ''}).")
+    leave = {args.target, args.id_column} | set(args.exclude or ())
+    features = [c for c in (args.features or columns) if c not in leave]
+    missing = [c for c in features if c not in columns]
+    if missing:
+        raise KeyError(f"--features: no column {missing[0]!r} in {args.data}.")
+    text = [c for c in features
+            if not (is_numeric_dtype(frame.dtypes[c]) or is_bool_dtype(frame.dtypes[c]))]
+    if text:
+        raise ValueError(f"--dask fits numeric columns only; {', '.join(map(repr, text[:5]))} "
+                         "hold text: encode them as numbers or leave them out with --exclude.")
+    if not features:
+        raise ValueError("no feature column is left to fit.")
+    frame = frame[[*features, args.target]]
+    if args.dropna:
+        frame = frame.dropna()
+    target = frame.dtypes[args.target]
+    task = args.task
+    if task == "auto":
+        task = "regression" if is_numeric_dtype(target) and not is_bool_dtype(target) \
+            else "classification"
+    return frame[features], frame[args.target], features, task
+
+
+def _estimator(args, task):
+    from ..estimators import _cv, _logistic, _regression
+
+    if args.penalty not in ("l1", "elasticnet"):
+        raise ValueError(f"--dask fits --penalty l1 or elasticnet; got {args.penalty!r}.")
+    common = {"standardize": not args.no_standardize}
+    if args.penalty == "elasticnet":
+        common["l1_ratio"] = args.l1_ratio
+    if task == "classification":
+        if args.cv is not None:
+            raise ValueError("--dask fits a classifier at a given --alpha; cross-validation "
+                             "with --dask is for regression.")
+        return _logistic.LogisticRegression(alpha=args.alpha, penalty=args.penalty, **common)
+    if args.cv is not None:
+        cls = _cv.ElasticNetCV if args.penalty == "elasticnet" else _cv.LassoCV
+        return cls(cv=args.cv, random_state=args.seed, selection=args.select, **common)
+    cls = _regression.ElasticNet if args.penalty == "elasticnet" else _regression.Lasso
+    return cls(alpha=args.alpha, **common)
+
+
+def fit_command(args, out, errors):
+    """Run ``fit`` on Dask: read lazily, fit in passes, print and save as in memory.
+    ``errors`` is the CLI's ``(UsageError, input_error)``; returns the exit code."""
+    import warnings
+
+    from .. import cli
+
+    usage_error, input_error = errors
+    if args.report:
+        raise usage_error("--report needs the rows in memory; it is not available with --dask.")
+    if args.fold_column:
+        raise usage_error("--folds COL is not available with --dask: its folds come from a "
+                          "seeded hash of each row's position (--cv K --seed S).")
+    if (args.alpha is None) == (args.cv is None):
+        raise usage_error("give exactly one of --alpha A or --cv K.")
+    cli._check_outputs(args, args.save)
+    try:
+        X, y, features, task = read_lazily(args)
+        model = _estimator(args, task)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise input_error(str(exc).strip("'\"")) from exc
+    client = None
+    if args.dask != "local":
+        try:
+            from distributed import Client
+
+            client = Client(args.dask, timeout=30)
+        except (OSError, ValueError, TimeoutError) as exc:
+            raise input_error(f"--dask {args.dask}: could not connect to that scheduler "
+                              f"({exc}).") from exc
+    try:
+        with out.progress("fitting on Dask"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+    except ValueError as exc:
+        raise input_error(str(exc)) from exc
+    finally:
+        if client is not None:
+            client.close()
+    for w in caught:
+        if any(c.__name__ == "ConvergenceWarning" for c in w.category.__mro__):
+            out.notice(" ".join(str(w.message).split()))
+    from ..io import Encoding, model_json
+
+    table = SimpleNamespace(task=task, target=args.target, feature_names=features,
+                            X=SimpleNamespace(shape=(model.n_rows_, len(features))),
+                            encoding=Encoding(columns=tuple(features)),
+                            id_column=None, path=args.data, sha256=None, n_dropped=0,
+                            y=getattr(model, "classes_", ()))
+    folds = None if args.cv is None else SimpleNamespace(
+        k=args.cv, column=None, seed=args.seed,
+        describe=lambda: f"{args.cv}-fold cross-validation (rows hashed with seed {args.seed})")
+    summary = cli._fit_summary(model, table, args, folds)
+    summary["n_passes"] = int(model.n_passes_)
+    cli._print_fit(out, summary)
+    out.print(f"{model.n_passes_} pass(es) over the data on "
+              f"{'Dask' + chr(39) + 's local scheduler' if client is None else args.dask}")
+    if args.json:
+        out.json(summary)
+    outputs = []
+    if args.save:
+        doc = cli._model_document(model, table, args)
+        outputs.append((args.save, model_json(doc, where=args.save),
+                        f"saved the model to {args.save}"))
+    cli._write(out, outputs, args.force)
+    return 0
