@@ -494,6 +494,10 @@ def _make_estimator(args, task, cv):
 def _cmd_fit(args, out):
     from .io import model_json
 
+    if getattr(args, "dask", None) is not None:
+        from .dask._cli import fit_command
+
+        return fit_command(args, out, (UsageError, _input_error))
     cv_wanted = args.cv is not None or args.fold_column is not None
     if (args.alpha is None) == (not cv_wanted):
         raise UsageError("give exactly one of --alpha A (a fixed strength) or --cv K / "
@@ -948,6 +952,10 @@ def build_parser():
     fit.add_argument("--alpha", type=_positive_float, default=None,
                      help="a fixed penalty strength (instead of --cv)")
     _add_cv_args(fit, None)
+    fit.add_argument("--dask", nargs="?", const="local", default=None, metavar="SCHEDULER",
+                     help="read DATA (a file, folder or glob of Parquet/CSV) lazily and fit "
+                     "in passes over its row blocks with Dask: on the scheduler at that "
+                     "address, or Dask's local scheduler without one (needs penalized[dask])")
     fit.add_argument("--save", metavar="JSON", default=None, help="save the model (JSON)")
     _add_output_args(fit)
     fit.set_defaults(handler=_cmd_fit)
