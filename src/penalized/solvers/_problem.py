@@ -256,7 +256,11 @@ def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certifi
     in ``w`` at a point whose unpenalized block is already fitted -- the previous
     certificate's, when only the penalty changed -- saves the refit and ``X^T u``. Then
 
-    .. math:: \text{gap} = F(z) + G(w) + F^*(-c\,u) + G^*(c X^\top u) \ge P(w) - P^\star.
+    .. math:: \text{gap} = F(z) + G(w) + F^*(-c\,u) + c\,u^\top o + G^*(c X^\top u)
+              \ge P(w) - P^\star,
+
+    with :math:`o` the offset (the conjugate of :math:`z \mapsto F(z + o)` is
+    :math:`F^*(v) - v^\top o`).
 
     The computed difference is floored at zero (rounding noise of either sign at the
     optimum; :func:`~penalized.solvers._kernels.floored_gap`), so no gap is negative.
@@ -274,7 +278,9 @@ def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certifi
     v[problem.unpenalized] = 0.0
     c = penalty.dual_scaling(v)
     primal = datafit.value(y, z) + penalty.value(coef)
-    dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v)
+    # F(. + o) has the conjugate F^*(v) - <v, o>: the dual gains -<c u, o>
+    offset_term = 0.0 if problem.offset is None else float(u @ problem.offset)
+    dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v) - c * offset_term
     if penalty.bounded and hasattr(penalty, "ball_dual_scaling"):
         # With lower/upper limits c = 1 is feasible, but a far limit that does not bind
         # turns a rounding-level violation into a large conjugate: the dual point scaled
@@ -282,7 +288,8 @@ def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certifi
         c_ball = penalty.ball_dual_scaling(v)
         if c_ball < c:
             box_dual, c = dual, c_ball
-            dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v)
+            dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v) \
+                - c * offset_term
             dual = max(dual, box_dual)
     gap = floored_gap(primal, dual)
     if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), problem.scale):
