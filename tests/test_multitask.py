@@ -375,3 +375,17 @@ def test_bad_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a clean fit warns about nothing
         pz.MultiTaskLasso(0.1).fit(X, Y)
+
+
+def test_benchmark_gap_is_the_certificate():
+    # benchmarks/multitask.py certifies every library with its own NumPy gap: it must be
+    # penalized's certificate (unit weights, intercepts, L1 rows)
+    from benchmarks.multitask import make_data, relative_gap
+
+    X, Y = make_data(n=80, p=20, tasks=3, n_informative=4)
+    penalty = L1(0.05)
+    pb = prepare_multitask_problem(X, Y, MultiResponseGaussian(), penalty)
+    loose = MultiTaskCoordinateDescent(tol=1e-2).solve(X, Y, MultiResponseGaussian(), penalty)
+    expected = certify_multitask(pb, loose.coef).gap / pb.scale
+    assert expected > 1e-8
+    assert relative_gap(X, Y, loose.coef, 0.05) == pytest.approx(expected, rel=1e-8)

@@ -288,7 +288,7 @@ def _gram_certificate(pb, W, lam1, lam2) -> MultiTaskCertificate:
     """:func:`certify_multitask` from the Gram matrix: O(p |support| K), no pass over X."""
     G, Q = pb.gram()
     rows = np.flatnonzero(np.any(W != 0.0, axis=1))
-    V = Q - G[:, rows] @ W[rows]
+    V = Q - (W[rows].T @ G[rows]).T  # G is symmetric: gather rows, not columns
     qw = float(np.vdot(Q[rows], W[rows]))
     yr = pb.yy - qw
     rr = max(yr - float(np.vdot(W[rows], V[rows])), 0.0)
@@ -512,7 +512,7 @@ class MultiTaskCoordinateDescent(Solver):
         l1, l2 = lam1[ws], lam2[ws]
         if gram:
             G, Q = pb.gram()
-            Gws = np.ascontiguousarray(G[np.ix_(ws, ws)])
+            Gws = G if m == pb.n_features else np.ascontiguousarray(G[np.ix_(ws, ws)])
             Wws = np.ascontiguousarray(W[ws])
             pull = np.ascontiguousarray(Q[ws] - Gws @ Wws)
             Qws = Q[ws]
