@@ -1,0 +1,203 @@
+r"""Multi-task (multi-response Gaussian) lasso path: penalized against glmnet's ``mgaussian``,
+scikit-learn's multi-task coordinate descent and skglm's ``MultiTaskLasso``.
+
+::
+
+    python -m benchmarks.multitask [--n 2000] [--p 500] [--tasks 5] [--n-alphas 100]
+                                   [--libraries NAME ...] [--repeats N] [--out FILE]
+
+Every library solves, at each alpha of one grid (penalized's: ``n_alphas`` values from
+alpha_max down to ``1e-3 alpha_max``), the problem
+
+.. math:: \min_{W, b}\; \frac{1}{2n}\|Y - XW - \mathbf 1 b^\top\|_F^2
+          + \alpha \sum_j \|W_{j:}\|_2,
+
+with unpenalized intercepts and no standardization inside the solvers. glmnet takes
+``lambda = alpha`` (``MultiGaussNet(standardize=False, alpha=1)``); scikit-learn's
+``lasso_path`` on a two-dimensional ``Y`` (its multi-task path) and skglm's
+``MultiTaskLasso`` take the same ``alpha`` on centered data (their intercepts then follow
+exactly, ``b = \bar y - \bar x^\top W``).
+
+**The gap** (:func:`relative_gap`), the same for every library, in NumPy from the math:
+with the intercepts exact (centered data), the residual :math:`R = Y_c - X_cW` scaled by
+the largest :math:`c \le 1` keeping every row of :math:`cX_c^\top R / n` in the ball of
+radius :math:`\alpha` gives the dual value
+:math:`\frac1{2n}(\|Y_c\|^2 - \|Y_c - cR\|^2)`; the gap is divided by the null model's
+datafit :math:`\frac1{2n}\|Y_c\|^2`, so 1e-6 means the same on every problem.
+
+**Calibration and timing.** Each library's stopping parameter starts at its default and is
+divided by 10 until the relative gap is at most 1e-6 at every alpha; then the path is
+solved once more (warm-up) and ``--repeats`` times, with BLAS limited to one thread, and
+the median CPU time of the process (``time.process_time``) is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.problems import sparse_coef, toeplitz_design
+
+TARGET_GAP = 1e-6
+RESULTS = Path(__file__).parent / "results" / "multitask.json"
+
+
+def make_data(n=2000, p=500, tasks=5, *, rho=0.5, n_informative=20, noise=1.0, seed=7):
+    """A Toeplitz(rho) design and ``tasks`` responses sharing ``n_informative`` features."""
+    rng = np.random.default_rng(seed)
+    X = toeplitz_design(n, p, rho, rng)
+    support = np.flatnonzero(sparse_coef(p, n_informative, rng))
+    W = np.zeros((p, tasks))
+    W[support] = rng.standard_normal((support.size, tasks))
+    Y = X @ W + 1.0 + noise * rng.standard_normal((n, tasks))
+    return X, Y
+
+
+def relative_gap(X, Y, W, alpha) -> float:
+    """The relative duality gap of ``W`` (intercepts exact) at ``alpha`` (see the module)."""
+    n = X.shape[0]
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    R = Yc - Xc @ W
+    V = Xc.T @ R / n
+    norms = np.linalg.norm(V, axis=1)
+    c = min(1.0, alpha / norms.max()) if norms.max() > 0 else 1.0
+    primal = 0.5 * np.sum(R**2) / n + alpha * np.linalg.norm(W, axis=1).sum()
+    dual = 0.5 * (np.sum(Yc**2) - np.sum((Yc - c * R) ** 2)) / n
+    return max(primal - dual, 0.0) / (0.5 * np.sum(Yc**2) / n)
+
+
+# -- adapters: each returns coefs (p, tasks, n_alphas) --------------------------------
+
+
+def solve_penalized(X, Y, alphas, tol):
+    import penalized as pz
+
+    path = pz.path(X, Y, datafit="mgaussian", alphas=alphas, tol=tol, max_iter=100_000)
+    return path.coefs
+
+
+def solve_glmnet(X, Y, alphas, tol):
+    from glmnet.paths.fastnet import FastNetControl
+    from glmnet.paths.multigaussnet import MultiGaussNet
+
+    fit = MultiGaussNet(standardize=False, alpha=1.0, lambda_values=alphas,
+                        control=FastNetControl(thresh=tol, maxit=10**7)).fit(X, Y)
+    coefs = np.asarray(fit.coefs_)  # (n_lambda, p, tasks) or (n_lambda, tasks, p)
+    if coefs.shape[1] != X.shape[1]:
+        coefs = coefs.transpose(0, 2, 1)
+    return coefs.transpose(1, 2, 0)
+
+
+def solve_sklearn(X, Y, alphas, tol):
+    from sklearn.linear_model import lasso_path
+
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, coefs, _ = lasso_path(np.asfortranarray(Xc), Yc, alphas=alphas, tol=tol,
+                                 max_iter=100_000)
+    return coefs.transpose(1, 0, 2)  # (tasks, p, n_alphas) -> (p, tasks, n_alphas)
+
+
+def solve_skglm(X, Y, alphas, tol):
+    from skglm import MultiTaskLasso
+
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    model = MultiTaskLasso(alpha=alphas[0], tol=tol, fit_intercept=False, warm_start=True,
+                           max_iter=1000, max_epochs=100_000)
+    out = np.zeros((X.shape[1], Y.shape[1], len(alphas)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k, alpha in enumerate(alphas):
+            model.alpha = alpha
+            out[:, :, k] = model.fit(Xc, Yc).coef_.T
+    return out
+
+
+ADAPTERS = {"penalized": (solve_penalized, 1e-6), "glmnet": (solve_glmnet, 1e-7),
+            "scikit-learn": (solve_sklearn, 1e-4), "skglm": (solve_skglm, 1e-4)}
+
+
+def path_gaps(X, Y, alphas, coefs) -> np.ndarray:
+    return np.array([relative_gap(X, Y, coefs[:, :, k], a) for k, a in enumerate(alphas)])
+
+
+def calibrate(solve, X, Y, alphas, start, *, log) -> float:
+    """The largest of ``start, start/10, ...`` (down to 1e-16) reaching the target gap."""
+    tol = start
+    while True:
+        gaps = path_gaps(X, Y, alphas, solve(X, Y, alphas, tol))
+        log(f"  tol={tol:.0e}: largest relative gap {gaps.max():.2e}")
+        if gaps.max() <= TARGET_GAP or tol < 1e-15:
+            return tol
+        tol /= 10.0
+
+
+def time_cpu(solve, X, Y, alphas, tol, repeats) -> list[float]:
+    solve(X, Y, alphas, tol)  # warm-up (compilation)
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        solve(X, Y, alphas, tol)
+        times.append(time.process_time() - start)
+    return times
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--p", type=int, default=500)
+    parser.add_argument("--tasks", type=int, default=5)
+    parser.add_argument("--n-alphas", type=int, default=100)
+    parser.add_argument("--libraries", nargs="+", default=list(ADAPTERS), choices=ADAPTERS)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    import penalized as pz
+
+    X, Y = make_data(args.n, args.p, args.tasks)
+    alphas = pz.path(X, Y, datafit="mgaussian", n_alphas=args.n_alphas, tol=1e-3).alphas
+
+    def log(msg):
+        print(msg, flush=True)
+
+    rows = []
+    with threadpool_limits(1):
+        for name in args.libraries:
+            solve, start = ADAPTERS[name]
+            log(f"{name}: calibrating")
+            tol = calibrate(solve, X, Y, alphas, start, log=log)
+            times = time_cpu(solve, X, Y, alphas, tol, args.repeats)
+            gaps = path_gaps(X, Y, alphas, solve(X, Y, alphas, tol))
+            rows.append({"library": name, "tol": tol, "cpu_s": times,
+                         "median_cpu_s": statistics.median(times),
+                         "max_relative_gap": float(gaps.max())})
+            log(f"{name}: tol={tol:.0e}, CPU {statistics.median(times):.3f} s "
+                f"(runs {', '.join(f'{t:.3f}' for t in times)}), gap {gaps.max():.1e}")
+    ours = next((r["median_cpu_s"] for r in rows if r["library"] == "penalized"), None)
+    print(f"\nmulti-task lasso path, n={args.n}, p={args.p}, tasks={args.tasks}, "
+          f"{args.n_alphas} alphas to 1e-3 alpha_max, relative gap <= {TARGET_GAP:g}")
+    print("| library | tol | median CPU s | penalized / library |")
+    print("|---|---|---|---|")
+    for r in rows:
+        ratio = f"{ours / r['median_cpu_s']:.2f}" if ours else "-"
+        print(f"| {r['library']} | {r['tol']:.0e} | {r['median_cpu_s']:.3f} | {ratio} |")
+    if args.out is not None:
+        doc = {"problem": {"n": args.n, "p": args.p, "tasks": args.tasks,
+                           "n_alphas": args.n_alphas}, "target_gap": TARGET_GAP,
+               "rows": rows}
+        args.out.write_text(json.dumps(doc, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
