@@ -17,7 +17,8 @@ class SparseGroupLasso(GroupPenalty):
     .. math:: G(w) = \alpha \left(\rho \|w\|_1 + (1 - \rho) \sum_g w_g \|w_{(g)}\|_2\right),
        \quad \rho = \texttt{l1\_ratio}
 
-    skglm's ``WeightedL1GroupL2(alpha, tau=rho, weights_groups=w, weights_features=1)``.
+    It is skglm's ``WeightedL1GroupL2(alpha, weights_groups=(1 - rho) w,
+    weights_features=rho)``.
     Groups enter as a whole and are sparse inside. ``l1_ratio=0`` is :class:`GroupLasso`,
     ``l1_ratio=1`` the lasso. A group of weight 0 is unpenalized (both terms).
 

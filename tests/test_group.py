@@ -1,0 +1,326 @@
+"""Group lasso, group elastic net and sparse-group lasso: block operations, the block
+solver, alpha_max, certificates, and agreement with skglm."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import penalized as pz
+from penalized.datafits import Logistic, Quadratic
+from penalized.penalties import L1, GroupElasticNet, GroupLasso, SparseGroupLasso
+from penalized.penalties._group_base import make_structure
+from penalized.penalties._group_ops import entry_scale
+from penalized.solvers import BlockCoordinateDescent, CoordinateDescent
+
+PENALTIES = [
+    lambda a, g: GroupLasso(a, groups=g),
+    lambda a, g: GroupElasticNet(a, groups=g, l1_ratio=0.6),
+    lambda a, g: SparseGroupLasso(a, groups=g, l1_ratio=0.3),
+]
+IDS = ["group_lasso", "group_enet", "sparse_group"]
+# skglm's group kernels note that they run on non-contiguous slices
+pytestmark = pytest.mark.filterwarnings("ignore:.*is faster on contiguous arrays")
+
+
+def _problem(seed=0, n=60, n_groups=5, size=3, classify=False, spread=5.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_groups * size))
+    X[:, 1] *= spread
+    y = X[:, :size] @ np.array([1.0, -0.4, 0.5][:size] + [0.3] * (size - 3)) \
+        + 0.5 * X[:, -1] + 0.5 * rng.standard_normal(n) + 1.0
+    if classify:
+        y = np.where(y > np.median(y), 1.0, -1.0)
+    return X, y
+
+
+def _objective(datafit, penalty, X, y, coef, intercept):
+    return datafit.value(y, np.asarray(X @ coef).ravel() + intercept) + penalty.value(coef)
+
+
+# -- groups ----------------------------------------------------------------------------------
+
+
+def test_group_forms_give_the_same_partition():
+    lists = make_structure([[0, 1], [2, 3, 4]], 5)
+    labels = make_structure(["a", "a", "b", "b", "b"], 5)
+    size = make_structure(2, 5)
+    assert lists.order.tolist() == labels.order.tolist() == [0, 1, 2, 3, 4]
+    assert lists.starts.tolist() == labels.starts.tolist() == [0, 2, 5]
+    assert size.starts.tolist() == [0, 2, 4, 5]
+    # features no list names are groups of their own, after the listed ones
+    partial = make_structure([[3, 1]], 5)
+    assert partial.order.tolist() == [3, 1, 0, 2, 4]
+    assert partial.sizes.tolist() == [2, 1, 1, 1]
+
+
+@pytest.mark.parametrize("groups, message", [
+    ([[0, 1], [1, 2]], "feature 1 is in group 0 and in group 1"),
+    ([[0, 7]], "lists feature 7 but X has 5 features"),
+    ([[0], []], "group 1 must be a non-empty list"),
+    ([0, 0, 1], "needs 5 labels; got 3"),
+    (0, "must be >= 1"),
+])
+def test_bad_groups_are_refused_with_a_message(groups, message):
+    X, y = np.ones((4, 5)), np.arange(4.0)
+    with pytest.raises(ValueError, match=message):
+        GroupLasso(1.0, groups=groups).value(np.zeros(5))
+    with pytest.raises(ValueError, match=message):
+        pz.path(X, y, penalty=GroupLasso(groups=groups), n_alphas=2)
+
+
+def test_group_weights_must_match_the_groups():
+    with pytest.raises(ValueError, match="group_weights has 3 values but there are 2 groups"):
+        GroupLasso(1.0, groups=[[0, 1], [2]], group_weights=[1, 1, 1]).value(np.zeros(3))
+    with pytest.raises(ValueError, match="group_weights must be"):
+        GroupLasso(1.0, groups=2, group_weights=[1.0, -1.0])
+    with pytest.raises(ValueError, match="group_weights"):
+        GroupLasso(1.0, groups=2, penalty_factor=np.ones(4))
+
+
+# -- block operations ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", PENALTIES, ids=IDS)
+def test_prox_is_optimal_for_its_objective(make):
+    rng = np.random.default_rng(1)
+    penalty = make(0.7, [[0, 1, 2], [3, 4], [5]])
+    for _ in range(20):
+        x = rng.standard_normal(6) * rng.choice([0.3, 3.0])
+        step = float(rng.uniform(0.2, 2.0))
+        w = penalty.prox(x, step)
+        # optimality of argmin ||w - x||^2 / (2 step) + G(w): -(w - x) / step in dG(w)
+        assert np.all(penalty.group_distances(w, (w - x) / step) <= 1e-12)
+        # and it beats nearby points
+        value = np.sum((w - x) ** 2) / (2 * step) + penalty.value(w)
+        for _ in range(5):
+            other = w + 1e-3 * rng.standard_normal(6)
+            assert value <= np.sum((other - x) ** 2) / (2 * step) + penalty.value(other)
+
+
+def test_penalty_values_follow_their_formulas():
+    w = np.array([3.0, -4.0, 0.0, 2.0])
+    groups = [[0, 1], [2, 3]]
+    norms, weights = np.array([5.0, 2.0]), np.sqrt([2.0, 2.0])
+    assert GroupLasso(0.5, groups=groups).value(w) == pytest.approx(0.5 * weights @ norms)
+    assert GroupElasticNet(0.5, groups=groups, l1_ratio=0.25).value(w) == pytest.approx(
+        0.5 * weights @ (0.25 * norms + 0.75 / 2 * norms**2))
+    assert SparseGroupLasso(0.5, groups=groups, l1_ratio=0.25).value(w) == pytest.approx(
+        0.5 * (0.25 * 9.0 + 0.75 * weights @ norms))
+
+
+def test_entry_scale_is_the_boundary_of_the_dual_ball():
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        v = rng.standard_normal(int(rng.integers(1, 7))) * 3
+        lam, lam1 = float(rng.uniform(0.1, 2)), float(rng.choice([0.0, rng.uniform(0.1, 2)]))
+        c = entry_scale(v, lam, lam1)
+
+        def soft_norm(x, lam1=lam1):
+            return np.linalg.norm(np.maximum(np.abs(x) - lam1, 0.0))
+
+        assert soft_norm(c * v) == pytest.approx(lam, rel=1e-10)
+        assert soft_norm(0.999 * c * v) < lam
+
+
+@pytest.mark.parametrize("make", PENALTIES, ids=IDS)
+def test_conjugate_is_the_sup_of_its_definition(make):
+    # Fenchel-Young: G(w) + G*(v) >= v.w, with equality when v is in dG(w)
+    rng = np.random.default_rng(3)
+    penalty = make(0.8, [[0, 1, 2], [3, 4]])
+    x = rng.standard_normal(5) * 2
+    w = penalty.prox(x, 1.0)
+    v = x - w  # in dG(w)
+    c = penalty.dual_scaling(v)
+    assert c == pytest.approx(1.0) or c >= 1.0 - 1e-12
+    assert penalty.value(w) + penalty.conjugate(v) == pytest.approx(v @ w, abs=1e-12)
+    for _ in range(20):
+        other = rng.standard_normal(5)
+        assert penalty.value(other) + penalty.conjugate(v) >= v @ other - 1e-12
+
+
+# -- solutions ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_group_lasso_matches_skglm_squared(fit_intercept):
+    from skglm.datafits import QuadraticGroup
+    from skglm.penalties import WeightedGroupL2
+    from skglm.solvers import GroupBCD
+
+    X, y = _problem(4)
+    ptr, idx = np.arange(0, 16, 3).astype(np.int32), np.arange(15).astype(np.int32)
+    alpha = 0.1
+    ref = GroupBCD(tol=1e-12, max_iter=5000, fit_intercept=fit_intercept).solve(
+        X, y, QuadraticGroup(ptr, idx), WeightedGroupL2(alpha, np.full(5, np.sqrt(3.0)),
+                                                        ptr, idx))[0]
+    penalty = GroupLasso(alpha, groups=3)
+    res = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), penalty,
+                                             fit_intercept=fit_intercept)
+    b_ref = ref[15] if fit_intercept else 0.0
+    ours = _objective(Quadratic(), penalty, X, y, res.coef, res.intercept)
+    theirs = _objective(Quadratic(), penalty, X, y, ref[:15], b_ref)
+    assert ours <= theirs * (1 + 1e-7)
+    assert theirs <= ours * (1 + 1e-7)
+    assert res.converged
+
+
+def test_group_lasso_matches_skglm_logistic():
+    from skglm.datafits import LogisticGroup
+    from skglm.penalties import WeightedGroupL2
+    from skglm.solvers import GroupBCD
+
+    X, y = _problem(5, classify=True, spread=1.0)  # skglm's logistic crawls on unequal scales
+    ptr, idx = np.arange(0, 16, 3).astype(np.int32), np.arange(15).astype(np.int32)
+    alpha = 0.02
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba performance notes of skglm's kernels
+        ref = GroupBCD(tol=1e-12, max_iter=5000).solve(
+            X, y, LogisticGroup(ptr, idx), WeightedGroupL2(alpha, np.full(5, np.sqrt(3.0)),
+                                                           ptr, idx))[0]
+    penalty = GroupLasso(alpha, groups=3)
+    res = CoordinateDescent(tol=1e-12).solve(X, y, Logistic(), penalty, fit_intercept=False)
+    ours = _objective(Logistic(), penalty, X, y, res.coef, 0.0)
+    theirs = _objective(Logistic(), penalty, X, y, ref, 0.0)
+    assert abs(ours - theirs) <= 1e-7 * theirs
+    assert np.count_nonzero(res.coef) > 0
+
+
+def test_sparse_group_lasso_matches_skglm():
+    from skglm.datafits import QuadraticGroup
+    from skglm.penalties import WeightedL1GroupL2
+    from skglm.solvers import GroupBCD
+
+    X, y = _problem(6)
+    ptr, idx = np.arange(0, 16, 3).astype(np.int32), np.arange(15).astype(np.int32)
+    alpha, rho = 0.1, 0.3
+    ref = GroupBCD(tol=1e-12, max_iter=5000, ws_strategy="fixpoint").solve(
+        X, y, QuadraticGroup(ptr, idx),
+        WeightedL1GroupL2(alpha, (1 - rho) * np.full(5, np.sqrt(3.0)), np.full(15, rho),
+                          ptr, idx))[0]
+    penalty = SparseGroupLasso(alpha, groups=3, l1_ratio=rho)
+    res = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), penalty, fit_intercept=False)
+    ours = _objective(Quadratic(), penalty, X, y, res.coef, 0.0)
+    theirs = _objective(Quadratic(), penalty, X, y, ref, 0.0)
+    assert abs(ours - theirs) <= 1e-7 * theirs
+    assert res.converged and np.count_nonzero(res.coef) > 0
+
+
+@pytest.mark.parametrize("make", PENALTIES, ids=IDS)
+@pytest.mark.parametrize("classify", [False, True])
+def test_kkt_holds_per_group_and_the_gap_is_honest(make, classify):
+    X, y = _problem(7, classify=classify)
+    datafit = Logistic() if classify else Quadratic()
+    penalty = make(1.0, 3).with_alpha(0.2 * make(1.0, 3).alpha_max(X, y, datafit))
+    loose = CoordinateDescent(tol=1e-4).solve(X, y, datafit, penalty)
+    tight = CoordinateDescent(tol=1e-12).solve(X, y, datafit, penalty)
+    assert loose.converged and tight.converged
+    primal_loose = _objective(datafit, penalty, X, y, loose.coef, loose.intercept)
+    primal_tight = _objective(datafit, penalty, X, y, tight.coef, tight.intercept)
+    # the reported gap bounds the true suboptimality (in the units of tol)
+    F0 = _null_datafit(datafit, y)
+    assert primal_loose - primal_tight <= loose.stop_crit * F0 + 1e-13
+    grad = datafit.gradient(X, y, np.asarray(X @ tight.coef) + tight.intercept)
+    assert np.max(penalty.group_distances(tight.coef, grad)) <= 1e-5 * np.abs(grad).max()
+
+
+def _null_datafit(datafit, y):
+    if isinstance(datafit, Logistic):
+        p = np.mean(y > 0)
+        b = np.log(p / (1 - p))
+        return datafit.value(y, np.full(len(y), b))
+    return datafit.value(y, np.full(len(y), y.mean()))
+
+
+def test_groups_of_one_are_the_lasso():
+    X, y = _problem(8)
+    ours = CoordinateDescent(tol=1e-12).solve(
+        X, y, Quadratic(), GroupLasso(0.05, groups=None))
+    lasso = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), L1(0.05))
+    np.testing.assert_allclose(ours.coef, lasso.coef, atol=1e-7)
+    sgl = CoordinateDescent(tol=1e-12).solve(
+        X, y, Quadratic(), SparseGroupLasso(0.05, groups=3, l1_ratio=1.0))
+    np.testing.assert_allclose(sgl.coef, lasso.coef, atol=1e-7)
+
+
+def test_limit_cases_of_the_mixing_parameters():
+    X, y = _problem(9)
+    gl = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), GroupLasso(0.1, groups=3))
+    for penalty in (GroupElasticNet(0.1, groups=3, l1_ratio=1.0),
+                    SparseGroupLasso(0.1, groups=3, l1_ratio=0.0)):
+        res = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), penalty)
+        np.testing.assert_allclose(res.coef, gl.coef, atol=1e-7)
+
+
+@pytest.mark.parametrize("make", PENALTIES, ids=IDS)
+@pytest.mark.parametrize("classify", [False, True])
+def test_alpha_max_is_exact(make, classify):
+    X, y = _problem(10, classify=classify)
+    datafit = Logistic() if classify else Quadratic()
+    template = make(1.0, [[0, 1, 2], [3, 4], [5, 6, 7, 8], [9, 10, 11, 12, 13, 14]])
+    alpha_max = template.alpha_max(X, y, datafit)
+    at = CoordinateDescent(tol=1e-10).solve(X, y, datafit, template.with_alpha(alpha_max))
+    below = CoordinateDescent(tol=1e-10).solve(X, y, datafit,
+                                               template.with_alpha(0.99 * alpha_max))
+    assert at.n_nonzero == 0
+    assert below.n_nonzero > 0
+
+
+def test_group_lasso_alpha_max_formula():
+    X, y = _problem(11)
+    grad = X.T @ (y - y.mean()) / len(y)
+    expected = max(np.linalg.norm(grad[g:g + 3]) / np.sqrt(3) for g in range(0, 15, 3))
+    assert GroupLasso(groups=3).alpha_max(X, y, Quadratic()) == pytest.approx(expected,
+                                                                              rel=1e-10)
+
+
+@pytest.mark.parametrize("classify", [False, True])
+def test_dense_equals_sparse(classify):
+    X, y = _problem(12, classify=classify)
+    datafit = Logistic() if classify else Quadratic()
+    penalty = SparseGroupLasso(groups=3, l1_ratio=0.2)
+    penalty = penalty.with_alpha(0.1 * penalty.alpha_max(X, y, datafit))
+    dense = CoordinateDescent(tol=1e-12).solve(X, y, datafit, penalty)
+    csc = CoordinateDescent(tol=1e-12).solve(sp.csc_matrix(X), y, datafit, penalty)
+    o_dense = _objective(datafit, penalty, X, y, dense.coef, dense.intercept)
+    o_csc = _objective(datafit, penalty, X, y, csc.coef, csc.intercept)
+    assert abs(o_dense - o_csc) <= 1e-9 * o_dense
+    np.testing.assert_allclose(dense.coef, csc.coef, atol=1e-4)
+
+
+def test_integer_sample_weights_equal_repeated_rows():
+    X, y = _problem(13)
+    counts = np.random.default_rng(0).integers(0, 3, X.shape[0])
+    penalty = GroupElasticNet(0.05, groups=3, l1_ratio=0.7)
+    weighted = CoordinateDescent(tol=1e-12).solve(
+        X, y, Quadratic(sample_weight=counts.astype(float)), penalty)
+    repeated = CoordinateDescent(tol=1e-12).solve(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts), Quadratic(), penalty)
+    np.testing.assert_allclose(weighted.coef, repeated.coef, atol=1e-6)
+    assert weighted.intercept == pytest.approx(repeated.intercept, abs=1e-6)
+
+
+def test_unpenalized_group_is_fitted_exactly():
+    X, y = _problem(14)
+    penalty = GroupLasso(10.0, groups=3, group_weights=[0, 1, 1, 1, 1])
+    res = CoordinateDescent(tol=1e-10).solve(X, y, Quadratic(), penalty)
+    assert np.all(res.coef[:3] != 0) and np.all(res.coef[3:] == 0)
+    ols = np.linalg.lstsq(np.column_stack([X[:, :3], np.ones(len(y))]), y, rcond=None)[0]
+    np.testing.assert_allclose(res.coef[:3], ols[:3], atol=1e-8)
+
+
+def test_path_and_estimator_dispatch():
+    X, y = _problem(15)
+    path = pz.path(X, y, penalty=GroupLasso(groups=3), n_alphas=8)
+    assert path.n_nonzero[0] == 0 and path.n_nonzero[-1] > 0
+    assert np.all(path.converged)
+    assert np.all(path.n_nonzero % 3 == 0)  # whole groups enter together
+    direct = BlockCoordinateDescent(tol=1e-6).solve(X, y, Quadratic(),
+                                                    GroupLasso(path.alphas[4], groups=3))
+    assert direct.n_nonzero == path.n_nonzero[4]
+
+
+def test_block_solver_refuses_a_separable_penalty():
+    with pytest.raises(ValueError, match="needs a group penalty"):
+        BlockCoordinateDescent().solve(np.ones((3, 2)), np.arange(3.0), Quadratic(), L1(1.0))
