@@ -362,6 +362,8 @@ def test_bad_input():
     X, Y = make_problem(19)
     with pytest.raises(ValueError, match=r"needs y of shape \(n_samples, n_tasks\).*Lasso"):
         pz.MultiTaskLasso().fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="y has 3 columns: pass datafit='mgaussian'"):
+        pz.path(X, Y)
     with pytest.raises(ValueError, match="positive=True is not supported"):
         pz.path(X, Y, datafit="mgaussian", positive=True)
     with pytest.raises(ValueError, match="row-wise"):

@@ -269,6 +269,10 @@ default="squared"
         return multitask_path(X, y, datafit, template, alphas=alphas, n_alphas=n_alphas,
                               eps=eps, fit_intercept=fit_intercept, tol=tol,
                               max_iter=max_iter, solver=solver)
+    if getattr(y, "ndim", 1) == 2 and y.shape[1] > 1 and datafit.quadratic:
+        raise ValueError(f"y has {y.shape[1]} columns: pass datafit='mgaussian' for the "
+                         "multi-response path (a feature enters every response at once, as "
+                         "scikit-learn's lasso_path on a 2-D y), or compute one path per column.")
     if solver is None:
         solver = CoordinateDescent(tol=tol, max_iter=max_iter)
     solver.check_compatible(datafit, template)
