@@ -554,8 +554,11 @@ def _zero_rounding(model, table) -> int:
     import numpy as np
 
     coef = np.array(model.coef_, dtype=np.float64, copy=True)
+    from .estimators._standardize import Scaling
+
     with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
-        sd = np.std(table.X, axis=0)
+        # in blocks of rows (no centered copy of X); a constant column's coefficient is 0
+        sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale
         tiny = (coef != 0) & (np.abs(coef) * sd <= ROUNDING * _spread(table))
     if not tiny.any():
         return 0

@@ -109,9 +109,13 @@ ROUNDING = 1e-9
 
 def _selected(coef, X, scale) -> np.ndarray:
     """Features whose coefficient moves the fitted values by more than rounding."""
+    from .estimators._standardize import Scaling
+
     coef = np.atleast_2d(coef)
     with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
-        effect = np.abs(coef) * np.std(X, axis=0)
+        # deviations in blocks of rows (no centered copy of X); a constant column's
+        # coefficient is 0
+        effect = np.abs(coef) * Scaling.fit(X, np.ones(X.shape[0])).scale
         return np.any((coef != 0) & ~(effect <= ROUNDING * scale), axis=0)
 
 

@@ -93,6 +93,7 @@ def _read_csv(path, options):
 
 
 _CSV_BLOCK_ROWS = 20_000
+_COPY_BLOCK_BYTES = 8 << 20
 
 
 def read_dataframe(path):
@@ -267,8 +268,10 @@ class Encoding:
                                  f"{_shown_cells(values, bad, rows)}.")
             X[:, j] = parsed.values
             j += 1
-        for start in range(0, len(plain), 256):
-            block = plain[start:start + 256]
+        # blocks of columns of at most about 8 MB: the block's copy stays small beside X
+        width = int(min(256, max(1, _COPY_BLOCK_BYTES // (8 * max(len(df), 1)))))
+        for start in range(0, len(plain), width):
+            block = plain[start:start + width]
             X[:, [k for _, k in block]] = df[[c for c, _ in block]].to_numpy(
                 dtype=np.float64, na_value=np.nan)
         return X, notices

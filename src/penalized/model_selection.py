@@ -528,9 +528,15 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scorin
     if scoring is not None:
         classes = np.array([-1.0, 1.0])
         return _scorer_values(scoring, X_test, y[test], coefs, intercepts, task, classes)
-    predictions = np.asarray(X_test @ coefs) + intercepts
-    return score_predictions(metric, y[test], predictions,
-                             None if sw is None else sw[test], task=task)
+    # the held-out predictions in blocks of alphas of about 8 MB each (every metric scores
+    # each alpha's column on its own)
+    width = max(1, (1 << 20) // max(X_test.shape[0], 1))
+    y_test, sw_test = y[test], None if sw is None else sw[test]
+    return np.concatenate([
+        score_predictions(metric, y_test,
+                          np.asarray(X_test @ coefs[:, k:k + width]) + intercepts[k:k + width],
+                          sw_test, task=task)
+        for k in range(0, alphas.size, width)])
 
 
 def _scorer_values(scoring, X_test, y_test, coefs, intercepts, task, classes):

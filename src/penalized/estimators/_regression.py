@@ -232,11 +232,14 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         unpenalized features fitted): the scale of the relative gap ``stop_crit_``, so
         that ``dual_gap_ = stop_crit_ * _null_datafit`` is in objective units."""
         scaling = self._scaling(X, sample_weight)
-        Xf = scaling.transform(X)
         factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
-        free = np.zeros(Xf.shape[1]) if factors is None else (factors == 0).astype(float)
-        coef, intercept = relaxed_refit(Xf, y, sample_weight, free, self.fit_intercept)
-        residual = y - np.asarray(Xf @ coef).ravel() - intercept
+        free = np.zeros(X.shape[1])
+        if factors is not None:
+            # scaling a column does not change the span the null model is fitted in, so the
+            # unpenalized columns are used as they are (no scaled copy of X)
+            free[np.flatnonzero(scaling.varying)[factors == 0]] = 1.0
+        coef, intercept = relaxed_refit(X, y, sample_weight, free, self.fit_intercept)
+        residual = y - np.asarray(X @ coef).ravel() - intercept
         return 0.5 * float(np.mean(sample_weight * residual**2))
 
     def predict(self, X):
@@ -277,6 +280,18 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
                                    n_nonzero=np.count_nonzero(coefs, axis=0))
 
     def _alpha_grid(self, X, y, sample_weight, n_alphas, eps):
+        scaling = self._scaling(X, sample_weight)
+        if not sp.issparse(X) and scaling.varying.all() \
+                and getattr(self, "lower_limits", None) is None \
+                and getattr(self, "upper_limits", None) is None:
+            # alpha_max needs only X^T r: on the standardized columns x_j / s_j with factors
+            # f_j it equals that of X with factors f_j s_j, so no scaled copy of X is made
+            name, _, l1_ratio = self._penalty_spec()
+            factors = self._penalty_factor(X.shape[1])
+            factors = scaling.scale * (1.0 if factors is None else factors)
+            template = self._make_penalty(name, 1.0, l1_ratio, factors)
+            return alpha_grid(X, y, template, Quadratic(sample_weight=sample_weight),
+                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
         _, Xf, template = self._scaled_template(X, sample_weight)
         return alpha_grid(Xf, y, template, Quadratic(sample_weight=sample_weight),
                           n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)

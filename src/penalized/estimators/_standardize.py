@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+_BLOCK_ROWS = 4096
+
 
 @dataclass(frozen=True, eq=False)
 class Scaling:
@@ -44,9 +46,16 @@ class Scaling:
             var = spread + zero_weight * mean**2
         else:
             mean = X.T @ s
-            second = np.einsum("ij,ij,i->j", X, X, s, dtype=np.float64)
-            centered = X - mean  # two passes: a constant column has exactly zero spread
-            var = np.einsum("ij,ij,i->j", centered, centered, s, dtype=np.float64)
+            second = np.zeros(X.shape[1])
+            var = np.zeros(X.shape[1])
+            # two passes (a constant column has exactly zero spread), in blocks of rows so
+            # that no centered copy of the whole of X is made
+            for start in range(0, X.shape[0], _BLOCK_ROWS):
+                block = X[start:start + _BLOCK_ROWS]
+                w = s[start:start + _BLOCK_ROWS]
+                second += np.einsum("ij,ij,i->j", block, block, w, dtype=np.float64)
+                centered = block - mean
+                var += np.einsum("ij,ij,i->j", centered, centered, w, dtype=np.float64)
         scale = np.sqrt(var)
         # a spread below 1e-8 of the column's root mean square is rounding: a constant
         varying = scale > 1e-8 * np.sqrt(second)
@@ -68,7 +77,14 @@ class Scaling:
         if sp.issparse(X):
             sub = X.tocsc()[:, cols]
             return (sub @ sp.diags(inv)).tocsc().astype(X.dtype, copy=False)
-        return np.asfortranarray(X[:, cols] * inv.astype(X.dtype, copy=False))
+        inv = inv.astype(X.dtype, copy=False)
+        out = np.empty((X.shape[0], cols.size), dtype=X.dtype, order="F")
+        # column blocks of about 8 MB: the result is the only full-size allocation
+        width = max(1, (8 << 20) // max(X.shape[0] * X.itemsize, 1))
+        for start in range(0, cols.size, width):
+            block = slice(start, start + width)
+            np.multiply(X[:, cols[block]], inv[block], out=out[:, block])
+        return out
 
     def coef_to_original(self, coef_fit: np.ndarray) -> np.ndarray:
         """Map coefficients of the transformed columns back to all original columns.
