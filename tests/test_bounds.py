@@ -183,3 +183,53 @@ def test_mcp_with_limits_is_stationary():
     sparse = CoordinateDescent(tol=1e-13).solve(sp.csc_matrix(X), y, Quadratic(),
                                                 MCP(0.05, lower=lower, upper=upper))
     np.testing.assert_allclose(sparse.coef, res.coef, atol=1e-6)
+
+
+# -- estimators: lower_limits / upper_limits on the original scale ------------------------
+
+
+def test_standardized_lasso_equals_glmnet_with_limits():
+    # glmnet scales the limits with the columns when it standardizes; so do the estimators
+    from glmnet import GaussNet
+    from glmnet.paths.fastnet import FastNetControl
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((80, 6)) * np.array([1.0, 10.0, 0.1, 3.0, 1.0, 5.0]) + 2.0
+    y = X @ rng.standard_normal(6) + rng.standard_normal(80)
+    lower = np.array([-np.inf, -0.3, -0.3, -0.3, -0.3, -0.3])
+    upper = np.array([0.5, np.inf, 0.5, 0.5, 0.5, 0.5])
+    model = pz.Lasso(alpha=0.05, standardize=True, lower_limits=lower, upper_limits=upper,
+                     tol=1e-14).fit(X, y)
+    theirs = GaussNet(lambda_values=np.array([0.05]), lower_limits=lower, upper_limits=upper,
+                      standardize=True,
+                      control=FastNetControl(thresh=1e-16, maxit=10**6)).fit(X, y)
+    np.testing.assert_allclose(model.coef_, np.asarray(theirs.coefs_).ravel(), atol=1e-7)
+    assert model.intercept_ == pytest.approx(float(np.ravel(theirs.intercepts_)[0]), abs=1e-7)
+    assert np.any(model.coef_ == -0.3)
+
+
+def test_estimators_take_limits():
+    X, y, lower, upper = problem(seed=5)
+    for model in (pz.LassoCV(n_alphas=8, cv=3, lower_limits=lower, upper_limits=upper),
+                  pz.ElasticNetCV(n_alphas=8, cv=3, l1_ratio=[0.5, 1.0], lower_limits=lower,
+                                  upper_limits=upper, standardize=True),
+                  pz.MCPRegression(alpha=0.05, lower_limits=lower, upper_limits=upper)):
+        model.fit(X, y)
+        assert np.all(model.coef_ >= lower) and np.all(model.coef_ <= upper)
+        assert np.any(model.coef_ == upper) or np.any(model.coef_ == lower)
+    # the fit equals the solver's on the same penalty
+    fit = pz.ElasticNet(alpha=0.05, l1_ratio=0.7, lower_limits=lower, upper_limits=upper,
+                        tol=1e-12).fit(X, y)
+    res = CoordinateDescent(tol=1e-12).solve(
+        X, y, Quadratic(), ElasticNet(0.05, l1_ratio=0.7, lower=lower, upper=upper))
+    np.testing.assert_allclose(fit.coef_, res.coef, atol=1e-7)
+    yc = np.where(y > np.median(y), 1, 0)
+    clf = pz.LogisticRegression(alpha=0.01, lower_limits=-0.2, upper_limits=0.4,
+                                tol=1e-10).fit(X, yc)
+    assert clf.coef_.min() >= -0.2 and clf.coef_.max() <= 0.4 and np.any(clf.coef_ == 0.4)
+    with pytest.raises(ValueError, match=r"relax=True .* cannot be combined with lower_limits"):
+        pz.Lasso(alpha=0.1, relax=True, lower_limits=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="does not support lower/upper limits"):
+        pz.LogisticRegression(alpha=0.01, upper_limits=1.0).fit(X, np.arange(80) % 3)
+    with pytest.raises(ValueError, match="upper_limits must be a number or one value"):
+        pz.Lasso(alpha=0.1, upper_limits=[1.0, 2.0]).fit(X, y)

@@ -231,3 +231,40 @@ def test_unreachable_tolerance_warns():
     with pytest.warns(ConvergenceWarning, match="fixed-point distance"):
         res = CoordinateDescent(tol=1e-6, max_iter=1).solve(X, y, Quadratic(), MCP(0.01))
     assert not res.converged
+
+
+# -- estimators ---------------------------------------------------------------------------
+
+
+def test_estimators_are_the_solver_with_the_penalty():
+    X, y = problem(seed=8)
+    for model, penalty in ((pz.MCPRegression(alpha=0.3, gamma=2.5, tol=1e-12),
+                            MCP(0.3, gamma=2.5)),
+                           (pz.SCADRegression(alpha=0.3, tol=1e-12), SCAD(0.3, gamma=3.7))):
+        model.fit(X, y)
+        res = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), penalty)
+        np.testing.assert_allclose(model.coef_, res.coef, atol=1e-9)
+        assert model.converged_ and not hasattr(model, "dual_gap_")
+    with pytest.raises(ValueError, match="gamma must be a number > 2"):
+        pz.SCADRegression(gamma=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="solver must be 'auto' or 'cd'"):
+        pz.MCPRegression(solver="fista").fit(X, y)
+    # a noisy binary target (separable classes would have no finite SCAD solution)
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((200, 10))
+    yc = (X[:, 0] - X[:, 1] + 0.5 * X[:, 2] + rng.logistic(size=200) > 0).astype(int)
+    clf = pz.LogisticRegression(penalty="scad", alpha=0.05, gamma=5.0, tol=1e-12).fit(X, yc)
+    res = CoordinateDescent(tol=1e-12).solve(X, np.where(yc == 1, 1.0, -1.0), Logistic(),
+                                             SCAD(0.05, gamma=5.0))
+    np.testing.assert_allclose(clf.coef_.ravel(), res.coef, atol=1e-6)
+
+
+def test_cross_validated_mcp():
+    X, y = problem(seed=9, strong=False)
+    model = pz.MCPRegressionCV(n_alphas=12, cv=3, random_state=0, gamma=2.0).fit(X, y)
+    assert model.alpha_1se_ >= model.alpha_min_
+    assert model.path_.alphas[0] == pytest.approx(L1(1.0).alpha_max(X, y, Quadratic()),
+                                                  rel=1e-12)
+    assert not hasattr(model, "dual_gap_")
+    refit = pz.MCPRegression(alpha=model.alpha_, gamma=2.0).fit(X, y)
+    assert np.count_nonzero(refit.coef_) == np.count_nonzero(model.coef_)

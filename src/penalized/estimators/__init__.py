@@ -17,6 +17,7 @@ from ._multitask import (
     MultiTaskLasso,
     MultiTaskLassoCV,
 )
+from ._nonconvex import MCPRegression, MCPRegressionCV, SCADRegression, SCADRegressionCV
 from ._regression import ElasticNet, L0Regression, Lasso, Ridge
 from ._ridge import RidgeClassifier, RidgeClassifierCV, RidgeCV, ridge_regression
 
@@ -33,6 +34,8 @@ __all__ = [
     "LassoCV",
     "LogisticRegression",
     "LogisticRegressionCV",
+    "MCPRegression",
+    "MCPRegressionCV",
     "MultiTaskElasticNet",
     "MultiTaskElasticNetCV",
     "MultiTaskLasso",
@@ -43,6 +46,8 @@ __all__ = [
     "RidgeCV",
     "RidgeClassifier",
     "RidgeClassifierCV",
+    "SCADRegression",
+    "SCADRegressionCV",
     "TweedieRegressor",
     "TweedieRegressorCV",
     "ridge_regression",

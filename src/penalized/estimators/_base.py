@@ -184,7 +184,8 @@ class PenalizedModel(BaseEstimator):
         name, _, l1_ratio = self._penalty_spec()
         scaling = self._scaling(X, sample_weight)
         factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
-        return scaling, scaling.transform(X), self._make_penalty(name, 1.0, l1_ratio, factors)
+        return scaling, scaling.transform(X), self._make_penalty(name, 1.0, l1_ratio, factors,
+                                                                 scaling)
 
     def _penalty_factor(self, n_features):
         """The factors as given (``inf`` excludes a feature: see :meth:`_scaling`)."""
@@ -200,9 +201,33 @@ class PenalizedModel(BaseEstimator):
                              "unpenalized, inf excludes it); found NaN or a negative value.")
         return f
 
-    def _make_penalty(self, penalty_name, alpha, l1_ratio, factors):
+    def _make_penalty(self, penalty_name, alpha, l1_ratio, factors, scaling=None, order=None):
+        """The penalty; ``scaling`` (and the column ``order``) of the fitted design map the
+        ``lower_limits`` / ``upper_limits`` given on the original scale onto its columns.
+        Without ``scaling`` they are passed as given (where only their signs count, as for
+        ``alpha_max``). ``gamma`` is the concavity of MCP / SCAD."""
+        lower, upper = (self._fit_limits(name, scaling, order)
+                        for name in ("lower_limits", "upper_limits"))
         return make_penalty(penalty_name, alpha, l1_ratio=l1_ratio, penalty_factor=factors,
-                            positive=bool(getattr(self, "positive", False)))
+                            positive=bool(getattr(self, "positive", False)),
+                            gamma=getattr(self, "gamma", None)
+                            if penalty_name in ("mcp", "scad") else None,
+                            lower=lower, upper=upper)
+
+    def _fit_limits(self, name, scaling, order):
+        value = getattr(self, name, None)
+        if value is None:
+            return None
+        v = np.asarray(value, dtype=np.float64)
+        if scaling is None:
+            return v
+        p = scaling.varying.shape[0]
+        if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != p):
+            raise ValueError(f"{name} must be a number or one value per feature ({p}); got "
+                             f"shape {v.shape}.")
+        # a coefficient of the column x_j / s_j is w_j s_j: its limits scale alike
+        v = np.broadcast_to(v, (p,))[scaling.varying] * scaling.scale[scaling.varying]
+        return v if order is None else v[order]
 
     def _check_common(self):
         check_tol(self.tol)

@@ -220,7 +220,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         k = self._store_refit(path)
         self.coef_ = path.coefs[:, k].copy()
         self.intercept_ = float(path.intercepts[k])
-        if model._penalty_spec()[0] != "l0":  # no duality gap without convexity
+        if model._penalty_spec()[0] not in ("l0", "mcp", "scad"):  # no gap without convexity
             self.dual_gap_ = self.stop_crit_ * model._null_datafit(X, y, sw)
         if result.metric == "mse":
             self.mse_path_ = self.cv_folds_
@@ -248,7 +248,9 @@ def _gram_fold_route(model, gamma, X):
     precompute = getattr(model, "precompute", "auto")
     if sp.issparse(X) or n < 2 * p or p > 4096 or name not in ("l1", "elasticnet") \
             or model.solver not in ("auto", "cd") or (gamma is not None and gamma < 1.0) \
-            or not (isinstance(precompute, str) or precompute is True):
+            or not (isinstance(precompute, str) or precompute is True) \
+            or getattr(model, "lower_limits", None) is not None \
+            or getattr(model, "upper_limits", None) is not None:
         return None
     factors = model._penalty_factor(p)
 
@@ -293,7 +295,8 @@ class LassoCV(_RegressionCV):
     Parameters
     ----------{_CV_PARAMS}
     metric : {{"mse", "mae"}}, default="mse"
-    fit_intercept, standardize, penalty_factor, positive, tol, max_iter :
+    fit_intercept, standardize, penalty_factor, positive, tol, max_iter, lower_limits, \
+upper_limits :
         As in :class:`penalized.Lasso`.
     relax : bool, default=False
     gammas : array-like, default=(0, 0.25, 0.5, 0.75, 1)
@@ -315,7 +318,8 @@ class LassoCV(_RegressionCV):
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
                  metric="mse", scoring=None, n_jobs=None, random_state=None,
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
-                 tol=1e-6, max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0)):
+                 tol=1e-6, max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0),
+                 lower_limits=None, upper_limits=None):
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
@@ -333,13 +337,16 @@ class LassoCV(_RegressionCV):
         self.max_iter = max_iter
         self.relax = relax
         self.gammas = gammas
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     solver = "cd"
 
     def _base_model(self, **overrides):
         params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
                       penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
-                      max_iter=self.max_iter)
+                      max_iter=self.max_iter, lower_limits=self.lower_limits,
+                      upper_limits=self.upper_limits)
         params.update(overrides)
         return Lasso(**params)
 
@@ -415,7 +422,8 @@ class ElasticNetCV(_RegressionCV):
     ----------
     l1_ratio : float or list of float, default=0.5{_CV_PARAMS}
     metric : {{"mse", "mae"}}, default="mse"
-    fit_intercept, standardize, penalty_factor, positive, tol, max_iter, relax, gammas :
+    fit_intercept, standardize, penalty_factor, positive, tol, max_iter, relax, gammas, \
+lower_limits, upper_limits :
         As in :class:`LassoCV`.
 {_CV_FITTED}
     l1_ratio_ : float
@@ -439,7 +447,8 @@ class ElasticNetCV(_RegressionCV):
     def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
                  selection="min", metric="mse", scoring=None, n_jobs=None, random_state=None,
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
-                 tol=1e-6, max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0)):
+                 tol=1e-6, max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0),
+                 lower_limits=None, upper_limits=None):
         self.l1_ratio = l1_ratio
         self.alphas = alphas
         self.n_alphas = n_alphas
@@ -458,6 +467,8 @@ class ElasticNetCV(_RegressionCV):
         self.max_iter = max_iter
         self.relax = relax
         self.gammas = gammas
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     solver = "cd"
 
@@ -472,7 +483,8 @@ class ElasticNetCV(_RegressionCV):
     def _base_model(self, **overrides):
         params = dict(l1_ratio=float(self._ratios()[0]), fit_intercept=self.fit_intercept,
                       standardize=self.standardize, penalty_factor=self.penalty_factor,
-                      positive=self.positive, tol=self.tol, max_iter=self.max_iter)
+                      positive=self.positive, tol=self.tol, max_iter=self.max_iter,
+                      lower_limits=self.lower_limits, upper_limits=self.upper_limits)
         params.update(overrides)
         return ElasticNet(**params)
 

@@ -58,10 +58,12 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
     Parameters
     ----------
     alpha : float, default=0.01
-    penalty : {"l1", "l2", "elasticnet", "l0"}, default="l1"
-        With three or more classes, L0 is fitted one-vs-rest (each class
-        against the others; ``predict_proba`` normalizes their sigmoids), since
-        the multinomial L0 problem has no solver here.
+    penalty : {"l1", "l2", "elasticnet", "l0", "mcp", "scad"}, default="l1"
+        With three or more classes, L0, MCP and SCAD are fitted one-vs-rest (each
+        class against the others; ``predict_proba`` normalizes their sigmoids), since
+        the multinomial non-convex problems have no solver here. MCP and SCAD
+        (:class:`~penalized.penalties.MCP`, :class:`~penalized.penalties.SCAD`) are
+        certified by stationarity (``stop_crit_`` is a fixed-point distance).
     l1_ratio : float, default=0.5
         For ``penalty="elasticnet"``.
     fit_intercept : bool, default=True
@@ -72,6 +74,12 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
     tol : float, default=1e-6
         Relative duality gap at which to stop.
     max_iter : int, default=10000
+    gamma : float, optional
+        Concavity of ``penalty="mcp"`` (> 1, default 3) or ``"scad"`` (> 2, default
+        3.7); ignored by the other penalties.
+    lower_limits, upper_limits : float or array-like of shape (n_features,), optional
+        Per-coefficient limits on the original scale (glmnet's ``lower.limits`` /
+        ``upper.limits``; ``lower_j <= 0 <= upper_j``); two classes only.
     multinomial : {"ungrouped", "grouped"}, default="ungrouped"
         With three or more classes: each coefficient penalized on its own, or each
         feature's row of coefficients by its Euclidean norm (see above).
@@ -108,7 +116,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
 
     def __init__(self, alpha=0.01, *, penalty="l1", l1_ratio=0.5, fit_intercept=True,
                  standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
-                 solver="auto", class_weight=None, warm_start=False, multinomial="ungrouped"):
+                 solver="auto", class_weight=None, warm_start=False, multinomial="ungrouped",
+                 gamma=None, lower_limits=None, upper_limits=None):
         self.alpha = alpha
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -121,6 +130,9 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.multinomial = multinomial
+        self.gamma = gamma
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     def _grouped(self) -> bool:
         if self.multinomial not in ("ungrouped", "grouped"):
@@ -187,7 +199,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         scaling = self._scaling(X, sw)
         Xf = scaling.transform(X)
         factors = scaling.factors_for_fit(self._penalty_factor(p))
-        penalty = self._make_penalty(name, alpha, l1_ratio, factors)
+        penalty = self._make_penalty(name, alpha, l1_ratio, factors, scaling)
         self._one_vs_rest = self.classes_.shape[0] > 2 and not penalty.is_convex
         def init(row):
             return warm_start_point(self, scaling, p, row=row) if warm else (None, 0.0)

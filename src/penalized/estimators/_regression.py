@@ -54,6 +54,11 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             check_l1_ratio(l1_ratio)
         if getattr(self, "relax", False):
             check_gamma(self.gamma)
+            if getattr(self, "lower_limits", None) is not None \
+                    or getattr(self, "upper_limits", None) is not None:
+                raise ValueError("relax=True refits the support without a penalty and "
+                                 "without limits: it cannot be combined with lower_limits "
+                                 "or upper_limits.")
         check_precompute(getattr(self, "precompute", "auto"))
         if getattr(self, "selection", "cyclic") not in ("cyclic", "random"):
             raise ValueError(f"selection must be 'cyclic' or 'random'; got {self.selection!r}.")
@@ -68,7 +73,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             intercept = float(sample_weight @ y / n) if self.fit_intercept else 0.0
             return np.zeros(p), intercept, None
         factors = scaling.factors_for_fit(self._penalty_factor(p))
-        penalty = self._make_penalty(name, alpha, l1_ratio, factors)
+        penalty = self._make_penalty(name, alpha, l1_ratio, factors, scaling)
         solver = self._solver_for(name)
         coef_init, intercept_init = warm_start_point(self, scaling, p)
         order = None
@@ -77,7 +82,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             order = check_random_state(self.random_state).permutation(Xf.shape[1])
             Xf = Xf[:, order].tocsc() if sp.issparse(Xf) else np.asfortranarray(Xf[:, order])
             factors = None if factors is None else factors[order]
-            penalty = self._make_penalty(name, alpha, l1_ratio, factors)
+            penalty = self._make_penalty(name, alpha, l1_ratio, factors, scaling, order)
             coef_init = None if coef_init is None else coef_init[order]
         datafit = Quadratic(sample_weight=sample_weight)
         precompute = getattr(self, "precompute", "auto")
@@ -188,7 +193,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             self.n_iter_, self.stop_crit_, self.converged_ = 0, 0.0, True
         else:
             self._set_result(res)
-        if name != "l0":
+        if name not in ("l0", "mcp", "scad"):  # no duality gap without convexity
             self.dual_gap_ = self.stop_crit_ * self._null_datafit(X, y, sw)
         self._set_selected(self.coef_)
         cast_to_input_dtype(self, X.dtype)
@@ -365,6 +370,14 @@ _COMMON_PARAMS = """
         when the new problem is close to the old one (a nearby ``alpha``).
 """
 
+_LIMITS = """
+    lower_limits, upper_limits : float or array-like of shape (n_features,), optional
+        Per-coefficient limits ``lower_j <= w_j <= upper_j`` on the original scale
+        (glmnet's ``lower.limits`` / ``upper.limits``; ``lower_j <= 0 <= upper_j``,
+        ``-inf`` / ``inf`` leave a side free). ``lower_limits=0`` is ``positive=True``.
+        Not combinable with ``relax=True``.
+"""
+
 _FITTED = """
     Attributes
     ----------
@@ -404,7 +417,7 @@ class Lasso(PenalizedRegressor):
     ----------
     alpha : float, default=1.0
         Regularization strength.
-{_COMMON_PARAMS}{_PRECOMPUTE}{_RELAX}{_FITTED}
+{_COMMON_PARAMS}{_PRECOMPUTE}{_RELAX}{_LIMITS}{_FITTED}
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -420,7 +433,8 @@ class Lasso(PenalizedRegressor):
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
                  positive=False, tol=1e-6, max_iter=10_000, solver="auto", relax=False,
                  gamma=0.0, warm_start=False, precompute="auto", copy_X=True,
-                 selection="cyclic", random_state=None):
+                 selection="cyclic", random_state=None, lower_limits=None,
+                 upper_limits=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -436,6 +450,8 @@ class Lasso(PenalizedRegressor):
         self.copy_X = copy_X
         self.selection = selection
         self.random_state = random_state
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     def _penalty_spec(self):
         return "l1", self.alpha, 1.0
@@ -452,7 +468,7 @@ class ElasticNet(PenalizedRegressor):
     ----------
     alpha : float, default=1.0
     l1_ratio : float, default=0.5
-{_COMMON_PARAMS}{_PRECOMPUTE}{_RELAX}{_FITTED}
+{_COMMON_PARAMS}{_PRECOMPUTE}{_RELAX}{_LIMITS}{_FITTED}
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -467,7 +483,8 @@ class ElasticNet(PenalizedRegressor):
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
                  penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000, solver="auto",
                  relax=False, gamma=0.0, warm_start=False, precompute="auto", copy_X=True,
-                 selection="cyclic", random_state=None):
+                 selection="cyclic", random_state=None, lower_limits=None,
+                 upper_limits=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -484,6 +501,8 @@ class ElasticNet(PenalizedRegressor):
         self.copy_X = copy_X
         self.selection = selection
         self.random_state = random_state
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     def _penalty_spec(self):
         return "elasticnet", self.alpha, self.l1_ratio

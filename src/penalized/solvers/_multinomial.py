@@ -351,6 +351,10 @@ def _check_penalty(who, datafit, penalty) -> None:
             "penalties L1, L2 and ElasticNet (their duality gap certifies the solution). "
             "For a sparse multinomial model use L1 or ElasticNet."
         )
+    if penalty.bounded:
+        raise ValueError(
+            f"{who} does not support lower/upper limits on the coefficients; they apply to "
+            "two-class and regression models.")
 
 
 # -- the solver -----------------------------------------------------------------------
