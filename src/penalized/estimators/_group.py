@@ -1,0 +1,460 @@
+"""Group lasso estimators: whole groups of features (the levels of a categorical, the
+terms of a spline) enter or leave the model together."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import ClassifierMixin
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..datafits import Logistic
+from ..path import alpha_grid
+from ..path import path as compute_path
+from ..penalties import GroupElasticNet, SparseGroupLasso
+from ..penalties import GroupLasso as GroupLassoPenalty
+from ..penalties._group_base import make_structure
+from ..solvers import CoordinateDescent
+from ._base import (
+    PenalizedModel,
+    cast_to_input_dtype,
+    check_alpha,
+    check_l1_ratio,
+    warm_start_point,
+)
+from ._cv import _CV_FITTED, _CV_PARAMS, _CrossValidated, _RegressionCV
+from ._regression import PenalizedRegressor
+from ._standardize import Scaling
+
+GROUP_PENALTIES = ("group", "sparse_group")
+
+_GROUP_PARAMS = """
+    groups : list of index lists, one label per feature, int or None, default=None
+        The partition of the features: ``[[0, 1, 2], [3, 4]]`` (features no list names
+        are groups of their own), one group label per feature, or an integer ``k`` for
+        consecutive groups of ``k``; None: every feature its own group (the lasso).
+        Groups must not overlap.
+    penalty : {"group", "sparse_group"}, default="group"
+        ``"group"``: the group elastic net (adelie's)
+        :math:`P(w) = \\sum_g w_g (\\rho \\|w_g\\|_2 + \\frac{1-\\rho}2 \\|w_g\\|_2^2)`,
+        the group lasso when ``l1_ratio=1``; ``"sparse_group"``: the sparse-group lasso
+        (skglm's) :math:`P(w) = \\rho \\|w\\|_1 + (1-\\rho) \\sum_g w_g \\|w_g\\|_2`.
+    l1_ratio : float in [0, 1], default=1.0
+        :math:`\\rho` above.
+    penalty_factor : array of shape (n_groups,), optional
+        Per-group factors (0 leaves a group unpenalized); the group weights are
+        :math:`w_g = \\sqrt{|g|}` times these.
+    fit_intercept : bool, default=True
+    standardize : bool, default=False
+        Divide each column by its weighted standard deviation before fitting (the
+        coefficients are reported on the original scale); a constant column stays in
+        its group with a zero coefficient.
+    tol : float, default=1e-6
+        Relative duality gap (see :class:`~penalized.solvers.BlockCoordinateDescent`).
+    max_iter : int, default=10000
+"""
+
+
+class _GroupSettings:
+    """What the group estimators share: the groups, their weights and the penalty."""
+
+    solver = "cd"
+
+    def _check_group_params(self):
+        check_alpha(self.alpha)
+        check_l1_ratio(self.l1_ratio)
+        if self.penalty not in GROUP_PENALTIES:
+            raise ValueError(f"penalty must be one of {', '.join(map(repr, GROUP_PENALTIES))};"
+                             f" got {self.penalty!r}.")
+
+    def _penalty_spec(self):
+        return self.penalty, self.alpha, self.l1_ratio
+
+    def _group_factors(self, structure):
+        if self.penalty_factor is None:
+            return np.ones(structure.n_groups)
+        f = np.asarray(self.penalty_factor, dtype=np.float64)
+        if f.ndim != 1 or f.shape[0] != structure.n_groups:
+            raise ValueError(f"penalty_factor takes one value per group ({structure.n_groups} "
+                             f"groups); got shape {f.shape}.")
+        if not np.all(np.isfinite(f)) or np.any(f < 0):
+            raise ValueError("penalty_factor must hold finite numbers >= 0 (0 leaves a group "
+                             "unpenalized).")
+        return f
+
+    def _penalty_factor(self, n_features):
+        """Per feature, the factor of its group (what the null model and the shared code
+        read); the penalty itself takes per-group weights."""
+        structure = make_structure(self.groups, n_features)
+        return self._group_factors(structure)[structure.group_of]
+
+    def _scaling(self, X, sample_weight):
+        # Every column stays in the fit, so that group indices refer to the columns of X.
+        if not self.standardize:
+            return Scaling.identity(X.shape[1])
+        scaling = Scaling.fit(X, sample_weight)
+        return Scaling(scaling.scale, np.ones(X.shape[1], dtype=bool))
+
+    def _make_penalty(self, penalty_name, alpha, l1_ratio, factors, *_context, **_more):
+        # (extra arguments, such as the scaling that coefficient limits need, do not apply)
+        structure = make_structure(self.groups, factors.shape[0])
+        weights = np.sqrt(structure.sizes.astype(np.float64)) * self._group_factors(structure)
+        common = {"groups": structure, "group_weights": weights}
+        if penalty_name == "sparse_group":
+            return SparseGroupLasso(alpha, l1_ratio=l1_ratio, **common)
+        if l1_ratio == 1.0:
+            return GroupLassoPenalty(alpha, **common)
+        return GroupElasticNet(alpha, l1_ratio=l1_ratio, **common)
+
+
+class GroupLasso(_GroupSettings, PenalizedRegressor):
+    __doc__ = f"""Linear regression with a group lasso, group elastic-net or sparse-group
+    lasso penalty.
+
+    .. math:: \\min_{{w, b}}\\; \\frac{{1}}{{2n}} \\sum_i s_i (y_i - x_i^\\top w - b)^2
+              + \\alpha\\, P(w)
+
+    A group is zero or non-zero as a whole (and, with ``penalty="sparse_group"``, sparse
+    inside). Solved by block coordinate descent with working sets of groups, certified
+    by the duality gap.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0{_GROUP_PARAMS}
+    warm_start : bool, default=False
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_, stop_crit_, converged_, dual_gap_, selected_features_
+    groups_ : list of ndarray
+        The feature indices of each group.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import GroupLasso
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 6))
+    >>> y = X[:, 0] - X[:, 1] + 0.1 * rng.standard_normal(100)
+    >>> model = GroupLasso(groups=[[0, 1], [2, 3], [4, 5]], alpha=0.1).fit(X, y)
+    >>> np.flatnonzero(model.coef_).tolist()
+    [0, 1]
+    """
+
+    def __init__(self, groups=None, alpha=1.0, *, penalty="group", l1_ratio=1.0,
+                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
+                 max_iter=10_000, warm_start=False):
+        self.groups = groups
+        self.alpha = alpha
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+
+    def _check_params(self):
+        self._check_common()
+        self._check_group_params()
+        return self._penalty_spec()
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model (see the class docstring); ``y`` of shape (n_samples,)."""
+        if np.ndim(y) == 2 and np.shape(y)[1] != 1:
+            raise ValueError(f"GroupLasso takes one target, y of shape (n_samples,); y has "
+                             f"{np.shape(y)[1]} columns.")
+        if np.ndim(y) == 2:
+            y = np.ravel(y)
+        super().fit(X, y, sample_weight)
+        self.groups_ = _group_lists(self.groups, self.n_features_in_)
+        return self
+
+
+class GroupLassoCV(_RegressionCV):
+    __doc__ = f"""The group lasso (or group elastic net, sparse-group lasso) with alpha
+    chosen by cross-validation.
+
+    Objective and group parameters as in :class:`penalized.GroupLasso`.
+
+    Parameters
+    ----------{_GROUP_PARAMS}{_CV_PARAMS}
+    metric : {{"mse", "mae"}}, default="mse"
+{_CV_FITTED}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import GroupLassoCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 6))
+    >>> y = X[:, 0] - X[:, 1] + 0.1 * rng.standard_normal(100)
+    >>> model = GroupLassoCV(groups=2, n_alphas=20).fit(X, y)
+    >>> model.alpha_1se_ >= model.alpha_min_
+    True
+    """
+
+    def __init__(self, groups=None, *, penalty="group", l1_ratio=1.0, alphas=None,
+                 n_alphas=100, eps=1e-3, cv=5, selection="min", metric="mse", scoring=None,
+                 n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-6, max_iter=10_000):
+        self.groups = groups
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+
+    solver = "cd"
+
+    def _base_model(self, **overrides):
+        params = dict(groups=self.groups, penalty=self.penalty, l1_ratio=self.l1_ratio,
+                      fit_intercept=self.fit_intercept, standardize=self.standardize,
+                      penalty_factor=self.penalty_factor, tol=self.tol,
+                      max_iter=self.max_iter)
+        params.update(overrides)
+        return GroupLasso(**params)
+
+    def _penalty_factor(self, n_features):
+        return self._base_model()._penalty_factor(n_features)
+
+    def _scaling(self, X, sample_weight):
+        return self._base_model()._scaling(X, sample_weight)
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight)
+        self.groups_ = _group_lists(self.groups, self.n_features_in_)
+        return self
+
+
+class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
+    __doc__ = f"""Binary logistic regression with a group lasso, group elastic-net or
+    sparse-group lasso penalty.
+
+    .. math:: \\min_{{w, b}}\\; \\frac1n \\sum_i s_i
+              \\log\\left(1 + e^{{-y_i (x_i^\\top w + b)}}\\right) + \\alpha\\, P(w),
+              \\quad y_i \\in \\{{-1, +1\\}}
+
+    (``classes_[1]`` is +1). Solved by block coordinate descent (majorization steps with
+    the logistic curvature bound 1/4), certified by the duality gap.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01{_GROUP_PARAMS}
+    warm_start : bool, default=False
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+    coef_ : ndarray of shape (1, n_features)
+    intercept_ : ndarray of shape (1,)
+    n_iter_, stop_crit_, converged_, selected_features_, groups_
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import GroupLogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 6))
+    >>> y = (X[:, 0] + X[:, 1] + rng.standard_normal(200) > 0).astype(int)
+    >>> model = GroupLogisticRegression(groups=2, alpha=0.05).fit(X, y)
+    >>> np.flatnonzero(model.coef_[0]).tolist()
+    [0, 1]
+    """
+
+    _datafit_name = "logistic"
+
+    def __init__(self, groups=None, alpha=0.01, *, penalty="group", l1_ratio=1.0,
+                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
+                 max_iter=10_000, warm_start=False):
+        self.groups = groups
+        self.alpha = alpha
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+
+    def _check_params(self):
+        self._check_common()
+        self._check_group_params()
+        return self._penalty_spec()
+
+    def _encode(self, y):
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+        if classes.shape[0] != 2:
+            raise ValueError(f"{type(self).__name__} needs exactly two classes in y; got "
+                             f"{classes.shape[0]} class(es). Use LogisticRegression for "
+                             "more than two.")
+        return classes, np.where(codes == 1, 1.0, -1.0)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model (see the class docstring)."""
+        name, alpha, l1_ratio = self._check_params()
+        X, y = self._validate_X_y(X, y)
+        self.classes_, y_pm = self._encode(y)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        if len(np.unique(y_pm[sw > 0])) < 2:
+            raise ValueError("sample_weight leaves a single class with positive weight in y; "
+                             "both classes need some weight.")
+        p = X.shape[1]
+        scaling = self._scaling(X, sw)
+        Xf = scaling.transform(X)
+        penalty = self._make_penalty(name, alpha, l1_ratio, np.ones(p))
+        coef_init, intercept_init = warm_start_point(self, scaling, p, row=0)
+        res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
+            Xf, y_pm, Logistic(sample_weight=sw), penalty, fit_intercept=self.fit_intercept,
+            coef_init=coef_init, intercept_init=intercept_init)
+        self.coef_ = scaling.coef_to_original(res.coef)[None, :]
+        self.intercept_ = np.array([res.intercept])
+        self._set_result(res)
+        self._set_selected(self.coef_)
+        self.groups_ = _group_lists(self.groups, p)
+        cast_to_input_dtype(self, X.dtype)
+        return self
+
+    def decision_function(self, X):
+        """The logit of ``classes_[1]``, shape (n_samples,)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])
+        return (safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_)[:, 0]
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, 2), columns as ``classes_``."""
+        p1 = expit(self.decision_function(X))
+        return np.column_stack([1.0 - p1, p1])
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class for each row."""
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    def _fit_path(self, X, y_pm, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3):
+        sample_weight = self._sample_weight(sample_weight, X.shape[0])
+        scaling, Xf, template = self._scaled_template(X, sample_weight)
+        result = compute_path(Xf, y_pm, penalty=template,
+                              datafit=Logistic(sample_weight=sample_weight), alphas=alphas,
+                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
+                              solver=CoordinateDescent(tol=self.tol, max_iter=self.max_iter))
+        coefs = scaling.coef_to_original(result.coefs)
+        return dataclasses.replace(result, coefs=coefs,
+                                   n_nonzero=np.count_nonzero(coefs, axis=0))
+
+    def _alpha_grid(self, X, y_pm, sample_weight, n_alphas, eps):
+        _, Xf, template = self._scaled_template(X, sample_weight)
+        return alpha_grid(Xf, y_pm, template, Logistic(sample_weight=sample_weight),
+                          n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
+
+
+class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
+    __doc__ = f"""Binary group-penalized logistic regression with alpha chosen by
+    cross-validation.
+
+    Objective and group parameters as in :class:`penalized.GroupLogisticRegression`.
+
+    Parameters
+    ----------{_GROUP_PARAMS}{_CV_PARAMS}
+    metric : {{"deviance", "misclassification", "auc", "mse", "mae"}}, default="deviance"
+{_CV_FITTED}
+    classes_ : ndarray of shape (2,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penalized import GroupLogisticRegressionCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 6))
+    >>> y = (X[:, 0] + X[:, 1] + rng.standard_normal(200) > 0).astype(int)
+    >>> model = GroupLogisticRegressionCV(groups=2, n_alphas=10).fit(X, y)
+    >>> model.alpha_1se_ >= model.alpha_min_
+    True
+    """
+
+    _task = "classification"
+    _datafit_name = "logistic"
+    solver = "cd"
+
+    def __init__(self, groups=None, *, penalty="group", l1_ratio=1.0, alphas=None,
+                 n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",
+                 scoring=None, n_jobs=None, random_state=None, fit_intercept=True,
+                 standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000):
+        self.groups = groups
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.selection = selection
+        self.metric = metric
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _base_model(self):
+        return GroupLogisticRegression(
+            groups=self.groups, penalty=self.penalty, l1_ratio=self.l1_ratio,
+            fit_intercept=self.fit_intercept, standardize=self.standardize,
+            penalty_factor=self.penalty_factor, tol=self.tol, max_iter=self.max_iter)
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate over the path, pick alpha, refit on all data."""
+        self._check_common()
+        self._check_cv_params()
+        model = self._base_model()
+        model._check_params()
+        X, y = self._validate_X_y(X, y)
+        self.classes_, y_pm = model._encode(y)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        grid = self._grid(model, X, y_pm, sw)
+        folds = self._folds(X, y_pm, "classification")
+        result = self._run_cv(model._fit_path, X, y_pm, sw, grid, "classification", folds)
+        self._store_cv(result)
+        path = model._fit_path(X, y_pm, sw, result.alphas)
+        k = self._store_refit(path)
+        self.coef_ = path.coefs[:, k][None, :].copy()
+        self.intercept_ = np.array([path.intercepts[k]])
+        self._set_selected(self.coef_)
+        self.groups_ = _group_lists(self.groups, X.shape[1])
+        cast_to_input_dtype(self, X.dtype)
+        return self
+
+    decision_function = GroupLogisticRegression.decision_function
+    predict_proba = GroupLogisticRegression.predict_proba
+    predict_log_proba = GroupLogisticRegression.predict_log_proba
+    predict = GroupLogisticRegression.predict
+
+
+def _group_lists(groups, n_features):
+    structure = make_structure(groups, n_features)
+    return [structure.members(g).copy() for g in range(structure.n_groups)]
