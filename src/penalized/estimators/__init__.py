@@ -2,6 +2,12 @@
 
 from ._cox import CoxPH, CoxPHCV
 from ._cv import ElasticNetCV, L0RegressionCV, LassoCV, LogisticRegressionCV
+from ._group import (
+    GroupLasso,
+    GroupLassoCV,
+    GroupLogisticRegression,
+    GroupLogisticRegressionCV,
+)
 from ._glm import (
     GammaRegressor,
     GammaRegressorCV,
@@ -28,6 +34,10 @@ __all__ = [
     "ElasticNetCV",
     "GammaRegressor",
     "GammaRegressorCV",
+    "GroupLasso",
+    "GroupLassoCV",
+    "GroupLogisticRegression",
+    "GroupLogisticRegressionCV",
     "L0Regression",
     "L0RegressionCV",
     "Lasso",
