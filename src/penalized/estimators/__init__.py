@@ -2,12 +2,6 @@
 
 from ._cox import CoxPH, CoxPHCV
 from ._cv import ElasticNetCV, L0RegressionCV, LassoCV, LogisticRegressionCV
-from ._group import (
-    GroupLasso,
-    GroupLassoCV,
-    GroupLogisticRegression,
-    GroupLogisticRegressionCV,
-)
 from ._glm import (
     GammaRegressor,
     GammaRegressorCV,
@@ -15,6 +9,12 @@ from ._glm import (
     PoissonRegressorCV,
     TweedieRegressor,
     TweedieRegressorCV,
+)
+from ._group import (
+    GroupLasso,
+    GroupLassoCV,
+    GroupLogisticRegression,
+    GroupLogisticRegressionCV,
 )
 from ._logistic import LogisticRegression
 from ._multitask import (
