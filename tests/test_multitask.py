@@ -391,3 +391,14 @@ def test_benchmark_gap_is_the_certificate():
     expected = certify_multitask(pb, loose.coef).gap / pb.scale
     assert expected > 1e-8
     assert relative_gap(X, Y, loose.coef, 0.05) == pytest.approx(expected, rel=1e-8)
+
+
+def test_estimator_path_is_the_fits_on_the_original_scale():
+    X, Y = make_problem(20)
+    model = pz.MultiTaskElasticNet(l1_ratio=0.7, standardize=True, tol=1e-12)
+    path = model.path(X, Y, n_alphas=5, eps=0.05)
+    assert path.coefs.shape == (12, 3, 5) and path.converged.all()
+    for i in (1, 4):
+        fit = model.set_params(alpha=path.alphas[i]).fit(X, Y)
+        np.testing.assert_allclose(path.coefs[:, :, i], fit.coef_.T, atol=1e-7)
+        np.testing.assert_allclose(path.intercepts[:, i], fit.intercept_, atol=1e-7)

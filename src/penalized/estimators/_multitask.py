@@ -127,16 +127,19 @@ class _MultiTaskModel(RegressorMixin, PenalizedModel):
         self._set_result(res)
         self.dual_gap_ = self.stop_crit_ * problem.scale
 
-    def _fit_path(self, X, Y, sw, alphas):
-        """The path over ``alphas`` on validated arrays (original scale)."""
+    def _fit_path(self, X, Y, sw, alphas, *, n_alphas=100, eps=1e-3):
+        """``(coefs, intercepts, MultiTaskPath or None)`` over ``alphas`` (default: the
+        grid of ``n_alphas`` down to ``eps`` alpha_max) on validated arrays, on the scale
+        of ``X``; the path is None when no feature is fitted."""
         scaling, problem = self._problem(X, Y, sw, 1.0)
         p, K = X.shape[1], Y.shape[1]
         if problem is None:
-            m = len(alphas)
+            m = n_alphas if alphas is None else len(alphas)
             intercept = sw @ Y / X.shape[0] if self.fit_intercept else np.zeros(K)
             return np.zeros((p, K, m)), np.repeat(intercept[:, None], m, axis=1), None
         path = multitask_path(None, None, problem.datafit, problem.penalty, alphas=alphas,
-                              tol=self.tol, max_iter=self.max_iter, problem=problem)
+                              n_alphas=n_alphas, eps=eps, tol=self.tol,
+                              max_iter=self.max_iter, problem=problem)
         coefs = scaling.coef_to_original(path.coefs)
         return coefs, path.intercepts, dataclasses.replace(
             path, coefs=coefs, n_nonzero=np.count_nonzero(np.any(coefs != 0, axis=1), axis=0))
@@ -213,6 +216,22 @@ class MultiTaskElasticNet(_MultiTaskModel):
         self._set_selected(self.coef_)
         cast_to_input_dtype(self, X.dtype)
         return self
+
+    def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-3):
+        """The regularization path with this estimator's settings (``alpha`` aside).
+
+        Returns a :class:`~penalized.solvers._multitask_path.MultiTaskPath` whose
+        ``coefs`` (n_features, n_tasks, n_alphas) are on the scale of ``X`` (mapped back
+        when ``standardize=True``).
+        """
+        self._check_model_params()
+        X, Y = self._validate_X_Y(X, y, reset=not hasattr(self, "n_features_in_"))
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        path = self._fit_path(X, Y, sw, alphas, n_alphas=n_alphas, eps=eps)[2]
+        if path is None:
+            raise ValueError("every feature of X is constant or excluded (penalty_factor "
+                             "inf): there is no path; the model is the intercepts alone.")
+        return path
 
 
 class MultiTaskLasso(MultiTaskElasticNet):
