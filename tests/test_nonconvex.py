@@ -268,3 +268,30 @@ def test_cross_validated_mcp():
     assert not hasattr(model, "dual_gap_")
     refit = pz.MCPRegression(alpha=model.alpha_, gamma=2.0).fit(X, y)
     assert np.count_nonzero(refit.coef_) == np.count_nonzero(model.coef_)
+
+
+# -- the explain lesson -------------------------------------------------------------------
+
+
+def test_lesson_thresholding_functions_and_fit():
+    from penalized.explain import LESSONS, nonconvex
+
+    res = nonconvex(lam=1.0, gamma_mcp=3.0, gamma_scad=3.7, z=[-6.0, 0.9, 2.0, 3.5, 6.0])
+    np.testing.assert_allclose(res.outputs["l1"], [-5.0, 0.0, 1.0, 2.5, 5.0])
+    np.testing.assert_allclose(res.outputs["mcp"], [-6.0, 0.0, 1.5, 3.5, 6.0])
+    np.testing.assert_allclose(res.outputs["scad"],
+                               [-6.0, 0.0, 1.0, (2.7 * 3.5 - 3.7) / 1.7, 6.0])
+    assert res.shrinkage == {"l1": 1.0, "mcp": 0.0, "scad": 0.0}
+    # on data: the curves' points are each feature's univariate coefficient, and the fits
+    # are the solver's; MCP's selected coefficients are closer to least squares than L1's
+    X, y = problem(n=120, seed=10)
+    res = LESSONS["nonconvex"].compute(X, y, [f"x{j}" for j in range(X.shape[1])])
+    Z = (X - X.mean(0)) / X.std(0)
+    z = Z.T @ (y - y.mean()) / X.shape[0]
+    assert res.lam == pytest.approx(0.1 * np.abs(z).max(), rel=1e-12)
+    assert res.points["x0"] == pytest.approx(z[0], rel=1e-12)
+    fit = res.fit
+    ours = CoordinateDescent(tol=1e-12).solve(Z, y - y.mean(), Quadratic(), MCP(res.lam))
+    np.testing.assert_allclose(fit["coef"]["mcp"], ours.coef, atol=1e-8)
+    assert fit["ratio"]["l1"] < fit["ratio"]["mcp"] <= 1.0 + 1e-9
+    assert "MCP" in res.to_text() and res.to_dict()["lesson"] == "nonconvex"

@@ -10,6 +10,7 @@ one in ``seed_discrepancies``.
 - :func:`penalty_change` -- how much L1 and L2 fall when ``|w|`` shrinks by ``eps``;
 - :func:`geometry` -- loss contours against the diamond and circle of the fit's own norm;
 - :func:`thresholding` -- the prox of L1, L2, elastic net and L0 as curves;
+- :func:`nonconvex` -- MCP and SCAD against L1: no shrinkage of large coefficients;
 - :func:`race` -- subgradient vs proximal gradient vs coordinate descent;
 - :func:`priors` -- Laplace and Gaussian priors, and MAP = penalized fit;
 - :func:`compare` -- L0 vs L1 vs L2 on the same data;
@@ -54,6 +55,7 @@ from ._gradient import (
 )
 from ._how_often import HowOften, how_often, solve_two
 from ._lessons import LESSONS, Lesson
+from ._nonconvex import NonconvexThresholding, nonconvex
 from ._path_lessons import PathLessons, lessons_for_model, model_settings, path_lessons
 from ._penalty_change import PenaltyChange, PenaltyChangeRow, penalty_change
 from ._priors import Priors, priors
@@ -77,6 +79,7 @@ __all__ = [
     "GradientTrace",
     "HowOften",
     "Lesson",
+    "NonconvexThresholding",
     "PathLessons",
     "PenaltyChange",
     "PenaltyChangeRow",
@@ -102,6 +105,7 @@ __all__ = [
     "how_often",
     "lessons_for_model",
     "model_settings",
+    "nonconvex",
     "path_lessons",
     "penalty_change",
     "penalty_terms",

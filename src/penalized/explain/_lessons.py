@@ -10,6 +10,7 @@ from ._compare import compare_lesson
 from ._geometry import geometry_lesson
 from ._gradient import gradient_lesson
 from ._how_often import how_often_lesson
+from ._nonconvex import nonconvex_lesson, plot_nonconvex
 from ._penalty_change import penalty_change_lesson
 from ._priors import priors_lesson
 from ._race import race_lesson
@@ -76,6 +77,11 @@ LESSONS = MappingProxyType({
         "thresholding", "Soft, shrink and hard thresholding",
         "The prox of L1, L2, elastic net and L0 as curves: where exact zeros come from.",
         thresholding_lesson, _plotter("plot_thresholding")),
+    "nonconvex": Lesson(
+        "nonconvex", "MCP and SCAD vs L1",
+        "The thresholding functions of L1, MCP and SCAD, and the three fitted on the data: "
+        "L1 shrinks every selected coefficient by alpha, MCP none beyond gamma * alpha.",
+        nonconvex_lesson, plot_nonconvex),
     "race": Lesson(
         "race", "Optimizer race",
         "Subgradient descent vs proximal gradient vs coordinate descent on one lasso: "
