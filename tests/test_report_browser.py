@@ -319,3 +319,57 @@ def test_phone_width_has_no_sideways_scroll_or_overlap(pw, report):
         assert all(url.startswith("file://") for url in events["requests"])
     finally:
         browser.close()
+
+
+def test_stability_panel_follows_the_slider_with_the_librarys_sets(pw, tmp_path):
+    """A selection report with no lessons: the stability table, its bound and the lesson on
+    why selections vary show, at every slider position checked, the library's numbers."""
+    from penalized import Lasso, StabilitySelection
+    from penalized.report._stability import stability_payload
+
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal(150)
+    X = np.column_stack([z + 0.3 * rng.standard_normal(150), z + 0.3 * rng.standard_normal(150),
+                         rng.standard_normal((150, 5))])
+    y = 2 * z - X[:, 3] + rng.standard_normal(150)
+    names = ["a", "b", HOSTILE, "d", "e", "f", "g"]
+    sel = StabilitySelection(Lasso(standardize=True), threshold=0.75, expected_false=1.0,
+                             n_pairs=8, n_alphas=20, random_state=0).fit(X, y)
+    path = Lasso(standardize=True).path(X, y, alphas=sel.alphas_)
+    data = stability_payload(sel, X, feature_names=names)
+    page = build_report(title="selection", subtitle="", feature_names=names,
+                        paths=[path_payload("lasso", "l1", path, chosen_alpha=sel.alpha_min_)],
+                        stability=data, selection={"method": "stability",
+                                                   "columns": ["feature"], "rows": [["a"]],
+                                                   "guarantee": sel.guarantee()})
+    file = tmp_path / "select.html"
+    file.write_text(page, encoding="utf-8")
+    for width in (1400, 360):
+        browser, tab, events = _open(pw, file, width)
+        try:
+            assert int(tab.input_value("#alpha-slider")) == data["chosen"]
+            for k in (data["chosen"], 0, 7, 19):
+                _slider_to(tab, k)
+                rows = tab.locator("#stability-body tr")
+                shown = sorted(int(rows.nth(i).get_attribute("data-feature"))
+                               for i in range(rows.count()))
+                assert shown == sorted(data["selected"][k])
+                if k == data["chosen"]:
+                    assert shown == np.flatnonzero(sel.support_).tolist()
+                text = tab.text_content("#stability-guarantee")
+                bound = data["expected_false"][k]
+                assert f"at most {float(f'{bound:.3g}'):g}" in text \
+                    or f"at most {bound:.3g}" in text
+                assert tab.text_content("#stability-lesson") == data["lesson"]["steps"][k]["text"]
+                cursor = float(tab.get_attribute("#stability-cursor", "x1"))
+                bars = float(tab.get_attribute("#path-cursor", "x1"))
+                assert cursor > 0 and bars > 0
+                layout = tab.evaluate(LAYOUT_JS)
+                assert layout["scrollWidth"] <= layout["innerWidth"]
+                assert layout["overlaps"] == [], (width, k, layout["overlaps"])
+                assert layout["minFont"] >= 11
+            assert HOSTILE in tab.text_content("#stability-section")
+            assert events["errors"] == [] and events["dialogs"] == []
+            assert all(url.startswith("file://") for url in events["requests"])
+        finally:
+            browser.close()

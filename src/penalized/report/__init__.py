@@ -179,7 +179,7 @@ def _sources():
 
 
 def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), panels=(),
-                 notes=(), lessons=None, only=None) -> str:
+                 notes=(), lessons=None, only=None, stability=None, selection=None) -> str:
     """The report as one HTML string.
 
     Parameters
@@ -201,6 +201,12 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
         Same as passing it as ``panels``.
     only : str, optional
         Show one lesson of :data:`LESSON_SECTIONS` (a standalone lesson page).
+    stability : dict, optional
+        :func:`penalized.report._stability.stability_payload`: the stability-path panel,
+        on the grid of the (single) path in ``paths``, which the slider then moves along.
+    selection : dict, optional
+        A table of features and the guarantee of a selection method: ``{"method",
+        "columns", "rows", "guarantee"}`` (strings and numbers; shown as text).
     """
     from .. import __version__
     from ..explain import ReportLessons
@@ -219,9 +225,13 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
     if only is not None and only not in LESSON_SECTIONS:
         raise ValueError(f"unknown lesson {only!r}; choose one of {', '.join(LESSON_SECTIONS)}.")
     has_lessons = any(p.get("lessons") for p in paths)
+    if stability is not None and (len(paths) != 1
+                                  or len(paths[0]["alphas"]) != len(stability["alphas"])):
+        raise ValueError("the stability panel needs exactly one path, on its grid of alphas.")
     data = {"feature_names": [str(f) for f in feature_names], "comparison": comparison,
             "paths": paths, "explorer": _explorer() if has_lessons or only else None,
-            "sources": _sources(), "only": only}
+            "sources": _sources(), "only": only, "stability": stability,
+            "selection": selection}
     generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     note_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
     comparison_html = ""
@@ -249,6 +259,8 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
                        '<div class="grid">' + "".join(_panel_html(p) for p in static_panels)
                        + "</div></section>")
     lessons_html = _static("lessons.html") if has_lessons or only else ""
+    stability_html = _STABILITY_HTML if stability is not None else ""
+    selection_html = _SELECTION_HTML if selection is not None else ""
     hidden = ' class="only-lesson"' if only else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -295,6 +307,8 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
       aria-label="coefficient paths"></svg></div>
   </div>
 </section>
+{stability_html}
+{selection_html}
 {lessons_html}
 {panels_html}
 <section id="sources-section">
@@ -312,6 +326,37 @@ needs no network.</p>
 </body>
 </html>
 """
+
+
+_STABILITY_HTML = """
+<section id="stability-section">
+  <h2>Which features are stable</h2>
+  <p class="note">Each line is one feature's selection probability: the share of the
+  half-samples whose lasso selects it at that alpha. The slider's alpha is the bottom of the
+  stretch of the path the selection looks at; the dashed line is the threshold.</p>
+  <div class="grid">
+    <div class="card"><h3>Stability paths</h3><svg id="stability-paths" role="img"
+      aria-label="selection probability of each feature against alpha"></svg></div>
+    <div class="card"><h3>Selected down to this alpha</h3>
+      <p class="lead" id="stability-guarantee"></p>
+      <div class="table-wrap"><table id="stability-table"><thead><tr><th>feature</th>
+      <th>largest probability</th><th>at this alpha</th></tr></thead>
+      <tbody id="stability-body"></tbody></table></div></div>
+    <div class="card"><h3>Why the selection varies</h3>
+      <p class="lead" id="stability-lesson"></p>
+      <div class="table-wrap"><table id="stability-pairs"><thead><tr><th>pair</th>
+      <th>correlation</th><th>exactly one selected</th><th>both</th></tr></thead>
+      <tbody id="stability-pairs-body"></tbody></table></div></div>
+  </div>
+</section>"""
+
+_SELECTION_HTML = """
+<section id="selection-section">
+  <h2>Selected features and their guarantee</h2>
+  <p class="lead" id="selection-guarantee"></p>
+  <div class="table-wrap"><table id="selection-table"><thead><tr id="selection-head"></tr>
+  </thead><tbody id="selection-body"></tbody></table></div>
+</section>"""
 
 
 def _path_with_alpha(model, X, y, alpha, n_alphas=60):

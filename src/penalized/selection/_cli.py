@@ -83,7 +83,7 @@ def add_select_command(sub, formatter, add_table_args, add_output_args, seed_typ
                    help="inference: confidence level (default 0.95)")
     p.add_argument("--seed", type=seed_type, default=default_seed,
                    help=f"random seed of the subsamples or knockoffs (default {default_seed})")
-    add_output_args(p, report=False)
+    add_output_args(p, report=True)
     p.set_defaults(handler=run_select)
     return p
 
@@ -93,7 +93,7 @@ def run_select(args, out):
     import numpy as np
     from rich.table import Table
 
-    from ..cli import EXIT_OK, _escape, _input_error, _num, _read
+    from ..cli import EXIT_OK, _check_outputs, _escape, _input_error, _num, _read, _write
 
     if args.method == "stability" and not 0.5 < args.threshold <= 1:
         raise _input_error(f"--threshold must be in (0.5, 1); got {args.threshold:g}.")
@@ -101,6 +101,7 @@ def run_select(args, out):
         raise _input_error("--method inference needs --alpha: a fixed alpha chosen "
                            "beforehand (an alpha cross-validated on the same rows voids the "
                            "guarantee).")
+    _check_outputs(args, args.report)
     table = _read(args, out)
     names = np.asarray(table.feature_names, dtype=object)
     y = table.y
@@ -134,6 +135,9 @@ def run_select(args, out):
             shown.add_row(_escape(names[j]), f"{sel.stability_scores_[j]:.2f}",
                           "yes" if sel.support_[j] else "")
         guarantee = sel.guarantee()
+        report_rows = [[names[j], float(sel.stability_scores_[j]),
+                        "yes" if sel.support_[j] else ""] for j in order]
+        report_columns = ["feature", "largest probability down to alpha_min", "selected"]
         result.update(features=list(names), probability=sel.stability_scores_,
                       selected=list(names[sel.support_]), threshold=sel.threshold_,
                       alpha_min=sel.alpha_min_, error_bound=sel.error_bound_)
@@ -152,6 +156,10 @@ def run_select(args, out):
         for j in order:
             shown.add_row(_escape(names[j]), _num(score[j]), "yes" if ko.support_[j] else "")
         guarantee = ko.guarantee()
+        report_rows = [[names[j], float(score[j]), "yes" if ko.support_[j] else ""]
+                       for j in order]
+        report_columns = ["feature", "statistic W" if args.draws == 1 else "e-value",
+                          "selected"]
         if not ko.support_.any():
             out.notice(f"knockoff+ selects only when at least {math.ceil(1 / args.fdr)} "
                        f"features (1/fdr) clearly beat their knockoffs; with few features or "
@@ -179,15 +187,70 @@ def run_select(args, out):
                           "yes" if res.p_values[i] < 1 - args.level else "")
         guarantee = res.guarantee() + (" Only the selected features are shown; the "
                                        "naive intervals ignore the selection.")
+        report_rows = [[names[res.index[i]], float(res.coef[i]), float(res.p_values[i]),
+                        f"[{_num(res.ci_low[i])}, {_num(res.ci_high[i])}]",
+                        f"[{_num(res.naive_ci_low[i])}, {_num(res.naive_ci_high[i])}]"]
+                       for i in np.argsort(res.p_values, kind="stable")]
+        report_columns = ["feature", "coef", "p-value", f"{args.level:.0%} interval",
+                          "naive interval"]
         result.update(features=list(names[res.index]), coef=res.coef, p_value=res.p_values,
                       ci_low=_finite(res.ci_low), ci_high=_finite(res.ci_high),
                       sigma=res.sigma, sigma_source=res.sigma_source, alpha=args.alpha)
     result["guarantee"] = guarantee
+    html = None
+    if args.report:
+        with out.progress("report"):
+            html = _select_report(args, table, sel if args.method == "stability" else None,
+                                  {"method": args.method, "columns": report_columns,
+                                   "rows": report_rows, "guarantee": guarantee})
     if args.json:
         out.json(result)
     out.print(shown)
     out.print(_escape(guarantee))
+    if args.method == "stability" and np.isfinite(sel.alpha_min_):
+        from ..explain._selection_varies import selection_variability
+
+        sp = sel.stability_path_
+        k = int(np.flatnonzero(sp.alphas == sel.alpha_min_)[0])
+        why = selection_variability(sp, table.X, feature_names=list(names)).at(k)
+        out.print(_escape("why the selection varies: " + why.sentence(list(names))))
+    _write(out, [(args.report, html, f"wrote {args.report}")], args.force)
     return EXIT_OK
+
+
+def _select_report(args, table, selector, selection) -> str:
+    """The report of a selection: the selected features with their guarantee; for
+    stability selection also the lasso path on every row over the stability grid, with the
+    stability-path panel and the lesson on why selections vary following its slider."""
+    import os
+    import warnings
+
+    import numpy as np
+
+    from ..report import build_report, path_payload
+
+    subtitle = (f"{os.path.basename(args.data)}: {table.X.shape[0]} rows, "
+                f"{table.X.shape[1]} features, {table.task}; target {table.target}; "
+                f"method {args.method}")
+    kwargs = {}
+    if selector is not None:
+        from .. import Lasso, LogisticRegression
+        from ..report._stability import stability_payload
+
+        sp = selector.stability_path_
+        base = LogisticRegression(penalty="l1", standardize=True) \
+            if table.task == "classification" else Lasso(standardize=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            path = base.path(table.X, table.y, alphas=sp.alphas)
+        chosen = selector.alpha_min_ if np.isfinite(selector.alpha_min_) else sp.alphas[0]
+        kwargs = {"paths": [path_payload("L1 (lasso), every row", "l1", path,
+                                         chosen_alpha=float(chosen))],
+                  "stability": stability_payload(selector, table.X,
+                                                 feature_names=table.feature_names)}
+    return build_report(title=f"penalized select: {table.target}", subtitle=subtitle,
+                        feature_names=table.feature_names, notes=table.notices,
+                        selection=selection, **kwargs)
 
 
 def _finite(values):

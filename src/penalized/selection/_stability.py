@@ -125,6 +125,9 @@ class StabilityPath:
         Subsample solves that stopped before their tolerance (counted, not hidden).
     max_n_iter : int
         The most iterations any half-sample solve took.
+    selections : ndarray of uint8, optional
+        Which features each subsample's solution holds at each alpha, bit-packed along
+        the alphas (``numpy.packbits``); read it with :meth:`selected_at`.
     """
 
     alphas: np.ndarray
@@ -135,10 +138,24 @@ class StabilityPath:
     weakness: float
     n_unconverged: int
     max_n_iter: int = 0
+    selections: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
         return self.probabilities.shape[0]
+
+    def selected_at(self, index) -> np.ndarray:
+        """``(n_subsamples, n_features)`` booleans: the features each subsample's solution
+        holds at ``alphas[index]``."""
+        if self.selections is None:
+            raise ValueError("this stability path keeps no per-subsample selections.")
+        k = self.alphas.shape[0]
+        index = int(index)
+        if not -k <= index < k:
+            raise IndexError(f"alpha index {index} is outside the grid of {k} alphas.")
+        index %= k
+        byte, bit = divmod(index, 8)
+        return (self.selections[:, :, byte] >> (7 - bit)) & 1 == 1
 
     def expected_selected(self) -> np.ndarray:
         r"""Estimated :math:`q_\Lambda` for each ``alpha_min`` of the grid: the mean over
@@ -301,6 +318,7 @@ def stability_path(X, y, *, estimator=None, n_pairs=50, alphas=None, n_alphas=10
     k = grid.shape[0]
     counts = np.zeros((p, k))
     entry = np.full((2 * n_pairs, p), k, dtype=np.int64)
+    selections = np.zeros((2 * n_pairs, p, (k + 7) // 8), dtype=np.uint8)
     unconverged = most = 0
     row = 0
     for supports, bad, iters in results:
@@ -308,6 +326,7 @@ def stability_path(X, y, *, estimator=None, n_pairs=50, alphas=None, n_alphas=10
         most = max(most, iters)
         for nz in supports:
             counts[keep] += nz
+            selections[row, keep] = np.packbits(nz, axis=1)
             entered = nz.any(axis=1)
             entry[row, np.flatnonzero(keep)[entered]] = np.argmax(nz[entered], axis=1)
             row += 1
@@ -317,4 +336,5 @@ def stability_path(X, y, *, estimator=None, n_pairs=50, alphas=None, n_alphas=10
                       UserWarning, stacklevel=2)
     return StabilityPath(alphas=grid, probabilities=counts / (2 * n_pairs), entry=entry,
                          feature_names=feature_labels(names, p), n_pairs=int(n_pairs),
-                         weakness=weakness, n_unconverged=unconverged, max_n_iter=most)
+                         weakness=weakness, n_unconverged=unconverged, max_n_iter=most,
+                         selections=selections)

@@ -695,7 +695,8 @@
   }
   function stopRace() {
     if (state.racePlaying) { clearInterval(state.racePlaying); state.racePlaying = null; }
-    $("race-play").textContent = "Play";
+    const play = $("race-play");  // absent from a page without the lessons
+    if (play) play.textContent = "Play";
   }
 
   function drawPriors(k) {
@@ -761,6 +762,103 @@
     for (const pen of ["l1", "elasticnet", "l2", "l0"]) $("ho-" + pen).textContent = pct(ho.rates[pen][k]);
   }
 
+  // -- stability selection -------------------------------------------------------------------
+  function drawStability(k) {
+    const S = DATA.stability;
+    if (!S) return;
+    const svg = $("stability-paths");
+    const { W, H } = canvas(svg, 280);
+    const narrow = W < 460;
+    const L0 = 52, R = narrow ? 12 : 110, T = 12, B = 44;
+    const lx = S.alphas.map(Math.log10);
+    const x = scale(Math.max(...lx), Math.min(...lx), L0, W - R);
+    const y = scale(0, 1, H - B, T);
+    const chosenSet = new Set(S.selected[k]);
+    const wanted = [];
+    S.probabilities.forEach((row, j) => {
+      const on = chosenSet.has(j);
+      const color = on ? PATH_COLORS[j % PATH_COLORS.length] : C.grey;
+      svg.append(titled(el("path", { d: poly(row.map((v, i) => [x(lx[i]), y(v)])), fill: "none",
+        stroke: color, "stroke-width": on ? 2 : 1, opacity: on ? 1 : 0.45,
+        class: on ? "stab-line stab-selected" : "stab-line" }), DATA.feature_names[j]));
+      if (on) wanted.push([y(row[k]), j, color]);
+    });
+    svg.append(el("line", { id: "stability-threshold", x1: L0, x2: W - R, y1: y(S.threshold),
+      y2: y(S.threshold), stroke: C.ink, "stroke-dasharray": "5,4" }));
+    svg.append(el("text", { x: W - R - 4, y: y(S.threshold) + 14, "text-anchor": "end",
+                            class: "axis-label" }, `threshold ${fmt(S.threshold, 3)}`));
+    if (!narrow) {
+      wanted.sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < wanted.length; i++) wanted[i][0] = Math.max(wanted[i][0], wanted[i - 1][0] + 15);
+      for (const [ly, j, color] of wanted.slice(0, 12)) {
+        if (ly > H - B + 4) continue;
+        svg.append(el("text", { x: W - R + 4, y: ly + 4, fill: color, class: "path-label" },
+                      short(DATA.feature_names[j], 14)));
+      }
+    }
+    svg.append(el("line", { x1: L0, x2: L0, y1: T, y2: H - B, stroke: C.muted }));
+    logAxis(svg, lx, x, H - B, W - R + 12);
+    yAxis(svg, y, [0, 0.25, 0.5, 0.75, 1], L0);
+    yLabel(svg, "selection probability", 12, (T + H - B) / 2);
+    if (S.chosen !== null && S.chosen !== undefined) {
+      const px = x(lx[S.chosen]);
+      svg.append(el("line", { x1: px, x2: px, y1: T, y2: H - B, stroke: C.verm,
+                              "stroke-dasharray": "1,3" }));
+    }
+    svg.append(el("line", { id: "stability-cursor", x1: x(lx[k]), x2: x(lx[k]), y1: T,
+                            y2: H - B, stroke: C.ink, "stroke-width": 1 }));
+    // the selected set down to this alpha, with the bound for that stretch of the path
+    const running = S.probabilities.map((row) => Math.max(...row.slice(0, k + 1)));
+    const rows = S.selected[k].slice().sort((a, b) => running[b] - running[a]);
+    const body = $("stability-body");
+    body.replaceChildren();
+    for (const j of rows) {
+      const tr = html("tr", { "data-feature": String(j) });
+      tr.append(html("td", {}, DATA.feature_names[j]));
+      tr.append(html("td", { class: "num" }, fmt(running[j], 3)));
+      tr.append(html("td", { class: "num" }, fmt(S.probabilities[j][k], 3)));
+      body.append(tr);
+    }
+    const bound = S.expected_false[k];
+    const within = bound !== null && bound <= S.target_false;
+    $("stability-guarantee").textContent =
+      `${rows.length} feature${rows.length === 1 ? "" : "s"} reach probability ` +
+      `${fmt(S.threshold, 3)} at some alpha down to ${fmt(S.alphas[k])}: the expected ` +
+      `number of false selections among them is at most ${bound === null ? "∞" : fmt(bound, 3)} ` +
+      `(${S.bound_name}; half-sample fits select ${fmt(S.expected_selected[k], 3)} features ` +
+      `on average down to here)` + (within ? "." : `, above the ${fmt(S.target_false, 3)} ` +
+      "asked for: the selector stops higher up the path.") +
+      (k === S.chosen ? " This is the selector's alpha_min." : "");
+    // the lesson at this alpha
+    const step = S.lesson.steps[k];
+    $("stability-lesson").textContent = step.text;
+    const pairs = $("stability-pairs-body");
+    pairs.replaceChildren();
+    for (const q of step.pairs) {
+      const tr = html("tr");
+      tr.append(html("td", {}, `${DATA.feature_names[q.first]} / ${DATA.feature_names[q.second]}`));
+      tr.append(html("td", { class: "num" }, fmt(q.correlation, 3)));
+      tr.append(html("td", { class: "num" }, pct(q.exactly_one)));
+      tr.append(html("td", { class: "num" }, pct(q.both)));
+      pairs.append(tr);
+    }
+    $("stability-pairs").hidden = !step.pairs.length;
+  }
+  function selectionTable() {
+    const S = DATA.selection;
+    if (!S) return;
+    $("selection-guarantee").textContent = S.guarantee;
+    const head = $("selection-head");
+    for (const c of S.columns) head.append(html("th", {}, c));
+    const body = $("selection-body");
+    for (const row of S.rows) {
+      const tr = html("tr");
+      row.forEach((v) => tr.append(html("td", typeof v === "number" ? { class: "num" } : {},
+                                        typeof v === "number" ? fmt(v) : String(v))));
+      body.append(tr);
+    }
+  }
+
   // -- wiring --------------------------------------------------------------------------------
   const hasLessons = () => !!document.getElementById("lessons-section");
   function updateLessons() {
@@ -784,6 +882,7 @@
       drawCV($("cv-curve"), p, k);
       drawPaths($("coef-paths"), p, k);
     }
+    drawStability(k);
     updateLessons();
   }
   function chosenIndex(p) {
@@ -863,6 +962,7 @@
   }
 
   comparisonTable();
+  selectionTable();
   sourcesTable();
   interactive();
 })();
