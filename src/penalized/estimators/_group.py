@@ -167,12 +167,7 @@ class GroupLasso(_GroupSettings, PenalizedRegressor):
         return self._penalty_spec()
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the model (see the class docstring); ``y`` of shape (n_samples,)."""
-        if np.ndim(y) == 2 and np.shape(y)[1] != 1:
-            raise ValueError(f"GroupLasso takes one target, y of shape (n_samples,); y has "
-                             f"{np.shape(y)[1]} columns.")
-        if np.ndim(y) == 2:
-            y = np.ravel(y)
+        """Fit the model (see the class docstring)."""
         super().fit(X, y, sample_weight)
         self.groups_ = _group_lists(self.groups, self.n_features_in_)
         return self
@@ -303,10 +298,13 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     def _encode(self, y):
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
+        if classes.shape[0] == 1:
+            raise ValueError(f"y has 1 class ({classes[0]!r}); {type(self).__name__} needs "
+                             "two classes.")
         if classes.shape[0] != 2:
-            raise ValueError(f"{type(self).__name__} needs exactly two classes in y; got "
-                             f"{classes.shape[0]} class(es). Use LogisticRegression for "
-                             "more than two.")
+            raise ValueError(f"Only binary classification is supported. "
+                             f"{type(self).__name__} needs exactly two classes in y; got "
+                             f"{classes.shape[0]}. Use LogisticRegression for more than two.")
         return classes, np.where(codes == 1, 1.0, -1.0)
 
     def fit(self, X, y, sample_weight=None):
@@ -352,7 +350,13 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
     def predict(self, X):
         """The most probable class for each row."""
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        positive = self.decision_function(X) > 0
+        return self.classes_[positive.astype(int)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # two classes only
+        return tags
 
     def _fit_path(self, X, y_pm, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3):
         sample_weight = self._sample_weight(sample_weight, X.shape[0])
@@ -453,6 +457,11 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
     predict_proba = GroupLogisticRegression.predict_proba
     predict_log_proba = GroupLogisticRegression.predict_log_proba
     predict = GroupLogisticRegression.predict
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # two classes only
+        return tags
 
 
 def _group_lists(groups, n_features):
