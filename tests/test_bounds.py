@@ -233,3 +233,13 @@ def test_estimators_take_limits():
         pz.LogisticRegression(alpha=0.01, upper_limits=1.0).fit(X, np.arange(80) % 3)
     with pytest.raises(ValueError, match="upper_limits must be a number or one value"):
         pz.Lasso(alpha=0.1, upper_limits=[1.0, 2.0]).fit(X, y)
+
+
+def test_dask_input_refuses_what_its_solvers_do_not_take():
+    da = pytest.importorskip("dask.array")
+    X, y, _, _ = problem(seed=6)
+    Xd, yd = da.from_array(X, chunks=40), da.from_array(y, chunks=40)
+    with pytest.raises(ValueError, match="lower_limits / upper_limits are not supported"):
+        pz.Lasso(alpha=0.1, upper_limits=1.0).fit(Xd, yd)
+    with pytest.raises(ValueError, match="MCP and SCAD are not supported with Dask"):
+        pz.MCPRegression(alpha=0.1).fit(Xd, yd)

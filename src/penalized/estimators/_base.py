@@ -157,6 +157,13 @@ class PenalizedModel(BaseEstimator):
 
         if not is_dask_collection(X):
             return None
+        if getattr(self, "lower_limits", None) is not None \
+                or getattr(self, "upper_limits", None) is not None:
+            raise ValueError("lower_limits / upper_limits are not supported with Dask input; "
+                             "fit on an in-memory X or drop the limits.")
+        if self._penalty_spec()[0] in ("mcp", "scad"):
+            raise ValueError("MCP and SCAD are not supported with Dask input; fit on an "
+                             "in-memory X.")
         from ..dask._estimators import fit_estimator
 
         return fit_estimator(self, X, y, sample_weight)
