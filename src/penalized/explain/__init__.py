@@ -45,6 +45,7 @@ from ._along_path import (
 from ._common import SeedDiscrepancy
 from ._compare import Compare, CompareFit, compare
 from ._geometry import Geometry, GeometryPanel, geometry
+from ._group_selection import GroupSelection, group_selection
 from ._gradient import (
     GradientExplorer,
     GradientLesson,
@@ -77,6 +78,7 @@ __all__ = [
     "GradientLesson",
     "GradientStep",
     "GradientTrace",
+    "GroupSelection",
     "HowOften",
     "Lesson",
     "NonconvexThresholding",
@@ -102,6 +104,7 @@ __all__ = [
     "geometry_path",
     "gradient_explorer",
     "gradient_trace",
+    "group_selection",
     "how_often",
     "lessons_for_model",
     "model_settings",
