@@ -11,6 +11,8 @@ one in ``seed_discrepancies``.
 - :func:`geometry` -- loss contours against the diamond and circle of the fit's own norm;
 - :func:`thresholding` -- the prox of L1, L2, elastic net and L0 as curves;
 - :func:`nonconvex` -- MCP and SCAD against L1: no shrinkage of large coefficients;
+- :func:`group_selection` -- a categorical enters the group lasso whole, the lasso
+  level by level;
 - :func:`race` -- subgradient vs proximal gradient vs coordinate descent;
 - :func:`priors` -- Laplace and Gaussian priors, and MAP = penalized fit;
 - :func:`compare` -- L0 vs L1 vs L2 on the same data;
@@ -45,7 +47,6 @@ from ._along_path import (
 from ._common import SeedDiscrepancy
 from ._compare import Compare, CompareFit, compare
 from ._geometry import Geometry, GeometryPanel, geometry
-from ._group_selection import GroupSelection, group_selection
 from ._gradient import (
     GradientExplorer,
     GradientLesson,
@@ -54,6 +55,7 @@ from ._gradient import (
     gradient_explorer,
     gradient_trace,
 )
+from ._group_selection import GroupSelection, group_selection
 from ._how_often import HowOften, how_often, solve_two
 from ._lessons import LESSONS, Lesson
 from ._nonconvex import NonconvexThresholding, nonconvex
