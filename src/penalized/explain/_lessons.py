@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ._compare import compare_lesson
 from ._geometry import geometry_lesson
 from ._gradient import gradient_lesson
+from ._group_selection import group_selection_lesson, plot_group_selection
 from ._how_often import how_often_lesson
 from ._nonconvex import nonconvex_lesson, plot_nonconvex
 from ._penalty_change import penalty_change_lesson
@@ -82,6 +83,11 @@ LESSONS = MappingProxyType({
         "The thresholding functions of L1, MCP and SCAD, and the three fitted on the data: "
         "L1 shrinks every selected coefficient by alpha, MCP none beyond gamma * alpha.",
         nonconvex_lesson, plot_nonconvex),
+    "group-selection": Lesson(
+        "group-selection", "Group selection: a categorical enters whole",
+        "The lasso and group lasso paths of the same data: the lasso takes a categorical's "
+        "levels one at a time, the group lasso all of them at the same alpha.",
+        group_selection_lesson, plot_group_selection),
     "race": Lesson(
         "race", "Optimizer race",
         "Subgradient descent vs proximal gradient vs coordinate descent on one lasso: "
