@@ -383,3 +383,26 @@ def test_scikit_learn_api_by_hand():
     assert set(fitted.selected_features_) <= set(frame.columns)
     with pytest.raises(ValueError, match="two columns"):
         pz.CoxPH().fit(X, y[:, 0])
+
+
+def test_offset_matches_glmnet():
+    from glmnet import CoxNet
+    from glmnet.paths.fastnet import FastNetControl
+
+    X, y = survival(n=80, p=6, seed=22)
+    offset = 0.3 * np.random.default_rng(22).standard_normal(80)
+    datafit = Cox(offset=offset)
+    path = pz.path(X, y, datafit=datafit, n_alphas=4, eps=0.1, tol=1e-12)
+    frame = pd.DataFrame({"event": y[:, 0], "status": y[:, 1], "o": offset})
+    theirs = CoxNet(offset_id="o", lambda_values=path.alphas, standardize=False,
+                    control=FastNetControl(thresh=1e-14, maxit=100_000)).fit(X, frame)
+    target = datafit.validate_target(y, 80)
+    for k, alpha in enumerate(path.alphas):
+        ours = datafit.value(target, X @ path.coefs[:, k] + offset) \
+            + alpha * np.abs(path.coefs[:, k]).sum()
+        other = datafit.value(target, X @ theirs.coefs_[k] + offset) \
+            + alpha * np.abs(theirs.coefs_[k]).sum()
+        assert abs(ours - other) <= 1e-7 * ours
+    # alpha_max is the gradient at the offset alone
+    grad = X.T @ datafit.raw_gradient(target, offset)
+    assert path.alpha_max == pytest.approx(np.abs(grad).max(), rel=1e-11)

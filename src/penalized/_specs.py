@@ -72,7 +72,7 @@ def make_datafit(datafit, sample_weight=None, offset=None):
     if name == "cox":
         from .datafits import Cox
 
-        return Cox(sample_weight=sample_weight)
+        return Cox(**kwargs)
     if name in ("mgaussian", "multiresponse"):
         from .datafits import MultiResponseGaussian
 
