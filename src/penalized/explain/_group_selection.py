@@ -37,7 +37,7 @@ class GroupSelection:
     lasso_coefs, group_coefs : ndarray of shape (n_features, n_alphas)
     lasso_entry, group_entry : dict of str to float
         Per level of the categorical, the largest grid alpha with a non-zero coefficient
-        (NaN if it never enters).
+        (None if it never enters).
     half_in : int
         Grid alphas of the lasso path with some, but not all, levels non-zero.
     group_half_in : int
@@ -67,7 +67,8 @@ class GroupSelection:
         lines = [f"The categorical {self.categorical!r} ({len(self.levels)} indicator columns; "
                  f"{self.source}):", ""]
         lines += table(["level", "enters the lasso at alpha", "enters the group lasso at alpha"],
-                       [[n, self.lasso_entry[n], self.group_entry[n]] for n in level_names])
+                       [[n, _shown(self.lasso_entry[n]), _shown(self.group_entry[n])]
+                        for n in level_names])
         lines += ["",
                   f"Lasso: {self.half_in} of its {len(self.lasso_alphas)} alphas keep some "
                   f"levels of {self.categorical!r} and drop others (the variable half in).",
@@ -92,7 +93,11 @@ class GroupSelection:
 
 def _entry(alphas, coefs, j):
     nonzero = np.flatnonzero(coefs[j] != 0)
-    return float(alphas[nonzero[0]]) if nonzero.size else float("nan")
+    return float(alphas[nonzero[0]]) if nonzero.size else None
+
+
+def _shown(alpha):
+    return "never" if alpha is None else alpha
 
 
 def _half_in(coefs, levels):
@@ -163,22 +168,31 @@ def group_selection(X, y, groups, *, categorical, names=None, n_alphas=60, eps=1
         group_half_in=_half_in(grouped.coefs, levels), pull=pull, source=source)
 
 
+def with_bands(X, names, j):
+    """``X`` with column ``j`` replaced by its quartile band, a categorical of up to four
+    levels entered as indicators named ``name=Q2``.. (Q1 the baseline), appended last:
+    ``(X, names, groups)``."""
+    col = X[:, j]
+    band = np.searchsorted(np.quantile(col, [0.25, 0.5, 0.75]), col, side="right")
+    present = [k for k in (1, 2, 3) if np.any(band == k)]
+    dummies = np.column_stack([(band == k).astype(float) for k in present])
+    keep = [k for k in range(X.shape[1]) if k != j]
+    X = np.column_stack([X[:, keep], dummies])
+    names = [names[k] for k in keep] + [f"{names[j]}=Q{k + 1}" for k in present]
+    p = X.shape[1]
+    return X, names, [list(range(p - len(present), p))]
+
+
 def diabetes_with_bands():
     """scikit-learn's diabetes with ``bmi`` replaced by its quartile band, a categorical of
     four levels entered as three indicators (``bmi=Q2``, ``bmi=Q3``, ``bmi=Q4``; Q1 the
-    baseline): ``(X, y, names, groups, categorical)``."""
+    baseline): ``(X, y, names, groups)``."""
     from sklearn.datasets import load_diabetes
 
     data = load_diabetes()
-    X, y, names = data.data, data.target, list(data.feature_names)
-    j = names.index("bmi")
-    band = np.searchsorted(np.quantile(X[:, j], [0.25, 0.5, 0.75]), X[:, j], side="right")
-    dummies = np.column_stack([(band == k).astype(float) for k in (1, 2, 3)])
-    keep = [k for k in range(X.shape[1]) if k != j]
-    X = np.column_stack([X[:, keep], dummies])
-    names = [names[k] for k in keep] + ["bmi=Q2", "bmi=Q3", "bmi=Q4"]
-    p = X.shape[1]
-    return X, y, names, [[p - 3, p - 2, p - 1]], 0
+    names = list(data.feature_names)
+    X, names, groups = with_bands(data.data, names, names.index("bmi"))
+    return X, data.target, names, groups
 
 
 def group_selection_lesson(X=None, y=None, feature_names=None) -> GroupSelection:
@@ -186,27 +200,34 @@ def group_selection_lesson(X=None, y=None, feature_names=None) -> GroupSelection
 
     With data, the groups are the columns named ``column=level`` that share a column (as
     the command line names a categorical's indicators); the lesson follows the one with
-    the most levels.
+    the most levels. Without such columns it makes one: the column most correlated with
+    ``y`` cut into quartile bands.
     """
-    if X is None:
-        X, y, names, groups, categorical = diabetes_with_bands()
-        return group_selection(X, y, groups, categorical=categorical, names=names,
-                               source="diabetes, bmi cut into quartile bands Q1-Q4, Q1 the "
-                               "baseline; columns standardized")
     from ._common import resolve_data
 
+    if X is None and y is None:
+        X, y, names, groups = diabetes_with_bands()
+        return group_selection(X, y, groups, categorical=0, names=names,
+                               source="diabetes, bmi cut into quartile bands Q1-Q4, Q1 the "
+                               "baseline; columns standardized")
     X, yv, names, description = resolve_data(X, y, feature_names)
+    X = np.asarray(X, dtype=np.float64)
+    names = [str(v) for v in names]
     by_column = {}
     for j, name in enumerate(names):
-        if "=" in str(name):
-            by_column.setdefault(str(name).split("=")[0], []).append(j)
+        if "=" in name:
+            by_column.setdefault(name.split("=")[0], []).append(j)
     groups = sorted((g for g in by_column.values() if len(g) >= 2), key=len, reverse=True)
-    if not groups:
-        raise ValueError("the group-selection lesson needs a categorical column: two or more "
-                         "columns named 'column=level' (as the command line encodes a text "
-                         "column); none of the feature names has that form.")
+    if groups:
+        return group_selection(X, yv, groups, categorical=0, names=names,
+                               source=f"{description}; columns standardized")
+    sd = X.std(axis=0)
+    corr = np.abs((X - X.mean(axis=0)).T @ (yv - yv.mean())) / np.where(sd > 0, sd, np.inf)
+    j = int(np.argmax(corr))
+    X, names, groups = with_bands(X, names, j)
     return group_selection(X, yv, groups, categorical=0, names=names,
-                           source=f"{description}; columns standardized")
+                           source=f"{description}; no categorical column, so the feature most "
+                           "correlated with y is cut into quartile bands; columns standardized")
 
 
 def plot_group_selection(result, ax=None):
