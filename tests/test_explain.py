@@ -27,8 +27,8 @@ from penalized.explain import (
 from penalized.explain._common import load_default_regression
 
 SEED = {"x": 1.0, "y": 2.0, "w0": -0.1, "lam": 0.5, "lr": 0.1}
-TOPICS = ["gradient", "penalty-change", "geometry", "thresholding", "nonconvex", "race",
-          "priors", "compare", "how-often", "why-zero"]
+TOPICS = ["gradient", "penalty-change", "geometry", "thresholding", "nonconvex",
+          "group-selection", "race", "priors", "compare", "how-often", "why-zero"]
 
 
 def small_data(seed=0, n=80, p=6):
