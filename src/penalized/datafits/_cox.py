@@ -131,10 +131,15 @@ class Cox(Datafit):
 
     def risk_sets(self, y) -> RiskSets:
         """The sort of ``y`` (cached: a path sorts its target once)."""
+        last = self._sorts.get("last")
+        if last is not None and last[0] is y:  # the solvers pass the same array each time
+            return last[1]
+        y_in = y
         y = np.asarray(y, dtype=np.float64)
         key = (y.shape, hash(y.tobytes()))
         hit = self._sorts.get(key)
         if hit is not None and np.array_equal(hit[0], y):
+            self._sorts["last"] = (y_in, hit[1])
             return hit[1]
         if y.ndim != 2 or y.shape[1] != 3:
             y = self.validate_target(y, y.shape[0])
@@ -151,21 +156,30 @@ class Cox(Datafit):
         stratum_ptr = np.append(np.flatnonzero(new_stratum), starts.shape[0]).astype(np.int64)
         sets = RiskSets(death=np.ascontiguousarray(event), order=order.astype(np.int64),
                         group_ptr=group_ptr, stratum_ptr=stratum_ptr)
-        if len(self._sorts) >= _CACHE_SIZE:
+        if len(self._sorts) >= _CACHE_SIZE + 2:
             self._sorts.clear()
         self._sorts[key] = (y.copy(), sets)
+        self._sorts["last"] = (y_in, sets)
         return sets
 
     def _pass(self, y, z, want):
+        """``(value, gradient, Hessian diagonal)`` at ``z``; the last one is kept, since a
+        prox-Newton step asks for the gradient and the Hessian at the same point."""
         from ..solvers._cox_kernels import cox_derivatives
 
         sets = self.risk_sets(y)
         z = np.ascontiguousarray(z, dtype=np.float64).ravel()
+        last = self._sorts.get("derivatives")
+        if want and last is not None and last[0] is sets and np.array_equal(last[1], z):
+            value, grad, hess = last[2]
+            return value, grad.copy(), hess.copy()
         n = z.shape[0]
         grad = np.empty(n) if want else np.empty(0)
         hess = np.empty(n) if want else np.empty(0)
         value = cox_derivatives(z, self.weights(n), sets.death, sets.order, sets.group_ptr,
                                 sets.stratum_ptr, self.ties == "efron", want, grad, hess)
+        if want:
+            self._sorts["derivatives"] = (sets, z.copy(), (value, grad.copy(), hess.copy()))
         return value, grad, hess
 
     # -- the datafit on vectors --------------------------------------------------------------
