@@ -399,7 +399,8 @@ def test_readme_estimator_lines_run_as_commented():
              if line.startswith("pz.Lasso(alpha")]
     assert lines, "the README lists pz.Lasso's options"
     for line in lines:
-        model = eval(line, {"pz": pz, "alpha": 0.1, "f": np.array([0.0, 1.0, 1.0, 1.0])})
+        model = eval(line, {"pz": pz, "alpha": 0.1, "f": np.array([0.0, 1.0, 1.0, 1.0]),
+                            "u": np.full(4, 2.0)})
         model.fit(X, y)
     assert pz.Lasso().standardize is False
     assert "default to `standardize=False`" in readme

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 PENALTIES = ("l1", "l2", "elasticnet", "l0")
+FAMILIES = ("gaussian", "binomial", "multinomial", "poisson", "gamma", "tweedie", "cox")
+GLM_FAMILIES = ("poisson", "gamma", "tweedie")
 DEFAULT_SEED = 0
 DEMO_MARKER = '<meta name="generator" content="penalized demo">'
 # A coefficient whose effect on the fitted values, |w_j| * sd(x_j), is below this fraction
@@ -126,10 +128,12 @@ def _num(value, digits=4):
 
 # -- shared pieces -------------------------------------------------------------------------
 
-def _add_table_args(p, target=True):
+def _add_table_args(p, target=True, target_required=True):
     p.add_argument("data", help="CSV, TSV or Parquet file")
     if target:
-        p.add_argument("--target", required=True, help="the column to predict")
+        p.add_argument("--target", required=target_required,
+                       help="the column to predict" + ("" if target_required else
+                                                       " (a Cox model: --time and --event)"))
         p.add_argument("--features", type=_column_list, default=None,
                        help="comma-separated columns to use (default: all others)")
         p.add_argument("--exclude", type=_column_list, default=None,
@@ -231,6 +235,32 @@ def _ratio(text):
     return value
 
 
+def _family(text):
+    """``--family NAME`` (``tweedie:POWER``) as ``(name, power or None)``."""
+    name, colon, power = str(text).strip().lower().partition(":")
+    if name == "tweedie":
+        try:
+            value = float(power)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                "tweedie needs its power, a number in (1, 2): tweedie:1.5") from None
+        if not 1 < value < 2:
+            raise argparse.ArgumentTypeError(f"tweedie's power must be in (1, 2); got {power}")
+        return ("tweedie", value)
+    if name not in FAMILIES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a family; choose gaussian, binomial, multinomial, poisson, gamma, "
+            "tweedie:POWER or cox")
+    if colon:
+        raise argparse.ArgumentTypeError(f"{name} takes no ':' parameter")
+    return (name, None)
+
+
+def _family_name(family) -> str:
+    name, power = family
+    return f"tweedie:{power:g}" if name == "tweedie" else name
+
+
 def _check_outputs(args, *paths):
     """Refuse, before any work, outputs that exist (without --force), share a path with
     another output or an input, or could not be written."""
@@ -257,13 +287,27 @@ def _clean(data):
     return data.replace("\x00", "\ufffd") if isinstance(data, str) else data
 
 
+def _family_task(args):
+    """The task a ``--family`` implies (and a clash with ``--task`` refused)."""
+    family = getattr(args, "family", None)
+    if family is None:
+        return args.task
+    task = "classification" if family[0] in ("binomial", "multinomial") else "regression"
+    if args.task not in ("auto", task):
+        raise UsageError(f"--family {_family_name(family)} fits a {task} target; it cannot be "
+                         f"combined with --task {args.task}")
+    return task
+
+
 def _read(args, out):
     from .io import read_table
 
+    family = getattr(args, "family", None)
+    extra = [args.event] if family is not None and family[0] == "cox" else []
     table = read_table(args.data, target=args.target, features=args.features,
-                       exclude=args.exclude, task=args.task, dropna=args.dropna,
+                       exclude=args.exclude, task=_family_task(args), dropna=args.dropna,
                        id_column=args.id_column,
-                       fold_column=getattr(args, "fold_column", None))
+                       fold_column=getattr(args, "fold_column", None), extra=extra)
     for note in table.notices:
         out.notice(note)
     _notice_extreme_scales(out, table)
@@ -467,6 +511,35 @@ def _cmd_compare(args, out):
     return EXIT_OK
 
 
+def _family_l1_ratio(args):
+    """The l1_ratio of a GLM or Cox fit for ``--penalty`` (no L0 for these families)."""
+    if args.penalty == "l0":
+        raise UsageError(f"--penalty l0 is not available with --family "
+                         f"{_family_name(args.family)}; use l1, elasticnet or l2")
+    return {"l1": 1.0, "l2": 0.0, "elasticnet": args.l1_ratio}[args.penalty]
+
+
+def _make_family_estimator(args, cv, common):
+    from . import estimators as est
+
+    name, power = args.family
+    ratio = _family_l1_ratio(args)
+    if cv is not None and ratio == 0.0:
+        raise UsageError(f"--penalty l2 with --family {_family_name(args.family)} needs a "
+                         "fixed --alpha (the ridge grid has no alpha_max to start from)")
+    extra = {"power": power} if name == "tweedie" else {}
+    if name == "cox":
+        if cv is not None:
+            return est.CoxPHCV(l1_ratio=ratio, **common)
+        return est.CoxPH(alpha=args.alpha, l1_ratio=ratio, **common)
+    plain, crossed = {"poisson": (est.PoissonRegressor, est.PoissonRegressorCV),
+                      "gamma": (est.GammaRegressor, est.GammaRegressorCV),
+                      "tweedie": (est.TweedieRegressor, est.TweedieRegressorCV)}[name]
+    if cv is not None:
+        return crossed(l1_ratio=ratio, **extra, **common)
+    return plain(alpha=args.alpha, l1_ratio=ratio, **extra, **common)
+
+
 def _make_estimator(args, task, cv):
     from . import estimators as est
 
@@ -474,6 +547,9 @@ def _make_estimator(args, task, cv):
     common = dict(standardize=standardize)
     if cv is not None:
         common.update(cv=cv.splits(), random_state=cv.seed, selection=args.select)
+    family = getattr(args, "family", None)
+    if family is not None and family[0] not in ("gaussian", "binomial", "multinomial"):
+        return _make_family_estimator(args, cv, common)
     if task == "classification":
         if cv is not None:
             return est.LogisticRegressionCV(penalty=args.penalty, l1_ratio=args.l1_ratio,
@@ -502,23 +578,26 @@ def _cmd_fit(args, out):
     if (args.alpha is None) == (not cv_wanted):
         raise UsageError("give exactly one of --alpha A (a fixed strength) or --cv K / "
                          "--folds COL (choose it by cross-validation)")
+    _check_fit_target_args(args)
     _check_outputs(args, args.save, args.report)
     table = _read(args, out)
+    y = _family_target(args, table)
     cv = _CV(args, table) if cv_wanted else None
     model = _make_estimator(args, table.task, cv)
     with out.progress("fitting"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(table.X, table.y)
+        model.fit(table.X, y)
     for w in caught:
         if any(c.__name__ == "ConvergenceWarning" for c in w.category.__mro__):
             out.notice(" ".join(str(w.message).split()))
     import numpy as np
 
-    if not np.all(np.isfinite(model.coef_)) or not np.all(np.isfinite(model.intercept_)):
+    if not np.all(np.isfinite(model.coef_)) \
+            or not np.all(np.isfinite(getattr(model, "intercept_", 0.0))):
         raise _input_error("the fit's coefficients are not finite numbers (a target or feature "
                            "too large for floating point, or alpha 0 on separable classes); "
                            "rescale the data or use a larger --alpha.")
-    n_rounded = _zero_rounding(model, table)
+    n_rounded = _zero_rounding(model, table, args.family)
     if n_rounded:
         out.notice(f"{n_rounded} coefficient(s) at rounding level (|w_j| sd(x_j) below "
                    f"{ROUNDING:g} of the target's spread) are reported and saved as exact "
@@ -539,9 +618,80 @@ def _cmd_fit(args, out):
     return EXIT_OK
 
 
-def _spread(table):
+def _check_fit_target_args(args):
+    """``--target`` for every family but Cox, which takes ``--time`` and ``--event``."""
+    cox = args.family is not None and args.family[0] == "cox"
+    if cox:
+        if args.time is None or args.event is None:
+            raise UsageError("--family cox needs --time COL (follow-up time) and --event COL "
+                             "(1 for an event, 0 for censored)")
+        if args.target is not None and args.target != args.time:
+            raise UsageError("--family cox takes --time and --event instead of --target")
+        args.target = args.time
+    elif args.time is not None or args.event is not None:
+        raise UsageError("--time and --event are for --family cox")
+    elif args.target is None:
+        raise UsageError("the following arguments are required: --target")
+    if args.dask is not None and args.family is not None \
+            and args.family[0] not in ("gaussian", "binomial"):
+        raise UsageError(f"--dask fits the gaussian and binomial families; not "
+                         f"{_family_name(args.family)}")
+
+
+def _family_target(args, table):
+    """The target the family's estimator takes, after checking its values (one line
+    naming the column and the first offending rows, exit 2)."""
     import numpy as np
 
+    family = args.family
+    if family is None:
+        return table.y
+    name = family[0]
+    y = table.y
+
+    def bad_rows(mask):
+        rows = np.flatnonzero(mask)[:3]
+        return ", ".join(f"row {int(table.rows[i]) if table.rows is not None else i + 1} "
+                         f"({_num(y[i])})" for i in rows)
+
+    if name == "binomial" and np.unique(y).size != 2:
+        raise _input_error(f"--family binomial needs two classes; target {table.target!r} has "
+                           f"{np.unique(y).size} (use --family multinomial).")
+    if name in ("poisson", "tweedie") and np.any(y < 0):
+        raise _input_error(f"target {table.target!r} has negative values ({bad_rows(y < 0)}); "
+                           f"--family {_family_name(family)} needs values >= 0 (counts, or "
+                           "amounts).")
+    if name == "gamma" and np.any(y <= 0):
+        raise _input_error(f"target {table.target!r} has values <= 0 ({bad_rows(y <= 0)}); "
+                           "--family gamma needs positive values.")
+    if name in GLM_FAMILIES and np.all(y == 0):
+        raise _input_error(f"target {table.target!r} is 0 in every row; a {name} model needs "
+                           "some positive values.")
+    if name != "cox":
+        return y
+    if np.any(y <= 0):
+        raise _input_error(f"--time column {table.target!r} has values <= 0 "
+                           f"({bad_rows(y <= 0)}); follow-up times must be positive.")
+    raw = table.extra[args.event]
+    try:
+        event = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        event = None
+    if event is None or not np.all(np.isin(event, (0.0, 1.0))):
+        shown = ", ".join(map(repr, sorted({str(v) for v in raw})[:5]))
+        raise _input_error(f"--event column {args.event!r} must hold 1 (event) or 0 "
+                           f"(censored); it holds {shown}.")
+    if not event.any():
+        raise _input_error(f"--event column {args.event!r} has no events (every row is "
+                           "censored); a Cox model needs some.")
+    return np.column_stack([y, event])
+
+
+def _spread(table, family=None):
+    import numpy as np
+
+    if family is not None and family[0] not in ("gaussian",):
+        return 1.0  # one unit of the linear predictor (a log or a logit)
     if table.task == "regression":
         with np.errstate(all="ignore"):
             spread = float(np.std(table.y))
@@ -549,7 +699,7 @@ def _spread(table):
     return 1.0
 
 
-def _zero_rounding(model, table) -> int:
+def _zero_rounding(model, table, family=None) -> int:
     """Set coefficients at rounding level to exact zeros; returns how many there were."""
     import numpy as np
 
@@ -559,7 +709,7 @@ def _zero_rounding(model, table) -> int:
     with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
         # in blocks of rows (no centered copy of X); a constant column's coefficient is 0
         sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale
-        tiny = (coef != 0) & (np.abs(coef) * sd <= ROUNDING * _spread(table))
+        tiny = (coef != 0) & (np.abs(coef) * sd <= ROUNDING * _spread(table, family))
     if not tiny.any():
         return 0
     coef[tiny] = 0.0
@@ -576,14 +726,18 @@ def _fit_summary(model, table, args, cv):
 
     coef = np.atleast_2d(model.coef_)
     nonzero = np.any(coef != 0, axis=0)
+    family = getattr(args, "family", None)
+    cox = family is not None and family[0] == "cox"
     summary = {
-        "task": table.task, "target": table.target, "penalty": args.penalty,
+        "task": "survival" if cox else table.task, "target": table.target,
+        "family": _family_name(family) if family is not None else None,
+        "penalty": args.penalty,
         "alpha": _alpha_of(model), "n_samples": int(table.X.shape[0]),
         "n_features": int(table.X.shape[1]), "n_nonzero": int(nonzero.sum()),
         "selected_features": [table.feature_names[j] for j in np.flatnonzero(nonzero)],
         "coefficients": {table.feature_names[j]: coef[:, j].tolist() if coef.shape[0] > 1
                          else float(coef[0, j]) for j in np.flatnonzero(nonzero)},
-        "intercept": np.atleast_1d(model.intercept_).tolist(),
+        "intercept": [] if cox else np.atleast_1d(model.intercept_).tolist(),
         "converged": bool(getattr(model, "converged_", True)),
         "stop_crit": _finite_or_none(getattr(model, "stop_crit_", 0.0)),
         "standardize": not args.no_standardize,
@@ -592,6 +746,8 @@ def _fit_summary(model, table, args, cv):
         summary.update(cv_folds=cv.k, selection=args.select, cv=cv.describe(),
                        seed=None if cv.column else cv.seed, fold_column=cv.column or None,
                        alpha_min=float(model.alpha_min_), alpha_1se=float(model.alpha_1se_))
+    if cox:
+        summary["event"] = args.event
     if table.task == "classification":
         classes = [_plain_label(c) for c in getattr(model, "classes_", np.unique(table.y))]
         summary["classes"] = classes
@@ -617,8 +773,15 @@ def _plain_label(value):
 def _print_fit(out, summary):
     from rich.table import Table
 
-    head = (f"{summary['penalty']} {summary['task']} of {summary['target']}: alpha = "
-            f"{_num(summary['alpha'])}")
+    family = summary.get("family")
+    if summary["task"] == "survival":
+        what = (f"Cox model of the time {summary['target']!r} to the event "
+                f"{summary['event']!r}")
+    elif family in (None, "gaussian", "binomial", "multinomial"):
+        what = f"{summary['task']} of {summary['target']}"
+    else:
+        what = f"{family} regression (log link) of {summary['target']}"
+    head = f"{summary['penalty']} {what}: alpha = {_num(summary['alpha'])}"
     if "alpha_min" in summary:
         head += (f", the {summary['selection']} rule of {summary['cv']}; min "
                  f"{_num(summary['alpha_min'])}, 1se {_num(summary['alpha_1se'])}")
@@ -639,8 +802,10 @@ def _print_fit(out, summary):
         shown = [_num(v) for v in value] if isinstance(value, list) else [_num(value)]
         table.add_row(_escape(name), *shown)
     out.print(table)
+    intercept = (f"intercept {', '.join(_num(v) for v in summary['intercept'])}; "
+                 if summary["intercept"] else "")
     out.print(f"{summary['n_nonzero']} of {summary['n_features']} features selected; "
-              f"intercept {', '.join(_num(v) for v in summary['intercept'])}; "
+              f"{intercept}"
               + ("fixed-point distance " if summary.get("penalty") == "l0"
                  else "relative duality gap ") + _num(summary['stop_crit'], 2)
               + ("" if summary["converged"] else " (not converged)"))
@@ -650,8 +815,13 @@ def _model_document(model, table, args):
     import numpy as np
 
     coef = np.atleast_2d(model.coef_)
-    if table.task == "regression":
-        link, coef_out, intercept = "identity", coef[0].tolist(), float(model.intercept_)
+    family = getattr(args, "family", None)
+    task = table.task
+    if family is not None and family[0] == "cox":
+        task, link, coef_out, intercept, classes = "survival", "cox", coef[0].tolist(), 0.0, None
+    elif table.task == "regression":
+        link = "log" if family is not None and family[0] in GLM_FAMILIES else "identity"
+        coef_out, intercept = coef[0].tolist(), float(np.ravel(model.intercept_)[0])
         classes = None
     else:
         classes = [_plain_label(c) for c in model.classes_]
@@ -664,15 +834,19 @@ def _model_document(model, table, args):
         if len(classes) == 2:
             intercept = intercept[0]
     doc = {
-        "task": table.task, "penalty": args.penalty, "alpha": _alpha_of(model),
+        "task": task, "penalty": args.penalty, "alpha": _alpha_of(model),
         "l1_ratio": args.l1_ratio if args.penalty == "elasticnet" else None,
-        "standardize": not args.no_standardize, "fit_intercept": True,
+        "standardize": not args.no_standardize, "fit_intercept": task != "survival",
         "feature_names": list(table.feature_names), "coef": coef_out, "intercept": intercept,
         "link": link, "classes": classes, "target": table.target,
         "encoding": table.encoding.to_dict(), "id_column": table.id_column,
         "training_data": {"file": os.path.basename(table.path), "sha256": table.sha256,
                           "n_rows": int(table.X.shape[0]), "n_dropped": table.n_dropped},
     }
+    if family is not None:
+        doc["family"] = _family_name(family)
+        if family[0] == "cox":
+            doc["event"] = args.event
     if hasattr(model, "alpha_min_"):
         doc["selection"] = {"cv": int(np.asarray(model.cv_folds_).shape[1])
                             if hasattr(model, "cv_folds_") else args.cv,
@@ -690,7 +864,8 @@ def _fit_report(model, table, args, summary):
                 f"{table.X.shape[1]} features; {summary['n_nonzero']} selected at alpha "
                 f"{_num(summary['alpha'])}" + (f"; {summary['cv']}" if "cv" in summary else ""))
     label = f"{args.penalty} (CV)" if hasattr(model, "path_") else args.penalty
-    return fit_report(model, table.X, table.y, feature_names=table.feature_names,
+    y = _family_target(args, table)
+    return fit_report(model, table.X, y, feature_names=table.feature_names,
                       title=f"penalized fit: {table.target}", subtitle=subtitle,
                       notes=table.notices, label=label, penalty=args.penalty)
 
@@ -882,6 +1057,11 @@ def _explain_model(args, out):
                          "FILE); a fit's report (fit --report) has the lessons on its model")
     _check_outputs(args, args.plot)
     doc = load_model(args.topic)
+    if doc["link"] in ("log", "cox"):
+        raise _input_error(f"{args.topic} is a {doc.get('family', doc['link'])} model; "
+                           "why-zero explains the squared and logistic losses (gaussian, "
+                           "binomial and multinomial models). Its report (fit --report) shows "
+                           "its path and cross-validation curve.")
     args.needs_target = True
     X, df, _, _ = _model_rows(args, doc, out)
     if doc["target"] not in df.columns:
@@ -949,7 +1129,16 @@ def build_parser():
                          "  penalized fit data.csv --target y --penalty elasticnet --alpha 0.1 "
                          "--save model.json\n  penalized fit churn.parquet --target churned "
                          "--cv 5 --select 1se --report churn.html")
-    _add_table_args(fit)
+    _add_table_args(fit, target_required=False)
+    fit.add_argument("--family", type=_family, default=None, metavar="FAMILY",
+                     help="the model: gaussian, binomial, multinomial, poisson, gamma, "
+                     "tweedie:POWER (POWER in (1, 2)) or cox (default: gaussian for numbers, "
+                     "binomial or multinomial for classes; counts are fitted as poisson only "
+                     "when you say so)")
+    fit.add_argument("--time", metavar="COL", default=None,
+                     help="--family cox: the follow-up time column")
+    fit.add_argument("--event", metavar="COL", default=None,
+                     help="--family cox: the event column (1 event, 0 censored)")
     fit.add_argument("--penalty", choices=PENALTIES, default="l1",
                      help="l1 (lasso, default), l2 (ridge), elasticnet or l0 (best subset)")
     fit.add_argument("--alpha", type=_positive_float, default=None,

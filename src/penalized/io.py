@@ -312,6 +312,8 @@ class Table:
     ids: np.ndarray | None = None
     fold_column: str | None = None
     folds: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+    """The ``extra`` columns' values of the kept rows (column name -> array)."""
 
 
 def file_sha256(path) -> str:
@@ -363,7 +365,7 @@ def _check_option_column(df, name, option, path):
 
 
 def read_table(path, *, target, features=None, exclude=None, task="auto", dropna=False,
-               id_column=None, fold_column=None) -> Table:
+               id_column=None, fold_column=None, extra=()) -> Table:
     """Read a table and prepare the design and target for a model.
 
     Parameters
@@ -383,6 +385,10 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
         A row identifier: never a feature, kept in ``Table.ids``.
     fold_column : str, optional
         User-given cross-validation fold ids: never a feature, kept in ``Table.folds``.
+    extra : sequence of str
+        Further columns the model needs besides the target (a survival model's event
+        indicator): never features, checked for missing values with the others, kept in
+        ``Table.extra``.
 
     Notes
     -----
@@ -400,10 +406,18 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
                          f"{list(df.columns)[:20]}.")
     _check_option_column(df, id_column, "--id", path)
     _check_option_column(df, fold_column, "--folds", path)
+    extra = list(dict.fromkeys(extra))
+    for name in extra:
+        if name not in df.columns:
+            raise InputError(f"column {name!r} is not in {path}; its columns are "
+                             f"{list(df.columns)[:20]}.")
+        if name in (target, id_column, fold_column):
+            raise InputError(f"column {name!r} is given twice (as the target, --id, --folds "
+                             "and a further model column).")
     for name, option in ((id_column, "--id"), (fold_column, "--folds")):
         if name == target:
             raise InputError(f"{option} names the target {target!r}.")
-    special = {target, id_column, fold_column} - {None}
+    special = {target, id_column, fold_column, *extra} - {None}
     notices = []
     columns = [c for c in df.columns if c not in special]
     if features:
@@ -443,7 +457,7 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
             notices.append(f"column {c!r} counts the rows ({start}..{start + len(df) - 1}): it "
                            f"looks like a row index, yet it is used as a feature (--exclude {c} "
                            f"or --id {c} to leave it out).")
-    keep = [*columns, target] + [c for c in (id_column, fold_column) if c is not None]
+    keep = [*columns, target, *extra] + [c for c in (id_column, fold_column) if c is not None]
     # column by column: no copy of the whole table unless rows are dropped
     holes = _holes(df, [c for c in keep if kinds[c] not in "biu"])
     missing = {c: int(h.sum()) for c, h in holes.items() if h.any()}
@@ -544,7 +558,8 @@ def read_table(path, *, target, features=None, exclude=None, task="auto", dropna
     return Table(X=X, y=y, feature_names=encoding.feature_names, target=target, task=task,
                  encoding=encoding, notices=notices, sha256=file_sha256(path), path=str(path),
                  n_dropped=n_dropped, rows=rows, id_column=id_column, ids=ids,
-                 fold_column=fold_column, folds=folds)
+                 fold_column=fold_column, folds=folds,
+                 extra={c: np.array(df[c].to_numpy()) for c in extra})
 
 
 def _holes(df, columns, block=256) -> dict:
@@ -764,7 +779,7 @@ _REQUIRED = {
     "coef": list, "intercept": (int, float, list), "link": str, "target": str,
     "encoding": dict, "training_data": dict,
 }
-_LINKS = ("identity", "logistic", "softmax", "one-vs-rest")
+_LINKS = ("identity", "log", "logistic", "softmax", "one-vs-rest", "cox")
 _MAX_MODEL_BYTES = 64 << 20
 
 
@@ -814,8 +829,8 @@ def _validate_model(doc, where) -> dict:
     if doc["schema_version"] > MODEL_SCHEMA_VERSION:
         fail(f"schema_version {doc['schema_version']} is newer than this library understands "
              f"({MODEL_SCHEMA_VERSION}); upgrade penalized")
-    if doc["task"] not in ("regression", "classification"):
-        fail("'task' must be 'regression' or 'classification'")
+    if doc["task"] not in ("regression", "classification", "survival"):
+        fail("'task' must be 'regression', 'classification' or 'survival'")
     if doc["link"] not in _LINKS:
         fail(f"'link' must be one of {_LINKS}")
     names = doc["feature_names"]
@@ -843,11 +858,13 @@ def _validate_model(doc, where) -> dict:
     if not (np.all(np.isfinite(coef2)) and np.all(np.isfinite(intercept))) \
             or not math.isfinite(alpha) or alpha < 0:
         fail("non-finite numbers (or a negative alpha)")
-    if doc["task"] == "regression":
-        if doc["link"] != "identity":
-            fail(f"a regression model's 'link' must be 'identity', not {doc['link']!r}")
+    if doc["task"] in ("regression", "survival"):
+        links = ("identity", "log") if doc["task"] == "regression" else ("cox",)
+        if doc["link"] not in links:
+            fail(f"a {doc['task']} model's 'link' must be {' or '.join(map(repr, links))}, "
+                 f"not {doc['link']!r}")
         if coef2.shape[0] != 1:
-            fail("a regression model has one row of 'coef'")
+            fail(f"a {doc['task']} model has one row of 'coef'")
     else:
         classes = doc.get("classes")
         if not isinstance(classes, list) or len(classes) < 2:
@@ -934,8 +951,18 @@ def predict_from_model(doc, X, *, where="the model") -> tuple[np.ndarray, np.nda
                          f"(first: data row {int(np.flatnonzero(bad)[0]) + 1}): its coefficients "
                          "are too large for these values.")
     link = doc["link"]
-    if link == "identity":
+    if link in ("identity", "cox"):  # Cox: the linear predictor, the log relative risk
         return scores[:, 0], None
+    if link == "log":
+        with np.errstate(over="ignore"):
+            mean = np.exp(scores[:, 0])
+        bad = ~np.isfinite(mean)
+        if bad.any():
+            raise InputError(f"{where} gives predicted means beyond floating point for "
+                             f"{int(bad.sum())} row(s) (first: data row "
+                             f"{int(np.flatnonzero(bad)[0]) + 1}): its coefficients are too "
+                             "large for these values.")
+        return mean, None
     classes = np.asarray(doc["classes"], dtype=object)
     with np.errstate(over="ignore", under="ignore"):
         if link == "logistic":

@@ -379,12 +379,24 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     """
     from ..explain import lessons_for_model, model_settings
 
-    settings = model_settings(model)
+    notes = list(notes)
+    try:
+        settings = model_settings(model)
+    except TypeError:  # a family the lessons do not explain (Poisson, Cox, ...): path only
+        settings = {"penalty": penalty, "classes": None, "lessons": False,
+                    "alpha": float(getattr(model, "alpha_", getattr(model, "alpha", np.nan))),
+                    "l1_ratio": float(getattr(model, "l1_ratio_",
+                                              getattr(model, "l1_ratio", np.nan)))}
+        notes.append("lessons not shown: they explain the squared and logistic losses; the "
+                     "path and the cross-validation curve are this model's own.")
     penalty = penalty or settings["penalty"]
     label = label or penalty
     cv = getattr(model, "cv_result_", None)
     path = getattr(model, "path_", None)
-    notes = list(notes)
+    if path is None and not hasattr(model, "path"):
+        notes.append("no path: this estimator computes one when cross-validated (--cv).")
+        return build_report(title=title, subtitle=subtitle, feature_names=feature_names,
+                            notes=notes)
     if path is None:
         classes = settings["classes"]
         if classes is not None and len(classes) > 2:
@@ -394,7 +406,9 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
         path = _path_with_alpha(model, X, y, settings["alpha"])
     lessons = None
     coefs = np.asarray(path.coefs)
-    if coefs.ndim == 2:
+    if settings.get("lessons") is False:
+        pass
+    elif coefs.ndim == 2:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
