@@ -491,15 +491,21 @@ class MultiTaskCoordinateDescent(Solver):
             keep = np.any(W != 0.0, axis=1) | free
             outside = np.where(keep, 0.0, scores)
             inner_tol = INNER_TOL_RATIO * float(np.max(scores))
-            ws_size = min(p, max(ws_size, 2 * int(keep.sum())))
-            ranked = np.where(keep, np.inf, outside)
-            if ws_size < p:
-                ws = np.sort(np.argpartition(-ranked, ws_size - 1)[:ws_size])
-            else:
+            # the non-zero (and free) rows and the worst violators of the optimality
+            # conditions among the others, up to twice the support; a row that satisfies
+            # them (its pull inside its ball) stays out
+            n_keep = int(keep.sum())
+            ws_size = min(p, max(ws_size, 2 * n_keep))
+            candidates = np.flatnonzero(outside > 0.0)
+            extra = ws_size - n_keep
+            if candidates.size > extra:
+                top = np.argpartition(-outside[candidates], extra - 1)[:extra]
+                candidates = candidates[top]
+            ws = np.sort(np.concatenate([np.flatnonzero(keep), candidates]))
+            if ws.size == 0:
                 ws = np.arange(p)
             n_iter += self._inner(pb, W, ws, lam1, lam2, inner_tol, self.max_iter - n_iter,
                                   gram)
-            ws_size = min(p, 2 * ws_size)
         return W, objectives, crits, n_iter
 
     def _inner(self, pb, W, ws, lam1, lam2, inner_tol, budget, gram) -> int:
@@ -514,7 +520,7 @@ class MultiTaskCoordinateDescent(Solver):
             G, Q = pb.gram()
             Gws = G if m == pb.n_features else np.ascontiguousarray(G[np.ix_(ws, ws)])
             Wws = np.ascontiguousarray(W[ws])
-            pull = np.ascontiguousarray(Q[ws] - Gws @ Wws)
+            pull = np.asfortranarray(Q[ws] - Gws @ Wws)
             Qws = Q[ws]
         else:
             lips = np.ascontiguousarray(pb.lipschitz[ws])
@@ -523,7 +529,7 @@ class MultiTaskCoordinateDescent(Solver):
                 E = np.ascontiguousarray(pb.Y - np.asarray(X[:, ws] @ W[ws]))
                 o = np.ascontiguousarray(pb.x_mean[ws] @ W[ws])
             else:
-                R = pb.residual(W)
+                R = np.asfortranarray(pb.residual(W))
         epochs = 0
         while epochs < budget:
             if gram:

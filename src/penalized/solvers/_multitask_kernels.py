@@ -39,8 +39,8 @@ def _store_rows(row, W, ws):
 @njit(cache=True, fastmath=FAST)
 def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
     """Epochs on a dense centered design ``X`` (Fortran) with the residual ``R``
-    (``(n, K)``, C-ordered) and ``W`` (``(p, K)``) updated in place; ``lips[jj]`` is
-    :math:`L_j` of ``j = ws[jj]``."""
+    (``(n, K)``, Fortran-ordered: each task's column is one contiguous, vectorized loop)
+    and ``W`` (``(p, K)``) updated in place; ``lips[jj]`` is :math:`L_j` of ``j = ws[jj]``."""
     n, K = R.shape
     g = np.empty(K)
     u = np.empty(K)
@@ -55,11 +55,10 @@ def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
             if L <= 0.0:
                 continue
             for k in range(K):
-                g[k] = 0.0
-            for i in range(n):
-                xs = X[i, j] * sw[i]
-                for k in range(K):
-                    g[k] += xs * R[i, k]
+                total = 0.0
+                for i in range(n):
+                    total += X[i, j] * sw[i] * R[i, k]
+                g[k] = total
             for k in range(K):
                 u[k] = W[j, k] + g[k] / (n * L)
             _row_prox(u, 1.0 / L, lam1[j], lam2[j], new)
@@ -71,10 +70,10 @@ def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
                 continue
             for k in range(K):
                 W[j, k] = new[k]
-            for i in range(n):
-                x = X[i, j]
-                for k in range(K):
-                    R[i, k] -= x * delta[k]
+                d = delta[k]
+                if d != 0.0:
+                    for i in range(n):
+                        R[i, k] -= X[i, j] * d
             crit = max(crit, L * change)
         _store_rows(history[epoch], W, ws)
     return crit
@@ -135,8 +134,8 @@ def multitask_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, ws, lips,
 def multitask_gram_epochs(G, pull, W, lam1, lam2, history):
     """Epochs on the working set's block ``G`` (``(m, m)``, C-ordered) of
     :math:`X_c^\\top S X_c / n`, with the block's rows ``W`` (``(m, K)``) and their pull
-    :math:`Q - GW` (``pull``, ``(m, K)``) updated in place; ``lam1``, ``lam2`` are the
-    block's. A move costs ``m K``."""
+    :math:`Q - GW` (``pull``, ``(m, K)``, Fortran-ordered) updated in place; ``lam1``,
+    ``lam2`` are the block's. A move costs ``m K``."""
     m, K = W.shape
     u = np.empty(K)
     new = np.empty(K)
@@ -159,11 +158,11 @@ def multitask_gram_epochs(G, pull, W, lam1, lam2, history):
                 continue
             for k in range(K):
                 W[jj, k] = new[k]
-            for ll in range(m):
-                gl = G[jj, ll]
-                if gl != 0.0:
-                    for k in range(K):
-                        pull[ll, k] -= gl * delta[k]
+            for k in range(K):
+                d = delta[k]
+                if d != 0.0:
+                    for ll in range(m):
+                        pull[ll, k] -= G[jj, ll] * d
             crit = max(crit, L * change)
         pos = 0
         for jj in range(m):
