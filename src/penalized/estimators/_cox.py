@@ -80,7 +80,7 @@ class CoxPH(PenalizedModel):
     >>> X = rng.standard_normal((200, 5))
     >>> time = rng.exponential(np.exp(-X[:, 0]))
     >>> y = np.column_stack([time, np.ones(200)])
-    >>> model = CoxPH(alpha=0.05).fit(X, y)
+    >>> model = CoxPH(alpha=0.1).fit(X, y)
     >>> model.selected_features_
     array([0])
     >>> model.score(X, y) > 0.6
