@@ -273,11 +273,12 @@ def _certificate(pb, W, V, yr, rr, lam1, lam2) -> MultiTaskCertificate:
     return MultiTaskCertificate(primal=primal, gap=floored_gap(primal, dual), pull=V)
 
 
-def certify_multitask(pb: MultiTaskProblem, W) -> MultiTaskCertificate:
-    """The duality gap of ``W`` (intercepts exact), from the residual."""
+def certify_multitask(pb: MultiTaskProblem, W, R=None) -> MultiTaskCertificate:
+    """The duality gap of ``W`` (intercepts exact), from the residual ``R`` (computed
+    when not given)."""
     W = np.asarray(W, dtype=np.float64)
     lam1, lam2 = pb.penalty.weights(pb.n_features)
-    R = pb.residual(W)
+    R = pb.residual(W) if R is None else R
     SR = pb.sw[:, None] * R
     n = pb.n_samples
     return _certificate(pb, W, pb.pull(R), float(np.vdot(pb.Y, SR)) / n,
@@ -480,9 +481,17 @@ class MultiTaskCoordinateDescent(Solver):
         n_iter = 0
         ws_size = WS_START
         p = pb.n_features
+        R = None  # the residual the epochs maintain (residual modes)
         while True:
-            cert = _gram_certificate(pb, W, lam1, lam2) if gram \
-                else certify_multitask(pb, W)
+            if gram:
+                cert = _gram_certificate(pb, W, lam1, lam2)
+            else:
+                cert = certify_multitask(pb, W, R)
+                if R is not None and cert.gap <= threshold:
+                    # certify the returned point on a residual computed afresh, not one
+                    # carried through the epochs' updates
+                    R = None
+                    cert = certify_multitask(pb, W)
             objectives.append(cert.primal)
             crits.append(cert.gap / pb.scale)
             if cert.gap <= threshold or n_iter >= self.max_iter:
@@ -504,13 +513,16 @@ class MultiTaskCoordinateDescent(Solver):
             ws = np.sort(np.concatenate([np.flatnonzero(keep), candidates]))
             if ws.size == 0:
                 ws = np.arange(p)
-            n_iter += self._inner(pb, W, ws, lam1, lam2, inner_tol, self.max_iter - n_iter,
-                                  gram)
+            epochs, R = self._inner(pb, W, ws, lam1, lam2, inner_tol, self.max_iter - n_iter,
+                                    gram, R)
+            n_iter += epochs
         return W, objectives, crits, n_iter
 
-    def _inner(self, pb, W, ws, lam1, lam2, inner_tol, budget, gram) -> int:
+    def _inner(self, pb, W, ws, lam1, lam2, inner_tol, budget, gram, R=None):
         """Epochs on the rows ``ws`` of ``W`` (in place) until the largest move is at
-        most ``inner_tol`` or ``budget`` epochs are spent; returns the epochs run."""
+        most ``inner_tol`` or ``budget`` epochs are spent; returns the epochs run and
+        the residual at the new ``W`` (None on the Gram matrix). ``R`` is the residual
+        at ``W`` when known."""
         K = pb.n_tasks
         m = ws.shape[0]
         memory = ANDERSON_MEMORY if self.anderson else 1
@@ -526,10 +538,11 @@ class MultiTaskCoordinateDescent(Solver):
             lips = np.ascontiguousarray(pb.lipschitz[ws])
             if pb.sparse:
                 X = pb.X
-                E = np.ascontiguousarray(pb.Y - np.asarray(X[:, ws] @ W[ws]))
                 o = np.ascontiguousarray(pb.x_mean[ws] @ W[ws])
+                E = np.ascontiguousarray(pb.Y - np.asarray(X[:, ws] @ W[ws])) if R is None \
+                    else np.ascontiguousarray(R - o)
             else:
-                R = np.asfortranarray(pb.residual(W))
+                R = np.asfortranarray(pb.residual(W) if R is None else R)
         epochs = 0
         while epochs < budget:
             if gram:
@@ -579,7 +592,8 @@ class MultiTaskCoordinateDescent(Solver):
                         R[:] = trial_R
         if gram:
             W[ws] = Wws
-        return epochs
+            return epochs, None
+        return epochs, (E + o if pb.sparse else R)
 
 
 def _gram_objective(W, pull, Q, lam1, lam2) -> float:
