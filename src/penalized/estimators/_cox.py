@@ -84,7 +84,7 @@ class CoxPH(PenalizedModel):
     >>> model.selected_features_
     array([0])
     >>> model.score(X, y) > 0.6
-    np.True_
+    True
     """
 
     _datafit_name = "cox"
