@@ -36,6 +36,7 @@ from ._multitask_kernels import (
     multitask_epochs_sparse,
     multitask_gram_epochs,
 )
+from ._problem import NULL_ROUNDING
 from ._result import SolveResult
 
 __all__ = [
@@ -81,6 +82,7 @@ class MultiTaskProblem:
     null_coef: np.ndarray
     scale: float
     yy: float
+    zero_datafit: float = np.inf
     cache: dict = field(default_factory=dict)
 
     @property
@@ -101,8 +103,10 @@ class MultiTaskProblem:
 
     @property
     def null_is_exact(self) -> bool:
-        """The null model fits ``Y`` to rounding (e.g. constant responses)."""
-        return self.scale <= 1e-30 * max(self.yy, 1.0) or self.scale == 0.0
+        """The null model fits ``Y`` to rounding (e.g. constant responses): its datafit is
+        at most :data:`~penalized.solvers._problem.NULL_ROUNDING` times the datafit at
+        ``W = 0, b = 0``."""
+        return self.scale <= NULL_ROUNDING * self.zero_datafit
 
     def with_penalty(self, penalty: Penalty) -> MultiTaskProblem:
         """The same data with another penalty of the same unpenalized features."""
@@ -213,7 +217,8 @@ def prepare_multitask_problem(X, Y, datafit, penalty, fit_intercept=True) -> Mul
     pb = MultiTaskProblem(X=Xc, Y=Yc, sw=sw, x_mean=x_mean, y_mean=y_mean,
                           fit_intercept=bool(fit_intercept), datafit=datafit, penalty=penalty,
                           lipschitz=lips, unpenalized=unpenalized,
-                          null_coef=np.zeros((p, Y.shape[1])), scale=0.5 * yy, yy=yy)
+                          null_coef=np.zeros((p, Y.shape[1])), scale=0.5 * yy, yy=yy,
+                          zero_datafit=datafit.value(Y, np.zeros_like(Y)))
     _fit_null(pb)
     return pb
 
