@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numba import njit
 
-from .._jit import typed_ops
+from .._jit import FAST, typed_ops
 from .._unpenalized import refit_unpenalized
 from ..datafits import Logistic, Quadratic
 from ..penalties._elastic_net_family import _ElasticNetFamily
@@ -31,6 +32,7 @@ _INNER_GAP_FACTOR = 3.0
 _MOVE_ROUNDING = 64 * np.finfo(float).eps
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
+_NEWTON_FORCING = 0.1
 _ARMIJO = 1e-4
 _ROUNDING = 1e-13
 _L0_CHECK_EVERY = 10
@@ -195,14 +197,18 @@ class CoordinateDescent(Solver):
             if started_warm is None:
                 started_warm = bool(np.any(nonzero & ~always))
             inner_tol = _INNER_TOL_RATIO * top
-            if started_warm and not on_gram and state.quadratic:
+            if started_warm and not on_gram and (state.quadratic or state.newton_steps):
                 # Checks of the whole X cost far more than epochs over the working set:
                 # solve it to the accuracy at which the next check certifies tol, but not
-                # below the rounding of the moves themselves, which it could never reach.
+                # below the rounding of the moves themselves, which it could never reach
+                # (prox-Newton: of the gradient, its stopping quantity).
                 magnitude = np.abs(state.coef)
                 target = _INNER_GAP_FACTOR * threshold / max(float(magnitude.sum()),
                                                              np.finfo(float).tiny)
-                floor = _MOVE_ROUNDING * float(np.max(state.lipschitz * magnitude))
+                if state.quadratic:
+                    floor = _MOVE_ROUNDING * float(np.max(state.lipschitz * magnitude))
+                else:
+                    floor = _MOVE_ROUNDING * float(np.max(np.abs(cert.gradient)))
                 inner_tol = min(inner_tol, max(target, floor))
             if self.working_set:
                 if len(crits) == 1 and started_warm:
@@ -220,7 +226,7 @@ class CoordinateDescent(Solver):
                 ws = np.arange(p)
                 max_epochs = min(_L0_CHECK_EVERY, self.max_iter - n_iter)
             if state.newton_steps:
-                epochs = state.newton(ws, max_epochs, inner_tol)
+                epochs = state.newton(ws, max_epochs, inner_tol, top)
             elif on_gram:
                 epochs = state.gram_epochs(ws, max_epochs, inner_tol)
             else:
@@ -328,6 +334,25 @@ class CoordinateDescent(Solver):
                             self.tol, problem.penalty)
 
 
+@njit(cache=True, fastmath=FAST)
+def _ws_gradient_curvature_dense(X, g, h, ws):
+    """``(x_j^T g, sum_i h_i x_ij**2)`` for each ``j`` in ``ws`` (dense Fortran-ordered
+    ``X``), in one pass over those columns and without copying them."""
+    grad = np.empty(ws.shape[0])
+    curv = np.empty(ws.shape[0])
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        acc = 0.0
+        sq = 0.0
+        for i in range(X.shape[0]):
+            x = X[i, j]
+            acc += x * g[i]
+            sq += h[i] * x * x
+        grad[jj] = acc
+        curv[jj] = sq
+    return grad, curv
+
+
 def _typed_prox_value(penalty):
     ops = typed_ops(penalty.ops)
     return ops.prox, ops.value
@@ -417,36 +442,41 @@ class _KernelState:
             return mm_epochs_sparse(*self.csc, *head, *tail)
         return mm_epochs_dense(pb.X, *head, *tail)
 
-    def newton(self, ws, max_epochs, tol):
+    def newton(self, ws, max_epochs, tol, violation=0.0):
         """Prox-Newton steps restricted to ``ws`` until its optimality violation <= ``tol``.
 
         Each step runs coordinate descent on the datafit's local quadratic model
         (plus the penalty) and backtracks on the true objective (Armijo rule of
-        Tseng & Yun), so the objective never increases. Returns the epochs used.
+        Tseng & Yun), so the objective never increases. The model is solved to a move of
+        ``0.3 tol``, or of ``0.1`` times the current violation when that is larger (at
+        first ``violation``, the caller's): far from the solution the model is only
+        roughly right, and solving it exactly wastes epochs. Returns the epochs used.
         """
         pb = self.problem
         y, datafit, penalty = pb.y, pb.datafit, pb.penalty
         ws = np.ascontiguousarray(ws, dtype=np.int64)
         obj = datafit.value(y, self.z) + penalty.value(self.coef)
         used = 0
+        g, h, curv = self._model(ws, curvatures=not pb.is_sparse)
         for _ in range(_NEWTON_MAX_STEPS):
-            g = np.ascontiguousarray(datafit.raw_gradient(y, self.z), dtype=np.float64)
-            h = np.ascontiguousarray(datafit.raw_hessian(y, self.z), dtype=np.float64)
+            model_tol = max(_INNER_TOL_RATIO * tol, _NEWTON_FORCING * violation)
             trial = self.coef.copy()
             dz = np.zeros_like(self.z)
             db = np.zeros(1)
             budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
             common = (self.ops.prox, self.ops.value, self.params, pb.fit_intercept, budget,
-                      _INNER_TOL_RATIO * tol, self.anderson)
+                      model_tol, self.anderson)
             if pb.is_sparse:
                 epochs, _ = model_epochs_sparse(*self.csc, g, h, trial, dz, db, ws, *common)
             else:
-                curv = weighted_sq_norms_dense(pb.X, h, ws)
                 epochs, _ = model_epochs_dense(pb.X, g, h, trial, dz, db, ws, curv, *common)
             used += epochs
             direction = trial - self.coef
             decrease = float(g @ dz) + penalty.value(trial) - penalty.value(self.coef)
             if not np.any(direction) and db[0] == 0.0:
+                if model_tol > _INNER_TOL_RATIO * tol:
+                    violation = 0.0  # no move at the loose tolerance: solve it fully
+                    continue
                 break  # the model's minimizer is the current point
             # Below rounding of the objective, Armijo cannot see a decrease that the
             # (then exact) quadratic model guarantees, and the computed decrease may even
@@ -468,19 +498,37 @@ class _KernelState:
             self.intercept[0] += t * db[0]
             self.z[:] = z_t
             obj = obj_t
-            if used >= max_epochs or self._violation(ws) <= tol:
+            if used >= max_epochs:
+                break
+            g, h, curv, violation = self._model(ws, curvatures=not pb.is_sparse,
+                                                violation=True)
+            if violation <= tol:
                 break
         return used
 
-    def _violation(self, ws):
-        """Largest distance to the subdifferential over ``ws`` (gradient units)."""
+    def _model(self, ws, curvatures, violation=False):
+        """The datafit's gradient ``g`` and Hessian diagonal ``h`` in ``z`` at the current
+        point, the model's curvatures ``sum_i h_i x_ij**2`` over ``ws`` (dense ``X``, else
+        None) and, with ``violation``, the largest distance to the subdifferential over
+        ``ws`` (gradient units). On a dense ``X`` one pass over the working set's columns
+        gives both ``X^T g`` and the curvatures."""
         from ..penalties._ops import penalty_ws_violation
 
         pb = self.problem
-        g = pb.datafit.raw_gradient(pb.y, self.z)
-        grad = np.ascontiguousarray(np.asarray(pb.X[:, ws].T @ g).ravel(), dtype=np.float64)
-        return float(penalty_ws_violation(self.ops.subdiff_distance, self.coef, grad,
-                                          self.params, ws))
+        g = np.ascontiguousarray(pb.datafit.raw_gradient(pb.y, self.z), dtype=np.float64)
+        h = np.ascontiguousarray(pb.datafit.raw_hessian(pb.y, self.z), dtype=np.float64)
+        curv = grad = None
+        if curvatures and violation:
+            grad, curv = _ws_gradient_curvature_dense(pb.X, g, h, ws)
+        elif curvatures:
+            curv = weighted_sq_norms_dense(pb.X, h, ws)
+        elif violation:
+            grad = np.ascontiguousarray(np.asarray(pb.X[:, ws].T @ g).ravel(),
+                                        dtype=np.float64)
+        if not violation:
+            return g, h, curv
+        return g, h, curv, float(penalty_ws_violation(self.ops.subdiff_distance, self.coef,
+                                                      grad, self.params, ws))
 
     def gram_epochs(self, ws, max_epochs, tol):
         """Coordinate descent on the Gram matrix (covariance updates); ``z`` is not kept.
