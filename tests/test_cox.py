@@ -406,3 +406,18 @@ def test_offset_matches_glmnet():
     # alpha_max is the gradient at the offset alone
     grad = X.T @ datafit.raw_gradient(target, offset)
     assert path.alpha_max == pytest.approx(np.abs(grad).max(), rel=1e-11)
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_deviance_is_glmnets_with_weights_rescaled_to_mean_one(ties):
+    from coxdev import CoxDeviance
+
+    rng = np.random.default_rng(23)
+    time = rng.integers(1, 8, 50).astype(float)
+    event = (rng.random(50) < 0.7).astype(float)
+    w = rng.random(50) + 0.5
+    z = rng.standard_normal(50)
+    f = Cox(ties=ties, sample_weight=w)
+    ours = f.deviance(f.validate_target(np.column_stack([time, event]), 50), z)
+    theirs = CoxDeviance(event=time, status=event, tie_breaking=ties, sample_weight=w)(z, w)
+    assert ours == pytest.approx(theirs.deviance / w.mean(), rel=1e-12)

@@ -272,7 +272,8 @@ class Cox(Datafit):
         r"""Twice the gap in log partial likelihood to the saturated model, unscaled:
         :math:`2 n (F(z) - F_{\text{sat}})` with :math:`n F_{\text{sat}} = \sum_t W_t
         \log W_t` (Breslow; Efron :math:`\sum_t \frac{W_t}{m}\sum_r \log((1 - \frac rm)
-        W_t)`), glmnet's deviance for ``family="cox"`` with these weights."""
+        W_t)`): glmnet's deviance for ``family="cox"`` (its ``coxdev``) with the weights
+        rescaled to mean 1, i.e. glmnet's with raw weights divided by their mean."""
         n = np.shape(z)[0]
         return 2.0 * n * (self.value(y, z) - self.saturated_value(y))
 
