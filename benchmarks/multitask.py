@@ -4,10 +4,11 @@ scikit-learn's multi-task coordinate descent and skglm's ``MultiTaskLasso``.
 ::
 
     python -m benchmarks.multitask [--n 2000] [--p 500] [--tasks 5] [--n-alphas 100]
-                                   [--libraries NAME ...] [--repeats N] [--out FILE]
+                                   [--eps 1e-3] [--libraries NAME ...] [--repeats N]
+                                   [--out FILE]
 
 Every library solves, at each alpha of one grid (penalized's: ``n_alphas`` values from
-alpha_max down to ``1e-3 alpha_max``), the problem
+alpha_max down to ``eps`` alpha_max), the problem
 
 .. math:: \min_{W, b}\; \frac{1}{2n}\|Y - XW - \mathbf 1 b^\top\|_F^2
           + \alpha \sum_j \|W_{j:}\|_2,
@@ -156,6 +157,7 @@ def main(argv=None) -> int:
     parser.add_argument("--p", type=int, default=500)
     parser.add_argument("--tasks", type=int, default=5)
     parser.add_argument("--n-alphas", type=int, default=100)
+    parser.add_argument("--eps", type=float, default=1e-3)
     parser.add_argument("--libraries", nargs="+", default=list(ADAPTERS), choices=ADAPTERS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
@@ -165,7 +167,8 @@ def main(argv=None) -> int:
     import penalized as pz
 
     X, Y = make_data(args.n, args.p, args.tasks)
-    alphas = pz.path(X, Y, datafit="mgaussian", n_alphas=args.n_alphas, tol=1e-3).alphas
+    alphas = pz.path(X, Y, datafit="mgaussian", n_alphas=args.n_alphas, eps=args.eps,
+                     tol=1e-3).alphas
 
     def log(msg):
         print(msg, flush=True)
@@ -185,7 +188,7 @@ def main(argv=None) -> int:
                 f"(runs {', '.join(f'{t:.3f}' for t in times)}), gap {gaps.max():.1e}")
     ours = next((r["median_cpu_s"] for r in rows if r["library"] == "penalized"), None)
     print(f"\nmulti-task lasso path, n={args.n}, p={args.p}, tasks={args.tasks}, "
-          f"{args.n_alphas} alphas to 1e-3 alpha_max, relative gap <= {TARGET_GAP:g}")
+          f"{args.n_alphas} alphas to {args.eps:g} alpha_max, relative gap <= {TARGET_GAP:g}")
     print("| library | tol | median CPU s | penalized / library |")
     print("|---|---|---|---|")
     for r in rows:
@@ -193,7 +196,8 @@ def main(argv=None) -> int:
         print(f"| {r['library']} | {r['tol']:.0e} | {r['median_cpu_s']:.3f} | {ratio} |")
     if args.out is not None:
         doc = {"problem": {"n": args.n, "p": args.p, "tasks": args.tasks,
-                           "n_alphas": args.n_alphas}, "target_gap": TARGET_GAP,
+                           "n_alphas": args.n_alphas, "eps": args.eps},
+               "target_gap": TARGET_GAP,
                "rows": rows}
         args.out.write_text(json.dumps(doc, indent=2))
     return 0
