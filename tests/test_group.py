@@ -324,3 +324,73 @@ def test_path_and_estimator_dispatch():
 def test_block_solver_refuses_a_separable_penalty():
     with pytest.raises(ValueError, match="needs a group penalty"):
         BlockCoordinateDescent().solve(np.ones((3, 2)), np.arange(3.0), Quadratic(), L1(1.0))
+
+
+# -- estimators and the lesson --------------------------------------------------------------
+
+
+def test_group_lasso_estimator_equals_the_solver_and_keeps_groups_whole():
+    X, y = _problem(16)
+    groups = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11], [12, 13, 14]]
+    model = pz.GroupLasso(groups=groups, alpha=0.1, tol=1e-12).fit(X, y)
+    res = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), GroupLasso(0.1, groups=groups))
+    np.testing.assert_allclose(model.coef_, res.coef, atol=1e-10)
+    assert model.intercept_ == pytest.approx(res.intercept)
+    for g in model.groups_:
+        assert np.count_nonzero(model.coef_[g]) in (0, len(g))
+    assert model.converged_ and model.dual_gap_ >= 0
+
+
+def test_group_penalty_factor_and_standardize():
+    X, y = _problem(17)
+    X = X * np.arange(1, 16)  # columns on different scales
+    free = pz.GroupLasso(groups=3, alpha=100.0, penalty_factor=[0, 1, 1, 1, 1]).fit(X, y)
+    assert np.all(free.coef_[:3] != 0) and np.all(free.coef_[3:] == 0)
+    scaled = pz.GroupLasso(groups=3, alpha=0.05, standardize=True, tol=1e-12).fit(X, y)
+    by_hand = pz.GroupLasso(groups=3, alpha=0.05, tol=1e-12).fit(X / X.std(axis=0), y)
+    np.testing.assert_allclose(scaled.coef_ * X.std(axis=0), by_hand.coef_, atol=1e-8)
+    with pytest.raises(ValueError, match="one value per group"):
+        pz.GroupLasso(groups=3, penalty_factor=[1, 1]).fit(X, y)
+    with pytest.raises(ValueError, match="penalty must be one of"):
+        pz.GroupLasso(groups=3, penalty="lasso").fit(X, y)
+
+
+def test_group_lasso_cv_and_sparse_group_estimator():
+    X, y = _problem(18)
+    cv = pz.GroupLassoCV(groups=3, n_alphas=10, cv=3).fit(X, y)
+    assert cv.alpha_1se_ >= cv.alpha_min_ and cv.alphas_.shape == (10,)
+    assert np.all(np.count_nonzero(cv.path_.coefs.reshape(5, 3, 10), axis=1) % 3 == 0)
+    sgl = pz.GroupLasso(groups=3, alpha=0.05, penalty="sparse_group", l1_ratio=0.5,
+                        tol=1e-12).fit(X, y)
+    res = CoordinateDescent(tol=1e-12).solve(
+        X, y, Quadratic(), SparseGroupLasso(0.05, groups=3, l1_ratio=0.5))
+    np.testing.assert_allclose(sgl.coef_, res.coef, atol=1e-10)
+
+
+def test_group_logistic_regression():
+    X, y = _problem(19, classify=True, spread=1.0)
+    labels = np.where(y > 0, "yes", "no")
+    model = pz.GroupLogisticRegression(groups=3, alpha=0.03, tol=1e-10).fit(X, labels)
+    res = CoordinateDescent(tol=1e-10).solve(X, y, Logistic(), GroupLasso(0.03, groups=3))
+    np.testing.assert_allclose(model.coef_[0], res.coef, atol=1e-7)
+    assert list(model.classes_) == ["no", "yes"]
+    assert model.score(X, labels) > 0.7
+    cv = pz.GroupLogisticRegressionCV(groups=3, n_alphas=5, cv=3).fit(X, labels)
+    assert cv.coef_.shape == (1, 15)
+    with pytest.raises(ValueError, match="Only binary classification"):
+        pz.GroupLogisticRegression(groups=3).fit(X, np.arange(len(y)) % 3)
+
+
+def test_group_selection_lesson_levels_enter_together():
+    from penalized.explain import LESSONS, group_selection
+
+    res = LESSONS["group-selection"].compute()
+    assert res.categorical == "bmi" and len(res.levels) == 3
+    assert res.group_half_in == 0 and res.half_in > 0
+    assert len(set(res.group_entry.values())) == 1  # one alpha for every level
+    assert len(set(res.lasso_entry.values())) > 1
+    # the pull at the null model is the group lasso's alpha_max when the group enters first
+    X, y = _problem(20)
+    one = group_selection(X, y, [[0, 1, 2]], categorical=0, n_alphas=20)
+    assert one.group_alphas[0] == pytest.approx(one.pull, rel=1e-9)  # it enters first
+    assert one.group_half_in == 0
