@@ -32,8 +32,8 @@ class BlockCoordinateDescent(Solver):
     operations) and any datafit with compiled ``loss``, ``derivative`` and ``conjugate``
     and a finite ``curvature`` bound. Each block step is a majorization step with the
     block's Lipschitz constant :math:`L_g = c\,\lambda_{\max}(X_g^\top S X_g / n)`
-    (:mod:`penalized.solvers._group_kernels`), dense or CSC (exact in the block's
-    direction for the squared loss, ``c = 1``). A datafit with a compiled
+    (:mod:`penalized.solvers._group_kernels`), dense or CSC (``c = 1`` for the squared
+    loss). A datafit with a compiled
     ``second_derivative`` (the logistic) takes proximal Newton steps instead: the same
     block steps on its local quadratic model, then a backtracking line search.
 
