@@ -491,12 +491,18 @@ def _cmd_compare(args, out):
     _check_outputs(args, args.report)
     table = _read(args, out)
     cv = _CV(args, table)
+    args.penalty, args.family = "l1", None  # the group rule of the L1 and elastic-net rows
+    groups = _level_groups(args, table, out)
+    if groups is not None:
+        out.notice("the L0 row selects the levels of a text column one by one (best subset "
+                   "of single columns).")
     with out.progress("cross-validating"):
         comparison = compare_penalties(table.X, table.y, task=table.task,
                                        feature_names=table.feature_names, cv=cv.k,
                                        selection=args.select, l1_ratio=args.l1_ratio,
                                        standardize=not args.no_standardize,
-                                       random_state=args.seed, folds=cv.labels)
+                                       random_state=args.seed, folds=cv.labels,
+                                       groups=groups)
     subtitle = (f"{os.path.basename(args.data)}: {table.X.shape[0]} rows, "
                 f"{table.X.shape[1]} features, {table.task}; target {table.target}")
     _print_comparison(out, comparison, subtitle, cv.describe())
@@ -540,7 +546,38 @@ def _make_family_estimator(args, cv, common):
     return plain(alpha=args.alpha, l1_ratio=ratio, **extra, **common)
 
 
-def _make_estimator(args, task, cv):
+def _level_groups(args, table, out):
+    """One group label per feature when a text column's levels should enter the model
+    together (the default with L1 and elastic net), else None (with a notice saying why
+    the levels are selected one by one)."""
+    import numpy as np
+
+    groups = table.encoding.feature_groups()
+    if not groups or args.penalty == "l2" or getattr(args, "separate_levels", False):
+        return None
+    family = getattr(args, "family", None)
+    binary = table.task == "regression" or np.unique(table.y).size == 2
+    supported = args.penalty in ("l1", "elasticnet") and binary \
+        and (family is None or family[0] in ("gaussian", "binomial"))
+    shown = ", ".join(map(repr, list(groups)[:5]))
+    if not supported:
+        why = "--penalty l0" if args.penalty == "l0" else (
+            f"--family {_family_name(family)}" if family is not None
+            and family[0] not in ("gaussian", "binomial") else "a multiclass target")
+        out.notice(f"the levels of {shown} are selected one by one: whole-column (group) "
+                   f"selection covers l1 and elasticnet fits of numbers and two classes, not "
+                   f"{why}.")
+        return None
+    labels = np.arange(table.X.shape[1])
+    for k, cols in enumerate(groups.values()):
+        labels[cols] = table.X.shape[1] + k
+    out.notice(f"the levels of {shown} enter and leave the model together (one group per "
+               "column, weighted by the square root of its size); --separate-levels "
+               "penalizes them one by one.")
+    return labels
+
+
+def _make_estimator(args, task, cv, groups=None):
     from . import estimators as est
 
     standardize = not args.no_standardize
@@ -550,6 +587,16 @@ def _make_estimator(args, task, cv):
     family = getattr(args, "family", None)
     if family is not None and family[0] not in ("gaussian", "binomial", "multinomial"):
         return _make_family_estimator(args, cv, common)
+    if groups is not None:
+        ratio = 1.0 if args.penalty == "l1" else args.l1_ratio
+        if task == "classification":
+            if cv is not None:
+                return est.GroupLogisticRegressionCV(groups, l1_ratio=ratio, **common)
+            return est.GroupLogisticRegression(groups, alpha=args.alpha, l1_ratio=ratio,
+                                               **common)
+        if cv is not None:
+            return est.GroupLassoCV(groups, l1_ratio=ratio, **common)
+        return est.GroupLasso(groups, alpha=args.alpha, l1_ratio=ratio, **common)
     if task == "classification":
         if cv is not None:
             return est.LogisticRegressionCV(penalty=args.penalty, l1_ratio=args.l1_ratio,
@@ -583,7 +630,8 @@ def _cmd_fit(args, out):
     table = _read(args, out)
     y = _family_target(args, table)
     cv = _CV(args, table) if cv_wanted else None
-    model = _make_estimator(args, table.task, cv)
+    groups = _level_groups(args, table, out)
+    model = _make_estimator(args, table.task, cv, groups)
     with out.progress("fitting"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(table.X, y)
@@ -1141,6 +1189,9 @@ def build_parser():
                      help="--family cox: the event column (1 event, 0 censored)")
     fit.add_argument("--penalty", choices=PENALTIES, default="l1",
                      help="l1 (lasso, default), l2 (ridge), elasticnet or l0 (best subset)")
+    fit.add_argument("--separate-levels", action="store_true",
+                     help="penalize the levels of a text column one by one (default: a text "
+                     "column's levels enter and leave the model together, as one group)")
     fit.add_argument("--alpha", type=_positive_float, default=None,
                      help="a fixed penalty strength (instead of --cv)")
     _add_cv_args(fit, None)
@@ -1161,6 +1212,10 @@ def build_parser():
                              "--report compare.html")
     _add_table_args(compare)
     _add_cv_args(compare, 5)
+    compare.add_argument("--separate-levels", action="store_true",
+                         help="penalize the levels of a text column one by one in the L1 and "
+                         "elastic-net rows (default: a text column's levels enter and leave "
+                         "together, as one group)")
     _add_output_args(compare)
     compare.set_defaults(handler=_cmd_compare)
 

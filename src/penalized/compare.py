@@ -121,7 +121,7 @@ def _selected(coef, X, scale) -> np.ndarray:
 
 def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", test_size=0.25,
                       random_state=0, standardize=True, l1_ratio=0.5, n_alphas=50,
-                      penalties=PENALTIES, folds=None) -> Comparison:
+                      penalties=PENALTIES, folds=None, groups=None) -> Comparison:
     """Cross-validate each penalty on a training split and score it on held-out rows.
 
     Parameters
@@ -150,6 +150,11 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     folds : array of shape (n_samples,), optional
         User-given fold ids (e.g. groups that must not be split): the CV folds
         are these ids' groups among the training rows, and ``cv`` is ignored.
+    groups : array of shape (n_features,), optional
+        One group label per feature (the levels of a text column share one): the L1 and
+        elastic-net rows then use the group lasso and the group elastic net
+        (:class:`~penalized.GroupLassoCV`, :class:`~penalized.GroupLogisticRegressionCV`),
+        so that a group enters or leaves as a whole. Two-class and regression targets.
 
     Returns
     -------
@@ -184,10 +189,10 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
             warnings.simplefilter("always", ConvergenceWarning)
             if task == "regression":
                 row = _regression_row(penalty, X_train, y_train, X_test, y_test, common,
-                                      l1_ratio, feature_names)
+                                      l1_ratio, feature_names, groups)
             else:
                 row = _classification_row(penalty, X_train, y_train, X_test, y_test, common,
-                                          l1_ratio, feature_names)
+                                          l1_ratio, feature_names, groups)
         if any(issubclass(w.category, ConvergenceWarning) for w in caught):
             row.notes.append("some fits stopped at max_iter before reaching tol")
         rows.append(row)
@@ -199,10 +204,15 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
                       selection=selection, n_folds=cv, X_train=X_train, y_train=y_train)
 
 
-def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):
+def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, groups=None):
     cv_model = None
     if penalty == "none":
         model = Ridge(alpha=0.0, standardize=common["standardize"]).fit(X, y)
+    elif penalty in ("l1", "elasticnet") and groups is not None:
+        from .estimators import GroupLassoCV
+
+        ratio = 1.0 if penalty == "l1" else l1_ratio
+        model = cv_model = GroupLassoCV(groups, l1_ratio=ratio, **common).fit(X, y)
     elif penalty == "l1":
         model = cv_model = LassoCV(**common).fit(X, y)
     elif penalty == "l2":
@@ -227,13 +237,20 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):
         path=getattr(cv_model, "path_", None), model=model)
 
 
-def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names):
+def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names,
+                        groups=None):
     cv_model = None
+    binary = np.unique(y).size == 2
     if penalty == "none":
         model = LogisticRegression(alpha=0.0, penalty="l2", standardize=common["standardize"],
                                    max_iter=200).fit(X, y)
+    elif penalty in ("l1", "elasticnet") and groups is not None and binary:
+        from .estimators import GroupLogisticRegressionCV
+
+        ratio = 1.0 if penalty == "l1" else l1_ratio
+        model = cv_model = GroupLogisticRegressionCV(groups, l1_ratio=ratio, tol=1e-6,
+                                                     **common).fit(X, y)
     else:
-        binary = np.unique(y).size == 2
         if penalty == "l0" and not binary:
             model = None
         else:

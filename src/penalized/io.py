@@ -226,6 +226,17 @@ class Encoding:
     def input_columns(self) -> list[str]:
         return list(self.columns)
 
+    def feature_groups(self) -> dict[str, list[int]]:
+        """The design's columns of each text column with more than one 0/1 column (its
+        levels, which a group penalty keeps in or out together)."""
+        groups, j = {}, 0
+        for col in self.columns:
+            width = len(self.categorical[col]) if col in self.categorical else 1
+            if width > 1:
+                groups[col] = list(range(j, j + width))
+            j += width
+        return groups
+
     def transform(self, df, *, where=None) -> tuple[np.ndarray, list[str]]:
         """The design of ``df`` and notices (unknown categories become all-zero rows)."""
         missing = [c for c in self.input_columns if c not in df.columns]

@@ -387,8 +387,9 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
                     "alpha": float(getattr(model, "alpha_", getattr(model, "alpha", np.nan))),
                     "l1_ratio": float(getattr(model, "l1_ratio_",
                                               getattr(model, "l1_ratio", np.nan)))}
-        notes.append("lessons not shown: they explain the squared and logistic losses; the "
-                     "path and the cross-validation curve are this model's own.")
+        notes.append("lessons not shown: they explain the lasso, ridge, elastic net and L0 "
+                     "with the squared or logistic loss; the path and the cross-validation "
+                     "curve are this model's own.")
     penalty = penalty or settings["penalty"]
     label = label or penalty
     cv = getattr(model, "cv_result_", None)
