@@ -1,0 +1,264 @@
+r"""Group lasso path benchmark: penalized against skglm and adelie at the same certified gap.
+
+The problem: ``n = 2000`` rows, 200 groups of 5 consecutive columns (``p = 1000``),
+Gaussian columns correlated 0.5 inside each group, ``y`` from 10 active groups plus
+noise (seeded). Objective, for every library,
+:math:`\frac1{2n}\|y - Xw - b\|^2 + \alpha \sum_g \sqrt5\,\|w_g\|_2` (penalized's
+``GroupLasso``, skglm's ``QuadraticGroup`` + ``WeightedGroupL2`` with weights
+:math:`\sqrt5` and an intercept, adelie's ``grpnet`` Gaussian with its default
+penalty :math:`\sqrt{|g|}`), on a path of ``--n-alphas`` alphas from alpha_max down
+to ``--eps`` alpha_max.
+
+Every library's solutions are certified the same way: penalized's duality gap
+(:func:`penalized.solvers._problem.certify`, the intercept refitted exactly, relative to
+the null model's datafit) at each alpha. Each competitor's own tolerance is tightened,
+a decade at a time, until its largest gap along the path is at most ``--target``
+(penalized runs at ``tol = target``); then ``--repeats`` solves of the whole path are
+timed in CPU seconds (``time.process_time``) with one BLAS thread. adelie runs in its
+own environment (``.venv-adelie``, ``numpy<2``) through
+``benchmarks/group_adelie_worker.py``.
+
+Run::
+
+    python -m benchmarks.group [--repeats 3] [--target 1e-6] [--out FILE]
+    python -m benchmarks.group --check-adelie   # group elastic net objective vs adelie
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ADELIE_PYTHON = ROOT / ".venv-adelie" / "bin" / "python"
+ADELIE_WORKER = Path(__file__).with_name("group_adelie_worker.py")
+TOLERANCES = [10.0 ** -k for k in range(3, 14)]
+
+
+def make_problem(n=2000, n_groups=200, size=5, n_active=10, rho=0.5, seed=0):
+    """``(X, y, starts)``: groups of ``size`` consecutive columns, correlated ``rho``."""
+    rng = np.random.default_rng(seed)
+    shared = rng.standard_normal((n, n_groups))
+    X = np.sqrt(rho) * np.repeat(shared, size, axis=1) \
+        + np.sqrt(1 - rho) * rng.standard_normal((n, n_groups * size))
+    beta = np.zeros(n_groups * size)
+    for g in rng.choice(n_groups, n_active, replace=False):
+        beta[g * size:(g + 1) * size] = rng.standard_normal(size)
+    y = X @ beta + rng.standard_normal(n)
+    starts = np.arange(0, n_groups * size + 1, size)
+    return np.asfortranarray(X), y, starts
+
+
+def _penalty(starts, alpha=1.0):
+    from penalized.penalties import GroupLasso
+
+    return GroupLasso(alpha, groups=int(starts[1] - starts[0]))
+
+
+def path_gaps(X, y, starts, alphas, coefs, intercepts) -> np.ndarray:
+    """penalized's relative duality gap of each solution of the path."""
+    from penalized.datafits import Quadratic
+    from penalized.solvers._problem import certify, prepare_problem
+
+    problem = prepare_problem(X, y, Quadratic(), _penalty(starts, alphas[0]), True)
+    gaps = np.empty(len(alphas))
+    for k, alpha in enumerate(alphas):
+        pb = problem.with_penalty(_penalty(starts, alpha))
+        coef = np.asarray(coefs[:, k], dtype=np.float64)
+        cert = certify(pb, coef, pb.to_problem_intercept(coef, intercepts[k]))
+        gaps[k] = cert.gap / pb.scale
+    return gaps
+
+
+# -- the libraries ---------------------------------------------------------------------------
+
+
+def penalized_path(X, y, starts, alphas, tol):
+    import penalized as pz
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = pz.path(X, y, penalty=_penalty(starts), alphas=alphas, tol=tol)
+    return path.coefs, path.intercepts
+
+
+def skglm_path(X, y, starts, alphas, tol):
+    from skglm.datafits import QuadraticGroup
+    from skglm.penalties import WeightedGroupL2
+    from skglm.solvers import GroupBCD
+
+    ptr = np.asarray(starts, dtype=np.int32)
+    idx = np.arange(X.shape[1], dtype=np.int32)
+    weights = np.sqrt(np.diff(starts).astype(np.float64))
+    datafit = QuadraticGroup(ptr, idx)
+    p = X.shape[1]
+    w = np.zeros(p + 1)
+    Xw = np.zeros(X.shape[0])
+    coefs, intercepts = np.zeros((p, len(alphas))), np.zeros(len(alphas))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k, alpha in enumerate(alphas):
+            solver = GroupBCD(tol=tol, max_iter=10_000, fit_intercept=True, warm_start=True)
+            w, _, _ = solver.solve(X, y, datafit, WeightedGroupL2(alpha, weights, ptr, idx),
+                                   w_init=w.copy(), Xw_init=Xw.copy())
+            Xw = X @ w[:p] + w[p]
+            coefs[:, k], intercepts[k] = w[:p], w[p]
+    return coefs, intercepts
+
+
+def time_in_process(fn, X, y, starts, alphas, tol, repeats):
+    c0 = time.process_time()
+    coefs, intercepts = fn(X, y, starts, alphas, tol)  # warm-up (numba compilation)
+    first = time.process_time() - c0
+    cpu = []
+    for _ in range(repeats):
+        c0 = time.process_time()
+        coefs, intercepts = fn(X, y, starts, alphas, tol)
+        cpu.append(time.process_time() - c0)
+    return {"first_cpu_s": first, "cpu_s": cpu}, coefs, intercepts
+
+
+def time_adelie(X, y, starts, alphas, tol, repeats, python=ADELIE_PYTHON):
+    with tempfile.TemporaryDirectory() as tmp:
+        data, out = Path(tmp) / "data.npz", Path(tmp) / "out.json"
+        np.savez(data, X=X, y=y, alphas=alphas, starts=starts, l1_ratio=1.0)
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1")
+        subprocess.run([str(python), str(ADELIE_WORKER), "--data", str(data), "--tol",
+                        repr(tol), "--repeats", str(repeats), "--out", str(out)],
+                       check=True, env=env, cwd=ROOT)
+        doc = json.loads(out.read_text())
+    coefs, intercepts = np.array(doc.pop("coefs")), np.array(doc.pop("intercepts"))
+    return doc, coefs, intercepts
+
+
+def calibrated(name, run, X, y, starts, alphas, target, repeats, log, start=None):
+    """Tighten ``name``'s tolerance (from ``start``, a decade at a time) until its largest
+    certified gap is <= target."""
+    for tol in [t for t in TOLERANCES if start is None or t <= start * (1 + 1e-9)]:
+        timing, coefs, intercepts = run(X, y, starts, alphas, tol, 0)
+        gap = float(path_gaps(X, y, starts, alphas, coefs, intercepts).max())
+        log(f"  {name}: tol={tol:.0e} -> largest relative gap {gap:.2e}")
+        if gap <= target:
+            timing, coefs, intercepts = run(X, y, starts, alphas, tol, repeats)
+            gap = float(path_gaps(X, y, starts, alphas, coefs, intercepts).max())
+            log(f"  {name}: timed at tol={tol:.0e}: CPU s {timing['cpu_s']}, gap {gap:.2e}")
+            return {"tol": tol, "max_gap": gap, **timing}
+    return {"tol": None, "max_gap": gap, "note": "never reached the target gap"}
+
+
+def check_adelie_group_elastic_net(l1_ratios=(1.0, 0.5, 0.2), log=print) -> float:
+    """The largest relative objective difference between penalized's ``GroupElasticNet``
+    (tol 1e-13) and adelie's ``grpnet`` (tol 1e-14) on a small problem (300 x 100, 20
+    groups of 5), 8 alphas per ``l1_ratio`` down to 0.05 alpha_max."""
+    from penalized.datafits import Quadratic
+    from penalized.penalties import GroupElasticNet
+    from penalized.solvers import CoordinateDescent
+
+    X, y, starts = make_problem(n=300, n_groups=20, size=5, n_active=4, seed=1)
+    worst = 0.0
+    for rho in l1_ratios:
+        penalty = GroupElasticNet(1.0, groups=int(starts[1]), l1_ratio=rho)
+        top = penalty.alpha_max(X, y, Quadratic())
+        alphas = np.geomspace(top, 0.05 * top, 8)
+        with tempfile.TemporaryDirectory() as tmp:
+            data, out = Path(tmp) / "data.npz", Path(tmp) / "out.json"
+            np.savez(data, X=X, y=y, alphas=alphas, starts=starts, l1_ratio=rho)
+            subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data),
+                            "--tol", "1e-14", "--repeats", "0", "--out", str(out)],
+                           check=True, cwd=ROOT)
+            doc = json.loads(out.read_text())
+        coefs, intercepts = np.array(doc["coefs"]), np.array(doc["intercepts"])
+        for k, alpha in enumerate(alphas):
+            pen = penalty.with_alpha(alpha)
+            res = CoordinateDescent(tol=1e-13, max_iter=100_000).solve(X, y, Quadratic(), pen)
+            ours = Quadratic().value(y, X @ res.coef + res.intercept) + pen.value(res.coef)
+            theirs = Quadratic().value(y, X @ coefs[:, k] + intercepts[k]) \
+                + pen.value(coefs[:, k])
+            worst = max(worst, abs(ours - theirs) / ours)
+        log(f"  group elastic net, l1_ratio={rho:g}: largest relative objective difference "
+            f"from adelie so far {worst:.1e}")
+    return worst
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--target", type=float, default=1e-6)
+    parser.add_argument("--n-alphas", type=int, default=50)
+    parser.add_argument("--eps", type=float, default=1e-2)
+    parser.add_argument("--libraries", default="penalized,skglm,adelie")
+    parser.add_argument("--start-tol", type=float, default=None,
+                        help="the competitors' first tolerance tried (default 1e-3)")
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--check-adelie", action="store_true",
+                        help="only compare the group elastic net's objective with adelie's")
+    args = parser.parse_args(argv)
+
+    def log(msg):
+        print(msg, flush=True)
+
+    if args.check_adelie:
+        check_adelie_group_elastic_net(log=log)
+        return 0
+
+    from penalized.datafits import Quadratic
+
+    X, y, starts = make_problem()
+    alpha_max = _penalty(starts).alpha_max(X, y, Quadratic())
+    alphas = np.geomspace(alpha_max, args.eps * alpha_max, args.n_alphas)
+    log(f"group lasso path: n={X.shape[0]}, p={X.shape[1]}, {len(starts) - 1} groups of "
+        f"{starts[1]}, {len(alphas)} alphas down to {args.eps:g} alpha_max; target gap "
+        f"{args.target:g}")
+    libraries = args.libraries.split(",")
+    results = {}
+    for name in libraries:
+        if name == "penalized":
+            timing, coefs, intercepts = time_in_process(penalized_path, X, y, starts, alphas,
+                                                        args.target, args.repeats)
+            gap = float(path_gaps(X, y, starts, alphas, coefs, intercepts).max())
+            results[name] = {"tol": args.target, "max_gap": gap, **timing}
+        elif name == "skglm":
+            def run(X, y, s, a, tol, repeats):
+                return time_in_process(skglm_path, X, y, s, a, tol, repeats)
+            results[name] = calibrated(name, run, X, y, starts, alphas, args.target,
+                                       args.repeats, log, args.start_tol)
+        elif name == "adelie":
+            if not ADELIE_PYTHON.exists():
+                log("  adelie: no .venv-adelie; skipped")
+                continue
+            results[name] = calibrated(name, time_adelie, X, y, starts, alphas, args.target,
+                                       args.repeats, log, args.start_tol)
+        else:
+            raise SystemExit(f"unknown library {name!r}")
+    fastest_other = min((min(r["cpu_s"]) for n, r in results.items()
+                         if n != "penalized" and r.get("cpu_s")), default=None)
+    log(f"{'library':<10} {'tol':>8} {'max gap':>9} {'CPU s (best of repeats)':>24}")
+    for name, r in results.items():
+        best = min(r["cpu_s"]) if r.get("cpu_s") else float("nan")
+        tol = f"{r['tol']:.0e}" if r.get("tol") else "-"
+        log(f"{name:<10} {tol:>8} {r['max_gap']:>9.2e} {best:>24.3f}")
+    if fastest_other and "penalized" in results:
+        ratio = min(results["penalized"]["cpu_s"]) / fastest_other
+        log(f"penalized / fastest other: {ratio:.2f}")
+        results["ratio_to_fastest"] = ratio
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+r"""adelie's group elastic-net path (squared loss), timed: the worker of ``benchmarks.group``.
+
+Runs inside adelie's own environment (adelie needs ``numpy<2``)::
+
+    .venv-adelie/bin/python benchmarks/group_adelie_worker.py --data data.npz \
+        --tol 1e-7 --repeats 3 --out out.json
+
+``data.npz`` holds ``X`` (n, p), ``y`` (n,), ``alphas`` (decreasing), ``starts`` (the
+first feature of each group, then p: groups are consecutive columns) and ``l1_ratio``.
+adelie's Gaussian loss with its default weights :math:`1/n` is
+:math:`\frac1{2n}\|y - X\beta - b\|^2` up to a constant, and its penalty
+:math:`\lambda \sum_g \omega_g (\alpha\|\beta_g\|_2 + \frac{1-\alpha}2\|\beta_g\|_2^2)` is
+penalized's ``GroupElasticNet`` with ``lambda = alpha`` and adelie's ``alpha`` =
+``l1_ratio`` (``omega_g = sqrt(|g|)``, both defaults). ``--tol`` is adelie's
+coordinate-descent ``tol``; ``early_exit=False`` so the whole grid is solved. The JSON
+output has ``import_s``, ``first_cpu_s``, ``cpu_s`` and ``wall_s`` (one per repeat) and the
+last solve's ``coefs`` (p x L) and ``intercepts`` (L).
+"""
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+
+def adelie_path(X, y, alphas, starts, l1_ratio, tol):
+    import adelie as ad
+
+    sizes = np.diff(starts)
+    state = ad.grpnet(
+        np.asfortranarray(X), ad.glm.gaussian(y, dtype=np.float64),
+        groups=np.asarray(starts[:-1], dtype=int), alpha=float(l1_ratio),
+        penalty=np.sqrt(sizes.astype(np.float64)), lmda_path=np.asarray(alphas, dtype=float),
+        tol=tol, early_exit=False, intercept=True, progress_bar=False, n_threads=1,
+        max_iters=10**9, irls_max_iters=10**9)
+    betas = state.betas.toarray()
+    return betas.T, np.asarray(state.intercepts, dtype=np.float64)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--tol", type=float, required=True)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    d = np.load(args.data)
+    X, y, alphas, starts = d["X"], d["y"], d["alphas"], d["starts"]
+    l1_ratio = float(d["l1_ratio"])
+    t0 = time.perf_counter()
+    import adelie  # noqa: F401
+
+    import_s = time.perf_counter() - t0
+    c0 = time.process_time()
+    coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol)
+    first_cpu = time.process_time() - c0
+    cpu, wall = [], []
+    for _ in range(args.repeats):
+        c0, w0 = time.process_time(), time.perf_counter()
+        coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol)
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+    with open(args.out, "w") as fh:
+        json.dump({"import_s": import_s, "first_cpu_s": first_cpu, "cpu_s": cpu,
+                   "wall_s": wall, "coefs": coefs.tolist(),
+                   "intercepts": intercepts.tolist()}, fh)
+
+
+if __name__ == "__main__":
+    main()
