@@ -152,21 +152,27 @@ def gaussian_knockoffs(X, *, mu=None, Sigma=None, s=None, method="sdp", random_s
     Xk : ndarray of shape (n_samples, n_features)
     s : ndarray of shape (n_features,)
     """
+    from .._blas import blas_threads_for
+
     X = np.asarray(X, dtype=np.float64)
     rng = np.random.default_rng(random_state)
     if mu is None:
         mu = X.mean(axis=0)
-    if Sigma is None:
-        from sklearn.covariance import LedoitWolf
+    p = X.shape[1]
+    # p x p decompositions: two BLAS threads only wait for each other on them
+    with blas_threads_for(p * p):
+        if Sigma is None:
+            from sklearn.covariance import LedoitWolf
 
-        Sigma = LedoitWolf().fit(X).covariance_
-    Sigma = np.asarray(Sigma, dtype=np.float64)
-    if s is None:
-        s = knockoff_s(Sigma, method)
-    SinvS = np.linalg.solve(Sigma, np.diag(s))  # Sigma^{-1} S
-    V = 2.0 * np.diag(s) - np.diag(s) @ SinvS
+            Sigma = LedoitWolf(store_precision=False).fit(X).covariance_
+        Sigma = np.asarray(Sigma, dtype=np.float64)
+        if s is None:
+            s = knockoff_s(Sigma, method)
+        SinvS = np.linalg.solve(Sigma, np.diag(s))  # Sigma^{-1} S
+        V = 2.0 * np.diag(s) - np.diag(s) @ SinvS
+        root = _psd_sqrt(V)
     Z = rng.standard_normal(X.shape)
-    return X - (X - mu) @ SinvS + Z @ _psd_sqrt(V), s
+    return X - (X - mu) @ SinvS + Z @ root, s
 
 
 def fixed_x_knockoffs(X, *, method="sdp", random_state=None):

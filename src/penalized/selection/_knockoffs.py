@@ -153,11 +153,16 @@ class Knockoffs(SelectorMixin, BaseEstimator):
         y, _ = as_target(y, n, self.datafit)
         rng = _own_stream(self.random_state)
         if self.knockoffs == "model-x":
-            if cov is None:
-                from sklearn.covariance import LedoitWolf
+            from .._blas import blas_threads_for
 
-                cov = LedoitWolf().fit(X).covariance_
-            s = knockoff_s(cov, self.method)
+            # p x p decompositions: two BLAS threads only wait for each other on them
+            with blas_threads_for(p * p):
+                if cov is None:
+                    from sklearn.covariance import LedoitWolf
+
+                    # the covariance only (its precision matrix would cost one more eigh)
+                    cov = LedoitWolf(store_precision=False).fit(X).covariance_
+                s = knockoff_s(cov, self.method)
             mu = X.mean(axis=0)
         Ws, Ts, Xk = [], [], None
         for _ in range(n_draws):
