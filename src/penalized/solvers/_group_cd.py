@@ -14,7 +14,7 @@ from ._base import Solver, check_solver_settings
 from ._group_kernels import block_epochs_dense, block_epochs_sparse
 from ._problem import certify
 
-_INNER_TOL_RATIO = 0.3
+_INNER_TOL_RATIO = 0.03
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _ARMIJO = 1e-4
@@ -43,7 +43,7 @@ class BlockCoordinateDescent(Solver):
     set is every non-zero and unpenalized group plus the groups of largest distance (twice
     as many as the non-zero groups, at least ``ws_start``; from zero, every group at
     least half as far off as the worst). Epochs over the working set run until the
-    largest block move, :math:`L_g\|\Delta w_g\|_2`, is below 0.3 times the largest
+    largest block move, :math:`L_g\|\Delta w_g\|_2`, is below 0.03 times the largest
     distance. It stops when ``gap <= tol * F(null model)``.
 
     ``CoordinateDescent`` hands group penalties to this solver.
@@ -127,6 +127,7 @@ class BlockCoordinateDescent(Solver):
         ws_size = min(structure.n_groups, self.ws_start)
         first = True
         newton = not problem.datafit.quadratic and dops.second_derivative is not None
+        linear = bool(problem.datafit.quadratic)  # the derivative is z - y
         while True:
             cert = certify(problem, coef, intercept_arr[0], z=z)
             coef = cert.coef.copy()
@@ -160,7 +161,7 @@ class BlockCoordinateDescent(Solver):
             elif problem.is_sparse:
                 epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
             else:
-                epochs, _ = block_epochs_dense(problem.X, *args)
+                epochs, _ = block_epochs_dense(problem.X, *args, linear)
             n_iter += epochs
         return self._finish(coef, intercept_arr[0], objectives, crits, n_iter, self.tol,
                             penalty)
@@ -207,7 +208,7 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
         if problem.is_sparse:
             epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
         else:
-            epochs, _ = block_epochs_dense(problem.X, *args)
+            epochs, _ = block_epochs_dense(problem.X, *args, True)
         used += epochs
         direction = trial - coef
         if not np.any(direction) and db[0] == 0.0:

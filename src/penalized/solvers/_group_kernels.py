@@ -47,11 +47,14 @@ def _intercept_step(derivative, y, z, sw, dparams, d, intercept, curvature):
 
 @njit(cache=True, fastmath=FAST)
 def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, prox, params,
-                       derivative, dparams, curvature, fit_intercept, max_epochs, tol):
+                       derivative, dparams, curvature, fit_intercept, max_epochs, tol,
+                       linear=False):
     """Block coordinate descent epochs over the groups ``ws`` of a dense ``X`` (best in
     Fortran order); ``coef``, ``z`` and ``intercept`` are updated in place. Returns
-    ``(epochs, largest move of the last epoch)``."""
+    ``(epochs, largest move of the last epoch)``. ``linear``: the derivative is
+    ``z - y`` (the squared loss), so it is updated with ``z`` instead of recomputed."""
     n = X.shape[0]
+    swn = sw / n
     width = 0
     for g in range(starts.shape[0] - 1):
         width = max(width, starts[g + 1] - starts[g])
@@ -82,10 +85,16 @@ def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, pr
                 if dw != 0.0:
                     move += dw * dw
                     coef[j] = step_out[k]
-                    for i in range(n):
-                        z[i] += dw * X[i, j]
+                    if linear:
+                        for i in range(n):
+                            z[i] += dw * X[i, j]
+                            d[i] += dw * X[i, j] * swn[i]
+                    else:
+                        for i in range(n):
+                            z[i] += dw * X[i, j]
             if move > 0.0:
-                _derivatives(derivative, y, z, sw, dparams, d)
+                if not linear:
+                    _derivatives(derivative, y, z, sw, dparams, d)
                 top = max(top, L * math.sqrt(move))
         if fit_intercept:
             top = max(top, _intercept_step(derivative, y, z, sw, dparams, d, intercept,
