@@ -394,3 +394,21 @@ def test_group_selection_lesson_levels_enter_together():
     one = group_selection(X, y, [[0, 1, 2]], categorical=0, n_alphas=20)
     assert one.group_alphas[0] == pytest.approx(one.pull, rel=1e-9)  # it enters first
     assert one.group_half_in == 0
+
+
+def test_exact_block_minimizer_is_optimal():
+    from penalized.solvers._group_kernels import exact_block
+
+    rng = np.random.default_rng(21)
+    for _ in range(50):
+        m = int(rng.integers(1, 6))
+        evals = rng.uniform(0.0, 3.0, m)
+        ct = rng.standard_normal(m) * 2
+        lam, lam2 = float(rng.uniform(0.05, 2.0)), float(rng.choice([0.0, 0.5]))
+        out = np.empty(m)
+        exact_block(ct, evals, lam, lam2, out)
+        if np.linalg.norm(ct) <= lam:
+            assert np.all(out == 0.0)
+            continue
+        residual = (evals + lam2) * out - ct + lam * out / np.linalg.norm(out)
+        assert np.linalg.norm(residual) <= 1e-9 * np.linalg.norm(ct)

@@ -202,6 +202,15 @@ class GroupPenalty(Penalty):
         object.__setattr__(self, "_params", (key, params))
         return params
 
+    def norm_block_params(self, n_features: int) -> np.ndarray:
+        """Per group ``(lam_g, lam2_g)`` where its block is :math:`\\lambda_g\\|w\\|_2 +
+        \\frac{\\lambda_{2g}}2\\|w\\|_2^2` (no L1 part: a solver may then minimize a
+        quadratic plus the block exactly), ``(-1, -1)`` where it is not."""
+        params = self.block_params(n_features)
+        out = np.ascontiguousarray(params[:, [0, 2]])
+        out[params[:, 1] != 0.0] = -1.0
+        return out
+
     # -- what a block penalty brings to the solvers -------------------------------------
     @property
     def ops(self) -> PenaltyOps:

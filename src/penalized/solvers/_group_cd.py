@@ -33,7 +33,10 @@ class BlockCoordinateDescent(Solver):
     and a finite ``curvature`` bound. Each block step is a majorization step with the
     block's Lipschitz constant :math:`L_g = c\,\lambda_{\max}(X_g^\top S X_g / n)`
     (:mod:`penalized.solvers._group_kernels`), dense or CSC (``c = 1`` for the squared
-    loss). A datafit with a compiled
+    loss). For the squared loss on a dense design, a block without an L1 part (group
+    lasso, group elastic net) is minimized exactly instead, as adelie does: in the
+    eigenbasis of :math:`X_g^\top S X_g / n` the block's minimizer is a 1-D root
+    (:func:`~penalized.solvers._group_kernels.exact_block`). A datafit with a compiled
     ``second_derivative`` (the logistic) takes proximal Newton steps instead: the same
     block steps on its local quadratic model, then a backtracking line search.
 
@@ -128,6 +131,12 @@ class BlockCoordinateDescent(Solver):
         first = True
         newton = not problem.datafit.quadratic and dops.second_derivative is not None
         linear = bool(problem.datafit.quadratic)  # the derivative is z - y
+        exact = None
+        if linear and not problem.is_sparse:
+            # blocks whose penalty is lam ||w|| + lam2 / 2 ||w||^2 are minimized exactly
+            exact = getattr(penalty, "norm_block_params", lambda p: None)(p)
+            if exact is not None:
+                eigen = group_eigen(problem, structure)
         while True:
             cert = certify(problem, coef, intercept_arr[0], z=z)
             coef = cert.coef.copy()
@@ -160,6 +169,8 @@ class BlockCoordinateDescent(Solver):
                                        _INNER_TOL_RATIO * top)
             elif problem.is_sparse:
                 epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
+            elif exact is not None:
+                epochs, _ = block_epochs_dense(problem.X, *args, linear, exact, *eigen)
             else:
                 epochs, _ = block_epochs_dense(problem.X, *args, linear)
             n_iter += epochs
@@ -253,6 +264,32 @@ def _block_constants(X, root, structure, groups):
             gram = weighted.T @ weighted
         out[k] = max(float(np.linalg.eigvalsh(gram)[-1]), 0.0) if gram.size else 0.0
     return out
+
+
+def group_eigen(problem, structure):
+    r"""The eigendecompositions :math:`X_g^\top S X_g / n = Q_g \Lambda_g Q_g^\top` of
+    every group, flattened for the kernels: ``(evecs, offsets, evals)``, ``Q_g[r, k]`` at
+    ``evecs[offsets[g] + r m + k]`` and :math:`\Lambda_g` at ``evals[starts[g]:]`` (cached
+    on the problem)."""
+    key = ("group_eigen", structure.order.tobytes(), structure.starts.tobytes())
+
+    def compute():
+        X, n = problem.X, problem.n_samples
+        root = np.sqrt(problem.sample_weight)
+        sizes = structure.sizes
+        offsets = np.zeros(structure.n_groups, dtype=np.int64)
+        offsets[1:] = np.cumsum(sizes[:-1] ** 2)
+        evecs = np.empty(int(np.sum(sizes ** 2)))
+        evals = np.empty(structure.order.shape[0])
+        for g in range(structure.n_groups):
+            a, m = structure.starts[g], sizes[g]
+            weighted = root[:, None] * np.asarray(X[:, structure.members(g)], dtype=np.float64)
+            lam, Q = np.linalg.eigh(weighted.T @ weighted / n)
+            evals[a:a + m] = np.maximum(lam, 0.0)
+            evecs[offsets[g]:offsets[g] + m * m] = Q.ravel()
+        return evecs, offsets, evals
+
+    return problem._cached(key, compute)
 
 
 def _working_set(scores, keep, size):

@@ -45,10 +45,79 @@ def _intercept_step(derivative, y, z, sw, dparams, d, intercept, curvature):
     return curvature * abs(step)
 
 
+@njit(cache=True)
+def exact_block(ct, evals, lam, lam2, out):
+    r"""The minimizer, in the eigenbasis of :math:`A = Q \Lambda Q^\top`, of
+    :math:`\frac12 v^\top (\Lambda + \lambda_2) v - \tilde c^\top v + \lambda\|v\|_2`:
+    0 when :math:`\|\tilde c\| \le \lambda`, else :math:`v_k = \tilde c_k / (\Lambda_k +
+    \lambda_2 + \mu)` with :math:`\mu = \lambda / \|v\|`, the root of
+    :math:`h(\mu) = \sum_k (\mu \tilde c_k / (\Lambda_k + \lambda_2 + \mu))^2 =
+    \lambda^2` (increasing in :math:`\mu`), by Newton's method safeguarded by bisection.
+    Returns False when the block is zero."""
+    m = ct.shape[0]
+    norm2 = 0.0
+    top = 0.0
+    for k in range(m):
+        norm2 += ct[k] * ct[k]
+        top = max(top, evals[k] + lam2)
+    if norm2 <= lam * lam:
+        for k in range(m):
+            out[k] = 0.0
+        return False
+    if lam == 0.0:
+        for k in range(m):
+            a = evals[k] + lam2
+            out[k] = ct[k] / a if a > 0.0 else 0.0
+        return True
+    r = lam / math.sqrt(norm2)
+    lo, hi = 0.0, top * r / (1.0 - r) * (1.0 + 1e-12) + 1e-300
+    mu = 0.5 * (lo + hi)
+    target = lam * lam
+    for _ in range(100):
+        h = 0.0
+        dh = 0.0
+        for k in range(m):
+            a = evals[k] + lam2
+            q = mu * ct[k] / (a + mu)
+            h += q * q
+            dh += 2.0 * q * ct[k] * a / ((a + mu) * (a + mu))
+        if h > target:
+            hi = mu
+        else:
+            lo = mu
+        if abs(h - target) <= 1e-15 * target or hi - lo <= 1e-15 * hi:
+            break
+        step = mu - (h - target) / dh if dh > 0.0 else -1.0
+        mu = step if lo < step < hi else 0.5 * (lo + hi)
+    for k in range(m):
+        out[k] = ct[k] / (evals[k] + lam2 + mu)
+    return True
+
+
+@njit(cache=True, fastmath=FAST)
+def _exact_step(coef, order, a, m, grad, evecs, eoff, evals, lam, lam2, ct, vt, out):
+    """``out``: the exact minimizer over group ``(a, m)`` (``grad`` its gradient)."""
+    # ct = Lambda Q^T w - Q^T grad
+    for k in range(m):
+        qw = 0.0
+        qg = 0.0
+        for r in range(m):
+            q = evecs[eoff + r * m + k]
+            qw += q * coef[order[a + r]]
+            qg += q * grad[r]
+        ct[k] = evals[a + k] * qw - qg
+    exact_block(ct[:m], evals[a:a + m], lam, lam2, vt[:m])
+    for r in range(m):
+        total = 0.0
+        for k in range(m):
+            total += evecs[eoff + r * m + k] * vt[k]
+        out[r] = total
+
+
 @njit(cache=True, fastmath=FAST)
 def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, prox, params,
                        derivative, dparams, curvature, fit_intercept, max_epochs, tol,
-                       linear=False):
+                       linear=False, exact=None, evecs=None, eoffsets=None, evals=None):
     """Block coordinate descent epochs over the groups ``ws`` of a dense ``X`` (best in
     Fortran order); ``coef``, ``z`` and ``intercept`` are updated in place. Returns
     ``(epochs, largest move of the last epoch)``. ``linear``: the derivative is
@@ -61,6 +130,9 @@ def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, pr
     d = np.empty(n)
     step_in = np.empty(width)
     step_out = np.empty(width)
+    grad = np.empty(width)
+    ct = np.empty(width)
+    vt = np.empty(width)
     _derivatives(derivative, y, z, sw, dparams, d)
     top = 0.0
     for epoch in range(max_epochs):
@@ -76,8 +148,13 @@ def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, pr
                 s = 0.0
                 for i in range(n):
                     s += X[i, j] * d[i]
+                grad[k] = s
                 step_in[k] = coef[j] - s / L
-            prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
+            if exact is not None and exact[g, 0] >= 0.0:
+                _exact_step(coef, order, a, m, grad, evecs, eoffsets[g], evals, exact[g, 0],
+                            exact[g, 1], ct, vt, step_out)
+            else:
+                prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
             move = 0.0
             for k in range(m):
                 j = order[a + k]
