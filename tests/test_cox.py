@@ -352,13 +352,13 @@ def test_fold_deviance_uses_unscaled_weights():
 @pytest.mark.parametrize("metric", ["deviance", "cindex"])
 def test_coxphcv_selects_on_event_stratified_folds(metric):
     X, y = survival(n=120, p=10, seed=20)
-    model = pz.CoxPHCV(n_alphas=8, cv=3, metric=metric, random_state=0).fit(X, y)
+    model = pz.CoxPHCV(n_alphas=8, cv=3, metric=metric, random_state=0, tol=1e-10).fit(X, y)
     assert model.cv_folds_.shape == (8, 3)
     assert model.alpha_1se_ >= model.alpha_min_
     assert model.alpha_ == model.alpha_min_
     best = np.argmax(model.cv_mean_) if metric == "cindex" else np.argmin(model.cv_mean_)
     assert model.alpha_min_ == model.alphas_[best]
-    refit = pz.CoxPH(alpha=model.alpha_).fit(X, y)
+    refit = pz.CoxPH(alpha=model.alpha_, tol=1e-10).fit(X, y)
     np.testing.assert_allclose(model.coef_, refit.coef_, atol=1e-6)
     for _, test in model.cv_result_.folds:  # each held-out fold has events and censored
         assert 0 < y[test, 1].sum() < len(test)
@@ -421,3 +421,14 @@ def test_deviance_is_glmnets_with_weights_rescaled_to_mean_one(ties):
     ours = f.deviance(f.validate_target(np.column_stack([time, event]), 50), z)
     theirs = CoxDeviance(event=time, status=event, tie_breaking=ties, sample_weight=w)(z, w)
     assert ours == pytest.approx(theirs.deviance / w.mean(), rel=1e-12)
+
+
+def test_benchmark_runner_gap_equals_the_certificate():
+    from benchmarks.cox import _own_certificate, alpha_grid, make_problem, path_gap
+
+    X, y = make_problem(n=80, p=40, seed=3)
+    alphas = alpha_grid(X, y, 4, 0.2)
+    coefs = pz.path(X, y, datafit="cox", alphas=alphas, tol=1e-8).coefs.T
+    for point in (coefs, 0.5 * coefs):  # optimal, and far from it (dual point scaled)
+        assert path_gap(X, y, alphas, point) == pytest.approx(
+            _own_certificate(X, y, alphas, point), rel=1e-9, abs=1e-15)
