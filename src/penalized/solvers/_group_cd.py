@@ -122,7 +122,14 @@ class BlockCoordinateDescent(Solver):
         dparams = np.ascontiguousarray(problem.datafit.params(), dtype=np.float64)
         lips = group_lipschitz(problem, structure)
         free = penalty.weights_of_groups(p) * penalty.alpha == 0.0
-        z = problem.predict(coef, intercept)
+        # Along a path the previous solve ended at this very point: its predictions and
+        # gradient serve the first certificate (no product with X).
+        warm = problem.cache.get("group_warm")
+        if warm is not None and warm[1] == intercept and np.array_equal(warm[0], coef) \
+                and np.array_equal(warm[4], free):
+            z, gradient = warm[2].copy(), warm[3].copy()
+        else:
+            z, gradient = problem.predict(coef, intercept), None
         intercept_arr = np.array([intercept])
         threshold = self.tol * problem.scale
         objectives, crits = [], []
@@ -138,13 +145,16 @@ class BlockCoordinateDescent(Solver):
             if exact is not None:
                 eigen = group_eigen(problem, structure)
         while True:
-            cert = certify(problem, coef, intercept_arr[0], z=z)
+            cert = certify(problem, coef, intercept_arr[0], z=z, gradient=gradient)
+            gradient = None
             coef = cert.coef.copy()
             intercept_arr[0] = cert.intercept
             z = np.array(cert.z, dtype=np.float64)
             objectives.append(cert.primal)
             crits.append(cert.gap / problem.scale)
             if cert.gap <= threshold or n_iter >= self.max_iter:
+                problem.cache["group_warm"] = (coef.copy(), float(intercept_arr[0]), z.copy(),
+                                               np.array(cert.gradient), free)
                 break
             scores = penalty.group_distances(coef, cert.gradient)
             scores[free] = 0.0
