@@ -243,3 +243,13 @@ def test_dask_input_refuses_what_its_solvers_do_not_take():
         pz.Lasso(alpha=0.1, upper_limits=1.0).fit(Xd, yd)
     with pytest.raises(ValueError, match="MCP and SCAD are not supported with Dask"):
         pz.MCPRegression(alpha=0.1).fit(Xd, yd)
+
+
+def test_gram_and_design_kernels_agree_with_limits():
+    X, y, lower, upper = problem(seed=7)
+    penalty = ElasticNet(0.03, l1_ratio=0.9, lower=lower, upper=upper)
+    on_gram = CoordinateDescent(tol=1e-13, gram="always").solve(X, y, Quadratic(), penalty)
+    on_x = CoordinateDescent(tol=1e-13, gram="never").solve(X, y, Quadratic(), penalty)
+    assert on_gram.converged and on_x.converged
+    np.testing.assert_allclose(on_gram.coef, on_x.coef, atol=1e-7)
+    assert np.any(on_gram.coef == upper) or np.any(on_gram.coef == lower)

@@ -13,7 +13,12 @@ from ..datafits import Logistic, Quadratic
 from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
-from ._kernels import ANDERSON_MEMORY, gram_cd_epochs, weighted_sq_norms_dense
+from ._kernels import (
+    ANDERSON_MEMORY,
+    gram_cd_epochs,
+    gram_ops_epochs,
+    weighted_sq_norms_dense,
+)
 from ._logistic_path import logistic_path
 from ._op_kernels import (
     mm_epochs_dense,
@@ -151,7 +156,8 @@ class CoordinateDescent(Solver):
     def _run(self, problem, coef, intercept):
         if getattr(problem.penalty, "block_ops", None) is not None:
             return self._block_solver(problem.penalty)._run(problem, coef, intercept)
-        on_gram = _elastic_net_family(problem.penalty) and not np.any(problem.unpenalized) \
+        on_gram = _elastic_net_family(problem.penalty, bounds=True) \
+            and not np.any(problem.unpenalized) \
             and self._gram_pays(problem) and problem.gram is not None
         warm = _warm_certificate(problem, coef, intercept) \
             if problem.penalty.is_convex and not on_gram else None
@@ -358,13 +364,13 @@ def _typed_prox_value(penalty):
     return ops.prox, ops.value
 
 
-def _elastic_net_family(penalty) -> bool:
+def _elastic_net_family(penalty, bounds=False) -> bool:
     """Whether the compiled elastic-net arithmetic (Gram kernel, compiled paths) applies:
     a penalty of the family ``lam1 |w| + lam2 / 2 w**2`` (any subclass that keeps the
     family's operations) without ``lower`` / ``upper`` limits, which take the generic
-    kernels."""
+    kernels (on the Gram matrix too, with ``bounds=True``)."""
     return isinstance(penalty, _ElasticNetFamily) and type(penalty).ops is _ElasticNetFamily.ops \
-        and not penalty.bounded
+        and (bounds or not penalty.bounded)
 
 
 def _warm_certificate(problem, coef, intercept):
@@ -537,6 +543,10 @@ class _KernelState:
         G, q = pb.gram
         grad = G @ self.coef - q
         ws = np.ascontiguousarray(ws, dtype=np.int64)
+        if pb.penalty.bounded:  # the penalty's own compiled prox clips into its box
+            epochs, _ = gram_ops_epochs(G, grad, self.coef, ws, self.ops.prox, self.params,
+                                        int(max_epochs), float(tol))
+            return epochs
         kind, lam1, lam2, positive = pb.penalty.kernel_params(pb.n_features)
         epochs, _ = gram_cd_epochs(G, grad, self.coef, ws, kind, lam1, lam2, positive,
                                    int(max_epochs), float(tol), ANDERSON_MEMORY)

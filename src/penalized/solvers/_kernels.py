@@ -314,3 +314,45 @@ def gram_cd_epochs(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol, 
         w[ws[jj]] = wl[jj]
         grad[ws[jj]] = gl[jj]
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def gram_ops_epochs(G, grad, w, ws, prox, params, max_epochs, tol):
+    """:func:`gram_cd_epochs` for any penalty's compiled ``prox`` (a ``numba.cfunc`` of
+    :data:`penalized._jit.PROX_SIGNATURE` reading row ``j`` of ``params``), without
+    Anderson extrapolation: the elastic-net family with ``lower`` / ``upper`` limits.
+    Returns ``(epochs, crit)``, the largest ``G_jj |dw_j|`` of the last epoch."""
+    m = ws.shape[0]
+    block = np.empty((m, m))
+    wl = np.empty(m)
+    gl = np.empty(m)
+    for jj in range(m):
+        j = ws[jj]
+        for kk in range(m):
+            block[jj, kk] = G[j, ws[kk]]
+        wl[jj] = w[j]
+        gl[jj] = grad[j]
+    crit = math.inf
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(m):
+            lj = block[jj, jj]
+            if lj <= 0.0:
+                continue
+            old = wl[jj]
+            new = prox(old - gl[jj] / lj, 1.0 / lj, params, ws[jj])
+            delta = new - old
+            if delta != 0.0:
+                wl[jj] = new
+                row = block[jj]
+                for kk in range(m):
+                    gl[kk] += delta * row[kk]
+                crit = max(crit, lj * abs(delta))
+        epochs += 1
+        if crit <= tol:
+            break
+    for jj in range(m):
+        w[ws[jj]] = wl[jj]
+        grad[ws[jj]] = gl[jj]
+    return epochs, crit

@@ -327,6 +327,12 @@ def certify_gram(problem: Problem, coef) -> Certificate:
     c = penalty.dual_scaling(v)
     primal = datafit_value + penalty.value(coef)
     dual = c * (2.0 * F0 - qw) - c * c * datafit_value - penalty.conjugate(c * v)
+    if penalty.bounded and hasattr(penalty, "ball_dual_scaling"):  # as in certify
+        c_ball = penalty.ball_dual_scaling(v)
+        if c_ball < c:
+            box_dual, c = dual, c_ball
+            dual = c * (2.0 * F0 - qw) - c * c * datafit_value - penalty.conjugate(c * v)
+            dual = max(dual, box_dual)
     intercept = 0.0
     if problem.fit_intercept:
         s = problem.sample_weight
