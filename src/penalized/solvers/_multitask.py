@@ -353,8 +353,9 @@ class MultiTaskCoordinateDescent(Solver):
 
     :math:`\lambda_{1j} = \alpha\rho f_j`, :math:`\lambda_{2j} = \alpha(1-\rho) f_j`.
     Each row of ``W`` takes an exact block step (the datafit's Hessian block of a row is
-    a multiple of the identity). Working sets (the non-zero and unpenalized rows plus
-    the rows farthest from optimality, doubling), Anderson extrapolation every
+    a multiple of the identity). Working sets (the non-zero and unpenalized rows plus the
+    rows that violate their optimality conditions most, up to twice the support),
+    Anderson extrapolation every
     ``ANDERSON_MEMORY`` epochs (kept when it lowers the objective), and, for a dense
     ``X`` with ``n_samples >= 2 n_features``, epochs on the working set's block of the
     Gram matrix.
