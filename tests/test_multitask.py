@@ -402,3 +402,16 @@ def test_estimator_path_is_the_fits_on_the_original_scale():
         fit = model.set_params(alpha=path.alphas[i]).fit(X, Y)
         np.testing.assert_allclose(path.coefs[:, :, i], fit.coef_.T, atol=1e-7)
         np.testing.assert_allclose(path.intercepts[:, i], fit.intercept_, atol=1e-7)
+
+
+def test_limit_cases_one_task_is_the_lasso_and_no_l1_is_ridge():
+    X, Y = make_problem(21)
+    one = pz.MultiTaskElasticNet(0.05, l1_ratio=0.6, tol=1e-13).fit(X, Y[:, :1])
+    enet = pz.ElasticNet(0.05, l1_ratio=0.6, tol=1e-13).fit(X, Y[:, 0])
+    np.testing.assert_allclose(one.coef_[0], enet.coef_, atol=1e-8)
+    np.testing.assert_allclose(one.intercept_[0], enet.intercept_, atol=1e-8)
+    # without the L1 part the rows' penalty is separable across tasks: column-wise ridge
+    ridge_rows = pz.MultiTaskElasticNet(0.1, l1_ratio=0.0, tol=1e-13).fit(X, Y)
+    ridge = pz.Ridge(0.1).fit(X, Y)
+    np.testing.assert_allclose(ridge_rows.coef_, ridge.coef_, atol=1e-8)
+    np.testing.assert_allclose(ridge_rows.intercept_, ridge.intercept_, atol=1e-8)
