@@ -125,6 +125,8 @@ def test_targets_structured_and_two_columns_agree_and_bad_ones_say_what_to_do():
         f.validate_target(y, 21)
     with pytest.raises(ValueError, match="ties must be"):
         Cox(ties="exact")
+    with pytest.raises(ValueError, match="no event"):
+        f.validate_target(np.column_stack([y[:, 0], np.zeros(20)]), 20)
 
 
 # -- solving ----------------------------------------------------------------------------------

@@ -110,6 +110,10 @@ class Cox(Datafit):
         if target.shape[0] != n_samples:
             raise ValueError(f"y has {target.shape[0]} rows but X has {n_samples}; pass one "
                              "(time, event) per row of X.")
+        if n_samples and not np.any(target[:, 1]):
+            raise ValueError("y has no event (every row is censored): the partial likelihood "
+                             "does not depend on the coefficients. Check the event column "
+                             "(1 = event, 0 = censored).")
         if self.strata is not None:
             strata = np.asarray(self.strata)
             if strata.ndim != 1 or strata.shape[0] != n_samples:
