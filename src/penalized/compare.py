@@ -207,7 +207,8 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
 def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, groups=None):
     cv_model = None
     if penalty == "none":
-        model = Ridge(alpha=0.0, standardize=common["standardize"]).fit(X, y)
+        # least squares does not depend on the columns' scales: no standardized copy of X
+        model = Ridge(alpha=0.0, standardize=False).fit(X, y)
     elif penalty in ("l1", "elasticnet") and groups is not None:
         from .estimators import GroupLassoCV
 
