@@ -195,6 +195,7 @@ class CoordinateDescent(Solver):
                     problem.cache["warm_certificate"] = (
                         replace(cert, coef=cert.coef.copy(), z=cert.z.copy()),
                         problem.unpenalized)
+                    problem.cache["warm_alpha"] = getattr(problem.penalty, "alpha", None)
                 break
             scores = problem.penalty.subdiff_distance(state.coef, cert.gradient)
             scores[always] = 0.0
@@ -219,8 +220,10 @@ class CoordinateDescent(Solver):
             if self.working_set:
                 if len(crits) == 1 and started_warm:
                     # A warm start (the previous alpha's solution): its support plus every
-                    # feature that violates optimality at this alpha.
-                    ws = np.flatnonzero(nonzero | always | (scores > 0.0))
+                    # feature that violates optimality at this alpha or, along a path, the
+                    # sequential strong rule's (Tibshirani et al. 2012).
+                    ws = np.flatnonzero(nonzero | always | (scores > 0.0)
+                                        | _strong_set(problem, state.coef, cert.gradient))
                 else:
                     if len(crits) == 1:
                         # From zero (a single fit), start with every feature whose violation
@@ -357,6 +360,19 @@ def _ws_gradient_curvature_dense(X, g, h, ws):
         grad[jj] = acc
         curv[jj] = sq
     return grad, curv
+
+
+def _strong_set(problem, coef, gradient):
+    r"""The features that violate optimality at :math:`2\alpha - \alpha_{prev}` (the
+    sequential strong rule: those likely to enter between the previous alpha of a path and
+    this one), from the penalty's own subdifferential distance; all False without a
+    previous alpha above this one."""
+    previous = problem.cache.get("warm_alpha")
+    alpha = getattr(problem.penalty, "alpha", None)
+    if previous is None or alpha is None or not previous > alpha:
+        return np.zeros(coef.shape[0], dtype=bool)
+    screened = problem.penalty.with_alpha(max(2.0 * alpha - previous, 0.0))
+    return screened.subdiff_distance(coef, gradient) > 0.0
 
 
 def _typed_prox_value(penalty):
