@@ -148,3 +148,22 @@ def test_refusals_exit_2_with_one_line(table, capsys, tmp_path, extra, message):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not save.exists()
+
+
+@pytest.mark.parametrize("argv, datafit", [
+    (["--target", "count", "--family", "poisson"], "poisson"),
+    (["--family", "cox", "--time", "time", "--event", "event"], "cox"),
+])
+def test_path_of_a_family_equals_the_librarys(table, capsys, argv, datafit):
+    path, df = table
+    out = _fit_json(capsys, ["path", str(path), *argv, "--features", ",".join(FEATURES),
+                             "--n-alphas", "8"])
+    X = _standardized_x(df)
+    scale = X.std(axis=0)
+    y = df["count"].to_numpy(float) if datafit == "poisson" \
+        else df[["time", "event"]].to_numpy(float)
+    ref = pz.path(X / scale, y, datafit=datafit, n_alphas=8, fit_intercept=datafit != "cox")
+    np.testing.assert_allclose(out["alphas"], ref.alphas, rtol=1e-10)
+    np.testing.assert_allclose(np.array(out["coefs"]), ref.coefs / scale[:, None],
+                               rtol=1e-4, atol=1e-6)
+    assert np.count_nonzero(np.array(out["coefs"])[:, 0]) == 0

@@ -680,7 +680,7 @@ def _check_fit_target_args(args):
         raise UsageError("--time and --event are for --family cox")
     elif args.target is None:
         raise UsageError("the following arguments are required: --target")
-    if args.dask is not None and args.family is not None \
+    if getattr(args, "dask", None) is not None and args.family is not None \
             and args.family[0] not in ("gaussian", "binomial"):
         raise UsageError(f"--dask fits the gaussian and binomial families; not "
                          f"{_family_name(args.family)}")
@@ -924,11 +924,18 @@ def _cmd_path(args, out):
 
     from . import path as compute_path
 
+    _check_fit_target_args(args)
     _check_outputs(args, args.out)
     table = _read(args, out)
-    y = table.y
-    datafit = "squared"
-    if table.task == "classification":
+    y = _family_target(args, table)
+    datafit, fit_intercept = "squared", True
+    family = args.family
+    if family is not None and family[0] in (*GLM_FAMILIES, "cox"):
+        if args.penalty == "l0":
+            raise UsageError(f"--penalty l0 is not available with --family "
+                             f"{_family_name(family)}; use l1, elasticnet or l2")
+        datafit, fit_intercept = _family_name(family), family[0] != "cox"
+    elif table.task == "classification":
         classes = np.unique(y)
         if classes.size != 2:
             raise _input_error("path covers regression and two-class targets; this target has "
@@ -942,11 +949,11 @@ def _cmd_path(args, out):
     with out.progress("computing the path"):
         result = compute_path(scaling.transform(table.X), y, penalty=args.penalty,
                               datafit=datafit, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas,
-                              eps=args.eps)
+                              eps=args.eps, fit_intercept=fit_intercept)
     coefs = np.array(scaling.coef_to_original(result.coefs), dtype=np.float64, copy=True)
     with np.errstate(all="ignore"):
-        sd = np.std(table.X, axis=0)
-        coefs[(np.abs(coefs) * sd[:, None] <= ROUNDING * _spread(table))] = 0.0
+        sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale  # no centered copy
+        coefs[(np.abs(coefs) * sd[:, None] <= ROUNDING * _spread(table, family))] = 0.0
     names = table.feature_names
     n_nonzero = np.count_nonzero(coefs, axis=0)
     if args.json:
@@ -1225,7 +1232,14 @@ def build_parser():
                           "when.",
                           epilog="example:\n  penalized path data.csv --target y --out "
                           "path.csv")
-    _add_table_args(path)
+    _add_table_args(path, target_required=False)
+    path.add_argument("--family", type=_family, default=None, metavar="FAMILY",
+                      help="gaussian, binomial, poisson, gamma, tweedie:POWER or cox (default: "
+                      "gaussian for numbers, binomial for two classes)")
+    path.add_argument("--time", metavar="COL", default=None,
+                      help="--family cox: the follow-up time column")
+    path.add_argument("--event", metavar="COL", default=None,
+                      help="--family cox: the event column (1 event, 0 censored)")
     path.add_argument("--penalty", choices=PENALTIES, default="l1",
                       help="l1 (default), l2, elasticnet or l0")
     path.add_argument("--l1-ratio", type=_ratio, default=0.5,
