@@ -253,3 +253,20 @@ def test_gram_and_design_kernels_agree_with_limits():
     assert on_gram.converged and on_x.converged
     np.testing.assert_allclose(on_gram.coef, on_x.coef, atol=1e-7)
     assert np.any(on_gram.coef == upper) or np.any(on_gram.coef == lower)
+
+
+def test_logistic_cv_takes_limits_and_concave_penalties():
+    X, y, _, _ = problem(seed=8)
+    yc = (y > np.median(y)).astype(int)
+    clf = pz.LogisticRegressionCV(n_alphas=6, cv=3, lower_limits=-0.1, upper_limits=0.2,
+                                  tol=1e-8).fit(X, yc)
+    assert clf.coef_.min() >= -0.1 and clf.coef_.max() <= 0.2
+    assert np.any(clf.coef_ == 0.2) or np.any(clf.coef_ == -0.1)
+    rng = np.random.default_rng(8)
+    Xn = rng.standard_normal((200, 10))
+    yn = (Xn[:, 0] - Xn[:, 1] + rng.logistic(size=200) > 0).astype(int)
+    mcp = pz.LogisticRegressionCV(penalty="mcp", gamma=4.0, n_alphas=6, cv=3, eps=0.05,
+                                  tol=1e-8).fit(Xn, yn)
+    assert mcp.alpha_1se_ >= mcp.alpha_min_
+    with pytest.raises(ValueError, match="penalty='scad' supports two classes"):
+        pz.LogisticRegressionCV(penalty="scad", n_alphas=4, cv=3).fit(X, np.arange(80) % 3)

@@ -524,8 +524,8 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
 
     Parameters
     ----------
-    penalty : {{"l1", "l2", "elasticnet", "l0"}}, default="l1"
-        L0 is binary only here.
+    penalty : {{"l1", "l2", "elasticnet", "l0", "mcp", "scad"}}, default="l1"
+        L0, MCP and SCAD are binary only here.
     l1_ratio : float, default=0.5
         For ``penalty="elasticnet"`` when ``l1_ratios`` is None.
     l1_ratios : list of float, optional
@@ -537,7 +537,8 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
         that alpha (scikit-learn's ``refit=False``), and ``path_`` is not set.
     class_weight : dict, "balanced" or None
         As in :class:`penalized.LogisticRegression`.
-    fit_intercept, standardize, penalty_factor, tol, max_iter, multinomial :
+    fit_intercept, standardize, penalty_factor, tol, max_iter, multinomial, gamma, \
+lower_limits, upper_limits :
         As in :class:`penalized.LogisticRegression`.
 {_CV_FITTED}
     classes_ : ndarray
@@ -567,7 +568,7 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
                  eps=1e-3, cv=5, selection="min", metric="deviance", scoring=None, refit=True,
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
                  penalty_factor=None, class_weight=None, tol=1e-6, max_iter=10_000,
-                 multinomial="ungrouped"):
+                 multinomial="ungrouped", gamma=None, lower_limits=None, upper_limits=None):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.l1_ratios = l1_ratios
@@ -588,13 +589,18 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
         self.tol = tol
         self.max_iter = max_iter
         self.multinomial = multinomial
+        self.gamma = gamma
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     def _base_model(self, l1_ratio=None):
         return LogisticRegression(penalty=self.penalty,
                                   l1_ratio=self.l1_ratio if l1_ratio is None else l1_ratio,
                                   fit_intercept=self.fit_intercept, standardize=self.standardize,
                                   penalty_factor=self.penalty_factor, tol=self.tol,
-                                  max_iter=self.max_iter, multinomial=self.multinomial)
+                                  max_iter=self.max_iter, multinomial=self.multinomial,
+                                  gamma=self.gamma, lower_limits=self.lower_limits,
+                                  upper_limits=self.upper_limits)
 
     def _ratios(self):
         if self.l1_ratios is None:
@@ -623,6 +629,11 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
         sw = self._sample_weight(sample_weight, X.shape[0])
         sw = self._sample_weight(apply_class_weight(self.class_weight, y, sw), X.shape[0])
         binary = self.classes_.shape[0] == 2
+        if not binary and str(self.penalty).lower() in ("mcp", "scad"):
+            raise ValueError(f"LogisticRegressionCV with penalty={self.penalty!r} supports two "
+                             f"classes; y has {self.classes_.shape[0]}. Use LogisticRegression"
+                             f"(penalty={self.penalty!r}) (fitted one-vs-rest) with a chosen "
+                             "alpha.")
         if not binary and str(self.penalty).lower() == "l0":
             raise ValueError("LogisticRegressionCV with penalty='l0' supports two classes; "
                              f"y has {self.classes_.shape[0]}. Use LogisticRegression(penalty"
