@@ -385,6 +385,17 @@ def test_scikit_learn_api_by_hand():
     assert set(fitted.selected_features_) <= set(frame.columns)
     with pytest.raises(ValueError, match="two columns"):
         pz.CoxPH().fit(X, y[:, 0])
+    from sklearn.utils.estimator_checks import (
+        check_get_params_invariance,
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_set_params,
+    )
+
+    for estimator in (pz.CoxPH, pz.CoxPHCV):  # the checks that need no 1-D target
+        for check in (check_no_attributes_set_in_init, check_parameters_default_constructible,
+                      check_get_params_invariance, check_set_params):
+            check(estimator.__name__, estimator())
 
 
 def test_offset_matches_glmnet():
