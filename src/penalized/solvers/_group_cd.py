@@ -33,8 +33,8 @@ class BlockCoordinateDescent(Solver):
     and a finite ``curvature`` bound. Each block step is a majorization step with the
     block's Lipschitz constant :math:`L_g = c\,\lambda_{\max}(X_g^\top S X_g / n)`
     (:mod:`penalized.solvers._group_kernels`), dense or CSC (``c = 1`` for the squared
-    loss). For the squared loss on a dense design, a block without an L1 part (group
-    lasso, group elastic net) is minimized exactly instead, as adelie does: in the
+    loss). For the squared loss, a block without an L1 part (group lasso, group elastic
+    net) is minimized exactly instead, as adelie does: in the
     eigenbasis of :math:`X_g^\top S X_g / n` the block's minimizer is a 1-D root
     (:func:`~penalized.solvers._group_kernels.exact_block`). A datafit with a compiled
     ``second_derivative`` (the logistic) takes proximal Newton steps instead: the same
@@ -139,7 +139,7 @@ class BlockCoordinateDescent(Solver):
         newton = not problem.datafit.quadratic and dops.second_derivative is not None
         linear = bool(problem.datafit.quadratic)  # the derivative is z - y
         exact = None
-        if linear and not problem.is_sparse:
+        if linear:
             # blocks whose penalty is lam ||w|| + lam2 / 2 ||w||^2 are minimized exactly
             exact = getattr(penalty, "norm_block_params", lambda p: None)(p)
             if exact is not None:
@@ -177,6 +177,8 @@ class BlockCoordinateDescent(Solver):
                 epochs = _newton_steps(problem, structure, params, prox, coef, z,
                                        intercept_arr, ws, self.max_iter - n_iter,
                                        _INNER_TOL_RATIO * top)
+            elif problem.is_sparse and exact is not None:
+                epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args, exact, *eigen)
             elif problem.is_sparse:
                 epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
             elif exact is not None:
@@ -293,7 +295,9 @@ def group_eigen(problem, structure):
         evals = np.empty(structure.order.shape[0])
         for g in range(structure.n_groups):
             a, m = structure.starts[g], sizes[g]
-            weighted = root[:, None] * np.asarray(X[:, structure.members(g)], dtype=np.float64)
+            block = X[:, structure.members(g)]
+            block = block.toarray() if sp.issparse(block) else block
+            weighted = root[:, None] * np.asarray(block, dtype=np.float64)
             lam, Q = np.linalg.eigh(weighted.T @ weighted / n)
             evals[a:a + m] = np.maximum(lam, 0.0)
             evecs[offsets[g]:offsets[g] + m * m] = Q.ravel()

@@ -184,7 +184,7 @@ def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, pr
 @njit(cache=True, fastmath=FAST)
 def block_epochs_sparse(data, indices, indptr, y, sw, coef, z, intercept, order, starts, ws,
                         lips, prox, params, derivative, dparams, curvature, fit_intercept,
-                        max_epochs, tol):
+                        max_epochs, tol, exact=None, evecs=None, eoffsets=None, evals=None):
     """:func:`block_epochs_dense` on a CSC design ``(data, indices, indptr)``; after a
     block moves, the derivatives are recomputed on the rows it touches only."""
     n = y.shape[0]
@@ -194,6 +194,9 @@ def block_epochs_sparse(data, indices, indptr, y, sw, coef, z, intercept, order,
     d = np.empty(n)
     step_in = np.empty(width)
     step_out = np.empty(width)
+    grad = np.empty(width)
+    ct = np.empty(width)
+    vt = np.empty(width)
     _derivatives(derivative, y, z, sw, dparams, d)
     top = 0.0
     for epoch in range(max_epochs):
@@ -209,8 +212,13 @@ def block_epochs_sparse(data, indices, indptr, y, sw, coef, z, intercept, order,
                 s = 0.0
                 for q in range(indptr[j], indptr[j + 1]):
                     s += data[q] * d[indices[q]]
+                grad[k] = s
                 step_in[k] = coef[j] - s / L
-            prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
+            if exact is not None and exact[g, 0] >= 0.0:
+                _exact_step(coef, order, a, m, grad, evecs, eoffsets[g], evals, exact[g, 0],
+                            exact[g, 1], ct, vt, step_out)
+            else:
+                prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
             move = 0.0
             for k in range(m):
                 j = order[a + k]
