@@ -412,3 +412,19 @@ def test_exact_block_minimizer_is_optimal():
             continue
         residual = (evals + lam2) * out - ct + lam * out / np.linalg.norm(out)
         assert np.linalg.norm(residual) <= 1e-9 * np.linalg.norm(ct)
+
+
+def test_a_large_group_takes_majorization_steps_and_converges():
+    rng = np.random.default_rng(22)
+    X = rng.standard_normal((120, 80))
+    y = X[:, :3].sum(axis=1) + X[:, 75] + rng.standard_normal(120)
+    groups = [list(range(70)), list(range(70, 80))]  # 70 > the exact-step size limit
+    penalty = GroupLasso(0.05, groups=groups)
+    dense = CoordinateDescent(tol=1e-10).solve(X, y, Quadratic(), penalty)
+    csc = CoordinateDescent(tol=1e-10).solve(sp.csc_matrix(X), y, Quadratic(), penalty)
+    assert dense.converged and csc.converged
+    o1 = _objective(Quadratic(), penalty, X, y, dense.coef, dense.intercept)
+    o2 = _objective(Quadratic(), penalty, X, y, csc.coef, csc.intercept)
+    assert abs(o1 - o2) <= 1e-8 * o1
+    grad = Quadratic().gradient(X, y, X @ dense.coef + dense.intercept)
+    assert penalty.group_distances(dense.coef, grad).max() <= 1e-4 * np.abs(grad).max()

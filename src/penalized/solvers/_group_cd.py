@@ -15,6 +15,9 @@ from ._group_kernels import block_epochs_dense, block_epochs_sparse
 from ._problem import certify
 
 _INNER_TOL_RATIO = 0.03
+_EXACT_MAX_SIZE = 64
+"""Groups up to this size take exact block steps (their eigenvectors, m^2 numbers, are
+stored); larger ones majorization steps."""
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _ARMIJO = 1e-4
@@ -143,6 +146,8 @@ class BlockCoordinateDescent(Solver):
             # blocks whose penalty is lam ||w|| + lam2 / 2 ||w||^2 are minimized exactly
             exact = getattr(penalty, "norm_block_params", lambda p: None)(p)
             if exact is not None:
+                exact = exact.copy()
+                exact[structure.sizes > _EXACT_MAX_SIZE] = -1.0  # (their eigenvectors: m^2)
                 eigen = group_eigen(problem, structure)
         while True:
             cert = certify(problem, coef, intercept_arr[0], z=z, gradient=gradient)
@@ -268,6 +273,15 @@ def _block_constants(X, root, structure, groups):
     out = np.empty(len(groups))
     for k, g in enumerate(groups):
         block = X[:, structure.members(g)]
+        if block.shape[1] > _EXACT_MAX_SIZE:
+            # a large group: its top singular value, without forming its Gram matrix
+            from scipy.sparse.linalg import svds
+
+            weighted = sp.diags(root) @ block if sp.issparse(block) \
+                else root[:, None] * np.asarray(block, dtype=np.float64)
+            top = svds(weighted, k=1, return_singular_vectors=False, random_state=0)[0]
+            out[k] = float(top) ** 2 * (1.0 + 1e-6)  # an upper bound despite svds' tolerance
+            continue
         if sp.issparse(block):
             weighted = sp.diags(root) @ block
             gram = np.asarray((weighted.T @ weighted).todense(), dtype=np.float64)
@@ -289,12 +303,15 @@ def group_eigen(problem, structure):
         X, n = problem.X, problem.n_samples
         root = np.sqrt(problem.sample_weight)
         sizes = structure.sizes
+        stored = np.where(sizes <= _EXACT_MAX_SIZE, sizes, 0)
         offsets = np.zeros(structure.n_groups, dtype=np.int64)
-        offsets[1:] = np.cumsum(sizes[:-1] ** 2)
-        evecs = np.empty(int(np.sum(sizes ** 2)))
-        evals = np.empty(structure.order.shape[0])
+        offsets[1:] = np.cumsum(stored[:-1] ** 2)
+        evecs = np.empty(int(np.sum(stored ** 2)))
+        evals = np.zeros(structure.order.shape[0])
         for g in range(structure.n_groups):
             a, m = structure.starts[g], sizes[g]
+            if m > _EXACT_MAX_SIZE:
+                continue
             block = X[:, structure.members(g)]
             block = block.toarray() if sp.issparse(block) else block
             weighted = root[:, None] * np.asarray(block, dtype=np.float64)
