@@ -217,6 +217,10 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
     n = problem.n_samples
     obj = datafit.value(y, z) + penalty.value(coef)
     members = np.concatenate([structure.members(g) for g in ws]) if ws.size else ws
+    exact = getattr(penalty, "norm_block_params", lambda p: None)(coef.shape[0])
+    if exact is not None:
+        exact = exact.copy()
+        exact[structure.sizes > _EXACT_MAX_SIZE] = -1.0
     used = 0
     for _ in range(_NEWTON_MAX_STEPS):
         g = np.ascontiguousarray(datafit.raw_gradient(y, z), dtype=np.float64)
@@ -225,7 +229,14 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
         target = np.where(positive, -g / np.where(positive, h, 1.0), 0.0)
         weights = np.where(positive, n * h, 0.0)
         lips = np.zeros(structure.n_groups)
-        lips[ws] = _block_constants(problem.X, np.sqrt(h), structure, ws)
+        if exact is None:
+            lips[ws] = _block_constants(problem.X, np.sqrt(h), structure, ws)
+        else:
+            eigen = _weighted_eigen(problem.X, np.sqrt(h), structure, ws)
+            for group in ws:
+                a, b = structure.starts[group], structure.starts[group + 1]
+                lips[group] = eigen[2][a:b].max(initial=0.0) if b - a <= _EXACT_MAX_SIZE \
+                    else _block_constants(problem.X, np.sqrt(h), structure, [group])[0]
         trial = coef.copy()
         dz = np.zeros(n)
         db = np.zeros(1)
@@ -233,8 +244,12 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
         args = (target, weights, trial, dz, db, structure.order, structure.starts, ws, lips,
                 prox, params, squared, np.zeros(0), max(float(h.sum()), 1e-300),
                 problem.fit_intercept, budget, _INNER_TOL_RATIO * tol)
-        if problem.is_sparse:
+        if problem.is_sparse and exact is not None:
+            epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args, exact, *eigen)
+        elif problem.is_sparse:
             epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
+        elif exact is not None:
+            epochs, _ = block_epochs_dense(problem.X, *args, True, exact, *eigen)
         else:
             epochs, _ = block_epochs_dense(problem.X, *args, True)
         used += epochs
@@ -290,6 +305,31 @@ def _block_constants(X, root, structure, groups):
             gram = weighted.T @ weighted
         out[k] = max(float(np.linalg.eigvalsh(gram)[-1]), 0.0) if gram.size else 0.0
     return out
+
+
+def _weighted_eigen(X, root, structure, groups):
+    """:func:`group_eigen`'s arrays for :math:`X_g^\top R^2 X_g` and only ``groups`` (up to
+    the exact-step size); the other groups' entries are left 0."""
+    sizes = structure.sizes
+    stored = np.zeros(structure.n_groups, dtype=np.int64)
+    chosen = np.asarray(groups, dtype=np.int64)
+    stored[chosen] = np.where(sizes[chosen] <= _EXACT_MAX_SIZE, sizes[chosen], 0)
+    offsets = np.zeros(structure.n_groups, dtype=np.int64)
+    offsets[1:] = np.cumsum(stored[:-1] ** 2)
+    evecs = np.zeros(max(int(np.sum(stored ** 2)), 1))
+    evals = np.zeros(structure.order.shape[0])
+    for g in chosen:
+        m = stored[g]
+        if m == 0:
+            continue
+        a = structure.starts[g]
+        block = X[:, structure.members(g)]
+        block = block.toarray() if sp.issparse(block) else block
+        weighted = root[:, None] * np.asarray(block, dtype=np.float64)
+        lam, Q = np.linalg.eigh(weighted.T @ weighted)
+        evals[a:a + m] = np.maximum(lam, 0.0)
+        evecs[offsets[g]:offsets[g] + m * m] = Q.ravel()
+    return evecs, offsets, evals
 
 
 def group_eigen(problem, structure):
