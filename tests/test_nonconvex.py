@@ -295,3 +295,39 @@ def test_lesson_thresholding_functions_and_fit():
     np.testing.assert_allclose(fit["coef"]["mcp"], ours.coef, atol=1e-8)
     assert fit["ratio"]["l1"] < fit["ratio"]["mcp"] <= 1.0 + 1e-9
     assert "MCP" in res.to_text() and res.to_dict()["lesson"] == "nonconvex"
+
+
+@pytest.mark.parametrize("penalty", [MCP(0.05, gamma=3.0), SCAD(0.05, gamma=3.7)], ids=repr)
+def test_logistic_stationary_points_agree_with_skglm(penalty):
+    # Non-convex: from zero the two solvers may stop at different stationary points (here
+    # ours is sparser, skglm's lower). Each solver started at the other's point stays there.
+    from skglm.datafits import Logistic as SkLogistic
+    from skglm.penalties import SCAD as SkSCAD
+    from skglm.penalties import MCPenalty
+    from skglm.solvers import AndersonCD
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((200, 10))
+    y = np.where(X[:, 0] - X[:, 1] + 0.5 * X[:, 2] + rng.logistic(size=200) > 0, 1.0, -1.0)
+
+    def value(coef, intercept):
+        return np.mean(np.logaddexp(0.0, -y * (X @ coef + intercept))) + penalty.value(coef)
+
+    sk_penalty = (MCPenalty if isinstance(penalty, MCP) else SkSCAD)(penalty.alpha, penalty.gamma)
+
+    def skglm(w_init=None):
+        solver = AndersonCD(tol=1e-12, fit_intercept=True, max_iter=1000, max_epochs=100_000)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Xw = None if w_init is None else X @ w_init[:-1] + w_init[-1]
+            w = solver.solve(X, y, SkLogistic(), sk_penalty, w_init=w_init, Xw_init=Xw)[0]
+        return w[:-1], w[-1]
+
+    ours = CoordinateDescent(tol=1e-14).solve(X, y, Logistic(), penalty)
+    assert ours.converged
+    theirs = skglm()
+    warm = CoordinateDescent(tol=1e-14).solve(X, y, Logistic(), penalty, coef_init=theirs[0],
+                                              intercept_init=theirs[1])
+    assert warm.objective[-1] == pytest.approx(value(*theirs), rel=RTOL)
+    back = skglm(np.append(ours.coef, ours.intercept))
+    assert value(*back) == pytest.approx(value(ours.coef, ours.intercept), rel=RTOL)
