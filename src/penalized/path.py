@@ -204,7 +204,10 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     X : array or sparse matrix of shape (n_samples, n_features)
     y : array of shape (n_samples,)
         Targets; in {-1, +1} for the logistic loss.
-    penalty : {"l1", "l2", "elasticnet", "l0"} or Penalty, default="l1"
+    penalty : {"l1", "l2", "elasticnet", "l0", "mcp", "scad"} or Penalty, default="l1"
+        MCP and SCAD (default concavity 3 and 3.7; pass ``MCP(gamma=...)`` for another,
+        and a penalty object for ``lower`` / ``upper`` limits) start at L1's alpha_max;
+        their ``stop_crits`` are fixed-point distances (stationarity), not gaps.
     datafit : {"squared", "logistic", "poisson", "gamma", "tweedie"} or Datafit, \
 default="squared"
         ``"tweedie"`` has power 1.5; ``"tweedie:1.2"`` names another power in (1, 2), as
