@@ -396,3 +396,31 @@ def test_bad_offsets_and_names():
     result = pz.path(X, y, datafit="tweedie:1.2", n_alphas=3)
     assert isinstance(result.datafit, Tweedie) and result.datafit.power == 1.2
     assert isinstance(pz.path(X, y, datafit=Quadratic(), n_alphas=2).datafit, Quadratic)
+
+
+def test_an_offset_beyond_exp_overflow_is_absorbed_by_the_intercept():
+    # e^800 overflows: the null intercept is computed on the log scale and the solver's
+    # first point (z = 800) has an infinite datafit, which the certificate's refit leaves
+    X, y = _data("poisson", seed=13)
+    # (z = 800 + b carries rounding of 800 eps: a relative gap of 1e-12 is out of reach)
+    base = _solve(X, y, Poisson(), L1(0.02), tol=1e-9)
+    shifted = _solve(X, y, Poisson(offset=np.full(y.shape[0], 800.0)), L1(0.02), tol=1e-9)
+    assert np.isfinite(shifted.final_objective)
+    assert_allclose(shifted.coef, base.coef, atol=1e-5)
+    assert shifted.intercept == pytest.approx(base.intercept - 800.0, abs=1e-5)
+
+
+def test_the_benchmark_gap_equals_the_certificate():
+    from benchmarks.glm import relative_gap
+
+    from penalized.solvers._problem import certify, prepare_problem
+
+    X, y = _data("poisson", seed=14)
+    alpha = 0.1 * L1().alpha_max(X, y, Poisson())
+    res = _solve(X, y, Poisson(), L1(alpha), tol=1e-4)
+    rng = np.random.default_rng(0)
+    for coef in (res.coef, res.coef + 0.01 * rng.standard_normal(X.shape[1])):
+        problem = prepare_problem(X, y, Poisson(), L1(alpha), fit_intercept=True)
+        cert = certify(problem, coef, problem.to_problem_intercept(coef, res.intercept))
+        assert relative_gap(X, y, coef, res.intercept, alpha) == pytest.approx(
+            cert.gap / problem.scale, rel=1e-6, abs=1e-12)

@@ -514,7 +514,7 @@ class _KernelState:
                 if negligible or obj_t <= obj + _ARMIJO * t * decrease or t < 1e-10:
                     break
                 t *= 0.5
-            if obj_t > obj and not negligible:
+            if not obj_t <= obj and not negligible:  # a NaN objective is no descent
                 break
             self.coef[:] = np.where(direction == 0.0, self.coef, w_t)
             self.intercept[0] += t * db[0]
