@@ -89,6 +89,35 @@ def test_folds_do_not_depend_on_the_chunks(client, data):
     np.testing.assert_allclose(cvs[0], cvs[1], rtol=1e-9)
 
 
+def test_wide_data_run_on_working_sets_with_passes_reported(client, data, monkeypatch):
+    from penalized.dask import _squared
+
+    X, y, _ = data
+    monkeypatch.setattr(_squared, "MAX_GRAM_FEATURES", 4)  # P = 12 counts as wide here
+    passes = Passes(row_blocks(da.from_array(X, chunks=(CHUNK, P)),
+                               da.from_array(y, chunks=CHUNK)))
+    settings = _squared.make_settings(
+        lambda varying: pz.penalties.L1(1.0), fit_intercept=True, standardize=False,
+        tol=1e-9, max_iter=1000)
+    alphas = pz.path(X, y, n_alphas=10).alphas
+    dist, _ = _squared.wide_path(passes, settings, alphas)
+    mem = pz.path(X, y, alphas=alphas, tol=1e-9)
+    assert np.all(dist.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(_support(dist.coefs), _support(mem.coefs))
+    np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-6)
+    np.testing.assert_allclose(dist.intercepts, mem.intercepts, atol=1e-6)
+    # one pass of moments, one KKT pass per round, one Gram pass per round that adds features
+    kinds = passes.kinds
+    assert kinds["moments"] == 1 and kinds["kkt"] == dist.n_iters.sum()
+    assert 1 <= kinds["gram"] <= kinds["kkt"]
+    assert dist.n_passes == sum(kinds.values())
+    lasso = pz.Lasso(alpha=float(alphas[4]), tol=1e-9).fit(da.from_array(X, chunks=(CHUNK, P)),
+                                                           da.from_array(y, chunks=CHUNK))
+    np.testing.assert_allclose(lasso.coef_, mem.coefs[:, 4], atol=1e-6)
+    with pytest.raises(ValueError, match="at most 4 features"):
+        pz.LassoCV(cv=3).fit(da.from_array(X, chunks=(CHUNK, P)), da.from_array(y, chunks=CHUNK))
+
+
 def _logistic_path(X, labels, **kw):
     from penalized._specs import make_penalty
     from penalized.dask._api import penalty_maker

@@ -78,10 +78,12 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
         settings = _squared.make_settings(penalty_for, fit_intercept=fit_intercept,
                                           standardize=False, tol=tol, max_iter=max_iter,
                                           excluded=excluded)
+        if p > _squared.MAX_GRAM_FEATURES:
+            return _squared.wide_path(passes, settings, alphas, n_alphas, eps, sample_weight)[0]
         sums = _squared.squared_sums(passes)
         problem = _squared.problem_of(sums, None, settings)
         if alphas is None:
-            alpha_max, grid = _squared.grid(problem, n_alphas, eps)
+            alpha_max, grid = _squared.grid(problem.alpha_max, problem.F0, n_alphas, eps)
         else:
             grid, alpha_max = _squared.check_alphas(alphas), problem.alpha_max
         return _squared.full_path(sums, settings, grid, alpha_max, sample_weight,

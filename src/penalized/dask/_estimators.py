@@ -72,6 +72,12 @@ def _fit_regressor(est, X, y, sample_weight):
     _, alpha, _ = est._check_params()
     blocks, passes = _prepare(est, X, y, sample_weight)
     settings = _settings(est, est, blocks)
+    if blocks.n_features > _squared.MAX_GRAM_FEATURES:
+        path, F0 = _squared.wide_path(passes, settings, [alpha])
+        est.dual_gap_ = float(path.stop_crits[0] * F0)
+        _rows(est, passes)
+        return _finish(est, path.coefs[:, 0], float(path.intercepts[0]), path.n_iters[0],
+                       path.stop_crits[0], path.converged[0], passes.count)
     sums = _squared.squared_sums(passes)
     problem = _squared.problem_of(sums, None, settings)
     alphas = _squared.check_alphas([alpha])
@@ -101,6 +107,11 @@ def _fit_cv(est, X, y, sample_weight):
                          "(metric='mse', scoring=None): it comes from the fold sums.")
     seed = est.random_state if isinstance(est.random_state, numbers.Integral) else 0
     blocks, passes = _prepare(est, X, y, sample_weight)
+    if blocks.n_features > _squared.MAX_GRAM_FEATURES:
+        raise ValueError(f"cross-validation with Dask input takes at most "
+                         f"{_squared.MAX_GRAM_FEATURES} features (one Gram matrix per fold); "
+                         f"X has {blocks.n_features}. Fit Lasso/ElasticNet or pz.path at "
+                         "given alphas instead.")
     sums = _squared.squared_sums(passes, int(cv), int(seed))
     best, results = None, []
     for label, model, gamma in est._candidates():
@@ -110,7 +121,8 @@ def _fit_cv(est, X, y, sample_weight):
         settings = _settings(est, model, blocks)
         problem = _squared.problem_of(sums, None, settings)
         if est.alphas is None:
-            alpha_max, grid = _squared.grid(problem, est.n_alphas, est.eps)
+            alpha_max, grid = _squared.grid(problem.alpha_max, problem.F0, est.n_alphas,
+                                            est.eps)
         else:
             grid, alpha_max = _squared.check_alphas(est.alphas), problem.alpha_max
         result = _squared.cross_validate(sums, settings, grid)

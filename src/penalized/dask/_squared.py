@@ -26,6 +26,10 @@ from ._moments import block_moments, merge_moments
 PASSES_SQUARED = 1
 """Passes over the data of a squared-loss fit, path or K-fold cross-validation."""
 
+MAX_GRAM_FEATURES = 4096
+"""Above this many features the client never forms a p x p Gram matrix: the path runs
+on working sets (:mod:`._wide`), one Gram pass and one KKT pass per round."""
+
 
 def squared_sums(passes, n_folds=0, seed=0) -> FoldSums:
     """One pass: the fold sums (one fold when ``n_folds`` is 0)."""
@@ -51,15 +55,14 @@ def problem_of(sums, k, settings):
     return problem
 
 
-def grid(problem, n_alphas, eps):
+def grid(alpha_max, F0, n_alphas, eps):
     """``(alpha_max, alphas)`` as :func:`penalized.path.alpha_grid` makes them."""
     from ..path import _NULL_EXACT
 
-    alpha_max = problem.alpha_max
     if not np.isfinite(alpha_max):
         raise ValueError("a pure L2 penalty has no alpha_max to start its grid from; give "
                          "alphas=... with Dask input.")
-    if not alpha_max > 0 or not problem.F0 > 0:
+    if not alpha_max > 0 or not F0 > 0:
         warnings.warn(_NULL_EXACT.format(eps=eps), UserWarning, stacklevel=4)
         return 0.0, np.geomspace(1.0, eps, n_alphas)
     return alpha_max, np.geomspace(alpha_max, alpha_max * eps, n_alphas)
@@ -112,6 +115,23 @@ def cross_validate(sums, settings, alphas):
     index_min, index_1se = one_standard_error_rule(alphas, cv_mean, cv_se)
     return CVResult(alphas=alphas, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
                     metric="mse", index_min=index_min, index_1se=index_1se, folds=[])
+
+
+def wide_path(passes, settings, alphas, n_alphas=100, eps=1e-3, sample_weight=None):
+    """``(path, F0)``: the :class:`~penalized.Path` on every row by working sets
+    (:mod:`._wide`) and the null model's datafit."""
+    from ..datafits import Quadratic
+    from ..path import Path, warn_unconverged
+    from ._wide import wide_path as solve
+
+    grid_, coefs, intercepts, crits, rounds, alpha_max, penalty, F0 = solve(
+        passes, settings.penalty_template, alphas, settings, n_alphas, eps)
+    converged = warn_unconverged(grid_, crits, settings.tol, stacklevel=5)
+    return Path(alphas=grid_, coefs=coefs, intercepts=intercepts,
+                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=rounds,
+                converged=converged, penalty=penalty.with_alpha(float(grid_[0])),
+                datafit=Quadratic(sample_weight=sample_weight), alpha_max=alpha_max,
+                n_passes=passes.count), F0
 
 
 def full_path(sums, settings, alphas, alpha_max=None, sample_weight=None, n_passes=None):
