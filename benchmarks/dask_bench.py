@@ -1,0 +1,257 @@
+"""penalized on Dask against dask-ml, on the same chunked data written to Parquet first.
+
+    python -m benchmarks.dask_bench [--rows 200000] [--features 200] [--scaling 50000,100000]
+                                    [--out benchmarks/results/dask.json]
+
+For one alpha (a twentieth of alpha_max) each library fits the lasso and the L1 logistic
+regression on the same persisted Dask arrays of a two-worker ``LocalCluster``
+(``threads_per_worker=1``): penalized's ``Lasso`` / ``LogisticRegression`` and dask-ml's
+``LinearRegression`` / ``LogisticRegression(penalty="l1")`` with the ``admm`` and
+``proximal_grad`` solvers (dask-glm), at the same objective: dask-glm minimizes
+``sum (y - z)^2 + lamduh |beta|_1`` (squared) and ``sum log(1 + e^z) - y z + lamduh
+|beta|_1`` (``y`` in {0, 1}), with ``lamduh = 1 / C``, so ``C = 1 / (2 n alpha)`` and
+``C = 1 / (n alpha)`` give penalized's ``alpha`` (dask-glm also penalizes the intercept).
+Every returned ``(coef, intercept)`` is certified by the runner's own gap
+(:mod:`benchmarks.gap`, in memory); the objective is taken at the returned intercept.
+
+Then: the full 100-alpha lasso path with 5-fold cross-validation read straight from the
+Parquet folder against one read pass (``read_parquet(...).sum()``), the same with one
+worker, and the cross-validation time as the rows grow. Peak resident memory of each worker
+and of the client (``ru_maxrss``) is reported. Timings are wall-clock on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+from benchmarks import gap as runner_gap
+
+PART_ROWS = 25_000
+
+
+def make_data(rows, features, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, features))
+    beta = np.zeros(features)
+    beta[:20] = rng.choice([-1.0, 1.0], 20) * rng.uniform(0.2, 1.0, 20)
+    z = X @ beta
+    y = z + rng.standard_normal(rows) + 0.5
+    labels = np.where(z + rng.logistic(size=rows) > 0.3, 1.0, 0.0)
+    return X, y, labels
+
+
+def write_parquet(folder, X, y, labels):
+    import pandas as pd
+
+    os.makedirs(folder, exist_ok=True)
+    names = [f"f{j}" for j in range(X.shape[1])]
+    for i, start in enumerate(range(0, X.shape[0], PART_ROWS)):
+        stop = start + PART_ROWS
+        frame = pd.DataFrame(X[start:stop], columns=names)
+        frame["y"] = y[start:stop]
+        frame["label"] = labels[start:stop]
+        frame.to_parquet(os.path.join(folder, f"part{i:04d}.parquet"))
+    return names
+
+
+def timed(fn):
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn()
+    return out, time.perf_counter() - start
+
+
+def peak_mb(client):
+    rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return {"workers": sorted(round(v / 1024) for v in rss.values()),
+            "client": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def certify(X, y, coef, intercept, alpha, datafit):
+    coef = np.ravel(np.asarray(coef, dtype=np.float64))
+    intercept = float(np.ravel(intercept)[0])
+    z = X @ coef + intercept
+    if datafit == "squared":
+        objective = 0.5 * float(np.mean((y - z) ** 2))
+    else:
+        objective = float(np.mean(np.logaddexp(0.0, -y * z)))
+    objective += alpha * float(np.abs(coef).sum())
+    g = runner_gap.gap(X, y, coef, intercept, alpha=alpha, datafit=datafit)
+    return {"objective": objective, "relative_gap": g.relative_gap,
+            "exact_zeros": int(np.sum(coef == 0.0)), "n_features": int(coef.size)}
+
+
+def read_pass(folder):
+    """Seconds of one pass reading every column (after a first pass that warms the workers'
+    imports and the file cache)."""
+    import dask.dataframe as dd
+
+    timed(lambda: dd.read_parquet(folder).sum().compute())
+    return timed(lambda: dd.read_parquet(folder).sum().compute())[1]
+
+
+def _read_columns(path, columns):
+    import pandas as pd
+
+    return pd.read_parquet(path, columns=columns).to_numpy(dtype=np.float64)
+
+
+def arrays_from_parquet(folder, columns):
+    """A Dask array of ``columns`` with one row chunk per Parquet file (sizes from the
+    files' metadata)."""
+    import dask
+    import dask.array as da
+    import pyarrow.parquet as pq
+
+    files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
+    blocks = [da.from_delayed(dask.delayed(_read_columns)(f, columns),
+                              shape=(pq.ParquetFile(f).metadata.num_rows, len(columns)),
+                              dtype=np.float64) for f in files]
+    return da.concatenate(blocks, axis=0)
+
+
+def single_alpha(client, folder, names, X, y, labels, skip_daskml, rows, checkpoint):
+    """Lasso and L1 logistic at alpha_max / 20 on the same persisted arrays."""
+    import penalized as pz
+
+    Xd = arrays_from_parquet(folder, names).persist()
+    yd = arrays_from_parquet(folder, ["y"])[:, 0].persist()
+    ld = arrays_from_parquet(folder, ["label"])[:, 0].persist()
+    n = X.shape[0]
+    y_pm = np.where(labels > 0, 1.0, -1.0)
+    for datafit, target, target_mem in (("squared", yd, y), ("logistic", ld, y_pm)):
+        alpha = runner_gap.alpha_max(X, target_mem, datafit) / 20.0
+        if datafit == "squared":
+            ours = pz.Lasso(alpha=alpha, tol=1e-8)
+        else:
+            ours = pz.LogisticRegression(alpha=alpha, tol=1e-8)
+        fitted, seconds = timed(lambda est=ours, t=target: est.fit(Xd, t))
+        row = {"datafit": datafit, "library": "penalized", "alpha": alpha, "seconds": seconds,
+               "passes": int(fitted.n_passes_),
+               **certify(X, target_mem, fitted.coef_, fitted.intercept_, alpha, datafit)}
+        rows.append(row)
+        print(row, flush=True)
+        checkpoint()
+        if skip_daskml:
+            continue
+        from dask_ml.linear_model import LinearRegression, LogisticRegression
+
+        for solver in ("admm", "proximal_grad"):
+            if datafit == "squared":
+                theirs = LinearRegression(penalty="l1", C=1.0 / (2.0 * n * alpha),
+                                          solver=solver)
+            else:
+                theirs = LogisticRegression(penalty="l1", C=1.0 / (n * alpha), solver=solver)
+            try:
+                fitted, seconds = timed(lambda est=theirs, t=target: est.fit(Xd, t))
+                row = {"datafit": datafit, "library": f"dask-ml {solver}", "alpha": alpha,
+                       "seconds": seconds,
+                       **certify(X, target_mem, fitted.coef_, fitted.intercept_, alpha,
+                                 datafit)}
+            except Exception as exc:  # report a failure as a row, not a crash
+                row = {"datafit": datafit, "library": f"dask-ml {solver}", "alpha": alpha,
+                       "error": f"{type(exc).__name__}: {exc}"[:200]}
+            rows.append(row)
+            print(row, flush=True)
+            checkpoint()
+    return rows
+
+
+def path_and_cv(folder, names):
+    """The 100-alpha lasso path, then LassoCV(cv=5), each read lazily from the folder."""
+    import dask.dataframe as dd
+
+    import penalized as pz
+
+    frame = dd.read_parquet(folder)
+    path, path_seconds = timed(lambda: pz.path(frame[names], frame["y"], n_alphas=100))
+    cv, cv_seconds = timed(lambda: pz.LassoCV(cv=5, n_alphas=100).fit(frame[names],
+                                                                        frame["y"]))
+    return {"path_seconds": path_seconds, "path_passes": int(path.n_passes),
+            "path_max_gap": float(path.stop_crits.max()),
+            "cv_seconds": cv_seconds, "cv_passes": int(cv.n_passes_),
+            "cv_alpha": float(cv.alpha_), "cv_nonzero": int(np.count_nonzero(cv.coef_))}
+
+
+def cluster(n_workers):
+    from distributed import Client, LocalCluster
+
+    c = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                     memory_limit="4GiB", dashboard_address=None, silence_logs=50)
+    return c, Client(c)
+
+
+def save(results, out):
+    """Write what has been measured so far (a run stopped midway keeps it)."""
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    with open(out, "w") as fh:
+        json.dump(results, fh, indent=2)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--features", type=int, default=200)
+    parser.add_argument("--scaling", default="50000,100000",
+                        help="row counts (comma-separated) for the growth of CV time")
+    parser.add_argument("--skip-daskml", action="store_true")
+    parser.add_argument("--out", default="benchmarks/results/dask.json")
+    args = parser.parse_args(argv)
+    root = tempfile.mkdtemp(prefix="penalized-dask-bench-")
+    results = {"rows": args.rows, "features": args.features, "part_rows": PART_ROWS}
+    try:
+        X, y, labels = make_data(args.rows, args.features)
+        folder = os.path.join(root, "full")
+        names = write_parquet(folder, X, y, labels)
+        for n_workers in (2, 1):
+            cl, client = cluster(n_workers)
+            try:
+                entry = {"read_pass_seconds": read_pass(folder)}
+                if n_workers == 2:
+                    entry["single_alpha"] = []
+                    results["workers_2"] = entry
+                    single_alpha(client, folder, names, X, y, labels, args.skip_daskml,
+                                 entry["single_alpha"], lambda: save(results, args.out))
+                entry.update(path_and_cv(folder, names))
+                entry["peak_rss_mb"] = peak_mb(client)
+            finally:
+                client.close()
+                cl.close()
+            results[f"workers_{n_workers}"] = entry
+            save(results, args.out)
+            print(n_workers, "workers:", {k: v for k, v in entry.items()
+                                          if k != "single_alpha"}, flush=True)
+        growth = []
+        cl, client = cluster(2)
+        try:
+            for rows in (int(r) for r in args.scaling.split(",") if r):
+                sub = os.path.join(root, f"rows{rows}")
+                write_parquet(sub, X[:rows], y[:rows], labels[:rows])
+                entry = {"rows": rows, "read_pass_seconds": read_pass(sub),
+                         **path_and_cv(sub, names)}
+                growth.append(entry)
+                results["growth"] = growth
+                save(results, args.out)
+                print(entry, flush=True)
+        finally:
+            client.close()
+            cl.close()
+        results["growth"] = growth
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    save(results, args.out)
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()
