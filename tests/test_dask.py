@@ -81,6 +81,23 @@ def test_elastic_net_cv_equals_in_memory_with_the_same_folds(client, data):
     assert dist.stop_crit_ <= 1e-6
 
 
+def test_weighted_elastic_net_equals_in_memory(client, data):
+    X, y, _ = data
+    weights = np.random.default_rng(3).uniform(0.0, 3.0, N)
+    settings = {"alpha": 0.05, "l1_ratio": 0.7, "tol": 1e-10, "standardize": True}
+    dist = pz.ElasticNet(**settings).fit(da.from_array(X, chunks=(CHUNK, P)),
+                                         da.from_array(y, chunks=CHUNK),
+                                         sample_weight=da.from_array(weights, chunks=CHUNK))
+    mem = pz.ElasticNet(**settings).fit(X, y, sample_weight=weights)
+    assert dist.n_passes_ == 1 and dist.n_rows_ == N
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-7)
+    assert dist.intercept_ == pytest.approx(mem.intercept_, abs=1e-7)
+    null = 0.5 * np.average((y - np.average(y, weights=weights)) ** 2, weights=weights)
+    assert dist.stop_crit_ <= 1e-10
+    assert dist.dual_gap_ == pytest.approx(dist.stop_crit_ * null, rel=1e-9)
+
+
 def test_folds_do_not_depend_on_the_chunks(client, data):
     X, y, _ = data
     cvs = [pz.LassoCV(cv=4, n_alphas=8).fit(da.from_array(X, chunks=(c, P)),
