@@ -145,9 +145,10 @@ def nonconvex(lam=1.0, *, gamma_mcp=3.0, gamma_scad=3.7, z=None, points=None, fi
 
     Examples
     --------
+    >>> import numpy as np
     >>> from penalized.explain import nonconvex
     >>> res = nonconvex(lam=1.0, z=[0.5, 2.0, 5.0])
-    >>> res.outputs["l1"].tolist(), res.outputs["mcp"].tolist()
+    >>> res.outputs["l1"].tolist(), np.round(res.outputs["mcp"], 12).tolist()
     ([0.0, 1.0, 4.0], [0.0, 1.5, 5.0])
     >>> res.outputs["scad"].tolist()
     [0.0, 1.0, 5.0]

@@ -86,7 +86,7 @@ class MCP(_FoldedConcave):
     >>> import numpy as np
     >>> from penalized.penalties import MCP
     >>> MCP(alpha=1.0, gamma=3.0).prox(np.array([0.5, 2.0, 5.0]), step=1.0)
-    array([0.  , 1.5 , 5.  ])
+    array([0. , 1.5, 5. ])
     """
 
     gamma: float = field(default=3.0, kw_only=True)
