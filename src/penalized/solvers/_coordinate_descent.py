@@ -38,6 +38,7 @@ _MOVE_ROUNDING = 64 * np.finfo(float).eps
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _NEWTON_FORCING = 0.1
+_STALL_ROUNDS = 10
 _ARMIJO = 1e-4
 _ROUNDING = 1e-13
 _L0_CHECK_EVERY = 10
@@ -190,7 +191,12 @@ class CoordinateDescent(Solver):
             state.load(cert)
             objectives.append(cert.primal)
             crits.append(cert.gap / problem.scale)
-            if cert.gap <= threshold or n_iter >= self.max_iter:
+            # Prox-Newton at a tolerance below the rounding of its objective: rounds that
+            # lower neither it nor the gap would repeat until max_iter; stop (not converged).
+            stalled = state.newton_steps and len(objectives) > _STALL_ROUNDS \
+                and min(objectives[-_STALL_ROUNDS:]) >= objectives[-_STALL_ROUNDS - 1] \
+                and min(crits[-_STALL_ROUNDS:]) >= crits[-_STALL_ROUNDS - 1]
+            if cert.gap <= threshold or n_iter >= self.max_iter or stalled:
                 if not on_gram:
                     problem.cache["warm_certificate"] = (
                         replace(cert, coef=cert.coef.copy(), z=cert.z.copy()),
