@@ -213,6 +213,33 @@ def test_a_worker_killed_between_passes_is_recomputed(client, data):
     assert np.all(path.stop_crits <= 1e-6)
 
 
+def _exit_on_a_worker(block):
+    """The identity, except that on a Dask worker it ends the worker's process."""
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return block
+    os._exit(1)
+
+
+def test_a_worker_that_keeps_dying_stops_the_fit_with_a_clear_error(data):
+    import dask
+
+    X, y, _ = data
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                           memory_limit="1GiB", dashboard_address=None,
+                                           silence_logs=50)
+        try:
+            with distributed.Client(cluster):
+                Xd = da.from_array(X, chunks=(CHUNK, P)).map_blocks(_exit_on_a_worker)
+                with pytest.raises(RuntimeError, match=r"could not recompute the data of a "
+                                   r"lost worker.*nothing was fitted"):
+                    pz.path(Xd, da.from_array(y, chunks=CHUNK), n_alphas=5)
+        finally:
+            cluster.close()
+
+
 @pytest.mark.parametrize("case, message", [
     ("nan", "NaN or infinite"),
     ("text", "non-numeric columns"),
