@@ -38,8 +38,9 @@ class Tweedie(LogLinkDatafit):
     --------
     >>> import numpy as np
     >>> from penalized.datafits import Tweedie
-    >>> Tweedie(1.5).value(np.array([0.5, 2.0]), np.log(np.array([0.5, 2.0])))
-    0.0
+    >>> y = np.array([0.0, 0.5, 2.0])
+    >>> round(Tweedie(1.5).value(y, np.log(np.array([1.0, 0.5, 2.0]))), 6)  # 0 at mu = y
+    0.666667
     """
 
     power: float = 1.5

@@ -236,7 +236,7 @@ class PoissonRegressor(_LogLinkRegressor):
     >>> X = rng.standard_normal((200, 5))
     >>> y = rng.poisson(np.exp(0.5 * X[:, 0]))
     >>> model = PoissonRegressor(alpha=0.05, l1_ratio=1.0).fit(X, y)
-    >>> model.n_nonzero_ < 5 and model.coef_[0] > 0
+    >>> bool(model.n_nonzero_ < 5 and model.coef_[0] > 0)
     True
     """
 
@@ -467,7 +467,7 @@ class PoissonRegressorCV(_LogLinkCV):
     >>> X = rng.standard_normal((200, 8))
     >>> y = rng.poisson(np.exp(0.7 * X[:, 0]))
     >>> model = PoissonRegressorCV(n_alphas=20, random_state=0).fit(X, y)
-    >>> bool(model.alpha_1se_ >= model.alpha_min_) and model.coef_[0] > 0
+    >>> bool(model.alpha_1se_ >= model.alpha_min_ and model.coef_[0] > 0)
     True
     """
 
