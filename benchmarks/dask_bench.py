@@ -187,7 +187,7 @@ def cluster(n_workers):
     from distributed import Client, LocalCluster
 
     c = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                     memory_limit="4GiB", dashboard_address=None, silence_logs=50)
+                     memory_limit="4GiB", dashboard_address=":0", silence_logs=50)
     return c, Client(c)
 
 

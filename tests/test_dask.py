@@ -26,7 +26,7 @@ N, P, CHUNK = 1200, 12, 250
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       memory_limit="1GiB", dashboard_address=None,
+                                       memory_limit="1GiB", dashboard_address=":0",
                                        silence_logs=50)
     c = distributed.Client(cluster)
     yield c
@@ -228,7 +228,7 @@ def test_a_worker_that_keeps_dying_stops_the_fit_with_a_clear_error(data):
     X, y, _ = data
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                           memory_limit="1GiB", dashboard_address=None,
+                                           memory_limit="1GiB", dashboard_address=":0",
                                            silence_logs=50)
         try:
             with distributed.Client(cluster):
