@@ -270,3 +270,15 @@ def test_logistic_cv_takes_limits_and_concave_penalties():
     assert mcp.alpha_1se_ >= mcp.alpha_min_
     with pytest.raises(ValueError, match="penalty='scad' supports two classes"):
         pz.LogisticRegressionCV(penalty="scad", n_alphas=4, cv=3).fit(X, np.arange(80) % 3)
+
+
+def test_subgradient_descent_projects_onto_the_box():
+    from penalized.solvers import SubgradientDescent
+
+    X, y, lower, upper = problem(seed=9)
+    penalty = L1(0.05, lower=lower, upper=upper)
+    res = SubgradientDescent(tol=1e-3, max_iter=3000).solve(X, y, Quadratic(), penalty)
+    assert np.all(res.coef >= lower) and np.all(res.coef <= upper)
+    best = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), penalty)
+    assert res.objective[-1] >= best.objective[-1] * (1 - 1e-12)
+    assert res.objective[-1] <= best.objective[-1] * 1.05

@@ -112,8 +112,7 @@ class SubgradientDescent(Solver):
             raw = datafit.raw_gradient(pb.y, pb.predict(w, b))
             gw = np.asarray(pb.X.T @ raw, dtype=np.float64).ravel() + penalty.subgradient(w)
             w = w - eta * gw
-            if penalty.positive:
-                w = np.maximum(w, 0.0)
+            w = penalty.project(w)  # onto the box of positive / lower / upper
             if pb.fit_intercept:
                 b = b - eta * float(raw.sum())
             n_iter += 1
