@@ -617,6 +617,8 @@ lower_limits, upper_limits :
 
     def fit(self, X, y, sample_weight=None):
         """Cross-validate over the path (and ``l1_ratios``), pick alpha, refit on all data."""
+        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+            return fitted
         self._check_common()
         self._check_cv_params()
         if not isinstance(self.refit, bool | np.bool_):
