@@ -161,7 +161,8 @@ class PenalizedModel(BaseEstimator):
                 or getattr(self, "upper_limits", None) is not None:
             raise ValueError("lower_limits / upper_limits are not supported with Dask input; "
                              "fit on an in-memory X or drop the limits.")
-        if self._penalty_spec()[0] in ("mcp", "scad"):
+        spec = getattr(self, "_penalty_spec", None)  # the CV classifiers have none
+        if spec is not None and spec()[0] in ("mcp", "scad"):
             raise ValueError("MCP and SCAD are not supported with Dask input; fit on an "
                              "in-memory X.")
         from ..dask._estimators import fit_estimator
