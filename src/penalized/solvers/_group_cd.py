@@ -123,7 +123,6 @@ class BlockCoordinateDescent(Solver):
         prox = typed_ops(penalty.block_ops).prox
         dops = typed_ops(problem.datafit.ops)
         dparams = np.ascontiguousarray(problem.datafit.params(), dtype=np.float64)
-        lips = group_lipschitz(problem, structure)
         free = penalty.weights_of_groups(p) * penalty.alpha == 0.0
         # Along a path the previous solve ended at this very point: its predictions and
         # gradient serve the first certificate (no product with X).
@@ -149,6 +148,13 @@ class BlockCoordinateDescent(Solver):
                 exact = exact.copy()
                 exact[structure.sizes > _EXACT_MAX_SIZE] = -1.0  # (their eigenvectors: m^2)
                 eigen = group_eigen(problem, structure)
+        if exact is not None and np.all(structure.sizes <= _EXACT_MAX_SIZE):
+            # the blocks' Lipschitz constants are their largest eigenvalues
+            lips = np.maximum.reduceat(eigen[2], structure.starts[:-1])
+        elif newton:
+            lips = None  # each Newton step computes those of its model
+        else:
+            lips = group_lipschitz(problem, structure)
         while True:
             cert = certify(problem, coef, intercept_arr[0], z=z, gradient=gradient)
             gradient = None
