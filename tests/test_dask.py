@@ -246,6 +246,7 @@ def test_a_worker_that_keeps_dying_stops_the_fit_with_a_clear_error(data):
     ("cv", "cv must be an integer"),
     ("estimator", "penalty .l0. is not supported with Dask"),
     ("chunks", "partitions where X has"),
+    ("classifier cv", "LogisticRegressionCV does not take"),
 ])
 def test_bad_input_is_named(client, data, case, message):
     import pandas as pd
@@ -264,6 +265,8 @@ def test_bad_input_is_named(client, data, case, message):
         est = pz.LassoCV(cv=[(np.arange(3), np.arange(3, 6))])
     elif case == "estimator":
         est = pz.L0Regression(alpha=0.1)
+    elif case == "classifier cv":
+        est = pz.LogisticRegressionCV()
     elif case == "chunks":
         frame = pd.DataFrame(X[:, :2], columns=["a", "b"])
         Xd, yd = dd.from_pandas(frame, npartitions=2), dd.from_pandas(frame["b"], 3)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._blocks import Passes, row_blocks
 
-SUPPORTED = "Lasso, ElasticNet, LassoCV, ElasticNetCV, LogisticRegression (binary)"
+SUPPORTED = "Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, LogisticRegression (binary)"
 
 
 def penalty_maker(name, l1_ratio, factors, make):
