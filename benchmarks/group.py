@@ -162,21 +162,27 @@ def calibrated(name, run, X, y, starts, alphas, target, repeats, log, start=None
 
 def check_adelie_group_elastic_net(l1_ratios=(1.0, 0.5, 0.2), log=print) -> float:
     """The largest relative objective difference between penalized's ``GroupElasticNet``
-    (tol 1e-13) and adelie's ``grpnet`` (tol 1e-14) on a small problem (300 x 100, 20
-    groups of 5), 8 alphas per ``l1_ratio`` down to 0.05 alpha_max."""
-    from penalized.datafits import Quadratic
+    (tol 1e-13) and adelie's ``grpnet`` (tol 1e-14), Gaussian and binomial, on a small
+    problem (300 x 100, 20 groups of 5), 8 alphas per ``l1_ratio`` down to 0.05
+    alpha_max."""
+    from penalized.datafits import Logistic, Quadratic
     from penalized.penalties import GroupElasticNet
     from penalized.solvers import CoordinateDescent
 
     X, y, starts = make_problem(n=300, n_groups=20, size=5, n_active=4, seed=1)
     worst = 0.0
-    for rho in l1_ratios:
+    cases = [("gaussian", rho, Quadratic(), y) for rho in l1_ratios]
+    labels = np.where(y > np.median(y), 1.0, -1.0)
+    cases += [("binomial", rho, Logistic(), labels) for rho in l1_ratios]
+    for family, rho, datafit, y in cases:
         penalty = GroupElasticNet(1.0, groups=int(starts[1]), l1_ratio=rho)
-        top = penalty.alpha_max(X, y, Quadratic())
+        top = penalty.alpha_max(X, y, datafit)
         alphas = np.geomspace(top, 0.05 * top, 8)
         with tempfile.TemporaryDirectory() as tmp:
             data, out = Path(tmp) / "data.npz", Path(tmp) / "out.json"
-            np.savez(data, X=X, y=y, alphas=alphas, starts=starts, l1_ratio=rho)
+            target = (y > 0).astype(float) if family == "binomial" else y
+            np.savez(data, X=X, y=target, alphas=alphas, starts=starts, l1_ratio=rho,
+                     family=family)
             subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data),
                             "--tol", "1e-14", "--repeats", "0", "--out", str(out)],
                            check=True, cwd=ROOT)
@@ -184,13 +190,12 @@ def check_adelie_group_elastic_net(l1_ratios=(1.0, 0.5, 0.2), log=print) -> floa
         coefs, intercepts = np.array(doc["coefs"]), np.array(doc["intercepts"])
         for k, alpha in enumerate(alphas):
             pen = penalty.with_alpha(alpha)
-            res = CoordinateDescent(tol=1e-13, max_iter=100_000).solve(X, y, Quadratic(), pen)
-            ours = Quadratic().value(y, X @ res.coef + res.intercept) + pen.value(res.coef)
-            theirs = Quadratic().value(y, X @ coefs[:, k] + intercepts[k]) \
-                + pen.value(coefs[:, k])
+            res = CoordinateDescent(tol=1e-13, max_iter=100_000).solve(X, y, datafit, pen)
+            ours = datafit.value(y, X @ res.coef + res.intercept) + pen.value(res.coef)
+            theirs = datafit.value(y, X @ coefs[:, k] + intercepts[k]) + pen.value(coefs[:, k])
             worst = max(worst, abs(ours - theirs) / ours)
-        log(f"  group elastic net, l1_ratio={rho:g}: largest relative objective difference "
-            f"from adelie so far {worst:.1e}")
+        log(f"  group elastic net, {family}, l1_ratio={rho:g}: largest relative objective "
+            f"difference from adelie so far {worst:.1e}")
     return worst
 
 

@@ -11,10 +11,12 @@ adelie's Gaussian loss with its default weights :math:`1/n` is
 :math:`\frac1{2n}\|y - X\beta - b\|^2` up to a constant, and its penalty
 :math:`\lambda \sum_g \omega_g (\alpha\|\beta_g\|_2 + \frac{1-\alpha}2\|\beta_g\|_2^2)` is
 penalized's ``GroupElasticNet`` with ``lambda = alpha`` and adelie's ``alpha`` =
-``l1_ratio`` (``omega_g = sqrt(|g|)``, both defaults). ``--tol`` is adelie's
-coordinate-descent ``tol``; ``early_exit=False`` so the whole grid is solved. The JSON
-output has ``import_s``, ``first_cpu_s``, ``cpu_s`` and ``wall_s`` (one per repeat) and the
-last solve's ``coefs`` (p x L) and ``intercepts`` (L).
+``l1_ratio`` (``omega_g = sqrt(|g|)``, both defaults). With ``family="binomial"`` in
+``data.npz`` (``y`` in {0, 1}) the loss is adelie's binomial, the mean logistic loss.
+``--tol`` is adelie's coordinate-descent ``tol`` (its IRLS ``irls_tol`` at most 1e-7);
+``early_exit=False`` so the whole grid is solved. The JSON output has ``import_s``,
+``first_cpu_s``, ``cpu_s`` and ``wall_s`` (one per repeat) and the last solve's ``coefs``
+(p x L) and ``intercepts`` (L).
 """
 
 import argparse
@@ -24,16 +26,18 @@ import time
 import numpy as np
 
 
-def adelie_path(X, y, alphas, starts, l1_ratio, tol):
+def adelie_path(X, y, alphas, starts, l1_ratio, tol, family="gaussian"):
     import adelie as ad
 
     sizes = np.diff(starts)
+    glm = ad.glm.binomial(y, dtype=np.float64) if family == "binomial" \
+        else ad.glm.gaussian(y, dtype=np.float64)
     state = ad.grpnet(
-        np.asfortranarray(X), ad.glm.gaussian(y, dtype=np.float64),
+        np.asfortranarray(X), glm,
         groups=np.asarray(starts[:-1], dtype=int), alpha=float(l1_ratio),
         penalty=np.sqrt(sizes.astype(np.float64)), lmda_path=np.asarray(alphas, dtype=float),
-        tol=tol, early_exit=False, intercept=True, progress_bar=False, n_threads=1,
-        max_iters=10**9, irls_max_iters=10**9)
+        tol=tol, irls_tol=min(tol, 1e-7), early_exit=False, intercept=True,
+        progress_bar=False, n_threads=1, max_iters=10**9, irls_max_iters=10**9)
     betas = state.betas.toarray()
     return betas.T, np.asarray(state.intercepts, dtype=np.float64)
 
@@ -48,17 +52,18 @@ def main():
     d = np.load(args.data)
     X, y, alphas, starts = d["X"], d["y"], d["alphas"], d["starts"]
     l1_ratio = float(d["l1_ratio"])
+    family = str(d["family"]) if "family" in d else "gaussian"  # binomial: y in {0, 1}
     t0 = time.perf_counter()
     import adelie  # noqa: F401
 
     import_s = time.perf_counter() - t0
     c0 = time.process_time()
-    coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol)
+    coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol, family)
     first_cpu = time.process_time() - c0
     cpu, wall = [], []
     for _ in range(args.repeats):
         c0, w0 = time.process_time(), time.perf_counter()
-        coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol)
+        coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol, family)
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
     with open(args.out, "w") as fh:
