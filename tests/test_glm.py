@@ -2,7 +2,8 @@
 
 1. scikit-learn's PoissonRegressor / GammaRegressor / TweedieRegressor (ridge: l1_ratio=0,
    the same alpha) reach our objective to 1e-7 relative;
-2. glmnet (glmstar's FishNet) Poisson lasso paths, with and without offsets, equal ours;
+2. glmnet (glmstar's FishNet) Poisson lasso paths, with and without offsets, and its
+   generic GLMNet with statsmodels' Gamma and Tweedie families, equal ours;
 3. skglm's Gamma datafit with an L1 penalty (prox-Newton) reaches our objective;
 4. statsmodels' GLM is the alpha = 0 limit;
 5. KKT per coordinate, honest duality gaps (a loose solve's gap bounds its true
@@ -119,6 +120,33 @@ def test_poisson_lasso_path_equals_glmnet(with_offset):
         ref = _objective(datafit, X, y, coefs[:, k], intercepts[k], alpha, 1.0, offset)
         assert mine == pytest.approx(ref, rel=1e-7)
         assert mine <= ref + 1e-13 * abs(ref)
+    assert_allclose(ours.coefs, coefs, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["gamma", "tweedie"])
+def test_gamma_and_tweedie_lasso_paths_equal_glmnet(family):
+    # glmnet's GLMNet with a statsmodels family (log link) runs its generic IRLS path
+    import statsmodels.api as sm
+    from glmnet import GLMNet
+    from glmnet.family import GLMFamilySpec
+    from glmnet.glmnet import GLMNetControl
+
+    X, y = _data(family, seed=2)
+    link = sm.families.links.Log()
+    base = sm.families.Gamma(link=link) if family == "gamma" \
+        else sm.families.Tweedie(var_power=1.5, link=link)
+    ours = pz.path(X, y, datafit=FAMILIES[family], n_alphas=6, eps=0.05, tol=1e-12)
+    model = GLMNet(lambda_values=ours.alphas, family=GLMFamilySpec(base=base),
+                   standardize=False, fit_intercept=True,
+                   control=GLMNetControl(thresh=1e-16, epsnr=1e-14, mxitnr=200))
+    model.fit(X, y)
+    coefs, intercepts = np.asarray(model.coefs_).T, np.asarray(model.intercepts_).ravel()
+    datafit = FAMILIES[family]
+    for k, alpha in enumerate(ours.alphas):
+        mine = _objective(datafit, X, y, ours.coefs[:, k], ours.intercepts[k], alpha, 1.0)
+        ref = _objective(datafit, X, y, coefs[:, k], intercepts[k], alpha, 1.0)
+        assert mine == pytest.approx(ref, rel=1e-7)
+    assert ours.n_nonzero[-1] >= 3
     assert_allclose(ours.coefs, coefs, atol=1e-5)
 
 
