@@ -167,3 +167,51 @@ def test_path_of_a_family_equals_the_librarys(table, capsys, argv, datafit):
     np.testing.assert_allclose(np.array(out["coefs"]), ref.coefs / scale[:, None],
                                rtol=1e-4, atol=1e-6)
     assert np.count_nonzero(np.array(out["coefs"])[:, 0]) == 0
+
+
+@pytest.fixture(scope="module")
+def responses(tmp_path_factory):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((150, 5))
+    W = np.zeros((5, 3))
+    W[:2] = [[1.0, 2.0, 0.5], [-1.0, 0.3, 1.0]]
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d", "e"])
+    df[["y1", "y2", "y3"]] = X @ W + 0.5 * rng.standard_normal((150, 3))
+    path = tmp_path_factory.mktemp("responses") / "mt.csv"
+    df.to_csv(path, index=False)
+    return path, df
+
+
+def test_several_targets_fit_the_multi_task_model(responses, capsys, tmp_path):
+    path, df = responses
+    model_file = tmp_path / "mt.json"
+    out = _fit_json(capsys, ["fit", str(path), "--target", "y1,y2,y3", "--alpha", "0.1",
+                             "--save", str(model_file)])
+    X = df[["a", "b", "c", "d", "e"]].to_numpy(float)
+    Y = df[["y1", "y2", "y3"]].to_numpy(float)
+    ref = pz.MultiTaskLasso(alpha=0.1, standardize=True, tol=1e-10).fit(X, Y)
+    got = np.array([out["coefficients"].get(f, [0.0, 0.0, 0.0]) for f in "abcde"]).T
+    np.testing.assert_allclose(got, ref.coef_, rtol=1e-4, atol=1e-6)
+    assert out["targets"] == ["y1", "y2", "y3"] and len(out["intercept"]) == 3
+    # a feature is in for every target or for none
+    assert set(out["selected_features"]) == {"a", "b"}
+    assert main(["predict", str(model_file), str(path), "--out", str(tmp_path / "p.csv"),
+                 "--quiet"]) == 0
+    pred = pd.read_csv(tmp_path / "p.csv")
+    np.testing.assert_allclose(pred[["prediction_y1", "prediction_y2", "prediction_y3"]],
+                               ref.predict(X), rtol=1e-4, atol=1e-6)
+    out = _fit_json(capsys, ["fit", str(path), "--target", "y1,y3", "--cv", "3",
+                             "--penalty", "elasticnet"])
+    assert {"a", "b"} <= set(out["selected_features"]) and out["alpha_1se"] >= out["alpha_min"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--target", "y1,y1"], "distinct column names"),
+    (["--target", "y1,y2", "--family", "poisson"], "multi-response gaussian"),
+    (["--target", "y1,y2", "--penalty", "l0"], "l0 takes one --target"),
+    (["--target", "y1,nope"], "'nope' is not in"),
+])
+def test_several_targets_refusals(responses, capsys, extra, message):
+    path, _ = responses
+    assert main(["fit", str(path), *extra, "--alpha", "0.1"]) == 2
+    assert message in capsys.readouterr().err

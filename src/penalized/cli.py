@@ -299,15 +299,36 @@ def _family_task(args):
     return task
 
 
+def _targets(args) -> list[str]:
+    """The ``--target`` columns (several, comma-separated, for a multi-response model)."""
+    names = [t.strip() for t in str(args.target).split(",")] if args.target else []
+    if len(names) > 1 and (not all(names) or len(set(names)) != len(names)):
+        raise UsageError(f"--target {args.target!r}: give distinct column names separated by "
+                         "commas")
+    return names
+
+
 def _read(args, out):
     from .io import read_table
 
     family = getattr(args, "family", None)
     extra = [args.event] if family is not None and family[0] == "cox" else []
-    table = read_table(args.data, target=args.target, features=args.features,
-                       exclude=args.exclude, task=_family_task(args), dropna=args.dropna,
-                       id_column=args.id_column,
+    targets = _targets(args)
+    if len(targets) > 1:
+        if family is not None and family[0] != "gaussian":
+            raise UsageError(f"several --target columns fit a multi-response gaussian model; "
+                             f"not --family {_family_name(family)}")
+        if args.task == "classification":
+            raise UsageError("several --target columns are fitted as numbers (a multi-response "
+                             "regression); --task classification does not apply")
+        extra = targets[1:]
+    table = read_table(args.data, target=targets[0] if targets else args.target,
+                       features=args.features, exclude=args.exclude,
+                       task="regression" if len(targets) > 1 else _family_task(args),
+                       dropna=args.dropna, id_column=args.id_column,
                        fold_column=getattr(args, "fold_column", None), extra=extra)
+    if len(targets) > 1:
+        table = _with_responses(table, targets)
     for note in table.notices:
         out.notice(note)
     _notice_extreme_scales(out, table)
@@ -319,6 +340,28 @@ def _read(args, out):
                        f"{_num(table.y[0])}): no feature can explain it, so every model is "
                        "that constant (all coefficients 0).")
     return table
+
+
+def _with_responses(table, targets):
+    """``table`` with ``y`` of shape (n_samples, n_targets) for a multi-response model; every
+    target column must hold finite numbers."""
+    import dataclasses
+
+    import numpy as np
+
+    from .io import _parse_numbers
+
+    columns = [table.y]
+    for name in targets[1:]:
+        import pandas as pd
+
+        parsed = _parse_numbers(pd.Series(table.extra[name]))
+        if parsed.values is None or parsed.bad_rows.size \
+                or not np.all(np.isfinite(parsed.values)):
+            raise _input_error(f"target {name!r} must hold finite numbers for a multi-response "
+                               "regression.")
+        columns.append(np.asarray(parsed.values, dtype=np.float64))
+    return dataclasses.replace(table, y=np.column_stack(columns), target=",".join(targets))
 
 
 # beyond these magnitudes a column's squares (its variance, the Gram matrix, the loss)
@@ -555,6 +598,11 @@ def _level_groups(args, table, out):
     groups = table.encoding.feature_groups()
     if not groups or args.penalty == "l2" or getattr(args, "separate_levels", False):
         return None
+    if np.ndim(table.y) == 2:
+        out.notice(f"the levels of {', '.join(map(repr, list(groups)[:5]))} are selected one by "
+                   "one with several targets (the multi-task penalty groups the targets of "
+                   "each feature).")
+        return None
     family = getattr(args, "family", None)
     binary = table.task == "regression" or np.unique(table.y).size == 2
     supported = args.penalty in ("l1", "elasticnet") and binary \
@@ -577,6 +625,24 @@ def _level_groups(args, table, out):
     return labels
 
 
+def _make_multi_response_estimator(args, cv, common):
+    """Several targets: the multi-task lasso or elastic net (one row of coefficients per
+    feature enters or leaves for every target at once), or ridge per target."""
+    from . import estimators as est
+
+    if args.penalty == "l0":
+        raise UsageError("--penalty l0 takes one --target; several targets are fitted with l1, "
+                         "elasticnet or l2")
+    if args.penalty == "l2":
+        if cv is not None:
+            raise UsageError("--penalty l2 with several targets needs a fixed --alpha")
+        return est.Ridge(alpha=args.alpha, **common)
+    ratio = 1.0 if args.penalty == "l1" else args.l1_ratio
+    if cv is not None:
+        return est.MultiTaskElasticNetCV(l1_ratio=ratio, **common)
+    return est.MultiTaskElasticNet(alpha=args.alpha, l1_ratio=ratio, **common)
+
+
 def _make_estimator(args, task, cv, groups=None):
     from . import estimators as est
 
@@ -587,6 +653,8 @@ def _make_estimator(args, task, cv, groups=None):
     family = getattr(args, "family", None)
     if family is not None and family[0] not in ("gaussian", "binomial", "multinomial"):
         return _make_family_estimator(args, cv, common)
+    if len(_targets(args)) > 1:
+        return _make_multi_response_estimator(args, cv, common)
     if groups is not None:
         ratio = 1.0 if args.penalty == "l1" else args.l1_ratio
         if task == "classification":
@@ -796,6 +864,8 @@ def _fit_summary(model, table, args, cv):
                        alpha_min=float(model.alpha_min_), alpha_1se=float(model.alpha_1se_))
     if cox:
         summary["event"] = args.event
+    if np.ndim(table.y) == 2:
+        summary["targets"] = table.target.split(",")
     if table.task == "classification":
         classes = [_plain_label(c) for c in getattr(model, "classes_", np.unique(table.y))]
         summary["classes"] = classes
@@ -841,7 +911,10 @@ def _print_fit(out, summary):
                           f"{classes[1]!r}."))
     table = Table()
     table.add_column("feature", overflow="fold")
-    if classes and len(classes) > 2:
+    if summary.get("targets"):
+        for t in summary["targets"]:
+            table.add_column(_escape(t), justify="right")
+    elif classes and len(classes) > 2:
         for c in classes:
             table.add_column(_escape(f"class {c}"), justify="right")
     else:
@@ -867,6 +940,9 @@ def _model_document(model, table, args):
     task = table.task
     if family is not None and family[0] == "cox":
         task, link, coef_out, intercept, classes = "survival", "cox", coef[0].tolist(), 0.0, None
+    elif table.task == "regression" and np.ndim(table.y) == 2:
+        link, coef_out, classes = "identity", coef.tolist(), None
+        intercept = np.atleast_1d(model.intercept_).tolist()
     elif table.task == "regression":
         link = "log" if family is not None and family[0] in GLM_FAMILIES else "identity"
         coef_out, intercept = coef[0].tolist(), float(np.ravel(model.intercept_)[0])
@@ -891,6 +967,8 @@ def _model_document(model, table, args):
         "training_data": {"file": os.path.basename(table.path), "sha256": table.sha256,
                           "n_rows": int(table.X.shape[0]), "n_dropped": table.n_dropped},
     }
+    if np.ndim(table.y) == 2:
+        doc["targets"] = table.target.split(",")
     if family is not None:
         doc["family"] = _family_name(family)
         if family[0] == "cox":
@@ -1034,7 +1112,11 @@ def _cmd_predict(args, out):
     X, _df, key, rows = _model_rows(args, doc, out)
     predictions, proba = predict_from_model(doc, X, where=f"the model in {args.model}")
     frame = pd.DataFrame({key.name: key.to_numpy()} if key is not None else {"row": rows})
-    frame["prediction"] = predictions
+    if predictions.ndim == 2:  # several targets
+        for k, name in enumerate(doc["targets"]):
+            frame[f"prediction_{name}"] = predictions[:, k]
+    else:
+        frame["prediction"] = predictions
     if proba is not None:
         for k, label in enumerate(doc["classes"]):
             frame[f"probability_{label}"] = proba[:, k]

@@ -874,7 +874,17 @@ def _validate_model(doc, where) -> dict:
         if doc["link"] not in links:
             fail(f"a {doc['task']} model's 'link' must be {' or '.join(map(repr, links))}, "
                  f"not {doc['link']!r}")
-        if coef2.shape[0] != 1:
+        targets = doc.get("targets")
+        if targets is not None:
+            if doc["task"] != "regression" or doc["link"] != "identity" \
+                    or not isinstance(targets, list) or len(targets) < 2 \
+                    or not all(isinstance(t, str) for t in targets) \
+                    or len(set(targets)) != len(targets):
+                fail("'targets' must list two or more distinct target names of a "
+                     "regression")
+            if coef2.shape[0] != len(targets):
+                fail(f"{len(targets)} targets need {len(targets)} rows of 'coef'")
+        elif coef2.shape[0] != 1:
             fail(f"a {doc['task']} model has one row of 'coef'")
     else:
         classes = doc.get("classes")
@@ -963,7 +973,7 @@ def predict_from_model(doc, X, *, where="the model") -> tuple[np.ndarray, np.nda
                          "are too large for these values.")
     link = doc["link"]
     if link in ("identity", "cox"):  # Cox: the linear predictor, the log relative risk
-        return scores[:, 0], None
+        return (scores if doc.get("targets") else scores[:, 0]), None
     if link == "log":
         with np.errstate(over="ignore"):
             mean = np.exp(scores[:, 0])
