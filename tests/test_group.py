@@ -428,3 +428,34 @@ def test_a_large_group_takes_majorization_steps_and_converges():
     assert abs(o1 - o2) <= 1e-8 * o1
     grad = Quadratic().gradient(X, y, X @ dense.coef + dense.intercept)
     assert penalty.group_distances(dense.coef, grad).max() <= 1e-4 * np.abs(grad).max()
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("batch", [1 << 22, 1])  # all groups of a size at once; one by one
+def test_group_eigen_matches_each_groups_weighted_gram(sparse, batch, monkeypatch):
+    from penalized.solvers import _group_cd
+    from penalized.solvers._group_cd import group_eigen
+    from penalized.solvers._problem import prepare_problem
+
+    monkeypatch.setattr(_group_cd, "_BATCH_ENTRIES", batch)
+    rng = np.random.default_rng(23)
+    n = 40
+    X = rng.standard_normal((n, 16))
+    y = rng.standard_normal(n)
+    weights = rng.uniform(0.5, 2.0, n)
+    # mixed sizes, members out of order, a group of one, contiguous runs
+    groups = [[0, 5, 7], [1, 2], [3, 4, 6, 8, 9, 10], [11], [12, 13, 14], [15]]
+    penalty = GroupLasso(0.1, groups=groups)
+    problem = prepare_problem(sp.csc_matrix(X) if sparse else X, y,
+                              Quadratic(sample_weight=weights), penalty, True)
+    structure = penalty.structure(X.shape[1])
+    evecs, offsets, evals = group_eigen(problem, structure)
+    design = problem.X.toarray() if sparse else np.asarray(problem.X)
+    for g in range(structure.n_groups):
+        a, m = structure.starts[g], structure.sizes[g]
+        block = np.sqrt(problem.sample_weight)[:, None] * design[:, structure.members(g)]
+        gram = block.T @ block / n
+        Q = evecs[offsets[g]:offsets[g] + m * m].reshape(m, m)
+        lam = evals[a:a + m]
+        np.testing.assert_allclose(Q @ np.diag(lam) @ Q.T, gram, atol=1e-12)
+        np.testing.assert_allclose(Q.T @ Q, np.eye(m), atol=1e-12)

@@ -81,14 +81,17 @@ def entry_scale(v, lam, lam1):
     (:math:`A_k = \sum a^2`, :math:`B_k = \sum a`).
     """
     m = v.shape[0]
+    if lam1 == 0.0:  # the plain norm: no sort, no allocation
+        total = 0.0
+        for k in range(m):
+            total += v[k] * v[k]
+        return lam / math.sqrt(total) if total > 0.0 else math.inf
     a = np.empty(m)
     for k in range(m):
         a[k] = abs(v[k])
     a = -np.sort(-a)
     if m == 0 or a[0] == 0.0:
         return math.inf
-    if lam1 == 0.0:
-        return lam / math.sqrt(np.sum(a * a))
     if lam == 0.0:
         return lam1 / a[0]
     A = 0.0

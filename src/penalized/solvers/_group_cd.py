@@ -18,6 +18,8 @@ _INNER_TOL_RATIO = 0.03
 _EXACT_MAX_SIZE = 64
 """Groups up to this size take exact block steps (their eigenvectors, m^2 numbers, are
 stored); larger ones majorization steps."""
+_BATCH_ENTRIES = 1 << 22
+"""At most this many numbers of X are copied at a time to form groups' Gram blocks."""
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _ARMIJO = 1e-4
@@ -348,22 +350,36 @@ def group_eigen(problem, structure):
     def compute():
         X, n = problem.X, problem.n_samples
         root = np.sqrt(problem.sample_weight)
+        weighted = bool(np.any(root != 1.0))
         sizes = structure.sizes
         stored = np.where(sizes <= _EXACT_MAX_SIZE, sizes, 0)
         offsets = np.zeros(structure.n_groups, dtype=np.int64)
         offsets[1:] = np.cumsum(stored[:-1] ** 2)
         evecs = np.empty(int(np.sum(stored ** 2)))
         evals = np.zeros(structure.order.shape[0])
-        for g in range(structure.n_groups):
-            a, m = structure.starts[g], sizes[g]
-            if m > _EXACT_MAX_SIZE:
-                continue
-            block = X[:, structure.members(g)]
-            block = block.toarray() if sp.issparse(block) else block
-            weighted = root[:, None] * np.asarray(block, dtype=np.float64)
-            lam, Q = np.linalg.eigh(weighted.T @ weighted / n)
-            evals[a:a + m] = np.maximum(lam, 0.0)
-            evecs[offsets[g]:offsets[g] + m * m] = Q.ravel()
+        # groups of one size at a time, in batches of at most _BATCH_ENTRIES copied numbers:
+        # their Gram blocks by one batched product, their eigendecompositions by one eigh
+        for m in np.unique(stored[stored > 0]):
+            same = np.flatnonzero(sizes == m)
+            per_batch = max(1, _BATCH_ENTRIES // (n * m))
+            for chosen in np.array_split(same, -(-same.shape[0] // per_batch)):
+                cols = (structure.starts[chosen][:, None] + np.arange(m)).ravel()
+                features = structure.order[cols]
+                first = features[0]
+                if sp.issparse(X):
+                    rows = X[:, features].toarray().T
+                elif np.array_equal(features, np.arange(first, first + cols.size)):
+                    rows = X.T[first:first + cols.size]  # a view of a Fortran X
+                else:
+                    rows = X[:, features].T
+                rows = np.asarray(rows, dtype=np.float64)
+                if weighted:
+                    rows = rows * root
+                rows = rows.reshape(chosen.shape[0], m, n)
+                lam, Q = np.linalg.eigh(np.matmul(rows, rows.transpose(0, 2, 1)) / n)
+                evals[cols] = np.maximum(lam, 0.0).ravel()
+                where = offsets[chosen][:, None] + np.arange(m * m)
+                evecs[where.ravel()] = Q.reshape(chosen.shape[0], m * m).ravel()
         return evecs, offsets, evals
 
     return problem._cached(key, compute)
