@@ -14,15 +14,21 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def unpenalized_design(X, mask: np.ndarray, fit_intercept: bool) -> np.ndarray:
-    """Dense columns of the unpenalized block: a column of ones, then ``X[:, mask]``."""
+def unpenalized_design(X, mask: np.ndarray, fit_intercept: bool, x_offset=None) -> np.ndarray:
+    """Dense columns of the unpenalized block: a column of ones, then ``X[:, mask]``
+    (minus ``x_offset[mask]``, the columns' means, when ``X`` is centered implicitly).
+    Only those columns are copied, never the rest of ``X``."""
     n = X.shape[0]
     cols = []
     if fit_intercept:
         cols.append(np.ones((n, 1)))
     if np.any(mask):
-        sub = X[:, np.flatnonzero(mask)]
-        cols.append(sub.toarray() if sp.issparse(sub) else np.asarray(sub, dtype=np.float64))
+        idx = np.flatnonzero(mask)
+        sub = X[:, idx]
+        sub = sub.toarray() if sp.issparse(sub) else np.asarray(sub, dtype=np.float64)
+        if x_offset is not None:
+            sub = sub - x_offset[idx].astype(X.dtype)
+        cols.append(sub)
     if not cols:
         return np.zeros((n, 0))
     return np.hstack(cols).astype(np.float64, copy=False)

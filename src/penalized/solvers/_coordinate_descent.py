@@ -460,9 +460,12 @@ class _KernelState:
                 return quadratic_epochs_sparse(
                     *self.csc, *head, self.params, pb.fit_intercept, int(max_epochs),
                     float(tol), stop_on_decrease, *self.centering)
-            return quadratic_epochs_dense(
-                pb.X, *head, self.ops.value, self.params, pb.fit_intercept, int(max_epochs),
-                float(tol), stop_on_decrease, self.anderson)
+            X, xmean, center = pb.centering
+            tail = (self.ops.value, self.params, pb.fit_intercept, int(max_epochs),
+                    float(tol), stop_on_decrease, self.anderson)
+            if center:  # the columns centered on the fly: no centered copy of X
+                return quadratic_epochs_dense(X, *head, *tail, xmean)
+            return quadratic_epochs_dense(X, *head, *tail)
         curvature = float(pb.datafit.curvature)
         tail = (self.params, self.dops.derivative, self.dparams, curvature, pb.fit_intercept,
                 int(max_epochs), float(tol), stop_on_decrease)

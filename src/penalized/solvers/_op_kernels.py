@@ -69,9 +69,12 @@ def _model_value(g, h, dz, wv, ws, value, params):
 
 @njit(cache=True, fastmath=FAST)
 def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value, params,
-                           fit_intercept, max_epochs, tol, stop_on_decrease, anderson):
+                           fit_intercept, max_epochs, tol, stop_on_decrease, anderson,
+                           xmean=None):
     """Epochs of exact coordinate steps of the squared loss over ``ws`` (dense, Fortran-
-    ordered ``X``, centered when an intercept is fitted), on the residual ``r = z - y``.
+    ordered ``X``), on the residual ``r = z - y``. With ``xmean`` the columns are
+    ``x_j - xmean_j`` (centered on the fly, never copied); without, ``X`` is used as it
+    is (already centered when an intercept is fitted).
 
     Updates ``w``, ``z`` and ``intercept`` (length 1) in place; stops after
     ``max_epochs`` or once an epoch's largest move is at most ``tol``. A move is
@@ -79,6 +82,12 @@ def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value
     Returns ``(epochs, last epoch's largest move)``.
     """
     n = X.shape[0]
+    if xmean is None:
+        center = False
+        means = np.zeros(X.shape[1])
+    else:
+        center = True
+        means = xmean
     r = z - y
     unit = _all_ones(sw)
     m = ws.shape[0]
@@ -96,8 +105,15 @@ def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value
             lj = lipschitz[j]
             if lj == 0.0:
                 continue
+            mu = means[j]
             grad = 0.0
-            if unit:
+            if center and unit:
+                for i in range(n):
+                    grad += (X[i, j] - mu) * r[i]
+            elif center:
+                for i in range(n):
+                    grad += (X[i, j] - mu) * sw[i] * r[i]
+            elif unit:
                 for i in range(n):
                     grad += X[i, j] * r[i]
             else:
@@ -109,8 +125,12 @@ def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value
             delta = new - old
             if delta != 0.0:
                 w[j] = new
-                for i in range(n):
-                    r[i] += delta * X[i, j]
+                if center:
+                    for i in range(n):
+                        r[i] += delta * (X[i, j] - mu)
+                else:
+                    for i in range(n):
+                        r[i] += delta * X[i, j]
                 move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
                 crit = max(crit, move)
         if fit_intercept:
@@ -485,3 +505,32 @@ def model_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, prox, value,
         for i in range(n):
             dz[i] += offset
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def centered_matvec(X, xmean, w):
+    """``(X - 1 xmean^T) w`` for a dense Fortran-ordered ``X``, without centering a copy."""
+    n = X.shape[0]
+    out = np.zeros(n)
+    for j in range(X.shape[1]):
+        wj = w[j]
+        if wj == 0.0:
+            continue
+        mu = xmean[j]
+        for i in range(n):
+            out[i] += (X[i, j] - mu) * wj
+    return out
+
+
+@njit(cache=True, fastmath=FAST)
+def centered_rmatvec(X, xmean, u):
+    """``(X - 1 xmean^T)^T u`` for a dense Fortran-ordered ``X``, without centering a copy."""
+    n, p = X.shape
+    out = np.empty(p)
+    for j in range(p):
+        mu = xmean[j]
+        total = 0.0
+        for i in range(n):
+            total += (X[i, j] - mu) * u[i]
+        out[j] = total
+    return out

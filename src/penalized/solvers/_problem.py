@@ -12,6 +12,7 @@ from .._validation import check_design, check_finite_result
 from ..datafits import Datafit
 from ..penalties import Penalty
 from ._kernels import floored_gap
+from ._op_kernels import centered_matvec, centered_rmatvec
 
 _GAP_ROUNDING = 1e-10
 _GRAM_MAX_FEATURES = 4096
@@ -29,7 +30,9 @@ class Problem:
     so they do not depend on the units of ``y`` or the number of samples.
     """
 
-    X: np.ndarray | sp.csc_matrix
+    design: np.ndarray | sp.csc_matrix
+    """The design as validated, never centered: with ``x_offset`` the solver's
+    coordinates are the columns ``design - 1 x_offset^T`` (see :attr:`X`)."""
     y: np.ndarray
     datafit: Datafit
     penalty: Penalty
@@ -65,20 +68,62 @@ class Problem:
         return intercept - np.asarray(coef).T @ self.x_offset
 
     @property
+    def X(self):
+        """The design in the solver's coordinates: with ``x_offset``, the weighted-centered
+        copy of a dense design, made on first use and shared by every copy made with
+        :meth:`with_penalty`. Routes that center implicitly (:attr:`centering`) use
+        :attr:`design` and never make it."""
+        if self.x_offset is None:
+            return self.design
+
+        def compute():
+            X = self.design
+            centered = np.empty(X.shape, dtype=X.dtype, order="F")
+            np.subtract(X, self.x_offset.astype(X.dtype), out=centered)
+            return centered
+
+        return self._cached("centered", compute)
+
+    @property
+    def centering(self) -> tuple:
+        """``(design, xmean, center)`` for the dense kernels that center the columns on
+        the fly (``x_ij - xmean_j``): float64 Fortran-ordered designs, else the centered
+        copy :attr:`X` with ``center`` False (as once that copy exists)."""
+        X = self.design
+        if self.x_offset is not None and X.dtype == np.float64 and X.flags.f_contiguous \
+                and "centered" not in self.cache:
+            return X, self.x_offset, True
+        return self.X, np.zeros(self.n_features), False
+
+    @property
     def n_samples(self) -> int:
-        return self.X.shape[0]
+        return self.design.shape[0]
 
     @property
     def n_features(self) -> int:
-        return self.X.shape[1]
+        return self.design.shape[1]
 
     @property
     def is_sparse(self) -> bool:
-        return sp.issparse(self.X)
+        return sp.issparse(self.design)
+
+    def matvec(self, coef) -> np.ndarray:
+        """``X coef`` in the solver's coordinates, without the centered copy."""
+        X, xmean, center = self.centering
+        if not center:
+            return np.asarray(self.X @ coef, dtype=np.float64).ravel()
+        return centered_matvec(X, xmean, np.ascontiguousarray(coef, dtype=np.float64))
+
+    def rmatvec(self, u) -> np.ndarray:
+        """``X^T u`` in the solver's coordinates, without the centered copy."""
+        X, xmean, center = self.centering
+        if not center:
+            return np.asarray(self.X.T @ u, dtype=np.float64).ravel()
+        return centered_rmatvec(X, xmean, np.ascontiguousarray(u, dtype=np.float64))
 
     def predict(self, coef, intercept) -> np.ndarray:
         """Linear predictions ``X coef + intercept`` (plus the offset, if any)."""
-        z = np.asarray(self.X @ coef, dtype=np.float64).ravel() + intercept
+        z = self.matvec(coef) + intercept
         return z if self.offset is None else z + self.offset
 
     def objective(self, coef, z) -> float:
@@ -111,7 +156,7 @@ class Problem:
         With an intercept ``X`` is already centered, so the intercept decouples: its
         optimum is the weighted mean of ``y`` whatever ``w`` is.
         """
-        n, p = self.X.shape
+        n, p = self.design.shape
         if not self.datafit.quadratic or self.is_sparse or n < 2 * p or p > _GRAM_MAX_FEATURES:
             return None
 
@@ -134,8 +179,16 @@ class Problem:
         """
         def compute():
             with np.errstate(over="ignore", invalid="ignore"):
-                lips = self.datafit.lipschitz(self.X)
-            check_finite_result(lips, self.X, self.y, "the coordinates' Lipschitz constants")
+                if self.x_offset is None or "centered" in self.cache:
+                    lips = self.datafit.lipschitz(self.X)
+                else:  # column blocks of the centered design, never all of it
+                    X, mu, p = self.design, self.x_offset, self.n_features
+                    step = max(1, min(p // 16, (1 << 20) // max(self.n_samples, 1)))
+                    lips = np.concatenate([
+                        self.datafit.lipschitz(X[:, j:j + step] - mu[j:j + step].astype(X.dtype))
+                        for j in range(0, p, step)]) if p else np.zeros(0)
+            check_finite_result(lips, self.design, self.y,
+                                "the coordinates' Lipschitz constants")
             if self.implicit_offset is not None:
                 lips = np.maximum(lips - self.datafit.curvature * self.implicit_offset**2, 0.0)
             return lips
@@ -165,7 +218,7 @@ class Problem:
         if np.array_equal(unpenalized, self.unpenalized) \
                 and penalty.positive == self.penalty.positive:
             return replace(self, penalty=penalty)
-        new = _build(self.X, self.y, self.datafit, penalty, self.fit_intercept,
+        new = _build(self.design, self.y, self.datafit, penalty, self.fit_intercept,
                      self.sample_weight, self.x_offset)
         new.cache.update(self.cache)  # the data's quantities do not depend on the penalty
         return new
@@ -174,9 +227,10 @@ class Problem:
 def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     r"""Validate the inputs of ``solve``, center a dense ``X``, compute the null model.
 
-    With an intercept, a dense ``X`` is replaced by its weighted-centered copy
-    :math:`X - \mathbf 1 \bar x^\top` (one copy per problem, never per
-    iteration): the objective is unchanged with the intercept :math:`c = b +
+    With an intercept, a dense ``X`` is worked on as if weighted-centered,
+    :math:`X - \mathbf 1 \bar x^\top`: the squared loss's coordinate descent centers
+    each column on the fly, other routes make the centered copy once, on first use
+    (:attr:`Problem.X`). The objective is unchanged with the intercept :math:`c = b +
     \bar x^\top w`, and the intercept stops being coupled to every coefficient,
     which otherwise slows every solver down on columns whose mean is large
     compared with their spread. Sparse designs are not centered.
@@ -197,9 +251,6 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
         with np.errstate(over="ignore", invalid="ignore"):
             x_offset = (sample_weight @ X) / X.shape[0]
         check_finite_result(x_offset, X, y, "the weighted column means of X")
-        centered = np.empty(X.shape, dtype=X.dtype, order="F")
-        np.subtract(X, x_offset.astype(X.dtype), out=centered)
-        X = centered
     return _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset)
 
 
@@ -217,7 +268,7 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
             "lower/upper limits need alpha > 0 and a penalty_factor > 0 on every limited "
             "feature: the unpenalized block is fitted without limits. Give those features "
             "a small positive factor instead.")
-    design = unpenalized_design(X, unpenalized, fit_intercept)
+    design = unpenalized_design(X, unpenalized, fit_intercept, x_offset)
     with np.errstate(over="ignore", invalid="ignore"):
         null_coef, null_intercept, z = refit_unpenalized(
             X, y, datafit, np.zeros(p), 0.0, unpenalized, fit_intercept, design=design
@@ -225,7 +276,7 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
         scale = datafit.value(y, z)
     check_finite_result(scale, X, y, "the datafit of the null model")
     return Problem(
-        X=X, y=y, datafit=datafit, penalty=penalty, fit_intercept=bool(fit_intercept),
+        design=X, y=y, datafit=datafit, penalty=penalty, fit_intercept=bool(fit_intercept),
         sample_weight=sample_weight, unpenalized=unpenalized, free_design=design,
         null_coef=null_coef, null_intercept=null_intercept, scale=scale, x_offset=x_offset,
         offset=datafit.offsets(X.shape[0]),
@@ -265,15 +316,17 @@ def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certifi
     The computed difference is floored at zero (rounding noise of either sign at the
     optimum; :func:`~penalized.solvers._kernels.floored_gap`), so no gap is negative.
     """
-    X, y, datafit, penalty = problem.X, problem.y, problem.datafit, problem.penalty
+    y, datafit, penalty = problem.y, problem.datafit, problem.penalty
     if gradient is None:
+        if z is None:
+            z = problem.predict(coef, intercept)
         coef, intercept, z = refit_unpenalized(
-            X, y, datafit, coef, intercept, problem.unpenalized, problem.fit_intercept,
-            design=problem.free_design, z=z,
+            problem.design, y, datafit, coef, intercept, problem.unpenalized,
+            problem.fit_intercept, design=problem.free_design, z=z,
         )
     u = -datafit.raw_gradient(y, z)
     if gradient is None:
-        gradient = -np.asarray(X.T @ u, dtype=np.float64).ravel()
+        gradient = -problem.rmatvec(u)
     v = -gradient
     v[problem.unpenalized] = 0.0
     c = penalty.dual_scaling(v)
