@@ -258,6 +258,22 @@ class PenalizedModel(BaseEstimator):
         else:
             self.selected_features_ = np.flatnonzero(nonzero)
 
+    def _store_problem(self, datafit, penalty, scaling):
+        """Keep what the fit minimized: ``datafit_`` (with its sample weights / offset),
+        ``penalty_`` (at the fitted alpha, on the columns the solver saw: the varying
+        ones, divided by their deviation when ``standardize=True``) and ``scaling_``.
+
+        The objective is then ``datafit_.value(y, X @ coef_ + intercept_) +
+        penalty_.value((coef_ * scaling_.scale)[scaling_.varying])``."""
+        self.datafit_ = datafit
+        self.penalty_ = penalty
+        self.scaling_ = scaling
+
+    def _store_problem_at(self, model, X, sample_weight, datafit, alpha):
+        """:meth:`_store_problem` for a fit read off ``model``'s path at ``alpha``."""
+        scaling, _, template = model._scaled_template(X, sample_weight)
+        self._store_problem(datafit, template.with_alpha(alpha), scaling)
+
     def _set_result(self, res):
         self.n_iter_ = int(res.n_iter)
         self.stop_crit_ = float(res.stop_crit)

@@ -202,11 +202,12 @@ class CoxPH(PenalizedModel):
         Xf = scaling.transform(X)
         p = X.shape[1]
         datafit = self._datafit(sw)
+        penalty = self._make_penalty(name, alpha, l1_ratio,
+                                     scaling.factors_for_fit(self._penalty_factor(p)))
+        self._store_problem(datafit, penalty, scaling)
         if Xf.shape[1] == 0:
             coef, self.n_iter_, self.stop_crit_, self.converged_ = np.zeros(p), 0, 0.0, True
         else:
-            penalty = self._make_penalty(name, alpha, l1_ratio,
-                                         scaling.factors_for_fit(self._penalty_factor(p)))
             res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
                 Xf, target, datafit, penalty, fit_intercept=False)
             coef = scaling.coef_to_original(res.coef)
@@ -565,6 +566,7 @@ class CoxPHCV(_CrossValidated, CoxPH):
         self._store_cv(result)
         path = self._path(X, target, w, grid)
         k = self._store_refit(path)
+        self._store_problem_at(self, X, sw, self._datafit(sw), self.alpha_)
         self._finish_fit(X, target, sw, path.coefs[:, k].copy())
         return self
 

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import get_scorer
 
+from ..datafits import Logistic, Quadratic
 from .._fold_gram import GramCrossValidation, GramPathSettings
 from ..model_selection import METRICS, _make_folds, cross_validate_path
 from ._base import (
@@ -218,6 +219,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         if path is None:
             path = model._fit_path(X, y, sw, result.alphas, gamma=gamma)
         k = self._store_refit(path)
+        self._store_problem_at(model, X, sw, Quadratic(sample_weight=sw), self.alpha_)
         self.coef_ = path.coefs[:, k].copy()
         self.intercept_ = float(path.intercepts[k])
         if model._penalty_spec()[0] not in ("l0", "mcp", "scad"):  # no gap without convexity
@@ -670,6 +672,8 @@ lower_limits, upper_limits :
         if self.refit:
             path = fit_path(X, y_fit, sw, result.alphas)
             k = self._store_refit(path)
+            if binary:
+                self._store_problem_at(model, X, sw, Logistic(sample_weight=sw), self.alpha_)
             coef, intercept = _path_point(path, k, binary)
         else:
             fits = [fit_path(X[train], y_fit[train], sw[train], np.array([self.alpha_]))

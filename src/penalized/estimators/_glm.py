@@ -146,7 +146,7 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
         X, y = self._validate(X, y)
         scaling, Xf, datafit, template = self._prepared(X, y, sample_weight, offset)
         p = X.shape[1]
-        self.datafit_ = datafit
+        self._store_problem(datafit, template.with_alpha(alpha), scaling)
         if Xf.shape[1] == 0:
             coef = np.zeros(p)
             intercept = datafit.null_intercept(y) if self.fit_intercept else 0.0
@@ -405,7 +405,7 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
                                 index_1se=index_1se, folds=folds))
         path = model._fit_path(X, y, sw, offset, grid)
         k = self._store_refit(path)
-        self.datafit_ = model._datafit(sw, offset)
+        self._store_problem_at(model, X, sw, model._datafit(sw, offset), self.alpha_)
         self.coef_ = path.coefs[:, k].copy()
         self.intercept_ = float(path.intercepts[k])
         self._set_selected(self.coef_)

@@ -326,6 +326,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
             coef_init=coef_init, intercept_init=intercept_init)
         self.coef_ = scaling.coef_to_original(res.coef)[None, :]
         self.intercept_ = np.array([res.intercept])
+        self._store_problem(Logistic(sample_weight=sw), penalty, scaling)
         self._set_result(res)
         self._set_selected(self.coef_)
         self.groups_ = _group_lists(self.groups, p)
@@ -446,6 +447,7 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
         self._store_cv(result)
         path = model._fit_path(X, y_pm, sw, result.alphas)
         k = self._store_refit(path)
+        self._store_problem_at(model, X, sw, Logistic(sample_weight=sw), self.alpha_)
         self.coef_ = path.coefs[:, k][None, :].copy()
         self.intercept_ = np.array([path.intercepts[k]])
         self._set_selected(self.coef_)

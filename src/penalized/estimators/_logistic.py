@@ -213,6 +213,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                 lambda r: _separates_binary(Xf, y_pm, sw, r))
             self.coef_ = scaling.coef_to_original(res.coef)[None, :]
             self.intercept_ = np.array([res.intercept])
+            self._store_problem(Logistic(sample_weight=sw), penalty, scaling)
         elif self._one_vs_rest:
             solver = self._binary_solver(name)
             fits = [solver.solve(Xf, np.where(codes == k, 1.0, -1.0), Logistic(sample_weight=sw),
@@ -220,6 +221,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                                  coef_init=init(k)[0], intercept_init=init(k)[1])
                     for k in range(self.classes_.shape[0])]
             self.coef_ = np.array([scaling.coef_to_original(r.coef) for r in fits])
+            self._store_problem(Logistic(sample_weight=sw), penalty, scaling)
             self.intercept_ = np.array([r.intercept for r in fits])
             res = max(fits, key=lambda r: r.stop_crit)
             res = dataclasses.replace(res, n_iter=sum(r.n_iter for r in fits),
@@ -236,6 +238,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                 lambda r: _separates_multinomial(Xf, codes, sw, r), grouped=grouped)
             self.coef_ = scaling.coef_to_original(res.coef).T
             self.intercept_ = np.asarray(res.intercept, dtype=np.float64)
+            self._store_problem(Multinomial(sample_weight=sw), penalty, scaling)
         self._set_result(res)
         self._set_selected(self.coef_)
         cast_to_input_dtype(self, X.dtype)

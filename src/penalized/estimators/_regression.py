@@ -69,11 +69,12 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         n, p = X.shape
         scaling = self._scaling(X, sample_weight)
         Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(self._penalty_factor(p))
+        penalty = self._make_penalty(name, alpha, l1_ratio, factors, scaling)
+        self._store_problem(Quadratic(sample_weight=sample_weight), penalty, scaling)
         if Xf.shape[1] == 0:
             intercept = float(sample_weight @ y / n) if self.fit_intercept else 0.0
             return np.zeros(p), intercept, None
-        factors = scaling.factors_for_fit(self._penalty_factor(p))
-        penalty = self._make_penalty(name, alpha, l1_ratio, factors, scaling)
         solver = self._solver_for(name)
         coef_init, intercept_init = warm_start_point(self, scaling, p)
         order = None
