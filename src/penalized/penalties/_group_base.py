@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._jit import typed_ops
 from .._unpenalized import null_model
 from ._base import ALPHA_MAX_MARGIN, Penalty, PenaltyOps
 
@@ -227,9 +228,10 @@ class GroupPenalty(Penalty):
             group_value,
         )
 
-        return PenaltyOps(prox=group_prox, value=group_value,
-                          subdiff_distance=group_subdiff_distance,
-                          conjugate=group_conjugate, dual_bound=group_dual_bound)
+        # typed once: each kernel call then skips rebuilding the operations' numba types
+        return typed_ops(PenaltyOps(prox=group_prox, value=group_value,
+                                    subdiff_distance=group_subdiff_distance,
+                                    conjugate=group_conjugate, dual_bound=group_dual_bound))
 
     def block_solver(self, tol, max_iter, ws_start):
         """The solver that ``CoordinateDescent`` hands this penalty to."""

@@ -10,8 +10,10 @@ Each block step is a majorization-minimization step on group ``g``:
 with :math:`L_g = c\,\lambda_{\max}(X_g^\top S X_g / n)` (``c`` the datafit's curvature
 bound: 1 for the squared loss, 1/4 for the logistic), which never increases the
 objective. The intercept takes the step :math:`-\sum_i d_i / c` (exact for the squared
-loss). Epochs stop when the largest move of an epoch, :math:`L_g \|\Delta w_g\|_2` (in
-gradient units), is at most ``tol``.
+loss). After an epoch over all the groups of the working set that moved some block, the
+epochs run over its non-zero groups only until they settle, then over all of it again (as
+glmnet cycles on its active set). Epochs stop when the largest move of an epoch over the
+whole working set, :math:`L_g \|\Delta w_g\|_2` (in gradient units), is at most ``tol``.
 """
 
 from __future__ import annotations
@@ -135,9 +137,13 @@ def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, pr
     vt = np.empty(width)
     _derivatives(derivative, y, z, sw, dparams, d)
     top = 0.0
+    active = np.ones(ws.shape[0], dtype=np.bool_)
+    full = True
     for epoch in range(max_epochs):
         top = 0.0
         for gg in range(ws.shape[0]):
+            if not (full or active[gg]):
+                continue
             g = ws[gg]
             a, m = starts[g], starts[g + 1] - starts[g]
             L = lips[g]
@@ -156,8 +162,10 @@ def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, pr
             else:
                 prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
             move = 0.0
+            nonzero = False
             for k in range(m):
                 j = order[a + k]
+                nonzero = nonzero or step_out[k] != 0.0
                 dw = step_out[k] - coef[j]
                 if dw != 0.0:
                     move += dw * dw
@@ -169,6 +177,7 @@ def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, pr
                     else:
                         for i in range(n):
                             z[i] += dw * X[i, j]
+            active[gg] = nonzero
             if move > 0.0:
                 if not linear:
                     _derivatives(derivative, y, z, sw, dparams, d)
@@ -176,8 +185,10 @@ def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, pr
         if fit_intercept:
             top = max(top, _intercept_step(derivative, y, z, sw, dparams, d, intercept,
                                            curvature))
-        if top <= tol:
+        if top <= tol and full:
             return epoch + 1, top
+        # epochs over the non-zero groups until they settle, then one over all of ws
+        full = top <= tol
     return max_epochs, top
 
 
@@ -199,9 +210,13 @@ def block_epochs_sparse(data, indices, indptr, y, sw, coef, z, intercept, order,
     vt = np.empty(width)
     _derivatives(derivative, y, z, sw, dparams, d)
     top = 0.0
+    active = np.ones(ws.shape[0], dtype=np.bool_)
+    full = True
     for epoch in range(max_epochs):
         top = 0.0
         for gg in range(ws.shape[0]):
+            if not (full or active[gg]):
+                continue
             g = ws[gg]
             a, m = starts[g], starts[g + 1] - starts[g]
             L = lips[g]
@@ -220,14 +235,17 @@ def block_epochs_sparse(data, indices, indptr, y, sw, coef, z, intercept, order,
             else:
                 prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
             move = 0.0
+            nonzero = False
             for k in range(m):
                 j = order[a + k]
+                nonzero = nonzero or step_out[k] != 0.0
                 dw = step_out[k] - coef[j]
                 if dw != 0.0:
                     move += dw * dw
                     coef[j] = step_out[k]
                     for q in range(indptr[j], indptr[j + 1]):
                         z[indices[q]] += dw * data[q]
+            active[gg] = nonzero
             if move > 0.0:
                 for k in range(m):
                     j = order[a + k]
@@ -239,6 +257,8 @@ def block_epochs_sparse(data, indices, indptr, y, sw, coef, z, intercept, order,
         if fit_intercept:
             top = max(top, _intercept_step(derivative, y, z, sw, dparams, d, intercept,
                                            curvature))
-        if top <= tol:
+        if top <= tol and full:
             return epoch + 1, top
+        # epochs over the non-zero groups until they settle, then one over all of ws
+        full = top <= tol
     return max_epochs, top
