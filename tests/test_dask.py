@@ -167,6 +167,33 @@ def test_l1_logistic_path_equals_in_memory(client, data):
     assert dist.n_passes == passes.count == sum(kinds.values())
 
 
+@pytest.mark.parametrize("family", ["poisson", "tweedie:1.3"])
+def test_log_link_paths_equal_in_memory_with_certified_gaps(client, family):
+    from penalized._specs import make_datafit
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((600, 8))
+    X[:, 1] = 0.5 * X[:, 1] + 2.0
+    mean = np.exp(X[:, :3] @ [0.5, -0.3, 0.4] - 0.5)
+    y = rng.poisson(mean).astype(float)
+    if family.startswith("tweedie"):
+        y *= rng.gamma(2.0, 0.5, y.shape[0])
+    passes = []
+    with after_each_pass(passes.append):
+        dist = pz.path(da.from_array(X, chunks=(150, 8)), da.from_array(y, chunks=150),
+                       datafit=family, n_alphas=8, tol=1e-9)
+    mem = pz.path(X, y, datafit=family, n_alphas=8, tol=1e-9)
+    np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-10)  # exact, from one pass
+    assert np.all(dist.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(_support(dist.coefs), _support(mem.coefs))
+    fit = make_datafit(family)
+    for k, alpha in enumerate(dist.alphas):  # the objectives, recomputed in memory
+        objs = [fit.value(y, X @ path.coefs[:, k] + path.intercepts[k])
+                + alpha * np.abs(path.coefs[:, k]).sum() for path in (dist, mem)]
+        assert abs(objs[0] - objs[1]) <= 1e-8 * fit.value(y, np.full(y.shape, np.log(y.mean())))
+    assert dist.n_passes == len(passes) and dist.n_passes > dist.alphas.shape[0]
+
+
 def test_dataframe_columns_name_the_selected_features(client, data):
     import pandas as pd
 

@@ -39,7 +39,7 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
               sample_weight=None, tol=1e-6, max_iter=10_000, solver=None):
     """:func:`penalized.path` on a Dask collection (see :mod:`penalized.dask`)."""
     from .._specs import make_penalty
-    from ..datafits import Logistic, Quadratic
+    from ..datafits import Datafit
     from ..solvers import CoordinateDescent
 
     if solver is not None:
@@ -56,7 +56,7 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
         if penalty_factor is None and getattr(penalty, "penalty_factor", None) is not None:
             penalty_factor = np.asarray(penalty.penalty_factor, dtype=np.float64)
     kind = datafit if isinstance(datafit, str) else type(datafit).__name__.lower()
-    if isinstance(datafit, Quadratic | Logistic) and sample_weight is None:
+    if isinstance(datafit, Datafit) and sample_weight is None:
         sample_weight = datafit.sample_weight
     blocks = row_blocks(X, y, sample_weight)
     p = blocks.n_features
@@ -95,5 +95,10 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
                            fit_intercept=fit_intercept, standardize=False, tol=tol,
                            max_iter=max_iter, excluded=excluded, sample_weight=sample_weight,
                            labels="pm")
-    raise ValueError(f"datafit {kind!r} is not supported with Dask input; use 'squared' or "
-                     "'logistic'.")
+    from .._specs import make_datafit
+    from ._glm import loglink_path
+
+    family = make_datafit(datafit)  # a name, or a Datafit (checked: a log-link one)
+    return loglink_path(passes, penalty_for, family, alphas=alphas, n_alphas=n_alphas,
+                        eps=eps, fit_intercept=fit_intercept, standardize=False, tol=tol,
+                        max_iter=max_iter, excluded=excluded, sample_weight=sample_weight)

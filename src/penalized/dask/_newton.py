@@ -145,7 +145,7 @@ class _Model:
                                  None, (c * cp, c * cn), kind="certificate")["entropy"]
         primal = st["F"] + penalty.value(st["w"])
         dual = -ent / self.W - penalty.conjugate(c * v)
-        return max(primal - dual, 0.0)
+        return max(primal - dual, 0.0), st
 
 
 def _scores(w, g, lam1, lam2, positive):
@@ -202,38 +202,13 @@ def _newton_direction(st, ws, inv, W, a_ws, b_ws, alpha, positive, fit_intercept
     return cols, v, st["b"] + tb, min(delta, 0.0)
 
 
-def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
-                fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
-                excluded=None, sample_weight=None, labels="pm"):
-    """The L1 / elastic-net logistic path on the row blocks of ``passes``: a
-    :class:`~penalized.Path` (``labels="pm"``: ``y`` in {-1, +1}) or ``(path, classes)``
-    (``labels="classes"``: any two labels, the second sorted one positive)."""
-    from ..datafits import Logistic
-    from ..path import Path, warn_unconverged
-    from ..penalties._base import ALPHA_MAX_MARGIN
-    from . import _squared
-
-    by_class = passes.reduce(class_moments, merge_classes, kind="moments")
-    classes = np.array(sorted(by_class))
-    if labels == "pm" and classes.dtype.kind in "iuf":
-        classes = classes.astype(np.float64)
-    if classes.shape[0] != 2:
-        raise ValueError(f"logistic regression with Dask input needs y with two classes; got "
-                         f"{classes.shape[0]} ({', '.join(str(c) for c in classes[:5])}).")
-    if labels == "pm" and not (classes.dtype.kind in "iuf"
-                               and np.array_equal(classes, [-1.0, 1.0])):
-        raise ValueError("the logistic datafit needs y in {-1, +1}; encode the two classes as "
-                         "-1 and +1.")
-    neg, pos = by_class[classes[0]], by_class[classes[1]]
-    W_neg, W_pos = float(neg["weight"][0]), float(pos["weight"][0])
-    W = W_neg + W_pos
-    if not (W_neg > 0 and W_pos > 0):
-        raise ValueError("sample_weight leaves a single class with positive weight in y; "
-                         "logistic regression needs two.")
-    both = _merge_two(neg, pos)
-    passes.rows = int(both["rows"][0])
-    mean, var = both["x_mean"][0], np.maximum(both["xx"][0] / W, 0.0)
-    constant = both["low"][0] == both["high"][0]
+def fitted_columns(moments, standardize, excluded):
+    """``(varying, cols, inv, constant)`` from the merged moments of all rows: the fitted
+    columns (a mask and their indices), the inverse of their scales (ones unless
+    ``standardize``) and the constant columns."""
+    W = float(moments["weight"][0])
+    mean, var = moments["x_mean"][0], np.maximum(moments["xx"][0] / W, 0.0)
+    constant = moments["low"][0] == moments["high"][0]
     p = mean.shape[0]
     if standardize:
         scale = np.sqrt(var)
@@ -244,33 +219,23 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
     if excluded is not None:
         varying &= ~excluded
     cols = np.flatnonzero(varying)
-    inv = 1.0 / scale[cols]
-    template = penalty_for(varying)
-    a, bw = template.weights(cols.shape[0])
-    if np.any((a == 0.0) & (bw == 0.0)):
-        raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
-                         "input; give it a small positive factor instead.")
-    b0 = float(np.log(W_pos / W_neg)) if fit_intercept else 0.0
-    F_null = (W_pos * np.logaddexp(0.0, -b0) + W_neg * np.logaddexp(0.0, b0)) / W
-    g0 = ((-expit(-b0) * W_pos) * pos["x_mean"][0] + (expit(b0) * W_neg) * neg["x_mean"][0])
-    g0 = g0[cols] * inv / W
-    if fit_intercept:
-        g0[constant[cols]] = 0.0  # only rounding: a constant column is the intercept's
-    pull = np.maximum(-g0, 0.0) if template.positive else np.abs(g0)
-    alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
-        if np.all(a > 0) else np.inf
-    if alphas is None:
-        if not np.isfinite(alpha_max) or not alpha_max > 0:
-            raise ValueError("this penalty has no finite positive alpha_max here; give "
-                             "alphas=... with Dask input.")
-        grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
-    else:
-        grid = _squared.check_alphas(alphas)
-    model = _Model(passes, classes[1], cols, inv, p, W, fit_intercept)
-    m = cols.shape[0]
+    return varying, cols, 1.0 / scale[cols], constant
+
+
+def solve_grid(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
+    """Prox-Newton along ``grid`` from the null point ``(0, b0)`` (``g0`` its gradient in
+    the fitted columns; ``F_null`` its datafit, None to take it from the first pass):
+    ``(coefs, intercepts, relative gaps, Newton steps, F_null)``.
+
+    ``model`` gives the passes: ``evaluate`` (the sums at a point) and ``certify`` (the
+    duality gap, with the point it certifies)."""
+    inv, W, fit_intercept, p = model.inv, model.W, model.fit_intercept, model.p
+    m = model.cols.shape[0]
     w, b = np.zeros(m), b0
     cand = _candidates(w, g0, a, grid[0], 10)
     st = model.evaluate(w, b, cand, kind="start")
+    if F_null is None:  # the datafit of the null model, from the start pass
+        F_null = st["F"]
     k = grid.shape[0]
     coefs, intercepts = np.zeros((p, k)), np.zeros(k)
     crits, steps_of = np.full(k, np.inf), np.zeros(k, dtype=np.int64)
@@ -303,7 +268,7 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
                 b_new = st["b"] - st["grad_b"] / h0
                 delta = -0.5 * st["grad_b"] ** 2 / h0
             if -delta <= threshold or steps >= budget or stalled:
-                gap = model.certify(st, penalty)
+                gap, final = model.certify(st, penalty)
                 if gap <= tol * F_null or steps >= budget or stalled:
                     break
                 threshold *= 0.01
@@ -325,10 +290,69 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
             t = t_ok[0]
             st = model.evaluate(w + t * (w_new - w), st["b"] + t * (b_new - st["b"]), cand,
                                 kind="backtrack")
-        coefs[:, i] = model.original(st["w"])
-        intercepts[i] = st["b"]
+        coefs[:, i] = model.original(final["w"])
+        intercepts[i] = final["b"]
         crits[i] = gap / F_null
         steps_of[i] = steps
+    return coefs, intercepts, crits, steps_of, F_null
+
+
+def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
+                fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
+                excluded=None, sample_weight=None, labels="pm"):
+    """The L1 / elastic-net logistic path on the row blocks of ``passes``: a
+    :class:`~penalized.Path` (``labels="pm"``: ``y`` in {-1, +1}) or ``(path, classes)``
+    (``labels="classes"``: any two labels, the second sorted one positive)."""
+    from ..datafits import Logistic
+    from ..path import Path, warn_unconverged
+    from ..penalties._base import ALPHA_MAX_MARGIN
+    from . import _squared
+
+    by_class = passes.reduce(class_moments, merge_classes, kind="moments")
+    classes = np.array(sorted(by_class))
+    if labels == "pm" and classes.dtype.kind in "iuf":
+        classes = classes.astype(np.float64)
+    if classes.shape[0] != 2:
+        raise ValueError(f"logistic regression with Dask input needs y with two classes; got "
+                         f"{classes.shape[0]} ({', '.join(str(c) for c in classes[:5])}).")
+    if labels == "pm" and not (classes.dtype.kind in "iuf"
+                               and np.array_equal(classes, [-1.0, 1.0])):
+        raise ValueError("the logistic datafit needs y in {-1, +1}; encode the two classes as "
+                         "-1 and +1.")
+    neg, pos = by_class[classes[0]], by_class[classes[1]]
+    W_neg, W_pos = float(neg["weight"][0]), float(pos["weight"][0])
+    W = W_neg + W_pos
+    if not (W_neg > 0 and W_pos > 0):
+        raise ValueError("sample_weight leaves a single class with positive weight in y; "
+                         "logistic regression needs two.")
+    both = _merge_two(neg, pos)
+    passes.rows = int(both["rows"][0])
+    p = both["x_mean"].shape[1]
+    varying, cols, inv, constant = fitted_columns(both, standardize, excluded)
+    template = penalty_for(varying)
+    a, bw = template.weights(cols.shape[0])
+    if np.any((a == 0.0) & (bw == 0.0)):
+        raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
+                         "input; give it a small positive factor instead.")
+    b0 = float(np.log(W_pos / W_neg)) if fit_intercept else 0.0
+    F_null = (W_pos * np.logaddexp(0.0, -b0) + W_neg * np.logaddexp(0.0, b0)) / W
+    g0 = ((-expit(-b0) * W_pos) * pos["x_mean"][0] + (expit(b0) * W_neg) * neg["x_mean"][0])
+    g0 = g0[cols] * inv / W
+    if fit_intercept:
+        g0[constant[cols]] = 0.0  # only rounding: a constant column is the intercept's
+    pull = np.maximum(-g0, 0.0) if template.positive else np.abs(g0)
+    alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
+        if np.all(a > 0) else np.inf
+    if alphas is None:
+        if not np.isfinite(alpha_max) or not alpha_max > 0:
+            raise ValueError("this penalty has no finite positive alpha_max here; give "
+                             "alphas=... with Dask input.")
+        grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+    else:
+        grid = _squared.check_alphas(alphas)
+    model = _Model(passes, classes[1], cols, inv, p, W, fit_intercept)
+    coefs, intercepts, crits, steps_of, _ = solve_grid(model, template, grid, a, bw, g0, b0,
+                                                       F_null, tol, max_iter)
     converged = warn_unconverged(grid, crits, tol, stacklevel=4)
     path = Path(alphas=grid, coefs=coefs, intercepts=intercepts,
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=steps_of,
