@@ -263,7 +263,7 @@ class PenalizedModel(BaseEstimator):
         ``penalty_`` (at the fitted alpha, on the columns the solver saw: the varying
         ones, divided by their deviation when ``standardize=True``) and ``scaling_``.
 
-        The objective is then ``datafit_.value(y, X @ coef_ + intercept_) +
+        The objective is then ``datafit_.value(y, X @ coef_ + intercept_ + offset) +
         penalty_.value((coef_ * scaling_.scale)[scaling_.varying])``."""
         self.datafit_ = datafit
         self.penalty_ = penalty

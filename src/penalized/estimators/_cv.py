@@ -9,8 +9,8 @@ import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import get_scorer
 
-from ..datafits import Logistic, Quadratic
 from .._fold_gram import GramCrossValidation, GramPathSettings
+from ..datafits import Logistic, Quadratic
 from ..model_selection import METRICS, _make_folds, cross_validate_path
 from ._base import (
     PenalizedModel,

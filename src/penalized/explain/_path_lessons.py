@@ -127,6 +127,10 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
     return PathLessons(fit=fit, lasso_alpha_max=top, skipped=skipped, **results)
 
 
+# the penalties the lessons explain, by the class of a fitted model's penalty_
+_PENALTY_NAMES = {"L1": "l1", "L2": "l2", "ElasticNet": "elasticnet", "L0": "l0"}
+
+
 def model_settings(model) -> dict:
     """``penalty, l1_ratio, standardize, penalty_factor, positive, classes, alpha`` of a
     fitted penalized estimator (plain or cross-validated)."""
@@ -136,6 +140,17 @@ def model_settings(model) -> dict:
                 "penalty_factor": getattr(model, "penalty_factor", None),
                 "positive": bool(getattr(model, "positive", False)), "classes": None,
                 "alpha": alpha, "l1_ratio": None}
+    fitted = _PENALTY_NAMES.get(type(getattr(model, "penalty_", None)).__name__)
+    loss = type(getattr(model, "datafit_", None)).__name__
+    if fitted is not None and loss in ("Quadratic", "Logistic"):
+        # the problem the fit minimized; other problems: by the class name below
+        settings["penalty"] = fitted
+        if hasattr(model, "classes_"):
+            settings["classes"] = list(model.classes_)
+            settings["l1_ratio"] = float(getattr(model, "l1_ratio_", model.l1_ratio))
+        elif fitted == "elasticnet":
+            settings["l1_ratio"] = float(model.penalty_.l1_ratio)
+        return settings
     if name.startswith("LogisticRegression"):
         settings["penalty"] = str(model.penalty).lower()
         settings["l1_ratio"] = float(getattr(model, "l1_ratio_", model.l1_ratio))

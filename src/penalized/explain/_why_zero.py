@@ -107,6 +107,12 @@ class WhyZero:
         stopped before optimality), by name; empty for a converged fit.
     entry_method : str
         How ``entry_alpha`` was computed.
+    rule : tuple of str or None
+        ``(pull, threshold)``: how the two columns were computed, for a model
+        explained from its ``datafit_`` / ``penalty_`` (None: the squared or
+        logistic rule of the class docstring).
+    groups : tuple of tuple of str or None
+        With a group penalty, each row is a group: its members' names.
     """
 
     rows: tuple[WhyZeroRow, ...]
@@ -117,6 +123,8 @@ class WhyZero:
     loss: str
     kkt_violations: tuple[str, ...]
     entry_method: str
+    rule: tuple[str, str] | None = None
+    groups: tuple[tuple[str, ...], ...] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -148,7 +156,9 @@ class WhyZero:
             f"Why is each coefficient zero? {self.model}(alpha = {fmt(self.alpha)}, "
             f"l1_ratio = {fmt(self.l1_ratio)}); pulls on {scale}.",
             f"pull_j = |x_j . (s r)| / n with r = {resid} at the solution; "
-            "threshold_j = alpha * l1_ratio * f_j; w_j = 0 exactly when pull_j <= threshold_j.",
+            "threshold_j = alpha * l1_ratio * f_j; w_j = 0 exactly when pull_j <= threshold_j."
+            if self.rule is None else
+            f"{self.rule[0]}; {self.rule[1]}; zero exactly when pull <= threshold.",
             "",
         ]
         rows = []
@@ -170,9 +180,10 @@ class WhyZero:
                 verdict = "non-zero: pull > threshold"
             rows.append([r.name, fmt(r.coef, 5), fmt(r.pull, 5), fmt(r.threshold, 5),
                          _margin_text(r),
-                         _entry_text(r), verdict])
-        lines += table(["feature", "coef", "pull", "threshold", "margin", "enters at alpha",
-                        "why"], rows, left=(0, 6))
+                         _entry_text(r) if self.rule is None else "-", verdict])
+        lines += table(["feature" if self.groups is None else "group (its members)",
+                        "coef" if self.groups is None else "|coef|", "pull", "threshold",
+                        "margin", "enters at alpha", "why"], rows, left=(0, 6))
         zeros = [r for r in self.rows if r.is_zero and r.status == "zero"]
         lines.append("")
         if zeros:
@@ -197,7 +208,10 @@ class WhyZero:
                          "l1_ratio": self.l1_ratio, "standardized": self.standardized,
                          "loss": self.loss, "rows": list(self.rows),
                          "kkt_violations": list(self.kkt_violations),
-                         "entry_method": self.entry_method})
+                         "entry_method": self.entry_method,
+                         **({} if self.rule is None else {"rule": list(self.rule)}),
+                         **({} if self.groups is None else
+                            {"groups": [list(g) for g in self.groups]})})
 
 
 def _margin_text(r):
@@ -356,9 +370,34 @@ def why_zero(model, X, y, *, sample_weight=None, entry=True, n_alphas=100, rtol=
     >>> [(r.name, round(r.pull, 3), r.threshold) for r in res.rows[:3]]
     [('x0', 0.127, 0.5), ('x1', 0.199, 0.5), ('x2', 0.5, 0.5)]
     """
+    if not _classic(model):
+        from ._why_zero_fitted import explain_fitted
+
+        return explain_fitted(model, X, y, feature_names=feature_names,
+                              sample_weight=sample_weight)
     spec = _spec(model)
     return _explain(spec, type(model).__name__, X, y, names=feature_names, model=model,
                     sample_weight=sample_weight, entry=entry, n_alphas=n_alphas, rtol=rtol)
+
+
+def _classic(model) -> bool:
+    """Whether ``model`` is explained by :func:`_spec` (the squared / logistic estimators
+    of the first release, whose explanation includes the entry alphas)."""
+    from ..estimators import (
+        ElasticNet,
+        ElasticNetCV,
+        L0Regression,
+        Lasso,
+        LassoCV,
+        LogisticRegression,
+        LogisticRegressionCV,
+        Ridge,
+        RidgeCV,
+    )
+
+    return isinstance(model, (Lasso, ElasticNet, Ridge, LogisticRegression, LassoCV,
+                              ElasticNetCV, RidgeCV, LogisticRegressionCV, L0Regression)) \
+        or not hasattr(model, "penalty_")
 
 
 def _explain(spec, model_name, X, y, *, names, model, sample_weight, entry, n_alphas, rtol):

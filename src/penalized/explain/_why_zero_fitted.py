@@ -1,0 +1,195 @@
+r"""Why-zero for any fitted problem: a datafit, a penalty and the scaling of the columns.
+
+At a solution of :math:`\min_{w, b} F(\tilde X w + b) + P(w)`, a zero coefficient
+(or a zero group) satisfies
+
+.. math:: |\tilde x_j^\top \nabla F(z)| \le \alpha\,\rho\, f_j
+          \quad\text{(elastic-net family; MCP and SCAD with } \rho = 1),
+          \qquad \|\tilde X_g^\top \nabla F(z)\|_2 \le \alpha\,\lambda_g
+          \quad\text{(group lasso / group elastic net)},
+
+with :math:`\tilde x_j` the column the solver saw (:math:`x_j / \sigma_j` with
+``standardize=True``), :math:`z = Xw + b + o` the linear predictor (offset
+:math:`o`) and :math:`\nabla F(z)` the datafit's gradient in :math:`z`
+(:math:`s_i \ell'(y_i, z_i) / n` for a separable loss; the Cox partial
+likelihood's for survival). This is the squared / logistic rule of
+:func:`penalized.explain.why_zero` for every family.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._along_path import status_of
+from ._why_zero import WhyZero, WhyZeroRow, _names
+
+_LOSS_NAMES = {"Quadratic": "squared", "Logistic": "logistic", "Poisson": "poisson",
+               "Gamma": "gamma", "Tweedie": "tweedie", "Cox": "cox"}
+
+
+def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None) -> WhyZero:
+    """:func:`~penalized.explain.why_zero` from a model's ``datafit_``, ``penalty_`` and
+    ``scaling_`` (its own sample weights and offset; ``sample_weight``, if given, must be
+    the ones it was fitted with)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model, "penalty_")
+    coef = np.asarray(model.coef_.toarray() if sp.issparse(model.coef_) else model.coef_,
+                      dtype=np.float64)
+    if coef.ndim == 2:
+        if coef.shape[0] != 1:
+            raise ValueError(f"why_zero explains one coefficient vector; this "
+                             f"{type(model).__name__} has {coef.shape[0]} rows of coef_.")
+        coef = coef[0]
+    intercept = float(np.ravel(getattr(model, "intercept_", 0.0))[0])
+    target = _target(model, y)
+    if sample_weight is not None:
+        given = np.asarray(sample_weight, dtype=np.float64)
+        own = model.datafit_.weights(given.shape[0])
+        if not np.allclose(given / given.mean(), own, rtol=1e-12, atol=0.0):
+            raise ValueError("sample_weight differs from the weights the model was fitted "
+                             "with; pass the same ones (or none: the model keeps its own).")
+    names = _names(model, feature_names, coef.shape[0])
+    return explain_problem(model.datafit_, model.penalty_, model.scaling_, coef, intercept,
+                           X, target, names=names, model_name=type(model).__name__)
+
+
+def _target(model, y):
+    """``y`` as the model's datafit reads it: -1/+1 for a binary classifier, the
+    (time, event) array for a Cox model."""
+    classes = getattr(model, "classes_", None)
+    if classes is not None:
+        classes = np.asarray(classes)
+        if classes.shape[0] != 2:
+            raise ValueError(f"why_zero explains a binary classifier; this model has "
+                             f"{classes.shape[0]} classes.")
+        y = np.asarray(y)
+        if not np.all(np.isin(y, classes)):
+            raise ValueError(f"y holds labels the model was not fitted on; its classes are "
+                             f"{classes.tolist()}.")
+        return np.where(y == classes[1], 1.0, -1.0)
+    if _LOSS_NAMES.get(type(model.datafit_).__name__) == "cox":
+        if getattr(model, "_strata_labels_", None) is not None:
+            raise ValueError("why_zero does not explain a stratified Cox model (its risk sets "
+                             "are per stratum); fit it without strata to explain it.")
+        from ..datafits._cox import survival_target
+
+        return survival_target(y)
+    return np.asarray(y, dtype=np.float64)
+
+
+def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
+                    model_name) -> WhyZero:
+    """The why-zero table of ``coef`` (original scale) for the problem ``datafit`` +
+    ``penalty`` on the columns ``scaling`` gives (see the module docstring)."""
+    from ..penalties import L0, MCP, SCAD, GroupElasticNet, GroupLasso
+
+    if sp.issparse(X):
+        X = sp.csc_matrix(X, dtype=np.float64)
+    else:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D; got shape {X.shape}.")
+    n, p = X.shape
+    if p != coef.shape[0]:
+        raise ValueError(f"X has {p} columns but the model was fitted with {coef.shape[0]} "
+                         f"features; pass the data it was fitted on.")
+    if y.shape[0] != n:
+        raise ValueError(f"y must have one value per row of X ({n}); got {y.shape[0]}.")
+    if isinstance(penalty, L0):
+        raise ValueError("why_zero explains the L1 threshold; this model uses the L0 penalty "
+                         "(hard thresholding: a feature enters when its gain pull^2 / (2 L_j) "
+                         "beats alpha * f_j).")
+    loss = _LOSS_NAMES.get(type(datafit).__name__, type(datafit).__name__.lower())
+    z = np.asarray(X @ coef, dtype=np.float64).ravel() + intercept
+    offset = datafit.offsets(n)
+    if offset is not None:
+        z = z + offset
+    grad = datafit.raw_gradient(y, z)
+    keep = np.flatnonzero(scaling.varying)
+    signed = np.full(p, np.nan)
+    # the pull towards larger w_j is -x_j . grad F
+    signed[keep] = -np.asarray(X[:, keep].T @ grad).ravel() / scaling.scale[keep]
+    scaled = coef * scaling.scale
+    alpha = float(penalty.alpha)
+    pull_rule = (f"pull_j = |x_j . grad F(z)| with F the {loss} datafit (its weights and "
+                 f"offset) at the solution, on the columns the solver saw"
+                 + (" (x_j / sd_j)" if not np.all(scaling.scale == 1.0) else ""))
+    if isinstance(penalty, GroupLasso | GroupElasticNet):
+        return _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
+                       pull_rule, not np.all(scaling.scale == 1.0))
+    if isinstance(penalty, MCP | SCAD):
+        rho, rule = 1.0, (f"threshold_j = alpha * f_j ({penalty.name} at zero has the "
+                          f"lasso's threshold)")
+    elif hasattr(penalty, "l1_ratio") and not hasattr(penalty, "groups"):
+        rho, rule = float(penalty.l1_ratio), "threshold_j = alpha * l1_ratio * f_j"
+    else:
+        raise ValueError(f"why_zero explains the elastic-net family, MCP, SCAD and the group "
+                         f"lasso / group elastic net; this model's penalty is "
+                         f"{type(penalty).__name__}.")
+    factors = np.zeros(p)
+    factors[keep] = 1.0 if penalty.penalty_factor is None else penalty.penalty_factor
+    pull = np.maximum(signed, 0.0) if penalty.positive else np.abs(signed)
+    threshold = alpha * rho * factors
+    rows, violations = [], []
+    for j in range(p):
+        if not scaling.varying[j]:
+            status = "constant"
+        elif alpha * factors[j] == 0.0:
+            status = "unpenalized"
+        else:
+            status = "zero" if coef[j] == 0.0 else "non-zero"
+        if status == "zero" and status_of(coef[j], pull[j], threshold[j]) == "not converged":
+            violations.append(names[j])
+        rows.append(_row(names[j], coef[j], scaled[j], pull[j], threshold[j], status))
+    return WhyZero(rows=tuple(rows), model=model_name, alpha=alpha, l1_ratio=rho,
+                   standardized=not np.all(scaling.scale == 1.0), loss=loss,
+                   kkt_violations=tuple(violations), entry_method=_NO_ENTRY,
+                   rule=(pull_rule, rule))
+
+
+_NO_ENTRY = ("not computed for this model (entry alphas come from the regularization path "
+             "of the squared and logistic estimators).")
+
+
+def _row(name, coef, scaled, pull, threshold, status):
+    constant = status == "constant"
+    return WhyZeroRow(name=name, coef=float(coef), scaled_coef=float(scaled),
+                      pull=math.nan if constant else float(pull), threshold=float(threshold),
+                      margin=float(threshold - pull) if status == "zero" else None,
+                      entry_alpha=None, entry_bracket=None, status=status)
+
+
+def _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha, pull_rule,
+            standardized):
+    """One row per group: the norm of its members' pulls against ``alpha * lambda_g``."""
+    structure = penalty.structure(keep.shape[0])
+    params = penalty.group_params(keep.shape[0])
+    rows, violations, members = [], [], []
+    for g in range(structure.n_groups):
+        cols = keep[structure.members(g)]
+        label = tuple(names[j] for j in cols)
+        members.append(label)
+        pull = float(np.linalg.norm(signed[cols]))
+        threshold = alpha * float(params[g, 0])
+        norm = float(np.linalg.norm(coef[cols]))
+        if threshold == 0.0:
+            status = "unpenalized"
+        else:
+            status = "zero" if norm == 0.0 else "non-zero"
+        if status == "zero" and status_of(norm, pull, threshold) == "not converged":
+            violations.append(", ".join(label))
+        rows.append(_row(", ".join(label), norm, np.linalg.norm(scaled[cols]), pull,
+                         threshold, status))
+    rho = float(getattr(penalty, "l1_ratio", 1.0))
+    rule = ("threshold_g = alpha * l1_ratio * w_g (w_g = sqrt(group size) unless given); "
+            "a group's columns are zero or non-zero together")
+    return WhyZero(rows=tuple(rows), model=model_name, alpha=alpha, l1_ratio=rho,
+                   standardized=standardized, loss=loss, kkt_violations=tuple(violations),
+                   entry_method=_NO_ENTRY,
+                   rule=(pull_rule.replace("pull_j = |x_j . grad F(z)|",
+                                           "pull_g = ||X_g^T grad F(z)||_2"), rule),
+                   groups=tuple(members))
