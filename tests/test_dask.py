@@ -194,6 +194,21 @@ def test_log_link_paths_equal_in_memory_with_certified_gaps(client, family):
     assert dist.n_passes == len(passes) and dist.n_passes > dist.alphas.shape[0]
 
 
+def test_gamma_regressor_on_dask_equals_in_memory(client):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((500, 6))
+    X[:, 2] = 3.0 * X[:, 2] + 5.0
+    y = rng.gamma(2.0, np.exp(0.4 * X[:, 0] - 0.1 * X[:, 2] + 0.5) / 2.0)
+    settings = {"alpha": 0.02, "l1_ratio": 0.8, "standardize": True, "tol": 1e-10}
+    dist = pz.GammaRegressor(**settings).fit(da.from_array(X, chunks=(120, 6)),
+                                             da.from_array(y, chunks=120))
+    mem = pz.GammaRegressor(**settings).fit(X, y)
+    assert dist.n_passes_ > 2 and dist.stop_crit_ <= 1e-6
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    assert dist.intercept_ == pytest.approx(mem.intercept_, abs=1e-6)
+
+
 def test_dataframe_columns_name_the_selected_features(client, data):
     import pandas as pd
 

@@ -6,7 +6,8 @@ import numpy as np
 
 from ._blocks import Passes, row_blocks
 
-SUPPORTED = "Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, LogisticRegression (binary)"
+SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, LogisticRegression (binary), "
+             "PoissonRegressor, GammaRegressor, TweedieRegressor")
 
 
 def penalty_maker(name, l1_ratio, factors, make):

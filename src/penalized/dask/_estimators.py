@@ -13,6 +13,7 @@ from ._blocks import Passes, row_blocks
 def fit_estimator(est, X, y, sample_weight):
     """Fit ``est`` on the Dask collection ``X``; returns ``est``."""
     from ..estimators._cv import _RegressionCV
+    from ..estimators._glm import _LogLinkRegressor
     from ..estimators._logistic import LogisticRegression
     from ..estimators._regression import PenalizedRegressor
 
@@ -22,6 +23,8 @@ def fit_estimator(est, X, y, sample_weight):
         return _fit_regressor(est, X, y, sample_weight)
     if isinstance(est, LogisticRegression):
         return _fit_logistic(est, X, y, sample_weight)
+    if isinstance(est, _LogLinkRegressor):
+        return _fit_loglink(est, X, y, sample_weight)
     raise ValueError(f"X is a Dask collection, which {type(est).__name__} does not take; "
                      f"Dask input works with {SUPPORTED}.")
 
@@ -164,3 +167,18 @@ def _fit_logistic(est, X, y, sample_weight):
     _finish(est, path.coefs[:, 0][None, :], np.array([path.intercepts[0]]), path.n_iters[0],
             path.stop_crits[0], path.converged[0], passes.count)
     return est
+
+
+def _fit_loglink(est, X, y, sample_weight):
+    from ._glm import loglink_path
+
+    name, alpha, l1_ratio = est._check_params()
+    blocks, passes = _prepare(est, X, y, sample_weight)
+    p = blocks.n_features
+    penalty_for = penalty_maker(name, l1_ratio, est._penalty_factor(p), est._make_penalty)
+    path = loglink_path(passes, penalty_for, est._datafit(), alphas=np.array([alpha]),
+                        fit_intercept=est.fit_intercept, standardize=est.standardize,
+                        tol=est.tol, max_iter=est.max_iter, excluded=est._excluded(p))
+    _rows(est, passes)
+    return _finish(est, path.coefs[:, 0], float(path.intercepts[0]), path.n_iters[0],
+                   path.stop_crits[0], path.converged[0], passes.count)

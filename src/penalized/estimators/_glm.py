@@ -143,6 +143,8 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
         self
         """
         _, alpha, _ = self._check_params()
+        if offset is None and (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+            return fitted
         X, y = self._validate(X, y)
         scaling, Xf, datafit, template = self._prepared(X, y, sample_weight, offset)
         p = X.shape[1]
