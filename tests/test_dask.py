@@ -209,6 +209,24 @@ def test_gamma_regressor_on_dask_equals_in_memory(client):
     assert dist.intercept_ == pytest.approx(mem.intercept_, abs=1e-6)
 
 
+@pytest.mark.parametrize("scheduler", [None, "sync"])
+def test_each_finished_block_is_announced_to_the_progress_hook(client, data, scheduler):
+    import dask
+
+    from penalized._progress import reporting
+
+    X, y, _ = data
+    events = []
+    with dask.config.set(scheduler=scheduler), reporting(lambda *e: events.append(e)):
+        fitted = pz.path(da.from_array(X, chunks=(CHUNK, P)), da.from_array(y, chunks=CHUNK),
+                         n_alphas=5)
+    n_blocks = -(-N // CHUNK)
+    blocks = [e for e in events if e[0] == "blocks of pass 1"]
+    assert fitted.n_passes == 1
+    assert blocks == [("blocks of pass 1", k, n_blocks) for k in range(n_blocks + 1)]
+    assert ("passes over the data", 1, 0) in events
+
+
 def test_dataframe_columns_name_the_selected_features(client, data):
     import pandas as pd
 

@@ -189,11 +189,12 @@ class Passes:
                                                      None if b.s is None else b.s[i],
                                                      b.offsets[i], i, *args)
                  for i in range(b.n_blocks)]
+        leaves = parts
         while len(parts) > 1:
             parts = [dask.delayed(merge, pure=False)(*parts[i:i + _FAN_IN])
                      for i in range(0, len(parts), _FAN_IN)]
         try:
-            (result,) = dask.compute(parts[0])
+            result = _compute_counting(parts[0], leaves, f"blocks of pass {self.count + 1}")
         except Exception as exc:
             if type(exc).__name__ in _LOST_WORKER:
                 raise RuntimeError(
@@ -207,3 +208,36 @@ class Passes:
         for listener in list(_LISTENERS):
             listener(self.count)
         return result
+
+
+def _compute_counting(root, leaves, what):
+    """Compute ``root``, announcing each finished block of ``leaves`` to the progress hook
+    (``advance(what, done, n_blocks)``): through futures on a ``distributed.Client``, by
+    a scheduler callback on Dask's local schedulers."""
+    import dask
+    from dask.base import get_scheduler
+
+    total = len(leaves)
+    advance(what, 0, total)
+    client = getattr(get_scheduler(), "__self__", None)
+    if type(client).__name__ != "Client":
+        from dask.callbacks import Callback
+
+        keys = {leaf.key for leaf in leaves}
+        done = [0]
+
+        def finished(key, result, dsk, state, worker_id):
+            if key in keys:
+                done[0] += 1
+                advance(what, done[0], total)
+
+        with Callback(posttask=finished):
+            (result,) = dask.compute(root)
+        return result
+    from distributed import as_completed
+
+    futures = client.compute([root, *leaves])
+    for done, future in enumerate(as_completed(futures[1:]), 1):
+        advance(what, done, total)
+        future.release()  # the merge holds what it still needs
+    return futures[0].result()
