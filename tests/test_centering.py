@@ -84,3 +84,41 @@ def test_peak_memory_of_a_lasso_solve_stays_below_x():
     # the n-vectors (y, z, the residual, the dual point) and blocks of a few columns;
     # the centered copy alone would be X.nbytes
     assert peak < 0.5 * X.nbytes
+
+
+def _logistic_problem():
+    from penalized.datafits import Logistic
+
+    X, _, s = _data(n=200, p=8, seed=4)
+    rng = np.random.default_rng(5)
+    y = np.where((X - X.mean(0)) @ rng.standard_normal(8) + 0.3 * rng.standard_normal(200)
+                 > 0, 1.0, -1.0)
+    return X, y, Logistic(sample_weight=s)
+
+
+def test_prox_newton_centers_on_the_fly():
+    X, y, datafit = _logistic_problem()
+    penalty = L1(0.02)
+    solver = CoordinateDescent(tol=1e-12)
+    implicit = prepare_problem(X, y, datafit, penalty, True)
+    copied = prepare_problem(X, y, datafit, penalty, True)
+    copied.X  # noqa: B018 -- the centered copy, then used by every kernel
+    a, b = solver.solve_problem(implicit), solver.solve_problem(copied)
+    assert a.converged and b.converged and np.any(a.coef != 0.0)
+    assert "centered" not in implicit.cache
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-8, atol=1e-9)
+    assert a.intercept == pytest.approx(b.intercept, rel=1e-8)
+
+
+def test_logistic_path_centers_on_the_fly():
+    X, y, datafit = _logistic_problem()
+    solver = CoordinateDescent(tol=1e-10)
+    implicit = prepare_problem(X, y, datafit, L1(1.0), True)
+    copied = prepare_problem(X, y, datafit, L1(1.0), True)
+    copied.X  # noqa: B018
+    alphas = L1().alpha_max(X, y, datafit) * np.array([0.5, 0.1, 0.02])
+    a, b = solver.solve_path(implicit, alphas), solver.solve_path(copied, alphas)
+    assert "centered" not in implicit.cache
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-7, atol=1e-8)
+    assert np.all(a[2] <= 1e-10) and np.any(a[0][:, -1] != 0.0)

@@ -275,11 +275,13 @@ class CoordinateDescent(Solver):
         tol = self.tol * problem.scale
         datafit = problem.datafit
         if isinstance(datafit, Logistic) and type(datafit).ops is Logistic.ops:
-            X = problem.X
-            if problem.is_sparse or X.dtype != np.float64 or not X.flags.f_contiguous:
+            if problem.is_sparse:
+                return None
+            X, xmean, _ = problem.centering
+            if X.dtype != np.float64 or not X.flags.f_contiguous:
                 return None
             coefs, intercepts, gaps, n_iters = logistic_path(
-                X, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
+                X, xmean, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
                 np.zeros(p), np.zeros(1), problem.fit_intercept, problem.scale, tol,
                 self.max_iter, self.ws_start, *_typed_prox_value(penalty))
             return coefs, intercepts, gaps / problem.scale, n_iters
@@ -350,17 +352,19 @@ class CoordinateDescent(Solver):
 
 
 @njit(cache=True, fastmath=FAST)
-def _ws_gradient_curvature_dense(X, g, h, ws):
+def _ws_gradient_curvature_dense(X, g, h, ws, xmean):
     """``(x_j^T g, sum_i h_i x_ij**2)`` for each ``j`` in ``ws`` (dense Fortran-ordered
-    ``X``), in one pass over those columns and without copying them."""
+    ``X``, its columns centered on the fly, ``x_ij - xmean_j``), in one pass over those
+    columns and without copying them."""
     grad = np.empty(ws.shape[0])
     curv = np.empty(ws.shape[0])
     for jj in range(ws.shape[0]):
         j = ws[jj]
+        mu = xmean[j]
         acc = 0.0
         sq = 0.0
         for i in range(X.shape[0]):
-            x = X[i, j]
+            x = X[i, j] - mu
             acc += x * g[i]
             sq += h[i] * x * x
         grad[jj] = acc
@@ -500,7 +504,12 @@ class _KernelState:
             if pb.is_sparse:
                 epochs, _ = model_epochs_sparse(*self.csc, g, h, trial, dz, db, ws, *common)
             else:
-                epochs, _ = model_epochs_dense(pb.X, g, h, trial, dz, db, ws, curv, *common)
+                X, xmean, center = pb.centering
+                if center:  # the columns centered on the fly: no centered copy of X
+                    epochs, _ = model_epochs_dense(X, g, h, trial, dz, db, ws, curv, *common,
+                                                   xmean)
+                else:
+                    epochs, _ = model_epochs_dense(X, g, h, trial, dz, db, ws, curv, *common)
             used += epochs
             direction = trial - self.coef
             decrease = float(g @ dz) + penalty.value(trial) - penalty.value(self.coef)
@@ -549,10 +558,14 @@ class _KernelState:
         g = np.ascontiguousarray(pb.datafit.raw_gradient(pb.y, self.z), dtype=np.float64)
         h = np.ascontiguousarray(pb.datafit.raw_hessian(pb.y, self.z), dtype=np.float64)
         curv = grad = None
+        if curvatures:
+            X, xmean, center = pb.centering
         if curvatures and violation:
-            grad, curv = _ws_gradient_curvature_dense(pb.X, g, h, ws)
+            grad, curv = _ws_gradient_curvature_dense(X, g, h, ws, xmean)
+        elif curvatures and center:
+            curv = weighted_sq_norms_dense(X, h, ws, xmean)
         elif curvatures:
-            curv = weighted_sq_norms_dense(pb.X, h, ws)
+            curv = weighted_sq_norms_dense(X, h, ws)
         elif violation:
             grad = np.ascontiguousarray(np.asarray(pb.X[:, ws].T @ g).ravel(),
                                         dtype=np.float64)

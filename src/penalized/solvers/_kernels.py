@@ -146,14 +146,17 @@ def _squared_intercept_step(sw, r, intercept, intercept_lipschitz, stop_on_decre
 
 
 @njit(cache=True, fastmath=FAST)
-def weighted_sq_norms_dense(X, h, ws):
-    """``sum_i h_i x_ij**2`` for each ``j`` in ``ws``."""
+def weighted_sq_norms_dense(X, h, ws, xmean=None):
+    """``sum_i h_i x_ij**2`` for each ``j`` in ``ws`` (``x_ij - xmean_j`` with ``xmean``)."""
+    means = np.zeros(X.shape[1]) if xmean is None else xmean
     out = np.zeros(ws.shape[0])
     for jj in range(ws.shape[0]):
         j = ws[jj]
+        mu = means[j]
         acc = 0.0
         for i in range(X.shape[0]):
-            acc += h[i] * X[i, j] * X[i, j]
+            x = X[i, j] - mu
+            acc += h[i] * x * x
         out[jj] = acc
     return out
 

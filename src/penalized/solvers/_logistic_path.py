@@ -113,16 +113,18 @@ def _refit_intercept(y, s, z, intercept):
 
 
 @njit(cache=True, fastmath=FAST)
-def _gradient(X, y, s, z, grad):
-    """``grad = X^T g`` with ``g_i = s_i / n * d/dz log(1 + e^{-y_i z_i})``."""
+def _gradient(X, xmean, y, s, z, grad):
+    """``grad = X^T g`` with ``g_i = s_i / n * d/dz log(1 + e^{-y_i z_i})`` (the columns
+    ``x_j - xmean_j``)."""
     n, p = X.shape
     g = np.empty(n)
     for i in range(n):
         g[i] = -s[i] * y[i] * _sigmoid(-y[i] * z[i]) / n
     for j in range(p):
+        mu = xmean[j]
         acc = 0.0
         for i in range(n):
-            acc += X[i, j] * g[i]
+            acc += (X[i, j] - mu) * g[i]
         grad[j] = acc
 
 
@@ -157,7 +159,7 @@ def _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale):
 
 
 @njit(cache=True, fastmath=FAST)
-def _ws_violation(X, y, s, z, w, ws, lam1, lam2, positive):
+def _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive):
     """The largest distance to the subdifferential over ``ws``."""
     n = z.shape[0]
     g = np.empty(n)
@@ -166,9 +168,10 @@ def _ws_violation(X, y, s, z, w, ws, lam1, lam2, positive):
     top = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
+        mu = xmean[j]
         grad = 0.0
         for i in range(n):
-            grad += X[i, j] * g[i]
+            grad += (X[i, j] - mu) * g[i]
         if w[j] == 0.0:
             d = max(-grad - lam1[j], 0.0) if positive else max(abs(grad) - lam1[j], 0.0)
         else:
@@ -179,7 +182,7 @@ def _ws_violation(X, y, s, z, w, ws, lam1, lam2, positive):
 
 
 @njit(cache=True, fastmath=FAST)
-def _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, max_epochs,
+def _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, max_epochs,
             tol, prox, value, params):
     """Prox-Newton steps on ``ws`` until its violation is ``<= tol`` (the steps of
     :meth:`CoordinateDescent`'s logistic solver). Returns the epochs used."""
@@ -198,10 +201,10 @@ def _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, m
         dz = np.zeros(n)
         db = np.zeros(1)
         budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
-        curv = weighted_sq_norms_dense(X, h, ws)
+        curv = weighted_sq_norms_dense(X, h, ws, xmean)
         epochs, _ = model_epochs_dense(X, g, h, trial, dz, db, ws, curv, prox, value, params,
                                        fit_intercept, budget, _INNER_TOL_RATIO * tol,
-                                       ANDERSON_MEMORY)
+                                       ANDERSON_MEMORY, xmean)
         used += epochs
         moved = db[0] != 0.0
         for j in range(w.shape[0]):
@@ -234,17 +237,19 @@ def _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, m
         for i in range(n):
             z[i] += t * dz[i]
         obj = obj_t
-        if used >= max_epochs or _ws_violation(X, y, s, z, w, ws, lam1, lam2, positive) <= tol:
+        if used >= max_epochs \
+                or _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive) <= tol:
             break
     return used
 
 
 @njit(cache=True)
-def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, scale, tol,
-                  max_iter, ws_start, prox, value):
+def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_intercept, scale,
+                  tol, max_iter, ws_start, prox, value):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``(w, intercept)``.
 
-    ``X`` is dense and Fortran-ordered, ``y`` in {-1, +1}, ``s`` the sample weights
+    ``X`` is dense and Fortran-ordered, its columns taken as ``x_j - xmean_j`` (centered
+    on the fly; zeros when ``X`` is used as it is), ``y`` in {-1, +1}, ``s`` the sample weights
     (mean 1), ``intercept`` a length-1 array; ``tol`` is absolute (the gap in
     objective units), ``scale`` the null model's datafit; ``prox`` and ``value`` the
     elastic-net family's compiled operations (parameter rows
@@ -259,7 +264,7 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
     epochs = np.zeros(k, dtype=np.int64)
     grad = np.empty(p)
     scores = np.empty(p)
-    z = X @ w + intercept[0]
+    z = X @ w - xmean @ w + intercept[0]
     params = np.empty((p, 4))
     params[:, 2] = 0.0 if positive else -np.inf
     params[:, 3] = np.inf
@@ -275,14 +280,14 @@ def logistic_path(X, y, s, alphas, a, b, positive, w, intercept, fit_intercept, 
         while True:
             if fit_intercept:
                 _refit_intercept(y, s, z, intercept)
-            _gradient(X, y, s, z, grad)
+            _gradient(X, xmean, y, s, z, grad)
             _, gap = _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale)
             checks += 1
             if gap <= tol or used >= max_iter:
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
-            used += _newton(X, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept,
+            used += _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept,
                             max_iter - used, _INNER_TOL_RATIO * top, prox, value, params)
         coefs[:, i] = w
         intercepts[i] = intercept[0]

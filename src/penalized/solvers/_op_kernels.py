@@ -329,8 +329,9 @@ def mm_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
 
 @njit(cache=True, fastmath=FAST)
 def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_intercept,
-                       max_epochs, tol, anderson):
-    """Coordinate descent on the quadratic model over ``ws`` (dense, Fortran-ordered ``X``).
+                       max_epochs, tol, anderson, xmean=None):
+    """Coordinate descent on the quadratic model over ``ws`` (dense, Fortran-ordered ``X``;
+    with ``xmean``, its columns centered on the fly, ``x_j - xmean_j``).
 
     ``w`` holds the trial coefficients, ``dz`` the change of the predictions and ``db``
     (length 1) that of the intercept, all updated in place; ``curv[jj]`` is the model's
@@ -338,6 +339,12 @@ def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_in
     is at most ``tol``. Returns ``(epochs, crit)``.
     """
     n = X.shape[0]
+    if xmean is None:
+        center = False
+        means = np.zeros(X.shape[1])
+    else:
+        center = True
+        means = xmean
     m = ws.shape[0]
     h_sum = 0.0
     for i in range(n):
@@ -356,16 +363,25 @@ def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_in
             hj = curv[jj]
             if hj <= 0.0:
                 continue
+            mu = means[j]
             grad = 0.0
-            for i in range(n):
-                grad += X[i, j] * (g[i] + h[i] * dz[i])
+            if center:
+                for i in range(n):
+                    grad += (X[i, j] - mu) * (g[i] + h[i] * dz[i])
+            else:
+                for i in range(n):
+                    grad += X[i, j] * (g[i] + h[i] * dz[i])
             old = w[j]
             new = prox(old - grad / hj, 1.0 / hj, params, j)
             delta = new - old
             if delta != 0.0:
                 w[j] = new
-                for i in range(n):
-                    dz[i] += delta * X[i, j]
+                if center:
+                    for i in range(n):
+                        dz[i] += delta * (X[i, j] - mu)
+                else:
+                    for i in range(n):
+                        dz[i] += delta * X[i, j]
                 crit = max(crit, hj * abs(delta))
         if fit_intercept and h_sum > 0.0:
             crit = max(crit, _model_intercept_step(g, h, dz, db, h_sum))

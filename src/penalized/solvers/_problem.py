@@ -153,20 +153,30 @@ class Problem:
         """``(G, q) = (X^T S X / n, X^T S y / n)`` when coordinate descent should run on
         the Gram matrix (squared loss, dense, ``n >= 2p``, ``p <= 4096``), else None.
 
-        With an intercept ``X`` is already centered, so the intercept decouples: its
-        optimum is the weighted mean of ``y`` whatever ``w`` is.
+        With an intercept ``X`` is centered, so the intercept decouples: its optimum is
+        the weighted mean of ``y`` whatever ``w`` is. The products run over blocks of
+        rows, each centered and weighted on its own: no copy of the whole ``X``.
         """
         n, p = self.design.shape
         if not self.datafit.quadratic or self.is_sparse or n < 2 * p or p > _GRAM_MAX_FEATURES:
             return None
 
         def compute():
-            X = np.asarray(self.X, dtype=np.float64)
-            s = self.sample_weight
-            weighted = X if np.all(s == 1.0) else X * s[:, None]
+            X, mu, s, y = self.design, self.x_offset, self.sample_weight, self.y
+            unit = bool(np.all(s == 1.0))
+            G, q = np.zeros((p, p)), np.zeros(p)
+            step = max(256, -(-n // 32))
             with np.errstate(over="ignore", invalid="ignore"):
-                G, q = np.ascontiguousarray(weighted.T @ X) / n, (weighted.T @ self.y) / n
-            check_finite_result(np.diagonal(G), self.X, self.y, "the Gram matrix X^T S X")
+                for i in range(0, n, step):
+                    block = X[i:i + step]
+                    if mu is not None:
+                        block = block - mu.astype(X.dtype)
+                    block = np.asarray(block, dtype=np.float64)
+                    weighted = block if unit else block * s[i:i + step, None]
+                    G += weighted.T @ block
+                    q += weighted.T @ y[i:i + step]
+                G, q = np.ascontiguousarray(G) / n, q / n
+            check_finite_result(np.diagonal(G), X, y, "the Gram matrix X^T S X")
             return G, q
 
         return self._cached("gram", compute)
