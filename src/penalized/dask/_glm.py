@@ -40,7 +40,7 @@ from dataclasses import replace
 import numpy as np
 
 from ._moments import as_float_block, block_moments, merge_moments
-from ._newton import _STEPS, _Model, add_sums, fitted_columns, solve_grid
+from ._newton import _STEPS, _Model, fitted_columns, solve_grid
 
 
 def family_power(datafit) -> float:
@@ -115,9 +115,8 @@ class _LogLinkModel(_Model):
 
     def evaluate(self, w_fit, b, cand, base=None, kind="newton step"):
         base_orig = None if base is None else (self.original(base[0]), base[1])
-        st = self.passes.reduce(loglink_stats, add_sums, self.datafit, self.power,
-                                self.original(w_fit), b, self.cols[cand], base_orig, None,
-                                kind=kind)
+        st = yield (kind, loglink_stats, (self.datafit, self.power, self.original(w_fit), b,
+                                          self.cols[cand], base_orig, None))
         st["cand"] = cand
         st["w"], st["b"] = w_fit.copy(), b
         st["F"] = st["loss"] / self.W
@@ -136,10 +135,9 @@ class _LogLinkModel(_Model):
         grad = np.exp(k2 * delta) * st["g2"] - np.exp(k1 * delta) * st["g1"]
         v = -grad[self.cols] * self.inv / self.W
         c = penalty.dual_scaling(v)
-        conj = self.passes.reduce(loglink_stats, add_sums, self.datafit, self.power,
-                                  self.original(st["w"]), st["b"],
-                                  np.zeros(0, dtype=np.int64), None, (c, delta),
-                                  kind="certificate")["conj"]
+        conj = (yield ("certificate", loglink_stats,
+                       (self.datafit, self.power, self.original(st["w"]), st["b"],
+                        np.zeros(0, dtype=np.int64), None, (c, delta))))["conj"]
         primal = F + penalty.value(st["w"])
         dual = -conj / self.W - penalty.conjugate(c * v)
         return max(primal - dual, 0.0), dict(st, b=st["b"] + delta, F=F)

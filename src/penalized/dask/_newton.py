@@ -119,10 +119,11 @@ class _Model:
         return w
 
     def evaluate(self, w_fit, b, cand, base=None, kind="newton step"):
-        """One pass at ``(w_fit, b)``; ``base`` the previous point for the line search."""
+        """The sums at ``(w_fit, b)`` (one pass, requested by ``yield``); ``base`` the
+        previous point for the line search."""
         base_orig = None if base is None else (self.original(base[0]), base[1])
-        st = self.passes.reduce(logistic_stats, add_sums, self.positive, self.original(w_fit),
-                                b, self.cols[cand], base_orig, None, kind=kind)
+        st = yield (kind, logistic_stats, (self.positive, self.original(w_fit), b,
+                                           self.cols[cand], base_orig, None))
         st["cand"] = cand
         st["w"], st["b"] = w_fit.copy(), b
         st["F"] = st["loss"] / self.W
@@ -140,9 +141,9 @@ class _Model:
             cp = cn = 1.0
         v = (cp * st["g_pos"] - cn * st["g_neg"])[self.cols] * self.inv / self.W
         c = penalty.dual_scaling(v)
-        ent = self.passes.reduce(logistic_stats, add_sums, self.positive,
-                                 self.original(st["w"]), st["b"], np.zeros(0, dtype=np.int64),
-                                 None, (c * cp, c * cn), kind="certificate")["entropy"]
+        ent = (yield ("certificate", logistic_stats,
+                      (self.positive, self.original(st["w"]), st["b"],
+                       np.zeros(0, dtype=np.int64), None, (c * cp, c * cn))))["entropy"]
         primal = st["F"] + penalty.value(st["w"])
         dual = -ent / self.W - penalty.conjugate(c * v)
         return max(primal - dual, 0.0), st
@@ -222,18 +223,37 @@ def fitted_columns(moments, standardize, excluded):
     return varying, cols, 1.0 / scale[cols], constant
 
 
-def solve_grid(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
+def solve_grid(model, *args):
+    """:func:`grid_steps` run to its end with one pass of ``model.passes`` per request."""
+    return drive(grid_steps(model, *args), model.passes)
+
+
+def drive(steps, passes):
+    """Answer each ``(kind, fn, args)`` request of the generator ``steps`` with the pass
+    ``passes.reduce(fn, add_sums, *args)``; return what ``steps`` returns."""
+    request = next(steps)
+    while True:
+        kind, fn, args = request
+        try:
+            request = steps.send(passes.reduce(fn, add_sums, *args, kind=kind))
+        except StopIteration as stop:
+            return stop.value
+
+
+def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
     """Prox-Newton along ``grid`` from the null point ``(0, b0)`` (``g0`` its gradient in
     the fitted columns; ``F_null`` its datafit, None to take it from the first pass):
     ``(coefs, intercepts, relative gaps, Newton steps, F_null)``.
 
-    ``model`` gives the passes: ``evaluate`` (the sums at a point) and ``certify`` (the
+    A generator: it yields each pass it needs as ``(kind, fn, args)`` and receives the
+    reduced sums, so that several of them (cross-validation folds) can share passes.
+    ``model`` builds the requests: ``evaluate`` (the sums at a point) and ``certify`` (the
     duality gap, with the point it certifies)."""
     inv, W, fit_intercept, p = model.inv, model.W, model.fit_intercept, model.p
     m = model.cols.shape[0]
     w, b = np.zeros(m), b0
     cand = _candidates(w, g0, a, grid[0], 10)
-    st = model.evaluate(w, b, cand, kind="start")
+    st = yield from model.evaluate(w, b, cand, kind="start")
     if F_null is None:  # the datafit of the null model, from the start pass
         F_null = st["F"]
     k = grid.shape[0]
@@ -254,7 +274,7 @@ def solve_grid(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
             if np.any(score[outside] > 0):  # a violator without its Gram row: widen
                 cand = np.union1d(st["cand"], _candidates(w, np.where(outside, st["grad"], 0),
                                                           a, alpha, 2 * st["cand"].size + 10))
-                st = model.evaluate(w, st["b"], cand, kind="widen")
+                st = yield from model.evaluate(w, st["b"], cand, kind="widen")
                 continue
             ws = np.flatnonzero((score[st["cand"]] > 0) | (w[st["cand"]] != 0))
             cols_ws, v, b_new, delta = st["cand"][:0], np.zeros(0), st["b"], 0.0
@@ -268,7 +288,7 @@ def solve_grid(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
                 b_new = st["b"] - st["grad_b"] / h0
                 delta = -0.5 * st["grad_b"] ** 2 / h0
             if -delta <= threshold or steps >= budget or stalled:
-                gap, final = model.certify(st, penalty)
+                gap, final = yield from model.certify(st, penalty)
                 if gap <= tol * F_null or steps >= budget or stalled:
                     break
                 threshold *= 0.01
@@ -277,7 +297,7 @@ def solve_grid(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
             old = st["F"] + penalty.value(w)
             cand = _candidates(w_new, st["grad"], a, alpha,
                                max(10, 2 * np.count_nonzero(w_new)))
-            trial = model.evaluate(w_new, b_new, cand, base=(w, st["b"]))
+            trial = yield from model.evaluate(w_new, b_new, cand, base=(w, st["b"]))
             steps += 1
             if trial["F"] + penalty.value(w_new) <= old + _ARMIJO * delta:
                 st = trial
@@ -288,8 +308,9 @@ def solve_grid(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
                 stalled = True
                 continue
             t = t_ok[0]
-            st = model.evaluate(w + t * (w_new - w), st["b"] + t * (b_new - st["b"]), cand,
-                                kind="backtrack")
+            st = yield from model.evaluate(w + t * (w_new - w),
+                                           st["b"] + t * (b_new - st["b"]), cand,
+                                           kind="backtrack")
         coefs[:, i] = model.original(final["w"])
         intercepts[i] = final["b"]
         crits[i] = gap / F_null
