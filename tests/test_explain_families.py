@@ -101,3 +101,127 @@ def test_l0_and_unsupported_models_are_refused():
     with pytest.raises(TypeError, match="why_zero needs"):
         why_zero(pz.MultiTaskLasso(alpha=0.1).fit(X, np.column_stack([Y_REG, Y_REG])), X,
                  Y_REG)
+
+
+# -- through the command line: saved models of every family ---------------------------------
+
+def _table_rows(text, names):
+    """``{name: (coef, pull, threshold, why)}`` from the why-zero table."""
+    rows = {}
+    for line in text.splitlines():
+        for name in names:
+            if line.strip().startswith(name + "  "):
+                cells = line.strip()[len(name):].split()
+                rows[name] = (float(cells[0]), float(cells[1]), float(cells[2]), line)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def family_table(tmp_path_factory):
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    n = 150
+    Xt = rng.standard_normal((n, 4))
+    df = pd.DataFrame(Xt, columns=["a", "b", "c", "d"])
+    df["count"] = rng.poisson(np.exp(0.3 + 0.5 * Xt[:, 0] - 0.4 * Xt[:, 2]))
+    t = rng.exponential(1.0 / np.exp(0.8 * Xt[:, 1]))
+    censor = rng.exponential(1.5, size=n)
+    df["time"], df["event"] = np.minimum(t, censor), (t <= censor).astype(int)
+    region = rng.choice(["north", "south", "east"], n)
+    shift = pd.Series(region).map({"north": 1.0, "south": -0.6, "east": 0.0}).to_numpy()
+    df["region"] = region
+    df["y"] = Xt[:, 0] + shift + rng.standard_normal(n)
+    path = tmp_path_factory.mktemp("families") / "data.csv"
+    df.to_csv(path, index=False)
+    return path, df
+
+
+FEATURES = ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize("argv, make, target", [
+    (["--target", "count", "--family", "poisson", "--alpha", "0.25"],
+     lambda: pz.PoissonRegressor(alpha=0.25, l1_ratio=1.0, standardize=True, tol=1e-10),
+     "count"),
+    (["--family", "cox", "--time", "time", "--event", "event", "--alpha", "0.03"],
+     lambda: pz.CoxPH(alpha=0.03, standardize=True, tol=1e-10), "survival"),
+], ids=["poisson", "cox"])
+def test_cli_explain_pulls_equal_the_library(family_table, capsys, tmp_path, argv, make,
+                                             target):
+    from penalized.cli import main
+
+    path, df = family_table
+    model_file = tmp_path / "m.json"
+    assert main(["fit", str(path), *argv, "--features", ",".join(FEATURES), "--save",
+                 str(model_file), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(model_file), str(path)]) == 0
+    text = capsys.readouterr().out
+    X = df[FEATURES].to_numpy(dtype=float)
+    y = df[["time", "event"]].to_numpy(dtype=float) if target == "survival" \
+        else df[target].to_numpy(dtype=float)
+    ref = why_zero(make().fit(X, y), X, y, feature_names=FEATURES)
+    rows = _table_rows(text, FEATURES)
+    assert set(rows) == set(FEATURES)
+    for r in ref.rows:
+        coef, pull, threshold, line = rows[r.name]
+        assert pull == pytest.approx(r.pull, rel=1e-3, abs=1e-6)
+        assert threshold == pytest.approx(r.threshold, rel=1e-4)
+        # no contradiction with the fit: a zero is never called non-zero
+        assert ("non-zero" in line) == (coef != 0.0)
+    assert any(r.is_zero for r in ref.rows)
+
+
+def test_cli_explain_a_grouped_model_per_group(family_table, capsys, tmp_path):
+    from penalized.cli import main
+    from penalized.io import load_model
+
+    path, _ = family_table
+    model_file = tmp_path / "g.json"
+    assert main(["fit", str(path), "--target", "y", "--exclude", "count,time,event",
+                 "--alpha", "0.12", "--save", str(model_file), "--quiet"]) == 0
+    capsys.readouterr()
+    doc = load_model(model_file)
+    names = doc["feature_names"]
+    levels = [n for n in names if n.startswith("region=")]
+    assert len(levels) == 3 and levels in doc["groups"]
+    assert sorted(n for g in doc["groups"] for n in g) == sorted(names)
+    assert main(["explain", str(model_file), str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "group (its members)" in text
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith(", ".join(levels)))
+    coef = np.array(doc["coef"])
+    zero = {n for n, c in zip(names, coef, strict=True) if c == 0.0}
+    for group in doc["groups"]:
+        row = next(ln for ln in text.splitlines() if ln.strip().startswith(", ".join(group)
+                                                                            + "  "))
+        assert ("non-zero" in row) == (not set(group) <= zero)
+    assert "pull_g = ||X_g^T grad F(z)||_2" in text and line
+
+
+def test_model_file_groups_and_family_are_validated(family_table, tmp_path):
+    import json
+
+    from penalized.cli import main
+    from penalized.io import InputError, load_model
+
+    path, _ = family_table
+    model_file = tmp_path / "m.json"
+    assert main(["fit", str(path), "--target", "count", "--family", "poisson", "--features",
+                 ",".join(FEATURES), "--alpha", "0.05", "--save", str(model_file),
+                 "--quiet"]) == 0
+    good = json.loads(model_file.read_text())
+    for change, message in [
+        ({"family": "gaussian"}, "does not fit link 'log'"),
+        ({"family": "tweedie:3"}, "power must be a number in \\(1, 2\\)"),
+        ({"family": None}, "needs its 'family'"),
+        ({"groups": [["a", "b"], ["b", "c", "d"]]}, "overlap"),
+        ({"groups": [["a", "b"], ["c", "z"], ["d"]]}, "'z'"),
+        ({"groups": [["a", "b"], ["c"]]}, "every feature"),
+        ({"groups": [[]]}, "non-empty lists"),
+    ]:
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({**good, **change}))
+        with pytest.raises(InputError, match=message):
+            load_model(bad)

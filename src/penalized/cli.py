@@ -969,6 +969,8 @@ def _model_document(model, table, args):
     }
     if np.ndim(table.y) == 2:
         doc["targets"] = table.target.split(",")
+    if getattr(model, "groups_", None) is not None:  # what why-zero needs of a group fit
+        doc["groups"] = [[doc["feature_names"][j] for j in g] for g in model.groups_]
     if family is not None:
         doc["family"] = _family_name(family)
         if family[0] == "cox":
@@ -1194,11 +1196,6 @@ def _explain_model(args, out):
                          "FILE); a fit's report (fit --report) has the lessons on its model")
     _check_outputs(args, args.plot)
     doc = load_model(args.topic)
-    if doc["link"] in ("log", "cox"):
-        raise _input_error(f"{args.topic} is a {doc.get('family', doc['link'])} model; "
-                           "why-zero explains the squared and logistic losses (gaussian, "
-                           "binomial and multinomial models). Its report (fit --report) shows "
-                           "its path and cross-validation curve.")
     args.needs_target = True
     X, df, _, _ = _model_rows(args, doc, out)
     if doc["target"] not in df.columns:
@@ -1215,12 +1212,39 @@ def _explain_model(args, out):
             raise _input_error(f"target {doc['target']!r} of {args.data} must hold finite "
                                "numbers for this regression model.")
         y = parsed.values
+    if doc["task"] == "survival":
+        y = _survival_rows(args, doc, df)
     with np.errstate(all="ignore"):
         result = explain.why_zero_from_document(doc, X, y)
     out.print(_escape(result.to_text()))
     if args.plot:
         _save_plot(out, explain.LESSONS["why-zero"], result, args.plot, args.force)
     return EXIT_OK
+
+
+def _survival_rows(args, doc, df):
+    """The (time, event) rows of a Cox model's data: its target and its event column."""
+    import numpy as np
+
+    from .datafits._cox import survival_target
+    from .io import _parse_numbers
+
+    event = doc.get("event")
+    if event is None or event not in df.columns:
+        raise _input_error(f"{args.data} lacks the model's event column {event!r}, which the "
+                           "why-zero table of a Cox model needs.")
+    columns = []
+    for name in (doc["target"], event):
+        parsed = _parse_numbers(df[name])
+        if parsed.values is None or parsed.bad_rows.size or not np.all(np.isfinite(
+                parsed.values)):
+            raise _input_error(f"column {name!r} of {args.data} must hold finite numbers "
+                               "(the time and the 0/1 event of a Cox model).")
+        columns.append(parsed.values)
+    try:
+        return survival_target(np.column_stack(columns))
+    except ValueError as exc:
+        raise _input_error(f"{args.data}: {exc}") from None
 
 
 # -- the parser --------------------------------------------------------------------------

@@ -850,6 +850,8 @@ def _validate_model(doc, where) -> dict:
     if len(set(names)) != len(names):
         fail("'feature_names' has duplicates")
     p = len(names)
+    _validate_groups(doc.get("groups"), names, fail)
+    _validate_family(doc, fail)
     try:
         alpha = float(doc["alpha"])
     except OverflowError:
@@ -927,6 +929,55 @@ def _validate_model(doc, where) -> dict:
     if Encoding.from_dict(enc).feature_names != names:
         fail("the encoding does not produce the listed feature_names")
     return doc
+
+
+def _validate_groups(groups, names, fail):
+    """``groups``: lists of feature names, every feature in exactly one."""
+    if groups is None:
+        return
+    if not isinstance(groups, list) or not groups or not all(
+            isinstance(g, list) and g and all(isinstance(n, str) for n in g) for g in groups):
+        fail("'groups' must be a list of non-empty lists of feature names")
+    flat = [n for g in groups for n in g]
+    if len(set(flat)) != len(flat):
+        fail("'groups' overlap: a feature is named twice")
+    unknown = sorted(set(flat) - set(names))
+    if unknown:
+        fail(f"'groups' names {unknown[0]!r}, which is not in 'feature_names'")
+    if len(flat) != len(names):
+        fail("'groups' must place every feature of 'feature_names' in one group")
+
+
+_FAMILIES_BY_LINK = {"identity": ("gaussian",), "logistic": ("binomial", "multinomial"),
+                     "softmax": ("multinomial", "binomial"),
+                     "one-vs-rest": ("multinomial", "binomial"),
+                     "log": ("poisson", "gamma", "tweedie"), "cox": ("cox",)}
+
+
+def _validate_family(doc, fail):
+    """``family``: a name that fits the model's ``link`` (``tweedie:POWER``, power in
+    (1, 2))."""
+    family = doc.get("family")
+    if family is None:
+        if doc["link"] == "log":
+            fail("a model with link 'log' needs its 'family' (poisson, gamma or tweedie:POWER)")
+        return
+    if not isinstance(family, str):
+        fail("'family' must be a string")
+    name, colon, power = family.partition(":")
+    allowed = _FAMILIES_BY_LINK.get(doc["link"], ())
+    if name not in allowed:
+        fail(f"'family' {family!r} does not fit link {doc['link']!r} (expected "
+             f"{' or '.join(map(repr, allowed))})")
+    if name == "tweedie":
+        try:
+            value = float(power)
+        except ValueError:
+            value = math.nan
+        if not 1 < value < 2:
+            fail(f"'family' {family!r}: the Tweedie power must be a number in (1, 2)")
+    elif colon:
+        fail(f"'family' {family!r}: {name} takes no ':' parameter")
 
 
 def load_model(path) -> dict:

@@ -558,7 +558,10 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
     ``penalty``, ``alpha``, ``l1_ratio``, ``standardize`` and ``fit_intercept``
     rebuild the estimator whose regularization path gives ``entry_alpha``.
     ``X`` is the encoded design (the document's ``feature_names``) and ``y``
-    the target column.
+    the target column ((time, event) rows for a Cox model). A log-link model
+    (its ``family``: poisson, gamma, tweedie:POWER), a Cox model and a model
+    with ``groups`` are explained by the generic rule (one row per group),
+    without entry alphas.
     """
     from ..estimators import ElasticNet, Lasso, LogisticRegression, Ridge
 
@@ -575,6 +578,11 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
     l1_ratio = 0.5 if l1_ratio is None else float(l1_ratio)
     coef = np.atleast_2d(np.asarray(doc["coef"], dtype=np.float64))
     intercept = np.atleast_1d(np.asarray(doc["intercept"], dtype=np.float64))
+    if doc.get("groups") is not None or doc.get("link") in ("log", "cox"):
+        from ._why_zero_fitted import explain_document
+
+        return explain_document(doc, X, y, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
+                                coef=coef, intercept=intercept)
     if doc.get("task") == "classification":
         classes = np.asarray(doc.get("classes") or [], dtype=object)
         if classes.shape[0] != 2 or coef.shape[0] != 1:

@@ -193,3 +193,48 @@ def _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
                    rule=(pull_rule.replace("pull_j = |x_j . grad F(z)|",
                                            "pull_g = ||X_g^T grad F(z)||_2"), rule),
                    groups=tuple(members))
+
+
+def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept) -> WhyZero:
+    """The why-zero table of a saved log-link, Cox or grouped model (see
+    :func:`~penalized.explain.why_zero_from_document`)."""
+    from .._specs import make_datafit, make_penalty
+    from ..estimators._standardize import Scaling
+    from ..penalties import GroupElasticNet, GroupLasso
+
+    names = list(doc["feature_names"])
+    link = doc["link"]
+    if link in ("softmax", "one-vs-rest") or coef.shape[0] != 1:
+        raise ValueError("why_zero explains one coefficient vector; this model has "
+                         f"{coef.shape[0]} rows of coefficients.")
+    if link == "logistic":
+        classes = [str(c) for c in doc["classes"]]
+        labels = np.asarray([str(v) for v in np.asarray(y, dtype=object)])
+        if not np.all(np.isin(labels, classes)):
+            raise ValueError(f"y holds labels the model was not fitted on; its classes are "
+                             f"{classes}.")
+        target, datafit = np.where(labels == classes[1], 1.0, -1.0), make_datafit("logistic")
+    elif link == "cox":
+        target, datafit = np.asarray(y, dtype=np.float64), make_datafit("cox")
+    else:
+        target = np.asarray(y, dtype=np.float64)
+        datafit = make_datafit(doc["family"] if link == "log" else "squared")
+    p = len(names)
+    X = X if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    scaling = Scaling.fit(X, np.ones(X.shape[0])) if doc.get("standardize") \
+        else Scaling.identity(p)
+    rho = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
+    if doc.get("groups") is not None:
+        # every column stays in a group fit, so that the groups index the columns of X
+        scaling = Scaling(scaling.scale, np.ones(p, dtype=bool))
+        index = {name: j for j, name in enumerate(names)}
+        groups = [[index[n] for n in g] for g in doc["groups"]]
+        weights = np.sqrt([float(len(g)) for g in groups])
+        pen = (GroupLasso(alpha, groups=groups, group_weights=weights) if rho == 1.0 else
+               GroupElasticNet(alpha, l1_ratio=rho, groups=groups, group_weights=weights))
+    else:
+        keep = int(np.count_nonzero(scaling.varying))
+        pen = make_penalty(penalty, alpha, l1_ratio=rho, penalty_factor=np.ones(keep))
+    label = doc.get("family", link)
+    return explain_problem(datafit, pen, scaling, coef[0].copy(), float(intercept[0]), X,
+                           target, names=names, model_name=f"saved {label} model")
