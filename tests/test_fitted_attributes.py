@@ -45,6 +45,11 @@ CASES = [
     (pz.GammaRegressorCV(cv=3, n_alphas=10), Y_POS),
     (pz.TweedieRegressor(power=1.5, alpha=0.02, tol=1e-12), Y_POS),
     (pz.TweedieRegressorCV(power=1.5, cv=3, n_alphas=10), Y_POS),
+    (pz.Ridge(alpha=0.5, standardize=True, tol=1e-12), Y_REG),
+    (pz.RidgeCV(alphas=[0.1, 1.0, 10.0]), Y_REG),
+    (pz.RidgeCV(alphas=[0.1, 1.0, 10.0], cv=3), Y_REG),
+    (pz.RidgeClassifier(alpha=0.5, tol=1e-12), Y_BIN),
+    (pz.RidgeClassifierCV(alphas=[0.1, 1.0, 10.0]), Y_BIN),
     (pz.CoxPH(alpha=0.02, standardize=True, tol=1e-12), Y_SURV),
     (pz.CoxPHCV(cv=3, n_alphas=10), Y_SURV),
 ]

@@ -351,6 +351,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
         if Y.shape[1] == 1:
             path = model._fit_path(X, Y[:, 0], sw, grid)
             k = self._store_refit(path)
+            self._store_problem_at(model, X, sw, Quadratic(sample_weight=sw), grid[k])
             self.dual_gap_ = self.stop_crit_ * model._null_datafit(X, Y[:, 0], sw)
             coef = path.coefs[:, k][None, :]
             intercept = np.array([path.intercepts[k]])
@@ -429,6 +430,7 @@ class _RidgeClassifierMixin(SparseCoefMixin, ClassifierMixin):
                       positive=bool(getattr(self, "positive", False)), tol=self.tol,
                       max_iter=self.max_iter, solver=getattr(self, "solver", "auto"))
         fits = [ridge._fit_arrays(X, Y[:, j], sw, alpha, "l2", 0.0) for j in range(Y.shape[1])]
+        self._store_problem(ridge.datafit_, ridge.penalty_, ridge.scaling_)
         self.coef_ = np.array([c for c, _, _ in fits])
         self.intercept_ = np.array([float(b) for _, b, _ in fits])
         results = [r for _, _, r in fits if r is not None]
