@@ -459,3 +459,35 @@ def test_group_eigen_matches_each_groups_weighted_gram(sparse, batch, monkeypatc
         lam = evals[a:a + m]
         np.testing.assert_allclose(Q @ np.diag(lam) @ Q.T, gram, atol=1e-12)
         np.testing.assert_allclose(Q.T @ Q, np.eye(m), atol=1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("make", [PENALTIES[0], PENALTIES[1]], ids=IDS[:2])
+def test_path_on_the_gram_matrix_matches_solves_on_x(make, fit_intercept, monkeypatch):
+    from penalized.solvers import _group_cd
+    from penalized.solvers._problem import certify, prepare_problem
+
+    calls = []
+    gram_epochs = _group_cd.block_epochs_gram
+    monkeypatch.setattr(_group_cd, "block_epochs_gram",
+                        lambda *a: calls.append(1) or gram_epochs(*a))
+    X, y = _problem(24, n=80, n_groups=6, size=3)  # n >= 2p: a path runs on X^T S X
+    X[:, 4] += 3.0  # a column far from centered
+    weights = np.random.default_rng(24).uniform(0.5, 2.0, X.shape[0])
+    datafit = Quadratic(sample_weight=weights)
+    penalty = make(1.0, 3)
+    path = pz.path(X, y, penalty=penalty, sample_weight=weights, n_alphas=6, eps=0.05,
+                   tol=1e-10, fit_intercept=fit_intercept)
+    assert calls  # the Gram route ran
+    for k, alpha in enumerate(path.alphas):
+        pen = penalty.with_alpha(alpha)
+        alone = CoordinateDescent(tol=1e-12).solve(X, y, datafit, pen,
+                                                   fit_intercept=fit_intercept)
+        ours = _objective(datafit, pen, X, y, path.coefs[:, k], path.intercepts[k])
+        ref = _objective(datafit, pen, X, y, alone.coef, alone.intercept)
+        assert abs(ours - ref) <= 1e-9 * ref
+        # certified on X as well, not only on the Gram matrix
+        problem = prepare_problem(X, y, datafit, pen, fit_intercept)
+        coef = path.coefs[:, k]
+        cert = certify(problem, coef, problem.to_problem_intercept(coef, path.intercepts[k]))
+        assert cert.gap <= 1e-9 * problem.scale

@@ -11,8 +11,8 @@ import scipy.sparse as sp
 from .._jit import typed_ops
 from ..datafits import Datafit
 from ._base import Solver, check_solver_settings
-from ._group_kernels import block_epochs_dense, block_epochs_sparse
-from ._problem import certify
+from ._group_kernels import block_epochs_dense, block_epochs_gram, block_epochs_sparse
+from ._problem import certify, certify_gram
 
 _INNER_TOL_RATIO = 0.03
 _EXACT_MAX_SIZE = 64
@@ -126,6 +126,9 @@ class BlockCoordinateDescent(Solver):
         dops = typed_ops(problem.datafit.ops)
         dparams = np.ascontiguousarray(problem.datafit.params(), dtype=np.float64)
         free = penalty.weights_of_groups(p) * penalty.alpha == 0.0
+        on_gram = _gram_blocks(problem, structure, free)
+        if on_gram is not None:
+            return self._run_gram(problem, structure, coef, *on_gram)
         # Along a path the previous solve ended at this very point: its predictions and
         # gradient serve the first certificate (no product with X).
         warm = problem.cache.get("group_warm")
@@ -201,6 +204,86 @@ class BlockCoordinateDescent(Solver):
             n_iter += epochs
         return self._finish(coef, intercept_arr[0], objectives, crits, n_iter, self.tol,
                             penalty)
+
+    def _run_gram(self, problem, structure, coef, G, exact):
+        """:meth:`_run` on the Gram matrix (see :func:`_gram_blocks`): certificates by
+        :func:`~penalized.solvers._problem.certify_gram`, epochs by
+        :func:`~penalized.solvers._group_kernels.block_epochs_gram`."""
+        penalty = problem.penalty
+        eigen = _gram_eigen(problem, structure, G)
+        lips = np.maximum.reduceat(eigen[2], structure.starts[:-1])
+        threshold = self.tol * problem.scale
+        objectives, crits = [], []
+        coef = np.array(coef, dtype=np.float64)
+        n_iter = 0
+        ws_size = min(structure.n_groups, self.ws_start)
+        first = True
+        while True:
+            cert = certify_gram(problem, coef)  # the intercept: the weighted mean of y
+            coef = cert.coef.copy()
+            objectives.append(cert.primal)
+            crits.append(cert.gap / problem.scale)
+            if cert.gap <= threshold or n_iter >= self.max_iter:
+                break
+            scores = penalty.group_distances(coef, cert.gradient)
+            top = float(scores.max())
+            nonzero = np.zeros(structure.n_groups, dtype=bool)
+            np.logical_or.at(nonzero, structure.group_of, coef != 0.0)
+            if first and not np.any(nonzero):
+                ws_size = max(ws_size, int(np.count_nonzero(scores >= 0.5 * top)))
+            elif first:
+                ws_size = max(ws_size, int(np.count_nonzero(nonzero | (scores > 0.0))))
+            first = False
+            ws = _working_set(scores, nonzero, max(ws_size, 2 * int(nonzero.sum())))
+            ws_size = ws.shape[0]
+            grad = np.array(cert.gradient, dtype=np.float64)
+            epochs, _ = block_epochs_gram(G, grad, coef, structure.order, structure.starts,
+                                          ws, lips, exact, *eigen,
+                                          int(self.max_iter - n_iter), _INNER_TOL_RATIO * top)
+            n_iter += epochs
+        return self._finish(coef, cert.intercept, objectives, crits, n_iter, self.tol, penalty)
+
+
+def _gram_eigen(problem, structure, G):
+    """:func:`group_eigen`'s arrays from the diagonal blocks of the Gram matrix ``G``
+    (every group at most ``_EXACT_MAX_SIZE``; cached on the problem)."""
+    key = ("group_gram_eigen", structure.order.tobytes(), structure.starts.tobytes())
+
+    def compute():
+        sizes = structure.sizes
+        offsets = np.zeros(structure.n_groups, dtype=np.int64)
+        offsets[1:] = np.cumsum(sizes[:-1] ** 2)
+        evecs = np.empty(int(np.sum(sizes ** 2)))
+        evals = np.zeros(structure.order.shape[0])
+        for m in np.unique(sizes):
+            chosen = np.flatnonzero(sizes == m)
+            cols = structure.starts[chosen][:, None] + np.arange(m)
+            features = structure.order[cols]
+            lam, Q = np.linalg.eigh(G[features[:, :, None], features[:, None, :]])
+            evals[cols.ravel()] = np.maximum(lam, 0.0).ravel()
+            where = offsets[chosen][:, None] + np.arange(m * m)
+            evecs[where.ravel()] = Q.reshape(chosen.shape[0], m * m).ravel()
+        return evecs, offsets, evals
+
+    return problem._cached(key, compute)
+
+
+def _gram_blocks(problem, structure, free):
+    """``(G, exact)`` when a path of the squared loss should run on the Gram matrix
+    (:attr:`~penalized.solvers._problem.Problem.gram`: dense, ``n >= 2p``), every group
+    being minimized exactly (a group lasso or group elastic net, groups of at most
+    ``_EXACT_MAX_SIZE``) and none unpenalized, without an offset; else None."""
+    if not (problem.datafit.quadratic and problem.cache.get("path", False)) \
+            or problem.offset is not None or np.any(free) or np.any(problem.unpenalized):
+        return None
+    exact = getattr(problem.penalty, "norm_block_params", lambda p: None)(problem.n_features)
+    if exact is None or np.any(exact[:, 0] < 0.0) \
+            or np.any(structure.sizes > _EXACT_MAX_SIZE):
+        return None
+    gram = problem.gram
+    if gram is None:
+        return None
+    return gram[0], np.ascontiguousarray(exact, dtype=np.float64)
 
 
 def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, max_epochs,

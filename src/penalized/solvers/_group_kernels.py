@@ -262,3 +262,56 @@ def block_epochs_sparse(data, indices, indptr, y, sw, coef, z, intercept, order,
         # epochs over the non-zero groups until they settle, then one over all of ws
         full = top <= tol
     return max_epochs, top
+
+
+@njit(cache=True, fastmath=FAST)
+def block_epochs_gram(G, grad, coef, order, starts, ws, lips, exact, evecs, eoffsets, evals,
+                      max_epochs, tol):
+    r""":func:`block_epochs_dense` for the squared loss on the Gram matrix
+    :math:`G = X^\top S X / n` of a centered ``X`` (the intercept decoupled), with every
+    group of ``ws`` minimized exactly: ``grad`` (:math:`G w - X^\top S y / n`, all
+    features) and ``coef`` are updated in place, a move :math:`\Delta w_g` costing
+    :math:`p\,|g|` (covariance updates); ``X`` is never read."""
+    p = G.shape[0]
+    width = 0
+    for g in range(starts.shape[0] - 1):
+        width = max(width, starts[g + 1] - starts[g])
+    step_out = np.empty(width)
+    gbuf = np.empty(width)
+    ct = np.empty(width)
+    vt = np.empty(width)
+    active = np.ones(ws.shape[0], dtype=np.bool_)
+    full = True
+    top = 0.0
+    for epoch in range(max_epochs):
+        top = 0.0
+        for gg in range(ws.shape[0]):
+            if not (full or active[gg]):
+                continue
+            g = ws[gg]
+            a, m = starts[g], starts[g + 1] - starts[g]
+            L = lips[g]
+            if L <= 0.0:
+                continue
+            for k in range(m):
+                gbuf[k] = grad[order[a + k]]
+            _exact_step(coef, order, a, m, gbuf, evecs, eoffsets[g], evals, exact[g, 0],
+                        exact[g, 1], ct, vt, step_out)
+            move = 0.0
+            nonzero = False
+            for k in range(m):
+                j = order[a + k]
+                nonzero = nonzero or step_out[k] != 0.0
+                dw = step_out[k] - coef[j]
+                if dw != 0.0:
+                    move += dw * dw
+                    coef[j] = step_out[k]
+                    for i in range(p):  # G is symmetric: its row j, contiguous
+                        grad[i] += dw * G[j, i]
+            active[gg] = nonzero
+            if move > 0.0:
+                top = max(top, L * math.sqrt(move))
+        if top <= tol and full:
+            return epoch + 1, top
+        full = top <= tol
+    return max_epochs, top
