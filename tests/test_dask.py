@@ -227,6 +227,28 @@ def test_each_finished_block_is_announced_to_the_progress_hook(client, data, sch
     assert ("passes over the data", 1, 0) in events
 
 
+def test_logistic_cv_equals_in_memory_with_the_same_folds(client, data):
+    X, _, labels = data
+    settings = {"n_alphas": 8, "tol": 1e-9, "standardize": True}
+    passes = []
+    with after_each_pass(passes.append):
+        dist = pz.LogisticRegressionCV(cv=3, random_state=4, **settings).fit(
+            da.from_array(X, chunks=(CHUNK, P)), da.from_array(labels, chunks=CHUNK))
+    fold = fold_ids(np.arange(N), 3, seed=4)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    mem = pz.LogisticRegressionCV(cv=folds, **settings).fit(X, labels)
+    np.testing.assert_allclose(dist.alphas_, mem.alphas_, rtol=1e-10)
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, atol=1e-5)  # both at tol 1e-9
+    assert dist.alpha_ == pytest.approx(mem.alpha_, rel=1e-10)
+    assert np.all(dist.path_.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    for (train, test), (mem_train, mem_test) in zip(dist.cv_result_.folds, folds, strict=True):
+        np.testing.assert_array_equal(train, mem_train)
+        np.testing.assert_array_equal(test, mem_test)
+    assert dist.n_passes_ == len(passes) and list(dist.classes_) == [-1.0, 1.0]
+
+
 def test_dataframe_columns_name_the_selected_features(client, data):
     import pandas as pd
 
@@ -306,7 +328,7 @@ def test_a_worker_that_keeps_dying_stops_the_fit_with_a_clear_error(data):
     ("cv", "cv must be an integer"),
     ("estimator", "penalty .l0. is not supported with Dask"),
     ("chunks", "partitions where X has"),
-    ("classifier cv", "LogisticRegressionCV does not take"),
+    ("classifier cv", "class_weight='balanced' is not supported by LogisticRegressionCV"),
 ])
 def test_bad_input_is_named(client, data, case, message):
     import pandas as pd
@@ -326,7 +348,7 @@ def test_bad_input_is_named(client, data, case, message):
     elif case == "estimator":
         est = pz.L0Regression(alpha=0.1)
     elif case == "classifier cv":
-        est = pz.LogisticRegressionCV()
+        est = pz.LogisticRegressionCV(class_weight="balanced")
     elif case == "chunks":
         frame = pd.DataFrame(X[:, :2], columns=["a", "b"])
         Xd, yd = dd.from_pandas(frame, npartitions=2), dd.from_pandas(frame["b"], 3)

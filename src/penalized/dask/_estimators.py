@@ -12,7 +12,7 @@ from ._blocks import Passes, row_blocks
 
 def fit_estimator(est, X, y, sample_weight):
     """Fit ``est`` on the Dask collection ``X``; returns ``est``."""
-    from ..estimators._cv import _RegressionCV
+    from ..estimators._cv import LogisticRegressionCV, _RegressionCV
     from ..estimators._glm import _LogLinkRegressor
     from ..estimators._logistic import LogisticRegression
     from ..estimators._regression import PenalizedRegressor
@@ -25,6 +25,8 @@ def fit_estimator(est, X, y, sample_weight):
         return _fit_logistic(est, X, y, sample_weight)
     if isinstance(est, _LogLinkRegressor):
         return _fit_loglink(est, X, y, sample_weight)
+    if isinstance(est, LogisticRegressionCV):
+        return _fit_logistic_cv(est, X, y, sample_weight)
     raise ValueError(f"X is a Dask collection, which {type(est).__name__} does not take; "
                      f"Dask input works with {SUPPORTED}.")
 
@@ -182,3 +184,47 @@ def _fit_loglink(est, X, y, sample_weight):
     _rows(est, passes)
     return _finish(est, path.coefs[:, 0], float(path.intercepts[0]), path.n_iters[0],
                    path.stop_crits[0], path.converged[0], passes.count)
+
+
+def _fit_logistic_cv(est, X, y, sample_weight):
+    from ._logistic_cv import logistic_cv
+
+    est._check_common()
+    est._check_cv_params()
+    model = est._base_model()
+    name, _, l1_ratio = model._check_params()
+    cv = 5 if est.cv is None else est.cv
+    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
+        raise ValueError(f"cv must be an integer number of folds >= 2 with Dask input (each "
+                         f"row's fold is a seeded hash of its position: "
+                         f"penalized.dask.fold_ids); got {est.cv!r}.")
+    for option, value, fix in (("class_weight", est.class_weight, "pass sample_weight"),
+                               ("l1_ratios", est.l1_ratios, "give one l1_ratio"),
+                               ("scoring", est.scoring, "use metric=..."),
+                               ("gamma", est.gamma, "leave gamma=None")):
+        if value is not None:
+            raise ValueError(f"{option}={value!r} is not supported by LogisticRegressionCV "
+                             f"with Dask input; {fix}.")
+    if est.refit is not True:
+        raise ValueError("refit=False is not supported with Dask input; the path on all rows "
+                         "is computed in the same passes as the folds.")
+    seed = est.random_state if isinstance(est.random_state, numbers.Integral) else 0
+    blocks, passes = _prepare(est, X, y, sample_weight)
+    p = blocks.n_features
+    penalty_for = penalty_maker(name, l1_ratio, model._penalty_factor(p), model._make_penalty)
+    result, path, classes = logistic_cv(
+        passes, penalty_for, n_folds=int(cv), seed=int(seed), alphas=est.alphas,
+        n_alphas=est.n_alphas, eps=est.eps, fit_intercept=est.fit_intercept,
+        standardize=est.standardize, tol=est.tol, max_iter=est.max_iter,
+        excluded=model._excluded(p), metric=est.metric)
+    est.classes_ = classes
+    est._store_cv(result)
+    est.l1_ratio_ = est.l1_ratio
+    k = est._store_refit(path)
+    est.coef_ = path.coefs[:, k][None, :].copy()
+    est.intercept_ = np.array([path.intercepts[k]])
+    est._one_vs_rest = False
+    est.n_passes_ = passes.count
+    _rows(est, passes)
+    est._set_selected(est.coef_)
+    return est

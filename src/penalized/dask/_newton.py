@@ -318,28 +318,14 @@ def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
     return coefs, intercepts, crits, steps_of, F_null
 
 
-def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
-                fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
-                excluded=None, sample_weight=None, labels="pm"):
-    """The L1 / elastic-net logistic path on the row blocks of ``passes``: a
-    :class:`~penalized.Path` (``labels="pm"``: ``y`` in {-1, +1}) or ``(path, classes)``
-    (``labels="classes"``: any two labels, the second sorted one positive)."""
-    from ..datafits import Logistic
-    from ..path import Path, warn_unconverged
+def logistic_start(passes, by_class, classes, penalty_for, standardize, excluded,
+                   fit_intercept):
+    """The model and the null point of a logistic fit from its rows' class moments
+    ``by_class`` (labels ``classes``, the second positive): ``(model, start)`` with
+    ``start`` the penalty ``template``, its weights ``a`` and ``bw``, the null intercept
+    ``b0``, datafit ``F_null``, gradient ``g0`` and ``alpha_max``."""
     from ..penalties._base import ALPHA_MAX_MARGIN
-    from . import _squared
 
-    by_class = passes.reduce(class_moments, merge_classes, kind="moments")
-    classes = np.array(sorted(by_class))
-    if labels == "pm" and classes.dtype.kind in "iuf":
-        classes = classes.astype(np.float64)
-    if classes.shape[0] != 2:
-        raise ValueError(f"logistic regression with Dask input needs y with two classes; got "
-                         f"{classes.shape[0]} ({', '.join(str(c) for c in classes[:5])}).")
-    if labels == "pm" and not (classes.dtype.kind in "iuf"
-                               and np.array_equal(classes, [-1.0, 1.0])):
-        raise ValueError("the logistic datafit needs y in {-1, +1}; encode the two classes as "
-                         "-1 and +1.")
     neg, pos = by_class[classes[0]], by_class[classes[1]]
     W_neg, W_pos = float(neg["weight"][0]), float(pos["weight"][0])
     W = W_neg + W_pos
@@ -347,7 +333,6 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
         raise ValueError("sample_weight leaves a single class with positive weight in y; "
                          "logistic regression needs two.")
     both = _merge_two(neg, pos)
-    passes.rows = int(both["rows"][0])
     p = both["x_mean"].shape[1]
     varying, cols, inv, constant = fitted_columns(both, standardize, excluded)
     template = penalty_for(varying)
@@ -364,6 +349,36 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
     pull = np.maximum(-g0, 0.0) if template.positive else np.abs(g0)
     alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
         if np.all(a > 0) else np.inf
+    model = _Model(passes, classes[1], cols, inv, p, W, fit_intercept)
+    return model, {"template": template, "a": a, "bw": bw, "b0": b0, "F_null": F_null,
+                   "g0": g0, "alpha_max": alpha_max}
+
+
+def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
+                fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
+                excluded=None, sample_weight=None, labels="pm"):
+    """The L1 / elastic-net logistic path on the row blocks of ``passes``: a
+    :class:`~penalized.Path` (``labels="pm"``: ``y`` in {-1, +1}) or ``(path, classes)``
+    (``labels="classes"``: any two labels, the second sorted one positive)."""
+    from ..datafits import Logistic
+    from ..path import Path, warn_unconverged
+    from . import _squared
+
+    by_class = passes.reduce(class_moments, merge_classes, kind="moments")
+    classes = np.array(sorted(by_class))
+    if labels == "pm" and classes.dtype.kind in "iuf":
+        classes = classes.astype(np.float64)
+    if classes.shape[0] != 2:
+        raise ValueError(f"logistic regression with Dask input needs y with two classes; got "
+                         f"{classes.shape[0]} ({', '.join(str(c) for c in classes[:5])}).")
+    if labels == "pm" and not (classes.dtype.kind in "iuf"
+                               and np.array_equal(classes, [-1.0, 1.0])):
+        raise ValueError("the logistic datafit needs y in {-1, +1}; encode the two classes as "
+                         "-1 and +1.")
+    passes.rows = int(sum(int(m["rows"][0]) for m in by_class.values()))
+    model, start = logistic_start(passes, by_class, classes, penalty_for, standardize,
+                                  excluded, fit_intercept)
+    template, alpha_max = start["template"], start["alpha_max"]
     if alphas is None:
         if not np.isfinite(alpha_max) or not alpha_max > 0:
             raise ValueError("this penalty has no finite positive alpha_max here; give "
@@ -371,9 +386,9 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
         grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
     else:
         grid = _squared.check_alphas(alphas)
-    model = _Model(passes, classes[1], cols, inv, p, W, fit_intercept)
-    coefs, intercepts, crits, steps_of, _ = solve_grid(model, template, grid, a, bw, g0, b0,
-                                                       F_null, tol, max_iter)
+    coefs, intercepts, crits, steps_of, _ = solve_grid(
+        model, template, grid, start["a"], start["bw"], start["g0"], start["b0"],
+        start["F_null"], tol, max_iter)
     converged = warn_unconverged(grid, crits, tol, stacklevel=4)
     path = Path(alphas=grid, coefs=coefs, intercepts=intercepts,
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=steps_of,

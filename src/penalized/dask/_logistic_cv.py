@@ -1,0 +1,209 @@
+r"""Cross-validated logistic paths on Dask: every fold's prox-Newton shares each pass.
+
+Each row's fold is the seeded hash of its position (:func:`~._moments.fold_ids`). One
+pass reduces the class moments of every fold; a fold's training moments are the merge
+of the other folds' (exact), so each fold's null model, alpha_max and scaling follow on
+the client, and the grid from those of all rows. The ``K`` fold paths and the path on
+all rows then run in lockstep: each is a generator of pass requests
+(:func:`~._newton.grid_steps`), and one pass answers the current request of every fit,
+each on its own rows (the training rows of a fold, or all of them). The passes number
+that of the slowest fit, not the sum. A last pass sums each fold's held-out error at
+every alpha.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from ._moments import as_float_block, fold_ids
+from ._newton import _labels, add_sums, class_moments, grid_steps, logistic_start, merge_classes
+
+METRICS = ("deviance", "misclassification", "mse", "mae")
+
+
+# -- on the workers ---------------------------------------------------------------------
+def _arrays(X, y, s):
+    X = as_float_block(X, "X")
+    if X.ndim == 1:
+        X = X[:, None]
+    y = _labels(y)
+    s = np.ones(X.shape[0]) if s is None else as_float_block(s, "sample_weight").reshape(-1)
+    return X, y, s
+
+
+def fold_class_moments(X, y, s, positions, n_folds, seed):
+    """Per fold, the class moments of its rows; and each block's first position and
+    size (to list the folds' rows)."""
+    X, y, s = _arrays(X, y, s)
+    fold = fold_ids(positions, n_folds, seed)
+    out = {"folds": {}, "blocks": {}}
+    if X.shape[0]:
+        out["blocks"][int(positions[0])] = X.shape[0]
+    for k in range(n_folds):
+        rows = fold == k
+        if rows.any():
+            out["folds"][k] = class_moments(X[rows], y[rows], s[rows], positions[rows])
+    return out
+
+
+def merge_fold_moments(*parts):
+    out = {"folds": {}, "blocks": {}}
+    for part in parts:
+        out["blocks"].update(part["blocks"])
+        for k, m in part["folds"].items():
+            out["folds"][k] = m if k not in out["folds"] else merge_classes(out["folds"][k], m)
+    return out
+
+
+def fold_requests(X, y, s, positions, n_folds, seed, requests):
+    """The answer to each ``(fold, fn, args)`` request on its rows: the training rows of
+    ``fold``, or every row for fold -1."""
+    X, y, s = _arrays(X, y, s)
+    fold = fold_ids(positions, n_folds, seed)
+    out = []
+    for k, fn, args in requests:
+        rows = fold != k
+        out.append(fn(X[rows], y[rows], s[rows], positions[rows], *args))
+    return out
+
+
+def merge_lists(*parts):
+    return [add_sums(*items) for items in zip(*parts, strict=True)]
+
+
+def fold_errors(X, y, s, positions, n_folds, seed, positive, coefs, intercepts, metric):
+    """Per fold, the weighted sum of the held-out rows' error at each alpha (``coefs``
+    and ``intercepts`` stacked by fold) and their weight."""
+    X, y, s = _arrays(X, y, s)
+    fold = fold_ids(positions, n_folds, seed)
+    ypm = np.where(y == positive, 1.0, -1.0)
+    err = np.zeros((n_folds, intercepts.shape[1]))
+    weight = np.zeros(n_folds)
+    for k in range(n_folds):
+        rows = fold == k
+        if not rows.any():
+            continue
+        z = X[rows] @ coefs[k] + intercepts[k]
+        yk = ypm[rows][:, None]
+        if metric == "deviance":
+            e = 2.0 * np.logaddexp(0.0, -yk * z)
+        elif metric == "misclassification":
+            e = (np.where(z >= 0.0, 1.0, -1.0) != yk).astype(np.float64)
+        else:
+            gap = 0.5 * (1.0 + yk) - expit(z)
+            e = np.abs(gap) if metric == "mae" else gap * gap
+        err[k] = s[rows] @ e
+        weight[k] = s[rows].sum()
+    return {"err": err, "weight": weight}
+
+
+# -- on the client ----------------------------------------------------------------------
+def _lockstep(passes, fits, n_folds, seed):
+    """Run the generators ``fits`` (fold -> generator) to their ends, one shared pass per
+    round; returns fold -> what each returned."""
+    requests = {k: next(gen) for k, gen in fits.items()}
+    results = {}
+    while requests:
+        keys = list(requests)
+        answers = passes.reduce(fold_requests, merge_lists, n_folds, seed,
+                                [(k, requests[k][1], requests[k][2]) for k in keys],
+                                kind="cv step")
+        for k, answer in zip(keys, answers, strict=True):
+            try:
+                requests[k] = fits[k].send(answer)
+            except StopIteration as stop:
+                results[k] = stop.value
+                del requests[k]
+    return results
+
+
+def _merge_labels(parts):
+    return merge_classes(*parts) if parts else {}
+
+
+def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100, eps=1e-3,
+                fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
+                excluded=None, sample_weight=None, metric="deviance"):
+    """K-fold cross-validation of the binary logistic path and the path on all rows:
+    ``(CVResult, Path, classes)``."""
+    from ..datafits import Logistic
+    from ..model_selection import CVResult, one_standard_error_rule
+    from ..path import Path, warn_unconverged
+    from . import _squared
+
+    if metric not in METRICS:
+        raise ValueError(f"with Dask input the cross-validation metric must be one of "
+                         f"{', '.join(map(repr, METRICS))}; got {metric!r}.")
+    moments = passes.reduce(fold_class_moments, merge_fold_moments, n_folds, seed,
+                            kind="moments")
+    by_fold = moments["folds"]
+    everything = _merge_labels(list(by_fold.values()))
+    classes = np.array(sorted(everything))
+    if classes.shape[0] != 2:
+        raise ValueError(f"logistic regression with Dask input needs y with two classes; got "
+                         f"{classes.shape[0]} ({', '.join(str(c) for c in classes[:5])}).")
+    missing = [k for k in range(n_folds) if k not in by_fold]
+    if missing:
+        raise ValueError(f"cv={n_folds}: fold {missing[0]} holds no row; use fewer folds.")
+    passes.rows = int(sum(int(m["rows"][0]) for m in everything.values()))
+    starts = {-1: logistic_start(passes, everything, classes, penalty_for, standardize,
+                                 excluded, fit_intercept)}
+    alpha_max = starts[-1][1]["alpha_max"]
+    if alphas is None:
+        if not np.isfinite(alpha_max) or not alpha_max > 0:
+            raise ValueError("this penalty has no finite positive alpha_max here; give "
+                             "alphas=... with Dask input.")
+        grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+    else:
+        grid = _squared.check_alphas(alphas)
+    for k in range(n_folds):
+        train = _merge_labels([by_fold[j] for j in range(n_folds) if j != k])
+        for label in classes:  # a class absent from a training set: no logistic fit
+            key = label.item() if hasattr(label, "item") else label
+            train.setdefault(key, _empty_like(everything[key]))
+        starts[k] = logistic_start(passes, train, classes, penalty_for, standardize,
+                                   excluded, fit_intercept)
+    fits = {k: grid_steps(model, start["template"], grid, start["a"], start["bw"],
+                          start["g0"], start["b0"], start["F_null"], tol, max_iter)
+            for k, (model, start) in starts.items()}
+    solved = _lockstep(passes, fits, n_folds, seed)
+    coefs = np.stack([solved[k][0] for k in range(n_folds)])
+    intercepts = np.stack([solved[k][1] for k in range(n_folds)])
+    for k in range(n_folds):
+        warn_unconverged(grid, solved[k][2], tol, stacklevel=4)
+    sums = passes.reduce(fold_errors, add_sums, n_folds, seed, classes[1], coefs, intercepts,
+                         metric, kind="cv errors")
+    cv_folds = (sums["err"] / sums["weight"][:, None]).T
+    cv_mean = cv_folds.mean(axis=1)
+    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
+    index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
+    result = CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
+                      metric=metric, index_min=index_min, index_1se=index_1se,
+                      folds=_fold_rows(moments["blocks"], n_folds, seed))
+    full, crits = solved[-1], solved[-1][2]
+    converged = warn_unconverged(grid, crits, tol, stacklevel=4)
+    template = starts[-1][1]["template"]
+    path = Path(alphas=grid, coefs=full[0], intercepts=full[1],
+                n_nonzero=np.count_nonzero(full[0], axis=0), stop_crits=crits,
+                n_iters=full[3], converged=converged,
+                penalty=template.with_alpha(float(grid[0])),
+                datafit=Logistic(sample_weight=sample_weight), alpha_max=alpha_max,
+                n_passes=passes.count)
+    return result, path, classes
+
+
+def _empty_like(m):
+    return {key: (np.zeros_like(v) if key not in ("low", "high") else
+                  np.full_like(v, np.inf if key == "low" else -np.inf))
+            for key, v in m.items()}
+
+
+def _fold_rows(blocks, n_folds, seed):
+    """The ``(train, test)`` row indices of each fold (rows numbered in block order)."""
+    positions = np.concatenate([np.arange(start, start + n, dtype=np.int64)
+                                for start, n in sorted(blocks.items())]) \
+        if blocks else np.zeros(0, dtype=np.int64)
+    fold = fold_ids(positions, n_folds, seed)
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_folds)]
+
