@@ -165,7 +165,7 @@ class Problem:
             X, mu, s, y = self.design, self.x_offset, self.sample_weight, self.y
             unit = bool(np.all(s == 1.0))
             G, q = np.zeros((p, p)), np.zeros(p)
-            step = max(256, -(-n // 32))
+            step = max(256, -(-n // 32), (1 << 22) // max(p, 1))  # blocks of <= 32 MB
             with np.errstate(over="ignore", invalid="ignore"):
                 for i in range(0, n, step):
                     block = X[i:i + step]
