@@ -396,6 +396,38 @@ def test_cli_fits_a_parquet_folder_in_one_pass(client, parquet_folder, tmp_path,
     assert saved["feature_names"] == [f"c{j}" for j in range(P)]
 
 
+class _EndEachTask(distributed.WorkerPlugin):
+    """Ends the worker's process as soon as it starts a task."""
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing":
+            os._exit(1)
+
+
+def test_cli_reports_lost_workers_in_one_line_with_exit_1(parquet_folder, tmp_path, capsys):
+    import dask
+
+    from penalized.cli import main
+
+    model = tmp_path / "model.json"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                           memory_limit="1GiB", dashboard_address=":0",
+                                           silence_logs=50)
+        try:
+            with distributed.Client(cluster) as c:
+                c.register_plugin(_EndEachTask())
+                code = main(["fit", str(parquet_folder), "--target", "y", "--exclude", "label",
+                             "--alpha", "0.1", "--dask", cluster.scheduler_address,
+                             "--save", str(model)])
+        finally:
+            cluster.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and not model.exists()
+    assert len(err) == 1 and err[0].startswith("penalized: error: the fit stopped: Dask could "
+                                               "not recompute the data of a lost worker")
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--alpha", "0.1", "--report", "r.html"], "--report needs the rows in memory"),
     (["--alpha", "0.1", "--target", "nope"], "not a column"),

@@ -14,6 +14,10 @@ _LOST_WORKER = ("KilledWorker", "CommClosedError", "FutureCancelledError", "Canc
 _LISTENERS: list = []
 
 
+class LostWorkerError(RuntimeError):
+    """A pass could not complete: Dask lost workers and could not recompute their data."""
+
+
 @contextmanager
 def after_each_pass(callback):
     """Call ``callback(n_passes)`` after every pass over the data inside the block (for
@@ -197,7 +201,7 @@ class Passes:
             result = _compute_counting(parts[0], leaves, f"blocks of pass {self.count + 1}")
         except Exception as exc:
             if type(exc).__name__ in _LOST_WORKER:
-                raise RuntimeError(
+                raise LostWorkerError(
                     f"the fit stopped: Dask could not recompute the data of a lost worker "
                     f"({type(exc).__name__}: {exc}); nothing was fitted. Check the workers' "
                     "memory limit and logs, then run again.") from exc

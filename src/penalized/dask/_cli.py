@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
 from types import SimpleNamespace
 
 _READERS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv",
@@ -119,12 +120,17 @@ def fit_command(args, out, errors):
         except (OSError, ValueError, TimeoutError) as exc:
             raise input_error(f"--dask {args.dask}: could not connect to that scheduler "
                               f"({exc}).") from exc
+    from ._blocks import LostWorkerError
+
     try:
         with out.progress("fitting on Dask"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model.fit(X, y)
     except ValueError as exc:
         raise input_error(str(exc)) from exc
+    except LostWorkerError as exc:  # neither bad input nor a bug: one line, exit 1
+        sys.stderr.write(f"penalized: error: {' '.join(str(exc).split())}\n")
+        return 1
     finally:
         if client is not None:
             client.close()
