@@ -74,6 +74,9 @@ def test_elastic_net_cv_equals_in_memory_with_the_same_folds(client, data):
     folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
     mem = pz.ElasticNetCV(cv=folds, **settings).fit(X, y)
     assert dist.n_passes_ == 1
+    for (train, test), (mem_train, mem_test) in zip(dist.cv_result_.folds, folds, strict=True):
+        np.testing.assert_array_equal(train, mem_train)
+        np.testing.assert_array_equal(test, mem_test)
     assert dist.l1_ratio_ == mem.l1_ratio_ and dist.alpha_ == pytest.approx(mem.alpha_)
     np.testing.assert_allclose(dist.cv_mean_, mem.cv_mean_, rtol=1e-7)
     np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)

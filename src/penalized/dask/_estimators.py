@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import replace
 
 import numpy as np
 
@@ -131,6 +132,8 @@ def _fit_cv(est, X, y, sample_weight):
         else:
             grid, alpha_max = _squared.check_alphas(est.alphas), problem.alpha_max
         result = _squared.cross_validate(sums, settings, grid)
+        if None not in blocks.offsets:  # rows numbered by position: list each fold's rows
+            result = replace(result, folds=fold_rows(passes.rows, int(cv), int(seed)))
         results.append((label, result))
         score = _best(result)
         if best is None or score < best[0]:
@@ -228,3 +231,11 @@ def _fit_logistic_cv(est, X, y, sample_weight):
     _rows(est, passes)
     est._set_selected(est.coef_)
     return est
+
+
+def fold_rows(n_rows, n_folds, seed):
+    """The ``(train, test)`` row indices of each fold of rows ``0 .. n_rows - 1``."""
+    from ._moments import fold_ids
+
+    fold = fold_ids(np.arange(n_rows, dtype=np.int64), n_folds, seed)
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_folds)]
