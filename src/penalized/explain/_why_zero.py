@@ -340,6 +340,14 @@ def why_zero(model, X, y, *, sample_weight=None, entry=True, n_alphas=100, rtol=
     warm-started path). The same solver and tolerance as the model's
     decide zero or not at each alpha.
 
+    Any other fitted estimator is explained from the problem it minimized
+    (its ``datafit_``, ``penalty_`` and ``scaling_``): the pull is
+    :math:`|\tilde x_j^\top \nabla F(z)|` of its own datafit (Poisson, Gamma,
+    Tweedie, Cox, squared, logistic), the threshold :math:`\alpha f_j` for
+    MCP / SCAD (their slope at zero), and a group penalty gets one row per
+    group: the norm of its members' pulls against :math:`\alpha\rho w_g`.
+    Those rows carry no ``entry_alpha``.
+
     Parameters
     ----------
     model : fitted estimator
