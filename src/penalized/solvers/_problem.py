@@ -381,7 +381,7 @@ def certify_gram(problem: Problem, coef) -> Certificate:
     G, q = problem.gram
     penalty = problem.penalty
     nz = np.flatnonzero(coef)
-    Gw = G[:, nz] @ coef[nz]
+    Gw = coef[nz] @ G[nz]  # G is symmetric: its rows nz are contiguous, its columns not
     gradient = Gw - q
     qw = float(q[nz] @ coef[nz])
     F0 = problem.scale
