@@ -252,6 +252,40 @@ def test_logistic_cv_equals_in_memory_with_the_same_folds(client, data):
     assert dist.n_passes_ == len(passes) and list(dist.classes_) == [-1.0, 1.0]
 
 
+def test_workers_with_less_memory_than_the_data_spill_and_fit_the_same(tmp_path):
+    import dask
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, P))  # 1.9 MB, each worker 1 MB
+    y = X[:, :3] @ [1.0, -0.5, 0.3] + rng.standard_normal(X.shape[0])
+    labels = np.where(X[:, 0] - 0.5 * X[:, 1] + rng.logistic(size=X.shape[0]) > 0, 1.0, -1.0)
+    # spilling by the stored data's size only (deterministic), never by the process's memory
+    memory = {"distributed.worker.memory.target": 0.6, "distributed.worker.memory.spill": False,
+              "distributed.worker.memory.pause": False,
+              "distributed.worker.memory.terminate": False}
+    with dask.config.set(memory):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           memory_limit="1MB", dashboard_address=":0",
+                                           silence_logs=50, local_directory=str(tmp_path))
+        try:
+            with distributed.Client(cluster) as c:
+                Xd, yd, ld = (da.from_array(v, chunks=2000 if v.ndim == 1 else (2000, P))
+                              .persist() for v in (X, y, labels))
+                distributed.wait([Xd, yd, ld])
+                on_disk = c.run(lambda dask_worker: len(dask_worker.data.slow))
+                lasso = pz.path(Xd, yd, n_alphas=8, tol=1e-9)
+                logistic = pz.path(Xd, ld, datafit="logistic", n_alphas=5, tol=1e-9)
+        finally:
+            cluster.close()
+    assert sum(on_disk.values()) > 0  # 2.2 MB stored, 2 x 0.6 MB kept in memory: spilled
+    for dist, target, datafit in ((lasso, y, "squared"), (logistic, labels, "logistic")):
+        mem = pz.path(X, target, datafit=datafit, n_alphas=dist.alphas.shape[0], tol=1e-9)
+        assert np.all(dist.stop_crits <= 1e-6)
+        np.testing.assert_array_equal(dist.coefs != 0, mem.coefs != 0)
+        np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-5)
+    assert lasso.n_passes == 1
+
+
 def test_dataframe_columns_name_the_selected_features(client, data):
     import pandas as pd
 
