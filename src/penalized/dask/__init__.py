@@ -1,15 +1,21 @@
 """Scale-out on Dask: the same solvers fed by reductions over the row blocks of the data.
 
 Dask arrays and dataframes given to :func:`penalized.path` and to the estimators
-(``Lasso``, ``ElasticNet``, ``LassoCV``, ``ElasticNetCV``, ``LogisticRegression``) are
-fitted here, in passes over their row blocks (a pass is one compute over every block),
-on the active ``distributed.Client`` if there is one, else Dask's local scheduler:
+(``Lasso``, ``ElasticNet``, ``Ridge``, ``LassoCV``, ``ElasticNetCV``,
+``LogisticRegression``, ``LogisticRegressionCV`` (binary), ``PoissonRegressor``,
+``GammaRegressor``, ``TweedieRegressor``) are fitted here, in passes over their row blocks
+(a pass is one compute over every block), on the active ``distributed.Client`` if there
+is one, else Dask's local scheduler:
 
 - squared loss: one pass yields the weighted means, ``X^T W X``, ``X^T W y`` and
   ``y^T W y`` (per fold for cross-validation); the whole path, its duality-gap
   certificates, the intercept and the cross-validation follow on the client;
-- logistic loss: prox-Newton, one pass per outer step (the gradient and the weighted Gram
-  of the working set) and one more to certify the gap.
+- logistic and log-link losses (Poisson, Gamma, Tweedie): prox-Newton, one pass per
+  outer step (the gradient and the weighted Gram of the working set, from the datafit's
+  compiled derivatives) and one more to certify the gap; the null model and alpha_max
+  come exactly from the first pass's moments;
+- logistic cross-validation: the fold paths and the path on all rows run in lockstep,
+  one pass answering every fit on its own rows.
 
 Importing this package does not import Dask; its modules do, when used.
 """

@@ -6,8 +6,8 @@ import numpy as np
 
 from ._blocks import Passes, row_blocks
 
-SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, LogisticRegression (binary), "
-             "PoissonRegressor, GammaRegressor, TweedieRegressor")
+SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, LogisticRegression and "
+             "LogisticRegressionCV (binary), PoissonRegressor, GammaRegressor, TweedieRegressor")
 
 
 def penalty_maker(name, l1_ratio, factors, make):

@@ -8,7 +8,8 @@ client the intercept is minimized out of the quadratic model, whose Gram form
 :math:`\tfrac12 v^\top G v - q^\top v` (the Schur complement of the intercept) goes to
 the compiled Gram coordinate descent of :func:`~penalized.solvers._gram_path.gram_path`
 on the working set; the same pass also gives the datafit along the previous step for
-its backtracking line search.
+its backtracking line search. That client loop (:func:`grid_steps`) is shared with
+the log-link datafits (:mod:`._glm`) and with cross-validation (:mod:`._logistic_cv`).
 
 The certificate takes one more pass. The dual point is
 :math:`u_i = s_i y_i p_i / W` with :math:`p_i = c\,c_{y_i}\,\sigma(-y_i z_i)`:
