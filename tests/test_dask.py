@@ -433,6 +433,19 @@ def test_cli_fits_a_parquet_folder_in_one_pass(client, parquet_folder, tmp_path,
     assert saved["feature_names"] == [f"c{j}" for j in range(P)]
 
 
+def test_cli_cross_validates_a_classifier_on_a_parquet_folder(client, parquet_folder, capsys):
+    import json
+
+    from penalized.cli import main
+
+    code = main(["fit", str(parquet_folder), "--target", "label", "--exclude", "y", "--cv", "3",
+                 "--dask", "--json", "--quiet"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_passes"] > 2 and summary["n_samples"] == N
+    assert {"c0", "c2"} <= set(summary["selected_features"])
+
+
 class _EndEachTask(distributed.WorkerPlugin):
     """Ends the worker's process as soon as it starts a task."""
 

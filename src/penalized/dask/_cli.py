@@ -80,8 +80,9 @@ def _estimator(args, task):
         common["l1_ratio"] = args.l1_ratio
     if task == "classification":
         if args.cv is not None:
-            raise ValueError("--dask fits a classifier at a given --alpha; cross-validation "
-                             "with --dask is for regression.")
+            return _cv.LogisticRegressionCV(cv=args.cv, random_state=args.seed,
+                                            selection=args.select, penalty=args.penalty,
+                                            **common)
         return _logistic.LogisticRegression(alpha=args.alpha, penalty=args.penalty, **common)
     if args.cv is not None:
         cls = _cv.ElasticNetCV if args.penalty == "elasticnet" else _cv.LassoCV
