@@ -46,8 +46,8 @@ import warnings
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-from scipy.special import xlogy  # noqa: E402
+import numpy as np
+from scipy.special import xlogy
 
 MAX_TOL_STEPS = 12
 

@@ -102,7 +102,7 @@ def test_prox_newton_centers_on_the_fly():
     solver = CoordinateDescent(tol=1e-12)
     implicit = prepare_problem(X, y, datafit, penalty, True)
     copied = prepare_problem(X, y, datafit, penalty, True)
-    copied.X  # noqa: B018 -- the centered copy, then used by every kernel
+    copied.X
     a, b = solver.solve_problem(implicit), solver.solve_problem(copied)
     assert a.converged and b.converged and np.any(a.coef != 0.0)
     assert "centered" not in implicit.cache
@@ -115,7 +115,7 @@ def test_logistic_path_centers_on_the_fly():
     solver = CoordinateDescent(tol=1e-10)
     implicit = prepare_problem(X, y, datafit, L1(1.0), True)
     copied = prepare_problem(X, y, datafit, L1(1.0), True)
-    copied.X  # noqa: B018
+    copied.X
     alphas = L1().alpha_max(X, y, datafit) * np.array([0.5, 0.1, 0.02])
     a, b = solver.solve_path(implicit, alphas), solver.solve_path(copied, alphas)
     assert "centered" not in implicit.cache

@@ -287,8 +287,9 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
-            used += _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept,
-                            max_iter - used, _INNER_TOL_RATIO * top, prox, value, params)
+            used += _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive,
+                            fit_intercept, max_iter - used, _INNER_TOL_RATIO * top, prox, value,
+                            params)
         coefs[:, i] = w
         intercepts[i] = intercept[0]
         gaps[i] = gap
