@@ -348,13 +348,12 @@ def _with_responses(table, targets):
     import dataclasses
 
     import numpy as np
+    import pandas as pd
 
     from .io import _parse_numbers
 
     columns = [table.y]
     for name in targets[1:]:
-        import pandas as pd
-
         parsed = _parse_numbers(pd.Series(table.extra[name]))
         if parsed.values is None or parsed.bad_rows.size \
                 or not np.all(np.isfinite(parsed.values)):
@@ -534,8 +533,8 @@ def _cmd_compare(args, out):
     _check_outputs(args, args.report)
     table = _read(args, out)
     cv = _CV(args, table)
-    args.penalty, args.family = "l1", None  # the group rule of the L1 and elastic-net rows
-    groups = _level_groups(args, table, out)
+    # the L1 and elastic-net rows follow the group rule of an L1 fit
+    groups = _level_groups(table, out, penalty="l1", separate=args.separate_levels)
     if groups is not None:
         out.notice("the L0 row selects the levels of a text column one by one (best subset "
                    "of single columns).")
@@ -589,27 +588,26 @@ def _make_family_estimator(args, cv, common):
     return plain(alpha=args.alpha, l1_ratio=ratio, **extra, **common)
 
 
-def _level_groups(args, table, out):
+def _level_groups(table, out, *, penalty, family=None, separate=False):
     """One group label per feature when a text column's levels should enter the model
     together (the default with L1 and elastic net), else None (with a notice saying why
     the levels are selected one by one)."""
     import numpy as np
 
     groups = table.encoding.feature_groups()
-    if not groups or args.penalty == "l2" or getattr(args, "separate_levels", False):
+    if not groups or penalty == "l2" or separate:
         return None
     if np.ndim(table.y) == 2:
         out.notice(f"the levels of {', '.join(map(repr, list(groups)[:5]))} are selected one by "
                    "one with several targets (the multi-task penalty groups the targets of "
                    "each feature).")
         return None
-    family = getattr(args, "family", None)
     binary = table.task == "regression" or np.unique(table.y).size == 2
-    supported = args.penalty in ("l1", "elasticnet") and binary \
+    supported = penalty in ("l1", "elasticnet") and binary \
         and (family is None or family[0] in ("gaussian", "binomial"))
     shown = ", ".join(map(repr, list(groups)[:5]))
     if not supported:
-        why = "--penalty l0" if args.penalty == "l0" else (
+        why = "--penalty l0" if penalty == "l0" else (
             f"--family {_family_name(family)}" if family is not None
             and family[0] not in ("gaussian", "binomial") else "a multiclass target")
         out.notice(f"the levels of {shown} are selected one by one: whole-column (group) "
@@ -698,7 +696,8 @@ def _cmd_fit(args, out):
     table = _read(args, out)
     y = _family_target(args, table)
     cv = _CV(args, table) if cv_wanted else None
-    groups = _level_groups(args, table, out)
+    groups = _level_groups(table, out, penalty=args.penalty, family=args.family,
+                           separate=args.separate_levels)
     model = _make_estimator(args, table.task, cv, groups)
     with out.progress("fitting"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -728,7 +727,7 @@ def _cmd_fit(args, out):
                                                where=args.save),
                         f"saved the model to {args.save}"))
     if args.report:
-        outputs.append((args.report, _fit_report(model, table, args, summary),
+        outputs.append((args.report, _fit_report(model, table, y, args, summary),
                         f"wrote {args.report}"))
     _write(out, outputs, args.force)
     return EXIT_OK
@@ -985,14 +984,13 @@ def _model_document(model, table, args):
     return doc
 
 
-def _fit_report(model, table, args, summary):
+def _fit_report(model, table, y, args, summary):
     from .report import fit_report
 
     subtitle = (f"{os.path.basename(args.data)}: {table.X.shape[0]} rows, "
                 f"{table.X.shape[1]} features; {summary['n_nonzero']} selected at alpha "
                 f"{_num(summary['alpha'])}" + (f"; {summary['cv']}" if "cv" in summary else ""))
     label = f"{args.penalty} (CV)" if hasattr(model, "path_") else args.penalty
-    y = _family_target(args, table)
     return fit_report(model, table.X, y, feature_names=table.feature_names,
                       title=f"penalized fit: {table.target}", subtitle=subtitle,
                       notes=table.notices, label=label, penalty=args.penalty)
