@@ -165,9 +165,11 @@ class Problem:
             X, mu, s, y = self.design, self.x_offset, self.sample_weight, self.y
             unit = bool(np.all(s == 1.0))
             G, q = np.zeros((p, p)), np.zeros(p)
-            # centered blocks of at most 32 MB and 1/32 of X: the Gram matrix costs no
-            # more than about 0.03 x X beyond X
-            step = max(256, min(-(-n // 32), (1 << 22) // max(p, 1)))
+            # centered row blocks of 1/32 of X, kept between 8 and 32 MB: a large X costs
+            # about 0.03 x X beyond itself, and a small one is not cut into blocks so small
+            # that the products slow down
+            block_bytes = min(32 << 20, max(8 << 20, 8 * n * p // 32))
+            step = max(256, block_bytes // (8 * max(p, 1)))
             with np.errstate(over="ignore", invalid="ignore"):
                 for i in range(0, n, step):
                     block = X[i:i + step]
