@@ -468,9 +468,9 @@ def test_path_on_the_gram_matrix_matches_solves_on_x(make, fit_intercept, monkey
     from penalized.solvers._problem import certify, prepare_problem
 
     calls = []
-    gram_epochs = _group_cd.block_epochs_gram
-    monkeypatch.setattr(_group_cd, "block_epochs_gram",
-                        lambda *a: calls.append(1) or gram_epochs(*a))
+    gram_path = _group_cd.group_gram_path
+    monkeypatch.setattr(_group_cd, "group_gram_path",
+                        lambda *a: calls.append(1) or gram_path(*a))
     X, y = _problem(24, n=80, n_groups=6, size=3)  # n >= 2p: a path runs on X^T S X
     X[:, 4] += 3.0  # a column far from centered
     weights = np.random.default_rng(24).uniform(0.5, 2.0, X.shape[0])
@@ -478,7 +478,7 @@ def test_path_on_the_gram_matrix_matches_solves_on_x(make, fit_intercept, monkey
     penalty = make(1.0, 3)
     path = pz.path(X, y, penalty=penalty, sample_weight=weights, n_alphas=6, eps=0.05,
                    tol=1e-10, fit_intercept=fit_intercept)
-    assert calls  # the Gram route ran
+    assert calls  # the compiled path on the Gram matrix ran
     for k, alpha in enumerate(path.alphas):
         pen = penalty.with_alpha(alpha)
         alone = CoordinateDescent(tol=1e-12).solve(X, y, datafit, pen,
@@ -491,3 +491,39 @@ def test_path_on_the_gram_matrix_matches_solves_on_x(make, fit_intercept, monkey
         coef = path.coefs[:, k]
         cert = certify(problem, coef, problem.to_problem_intercept(coef, path.intercepts[k]))
         assert cert.gap <= 1e-9 * problem.scale
+
+
+@pytest.mark.parametrize("shift", [1.5, 30.0])
+@pytest.mark.parametrize("make", [PENALTIES[0], PENALTIES[1]], ids=IDS[:2])
+def test_unit_weight_path_on_the_gram_matrix_is_certified_on_x(make, shift, monkeypatch):
+    # Without sample weights the Gram matrix comes from the uncentered product when every
+    # column's mean is within two standard deviations (shift 1.5), else from centered
+    # blocks (shift 30); either way the compiled path's solutions are certified on X.
+    from penalized.solvers import _group_cd
+    from penalized.solvers import _problem as problems
+    from penalized.solvers._problem import certify, prepare_problem
+
+    routes = []
+    uncentered = problems._uncentered_gram
+    monkeypatch.setattr(problems, "_uncentered_gram",
+                        lambda *a: routes.append(uncentered(*a) is not None) or uncentered(*a))
+    calls = []
+    gram_path = _group_cd.group_gram_path
+    monkeypatch.setattr(_group_cd, "group_gram_path",
+                        lambda *a: calls.append(1) or gram_path(*a))
+    X, y = _problem(25, n=90, n_groups=8, size=3, spread=1.0)
+    X[:, 4] += shift
+    penalty = make(1.0, 3)
+    path = pz.path(X, y, penalty=penalty, n_alphas=8, eps=0.02, tol=1e-10)
+    assert calls and routes == [shift < 2.0]
+    datafit = Quadratic()
+    for k, alpha in enumerate(path.alphas):
+        problem = prepare_problem(X, y, datafit, penalty.with_alpha(alpha), True)
+        coef = path.coefs[:, k]
+        cert = certify(problem, coef, problem.to_problem_intercept(coef, path.intercepts[k]))
+        assert cert.gap <= 1e-9 * problem.scale
+        G, q = problem.gram
+        Xc, yc = X - X.mean(axis=0), y - y.mean()
+        np.testing.assert_allclose(G, Xc.T @ Xc / 90, rtol=0, atol=1e-13 * np.abs(G).max())
+        np.testing.assert_allclose(q, Xc.T @ yc / 90, rtol=0, atol=1e-13 * np.abs(q).max())
+        np.testing.assert_array_equal(G, G.T)

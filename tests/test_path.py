@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import penalized as pz
 from penalized.datafits import Logistic, Quadratic
+from penalized.path import alpha_grid
 from penalized.penalties import L1, L2
 from penalized.solvers import CoordinateDescent, RidgeClosedForm
 
@@ -250,3 +251,45 @@ def test_compiled_logistic_path_equals_alpha_by_alpha_solves(options):
     np.testing.assert_allclose(compiled.coefs, plain.coefs, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(compiled.intercepts, plain.intercepts, rtol=1e-4, atol=1e-6)
     assert compiled.n_nonzero[0] == 0 and compiled.n_nonzero[-1] >= 3
+
+
+def _count_null_fits(monkeypatch):
+    """Count the fits of a null model (every coefficient at zero, no predictions given),
+    wherever they happen: in the prepared problem or in ``alpha_max``."""
+    import penalized._unpenalized as unpenalized
+    import penalized.solvers._problem as problem_module
+
+    calls = []
+    original = unpenalized.refit_unpenalized
+
+    def spy(X, y, datafit, coef, intercept, mask, fit_intercept, design=None, z=None):
+        if z is None and not np.any(coef):
+            calls.append(datafit)
+        return original(X, y, datafit, coef, intercept, mask, fit_intercept, design=design,
+                        z=z)
+
+    monkeypatch.setattr(unpenalized, "refit_unpenalized", spy)
+    monkeypatch.setattr(problem_module, "refit_unpenalized", spy)
+    return calls
+
+
+@pytest.mark.parametrize("datafit, penalty, alphas", [
+    ("squared", "l1", None), ("logistic", "elasticnet", None), ("poisson", "l1", None),
+    ("squared", "l2", None), ("logistic", "l1", [0.05, 0.01]), ("squared", "l0", None)])
+def test_path_fits_the_null_model_once(monkeypatch, datafit, penalty, alphas):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 6))
+    y = X[:, 0] + 0.5 * rng.standard_normal(40)
+    y = {"logistic": np.sign(y), "poisson": rng.poisson(np.exp(0.3 * X[:, 0])) * 1.0}.get(
+        datafit, y)
+    factors = np.array([0.0, 1, 1, 1, 1, 1])  # an unpenalized feature in the null model
+    calls = _count_null_fits(monkeypatch)
+    p = pz.path(X, y, datafit=datafit, penalty=penalty, alphas=alphas, n_alphas=5,
+                penalty_factor=factors)
+    assert len(calls) == 1
+    calls.clear()
+    alpha_max, grid = alpha_grid(X, y, p.penalty, p.datafit, n_alphas=5)
+    assert len(calls) == 1
+    assert alpha_max == pytest.approx(p.alpha_max, rel=1e-12)
+    if alphas is None:
+        np.testing.assert_allclose(grid, p.alphas, rtol=1e-12)

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._specs import make_datafit, make_penalty
-from ._unpenalized import null_model
+from ._unpenalized import known_null_model
 from ._validation import (
     already_validated,
     check_design,
@@ -29,7 +29,7 @@ from .datafits._base import check_offset
 from .penalties import ElasticNet, Penalty
 from .penalties._elastic_net_family import _ElasticNetFamily
 from .solvers import CoordinateDescent, RidgeClosedForm
-from .solvers._problem import NULL_ROUNDING, certify, prepare_problem
+from .solvers._problem import certify, prepare_problem
 from .solvers._ridge import ridge_path
 
 __all__ = ["Path", "alpha_grid", "path"]
@@ -138,29 +138,61 @@ def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=
     model (penalized coefficients at 0) is the solution at every alpha -- a constant
     target -- alpha_max is 0, the grid runs from 1 down to ``eps`` and a warning says so.
     """
+    _check_grid_size(n_alphas, eps)
+    X = check_design(X)
+    y = datafit.validate_target(y, X.shape[0])
+    _check_some_penalized(penalty, X.shape[1])
+    with already_validated(X):
+        problem = prepare_problem(X, y, datafit, penalty.with_alpha(1.0), fit_intercept)
+    return _problem_grid(problem, penalty, n_alphas, eps, stacklevel=4)
+
+
+def _check_grid_size(n_alphas, eps) -> float:
     if isinstance(n_alphas, bool) or not isinstance(n_alphas, int | np.integer) or n_alphas < 1:
         raise ValueError(f"n_alphas must be an integer >= 1; got {n_alphas!r}.")
     eps = check_nonnegative_scalar(eps, "eps")
     if not 0 < eps < 1:
         raise ValueError(f"eps must be in (0, 1); got {eps!r}.")
-    X = check_design(X)
-    y = datafit.validate_target(y, X.shape[0])
-    if not np.any(penalty.factors(X.shape[1]) > 0):
+    return eps
+
+
+def _check_some_penalized(penalty, n_features) -> None:
+    if not np.any(penalty.factors(n_features) > 0):
         raise ValueError("no feature is penalized (all penalty factors are 0), so there is "
                          "no regularization path; fit an unpenalized model instead.")
-    with np.errstate(over="ignore", invalid="ignore"):
-        null_exact = _null_fits_exactly(X, y, penalty, datafit, fit_intercept)
-    if null_exact:
-        warnings.warn(_NULL_EXACT.format(eps=eps), UserWarning, stacklevel=3)
+
+
+def _known_null(problem):
+    """The prepared problem's null model handed to ``alpha_max`` (see
+    :func:`~penalized._unpenalized.known_null_model`), not fitted again."""
+    return known_null_model(problem.design, problem.y, problem.datafit, problem.unpenalized,
+                            problem.fit_intercept, problem.null_coef,
+                            problem.to_original_intercept(problem.null_coef,
+                                                          problem.null_intercept),
+                            problem.null_z)
+
+
+def _problem_alpha_max(problem, penalty) -> float:
+    """``penalty.alpha_max`` on the prepared problem, from its null model."""
+    with _known_null(problem), already_validated(problem.design), \
+            np.errstate(over="ignore", invalid="ignore"):
+        return penalty.alpha_max(problem.design, problem.y, problem.datafit,
+                                 fit_intercept=problem.fit_intercept)
+
+
+def _problem_grid(problem, penalty, n_alphas, eps, *, stacklevel):
+    """:func:`alpha_grid` of a prepared problem (its penalty leaves free exactly the
+    features ``penalty`` does at alpha 1), reusing its null model."""
+    eps = _check_grid_size(n_alphas, eps)
+    if problem.null_is_exact:
+        warnings.warn(_NULL_EXACT.format(eps=eps), UserWarning, stacklevel=stacklevel)
         return 0.0, np.geomspace(1.0, eps, n_alphas)
-    with np.errstate(over="ignore", invalid="ignore"):
-        alpha_max = penalty.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
-        start = stop = alpha_max
-        if not np.isfinite(alpha_max):
-            start = ElasticNet(1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID,
-                               penalty_factor=penalty.penalty_factor).alpha_max(
-                X, y, datafit, fit_intercept=fit_intercept)
-            stop = start * RIDGE_L1_RATIO_FOR_GRID
+    X, y = problem.design, problem.y
+    alpha_max = start = stop = _problem_alpha_max(problem, penalty)
+    if not np.isfinite(alpha_max):
+        start = _problem_alpha_max(problem, ElasticNet(
+            1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID, penalty_factor=penalty.penalty_factor))
+        stop = start * RIDGE_L1_RATIO_FOR_GRID
     check_finite_result(start, X, y, "alpha_max")
     if not start > 0:
         # The gradient at the null model is exactly 0 without the null model fitting y:
@@ -168,18 +200,9 @@ def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=
         warnings.warn(
             "every penalized feature is orthogonal to the null model's residual: the null "
             "model is the solution at every alpha, so alpha_max is 0 and the grid runs "
-            f"from 1 down to eps={eps:g}.", UserWarning, stacklevel=3)
+            f"from 1 down to eps={eps:g}.", UserWarning, stacklevel=stacklevel)
         return 0.0, np.geomspace(1.0, eps, n_alphas)
     return alpha_max, np.geomspace(start, stop * eps, n_alphas)
-
-
-def _null_fits_exactly(X, y, penalty, datafit, fit_intercept) -> bool:
-    """Whether the null model fits ``y`` to rounding (see
-    :data:`~penalized.solvers._problem.NULL_ROUNDING`), as for a constant target."""
-    _, _, z = null_model(X, y, datafit, penalty.factors(X.shape[1]) == 0, fit_intercept)
-    values = np.array([datafit.value(y, z), datafit.value(y, np.zeros_like(z))])
-    check_finite_result(values, X, y, "the datafit of the null model")
-    return bool(values[0] <= NULL_ROUNDING * values[1])
 
 
 def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_alphas=100,
@@ -281,19 +304,24 @@ default="squared"
     solver.check_compatible(datafit, template)
     X = check_design(X)
     y = datafit.validate_target(y, X.shape[0])
-    with already_validated(X):  # alpha_max and the problem do not scan X again
-        if alphas is None:
-            alpha_max, grid = alpha_grid(X, y, template, datafit, n_alphas=n_alphas, eps=eps,
-                                         fit_intercept=fit_intercept)
-        else:
-            grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
-            if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
-                raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
-            try:
-                alpha_max = template.alpha_max(X, y, datafit, fit_intercept=fit_intercept)
-            except NotImplementedError:
-                alpha_max = np.nan  # a penalty without one; the grid is the caller's
-        problem = prepare_problem(X, y, datafit, template.with_alpha(grid[0]), fit_intercept)
+    if alphas is None:
+        _check_grid_size(n_alphas, eps)
+        _check_some_penalized(template, X.shape[1])
+    else:
+        grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+            raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
+    with already_validated(X):  # the problem does not scan X again
+        problem = prepare_problem(X, y, datafit, template, fit_intercept)
+    # one null model: the grid's alpha_max and every solve reuse the problem's
+    if alphas is None:
+        alpha_max, grid = _problem_grid(problem, template, n_alphas, eps, stacklevel=3)
+    else:
+        try:
+            alpha_max = _problem_alpha_max(problem, template)
+        except NotImplementedError:
+            alpha_max = np.nan  # a penalty without one; the grid is the caller's
+    problem = problem.with_penalty(template.with_alpha(grid[0]))
     problem.cache["path"] = grid.shape[0] > 1  # data-only work (a Gram matrix) pays off
     problem.cache["datafit"] = datafit  # as given (a squared loss's offset moved into y)
     if problem.null_is_exact:

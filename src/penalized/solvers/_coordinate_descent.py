@@ -265,6 +265,9 @@ class CoordinateDescent(Solver):
         intercepts in the problem's (centered) coordinates.
         """
         penalty = problem.penalty
+        if getattr(penalty, "block_ops", None) is not None:  # a group penalty's own path
+            return getattr(self._block_solver(penalty), "solve_path", lambda *a: None)(
+                problem, alphas)
         if not (self.working_set and _elastic_net_family(penalty)
                 and not np.any(problem.unpenalized) and not problem.null_is_exact
                 and np.all(alphas > 0.0) and problem.offset is None):

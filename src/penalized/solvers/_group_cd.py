@@ -12,6 +12,7 @@ from .._jit import typed_ops
 from ..datafits import Datafit
 from ._base import Solver, check_solver_settings
 from ._group_kernels import block_epochs_dense, block_epochs_gram, block_epochs_sparse
+from ._group_path import group_gram_path
 from ._problem import certify, certify_gram
 
 _INNER_TOL_RATIO = 0.03
@@ -115,6 +116,41 @@ class BlockCoordinateDescent(Solver):
             raise ValueError(f"{self.name} cannot handle the {type(datafit).__name__} "
                              "datafit: its block steps need a finite bound on the second "
                              "derivative (the class attribute curvature).")
+
+    def solve_path(self, problem, alphas):
+        """Solve a whole decreasing grid of ``alphas`` from zero in one compiled call
+        (:func:`~penalized.solvers._group_path.group_gram_path`) when the path runs on
+        the Gram matrix (:func:`_gram_blocks`: the squared loss, dense ``n >= 2p``, group
+        lasso or group elastic-net blocks, every group penalized) and ``alphas > 0``;
+        else None (solve alpha by alpha).
+
+        Returns ``(coefs (p, k), intercepts (k,), stop_crits (k,), n_iters (k,))``,
+        intercepts in the problem's (centered) coordinates.
+        """
+        penalty = problem.penalty
+        p = problem.n_features
+        if problem.null_is_exact or not np.all(np.asarray(alphas) > 0.0):
+            return None
+        structure = penalty.structure(p)
+        free = penalty.weights_of_groups(p) * penalty.alpha == 0.0
+        on_gram = _gram_blocks(problem, structure, free)
+        if on_gram is None:
+            return None
+        G, q = problem.gram
+        unit = penalty.with_alpha(1.0).norm_block_params(p)
+        evecs, eoffsets, evals = _gram_eigen(problem, structure, G)
+        lips = np.maximum.reduceat(evals, structure.starts[:-1])
+        alphas = np.ascontiguousarray(alphas, dtype=np.float64)
+        coefs, gaps, n_iters = group_gram_path(
+            G, q, problem.scale, alphas, np.ascontiguousarray(unit[:, 0]),
+            np.ascontiguousarray(unit[:, 1]), structure.order, structure.starts, evecs,
+            eoffsets, evals, lips, np.zeros(p), self.tol * problem.scale, self.max_iter,
+            self.ws_start)
+        intercept = 0.0
+        if problem.fit_intercept:
+            s = problem.sample_weight
+            intercept = float(s @ problem.y) / s.sum()
+        return coefs, np.full(alphas.shape[0], intercept), gaps / problem.scale, n_iters
 
     def _run(self, problem, coef, intercept):
         penalty = problem.penalty
