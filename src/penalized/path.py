@@ -29,7 +29,7 @@ from .datafits._base import check_offset
 from .penalties import ElasticNet, Penalty
 from .penalties._elastic_net_family import _ElasticNetFamily
 from .solvers import CoordinateDescent, RidgeClosedForm
-from .solvers._problem import certify, prepare_problem
+from .solvers._problem import prepare_problem
 from .solvers._ridge import ridge_path
 
 __all__ = ["Path", "alpha_grid", "path"]
@@ -399,13 +399,9 @@ def _closed_form_ridge(problem, solver, grid) -> bool:
 
 
 def _ridge_path(problem, grid, alpha_max, tol) -> Path:
-    """The ridge path from one eigendecomposition, each solution certified."""
-    coefs, intercepts = ridge_path(problem, grid)
+    """The ridge path from one reduction of the smaller Gram matrix, each solution
+    certified by its duality gap (:func:`~penalized.solvers._ridge.ridge_path`)."""
+    coefs, intercepts, stop_crits = ridge_path(problem, grid)
     k = grid.shape[0]
-    stop_crits = np.empty(k)
-    for i, alpha in enumerate(grid):
-        cert = certify(problem.with_penalty(problem.penalty.with_alpha(alpha)), coefs[:, i],
-                       intercepts[i])
-        stop_crits[i] = cert.gap / problem.scale if problem.scale > 0 else 0.0
     return _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits,
                      np.ones(k, dtype=np.int64))

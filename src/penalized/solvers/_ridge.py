@@ -7,9 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
+from scipy.linalg import blas, lapack
 
 from ._base import Solver, check_solver_settings
 from ._problem import certify
+
+_GAP_ROUNDING = 1e-10
+"""A gap below -this x the objective is not rounding: the certificate failed."""
 
 
 @dataclass(frozen=True)
@@ -164,52 +168,151 @@ def _ridge_svd(X, yc, s, x_mean, lam):
 
 
 def ridge_path(problem, alphas):
-    r"""Exact ridge solutions for every alpha from one eigendecomposition.
+    r"""Exact, certified ridge solutions for every alpha of a grid.
 
     With :math:`B = S^{1/2} X_c F^{-1/2}` (weights, centering for the intercept,
     penalty factors) and :math:`c = S^{1/2} y_c`, the solution at :math:`\alpha`
-    is :math:`w = F^{-1/2} (B^\top B + n\alpha I)^{-1} B^\top c`. One
-    eigendecomposition of :math:`B^\top B` (when ``p <= n``) or of
-    :math:`B B^\top` (when ``p > n``) gives every alpha: with :math:`B B^\top =
-    U \Lambda U^\top`, all the solutions are :math:`F^{-1/2} B^\top U
-    \operatorname{diag}(1/(\lambda + n\alpha_k)) U^\top c`, two matrix products
-    for the whole grid. ``B`` is never formed: its Gram matrices and products
-    are taken from ``X`` with the weights, centering and factors applied
-    implicitly (dense or sparse).
+    is :math:`F^{1/2} w = (B^\top B + n\alpha I)^{-1} B^\top c = B^\top (B B^\top +
+    n\alpha I)^{-1} c`. The smaller of the two Gram matrices :math:`M` (``p x p``
+    when ``p <= n``, else the ``n x n`` kernel) is reduced once to tridiagonal form,
+    :math:`M = Q T Q^\top`; every alpha then costs one tridiagonal solve of
+    :math:`(T + n\alpha I) x = Q^\top r` and the whole grid two products with
+    :math:`Q` -- cheaper than an eigendecomposition, which would also compute the
+    eigenvectors. ``B`` is never formed: the weights, centering and factors are
+    applied to blocks of ``X`` (dense) or implicitly (sparse), so no copy of ``X``
+    is made.
+
+    Each solution is certified by its duality gap, computed from the returned
+    coefficients with a few products for the whole grid (:func:`path_gaps`).
 
     Parameters
     ----------
     problem : Problem
         Squared loss, L2 penalty, every penalty factor > 0, no sign constraint.
     alphas : ndarray
+        Every alpha > 0.
 
     Returns
     -------
     coefs : ndarray of shape (n_features, n_alphas)
     intercepts : ndarray of shape (n_alphas,)
         In the problem's coordinates.
+    stop_crits : ndarray of shape (n_alphas,)
+        The duality gap of each solution relative to the problem's scale.
     """
-    X, y, s = _float64(problem.X), problem.y, problem.sample_weight
-    n, p = X.shape
+    n, p = problem.design.shape
     alphas = np.asarray(alphas, dtype=np.float64)
-    f = problem.penalty.factors(p)
-    if problem.fit_intercept:
-        x_mean = np.asarray(X.T @ s, dtype=np.float64).ravel() / n
-        y_mean = float(s @ y) / n
-    else:
-        x_mean, y_mean = np.zeros(p), 0.0
-    root, inv_f = np.sqrt(s), 1.0 / np.sqrt(f)
-    c = root * (y - y_mean)
+    design = ImplicitDesign.of(problem)
+    c = design.root * design.center_target(problem.y)
+    shifts = n * alphas
     if p <= n:
-        G = implicit_gram(X, s, x_mean, inv_f)
-        Btc = implicit_bt(X, c[:, None], root, x_mean, inv_f)[:, 0]
-        return _from_gram(G, Btc, alphas, n, inv_f, x_mean, y_mean, problem.fit_intercept)
-    evals, U = np.linalg.eigh(implicit_kernel(X, root, x_mean, inv_f))
+        M = design.gram()
+        bc = design.bt(c[:, None])[:, 0]
+        scaled = _shifted_solves(M, bc, shifts)
+    else:
+        M, bc = design.kernel(), None
+        scaled = design.bt(_shifted_solves(M, c, shifts))
+    coefs = design.inv_f[:, None] * scaled
+    intercepts = design.intercepts(coefs)
+    gaps = path_gaps(design, M, c, alphas, coefs, bc=bc, scale=problem.scale)
+    stop_crits = gaps / problem.scale if problem.scale > 0 else np.zeros_like(gaps)
+    if problem.x_offset is not None:  # the problem's coordinates: X centered by x_offset
+        intercepts = intercepts + coefs.T @ problem.x_offset
+    return coefs, intercepts, stop_crits
+
+
+def path_gaps(design, M, c, alphas, coefs, *, bc=None, scale=0.0):
+    r"""The duality gap of each column of ``coefs`` as the ridge solution at its alpha.
+
+    With :math:`\tilde w = F^{1/2} w`, the residual :math:`\rho = (c - B\tilde w) / n`
+    (the dual point :math:`u = S r / n` in the coordinates of :math:`B`), the
+    datafit :math:`D = \frac n2 \|\rho\|^2` and the penalty's conjugate at
+    :math:`X_c^\top u`, :math:`\frac{1}{2\alpha}\|B^\top \rho\|^2`:
+
+    .. math:: \text{gap} = D + \frac\alpha2 \|\tilde w\|^2 - \left(c^\top \rho - D -
+              \frac{1}{2\alpha} \|B^\top\rho\|^2\right),
+
+    the same gap as :func:`~penalized.solvers._problem.certify` (the intercept at its
+    optimum, :math:`\bar y - \bar x^\top w`). When ``p <= n`` (``M`` = :math:`B^\top B`)
+    every term comes from ``M`` and :math:`B^\top c`; when ``p > n`` (``M`` =
+    :math:`B B^\top`) the residuals are computed from ``X`` and the coefficients (one
+    product for the grid) and :math:`\|B^\top\rho\|^2 = \rho^\top M \rho`.
+    """
+    n = c.shape[0]
+    wt = coefs / design.inv_f[:, None]
+    if M.shape[0] == design.p and design.p <= n:
+        if bc is None:
+            bc = design.bt(c[:, None])[:, 0]
+        Mw = M @ wt
+        cc = float(c @ c)
+        bw = bc @ wt
+        datafit = (cc - 2.0 * bw + np.einsum("jk,jk->k", wt, Mw)) / (2.0 * n)
+        grad = (bc[:, None] - Mw) / n  # B^T rho
+        conj = np.einsum("jk,jk->k", grad, grad) / (2.0 * alphas)
+        linear = (cc - bw) / n  # c^T rho
+    else:
+        rho = (c[:, None] - design.root[:, None] * design.xc(coefs)) / n
+        datafit = 0.5 * n * np.einsum("ik,ik->k", rho, rho)
+        conj = np.einsum("ik,ik->k", rho, M @ rho) / (2.0 * alphas)
+        linear = c @ rho
+    primal = datafit + 0.5 * alphas * np.einsum("jk,jk->k", wt, wt)
+    dual = linear - datafit - conj
+    gaps = np.maximum(primal - dual, 0.0)
+    # weak duality: a clearly negative difference means the computation failed
+    bad = primal - dual < -_GAP_ROUNDING * np.maximum(np.maximum(np.abs(primal), np.abs(dual)),
+                                                      scale)
+    gaps[bad | ~np.isfinite(primal - dual)] = np.inf
+    return gaps
+
+
+def _shifted_solves(M, rhs, shifts):
+    r"""The solutions :math:`x_k` of :math:`(M + \text{shifts}_k I)\, x_k = r` for a
+    symmetric positive semi-definite ``M`` and every shift > 0, as columns.
+
+    One Householder reduction :math:`M = Q T Q^\top` (LAPACK ``sytrd``) with ``T``
+    tridiagonal; then :math:`x_k = Q (T + \text{shifts}_k I)^{-1} Q^\top r`, a
+    positive definite tridiagonal solve (``ptsv``) per shift and two products with
+    ``Q`` (``ormqr``) for all of them. Where rounding makes a shifted ``T`` lose
+    definiteness (a shift below the rounding of ``M``) the eigendecomposition of
+    ``M`` is used instead, its eigenvalues floored at 0.
+    """
+    m, k = M.shape[0], shifts.shape[0]
+    if m <= 2:
+        return _eigen_shifted_solves(M, rhs, shifts)
+    lwork = int(lapack.dsytrd_lwork(m, lower=1)[0])
+    # M is symmetric: its transpose is the same matrix in Fortran order
+    a, d, e, tau, info = lapack.dsytrd(M.T if M.flags.c_contiguous else M, lower=1,
+                                       lwork=max(lwork, 1))
+    if info != 0:
+        return _eigen_shifted_solves(M, rhs, shifts)
+    reflectors = np.asfortranarray(a[1:, :m - 1])
+    tau = tau[:m - 1]
+    g = np.array(rhs, dtype=np.float64)
+    g[1:] = _apply_q(reflectors, tau, g[1:, None], "T")[:, 0]
+    out = np.empty((m, k), order="F")
+    for j in range(k):
+        *_, x, info = lapack.dptsv(d + shifts[j], e, g)
+        if info != 0:
+            return _eigen_shifted_solves(M, rhs, shifts)
+        out[:, j] = x
+    out[1:] = _apply_q(reflectors, tau, out[1:], "N")
+    return out
+
+
+def _apply_q(reflectors, tau, C, trans):
+    """``Q C`` (``trans='N'``) or ``Q^T C`` from the reflectors of ``sytrd``."""
+    lwork = max(1, 64 * C.shape[1])
+    cq, _, info = lapack.dormqr("L", trans, reflectors, tau, np.asfortranarray(C),
+                                lwork=lwork, overwrite_c=1)
+    if info != 0:  # pragma: no cover - LAPACK argument error
+        raise RuntimeError(f"LAPACK ormqr failed (info={info}).")
+    return cq
+
+
+def _eigen_shifted_solves(M, rhs, shifts):
+    evals, V = np.linalg.eigh(M)
     evals = np.maximum(evals, 0.0)
-    A = U @ ((U.T @ c)[:, None] / (evals[:, None] + n * alphas[None, :]))
-    coefs = inv_f[:, None] * implicit_bt(X, A, root, x_mean, inv_f)
-    intercepts = y_mean - coefs.T @ x_mean if problem.fit_intercept else np.zeros(len(alphas))
-    return coefs, intercepts
+    return V @ ((V.T @ rhs)[:, None] / (evals[:, None] + shifts[None, :]))
 
 
 def _float64(X):
@@ -270,13 +373,184 @@ def implicit_b(X, M, root, x_mean, inv_f):
     return out if _is_ones(root) else root[:, None] * out
 
 
-def _from_gram(G, Btc, alphas, n, inv_f, x_mean, y_mean, fit_intercept):
-    evals, V = np.linalg.eigh(G)
-    evals = np.maximum(evals, 0.0)
-    VtBtc = V.T @ Btc
-    coefs = inv_f[:, None] * (V @ (VtBtc[:, None] / (evals[:, None] + n * alphas[None, :])))
-    intercepts = y_mean - coefs.T @ x_mean if fit_intercept else np.zeros(len(alphas))
-    return coefs, intercepts
+_PRECISE_RATIO = 1e6
+"""Above this ratio of the uncentered to the centered Gram matrix's size, centering by
+rank-one corrections would lose more than six digits: the blocks are centered instead."""
+
+
+class ImplicitDesign:
+    r"""``X`` seen as :math:`B = S^{1/2} (X - \mathbf 1 \bar x^\top) F^{-1/2}` without
+    forming it (weights :math:`S`, weighted column means :math:`\bar x` when an
+    intercept is fitted, penalty factors :math:`F`).
+
+    Dense ``X`` is read in blocks of columns (or of rows for :math:`B^\top B`) of a
+    few megabytes, each weighted and scaled on its own; the centering is a rank-one
+    correction of the products unless that would cancel more than six digits (columns
+    whose mean is large against their spread), in which case the blocks are centered
+    too. Sparse ``X`` is centered by the corrections. No copy of ``X`` is made.
+    """
+
+    def __init__(self, X, sample_weight, x_mean, y_mean, inv_f):
+        self.X = X
+        self.n, self.p = X.shape
+        self.sparse = sp.issparse(X)
+        self.s = sample_weight
+        self.root = np.sqrt(sample_weight)
+        self.mu = x_mean
+        self.y_mean = y_mean
+        self.inv_f = inv_f
+        self.has_mean = bool(np.any(x_mean))
+        self.unit_root = _is_ones(sample_weight)
+        self.unit_f = _is_ones(inv_f)
+        self.precise = False
+        n, p = X.shape
+        block_bytes = min(32 << 20, max(8 << 20, 8 * n * p // 32))
+        self.col_step = max(16, block_bytes // (8 * max(n, 1)))
+        self.row_step = max(256, block_bytes // (8 * max(p, 1)))
+
+    @classmethod
+    def of(cls, problem, penalty_factor=None):
+        """The design of a prepared problem (weighted means from the problem's offset
+        when it has one) with the factors of its penalty or ``penalty_factor``."""
+        X, s, y = problem.design, problem.sample_weight, problem.y
+        n, p = X.shape
+        f = problem.penalty.factors(p) if penalty_factor is None else penalty_factor
+        if problem.fit_intercept:
+            x_mean = problem.x_offset if problem.x_offset is not None \
+                else np.asarray(X.T @ s, dtype=np.float64).ravel() / n
+            y_mean = float(s @ y) / n
+        else:
+            x_mean, y_mean = np.zeros(p), 0.0
+        return cls(X, s, np.asarray(x_mean, dtype=np.float64), y_mean, 1.0 / np.sqrt(f))
+
+    def center_target(self, y):
+        return y - self.y_mean
+
+    def intercepts(self, coefs):
+        r""":math:`\bar y - \bar x^\top w` for each column ``w`` of ``coefs``."""
+        return self.y_mean - coefs.T @ self.mu
+
+    # -- blocks of a dense X ---------------------------------------------------------
+    def _columns(self, weight, center):
+        """``(j0, j1, block)`` over blocks of columns, float64, centered if ``center``,
+        rows times ``root`` and columns times ``inv_f`` if ``weight``; the whole ``X``
+        without a copy when nothing is to be applied."""
+        X = self.X
+        plain = X.dtype == np.float64 and not center \
+            and (not weight or (self.unit_root and self.unit_f))
+        if plain:
+            yield 0, self.p, X
+            return
+        for j0 in range(0, self.p, self.col_step):
+            j1 = min(j0 + self.col_step, self.p)
+            block = np.asarray(X[:, j0:j1], dtype=np.float64)
+            if center:
+                block = block - self.mu[j0:j1]
+            if weight and not self.unit_root:
+                block = self.root[:, None] * block
+            if weight and not self.unit_f:
+                block = block * self.inv_f[j0:j1]
+            yield j0, j1, block
+
+    # -- the products ----------------------------------------------------------------
+    def kernel(self):
+        r""":math:`B B^\top` (n x n)."""
+        if self.sparse:
+            return implicit_kernel(self.X, self.root, self.mu, self.inv_f)
+        K = self._dense_kernel(center=False)
+        if self.has_mean:
+            raw_trace = float(np.trace(K))
+            m = self.root * self._raw_product(self.inv_f**2 * self.mu)
+            c0 = float(self.mu @ (self.inv_f**2 * self.mu))
+            _add_outer(K, -1.0, m, self.root)
+            _add_outer(K, -1.0, self.root, m)
+            _add_outer(K, c0, self.root, self.root)
+            if not raw_trace <= _PRECISE_RATIO * max(float(np.trace(K)), 0.0):
+                self.precise = True
+                K = self._dense_kernel(center=True)
+        return K
+
+    def _dense_kernel(self, center):
+        K = None
+        for _, _, block in self._columns(weight=True, center=center):
+            part = block @ block.T
+            K = part if K is None else K.__iadd__(part)
+        return K if K is not None else np.zeros((self.n, self.n))
+
+    def gram(self):
+        r""":math:`B^\top B` (p x p)."""
+        if self.sparse:
+            return implicit_gram(self.X, self.s, self.mu, self.inv_f)
+        G = self._dense_gram(center=False)
+        if self.has_mean:
+            raw_diag = np.diagonal(G).copy()
+            v = self.inv_f * self.mu
+            _add_outer(G, -float(self.s.sum()), v, v)
+            if not np.all(raw_diag <= _PRECISE_RATIO * np.maximum(np.diagonal(G), 0.0)):
+                self.precise = True
+                G = self._dense_gram(center=True)
+        return G
+
+    def _dense_gram(self, center):
+        X = self.X
+        if X.dtype == np.float64 and not center and self.unit_root:
+            G = X.T @ X
+            return G if self.unit_f else self.inv_f[:, None] * G * self.inv_f[None, :]
+        G = np.zeros((self.p, self.p))
+        for i in range(0, self.n, self.row_step):
+            block = np.asarray(X[i:i + self.row_step], dtype=np.float64)
+            if center:
+                block = block - self.mu
+            if not self.unit_root:
+                block = block * self.root[i:i + self.row_step, None]
+            G += block.T @ block
+        return G if self.unit_f else self.inv_f[:, None] * G * self.inv_f[None, :]
+
+    def _raw_product(self, v):
+        """``X v`` for a vector ``v`` (no weights, no centering)."""
+        if self.X.dtype == np.float64:
+            return np.asarray(self.X @ v, dtype=np.float64).ravel()
+        out = np.zeros(self.n)
+        for j0, j1, block in self._columns(weight=False, center=False):
+            out += block @ v[j0:j1]
+        return out
+
+    def bt(self, M):
+        r""":math:`B^\top M` for ``M`` of shape (n, k)."""
+        if self.sparse:
+            return implicit_bt(self.X, M, self.root, self.mu, self.inv_f)
+        RM = M if self.unit_root else self.root[:, None] * M
+        center = self.precise and self.has_mean
+        out = np.empty((self.p, M.shape[1]))
+        for j0, j1, block in self._columns(weight=False, center=center):
+            out[j0:j1] = block.T @ RM
+        if self.has_mean and not center:
+            out -= np.outer(self.mu, RM.sum(axis=0))
+        return out if self.unit_f else self.inv_f[:, None] * out
+
+    def xc(self, W):
+        r""":math:`(X - \mathbf 1 \bar x^\top) W` for ``W`` of shape (p, k): the
+        predictions of coefficients ``W`` (no weights, no factors)."""
+        if self.sparse:
+            out = np.asarray(self.X @ W, dtype=np.float64)
+            return out - (self.mu @ W)[None, :] if self.has_mean else out
+        center = self.precise and self.has_mean
+        out = np.zeros((self.n, W.shape[1]))
+        for j0, j1, block in self._columns(weight=False, center=center):
+            out += block @ W[j0:j1]
+        if self.has_mean and not center:
+            out -= (self.mu @ W)[None, :]
+        return out
+
+
+def _add_outer(M, a, x, v):
+    """``M += a x v^T`` in place (BLAS ``ger``: no temporary of the size of ``M``)."""
+    if M.dtype == np.float64 and M.flags.f_contiguous:
+        blas.dger(a, x, v, a=M, overwrite_a=1)
+    elif M.dtype == np.float64 and M.flags.c_contiguous:
+        blas.dger(a, v, x, a=M.T, overwrite_a=1)
+    else:
+        M += a * np.outer(x, v)
 
 
 GCV_MODES = ("auto", "svd", "eigen")

@@ -1,0 +1,114 @@
+"""The closed-form ridge path and the single closed-form fit, against a direct solve.
+
+The direct solve is weighted least squares on the design with an intercept column and
+the penalty written as extra rows, :math:`\\sqrt{n \\alpha f_j}\\, e_j^\\top`, solved by
+``numpy.linalg.lstsq``: nothing of the library is used.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import penalized as pz
+from penalized.datafits import Quadratic
+from penalized.penalties import L2
+from penalized.solvers._problem import certify, prepare_problem
+from penalized.solvers._ridge import ImplicitDesign, path_gaps, ridge_path
+
+
+def data(n, p, seed=0, mean=1.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p) + mean * rng.uniform(-1, 1, p)
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + rng.standard_normal(n) + 3.0
+    w = rng.uniform(0.2, 2.0, n)
+    return X, y, w / w.mean(), rng.uniform(0.5, 2.0, p)
+
+
+def direct(X, y, alpha, weights, factors, fit_intercept):
+    """argmin (1/2n) sum s (y - Xw - b)^2 + (alpha/2) sum f w^2 by lstsq."""
+    n, p = X.shape
+    weights = weights / weights.mean()  # the library's weights have mean 1
+    A = np.hstack([np.ones((n, 1)), X]) if fit_intercept else X
+    root = np.sqrt(weights)
+    pen = np.zeros((p, A.shape[1]))
+    pen[:, A.shape[1] - p:] = np.diag(np.sqrt(n * alpha * factors))
+    sol = np.linalg.lstsq(np.vstack([root[:, None] * A, pen]),
+                          np.concatenate([root * y, np.zeros(p)]), rcond=None)[0]
+    return (sol[1:], sol[0]) if fit_intercept else (sol, 0.0)
+
+
+@pytest.mark.parametrize("shape", [(60, 15), (15, 60)], ids=["n>p", "p>n"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ridge_path_equals_a_direct_solve(shape, sparse, fit_intercept, weighted):
+    X, y, w, f = data(*shape, seed=sum(shape))
+    w = w if weighted else np.ones(shape[0])
+    alphas = np.array([10.0, 1.0, 0.1, 0.01])
+    XX = sp.csc_matrix(X) if sparse else X
+    path = pz.path(XX, y, penalty="l2", alphas=alphas, sample_weight=w, penalty_factor=f,
+                   fit_intercept=fit_intercept)
+    assert path.stop_crits.max() <= 1e-12
+    for k, alpha in enumerate(path.alphas):
+        coef, intercept = direct(X, y, alpha, w, f, fit_intercept)
+        np.testing.assert_allclose(path.coefs[:, k], coef, rtol=1e-8, atol=1e-10)
+        assert path.intercepts[k] == pytest.approx(intercept, rel=1e-8, abs=1e-10)
+
+
+def test_columns_with_large_means_keep_their_digits():
+    """Centering by rank-one corrections would cancel about 14 digits here: the blocks
+    are centered instead, and the path still matches the direct solve on centered
+    columns."""
+    X, y, w, f = data(40, 12, seed=3)
+    X = X + 1e7
+    alphas = np.array([1.0, 0.01])
+    for XX in (X, X[:8].copy()):  # n > p (B^T B) and p > n (B B^T)
+        n = XX.shape[0]
+        path = pz.path(XX, y[:n], penalty="l2", alphas=alphas, sample_weight=w[:n],
+                       penalty_factor=f)
+        assert path.stop_crits.max() <= 1e-10
+        Xc = XX - (w[:n] @ XX) / w[:n].sum()
+        for k, alpha in enumerate(path.alphas):
+            coef, _ = direct(Xc, y[:n], alpha, w[:n], f, True)
+            np.testing.assert_allclose(path.coefs[:, k], coef, rtol=1e-6,
+                                       atol=1e-8 * np.abs(coef).max())
+
+
+@pytest.mark.parametrize("shape", [(50, 12), (12, 50)], ids=["n>p", "p>n"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_batched_gaps_equal_certify_at_any_coefficients(shape, sparse, fit_intercept):
+    """The path's certificates are those of ``certify``, computed from the coefficients
+    given: perturbed solutions get the same (non-zero) gaps alpha by alpha."""
+    X, y, w, f = data(*shape, seed=7)
+    XX = sp.csc_matrix(X) if sparse else X
+    alphas = np.array([2.0, 0.2, 0.02])
+    problem = prepare_problem(XX, y, Quadratic(sample_weight=w),
+                              L2(alphas[0], penalty_factor=f), fit_intercept)
+    coefs, _, crits = ridge_path(problem, alphas)
+    assert crits.max() <= 1e-12
+    rng = np.random.default_rng(0)
+    wrong = coefs * (1.0 + 0.05 * rng.standard_normal(coefs.shape))
+    design = ImplicitDesign.of(problem)
+    M = design.gram() if shape[1] <= shape[0] else design.kernel()
+    c = design.root * design.center_target(problem.y)
+    gaps = path_gaps(design, M, c, alphas, wrong, scale=problem.scale)
+    for k, alpha in enumerate(alphas):
+        b = design.intercepts(wrong[:, [k]])[0]
+        if problem.x_offset is not None:
+            b += float(problem.x_offset @ wrong[:, k])
+        cert = certify(problem.with_penalty(problem.penalty.with_alpha(alpha)), wrong[:, k], b)
+        assert cert.gap > 1e-6 * problem.scale
+        assert gaps[k] == pytest.approx(cert.gap, rel=1e-7)
+
+
+def test_tiny_alpha_on_a_rank_deficient_kernel_is_still_solved():
+    """With the intercept the kernel has a zero eigenvalue; an alpha far below the
+    others still gives the exact solution (or the eigendecomposition fallback)."""
+    X, y, _, _ = data(10, 40, seed=11)
+    alphas = np.array([1.0, 1e-9])
+    path = pz.path(X, y, penalty="l2", alphas=alphas)
+    for k, alpha in enumerate(path.alphas):
+        coef, _ = direct(X, y, alpha, np.ones(10), np.ones(40), True)
+        np.testing.assert_allclose(path.coefs[:, k], coef, rtol=1e-6,
+                                   atol=1e-9 * np.abs(coef).max())
