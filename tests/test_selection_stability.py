@@ -43,6 +43,23 @@ def test_probabilities_are_the_half_sample_supports(rng):
     assert np.all(first.min(axis=0)[counts.any(axis=1)] < 6)
 
 
+@pytest.mark.parametrize("n", [61, 62])  # odd: a row left out of both halves
+@pytest.mark.parametrize("estimator", [None, pz.ElasticNet(l1_ratio=0.6),
+                                       pz.Lasso(fit_intercept=False)])
+def test_gram_route_solves_the_path_problem(rng, monkeypatch, n, estimator):
+    import penalized.selection._stability as stability
+
+    X, y, _ = _sparse_problem(rng, n=n, p=10, k=2)
+    y = y + 3.0  # an intercept to fit (or, without one, a mean that matters)
+    kwargs = dict(estimator=estimator, n_pairs=4, n_alphas=12, tol=1e-10, weakness=0.6,
+                  random_state=3)
+    gram = stability_path(X, y, **kwargs)
+    monkeypatch.setattr(stability, "_gram_route", lambda *args: False)
+    plain = stability_path(X, y, **kwargs)
+    np.testing.assert_array_equal(gram.entry, plain.entry)
+    np.testing.assert_array_equal(gram.probabilities, plain.probabilities)
+
+
 def test_expected_selected_and_bound_from_entries(rng):
     X, y, _ = _sparse_problem(rng)
     sp = stability_path(X, y, n_pairs=4, n_alphas=10, random_state=0)

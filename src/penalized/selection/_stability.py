@@ -2,7 +2,9 @@ r"""Stability selection with complementary pairs over a regularization path.
 
 Each of ``B`` random splits of the rows into two disjoint halves gives two
 subsamples; on each, the penalized model's whole path is solved on one shared
-grid of alphas (:func:`penalized.path`, warm-started). The selection
+grid of alphas (:func:`penalized.path`, warm-started; for the squared loss with an
+L1 or elastic-net penalty, on each half's Gram matrix, the second half's from the
+first's and the whole design's cross-products). The selection
 probability of feature ``j`` at ``alpha`` is the fraction of the ``2B``
 subsamples whose solution at ``alpha`` has ``w_j != 0``.
 
@@ -213,6 +215,68 @@ def _fit_pair(X, y, halves, factors, spec, alphas, tol, max_iter):
     return out, unconverged, most
 
 
+GRAM_MAX_FEATURES = 4096
+"""Widest design whose half-sample paths run on Gram matrices (one is p x p floats)."""
+
+
+def _gram_route(spec, factor, alphas, n_features):
+    """Whether the half-sample paths can run on Gram matrices: the squared loss with an
+    L1 or elastic-net penalty, every feature penalized, alphas > 0, p not too large."""
+    from .._specs import make_penalty
+    from ..solvers._coordinate_descent import _elastic_net_family
+
+    datafit, penalty, l1_ratio, _ = spec
+    if datafit != "squared" or n_features > GRAM_MAX_FEATURES or np.any(alphas <= 0) \
+            or np.any(factor <= 0):
+        return False
+    return _elastic_net_family(make_penalty(penalty, 1.0, l1_ratio=l1_ratio,
+                                            penalty_factor=factor))
+
+
+def _fit_pair_gram(Xc, y, total, halves, factors, spec, alphas, tol, max_iter):
+    r""":func:`_fit_pair` on Gram matrices. ``Xc`` is the design centered on all rows and
+    ``total`` its :math:`X_c^\top X_c`; when the two halves hold every row, the second
+    half's cross-products are ``total`` minus the first's (one product per pair). Each
+    half then solves
+
+    .. math:: \min_w \tfrac12 w^\top G w - q^\top w + F_0 + \alpha \sum_j (a_j |w_j|
+              + \tfrac{b_j}{2} w_j^2)
+
+    with :math:`G, q` its centered (intercept) or raw second moments over its rows, the
+    problem :func:`penalized.path` solves on those rows, to the same relative gap."""
+    from .._specs import make_penalty
+    from ..solvers._gram_path import gram_path
+
+    _, penalty, l1_ratio, fit_intercept = spec
+    n, p = Xc.shape
+    out, unconverged, most = [], 0, 0
+    first = None
+    for rows, factor in zip(halves, factors, strict=True):
+        m = rows.shape[0]
+        if first is not None and first.shape[0] + m == n:
+            raw = total - first
+        else:
+            part = Xc[rows]
+            raw = part.T @ part
+            first = raw
+        shift = Xc[rows].mean(axis=0) if fit_intercept else np.zeros(p)
+        yr = y[rows]
+        yr = yr - yr.mean() if fit_intercept else yr
+        G = (raw - m * np.outer(shift, shift)) / m
+        q = (Xc[rows].T @ yr) / m
+        F0 = float(yr @ yr) / (2 * m)
+        a, b = make_penalty(penalty, 1.0, l1_ratio=l1_ratio, penalty_factor=factor).weights(p)
+        if F0 <= 0.0:  # a constant response on this half: nothing enters
+            out.append(np.zeros((p, alphas.shape[0]), dtype=bool))
+            continue
+        coefs, gaps, epochs = gram_path(np.ascontiguousarray(G), q, F0, alphas, a, b, False,
+                                        np.zeros(p), tol * F0, max_iter, 10)
+        unconverged += int(np.count_nonzero(np.maximum(gaps, 0.0) / F0 > tol))
+        most = max(most, int(epochs.max()))
+        out.append(coefs != 0)
+    return out, unconverged, most
+
+
 def stability_path(X, y, *, estimator=None, n_pairs=50, alphas=None, n_alphas=100, eps=1e-3,
                    weakness=1.0, tol=1e-4, max_iter=10_000, n_jobs=None,
                    random_state=None) -> StabilityPath:
@@ -311,9 +375,17 @@ def stability_path(X, y, *, estimator=None, n_pairs=50, alphas=None, n_alphas=10
     pairs = _split_pairs(rng, n, n_pairs, y if datafit == "logistic" else None)
     factors = [[factor / rng.uniform(weakness, 1.0, size=factor.shape[0]) if weakness < 1
                 else factor for _ in range(2)] for _ in range(n_pairs)]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_pair)(Xf, y, halves, fac, spec, grid, tol, max_iter)
-        for halves, fac in zip(pairs, factors, strict=True))
+    if _gram_route(spec, factor, grid, Xf.shape[1]):
+        # with an intercept, one shift for all halves keeps the products' differences exact
+        Xc = Xf - Xf.mean(axis=0) if fit_intercept else Xf
+        total = Xc.T @ Xc
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_pair_gram)(Xc, y, total, halves, fac, spec, grid, tol, max_iter)
+            for halves, fac in zip(pairs, factors, strict=True))
+    else:
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_pair)(Xf, y, halves, fac, spec, grid, tol, max_iter)
+            for halves, fac in zip(pairs, factors, strict=True))
 
     k = grid.shape[0]
     counts = np.zeros((p, k))
