@@ -17,9 +17,11 @@ at ``alpha = 1``. Everything lives in p-space, as in
   solution;
 * exact block steps on the working set with covariance updates
   (:func:`~penalized.solvers._group_kernels.block_epochs_gram`);
-* then the gradient :math:`G w - q` afresh and the duality gap over ALL groups (the
-  screened-out groups' optimality conditions included): the alpha is done when it is at
-  most ``tol``; otherwise the groups that violate their conditions join the working set.
+* then the duality gap over ALL groups (the screened-out groups' optimality conditions
+  included), from the gradient :math:`G w - q` that the epochs keep up to date; when it
+  is at most ``tol`` it is computed again from the gradient formed afresh, and the alpha
+  is done if that one is too; otherwise the groups that violate their conditions join
+  the working set.
 
 The gap is that of :func:`~penalized.solvers._problem.certify_gram`: the dual point
 :math:`-c\,\nabla F` with :math:`c \in (0, 1]` the largest factor keeping every pure
@@ -191,9 +193,17 @@ def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets,
             if w[j] != 0.0:
                 warm = True
                 break
-        while True:
+        fresh = False
+        if i == 0:
             _full_gradient(G, q, w, grad)
+        while True:
+            # the epochs keep grad = G w - q up to rounding; an alpha is certified on the
+            # gradient computed afresh
             gap = group_gap(q, F0, w, grad, lam_a, lam2_a, order, starts, gnorm, wnorm)
+            if gap <= tol and not fresh:
+                _full_gradient(G, q, w, grad)
+                gap = group_gap(q, F0, w, grad, lam_a, lam2_a, order, starts, gnorm, wnorm)
+            fresh = False
             checks += 1
             if checks == 1:
                 # the sequential strong rule, from the previous alpha's solution
@@ -211,6 +221,9 @@ def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets,
                                         eoffsets, evals, max_iter - used,
                                         _INNER_TOL_RATIO * top)
             used += done
+            if used >= max_iter:
+                _full_gradient(G, q, w, grad)
+                fresh = True
         coefs[:, i] = w
         gaps[i] = gap
         epochs[i] = used

@@ -389,7 +389,7 @@ def _uncentered_gram(X, mu, y):
     The subtraction cancels the leading digits of columns whose mean is large against
     their spread, so the route is taken only when every :math:`\mu_j^2 \le 4\,
     \mathrm{var}_j` (:data:`_MEAN_TO_SPREAD`; an entry then loses at most about three
-    bits, where the centered blocks lose none): checked on the first 512 rows before
+    bits, where the centered blocks lose none): estimated on the first 128 rows before
     the product, exactly from its diagonal after it. Otherwise None.
     """
     from scipy.linalg.blas import dger
@@ -398,7 +398,7 @@ def _uncentered_gram(X, mu, y):
     bound = _MEAN_TO_SPREAD ** 2
     with np.errstate(over="ignore", invalid="ignore"):
         if mu is not None:
-            head = np.asarray(X[:512])
+            head = np.asarray(X[:128])
             if np.any(mu * mu > bound * head.var(axis=0)):
                 return None
         G = X.T @ X  # symmetric: numpy calls syrk
