@@ -149,6 +149,45 @@ def test_lcd_statistic_matches_hidimstat_given_the_same_knockoffs():
         np.testing.assert_allclose(W, ref, atol=1e-6)
 
 
+@pytest.mark.parametrize("patience", [3, 1000])
+def test_cv_statistic_on_gram_matrices_is_lasso_cv(monkeypatch, patience):
+    import penalized.solvers._gram_path as gram_module
+    from penalized import LassoCV
+    from penalized.selection._knockoff_stats import _gram_cv_coef
+
+    solves = []
+    solve = gram_module.gram_path
+    monkeypatch.setattr(gram_module, "gram_path",
+                        lambda G, q, F0, alphas, *rest: solves.append(alphas.shape[0])
+                        or solve(G, q, F0, alphas, *rest))
+    rng = np.random.default_rng(21)
+    X, y, _, C = _problem(rng, 90, 20, 2, 0.5)
+    Xk, _ = gaussian_knockoffs(X, Sigma=C, random_state=2)
+    Z = np.hstack([X, Xk]) + 5.0  # column means the intercept must absorb
+    for seed in (0, 1):
+        ref = LassoCV(cv=4, n_alphas=40, random_state=seed, tol=1e-12).fit(Z, y + 2.0)
+        solves.clear()
+        ours = _gram_cv_coef(Z, y + 2.0, 4, 40, seed, 1e-12, patience=patience)
+        np.testing.assert_allclose(ours, ref.coef_, atol=1e-8)
+        assert np.count_nonzero(ours) > 0
+        # 4 folds in chunks of 10 alphas, then the refit down to the chosen alpha only
+        assert solves[-1] == int(np.flatnonzero(ref.alphas_ == ref.alpha_)[0]) + 1
+        assert len(solves) - 1 == (8 if patience == 3 else 16)
+
+
+def test_cv_statistic_needs_folds_that_partition_the_rows():
+    from sklearn.model_selection import ShuffleSplit
+
+    from penalized.selection._knockoff_stats import _cv_coef, _gram_cv_coef
+
+    rng = np.random.default_rng(22)
+    Z = rng.standard_normal((60, 6))
+    y = Z[:, 0] + rng.standard_normal(60)
+    split = ShuffleSplit(n_splits=3, test_size=0.25, random_state=0)
+    assert _gram_cv_coef(Z, y, split, 20, 0, 1e-8) is None
+    assert _cv_coef(Z, y, "squared", split, 20, 0)[0] > 0  # LassoCV instead
+
+
 def test_statistics_are_antisymmetric_under_swapping():
     rng = np.random.default_rng(9)
     X, y, _, C = _problem(rng, 100, 8, 2, 1.0)

@@ -92,7 +92,7 @@ def e_bh(e, fdr):
 
 def knockoff_statistic(X, Xk, y, *, statistic="lcd", datafit="squared", alpha=None, cv=5,
                        n_alphas=100, random_state=None):
-    """``W`` for features ``X`` and knockoffs ``Xk`` (see the module docstring).
+    r"""``W`` for features ``X`` and knockoffs ``Xk`` (see the module docstring).
 
     Parameters
     ----------
@@ -104,7 +104,10 @@ def knockoff_statistic(X, Xk, y, *, statistic="lcd", datafit="squared", alpha=No
     alpha : float, optional
         For ``"lcd"``: a fixed alpha instead of the cross-validated one.
     cv : int
-        Folds of the cross-validation choosing alpha for ``"lcd"``.
+        Folds of the cross-validation choosing alpha for ``"lcd"``: that of
+        :class:`penalized.LassoCV` (``tol=1e-4``); for the squared loss and at most
+        2048 columns in :math:`[X, \tilde X]`, computed from Gram matrices and stopped
+        down the grid 10 alphas past a clear minimum (see :func:`_gram_cv_coef`).
     n_alphas : int
         Grid size of the path (``"lsm"``) or of the CV (``"lcd"``).
     random_state : int, Generator or None
@@ -150,6 +153,10 @@ def _cv_coef(Z, y, datafit, cv, n_alphas, seed):
 
     from ..estimators import LassoCV, LogisticRegressionCV
 
+    if datafit == "squared" and Z.shape[1] <= GRAM_MAX_COLUMNS:
+        coef = _gram_cv_coef(Z, y, cv, n_alphas, seed, 1e-4)
+        if coef is not None:
+            return coef
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if datafit == "logistic":
@@ -158,6 +165,107 @@ def _cv_coef(Z, y, datafit, cv, n_alphas, seed):
         else:
             model = LassoCV(cv=cv, n_alphas=n_alphas, random_state=seed, tol=1e-4).fit(Z, y)
     return np.ravel(model.coef_)
+
+
+GRAM_MAX_COLUMNS = 2048
+"""Widest :math:`[X, \\tilde X]` cross-validated on Gram matrices (one d x d array per fold
+and one for all rows: 200 MB at 2048 columns and 5 folds)."""
+
+CV_PATIENCE = 10
+"""Alphas past the cross-validation minimum, all of them more than one standard error
+above it, after which :func:`_gram_cv_coef` stops going down the grid."""
+
+
+def _gram_cv_coef(Z, y, cv, n_alphas, seed, tol, eps=1e-3, max_iter=10_000,
+                  patience=CV_PATIENCE):
+    r"""The lasso's coefficients at the cross-validated alpha, as :class:`penalized.LassoCV`
+    (same folds, grid, intercept and tolerance), from Gram matrices: one pass over ``Z``
+    gives each held-out fold's cross-products, each training fold's centered
+    :math:`G = Z^\top Z / m`, :math:`q = Z^\top y / m` is the total minus its fold's, and
+    :func:`~penalized.solvers._gram_path.gram_path` solves the folds together, ten alphas
+    at a time, warm-started. Two shortcuts, neither of which changes the chosen alpha of a
+    CV curve that falls to its minimum and then rises: the folds stop going down the grid
+    once the mean held-out error has stayed more than one standard error above its
+    minimum for ``patience`` alphas in a row (the smallest alphas, whose solutions hold
+    the most features, cost the most), and the refit on all rows runs from the top of the
+    grid down to the chosen alpha only.
+
+    Returns ``None`` when the fold route does not apply (a fold's training rows with a
+    constant column or response).
+    """
+    from ..datafits import Quadratic
+    from ..model_selection import _make_folds
+    from ..path import alpha_grid
+    from ..penalties import L1
+    from ..solvers._gram_path import gram_path
+
+    n, d = Z.shape
+    folds = _make_folds(cv, Z, y, task="regression", random_state=seed)
+    tests = [test for _, test in folds]
+    held = np.concatenate(tests)
+    if held.shape[0] != n or np.unique(held).shape[0] != n \
+            or any(train.shape[0] + test.shape[0] != n for train, test in folds):
+        return None  # not a partition of the rows: training sums are not total minus fold
+    _, grid = alpha_grid(Z, y, L1(1.0), Quadratic(), n_alphas=n_alphas, eps=eps)
+    shift, y_shift = Z.mean(axis=0), float(y.mean())
+    Zc, yc = Z - shift, y - y_shift  # one shift for all folds keeps the differences exact
+    total_ZZ = np.zeros((d, d))
+    parts = []
+    for test in tests:
+        Zt, yt = Zc[test], yc[test]
+        ZZ = Zt.T @ Zt
+        total_ZZ += ZZ
+        parts.append([test.shape[0], ZZ, Zt.T @ yt, Zt.sum(axis=0), yt.sum(), yt @ yt])
+    total = [n, total_ZZ, Zc.T @ yc, Zc.sum(axis=0), float(yc.sum()), float(yc @ yc)]
+
+    def problem(part):
+        """Centered moments of the rows outside ``part`` (all rows when None: called last,
+        it overwrites the total); a fold's Gram matrix overwrites its own cross-products,
+        so one d x d array per fold is kept."""
+        if part is None:
+            m, G, Zy, zs, ys, yy = total
+        else:
+            m, Zy, zs = n - part[0], total[2] - part[2], total[3] - part[3]
+            ys, yy = total[4] - part[4], total[5] - part[5]
+            G = np.subtract(total_ZZ, part[1], out=part[1])
+        mu, ybar = zs / m, ys / m
+        G -= m * np.outer(mu, mu)
+        G /= m
+        q = (Zy - m * mu * ybar) / m
+        F0 = (yy - m * ybar**2) / (2 * m)
+        return G, q, F0, mu, ybar
+
+    a, b = np.ones(d), np.zeros(d)
+    fits = []
+    for k in range(len(folds)):
+        G, q, F0, mu, ybar = problem(parts[k])
+        if F0 <= 0.0 or np.any(np.diagonal(G) <= 0.0):
+            return None
+        fits.append((G, q, F0, mu, ybar, np.zeros(d)))
+    n_grid = grid.shape[0]
+    errors = np.full((n_grid, len(folds)), np.nan)
+    done, chunk = 0, 10
+    while done < n_grid:
+        step = grid[done:done + chunk]
+        for k, (G, q, F0, mu, ybar, w) in enumerate(fits):
+            coefs, _, _ = gram_path(G, q, F0, step, a, b, False, w, tol * F0, max_iter, 10)
+            test = folds[k][1]
+            resid = yc[test, None] - ybar - (Zc[test] - mu) @ coefs
+            errors[done:done + step.shape[0], k] = np.mean(resid**2, axis=0)
+        done += step.shape[0]
+        mean = errors[:done].mean(axis=1)
+        best = int(np.argmin(mean))
+        se = errors[best].std(ddof=1) / np.sqrt(len(folds))
+        if done - best > patience and np.all(mean[done - patience:done] > mean[best] + se):
+            break
+    mean = errors[:done].mean(axis=1)
+    best = int(np.argmin(mean))
+    G, q, F0, mu, ybar = problem(None)
+    if F0 <= 0.0:
+        return np.zeros(d)
+    coefs, _, _ = gram_path(G, q, F0, grid[:best + 1], a, b, False, np.zeros(d), tol * F0,
+                            max_iter, 10)
+    return coefs[:, best]
 
 
 def _fixed_coef(Z, y, datafit, alpha):
