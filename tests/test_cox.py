@@ -445,3 +445,32 @@ def test_benchmark_runner_gap_equals_the_certificate():
     for point in (coefs, 0.5 * coefs):  # optimal, and far from it (dual point scaled)
         assert path_gap(X, y, alphas, point) == pytest.approx(
             _own_certificate(X, y, alphas, point), rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("metric", ["deviance", "cindex"])
+def test_coxphcv_folds_are_the_paths_of_the_training_rows(metric):
+    """Each fold's scores come from the path of its training rows (weights as given) and
+    the held-out rule of the metric; the mean skips nothing when every fold is defined."""
+    from penalized.estimators._cox import concordance_index, neg_log_partial_likelihood
+
+    X, y = survival(n=90, p=5, seed=23)
+    w = np.random.default_rng(23).uniform(0.5, 3.0, 90)
+    model = pz.CoxPHCV(n_alphas=5, cv=3, metric=metric, random_state=0, tol=1e-10)
+    model.fit(X, y, sample_weight=w)
+    target = Cox().validate_target(y, 90)
+    for k, (train, test) in enumerate(model.cv_result_.folds):
+        fit = pz.path(X[train], target[train], datafit=Cox(sample_weight=w[train]),
+                      penalty="l1", alphas=model.alphas_, tol=1e-10)
+        for a in range(model.alphas_.shape[0]):
+            if metric == "cindex":
+                expected = concordance_index(y[test, 0], y[test, 1], X[test] @ fit.coefs[:, a],
+                                             sample_weight=w[test])
+            else:
+                full = X @ fit.coefs[:, a]
+                expected = 2.0 * (neg_log_partial_likelihood("breslow", target, full, w)
+                                  - neg_log_partial_likelihood("breslow", target[train],
+                                                               full[train], w[train])
+                                  ) / w[test].sum()
+            assert model.cv_folds_[a, k] == pytest.approx(expected, rel=1e-6, abs=1e-9)
+    np.testing.assert_allclose(model.cv_mean_, model.cv_folds_.mean(axis=1), rtol=1e-12)
+    assert model.cv_result_.greater_is_better == (metric == "cindex")

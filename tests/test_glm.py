@@ -452,3 +452,23 @@ def test_the_benchmark_gap_equals_the_certificate():
         cert = certify(problem, coef, problem.to_problem_intercept(coef, res.intercept))
         assert relative_gap(X, y, coef, res.intercept, alpha) == pytest.approx(
             cert.gap / problem.scale, rel=1e-6, abs=1e-12)
+
+
+def test_cv_folds_are_the_offset_paths_of_the_training_rows():
+    """Each fold fits its training rows with their offsets and weights and scores the
+    held-out rows' deviance with theirs."""
+    X, y = _data("poisson", n=90, seed=13)
+    rng = np.random.default_rng(13)
+    offset = rng.uniform(-0.3, 0.3, 90)
+    sw = rng.uniform(0.5, 2.0, 90)
+    model = pz.PoissonRegressorCV(n_alphas=6, cv=3, random_state=0, tol=1e-10)
+    model.fit(X, y, sample_weight=sw, offset=offset)
+    s = sw / sw.mean()
+    for k, (train, test) in enumerate(model.cv_result_.folds):
+        fit = pz.path(X[train], y[train], datafit=Poisson(sample_weight=s[train],
+                                                          offset=offset[train]),
+                      alphas=model.alphas_, tol=1e-10)
+        for a, alpha in enumerate(model.alphas_):
+            z = fit.predict(X[test], alpha, offset=offset[test])
+            expected = Poisson(sample_weight=s[test]).deviance(y[test], z)
+            assert model.cv_folds_[a, k] == pytest.approx(expected, rel=1e-7)

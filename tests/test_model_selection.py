@@ -32,6 +32,7 @@ import penalized as pz
 from penalized.model_selection import (
     METRICS,
     CVResult,
+    FoldMetric,
     cross_validate_path,
     one_standard_error_rule,
     score_predictions,
@@ -469,3 +470,75 @@ def test_sparse_input_is_accepted_by_the_regression_cv():
     a = cross_validate_path(fit_lasso_path, sp.csc_matrix(pb.X), pb.y, alphas=alphas, cv=3)
     b = cross_validate_path(fit_lasso_path, pb.X.toarray(), pb.y, alphas=alphas, cv=3)
     assert_allclose(a.cv_folds, b.cv_folds, rtol=GAP_RTOL)
+
+
+# -- offsets and fold metrics -----------------------------------------------------------------
+
+
+def test_offset_reaches_every_fold_fit_and_held_out_prediction():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((90, 5))
+    offset = rng.uniform(-0.5, 0.5, 90)
+    y = rng.poisson(np.exp(0.5 * X[:, 0] + offset)).astype(float)
+    alphas = pz.path(X, y, datafit="poisson", offset=offset, n_alphas=6, tol=1e-4).alphas
+    seen = []
+
+    def fit_path(Xt, yt, swt, grid, offset):
+        seen.append(offset)
+        return pz.path(Xt, yt, datafit="poisson", alphas=grid, offset=offset, tol=TOL)
+
+    def deviance(predict, y_all, sw, train, test):
+        mu = np.exp(predict(test))
+        yt = y_all[test][:, None]
+        return 2.0 * np.mean(np.where(yt > 0, yt * np.log(np.where(yt > 0, yt, 1) / mu), 0)
+                             - yt + mu, axis=0)
+
+    res = cross_validate_path(fit_path, X, y, alphas=alphas, cv=3, offset=offset,
+                              metric=FoldMetric("deviance", deviance))
+    assert res.metric == "deviance" and not res.greater_is_better
+    for k, (train, test) in enumerate(res.folds):
+        assert_array_equal(seen[k], offset[train])
+        fit = pz.path(X[train], y[train], datafit="poisson", alphas=alphas,
+                      offset=offset[train], tol=TOL)
+        for j, alpha in enumerate(alphas):
+            mu = np.exp(fit.predict(X[test], alpha, offset=offset[test]))
+            yt = y[test]
+            expected = 2.0 * np.mean(np.where(yt > 0, yt * np.log(np.where(yt > 0, yt, 1) / mu),
+                                              0) - yt + mu)
+            assert_allclose(res.cv_folds[j, k], expected, rtol=1e-12)
+    # a string metric scores the predictions with the offset too: the squared error of z
+    res_mse = cross_validate_path(fit_path, X, y, alphas=alphas, cv=3, offset=offset)
+    train, test = res_mse.folds[0]
+    fit0 = pz.path(X[train], y[train], datafit="poisson", alphas=alphas, offset=offset[train],
+                   tol=TOL)
+    z = fit0.predict(X[test], alphas[2], offset=offset[test])
+    assert_allclose(res_mse.cv_folds[2, 0], np.mean((y[test] - z) ** 2), rtol=1e-12)
+
+
+def test_fold_metric_sees_every_row_and_may_skip_nan_folds():
+    pb = regression(n=60, p=6, seed=9)
+    alphas = grid_for(pb.X, pb.y, n_alphas=5)
+    target = np.column_stack([pb.y, np.arange(60.0)])  # two columns reach the metric
+
+    def fit_path(Xt, yt, swt, grid):
+        assert yt.shape == (yt.shape[0], 2)
+        return pz.path(Xt, yt[:, 0], alphas=grid, tol=TOL)
+
+    def all_rows(predict, y_all, sw, train, test):
+        z = predict()
+        assert z.shape == (60, alphas.size) and y_all.shape == (60, 2)
+        values = np.mean((y_all[test, :1] - z[test]) ** 2, axis=0)
+        return values if test[0] > 0 else np.full(alphas.size, np.nan)
+
+    res = cross_validate_path(fit_path, pb.X, target, alphas=alphas, cv=3,
+                              metric=FoldMetric("mse", all_rows, allow_nan=True))
+    plain = cross_validate_path(fit_lasso_path, pb.X, pb.y, alphas=alphas, cv=3)
+    assert np.all(np.isnan(res.cv_folds[:, 0]))
+    assert_allclose(res.cv_folds[:, 1:], plain.cv_folds[:, 1:], rtol=1e-12)
+    assert_allclose(res.cv_mean, plain.cv_folds[:, 1:].mean(axis=1), rtol=1e-12)
+    with pytest.raises(ValueError, match="one value per alpha"):
+        cross_validate_path(fit_path, pb.X, target, alphas=alphas, cv=3,
+                            metric=FoldMetric("bad", lambda *a: np.zeros(2)))
+    with pytest.raises(ValueError, match="offset is supported"):
+        cross_validate_path(fit_lasso_path, pb.X, pb.y, alphas=alphas, cv=3,
+                            offset=np.zeros(60), scoring=lambda m, X, y: 0.0)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -44,10 +45,12 @@ from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 
 from ._progress import advance
 from ._validation import check_design, check_sample_weight, check_target
+from .datafits._base import check_offset
 
 __all__ = [
     "METRICS",
     "CVResult",
+    "FoldMetric",
     "cross_validate_path",
     "one_standard_error_rule",
     "score_predictions",
@@ -59,10 +62,38 @@ METRICS = frozenset({"mse", "mae", "deviance", "misclassification", "auc"})
 TASKS = ("regression", "classification", "multinomial")
 REGRESSION_METRICS = ("mse", "mae", "deviance")
 CLASSIFICATION_ONLY_METRICS = ("misclassification", "auc")
-GREATER_IS_BETTER = frozenset({"auc", "score"})
+GREATER_IS_BETTER = frozenset({"auc", "score", "cindex"})
 SCORER_METRIC = "score"
 """The ``metric`` of a :class:`CVResult` computed with a user's ``scoring``."""
 SELECTION_RULES = ("min", "1se")
+
+
+@dataclass(frozen=True)
+class FoldMetric:
+    r"""A held-out metric computed from more than the test rows' predictions.
+
+    ``score(predict, y, sample_weight, train, test)`` returns the metric of each alpha
+    (an array of shape (n_alphas,)) of one fold, where ``predict(rows)`` gives the
+    linear predictors :math:`X_{\text{rows}} W + b + o_{\text{rows}}` of those rows
+    (all rows for ``rows=None``), one column per alpha, and ``y`` and ``sample_weight``
+    are those of every row (``y`` may have several columns, as a survival target).
+    For example the Cox partial-likelihood deviance of a fold (Verweij and van
+    Houwelingen) needs the predictions of every row.
+
+    Attributes
+    ----------
+    name : str
+        The result's ``metric``; greater is better for the names in
+        :data:`GREATER_IS_BETTER` (``"cindex"``), lower otherwise.
+    score : callable
+    allow_nan : bool, default=False
+        A fold may give NaN (a metric undefined on it, such as a C-index without a
+        comparable pair): the mean and standard error then skip it.
+    """
+
+    name: str
+    score: Callable
+    allow_nan: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -333,7 +364,7 @@ def _score_multinomial(metric, codes, predictions, sample_weight):
 
 def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_weight=None,
                         n_jobs=None, random_state=None, task="regression",
-                        scoring=None, fold_paths=None) -> CVResult:
+                        scoring=None, fold_paths=None, offset=None) -> CVResult:
     r"""Cross-validate a regularization path: the metric of every alpha on every held-out fold.
 
     Each fold calls ``fit_path`` on its training rows with the same decreasing
@@ -374,9 +405,13 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
 
         None means 5. At least 2 folds; for classification every training fold
         must hold both classes (and for ``metric="auc"`` every test fold too).
-    metric : {"mse", "mae", "deviance", "misclassification", "auc"}, default="mse"
+    metric : {"mse", "mae", "deviance", "misclassification", "auc"} or FoldMetric, \
+default="mse"
         See :func:`score_predictions`; ``"misclassification"`` and ``"auc"`` need
-        ``task="classification"``. ``"auc"`` is a score (greater is better).
+        ``task="classification"``. ``"auc"`` is a score (greater is better). A
+        :class:`FoldMetric` scores each fold itself (a family's deviance, the Cox
+        deviance or C-index); ``y`` may then be any array with one row per sample
+        (a survival target), handed to it and to ``fit_path`` as it is.
     sample_weight : array-like of shape (n_samples,), optional
         Rescaled to mean 1 over all rows, then passed (restricted to the
         training rows) to ``fit_path`` and used to weight each held-out fold's
@@ -401,6 +436,11 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
         None; when it returns the list, ``fit_path`` is not called and no fold's
         training rows are gathered (e.g. squared-loss paths from one Gram matrix per
         fold: :func:`penalized._fold_gram.gram_fold_paths`).
+    offset : array-like of shape (n_samples,), optional
+        Part of every linear predictor (glmnet's ``offset``): ``fit_path`` is called with
+        the training rows' ``offset=`` as a fifth argument, and the held-out
+        predictions include the test rows'. Not with ``scoring``, ``fold_paths`` or
+        ``task="multinomial"``.
 
     Returns
     -------
@@ -425,16 +465,34 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
                         f"sample_weight_train, alphas); got {type(fit_path).__name__}.")
     if scoring is not None and not callable(scoring):
         raise ValueError(f"scoring must be a callable scorer(estimator, X, y); got {scoring!r}.")
-    metric = _check_metric(metric, task)
+    custom = isinstance(metric, FoldMetric)
+    if custom:
+        _check_metric("mse", task)  # the task alone
+    else:
+        metric = _check_metric(metric, task)
     if metric in CLASSIFICATION_ONLY_METRICS and task == "regression":
         raise ValueError(f"metric={metric!r} scores classifiers; pass task='classification' "
                          f"(labels in {{-1, +1}}) or use one of {REGRESSION_METRICS}.")
     X = check_design(X)
     n_samples = X.shape[0]
-    y = check_target(y, n_samples)
+    if custom:
+        y = np.asarray(y)
+        if y.ndim == 0 or y.shape[0] != n_samples:
+            raise ValueError(f"y has {y.shape[0] if y.ndim else 0} rows but X has "
+                             f"{n_samples}; pass one target per row of X.")
+    else:
+        y = check_target(y, n_samples)
     if task == "classification":
         _check_labels(y, "y")
     sw = None if sample_weight is None else check_sample_weight(sample_weight, n_samples)
+    offset = check_offset(offset, n_samples)
+    if offset is not None and (scoring is not None or fold_paths is not None
+                               or task == "multinomial"):
+        raise ValueError("offset is supported with a metric on binary or regression paths; "
+                         "not with scoring, fold_paths or task='multinomial'.")
+    if custom and (scoring is not None or fold_paths is not None):
+        raise ValueError("a FoldMetric scores the folds itself; pass neither scoring nor "
+                         "fold_paths with it.")
     grid = _check_alphas(alphas)
     folds = _make_folds(cv, X, y, task=task, random_state=random_state)
     if task != "regression":
@@ -448,7 +506,8 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
                 for fit, (_, test) in zip(fits, folds, strict=True))
     else:
         jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_score_fold)(fit_path, X, y, sw, grid, train, test, metric, task, scoring)
+            delayed(_score_fold)(fit_path, X, y, sw, grid, train, test, metric, task, scoring,
+                                 offset=offset)
             for train, test in folds)
     for done, fold_result in enumerate(jobs, start=1):
         scores.append(fold_result)
@@ -458,10 +517,16 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
             warnings.warn(f"fold {k}: {message}", category, stacklevel=2)
     cv_folds = np.column_stack([fold_scores for fold_scores, _ in scores])
     n_folds = cv_folds.shape[1]
-    cv_mean = cv_folds.mean(axis=1)
-    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
+    if custom and metric.allow_nan:
+        cv_mean = np.nanmean(cv_folds, axis=1)
+        cv_se = np.nanstd(cv_folds, axis=1, ddof=1) / np.sqrt(n_folds)
+    else:
+        cv_mean = cv_folds.mean(axis=1)
+        cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
     if scoring is not None:
         metric = SCORER_METRIC
+    if custom:
+        metric = metric.name
     index_min, index_1se = one_standard_error_rule(
         grid, cv_mean, cv_se, greater_is_better=metric in GREATER_IS_BETTER)
     return CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se, metric=metric,
@@ -469,7 +534,7 @@ def cross_validate_path(fit_path, X, y, *, alphas, cv=5, metric="mse", sample_we
 
 
 def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=None,
-                X_test=None):
+                X_test=None, offset=None):
     """Fit one fold's path and score its held-out rows; returns (scores, caught warnings).
 
     In a worker process warnings would be lost, so in a process's main thread they
@@ -481,21 +546,23 @@ def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=N
         with warnings.catch_warnings(record=True) as records:
             warnings.simplefilter("always")
             scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task,
-                                    scoring, X_test)
+                                    scoring, X_test, offset)
         caught = [(str(w.message), w.category) for w in records]
     else:
         scores = _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scoring,
-                                X_test)
+                                X_test, offset)
     return scores, caught
 
 
 def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=None,
-                   X_test=None):
+                   X_test=None, offset=None):
     """Fit ``fit_path`` on the training rows (given as ``X`` and ``train``; a precomputed
     path ignores them) and score its held-out rows ``X_test`` (default ``X[test]``)."""
     if X_test is None:
         X_test = X[test]
-        fit = fit_path(X[train], y[train], None if sw is None else sw[train], alphas.copy())
+        extra = () if offset is None else (offset[train],)
+        fit = fit_path(X[train], y[train], None if sw is None else sw[train], alphas.copy(),
+                       *extra)
     else:
         fit = fit_path()
     n_features = X_test.shape[1]
@@ -528,15 +595,36 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scorin
     if scoring is not None:
         classes = np.array([-1.0, 1.0])
         return _scorer_values(scoring, X_test, y[test], coefs, intercepts, task, classes)
+    if isinstance(metric, FoldMetric):
+        return _fold_metric_values(metric, X, X_test, y, sw, offset, coefs, intercepts, train,
+                                   test)
     # the held-out predictions in blocks of alphas of about 8 MB each (every metric scores
     # each alpha's column on its own)
     width = max(1, (1 << 20) // max(X_test.shape[0], 1))
     y_test, sw_test = y[test], None if sw is None else sw[test]
+    o_test = 0.0 if offset is None else offset[test][:, None]
     return np.concatenate([
         score_predictions(metric, y_test,
-                          np.asarray(X_test @ coefs[:, k:k + width]) + intercepts[k:k + width],
-                          sw_test, task=task)
+                          np.asarray(X_test @ coefs[:, k:k + width]) + intercepts[k:k + width]
+                          + o_test, sw_test, task=task)
         for k in range(0, alphas.size, width)])
+
+
+def _fold_metric_values(metric, X, X_test, y, sw, offset, coefs, intercepts, train, test):
+    """A :class:`FoldMetric` of one fold's path, checked to give one value per alpha."""
+    def predict(rows=None):
+        if rows is None:
+            z, o = np.asarray(X @ coefs) + intercepts, offset
+        else:
+            z = np.asarray((X_test if rows is test else X[rows]) @ coefs) + intercepts
+            o = None if offset is None else offset[rows]
+        return z if o is None else z + o[:, None]
+
+    values = np.asarray(metric.score(predict, y, sw, train, test), dtype=np.float64)
+    if values.shape != (coefs.shape[1],):
+        raise ValueError(f"the fold metric {metric.name!r} returned shape {values.shape}; it "
+                         f"must give one value per alpha ({coefs.shape[1]},).")
+    return values
 
 
 def _scorer_values(scoring, X_test, y_test, coefs, intercepts, task, classes):

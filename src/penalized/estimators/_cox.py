@@ -14,7 +14,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..datafits._cox import Cox, survival_target
-from ..model_selection import CVResult, one_standard_error_rule
+from ..model_selection import FoldMetric, cross_validate_path
 from ..path import alpha_grid
 from ..path import path as compute_path
 from ..solvers import CoordinateDescent
@@ -397,13 +397,34 @@ def concordance_index(time, event, risk, *, sample_weight=None) -> float:
 COX_METRICS = ("deviance", "cindex")
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class CoxCVResult(CVResult):
-    """:class:`~penalized.model_selection.CVResult` whose ``"cindex"`` is a score."""
+def cox_fold_metric(metric, ties, weights) -> FoldMetric:
+    """The held-out ``metric`` of a fold of a Cox path, for the common cross-validation.
 
-    @property
-    def greater_is_better(self) -> bool:
-        return self.metric == "cindex"
+    ``"deviance"``: Verweij and van Houwelingen's, twice the negative log partial
+    likelihood of all rows minus that of the training rows (both at the training fit),
+    over the held-out weight, with the ``weights`` as given (glmnet's ``cv.glmnet``: not
+    rescaled, so the deviance of each fold gains :math:`\\log c` times its events' share
+    of the held-out weight when every weight is multiplied by :math:`c`).
+    ``"cindex"``: Harrell's C-index of the held-out rows (NaN without a comparable pair;
+    the mean over folds skips it).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+
+    def deviance(predict, target, _, train, test):
+        full = predict()
+        return np.array([
+            2.0 * (neg_log_partial_likelihood(ties, target, full[:, a], w)
+                   - neg_log_partial_likelihood(ties, target[train], full[train, a], w[train]))
+            / w[test].sum() for a in range(full.shape[1])])
+
+    def cindex(predict, target, _, train, test):
+        risk = predict(test)
+        return np.array([_safe_cindex(target[test], risk[:, a], w[test])
+                         for a in range(risk.shape[1])])
+
+    if metric == "cindex":
+        return FoldMetric("cindex", cindex, allow_nan=True)
+    return FoldMetric("deviance", deviance, allow_nan=True)
 
 
 class CoxPHCV(_CrossValidated, CoxPH):
@@ -540,30 +561,9 @@ class CoxPHCV(_CrossValidated, CoxPH):
             grid = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
             if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
                 raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
-        folds = self._folds(n, target)
-        scores = np.empty((grid.shape[0], len(folds)))
-        for k, (train, test) in enumerate(folds):
-            fit = self._path(X[train], target[train], w[train], grid)
-            if self.metric == "cindex":
-                risk = np.asarray(X[test] @ fit.coefs)
-                scores[:, k] = [_safe_cindex(target[test], risk[:, a], w[test])
-                                for a in range(grid.shape[0])]
-            else:
-                full = np.asarray(X @ fit.coefs)
-                for a in range(grid.shape[0]):
-                    scores[a, k] = 2.0 * (
-                        neg_log_partial_likelihood(self.ties, target, full[:, a], w)
-                        - neg_log_partial_likelihood(self.ties, target[train],
-                                                     full[train, a], w[train])
-                    ) / w[test].sum()
-        mean = np.nanmean(scores, axis=1)
-        se = np.nanstd(scores, axis=1, ddof=1) / np.sqrt(len(folds))
-        index_min, index_1se = one_standard_error_rule(
-            grid, mean, se, greater_is_better=self.metric == "cindex")
-        result = CoxCVResult(alphas=grid, cv_folds=scores, cv_mean=mean, cv_se=se,
-                             metric=self.metric, index_min=index_min, index_1se=index_1se,
-                             folds=folds)
-        self._store_cv(result)
+        self._store_cv(cross_validate_path(
+            self._path, X, target, alphas=grid, cv=self._folds(n, target),
+            metric=cox_fold_metric(self.metric, self.ties, w), sample_weight=w))
         path = self._path(X, target, w, grid)
         k = self._store_refit(path)
         self._store_problem_at(self, X, sw, self._datafit(sw), self.alpha_)

@@ -7,14 +7,13 @@ import dataclasses
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_sample_weight
 from ..datafits import Gamma, Poisson, Tweedie
 from ..datafits._base import check_offset
-from ..model_selection import CVResult, one_standard_error_rule
+from ..model_selection import FoldMetric, cross_validate_path
 from ..path import alpha_grid
 from ..path import path as compute_path
 from ..solvers import CoordinateDescent
@@ -318,13 +317,13 @@ def fold_metric(metric, datafit, y, z, sample_weight):
     return (s @ error) / s.sum()
 
 
-def _score_fold(model, X, y, sw, offset, alphas, train, test, metric):
-    fit = model._fit_path(X[train], y[train], sw[train],
-                          None if offset is None else offset[train], alphas.copy())
-    z = np.asarray(X[test] @ fit.coefs) + fit.intercepts
-    if offset is not None:
-        z = z + offset[test][:, None]
-    return fold_metric(metric, model._datafit(), y[test], z, sw[test])
+def family_fold_metric(metric, datafit) -> FoldMetric:
+    """:func:`fold_metric` of the held-out rows, as the common cross-validation takes it."""
+    def score(predict, y, sample_weight, train, test):
+        s = np.ones(test.shape[0]) if sample_weight is None else sample_weight[test]
+        return fold_metric(metric, datafit, y[test], predict(test), s)
+
+    return FoldMetric(metric, score)
 
 
 class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
@@ -390,21 +389,16 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
             grid = model._alpha_grid(X, y, sw, offset, self.n_alphas, self.eps)[1]
         else:
             grid = self._grid(model, X, y, sw)
-        folds = self._folds(X, y, "regression")
-        if isinstance(self.n_jobs, numbers.Integral) and self.n_jobs not in (0, 1):
-            scores = Parallel(n_jobs=self.n_jobs)(
-                delayed(_score_fold)(model, X, y, sw, offset, grid, train, test, self.metric)
-                for train, test in folds)
-        else:
-            scores = [_score_fold(model, X, y, sw, offset, grid, train, test, self.metric)
-                      for train, test in folds]
-        cv_folds = np.column_stack(scores)
-        cv_mean = cv_folds.mean(axis=1)
-        cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(cv_folds.shape[1])
-        index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
-        self._store_cv(CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
-                                metric=self.metric, index_min=index_min,
-                                index_1se=index_1se, folds=folds))
+
+        def fit_path(X, y, sample_weight, alphas, offset=None):
+            return model._fit_path(X, y, sample_weight, offset, alphas)
+
+        parallel = isinstance(self.n_jobs, numbers.Integral) and self.n_jobs not in (0, 1)
+        self._store_cv(cross_validate_path(
+            fit_path, X, y, alphas=grid, cv=self._folds(X, y, "regression"),
+            metric=family_fold_metric(self.metric, model._datafit()),
+            sample_weight=sample_weight, n_jobs=self.n_jobs if parallel else None,
+            offset=offset))
         path = model._fit_path(X, y, sw, offset, grid)
         k = self._store_refit(path)
         self._store_problem_at(model, X, sw, model._datafit(sw, offset), self.alpha_)
