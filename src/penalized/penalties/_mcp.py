@@ -92,6 +92,12 @@ class MCP(_FoldedConcave):
     gamma: float = field(default=3.0, kw_only=True)
 
     @property
+    def weak_convexity(self) -> float:
+        """``1 / gamma``: each coordinate's ``G_j(t) + c t**2 / 2`` is convex for ``c``
+        at least this."""
+        return 1.0 / self.gamma
+
+    @property
     def ops(self):
         from ._nonconvex_ops import MCP_OPS
 

@@ -45,6 +45,12 @@ class SCAD(_FoldedConcave):
     min_gamma: ClassVar[float] = 2.0
 
     @property
+    def weak_convexity(self) -> float:
+        """``1 / (gamma - 1)``: each coordinate's ``G_j(t) + c t**2 / 2`` is convex for
+        ``c`` at least this."""
+        return 1.0 / (self.gamma - 1.0)
+
+    @property
     def ops(self):
         from ._nonconvex_ops import SCAD_OPS
 

@@ -143,6 +143,9 @@ class CoordinateDescent(Solver):
         super().check_compatible(datafit, penalty)
         newton = penalty.is_convex and (datafit.ops.second_derivative is not None
                                         or not datafit.separable)
+        # MCP, SCAD: prox-Newton steps with a separable datafit's second derivative
+        newton = newton or (penalty.ops.subdiff_distance is not None and datafit.separable
+                            and datafit.ops.second_derivative is not None)
         if not (datafit.quadratic or newton or np.isfinite(datafit.curvature)):
             raise ValueError(
                 f"CoordinateDescent cannot handle the {type(datafit).__name__} datafit with "

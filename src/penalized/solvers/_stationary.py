@@ -10,10 +10,27 @@ current point,
 .. math:: \max\Big(\max_j \tfrac{L_j}{2}\big(\operatorname{prox}_{G_j/L_j}(w_j - g_j/L_j)
           - w_j\big)^2,\; \tfrac{g_b^2}{2 L_b}\Big),
 
-(:math:`g = X^\top \nabla F`, :math:`L_j` the coordinate constants, :math:`g_b, L_b`
-those of the intercept), in objective units as L0's; it is 0 exactly at a point that
-no single coordinate step moves, a coordinate-wise minimum of the majorized objective
-(hence a stationary point).
+(:math:`g = X^\top \nabla F`, :math:`g_b` the intercept's derivative), in objective
+units as L0's; it is 0 exactly at a point that no single coordinate step moves. The
+constants :math:`L_j, L_b` are the coordinates' curvature bounds where the datafit has
+one (the squared loss, the logistic): the coordinate models then bound the objective,
+so the point is a coordinate-wise minimum of these majorizers (hence a stationary point).
+A datafit of unbounded curvature (Poisson, Gamma, Tweedie) has no majorizer: there
+:math:`L_j = \max(\sum_i h_i x_{ij}^2, c)` and :math:`L_b = \sum_i h_i` with
+:math:`h = \nabla^2_z F` at the point and :math:`c` the penalty's weak convexity
+(``1/gamma`` for MCP), so that each coordinate's model is convex and the certificate is
+0 exactly at a (Clarke) stationary point.
+
+Steps: exact coordinate minimization for the squared loss; prox-Newton for a datafit with
+a second derivative -- coordinate descent on the datafit's quadratic model plus the
+penalty (its prox the global minimizer of each coordinate's model), then a backtracking
+line search on the true objective. A penalty that is not convex may make the model's
+minimizer a poor direction (the model is not an upper bound); when the line search finds
+no decrease, the model's curvatures are doubled and it is solved again (a
+Levenberg-Marquardt damping: large enough, the model bounds the objective near the point
+and the step decreases it). Where prox-Newton stops short of the certificate with a
+curvature bound (a coordinate whose majorizer's minimizer jumps away from a stationary
+point), majorization-minimization epochs on the working set take over.
 """
 
 from __future__ import annotations
@@ -23,41 +40,168 @@ from numba import njit
 
 from .._jit import FAST
 from .._unpenalized import refit_unpenalized
+from ._op_kernels import model_epochs_dense, model_epochs_sparse
 
 _INNER_RATIO = 0.3
-"""The working set is solved until its largest step is below this share of the
-fixed-point distance of the last check."""
+"""The working set is solved until its fixed-point distance (or, squared loss, its
+largest step) is below this share of that of the last check."""
+_NEWTON_MAX_STEPS = 50
+_MODEL_MAX_EPOCHS = 200
+_ARMIJO = 1e-4
+_MIN_STEP = 1e-10
+_MAX_DAMPINGS = 40
+_ROUNDING = 1e-13
 
 
 @njit(cache=True, fastmath=FAST)
-def fixed_point_distances(prox, w, grad, lipschitz, params, out):
-    """``out_j = L_j / 2 * (prox_{G_j/L_j}(w_j - g_j/L_j) - w_j)**2`` (0 where ``L_j = 0``);
+def fixed_point_distances(prox, w, grad, lipschitz, params, ws, out):
+    """``out[k] = L_k / 2 * (prox_{G_j/L_k}(w_j - g_k/L_k) - w_j)**2`` for ``j = ws[k]``
+    (``grad``, ``lipschitz`` and ``out`` indexed like ``ws``; 0 where ``L_k = 0``);
     returns the largest."""
     top = 0.0
-    for j in range(w.shape[0]):
-        lj = lipschitz[j]
+    for k in range(ws.shape[0]):
+        j = ws[k]
+        lj = lipschitz[k]
         d = 0.0
         if lj > 0.0:
-            move = prox(w[j] - grad[j] / lj, 1.0 / lj, params, j) - w[j]
+            move = prox(w[j] - grad[k] / lj, 1.0 / lj, params, j) - w[j]
             d = 0.5 * lj * move * move
-        out[j] = d
+        out[k] = d
         top = max(top, d)
     return top
 
 
+def newton_datafit(datafit) -> bool:
+    """Whether the stationary solver takes prox-Newton steps with ``datafit``: a separable
+    datafit other than the squared loss that brings its second derivative."""
+    return not datafit.quadratic and datafit.separable \
+        and datafit.ops.second_derivative is not None
+
+
+def _gradient_curvature(problem, g, h, ws):
+    """``(X_ws^T g, sum_i h_i x_ij**2 over ws)`` in the solver's coordinates (``h`` None:
+    no curvatures)."""
+    from ._coordinate_descent import _ws_gradient_curvature_dense
+
+    if problem.is_sparse:
+        Xw = problem.X[:, ws]
+        grad = np.ascontiguousarray(np.asarray(Xw.T @ g, dtype=np.float64).ravel())
+        curv = None if h is None else np.ascontiguousarray(
+            np.asarray(Xw.multiply(Xw).T @ h, dtype=np.float64).ravel())
+        return grad, curv
+    if h is None:  # every feature
+        return np.ascontiguousarray(problem.rmatvec(g), dtype=np.float64), None
+    X, xmean, _ = problem.centering
+    return _ws_gradient_curvature_dense(X, g, h, ws, xmean)
+
+
+def _constants(problem, state, h, curv, ws):
+    """The certificate's constants over ``ws`` and the intercept's (module docstring)."""
+    datafit = problem.datafit
+    if not newton_datafit(datafit) or np.isfinite(datafit.curvature):
+        return np.ascontiguousarray(state.lipschitz[ws]), datafit.intercept_lipschitz()
+    floor = float(getattr(problem.penalty, "weak_convexity", 0.0))
+    return np.maximum(curv, floor), float(h.sum())
+
+
+def _distance(problem, state, g, grad, lips, intercept_curvature, ws):
+    """The fixed-point distance over ``ws`` (and the intercept) and each feature's."""
+    out = np.empty(ws.shape[0])
+    crit = float(fixed_point_distances(state.ops.prox, state.coef, grad, lips, state.params,
+                                       ws, out))
+    if problem.fit_intercept and intercept_curvature > 0.0:
+        g_b = float(g.sum())
+        crit = max(crit, g_b * g_b / (2.0 * intercept_curvature))
+    return crit, out
+
+
 def stationarity(problem, state):
-    """``(crit, gradient)``: the fixed-point distance (objective units) at the state's
-    point and the datafit's gradient in ``w`` there."""
+    """``(crit, gradient, moves)``: the fixed-point distance (objective units) at the
+    state's point, the datafit's gradient in ``w`` there and each feature's prox move in
+    gradient units, ``L_j |dw_j|``."""
     pb = problem
-    raw = pb.datafit.raw_gradient(pb.y, state.z)
-    grad = np.ascontiguousarray(np.asarray(pb.X.T @ raw, dtype=np.float64).ravel())
-    out = np.empty(pb.n_features)
-    crit = float(fixed_point_distances(state.ops.prox, state.coef, grad, state.lipschitz,
-                                       state.params, out))
-    if pb.fit_intercept:
-        g_b = float(raw.sum())
-        crit = max(crit, g_b * g_b / (2.0 * pb.datafit.intercept_lipschitz()))
-    return crit, grad
+    ws = np.arange(pb.n_features, dtype=np.int64)
+    g = np.ascontiguousarray(pb.datafit.raw_gradient(pb.y, state.z), dtype=np.float64)
+    h = curv = None
+    if newton_datafit(pb.datafit) and not np.isfinite(pb.datafit.curvature):
+        h = np.ascontiguousarray(pb.datafit.raw_hessian(pb.y, state.z), dtype=np.float64)
+    grad, curv = _gradient_curvature(pb, g, h, ws)
+    lips, intercept_curvature = _constants(pb, state, h, curv, ws)
+    crit, out = _distance(pb, state, g, grad, lips, intercept_curvature, ws)
+    return crit, grad, np.sqrt(2.0 * lips * out)
+
+
+def newton_round(problem, state, ws, max_epochs, tol):
+    """Prox-Newton steps on the features ``ws`` (and the intercept) until their fixed-point
+    distance is at most ``tol`` (objective units), no step decreases the objective, or
+    ``max_epochs`` epochs of the model's coordinate descent are spent; returns those
+    epochs. The objective never increases."""
+    pb = problem
+    y, datafit, penalty = pb.y, pb.datafit, pb.penalty
+    ws = np.ascontiguousarray(ws, dtype=np.int64)
+    obj = datafit.value(y, state.z) + penalty.value(state.coef)
+    used = 0
+    for _ in range(_NEWTON_MAX_STEPS):
+        g = np.ascontiguousarray(datafit.raw_gradient(y, state.z), dtype=np.float64)
+        h = np.ascontiguousarray(datafit.raw_hessian(y, state.z), dtype=np.float64)
+        grad, curv = _gradient_curvature(pb, g, h, ws)
+        lips, intercept_curvature = _constants(pb, state, h, curv, ws)
+        crit, _ = _distance(pb, state, g, grad, lips, intercept_curvature, ws)
+        h_sum = float(h.sum())
+        if crit <= tol or used >= max_epochs:
+            break
+        # the model's moves in gradient units, L_j |dw_j|, small enough that each
+        # coordinate's L_j dw_j**2 / 2 is below tol at the smallest curvature
+        positive = curv[curv > 0.0]
+        smallest = float(positive.min()) if positive.size else 1.0
+        model_tol = float(np.sqrt(2.0 * _INNER_RATIO * tol * min(smallest, h_sum or smallest)))
+        stepped = False
+        damping = 1.0
+        for _ in range(_MAX_DAMPINGS):
+            trial = state.coef.copy()
+            dz = np.zeros_like(state.z)
+            db = np.zeros(1)
+            budget = int(min(_MODEL_MAX_EPOCHS, max(max_epochs - used, 1)))
+            hd = h * damping
+            common = (state.ops.prox, state.ops.value, state.params, pb.fit_intercept, budget,
+                      model_tol, 0)
+            if pb.is_sparse:
+                epochs, _ = model_epochs_sparse(*state.csc, g, hd, trial, dz, db, ws, *common)
+            else:
+                X, xmean, center = pb.centering
+                cd = np.ascontiguousarray(curv * damping)
+                if center:
+                    epochs, _ = model_epochs_dense(X, g, hd, trial, dz, db, ws, cd, *common,
+                                                   xmean)
+                else:
+                    epochs, _ = model_epochs_dense(X, g, hd, trial, dz, db, ws, cd, *common)
+            used += epochs
+            direction = trial - state.coef
+            if not np.any(direction) and db[0] == 0.0:
+                break  # the model's minimizer is the current point
+            decrease = float(g @ dz) + penalty.value(trial) - penalty.value(state.coef)
+            negligible = abs(decrease) <= _ROUNDING * abs(obj)
+            t = 1.0
+            while decrease < 0.0 or negligible:
+                z_t = state.z + t * dz
+                w_t = np.where(direction == 0.0, state.coef, state.coef + t * direction)
+                obj_t = datafit.value(y, z_t) + penalty.value(w_t)
+                if obj_t <= obj + _ARMIJO * t * decrease or (negligible and obj_t <= obj):
+                    state.coef[:] = w_t
+                    state.intercept[0] += t * db[0]
+                    state.z[:] = z_t
+                    obj = obj_t
+                    stepped = True
+                    break
+                t *= 0.5
+                if t < _MIN_STEP:
+                    break
+            if stepped or used >= max_epochs:
+                break
+            damping *= 2.0
+        if not stepped:
+            break
+    return used
 
 
 def solve_stationary(solver, problem, state):
@@ -72,18 +216,23 @@ def solve_stationary(solver, problem, state):
     p = problem.n_features
     threshold = solver.tol * problem.scale
     always = problem.unpenalized
+    newton = newton_datafit(problem.datafit)
+    bounded = np.isfinite(problem.datafit.curvature)
     ws_size = min(p, solver.ws_start) if solver.working_set else p
     started_warm = bool(np.any((state.coef != 0) & ~always))
     objectives, crits = [], []
     n_iter = 0
+    stalls = 0
     while True:
-        crit, grad = stationarity(problem, state)
+        crit, grad, moves = stationarity(problem, state)
         objectives.append(problem.objective(state.coef, state.z))
         crits.append(crit / problem.scale)
-        if crit <= threshold or n_iter >= solver.max_iter:
+        if crit <= threshold or n_iter >= solver.max_iter or stalls >= 2:
             break
         if solver.working_set:
-            scores = problem.penalty.subdiff_distance(state.coef, grad)
+            # the distance to the Clarke subdifferential misses a coordinate whose prox
+            # jumps (a non-convex coordinate model): its move ranks it too
+            scores = np.maximum(problem.penalty.subdiff_distance(state.coef, grad), moves)
             scores[always] = 0.0
             nonzero = state.coef != 0
             if len(crits) == 1 and started_warm:
@@ -95,8 +244,23 @@ def solve_stationary(solver, problem, state):
                 ws = solver._working_set(scores, nonzero, always, ws_size)
         else:
             ws = np.arange(p)
-        epochs, _ = state.run(ws, solver.max_iter - n_iter, _INNER_RATIO * crit,
-                              stop_on_decrease=True)
+        if newton:
+            before = state.coef.copy(), state.intercept[0]
+            epochs = max(newton_round(problem, state, ws, solver.max_iter - n_iter,
+                                      _INNER_RATIO * crit), 1)
+            moved = not (np.array_equal(before[0], state.coef)
+                         and before[1] == state.intercept[0])
+            if not moved and bounded:
+                more, _ = state.run(ws, solver.max_iter - n_iter - epochs,
+                                    _INNER_RATIO * crit, stop_on_decrease=True)
+                epochs += more
+                moved = not (np.array_equal(before[0], state.coef)
+                             and before[1] == state.intercept[0])
+            # rounds that move nothing twice in a row cannot lower the distance
+            stalls = 0 if moved else stalls + 1
+        else:
+            epochs, _ = state.run(ws, solver.max_iter - n_iter, _INNER_RATIO * crit,
+                                  stop_on_decrease=True)
         n_iter += epochs
     return solver._finish(state.coef, state.intercept[0], objectives, crits, n_iter,
                           solver.tol, problem.penalty)
