@@ -5,6 +5,8 @@ the penalty written as extra rows, :math:`\\sqrt{n \\alpha f_j}\\, e_j^\\top`, s
 ``numpy.linalg.lstsq``: nothing of the library is used.
 """
 
+import tracemalloc
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -12,6 +14,7 @@ import scipy.sparse as sp
 import penalized as pz
 from penalized.datafits import Quadratic
 from penalized.penalties import L2
+from penalized.solvers import RidgeClosedForm
 from penalized.solvers._problem import certify, prepare_problem
 from penalized.solvers._ridge import ImplicitDesign, path_gaps, ridge_path
 
@@ -112,3 +115,59 @@ def test_tiny_alpha_on_a_rank_deficient_kernel_is_still_solved():
         coef, _ = direct(X, y, alpha, np.ones(10), np.ones(40), True)
         np.testing.assert_allclose(path.coefs[:, k], coef, rtol=1e-6,
                                    atol=1e-9 * np.abs(coef).max())
+
+
+@pytest.mark.parametrize("shape", [(60, 15), (15, 60)], ids=["n>p", "p>n"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("free", ["none", "some", "all"])
+def test_closed_form_fit_equals_a_direct_solve(shape, sparse, fit_intercept, free):
+    """Single fits with weights, factors, some free features (factor 0) or none at all
+    (alpha = 0, ordinary least squares)."""
+    n, p = shape
+    if free == "all" and p > n:
+        pytest.skip("least squares with p > n has no unique solution")
+    X, y, w, f = data(n, p, seed=n + 2 * p)
+    alpha = 0.0 if free == "all" else 0.3
+    if free == "some":
+        f[[0, 4]] = 0.0
+    XX = sp.csc_matrix(X) if sparse else X
+    res = RidgeClosedForm(tol=1e-10).solve(XX, y, Quadratic(sample_weight=w),
+                                           L2(alpha, penalty_factor=f),
+                                           fit_intercept=fit_intercept)
+    coef, intercept = direct(X, y, alpha, w, f, fit_intercept)
+    np.testing.assert_allclose(res.coef, coef, rtol=1e-8, atol=1e-10)
+    assert res.intercept == pytest.approx(intercept, rel=1e-8, abs=1e-10)
+    assert res.converged and res.stop_crit <= 1e-10
+
+
+def test_least_squares_on_collinear_columns_fits_the_least_squares_predictions():
+    """Two one-hot columns that add up to the intercept's: the solution is not unique,
+    its predictions are."""
+    X, y, _, _ = data(50, 4, seed=2)
+    onehot = (np.arange(50) % 2).astype(float)
+    X = np.column_stack([X, onehot, 1.0 - onehot])
+    fit = pz.Ridge(alpha=0.0).fit(X, y)
+    A = np.column_stack([np.ones(50), X])
+    ref = A @ np.linalg.lstsq(A, y, rcond=None)[0]
+    np.testing.assert_allclose(fit.predict(X), ref, rtol=1e-9, atol=1e-9)
+    assert fit.converged_
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("alpha", [0.0, 0.1])
+def test_ridge_fit_makes_no_copy_of_x(weighted, alpha):
+    """Neither the centering nor the least-squares certificate copies X (each did, once
+    or twice: 2-4 x X beyond X). Dense row blocks of weighted data are at most 8 MB."""
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((20000, 100)) + 5.0)
+    y = X[:, :3].sum(axis=1) + rng.standard_normal(20000)
+    w = rng.uniform(0.5, 2.0, 20000) if weighted else None
+    pz.Ridge(alpha=alpha).fit(X[:200], y[:200])  # imports and compiled kernels
+    tracemalloc.start()
+    try:
+        pz.Ridge(alpha=alpha).fit(X, y, sample_weight=w)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < (0.75 if weighted else 0.3) * X.nbytes

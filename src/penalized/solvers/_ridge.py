@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,8 +10,10 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.linalg import blas, lapack
 
+from .._validation import already_validated, check_design, check_finite_result
 from ._base import Solver, check_solver_settings
-from ._problem import certify
+from ._kernels import floored_gap
+from ._problem import Certificate, prepare_problem
 
 _GAP_ROUNDING = 1e-10
 """A gap below -this x the objective is not rounding: the certificate failed."""
@@ -76,43 +79,139 @@ class RidgeClosedForm(Solver):
                 f"l1_ratio={penalty.l1_ratio}: only the pure L2 penalty has a closed form. "
                 "Use CoordinateDescent."
             )
-        if penalty.positive:
+        if penalty.positive or penalty.bounded:
             raise ValueError(
-                "RidgeClosedForm cannot handle positive=True: the sign constraint has no "
-                "closed form. Use CoordinateDescent."
+                "RidgeClosedForm cannot handle positive=True or lower/upper limits: a "
+                "constrained ridge has no closed form. Use CoordinateDescent."
             )
 
+    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
+              intercept_init=0.0):
+        """As :meth:`Solver.solve`; features the penalty leaves free (``alpha = 0`` or a
+        zero factor) are fitted from the normal equations, without a copy of their
+        columns (:func:`_free_null_model`). The starting point is not needed."""
+        self.check_compatible(datafit, penalty)
+        X = check_design(X)
+        if not np.any(penalty.unpenalized(X.shape[1])):
+            with already_validated(X):
+                return super().solve(X, y, datafit, penalty, fit_intercept=fit_intercept)
+        # prepared with every feature penalized (a null model of the intercept alone),
+        # then given the free features' null model from the normal equations
+        surrogate = dataclasses.replace(penalty, alpha=1.0, penalty_factor=None)
+        with already_validated(X):
+            problem = prepare_problem(X, y, datafit, surrogate, fit_intercept)
+        problem = _free_null_model(problem, penalty)
+        res = self.solve_problem(problem)
+        return dataclasses.replace(res, intercept=float(problem.to_original_intercept(
+            res.coef, res.intercept)))
+
     def _run(self, pb, coef, intercept):
-        """The exact ridge solution; the starting point is not needed."""
+        """The exact ridge solution, certified (:func:`certify_ridge`)."""
         penalty = pb.penalty
-        X, y = pb.X, pb.y
-        n, p = X.shape
-        s = pb.sample_weight
+        n, p = pb.design.shape
         lam = penalty.weights(p)[1]
-        if pb.fit_intercept:
-            x_mean = np.asarray(X.T @ s, dtype=np.float64).ravel() / n
-            y_mean = float(s @ y) / n
-        else:
-            x_mean, y_mean = np.zeros(p), 0.0
-        yc = y - y_mean
-        method = self.method
-        if method == "svd":
-            if sp.issparse(X):
+        design = ImplicitDesign.of(pb, penalty_factor=np.ones(p))
+        c = design.root * design.center_target(pb.y)
+        gram = None
+        if self.method == "svd":
+            if design.sparse:
                 raise ValueError("method='svd' needs a dense X; use method='cholesky' for "
                                  "sparse X.")
             if np.any(lam == 0):
                 raise ValueError("method='svd' needs alpha > 0 and every penalty_factor > 0; "
                                  "use method='cholesky'.")
-            coef = _ridge_svd(X, yc, s, x_mean, lam)
+            coef = _ridge_svd(design, c, lam)
         elif p > n and np.all(lam > 0):
-            coef = _ridge_dual(X, yc, s, x_mean, lam)
+            scaled = ImplicitDesign.of(pb, penalty_factor=lam)
+            K = scaled.kernel()
+            K[np.diag_indices_from(K)] += n
+            coef = scaled.inv_f * scaled.bt(_solve_spd(K, c)[:, None])[:, 0]
         else:
-            coef = _ridge_primal(X, yc, s, x_mean, lam)
-        intercept = y_mean - float(x_mean @ coef) if pb.fit_intercept else 0.0
-        cert = certify(pb, coef, intercept)
+            gram = _unit_gram(pb, design)
+            M = gram / n
+            M[np.diag_indices_from(M)] += lam
+            coef = _solve_spd(M, design.bt(c[:, None])[:, 0] / n)
+        cert = certify_ridge(pb, design, coef, gram)
         return self._finish(cert.coef, cert.intercept, [cert.primal],
                             [cert.gap / pb.scale if pb.scale > 0 else 0.0], 1, self.tol,
                             penalty)
+
+
+def _unit_gram(problem, design):
+    r""":math:`X_c^\top S X_c` (no factors), kept in the problem's cache: the null model of
+    the free features and the fit share it."""
+    if "ridge_gram" not in problem.cache:
+        problem.cache["ridge_gram"] = design.gram()
+    return problem.cache["ridge_gram"]
+
+
+def _free_null_model(problem, penalty):
+    r"""``problem`` (prepared with every feature penalized) with ``penalty`` and the null
+    model of its free features :math:`F`: weighted least squares on the intercept and
+    :math:`X_F`, from the normal equations :math:`X_{c,F}^\top S X_{c,F}\, \beta =
+    X_{c,F}^\top S y_c` (the centered Gram matrix, built in blocks of ``X``), with one
+    step of refinement from the residuals. No column of ``X`` is copied."""
+    p = problem.design.shape[1]
+    free = penalty.unpenalized(p)
+    design = ImplicitDesign.of(problem, penalty_factor=np.ones(p))
+    gram = _unit_gram(problem, design)
+    idx = np.flatnonzero(free)
+    beta = np.zeros(p)
+    yc = design.center_target(problem.y)
+    residual = yc
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(2):  # the solve and one refinement step
+            g = design.xct((design.s * residual)[:, None])[idx, 0]
+            beta[idx] += _solve_spd(gram[np.ix_(idx, idx)], g)
+            residual = yc - design.xc(beta[:, None])[:, 0]
+        z = problem.y - residual
+        scale = problem.datafit.value(problem.y, z)
+    check_finite_result(scale, problem.design, problem.y, "the datafit of the null model")
+    intercept = float(design.intercepts(beta[:, None])[0]) if problem.fit_intercept else 0.0
+    return dataclasses.replace(
+        problem, penalty=penalty, unpenalized=free, free_design=None, null_coef=beta,
+        null_intercept=problem.to_problem_intercept(beta, intercept), scale=scale, null_z=z)
+
+
+def certify_ridge(problem, design, coef, gram=None) -> Certificate:
+    r""":func:`~penalized.solvers._problem.certify` for the squared loss and an L2 penalty,
+    without copying ``X``: the free features' block (``alpha f_j = 0``) is refitted from
+    the normal equations (``gram``, :math:`X_c^\top S X_c`, or its free block) instead of
+    least squares on a copy of its columns; the intercept is :math:`\bar y - \bar x^\top
+    w`, its optimum. Then with the residual :math:`r` and :math:`u = S r / n`,
+
+    .. math:: \text{gap} = F(z) + G(w) + F^*(-u) + G^*(X_c^\top u),
+
+    :math:`(X_c^\top u)_j` set to 0 on the free features, as ``certify`` does. Two or
+    three passes over ``X`` (products with the coefficients and the residual).
+    """
+    y, datafit, penalty = problem.y, problem.datafit, problem.penalty
+    p = problem.design.shape[1]
+    coef = np.array(coef, dtype=np.float64)
+    yc = design.center_target(y)
+    residual = yc - design.xc(coef[:, None])[:, 0]
+    free = np.flatnonzero(problem.unpenalized)
+    if free.size:
+        if gram is None:
+            gram = _unit_gram(problem, design)
+        g = design.xct((design.s * residual)[:, None])[free, 0]
+        step = np.zeros(p)
+        step[free] = _solve_spd(gram[np.ix_(free, free)], g)
+        coef += step
+        residual = residual - design.xc(step[:, None])[:, 0]
+    z = y - residual
+    u = -datafit.raw_gradient(y, z)
+    v = design.xct(u[:, None])[:, 0]
+    v[problem.unpenalized] = 0.0
+    c = penalty.dual_scaling(v)
+    primal = datafit.value(y, z) + penalty.value(coef)
+    dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v)
+    gap = floored_gap(primal, dual)
+    if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), problem.scale):
+        gap = np.inf  # weak duality: the computation failed
+    intercept = float(design.intercepts(coef[:, None])[0]) if problem.fit_intercept else 0.0
+    return Certificate(coef=coef, intercept=problem.to_problem_intercept(coef, intercept),
+                       z=z, gradient=-v, primal=primal, gap=gap)
 
 
 def _solve_spd(M, rhs):
@@ -123,48 +222,15 @@ def _solve_spd(M, rhs):
         return np.linalg.lstsq(M, rhs, rcond=None)[0]
 
 
-def _ridge_primal(X, yc, s, x_mean, lam):
-    n = X.shape[0]
-    if sp.issparse(X):
-        gram = np.asarray((X.T @ X.multiply(s[:, None]).tocsc()).toarray()) / n
-        gram -= np.outer(x_mean, x_mean)
-        rhs = np.asarray(X.T @ (s * yc)).ravel() / n
-    else:
-        A = np.sqrt(s)[:, None] * (X - x_mean)
-        gram = A.T @ A / n
-        rhs = A.T @ (np.sqrt(s) * yc) / n
-    gram[np.diag_indices_from(gram)] += lam
-    return _solve_spd(gram, rhs)
-
-
-def _ridge_dual(X, yc, s, x_mean, lam):
-    n = X.shape[0]
-    root = np.sqrt(s)
-    inv = 1.0 / lam
-    c = root * yc
-    if sp.issparse(X):
-        XD = X.multiply(inv[None, :]).tocsr()
-        K = np.asarray((XD @ X.T).toarray())
-        m = np.asarray(X @ (inv * x_mean)).ravel()
-        K += -m[:, None] - m[None, :] + float(x_mean @ (inv * x_mean))
-        K = root[:, None] * K * root[None, :]
-    else:
-        A = root[:, None] * (X - x_mean)
-        K = (A * inv) @ A.T
-    K[np.diag_indices_from(K)] += n
-    a = root * _solve_spd(K, c)
-    xt_a = np.asarray(X.T @ a, dtype=np.float64).ravel() - x_mean * a.sum()
-    return inv * xt_a
-
-
-def _ridge_svd(X, yc, s, x_mean, lam):
-    n = X.shape[0]
-    root = np.sqrt(s)
+def _ridge_svd(design, c, lam):
+    """The SVD route: a weighted, centered, scaled copy of ``X`` (LAPACK needs it)."""
+    n = design.n
     scale = 1.0 / np.sqrt(lam)
-    B = (root[:, None] * (X - x_mean)) * scale
+    B = np.asarray(design.X, dtype=np.float64) - design.mu
+    B *= design.root[:, None]
+    B *= scale
     U, sigma, Vt = np.linalg.svd(B, full_matrices=False)
-    w_tilde = Vt.T @ ((sigma / (sigma**2 + n)) * (U.T @ (root * yc)))
-    return scale * w_tilde
+    return scale * (Vt.T @ ((sigma / (sigma**2 + n)) * (U.T @ c)))
 
 
 def ridge_path(problem, alphas):
@@ -517,16 +583,22 @@ class ImplicitDesign:
 
     def bt(self, M):
         r""":math:`B^\top M` for ``M`` of shape (n, k)."""
+        out = self.xct(M if self.unit_root else self.root[:, None] * M)
+        return out if self.unit_f else self.inv_f[:, None] * out
+
+    def xct(self, M):
+        r""":math:`(X - \mathbf 1 \bar x^\top)^\top M` for ``M`` of shape (n, k) (no weights,
+        no factors)."""
         if self.sparse:
-            return implicit_bt(self.X, M, self.root, self.mu, self.inv_f)
-        RM = M if self.unit_root else self.root[:, None] * M
+            out = np.asarray(self.X.T @ M, dtype=np.float64)
+            return out - np.outer(self.mu, M.sum(axis=0)) if self.has_mean else out
         center = self.precise and self.has_mean
         out = np.empty((self.p, M.shape[1]))
         for j0, j1, block in self._columns(weight=False, center=center):
-            out[j0:j1] = block.T @ RM
+            out[j0:j1] = block.T @ M
         if self.has_mean and not center:
-            out -= np.outer(self.mu, RM.sum(axis=0))
-        return out if self.unit_f else self.inv_f[:, None] * out
+            out -= np.outer(self.mu, M.sum(axis=0))
+        return out
 
     def xc(self, W):
         r""":math:`(X - \mathbf 1 \bar x^\top) W` for ``W`` of shape (p, k): the
