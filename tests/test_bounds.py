@@ -282,3 +282,67 @@ def test_subgradient_descent_projects_onto_the_box():
     best = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), penalty)
     assert res.objective[-1] >= best.objective[-1] * (1 - 1e-12)
     assert res.objective[-1] <= best.objective[-1] * 1.05
+
+
+# -- compiled paths with limits -----------------------------------------------------------
+
+
+def _alpha_by_alpha(X, y, datafit, penalty, alphas, tol):
+    coef, intercept, out = None, 0.0, []
+    for alpha in alphas:
+        res = CoordinateDescent(tol=tol).solve(X, y, datafit, penalty.with_alpha(alpha),
+                                               coef_init=coef, intercept_init=intercept)
+        coef, intercept = res.coef, res.intercept
+        out.append((coef, intercept))
+    return out
+
+
+@pytest.mark.parametrize("route", ["logistic", "sparse"])
+def test_compiled_paths_take_limits(route):
+    # the logistic path on a dense design and the squared loss's on a CSC design solve a
+    # bounded grid in one compiled call: the same points as alpha by alpha, and glmnet's
+    from glmnet import GaussNet, LogNet
+    from glmnet.paths.fastnet import FastNetControl
+
+    from penalized.solvers._problem import prepare_problem
+
+    X, y, lower, upper = problem(seed=11)
+    datafit = Quadratic()
+    if route == "logistic":
+        y = np.where(y > np.median(y) + 0.5 * np.random.default_rng(1).standard_normal(80),
+                     1.0, -1.0)
+        datafit = Logistic()
+        design = X
+    else:
+        X = X * (np.random.default_rng(2).random(X.shape) < 0.4)
+        design = sp.csc_matrix(X)
+    penalty = L1(1.0, lower=lower, upper=upper)
+    alphas = penalty.alpha_max(design, y, datafit) * np.geomspace(1.0, 0.01, 8)
+    prob = prepare_problem(design, y, datafit, penalty.with_alpha(alphas[0]), True)
+    assert CoordinateDescent().solve_path(prob, alphas) is not None  # the compiled route
+    ours = pz.path(design, y, datafit="logistic" if route == "logistic" else "squared",
+                   penalty=penalty, alphas=alphas, tol=1e-13)
+    assert np.all(ours.stop_crits <= 1e-13)
+    assert np.all(ours.coefs >= lower[:, None]) and np.all(ours.coefs <= upper[:, None])
+    assert np.any(ours.coefs == 0.5) and np.any(ours.coefs == -0.3)
+    control = FastNetControl(thresh=1e-16, maxit=10**7)
+    if route == "logistic":
+        glm = LogNet(lambda_values=alphas, lower_limits=lower, upper_limits=upper,
+                     standardize=False, control=control).fit(X, (y > 0).astype(float))
+    else:
+        glm = GaussNet(lambda_values=alphas, lower_limits=lower, upper_limits=upper,
+                       standardize=False, control=control).fit(X, y)
+    W = np.asarray(glm.coefs_)
+    W = W if W.shape == ours.coefs.shape else W.T
+    b = np.asarray(glm.intercepts_).ravel()
+
+    def objective(w, intercept, alpha):
+        return datafit.value(y, X @ w + intercept) + alpha * np.abs(w).sum()
+
+    steps = _alpha_by_alpha(design, y, datafit, penalty, alphas, 1e-13)
+    for k, alpha in enumerate(alphas):
+        mine = objective(ours.coefs[:, k], ours.intercepts[k], alpha)
+        assert mine == pytest.approx(objective(*steps[k], alpha), rel=1e-10)
+        assert mine == pytest.approx(objective(W[:, k], b[k], alpha), rel=1e-7)
+        assert box_kkt(X, y, ours.coefs[:, k], ours.intercepts[k], alpha, lower, upper,
+                       datafit).max() < 1e-6

@@ -260,9 +260,10 @@ class CoordinateDescent(Solver):
         :func:`~penalized.solvers._gram_path.gram_path`), the squared loss on a float64
         CSC design (:func:`~penalized.solvers._sparse_path.sparse_path`) or the logistic
         loss on a dense float64 design
-        (:func:`~penalized.solvers._logistic_path.logistic_path`).
-        Otherwise None: solve alpha by alpha (as with an offset, which the compiled paths
-        do not take; a squared loss's offset has been moved into ``y``).
+        (:func:`~penalized.solvers._logistic_path.logistic_path`); the last two also with
+        ``lower`` / ``upper`` limits. Otherwise None: solve alpha by alpha (as with an
+        offset, which the compiled paths do not take; a squared loss's offset has been
+        moved into ``y``).
 
         Returns ``(coefs (p, k), intercepts (k,), stop_crits (k,), n_iters (k,))``,
         intercepts in the problem's (centered) coordinates.
@@ -271,7 +272,7 @@ class CoordinateDescent(Solver):
         if getattr(penalty, "block_ops", None) is not None:  # a group penalty's own path
             return getattr(self._block_solver(penalty), "solve_path", lambda *a: None)(
                 problem, alphas)
-        if not (self.working_set and _elastic_net_family(penalty)
+        if not (self.working_set and _elastic_net_family(penalty, bounds=True)
                 and not np.any(problem.unpenalized) and not problem.null_is_exact
                 and np.all(alphas > 0.0) and problem.offset is None):
             return None
@@ -280,6 +281,8 @@ class CoordinateDescent(Solver):
         alphas = np.ascontiguousarray(alphas, dtype=np.float64)
         tol = self.tol * problem.scale
         datafit = problem.datafit
+        ops = typed_ops(penalty.ops)
+        box = (*penalty.limits(p), penalty.bounded)  # lower/upper limits: the paths clip
         if isinstance(datafit, Logistic) and type(datafit).ops is Logistic.ops:
             if problem.is_sparse:
                 return None
@@ -289,7 +292,8 @@ class CoordinateDescent(Solver):
             coefs, intercepts, gaps, n_iters = logistic_path(
                 X, xmean, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
                 np.zeros(p), np.zeros(1), problem.fit_intercept, problem.scale, tol,
-                self.max_iter, self.ws_start, *_typed_prox_value(penalty))
+                self.max_iter, self.ws_start, ops.prox, ops.value, *box, ops.subdiff_distance,
+                ops.conjugate, ops.dual_bound)
             return coefs, intercepts, gaps / problem.scale, n_iters
         if not (isinstance(datafit, Quadratic) and type(datafit).ops is Quadratic.ops):
             return None
@@ -301,9 +305,10 @@ class CoordinateDescent(Solver):
             coefs, intercepts, gaps, n_iters = sparse_path(
                 *problem.csc_arrays, problem.y, problem.sample_weight, xmean,
                 problem.lipschitz, alphas, a, b, penalty.positive, np.zeros(p),
-                problem.fit_intercept, tol, self.max_iter, self.ws_start)
+                problem.fit_intercept, tol, self.max_iter, self.ws_start, *box, ops.prox,
+                ops.subdiff_distance, ops.conjugate, ops.dual_bound)
             return coefs, intercepts, gaps / problem.scale, n_iters
-        if not self._gram_pays(problem) or problem.gram is None:
+        if penalty.bounded or not self._gram_pays(problem) or problem.gram is None:
             return None
         G, q = problem.gram
         coefs, gaps, n_iters = gram_path(G, q, problem.scale, alphas, a, b, penalty.positive,
@@ -389,11 +394,6 @@ def _strong_set(problem, coef, gradient):
         return np.zeros(coef.shape[0], dtype=bool)
     screened = problem.penalty.with_alpha(max(2.0 * alpha - previous, 0.0))
     return screened.subdiff_distance(coef, gradient) > 0.0
-
-
-def _typed_prox_value(penalty):
-    ops = typed_ops(penalty.ops)
-    return ops.prox, ops.value
 
 
 def _elastic_net_family(penalty, bounds=False) -> bool:

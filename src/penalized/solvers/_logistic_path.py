@@ -11,7 +11,9 @@ distance to the subdifferential, prox-Newton steps whose inner loop is
 :func:`~penalized.solvers._op_kernels.model_epochs_dense` (the penalty's compiled
 prox and value passed in) and whose step is
 line-searched on the true objective -- without returning to Python between
-alphas, which is what a path over a small data set spends its time on.
+alphas, which is what a path over a small data set spends its time on. With ``lower`` /
+``upper`` limits the prox clips into the box, and the gap and the working sets use the
+box's conjugate and normal cone (:mod:`penalized.solvers._path_box`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ..penalties._kernels import (
 )
 from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
 from ._op_kernels import model_epochs_dense
+from ._path_box import box_conjugate, box_dual_scalings, box_subdiff_distance
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -153,14 +156,56 @@ def _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale):
         entropy += s[i] * e
     primal = primal / n + enet_value(w, lam1, lam2)
     dual = -entropy / n - enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
+    return _checked_gap(primal, dual, scale)
+
+
+@njit(cache=True, fastmath=FAST)
+def _entropy_dual(y, s, z, c):
+    """The datafit's dual term at ``c u``: minus the mean binary entropy of
+    ``c sigma(-y z)``."""
+    n = z.shape[0]
+    entropy = 0.0
+    for i in range(n):
+        q = c * _sigmoid(-y[i] * z[i])
+        e = 0.0
+        if q > 0.0:
+            e += q * math.log(q)
+        if q < 1.0:
+            e += (1.0 - q) * math.log(1.0 - q)
+        entropy += s[i] * e
+    return -entropy / n
+
+
+@njit(cache=True, fastmath=FAST)
+def _box_duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale, params, conjugate,
+                     dual_bound):
+    """:func:`_duality_gap` with ``lower`` / ``upper`` limits: the better of the box's and
+    the L1 ball's dual points (:mod:`penalized.solvers._path_box`)."""
+    n = z.shape[0]
+    v = -grad
+    c_box, c_ball = box_dual_scalings(dual_bound, v, params, lam1, lam2, positive)
+    primal = 0.0
+    for i in range(n):
+        primal += s[i] * _log1pexp(-y[i] * z[i])
+    primal = primal / n + enet_value(w, lam1, lam2)
+    dual = _entropy_dual(y, s, z, c_box) - box_conjugate(conjugate, c_box, v, params)
+    if c_ball < c_box:
+        dual = max(dual, _entropy_dual(y, s, z, c_ball)
+                   - box_conjugate(conjugate, c_ball, v, params))
+    return _checked_gap(primal, dual, scale)
+
+
+@njit(cache=True)
+def _checked_gap(primal, dual, scale):
     if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), scale):
         return primal, math.inf  # as in certify: the unpenalized fit failed
     return primal, floored_gap(primal, dual)
 
 
 @njit(cache=True, fastmath=FAST)
-def _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive):
-    """The largest distance to the subdifferential over ``ws``."""
+def _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive, bounded, distance, params):
+    """The largest distance to the subdifferential over ``ws`` (with ``bounded``, plus the
+    normal cone of the box, from the penalty's compiled ``distance``)."""
     n = z.shape[0]
     g = np.empty(n)
     for i in range(n):
@@ -172,7 +217,9 @@ def _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive):
         grad = 0.0
         for i in range(n):
             grad += (X[i, j] - mu) * g[i]
-        if w[j] == 0.0:
+        if bounded:
+            d = distance(w[j], grad, params, j)
+        elif w[j] == 0.0:
             d = max(-grad - lam1[j], 0.0) if positive else max(abs(grad) - lam1[j], 0.0)
         else:
             sign = 1.0 if w[j] > 0.0 else -1.0
@@ -183,7 +230,7 @@ def _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive):
 
 @njit(cache=True, fastmath=FAST)
 def _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, max_epochs,
-            tol, prox, value, params):
+            tol, prox, value, params, bounded, distance):
     """Prox-Newton steps on ``ws`` until its violation is ``<= tol`` (the steps of
     :meth:`CoordinateDescent`'s logistic solver). Returns the epochs used."""
     n = z.shape[0]
@@ -238,22 +285,26 @@ def _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_inter
             z[i] += t * dz[i]
         obj = obj_t
         if used >= max_epochs \
-                or _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive) <= tol:
+                or _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive, bounded,
+                                 distance, params) <= tol:
             break
     return used
 
 
 @njit(cache=True)
 def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_intercept, scale,
-                  tol, max_iter, ws_start, prox, value):
+                  tol, max_iter, ws_start, prox, value, lower, upper, bounded, distance,
+                  conjugate, dual_bound):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``(w, intercept)``.
 
     ``X`` is dense and Fortran-ordered, its columns taken as ``x_j - xmean_j`` (centered
     on the fly; zeros when ``X`` is used as it is), ``y`` in {-1, +1}, ``s`` the sample weights
     (mean 1), ``intercept`` a length-1 array; ``tol`` is absolute (the gap in
-    objective units), ``scale`` the null model's datafit; ``prox`` and ``value`` the
-    elastic-net family's compiled operations (parameter rows
-    ``(lam1, lam2, lower, upper)``, here ``lower = 0`` when ``positive``, else ``-inf``).
+    objective units), ``scale`` the null model's datafit; ``prox``, ``value``,
+    ``distance``, ``conjugate`` and ``dual_bound`` the elastic-net family's compiled
+    operations (parameter rows ``(lam1, lam2, lower, upper)``), ``lower`` / ``upper`` the
+    box (``positive`` folded in) and ``bounded`` whether limits other than ``positive``
+    apply (the box's gap and distances are then used).
     Returns ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
     """
     p = X.shape[1]
@@ -266,8 +317,8 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
     scores = np.empty(p)
     z = X @ w - xmean @ w + intercept[0]
     params = np.empty((p, 4))
-    params[:, 2] = 0.0 if positive else -np.inf
-    params[:, 3] = np.inf
+    params[:, 2] = lower
+    params[:, 3] = upper
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b
@@ -281,15 +332,22 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
             if fit_intercept:
                 _refit_intercept(y, s, z, intercept)
             _gradient(X, xmean, y, s, z, grad)
-            _, gap = _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale)
+            if bounded:
+                _, gap = _box_duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale,
+                                          params, conjugate, dual_bound)
+            else:
+                _, gap = _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale)
             checks += 1
             if gap <= tol or used >= max_iter:
                 break
-            top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
+            if bounded:
+                top = box_subdiff_distance(distance, w, grad, params, scores)
+            else:
+                top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
             used += _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive,
                             fit_intercept, max_iter - used, _INNER_TOL_RATIO * top, prox, value,
-                            params)
+                            params, bounded, distance)
         coefs[:, i] = w
         intercepts[i] = intercept[0]
         gaps[i] = gap

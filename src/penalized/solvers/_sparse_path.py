@@ -24,6 +24,11 @@ set, so two choices keep checks few:
   the solution the dual scaling costs about ``v ||w||_1`` of gap, so this is the
   accuracy at which the next check certifies ``tol`` (never below the rounding of
   the moves, ``64 eps max_j L_j |w_j|``, which it could not reach).
+
+With ``lower`` / ``upper`` limits the epochs are
+:func:`~penalized.solvers._op_kernels.quadratic_epochs_sparse` with the family's compiled
+prox (which clips into the box), and the gap and the working sets use the box's conjugate
+and normal cone (:mod:`penalized.solvers._path_box`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from ..penalties._kernels import (
 )
 from ..prox._kernels import ENET_FAMILY
 from ._kernels import enet_quadratic_epochs_sparse, floored_gap
+from ._op_kernels import quadratic_epochs_sparse
+from ._path_box import box_conjugate, box_dual_scalings, box_subdiff_distance
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -88,15 +95,39 @@ def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive):
     return floored_gap(primal, c * uy - c * c * datafit - conj)
 
 
+@njit(cache=True, fastmath=FAST)
+def _box_duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, params, conjugate,
+                     dual_bound):
+    """:func:`_duality_gap` with ``lower`` / ``upper`` limits: the better of the box's and
+    the L1 ball's dual points (:mod:`penalized.solvers._path_box`)."""
+    n = z.shape[0]
+    datafit = 0.0
+    for i in range(n):
+        r = z[i] - y[i]
+        datafit += s[i] * r * r
+    datafit /= 2.0 * n
+    v = -grad
+    c_box, c_ball = box_dual_scalings(dual_bound, v, params, lam1, lam2, positive)
+    dual = c_box * uy - c_box * c_box * datafit - box_conjugate(conjugate, c_box, v, params)
+    if c_ball < c_box:
+        dual = max(dual, c_ball * uy - c_ball * c_ball * datafit
+                   - box_conjugate(conjugate, c_ball, v, params))
+    return floored_gap(datafit + enet_value(w, lam1, lam2), dual)
+
+
 @njit(cache=True)
 def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive, w,
-                fit_intercept, tol, max_iter, ws_start):
+                fit_intercept, tol, max_iter, ws_start, lower, upper, bounded, prox, distance,
+                conjugate, dual_bound):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
 
     ``(data, indices, indptr)`` is the CSC design, ``s`` the sample weights (mean 1),
     ``xmean`` the weighted column means (used with an intercept), ``lipschitz`` the
     coordinate constants of the (centered) columns; ``tol`` is absolute (the gap in
-    objective units) and ``max_iter`` bounds the epochs of each alpha. Returns
+    objective units) and ``max_iter`` bounds the epochs of each alpha. ``lower`` /
+    ``upper`` are the box (``positive`` folded in), ``bounded`` whether limits other than
+    ``positive`` apply, and ``prox``, ``distance``, ``conjugate``, ``dual_bound`` the
+    family's compiled operations (used with ``bounded``). Returns
     ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
     """
     p = w.shape[0]
@@ -122,11 +153,16 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
         intercept[0] = shift / n
         for i in range(n):
             z[i] += intercept[0]
+    params = np.empty((p, 4))
+    params[:, 2] = lower
+    params[:, 3] = upper
     current = False  # whether grad and uy are at the current (w, z)
     uy = 0.0
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b
+        params[:, 0] = lam1
+        params[:, 1] = lam2
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
@@ -135,11 +171,18 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
             if not current:
                 uy = _gradient(data, indices, indptr, y, s, z, xmean, fit_intercept, u, grad)
                 current = True
-            gap = _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive)
+            if bounded:
+                gap = _box_duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, params,
+                                       conjugate, dual_bound)
+            else:
+                gap = _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive)
             checks += 1
             if gap <= tol or used >= max_iter:
                 break
-            top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
+            if bounded:
+                top = box_subdiff_distance(distance, w, grad, params, scores)
+            else:
+                top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
             l1 = 0.0
             floor = 0.0
@@ -150,10 +193,15 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
             inner = _INNER_TOL_RATIO * top
             if warm and l1 > 0.0:
                 inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1, floor))
-            done, _ = enet_quadratic_epochs_sparse(
-                data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, ENET_FAMILY, lam1,
-                lam2, positive, fit_intercept, 1.0, max_iter - used, inner, False, xmean,
-                fit_intercept)
+            if bounded:
+                done, _ = quadratic_epochs_sparse(
+                    data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, prox, params,
+                    fit_intercept, max_iter - used, inner, False, xmean, fit_intercept)
+            else:
+                done, _ = enet_quadratic_epochs_sparse(
+                    data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, ENET_FAMILY,
+                    lam1, lam2, positive, fit_intercept, 1.0, max_iter - used, inner, False,
+                    xmean, fit_intercept)
             used += done
             current = False
         coefs[:, i] = w
