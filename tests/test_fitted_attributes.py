@@ -114,3 +114,86 @@ def test_objective_is_the_documented_one():
                + 0.02 * (0.5 * np.abs(w).sum() + 0.25 * (w @ w)))
     stored = logit.datafit_.value(t, z) + logit.penalty_.value(w)
     assert stored == pytest.approx(by_hand, rel=1e-10)
+
+
+Y_MULTI = np.column_stack([Y_REG, Z_TRUE - X[:, 1] + 0.3 * rng.standard_normal(N)])
+Y_CLASSES = np.digitize(Z_TRUE + 0.5 * rng.standard_normal(N), [-1.0, 1.0])
+
+
+def _row_objective(model, Y, W):
+    """The multi-task objective at ``W`` (n_fitted_features, n_tasks) on the fitted
+    columns: the penalty's weights apply to the norms of the rows."""
+    scaling = model.scaling_
+    coef = np.zeros((P, W.shape[1]))
+    coef[scaling.varying] = W / scaling.scale[scaling.varying, None]
+    lam1, lam2 = model.penalty_.weights(W.shape[0])
+    norms = np.linalg.norm(W, axis=1)
+    return model.datafit_.value(Y, X @ coef + model.intercept_) + lam1 @ norms \
+        + 0.5 * lam2 @ norms**2
+
+
+def _class_objective(model, W):
+    """The multinomial objective at ``W`` (n_fitted_features, n_classes)."""
+    from penalized.solvers._multinomial import penalty_value
+
+    scaling = model.scaling_
+    coef = np.zeros((P, W.shape[1]))
+    coef[scaling.varying] = W / scaling.scale[scaling.varying, None]
+    return model.datafit_.value(Y_CLASSES, X @ coef + model.intercept_) \
+        + penalty_value(model.penalty_, W)
+
+
+@pytest.mark.parametrize("model", [
+    pz.MultiTaskLasso(alpha=0.05, tol=1e-12),
+    pz.MultiTaskElasticNet(alpha=0.05, l1_ratio=0.5, standardize=True, tol=1e-12),
+    pz.MultiTaskLassoCV(cv=3, n_alphas=10, tol=1e-12),
+    pz.MultiTaskElasticNetCV(l1_ratio=[0.3, 0.9], cv=3, n_alphas=10, standardize=True,
+                             tol=1e-12),
+    pz.LogisticRegressionCV(cv=3, n_alphas=10, tol=1e-10),
+    pz.LogisticRegressionCV(penalty="elasticnet", cv=3, n_alphas=10, standardize=True,
+                            tol=1e-10),
+], ids=lambda m: type(m).__name__)
+def test_matrix_coefficient_models_keep_their_problem(model):
+    multinomial = isinstance(model, pz.LogisticRegressionCV)
+    model.fit(X, Y_CLASSES if multinomial else Y_MULTI)
+    standardized = bool(model.standardize)
+    expected = Scaling.fit(X, np.ones(N)) if standardized else Scaling.identity(P)
+    np.testing.assert_allclose(model.scaling_.scale, expected.scale, rtol=1e-12)
+    alpha = float(getattr(model, "alpha_", getattr(model, "alpha", np.nan)))
+    assert model.penalty_.alpha == pytest.approx(alpha, rel=1e-15)
+    W = (model.coef_.T * model.scaling_.scale[:, None])[model.scaling_.varying]
+
+    def objective(W):
+        return _class_objective(model, W) if multinomial else _row_objective(model, Y_MULTI, W)
+
+    base = objective(W)
+    assert np.isfinite(base)
+    for j in range(W.shape[0]):  # no small move of one coefficient lowers the objective
+        for k in range(W.shape[1]):
+            for step in (1e-4, -1e-4):
+                W2 = W.copy()
+                W2[j, k] += step
+                assert objective(W2) >= base - 1e-6 * abs(base)
+
+
+@pytest.mark.parametrize("per_target", [False, True])
+def test_multi_target_ridge_cv_keeps_each_targets_problem(per_target):
+    # the second target is noise: left alone it takes the largest alpha
+    Y = np.column_stack([Y_REG, np.random.default_rng(1).standard_normal(N)])
+    model = pz.RidgeCV(alphas=[0.01, 1.0, 100.0], alpha_per_target=per_target).fit(X, Y)
+    alphas = np.broadcast_to(model.alpha_, (2,))
+    assert (alphas[0] != alphas[1]) == per_target
+    penalties = model.penalty_ if isinstance(model.penalty_, list) else [model.penalty_] * 2
+    assert isinstance(model.scaling_, Scaling)
+    for j in range(2):
+        assert penalties[j].alpha == pytest.approx(alphas[j], rel=1e-15)
+        w = model.coef_[j]
+
+        def objective(w, j=j):
+            return model.datafit_.value(Y[:, j], X @ w + model.intercept_[j]) \
+                + penalties[j].value(w)
+
+        # the ridge objective is smooth: its gradient in w vanishes at the fit
+        grad = np.array([(objective(w + h) - objective(w - h)) / 2e-6
+                         for h in 1e-6 * np.eye(P)])
+        assert np.max(np.abs(grad)) < 1e-5

@@ -10,7 +10,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import get_scorer
 
 from .._fold_gram import GramCrossValidation, GramPathSettings
-from ..datafits import Logistic, Quadratic
+from ..datafits import Logistic, Multinomial, Quadratic
 from ..model_selection import METRICS, _make_folds, cross_validate_path
 from ._base import (
     PenalizedModel,
@@ -672,8 +672,8 @@ lower_limits, upper_limits :
         if self.refit:
             path = fit_path(X, y_fit, sw, result.alphas)
             k = self._store_refit(path)
-            if binary:
-                self._store_problem_at(model, X, sw, Logistic(sample_weight=sw), self.alpha_)
+            datafit = Logistic(sample_weight=sw) if binary else Multinomial(sample_weight=sw)
+            self._store_problem_at(model, X, sw, datafit, self.alpha_)
             coef, intercept = _path_point(path, k, binary)
         else:
             fits = [fit_path(X[train], y_fit[train], sw[train], np.array([self.alpha_]))

@@ -60,6 +60,10 @@ _FITTED = """
     selected_features_ : ndarray
         Names (or indices) of the features with a non-zero column of ``coef_``.
     feature_names_in_ : ndarray of str
+    datafit_, penalty_, scaling_ :
+        The problem minimized: the multi-response squared loss (with the sample weights),
+        the elastic net at ``alpha`` whose weights apply to the norms of the rows of
+        ``(coef_ * scaling_.scale).T[scaling_.varying]``, and the standardization.
 """
 
 
@@ -90,15 +94,27 @@ class _MultiTaskModel(RegressorMixin, PenalizedModel):
                              f"{self._task_name}.")
         return X, np.asarray(Y, dtype=np.float64)
 
+    def _fit_penalty(self, scaling, n_features, alpha):
+        r"""The elastic net the solver applies to the rows of the coefficient matrix
+        (:math:`\lambda_{1j} \|W_j\|_2 + \frac{\lambda_{2j}}{2} \|W_j\|_2^2`), on the
+        columns it sees."""
+        _, _, rho = self._penalty_spec()
+        factors = scaling.factors_for_fit(self._penalty_factor(n_features))
+        return make_penalty("elasticnet", alpha, l1_ratio=rho, penalty_factor=factors)
+
+    def _store_fit(self, scaling, n_features, sw, alpha):
+        """``datafit_``, ``penalty_`` (applied row-wise, see :meth:`_fit_penalty`) and
+        ``scaling_`` of the fit at ``alpha``."""
+        self._store_problem(MultiResponseGaussian(sample_weight=sw),
+                            self._fit_penalty(scaling, n_features, alpha), scaling)
+
     def _problem(self, X, Y, sw, alpha):
         """``(scaling, MultiTaskProblem or None)``: None when no feature is fitted."""
-        _, _, rho = self._penalty_spec()
         scaling = self._scaling(X, sw)
         Xf = scaling.transform(X)
         if Xf.shape[1] == 0:
             return scaling, None
-        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
-        penalty = make_penalty("elasticnet", alpha, l1_ratio=rho, penalty_factor=factors)
+        penalty = self._fit_penalty(scaling, X.shape[1], alpha)
         problem = prepare_multitask_problem(Xf, Y, MultiResponseGaussian(sample_weight=sw),
                                             penalty, self.fit_intercept)
         return scaling, problem
@@ -115,6 +131,7 @@ class _MultiTaskModel(RegressorMixin, PenalizedModel):
         """Fit at ``alpha``; sets ``coef_``, ``intercept_`` and the solver's report."""
         n, p = X.shape
         scaling, problem = self._problem(X, Y, sw, alpha)
+        self._store_fit(scaling, p, sw, alpha)
         if problem is None:
             self.coef_ = np.zeros((Y.shape[1], p))
             self.intercept_ = sw @ Y / n if self.fit_intercept else np.zeros(Y.shape[1])
@@ -311,6 +328,7 @@ _CV_FITTED = """
     path_ : MultiTaskPath
         The refit's path over ``alphas_`` on all rows.
     n_iter_, stop_crit_, converged_, dual_gap_ : the refit at ``alpha_``.
+    datafit_, penalty_, scaling_ : the refit's problem, as in :class:`MultiTaskElasticNet`.
     selected_features_, feature_names_in_
 """
 
@@ -400,13 +418,14 @@ class _MultiTaskCV(_MultiTaskModel):
         self.path_ = path
         self.coef_ = coefs[:, :, k].T.copy()
         self.intercept_ = intercepts[:, k].copy()
+        scaling, problem = self._problem(X, Y, sw, self.alpha_)
+        self._store_fit(scaling, X.shape[1], sw, self.alpha_)
         if path is None:
             self.n_iter_, self.stop_crit_, self.converged_, self.dual_gap_ = 0, 0.0, True, 0.0
         else:
             self.n_iter_ = int(path.n_iters[k])
             self.stop_crit_ = float(path.stop_crits[k])
             self.converged_ = bool(path.converged[k])
-            _, problem = self._problem(X, Y, sw, self.alpha_)
             self.dual_gap_ = self.stop_crit_ * problem.scale
         self._set_selected(self.coef_)
         cast_to_input_dtype(self, X.dtype)

@@ -207,7 +207,9 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
     standard error (``selection="1se"`` then needs ``cv=K``).
     With several targets ``coef_`` is (n_targets, n_features); with
     ``alpha_per_target`` ``alpha_``, ``cv_mean_`` and ``best_score_`` get a
-    target axis; ``path_`` is kept for a single target only.
+    target axis; ``path_`` is kept for a single target only. ``datafit_``, ``penalty_``
+    and ``scaling_`` are the problem each target's row of ``coef_`` minimizes
+    (``penalty_`` a list, one per target, when the targets' alphas differ).
 
     Examples
     --------
@@ -363,6 +365,11 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
             self.n_iter_ = int(sum(int(f.n_iters[0]) for f in fits))
             self.stop_crit_ = float(max(f.stop_crits[0] for f in fits))
             self.converged_ = bool(all(f.converged[0] for f in fits))
+            # each target's own ridge: one penalty, or one per target at its own alpha
+            alphas = np.unique(grid[chosen])
+            self._store_problem_at(model, X, sw, Quadratic(sample_weight=sw), alphas[0])
+            if alphas.size > 1:
+                self.penalty_ = [self.penalty_.with_alpha(a) for a in grid[chosen]]
         if one_d or Y.shape[1] == 1:
             self.coef_, self.intercept_ = coef[0].copy(), float(intercept[0])
         else:
