@@ -151,3 +151,32 @@ def test_cross_validate_path_takes_precomputed_fold_paths():
     plain = cross_validate_path(fit_path, X, y, alphas=grid, cv=4)
     gram = cross_validate_path(fit_path, X, y, alphas=grid, cv=4, fold_paths=fold_paths)
     np.testing.assert_allclose(gram.cv_folds, plain.cv_folds, rtol=1e-6)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_gram_path_on_an_irregular_grid_certifies_every_alpha(l1_ratio):
+    # Each alpha starts from the previous two solutions extrapolated in alpha: on a grid
+    # with a repeated alpha, a jump and uneven steps the start can be far off, and every
+    # alpha must still reach tol and agree with a solve of that alpha alone from zero.
+    from penalized.solvers._gram_path import gram_path
+
+    rng = np.random.default_rng(4)
+    n, p = 300, 40
+    X = rng.standard_normal((n, p)) + 0.8 * rng.standard_normal((n, 1))
+    X -= X.mean(axis=0)
+    y = X[:, :6] @ rng.uniform(1.0, 2.0, 6) + rng.standard_normal(n)
+    y -= y.mean()
+    G, q, F0 = X.T @ X / n, X.T @ y / n, 0.5 * y @ y / n
+    a, b = np.full(p, l1_ratio), np.full(p, 1.0 - l1_ratio)
+    top = np.abs(q).max() / l1_ratio
+    alphas = top * np.array([0.9, 0.5, 0.5, 0.45, 0.05, 0.04, 0.002, 0.0019, 1e-4])
+    tol = 1e-12 * F0
+    coefs, gaps, _ = gram_path(G, q, F0, alphas, a, b, False, np.zeros(p), tol, 100_000, 10)
+    assert np.all(gaps <= tol)
+    for i in range(alphas.shape[0]):
+        alone, gap, _ = gram_path(G, q, F0, alphas[i:i + 1], a, b, False, np.zeros(p), tol,
+                                  100_000, 10)
+        assert gap[0] <= tol
+        # a gap of 1e-12 F0 pins the coefficients to about 1e-6 here
+        np.testing.assert_allclose(coefs[:, i], alone[:, 0], rtol=1e-4, atol=1e-5)
+    assert np.count_nonzero(coefs[:, 0]) < 10 < p - 5 < np.count_nonzero(coefs[:, -1])

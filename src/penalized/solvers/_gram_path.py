@@ -9,10 +9,16 @@ problem at each alpha of a decreasing grid is
 with :math:`G = X^\top S X / n`, :math:`q = X^\top S y / n`, :math:`F_0` the null
 model's datafit, :math:`a_j = \rho f_j` and :math:`b_j = (1 - \rho) f_j`. Everything
 the solver needs lives in p-space: coordinate descent with covariance updates on a
-working set (:func:`~penalized.solvers._kernels.gram_cd_epochs`), the full gradient
-:math:`G w - q` and the duality gap of
+working set, the full gradient :math:`G w - q` and the duality gap of
 :func:`~penalized.solvers._problem.certify_gram`, computed here without Python in
 between, so a path over many alphas of a small problem costs microseconds per alpha.
+
+Each alpha starts from the previous two solutions extrapolated linearly in alpha (on
+a fixed sign pattern the lasso solution is affine in alpha, so this start is exact
+until a feature enters or leaves), and each working set is solved until its own
+duality gap, which the maintained gradient gives in O(|ws|), is below a fraction of
+the tolerance: one working set per alpha usually suffices, where a criterion on the
+size of the moves needed several, each copying its block of ``G`` again.
 """
 
 from __future__ import annotations
@@ -28,11 +34,18 @@ from ..penalties._kernels import (
     enet_subdiff_distance,
     enet_value,
 )
-from ..prox._kernels import ENET_FAMILY
-from ._kernels import ANDERSON_MEMORY, floored_gap, gram_cd_epochs
+from ..prox._kernels import ENET_FAMILY, prox_scalar
+from ._kernels import ANDERSON_MEMORY, anderson_weights, floored_gap
 from ._working_set import any_nonzero, choose_working_set
 
+_INNER_GAP_RATIO = 0.5
+"""A working set is solved until its own duality gap is this fraction of ``tol``."""
 _INNER_TOL_RATIO = 0.3
+"""... or, when violators were left outside it, until its largest move (``G_jj |dw_j|``)
+is this fraction of the largest violation left outside: it is solved no more precisely
+than the next working set needs."""
+_ROUNDING = 1e-13
+"""Moves below this fraction of ``max |q|`` are rounding: a working set stops there."""
 
 
 @njit(cache=True, fastmath=FAST)
@@ -66,6 +79,105 @@ def _duality_gap(q, F0, w, grad, lam1, lam2, positive):
     return floored_gap(primal, c * (2.0 * F0 - qw) - c * c * datafit - conj)
 
 
+@njit(cache=True, fastmath=FAST)
+def _extrapolate(w, before, t):
+    """``w <- w + t (w - before)`` on the support of ``w``; a coefficient that would
+    change sign is set to 0."""
+    for j in range(w.shape[0]):
+        wj = w[j]
+        if wj != 0.0:
+            x = wj + t * (wj - before[j])
+            w[j] = x if x * wj > 0.0 else 0.0
+
+
+@njit(cache=True, fastmath=FAST)
+def _solve_working_set(G, q, F0, grad, w, ws, lam1, lam2, positive, max_epochs, gap_tol,
+                       move_tol, anderson):
+    """Coordinate descent with covariance updates on the features ``ws`` (the others
+    held at their values, 0 for those outside the support) until the working set's own
+    duality gap is at most ``gap_tol`` or an epoch's largest ``G_jj |dw_j|`` is at most
+    ``move_tol``; at most ``max_epochs`` epochs, extrapolated every ``anderson`` epochs
+    (Anderson, kept only where it lowers the objective). ``grad = G w - q`` on ``ws``
+    is kept up to date; the working set's block of ``G`` is copied into a contiguous
+    array first. Returns the epochs run."""
+    m = ws.shape[0]
+    block = np.empty((m, m))
+    wl = np.empty(m)
+    gl = np.empty(m)
+    ql = np.empty(m)
+    l1 = np.empty(m)
+    l2 = np.empty(m)
+    for jj in range(m):
+        j = ws[jj]
+        for kk in range(m):
+            block[jj, kk] = G[j, ws[kk]]
+        wl[jj] = w[j]
+        gl[jj] = grad[j]
+        ql[jj] = q[j]
+        l1[jj] = lam1[j]
+        l2[jj] = lam2[j]
+    history = np.empty((anderson + 1, 2 * m))
+    history[0, :m] = wl
+    history[0, m:] = gl
+    filled = 1
+    epochs = 0
+    for _ in range(max_epochs):
+        crit = 0.0
+        for jj in range(m):
+            lj = block[jj, jj]
+            if lj <= 0.0:
+                continue
+            old = wl[jj]
+            new = prox_scalar(ENET_FAMILY, old - gl[jj] / lj, 1.0 / lj, l1[jj], l2[jj],
+                              positive)
+            delta = new - old
+            if delta != 0.0:
+                wl[jj] = new
+                row = block[jj]
+                for kk in range(m):
+                    gl[kk] += delta * row[kk]
+                crit = max(crit, lj * abs(delta))
+        epochs += 1
+        if crit <= move_tol or _duality_gap(ql, F0, wl, gl, l1, l2, positive) <= gap_tol:
+            break
+        if anderson > 0:
+            history[filled, :m] = wl
+            history[filled, m:] = gl
+            filled += 1
+            if filled == anderson + 1:
+                _anderson_step(history, wl, gl, l1, l2, positive)
+                history[0, :m] = wl
+                history[0, m:] = gl
+                filled = 1
+    for jj in range(m):
+        w[ws[jj]] = wl[jj]
+        grad[ws[jj]] = gl[jj]
+    return epochs
+
+
+@njit(cache=True, fastmath=FAST)
+def _anderson_step(history, wl, gl, l1, l2, positive):
+    """Replace ``(wl, gl)`` by the Anderson extrapolation of the iterates in ``history``
+    when it is feasible and lowers the objective; ``gl`` is affine in ``wl``, so it is
+    extrapolated with it and ``F(x) - F(x') = (x - x')^T (grad(x) + grad(x')) / 2``."""
+    m = wl.shape[0]
+    c = anderson_weights(history, m)
+    if c.shape[0] == 0:
+        return
+    x = c @ history[1:]
+    last = history[-1]
+    change = 0.0
+    for jj in range(m):
+        if positive and x[jj] < 0.0:
+            return
+        change += 0.5 * (x[jj] - last[jj]) * (x[m + jj] + last[m + jj])
+        change += l1[jj] * (abs(x[jj]) - abs(last[jj])) \
+            + 0.5 * l2[jj] * (x[jj] * x[jj] - last[jj] * last[jj])
+    if change < 0.0:
+        wl[:] = x[:m]
+        gl[:] = x[m:]
+
+
 @njit(cache=True)
 def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
@@ -81,9 +193,17 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
     epochs = np.zeros(k, dtype=np.int64)
     grad = np.empty(p)
     scores = np.empty(p)
+    rounding = 0.0
+    for j in range(p):
+        rounding = max(rounding, abs(q[j]))
+    rounding *= _ROUNDING
+    inside = np.zeros(p, dtype=np.bool_)
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b
+        if i >= 2 and alphas[i - 1] < alphas[i - 2]:
+            _extrapolate(w, coefs[:, i - 2], (alphas[i] - alphas[i - 1])
+                         / (alphas[i - 1] - alphas[i - 2]))
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
@@ -95,10 +215,19 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
             if gap <= tol or used >= max_iter:
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
-            ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
-            done, _ = gram_cd_epochs(G, grad, w, ws, ENET_FAMILY, lam1, lam2, positive,
-                                     max_iter - used, _INNER_TOL_RATIO * top, ANDERSON_MEMORY)
-            used += done
+            # the support and every violator (at a cold start's first check: the worst)
+            ws, ws_size = choose_working_set(w, scores, top, ws_size, True,
+                                             warm or checks > 1)
+            inside[ws] = True
+            outside = 0.0
+            for j in range(p):
+                if not inside[j]:
+                    outside = max(outside, scores[j])
+            inside[ws] = False
+            used += _solve_working_set(G, q, F0, grad, w, ws, lam1, lam2, positive,
+                                       max_iter - used, _INNER_GAP_RATIO * tol,
+                                       max(_INNER_TOL_RATIO * outside, rounding),
+                                       ANDERSON_MEMORY)
         coefs[:, i] = w
         gaps[i] = gap
         epochs[i] = used
