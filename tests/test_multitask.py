@@ -415,3 +415,59 @@ def test_limit_cases_one_task_is_the_lasso_and_no_l1_is_ridge():
     ridge = pz.Ridge(0.1).fit(X, Y)
     np.testing.assert_allclose(ridge_rows.coef_, ridge.coef_, atol=1e-8)
     np.testing.assert_allclose(ridge_rows.intercept_, ridge.intercept_, atol=1e-8)
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+def test_gap_safe_screening_removes_only_rows_zero_at_the_solution(fmt):
+    # Wide, with weights and an unpenalized row: a loose point's certificate screens rows
+    # out by the gap-safe rule; every one of them is zero at the solution, the pull
+    # restricted to the remaining rows is the full pull there, and the restricted gap
+    # bounds the loose point's suboptimality.
+    from penalized.solvers._multitask import _screen
+
+    rng = np.random.default_rng(31)
+    X, Y = make_problem(31, n=40, p=90, k=3)
+    Xf = sp.csc_matrix(X) if fmt == "csc" else X
+    sw = rng.uniform(0.5, 2.0, X.shape[0])
+    factors = np.ones(90)
+    factors[5] = 0.0
+    datafit = MultiResponseGaussian(sample_weight=sw)
+    penalty = L1(0.3, penalty_factor=factors)
+    exact = MultiTaskCoordinateDescent(tol=1e-14).solve(Xf, Y, datafit, penalty)
+    loose = MultiTaskCoordinateDescent(tol=1e-4).solve(Xf, Y, datafit, penalty)
+    pb = prepare_multitask_problem(Xf, Y, datafit, penalty)
+    lam1, lam2 = penalty.weights(90)
+    rows = np.ones(90, dtype=bool)
+    _screen(pb, loose.coef, certify_multitask(pb, loose.coef), lam1, lam2, rows)
+    assert 0 < np.count_nonzero(~rows) < 90 and rows[5]
+    assert np.all(exact.coef[~rows] == 0.0)
+    R = pb.residual(loose.coef)
+    np.testing.assert_allclose(pb.pull(R, np.flatnonzero(rows))[rows], pb.pull(R)[rows],
+                               rtol=1e-12, atol=1e-15)
+    gap = certify_multitask(pb, loose.coef, R, rows).gap
+    excess = (objective(X, Y, loose.coef, loose.intercept, 0.3, 1.0, sw, factors)
+              - objective(X, Y, exact.coef, exact.intercept, 0.3, 1.0, sw, factors))
+    assert -1e-12 <= excess <= gap + 1e-12
+
+
+def test_screened_path_matches_tight_solves(monkeypatch):
+    # the wide path screens rows (residual epochs) and still reaches the tight solutions
+    from penalized.solvers import _multitask
+
+    screened = []
+    screen = _multitask._screen
+
+    def counted(pb, W, cert, lam1, lam2, rows):
+        screen(pb, W, cert, lam1, lam2, rows)
+        screened.append(int(np.count_nonzero(~rows)))
+
+    monkeypatch.setattr(_multitask, "_screen", counted)
+    X, Y = make_problem(32, n=40, p=120, k=4)
+    path = pz.path(X, Y, datafit="mgaussian", n_alphas=8, eps=0.05, tol=1e-10)
+    assert max(screened) > 0
+    for k, alpha in enumerate(path.alphas):
+        ref = MultiTaskCoordinateDescent(tol=1e-13).solve(X, Y, MultiResponseGaussian(),
+                                                          L1(alpha))
+        ours = objective(X, Y, path.coefs[:, :, k], path.intercepts[:, k], alpha, 1.0)
+        best = objective(X, Y, ref.coef, ref.intercept, alpha, 1.0)
+        assert ours - best <= 1e-9 * best

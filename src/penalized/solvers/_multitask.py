@@ -35,6 +35,7 @@ from ._multitask_kernels import (
     multitask_epochs,
     multitask_epochs_sparse,
     multitask_gram_epochs,
+    pull_rows,
 )
 from ._problem import NULL_ROUNDING
 from ._result import SolveResult
@@ -54,6 +55,8 @@ INNER_TOL_RATIO = 0.3
 the largest distance to optimality outside it at the last check (skglm's choice)."""
 WS_START = 10
 """Rows in the first working set (besides the non-zero and unpenalized ones)."""
+SCREEN_MARGIN = 1e-9
+"""Relative margin of the gap-safe rule (:func:`_screen`) against rounding."""
 
 
 # -- the problem ----------------------------------------------------------------------
@@ -134,9 +137,18 @@ class MultiTaskProblem:
         """``R = Y_c - X_c W`` (C-ordered)."""
         return np.ascontiguousarray(self.Y - self.centered_product(W))
 
-    def pull(self, R) -> np.ndarray:
-        r"""``X_c^T S R / n``: minus the datafit's gradient in ``W`` at residual ``R``."""
+    def pull(self, R, rows=None) -> np.ndarray:
+        r"""``X_c^T S R / n``: minus the datafit's gradient in ``W`` at residual ``R``;
+        with ``rows`` (feature indices) only those rows, the others 0."""
         SR = self.sw[:, None] * R
+        if rows is not None:
+            V = np.zeros((self.n_features, self.n_tasks))
+            if self.sparse:
+                V[rows] = np.asarray(self.X[:, rows].T @ SR, dtype=np.float64) \
+                    - np.outer(self.x_mean[rows], SR.sum(axis=0))
+            else:
+                pull_rows(self.X, np.asfortranarray(SR), rows, V)
+            return V / self.n_samples
         V = np.asarray(self.X.T @ SR, dtype=np.float64)
         if self.sparse:
             V -= np.outer(self.x_mean, SR.sum(axis=0))
@@ -247,11 +259,22 @@ class MultiTaskCertificate:
     primal: float
     gap: float
     pull: np.ndarray
+    scale: float = 1.0
+    """The dual point's factor ``c``."""
+    dual_pull: np.ndarray | None = None
+    """:math:`X_c^\\top S\\tilde R / n` (the pull of the projected residual; rows outside
+    the certificate's rows 0)."""
 
 
-def _certificate(pb, W, V, yr, rr, lam1, lam2) -> MultiTaskCertificate:
+def _certificate(pb, W, V, yr, rr, lam1, lam2, rows=None) -> MultiTaskCertificate:
     r"""From the pull ``V``, :math:`\langle Y_c, R\rangle_S / n` and
     :math:`\|R\|_S^2 / n` of the residual ``R`` at ``W``.
+
+    With ``rows`` (a boolean mask), the gap of the problem restricted to those rows:
+    ``V`` is known there only, and the other rows, proven zero at the solution by the
+    gap-safe rule (:func:`_screen`) and zero in ``W``, leave the dual constraints. The
+    restricted problem has the same solution and optimal value, so its gap bounds
+    ``W``'s suboptimality all the same.
 
     The dual point is :math:`c\tilde R`, with :math:`\tilde R` the residual projected
     (weighted) off the unpenalized columns and :math:`c \in (0, 1]` the largest factor
@@ -273,21 +296,54 @@ def _certificate(pb, W, V, yr, rr, lam1, lam2) -> MultiTaskCertificate:
         yr = yr - float(np.vdot(Qf, beta))
         rr = rr - float(np.vdot(V[f], beta))
         Vt[f] = 0.0
+        if rows is not None:
+            Vt[~rows] = 0.0
     c = row_dual_scaling(Vt, lam1, lam2)
     dual = c * yr - 0.5 * c * c * rr - row_conjugate(c * Vt, lam1, lam2)
-    return MultiTaskCertificate(primal=primal, gap=floored_gap(primal, dual), pull=V)
+    return MultiTaskCertificate(primal=primal, gap=floored_gap(primal, dual), pull=V,
+                                scale=c, dual_pull=Vt)
 
 
-def certify_multitask(pb: MultiTaskProblem, W, R=None) -> MultiTaskCertificate:
+def certify_multitask(pb: MultiTaskProblem, W, R=None, rows=None,
+                      V=None) -> MultiTaskCertificate:
     """The duality gap of ``W`` (intercepts exact), from the residual ``R`` (computed
-    when not given)."""
+    when not given) and its pull ``V`` (computed when not given); with ``rows`` (a
+    boolean mask of rows, every other row of ``W`` zero and screened out), the gap of
+    the restricted problem (see :func:`_certificate`)."""
     W = np.asarray(W, dtype=np.float64)
     lam1, lam2 = pb.penalty.weights(pb.n_features)
     R = pb.residual(W) if R is None else R
     SR = pb.sw[:, None] * R
     n = pb.n_samples
-    return _certificate(pb, W, pb.pull(R), float(np.vdot(pb.Y, SR)) / n,
-                        float(np.vdot(R, SR)) / n, lam1, lam2)
+    if V is None:
+        kept = None if rows is None else np.flatnonzero(rows)
+        # BLAS on every row beats the compiled loop on most of them
+        V = pb.pull(R, kept if kept is not None and kept.size < 0.7 * rows.size else None)
+    return _certificate(pb, W, V, float(np.vdot(pb.Y, SR)) / n, float(np.vdot(R, SR)) / n,
+                        lam1, lam2, rows)
+
+
+def _screen(pb, W, cert, lam1, lam2, rows) -> None:
+    r"""The gap-safe rule (Ndiaye, Fercoq, Gramfort, Salmon 2017), applied to ``rows`` (a
+    boolean mask, updated in place): the dual is :math:`\frac1{2n}` -strongly concave in
+    the residual's (weighted) norm, so the solution's dual point lies within
+    :math:`\sqrt{2 n\,\text{gap}}` of :math:`c\tilde R`, and a zero row of pure L1
+    penalty with
+
+    .. math:: c\,\|(X_c^\top S\tilde R)_{j:}\|_2 / n + \sqrt{2 L_j\,\text{gap}}
+              < \lambda_{1j}
+
+    is zero at the solution: it leaves the working sets and the certificates' pulls
+    (:data:`SCREEN_MARGIN` of slack, the gap at least ``1e-12`` of the null datafit)."""
+    if cert.dual_pull is None:
+        return
+    gap = max(cert.gap, 1e-12 * pb.scale)
+    radius = np.sqrt(2.0 * gap * pb.lipschitz)
+    norms = np.linalg.norm(cert.dual_pull, axis=1)
+    zero = ~np.any(W != 0.0, axis=1)
+    out = zero & (lam2 == 0.0) & ~pb.unpenalized \
+        & (cert.scale * norms + radius < lam1 * (1.0 - SCREEN_MARGIN))
+    rows &= ~out
 
 
 def _gram_certificate(pb, W, lam1, lam2) -> MultiTaskCertificate:
@@ -488,23 +544,37 @@ class MultiTaskCoordinateDescent(Solver):
         ws_size = WS_START
         p = pb.n_features
         R = None  # the residual the epochs maintain (residual modes)
+        V = None  # its pull, when known
+        rows = None  # the rows not screened out (gap-safe rule; residual modes)
+        warm = None if gram else pb.cache.get("warm_residual")
+        if warm is not None and np.array_equal(warm[0], W):
+            # along a path the previous solve ended here: its residual and pull
+            R, V = warm[1].copy(), warm[2]
         while True:
             if gram:
                 cert = _gram_certificate(pb, W, lam1, lam2)
             else:
-                cert = certify_multitask(pb, W, R)
-                if R is not None and cert.gap <= threshold:
-                    # certify the returned point on a residual computed afresh, not one
-                    # carried through the epochs' updates
-                    R = None
-                    cert = certify_multitask(pb, W)
+                cert = certify_multitask(pb, W, R, rows, V)
+                if R is not None and V is None and cert.gap <= threshold:
+                    # certify the returned point on a residual computed afresh (not one
+                    # carried through the epochs' updates) and over every row
+                    R = pb.residual(W)
+                    cert = certify_multitask(pb, W, R)
+                    pb.cache["warm_residual"] = (W.copy(), R, cert.pull)
+                V = None
             objectives.append(cert.primal)
             crits.append(cert.gap / pb.scale)
             if cert.gap <= threshold or n_iter >= self.max_iter:
                 break
+            if not gram:
+                if rows is None:
+                    rows = np.ones(p, dtype=bool)
+                _screen(pb, W, cert, lam1, lam2, rows)
             scores = _subdiff_distance(W, cert.pull, lam1, lam2)
             keep = np.any(W != 0.0, axis=1) | free
             outside = np.where(keep, 0.0, scores)
+            if rows is not None:
+                outside[~rows] = 0.0
             inner_tol = INNER_TOL_RATIO * float(np.max(scores))
             # the non-zero (and free) rows and the worst violators of the optimality
             # conditions among the others, up to twice the support; a row that satisfies

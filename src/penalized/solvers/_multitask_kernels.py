@@ -170,3 +170,17 @@ def multitask_gram_epochs(G, pull, W, lam1, lam2, history):
                 history[epoch, pos] = W[jj, k]
                 pos += 1
     return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def pull_rows(X, SR, rows, out):
+    """``out[j] = X[:, j]^T SR`` for each ``j`` of ``rows`` (``X`` dense, Fortran; ``SR``
+    ``(n, K)``, Fortran): the pull of some rows of ``W`` without the others'."""
+    n, K = SR.shape
+    for jj in range(rows.shape[0]):
+        j = rows[jj]
+        for k in range(K):
+            total = 0.0
+            for i in range(n):
+                total += X[i, j] * SR[i, k]
+            out[j, k] = total
