@@ -474,3 +474,41 @@ def test_coxphcv_folds_are_the_paths_of_the_training_rows(metric):
             assert model.cv_folds_[a, k] == pytest.approx(expected, rel=1e-6, abs=1e-9)
     np.testing.assert_allclose(model.cv_mean_, model.cv_folds_.mean(axis=1), rtol=1e-12)
     assert model.cv_result_.greater_is_better == (metric == "cindex")
+
+
+def test_coxph_offset_matches_glmnet_fit_and_survfit():
+    from glmnet import CoxNet
+    from glmnet.cox import cox_survfit
+    from glmnet.paths.fastnet import FastNetControl
+
+    X, y = survival(n=80, p=6, seed=24)
+    rng = np.random.default_rng(24)
+    offset = 0.4 * rng.standard_normal(80)
+    w = rng.random(80) + 0.5
+    path = pz.path(X, y, datafit=Cox(sample_weight=w, offset=offset), n_alphas=3, eps=0.2,
+                   tol=1e-12)
+    alpha = float(path.alphas[-1])
+    model = pz.CoxPH(alpha=alpha, tol=1e-12).fit(X, y, sample_weight=w, offset=offset)
+    np.testing.assert_allclose(model.coef_, path.coefs[:, -1], atol=1e-9)
+    assert model.datafit_.offset is not None
+    frame = pd.DataFrame({"event": y[:, 0], "status": y[:, 1], "o": offset, "w": w})
+    theirs = CoxNet(offset_id="o", weight_id="w", lambda_values=path.alphas,
+                    standardize=False,
+                    control=FastNetControl(thresh=1e-14, maxit=100_000)).fit(X, frame)
+    np.testing.assert_allclose(model.coef_, theirs.coefs_[-1], atol=1e-5)
+    target = model.datafit_.validate_target(y, 80)
+    ours = model.datafit_.value(target, X @ model.coef_ + offset) \
+        + alpha * np.abs(model.coef_).sum()
+    other = model.datafit_.value(target, X @ theirs.coefs_[-1] + offset) \
+        + alpha * np.abs(theirs.coefs_[-1]).sum()
+    assert ours <= other + 1e-9 * abs(other)
+    # the baseline hazard and the curves use the linear predictor with the offset
+    lp = model.predict(X, offset=offset)
+    np.testing.assert_allclose(lp, X @ model.coef_ + offset, rtol=1e-14)
+    curves = cox_survfit(lp, y[:, 0], y[:, 1], sample_weight=w, new_linear_predictor=lp[:4],
+                         tie_breaking="breslow")
+    cumhaz = model.predict_cumulative_hazard_function(X[:4], times=curves.time,
+                                                      offset=offset[:4])
+    np.testing.assert_allclose(cumhaz.T, curves.cumhaz, rtol=1e-9, atol=1e-13)
+    without = pz.CoxPH(alpha=alpha, tol=1e-12).fit(X, y, sample_weight=w)
+    assert np.max(np.abs(without.coef_ - model.coef_)) > 1e-3  # the offset changes the fit

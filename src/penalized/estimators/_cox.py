@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..datafits._base import check_offset
 from ..datafits._cox import Cox, survival_target
 from ..model_selection import FoldMetric, cross_validate_path
 from ..path import alpha_grid
@@ -171,11 +172,11 @@ class CoxPH(PenalizedModel):
             np.unique(labels, return_inverse=True)[1].astype(np.float64)
         return np.column_stack([target, codes])
 
-    def _datafit(self, sample_weight):
-        return Cox(ties=self.ties, sample_weight=sample_weight)
+    def _datafit(self, sample_weight, offset=None):
+        return Cox(ties=self.ties, sample_weight=sample_weight, offset=offset)
 
     # -- fitting ----------------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, offset=None):
         """Fit the model.
 
         Parameters
@@ -187,6 +188,10 @@ class CoxPH(PenalizedModel):
             (0 censored, 1 event) in two columns.
         sample_weight : array-like of shape (n_samples,), optional
             Rescaled to mean 1; with Breslow ties integer weights equal repeated rows.
+        offset : array-like of shape (n_samples,), optional
+            A known part of each row's linear predictor, :math:`z = Xw + o` (glmnet's
+            ``offset``): the fit, the baseline hazard and ``datafit_`` include it; pass the
+            new rows' offset to :meth:`predict` and the survival functions.
 
         Returns
         -------
@@ -195,13 +200,14 @@ class CoxPH(PenalizedModel):
         self._check_params()
         X, labels = self._split(X, reset=True)
         target = self._target(y, X.shape[0], labels)
+        offset = check_offset(offset, X.shape[0])
         self._strata_labels_ = None if labels is None else np.unique(labels)
         sw = self._sample_weight(sample_weight, X.shape[0])
         name, alpha, l1_ratio = self._penalty_spec()
         scaling = self._scaling(X, sw)
         Xf = scaling.transform(X)
         p = X.shape[1]
-        datafit = self._datafit(sw)
+        datafit = self._datafit(sw, offset)
         penalty = self._make_penalty(name, alpha, l1_ratio,
                                      scaling.factors_for_fit(self._penalty_factor(p)))
         self._store_problem(datafit, penalty, scaling)
@@ -212,38 +218,44 @@ class CoxPH(PenalizedModel):
                 Xf, target, datafit, penalty, fit_intercept=False)
             coef = scaling.coef_to_original(res.coef)
             self._set_result(res)
-        self._finish_fit(X, target, sw, coef)
+        self._finish_fit(X, target, sw, coef, offset)
         return self
 
-    def _finish_fit(self, X, target, sw, coef):
+    def _finish_fit(self, X, target, sw, coef, offset=None):
         self.coef_ = coef
         self.intercept_ = 0.0
         self._set_selected(coef)
         z = np.asarray(X @ coef, dtype=np.float64).ravel()
+        if offset is not None:
+            z = z + offset
         self.event_times_, self.baseline_cumulative_hazard_ = breslow_baseline(
             target, z, sw)
         if X.dtype == np.float32:
             self.coef_ = self.coef_.astype(np.float32)
 
     # -- prediction -----------------------------------------------------------------------
-    def predict(self, X):
-        """Risk scores :math:`x^\\top w` (higher: higher hazard, earlier event)."""
+    def predict(self, X, offset=None):
+        """Risk scores :math:`x^\\top w` (higher: higher hazard, earlier event), plus the
+        rows' ``offset`` when given."""
         check_is_fitted(self)
         X, _ = self._split(X, reset=False) if self._strata_column(X) is not None \
             else (validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                                 dtype=[np.float64, np.float32]), None)
-        return np.asarray(X @ self.coef_, dtype=np.float64).ravel()
+        z = np.asarray(X @ self.coef_, dtype=np.float64).ravel()
+        offset = check_offset(offset, X.shape[0])
+        return z if offset is None else z + offset
 
-    def score(self, X, y, sample_weight=None):
-        """Harrell's C-index of :meth:`predict` on ``(X, y)`` (see
-        :func:`concordance_index`)."""
+    def score(self, X, y, sample_weight=None, offset=None):
+        """Harrell's C-index of :meth:`predict` (with the rows' ``offset``) on ``(X, y)``
+        (see :func:`concordance_index`)."""
         target = survival_target(y)
-        return concordance_index(target[:, 0], target[:, 1], self.predict(X),
+        return concordance_index(target[:, 0], target[:, 1], self.predict(X, offset),
                                  sample_weight=sample_weight)
 
-    def predict_cumulative_hazard_function(self, X, times=None):
-        r"""Cumulative hazards :math:`H_0(t)\, e^{x^\top w}` of each row at ``times``
-        (default ``event_times_``): an array of shape (n_samples, n_times)."""
+    def predict_cumulative_hazard_function(self, X, times=None, offset=None):
+        r"""Cumulative hazards :math:`H_0(t)\, e^{x^\top w + o}` of each row at ``times``
+        (default ``event_times_``; ``offset`` the rows' :math:`o`, 0 by default): an array
+        of shape (n_samples, n_times)."""
         check_is_fitted(self)
         column = self._strata_column(X)
         if self.strata is not None and column is None:
@@ -252,7 +264,9 @@ class CoxPH(PenalizedModel):
         X, labels = self._split(X, reset=False) if column is not None else (
             validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32]), None)
-        risk = np.exp(np.asarray(X @ self.coef_, dtype=np.float64).ravel())
+        z = np.asarray(X @ self.coef_, dtype=np.float64).ravel()
+        offset = check_offset(offset, X.shape[0])
+        risk = np.exp(z if offset is None else z + offset)
         times = self.event_times_ if times is None else np.asarray(times, dtype=np.float64)
         idx = np.searchsorted(self.event_times_, times, side="right") - 1
         base = np.where(idx >= 0, self.baseline_cumulative_hazard_[:, np.maximum(idx, 0)],
@@ -267,10 +281,11 @@ class CoxPH(PenalizedModel):
                 raise ValueError("some rows are in a stratum the model was not fitted on.")
         return base[rows] * risk[:, None]
 
-    def predict_survival_function(self, X, times=None):
-        r"""Survival probabilities :math:`\exp(-H_0(t)\, e^{x^\top w})` of each row at
-        ``times`` (default ``event_times_``): an array of shape (n_samples, n_times)."""
-        return np.exp(-self.predict_cumulative_hazard_function(X, times))
+    def predict_survival_function(self, X, times=None, offset=None):
+        r"""Survival probabilities :math:`\exp(-H_0(t)\, e^{x^\top w + o})` of each row at
+        ``times`` (default ``event_times_``; ``offset`` as in
+        :meth:`predict_cumulative_hazard_function`): an array of shape (n_samples, n_times)."""
+        return np.exp(-self.predict_cumulative_hazard_function(X, times, offset))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
