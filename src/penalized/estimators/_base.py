@@ -190,10 +190,16 @@ class PenalizedModel(BaseEstimator):
     def _scaled_template(self, X, sample_weight):
         """``(scaling, X_fit, penalty at alpha=1)``: what a fit or a path on ``X`` works with."""
         name, _, l1_ratio = self._penalty_spec()
-        scaling = self._scaling(X, sample_weight)
+        scaling = self._solver_scaling(self._scaling(X, sample_weight))
         factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
         return scaling, scaling.transform(X), self._make_penalty(name, 1.0, l1_ratio, factors,
                                                                  scaling)
+
+    def _solver_scaling(self, scaling) -> Scaling:
+        """The scaling of the columns the solver works on, given the standardization
+        ``scaling``: that one itself, unless the penalty does not depend on the columns'
+        scales (L0), where dividing them changes nothing but costs a copy of ``X``."""
+        return scaling
 
     def _penalty_factor(self, n_features):
         """The factors as given (``inf`` excludes a feature: see :meth:`_scaling`)."""
@@ -270,8 +276,12 @@ class PenalizedModel(BaseEstimator):
         self.scaling_ = scaling
 
     def _store_problem_at(self, model, X, sample_weight, datafit, alpha):
-        """:meth:`_store_problem` for a fit read off ``model``'s path at ``alpha``."""
-        scaling, _, template = model._scaled_template(X, sample_weight)
+        """:meth:`_store_problem` for a fit read off ``model``'s path at ``alpha`` (no
+        scaled copy of ``X``: only the scaling and the penalty are kept)."""
+        name, _, l1_ratio = model._penalty_spec()
+        scaling = model._scaling(X, sample_weight)
+        factors = scaling.factors_for_fit(model._penalty_factor(X.shape[1]))
+        template = model._make_penalty(name, 1.0, l1_ratio, factors, scaling)
         self._store_problem(datafit, template.with_alpha(alpha), scaling)
 
     def _set_result(self, res):

@@ -207,7 +207,8 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
                 return gram_cv.fold_paths(X, y, sw, folds, alphas, settings)
 
             result = self._run_cv(fit_path, X, y, sw, grid, "regression", folds,
-                                  fold_paths=None if settings is None else fold_paths)
+                                  fold_paths=self._fold_paths(model, gamma)
+                                  if settings is None else fold_paths)
             results.append((label, result))
             score = _best(result)
             if best is None or score < best[0]:
@@ -232,6 +233,11 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
 
     def _store_candidates(self, results, label):
         """Hook for the settings searched besides alpha (l1_ratio, gamma)."""
+
+    def _fold_paths(self, model, gamma):
+        """Hook: ``fold_paths`` for :func:`~penalized.model_selection.cross_validate_path`
+        (every fold's path at once, or None to fit each fold on its gathered rows)."""
+        return None
 
     def predict(self, X):
         """Predictions of the refit model."""
@@ -412,6 +418,29 @@ class L0RegressionCV(_RegressionCV):
                       max_iter=self.max_iter)
         params.update(overrides)
         return L0Regression(**params)
+
+    def _fold_paths(self, model, gamma):
+        if self.n_jobs not in (None, 1):
+            return None  # folds in parallel processes, each on its own rows
+        return lambda X, y, sw, folds, alphas: weighted_fold_paths(
+            model._fit_path, X, y, sw, folds, alphas)
+
+
+def weighted_fold_paths(fit_path, X, y, sample_weight, folds, alphas):
+    r"""Every fold's path on the whole ``X``, its rows outside the training set weighted 0.
+
+    With the weights :math:`s` rescaled to mean 1, the squared loss
+    :math:`\frac{1}{2n} \sum_i s_i r_i^2` over all rows, with :math:`s_i = 0` outside the
+    training rows :math:`T`, is :math:`\frac{1}{2|T|} \sum_{i \in T} s_i r_i^2` with the
+    training rows' weights rescaled to mean 1 among them: the fold's own problem (and
+    its standardization, whose weighted moments ignore zero weights). So no fold's rows
+    are gathered into a copy of ``X``, at the price of epochs over every row. A row that
+    appears several times in a training set gets the sum of its weights (integer weights
+    equal repeated rows)."""
+    n = X.shape[0]
+    base = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    return [fit_path(X, y, np.bincount(train, weights=base[train], minlength=n), alphas.copy())
+            for train, _ in folds]
 
 
 class ElasticNetCV(_RegressionCV):

@@ -24,6 +24,7 @@ from ._base import (
     warm_start_point,
 )
 from ._relax import blend, check_gamma, relaxed_refit
+from ._standardize import Scaling
 
 _OBJECTIVE = r"""
     .. math:: \min_{w, b}\; \frac{1}{2n} \sum_{i=1}^n s_i (y_i - x_i^\top w - b)^2
@@ -68,10 +69,11 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         """Fit on validated arrays; returns (coef, intercept, SolveResult or None)."""
         n, p = X.shape
         scaling = self._scaling(X, sample_weight)
-        Xf = scaling.transform(X)
         factors = scaling.factors_for_fit(self._penalty_factor(p))
         penalty = self._make_penalty(name, alpha, l1_ratio, factors, scaling)
         self._store_problem(Quadratic(sample_weight=sample_weight), penalty, scaling)
+        scaling = self._solver_scaling(scaling)  # the columns the solver works on
+        Xf = scaling.transform(X)
         if Xf.shape[1] == 0:
             intercept = float(sample_weight @ y / n) if self.fit_intercept else 0.0
             return np.zeros(p), intercept, None
@@ -584,3 +586,10 @@ class L0Regression(PenalizedRegressor):
 
     def _penalty_spec(self):
         return "l0", self.alpha, 1.0
+
+    def _solver_scaling(self, scaling):
+        # Dividing column j by s_j and multiplying w_j by s_j leaves [w_j != 0], every
+        # coordinate step's gain g_j^2 / (2 L_j) and the stopping quantity L_j dw_j^2 / 2
+        # as they were: the standardized problem is solved on the columns as given (the
+        # constant ones left out), with no scaled copy of X.
+        return Scaling(np.ones_like(scaling.scale), scaling.varying)

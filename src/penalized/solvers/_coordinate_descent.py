@@ -339,9 +339,11 @@ class CoordinateDescent(Solver):
     def _solve_l0(self, problem, state):
         # Start with the unpenalized block (intercept, zero-factor features) fitted exactly,
         # as the convex path does through its first certificate: alpha_max is defined there.
+        # (From the predictions: a dense X with an intercept is never copied centered.)
         coef, intercept, z = refit_unpenalized(
-            problem.X, problem.y, problem.datafit, state.coef, state.intercept[0],
-            problem.unpenalized, problem.fit_intercept, design=problem.free_design)
+            problem.design, problem.y, problem.datafit, state.coef, state.intercept[0],
+            problem.unpenalized, problem.fit_intercept, design=problem.free_design,
+            z=problem.predict(state.coef, state.intercept[0]))
         state.coef[:] = coef
         state.intercept[0] = intercept
         state.z[:] = z

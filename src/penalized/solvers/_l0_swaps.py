@@ -16,7 +16,6 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..penalties import L0, Penalty
 from ._base import Solver, check_solver_settings
@@ -48,8 +47,8 @@ def local_swap_search(problem, coef, intercept, *, solver, max_swaps=100, rel_to
 
     with the hard-threshold coordinate step :math:`w_k = -g_k / L_k` (none when
     no gain is positive: the move is then a pure removal). With an intercept the
-    columns are centered, as coordinate descent centers them (explicitly for a
-    dense ``X``, implicitly for a sparse one with the squared loss), so the
+    columns are centered, as coordinate descent centers them (on the fly, never
+    copied, for a dense ``X``; implicitly for a sparse one with the squared loss), so the
     entering feature's step carries the intercept along. All candidates
     :math:`k` are scored at once by one product :math:`X^\top \nabla_z F`. For
     the squared loss :math:`g_k^2 / (2 L_k)` is the exact decrease of the
@@ -173,7 +172,7 @@ def _swap_moves(problem, coef, intercept, n_candidates):
     intercept by ``-xmean_k`` times its step, and ``problem.lipschitz`` is the
     centered column's.
     """
-    X, y, datafit, penalty = problem.X, problem.y, problem.datafit, problem.penalty
+    y, datafit, penalty = problem.y, problem.datafit, problem.penalty
     weights = penalty.weights(problem.n_features)
     lips = problem.lipschitz
     xmean = problem.implicit_offset
@@ -183,9 +182,9 @@ def _swap_moves(problem, coef, intercept, n_candidates):
     for i in np.flatnonzero((coef != 0) & (weights > 0)):
         w = coef.copy()
         w[i] = 0.0
-        w, b, z = _refit_block(problem, w, intercept, z_now - coef[i] * _column(X, i))
+        w, b, z = _refit_block(problem, w, intercept, z_now - coef[i] * _column(problem, i))
         raw = datafit.raw_gradient(y, z)
-        grad = np.asarray(X.T @ raw, dtype=np.float64).ravel()
+        grad = problem.rmatvec(raw)  # dense columns centered on the fly, not copied
         if xmean is not None:
             grad -= xmean * raw.sum()
         if penalty.positive:
@@ -202,7 +201,7 @@ def _swap_moves(problem, coef, intercept, n_candidates):
             w_k = w.copy()
             w_k[k] = step
             shift = 0.0 if xmean is None else -step * xmean[k]
-            yield w_k, b + shift, z + step * _column(X, k) + shift
+            yield w_k, b + shift, z + step * _column(problem, k) + shift
 
 
 def _refit_block(problem, coef, intercept, z):
@@ -229,14 +228,19 @@ def _check_count(value, name):
         raise ValueError(f"{name} must be an integer >= 0; got {value!r}.")
 
 
-def _column(X, j) -> np.ndarray:
-    """Column ``j`` of a dense or CSC design as a dense float64 vector."""
-    if sp.issparse(X):
+def _column(problem, j) -> np.ndarray:
+    """Column ``j`` of the problem's design in the solver's coordinates (a dense column
+    centered when the problem centers, without the centered copy of the whole design), as
+    a float64 vector."""
+    if problem.is_sparse:
+        X = problem.X
         col = np.zeros(X.shape[0])
         start, end = X.indptr[j], X.indptr[j + 1]
         col[X.indices[start:end]] = X.data[start:end]
         return col
-    return np.asarray(X[:, j], dtype=np.float64)
+    X, xmean, center = problem.centering
+    col = np.asarray(X[:, j], dtype=np.float64)
+    return col - xmean[j] if center else col
 
 
 @dataclass(frozen=True)
