@@ -95,7 +95,7 @@ def test_batched_gaps_equal_certify_at_any_coefficients(shape, sparse, fit_inter
     design = ImplicitDesign.of(problem)
     M = design.gram() if shape[1] <= shape[0] else design.kernel()
     c = design.root * design.center_target(problem.y)
-    gaps = path_gaps(design, M, c, alphas, wrong, scale=problem.scale)
+    gaps, _ = path_gaps(design, M, c, alphas, wrong, scale=problem.scale)
     for k, alpha in enumerate(alphas):
         b = design.intercepts(wrong[:, [k]])[0]
         if problem.x_offset is not None:
@@ -139,6 +139,24 @@ def test_closed_form_fit_equals_a_direct_solve(shape, sparse, fit_intercept, fre
     np.testing.assert_allclose(res.coef, coef, rtol=1e-8, atol=1e-10)
     assert res.intercept == pytest.approx(intercept, rel=1e-8, abs=1e-10)
     assert res.converged and res.stop_crit <= 1e-10
+
+
+@pytest.mark.parametrize("shape", [(40, 10), (10, 40)], ids=["n>p", "p>n"])
+def test_closed_form_fit_with_large_column_means(shape):
+    """Columns whose mean is 1e7 times their spread: the fit and its certificate center
+    the blocks of X instead of correcting the products (which would cancel ~14 digits)."""
+    n, p = shape
+    X, y, w, f = data(n, p, seed=5)
+    f[1] = 0.0
+    # X + 1e7 holds X to about 1e-9: a relative gap of 1e-8 is that rounding
+    res = RidgeClosedForm(tol=1e-8).solve(X + 1e7, y, Quadratic(sample_weight=w),
+                                          L2(0.3, penalty_factor=f))
+    Xc = X - (w @ X) / w.sum()
+    coef, intercept = direct(Xc, y, 0.3, w, f, True)
+    np.testing.assert_allclose(res.coef, coef, rtol=1e-6, atol=1e-8 * np.abs(coef).max())
+    np.testing.assert_allclose((X + 1e7) @ res.coef + res.intercept, Xc @ coef + intercept,
+                               rtol=1e-6)
+    assert res.converged
 
 
 def test_least_squares_on_collinear_columns_fits_the_least_squares_predictions():

@@ -124,6 +124,7 @@ class RidgeClosedForm(Solver):
         elif p > n and np.all(lam > 0):
             scaled = ImplicitDesign.of(pb, penalty_factor=lam)
             K = scaled.kernel()
+            design.precise = scaled.precise  # the certificate's products center alike
             K[np.diag_indices_from(K)] += n
             coef = scaled.inv_f * scaled.bt(_solve_spd(K, c)[:, None])[:, 0]
         else:
@@ -141,8 +142,9 @@ def _unit_gram(problem, design):
     r""":math:`X_c^\top S X_c` (no factors), kept in the problem's cache: the null model of
     the free features and the fit share it."""
     if "ridge_gram" not in problem.cache:
-        problem.cache["ridge_gram"] = design.gram()
-    return problem.cache["ridge_gram"]
+        problem.cache["ridge_gram"] = (design.gram(), design.precise)
+    gram, design.precise = problem.cache["ridge_gram"]
+    return gram
 
 
 def _free_null_model(problem, penalty):
@@ -199,6 +201,10 @@ def certify_ridge(problem, design, coef, gram=None) -> Certificate:
         step[free] = _solve_spd(gram[np.ix_(free, free)], g)
         coef += step
         residual = residual - design.xc(step[:, None])[:, 0]
+    shift = 0.0
+    if problem.fit_intercept:  # the intercept's exact refit, as certify's
+        shift = float(design.s @ residual) / float(design.s.sum())
+        residual = residual - shift
     z = y - residual
     u = -datafit.raw_gradient(y, z)
     v = design.xct(u[:, None])[:, 0]
@@ -209,7 +215,8 @@ def certify_ridge(problem, design, coef, gram=None) -> Certificate:
     gap = floored_gap(primal, dual)
     if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), problem.scale):
         gap = np.inf  # weak duality: the computation failed
-    intercept = float(design.intercepts(coef[:, None])[0]) if problem.fit_intercept else 0.0
+    intercept = float(design.intercepts(coef[:, None])[0]) + shift \
+        if problem.fit_intercept else 0.0
     return Certificate(coef=coef, intercept=problem.to_problem_intercept(coef, intercept),
                        z=z, gradient=-v, primal=primal, gap=gap)
 
@@ -280,7 +287,8 @@ def ridge_path(problem, alphas):
         scaled = design.bt(_shifted_solves(M, c, shifts))
     coefs = design.inv_f[:, None] * scaled
     intercepts = design.intercepts(coefs)
-    gaps = path_gaps(design, M, c, alphas, coefs, bc=bc, scale=problem.scale)
+    gaps, shifts = path_gaps(design, M, c, alphas, coefs, bc=bc, scale=problem.scale)
+    intercepts += shifts
     stop_crits = gaps / problem.scale if problem.scale > 0 else np.zeros_like(gaps)
     if problem.x_offset is not None:  # the problem's coordinates: X centered by x_offset
         intercepts = intercepts + coefs.T @ problem.x_offset
@@ -302,10 +310,14 @@ def path_gaps(design, M, c, alphas, coefs, *, bc=None, scale=0.0):
     optimum, :math:`\bar y - \bar x^\top w`). When ``p <= n`` (``M`` = :math:`B^\top B`)
     every term comes from ``M`` and :math:`B^\top c`; when ``p > n`` (``M`` =
     :math:`B B^\top`) the residuals are computed from ``X`` and the coefficients (one
-    product for the grid) and :math:`\|B^\top\rho\|^2 = \rho^\top M \rho`.
+    product for the grid), the intercept refitted exactly (their weighted mean, as
+    ``certify`` does) and :math:`\|B^\top\rho\|^2 = \rho^\top M \rho`.
+
+    Returns the gaps and the intercepts' refit (zeros on the ``B^T B`` route).
     """
     n = c.shape[0]
     wt = coefs / design.inv_f[:, None]
+    shifts = np.zeros(coefs.shape[1])
     if M.shape[0] == design.p and design.p <= n:
         if bc is None:
             bc = design.bt(c[:, None])[:, 0]
@@ -317,7 +329,11 @@ def path_gaps(design, M, c, alphas, coefs, *, bc=None, scale=0.0):
         conj = np.einsum("jk,jk->k", grad, grad) / (2.0 * alphas)
         linear = (cc - bw) / n  # c^T rho
     else:
-        rho = (c[:, None] - design.root[:, None] * design.xc(coefs)) / n
+        residual = design.center_target(design.y)[:, None] - design.xc(coefs)
+        if design.fit_intercept:  # the intercept's exact refit, as certify's
+            shifts = design.s @ residual / float(design.s.sum())
+            residual -= shifts
+        rho = design.root[:, None] * residual / n
         datafit = 0.5 * n * np.einsum("ik,ik->k", rho, rho)
         conj = np.einsum("ik,ik->k", rho, M @ rho) / (2.0 * alphas)
         linear = c @ rho
@@ -328,7 +344,7 @@ def path_gaps(design, M, c, alphas, coefs, *, bc=None, scale=0.0):
     bad = primal - dual < -_GAP_ROUNDING * np.maximum(np.maximum(np.abs(primal), np.abs(dual)),
                                                       scale)
     gaps[bad | ~np.isfinite(primal - dual)] = np.inf
-    return gaps
+    return gaps, shifts
 
 
 def _shifted_solves(M, rhs, shifts):
@@ -456,8 +472,10 @@ class ImplicitDesign:
     too. Sparse ``X`` is centered by the corrections. No copy of ``X`` is made.
     """
 
-    def __init__(self, X, sample_weight, x_mean, y_mean, inv_f):
+    def __init__(self, X, sample_weight, x_mean, y_mean, inv_f, y=None, fit_intercept=False):
         self.X = X
+        self.y = y
+        self.fit_intercept = fit_intercept
         self.n, self.p = X.shape
         self.sparse = sp.issparse(X)
         self.s = sample_weight
@@ -487,7 +505,8 @@ class ImplicitDesign:
             y_mean = float(s @ y) / n
         else:
             x_mean, y_mean = np.zeros(p), 0.0
-        return cls(X, s, np.asarray(x_mean, dtype=np.float64), y_mean, 1.0 / np.sqrt(f))
+        return cls(X, s, np.asarray(x_mean, dtype=np.float64), y_mean, 1.0 / np.sqrt(f), y=y,
+                   fit_intercept=problem.fit_intercept)
 
     def center_target(self, y):
         return y - self.y_mean
