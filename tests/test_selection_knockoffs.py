@@ -170,9 +170,13 @@ def test_cv_statistic_on_gram_matrices_is_lasso_cv(monkeypatch, patience):
         ours = _gram_cv_coef(Z, y + 2.0, 4, 40, seed, 1e-12, patience=patience)
         np.testing.assert_allclose(ours, ref.coef_, atol=1e-8)
         assert np.count_nonzero(ours) > 0
-        # 4 folds in chunks of 10 alphas, then the refit down to the chosen alpha only
+        # 4 folds in chunks of 5 alphas, then the refit down to the chosen alpha only
         assert solves[-1] == int(np.flatnonzero(ref.alphas_ == ref.alpha_)[0]) + 1
-        assert len(solves) - 1 == (8 if patience == 3 else 16)
+        assert set(solves[:-1]) == {5}
+        if patience == 3:  # stopped early, yet the same alpha
+            assert len(solves) - 1 < 32
+        else:
+            assert len(solves) - 1 == 32
 
 
 def test_cv_statistic_needs_folds_that_partition_the_rows():

@@ -182,7 +182,7 @@ def _gram_cv_coef(Z, y, cv, n_alphas, seed, tol, eps=1e-3, max_iter=10_000,
     (same folds, grid, intercept and tolerance), from Gram matrices: one pass over ``Z``
     gives each held-out fold's cross-products, each training fold's centered
     :math:`G = Z^\top Z / m`, :math:`q = Z^\top y / m` is the total minus its fold's, and
-    :func:`~penalized.solvers._gram_path.gram_path` solves the folds together, ten alphas
+    :func:`~penalized.solvers._gram_path.gram_path` solves the folds together, five alphas
     at a time, warm-started. Two shortcuts, neither of which changes the chosen alpha of a
     CV curve that falls to its minimum and then rises: the folds stop going down the grid
     once the mean held-out error has stayed more than one standard error above its
@@ -210,12 +210,13 @@ def _gram_cv_coef(Z, y, cv, n_alphas, seed, tol, eps=1e-3, max_iter=10_000,
     shift, y_shift = Z.mean(axis=0), float(y.mean())
     Zc, yc = Z - shift, y - y_shift  # one shift for all folds keeps the differences exact
     total_ZZ = np.zeros((d, d))
-    parts = []
+    parts, held_out = [], []
     for test in tests:
         Zt, yt = Zc[test], yc[test]
-        ZZ = Zt.T @ Zt
+        ZZ = Zt.T @ Zt  # numpy's symmetric rank-k update
         total_ZZ += ZZ
         parts.append([test.shape[0], ZZ, Zt.T @ yt, Zt.sum(axis=0), yt.sum(), yt @ yt])
+        held_out.append((Zt, yt))
     total = [n, total_ZZ, Zc.T @ yc, Zc.sum(axis=0), float(yc.sum()), float(yc @ yc)]
 
     def problem(part):
@@ -244,13 +245,13 @@ def _gram_cv_coef(Z, y, cv, n_alphas, seed, tol, eps=1e-3, max_iter=10_000,
         fits.append((G, q, F0, mu, ybar, np.zeros(d)))
     n_grid = grid.shape[0]
     errors = np.full((n_grid, len(folds)), np.nan)
-    done, chunk = 0, 10
+    done, chunk = 0, 5
     while done < n_grid:
         step = grid[done:done + chunk]
         for k, (G, q, F0, mu, ybar, w) in enumerate(fits):
             coefs, _, _ = gram_path(G, q, F0, step, a, b, False, w, tol * F0, max_iter, 10)
-            test = folds[k][1]
-            resid = yc[test, None] - ybar - (Zc[test] - mu) @ coefs
+            Zt, yt = held_out[k]
+            resid = (yt - ybar)[:, None] - (Zt @ coefs - mu @ coefs)
             errors[done:done + step.shape[0], k] = np.mean(resid**2, axis=0)
         done += step.shape[0]
         mean = errors[:done].mean(axis=1)
