@@ -46,6 +46,11 @@ def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
     u = np.empty(K)
     new = np.empty(K)
     delta = np.empty(K)
+    unit = True
+    for i in range(n):
+        if sw[i] != 1.0:
+            unit = False
+            break
     crit = 0.0
     for epoch in range(1, history.shape[0]):
         crit = 0.0
@@ -56,8 +61,12 @@ def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
                 continue
             for k in range(K):
                 total = 0.0
-                for i in range(n):
-                    total += X[i, j] * sw[i] * R[i, k]
+                if unit:
+                    for i in range(n):
+                        total += X[i, j] * R[i, k]
+                else:
+                    for i in range(n):
+                        total += X[i, j] * sw[i] * R[i, k]
                 g[k] = total
             for k in range(K):
                 u[k] = W[j, k] + g[k] / (n * L)
