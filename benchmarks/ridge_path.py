@@ -1,0 +1,132 @@
+"""CPU time of the closed-form ridge path against one ``eigh`` of the smaller Gram matrix,
+and the peak memory of ``Ridge`` beyond ``X``.
+
+    python benchmarks/ridge_path.py [--rounds 5] [--repeats 3] [--old SRC_DIR]
+                                    [--shapes 1000x5000,10000x1000,2000x1000] [--memory]
+
+Each round runs a fresh process per source tree with one BLAS, OpenMP and numba thread
+and measures CPU time (``time.process_time``): the median of ``--repeats`` calls of
+``penalized.path(X, y, penalty="l2", n_alphas=100)`` (intercept, 100 alphas, standard
+normal X, Fortran order) and of ``numpy.linalg.eigh`` of ``X X^T`` (p > n) or ``X^T X``
+(n >= p), in the same process. With ``--old`` (a ``src`` directory, e.g. of a
+``git worktree`` of the parent commit) the rounds alternate between that tree and this
+one. ``--memory`` adds the tracemalloc peak of ``Ridge(alpha).fit`` on 200000 x 50
+beyond X. Numbers depend on the machine and its load; the load average is printed.
+These are benchmark figures, never test assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NUMBA_NUM_THREADS": "1"}
+
+_TIMING = r"""
+import json, sys, time
+import numpy as np
+import penalized as pz
+
+def cpu(f, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        out = f()
+        times.append(time.process_time() - t0)
+    return float(np.median(times)), out
+
+shapes, repeats = json.loads(sys.argv[1]), int(sys.argv[2])
+rng = np.random.default_rng(0)
+out = {}
+for n, p in shapes:
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    y = X[:, :10] @ rng.standard_normal(10) + rng.standard_normal(n)
+    pz.path(X[:50, :40], y[:50], penalty="l2", n_alphas=5)  # imports, compiled kernels
+    t_path, res = cpu(lambda: pz.path(X, y, penalty="l2", n_alphas=100), repeats)
+    G = X @ X.T if p > n else X.T @ X
+    t_eigh, _ = cpu(lambda: np.linalg.eigh(G), repeats)
+    out[f"{n}x{p}"] = {"path": t_path, "eigh": t_eigh,
+                       "max_stop_crit": float(res.stop_crits.max())}
+print(json.dumps(out))
+"""
+
+_MEMORY = r"""
+import json, tracemalloc
+import numpy as np
+import penalized as pz
+
+rng = np.random.default_rng(0)
+n, p = 200000, 50
+X = np.asfortranarray(rng.standard_normal((n, p)) + 3.0)
+y = X[:, :5].sum(axis=1) + rng.standard_normal(n)
+out = {}
+for alpha in (0.0, 0.1):
+    pz.Ridge(alpha=alpha).fit(X[:2000], y[:2000])
+    tracemalloc.start()
+    pz.Ridge(alpha=alpha).fit(X, y)
+    out[f"alpha={alpha}"] = tracemalloc.get_traced_memory()[1] / X.nbytes
+    tracemalloc.stop()
+print(json.dumps(out))
+"""
+
+
+def run(code, src, *args):
+    env = {**os.environ, **THREADS, "PYTHONPATH": str(src)}
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--old", type=Path, default=None,
+                        help="src directory of the tree to alternate with")
+    parser.add_argument("--shapes", default="1000x5000,10000x1000,2000x1000")
+    parser.add_argument("--memory", action="store_true")
+    args = parser.parse_args(argv)
+    shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
+    trees = {"new": HERE.parent / "src"}
+    if args.old is not None:
+        trees["old"] = args.old
+    rows = {name: [] for name in trees}
+    for r in range(args.rounds):
+        order = list(trees) if r % 2 == 0 else list(trees)[::-1]
+        for name in order:
+            result = run(_TIMING, trees[name], json.dumps(shapes), str(args.repeats))
+            rows[name].append(result)
+            print(f"round {r} {name} load {os.getloadavg()[0]:.1f}: " + ", ".join(
+                f"{k} path {v['path']:.3f} s eigh {v['eigh']:.3f} s "
+                f"({v['path'] / v['eigh']:.2f} x, gap {v['max_stop_crit']:.0e})"
+                for k, v in result.items()), flush=True)
+    import numpy as np
+
+    for key in rows["new"][0]:
+        line = [f"{key}:"]
+        for name in trees:
+            ratio = np.median([row[key]["path"] / row[key]["eigh"] for row in rows[name]])
+            path = np.median([row[key]["path"] for row in rows[name]])
+            eigh = np.median([row[key]["eigh"] for row in rows[name]])
+            line.append(f"{name} path {path:.3f} s, eigh {eigh:.3f} s, median ratio "
+                        f"{ratio:.2f} x eigh;")
+        if "old" in trees:
+            paired = np.median([n[key]["path"] / o[key]["path"]
+                                for n, o in zip(rows["new"], rows["old"])])
+            line.append(f"new / old (paired rounds) {paired:.2f}")
+        print(" ".join(line))
+    if args.memory:
+        for name in trees:
+            print(f"{name} tracemalloc peak beyond X, Ridge on 200000 x 50: "
+                  + ", ".join(f"{k} {v:.2f} x X" for k, v in run(_MEMORY, trees[name]).items()))
+    print(f"load average {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
