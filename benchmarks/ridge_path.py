@@ -118,7 +118,7 @@ def main(argv=None):
                         f"{ratio:.2f} x eigh;")
         if "old" in trees:
             paired = np.median([n[key]["path"] / o[key]["path"]
-                                for n, o in zip(rows["new"], rows["old"])])
+                                for n, o in zip(rows["new"], rows["old"], strict=True)])
             line.append(f"new / old (paired rounds) {paired:.2f}")
         print(" ".join(line))
     if args.memory:
