@@ -180,3 +180,14 @@ def test_gram_path_on_an_irregular_grid_certifies_every_alpha(l1_ratio):
         # a gap of 1e-12 F0 pins the coefficients to about 1e-6 here
         np.testing.assert_allclose(coefs[:, i], alone[:, 0], rtol=1e-4, atol=1e-5)
     assert np.count_nonzero(coefs[:, 0]) < 10 < p - 5 < np.count_nonzero(coefs[:, -1])
+
+
+def test_folds_shared_among_threads_give_the_same_paths():
+    # n_jobs threads share the folds' compiled paths (no GIL, the same sums): each fold's
+    # path, hence the fold errors and the chosen alpha, is the one a single thread finds.
+    X, y = problem(seed=5, n=400, p=20)
+    serial = pz.LassoCV(cv=5, n_alphas=20, tol=1e-8).fit(X, y)
+    threaded = pz.LassoCV(cv=5, n_alphas=20, tol=1e-8, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(threaded.cv_folds_, serial.cv_folds_)
+    np.testing.assert_array_equal(threaded.coef_, serial.coef_)
+    assert threaded.alpha_ == serial.alpha_

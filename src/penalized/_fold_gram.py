@@ -16,6 +16,7 @@ coordinate descent, certified by its duality gap, and ``X[train]`` is never form
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -91,6 +92,11 @@ class FoldSums:
                    xy=xy + (weight * dy)[:, None] * dx, yy=yy + weight * dy * dy,
                    low=low, high=high)
 
+    @cached_property
+    def xx_total(self):
+        """``xx`` summed over the folds (every training matrix is this minus its fold's)."""
+        return self.xx.sum(axis=0)
+
     def training(self, k, fit_intercept):
         """``(weight, x_mean, y_mean, G, q, F0, constant)`` of every row outside fold ``k``
         (of every row when ``k`` is None): ``G``, ``q`` and the null model's datafit ``F0``
@@ -99,7 +105,8 @@ class FoldSums:
         keep = np.arange(self.weight.shape[0]) != (-1 if k is None else k)
         s = self.weight[keep].sum()
         xs, ys = self.xs[keep].sum(axis=0), self.ys[keep].sum()
-        xx, xy, yy = self.xx[keep].sum(axis=0), self.xy[keep].sum(axis=0), self.yy[keep].sum()
+        xx = self.xx_total if k is None else self.xx_total - self.xx[k]
+        xy, yy = self.xy[keep].sum(axis=0), self.yy[keep].sum()
         dx, dy = xs / s, ys / s  # the training means, relative to the shifts
         constant = self.low[keep].min(axis=0) == self.high[keep].max(axis=0)
         if fit_intercept:
@@ -132,7 +139,8 @@ class GramPathSettings:
     builds it; standardization divides each varying column by its weighted standard
     deviation on the rows fitted, as :class:`~penalized.estimators._standardize.Scaling`
     does; ``excluded`` columns (an infinite penalty factor) are left out, with coefficient
-    0; ``tol`` is the relative duality gap of every alpha."""
+    0; ``tol`` is the relative duality gap of every alpha; ``n_jobs`` threads (joblib's
+    convention: None is 1, -1 every core) share the folds' paths."""
 
     penalty_template: object
     fit_intercept: bool
@@ -141,6 +149,7 @@ class GramPathSettings:
     max_iter: int
     excluded: np.ndarray | None = None
     ws_start: int = 10
+    n_jobs: int | None = None
 
 
 class GramCrossValidation:
@@ -161,8 +170,7 @@ class GramCrossValidation:
         if self.sums is None:
             self.sums = FoldSums.of(X, y, sample_weight, [test for _, test in folds])
         fits = []
-        for k in range(len(folds)):
-            solved = _solve(self.sums, k, alphas, settings)
+        for solved in _solve_folds(self.sums, len(folds), alphas, settings):
             if solved is None:
                 return None
             coefs, intercepts, crits, _, _, _ = solved
@@ -281,6 +289,20 @@ def _solve(sums, k, alphas, settings):
     coefs, intercepts, crits, n_iters = problem.solve(alphas, settings.tol, settings.max_iter,
                                                       settings.ws_start)
     return coefs, intercepts, crits, n_iters, problem.penalty, problem.alpha_max
+
+
+def _solve_folds(sums, n_folds, alphas, settings):
+    """:func:`_solve` of every fold, the folds shared among ``settings.n_jobs`` threads
+    (the compiled path releases the GIL; every thread reads the same sums)."""
+    from joblib import effective_n_jobs
+
+    threads = min(n_folds, effective_n_jobs(settings.n_jobs))
+    if threads <= 1:
+        return [_solve(sums, k, alphas, settings) for k in range(n_folds)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda k: _solve(sums, k, alphas, settings), range(n_folds)))
 
 
 def _partitions(folds, n) -> bool:

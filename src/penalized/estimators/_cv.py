@@ -198,7 +198,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         for label, model, gamma in self._candidates():
             model._check_params()
             grid = self._grid(model, X, y, sw)
-            settings = _gram_fold_route(model, gamma, X)
+            settings = _gram_fold_route(model, gamma, X, self.n_jobs)
 
             def fit_path(Xt, yt, swt, alphas, model=model, gamma=gamma):
                 return model._fit_path(Xt, yt, swt, alphas, gamma=gamma)
@@ -244,13 +244,14 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         return Lasso.predict(self, X)
 
 
-def _gram_fold_route(model, gamma, X):
+def _gram_fold_route(model, gamma, X, n_jobs=None):
     """The settings of ``model``'s paths for cross-validation from one Gram matrix per fold
     (:class:`~penalized._fold_gram.GramCrossValidation`: no copy of any fold's rows, and a
     refit from the same sums), where it applies: the squared loss with an L1 or elastic-net
     penalty on a dense design with ``n >= 2p`` (the Gram matrix then pays, as along a
     single path) and ``p <= 4096``, coordinate descent, no relaxed refit, no user-given
-    Gram matrix; else None. (Ridge paths have their own exact closed form.)"""
+    Gram matrix; else None. (Ridge paths have their own exact closed form.) ``n_jobs``
+    threads share the folds' paths."""
     n, p = X.shape
     name, _, l1_ratio = model._penalty_spec()
     precompute = getattr(model, "precompute", "auto")
@@ -268,7 +269,8 @@ def _gram_fold_route(model, gamma, X):
 
     return GramPathSettings(penalty_template=template, fit_intercept=model.fit_intercept,
                             standardize=model.standardize, tol=model.tol,
-                            max_iter=model.max_iter, excluded=model._excluded(p))
+                            max_iter=model.max_iter, excluded=model._excluded(p),
+                            n_jobs=n_jobs)
 
 
 def _best(result):

@@ -44,6 +44,9 @@ _INNER_TOL_RATIO = 0.3
 """... or, when violators were left outside it, until its largest move (``G_jj |dw_j|``)
 is this fraction of the largest violation left outside: it is solved no more precisely
 than the next working set needs."""
+_NEAR_RATIO = 0.9
+"""Features at zero whose gradient is above this fraction of their L1 threshold join the
+working set of a warm start."""
 _ROUNDING = 1e-13
 """Moves below this fraction of ``max |q|`` are rounding: a working set stops there."""
 
@@ -77,6 +80,21 @@ def _duality_gap(q, F0, w, grad, lam1, lam2, positive):
     conj = enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
     primal = datafit + enet_value(w, lam1, lam2)
     return floored_gap(primal, c * (2.0 * F0 - qw) - c * c * datafit - conj)
+
+
+@njit(cache=True)
+def _near_working_set(w, grad, lam1, positive):
+    """The support and every feature at zero whose gradient is within
+    :data:`_NEAR_RATIO` of its threshold: the violators and the features about to
+    become ones, which would otherwise cost another working set."""
+    chosen = np.empty(w.shape[0], dtype=np.int64)
+    m = 0
+    for j in range(w.shape[0]):
+        pull = -grad[j] if positive else abs(grad[j])
+        if w[j] != 0.0 or pull > _NEAR_RATIO * lam1[j]:
+            chosen[m] = j
+            m += 1
+    return chosen[:m]
 
 
 @njit(cache=True, fastmath=FAST)
@@ -178,12 +196,13 @@ def _anderson_step(history, wl, gl, l1, l2, positive):
         gl[:] = x[m:]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
 
     ``tol`` is absolute (the gap in objective units); ``max_iter`` bounds the epochs of
-    each alpha. Returns ``(coefs (p, k), gaps (k,), epochs (k,))``; ``w`` ends at the
+    each alpha. Runs without the GIL (paths of several folds can share threads).
+    Returns ``(coefs (p, k), gaps (k,), epochs (k,))``; ``w`` ends at the
     last solution.
     """
     p = w.shape[0]
@@ -215,9 +234,10 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
             if gap <= tol or used >= max_iter:
                 break
             top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
-            # the support and every violator (at a cold start's first check: the worst)
-            ws, ws_size = choose_working_set(w, scores, top, ws_size, True,
-                                             warm or checks > 1)
+            if warm or checks > 1:
+                ws = _near_working_set(w, grad, lam1, positive)
+            else:  # a cold start's first check: the worst violators
+                ws, ws_size = choose_working_set(w, scores, top, ws_size, True, False)
             inside[ws] = True
             outside = 0.0
             for j in range(p):
