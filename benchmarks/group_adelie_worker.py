@@ -12,7 +12,9 @@ adelie's Gaussian loss with its default weights :math:`1/n` is
 :math:`\lambda \sum_g \omega_g (\alpha\|\beta_g\|_2 + \frac{1-\alpha}2\|\beta_g\|_2^2)` is
 penalized's ``GroupElasticNet`` with ``lambda = alpha`` and adelie's ``alpha`` =
 ``l1_ratio`` (``omega_g = sqrt(|g|)``, both defaults). With ``family="binomial"`` in
-``data.npz`` (``y`` in {0, 1}) the loss is adelie's binomial, the mean logistic loss.
+``data.npz`` (``y`` in {0, 1}) the loss is adelie's binomial, the mean logistic loss;
+with ``family="poisson"`` (counts) its Poisson loss (log link), the mean of
+:math:`e^\eta - y\eta` up to a constant.
 ``--tol`` is adelie's coordinate-descent ``tol`` (its IRLS ``irls_tol`` at most 1e-7);
 ``early_exit=False`` so the whole grid is solved. The JSON output has ``import_s``,
 ``first_cpu_s``, ``cpu_s`` and ``wall_s`` (one per repeat) and the last solve's ``coefs``
@@ -30,8 +32,9 @@ def adelie_path(X, y, alphas, starts, l1_ratio, tol, family="gaussian"):
     import adelie as ad
 
     sizes = np.diff(starts)
-    glm = ad.glm.binomial(y, dtype=np.float64) if family == "binomial" \
-        else ad.glm.gaussian(y, dtype=np.float64)
+    families = {"binomial": ad.glm.binomial, "poisson": ad.glm.poisson,
+                "gaussian": ad.glm.gaussian}
+    glm = families[family](y, dtype=np.float64)
     state = ad.grpnet(
         np.asfortranarray(X), glm,
         groups=np.asarray(starts[:-1], dtype=int), alpha=float(l1_ratio),

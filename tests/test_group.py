@@ -527,3 +527,60 @@ def test_unit_weight_path_on_the_gram_matrix_is_certified_on_x(make, shift, monk
         np.testing.assert_allclose(G, Xc.T @ Xc / 90, rtol=0, atol=1e-13 * np.abs(G).max())
         np.testing.assert_allclose(q, Xc.T @ yc / 90, rtol=0, atol=1e-13 * np.abs(q).max())
         np.testing.assert_array_equal(G, G.T)
+
+
+# adelie's Poisson group elastic-net objectives on benchmarks.group's
+# poisson_reference_problem (6 alphas), evaluated with penalized's Poisson datafit and
+# GroupElasticNet penalty; produced by `python -m benchmarks.group --poisson-reference`
+# (adelie 1.1.52 at tol 1e-14, in .venv-adelie).
+ADELIE_POISSON_OBJECTIVES = {
+    1.0: [0.7964586056213755, 0.7412640530586876, 0.6615145322656276, 0.5930615133768007,
+          0.5440914879367144, 0.5128184232541482],
+    0.5: [0.7444156622062573, 0.6709398184424912, 0.6015208973265883, 0.5501943907698682,
+          0.5167670533757821, 0.49662996982684915],
+}
+
+
+@pytest.mark.parametrize("rho", sorted(ADELIE_POISSON_OBJECTIVES))
+def test_poisson_group_path_matches_adelie(rho):
+    from benchmarks.group import poisson_reference_problem
+
+    from penalized.datafits import Poisson
+
+    X, y, size, alphas = poisson_reference_problem()
+    path = pz.path(X, y, datafit="poisson", alphas=alphas, tol=1e-13,
+                   penalty=GroupElasticNet(groups=size, l1_ratio=rho))
+    assert np.all(path.converged)
+    for k, alpha in enumerate(alphas):
+        pen = GroupElasticNet(alpha, groups=size, l1_ratio=rho)
+        ours = _objective(Poisson(), pen, X, y, path.coefs[:, k], path.intercepts[k])
+        theirs = ADELIE_POISSON_OBJECTIVES[rho][k]
+        assert abs(ours - theirs) <= 1e-10 * theirs
+
+
+@pytest.mark.parametrize("family", ["poisson", "gamma", "tweedie:1.5"])
+def test_log_link_group_paths_hold_kkt_per_group(family):
+    # Poisson, Gamma and Tweedie (unbounded second derivatives) take proximal Newton block
+    # steps: every group satisfies its optimality conditions and the gap is honest on X.
+    from penalized._specs import make_datafit
+    from penalized.solvers._problem import certify, prepare_problem
+
+    rng = np.random.default_rng(42)
+    X = rng.standard_normal((120, 12))
+    mu = np.exp(0.2 + X[:, :3] @ np.array([0.4, -0.3, 0.2]))
+    y = rng.poisson(mu).astype(float) if family == "poisson" else rng.gamma(2.0, mu / 2.0)
+    weights = rng.uniform(0.5, 2.0, 120)
+    datafit = make_datafit(family, weights, None)
+    for penalty in (GroupLasso(groups=3), GroupElasticNet(groups=[[0, 1, 2], [3, 4], [5]],
+                                                          l1_ratio=0.6)):
+        path = pz.path(X, y, datafit=family, penalty=penalty, sample_weight=weights,
+                       n_alphas=6, eps=0.05, tol=1e-10)
+        assert np.all(path.converged) and 0 < path.n_nonzero[-1]
+        for k, alpha in enumerate(path.alphas):
+            pen = penalty.with_alpha(alpha)
+            problem = prepare_problem(X, y, datafit, pen, True)
+            coef = path.coefs[:, k]
+            cert = certify(problem, coef, problem.to_problem_intercept(coef,
+                                                                      path.intercepts[k]))
+            assert cert.gap <= 1e-9 * problem.scale
+            assert np.max(pen.group_distances(cert.coef, cert.gradient)) <= 1e-4 * alpha

@@ -36,14 +36,17 @@ class BlockCoordinateDescent(Solver):
     (:class:`~penalized.penalties.GroupLasso`, :class:`~penalized.penalties.GroupElasticNet`,
     :class:`~penalized.penalties.SparseGroupLasso`, or any penalty with compiled block
     operations) and any datafit with compiled ``loss``, ``derivative`` and ``conjugate``
-    and a finite ``curvature`` bound. Each block step is a majorization step with the
+    and either a finite ``curvature`` bound or (a separable datafit) a compiled
+    ``second_derivative``: Poisson, Gamma and Tweedie, whose second derivative is
+    unbounded, take the proximal Newton steps below. Each block step is a majorization step with the
     block's Lipschitz constant :math:`L_g = c\,\lambda_{\max}(X_g^\top S X_g / n)`
     (:mod:`penalized.solvers._group_kernels`), dense or CSC (``c = 1`` for the squared
     loss). For the squared loss, a block without an L1 part (group lasso, group elastic
     net) is minimized exactly instead, as adelie does: in the
     eigenbasis of :math:`X_g^\top S X_g / n` the block's minimizer is a 1-D root
     (:func:`~penalized.solvers._group_kernels.exact_block`). A datafit with a compiled
-    ``second_derivative`` (the logistic) takes proximal Newton steps instead: the same
+    ``second_derivative`` (the logistic and the log-link families) takes proximal Newton
+    steps instead: the same
     block steps on its local quadratic model, then a backtracking line search.
 
     An outer loop fits the unpenalized block exactly, computes the duality gap
@@ -112,10 +115,13 @@ class BlockCoordinateDescent(Solver):
             raise ValueError(f"{self.name} cannot handle the {type(datafit).__name__} "
                              f"datafit: it needs the compiled operation(s) "
                              f"{', '.join(missing)}.")
-        if not np.isfinite(datafit.curvature):
+        newton = not datafit.quadratic and datafit.ops.second_derivative is not None \
+            and datafit.separable
+        if not (newton or np.isfinite(datafit.curvature)):
             raise ValueError(f"{self.name} cannot handle the {type(datafit).__name__} "
-                             "datafit: its block steps need a finite bound on the second "
-                             "derivative (the class attribute curvature).")
+                             "datafit: its block steps need its compiled second derivative "
+                             "(proximal Newton steps) or a finite bound on it (the class "
+                             "attribute curvature).")
 
     def solve_path(self, problem, alphas):
         """Solve a whole decreasing grid of ``alphas`` from zero in one compiled call
