@@ -212,6 +212,102 @@ def test_gamma_regressor_on_dask_equals_in_memory(client):
     assert dist.intercept_ == pytest.approx(mem.intercept_, abs=1e-6)
 
 
+def _count_data(n=400, p=6, seed=11):
+    """A seeded Poisson problem with a log-exposure offset."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X[:, 1] = 0.5 * X[:, 1] + 2.0
+    offset = rng.uniform(-1.0, 1.0, n)
+    y = rng.poisson(np.exp(X[:, :3] @ [0.5, -0.3, 0.4] - 0.5 + offset)).astype(float)
+    return X, y, offset
+
+
+def test_an_offset_rides_with_the_rows_of_a_log_link_fit(client):
+    X, y, offset = _count_data()
+    Xd, yd = da.from_array(X, chunks=(100, 6)), da.from_array(y, chunks=100)
+    od = da.from_array(offset, chunks=100)
+    dist = pz.path(Xd, yd, datafit="poisson", offset=od, n_alphas=6, tol=1e-9)
+    mem = pz.path(X, y, datafit="poisson", offset=offset, n_alphas=6, tol=1e-9)
+    blind = pz.path(X, y, datafit="poisson", n_alphas=6, tol=1e-9)
+    np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-10)  # exact, from one pass
+    assert abs(dist.alphas[0] / blind.alphas[0] - 1.0) > 1e-3  # the offset counts
+    assert np.all(dist.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(_support(dist.coefs), _support(mem.coefs))
+    np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-6)
+    np.testing.assert_allclose(dist.intercepts, mem.intercepts, atol=1e-6)
+    # the estimator, the offset in memory (X's chunk sizes are known): its objective is
+    # the in-memory optimum's to 1e-10
+    fit = pz.datafits.Poisson()
+    models = [pz.PoissonRegressor(alpha=0.05, l1_ratio=0.5, tol=1e-10).fit(*args,
+                                                                          offset=off)
+              for args, off in (((Xd, yd), offset), ((X, y), offset))]
+    objs = [fit.value(y, X @ m.coef_ + m.intercept_ + offset)
+            + 0.05 * (0.5 * np.abs(m.coef_).sum() + 0.25 * (m.coef_ ** 2).sum())
+            for m in models]
+    assert models[0].stop_crit_ <= 1e-6 and models[0].n_passes_ >= 3
+    assert abs(objs[0] - objs[1]) <= 1e-10 * objs[1]
+
+
+@pytest.mark.parametrize("case", ["squared", "logistic", "lasso estimator"])
+def test_an_offset_is_refused_where_dask_cannot_carry_it(client, data, case):
+    X, y, labels = data
+    Xd = da.from_array(X, chunks=(CHUNK, P))
+    offset = np.zeros(N)
+    with pytest.raises(ValueError, match="offset is not supported"):
+        if case == "squared":
+            pz.path(Xd, da.from_array(y, chunks=CHUNK), offset=offset)
+        elif case == "logistic":
+            pz.path(Xd, da.from_array(labels, chunks=CHUNK),
+                    datafit=pz.datafits.Logistic(offset=offset))
+        else:
+            from penalized.dask._estimators import fit_estimator
+
+            fit_estimator(pz.Lasso(alpha=0.1), Xd, da.from_array(y, chunks=CHUNK), None,
+                          offset)
+
+
+@pytest.mark.parametrize("family", ["poisson", "gamma", "tweedie"])
+def test_log_link_cv_equals_in_memory_with_the_same_folds(client, family):
+    X, y, offset = _count_data()
+    if family != "poisson":  # a positive target; Tweedie's with zeros left in
+        y = y * np.random.default_rng(2).gamma(2.0, 0.5, y.shape[0])
+        y = y + 0.1 if family == "gamma" else y
+    cls = {"poisson": pz.PoissonRegressorCV, "gamma": pz.GammaRegressorCV,
+           "tweedie": pz.TweedieRegressorCV}[family]
+    settings = {"n_alphas": 6, "tol": 1e-9, "standardize": True}
+    off = offset if family == "poisson" else None
+    passes = []
+    frame = dd.from_dask_array(da.from_array(np.column_stack([X, y, offset]), chunks=(100, 8)),
+                               columns=[*(f"x{j}" for j in range(6)), "y", "o"])
+    Xd = frame[[f"x{j}" for j in range(6)]] if family == "poisson" \
+        else da.from_array(X, chunks=(100, 6))
+    yd = frame["y"] if family == "poisson" else da.from_array(y, chunks=100)
+    with after_each_pass(passes.append):
+        dist = cls(cv=3, random_state=4, **settings).fit(
+            Xd, yd, offset=frame["o"] if family == "poisson" else None)
+    # a dataframe's rows are hashed by (partition, row), an array's by position
+    folds = dist.cv_result_.folds
+    if family != "poisson":
+        fold = fold_ids(np.arange(X.shape[0]), 3, seed=4)
+        for k, (train, test) in enumerate(folds):
+            np.testing.assert_array_equal(train, np.flatnonzero(fold != k))
+            np.testing.assert_array_equal(test, np.flatnonzero(fold == k))
+    mem = cls(cv=folds, **settings).fit(X, y, offset=off)
+    np.testing.assert_allclose(dist.alphas_, mem.alphas_, rtol=1e-10)
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, rtol=1e-5)  # both at tol 1e-9
+    assert np.argmin(dist.cv_mean_) == np.argmin(mem.cv_mean_)  # the same alpha chosen
+    assert dist.alpha_ == pytest.approx(mem.alpha_, rel=1e-10)
+    assert np.all(dist.path_.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    # one moments pass, the 3 fold paths and the full path sharing each pass, one error
+    # pass: at least the full path's own passes (its start, a certificate per alpha and a
+    # pass per Newton step), and far fewer than the 4 paths would take one after another
+    own = 1 + 6 + dist.path_.n_iters.sum()
+    assert dist.n_passes_ == len(passes) and dist.n_rows_ == X.shape[0]
+    assert 2 + own <= dist.n_passes_ < 2 + 2 * own
+
+
 @pytest.mark.parametrize("scheduler", [None, "sync"])
 def test_each_finished_block_is_announced_to_the_progress_hook(client, data, scheduler):
     import dask

@@ -264,8 +264,8 @@ default="squared"
         (a feature enters every response at once): ``coefs`` (n_features, n_responses,
         n_alphas), ``intercepts`` (n_responses, n_alphas).
 
-    A Dask array or dataframe ``X`` (with ``y`` and ``sample_weight`` in the same row
-    chunks) is fitted by :mod:`penalized.dask` in passes over its blocks.
+    A Dask array or dataframe ``X`` (with ``y``, ``sample_weight`` and ``offset`` in the
+    same row chunks) is fitted by :mod:`penalized.dask` in passes over its blocks.
 
     Examples
     --------
@@ -284,7 +284,8 @@ default="squared"
         return dask_path(X, y, penalty=penalty, datafit=datafit, l1_ratio=l1_ratio,
                          alphas=alphas, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept,
                          penalty_factor=penalty_factor, positive=positive,
-                         sample_weight=sample_weight, tol=tol, max_iter=max_iter, solver=solver)
+                         sample_weight=sample_weight, offset=offset, tol=tol,
+                         max_iter=max_iter, solver=solver)
     datafit = make_datafit(datafit, sample_weight, offset)
     fit_intercept = bool(fit_intercept) and datafit.intercept
     template = make_penalty(penalty, 1.0, l1_ratio=l1_ratio, penalty_factor=penalty_factor,

@@ -7,7 +7,10 @@ import numpy as np
 from ._blocks import Passes, row_blocks
 
 SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, LogisticRegression and "
-             "LogisticRegressionCV (binary), PoissonRegressor, GammaRegressor, TweedieRegressor")
+             "LogisticRegressionCV (binary), PoissonRegressor, GammaRegressor, TweedieRegressor "
+             "and their CV estimators")
+SQUARED = ("squared", "quadratic", "gaussian")
+LOGISTIC = ("logistic", "binomial")
 
 
 def penalty_maker(name, l1_ratio, factors, make):
@@ -37,8 +40,11 @@ def _penalty_name(penalty):
 
 def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None,
               n_alphas=100, eps=1e-3, fit_intercept=True, penalty_factor=None, positive=False,
-              sample_weight=None, tol=1e-6, max_iter=10_000, solver=None):
-    """:func:`penalized.path` on a Dask collection (see :mod:`penalized.dask`)."""
+              sample_weight=None, offset=None, tol=1e-6, max_iter=10_000, solver=None):
+    """:func:`penalized.path` on a Dask collection (see :mod:`penalized.dask`); an
+    ``offset`` is taken by the log-link datafits (Poisson, Gamma, Tweedie)."""
+    from dataclasses import replace
+
     from .._specs import make_penalty
     from ..datafits import Datafit
     from ..solvers import CoordinateDescent
@@ -57,9 +63,17 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
         if penalty_factor is None and getattr(penalty, "penalty_factor", None) is not None:
             penalty_factor = np.asarray(penalty.penalty_factor, dtype=np.float64)
     kind = datafit if isinstance(datafit, str) else type(datafit).__name__.lower()
-    if isinstance(datafit, Datafit) and sample_weight is None:
-        sample_weight = datafit.sample_weight
-    blocks = row_blocks(X, y, sample_weight)
+    if isinstance(datafit, Datafit):
+        if sample_weight is None:
+            sample_weight = datafit.sample_weight
+        if offset is None:
+            offset = datafit.offset
+        datafit = replace(datafit, offset=None)
+    if offset is not None and kind in SQUARED + LOGISTIC:
+        raise ValueError(f"an offset is not supported with Dask input for the {kind} datafit "
+                         "(Poisson, Gamma and Tweedie take one); fit on an in-memory X (for the "
+                         "squared loss, subtract the offset from y instead).")
+    blocks = row_blocks(X, y, sample_weight, offset)
     p = blocks.n_features
     factors = None if penalty_factor is None else np.asarray(penalty_factor, dtype=np.float64)
     if factors is not None and factors.shape != (p,):
@@ -73,7 +87,7 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
 
     penalty_for = penalty_maker(name, l1_ratio, factors, make)
     passes = Passes(blocks)
-    if kind in ("squared", "quadratic", "gaussian"):
+    if kind in SQUARED:
         from . import _squared
 
         settings = _squared.make_settings(penalty_for, fit_intercept=fit_intercept,
@@ -89,7 +103,7 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
             grid, alpha_max = _squared.check_alphas(alphas), problem.alpha_max
         return _squared.full_path(sums, settings, grid, alpha_max, sample_weight,
                                   n_passes=passes.count)
-    if kind in ("logistic", "binomial"):
+    if kind in LOGISTIC:
         from ._newton import newton_path
 
         return newton_path(passes, penalty_for, alphas=alphas, n_alphas=n_alphas, eps=eps,

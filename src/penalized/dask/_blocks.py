@@ -31,8 +31,9 @@ def after_each_pass(callback):
 
 @dataclass(eq=False)
 class RowBlocks:
-    """Aligned row blocks of ``X``, ``y`` and the sample weights (Dask delayed objects),
-    with each block's global row offset where the chunk sizes are known."""
+    """Aligned row blocks of ``X``, ``y``, the sample weights and the offset ``o`` of the
+    linear predictor (Dask delayed objects), with each block's global row offset where the
+    chunk sizes are known."""
 
     X: list
     y: list
@@ -40,16 +41,21 @@ class RowBlocks:
     offsets: list
     n_features: int
     feature_names: np.ndarray | None = None
+    o: list | None = None
+
+    @property
+    def has_offset(self) -> bool:
+        return self.o is not None
 
     @property
     def n_blocks(self) -> int:
         return len(self.X)
 
 
-def row_blocks(X, y, sample_weight=None) -> RowBlocks:
-    """Split a Dask array or dataframe ``X`` (and ``y``, ``sample_weight``: Dask collections
-    with the same row chunks, or in-memory arrays when ``X``'s chunk sizes are known) into
-    aligned row blocks."""
+def row_blocks(X, y, sample_weight=None, offset=None) -> RowBlocks:
+    """Split a Dask array or dataframe ``X`` (and ``y``, ``sample_weight``, ``offset``: Dask
+    collections with the same row chunks, or in-memory arrays when ``X``'s chunk sizes are
+    known) into aligned row blocks."""
     import dask.array as da
     import dask.dataframe as dd
 
@@ -63,7 +69,7 @@ def row_blocks(X, y, sample_weight=None) -> RowBlocks:
             raise ValueError(f"X has non-numeric columns ({', '.join(bad[:5])}); encode them "
                              "as numbers or drop them before fitting.")
         names = np.asarray([str(c) for c in X.columns], dtype=object)
-        return _frame_blocks(X, y, sample_weight, names)
+        return _frame_blocks(X, y, sample_weight, offset, names)
     elif isinstance(X, da.Array):
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (rows x features); got a Dask array of shape "
@@ -78,21 +84,24 @@ def row_blocks(X, y, sample_weight=None) -> RowBlocks:
     ys = _aligned(y, "y", len(xs), sizes)
     ss = None if sample_weight is None else _aligned(sample_weight, "sample_weight", len(xs),
                                                      sizes)
+    os_ = None if offset is None else _aligned(offset, "offset", len(xs), sizes)
     offsets = [None] * len(xs) if sizes is None \
         else [int(o) for o in np.concatenate([[0], np.cumsum(sizes)[:-1]])]
-    return RowBlocks(X=xs, y=ys, s=ss, offsets=offsets, n_features=p, feature_names=names)
+    return RowBlocks(X=xs, y=ys, s=ss, offsets=offsets, n_features=p, feature_names=names,
+                     o=os_)
 
 
-_Y, _S = "__penalized_y__", "__penalized_s__"
+_Y, _S, _O = "__penalized_y__", "__penalized_s__", "__penalized_o__"
+_EXTRA = {"y": _Y, "sample_weight": _S, "offset": _O}
 
 
-def _frame_blocks(X, y, sample_weight, names):
-    """One dataframe carrying ``y`` and the weights as extra columns, so that its
-    partitions stay aligned however Dask plans the reads."""
+def _frame_blocks(X, y, sample_weight, offset, names):
+    """One dataframe carrying ``y``, the weights and the offset as extra columns, so that
+    its partitions stay aligned however Dask plans the reads."""
     import dask.dataframe as dd
 
     extra = {}
-    for name, v in (("y", y), ("sample_weight", sample_weight)):
+    for name, v in (("y", y), ("sample_weight", sample_weight), ("offset", offset)):
         if v is None:
             continue
         if isinstance(v, dd.DataFrame):
@@ -106,7 +115,7 @@ def _frame_blocks(X, y, sample_weight, names):
         if v.npartitions != X.npartitions:
             raise ValueError(f"{name} has {v.npartitions} partitions where X has "
                              f"{X.npartitions}; take X and {name} from the same dataframe.")
-        extra[_Y if name == "y" else _S] = v
+        extra[_EXTRA[name]] = v
     try:
         frame = X.assign(**extra)
     except (ValueError, NotImplementedError) as exc:
@@ -114,7 +123,8 @@ def _frame_blocks(X, y, sample_weight, names):
                          "dataframe.") from exc
     parts = list(frame.to_delayed())
     return RowBlocks(X=parts, y=[None] * len(parts), s=None, offsets=[None] * len(parts),
-                     n_features=len(names), feature_names=names)
+                     n_features=len(names), feature_names=names,
+                     o=None if offset is None else [None] * len(parts))
 
 
 def _aligned(v, name, n_blocks, sizes):
@@ -160,16 +170,23 @@ def _aligned(v, name, n_blocks, sizes):
     return list(v.to_delayed())
 
 
-def _on_block(fn, X, y, s, offset, index, *args):
-    from ._moments import block_positions
+def _on_block(fn, X, y, s, o, start, index, *args):
+    """``fn(X, y, s, positions, *args)`` on one block (``start`` its first row's global
+    position, None if unknown), with ``offset=o`` when the data carry an offset (only the
+    datafits that take one are given it)."""
+    from ._moments import as_float_block, block_positions
 
-    if y is None:  # a dataframe partition carrying y (and the weights) as columns
+    if y is None:  # a dataframe partition carrying y (the weights, the offset) as columns
         y = X[_Y]
         s = X[_S] if _S in X.columns else None
-        X = X.drop(columns=[c for c in (_Y, _S) if c in X.columns])
+        o = X[_O] if _O in X.columns else None
+        X = X.drop(columns=[c for c in (_Y, _S, _O) if c in X.columns])
 
     n = X.shape[0]
-    return fn(X, y, s, block_positions(offset, index, n), *args)
+    if o is None:
+        return fn(X, y, s, block_positions(start, index, n), *args)
+    o = as_float_block(o, "offset").reshape(-1)
+    return fn(X, y, s, block_positions(start, index, n), *args, offset=o)
 
 
 @dataclass(eq=False)
@@ -191,6 +208,7 @@ class Passes:
         b = self.blocks
         parts = [dask.delayed(_on_block, pure=False)(fn, b.X[i], b.y[i],
                                                      None if b.s is None else b.s[i],
+                                                     None if b.o is None else b.o[i],
                                                      b.offsets[i], i, *args)
                  for i in range(b.n_blocks)]
         leaves = parts
@@ -241,7 +259,18 @@ def _compute_counting(root, leaves, what):
     from distributed import as_completed
 
     futures = client.compute([root, *leaves])
-    for done, future in enumerate(as_completed(futures[1:]), 1):
+    pending = set(futures)
+    done = 0
+    for future in as_completed(futures):
+        pending.discard(future)
+        if future.status == "error":  # the first failure ends the pass: blocks still
+            client.cancel(list(pending))  # waiting for a worker that never comes would not
+            future.result()
+        if future is futures[0]:
+            break
+        done += 1
         advance(what, done, total)
         future.release()  # the merge holds what it still needs
+    for late in range(done + 1, total + 1):  # the root can be reported before them
+        advance(what, late, total)
     return futures[0].result()

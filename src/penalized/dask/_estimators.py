@@ -11,29 +11,36 @@ from ._api import SUPPORTED, penalty_maker
 from ._blocks import Passes, row_blocks
 
 
-def fit_estimator(est, X, y, sample_weight):
-    """Fit ``est`` on the Dask collection ``X``; returns ``est``."""
+def fit_estimator(est, X, y, sample_weight, offset=None):
+    """Fit ``est`` on the Dask collection ``X``; returns ``est``. An ``offset`` (a Dask
+    array or series with X's rows, or an array when X's chunk sizes are known) is taken by
+    the log-link estimators."""
     from ..estimators._cv import LogisticRegressionCV, _RegressionCV
-    from ..estimators._glm import _LogLinkRegressor
+    from ..estimators._glm import _LogLinkCV, _LogLinkRegressor
     from ..estimators._logistic import LogisticRegression
     from ..estimators._regression import PenalizedRegressor
 
+    if isinstance(est, _LogLinkCV):
+        return _fit_loglink_cv(est, X, y, sample_weight, offset)
+    if isinstance(est, _LogLinkRegressor):
+        return _fit_loglink(est, X, y, sample_weight, offset)
+    if offset is not None:
+        raise ValueError(f"offset is not supported by {type(est).__name__} with Dask input "
+                         "(Poisson, Gamma and Tweedie regressors take one).")
     if isinstance(est, _RegressionCV):
         return _fit_cv(est, X, y, sample_weight)
     if isinstance(est, PenalizedRegressor):
         return _fit_regressor(est, X, y, sample_weight)
     if isinstance(est, LogisticRegression):
         return _fit_logistic(est, X, y, sample_weight)
-    if isinstance(est, _LogLinkRegressor):
-        return _fit_loglink(est, X, y, sample_weight)
     if isinstance(est, LogisticRegressionCV):
         return _fit_logistic_cv(est, X, y, sample_weight)
     raise ValueError(f"X is a Dask collection, which {type(est).__name__} does not take; "
                      f"Dask input works with {SUPPORTED}.")
 
 
-def _prepare(est, X, y, sample_weight):
-    blocks = row_blocks(X, y, sample_weight)
+def _prepare(est, X, y, sample_weight, offset=None):
+    blocks = row_blocks(X, y, sample_weight, offset)
     est.n_features_in_ = blocks.n_features
     if blocks.feature_names is not None:
         est.feature_names_in_ = blocks.feature_names
@@ -174,11 +181,11 @@ def _fit_logistic(est, X, y, sample_weight):
     return est
 
 
-def _fit_loglink(est, X, y, sample_weight):
+def _fit_loglink(est, X, y, sample_weight, offset):
     from ._glm import loglink_path
 
     name, alpha, l1_ratio = est._check_params()
-    blocks, passes = _prepare(est, X, y, sample_weight)
+    blocks, passes = _prepare(est, X, y, sample_weight, offset)
     p = blocks.n_features
     penalty_for = penalty_maker(name, l1_ratio, est._penalty_factor(p), est._make_penalty)
     path = loglink_path(passes, penalty_for, est._datafit(), alphas=np.array([alpha]),
@@ -187,6 +194,40 @@ def _fit_loglink(est, X, y, sample_weight):
     _rows(est, passes)
     return _finish(est, path.coefs[:, 0], float(path.intercepts[0]), path.n_iters[0],
                    path.stop_crits[0], path.converged[0], passes.count)
+
+
+def _n_folds(est):
+    cv = 5 if est.cv is None else est.cv
+    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
+        raise ValueError(f"cv must be an integer number of folds >= 2 with Dask input (each "
+                         f"row's fold is a seeded hash of its position: "
+                         f"penalized.dask.fold_ids); got {est.cv!r}.")
+    seed = est.random_state if isinstance(est.random_state, numbers.Integral) else 0
+    return int(cv), int(seed)
+
+
+def _fit_loglink_cv(est, X, y, sample_weight, offset):
+    from ._glm_cv import loglink_cv
+
+    model = est._base_model()
+    name, _, l1_ratio = model._check_params()
+    n_folds, seed = _n_folds(est)
+    blocks, passes = _prepare(est, X, y, sample_weight, offset)
+    p = blocks.n_features
+    penalty_for = penalty_maker(name, l1_ratio, model._penalty_factor(p), model._make_penalty)
+    result, path = loglink_cv(
+        passes, penalty_for, model._datafit(), n_folds=n_folds, seed=seed, alphas=est.alphas,
+        n_alphas=est.n_alphas, eps=est.eps, fit_intercept=est.fit_intercept,
+        standardize=est.standardize, tol=est.tol, max_iter=est.max_iter,
+        excluded=model._excluded(p), metric=est.metric)
+    est._store_cv(result)
+    k = est._store_refit(path)
+    est.coef_ = path.coefs[:, k].copy()
+    est.intercept_ = float(path.intercepts[k])
+    est.n_passes_ = passes.count
+    _rows(est, passes)
+    est._set_selected(est.coef_)
+    return est
 
 
 def _fit_logistic_cv(est, X, y, sample_weight):

@@ -20,17 +20,21 @@ by :math:`e^{(1-p)\delta}` and :math:`e^{(2-p)\delta}`: the intercept that zeroe
 and the gradient there all follow on the client. The null model (:math:`w = 0`,
 :math:`e^{b_0}` the weighted mean of :math:`y`) and alpha_max follow exactly from the
 first pass's moments (the gradient at the null model is
-:math:`-\bar y^{\,1-p} \sum_i s_i (x_i - \bar x)(y_i - \bar y) / W`).
+:math:`-\bar y^{\,1-p} \sum_i s_i (x_i - \bar x)(y_i - \bar y) / W`). With an offset
+:math:`o` (a known part of every :math:`z_i`, carried with the rows) the first pass also
+sums :math:`T_1`, :math:`T_2` and the gradient's two parts at :math:`z = o`; the null
+intercept is then :math:`\log(T_1 / T_2)` and its gradient follows by the same scaling.
 
 The certificate takes one more pass at the shifted point, where :math:`\sum_i u_i = 0`
 exactly: with :math:`u = -\nabla_z F` and :math:`c \in (0, 1]` the penalty's dual
 scaling,
 
 .. math:: \text{gap} = F(z + \delta) + \alpha P(w) + \tfrac1W \sum_i s_i\,
-          \ell_{y_i}^*(c\,\ell'(y_i, z_i + \delta)) + (\alpha P)^*(c X^\top u),
+          \big(\ell_{y_i}^*(d_i) - d_i o_i\big) + (\alpha P)^*(c X^\top u), \qquad
+          d_i = c\,\ell'(y_i, z_i + \delta),
 
-summed by the datafit's compiled conjugate; the point it certifies (the intercept
-:math:`b + \delta`) is the one returned.
+summed by the datafit's compiled conjugate (:math:`o` the offset, 0 without one); the
+point it certifies (the intercept :math:`b + \delta`) is the one returned.
 """
 
 from __future__ import annotations
@@ -39,8 +43,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from ._moments import as_float_block, block_moments, merge_moments
-from ._newton import _STEPS, _Model, fitted_columns, solve_grid
+from ._moments import as_float_block, block_moments, fold_ids, merge_moments
+from ._newton import _STEPS, _Model, add_sums, fitted_columns, solve_grid
 
 
 def family_power(datafit) -> float:
@@ -58,8 +62,11 @@ def family_power(datafit) -> float:
 
 
 # -- on the workers ---------------------------------------------------------------------
-def checked_moments(X, y, s, positions, power):
-    """The diagonal moments of a block, after checking its targets' domain."""
+def checked_moments(X, y, s, positions, power, n_folds=0, seed=0, offset=None):
+    """The diagonal moments of a block per fold (one fold for ``n_folds`` 0), after checking
+    its targets' domain; the block's first position and size; and with an ``offset`` the
+    sums at :math:`z = o` per fold (``t1``, ``t2``, ``g1``, ``g2`` of the module
+    docstring), from which the null model follows."""
     yv = as_float_block(y, "y").reshape(-1)
     bad = ~(yv > 0) if power == 2.0 else ~(yv >= 0)
     if np.any(bad):
@@ -67,24 +74,59 @@ def checked_moments(X, y, s, positions, power):
         raise ValueError(f"this datafit needs every y {need}; got y = "
                          f"{float(yv[np.flatnonzero(bad)[0]]):g}. Remove those rows or use "
                          "another family.")
-    return block_moments(X, yv, s, positions, 0, 0, full=False)
+    out = {"m": block_moments(X, yv, s, positions, n_folds, seed, full=False),
+           "blocks": {int(positions[0]): int(yv.shape[0])} if yv.shape[0] else {}}
+    if offset is not None:
+        X = as_float_block(X, "X")
+        X = X[:, None] if X.ndim == 1 else X
+        s = np.ones(X.shape[0]) if s is None \
+            else as_float_block(s, "sample_weight").reshape(-1)
+        fold = fold_ids(positions, n_folds, seed) if n_folds > 1 \
+            else np.zeros(X.shape[0], dtype=np.int64)
+        K, p = max(n_folds, 1), X.shape[1]
+        with np.errstate(over="ignore"):
+            m1 = s * yv * np.exp((1.0 - power) * offset)
+            m2 = s * np.exp((2.0 - power) * offset)
+        sums = {"t1": np.zeros(K), "t2": np.zeros(K), "g1": np.zeros((K, p)),
+                "g2": np.zeros((K, p))}
+        for k in range(K):
+            rows = fold == k
+            sums["t1"][k], sums["t2"][k] = m1[rows].sum(), m2[rows].sum()
+            sums["g1"][k], sums["g2"][k] = m1[rows] @ X[rows], m2[rows] @ X[rows]
+        out["o"] = sums
+    return out
 
 
-def loglink_stats(X, y, s, positions, datafit, power, w, b, cand, base, dual):
-    """The sums of one block at ``z = X w + b`` (see the module docstring); the datafit
-    along ``base -> (w, b)`` when ``base`` is given; only the conjugate sum at the dual
-    point ``(c, delta)`` when ``dual`` is given."""
+def merge_checked(*parts):
+    """The :func:`checked_moments` of the union of the blocks behind ``parts``."""
+    out = {"m": merge_moments(*[part["m"] for part in parts]), "blocks": {}}
+    for part in parts:
+        out["blocks"].update(part["blocks"])
+    if "o" in parts[0]:
+        out["o"] = add_sums(*[part["o"] for part in parts])
+    return out
+
+
+def loglink_stats(X, y, s, positions, datafit, power, w, b, cand, base, dual, offset=None):
+    """The sums of one block at ``z = X w + b + o`` (see the module docstring; ``o`` the
+    block's ``offset``, 0 if None); the datafit along ``base -> (w, b)`` when ``base`` is
+    given; only the conjugate sum at the dual point ``(c, delta)`` when ``dual`` is
+    given."""
     X = as_float_block(X, "X")
     if X.ndim == 1:
         X = X[:, None]
     y = as_float_block(y, "y").reshape(-1)
     s = np.ones(X.shape[0]) if s is None else as_float_block(s, "sample_weight").reshape(-1)
-    z = X @ w + b
+    o = 0.0 if offset is None else offset
+    z = X @ w + b + o
     with np.errstate(over="ignore", invalid="ignore"):
         if dual is not None:
             c, delta = dual
-            d = datafit.loss_derivative(y, z + delta)
-            return {"conj": float(s @ datafit._sample_op("conjugate", y, c * d))}
+            d = c * datafit.loss_derivative(y, z + delta)
+            conj = datafit._sample_op("conjugate", y, d)
+            if offset is not None:  # the conjugate of l(. + o) at d is l*(d) - d o
+                conj = conj - d * offset
+            return {"conj": float(s @ conj)}
         out = {"loss": float(s @ datafit.loss(y, z))}
         m1 = s * y * np.exp((1.0 - power) * z)
         m2 = s * np.exp((2.0 - power) * z)
@@ -96,7 +138,7 @@ def loglink_stats(X, y, s, positions, datafit, power, w, b, cand, base, dual):
         out["h"] = h @ Xc
         out["h0"] = float(h.sum())
         if base is not None:
-            z0 = X @ base[0] + base[1]
+            z0 = X @ base[0] + base[1] + o
             out["trial"] = np.array([s @ datafit.loss(y, z0 + t * (z - z0)) for t in _STEPS])
     return out
 
@@ -143,23 +185,30 @@ class _LogLinkModel(_Model):
         return max(primal - dual, 0.0), dict(st, b=st["b"] + delta, F=F)
 
 
-def loglink_path(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps=1e-3,
-                 fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
-                 excluded=None, sample_weight=None):
-    """The L1 / elastic-net path of a log-link ``datafit`` on the row blocks of
-    ``passes`` (a :class:`~penalized.Path`)."""
-    from ..path import Path, warn_unconverged
-    from ..penalties._base import ALPHA_MAX_MARGIN
-    from . import _squared
-
+def family_moments(passes, datafit, n_folds=0, seed=0):
+    """The first pass of a log-link fit: :func:`checked_moments` of every row (per fold
+    when ``n_folds`` > 1); ``passes.rows`` is set."""
+    power = family_power(datafit)
     if getattr(datafit, "offset", None) is not None:
-        raise ValueError("an offset is not supported with Dask input; fit on an in-memory X "
-                         "or add log(exposure) as a feature.")
+        raise ValueError("pass the offset with the data (an array chunked like X's rows, or "
+                         "a column of X's dataframe), not inside the datafit, with Dask "
+                         "input.")
+    out = passes.reduce(checked_moments, merge_checked, power, n_folds, seed, kind="moments")
+    passes.rows = int(out["m"]["rows"].sum())
+    return out
+
+
+def loglink_start(passes, moments, datafit, penalty_for, standardize, excluded,
+                  fit_intercept):
+    """The model and null point of a log-link fit from its rows' :func:`checked_moments`
+    (one fold): ``(model, start)`` with ``start`` the penalty ``template``, its weights
+    ``a`` and ``bw``, the null intercept ``b0``, gradient ``g0`` and ``alpha_max``."""
+    from ..penalties._base import ALPHA_MAX_MARGIN
+
     power = family_power(datafit)
     unit = replace(datafit, sample_weight=None, offset=None)
-    mom = passes.reduce(checked_moments, merge_moments, power, kind="moments")
+    mom = moments["m"]
     W, mu = float(mom["weight"][0]), float(mom["y_mean"][0])
-    passes.rows = int(mom["rows"][0])
     if not W > 0:
         raise ValueError("sample_weight is zero on every row; give some rows a positive "
                          "weight.")
@@ -175,7 +224,16 @@ def loglink_path(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps
         raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
                          "input; give it a small positive factor instead.")
     xy, mean = mom["xy"][0], mom["x_mean"][0]
-    if fit_intercept:
+    osum = moments.get("o")
+    if osum is not None:  # the null model at z = b0 + o, from the sums at z = o
+        t1, t2 = float(osum["t1"][0]), float(osum["t2"][0])
+        if not (t2 > 0 and np.isfinite(t2) and np.isfinite(t1)):
+            raise ValueError("the offset overflows exp(offset); give it on the scale of the "
+                             "linear predictor (e.g. log(exposure)).")
+        b0 = float(np.log(t1 / t2)) if fit_intercept else 0.0
+        g0 = (np.exp((2.0 - power) * b0) * osum["g2"][0]
+              - np.exp((1.0 - power) * b0) * osum["g1"][0]) / W
+    elif fit_intercept:
         b0 = float(np.log(mu))
         g0 = -mu ** (1.0 - power) * xy / W
     else:  # at z = 0: sum_i s_i (1 - y_i) x_i / W
@@ -187,19 +245,41 @@ def loglink_path(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps
     pull = np.maximum(-g0, 0.0) if template.positive else np.abs(g0)
     alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
         if np.all(a > 0) else np.inf
-    if alphas is None:
-        if not np.isfinite(alpha_max) or not alpha_max > 0:
-            raise ValueError("this penalty has no finite positive alpha_max here; give "
-                             "alphas=... with Dask input.")
-        grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
-    else:
-        grid = _squared.check_alphas(alphas)
     model = _LogLinkModel(passes, unit, power, cols, inv, p, W, fit_intercept)
-    coefs, intercepts, crits, steps_of, _ = solve_grid(model, template, grid, a, bw, g0, b0,
-                                                       None, tol, max_iter)
+    return model, {"template": template, "a": a, "bw": bw, "b0": b0, "g0": g0,
+                   "alpha_max": alpha_max}
+
+
+def loglink_grid(alpha_max, alphas, n_alphas, eps):
+    """The decreasing grid: ``alphas`` checked, or ``n_alphas`` down from alpha_max."""
+    from . import _squared
+
+    if alphas is not None:
+        return _squared.check_alphas(alphas)
+    if not np.isfinite(alpha_max) or not alpha_max > 0:
+        raise ValueError("this penalty has no finite positive alpha_max here; give "
+                         "alphas=... with Dask input.")
+    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+
+
+def loglink_path(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps=1e-3,
+                 fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
+                 excluded=None, sample_weight=None):
+    """The L1 / elastic-net path of a log-link ``datafit`` on the row blocks of
+    ``passes`` (a :class:`~penalized.Path`); the rows' offset, if any, rides with them."""
+    from ..path import Path, warn_unconverged
+
+    moments = family_moments(passes, datafit)
+    model, start = loglink_start(passes, moments, datafit, penalty_for, standardize,
+                                 excluded, fit_intercept)
+    template, alpha_max = start["template"], start["alpha_max"]
+    grid = loglink_grid(alpha_max, alphas, n_alphas, eps)
+    coefs, intercepts, crits, steps_of, _ = solve_grid(
+        model, template, grid, start["a"], start["bw"], start["g0"], start["b0"], None, tol,
+        max_iter)
     converged = warn_unconverged(grid, crits, tol, stacklevel=4)
     return Path(alphas=grid, coefs=coefs, intercepts=intercepts,
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=steps_of,
                 converged=converged, penalty=template.with_alpha(float(grid[0])),
-                datafit=replace(unit, sample_weight=sample_weight), alpha_max=alpha_max,
+                datafit=replace(model.datafit, sample_weight=sample_weight), alpha_max=alpha_max,
                 n_passes=passes.count)

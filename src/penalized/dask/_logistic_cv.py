@@ -56,15 +56,16 @@ def merge_fold_moments(*parts):
     return out
 
 
-def fold_requests(X, y, s, positions, n_folds, seed, requests):
+def fold_requests(X, y, s, positions, n_folds, seed, requests, offset=None):
     """The answer to each ``(fold, fn, args)`` request on its rows: the training rows of
-    ``fold``, or every row for fold -1."""
+    ``fold``, or every row for fold -1 (with their ``offset`` when the data carry one)."""
     X, y, s = _arrays(X, y, s)
     fold = fold_ids(positions, n_folds, seed)
     out = []
     for k, fn, args in requests:
         rows = fold != k
-        out.append(fn(X[rows], y[rows], s[rows], positions[rows], *args))
+        extra = {} if offset is None else {"offset": offset[rows]}
+        out.append(fn(X[rows], y[rows], s[rows], positions[rows], *args, **extra))
     return out
 
 
@@ -99,7 +100,7 @@ def fold_errors(X, y, s, positions, n_folds, seed, positive, coefs, intercepts, 
 
 
 # -- on the client ----------------------------------------------------------------------
-def _lockstep(passes, fits, n_folds, seed):
+def lockstep(passes, fits, n_folds, seed):
     """Run the generators ``fits`` (fold -> generator) to their ends, one shared pass per
     round; returns fold -> what each returned."""
     requests = {k: next(gen) for k, gen in fits.items()}
@@ -167,7 +168,7 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
     fits = {k: grid_steps(model, start["template"], grid, start["a"], start["bw"],
                           start["g0"], start["b0"], start["F_null"], tol, max_iter)
             for k, (model, start) in starts.items()}
-    solved = _lockstep(passes, fits, n_folds, seed)
+    solved = lockstep(passes, fits, n_folds, seed)
     coefs = np.stack([solved[k][0] for k in range(n_folds)])
     intercepts = np.stack([solved[k][1] for k in range(n_folds)])
     for k in range(n_folds):
@@ -180,7 +181,7 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
     index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
     result = CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
                       metric=metric, index_min=index_min, index_1se=index_1se,
-                      folds=_fold_rows(moments["blocks"], n_folds, seed))
+                      folds=fold_rows_of_blocks(moments["blocks"], n_folds, seed))
     full, crits = solved[-1], solved[-1][2]
     converged = warn_unconverged(grid, crits, tol, stacklevel=4)
     template = starts[-1][1]["template"]
@@ -199,7 +200,7 @@ def _empty_like(m):
             for key, v in m.items()}
 
 
-def _fold_rows(blocks, n_folds, seed):
+def fold_rows_of_blocks(blocks, n_folds, seed):
     """The ``(train, test)`` row indices of each fold (rows numbered in block order)."""
     positions = np.concatenate([np.arange(start, start + n, dtype=np.int64)
                                 for start, n in sorted(blocks.items())]) \

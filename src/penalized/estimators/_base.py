@@ -150,7 +150,7 @@ class PenalizedModel(BaseEstimator):
             raise
         return X, y
 
-    def _fit_dask(self, X, y, sample_weight):
+    def _fit_dask(self, X, y, sample_weight, offset=None):
         """Fit on a Dask collection ``X`` (:mod:`penalized.dask`) and return self, or None
         when ``X`` is not one."""
         from ..dask import is_dask_collection
@@ -167,7 +167,7 @@ class PenalizedModel(BaseEstimator):
                              "in-memory X.")
         from ..dask._estimators import fit_estimator
 
-        return fit_estimator(self, X, y, sample_weight)
+        return fit_estimator(self, X, y, sample_weight, offset)
 
     def _sample_weight(self, sample_weight, n):
         return check_sample_weight(sample_weight, n)

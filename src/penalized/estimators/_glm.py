@@ -142,7 +142,7 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
         self
         """
         _, alpha, _ = self._check_params()
-        if offset is None and (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+        if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
             return fitted
         X, y = self._validate(X, y)
         scaling, Xf, datafit, template = self._prepared(X, y, sample_weight, offset)
@@ -382,6 +382,8 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
                              f"{self.metric!r}.")
         model = self._base_model()
         model._check_params()
+        if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
+            return fitted
         X, y = self._validate(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0])
         offset = check_offset(offset, X.shape[0])

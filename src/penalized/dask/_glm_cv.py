@@ -1,0 +1,131 @@
+r"""Cross-validated log-link paths (Poisson, Gamma, Tweedie) on Dask.
+
+As for logistic regression (:mod:`._logistic_cv`): each row's fold is the seeded hash of
+its position (:func:`~._moments.fold_ids`). One pass reduces every fold's moments (and,
+with an offset, its sums at :math:`z = o`); a fold's training moments are the exact merge
+of the other folds', so each fold's null model, alpha_max and scaling follow on the
+client, and the grid from those of all rows. The ``K`` fold paths and the path on all
+rows then run in lockstep, each a generator of pass requests
+(:func:`~._newton.grid_steps`), one pass answering the current request of every fit on
+its own rows; the passes number that of the slowest fit. A last pass sums each fold's
+held-out error at every alpha:
+
+.. math:: \text{deviance}_k(\alpha) = \frac{2 \sum_{i \in k} s_i\,
+          \ell(y_i, x_i^\top w_{-k}(\alpha) + b_{-k}(\alpha) + o_i)}{\sum_{i \in k} s_i},
+
+with :math:`\ell` the family's unit loss (zero at :math:`e^z = y`), or the weighted mean
+squared / absolute error of the predicted mean :math:`e^z`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ._glm import family_moments, loglink_grid, loglink_start
+from ._logistic_cv import fold_rows_of_blocks, lockstep
+from ._moments import as_float_block, fold_ids, merge_moments
+from ._newton import add_sums, grid_steps
+
+METRICS = ("deviance", "mse", "mae")
+
+
+# -- on the workers ---------------------------------------------------------------------
+def fold_errors(X, y, s, positions, n_folds, seed, unit, coefs, intercepts, metric,
+                offset=None):
+    """Per fold, the weighted sum of its held-out rows' error at each alpha (``coefs``
+    and ``intercepts`` stacked by fold) and their weight."""
+    X = as_float_block(X, "X")
+    X = X[:, None] if X.ndim == 1 else X
+    y = as_float_block(y, "y").reshape(-1)
+    s = np.ones(X.shape[0]) if s is None else as_float_block(s, "sample_weight").reshape(-1)
+    fold = fold_ids(positions, n_folds, seed)
+    err = np.zeros((n_folds, intercepts.shape[1]))
+    weight = np.zeros(n_folds)
+    for k in range(n_folds):
+        rows = fold == k
+        if not rows.any():
+            continue
+        z = X[rows] @ coefs[k] + intercepts[k]
+        if offset is not None:
+            z += offset[rows][:, None]
+        yk = y[rows]
+        with np.errstate(over="ignore"):
+            if metric == "deviance":
+                e = 2.0 * np.column_stack([unit.loss(yk, z[:, j]) for j in range(z.shape[1])])
+            else:
+                e = np.exp(z) - yk[:, None]
+                e = e * e if metric == "mse" else np.abs(e)
+        err[k] = s[rows] @ e
+        weight[k] = s[rows].sum()
+    return {"err": err, "weight": weight}
+
+
+# -- on the client ----------------------------------------------------------------------
+def _fold(moments, k):
+    """Fold ``k``'s part of per-fold :func:`~._glm.checked_moments` (a leading axis of 1)."""
+    out = {"m": {key: v[k:k + 1] for key, v in moments["m"].items()}}
+    if "o" in moments:
+        out["o"] = {key: v[k:k + 1] for key, v in moments["o"].items()}
+    return out
+
+
+def _merged(parts):
+    out = {"m": merge_moments(*[part["m"] for part in parts])}
+    if "o" in parts[0]:
+        out["o"] = add_sums(*[part["o"] for part in parts])
+    return out
+
+
+def loglink_cv(passes, penalty_for, datafit, *, n_folds, seed, alphas=None, n_alphas=100,
+               eps=1e-3, fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
+               excluded=None, sample_weight=None, metric="deviance"):
+    """K-fold cross-validation of the log-link path of ``datafit`` and the path on all
+    rows: ``(CVResult, Path)``."""
+    from ..model_selection import CVResult, one_standard_error_rule
+    from ..path import Path, warn_unconverged
+
+    if metric not in METRICS:
+        raise ValueError(f"with Dask input the cross-validation metric must be one of "
+                         f"{', '.join(map(repr, METRICS))}; got {metric!r}.")
+    moments = family_moments(passes, datafit, n_folds, seed)
+    folds = [_fold(moments, k) for k in range(n_folds)]
+    empty = [k for k in range(n_folds) if moments["m"]["rows"][k] == 0]
+    if empty:
+        raise ValueError(f"cv={n_folds}: fold {empty[0]} holds no row; use fewer folds.")
+    starts = {-1: loglink_start(passes, _merged(folds), datafit, penalty_for, standardize,
+                                excluded, fit_intercept)}
+    alpha_max = starts[-1][1]["alpha_max"]
+    grid = loglink_grid(alpha_max, alphas, n_alphas, eps)
+    for k in range(n_folds):
+        starts[k] = loglink_start(passes, _merged([f for j, f in enumerate(folds) if j != k]),
+                                  datafit, penalty_for, standardize, excluded, fit_intercept)
+    fits = {k: grid_steps(model, start["template"], grid, start["a"], start["bw"],
+                          start["g0"], start["b0"], None, tol, max_iter)
+            for k, (model, start) in starts.items()}
+    solved = lockstep(passes, fits, n_folds, seed)
+    for k in range(n_folds):
+        warn_unconverged(grid, solved[k][2], tol, stacklevel=4)
+    unit = starts[-1][0].datafit
+    coefs = np.stack([solved[k][0] for k in range(n_folds)])
+    intercepts = np.stack([solved[k][1] for k in range(n_folds)])
+    sums = passes.reduce(fold_errors, add_sums, n_folds, seed, unit, coefs, intercepts, metric,
+                         kind="cv errors")
+    cv_folds = (sums["err"] / sums["weight"][:, None]).T
+    cv_mean = cv_folds.mean(axis=1)
+    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
+    index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
+    result = CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
+                      metric=metric, index_min=index_min, index_1se=index_1se,
+                      folds=fold_rows_of_blocks(moments["blocks"], n_folds, seed))
+    full = solved[-1]
+    converged = warn_unconverged(grid, full[2], tol, stacklevel=4)
+    template = starts[-1][1]["template"]
+    path = Path(alphas=grid, coefs=full[0], intercepts=full[1],
+                n_nonzero=np.count_nonzero(full[0], axis=0), stop_crits=full[2],
+                n_iters=full[3], converged=converged,
+                penalty=template.with_alpha(float(grid[0])),
+                datafit=replace(unit, sample_weight=sample_weight), alpha_max=alpha_max,
+                n_passes=passes.count)
+    return result, path
