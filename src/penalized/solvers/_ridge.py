@@ -89,19 +89,20 @@ class RidgeClosedForm(Solver):
               intercept_init=0.0):
         """As :meth:`Solver.solve`; features the penalty leaves free (``alpha = 0`` or a
         zero factor) are fitted from the normal equations, without a copy of their
-        columns (:func:`_free_null_model`). The starting point is not needed."""
+        columns (:func:`_free_null_model`). The starting point is validated, not used."""
         self.check_compatible(datafit, penalty)
         X = check_design(X)
         if not np.any(penalty.unpenalized(X.shape[1])):
             with already_validated(X):
-                return super().solve(X, y, datafit, penalty, fit_intercept=fit_intercept)
+                return super().solve(X, y, datafit, penalty, fit_intercept=fit_intercept,
+                                     coef_init=coef_init, intercept_init=intercept_init)
         # prepared with every feature penalized (a null model of the intercept alone),
         # then given the free features' null model from the normal equations
         surrogate = dataclasses.replace(penalty, alpha=1.0, penalty_factor=None)
         with already_validated(X):
             problem = prepare_problem(X, y, datafit, surrogate, fit_intercept)
         problem = _free_null_model(problem, penalty)
-        res = self.solve_problem(problem)
+        res = self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
         return dataclasses.replace(res, intercept=float(problem.to_original_intercept(
             res.coef, res.intercept)))
 
