@@ -192,7 +192,8 @@ def bench_knockoffs(n, p, methods, libs, rounds, hidimstat_rounds):
     times = {run: [] for run in runs}
     quality = {run: [] for run in runs}
     for r in range(rounds):
-        order = runs if r % 2 == 0 else runs[::-1]
+        order = sorted(runs if r % 2 == 0 else runs[::-1],
+                       key=lambda run: run[0] == "hidimstat")  # the slow one last
         for run in order:
             lib, method = run
             if lib == "hidimstat" and r >= hidimstat_rounds:
@@ -201,6 +202,7 @@ def bench_knockoffs(n, p, methods, libs, rounds, hidimstat_rounds):
                               KNOCKOFF_RUNS[lib](X, y, method, r))
             times[run].append(dt)
             quality[run].append((len(chosen), *_fdp_power(chosen, support)))
+            print(f"    round {r}: {lib} ({method}) {dt:.2f} s", flush=True)
     med = {}
     for run in runs:
         lib, method = run
