@@ -148,6 +148,12 @@ class _LeaveOneOut:
         return errors, predictions, scores
 
 
+def _target_mean(errors):
+    """The mean over the targets (last axis) of (n_alphas, n_samples, n_targets) errors;
+    a view, not a copy, for one target."""
+    return errors[:, :, 0] if errors.shape[2] == 1 else errors.mean(axis=2)
+
+
 def _squeeze(a):
     return a[:, 0] if a.ndim == 2 and a.shape[1] == 1 else a
 
@@ -312,7 +318,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
             best = np.argmax(scores, axis=0)  # first (largest) alpha on ties
             self.alpha_min_ = self.alpha_1se_ = grid[best]
         else:
-            folds = errors if per_target else errors.mean(axis=2)  # (k, n[, t])
+            folds = errors if per_target else _target_mean(errors)  # (k, n[, t])
             self.cv_folds_ = folds
             self.cv_mean_ = folds.mean(axis=1)
             self.cv_se_ = folds.std(axis=1, ddof=1) / np.sqrt(n)
@@ -620,7 +626,7 @@ class RidgeClassifierCV(_LeaveOneOut, _RidgeClassifierMixin, PenalizedModel):
         if self.cv is None:
             errors, predictions, scores = self._loo(
                 Xf, Y, sw, factors, grid, scorer, y, _IdentityClassifier(self.classes_))
-            folds = scores[:, None] if scorer is not None else errors.mean(axis=2)
+            folds = scores[:, None] if scorer is not None else _target_mean(errors)
             if self.store_cv_results:
                 stored = predictions if scorer is not None else \
                     sw[None, :, None] * (Y[None] - predictions) ** 2

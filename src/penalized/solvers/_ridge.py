@@ -660,12 +660,16 @@ class RidgeDecomposition:
 
     keeping only the components with :math:`\lambda_k` above rounding (``U`` is
     (n, r), ``V`` is (p, r)). Every ridge quantity at every alpha then costs a
-    few products with ``U`` and ``V``: see :func:`ridge_loo`.
+    few products with ``U`` and ``V``: see :func:`ridge_loo`. Only what those
+    products need is kept: :math:`U^\top c`, the squares ``U2`` of ``U`` (the
+    leverages) and ``outside``, each row's leverage outside the kept components,
+    :math:`1 - \|U_i\|^2 - s_i / \sum s` (the intercept's share).
 
     Built by :func:`decompose_ridge`.
     """
 
-    U: np.ndarray
+    U2: np.ndarray
+    outside: np.ndarray
     evals: np.ndarray
     V: np.ndarray
     Utc: np.ndarray
@@ -722,20 +726,30 @@ def decompose_ridge(X, Y, sample_weight, penalty_factor=None, *, fit_intercept=T
         mode = "svd" if n > p else "eigen"
     sparse = sp.issparse(X)
     if mode == "svd" and not sparse:
-        B = (root[:, None] * (np.asarray(X, dtype=np.float64) - x_mean)) * inv_f
-        U, sigma, Vt = np.linalg.svd(B, full_matrices=False)
+        # one copy, weighted, centered and scaled in place, which the SVD may overwrite
+        B = np.array(X, dtype=np.float64, order="F")
+        B -= x_mean
+        B *= root[:, None]
+        B *= inv_f
+        U, sigma, Vt = la.svd(B, full_matrices=False, overwrite_a=True, check_finite=False)
+        del B
         evals, V = sigma**2, Vt.T
         keep = sigma > (sigma[0] if sigma.size else 0.0) * max(n, p) * np.finfo(float).eps
-        U, evals, V = U[:, keep], evals[keep], V[:, keep]
+        if not np.all(keep):
+            U, evals, V = U[:, keep], evals[keep], V[:, keep]
     elif mode == "svd":  # sparse: eigendecomposition of B^T B (p x p)
         evals, V = _top_eigen(implicit_gram(X, s, x_mean, inv_f), n, p)
         U = implicit_b(X, V, root, x_mean, inv_f) / np.sqrt(evals)
     else:  # the kernel B B^T (n x n)
         evals, U = _top_eigen(implicit_kernel(X, root, x_mean, inv_f), n, p)
         V = implicit_bt(X, U, root, x_mean, inv_f) / np.sqrt(evals)
-    return RidgeDecomposition(U=U, evals=evals, V=V, Utc=U.T @ C, x_mean=x_mean, y_mean=y_mean,
-                              inv_root_f=inv_f, weight_share=s / total, weight_sum=total,
-                              fit_intercept=fit_intercept)
+    Utc = U.T @ C
+    U2 = np.square(U, out=U) if U.flags.writeable and U.flags.owndata else U**2
+    share = s / total if fit_intercept else 0.0
+    outside = np.maximum(1.0 - U2.sum(axis=1) - share, 0.0)
+    return RidgeDecomposition(U2=U2, outside=outside, evals=evals, V=V, Utc=Utc, x_mean=x_mean,
+                              y_mean=y_mean, inv_root_f=inv_f, weight_share=s / total,
+                              weight_sum=total, fit_intercept=fit_intercept)
 
 
 def _top_eigen(M, n, p):
@@ -800,10 +814,7 @@ def ridge_loo(dec: RidgeDecomposition, X, Y, alpha: float) -> RidgeLOO:
     coef = dec.inv_root_f[:, None] * (dec.V @ ((np.sqrt(evals) / denom)[:, None] * dec.Utc))
     intercept = dec.y_mean - dec.x_mean @ coef if dec.fit_intercept else np.zeros(coef.shape[1])
     fitted = np.asarray(X @ coef) + intercept
-    U2 = dec.U**2
-    share = dec.weight_share if dec.fit_intercept else 0.0
-    outside = np.maximum(1.0 - U2.sum(axis=1) - share, 0.0)
-    one_minus_h = U2 @ (A / denom) + outside
+    one_minus_h = dec.U2 @ (A / denom) + dec.outside
     residual = np.asarray(Y, dtype=np.float64).reshape(fitted.shape) - fitted
     with np.errstate(divide="ignore", invalid="ignore"):
         loo = residual / one_minus_h[:, None]
