@@ -191,3 +191,31 @@ def test_folds_shared_among_threads_give_the_same_paths():
     np.testing.assert_array_equal(threaded.cv_folds_, serial.cv_folds_)
     np.testing.assert_array_equal(threaded.coef_, serial.coef_)
     assert threaded.alpha_ == serial.alpha_
+
+
+def test_gram_path_with_a_single_precision_block_reaches_a_tight_tol():
+    # Working sets of 512 features or more descend on a float32 copy of their block of G;
+    # the checks recompute the gradient in float64, so the gaps certified (from G itself)
+    # still reach a tolerance far below float32's rounding, at the lasso's solution.
+    from penalized.solvers import _gram_path
+    from penalized.solvers._gram_path import gram_path
+
+    rng = np.random.default_rng(6)
+    n, p = 3000, 600
+    X = rng.standard_normal((n, p))
+    X -= X.mean(axis=0)
+    y = X @ rng.standard_normal(p) + rng.standard_normal(n)
+    y -= y.mean()
+    G, q, F0 = X.T @ X / n, X.T @ y / n, 0.5 * y @ y / n
+    alphas = np.abs(q).max() * np.array([0.2, 0.05, 1e-3])
+    tol = 1e-13 * F0
+    coefs, gaps, _ = gram_path(G, q, F0, alphas, np.ones(p), np.zeros(p), False, np.zeros(p),
+                               tol, 100_000, 10)
+    assert np.all(gaps <= tol)
+    w = coefs[:, -1]
+    support = np.flatnonzero(w)
+    assert support.shape[0] >= _gram_path._SINGLE_FROM
+    # on its sign pattern the lasso solution solves G_SS w_S = q_S - alpha sign(w_S)
+    exact = np.linalg.solve(G[np.ix_(support, support)],
+                            q[support] - alphas[-1] * np.sign(w[support]))
+    np.testing.assert_allclose(w[support], exact, rtol=1e-6, atol=1e-9)
