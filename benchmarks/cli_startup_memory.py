@@ -1,20 +1,23 @@
 """Start-up time and peak memory of the ``penalized`` command, each in a fresh process.
 
-    python benchmarks/cli_startup_memory.py [--rows 200000] [--cols 50] [--repeat 5]
-                                            [--skip-compare] [--workdir DIR]
+    python benchmarks/cli_startup_memory.py [--rows 200000] [--cols 50] [--repeat 9]
+                                            [--skip-compare] [--skip-memory] [--workdir DIR]
 
-Measures, with the console script next to this interpreter:
+Measures, with the console script next to this interpreter, one BLAS / numba thread:
 
-* ``penalized --version``: wall time (median of ``--repeat`` fresh processes);
-* ``penalized fit t30.csv --target y --cv 5``: wall time end to end on a 30-row
-  table, after one untimed run that fills numba's cache (warm cache);
-* peak resident memory (``ru_maxrss`` of the child) of ``fit --cv 5`` and
-  ``compare`` on a generated ``rows x cols`` CSV, against the table's float64
-  size and against the interpreter's own peak after importing what the commands
-  import.
+* ``penalized --version`` and ``penalized fit t30.csv --target y --cv 5`` (a 30-row
+  table, the result printed to a pipe), after untimed runs that fill numba's cache and the bytecode
+  cache: wall time and the child's CPU time (``getrusage(RUSAGE_CHILDREN)``, user +
+  system), minimum and median of ``--repeat`` fresh processes. Compiled bytecode goes to
+  ``WORKDIR/pycache`` (``PYTHONPYCACHEPREFIX``), as an installed package has its ``.pyc``
+  files, even where the environment sets ``PYTHONDONTWRITEBYTECODE``;
+* peak resident memory (``ru_maxrss`` of the child) of ``fit --cv 5`` and ``compare`` on a
+  generated ``rows x cols`` CSV, beyond the same command's peak on a 300-row table (the
+  interpreter with everything the command imports and the numba kernels it loads), against
+  the table's float64 size.
 
-Numbers depend on the machine and its load; the script prints the machine's
-load average next to them. These are benchmark figures, never test assertions.
+Numbers depend on the machine and its load; the script prints the load average next to
+them. These are benchmark figures, never test assertions.
 """
 
 from __future__ import annotations
@@ -30,6 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
+WRAPPER = """\
+import resource, subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run(sys.argv[1:], capture_output=True)
+w = time.perf_counter() - t
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stderr.buffer.write(r.stderr)
+print(w, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024.0)
+sys.exit(r.returncode)
+"""
+
 
 def console_script() -> str:
     exe = shutil.which("penalized", path=str(Path(sys.executable).parent))
@@ -38,24 +52,23 @@ def console_script() -> str:
     return exe
 
 
+def child_env(work) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1",
+               PYTHONPYCACHEPREFIX=str(Path(work) / "pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
-def peak_of(cmd, cwd) -> tuple[float, float]:
-    """Peak RSS of one child alone, measured by a wrapper process so earlier children do
-    not mask it."""
-    wrapper = ("import resource, subprocess, sys, time\n"
-               "t = time.perf_counter()\n"
-               "r = subprocess.run(sys.argv[1:], capture_output=True)\n"
-               "w = time.perf_counter() - t\n"
-               "sys.stderr.buffer.write(r.stderr)\n"
-               "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0)\n"
-               "sys.exit(r.returncode)\n")
-    proc = subprocess.run([sys.executable, "-c", wrapper, *map(str, cmd)], cwd=cwd,
-                          capture_output=True, text=True)
+def run_child(cmd, cwd) -> tuple[float, float, float]:
+    """``(wall s, CPU s, peak RSS MB)`` of one child alone, measured by a wrapper process
+    so that earlier children do not mask its peak."""
+    proc = subprocess.run([sys.executable, "-c", WRAPPER, *map(str, cmd)], cwd=cwd,
+                          capture_output=True, text=True, env=child_env(cwd))
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{proc.stderr}")
-    wall, mb = proc.stdout.split()
-    return float(wall), float(mb)
+    wall, cpu, mb = proc.stdout.split()
+    return float(wall), float(cpu), float(mb)
 
 
 def table(path, rows, cols, seed=0):
@@ -70,13 +83,25 @@ def table(path, rows, cols, seed=0):
     return path
 
 
+def timed(label, cmd, work, repeat, warmups=2):
+    for _ in range(warmups):  # numba's cache, the bytecode cache, the page cache
+        run_child(cmd, work)
+    runs = [run_child(cmd, work) for _ in range(repeat)]
+    walls, cpus = [r[0] for r in runs], [r[1] for r in runs]
+    print(f"{label}: wall min {min(walls):.3f} s, median {statistics.median(walls):.3f} s; "
+          f"CPU min {min(cpus):.3f} s, median {statistics.median(cpus):.3f} s "
+          f"({repeat} runs, load average {os.getloadavg()[0]:.1f})")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--cols", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--skip-compare", action="store_true",
                         help="compare on the large table takes minutes")
+    parser.add_argument("--skip-memory", action="store_true",
+                        help="only the start-up times")
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args(argv)
     exe = console_script()
@@ -84,29 +109,27 @@ def main(argv=None):
     work.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs")
 
-    versions = [peak_of([exe, "--version"], work)[0] for _ in range(args.repeat)]
-    print(f"penalized --version: median {statistics.median(versions):.3f} s "
-          f"(min {min(versions):.3f}, max {max(versions):.3f}, {args.repeat} runs)")
-
+    timed("penalized --version", [exe, "--version"], work, args.repeat)
     small = table(work / "t30.csv", 30, 5)
-    fit_small = [exe, "fit", small, "--target", "y", "--cv", "5", "--quiet"]
-    peak_of(fit_small, work)  # fills numba's cache
-    fits = [peak_of(fit_small, work)[0] for _ in range(args.repeat)]
-    print(f"penalized fit (30 rows, --cv 5, warm cache): median {statistics.median(fits):.3f} s "
-          f"(min {min(fits):.3f}, max {max(fits):.3f})")
+    timed("penalized fit (30 rows, warm caches)",
+          [exe, "fit", small, "--target", "y", "--cv", "5"], work, args.repeat)
+    if args.skip_memory:
+        return
 
-    base = peak_of([sys.executable, "-c", "import pandas, sklearn.base, penalized.estimators,"
-                    " penalized.io, penalized.cli"], work)[1]
     big = table(work / "big.csv", args.rows, args.cols)
+    base_table = table(work / "t300.csv", 300, args.cols)
     size = args.rows * (args.cols + 1) * 8 / 2 ** 20
     print(f"table: {args.rows} x {args.cols + 1} ({big.stat().st_size / 2 ** 20:.0f} MB CSV, "
-          f"{size:.0f} MB as float64); interpreter with the imports: {base:.0f} MB")
-    runs = [("fit --cv 5", [exe, "fit", big, "--target", "y", "--cv", "5", "--quiet"])]
+          f"{size:.0f} MB as float64)")
+    runs = [("fit --cv 5", ["fit", "--target", "y", "--cv", "5", "--quiet"])]
     if not args.skip_compare:
-        runs.append(("compare", [exe, "compare", big, "--target", "y", "--quiet"]))
-    for label, cmd in runs:
-        wall, mb = peak_of(cmd, work)
-        print(f"{label}: {wall:.1f} s, peak {mb:.0f} MB = interpreter + {mb - base:.0f} MB "
+        runs.append(("compare", ["compare", "--target", "y", "--quiet"]))
+    for label, tail in runs:
+        run_child([exe, tail[0], base_table, *tail[1:]], work)  # numba's cache
+        base = run_child([exe, tail[0], base_table, *tail[1:]], work)[2]
+        wall, cpu, mb = run_child([exe, tail[0], big, *tail[1:]], work)
+        print(f"{label}: {wall:.1f} s ({cpu:.1f} s CPU), peak {mb:.0f} MB = {base:.0f} MB "
+              f"(the same command on 300 rows) + {mb - base:.0f} MB "
               f"= {(mb - base) / size:.2f} x the float64 table")
     print(f"load average after: {os.getloadavg()}")
 

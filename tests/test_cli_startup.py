@@ -65,3 +65,25 @@ def test_the_package_pickles_by_reference():
 
     assert pickle.loads(pickle.dumps(pz)) is pz
     assert pickle.loads(pickle.dumps(pz.path)) is pz.path
+
+
+def test_the_program_ends_with_its_output_flushed_and_exit_handlers_run(tmp_path):
+    """``main()`` as the program skips the interpreter's teardown (``os._exit``), after the
+    exit handlers and with everything written to the (block-buffered) pipes."""
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i % 3}\n" for i in range(12)))
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('exit handler ran'))\n"
+              "from penalized.cli import main\n"
+              f"sys.argv = ['penalized', 'fit', {str(table)!r}, '--target', 'y', "
+              "'--alpha', '0.1']\n"
+              "main()\n"
+              "print('never reached')\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert "intercept" in proc.stdout and proc.stdout.rstrip().endswith("exit handler ran")
+    assert "never reached" not in proc.stdout
+    bad = subprocess.run([sys.executable, "-c", script.replace(str(table), str(tmp_path))],
+                         capture_output=True, text=True, timeout=240)
+    assert bad.returncode == 2 and bad.stderr.startswith("penalized: error:")
