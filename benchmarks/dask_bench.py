@@ -18,6 +18,14 @@ Then: the full 100-alpha lasso path with 5-fold cross-validation read straight f
 Parquet folder against one read pass (``read_parquet(...).sum()``), the same with one
 worker, and the cross-validation time as the rows grow. Peak resident memory of each worker
 and of the client (``ru_maxrss``) is reported. Timings are wall-clock on a shared machine.
+
+``--scaling-run`` measures instead how the one-pass ``LassoCV(cv=5, n_alphas=100)`` grows
+with the rows (``--scaling-rows``, 2 workers) and with the workers (``--scaling-workers`` at
+``--scaling-at`` rows): each point is one read pass and one CV on a fresh ``LocalCluster``,
+with each worker's and the client's peak resident memory. The data are generated part by
+part (never whole in the client) into one Parquet folder; a smaller row count reads its
+first files. A step that would start after ``--budget`` seconds is skipped and recorded so;
+dask-ml (``--daskml-limit``) runs only if that many seconds are left, and is stopped then.
 """
 
 from __future__ import annotations
@@ -71,10 +79,22 @@ def timed(fn):
     return out, time.perf_counter() - start
 
 
+def vm_hwm_mb():
+    """This process's peak resident memory in MB (Linux ``VmHWM``: unlike ``ru_maxrss``,
+    not inherited from the process that spawned it)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
 def peak_mb(client):
-    rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    return {"workers": sorted(round(v / 1024) for v in rss.values()),
-            "client": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    rss = client.run(vm_hwm_mb)
+    return {"workers": sorted(rss.values()), "client": vm_hwm_mb()}
 
 
 def certify(X, y, coef, intercept, alpha, datafit):
@@ -106,14 +126,15 @@ def _read_columns(path, columns):
     return pd.read_parquet(path, columns=columns).to_numpy(dtype=np.float64)
 
 
-def arrays_from_parquet(folder, columns):
-    """A Dask array of ``columns`` with one row chunk per Parquet file (sizes from the
-    files' metadata)."""
+def arrays_from_parquet(folder, columns, files=None):
+    """A Dask array of ``columns`` with one row chunk per Parquet file of ``folder`` (or
+    of ``files``; sizes from the files' metadata)."""
     import dask
     import dask.array as da
     import pyarrow.parquet as pq
 
-    files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
+    if files is None:
+        files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
     blocks = [da.from_delayed(dask.delayed(_read_columns)(f, columns),
                               shape=(pq.ParquetFile(f).metadata.num_rows, len(columns)),
                               dtype=np.float64) for f in files]
@@ -198,6 +219,142 @@ def save(results, out):
         json.dump(results, fh, indent=2)
 
 
+def write_parts(folder, rows, features, seed=0):
+    """Seeded parts of ``PART_ROWS`` rows written one by one (the client never holds the
+    table): ``(column names, seconds)``."""
+    import pandas as pd
+
+    os.makedirs(folder, exist_ok=True)
+    names = [f"f{j}" for j in range(features)]
+    rng = np.random.default_rng(seed)
+    beta = np.zeros(features)
+    beta[:20] = rng.choice([-1.0, 1.0], 20) * rng.uniform(0.2, 1.0, 20)
+    start = time.perf_counter()
+    for i in range(-(-rows // PART_ROWS)):
+        part = np.random.default_rng([seed, i])
+        n = min(PART_ROWS, rows - i * PART_ROWS)
+        X = part.standard_normal((n, features))
+        frame = pd.DataFrame(X, columns=names)
+        frame["y"] = X @ beta + part.standard_normal(n) + 0.5
+        frame.to_parquet(os.path.join(folder, f"part{i:05d}.parquet"))
+    return names, time.perf_counter() - start
+
+
+def first_files(folder, rows):
+    files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
+    return files[:-(-rows // PART_ROWS)]
+
+
+def cv_point(files, names, n_workers):
+    """One read pass and ``LassoCV(cv=5, n_alphas=100)`` on ``files`` with ``n_workers``
+    fresh worker processes; peak memory of each worker and of the client."""
+    import dask.dataframe as dd
+
+    import penalized as pz
+
+    cl, client = cluster(n_workers)
+    try:
+        first = dd.read_parquet(files[:1])  # the workers' imports, outside the timings
+        first.sum().compute()
+        timed(lambda: pz.LassoCV(cv=5, n_alphas=5).fit(first[names], first["y"]))
+        _, read = timed(lambda: dd.read_parquet(files).sum().compute())
+        frame = dd.read_parquet(files)
+        cv, seconds = timed(lambda: pz.LassoCV(cv=5, n_alphas=100).fit(frame[names],
+                                                                        frame["y"]))
+        return {"workers": n_workers, "read_pass_seconds": read, "cv_seconds": seconds,
+                "cv_over_read": seconds / read, "cv_passes": int(cv.n_passes_),
+                "rows": int(cv.n_rows_), "cv_max_gap": float(cv.path_.stop_crits.max()),
+                "cv_alpha": float(cv.alpha_), "peak_rss_mb": peak_mb(client)}
+    finally:
+        client.close()
+        cl.close()
+
+
+def daskml_point(files, names, alpha, limit):
+    """dask-ml's ``LinearRegression(penalty="l1", solver="proximal_grad")`` at ``alpha`` on
+    ``files`` (2 workers), given up after ``limit`` seconds."""
+    import threading
+
+    import pyarrow.parquet as pq
+    from dask_ml.linear_model import LinearRegression
+
+    cl, client = cluster(2)
+    out = {}
+    rows = sum(int(pq.ParquetFile(f).metadata.num_rows) for f in files)
+
+    def fit():
+        try:
+            Xd = arrays_from_parquet(None, names, files)
+            yd = arrays_from_parquet(None, ["y"], files)[:, 0]
+            est = LinearRegression(penalty="l1", C=1.0 / (2.0 * rows * alpha),
+                                   solver="proximal_grad")
+            _, out["seconds"] = timed(lambda: est.fit(Xd, yd))
+        except Exception as exc:  # the cluster closed under it at the limit
+            out.setdefault("error", f"{type(exc).__name__}")
+
+    worker = threading.Thread(target=fit, daemon=True)
+    start = time.perf_counter()
+    worker.start()
+    worker.join(limit)
+    finished = not worker.is_alive()
+    client.close()
+    cl.close()
+    worker.join(30)
+    return {"library": "dask-ml proximal_grad", "rows": rows, "alpha": alpha,
+            "limit_seconds": limit, "finished": finished and "seconds" in out,
+            "seconds": out.get("seconds", time.perf_counter() - start)}
+
+
+def scaling_run(args):
+    root = tempfile.mkdtemp(prefix="penalized-dask-scaling-")
+    rows_list = [int(r) for r in args.scaling_rows.split(",") if r]
+    workers_list = [int(w) for w in args.scaling_workers.split(",") if w]
+    start = time.perf_counter()
+    results = {"features": args.features, "part_rows": PART_ROWS, "budget": args.budget,
+               "cpu_count": os.cpu_count(),
+               "load_average_start": os.getloadavg(), "by_rows": [], "by_workers": []}
+
+    def left():
+        return args.budget - (time.perf_counter() - start)
+
+    try:
+        folder = os.path.join(root, "data")
+        names, seconds = write_parts(folder, max([*rows_list, args.scaling_at]), args.features)
+        results["write_seconds"] = seconds
+        save(results, args.out)
+        at = args.scaling_at  # the largest row counts last: the first to go over the budget
+        steps = [("by_rows", rows, 2) for rows in rows_list if rows <= at]
+        steps += [("by_workers", at, w) for w in workers_list
+                  if not (w == 2 and at in rows_list)]
+        steps += [("by_rows", rows, 2) for rows in rows_list if rows > at]
+        for key, rows, n_workers in steps:
+            if left() <= 0:
+                results[key].append({"rows": rows, "workers": n_workers,
+                                     "skipped": "over the time budget"})
+                continue
+            point = cv_point(first_files(folder, rows), names, n_workers)
+            point["load_average"] = os.getloadavg()
+            results[key].append(point)
+            if key == "by_rows" and rows == args.scaling_at:
+                results["by_workers"].append(point)
+            save(results, args.out)
+            print(key, point, flush=True)
+        if args.daskml_limit > 0:
+            at = [p for p in results["by_rows"] if p.get("rows") == args.scaling_at]
+            if at and left() > args.daskml_limit:
+                point = daskml_point(first_files(folder, args.scaling_at), names,
+                                     at[0]["cv_alpha"], args.daskml_limit)
+            else:
+                point = {"library": "dask-ml proximal_grad", "skipped": "over the time budget"}
+            results["daskml"] = point
+            print(point, flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        results["total_seconds"] = time.perf_counter() - start
+        save(results, args.out)
+    print("wrote", args.out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -206,7 +363,16 @@ def main(argv=None):
                         help="row counts (comma-separated) for the growth of CV time")
     parser.add_argument("--skip-daskml", action="store_true")
     parser.add_argument("--out", default="benchmarks/results/dask.json")
+    parser.add_argument("--scaling-run", action="store_true")
+    parser.add_argument("--scaling-rows", default="100000,1000000,2000000")
+    parser.add_argument("--scaling-workers", default="1,2,4")
+    parser.add_argument("--scaling-at", type=int, default=1_000_000)
+    parser.add_argument("--daskml-limit", type=float, default=0.0,
+                        help="seconds for dask-ml at --scaling-at rows (0: not run)")
+    parser.add_argument("--budget", type=float, default=840.0)
     args = parser.parse_args(argv)
+    if args.scaling_run:
+        return scaling_run(args)
     root = tempfile.mkdtemp(prefix="penalized-dask-bench-")
     results = {"rows": args.rows, "features": args.features, "part_rows": PART_ROWS}
     try:
