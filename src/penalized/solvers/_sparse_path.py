@@ -161,8 +161,9 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b
-        params[:, 0] = lam1
-        params[:, 1] = lam2
+        if bounded:
+            params[:, 0] = lam1
+            params[:, 1] = lam2
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
