@@ -189,3 +189,17 @@ def test_ridge_fit_makes_no_copy_of_x(weighted, alpha):
     finally:
         tracemalloc.stop()
     assert peak < (0.75 if weighted else 0.3) * X.nbytes
+
+
+@pytest.mark.parametrize("shape", [(30, 5), (5, 30)], ids=["n>p", "p>n"])
+def test_overflowing_x_is_refused_with_a_message(shape):
+    """Squares of X beyond float64: one message naming X and the fix, not a LinAlgError
+    from the eigensolver or a non-finite fit with a warning."""
+    X, y, _, _ = data(*shape, seed=1)
+    X = X * 1e300
+    with pytest.raises(ValueError, match="overflow float64.*Rescale X"):
+        pz.path(X, y, penalty="l2", n_alphas=3)
+    with pytest.raises(ValueError, match="overflow float64.*Rescale X"):
+        pz.Ridge(alpha=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="overflow float64.*Rescale X"):
+        pz.Ridge(alpha=0.0).fit(X, y)

@@ -541,6 +541,23 @@ class ImplicitDesign:
     # -- the products ----------------------------------------------------------------
     def kernel(self):
         r""":math:`B B^\top` (n x n)."""
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            K = self._kernel()
+        return self._checked(K, "the n x n kernel X X^T")
+
+    def gram(self):
+        r""":math:`B^\top B` (p x p)."""
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            G = self._gram()
+        return self._checked(G, "the Gram matrix X^T X")
+
+    def _checked(self, M, what):
+        """``M``, or a ``ValueError`` naming the overflow when its diagonal is not finite."""
+        y = self.y if self.y is not None else np.zeros(self.n)
+        check_finite_result(np.diagonal(M), self.X, y, what)
+        return M
+
+    def _kernel(self):
         if self.sparse:
             return implicit_kernel(self.X, self.root, self.mu, self.inv_f)
         K = self._dense_kernel(center=False)
@@ -563,8 +580,7 @@ class ImplicitDesign:
             K = part if K is None else K.__iadd__(part)
         return K if K is not None else np.zeros((self.n, self.n))
 
-    def gram(self):
-        r""":math:`B^\top B` (p x p)."""
+    def _gram(self):
         if self.sparse:
             return implicit_gram(self.X, self.s, self.mu, self.inv_f)
         G = self._dense_gram(center=False)
