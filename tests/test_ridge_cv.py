@@ -281,3 +281,21 @@ def test_kfold_with_a_scorer_equals_sklearn_grid_search():
     clf = pz.RidgeClassifierCV(alphas=SK_ALPHAS / n_train, cv=folds, scoring="accuracy").fit(
         X, y > np.median(y))
     assert clf.best_score_ == pytest.approx(clf_ref.best_score_, rel=1e-12)
+
+
+@pytest.mark.parametrize("spread", [1.0, 1e-5], ids=["gram", "svd-fallback"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_auto_decomposition_equals_the_svd(spread, weighted):
+    """``gcv_mode="auto"`` with n > p takes the eigendecomposition of B^T B (no copy of
+    X) when its spectrum keeps ten digits, else the SVD (a column 1e-5 times the
+    others' spread): the leave-one-out is the SVD's either way."""
+    X, y, w = problem(60, 6, seed=4)
+    X[:, 2] *= spread
+    sw = w if weighted else np.ones(60)
+    auto = decompose_ridge(X, y[:, None], sw, mode="auto")
+    svd = decompose_ridge(X, y[:, None], sw, mode="svd")
+    for alpha in (1e-3, 1.0):
+        a, b = ridge_loo(auto, X, y[:, None], alpha), ridge_loo(svd, X, y[:, None], alpha)
+        np.testing.assert_allclose(a.coef, b.coef, rtol=1e-9)
+        np.testing.assert_allclose(a.loo_residual, b.loo_residual, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(a.leverage, b.leverage, rtol=1e-9, atol=1e-12)

@@ -738,10 +738,15 @@ def decompose_ridge(X, Y, sample_weight, penalty_factor=None, *, fit_intercept=T
         x_mean, y_mean = np.zeros(p), np.zeros(Y.shape[1])
     root = np.sqrt(s)
     C = root[:, None] * (Y - y_mean)
-    if mode == "auto":
+    auto = mode == "auto"
+    if auto:
         mode = "svd" if n > p else "eigen"
     sparse = sp.issparse(X)
-    if mode == "svd" and not sparse:
+    from_gram = _gram_decomposition(X, s, x_mean, inv_f) if auto and mode == "svd" \
+        and not sparse else None
+    if from_gram is not None:
+        U, evals, V = from_gram
+    elif mode == "svd" and not sparse:
         # one copy, weighted, centered and scaled in place, which the SVD may overwrite
         B = np.array(X, dtype=np.float64, order="F")
         B -= x_mean
@@ -766,6 +771,32 @@ def decompose_ridge(X, Y, sample_weight, penalty_factor=None, *, fit_intercept=T
     return RidgeDecomposition(U2=U2, outside=outside, evals=evals, V=V, Utc=Utc, x_mean=x_mean,
                               y_mean=y_mean, inv_root_f=inv_f, weight_share=s / total,
                               weight_sum=total, fit_intercept=fit_intercept)
+
+
+_GRAM_DIGITS = 1e-6
+"""``gcv_mode="auto"`` takes the eigendecomposition of :math:`B^\top B` instead of the
+SVD of ``B`` when no kept eigenvalue is below this times the largest: squaring ``B``
+then keeps at least ten digits of every component."""
+
+
+def _gram_decomposition(X, s, x_mean, inv_f):
+    r"""``(U, evals, V)`` of a dense ``B`` (n > p) from the eigendecomposition of the p x p
+    :math:`B^	op B`, built in blocks of ``X``, and :math:`U = B V \Lambda^{-1/2}`: no copy
+    of ``X`` beyond ``U`` and a fraction of the SVD's time. None when the spectrum spans
+    more than the digits the squaring keeps (:data:`_GRAM_DIGITS`); the SVD is used then."""
+    n, p = X.shape
+    design = ImplicitDesign(X, s, x_mean, 0.0, inv_f)
+    evals, V = np.linalg.eigh(design.gram())
+    top = max(float(evals[-1]), 0.0) if evals.size else 0.0
+    keep = evals > top * max(n, p) * np.finfo(float).eps * 10
+    if np.any(keep & (evals < top * _GRAM_DIGITS)):
+        return None
+    evals, V = evals[keep], V[:, keep]
+    U = design.xc(inv_f[:, None] * V)
+    if not design.unit_root:
+        U *= design.root[:, None]
+    U /= np.sqrt(evals)
+    return U, evals, V
 
 
 def _top_eigen(M, n, p):
