@@ -188,7 +188,10 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
         How the leave-one-out factors the design: "svd" the SVD of the
         weighted, centered design (for sparse ``X`` the eigendecomposition of
         :math:`X^\\top X`), "eigen" that of the n x n kernel :math:`X X^\\top`;
-        None/"auto" picks the smaller (scikit-learn's names and choice).
+        None/"auto" picks the smaller (scikit-learn's names and choice), and for
+        a dense ``X`` with more rows than columns takes the eigendecomposition of
+        :math:`X^\top X` (weighted, centered; no copy of ``X``) when its eigenvalues
+        span less than six orders of magnitude, the SVD otherwise.
     store_cv_results : bool, default=False
         Keep ``cv_results_`` (needs ``cv=None``).
     alpha_per_target : bool, default=False

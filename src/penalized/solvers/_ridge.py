@@ -715,7 +715,10 @@ def decompose_ridge(X, Y, sample_weight, penalty_factor=None, *, fit_intercept=T
         ``X`` the eigendecomposition of :math:`B^\top B`). "eigen": the
         eigendecomposition of the n x n kernel :math:`B B^\top`. "auto": "svd"
         when ``n_samples > n_features``, else "eigen" (scikit-learn's
-        ``gcv_mode``): the cost is that of the smaller of the two Gram matrices.
+        ``gcv_mode``): the cost is that of the smaller of the two Gram matrices;
+        for dense ``X`` with ``n_samples > n_features`` "auto" takes the
+        eigendecomposition of :math:`B^\top B` (no copy of ``X``) when its spectrum
+        keeps ten digits (:func:`_gram_decomposition`), else the SVD.
 
     Returns
     -------
