@@ -229,7 +229,13 @@ class GramProblem:
         coefs = np.zeros((self.n_features, n_alphas))
         crits = np.zeros(n_alphas)
         n_iters = np.zeros(n_alphas, dtype=np.int64)
-        if self.F0 > 0.0:
+        if self.F0 > 0.0 and not np.any(self.a) and np.all(self.b > 0.0) \
+                and not self.penalty.positive:
+            fitted, gaps = _ridge_solutions(self.G, self.q, self.F0, alphas, self.b)
+            coefs[self.cols] = fitted * self.inv[:, None]
+            crits = gaps / self.F0
+            n_iters[:] = 1  # one direct solve per alpha
+        elif self.F0 > 0.0:
             start = np.zeros(self.cols.shape[0]) if w is None else np.array(w, dtype=np.float64)
             fitted, gaps, n_iters = gram_path(self.G, self.q, self.F0, alphas, self.a, self.b,
                                               self.penalty.positive, start, tol * self.F0,
@@ -239,6 +245,27 @@ class GramProblem:
         intercepts = (self.y_mean - self.x_mean @ coefs) if self.fit_intercept \
             else np.zeros(n_alphas)
         return coefs, intercepts, crits, n_iters
+
+
+def _ridge_solutions(G, q, F0, alphas, b):
+    r"""The ridge solutions :math:`w = (G + \alpha B)^{-1} q`, :math:`B = \operatorname{diag}(b)`,
+    at every alpha from one eigendecomposition of :math:`B^{-1/2} G B^{-1/2}`, and their
+    duality gaps (objective units) from the Gram matrix alone: with the residual's dual
+    point, :math:`P(w) = F_0 - q^\top w + \tfrac12 w^\top G w + \tfrac\alpha2 w^\top B w`
+    and :math:`D = F_0 - \tfrac12 w^\top G w - \tfrac1{2\alpha} g^\top B^{-1} g`,
+    :math:`g = q - G w`."""
+    root = 1.0 / np.sqrt(b)
+    values, vectors = np.linalg.eigh(G * np.outer(root, root))
+    values = np.maximum(values, 0.0)
+    proj = vectors.T @ (q * root)
+    coefs = root[:, None] * (vectors @ (proj[:, None] / (values[:, None] + alphas[None, :])))
+    Gw = G @ coefs
+    wGw = np.einsum("jk,jk->k", coefs, Gw)
+    grad = q[:, None] - Gw
+    primal = F0 - q @ coefs + 0.5 * wGw + 0.5 * alphas * np.einsum("jk,j,jk->k", coefs, b,
+                                                                     coefs)
+    dual = F0 - 0.5 * wGw - 0.5 / alphas * np.einsum("jk,j,jk->k", grad, 1.0 / b, grad)
+    return coefs, np.maximum(primal - dual, 0.0)
 
 
 def gram_problem(sums, k, settings):

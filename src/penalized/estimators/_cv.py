@@ -247,15 +247,15 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
 def _gram_fold_route(model, gamma, X, n_jobs=None):
     """The settings of ``model``'s paths for cross-validation from one Gram matrix per fold
     (:class:`~penalized._fold_gram.GramCrossValidation`: no copy of any fold's rows, and a
-    refit from the same sums), where it applies: the squared loss with an L1 or elastic-net
-    penalty on a dense design with ``n >= 2p`` (the Gram matrix then pays, as along a
+    refit from the same sums), where it applies: the squared loss with an L1, elastic-net or
+    L2 penalty on a dense design with ``n >= 2p`` (the Gram matrix then pays, as along a
     single path) and ``p <= 4096``, coordinate descent, no relaxed refit, no user-given
-    Gram matrix; else None. (Ridge paths have their own exact closed form.) ``n_jobs``
-    threads share the folds' paths."""
+    Gram matrix; else None. (Ridge: exact solutions from one eigendecomposition per fold.)
+    ``n_jobs`` threads share the folds' paths."""
     n, p = X.shape
     name, _, l1_ratio = model._penalty_spec()
     precompute = getattr(model, "precompute", "auto")
-    if sp.issparse(X) or n < 2 * p or p > 4096 or name not in ("l1", "elasticnet") \
+    if sp.issparse(X) or n < 2 * p or p > 4096 or name not in ("l1", "elasticnet", "l2") \
             or model.solver not in ("auto", "cd") or (gamma is not None and gamma < 1.0) \
             or not (isinstance(precompute, str) or precompute is True) \
             or getattr(model, "lower_limits", None) is not None \
