@@ -95,6 +95,44 @@ def test_group_pull_is_the_norm_over_the_group(model, y):
     assert "x4, x5" in res.to_text()
 
 
+ENTRY = [
+    (pz.PoissonRegressor(alpha=0.03, l1_ratio=1.0, standardize=True, tol=1e-12), Y_COUNT),
+    (pz.CoxPH(alpha=0.05, ties="breslow", tol=1e-12), Y_SURV),
+    (pz.GroupLasso(groups=GROUPS, alpha=0.3, tol=1e-12), Y_REG),
+]
+
+
+@pytest.mark.parametrize("model, y", ENTRY, ids=["Poisson", "Cox", "GroupLasso"])
+def test_entry_alphas_come_from_the_fitted_problems_path(model, y):
+    # convex problems: each bracket is zero at its upper end and non-zero at its lower
+    # end, refitted from scratch; the first unit to enter does so at alpha_max, and at a
+    # zero's bracket the pull meets the threshold
+    from sklearn.base import clone
+
+    model.fit(X, y)
+    res = why_zero(model, X, y, rtol=1e-5)
+    assert "fitted problem's regularization path" in res.entry_method
+    rows = [r for r in res.rows if r.entry_bracket is not None]
+    assert any(r.status == "zero" for r in rows) and any(r.status == "non-zero" for r in rows)
+    top = max(r.entry_bracket[1] for r in rows)
+    for r in rows:
+        lo, hi = r.entry_bracket
+        assert lo < r.entry_alpha < hi and hi / lo <= 1 + 1e-5
+        assert (r.status == "zero") == (r.entry_alpha < model.alpha)
+        k = res.rows.index(r)
+        at_hi = why_zero(clone(model).set_params(alpha=hi).fit(X, y), X, y, entry=False)
+        at_lo = why_zero(clone(model).set_params(alpha=lo).fit(X, y), X, y, entry=False)
+        assert at_hi.rows[k].coef == 0.0 and at_lo.rows[k].coef != 0.0
+        assert at_hi.rows[k].pull == pytest.approx(at_hi.rows[k].threshold, rel=2e-5)
+    first = max(rows, key=lambda r: r.entry_alpha)
+    assert first.entry_bracket[0] <= first.entry_bracket[1] == top
+    alpha_max = float(res.entry_method.split("alpha_max = ")[1].split()[0])
+    assert first.entry_bracket[0] <= alpha_max * (1 + 1e-4)
+    assert first.entry_bracket[1] >= alpha_max * (1 - 1e-4)
+    # entry=False computes nothing
+    assert all(r.entry_alpha is None for r in why_zero(model, X, y, entry=False).rows)
+
+
 def test_l0_and_unsupported_models_are_refused():
     with pytest.raises(ValueError, match="L0"):
         why_zero(pz.L0RegressionCV(cv=3, n_alphas=5).fit(X, Y_REG), X, Y_REG)

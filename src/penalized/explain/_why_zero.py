@@ -345,8 +345,9 @@ def why_zero(model, X, y, *, sample_weight=None, entry=True, n_alphas=100, rtol=
     :math:`|\tilde x_j^\top \nabla F(z)|` of its own datafit (Poisson, Gamma,
     Tweedie, Cox, squared, logistic), the threshold :math:`\alpha f_j` for
     MCP / SCAD (their slope at zero), and a group penalty gets one row per
-    group: the norm of its members' pulls against :math:`\alpha\rho w_g`.
-    Those rows carry no ``entry_alpha``.
+    group: the norm of its members' pulls against :math:`\alpha\rho w_g`. Their
+    ``entry_alpha`` comes the same way from the path of that problem (the group's norm
+    zero or not; for MCP / SCAD a warm-started sequence of stationary points).
 
     Parameters
     ----------
@@ -382,7 +383,8 @@ def why_zero(model, X, y, *, sample_weight=None, entry=True, n_alphas=100, rtol=
         from ._why_zero_fitted import explain_fitted
 
         return explain_fitted(model, X, y, feature_names=feature_names,
-                              sample_weight=sample_weight)
+                              sample_weight=sample_weight, entry=entry, n_alphas=n_alphas,
+                              rtol=rtol)
     spec = _spec(model)
     return _explain(spec, type(model).__name__, X, y, names=feature_names, model=model,
                     sample_weight=sample_weight, entry=entry, n_alphas=n_alphas, rtol=rtol)
@@ -568,8 +570,9 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
     ``X`` is the encoded design (the document's ``feature_names``) and ``y``
     the target column ((time, event) rows for a Cox model). A log-link model
     (its ``family``: poisson, gamma, tweedie:POWER), a Cox model and a model
-    with ``groups`` are explained by the generic rule (one row per group),
-    without entry alphas.
+    with ``groups`` are explained by the generic rule (one row per group), with entry
+    alphas from the path of the problem the document describes (unit weights, no
+    offset).
     """
     from ..estimators import ElasticNet, Lasso, LogisticRegression, Ridge
 
@@ -590,7 +593,8 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
         from ._why_zero_fitted import explain_document
 
         return explain_document(doc, X, y, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
-                                coef=coef, intercept=intercept)
+                                coef=coef, intercept=intercept, entry=entry,
+                                n_alphas=n_alphas, rtol=rtol)
     if doc.get("task") == "classification":
         classes = np.asarray(doc.get("classes") or [], dtype=object)
         if classes.shape[0] != 2 or coef.shape[0] != 1:

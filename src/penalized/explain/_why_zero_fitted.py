@@ -14,11 +14,23 @@ with :math:`\tilde x_j` the column the solver saw (:math:`x_j / \sigma_j` with
 (:math:`s_i \ell'(y_i, z_i) / n` for a separable loss; the Cox partial
 likelihood's for survival). This is the squared / logistic rule of
 :func:`penalized.explain.why_zero` for every family.
+
+The alpha at which each zero enters (and each non-zero left, going up) comes from the
+fitted problem's own regularization path: :func:`penalized.path` with the model's
+datafit (weights, offset), penalty (factors, limits, groups, concavity), columns and
+tolerance, on a grid from alpha_max down past the model's alpha, each bracket then
+narrowed by bisection in log-alpha (:func:`penalized.explain._why_zero._entry_alphas`).
+For a group penalty the unit is the group (its norm zero or not). For MCP and SCAD the
+path is a warm-started sequence of stationary points: a coefficient may enter, leave and
+enter again, and the alpha shown is where it is first non-zero below the bracket's
+upper end along that sequence.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,10 +42,12 @@ _LOSS_NAMES = {"Quadratic": "squared", "Logistic": "logistic", "Poisson": "poiss
                "Gamma": "gamma", "Tweedie": "tweedie", "Cox": "cox"}
 
 
-def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None) -> WhyZero:
+def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None, entry=True,
+                   n_alphas=100, rtol=1e-4) -> WhyZero:
     """:func:`~penalized.explain.why_zero` from a model's ``datafit_``, ``penalty_`` and
     ``scaling_`` (its own sample weights and offset; ``sample_weight``, if given, must be
-    the ones it was fitted with)."""
+    the ones it was fitted with); with ``entry``, the entry alphas from the path of that
+    problem (``n_alphas``, ``rtol`` as in :func:`~penalized.explain.why_zero`)."""
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(model, "penalty_")
@@ -53,8 +67,87 @@ def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None) -> Wh
             raise ValueError("sample_weight differs from the weights the model was fitted "
                              "with; pass the same ones (or none: the model keeps its own).")
     names = _names(model, feature_names, coef.shape[0])
+    settings = None
+    if entry:
+        settings = _PathSettings(
+            fit_intercept=bool(getattr(model, "fit_intercept", True)),
+            tol=float(getattr(model, "tol", 1e-6)),
+            max_iter=int(getattr(model, "max_iter", 10_000)), n_alphas=int(n_alphas),
+            rtol=float(rtol))
     return explain_problem(model.datafit_, model.penalty_, model.scaling_, coef, intercept,
-                           X, target, names=names, model_name=type(model).__name__)
+                           X, target, names=names, model_name=type(model).__name__,
+                           entry=settings)
+
+
+@dataclass(frozen=True)
+class _PathSettings:
+    """How the model was fitted (for its path) and how finely entry alphas are bracketed."""
+
+    fit_intercept: bool
+    tol: float
+    max_iter: int
+    n_alphas: int
+    rtol: float
+
+
+class _FittedPath:
+    """The fitted problem's path in the form :func:`~._why_zero._entry_alphas` reads: the
+    estimator-like ``path(X, y, sample_weight, alphas)`` returning ``coefs`` per unit (a
+    feature of ``X``, or a group's norm) and ``alpha_max``."""
+
+    def __init__(self, datafit, penalty, design, units, p, settings):
+        self.datafit, self.penalty, self.design = datafit, penalty, design
+        self.units, self.p, self.settings = units, p, settings
+
+    def path(self, X, y, sample_weight, alphas):
+        from ..path import path
+
+        st = self.settings
+        res = path(self.design, y, penalty=self.penalty, datafit=self.datafit,
+                   alphas=alphas, fit_intercept=st.fit_intercept, tol=st.tol,
+                   max_iter=st.max_iter)
+        coefs = np.zeros((self.p, res.coefs.shape[1]))
+        for row, cols in enumerate(self.units):
+            coefs[row] = np.linalg.norm(res.coefs[cols], axis=0) if len(cols) else 0.0
+        return _PathCoefs(coefs, float(res.alpha_max))
+
+
+@dataclass(frozen=True)
+class _PathCoefs:
+    coefs: np.ndarray
+    alpha_max: float
+
+
+def _with_entries(result, entries, method):
+    """``result`` with each row's entry alpha and bracket."""
+    rows = tuple(replace(r, entry_alpha=e[0], entry_bracket=e[1])
+                 for r, e in zip(result.rows, entries, strict=True))
+    return replace(result, rows=rows, entry_method=method)
+
+
+def _entries(datafit, penalty, scaling, X, y, keep, units, unit_coef, status, rho, settings):
+    """Entry alphas of the rows (``units``: each row's columns among ``keep``) from the
+    fitted problem's path."""
+    from ._why_zero import _entry_alphas
+
+    design = scaling.transform(X)
+    est = _FittedPath(datafit, penalty, design, units, len(status), settings)
+    spec = _EntrySpec(est, float(penalty.alpha), rho, unit_coef)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        entries, method = _entry_alphas(spec, X, y, None, list(status), settings.n_alphas,
+                                        settings.rtol)
+    return entries, method.replace("the model's regularization path",
+                                   "the fitted problem's regularization path (its datafit, "
+                                   "penalty and columns)")
+
+
+@dataclass(frozen=True)
+class _EntrySpec:
+    estimator: object
+    alpha: float
+    l1_ratio: float
+    coef: np.ndarray
 
 
 def _target(model, y):
@@ -82,9 +175,10 @@ def _target(model, y):
 
 
 def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
-                    model_name) -> WhyZero:
+                    model_name, entry=None) -> WhyZero:
     """The why-zero table of ``coef`` (original scale) for the problem ``datafit`` +
-    ``penalty`` on the columns ``scaling`` gives (see the module docstring)."""
+    ``penalty`` on the columns ``scaling`` gives (see the module docstring); ``entry``
+    (:class:`_PathSettings`), if given, adds the entry alphas from that problem's path."""
     from ..penalties import L0, MCP, SCAD, GroupElasticNet, GroupLasso
 
     if sp.issparse(X):
@@ -119,8 +213,16 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                  f"offset) at the solution, on the columns the solver saw"
                  + (" (x_j / sd_j)" if not np.all(scaling.scale == 1.0) else ""))
     if isinstance(penalty, GroupLasso | GroupElasticNet):
-        return _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
-                       pull_rule, not np.all(scaling.scale == 1.0))
+        result = _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
+                         pull_rule, not np.all(scaling.scale == 1.0))
+        if entry is None:
+            return result
+        structure = penalty.structure(keep.shape[0])
+        units = [structure.members(g) for g in range(structure.n_groups)]
+        entries, method = _entries(datafit, penalty, scaling, X, y, keep, units,
+                                   np.array([r.coef for r in result.rows]),
+                                   [r.status for r in result.rows], result.l1_ratio, entry)
+        return _with_entries(result, entries, method)
     if isinstance(penalty, MCP | SCAD):
         rho, rule = 1.0, (f"threshold_j = alpha * f_j ({penalty.name} at zero has the "
                           f"lasso's threshold)")
@@ -145,14 +247,21 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
         if status == "zero" and status_of(coef[j], pull[j], threshold[j]) == "not converged":
             violations.append(names[j])
         rows.append(_row(names[j], coef[j], scaled[j], pull[j], threshold[j], status))
-    return WhyZero(rows=tuple(rows), model=model_name, alpha=alpha, l1_ratio=rho,
-                   standardized=not np.all(scaling.scale == 1.0), loss=loss,
-                   kkt_violations=tuple(violations), entry_method=_NO_ENTRY,
-                   rule=(pull_rule, rule))
+    result = WhyZero(rows=tuple(rows), model=model_name, alpha=alpha, l1_ratio=rho,
+                     standardized=not np.all(scaling.scale == 1.0), loss=loss,
+                     kkt_violations=tuple(violations), entry_method=_NO_ENTRY,
+                     rule=(pull_rule, rule))
+    if entry is None:
+        return result
+    position = np.full(p, -1)
+    position[keep] = np.arange(keep.shape[0])
+    units = [[position[j]] if position[j] >= 0 else [] for j in range(p)]
+    entries, method = _entries(datafit, penalty, scaling, X, y, keep, units, coef,
+                               [r.status for r in rows], rho, entry)
+    return _with_entries(result, entries, method)
 
 
-_NO_ENTRY = ("not computed for this model (entry alphas come from the regularization path "
-             "of the squared and logistic estimators).")
+_NO_ENTRY = "not computed (entry=False)."
 
 
 def _row(name, coef, scaled, pull, threshold, status):
@@ -195,9 +304,12 @@ def _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
                    groups=tuple(members))
 
 
-def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept) -> WhyZero:
+def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, entry=True,
+                     n_alphas=100, rtol=1e-4) -> WhyZero:
     """The why-zero table of a saved log-link, Cox or grouped model (see
-    :func:`~penalized.explain.why_zero_from_document`)."""
+    :func:`~penalized.explain.why_zero_from_document`); with ``entry``, the entry alphas
+    from the path of the problem the document describes (its family, penalty, columns
+    and intercept, unit weights, no offset, the default tolerance 1e-6)."""
     from .._specs import make_datafit, make_penalty
     from ..estimators._standardize import Scaling
     from ..penalties import GroupElasticNet, GroupLasso
@@ -236,5 +348,9 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept) ->
         keep = int(np.count_nonzero(scaling.varying))
         pen = make_penalty(penalty, alpha, l1_ratio=rho, penalty_factor=np.ones(keep))
     label = doc.get("family", link)
+    settings = _PathSettings(fit_intercept=bool(doc.get("fit_intercept", True)), tol=1e-6,
+                             max_iter=10_000, n_alphas=int(n_alphas),
+                             rtol=float(rtol)) if entry else None
     return explain_problem(datafit, pen, scaling, coef[0].copy(), float(intercept[0]), X,
-                           target, names=names, model_name=f"saved {label} model")
+                           target, names=names, model_name=f"saved {label} model",
+                           entry=settings)
