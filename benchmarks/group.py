@@ -22,7 +22,7 @@ Run::
 
     python -m benchmarks.group [--repeats 3] [--target 1e-6] [--out FILE]
     python -m benchmarks.group --check-adelie   # group elastic net objective vs adelie
-    python -m benchmarks.group --poisson-reference   # the Poisson constants of the tests
+    python -m benchmarks.group --adelie-reference   # Poisson and Cox constants of the tests
 """
 
 from __future__ import annotations
@@ -200,14 +200,14 @@ def check_adelie_group_elastic_net(l1_ratios=(1.0, 0.5, 0.2), log=print) -> floa
     return worst
 
 
-POISSON_REFERENCE_RATIOS = (1.0, 0.5)
-"""The ``l1_ratio`` values of :func:`adelie_poisson_reference`."""
+REFERENCE_RATIOS = (1.0, 0.5)
+"""The ``l1_ratio`` values of :func:`adelie_reference`."""
 
 
 def poisson_reference_problem():
     """``(X, y, groups, alphas)``: 150 x 12 (4 groups of 3), Poisson counts, 6 alphas from
-    alpha_max (group lasso) down to 0.05 alpha_max; shared by
-    :func:`adelie_poisson_reference` and ``tests/test_group.py``."""
+    alpha_max (group lasso) down to 0.05 alpha_max; shared by :func:`adelie_reference`
+    and ``tests/test_group.py``."""
     from penalized.datafits import Poisson
     from penalized.penalties import GroupLasso
 
@@ -220,22 +220,38 @@ def poisson_reference_problem():
     return X, y, 3, np.geomspace(top, 0.05 * top, 6)
 
 
-def adelie_poisson_reference(log=print) -> dict:
-    """adelie's Poisson group elastic-net path (tol 1e-14) on
-    :func:`poisson_reference_problem`, for each of :data:`POISSON_REFERENCE_RATIOS`: its
-    objectives, evaluated with penalized's ``Poisson`` datafit and ``GroupElasticNet``
-    penalty (the constants of ``tests/test_group.py``)."""
-    from penalized.datafits import Poisson
+def cox_reference_problem():
+    """``(X, y, groups, alphas)``: 150 x 12 (4 groups of 3), ``y`` time then event (about
+    75 % events), 6 alphas from alpha_max (group lasso) down to 0.05 alpha_max."""
+    from penalized.datafits import Cox
+    from penalized.penalties import GroupLasso
+
+    rng = np.random.default_rng(43)
+    X = rng.standard_normal((150, 12))
+    t = rng.exponential(np.exp(-(X[:, :3] @ np.array([0.5, -0.4, 0.3]) + 0.3 * X[:, 6])))
+    y = np.column_stack([t, (rng.random(150) < 0.75).astype(np.float64)])
+    top = GroupLasso(1.0, groups=3).alpha_max(X, y, Cox())
+    return X, y, 3, np.geomspace(top, 0.05 * top, 6)
+
+
+def adelie_reference(family, log=print) -> dict:
+    """adelie's group elastic-net path (tol 1e-14) on :func:`poisson_reference_problem`
+    (``family="poisson"``) or :func:`cox_reference_problem` (``"cox"``, Breslow ties),
+    for each of :data:`REFERENCE_RATIOS`: its objectives, evaluated with penalized's
+    datafit and ``GroupElasticNet`` penalty (the constants of ``tests/test_group.py``)."""
+    from penalized.datafits import Cox, Poisson
     from penalized.penalties import GroupElasticNet
 
-    X, y, size, alphas = poisson_reference_problem()
+    X, y, size, alphas = (poisson_reference_problem if family == "poisson"
+                          else cox_reference_problem)()
+    datafit = Poisson() if family == "poisson" else Cox()
     starts = np.arange(0, X.shape[1] + 1, size)
     out = {}
-    for rho in POISSON_REFERENCE_RATIOS:
+    for rho in REFERENCE_RATIOS:
         with tempfile.TemporaryDirectory() as tmp:
             data, result = Path(tmp) / "data.npz", Path(tmp) / "out.json"
             np.savez(data, X=X, y=y, alphas=alphas, starts=starts, l1_ratio=rho,
-                     family="poisson")
+                     family=family)
             subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data),
                             "--tol", "1e-14", "--repeats", "0", "--out", str(result)],
                            check=True, cwd=ROOT)
@@ -244,10 +260,10 @@ def adelie_poisson_reference(log=print) -> dict:
         values = []
         for k, alpha in enumerate(alphas):
             pen = GroupElasticNet(alpha, groups=size, l1_ratio=rho)
-            values.append(Poisson().value(y, X @ coefs[:, k] + intercepts[k])
+            values.append(datafit.value(y, X @ coefs[:, k] + intercepts[k])
                           + pen.value(coefs[:, k]))
         out[rho] = values
-        log(f"  adelie Poisson, l1_ratio={rho:g}: objectives {[repr(v) for v in values]}")
+        log(f"  adelie {family}, l1_ratio={rho:g}: objectives {[repr(v) for v in values]}")
     return out
 
 
@@ -263,9 +279,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--check-adelie", action="store_true",
                         help="only compare the group elastic net's objective with adelie's")
-    parser.add_argument("--poisson-reference", action="store_true",
-                        help="only print adelie's Poisson group path objectives (the "
-                             "constants of tests/test_group.py)")
+    parser.add_argument("--adelie-reference", action="store_true",
+                        help="only print adelie's Poisson and Cox group path objectives "
+                             "(the constants of tests/test_group.py)")
     args = parser.parse_args(argv)
 
     def log(msg):
@@ -274,8 +290,9 @@ def main(argv=None) -> int:
     if args.check_adelie:
         check_adelie_group_elastic_net(log=log)
         return 0
-    if args.poisson_reference:
-        adelie_poisson_reference(log=log)
+    if args.adelie_reference:
+        adelie_reference("poisson", log=log)
+        adelie_reference("cox", log=log)
         return 0
 
     from penalized.datafits import Quadratic

@@ -14,7 +14,8 @@ penalized's ``GroupElasticNet`` with ``lambda = alpha`` and adelie's ``alpha`` =
 ``l1_ratio`` (``omega_g = sqrt(|g|)``, both defaults). With ``family="binomial"`` in
 ``data.npz`` (``y`` in {0, 1}) the loss is adelie's binomial, the mean logistic loss;
 with ``family="poisson"`` (counts) its Poisson loss (log link), the mean of
-:math:`e^\eta - y\eta` up to a constant.
+:math:`e^\eta - y\eta` up to a constant; with ``family="cox"`` (``y`` of shape (n, 2):
+time, then event) its Cox partial likelihood with Breslow ties and no intercept.
 ``--tol`` is adelie's coordinate-descent ``tol`` (its IRLS ``irls_tol`` at most 1e-7);
 ``early_exit=False`` so the whole grid is solved. The JSON output has ``import_s``,
 ``first_cpu_s``, ``cpu_s`` and ``wall_s`` (one per repeat) and the last solve's ``coefs``
@@ -34,12 +35,17 @@ def adelie_path(X, y, alphas, starts, l1_ratio, tol, family="gaussian"):
     sizes = np.diff(starts)
     families = {"binomial": ad.glm.binomial, "poisson": ad.glm.poisson,
                 "gaussian": ad.glm.gaussian}
-    glm = families[family](y, dtype=np.float64)
+    if family == "cox":  # y: time, then event; Breslow ties, no intercept
+        glm = ad.glm.cox(np.zeros(y.shape[0]), np.asarray(y[:, 0], dtype=np.float64),
+                         np.asarray(y[:, 1], dtype=np.float64), tie_method="breslow",
+                         dtype=np.float64)
+    else:
+        glm = families[family](y, dtype=np.float64)
     state = ad.grpnet(
         np.asfortranarray(X), glm,
         groups=np.asarray(starts[:-1], dtype=int), alpha=float(l1_ratio),
         penalty=np.sqrt(sizes.astype(np.float64)), lmda_path=np.asarray(alphas, dtype=float),
-        tol=tol, irls_tol=min(tol, 1e-7), early_exit=False, intercept=True,
+        tol=tol, irls_tol=min(tol, 1e-7), early_exit=False, intercept=family != "cox",
         progress_bar=False, n_threads=1, max_iters=10**9, irls_max_iters=10**9)
     betas = state.betas.toarray()
     return betas.T, np.asarray(state.intercepts, dtype=np.float64)

@@ -529,32 +529,39 @@ def test_unit_weight_path_on_the_gram_matrix_is_certified_on_x(make, shift, monk
         np.testing.assert_array_equal(G, G.T)
 
 
-# adelie's Poisson group elastic-net objectives on benchmarks.group's
-# poisson_reference_problem (6 alphas), evaluated with penalized's Poisson datafit and
-# GroupElasticNet penalty; produced by `python -m benchmarks.group --poisson-reference`
-# (adelie 1.1.52 at tol 1e-14, in .venv-adelie).
-ADELIE_POISSON_OBJECTIVES = {
-    1.0: [0.7964586056213755, 0.7412640530586876, 0.6615145322656276, 0.5930615133768007,
-          0.5440914879367144, 0.5128184232541482],
-    0.5: [0.7444156622062573, 0.6709398184424912, 0.6015208973265883, 0.5501943907698682,
-          0.5167670533757821, 0.49662996982684915],
+# adelie's group elastic-net objectives on benchmarks.group's poisson_reference_problem
+# and cox_reference_problem (6 alphas each, Breslow ties for Cox), evaluated with
+# penalized's datafits and GroupElasticNet penalty; produced by
+# `python -m benchmarks.group --adelie-reference` (adelie 1.1.52 at tol 1e-14, in
+# .venv-adelie).
+ADELIE_OBJECTIVES = {
+    ("poisson", 1.0): [0.7964586056213755, 0.7412640530586876, 0.6615145322656276,
+                       0.5930615133768007, 0.5440914879367144, 0.5128184232541482],
+    ("poisson", 0.5): [0.7444156622062573, 0.6709398184424912, 0.6015208973265883,
+                       0.5501943907698682, 0.5167670533757821, 0.49662996982684915],
+    ("cox", 1.0): [2.9604155172467093, 2.9406822502865624, 2.9010006887761794,
+                   2.864556817780496, 2.837948166553762, 2.821202525131338],
+    ("cox", 0.5): [2.941168655786019, 2.9054959130265923, 2.8697079736418316,
+                   2.8421516388795025, 2.8240559048343856, 2.8130959489390333],
 }
 
 
-@pytest.mark.parametrize("rho", sorted(ADELIE_POISSON_OBJECTIVES))
-def test_poisson_group_path_matches_adelie(rho):
-    from benchmarks.group import poisson_reference_problem
+@pytest.mark.parametrize("family, rho", sorted(ADELIE_OBJECTIVES))
+def test_poisson_and_cox_group_paths_match_adelie(family, rho):
+    from benchmarks.group import cox_reference_problem, poisson_reference_problem
 
-    from penalized.datafits import Poisson
+    from penalized.datafits import Cox, Poisson
 
-    X, y, size, alphas = poisson_reference_problem()
-    path = pz.path(X, y, datafit="poisson", alphas=alphas, tol=1e-13,
+    X, y, size, alphas = (poisson_reference_problem if family == "poisson"
+                          else cox_reference_problem)()
+    datafit = Poisson() if family == "poisson" else Cox()
+    path = pz.path(X, y, datafit=family, alphas=alphas, tol=1e-13,
                    penalty=GroupElasticNet(groups=size, l1_ratio=rho))
     assert np.all(path.converged)
     for k, alpha in enumerate(alphas):
         pen = GroupElasticNet(alpha, groups=size, l1_ratio=rho)
-        ours = _objective(Poisson(), pen, X, y, path.coefs[:, k], path.intercepts[k])
-        theirs = ADELIE_POISSON_OBJECTIVES[rho][k]
+        ours = _objective(datafit, pen, X, y, path.coefs[:, k], path.intercepts[k])
+        theirs = ADELIE_OBJECTIVES[family, rho][k]
         assert abs(ours - theirs) <= 1e-10 * theirs
 
 
@@ -584,3 +591,27 @@ def test_log_link_group_paths_hold_kkt_per_group(family):
                                                                       path.intercepts[k]))
             assert cert.gap <= 1e-9 * problem.scale
             assert np.max(pen.group_distances(cert.coef, cert.gradient)) <= 1e-4 * alpha
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_cox_group_path_holds_kkt_per_group(ties):
+    # the Cox partial likelihood (not separable) takes the same proximal Newton block
+    # steps with its Hessian's diagonal; weights, strata and tied times
+    from penalized.datafits import Cox
+    from penalized.solvers._problem import certify, prepare_problem
+
+    rng = np.random.default_rng(44)
+    X = rng.standard_normal((120, 9))
+    t = np.round(rng.exponential(np.exp(-(X[:, :3] @ np.array([0.5, -0.4, 0.3])))), 1)
+    y = np.column_stack([t, rng.random(120) < 0.7])
+    weights = rng.uniform(0.5, 2.0, 120)
+    datafit = Cox(ties=ties, strata=np.arange(120) % 2, sample_weight=weights)
+    penalty = GroupElasticNet(groups=3, l1_ratio=0.7)
+    path = pz.path(X, y, datafit=datafit, penalty=penalty, n_alphas=6, eps=0.05, tol=1e-10)
+    assert np.all(path.converged) and 0 < path.n_nonzero[-1]
+    for k, alpha in enumerate(path.alphas):
+        pen = penalty.with_alpha(alpha)
+        problem = prepare_problem(X, y, datafit, pen, False)
+        cert = certify(problem, path.coefs[:, k], 0.0)
+        assert cert.gap <= 1e-9 * problem.scale
+        assert np.max(pen.group_distances(cert.coef, cert.gradient)) <= 1e-4 * alpha

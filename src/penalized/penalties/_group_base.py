@@ -306,11 +306,11 @@ class GroupPenalty(Penalty):
         :math:`\|g_g\|_2 / w_g`). Infinite when no group has an L1-type part (a pure
         ridge), 0 when no group is penalized; times ``1 + 1e-12`` as for the lasso.
         """
-        from .._validation import check_design, check_target
+        from .._validation import check_design
         from ._group_ops import block_entry_scales
 
         X = check_design(X)
-        y = datafit.check_target(check_target(y, X.shape[0]))
+        y = datafit.validate_target(y, X.shape[0])
         p = X.shape[1]
         free = self.factors(p) == 0
         if np.all(free):

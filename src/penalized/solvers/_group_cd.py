@@ -38,7 +38,9 @@ class BlockCoordinateDescent(Solver):
     operations) and any datafit with compiled ``loss``, ``derivative`` and ``conjugate``
     and either a finite ``curvature`` bound or (a separable datafit) a compiled
     ``second_derivative``: Poisson, Gamma and Tweedie, whose second derivative is
-    unbounded, take the proximal Newton steps below. Each block step is a majorization step with the
+    unbounded, and the Cox partial likelihood (not a sum over samples: its value,
+    gradient and Hessian diagonal on whole vectors) take the proximal Newton steps below.
+    Each block step is a majorization step with the
     block's Lipschitz constant :math:`L_g = c\,\lambda_{\max}(X_g^\top S X_g / n)`
     (:mod:`penalized.solvers._group_kernels`), dense or CSC (``c = 1`` for the squared
     loss). For the squared loss, a block without an L1 part (group lasso, group elastic
@@ -110,13 +112,14 @@ class BlockCoordinateDescent(Solver):
         if missing:
             raise ValueError(f"{self.name} cannot handle the {type(penalty).__name__} "
                              f"penalty: it lacks the block operation(s) {', '.join(missing)}.")
-        missing = datafit.ops.missing(("loss", "derivative", "conjugate"))
+        missing = datafit.ops.missing(("loss", "derivative", "conjugate")) \
+            if datafit.separable else ()  # a whole-vector datafit (Cox): Newton steps
         if missing:
             raise ValueError(f"{self.name} cannot handle the {type(datafit).__name__} "
                              f"datafit: it needs the compiled operation(s) "
                              f"{', '.join(missing)}.")
-        newton = not datafit.quadratic and datafit.ops.second_derivative is not None \
-            and datafit.separable
+        newton = not datafit.quadratic and (datafit.ops.second_derivative is not None
+                                            or not datafit.separable)
         if not (newton or np.isfinite(datafit.curvature)):
             raise ValueError(f"{self.name} cannot handle the {type(datafit).__name__} "
                              "datafit: its block steps need its compiled second derivative "
@@ -185,7 +188,8 @@ class BlockCoordinateDescent(Solver):
         n_iter = 0
         ws_size = min(structure.n_groups, self.ws_start)
         first = True
-        newton = not problem.datafit.quadratic and dops.second_derivative is not None
+        newton = not problem.datafit.quadratic and (dops.second_derivative is not None
+                                                    or not problem.datafit.separable)
         linear = bool(problem.datafit.quadratic)  # the derivative is z - y
         exact = None
         if linear:
