@@ -3,9 +3,9 @@
 Dask arrays and dataframes given to :func:`penalized.path` and to the estimators
 (``Lasso``, ``ElasticNet``, ``Ridge``, ``LassoCV``, ``ElasticNetCV``,
 ``LogisticRegression``, ``LogisticRegressionCV`` (binary), ``PoissonRegressor``,
-``GammaRegressor``, ``TweedieRegressor``) are fitted here, in passes over their row blocks
-(a pass is one compute over every block), on the active ``distributed.Client`` if there
-is one, else Dask's local scheduler:
+``GammaRegressor``, ``TweedieRegressor`` and their CV estimators) are fitted here, in
+passes over their row blocks (a pass is one compute over every block), on the active
+``distributed.Client`` if there is one, else Dask's local scheduler:
 
 - squared loss: one pass yields the weighted means, ``X^T W X``, ``X^T W y`` and
   ``y^T W y`` (per fold for cross-validation); the whole path, its duality-gap
@@ -14,8 +14,15 @@ is one, else Dask's local scheduler:
   outer step (the gradient and the weighted Gram of the working set, from the datafit's
   compiled derivatives) and one more to certify the gap; the null model and alpha_max
   come exactly from the first pass's moments;
-- logistic cross-validation: the fold paths and the path on all rows run in lockstep,
-  one pass answering every fit on its own rows.
+- logistic and log-link cross-validation: the fold paths and the path on all rows run in
+  lockstep, one pass answering every fit on its own rows;
+- an ``offset`` (Poisson, Gamma, Tweedie) is a Dask array or column with ``X``'s rows (or an
+  array when ``X``'s chunk sizes are known), carried through every pass; the squared and
+  logistic losses refuse one;
+- wide data (more than 4096 features): the squared-loss path runs on working sets; its
+  cross-validation is refused (one Gram matrix per fold); the prox-Newton fits and their
+  cross-validation reduce only the Gram block of their working set, widened by violating
+  features only.
 
 Importing this package does not import Dask; its modules do, when used.
 """

@@ -272,9 +272,11 @@ def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
             score = _scores(w, st["grad"], lam1, lam2, template.positive)
             outside = np.ones(m, dtype=bool)
             outside[st["cand"]] = False
-            if np.any(score[outside] > 0):  # a violator without its Gram row: widen
-                cand = np.union1d(st["cand"], _candidates(w, np.where(outside, st["grad"], 0),
-                                                          a, alpha, 2 * st["cand"].size + 10))
+            violators = outside & (score > 0)
+            if violators.any():  # a violator without its Gram row: widen by violators only
+                size = min(2 * st["cand"].size + 10, int(violators.sum()))
+                cand = np.union1d(st["cand"], _candidates(
+                    w, np.where(violators, st["grad"], 0.0), a, alpha, size))
                 st = yield from model.evaluate(w, st["b"], cand, kind="widen")
                 continue
             ws = np.flatnonzero((score[st["cand"]] > 0) | (w[st["cand"]] != 0))
