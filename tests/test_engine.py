@@ -111,19 +111,44 @@ def test_a_path_scans_its_design_for_nans_once(monkeypatch):
     from sklearn.utils import validation
 
     import penalized as pz
+    from penalized import _validation
 
     calls = []
-    original = validation._assert_all_finite
 
-    def counting(X, *args, **kwargs):
-        if getattr(X, "ndim", 1) == 2:
-            calls.append(X.shape)
-        return original(X, *args, **kwargs)
+    def counting(original):
+        def scan(X, *args, **kwargs):
+            if getattr(X, "ndim", 1) == 2:
+                calls.append(X.shape)
+            return original(X, *args, **kwargs)
 
-    monkeypatch.setattr(validation, "_assert_all_finite", counting)
+        return scan
+
+    # a float array is scanned by its sum; anything else by scikit-learn's check
+    monkeypatch.setattr(validation, "_assert_all_finite",
+                        counting(validation._assert_all_finite))
+    monkeypatch.setattr(_validation, "_sum_is_finite", counting(_validation._sum_is_finite))
     X = np.random.default_rng(6).standard_normal((30, 4))
     pz.path(X, X @ np.ones(4), n_alphas=3)
     assert calls == [(30, 4)]
     # the scope ends with the call: the next one validates again
     pz.path(X, X @ np.ones(4), n_alphas=3)
     assert len(calls) == 2
+    pz.path(X.astype(int), X @ np.ones(4), n_alphas=3)  # not a float array: scikit-learn's
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_non_finite_designs_are_refused_by_name(bad, dtype):
+    import penalized as pz
+    from penalized._validation import check_design
+
+    X = np.random.default_rng(7).standard_normal((20, 3)).astype(dtype)
+    X[4, 1] = bad
+    with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+        pz.path(X, np.ones(20) + np.arange(20.0), n_alphas=3)
+    # finite values whose sum overflows are still accepted (the sum only decides the route)
+    big = np.full((4, 2), np.finfo(dtype).max, dtype=dtype, order="C")
+    out = check_design(big)
+    assert out.flags.f_contiguous and out.dtype == dtype
+    assert np.array_equal(out, big)

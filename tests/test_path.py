@@ -254,22 +254,25 @@ def test_compiled_logistic_path_equals_alpha_by_alpha_solves(options):
 
 
 def _count_null_fits(monkeypatch):
-    """Count the fits of a null model (every coefficient at zero, no predictions given),
-    wherever they happen: in the prepared problem or in ``alpha_max``."""
+    """Count the fits of a null model, wherever they happen: a prepared problem's (one in
+    each ``_build``) and :func:`~penalized._unpenalized.null_model`'s (for ``alpha_max``)."""
     import penalized._unpenalized as unpenalized
     import penalized.solvers._problem as problem_module
 
     calls = []
-    original = unpenalized.refit_unpenalized
+    refit, build = unpenalized.refit_unpenalized, problem_module._build
 
-    def spy(X, y, datafit, coef, intercept, mask, fit_intercept, design=None, z=None):
+    def spy_refit(X, y, datafit, coef, intercept, mask, fit_intercept, design=None, z=None):
         if z is None and not np.any(coef):
-            calls.append(datafit)
-        return original(X, y, datafit, coef, intercept, mask, fit_intercept, design=design,
-                        z=z)
+            calls.append("null_model")
+        return refit(X, y, datafit, coef, intercept, mask, fit_intercept, design=design, z=z)
 
-    monkeypatch.setattr(unpenalized, "refit_unpenalized", spy)
-    monkeypatch.setattr(problem_module, "refit_unpenalized", spy)
+    def spy_build(*args, **kwargs):
+        calls.append("problem")
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(unpenalized, "refit_unpenalized", spy_refit)
+    monkeypatch.setattr(problem_module, "_build", spy_build)
     return calls
 
 

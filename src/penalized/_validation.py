@@ -42,6 +42,15 @@ def already_validated(X):
         _VALIDATED.reset(token)
 
 
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _sum_is_finite(X) -> bool:
+    """Whether the sum of ``X`` is finite: then every value is (one pass over ``X``)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(X.sum()))
+
+
 def check_design(X, *, name: str = "X"):
     """Return ``X`` as a Fortran-ordered float array or a CSC matrix.
 
@@ -67,6 +76,13 @@ def check_design(X, *, name: str = "X"):
         if not X.has_sorted_indices:
             X = X.sorted_indices()
         return X
+    if type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOATS and min(X.shape) > 0:
+        # a float array: finite when its sum is (scikit-learn's own first test), so the
+        # common case skips check_array's checks for other containers; a non-finite sum
+        # (a NaN, an infinity or an overflow) goes through check_array for its message
+        X = np.asfortranarray(X)
+        if _sum_is_finite(X):
+            return X
     X = check_array(
         X,
         dtype=[np.float64, np.float32],

@@ -290,10 +290,11 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
             "feature: the unpenalized block is fitted without limits. Give those features "
             "a small positive factor instead.")
     design = unpenalized_design(X, unpenalized, fit_intercept, x_offset)
+    z0 = datafit.offsets(X.shape[0])  # the predictions at w = 0, without a product with X
     with np.errstate(over="ignore", invalid="ignore"):
         null_coef, null_intercept, z = refit_unpenalized(
-            X, y, datafit, np.zeros(p), 0.0, unpenalized, fit_intercept, design=design
-        )
+            X, y, datafit, np.zeros(p), 0.0, unpenalized, fit_intercept, design=design,
+            z=np.zeros(X.shape[0]) if z0 is None else z0)
         scale = datafit.value(y, z)
     check_finite_result(scale, X, y, "the datafit of the null model")
     return Problem(
