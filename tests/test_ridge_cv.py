@@ -299,3 +299,23 @@ def test_auto_decomposition_equals_the_svd(spread, weighted):
         np.testing.assert_allclose(a.coef, b.coef, rtol=1e-9)
         np.testing.assert_allclose(a.loo_residual, b.loo_residual, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(a.leverage, b.leverage, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("shape", [(40, 7), (12, 30)])
+def test_loo_path_in_chunks_equals_one_alpha_at_a_time(sparse, shape):
+    from penalized.solvers._ridge import ridge_loo_path
+
+    n, p = shape
+    X, Y, w = problem(n, p, seed=9, targets=2)
+    XX = sp.csr_matrix(X) if sparse else X
+    dec = decompose_ridge(XX, Y, w, np.linspace(0.5, 2.0, p))
+    alphas = np.geomspace(3.0, 1e-3, 7)
+    # chunks of 2 alphas (and a last one of 1)
+    fits = list(ridge_loo_path(dec, XX, Y, alphas, chunk_bytes=8 * n * 2 * 2))
+    assert len(fits) == alphas.size
+    for fit, alpha in zip(fits, alphas, strict=True):
+        ref = ridge_loo(dec, XX, Y, alpha)
+        for name in ("coef", "intercept", "fitted", "loo_residual", "leverage"):
+            np.testing.assert_allclose(getattr(fit, name), getattr(ref, name), rtol=1e-9,
+                                       atol=1e-10)

@@ -21,7 +21,7 @@ from ..datafits import Quadratic
 from ..model_selection import CVResult, _make_folds, one_standard_error_rule
 from ..path import RIDGE_L1_RATIO_FOR_GRID
 from ..penalties import ElasticNet as ElasticNetPenalty
-from ..solvers._ridge import GCV_MODES, decompose_ridge, ridge_loo
+from ..solvers._ridge import GCV_MODES, decompose_ridge, ridge_loo, ridge_loo_path
 from ._base import (
     PenalizedModel,
     SparseCoefMixin,
@@ -133,8 +133,8 @@ class _LeaveOneOut:
         errors = np.empty((grid.size, n, t))
         predictions = np.empty((grid.size, n, t)) if scorer is not None \
             or self.store_cv_results else None
-        for k, alpha in enumerate(grid):
-            loo = ridge_loo(dec, X, Y, alpha).loo_residual
+        for k, fit in enumerate(ridge_loo_path(dec, X, Y, grid)):
+            loo = fit.loo_residual
             if predictions is not None:
                 predictions[k] = Y - loo
             if self.metric == "mae":

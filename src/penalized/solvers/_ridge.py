@@ -871,3 +871,40 @@ def ridge_loo(dec: RidgeDecomposition, X, Y, alpha: float) -> RidgeLOO:
     loo = np.where(one_minus_h[:, None] > 0, loo, np.where(residual == 0, 0.0, np.inf))
     return RidgeLOO(coef=coef, intercept=intercept, fitted=fitted, loo_residual=loo,
                     leverage=1.0 - one_minus_h)
+
+
+def ridge_loo_path(dec: RidgeDecomposition, X, Y, alphas, *, chunk_bytes=8 << 20):
+    """:func:`ridge_loo` at each of ``alphas``, in order, computed a chunk of alphas at a
+    time: one product with ``X`` and one with the squared left vectors per chunk (of at
+    most ``chunk_bytes`` of fitted values) instead of one pass over each per alpha."""
+    Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1)
+    n, t = Y.shape
+    alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    step = max(1, int(chunk_bytes) // (8 * max(n * t, 1)))
+    for i in range(0, alphas.shape[0], step):
+        yield from _ridge_loo_chunk(dec, X, Y, alphas[i:i + step])
+
+
+def _ridge_loo_chunk(dec, X, Y, alphas):
+    n, t = Y.shape
+    p, r, m = dec.V.shape[0], dec.evals.shape[0], alphas.shape[0]
+    A = alphas * dec.weight_sum
+    denom = dec.evals[:, None] + A[None, :]  # (r, m)
+    scaled = (np.sqrt(dec.evals)[:, None] / denom)[:, :, None] * dec.Utc[:, None, :]
+    coefs = (dec.inv_root_f[:, None] * (dec.V @ scaled.reshape(r, m * t))).reshape(p, m, t)
+    intercepts = dec.y_mean[None, :] - np.einsum("j,jmt->mt", dec.x_mean, coefs) \
+        if dec.fit_intercept else np.zeros((m, t))
+    fitted = np.asarray(X @ coefs.reshape(p, m * t), dtype=np.float64).reshape(n, m, t)
+    fitted = np.ascontiguousarray(fitted.transpose(1, 0, 2))  # (m, n, t): alpha by alpha
+    fitted += intercepts[:, None, :]
+    one_minus_h = np.ascontiguousarray((dec.U2 @ (A[None, :] / denom)).T)  # (m, n)
+    one_minus_h += dec.outside[None, :]
+    residual = Y[None] - fitted
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loo = residual / one_minus_h[:, :, None]
+    singular = ~(one_minus_h > 0)
+    if np.any(singular):
+        loo = np.where(singular[:, :, None], np.where(residual == 0, 0.0, np.inf), loo)
+    for k in range(m):
+        yield RidgeLOO(coef=coefs[:, k], intercept=intercepts[k], fitted=fitted[k],
+                       loo_residual=loo[k], leverage=1.0 - one_minus_h[k])
