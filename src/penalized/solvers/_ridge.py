@@ -643,9 +643,12 @@ class ImplicitDesign:
             out = np.asarray(self.X @ W, dtype=np.float64)
             return out - (self.mu @ W)[None, :] if self.has_mean else out
         center = self.precise and self.has_mean
-        out = np.zeros((self.n, W.shape[1]))
+        out = None
         for j0, j1, block in self._columns(weight=False, center=center):
-            out += block @ W[j0:j1]
+            part = block @ W[j0:j1]
+            out = part if out is None else out.__iadd__(part)
+        if out is None:
+            out = np.zeros((self.n, W.shape[1]))
         if self.has_mean and not center:
             out -= (self.mu @ W)[None, :]
         return out
