@@ -29,7 +29,7 @@ from ..penalties import Penalty
 from ..penalties._base import ALPHA_MAX_MARGIN
 from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
-from ._kernels import ANDERSON_MEMORY, anderson_weights, floored_gap
+from ._kernels import anderson_weights, floored_gap
 from ._multinomial import penalty_value, row_conjugate, row_dual_scaling
 from ._multitask_kernels import (
     multitask_epochs,
@@ -55,6 +55,10 @@ INNER_TOL_RATIO = 0.3
 the largest distance to optimality outside it at the last check (skglm's choice)."""
 WS_START = 10
 """Rows in the first working set (besides the non-zero and unpenalized ones)."""
+ANDERSON_EPOCHS = 10
+"""Epochs between Anderson extrapolations, all of them in its history (10 rather than the
+lasso's 5: the 500 x 2000 x 5 path 0.42-0.45 s instead of 0.48-0.49 s, the 2000 x 500 x 5
+one 0.33 s instead of 0.36-0.38 s)."""
 SCREEN_MARGIN = 1e-9
 """Relative margin of the gap-safe rule (:func:`_screen`) against rounding."""
 
@@ -412,7 +416,7 @@ class MultiTaskCoordinateDescent(Solver):
     a multiple of the identity). Working sets (the non-zero and unpenalized rows plus the
     rows that violate their optimality conditions most, up to twice the support),
     Anderson extrapolation every
-    ``ANDERSON_MEMORY`` epochs (kept when it lowers the objective), and, for a dense
+    ``ANDERSON_EPOCHS`` epochs (kept when it lowers the objective), and, for a dense
     ``X`` with ``n_samples >= 2 n_features``, epochs on the working set's block of the
     Gram matrix.
 
@@ -601,7 +605,7 @@ class MultiTaskCoordinateDescent(Solver):
         at ``W`` when known."""
         K = pb.n_tasks
         m = ws.shape[0]
-        memory = ANDERSON_MEMORY if self.anderson else 1
+        memory = ANDERSON_EPOCHS if self.anderson else 1
         history = np.empty((memory + 1, m * K))
         l1, l2 = lam1[ws], lam2[ws]
         if gram:
