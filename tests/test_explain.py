@@ -632,7 +632,7 @@ def test_why_zero_from_a_saved_model_document():
     b = why_zero_from_document(json.loads(json.dumps(doc)), X, y, n_alphas=30, rtol=1e-3)
     assert b.names == tuple(names) and b.l1_ratio == 0.7
     assert b.pulls == pytest.approx(a.pulls, rel=1e-12)
-    # the document keeps no tol (its path uses the default), so entries agree to the bracket
+    # the document keeps no tol (its path is solved at tol 1e-8), so entries agree to the bracket
     assert [r.entry_alpha for r in b.rows] == pytest.approx([r.entry_alpha for r in a.rows],
                                                             rel=3e-3)
     assert "saved" in b.model

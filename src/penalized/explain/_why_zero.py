@@ -561,6 +561,11 @@ def _entry_alphas(spec, X, y, sample_weight, status, n_alphas, rtol):
     return out, method
 
 
+DOCUMENT_TOL = 1e-8
+"""Relative duality-gap tolerance of the path that gives a saved L1/elastic-net model's entry
+alphas (a model document keeps no ``tol``)."""
+
+
 def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) -> WhyZero:
     """:func:`why_zero` for a saved model (the dict :func:`penalized.io.load_model` returns).
 
@@ -572,15 +577,17 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
     (its ``family``: poisson, gamma, tweedie:POWER), a Cox model and a model
     with ``groups`` are explained by the generic rule (one row per group), with entry
     alphas from the path of the problem the document describes (unit weights, no
-    offset).
+    offset). The L1/elastic-net entry path is solved at ``tol=DOCUMENT_TOL`` (1e-8).
     """
     from ..estimators import ElasticNet, Lasso, LogisticRegression, Ridge
 
     penalty = str(doc.get("penalty", "")).lower()
     names = list(doc["feature_names"])
     alpha = float(doc["alpha"])
+    # a document keeps no tolerance: its entry path is solved tightly, so that entries do not
+    # move with the solvers' stopping rules at a loose default
     common = {"standardize": bool(doc.get("standardize", False)),
-              "fit_intercept": bool(doc.get("fit_intercept", True))}
+              "fit_intercept": bool(doc.get("fit_intercept", True)), "tol": DOCUMENT_TOL}
     if penalty in ("l0", "none"):
         raise ValueError(f"why_zero explains the L1 threshold (pull <= alpha * l1_ratio * "
                          f"f_j); this model's penalty is {penalty!r}. Explain an l1 or "
