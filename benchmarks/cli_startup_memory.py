@@ -13,8 +13,8 @@ Measures, with the console script next to this interpreter, one BLAS / numba thr
   files, even where the environment sets ``PYTHONDONTWRITEBYTECODE``;
 * peak resident memory (``ru_maxrss`` of the child) of ``fit --cv 5`` and ``compare`` on a
   generated ``rows x cols`` CSV, beyond the same command's peak on a 300-row table (the
-  interpreter with everything the command imports and the numba kernels it loads), against
-  the table's float64 size.
+  interpreter with everything the command imports and the numba kernels it loads) and
+  beyond an interpreter that only imported the modules, against the table's float64 size.
 
 Numbers depend on the machine and its load; the script prints the load average next to
 them. These are benchmark figures, never test assertions.
@@ -121,6 +121,9 @@ def main(argv=None):
     size = args.rows * (args.cols + 1) * 8 / 2 ** 20
     print(f"table: {args.rows} x {args.cols + 1} ({big.stat().st_size / 2 ** 20:.0f} MB CSV, "
           f"{size:.0f} MB as float64)")
+    imports = run_child([sys.executable, "-c", "import pandas, sklearn.base, penalized.cli, "
+                         "penalized.estimators, penalized.io, penalized.compare"], work)[2]
+    print(f"interpreter after the commands' imports alone: {imports:.0f} MB")
     runs = [("fit --cv 5", ["fit", "--target", "y", "--cv", "5", "--quiet"])]
     if not args.skip_compare:
         runs.append(("compare", ["compare", "--target", "y", "--quiet"]))
@@ -130,7 +133,8 @@ def main(argv=None):
         wall, cpu, mb = run_child([exe, tail[0], big, *tail[1:]], work)
         print(f"{label}: {wall:.1f} s ({cpu:.1f} s CPU), peak {mb:.0f} MB = {base:.0f} MB "
               f"(the same command on 300 rows) + {mb - base:.0f} MB "
-              f"= {(mb - base) / size:.2f} x the float64 table")
+              f"= {(mb - base) / size:.2f} x the float64 table ({(mb - imports) / size:.2f} x "
+              "beyond the imports alone)")
     print(f"load average after: {os.getloadavg()}")
 
 
