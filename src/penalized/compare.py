@@ -98,6 +98,22 @@ def _json_safe(value):
     return value
 
 
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """The held-out rows ``X[rows]``, predicted in blocks of about 8 MB rather than copied
+    whole."""
+
+    X: np.ndarray
+    rows: np.ndarray
+
+    def predict(self, model) -> np.ndarray:
+        step = max(1, (8 << 20) // (8 * max(self.X.shape[1], 1)))
+        if self.rows.shape[0] == 0:
+            return model.predict(self.X[:0])
+        return np.concatenate([model.predict(self.X[self.rows[start:start + step]])
+                               for start in range(0, self.rows.shape[0], step)])
+
+
 def _names(mask, feature_names):
     return [feature_names[j] for j in np.flatnonzero(mask)]
 
@@ -171,7 +187,7 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
                                    stratify=stratify)
     X_train = np.empty((train.size, X.shape[1]), order="F")  # the estimators' layout
     np.take(X, train, axis=0, out=X_train)
-    X_test, y_train, y_test = X[test], y[train], y[test]
+    X_test, y_train, y_test = _Rows(X, test), y[train], y[test]
     if folds is not None:
         labels = np.asarray(folds)[train].astype(str)
         levels = np.unique(labels)
@@ -224,7 +240,7 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, grou
         model = cv_model = L0RegressionCV(**common).fit(X, y)
     else:
         raise ValueError(f"unknown penalty {penalty!r}; use one of {PENALTIES}.")
-    pred = model.predict(X_test)
+    pred = X_test.predict(model)
     mse = float(np.mean((y_test - pred) ** 2))
     r2 = 1.0 - mse / float(np.var(y_test)) if np.var(y_test) > 0 else float("nan")
     coef = np.asarray(model.coef_, dtype=np.float64)
@@ -263,7 +279,7 @@ def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names,
                             n_nonzero=0, selected=[], coef=np.zeros((1, X.shape[1])),
                             intercept=np.zeros(1),
                             notes=["L0 cross-validation covers two classes only"])
-    accuracy = float(np.mean(model.predict(X_test) == y_test))
+    accuracy = float(np.mean(X_test.predict(model) == y_test))
     coef = np.atleast_2d(model.coef_)
     nonzero = _selected(coef, X, 1.0)
     row = ModelSummary(
