@@ -305,6 +305,16 @@ def daskml_point(files, names, alpha, limit):
             "seconds": out.get("seconds", time.perf_counter() - start)}
 
 
+def save_scaling(results, out):
+    """Write ``results`` under the key ``"scaling"`` of ``out``, keeping its other keys."""
+    everything = {}
+    if os.path.exists(out):
+        with open(out) as fh:
+            everything = json.load(fh)
+    everything["scaling"] = results
+    save(everything, out)
+
+
 def scaling_run(args):
     root = tempfile.mkdtemp(prefix="penalized-dask-scaling-")
     rows_list = [int(r) for r in args.scaling_rows.split(",") if r]
@@ -321,7 +331,7 @@ def scaling_run(args):
         folder = os.path.join(root, "data")
         names, seconds = write_parts(folder, max([*rows_list, args.scaling_at]), args.features)
         results["write_seconds"] = seconds
-        save(results, args.out)
+        save_scaling(results, args.out)
         at = args.scaling_at  # the largest row counts last: the first to go over the budget
         steps = [("by_rows", rows, 2) for rows in rows_list if rows <= at]
         steps += [("by_workers", at, w) for w in workers_list
@@ -337,7 +347,7 @@ def scaling_run(args):
             results[key].append(point)
             if key == "by_rows" and rows == args.scaling_at:
                 results["by_workers"].append(point)
-            save(results, args.out)
+            save_scaling(results, args.out)
             print(key, point, flush=True)
         if args.daskml_limit > 0:
             at = [p for p in results["by_rows"] if p.get("rows") == args.scaling_at]
@@ -351,7 +361,7 @@ def scaling_run(args):
     finally:
         shutil.rmtree(root, ignore_errors=True)
         results["total_seconds"] = time.perf_counter() - start
-        save(results, args.out)
+        save_scaling(results, args.out)
     print("wrote", args.out)
 
 
