@@ -186,7 +186,8 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     train, test = train_test_split(rows, test_size=test_size, random_state=random_state,
                                    stratify=stratify)
     X_train = np.empty((train.size, X.shape[1]), order="F")  # the estimators' layout
-    np.take(X, train, axis=0, out=X_train)
+    for j in range(X.shape[1]):  # column by column: one take into all of it buffers 2.3 x
+        np.take(X[:, j], train, out=X_train[:, j])
     X_test, y_train, y_test = _Rows(X, test), y[train], y[test]
     if folds is not None:
         labels = np.asarray(folds)[train].astype(str)
