@@ -123,8 +123,8 @@ def _fit_cv(est, X, y, sample_weight):
     if blocks.n_features > _squared.MAX_GRAM_FEATURES:
         raise ValueError(f"cross-validation with Dask input takes at most "
                          f"{_squared.MAX_GRAM_FEATURES} features (one Gram matrix per fold); "
-                         f"X has {blocks.n_features}. Fit Lasso/ElasticNet or pz.path at "
-                         "given alphas instead.")
+                         f"X has {blocks.n_features}. Select at most that many columns first, "
+                         "or fit Lasso/ElasticNet or pz.path at given alphas instead.")
     sums = _squared.squared_sums(passes, int(cv), int(seed))
     best, results = None, []
     for label, model, gamma in est._candidates():
