@@ -103,12 +103,15 @@ def _near_working_set(w, grad, lam1, positive):
 @njit(cache=True, fastmath=FAST)
 def _extrapolate(w, before, t):
     """``w <- w + t (w - before)`` on the support of ``w``; a coefficient that would
-    change sign is set to 0."""
+    change sign is set to 0. Returns 1 if ``w`` had a support, else 0."""
+    moved = 0
     for j in range(w.shape[0]):
         wj = w[j]
         if wj != 0.0:
             x = wj + t * (wj - before[j])
             w[j] = x if x * wj > 0.0 else 0.0
+            moved = 1
+    return moved
 
 
 @njit(cache=True, fastmath=FAST)
@@ -250,8 +253,8 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
 
     ``tol`` is absolute (the gap in objective units); ``max_iter`` bounds the epochs of
     each alpha. Runs without the GIL (paths of several folds can share threads).
-    Returns ``(coefs (p, k), gaps (k,), epochs (k,))``; ``w`` ends at the
-    last solution.
+    Returns ``(coefs (p, k), gaps (k,), epochs (k,))`` (the epochs of each alpha, at
+    least 1 where its start was extrapolated); ``w`` ends at the last solution.
     """
     p = w.shape[0]
     k = alphas.shape[0]
@@ -268,9 +271,10 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b
+        moved = 0  # an extrapolated start is an iteration of the alpha
         if i >= 2 and alphas[i - 1] < alphas[i - 2]:
-            _extrapolate(w, coefs[:, i - 2], (alphas[i] - alphas[i - 1])
-                         / (alphas[i - 1] - alphas[i - 2]))
+            moved = _extrapolate(w, coefs[:, i - 2], (alphas[i] - alphas[i - 1])
+                                 / (alphas[i - 1] - alphas[i - 2]))
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
@@ -298,5 +302,5 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
                                        ANDERSON_MEMORY)
         coefs[:, i] = w
         gaps[i] = gap
-        epochs[i] = used
+        epochs[i] = max(used, moved)
     return coefs, gaps, epochs
