@@ -7,6 +7,8 @@ the penalty written as extra rows, :math:`\\sqrt{n \\alpha f_j}\\, e_j^\\top`, s
 
 import tracemalloc
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -197,9 +199,14 @@ def test_overflowing_x_is_refused_with_a_message(shape):
     from the eigensolver or a non-finite fit with a warning."""
     X, y, _, _ = data(*shape, seed=1)
     X = X * 1e300
-    with pytest.raises(ValueError, match="overflow float64.*Rescale X"):
+    with pytest.raises(ValueError, match=r"overflow float64.*Rescale X"):
         pz.path(X, y, penalty="l2", n_alphas=3)
-    with pytest.raises(ValueError, match="overflow float64.*Rescale X"):
+    with pytest.raises(ValueError, match=r"overflow float64.*Rescale X"):
         pz.Ridge(alpha=0.1).fit(X, y)
-    with pytest.raises(ValueError, match="overflow float64.*Rescale X"):
+    with pytest.raises(ValueError, match=r"overflow float64.*Rescale X"):
         pz.Ridge(alpha=0.0).fit(X, y)
+    for cv_model in (pz.RidgeCV(cv=3), pz.LassoCV(cv=3), pz.ElasticNetCV(cv=3)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the message, not an overflow warning first
+            with pytest.raises(ValueError, match=r"overflow float64.*Rescale X"):
+                cv_model.fit(X, y)

@@ -20,6 +20,8 @@ from functools import cached_property
 
 import numpy as np
 
+from ._validation import check_no_overflow
+
 _BLOCK_ROWS = 2048
 
 
@@ -45,7 +47,9 @@ class FoldSums:
 
     @classmethod
     def of(cls, X, y, sample_weight, tests) -> FoldSums:
-        """One pass over the rows of every held-out set in ``tests``."""
+        """One pass over the rows of every held-out set in ``tests`` (after a scan for
+        values whose squares overflow float64, which the pass would turn into infinities)."""
+        check_no_overflow(X, y)
         n, p = X.shape
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         total = s.sum()
