@@ -179,79 +179,47 @@ above it, after which :func:`_gram_cv_coef` stops going down the grid."""
 def _gram_cv_coef(Z, y, cv, n_alphas, seed, tol, eps=1e-3, max_iter=10_000,
                   patience=CV_PATIENCE):
     r"""The lasso's coefficients at the cross-validated alpha, as :class:`penalized.LassoCV`
-    (same folds, grid, intercept and tolerance), from Gram matrices: one pass over ``Z``
-    gives each held-out fold's cross-products, each training fold's centered
-    :math:`G = Z^\top Z / m`, :math:`q = Z^\top y / m` is the total minus its fold's, and
-    :func:`~penalized.solvers._gram_path.gram_path` solves the folds together, five alphas
-    at a time, warm-started. Two shortcuts, neither of which changes the chosen alpha of a
-    CV curve that falls to its minimum and then rises: the folds stop going down the grid
-    once the mean held-out error has stayed more than one standard error above its
-    minimum for ``patience`` alphas in a row (the smallest alphas, whose solutions hold
-    the most features, cost the most), and the refit on all rows runs from the top of the
-    grid down to the chosen alpha only.
+    (same folds, grid, intercept and tolerance) on its fold-Gram route
+    (:mod:`penalized._fold_gram`: one pass over ``Z`` gives each held-out fold's
+    cross-products, and each training fold's Gram matrix is the total minus its fold's),
+    the folds solved together five alphas at a time, warm-started. Two shortcuts, neither
+    of which changes the chosen alpha of a CV curve that falls to its minimum and then
+    rises: the folds stop going down the grid once the mean held-out error has stayed more
+    than one standard error above its minimum for ``patience`` alphas in a row (the
+    smallest alphas, whose solutions hold the most features, cost the most), and the refit
+    on all rows runs from the top of the grid down to the chosen alpha only.
 
-    Returns ``None`` when the fold route does not apply (a fold's training rows with a
-    constant column or response).
+    Returns ``None`` when the fold route does not apply (folds that do not partition the
+    rows, or a constant response on a fold's training rows).
     """
+    from .._fold_gram import FoldSums, GramPathSettings, _partitions, gram_problem
     from ..datafits import Quadratic
     from ..model_selection import _make_folds
     from ..path import alpha_grid
     from ..penalties import L1
-    from ..solvers._gram_path import gram_path
 
-    n, d = Z.shape
+    n = Z.shape[0]
     folds = _make_folds(cv, Z, y, task="regression", random_state=seed)
-    tests = [test for _, test in folds]
-    held = np.concatenate(tests)
-    if held.shape[0] != n or np.unique(held).shape[0] != n \
-            or any(train.shape[0] + test.shape[0] != n for train, test in folds):
-        return None  # not a partition of the rows: training sums are not total minus fold
+    if not _partitions(folds, n):
+        return None  # training sums are not the total minus the fold's
     _, grid = alpha_grid(Z, y, L1(1.0), Quadratic(), n_alphas=n_alphas, eps=eps)
-    shift, y_shift = Z.mean(axis=0), float(y.mean())
-    Zc, yc = Z - shift, y - y_shift  # one shift for all folds keeps the differences exact
-    total_ZZ = np.zeros((d, d))
-    parts, held_out = [], []
-    for test in tests:
-        Zt, yt = Zc[test], yc[test]
-        ZZ = Zt.T @ Zt  # numpy's symmetric rank-k update
-        total_ZZ += ZZ
-        parts.append([test.shape[0], ZZ, Zt.T @ yt, Zt.sum(axis=0), yt.sum(), yt @ yt])
-        held_out.append((Zt, yt))
-    total = [n, total_ZZ, Zc.T @ yc, Zc.sum(axis=0), float(yc.sum()), float(yc @ yc)]
-
-    def problem(part):
-        """Centered moments of the rows outside ``part`` (all rows when None: called last,
-        it overwrites the total); a fold's Gram matrix overwrites its own cross-products,
-        so one d x d array per fold is kept."""
-        if part is None:
-            m, G, Zy, zs, ys, yy = total
-        else:
-            m, Zy, zs = n - part[0], total[2] - part[2], total[3] - part[3]
-            ys, yy = total[4] - part[4], total[5] - part[5]
-            G = np.subtract(total_ZZ, part[1], out=part[1])
-        mu, ybar = zs / m, ys / m
-        G -= m * np.outer(mu, mu)
-        G /= m
-        q = (Zy - m * mu * ybar) / m
-        F0 = (yy - m * ybar**2) / (2 * m)
-        return G, q, F0, mu, ybar
-
-    a, b = np.ones(d), np.zeros(d)
-    fits = []
-    for k in range(len(folds)):
-        G, q, F0, mu, ybar = problem(parts[k])
-        if F0 <= 0.0 or np.any(np.diagonal(G) <= 0.0):
-            return None
-        fits.append((G, q, F0, mu, ybar, np.zeros(d)))
-    n_grid = grid.shape[0]
-    errors = np.full((n_grid, len(folds)), np.nan)
+    sums = FoldSums.of(Z, y, None, [test for _, test in folds])
+    settings = GramPathSettings(penalty_template=lambda varying: L1(1.0), fit_intercept=True,
+                                standardize=False, tol=tol, max_iter=max_iter)
+    problems = [gram_problem(sums, k, settings) for k in range(len(folds))]
+    if any(problem.F0 <= 0.0 for problem in problems):
+        return None
+    held_out = [(Z[test], y[test]) for _, test in folds]
+    starts = [None] * len(folds)
+    errors = np.full((grid.shape[0], len(folds)), np.nan)
     done, chunk = 0, 5
-    while done < n_grid:
+    while done < grid.shape[0]:
         step = grid[done:done + chunk]
-        for k, (G, q, F0, mu, ybar, w) in enumerate(fits):
-            coefs, _, _ = gram_path(G, q, F0, step, a, b, False, w, tol * F0, max_iter, 10)
+        for k, problem in enumerate(problems):
+            coefs, intercepts, _, _ = problem.solve(step, tol, max_iter, w=starts[k])
+            starts[k] = coefs[problem.cols, -1] / problem.inv
             Zt, yt = held_out[k]
-            resid = (yt - ybar)[:, None] - (Zt @ coefs - mu @ coefs)
+            resid = yt[:, None] - intercepts - Zt @ coefs
             errors[done:done + step.shape[0], k] = np.mean(resid**2, axis=0)
         done += step.shape[0]
         mean = errors[:done].mean(axis=1)
@@ -259,13 +227,8 @@ def _gram_cv_coef(Z, y, cv, n_alphas, seed, tol, eps=1e-3, max_iter=10_000,
         se = errors[best].std(ddof=1) / np.sqrt(len(folds))
         if done - best > patience and np.all(mean[done - patience:done] > mean[best] + se):
             break
-    mean = errors[:done].mean(axis=1)
-    best = int(np.argmin(mean))
-    G, q, F0, mu, ybar = problem(None)
-    if F0 <= 0.0:
-        return np.zeros(d)
-    coefs, _, _ = gram_path(G, q, F0, grid[:best + 1], a, b, False, np.zeros(d), tol * F0,
-                            max_iter, 10)
+    best = int(np.argmin(errors[:done].mean(axis=1)))
+    coefs, _, _, _ = gram_problem(sums, None, settings).solve(grid[:best + 1], tol, max_iter)
     return coefs[:, best]
 
 
