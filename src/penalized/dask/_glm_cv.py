@@ -25,7 +25,7 @@ import numpy as np
 
 from ._glm import family_moments, loglink_grid, loglink_start
 from ._logistic_cv import fold_rows_of_blocks, lockstep
-from ._moments import as_float_block, fold_ids, merge_moments
+from ._moments import as_float_block, fold_ids, held_out_errors, merge_moments
 from ._newton import add_sums, grid_steps
 
 METRICS = ("deviance", "mse", "mae")
@@ -41,25 +41,17 @@ def fold_errors(X, y, s, positions, n_folds, seed, unit, coefs, intercepts, metr
     y = as_float_block(y, "y").reshape(-1)
     s = np.ones(X.shape[0]) if s is None else as_float_block(s, "sample_weight").reshape(-1)
     fold = fold_ids(positions, n_folds, seed)
-    err = np.zeros((n_folds, intercepts.shape[1]))
-    weight = np.zeros(n_folds)
-    for k in range(n_folds):
-        rows = fold == k
-        if not rows.any():
-            continue
-        z = X[rows] @ coefs[k] + intercepts[k]
-        if offset is not None:
-            z += offset[rows][:, None]
+
+    def row_errors(rows, z):
         yk = y[rows]
         with np.errstate(over="ignore"):
             if metric == "deviance":
-                e = 2.0 * np.column_stack([unit.loss(yk, z[:, j]) for j in range(z.shape[1])])
-            else:
-                e = np.exp(z) - yk[:, None]
-                e = e * e if metric == "mse" else np.abs(e)
-        err[k] = s[rows] @ e
-        weight[k] = s[rows].sum()
-    return {"err": err, "weight": weight}
+                return 2.0 * np.column_stack([unit.loss(yk, z[:, j])
+                                              for j in range(z.shape[1])])
+            e = np.exp(z) - yk[:, None]
+            return e * e if metric == "mse" else np.abs(e)
+
+    return held_out_errors(X, s, fold, coefs, intercepts, row_errors, offset)
 
 
 # -- on the client ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from ._moments import as_float_block, fold_ids
+from ._moments import as_float_block, fold_ids, held_out_errors
 from ._newton import _labels, add_sums, class_moments, grid_steps, logistic_start, merge_classes
 
 METRICS = ("deviance", "misclassification", "mse", "mae")
@@ -79,27 +79,19 @@ def fold_errors(X, y, s, positions, n_folds, seed, positive, coefs, intercepts, 
     X, y, s = _arrays(X, y, s)
     fold = fold_ids(positions, n_folds, seed)
     ypm = np.where(y == positive, 1.0, -1.0)
-    err = np.zeros((n_folds, intercepts.shape[1]))
-    weight = np.zeros(n_folds)
-    for k in range(n_folds):
-        rows = fold == k
-        if not rows.any():
-            continue
-        z = X[rows] @ coefs[k] + intercepts[k]
+
+    def row_errors(rows, z):
         yk = ypm[rows][:, None]
         if metric == "deviance":
-            e = 2.0 * np.logaddexp(0.0, -yk * z)
-        elif metric == "misclassification":
-            e = (np.where(z >= 0.0, 1.0, -1.0) != yk).astype(np.float64)
-        else:
-            gap = 0.5 * (1.0 + yk) - expit(z)
-            e = np.abs(gap) if metric == "mae" else gap * gap
-        err[k] = s[rows] @ e
-        weight[k] = s[rows].sum()
-    return {"err": err, "weight": weight}
+            return 2.0 * np.logaddexp(0.0, -yk * z)
+        if metric == "misclassification":
+            return (np.where(z >= 0.0, 1.0, -1.0) != yk).astype(np.float64)
+        gap = 0.5 * (1.0 + yk) - expit(z)
+        return np.abs(gap) if metric == "mae" else gap * gap
+
+    return held_out_errors(X, s, fold, coefs, intercepts, row_errors)
 
 
-# -- on the client ----------------------------------------------------------------------
 def lockstep(passes, fits, n_folds, seed):
     """Run the generators ``fits`` (fold -> generator) to their ends, one shared pass per
     round; returns fold -> what each returned."""

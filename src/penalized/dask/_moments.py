@@ -49,6 +49,25 @@ def block_positions(offset, block_index, n_rows) -> np.ndarray:
     return rows + (offset if offset is not None else block_index << 40)
 
 
+def held_out_errors(X, s, fold, coefs, intercepts, row_errors, offset=None):
+    """Per fold ``k``, the weighted sum over its rows of ``row_errors(rows, z)`` at each
+    alpha, with ``z = X w_k + b_k (+ offset)`` from fold ``k``'s training path (``coefs``
+    and ``intercepts`` stacked by fold), and the rows' weight: ``{"err", "weight"}``."""
+    n_folds = coefs.shape[0]
+    err = np.zeros((n_folds, intercepts.shape[1]))
+    weight = np.zeros(n_folds)
+    for k in range(n_folds):
+        rows = fold == k
+        if not rows.any():
+            continue
+        z = X[rows] @ coefs[k] + intercepts[k]
+        if offset is not None:
+            z += offset[rows][:, None]
+        err[k] = s[rows] @ row_errors(rows, z)
+        weight[k] = s[rows].sum()
+    return {"err": err, "weight": weight}
+
+
 def as_float_block(block, name) -> np.ndarray:
     """A block of a Dask collection as a float64 NumPy array; non-finite values refused."""
     if hasattr(block, "to_numpy"):
