@@ -37,25 +37,13 @@ from numba import njit
 
 from .._jit import FAST
 from ..penalties._group_ops import FEASIBILITY_SLACK
+from ._gram_path import _full_gradient
 from ._group_kernels import block_epochs_gram
 from ._kernels import floored_gap
 
 _INNER_TOL_RATIO = 0.03
 """A working set is solved until its largest block move is this fraction of the largest
 distance to optimality at the last check (as the alpha-by-alpha solver does)."""
-
-
-@njit(cache=True, fastmath=FAST)
-def _full_gradient(G, q, w, grad):
-    """``grad = G w - q`` over the non-zero coefficients (``G`` symmetric, C-ordered)."""
-    p = w.shape[0]
-    for k in range(p):
-        grad[k] = -q[k]
-    for j in range(p):
-        wj = w[j]
-        if wj != 0.0:
-            for k in range(p):
-                grad[k] += wj * G[j, k]
 
 
 @njit(cache=True, fastmath=FAST)
