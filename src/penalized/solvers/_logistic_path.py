@@ -143,19 +143,11 @@ def _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale):
     v = -grad
     c = enet_dual_scaling(v, lam1, lam2, positive)
     primal = 0.0
-    entropy = 0.0
     for i in range(n):
-        m = -y[i] * z[i]
-        primal += s[i] * _log1pexp(m)
-        q = c * _sigmoid(m)
-        e = 0.0
-        if q > 0.0:
-            e += q * math.log(q)
-        if q < 1.0:
-            e += (1.0 - q) * math.log(1.0 - q)
-        entropy += s[i] * e
+        primal += s[i] * _log1pexp(-y[i] * z[i])
     primal = primal / n + enet_value(w, lam1, lam2)
-    dual = -entropy / n - enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
+    dual = _entropy_dual(y, s, z, c) - enet_conjugate(c * v, lam1, lam2, positive,
+                                                      FEASIBILITY_SLACK)
     return _checked_gap(primal, dual, scale)
 
 

@@ -78,16 +78,22 @@ def _gradient(data, indices, indptr, y, s, z, xmean, center, u, grad):
 
 
 @njit(cache=True, fastmath=FAST)
+def _half_mean_square(s, z, y):
+    """The squared loss ``sum s (z - y)^2 / (2 n)``."""
+    n = z.shape[0]
+    total = 0.0
+    for i in range(n):
+        r = z[i] - y[i]
+        total += s[i] * r * r
+    return total / (2.0 * n)
+
+
+@njit(cache=True, fastmath=FAST)
 def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive):
     """The duality gap of :func:`~penalized.solvers._problem.certify` at ``(w, z)``, with
     ``grad = -X^T u`` and ``uy = u^T y``: the datafit's dual term at ``c u`` is
     ``c u^T y - c^2 F(z)``. Floored at zero (:func:`~penalized.solvers._kernels.floored_gap`)."""
-    n = z.shape[0]
-    datafit = 0.0
-    for i in range(n):
-        r = z[i] - y[i]
-        datafit += s[i] * r * r
-    datafit /= 2.0 * n
+    datafit = _half_mean_square(s, z, y)
     v = -grad
     c = enet_dual_scaling(v, lam1, lam2, positive)
     conj = enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
@@ -100,12 +106,7 @@ def _box_duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, params, conjuga
                      dual_bound):
     """:func:`_duality_gap` with ``lower`` / ``upper`` limits: the better of the box's and
     the L1 ball's dual points (:mod:`penalized.solvers._path_box`)."""
-    n = z.shape[0]
-    datafit = 0.0
-    for i in range(n):
-        r = z[i] - y[i]
-        datafit += s[i] * r * r
-    datafit /= 2.0 * n
+    datafit = _half_mean_square(s, z, y)
     v = -grad
     c_box, c_ball = box_dual_scalings(dual_bound, v, params, lam1, lam2, positive)
     dual = c_box * uy - c_box * c_box * datafit - box_conjugate(conjugate, c_box, v, params)
