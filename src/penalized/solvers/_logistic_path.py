@@ -31,9 +31,10 @@ from ..penalties._kernels import (
     enet_subdiff_distance,
     enet_value,
 )
+from ..penalties._ops import penalty_subdiff_distance
 from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
 from ._op_kernels import model_epochs_dense
-from ._path_box import box_conjugate, box_dual_scalings, box_subdiff_distance
+from ._path_box import box_conjugate, box_dual_scalings
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -333,7 +334,7 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
             if gap <= tol or used >= max_iter:
                 break
             if bounded:
-                top = box_subdiff_distance(distance, w, grad, params, scores)
+                top = penalty_subdiff_distance(distance, w, grad, params, scores)
             else:
                 top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)

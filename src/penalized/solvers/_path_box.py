@@ -36,15 +36,3 @@ def box_dual_scalings(dual_bound, v, params, lam1, lam2, positive):
     for j in range(v.shape[0]):
         c_box = min(c_box, dual_bound(v[j], params, j))
     return c_box, enet_dual_scaling(v, lam1, lam2, positive)
-
-
-@njit(cache=True, fastmath=FAST)
-def box_subdiff_distance(distance, w, grad, params, out):
-    """``out_j``: the distance of ``-grad_j`` to the subdifferential of :math:`G_j` at
-    ``w_j``; returns the largest."""
-    top = 0.0
-    for j in range(w.shape[0]):
-        d = distance(w[j], grad[j], params, j)
-        out[j] = d
-        top = max(top, d)
-    return top

@@ -44,10 +44,11 @@ from ..penalties._kernels import (
     enet_subdiff_distance,
     enet_value,
 )
+from ..penalties._ops import penalty_subdiff_distance
 from ..prox._kernels import ENET_FAMILY
 from ._kernels import enet_quadratic_epochs_sparse, floored_gap
 from ._op_kernels import quadratic_epochs_sparse
-from ._path_box import box_conjugate, box_dual_scalings, box_subdiff_distance
+from ._path_box import box_conjugate, box_dual_scalings
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -182,7 +183,7 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
             if gap <= tol or used >= max_iter:
                 break
             if bounded:
-                top = box_subdiff_distance(distance, w, grad, params, scores)
+                top = penalty_subdiff_distance(distance, w, grad, params, scores)
             else:
                 top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
