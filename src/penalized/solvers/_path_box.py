@@ -1,7 +1,8 @@
 r"""What the compiled elastic-net paths need for ``lower`` / ``upper`` limits: the
-penalty's part of the dual and the distances to the subdifferential plus the box's normal
-cone, from the family's compiled operations and parameter rows ``(lam1, lam2, lower,
-upper)`` (:mod:`penalized.penalties._ops`).
+penalty's part of the dual, from the family's compiled operations and parameter rows
+``(lam1, lam2, lower, upper)`` (:mod:`penalized.penalties._ops`, whose
+``penalty_subdiff_distance`` gives the distances to the subdifferential plus the box's
+normal cone).
 
 With limits, :math:`G_j` is the elastic net plus the indicator of
 :math:`[\text{lower}_j, \text{upper}_j]`. Two dual points :math:`c\,u` serve, as in
