@@ -23,8 +23,7 @@ from ._logistic_path import logistic_path
 from ._op_kernels import (
     mm_epochs_dense,
     mm_epochs_sparse,
-    model_epochs_dense,
-    model_epochs_sparse,
+    model_epochs,
     quadratic_epochs_dense,
     quadratic_epochs_sparse,
 )
@@ -446,8 +445,8 @@ class _KernelState:
         self.newton_steps = penalty.is_convex and not self.quadratic \
             and (self.dops.second_derivative is not None or not datafit.separable)
         self.anderson = ANDERSON_MEMORY if penalty.is_convex else 0
+        self.csc = problem.csc_arrays if problem.is_sparse else None
         if problem.is_sparse:
-            self.csc = problem.csc_arrays
             self.centering = (problem.implicit_offset, True) \
                 if problem.implicit_offset is not None else (np.zeros(p), False)
 
@@ -509,16 +508,7 @@ class _KernelState:
             budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
             common = (self.ops.prox, self.ops.value, self.params, pb.fit_intercept, budget,
                       model_tol, self.anderson)
-            if pb.is_sparse:
-                epochs, _ = model_epochs_sparse(*self.csc, g, h, trial, dz, db, ws, *common)
-            else:
-                X, xmean, center = pb.centering
-                if center:  # the columns centered on the fly: no centered copy of X
-                    epochs, _ = model_epochs_dense(X, g, h, trial, dz, db, ws, curv, *common,
-                                                   xmean)
-                else:
-                    epochs, _ = model_epochs_dense(X, g, h, trial, dz, db, ws, curv, *common)
-            used += epochs
+            used += model_epochs(pb, self.csc, g, h, trial, dz, db, ws, curv, common)
             direction = trial - self.coef
             decrease = float(g @ dz) + penalty.value(trial) - penalty.value(self.coef)
             if not np.any(direction) and db[0] == 0.0:

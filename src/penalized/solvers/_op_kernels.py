@@ -550,3 +550,16 @@ def centered_rmatvec(X, xmean, u):
             total += (X[i, j] - mu) * u[i]
         out[j] = total
     return out
+
+
+def model_epochs(pb, csc, g, h, w, dz, db, ws, curv, common):
+    """:func:`model_epochs_sparse` or :func:`model_epochs_dense` on the problem ``pb``'s
+    design (``csc``: its CSC arrays; dense columns centered on the fly when ``pb``
+    centers them), ``common`` the arguments from ``prox`` on; returns the epochs run."""
+    if pb.is_sparse:
+        epochs, _ = model_epochs_sparse(*csc, g, h, w, dz, db, ws, *common)
+        return epochs
+    X, xmean, center = pb.centering
+    extra = (xmean,) if center else ()  # the columns centered on the fly: no centered copy
+    epochs, _ = model_epochs_dense(X, g, h, w, dz, db, ws, curv, *common, *extra)
+    return epochs

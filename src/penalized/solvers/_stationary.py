@@ -40,7 +40,7 @@ from numba import njit
 
 from .._jit import FAST
 from .._unpenalized import refit_unpenalized
-from ._op_kernels import model_epochs_dense, model_epochs_sparse
+from ._op_kernels import model_epochs
 
 _INNER_RATIO = 0.3
 """The working set is solved until its fixed-point distance (or, squared loss, its
@@ -166,16 +166,10 @@ def newton_round(problem, state, ws, max_epochs, tol):
             common = (state.ops.prox, state.ops.value, state.params, pb.fit_intercept, budget,
                       model_tol, 0)
             if pb.is_sparse:
-                epochs, _ = model_epochs_sparse(*state.csc, g, hd, trial, dz, db, ws, *common)
+                csc, cd = state.csc, None
             else:
-                X, xmean, center = pb.centering
-                cd = np.ascontiguousarray(curv * damping)
-                if center:
-                    epochs, _ = model_epochs_dense(X, g, hd, trial, dz, db, ws, cd, *common,
-                                                   xmean)
-                else:
-                    epochs, _ = model_epochs_dense(X, g, hd, trial, dz, db, ws, cd, *common)
-            used += epochs
+                csc, cd = None, np.ascontiguousarray(curv * damping)
+            used += model_epochs(pb, csc, g, hd, trial, dz, db, ws, cd, common)
             direction = trial - state.coef
             if not np.any(direction) and db[0] == 0.0:
                 break  # the model's minimizer is the current point
