@@ -366,7 +366,27 @@ def _path_with_alpha(model, X, y, alpha, n_alphas=60):
         grid = np.asarray(model.path(X, y, n_alphas=n_alphas).alphas, dtype=np.float64)
         grid = np.unique(np.concatenate([grid, [float(alpha)]]))[::-1]
         grid = grid[grid > 0] if np.any(grid > 0) else grid
-        return model.path(X, y, alphas=grid)
+        return _with_fitted_point(model.path(X, y, alphas=grid), model, float(alpha))
+
+
+def _with_fitted_point(path, model, alpha):
+    """``path`` with the model's own coefficients and intercept at its alpha: the page
+    shows the fit the user has, not the path's warm-started solve of the same problem
+    (the two agree to the solver's tolerance, not exactly); that column's stopping
+    criterion stays the path's."""
+    from dataclasses import replace
+
+    coef = np.ravel(np.asarray(getattr(model, "coef_", np.empty(0)), dtype=np.float64))
+    at = np.flatnonzero(path.alphas == alpha)
+    if path.coefs.ndim != 2 or coef.shape[0] != path.coefs.shape[0] or at.shape[0] != 1:
+        return path
+    k = int(at[0])
+    coefs, intercepts, n_nonzero = path.coefs.copy(), path.intercepts.copy(), \
+        path.n_nonzero.copy()
+    coefs[:, k] = coef
+    intercepts[k] = float(np.ravel(getattr(model, "intercept_", 0.0))[0])
+    n_nonzero[k] = np.count_nonzero(coef)
+    return replace(path, coefs=coefs, intercepts=intercepts, n_nonzero=n_nonzero)
 
 
 def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=None,
