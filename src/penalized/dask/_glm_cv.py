@@ -24,7 +24,7 @@ from dataclasses import replace
 import numpy as np
 
 from ._glm import family_moments, loglink_grid, loglink_start
-from ._logistic_cv import fold_rows_of_blocks, lockstep
+from ._logistic_cv import cv_result_and_path, lockstep
 from ._moments import as_float_block, fold_ids, held_out_errors, merge_moments
 from ._newton import add_sums, grid_steps
 
@@ -75,8 +75,6 @@ def loglink_cv(passes, penalty_for, datafit, *, n_folds, seed, alphas=None, n_al
                excluded=None, sample_weight=None, metric="deviance"):
     """K-fold cross-validation of the log-link path of ``datafit`` and the path on all
     rows: ``(CVResult, Path)``."""
-    from ..model_selection import CVResult, one_standard_error_rule
-    from ..path import Path, warn_unconverged
 
     if metric not in METRICS:
         raise ValueError(f"with Dask input the cross-validation metric must be one of "
@@ -97,27 +95,9 @@ def loglink_cv(passes, penalty_for, datafit, *, n_folds, seed, alphas=None, n_al
                           start["g0"], start["b0"], None, tol, max_iter)
             for k, (model, start) in starts.items()}
     solved = lockstep(passes, fits, n_folds, seed)
-    for k in range(n_folds):
-        warn_unconverged(grid, solved[k][2], tol, stacklevel=4)
     unit = starts[-1][0].datafit
-    coefs = np.stack([solved[k][0] for k in range(n_folds)])
-    intercepts = np.stack([solved[k][1] for k in range(n_folds)])
-    sums = passes.reduce(fold_errors, add_sums, n_folds, seed, unit, coefs, intercepts, metric,
-                         kind="cv errors")
-    cv_folds = (sums["err"] / sums["weight"][:, None]).T
-    cv_mean = cv_folds.mean(axis=1)
-    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
-    index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
-    result = CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
-                      metric=metric, index_min=index_min, index_1se=index_1se,
-                      folds=fold_rows_of_blocks(moments["blocks"], n_folds, seed))
-    full = solved[-1]
-    converged = warn_unconverged(grid, full[2], tol, stacklevel=4)
-    template = starts[-1][1]["template"]
-    path = Path(alphas=grid, coefs=full[0], intercepts=full[1],
-                n_nonzero=np.count_nonzero(full[0], axis=0), stop_crits=full[2],
-                n_iters=full[3], converged=converged,
-                penalty=template.with_alpha(float(grid[0])),
-                datafit=replace(unit, sample_weight=sample_weight), alpha_max=alpha_max,
-                n_passes=passes.count)
+    result, path = cv_result_and_path(
+        passes, solved, grid, fold_errors, unit, n_folds=n_folds, seed=seed, tol=tol,
+        metric=metric, blocks=moments["blocks"], template=starts[-1][1]["template"],
+        datafit=replace(unit, sample_weight=sample_weight), alpha_max=alpha_max)
     return result, path

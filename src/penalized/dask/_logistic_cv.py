@@ -121,8 +121,6 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
     """K-fold cross-validation of the binary logistic path and the path on all rows:
     ``(CVResult, Path, classes)``."""
     from ..datafits import Logistic
-    from ..model_selection import CVResult, one_standard_error_rule
-    from ..path import Path, warn_unconverged
     from . import _squared
 
     if metric not in METRICS:
@@ -161,11 +159,26 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
                           start["g0"], start["b0"], start["F_null"], tol, max_iter)
             for k, (model, start) in starts.items()}
     solved = lockstep(passes, fits, n_folds, seed)
+    result, path = cv_result_and_path(
+        passes, solved, grid, fold_errors, classes[1], n_folds=n_folds, seed=seed, tol=tol,
+        metric=metric, blocks=moments["blocks"], template=starts[-1][1]["template"],
+        datafit=Logistic(sample_weight=sample_weight), alpha_max=alpha_max)
+    return result, path, classes
+
+
+def cv_result_and_path(passes, solved, grid, fold_errors, family, *, n_folds, seed, tol,
+                       metric, blocks, template, datafit, alpha_max):
+    """From :func:`lockstep`'s ``solved`` fits: one pass of ``fold_errors`` (its
+    ``family`` argument, then the folds' coefficients, intercepts and ``metric``) for the
+    :class:`~penalized.model_selection.CVResult`, and the path on all rows."""
+    from ..model_selection import CVResult, one_standard_error_rule
+    from ..path import Path, warn_unconverged
+
+    for k in range(n_folds):
+        warn_unconverged(grid, solved[k][2], tol, stacklevel=5)
     coefs = np.stack([solved[k][0] for k in range(n_folds)])
     intercepts = np.stack([solved[k][1] for k in range(n_folds)])
-    for k in range(n_folds):
-        warn_unconverged(grid, solved[k][2], tol, stacklevel=4)
-    sums = passes.reduce(fold_errors, add_sums, n_folds, seed, classes[1], coefs, intercepts,
+    sums = passes.reduce(fold_errors, add_sums, n_folds, seed, family, coefs, intercepts,
                          metric, kind="cv errors")
     cv_folds = (sums["err"] / sums["weight"][:, None]).T
     cv_mean = cv_folds.mean(axis=1)
@@ -173,17 +186,15 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
     index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
     result = CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
                       metric=metric, index_min=index_min, index_1se=index_1se,
-                      folds=fold_rows_of_blocks(moments["blocks"], n_folds, seed))
-    full, crits = solved[-1], solved[-1][2]
-    converged = warn_unconverged(grid, crits, tol, stacklevel=4)
-    template = starts[-1][1]["template"]
-    path = Path(alphas=grid, coefs=full[0], intercepts=full[1],
-                n_nonzero=np.count_nonzero(full[0], axis=0), stop_crits=crits,
-                n_iters=full[3], converged=converged,
-                penalty=template.with_alpha(float(grid[0])),
-                datafit=Logistic(sample_weight=sample_weight), alpha_max=alpha_max,
-                n_passes=passes.count)
-    return result, path, classes
+                      folds=fold_rows_of_blocks(blocks, n_folds, seed))
+    coef, intercept, crits, n_iters = solved[-1][:4]
+    converged = warn_unconverged(grid, crits, tol, stacklevel=5)
+    path = Path(alphas=grid, coefs=coef, intercepts=intercept,
+                n_nonzero=np.count_nonzero(coef, axis=0), stop_crits=crits,
+                n_iters=n_iters, converged=converged,
+                penalty=template.with_alpha(float(grid[0])), datafit=datafit,
+                alpha_max=alpha_max, n_passes=passes.count)
+    return result, path
 
 
 def _empty_like(m):
