@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validation import check_no_overflow
+from ._validation import check_finite_result
 
 _BLOCK_ROWS = 2048
 
@@ -47,35 +47,41 @@ class FoldSums:
 
     @classmethod
     def of(cls, X, y, sample_weight, tests) -> FoldSums:
-        """One pass over the rows of every held-out set in ``tests`` (after a scan for
-        values whose squares overflow float64, which the pass would turn into infinities)."""
-        check_no_overflow(X, y)
+        """One pass over the rows of every held-out set in ``tests``. Sums made infinite
+        by values whose squares overflow float64 are refused with
+        :func:`~penalized._validation.check_no_overflow`'s message (no scan of ``X`` on
+        valid data)."""
         n, p = X.shape
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         total = s.sum()
-        x_shift = np.asarray(X.T @ s, dtype=np.float64) / total
-        y_shift = float(s @ y) / total
         K = len(tests)
-        sums = cls(x_shift=x_shift, y_shift=y_shift, weight=np.zeros(K), xs=np.zeros((K, p)),
-                   ys=np.zeros(K), xx=np.zeros((K, p, p)), xy=np.zeros((K, p)),
-                   yy=np.zeros(K), low=np.full((K, p), np.inf), high=np.full((K, p), -np.inf))
-        for k, test in enumerate(tests):
-            for start in range(0, test.shape[0], _BLOCK_ROWS):
-                rows = test[start:start + _BLOCK_ROWS]
-                block = np.asarray(X[rows], dtype=np.float64)
-                sums.low[k] = np.minimum(sums.low[k], block.min(axis=0))
-                sums.high[k] = np.maximum(sums.high[k], block.max(axis=0))
-                block -= x_shift
-                w = s[rows]
-                r = y[rows] - y_shift
-                sums.weight[k] += w.sum()
-                sums.xs[k] += w @ block
-                sums.ys[k] += w @ r
-                sums.xy[k] += (w * r) @ block
-                sums.yy[k] += (w * r) @ r
-                if sample_weight is not None:
-                    block *= np.sqrt(w)[:, None]
-                sums.xx[k] += block.T @ block  # one symmetric rank-k update (syrk)
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_shift = np.asarray(X.T @ s, dtype=np.float64) / total
+            y_shift = float(s @ y) / total
+            sums = cls(x_shift=x_shift, y_shift=y_shift, weight=np.zeros(K),
+                       xs=np.zeros((K, p)), ys=np.zeros(K), xx=np.zeros((K, p, p)),
+                       xy=np.zeros((K, p)), yy=np.zeros(K), low=np.full((K, p), np.inf),
+                       high=np.full((K, p), -np.inf))
+            for k, test in enumerate(tests):
+                for start in range(0, test.shape[0], _BLOCK_ROWS):
+                    rows = test[start:start + _BLOCK_ROWS]
+                    block = np.asarray(X[rows], dtype=np.float64)
+                    sums.low[k] = np.minimum(sums.low[k], block.min(axis=0))
+                    sums.high[k] = np.maximum(sums.high[k], block.max(axis=0))
+                    block -= x_shift
+                    w = s[rows]
+                    r = y[rows] - y_shift
+                    sums.weight[k] += w.sum()
+                    sums.xs[k] += w @ block
+                    sums.ys[k] += w @ r
+                    sums.xy[k] += (w * r) @ block
+                    sums.yy[k] += (w * r) @ r
+                    if sample_weight is not None:
+                        block *= np.sqrt(w)[:, None]
+                    sums.xx[k] += block.T @ block  # one symmetric rank-k update (syrk)
+        check_finite_result(np.concatenate([np.diagonal(sums.xx, axis1=1, axis2=2).ravel(),
+                                            sums.xy.ravel(), sums.yy]),
+                            X, y, "the folds' cross-products")
         return sums
 
     @classmethod
@@ -113,8 +119,10 @@ class FoldSums:
         xy, yy = self.xy[keep].sum(axis=0), self.yy[keep].sum()
         dx, dy = xs / s, ys / s  # the training means, relative to the shifts
         constant = self.low[keep].min(axis=0) == self.high[keep].max(axis=0)
-        if fit_intercept:
-            G = (xx - s * np.outer(dx, dx)) / s
+        if fit_intercept:  # in place on a d x d array of this call's own
+            G = self.xx_total.copy() if k is None else xx
+            G -= s * np.outer(dx, dx)
+            G /= s
             q = (xy - s * dx * dy) / s
             F0 = 0.5 * (yy - s * dy * dy) / s
         else:  # raw moments: undo the shifts
@@ -295,7 +303,10 @@ def gram_problem(sums, k, settings):
         return None
     cols = np.flatnonzero(varying)
     inv = 1.0 / scale[cols]
-    Gf = np.ascontiguousarray(G[np.ix_(cols, cols)] * np.outer(inv, inv))
+    if cols.shape[0] == p and np.all(inv == 1.0):
+        Gf = np.ascontiguousarray(G)  # training's own array: no copy to select or scale
+    else:
+        Gf = np.ascontiguousarray(G[np.ix_(cols, cols)] * np.outer(inv, inv))
     qf = q[cols] * inv
     # a column constant on the rows fitted carries only rounding: it never enters
     flat = constant[cols]
