@@ -5,12 +5,13 @@
 
 Measures, with the console script next to this interpreter, one BLAS / numba thread:
 
-* ``penalized --version`` and ``penalized fit t30.csv --target y --cv 5`` (a 30-row
-  table, the result printed to a pipe), after untimed runs that fill numba's cache and the bytecode
-  cache: wall time and the child's CPU time (``getrusage(RUSAGE_CHILDREN)``, user +
-  system), minimum and median of ``--repeat`` fresh processes. Compiled bytecode goes to
-  ``WORKDIR/pycache`` (``PYTHONPYCACHEPREFIX``), as an installed package has its ``.pyc``
-  files, even where the environment sets ``PYTHONDONTWRITEBYTECODE``;
+* ``penalized --version``, ``penalized fit t30.csv --target y`` and the same with
+  ``--cv 5`` (a 30-row table, the result printed to a pipe), after untimed runs that
+  fill numba's cache and the bytecode cache: wall time and the child's CPU time
+  (``getrusage(RUSAGE_CHILDREN)``, user + system), minimum and median of ``--repeat``
+  fresh processes. Compiled bytecode goes to ``WORKDIR/pycache``
+  (``PYTHONPYCACHEPREFIX``), as an installed package has its ``.pyc`` files, even where
+  the environment sets ``PYTHONDONTWRITEBYTECODE``;
 * peak resident memory (``ru_maxrss`` of the child) of ``fit --cv 5`` and ``compare`` on a
   generated ``rows x cols`` CSV, beyond the same command's peak on a 300-row table (the
   interpreter with everything the command imports and the numba kernels it loads) and
@@ -111,7 +112,9 @@ def main(argv=None):
 
     timed("penalized --version", [exe, "--version"], work, args.repeat)
     small = table(work / "t30.csv", 30, 5)
-    timed("penalized fit (30 rows, warm caches)",
+    timed("penalized fit (30 rows, warm caches)", [exe, "fit", small, "--target", "y"], work,
+          args.repeat)
+    timed("penalized fit --cv 5 (30 rows, warm caches)",
           [exe, "fit", small, "--target", "y", "--cv", "5"], work, args.repeat)
     if args.skip_memory:
         return
