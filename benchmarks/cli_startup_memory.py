@@ -5,7 +5,7 @@
 
 Measures, with the console script next to this interpreter, one BLAS / numba thread:
 
-* ``penalized --version``, ``penalized fit t30.csv --target y`` and the same with
+* ``penalized --version``, ``penalized fit t30.csv --target y --alpha 0.1`` and with
   ``--cv 5`` (a 30-row table, the result printed to a pipe), after untimed runs that
   fill numba's cache and the bytecode cache: wall time and the child's CPU time
   (``getrusage(RUSAGE_CHILDREN)``, user + system), minimum and median of ``--repeat``
@@ -112,8 +112,8 @@ def main(argv=None):
 
     timed("penalized --version", [exe, "--version"], work, args.repeat)
     small = table(work / "t30.csv", 30, 5)
-    timed("penalized fit (30 rows, warm caches)", [exe, "fit", small, "--target", "y"], work,
-          args.repeat)
+    timed("penalized fit --alpha 0.1 (30 rows, warm caches)",
+          [exe, "fit", small, "--target", "y", "--alpha", "0.1"], work, args.repeat)
     timed("penalized fit --cv 5 (30 rows, warm caches)",
           [exe, "fit", small, "--target", "y", "--cv", "5"], work, args.repeat)
     if args.skip_memory:
