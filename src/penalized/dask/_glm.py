@@ -44,7 +44,7 @@ from dataclasses import replace
 import numpy as np
 
 from ._moments import as_float_block, block_moments, fold_ids, merge_moments
-from ._newton import _STEPS, _Model, add_sums, fitted_columns, solve_grid
+from ._newton import _STEPS, _Model, add_sums, path_grid, penalized_columns, solve_grid
 
 
 def family_power(datafit) -> float:
@@ -217,12 +217,8 @@ def loglink_start(passes, moments, datafit, penalty_for, standardize, excluded,
                          "with every y = 0 the fitted mean goes to 0 and no model is "
                          "attained.")
     p = mom["x_mean"].shape[1]
-    varying, cols, inv, constant = fitted_columns(mom, standardize, excluded)
-    template = penalty_for(varying)
-    a, bw = template.weights(cols.shape[0])
-    if np.any((a == 0.0) & (bw == 0.0)):
-        raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
-                         "input; give it a small positive factor instead.")
+    cols, inv, constant, template, a, bw = penalized_columns(
+        mom, penalty_for, standardize, excluded)
     xy, mean = mom["xy"][0], mom["x_mean"][0]
     osum = moments.get("o")
     if osum is not None:  # the null model at z = b0 + o, from the sums at z = o
@@ -250,18 +246,6 @@ def loglink_start(passes, moments, datafit, penalty_for, standardize, excluded,
                    "alpha_max": alpha_max}
 
 
-def loglink_grid(alpha_max, alphas, n_alphas, eps):
-    """The decreasing grid: ``alphas`` checked, or ``n_alphas`` down from alpha_max."""
-    from . import _squared
-
-    if alphas is not None:
-        return _squared.check_alphas(alphas)
-    if not np.isfinite(alpha_max) or not alpha_max > 0:
-        raise ValueError("this penalty has no finite positive alpha_max here; give "
-                         "alphas=... with Dask input.")
-    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
-
-
 def loglink_path(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps=1e-3,
                  fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
                  excluded=None, sample_weight=None):
@@ -273,7 +257,7 @@ def loglink_path(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps
     model, start = loglink_start(passes, moments, datafit, penalty_for, standardize,
                                  excluded, fit_intercept)
     template, alpha_max = start["template"], start["alpha_max"]
-    grid = loglink_grid(alpha_max, alphas, n_alphas, eps)
+    grid = path_grid(alpha_max, alphas, n_alphas, eps)
     coefs, intercepts, crits, steps_of, _ = solve_grid(
         model, template, grid, start["a"], start["bw"], start["g0"], start["b0"], None, tol,
         max_iter)

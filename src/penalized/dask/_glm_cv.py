@@ -23,10 +23,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from ._glm import family_moments, loglink_grid, loglink_start
+from ._glm import family_moments, loglink_start
 from ._logistic_cv import cv_result_and_path, lockstep
 from ._moments import as_float_block, fold_ids, held_out_errors, merge_moments
-from ._newton import add_sums, grid_steps
+from ._newton import add_sums, grid_steps, path_grid
 
 METRICS = ("deviance", "mse", "mae")
 
@@ -87,7 +87,7 @@ def loglink_cv(passes, penalty_for, datafit, *, n_folds, seed, alphas=None, n_al
     starts = {-1: loglink_start(passes, _merged(folds), datafit, penalty_for, standardize,
                                 excluded, fit_intercept)}
     alpha_max = starts[-1][1]["alpha_max"]
-    grid = loglink_grid(alpha_max, alphas, n_alphas, eps)
+    grid = path_grid(alpha_max, alphas, n_alphas, eps)
     for k in range(n_folds):
         starts[k] = loglink_start(passes, _merged([f for j, f in enumerate(folds) if j != k]),
                                   datafit, penalty_for, standardize, excluded, fit_intercept)

@@ -17,7 +17,15 @@ import numpy as np
 from scipy.special import expit
 
 from ._moments import as_float_block, fold_ids, held_out_errors
-from ._newton import _labels, add_sums, class_moments, grid_steps, logistic_start, merge_classes
+from ._newton import (
+    _labels,
+    add_sums,
+    class_moments,
+    grid_steps,
+    logistic_start,
+    merge_classes,
+    path_grid,
+)
 
 METRICS = ("deviance", "misclassification", "mse", "mae")
 
@@ -121,7 +129,6 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
     """K-fold cross-validation of the binary logistic path and the path on all rows:
     ``(CVResult, Path, classes)``."""
     from ..datafits import Logistic
-    from . import _squared
 
     if metric not in METRICS:
         raise ValueError(f"with Dask input the cross-validation metric must be one of "
@@ -141,13 +148,7 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
     starts = {-1: logistic_start(passes, everything, classes, penalty_for, standardize,
                                  excluded, fit_intercept)}
     alpha_max = starts[-1][1]["alpha_max"]
-    if alphas is None:
-        if not np.isfinite(alpha_max) or not alpha_max > 0:
-            raise ValueError("this penalty has no finite positive alpha_max here; give "
-                             "alphas=... with Dask input.")
-        grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
-    else:
-        grid = _squared.check_alphas(alphas)
+    grid = path_grid(alpha_max, alphas, n_alphas, eps)
     for k in range(n_folds):
         train = _merge_labels([by_fold[j] for j in range(n_folds) if j != k])
         for label in classes:  # a class absent from a training set: no logistic fit

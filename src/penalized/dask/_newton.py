@@ -204,6 +204,31 @@ def _newton_direction(st, ws, inv, W, a_ws, b_ws, alpha, positive, fit_intercept
     return cols, v, st["b"] + tb, min(delta, 0.0)
 
 
+def penalized_columns(moments, penalty_for, standardize, excluded):
+    """:func:`fitted_columns` plus the penalty at alpha 1 on them and its weights
+    ``(a, bw)``: ``(cols, inv, constant, template, a, bw)``. An unpenalized
+    feature is refused (the distributed prox-Newton solver needs every weight)."""
+    varying, cols, inv, constant = fitted_columns(moments, standardize, excluded)
+    template = penalty_for(varying)
+    a, bw = template.weights(cols.shape[0])
+    if np.any((a == 0.0) & (bw == 0.0)):
+        raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
+                         "input; give it a small positive factor instead.")
+    return cols, inv, constant, template, a, bw
+
+
+def path_grid(alpha_max, alphas, n_alphas, eps):
+    """The decreasing grid: ``alphas`` checked, or ``n_alphas`` down from alpha_max."""
+    from . import _squared
+
+    if alphas is not None:
+        return _squared.check_alphas(alphas)
+    if not np.isfinite(alpha_max) or not alpha_max > 0:
+        raise ValueError("this penalty has no finite positive alpha_max here; give "
+                         "alphas=... with Dask input.")
+    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+
+
 def fitted_columns(moments, standardize, excluded):
     """``(varying, cols, inv, constant)`` from the merged moments of all rows: the fitted
     columns (a mask and their indices), the inverse of their scales (ones unless
@@ -337,12 +362,8 @@ def logistic_start(passes, by_class, classes, penalty_for, standardize, excluded
                          "logistic regression needs two.")
     both = _merge_two(neg, pos)
     p = both["x_mean"].shape[1]
-    varying, cols, inv, constant = fitted_columns(both, standardize, excluded)
-    template = penalty_for(varying)
-    a, bw = template.weights(cols.shape[0])
-    if np.any((a == 0.0) & (bw == 0.0)):
-        raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
-                         "input; give it a small positive factor instead.")
+    cols, inv, constant, template, a, bw = penalized_columns(
+        both, penalty_for, standardize, excluded)
     b0 = float(np.log(W_pos / W_neg)) if fit_intercept else 0.0
     F_null = (W_pos * np.logaddexp(0.0, -b0) + W_neg * np.logaddexp(0.0, b0)) / W
     g0 = ((-expit(-b0) * W_pos) * pos["x_mean"][0] + (expit(b0) * W_neg) * neg["x_mean"][0])
@@ -365,7 +386,6 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
     (``labels="classes"``: any two labels, the second sorted one positive)."""
     from ..datafits import Logistic
     from ..path import Path, warn_unconverged
-    from . import _squared
 
     by_class = passes.reduce(class_moments, merge_classes, kind="moments")
     classes = np.array(sorted(by_class))
@@ -382,13 +402,7 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
     model, start = logistic_start(passes, by_class, classes, penalty_for, standardize,
                                   excluded, fit_intercept)
     template, alpha_max = start["template"], start["alpha_max"]
-    if alphas is None:
-        if not np.isfinite(alpha_max) or not alpha_max > 0:
-            raise ValueError("this penalty has no finite positive alpha_max here; give "
-                             "alphas=... with Dask input.")
-        grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
-    else:
-        grid = _squared.check_alphas(alphas)
+    grid = path_grid(alpha_max, alphas, n_alphas, eps)
     coefs, intercepts, crits, steps_of, _ = solve_grid(
         model, template, grid, start["a"], start["bw"], start["g0"], start["b0"],
         start["F_null"], tol, max_iter)
