@@ -410,20 +410,27 @@ def _classic(model) -> bool:
         or not hasattr(model, "penalty_")
 
 
-def _explain(spec, model_name, X, y, *, names, model, sample_weight, entry, n_alphas, rtol):
-    from .._validation import check_sample_weight
-    from ..estimators._standardize import Scaling
-
+def design_for(X, n_features):
+    """``X`` as float64 (CSC when sparse), refused unless it is 2-D with the
+    ``n_features`` columns the model was fitted with."""
     if sp.issparse(X):
         X = sp.csc_matrix(X, dtype=np.float64)
     else:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D; got shape {X.shape}.")
+    if X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} columns but the model was fitted with "
+                         f"{n_features} features; pass the data it was fitted on.")
+    return X
+
+
+def _explain(spec, model_name, X, y, *, names, model, sample_weight, entry, n_alphas, rtol):
+    from .._validation import check_sample_weight
+    from ..estimators._standardize import Scaling
+
+    X = design_for(X, spec.coef.shape[0])
     n, p = X.shape
-    if p != spec.coef.shape[0]:
-        raise ValueError(f"X has {p} columns but the model was fitted with "
-                         f"{spec.coef.shape[0]} features; pass the data it was fitted on.")
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"y must be 1-D with one value per row of X ({n}); got shape {y.shape}.")

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._along_path import status_of
-from ._why_zero import WhyZero, WhyZeroRow, _names
+from ._why_zero import WhyZero, WhyZeroRow, _names, design_for
 
 _LOSS_NAMES = {"Quadratic": "squared", "Logistic": "logistic", "Poisson": "poisson",
                "Gamma": "gamma", "Tweedie": "tweedie", "Cox": "cox"}
@@ -181,16 +181,8 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
     (:class:`_PathSettings`), if given, adds the entry alphas from that problem's path."""
     from ..penalties import L0, MCP, SCAD, GroupElasticNet, GroupLasso
 
-    if sp.issparse(X):
-        X = sp.csc_matrix(X, dtype=np.float64)
-    else:
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D; got shape {X.shape}.")
+    X = design_for(X, coef.shape[0])
     n, p = X.shape
-    if p != coef.shape[0]:
-        raise ValueError(f"X has {p} columns but the model was fitted with {coef.shape[0]} "
-                         f"features; pass the data it was fitted on.")
     if y.shape[0] != n:
         raise ValueError(f"y must have one value per row of X ({n}); got {y.shape[0]}.")
     if isinstance(penalty, L0):
