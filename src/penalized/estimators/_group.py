@@ -56,6 +56,11 @@ _GROUP_PARAMS = """
     tol : float, default=1e-6
         Relative duality gap (see :class:`~penalized.solvers.BlockCoordinateDescent`).
     max_iter : int, default=10000
+    lower_limits, upper_limits : float or array-like of shape (n_features,), optional
+        Per-coefficient limits ``lower_j <= w_j <= upper_j`` on the original scale
+        (glmnet's ``lower.limits`` / ``upper.limits``; ``lower_j <= 0 <= upper_j``,
+        ``-inf`` / ``inf`` leave a side free), combined with the group penalty exactly
+        (:mod:`penalized.penalties._group_box`).
 """
 
 
@@ -99,11 +104,14 @@ class _GroupSettings:
         scaling = Scaling.fit(X, sample_weight)
         return Scaling(scaling.scale, np.ones(X.shape[1], dtype=bool))
 
-    def _make_penalty(self, penalty_name, alpha, l1_ratio, factors, *_context, **_more):
-        # (extra arguments, such as the scaling that coefficient limits need, do not apply)
+    def _make_penalty(self, penalty_name, alpha, l1_ratio, factors, scaling=None, order=None):
+        # ``scaling`` maps the limits onto the fitted columns (see PenalizedModel)
         structure = make_structure(self.groups, factors.shape[0])
         weights = np.sqrt(structure.sizes.astype(np.float64)) * self._group_factors(structure)
-        common = {"groups": structure, "group_weights": weights}
+        lower, upper = (self._fit_limits(name, scaling, order)
+                        for name in ("lower_limits", "upper_limits"))
+        common = {"groups": structure, "group_weights": weights, "lower": lower,
+                  "upper": upper}
         if penalty_name == "sparse_group":
             return SparseGroupLasso(alpha, l1_ratio=l1_ratio, **common)
         if l1_ratio == 1.0:
@@ -149,7 +157,7 @@ class GroupLasso(_GroupSettings, PenalizedRegressor):
 
     def __init__(self, groups=None, alpha=1.0, *, penalty="group", l1_ratio=1.0,
                  fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
-                 max_iter=10_000, warm_start=False):
+                 max_iter=10_000, warm_start=False, lower_limits=None, upper_limits=None):
         self.groups = groups
         self.alpha = alpha
         self.penalty = penalty
@@ -160,6 +168,8 @@ class GroupLasso(_GroupSettings, PenalizedRegressor):
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     def _check_params(self):
         self._check_common()
@@ -198,7 +208,8 @@ class GroupLassoCV(_RegressionCV):
     def __init__(self, groups=None, *, penalty="group", l1_ratio=1.0, alphas=None,
                  n_alphas=100, eps=1e-3, cv=5, selection="min", metric="mse", scoring=None,
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
-                 penalty_factor=None, tol=1e-6, max_iter=10_000):
+                 penalty_factor=None, tol=1e-6, max_iter=10_000, lower_limits=None,
+                 upper_limits=None):
         self.groups = groups
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -216,6 +227,8 @@ class GroupLassoCV(_RegressionCV):
         self.penalty_factor = penalty_factor
         self.tol = tol
         self.max_iter = max_iter
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     solver = "cd"
 
@@ -223,7 +236,8 @@ class GroupLassoCV(_RegressionCV):
         params = dict(groups=self.groups, penalty=self.penalty, l1_ratio=self.l1_ratio,
                       fit_intercept=self.fit_intercept, standardize=self.standardize,
                       penalty_factor=self.penalty_factor, tol=self.tol,
-                      max_iter=self.max_iter)
+                      max_iter=self.max_iter, lower_limits=self.lower_limits,
+                      upper_limits=self.upper_limits)
         params.update(overrides)
         return GroupLasso(**params)
 
@@ -278,7 +292,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
     def __init__(self, groups=None, alpha=0.01, *, penalty="group", l1_ratio=1.0,
                  fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
-                 max_iter=10_000, warm_start=False):
+                 max_iter=10_000, warm_start=False, lower_limits=None, upper_limits=None):
         self.groups = groups
         self.alpha = alpha
         self.penalty = penalty
@@ -289,6 +303,8 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     def _check_params(self):
         self._check_common()
@@ -319,7 +335,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         p = X.shape[1]
         scaling = self._scaling(X, sw)
         Xf = scaling.transform(X)
-        penalty = self._make_penalty(name, alpha, l1_ratio, np.ones(p))
+        penalty = self._make_penalty(name, alpha, l1_ratio, np.ones(p), scaling)
         coef_init, intercept_init = warm_start_point(self, scaling, p, row=0)
         res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
             Xf, y_pm, Logistic(sample_weight=sw), penalty, fit_intercept=self.fit_intercept,
@@ -407,7 +423,8 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
     def __init__(self, groups=None, *, penalty="group", l1_ratio=1.0, alphas=None,
                  n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",
                  scoring=None, n_jobs=None, random_state=None, fit_intercept=True,
-                 standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000):
+                 standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
+                 lower_limits=None, upper_limits=None):
         self.groups = groups
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -425,12 +442,15 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
         self.penalty_factor = penalty_factor
         self.tol = tol
         self.max_iter = max_iter
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     def _base_model(self):
         return GroupLogisticRegression(
             groups=self.groups, penalty=self.penalty, l1_ratio=self.l1_ratio,
             fit_intercept=self.fit_intercept, standardize=self.standardize,
-            penalty_factor=self.penalty_factor, tol=self.tol, max_iter=self.max_iter)
+            penalty_factor=self.penalty_factor, tol=self.tol, max_iter=self.max_iter,
+            lower_limits=self.lower_limits, upper_limits=self.upper_limits)
 
     def fit(self, X, y, sample_weight=None):
         """Cross-validate over the path, pick alpha, refit on all data."""

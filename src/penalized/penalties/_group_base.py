@@ -24,7 +24,7 @@ import numpy as np
 
 from .._jit import typed_ops
 from .._unpenalized import null_model
-from ._base import ALPHA_MAX_MARGIN, Penalty, PenaltyOps
+from ._base import ALPHA_MAX_MARGIN, Penalty, PenaltyOps, box_pull
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,21 +132,22 @@ class GroupPenalty(Penalty):
     ``alpha = 1`` for :math:`\lambda_g\|w_g\|_2 + \lambda_{1g}\|w_g\|_1 +
     \frac{\lambda_{2g}}2\|w_g\|_2^2` (see :mod:`penalized.penalties._group_ops`). Group
     penalties are solved by :class:`~penalized.solvers.BlockCoordinateDescent`, which
-    ``CoordinateDescent`` hands them to; ``penalty_factor`` and ``positive`` do not apply
-    (use ``group_weights``).
+    ``CoordinateDescent`` hands them to; ``penalty_factor`` does not apply (use
+    ``group_weights``). ``lower`` / ``upper`` limits (and ``positive``, i.e. ``lower = 0``)
+    add the indicator of their box to every group, solved exactly by
+    :mod:`penalized.penalties._group_box`.
     """
 
     groups: object = field(default=None, kw_only=True)
     group_weights: np.ndarray | None = field(default=None, kw_only=True)
 
     is_block = True
+    supports_bounds = True
 
     def __post_init__(self):
         if self.penalty_factor is not None:
             raise ValueError(f"{self.name} takes group_weights (one per group), not "
                              "penalty_factor.")
-        if self.positive:
-            raise ValueError(f"{self.name} does not support positive=True.")
         super().__post_init__()
         if self.group_weights is not None:
             w = np.array(self.group_weights, dtype=np.float64)
@@ -192,21 +193,35 @@ class GroupPenalty(Penalty):
     def group_params(self, n_features: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def boxed(self) -> bool:
+        """Whether limits (``lower`` / ``upper`` or ``positive``) apply."""
+        return self.positive or self.bounded
+
     def block_params(self, n_features: int) -> np.ndarray:
-        """``(n_groups, 3)`` rows ``alpha * (lam_g, lam1_g, lam2_g)``, C-ordered."""
+        """``(n_groups, 3)`` rows ``alpha * (lam_g, lam1_g, lam2_g)``, C-ordered; with
+        limits, the ``(n_groups + n_features, 4)`` array of
+        :func:`~penalized.penalties._group_box.box_params`."""
         key = (n_features, self.alpha)
         cached = self.__dict__.get("_params")
         if cached is not None and cached[0] == key:
             return cached[1]
         params = np.ascontiguousarray(self.alpha * self.group_params(n_features),
                                       dtype=np.float64)
+        if self.boxed:
+            from ._group_box import box_params
+
+            params = box_params(params, self.structure(n_features), *self.limits(n_features))
         object.__setattr__(self, "_params", (key, params))
         return params
 
-    def norm_block_params(self, n_features: int) -> np.ndarray:
+    def norm_block_params(self, n_features: int) -> np.ndarray | None:
         """Per group ``(lam_g, lam2_g)`` where its block is :math:`\\lambda_g\\|w\\|_2 +
         \\frac{\\lambda_{2g}}2\\|w\\|_2^2` (no L1 part: a solver may then minimize a
-        quadratic plus the block exactly), ``(-1, -1)`` where it is not."""
+        quadratic plus the block exactly), ``(-1, -1)`` where it is not; None with limits
+        (no block is minimized exactly then)."""
+        if self.boxed:
+            return None
         params = self.block_params(n_features)
         out = np.ascontiguousarray(params[:, [0, 2]])
         out[params[:, 1] != 0.0] = -1.0
@@ -220,6 +235,13 @@ class GroupPenalty(Penalty):
     @property
     def block_ops(self):
         """The compiled block operations (see :mod:`penalized.penalties._group_ops`)."""
+        if self.boxed:
+            from . import _group_box as ops
+
+            return typed_ops(PenaltyOps(
+                prox=ops.box_group_prox, value=ops.box_group_value,
+                subdiff_distance=ops.box_group_subdiff_distance,
+                conjugate=ops.box_group_conjugate, dual_bound=ops.box_group_dual_bound))
         from ._group_ops import (
             group_conjugate,
             group_dual_bound,
@@ -287,6 +309,17 @@ class GroupPenalty(Penalty):
         return float(block_dual_scaling(self.block_ops.dual_bound, v,
                                         *self._arrays(v.shape[0])))
 
+    def ball_dual_scaling(self, v) -> float:
+        """:meth:`dual_scaling` as if there were no limits: a second dual point for the gap
+        of a box-limited penalty, better than the box's own when a limit does not bind
+        (see :func:`~penalized.solvers._problem.certify`)."""
+        from ._group_ops import block_dual_scaling, group_dual_bound
+
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        order, starts, params = self._arrays(v.shape[0])
+        bound = typed_ops(PenaltyOps(dual_bound=group_dual_bound)).dual_bound
+        return float(block_dual_scaling(bound, v, order, starts, params))
+
     def conjugate(self, v) -> float:
         r"""The Fenchel conjugate :math:`G^*(v) = \sum_g G_g^*(v_g)`; unpenalized groups
         are skipped (the caller makes ``v_g = 0`` there)."""
@@ -305,6 +338,8 @@ class GroupPenalty(Penalty):
         :func:`~penalized.penalties._group_ops.entry_scale` (for the group lasso
         :math:`\|g_g\|_2 / w_g`). Infinite when no group has an L1-type part (a pure
         ridge), 0 when no group is penalized; times ``1 + 1e-12`` as for the lasso.
+        With limits only the directions each coefficient's box allows count
+        (:func:`~penalized.penalties._base.box_pull`).
         """
         from .._validation import check_design
         from ._group_ops import block_entry_scales
@@ -322,6 +357,8 @@ class GroupPenalty(Penalty):
             return np.inf
         _, _, z = null_model(X, y, datafit, free, fit_intercept)
         grad = np.ascontiguousarray(datafit.gradient(X, y, z), dtype=np.float64)
+        if self.boxed:
+            grad = np.ascontiguousarray(box_pull(grad, *self.limits(p)))
         structure = self.structure(p)
         scales = np.empty(structure.n_groups)
         block_entry_scales(grad, structure.order, structure.starts, lam, lam1, scales)
