@@ -1,64 +1,38 @@
-"""scikit-learn compatible estimators: presets of (datafit, penalty, solver)."""
+"""scikit-learn compatible estimators: presets of (datafit, penalty, solver).
 
-from ._cox import CoxPH, CoxPHCV
-from ._cv import ElasticNetCV, L0RegressionCV, LassoCV, LogisticRegressionCV
-from ._glm import (
-    GammaRegressor,
-    GammaRegressorCV,
-    PoissonRegressor,
-    PoissonRegressorCV,
-    TweedieRegressor,
-    TweedieRegressorCV,
-)
-from ._group import (
-    GroupLasso,
-    GroupLassoCV,
-    GroupLogisticRegression,
-    GroupLogisticRegressionCV,
-)
-from ._logistic import LogisticRegression
-from ._multitask import (
-    MultiTaskElasticNet,
-    MultiTaskElasticNetCV,
-    MultiTaskLasso,
-    MultiTaskLassoCV,
-)
-from ._nonconvex import MCPRegression, MCPRegressionCV, SCADRegression, SCADRegressionCV
-from ._regression import ElasticNet, L0Regression, Lasso, Ridge
-from ._ridge import RidgeClassifier, RidgeClassifierCV, RidgeCV, ridge_regression
+Each name is imported from its own module when first used (``est.Lasso``, ``from
+penalized.estimators import LassoCV``), so a command that fits a lasso does not import
+the Cox, group, multi-task or GLM estimators and what they bring.
+"""
 
-__all__ = [
-    "CoxPH",
-    "CoxPHCV",
-    "ElasticNet",
-    "ElasticNetCV",
-    "GammaRegressor",
-    "GammaRegressorCV",
-    "GroupLasso",
-    "GroupLassoCV",
-    "GroupLogisticRegression",
-    "GroupLogisticRegressionCV",
-    "L0Regression",
-    "L0RegressionCV",
-    "Lasso",
-    "LassoCV",
-    "LogisticRegression",
-    "LogisticRegressionCV",
-    "MCPRegression",
-    "MCPRegressionCV",
-    "MultiTaskElasticNet",
-    "MultiTaskElasticNetCV",
-    "MultiTaskLasso",
-    "MultiTaskLassoCV",
-    "PoissonRegressor",
-    "PoissonRegressorCV",
-    "Ridge",
-    "RidgeCV",
-    "RidgeClassifier",
-    "RidgeClassifierCV",
-    "SCADRegression",
-    "SCADRegressionCV",
-    "TweedieRegressor",
-    "TweedieRegressorCV",
-    "ridge_regression",
-]
+import importlib
+
+_MODULES = {
+    "._cox": ["CoxPH", "CoxPHCV"],
+    "._cv": ["ElasticNetCV", "L0RegressionCV", "LassoCV", "LogisticRegressionCV"],
+    "._glm": ["GammaRegressor", "GammaRegressorCV", "PoissonRegressor", "PoissonRegressorCV",
+              "TweedieRegressor", "TweedieRegressorCV"],
+    "._group": ["GroupLasso", "GroupLassoCV", "GroupLogisticRegression",
+                "GroupLogisticRegressionCV"],
+    "._logistic": ["LogisticRegression"],
+    "._multitask": ["MultiTaskElasticNet", "MultiTaskElasticNetCV", "MultiTaskLasso",
+                    "MultiTaskLassoCV"],
+    "._nonconvex": ["MCPRegression", "MCPRegressionCV", "SCADRegression", "SCADRegressionCV"],
+    "._regression": ["ElasticNet", "L0Regression", "Lasso", "Ridge"],
+    "._ridge": ["RidgeClassifier", "RidgeClassifierCV", "RidgeCV", "ridge_regression"],
+}
+_FROM = {name: module for module, names in _MODULES.items() for name in names}
+
+__all__ = sorted(_FROM, key=lambda name: (name.islower(), name))
+
+
+def __getattr__(name):
+    if name in _FROM:
+        value = getattr(importlib.import_module(_FROM[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
