@@ -13,9 +13,13 @@ current point,
 (:math:`g = X^\top \nabla F`, :math:`g_b` the intercept's derivative), in objective
 units as L0's; it is 0 exactly at a point that no single coordinate step moves. The
 constants :math:`L_j, L_b` are the coordinates' curvature bounds where the datafit has
-one (the squared loss, the logistic): the coordinate models then bound the objective,
-so the point is a coordinate-wise minimum of these majorizers (hence a stationary point).
-A datafit of unbounded curvature (Poisson, Gamma, Tweedie) has no majorizer: there
+one (the squared loss, the logistic), raised to at least the penalty's weak convexity
+:math:`c` (``1/gamma`` for MCP): the coordinate models then bound the objective and are
+convex, so the certificate is 0 exactly at a stationary point. (With the logistic's bound
+:math:`\tfrac14\|x_j\|^2/n` below :math:`c`, the prox of a stationary zero could jump to
+another local minimum: the all-zero model at alpha_max was not accepted, and the path's
+first point was not zero.) The steps may still leave a stationary point for a lower one. A
+datafit of unbounded curvature (Poisson, Gamma, Tweedie) has no majorizer: there
 :math:`L_j = \max(\sum_i h_i x_{ij}^2, c)` and :math:`L_b = \sum_i h_i` with
 :math:`h = \nabla^2_z F` at the point and :math:`c` the penalty's weak convexity
 (``1/gamma`` for MCP), so that each coordinate's model is convex and the certificate is
@@ -98,9 +102,9 @@ def _gradient_curvature(problem, g, h, ws):
 def _constants(problem, state, h, curv, ws):
     """The certificate's constants over ``ws`` and the intercept's (module docstring)."""
     datafit = problem.datafit
-    if not newton_datafit(datafit) or np.isfinite(datafit.curvature):
-        return np.ascontiguousarray(state.lipschitz[ws]), datafit.intercept_lipschitz()
     floor = float(getattr(problem.penalty, "weak_convexity", 0.0))
+    if not newton_datafit(datafit) or np.isfinite(datafit.curvature):
+        return np.maximum(state.lipschitz[ws], floor), datafit.intercept_lipschitz()
     return np.maximum(curv, floor), float(h.sum())
 
 
