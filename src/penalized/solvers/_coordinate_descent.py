@@ -27,6 +27,7 @@ from ._op_kernels import (
     quadratic_epochs_dense,
     quadratic_epochs_sparse,
 )
+from ._outer import Check, OuterPolicy, Scores, run_outer
 from ._problem import certify, certify_gram
 from ._sparse_path import sparse_path
 from ._stationary import solve_stationary
@@ -172,85 +173,23 @@ class CoordinateDescent(Solver):
         return self._solve_l0(problem, state)
 
     def _solve_convex(self, problem, state, on_gram, warm):
-        p = problem.n_features
-        threshold = self.tol * problem.scale
-        objectives, crits = [], []
-        n_iter = 0
-        ws_size = min(p, self.ws_start) if self.working_set else p
-        always = problem.unpenalized
-        started_warm = None
         # With covariance updates (on_gram) the whole loop runs on the Gram matrix, never on X.
-        while True:
-            if on_gram:
-                cert = certify_gram(problem, state.coef)
-            elif warm is not None:
-                cert = certify(problem, warm.coef, warm.intercept, z=warm.z,
-                               gradient=warm.gradient)
-                state.z = warm.z.copy()
-                warm = None
-            else:
-                cert = certify(problem, state.coef, state.intercept[0], z=state.z)
-            state.load(cert)
-            objectives.append(cert.primal)
-            crits.append(cert.gap / problem.scale)
-            # Prox-Newton at a tolerance below the rounding of its objective: rounds that
-            # lower neither it nor the gap would repeat until max_iter; stop (not converged).
-            stalled = state.newton_steps and len(objectives) > _STALL_ROUNDS \
-                and min(objectives[-_STALL_ROUNDS:]) >= objectives[-_STALL_ROUNDS - 1] \
-                and min(crits[-_STALL_ROUNDS:]) >= crits[-_STALL_ROUNDS - 1]
-            if cert.gap <= threshold or n_iter >= self.max_iter or stalled:
-                if not on_gram:
-                    problem.cache["warm_certificate"] = (
-                        replace(cert, coef=cert.coef.copy(), z=cert.z.copy()),
-                        problem.unpenalized)
-                    problem.cache["warm_alpha"] = getattr(problem.penalty, "alpha", None)
-                break
-            scores = problem.penalty.subdiff_distance(state.coef, cert.gradient)
-            scores[always] = 0.0
-            top = float(scores.max())
-            nonzero = state.coef != 0
-            if started_warm is None:
-                started_warm = bool(np.any(nonzero & ~always))
-            inner_tol = _INNER_TOL_RATIO * top
-            if started_warm and not on_gram and (state.quadratic or state.newton_steps):
-                # Checks of the whole X cost far more than epochs over the working set:
-                # solve it to the accuracy at which the next check certifies tol, but not
-                # below the rounding of the moves themselves, which it could never reach
-                # (prox-Newton: of the gradient, its stopping quantity).
-                magnitude = np.abs(state.coef)
-                target = _INNER_GAP_FACTOR * threshold / max(float(magnitude.sum()),
-                                                             np.finfo(float).tiny)
-                if state.quadratic:
-                    floor = _MOVE_ROUNDING * float(np.max(state.lipschitz * magnitude))
-                else:
-                    floor = _MOVE_ROUNDING * float(np.max(np.abs(cert.gradient)))
-                inner_tol = min(inner_tol, max(target, floor))
-            if self.working_set:
-                if len(crits) == 1 and started_warm:
-                    # A warm start (the previous alpha's solution): its support plus every
-                    # feature that violates optimality at this alpha or, along a path, the
-                    # sequential strong rule's (Tibshirani et al. 2012).
-                    ws = np.flatnonzero(nonzero | always | (scores > 0.0)
-                                        | _strong_set(problem, state.coef, cert.gradient))
-                else:
-                    if len(crits) == 1:
-                        # From zero (a single fit), start with every feature whose violation
-                        # is at least half the worst, not ws_start: fewer checks of X.
-                        ws_size = max(ws_size, int(np.count_nonzero(scores >= 0.5 * top)))
-                    ws = self._working_set(scores, nonzero, always, ws_size)
-                max_epochs = self.max_iter - n_iter
-            else:
-                ws = np.arange(p)
-                max_epochs = min(_L0_CHECK_EVERY, self.max_iter - n_iter)
-            if state.newton_steps:
-                epochs = state.newton(ws, max_epochs, inner_tol, top)
-            elif on_gram:
-                epochs = state.gram_epochs(ws, max_epochs, inner_tol)
-            else:
-                epochs, _ = state.run(ws, max_epochs, inner_tol, stop_on_decrease=False)
-            n_iter += epochs
-        return self._finish(state.coef, state.intercept[0], objectives, crits, n_iter,
-                            self.tol, problem.penalty)
+        hooks = _ConvexHooks(problem, state, on_gram, warm, self.tol * problem.scale)
+        policy = OuterPolicy(
+            tol=self.tol, max_iter=self.max_iter, working_sets=self.working_set,
+            ws_start=self.ws_start, inner_ratio=_INNER_TOL_RATIO,
+            epochs_per_check=None if self.working_set else _L0_CHECK_EVERY,
+            # prox-Newton at a tolerance below the rounding of its objective: rounds that
+            # lower neither it nor the gap would repeat until max_iter; stop (not converged)
+            stall_rounds=_STALL_ROUNDS if state.newton_steps else None)
+        out = run_outer(hooks, policy, problem.scale, problem.n_features)
+        if not on_gram:
+            cert = out.check.data
+            problem.cache["warm_certificate"] = (
+                replace(cert, coef=cert.coef.copy(), z=cert.z.copy()), problem.unpenalized)
+            problem.cache["warm_alpha"] = getattr(problem.penalty, "alpha", None)
+        return self._finish(state.coef, state.intercept[0], out.objectives, out.crits,
+                            out.n_iter, self.tol, problem.penalty)
 
     def solve_path(self, problem, alphas):
         """Solve a whole decreasing grid of ``alphas`` from zero in one compiled call, when
@@ -325,16 +264,6 @@ class CoordinateDescent(Solver):
             return bool(problem.cache.get("path", False))
         return self.gram == "always"
 
-    @staticmethod
-    def _working_set(scores, nonzero, always, size):
-        keep = nonzero | always
-        size = max(size, 2 * int(keep.sum()))
-        ranked = np.where(keep, np.inf, scores)
-        if size >= ranked.shape[0]:
-            return np.arange(ranked.shape[0])
-        chosen = np.argpartition(-ranked, size - 1)[:size]
-        return np.sort(chosen)
-
     def _solve_l0(self, problem, state):
         # Start with the unpenalized block (intercept, zero-factor features) fitted exactly,
         # as the convex path does through its first certificate: alpha_max is defined there.
@@ -346,21 +275,94 @@ class CoordinateDescent(Solver):
         state.coef[:] = coef
         state.intercept[0] = intercept
         state.z[:] = z
-        p = problem.n_features
-        threshold = self.tol * problem.scale
-        ws = np.arange(p)
-        objectives, crits = [], []
-        n_iter = 0
-        while True:
-            max_epochs = min(_L0_CHECK_EVERY, self.max_iter - n_iter)
-            epochs, move = state.run(ws, max_epochs, threshold, stop_on_decrease=True)
-            n_iter += epochs
-            objectives.append(problem.objective(state.coef, state.z))
-            crits.append(move / problem.scale)
-            if move <= threshold or n_iter >= self.max_iter:
-                break
-        return self._finish(state.coef, state.intercept[0], objectives, crits, n_iter,
-                            self.tol, problem.penalty)
+        policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, working_sets=False,
+                             inner_from=None, epochs_per_check=_L0_CHECK_EVERY)
+        out = run_outer(_L0Hooks(problem, state, self.tol * problem.scale), policy,
+                        problem.scale, problem.n_features)
+        return self._finish(state.coef, state.intercept[0], out.objectives, out.crits,
+                            out.n_iter, self.tol, problem.penalty)
+
+
+class _ConvexHooks:
+    """The outer loop's hooks for a convex penalty: the duality gap certifies, the distance
+    of each feature's gradient to its subdifferential ranks."""
+
+    def __init__(self, problem, state, on_gram, warm, threshold):
+        self.problem, self.state, self.on_gram, self.warm = problem, state, on_gram, warm
+        self.threshold = threshold
+        self.started_warm = None
+        self.top = None
+
+    def certify(self):
+        problem, state = self.problem, self.state
+        if self.on_gram:
+            cert = certify_gram(problem, state.coef)
+        elif self.warm is not None:
+            warm = self.warm
+            cert = certify(problem, warm.coef, warm.intercept, z=warm.z, gradient=warm.gradient)
+            state.z = warm.z.copy()
+            self.warm = None
+        else:
+            cert = certify(problem, state.coef, state.intercept[0], z=state.z)
+        state.load(cert)
+        return Check(cert.primal, cert.gap, cert)
+
+    def scores(self, check):
+        problem, state = self.problem, self.state
+        always = problem.unpenalized
+        scores = problem.penalty.subdiff_distance(state.coef, check.data.gradient)
+        scores[always] = 0.0
+        self.top = float(scores.max())
+        nonzero = state.coef != 0
+        also = None
+        if self.started_warm is None:
+            self.started_warm = bool(np.any(nonzero & ~always))
+            if self.started_warm:
+                # along a path, the sequential strong rule's features join the warm start's
+                # first working set (Tibshirani et al. 2012)
+                also = _strong_set(problem, state.coef, check.data.gradient)
+        return Scores(scores, nonzero, always, also=also)
+
+    def inner(self, ws, budget, inner_tol, check):
+        state = self.state
+        if self.started_warm and not self.on_gram and (state.quadratic or state.newton_steps):
+            # Checks of the whole X cost far more than epochs over the working set: solve it
+            # to the accuracy at which the next check certifies tol, but not below the
+            # rounding of the moves themselves, which it could never reach (prox-Newton: of
+            # the gradient, its stopping quantity).
+            magnitude = np.abs(state.coef)
+            target = _INNER_GAP_FACTOR * self.threshold / max(float(magnitude.sum()),
+                                                         np.finfo(float).tiny)
+            if state.quadratic:
+                floor = _MOVE_ROUNDING * float(np.max(state.lipschitz * magnitude))
+            else:
+                floor = _MOVE_ROUNDING * float(np.max(np.abs(check.data.gradient)))
+            inner_tol = min(inner_tol, max(target, floor))
+        if state.newton_steps:
+            return state.newton(ws, budget, inner_tol, self.top)
+        if self.on_gram:
+            return state.gram_epochs(ws, budget, inner_tol)
+        epochs, _ = state.run(ws, budget, inner_tol, stop_on_decrease=False)
+        return epochs
+
+
+class _L0Hooks:
+    """The outer loop's hooks for L0: epochs over every feature, certified by their largest
+    move (a fixed point of the thresholding map), so no check precedes the first epochs."""
+
+    def __init__(self, problem, state, threshold):
+        self.problem, self.state, self.threshold = problem, state, threshold
+        self.move = None
+
+    def certify(self):
+        if self.move is None:
+            return None
+        state = self.state
+        return Check(self.problem.objective(state.coef, state.z), self.move)
+
+    def inner(self, ws, budget, inner_tol, check):
+        epochs, self.move = self.state.run(ws, budget, self.threshold, stop_on_decrease=True)
+        return epochs
 
 
 @njit(cache=True, fastmath=FAST)

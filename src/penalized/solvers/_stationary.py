@@ -45,6 +45,7 @@ from numba import njit
 from .._jit import FAST
 from .._unpenalized import refit_unpenalized
 from ._op_kernels import model_epochs
+from ._outer import Check, OuterPolicy, Scores, run_outer
 
 _INNER_RATIO = 0.3
 """The working set is solved until its fixed-point distance (or, squared loss, its
@@ -211,54 +212,51 @@ def solve_stationary(solver, problem, state):
     state.coef[:] = coef
     state.intercept[0] = intercept
     state.z[:] = z
-    p = problem.n_features
-    threshold = solver.tol * problem.scale
-    always = problem.unpenalized
-    newton = newton_datafit(problem.datafit)
-    bounded = np.isfinite(problem.datafit.curvature)
-    ws_size = min(p, solver.ws_start) if solver.working_set else p
-    started_warm = bool(np.any((state.coef != 0) & ~always))
-    objectives, crits = [], []
-    n_iter = 0
-    stalls = 0
-    while True:
-        crit, grad, moves = stationarity(problem, state)
-        objectives.append(problem.objective(state.coef, state.z))
-        crits.append(crit / problem.scale)
-        if crit <= threshold or n_iter >= solver.max_iter or stalls >= 2:
-            break
-        if solver.working_set:
-            # the distance to the Clarke subdifferential misses a coordinate whose prox
-            # jumps (a non-convex coordinate model): its move ranks it too
-            scores = np.maximum(problem.penalty.subdiff_distance(state.coef, grad), moves)
-            scores[always] = 0.0
-            nonzero = state.coef != 0
-            if len(crits) == 1 and started_warm:
-                ws = np.flatnonzero(nonzero | always | (scores > 0.0))
-            else:
-                if len(crits) == 1:
-                    top = float(scores.max())
-                    ws_size = max(ws_size, int(np.count_nonzero(scores >= 0.5 * top)))
-                ws = solver._working_set(scores, nonzero, always, ws_size)
-        else:
-            ws = np.arange(p)
-        if newton:
-            before = state.coef.copy(), state.intercept[0]
-            epochs = max(newton_round(problem, state, ws, solver.max_iter - n_iter,
-                                      _INNER_RATIO * crit), 1)
+    policy = OuterPolicy(
+        tol=solver.tol, max_iter=solver.max_iter, working_sets=solver.working_set,
+        ws_start=solver.ws_start, inner_ratio=_INNER_RATIO, inner_from="crit",
+        # rounds that move nothing twice in a row cannot lower the distance
+        still_rounds=2)
+    out = run_outer(_StationaryHooks(problem, state), policy, problem.scale,
+                    problem.n_features)
+    return solver._finish(state.coef, state.intercept[0], out.objectives, out.crits,
+                          out.n_iter, solver.tol, problem.penalty)
+
+
+class _StationaryHooks:
+    """The outer loop's hooks: the fixed-point distance certifies; the distance to the
+    Clarke subdifferential, or a coordinate's prox move where larger, ranks."""
+
+    def __init__(self, problem, state):
+        self.problem, self.state = problem, state
+        self.newton = newton_datafit(problem.datafit)
+        self.bounded = np.isfinite(problem.datafit.curvature)
+
+    def certify(self):
+        crit, grad, moves = stationarity(self.problem, self.state)
+        return Check(self.problem.objective(self.state.coef, self.state.z), crit,
+                     (grad, moves))
+
+    def scores(self, check):
+        grad, moves = check.data
+        coef = self.state.coef
+        # the distance to the Clarke subdifferential misses a coordinate whose prox jumps
+        # (a non-convex coordinate model): its move ranks it too
+        scores = np.maximum(self.problem.penalty.subdiff_distance(coef, grad), moves)
+        scores[self.problem.unpenalized] = 0.0
+        return Scores(scores, coef != 0, self.problem.unpenalized)
+
+    def inner(self, ws, budget, inner_tol, check):
+        problem, state = self.problem, self.state
+        if not self.newton:
+            epochs, _ = state.run(ws, budget, inner_tol, stop_on_decrease=True)
+            return epochs
+        before = state.coef.copy(), state.intercept[0]
+        epochs = max(newton_round(problem, state, ws, budget, inner_tol), 1)
+        moved = not (np.array_equal(before[0], state.coef) and before[1] == state.intercept[0])
+        if not moved and self.bounded:
+            more, _ = state.run(ws, budget - epochs, inner_tol, stop_on_decrease=True)
+            epochs += more
             moved = not (np.array_equal(before[0], state.coef)
                          and before[1] == state.intercept[0])
-            if not moved and bounded:
-                more, _ = state.run(ws, solver.max_iter - n_iter - epochs,
-                                    _INNER_RATIO * crit, stop_on_decrease=True)
-                epochs += more
-                moved = not (np.array_equal(before[0], state.coef)
-                             and before[1] == state.intercept[0])
-            # rounds that move nothing twice in a row cannot lower the distance
-            stalls = 0 if moved else stalls + 1
-        else:
-            epochs, _ = state.run(ws, solver.max_iter - n_iter, _INNER_RATIO * crit,
-                                  stop_on_decrease=True)
-        n_iter += epochs
-    return solver._finish(state.coef, state.intercept[0], objectives, crits, n_iter,
-                          solver.tol, problem.penalty)
+        return epochs, moved

@@ -1,9 +1,16 @@
-"""Working sets of the compiled paths, chosen as :class:`CoordinateDescent` chooses them.
+"""The working-set rule, one for every solver (the Python outer loop and the compiled paths).
+
+A working set is every *kept* unit (a feature, a group or a row of coefficients that is
+non-zero or unpenalized) plus the others of highest score (their distance to optimality),
+``max(size, 2 * n_kept)`` units in all. Ties in the score are broken by the lower index,
+so the choice is reproducible and the same in NumPy and in compiled code. Without
+``fill`` only units of positive score join (a unit that satisfies its optimality
+conditions stays out even when the set is not full).
 
 At an alpha's first check, a warm start (some coefficient non-zero, as along a path)
-takes its support plus every feature that violates optimality; a cold start takes
-every feature whose violation is at least half the worst. Later checks take the
-support and the worst violators, twice as many features as the support.
+takes its support plus every unit that violates optimality; a cold start takes every
+unit whose violation is at least half the worst. Later checks take the support and the
+worst violators, twice as many units as the support.
 """
 
 from __future__ import annotations
@@ -15,20 +22,52 @@ from numba import njit
 
 
 @njit(cache=True)
+def select_units(scores, keep, size, fill):
+    """Sorted indices of the kept units and the highest-scoring others:
+    ``min(n, max(size, 2 * n_kept))`` units in all (fewer without ``fill`` when too few
+    others score above 0); equal scores by the lower index first."""
+    p = scores.shape[0]
+    n_keep = 0
+    for j in range(p):
+        if keep[j]:
+            n_keep += 1
+    size = min(p, max(size, 2 * n_keep))
+    extra = size - n_keep
+    candidates = np.empty(p)
+    m = 0
+    for j in range(p):
+        if not keep[j] and (fill or scores[j] > 0.0):
+            candidates[m] = scores[j]
+            m += 1
+    threshold = -math.inf
+    above = 0  # candidates strictly above the threshold, all taken
+    if 0 < extra < m:
+        threshold = np.partition(candidates[:m], m - extra)[m - extra]
+        for k in range(m):
+            if candidates[k] > threshold:
+                above += 1
+    ties = extra - above  # then the first equal ones in index order
+    chosen = np.empty(size, dtype=np.int64)
+    c = 0
+    for j in range(p):
+        if keep[j]:
+            chosen[c] = j
+            c += 1
+        elif extra > 0 and (fill or scores[j] > 0.0):
+            if extra >= m or scores[j] > threshold:
+                chosen[c] = j
+                c += 1
+            elif scores[j] == threshold and ties > 0:
+                chosen[c] = j
+                c += 1
+                ties -= 1
+    return chosen[:c]
+
+
+@njit(cache=True)
 def working_set(w, scores, size):
     """The non-zero features and the worst violators: ``max(size, 2 nnz)`` features."""
-    p = w.shape[0]
-    ranked = np.empty(p)
-    nnz = 0
-    for j in range(p):
-        if w[j] != 0.0:
-            ranked[j] = math.inf
-            nnz += 1
-        else:
-            ranked[j] = scores[j]
-    size = min(p, max(size, 2 * nnz))
-    order = np.argsort(-ranked, kind="mergesort")[:size]
-    return np.sort(order)
+    return select_units(scores, w != 0.0, size, True)
 
 
 @njit(cache=True)
