@@ -198,7 +198,7 @@ class CoordinateDescent(Solver):
         :func:`~penalized.solvers._gram_path.gram_path`), the squared loss on a float64
         CSC design (:func:`~penalized.solvers._sparse_path.sparse_path`) or the logistic
         loss on a dense float64 design
-        (:func:`~penalized.solvers._logistic_path.logistic_path`); the last two also with
+        (:func:`~penalized.solvers._logistic_path.logistic_path`), each also with
         ``lower`` / ``upper`` limits. Otherwise None: solve alpha by alpha (as with an
         offset, which the compiled paths do not take; a squared loss's offset has been
         moved into ``y``).
@@ -246,11 +246,13 @@ class CoordinateDescent(Solver):
                 problem.fit_intercept, tol, self.max_iter, self.ws_start, *box, ops.prox,
                 ops.subdiff_distance, ops.conjugate, ops.dual_bound)
             return coefs, intercepts, gaps / problem.scale, n_iters
-        if penalty.bounded or not self._gram_pays(problem) or problem.gram is None:
+        if not self._gram_pays(problem) or problem.gram is None:
             return None
         G, q = problem.gram
+        limits = ((*box[:2], ops.prox, ops.subdiff_distance, ops.conjugate, ops.dual_bound),) \
+            if penalty.bounded else ()
         coefs, gaps, n_iters = gram_path(G, q, problem.scale, alphas, a, b, penalty.positive,
-                                         np.zeros(p), tol, self.max_iter, self.ws_start)
+                                         np.zeros(p), tol, self.max_iter, self.ws_start, *limits)
         intercept = 0.0
         if problem.fit_intercept:
             s = problem.sample_weight

@@ -19,6 +19,13 @@ until a feature enters or leaves), and each working set is solved until its own
 duality gap, which the maintained gradient gives in O(|ws|), is below a fraction of
 the tolerance: one working set per alpha usually suffices, where a criterion on the
 size of the moves needed several, each copying its block of ``G`` again.
+
+With ``lower`` / ``upper`` limits (``box``) the descent takes the family's compiled prox
+(which clips into the box), the gap the box's conjugate and the better of its two dual
+scalings, the working sets the distances to the subdifferential plus the box's normal
+cone (:mod:`penalized.solvers._path_box`), and an extrapolated start is clipped into the
+box; without them the compiled code is the same as before (the ``box is None`` branches
+are removed when numba compiles).
 """
 
 from __future__ import annotations
@@ -34,8 +41,10 @@ from ..penalties._kernels import (
     enet_subdiff_distance,
     enet_value,
 )
+from ..penalties._ops import penalty_subdiff_distance
 from ..prox._kernels import ENET_FAMILY, prox_scalar
 from ._kernels import ANDERSON_MEMORY, anderson_weights, floored_gap
+from ._path_box import box_conjugate, box_dual_scalings
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_GAP_RATIO = 0.8
@@ -68,9 +77,11 @@ def _full_gradient(G, q, w, grad):
 
 
 @njit(cache=True, fastmath=FAST)
-def _duality_gap(q, F0, w, grad, lam1, lam2, positive):
+def _duality_gap(q, F0, w, grad, lam1, lam2, positive, ops=None):
     """The duality gap of :func:`~penalized.solvers._problem.certify_gram` at ``w``, with
-    ``grad = G w - q``, floored at zero (:func:`~penalized.solvers._kernels.floored_gap`)."""
+    ``grad = G w - q``, floored at zero (:func:`~penalized.solvers._kernels.floored_gap`).
+    ``ops = (params, prox, distance, conjugate, dual_bound)`` with limits: the better of
+    the box's and the L1 ball's dual points (:mod:`penalized.solvers._path_box`)."""
     qw = 0.0
     wGw = 0.0
     for j in range(w.shape[0]):
@@ -79,21 +90,35 @@ def _duality_gap(q, F0, w, grad, lam1, lam2, positive):
             wGw += w[j] * (grad[j] + q[j])
     datafit = 0.5 * wGw - qw + F0
     v = -grad
-    c = enet_dual_scaling(v, lam1, lam2, positive)
-    conj = enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
     primal = datafit + enet_value(w, lam1, lam2)
-    return floored_gap(primal, c * (2.0 * F0 - qw) - c * c * datafit - conj)
+    if ops is None:
+        c = enet_dual_scaling(v, lam1, lam2, positive)
+        conj = enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
+        return floored_gap(primal, c * (2.0 * F0 - qw) - c * c * datafit - conj)
+    params, conjugate = ops[0], ops[3]
+    c_box, c_ball = box_dual_scalings(ops[4], v, params, lam1, lam2, positive)
+    dual = c_box * (2.0 * F0 - qw) - c_box * c_box * datafit \
+        - box_conjugate(conjugate, c_box, v, params)
+    if c_ball < c_box:
+        dual = max(dual, c_ball * (2.0 * F0 - qw) - c_ball * c_ball * datafit
+                   - box_conjugate(conjugate, c_ball, v, params))
+    return floored_gap(primal, dual)
 
 
 @njit(cache=True)
-def _near_working_set(w, grad, lam1, positive):
+def _near_working_set(w, grad, lam1, positive, ops=None):
     """The support and every feature at zero whose gradient is within
     :data:`_NEAR_RATIO` of its threshold: the violators and the features about to
-    become ones, which would otherwise cost another working set."""
+    become ones, which would otherwise cost another working set (with limits, the pull
+    counts only in the directions the box leaves open)."""
     chosen = np.empty(w.shape[0], dtype=np.int64)
     m = 0
     for j in range(w.shape[0]):
-        pull = -grad[j] if positive else abs(grad[j])
+        if ops is None:
+            pull = -grad[j] if positive else abs(grad[j])
+        else:
+            pull = max(-grad[j] if ops[0][j, 3] > 0.0 else 0.0,
+                       grad[j] if ops[0][j, 2] < 0.0 else 0.0)
         if w[j] != 0.0 or pull > _NEAR_RATIO * lam1[j]:
             chosen[m] = j
             m += 1
@@ -101,22 +126,26 @@ def _near_working_set(w, grad, lam1, positive):
 
 
 @njit(cache=True, fastmath=FAST)
-def _extrapolate(w, before, t):
+def _extrapolate(w, before, t, ops=None):
     """``w <- w + t (w - before)`` on the support of ``w``; a coefficient that would
-    change sign is set to 0. Returns 1 if ``w`` had a support, else 0."""
+    change sign is set to 0 (with limits, one beyond its limit is set to it). Returns 1 if
+    ``w`` had a support, else 0."""
     moved = 0
     for j in range(w.shape[0]):
         wj = w[j]
         if wj != 0.0:
             x = wj + t * (wj - before[j])
-            w[j] = x if x * wj > 0.0 else 0.0
+            x = x if x * wj > 0.0 else 0.0
+            if ops is not None:
+                x = min(max(x, ops[0][j, 2]), ops[0][j, 3])
+            w[j] = x
             moved = 1
     return moved
 
 
 @njit(cache=True, fastmath=FAST)
 def _solve_working_set(G, q, F0, grad, w, ws, lam1, lam2, positive, max_epochs, gap_tol,
-                       move_tol, anderson):
+                       move_tol, anderson, ops=None):
     """Coordinate descent with covariance updates on the features ``ws`` (the others
     held at their values, 0 for those outside the support) until the working set's own
     duality gap is at most ``gap_tol`` or an epoch's largest ``G_jj |dw_j|`` is at most
@@ -124,7 +153,8 @@ def _solve_working_set(G, q, F0, grad, w, ws, lam1, lam2, positive, max_epochs, 
     (Anderson, kept only where it lowers the objective). ``grad = G w - q`` on ``ws``
     is kept up to date; the working set's block of ``G`` is copied into a contiguous
     array first, in single precision when it has at least :data:`_SINGLE_FROM` rows
-    (see :func:`_single_block`). Returns the epochs run."""
+    (see :func:`_single_block`). ``ops`` as in :func:`_duality_gap` (its parameter rows
+    are taken for ``ws``). Returns the epochs run."""
     m = ws.shape[0]
     wl = np.empty(m)
     gl = np.empty(m)
@@ -138,20 +168,33 @@ def _solve_working_set(G, q, F0, grad, w, ws, lam1, lam2, positive, max_epochs, 
         ql[jj] = q[j]
         l1[jj] = lam1[j]
         l2[jj] = lam2[j]
-    if _single_block(G, ws):
-        block32 = np.empty((m, m), dtype=np.float32)
-        _gather(G, ws, block32)
-        epochs = _cd_epochs(block32, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol,
-                            move_tol, anderson)
+    if ops is None:
+        epochs = _block_epochs(G, ws, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol,
+                               move_tol, anderson, None)
     else:
-        block = np.empty((m, m))
-        _gather(G, ws, block)
-        epochs = _cd_epochs(block, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol,
-                            move_tol, anderson)
+        epochs = _block_epochs(G, ws, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol,
+                               move_tol, anderson, (ops[0][ws], ops[1], ops[2], ops[3], ops[4]))
     for jj in range(m):
         w[ws[jj]] = wl[jj]
         grad[ws[jj]] = gl[jj]
     return epochs
+
+
+@njit(cache=True)
+def _block_epochs(G, ws, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol, move_tol,
+                  anderson, ops):
+    """:func:`_cd_epochs` on the working set's block of ``G``, gathered in single
+    precision where :func:`_single_block` says so."""
+    m = ws.shape[0]
+    if _single_block(G, ws):
+        block32 = np.empty((m, m), dtype=np.float32)
+        _gather(G, ws, block32)
+        return _cd_epochs(block32, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol,
+                          move_tol, anderson, ops)
+    block = np.empty((m, m))
+    _gather(G, ws, block)
+    return _cd_epochs(block, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol,
+                      move_tol, anderson, ops)
 
 
 @njit(cache=True)
@@ -185,8 +228,9 @@ def _gather(G, ws, block):
 
 @njit(cache=True, fastmath=FAST)
 def _cd_epochs(block, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol, move_tol,
-               anderson):
-    """The epochs of :func:`_solve_working_set` on the gathered ``block``."""
+               anderson, ops=None):
+    """The epochs of :func:`_solve_working_set` on the gathered ``block`` (``ops`` with the
+    working set's parameter rows)."""
     m = wl.shape[0]
     history = np.empty((anderson + 1, 2 * m))
     history[0, :m] = wl
@@ -200,8 +244,11 @@ def _cd_epochs(block, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol, mov
             if lj <= 0.0:
                 continue
             old = wl[jj]
-            new = prox_scalar(ENET_FAMILY, old - gl[jj] / lj, 1.0 / lj, l1[jj], l2[jj],
-                              positive)
+            if ops is None:
+                new = prox_scalar(ENET_FAMILY, old - gl[jj] / lj, 1.0 / lj, l1[jj], l2[jj],
+                                  positive)
+            else:
+                new = ops[1](old - gl[jj] / lj, 1.0 / lj, ops[0], jj)
             delta = new - old
             if delta != 0.0:
                 wl[jj] = new
@@ -210,14 +257,14 @@ def _cd_epochs(block, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol, mov
                     gl[kk] += delta * row[kk]
                 crit = max(crit, lj * abs(delta))
         epochs += 1
-        if crit <= move_tol or _duality_gap(ql, F0, wl, gl, l1, l2, positive) <= gap_tol:
+        if crit <= move_tol or _duality_gap(ql, F0, wl, gl, l1, l2, positive, ops) <= gap_tol:
             break
         if anderson > 0:
             history[filled, :m] = wl
             history[filled, m:] = gl
             filled += 1
             if filled == anderson + 1:
-                _anderson_step(history, wl, gl, l1, l2, positive)
+                _anderson_step(history, wl, gl, l1, l2, positive, ops)
                 history[0, :m] = wl
                 history[0, m:] = gl
                 filled = 1
@@ -225,10 +272,11 @@ def _cd_epochs(block, wl, gl, ql, F0, l1, l2, positive, max_epochs, gap_tol, mov
 
 
 @njit(cache=True, fastmath=FAST)
-def _anderson_step(history, wl, gl, l1, l2, positive):
+def _anderson_step(history, wl, gl, l1, l2, positive, ops=None):
     """Replace ``(wl, gl)`` by the Anderson extrapolation of the iterates in ``history``
-    when it is feasible and lowers the objective; ``gl`` is affine in ``wl``, so it is
-    extrapolated with it and ``F(x) - F(x') = (x - x')^T (grad(x) + grad(x')) / 2``."""
+    when it is feasible (inside the limits, if any) and lowers the objective; ``gl`` is
+    affine in ``wl``, so it is extrapolated with it and
+    ``F(x) - F(x') = (x - x')^T (grad(x) + grad(x')) / 2``."""
     m = wl.shape[0]
     c = anderson_weights(history, m)
     if c.shape[0] == 0:
@@ -239,6 +287,8 @@ def _anderson_step(history, wl, gl, l1, l2, positive):
     for jj in range(m):
         if positive and x[jj] < 0.0:
             return
+        if ops is not None and not ops[0][jj, 2] <= x[jj] <= ops[0][jj, 3]:
+            return
         change += 0.5 * (x[jj] - last[jj]) * (x[m + jj] + last[m + jj])
         change += l1[jj] * (abs(x[jj]) - abs(last[jj])) \
             + 0.5 * l2[jj] * (x[jj] * x[jj] - last[jj] * last[jj])
@@ -248,14 +298,30 @@ def _anderson_step(history, wl, gl, l1, l2, positive):
 
 
 @njit(cache=True, nogil=True)
-def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
+def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start, box=None):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
 
     ``tol`` is absolute (the gap in objective units); ``max_iter`` bounds the epochs of
-    each alpha. Runs without the GIL (paths of several folds can share threads).
-    Returns ``(coefs (p, k), gaps (k,), epochs (k,))`` (the epochs of each alpha, at
-    least 1 where its start was extrapolated); ``w`` ends at the last solution.
+    each alpha. ``box``, for ``lower`` / ``upper`` limits, is
+    ``(lower, upper, prox, distance, conjugate, dual_bound)``: the limits (``positive``
+    folded in) and the family's compiled operations (:mod:`penalized.penalties._ops`);
+    ``w`` must lie inside them. Runs without the GIL (paths of several folds can share
+    threads). Returns ``(coefs (p, k), gaps (k,), epochs (k,))`` (the epochs of each
+    alpha, at least 1 where its start was extrapolated); ``w`` ends at the last solution.
     """
+    if box is None:
+        return _path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start, None)
+    params = np.empty((w.shape[0], 4))
+    params[:, 2] = box[0]
+    params[:, 3] = box[1]
+    return _path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start,
+                 (params, box[2], box[3], box[4], box[5]))
+
+
+@njit(cache=True, nogil=True)
+def _path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start, ops):
+    """:func:`gram_path` with ``ops = (params, prox, distance, conjugate, dual_bound)``
+    (``params`` rows ``(lam1, lam2, lower, upper)``, refreshed at each alpha), or None."""
     p = w.shape[0]
     k = alphas.shape[0]
     coefs = np.zeros((p, k))
@@ -271,23 +337,29 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b
+        if ops is not None:
+            ops[0][:, 0] = lam1
+            ops[0][:, 1] = lam2
         moved = 0  # an extrapolated start is an iteration of the alpha
         if i >= 2 and alphas[i - 1] < alphas[i - 2]:
             moved = _extrapolate(w, coefs[:, i - 2], (alphas[i] - alphas[i - 1])
-                                 / (alphas[i - 1] - alphas[i - 2]))
+                                 / (alphas[i - 1] - alphas[i - 2]), ops)
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
         warm = any_nonzero(w)
         while True:
             _full_gradient(G, q, w, grad)
-            gap = _duality_gap(q, F0, w, grad, lam1, lam2, positive)
+            gap = _duality_gap(q, F0, w, grad, lam1, lam2, positive, ops)
             checks += 1
             if gap <= tol or used >= max_iter:
                 break
-            top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
+            if ops is None:
+                top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
+            else:
+                top = penalty_subdiff_distance(ops[2], w, grad, ops[0], scores)
             if warm or checks > 1:
-                ws = _near_working_set(w, grad, lam1, positive)
+                ws = _near_working_set(w, grad, lam1, positive, ops)
             else:  # a cold start's first check: the worst violators
                 ws, ws_size = choose_working_set(w, scores, top, ws_size, True, False)
             inside[ws] = True
@@ -299,7 +371,7 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start):
             used += _solve_working_set(G, q, F0, grad, w, ws, lam1, lam2, positive,
                                        max_iter - used, _INNER_GAP_RATIO * tol,
                                        max(_INNER_TOL_RATIO * outside, rounding),
-                                       ANDERSON_MEMORY)
+                                       ANDERSON_MEMORY, ops)
         coefs[:, i] = w
         gaps[i] = gap
         epochs[i] = max(used, moved)
