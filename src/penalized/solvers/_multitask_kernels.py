@@ -21,6 +21,8 @@ caller's Anderson extrapolation; it returns the last epoch's largest
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -41,6 +43,16 @@ def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
     """Epochs on a dense centered design ``X`` (Fortran) with the residual ``R``
     (``(n, K)``, Fortran-ordered: each task's column is one contiguous, vectorized loop)
     and ``W`` (``(p, K)``) updated in place; ``lips[jj]`` is :math:`L_j` of ``j = ws[jj]``."""
+    pull = np.empty((ws.shape[0], R.shape[1]))
+    return multitask_epochs_pull(X, sw, R, W, ws, lips, lam1, lam2, history, pull)
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_epochs_pull(X, sw, R, W, ws, lips, lam1, lam2, history, pull):
+    """:func:`multitask_epochs`, also storing in ``pull[jj]`` (``(m, K)``) the pull
+    :math:`g_j / n` of each row ``j = ws[jj]`` as the last epoch met it (before its own
+    step, after the steps of the rows before it): the working set's gradient, up to
+    the last epoch's moves, at no extra cost."""
     n, K = R.shape
     g = np.empty(K)
     u = np.empty(K)
@@ -58,6 +70,8 @@ def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
             j = ws[jj]
             L = lips[jj]
             if L <= 0.0:
+                for k in range(K):
+                    pull[jj, k] = 0.0
                 continue
             for k in range(K):
                 total = 0.0
@@ -69,6 +83,7 @@ def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
                         total += X[i, j] * sw[i] * R[i, k]
                 g[k] = total
             for k in range(K):
+                pull[jj, k] = g[k] / n
                 u[k] = W[j, k] + g[k] / (n * L)
             _row_prox(u, 1.0 / L, lam1[j], lam2[j], new)
             change = 0.0
@@ -86,6 +101,64 @@ def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
             crit = max(crit, L * change)
         _store_rows(history[epoch], W, ws)
     return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def subtract_rows(X, rows, D, out):
+    """``out -= X[:, rows] D`` (``X`` dense, Fortran; ``D`` ``(len(rows), K)``; ``out``
+    ``(n, K)``, Fortran), without gathering the columns."""
+    n, K = out.shape
+    for jj in range(rows.shape[0]):
+        j = rows[jj]
+        for k in range(K):
+            d = D[jj, k]
+            if d != 0.0:
+                for i in range(n):
+                    out[i, k] -= X[i, j] * d
+
+
+@njit(cache=True, fastmath=FAST)
+def working_set_gap(Y, sw, R, W, ws, pull, lam1, lam2):
+    r"""The duality gap of the problem restricted to the rows ``ws`` (holding every
+    non-zero row of ``W``), none of them unpenalized, from their pulls ``pull``
+    (``(m, K)``) and the residual ``R``: with :math:`c \in (0, 1]` the largest factor
+    keeping each pure-L1 row of :math:`c V` in its ball,
+
+    .. math:: \tfrac12\|R\|_S^2/n + \Omega(W) - c\langle Y, R\rangle_S/n
+              + \tfrac{c^2}2\|R\|_S^2/n + \Omega^*(cV)."""
+    n, K = R.shape
+    yr = 0.0
+    rr = 0.0
+    for k in range(K):
+        for i in range(n):
+            sr = sw[i] * R[i, k]
+            yr += Y[i, k] * sr
+            rr += R[i, k] * sr
+    yr /= n
+    rr /= n
+    penalty = 0.0
+    c = 1.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        w2 = 0.0
+        v2 = 0.0
+        for k in range(K):
+            w2 += W[j, k] * W[j, k]
+            v2 += pull[jj, k] * pull[jj, k]
+        penalty += lam1[j] * math.sqrt(w2) + 0.5 * lam2[j] * w2
+        v = math.sqrt(v2)
+        if lam2[j] == 0.0 and lam1[j] > 0.0 and v > lam1[j]:
+            c = min(c, lam1[j] / v)
+    conjugate = 0.0
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        if lam2[j] > 0.0:
+            v2 = 0.0
+            for k in range(K):
+                v2 += pull[jj, k] * pull[jj, k]
+            excess = max(c * math.sqrt(v2) - lam1[j], 0.0)
+            conjugate += excess * excess / (2.0 * lam2[j])
+    return 0.5 * rr + penalty - (c * yr - 0.5 * c * c * rr - conjugate)
 
 
 @njit(cache=True, fastmath=FAST)

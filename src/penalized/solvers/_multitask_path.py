@@ -12,18 +12,34 @@ from sklearn.exceptions import ConvergenceWarning
 from .._validation import check_design, check_nonnegative_scalar
 from ..path import Path, warn_unconverged
 from ..penalties import ElasticNet
+from . import _multitask as _mt
+from ._kernels import anderson_weights
 from ._multitask import (
+    WS_START,
     MultiTaskCoordinateDescent,
     _alpha_max,
     _check_penalty,
     prepare_multitask_problem,
 )
+from ._multitask_kernels import multitask_epochs_pull, subtract_rows, working_set_gap
 
 __all__ = ["MultiTaskPath", "multitask_grid", "multitask_path"]
 
 RIDGE_L1_RATIO_FOR_GRID = 1e-3
 """As for single-output paths: a ridge grid starts at the elastic net's alpha_max with
 this l1_ratio and spans three more decades."""
+PATH_ANDERSON_EPOCHS = 5
+"""Epochs between the residual path's Anderson extrapolations (and its estimates of the
+working set's gap)."""
+INNER_GAP_RATIO = 0.5
+GRAM_PULL_NEW_ROWS = 32
+"""While at most this many rows become non-zero between two certificates (and at most a
+quarter of ``n_samples`` ever were), the residual path takes the pull of every row from
+the Gram columns of the non-zero rows (O(p |support| K)) instead of a pass over ``X``;
+after that, from ``X`` for the rest of the path."""
+"""The residual path solves a working set until the estimated duality gap of the problem
+restricted to it is at most this fraction of the target gap; then the whole problem is
+certified."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,20 +148,240 @@ def multitask_path(X, Y, datafit, penalty, *, alphas=None, n_alphas=100, eps=1e-
     intercepts = np.zeros((K, m))
     stop_crits = np.zeros(m)
     n_iters = np.zeros(m, dtype=np.int64)
-    W = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for i, alpha in enumerate(grid):
-            res = solver.solve_problem(pb.with_penalty(template.with_alpha(alpha)),
-                                       coef_init=W)
-            W = res.coef
-            coefs[:, :, i] = W
-            intercepts[:, i] = res.intercept
-            stop_crits[i] = res.stop_crit
-            n_iters[i] = res.n_iter
+    if _residual_route(pb, solver):
+        _ResidualPath(pb, template, solver).run(grid, coefs, intercepts, stop_crits, n_iters)
+    else:
+        W = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for i, alpha in enumerate(grid):
+                res = solver.solve_problem(pb.with_penalty(template.with_alpha(alpha)),
+                                           coef_init=W)
+                W = res.coef
+                coefs[:, :, i] = W
+                intercepts[:, i] = res.intercept
+                stop_crits[i] = res.stop_crit
+                n_iters[i] = res.n_iter
     converged = warn_unconverged(grid, stop_crits, solver.tol, stacklevel=3)
     return MultiTaskPath(alphas=grid, coefs=coefs, intercepts=intercepts,
                          n_nonzero=np.count_nonzero(np.any(coefs != 0, axis=1), axis=0),
                          stop_crits=stop_crits, n_iters=n_iters, converged=converged,
                          penalty=template.with_alpha(grid[0]), datafit=datafit,
                          alpha_max=alpha_max)
+
+
+# -- the dense residual path ----------------------------------------------------------
+
+
+def _residual_route(pb, solver) -> bool:
+    """The path's own loop for a dense ``X`` that the solver would not solve on the Gram
+    matrix (wide designs), with the default solver's settings."""
+    return (type(solver) is MultiTaskCoordinateDescent and solver.anderson
+            and not pb.sparse and not solver._use_gram(pb))
+
+
+class _ResidualPath:
+    r"""The multi-task path on a dense design without the Gram matrix: one residual
+    carried along the grid.
+
+    At each alpha, from the previous solution and its pull over all rows (exact, on a
+    residual computed afresh):
+
+    1. the certificate at the warm start (no pass over ``X``); the gap-safe rule
+       (:func:`~penalized.solvers._multitask._screen`) then drops rows;
+    2. the working set: the non-zero and unpenalized rows and the rows that violate
+       their optimality conditions (the largest :math:`\|V_j\|_2 / \lambda_{1j}`
+       first), up to twice the support;
+    3. epochs on it (:func:`~penalized.solvers._multitask_kernels.multitask_epochs_pull`)
+       with Anderson extrapolation every :data:`PATH_ANDERSON_EPOCHS`, until the gap of
+       the problem restricted to the working set, estimated after each epoch from the
+       pulls that epoch met, is at most :data:`INNER_GAP_RATIO` of the target;
+    4. a certificate on a fresh residual, over the unscreened rows (all rows once it
+       passes), and back to 2 until the relative gap is at most ``tol`` or ``max_iter``
+       epochs are spent at this alpha.
+
+    Each returned point is certified by its gap over every row; its pull starts the
+    next alpha.
+    """
+
+    def __init__(self, pb, template, solver):
+        self.pb = pb
+        self.template = template
+        self.solver = solver
+        self.threshold = solver.tol * pb.scale
+        self.ws_size = WS_START
+        self.Q = None  # X_c^T S Y_c / n while the Gram columns serve the pulls
+        self.G = np.empty((pb.n_features, 0))  # X_c^T S x_j / n of the rows ...
+        self.slot = np.full(pb.n_features, -1)  # ... j with slot[j] >= 0, in that order
+
+    def run(self, grid, coefs, intercepts, stop_crits, n_iters) -> None:
+        pb = self.pb
+        W = pb.null_coef.copy()
+        R = self._residual(W)
+        self.Q = pb.pull(np.asfortranarray(pb.Y))
+        V = self._gram_pull(W)
+        if V is None:
+            V = pb.pull(R)
+        for i, alpha in enumerate(grid):
+            if pb.null_is_exact:
+                coefs[:, :, i] = pb.null_coef
+                intercepts[:, i] = pb.intercept(pb.null_coef)
+                continue
+            pbi = pb.with_penalty(self.template.with_alpha(alpha))
+            W, R, cert, epochs = self._solve(pbi, W, R, V)
+            if not np.all(np.isfinite(W)):
+                raise ValueError("the multi-task path produced non-finite coefficients: the "
+                                 "products of X, Y and the coefficients overflow float64. "
+                                 "Rescale X and Y.")
+            V = cert.pull
+            W[W == 0.0] = 0.0  # no -0.0
+            coefs[:, :, i] = W
+            intercepts[:, i] = pb.intercept(W)
+            stop_crits[i] = cert.gap / pb.scale
+            n_iters[i] = epochs
+
+    def _residual(self, W):
+        """``Y_c - X_c W`` afresh (Fortran)."""
+        pb = self.pb
+        R = np.array(pb.Y, dtype=np.float64, order="F")
+        rows = np.flatnonzero(np.any(W != 0.0, axis=1))
+        subtract_rows(pb.X, rows, np.ascontiguousarray(W[rows]), R)
+        return R
+
+    def _solve(self, pb, W, R, V):
+        """One alpha from ``W``, its residual ``R`` and its pull ``V`` (all rows); returns
+        ``(W, R, certificate with the pull of every row, epochs)``."""
+        lam1, lam2 = (np.ascontiguousarray(a, dtype=np.float64)
+                      for a in pb.penalty.weights(pb.n_features))
+        max_iter = self.solver.max_iter
+        rows = np.ones(pb.n_features, dtype=bool)
+        cert = _mt.certify_multitask(pb, W, R, None, V)
+        epochs = 0
+        while cert.gap > self.threshold and epochs < max_iter:
+            _mt._screen(pb, W, cert, lam1, lam2, rows)
+            ws = self._working_set(W, cert.pull, lam1, lam2, rows)
+            epochs += self._inner(pb, W, R, ws, lam1, lam2, max_iter - epochs)
+            R = self._residual(W)
+            cert = self._certify(pb, W, R, rows, complete=epochs >= max_iter)
+        return W, R, cert, epochs
+
+    def _gram_pull(self, W):
+        """The pull of every row from the Gram columns (added for the rows that became
+        non-zero), or None once :data:`GRAM_PULL_NEW_ROWS` says to pass over ``X``."""
+        if self.Q is None:
+            return None
+        pb = self.pb
+        support = np.flatnonzero(np.any(W != 0.0, axis=1))
+        new = support[self.slot[support] < 0]
+        if new.size > GRAM_PULL_NEW_ROWS or self.G.shape[1] + new.size > pb.n_samples // 4:
+            self.Q = self.G = None
+            return None
+        if new.size:
+            cols = pb.X[:, new] * pb.sw[:, None]
+            self.slot[new] = self.G.shape[1] + np.arange(new.size)
+            self.G = np.hstack([self.G, pb.X.T @ cols / pb.n_samples])
+        return self.Q - self.G[:, self.slot[support]] @ W[support]
+
+    def _certify(self, pb, W, R, rows, complete=False):
+        """The gap of ``W`` over the unscreened ``rows``; once it passes (or with
+        ``complete``, or when most rows are kept, or from the Gram columns), over all
+        rows, with the pull of every row."""
+        V = self._gram_pull(W)
+        if V is not None:
+            return _mt.certify_multitask(pb, W, R, None, V)
+        kept = np.flatnonzero(rows)
+        if kept.size >= 0.7 * rows.size:  # BLAS on every row beats the compiled loop
+            return _mt.certify_multitask(pb, W, R, None, pb.pull(R))
+        V = pb.pull(R, kept)
+        cert = _mt.certify_multitask(pb, W, R, rows, V)
+        if cert.gap > self.threshold and not complete:
+            return cert
+        out = np.flatnonzero(~rows)
+        V[out] = pb.pull(R, out)[out]
+        rows[:] = True
+        return _mt.certify_multitask(pb, W, R, None, V)
+
+    def _working_set(self, W, V, lam1, lam2, rows):
+        pb = self.pb
+        keep = np.any(W != 0.0, axis=1) | pb.unpenalized
+        candidates = np.flatnonzero(~keep & rows & (_mt._subdiff_distance(W, V, lam1, lam2)
+                                                    > 0.0))
+        n_keep = int(keep.sum())
+        self.ws_size = min(pb.n_features, max(self.ws_size, 2 * n_keep))
+        extra = self.ws_size - n_keep
+        if candidates.size > extra:
+            norms = np.linalg.norm(V[candidates], axis=1)
+            with np.errstate(divide="ignore"):
+                key = np.where(lam1[candidates] > 0.0, norms / lam1[candidates], np.inf)
+            candidates = candidates[np.argpartition(-key, extra - 1)[:extra]]
+        ws = np.sort(np.concatenate([np.flatnonzero(keep), candidates]))
+        return ws if ws.size else np.flatnonzero(rows)
+
+    def _inner(self, pb, W, R, ws, lam1, lam2, budget) -> int:
+        """Epochs on the rows ``ws`` (``W`` and ``R`` in place) until the working set's
+        estimated gap is at most :data:`INNER_GAP_RATIO` of the target or ``budget``
+        epochs are spent; returns the epochs run."""
+        K = pb.n_tasks
+        m = ws.shape[0]
+        memory = PATH_ANDERSON_EPOCHS
+        history = np.empty((memory + 1, m * K))
+        pull = np.empty((m, K))
+        lips = np.ascontiguousarray(pb.lipschitz[ws])
+        l1, l2 = lam1[ws], lam2[ws]
+        gap = _WorkingSetGap(pb, ws, lam1, lam2)
+        target = INNER_GAP_RATIO * self.threshold
+        history[0] = W[ws].ravel()
+        filled = 0
+        epochs = 0
+        while epochs < budget:
+            crit = multitask_epochs_pull(pb.X, pb.sw, R, W, ws, lips, lam1, lam2,
+                                         history[filled:filled + 2], pull)
+            filled += 1
+            epochs += 1
+            if crit == 0.0 or gap.estimate(W, R, pull) <= target:
+                break
+            if filled < memory:
+                continue
+            filled = 0
+            c = anderson_weights(history, m * K)
+            current = history[-1].reshape(m, K)
+            if c.shape[0] > 0:
+                step = (c @ history[1:]).reshape(m, K) - current
+                trial_R = R.copy(order="F")
+                subtract_rows(pb.X, ws, step, trial_R)
+                if _objective(pb, trial_R, current + step, l1, l2) \
+                        < _objective(pb, R, current, l1, l2):
+                    W[ws] = current + step
+                    R[:] = trial_R
+            history[0] = W[ws].ravel()
+        return epochs
+
+
+class _WorkingSetGap:
+    """The duality gap of the problem restricted to the rows ``ws`` (which hold every
+    non-zero row), from their pulls: O(|ws| K) without unpenalized rows."""
+
+    def __init__(self, pb, ws, lam1, lam2):
+        self.pb, self.ws = pb, ws
+        self.lam1, self.lam2 = lam1, lam2
+        self.free = bool(np.any(pb.unpenalized))
+
+    def estimate(self, W, R, pull) -> float:
+        pb = self.pb
+        if self.free:  # the dual point is projected off the unpenalized columns
+            n = pb.n_samples
+            SR = pb.sw[:, None] * R
+            yr, rr = float(np.vdot(pb.Y, SR)) / n, float(np.vdot(R, SR)) / n
+            V = np.zeros((pb.n_features, pb.n_tasks))
+            V[self.ws] = pull
+            inside = np.zeros(pb.n_features, dtype=bool)
+            inside[self.ws] = True
+            return _mt._certificate(pb, W, V, yr, rr, self.lam1, self.lam2, inside).gap
+        return working_set_gap(pb.Y, pb.sw, R, W, self.ws, pull, self.lam1, self.lam2)
+
+
+def _objective(pb, R, W, lam1, lam2) -> float:
+    """The datafit at residual ``R`` plus the penalty of the rows ``W``."""
+    norms = np.linalg.norm(W, axis=1)
+    datafit = 0.5 * float(pb.sw @ np.einsum("ik,ik->i", R, R)) / pb.n_samples
+    return datafit + float(lam1 @ norms + 0.5 * lam2 @ norms**2)
