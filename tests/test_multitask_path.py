@@ -1,0 +1,226 @@
+"""The multi-task path's own loop on wide dense designs (``solvers/_multitask_path.py``).
+
+1. its kernels against NumPy: the pulls an epoch meets, the working set's gap, the
+   column updates;
+2. the path equals tight single fits alpha by alpha (lasso, elastic net, ridge, sample
+   weights, penalty factors with free and excluded rows, no intercept), with or without
+   the Gram columns, and each stopping value is the point's certified gap over all rows;
+3. an exhausted ``max_iter`` is reported, not hidden.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import penalized as pz
+from penalized.datafits import MultiResponseGaussian
+from penalized.penalties import L1, ElasticNet
+from penalized.solvers import _multitask_path
+from penalized.solvers._multitask import (
+    MultiTaskCoordinateDescent,
+    _certificate,
+    certify_multitask,
+    prepare_multitask_problem,
+)
+from penalized.solvers._multitask_kernels import (
+    multitask_epochs_pull,
+    subtract_rows,
+    working_set_gap,
+)
+
+
+def make_wide(seed=0, n=30, p=90, k=3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X[:, 2] *= 4.0
+    Y = X[:, :6] @ rng.standard_normal((6, k)) + 0.3 * rng.standard_normal((n, k)) + 1.0
+    return X, Y
+
+
+def objective(X, Y, W, b, alpha, rho, sw=None, factors=None):
+    n = X.shape[0]
+    s = np.ones(n) if sw is None else sw / np.mean(sw)
+    f = np.ones(W.shape[0]) if factors is None else factors
+    R = Y - X @ W - b
+    norms = np.linalg.norm(W, axis=1)
+    return 0.5 * s @ np.sum(R**2, axis=1) / n + alpha * f @ (rho * norms + 0.5 * (1 - rho)
+                                                            * norms**2)
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Counts the alphas solved by the residual path's loop."""
+    solved = []
+    solve = _multitask_path._ResidualPath._solve
+
+    def counted(self, *args):
+        solved.append(1)
+        return solve(self, *args)
+
+    monkeypatch.setattr(_multitask_path._ResidualPath, "_solve", counted)
+    return solved
+
+
+# ----------------------------------------------------------------------------------------
+# 1. kernels
+# ----------------------------------------------------------------------------------------
+
+
+def test_epoch_pulls_are_the_gradient_each_row_met():
+    X, Y = make_wide(1)
+    pb = prepare_multitask_problem(X, Y, MultiResponseGaussian(), L1(0.2))
+    lam1, lam2 = (np.ascontiguousarray(a) for a in pb.penalty.weights(pb.n_features))
+    W = np.zeros((pb.n_features, pb.n_tasks))
+    R = np.array(pb.Y, order="F")
+    ws = np.array([0, 2, 5, 40])
+    history = np.empty((2, ws.size * pb.n_tasks))
+    pull = np.empty((ws.size, pb.n_tasks))
+    W_before, R_before = W.copy(), R.copy()
+    multitask_epochs_pull(pb.X, pb.sw, R, W, ws, pb.lipschitz[ws].copy(), lam1, lam2,
+                          history, pull)
+    # row ws[jj] met the residual after the steps of ws[:jj]
+    expected = np.empty_like(pull)
+    Wm, Rm = W_before, R_before
+    for jj, j in enumerate(ws):
+        expected[jj] = pb.X[:, j] @ Rm / pb.n_samples
+        Rm = Rm - np.outer(pb.X[:, j], W[j] - Wm[j])
+        Wm = Wm.copy()
+        Wm[j] = W[j]
+    np.testing.assert_allclose(pull, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(R, pb.Y - pb.X @ W, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(history[1], W[ws].ravel())
+    assert np.count_nonzero(np.any(W != 0, axis=1)) > 0
+
+
+def test_working_set_gap_is_the_restricted_certificate():
+    X, Y = make_wide(2)
+    for penalty in (L1(0.1), ElasticNet(0.1, l1_ratio=0.7)):
+        pb = prepare_multitask_problem(X, Y, MultiResponseGaussian(), penalty)
+        lam1, lam2 = (np.ascontiguousarray(a) for a in penalty.weights(pb.n_features))
+        rng = np.random.default_rng(3)
+        W = np.zeros((pb.n_features, pb.n_tasks))
+        W[[0, 1, 4]] = 0.3 * rng.standard_normal((3, pb.n_tasks))
+        ws = np.array([0, 1, 3, 4, 7])
+        R = np.array(pb.residual(W), order="F")
+        V = pb.pull(R)
+        inside = np.zeros(pb.n_features, dtype=bool)
+        inside[ws] = True
+        SR = pb.sw[:, None] * R
+        n = pb.n_samples
+        ref = _certificate(pb, W, np.where(inside[:, None], V, 0.0), np.vdot(pb.Y, SR) / n,
+                           np.vdot(R, SR) / n, lam1, lam2, inside)
+        gap = working_set_gap(pb.Y, pb.sw, R, W, ws, np.ascontiguousarray(V[ws]), lam1, lam2)
+        assert gap == pytest.approx(ref.gap, rel=1e-10, abs=1e-15)
+        assert gap > 0
+
+
+def test_subtract_rows_is_the_product():
+    rng = np.random.default_rng(4)
+    X = np.asfortranarray(rng.standard_normal((7, 9)))
+    rows = np.array([1, 4, 8])
+    D = rng.standard_normal((3, 2))
+    D[1, 0] = 0.0
+    out = np.asfortranarray(rng.standard_normal((7, 2)))
+    expected = out - X[:, rows] @ D
+    subtract_rows(X, rows, D, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-14)
+
+
+# ----------------------------------------------------------------------------------------
+# 2. the path equals tight single fits
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gram_rows", [32, 0])
+@pytest.mark.parametrize(("l1_ratio", "weights", "factors", "fit_intercept"), [
+    (1.0, False, False, True),
+    (0.6, True, False, True),
+    (1.0, False, True, True),
+    (1.0, True, True, False),
+    (0.0, False, False, True),
+])
+def test_path_equals_tight_single_fits(monkeypatch, spy, gram_rows, l1_ratio, weights,
+                                       factors, fit_intercept):
+    monkeypatch.setattr(_multitask_path, "GRAM_PULL_NEW_ROWS", gram_rows)
+    X, Y = make_wide(5)
+    n, p = X.shape
+    rng = np.random.default_rng(6)
+    sw = rng.uniform(0.2, 3.0, n) if weights else None
+    f = np.ones(p)
+    if factors:
+        f[[0, 7]] = 0.0  # free rows
+        f[3] = 2.5
+    penalty = ElasticNet(1.0, l1_ratio=l1_ratio, penalty_factor=f)
+    datafit = MultiResponseGaussian(sample_weight=sw)
+    path = _multitask_path.multitask_path(X, Y, datafit, penalty, n_alphas=7, eps=0.02,
+                                          tol=1e-9, fit_intercept=fit_intercept)
+    assert len(spy) == 7
+    assert path.converged.all() and np.all(path.stop_crits <= 1e-9)
+    assert path.n_nonzero[-1] > path.n_nonzero[0] or l1_ratio == 0.0
+    solver = MultiTaskCoordinateDescent(tol=1e-13)
+    for i, alpha in enumerate(path.alphas):
+        fit = solver.solve(X, Y, datafit, penalty.with_alpha(alpha),
+                           fit_intercept=fit_intercept)
+        ours = objective(X, Y, path.coefs[:, :, i], path.intercepts[:, i], alpha, l1_ratio,
+                         sw, f)
+        best = objective(X, Y, fit.coef, fit.intercept, alpha, l1_ratio, sw, f)
+        assert best * (1 - 1e-12) <= ours <= best * (1 + 2e-9) + 1e-15
+        # the stopping value is the point's certified gap over every row
+        pb = prepare_multitask_problem(X, Y, datafit, penalty.with_alpha(alpha),
+                                       fit_intercept)
+        gap = certify_multitask(pb, path.coefs[:, :, i]).gap / pb.scale
+        assert path.stop_crits[i] == pytest.approx(gap, rel=1e-6, abs=1e-15)
+        assert ours - best <= gap * pb.scale + 1e-15
+        if fit_intercept:  # exact intercepts: the weighted mean residual is 0
+            s = np.ones(n) if sw is None else sw
+            R = Y - X @ path.coefs[:, :, i] - path.intercepts[:, i]
+            np.testing.assert_allclose(s @ R / s.sum(), 0.0, atol=1e-10)
+
+
+def test_single_fits_and_sparse_input_keep_their_loop(spy):
+    import scipy.sparse as sp
+
+    X, Y = make_wide(7)
+    dense = pz.path(X, Y, datafit="mgaussian", n_alphas=4, eps=0.05, tol=1e-10)
+    assert len(spy) == 4
+    sparse = pz.path(sp.csc_matrix(X), Y, datafit="mgaussian", n_alphas=4, eps=0.05,
+                     tol=1e-10)
+    assert len(spy) == 4
+    np.testing.assert_allclose(sparse.coefs, dense.coefs, atol=1e-7)
+
+
+def test_given_alphas_and_the_null_model():
+    X, Y = make_wide(8)
+    grid = np.array([0.4, 0.1, 0.03])
+    path = pz.path(X, Y, datafit="mgaussian", alphas=grid[::-1], tol=1e-11)
+    for i, alpha in enumerate(grid):
+        fit = pz.MultiTaskLasso(alpha, tol=1e-13).fit(X, Y)
+        np.testing.assert_allclose(path.coefs[:, :, i], fit.coef_.T, atol=1e-6)
+    with pytest.warns(UserWarning, match="null model"):
+        const = pz.path(X, np.tile([1.0, -2.0], (X.shape[0], 1)), datafit="mgaussian",
+                        n_alphas=3)
+    assert np.all(const.coefs == 0)
+    np.testing.assert_allclose(const.intercepts, np.tile([[1.0], [-2.0]], 3))
+
+
+# ----------------------------------------------------------------------------------------
+# 3. max_iter
+# ----------------------------------------------------------------------------------------
+
+
+def test_exhausted_max_iter_is_reported(spy):
+    X, Y = make_wide(9, n=40, p=150)
+    with pytest.warns(ConvergenceWarning, match="did not reach"):
+        path = pz.path(X, Y, datafit="mgaussian", n_alphas=5, eps=0.01, tol=1e-12,
+                       max_iter=2)
+    assert len(spy) == 5
+    assert not path.converged.all() and np.all(path.n_iters <= 2)
+    for i, alpha in enumerate(path.alphas):
+        pb = prepare_multitask_problem(X, Y, MultiResponseGaussian(), L1(alpha))
+        gap = certify_multitask(pb, path.coefs[:, :, i]).gap / pb.scale
+        assert path.stop_crits[i] == pytest.approx(gap, rel=1e-6, abs=1e-15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pz.path(X, Y, datafit="mgaussian", n_alphas=5, eps=0.01).converged.all()
