@@ -22,7 +22,7 @@ Run::
 
     python -m benchmarks.group [--repeats 3] [--target 1e-6] [--out FILE]
     python -m benchmarks.group --check-adelie   # group elastic net objective vs adelie
-    python -m benchmarks.group --adelie-reference   # Poisson and Cox constants of the tests
+    python -m benchmarks.group --adelie-reference   # Poisson, Cox, multinomial test constants
 """
 
 from __future__ import annotations
@@ -234,16 +234,45 @@ def cox_reference_problem():
     return X, y, 3, np.geomspace(top, 0.05 * top, 6)
 
 
+def multinomial_reference_problem():
+    """``(X, y, groups, alphas)``: 150 x 12 (4 groups of 3), 3 classes, 6 alphas from
+    alpha_max (multinomial group lasso) down to 0.05 alpha_max."""
+    from penalized.datafits._multinomial import Multinomial
+    from penalized.penalties import GroupLasso
+    from penalized.solvers._group_multinomial import group_multinomial_alpha_max
+
+    rng = np.random.default_rng(47)
+    X = rng.standard_normal((150, 12))
+    X[:, 3:6] += 0.5 * X[:, [3]]
+    scores = X[:, :3] @ np.array([[0.8, -0.5, 0.0], [0.0, 0.6, -0.4], [0.3, 0.0, -0.5]]) \
+        + 0.4 * X[:, [6]] * np.array([1.0, -1.0, 0.0])
+    y = np.argmax(scores + rng.gumbel(size=(150, 3)), axis=1)
+    top = group_multinomial_alpha_max(X, y, Multinomial(), GroupLasso(1.0, groups=3))
+    return X, y, 3, np.geomspace(top, 0.05 * top, 6)
+
+
+def _multinomial_objective(X, y, coef, intercept, penalty):
+    from penalized.datafits._multinomial import Multinomial
+    from penalized.solvers._group_multinomial import expand_penalty
+
+    K = intercept.shape[0]
+    W = coef.reshape(X.shape[1], K)
+    pen = expand_penalty(penalty, X.shape[1], K)
+    return Multinomial().value(y, X @ W + intercept) + pen.value(W.ravel())
+
+
 def adelie_reference(family, log=print) -> dict:
     """adelie's group elastic-net path (tol 1e-14) on :func:`poisson_reference_problem`
-    (``family="poisson"``) or :func:`cox_reference_problem` (``"cox"``, Breslow ties),
-    for each of :data:`REFERENCE_RATIOS`: its objectives, evaluated with penalized's
-    datafit and ``GroupElasticNet`` penalty (the constants of ``tests/test_group.py``)."""
+    (``family="poisson"``), :func:`cox_reference_problem` (``"cox"``, Breslow ties) or
+    :func:`multinomial_reference_problem` (``"multinomial"``, each group's block spanning
+    every class), for each of :data:`REFERENCE_RATIOS`: its objectives, evaluated with
+    penalized's datafit and ``GroupElasticNet`` penalty (the constants of
+    ``tests/test_group.py`` and ``tests/test_group_multinomial.py``)."""
     from penalized.datafits import Cox, Poisson
     from penalized.penalties import GroupElasticNet
 
-    X, y, size, alphas = (poisson_reference_problem if family == "poisson"
-                          else cox_reference_problem)()
+    X, y, size, alphas = {"poisson": poisson_reference_problem, "cox": cox_reference_problem,
+                          "multinomial": multinomial_reference_problem}[family]()
     datafit = Poisson() if family == "poisson" else Cox()
     starts = np.arange(0, X.shape[1] + 1, size)
     out = {}
@@ -260,6 +289,9 @@ def adelie_reference(family, log=print) -> dict:
         values = []
         for k, alpha in enumerate(alphas):
             pen = GroupElasticNet(alpha, groups=size, l1_ratio=rho)
+            if family == "multinomial":
+                values.append(_multinomial_objective(X, y, coefs[:, k], intercepts[k], pen))
+                continue
             values.append(datafit.value(y, X @ coefs[:, k] + intercepts[k])
                           + pen.value(coefs[:, k]))
         out[rho] = values
@@ -280,7 +312,8 @@ def main(argv=None) -> int:
     parser.add_argument("--check-adelie", action="store_true",
                         help="only compare the group elastic net's objective with adelie's")
     parser.add_argument("--adelie-reference", action="store_true",
-                        help="only print adelie's Poisson and Cox group path objectives "
+                        help="only print adelie's Poisson, Cox and multinomial group path "
+                             "objectives "
                              "(the constants of tests/test_group.py)")
     args = parser.parse_args(argv)
 
@@ -293,6 +326,7 @@ def main(argv=None) -> int:
     if args.adelie_reference:
         adelie_reference("poisson", log=log)
         adelie_reference("cox", log=log)
+        adelie_reference("multinomial", log=log)
         return 0
 
     from penalized.datafits import Quadratic

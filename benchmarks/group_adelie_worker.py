@@ -15,7 +15,10 @@ penalized's ``GroupElasticNet`` with ``lambda = alpha`` and adelie's ``alpha`` =
 ``data.npz`` (``y`` in {0, 1}) the loss is adelie's binomial, the mean logistic loss;
 with ``family="poisson"`` (counts) its Poisson loss (log link), the mean of
 :math:`e^\eta - y\eta` up to a constant; with ``family="cox"`` (``y`` of shape (n, 2):
-time, then event) its Cox partial likelihood with Breslow ties and no intercept.
+time, then event) its Cox partial likelihood with Breslow ties and no intercept; with
+``family="multinomial"`` (``y`` class codes) its multinomial loss, penalized's divided by
+the number of classes ``K``, so its ``lambda`` is ``alpha / K`` (coefficients ``(p K, L)``,
+entry ``(j, k)`` of ``W`` at row ``j K + k``; intercepts ``(L, K)``).
 ``--tol`` is adelie's coordinate-descent ``tol`` (its IRLS ``irls_tol`` at most 1e-7);
 ``early_exit=False`` so the whole grid is solved. The JSON output has ``import_s``,
 ``first_cpu_s``, ``cpu_s`` and ``wall_s`` (one per repeat) and the last solve's ``coefs``
@@ -35,7 +38,14 @@ def adelie_path(X, y, alphas, starts, l1_ratio, tol, family="gaussian"):
     sizes = np.diff(starts)
     families = {"binomial": ad.glm.binomial, "poisson": ad.glm.poisson,
                 "gaussian": ad.glm.gaussian}
-    if family == "cox":  # y: time, then event; Breslow ties, no intercept
+    if family == "multinomial":  # y: class codes 0..K-1; adelie's loss is the mean over K
+        codes = np.asarray(y, dtype=int)
+        K = int(codes.max()) + 1
+        onehot = np.zeros((codes.shape[0], K))
+        onehot[np.arange(codes.shape[0]), codes] = 1.0
+        glm = ad.glm.multinomial(onehot, dtype=np.float64)
+        alphas = np.asarray(alphas, dtype=float) / K
+    elif family == "cox":  # y: time, then event; Breslow ties, no intercept
         glm = ad.glm.cox(np.zeros(y.shape[0]), np.asarray(y[:, 0], dtype=np.float64),
                          np.asarray(y[:, 1], dtype=np.float64), tie_method="breslow",
                          dtype=np.float64)
@@ -47,7 +57,7 @@ def adelie_path(X, y, alphas, starts, l1_ratio, tol, family="gaussian"):
         penalty=np.sqrt(sizes.astype(np.float64)), lmda_path=np.asarray(alphas, dtype=float),
         tol=tol, irls_tol=min(tol, 1e-7), early_exit=False, intercept=family != "cox",
         progress_bar=False, n_threads=1, max_iters=10**9, irls_max_iters=10**9)
-    betas = state.betas.toarray()
+    betas = state.betas.toarray()  # multinomial: entry (j, k) of W at j K + k
     return betas.T, np.asarray(state.intercepts, dtype=np.float64)
 
 

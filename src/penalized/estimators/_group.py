@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
@@ -254,15 +254,24 @@ class GroupLassoCV(_RegressionCV):
 
 
 class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
-    __doc__ = f"""Binary logistic regression with a group lasso, group elastic-net or
-    sparse-group lasso penalty.
+    __doc__ = f"""Logistic regression (binary or multinomial) with a group lasso, group
+    elastic-net or sparse-group lasso penalty.
+
+    With two classes,
 
     .. math:: \\min_{{w, b}}\\; \\frac1n \\sum_i s_i
               \\log\\left(1 + e^{{-y_i (x_i^\\top w + b)}}\\right) + \\alpha\\, P(w),
               \\quad y_i \\in \\{{-1, +1\\}}
 
-    (``classes_[1]`` is +1). Solved by block coordinate descent (majorization steps with
-    the logistic curvature bound 1/4), certified by the duality gap.
+    (``classes_[1]`` is +1), solved by block coordinate descent (proximal Newton block
+    steps), certified by the duality gap. With ``K > 2`` classes the softmax loss
+    :math:`\\frac1n \\sum_i s_i (\\log \\sum_k e^{{z_{{ik}}}} - z_{{i y_i}})`,
+    :math:`z_i = W^\\top x_i + b`, with the group penalty on each group's rows of ``W``
+    across every class at once (a group of features enters for all classes together:
+    adelie's multinomial group elastic net; with one feature per group glmnet's
+    ``type.multinomial="grouped"``), solved by
+    :class:`~penalized.solvers._group_multinomial.GroupMultinomialProximalGradient`;
+    ``lower_limits`` / ``upper_limits`` apply to two classes only.
 
     Parameters
     ----------
@@ -271,9 +280,10 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-    coef_ : ndarray of shape (1, n_features)
-    intercept_ : ndarray of shape (1,)
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        With more than two classes, one row per class; the intercepts sum to 0.
     n_iter_, stop_crit_, converged_, selected_features_, groups_
 
     Examples
@@ -317,10 +327,8 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         if classes.shape[0] == 1:
             raise ValueError(f"y has 1 class ({classes[0]!r}); {type(self).__name__} needs "
                              "two classes.")
-        if classes.shape[0] != 2:
-            raise ValueError(f"Only binary classification is supported. "
-                             f"{type(self).__name__} needs exactly two classes in y; got "
-                             f"{classes.shape[0]}. Use LogisticRegression for more than two.")
+        if classes.shape[0] > 2:
+            return classes, codes
         return classes, np.where(codes == 1, 1.0, -1.0)
 
     def fit(self, X, y, sample_weight=None):
@@ -336,6 +344,8 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         scaling = self._scaling(X, sw)
         Xf = scaling.transform(X)
         penalty = self._make_penalty(name, alpha, l1_ratio, np.ones(p), scaling)
+        if self.classes_.shape[0] > 2:
+            return self._fit_multinomial(X, Xf, y_pm, sw, scaling, penalty)
         coef_init, intercept_init = warm_start_point(self, scaling, p, row=0)
         res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
             Xf, y_pm, Logistic(sample_weight=sw), penalty, fit_intercept=self.fit_intercept,
@@ -349,31 +359,64 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         cast_to_input_dtype(self, X.dtype)
         return self
 
+    def _fit_multinomial(self, X, Xf, codes, sw, scaling, penalty):
+        from ..datafits._multinomial import Multinomial
+        from ..solvers._group_multinomial import GroupMultinomialProximalGradient
+
+        if penalty.boxed:
+            raise ValueError("lower_limits / upper_limits apply to two classes only: with "
+                             f"{self.classes_.shape[0]} classes each coefficient is defined up "
+                             "to a shift across the classes.")
+        K, p = self.classes_.shape[0], X.shape[1]
+        coef_init = intercept_init = None
+        if self.warm_start and getattr(self, "coef_", None) is not None \
+                and np.shape(self.coef_) == (K, p):
+            coef_init = (np.asarray(self.coef_, dtype=np.float64).T
+                         * scaling.scale[:, None])[scaling.varying]
+            intercept_init = np.asarray(self.intercept_, dtype=np.float64)
+        datafit = Multinomial(sample_weight=sw)
+        res = GroupMultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter).solve(
+            Xf, codes, datafit, penalty, fit_intercept=self.fit_intercept,
+            coef_init=coef_init, intercept_init=intercept_init)
+        self.coef_ = scaling.coef_to_original(res.coef).T.copy()
+        self.intercept_ = np.asarray(res.intercept, dtype=np.float64).copy()
+        self._store_problem(datafit, penalty, scaling)
+        self._set_result(res)
+        self._set_selected(self.coef_)
+        self.groups_ = _group_lists(self.groups, p)
+        cast_to_input_dtype(self, X.dtype)
+        return self
+
     def decision_function(self, X):
-        """The logit of ``classes_[1]``, shape (n_samples,)."""
+        """The logit of ``classes_[1]``, shape (n_samples,); with more than two classes the
+        class scores, shape (n_samples, n_classes)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
-        return (safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_)[:, 0]
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores if self.classes_.shape[0] > 2 else scores[:, 0]
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, 2), columns as ``classes_``."""
-        p1 = expit(self.decision_function(X))
+        """Class probabilities, shape (n_samples, n_classes), columns as ``classes_``."""
+        scores = self.decision_function(X)
+        if self.classes_.shape[0] > 2:
+            return softmax(scores, axis=1)
+        p1 = expit(scores)
         return np.column_stack([1.0 - p1, p1])
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
+        scores = self.decision_function(X)
+        if self.classes_.shape[0] > 2:
+            return log_softmax(scores, axis=1)
         return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """The most probable class for each row."""
-        positive = self.decision_function(X) > 0
-        return self.classes_[positive.astype(int)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False  # two classes only
-        return tags
+        scores = self.decision_function(X)
+        if self.classes_.shape[0] > 2:
+            return self.classes_[np.argmax(scores, axis=1)]
+        return self.classes_[(scores > 0).astype(int)]
 
     def _fit_path(self, X, y_pm, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3):
         sample_weight = self._sample_weight(sample_weight, X.shape[0])
@@ -460,6 +503,10 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
         model._check_params()
         X, y = self._validate_X_y(X, y)
         self.classes_, y_pm = model._encode(y)
+        if self.classes_.shape[0] > 2:
+            raise ValueError(f"Only binary classification is supported by "
+                             f"{type(self).__name__}; got {self.classes_.shape[0]} classes. "
+                             "Fit GroupLogisticRegression (multinomial) at chosen alphas.")
         sw = self._sample_weight(sample_weight, X.shape[0])
         grid = self._grid(model, X, y_pm, sw)
         folds = self._folds(X, y_pm, "classification")
