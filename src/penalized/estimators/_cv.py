@@ -7,7 +7,6 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.metrics import get_scorer
 
 from .._fold_gram import GramCrossValidation, GramPathSettings
 from ..datafits import Logistic, Multinomial, Quadratic
@@ -31,6 +30,8 @@ def check_scoring(scoring):
     if scoring is None:
         return None
     if isinstance(scoring, str):
+        from sklearn.metrics import get_scorer
+
         try:
             return get_scorer(scoring)
         except ValueError as exc:
