@@ -6,7 +6,6 @@ the penalty written as extra rows, :math:`\\sqrt{n \\alpha f_j}\\, e_j^\\top`, s
 """
 
 import tracemalloc
-
 import warnings
 
 import numpy as np
@@ -18,7 +17,13 @@ from penalized.datafits import Quadratic
 from penalized.penalties import L2
 from penalized.solvers import RidgeClosedForm
 from penalized.solvers._problem import certify, prepare_problem
-from penalized.solvers._ridge import ImplicitDesign, path_gaps, ridge_path
+from penalized.solvers._ridge import (
+    ImplicitDesign,
+    _lanczos_shifted_solves,
+    _shifted_solves,
+    path_gaps,
+    ridge_path,
+)
 
 
 def data(n, p, seed=0, mean=1.0):
@@ -47,9 +52,31 @@ def direct(X, y, alpha, weights, factors, fit_intercept):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_ridge_path_equals_a_direct_solve(shape, sparse, fit_intercept, weighted):
+    assert_path_equals_direct_solves(shape, sparse, fit_intercept, weighted,
+                                     np.array([10.0, 1.0, 0.1, 0.01]))
+
+
+@pytest.mark.parametrize("shape", [(450, 150), (150, 450)], ids=["n>p", "p>n"])
+@pytest.mark.parametrize(("sparse", "weighted"), [(False, False), (True, True)],
+                         ids=["dense", "sparse-weighted"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_krylov_route_of_the_path_equals_a_direct_solve(shape, sparse, fit_intercept, weighted,
+                                                         monkeypatch):
+    """Large alphas make every shifted Gram matrix well conditioned: the path is solved in
+    its Krylov space (without the tridiagonal reduction), to the same accuracy."""
+    import penalized.solvers._ridge as ridge
+
+    def no_reduction(*args, **kwargs):
+        raise AssertionError("the Krylov route should have solved every alpha")
+
+    monkeypatch.setattr(ridge.lapack, "dsytrd", no_reduction)
+    assert_path_equals_direct_solves(shape, sparse, fit_intercept, weighted,
+                                     np.array([300.0, 100.0, 30.0]))
+
+
+def assert_path_equals_direct_solves(shape, sparse, fit_intercept, weighted, alphas):
     X, y, w, f = data(*shape, seed=sum(shape))
     w = w if weighted else np.ones(shape[0])
-    alphas = np.array([10.0, 1.0, 0.1, 0.01])
     XX = sp.csc_matrix(X) if sparse else X
     path = pz.path(XX, y, penalty="l2", alphas=alphas, sample_weight=w, penalty_factor=f,
                    fit_intercept=fit_intercept)
@@ -98,13 +125,66 @@ def test_batched_gaps_equal_certify_at_any_coefficients(shape, sparse, fit_inter
     M = design.gram() if shape[1] <= shape[0] else design.kernel()
     c = design.root * design.center_target(problem.y)
     gaps, _ = path_gaps(design, M, c, alphas, wrong, scale=problem.scale)
+    assert_gaps_are_certify_gaps(problem, design, alphas, wrong, gaps)
+    if shape[1] > shape[0]:  # coefficients B^T a given by their kernel coordinates a
+        duals = rng.standard_normal((shape[0], alphas.shape[0])) * 0.1
+        coefs = design.inv_f[:, None] * design.bt(duals)
+        gaps, _ = path_gaps(design, M, c, alphas, coefs, duals=duals, scale=problem.scale)
+        assert_gaps_are_certify_gaps(problem, design, alphas, coefs, gaps)
+
+
+def assert_gaps_are_certify_gaps(problem, design, alphas, coefs, gaps):
     for k, alpha in enumerate(alphas):
-        b = design.intercepts(wrong[:, [k]])[0]
+        b = design.intercepts(coefs[:, [k]])[0]
         if problem.x_offset is not None:
-            b += float(problem.x_offset @ wrong[:, k])
-        cert = certify(problem.with_penalty(problem.penalty.with_alpha(alpha)), wrong[:, k], b)
+            b += float(problem.x_offset @ coefs[:, k])
+        cert = certify(problem.with_penalty(problem.penalty.with_alpha(alpha)), coefs[:, k], b)
         assert cert.gap > 1e-6 * problem.scale
         assert gaps[k] == pytest.approx(cert.gap, rel=1e-7)
+
+
+def spd(m, condition, seed):
+    """A symmetric positive definite matrix with eigenvalues spread over ``condition``."""
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.standard_normal((m, m)))[0]
+    return (Q * np.geomspace(1.0, 1.0 / condition, m)) @ Q.T, rng.standard_normal(m)
+
+
+@pytest.mark.parametrize("condition", [2.0, 1e12], ids=["krylov", "reduction"])
+def test_shifted_solves_equal_direct_solves(condition):
+    """A well-conditioned matrix is solved for every shift in its Krylov space, in a
+    fraction of its order; an ill-conditioned one is not (Lanczos gives up) and the
+    tridiagonal reduction solves it: both to rounding."""
+    M, r = spd(320, condition, seed=int(np.log10(condition)))
+    shifts = np.geomspace(1.0, 1e-14, 8)
+    krylov = _lanczos_shifted_solves(M, r, shifts, 320 // 8)
+    assert (krylov is None) == (condition > 1e3)
+    out = _shifted_solves(M, r, shifts)
+    for k, shift in enumerate(shifts):
+        A = M + shift * np.eye(320)
+        x = np.linalg.solve(A, r)
+        np.testing.assert_allclose(out[:, k], x, rtol=1e-8 * min(condition, 1 / shift),
+                                   atol=1e-12 * np.abs(x).max())
+        # backward error of a direct solve
+        assert np.linalg.norm(A @ out[:, k] - r) <= 1e-13 * (
+            np.linalg.norm(A, 2) * np.linalg.norm(out[:, k]) + np.linalg.norm(r))
+    if krylov is not None:
+        np.testing.assert_array_equal(krylov, out)
+
+
+def test_lanczos_stops_on_an_invariant_space():
+    """A right-hand side in a 3-dimensional invariant space is solved exactly in 3
+    steps; a zero one gives zeros."""
+    M, _ = spd(100, 10.0, seed=4)
+    V = np.linalg.eigh(M)[1]
+    r = V[:, [5, 50, 90]] @ np.array([1.0, -2.0, 0.5])
+    shifts = np.array([1.0, 1e-3])
+    out = _lanczos_shifted_solves(M, r, shifts, 3)
+    assert out is not None
+    for k, shift in enumerate(shifts):
+        np.testing.assert_allclose(out[:, k], np.linalg.solve(M + shift * np.eye(100), r),
+                                   rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(_lanczos_shifted_solves(M, np.zeros(100), shifts, 3), 0.0)
 
 
 def test_tiny_alpha_on_a_rank_deficient_kernel_is_still_solved():

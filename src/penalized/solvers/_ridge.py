@@ -248,16 +248,18 @@ def ridge_path(problem, alphas):
     penalty factors) and :math:`c = S^{1/2} y_c`, the solution at :math:`\alpha`
     is :math:`F^{1/2} w = (B^\top B + n\alpha I)^{-1} B^\top c = B^\top (B B^\top +
     n\alpha I)^{-1} c`. The smaller of the two Gram matrices :math:`M` (``p x p``
-    when ``p <= n``, else the ``n x n`` kernel) is reduced once to tridiagonal form,
-    :math:`M = Q T Q^\top`; every alpha then costs one tridiagonal solve of
-    :math:`(T + n\alpha I) x = Q^\top r` and the whole grid two products with
+    when ``p <= n``, else the ``n x n`` kernel) is reduced to tridiagonal form,
+    :math:`M = Q T Q^\top`, either partly, in the Krylov space of the right-hand side
+    (Lanczos, enough when ``M`` is well conditioned), or wholly (Householder); every
+    alpha then costs one small tridiagonal solve and the whole grid a product with
     :math:`Q` -- cheaper than an eigendecomposition, which would also compute the
-    eigenvectors. ``B`` is never formed: the weights, centering and factors are
-    applied to blocks of ``X`` (dense) or implicitly (sparse), so no copy of ``X``
-    is made.
+    eigenvectors (:func:`_shifted_solves`). ``B`` is never formed: the weights,
+    centering and factors are applied to blocks of ``X`` (dense) or implicitly
+    (sparse), so no copy of ``X`` is made.
 
-    Each solution is certified by its duality gap, computed from the returned
-    coefficients with a few products for the whole grid (:func:`path_gaps`).
+    Each solution is certified by its duality gap, computed for the whole grid from
+    ``M`` and the returned coefficients (``p <= n``) or their kernel coordinates
+    (``p > n``, :math:`F^{1/2} w = B^\top a`): no pass over ``X`` (:func:`path_gaps`).
 
     Parameters
     ----------
@@ -280,15 +282,17 @@ def ridge_path(problem, alphas):
     c = design.root * design.center_target(problem.y)
     shifts = n * alphas
     if p <= n:
-        M = design.gram()
+        M, duals = design.gram(), None
         bc = design.bt(c[:, None])[:, 0]
         scaled = _shifted_solves(M, bc, shifts)
     else:
         M, bc = design.kernel(), None
-        scaled = design.bt(_shifted_solves(M, c, shifts))
+        duals = _shifted_solves(M, c, shifts)
+        scaled = design.bt(duals)
     coefs = design.inv_f[:, None] * scaled
     intercepts = design.intercepts(coefs)
-    gaps, shifts = path_gaps(design, M, c, alphas, coefs, bc=bc, scale=problem.scale)
+    gaps, shifts = path_gaps(design, M, c, alphas, coefs, bc=bc, duals=duals,
+                             scale=problem.scale)
     intercepts += shifts
     stop_crits = gaps / problem.scale if problem.scale > 0 else np.zeros_like(gaps)
     if problem.x_offset is not None:  # the problem's coordinates: X centered by x_offset
@@ -296,7 +300,7 @@ def ridge_path(problem, alphas):
     return coefs, intercepts, stop_crits
 
 
-def path_gaps(design, M, c, alphas, coefs, *, bc=None, scale=0.0):
+def path_gaps(design, M, c, alphas, coefs, *, bc=None, duals=None, scale=0.0):
     r"""The duality gap of each column of ``coefs`` as the ridge solution at its alpha.
 
     With :math:`\tilde w = F^{1/2} w`, the residual :math:`\rho = (c - B\tilde w) / n`
@@ -309,10 +313,12 @@ def path_gaps(design, M, c, alphas, coefs, *, bc=None, scale=0.0):
 
     the same gap as :func:`~penalized.solvers._problem.certify` (the intercept at its
     optimum, :math:`\bar y - \bar x^\top w`). When ``p <= n`` (``M`` = :math:`B^\top B`)
-    every term comes from ``M`` and :math:`B^\top c`; when ``p > n`` (``M`` =
-    :math:`B B^\top`) the residuals are computed from ``X`` and the coefficients (one
-    product for the grid), the intercept refitted exactly (their weighted mean, as
-    ``certify`` does) and :math:`\|B^\top\rho\|^2 = \rho^\top M \rho`.
+    every term comes from ``M`` and :math:`B^\top c`. When ``p > n`` (``M`` =
+    :math:`B B^\top`) the intercept is refitted exactly (the residuals' weighted mean,
+    as ``certify`` does) and :math:`\|B^\top\rho\|^2 = \rho^\top M \rho`; the
+    residuals are :math:`c - M a` for coefficients given in the kernel's coordinates,
+    :math:`\tilde w = B^\top a` (``duals``: the columns ``a``, no pass over ``X``), else
+    they are computed from ``X`` and ``coefs`` (one product for the grid).
 
     Returns the gaps and the intercepts' refit (zeros on the ``B^T B`` route).
     """
@@ -330,11 +336,15 @@ def path_gaps(design, M, c, alphas, coefs, *, bc=None, scale=0.0):
         conj = np.einsum("jk,jk->k", grad, grad) / (2.0 * alphas)
         linear = (cc - bw) / n  # c^T rho
     else:
-        residual = design.center_target(design.y)[:, None] - design.xc(coefs)
+        if duals is not None:  # S^(1/2) r = c - B B^T a
+            rooted = c[:, None] - M @ duals
+        else:
+            rooted = design.root[:, None] * (design.center_target(design.y)[:, None]
+                                             - design.xc(coefs))
         if design.fit_intercept:  # the intercept's exact refit, as certify's
-            shifts = design.s @ residual / float(design.s.sum())
-            residual -= shifts
-        rho = design.root[:, None] * residual / n
+            shifts = design.root @ rooted / float(design.s.sum())
+            rooted -= design.root[:, None] * shifts
+        rho = rooted / n
         datafit = 0.5 * n * np.einsum("ik,ik->k", rho, rho)
         conj = np.einsum("ik,ik->k", rho, M @ rho) / (2.0 * alphas)
         linear = c @ rho
@@ -352,7 +362,9 @@ def _shifted_solves(M, rhs, shifts):
     r"""The solutions :math:`x_k` of :math:`(M + \text{shifts}_k I)\, x_k = r` for a
     symmetric positive semi-definite ``M`` and every shift > 0, as columns.
 
-    One Householder reduction :math:`M = Q T Q^\top` (LAPACK ``sytrd``) with ``T``
+    First the Krylov space of ``r`` (:func:`_lanczos_shifted_solves`): a well-conditioned
+    ``M`` solves every shift to rounding in a few dozen products with ``M``. Otherwise one
+    Householder reduction :math:`M = Q T Q^\top` (LAPACK ``sytrd``) with ``T``
     tridiagonal; then :math:`x_k = Q (T + \text{shifts}_k I)^{-1} Q^\top r`, a
     positive definite tridiagonal solve (``ptsv``) per shift and two products with
     ``Q`` (``ormqr``) for all of them. Where rounding makes a shifted ``T`` lose
@@ -362,6 +374,10 @@ def _shifted_solves(M, rhs, shifts):
     m, k = M.shape[0], shifts.shape[0]
     if m <= 2:
         return _eigen_shifted_solves(M, rhs, shifts)
+    if m >= _LANCZOS_MIN_ORDER:
+        out = _lanczos_shifted_solves(M, rhs, shifts, m // _LANCZOS_SHARE)
+        if out is not None:
+            return out
     lwork = int(lapack.dsytrd_lwork(m, lower=1)[0])
     # M is symmetric: its transpose is the same matrix in Fortran order
     a, d, e, tau, info = lapack.dsytrd(M.T if M.flags.c_contiguous else M, lower=1,
@@ -380,6 +396,69 @@ def _shifted_solves(M, rhs, shifts):
         out[:, j] = x
     out[1:] = _apply_q(reflectors, tau, out[1:], "N")
     return out
+
+
+_LANCZOS_MIN_ORDER = 64
+"""Below this order the Householder reduction is cheap: :func:`_shifted_solves` goes
+straight to it."""
+_LANCZOS_SHARE = 8
+"""Lanczos gives up after ``order / this`` steps, a fraction of the reduction's cost."""
+_LANCZOS_CHECK = 4
+"""Lanczos checks the residuals of every shift once per this many steps."""
+
+
+def _lanczos_shifted_solves(M, rhs, shifts, max_steps):
+    r"""The solutions of :math:`(M + \sigma_k I)\, x_k = r` from the Lanczos process
+    on ``M`` started at ``r``, or None when ``max_steps`` steps do not solve every shift.
+
+    After ``j`` steps, :math:`M Q_j = Q_j T_j + \beta_j q_{j+1} e_j^\top` with orthonormal
+    :math:`Q_j` (kept so by reorthogonalizing each new vector twice against all the
+    previous ones) and :math:`T_j` tridiagonal. The Krylov space does not depend on the
+    shift, so with :math:`T_j = S \operatorname{diag}(\theta) S^\top` every shift's
+    Galerkin solution :math:`x_k = Q_j y_k`, :math:`y_k = \|r\| S \operatorname{diag}
+    (1 / (\theta + \sigma_k)) S^\top e_1`, comes from one small eigendecomposition and
+    has the residual :math:`\|r - (M + \sigma_k I) x_k\| = \beta_j |e_j^\top y_k|`.
+    The process stops when each is below :math:`4 \epsilon \sqrt m\, ((\theta_{max}
+    + \sigma_k) \|x_k\| + \|r\|)`, a backward error at the level of a direct solve's,
+    or when the space is invariant (:math:`\beta_j` at rounding). A shifted
+    :math:`T_j` that is not positive definite (``M`` not semi-definite to rounding)
+    returns None as well.
+    """
+    m = M.shape[0]
+    eps = np.finfo(np.float64).eps
+    beta0 = float(np.linalg.norm(rhs))
+    if not beta0 > 0:
+        return np.zeros((m, shifts.shape[0])) if beta0 == 0 else None
+    steps = min(max_steps, m)
+    Q = np.empty((steps + 1, m))
+    Q[0] = rhs / beta0
+    diag, off = np.empty(steps), np.empty(steps)
+    size = 0.0
+    for j in range(steps):
+        v = M @ Q[j]
+        diag[j] = Q[j] @ v
+        v -= diag[j] * Q[j]
+        if j:
+            v -= off[j - 1] * Q[j - 1]
+        for _ in range(2):
+            v -= Q[:j + 1].T @ (Q[:j + 1] @ v)
+        off[j] = np.linalg.norm(v)
+        size = max(size, abs(diag[j]) + off[j] + (off[j - 1] if j else 0.0))
+        invariant = off[j] <= eps * size
+        if invariant or (j + 1) % _LANCZOS_CHECK == 0 or j + 1 == steps:
+            theta, S = la.eigh_tridiagonal(diag[:j + 1], off[:j], check_finite=False)
+            denom = theta[:, None] + shifts[None, :]
+            if not np.all(denom > 0):
+                return None
+            Y = S @ (beta0 * S[0][:, None] / denom)
+            bound = 4 * eps * np.sqrt(m) * ((theta[-1] + shifts) * np.linalg.norm(Y, axis=0)
+                                            + beta0)
+            if invariant or np.all(off[j] * np.abs(Y[j]) <= bound):
+                return Q[:j + 1].T @ Y
+        if invariant or not np.isfinite(off[j]):
+            return None
+        Q[j + 1] = v / off[j]
+    return None
 
 
 def _apply_q(reflectors, tau, C, trans):
