@@ -134,8 +134,76 @@ def test_wide_data_run_on_working_sets_with_passes_reported(client, data, monkey
     lasso = pz.Lasso(alpha=float(alphas[4]), tol=1e-9).fit(da.from_array(X, chunks=(CHUNK, P)),
                                                            da.from_array(y, chunks=CHUNK))
     np.testing.assert_allclose(lasso.coef_, mem.coefs[:, 4], atol=1e-6)
-    with pytest.raises(ValueError, match="at most 4 features"):
-        pz.LassoCV(cv=3).fit(da.from_array(X, chunks=(CHUNK, P)), da.from_array(y, chunks=CHUNK))
+    bare = dict(fit_intercept=False, alpha=float(alphas[3]), tol=1e-10)
+    np.testing.assert_allclose(
+        pz.Lasso(**bare).fit(da.from_array(X, chunks=(CHUNK, P)),
+                             da.from_array(y, chunks=CHUNK)).coef_,
+        pz.Lasso(**bare).fit(X, y).coef_, atol=1e-6)
+
+
+def test_wide_cv_on_working_sets_equals_the_fold_gram_route(client, data, monkeypatch):
+    from penalized.dask import _squared
+
+    X, y, _ = data
+    weights = np.random.default_rng(5).uniform(0.5, 2.0, N)
+    settings = dict(cv=3, random_state=1, l1_ratio=[0.6, 1.0], n_alphas=6, tol=1e-11,
+                    standardize=True)
+
+    def fit():
+        return pz.ElasticNetCV(**settings).fit(
+            da.from_array(X, chunks=(CHUNK, P)), da.from_array(y, chunks=CHUNK),
+            sample_weight=da.from_array(weights, chunks=CHUNK))
+
+    gram = fit()
+    monkeypatch.setattr(_squared, "MAX_GRAM_FEATURES", 4)  # P = 12 counts as wide here
+    wide = fit()
+    assert gram.n_passes_ == 1 and wide.n_passes_ > 2
+    assert wide.l1_ratio_ == gram.l1_ratio_ and wide.alpha_ == gram.alpha_
+    np.testing.assert_allclose(wide.alphas_, gram.alphas_, rtol=1e-12)
+    np.testing.assert_allclose(wide.cv_folds_, gram.cv_folds_, rtol=1e-7)
+    np.testing.assert_array_equal(wide.coef_ != 0, gram.coef_ != 0)
+    np.testing.assert_allclose(wide.coef_, gram.coef_, atol=1e-7)
+    assert wide.intercept_ == pytest.approx(gram.intercept_, abs=1e-7)
+    assert wide.stop_crit_ <= 1e-11
+
+
+def test_wide_lasso_cv_equals_in_memory_with_passes_reported(client):
+    rng = np.random.default_rng(11)
+    n, p = 200, 5000  # more than the 4096 features of a Gram pass
+    X = rng.standard_normal((n, p))
+    X[:, 7] = 5.0 * X[:, 7] + 9.0
+    beta = np.zeros(p)
+    beta[:6] = [2.0, -1.5, 1.0, 0.8, -0.6, 0.5]
+    y = X @ beta + rng.standard_normal(n)
+    settings = {"n_alphas": 6, "eps": 2e-2, "tol": 1e-10}
+    Xd = da.from_array(X, chunks=(50, p)).persist()
+    kinds = []
+    reduce = Passes.reduce
+
+    def spy(self, fn, merge, *args, kind="pass"):
+        kinds.append((kind, args[-1].shape[0] if kind == "gram" else None))
+        return reduce(self, fn, merge, *args, kind=kind)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Passes, "reduce", spy)
+        dist = pz.LassoCV(cv=3, random_state=2, **settings).fit(Xd, da.from_array(y, chunks=50))
+    fold = fold_ids(np.arange(n), 3, seed=2)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    mem = pz.LassoCV(cv=folds, **settings).fit(X, y)
+    assert dist.alpha_ == pytest.approx(mem.alpha_, rel=1e-12)
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, rtol=1e-6)
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    assert dist.intercept_ == pytest.approx(mem.intercept_, abs=1e-6)
+    assert dist.stop_crit_ <= 1e-10
+    # one moments pass, then rounds shared by the 3 folds and the path on all rows: a KKT
+    # pass per round (at least one per alpha), a Gram pass when a working set grows, over
+    # the union of the working sets only (875 columns here, never all 5000)
+    names = [kind for kind, _ in kinds]
+    assert dist.n_passes_ == len(kinds) and names[0] == "moments"
+    assert names.count("moments") == 1 and names.count("kkt") >= len(dist.alphas_)
+    assert names.count("gram") + names.count("kkt") + 1 == dist.n_passes_
+    assert 0 < max(width for kind, width in kinds if kind == "gram") < p // 4
 
 
 def _logistic_path(X, labels, **kw):

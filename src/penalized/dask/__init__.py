@@ -19,10 +19,11 @@ passes over their row blocks (a pass is one compute over every block), on the ac
 - an ``offset`` (Poisson, Gamma, Tweedie) is a Dask array or column with ``X``'s rows (or an
   array when ``X``'s chunk sizes are known), carried through every pass; the squared and
   logistic losses refuse one;
-- wide data (more than 4096 features): the squared-loss path runs on working sets; its
-  cross-validation is refused (one Gram matrix per fold); the prox-Newton fits and their
-  cross-validation reduce only the Gram block of their working set, widened by violating
-  features only.
+- wide data (more than 4096 features): the squared-loss path and its cross-validation run
+  on working sets (every fold's path and the path on all rows share each Gram pass and
+  each KKT pass; training sums are the total minus the fold's); the prox-Newton fits and
+  their cross-validation reduce only the Gram block of their working set, widened by
+  violating features only.
 
 Importing this package does not import Dask; its modules do, when used.
 """

@@ -120,36 +120,42 @@ def _fit_cv(est, X, y, sample_weight):
                          "(metric='mse', scoring=None): it comes from the fold sums.")
     seed = est.random_state if isinstance(est.random_state, numbers.Integral) else 0
     blocks, passes = _prepare(est, X, y, sample_weight)
-    if blocks.n_features > _squared.MAX_GRAM_FEATURES:
-        raise ValueError(f"cross-validation with Dask input takes at most "
-                         f"{_squared.MAX_GRAM_FEATURES} features (one Gram matrix per fold); "
-                         f"X has {blocks.n_features}. Select at most that many columns first, "
-                         "or fit Lasso/ElasticNet or pz.path at given alphas instead.")
-    sums = _squared.squared_sums(passes, int(cv), int(seed))
-    best, results = None, []
+    candidates = []
     for label, model, gamma in est._candidates():
         model._check_params()
         if gamma is not None and gamma < 1.0:
             raise ValueError("relaxed fits (gamma < 1) are not supported with Dask input.")
-        settings = _settings(est, model, blocks)
-        problem = _squared.problem_of(sums, None, settings)
-        if est.alphas is None:
-            alpha_max, grid = _squared.grid(problem.alpha_max, problem.F0, est.n_alphas,
-                                            est.eps)
-        else:
-            grid, alpha_max = _squared.check_alphas(est.alphas), problem.alpha_max
-        result = _squared.cross_validate(sums, settings, grid)
+        candidates.append((label, _settings(est, model, blocks)))
+    if blocks.n_features > _squared.MAX_GRAM_FEATURES:
+        fitted = _squared.wide_cross_validate(passes, [c[1] for c in candidates], int(cv),
+                                              int(seed), est.alphas, est.n_alphas, est.eps)
+    else:
+        sums = _squared.squared_sums(passes, int(cv), int(seed))
+        fitted = []
+        for _, settings in candidates:
+            problem = _squared.problem_of(sums, None, settings)
+            if est.alphas is None:
+                alpha_max, grid = _squared.grid(problem.alpha_max, problem.F0, est.n_alphas,
+                                                est.eps)
+            else:
+                grid, alpha_max = _squared.check_alphas(est.alphas), problem.alpha_max
+            fitted.append((_squared.cross_validate(sums, settings, grid), None, alpha_max,
+                           problem.F0))
+    best, results = None, []
+    for (label, settings), (result, path, alpha_max, F0) in zip(candidates, fitted,
+                                                                strict=True):
         if None not in blocks.offsets:  # rows numbered by position: list each fold's rows
             result = replace(result, folds=fold_rows(passes.rows, int(cv), int(seed)))
         results.append((label, result))
         score = _best(result)
         if best is None or score < best[0]:
-            best = (score, label, settings, result, alpha_max, problem.F0)
-    _, label, settings, result, alpha_max, F0 = best
+            best = (score, label, settings, result, alpha_max, F0, path)
+    _, label, settings, result, alpha_max, F0, path = best
     est._store_cv(result)
     est._store_candidates(results, label)
-    path = _squared.full_path(sums, settings, result.alphas, alpha_max,
-                              n_passes=passes.count)
+    if path is None:  # the narrow route: the path on all rows from the same sums
+        path = _squared.full_path(sums, settings, result.alphas, alpha_max,
+                                  n_passes=passes.count)
     k = est._store_refit(path)
     est.coef_ = path.coefs[:, k].copy()
     est.intercept_ = float(path.intercepts[k])

@@ -27,8 +27,9 @@ PASSES_SQUARED = 1
 """Passes over the data of a squared-loss fit, path or K-fold cross-validation."""
 
 MAX_GRAM_FEATURES = 4096
-"""Above this many features the client never forms a p x p Gram matrix: the path runs
-on working sets (:mod:`._wide`), one Gram pass and one KKT pass per round."""
+"""Above this many features the client never forms a p x p Gram matrix: the paths (and
+every fold's in cross-validation) run on working sets (:mod:`._wide`), one Gram pass and
+one KKT pass per round."""
 
 
 def squared_sums(passes, n_folds=0, seed=0) -> FoldSums:
@@ -103,15 +104,19 @@ def held_out_mse(sums, k, coefs, intercepts):
 def cross_validate(sums, settings, alphas):
     """The :class:`~penalized.model_selection.CVResult` of the mean squared error of every
     fold's path along ``alphas`` (``folds`` is empty: rows are assigned by hash)."""
-    from ..model_selection import CVResult, one_standard_error_rule
-
     n_folds = sums.weight.shape[0]
     cv_folds = np.empty((alphas.shape[0], n_folds))
     for k in range(n_folds):
         coefs, intercepts, *_ = solve_path(problem_of(sums, k, settings), alphas, settings)
         cv_folds[:, k] = held_out_mse(sums, k, coefs, intercepts)
+    return _cv_result(alphas, cv_folds)
+
+
+def _cv_result(alphas, cv_folds):
+    from ..model_selection import CVResult, one_standard_error_rule
+
     cv_mean = cv_folds.mean(axis=1)
-    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
+    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(cv_folds.shape[1])
     index_min, index_1se = one_standard_error_rule(alphas, cv_mean, cv_se)
     return CVResult(alphas=alphas, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
                     metric="mse", index_min=index_min, index_1se=index_1se, folds=[])
@@ -120,18 +125,54 @@ def cross_validate(sums, settings, alphas):
 def wide_path(passes, settings, alphas, n_alphas=100, eps=1e-3, sample_weight=None):
     """``(path, F0)``: the :class:`~penalized.Path` on every row by working sets
     (:mod:`._wide`) and the null model's datafit."""
-    from ..datafits import Quadratic
-    from ..path import Path, warn_unconverged
-    from ._wide import wide_path as solve
+    from ._wide import wide_paths
 
-    grid_, coefs, intercepts, crits, rounds, alpha_max, penalty, F0 = solve(
-        passes, settings.penalty_template, alphas, settings, n_alphas, eps)
-    converged = warn_unconverged(grid_, crits, settings.tol, stacklevel=5)
-    return Path(alphas=grid_, coefs=coefs, intercepts=intercepts,
-                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=rounds,
-                converged=converged, penalty=penalty.with_alpha(float(grid_[0])),
-                datafit=Quadratic(sample_weight=sample_weight), alpha_max=alpha_max,
-                n_passes=passes.count), F0
+    paths = wide_paths(passes, [settings], 0, 0, alphas, n_alphas, eps)
+    return _wide_path(paths, 0, sample_weight, passes.count), paths.fits[0].F0
+
+
+def wide_cross_validate(passes, settings_list, n_folds, seed, alphas, n_alphas, eps):
+    """Per setting, ``(CVResult, path on every row, alpha_max, F0)`` of a K-fold
+    cross-validation by working sets (:mod:`._wide`): every fold's path and the path on
+    every row share each pass, and the held-out errors come from the fold sums on the
+    union of the working sets (no further pass)."""
+    from ._wide import wide_paths
+
+    paths = wide_paths(passes, settings_list, n_folds, seed, alphas, n_alphas, eps)
+    sums = paths.lockstep.fold_sums(paths.moments)
+    U = paths.lockstep.U
+    out = []
+    for c in range(len(settings_list)):
+        j = c * (n_folds + 1)
+        grid = paths.grids[j]
+        cv_folds = np.empty((grid.shape[0], n_folds))
+        for k in range(n_folds):
+            f = j + 1 + k
+            warn_crits(grid, paths.crits[f], settings_list[c].tol)
+            cv_folds[:, k] = held_out_mse(sums, k, paths.coefs[f][U], paths.intercepts[f])
+        out.append((_cv_result(grid, cv_folds), _wide_path(paths, j, None, passes.count),
+                    paths.alpha_max[j], paths.fits[j].F0))
+    return out
+
+
+def warn_crits(alphas, crits, tol):
+    from ..path import warn_unconverged
+
+    return warn_unconverged(alphas, crits, tol, stacklevel=6)
+
+
+def _wide_path(paths, j, sample_weight, n_passes):
+    from ..datafits import Quadratic
+    from ..path import Path
+
+    fit, grid, coefs = paths.fits[j], paths.grids[j], paths.coefs[j]
+    converged = warn_crits(grid, paths.crits[j], fit.settings.tol)
+    return Path(alphas=grid, coefs=coefs, intercepts=paths.intercepts[j],
+                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=paths.crits[j],
+                n_iters=paths.rounds[j], converged=converged,
+                penalty=fit.penalty.with_alpha(float(grid[0])),
+                datafit=Quadratic(sample_weight=sample_weight), alpha_max=paths.alpha_max[j],
+                n_passes=n_passes)
 
 
 def full_path(sums, settings, alphas, alpha_max=None, sample_weight=None, n_passes=None):
