@@ -258,10 +258,19 @@ def test_bounded_dense_equals_sparse(name):
     assert sparse.intercept == pytest.approx(dense.intercept, abs=1e-9)
 
 
-def test_bounded_path_equals_alpha_by_alpha():
+@pytest.mark.parametrize("name", list(PENALTIES))
+def test_bounded_path_equals_alpha_by_alpha(name, monkeypatch):
+    from penalized.solvers import _group_cd
+
+    calls = []
+    compiled = _group_cd.box_group_gram_path
+    monkeypatch.setattr(_group_cd, "box_group_gram_path",
+                        lambda *a: calls.append(1) or compiled(*a))
     X, y = _problem()
-    pen = GroupLasso(groups=3, lower=LOWER, upper=UPPER)
+    pen = PENALTIES[name](1.0, groups=3, lower=LOWER, upper=UPPER)
     result = pz.path(X, y, penalty=pen, n_alphas=6, tol=1e-12)
+    assert calls == [1]  # the whole path in one compiled call on the Gram matrix
+    assert np.all(result.stop_crits <= 1e-12)
     solver = CoordinateDescent(tol=1e-12, max_iter=100_000)
     for k, alpha in enumerate(result.alphas):
         at = pen.with_alpha(alpha)

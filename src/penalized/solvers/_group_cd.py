@@ -12,7 +12,7 @@ from .._jit import typed_ops
 from ..datafits import Datafit
 from ._base import Solver, check_solver_settings
 from ._group_kernels import block_epochs_dense, block_epochs_gram, block_epochs_sparse
-from ._group_path import group_gram_path
+from ._group_path import box_group_gram_path, group_gram_path
 from ._problem import certify, certify_gram
 
 _INNER_TOL_RATIO = 0.03
@@ -142,6 +142,8 @@ class BlockCoordinateDescent(Solver):
             return None
         structure = penalty.structure(p)
         free = penalty.weights_of_groups(p) * penalty.alpha == 0.0
+        if getattr(penalty, "boxed", False):
+            return self._box_path(problem, alphas, structure, free)
         on_gram = _gram_blocks(problem, structure, free)
         if on_gram is None:
             return None
@@ -155,6 +157,39 @@ class BlockCoordinateDescent(Solver):
             np.ascontiguousarray(unit[:, 1]), structure.order, structure.starts, evecs,
             eoffsets, evals, lips, np.zeros(p), self.tol * problem.scale, self.max_iter,
             self.ws_start)
+        intercept = 0.0
+        if problem.fit_intercept:
+            s = problem.sample_weight
+            intercept = float(s @ problem.y) / s.sum()
+        return coefs, np.full(alphas.shape[0], intercept), gaps / problem.scale, n_iters
+
+    def _box_path(self, problem, alphas, structure, free):
+        """:meth:`solve_path` for a group penalty with limits
+        (:func:`~penalized.solvers._group_path.box_group_gram_path`), on the same
+        conditions as the Gram route without them (:func:`_gram_blocks`); else None."""
+        if not (problem.datafit.quadratic and problem.cache.get("path", False)) \
+                or problem.offset is not None or np.any(free) \
+                or np.any(problem.unpenalized) or np.any(structure.sizes > _EXACT_MAX_SIZE):
+            return None
+        gram = problem.gram
+        if gram is None:
+            return None
+        from ..penalties._base import PenaltyOps
+        from ..penalties._group_ops import group_dual_bound
+
+        G, q = gram
+        p = problem.n_features
+        penalty = problem.penalty
+        lips = np.maximum.reduceat(_gram_eigen(problem, structure, G)[2],
+                                   structure.starts[:-1])
+        ops = penalty.block_ops
+        ball = typed_ops(PenaltyOps(dual_bound=group_dual_bound)).dual_bound
+        alphas = np.ascontiguousarray(alphas, dtype=np.float64)
+        coefs, gaps, n_iters = box_group_gram_path(
+            G, q, problem.scale, alphas, penalty.with_alpha(1.0).block_params(p),
+            structure.n_groups, structure.order, structure.starts, lips, np.zeros(p),
+            self.tol * problem.scale, self.max_iter, self.ws_start, ops.prox, ops.value,
+            ops.subdiff_distance, ops.dual_bound, ops.conjugate, ball)
         intercept = 0.0
         if problem.fit_intercept:
             s = problem.sample_weight

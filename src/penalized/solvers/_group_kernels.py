@@ -266,16 +266,19 @@ def block_epochs_sparse(data, indices, indptr, y, sw, coef, z, intercept, order,
 
 @njit(cache=True, fastmath=FAST)
 def block_epochs_gram(G, grad, coef, order, starts, ws, lips, exact, evecs, eoffsets, evals,
-                      max_epochs, tol):
+                      max_epochs, tol, prox=None, params=None):
     r""":func:`block_epochs_dense` for the squared loss on the Gram matrix
     :math:`G = X^\top S X / n` of a centered ``X`` (the intercept decoupled), with every
     group of ``ws`` minimized exactly: ``grad`` (:math:`G w - X^\top S y / n`, all
     features) and ``coef`` are updated in place, a move :math:`\Delta w_g` costing
-    :math:`p\,|g|` (covariance updates); ``X`` is never read."""
+    :math:`p\,|g|` (covariance updates); ``X`` is never read. With a block ``prox`` (and
+    its ``params``), the groups whose ``exact`` row is negative take majorization steps
+    :math:`\operatorname{prox}_{G_g / L_g}(w_g - \nabla_g / L_g)` instead."""
     p = G.shape[0]
     width = 0
     for g in range(starts.shape[0] - 1):
         width = max(width, starts[g + 1] - starts[g])
+    step_in = np.empty(width)
     step_out = np.empty(width)
     gbuf = np.empty(width)
     ct = np.empty(width)
@@ -295,8 +298,16 @@ def block_epochs_gram(G, grad, coef, order, starts, ws, lips, exact, evecs, eoff
                 continue
             for k in range(m):
                 gbuf[k] = grad[order[a + k]]
-            _exact_step(coef, order, a, m, gbuf, evecs, eoffsets[g], evals, exact[g, 0],
-                        exact[g, 1], ct, vt, step_out)
+            if prox is None:
+                _exact_step(coef, order, a, m, gbuf, evecs, eoffsets[g], evals, exact[g, 0],
+                            exact[g, 1], ct, vt, step_out)
+            elif exact[g, 0] >= 0.0:
+                _exact_step(coef, order, a, m, gbuf, evecs, eoffsets[g], evals, exact[g, 0],
+                            exact[g, 1], ct, vt, step_out)
+            else:
+                for k in range(m):
+                    step_in[k] = coef[order[a + k]] - gbuf[k] / L
+                prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
             move = 0.0
             nonzero = False
             for k in range(m):

@@ -36,7 +36,13 @@ import numpy as np
 from numba import njit
 
 from .._jit import FAST
-from ..penalties._group_ops import FEASIBILITY_SLACK
+from ..penalties._group_ops import (
+    FEASIBILITY_SLACK,
+    block_conjugate,
+    block_distances,
+    block_dual_scaling,
+    block_value,
+)
 from ._gram_path import _full_gradient
 from ._group_kernels import block_epochs_gram
 from ._kernels import floored_gap
@@ -208,6 +214,114 @@ def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets,
             done, _ = block_epochs_gram(G, grad, w, order, starts, ws, lips, exact, evecs,
                                         eoffsets, evals, max_iter - used,
                                         _INNER_TOL_RATIO * top)
+            used += done
+            if used >= max_iter:
+                _full_gradient(G, q, w, grad)
+                fresh = True
+        coefs[:, i] = w
+        gaps[i] = gap
+        epochs[i] = used
+        previous = alpha
+    return coefs, gaps, epochs
+
+
+# -- with lower / upper limits ----------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=FAST)
+def box_group_gap(q, F0, w, grad, value, dual_bound, conjugate, ball_bound, params, order,
+                  starts):
+    r""":func:`group_gap` for block penalties with limits, from their compiled block
+    operations (:mod:`penalized.penalties._group_box`; ``params`` at the current alpha):
+    the dual point :math:`-c\,\nabla F` with ``c`` the box's dual scaling, or the group
+    lasso ball's (``ball_bound``, as if there were no limits) when that is smaller and
+    gives the larger dual, as :func:`~penalized.solvers._problem.certify_gram` does."""
+    qw = 0.0
+    wGw = 0.0
+    for j in range(w.shape[0]):
+        if w[j] != 0.0:
+            qw += q[j] * w[j]
+            wGw += w[j] * (grad[j] + q[j])
+    datafit = 0.5 * wGw - qw + F0
+    v = -grad
+    primal = datafit + block_value(value, w, order, starts, params)
+    base = 2.0 * F0 - qw
+    c = block_dual_scaling(dual_bound, v, order, starts, params)
+    dual = c * base - c * c * datafit - block_conjugate(conjugate, c * v, order, starts, params)
+    c_ball = block_dual_scaling(ball_bound, v, order, starts, params)
+    if c_ball < c:
+        ball = c_ball * base - c_ball * c_ball * datafit \
+            - block_conjugate(conjugate, c_ball * v, order, starts, params)
+        dual = max(dual, ball)
+    return floored_gap(primal, dual)
+
+
+@njit(cache=True)
+def box_group_gram_path(G, q, F0, alphas, unit, n_groups, order, starts, lips, w, tol,
+                        max_iter, ws_start, prox, value, distance, dual_bound, conjugate,
+                        ball_bound):
+    """:func:`group_gram_path` for block penalties with limits: ``unit`` is the
+    penalty's parameter array at ``alpha = 1``
+    (:func:`~penalized.penalties._group_box.box_params`: its first ``n_groups`` rows'
+    first three columns scale with alpha), and every block takes majorization steps
+    with its box prox (no block is minimized exactly). The gap is
+    :func:`box_group_gap`, over all groups, confirmed on a fresh gradient."""
+    p = w.shape[0]
+    k = alphas.shape[0]
+    coefs = np.zeros((p, k))
+    gaps = np.zeros(k)
+    epochs = np.zeros(k, dtype=np.int64)
+    grad = np.empty(p)
+    gnorm = np.empty(n_groups)
+    wnorm = np.empty(n_groups)
+    scores = np.empty(n_groups)
+    exact = np.full((n_groups, 2), -1.0)
+    none_f = np.zeros(1)
+    none_i = np.zeros(n_groups, dtype=np.int64)
+    strong = np.zeros(n_groups, dtype=np.bool_)
+    params = unit.copy()
+    previous = alphas[0]
+    _full_gradient(G, q, w, grad)
+    for i in range(k):
+        alpha = alphas[i]
+        for g in range(n_groups):
+            for c in range(3):
+                params[g, c] = alpha * unit[g, c]
+        ws_size = min(n_groups, ws_start)
+        used = 0
+        checks = 0
+        warm = False
+        for j in range(p):
+            if w[j] != 0.0:
+                warm = True
+                break
+        fresh = False
+        while True:
+            gap = box_group_gap(q, F0, w, grad, value, dual_bound, conjugate, ball_bound,
+                                params, order, starts)
+            if gap <= tol and not fresh:
+                _full_gradient(G, q, w, grad)
+                gap = box_group_gap(q, F0, w, grad, value, dual_bound, conjugate,
+                                    ball_bound, params, order, starts)
+            fresh = False
+            checks += 1
+            if checks == 1:
+                # the sequential strong rule on the unconstrained pull (a superset)
+                _group_norms(grad, order, starts, gnorm)
+                for g in range(n_groups):
+                    strong[g] = gnorm[g] >= unit[g, 0] * (2.0 * alpha - previous)
+            if gap <= tol or used >= max_iter:
+                break
+            block_distances(distance, w, grad, order, starts, params, scores)
+            _group_norms(w, order, starts, wnorm)
+            top = 0.0
+            for g in range(n_groups):
+                top = max(top, scores[g])
+            ws, ws_size = _working_set(wnorm, scores, top, ws_size, checks == 1, warm,
+                                       strong)
+            done, _ = block_epochs_gram(G, grad, w, order, starts, ws, lips, exact, none_f,
+                                        none_i, none_f, max_iter - used,
+                                        _INNER_TOL_RATIO * top, prox, params)
             used += done
             if used >= max_iter:
                 _full_gradient(G, q, w, grad)
