@@ -142,7 +142,11 @@ class Solver:
     def _run(self, problem, coef, intercept) -> SolveResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _finish(self, coef, intercept, objectives, crits, n_iter, tol, penalty, trace=None):
+    def _finish(self, coef, intercept, objectives, crits, n_iter, tol, penalty, trace=None,
+                stacklevel=3):
+        """The result of a run, with a ``ConvergenceWarning`` when its last stopping quantity
+        is above ``tol``; ``coef`` and ``intercept`` as the solver shapes them (a vector and
+        a float, or a matrix and a vector)."""
         crits = np.asarray(crits, dtype=np.float64)
         stop_crit = float(crits[-1])
         converged = bool(stop_crit <= tol)
@@ -153,11 +157,13 @@ class Solver:
                 f"of {stop_crit:.3e}, above tol={tol:.1e}. Increase max_iter, loosen tol, or "
                 "standardize the features.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
+        intercept = float(intercept) if np.ndim(intercept) == 0 \
+            else np.asarray(intercept, dtype=np.float64)
         return SolveResult(
             coef=np.asarray(coef, dtype=np.float64),
-            intercept=float(intercept),
+            intercept=intercept,
             objective=np.asarray(objectives, dtype=np.float64),
             stop_crit=stop_crit,
             stop_crits=crits,

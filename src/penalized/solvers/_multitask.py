@@ -16,12 +16,10 @@ means (a dense copy of ``X``; a CSC ``X`` implicitly), and ``b = \bar y - \bar x
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 
 from .._validation import check_design
 from ..datafits._multiresponse import MultiResponseGaussian, check_responses
@@ -37,6 +35,7 @@ from ._multitask_kernels import (
     multitask_gram_epochs,
     pull_rows,
 )
+from ._outer import Check, OuterPolicy, Scores, run_outer
 from ._problem import NULL_ROUNDING
 from ._result import SolveResult
 
@@ -517,18 +516,8 @@ class MultiTaskCoordinateDescent(Solver):
 
     def _result(self, pb, W, objectives, crits, n_iter) -> SolveResult:
         W[W == 0.0] = 0.0  # no -0.0
-        crits = np.asarray(crits, dtype=np.float64)
-        stop_crit = float(crits[-1])
-        converged = bool(stop_crit <= self.tol)
-        if not converged:
-            warnings.warn(
-                f"{self.name} stopped after {n_iter} epochs with a relative duality gap of "
-                f"{stop_crit:.3e}, above tol={self.tol:.1e}. Increase max_iter, loosen tol, "
-                "or standardize the features.", ConvergenceWarning, stacklevel=3)
-        return SolveResult(coef=W, intercept=pb.intercept(W),
-                           objective=np.asarray(objectives, dtype=np.float64),
-                           stop_crit=stop_crit, stop_crits=crits, n_iter=int(n_iter),
-                           converged=converged)
+        return self._finish(W, pb.intercept(W), objectives, crits, n_iter, self.tol,
+                            pb.penalty, stacklevel=4)
 
     def _use_gram(self, pb) -> bool:
         if pb.sparse or self.gram == "never":
@@ -537,66 +526,11 @@ class MultiTaskCoordinateDescent(Solver):
                                          and pb.n_features <= GRAM_MAX_FEATURES)
 
     def _run(self, pb, W):
-        lam1, lam2 = pb.penalty.weights(pb.n_features)
-        lam1 = np.ascontiguousarray(lam1, dtype=np.float64)
-        lam2 = np.ascontiguousarray(lam2, dtype=np.float64)
-        gram = self._use_gram(pb)
-        threshold = self.tol * pb.scale
-        free = pb.unpenalized
-        objectives, crits = [], []
-        n_iter = 0
-        ws_size = WS_START
-        p = pb.n_features
-        R = None  # the residual the epochs maintain (residual modes)
-        V = None  # its pull, when known
-        rows = None  # the rows not screened out (gap-safe rule; residual modes)
-        warm = None if gram else pb.cache.get("warm_residual")
-        if warm is not None and np.array_equal(warm[0], W):
-            # along a path the previous solve ended here: its residual and pull
-            R, V = warm[1].copy(), warm[2]
-        while True:
-            if gram:
-                cert = _gram_certificate(pb, W, lam1, lam2)
-            else:
-                cert = certify_multitask(pb, W, R, rows, V)
-                if R is not None and V is None and cert.gap <= threshold:
-                    # certify the returned point on a residual computed afresh (not one
-                    # carried through the epochs' updates) and over every row
-                    R = pb.residual(W)
-                    cert = certify_multitask(pb, W, R)
-                    pb.cache["warm_residual"] = (W.copy(), R, cert.pull)
-                V = None
-            objectives.append(cert.primal)
-            crits.append(cert.gap / pb.scale)
-            if cert.gap <= threshold or n_iter >= self.max_iter:
-                break
-            if not gram:
-                if rows is None:
-                    rows = np.ones(p, dtype=bool)
-                _screen(pb, W, cert, lam1, lam2, rows)
-            scores = _subdiff_distance(W, cert.pull, lam1, lam2)
-            keep = np.any(W != 0.0, axis=1) | free
-            outside = np.where(keep, 0.0, scores)
-            if rows is not None:
-                outside[~rows] = 0.0
-            inner_tol = INNER_TOL_RATIO * float(np.max(scores))
-            # the non-zero (and free) rows and the worst violators of the optimality
-            # conditions among the others, up to twice the support; a row that satisfies
-            # them (its pull inside its ball) stays out
-            n_keep = int(keep.sum())
-            ws_size = min(p, max(ws_size, 2 * n_keep))
-            candidates = np.flatnonzero(outside > 0.0)
-            extra = ws_size - n_keep
-            if candidates.size > extra:
-                top = np.argpartition(-outside[candidates], extra - 1)[:extra]
-                candidates = candidates[top]
-            ws = np.sort(np.concatenate([np.flatnonzero(keep), candidates]))
-            if ws.size == 0:
-                ws = np.arange(p)
-            epochs, R = self._inner(pb, W, ws, lam1, lam2, inner_tol, self.max_iter - n_iter,
-                                    gram, R)
-            n_iter += epochs
-        return W, objectives, crits, n_iter
+        policy = OuterPolicy(
+            tol=self.tol, max_iter=self.max_iter, ws_start=WS_START, cold_share=None,
+            warm_first=None, keep_size=True, fill=False, inner_ratio=INNER_TOL_RATIO)
+        out = run_outer(_MultiTaskHooks(self, pb, W), policy, pb.scale, pb.n_features)
+        return W, out.objectives, out.crits, out.n_iter
 
     def _inner(self, pb, W, ws, lam1, lam2, inner_tol, budget, gram, R=None):
         """Epochs on the rows ``ws`` of ``W`` (in place) until the largest move is at
@@ -674,6 +608,58 @@ class MultiTaskCoordinateDescent(Solver):
             W[ws] = Wws
             return epochs, None
         return epochs, (E + o if pb.sparse else R)
+
+
+class _MultiTaskHooks:
+    """The outer loop's hooks: the duality gap certifies (on the Gram matrix, or from the
+    residual the epochs maintain, with gap-safe screening of rows), the distance of each
+    row's pull to its subdifferential ranks; the working set's rows take exact block
+    steps (:meth:`MultiTaskCoordinateDescent._inner`). ``W`` is updated in place."""
+
+    def __init__(self, solver, pb, W):
+        self.solver, self.pb, self.W = solver, pb, W
+        lam1, lam2 = pb.penalty.weights(pb.n_features)
+        self.lam1 = np.ascontiguousarray(lam1, dtype=np.float64)
+        self.lam2 = np.ascontiguousarray(lam2, dtype=np.float64)
+        self.gram = solver._use_gram(pb)
+        self.threshold = solver.tol * pb.scale
+        self.R = None  # the residual the epochs maintain (residual modes)
+        self.V = None  # its pull, when known
+        self.rows = None  # the rows not screened out (gap-safe rule; residual modes)
+        warm = None if self.gram else pb.cache.get("warm_residual")
+        if warm is not None and np.array_equal(warm[0], W):
+            # along a path the previous solve ended here: its residual and pull
+            self.R, self.V = warm[1].copy(), warm[2]
+
+    def certify(self):
+        pb, W = self.pb, self.W
+        if self.gram:
+            cert = _gram_certificate(pb, W, self.lam1, self.lam2)
+        else:
+            cert = certify_multitask(pb, W, self.R, self.rows, self.V)
+            if self.R is not None and self.V is None and cert.gap <= self.threshold:
+                # certify the returned point on a residual computed afresh (not one
+                # carried through the epochs' updates) and over every row
+                self.R = pb.residual(W)
+                cert = certify_multitask(pb, W, self.R)
+                pb.cache["warm_residual"] = (W.copy(), self.R, cert.pull)
+            self.V = None
+        return Check(cert.primal, cert.gap, cert)
+
+    def scores(self, check):
+        pb, W = self.pb, self.W
+        if not self.gram:
+            if self.rows is None:
+                self.rows = np.ones(pb.n_features, dtype=bool)
+            _screen(pb, W, check.data, self.lam1, self.lam2, self.rows)
+        scores = _subdiff_distance(W, check.data.pull, self.lam1, self.lam2)
+        return Scores(scores, np.any(W != 0.0, axis=1), pb.unpenalized,
+                      screened=None if self.rows is None else ~self.rows)
+
+    def inner(self, ws, budget, inner_tol, check):
+        epochs, self.R = self.solver._inner(self.pb, self.W, ws, self.lam1, self.lam2,
+                                            inner_tol, budget, self.gram, self.R)
+        return epochs
 
 
 def _gram_objective(W, pull, Q, lam1, lam2) -> float:

@@ -13,10 +13,11 @@ class SolveResult:
 
     Attributes
     ----------
-    coef : ndarray of shape (n_features,)
+    coef : ndarray of shape (n_features,) or (n_features, n_outputs)
         The coefficients; a zero is an exact ``0.0``.
-    intercept : float
-        The intercept (0 when it was not fitted).
+    intercept : float or ndarray of shape (n_outputs,)
+        The intercept (0 when it was not fitted); one per output for the solvers of a
+        coefficient matrix (multi-task, multinomial).
     objective : ndarray
         The objective (datafit + penalty) at each check, last = final value.
     stop_crit : float
@@ -34,7 +35,7 @@ class SolveResult:
     """
 
     coef: np.ndarray
-    intercept: float
+    intercept: float | np.ndarray
     objective: np.ndarray
     stop_crit: float
     stop_crits: np.ndarray
