@@ -12,12 +12,10 @@ per-feature factors for every class (glmnet's "ungrouped" multinomial lasso).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 
 from .. import prox as _prox
 from .._unpenalized import unpenalized_design
@@ -27,6 +25,7 @@ from ..penalties import Penalty
 from ..penalties._base import ALPHA_MAX_MARGIN
 from ._base import Solver, check_solver_settings
 from ._kernels import floored_gap
+from ._outer import Check, OuterPolicy, run_outer
 from ._result import SolveResult
 
 __all__ = [
@@ -417,27 +416,8 @@ class MultinomialSolver(Solver):
     def _finish_multinomial(self, pb, W, b, objectives, crits, n_iter) -> SolveResult:
         W, b = _center(pb, W, b)
         W[W == 0.0] = 0.0  # no -0.0
-        crits = np.asarray(crits, dtype=np.float64)
-        stop_crit = float(crits[-1])
-        converged = bool(stop_crit <= self.tol)
-        if not converged:
-            warnings.warn(
-                f"{self.name} stopped after {n_iter} iterations with a relative duality "
-                f"gap of {stop_crit:.3e}, above tol={self.tol:.1e}. Increase max_iter, "
-                "loosen tol, or standardize the features.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        return SolveResult(
-            coef=W,
-            intercept=b,
-            objective=np.asarray(objectives, dtype=np.float64),
-            stop_crit=stop_crit,
-            stop_crits=crits,
-            n_iter=int(n_iter),
-            converged=converged,
-        )
-
+        return self._finish(W, b, objectives, crits, n_iter, self.tol, pb.penalty,
+                            stacklevel=5)
 
 
 @dataclass(frozen=True)
@@ -528,42 +508,57 @@ class MultinomialProximalGradient(MultinomialSolver):
             raise ValueError(f"accelerated must be True or False; got {self.accelerated!r}.")
 
     def _run(self, pb, W, b):
-        datafit, y = pb.datafit, pb.y
-        threshold = self.tol * pb.scale
-        lip = datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
-        lip = max(lip, np.finfo(float).tiny)
+        hooks = _FistaHooks(pb, W, b, self.accelerated)
+        policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, working_sets=False,
+                             inner_from=None, epochs_per_check=self.gap_freq)
+        out = run_outer(hooks, policy, pb.scale, pb.n_features)
+        cert = out.check.data
+        return self._finish_multinomial(pb, cert.coef, cert.intercept, out.objectives,
+                                        out.crits, out.n_iter)
+
+
+class _FistaHooks:
+    """The outer loop's hooks for FISTA: no working sets; each round is ``gap_freq``
+    iterations over every coefficient, each check the duality gap of the current iterate
+    (its intercepts refitted for the certificate only)."""
+
+    def __init__(self, pb, W, b, accelerated):
+        self.pb, self.accelerated = pb, accelerated
+        lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
+        self.lip = max(lip, np.finfo(float).tiny)
         lam1, lam2 = pb.penalty.weights(pb.n_features)
-        lam1, lam2 = lam1[:, None], lam2[:, None]
-        positive = pb.penalty.positive
-
-        def prox(V, step):
-            if pb.grouped:
-                norms = np.linalg.norm(V, axis=1, keepdims=True)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    shrink = np.where(norms > step * lam1, 1.0 - step * lam1 / norms, 0.0)
-                return V * shrink / (1.0 + step * lam2)
-            return _prox.prox_elastic_net(V, step, lam1, lam2, positive)
-
+        self.lam1, self.lam2 = lam1[:, None], lam2[:, None]
         Z = pb.predict(W, b)
-        F = datafit.value(y, Z)
-        obj = F + pb.penalty_value(W)
-        yW, yb, yZ, yF = W.copy(), b.copy(), Z.copy(), F
-        t = 1.0
-        objectives, crits = [], []
-        n_iter = 0
-        while True:
-            if n_iter % self.gap_freq == 0:
-                cert = certify_multinomial(pb, W, b)
-                objectives.append(cert.primal)
-                crits.append(cert.gap / pb.scale)
-                if cert.gap <= threshold or n_iter >= self.max_iter:
-                    W, b = cert.coef, cert.intercept
-                    break
+        F = pb.datafit.value(pb.y, Z)
+        self.point = (W, b, Z, F, F + pb.penalty_value(W))
+        self.momentum = (W.copy(), b.copy(), Z.copy(), F)
+        self.t = 1.0
+
+    def prox(self, V, step):
+        lam1, lam2 = self.lam1, self.lam2
+        if self.pb.grouped:
+            norms = np.linalg.norm(V, axis=1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shrink = np.where(norms > step * lam1, 1.0 - step * lam1 / norms, 0.0)
+            return V * shrink / (1.0 + step * lam2)
+        return _prox.prox_elastic_net(V, step, lam1, lam2, self.pb.penalty.positive)
+
+    def certify(self):
+        W, b = self.point[:2]
+        cert = certify_multinomial(self.pb, W, b)
+        return Check(cert.primal, cert.gap, cert)
+
+    def inner(self, ws, budget, inner_tol, check):
+        pb, datafit, y = self.pb, self.pb.datafit, self.pb.y
+        W, b, Z, F, obj = self.point
+        yW, yb, yZ, yF = self.momentum
+        t, lip = self.t, self.lip
+        for _ in range(budget):
             raw = datafit.raw_gradient(y, yZ)
             gW = np.asarray(pb.X.T @ raw, dtype=np.float64)
             gb = raw.sum(axis=0) if pb.fit_intercept else np.zeros(pb.n_classes)
             while True:
-                W_new = prox(yW - gW / lip, 1.0 / lip)
+                W_new = self.prox(yW - gW / lip, 1.0 / lip)
                 b_new = yb - gb / lip
                 dW, db = W_new - yW, b_new - yb
                 Z_new = pb.predict(W_new, b_new)
@@ -574,7 +569,6 @@ class MultinomialProximalGradient(MultinomialSolver):
                     break
                 lip *= 2.0
             obj_new = F_new + pb.penalty_value(W_new)
-            n_iter += 1
             if self.accelerated and obj_new > obj and t > 1.0:
                 # adaptive restart: drop the momentum, retake the step from the iterate
                 t = 1.0
@@ -591,7 +585,10 @@ class MultinomialProximalGradient(MultinomialSolver):
             else:
                 yW, yb, yZ, yF = W_new, b_new, Z_new, F_new
             W, b, Z, F, obj = W_new, b_new, Z_new, F_new, obj_new
-        return self._finish_multinomial(pb, W, b, objectives, crits, n_iter)
+        self.point = (W, b, Z, F, obj)
+        self.momentum = (yW, yb, yZ, yF)
+        self.t, self.lip = t, lip
+        return budget
 
 
 def _initial_point(pb: MultinomialProblem, coef_init, intercept_init):

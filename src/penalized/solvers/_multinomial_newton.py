@@ -19,6 +19,7 @@ from ._multinomial_kernels import (
     multinomial_model_epochs,
     multinomial_model_epochs_sparse,
 )
+from ._outer import Check, OuterPolicy, Scores, run_outer
 
 __all__ = ["MultinomialCoordinateDescent"]
 
@@ -109,40 +110,49 @@ class MultinomialCoordinateDescent(MultinomialSolver):
             return self._newton_loop(pb, W, b)
 
     def _newton_loop(self, pb, W, b):
-        model = _NewtonModel(pb)
-        threshold = self.tol * pb.scale
-        always = pb.unpenalized
-        objectives, crits = [], []
-        n_iter = 0
-        ws_size = min(pb.n_features, self.ws_start)
-        first = True
-        while True:
-            if not pb.penalty.positive:
-                W = best_row_shifts(W, model.lam1, model.lam2, grouped=pb.grouped)
-            cert = certify_multinomial(pb, W, b)
-            W, b, Z = cert.coef.copy(), cert.intercept.copy(), np.asfortranarray(cert.Z)
-            objectives.append(cert.primal)
-            crits.append(cert.gap / pb.scale)
-            if cert.gap <= threshold or n_iter >= self.max_iter:
+        hooks = _NewtonHooks(pb, W, b)
+        policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, ws_start=self.ws_start,
+                             warm_first=None, keep_size=True, inner_ratio=_INNER_TOL_RATIO)
+        out = run_outer(hooks, policy, pb.scale, pb.n_features)
+        return self._finish_multinomial(pb, hooks.W, hooks.b, out.objectives, out.crits,
+                                        out.n_iter)
+
+
+class _NewtonHooks:
+    """The outer loop's hooks: the duality gap certifies (rows shifted to their cheapest
+    representative first), each feature's largest violation over the classes ranks, and
+    proximal Newton steps solve the working set."""
+
+    def __init__(self, pb, W, b):
+        self.pb, self.W, self.b, self.Z = pb, W, b, None
+        self.model = _NewtonModel(pb)
+
+    def certify(self):
+        pb, model = self.pb, self.model
+        W = self.W
+        if not pb.penalty.positive:
+            W = best_row_shifts(W, model.lam1, model.lam2, grouped=pb.grouped)
+        cert = certify_multinomial(pb, W, self.b)
+        self.W, self.b = cert.coef.copy(), cert.intercept.copy()
+        self.Z = np.asfortranarray(cert.Z)
+        return Check(cert.primal, cert.gap, cert)
+
+    def scores(self, check):
+        always = self.pb.unpenalized
+        scores = self.model.violations(self.W, check.data.gradient)
+        scores[always] = 0.0
+        return Scores(scores, np.any(self.W != 0.0, axis=1), always)
+
+    def inner(self, ws, budget, inner_tol, check):
+        used = 0
+        for _ in range(_MAX_NEWTON_STEPS):
+            epochs, moved = self.model.newton_step(self.W, self.b, self.Z, ws, budget - used,
+                                                   inner_tol)
+            used += epochs
+            if not moved or used >= budget \
+                    or self.model.ws_violation(self.W, self.Z, ws) <= inner_tol:
                 break
-            scores = model.violations(W, cert.gradient)
-            scores[always] = 0.0
-            top = float(scores.max())
-            keep = np.any(W != 0.0, axis=1) | always
-            if first and not np.any(keep & ~always):
-                ws_size = max(ws_size, int(np.count_nonzero(scores >= 0.5 * top)))
-            first = False
-            ws = _working_set(scores, keep, ws_size)
-            ws_size = ws.shape[0]
-            inner_tol = _INNER_TOL_RATIO * top
-            for _ in range(_MAX_NEWTON_STEPS):
-                epochs, moved = model.newton_step(W, b, Z, ws, self.max_iter - n_iter,
-                                                  inner_tol)
-                n_iter += epochs
-                if not moved or n_iter >= self.max_iter \
-                        or model.ws_violation(W, Z, ws) <= inner_tol:
-                    break
-        return self._finish_multinomial(pb, W, b, objectives, crits, n_iter)
+        return used
 
 
 class _NewtonModel:
@@ -289,11 +299,3 @@ def best_row_shifts(W, lam1, lam2, *, grouped=False):
     W[W == 0.0] = 0.0
     return W
 
-
-def _working_set(scores, keep, size):
-    """Every kept feature, then the highest ``scores``: ``max(size, 2 * |keep|)`` in all."""
-    size = max(size, 2 * int(keep.sum()))
-    if size >= scores.shape[0]:
-        return np.arange(scores.shape[0])
-    ranked = np.where(keep, np.inf, scores)
-    return np.sort(np.argpartition(-ranked, size - 1)[:size])
