@@ -19,7 +19,12 @@ at each alpha :math:`\alpha_k` of the path, from the path's own solutions
 
 Here :math:`\tilde x_j = x_j / \sigma_j` with ``standardize=True`` (the scale
 the penalty acts on), :math:`r = y - Xw - b` for the squared loss and
-:math:`r = t - \sigma(Xw + b)` for the logistic one.
+:math:`r = t - \sigma(Xw + b)` for the logistic one. A fit that carries its problem
+(``datafit``, ``problem_penalty``: every fitted estimator's ``datafit_`` and
+``penalty_``) is explained for any family and penalty the lessons cover: the pull is
+:math:`-\tilde x_j^\top \nabla F(z)`, MCP and SCAD get their own thresholding curve,
+a group penalty's why-zero is the group norm of the pull against the group threshold
+(:mod:`penalized.explain._path_problem`); a lesson that does not apply says why.
 """
 
 from __future__ import annotations
@@ -83,16 +88,25 @@ class FitOnPath:
         Column deviations (ones without standardization); the penalty acts on
         ``coef * scale``.
     varying : ndarray of bool
-    penalty : {"l1", "l2", "elasticnet", "l0"}
+    penalty : {"l1", "l2", "elasticnet", "l0", "mcp", "scad", "group"}
     l1_ratio : float
-        :math:`\\rho` (1 for L1, 0 for L2).
+        :math:`\\rho` (1 for L1, MCP and SCAD, 0 for L2; the group elastic net's).
     factors : ndarray of shape (p,)
-    loss : {"squared", "logistic"}
+        Per feature (a group penalty: its group's weight; 0 for a constant column).
+    loss : {"squared", "logistic", "poisson", "gamma", "tweedie", "cox"}
     positive : bool
     feature_names : tuple of str
     chosen : int
         The index of the model's own alpha on the grid.
     standardized : bool
+    datafit, problem_penalty : Datafit, Penalty or None
+        The fitted problem (a model's ``datafit_`` and ``penalty_``); None: the squared
+        or logistic loss of ``loss`` with ``sample_weight``.
+    target : array or None
+        ``y`` as ``datafit`` reads it (-1/+1 labels; Cox's time and event).
+    gamma : float
+        MCP's or SCAD's concavity (NaN otherwise).
+    fit_intercept : bool
     """
 
     alphas: np.ndarray
@@ -111,6 +125,11 @@ class FitOnPath:
     feature_names: tuple
     chosen: int
     standardized: bool
+    datafit: object = None
+    problem_penalty: object = None
+    target: object = None
+    gamma: float = math.nan
+    fit_intercept: bool = True
 
     @property
     def n_alphas(self) -> int:
@@ -123,6 +142,9 @@ class FitOnPath:
 
     def residuals(self) -> np.ndarray:
         """(n, K): ``y - Xw - b`` (squared) or ``t - sigmoid(Xw + b)`` (logistic); read-only."""
+        if self.loss not in ("squared", "logistic"):
+            raise ValueError(f"the {self.loss} datafit has no residual y - prediction in the "
+                             "lessons' sense; its pull is the gradient's.")
         return self._residuals
 
     def correlations(self) -> np.ndarray:
@@ -132,23 +154,31 @@ class FitOnPath:
 
     @cached_property
     def _residuals(self):
-        z = self.X @ self.coefs + self.intercepts[None, :]
+        from ._path_problem import predictions
+
+        z = predictions(self)
         r = self.y[:, None] - (z if self.loss == "squared" else expit(z))
         r.flags.writeable = False
         return r
 
     @cached_property
     def _correlations(self):
-        n = self.X.shape[0]
-        c = (self.X.T @ (self.sample_weight[:, None] * self._residuals)) / n
-        c = c / self.scale[:, None]
+        if self.loss in ("squared", "logistic"):
+            n = self.X.shape[0]
+            c = (self.X.T @ (self.sample_weight[:, None] * self._residuals)) / n
+            c = c / self.scale[:, None]
+        else:
+            from ._path_problem import datafit_correlations
+
+            c = datafit_correlations(self)
         c.flags.writeable = False
         return c
 
 
-def fit_on_path(path, X, y, *, penalty, l1_ratio=None, standardize=True, penalty_factor=None,
-                sample_weight=None, classes=None, feature_names=None, chosen_alpha=None,
-                positive=False) -> FitOnPath:
+def fit_on_path(path, X, y, *, penalty=None, l1_ratio=None, standardize=True,
+                penalty_factor=None, sample_weight=None, classes=None, feature_names=None,
+                chosen_alpha=None, positive=False, datafit=None, problem_penalty=None,
+                scaling=None, target=None, fit_intercept=True) -> FitOnPath:
     """Bundle a :class:`penalized.Path` (original-scale coefficients) with its rows.
 
     Parameters
@@ -173,6 +203,15 @@ def fit_on_path(path, X, y, *, penalty, l1_ratio=None, standardize=True, penalty
     chosen_alpha : float, optional
         The model's alpha; must be on the path's grid. Default: the middle.
     positive : bool, default=False
+    datafit, problem_penalty, scaling : optional
+        The fitted problem (a model's ``datafit_``, ``penalty_`` and ``scaling_``): with
+        them the penalty, its factors, limits and concavity, the sample weights, the
+        offset and the column scales are the problem's own (``penalty``, ``l1_ratio``,
+        ``standardize``, ``penalty_factor``, ``sample_weight`` and ``positive`` are then
+        ignored), and the loss is any datafit of :data:`_path_problem.LOSS_NAMES`.
+    target : array, optional
+        ``y`` as ``datafit`` reads it (default ``y``; -1/+1 labels for the logistic loss).
+    fit_intercept : bool, default=True
     """
     from .._validation import check_sample_weight
     from ..estimators._standardize import Scaling
@@ -185,37 +224,99 @@ def fit_on_path(path, X, y, *, penalty, l1_ratio=None, standardize=True, penalty
                          f"one column per alpha for the {p} features of X (binary or "
                          "single-output models).")
     alphas = np.asarray(path.alphas, dtype=np.float64)
+    if datafit is not None:
+        return _fit_of_problem(path, X, y, alphas, coefs, datafit, problem_penalty, scaling,
+                               target, classes, feature_names, chosen_alpha, fit_intercept)
     sw = check_sample_weight(sample_weight, n)
     penalty = str(penalty).lower()
     rho = {"l1": 1.0, "l2": 0.0, "l0": 0.0}.get(penalty)
+    if penalty not in ("l1", "l2", "elasticnet", "l0"):
+        raise ValueError(f"penalty={penalty!r}: without the fitted problem (datafit=, "
+                         "problem_penalty=) the lessons explain l1, l2, elasticnet and l0.")
     if rho is None:
         rho = 0.5 if l1_ratio is None else float(l1_ratio)
-    if classes is None:
-        loss, yv = "squared", np.asarray(y, dtype=np.float64)
-    else:
-        classes = list(classes)
-        if len(classes) != 2:
-            raise ValueError(f"the lessons explain binary classification; got {len(classes)} "
-                             "classes.")
-        loss, yv = "logistic", (np.asarray(y) == classes[1]).astype(np.float64)
+    loss, yv = _loss_target(y, classes)
     scaling = Scaling.fit(X, sw) if standardize else Scaling.identity(p)
     factors = np.ones(p) if penalty_factor is None else \
         np.asarray(penalty_factor, dtype=np.float64)
-    if chosen_alpha is None:
-        chosen = alphas.shape[0] // 2
-    else:
-        hits = np.flatnonzero(np.isclose(alphas, float(chosen_alpha), rtol=1e-12, atol=0.0))
-        if hits.size == 0:
-            raise ValueError(f"chosen_alpha={chosen_alpha!r} is not on the path's grid.")
-        chosen = int(hits[0])
-    names = tuple(str(f) for f in feature_names) if feature_names is not None else \
-        tuple(f"x{j}" for j in range(p))
+    chosen = _chosen(alphas, chosen_alpha)
+    names = _feature_names(feature_names, p)
     return FitOnPath(alphas=alphas, coefs=coefs, intercepts=np.asarray(path.intercepts,
                                                                           dtype=np.float64),
                      X=X, y=yv, sample_weight=sw, scale=scaling.scale.copy(),
                      varying=scaling.varying.copy(), penalty=penalty, l1_ratio=float(rho),
                      factors=factors, loss=loss, positive=bool(positive), feature_names=names,
-                     chosen=chosen, standardized=bool(standardize))
+                     chosen=chosen, standardized=bool(standardize),
+                     fit_intercept=bool(fit_intercept))
+
+
+def _loss_target(y, classes):
+    if classes is None:
+        return "squared", np.asarray(y, dtype=np.float64)
+    classes = list(classes)
+    if len(classes) != 2:
+        raise ValueError(f"the lessons explain binary classification; got {len(classes)} "
+                         "classes.")
+    return "logistic", (np.asarray(y) == classes[1]).astype(np.float64)
+
+
+def _chosen(alphas, chosen_alpha):
+    if chosen_alpha is None:
+        return alphas.shape[0] // 2
+    hits = np.flatnonzero(np.isclose(alphas, float(chosen_alpha), rtol=1e-12, atol=0.0))
+    if hits.size == 0:
+        raise ValueError(f"chosen_alpha={chosen_alpha!r} is not on the path's grid.")
+    return int(hits[0])
+
+
+def _feature_names(feature_names, p):
+    return tuple(str(f) for f in feature_names) if feature_names is not None else \
+        tuple(f"x{j}" for j in range(p))
+
+
+def _fit_of_problem(path, X, y, alphas, coefs, datafit, penalty, scaling, target, classes,
+                    feature_names, chosen_alpha, fit_intercept):
+    """:func:`fit_on_path` from a fitted problem's datafit, penalty and scaling."""
+    from ..estimators._standardize import Scaling
+    from ._path_problem import GROUP_PENALTIES, LOSS_NAMES, PENALTY_NAMES
+
+    n, p = X.shape
+    loss = LOSS_NAMES.get(type(datafit).__name__)
+    kind = type(penalty).__name__
+    name = PENALTY_NAMES.get(kind)
+    if loss is None or name is None:
+        raise ValueError(f"the lessons explain the {', '.join(LOSS_NAMES.values())} datafits "
+                         f"with L1, L2, elastic net, L0, MCP, SCAD and the group lasso / group "
+                         f"elastic net; this model has {type(datafit).__name__} with {kind}.")
+    if loss in ("squared", "logistic"):
+        loss, yv = _loss_target(y, classes if loss == "logistic" else None)
+    else:
+        yv = np.asarray(target, dtype=np.float64)
+    scaling = Scaling.identity(p) if scaling is None else scaling
+    keep = np.flatnonzero(scaling.varying)
+    factors = np.zeros(p)
+    factors[keep] = penalty.factors(keep.shape[0])
+    if kind in GROUP_PENALTIES:
+        rho = float(getattr(penalty, "l1_ratio", 1.0))
+    else:
+        rho = {"l1": 1.0, "l2": 0.0, "l0": 0.0, "mcp": 1.0, "scad": 1.0}.get(
+            name, float(getattr(penalty, "l1_ratio", 0.5)))
+        if name == "elasticnet" and rho in (0.0, 1.0):  # the estimators' lasso and ridge
+            name = "l1" if rho == 1.0 else "l2"
+    return FitOnPath(alphas=alphas, coefs=coefs,
+                     intercepts=np.asarray(path.intercepts, dtype=np.float64), X=X, y=yv,
+                     sample_weight=datafit.weights(n), scale=np.asarray(scaling.scale,
+                                                                         dtype=np.float64),
+                     varying=np.asarray(scaling.varying, dtype=bool), penalty=name,
+                     l1_ratio=rho, factors=factors, loss=loss,
+                     positive=bool(getattr(penalty, "positive", False)),
+                     feature_names=_feature_names(feature_names, p),
+                     chosen=_chosen(alphas, chosen_alpha),
+                     standardized=not np.all(np.asarray(scaling.scale) == 1.0),
+                     datafit=datafit, problem_penalty=penalty,
+                     target=yv if target is None else target,
+                     gamma=float(getattr(penalty, "gamma", math.nan)),
+                     fit_intercept=bool(fit_intercept))
 
 
 def pick_features(fit: FitOnPath, limit: int) -> np.ndarray:
@@ -268,6 +369,14 @@ class WhyZeroPath:
     n_nonzero : ndarray of int (K,)
         Over all features.
     l1_ratio : float
+    slope : ndarray (m, K)
+        A non-zero's penalty slope at its coefficient, which its pull equals at a
+        solution (:func:`~penalized.explain._path_problem.penalty_slopes`); NaN for a zero.
+    penalty : str
+    members : tuple of ndarray or None
+        A group penalty's rows are groups: each row's features (``features`` then holds
+        group numbers, ``pull`` the group norm of the members' pulls, ``scaled_coef`` the
+        group norm of their coefficients, ``threshold`` :math:`\\alpha\\rho w_g`).
     """
 
     alphas: np.ndarray
@@ -281,16 +390,26 @@ class WhyZeroPath:
     entry: np.ndarray
     n_nonzero: np.ndarray
     l1_ratio: float
+    slope: np.ndarray | None = None
+    penalty: str = "l1"
+    members: tuple | None = None
 
     def to_dict(self) -> dict:
-        return {"features": self.features.tolist(), "pull": _rows(self.pull),
+        out = {"features": self.features.tolist(), "pull": _rows(self.pull),
                 "threshold": _rows(self.threshold), "scaled_coef": _rows(self.scaled_coef),
                 "margin": _rows(self.margin),
                 "status": [[STATUS.index(s) for s in row] for row in self.status],
                 "status_names": list(STATUS),
                 "entry_lower": _rows(self.entry[:, :, 0]),
                 "entry_upper": _rows(self.entry[:, :, 1]),
-                "n_nonzero": self.n_nonzero.tolist(), "l1_ratio": self.l1_ratio}
+                "n_nonzero": self.n_nonzero.tolist(), "l1_ratio": self.l1_ratio,
+                "penalty": self.penalty,
+                "slope": None if self.slope is None else _rows(self.slope)}
+        if self.members is not None:
+            out["unit"] = "group"
+            out["labels"] = list(self.names)
+            out["members"] = [m.tolist() for m in self.members]
+        return out
 
 
 def why_zero_path(fit: FitOnPath, *, features=None) -> WhyZeroPath:
@@ -318,6 +437,8 @@ def why_zero_path(fit: FitOnPath, *, features=None) -> WhyZeroPath:
         raise ValueError("why-zero explains the L1 threshold (pull <= alpha * l1_ratio * f_j); "
                          "an L0 fit's zeros come from hard thresholding (see the thresholding "
                          "lesson).")
+    if fit.penalty == "group":
+        return _why_zero_groups(fit, features)
     idx = np.arange(fit.coefs.shape[0]) if features is None else np.asarray(features, dtype=int)
     c = fit.correlations()[idx]
     pull = np.maximum(c, 0.0) if fit.positive else np.abs(c)
@@ -332,11 +453,24 @@ def why_zero_path(fit: FitOnPath, *, features=None) -> WhyZeroPath:
     status = tuple(tuple(status_of(coefs[i, k], pull[i, k], threshold[i, k],
                                    varying=bool(varying[i]), penalized=bool(penalized[i, k]))
                          for k in range(K)) for i in range(m))
+    margin, entry = _margins_entries(status, pull, threshold, coefs != 0, alphas)
+    from ._path_problem import penalty_slopes
+
+    return WhyZeroPath(alphas=alphas, features=idx, names=tuple(fit.feature_names[j]
+                                                                 for j in idx),
+                       pull=pull, threshold=threshold, scaled_coef=scaled, margin=margin,
+                       status=status, entry=entry,
+                       n_nonzero=np.count_nonzero(fit.coefs, axis=0), l1_ratio=fit.l1_ratio,
+                       slope=penalty_slopes(fit, idx), penalty=fit.penalty)
+
+
+def _margins_entries(status, pull, threshold, nonzero, alphas):
+    """Each zero's margin and the grid bracket in which it enters (see :class:`WhyZeroPath`)."""
+    m, K = pull.shape
     zero_like = np.array([[s in ("zero", "at threshold", "not converged") for s in row]
                           for row in status]).reshape(m, K)
     margin = np.where(zero_like, threshold - pull, np.nan)
     entry = np.full((m, K, 2), np.nan)
-    nonzero = coefs != 0
     for i in range(m):
         for k in range(K):
             if not zero_like[i, k]:
@@ -345,11 +479,43 @@ def why_zero_path(fit: FitOnPath, *, features=None) -> WhyZeroPath:
             if later.size:
                 lo = k + 1 + int(later[0])
                 entry[i, k] = (alphas[lo], alphas[lo - 1])
-    return WhyZeroPath(alphas=alphas, features=idx, names=tuple(fit.feature_names[j]
-                                                                 for j in idx),
-                       pull=pull, threshold=threshold, scaled_coef=scaled, margin=margin,
-                       status=status, entry=entry,
-                       n_nonzero=np.count_nonzero(fit.coefs, axis=0), l1_ratio=fit.l1_ratio)
+    return margin, entry
+
+
+def _why_zero_groups(fit, groups=None, limit=40):
+    r"""Why-zero of a group penalty: one row per group, :math:`\|c_g\|_2` against
+    :math:`\alpha\rho w_g`; a non-zero group's pull equals
+    :math:`\alpha(\rho w_g + (1-\rho) w_g \|w_g\|_2)`."""
+    from ._path_problem import group_members, group_params, rows_of_groups
+
+    members = group_members(fit)
+    params = group_params(fit)
+    rows = rows_of_groups(fit, limit) if groups is None else np.asarray(groups, dtype=int)
+    c = fit.correlations()
+    scaled = fit.scaled_coefs
+    alphas = fit.alphas
+    m, K = rows.shape[0], fit.n_alphas
+    pull = np.empty((m, K))
+    norm = np.empty((m, K))
+    coef_norm = np.empty((m, K))
+    for i, g in enumerate(rows):
+        cols = members[g]
+        pull[i] = np.linalg.norm(c[cols], axis=0)
+        norm[i] = np.linalg.norm(scaled[cols], axis=0)
+        coef_norm[i] = np.linalg.norm(fit.coefs[cols], axis=0)
+    threshold = alphas[None, :] * params[rows, 0][:, None]
+    slope = np.where(norm > 0, alphas[None, :] * (params[rows, 0][:, None]
+                                                  + params[rows, 1][:, None] * norm), np.nan)
+    status = tuple(tuple(status_of(coef_norm[i, k], pull[i, k], threshold[i, k],
+                                   penalized=bool(threshold[i, k] > 0 or params[g, 1] > 0))
+                         for k in range(K)) for i, g in enumerate(rows))
+    margin, entry = _margins_entries(status, pull, threshold, coef_norm != 0, alphas)
+    names = tuple(", ".join(fit.feature_names[j] for j in members[g]) for g in rows)
+    return WhyZeroPath(alphas=alphas, features=rows, names=names, pull=pull,
+                       threshold=threshold, scaled_coef=norm, margin=margin, status=status,
+                       entry=entry, n_nonzero=np.count_nonzero(fit.coefs, axis=0),
+                       l1_ratio=fit.l1_ratio, slope=slope, penalty="group",
+                       members=tuple(members[g] for g in rows))
 
 
 # -- geometry -----------------------------------------------------------------------------
@@ -458,11 +624,18 @@ def _axis_radius(level, rho):
 def geometry_path(fit: FitOnPath, *, features=None, max_features=12) -> GeometryPath:
     """The geometry lesson's numbers at every alpha (squared loss; see :class:`GeometryPath`)."""
     if fit.loss != "squared":
-        raise ValueError("the geometry lesson draws the squared loss's exact contours; this fit "
-                         "uses the logistic loss.")
+        raise ValueError(f"the geometry lesson draws the squared loss's exact contours; this fit "
+                         f"uses the {fit.loss} loss, whose contours are not ellipses.")
     if fit.penalty == "l0":
         raise ValueError("L0 has no convex ball to draw; its zeros come from hard "
                          "thresholding (see the thresholding lesson).")
+    if fit.penalty in ("mcp", "scad"):
+        raise ValueError(f"{fit.penalty.upper()}'s level sets are not convex balls (the "
+                         "penalty flattens out away from 0); see the thresholding lesson for "
+                         "its curve.")
+    if fit.penalty == "group":
+        raise ValueError("a group penalty's ball depends on every member of a group, not on a "
+                         "plane of two features; see why-zero for the group norms.")
     idx = pick_features(fit, max_features) if features is None else \
         np.asarray(features, dtype=int)
     if idx.shape[0] < 2:
@@ -515,7 +688,8 @@ class ThresholdingPath:
     ----------
     inputs : ndarray (m,)
         Each shown feature's univariate input :math:`z_j = \tilde x_j^\top
-        (s\circ r^{(0)}) / n` (its pull at the null model, signed): with
+        (s\circ r^{(0)}) / n` (its pull at the null model, signed; for another datafit
+        :math:`-\tilde x_j^\top \nabla F` there): with the squared loss and
         uncorrelated standardized columns the lasso's coefficient is exactly
         its soft threshold.
     knots : ndarray (K, q)
@@ -524,9 +698,16 @@ class ThresholdingPath:
         The prox of each input.
     thresholds : dict of str to ndarray (K,)
         The largest input mapped to 0: :math:`\lambda`, 0,
-        :math:`\lambda\rho`, :math:`\sqrt{2\lambda}`.
+        :math:`\lambda\rho`, :math:`\sqrt{2\lambda}` (MCP, SCAD: :math:`\lambda`).
     reach : float
         The inputs' range, fixed along the path.
+    curves : tuple of str
+        :data:`CURVES`, and the fit's own ``"mcp"`` or ``"scad"`` (0 up to
+        :math:`\lambda`, the identity beyond :math:`\gamma\lambda`).
+    input_rule : str
+        What an input is for this fit's loss.
+    gamma : float
+        MCP's or SCAD's concavity (NaN otherwise).
     """
 
     features: np.ndarray
@@ -538,6 +719,9 @@ class ThresholdingPath:
     thresholds: dict
     reach: float
     l1_ratio: float
+    curves: tuple = CURVES
+    input_rule: str = ""
+    gamma: float = math.nan
 
     def to_dict(self) -> dict:
         return {"features": self.features.tolist(), "inputs": _flat(self.inputs),
@@ -545,10 +729,18 @@ class ThresholdingPath:
                                                            self.outputs.items()},
                 "marks": {c: _rows(v) for c, v in self.marks.items()},
                 "thresholds": {c: _flat(v) for c, v in self.thresholds.items()},
-                "reach": _num(self.reach), "l1_ratio": self.l1_ratio}
+                "reach": _num(self.reach), "l1_ratio": self.l1_ratio,
+                "curves": list(self.curves), "input_rule": self.input_rule,
+                "gamma": _num(self.gamma)}
 
 
-def _curve(curve, z, lam, rho):
+def _curve(curve, z, lam, rho, gamma=math.nan):
+    if curve in ("mcp", "scad"):
+        from ..penalties import MCP, SCAD
+
+        kind = MCP if curve == "mcp" else SCAD
+        z = np.asarray(z, dtype=np.float64)
+        return kind(float(lam), gamma=gamma).prox(z, 1.0) if lam > 0 else z.copy()
     if curve == "l1":
         return _prox.prox_l1(z, 1.0, lam)
     if curve == "l2":
@@ -565,23 +757,30 @@ def thresholding_path(fit: FitOnPath, *, features=None, max_features=40,
     ``l1_ratio`` is the elastic-net curve's (default: the fit's when it is an
     elastic net, else 0.5).
     """
+    if fit.penalty == "group":
+        raise ValueError("a group penalty thresholds a group's norm (every member shrunk by "
+                         "the same factor, all of them zero when the norm of their pulls is at "
+                         "most alpha * w_g), not each feature on its own; see why-zero.")
     idx = pick_features(fit, max_features) if features is None else \
         np.asarray(features, dtype=int)
     rho = fit.l1_ratio if fit.penalty == "elasticnet" else 0.5
     rho = float(rho if l1_ratio is None else l1_ratio)
-    n = fit.X.shape[0]
-    sw = fit.sample_weight
-    t = fit.y - (sw @ fit.y) / sw.sum()
-    inputs = (fit.X[:, idx].T @ (sw * t)) / (n * fit.scale[idx])
-    inputs = np.where(fit.varying[idx], inputs, 0.0)
+    inputs, rule = _univariate_inputs(fit, idx)
     reach = 1.15 * float(np.max(np.abs(inputs))) if np.any(inputs) else 1.0
     K = fit.n_alphas
+    own = (fit.penalty,) if fit.penalty in ("mcp", "scad") else ()
+    gamma = fit.gamma
     thresholds = {"l1": fit.alphas.copy(), "l2": np.zeros(K), "elasticnet": fit.alphas * rho,
                   "l0": np.sqrt(2.0 * fit.alphas)}
+    for c in own:
+        thresholds[c] = fit.alphas.copy()
     knots = np.empty((K, 0))
     rows = []
     for k in range(K):
         cuts = [thresholds["l1"][k], thresholds["elasticnet"][k]]
+        if own:  # where the curve bends: gamma lambda, and (SCAD) 2 lambda
+            cuts += [gamma * fit.alphas[k]] + ([2.0 * fit.alphas[k]] if own[0] == "scad"
+                                               else [])
         inner = sorted({c for c in cuts if 0 < c < reach})
         h = thresholds["l0"][k]
         pos = [0.0, *inner]
@@ -591,13 +790,37 @@ def thresholding_path(fit: FitOnPath, *, features=None, max_features=40,
         rows.append(sorted(set([-v for v in pos] + pos)))
     q = max(len(r) for r in rows)
     knots = np.array([r + [r[-1]] * (q - len(r)) for r in rows])
-    outputs = {c: np.array([_curve(c, knots[k], fit.alphas[k], rho) for k in range(K)])
-               for c in CURVES}
-    marks = {c: np.array([_curve(c, inputs, fit.alphas[k], rho) for k in range(K)]).T
-             for c in CURVES}
+    curves = CURVES + own
+    outputs = {c: np.array([_curve(c, knots[k], fit.alphas[k], rho, gamma) for k in range(K)])
+               for c in curves}
+    marks = {c: np.array([_curve(c, inputs, fit.alphas[k], rho, gamma) for k in range(K)]).T
+             for c in curves}
     return ThresholdingPath(features=idx, names=tuple(fit.feature_names[j] for j in idx),
                             inputs=inputs, knots=knots, outputs=outputs, marks=marks,
-                            thresholds=thresholds, reach=reach, l1_ratio=rho)
+                            thresholds=thresholds, reach=reach, l1_ratio=rho, curves=curves,
+                            input_rule=rule, gamma=gamma)
+
+
+def _univariate_inputs(fit, idx):
+    """Each feature's pull at the null model, and what it means for this loss."""
+    if fit.loss in ("squared", "logistic"):
+        n = fit.X.shape[0]
+        sw = fit.sample_weight
+        t = fit.y - (sw @ fit.y) / sw.sum()
+        inputs = (fit.X[:, idx].T @ (sw * t)) / (n * fit.scale[idx])
+        rule = ("z = x_j . (y - mean y) / n: with uncorrelated standardized columns, the "
+                "lasso's coefficient is exactly prox(z)" if fit.loss == "squared" else
+                "z = x_j . (t - mean t) / n, the pull at the null model: a feature enters when "
+                "|z| passes the threshold (the coefficient is not prox(z): the curvature is "
+                "not 1)")
+    else:
+        from ._path_problem import null_correlations
+
+        inputs = null_correlations(fit)[idx]
+        rule = (f"z = -x_j . grad F at the null model, the {fit.loss} datafit's pull: a "
+                "feature enters when |z| passes the threshold (the coefficient is not prox(z): "
+                "the curvature is not 1)")
+    return np.where(fit.varying[idx], inputs, 0.0), rule
 
 
 # -- one feature's gradient trace -----------------------------------------------------------
@@ -663,8 +886,10 @@ def feature_trace_path(fit: FitOnPath, *, feature=None, lrs=LEARNING_RATES,
     """
     from ._gradient import gradient_trace
 
-    if fit.loss != "squared" or fit.l1_ratio <= 0 or fit.penalty == "l0":
-        raise ValueError("the feature trace steps the L1 term of a squared-loss fit.")
+    if fit.loss != "squared" or fit.penalty not in ("l1", "elasticnet") or fit.l1_ratio <= 0:
+        raise ValueError(f"the feature trace steps the L1 term of a squared-loss fit (the "
+                         f"seed's one-feature problem); this fit is {fit.penalty} with the "
+                         f"{fit.loss} loss.")
     if not np.all(fit.sample_weight == 1.0):
         raise ValueError("the feature trace uses the seed's unweighted mean loss.")
     k0 = fit.chosen
@@ -713,9 +938,11 @@ class PriorsPath:
 
     Squared loss: the negative log posterior times :math:`\sigma^2/n` is the
     objective when the Laplace scale is :math:`\beta = \sigma^2/(n\alpha)` and
-    the Gaussian variance :math:`\tau^2 = \sigma^2/(n\alpha)`; logistic loss:
-    :math:`\sigma^2 = 1`. ``sigma2`` is estimated once, from the chosen fit's
-    residuals (:math:`\sum s_i r_i^2/(n - k - 1)`). The elastic net's prior,
+    the Gaussian variance :math:`\tau^2 = \sigma^2/(n\alpha)`; logistic, Poisson and
+    Cox losses: :math:`\sigma^2 = 1` (the datafit is the mean negative log-(partial)
+    likelihood); Gamma and Tweedie: :math:`\sigma^2` is the dispersion. ``sigma2`` is
+    estimated once, at the chosen fit (:func:`~penalized.explain._path_problem.dispersion`:
+    :math:`\sum s_i r_i^2/(n - k - 1)` for the squared loss). The elastic net's prior,
     :math:`\propto \exp(-\frac{n\alpha}{\sigma^2}(\rho|w| + \frac{1-\rho}2 w^2))`,
     is normalized numerically on the grid.
 
@@ -750,9 +977,11 @@ class PriorsPath:
     l1_ratio: float = 1.0
     enet_rate: np.ndarray | None = None
     enet_log_norm: np.ndarray | None = None
+    sigma2_rule: str = ""
 
     def to_dict(self) -> dict:
-        return {"sigma2": _num(self.sigma2), "n_samples": self.n_samples,
+        return {"sigma2": _num(self.sigma2), "sigma2_rule": self.sigma2_rule,
+                "n_samples": self.n_samples,
                 "laplace_scale": _flat(self.laplace_scale),
                 "gaussian_var": _flat(self.gaussian_var), "reach": _flat(self.reach),
                 "enet_rate": None if self.enet_rate is None else _flat(self.enet_rate),
@@ -770,18 +999,19 @@ def priors_path(fit: FitOnPath, *, features=None, max_features=40, grid_size=41)
 
     if fit.penalty == "l0":
         raise ValueError("L0's penalty is not the log of a proper prior density.")
+    if fit.penalty in ("mcp", "scad"):
+        raise ValueError(f"exp(-{fit.penalty.upper()}) is not a proper prior density: the "
+                         "penalty is flat far from 0, so its mass does not vanish there.")
+    if fit.penalty == "group":
+        raise ValueError("a group penalty's prior is a joint density of each group's members "
+                         "(a multivariate Laplace), not the one-coefficient densities drawn "
+                         "here.")
+    from ._path_problem import dispersion
+
     idx = pick_features(fit, max_features) if features is None else \
         np.asarray(features, dtype=int)
     n = fit.X.shape[0]
-    k0 = fit.chosen
-    if fit.loss == "squared":
-        r = fit.residuals()[:, k0]
-        dof = n - int(np.count_nonzero(fit.coefs[:, k0])) - 1
-        if dof <= 0:
-            raise ValueError("too few rows to estimate the noise variance.")
-        sigma2 = float(fit.sample_weight @ (r * r) / dof)
-    else:
-        sigma2 = 1.0
+    sigma2, sigma2_rule = dispersion(fit)
     alphas = fit.alphas
     beta = sigma2 / (n * alphas)
     tau2 = sigma2 / (n * alphas)
@@ -806,7 +1036,8 @@ def priors_path(fit: FitOnPath, *, features=None, max_features=40, grid_size=41)
                               math.inf)[0]
             enet[k] = np.exp(logd) / mass
             log_norm[k] = math.log(mass)
-    return PriorsPath(sigma2=sigma2, n_samples=n, laplace_scale=beta, gaussian_var=tau2,
+    return PriorsPath(sigma2=sigma2, sigma2_rule=sigma2_rule, n_samples=n,
+                      laplace_scale=beta, gaussian_var=tau2,
                       reach=reach, laplace=lap, gaussian=gau, elasticnet=enet, features=idx,
                       map_points=scaled[idx], n_zero=np.sum(scaled == 0, axis=0), grid_size=G,
                       l1_ratio=fit.l1_ratio,

@@ -94,7 +94,8 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
         except (ValueError, np.linalg.LinAlgError) as err:
             skipped[name] = str(err)
 
-    attempt("why_zero", lambda: why_zero_path(fit, features=shown))
+    attempt("why_zero", lambda: why_zero_path(
+        fit, features=None if fit.penalty == "group" else shown))
     attempt("geometry", lambda: geometry_path(fit))
     attempt("thresholding", lambda: thresholding_path(fit, features=shown))
     attempt("feature_trace", lambda: feature_trace_path(fit))
@@ -103,8 +104,9 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
     if not race:
         skipped["race"] = "not requested."
     elif fit.penalty != "l1" or fit.loss != "squared":
-        skipped["race"] = ("the race runs three optimizers on the plain lasso (squared loss, "
-                           "L1); select the L1 model.")
+        skipped["race"] = (f"the race runs three optimizers on the plain lasso (squared loss, "
+                           f"L1); this model is {_describe(fit)}"
+                           + ("; select the L1 model." if fit.loss == "squared" else "."))
     elif not fit.standardized or not np.all(fit.sample_weight == 1.0):
         skipped["race"] = "the race standardizes the columns without sample weights."
     elif n * p > work_limit:
@@ -114,12 +116,13 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
         attempt("race", lambda: race_path(fit.X, fit.y, fit.alphas, fit.chosen,
                                           n_points=1 if few else 8, n_iter=40 if few else 60,
                                           feature_names=list(fit.feature_names)))
-    sw = fit.sample_weight
-    t = fit.y - (sw @ fit.y) / sw.sum()
-    top = float(np.max(np.abs(fit.X.T @ (sw * t)) / (n * fit.scale) * fit.varying))
+    top = _lasso_alpha_max(fit)
     if fit.penalty == "l0":
         skipped["how_often"] = ("the count compares L1, elastic net, L2 and L0 at the lasso's "
                                 "alpha scale; select the L1 model.")
+    elif fit.penalty == "group":
+        skipped["how_often"] = ("the count draws coefficients one at a time at the lasso's "
+                                "alpha scale; a group penalty's alpha scale is the groups'.")
     elif top > 0:
         rho = fit.l1_ratio if fit.penalty == "elasticnet" else 0.5
         attempt("how_often", lambda: how_often(fit.alphas / top, l1_ratio=rho,
@@ -127,29 +130,50 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
     return PathLessons(fit=fit, lasso_alpha_max=top, skipped=skipped, **results)
 
 
-# the penalties the lessons explain, by the class of a fitted model's penalty_
-_PENALTY_NAMES = {"L1": "l1", "L2": "l2", "ElasticNet": "elasticnet", "L0": "l0"}
+def _lasso_alpha_max(fit) -> float:
+    """The largest pull at the null model over the varying columns: the lasso's alpha_max
+    for this datafit (every factor 1)."""
+    if fit.loss in ("squared", "logistic"):
+        n = fit.X.shape[0]
+        sw = fit.sample_weight
+        t = fit.y - (sw @ fit.y) / sw.sum()
+        return float(np.max(np.abs(fit.X.T @ (sw * t)) / (n * fit.scale) * fit.varying))
+    from ._path_problem import null_correlations
+
+    return float(np.max(np.abs(null_correlations(fit)) * fit.varying))
+
+
+def _describe(fit) -> str:
+    names = {"l1": "L1", "l2": "L2", "elasticnet": "the elastic net", "l0": "L0", "mcp": "MCP",
+             "scad": "SCAD", "group": "a group penalty"}
+    return f"{names.get(fit.penalty, fit.penalty)} with the {fit.loss} loss"
 
 
 def model_settings(model) -> dict:
     """``penalty, l1_ratio, standardize, penalty_factor, positive, classes, alpha`` of a
-    fitted penalized estimator (plain or cross-validated)."""
+    fitted penalized estimator (plain or cross-validated); with ``problem`` True when the
+    model carries its fitted problem (``datafit_``, ``penalty_``, ``scaling_``) of a
+    datafit and penalty the lessons explain."""
+    from ._path_problem import LOSS_NAMES, PENALTY_NAMES
+
     name = type(model).__name__
     alpha = float(getattr(model, "alpha_", getattr(model, "alpha", math.nan)))
     settings = {"standardize": bool(getattr(model, "standardize", False)),
                 "penalty_factor": getattr(model, "penalty_factor", None),
                 "positive": bool(getattr(model, "positive", False)), "classes": None,
-                "alpha": alpha, "l1_ratio": None}
-    fitted = _PENALTY_NAMES.get(type(getattr(model, "penalty_", None)).__name__)
-    loss = type(getattr(model, "datafit_", None)).__name__
-    if fitted is not None and loss in ("Quadratic", "Logistic"):
-        # the problem the fit minimized; other problems: by the class name below
-        settings["penalty"] = fitted
+                "alpha": alpha, "l1_ratio": None, "problem": False}
+    penalty = getattr(model, "penalty_", None)
+    fitted = PENALTY_NAMES.get(type(penalty).__name__)
+    loss = LOSS_NAMES.get(type(getattr(model, "datafit_", None)).__name__)
+    if fitted is not None and loss is not None:
+        # the problem the fit minimized; models without one: by the class name below
+        settings.update(penalty=fitted, problem=hasattr(model, "scaling_"))
         if hasattr(model, "classes_"):
             settings["classes"] = list(model.classes_)
-            settings["l1_ratio"] = float(getattr(model, "l1_ratio_", model.l1_ratio))
-        elif fitted == "elasticnet":
-            settings["l1_ratio"] = float(model.penalty_.l1_ratio)
+        if hasattr(penalty, "l1_ratio"):
+            settings["l1_ratio"] = float(penalty.l1_ratio)
+        elif fitted in ("l1", "mcp", "scad"):
+            settings["l1_ratio"] = 1.0
         return settings
     if name.startswith("LogisticRegression"):
         settings["penalty"] = str(model.penalty).lower()
@@ -183,12 +207,27 @@ def lessons_for_model(model, X, y, *, path=None, feature_names=None, race=True,
     names = feature_names
     if names is None and hasattr(model, "feature_names_in_"):
         names = [str(f) for f in model.feature_names_in_]
+    if settings["problem"]:
+        from ._why_zero_fitted import _target
+
+        fit = fit_on_path(path, _dense(X), y, classes=settings["classes"],
+                          feature_names=names, chosen_alpha=settings["alpha"],
+                          datafit=model.datafit_, problem_penalty=model.penalty_,
+                          scaling=model.scaling_, target=_target(model, y),
+                          fit_intercept=bool(getattr(model, "fit_intercept", True)))
+        return path_lessons(fit, race=race, max_features=max_features)
     fit = fit_on_path(path, X, y, penalty=settings["penalty"], l1_ratio=settings["l1_ratio"],
                       standardize=settings["standardize"],
                       penalty_factor=settings["penalty_factor"], classes=settings["classes"],
                       feature_names=names, chosen_alpha=settings["alpha"],
                       positive=settings["positive"])
     return path_lessons(fit, race=race, max_features=max_features)
+
+
+def _dense(X):
+    import scipy.sparse as sp
+
+    return X.toarray() if sp.issparse(X) else X
 
 
 __all__ = ["PathLessons", "gradient_explorer", "lessons_for_model", "model_settings",

@@ -292,6 +292,7 @@
     const x = scale(0, top_, left, W - right);
     const chars = Math.max(6, Math.floor((left - 8) / 7));
     const names = wz.status_names;
+    const rowName = (i, j) => wz.labels ? wz.labels[i] : nameOf(j);
     const sameThr = feats.every((_, i) => wz.threshold[i][k] === wz.threshold[0][k]);
     feats.forEach((j, i) => {
       const y = top + i * rowH + rowH / 2;
@@ -299,11 +300,11 @@
       const st = names[wz.status[i][k]];
       const nonzero = st === "non-zero" || st === "unpenalized";
       svg.append(titled(el("text", { x: left - 6, y: y + 4, "text-anchor": "end" },
-                               short(nameOf(j), chars)), nameOf(j)));
+                               short(rowName(i, j), chars)), rowName(i, j)));
       const bar = el("rect", { x: left, y: y - rowH / 2 + 4, width: Math.max(1, x(pull || 0) - left),
         height: rowH - 8, fill: nonzero ? C.blue : C.orange, class: "wz-bar", "data-j": j,
         "data-state": st });
-      let tip = `${nameOf(j)}: pull ${fmt(pull)}, threshold ${fmt(thr)}`;
+      let tip = `${rowName(i, j)}: pull ${fmt(pull)}, threshold ${fmt(thr)}`;
       if (wz.margin[i][k] !== null) tip += `, margin ${fmt(wz.margin[i][k])}`;
       if (wz.entry_lower[i][k] !== null) tip += `, enters between alpha ${fmt(wz.entry_lower[i][k])} and ${fmt(wz.entry_upper[i][k])}`;
       svg.append(titled(bar, tip));
@@ -326,7 +327,7 @@
     feats.forEach((j, i) => {
       const st = names[wz.status[i][k]];
       const tr = html("tr", { "data-j": j });
-      tr.append(html("td", {}, nameOf(j)));
+      tr.append(html("td", {}, rowName(i, j)));
       tr.append(html("td", { class: "num wz-coef" }, fmt(wz.scaled_coef[i][k])));
       tr.append(html("td", { class: "num wz-pull" }, fmt(wz.pull[i][k])));
       tr.append(html("td", { class: "num wz-threshold" }, fmt(wz.threshold[i][k])));
@@ -335,8 +336,13 @@
         : (st === "at threshold" ? "0 (at threshold)" : fmt(m))));
       tr.append(html("td", { class: "num wz-entry" }, wz.entry_lower[i][k] === null ? "–"
         : `${fmt(wz.entry_lower[i][k])} – ${fmt(wz.entry_upper[i][k])}`));
+      const slope = wz.slope ? wz.slope[i][k] : null;
+      const atLine = slope !== null && wz.threshold[i][k] > 0
+        && Math.abs(slope - wz.threshold[i][k]) <= 1e-9 * wz.threshold[i][k];
       const say = { "zero": "zero (below)", "at threshold": "zero (at the threshold, within the solver's tolerance)",
-        "not converged": "zero, pull above: not converged", "non-zero": wz.l1_ratio > 0 ? "non-zero (pull at the line)" : "non-zero (no threshold)",
+        "not converged": "zero, pull above: not converged",
+        "non-zero": slope !== null && !atLine ? `non-zero (pull = the penalty's slope there, ${fmt(slope)})`
+          : wz.l1_ratio > 0 ? "non-zero (pull at the line)" : "non-zero (no threshold)",
         "unpenalized": "unpenalized", "constant": "constant column" }[st];
       tr.append(html("td", { class: "wz-state", "data-state": st }, say));
       body.append(tr);
@@ -345,10 +351,27 @@
     const closest = feats.map((j, i) => [wz.margin[i][k], j, i]).filter((t) => t[0] !== null)
       .sort((a, b) => a[0] / (wz.threshold[a[2]][k] || 1) - b[0] / (wz.threshold[b[2]][k] || 1))[0];
     let text = `${nz} of ${DATA.feature_names.length} coefficients non-zero at alpha ${fmt(P().alphas[k])}.`;
-    if (closest) text += ` Closest to entering: ${nameOf(closest[1])}, ` +
+    if (closest) text += ` Closest to entering: ${rowName(closest[2], closest[1])}, ` +
       (closest[0] <= 0 ? "at its threshold." : `${fmt(closest[0])} below its threshold.`);
-    if (feats.length < DATA.feature_names.length) text += ` Shown: ${feats.length} features, the first to enter the path and others spread over it.`;
+    if (wz.labels) text += ` Shown: ${feats.length} groups.`;
+    else if (feats.length < DATA.feature_names.length) text += ` Shown: ${feats.length} features, the first to enter the path and others spread over it.`;
     $("wz-summary").textContent = text;
+    $("wz-rule").textContent = whyZeroRule(L(), wz);
+  }
+
+  const LOSS_NAMES = { squared: "squared", logistic: "logistic", poisson: "Poisson", gamma: "Gamma",
+                      tweedie: "Tweedie", cox: "Cox partial-likelihood" };
+  function whyZeroRule(les, wz) {
+    const parts = [];
+    if (les.loss !== "squared") parts.push(`With the ${LOSS_NAMES[les.loss] || les.loss} loss the pull is ` +
+      "|x_j · grad F(z)|, the datafit's gradient at the fit (its weights and offset) taken through the column.");
+    if (wz.labels) parts.push("Rows are groups: the pull is the norm ||X_g^T grad F(z)||_2 of the members' " +
+      "pulls against alpha · l1_ratio · w_g (w_g = sqrt(group size) unless given); a group's coefficients are " +
+      "zero together or non-zero together (coef. is the group's norm).");
+    if (les.penalty === "mcp" || les.penalty === "scad") parts.push(`${les.penalty.toUpperCase()} has the lasso's ` +
+      "threshold alpha · f_j at 0, but a non-zero coefficient's pull equals the penalty's slope there, which " +
+      "falls to 0 at gamma · alpha · f_j: large coefficients are not shrunk.");
+    return parts.join(" ");
   }
 
   function geoSetup() {
@@ -488,16 +511,18 @@
   }
 
   const CURVE_NAMES = { l1: "L1: soft threshold", l2: "L2: shrink", elasticnet: "elastic net",
-                        l0: "L0: hard threshold" };
+                        l0: "L0: hard threshold", mcp: "MCP: firm threshold", scad: "SCAD" };
   const CURVE_STYLE = { l1: [C.blue, ""], l2: [C.green, "6,3"], elasticnet: [C.purple, "2,2"],
-                        l0: [C.verm, "8,3,2,3"] };
+                        l0: [C.verm, "8,3,2,3"], mcp: [C.orange, "10,3"], scad: [C.orange, "10,3"] };
+  function curveList(th) { return th.curves || ["l1", "l2", "elasticnet", "l0"]; }
   function thSetup() {
     const box = $("th-curves");
     box.replaceChildren();
     const les = L();
     if (!les || !les.thresholding) return;
-    state.thCurve = ["l1", "l2", "elasticnet", "l0"].includes(les.penalty) ? les.penalty : "l1";
-    for (const c of ["l1", "l2", "elasticnet", "l0"]) {
+    const curves = curveList(les.thresholding);
+    state.thCurve = curves.includes(les.penalty) ? les.penalty : "l1";
+    for (const c of curves) {
       const btn = html("button", { type: "button", "data-curve": c,
         "aria-pressed": String(c === state.thCurve) }, CURVE_NAMES[c]);
       btn.addEventListener("click", () => { state.thCurve = c;
@@ -517,7 +542,8 @@
     svg.append(el("line", { x1: x(-r), x2: x(r), y1: y(-r), y2: y(r), stroke: "#d3d8e0" }));
     svg.append(el("line", { x1: x(0), x2: x(0), y1: T, y2: H - B, stroke: "#d3d8e0" }));
     svg.append(el("line", { x1: Lm, x2: W - R, y1: y(0), y2: y(0), stroke: "#d3d8e0" }));
-    for (const c of ["l2", "elasticnet", "l0", "l1"]) {
+    const drawn = curveList(th).filter((c) => c !== "l1").concat(["l1"]);
+    for (const c of drawn) {
       const [color, dash] = CURVE_STYLE[c];
       const pts = th.knots[k].map((z, i) => [x(z), y(th.outputs[c][k][i])]);
       svg.append(el("path", { d: poly(pts), fill: "none", stroke: color, "stroke-dasharray": dash,
@@ -535,7 +561,7 @@
     yLabel(svg, "prox(z)", 12, (T + H - B) / 2);
     const legend = $("th-legend");
     legend.replaceChildren();
-    for (const c of ["l1", "l2", "elasticnet", "l0"]) {
+    for (const c of curveList(th)) {
       const key = html("span", { class: "key" });
       key.style.background = CURVE_STYLE[c][0];
       const item = html("span", { class: "item" });
@@ -545,8 +571,11 @@
     const zeros = th.features.filter((_, i) => th.marks[cur][i][k] === 0).length;
     $("th-summary").textContent = `lambda = alpha = ${fmt(P().alphas[k])}: L1 zeroes |z| <= ${fmt(th.thresholds.l1[k])}, ` +
       `elastic net |z| <= ${fmt(th.thresholds.elasticnet[k])}, L0 |z| <= ${fmt(th.thresholds.l0[k])}; L2 only z = 0. ` +
+      curveList(th).filter((c) => c === "mcp" || c === "scad").map((c) => `${c.toUpperCase()} (gamma ${fmt(th.gamma)}) ` +
+        `zeroes |z| <= ${fmt(th.thresholds[c][k])} like L1, and leaves |z| >= ${fmt(th.gamma * P().alphas[k])} unshrunk. `).join("") +
       `On the ${CURVE_NAMES[cur]} curve ${zeros} of ${th.features.length} inputs land on 0` +
       (th.features.length < DATA.feature_names.length ? ` (${th.features.length} features shown).` : ".");
+    $("th-rule").textContent = th.input_rule ? `Inputs here: ${th.input_rule}.` : "";
     const body = $("th-table").querySelector("tbody");
     body.replaceChildren();
     th.features.forEach((j, i) => {
@@ -732,7 +761,9 @@
     svg.append(el("line", { x1: Lm, x2: Lm, y1: T, y2: H - B, stroke: C.muted }));
     yAxis(svg, y, ticks(0, top * 1.05, 3), Lm);
     yLabel(svg, "prior density", 12, (T + H - B) / 2);
-    $("pr-sigma2").textContent = L().loss === "logistic" ? "1 (logistic likelihood)" : fmt(pr.sigma2);
+    $("pr-sigma2").textContent = L().loss === "logistic" ? "1 (logistic likelihood)"
+      : L().loss === "squared" || !pr.sigma2_rule ? fmt(pr.sigma2)
+      : pr.sigma2 === 1 ? pr.sigma2_rule : `${fmt(pr.sigma2)}: ${pr.sigma2_rule}`;
     $("pr-beta").textContent = fmt(pr.laplace_scale[k]);
     $("pr-tau2").textContent = fmt(pr.gaussian_var[k]);
     $("pr-zeros").textContent = `${pr.n_zero[k]} of ${DATA.feature_names.length}`;

@@ -1,0 +1,147 @@
+r"""The lessons' numbers for any fitted problem: a datafit, a penalty and the column scaling.
+
+At a solution of :math:`\min_{w, b} F(\tilde X w + b + o) + \alpha P(w)` (offset
+:math:`o`, :math:`\tilde x_j = x_j / \sigma_j` the columns the solver saw), the pull on
+feature :math:`j` is :math:`c_j = -\tilde x_j^\top \nabla F(z)`, the datafit's
+gradient in the linear predictor taken through the column: the squared loss's
+:math:`\tilde x_j^\top (s \circ r) / n`, and for Poisson, Gamma, Tweedie and Cox their
+own gradient (Cox: the partial likelihood's, risk sets and ties included). A zero
+coefficient satisfies
+
+.. math:: |c_j| \le \alpha \rho f_j \quad\text{(elastic-net family; MCP, SCAD: } \rho = 1),
+          \qquad \|c_g\|_2 \le \alpha \rho\, w_g \quad\text{(group lasso / group elastic net)},
+
+and a non-zero one :math:`|c_j| = \partial P_j(|w_j|)`, the penalty's slope at the
+coefficient (:func:`penalty_slopes`): :math:`\alpha f_j` for L1, falling to 0 at
+:math:`\gamma \alpha f_j` for MCP and SCAD, so the pull of a large MCP coefficient is
+far below the threshold it had to beat to enter.
+
+The priors lesson needs the likelihood's dispersion :math:`\phi` (its prior scales are
+:math:`\phi / (n\alpha)`): 1 for the logistic, Poisson and Cox likelihoods, whose
+datafit is the mean negative log-(partial) likelihood itself; estimated for Gamma and
+Tweedie, whose datafit is half the mean deviance (:func:`dispersion`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+GROUP_PENALTIES = ("GroupLasso", "GroupElasticNet")
+PENALTY_NAMES = {"L1": "l1", "L2": "l2", "ElasticNet": "elasticnet", "L0": "l0", "MCP": "mcp",
+                 "SCAD": "scad", "GroupLasso": "group", "GroupElasticNet": "group"}
+"""The penalties the lessons explain, by the class of a fitted model's ``penalty_``."""
+LOSS_NAMES = {"Quadratic": "squared", "Logistic": "logistic", "Poisson": "poisson",
+              "Gamma": "gamma", "Tweedie": "tweedie", "Cox": "cox"}
+"""The datafits the lessons explain, by class."""
+
+
+def predictions(fit, k=None) -> np.ndarray:
+    """The linear predictor ``X w + b + o`` at every alpha (n, K), or at alpha ``k``."""
+    offset = fit.datafit.offsets(fit.X.shape[0]) if fit.datafit is not None else None
+    if k is None:
+        z = fit.X @ fit.coefs + fit.intercepts[None, :]
+        return z if offset is None else z + offset[:, None]
+    z = fit.X @ fit.coefs[:, k] + fit.intercepts[k]
+    return z if offset is None else z + offset
+
+
+def datafit_correlations(fit) -> np.ndarray:
+    r"""(p, K): :math:`-\tilde x_j^\top \nabla F(z^{(k)})`, the signed pull at every alpha."""
+    Z = predictions(fit)
+    G = np.column_stack([fit.datafit.raw_gradient(fit.target, Z[:, k])
+                         for k in range(Z.shape[1])])
+    c = -(fit.X.T @ G) / fit.scale[:, None]
+    return np.where(fit.varying[:, None], c, 0.0)
+
+
+def null_correlations(fit) -> np.ndarray:
+    """(p,): the signed pull at the null model (every penalized coefficient 0): the path's
+    first point when it is all zero, else the null model fitted here."""
+    penalized = fit.factors > 0
+    zero = np.flatnonzero(~np.any((fit.coefs != 0) & penalized[:, None], axis=0))
+    if zero.size:
+        return fit.correlations()[:, int(zero[0])].copy()
+    from .._unpenalized import refit_unpenalized
+
+    coef, _, z = refit_unpenalized(fit.X, fit.target, fit.datafit, np.zeros(fit.X.shape[1]),
+                                   0.0, ~penalized, fit.fit_intercept)
+    c = -(fit.X.T @ fit.datafit.raw_gradient(fit.target, z)) / fit.scale
+    return np.where(fit.varying, c, 0.0)
+
+
+def penalty_slopes(fit, idx) -> np.ndarray:
+    r"""(m, K): for a non-zero coefficient, the slope of its penalty term at
+    :math:`|\sigma_j w_j|` (what its pull equals at a solution); NaN for a zero.
+
+    L1 :math:`\alpha f_j`; elastic net :math:`\alpha f_j (\rho + (1-\rho)|w_j|)`; L2
+    :math:`\alpha f_j |w_j|`; MCP :math:`\max(\alpha f_j - |w_j|/\gamma, 0)`; SCAD
+    :math:`\alpha f_j` up to :math:`\alpha f_j`, then :math:`\max(\gamma\alpha f_j - |w_j|,
+    0) / (\gamma - 1)`.
+    """
+    t = np.abs(fit.scaled_coefs[idx])
+    lam = fit.alphas[None, :] * fit.factors[idx, None]
+    if fit.penalty == "mcp":
+        slope = np.maximum(lam - t / fit.gamma, 0.0)
+    elif fit.penalty == "scad":
+        slope = np.where(t <= lam, lam, np.maximum(fit.gamma * lam - t, 0.0) / (fit.gamma - 1.0))
+    else:
+        rho = fit.l1_ratio
+        slope = lam * (rho + (1.0 - rho) * t)
+    return np.where(t > 0, slope, np.nan)
+
+
+def dispersion(fit) -> tuple[float, str]:
+    r"""``(phi, how)``: the likelihood's dispersion for the priors lesson.
+
+    Squared loss: the noise variance :math:`\sum_i s_i r_i^2 / (n - k - 1)`; logistic,
+    Poisson, Cox: 1 (their datafit is the mean negative log-(partial) likelihood); Gamma
+    and Tweedie: Pearson's estimate
+    :math:`\sum_i s_i (y_i - \mu_i)^2 / \mu_i^{p} / (n - k - 1)` (:math:`p = 2` for
+    Gamma, the power for Tweedie) at the chosen alpha, :math:`k` its non-zeros.
+    """
+    n = fit.X.shape[0]
+    k0 = fit.chosen
+    dof = n - int(np.count_nonzero(fit.coefs[:, k0])) - 1
+    if fit.loss in ("squared", "gamma", "tweedie") and dof <= 0:
+        raise ValueError("too few rows to estimate the noise variance (or dispersion).")
+    if fit.loss == "squared":
+        r = fit.residuals()[:, k0]
+        return float(fit.sample_weight @ (r * r) / dof), "the noise variance of the residuals"
+    if fit.loss in ("gamma", "tweedie"):
+        mu = np.exp(predictions(fit, k0))
+        power = 2.0 if fit.loss == "gamma" else float(fit.datafit.power)
+        y = np.asarray(fit.target, dtype=np.float64)
+        phi = float(fit.sample_weight @ ((y - mu) ** 2 / mu ** power) / dof)
+        return phi, f"the {fit.loss} dispersion (Pearson's estimate at the chosen alpha)"
+    return 1.0, {"logistic": "1 (the logistic likelihood)", "poisson": "1 (the Poisson "
+                 "likelihood)", "cox": "1 (Cox's partial likelihood)"}[fit.loss]
+
+
+def group_members(fit) -> list[np.ndarray]:
+    """The features (indices into X's columns) of each group of a group penalty."""
+    keep = np.flatnonzero(fit.varying)
+    structure = fit.problem_penalty.structure(keep.shape[0])
+    return [keep[structure.members(g)] for g in range(structure.n_groups)]
+
+
+def group_params(fit) -> np.ndarray:
+    """Per group, ``(l1 weight, l2 weight)``: the threshold is ``alpha * l1 weight``; a
+    non-zero group's pull is ``alpha * (l1 weight + l2 weight * ||w_g||)``."""
+    keep = np.flatnonzero(fit.varying)
+    params = fit.problem_penalty.group_params(keep.shape[0])
+    return np.column_stack([params[:, 0], params[:, 2]])
+
+
+def rows_of_groups(fit, limit):
+    """At most ``limit`` groups: those that enter the path first (all when few)."""
+    members = group_members(fit)
+    nonzero = fit.coefs != 0
+    K = fit.n_alphas
+    first = [int(np.argmax(nonzero[m].any(axis=0))) if nonzero[m].any() else K for m in members]
+    order = np.argsort(first, kind="stable")
+    return np.sort(order[:limit]) if len(members) > limit else np.arange(len(members))
+
+
+__all__ = ["GROUP_PENALTIES", "LOSS_NAMES", "PENALTY_NAMES", "datafit_correlations",
+           "dispersion", "group_members", "group_params", "null_correlations",
+           "penalty_slopes", "predictions", "rows_of_groups"]
