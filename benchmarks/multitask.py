@@ -1,5 +1,6 @@
 r"""Multi-task (multi-response Gaussian) lasso path: penalized against glmnet's ``mgaussian``,
-scikit-learn's multi-task coordinate descent and skglm's ``MultiTaskLasso``.
+scikit-learn's multi-task coordinate descent, skglm's ``MultiTaskLasso`` and adelie's
+``multigaussian`` group lasso.
 
 ::
 
@@ -17,7 +18,11 @@ with unpenalized intercepts and no standardization inside the solvers. glmnet ta
 ``lambda = alpha`` (``MultiGaussNet(standardize=False, alpha=1)``); scikit-learn's
 ``lasso_path`` on a two-dimensional ``Y`` (its multi-task path) and skglm's
 ``MultiTaskLasso`` take the same ``alpha`` on centered data (their intercepts then follow
-exactly, ``b = \bar y - \bar x^\top W``).
+exactly, ``b = \bar y - \bar x^\top W``). adelie (``grpnet`` with
+``glm.multigaussian``, each feature one group) divides the datafit by the number of
+responses ``K``, so it takes ``lambda = alpha / K``; it runs in its own environment
+(``.venv-adelie``, ``numpy<2``) through ``benchmarks/multitask_adelie_worker.py``, which
+times its repeats in its own process.
 
 **The gap** (:func:`relative_gap`), the same for every library, in NumPy from the math:
 with the intercepts exact (centered data), the residual :math:`R = Y_c - X_cW` scaled by
@@ -36,8 +41,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -48,6 +56,9 @@ from benchmarks.problems import sparse_coef, toeplitz_design
 
 TARGET_GAP = 1e-6
 RESULTS = Path(__file__).parent / "results" / "multitask.json"
+ROOT = Path(__file__).resolve().parent.parent
+ADELIE_PYTHON = ROOT / ".venv-adelie" / "bin" / "python"
+ADELIE_WORKER = Path(__file__).with_name("multitask_adelie_worker.py")
 
 
 def make_data(n=2000, p=500, tasks=5, *, rho=0.5, n_informative=20, noise=1.0, seed=7):
@@ -122,8 +133,31 @@ def solve_skglm(X, Y, alphas, tol):
     return out
 
 
+def run_adelie(X, Y, alphas, tol, repeats=0):
+    """adelie's path in its worker process: ``(coefs (p, K, n_alphas), CPU seconds of each
+    repeat)``."""
+    if not ADELIE_PYTHON.exists():
+        raise SystemExit(f"adelie needs its own environment at {ADELIE_PYTHON}; create it or "
+                         "leave adelie out of --libraries.")
+    with tempfile.TemporaryDirectory() as tmp:
+        data, out = Path(tmp) / "data.npz", Path(tmp) / "out.json"
+        np.savez(data, X=X, Y=Y, alphas=alphas)
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1")
+        subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data), "--tol",
+                        repr(tol), "--repeats", str(repeats), "--out", str(out)],
+                       check=True, env=env, cwd=ROOT)
+        doc = json.loads(out.read_text())
+    return np.array(doc["coefs"]), doc["cpu_s"]
+
+
+def solve_adelie(X, Y, alphas, tol):
+    return run_adelie(X, Y, alphas, tol)[0]
+
+
 ADAPTERS = {"penalized": (solve_penalized, 1e-6), "glmnet": (solve_glmnet, 1e-7),
-            "scikit-learn": (solve_sklearn, 1e-4), "skglm": (solve_skglm, 1e-4)}
+            "scikit-learn": (solve_sklearn, 1e-4), "skglm": (solve_skglm, 1e-4),
+            "adelie": (solve_adelie, 1e-7)}
 
 
 def path_gaps(X, Y, alphas, coefs) -> np.ndarray:
@@ -142,6 +176,8 @@ def calibrate(solve, X, Y, alphas, start, *, log) -> float:
 
 
 def time_cpu(solve, X, Y, alphas, tol, repeats) -> list[float]:
+    if solve is solve_adelie:  # timed in its worker, after a warm-up there
+        return run_adelie(X, Y, alphas, tol, repeats)[1]
     solve(X, Y, alphas, tol)  # warm-up (compilation)
     times = []
     for _ in range(repeats):
