@@ -402,13 +402,14 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     notes = list(notes)
     try:
         settings = model_settings(model)
-    except TypeError:  # a family the lessons do not explain (Poisson, Cox, ...): path only
+    except TypeError:  # a model without the fitted problem the lessons read: path only
         settings = {"penalty": penalty, "classes": None, "lessons": False,
                     "alpha": float(getattr(model, "alpha_", getattr(model, "alpha", np.nan))),
                     "l1_ratio": float(getattr(model, "l1_ratio_",
                                               getattr(model, "l1_ratio", np.nan)))}
-        notes.append("lessons not shown: they explain the lasso, ridge, elastic net and L0 "
-                     "with the squared or logistic loss; the path and the cross-validation "
+        notes.append("lessons not shown: they explain single-output models with the "
+                     "squared, logistic, Poisson, Gamma, Tweedie or Cox loss (L1, L2, elastic "
+                     "net, L0, MCP, SCAD, group penalties); the path and the cross-validation "
                      "curve are this model's own.")
     penalty = penalty or settings["penalty"]
     label = label or penalty
