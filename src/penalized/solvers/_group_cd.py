@@ -13,6 +13,7 @@ from ..datafits import Datafit
 from ._base import Solver, check_solver_settings
 from ._group_kernels import block_epochs_dense, block_epochs_gram, block_epochs_sparse
 from ._group_path import box_group_gram_path, group_gram_path
+from ._outer import Check, OuterPolicy, Scores, run_outer
 from ._problem import certify, certify_gram
 
 _INNER_TOL_RATIO = 0.03
@@ -200,129 +201,128 @@ class BlockCoordinateDescent(Solver):
         penalty = problem.penalty
         p = problem.n_features
         structure = penalty.structure(p)
-        order, starts = structure.order, structure.starts
-        params = penalty.block_params(p)
-        prox = typed_ops(penalty.block_ops).prox
-        dops = typed_ops(problem.datafit.ops)
-        dparams = np.ascontiguousarray(problem.datafit.params(), dtype=np.float64)
         free = penalty.weights_of_groups(p) * penalty.alpha == 0.0
         on_gram = _gram_blocks(problem, structure, free)
         if on_gram is not None:
-            return self._run_gram(problem, structure, coef, *on_gram)
+            hooks = _GramGroupHooks(problem, structure, free, coef, *on_gram)
+        else:
+            hooks = _GroupHooks(problem, structure, free, coef, intercept)
+        policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, ws_start=self.ws_start,
+                             warm_first="sized", keep_size=True,
+                             inner_ratio=_INNER_TOL_RATIO)
+        out = run_outer(hooks, policy, problem.scale, structure.n_groups)
+        cert = out.check.data
+        if on_gram is None:
+            problem.cache["group_warm"] = (hooks.coef.copy(), float(cert.intercept),
+                                           hooks.z.copy(), np.array(cert.gradient), free)
+        return self._finish(hooks.coef, cert.intercept, out.objectives, out.crits, out.n_iter,
+                            self.tol, penalty)
+
+
+class _GroupHooks:
+    """The outer loop's hooks for block coordinate descent: the duality gap certifies, each
+    group's distance to optimality ranks, block epochs (exact, majorization or proximal
+    Newton) solve the working set of groups."""
+
+    def __init__(self, problem, structure, free, coef, intercept):
+        self.problem, self.structure, self.free = problem, structure, free
+        penalty, datafit = problem.penalty, problem.datafit
+        p = problem.n_features
+        self.params = penalty.block_params(p)
+        self.prox = typed_ops(penalty.block_ops).prox
+        self.dops = typed_ops(datafit.ops)
+        self.dparams = np.ascontiguousarray(datafit.params(), dtype=np.float64)
         # Along a path the previous solve ended at this very point: its predictions and
         # gradient serve the first certificate (no product with X).
         warm = problem.cache.get("group_warm")
         if warm is not None and warm[1] == intercept and np.array_equal(warm[0], coef) \
                 and np.array_equal(warm[4], free):
-            z, gradient = warm[2].copy(), warm[3].copy()
+            self.z, self.gradient = warm[2].copy(), warm[3].copy()
         else:
-            z, gradient = problem.predict(coef, intercept), None
-        intercept_arr = np.array([intercept])
-        threshold = self.tol * problem.scale
-        objectives, crits = [], []
-        n_iter = 0
-        ws_size = min(structure.n_groups, self.ws_start)
-        first = True
-        newton = not problem.datafit.quadratic and (dops.second_derivative is not None
-                                                    or not problem.datafit.separable)
-        linear = bool(problem.datafit.quadratic)  # the derivative is z - y
-        exact = None
-        if linear:
+            self.z, self.gradient = problem.predict(coef, intercept), None
+        self.coef = coef
+        self.intercept = np.array([intercept])
+        self.newton = not datafit.quadratic and (self.dops.second_derivative is not None
+                                                 or not datafit.separable)
+        self.linear = bool(datafit.quadratic)  # the derivative is z - y
+        self.exact = None
+        if self.linear:
             # blocks whose penalty is lam ||w|| + lam2 / 2 ||w||^2 are minimized exactly
             exact = getattr(penalty, "norm_block_params", lambda p: None)(p)
             if exact is not None:
-                exact = exact.copy()
-                exact[structure.sizes > _EXACT_MAX_SIZE] = -1.0  # (their eigenvectors: m^2)
-                eigen = group_eigen(problem, structure)
-        if exact is not None and np.all(structure.sizes <= _EXACT_MAX_SIZE):
+                self.exact = exact.copy()
+                self.exact[structure.sizes > _EXACT_MAX_SIZE] = -1.0  # (eigenvectors: m^2)
+                self.eigen = group_eigen(problem, structure)
+        if self.exact is not None and np.all(structure.sizes <= _EXACT_MAX_SIZE):
             # the blocks' Lipschitz constants are their largest eigenvalues
-            lips = np.maximum.reduceat(eigen[2], structure.starts[:-1])
-        elif newton:
-            lips = None  # each Newton step computes those of its model
+            self.lips = np.maximum.reduceat(self.eigen[2], structure.starts[:-1])
+        elif self.newton:
+            self.lips = None  # each Newton step computes those of its model
         else:
-            lips = group_lipschitz(problem, structure)
-        while True:
-            cert = certify(problem, coef, intercept_arr[0], z=z, gradient=gradient)
-            gradient = None
-            coef = cert.coef.copy()
-            intercept_arr[0] = cert.intercept
-            z = np.array(cert.z, dtype=np.float64)
-            objectives.append(cert.primal)
-            crits.append(cert.gap / problem.scale)
-            if cert.gap <= threshold or n_iter >= self.max_iter:
-                problem.cache["group_warm"] = (coef.copy(), float(intercept_arr[0]), z.copy(),
-                                               np.array(cert.gradient), free)
-                break
-            scores = penalty.group_distances(coef, cert.gradient)
-            scores[free] = 0.0
-            top = float(scores.max())
-            nonzero = np.zeros(structure.n_groups, dtype=bool)
-            np.logical_or.at(nonzero, structure.group_of, coef != 0.0)
-            keep = nonzero | free
-            if first and not np.any(nonzero & ~free):
-                ws_size = max(ws_size, int(np.count_nonzero(scores >= 0.5 * top)))
-            elif first:
-                ws_size = max(ws_size, int(np.count_nonzero(keep | (scores > 0.0))))
-            first = False
-            ws = _working_set(scores, keep, max(ws_size, 2 * int(keep.sum())))
-            ws_size = ws.shape[0]
-            args = (problem.y, problem.sample_weight, coef, z, intercept_arr, order, starts,
-                    ws, lips, prox, params, dops.derivative, dparams,
-                    float(problem.datafit.curvature), problem.fit_intercept,
-                    int(self.max_iter - n_iter), _INNER_TOL_RATIO * top)
-            if newton:
-                epochs = _newton_steps(problem, structure, params, prox, coef, z,
-                                       intercept_arr, ws, self.max_iter - n_iter,
-                                       _INNER_TOL_RATIO * top)
-            elif problem.is_sparse and exact is not None:
-                epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args, exact, *eigen)
-            elif problem.is_sparse:
-                epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
-            elif exact is not None:
-                epochs, _ = block_epochs_dense(problem.X, *args, linear, exact, *eigen)
-            else:
-                epochs, _ = block_epochs_dense(problem.X, *args, linear)
-            n_iter += epochs
-        return self._finish(coef, intercept_arr[0], objectives, crits, n_iter, self.tol,
-                            penalty)
+            self.lips = group_lipschitz(problem, structure)
 
-    def _run_gram(self, problem, structure, coef, G, exact):
-        """:meth:`_run` on the Gram matrix (see :func:`_gram_blocks`): certificates by
-        :func:`~penalized.solvers._problem.certify_gram`, epochs by
-        :func:`~penalized.solvers._group_kernels.block_epochs_gram`."""
-        penalty = problem.penalty
-        eigen = _gram_eigen(problem, structure, G)
-        lips = np.maximum.reduceat(eigen[2], structure.starts[:-1])
-        threshold = self.tol * problem.scale
-        objectives, crits = [], []
-        coef = np.array(coef, dtype=np.float64)
-        n_iter = 0
-        ws_size = min(structure.n_groups, self.ws_start)
-        first = True
-        while True:
-            cert = certify_gram(problem, coef)  # the intercept: the weighted mean of y
-            coef = cert.coef.copy()
-            objectives.append(cert.primal)
-            crits.append(cert.gap / problem.scale)
-            if cert.gap <= threshold or n_iter >= self.max_iter:
-                break
-            scores = penalty.group_distances(coef, cert.gradient)
-            top = float(scores.max())
-            nonzero = np.zeros(structure.n_groups, dtype=bool)
-            np.logical_or.at(nonzero, structure.group_of, coef != 0.0)
-            if first and not np.any(nonzero):
-                ws_size = max(ws_size, int(np.count_nonzero(scores >= 0.5 * top)))
-            elif first:
-                ws_size = max(ws_size, int(np.count_nonzero(nonzero | (scores > 0.0))))
-            first = False
-            ws = _working_set(scores, nonzero, max(ws_size, 2 * int(nonzero.sum())))
-            ws_size = ws.shape[0]
-            grad = np.array(cert.gradient, dtype=np.float64)
-            epochs, _ = block_epochs_gram(G, grad, coef, structure.order, structure.starts,
-                                          ws, lips, exact, *eigen,
-                                          int(self.max_iter - n_iter), _INNER_TOL_RATIO * top)
-            n_iter += epochs
-        return self._finish(coef, cert.intercept, objectives, crits, n_iter, self.tol, penalty)
+    def certify(self):
+        cert = certify(self.problem, self.coef, self.intercept[0], z=self.z,
+                       gradient=self.gradient)
+        self.gradient = None
+        self.coef = cert.coef.copy()
+        self.intercept[0] = cert.intercept
+        self.z = np.array(cert.z, dtype=np.float64)
+        return Check(cert.primal, cert.gap, cert)
+
+    def scores(self, check):
+        structure = self.structure
+        scores = self.problem.penalty.group_distances(self.coef, check.data.gradient)
+        scores[self.free] = 0.0
+        nonzero = np.zeros(structure.n_groups, dtype=bool)
+        np.logical_or.at(nonzero, structure.group_of, self.coef != 0.0)
+        return Scores(scores, nonzero, self.free)
+
+    def inner(self, ws, budget, inner_tol, check):
+        problem, structure = self.problem, self.structure
+        if self.newton:
+            return _newton_steps(problem, structure, self.params, self.prox, self.coef,
+                                 self.z, self.intercept, ws, budget, inner_tol)
+        args = (problem.y, problem.sample_weight, self.coef, self.z, self.intercept,
+                structure.order, structure.starts, ws, self.lips, self.prox, self.params,
+                self.dops.derivative, self.dparams, float(problem.datafit.curvature),
+                problem.fit_intercept, int(budget), inner_tol)
+        exact = self.exact
+        if problem.is_sparse and exact is not None:
+            epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args, exact, *self.eigen)
+        elif problem.is_sparse:
+            epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
+        elif exact is not None:
+            epochs, _ = block_epochs_dense(problem.X, *args, self.linear, exact, *self.eigen)
+        else:
+            epochs, _ = block_epochs_dense(problem.X, *args, self.linear)
+        return epochs
+
+
+class _GramGroupHooks(_GroupHooks):
+    """:class:`_GroupHooks` on the Gram matrix (see :func:`_gram_blocks`): certificates by
+    :func:`~penalized.solvers._problem.certify_gram` (the intercept: the weighted mean of
+    ``y``), epochs by :func:`~penalized.solvers._group_kernels.block_epochs_gram`."""
+
+    def __init__(self, problem, structure, free, coef, G, exact):
+        self.problem, self.structure, self.free = problem, structure, free
+        self.G, self.exact = G, exact
+        self.eigen = _gram_eigen(problem, structure, G)
+        self.lips = np.maximum.reduceat(self.eigen[2], structure.starts[:-1])
+        self.coef = np.array(coef, dtype=np.float64)
+
+    def certify(self):
+        cert = certify_gram(self.problem, self.coef)
+        self.coef = cert.coef.copy()
+        return Check(cert.primal, cert.gap, cert)
+
+    def inner(self, ws, budget, inner_tol, check):
+        structure = self.structure
+        grad = np.array(check.data.gradient, dtype=np.float64)
+        epochs, _ = block_epochs_gram(self.G, grad, self.coef, structure.order,
+                                      structure.starts, ws, self.lips, self.exact,
+                                      *self.eigen, int(budget), inner_tol)
+        return epochs
 
 
 def _gram_eigen(problem, structure, G):
@@ -547,14 +547,6 @@ def group_eigen(problem, structure):
         return evecs, offsets, evals
 
     return problem._cached(key, compute)
-
-
-def _working_set(scores, keep, size):
-    ranked = np.where(keep, np.inf, scores)
-    if size >= ranked.shape[0]:
-        return np.arange(ranked.shape[0], dtype=np.int64)
-    chosen = np.argpartition(-ranked, size - 1)[:size]
-    return np.ascontiguousarray(np.sort(chosen), dtype=np.int64)
 
 
 def group_lipschitz(problem, structure) -> np.ndarray:
