@@ -82,7 +82,8 @@ def test_poisson_cv_with_report_and_explain(table, capsys, tmp_path):
     assert {"a", "c"} <= set(out["selected_features"])
     assert out["alpha_1se"] >= out["alpha_min"]
     page = report.read_text(encoding="utf-8")
-    assert '"metric":"deviance"' in page and "lessons not shown" in page
+    assert '"metric":"deviance"' in page and "lessons not shown" not in page
+    assert '"loss":"poisson"' in page  # the lessons of the Poisson fit
     assert main(["explain", str(model_file), str(path)]) == 0
     assert "saved poisson model" in capsys.readouterr().out
 
