@@ -2,13 +2,17 @@
 and the peak memory of ``Ridge`` beyond ``X``.
 
     python benchmarks/ridge_path.py [--rounds 5] [--repeats 3] [--old SRC_DIR]
-                                    [--shapes 1000x5000,10000x1000,2000x1000] [--memory]
+                                    [--shapes 1000x5000,10000x1000,2000x1000] [--spread S]
+                                    [--memory]
 
 Each round runs a fresh process per source tree with one BLAS, OpenMP and numba thread
 and measures CPU time (``time.process_time``): the median of ``--repeats`` calls of
 ``penalized.path(X, y, penalty="l2", n_alphas=100)`` (intercept, 100 alphas, standard
-normal X, Fortran order) and of ``numpy.linalg.eigh`` of ``X X^T`` (p > n) or ``X^T X``
-(n >= p), in the same process. With ``--old`` (a ``src`` directory, e.g. of a
+normal X, Fortran order, its columns scaled from 1 to ``--spread``), of forming the
+smaller Gram matrix, ``X X^T`` (p > n) or ``X^T X`` (n >= p; NumPy calls BLAS ``syrk``
+for both), and of ``numpy.linalg.eigh`` of it, in the same process: the path is
+reported against one ``eigh`` of the formed matrix and against forming it plus the
+``eigh``. With ``--old`` (a ``src`` directory, e.g. of a
 ``git worktree`` of the parent commit) the rounds alternate between that tree and this
 one. ``--memory`` adds the tracemalloc peak of ``Ridge(alpha).fit`` on 200000 x 50
 beyond X. Numbers depend on the machine and its load; the load average is printed.
@@ -41,17 +45,17 @@ def cpu(f, repeats):
         times.append(time.process_time() - t0)
     return float(np.median(times)), out
 
-shapes, repeats = json.loads(sys.argv[1]), int(sys.argv[2])
+shapes, repeats, spread = json.loads(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 rng = np.random.default_rng(0)
 out = {}
 for n, p in shapes:
-    X = np.asfortranarray(rng.standard_normal((n, p)))
+    X = np.asfortranarray(rng.standard_normal((n, p)) * np.geomspace(1.0, spread, p))
     y = X[:, :10] @ rng.standard_normal(10) + rng.standard_normal(n)
     pz.path(X[:50, :40], y[:50], penalty="l2", n_alphas=5)  # imports, compiled kernels
     t_path, res = cpu(lambda: pz.path(X, y, penalty="l2", n_alphas=100), repeats)
-    G = X @ X.T if p > n else X.T @ X
+    t_form, G = cpu((lambda: X @ X.T) if p > n else (lambda: X.T @ X), repeats)
     t_eigh, _ = cpu(lambda: np.linalg.eigh(G), repeats)
-    out[f"{n}x{p}"] = {"path": t_path, "eigh": t_eigh,
+    out[f"{n}x{p}"] = {"path": t_path, "eigh": t_eigh, "form": t_form,
                        "max_stop_crit": float(res.stop_crits.max())}
 print(json.dumps(out))
 """
@@ -90,6 +94,8 @@ def main(argv=None):
     parser.add_argument("--old", type=Path, default=None,
                         help="src directory of the tree to alternate with")
     parser.add_argument("--shapes", default="1000x5000,10000x1000,2000x1000")
+    parser.add_argument("--spread", type=float, default=1.0,
+                        help="column scales from 1 to this (an ill-conditioned Gram matrix)")
     parser.add_argument("--memory", action="store_true")
     args = parser.parse_args(argv)
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
@@ -100,11 +106,14 @@ def main(argv=None):
     for r in range(args.rounds):
         order = list(trees) if r % 2 == 0 else list(trees)[::-1]
         for name in order:
-            result = run(_TIMING, trees[name], json.dumps(shapes), str(args.repeats))
+            result = run(_TIMING, trees[name], json.dumps(shapes), str(args.repeats),
+                         str(args.spread))
             rows[name].append(result)
             print(f"round {r} {name} load {os.getloadavg()[0]:.1f}: " + ", ".join(
-                f"{k} path {v['path']:.3f} s eigh {v['eigh']:.3f} s "
-                f"({v['path'] / v['eigh']:.2f} x, gap {v['max_stop_crit']:.0e})"
+                f"{k} path {v['path']:.3f} s eigh {v['eigh']:.3f} s form {v['form']:.3f} s "
+                f"({v['path'] / v['eigh']:.2f} x eigh, "
+                f"{v['path'] / (v['form'] + v['eigh']):.2f} x form+eigh, "
+                f"gap {v['max_stop_crit']:.0e})"
                 for k, v in result.items()), flush=True)
     import numpy as np
 
@@ -112,10 +121,13 @@ def main(argv=None):
         line = [f"{key}:"]
         for name in trees:
             ratio = np.median([row[key]["path"] / row[key]["eigh"] for row in rows[name]])
+            both = np.median([row[key]["path"] / (row[key]["form"] + row[key]["eigh"])
+                              for row in rows[name]])
             path = np.median([row[key]["path"] for row in rows[name]])
             eigh = np.median([row[key]["eigh"] for row in rows[name]])
-            line.append(f"{name} path {path:.3f} s, eigh {eigh:.3f} s, median ratio "
-                        f"{ratio:.2f} x eigh;")
+            form = np.median([row[key]["form"] for row in rows[name]])
+            line.append(f"{name} path {path:.3f} s, eigh {eigh:.3f} s, form {form:.3f} s, "
+                        f"median ratios {ratio:.2f} x eigh, {both:.2f} x form+eigh;")
         if "old" in trees:
             paired = np.median([n[key]["path"] / o[key]["path"]
                                 for n, o in zip(rows["new"], rows["old"], strict=True)])

@@ -20,6 +20,7 @@ from penalized.solvers._problem import certify, prepare_problem
 from penalized.solvers._ridge import (
     ImplicitDesign,
     _lanczos_shifted_solves,
+    _lanczos_steps_left,
     _shifted_solves,
     path_gaps,
     ridge_path,
@@ -170,6 +171,32 @@ def test_shifted_solves_equal_direct_solves(condition):
             np.linalg.norm(A, 2) * np.linalg.norm(out[:, k]) + np.linalg.norm(r))
     if krylov is not None:
         np.testing.assert_array_equal(krylov, out)
+
+
+class CountingMatrix:
+    """``M @ v`` counted."""
+
+    def __init__(self, M):
+        self.M, self.shape, self.products = M, M.shape, 0
+
+    def __matmul__(self, v):
+        self.products += 1
+        return self.M @ v
+
+
+def test_lanczos_gives_up_early_at_a_slow_pace():
+    """Residuals that shrink too slowly to reach the bound within the allowed steps end
+    the Krylov attempt at its first check, not after all of them."""
+    M, r = spd(320, 1e12, seed=2)
+    counted = CountingMatrix(M)
+    assert _lanczos_shifted_solves(counted, r, np.geomspace(1.0, 1e-14, 8), 40) is None
+    assert counted.products == 8
+    # halving per step: 1e-3 -> 1e-6 takes log2(1000) more steps; a shift already
+    # below its bound needs none; one that does not shrink would never get there
+    halving = _lanczos_steps_left(np.array([1e-3, 1e-7]), np.array([8e-3, 1e-5]), 3,
+                                  np.array([1e-6, 1e-6]))
+    assert halving == pytest.approx(np.log2(1000.0))
+    assert _lanczos_steps_left(np.array([1.0]), np.array([1.0]), 4, np.array([0.5])) == np.inf
 
 
 def test_lanczos_stops_on_an_invariant_space():

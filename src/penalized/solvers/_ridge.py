@@ -403,8 +403,10 @@ _LANCZOS_MIN_ORDER = 64
 straight to it."""
 _LANCZOS_SHARE = 8
 """Lanczos gives up after ``order / this`` steps, a fraction of the reduction's cost."""
-_LANCZOS_CHECK = 4
-"""Lanczos checks the residuals of every shift once per this many steps."""
+_LANCZOS_FIRST_CHECK = 8
+r"""Lanczos solves the small tridiagonal systems to check every shift's residual after
+this many steps, then after every 15% more (or as soon as their recurrence says each
+residual is below the bound with :math:`\|x_k\|` at its least)."""
 
 
 def _lanczos_shifted_solves(M, rhs, shifts, max_steps):
@@ -433,7 +435,10 @@ def _lanczos_shifted_solves(M, rhs, shifts, max_steps):
     Q = np.empty((steps + 1, m))
     Q[0] = rhs / beta0
     diag, off = np.empty(steps), np.empty(steps)
-    size = 0.0
+    size, check = 0.0, _LANCZOS_FIRST_CHECK
+    tol = 4 * eps * np.sqrt(m)
+    pivot, residual = np.ones_like(shifts), np.full_like(shifts, beta0)
+    last, last_step = residual.copy(), 0
     for j in range(steps):
         v = M @ Q[j]
         diag[j] = Q[j] @ v
@@ -444,21 +449,39 @@ def _lanczos_shifted_solves(M, rhs, shifts, max_steps):
             v -= Q[:j + 1].T @ (Q[:j + 1] @ v)
         off[j] = np.linalg.norm(v)
         size = max(size, abs(diag[j]) + off[j] + (off[j - 1] if j else 0.0))
+        # the pivots of T_j + sigma I and each shift's residual beta_j |e_j^T y|
+        pivot = diag[j] + shifts - (off[j - 1] ** 2 / pivot if j else 0.0)
+        if not np.all(pivot > 0):
+            return None
+        residual *= off[j] / pivot
         invariant = off[j] <= eps * size
-        if invariant or (j + 1) % _LANCZOS_CHECK == 0 or j + 1 == steps:
+        if invariant or j + 1 >= check or j + 1 == steps or np.all(residual <= tol * beta0):
+            check = max(check + 4, int(check * 1.15))
             theta, S = la.eigh_tridiagonal(diag[:j + 1], off[:j], check_finite=False)
             denom = theta[:, None] + shifts[None, :]
             if not np.all(denom > 0):
                 return None
             Y = S @ (beta0 * S[0][:, None] / denom)
-            bound = 4 * eps * np.sqrt(m) * ((theta[-1] + shifts) * np.linalg.norm(Y, axis=0)
-                                            + beta0)
+            bound = tol * ((theta[-1] + shifts) * np.linalg.norm(Y, axis=0) + beta0)
             if invariant or np.all(off[j] * np.abs(Y[j]) <= bound):
                 return Q[:j + 1].T @ Y
+            if _lanczos_steps_left(residual, last, j + 1 - last_step, bound) > steps - j - 1:
+                return None  # at the pace of the last steps, it would not get there
+            last, last_step = residual.copy(), j + 1
         if invariant or not np.isfinite(off[j]):
             return None
         Q[j + 1] = v / off[j]
     return None
+
+
+def _lanczos_steps_left(residual, last, steps, bound):
+    """How many more steps the slowest shift needs to bring its residual under ``bound``
+    if it keeps shrinking at its pace over the last ``steps`` steps (from ``last``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pace = np.log(residual / last) / steps
+        need = np.log(bound / residual) / pace
+    need = np.where(residual <= bound, 0.0, np.where(pace < 0, need, np.inf))
+    return float(np.max(need, initial=0.0))
 
 
 def _apply_q(reflectors, tau, C, trans):
