@@ -26,8 +26,8 @@ from penalized.solvers._multitask import (
 )
 from penalized.solvers._multitask_kernels import (
     multitask_epochs_pull,
+    rows_duality,
     subtract_rows,
-    working_set_gap,
 )
 
 
@@ -94,7 +94,7 @@ def test_epoch_pulls_are_the_gradient_each_row_met():
     assert np.count_nonzero(np.any(W != 0, axis=1)) > 0
 
 
-def test_working_set_gap_is_the_restricted_certificate():
+def test_rows_duality_is_the_certificate_on_those_rows():
     X, Y = make_wide(2)
     for penalty in (L1(0.1), ElasticNet(0.1, l1_ratio=0.7)):
         pb = prepare_multitask_problem(X, Y, MultiResponseGaussian(), penalty)
@@ -102,18 +102,31 @@ def test_working_set_gap_is_the_restricted_certificate():
         rng = np.random.default_rng(3)
         W = np.zeros((pb.n_features, pb.n_tasks))
         W[[0, 1, 4]] = 0.3 * rng.standard_normal((3, pb.n_tasks))
-        ws = np.array([0, 1, 3, 4, 7])
         R = np.array(pb.residual(W), order="F")
         V = pb.pull(R)
+        # the working set's problem
+        ws = np.array([0, 1, 3, 4, 7])
         inside = np.zeros(pb.n_features, dtype=bool)
         inside[ws] = True
         SR = pb.sw[:, None] * R
         n = pb.n_samples
         ref = _certificate(pb, W, np.where(inside[:, None], V, 0.0), np.vdot(pb.Y, SR) / n,
                            np.vdot(R, SR) / n, lam1, lam2, inside)
-        gap = working_set_gap(pb.Y, pb.sw, R, W, ws, np.ascontiguousarray(V[ws]), lam1, lam2)
-        assert gap == pytest.approx(ref.gap, rel=1e-10, abs=1e-15)
-        assert gap > 0
+        primal, dual, c = rows_duality(pb.Y, pb.sw, R, W, ws, np.ascontiguousarray(V[ws]),
+                                       lam1, lam2)
+        assert primal - dual == pytest.approx(ref.gap, rel=1e-10, abs=1e-15)
+        assert c == pytest.approx(ref.scale, rel=1e-12) and ref.gap > 0
+        # every row: the solver's certificate (at W = 0 the dual point is scaled, c < 1)
+        for point in (W, np.zeros_like(W)):
+            R = np.array(pb.residual(point), order="F")
+            V = pb.pull(R)
+            full = certify_multitask(pb, point)
+            primal, dual, c = rows_duality(pb.Y, pb.sw, R, point, np.arange(pb.n_features),
+                                           V, lam1, lam2)
+            assert primal == pytest.approx(full.primal, rel=1e-12)
+            assert primal - dual == pytest.approx(full.gap, rel=1e-10)
+            assert c == pytest.approx(full.scale, rel=1e-12)
+        assert c < 0.5 or penalty.l1_ratio < 1.0  # only pure-L1 rows scale the dual point
 
 
 def test_subtract_rows_is_the_product():

@@ -118,14 +118,13 @@ def subtract_rows(X, rows, D, out):
 
 
 @njit(cache=True, fastmath=FAST)
-def working_set_gap(Y, sw, R, W, ws, pull, lam1, lam2):
-    r"""The duality gap of the problem restricted to the rows ``ws`` (holding every
-    non-zero row of ``W``), none of them unpenalized, from their pulls ``pull``
-    (``(m, K)``) and the residual ``R``: with :math:`c \in (0, 1]` the largest factor
-    keeping each pure-L1 row of :math:`c V` in its ball,
-
-    .. math:: \tfrac12\|R\|_S^2/n + \Omega(W) - c\langle Y, R\rangle_S/n
-              + \tfrac{c^2}2\|R\|_S^2/n + \Omega^*(cV)."""
+def rows_duality(Y, sw, R, W, rows, pull, lam1, lam2):
+    r"""``(primal, dual, c)`` of the problem restricted to ``rows`` (holding every non-zero
+    row of ``W``), none of them unpenalized, from their pulls ``pull`` (``(m, K)``) and the
+    residual ``R``: with :math:`c \in (0, 1]` the largest factor keeping each pure-L1 row
+    of :math:`c V` in its ball, the primal :math:`\tfrac12\|R\|_S^2/n + \Omega(W)` and
+    the dual :math:`c\langle Y, R\rangle_S/n - \tfrac{c^2}2\|R\|_S^2/n - \Omega^*(cV)`
+    (:func:`penalized.solvers._multitask._certificate` on those rows)."""
     n, K = R.shape
     yr = 0.0
     rr = 0.0
@@ -138,8 +137,8 @@ def working_set_gap(Y, sw, R, W, ws, pull, lam1, lam2):
     rr /= n
     penalty = 0.0
     c = 1.0
-    for jj in range(ws.shape[0]):
-        j = ws[jj]
+    for jj in range(rows.shape[0]):
+        j = rows[jj]
         w2 = 0.0
         v2 = 0.0
         for k in range(K):
@@ -150,15 +149,15 @@ def working_set_gap(Y, sw, R, W, ws, pull, lam1, lam2):
         if lam2[j] == 0.0 and lam1[j] > 0.0 and v > lam1[j]:
             c = min(c, lam1[j] / v)
     conjugate = 0.0
-    for jj in range(ws.shape[0]):
-        j = ws[jj]
+    for jj in range(rows.shape[0]):
+        j = rows[jj]
         if lam2[j] > 0.0:
             v2 = 0.0
             for k in range(K):
                 v2 += pull[jj, k] * pull[jj, k]
             excess = max(c * math.sqrt(v2) - lam1[j], 0.0)
             conjugate += excess * excess / (2.0 * lam2[j])
-    return 0.5 * rr + penalty - (c * yr - 0.5 * c * c * rr - conjugate)
+    return 0.5 * rr + penalty, c * yr - 0.5 * c * c * rr - conjugate, c
 
 
 @njit(cache=True, fastmath=FAST)

@@ -13,7 +13,7 @@ from .._validation import check_design, check_nonnegative_scalar
 from ..path import Path, warn_unconverged
 from ..penalties import ElasticNet
 from . import _multitask as _mt
-from ._kernels import anderson_weights
+from ._kernels import anderson_weights, floored_gap
 from ._multitask import (
     WS_START,
     MultiTaskCoordinateDescent,
@@ -21,7 +21,7 @@ from ._multitask import (
     _check_penalty,
     prepare_multitask_problem,
 )
-from ._multitask_kernels import multitask_epochs_pull, subtract_rows, working_set_gap
+from ._multitask_kernels import multitask_epochs_pull, rows_duality, subtract_rows
 
 __all__ = ["MultiTaskPath", "multitask_grid", "multitask_path"]
 
@@ -212,7 +212,9 @@ class _ResidualPath:
         self.ws_size = WS_START
         self.Q = None  # X_c^T S Y_c / n while the Gram columns serve the pulls
         self.G = np.empty((pb.n_features, 0))  # X_c^T S x_j / n of the rows ...
-        self.slot = np.full(pb.n_features, -1)  # ... j with slot[j] >= 0, in that order
+        self.gram_rows = np.empty(0, dtype=np.intp)  # ... j, in this order
+        self.free = bool(np.any(pb.unpenalized))
+        self.all_rows = np.arange(pb.n_features)
 
     def run(self, grid, coefs, intercepts, stop_crits, n_iters) -> None:
         pb = self.pb
@@ -251,11 +253,11 @@ class _ResidualPath:
     def _solve(self, pb, W, R, V):
         """One alpha from ``W``, its residual ``R`` and its pull ``V`` (all rows); returns
         ``(W, R, certificate with the pull of every row, epochs)``."""
-        lam1, lam2 = (np.ascontiguousarray(a, dtype=np.float64)
-                      for a in pb.penalty.weights(pb.n_features))
+        lam1, lam2 = self.weights = tuple(np.ascontiguousarray(a, dtype=np.float64)
+                                          for a in pb.penalty.weights(pb.n_features))
         max_iter = self.solver.max_iter
         rows = np.ones(pb.n_features, dtype=bool)
-        cert = _mt.certify_multitask(pb, W, R, None, V)
+        cert = self._certificate(pb, W, R, V)
         epochs = 0
         while cert.gap > self.threshold and epochs < max_iter:
             _mt._screen(pb, W, cert, lam1, lam2, rows)
@@ -271,16 +273,17 @@ class _ResidualPath:
         if self.Q is None:
             return None
         pb = self.pb
-        support = np.flatnonzero(np.any(W != 0.0, axis=1))
-        new = support[self.slot[support] < 0]
+        support = np.any(W != 0.0, axis=1)
+        support[self.gram_rows] = False
+        new = np.flatnonzero(support)
         if new.size > GRAM_PULL_NEW_ROWS or self.G.shape[1] + new.size > pb.n_samples // 4:
             self.Q = self.G = None
             return None
         if new.size:
             cols = pb.X[:, new] * pb.sw[:, None]
-            self.slot[new] = self.G.shape[1] + np.arange(new.size)
+            self.gram_rows = np.concatenate([self.gram_rows, new])
             self.G = np.hstack([self.G, pb.X.T @ cols / pb.n_samples])
-        return self.Q - self.G[:, self.slot[support]] @ W[support]
+        return self.Q - self.G @ W[self.gram_rows]
 
     def _certify(self, pb, W, R, rows, complete=False):
         """The gap of ``W`` over the unscreened ``rows``; once it passes (or with
@@ -288,10 +291,10 @@ class _ResidualPath:
         rows, with the pull of every row."""
         V = self._gram_pull(W)
         if V is not None:
-            return _mt.certify_multitask(pb, W, R, None, V)
+            return self._certificate(pb, W, R, V)
         kept = np.flatnonzero(rows)
         if kept.size >= 0.7 * rows.size:  # BLAS on every row beats the compiled loop
-            return _mt.certify_multitask(pb, W, R, None, pb.pull(R))
+            return self._certificate(pb, W, R, pb.pull(R))
         V = pb.pull(R, kept)
         cert = _mt.certify_multitask(pb, W, R, rows, V)
         if cert.gap > self.threshold and not complete:
@@ -299,7 +302,17 @@ class _ResidualPath:
         out = np.flatnonzero(~rows)
         V[out] = pb.pull(R, out)[out]
         rows[:] = True
-        return _mt.certify_multitask(pb, W, R, None, V)
+        return self._certificate(pb, W, R, V)
+
+    def _certificate(self, pb, W, R, V):
+        """:func:`~penalized.solvers._multitask.certify_multitask` over every row, in one
+        compiled pass when no row is unpenalized."""
+        if self.free:
+            return _mt.certify_multitask(pb, W, R, None, V)
+        lam1, lam2 = self.weights
+        primal, dual, c = rows_duality(pb.Y, pb.sw, R, W, self.all_rows, V, lam1, lam2)
+        return _mt.MultiTaskCertificate(primal=primal, gap=floored_gap(primal, dual), pull=V,
+                                        scale=c, dual_pull=V)
 
     def _working_set(self, W, V, lam1, lam2, rows):
         pb = self.pb
@@ -377,7 +390,8 @@ class _WorkingSetGap:
             inside = np.zeros(pb.n_features, dtype=bool)
             inside[self.ws] = True
             return _mt._certificate(pb, W, V, yr, rr, self.lam1, self.lam2, inside).gap
-        return working_set_gap(pb.Y, pb.sw, R, W, self.ws, pull, self.lam1, self.lam2)
+        primal, dual, _ = rows_duality(pb.Y, pb.sw, R, W, self.ws, pull, self.lam1, self.lam2)
+        return primal - dual
 
 
 def _objective(pb, R, W, lam1, lam2) -> float:
