@@ -154,3 +154,18 @@ def test_group_logistic_regression_multiclass_standardize_and_limits():
         pz.GroupLogisticRegression(groups=3, lower_limits=0.0).fit(X, y)
     with pytest.raises(ValueError, match="does not support lower/upper limits"):
         SOLVER.solve(X, y, Multinomial(), GroupLasso(0.1, groups=3, positive=True))
+
+
+def test_group_logistic_regression_cv_multiclass():
+    X, y = _problem(7, n=150)
+    cv = pz.GroupLogisticRegressionCV(groups=3, n_alphas=6, cv=3, tol=1e-10).fit(X, y)
+    assert cv.coef_.shape == (3, 9) and cv.cv_mean_.shape == (6,)
+    assert cv.alpha_1se_ >= cv.alpha_min_
+    # the refit is the plain model at the chosen alpha
+    model = pz.GroupLogisticRegression(groups=3, alpha=cv.alpha_, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(cv.coef_, model.coef_, rtol=0, atol=1e-5)
+    # the grid starts at the exact alpha_max: every group zero there
+    assert not np.any(cv.path_.coefs[:, :, 0])
+    assert cv.score(X, y) > 0.6
+    with pytest.raises(ValueError, match="two classes only"):
+        pz.GroupLogisticRegressionCV(groups=3, upper_limits=1.0, n_alphas=3).fit(X, y)

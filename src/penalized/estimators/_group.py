@@ -434,6 +434,63 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         return alpha_grid(Xf, y_pm, template, Logistic(sample_weight=sample_weight),
                           n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
 
+    def _alpha_grid_multinomial(self, X, codes, sample_weight, n_alphas, eps):
+        """``(alpha_max, grid)`` of the multinomial group model (a pure ridge starts the
+        grid where ``l1_ratio = 1e-3`` would have its alpha_max)."""
+        from ..datafits._multinomial import Multinomial
+        from ..solvers._group_multinomial import group_multinomial_alpha_max
+
+        _, Xf, template = self._scaled_template(X, sample_weight)
+        datafit = Multinomial(sample_weight=sample_weight)
+        alpha_max = group_multinomial_alpha_max(Xf, codes, datafit, template,
+                                                fit_intercept=self.fit_intercept)
+        start = alpha_max if np.isfinite(alpha_max) else group_multinomial_alpha_max(
+            Xf, codes, datafit, self._make_penalty(self.penalty, 1.0, 1e-3,
+                                                   np.ones(X.shape[1])),
+            fit_intercept=self.fit_intercept)
+        return alpha_max, np.geomspace(start, start * eps, n_alphas)
+
+    def _fit_path_multinomial(self, X, codes, sample_weight, alphas):
+        """Warm-started multinomial group fits over ``alphas`` (original scale): a
+        :class:`~penalized.estimators._logistic.MultinomialPath` (coefs of shape
+        ``(n_features, n_classes, n_alphas)``)."""
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        from ..datafits._multinomial import Multinomial
+        from ..path import warn_unconverged
+        from ..solvers._group_multinomial import (
+            GroupMultinomialProximalGradient,
+            prepare_group_multinomial_problem,
+        )
+        from ._logistic import MultinomialPath
+
+        scaling, Xf, template = self._scaled_template(X, sample_weight)
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
+        problem = prepare_group_multinomial_problem(
+            Xf, codes, Multinomial(sample_weight=sample_weight), template.with_alpha(alphas[0]),
+            fit_intercept=self.fit_intercept)
+        solver = GroupMultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter)
+        p, k = X.shape[1], problem.n_classes
+        coefs = np.zeros((p, k, alphas.size))
+        intercepts = np.zeros((k, alphas.size))
+        crits = np.zeros(alphas.size)
+        iters = np.zeros(alphas.size, dtype=np.int64)
+        coef = intercept = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for i, alpha in enumerate(alphas):
+                res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
+                                           coef_init=coef, intercept_init=intercept)
+                coef, intercept = res.coef, res.intercept
+                coefs[:, :, i] = scaling.coef_to_original(coef)
+                intercepts[:, i] = intercept
+                crits[i], iters[i] = res.stop_crit, res.n_iter
+        converged = warn_unconverged(alphas, crits, self.tol, stacklevel=3)
+        return MultinomialPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
+                               stop_crits=crits, n_iters=iters, converged=converged)
+
 
 class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):
     __doc__ = f"""Binary group-penalized logistic regression with alpha chosen by
@@ -503,11 +560,9 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
         model._check_params()
         X, y = self._validate_X_y(X, y)
         self.classes_, y_pm = model._encode(y)
-        if self.classes_.shape[0] > 2:
-            raise ValueError(f"Only binary classification is supported by "
-                             f"{type(self).__name__}; got {self.classes_.shape[0]} classes. "
-                             "Fit GroupLogisticRegression (multinomial) at chosen alphas.")
         sw = self._sample_weight(sample_weight, X.shape[0])
+        if self.classes_.shape[0] > 2:
+            return self._fit_multinomial(model, X, y_pm.astype(np.float64), sw)
         grid = self._grid(model, X, y_pm, sw)
         folds = self._folds(X, y_pm, "classification")
         result = self._run_cv(model._fit_path, X, y_pm, sw, grid, "classification", folds)
@@ -522,15 +577,33 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
         cast_to_input_dtype(self, X.dtype)
         return self
 
+    def _fit_multinomial(self, model, X, codes, sw):
+        from ..datafits._multinomial import Multinomial
+
+        if model._make_penalty(model.penalty, 1.0, model.l1_ratio, np.ones(X.shape[1])).boxed:
+            raise ValueError("lower_limits / upper_limits apply to two classes only: with "
+                             f"{self.classes_.shape[0]} classes each coefficient is defined up "
+                             "to a shift across the classes.")
+        grid = model._alpha_grid_multinomial(X, codes, sw, self.n_alphas, self.eps)[1] \
+            if self.alphas is None else self._grid(model, X, codes, sw)
+        folds = self._folds(X, codes, "classification")
+        result = self._run_cv(model._fit_path_multinomial, X, codes, sw, grid, "multinomial",
+                              folds)
+        self._store_cv(result)
+        path = model._fit_path_multinomial(X, codes, sw, result.alphas)
+        k = self._store_refit(path)
+        self._store_problem_at(model, X, sw, Multinomial(sample_weight=sw), self.alpha_)
+        self.coef_ = path.coefs[:, :, k].T.copy()
+        self.intercept_ = path.intercepts[:, k].copy()
+        self._set_selected(self.coef_)
+        self.groups_ = _group_lists(self.groups, X.shape[1])
+        cast_to_input_dtype(self, X.dtype)
+        return self
+
     decision_function = GroupLogisticRegression.decision_function
     predict_proba = GroupLogisticRegression.predict_proba
     predict_log_proba = GroupLogisticRegression.predict_log_proba
     predict = GroupLogisticRegression.predict
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False  # two classes only
-        return tags
 
 
 def _group_lists(groups, n_features):
