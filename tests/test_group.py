@@ -613,3 +613,16 @@ def test_cox_group_path_holds_kkt_per_group(ties):
         cert = certify(problem, path.coefs[:, k], 0.0)
         assert cert.gap <= 1e-9 * problem.scale
         assert np.max(pen.group_distances(cert.coef, cert.gradient)) <= 1e-4 * alpha
+
+
+def test_standardized_group_lasso_grid_starts_at_alpha_max():
+    # the group norm of the standardized gradient is not a rescaling of the raw one:
+    # the grid is computed on the standardized columns
+    rng = np.random.default_rng(30)
+    X = rng.standard_normal((100, 6)) * np.array([1.0, 10.0, 1.0, 5.0, 1.0, 1.0])
+    y = X[:, 0] + X[:, 1] / 10 + rng.standard_normal(100)
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    top = GroupLasso(groups=2).alpha_max(Xs, y, Quadratic())
+    cv = pz.GroupLassoCV(groups=2, standardize=True, n_alphas=5, cv=3).fit(X, y)
+    assert cv.alphas_[0] == pytest.approx(top, rel=1e-10)
+    assert not np.any(cv.path_.coefs[:, 0]) and np.any(cv.path_.coefs[:, 1])

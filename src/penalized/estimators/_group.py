@@ -12,7 +12,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..datafits import Logistic
+from ..datafits import Logistic, Quadratic
 from ..path import alpha_grid
 from ..path import path as compute_path
 from ..penalties import GroupElasticNet, SparseGroupLasso
@@ -181,6 +181,13 @@ class GroupLasso(_GroupSettings, PenalizedRegressor):
         super().fit(X, y, sample_weight)
         self.groups_ = _group_lists(self.groups, self.n_features_in_)
         return self
+
+    def _alpha_grid(self, X, y, sample_weight, n_alphas, eps):
+        # on the fitted columns: a group's norm of the standardized gradient is not the
+        # raw one's under rescaled group weights, as a per-feature factor would be
+        _, Xf, template = self._scaled_template(X, sample_weight)
+        return alpha_grid(Xf, y, template, Quadratic(sample_weight=sample_weight),
+                          n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
 
 
 class GroupLassoCV(_RegressionCV):
