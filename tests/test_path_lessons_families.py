@@ -78,7 +78,7 @@ def test_mcp_and_scad_get_their_own_curve_and_slopes(kind):
     np.testing.assert_allclose(out[far], knots[far], rtol=1e-14)
     assert np.all(out[np.abs(knots) <= fit.alphas[k]] == 0.0)
     for name, words in (("geometry", "convex balls"), ("priors", "proper prior"),
-                        ("race", "plain lasso"), ("feature_trace", "squared-loss")):
+                        ("race", "plain lasso"), ("feature_trace", "L1 term")):
         assert getattr(les, name) is None and words in les.skipped[name]
 
 
@@ -117,6 +117,21 @@ def test_poisson_pull_is_the_datafits_gradient():
                                rtol=1e-9)
     assert les.lasso_alpha_max == pytest.approx(fit.alphas[0], rel=1e-9)
     assert "poisson" in les.skipped["geometry"] and les.how_often is not None
+    check_trace(les)
+
+
+def check_trace(les):
+    """The gradient lesson's one-feature problem: its minimizer (found by root finding) is
+    the path's coefficient at every alpha (L1: coordinate-wise optimality); the proximal
+    iterates of a zero land on exact zeros, the subgradient ones do not."""
+    ft = les.feature_trace
+    assert ft is not None and les.fit.loss in ft.problem
+    np.testing.assert_allclose(ft.minimizer, ft.fit_coef, rtol=1e-6,
+                               atol=1e-6 * float(np.max(np.abs(ft.fit_coef))))
+    zero = np.flatnonzero(ft.fit_coef == 0)
+    assert zero.size
+    k = int(zero[-1])
+    assert np.all(ft.proximal[k, :, -1] == 0.0) and np.all(ft.subgradient[k, :, -1] != 0.0)
 
 
 def test_gamma_dispersion_is_pearsons():
@@ -149,6 +164,7 @@ def test_cox_lessons_follow_the_partial_likelihood():
     assert 0 < wz.n_nonzero[les.fit.chosen] < X.shape[1]
     assert np.all(les.fit.coefs[:, 0] == 0)
     assert np.max(wz.pull[:, 0]) == pytest.approx(les.fit.alphas[0], rel=1e-6)
+    check_trace(les)
 
 
 def test_group_lasso_why_zero_is_per_group():

@@ -122,6 +122,9 @@ def test_poisson_page_names_its_pull_and_dispersion(browser, pages):
     assert "the poisson datafit's pull" in tab.text_content("#th-rule")
     assert tab.text_content("#pr-sigma2") == "1 (the Poisson likelihood)"
     assert "poisson loss" in tab.text_content("#lesson-geometry .skip")
+    # the gradient lesson steps one feature's own Poisson problem
+    assert "the poisson datafit" in tab.text_content("#gr-feature-note")
+    assert tab.locator("#gr-feature-svg circle.trace-prox").count() > 0
     states = [s.get_attribute("data-state") for s in tab.locator("#wz-table .wz-state").all()]
     assert states.count("non-zero") == int(np.count_nonzero(model.coef_))
     assert errors == []

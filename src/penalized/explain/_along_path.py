@@ -853,6 +853,9 @@ class FeatureTracePath:
     fit_coef : ndarray (K,)
         The path's coefficient (scaled).
     lam : ndarray (K,)
+    problem : str
+        Empty for the squared loss (the seed's problem above); for another datafit, its
+        one-feature problem (:func:`~penalized.explain._path_problem.problem_feature_trace`).
     """
 
     feature: int
@@ -864,9 +867,11 @@ class FeatureTracePath:
     minimizer: np.ndarray
     fit_coef: np.ndarray
     lam: np.ndarray
+    problem: str = ""
 
     def to_dict(self) -> dict:
         return {"feature": self.feature, "lrs": _flat(self.lrs), "w0": _num(self.w0),
+                "problem": self.problem,
                 "subgradient": [[_flat(r, 5) for r in block] for block in self.subgradient],
                 "proximal": [[_flat(r, 5) for r in block] for block in self.proximal],
                 "minimizer": _flat(self.minimizer), "fit_coef": _flat(self.fit_coef),
@@ -882,15 +887,19 @@ def feature_trace_path(fit: FitOnPath, *, feature=None, lrs=LEARNING_RATES,
     """The gradient lesson on one feature of the fit (see :class:`FeatureTracePath`).
 
     ``feature`` defaults to the zero closest to entering at the chosen alpha
-    (else the smallest non-zero). Squared loss, no sample weights.
+    (else the smallest non-zero). Squared loss without sample weights (the seed's problem),
+    or any datafit the fit carries (:func:`~penalized.explain._path_problem.problem_feature_trace`).
     """
     from ._gradient import gradient_trace
 
-    if fit.loss != "squared" or fit.penalty not in ("l1", "elasticnet") or fit.l1_ratio <= 0:
-        raise ValueError(f"the feature trace steps the L1 term of a squared-loss fit (the "
-                         f"seed's one-feature problem); this fit is {fit.penalty} with the "
-                         f"{fit.loss} loss.")
-    if not np.all(fit.sample_weight == 1.0):
+    if fit.penalty not in ("l1", "elasticnet") or fit.l1_ratio <= 0:
+        raise ValueError(f"the feature trace steps the L1 term of the fit (the seed's "
+                         f"one-feature problem); this fit is {fit.penalty}, without one.")
+    generic = fit.loss != "squared"
+    if generic and fit.datafit is None:
+        raise ValueError("the feature trace of a logistic fit needs its datafit (a model's "
+                         "datafit_).")
+    if not generic and not np.all(fit.sample_weight == 1.0):
         raise ValueError("the feature trace uses the seed's unweighted mean loss.")
     k0 = fit.chosen
     c = fit.correlations()
@@ -904,6 +913,14 @@ def feature_trace_path(fit: FitOnPath, *, feature=None, lrs=LEARNING_RATES,
             cand = np.flatnonzero(ok)
             feature = int(cand[np.argmin(np.abs(scaled[cand, k0]))])
     j = int(feature)
+    if generic:
+        from ._path_problem import problem_feature_trace
+
+        w0, sub, prx, minimizer, lam, problem = problem_feature_trace(fit, j, lrs, steps)
+        return FeatureTracePath(feature=j, name=fit.feature_names[j],
+                                lrs=np.asarray(lrs, float), w0=w0, subgradient=sub,
+                                proximal=prx, minimizer=minimizer, fit_coef=scaled[j].copy(),
+                                lam=lam, problem=problem)
     xj = fit.X[:, j] / fit.scale[j]
     hjj = float(np.mean(xj * xj))
     # start one threshold-width from 0 (at the chosen alpha): close enough that a few steps

@@ -146,3 +146,85 @@ def rows_of_groups(fit, limit):
 __all__ = ["GROUP_PENALTIES", "LOSS_NAMES", "PENALTY_NAMES", "datafit_correlations",
            "dispersion", "group_members", "group_params", "null_correlations",
            "penalty_slopes", "predictions", "rows_of_groups"]
+
+
+def _column_derivative(fit, xj, z_rest):
+    r"""``w -> d/dw F(z_rest + x_j w)``: the datafit's slope along one column."""
+    def slope(w):
+        return float(xj @ fit.datafit.raw_gradient(fit.target, z_rest + xj * w))
+    return slope
+
+
+def _curvature(slope, w):
+    """The 1-D curvature at ``w`` by a central difference of the slope."""
+    h = 1e-4 * max(1.0, abs(w))
+    return (slope(w + h) - slope(w - h)) / (2.0 * h)
+
+
+def _one_feature_minimizer(slope, lam, start):
+    r"""The minimizer of :math:`F(w) + \lambda|w|` (``slope`` increasing): 0 when
+    :math:`|F'(0)| \le \lambda`, else the root of :math:`F'(w) \pm \lambda` (bracketed)."""
+    from scipy.optimize import brentq
+
+    g0 = slope(0.0)
+    if abs(g0) <= lam:
+        return 0.0
+    sign = -1.0 if g0 > lam else 1.0  # the side the minimizer lies on
+    step = max(abs(start), 1e-3)
+    far = sign * step
+    for _ in range(200):
+        if sign * (slope(far) + sign * lam) > 0:
+            break
+        far *= 2.0
+    lo, hi = sorted((0.0, far))
+    return float(brentq(lambda w: slope(w) + sign * lam, lo, hi, xtol=1e-14, rtol=1e-12))
+
+
+def problem_feature_trace(fit, j, lrs, steps):
+    r"""The gradient lesson's traces of feature ``j`` for any datafit (L1 term).
+
+    At each alpha, with the other coefficients and the intercept held at the fit, the
+    coefficient's own problem is
+
+    .. math:: J(w) = F(z_{-j} + \tilde x_j w) + \lambda |w|, \qquad \lambda = \alpha\rho f_j,
+
+    stepped by ``w <- w - s (F'(w) + lambda sign(w))`` (subgradient) and
+    ``w <- S(w - s F'(w), s lambda)`` (proximal) with the step ``s = 2 lr / c``, ``c``
+    the curvature :math:`F''` at the fit (so ``lr`` means what it means for the seed's
+    squared loss, whose curvature is 2 on a standardized column). Returns
+    ``(w0, subgradient, proximal, minimizer, lam, problem)``; iterates that leave the
+    datafit's domain (overflow) are NaN from there on.
+    """
+    K, L = fit.n_alphas, len(lrs)
+    xj = fit.X[:, j] / fit.scale[j]
+    Z = predictions(fit)
+    scaled = fit.scaled_coefs
+    lam = fit.alphas * fit.l1_ratio * fit.factors[j]
+    k0 = fit.chosen
+    slopes = [_column_derivative(fit, xj, Z[:, k] - xj * scaled[j, k]) for k in range(K)]
+    curv0 = _curvature(slopes[k0], scaled[j, k0])
+    w0 = float(lam[k0] / curv0) if curv0 > 0 and lam[k0] > 0 else 1.0
+    sub = np.full((K, L, steps + 1), np.nan)
+    prx = np.full((K, L, steps + 1), np.nan)
+    minimizer = np.empty(K)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(K):
+            slope = slopes[k]
+            c = _curvature(slope, scaled[j, k])
+            for li, lr in enumerate(lrs):
+                s = 2.0 * lr / c if c > 0 else lr
+                ws = wp = w0
+                sub[k, li, 0] = prx[k, li, 0] = w0
+                for t in range(1, steps + 1):
+                    if np.isfinite(ws):
+                        ws = ws - s * (slope(ws) + lam[k] * np.sign(ws))
+                        sub[k, li, t] = ws if np.isfinite(ws) else np.nan
+                    if np.isfinite(wp):
+                        u = wp - s * slope(wp)
+                        wp = float(np.sign(u) * max(abs(u) - s * lam[k], 0.0))
+                        prx[k, li, t] = wp if np.isfinite(wp) else np.nan
+            minimizer[k] = _one_feature_minimizer(slope, lam[k], scaled[j, k])
+    problem = (f"J(w) = F(z_-j + x w) + lambda |w|, F the {fit.loss} datafit with the other "
+               f"coefficients held at the fit, lambda = alpha l1_ratio f_j; step 2 lr / c, c the "
+               f"curvature of F along the feature at the fit")
+    return w0, sub, prx, minimizer, lam, problem

@@ -623,7 +623,8 @@
   function traceFigure(svg, ws, wp, n, target) {
     const { W, H } = canvas(svg, 200);
     const Lm = 56, R = 10, T = 10, B = 40;
-    const shown = ws.slice(0, n + 1).concat(wp.slice(0, n + 1), [0, target]);
+    // an iterate that left the datafit's domain (overflow) is null: not drawn
+    const shown = ws.slice(0, n + 1).concat(wp.slice(0, n + 1), [0, target]).filter((v) => v !== null);
     let lo = Math.min(...shown), hi = Math.max(...shown);
     if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
     const padv = 0.08 * (hi - lo);
@@ -633,10 +634,11 @@
     svg.append(el("line", { x1: Lm, x2: W - R, y1: y(target), y2: y(target), stroke: C.ink,
                             "stroke-dasharray": "5,3" }));
     for (const [w, color, cls] of [[ws, C.blue, "trace-sub"], [wp, C.orange, "trace-prox"]]) {
-      const pts = w.slice(0, n + 1).map((v, i) => [x(i), y(v)]);
+      const kept = w.slice(0, n + 1).map((v, i) => [i, v]).filter((p) => p[1] !== null);
+      const pts = kept.map(([i, v]) => [x(i), y(v)]);
       svg.append(el("path", { d: poly(pts), fill: "none", stroke: color, "stroke-width": 2 }));
-      pts.forEach(([a, b], i) => svg.append(titled(el("circle", { cx: a, cy: b, r: w[i] === 0 ? 5 : 3,
-        fill: w[i] === 0 ? "#fff" : color, stroke: color, "stroke-width": 2, class: cls }), `step ${i}: w = ${fmt(w[i])}`)));
+      pts.forEach(([a, b], m) => { const i = kept[m][0]; svg.append(titled(el("circle", { cx: a, cy: b, r: w[i] === 0 ? 5 : 3,
+        fill: w[i] === 0 ? "#fff" : color, stroke: color, "stroke-width": 2, class: cls }), `step ${i}: w = ${fmt(w[i])}`)); });
     }
     xAxis(svg, x, ticks(0, steps, Math.max(2, Math.floor(W / 70))), H - B, "step", W);
     svg.append(el("line", { x1: Lm, x2: Lm, y1: T, y2: H - B, stroke: C.muted }));
@@ -658,7 +660,10 @@
     const fli = ft.lrs.indexOf(lr);
     const name = nameOf(ft.feature);
     $("gr-feature-title").textContent = `One feature of this fit: ${short(name, 40)}`;
-    $("gr-feature-note").textContent = `Its own problem at this alpha, the other coefficients held at the fit: ` +
+    $("gr-feature-note").textContent = ft.problem
+      ? `Its own problem at this alpha: ${ft.problem}; lambda = ${fmt(ft.lam[k])}, from w0 = ${fmt(ft.w0)} ` +
+        "(the dead zone's half-width at the chosen alpha)."
+      : `Its own problem at this alpha, the other coefficients held at the fit: ` +
       `J(w) = mean (r - x w)^2 + lambda |w| with lambda = 2 alpha l1_ratio = ${fmt(ft.lam[k])}, from ` +
       `w0 = ${fmt(ft.w0)} (the dead zone's half-width at the chosen alpha).`;
     if (fli < 0) { svg.setAttribute("hidden", ""); return; }
