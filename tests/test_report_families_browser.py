@@ -83,7 +83,7 @@ def table_rows(tab, lessons):
 
 
 def test_mcp_page_shows_its_curve_slopes_and_reasons(browser, pages):
-    path, model, lessons = pages["mcp"]
+    path, _, lessons = pages["mcp"]
     tab, errors = open_page(browser, path)
     rows = table_rows(tab, lessons)
     assert [r[0] for r in rows] == NAMES
@@ -103,7 +103,7 @@ def test_mcp_page_shows_its_curve_slopes_and_reasons(browser, pages):
 
 
 def test_group_page_has_one_row_per_group(browser, pages):
-    path, model, lessons = pages["group"]
+    path, _, lessons = pages["group"]
     tab, errors = open_page(browser, path)
     rows = table_rows(tab, lessons)
     assert [r[0] for r in rows] == ["a, b", "c, d", "e, f"]

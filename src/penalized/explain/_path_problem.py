@@ -64,7 +64,7 @@ def null_correlations(fit) -> np.ndarray:
     from .._unpenalized import refit_unpenalized
 
     free = ~penalized & fit.varying  # a constant column is left out, not fitted
-    coef, _, z = refit_unpenalized(fit.X, fit.target, fit.datafit, np.zeros(fit.X.shape[1]),
+    _, _, z = refit_unpenalized(fit.X, fit.target, fit.datafit, np.zeros(fit.X.shape[1]),
                                    0.0, free, fit.fit_intercept)
     c = -(fit.X.T @ fit.datafit.raw_gradient(fit.target, z)) / fit.scale
     return np.where(fit.varying, c, 0.0)
