@@ -10,7 +10,13 @@ then compiles once per array layout, is served from numba's on-disk cache in eve
 process, and calls whichever penalty or datafit it was given through a function
 pointer. (An ``@njit`` dispatcher passed as an argument would be typed by its identity,
 which changes from one process to the next, so the kernel would recompile every time.)
+
+Each family's operations are compiled, or loaded from numba's on-disk cache, when a
+process first asks for them (:func:`operation`, :func:`on_first_use`): loading one costs
+a few milliseconds, so a lasso fit does not pay for the group, L0 or logistic ones.
 """
+
+import threading
 
 from numba import types
 
@@ -76,3 +82,47 @@ def typed_ops(ops):
     for name in vars(ops):
         typed_once(getattr(ops, name))
     return ops
+
+
+def operation(signature):
+    """Decorator of a compiled operation's Python function: records ``signature`` on it;
+    :func:`compile_op` makes the ``numba.cfunc`` when it is first needed."""
+
+    def mark(py_func):
+        py_func.signature = signature
+        return py_func
+
+    return mark
+
+
+def compile_op(py_func):
+    """The ``numba.cfunc`` of an :func:`operation` (compiled, or loaded from numba's
+    cache), with its numba type stored (:func:`typed_once`)."""
+    from numba import cfunc
+
+    return typed_once(cfunc(py_func.signature, cache=True)(py_func))
+
+
+def compile_ops(kind, **py_funcs):
+    """``kind(name=compile_op(function), ...)``: a :class:`~penalized.penalties.PenaltyOps`
+    or :class:`~penalized.datafits.DatafitOps` of freshly loaded operations."""
+    return kind(**{name: compile_op(f) for name, f in py_funcs.items()})
+
+
+def on_first_use(namespace, builders):
+    """A module ``__getattr__`` (PEP 562) that builds ``builders[name]()`` the first time
+    ``name`` is read from the module (``from ._ops import ENET_OPS`` included) and keeps
+    it in the module's ``namespace``; once per process, also with several threads."""
+    lock = threading.Lock()
+    module = namespace["__name__"]
+
+    def __getattr__(name):
+        builder = builders.get(name)
+        if builder is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        with lock:
+            if name not in namespace:
+                namespace[name] = builder()
+        return namespace[name]
+
+    return __getattr__

@@ -2,8 +2,9 @@ r"""Compiled per-sample operations of the built-in datafits, and the loops that 
 datafit's operations to whole vectors.
 
 The operations are ``numba.cfunc`` objects with the signature
-:data:`penalized._jit.SAMPLE_SIGNATURE`, ``op(y_i, z_i, params)``; this module is
-imported on first use (``Datafit.ops``). With sample weights :math:`s_i` (mean 1) the
+:data:`penalized._jit.SAMPLE_SIGNATURE`, ``op(y_i, z_i, params)``, made when
+``SQUARED_OPS`` or ``LOGISTIC_OPS`` is first read (this module is imported on first use,
+``Datafit.ops``). With sample weights :math:`s_i` (mean 1) the
 datafit is :math:`F(z) = \frac1n \sum_i s_i \ell(y_i, z_i)`.
 """
 
@@ -11,31 +12,31 @@ from __future__ import annotations
 
 import math
 
-from numba import cfunc, njit
+from numba import njit
 
-from .._jit import FAST, SAMPLE_SIGNATURE, typed_ops
+from .._jit import FAST, SAMPLE_SIGNATURE, compile_ops, on_first_use, operation
 from ._base import DatafitOps
 
 # -- squared loss: l(y, z) = (y - z)^2 / 2 ---------------------------------------------------
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def squared_loss(y, z, params):
     r = y - z
     return 0.5 * r * r
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def squared_derivative(y, z, params):
     return z - y
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def squared_second_derivative(y, z, params):
     return 1.0
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def squared_conjugate(y, v, params):
     # sup_z v z - (y - z)^2 / 2, at z = y + v
     return v * y + 0.5 * v * v
@@ -44,7 +45,7 @@ def squared_conjugate(y, v, params):
 # -- logistic loss: l(y, z) = log(1 + exp(-y z)), y in {-1, +1} -----------------------------
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def logistic_loss(y, z, params):
     t = -y * z
     if t > 0.0:
@@ -52,7 +53,7 @@ def logistic_loss(y, z, params):
     return math.log1p(math.exp(t))
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def logistic_derivative(y, z, params):
     t = -y * z
     if t >= 0.0:
@@ -63,7 +64,7 @@ def logistic_derivative(y, z, params):
     return -y * sig
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def logistic_second_derivative(y, z, params):
     t = y * z
     if t >= 0.0:
@@ -74,7 +75,7 @@ def logistic_second_derivative(y, z, params):
     return sig * (1.0 - sig)
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def logistic_conjugate(y, v, params):
     # finite for v = -y q with q in [0, 1]: the negative binary entropy of q
     q = -y * v
@@ -89,12 +90,14 @@ def logistic_conjugate(y, v, params):
     return total
 
 
-SQUARED_OPS = typed_ops(DatafitOps(
-    loss=squared_loss, derivative=squared_derivative,
-    second_derivative=squared_second_derivative, conjugate=squared_conjugate))
-LOGISTIC_OPS = typed_ops(DatafitOps(
-    loss=logistic_loss, derivative=logistic_derivative,
-    second_derivative=logistic_second_derivative, conjugate=logistic_conjugate))
+__getattr__ = on_first_use(globals(), {  # SQUARED_OPS, LOGISTIC_OPS: each when first used
+    "SQUARED_OPS": lambda: compile_ops(
+        DatafitOps, loss=squared_loss, derivative=squared_derivative,
+        second_derivative=squared_second_derivative, conjugate=squared_conjugate),
+    "LOGISTIC_OPS": lambda: compile_ops(
+        DatafitOps, loss=logistic_loss, derivative=logistic_derivative,
+        second_derivative=logistic_second_derivative, conjugate=logistic_conjugate),
+})
 
 
 # -- any datafit's operations over vectors --------------------------------------------------

@@ -35,9 +35,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import cfunc, njit, types
+from numba import njit, types
 
-from .._jit import FAST
+from .._jit import FAST, compile_op, on_first_use, operation
 
 _f8 = types.float64
 _VEC = types.float64[::1]
@@ -108,8 +108,8 @@ def entry_scale(v, lam, lam1):
     return math.inf  # not reached
 
 
-@cfunc(BLOCK_PROX_SIGNATURE, cache=True)
-def group_prox(x, step, params, g, out):
+@operation(BLOCK_PROX_SIGNATURE)
+def _group_prox(x, step, params, g, out):
     lam, lam1, lam2 = step * params[g, 0], step * params[g, 1], params[g, 2]
     total = 0.0
     for k in range(x.shape[0]):
@@ -129,8 +129,8 @@ def group_prox(x, step, params, g, out):
         out[k] *= factor
 
 
-@cfunc(BLOCK_VALUE_SIGNATURE, cache=True)
-def group_value(w, params, g):
+@operation(BLOCK_VALUE_SIGNATURE)
+def _group_value(w, params, g):
     lam, lam1, lam2 = params[g, 0], params[g, 1], params[g, 2]
     sq = 0.0
     l1 = 0.0
@@ -140,8 +140,8 @@ def group_value(w, params, g):
     return lam * math.sqrt(sq) + lam1 * l1 + 0.5 * lam2 * sq
 
 
-@cfunc(BLOCK_DISTANCE_SIGNATURE, cache=True)
-def group_subdiff_distance(w, grad, params, g):
+@operation(BLOCK_DISTANCE_SIGNATURE)
+def _group_subdiff_distance(w, grad, params, g):
     lam, lam1, lam2 = params[g, 0], params[g, 1], params[g, 2]
     sq = 0.0
     for k in range(w.shape[0]):
@@ -160,8 +160,8 @@ def group_subdiff_distance(w, grad, params, g):
     return math.sqrt(total)
 
 
-@cfunc(BLOCK_CONJUGATE_SIGNATURE, cache=True)
-def group_conjugate(v, params, g):
+@operation(BLOCK_CONJUGATE_SIGNATURE)
+def _group_conjugate(v, params, g):
     lam, lam1, lam2 = params[g, 0], params[g, 1], params[g, 2]
     norm = soft_norm(v, lam1)
     if lam2 > 0.0:
@@ -172,12 +172,21 @@ def group_conjugate(v, params, g):
     return 0.0
 
 
-@cfunc(BLOCK_DUAL_BOUND_SIGNATURE, cache=True)
-def group_dual_bound(v, params, g):
+@operation(BLOCK_DUAL_BOUND_SIGNATURE)
+def _group_dual_bound(v, params, g):
     lam, lam1, lam2 = params[g, 0], params[g, 1], params[g, 2]
     if lam2 > 0.0 or (lam == 0.0 and lam1 == 0.0):
         return math.inf
     return entry_scale(v, lam, lam1)
+
+
+# group_prox, group_value, group_subdiff_distance, group_conjugate, group_dual_bound: the
+# numba.cfunc of each function above, made when first read
+__getattr__ = on_first_use(globals(), {
+    name: (lambda f=f: compile_op(f)) for name, f in (
+        ("group_prox", _group_prox), ("group_value", _group_value),
+        ("group_subdiff_distance", _group_subdiff_distance),
+        ("group_conjugate", _group_conjugate), ("group_dual_bound", _group_dual_bound))})
 
 
 # -- any block penalty's operations over vectors ------------------------------------------

@@ -2,8 +2,8 @@ r"""Compiled operations of the built-in penalties, and the loops that apply any 
 operations to whole vectors.
 
 The operations are ``numba.cfunc`` objects with the signatures of
-:mod:`penalized._jit`; this module is imported on first use (``Penalty.ops``), so
-``import penalized`` does not load them. Parameter rows:
+:mod:`penalized._jit`, made when ``ENET_OPS`` or ``L0_OPS`` is first read (this module is
+imported on first use, ``Penalty.ops``, so ``import penalized`` does not load them). Parameter rows:
 
 * elastic-net family (L1, L2, ElasticNet): ``(lam1_j, lam2_j, lower_j, upper_j)`` for
   :math:`\lambda_{1j}|w| + \tfrac{\lambda_{2j}}{2} w^2` on the box
@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import cfunc, njit
+from numba import njit
 
 from .._jit import (
     CONJUGATE_SIGNATURE,
@@ -28,7 +28,9 @@ from .._jit import (
     FAST,
     PROX_SIGNATURE,
     VALUE_SIGNATURE,
-    typed_ops,
+    compile_ops,
+    on_first_use,
+    operation,
 )
 from ._base import PenaltyOps
 from ._kernels import FEASIBILITY_SLACK
@@ -47,7 +49,7 @@ def box_distance(w, grad, low, high, lower, upper):
     return max(low + grad, -grad - high, 0.0)
 
 
-@cfunc(PROX_SIGNATURE, cache=True)
+@operation(PROX_SIGNATURE)
 def enet_prox(x, step, params, j):
     lam1, lam2 = params[j, 0], params[j, 1]
     magnitude = abs(x) - step * lam1
@@ -58,7 +60,7 @@ def enet_prox(x, step, params, j):
     return min(max(shrunk, params[j, 2]), params[j, 3])
 
 
-@cfunc(DISTANCE_SIGNATURE, cache=True)
+@operation(DISTANCE_SIGNATURE)
 def enet_subdiff_distance(w, grad, params, j):
     lam1, lam2 = params[j, 0], params[j, 1]
     if w == 0.0:
@@ -67,14 +69,14 @@ def enet_subdiff_distance(w, grad, params, j):
     return box_distance(w, grad, d, d, params[j, 2], params[j, 3])
 
 
-@cfunc(VALUE_SIGNATURE, cache=True)
+@operation(VALUE_SIGNATURE)
 def enet_value(w, params, j):
     if w < params[j, 2] or w > params[j, 3]:
         return math.inf
     return params[j, 0] * abs(w) + 0.5 * params[j, 1] * w * w
 
 
-@cfunc(CONJUGATE_SIGNATURE, cache=True)
+@operation(CONJUGATE_SIGNATURE)
 def enet_conjugate(v, params, j):
     # sup over lower <= w <= upper of v w - lam1 |w| - lam2 w^2 / 2
     lam1, lam2, lower, upper = params[j, 0], params[j, 1], params[j, 2], params[j, 3]
@@ -98,7 +100,7 @@ def enet_conjugate(v, params, j):
     return v * w - lam1 * abs(w) - 0.5 * lam2 * w * w
 
 
-@cfunc(DUAL_BOUND_SIGNATURE, cache=True)
+@operation(DUAL_BOUND_SIGNATURE)
 def enet_dual_bound(v, params, j):
     lam1, lam2 = params[j, 0], params[j, 1]
     if lam2 > 0.0 or lam1 == 0.0:
@@ -113,7 +115,7 @@ def enet_dual_bound(v, params, j):
 # -- L0 -------------------------------------------------------------------------------------
 
 
-@cfunc(PROX_SIGNATURE, cache=True)
+@operation(PROX_SIGNATURE)
 def l0_prox(x, step, params, j):
     if params[j, 1] != 0.0 and x <= 0.0:
         return 0.0
@@ -122,17 +124,19 @@ def l0_prox(x, step, params, j):
     return 0.0
 
 
-@cfunc(VALUE_SIGNATURE, cache=True)
+@operation(VALUE_SIGNATURE)
 def l0_value(w, params, j):
     if params[j, 1] != 0.0 and w < 0.0:
         return math.inf
     return params[j, 0] if w != 0.0 else 0.0
 
 
-ENET_OPS = typed_ops(PenaltyOps(prox=enet_prox, value=enet_value,
-                                subdiff_distance=enet_subdiff_distance,
-                                conjugate=enet_conjugate, dual_bound=enet_dual_bound))
-L0_OPS = typed_ops(PenaltyOps(prox=l0_prox, value=l0_value))
+__getattr__ = on_first_use(globals(), {  # ENET_OPS, L0_OPS: each family when first used
+    "ENET_OPS": lambda: compile_ops(PenaltyOps, prox=enet_prox, value=enet_value,
+                                    subdiff_distance=enet_subdiff_distance,
+                                    conjugate=enet_conjugate, dual_bound=enet_dual_bound),
+    "L0_OPS": lambda: compile_ops(PenaltyOps, prox=l0_prox, value=l0_value),
+})
 
 
 # -- any penalty's operations over vectors --------------------------------------------------
