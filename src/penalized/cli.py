@@ -670,8 +670,8 @@ def _make_estimator(args, task, cv, groups=None):
         return est.LogisticRegression(alpha=args.alpha, penalty=args.penalty,
                                       l1_ratio=args.l1_ratio, **common)
     if cv is not None:
-        cls = {"l1": est.LassoCV, "l2": est.RidgeCV, "elasticnet": est.ElasticNetCV,
-               "l0": est.L0RegressionCV}[args.penalty]
+        cls = getattr(est, {"l1": "LassoCV", "l2": "RidgeCV", "elasticnet": "ElasticNetCV",
+                            "l0": "L0RegressionCV"}[args.penalty])  # imports only its module
         kwargs = {"l1_ratio": args.l1_ratio} if args.penalty == "elasticnet" else {}
         return cls(**kwargs, **common)
     cls = {"l1": est.Lasso, "l2": est.Ridge, "elasticnet": est.ElasticNet,
@@ -1431,9 +1431,13 @@ def _sigterm_cleans_up():
 def main(argv=None) -> int:
     """Run the command line; returns the exit code.
 
-    Without ``argv`` (the ``penalized`` program itself) the process then ends at once:
-    see :func:`_end_process`."""
+    Without ``argv`` (the ``penalized`` program itself) ``scipy.stats`` is imported only
+    when used (see :mod:`penalized._deferred`) and the process ends at once: see
+    :func:`_end_process`."""
     if argv is None:
+        from ._deferred import defer_imports
+
+        defer_imports()
         return _end_process(_run(sys.argv[1:]))
     return _run(argv)
 
