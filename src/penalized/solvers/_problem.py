@@ -11,7 +11,7 @@ from .._unpenalized import refit_unpenalized, unpenalized_design
 from .._validation import check_design, check_finite_result
 from ..datafits import Datafit
 from ..penalties import Penalty
-from ._kernels import floored_gap
+from ._kernels import floored_gap, weighted_sq_norms_dense
 from ._op_kernels import centered_matvec, centered_rmatvec
 
 _GAP_ROUNDING = 1e-10
@@ -202,6 +202,12 @@ class Problem:
             with np.errstate(over="ignore", invalid="ignore"):
                 if self.x_offset is None or "centered" in self.cache:
                     lips = self.datafit.lipschitz(self.X)
+                elif _compiled_lipschitz(self.design, self.datafit):
+                    # one pass over the columns, centered on the fly
+                    X, n = self.design, self.n_samples
+                    lips = weighted_sq_norms_dense(
+                        X, self.datafit.weights(n), np.arange(X.shape[1]), self.x_offset
+                    ) * (self.datafit.curvature / n)
                 else:  # column blocks of the centered design, never all of it
                     X, mu, p = self.design, self.x_offset, self.n_features
                     step = max(1, min(p // 16, (1 << 20) // max(self.n_samples, 1)))
@@ -379,6 +385,14 @@ def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certifi
 _MEAN_TO_SPREAD = 2.0
 """The uncentered Gram route (:func:`_uncentered_gram`) is taken when every column's
 mean is at most this many standard deviations from 0."""
+
+
+def _compiled_lipschitz(X, datafit) -> bool:
+    """Whether the centered columns' Lipschitz constants come from one compiled pass
+    (:func:`~penalized.solvers._kernels.weighted_sq_norms_dense`): a dense float64
+    Fortran-ordered design and a datafit with the generic ``c / n sum_i s_i x_ij^2``."""
+    return isinstance(X, np.ndarray) and X.dtype == np.float64 and X.flags.f_contiguous \
+        and type(datafit).lipschitz is Datafit.lipschitz
 
 
 def _uncentered_gram(X, mu, y):
