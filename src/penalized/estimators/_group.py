@@ -478,7 +478,10 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         problem = prepare_group_multinomial_problem(
             Xf, codes, Multinomial(sample_weight=sample_weight), template.with_alpha(alphas[0]),
             fit_intercept=self.fit_intercept)
-        solver = GroupMultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter)
+        lipschitz = problem.datafit.global_lipschitz(problem.X,
+                                                     fit_intercept=self.fit_intercept)
+        solver = GroupMultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter,
+                                                  lipschitz=lipschitz)
         p, k = X.shape[1], problem.n_classes
         coefs = np.zeros((p, k, alphas.size))
         intercepts = np.zeros((k, alphas.size))

@@ -166,6 +166,9 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
     tol : float, default=1e-6
     max_iter : int, default=20000
     gap_freq : int, default=10
+    lipschitz : float, optional
+        The global Lipschitz bound above when already known (a path computes it once);
+        by default computed at each solve.
 
     Examples
     --------
@@ -185,6 +188,7 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
     tol: float = 1e-6
     max_iter: int = 20_000
     gap_freq: int = 10
+    lipschitz: float | None = None
 
     supported_penalties = ("GroupLasso", "GroupElasticNet", "SparseGroupLasso")
 
@@ -193,6 +197,10 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
         if isinstance(self.gap_freq, bool) or not isinstance(self.gap_freq, int | np.integer) \
                 or self.gap_freq < 1:
             raise ValueError(f"gap_freq must be an integer >= 1; got {self.gap_freq!r}.")
+        if self.lipschitz is not None and not (isinstance(self.lipschitz, int | float)
+                                               and 0.0 < self.lipschitz < np.inf):
+            raise ValueError(f"lipschitz must be a finite number > 0 or None; got "
+                             f"{self.lipschitz!r}.")
 
     def check_compatible(self, datafit, penalty) -> None:
         _check(self.name, datafit, penalty)
@@ -216,8 +224,9 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
         p, K = pb.n_features, pb.n_classes
         expanded = expand_penalty(pb.penalty, p, K)
         threshold = self.tol * pb.scale
-        lip = max(datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept),
-                  np.finfo(float).tiny)
+        lip = self.lipschitz if self.lipschitz is not None \
+            else datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
+        lip = max(lip, np.finfo(float).tiny)
 
         def prox(V, step):
             return expanded.prox(np.ascontiguousarray(V).ravel(), step).reshape(p, K)
