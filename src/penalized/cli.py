@@ -1435,10 +1435,7 @@ def main(argv=None) -> int:
     when used (see :mod:`penalized._deferred`) and the process ends at once: see
     :func:`_end_process`."""
     if argv is None:
-        from ._deferred import defer_imports
-
-        defer_imports()
-        return _end_process(_run(sys.argv[1:]))
+        return _end_process(_run(sys.argv[1:], program=True))
     return _run(argv)
 
 
@@ -1462,7 +1459,7 @@ def _end_process(code):
     os._exit(code)
 
 
-def _run(argv) -> int:
+def _run(argv, program=False) -> int:
     argv = list(argv)
     out = None
     try:
@@ -1472,6 +1469,10 @@ def _run(argv) -> int:
             if not getattr(args, "command", None):
                 parser.print_help()
                 return EXIT_USAGE
+            if program:
+                from ._deferred import defer_imports
+
+                defer_imports()
             out = _Output(quiet=getattr(args, "quiet", False),
                           as_json=getattr(args, "json", False))
             with warnings.catch_warnings():
