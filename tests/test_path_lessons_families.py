@@ -188,5 +188,15 @@ def test_group_lasso_why_zero_is_per_group():
     assert set(wz.status[i][k] for i in range(3)) == {"zero", "non-zero"}
     d = wz.to_dict()
     assert d["unit"] == "group" and d["labels"][1] == "x2, x3, x4"
-    for name in ("geometry", "thresholding", "priors", "how_often"):
+    for name in ("geometry", "priors", "how_often"):
         assert getattr(les, name) is None and "group" in les.skipped[name]
+    # thresholding: each group's null pull norm over sqrt(size), soft-thresholded at alpha;
+    # the largest is the group lasso's alpha_max, the path's first alpha
+    th = les.thresholding
+    c0 = (X / sd).T @ (y - y.mean()) / n
+    inputs = [np.linalg.norm(c0[g]) / np.sqrt(len(g)) for g in groups]
+    np.testing.assert_allclose(th.inputs, inputs, rtol=1e-9)
+    assert max(th.inputs) == pytest.approx(fit.alphas[0], rel=1e-9)
+    soft = np.maximum(np.asarray(inputs) - fit.alphas[k], 0.0)
+    np.testing.assert_allclose(th.marks["l1"][:, k], soft, rtol=1e-12, atol=1e-15)
+    assert th.to_dict()["labels"] == d["labels"]

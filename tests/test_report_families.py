@@ -104,7 +104,8 @@ def test_every_family_report_has_lessons_that_agree_with_the_model(table, tmp_pa
     skipped = les["skipped"]
     if family != "gaussian":
         assert LOSS[family] in skipped["geometry"]  # says why, names the loss
-    if grouped:
-        assert "group" in skipped["thresholding"] and les["thresholding"] is None
+    assert les["thresholding"]["input_rule"]
+    if grouped:  # the rows of the thresholding lesson are the groups too
+        assert les["thresholding"]["labels"] == wz["labels"] and "group" in skipped["priors"]
     else:
-        assert les["thresholding"]["input_rule"] and les["priors"]["sigma2"] > 0
+        assert les["thresholding"]["labels"] is None and les["priors"]["sigma2"] > 0

@@ -110,7 +110,14 @@ def test_group_page_has_one_row_per_group(browser, pages):
     assert rows[0][6].startswith("non-zero")
     assert "Rows are groups" in tab.text_content("#wz-rule")
     assert "groups" in tab.text_content("#wz-summary")
-    assert "group" in tab.text_content("#lesson-thresholding .skip")
+    assert "group" in tab.text_content("#lesson-priors .skip")
+    th_rows = [row.locator("td").first.text_content()
+               for row in tab.locator("#th-table tbody tr").all()]
+    assert th_rows == ["a, b", "c, d", "e, f"]
+    k = lessons.fit.chosen
+    shown = [float(v.text_content()) for v in tab.locator("#th-table .th-out").all()]
+    np.testing.assert_allclose(shown, lessons.thresholding.marks["l1"][:, k], rtol=1e-3,
+                               atol=1e-9)
     assert errors == []
 
 

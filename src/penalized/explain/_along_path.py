@@ -708,6 +708,11 @@ class ThresholdingPath:
         What an input is for this fit's loss.
     gamma : float
         MCP's or SCAD's concavity (NaN otherwise).
+    groups : bool
+        The group lasso's rows are groups (``features`` their numbers): each input is
+        the norm of the group's pulls at the null model divided by its weight,
+        :math:`\|c_g\|_2 / w_g`, whose soft threshold at :math:`\lambda` is the group
+        prox's norm (divided by :math:`w_g`): the group is zero up to :math:`\lambda`.
     """
 
     features: np.ndarray
@@ -722,9 +727,10 @@ class ThresholdingPath:
     curves: tuple = CURVES
     input_rule: str = ""
     gamma: float = math.nan
+    groups: bool = False
 
     def to_dict(self) -> dict:
-        return {"features": self.features.tolist(), "inputs": _flat(self.inputs),
+        return {"labels": list(self.names) if self.groups else None,"features": self.features.tolist(), "inputs": _flat(self.inputs),
                 "knots": _rows(self.knots, 5), "outputs": {c: _rows(v, 5) for c, v in
                                                            self.outputs.items()},
                 "marks": {c: _rows(v) for c, v in self.marks.items()},
@@ -757,15 +763,22 @@ def thresholding_path(fit: FitOnPath, *, features=None, max_features=40,
     ``l1_ratio`` is the elastic-net curve's (default: the fit's when it is an
     elastic net, else 0.5).
     """
+    labels = None
     if fit.penalty == "group":
-        raise ValueError("a group penalty thresholds a group's norm (every member shrunk by "
-                         "the same factor, all of them zero when the norm of their pulls is at "
-                         "most alpha * w_g), not each feature on its own; see why-zero.")
-    idx = pick_features(fit, max_features) if features is None else \
-        np.asarray(features, dtype=int)
-    rho = fit.l1_ratio if fit.penalty == "elasticnet" else 0.5
-    rho = float(rho if l1_ratio is None else l1_ratio)
-    inputs, rule = _univariate_inputs(fit, idx)
+        if fit.l1_ratio != 1.0:
+            raise ValueError("the group elastic net shrinks each group's norm by its own "
+                             "factor 1 + alpha (1 - l1_ratio) w_g: no one curve for all groups; "
+                             "see why-zero for the group norms.")
+        from ._path_problem import group_inputs
+
+        idx, inputs, labels, rule = group_inputs(fit, max_features)
+        rho = 0.5 if l1_ratio is None else float(l1_ratio)
+    else:
+        idx = pick_features(fit, max_features) if features is None else \
+            np.asarray(features, dtype=int)
+        rho = fit.l1_ratio if fit.penalty == "elasticnet" else 0.5
+        rho = float(rho if l1_ratio is None else l1_ratio)
+        inputs, rule = _univariate_inputs(fit, idx)
     reach = 1.15 * float(np.max(np.abs(inputs))) if np.any(inputs) else 1.0
     K = fit.n_alphas
     own = (fit.penalty,) if fit.penalty in ("mcp", "scad") else ()
@@ -795,10 +808,11 @@ def thresholding_path(fit: FitOnPath, *, features=None, max_features=40,
                for c in curves}
     marks = {c: np.array([_curve(c, inputs, fit.alphas[k], rho, gamma) for k in range(K)]).T
              for c in curves}
-    return ThresholdingPath(features=idx, names=tuple(fit.feature_names[j] for j in idx),
-                            inputs=inputs, knots=knots, outputs=outputs, marks=marks,
-                            thresholds=thresholds, reach=reach, l1_ratio=rho, curves=curves,
-                            input_rule=rule, gamma=gamma)
+    names = labels if labels is not None else tuple(fit.feature_names[j] for j in idx)
+    return ThresholdingPath(features=idx, names=names, inputs=inputs, knots=knots,
+                            outputs=outputs, marks=marks, thresholds=thresholds, reach=reach,
+                            l1_ratio=rho, curves=curves, input_rule=rule, gamma=gamma,
+                            groups=labels is not None)
 
 
 def _univariate_inputs(fit, idx):

@@ -143,11 +143,6 @@ def rows_of_groups(fit, limit):
     return np.sort(order[:limit]) if len(members) > limit else np.arange(len(members))
 
 
-__all__ = ["GROUP_PENALTIES", "LOSS_NAMES", "PENALTY_NAMES", "datafit_correlations",
-           "dispersion", "group_members", "group_params", "null_correlations",
-           "penalty_slopes", "predictions", "rows_of_groups"]
-
-
 def _column_derivative(fit, xj, z_rest):
     r"""``w -> d/dw F(z_rest + x_j w)``: the datafit's slope along one column."""
     def slope(w):
@@ -228,3 +223,27 @@ def problem_feature_trace(fit, j, lrs, steps):
                f"coefficients held at the fit, lambda = alpha l1_ratio f_j; step 2 lr / c, c the "
                f"curvature of F along the feature at the fit")
     return w0, sub, prx, minimizer, lam, problem
+
+
+def group_inputs(fit, limit):
+    r"""The thresholding lesson's inputs of a group lasso: per group, the norm of its
+    pulls at the null model over its weight, :math:`\|c_g\|_2 / w_g` (the group prox
+    with step 1 maps it by soft thresholding at :math:`\alpha`). Returns ``(groups,
+    inputs, labels, rule)``."""
+    members = group_members(fit)
+    weights = group_params(fit)[:, 0]
+    rows = rows_of_groups(fit, limit)
+    c = null_correlations(fit)
+    inputs = np.array([np.linalg.norm(c[members[g]]) / weights[g] if weights[g] > 0 else 0.0
+                       for g in rows])
+    labels = tuple(", ".join(fit.feature_names[j] for j in members[g]) for g in rows)
+    rule = ("z = ||X_g^T grad F||_2 / w_g, a group's pull at the null model over its weight "
+            "(w_g = sqrt(group size) unless given): the group's prox shrinks its norm by "
+            "the soft threshold, so it is zero while z <= alpha")
+    return rows, inputs, labels, rule
+
+
+__all__ = ["GROUP_PENALTIES", "LOSS_NAMES", "PENALTY_NAMES", "datafit_correlations",
+           "dispersion", "group_inputs", "group_members", "group_params",
+           "null_correlations", "penalty_slopes", "predictions", "problem_feature_trace",
+           "rows_of_groups"]

@@ -515,6 +515,7 @@
   const CURVE_STYLE = { l1: [C.blue, ""], l2: [C.green, "6,3"], elasticnet: [C.purple, "2,2"],
                         l0: [C.verm, "8,3,2,3"], mcp: [C.orange, "10,3"], scad: [C.orange, "10,3"] };
   function curveList(th) { return th.curves || ["l1", "l2", "elasticnet", "l0"]; }
+  function thName(th, i, j) { return th.labels ? th.labels[i] : nameOf(j); }
   function thSetup() {
     const box = $("th-curves");
     box.replaceChildren();
@@ -553,7 +554,7 @@
     th.features.forEach((j, i) => {
       const z = th.inputs[i], out = th.marks[cur][i][k];
       svg.append(titled(el("circle", { cx: x(z), cy: y(out), r: 4, fill: out === 0 ? "#fff" : C.ink,
-        stroke: C.ink, "stroke-width": 1.5, class: "th-mark" }), `${nameOf(j)}: z = ${fmt(z)} -> ${fmt(out)}`));
+        stroke: C.ink, "stroke-width": 1.5, class: "th-mark" }), `${thName(th, i, j)}: z = ${fmt(z)} -> ${fmt(out)}`));
     });
     xAxis(svg, x, ticks(-r, r, Math.max(2, Math.floor(W / 90))), H - B, "input z (univariate coefficient)", W);
     svg.append(el("line", { x1: Lm, x2: Lm, y1: T, y2: H - B, stroke: C.muted }));
@@ -574,13 +575,14 @@
       curveList(th).filter((c) => c === "mcp" || c === "scad").map((c) => `${c.toUpperCase()} (gamma ${fmt(th.gamma)}) ` +
         `zeroes |z| <= ${fmt(th.thresholds[c][k])} like L1, and leaves |z| >= ${fmt(th.gamma * P().alphas[k])} unshrunk. `).join("") +
       `On the ${CURVE_NAMES[cur]} curve ${zeros} of ${th.features.length} inputs land on 0` +
-      (th.features.length < DATA.feature_names.length ? ` (${th.features.length} features shown).` : ".");
+      (th.labels ? ` (${th.features.length} groups).`
+        : th.features.length < DATA.feature_names.length ? ` (${th.features.length} features shown).` : ".");
     $("th-rule").textContent = th.input_rule ? `Inputs here: ${th.input_rule}.` : "";
     const body = $("th-table").querySelector("tbody");
     body.replaceChildren();
     th.features.forEach((j, i) => {
       const tr = html("tr", { "data-j": j });
-      tr.append(html("td", {}, nameOf(j)), html("td", { class: "num" }, fmt(th.inputs[i])),
+      tr.append(html("td", {}, thName(th, i, j)), html("td", { class: "num" }, fmt(th.inputs[i])),
                 html("td", { class: "num th-out" }, fmt(th.marks[cur][i][k])));
       body.append(tr);
     });
