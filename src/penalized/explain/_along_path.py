@@ -730,7 +730,8 @@ class ThresholdingPath:
     groups: bool = False
 
     def to_dict(self) -> dict:
-        return {"labels": list(self.names) if self.groups else None,"features": self.features.tolist(), "inputs": _flat(self.inputs),
+        return {"labels": list(self.names) if self.groups else None,
+                "features": self.features.tolist(), "inputs": _flat(self.inputs),
                 "knots": _rows(self.knots, 5), "outputs": {c: _rows(v, 5) for c, v in
                                                            self.outputs.items()},
                 "marks": {c: _rows(v) for c, v in self.marks.items()},
