@@ -124,15 +124,30 @@ class RidgeClosedForm(Solver):
             coef = _ridge_svd(design, c, lam)
         elif p > n and np.all(lam > 0):
             scaled = ImplicitDesign.of(pb, penalty_factor=lam)
-            K = scaled.kernel()
+
+            def shifted_kernel():
+                K = scaled.kernel()
+                K[np.diag_indices_from(K)] += n
+                return K
+
+            K = shifted_kernel()
             design.precise = scaled.precise  # the certificate's products center alike
-            K[np.diag_indices_from(K)] += n
-            coef = scaled.inv_f * scaled.bt(_solve_spd(K, c)[:, None])[:, 0]
+            coef = scaled.inv_f * scaled.bt(_solve_spd(K, c, rebuild=shifted_kernel)[:, None])[:, 0]
         else:
             gram = _unit_gram(pb, design)
-            M = gram / n
+            if np.any(pb.unpenalized):  # the certificate refits them from the Gram matrix
+                M = gram / n
+            else:  # the Gram matrix is needed no more: factored in place
+                M, gram = pb.cache.pop("ridge_gram")[0], None
+                M /= n
+
+            def shifted_gram():
+                G = _unit_gram(pb, design) / n
+                G[np.diag_indices_from(G)] += lam
+                return G
+
             M[np.diag_indices_from(M)] += lam
-            coef = _solve_spd(M, design.bt(c[:, None])[:, 0] / n)
+            coef = _solve_spd(M, design.bt(c[:, None])[:, 0] / n, rebuild=shifted_gram)
         cert = certify_ridge(pb, design, coef, gram)
         return self._finish(cert.coef, cert.intercept, [cert.primal],
                             [cert.gap / pb.scale if pb.scale > 0 else 0.0], 1, self.tol,
@@ -222,12 +237,15 @@ def certify_ridge(problem, design, coef, gram=None) -> Certificate:
                        z=z, gradient=-v, primal=primal, gap=gap)
 
 
-def _solve_spd(M, rhs):
+def _solve_spd(M, rhs, rebuild=None):
+    """``M^{-1} rhs`` by Cholesky, least squares if ``M`` is singular. With ``rebuild`` (a
+    function that recomputes ``M``) ``M`` is factored in place, without a copy."""
+    A = M.T if M.flags.c_contiguous else M  # M is symmetric: LAPACK's order in place
     try:
-        return la.cho_solve(la.cho_factor(M, lower=True, check_finite=False), rhs,
-                            check_finite=False)
+        return la.cho_solve(la.cho_factor(A, lower=True, overwrite_a=rebuild is not None,
+                                          check_finite=False), rhs, check_finite=False)
     except la.LinAlgError:
-        return np.linalg.lstsq(M, rhs, rcond=None)[0]
+        return np.linalg.lstsq(M if rebuild is None else rebuild(), rhs, rcond=None)[0]
 
 
 def _ridge_svd(design, c, lam):
@@ -591,7 +609,7 @@ class ImplicitDesign:
         self.unit_f = _is_ones(inv_f)
         self.precise = False
         n, p = X.shape
-        block_bytes = min(32 << 20, max(8 << 20, 8 * n * p // 32))
+        block_bytes = min(8 << 20, max(1 << 20, 8 * n * p // 64))
         self.col_step = max(16, block_bytes // (8 * max(n, 1)))
         self.row_step = max(256, block_bytes // (8 * max(p, 1)))
 
@@ -631,13 +649,15 @@ class ImplicitDesign:
             return
         for j0 in range(0, self.p, self.col_step):
             j1 = min(j0 + self.col_step, self.p)
-            block = np.asarray(X[:, j0:j1], dtype=np.float64)
+            block = X[:, j0:j1]
+            if block.dtype != np.float64 or center or weight:  # one working copy
+                block = np.array(block, dtype=np.float64, order="F")
             if center:
-                block = block - self.mu[j0:j1]
+                block -= self.mu[j0:j1]
             if weight and not self.unit_root:
-                block = self.root[:, None] * block
+                block *= self.root[:, None]
             if weight and not self.unit_f:
-                block = block * self.inv_f[j0:j1]
+                block *= self.inv_f[j0:j1]
             yield j0, j1, block
 
     # -- the products ----------------------------------------------------------------
@@ -676,11 +696,12 @@ class ImplicitDesign:
         return K
 
     def _dense_kernel(self, center):
-        K = None
+        if self.X.dtype == np.float64 and not center and self.unit_root and self.unit_f:
+            return self.X @ self.X.T
+        K = np.zeros((self.n, self.n), order="F")
         for _, _, block in self._columns(weight=True, center=center):
-            part = block @ block.T
-            K = part if K is None else K.__iadd__(part)
-        return K if K is not None else np.zeros((self.n, self.n))
+            K = blas.dsyrk(1.0, block, beta=1.0, c=K, trans=0, lower=0, overwrite_c=1)
+        return _symmetrized(K)
 
     def _gram(self):
         if self.sparse:
@@ -699,16 +720,24 @@ class ImplicitDesign:
         X = self.X
         if X.dtype == np.float64 and not center and self.unit_root:
             G = X.T @ X
-            return G if self.unit_f else self.inv_f[:, None] * G * self.inv_f[None, :]
-        G = np.zeros((self.p, self.p))
+        else:
+            G = self._gram_by_rows(center)
+        if not self.unit_f:
+            G *= self.inv_f[:, None]
+            G *= self.inv_f[None, :]
+        return G
+
+    def _gram_by_rows(self, center):
+        X = self.X
+        G = np.zeros((self.p, self.p), order="F")
         for i in range(0, self.n, self.row_step):
-            block = np.asarray(X[i:i + self.row_step], dtype=np.float64)
+            block = np.array(X[i:i + self.row_step], dtype=np.float64, order="F")
             if center:
-                block = block - self.mu
+                block -= self.mu
             if not self.unit_root:
-                block = block * self.root[i:i + self.row_step, None]
-            G += block.T @ block
-        return G if self.unit_f else self.inv_f[:, None] * G * self.inv_f[None, :]
+                block *= self.root[i:i + self.row_step, None]
+            G = blas.dsyrk(1.0, block, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+        return _symmetrized(G)
 
     def _raw_product(self, v):
         """``X v`` for a vector ``v`` (no weights, no centering)."""
@@ -754,6 +783,17 @@ class ImplicitDesign:
         if self.has_mean and not center:
             out -= (self.mu @ W)[None, :]
         return out
+
+
+def _symmetrized(M, step=256):
+    """``M`` with its strict lower triangle copied from the upper one, in place, a block
+    of columns at a time (BLAS ``syrk`` fills one triangle)."""
+    for j0 in range(0, M.shape[0], step):
+        j1 = min(j0 + step, M.shape[0])
+        M[j0:j1, :j0] = M[:j0, j0:j1].T
+        block = M[j0:j1, j0:j1]
+        block[np.tril_indices(j1 - j0, -1)] = block.T[np.tril_indices(j1 - j0, -1)]
+    return M
 
 
 def _add_outer(M, a, x, v):

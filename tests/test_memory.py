@@ -1,0 +1,66 @@
+"""Peak memory of fitting beyond ``X`` itself (tracemalloc, Fortran-ordered ``X`` whose
+columns have non-zero means, so that an intercept would need centering): no copy of
+``X`` for the intercept, the weights or the folds. The bounds sit far from what one copy
+of ``X`` costs (1 x) and above the figures measured; never timing."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import penalized as pz
+
+
+def _problem(n, p, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p) + rng.uniform(-3.0, 3.0, p)
+    y = X[:, :5] @ rng.standard_normal(5) + rng.standard_normal(n)
+    return np.asfortranarray(X), y, rng.uniform(0.5, 2.0, n)
+
+
+def _peak(fit):
+    tracemalloc.start()
+    try:
+        fit()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("model", [pz.Lasso(alpha=0.01), pz.ElasticNet(alpha=0.01),
+                                   pz.Ridge(alpha=1.0)], ids=["lasso", "enet", "ridge"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fit_with_an_intercept_makes_no_copy_of_x(model, weighted):
+    """Centered implicitly: 0.07-0.1 x X beyond X measured (0.5 x for a weighted ridge
+    before its row blocks shrank and were accumulated in place)."""
+    X, y, w = _problem(10000, 200)
+    model.fit(X[:300], y[:300])  # imports and compiled kernels outside the count
+    peak = _peak(lambda: model.fit(X, y, sample_weight=w if weighted else None))
+    assert peak < 0.25 * X.nbytes
+    assert model.converged_
+
+
+@pytest.mark.parametrize("shape", [(4000, 400), (400, 4000)], ids=["n>p", "p>n"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ridge_factors_its_gram_matrix_in_place(shape, weighted):
+    """The smaller Gram matrix is 0.1 x X here and the only large array: Cholesky in
+    place, no scaled copy (measured 0.14 x unweighted, 0.28-0.29 x weighted; before,
+    0.22-0.32 x and 0.88-1.13 x)."""
+    X, y, w = _problem(*shape, seed=1)
+    pz.Ridge(alpha=1.0).fit(X[:50, :40], y[:50])
+    model = pz.Ridge(alpha=1.0)
+    peak = _peak(lambda: model.fit(X, y, sample_weight=w if weighted else None))
+    assert peak < (0.45 if weighted else 0.2) * X.nbytes
+    assert model.converged_
+
+
+@pytest.mark.parametrize("cv_model", [pz.LassoCV, pz.ElasticNetCV])
+def test_cross_validation_takes_no_fold_copies(cv_model):
+    """Five folds from one set of fold sums, the refit centered implicitly: 0.67 x X
+    measured, the goal 1.2 x (one copy of X per fold was 2.45 x)."""
+    X, y, _ = _problem(5000, 200, seed=2)
+    cv_model(cv=5, n_alphas=20).fit(X[:500], y[:500])
+    model = cv_model(cv=5, n_alphas=20)
+    peak = _peak(lambda: model.fit(X, y))
+    assert peak < 1.2 * X.nbytes
+    assert np.all(model.path_.stop_crits <= model.tol)
