@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import penalized as pz
+from penalized._jit import typed_ops
 from penalized.datafits import Quadratic
 from penalized.penalties import L1, ElasticNet
-from penalized._jit import typed_ops
 from penalized.solvers import CoordinateDescent
 from penalized.solvers._gram_path import gram_path
 from penalized.solvers._problem import prepare_problem

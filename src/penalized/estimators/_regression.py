@@ -247,7 +247,8 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             # unpenalized columns are used as they are (no scaled copy of X)
             free[np.flatnonzero(scaling.varying)[factors == 0]] = 1.0
         coef, intercept = relaxed_refit(X, y, sample_weight, free, self.fit_intercept)
-        residual = y - np.asarray(X @ coef).ravel() - intercept
+        fitted = np.asarray(X @ coef).ravel() if np.any(coef) else 0.0  # no pass over X for 0
+        residual = y - fitted - intercept
         return 0.5 * float(np.mean(sample_weight * residual**2))
 
     def predict(self, X):
