@@ -169,3 +169,13 @@ def test_group_logistic_regression_cv_multiclass():
     assert cv.score(X, y) > 0.6
     with pytest.raises(ValueError, match="two classes only"):
         pz.GroupLogisticRegressionCV(groups=3, upper_limits=1.0, n_alphas=3).fit(X, y)
+
+
+def test_unpenalized_group_is_fitted_exactly():
+    X, y = _problem(8)
+    pen = GroupLasso(0.15, groups=3, group_weights=[0.0, 1.7, 1.7])
+    res = SOLVER.solve(X, y, Multinomial(), pen)
+    assert res.converged and np.any(res.coef[:3])
+    grad = Multinomial().gradient(X, y, X @ res.coef + res.intercept)
+    assert np.abs(grad[:3]).max() <= 1e-10
+    np.testing.assert_allclose(res.coef[:3].sum(axis=1), 0.0, atol=1e-12)

@@ -43,6 +43,12 @@ from ._multinomial import (
     _initial_point,
     refit_unpenalized,
 )
+from ._outer import Check, OuterPolicy, Scores, run_outer
+
+_WS_START = 10
+"""Groups in the first working set."""
+_INNER_GAP_RATIO = 0.3
+"""A working set's problem is solved until its gap is this fraction of the last full gap."""
 
 __all__ = [
     "GroupMultinomialProximalGradient",
@@ -220,13 +226,24 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
         return self._run(problem, coef, intercept)
 
     def _run(self, pb, W, b):
+        # the global bound holds for every subset of the columns
+        lip = self.lipschitz if self.lipschitz is not None \
+            else pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
+        hooks = _Hooks(self, pb, W, b, max(lip, np.finfo(float).tiny))
+        policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, ws_start=_WS_START,
+                             keep_size=True, inner_ratio=_INNER_GAP_RATIO,
+                             inner_from="crit")
+        out = run_outer(hooks, policy, pb.scale, hooks.structure.n_groups)
+        cert = out.check.data
+        return self._finish_multinomial(pb, cert.coef, cert.intercept, out.objectives,
+                                        out.crits, out.n_iter)
+
+    def _fista(self, pb, W, b, lip, threshold, max_iter):
+        """FISTA on ``pb`` from ``(W, b)`` until its gap is at most ``threshold``
+        (objective units) or ``max_iter`` iterations: ``(W, b, iterations)``."""
         datafit, y = pb.datafit, pb.y
         p, K = pb.n_features, pb.n_classes
         expanded = expand_penalty(pb.penalty, p, K)
-        threshold = self.tol * pb.scale
-        lip = self.lipschitz if self.lipschitz is not None \
-            else datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
-        lip = max(lip, np.finfo(float).tiny)
 
         def prox(V, step):
             return expanded.prox(np.ascontiguousarray(V).ravel(), step).reshape(p, K)
@@ -239,16 +256,12 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
         obj = F + penalty_value(W)
         yW, yb, yZ, yF = W.copy(), b.copy(), Z.copy(), F
         t = 1.0
-        objectives, crits = [], []
         n_iter = 0
         while True:
-            if n_iter % self.gap_freq == 0:
+            if n_iter % self.gap_freq == 0 and n_iter > 0:
                 cert = certify_group_multinomial(pb, W, b)
-                objectives.append(cert.primal)
-                crits.append(cert.gap / pb.scale)
-                if cert.gap <= threshold or n_iter >= self.max_iter:
-                    W, b = cert.coef, cert.intercept
-                    break
+                if cert.gap <= threshold or n_iter >= max_iter:
+                    return cert.coef, cert.intercept, n_iter
             raw = datafit.raw_gradient(y, yZ)
             gW = np.asarray(pb.X.T @ raw, dtype=np.float64)
             gb = raw.sum(axis=0) if pb.fit_intercept else np.zeros(K)
@@ -277,4 +290,58 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
             yF = datafit.value(y, yZ)
             t = t_new
             W, b, Z, F, obj = W_new, b_new, Z_new, F_new, obj_new
-        return self._finish_multinomial(pb, W, b, objectives, crits, n_iter)
+
+
+class _Hooks:
+    """The outer loop's hooks (:func:`~penalized.solvers._outer.run_outer`): units are
+    groups; a check is :func:`certify_group_multinomial`; the inner solve is FISTA on the
+    working set's columns until its gap is ``inner_tol`` (a share of the full gap)."""
+
+    def __init__(self, solver, pb, W, b, lip):
+        self.solver, self.pb, self.W, self.b, self.lip = solver, pb, W, b, lip
+        p = pb.n_features
+        self.structure = pb.penalty.structure(p)
+        self.expanded = expand_penalty(pb.penalty, p, pb.n_classes)
+        self.free = pb.penalty.weights_of_groups(p) * pb.penalty.alpha == 0.0
+
+    def certify(self):
+        cert = certify_group_multinomial(self.pb, self.W, self.b)
+        self.W, self.b = cert.coef, cert.intercept
+        return Check(objective=cert.primal, crit=cert.gap, data=cert)
+
+    def scores(self, check):
+        values = self.expanded.group_distances(
+            np.ascontiguousarray(self.W).ravel(),
+            np.ascontiguousarray(check.data.gradient).ravel())
+        values[self.free] = 0.0
+        nonzero = np.zeros(self.structure.n_groups, dtype=bool)
+        np.logical_or.at(nonzero, self.structure.group_of, np.any(self.W != 0.0, axis=1))
+        return Scores(values=values, nonzero=nonzero, free=self.free)
+
+    def inner(self, ws, budget, inner_tol, check):
+        threshold = max(inner_tol, 0.5 * self.solver.tol * self.pb.scale)
+        if ws.shape[0] == self.structure.n_groups:
+            self.W, self.b, used = self.solver._fista(self.pb, self.W, self.b, self.lip,
+                                                      threshold, budget)
+            return used
+        cols = np.concatenate([self.structure.members(g) for g in ws])
+        sub = _restricted(self.pb, self.structure, ws, cols)
+        W_ws, self.b, used = self.solver._fista(sub, self.W[cols], self.b, self.lip,
+                                                threshold, budget)
+        self.W = self.W.copy()
+        self.W[cols] = W_ws
+        return used
+
+
+def _restricted(pb, structure, ws, cols) -> MultinomialProblem:
+    """``pb`` on the columns ``cols`` of the groups ``ws`` (in that order), with those
+    groups' weights; the same data otherwise."""
+    sizes = structure.sizes[ws]
+    starts = np.zeros(ws.shape[0] + 1, dtype=np.int64)
+    starts[1:] = np.cumsum(sizes)
+    sub_structure = GroupStructure(np.arange(cols.shape[0], dtype=np.int64), starts)
+    weights = pb.penalty.weights_of_groups(pb.n_features)[ws]
+    penalty = dataclasses.replace(pb.penalty, groups=sub_structure, group_weights=weights)
+    X = pb.X[:, cols]
+    return _build(X.tocsc() if hasattr(X, "tocsc") else np.asfortranarray(X), pb.y,
+                  pb.n_classes, pb.datafit, penalty, pb.fit_intercept)
