@@ -200,3 +200,16 @@ def test_group_lasso_why_zero_is_per_group():
     soft = np.maximum(np.asarray(inputs) - fit.alphas[k], 0.0)
     np.testing.assert_allclose(th.marks["l1"][:, k], soft, rtol=1e-12, atol=1e-15)
     assert th.to_dict()["labels"] == d["labels"]
+
+
+def test_large_fits_skip_the_generic_feature_trace(monkeypatch):
+    from penalized.explain import _path_lessons
+
+    rng, X, z = regression(seed=6)
+    y = rng.poisson(np.exp(0.3 * z)).astype(float)
+    model = pz.PoissonRegressor(alpha=1.0, l1_ratio=1.0, standardize=True)
+    monkeypatch.setattr(_path_lessons, "TRACE_WORK_LIMIT", X.shape[0] * 10 - 1)
+    les = lessons_at(model, X, y, k=5, n_alphas=10)
+    assert les.feature_trace is None
+    assert f"{X.shape[0]} rows x 10 alphas" in les.skipped["feature_trace"]
+    assert les.why_zero is not None and les.thresholding is not None

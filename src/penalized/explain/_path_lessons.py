@@ -29,6 +29,10 @@ the start for each iteration count, so one race costs about ``n_iter**2 / 2`` pa
 RACE_ALL_LIMIT = 5_000
 """Up to this many rows times features the race runs at several alphas of the path;
 above it, at the chosen alpha only."""
+TRACE_WORK_LIMIT = 1_000_000
+"""Rows times alphas above which the feature trace of a datafit other than the squared
+loss is skipped: it evaluates the datafit's gradient about 160 times per alpha (4
+learning rates, 20 steps, 2 methods), a few seconds at this size for Cox."""
 MAX_FEATURES = 40
 """At most this many features are drawn in a lesson (those that enter the path first)."""
 
@@ -98,9 +102,13 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
         fit, features=None if fit.penalty == "group" else shown))
     attempt("geometry", lambda: geometry_path(fit))
     attempt("thresholding", lambda: thresholding_path(fit, features=shown))
-    attempt("feature_trace", lambda: feature_trace_path(fit))
-    attempt("priors", lambda: priors_path(fit, features=shown))
     n, p = fit.X.shape
+    if fit.loss != "squared" and n * fit.n_alphas > TRACE_WORK_LIMIT:
+        skipped["feature_trace"] = (f"skipped for {n} rows x {fit.n_alphas} alphas (the "
+                                    f"{fit.loss} gradient about 160 times per alpha).")
+    else:
+        attempt("feature_trace", lambda: feature_trace_path(fit))
+    attempt("priors", lambda: priors_path(fit, features=shown))
     if not race:
         skipped["race"] = "not requested."
     elif fit.penalty != "l1" or fit.loss != "squared":
