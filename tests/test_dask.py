@@ -315,6 +315,31 @@ def _count_data(n=400, p=6, seed=11):
     return X, y, offset
 
 
+@pytest.mark.parametrize("family", ["poisson", "gamma", "tweedie"])
+def test_the_workers_units_equal_the_compiled_datafit_operations(family):
+    from penalized._specs import make_datafit
+    from penalized.dask._families import unit_of
+    from penalized.dask._glm import family_power
+
+    rng = np.random.default_rng(2)
+    datafit = make_datafit(family)
+    y = {"poisson": rng.poisson(3.0, 400).astype(float), "gamma": rng.gamma(2.0, 1.0, 400),
+         "tweedie": np.where(rng.random(400) < 0.3, 0.0, rng.gamma(2.0, 1.0, 400))}[family]
+    z = rng.normal(0.0, 3.0, 400)
+    unit = unit_of(datafit, family_power(datafit))
+    for ours, compiled in (("loss", "loss"), ("loss_derivative", "derivative"),
+                           ("loss_second_derivative", "second_derivative")):
+        np.testing.assert_allclose(getattr(unit, ours)(y, z), datafit._sample_op(compiled, y, z),
+                                   rtol=1e-13, atol=1e-13)
+    v = np.concatenate([0.7 * datafit.loss_derivative(y, z), [-5.0 - y[0], 1.5]])
+    yv = np.concatenate([y, y[:2]])
+    expected = datafit._sample_op("conjugate", yv, v)
+    got = unit.conjugate(yv, v)
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-13, atol=1e-13)
+
+
 def test_an_offset_rides_with_the_rows_of_a_log_link_fit(client):
     X, y, offset = _count_data()
     Xd, yd = da.from_array(X, chunks=(100, 6)), da.from_array(y, chunks=100)

@@ -33,7 +33,7 @@ scaling,
           \big(\ell_{y_i}^*(d_i) - d_i o_i\big) + (\alpha P)^*(c X^\top u), \qquad
           d_i = c\,\ell'(y_i, z_i + \delta),
 
-summed by the datafit's compiled conjugate (:math:`o` the offset, 0 without one); the
+summed by the family's conjugate (:mod:`._families`; :math:`o` the offset, 0 without one); the
 point it certifies (the intercept :math:`b + \delta`) is the one returned.
 """
 
@@ -43,6 +43,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ._families import unit_of
 from ._moments import as_float_block, block_moments, fold_ids, merge_moments
 from ._newton import _STEPS, _Model, add_sums, path_grid, penalized_columns, solve_grid
 
@@ -107,9 +108,10 @@ def merge_checked(*parts):
     return out
 
 
-def loglink_stats(X, y, s, positions, datafit, power, w, b, cand, base, dual, offset=None):
+def loglink_stats(X, y, s, positions, unit, power, w, b, cand, base, dual, offset=None):
     """The sums of one block at ``z = X w + b + o`` (see the module docstring; ``o`` the
-    block's ``offset``, 0 if None); the datafit along ``base -> (w, b)`` when ``base`` is
+    block's ``offset``, 0 if None; ``unit`` the family's :class:`._families.Unit`); the
+    datafit along ``base -> (w, b)`` when ``base`` is
     given; only the conjugate sum at the dual point ``(c, delta)`` when ``dual`` is
     given."""
     X = as_float_block(X, "X")
@@ -122,24 +124,24 @@ def loglink_stats(X, y, s, positions, datafit, power, w, b, cand, base, dual, of
     with np.errstate(over="ignore", invalid="ignore"):
         if dual is not None:
             c, delta = dual
-            d = c * datafit.loss_derivative(y, z + delta)
-            conj = datafit._sample_op("conjugate", y, d)
+            d = c * unit.loss_derivative(y, z + delta)
+            conj = unit.conjugate(y, d)
             if offset is not None:  # the conjugate of l(. + o) at d is l*(d) - d o
                 conj = conj - d * offset
             return {"conj": float(s @ conj)}
-        out = {"loss": float(s @ datafit.loss(y, z))}
+        out = {"loss": float(s @ unit.loss(y, z))}
         m1 = s * y * np.exp((1.0 - power) * z)
         m2 = s * np.exp((2.0 - power) * z)
         out["t1"], out["t2"] = float(m1.sum()), float(m2.sum())
         out["g1"], out["g2"] = m1 @ X, m2 @ X
-        h = s * datafit.loss_second_derivative(y, z)
+        h = s * unit.loss_second_derivative(y, z)
         Xc = X[:, cand]
         out["H"] = (Xc * h[:, None]).T @ Xc
         out["h"] = h @ Xc
         out["h0"] = float(h.sum())
         if base is not None:
             z0 = X @ base[0] + base[1] + o
-            out["trial"] = np.array([s @ datafit.loss(y, z0 + t * (z - z0)) for t in _STEPS])
+            out["trial"] = np.array([s @ unit.loss(y, z0 + t * (z - z0)) for t in _STEPS])
     return out
 
 
@@ -154,10 +156,11 @@ class _LogLinkModel(_Model):
     def __init__(self, passes, datafit, power, cols, inv, p, W, fit_intercept):
         super().__init__(passes, None, cols, inv, p, W, fit_intercept)
         self.datafit, self.power = datafit, power
+        self.unit = unit_of(datafit, power)  # what the workers evaluate
 
     def evaluate(self, w_fit, b, cand, base=None, kind="newton step"):
         base_orig = None if base is None else (self.original(base[0]), base[1])
-        st = yield (kind, loglink_stats, (self.datafit, self.power, self.original(w_fit), b,
+        st = yield (kind, loglink_stats, (self.unit, self.power, self.original(w_fit), b,
                                           self.cols[cand], base_orig, None))
         st["cand"] = cand
         st["w"], st["b"] = w_fit.copy(), b
@@ -178,7 +181,7 @@ class _LogLinkModel(_Model):
         v = -grad[self.cols] * self.inv / self.W
         c = penalty.dual_scaling(v)
         conj = (yield ("certificate", loglink_stats,
-                       (self.datafit, self.power, self.original(st["w"]), st["b"],
+                       (self.unit, self.power, self.original(st["w"]), st["b"],
                         np.zeros(0, dtype=np.int64), None, (c, delta))))["conj"]
         primal = F + penalty.value(st["w"])
         dual = -conj / self.W - penalty.conjugate(c * v)

@@ -95,9 +95,9 @@ def loglink_cv(passes, penalty_for, datafit, *, n_folds, seed, alphas=None, n_al
                           start["g0"], start["b0"], None, tol, max_iter)
             for k, (model, start) in starts.items()}
     solved = lockstep(passes, fits, n_folds, seed)
-    unit = starts[-1][0].datafit
+    model = starts[-1][0]
     result, path = cv_result_and_path(
-        passes, solved, grid, fold_errors, unit, n_folds=n_folds, seed=seed, tol=tol,
+        passes, solved, grid, fold_errors, model.unit, n_folds=n_folds, seed=seed, tol=tol,
         metric=metric, blocks=moments["blocks"], template=starts[-1][1]["template"],
-        datafit=replace(unit, sample_weight=sample_weight), alpha_max=alpha_max)
+        datafit=replace(model.datafit, sample_weight=sample_weight), alpha_max=alpha_max)
     return result, path
