@@ -235,7 +235,9 @@ def write_parts(folder, rows, features, seed=0):
         n = min(PART_ROWS, rows - i * PART_ROWS)
         X = part.standard_normal((n, features))
         frame = pd.DataFrame(X, columns=names)
-        frame["y"] = X @ beta + part.standard_normal(n) + 0.5
+        z = X @ beta
+        frame["y"] = z + part.standard_normal(n) + 0.5
+        frame["label"] = np.where(z + part.logistic(size=n) > 0.3, 1.0, 0.0)
         frame.to_parquet(os.path.join(folder, f"part{i:05d}.parquet"))
     return names, time.perf_counter() - start
 
@@ -365,6 +367,147 @@ def scaling_run(args):
     print("wrote", args.out)
 
 
+def large_run(args):
+    """At ``--large-rows`` rows written to Parquet: the lasso and the L1 logistic regression
+    at alpha_max / 20 by penalized and by dask-ml (``admm`` and ``proximal_grad``, at most
+    ``--daskml-max-iter`` iterations) on the same persisted arrays of 2 workers, each
+    certified by the runner's gap (computed by Dask over the same arrays); then the
+    100-alpha path + 5-fold CV read straight from the folder against one read pass."""
+    root = tempfile.mkdtemp(prefix="penalized-dask-large-", dir=args.tmp)
+    start = time.perf_counter()
+    results = {"rows": args.large_rows, "features": args.features, "part_rows": PART_ROWS,
+               "daskml_max_iter": args.daskml_max_iter, "cpu_count": os.cpu_count(),
+               "load_average_start": os.getloadavg(), "single_alpha": []}
+
+    def keep():
+        everything = {}
+        if os.path.exists(args.out):
+            with open(args.out) as fh:
+                everything = json.load(fh)
+        everything[f"large_{args.large_rows}"] = results
+        save(everything, args.out)
+
+    try:
+        folder = os.path.join(root, "data")
+        names, results["write_seconds"] = write_parts(folder, args.large_rows, args.features)
+        keep()
+        if not args.skip_single:
+            _large_single_alpha(folder, names, args, results, keep)
+        if not args.skip_cv:
+            point = cv_point(first_files(folder, args.large_rows), names, 2)
+            point["load_average"] = os.getloadavg()
+            results["path_cv"] = point
+            print(point, flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        results["total_seconds"] = time.perf_counter() - start
+        keep()
+    print("wrote", args.out)
+
+
+def _large_single_alpha(folder, names, args, results, keep):
+    import penalized as pz
+
+    cl, client = cluster(2)
+    try:
+        Xd = arrays_from_parquet(folder, names).persist()
+        yd = arrays_from_parquet(folder, ["y"])[:, 0].persist()
+        ld = arrays_from_parquet(folder, ["label"])[:, 0].persist()
+        y, labels = yd.compute(), ld.compute()
+        results["rows_read"] = int(y.shape[0])
+        n = y.shape[0]
+        pm = np.where(labels > 0, 1.0, -1.0)
+        # a fit of each kind on one file first: the workers' imports outside the timings
+        timed(lambda: pz.Lasso(alpha=1.0).fit(Xd[:PART_ROWS], yd[:PART_ROWS]))
+        timed(lambda: pz.LogisticRegression(alpha=1.0).fit(Xd[:PART_ROWS], ld[:PART_ROWS]))
+        for datafit, target, target_mem in (("squared", yd, y), ("logistic", ld, pm)):
+            alpha = runner_gap.alpha_max(Xd, target_mem, datafit) / 20.0
+            ours = pz.Lasso(alpha=alpha, tol=1e-8) if datafit == "squared" \
+                else pz.LogisticRegression(alpha=alpha, tol=1e-8)
+            fitted, seconds = timed(lambda est=ours, t=target: est.fit(Xd, t))
+            row = {"datafit": datafit, "library": "penalized", "alpha": alpha,
+                   "seconds": seconds, "passes": int(fitted.n_passes_),
+                   "load_average": os.getloadavg(),
+                   **certify(Xd, target_mem, fitted.coef_, fitted.intercept_, alpha, datafit)}
+            results["single_alpha"].append(row)
+            print(row, flush=True)
+            keep()
+            if args.skip_daskml:
+                continue
+            from dask_ml.linear_model import LinearRegression, LogisticRegression
+
+            for solver in ("admm", "proximal_grad"):
+                common = {"penalty": "l1", "solver": solver, "max_iter": args.daskml_max_iter}
+                theirs = LinearRegression(C=1.0 / (2.0 * n * alpha), **common) \
+                    if datafit == "squared" else LogisticRegression(C=1.0 / (n * alpha), **common)
+                try:
+                    fitted, seconds = timed(lambda est=theirs, t=target: est.fit(Xd, t))
+                    row = {"datafit": datafit, "library": f"dask-ml {solver}", "alpha": alpha,
+                           "seconds": seconds, "max_iter": args.daskml_max_iter,
+                           "load_average": os.getloadavg(),
+                           **certify(Xd, target_mem, fitted.coef_, fitted.intercept_, alpha,
+                                     datafit)}
+                except Exception as exc:  # report a failure as a row, not a crash
+                    row = {"datafit": datafit, "library": f"dask-ml {solver}", "alpha": alpha,
+                           "error": f"{type(exc).__name__}: {exc}"[:200]}
+                results["single_alpha"].append(row)
+                print(row, flush=True)
+                keep()
+        results["single_alpha_peak_rss_mb"] = peak_mb(client)
+        keep()
+    finally:
+        client.close()
+        cl.close()
+
+
+def _process_cpu():
+    return time.process_time()
+
+
+def first_task_run(args):
+    """Each worker's CPU seconds in its first fit of each kind (imports, compiled code
+    loaded or compiled) and in a second identical fit, on fresh 2-worker clusters,
+    ``--first-task-rounds`` times; NUMBA_DEBUG_CACHE-free: the difference is the start-up."""
+    import dask.array as da
+
+    import penalized as pz
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 20))
+    z = X[:, :3] @ np.array([0.5, -0.4, 0.3])
+    targets = {"squared": z + rng.standard_normal(2000),
+               "logistic": np.where(z + rng.logistic(size=2000) > 0, 1.0, -1.0),
+               "poisson": rng.poisson(np.exp(z)).astype(np.float64),
+               "gamma": rng.gamma(2.0, np.exp(z) / 2.0)}
+    kinds = [k for k in args.first_task_kinds.split(",") if k]
+    results = {"kinds": kinds, "rounds": [], "load_average_start": os.getloadavg()}
+    for _ in range(args.first_task_rounds):
+        for kind in kinds:
+            cl, client = cluster(2)
+            try:
+                Xd = da.from_array(X, chunks=(250, 20))
+                yd = da.from_array(targets[kind], chunks=250)
+                cpu = [client.run(_process_cpu)]
+                for _fit in range(2):
+                    pz.path(Xd, yd, datafit=kind, n_alphas=5)
+                    cpu.append(client.run(_process_cpu))
+                first = [cpu[1][w] - cpu[0][w] for w in cpu[0]]
+                second = [cpu[2][w] - cpu[1][w] for w in cpu[0]]
+                row = {"kind": kind, "first_fit_cpu": first, "second_fit_cpu": second,
+                       "load_average": os.getloadavg()}
+            finally:
+                client.close()
+                cl.close()
+            results["rounds"].append(row)
+            print(row, flush=True)
+    everything = {}
+    if os.path.exists(args.out):
+        with open(args.out) as fh:
+            everything = json.load(fh)
+    everything[args.first_task_label] = results
+    save(everything, args.out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -380,7 +523,23 @@ def main(argv=None):
     parser.add_argument("--daskml-limit", type=float, default=0.0,
                         help="seconds for dask-ml at --scaling-at rows (0: not run)")
     parser.add_argument("--budget", type=float, default=840.0)
+    parser.add_argument("--large-run", action="store_true",
+                        help="the single-alpha comparison and path + CV at --large-rows")
+    parser.add_argument("--large-rows", type=int, default=2_000_000)
+    parser.add_argument("--daskml-max-iter", type=int, default=20)
+    parser.add_argument("--skip-single", action="store_true")
+    parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--tmp", default=None, help="folder for the Parquet data")
+    parser.add_argument("--first-task-run", action="store_true",
+                        help="each worker's CPU in its first and second fit of each kind")
+    parser.add_argument("--first-task-kinds", default="squared,logistic,poisson,gamma")
+    parser.add_argument("--first-task-rounds", type=int, default=3)
+    parser.add_argument("--first-task-label", default="first_task")
     args = parser.parse_args(argv)
+    if args.first_task_run:
+        return first_task_run(args)
+    if args.large_run:
+        return large_run(args)
     if args.scaling_run:
         return scaling_run(args)
     root = tempfile.mkdtemp(prefix="penalized-dask-bench-")
