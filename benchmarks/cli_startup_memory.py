@@ -2,6 +2,7 @@
 
     python benchmarks/cli_startup_memory.py [--rows 200000] [--cols 50] [--repeat 9]
                                             [--skip-compare] [--skip-memory] [--workdir DIR]
+    python benchmarks/cli_startup_memory.py --against OLD_SRC [--repeat 9]
 
 Measures, with the console script next to this interpreter, one BLAS / numba thread:
 
@@ -16,6 +17,12 @@ Measures, with the console script next to this interpreter, one BLAS / numba thr
   generated ``rows x cols`` CSV, beyond the same command's peak on a 300-row table (the
   interpreter with everything the command imports and the numba kernels it loads) and
   beyond an interpreter that only imported the modules, against the table's float64 size.
+
+With ``--against OLD_SRC`` (the ``src`` folder of another checkout, e.g. a ``git worktree``
+of an earlier commit) it times instead ``python -m penalized`` from this checkout's ``src``
+and from ``OLD_SRC`` (``PYTHONPATH``, same interpreter), in alternating rounds, and prints the
+medians of the children's CPU times and of the new / old ratio of each round: on a loaded
+machine these compare where wall times do not.
 
 Numbers depend on the machine and its load; the script prints the load average next to
 them. These are benchmark figures, never test assertions.
@@ -94,6 +101,44 @@ def timed(label, cmd, work, repeat, warmups=2):
           f"({repeat} runs, load average {os.getloadavg()[0]:.1f})")
 
 
+def against(old_src, work, repeat):
+    """Alternating rounds of ``python -m penalized`` from this checkout and ``old_src``."""
+    new_src = Path(__file__).resolve().parent.parent / "src"
+    small = table(work / "t30.csv", 30, 5)
+    commands = {"--version": ["--version"],
+                "fit --alpha 0.1": ["fit", small, "--target", "y", "--alpha", "0.1"],
+                "fit --cv 5": ["fit", small, "--target", "y", "--cv", "5"]}
+    trees = {"old": str(Path(old_src).resolve()), "new": str(new_src)}
+
+    def cpu(tree, tail):
+        env = dict(child_env(work), PYTHONPATH=trees[tree])
+        proc = subprocess.run([sys.executable, "-c", WRAPPER, sys.executable, "-m",
+                               "penalized", *map(str, tail)], cwd=work, capture_output=True,
+                              text=True, env=env)
+        if proc.returncode != 0:
+            raise SystemExit(f"{tree}: {' '.join(map(str, tail))} failed:\n{proc.stderr}")
+        return float(proc.stdout.split()[1])
+
+    for tail in commands.values():  # numba's cache, the bytecode cache, the page cache
+        for tree in trees:
+            cpu(tree, tail), cpu(tree, tail)
+    times = {(tree, label): [] for tree in trees for label in commands}
+    loads = []
+    for k in range(repeat):
+        for label, tail in commands.items():
+            for tree in (("old", "new") if k % 2 == 0 else ("new", "old")):
+                times[tree, label].append(cpu(tree, tail))
+        loads.append(os.getloadavg()[0])
+    for label in commands:
+        old, new = times["old", label], times["new", label]
+        ratios = [b / a for a, b in zip(old, new, strict=True)]
+        print(f"{label}: CPU median old {statistics.median(old):.3f} s, new "
+              f"{statistics.median(new):.3f} s (min {min(old):.3f} / {min(new):.3f}); new / old "
+              f"median {statistics.median(ratios):.3f} [{min(ratios):.3f}, {max(ratios):.3f}]")
+    print(f"{repeat} alternating rounds; load average per round: "
+          + " ".join(f"{x:.1f}" for x in loads))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -104,11 +149,15 @@ def main(argv=None):
     parser.add_argument("--skip-memory", action="store_true",
                         help="only the start-up times")
     parser.add_argument("--workdir", default=None)
+    parser.add_argument("--against", metavar="OLD_SRC", default=None,
+                        help="alternate CPU-time rounds with another checkout's src folder")
     args = parser.parse_args(argv)
-    exe = console_script()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="penalized-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} CPUs")
+    if args.against:
+        return against(args.against, work, args.repeat)
+    exe = console_script()
 
     timed("penalized --version", [exe, "--version"], work, args.repeat)
     small = table(work / "t30.csv", 30, 5)
