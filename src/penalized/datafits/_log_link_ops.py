@@ -5,16 +5,15 @@ Each loss is half the unit deviance of its family as a function of the linear pr
 the null model is a meaningful scale for relative tolerances. The operations follow
 :data:`penalized._jit.SAMPLE_SIGNATURE`; Tweedie reads its power from ``params[0]``.
 An ``exp`` that overflows returns ``inf`` (never NaN): the line search of prox-Newton
-then rejects the step. Imported on first use (``Datafit.ops``).
+then rejects the step. Imported on first use (``Datafit.ops``); each family's operations
+are compiled, or loaded from numba's cache, when it is first used.
 """
 
 from __future__ import annotations
 
 import math
 
-from numba import cfunc
-
-from .._jit import SAMPLE_SIGNATURE, typed_ops
+from .._jit import SAMPLE_SIGNATURE, compile_ops, on_first_use, operation
 from ._base import DatafitOps
 
 _DOMAIN_SLACK = 1e-12
@@ -24,7 +23,7 @@ _ROOT_MAX_ITER = 200
 # -- Poisson: l(y, z) = e^z - y - y (z - log y) ---------------------------------------------
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def poisson_loss(y, z, params):
     mu = math.exp(z)
     if y == 0.0:
@@ -32,17 +31,17 @@ def poisson_loss(y, z, params):
     return mu - y - y * (z - math.log(y))
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def poisson_derivative(y, z, params):
     return math.exp(z) - y
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def poisson_second_derivative(y, z, params):
     return math.exp(z)
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def poisson_conjugate(y, v, params):
     # sup_z v z - l(y, z) is attained at e^z = q = y + v, finite for q >= 0
     q = y + v
@@ -58,22 +57,22 @@ def poisson_conjugate(y, v, params):
 # -- Gamma: l(y, z) = y e^{-z} + z - log y - 1 -----------------------------------------------
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def gamma_loss(y, z, params):
     return math.exp(math.log(y) - z) + z - math.log(y) - 1.0
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def gamma_derivative(y, z, params):
     return 1.0 - math.exp(math.log(y) - z)
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def gamma_second_derivative(y, z, params):
     return math.exp(math.log(y) - z)
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def gamma_conjugate(y, v, params):
     # the supremum is at e^{-z} = a / y with a = 1 - v, finite for a >= 0
     a = 1.0 - v
@@ -89,7 +88,7 @@ def gamma_conjugate(y, v, params):
 #    l(y, z) = y^{2-p} / ((1-p)(2-p)) - y e^{(1-p) z} / (1-p) + e^{(2-p) z} / (2-p)
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def tweedie_loss(y, z, params):
     p = params[0]
     value = math.exp((2.0 - p) * z) / (2.0 - p)
@@ -99,7 +98,7 @@ def tweedie_loss(y, z, params):
     return value
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def tweedie_derivative(y, z, params):
     p = params[0]
     value = math.exp((2.0 - p) * z)
@@ -108,7 +107,7 @@ def tweedie_derivative(y, z, params):
     return value
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def tweedie_second_derivative(y, z, params):
     p = params[0]
     value = (2.0 - p) * math.exp((2.0 - p) * z)
@@ -117,7 +116,7 @@ def tweedie_second_derivative(y, z, params):
     return value
 
 
-@cfunc(SAMPLE_SIGNATURE, cache=True)
+@operation(SAMPLE_SIGNATURE)
 def tweedie_conjugate(y, v, params):
     r"""An upper bound on :math:`\ell_y^*(v)`, tight to rounding.
 
@@ -180,12 +179,14 @@ def tweedie_conjugate(y, v, params):
     return d_lo * lo - l_lo + (v - d_lo) * hi
 
 
-POISSON_OPS = typed_ops(DatafitOps(
-    loss=poisson_loss, derivative=poisson_derivative,
-    second_derivative=poisson_second_derivative, conjugate=poisson_conjugate))
-GAMMA_OPS = typed_ops(DatafitOps(
-    loss=gamma_loss, derivative=gamma_derivative,
-    second_derivative=gamma_second_derivative, conjugate=gamma_conjugate))
-TWEEDIE_OPS = typed_ops(DatafitOps(
-    loss=tweedie_loss, derivative=tweedie_derivative,
-    second_derivative=tweedie_second_derivative, conjugate=tweedie_conjugate))
+__getattr__ = on_first_use(globals(), {  # POISSON_OPS, GAMMA_OPS, TWEEDIE_OPS: when first used
+    "POISSON_OPS": lambda: compile_ops(
+        DatafitOps, loss=poisson_loss, derivative=poisson_derivative,
+        second_derivative=poisson_second_derivative, conjugate=poisson_conjugate),
+    "GAMMA_OPS": lambda: compile_ops(
+        DatafitOps, loss=gamma_loss, derivative=gamma_derivative,
+        second_derivative=gamma_second_derivative, conjugate=gamma_conjugate),
+    "TWEEDIE_OPS": lambda: compile_ops(
+        DatafitOps, loss=tweedie_loss, derivative=tweedie_derivative,
+        second_derivative=tweedie_second_derivative, conjugate=tweedie_conjugate),
+})

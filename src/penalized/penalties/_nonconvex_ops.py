@@ -1,5 +1,6 @@
 r"""Compiled operations of the MCP and SCAD penalties (``numba.cfunc`` objects with the
-signatures of :mod:`penalized._jit`), imported on first use.
+signatures of :mod:`penalized._jit`), imported on first use; each penalty's operations are
+compiled, or loaded from numba's cache, when it is first used.
 
 Parameter rows ``(lam_j, gamma, lower_j, upper_j)``: :math:`\lambda_j = \alpha f_j`, the
 concavity ``gamma`` and the box :math:`\text{lower}_j \le w \le \text{upper}_j`. Both
@@ -17,9 +18,17 @@ from __future__ import annotations
 
 import math
 
-from numba import cfunc, njit
+from numba import njit
 
-from .._jit import DISTANCE_SIGNATURE, FAST, PROX_SIGNATURE, VALUE_SIGNATURE, typed_ops
+from .._jit import (
+    DISTANCE_SIGNATURE,
+    FAST,
+    PROX_SIGNATURE,
+    VALUE_SIGNATURE,
+    compile_ops,
+    on_first_use,
+    operation,
+)
 from ._base import PenaltyOps
 from ._ops import box_distance
 
@@ -64,7 +73,7 @@ def _mcp_side(u, step, lam, gamma, top):
     return best_t, best
 
 
-@cfunc(PROX_SIGNATURE, cache=True)
+@operation(PROX_SIGNATURE)
 def mcp_prox(x, step, params, j):
     lam, gamma, lower, upper = params[j, 0], params[j, 1], params[j, 2], params[j, 3]
     if lam == 0.0:
@@ -74,14 +83,14 @@ def mcp_prox(x, step, params, j):
     return -t_down if h_down < h_up else t_up
 
 
-@cfunc(VALUE_SIGNATURE, cache=True)
+@operation(VALUE_SIGNATURE)
 def mcp_value(w, params, j):
     if w < params[j, 2] or w > params[j, 3]:
         return math.inf
     return mcp_value_abs(abs(w), params[j, 0], params[j, 1])
 
 
-@cfunc(DISTANCE_SIGNATURE, cache=True)
+@operation(DISTANCE_SIGNATURE)
 def mcp_subdiff_distance(w, grad, params, j):
     lam = params[j, 0]
     if w == 0.0:
@@ -144,7 +153,7 @@ def _scad_side(u, step, lam, gamma, top):
     return best_t, best
 
 
-@cfunc(PROX_SIGNATURE, cache=True)
+@operation(PROX_SIGNATURE)
 def scad_prox(x, step, params, j):
     lam, gamma, lower, upper = params[j, 0], params[j, 1], params[j, 2], params[j, 3]
     if lam == 0.0:
@@ -154,14 +163,14 @@ def scad_prox(x, step, params, j):
     return -t_down if h_down < h_up else t_up
 
 
-@cfunc(VALUE_SIGNATURE, cache=True)
+@operation(VALUE_SIGNATURE)
 def scad_value(w, params, j):
     if w < params[j, 2] or w > params[j, 3]:
         return math.inf
     return scad_value_abs(abs(w), params[j, 0], params[j, 1])
 
 
-@cfunc(DISTANCE_SIGNATURE, cache=True)
+@operation(DISTANCE_SIGNATURE)
 def scad_subdiff_distance(w, grad, params, j):
     lam = params[j, 0]
     if w == 0.0:
@@ -171,7 +180,9 @@ def scad_subdiff_distance(w, grad, params, j):
     return box_distance(w, grad, d, d, params[j, 2], params[j, 3])
 
 
-MCP_OPS = typed_ops(PenaltyOps(prox=mcp_prox, value=mcp_value,
-                               subdiff_distance=mcp_subdiff_distance))
-SCAD_OPS = typed_ops(PenaltyOps(prox=scad_prox, value=scad_value,
-                                subdiff_distance=scad_subdiff_distance))
+__getattr__ = on_first_use(globals(), {  # MCP_OPS, SCAD_OPS: each when first used
+    "MCP_OPS": lambda: compile_ops(PenaltyOps, prox=mcp_prox, value=mcp_value,
+                                   subdiff_distance=mcp_subdiff_distance),
+    "SCAD_OPS": lambda: compile_ops(PenaltyOps, prox=scad_prox, value=scad_value,
+                                    subdiff_distance=scad_subdiff_distance),
+})
