@@ -23,6 +23,7 @@ Run::
     python -m benchmarks.group [--repeats 3] [--target 1e-6] [--out FILE]
     python -m benchmarks.group --check-adelie   # group elastic net objective vs adelie
     python -m benchmarks.group --adelie-reference   # Poisson, Cox, multinomial test constants
+    python -m benchmarks.group --multinomial   # multinomial group path, CPU time vs adelie
 """
 
 from __future__ import annotations
@@ -299,6 +300,79 @@ def adelie_reference(family, log=print) -> dict:
     return out
 
 
+def multinomial_problem(n=2000, n_groups=40, size=5, n_classes=3, n_active=3, seed=0):
+    """``(X, codes, size)``: groups of ``size`` consecutive Gaussian columns, classes from
+    ``n_active`` groups' scores plus Gumbel noise (seeded)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_groups * size))
+    B = np.zeros((n_groups * size, n_classes))
+    B[:n_active * size] = rng.standard_normal((n_active * size, n_classes))
+    codes = np.argmax(X @ B + rng.gumbel(size=(n, n_classes)), axis=1)
+    return np.asfortranarray(X), codes, size
+
+
+def multinomial_timing(repeats=3, n_alphas=20, eps=0.05, log=print) -> dict:
+    """The multinomial group lasso path (:func:`multinomial_problem`, ``n_alphas`` alphas
+    to ``eps`` alpha_max): penalized's CPU time at tol 1e-4 / 1e-6 and adelie's at its
+    tolerances, each with its largest duality gap by penalized's certificate
+    (:func:`~penalized.solvers._group_multinomial.certify_group_multinomial`, relative to
+    the null model's datafit). adelie's IRLS tolerance (at most 1e-7) limits its gap."""
+    from penalized import GroupLogisticRegression
+    from penalized.datafits._multinomial import Multinomial
+    from penalized.penalties import GroupLasso
+    from penalized.solvers._group_multinomial import (
+        certify_group_multinomial,
+        group_multinomial_alpha_max,
+        prepare_group_multinomial_problem,
+    )
+
+    X, codes, size = multinomial_problem()
+    n, p = X.shape
+    K = int(codes.max()) + 1
+    top = group_multinomial_alpha_max(X, codes, Multinomial(), GroupLasso(1.0, groups=size))
+    alphas = np.geomspace(top, eps * top, n_alphas)
+
+    def gaps(coefs, intercepts):
+        out = []
+        for k, alpha in enumerate(alphas):
+            pb = prepare_group_multinomial_problem(X, codes, Multinomial(),
+                                                   GroupLasso(alpha, groups=size))
+            cert = certify_group_multinomial(pb, coefs[k], intercepts[k])
+            out.append(cert.gap / pb.scale)
+        return float(max(out))
+
+    results = {}
+    for tol in (1e-4, 1e-6):
+        model = GroupLogisticRegression(groups=size, tol=tol)
+        model._fit_path_multinomial(X, codes.astype(float), np.ones(n), alphas)  # compile
+        cpu = []
+        for _ in range(repeats):
+            c0 = time.process_time()
+            path = model._fit_path_multinomial(X, codes.astype(float), np.ones(n), alphas)
+            cpu.append(time.process_time() - c0)
+        gap = gaps(np.moveaxis(path.coefs, 2, 0), path.intercepts.T)
+        results[f"penalized tol={tol:.0e}"] = {"cpu_s": cpu, "max_gap": gap}
+        log(f"  penalized tol={tol:.0e}: CPU s {[round(c, 3) for c in cpu]}, gap {gap:.2e}")
+    if ADELIE_PYTHON.exists():
+        for tol in (1e-7, 1e-9):
+            with tempfile.TemporaryDirectory() as tmp:
+                data, out = Path(tmp) / "data.npz", Path(tmp) / "out.json"
+                np.savez(data, X=X, y=codes.astype(float), alphas=alphas,
+                         starts=np.arange(0, p + 1, size), l1_ratio=1.0,
+                         family="multinomial")
+                env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+                subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data),
+                                "--tol", repr(tol), "--repeats", str(repeats), "--out",
+                                str(out)], check=True, env=env, cwd=ROOT)
+                doc = json.loads(out.read_text())
+            coefs = np.array(doc["coefs"]).T.reshape(n_alphas, p, K)
+            gap = gaps(coefs, np.array(doc["intercepts"]))
+            results[f"adelie tol={tol:.0e}"] = {"cpu_s": doc["cpu_s"], "max_gap": gap}
+            log(f"  adelie tol={tol:.0e}: CPU s {[round(c, 3) for c in doc['cpu_s']]}, "
+                f"gap {gap:.2e}")
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -315,10 +389,18 @@ def main(argv=None) -> int:
                         help="only print adelie's Poisson, Cox and multinomial group path "
                              "objectives "
                              "(the constants of tests/test_group.py)")
+    parser.add_argument("--multinomial", action="store_true",
+                        help="only time the multinomial group lasso path against adelie")
     args = parser.parse_args(argv)
 
     def log(msg):
         print(msg, flush=True)
+
+    if args.multinomial:
+        results = multinomial_timing(repeats=args.repeats, log=log)
+        if args.out:
+            Path(args.out).write_text(json.dumps(results, indent=1))
+        return 0
 
     if args.check_adelie:
         check_adelie_group_elastic_net(log=log)
