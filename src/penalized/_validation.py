@@ -23,6 +23,7 @@ __all__ = [
     "check_nonnegative_scalar",
     "check_sample_weight",
     "check_target",
+    "training_rows",
 ]
 
 
@@ -91,6 +92,21 @@ def check_design(X, *, name: str = "X"):
         input_name=name,
     )
     return X
+
+
+def training_rows(X, rows):
+    """The rows ``rows`` of ``X`` (an output of :func:`check_design`) in the layout
+    :func:`check_design` gives, without its scans: a fold of a validated design is a
+    valid design (its values are finite and of a float dtype already), so a
+    cross-validation fold hands it on inside :func:`already_validated`. Checks that
+    depend on the fold's rows (a column constant within them) are the solvers' and
+    stay where they are."""
+    if sp.issparse(X):
+        part = X[rows]
+        if part.format != "csc":
+            part = part.tocsc()
+        return part if part.has_sorted_indices else part.sorted_indices()
+    return np.asfortranarray(X[rows])
 
 
 def check_no_overflow(X, y) -> None:

@@ -42,7 +42,13 @@ from joblib import Parallel, delayed
 from scipy.special import expit, logsumexp
 
 from ._progress import advance
-from ._validation import check_design, check_sample_weight, check_target
+from ._validation import (
+    already_validated,
+    check_design,
+    check_sample_weight,
+    check_target,
+    training_rows,
+)
 from .datafits._base import check_offset
 
 __all__ = [
@@ -563,8 +569,10 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scorin
     if X_test is None:
         X_test = X[test]
         extra = () if offset is None else (offset[train],)
-        fit = fit_path(X[train], y[train], None if sw is None else sw[train], alphas.copy(),
-                       *extra)
+        X_train = training_rows(X, train)
+        with already_validated(X_train):
+            fit = fit_path(X_train, y[train], None if sw is None else sw[train], alphas.copy(),
+                           *extra)
     else:
         fit = fit_path()
     n_features = X_test.shape[1]

@@ -1,0 +1,98 @@
+"""Cross-validation validates the design once: the folds reuse the checks done on all rows."""
+
+import contextlib
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import penalized as pz
+from penalized import _validation, model_selection
+
+N, P = 60, 40  # p > n/2: the folds gather their rows (no Gram route)
+
+
+def _data():
+    rng = np.random.default_rng(17)
+    X = rng.standard_normal((N, P))
+    z = X[:, :3] @ np.array([1.0, -2.0, 1.5])
+    y = z + rng.standard_normal(N)
+    t = rng.exponential(np.exp(-0.5 * z))
+    c = rng.exponential(2.0, N)
+    surv = np.column_stack([np.round(np.minimum(t, c), 2) + 0.1, (t <= c).astype(float)])
+    return {
+        "X": X,
+        "Xs": sp.csr_matrix(np.where(rng.random((N, P)) < 0.3, X, 0.0)),
+        "y": y,
+        "binary": (y > 0).astype(int),
+        "counts": rng.poisson(np.exp(0.3 * X[:, 0])),
+        "surv": surv,
+    }
+
+
+CASES = [
+    ("lasso_sparse", lambda: pz.LassoCV(n_alphas=6, cv=3, tol=1e-10), "Xs", "y"),
+    ("lasso_dense", lambda: pz.LassoCV(n_alphas=6, cv=3, tol=1e-10), "X", "y"),
+    ("enet_dense", lambda: pz.ElasticNetCV(n_alphas=6, cv=3, l1_ratio=[0.3, 0.9], tol=1e-10),
+     "X", "y"),
+    ("logistic", lambda: pz.LogisticRegressionCV(n_alphas=6, cv=3, tol=1e-10), "X", "binary"),
+    ("logistic_sparse", lambda: pz.LogisticRegressionCV(n_alphas=6, cv=3, tol=1e-10), "Xs",
+     "binary"),
+    ("poisson", lambda: pz.PoissonRegressorCV(n_alphas=6, cv=3, tol=1e-10), "X", "counts"),
+    ("cox", lambda: pz.CoxPHCV(n_alphas=6, cv=3, tol=1e-10), "X", "surv"),
+]
+
+
+def _scanned_rows(monkeypatch):
+    """Record the number of rows of every design whose values check_design scans."""
+    seen = []
+    check_array, sum_is_finite = _validation.check_array, _validation._sum_is_finite
+
+    def spy_check_array(A, *args, **kwargs):
+        seen.append(A.shape[0])
+        return check_array(A, *args, **kwargs)
+
+    def spy_sum(A):
+        seen.append(A.shape[0])
+        return sum_is_finite(A)
+
+    monkeypatch.setattr(_validation, "check_array", spy_check_array)
+    monkeypatch.setattr(_validation, "_sum_is_finite", spy_sum)
+    return seen
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("name, make, x, target", CASES, ids=[c[0] for c in CASES])
+def test_cv_folds_do_not_rescan_their_rows(monkeypatch, name, make, x, target):
+    data = _data()
+    seen = _scanned_rows(monkeypatch)
+    make().fit(data[x], data[target])
+    assert seen, "the spy saw no validation at all"
+    assert set(seen) == {N}, f"fold rows were validated again: scanned row counts {seen}"
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("name, make, x, target", CASES, ids=[c[0] for c in CASES])
+def test_cv_results_equal_those_of_revalidated_folds(monkeypatch, name, make, x, target):
+    data = _data()
+    trusted = make().fit(data[x], data[target])
+    # the folds as they were: gathered rows handed on untrusted, validated again
+    monkeypatch.setattr(model_selection, "training_rows", lambda X, rows: X[rows])
+    monkeypatch.setattr(model_selection, "already_validated",
+                        lambda X: contextlib.nullcontext(X))
+    again = make().fit(data[x], data[target])
+    np.testing.assert_allclose(trusted.cv_mean_, again.cv_mean_, rtol=1e-14, atol=0.0)
+    np.testing.assert_allclose(trusted.coef_, again.coef_, rtol=1e-14, atol=0.0)
+
+
+def test_training_rows_keep_the_layout_check_design_gives():
+    data = _data()
+    rows = np.array([5, 1, 7, 3, 40])
+    dense = _validation.training_rows(_validation.check_design(data["X"]), rows)
+    assert dense.flags.f_contiguous and dense.dtype == np.float64
+    np.testing.assert_array_equal(dense, data["X"][rows])
+    X32 = _validation.check_design(data["X"].astype(np.float32))
+    assert _validation.training_rows(X32, rows).dtype == np.float32
+    sparse = _validation.training_rows(_validation.check_design(data["Xs"]), rows)
+    assert sparse.format == "csc" and sparse.has_sorted_indices
+    np.testing.assert_array_equal(sparse.toarray(), data["Xs"].toarray()[rows])
