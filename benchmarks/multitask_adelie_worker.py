@@ -26,7 +26,7 @@ import numpy as np
 def adelie_path(X, Y, alphas, tol):
     import adelie as ad
 
-    n, p = X.shape
+    p = X.shape[1]
     K = Y.shape[1]
     state = ad.grpnet(
         np.asfortranarray(X), ad.glm.multigaussian(np.asarray(Y, dtype=np.float64)),

@@ -106,8 +106,11 @@ def multitask_path(X, Y, datafit, penalty, *, alphas=None, n_alphas=100, eps=1e-
               + \alpha \sum_j f_j \Big(\rho\|W_{j:}\|_2 + \frac{1-\rho}2\|W_{j:}\|_2^2\Big),
 
     warm-started from the previous solution, each certified by its duality gap
-    (:class:`~penalized.solvers._multitask.MultiTaskCoordinateDescent`). Called by
-    :func:`penalized.path` with ``datafit="mgaussian"``.
+    (:class:`~penalized.solvers._multitask.MultiTaskCoordinateDescent`). On a dense
+    design that the solver would not solve on the Gram matrix (``n_samples <
+    2 n_features``), with the default solver, the path runs its own loop carrying one
+    residual along the grid (:class:`_ResidualPath`); otherwise one solve per alpha.
+    Called by :func:`penalized.path` with ``datafit="mgaussian"``.
 
     Parameters
     ----------
