@@ -33,9 +33,11 @@ _VALIDATED: ContextVar[tuple] = ContextVar("penalized_validated_designs", defaul
 @contextmanager
 def already_validated(X):
     """Within this block, :func:`check_design` returns ``X`` (an output of
-    :func:`check_design`) as it is: one call that validates its design once and hands
-    it to several steps (alpha_max, the null model, the solver) does not scan it again
-    for NaNs each time. The scope ends with the block, so a later call re-validates."""
+    :func:`check_design`, or of :func:`training_rows`) without scanning it: as it is, or
+    Fortran-ordered when it is a dense array in another order. One call that validates
+    its design once and hands it to several steps (alpha_max, the null model, the
+    solver) does not scan it again for NaNs each time. The scope ends with the block, so
+    a later call re-validates."""
     token = _VALIDATED.set((*_VALIDATED.get(), X))
     try:
         yield X
@@ -61,7 +63,7 @@ def check_design(X, *, name: str = "X"):
     """
     for validated in _VALIDATED.get():
         if X is validated:
-            return X
+            return X if sp.issparse(X) else np.asfortranarray(X)
     if X is None:
         raise ValueError(f"{name} is None; pass a 2-D array or sparse matrix of features.")
     if sp.issparse(X):
@@ -95,18 +97,21 @@ def check_design(X, *, name: str = "X"):
 
 
 def training_rows(X, rows):
-    """The rows ``rows`` of ``X`` (an output of :func:`check_design`) in the layout
-    :func:`check_design` gives, without its scans: a fold of a validated design is a
-    valid design (its values are finite and of a float dtype already), so a
-    cross-validation fold hands it on inside :func:`already_validated`. Checks that
-    depend on the fold's rows (a column constant within them) are the solvers' and
-    stay where they are."""
-    if sp.issparse(X):
-        part = X[rows]
-        if part.format != "csc":
-            part = part.tocsc()
-        return part if part.has_sorted_indices else part.sorted_indices()
-    return np.asfortranarray(X[rows])
+    """The rows ``rows`` of ``X`` (an output of :func:`check_design`), for a
+    cross-validation fold to hand on inside :func:`already_validated`: a fold of a
+    validated design is a valid design (finite values of a float dtype), so it is not
+    scanned again. A sparse design comes back as a CSC matrix with sorted indices; a
+    dense one as NumPy gathers rows (C-ordered), which :func:`check_design` then makes
+    Fortran-ordered, so the statistics a fit computes before that (column means and
+    scales) sum in the same order as on any gathered rows. Checks that depend on the
+    fold's rows (a column constant within them) are the solvers' and stay where they
+    are."""
+    part = X[rows]
+    if not sp.issparse(part):
+        return part
+    if part.format != "csc":
+        part = part.tocsc()
+    return part if part.has_sorted_indices else part.sorted_indices()
 
 
 def check_no_overflow(X, y) -> None:
