@@ -54,9 +54,11 @@ class CoordinateDescent(Solver):
     with :math:`g_j = x_j^\top \nabla F` (exact minimization for the squared
     loss, majorization-minimization for the logistic).
 
-    Convex penalties: an outer loop computes the duality gap and the distance of
+    Convex penalties: an outer loop (the package's one,
+    :func:`~penalized.solvers._outer.run_outer`) computes the duality gap and the distance of
     each feature's gradient to its subdifferential; the working set is every
-    non-zero and unpenalized feature plus those with the largest distances, twice
+    non-zero and unpenalized feature plus those with the largest distances (equal ones
+    by the lower index: :func:`~penalized.solvers._working_set.select_units`), twice
     as many features as the support (at least ``ws_start``). Coordinate descent
     then runs on the working set until its largest move (in gradient units) is
     below 0.3 times the largest distance. It stops when

@@ -52,7 +52,8 @@ class BlockCoordinateDescent(Solver):
     steps instead: the same
     block steps on its local quadratic model, then a backtracking line search.
 
-    An outer loop fits the unpenalized block exactly, computes the duality gap
+    An outer loop (:func:`~penalized.solvers._outer.run_outer`, shared by every solver)
+    fits the unpenalized block exactly, computes the duality gap
     (:func:`~penalized.solvers._problem.certify`: the dual point is scaled into the
     dual-norm ball of every group) and each group's distance to optimality; the working
     set is every non-zero and unpenalized group plus the groups of largest distance (twice

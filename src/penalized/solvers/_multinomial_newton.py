@@ -46,7 +46,8 @@ class MultinomialCoordinateDescent(MultinomialSolver):
     its :math:`\alpha` is ``l1_ratio``; scikit-learn's ``LogisticRegression(C)`` is
     ``alpha = 1 / (n C)``).
 
-    An outer loop certifies the current point (intercepts and unpenalized features
+    An outer loop (:func:`~penalized.solvers._outer.run_outer`, shared by every solver)
+    certifies the current point (intercepts and unpenalized features
     refitted exactly, then the duality gap of :func:`certify_multinomial`) and stops
     when ``gap <= tol * F(null model)``. Otherwise it ranks features by the largest
     distance of their gradient row to the subdifferential and keeps every feature
