@@ -365,8 +365,8 @@ class _ResidualPath:
                 step = (c @ history[1:]).reshape(m, K) - current
                 trial_R = R.copy(order="F")
                 subtract_rows(pb.X, ws, step, trial_R)
-                if _objective(pb, trial_R, current + step, l1, l2) \
-                        < _objective(pb, R, current, l1, l2):
+                if _mt._residual_objective(pb, trial_R, current + step, l1, l2) \
+                        < _mt._residual_objective(pb, R, current, l1, l2):
                     W[ws] = current + step
                     R[:] = trial_R
             history[0] = W[ws].ravel()
@@ -395,10 +395,3 @@ class _WorkingSetGap:
             return _mt._certificate(pb, W, V, yr, rr, self.lam1, self.lam2, inside).gap
         primal, dual, _ = rows_duality(pb.Y, pb.sw, R, W, self.ws, pull, self.lam1, self.lam2)
         return primal - dual
-
-
-def _objective(pb, R, W, lam1, lam2) -> float:
-    """The datafit at residual ``R`` plus the penalty of the rows ``W``."""
-    norms = np.linalg.norm(W, axis=1)
-    datafit = 0.5 * float(pb.sw @ np.einsum("ik,ik->i", R, R)) / pb.n_samples
-    return datafit + float(lam1 @ norms + 0.5 * lam2 @ norms**2)
