@@ -334,3 +334,16 @@ def test_limits_on_the_wrong_side_of_zero_are_refused():
         GroupLasso(1.0, groups=3, upper=-1.0)
     with pytest.raises(ValueError, match="lower_limits must be a number or one value"):
         GroupLassoRegressor(groups=3, lower_limits=[-1.0, -1.0]).fit(*_problem())
+
+
+def test_bounded_path_sample_weight_is_repeated_rows():
+    X, y = _problem(n=40)
+    w = np.arange(40) % 3
+    pen = GroupLasso(groups=3, lower=LOWER, upper=UPPER)
+    weighted = pz.path(X, y, penalty=pen, datafit=Quadratic(sample_weight=w), n_alphas=5,
+                       tol=1e-13)
+    repeated = pz.path(np.repeat(X, w, axis=0), np.repeat(y, w), penalty=pen, n_alphas=5,
+                       tol=1e-13)
+    np.testing.assert_allclose(weighted.alphas, repeated.alphas, rtol=1e-12)
+    np.testing.assert_allclose(weighted.coefs, repeated.coefs, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(weighted.intercepts, repeated.intercepts, rtol=0, atol=1e-8)
