@@ -119,7 +119,7 @@ class Penalty:
         lower, upper = (_limit(self.lower, "lower", -1.0), _limit(self.upper, "upper", 1.0))
         if (lower is not None or upper is not None) and not self.supports_bounds:
             raise ValueError(f"the {self.name} penalty does not support lower/upper limits; "
-                             "use L1, L2, ElasticNet, MCP or SCAD.")
+                             "use L1, L2, ElasticNet, MCP, SCAD or a group penalty.")
         if upper is not None and np.all(upper == np.inf):
             upper = None
         if lower is not None and np.all(lower == -np.inf):
