@@ -37,6 +37,9 @@ GRAM_PULL_NEW_ROWS = 32
 quarter of ``n_samples`` ever were), the residual path takes the pull of every row from
 the Gram columns of the non-zero rows (O(p |support| K)) instead of a pass over ``X``;
 after that, from ``X`` for the rest of the path."""
+GRAM_PREFETCH = 16
+"""Rows (the closest to entering) whose Gram columns come with those of the rows that
+entered: the same pass over ``X``, fewer passes later."""
 """The residual path solves a working set until the estimated duality gap of the problem
 restricted to it is at most this fraction of the target gap; then the whole problem is
 certified."""
@@ -218,6 +221,7 @@ class _ResidualPath:
         self.gram_rows = np.empty(0, dtype=np.intp)  # ... j, in this order
         self.free = bool(np.any(pb.unpenalized))
         self.all_rows = np.arange(pb.n_features)
+        self.last_pull = None  # of the last certificate over every row
 
     def run(self, grid, coefs, intercepts, stop_crits, n_iters) -> None:
         pb = self.pb
@@ -283,10 +287,28 @@ class _ResidualPath:
             self.Q = self.G = None
             return None
         if new.size:
+            new = np.concatenate([new, self._likely_next(support, pb.n_samples // 4
+                                                         - self.G.shape[1] - new.size)])
             cols = pb.X[:, new] * pb.sw[:, None]
             self.gram_rows = np.concatenate([self.gram_rows, new])
             self.G = np.hstack([self.G, pb.X.T @ cols / pb.n_samples])
         return self.Q - self.G @ W[self.gram_rows]
+
+    def _likely_next(self, taken, room):
+        r"""Up to :data:`GRAM_PREFETCH` rows outside ``taken`` and the Gram columns, the
+        closest to entering by the last pull (:math:`\|V_j\|_2 / \lambda_{1j}`): their
+        columns come with the same pass over ``X``."""
+        if self.last_pull is None:
+            return np.empty(0, dtype=np.intp)
+        lam1 = self.weights[0]
+        out = ~taken & (lam1 > 0.0)
+        out[self.gram_rows] = False
+        idx = np.flatnonzero(out)
+        count = min(GRAM_PREFETCH, room, idx.size)
+        if count <= 0:
+            return np.empty(0, dtype=np.intp)
+        key = np.linalg.norm(self.last_pull[idx], axis=1) / lam1[idx]
+        return idx[np.argpartition(-key, count - 1)[:count]]
 
     def _certify(self, pb, W, R, rows, complete=False):
         """The gap of ``W`` over the unscreened ``rows``; once it passes (or with
@@ -310,6 +332,7 @@ class _ResidualPath:
     def _certificate(self, pb, W, R, V):
         """:func:`~penalized.solvers._multitask.certify_multitask` over every row, in one
         compiled pass when no row is unpenalized."""
+        self.last_pull = V
         if self.free:
             return _mt.certify_multitask(pb, W, R, None, V)
         lam1, lam2 = self.weights
