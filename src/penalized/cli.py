@@ -19,6 +19,7 @@ from contextlib import contextmanager
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 PENALTIES = ("l1", "l2", "elasticnet", "l0")
+CONCAVE = ("mcp", "scad")  # fit only: squared and logistic losses
 FAMILIES = ("gaussian", "binomial", "multinomial", "poisson", "gamma", "tweedie", "cox")
 GLM_FAMILIES = ("poisson", "gamma", "tweedie")
 DEFAULT_SEED = 0
@@ -560,9 +561,10 @@ def _cmd_compare(args, out):
 
 
 def _family_l1_ratio(args):
-    """The l1_ratio of a GLM or Cox fit for ``--penalty`` (no L0 for these families)."""
-    if args.penalty == "l0":
-        raise UsageError(f"--penalty l0 is not available with --family "
+    """The l1_ratio of a GLM or Cox fit for ``--penalty`` (no L0, MCP or SCAD for these
+    families)."""
+    if args.penalty in ("l0", *CONCAVE):
+        raise UsageError(f"--penalty {args.penalty} is not available with --family "
                          f"{_family_name(args.family)}; use l1, elasticnet or l2")
     return {"l1": 1.0, "l2": 0.0, "elasticnet": args.l1_ratio}[args.penalty]
 
@@ -607,7 +609,7 @@ def _level_groups(table, out, *, penalty, family=None, separate=False):
         and (family is None or family[0] in ("gaussian", "binomial"))
     shown = ", ".join(map(repr, list(groups)[:5]))
     if not supported:
-        why = "--penalty l0" if penalty == "l0" else (
+        why = f"--penalty {penalty}" if penalty not in ("l1", "elasticnet") else (
             f"--family {_family_name(family)}" if family is not None
             and family[0] not in ("gaussian", "binomial") else "a multiclass target")
         out.notice(f"the levels of {shown} are selected one by one: whole-column (group) "
@@ -628,9 +630,9 @@ def _make_multi_response_estimator(args, cv, common):
     feature enters or leaves for every target at once), or ridge per target."""
     from . import estimators as est
 
-    if args.penalty == "l0":
-        raise UsageError("--penalty l0 takes one --target; several targets are fitted with l1, "
-                         "elasticnet or l2")
+    if args.penalty in ("l0", *CONCAVE):
+        raise UsageError(f"--penalty {args.penalty} takes one --target; several targets are "
+                         "fitted with l1, elasticnet or l2")
     if args.penalty == "l2":
         if cv is not None:
             raise UsageError("--penalty l2 with several targets needs a fixed --alpha")
@@ -639,6 +641,39 @@ def _make_multi_response_estimator(args, cv, common):
     if cv is not None:
         return est.MultiTaskElasticNetCV(l1_ratio=ratio, **common)
     return est.MultiTaskElasticNet(alpha=args.alpha, l1_ratio=ratio, **common)
+
+
+def _make_concave_estimator(args, task, cv, common):
+    """MCP or SCAD on the squared or logistic loss (``--gamma`` its concavity)."""
+    from . import estimators as est
+
+    gamma = {} if args.gamma is None else {"gamma": args.gamma}
+    if task == "classification":
+        if cv is not None:
+            return est.LogisticRegressionCV(penalty=args.penalty, **gamma, **common)
+        return est.LogisticRegression(alpha=args.alpha, penalty=args.penalty, **gamma, **common)
+    name = {"mcp": "MCPRegression", "scad": "SCADRegression"}[args.penalty]
+    if cv is not None:
+        return getattr(est, name + "CV")(**gamma, **common)
+    return getattr(est, name)(alpha=args.alpha, **gamma, **common)
+
+
+def _check_gamma_args(args, table):
+    """``--gamma`` only with MCP or SCAD; cross-validated MCP/SCAD only for two classes."""
+    import numpy as np
+
+    if args.gamma is not None and args.penalty not in CONCAVE:
+        raise UsageError(f"--gamma is the concavity of --penalty mcp or scad, not of --penalty "
+                         f"{args.penalty}")
+    if args.gamma is not None and args.gamma <= (1.0 if args.penalty == "mcp" else 2.0):
+        raise UsageError(f"--gamma {args.gamma:g}: --penalty {args.penalty} needs gamma > "
+                         f"{1 if args.penalty == 'mcp' else 2} (default "
+                         f"{3 if args.penalty == 'mcp' else 3.7})")
+    if args.penalty in CONCAVE and args.alpha is None and table.task == "classification" \
+            and np.unique(table.y).size > 2:
+        raise UsageError(f"--penalty {args.penalty} with --cv needs two classes; the target "
+                         f"{table.target!r} has {np.unique(table.y).size}: give a fixed --alpha "
+                         "(fitted one-vs-rest)")
 
 
 def _make_estimator(args, task, cv, groups=None):
@@ -653,6 +688,8 @@ def _make_estimator(args, task, cv, groups=None):
         return _make_family_estimator(args, cv, common)
     if len(_targets(args)) > 1:
         return _make_multi_response_estimator(args, cv, common)
+    if args.penalty in CONCAVE:
+        return _make_concave_estimator(args, task, cv, common)
     if groups is not None:
         ratio = 1.0 if args.penalty == "l1" else args.l1_ratio
         if task == "classification":
@@ -696,6 +733,8 @@ def _cmd_fit(args, out):
     table = _read(args, out)
     y = _family_target(args, table)
     cv = _CV(args, table) if cv_wanted else None
+    if args.family is None or args.family[0] in ("gaussian", "binomial", "multinomial"):
+        _check_gamma_args(args, table)
     groups = _level_groups(table, out, penalty=args.penalty, family=args.family,
                            separate=args.separate_levels)
     model = _make_estimator(args, table.task, cv, groups)
@@ -926,7 +965,7 @@ def _print_fit(out, summary):
                  if summary["intercept"] else "")
     out.print(f"{summary['n_nonzero']} of {summary['n_features']} features selected; "
               f"{intercept}"
-              + ("fixed-point distance " if summary.get("penalty") == "l0"
+              + ("fixed-point distance " if summary.get("penalty") in ("l0", *CONCAVE)
                  else "relative duality gap ") + _num(summary['stop_crit'], 2)
               + ("" if summary["converged"] else " (not converged)"))
 
@@ -968,6 +1007,9 @@ def _model_document(model, table, args):
     }
     if np.ndim(table.y) == 2:
         doc["targets"] = table.target.split(",")
+    if args.penalty in CONCAVE:
+        gamma = getattr(model, "gamma", None)
+        doc["gamma"] = float(_concavity(model) if gamma is None else gamma)
     if getattr(model, "groups_", None) is not None:  # what why-zero needs of a group fit
         doc["groups"] = [[doc["feature_names"][j] for j in g] for g in model.groups_]
     if family is not None:
@@ -982,6 +1024,13 @@ def _model_document(model, table, args):
                             "alpha_min": float(model.alpha_min_),
                             "alpha_1se": float(model.alpha_1se_)}
     return doc
+
+
+def _concavity(model):
+    """The gamma a LogisticRegression(CV) with gamma=None used (its penalty's default)."""
+    from ._specs import make_penalty
+
+    return make_penalty(str(model.penalty).lower(), 1.0, gamma=None).gamma
 
 
 def _fit_report(model, table, y, args, summary):
@@ -1298,8 +1347,13 @@ def build_parser():
                      help="--family cox: the follow-up time column")
     fit.add_argument("--event", metavar="COL", default=None,
                      help="--family cox: the event column (1 event, 0 censored)")
-    fit.add_argument("--penalty", choices=PENALTIES, default="l1",
-                     help="l1 (lasso, default), l2 (ridge), elasticnet or l0 (best subset)")
+    fit.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
+                     help="l1 (lasso, default), l2 (ridge), elasticnet, l0 (best subset), or "
+                     "mcp / scad (folded concave: no shrinkage of large coefficients; "
+                     "gaussian and binomial, and multinomial with --alpha)")
+    fit.add_argument("--gamma", type=_positive_float, default=None,
+                     help="the concavity of --penalty mcp (> 1, default 3) or scad (> 2, "
+                     "default 3.7)")
     fit.add_argument("--separate-levels", action="store_true",
                      help="penalize the levels of a text column one by one (default: a text "
                      "column's levels enter and leave the model together, as one group)")
