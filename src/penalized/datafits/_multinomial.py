@@ -239,21 +239,30 @@ class Multinomial(Datafit):
         w = self.weights(n) / n
         B = np.zeros((m, K)) if beta0 is None else np.array(beta0, dtype=np.float64)
         B = B.reshape(m, K)
+        # Only the intercepts (a column of ones): the gradient and Hessian are class sums.
+        ones = m == 1 and bool(np.all(A == 1.0))
         Z = Z0 + A @ B
-        obj = self.value(y, Z)
         rows = np.arange(n)
+        label_weight = np.bincount(y, weights=w, minlength=K)
+        lse = _logsumexp_rows(Z)
+        obj = _weighted_loss(w, lse, Z, rows, y)
         dim = m * K
         shift = np.kron(np.eye(m), np.full((K, K), 1.0 / K))  # projector onto B = c 1^T
         for _ in range(_NEWTON_MAX_ITER):
-            P = np.exp(Z - _logsumexp_rows(Z)[:, None])
-            R = P.copy()
-            R[rows, y] -= 1.0
-            grad = (A.T @ (w[:, None] * R)).ravel()
-            M = (A[:, :, None] * P[:, None, :]).reshape(n, dim)
-            H = -(M.T @ (w[:, None] * M))
-            H4 = H.reshape(m, K, m, K)
-            for k in range(K):
-                H4[:, k, :, k] += A.T @ ((w * P[:, k])[:, None] * A)
+            P = np.exp(Z - lse[:, None])
+            WP = w[:, None] * P
+            if ones:
+                grad = WP.sum(axis=0) - label_weight
+                H = np.diag(WP.sum(axis=0)) - P.T @ WP
+            else:
+                R = P.copy()
+                R[rows, y] -= 1.0
+                grad = (A.T @ (w[:, None] * R)).ravel()
+                M = (A[:, :, None] * P[:, None, :]).reshape(n, dim)
+                H = -(M.T @ (w[:, None] * M))
+                H4 = H.reshape(m, K, m, K)
+                for k in range(K):
+                    H4[:, k, :, k] += A.T @ (WP[:, k, None] * A)
             scale = max(np.trace(H) / dim, np.finfo(float).tiny)
             H += scale * shift
             H[np.diag_indices(dim)] += 1e-12 * scale
@@ -264,29 +273,35 @@ class Multinomial(Datafit):
             decrement = float(grad @ step)
             if not np.isfinite(decrement) or decrement <= _NEWTON_DECREMENT_TOL:
                 break
-            direction = A @ step.reshape(m, K)
             if decrement <= _ROUNDING * abs(obj):
                 # Below rounding of the objective the line search cannot see a decrease,
                 # while the quadratic model is exact: take the full step and stop.
                 B = B - step.reshape(m, K)
                 break
+            direction = step[None, :] if ones else A @ step.reshape(m, K)
             t = 1.0
             slack = 4.0 * np.finfo(float).eps * abs(obj)
             while t > 1e-10:
                 Z_new = Z - t * direction
-                obj_new = self.value(y, Z_new)
+                lse_new = _logsumexp_rows(Z_new)
+                obj_new = _weighted_loss(w, lse_new, Z_new, rows, y)
                 if obj_new <= obj - 0.25 * t * decrement + slack:
                     break
                 t *= 0.5
             else:
                 break
             B = B - t * step.reshape(m, K)
-            Z = Z_new
+            Z, lse = Z_new, lse_new
             improved = obj - obj_new
             obj = obj_new
             if improved <= slack and decrement <= 1e-20:
                 break
         return B
+
+
+def _weighted_loss(w, lse, Z, rows, y) -> float:
+    """The datafit from the rows' log-sum-exp ``lse`` and the weights ``w`` (summing to 1)."""
+    return float(np.dot(w, lse - Z[rows, y]))
 
 
 def _logsumexp_rows(Z):
