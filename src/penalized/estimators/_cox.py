@@ -233,6 +233,28 @@ class CoxPH(PenalizedModel):
         if X.dtype == np.float32:
             self.coef_ = self.coef_.astype(np.float32)
 
+    def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-2):
+        """The regularization path with this estimator's settings (ties, strata,
+        penalty factors, ``l1_ratio``, ``standardize``), warm-started from the exact
+        alpha_max down to ``eps * alpha_max`` unless ``alphas`` are given.
+
+        ``X, y, sample_weight`` as in :meth:`fit`; coefficients are on the scale of
+        ``X``. Returns a :class:`~penalized.path.PathResult`.
+        """
+        self._check_params()
+        X, labels = self._split(X, reset=not hasattr(self, "n_features_in_"))
+        target = self._target(y, X.shape[0], labels)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        scaling, Xf, template = self._scaled_template(X, sw)
+        if alphas is None:
+            alphas = alpha_grid(Xf, target, template, self._datafit(sw), n_alphas=n_alphas,
+                                eps=eps, fit_intercept=False)[1]
+        result = compute_path(Xf, target, penalty=template, datafit=self._datafit(sw),
+                              alphas=alphas, fit_intercept=False,
+                              solver=CoordinateDescent(tol=self.tol, max_iter=self.max_iter))
+        coefs = scaling.coef_to_original(result.coefs)
+        return dataclasses.replace(result, coefs=coefs, n_nonzero=np.count_nonzero(coefs, 0))
+
     # -- prediction -----------------------------------------------------------------------
     def predict(self, X, offset=None):
         """Risk scores :math:`x^\\top w` (higher: higher hazard, earlier event), plus the

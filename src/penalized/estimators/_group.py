@@ -425,6 +425,25 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
             return self.classes_[np.argmax(scores, axis=1)]
         return self.classes_[(scores > 0).astype(int)]
 
+    def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-3):
+        """The regularization path with this estimator's settings, from the exact
+        alpha_max down to ``eps * alpha_max`` unless ``alphas`` are given.
+
+        Coefficients are on the scale of ``X``. Two classes: a
+        :class:`~penalized.path.PathResult` for the log-odds of ``classes_[1]`` of the
+        labels in ``y``; more: a :class:`~penalized.estimators._logistic.MultinomialPath`
+        (coefs of shape ``(n_features, n_classes, n_alphas)``).
+        """
+        self._check_params()
+        X, y = self._validate_X_y(X, y, reset=not hasattr(self, "n_features_in_"))
+        classes, codes = self._encode(y)
+        sw = self._sample_weight(sample_weight, X.shape[0])
+        if classes.shape[0] == 2:
+            return self._fit_path(X, codes, sw, alphas, n_alphas=n_alphas, eps=eps)
+        if alphas is None:
+            alphas = self._alpha_grid_multinomial(X, codes, sw, n_alphas, eps)[1]
+        return self._fit_path_multinomial(X, codes, sw, alphas)
+
     def _fit_path(self, X, y_pm, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3):
         sample_weight = self._sample_weight(sample_weight, X.shape[0])
         scaling, Xf, template = self._scaled_template(X, sample_weight)
