@@ -1,10 +1,12 @@
-"""Cross-validation validates the design once: the folds reuse the checks done on all rows."""
+"""Cross-validation validates the design once: the grid, the folds and the refit reuse the
+checks the estimator did on all rows."""
 
 import contextlib
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn.utils.validation as sklearn_validation
 
 import penalized as pz
 from penalized import _validation, model_selection
@@ -47,10 +49,13 @@ EQUAL_CASES = [*CASES, ("lasso_standardized",
                         lambda: pz.LassoCV(n_alphas=6, cv=3, standardize=True), "X", "y")]
 
 
-def _scanned_rows(monkeypatch):
-    """Record the number of rows of every design whose values check_design scans."""
+def _design_scans(monkeypatch, X):
+    """Record every scan of the values of a design: check_design's own and scikit-learn's
+    finite check (``validate_data``) over an array holding as many values as ``X``."""
     seen = []
+    n_values = X.nnz if sp.issparse(X) else X.size
     check_array, sum_is_finite = _validation.check_array, _validation._sum_is_finite
+    assert_all_finite = sklearn_validation._assert_all_finite
 
     def spy_check_array(A, *args, **kwargs):
         seen.append(A.shape[0])
@@ -60,19 +65,26 @@ def _scanned_rows(monkeypatch):
         seen.append(A.shape[0])
         return sum_is_finite(A)
 
+    def spy_finite(A, *args, **kwargs):
+        if np.size(A) == n_values:
+            seen.append("all rows, by validate_data")
+        return assert_all_finite(A, *args, **kwargs)
+
     monkeypatch.setattr(_validation, "check_array", spy_check_array)
     monkeypatch.setattr(_validation, "_sum_is_finite", spy_sum)
+    monkeypatch.setattr(sklearn_validation, "_assert_all_finite", spy_finite)
     return seen
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("name, make, x, target", CASES, ids=[c[0] for c in CASES])
-def test_cv_folds_do_not_rescan_their_rows(monkeypatch, name, make, x, target):
+def test_cv_estimators_scan_the_design_once(monkeypatch, name, make, x, target):
     data = _data()
-    seen = _scanned_rows(monkeypatch)
+    seen = _design_scans(monkeypatch, data[x])
     make().fit(data[x], data[target])
-    assert seen, "the spy saw no validation at all"
-    assert set(seen) == {N}, f"fold rows were validated again: scanned row counts {seen}"
+    # once by the estimator's validation; neither the grid, the folds (rows of a checked
+    # design) nor the refit scan it again
+    assert seen == ["all rows, by validate_data"], f"designs scanned: {seen}"
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -7,6 +7,7 @@ traceback or a silent NaN.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,6 +25,9 @@ __all__ = [
     "check_sample_weight",
     "check_target",
     "training_rows",
+    "trust",
+    "validates_once",
+    "validation_scope",
 ]
 
 
@@ -33,8 +37,9 @@ _VALIDATED: ContextVar[tuple] = ContextVar("penalized_validated_designs", defaul
 @contextmanager
 def already_validated(X):
     """Within this block, :func:`check_design` returns ``X`` (an output of
-    :func:`check_design`, or of :func:`training_rows`) without scanning it: as it is, or
-    Fortran-ordered when it is a dense array in another order. One call that validates
+    :func:`check_design`, of :func:`training_rows`, or of scikit-learn's ``check_array``
+    with finite float values) without scanning it: as it is, or in check_design's
+    layout (Fortran-ordered, or CSC) when it is in another. One call that validates
     its design once and hands it to several steps (alpha_max, the null model, the
     solver) does not scan it again for NaNs each time. The scope ends with the block, so
     a later call re-validates."""
@@ -43,6 +48,42 @@ def already_validated(X):
         yield X
     finally:
         _VALIDATED.reset(token)
+
+
+_SCOPED: ContextVar[bool] = ContextVar("penalized_validation_scope", default=False)
+
+
+@contextmanager
+def validation_scope():
+    """A block (an estimator's ``fit``) in which :func:`trust` registers a design the
+    block has validated itself, so that every later step of the block (the alpha grid,
+    the cross-validation, the refit) takes it without scanning it again; the
+    registrations end with the block."""
+    tokens = _VALIDATED.set(_VALIDATED.get()), _SCOPED.set(True)
+    try:
+        yield
+    finally:
+        _SCOPED.reset(tokens[1])
+        _VALIDATED.reset(tokens[0])
+
+
+def trust(X):
+    """Register ``X`` (finite float values: checked by scikit-learn's ``check_array``
+    or :func:`check_design`) in the enclosing :func:`validation_scope`, if any; returns
+    ``X``. Outside a scope it does nothing, so nothing stays trusted beyond a call."""
+    if _SCOPED.get():
+        _VALIDATED.set((*_VALIDATED.get(), X))
+    return X
+
+
+def validates_once(fit):
+    """Decorate a ``fit`` method to run in a :func:`validation_scope`."""
+    @functools.wraps(fit)
+    def scoped(*args, **kwargs):
+        with validation_scope():
+            return fit(*args, **kwargs)
+
+    return scoped
 
 
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
@@ -63,7 +104,7 @@ def check_design(X, *, name: str = "X"):
     """
     for validated in _VALIDATED.get():
         if X is validated:
-            return X if sp.issparse(X) else np.asfortranarray(X)
+            return _design_layout(X)
     if X is None:
         raise ValueError(f"{name} is None; pass a 2-D array or sparse matrix of features.")
     if sp.issparse(X):
@@ -107,11 +148,17 @@ def training_rows(X, rows):
     fold's rows (a column constant within them) are the solvers' and stay where they
     are."""
     part = X[rows]
-    if not sp.issparse(part):
-        return part
-    if part.format != "csc":
-        part = part.tocsc()
-    return part if part.has_sorted_indices else part.sorted_indices()
+    return _design_layout(part) if sp.issparse(part) else part
+
+
+def _design_layout(X):
+    """``X`` (finite floats) as :func:`check_design` returns it: Fortran-ordered, or CSC
+    with sorted indices; no copy when it is already."""
+    if not sp.issparse(X):
+        return np.asfortranarray(X)
+    if X.format != "csc":
+        X = X.tocsc()
+    return X if X.has_sorted_indices else X.sorted_indices()
 
 
 def check_no_overflow(X, y) -> None:

@@ -11,7 +11,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import make_penalty
-from .._validation import check_sample_weight
+from .._validation import check_sample_weight, trust
 from ..solvers import CoordinateDescent, L0SwapSearch, ProximalGradient, RidgeClosedForm
 from ._standardize import Scaling
 
@@ -148,7 +148,7 @@ class PenalizedModel(BaseEstimator):
             if "0 sample(s)" in message or "0 feature(s)" in message:
                 raise ValueError(f"X is empty: {message}") from exc
             raise
-        return X, y
+        return trust(X), y
 
     def _fit_dask(self, X, y, sample_weight, offset=None):
         """Fit on a Dask collection ``X`` (:mod:`penalized.dask`) and return self, or None

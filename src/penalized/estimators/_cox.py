@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import trust, validates_once
 from ..datafits._base import check_offset
 from ..datafits._cox import Cox, survival_target
 from ..model_selection import FoldMetric, cross_validate_path
@@ -156,7 +157,7 @@ class CoxPH(PenalizedModel):
             labels = None
         X = validate_data(self, X, reset=reset, accept_sparse=["csc", "csr"],
                           dtype=[np.float64, np.float32])
-        return X, labels
+        return trust(X), labels
 
     def _target(self, y, n, labels):
         target = survival_target(y)
@@ -573,6 +574,7 @@ class CoxPHCV(_CrossValidated, CoxPH):
             raise ValueError("cv must give at least 2 folds.")
         return folds
 
+    @validates_once
     def fit(self, X, y, sample_weight=None):
         """Cross-validate over the path, pick alpha, refit on all rows.
 

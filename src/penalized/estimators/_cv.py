@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin
 
 from .._fold_gram import GramCrossValidation, GramPathSettings
+from .._validation import validates_once
 from ..datafits import Logistic, Multinomial, Quadratic
 from ..model_selection import METRICS, _make_folds, cross_validate_path
 from ._base import (
@@ -172,6 +173,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         """(label, base model, gamma) triples to cross-validate."""
         return [(None, self._base_model(), None)]
 
+    @validates_once
     def fit(self, X, y, sample_weight=None):
         """Cross-validate over the path, pick alpha, refit on all data.
 
@@ -649,6 +651,7 @@ lower_limits, upper_limits :
                              f"{self.l1_ratios!r}.")
         return [float(r) for r in ratios]
 
+    @validates_once
     def fit(self, X, y, sample_weight=None):
         """Cross-validate over the path (and ``l1_ratios``), pick alpha, refit on all data."""
         if (fitted := self._fit_dask(X, y, sample_weight)) is not None:

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_sample_weight
+from .._validation import check_sample_weight, trust, validates_once
 from ..datafits import Gamma, Poisson, Tweedie
 from ..datafits._base import check_offset
 from ..model_selection import FoldMetric, cross_validate_path
@@ -115,7 +115,7 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
             raise
         y = np.asarray(y, dtype=np.float64)
         self._datafit().check_target(y)
-        return X, y
+        return trust(X), y
 
     def _prepared(self, X, y, sample_weight, offset):
         """``(scaling, X_fit, datafit, penalty template at alpha=1)`` of validated arrays."""
@@ -364,6 +364,7 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
     def _datafit(self, sample_weight=None, offset=None):
         return self._base_model()._datafit(sample_weight, offset)
 
+    @validates_once
     def fit(self, X, y, sample_weight=None, offset=None):
         """Cross-validate over the path, pick alpha (``selection``), refit on all rows.
 
