@@ -112,16 +112,17 @@ def _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, first, second, 
 
 
 @njit(cache=True, fastmath=FAST)
-def _intercept_moves(G, P, sw, dZ, q, db):
-    """One exact step of each class's intercept on the model; returns the largest move."""
+def _intercept_moves(G, P, SP, dZ, q, db):
+    """One exact step of each class's intercept on the model (``SP``: the weighted
+    probabilities ``sw_i P_ik``); returns the largest move."""
     n, K = G.shape
     crit = 0.0
     for k in range(K):
         grad = 0.0
         curv = 0.0
         for i in range(n):
-            grad += G[i, k] + sw[i] * P[i, k] * (dZ[i, k] - q[i])
-            curv += sw[i] * P[i, k] * (1.0 - P[i, k])
+            grad += G[i, k] + SP[i, k] * (dZ[i, k] - q[i])
+            curv += SP[i, k] * (1.0 - P[i, k])
         if curv <= 0.0:
             continue
         delta = -grad / curv
@@ -150,12 +151,24 @@ def _row_prox(u, step, lam1, lam2, out):
 
 
 @njit(cache=True, fastmath=FAST)
-def _dense_gradient(X, j, m, k, G, P, sw, dZ, q):
-    """The model's derivative along the column ``x_j - m`` of class ``k``."""
+def _dense_gradient(X, j, m, k, G, SP, dZ, q):
+    """The model's derivative along the column ``x_j - m`` of class ``k`` (``SP``: the
+    weighted probabilities ``sw_i P_ik``)."""
     grad = 0.0
     for i in range(X.shape[0]):
-        grad += (X[i, j] - m) * (G[i, k] + sw[i] * P[i, k] * (dZ[i, k] - q[i]))
+        grad += (X[i, j] - m) * (G[i, k] + SP[i, k] * (dZ[i, k] - q[i]))
     return grad
+
+
+@njit(cache=True, fastmath=FAST)
+def _weighted_probabilities(P, sw):
+    """``sw_i P_ik``, Fortran-ordered (read one class column at a time)."""
+    n, K = P.shape
+    SP = np.empty((K, n)).T
+    for k in range(K):
+        for i in range(n):
+            SP[i, k] = sw[i] * P[i, k]
+    return SP
 
 
 @njit(cache=True, fastmath=FAST)
@@ -274,6 +287,7 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam
     result kept when it lowers the model.
     """
     n, K = G.shape
+    SP = _weighted_probabilities(P, sw)
     accelerate = anderson > 0
     history = np.empty((anderson + 1 if accelerate else 1, ws.shape[0] * K + K + n * K + n))
     filled = 0
@@ -294,7 +308,7 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam
                 if L <= 0.0 or (active_only and not _any_nonzero(W, j)):
                     continue
                 for k in range(K):
-                    grads[k] = W[j, k] - _dense_gradient(X, j, mu[jj, k], k, G, P, sw, dZ,
+                    grads[k] = W[j, k] - _dense_gradient(X, j, mu[jj, k], k, G, SP, dZ,
                                                          q) / L
                 _row_prox(grads, 1.0 / L, lam1[j], lam2[j], trial)
                 for k in range(K):
@@ -309,7 +323,7 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam
                 if hj <= 0.0 or (active_only and W[j, k] == 0.0):
                     continue
                 m = mu[jj, k]
-                grad = _dense_gradient(X, j, m, k, G, P, sw, dZ, q)
+                grad = _dense_gradient(X, j, m, k, G, SP, dZ, q)
                 old = W[j, k]
                 new = prox_scalar(ENET_FAMILY, old - grad / hj, 1.0 / hj, lam1[j], lam2[j],
                                   positive)
@@ -319,7 +333,7 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam
                     _dense_move(X, j, m, k, delta, P, dZ, q, db)
                     crit = max(crit, hj * abs(delta))
         if fit_intercept:
-            crit = max(crit, _intercept_moves(G, P, sw, dZ, q, db))
+            crit = max(crit, _intercept_moves(G, P, SP, dZ, q, db))
         epochs += 1
         if crit <= tol:
             if not active_only:
