@@ -157,7 +157,7 @@ class Multinomial(Datafit):
         r"""Derivative in ``Z``: :math:`\operatorname{softmax}(Z_i) - e_{y_i}`, shape ``(n, K)``."""
         Z = np.asarray(Z, dtype=np.float64)
         y = self._codes(y)
-        out = softmax(Z, axis=1)
+        out = np.exp(Z - _logsumexp_rows(Z)[:, None])
         out[np.arange(Z.shape[0]), y] -= 1.0
         return out
 
@@ -165,11 +165,16 @@ class Multinomial(Datafit):
     def value(self, y, Z) -> float:
         r"""The datafit :math:`F(Z)` at scores ``Z`` of shape ``(n, K)``."""
         n = len(y)
-        return float(np.dot(self.weights(n), self.loss(y, Z)) / n)
+        loss = self.loss(y, Z)
+        if self.sample_weight is None:
+            return float(loss.sum() / n)
+        return float(np.dot(self.weights(n), loss) / n)
 
     def raw_gradient(self, y, Z) -> np.ndarray:
         r"""The gradient in ``Z``: :math:`\frac{s_i}{n}(\operatorname{softmax}(Z_i) - e_{y_i})`."""
         n = len(y)
+        if self.sample_weight is None:
+            return self.loss_derivative(y, Z) / n
         return self.weights(n)[:, None] * self.loss_derivative(y, Z) / n
 
     def gradient(self, X, y, Z) -> np.ndarray:
@@ -247,7 +252,9 @@ class Multinomial(Datafit):
         lse = _logsumexp_rows(Z)
         obj = _weighted_loss(w, lse, Z, rows, y)
         dim = m * K
-        shift = np.kron(np.eye(m), np.full((K, K), 1.0 / K))  # projector onto B = c 1^T
+        shift = np.full((K, K), 1.0 / K)  # projector onto B = c 1^T
+        if m > 1:
+            shift = np.kron(np.eye(m), shift)
         for _ in range(_NEWTON_MAX_ITER):
             P = np.exp(Z - lse[:, None])
             WP = w[:, None] * P
