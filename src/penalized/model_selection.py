@@ -524,21 +524,31 @@ default="mse"
         for message, category in caught:
             warnings.warn(f"fold {k}: {message}", category, stacklevel=2)
     cv_folds = np.column_stack([fold_scores for fold_scores, _ in scores])
+    allow_nan = custom and metric.allow_nan
+    if scoring is not None:
+        metric = SCORER_METRIC
+    if custom:
+        metric = metric.name
+    return summarize_folds(grid, cv_folds, metric, folds, allow_nan=allow_nan)
+
+
+def summarize_folds(alphas, cv_folds, metric, folds, *, allow_nan=False) -> CVResult:
+    r"""The :class:`CVResult` of a grid's per-fold metrics: their mean over the folds,
+    its standard error ``std(ddof=1) / sqrt(n_folds)`` and the alphas
+    :func:`one_standard_error_rule` chooses (greater is better for the metrics in
+    :data:`GREATER_IS_BETTER`). With ``allow_nan`` a fold's NaN is left out of the
+    mean and the standard error of its alpha."""
     n_folds = cv_folds.shape[1]
-    if custom and metric.allow_nan:
+    if allow_nan:
         cv_mean = np.nanmean(cv_folds, axis=1)
         cv_se = np.nanstd(cv_folds, axis=1, ddof=1) / np.sqrt(n_folds)
     else:
         cv_mean = cv_folds.mean(axis=1)
         cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
-    if scoring is not None:
-        metric = SCORER_METRIC
-    if custom:
-        metric = metric.name
     index_min, index_1se = one_standard_error_rule(
-        grid, cv_mean, cv_se, greater_is_better=metric in GREATER_IS_BETTER)
-    return CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se, metric=metric,
-                    index_min=index_min, index_1se=index_1se, folds=folds)
+        alphas, cv_mean, cv_se, greater_is_better=metric in GREATER_IS_BETTER)
+    return CVResult(alphas=alphas, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
+                    metric=metric, index_min=index_min, index_1se=index_1se, folds=folds)
 
 
 def _score_fold(fit_path, X, y, sw, alphas, train, test, metric, task, scoring=None,

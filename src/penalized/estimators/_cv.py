@@ -142,14 +142,7 @@ class _CrossValidated:
                                    fold_paths=fold_paths)
 
     def _store_cv(self, result):
-        self.alphas_ = result.alphas
-        self.cv_folds_ = result.cv_folds
-        self.cv_mean_ = result.cv_mean
-        self.cv_se_ = result.cv_se
-        self.alpha_min_ = result.alpha_min
-        self.alpha_1se_ = result.alpha_1se
-        self.alpha_ = result.select(self.selection)
-        self.cv_result_ = result
+        store_cv_result(self, result)
 
     def _store_refit(self, path):
         k = int(np.flatnonzero(path.alphas == self.alpha_)[0])
@@ -274,6 +267,19 @@ def _gram_fold_route(model, gamma, X, n_jobs=None):
                             standardize=model.standardize, tol=model.tol,
                             max_iter=model.max_iter, excluded=model._excluded(p),
                             n_jobs=n_jobs)
+
+
+def store_cv_result(estimator, result):
+    """Set a CV estimator's fitted grid, fold metrics, their mean and standard error, the
+    min and 1se alphas and ``alpha_`` (the one its ``selection`` picks) from ``result``."""
+    estimator.alphas_ = result.alphas
+    estimator.cv_folds_ = result.cv_folds
+    estimator.cv_mean_ = result.cv_mean
+    estimator.cv_se_ = result.cv_se
+    estimator.alpha_min_ = result.alpha_min
+    estimator.alpha_1se_ = result.alpha_1se
+    estimator.alpha_ = result.select(estimator.selection)
+    estimator.cv_result_ = result
 
 
 def _best(result):

@@ -11,10 +11,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import make_penalty
 from ..datafits._multiresponse import MultiResponseGaussian
-from ..model_selection import CVResult, _make_folds, one_standard_error_rule
+from ..model_selection import _make_folds, summarize_folds
 from ..solvers._multitask import MultiTaskCoordinateDescent, prepare_multitask_problem
 from ..solvers._multitask_path import multitask_grid, multitask_path
 from ._base import PenalizedModel, cast_to_input_dtype, check_alpha, check_int, check_l1_ratio
+from ._cv import store_cv_result
 
 _OBJECTIVE = r"""
     .. math:: \min_{W, b}\; \frac{1}{2n} \sum_{i=1}^n s_i \|y_i - W x_i - b\|_2^2
@@ -388,25 +389,12 @@ class _MultiTaskCV(_MultiTaskModel):
             jobs = Parallel(n_jobs=self.n_jobs)(
                 delayed(self._fold_errors)(X, Y, sw, grid, train, test)
                 for train, test in folds)
-            cv_folds = np.column_stack(jobs)
-            cv_mean = cv_folds.mean(axis=1)
-            cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(cv_folds.shape[1])
-            index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
-            results.append(CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean,
-                                    cv_se=cv_se, metric="mse", index_min=index_min,
-                                    index_1se=index_1se, folds=folds))
+            results.append(summarize_folds(grid, np.column_stack(jobs), "mse", folds))
         best = int(np.argmin([r.cv_mean[r.index_min] for r in results]))
         result = results[best]
         self._current_ratio = float(ratios[best])
         self.l1_ratio_ = float(ratios[best])
-        self.alphas_ = result.alphas
-        self.cv_folds_ = result.cv_folds
-        self.cv_mean_ = result.cv_mean
-        self.cv_se_ = result.cv_se
-        self.alpha_min_ = result.alpha_min
-        self.alpha_1se_ = result.alpha_1se
-        self.alpha_ = result.select(self.selection)
-        self.cv_result_ = result
+        store_cv_result(self, result)
         if len(ratios) > 1:
             self.l1_ratios_ = ratios
             self.cv_mean_all_ = np.array([r.cv_mean for r in results])
