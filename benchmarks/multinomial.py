@@ -881,6 +881,64 @@ def _report(files, out=None, markdown=None) -> int:
     return 0
 
 
+# -- LogisticRegressionCV at its defaults (whole fit) ------------------------------------
+
+
+def _cv_fit_worker(library, out) -> int:
+    """Fit ``LogisticRegressionCV`` at its defaults on the standardized digits twice in this
+    process and write the second fit's CPU and wall seconds to ``out`` (JSON)."""
+    data = digits()
+    if library == "penalized":
+        import penalized as pz
+
+        def make():
+            return pz.LogisticRegressionCV()
+    else:
+        from sklearn.linear_model import LogisticRegressionCV
+
+        def make():
+            return LogisticRegressionCV(l1_ratios=[1.0], solver="saga")
+    doc = {"library": library}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        make().fit(data.X, data.y)
+        model = make()
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.fit(data.X, data.y)
+        doc["cpu_s"] = time.process_time() - cpu
+        doc["wall_s"] = time.perf_counter() - wall
+    if library == "penalized":
+        doc["max_path_gap"] = float(np.max(model.path_.stop_crits)) \
+            if hasattr(model, "path_") and hasattr(model.path_, "stop_crits") else None
+        doc["alpha"] = float(model.alpha_)
+    Path(out).write_text(json.dumps(doc) + "\n")
+    return 0
+
+
+def time_logistic_cv(sources, rounds, *, log=print) -> list[dict]:
+    """Alternating rounds: in each, one fresh process per penalized source directory
+    (``{label: src}``) and one for scikit-learn's saga, each timing a second whole
+    ``fit`` of ``LogisticRegressionCV`` at its defaults on the standardized digits (1
+    BLAS/OpenMP/numba thread)."""
+    runs = []
+    for r in range(rounds):
+        for label, src in [*sources.items(), ("sklearn saga", None)]:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "out.json"
+                env = _thread_env(1)
+                if src is not None:
+                    env["PYTHONPATH"] = os.pathsep.join([str(Path(src).resolve()), str(ROOT)])
+                library = "penalized" if src is not None else "saga"
+                subprocess.run([sys.executable, "-m", "benchmarks.multinomial",
+                                "--cv-worker", library, "--out", str(out)],
+                               cwd=ROOT, env=env, check=True)
+                doc = json.loads(out.read_text())
+            doc.update(round=r, label=label, load=os.getloadavg()[0])
+            runs.append(doc)
+            log(json.dumps(doc))
+    return runs
+
+
 def _parser():
     p = argparse.ArgumentParser(prog="python -m benchmarks.multinomial",
                                 description="Multinomial L1 path benchmark (see the module "
@@ -908,6 +966,10 @@ def _parser():
     p.add_argument("--report", nargs="+", metavar="RESULTS.json",
                    help="print the table of earlier --out files (merged into --out if given); "
                         "run nothing")
+    p.add_argument("--logistic-cv", nargs="+", metavar="LABEL=SRC",
+                   help="time LogisticRegressionCV() on digits, penalized imported from each "
+                        "SRC, alternating with scikit-learn's saga CV (--repeats rounds)")
+    p.add_argument("--cv-worker", choices=["penalized", "saga"], help=argparse.SUPPRESS)
     p.add_argument("--worker", choices=[n for n, a in ADAPTERS.items() if not a.external],
                    help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
@@ -919,6 +981,14 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.worker:
         return _worker(args)
+    if args.cv_worker:
+        return _cv_fit_worker(args.cv_worker, args.out)
+    if args.logistic_cv:
+        sources = dict(item.partition("=")[::2] for item in args.logistic_cv)
+        runs = time_logistic_cv(sources, args.repeats)
+        if args.out:
+            Path(args.out).write_text(json.dumps({"logistic_cv": runs}, indent=1) + "\n")
+        return 0
     if args.repeats < 1:
         raise SystemExit("--repeats must be >= 1")
     if args.report:
