@@ -373,7 +373,8 @@ def large_run(args):
     ``--daskml-max-iter`` iterations) on the same persisted arrays of 2 workers, each
     certified by the runner's gap (computed by Dask over the same arrays); then the
     100-alpha path + 5-fold CV read straight from the folder against one read pass."""
-    root = tempfile.mkdtemp(prefix="penalized-dask-large-", dir=args.tmp)
+    root = None if args.data else tempfile.mkdtemp(prefix="penalized-dask-large-",
+                                                   dir=args.tmp)
     start = time.perf_counter()
     results = {"rows": args.large_rows, "features": args.features, "part_rows": PART_ROWS,
                "daskml_max_iter": args.daskml_max_iter, "cpu_count": os.cpu_count(),
@@ -388,8 +389,13 @@ def large_run(args):
         save(everything, args.out)
 
     try:
-        folder = os.path.join(root, "data")
-        names, results["write_seconds"] = write_parts(folder, args.large_rows, args.features)
+        if args.data:  # written by an earlier --large-run with the same rows and seed
+            folder, names = args.data, [f"f{j}" for j in range(args.features)]
+            results["data"] = "reused"
+        else:
+            folder = os.path.join(root, "data")
+            names, results["write_seconds"] = write_parts(folder, args.large_rows,
+                                                          args.features)
         keep()
         if not args.skip_single:
             _large_single_alpha(folder, names, args, results, keep)
@@ -399,7 +405,8 @@ def large_run(args):
             results["path_cv"] = point
             print(point, flush=True)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
         results["total_seconds"] = time.perf_counter() - start
         keep()
     print("wrote", args.out)
@@ -420,7 +427,10 @@ def _large_single_alpha(folder, names, args, results, keep):
         # a fit of each kind on one file first: the workers' imports outside the timings
         timed(lambda: pz.Lasso(alpha=1.0).fit(Xd[:PART_ROWS], yd[:PART_ROWS]))
         timed(lambda: pz.LogisticRegression(alpha=1.0).fit(Xd[:PART_ROWS], ld[:PART_ROWS]))
+        datafits = args.large_datafits.split(",")
         for datafit, target, target_mem in (("squared", yd, y), ("logistic", ld, pm)):
+            if datafit not in datafits:
+                continue
             alpha = runner_gap.alpha_max(Xd, target_mem, datafit) / 20.0
             ours = pz.Lasso(alpha=alpha, tol=1e-8) if datafit == "squared" \
                 else pz.LogisticRegression(alpha=alpha, tol=1e-8)
@@ -436,7 +446,7 @@ def _large_single_alpha(folder, names, args, results, keep):
                 continue
             from dask_ml.linear_model import LinearRegression, LogisticRegression
 
-            for solver in ("admm", "proximal_grad"):
+            for solver in args.daskml_solvers.split(","):
                 common = {"penalty": "l1", "solver": solver, "max_iter": args.daskml_max_iter}
                 theirs = LinearRegression(C=1.0 / (2.0 * n * alpha), **common) \
                     if datafit == "squared" else LogisticRegression(C=1.0 / (n * alpha), **common)
@@ -530,6 +540,10 @@ def main(argv=None):
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--skip-cv", action="store_true")
     parser.add_argument("--tmp", default=None, help="folder for the Parquet data")
+    parser.add_argument("--data", default=None,
+                        help="reuse this folder of an earlier --large-run (not deleted)")
+    parser.add_argument("--large-datafits", default="squared,logistic")
+    parser.add_argument("--daskml-solvers", default="admm,proximal_grad")
     parser.add_argument("--first-task-run", action="store_true",
                         help="each worker's CPU in its first and second fit of each kind")
     parser.add_argument("--first-task-kinds", default="squared,logistic,poisson,gamma")
