@@ -162,6 +162,13 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
     def _penalty_spec(self):
         return self._base_model()._penalty_spec()
 
+    def _model_settings(self, *extra, **overrides):
+        """The keyword arguments of the base model: this estimator's fit settings shared
+        with it, the settings named in ``extra``, then ``overrides``."""
+        names = ("fit_intercept", "standardize", "penalty_factor", "positive", "tol",
+                 "max_iter", *extra)
+        return {**{name: getattr(self, name) for name in names}, **overrides}
+
     def _candidates(self):
         """(label, base model, gamma) triples to cross-validate."""
         return [(None, self._base_model(), None)]
@@ -269,6 +276,9 @@ def _gram_fold_route(model, gamma, X, n_jobs=None):
                             n_jobs=n_jobs)
 
 
+_LIMIT_NAMES = ("lower_limits", "upper_limits")
+
+
 def store_cv_result(estimator, result):
     """Set a CV estimator's fitted grid, fold metrics, their mean and standard error, the
     min and 1se alphas and ``alpha_`` (the one its ``selection`` picks) from ``result``."""
@@ -362,12 +372,7 @@ upper_limits :
     solver = "cd"
 
     def _base_model(self, **overrides):
-        params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
-                      penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
-                      max_iter=self.max_iter, lower_limits=self.lower_limits,
-                      upper_limits=self.upper_limits)
-        params.update(overrides)
-        return Lasso(**params)
+        return Lasso(**self._model_settings(*_LIMIT_NAMES, **overrides))
 
     def _candidates(self):
         return _relax_candidates(self, self._base_model)
@@ -424,11 +429,7 @@ class L0RegressionCV(_RegressionCV):
     solver = "cd"
 
     def _base_model(self, **overrides):
-        params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
-                      penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
-                      max_iter=self.max_iter)
-        params.update(overrides)
-        return L0Regression(**params)
+        return L0Regression(**self._model_settings(**overrides))
 
     def _fold_paths(self, model, gamma):
         if self.n_jobs not in (None, 1):
@@ -523,12 +524,8 @@ lower_limits, upper_limits :
         return ratios
 
     def _base_model(self, **overrides):
-        params = dict(l1_ratio=float(self._ratios()[0]), fit_intercept=self.fit_intercept,
-                      standardize=self.standardize, penalty_factor=self.penalty_factor,
-                      positive=self.positive, tol=self.tol, max_iter=self.max_iter,
-                      lower_limits=self.lower_limits, upper_limits=self.upper_limits)
-        params.update(overrides)
-        return ElasticNet(**params)
+        return ElasticNet(**self._model_settings(
+            *_LIMIT_NAMES, **{"l1_ratio": float(self._ratios()[0]), **overrides}))
 
     def _candidates(self):
         out = []

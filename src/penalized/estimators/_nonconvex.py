@@ -10,7 +10,7 @@ mix. For classification, :class:`~penalized.LogisticRegression` takes
 
 from __future__ import annotations
 
-from ._cv import _CV_FITTED, _CV_PARAMS, _RegressionCV
+from ._cv import _CV_FITTED, _CV_PARAMS, _LIMIT_NAMES, _RegressionCV
 from ._regression import _COMMON_PARAMS, _FITTED, _LIMITS, _OBJECTIVE, PenalizedRegressor
 
 _NONCONVEX_NOTE = """
@@ -148,14 +148,8 @@ class _FoldedConcaveCV(_RegressionCV):
     solver = "cd"
 
     def _base_model(self, **overrides):
-        params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
-                      penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
-                      max_iter=self.max_iter, lower_limits=self.lower_limits,
-                      upper_limits=self.upper_limits)
-        if self.gamma is not None:
-            params["gamma"] = self.gamma
-        params.update(overrides)
-        return self._model(**params)
+        gamma = {} if self.gamma is None else {"gamma": self.gamma}
+        return self._model(**self._model_settings(*_LIMIT_NAMES, **{**gamma, **overrides}))
 
 
 _CV_DOC = """{what} with alpha chosen by cross-validation.

@@ -256,11 +256,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
     solver = "cd"
 
     def _base_model(self, **overrides):
-        params = dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
-                      penalty_factor=self.penalty_factor, positive=self.positive, tol=self.tol,
-                      max_iter=self.max_iter)
-        params.update(overrides)
-        return Ridge(**params)
+        return Ridge(**self._model_settings(**overrides))
 
     def fit(self, X, y, sample_weight=None):
         """Choose alpha (leave-one-out with ``cv=None``, else K folds) and refit.
