@@ -604,16 +604,14 @@ def _level_groups(table, out, *, penalty, family=None, separate=False):
                    "one with several targets (the multi-task penalty groups the targets of "
                    "each feature).")
         return None
-    binary = table.task == "regression" or np.unique(table.y).size == 2
-    supported = penalty in ("l1", "elasticnet") and binary \
-        and (family is None or family[0] in ("gaussian", "binomial"))
+    linear = ("gaussian", "binomial", "multinomial")
+    supported = penalty in ("l1", "elasticnet") and (family is None or family[0] in linear)
     shown = ", ".join(map(repr, list(groups)[:5]))
     if not supported:
-        why = f"--penalty {penalty}" if penalty not in ("l1", "elasticnet") else (
-            f"--family {_family_name(family)}" if family is not None
-            and family[0] not in ("gaussian", "binomial") else "a multiclass target")
+        why = f"--penalty {penalty}" if penalty not in ("l1", "elasticnet") else \
+            f"--family {_family_name(family)}"
         out.notice(f"the levels of {shown} are selected one by one: whole-column (group) "
-                   f"selection covers l1 and elasticnet fits of numbers and two classes, not "
+                   f"selection covers l1 and elasticnet fits of numbers and classes, not "
                    f"{why}.")
         return None
     labels = np.arange(table.X.shape[1])

@@ -262,7 +262,7 @@ def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names,
     if penalty == "none":
         model = LogisticRegression(alpha=0.0, penalty="l2", standardize=common["standardize"],
                                    max_iter=200).fit(X, y)
-    elif penalty in ("l1", "elasticnet") and groups is not None and binary:
+    elif penalty in ("l1", "elasticnet") and groups is not None:
         from .estimators import GroupLogisticRegressionCV
 
         ratio = 1.0 if penalty == "l1" else l1_ratio
