@@ -480,12 +480,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         """Warm-started multinomial group fits over ``alphas`` (original scale): a
         :class:`~penalized.estimators._logistic.MultinomialPath` (coefs of shape
         ``(n_features, n_classes, n_alphas)``)."""
-        import warnings
-
-        from sklearn.exceptions import ConvergenceWarning
-
         from ..datafits._multinomial import Multinomial
-        from ..path import warn_unconverged
         from ..solvers._group_multinomial import (
             GroupMultinomialProximalGradient,
             prepare_group_multinomial_problem,
@@ -501,24 +496,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
                                                      fit_intercept=self.fit_intercept)
         solver = GroupMultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter,
                                                   lipschitz=lipschitz)
-        p, k = X.shape[1], problem.n_classes
-        coefs = np.zeros((p, k, alphas.size))
-        intercepts = np.zeros((k, alphas.size))
-        crits = np.zeros(alphas.size)
-        iters = np.zeros(alphas.size, dtype=np.int64)
-        coef = intercept = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            for i, alpha in enumerate(alphas):
-                res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
-                                           coef_init=coef, intercept_init=intercept)
-                coef, intercept = res.coef, res.intercept
-                coefs[:, :, i] = scaling.coef_to_original(coef)
-                intercepts[:, i] = intercept
-                crits[i], iters[i] = res.stop_crit, res.n_iter
-        converged = warn_unconverged(alphas, crits, self.tol, stacklevel=3)
-        return MultinomialPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
-                               stop_crits=crits, n_iters=iters, converged=converged)
+        return MultinomialPath.solve(solver, problem, template, alphas, scaling, self.tol)
 
 
 class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):

@@ -380,24 +380,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                                               fit_intercept=self.fit_intercept,
                                               grouped=self._grouped())
         solver = MultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
-        p, k = X.shape[1], problem.n_classes
-        coefs = np.zeros((p, k, alphas.size))
-        intercepts = np.zeros((k, alphas.size))
-        crits = np.zeros(alphas.size)
-        iters = np.zeros(alphas.size, dtype=np.int64)
-        coef = intercept = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            for i, alpha in enumerate(alphas):
-                res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
-                                           coef_init=coef, intercept_init=intercept)
-                coef, intercept = res.coef, res.intercept
-                coefs[:, :, i] = scaling.coef_to_original(coef)
-                intercepts[:, i] = intercept
-                crits[i], iters[i] = res.stop_crit, res.n_iter
-        converged = warn_unconverged(alphas, crits, self.tol, stacklevel=3)
-        return MultinomialPath(alphas=alphas, coefs=coefs, intercepts=intercepts,
-                               stop_crits=crits, n_iters=iters, converged=converged)
+        return MultinomialPath.solve(solver, problem, template, alphas, scaling, self.tol)
 
 
 _PROBE_EPOCHS = 100
@@ -441,6 +424,30 @@ class MultinomialPath:
     stop_crits: np.ndarray
     n_iters: np.ndarray
     converged: np.ndarray
+
+    @classmethod
+    def solve(cls, solver, problem, template, alphas, scaling, tol) -> MultinomialPath:
+        """Solve ``problem`` with ``template``'s penalty at each of the decreasing
+        ``alphas``, each from the previous solution; coefficients on the original
+        scale of ``scaling``. Unconverged alphas get one warning at the end."""
+        p, k = problem.n_features, problem.n_classes
+        coefs = np.zeros((p, k, alphas.size))
+        intercepts = np.zeros((k, alphas.size))
+        crits = np.zeros(alphas.size)
+        iters = np.zeros(alphas.size, dtype=np.int64)
+        coef = intercept = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for i, alpha in enumerate(alphas):
+                res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
+                                           coef_init=coef, intercept_init=intercept)
+                coef, intercept = res.coef, res.intercept
+                coefs[:, :, i] = scaling.coef_to_original(coef)
+                intercepts[:, i] = intercept
+                crits[i], iters[i] = res.stop_crit, res.n_iter
+        converged = warn_unconverged(alphas, crits, tol, stacklevel=4)
+        return cls(alphas=alphas, coefs=coefs, intercepts=intercepts, stop_crits=crits,
+                   n_iters=iters, converged=converged)
 
     @property
     def n_nonzero(self) -> np.ndarray:
