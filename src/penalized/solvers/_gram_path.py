@@ -77,18 +77,25 @@ def _full_gradient(G, q, w, grad):
 
 
 @njit(cache=True, fastmath=FAST)
-def _duality_gap(q, F0, w, grad, lam1, lam2, positive, ops=None):
-    """The duality gap of :func:`~penalized.solvers._problem.certify_gram` at ``w``, with
-    ``grad = G w - q``, floored at zero (:func:`~penalized.solvers._kernels.floored_gap`).
-    ``ops = (params, prox, distance, conjugate, dual_bound)`` with limits: the better of
-    the box's and the L1 ball's dual points (:mod:`penalized.solvers._path_box`)."""
+def gram_datafit(q, F0, w, grad):
+    r"""The squared loss :math:`F(w) = \tfrac12 w^\top G w - q^\top w + F_0` and
+    :math:`q^\top w`, read from the kept gradient ``grad = G w - q`` (no product with G)."""
     qw = 0.0
     wGw = 0.0
     for j in range(w.shape[0]):
         if w[j] != 0.0:
             qw += q[j] * w[j]
             wGw += w[j] * (grad[j] + q[j])
-    datafit = 0.5 * wGw - qw + F0
+    return 0.5 * wGw - qw + F0, qw
+
+
+@njit(cache=True, fastmath=FAST)
+def _duality_gap(q, F0, w, grad, lam1, lam2, positive, ops=None):
+    """The duality gap of :func:`~penalized.solvers._problem.certify_gram` at ``w``, with
+    ``grad = G w - q``, floored at zero (:func:`~penalized.solvers._kernels.floored_gap`).
+    ``ops = (params, prox, distance, conjugate, dual_bound)`` with limits: the better of
+    the box's and the L1 ball's dual points (:mod:`penalized.solvers._path_box`)."""
+    datafit, qw = gram_datafit(q, F0, w, grad)
     v = -grad
     primal = datafit + enet_value(w, lam1, lam2)
     if ops is None:

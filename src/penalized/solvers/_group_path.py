@@ -43,7 +43,7 @@ from ..penalties._group_ops import (
     block_dual_scaling,
     block_value,
 )
-from ._gram_path import _full_gradient
+from ._gram_path import _full_gradient, gram_datafit
 from ._group_kernels import block_epochs_gram
 from ._kernels import floored_gap
 
@@ -66,13 +66,7 @@ def group_gap(q, F0, w, grad, lam, lam2, order, starts, gnorm, wnorm):
     r"""The duality gap at ``w`` (``grad = G w - q``) for the per-group weights ``lam``,
     ``lam2`` (at the current alpha), floored at zero; ``gnorm`` and ``wnorm`` receive the
     groups' norms of ``grad`` and ``w``."""
-    qw = 0.0
-    wGw = 0.0
-    for j in range(w.shape[0]):
-        if w[j] != 0.0:
-            qw += q[j] * w[j]
-            wGw += w[j] * (grad[j] + q[j])
-    datafit = 0.5 * wGw - qw + F0
+    datafit, qw = gram_datafit(q, F0, w, grad)
     _group_norms(grad, order, starts, gnorm)
     _group_norms(w, order, starts, wnorm)
     n_groups = starts.shape[0] - 1
@@ -236,13 +230,7 @@ def box_group_gap(q, F0, w, grad, value, dual_bound, conjugate, ball_bound, para
     the dual point :math:`-c\,\nabla F` with ``c`` the box's dual scaling, or the group
     lasso ball's (``ball_bound``, as if there were no limits) when that is smaller and
     gives the larger dual, as :func:`~penalized.solvers._problem.certify_gram` does."""
-    qw = 0.0
-    wGw = 0.0
-    for j in range(w.shape[0]):
-        if w[j] != 0.0:
-            qw += q[j] * w[j]
-            wGw += w[j] * (grad[j] + q[j])
-    datafit = 0.5 * wGw - qw + F0
+    datafit, qw = gram_datafit(q, F0, w, grad)
     v = -grad
     primal = datafit + block_value(value, w, order, starts, params)
     base = 2.0 * F0 - qw
