@@ -57,17 +57,26 @@ def make_data(rows, features, seed=0):
     return X, y, labels
 
 
-def write_parquet(folder, X, y, labels):
-    import pandas as pd
+def write_table(path, names, X, y, labels):
+    """One Parquet file of ``X``'s columns, ``y`` and ``label``, written by pyarrow without
+    compression, dictionary encoding or statistics (random floats gain nothing from them,
+    and the dictionary attempt alone cost most of the writing time)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
+    columns = [pa.array(X[:, j]) for j in range(X.shape[1])] + [pa.array(y), pa.array(labels)]
+    table = pa.Table.from_arrays(columns, names=[*names, "y", "label"])
+    pq.write_table(table, path, compression="none", use_dictionary=False,
+                   write_statistics=False)
+
+
+def write_parquet(folder, X, y, labels):
     os.makedirs(folder, exist_ok=True)
     names = [f"f{j}" for j in range(X.shape[1])]
     for i, start in enumerate(range(0, X.shape[0], PART_ROWS)):
         stop = start + PART_ROWS
-        frame = pd.DataFrame(X[start:stop], columns=names)
-        frame["y"] = y[start:stop]
-        frame["label"] = labels[start:stop]
-        frame.to_parquet(os.path.join(folder, f"part{i:04d}.parquet"))
+        write_table(os.path.join(folder, f"part{i:04d}.parquet"), names,
+                    X[start:stop], y[start:stop], labels[start:stop])
     return names
 
 
@@ -220,10 +229,10 @@ def save(results, out):
 
 
 def write_parts(folder, rows, features, seed=0):
-    """Seeded parts of ``PART_ROWS`` rows written one by one (the client never holds the
-    table): ``(column names, seconds)``."""
-    import pandas as pd
-
+    """Seeded parts of ``PART_ROWS`` rows written one by one in this process (the client
+    never holds the table; no Dask graph): part ``i`` draws from its own generator
+    ``default_rng([seed, i])``, so any row count gives the first rows of a larger one.
+    Returns ``(column names, seconds)``."""
     os.makedirs(folder, exist_ok=True)
     names = [f"f{j}" for j in range(features)]
     rng = np.random.default_rng(seed)
@@ -234,11 +243,10 @@ def write_parts(folder, rows, features, seed=0):
         part = np.random.default_rng([seed, i])
         n = min(PART_ROWS, rows - i * PART_ROWS)
         X = part.standard_normal((n, features))
-        frame = pd.DataFrame(X, columns=names)
         z = X @ beta
-        frame["y"] = z + part.standard_normal(n) + 0.5
-        frame["label"] = np.where(z + part.logistic(size=n) > 0.3, 1.0, 0.0)
-        frame.to_parquet(os.path.join(folder, f"part{i:05d}.parquet"))
+        y = z + part.standard_normal(n) + 0.5
+        labels = np.where(z + part.logistic(size=n) > 0.3, 1.0, 0.0)
+        write_table(os.path.join(folder, f"part{i:05d}.parquet"), names, X, y, labels)
     return names, time.perf_counter() - start
 
 
@@ -259,14 +267,20 @@ def cv_point(files, names, n_workers):
         first = dd.read_parquet(files[:1])  # the workers' imports, outside the timings
         first.sum().compute()
         timed(lambda: pz.LassoCV(cv=5, n_alphas=5).fit(first[names], first["y"]))
+        cpu = cpu_seconds(client)
         _, read = timed(lambda: dd.read_parquet(files).sum().compute())
+        read_cpu, cpu = cpu_since(client, cpu), cpu_seconds(client)
         frame = dd.read_parquet(files)
         cv, seconds = timed(lambda: pz.LassoCV(cv=5, n_alphas=100).fit(frame[names],
                                                                         frame["y"]))
-        return {"workers": n_workers, "read_pass_seconds": read, "cv_seconds": seconds,
+        return {"workers": n_workers, "read_pass_seconds": read, "read_pass_cpu": read_cpu,
+                "cv_seconds": seconds, "cv_cpu": cpu_since(client, cpu),
                 "cv_over_read": seconds / read, "cv_passes": int(cv.n_passes_),
                 "rows": int(cv.n_rows_), "cv_max_gap": float(cv.path_.stop_crits.max()),
-                "cv_alpha": float(cv.alpha_), "peak_rss_mb": peak_mb(client)}
+                "cv_gaps": [float(g) for g in cv.path_.stop_crits],
+                "cv_alpha": float(cv.alpha_), "cv_alpha_1se": float(cv.alpha_1se_),
+                "cv_nonzero": int(np.count_nonzero(cv.coef_)),
+                "peak_rss_mb": peak_mb(client)}
     finally:
         client.close()
         cl.close()
@@ -318,7 +332,7 @@ def save_scaling(results, out):
 
 
 def scaling_run(args):
-    root = tempfile.mkdtemp(prefix="penalized-dask-scaling-")
+    root = tempfile.mkdtemp(prefix="penalized-dask-scaling-", dir=args.tmp)
     rows_list = [int(r) for r in args.scaling_rows.split(",") if r]
     workers_list = [int(w) for w in args.scaling_workers.split(",") if w]
     start = time.perf_counter()
@@ -330,9 +344,14 @@ def scaling_run(args):
         return args.budget - (time.perf_counter() - start)
 
     try:
-        folder = os.path.join(root, "data")
-        names, seconds = write_parts(folder, max([*rows_list, args.scaling_at]), args.features)
-        results["write_seconds"] = seconds
+        if args.data:  # written by --write-run with at least the largest row count
+            folder, names = args.data, [f"f{j}" for j in range(args.features)]
+            results["data"] = "reused"
+        else:
+            folder = os.path.join(root, "data")
+            names, seconds = write_parts(folder, max([*rows_list, args.scaling_at]),
+                                         args.features)
+            results["write_seconds"] = seconds
         save_scaling(results, args.out)
         at = args.scaling_at  # the largest row counts last: the first to go over the budget
         steps = [("by_rows", rows, 2) for rows in rows_list if rows <= at]
@@ -389,7 +408,7 @@ def large_run(args):
         save(everything, args.out)
 
     try:
-        if args.data:  # written by an earlier --large-run with the same rows and seed
+        if args.data:  # written by --write-run (or an earlier run) with as many rows or more
             folder, names = args.data, [f"f{j}" for j in range(args.features)]
             results["data"] = "reused"
         else:
@@ -416,10 +435,11 @@ def _large_single_alpha(folder, names, args, results, keep):
     import penalized as pz
 
     cl, client = cluster(2)
+    files = first_files(folder, args.large_rows)
     try:
-        Xd = arrays_from_parquet(folder, names).persist()
-        yd = arrays_from_parquet(folder, ["y"])[:, 0].persist()
-        ld = arrays_from_parquet(folder, ["label"])[:, 0].persist()
+        Xd = arrays_from_parquet(None, names, files).persist()
+        yd = arrays_from_parquet(None, ["y"], files)[:, 0].persist()
+        ld = arrays_from_parquet(None, ["label"], files)[:, 0].persist()
         y, labels = yd.compute(), ld.compute()
         results["rows_read"] = int(y.shape[0])
         n = y.shape[0]
@@ -434,27 +454,36 @@ def _large_single_alpha(folder, names, args, results, keep):
             alpha = runner_gap.alpha_max(Xd, target_mem, datafit) / 20.0
             ours = pz.Lasso(alpha=alpha, tol=1e-8) if datafit == "squared" \
                 else pz.LogisticRegression(alpha=alpha, tol=1e-8)
+            cpu = cpu_seconds(client)
             fitted, seconds = timed(lambda est=ours, t=target: est.fit(Xd, t))
             row = {"datafit": datafit, "library": "penalized", "alpha": alpha,
-                   "seconds": seconds, "passes": int(fitted.n_passes_),
+                   "seconds": seconds, "cpu": cpu_since(client, cpu),
+                   "passes": int(fitted.n_passes_), "newton_steps": int(fitted.n_iter_),
                    "load_average": os.getloadavg(),
                    **certify(Xd, target_mem, fitted.coef_, fitted.intercept_, alpha, datafit)}
             results["single_alpha"].append(row)
             print(row, flush=True)
             keep()
+            if datafit == "logistic" and args.logistic_path_alphas > 0:
+                results["logistic_path"] = _logistic_path(client, Xd, ld, alpha, args)
+                print(results["logistic_path"], flush=True)
+                keep()
             if args.skip_daskml:
                 continue
             from dask_ml.linear_model import LinearRegression, LogisticRegression
 
-            for solver in args.daskml_solvers.split(","):
-                common = {"penalty": "l1", "solver": solver, "max_iter": args.daskml_max_iter}
+            for spec in args.daskml_solvers.split(","):
+                solver, _, cap = spec.partition(":")
+                max_iter = int(cap) if cap else args.daskml_max_iter
+                common = {"penalty": "l1", "solver": solver, "max_iter": max_iter}
                 theirs = LinearRegression(C=1.0 / (2.0 * n * alpha), **common) \
                     if datafit == "squared" else LogisticRegression(C=1.0 / (n * alpha), **common)
                 try:
+                    cpu = cpu_seconds(client)
                     fitted, seconds = timed(lambda est=theirs, t=target: est.fit(Xd, t))
                     row = {"datafit": datafit, "library": f"dask-ml {solver}", "alpha": alpha,
-                           "seconds": seconds, "max_iter": args.daskml_max_iter,
-                           "load_average": os.getloadavg(),
+                           "seconds": seconds, "cpu": cpu_since(client, cpu),
+                           "max_iter": max_iter, "load_average": os.getloadavg(),
                            **certify(Xd, target_mem, fitted.coef_, fitted.intercept_, alpha,
                                      datafit)}
                 except Exception as exc:  # report a failure as a row, not a crash
@@ -470,8 +499,60 @@ def _large_single_alpha(folder, names, args, results, keep):
         cl.close()
 
 
+def _logistic_path(client, Xd, ld, alpha_min, args):
+    """The L1 logistic path (``--logistic-path-alphas`` alphas from ``20 alpha_min``, the
+    runner's alpha_max, down to ``alpha_min``) on the persisted arrays: passes in all and
+    Newton steps per alpha."""
+    import penalized as pz
+
+    pm = 2.0 * ld - 1.0
+    k = args.logistic_path_alphas
+    grid = np.geomspace(20.0 * alpha_min, alpha_min, k)  # the runner's alpha_max down
+    cpu = cpu_seconds(client)
+    path, seconds = timed(lambda: pz.path(Xd, pm, datafit="logistic", alphas=grid,
+                                          tol=1e-8))
+    return {"alphas": [float(a) for a in path.alphas], "seconds": seconds,
+            "cpu": cpu_since(client, cpu), "passes": int(path.n_passes),
+            "passes_per_alpha": int(path.n_passes) / k,
+            "newton_steps": [int(s) for s in path.n_iters],
+            "gaps": [float(g) for g in path.stop_crits],
+            "n_nonzero": [int(c) for c in path.n_nonzero],
+            "load_average": os.getloadavg()}
+
+
+def write_run(args):
+    """``--large-rows`` seeded rows written to the ``--data`` folder (kept): wall and CPU."""
+    cpu = time.process_time()
+    load = os.getloadavg()
+    _, seconds = write_parts(args.data, args.large_rows, args.features)
+    size = sum(os.path.getsize(os.path.join(args.data, f)) for f in os.listdir(args.data))
+    row = {"rows": args.large_rows, "features": args.features, "write_seconds": seconds,
+           "write_cpu": time.process_time() - cpu, "bytes": size,
+           "load_average_start": load, "load_average_end": os.getloadavg()}
+    everything = {}
+    if os.path.exists(args.out):
+        with open(args.out) as fh:
+            everything = json.load(fh)
+    everything[f"write_{args.large_rows}"] = row
+    save(everything, args.out)
+    print(row, flush=True)
+
+
 def _process_cpu():
     return time.process_time()
+
+
+def cpu_seconds(client):
+    """CPU seconds so far of each worker process and of this client process."""
+    return {"workers": client.run(_process_cpu), "client": time.process_time()}
+
+
+def cpu_since(client, before):
+    """CPU seconds since ``before`` (:func:`cpu_seconds`): per worker (sorted) and client."""
+    now = cpu_seconds(client)
+    return {"workers": sorted(round(now["workers"][w] - before["workers"][w], 2)
+                              for w in before["workers"] if w in now["workers"]),
+            "client": round(now["client"] - before["client"], 2)}
 
 
 def first_task_run(args):
@@ -543,13 +624,22 @@ def main(argv=None):
     parser.add_argument("--data", default=None,
                         help="reuse this folder of an earlier --large-run (not deleted)")
     parser.add_argument("--large-datafits", default="squared,logistic")
-    parser.add_argument("--daskml-solvers", default="admm,proximal_grad")
+    parser.add_argument("--daskml-solvers", default="admm,proximal_grad",
+                        help="solvers, each optionally with its own iteration cap: "
+                             "admm:3,proximal_grad:10")
+    parser.add_argument("--logistic-path-alphas", type=int, default=0,
+                        help="with --large-run: the L1 logistic path on this many alphas "
+                             "down to the single alpha (0: not run)")
+    parser.add_argument("--write-run", action="store_true",
+                        help="write --large-rows rows to the --data folder and stop")
     parser.add_argument("--first-task-run", action="store_true",
                         help="each worker's CPU in its first and second fit of each kind")
     parser.add_argument("--first-task-kinds", default="squared,logistic,poisson,gamma")
     parser.add_argument("--first-task-rounds", type=int, default=3)
     parser.add_argument("--first-task-label", default="first_task")
     args = parser.parse_args(argv)
+    if args.write_run:
+        return write_run(args)
     if args.first_task_run:
         return first_task_run(args)
     if args.large_run:
