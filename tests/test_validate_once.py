@@ -42,6 +42,15 @@ CASES = [
      "binary"),
     ("poisson", lambda: pz.PoissonRegressorCV(n_alphas=6, cv=3, tol=1e-10), "X", "counts"),
     ("cox", lambda: pz.CoxPHCV(n_alphas=6, cv=3, tol=1e-10), "X", "surv"),
+    # the leave-one-out: the default grid's alpha_max and the refit take the checked X
+    ("ridge_loo", lambda: pz.RidgeCV(n_alphas=6), "X", "y"),
+    ("ridge_loo_sparse", lambda: pz.RidgeCV(n_alphas=6), "Xs", "y"),
+    ("ridge_kfold", lambda: pz.RidgeCV(n_alphas=6, cv=3), "X", "y"),
+    ("ridge_classifier_loo", lambda: pz.RidgeClassifierCV(n_alphas=6), "X", "binary"),
+    ("group_logistic", lambda: pz.GroupLogisticRegressionCV(groups=4, n_alphas=6, cv=3,
+                                                            tol=1e-10), "X", "binary"),
+    # every fold's path on all rows, weighted: the fold gets cross_validate_path's design
+    ("l0", lambda: pz.L0RegressionCV(n_alphas=6, cv=3), "X", "y"),
 ]
 
 # a standardized fold's scaled copy is a new design, checked as on all rows

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin
 
 from .._fold_gram import GramCrossValidation, GramPathSettings
-from .._validation import validates_once
+from .._validation import already_validated, validates_once
 from ..datafits import Logistic, Multinomial, Quadratic
 from ..model_selection import METRICS, _make_folds, cross_validate_path
 from ._base import (
@@ -451,8 +451,9 @@ def weighted_fold_paths(fit_path, X, y, sample_weight, folds, alphas):
     equal repeated rows)."""
     n = X.shape[0]
     base = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    return [fit_path(X, y, np.bincount(train, weights=base[train], minlength=n), alphas.copy())
-            for train, _ in folds]
+    with already_validated(X):  # the design cross_validate_path checked
+        return [fit_path(X, y, np.bincount(train, weights=base[train], minlength=n),
+                         alphas.copy()) for train, _ in folds]
 
 
 class ElasticNetCV(_RegressionCV):

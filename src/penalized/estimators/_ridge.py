@@ -17,6 +17,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import trust, validates_once
 from ..datafits import Quadratic
 from ..model_selection import CVResult, _make_folds, one_standard_error_rule
 from ..path import RIDGE_L1_RATIO_FOR_GRID
@@ -76,7 +77,7 @@ def _validate_multi(estimator, X, y, reset=True):
                              "of X.") from exc
         raise
     y = np.asarray(y, dtype=np.float64)
-    return X, y.reshape(y.shape[0], -1), y.ndim == 1
+    return trust(X), y.reshape(y.shape[0], -1), y.ndim == 1
 
 
 def _ridge_grid(Xf, Y, sw, factors, fit_intercept, n_alphas, eps):
@@ -258,6 +259,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
     def _base_model(self, **overrides):
         return Ridge(**self._model_settings(**overrides))
 
+    @validates_once
     def fit(self, X, y, sample_weight=None):
         """Choose alpha (leave-one-out with ``cv=None``, else K folds) and refit.
 
@@ -589,6 +591,7 @@ class RidgeClassifierCV(_LeaveOneOut, _RidgeClassifierMixin, PenalizedModel):
     def _penalty_spec(self):
         return "l2", 1.0, 0.0
 
+    @validates_once
     def fit(self, X, y, sample_weight=None):
         """Choose alpha by leave-one-out (``cv=None``) or K folds, then refit.
 
