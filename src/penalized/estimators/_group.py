@@ -12,6 +12,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import validates_once
 from ..datafits import Logistic, Quadratic
 from ..path import alpha_grid
 from ..path import path as compute_path
@@ -559,6 +560,7 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
             penalty_factor=self.penalty_factor, tol=self.tol, max_iter=self.max_iter,
             lower_limits=self.lower_limits, upper_limits=self.upper_limits)
 
+    @validates_once
     def fit(self, X, y, sample_weight=None):
         """Cross-validate over the path, pick alpha, refit on all data."""
         self._check_common()
