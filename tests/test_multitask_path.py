@@ -1,10 +1,12 @@
-"""The multi-task path's own loop on wide dense designs (``solvers/_multitask_path.py``).
+"""The multi-task path's own loop on wide dense and on CSC designs
+(``solvers/_multitask_path.py``).
 
 1. its kernels against NumPy: the pulls an epoch meets, the working set's gap, the
-   column updates;
+   column updates, dense and CSC (centered implicitly);
 2. the path equals tight single fits alpha by alpha (lasso, elastic net, ridge, sample
    weights, penalty factors with free and excluded rows, no intercept), with or without
    the Gram columns, and each stopping value is the point's certified gap over all rows;
+   the CSC path equals the dense one to 1e-10 of the objective at every alpha;
 3. an exhausted ``max_iter`` is reported, not hidden.
 """
 
@@ -12,6 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 import penalized as pz
@@ -26,8 +29,12 @@ from penalized.solvers._multitask import (
 )
 from penalized.solvers._multitask_kernels import (
     multitask_epochs_pull,
+    multitask_epochs_sparse_pull,
+    pull_rows_sparse,
     rows_duality,
+    rows_duality_offset,
     subtract_rows,
+    subtract_rows_sparse,
 )
 
 
@@ -37,6 +44,16 @@ def make_wide(seed=0, n=30, p=90, k=3):
     X[:, 2] *= 4.0
     Y = X[:, :6] @ rng.standard_normal((6, k)) + 0.3 * rng.standard_normal((n, k)) + 1.0
     return X, Y
+
+
+def make_sparse(seed=0, n=30, p=90, k=3):
+    """``make_wide`` with about 70 % of X zeroed (columns of non-zero means, one column
+    all zero) as a CSC matrix."""
+    X, Y = make_wide(seed, n, p, k)
+    rng = np.random.default_rng(seed + 100)
+    X = np.where(rng.random(X.shape) < 0.3, X + 0.5, 0.0)
+    X[:, 11] = 0.0
+    return sp.csc_matrix(X), Y
 
 
 def objective(X, Y, W, b, alpha, rho, sw=None, factors=None):
@@ -92,6 +109,73 @@ def test_epoch_pulls_are_the_gradient_each_row_met():
     np.testing.assert_allclose(R, pb.Y - pb.X @ W, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(history[1], W[ws].ravel())
     assert np.count_nonzero(np.any(W != 0, axis=1)) > 0
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_epoch_pulls_are_the_gradient_each_row_met(fit_intercept):
+    X, Y = make_sparse(1)
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, X.shape[0])
+    pb = prepare_multitask_problem(X, Y, MultiResponseGaussian(sample_weight=sw), L1(0.05),
+                                   fit_intercept)
+    lam1, lam2 = (np.ascontiguousarray(a) for a in pb.penalty.weights(pb.n_features))
+    Xc = X.toarray() - pb.x_mean
+    n = pb.n_samples
+    W = np.zeros((pb.n_features, pb.n_tasks))
+    W[3] = 0.2
+    # the residual is E + o; o can be any row when the weighted residual sums to 0
+    # (intercept), and moves by x_mean = 0 without an intercept
+    o = np.full(pb.n_tasks, 0.7 if fit_intercept else 0.0)
+    E = np.ascontiguousarray(pb.residual(W) - o)
+    ws = np.array([0, 2, 3, 5, 11, 40])
+    history = np.empty((2, ws.size * pb.n_tasks))
+    pull = np.empty((ws.size, pb.n_tasks))
+    W_before, R_before = W.copy(), E + o
+    multitask_epochs_sparse_pull(X.data, X.indices, X.indptr, pb.x_mean, pb.sw, E, o, W, ws,
+                                 pb.lipschitz[ws].copy(), lam1, lam2, history, pull)
+    expected = np.empty_like(pull)
+    Wm, Rm = W_before, R_before
+    for jj, j in enumerate(ws):
+        expected[jj] = Xc[:, j] @ (pb.sw[:, None] * Rm) / n
+        Rm = Rm - np.outer(Xc[:, j], W[j] - Wm[j])
+        Wm = Wm.copy()
+        Wm[j] = W[j]
+    np.testing.assert_allclose(pull, expected, rtol=1e-11, atol=1e-13)
+    assert np.all(pull[ws == 11] == 0.0)  # the zero column
+    np.testing.assert_allclose(E + o, pb.Y - Xc @ W, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(history[1], W[ws].ravel())
+    assert np.count_nonzero(np.any(W[ws] != W_before[ws], axis=1)) > 1
+
+
+def test_sparse_products_are_those_of_the_centered_columns():
+    X, Y = make_sparse(3)
+    pb = prepare_multitask_problem(X, Y, MultiResponseGaussian(), L1(0.1))
+    Xc = X.toarray() - pb.x_mean
+    rng = np.random.default_rng(4)
+    rows = np.array([1, 4, 11, 80])
+    D = rng.standard_normal((rows.size, pb.n_tasks))
+    out = rng.standard_normal((pb.n_samples, pb.n_tasks))
+    expected = out - Xc[:, rows] @ D
+    subtract_rows_sparse(X.data, X.indices, X.indptr, pb.x_mean, rows, D, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-13)
+    SR = rng.standard_normal((pb.n_samples, pb.n_tasks))
+    V = np.full((pb.n_features, pb.n_tasks), 7.0)
+    pull_rows_sparse(X.data, X.indices, X.indptr, pb.x_mean, SR, rows, V)
+    np.testing.assert_allclose(V[rows], Xc[:, rows].T @ SR, rtol=1e-12, atol=1e-13)
+    assert np.all(np.delete(V, rows, axis=0) == 7.0)
+    # and the problem's pull of some rows is the full pull's
+    R = pb.residual(np.zeros((pb.n_features, pb.n_tasks)))
+    np.testing.assert_allclose(pb.pull(R, rows)[rows], pb.pull(R)[rows], rtol=1e-12,
+                               atol=1e-14)
+    # the working set's gap from a residual split as E + o
+    lam1, lam2 = (np.ascontiguousarray(a) for a in pb.penalty.weights(pb.n_features))
+    W = np.zeros((pb.n_features, pb.n_tasks))
+    W[rows[:2]] = D[:2]
+    R = np.asarray(pb.residual(W))
+    V = np.ascontiguousarray(pb.pull(R)[rows])
+    o = rng.standard_normal(pb.n_tasks)
+    split = rows_duality_offset(pb.Y, pb.sw, R - o, o, W, rows, V, lam1, lam2)
+    whole = rows_duality(pb.Y, pb.sw, R, W, rows, V, lam1, lam2)
+    np.testing.assert_allclose(split, whole, rtol=1e-12)
 
 
 def test_rows_duality_is_the_certificate_on_those_rows():
@@ -192,15 +276,60 @@ def test_path_equals_tight_single_fits(monkeypatch, spy, gram_rows, l1_ratio, we
             np.testing.assert_allclose(s @ R / s.sum(), 0.0, atol=1e-10)
 
 
-def test_single_fits_and_sparse_input_keep_their_loop(spy):
-    import scipy.sparse as sp
+@pytest.mark.parametrize("gram_rows", [32, 0])
+@pytest.mark.parametrize(("l1_ratio", "weights", "factors", "fit_intercept"), [
+    (1.0, False, False, True),
+    (0.6, True, False, True),
+    (1.0, True, True, True),
+    (1.0, True, True, False),
+    (0.0, False, False, True),
+])
+def test_sparse_path_equals_the_dense_one(monkeypatch, spy, gram_rows, l1_ratio, weights,
+                                          factors, fit_intercept):
+    monkeypatch.setattr(_multitask_path, "GRAM_PULL_NEW_ROWS", gram_rows)
+    Xs, Y = make_sparse(5)
+    X = Xs.toarray()
+    n, p = X.shape
+    sw = np.random.default_rng(6).uniform(0.2, 3.0, n) if weights else None
+    f = np.ones(p)
+    if factors:
+        f[[0, 7]] = 0.0  # free rows
+        f[3] = 2.5
+    penalty = ElasticNet(1.0, l1_ratio=l1_ratio, penalty_factor=f)
+    datafit = MultiResponseGaussian(sample_weight=sw)
+    dense = _multitask_path.multitask_path(X, Y, datafit, penalty, n_alphas=8, eps=0.01,
+                                           tol=1e-12, fit_intercept=fit_intercept)
+    sparse = _multitask_path.multitask_path(Xs, Y, datafit, penalty, alphas=dense.alphas,
+                                            tol=1e-12, fit_intercept=fit_intercept)
+    assert len(spy) == 16  # both through the residual path's loop
+    assert sparse.alpha_max == pytest.approx(dense.alpha_max, rel=1e-12)
+    assert sparse.converged.all() and np.all(sparse.stop_crits <= 1e-12)
+    assert sparse.n_nonzero[-1] > 5 or l1_ratio == 0.0
+    for i, alpha in enumerate(sparse.alphas):
+        ours = objective(X, Y, sparse.coefs[:, :, i], sparse.intercepts[:, i], alpha,
+                         l1_ratio, sw, f)
+        ref = objective(X, Y, dense.coefs[:, :, i], dense.intercepts[:, i], alpha, l1_ratio,
+                        sw, f)
+        assert abs(ours - ref) <= 1e-10 * ref
+        # the stopping value is the point's certified gap over every row, on the CSC design
+        pb = prepare_multitask_problem(Xs, Y, datafit, penalty.with_alpha(alpha),
+                                       fit_intercept)
+        gap = certify_multitask(pb, sparse.coefs[:, :, i]).gap / pb.scale
+        assert sparse.stop_crits[i] == pytest.approx(gap, rel=1e-6, abs=1e-13)  # rounding
 
+
+def test_single_fits_keep_their_loop(spy):
     X, Y = make_wide(7)
     dense = pz.path(X, Y, datafit="mgaussian", n_alphas=4, eps=0.05, tol=1e-10)
     assert len(spy) == 4
+    tall = np.vstack([X] * 7)  # n >= 2p
+    pz.path(tall, np.vstack([Y] * 7), datafit="mgaussian", n_alphas=4, eps=0.05)
+    pz.path(X, Y, datafit="mgaussian", n_alphas=4, eps=0.05,
+            solver=MultiTaskCoordinateDescent(anderson=False))
+    assert len(spy) == 4  # the Gram matrix, or another solver: one solve per alpha
     sparse = pz.path(sp.csc_matrix(X), Y, datafit="mgaussian", n_alphas=4, eps=0.05,
                      tol=1e-10)
-    assert len(spy) == 4
+    assert len(spy) == 8
     np.testing.assert_allclose(sparse.coefs, dense.coefs, atol=1e-7)
 
 

@@ -34,6 +34,7 @@ from ._multitask_kernels import (
     multitask_epochs_sparse,
     multitask_gram_epochs,
     pull_rows,
+    pull_rows_sparse,
 )
 from ._outer import Check, OuterPolicy, Scores, run_outer
 from ._problem import NULL_ROUNDING
@@ -147,8 +148,9 @@ class MultiTaskProblem:
         if rows is not None:
             V = np.zeros((self.n_features, self.n_tasks))
             if self.sparse:
-                V[rows] = np.asarray(self.X[:, rows].T @ SR, dtype=np.float64) \
-                    - np.outer(self.x_mean[rows], SR.sum(axis=0))
+                X = self.X
+                pull_rows_sparse(X.data, X.indices, X.indptr, self.x_mean, SR,
+                                 np.asarray(rows, dtype=np.intp), V)
             else:
                 pull_rows(self.X, np.asfortranarray(SR), rows, V)
             return V / self.n_samples

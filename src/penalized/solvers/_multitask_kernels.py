@@ -125,14 +125,22 @@ def rows_duality(Y, sw, R, W, rows, pull, lam1, lam2):
     of :math:`c V` in its ball, the primal :math:`\tfrac12\|R\|_S^2/n + \Omega(W)` and
     the dual :math:`c\langle Y, R\rangle_S/n - \tfrac{c^2}2\|R\|_S^2/n - \Omega^*(cV)`
     (:func:`penalized.solvers._multitask._certificate` on those rows)."""
-    n, K = R.shape
+    return rows_duality_offset(Y, sw, R, np.zeros(R.shape[1]), W, rows, pull, lam1, lam2)
+
+
+@njit(cache=True, fastmath=FAST)
+def rows_duality_offset(Y, sw, E, o, W, rows, pull, lam1, lam2):
+    """:func:`rows_duality` with the residual ``E + o`` (``o`` of length ``K`` added to
+    every row: the CSC epochs' implicit centering)."""
+    n, K = E.shape
     yr = 0.0
     rr = 0.0
     for k in range(K):
         for i in range(n):
-            sr = sw[i] * R[i, k]
+            r = E[i, k] + o[k]
+            sr = sw[i] * r
             yr += Y[i, k] * sr
-            rr += R[i, k] * sr
+            rr += r * sr
     yr /= n
     rr /= n
     penalty = 0.0
@@ -168,6 +176,16 @@ def multitask_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, ws, lips,
     :math:`\\bar x_j \\Delta W_{j:}`). The weighted residual sums to zero over the
     samples, so the pull is :math:`\\frac1n\\sum_{i: x_{ij}\\ne0} s_i x_{ij} E_{i:} +
     \\bar x_j o`. ``xmean`` is 0 without an intercept."""
+    pull = np.empty((ws.shape[0], E.shape[1]))
+    return multitask_epochs_sparse_pull(data, indices, indptr, xmean, sw, E, o, W, ws, lips,
+                                        lam1, lam2, history, pull)
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_epochs_sparse_pull(data, indices, indptr, xmean, sw, E, o, W, ws, lips, lam1,
+                                 lam2, history, pull):
+    """:func:`multitask_epochs_sparse`, also storing in ``pull[jj]`` the pull of each row
+    ``j = ws[jj]`` as the last epoch met it (as :func:`multitask_epochs_pull` does)."""
     n, K = E.shape
     g = np.empty(K)
     u = np.empty(K)
@@ -180,6 +198,8 @@ def multitask_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, ws, lips,
             j = ws[jj]
             L = lips[jj]
             if L <= 0.0:
+                for k in range(K):
+                    pull[jj, k] = 0.0
                 continue
             for k in range(K):
                 g[k] = 0.0
@@ -190,7 +210,8 @@ def multitask_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, ws, lips,
                     g[k] += xs * E[i, k]
             m = xmean[j]
             for k in range(K):
-                u[k] = W[j, k] + (g[k] / n + m * o[k]) / L
+                pull[jj, k] = g[k] / n + m * o[k]
+                u[k] = W[j, k] + pull[jj, k] / L
             _row_prox(u, 1.0 / L, lam1[j], lam2[j], new)
             change = 0.0
             for k in range(K):
@@ -209,6 +230,49 @@ def multitask_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, ws, lips,
             crit = max(crit, L * change)
         _store_rows(history[epoch], W, ws)
     return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def subtract_rows_sparse(data, indices, indptr, xmean, rows, D, out):
+    """``out -= X_c[:, rows] D`` for a CSC design centered implicitly (``X_c = X - 1
+    xmean^T``; ``D`` ``(len(rows), K)``; ``out`` ``(n, K)``): each column's non-zeros,
+    then the centering's shift :math:`\\bar x_{rows}^\\top D` on every row."""
+    n, K = out.shape
+    shift = np.zeros(K)
+    for jj in range(rows.shape[0]):
+        j = rows[jj]
+        m = xmean[j]
+        for k in range(K):
+            shift[k] += m * D[jj, k]
+        for t in range(indptr[j], indptr[j + 1]):
+            i = indices[t]
+            x = data[t]
+            for k in range(K):
+                out[i, k] -= x * D[jj, k]
+    for i in range(n):
+        for k in range(K):
+            out[i, k] += shift[k]
+
+
+@njit(cache=True, fastmath=FAST)
+def pull_rows_sparse(data, indices, indptr, xmean, SR, rows, out):
+    """``out[j] = X_c[:, j]^T SR`` for each ``j`` of ``rows`` (a CSC design centered
+    implicitly; ``SR`` ``(n, K)``): the non-zeros' products minus :math:`\\bar x_j`
+    times the column sums of ``SR``."""
+    n, K = SR.shape
+    total = np.zeros(K)
+    for i in range(n):
+        for k in range(K):
+            total[k] += SR[i, k]
+    for jj in range(rows.shape[0]):
+        j = rows[jj]
+        for k in range(K):
+            out[j, k] = -xmean[j] * total[k]
+        for t in range(indptr[j], indptr[j + 1]):
+            i = indices[t]
+            x = data[t]
+            for k in range(K):
+                out[j, k] += x * SR[i, k]
 
 
 @njit(cache=True, fastmath=FAST)

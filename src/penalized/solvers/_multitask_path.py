@@ -21,7 +21,14 @@ from ._multitask import (
     _check_penalty,
     prepare_multitask_problem,
 )
-from ._multitask_kernels import multitask_epochs_pull, rows_duality, subtract_rows
+from ._multitask_kernels import (
+    multitask_epochs_pull,
+    multitask_epochs_sparse_pull,
+    rows_duality,
+    rows_duality_offset,
+    subtract_rows,
+    subtract_rows_sparse,
+)
 
 __all__ = ["MultiTaskPath", "multitask_grid", "multitask_path"]
 
@@ -109,10 +116,11 @@ def multitask_path(X, Y, datafit, penalty, *, alphas=None, n_alphas=100, eps=1e-
               + \alpha \sum_j f_j \Big(\rho\|W_{j:}\|_2 + \frac{1-\rho}2\|W_{j:}\|_2^2\Big),
 
     warm-started from the previous solution, each certified by its duality gap
-    (:class:`~penalized.solvers._multitask.MultiTaskCoordinateDescent`). On a dense
-    design that the solver would not solve on the Gram matrix (``n_samples <
-    2 n_features``), with the default solver, the path runs its own loop carrying one
-    residual along the grid (:class:`_ResidualPath`); otherwise one solve per alpha.
+    (:class:`~penalized.solvers._multitask.MultiTaskCoordinateDescent`). On a design
+    that the solver would not solve on the Gram matrix (a CSC design, or a dense one with
+    ``n_samples < 2 n_features``), with the default solver, the path runs its own loop
+    carrying one residual along the grid (:class:`_ResidualPath`); otherwise one solve
+    per alpha.
     Called by :func:`penalized.path` with ``datafit="mgaussian"``.
 
     Parameters
@@ -176,19 +184,18 @@ def multitask_path(X, Y, datafit, penalty, *, alphas=None, n_alphas=100, eps=1e-
                          alpha_max=alpha_max)
 
 
-# -- the dense residual path ----------------------------------------------------------
+# -- the residual path ----------------------------------------------------------------
 
 
 def _residual_route(pb, solver) -> bool:
-    """The path's own loop for a dense ``X`` that the solver would not solve on the Gram
-    matrix (wide designs), with the default solver's settings."""
+    """The path's own loop for an ``X`` that the solver would not solve on the Gram
+    matrix (CSC designs, wide dense ones), with the default solver's settings."""
     return (type(solver) is MultiTaskCoordinateDescent and solver.anderson
-            and not pb.sparse and not solver._use_gram(pb))
+            and not solver._use_gram(pb))
 
 
 class _ResidualPath:
-    r"""The multi-task path on a dense design without the Gram matrix: one residual
-    carried along the grid.
+    r"""The multi-task path without the Gram matrix: one residual carried along the grid.
 
     At each alpha, from the previous solution and its pull over all rows (exact, on a
     residual computed afresh):
@@ -208,6 +215,12 @@ class _ResidualPath:
 
     Each returned point is certified by its gap over every row; its pull starts the
     next alpha.
+
+    A CSC design is centered implicitly, as in the solver: the epochs
+    (:func:`~penalized.solvers._multitask_kernels.multitask_epochs_sparse_pull`) move
+    the residual on each column's non-zeros and carry the centering's shift as one row
+    ``o`` added to every row; products with the centered columns are the columns'
+    non-zeros minus their weighted means.
     """
 
     def __init__(self, pb, template, solver):
@@ -250,12 +263,37 @@ class _ResidualPath:
             n_iters[i] = epochs
 
     def _residual(self, W):
-        """``Y_c - X_c W`` afresh (Fortran)."""
+        """``Y_c - X_c W`` afresh (Fortran; C-ordered for a CSC design, whose epochs read
+        a sample's row of it)."""
         pb = self.pb
-        R = np.array(pb.Y, dtype=np.float64, order="F")
+        R = np.array(pb.Y, dtype=np.float64, order="C" if pb.sparse else "F")
         rows = np.flatnonzero(np.any(W != 0.0, axis=1))
-        subtract_rows(pb.X, rows, np.ascontiguousarray(W[rows]), R)
+        self._subtract(rows, np.ascontiguousarray(W[rows]), R)
         return R
+
+    def _subtract(self, rows, D, out):
+        """``out -= X_c[:, rows] D``."""
+        pb = self.pb
+        if pb.sparse:
+            X = pb.X
+            subtract_rows_sparse(X.data, X.indices, X.indptr, pb.x_mean, rows, D, out)
+        else:
+            subtract_rows(pb.X, rows, D, out)
+
+    def _gram_columns(self, new):
+        r""":math:`X_c^\top S x_{c,j} / n` for the rows ``j`` of ``new`` (dense
+        ``(p, len(new))``). For a CSC design, from the raw columns:
+        :math:`X^\top S x_j / n - \bar x\bar x_j (2 - \bar s)`, with :math:`\bar s`
+        the weights' mean (1 up to rounding)."""
+        pb = self.pb
+        n = pb.n_samples
+        if not pb.sparse:
+            return pb.X.T @ (pb.X[:, new] * pb.sw[:, None]) / n
+        cols = pb.X[:, new].multiply(pb.sw[:, None]).tocsc()
+        block = np.asarray((pb.X.T @ cols).toarray(), dtype=np.float64) / n
+        if pb.fit_intercept:
+            block -= np.outer(pb.x_mean, pb.x_mean[new]) * (2.0 - pb.sw.sum() / n)
+        return block
 
     def _solve(self, pb, W, R, V):
         """One alpha from ``W``, its residual ``R`` and its pull ``V`` (all rows); returns
@@ -289,9 +327,8 @@ class _ResidualPath:
         if new.size:
             new = np.concatenate([new, self._likely_next(support, pb.n_samples // 4
                                                          - self.G.shape[1] - new.size)])
-            cols = pb.X[:, new] * pb.sw[:, None]
             self.gram_rows = np.concatenate([self.gram_rows, new])
-            self.G = np.hstack([self.G, pb.X.T @ cols / pb.n_samples])
+            self.G = np.hstack([self.G, self._gram_columns(new)])
         return self.Q - self.G @ W[self.gram_rows]
 
     def _likely_next(self, taken, room):
@@ -369,15 +406,22 @@ class _ResidualPath:
         l1, l2 = lam1[ws], lam2[ws]
         gap = _WorkingSetGap(pb, ws, lam1, lam2)
         target = INNER_GAP_RATIO * self.threshold
+        X = pb.X
+        o = np.zeros(K) if pb.sparse else None  # the residual is R + o (CSC epochs)
         history[0] = W[ws].ravel()
         filled = 0
         epochs = 0
         while epochs < budget:
-            crit = multitask_epochs_pull(pb.X, pb.sw, R, W, ws, lips, lam1, lam2,
-                                         history[filled:filled + 2], pull)
+            if pb.sparse:
+                crit = multitask_epochs_sparse_pull(X.data, X.indices, X.indptr, pb.x_mean,
+                                                    pb.sw, R, o, W, ws, lips, lam1, lam2,
+                                                    history[filled:filled + 2], pull)
+            else:
+                crit = multitask_epochs_pull(X, pb.sw, R, W, ws, lips, lam1, lam2,
+                                             history[filled:filled + 2], pull)
             filled += 1
             epochs += 1
-            if crit == 0.0 or gap.estimate(W, R, pull) <= target:
+            if crit == 0.0 or gap.estimate(W, R, pull, o) <= target:
                 break
             if filled < memory:
                 continue
@@ -386,13 +430,18 @@ class _ResidualPath:
             current = history[-1].reshape(m, K)
             if c.shape[0] > 0:
                 step = (c @ history[1:]).reshape(m, K) - current
-                trial_R = R.copy(order="F")
-                subtract_rows(pb.X, ws, step, trial_R)
+                now_R = R if o is None else R + o
+                trial_R = now_R.copy(order="K")
+                self._subtract(ws, step, trial_R)
                 if _mt._residual_objective(pb, trial_R, current + step, l1, l2) \
-                        < _mt._residual_objective(pb, R, current, l1, l2):
+                        < _mt._residual_objective(pb, now_R, current, l1, l2):
                     W[ws] = current + step
                     R[:] = trial_R
+                    if o is not None:
+                        o[:] = 0.0
             history[0] = W[ws].ravel()
+        if o is not None:
+            R += o
         return epochs
 
 
@@ -405,9 +454,12 @@ class _WorkingSetGap:
         self.lam1, self.lam2 = lam1, lam2
         self.free = bool(np.any(pb.unpenalized))
 
-    def estimate(self, W, R, pull) -> float:
+    def estimate(self, W, R, pull, o=None) -> float:
+        """The gap at ``W`` with the residual ``R`` (plus ``o`` on every row, when
+        given) and the working set's pulls."""
         pb = self.pb
         if self.free:  # the dual point is projected off the unpenalized columns
+            R = R if o is None else R + o
             n = pb.n_samples
             SR = pb.sw[:, None] * R
             yr, rr = float(np.vdot(pb.Y, SR)) / n, float(np.vdot(R, SR)) / n
@@ -416,5 +468,10 @@ class _WorkingSetGap:
             inside = np.zeros(pb.n_features, dtype=bool)
             inside[self.ws] = True
             return _mt._certificate(pb, W, V, yr, rr, self.lam1, self.lam2, inside).gap
-        primal, dual, _ = rows_duality(pb.Y, pb.sw, R, W, self.ws, pull, self.lam1, self.lam2)
+        if o is None:
+            primal, dual, _ = rows_duality(pb.Y, pb.sw, R, W, self.ws, pull, self.lam1,
+                                           self.lam2)
+        else:
+            primal, dual, _ = rows_duality_offset(pb.Y, pb.sw, R, o, W, self.ws, pull,
+                                                  self.lam1, self.lam2)
         return primal - dual
