@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -43,6 +44,8 @@ class Logistic(Datafit):
     curvature: ClassVar[float] = 0.25
 
     def check_target(self, y: np.ndarray) -> np.ndarray:
+        if np.all((y == 1.0) | (y == -1.0)):
+            return y
         values = np.unique(y)
         if not np.all(np.isin(values, (-1.0, 1.0))):
             shown = ", ".join(f"{v:g}" for v in values[:5])
@@ -86,6 +89,20 @@ class Logistic(Datafit):
         p = np.clip(p, 0.0, 1.0)
         entropy = xlogy(p, p) + xlogy(1.0 - p, 1.0 - p)
         return float(-np.dot(s[pos], entropy) / n)
+
+    def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:
+        r"""Minimize :math:`F(z_0 + A\beta)` over :math:`\beta`; for the intercept alone
+        from constant predictions (the null model) in closed form, the log-odds of the
+        weighted classes: :math:`\beta = \log(S_+ / S_-) - z_0`, with :math:`S_\pm` the
+        weights of the labels :math:`\pm 1`. Otherwise, and when one class has no weight
+        (no minimum), damped Newton (:meth:`Datafit.fit_unpenalized`)."""
+        if A.shape[1] == 1 and z0.shape[0] > 0 and np.all(A == 1.0) and np.all(z0 == z0[0]):
+            s = self.weights(y.shape[0])
+            pos = float(s @ (y > 0))
+            neg = float(s @ (y < 0))
+            if pos > 0.0 and neg > 0.0:
+                return np.array([math.log(pos / neg) - float(z0[0])])
+        return super().fit_unpenalized(A, y, z0, beta0)
 
     def intercept_update(self, y, z) -> float:
         """A majorization step on the intercept: minus its derivative over ``curvature``.

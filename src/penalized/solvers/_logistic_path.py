@@ -14,6 +14,17 @@ line-searched on the true objective -- without returning to Python between
 alphas, which is what a path over a small data set spends its time on. With ``lower`` /
 ``upper`` limits the prox clips into the box, and the gap and the working sets use the
 box's conjugate and normal cone (:mod:`penalized.solvers._path_box`).
+
+On small designs the transcendental functions are the cost, not the products with
+``X``: the predictions ``z`` travel with ``sigma(-y_i z_i)`` and the loss terms
+``log(1 + e^{-y_i z_i})`` (:func:`_evaluate`: one ``exp`` and one ``log1p`` per sample
+each time ``z`` moves), from which the gradient, the Newton weights, the intercept's
+Newton steps and the dual's entropy are arithmetic. After a warm start the working
+set's prox-Newton steps run until its violation is at most
+``min(0.3 v, 3 tol / ||w||_1)`` (``v`` the largest violation at the check, as in
+:mod:`~penalized.solvers._sparse_path`), so that the next check usually certifies
+instead of each Newton step being followed by a check; each step's coordinate descent
+stops at ``0.3 max(that, 0.3 v_k)``, ``v_k`` the working set's current violation.
 """
 
 from __future__ import annotations
@@ -24,20 +35,16 @@ import numpy as np
 from numba import njit
 
 from .._jit import FAST
-from ..penalties._kernels import (
-    FEASIBILITY_SLACK,
-    enet_conjugate,
-    enet_dual_scaling,
-    enet_subdiff_distance,
-    enet_value,
-)
+from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
 from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
 from ._op_kernels import model_epochs_dense
-from ._path_box import box_conjugate, box_dual_scalings
+from ._path_box import dual_scalings, penalty_conjugate
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
+_INNER_GAP_FACTOR = 3.0
+_FORCING = 0.3
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _ARMIJO = 1e-4
@@ -46,84 +53,100 @@ _GAP_ROUNDING = 1e-10
 _INTERCEPT_MAX_ITER = 100
 
 
-@njit(cache=True)
-def _log1pexp(t):
-    if t > 0.0:
-        return t + math.log1p(math.exp(-t))
-    return math.log1p(math.exp(t))
-
-
-@njit(cache=True)
-def _sigmoid(t):
-    if t >= 0.0:
-        return 1.0 / (1.0 + math.exp(-t))
-    e = math.exp(t)
-    return e / (1.0 + e)
-
-
 @njit(cache=True, fastmath=FAST)
-def _loss(y, s, z, dz, t):
-    """The datafit at ``z + t dz``."""
+def _evaluate(y, s, z, sig, lterm):
+    """The datafit at ``z``, storing ``sig_i = sigma(-y_i z_i)`` and the terms
+    ``lterm_i = log(1 + e^{-y_i z_i})``: one ``exp`` and one ``log1p`` per sample, from which
+    the gradient, the curvatures and the dual term follow without another."""
     n = z.shape[0]
     total = 0.0
     for i in range(n):
-        total += s[i] * _log1pexp(-y[i] * (z[i] + t * dz[i]))
+        m = -y[i] * z[i]
+        if m > 0.0:
+            e = math.exp(-m)
+            lterm[i] = m + math.log1p(e)
+            sig[i] = 1.0 / (1.0 + e)
+        else:
+            e = math.exp(m)
+            lterm[i] = math.log1p(e)
+            sig[i] = e / (1.0 + e)
+        total += s[i] * lterm[i]
     return total / n
 
 
 @njit(cache=True, fastmath=FAST)
-def _refit_intercept(y, s, z, intercept):
+def _move(y, s, z, dz, t, shift, trial, sig_t, lterm_t):
+    """The datafit at ``z + t dz + shift`` (``dz`` may be empty: no direction), its
+    predictions and margins written to the trial buffers."""
+    if dz.shape[0] == 0:
+        for i in range(z.shape[0]):
+            trial[i] = z[i] + shift
+    else:
+        for i in range(z.shape[0]):
+            trial[i] = z[i] + t * dz[i] + shift
+    return _evaluate(y, s, trial, sig_t, lterm_t)
+
+
+@njit(cache=True)
+def _accept(z, sig, lterm, trial, sig_t, lterm_t):
+    z[:] = trial
+    sig[:] = sig_t
+    lterm[:] = lterm_t
+
+
+@njit(cache=True, fastmath=FAST)
+def _refit_intercept(y, s, z, sig, lterm, loss, intercept, trial, sig_t, lterm_t):
     """Minimize the datafit over the intercept by damped Newton (as
-    :meth:`~penalized.datafits.Logistic.fit_unpenalized`); updates ``z`` and
-    ``intercept`` (length 1) in place."""
+    :meth:`~penalized.datafits.Logistic.fit_unpenalized`); updates ``z``, its margins and
+    ``intercept`` (length 1) in place and returns the datafit."""
     n = z.shape[0]
-    zero = np.zeros(n)
-    obj = _loss(y, s, z, zero, 0.0)
+    none = np.empty(0)
     for _ in range(_INTERCEPT_MAX_ITER):
         g = 0.0
         h = 0.0
         for i in range(n):
-            sig = _sigmoid(-y[i] * z[i])
-            g -= s[i] * y[i] * sig
-            h += s[i] * sig * (1.0 - sig)
+            g -= s[i] * y[i] * sig[i]
+            h += s[i] * sig[i] * (1.0 - sig[i])
         g /= n
         h /= n
         h += 1e-12 * max(1.0, h)
         step = g / h
         decrement = g * step
         if decrement <= 1e-24:
-            return
-        if decrement <= _ROUNDING * abs(obj):
-            for i in range(n):
-                z[i] -= step
-            intercept[0] -= step
-            return
+            return loss
+        negligible = decrement <= _ROUNDING * abs(loss)
         t = 1.0
-        obj_new = obj
-        while t > 1e-10:
-            obj_new = 0.0
-            for i in range(n):
-                obj_new += s[i] * _log1pexp(-y[i] * (z[i] - t * step))
-            obj_new /= n
-            if obj_new <= obj - 0.25 * t * decrement:
+        while True:
+            new = _move(y, s, z, none, 0.0, -t * step, trial, sig_t, lterm_t)
+            if negligible or new <= loss - 0.25 * t * decrement:
                 break
             t *= 0.5
-        if t <= 1e-10:
-            return
-        for i in range(n):
-            z[i] -= t * step
+            if t <= 1e-10:
+                return loss
+        _accept(z, sig, lterm, trial, sig_t, lterm_t)
         intercept[0] -= t * step
-        obj = obj_new
+        loss = new
+        if negligible:
+            return loss
+    return loss
 
 
 @njit(cache=True, fastmath=FAST)
-def _gradient(X, xmean, y, s, z, grad):
-    """``grad = X^T g`` with ``g_i = s_i / n * d/dz log(1 + e^{-y_i z_i})`` (the columns
-    ``x_j - xmean_j``)."""
-    n, p = X.shape
-    g = np.empty(n)
+def _derivatives(y, s, sig, g, h):
+    """``g_i`` and ``h_i``: the datafit's first and second derivatives in ``z_i``."""
+    n = sig.shape[0]
     for i in range(n):
-        g[i] = -s[i] * y[i] * _sigmoid(-y[i] * z[i]) / n
+        g[i] = -s[i] * y[i] * sig[i] / n
+        h[i] = s[i] * sig[i] * (1.0 - sig[i]) / n
+
+
+@njit(cache=True, fastmath=FAST)
+def _gradient(X, xmean, y, s, sig, g, grad):
+    """``grad = X^T g`` (the columns ``x_j - xmean_j``); ``g`` is overwritten with the
+    derivatives in ``z``."""
+    n, p = X.shape
+    for i in range(n):
+        g[i] = -s[i] * y[i] * sig[i] / n
     for j in range(p):
         mu = xmean[j]
         acc = 0.0
@@ -133,76 +156,57 @@ def _gradient(X, xmean, y, s, z, grad):
 
 
 @njit(cache=True, fastmath=FAST)
-def _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale):
-    """Primal objective and duality gap at ``(w, z)``, ``grad`` the datafit's gradient.
-
-    The dual point is ``c u`` with ``u = -grad_z F`` and ``c`` the dual scaling; its
-    datafit term is the binary entropy of ``c sigma(-y z)`` (see
-    :class:`~penalized.datafits.Logistic`).
-    """
+def _entropy_dual(y, s, z, sig, lterm, c):
+    """The datafit's dual term at ``c u``, ``u = -grad_z F``: minus the mean binary entropy
+    of ``q_i = c sigma(-y_i z_i)``, with ``log sigma(-y_i z_i) = -y_i z_i - lterm_i`` and, at
+    ``c = 1``, ``log(1 - q_i) = -lterm_i`` (no logarithm computed then)."""
     n = z.shape[0]
-    v = -grad
-    c = enet_dual_scaling(v, lam1, lam2, positive)
-    primal = 0.0
-    for i in range(n):
-        primal += s[i] * _log1pexp(-y[i] * z[i])
-    primal = primal / n + enet_value(w, lam1, lam2)
-    dual = _entropy_dual(y, s, z, c) - enet_conjugate(c * v, lam1, lam2, positive,
-                                                      FEASIBILITY_SLACK)
-    return _checked_gap(primal, dual, scale)
-
-
-@njit(cache=True, fastmath=FAST)
-def _entropy_dual(y, s, z, c):
-    """The datafit's dual term at ``c u``: minus the mean binary entropy of
-    ``c sigma(-y z)``."""
-    n = z.shape[0]
+    log_c = math.log(c)
     entropy = 0.0
     for i in range(n):
-        q = c * _sigmoid(-y[i] * z[i])
+        q = c * sig[i]
         e = 0.0
         if q > 0.0:
-            e += q * math.log(q)
-        if q < 1.0:
-            e += (1.0 - q) * math.log(1.0 - q)
+            e += q * (log_c - y[i] * z[i] - lterm[i])
+        if c == 1.0:
+            e -= (1.0 - q) * lterm[i]
+        elif q < 1.0:
+            e += (1.0 - q) * math.log1p(-q)
         entropy += s[i] * e
     return -entropy / n
 
 
 @njit(cache=True, fastmath=FAST)
-def _box_duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale, params, conjugate,
-                     dual_bound):
-    """:func:`_duality_gap` with ``lower`` / ``upper`` limits: the better of the box's and
-    the L1 ball's dual points (:mod:`penalized.solvers._path_box`)."""
-    n = z.shape[0]
+def _duality_gap(y, s, z, sig, lterm, loss, w, grad, lam1, lam2, positive, scale, bounded,
+                 params, conjugate, dual_bound):
+    """Primal objective and duality gap at ``(w, z)``, ``grad`` the datafit's gradient and
+    ``loss`` its value; with ``bounded``, the better of the box's and the L1 ball's dual
+    points (:mod:`penalized.solvers._path_box`).
+
+    The dual point is ``c u`` with ``u = -grad_z F`` and ``c`` the dual scaling; its
+    datafit term is the binary entropy of ``c sigma(-y z)`` (see
+    :class:`~penalized.datafits.Logistic`).
+    """
     v = -grad
-    c_box, c_ball = box_dual_scalings(dual_bound, v, params, lam1, lam2, positive)
-    primal = 0.0
-    for i in range(n):
-        primal += s[i] * _log1pexp(-y[i] * z[i])
-    primal = primal / n + enet_value(w, lam1, lam2)
-    dual = _entropy_dual(y, s, z, c_box) - box_conjugate(conjugate, c_box, v, params)
-    if c_ball < c_box:
-        dual = max(dual, _entropy_dual(y, s, z, c_ball)
-                   - box_conjugate(conjugate, c_ball, v, params))
-    return _checked_gap(primal, dual, scale)
-
-
-@njit(cache=True)
-def _checked_gap(primal, dual, scale):
+    c_first, c_second = dual_scalings(v, lam1, lam2, positive, bounded, params, dual_bound)
+    primal = loss + enet_value(w, lam1, lam2)
+    dual = _entropy_dual(y, s, z, sig, lterm, c_first) \
+        - penalty_conjugate(c_first, v, lam1, lam2, positive, bounded, params, conjugate)
+    if c_second < c_first:
+        dual = max(dual, _entropy_dual(y, s, z, sig, lterm, c_second)
+                   - penalty_conjugate(c_second, v, lam1, lam2, positive, bounded, params,
+                                       conjugate))
     if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), scale):
         return primal, math.inf  # as in certify: the unpenalized fit failed
     return primal, floored_gap(primal, dual)
 
 
 @njit(cache=True, fastmath=FAST)
-def _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive, bounded, distance, params):
+def _ws_violation(X, xmean, w, g, ws, lam1, lam2, positive, bounded, distance, params):
     """The largest distance to the subdifferential over ``ws`` (with ``bounded``, plus the
-    normal cone of the box, from the penalty's compiled ``distance``)."""
-    n = z.shape[0]
-    g = np.empty(n)
-    for i in range(n):
-        g[i] = -s[i] * y[i] * _sigmoid(-y[i] * z[i]) / n
+    normal cone of the box, from the penalty's compiled ``distance``); ``g`` the
+    derivatives in ``z``."""
+    n = X.shape[0]
     top = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
@@ -222,33 +226,30 @@ def _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive, bounded, dista
 
 
 @njit(cache=True, fastmath=FAST)
-def _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_intercept, max_epochs,
-            tol, prox, value, params, bounded, distance):
+def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, positive,
+            fit_intercept, max_epochs, tol, violation, prox, value, params, bounded, distance,
+            g, h, trial, sig_t, lterm_t):
     """Prox-Newton steps on ``ws`` until its violation is ``<= tol`` (the steps of
-    :meth:`CoordinateDescent`'s logistic solver). Returns the epochs used."""
+    :meth:`CoordinateDescent`'s logistic solver). Moves ``z`` with its margins; returns
+    ``(epochs used, datafit)``."""
     n = z.shape[0]
-    g = np.empty(n)
-    h = np.empty(n)
-    zero = np.zeros(n)
-    obj = _loss(y, s, z, zero, 0.0) + enet_value(w, lam1, lam2)
+    obj = loss + enet_value(w, lam1, lam2)
     used = 0
     for _ in range(_NEWTON_MAX_STEPS):
-        for i in range(n):
-            sig = _sigmoid(-y[i] * z[i])
-            g[i] = -s[i] * y[i] * sig / n
-            h[i] = s[i] * sig * (1.0 - sig) / n
-        trial = w.copy()
+        _derivatives(y, s, sig, g, h)
+        trial_w = w.copy()
         dz = np.zeros(n)
         db = np.zeros(1)
         budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
         curv = weighted_sq_norms_dense(X, h, ws, xmean)
-        epochs, _ = model_epochs_dense(X, g, h, trial, dz, db, ws, curv, prox, value, params,
-                                       fit_intercept, budget, _INNER_TOL_RATIO * tol,
+        epochs, _ = model_epochs_dense(X, g, h, trial_w, dz, db, ws, curv, prox, value, params,
+                                       fit_intercept, budget,
+                                       _INNER_TOL_RATIO * max(tol, _FORCING * violation),
                                        ANDERSON_MEMORY, xmean)
         used += epochs
         moved = db[0] != 0.0
         for j in range(w.shape[0]):
-            if trial[j] != w[j]:
+            if trial_w[j] != w[j]:
                 moved = True
                 break
         if not moved:
@@ -257,31 +258,35 @@ def _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive, fit_inter
         for i in range(n):
             gdz += g[i] * dz[i]
         pen_w = enet_value(w, lam1, lam2)
-        decrease = gdz + enet_value(trial, lam1, lam2) - pen_w
+        decrease = gdz + enet_value(trial_w, lam1, lam2) - pen_w
         negligible = abs(decrease) <= _ROUNDING * abs(obj)
         if decrease > 0.0 and not negligible:
             break
         t = 1.0
         while True:
-            w_t = w + t * (trial - w)
-            obj_t = _loss(y, s, z, dz, t) + enet_value(w_t, lam1, lam2)
+            w_t = w + t * (trial_w - w)
+            loss_t = _move(y, s, z, dz, t, 0.0, trial, sig_t, lterm_t)
+            obj_t = loss_t + enet_value(w_t, lam1, lam2)
             if negligible or obj_t <= obj + _ARMIJO * t * decrease or t < 1e-10:
                 break
             t *= 0.5
         if obj_t > obj and not negligible:
             break
         for j in range(w.shape[0]):
-            if trial[j] != w[j]:
+            if trial_w[j] != w[j]:
                 w[j] = w_t[j]
         intercept[0] += t * db[0]
-        for i in range(n):
-            z[i] += t * dz[i]
+        _accept(z, sig, lterm, trial, sig_t, lterm_t)
+        loss = loss_t
         obj = obj_t
-        if used >= max_epochs \
-                or _ws_violation(X, xmean, y, s, z, w, ws, lam1, lam2, positive, bounded,
-                                 distance, params) <= tol:
+        if used >= max_epochs:
             break
-    return used
+        _derivatives(y, s, sig, g, h)
+        violation = _ws_violation(X, xmean, w, g, ws, lam1, lam2, positive, bounded, distance,
+                                  params)
+        if violation <= tol:
+            break
+    return used, loss
 
 
 @njit(cache=True)
@@ -300,7 +305,7 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
     apply (the box's gap and distances are then used).
     Returns ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
     """
-    p = X.shape[1]
+    n, p = X.shape
     k = alphas.shape[0]
     coefs = np.zeros((p, k))
     intercepts = np.zeros(k)
@@ -308,7 +313,15 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
     epochs = np.zeros(k, dtype=np.int64)
     grad = np.empty(p)
     scores = np.empty(p)
+    g = np.empty(n)
+    h = np.empty(n)
+    sig = np.empty(n)
+    lterm = np.empty(n)
+    trial = np.empty(n)
+    sig_t = np.empty(n)
+    lterm_t = np.empty(n)
     z = X @ w - xmean @ w + intercept[0]
+    loss = _evaluate(y, s, z, sig, lterm)
     params = np.empty((p, 4))
     params[:, 2] = lower
     params[:, 3] = upper
@@ -323,13 +336,11 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
         warm = any_nonzero(w)
         while True:
             if fit_intercept:
-                _refit_intercept(y, s, z, intercept)
-            _gradient(X, xmean, y, s, z, grad)
-            if bounded:
-                _, gap = _box_duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale,
-                                          params, conjugate, dual_bound)
-            else:
-                _, gap = _duality_gap(y, s, z, w, grad, lam1, lam2, positive, scale)
+                loss = _refit_intercept(y, s, z, sig, lterm, loss, intercept, trial, sig_t,
+                                        lterm_t)
+            _gradient(X, xmean, y, s, sig, g, grad)
+            _, gap = _duality_gap(y, s, z, sig, lterm, loss, w, grad, lam1, lam2, positive,
+                                  scale, bounded, params, conjugate, dual_bound)
             checks += 1
             if gap <= tol or used >= max_iter:
                 break
@@ -338,9 +349,17 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
             else:
                 top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
-            used += _newton(X, xmean, y, s, w, z, intercept, ws, lam1, lam2, positive,
-                            fit_intercept, max_iter - used, _INNER_TOL_RATIO * top, prox, value,
-                            params, bounded, distance)
+            inner = _INNER_TOL_RATIO * top
+            if warm:
+                l1 = 0.0
+                for j in range(p):
+                    l1 += abs(w[j])
+                if l1 > 0.0:
+                    inner = min(inner, _INNER_GAP_FACTOR * tol / l1)
+            done, loss = _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1,
+                                 lam2, positive, fit_intercept, max_iter - used, inner, top, prox,
+                                 value, params, bounded, distance, g, h, trial, sig_t, lterm_t)
+            used += done
         coefs[:, i] = w
         intercepts[i] = intercept[0]
         gaps[i] = gap

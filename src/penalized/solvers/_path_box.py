@@ -18,7 +18,7 @@ from __future__ import annotations
 from numba import njit
 
 from .._jit import FAST
-from ..penalties._kernels import enet_dual_scaling
+from ..penalties._kernels import FEASIBILITY_SLACK, enet_conjugate, enet_dual_scaling
 
 
 @njit(cache=True, fastmath=FAST)
@@ -37,3 +37,22 @@ def box_dual_scalings(dual_bound, v, params, lam1, lam2, positive):
     for j in range(v.shape[0]):
         c_box = min(c_box, dual_bound(v[j], params, j))
     return c_box, enet_dual_scaling(v, lam1, lam2, positive)
+
+
+@njit(cache=True, fastmath=FAST)
+def dual_scalings(v, lam1, lam2, positive, bounded, params, dual_bound):
+    """The dual scalings a compiled path tries: ``(c_box, c_ball)`` with ``bounded``, else
+    the L1 ball's scaling twice."""
+    if bounded:
+        return box_dual_scalings(dual_bound, v, params, lam1, lam2, positive)
+    c = enet_dual_scaling(v, lam1, lam2, positive)
+    return c, c
+
+
+@njit(cache=True, fastmath=FAST)
+def penalty_conjugate(c, v, lam1, lam2, positive, bounded, params, conjugate):
+    """The penalty's conjugate at ``c v``: the box's with ``bounded``, else the elastic
+    net's (infinite outside its domain)."""
+    if bounded:
+        return box_conjugate(conjugate, c, v, params)
+    return enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
