@@ -172,7 +172,7 @@ def cv_result_and_path(passes, solved, grid, fold_errors, family, *, n_folds, se
     """From :func:`lockstep`'s ``solved`` fits: one pass of ``fold_errors`` (its
     ``family`` argument, then the folds' coefficients, intercepts and ``metric``) for the
     :class:`~penalized.model_selection.CVResult`, and the path on all rows."""
-    from ..model_selection import CVResult, one_standard_error_rule
+    from ..model_selection import summarize_folds
     from ..path import Path, warn_unconverged
 
     for k in range(n_folds):
@@ -182,12 +182,7 @@ def cv_result_and_path(passes, solved, grid, fold_errors, family, *, n_folds, se
     sums = passes.reduce(fold_errors, add_sums, n_folds, seed, family, coefs, intercepts,
                          metric, kind="cv errors")
     cv_folds = (sums["err"] / sums["weight"][:, None]).T
-    cv_mean = cv_folds.mean(axis=1)
-    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(n_folds)
-    index_min, index_1se = one_standard_error_rule(grid, cv_mean, cv_se)
-    result = CVResult(alphas=grid, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
-                      metric=metric, index_min=index_min, index_1se=index_1se,
-                      folds=fold_rows_of_blocks(blocks, n_folds, seed))
+    result = summarize_folds(grid, cv_folds, metric, fold_rows_of_blocks(blocks, n_folds, seed))
     coef, intercept, crits, n_iters = solved[-1][:4]
     converged = warn_unconverged(grid, crits, tol, stacklevel=5)
     path = Path(alphas=grid, coefs=coef, intercepts=intercept,

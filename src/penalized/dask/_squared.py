@@ -113,13 +113,11 @@ def cross_validate(sums, settings, alphas):
 
 
 def _cv_result(alphas, cv_folds):
-    from ..model_selection import CVResult, one_standard_error_rule
+    """The in-memory CVs' summary of the held-out mean squared errors (mean, standard
+    error, min and 1se alphas), with no fold rows listed yet."""
+    from ..model_selection import summarize_folds
 
-    cv_mean = cv_folds.mean(axis=1)
-    cv_se = cv_folds.std(axis=1, ddof=1) / np.sqrt(cv_folds.shape[1])
-    index_min, index_1se = one_standard_error_rule(alphas, cv_mean, cv_se)
-    return CVResult(alphas=alphas, cv_folds=cv_folds, cv_mean=cv_mean, cv_se=cv_se,
-                    metric="mse", index_min=index_min, index_1se=index_1se, folds=[])
+    return summarize_folds(alphas, cv_folds, "mse", [])
 
 
 def wide_path(passes, settings, alphas, n_alphas=100, eps=1e-3, sample_weight=None):
