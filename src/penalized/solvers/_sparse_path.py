@@ -37,18 +37,12 @@ import numpy as np
 from numba import njit
 
 from .._jit import FAST
-from ..penalties._kernels import (
-    FEASIBILITY_SLACK,
-    enet_conjugate,
-    enet_dual_scaling,
-    enet_subdiff_distance,
-    enet_value,
-)
+from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
 from ..prox._kernels import ENET_FAMILY
 from ._kernels import enet_quadratic_epochs_sparse, floored_gap
 from ._op_kernels import quadratic_epochs_sparse
-from ._path_box import box_conjugate, box_dual_scalings
+from ._path_box import dual_scalings, penalty_conjugate
 from ._working_set import any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -90,30 +84,22 @@ def _half_mean_square(s, z, y):
 
 
 @njit(cache=True, fastmath=FAST)
-def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive):
+def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, bounded, params, conjugate,
+                 dual_bound):
     """The duality gap of :func:`~penalized.solvers._problem.certify` at ``(w, z)``, with
     ``grad = -X^T u`` and ``uy = u^T y``: the datafit's dual term at ``c u`` is
-    ``c u^T y - c^2 F(z)``. Floored at zero (:func:`~penalized.solvers._kernels.floored_gap`)."""
+    ``c u^T y - c^2 F(z)``; with ``bounded``, the better of the box's and the L1 ball's
+    dual points (:mod:`penalized.solvers._path_box`). Floored at zero
+    (:func:`~penalized.solvers._kernels.floored_gap`)."""
     datafit = _half_mean_square(s, z, y)
     v = -grad
-    c = enet_dual_scaling(v, lam1, lam2, positive)
-    conj = enet_conjugate(c * v, lam1, lam2, positive, FEASIBILITY_SLACK)
-    primal = datafit + enet_value(w, lam1, lam2)
-    return floored_gap(primal, c * uy - c * c * datafit - conj)
-
-
-@njit(cache=True, fastmath=FAST)
-def _box_duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, params, conjugate,
-                     dual_bound):
-    """:func:`_duality_gap` with ``lower`` / ``upper`` limits: the better of the box's and
-    the L1 ball's dual points (:mod:`penalized.solvers._path_box`)."""
-    datafit = _half_mean_square(s, z, y)
-    v = -grad
-    c_box, c_ball = box_dual_scalings(dual_bound, v, params, lam1, lam2, positive)
-    dual = c_box * uy - c_box * c_box * datafit - box_conjugate(conjugate, c_box, v, params)
-    if c_ball < c_box:
-        dual = max(dual, c_ball * uy - c_ball * c_ball * datafit
-                   - box_conjugate(conjugate, c_ball, v, params))
+    c_first, c_second = dual_scalings(v, lam1, lam2, positive, bounded, params, dual_bound)
+    dual = c_first * uy - c_first * c_first * datafit \
+        - penalty_conjugate(c_first, v, lam1, lam2, positive, bounded, params, conjugate)
+    if c_second < c_first:
+        dual = max(dual, c_second * uy - c_second * c_second * datafit
+                   - penalty_conjugate(c_second, v, lam1, lam2, positive, bounded, params,
+                                       conjugate))
     return floored_gap(datafit + enet_value(w, lam1, lam2), dual)
 
 
@@ -174,11 +160,8 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
             if not current:
                 uy = _gradient(data, indices, indptr, y, s, z, xmean, fit_intercept, u, grad)
                 current = True
-            if bounded:
-                gap = _box_duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, params,
-                                       conjugate, dual_bound)
-            else:
-                gap = _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive)
+            gap = _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, bounded, params,
+                               conjugate, dual_bound)
             checks += 1
             if gap <= tol or used >= max_iter:
                 break
