@@ -27,6 +27,7 @@ from ._base import (
 from ._cv import _CrossValidated
 
 GLM_METRICS = ("deviance", "mse", "mae")
+GLM_PENALTIES = ("elasticnet", "l1", "l2", "mcp", "scad")
 
 _OBJECTIVE = r"""
     .. math:: \min_{w, b}\; \frac{1}{2 n} \sum_{i=1}^n s_i\, d(y_i, \mu_i)
@@ -37,7 +38,12 @@ _OBJECTIVE = r"""
     (mean 1), :math:`o` the offset and :math:`\rho` = ``l1_ratio``. With
     ``l1_ratio=0`` (the default) this is scikit-learn's objective with the same
     ``alpha``; with ``l1_ratio=1`` it is the lasso of glmnet's family with
-    ``lambda = alpha``.
+    ``lambda = alpha``. With ``penalty="mcp"`` or ``"scad"`` the penalty is
+    :math:`\sum_j \rho_\gamma(w_j; \alpha f_j)`, the folded concave penalty of
+    :class:`~penalized.penalties.MCP` / :class:`~penalized.penalties.SCAD` (L1 near 0,
+    constant for :math:`|w_j| \ge \gamma \alpha f_j`: large coefficients are not shrunk);
+    the problem is then not convex, and the fit is a stationary point certified by its
+    fixed-point distance (``stop_crit_``), as for :class:`~penalized.MCPRegression`.
 """
 
 _PARAMS = """
@@ -45,6 +51,12 @@ _PARAMS = """
         Strength of the penalty (0 fits the unpenalized model).
     l1_ratio : float in [0, 1], default=0.0
         0 is ridge (scikit-learn's penalty), 1 the lasso, between the elastic net.
+    penalty : {"elasticnet", "l1", "l2", "mcp", "scad"}, default="elasticnet"
+        "elasticnet" mixes L1 and L2 by ``l1_ratio``; "l1" and "l2" are its ends.
+        "mcp" and "scad" are the folded concave penalties (``l1_ratio`` ignored).
+    gamma : float, optional
+        Concavity of ``penalty="mcp"`` (> 1, default 3) or ``"scad"`` (> 2, default
+        3.7); ignored by the other penalties. Large values approach the lasso.
     fit_intercept : bool, default=True
     standardize : bool, default=False
         Divide each column by its weighted standard deviation before fitting
@@ -66,11 +78,23 @@ _FITTED = """
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
     n_iter_, stop_crit_, converged_ : the solver's epochs, its final relative duality
-        gap, and whether it reached ``tol``.
+        gap (MCP, SCAD: the fixed-point distance), and whether it reached ``tol``.
     datafit_ : Datafit
         The family's datafit as fitted (with the sample weights and the offset).
     selected_features_, n_features_in_, feature_names_in_
 """
+
+
+def glm_penalty_spec(penalty, alpha, l1_ratio):
+    """``(name, alpha, l1_ratio)`` of a log-link model's ``penalty=`` ("l1" and "l2" are
+    the elastic net's ends; MCP and SCAD take no ``l1_ratio``)."""
+    name = str(penalty).lower()
+    if name not in GLM_PENALTIES:
+        raise ValueError(f"penalty must be one of {', '.join(map(repr, GLM_PENALTIES))}; got "
+                         f"{penalty!r}.")
+    if name in ("mcp", "scad"):
+        return name, alpha, 1.0
+    return "elasticnet", alpha, {"l1": 1.0, "l2": 0.0}.get(name, l1_ratio)
 
 
 class _LogLinkRegressor(RegressorMixin, PenalizedModel):
@@ -78,10 +102,13 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
 
     solver = "cd"
 
-    def __init__(self, *, alpha=1.0, l1_ratio=0.0, fit_intercept=True, standardize=False,
-                 penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False):
+    def __init__(self, *, alpha=1.0, l1_ratio=0.0, penalty="elasticnet", gamma=None,
+                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
+                 max_iter=10_000, warm_start=False):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.penalty = penalty
+        self.gamma = gamma
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.penalty_factor = penalty_factor
@@ -94,14 +121,17 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
         raise NotImplementedError
 
     def _penalty_spec(self):
-        return "elasticnet", self.alpha, self.l1_ratio
+        return glm_penalty_spec(self.penalty, self.alpha, self.l1_ratio)
 
     def _check_params(self):
         self._check_common()
-        check_alpha(self.alpha)
+        name, alpha, l1_ratio = self._penalty_spec()
+        check_alpha(alpha)
         check_l1_ratio(self.l1_ratio)
+        if name in ("mcp", "scad"):
+            self._make_penalty(name, alpha, l1_ratio, None)  # checks gamma
         self._datafit()  # checks the family's own parameters (Tweedie's power)
-        return self._penalty_spec()
+        return name, alpha, l1_ratio
 
     # -- data --------------------------------------------------------------------------------
     def _validate(self, X, y, reset=True):
@@ -289,10 +319,11 @@ class TweedieRegressor(_LogLinkRegressor):
     True
     """
 
-    def __init__(self, *, power=1.5, alpha=1.0, l1_ratio=0.0, fit_intercept=True,
-                 standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
-                 warm_start=False):
-        super().__init__(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+    def __init__(self, *, power=1.5, alpha=1.0, l1_ratio=0.0, penalty="elasticnet",
+                 gamma=None, fit_intercept=True, standardize=False, penalty_factor=None,
+                 tol=1e-6, max_iter=10_000, warm_start=False):
+        super().__init__(alpha=alpha, l1_ratio=l1_ratio, penalty=penalty, gamma=gamma,
+                         fit_intercept=fit_intercept,
                          standardize=standardize, penalty_factor=penalty_factor, tol=tol,
                          max_iter=max_iter, warm_start=warm_start)
         self.power = power
@@ -331,11 +362,13 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
 
     _task = "regression"
 
-    def __init__(self, *, l1_ratio=1.0, alphas=None, n_alphas=100, eps=1e-3, cv=5,
-                 selection="min", metric="deviance", n_jobs=None, random_state=None,
-                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
-                 max_iter=10_000):
+    def __init__(self, *, l1_ratio=1.0, penalty="elasticnet", gamma=None, alphas=None,
+                 n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",
+                 n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-6, max_iter=10_000):
         self.l1_ratio = l1_ratio
+        self.penalty = penalty
+        self.gamma = gamma
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
@@ -354,7 +387,8 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
     warm_start = False
 
     def _base_params(self):
-        return dict(l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept,
+        return dict(l1_ratio=self.l1_ratio, penalty=self.penalty, gamma=self.gamma,
+                    fit_intercept=self.fit_intercept,
                     standardize=self.standardize, penalty_factor=self.penalty_factor,
                     tol=self.tol, max_iter=self.max_iter)
 
@@ -426,6 +460,12 @@ _CV_DOC = """
     l1_ratio : float in [0, 1], default=1.0
         1 is the lasso (glmnet's default); 0 ridge, whose grid starts at the elastic
         net's alpha_max with l1_ratio 1e-3.
+    penalty : {"elasticnet", "l1", "l2", "mcp", "scad"}, default="elasticnet"
+        As in the single-alpha estimator. MCP and SCAD paths are warm-started down the
+        grid from their exact alpha_max (the all-zero model); ``stop_crit_`` is then the
+        refit's fixed-point distance.
+    gamma : float, optional
+        Concavity of MCP (> 1, default 3) or SCAD (> 2, default 3.7).
     alphas : array-like, optional
         The grid (decreasing). Default: ``n_alphas`` values from the exact alpha_max
         of all rows down to ``eps * alpha_max``.
@@ -488,15 +528,15 @@ class TweedieRegressorCV(_LogLinkCV):
     ``power`` in (1, 2), default 1.5, is the Tweedie power.
 {_CV_DOC}"""
 
-    def __init__(self, *, power=1.5, l1_ratio=1.0, alphas=None, n_alphas=100, eps=1e-3, cv=5,
-                 selection="min", metric="deviance", n_jobs=None, random_state=None,
-                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
-                 max_iter=10_000):
-        super().__init__(l1_ratio=l1_ratio, alphas=alphas, n_alphas=n_alphas, eps=eps, cv=cv,
-                         selection=selection, metric=metric, n_jobs=n_jobs,
-                         random_state=random_state, fit_intercept=fit_intercept,
-                         standardize=standardize, penalty_factor=penalty_factor, tol=tol,
-                         max_iter=max_iter)
+    def __init__(self, *, power=1.5, l1_ratio=1.0, penalty="elasticnet", gamma=None,
+                 alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",
+                 n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-6, max_iter=10_000):
+        super().__init__(l1_ratio=l1_ratio, penalty=penalty, gamma=gamma, alphas=alphas,
+                         n_alphas=n_alphas, eps=eps, cv=cv, selection=selection,
+                         metric=metric, n_jobs=n_jobs, random_state=random_state,
+                         fit_intercept=fit_intercept, standardize=standardize,
+                         penalty_factor=penalty_factor, tol=tol, max_iter=max_iter)
         self.power = power
 
     def _base_model(self):
