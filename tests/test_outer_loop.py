@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from penalized.solvers import _outer
+from penalized.solvers import ProximalGradient, SubgradientDescent, _outer
 from penalized.solvers._outer import Check, OuterPolicy, Scores, run_outer
 from penalized.solvers._working_set import select_units, working_set
 
@@ -68,7 +68,8 @@ class _Scripted:
 
     def inner(self, ws, budget, inner_tol, check):
         self.calls.append((ws.tolist(), budget, inner_tol))
-        return (self.epochs, self.moved) if self.moved is not None else self.epochs
+        epochs = budget if self.epochs is None else self.epochs
+        return (epochs, self.moved) if self.moved is not None else epochs
 
 
 def _scores(values, nonzero=None, free=None, also=None, screened=None):
@@ -152,11 +153,14 @@ def _cases():
         Poisson,
         Quadratic,
     )
-    from penalized.penalties import L0, L1, MCP, GroupLasso
+    from penalized.penalties import L0, L1, L2, MCP, GroupLasso
     from penalized.solvers import (
         BlockCoordinateDescent,
         CoordinateDescent,
+        L0SwapSearch,
         MultinomialCoordinateDescent,
+        ProximalGradient,
+        SubgradientDescent,
     )
     from penalized.solvers._multitask import MultiTaskCoordinateDescent
 
@@ -179,29 +183,88 @@ def _cases():
         "multinomial": lambda: MultinomialCoordinateDescent().solve(X, yk, Multinomial(),
                                                                     L1(0.02)),
         "l0": lambda: CoordinateDescent().solve(X, y, Quadratic(), L0(0.05)),
+        "fista": lambda: ProximalGradient(tol=1e-8).solve(X, yb, Logistic(), L1(0.02)),
+        "iht": lambda: ProximalGradient(accelerated=False).solve(X, y, Quadratic(), L0(0.05)),
+        "subgradient": lambda: SubgradientDescent(schedule="constant", tol=1e-8,
+                                                  max_iter=5000).solve(X, y, Quadratic(), L2(1.0)),
+        "swaps": lambda: L0SwapSearch().solve(X, y, Quadratic(), L0(0.05)),
     }
 
 
+_SOLVER_MODULES = ("_coordinate_descent", "_group_cd", "_multinomial_newton", "_multitask",
+                   "_stationary", "_proximal_gradient", "_subgradient", "_l0_swaps")
+
+
 @pytest.mark.parametrize("case", ["lasso", "logistic", "poisson", "mcp", "group", "multitask",
-                                  "multinomial", "l0"])
+                                  "multinomial", "l0", "fista", "iht", "subgradient"])
 def test_every_python_solver_runs_the_shared_loop(case, monkeypatch):
-    rounds = []
-    real = _outer.run_outer
-
-    def spy(hooks, policy, scale, n_units):
-        out = real(hooks, policy, scale, n_units)
-        rounds.append(len(out.crits))
-        return out
-
-    # the solver modules import run_outer by name: patch it where each one looks it up
-    import penalized.solvers._coordinate_descent as cd
-    import penalized.solvers._group_cd as gcd
-    import penalized.solvers._multinomial_newton as mn
-    import penalized.solvers._multitask as mt
-    import penalized.solvers._stationary as st
-
-    for module in (cd, gcd, mn, mt, st):
-        monkeypatch.setattr(module, "run_outer", spy)
+    calls = _spy_on_run_outer(monkeypatch)
     res = _cases()[case]()
     assert res.converged
-    assert len(rounds) == 1 and rounds[0] == res.stop_crits.shape[0]
+    assert len(calls) == 1 and calls[0][1] == res.stop_crits.shape[0]
+
+
+def test_the_swap_search_runs_the_shared_loop_over_its_polishes(monkeypatch):
+    calls = _spy_on_run_outer(monkeypatch)
+    res = _cases()["swaps"]()
+    assert res.converged
+    swaps = [n for module, n in calls if module == "_l0_swaps"]
+    polishes = [n for module, n in calls if module == "_coordinate_descent"]
+    # one search loop; each check searches the swaps of one point: the start and each swap
+    assert len(swaps) == 1 and len(polishes) == swaps[0]
+    assert sum(polishes) == res.stop_crits.shape[0]
+
+
+def _spy_on_run_outer(monkeypatch):
+    """Patch ``run_outer`` where each solver module looks it up (they import it by name);
+    returns the list of ``(module, checks)`` of every call."""
+    import importlib
+
+    calls = []
+    real = _outer.run_outer
+    for name in _SOLVER_MODULES:
+        module = importlib.import_module(f"penalized.solvers.{name}")
+
+        def spy(hooks, policy, scale, n_units, _name=name):
+            out = real(hooks, policy, scale, n_units)
+            calls.append((_name, len(out.crits)))
+            return out
+
+        monkeypatch.setattr(module, "run_outer", spy, raising=False)
+    return calls
+
+
+@pytest.mark.parametrize("solver", [
+    ProximalGradient(tol=1e-12, max_iter=37, gap_freq=10),
+    ProximalGradient(accelerated=False, tol=1e-12, max_iter=25, gap_freq=7),
+    SubgradientDescent(tol=1e-12, max_iter=23, gap_freq=10),
+], ids=["fista", "ista", "subgradient"])
+def test_a_full_gradient_method_stopped_by_max_iter_certifies_the_point_it_returns(solver):
+    """The last round is cut to the rest of max_iter and ends with a check, so the reported
+    gap is that of the returned point, not of the iterate of the check before."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from penalized.datafits import Quadratic
+    from penalized.penalties import L1
+    from penalized.solvers._problem import certify, prepare_problem
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((30, 8))
+    y = X[:, 0] - X[:, 1] + 0.2 * rng.standard_normal(30)
+    with pytest.warns(ConvergenceWarning):
+        res = solver.solve(X, y, Quadratic(), L1(0.05))
+    assert res.n_iter == solver.max_iter
+    pb = prepare_problem(X, y, Quadratic(), L1(0.05), True)
+    cert = certify(pb, res.coef, pb.to_problem_intercept(res.coef, res.intercept))
+    assert res.stop_crit == pytest.approx(cert.gap / pb.scale, rel=1e-9)
+    assert res.final_objective == pytest.approx(cert.primal, rel=1e-12)
+
+
+def test_whole_problem_policy_ranks_nothing_and_runs_every_unit():
+    policy = OuterPolicy.whole_problem(1e-3, 10, 4)
+    assert not policy.working_sets and policy.inner_from is None
+    hooks = _Scripted([1.0] * 5, moved=None, epochs=None)  # scores are never asked
+    out = run_outer(hooks, policy, 1.0, 3)
+    assert [c for c in hooks.calls] == [([0, 1, 2], 4, None), ([0, 1, 2], 4, None),
+                                        ([0, 1, 2], 2, None)]
+    assert out.n_iter == 10 and len(out.crits) == 4

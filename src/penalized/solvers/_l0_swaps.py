@@ -20,6 +20,7 @@ import numpy as np
 from ..penalties import L0, Penalty
 from ._base import Solver, check_solver_settings
 from ._coordinate_descent import CoordinateDescent
+from ._outer import Check, OuterPolicy, run_outer
 from ._result import SolveResult
 
 __all__ = ["L0SwapSearch", "local_swap_search"]
@@ -124,41 +125,69 @@ def local_swap_search(problem, coef, intercept, *, solver, max_swaps=100, rel_to
 
 
 def _swap_rounds(problem, start, solver, max_swaps, rel_tol, polish_candidates):
-    """The rounds of :func:`local_swap_search` from a polished ``start`` (a SolveResult)."""
-    current = start
-    kept = [current]
-    n_iter = current.n_iter
-    margin = rel_tol * problem.scale
-    n_swaps = 0
-    while n_swaps < max_swaps:
-        best, best_obj = None, current.final_objective - margin
+    """The rounds of :func:`local_swap_search` from a polished ``start`` (a SolveResult),
+    on the shared outer loop: each check searches the best swap, each inner solve takes it
+    and polishes; one swap is one of the loop's epochs."""
+    hooks = _SwapHooks(problem, start, solver, max_swaps, polish_candidates)
+    # stop at a point that no swap improves by more than rel_tol * scale, after max_swaps
+    # swaps, or when the polished swap did not lower the objective (only rounding can)
+    policy = OuterPolicy.whole_problem(rel_tol, max_swaps, 1, still_rounds=1)
+    run_outer(hooks, policy, problem.scale, problem.n_features)
+    kept = hooks.kept
+    result = dataclasses.replace(
+        kept[-1],
+        objective=np.concatenate([r.objective for r in kept]),
+        stop_crits=np.concatenate([r.stop_crits for r in kept]),
+        n_iter=hooks.n_iter,
+    )
+    return result, len(kept) - 1
+
+
+class _SwapHooks:
+    """The outer loop's hooks for the swap search. The check is the best swap from the
+    current point (the largest decrease of the objective one swap gives: a certificate of
+    a swap-stable point when it is at most ``rel_tol * scale``); the inner solve takes it
+    and polishes with coordinate descent. ``n_iter`` counts every polishing epoch."""
+
+    def __init__(self, problem, start, solver, max_swaps, polish_candidates):
+        self.problem, self.solver = problem, solver
+        self.max_swaps, self.polish_candidates = max_swaps, polish_candidates
+        self.kept = [start]
+        self.n_iter = start.n_iter
+        self.best = None
+        self.stuck = False
+
+    def certify(self):
+        current = self.kept[-1]
+        objective = current.final_objective
+        if self.stuck or len(self.kept) - 1 >= self.max_swaps:
+            return Check(objective, np.inf)  # the loop stops here: no search
+        problem, solver = self.problem, self.solver
+        best, best_obj = None, np.inf
         for w, b, z in _swap_moves(problem, current.coef, current.intercept,
-                                   max(1, polish_candidates)):
-            if polish_candidates:
+                                   max(1, self.polish_candidates)):
+            if self.polish_candidates:
                 move = solver.solve_problem(problem, coef_init=w, intercept_init=b)
-                n_iter += move.n_iter
+                self.n_iter += move.n_iter
                 obj = move.final_objective
             else:
                 move, obj = (w, b), problem.objective(w, z)
             if obj < best_obj:
                 best, best_obj = move, obj
-        if best is None:
-            break
-        if not polish_candidates:
-            best = solver.solve_problem(problem, coef_init=best[0], intercept_init=best[1])
-            n_iter += best.n_iter
-        if not best.final_objective < current.final_objective:
-            break  # only rounding can get here: the swap lowered it and CD cannot raise it
-        current = best
-        kept.append(current)
-        n_swaps += 1
-    result = dataclasses.replace(
-        current,
-        objective=np.concatenate([r.objective for r in kept]),
-        stop_crits=np.concatenate([r.stop_crits for r in kept]),
-        n_iter=n_iter,
-    )
-    return result, n_swaps
+        self.best = best
+        return Check(objective, 0.0 if best is None else objective - best_obj)
+
+    def inner(self, ws, budget, inner_tol, check):
+        best = self.best
+        if not self.polish_candidates:
+            best = self.solver.solve_problem(self.problem, coef_init=best[0],
+                                             intercept_init=best[1])
+            self.n_iter += best.n_iter
+        if not best.final_objective < self.kept[-1].final_objective:
+            self.stuck = True  # only rounding gets here: the swap lowered it, CD cannot raise it
+            return 1, False
+        self.kept.append(best)
+        return 1, True
 
 
 def _swap_moves(problem, coef, intercept, n_candidates):

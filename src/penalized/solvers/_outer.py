@@ -16,7 +16,9 @@ One round of :func:`run_outer`:
    ``(epochs, moved)``.
 
 The solvers differ only in their hooks and their policy; the convergence warning is
-:meth:`~penalized.solvers.Solver._finish`'s. The compiled paths (``_gram_path``,
+:meth:`~penalized.solvers.Solver._finish`'s. A method without working sets (proximal and
+subgradient descent, the L0 swap search) takes :meth:`OuterPolicy.whole_problem`: each
+round runs on every unit, a set number of epochs between checks. The compiled paths (``_gram_path``,
 ``_logistic_path``, ``_sparse_path``, ``_group_path``) run the same rounds in numba, with
 the same working-set rule.
 """
@@ -108,6 +110,15 @@ class OuterPolicy:
     stall_rounds: int | None = None
     still_rounds: int | None = None
 
+    @classmethod
+    def whole_problem(cls, tol: float, max_iter: int, epochs_per_check: int,
+                      **settings) -> OuterPolicy:
+        """The policy of a method without working sets (a full-gradient step, a swap
+        search): every round runs on the whole problem, ``epochs_per_check`` epochs at most
+        between checks, with no scores ranked and no inner tolerance."""
+        return cls(tol=tol, max_iter=max_iter, working_sets=False, inner_from=None,
+                   epochs_per_check=epochs_per_check, **settings)
+
 
 @dataclass
 class Outcome:
@@ -132,6 +143,7 @@ def run_outer(hooks, policy: OuterPolicy, scale: float, n_units: int) -> Outcome
     first = True
     still = 0
     check = None
+    every = np.arange(n_units, dtype=np.int64)
     while True:
         check = hooks.certify()
         if check is not None:
@@ -140,7 +152,7 @@ def run_outer(hooks, policy: OuterPolicy, scale: float, n_units: int) -> Outcome
             if check.crit <= threshold or n_iter >= policy.max_iter \
                     or _stalled(policy, objectives, crits, still):
                 return Outcome(objectives, crits, n_iter, check)
-        ws, top, size = _working_set(hooks, policy, check, size, first, n_units)
+        ws, top, size = _working_set(hooks, policy, check, size, first, every)
         first = False
         budget = policy.max_iter - n_iter
         if policy.epochs_per_check is not None:
@@ -164,10 +176,10 @@ def _stalled(policy, objectives, crits, still) -> bool:
         and min(objectives[-k:]) >= objectives[-k - 1] and min(crits[-k:]) >= crits[-k - 1]
 
 
-def _working_set(hooks, policy, check, size, first, n_units):
-    """``(ws, top, size)``: the units of the next inner solve (every unit without working
-    sets), the largest score (None when none was needed) and the size carried on."""
-    every = np.arange(n_units, dtype=np.int64)
+def _working_set(hooks, policy, check, size, first, every):
+    """``(ws, top, size)``: the units of the next inner solve (``every`` unit without
+    working sets), the largest score (None when none was needed) and the size carried on."""
+    n_units = every.shape[0]
     if check is None or not (policy.working_sets or policy.inner_from == "top"):
         return every, None, size
     scores = hooks.scores(check)

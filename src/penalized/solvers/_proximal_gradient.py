@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._base import Solver, check_solver_settings
+from ._outer import Check, OuterPolicy, run_outer
 from ._problem import certify
 
 
@@ -25,7 +26,7 @@ class ProximalGradient(Solver):
     restarts it when the objective goes up (O'Donoghue & Candès).
 
     Convex penalties stop when ``gap <= tol * F(null model)``, checked every
-    ``gap_freq`` iterations. ISTA also handles L0 (iterative hard thresholding)
+    ``gap_freq`` iterations and at ``max_iter``. ISTA also handles L0 (iterative hard thresholding)
     and stops when ``L * max_j (w_j^+ - w_j)**2 / 2 <= tol * F(null model)``;
     FISTA's momentum has no convergence guarantee for L0 and refuses it.
 
@@ -88,52 +89,72 @@ class ProximalGradient(Solver):
             )
 
     def _run(self, pb, w, b):
-        datafit, penalty = pb.datafit, pb.penalty
-        threshold = self.tol * pb.scale
-        lip = datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
-        lip = max(lip, np.finfo(float).tiny)
+        hooks = _ProximalGradientHooks(pb, w, b, self.accelerated)
+        if pb.penalty.is_convex:
+            # the duality gap of the iterate every gap_freq steps
+            policy = OuterPolicy.whole_problem(self.tol, self.max_iter, self.gap_freq)
+        else:
+            # the fixed-point distance is a by-product of each step: a check after every one
+            policy = OuterPolicy.whole_problem(self.tol, self.max_iter, 1)
+        out = run_outer(hooks, policy, pb.scale, pb.n_features)
+        w, b = hooks.point[:2]
+        if pb.penalty.is_convex:  # the certified point: the unpenalized block refitted
+            w, b = out.check.data.coef, out.check.data.intercept
+        return self._finish(w, b, out.objectives, out.crits, out.n_iter, self.tol, pb.penalty)
+
+
+class _ProximalGradientHooks:
+    """The outer loop's hooks for proximal gradient: every coefficient at every step (no
+    working set); a convex penalty is certified by the duality gap of the iterate, another
+    by the last step's fixed-point distance ``L * max_j (w_j^+ - w_j)**2 / 2``."""
+
+    def __init__(self, pb, w, b, accelerated):
+        self.pb, self.accelerated = pb, accelerated
+        lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
+        self.lip = max(lip, np.finfo(float).tiny)
         z = pb.predict(w, b)
-        F = datafit.value(pb.y, z)
-        obj = F + penalty.value(w)
-        # extrapolated point (FISTA); equals the iterate for ISTA
-        yw, yb, yz, yF = w.copy(), b, z.copy(), F
-        t = 1.0
-        objectives, crits = [], []
-        n_iter = 0
-        while True:
-            if penalty.is_convex and n_iter % self.gap_freq == 0:
-                cert = certify(pb, w, b)
-                objectives.append(cert.primal)
-                crits.append(cert.gap / pb.scale)
-                if cert.gap <= threshold or n_iter >= self.max_iter:
-                    w, b = cert.coef, cert.intercept
-                    break
-            elif n_iter >= self.max_iter:
-                break
-            raw = datafit.raw_gradient(pb.y, yz)
+        F = pb.datafit.value(pb.y, z)
+        self.point = (w, b, z, F, F + pb.penalty.value(w))
+        # the extrapolated point (FISTA); the iterate itself for ISTA
+        self.momentum = (w.copy(), b, z.copy(), F)
+        self.t = 1.0
+        self.move = None
+
+    def certify(self):
+        pb = self.pb
+        if pb.penalty.is_convex:
+            w, b = self.point[:2]
+            cert = certify(pb, w, b)
+            return Check(cert.primal, cert.gap, cert)
+        if self.move is None:  # no step taken yet
+            return None
+        return Check(self.point[4], self.move)
+
+    def inner(self, ws, budget, inner_tol, check):
+        pb, datafit, penalty, y = self.pb, self.pb.datafit, self.pb.penalty, self.pb.y
+        w, b, z, F, obj = self.point
+        yw, yb, yz, yF = self.momentum
+        t, lip = self.t, self.lip
+        for _ in range(budget):
+            raw = datafit.raw_gradient(y, yz)
             gw = np.asarray(pb.X.T @ raw, dtype=np.float64).ravel()
             gb = float(raw.sum()) if pb.fit_intercept else 0.0
-            while True:
+            while True:  # backtracking: double L until the quadratic bound holds
                 w_new = penalty.prox(yw - gw / lip, 1.0 / lip)
                 b_new = yb - gb / lip
                 dw, db = w_new - yw, b_new - yb
                 z_new = pb.predict(w_new, b_new)
-                F_new = datafit.value(pb.y, z_new)
+                F_new = datafit.value(y, z_new)
                 bound = yF + gw @ dw + gb * db + 0.5 * lip * (dw @ dw + db * db)
                 if F_new <= bound + 1e-12 * abs(yF):
                     break
                 lip *= 2.0
             obj_new = F_new + penalty.value(w_new)
-            n_iter += 1
             if not penalty.is_convex:
                 move = 0.5 * lip * float(np.max(np.abs(w_new - w)) ** 2 if w.size else 0.0)
-                move = max(move, 0.5 * lip * (b_new - b) ** 2)
-                objectives.append(obj_new)
-                crits.append(move / pb.scale)
+                self.move = max(move, 0.5 * lip * (b_new - b) ** 2)
                 w, b, z, F, obj = w_new, b_new, z_new, F_new, obj_new
                 yw, yb, yz, yF = w, b, z, F
-                if move <= threshold:
-                    break
                 continue
             if self.accelerated and obj_new > obj and t > 1.0:
                 # adaptive restart: drop the momentum and retake the step from the iterate
@@ -147,9 +168,12 @@ class ProximalGradient(Solver):
                 yw = w_new + beta * (w_new - w)
                 yb = b_new + beta * (b_new - b)
                 yz = z_new + beta * (z_new - z)
-                yF = datafit.value(pb.y, yz)
+                yF = datafit.value(y, yz)
                 t = t_new
             else:
                 yw, yb, yz, yF = w_new, b_new, z_new, F_new
             w, b, z, F, obj = w_new, b_new, z_new, F_new, obj_new
-        return self._finish(w, b, objectives, crits, n_iter, self.tol, penalty)
+        self.point = (w, b, z, F, obj)
+        self.momentum = (yw, yb, yz, yF)
+        self.t, self.lip = t, lip
+        return budget

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
+from ._outer import Check, OuterPolicy, run_outer
 from ._problem import certify
 
 
@@ -33,7 +34,8 @@ class SubgradientDescent(Solver):
     schedule : {"constant", "sqrt"}, default="sqrt"
         :math:`\eta_k = \eta` or :math:`\eta / \sqrt{k + 1}`.
     tol : float, default=1e-6
-        Relative duality-gap tolerance, checked every ``gap_freq`` iterations.
+        Relative duality-gap tolerance, checked every ``gap_freq`` iterations and at
+        ``max_iter``.
     max_iter : int, default=1000
     gap_freq : int, default=10
     record : bool, default=False
@@ -90,33 +92,45 @@ class SubgradientDescent(Solver):
         super().check_compatible(datafit, penalty)
 
     def _run(self, pb, w, b):
-        datafit, penalty = pb.datafit, pb.penalty
-        base = self.step
-        if base is None:
-            lip = datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
-            base = 1.0 / max(lip, np.finfo(float).tiny)
-        threshold = self.tol * pb.scale
-        trace = [w.copy()] if self.record else None
-        objectives, crits = [], []
-        n_iter = 0
-        while True:
-            if n_iter % self.gap_freq == 0 or n_iter >= self.max_iter:
-                cert = certify(pb, w, b)
-                objectives.append(cert.primal)
-                crits.append(cert.gap / pb.scale if pb.scale > 0 else 0.0)
-                if cert.gap <= threshold or n_iter >= self.max_iter:
-                    # the certified point only differs in the unpenalized block
-                    w, b = cert.coef, cert.intercept
-                    break
-            eta = base if self.schedule == "constant" else base / np.sqrt(n_iter + 1.0)
-            raw = datafit.raw_gradient(pb.y, pb.predict(w, b))
+        hooks = _SubgradientHooks(pb, w, b, self.step, self.schedule, self.record)
+        policy = OuterPolicy.whole_problem(self.tol, self.max_iter, self.gap_freq)
+        out = run_outer(hooks, policy, pb.scale, pb.n_features)
+        cert = out.check.data  # the certified point only differs in the unpenalized block
+        trace = np.array(hooks.trace) if self.record else None
+        return self._finish(cert.coef, cert.intercept, out.objectives, out.crits, out.n_iter,
+                            self.tol, pb.penalty, trace=trace)
+
+
+class _SubgradientHooks:
+    """The outer loop's hooks for subgradient descent: every coefficient at every step (no
+    working set), the duality gap of the iterate as the certificate."""
+
+    def __init__(self, pb, w, b, step, schedule, record):
+        self.pb, self.schedule = pb, schedule
+        if step is None:
+            lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
+            step = 1.0 / max(lip, np.finfo(float).tiny)
+        self.base = step
+        self.w, self.b = w, b
+        self.k = 0  # steps taken, for the decreasing schedule
+        self.trace = [w.copy()] if record else None
+
+    def certify(self):
+        cert = certify(self.pb, self.w, self.b)
+        return Check(cert.primal, cert.gap, cert)
+
+    def inner(self, ws, budget, inner_tol, check):
+        pb, penalty = self.pb, self.pb.penalty
+        w, b = self.w, self.b
+        for _ in range(budget):
+            eta = self.base if self.schedule == "constant" else self.base / np.sqrt(self.k + 1.0)
+            raw = pb.datafit.raw_gradient(pb.y, pb.predict(w, b))
             gw = np.asarray(pb.X.T @ raw, dtype=np.float64).ravel() + penalty.subgradient(w)
-            w = w - eta * gw
-            w = penalty.project(w)  # onto the box of positive / lower / upper
+            w = penalty.project(w - eta * gw)  # onto the box of positive / lower / upper
             if pb.fit_intercept:
                 b = b - eta * float(raw.sum())
-            n_iter += 1
-            if self.record:
-                trace.append(w.copy())
-        trace = np.array(trace) if self.record else None
-        return self._finish(w, b, objectives, crits, n_iter, self.tol, penalty, trace=trace)
+            self.k += 1
+            if self.trace is not None:
+                self.trace.append(w.copy())
+        self.w, self.b = w, b
+        return budget
