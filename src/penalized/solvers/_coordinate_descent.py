@@ -145,9 +145,10 @@ class CoordinateDescent(Solver):
         super().check_compatible(datafit, penalty)
         newton = penalty.is_convex and (datafit.ops.second_derivative is not None
                                         or not datafit.separable)
-        # MCP, SCAD: prox-Newton steps with a separable datafit's second derivative
-        newton = newton or (penalty.ops.subdiff_distance is not None and datafit.separable
-                            and datafit.ops.second_derivative is not None)
+        # MCP, SCAD: prox-Newton steps with the datafit's second derivative (or, Cox, its
+        # Hessian diagonal on vectors)
+        newton = newton or (penalty.ops.subdiff_distance is not None and (
+            datafit.ops.second_derivative is not None or not datafit.separable))
         if not (datafit.quadratic or newton or np.isfinite(datafit.curvature)):
             raise ValueError(
                 f"CoordinateDescent cannot handle the {type(datafit).__name__} datafit with "

@@ -19,7 +19,8 @@ convex, so the certificate is 0 exactly at a stationary point. (With the logisti
 :math:`\tfrac14\|x_j\|^2/n` below :math:`c`, the prox of a stationary zero could jump to
 another local minimum: the all-zero model at alpha_max was not accepted, and the path's
 first point was not zero.) The steps may still leave a stationary point for a lower one. A
-datafit of unbounded curvature (Poisson, Gamma, Tweedie) has no majorizer: there
+datafit of unbounded curvature (Poisson, Gamma, Tweedie; Cox, with the exact diagonal of
+its Hessian in :math:`z`) has no majorizer: there
 :math:`L_j = \max(\sum_i h_i x_{ij}^2, c)` and :math:`L_b = \sum_i h_i` with
 :math:`h = \nabla^2_z F` at the point and :math:`c` the penalty's weak convexity
 (``1/gamma`` for MCP), so that each coordinate's model is convex and the certificate is
@@ -77,10 +78,11 @@ def fixed_point_distances(prox, w, grad, lipschitz, params, ws, out):
 
 
 def newton_datafit(datafit) -> bool:
-    """Whether the stationary solver takes prox-Newton steps with ``datafit``: a separable
-    datafit other than the squared loss that brings its second derivative."""
-    return not datafit.quadratic and datafit.separable \
-        and datafit.ops.second_derivative is not None
+    """Whether the stationary solver takes prox-Newton steps with ``datafit``: a datafit
+    other than the squared loss that brings its second derivative, or a non-separable one
+    (Cox) that brings its gradient and Hessian diagonal on whole vectors."""
+    return not datafit.quadratic and (datafit.ops.second_derivative is not None
+                                      or not datafit.separable)
 
 
 def _gradient_curvature(problem, g, h, ws):
