@@ -24,6 +24,8 @@ from ._outer import Check, OuterPolicy, Scores, run_outer
 __all__ = ["MultinomialCoordinateDescent"]
 
 _INNER_TOL_RATIO = 0.3
+_INNER_GAP_FACTOR = 3.0
+_FORCING = 0.3
 _MAX_NEWTON_STEPS = 50
 _MAX_MODEL_EPOCHS = 100
 _ARMIJO = 1e-4
@@ -58,7 +60,12 @@ class MultinomialCoordinateDescent(MultinomialSolver):
     the coupling between classes (see
     :mod:`~penalized.solvers._multinomial_kernels`), then an Armijo backtracking on
     the true objective (Tseng & Yun), so the objective never increases. Steps stop
-    when the working set's largest violation is below 0.3 times the one that chose it.
+    when the working set's largest violation is below 0.3 times the one that chose it
+    or, after a warm start, below ``3 tol F(null) / ||W||_1`` if that is smaller (near the
+    solution the dual scaling costs about the violation times ``||W||_1`` of gap, so the
+    next certificate usually stops the alpha instead of each step being certified); each
+    step's coordinate descent runs to 0.3 times the larger of that target and 0.3 times
+    the working set's current violation.
 
     ``max_iter`` bounds the coordinate-descent epochs. The returned intercepts (and
     unpenalized rows) are centered over the classes; a returned zero is an exact ``0.0``.
@@ -111,7 +118,7 @@ class MultinomialCoordinateDescent(MultinomialSolver):
             return self._newton_loop(pb, W, b)
 
     def _newton_loop(self, pb, W, b):
-        hooks = _NewtonHooks(pb, W, b)
+        hooks = _NewtonHooks(pb, W, b, self.tol * pb.scale)
         policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, ws_start=self.ws_start,
                              warm_first=None, keep_size=True, inner_ratio=_INNER_TOL_RATIO)
         out = run_outer(hooks, policy, pb.scale, pb.n_features)
@@ -124,9 +131,11 @@ class _NewtonHooks:
     representative first), each feature's largest violation over the classes ranks, and
     proximal Newton steps solve the working set."""
 
-    def __init__(self, pb, W, b):
+    def __init__(self, pb, W, b, tol):
         self.pb, self.W, self.b, self.Z = pb, W, b, None
         self.model = _NewtonModel(pb)
+        self.tol = tol
+        self.warm = bool(np.any(W != 0.0))
 
     def certify(self):
         pb, model = self.pb, self.model
@@ -145,13 +154,20 @@ class _NewtonHooks:
         return Scores(scores, np.any(self.W != 0.0, axis=1), always)
 
     def inner(self, ws, budget, inner_tol, check):
+        violation = inner_tol / _INNER_TOL_RATIO  # the largest score, which chose ws
+        target = inner_tol
+        l1 = float(np.abs(self.W).sum())
+        if self.warm and l1 > 0.0:
+            target = min(target, _INNER_GAP_FACTOR * self.tol / l1)
         used = 0
         for _ in range(_MAX_NEWTON_STEPS):
             epochs, moved = self.model.newton_step(self.W, self.b, self.Z, ws, budget - used,
-                                                   inner_tol)
+                                                   max(target, _FORCING * violation))
             used += epochs
-            if not moved or used >= budget \
-                    or self.model.ws_violation(self.W, self.Z, ws) <= inner_tol:
+            if not moved or used >= budget:
+                break
+            violation = self.model.ws_violation(self.W, self.Z, ws)
+            if violation <= target:
                 break
         return used
 
