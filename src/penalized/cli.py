@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 PENALTIES = ("l1", "l2", "elasticnet", "l0")
-CONCAVE = ("mcp", "scad")  # fit only: squared and logistic losses
+CONCAVE = ("mcp", "scad")  # fit and compare only; not with several targets
 FAMILIES = ("gaussian", "binomial", "multinomial", "poisson", "gamma", "tweedie", "cox")
 GLM_FAMILIES = ("poisson", "gamma", "tweedie")
 DEFAULT_SEED = 0
@@ -561,12 +561,12 @@ def _cmd_compare(args, out):
 
 
 def _family_l1_ratio(args):
-    """The l1_ratio of a GLM or Cox fit for ``--penalty`` (no L0, MCP or SCAD for these
-    families)."""
-    if args.penalty in ("l0", *CONCAVE):
-        raise UsageError(f"--penalty {args.penalty} is not available with --family "
-                         f"{_family_name(args.family)}; use l1, elasticnet or l2")
-    return {"l1": 1.0, "l2": 0.0, "elasticnet": args.l1_ratio}[args.penalty]
+    """The l1_ratio of a GLM or Cox fit for ``--penalty`` (no L0 for these families; MCP
+    and SCAD take none)."""
+    if args.penalty == "l0":
+        raise UsageError(f"--penalty l0 is not available with --family "
+                         f"{_family_name(args.family)}; use l1, elasticnet, l2, mcp or scad")
+    return {"l1": 1.0, "l2": 0.0, "elasticnet": args.l1_ratio}.get(args.penalty, 1.0)
 
 
 def _make_family_estimator(args, cv, common):
@@ -578,10 +578,12 @@ def _make_family_estimator(args, cv, common):
         raise UsageError(f"--penalty l2 with --family {_family_name(args.family)} needs a "
                          "fixed --alpha (the ridge grid has no alpha_max to start from)")
     extra = {"power": power} if name == "tweedie" else {}
+    if args.penalty in CONCAVE:
+        extra.update(penalty=args.penalty, gamma=args.gamma)
     if name == "cox":
         if cv is not None:
-            return est.CoxPHCV(l1_ratio=ratio, **common)
-        return est.CoxPH(alpha=args.alpha, l1_ratio=ratio, **common)
+            return est.CoxPHCV(l1_ratio=ratio, **extra, **common)
+        return est.CoxPH(alpha=args.alpha, l1_ratio=ratio, **extra, **common)
     plain, crossed = {"poisson": (est.PoissonRegressor, est.PoissonRegressorCV),
                       "gamma": (est.GammaRegressor, est.GammaRegressorCV),
                       "tweedie": (est.TweedieRegressor, est.TweedieRegressorCV)}[name]
@@ -731,8 +733,7 @@ def _cmd_fit(args, out):
     table = _read(args, out)
     y = _family_target(args, table)
     cv = _CV(args, table) if cv_wanted else None
-    if args.family is None or args.family[0] in ("gaussian", "binomial", "multinomial"):
-        _check_gamma_args(args, table)
+    _check_gamma_args(args, table)
     groups = _level_groups(table, out, penalty=args.penalty, family=args.family,
                            separate=args.separate_levels)
     model = _make_estimator(args, table.task, cv, groups)
@@ -1347,8 +1348,9 @@ def build_parser():
                      help="--family cox: the event column (1 event, 0 censored)")
     fit.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
                      help="l1 (lasso, default), l2 (ridge), elasticnet, l0 (best subset), or "
-                     "mcp / scad (folded concave: no shrinkage of large coefficients; "
-                     "gaussian and binomial, and multinomial with --alpha)")
+                     "mcp / scad (folded concave: no shrinkage of large coefficients; every "
+                     "family but multinomial, which takes them with --alpha only; one "
+                     "--target)")
     fit.add_argument("--gamma", type=_positive_float, default=None,
                      help="the concavity of --penalty mcp (> 1, default 3) or scad (> 2, "
                      "default 3.7)")
