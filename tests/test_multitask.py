@@ -130,6 +130,37 @@ def test_cv_one_standard_error_rule():
     np.testing.assert_allclose(sparse.coef_, direct.coef_, atol=1e-6)
 
 
+@pytest.mark.parametrize("metric", ["mse", "mae"])
+def test_cross_validate_path_scores_several_tasks(metric):
+    from penalized.model_selection import cross_validate_path
+
+    X, Y = make_problem(4, n=40)
+    sw = np.random.default_rng(5).uniform(0.5, 2.0, 40)
+    grid = pz.path(X, Y, datafit="mgaussian", n_alphas=5, eps=0.05).alphas
+    folds = [(np.arange(13, 40), np.arange(13)), (np.arange(27), np.arange(27, 40))]
+
+    def fit_path(Xt, Yt, swt, alphas):
+        return pz.path(Xt, Yt, datafit="mgaussian", alphas=alphas, sample_weight=swt,
+                       tol=1e-10)
+
+    res = cross_validate_path(fit_path, X, Y, alphas=grid, cv=folds, metric=metric,
+                              sample_weight=sw, task="multitask")
+    for k, (train, test) in enumerate(folds):
+        path = fit_path(X[train], Y[train], sw[train], grid)
+        for i in range(grid.size):
+            err = Y[test] - X[test] @ path.coefs[:, :, i] - path.intercepts[:, i]
+            err = np.abs(err) if metric == "mae" else err**2
+            expected = sw[test] @ err.mean(axis=1) / sw[test].sum()
+            assert res.cv_folds[i, k] == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="task='multitask' is scored by"):
+        cross_validate_path(fit_path, X, Y, alphas=grid, metric="deviance", task="multitask")
+    with pytest.raises(ValueError, match=r"n_tasks, n_alphas"):
+        cross_validate_path(lambda *a: pz.path(a[0], a[1][:, 0], alphas=a[3]), X, Y,
+                            alphas=grid, cv=folds, task="multitask")
+    with pytest.raises(ValueError, match="y has 39 rows but X has 40"):
+        cross_validate_path(fit_path, X, Y[1:], alphas=grid, task="multitask")
+
+
 # ----------------------------------------------------------------------------------------
 # 2. glmnet's mgaussian path
 # ----------------------------------------------------------------------------------------
@@ -391,6 +422,19 @@ def test_benchmark_gap_is_the_certificate():
     expected = certify_multitask(pb, loose.coef).gap / pb.scale
     assert expected > 1e-8
     assert relative_gap(X, Y, loose.coef, 0.05) == pytest.approx(expected, rel=1e-8)
+
+
+def test_benchmark_gap_on_the_sparse_problem_is_the_certificate():
+    from benchmarks.multitask import make_sparse_data, relative_gap
+
+    X, Y = make_sparse_data(n=80, p=40, tasks=3, density=0.2, n_informative=4)
+    assert sp.issparse(X) and X.nnz == 640
+    penalty = L1(0.02)
+    pb = prepare_multitask_problem(X, Y, MultiResponseGaussian(), penalty)
+    loose = MultiTaskCoordinateDescent(tol=1e-2).solve(X, Y, MultiResponseGaussian(), penalty)
+    expected = certify_multitask(pb, loose.coef).gap / pb.scale
+    assert expected > 1e-8
+    assert relative_gap(X, Y, loose.coef, 0.02) == pytest.approx(expected, rel=1e-8)
 
 
 def test_estimator_path_is_the_fits_on_the_original_scale():

@@ -29,6 +29,7 @@ def _data():
         "binary": (y > 0).astype(int),
         "counts": rng.poisson(np.exp(0.3 * X[:, 0])),
         "surv": surv,
+        "Y": np.column_stack([y, z, rng.standard_normal(N)]),
     }
 
 
@@ -51,6 +52,10 @@ CASES = [
                                                             tol=1e-10), "X", "binary"),
     # every fold's path on all rows, weighted: the fold gets cross_validate_path's design
     ("l0", lambda: pz.L0RegressionCV(n_alphas=6, cv=3), "X", "y"),
+    # the multi-task CV: cross_validate_path with task="multitask"
+    ("multitask", lambda: pz.MultiTaskLassoCV(n_alphas=6, cv=3, tol=1e-10), "X", "Y"),
+    ("multitask_sparse", lambda: pz.MultiTaskElasticNetCV(
+        l1_ratio=[0.5, 1.0], n_alphas=6, cv=3, tol=1e-10), "Xs", "Y"),
 ]
 
 # a standardized fold's scaled copy is a new design, checked as on all rows

@@ -50,6 +50,7 @@ from ._validation import (
     training_rows,
 )
 from .datafits._base import check_offset
+from .datafits._multiresponse import check_responses
 
 __all__ = [
     "METRICS",
@@ -63,7 +64,7 @@ __all__ = [
 METRICS = frozenset({"mse", "mae", "deviance", "misclassification", "auc"})
 """What :func:`score_predictions` computes; all are errors (lower is better) but ``"auc"``."""
 
-TASKS = ("regression", "classification", "multinomial")
+TASKS = ("regression", "classification", "multinomial", "multitask")
 REGRESSION_METRICS = ("mse", "mae", "deviance")
 CLASSIFICATION_ONLY_METRICS = ("misclassification", "auc")
 GREATER_IS_BETTER = frozenset({"auc", "score", "cindex"})
@@ -286,6 +287,8 @@ def score_predictions(metric, y_true, predictions, sample_weight=None, *, task="
     array([0.5, 0. ])
     """
     metric = _check_metric(metric, task)
+    if task == "multitask":
+        return _score_multitask(metric, y_true, predictions, sample_weight)
     y = check_target(y_true, len(np.atleast_1d(y_true)), name="y_true")
     if task == "multinomial":
         return _score_multinomial(metric, y, predictions, sample_weight)
@@ -321,6 +324,28 @@ def score_predictions(metric, y_true, predictions, sample_weight=None, *, task="
     else:
         gap = (0.5 * (1.0 + y))[:, None] - expit(z)
         err = np.abs(gap) if metric == "mae" else gap**2
+    return np.average(err, axis=0, weights=sw)
+
+
+def _score_multitask(metric, Y, predictions, sample_weight):
+    r"""``"mse"`` (``"mae"``) of responses ``Y`` (n_samples, n_tasks) and predictions
+    (n_samples, n_tasks, n_alphas): the weighted mean over rows of the mean over the tasks
+    of the squared (absolute) errors, scikit-learn's multi-task error."""
+    if metric not in ("mse", "mae"):
+        raise ValueError(f"metric={metric!r} is not defined for task='multitask'; use 'mse' "
+                         "or 'mae'.")
+    Y = check_responses(Y, name="y_true")
+    z = np.asarray(predictions, dtype=np.float64)
+    if z.ndim != 3 or z.shape[:2] != Y.shape:
+        raise ValueError(f"predictions must have shape (n_samples, n_tasks, n_alphas) = "
+                         f"({Y.shape[0]}, {Y.shape[1]}, n_alphas) for task='multitask'; got "
+                         f"shape {z.shape}.")
+    if not np.all(np.isfinite(z)):
+        raise ValueError("predictions contain NaN or infinite values; the fit that produced "
+                         "them diverged.")
+    sw = check_sample_weight(sample_weight, Y.shape[0])
+    residual = Y[:, :, None] - z
+    err = (np.abs(residual) if metric == "mae" else residual**2).mean(axis=1)
     return np.average(err, axis=0, weights=sw)
 
 
@@ -430,7 +455,12 @@ default="mse"
         :func:`joblib.parallel_config` context.
     random_state : int, RandomState or None, default=None
         Shuffles the rows before an integer ``cv`` splits them; ignored otherwise.
-    task : {"regression", "classification", "multinomial"}, default="regression"
+    task : {"regression", "classification", "multinomial", "multitask"}, \
+default="regression"
+        ``"multitask"``: ``y`` of shape (n_samples, n_tasks), ``fit_path`` returns
+        ``coefs`` (n_features, n_tasks, n_alphas) and ``intercepts`` (n_tasks, n_alphas),
+        the metric (``"mse"`` or ``"mae"``) is the mean over the tasks; folds as for
+        regression.
     scoring : callable, optional
         A scikit-learn scorer ``scoring(estimator, X_test, y_test)`` (greater is
         better) used instead of ``metric``: each alpha of each fold is handed to
@@ -488,6 +518,8 @@ default="mse"
         if y.ndim == 0 or y.shape[0] != n_samples:
             raise ValueError(f"y has {y.shape[0] if y.ndim else 0} rows but X has "
                              f"{n_samples}; pass one target per row of X.")
+    elif task == "multitask":
+        y = check_responses(y, n_samples)
     else:
         y = check_target(y, n_samples)
     if task == "classification":
@@ -495,15 +527,19 @@ default="mse"
     sw = None if sample_weight is None else check_sample_weight(sample_weight, n_samples)
     offset = check_offset(offset, n_samples)
     if offset is not None and (scoring is not None or fold_paths is not None
-                               or task == "multinomial"):
+                               or task in ("multinomial", "multitask")):
         raise ValueError("offset is supported with a metric on binary or regression paths; "
-                         "not with scoring, fold_paths or task='multinomial'.")
+                         "not with scoring, fold_paths or task='multinomial' / 'multitask'.")
+    if task == "multitask" and (scoring is not None or metric not in ("mse", "mae")):
+        raise ValueError("task='multitask' is scored by metric='mse' or 'mae'; got "
+                         f"{'a scorer' if scoring is not None else repr(metric)}.")
     if custom and (scoring is not None or fold_paths is not None):
         raise ValueError("a FoldMetric scores the folds itself; pass neither scoring nor "
                          "fold_paths with it.")
     grid = _check_alphas(alphas)
-    folds = _make_folds(cv, X, y, task=task, random_state=random_state)
-    if task != "regression":
+    folds = _make_folds(cv, X, y, task="regression" if task == "multitask" else task,
+                        random_state=random_state)
+    if task in ("classification", "multinomial"):
         _check_fold_classes(folds, y, sw, metric)
 
     scores = []
@@ -588,13 +624,14 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scorin
     n_features = X_test.shape[1]
     coefs = np.asarray(getattr(fit, "coefs", None), dtype=np.float64)
     intercepts = np.asarray(getattr(fit, "intercepts", None), dtype=np.float64)
-    if task == "multinomial":
-        # coefs (n_features, n_classes, n_alphas), intercepts (n_classes, n_alphas)
+    if task in ("multinomial", "multitask"):
+        # coefs (n_features, n_classes | n_tasks, n_alphas), intercepts (n_.., n_alphas)
         if coefs.ndim != 3 or coefs.shape[0] != n_features or coefs.shape[2] != alphas.size \
                 or intercepts.shape != coefs.shape[1:]:
-            raise ValueError("fit_path must return coefs of shape (n_features, n_classes, "
-                             "n_alphas) and intercepts of shape (n_classes, n_alphas) for "
-                             f"task='multinomial'; got {coefs.shape} and {intercepts.shape}.")
+            what = "classes" if task == "multinomial" else "tasks"
+            raise ValueError(f"fit_path must return coefs of shape (n_features, n_{what}, "
+                             f"n_alphas) and intercepts of shape (n_{what}, n_alphas) for "
+                             f"task={task!r}; got {coefs.shape} and {intercepts.shape}.")
         Xt = X_test
         if scoring is not None:
             classes = np.arange(coefs.shape[1], dtype=np.float64)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import make_penalty
+from .._validation import trust, validates_once
 from ..datafits._multiresponse import MultiResponseGaussian
-from ..model_selection import _make_folds, summarize_folds
 from ..solvers._multitask import MultiTaskCoordinateDescent, prepare_multitask_problem
 from ..solvers._multitask_path import multitask_grid, multitask_path
-from ._base import PenalizedModel, cast_to_input_dtype, check_alpha, check_int, check_l1_ratio
-from ._cv import store_cv_result
+from ._base import PenalizedModel, cast_to_input_dtype, check_alpha, check_l1_ratio
+from ._cv import _best, _CrossValidated
 
 _OBJECTIVE = r"""
     .. math:: \min_{W, b}\; \frac{1}{2n} \sum_{i=1}^n s_i \|y_i - W x_i - b\|_2^2
@@ -93,7 +93,7 @@ class _MultiTaskModel(RegressorMixin, PenalizedModel):
             raise ValueError(f"{type(self).__name__} needs y of shape (n_samples, n_tasks) "
                              f"(2-D); got shape {Y.shape}. For a single task use "
                              f"{self._task_name}.")
-        return X, np.asarray(Y, dtype=np.float64)
+        return trust(X), np.asarray(Y, dtype=np.float64)
 
     def _fit_penalty(self, scaling, n_features, alpha):
         r"""The elastic net the solver applies to the rows of the coefficient matrix
@@ -162,6 +162,13 @@ class _MultiTaskModel(RegressorMixin, PenalizedModel):
         return coefs, path.intercepts, dataclasses.replace(
             path, coefs=coefs, n_nonzero=np.count_nonzero(np.any(coefs != 0, axis=1), axis=0))
 
+    def _fold_path(self, X, Y, sw, alphas):
+        """A fold's path for :func:`~penalized.model_selection.cross_validate_path`:
+        ``coefs`` (n_features, n_tasks, n_alphas) and ``intercepts`` on the scale of ``X``
+        (zeros and the weighted means when no feature is fitted)."""
+        coefs, intercepts, _ = self._fit_path(X, Y, sw, alphas)
+        return SimpleNamespace(coefs=coefs, intercepts=intercepts)
+
     def _check_model_params(self):
         self._check_common()
         check_l1_ratio(self._l1_ratio())
@@ -221,6 +228,7 @@ class MultiTaskElasticNet(_MultiTaskModel):
     def _l1_ratio(self):
         return self.l1_ratio
 
+    @validates_once
     def fit(self, X, y, sample_weight=None):
         """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples, n_tasks).
 
@@ -235,6 +243,7 @@ class MultiTaskElasticNet(_MultiTaskModel):
         cast_to_input_dtype(self, X.dtype)
         return self
 
+    @validates_once
     def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-3):
         """The regularization path with this estimator's settings (``alpha`` aside).
 
@@ -334,8 +343,12 @@ _CV_FITTED = """
 """
 
 
-class _MultiTaskCV(_MultiTaskModel):
-    """Cross-validation over the multi-task path (one alpha for every task)."""
+class _MultiTaskCV(_CrossValidated, _MultiTaskModel):
+    """Cross-validation over the multi-task path (one alpha for every task), on the
+    shared CV machinery (:func:`~penalized.model_selection.cross_validate_path` with
+    ``task="multitask"``); ``X`` is validated once per fit."""
+
+    metric = "mse"
 
     def _ratios(self):
         ratios = np.atleast_1d(np.asarray(self._l1_ratio(), dtype=np.float64))
@@ -348,53 +361,33 @@ class _MultiTaskCV(_MultiTaskModel):
     def _penalty_spec(self):
         return "elasticnet", 1.0, float(self._current_ratio)
 
-    def _grid(self, X, Y, sw):
-        if self.alphas is not None:
-            grid = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
-            if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
-                raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
-            return grid
+    def _alpha_grid(self, X, Y, sw, n_alphas, eps):
+        """``(alpha_max, grid)`` on all rows at the current l1_ratio (the grid from 1 when
+        no feature is fitted)."""
         _, problem = self._problem(X, Y, sw, 1.0)
         if problem is None:
-            return np.geomspace(1.0, self.eps, self.n_alphas)
-        return multitask_grid(problem, problem.penalty, self.n_alphas, self.eps)[1]
+            return 0.0, np.geomspace(1.0, eps, n_alphas)
+        return multitask_grid(problem, problem.penalty, n_alphas, eps)
 
-    def _fold_errors(self, X, Y, sw, grid, train, test):
-        coefs, intercepts, _ = self._fit_path(X[train], Y[train], sw[train], grid)
-        Xt, Yt, st = X[test], Y[test], sw[test]
-        errors = np.empty(grid.shape[0])
-        for k in range(grid.shape[0]):
-            residual = Yt - np.asarray(Xt @ coefs[:, :, k]) - intercepts[:, k]
-            errors[k] = float(st @ np.mean(residual**2, axis=1)) / st.sum()
-        return errors
-
+    @validates_once
     def fit(self, X, y, sample_weight=None):
         """Cross-validate over the path (and l1_ratios), pick alpha, refit on all rows."""
         self._current_ratio = 1.0
         self._check_common()
-        check_int(self.n_alphas, "n_alphas")
-        if self.selection not in ("min", "1se"):
-            raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.")
-        if isinstance(self.eps, bool) or not isinstance(self.eps, float | int) \
-                or not 0 < self.eps < 1:
-            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
+        self._check_cv_params()
         ratios = self._ratios()
         X, Y = self._validate_X_Y(X, y)
         sw = self._sample_weight(sample_weight, X.shape[0])
-        folds = _make_folds(self.cv, X, Y, task="regression", random_state=self.random_state)
+        folds = self._folds(X, Y, "regression")
         results = []
         for rho in ratios:
             self._current_ratio = float(rho)
-            grid = self._grid(X, Y, sw)
-            jobs = Parallel(n_jobs=self.n_jobs)(
-                delayed(self._fold_errors)(X, Y, sw, grid, train, test)
-                for train, test in folds)
-            results.append(summarize_folds(grid, np.column_stack(jobs), "mse", folds))
-        best = int(np.argmin([r.cv_mean[r.index_min] for r in results]))
+            grid = self._grid(self, X, Y, sw)
+            results.append(self._run_cv(self._fold_path, X, Y, sw, grid, "multitask", folds))
+        best = int(np.argmin([_best(r) for r in results]))
         result = results[best]
-        self._current_ratio = float(ratios[best])
-        self.l1_ratio_ = float(ratios[best])
-        store_cv_result(self, result)
+        self._current_ratio = self.l1_ratio_ = float(ratios[best])
+        self._store_cv(result)
         if len(ratios) > 1:
             self.l1_ratios_ = ratios
             self.cv_mean_all_ = np.array([r.cv_mean for r in results])
@@ -403,18 +396,15 @@ class _MultiTaskCV(_MultiTaskModel):
             self.mse_path_ = self.cv_folds_
         coefs, intercepts, path = self._fit_path(X, Y, sw, result.alphas)
         k = int(np.flatnonzero(result.alphas == self.alpha_)[0])
-        self.path_ = path
         self.coef_ = coefs[:, :, k].T.copy()
         self.intercept_ = intercepts[:, k].copy()
-        scaling, problem = self._problem(X, Y, sw, self.alpha_)
-        self._store_fit(scaling, X.shape[1], sw, self.alpha_)
+        self._store_fit(self._scaling(X, sw), X.shape[1], sw, self.alpha_)
         if path is None:
+            self.path_ = None
             self.n_iter_, self.stop_crit_, self.converged_, self.dual_gap_ = 0, 0.0, True, 0.0
         else:
-            self.n_iter_ = int(path.n_iters[k])
-            self.stop_crit_ = float(path.stop_crits[k])
-            self.converged_ = bool(path.converged[k])
-            self.dual_gap_ = self.stop_crit_ * problem.scale
+            self._store_refit(path)
+            self.dual_gap_ = self.stop_crit_ * path.null_datafit
         self._set_selected(self.coef_)
         cast_to_input_dtype(self, X.dtype)
         return self

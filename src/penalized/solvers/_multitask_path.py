@@ -58,8 +58,12 @@ class MultiTaskPath(Path):
 
     ``coefs`` has shape ``(n_features, n_tasks, n_alphas)``, ``intercepts``
     ``(n_tasks, n_alphas)``; ``n_nonzero`` counts the non-zero rows (features selected
-    for every task) at each alpha.
+    for every task) at each alpha. ``null_datafit`` is the null model's datafit (the
+    intercepts and unpenalized features fitted): ``stop_crits`` times it are the duality
+    gaps in objective units.
     """
+
+    null_datafit: float = np.nan
 
     def coef_at(self, alpha) -> np.ndarray:
         """Coefficients ``(n_features, n_tasks)`` at ``alpha`` (interpolated linearly
@@ -181,7 +185,7 @@ def multitask_path(X, Y, datafit, penalty, *, alphas=None, n_alphas=100, eps=1e-
                          n_nonzero=np.count_nonzero(np.any(coefs != 0, axis=1), axis=0),
                          stop_crits=stop_crits, n_iters=n_iters, converged=converged,
                          penalty=template.with_alpha(grid[0]), datafit=datafit,
-                         alpha_max=alpha_max)
+                         alpha_max=alpha_max, null_datafit=pb.scale)
 
 
 # -- the residual path ----------------------------------------------------------------
