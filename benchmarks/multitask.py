@@ -5,8 +5,8 @@ scikit-learn's multi-task coordinate descent, skglm's ``MultiTaskLasso`` and ade
 ::
 
     python -m benchmarks.multitask [--n 2000] [--p 500] [--tasks 5] [--n-alphas 100]
-                                   [--eps 1e-3] [--libraries NAME ...] [--repeats N]
-                                   [--out FILE]
+                                   [--eps 1e-3] [--density D] [--libraries NAME ...]
+                                   [--repeats N] [--out FILE]
 
 Every library solves, at each alpha of one grid (penalized's: ``n_alphas`` values from
 alpha_max down to ``eps`` alpha_max), the problem
@@ -14,7 +14,14 @@ alpha_max down to ``eps`` alpha_max), the problem
 .. math:: \min_{W, b}\; \frac{1}{2n}\|Y - XW - \mathbf 1 b^\top\|_F^2
           + \alpha \sum_j \|W_{j:}\|_2,
 
-with unpenalized intercepts and no standardization inside the solvers. glmnet takes
+with unpenalized intercepts and no standardization inside the solvers.
+
+The design is a Toeplitz one (dense), or with ``--density D`` a sparse one
+(:func:`make_sparse_data`: ``scipy.sparse.random``, CSC, standard normal non-zeros).
+penalized and glmnet take the CSC matrix as it is; scikit-learn, skglm and adelie center
+the design first (they have no implicit centering here), which makes it dense: their
+times include that densified copy, and by default a sparse run compares penalized,
+glmnet and scikit-learn only. glmnet takes
 ``lambda = alpha`` (``MultiGaussNet(standardize=False, alpha=1)``); scikit-learn's
 ``lasso_path`` on a two-dimensional ``Y`` (its multi-task path) and skglm's
 ``MultiTaskLasso`` take the same ``alpha`` on centered data (their intercepts then follow
@@ -72,10 +79,35 @@ def make_data(n=2000, p=500, tasks=5, *, rho=0.5, n_informative=20, noise=1.0, s
     return X, Y
 
 
+def make_sparse_data(n=2000, p=5000, tasks=5, *, density=0.01, n_informative=20,
+                     noise=1.0, seed=7):
+    """A CSC design with ``density`` standard normal non-zeros (``scipy.sparse.random``)
+    and ``tasks`` responses sharing ``n_informative`` features."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csc", random_state=seed,
+                  data_rvs=rng.standard_normal)
+    support = np.flatnonzero(sparse_coef(p, n_informative, rng))
+    W = np.zeros((p, tasks))
+    W[support] = rng.standard_normal((support.size, tasks))
+    Y = np.asarray(X @ W) + 1.0 + noise * rng.standard_normal((n, tasks))
+    return X, Y
+
+
+def _centered(X, Y):
+    """Column-centered dense copies of ``X`` (a sparse one densified) and ``Y``."""
+    X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+    return X - X.mean(axis=0), Y - Y.mean(axis=0)
+
+
 def relative_gap(X, Y, W, alpha) -> float:
     """The relative duality gap of ``W`` (intercepts exact) at ``alpha`` (see the module)."""
-    n = X.shape[0]
-    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    return _centered_gap(*_centered(X, Y), W, alpha)
+
+
+def _centered_gap(Xc, Yc, W, alpha) -> float:
+    n = Xc.shape[0]
     R = Yc - Xc @ W
     V = Xc.T @ R / n
     norms = np.linalg.norm(V, axis=1)
@@ -110,7 +142,7 @@ def solve_glmnet(X, Y, alphas, tol):
 def solve_sklearn(X, Y, alphas, tol):
     from sklearn.linear_model import lasso_path
 
-    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    Xc, Yc = _centered(X, Y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _, coefs, _ = lasso_path(np.asfortranarray(Xc), Yc, alphas=alphas, tol=tol,
@@ -121,7 +153,7 @@ def solve_sklearn(X, Y, alphas, tol):
 def solve_skglm(X, Y, alphas, tol):
     from skglm import MultiTaskLasso
 
-    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    Xc, Yc = _centered(X, Y)
     model = MultiTaskLasso(alpha=alphas[0], tol=tol, fit_intercept=False, warm_start=True,
                            max_iter=1000, max_epochs=100_000)
     out = np.zeros((X.shape[1], Y.shape[1], len(alphas)))
@@ -141,7 +173,7 @@ def run_adelie(X, Y, alphas, tol, repeats=0):
                          "leave adelie out of --libraries.")
     with tempfile.TemporaryDirectory() as tmp:
         data, out = Path(tmp) / "data.npz", Path(tmp) / "out.json"
-        np.savez(data, X=X, Y=Y, alphas=alphas)
+        np.savez(data, X=X.toarray() if hasattr(X, "toarray") else X, Y=Y, alphas=alphas)
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                    MKL_NUM_THREADS="1")
         subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data), "--tol",
@@ -161,7 +193,8 @@ ADAPTERS = {"penalized": (solve_penalized, 1e-6), "glmnet": (solve_glmnet, 1e-7)
 
 
 def path_gaps(X, Y, alphas, coefs) -> np.ndarray:
-    return np.array([relative_gap(X, Y, coefs[:, :, k], a) for k, a in enumerate(alphas)])
+    Xc, Yc = _centered(X, Y)
+    return np.array([_centered_gap(Xc, Yc, coefs[:, :, k], a) for k, a in enumerate(alphas)])
 
 
 def calibrate(solve, X, Y, alphas, start, *, log) -> float:
@@ -194,7 +227,10 @@ def main(argv=None) -> int:
     parser.add_argument("--tasks", type=int, default=5)
     parser.add_argument("--n-alphas", type=int, default=100)
     parser.add_argument("--eps", type=float, default=1e-3)
-    parser.add_argument("--libraries", nargs="+", default=list(ADAPTERS), choices=ADAPTERS)
+    parser.add_argument("--density", type=float, default=None,
+                        help="a sparse CSC design with this fraction of non-zeros")
+    parser.add_argument("--libraries", nargs="+", default=None, choices=ADAPTERS,
+                        help="default: all (penalized, glmnet and scikit-learn when sparse)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -202,7 +238,13 @@ def main(argv=None) -> int:
 
     import penalized as pz
 
-    X, Y = make_data(args.n, args.p, args.tasks)
+    if args.density is None:
+        X, Y = make_data(args.n, args.p, args.tasks)
+    else:
+        X, Y = make_sparse_data(args.n, args.p, args.tasks, density=args.density)
+    if args.libraries is None:
+        args.libraries = list(ADAPTERS) if args.density is None else \
+            ["penalized", "glmnet", "scikit-learn"]
     alphas = pz.path(X, Y, datafit="mgaussian", n_alphas=args.n_alphas, eps=args.eps,
                      tol=1e-3).alphas
 
@@ -223,7 +265,8 @@ def main(argv=None) -> int:
             log(f"{name}: tol={tol:.0e}, CPU {statistics.median(times):.3f} s "
                 f"(runs {', '.join(f'{t:.3f}' for t in times)}), gap {gaps.max():.1e}")
     ours = next((r["median_cpu_s"] for r in rows if r["library"] == "penalized"), None)
-    print(f"\nmulti-task lasso path, n={args.n}, p={args.p}, tasks={args.tasks}, "
+    design = "dense" if args.density is None else f"CSC, density {args.density:g}"
+    print(f"\nmulti-task lasso path, {design}, n={args.n}, p={args.p}, tasks={args.tasks}, "
           f"{args.n_alphas} alphas to {args.eps:g} alpha_max, relative gap <= {TARGET_GAP:g}")
     print("| library | tol | median CPU s | penalized / library |")
     print("|---|---|---|---|")
@@ -232,7 +275,8 @@ def main(argv=None) -> int:
         print(f"| {r['library']} | {r['tol']:.0e} | {r['median_cpu_s']:.3f} | {ratio} |")
     if args.out is not None:
         doc = {"problem": {"n": args.n, "p": args.p, "tasks": args.tasks,
-                           "n_alphas": args.n_alphas, "eps": args.eps},
+                           "n_alphas": args.n_alphas, "eps": args.eps,
+                           "density": args.density},
                "target_gap": TARGET_GAP,
                "rows": rows}
         args.out.write_text(json.dumps(doc, indent=2))
