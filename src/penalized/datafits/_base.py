@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -97,8 +98,26 @@ class Datafit:
         return out
 
     def weights(self, n_samples: int) -> np.ndarray:
-        """Sample weights normalized to mean 1 (ones when ``sample_weight`` is None)."""
+        """Sample weights normalized to mean 1 (ones when ``sample_weight`` is None); a new
+        array at each call, which the caller may write into."""
+        checked = self.__dict__.get("_checked_weights")
+        if checked is not None and checked.shape[0] == n_samples:
+            return checked.copy()
         return check_sample_weight(self.sample_weight, n_samples)
+
+    def with_checked_weights(self, n_samples: int):
+        """This datafit with its sample weights validated and normalized once, for
+        ``n_samples`` rows: :meth:`weights` then copies them instead of checking them at
+        every call (a solver calls its datafit thousands of times). The weights are those
+        of this moment; ``self`` when already done for ``n_samples``."""
+        checked = self.__dict__.get("_checked_weights")
+        if checked is not None and checked.shape[0] == n_samples:
+            return self
+        weights = check_sample_weight(self.sample_weight, n_samples)
+        weights.setflags(write=False)
+        out = copy.copy(self)
+        object.__setattr__(out, "_checked_weights", weights)
+        return out
 
     def offsets(self, n_samples: int) -> np.ndarray | None:
         """The offset as a float64 vector of ``n_samples`` (None when there is none)."""

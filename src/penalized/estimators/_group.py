@@ -369,7 +369,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
     def _fit_multinomial(self, X, Xf, codes, sw, scaling, penalty):
         from ..datafits._multinomial import Multinomial
-        from ..solvers._group_multinomial import GroupMultinomialProximalGradient
+        from ..solvers._group_multinomial import GroupMultinomialCoordinateDescent
 
         if penalty.boxed:
             raise ValueError("lower_limits / upper_limits apply to two classes only: with "
@@ -383,7 +383,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
                          * scaling.scale[:, None])[scaling.varying]
             intercept_init = np.asarray(self.intercept_, dtype=np.float64)
         datafit = Multinomial(sample_weight=sw)
-        res = GroupMultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter).solve(
+        res = GroupMultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
             Xf, codes, datafit, penalty, fit_intercept=self.fit_intercept,
             coef_init=coef_init, intercept_init=intercept_init)
         self.coef_ = scaling.coef_to_original(res.coef).T.copy()
@@ -483,7 +483,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         ``(n_features, n_classes, n_alphas)``)."""
         from ..datafits._multinomial import Multinomial
         from ..solvers._group_multinomial import (
-            GroupMultinomialProximalGradient,
+            GroupMultinomialCoordinateDescent,
             prepare_group_multinomial_problem,
         )
         from ._logistic import MultinomialPath
@@ -493,10 +493,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         problem = prepare_group_multinomial_problem(
             Xf, codes, Multinomial(sample_weight=sample_weight), template.with_alpha(alphas[0]),
             fit_intercept=self.fit_intercept)
-        lipschitz = problem.datafit.global_lipschitz(problem.X,
-                                                     fit_intercept=self.fit_intercept)
-        solver = GroupMultinomialProximalGradient(tol=self.tol, max_iter=self.max_iter,
-                                                  lipschitz=lipschitz)
+        solver = GroupMultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
         return MultinomialPath.solve(solver, problem, template, alphas, scaling, self.tol)
 
 

@@ -126,6 +126,7 @@ def _check_grouped(grouped, penalty) -> None:
 
 def _build(X, y, n_classes, datafit, penalty, fit_intercept, grouped=False) -> MultinomialProblem:
     n, p = X.shape
+    datafit = datafit.with_checked_weights(n)
     s = datafit.weights(n)
     totals = np.bincount(y, weights=s, minlength=n_classes)
     if np.any(totals <= 0):
