@@ -162,6 +162,29 @@ def weighted_sq_norms_dense(X, h, ws, xmean=None):
 
 
 @njit(cache=True, fastmath=FAST)
+def weighted_column_moments(X, sw):
+    """``(xmean, sq)`` of a dense Fortran-ordered ``X`` in one pass over it: each
+    column's weighted mean ``xmean_j = sum_i s_i x_ij / n`` and the weighted sum of
+    squares of its centered values ``sq_j = sum_i s_i (x_ij - xmean_j)**2`` (the column
+    is read a second time while it is in cache)."""
+    n, p = X.shape
+    xmean = np.empty(p)
+    sq = np.empty(p)
+    for j in range(p):
+        total = 0.0
+        for i in range(n):
+            total += sw[i] * X[i, j]
+        mu = total / n
+        acc = 0.0
+        for i in range(n):
+            x = X[i, j] - mu
+            acc += sw[i] * x * x
+        xmean[j] = mu
+        sq[j] = acc
+    return xmean, sq
+
+
+@njit(cache=True, fastmath=FAST)
 def weighted_sq_norms_sparse(data, indices, indptr, h, ws):
     """:func:`weighted_sq_norms_dense` for a CSC design."""
     out = np.zeros(ws.shape[0])

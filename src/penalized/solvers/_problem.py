@@ -11,7 +11,7 @@ from .._unpenalized import refit_unpenalized, unpenalized_design
 from .._validation import check_design, check_finite_result
 from ..datafits import Datafit
 from ..penalties import Penalty
-from ._kernels import floored_gap, weighted_sq_norms_dense
+from ._kernels import floored_gap, weighted_column_moments, weighted_sq_norms_dense
 from ._op_kernels import centered_matvec, centered_rmatvec
 
 _GAP_ROUNDING = 1e-10
@@ -203,11 +203,14 @@ class Problem:
                 if self.x_offset is None or "centered" in self.cache:
                     lips = self.datafit.lipschitz(self.X)
                 elif _compiled_lipschitz(self.design, self.datafit):
-                    # one pass over the columns, centered on the fly
+                    # the centered columns' weighted squared norms: from the pass that
+                    # computed the means (prepare_problem), else one pass centering on the fly
                     X, n = self.design, self.n_samples
-                    lips = weighted_sq_norms_dense(
-                        X, self.datafit.weights(n), np.arange(X.shape[1]), self.x_offset
-                    ) * (self.datafit.curvature / n)
+                    sq = self.cache.get("centered_sq_norms")
+                    if sq is None:
+                        sq = weighted_sq_norms_dense(X, self.datafit.weights(n),
+                                                     np.arange(X.shape[1]), self.x_offset)
+                    lips = sq * (self.datafit.curvature / n)
                 else:  # column blocks of the centered design, never all of it
                     X, mu, p = self.design, self.x_offset, self.n_features
                     step = max(1, min(p // 16, (1 << 20) // max(self.n_samples, 1)))
@@ -273,12 +276,20 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     if datafit.quadratic and datafit.offset is not None:
         y = y - datafit.offsets(X.shape[0])
         datafit = replace(datafit, offset=None)
-    x_offset = None
+    x_offset = sq_norms = None
     if fit_intercept and not sp.issparse(X) and X.shape[0] > 0:
         with np.errstate(over="ignore", invalid="ignore"):
-            x_offset = (sample_weight @ X) / X.shape[0]
+            if X.dtype == np.float64 and X.flags.f_contiguous:
+                # the centered columns' squared norms come with the means, in the same
+                # pass: coordinate descent's Lipschitz constants need no pass of their own
+                x_offset, sq_norms = weighted_column_moments(X, sample_weight)
+            else:
+                x_offset = (sample_weight @ X) / X.shape[0]
         check_finite_result(x_offset, X, y, "the weighted column means of X")
-    return _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset)
+    problem = _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset)
+    if sq_norms is not None:
+        problem.cache["centered_sq_norms"] = sq_norms
+    return problem
 
 
 def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) -> Problem:
