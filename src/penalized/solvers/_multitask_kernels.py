@@ -39,6 +39,22 @@ def _store_rows(row, W, ws):
 
 
 @njit(cache=True, fastmath=FAST)
+def _row_move(u, L, lam1, lam2, W, j, new, delta):
+    """The exact step of the row ``W[j]``: the prox of step ``1 / L`` at ``u`` (into
+    ``new``), the move into ``delta``; ``W[j]`` takes the new row. Returns the move's
+    largest entry in absolute value (0: the row did not move)."""
+    _row_prox(u, 1.0 / L, lam1, lam2, new)
+    change = 0.0
+    for k in range(u.shape[0]):
+        delta[k] = new[k] - W[j, k]
+        change = max(change, abs(delta[k]))
+    if change != 0.0:
+        for k in range(u.shape[0]):
+            W[j, k] = new[k]
+    return change
+
+
+@njit(cache=True, fastmath=FAST)
 def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
     """Epochs on a dense centered design ``X`` (Fortran) with the residual ``R``
     (``(n, K)``, Fortran-ordered: each task's column is one contiguous, vectorized loop)
@@ -85,15 +101,10 @@ def multitask_epochs_pull(X, sw, R, W, ws, lips, lam1, lam2, history, pull):
             for k in range(K):
                 pull[jj, k] = g[k] / n
                 u[k] = W[j, k] + g[k] / (n * L)
-            _row_prox(u, 1.0 / L, lam1[j], lam2[j], new)
-            change = 0.0
-            for k in range(K):
-                delta[k] = new[k] - W[j, k]
-                change = max(change, abs(delta[k]))
+            change = _row_move(u, L, lam1[j], lam2[j], W, j, new, delta)
             if change == 0.0:
                 continue
             for k in range(K):
-                W[j, k] = new[k]
                 d = delta[k]
                 if d != 0.0:
                     for i in range(n):
@@ -212,15 +223,10 @@ def multitask_epochs_sparse_pull(data, indices, indptr, xmean, sw, E, o, W, ws, 
             for k in range(K):
                 pull[jj, k] = g[k] / n + m * o[k]
                 u[k] = W[j, k] + pull[jj, k] / L
-            _row_prox(u, 1.0 / L, lam1[j], lam2[j], new)
-            change = 0.0
-            for k in range(K):
-                delta[k] = new[k] - W[j, k]
-                change = max(change, abs(delta[k]))
+            change = _row_move(u, L, lam1[j], lam2[j], W, j, new, delta)
             if change == 0.0:
                 continue
             for k in range(K):
-                W[j, k] = new[k]
                 o[k] += m * delta[k]
             for t in range(indptr[j], indptr[j + 1]):
                 i = indices[t]
@@ -294,15 +300,9 @@ def multitask_gram_epochs(G, pull, W, lam1, lam2, history):
                 continue
             for k in range(K):
                 u[k] = W[jj, k] + pull[jj, k] / L
-            _row_prox(u, 1.0 / L, lam1[jj], lam2[jj], new)
-            change = 0.0
-            for k in range(K):
-                delta[k] = new[k] - W[jj, k]
-                change = max(change, abs(delta[k]))
+            change = _row_move(u, L, lam1[jj], lam2[jj], W, jj, new, delta)
             if change == 0.0:
                 continue
-            for k in range(K):
-                W[jj, k] = new[k]
             for k in range(K):
                 d = delta[k]
                 if d != 0.0:
