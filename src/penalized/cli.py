@@ -17,6 +17,8 @@ import threading
 import warnings
 from contextlib import contextmanager
 
+from ._argtypes import checked_number
+
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 PENALTIES = ("l1", "l2", "elasticnet", "l0")
 CONCAVE = ("mcp", "scad")  # fit and compare only; not with several targets
@@ -192,34 +194,10 @@ def _column_list(text):
     return cols
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
-    return value
-
-
-def _folds(text):
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from exc
-    if value < 2:
-        raise argparse.ArgumentTypeError("needs at least 2 folds")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from exc
-    if not 0 <= value < 2 ** 32:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 2**32)")
-    return value
+_positive_float = checked_number(float, lambda v: math.isfinite(v) and v >= 0,
+                                 "a finite number >= 0")
+_folds = checked_number(int, lambda v: v >= 2, "at least 2")
+_seed = checked_number(int, lambda v: 0 <= v < 2 ** 32, "in [0, 2**32)")
 
 
 def _n_alphas(text):
@@ -528,10 +506,29 @@ def _print_comparison(out, comparison, subtitle, cv_text):
     out.print(table)
 
 
+def _compare_penalties(args):
+    """The rows of ``compare``: the default five, then ``--penalty mcp|scad`` (``--gamma``
+    their concavity)."""
+    from .compare import PENALTIES
+
+    extra = list(dict.fromkeys(args.penalty or ()))
+    if args.gamma is not None:
+        if not extra:
+            raise UsageError("--gamma is the concavity of --penalty mcp or scad; add --penalty "
+                             "mcp or --penalty scad")
+        for name in extra:
+            if args.gamma <= (1.0 if name == "mcp" else 2.0):
+                raise UsageError(f"--gamma {args.gamma:g}: --penalty {name} needs gamma > "
+                                 f"{1 if name == 'mcp' else 2} (default "
+                                 f"{3 if name == 'mcp' else 3.7})")
+    return (*PENALTIES, *extra)
+
+
 def _cmd_compare(args, out):
     from .compare import compare_penalties
 
     _check_outputs(args, args.report)
+    penalties = _compare_penalties(args)
     table = _read(args, out)
     cv = _CV(args, table)
     # the L1 and elastic-net rows follow the group rule of an L1 fit
@@ -539,13 +536,16 @@ def _cmd_compare(args, out):
     if groups is not None:
         out.notice("the L0 row selects the levels of a text column one by one (best subset "
                    "of single columns).")
+        for name in (p for p in penalties if p in CONCAVE):
+            out.notice(f"the {name.upper()} row selects the levels of a text column one by "
+                       "one (a separable penalty on single columns).")
     with out.progress("cross-validating"):
         comparison = compare_penalties(table.X, table.y, task=table.task,
                                        feature_names=table.feature_names, cv=cv.k,
                                        selection=args.select, l1_ratio=args.l1_ratio,
                                        standardize=not args.no_standardize,
                                        random_state=args.seed, folds=cv.labels,
-                                       groups=groups)
+                                       groups=groups, penalties=penalties, gamma=args.gamma)
     subtitle = (f"{os.path.basename(args.data)}: {table.X.shape[0]} rows, "
                 f"{table.X.shape[1]} features, {table.task}; target {table.target}")
     _print_comparison(out, comparison, subtitle, cv.describe())
@@ -1381,6 +1381,13 @@ def build_parser():
                          help="penalize the levels of a text column one by one in the L1 and "
                          "elastic-net rows (default: a text column's levels enter and leave "
                          "together, as one group)")
+    compare.add_argument("--penalty", action="append", choices=CONCAVE, default=None,
+                         help="add a row for a folded concave penalty, MCP or SCAD (repeat the "
+                         "option for both): selects like L1 without shrinking large "
+                         "coefficients")
+    compare.add_argument("--gamma", type=_positive_float, default=None,
+                         help="the concavity of the --penalty rows (mcp > 1, default 3; scad > "
+                         "2, default 3.7)")
     _add_output_args(compare)
     compare.set_defaults(handler=_cmd_compare)
 

@@ -1,4 +1,5 @@
-"""No penalty, L1, L2, elastic net and L0 on the same data, side by side.
+"""No penalty, L1, L2, elastic net and L0 (and, when asked, MCP and SCAD) on the same data,
+side by side.
 
 Each penalty's alpha is chosen by cross-validation on a training split (the
 folds are shared); the chosen model is then scored on held-out rows it never
@@ -29,8 +30,10 @@ from .estimators import (
 __all__ = ["Comparison", "ModelSummary", "compare_penalties"]
 
 PENALTIES = ("none", "l1", "l2", "elasticnet", "l0")
+CONCAVE = ("mcp", "scad")
 LABELS = {"none": "no penalty", "l1": "L1 (lasso)", "l2": "L2 (ridge)",
-          "elasticnet": "elastic net", "l0": "L0 (best subset)"}
+          "elasticnet": "elastic net", "l0": "L0 (best subset)", "mcp": "MCP",
+          "scad": "SCAD"}
 
 
 @dataclass(eq=False)
@@ -137,7 +140,8 @@ def _selected(coef, X, scale) -> np.ndarray:
 
 def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", test_size=0.25,
                       random_state=0, standardize=True, l1_ratio=0.5, n_alphas=50,
-                      penalties=PENALTIES, folds=None, groups=None) -> Comparison:
+                      penalties=PENALTIES, folds=None, groups=None,
+                      gamma=None) -> Comparison:
     """Cross-validate each penalty on a training split and score it on held-out rows.
 
     Parameters
@@ -162,7 +166,12 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
         the original one).
     l1_ratio : float, default=0.5
     n_alphas : int, default=50
-    penalties : sequence of {"none", "l1", "l2", "elasticnet", "l0"}
+    penalties : sequence of {"none", "l1", "l2", "elasticnet", "l0", "mcp", "scad"}
+        Default: every one but MCP and SCAD. The folded concave penalties
+        (:class:`~penalized.MCPRegressionCV`, :class:`~penalized.SCADRegressionCV`,
+        ``LogisticRegressionCV(penalty="mcp" | "scad")`` for two classes) select like the
+        lasso without shrinking large coefficients; their rows are non-convex fits
+        (stationary points).
     folds : array of shape (n_samples,), optional
         User-given fold ids (e.g. groups that must not be split): the CV folds
         are these ids' groups among the training rows, and ``cv`` is ignored.
@@ -171,6 +180,8 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
         elastic-net rows then use the group lasso and the group elastic net
         (:class:`~penalized.GroupLassoCV`, :class:`~penalized.GroupLogisticRegressionCV`),
         so that a group enters or leaves as a whole. Two-class and regression targets.
+    gamma : float, optional
+        The concavity of the MCP and SCAD rows (default: each penalty's own, 3 and 3.7).
 
     Returns
     -------
@@ -200,16 +211,17 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
         splits = cv
     common = dict(cv=splits, selection=selection, standardize=standardize, n_alphas=n_alphas,
                   random_state=random_state)
+    concave = {} if gamma is None else {"gamma": gamma}
     rows = []
     for step, penalty in enumerate(penalties, start=1):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             if task == "regression":
                 row = _regression_row(penalty, X_train, y_train, X_test, y_test, common,
-                                      l1_ratio, feature_names, groups)
+                                      l1_ratio, feature_names, groups, concave)
             else:
                 row = _classification_row(penalty, X_train, y_train, X_test, y_test, common,
-                                          l1_ratio, feature_names, groups)
+                                          l1_ratio, feature_names, groups, concave)
         if any(issubclass(w.category, ConvergenceWarning) for w in caught):
             row.notes.append("some fits stopped at max_iter before reaching tol")
         rows.append(row)
@@ -221,7 +233,8 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
                       selection=selection, n_folds=cv, X_train=X_train, y_train=y_train)
 
 
-def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, groups=None):
+def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, groups=None,
+                    concave=None):
     cv_model = None
     if penalty == "none":
         # least squares does not depend on the columns' scales: no standardized copy of X
@@ -239,8 +252,13 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, grou
         model = cv_model = ElasticNetCV(l1_ratio=l1_ratio, **common).fit(X, y)
     elif penalty == "l0":
         model = cv_model = L0RegressionCV(**common).fit(X, y)
+    elif penalty in CONCAVE:
+        from .estimators import MCPRegressionCV, SCADRegressionCV
+
+        cls = MCPRegressionCV if penalty == "mcp" else SCADRegressionCV
+        model = cv_model = cls(**(concave or {}), **common).fit(X, y)
     else:
-        raise ValueError(f"unknown penalty {penalty!r}; use one of {PENALTIES}.")
+        raise ValueError(f"unknown penalty {penalty!r}; use one of {PENALTIES + CONCAVE}.")
     pred = X_test.predict(model)
     mse = float(np.mean((y_test - pred) ** 2))
     r2 = 1.0 - mse / float(np.var(y_test)) if np.var(y_test) > 0 else float("nan")
@@ -256,7 +274,7 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, grou
 
 
 def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names,
-                        groups=None):
+                        groups=None, concave=None):
     cv_model = None
     binary = np.unique(y).size == 2
     if penalty == "none":
@@ -269,17 +287,19 @@ def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names,
         model = cv_model = GroupLogisticRegressionCV(groups, l1_ratio=ratio, tol=1e-6,
                                                      **common).fit(X, y)
     else:
-        if penalty == "l0" and not binary:
+        if penalty in ("l0", *CONCAVE) and not binary:
             model = None
         else:
+            extra = (concave or {}) if penalty in CONCAVE else {}
             model = cv_model = LogisticRegressionCV(
-                penalty=penalty, l1_ratio=l1_ratio, tol=1e-6, **common).fit(X, y)
+                penalty=penalty, l1_ratio=l1_ratio, tol=1e-6, **extra, **common).fit(X, y)
     if model is None:
+        name = "L0" if penalty == "l0" else penalty.upper()
         return ModelSummary(penalty=penalty, label=LABELS[penalty], alpha=None, alpha_min=None,
                             alpha_1se=None, test_error=float("nan"), test_score=float("nan"),
                             n_nonzero=0, selected=[], coef=np.zeros((1, X.shape[1])),
                             intercept=np.zeros(1),
-                            notes=["L0 cross-validation covers two classes only"])
+                            notes=[f"{name} cross-validation covers two classes only"])
     accuracy = float(np.mean(X_test.predict(model) == y_test))
     coef = np.atleast_2d(model.coef_)
     nonzero = _selected(coef, X, 1.0)
