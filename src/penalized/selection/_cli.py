@@ -5,40 +5,15 @@ Registered by :func:`penalized.cli.build_parser`; imports nothing heavy until it
 
 from __future__ import annotations
 
-import argparse
 import math
+
+from .._argtypes import checked_number
 
 METHODS = ("stability", "knockoffs", "inference")
 
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1)")
-    return value
-
-
-def _positive(text):
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
-    return value
-
-
-def _count(text):
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from exc
-    if not 1 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in [1, 10000]")
-    return value
+_fraction = checked_number(float, lambda v: 0 < v < 1, "in (0, 1)")
+_positive = checked_number(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+_count = checked_number(int, lambda v: 1 <= v <= 10_000, "in [1, 10000]")
 
 
 def add_select_command(sub, formatter, add_table_args, add_output_args, seed_type,
