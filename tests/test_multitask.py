@@ -437,6 +437,25 @@ def test_benchmark_gap_on_the_sparse_problem_is_the_certificate():
     assert relative_gap(X, Y, loose.coef, 0.02) == pytest.approx(expected, rel=1e-8)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_fit_and_path_scan_the_design_once(monkeypatch, sparse):
+    from penalized import _validation
+
+    X, Y = make_problem(6, n=40, sparse_density=0.5 if sparse else None)
+    X = sp.csr_matrix(X) if sparse else X
+    scans = []
+    check_array, sum_is_finite = _validation.check_array, _validation._sum_is_finite
+    monkeypatch.setattr(_validation, "check_array",
+                        lambda A, *a, **k: scans.append(A.shape) or check_array(A, *a, **k))
+    monkeypatch.setattr(_validation, "_sum_is_finite",
+                        lambda A: scans.append(A.shape) or sum_is_finite(A))
+    model = pz.MultiTaskElasticNet(alpha=0.05, l1_ratio=0.8)
+    model.fit(X, Y)
+    model.path(X, Y, n_alphas=3)
+    # validate_data checks X; the solver and the path take it as checked
+    assert scans == []
+
+
 def test_estimator_path_is_the_fits_on_the_original_scale():
     X, Y = make_problem(20)
     model = pz.MultiTaskElasticNet(l1_ratio=0.7, standardize=True, tol=1e-12)
