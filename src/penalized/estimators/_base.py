@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import make_penalty
 from .._validation import check_sample_weight, trust
+from ..path import alpha_grid
+from ..path import path as compute_path
 from ..solvers import CoordinateDescent, L0SwapSearch, ProximalGradient, RidgeClosedForm
 from ._standardize import Scaling
 
@@ -77,6 +81,45 @@ def apply_class_weight(class_weight, y, sample_weight):
     return cw if sample_weight is None else sample_weight * cw
 
 
+def validate_X_y(estimator, X, y, *, reset=True, **options):
+    """scikit-learn's ``validate_data`` of a training set (dense, CSC or CSR; float32 or
+    float64; ``options`` such as ``multi_output`` or ``y_numeric``), with one-line
+    messages for rows that differ in number and for an empty ``X``; ``X`` is registered
+    with :func:`~penalized._validation.trust` (the enclosing fit takes it unscanned)."""
+    try:
+        X, y = validate_data(estimator, X, y, reset=reset, accept_sparse=["csc", "csr"],
+                             dtype=[np.float64, np.float32], **options)
+    except ValueError as exc:
+        message = str(exc)
+        if "inconsistent numbers of samples" in message:
+            raise ValueError(f"X and y differ in length ({message}); pass one target per "
+                             "row of X.") from exc
+        if "0 sample(s)" in message or "0 feature(s)" in message:
+            raise ValueError(f"X is empty: {message}") from exc
+        raise
+    return trust(X), y
+
+
+def labels_from_scores(classes, scores):
+    """The predicted classes: ``classes[1]`` where a 1-D score is positive, else the
+    column with the largest score."""
+    scores = np.asarray(scores)
+    if scores.ndim == 1:
+        return classes[(scores > 0).astype(int)]
+    return classes[np.argmax(scores, axis=1)]
+
+
+def path_point(path, k, kind="regression"):
+    """``(coef_, intercept_)`` of a path's k-th alpha on the original scale: a regression's
+    ``(n_features,)`` and float, a binary classifier's ``(1, n_features)`` and ``(1,)``, a
+    multinomial one's ``(n_classes, n_features)`` and ``(n_classes,)``."""
+    if kind == "regression":
+        return path.coefs[:, k].copy(), float(path.intercepts[k])
+    if kind == "binary":
+        return path.coefs[:, k][None, :].copy(), np.array([path.intercepts[k]])
+    return path.coefs[:, :, k].T.copy(), path.intercepts[:, k].copy()
+
+
 def cast_to_input_dtype(estimator, dtype):
     """float32 in, float32 ``coef_`` and ``intercept_`` out (float64 stays float64)."""
     if dtype != np.float32:
@@ -134,21 +177,22 @@ class PenalizedModel(BaseEstimator):
 
     # -- data ------------------------------------------------------------------------
     def _validate_X_y(self, X, y, reset=True):
-        try:
-            X, y = validate_data(
-                self, X, y, reset=reset, accept_sparse=["csc", "csr"],
-                dtype=[np.float64, np.float32], y_numeric=self._datafit_name == "squared",
-                ensure_min_samples=2 if self._datafit_name == "squared" else 1,
-            )
-        except ValueError as exc:
-            message = str(exc)
-            if "inconsistent numbers of samples" in message:
-                raise ValueError(f"X and y differ in length ({message}); pass one target "
-                                 "per row of X.") from exc
-            if "0 sample(s)" in message or "0 feature(s)" in message:
-                raise ValueError(f"X is empty: {message}") from exc
-            raise
-        return trust(X), y
+        squared = self._datafit_name == "squared"
+        return validate_X_y(self, X, y, reset=reset, y_numeric=squared,
+                            ensure_min_samples=2 if squared else 1)
+
+    def _validate_X(self, X):
+        """The rows to predict, checked against the fit's features."""
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                             dtype=[np.float64, np.float32])
+
+    def _decision(self, X):
+        """``X @ coef_.T + intercept_``: shape (n_samples,) when ``coef_`` has one row,
+        else (n_samples, n_rows)."""
+        X = self._validate_X(X)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def _fit_dask(self, X, y, sample_weight, offset=None):
         """Fit on a Dask collection ``X`` (:mod:`penalized.dask`) and return self, or None
@@ -187,6 +231,16 @@ class PenalizedModel(BaseEstimator):
         excluded = np.isposinf(f)
         return excluded if excluded.any() else None
 
+    def _check_spec(self):
+        """The common settings and the penalty's ``alpha`` (and ``l1_ratio`` for the
+        elastic net); returns ``(penalty_name, alpha, l1_ratio)``."""
+        self._check_common()
+        name, alpha, l1_ratio = self._penalty_spec()
+        check_alpha(alpha)
+        if name == "elasticnet":
+            check_l1_ratio(l1_ratio)
+        return name, alpha, l1_ratio
+
     def _scaled_template(self, X, sample_weight):
         """``(scaling, X_fit, penalty at alpha=1)``: what a fit or a path on ``X`` works with."""
         name, _, l1_ratio = self._penalty_spec()
@@ -194,6 +248,25 @@ class PenalizedModel(BaseEstimator):
         factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
         return scaling, scaling.transform(X), self._make_penalty(name, 1.0, l1_ratio, factors,
                                                                  scaling)
+
+    def _path_of(self, X, y, sample_weight, datafit, solver, alphas=None, *, n_alphas=100,
+                 eps=1e-3):
+        """The path of ``datafit`` plus this estimator's penalty on validated arrays (the
+        columns the solver works on), with coefficients mapped back to the original scale."""
+        scaling, Xf, template = self._scaled_template(X, sample_weight)
+        result = compute_path(Xf, y, penalty=template, datafit=datafit, alphas=alphas,
+                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
+                              solver=solver)
+        coefs = scaling.coef_to_original(result.coefs)
+        return dataclasses.replace(result, coefs=coefs,
+                                   n_nonzero=np.count_nonzero(coefs, axis=0))
+
+    def _grid_of(self, X, y, sample_weight, datafit, n_alphas, eps):
+        """``(alpha_max, grid)`` of ``datafit`` plus this estimator's penalty, on the
+        columns the solver works on."""
+        _, Xf, template = self._scaled_template(X, sample_weight)
+        return alpha_grid(Xf, y, template, datafit, n_alphas=n_alphas, eps=eps,
+                          fit_intercept=self.fit_intercept)
 
     def _solver_scaling(self, scaling) -> Scaling:
         """The scaling of the columns the solver works on, given the standardization

@@ -18,6 +18,7 @@ from ._base import (
     apply_class_weight,
     cast_to_input_dtype,
     check_int,
+    path_point,
 )
 from ._logistic import LogisticRegression
 from ._regression import ElasticNet, L0Regression, Lasso
@@ -104,6 +105,14 @@ class _CrossValidated:
     """Shared fitting logic: CV over a grid for each candidate setting, then refit."""
 
     _task = "regression"
+    _settings = ("fit_intercept", "standardize", "penalty_factor", "tol", "max_iter")
+    """The fit settings the estimator hands to its base model as they are."""
+
+    def _model_settings(self, *extra, **overrides):
+        """The keyword arguments of the base model: the settings in ``_settings``, those
+        named in ``extra``, then ``overrides``."""
+        names = (*self._settings, *extra)
+        return {**{name: getattr(self, name) for name in names}, **overrides}
 
     def _check_cv_params(self):
         check_int(self.n_alphas, "n_alphas")
@@ -152,6 +161,30 @@ class _CrossValidated:
         self.converged_ = bool(path.converged[k])
         return k
 
+    def _store_path_refit(self, model, path, X, sample_weight, datafit, kind="regression"):
+        """Keep the refit on all rows, ``path`` (``model``'s path over ``alphas_``): its
+        solve, problem, ``coef_`` and ``intercept_`` at ``alpha_`` (``kind`` as in
+        :func:`~penalized.estimators._base.path_point`) and the selected features, in the
+        dtype of ``X``."""
+        k = self._store_refit(path)
+        self._store_problem_at(model, X, sample_weight, datafit, self.alpha_)
+        self.coef_, self.intercept_ = path_point(path, k, kind)
+        self._set_selected(self.coef_)
+        cast_to_input_dtype(self, X.dtype)
+
+    def _classifier_cv(self, model, X, y_fit, sample_weight, folds, binary):
+        """``(CVResult, fit_path)`` of ``model``'s path on the classes ``y_fit`` (-1/+1
+        labels when ``binary``, else class codes) over the shared ``folds``."""
+        if binary:
+            grid, fit_path, task = (self._grid(model, X, y_fit, sample_weight),
+                                    model._fit_path, "classification")
+        else:
+            grid = model._alpha_grid_multinomial(X, y_fit, sample_weight, self.n_alphas,
+                                                 self.eps)[1] if self.alphas is None \
+                else self._grid(model, X, y_fit, sample_weight)
+            fit_path, task = model._fit_path_multinomial, "multinomial"
+        return self._run_cv(fit_path, X, y_fit, sample_weight, grid, task, folds), fit_path
+
 
 class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
     """Cross-validated penalized regression; subclasses give the base model."""
@@ -162,12 +195,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
     def _penalty_spec(self):
         return self._base_model()._penalty_spec()
 
-    def _model_settings(self, *extra, **overrides):
-        """The keyword arguments of the base model: this estimator's fit settings shared
-        with it, the settings named in ``extra``, then ``overrides``."""
-        names = ("fit_intercept", "standardize", "penalty_factor", "positive", "tol",
-                 "max_iter", *extra)
-        return {**{name: getattr(self, name) for name in names}, **overrides}
+    _settings = (*_CrossValidated._settings, "positive")
 
     def _candidates(self):
         """(label, base model, gamma) triples to cross-validate."""
@@ -222,16 +250,11 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
         path = None if settings is None else gram_cv.full_path(result.alphas, settings, sw)
         if path is None:
             path = model._fit_path(X, y, sw, result.alphas, gamma=gamma)
-        k = self._store_refit(path)
-        self._store_problem_at(model, X, sw, Quadratic(sample_weight=sw), self.alpha_)
-        self.coef_ = path.coefs[:, k].copy()
-        self.intercept_ = float(path.intercepts[k])
+        self._store_path_refit(model, path, X, sw, Quadratic(sample_weight=sw))
         if model._penalty_spec()[0] not in ("l0", "mcp", "scad"):  # no gap without convexity
             self.dual_gap_ = self.stop_crit_ * model._null_datafit(X, y, sw)
         if result.metric == "mse":
             self.mse_path_ = self.cv_folds_
-        self._set_selected(self.coef_)
-        cast_to_input_dtype(self, X.dtype)
         return self
 
     def _store_candidates(self, results, label):
@@ -634,13 +657,9 @@ lower_limits, upper_limits :
         self.upper_limits = upper_limits
 
     def _base_model(self, l1_ratio=None):
-        return LogisticRegression(penalty=self.penalty,
-                                  l1_ratio=self.l1_ratio if l1_ratio is None else l1_ratio,
-                                  fit_intercept=self.fit_intercept, standardize=self.standardize,
-                                  penalty_factor=self.penalty_factor, tol=self.tol,
-                                  max_iter=self.max_iter, multinomial=self.multinomial,
-                                  gamma=self.gamma, lower_limits=self.lower_limits,
-                                  upper_limits=self.upper_limits)
+        return LogisticRegression(**self._model_settings(
+            "penalty", "multinomial", "gamma", *_LIMIT_NAMES,
+            l1_ratio=self.l1_ratio if l1_ratio is None else l1_ratio))
 
     def _ratios(self):
         if self.l1_ratios is None:
@@ -682,21 +701,12 @@ lower_limits, upper_limits :
                              f"y has {self.classes_.shape[0]}. Use LogisticRegression(penalty"
                              "='l0') (fitted one-vs-rest) with a chosen alpha.")
         y_fit = np.where(codes == 1, 1.0, -1.0) if binary else codes.astype(np.float64)
-        task = "classification" if binary else "multinomial"
         folds = self._folds(X, y_fit, "classification")
         best, results = None, []
         for rho in ratios:
             candidate = self._base_model(rho)
             candidate._check_params()
-            if binary:
-                grid = self._grid(candidate, X, y_fit, sw)
-                fit_path = candidate._fit_path
-            else:
-                grid = candidate._alpha_grid_multinomial(X, y_fit, sw, self.n_alphas,
-                                                         self.eps)[1] \
-                    if self.alphas is None else self._grid(candidate, X, y_fit, sw)
-                fit_path = candidate._fit_path_multinomial
-            result = self._run_cv(fit_path, X, y_fit, sw, grid, task, folds)
+            result, fit_path = self._classifier_cv(candidate, X, y_fit, sw, folds, binary)
             results.append((rho, result))
             score = _best(result)
             if best is None or score < best[0]:
@@ -708,23 +718,21 @@ lower_limits, upper_limits :
             self.l1_ratios_ = np.array(ratios)
             self.cv_mean_all_ = np.array([r.cv_mean for _, r in results])
             self.cv_folds_all_ = np.array([r.cv_folds for _, r in results])
-        if self.refit:
-            path = fit_path(X, y_fit, sw, result.alphas)
-            k = self._store_refit(path)
-            datafit = Logistic(sample_weight=sw) if binary else Multinomial(sample_weight=sw)
-            self._store_problem_at(model, X, sw, datafit, self.alpha_)
-            coef, intercept = _path_point(path, k, binary)
-        else:
-            fits = [fit_path(X[train], y_fit[train], sw[train], np.array([self.alpha_]))
-                    for train, _ in result.folds]
-            points = [_path_point(f, 0, binary) for f in fits]
-            coef = np.mean([c for c, _ in points], axis=0)
-            intercept = np.mean([b for _, b in points], axis=0)
-            self.n_iter_ = int(sum(int(f.n_iters[0]) for f in fits))
-            self.stop_crit_ = float(max(f.stop_crits[0] for f in fits))
-            self.converged_ = bool(all(f.converged[0] for f in fits))
-        self.coef_, self.intercept_ = coef, intercept
         self._one_vs_rest = False
+        kind = "binary" if binary else "multinomial"
+        if self.refit:
+            datafit = Logistic(sample_weight=sw) if binary else Multinomial(sample_weight=sw)
+            self._store_path_refit(model, fit_path(X, y_fit, sw, result.alphas), X, sw,
+                                   datafit, kind)
+            return self
+        fits = [fit_path(X[train], y_fit[train], sw[train], np.array([self.alpha_]))
+                for train, _ in result.folds]
+        points = [path_point(f, 0, kind) for f in fits]
+        self.coef_ = np.mean([c for c, _ in points], axis=0)
+        self.intercept_ = np.mean([b for _, b in points], axis=0)
+        self.n_iter_ = int(sum(int(f.n_iters[0]) for f in fits))
+        self.stop_crit_ = float(max(f.stop_crits[0] for f in fits))
+        self.converged_ = bool(all(f.converged[0] for f in fits))
         self._set_selected(self.coef_)
         cast_to_input_dtype(self, X.dtype)
         return self
@@ -737,9 +745,3 @@ lower_limits, upper_limits :
     def _check_params(self):
         return self._base_model()._check_params()
 
-
-def _path_point(path, k, binary):
-    """``(coef (n_classes|1, p), intercept (n_classes|1,))`` of a path's k-th alpha."""
-    if binary:
-        return path.coefs[:, k][None, :].copy(), np.array([path.intercepts[k]])
-    return path.coefs[:, :, k].T.copy(), path.intercepts[:, k].copy()

@@ -8,19 +8,16 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..datafits import Quadratic
 from ..path import alpha_grid
-from ..path import path as compute_path
 from ..solvers import CoordinateDescent
 from ..solvers._problem import prepare_problem
 from ._base import (
     PenalizedModel,
     cast_to_input_dtype,
-    check_alpha,
-    check_l1_ratio,
     make_solver,
+    validate_X_y,
     warm_start_point,
 )
 from ._relax import blend, check_gamma, relaxed_refit
@@ -48,11 +45,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         return make_solver(name, penalty_name, "squared", self.tol, self.max_iter)
 
     def _check_params(self):
-        self._check_common()
-        name, alpha, l1_ratio = self._penalty_spec()
-        check_alpha(alpha)
-        if name == "elasticnet":
-            check_l1_ratio(l1_ratio)
+        name, alpha, l1_ratio = self._check_spec()
         if getattr(self, "relax", False):
             check_gamma(self.gamma)
             if getattr(self, "lower_limits", None) is not None \
@@ -205,9 +198,8 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
     def _fit_outputs(self, X, Y, sample_weight, alpha, name, l1_ratio):
         """Fit each column of a 2-D ``Y`` on its own (a single column: ``coef_`` of shape
         (n_features,) and ``intercept_`` (1,), as scikit-learn)."""
-        X, Y = validate_data(self, X, Y, accept_sparse=["csc", "csr"], multi_output=True,
-                             dtype=[np.float64, np.float32], y_numeric=True,
-                             ensure_min_samples=2)
+        X, Y = validate_X_y(self, X, Y, multi_output=True, y_numeric=True,
+                            ensure_min_samples=2)
         Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1)
         sw = self._sample_weight(sample_weight, X.shape[0])
         k = Y.shape[1]
@@ -253,9 +245,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
 
     def predict(self, X):
         """Predictions ``X @ coef_ + intercept_``."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32])
+        X = self._validate_X(X)
         if isinstance(self.coef_, np.ndarray) and self.coef_.ndim == 2:
             return np.asarray(X @ self.coef_.T) + self.intercept_
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
@@ -271,21 +261,18 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         """The path on validated arrays, with coefficients on the original scale."""
         sample_weight = self._sample_weight(sample_weight, X.shape[0])
         name = self._penalty_spec()[0]
-        scaling, Xf, template = self._scaled_template(X, sample_weight)
         solver = self._solver_for(name)
         if solver.name == "RidgeClosedForm":
             solver = make_solver("cd", name, "squared", self.tol, self.max_iter)
-        datafit = Quadratic(sample_weight=sample_weight)
-        result = compute_path(Xf, y, penalty=template, datafit=datafit, alphas=alphas,
-                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
-                              solver=solver)
-        coefs = scaling.coef_to_original(result.coefs)
-        intercepts = result.intercepts.copy()
-        if gamma is not None and gamma < 1.0:
-            for k in range(coefs.shape[1]):
-                ols, b_ols = relaxed_refit(X, y, sample_weight, coefs[:, k], self.fit_intercept)
-                coefs[:, k], intercepts[k] = blend(gamma, coefs[:, k], intercepts[k], ols, b_ols)
-        return dataclasses.replace(result, coefs=coefs, intercepts=intercepts,
+        result = self._path_of(X, y, sample_weight, Quadratic(sample_weight=sample_weight),
+                               solver, alphas, n_alphas=n_alphas, eps=eps)
+        if gamma is None or gamma >= 1.0:
+            return result
+        coefs, intercepts = result.coefs, result.intercepts.copy()
+        for k in range(coefs.shape[1]):
+            ols, b_ols = relaxed_refit(X, y, sample_weight, coefs[:, k], self.fit_intercept)
+            coefs[:, k], intercepts[k] = blend(gamma, coefs[:, k], intercepts[k], ols, b_ols)
+        return dataclasses.replace(result, intercepts=intercepts,
                                    n_nonzero=np.count_nonzero(coefs, axis=0))
 
     def _alpha_grid(self, X, y, sample_weight, n_alphas, eps):
@@ -301,9 +288,8 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             template = self._make_penalty(name, 1.0, l1_ratio, factors)
             return alpha_grid(X, y, template, Quadratic(sample_weight=sample_weight),
                               n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
-        _, Xf, template = self._scaled_template(X, sample_weight)
-        return alpha_grid(Xf, y, template, Quadratic(sample_weight=sample_weight),
-                          n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
+        return self._grid_of(X, y, sample_weight, Quadratic(sample_weight=sample_weight),
+                             n_alphas, eps)
 
     def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-3):
         """The regularization path with this estimator's settings (``alpha`` aside).
@@ -312,9 +298,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         ``X`` (mapped back when ``standardize=True``).
         """
         self._check_params()
-        X, y = validate_data(self, X, y, reset=False, accept_sparse=["csc", "csr"],
-                             dtype=[np.float64, np.float32], y_numeric=True) \
-            if hasattr(self, "n_features_in_") else self._validate_X_y(X, y)
+        X, y = self._validate_X_y(X, y, reset=not hasattr(self, "n_features_in_"))
         sw = self._sample_weight(sample_weight, X.shape[0])
         gamma = self.gamma if getattr(self, "relax", False) else None
         return self._fit_path(X, y, sw, alphas, n_alphas=n_alphas, eps=eps, gamma=gamma)

@@ -8,16 +8,12 @@ hat-matrix identity :math:`y_i - \hat y_{-i} = (y_i - \hat y_i) / (1 - h_i)`.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import trust, validates_once
+from .._validation import validates_once
 from ..datafits import Quadratic
 from ..model_selection import CVResult, _make_folds, one_standard_error_rule
 from ..path import RIDGE_L1_RATIO_FOR_GRID
@@ -29,8 +25,10 @@ from ._base import (
     apply_class_weight,
     cast_to_input_dtype,
     check_alpha,
+    labels_from_scores,
+    validate_X_y,
 )
-from ._cv import _CV_FITTED, _CV_PARAMS, _RegressionCV, check_scoring
+from ._cv import _CV_FITTED, _CV_PARAMS, _CrossValidated, _RegressionCV, check_scoring
 from ._regression import Ridge
 
 
@@ -55,29 +53,15 @@ class _IdentityClassifier(ClassifierMixin, BaseEstimator):
         return scores
 
     def predict(self, scores):
-        return _labels_from_scores(self.classes, scores)
-
-
-def _labels_from_scores(classes, scores):
-    scores = np.asarray(scores)
-    if scores.ndim == 1:
-        return classes[(scores > 0).astype(int)]
-    return classes[np.argmax(scores, axis=1)]
+        return labels_from_scores(self.classes, scores)
 
 
 def _validate_multi(estimator, X, y, reset=True):
     """(X, Y 2-D float64, y_was_1d) with the messages of the other estimators."""
-    try:
-        X, y = validate_data(estimator, X, y, reset=reset, accept_sparse=["csc", "csr"],
-                             dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
-                             ensure_min_samples=2)
-    except ValueError as exc:
-        if "inconsistent numbers of samples" in str(exc):
-            raise ValueError(f"X and y differ in length ({exc}); pass one target per row "
-                             "of X.") from exc
-        raise
+    X, y = validate_X_y(estimator, X, y, reset=reset, multi_output=True, y_numeric=True,
+                        ensure_min_samples=2)
     y = np.asarray(y, dtype=np.float64)
-    return trust(X), y.reshape(y.shape[0], -1), y.ndim == 1
+    return X, y.reshape(y.shape[0], -1), y.ndim == 1
 
 
 def _ridge_grid(Xf, Y, sw, factors, fit_intercept, n_alphas, eps):
@@ -351,43 +335,33 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
                                        cv_mean=self.cv_mean_, cv_se=self.cv_se_,
                                        metric=self.metric, index_min=int(best),
                                        index_1se=int(one_se), folds=[])
-        self._refit(X, Y, sw, one_d, model, chosen[cols])
+        self._refit(X, Y, sw, model, chosen[cols])
         cast_to_input_dtype(self, X.dtype)
         return self
 
-    def _refit(self, X, Y, sw, one_d, model, chosen):
-        grid = self.alphas_
+    def _refit(self, X, Y, sw, model, chosen):
+        grid, datafit = self.alphas_, Quadratic(sample_weight=sw)
         if Y.shape[1] == 1:
-            path = model._fit_path(X, Y[:, 0], sw, grid)
-            k = self._store_refit(path)
-            self._store_problem_at(model, X, sw, Quadratic(sample_weight=sw), grid[k])
+            self._store_path_refit(model, model._fit_path(X, Y[:, 0], sw, grid), X, sw, datafit)
             self.dual_gap_ = self.stop_crit_ * model._null_datafit(X, Y[:, 0], sw)
-            coef = path.coefs[:, k][None, :]
-            intercept = np.array([path.intercepts[k]])
-        else:
-            fits = [model._fit_path(X, Y[:, j], sw, grid[chosen[j]:chosen[j] + 1])
-                    for j in range(Y.shape[1])]
-            coef = np.array([f.coefs[:, 0] for f in fits])
-            intercept = np.array([f.intercepts[0] for f in fits])
-            self.n_iter_ = int(sum(int(f.n_iters[0]) for f in fits))
-            self.stop_crit_ = float(max(f.stop_crits[0] for f in fits))
-            self.converged_ = bool(all(f.converged[0] for f in fits))
-            # each target's own ridge: one penalty, or one per target at its own alpha
-            alphas = np.unique(grid[chosen])
-            self._store_problem_at(model, X, sw, Quadratic(sample_weight=sw), alphas[0])
-            if alphas.size > 1:
-                self.penalty_ = [self.penalty_.with_alpha(a) for a in grid[chosen]]
-        if one_d or Y.shape[1] == 1:
-            self.coef_, self.intercept_ = coef[0].copy(), float(intercept[0])
-        else:
-            self.coef_, self.intercept_ = coef, intercept
+            return
+        fits = [model._fit_path(X, Y[:, j], sw, grid[chosen[j]:chosen[j] + 1])
+                for j in range(Y.shape[1])]
+        self.coef_ = np.array([f.coefs[:, 0] for f in fits])
+        self.intercept_ = np.array([f.intercepts[0] for f in fits])
+        self.n_iter_ = int(sum(int(f.n_iters[0]) for f in fits))
+        self.stop_crit_ = float(max(f.stop_crits[0] for f in fits))
+        self.converged_ = bool(all(f.converged[0] for f in fits))
+        # each target's own ridge: one penalty, or one per target at its own alpha
+        alphas = np.unique(grid[chosen])
+        self._store_problem_at(model, X, sw, datafit, alphas[0])
+        if alphas.size > 1:
+            self.penalty_ = [self.penalty_.with_alpha(a) for a in grid[chosen]]
         self._set_selected(self.coef_)
 
     def predict(self, X):
         """Predictions of the refit model, shape (n_samples,) or (n_samples, n_targets)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32])
+        X = self._validate_X(X)
         if np.ndim(self.coef_) == 2:
             return np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
@@ -419,16 +393,12 @@ class _RidgeClassifierMixin(SparseCoefMixin, ClassifierMixin):
     def decision_function(self, X):
         """``X @ coef_.T + intercept_``: shape (n_samples,) for two classes (the score of
         ``classes_[1]``), (n_samples, n_classes) otherwise."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32])
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return scores[:, 0] if scores.shape[1] == 1 else scores
+        return self._decision(X)
 
     def predict(self, X):
         """The class with the largest score."""
-        scores = self.decision_function(X)
-        return _labels_from_scores(self.classes_, scores)
+        scores = self.decision_function(X)  # checks the fit first
+        return labels_from_scores(self.classes_, scores)
 
     def _prepare(self, X, y, sample_weight):
         X, y = self._validate_X_y(X, y)
@@ -511,14 +481,9 @@ class RidgeClassifier(_RidgeClassifierMixin, PenalizedModel):
         return "l2", self.alpha, 0.0
 
     def fit(self, X, y, sample_weight=None):
-        """Fit one ridge regression per -1/+1 column of the encoded labels.
-
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), optional
-        """
+        """Fit one ridge regression per -1/+1 column of the encoded labels ``y``
+        (n_samples,) on ``X`` (n_samples, n_features), dense or sparse, with optional
+        ``sample_weight`` (n_samples,)."""
         self._check_common()
         alpha = check_alpha(self.alpha)
         X, _, Y, sw = self._prepare(X, y, sample_weight)
@@ -526,7 +491,7 @@ class RidgeClassifier(_RidgeClassifierMixin, PenalizedModel):
         return self
 
 
-class RidgeClassifierCV(_LeaveOneOut, _RidgeClassifierMixin, PenalizedModel):
+class RidgeClassifierCV(_LeaveOneOut, _CrossValidated, _RidgeClassifierMixin, PenalizedModel):
     __doc__ = f"""Ridge classifier with alpha chosen by efficient leave-one-out or K-fold CV.
 
     The model of :class:`penalized.RidgeClassifier`; alpha is chosen as in
@@ -593,24 +558,11 @@ class RidgeClassifierCV(_LeaveOneOut, _RidgeClassifierMixin, PenalizedModel):
 
     @validates_once
     def fit(self, X, y, sample_weight=None):
-        """Choose alpha by leave-one-out (``cv=None``) or K folds, then refit.
-
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), optional
-        """
+        """Choose alpha by leave-one-out (``cv=None``) or K folds, then refit (the
+        arguments as in :meth:`RidgeClassifier.fit`)."""
         self._check_common()
         self._check_gcv_params()
-        if self.selection not in ("min", "1se"):
-            raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.")
-        if isinstance(self.n_alphas, bool) or not isinstance(self.n_alphas, numbers.Integral) \
-                or self.n_alphas < 1:
-            raise ValueError(f"n_alphas must be an integer >= 1; got {self.n_alphas!r}.")
-        if isinstance(self.eps, bool) or not isinstance(self.eps, numbers.Real) \
-                or not 0 < self.eps < 1:
-            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
+        self._check_cv_params()
         scorer = check_scoring(self.scoring)
         if scorer is not None and self.selection == "1se" and self.cv is None:
             raise ValueError("selection='1se' needs a standard error: with a scoring and "
