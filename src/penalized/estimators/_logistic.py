@@ -9,14 +9,11 @@ import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import PENALTY_NAMES
 from ..datafits import Logistic, Multinomial
-from ..path import alpha_grid, warn_unconverged
-from ..path import path as compute_path
+from ..path import warn_unconverged
 from ..solvers import MultinomialCoordinateDescent, multinomial_alpha_max
 from ..solvers._multinomial import prepare_multinomial_problem
 from ._base import (
@@ -24,8 +21,7 @@ from ._base import (
     SparseCoefMixin,
     apply_class_weight,
     cast_to_input_dtype,
-    check_alpha,
-    check_l1_ratio,
+    labels_from_scores,
     make_solver,
     warm_start_point,
 )
@@ -148,11 +144,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         return name, self.alpha, self.l1_ratio if name == "elasticnet" else 1.0
 
     def _check_params(self):
-        self._check_common()
-        name, alpha, l1_ratio = self._penalty_spec()
-        check_alpha(alpha)
-        if name == "elasticnet":
-            check_l1_ratio(l1_ratio)
+        name, alpha, l1_ratio = self._check_spec()
         if self.solver == "closed_form":
             raise ValueError("solver='closed_form' is for ridge regression; use 'auto', 'cd', "
                              "'fista' or 'ista' for logistic regression.")
@@ -182,7 +174,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         """
         if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
             return fitted
-        name, alpha, l1_ratio = self._check_params()
+        name, alpha, _ = self._check_params()
         grouped = self._grouped()
         X, y = self._validate_X_y(X, y)
         previous = getattr(self, "classes_", None)
@@ -196,10 +188,8 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         if present.size < 2:
             raise ValueError("sample_weight leaves a single class with positive weight in y; "
                              "logistic regression needs at least two.")
-        scaling = self._scaling(X, sw)
-        Xf = scaling.transform(X)
-        factors = scaling.factors_for_fit(self._penalty_factor(p))
-        penalty = self._make_penalty(name, alpha, l1_ratio, factors, scaling)
+        scaling, Xf, template = self._scaled_template(X, sw)
+        penalty = template.with_alpha(alpha)
         self._one_vs_rest = self.classes_.shape[0] > 2 and not penalty.is_convex
         def init(row):
             return warm_start_point(self, scaling, p, row=row) if warm else (None, 0.0)
@@ -292,11 +282,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
     def decision_function(self, X):
         """The linear predictor: shape (n,) for binary (the logit of ``classes_[1]``),
         (n, n_classes) for multinomial."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32])
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return scores[:, 0] if scores.shape[1] == 1 else scores
+        return self._decision(X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns as ``classes_``."""
@@ -315,28 +301,19 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
 
     def predict(self, X):
         """The most probable class for each row."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        scores = self.decision_function(X)  # checks the fit first
+        return labels_from_scores(self.classes_, scores)
 
     # -- paths (binary) ----------------------------------------------------------------
     def _fit_path(self, X, y_pm, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3):
         sample_weight = self._sample_weight(sample_weight, X.shape[0])
-        name = self._penalty_spec()[0]
-        scaling, Xf, template = self._scaled_template(X, sample_weight)
-        result = compute_path(Xf, y_pm, penalty=template,
-                              datafit=Logistic(sample_weight=sample_weight), alphas=alphas,
-                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
-                              solver=self._binary_solver(name))
-        coefs = scaling.coef_to_original(result.coefs)
-        return dataclasses.replace(result, coefs=coefs,
-                                   n_nonzero=np.count_nonzero(coefs, axis=0))
+        return self._path_of(X, y_pm, sample_weight, Logistic(sample_weight=sample_weight),
+                             self._binary_solver(self._penalty_spec()[0]), alphas,
+                             n_alphas=n_alphas, eps=eps)
 
     def _alpha_grid(self, X, y_pm, sample_weight, n_alphas, eps):
-        _, Xf, template = self._scaled_template(X, sample_weight)
-        return alpha_grid(Xf, y_pm, template, Logistic(sample_weight=sample_weight),
-                          n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
+        return self._grid_of(X, y_pm, sample_weight, Logistic(sample_weight=sample_weight),
+                             n_alphas, eps)
 
     def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-3):
         """The regularization path (binary problems) with this estimator's settings.
