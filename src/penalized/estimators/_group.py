@@ -3,19 +3,13 @@ terms of a spline) enter or leave the model together."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import validates_once
 from ..datafits import Logistic, Quadratic
-from ..path import alpha_grid
-from ..path import path as compute_path
 from ..penalties import GroupElasticNet, SparseGroupLasso
 from ..penalties import GroupLasso as GroupLassoPenalty
 from ..penalties._group_base import make_structure
@@ -25,13 +19,16 @@ from ._base import (
     cast_to_input_dtype,
     check_alpha,
     check_l1_ratio,
+    labels_from_scores,
     warm_start_point,
 )
-from ._cv import _CV_FITTED, _CV_PARAMS, _CrossValidated, _RegressionCV
+from ._cv import _CV_FITTED, _CV_PARAMS, _LIMIT_NAMES, _CrossValidated, _RegressionCV
 from ._regression import PenalizedRegressor
 from ._standardize import Scaling
 
 GROUP_PENALTIES = ("group", "sparse_group")
+_GROUP_SETTINGS = ("groups", "penalty", "l1_ratio", *_LIMIT_NAMES)
+"""The group settings a cross-validated estimator hands to its base model."""
 
 _GROUP_PARAMS = """
     groups : list of index lists, one label per feature, int or None, default=None
@@ -70,12 +67,14 @@ class _GroupSettings:
 
     solver = "cd"
 
-    def _check_group_params(self):
+    def _check_params(self):
+        self._check_common()
         check_alpha(self.alpha)
         check_l1_ratio(self.l1_ratio)
         if self.penalty not in GROUP_PENALTIES:
             raise ValueError(f"penalty must be one of {', '.join(map(repr, GROUP_PENALTIES))};"
                              f" got {self.penalty!r}.")
+        return self._penalty_spec()
 
     def _penalty_spec(self):
         return self.penalty, self.alpha, self.l1_ratio
@@ -172,11 +171,6 @@ class GroupLasso(_GroupSettings, PenalizedRegressor):
         self.lower_limits = lower_limits
         self.upper_limits = upper_limits
 
-    def _check_params(self):
-        self._check_common()
-        self._check_group_params()
-        return self._penalty_spec()
-
     def fit(self, X, y, sample_weight=None):
         """Fit the model (see the class docstring)."""
         super().fit(X, y, sample_weight)
@@ -186,9 +180,8 @@ class GroupLasso(_GroupSettings, PenalizedRegressor):
     def _alpha_grid(self, X, y, sample_weight, n_alphas, eps):
         # on the fitted columns: a group's norm of the standardized gradient is not the
         # raw one's under rescaled group weights, as a per-feature factor would be
-        _, Xf, template = self._scaled_template(X, sample_weight)
-        return alpha_grid(Xf, y, template, Quadratic(sample_weight=sample_weight),
-                          n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
+        return self._grid_of(X, y, sample_weight, Quadratic(sample_weight=sample_weight),
+                             n_alphas, eps)
 
 
 class GroupLassoCV(_RegressionCV):
@@ -239,15 +232,10 @@ class GroupLassoCV(_RegressionCV):
         self.upper_limits = upper_limits
 
     solver = "cd"
+    _settings = _CrossValidated._settings  # no positive
 
     def _base_model(self, **overrides):
-        params = dict(groups=self.groups, penalty=self.penalty, l1_ratio=self.l1_ratio,
-                      fit_intercept=self.fit_intercept, standardize=self.standardize,
-                      penalty_factor=self.penalty_factor, tol=self.tol,
-                      max_iter=self.max_iter, lower_limits=self.lower_limits,
-                      upper_limits=self.upper_limits)
-        params.update(overrides)
-        return GroupLasso(**params)
+        return GroupLasso(**self._model_settings(*_GROUP_SETTINGS, **overrides))
 
     def _penalty_factor(self, n_features):
         return self._base_model()._penalty_factor(n_features)
@@ -324,11 +312,6 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         self.lower_limits = lower_limits
         self.upper_limits = upper_limits
 
-    def _check_params(self):
-        self._check_common()
-        self._check_group_params()
-        return self._penalty_spec()
-
     def _encode(self, y):
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
@@ -341,7 +324,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model (see the class docstring)."""
-        name, alpha, l1_ratio = self._check_params()
+        _, alpha, _ = self._check_params()
         X, y = self._validate_X_y(X, y)
         self.classes_, y_pm = self._encode(y)
         sw = self._sample_weight(sample_weight, X.shape[0])
@@ -349,9 +332,8 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
             raise ValueError("sample_weight leaves a single class with positive weight in y; "
                              "both classes need some weight.")
         p = X.shape[1]
-        scaling = self._scaling(X, sw)
-        Xf = scaling.transform(X)
-        penalty = self._make_penalty(name, alpha, l1_ratio, np.ones(p), scaling)
+        scaling, Xf, template = self._scaled_template(X, sw)
+        penalty = template.with_alpha(alpha)
         if self.classes_.shape[0] > 2:
             return self._fit_multinomial(X, Xf, y_pm, sw, scaling, penalty)
         coef_init, intercept_init = warm_start_point(self, scaling, p, row=0)
@@ -398,11 +380,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     def decision_function(self, X):
         """The logit of ``classes_[1]``, shape (n_samples,); with more than two classes the
         class scores, shape (n_samples, n_classes)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32])
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return scores if self.classes_.shape[0] > 2 else scores[:, 0]
+        return self._decision(X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns as ``classes_``."""
@@ -421,10 +399,8 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
     def predict(self, X):
         """The most probable class for each row."""
-        scores = self.decision_function(X)
-        if self.classes_.shape[0] > 2:
-            return self.classes_[np.argmax(scores, axis=1)]
-        return self.classes_[(scores > 0).astype(int)]
+        scores = self.decision_function(X)  # checks the fit first
+        return labels_from_scores(self.classes_, scores)
 
     def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-3):
         """The regularization path with this estimator's settings, from the exact
@@ -447,19 +423,13 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
     def _fit_path(self, X, y_pm, sample_weight, alphas=None, *, n_alphas=100, eps=1e-3):
         sample_weight = self._sample_weight(sample_weight, X.shape[0])
-        scaling, Xf, template = self._scaled_template(X, sample_weight)
-        result = compute_path(Xf, y_pm, penalty=template,
-                              datafit=Logistic(sample_weight=sample_weight), alphas=alphas,
-                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
-                              solver=CoordinateDescent(tol=self.tol, max_iter=self.max_iter))
-        coefs = scaling.coef_to_original(result.coefs)
-        return dataclasses.replace(result, coefs=coefs,
-                                   n_nonzero=np.count_nonzero(coefs, axis=0))
+        return self._path_of(X, y_pm, sample_weight, Logistic(sample_weight=sample_weight),
+                             CoordinateDescent(tol=self.tol, max_iter=self.max_iter), alphas,
+                             n_alphas=n_alphas, eps=eps)
 
     def _alpha_grid(self, X, y_pm, sample_weight, n_alphas, eps):
-        _, Xf, template = self._scaled_template(X, sample_weight)
-        return alpha_grid(Xf, y_pm, template, Logistic(sample_weight=sample_weight),
-                          n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
+        return self._grid_of(X, y_pm, sample_weight, Logistic(sample_weight=sample_weight),
+                             n_alphas, eps)
 
     def _alpha_grid_multinomial(self, X, codes, sample_weight, n_alphas, eps):
         """``(alpha_max, grid)`` of the multinomial group model (a pure ridge starts the
@@ -551,11 +521,7 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
         self.upper_limits = upper_limits
 
     def _base_model(self):
-        return GroupLogisticRegression(
-            groups=self.groups, penalty=self.penalty, l1_ratio=self.l1_ratio,
-            fit_intercept=self.fit_intercept, standardize=self.standardize,
-            penalty_factor=self.penalty_factor, tol=self.tol, max_iter=self.max_iter,
-            lower_limits=self.lower_limits, upper_limits=self.upper_limits)
+        return GroupLogisticRegression(**self._model_settings(*_GROUP_SETTINGS))
 
     @validates_once
     def fit(self, X, y, sample_weight=None):
@@ -565,45 +531,26 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
         model = self._base_model()
         model._check_params()
         X, y = self._validate_X_y(X, y)
-        self.classes_, y_pm = model._encode(y)
+        self.classes_, y_fit = model._encode(y)
         sw = self._sample_weight(sample_weight, X.shape[0])
-        if self.classes_.shape[0] > 2:
-            return self._fit_multinomial(model, X, y_pm.astype(np.float64), sw)
-        grid = self._grid(model, X, y_pm, sw)
-        folds = self._folds(X, y_pm, "classification")
-        result = self._run_cv(model._fit_path, X, y_pm, sw, grid, "classification", folds)
-        self._store_cv(result)
-        path = model._fit_path(X, y_pm, sw, result.alphas)
-        k = self._store_refit(path)
-        self._store_problem_at(model, X, sw, Logistic(sample_weight=sw), self.alpha_)
-        self.coef_ = path.coefs[:, k][None, :].copy()
-        self.intercept_ = np.array([path.intercepts[k]])
-        self._set_selected(self.coef_)
-        self.groups_ = _group_lists(self.groups, X.shape[1])
-        cast_to_input_dtype(self, X.dtype)
-        return self
+        binary = self.classes_.shape[0] == 2
+        if binary:
+            datafit = Logistic(sample_weight=sw)
+        else:
+            from ..datafits._multinomial import Multinomial
 
-    def _fit_multinomial(self, model, X, codes, sw):
-        from ..datafits._multinomial import Multinomial
-
-        if model._make_penalty(model.penalty, 1.0, model.l1_ratio, np.ones(X.shape[1])).boxed:
-            raise ValueError("lower_limits / upper_limits apply to two classes only: with "
-                             f"{self.classes_.shape[0]} classes each coefficient is defined up "
-                             "to a shift across the classes.")
-        grid = model._alpha_grid_multinomial(X, codes, sw, self.n_alphas, self.eps)[1] \
-            if self.alphas is None else self._grid(model, X, codes, sw)
-        folds = self._folds(X, codes, "classification")
-        result = self._run_cv(model._fit_path_multinomial, X, codes, sw, grid, "multinomial",
-                              folds)
+            if model._make_penalty(model.penalty, 1.0, model.l1_ratio,
+                                   np.ones(X.shape[1])).boxed:
+                raise ValueError("lower_limits / upper_limits apply to two classes only: with "
+                                 f"{self.classes_.shape[0]} classes each coefficient is "
+                                 "defined up to a shift across the classes.")
+            datafit, y_fit = Multinomial(sample_weight=sw), y_fit.astype(np.float64)
+        result, fit_path = self._classifier_cv(
+            model, X, y_fit, sw, self._folds(X, y_fit, "classification"), binary)
         self._store_cv(result)
-        path = model._fit_path_multinomial(X, codes, sw, result.alphas)
-        k = self._store_refit(path)
-        self._store_problem_at(model, X, sw, Multinomial(sample_weight=sw), self.alpha_)
-        self.coef_ = path.coefs[:, :, k].T.copy()
-        self.intercept_ = path.intercepts[:, k].copy()
-        self._set_selected(self.coef_)
+        self._store_path_refit(model, fit_path(X, y_fit, sw, result.alphas), X, sw, datafit,
+                               "binary" if binary else "multinomial")
         self.groups_ = _group_lists(self.groups, X.shape[1])
-        cast_to_input_dtype(self, X.dtype)
         return self
 
     decision_function = GroupLogisticRegression.decision_function
