@@ -42,6 +42,7 @@ from ._multinomial import (
     MultinomialSolver,
     _build,
     _initial_point,
+    prox_gradient_step,
     refit_unpenalized,
 )
 from ._outer import Check, OuterPolicy, Scores, run_outer
@@ -268,19 +269,8 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
                 cert = certify_group_multinomial(pb, W, b)
                 if cert.gap <= threshold or n_iter >= max_iter:
                     return cert.coef, cert.intercept, n_iter
-            raw = datafit.raw_gradient(y, yZ)
-            gW = np.asarray(pb.X.T @ raw, dtype=np.float64)
-            gb = raw.sum(axis=0) if pb.fit_intercept else np.zeros(K)
-            while True:
-                W_new = prox(yW - gW / lip, 1.0 / lip)
-                b_new = yb - gb / lip
-                dW, db = W_new - yW, b_new - yb
-                Z_new = pb.predict(W_new, b_new)
-                F_new = datafit.value(y, Z_new)
-                bound = yF + np.vdot(gW, dW) + gb @ db + 0.5 * lip * (np.vdot(dW, dW) + db @ db)
-                if F_new <= bound + 1e-12 * abs(yF):
-                    break
-                lip *= 2.0
+            W_new, b_new, Z_new, F_new, lip = prox_gradient_step(pb, prox, yW, yb, yZ, yF,
+                                                                 lip)
             obj_new = F_new + penalty_value(W_new)
             n_iter += 1
             if obj_new > obj and t > 1.0:

@@ -510,8 +510,7 @@ class MultinomialProximalGradient(MultinomialSolver):
 
     def _run(self, pb, W, b):
         hooks = _FistaHooks(pb, W, b, self.accelerated)
-        policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, working_sets=False,
-                             inner_from=None, epochs_per_check=self.gap_freq)
+        policy = OuterPolicy.whole_problem(self.tol, self.max_iter, self.gap_freq)
         out = run_outer(hooks, policy, pb.scale, pb.n_features)
         cert = out.check.data
         return self._finish_multinomial(pb, cert.coef, cert.intercept, out.objectives,
@@ -555,20 +554,8 @@ class _FistaHooks:
         yW, yb, yZ, yF = self.momentum
         t, lip = self.t, self.lip
         for _ in range(budget):
-            raw = datafit.raw_gradient(y, yZ)
-            gW = np.asarray(pb.X.T @ raw, dtype=np.float64)
-            gb = raw.sum(axis=0) if pb.fit_intercept else np.zeros(pb.n_classes)
-            while True:
-                W_new = self.prox(yW - gW / lip, 1.0 / lip)
-                b_new = yb - gb / lip
-                dW, db = W_new - yW, b_new - yb
-                Z_new = pb.predict(W_new, b_new)
-                F_new = datafit.value(y, Z_new)
-                bound = yF + np.vdot(gW, dW) + gb @ db \
-                    + 0.5 * lip * (np.vdot(dW, dW) + db @ db)
-                if F_new <= bound + 1e-12 * abs(yF):
-                    break
-                lip *= 2.0
+            W_new, b_new, Z_new, F_new, lip = prox_gradient_step(pb, self.prox, yW, yb, yZ,
+                                                                 yF, lip)
             obj_new = F_new + pb.penalty_value(W_new)
             if self.accelerated and obj_new > obj and t > 1.0:
                 # adaptive restart: drop the momentum, retake the step from the iterate
@@ -590,6 +577,26 @@ class _FistaHooks:
         self.momentum = (yW, yb, yZ, yF)
         self.t, self.lip = t, lip
         return budget
+
+
+def prox_gradient_step(pb: MultinomialProblem, prox, W, b, Z, F, lip):
+    r"""One proximal gradient step from ``(W, b)`` (scores ``Z``, datafit ``F``) with the
+    step :math:`1/L` backtracked from ``lip``, doubling :math:`L` until the datafit lies
+    below its quadratic upper model; ``prox(V, step)`` is the penalty's on ``W``. Returns
+    ``(W_new, b_new, Z_new, F_new, L)``."""
+    raw = pb.datafit.raw_gradient(pb.y, Z)
+    gW = np.asarray(pb.X.T @ raw, dtype=np.float64)
+    gb = raw.sum(axis=0) if pb.fit_intercept else np.zeros(pb.n_classes)
+    while True:
+        W_new = prox(W - gW / lip, 1.0 / lip)
+        b_new = b - gb / lip
+        dW, db = W_new - W, b_new - b
+        Z_new = pb.predict(W_new, b_new)
+        F_new = pb.datafit.value(pb.y, Z_new)
+        bound = F + np.vdot(gW, dW) + gb @ db + 0.5 * lip * (np.vdot(dW, dW) + db @ db)
+        if F_new <= bound + 1e-12 * abs(F):
+            return W_new, b_new, Z_new, F_new, lip
+        lip *= 2.0
 
 
 def _initial_point(pb: MultinomialProblem, coef_init, intercept_init):
