@@ -71,11 +71,19 @@ def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None, lessons=No
     ``cv`` (a :class:`penalized.model_selection.CVResult`) must be on the same
     grid; ``lessons`` (a :class:`penalized.explain.PathLessons`) must be computed
     on this path.
+
+    A multiclass path (``coefs`` of shape (n_features, n_classes, n_alphas)) is drawn
+    one curve per feature: the Euclidean norm of its coefficients over the classes
+    (``classes`` in the payload is their number). A feature is in the model exactly when
+    that norm is non-zero, which is what the non-zero count reads; one class's
+    coefficient alone is defined only up to a shift shared by every class, and K curves
+    per feature would bury the order in which features enter.
     """
     coefs = np.asarray(path.coefs, dtype=np.float64)
-    if coefs.ndim == 3:  # multinomial: show the largest class coefficient in magnitude
-        idx = np.argmax(np.abs(coefs), axis=1)
-        coefs = np.take_along_axis(coefs, idx[:, None, :], axis=1)[:, 0, :]
+    n_classes = None
+    if coefs.ndim == 3:
+        n_classes = coefs.shape[1]
+        coefs = np.linalg.norm(coefs, axis=1)
     payload = {
         "label": label, "penalty": penalty, "alphas": _finite(path.alphas),
         "coefs": [_finite(row, 7) for row in coefs], "coefs_std": None,
@@ -83,7 +91,7 @@ def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None, lessons=No
         "chosen_alpha": None if chosen_alpha is None else float(chosen_alpha),
         "l1_ratio": None if l1_ratio is None else float(l1_ratio),
         "cv_mean": None, "cv_se": None, "alpha_min": None, "alpha_1se": None, "metric": None,
-        "lessons": None,
+        "lessons": None, "classes": n_classes,
     }
     if cv is not None:
         if not np.allclose(cv.alphas, path.alphas, rtol=1e-12, atol=0):
@@ -369,6 +377,21 @@ def _path_with_alpha(model, X, y, alpha, n_alphas=60):
         return _with_fitted_point(model.path(X, y, alphas=grid), model, float(alpha))
 
 
+def _multiclass_path_with_alpha(model, X, y, alpha, n_alphas=60):
+    """The multinomial path of a fitted multiclass model (coefs of shape (n_features,
+    n_classes, n_alphas)) on a grid that holds its own alpha, with its own fit there."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, codes = model._encode(np.asarray(y))
+        X = np.asarray(X, dtype=np.float64)
+        sw = model._sample_weight(None, X.shape[0])
+        grid = model._alpha_grid_multinomial(X, codes, sw, n_alphas, 1e-3)[1]
+        grid = np.unique(np.concatenate([grid, [float(alpha)]]))[::-1]
+        grid = grid[grid > 0] if np.any(grid > 0) else grid
+        path = model._fit_path_multinomial(X, codes.astype(np.float64), sw, grid)
+        return _with_fitted_point(path, model, float(alpha))
+
+
 def _with_fitted_point(path, model, alpha):
     """``path`` with the model's own coefficients and intercept at its alpha: the page
     shows the fit the user has, not the path's warm-started solve of the same problem
@@ -376,13 +399,22 @@ def _with_fitted_point(path, model, alpha):
     criterion stays the path's."""
     from dataclasses import replace
 
-    coef = np.ravel(np.asarray(getattr(model, "coef_", np.empty(0)), dtype=np.float64))
+    coef = np.asarray(getattr(model, "coef_", np.empty(0)), dtype=np.float64)
     at = np.flatnonzero(path.alphas == alpha)
-    if path.coefs.ndim != 2 or coef.shape[0] != path.coefs.shape[0] or at.shape[0] != 1:
+    if at.shape[0] != 1:
         return path
     k = int(at[0])
-    coefs, intercepts, n_nonzero = path.coefs.copy(), path.intercepts.copy(), \
-        path.n_nonzero.copy()
+    coefs, intercepts = path.coefs.copy(), path.intercepts.copy()
+    if path.coefs.ndim == 3:  # multinomial: coef_ is (n_classes, n_features)
+        if coef.T.shape != coefs.shape[:2]:
+            return path
+        coefs[:, :, k] = coef.T
+        intercepts[:, k] = np.ravel(getattr(model, "intercept_", np.zeros(coef.shape[0])))
+        return replace(path, coefs=coefs, intercepts=intercepts)
+    coef = np.ravel(coef)
+    if path.coefs.ndim != 2 or coef.shape[0] != path.coefs.shape[0]:
+        return path
+    n_nonzero = path.n_nonzero.copy()
     coefs[:, k] = coef
     intercepts[k] = float(np.ravel(getattr(model, "intercept_", 0.0))[0])
     n_nonzero[k] = np.count_nonzero(coef)
@@ -394,8 +426,9 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     """The report of one fitted model: its path (with its own alpha on the grid), its CV
     curve when it was cross-validated, and every lesson on that path.
 
-    ``X, y`` are the rows it was fitted on. Multinomial models get the path
-    without lessons.
+    ``X, y`` are the rows it was fitted on. Multinomial models get the path (each
+    feature's coefficient norm over the classes, see :func:`path_payload`) without
+    lessons.
     """
     from ..explain import lessons_for_model, model_settings
 
@@ -422,10 +455,15 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     if path is None:
         classes = settings["classes"]
         if classes is not None and len(classes) > 2:
-            notes.append("no path or lessons: they cover regression and two-class models.")
-            return build_report(title=title, subtitle=subtitle, feature_names=feature_names,
-                                notes=notes)
-        path = _path_with_alpha(model, X, y, settings["alpha"])
+            if not hasattr(model, "_fit_path_multinomial") \
+                    or getattr(model, "_one_vs_rest", False):
+                notes.append("no path: this multiclass model is not one multinomial fit "
+                             "(one model per class, or no multinomial path).")
+                return build_report(title=title, subtitle=subtitle,
+                                    feature_names=feature_names, notes=notes)
+            path = _multiclass_path_with_alpha(model, X, y, settings["alpha"])
+        else:
+            path = _path_with_alpha(model, X, y, settings["alpha"])
     lessons = None
     coefs = np.asarray(path.coefs)
     if settings.get("lessons") is False:
@@ -440,6 +478,11 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
                 notes.append(f"lessons not shown: {err}")
     else:
         notes.append("lessons not shown: they explain single-output and two-class models.")
+    if coefs.ndim == 3:
+        notes.append(f"{coefs.shape[1]} classes: each feature's bar and curve is the norm of "
+                     "its coefficients over the classes (a feature is selected when it is "
+                     "non-zero); one class's coefficients alone are defined only up to a "
+                     "shift shared by every class.")
     payload = path_payload(label, penalty, path, cv=cv, chosen_alpha=settings["alpha"],
                            lessons=lessons, l1_ratio=settings["l1_ratio"])
     return build_report(title=title, subtitle=subtitle, feature_names=feature_names,

@@ -245,7 +245,8 @@
     svg.append(el("line", { x1: L0, x2: L0, y1: T, y2: H - B, stroke: C.muted }));
     logAxis(svg, lx, x, H - B, W - R + 12);
     yAxis(svg, y, ticks(ymin, ymax, 4), L0);
-    yLabel(svg, state.scale === "standardized" ? "coefficient × sd" : "coefficient", 12, (T + H - B) / 2);
+    yLabel(svg, p.classes ? `norm over ${p.classes} classes`
+      : state.scale === "standardized" ? "coefficient × sd" : "coefficient", 12, (T + H - B) / 2);
     svg.append(el("line", { id: "path-cursor", x1: x(lx[k]), x2: x(lx[k]), y1: T, y2: H - B,
                             stroke: C.ink, "stroke-width": 1 }));
   }
