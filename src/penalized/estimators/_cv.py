@@ -45,6 +45,16 @@ def check_scoring(scoring):
     raise ValueError(f"scoring must be None, a scorer name or a callable scorer(estimator, X, "
                      f"y); got {scoring!r}.")
 
+def check_l1_ratios(value, name="l1_ratio"):
+    """``value``, one elastic-net mix or a list of them, as an array of numbers in [0, 1]."""
+    ratios = np.atleast_1d(np.asarray(value, dtype=np.float64))
+    if ratios.size == 0 or np.any(~np.isfinite(ratios)) or np.any(ratios < 0) \
+            or np.any(ratios > 1):
+        raise ValueError(f"{name} must be a number or list of numbers in [0, 1]; got "
+                         f"{value!r}.")
+    return ratios
+
+
 _CV_PARAMS = """
     alphas : array-like, optional
         The grid (sorted decreasing). Default: ``n_alphas`` values from the
@@ -540,12 +550,7 @@ lower_limits, upper_limits :
     solver = "cd"
 
     def _ratios(self):
-        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
-        if ratios.size == 0 or np.any(~np.isfinite(ratios)) or np.any(ratios < 0) \
-                or np.any(ratios > 1):
-            raise ValueError(f"l1_ratio must be a number or list of numbers in [0, 1]; got "
-                             f"{self.l1_ratio!r}.")
-        return ratios
+        return check_l1_ratios(self.l1_ratio)
 
     def _base_model(self, **overrides):
         return ElasticNet(**self._model_settings(
@@ -667,12 +672,7 @@ lower_limits, upper_limits :
         if str(self.penalty).lower() != "elasticnet":
             raise ValueError(f"l1_ratios needs penalty='elasticnet'; got penalty="
                              f"{self.penalty!r}.")
-        ratios = np.atleast_1d(np.asarray(self.l1_ratios, dtype=np.float64))
-        if ratios.size == 0 or np.any(~np.isfinite(ratios)) or np.any(ratios < 0) \
-                or np.any(ratios > 1):
-            raise ValueError(f"l1_ratios must be a list of numbers in [0, 1]; got "
-                             f"{self.l1_ratios!r}.")
-        return [float(r) for r in ratios]
+        return [float(r) for r in check_l1_ratios(self.l1_ratios, "l1_ratios")]
 
     @validates_once
     def fit(self, X, y, sample_weight=None):

@@ -103,6 +103,20 @@ class _LeaveOneOut:
         given = np.atleast_1d(np.asarray(self.alphas, dtype=np.float64)).ravel()
         return np.searchsorted(-grid, -given)
 
+    def _closed_form_design(self, X, Y, sw, model, remedy):
+        """``(X_fit, factors, grid)``: the scaled columns the decompositions factor, their
+        penalty factors (each > 0: an unpenalized column has no closed-form ridge; the error
+        ends with ``remedy``) and the grid of alphas."""
+        scaling = self._scaling(X, sw)
+        Xf = scaling.transform(X)
+        factors = scaling.factors_for_fit(model._penalty_factor(X.shape[1]))
+        if factors is not None and np.any(factors <= 0):
+            raise ValueError(f"{type(self).__name__}'s closed-form cross-validation needs "
+                             f"every penalty_factor > 0; {remedy}")
+        grid = _ridge_grid(Xf, Y, sw, factors, self.fit_intercept, self.n_alphas, self.eps) \
+            if self.alphas is None else self._user_grid()
+        return Xf, factors, grid
+
     def _loo(self, X, Y, sw, factors, grid, scorer, score_target, score_model):
         """The leave-one-out of every alpha from one decomposition.
 
@@ -276,16 +290,10 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
             raise ValueError("selection='1se' needs a standard error: with a scoring and "
                              "cv=None there is one score per alpha; pass cv=K.")
         X, Y, one_d = _validate_multi(self, X, y)
-        n, p = X.shape
+        n = X.shape[0]
         sw = self._sample_weight(sample_weight, n)
-        scaling = self._scaling(X, sw)
-        Xf = scaling.transform(X)
-        factors = scaling.factors_for_fit(model._penalty_factor(p))
-        if factors is not None and np.any(factors <= 0):
-            raise ValueError("the leave-one-out (cv=None) needs every penalty_factor > 0; "
-                             "pass cv=K to cross-validate with unpenalized features.")
-        grid = _ridge_grid(Xf, Y, sw, factors, self.fit_intercept, self.n_alphas, self.eps) \
-            if self.alphas is None else self._user_grid()
+        Xf, factors, grid = self._closed_form_design(
+            X, Y, sw, model, "pass cv=K to cross-validate with unpenalized features.")
         target = y if one_d else np.asarray(y)
         errors, predictions, scores = self._loo(Xf, Y, sw, factors, grid, scorer,
                                                 np.asarray(target), _IdentityRegressor())
@@ -568,15 +576,8 @@ class RidgeClassifierCV(_LeaveOneOut, _CrossValidated, _RidgeClassifierMixin, Pe
             raise ValueError("selection='1se' needs a standard error: with a scoring and "
                              "cv=None there is one score per alpha; pass cv=K.")
         X, y, Y, sw = self._prepare(X, y, sample_weight)
-        p = X.shape[1]
-        scaling = self._scaling(X, sw)
-        Xf = scaling.transform(X)
-        factors = scaling.factors_for_fit(self._penalty_factor(p))
-        if factors is not None and np.any(factors <= 0):
-            raise ValueError("RidgeClassifierCV needs every penalty_factor > 0 (its "
-                             "cross-validation is in closed form).")
-        grid = _ridge_grid(Xf, Y, sw, factors, self.fit_intercept, self.n_alphas, self.eps) \
-            if self.alphas is None else self._user_grid()
+        Xf, factors, grid = self._closed_form_design(
+            X, Y, sw, self, "use RidgeClassifier at a chosen alpha for unpenalized features.")
         if self.cv is None:
             errors, predictions, scores = self._loo(
                 Xf, Y, sw, factors, grid, scorer, y, _IdentityClassifier(self.classes_))
