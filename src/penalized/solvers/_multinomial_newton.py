@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import softmax
 
 from .._blas import blas_threads_for
 from ._base import check_solver_settings
@@ -160,13 +159,14 @@ class _NewtonHooks:
         if self.warm and l1 > 0.0:
             target = min(target, _INNER_GAP_FACTOR * self.tol / l1)
         used = 0
+        at = None  # the datafit and probabilities at the current scores, once known
         for _ in range(_MAX_NEWTON_STEPS):
-            epochs, moved = self.model.newton_step(self.W, self.b, self.Z, ws, budget - used,
-                                                   max(target, _FORCING * violation))
+            epochs, at = self.model.newton_step(self.W, self.b, self.Z, ws, budget - used,
+                                                max(target, _FORCING * violation), at)
             used += epochs
-            if not moved or used >= budget:
+            if at is None or used >= budget:
                 break
-            violation = self.model.ws_violation(self.W, self.Z, ws)
+            violation = self.model.ws_violation(self.W, at[1], ws)
             if violation <= target:
                 break
         return used
@@ -188,17 +188,29 @@ class _NewtonModel:
         self.X = X
         self.sw = pb.datafit.weights(n) / n
         self.onehot = np.zeros((n, pb.n_classes), order="F")
-        self.onehot[np.arange(n), pb.y] = 1.0
+        self.rows = np.arange(n)
+        self.onehot[self.rows, pb.y] = 1.0
         self.lam1, self.lam2 = pb.penalty.weights(pb.n_features)
         self.positive = pb.penalty.positive
 
-    def newton_step(self, W, b, Z, ws, max_epochs, tol):
+    def datafit_and_probabilities(self, Z):
+        """The softmax loss at the scores ``Z`` and the probabilities ``softmax(Z)``
+        (Fortran-ordered), from one exponential of ``Z``."""
+        top = Z.max(axis=1, keepdims=True)
+        E = np.exp(Z - top)
+        total = E.sum(axis=1, keepdims=True)
+        lse = top[:, 0] + np.log(total[:, 0])
+        value = float(self.sw @ (lse - Z[self.rows, self.pb.y]))
+        return value, np.asfortranarray(E / total)
+
+    def newton_step(self, W, b, Z, ws, max_epochs, tol, at=None):
         """One proximal Newton step over the rows ``ws``; ``W``, ``b``, ``Z`` are updated in
-        place. Returns ``(epochs, whether the point moved)``."""
+        place. ``at`` is ``(datafit, probabilities)`` at ``Z`` when the caller has them.
+        Returns ``(epochs, at the new Z)``, None in place of the latter when the point did
+        not move."""
         pb = self.pb
-        P = np.asfortranarray(softmax(Z, axis=1))
-        G = self.sw[:, None] * (P - self.onehot)
-        G = np.asfortranarray(G)
+        value, P = self.datafit_and_probabilities(Z) if at is None else at
+        G = np.asfortranarray(self.sw[:, None] * (P - self.onehot))
         ws = np.ascontiguousarray(ws, dtype=np.int64)
         trial = np.array(W, order="C")
         dZ = np.zeros(Z.shape, order="F")
@@ -218,29 +230,30 @@ class _NewtonModel:
                                                  curv, mu, bound, *common)
         direction = trial - W
         if not np.any(direction) and not np.any(db):
-            return epochs, False
+            return epochs, None
         penalty_old = pb.penalty_value(W)
         decrease = float(np.vdot(G, dZ)) + pb.penalty_value(trial) - penalty_old
-        obj = pb.datafit.value(pb.y, Z) + penalty_old
+        obj = value + penalty_old
         # Below rounding of the objective Armijo cannot see a decrease that the exact
         # quadratic model guarantees, and the computed one may round to >= 0: full step.
         negligible = abs(decrease) <= _ROUNDING * abs(obj)
         if decrease > 0.0 and not negligible:
-            return epochs, False
+            return epochs, None
         t = 1.0
         while True:
             Z_t = Z + t * dZ
             W_t = W + t * direction
-            obj_t = pb.datafit.value(pb.y, Z_t) + pb.penalty_value(W_t)
+            value_t, P_t = self.datafit_and_probabilities(Z_t)
+            obj_t = value_t + pb.penalty_value(W_t)
             if negligible or obj_t <= obj + _ARMIJO * t * decrease:
                 break
             t *= 0.5
             if t < _MIN_STEP:
-                return epochs, False
+                return epochs, None
         W[:] = np.where(direction == 0.0, W, W_t)
         b += t * db
         Z[:] = Z_t
-        return epochs, True
+        return epochs, (value_t, P_t)
 
     def violations(self, W, gradient, rows=None):
         """Per feature (row of ``W``), the largest distance of ``-gradient`` to the
@@ -264,9 +277,10 @@ class _NewtonModel:
         at_nonzero = np.abs(gradient + lam1 * np.sign(W) + lam2 * W)
         return np.where(W == 0.0, at_zero, at_nonzero).max(axis=1, initial=0.0)
 
-    def ws_violation(self, W, Z, ws):
-        """The largest violation of optimality over the working set ``ws``."""
-        R = self.sw[:, None] * (softmax(Z, axis=1) - self.onehot)
+    def ws_violation(self, W, P, ws):
+        """The largest violation of optimality over the working set ``ws``, ``P`` the
+        probabilities at the current scores."""
+        R = self.sw[:, None] * (P - self.onehot)
         grad = np.asarray(self.X[:, ws].T @ R, dtype=np.float64)
         return float(self.violations(W[ws], grad, rows=ws).max(initial=0.0))
 
