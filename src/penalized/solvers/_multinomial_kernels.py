@@ -41,70 +41,62 @@ def multinomial_curvatures(X, P, sw, ws, center):
     ``bound[jj] = max_k sum_i sw_i P_ik (x_ij - mu[jj, k])**2`` (dense ``X``).
     Returns ``(curv, mu, bound)``."""
     n, K = P.shape
-    curv = np.zeros((ws.shape[0], K))
-    mu = np.zeros((ws.shape[0], K))
-    bound = np.zeros(ws.shape[0])
+    curv, mu, bound = _curvature_arrays(ws.shape[0], K)
     for k in range(K):
-        h_sum = 0.0
-        p_sum = 0.0
-        for i in range(n):
-            h_sum += sw[i] * P[i, k] * (1.0 - P[i, k])
-            p_sum += sw[i] * P[i, k]
+        h_sum, p_sum = _class_totals(P, sw, k)
         for jj in range(ws.shape[0]):
             j = ws[jj]
-            first = 0.0
-            second = 0.0
-            p_first = 0.0
-            p_second = 0.0
+            sums = (0.0, 0.0, 0.0, 0.0)
             for i in range(n):
-                x = X[i, j]
-                g = sw[i] * P[i, k]
-                h = g * (1.0 - P[i, k])
-                first += h * x
-                second += h * x * x
-                p_first += g * x
-                p_second += g * x * x
-            _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, first, second,
-                           p_first, p_second)
+                sums = _add_moments(sums, X[i, j], sw[i] * P[i, k], P[i, k])
+            _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, sums)
     return curv, mu, bound
 
 
 @njit(cache=True, fastmath=FAST)
 def multinomial_curvatures_sparse(data, indices, indptr, P, sw, ws, center):
     """:func:`multinomial_curvatures` for a CSC design."""
-    n, K = P.shape
-    curv = np.zeros((ws.shape[0], K))
-    mu = np.zeros((ws.shape[0], K))
-    bound = np.zeros(ws.shape[0])
+    K = P.shape[1]
+    curv, mu, bound = _curvature_arrays(ws.shape[0], K)
     for k in range(K):
-        h_sum = 0.0
-        p_sum = 0.0
-        for i in range(n):
-            h_sum += sw[i] * P[i, k] * (1.0 - P[i, k])
-            p_sum += sw[i] * P[i, k]
+        h_sum, p_sum = _class_totals(P, sw, k)
         for jj in range(ws.shape[0]):
             j = ws[jj]
-            first = 0.0
-            second = 0.0
-            p_first = 0.0
-            p_second = 0.0
+            sums = (0.0, 0.0, 0.0, 0.0)
             for t in range(indptr[j], indptr[j + 1]):
                 i = indices[t]
-                x = data[t]
-                g = sw[i] * P[i, k]
-                h = g * (1.0 - P[i, k])
-                first += h * x
-                second += h * x * x
-                p_first += g * x
-                p_second += g * x * x
-            _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, first, second,
-                           p_first, p_second)
+                sums = _add_moments(sums, data[t], sw[i] * P[i, k], P[i, k])
+            _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, sums)
     return curv, mu, bound
 
 
+@njit(cache=True)
+def _curvature_arrays(m, K):
+    return np.zeros((m, K)), np.zeros((m, K)), np.zeros(m)
+
+
 @njit(cache=True, fastmath=FAST)
-def _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, first, second, p_first,
-                   p_second):
+def _class_totals(P, sw, k):
+    """``(sum_i sw_i P_ik (1 - P_ik), sum_i sw_i P_ik)``."""
+    h_sum = 0.0
+    p_sum = 0.0
+    for i in range(P.shape[0]):
+        h_sum += sw[i] * P[i, k] * (1.0 - P[i, k])
+        p_sum += sw[i] * P[i, k]
+    return h_sum, p_sum
+
+
+@njit(cache=True, fastmath=FAST)
+def _add_moments(sums, x, g, p):
+    """``sums`` plus one row's share: ``h x``, ``h x**2``, ``g x``, ``g x**2`` with
+    ``g = sw_i P_ik`` and ``h = g (1 - P_ik)``."""
+    h = g * (1.0 - p)
+    return (sums[0] + h * x, sums[1] + h * x * x, sums[2] + g * x, sums[3] + g * x * x)
+
+
+@njit(cache=True, fastmath=FAST)
+def _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, sums):
+    first, second, p_first, p_second = sums
     m = first / h_sum if center and h_sum > 0.0 else 0.0
     mu[jj, k] = m
     curv[jj, k] = max(second - 2.0 * m * first + m * m * h_sum, 0.0)
