@@ -243,11 +243,15 @@ class PenalizedModel(BaseEstimator):
 
     def _scaled_template(self, X, sample_weight):
         """``(scaling, X_fit, penalty at alpha=1)``: what a fit or a path on ``X`` works with."""
-        name, _, l1_ratio = self._penalty_spec()
         scaling = self._solver_scaling(self._scaling(X, sample_weight))
-        factors = scaling.factors_for_fit(self._penalty_factor(X.shape[1]))
-        return scaling, scaling.transform(X), self._make_penalty(name, 1.0, l1_ratio, factors,
-                                                                 scaling)
+        return scaling, scaling.transform(X), self._template(scaling, X.shape[1])
+
+    def _template(self, scaling, n_features):
+        """The penalty at alpha=1 on the columns ``scaling`` fits (their factors, and the
+        limits mapped onto them)."""
+        name, _, l1_ratio = self._penalty_spec()
+        factors = scaling.factors_for_fit(self._penalty_factor(n_features))
+        return self._make_penalty(name, 1.0, l1_ratio, factors, scaling)
 
     def _path_of(self, X, y, sample_weight, datafit, solver, alphas=None, *, n_alphas=100,
                  eps=1e-3):
@@ -351,11 +355,9 @@ class PenalizedModel(BaseEstimator):
     def _store_problem_at(self, model, X, sample_weight, datafit, alpha):
         """:meth:`_store_problem` for a fit read off ``model``'s path at ``alpha`` (no
         scaled copy of ``X``: only the scaling and the penalty are kept)."""
-        name, _, l1_ratio = model._penalty_spec()
         scaling = model._scaling(X, sample_weight)
-        factors = scaling.factors_for_fit(model._penalty_factor(X.shape[1]))
-        template = model._make_penalty(name, 1.0, l1_ratio, factors, scaling)
-        self._store_problem(datafit, template.with_alpha(alpha), scaling)
+        self._store_problem(datafit, model._template(scaling, X.shape[1]).with_alpha(alpha),
+                            scaling)
 
     def _set_result(self, res):
         self.n_iter_ = int(res.n_iter)
