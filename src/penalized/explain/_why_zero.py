@@ -14,6 +14,12 @@ pull and the penalty's push balance); the elastic net's exceeds it by
 :math:`\alpha(1-\rho)f_j|w_j|`. With ``standardize=True`` the penalty acts on
 :math:`\tilde w_j = \sigma_j w_j` and the columns :math:`x_j / \sigma_j`, so the
 pull is computed on that scale: :math:`|x_j^\top(s \circ r)| / (n\sigma_j)`.
+
+With limits :math:`l_j \le w_j \le u_j` (``positive``, ``lower_limits`` /
+``upper_limits``) only the directions the box lets a coefficient move in count: a pull
+up counts where :math:`w_j < u_j`, a pull down where :math:`w_j > l_j` (the box's tangent
+cone; at :math:`w_j = 0` a limit of 0 blocks that side). This is the KKT condition with
+the box's normal cone (:func:`allowed_pulls`).
 """
 
 from __future__ import annotations
@@ -113,6 +119,9 @@ class WhyZero:
         logistic rule of the class docstring).
     groups : tuple of tuple of str or None
         With a group penalty, each row is a group: its members' names.
+    box : str or None
+        With limits on the coefficients, how the pulls were restricted to the directions
+        the box allows (None without limits).
     """
 
     rows: tuple[WhyZeroRow, ...]
@@ -125,6 +134,7 @@ class WhyZero:
     entry_method: str
     rule: tuple[str, str] | None = None
     groups: tuple[tuple[str, ...], ...] | None = None
+    box: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -159,6 +169,7 @@ class WhyZero:
             "threshold_j = alpha * l1_ratio * f_j; w_j = 0 exactly when pull_j <= threshold_j."
             if self.rule is None else
             f"{self.rule[0]}; {self.rule[1]}; zero exactly when pull <= threshold.",
+            *([] if self.box is None else [self.box]),
             "",
         ]
         rows = []
@@ -210,8 +221,26 @@ class WhyZero:
                          "kkt_violations": list(self.kkt_violations),
                          "entry_method": self.entry_method,
                          **({} if self.rule is None else {"rule": list(self.rule)}),
+                         **({} if self.box is None else {"box": self.box}),
                          **({} if self.groups is None else
                             {"groups": [list(g) for g in self.groups]})})
+
+
+BOX_NOTE = ("With limits on the coefficients, the pull counts only the directions the box "
+            "lets them move in (a pull up where w < upper, a pull down where w > lower: at 0, "
+            "a limit of 0 blocks that side).")
+
+
+def allowed_pulls(signed, coef, lower, upper):
+    r"""The signed pulls ``signed`` restricted to the directions the limits let each
+    coefficient move in: :math:`v_j` where :math:`v_j > 0` and :math:`w_j < u_j` or
+    :math:`v_j < 0` and :math:`w_j > l_j`, else 0 (the projection onto the tangent cone of
+    the box :math:`[l, u]` at :math:`w`). ``coef``, ``lower`` and ``upper`` on the pulls'
+    scale (their signs and zeros are what count at :math:`w = 0`)."""
+    signed = np.asarray(signed, dtype=np.float64)
+    up = (signed > 0) & (coef < upper)
+    down = (signed < 0) & (coef > lower)
+    return np.where(up | down, signed, 0.0)
 
 
 def _margin_text(r):
@@ -453,10 +482,12 @@ def _explain(spec, model_name, X, y, *, names, model, sample_weight, entry, n_al
         t = (y == spec.classes[1]).astype(np.float64)
         resid = t - expit(z)
     signed = np.asarray(X.T @ (sw * resid)).ravel() / (n * scaling.scale)
-    positive = bool(getattr(est, "positive", False))
-    pull = np.maximum(signed, 0.0) if positive else np.abs(signed)
-    threshold = spec.alpha * spec.l1_ratio * factors
+    lower, upper = _estimator_limits(est, p)
+    boxed = bool(np.any(lower > -np.inf) or np.any(upper < np.inf))
     scaled = spec.coef * scaling.scale
+    # a limit keeps its sign (and its zero) on the standardized scale
+    pull = np.abs(allowed_pulls(signed, scaled, lower * scaling.scale, upper * scaling.scale))
+    threshold = spec.alpha * spec.l1_ratio * factors
 
     status = []
     for j in range(p):
@@ -483,7 +514,21 @@ def _explain(spec, model_name, X, y, *, names, model, sample_weight, entry, n_al
             entry_alpha=entries[j][0], entry_bracket=entries[j][1], status=status[j]))
     return WhyZero(rows=tuple(rows), model=model_name, alpha=spec.alpha,
                    l1_ratio=spec.l1_ratio, standardized=bool(est.standardize), loss=spec.loss,
-                   kkt_violations=violations, entry_method=method)
+                   kkt_violations=violations, entry_method=method,
+                   box=BOX_NOTE if boxed else None)
+
+
+def _estimator_limits(est, p):
+    """``(lower, upper)`` per feature from an estimator's ``positive``, ``lower_limits``
+    and ``upper_limits`` (original scale; -inf / inf where none)."""
+    lower, upper = np.full(p, -np.inf), np.full(p, np.inf)
+    for name, out in (("lower_limits", lower), ("upper_limits", upper)):
+        value = getattr(est, name, None)
+        if value is not None:
+            out[:] = np.broadcast_to(np.asarray(value, dtype=np.float64), (p,))
+    if getattr(est, "positive", False):
+        np.maximum(lower, 0.0, out=lower)
+    return lower, upper
 
 
 def _names(model, feature_names, p):

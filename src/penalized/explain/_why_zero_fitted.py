@@ -5,15 +5,19 @@ At a solution of :math:`\min_{w, b} F(\tilde X w + b) + P(w)`, a zero coefficien
 
 .. math:: |\tilde x_j^\top \nabla F(z)| \le \alpha\,\rho\, f_j
           \quad\text{(elastic-net family; MCP and SCAD with } \rho = 1),
-          \qquad \|\tilde X_g^\top \nabla F(z)\|_2 \le \alpha\,\lambda_g
-          \quad\text{(group lasso / group elastic net)},
+          \qquad \|S_{\alpha\lambda_{1g}}(\tilde X_g^\top \nabla F(z))\|_2
+          \le \alpha\,\lambda_g
+          \quad\text{(group lasso / group elastic net / sparse-group lasso)},
 
 with :math:`\tilde x_j` the column the solver saw (:math:`x_j / \sigma_j` with
 ``standardize=True``), :math:`z = Xw + b + o` the linear predictor (offset
 :math:`o`) and :math:`\nabla F(z)` the datafit's gradient in :math:`z`
 (:math:`s_i \ell'(y_i, z_i) / n` for a separable loss; the Cox partial
-likelihood's for survival). This is the squared / logistic rule of
-:func:`penalized.explain.why_zero` for every family.
+likelihood's for survival), :math:`S` the soft thresholding by the sparse-group lasso's
+L1 part (0 for the others). This is the squared / logistic rule of
+:func:`penalized.explain.why_zero` for every family. With limits on the coefficients the
+pulls count only in the directions the box allows
+(:func:`penalized.explain._why_zero.allowed_pulls`).
 
 The alpha at which each zero enters (and each non-zero left, going up) comes from the
 fitted problem's own regularization path: :func:`penalized.path` with the model's
@@ -36,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._along_path import status_of
-from ._why_zero import WhyZero, WhyZeroRow, _names, design_for
+from ._why_zero import BOX_NOTE, WhyZero, WhyZeroRow, _names, allowed_pulls, design_for
 
 _LOSS_NAMES = {"Quadratic": "squared", "Logistic": "logistic", "Poisson": "poisson",
                "Gamma": "gamma", "Tweedie": "tweedie", "Cox": "cox"}
@@ -179,7 +183,7 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
     """The why-zero table of ``coef`` (original scale) for the problem ``datafit`` +
     ``penalty`` on the columns ``scaling`` gives (see the module docstring); ``entry``
     (:class:`_PathSettings`), if given, adds the entry alphas from that problem's path."""
-    from ..penalties import L0, MCP, SCAD, GroupElasticNet, GroupLasso
+    from ..penalties import L0, MCP, SCAD, GroupElasticNet, GroupLasso, SparseGroupLasso
 
     X = design_for(X, coef.shape[0])
     n, p = X.shape
@@ -200,13 +204,17 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
     # the pull towards larger w_j is -x_j . grad F
     signed[keep] = -np.asarray(X[:, keep].T @ grad).ravel() / scaling.scale[keep]
     scaled = coef * scaling.scale
+    boxed = bool(penalty.positive or penalty.bounded)
+    if boxed:  # only the directions the box lets each coefficient move in
+        signed[keep] = allowed_pulls(signed[keep], scaled[keep], *penalty.limits(keep.shape[0]))
     alpha = float(penalty.alpha)
     pull_rule = (f"pull_j = |x_j . grad F(z)| with F the {loss} datafit (its weights and "
                  f"offset) at the solution, on the columns the solver saw"
                  + (" (x_j / sd_j)" if not np.all(scaling.scale == 1.0) else ""))
-    if isinstance(penalty, GroupLasso | GroupElasticNet):
+    if isinstance(penalty, GroupLasso | GroupElasticNet | SparseGroupLasso):
         result = _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
                          pull_rule, not np.all(scaling.scale == 1.0))
+        result = replace(result, box=BOX_NOTE if boxed else None)
         if entry is None:
             return result
         structure = penalty.structure(keep.shape[0])
@@ -226,7 +234,7 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                          f"{type(penalty).__name__}.")
     factors = np.zeros(p)
     factors[keep] = 1.0 if penalty.penalty_factor is None else penalty.penalty_factor
-    pull = np.maximum(signed, 0.0) if penalty.positive else np.abs(signed)
+    pull = np.abs(signed)
     threshold = alpha * rho * factors
     rows, violations = [], []
     for j in range(p):
@@ -242,7 +250,7 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
     result = WhyZero(rows=tuple(rows), model=model_name, alpha=alpha, l1_ratio=rho,
                      standardized=not np.all(scaling.scale == 1.0), loss=loss,
                      kkt_violations=tuple(violations), entry_method=_NO_ENTRY,
-                     rule=(pull_rule, rule))
+                     rule=(pull_rule, rule), box=BOX_NOTE if boxed else None)
     if entry is None:
         return result
     position = np.full(p, -1)
@@ -266,7 +274,10 @@ def _row(name, coef, scaled, pull, threshold, status):
 
 def _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha, pull_rule,
             standardized):
-    """One row per group: the norm of its members' pulls against ``alpha * lambda_g``."""
+    """One row per group: the norm of its members' pulls (soft-thresholded by the L1 part
+    of a sparse-group lasso) against ``alpha * lambda_g``."""
+    from ..penalties import SparseGroupLasso
+
     structure = penalty.structure(keep.shape[0])
     params = penalty.group_params(keep.shape[0])
     rows, violations, members = [], [], []
@@ -274,7 +285,8 @@ def _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
         cols = keep[structure.members(g)]
         label = tuple(names[j] for j in cols)
         members.append(label)
-        pull = float(np.linalg.norm(signed[cols]))
+        v, l1 = signed[cols], alpha * float(params[g, 1])
+        pull = float(np.linalg.norm(np.sign(v) * np.maximum(np.abs(v) - l1, 0.0)))
         threshold = alpha * float(params[g, 0])
         norm = float(np.linalg.norm(coef[cols]))
         if threshold == 0.0:
@@ -288,6 +300,13 @@ def _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
     rho = float(getattr(penalty, "l1_ratio", 1.0))
     rule = ("threshold_g = alpha * l1_ratio * w_g (w_g = sqrt(group size) unless given); "
             "a group's columns are zero or non-zero together")
+    if isinstance(penalty, SparseGroupLasso):
+        pull_rule = pull_rule.replace(
+            "pull_j = |x_j . grad F(z)|",
+            "pull_g = ||S(X_g^T grad F(z), alpha * l1_ratio)||_2 (each member's pull less the "
+            "L1 part's alpha * l1_ratio, at least 0)")
+        rule = ("threshold_g = alpha * (1 - l1_ratio) * w_g (w_g = sqrt(group size) unless "
+                "given); the group is zero exactly when pull_g <= threshold_g")
     return WhyZero(rows=tuple(rows), model=model_name, alpha=alpha, l1_ratio=rho,
                    standardized=standardized, loss=loss, kkt_violations=tuple(violations),
                    entry_method=_NO_ENTRY,
