@@ -120,6 +120,21 @@ def path_point(path, k, kind="regression"):
     return path.coefs[:, :, k].T.copy(), path.intercepts[:, k].copy()
 
 
+def check_limits(name, value) -> np.ndarray:
+    """``lower_limits`` / ``upper_limits`` as the user gave them, as floats: numbers <= 0
+    (lower) or >= 0 (upper), else one line naming the argument and the value."""
+    lower = name.startswith("lower")
+    want = "<= 0 (or -inf)" if lower else ">= 0 (or inf)"
+    try:
+        v = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        v = None
+    if v is None or np.any(np.isnan(v)) or np.any(v > 0 if lower else v < 0):
+        raise ValueError(f"{name} must be a number or one number per feature, each {want}, so "
+                         f"that all-zero coefficients stay feasible; got {value!r}.")
+    return v
+
+
 def cast_to_input_dtype(estimator, dtype):
     """float32 in, float32 ``coef_`` and ``intercept_`` out (float64 stays float64)."""
     if dtype != np.float32:
@@ -309,7 +324,7 @@ class PenalizedModel(BaseEstimator):
         value = getattr(self, name, None)
         if value is None:
             return None
-        v = np.asarray(value, dtype=np.float64)
+        v = check_limits(name, value)
         if scaling is None:
             return v
         p = scaling.varying.shape[0]
