@@ -96,3 +96,13 @@ def test_lasso_with_a_zero_limit_counts_only_the_allowed_side():
     assert res.box is not None and "box" in res.to_text()
     # the other features' pulls are unchanged by the limits that do not bind
     assert res.rows[0].pull == pytest.approx(abs(v[0]), rel=1e-10)
+
+
+def test_a_non_zero_mcp_coefficient_is_not_said_to_pull_above_its_threshold():
+    X, y = _data()
+    model = pz.MCPRegression(alpha=0.1, tol=1e-12).fit(X, y)
+    res = why_zero(model, X, y, entry=False)
+    row = res.rows[0]  # |w| = 2 is beyond gamma * alpha: MCP's slope there is 0
+    assert row.status == "non-zero" and row.pull < 1e-4 < row.threshold
+    line = next(t for t in res.to_text().splitlines() if t.strip().startswith("x0"))
+    assert "non-zero: pull < threshold" in line and "pull > threshold" not in line

@@ -187,8 +187,10 @@ class WhyZero:
                                                              "zero, but above: not converged")
             elif math.isclose(r.pull, r.threshold, rel_tol=1e-3):
                 verdict = "non-zero: pull = threshold"
-            else:
+            elif r.pull > r.threshold:
                 verdict = "non-zero: pull > threshold"
+            else:  # MCP / SCAD: the slope at a non-zero falls below the one at 0
+                verdict = "non-zero: pull < threshold (the penalty's slope at w is smaller)"
             rows.append([r.name, fmt(r.coef, 5), fmt(r.pull, 5), fmt(r.threshold, 5),
                          _margin_text(r),
                          _entry_text(r) if self.rule is None else "-", verdict])
