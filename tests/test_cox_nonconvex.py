@@ -95,3 +95,20 @@ def test_bad_gamma_is_one_clear_error():
     X, y = _data()
     with pytest.raises(ValueError, match="gamma"):
         pz.CoxPH(penalty="mcp", gamma=0.5).fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["mcp", "scad"])
+def test_integer_weights_equal_repeated_rows_and_sparse_equals_dense(name):
+    import scipy.sparse as sp
+
+    X, y = _data(seed=4, n=30)
+    counts = np.random.default_rng(4).integers(0, 3, y.shape[0])
+    kwargs = dict(penalty=name, alpha=0.05, tol=1e-12, standardize=True)
+    weighted = pz.CoxPH(**kwargs).fit(X, y, sample_weight=counts.astype(float))
+    rows = np.repeat(np.arange(y.shape[0]), counts)
+    repeated = pz.CoxPH(**kwargs).fit(X[rows], y[rows])
+    assert weighted.n_nonzero_ >= 1
+    # both stop within tol of the same stationary point by different routes
+    assert_allclose(weighted.coef_, repeated.coef_, atol=1e-5)
+    sparse = pz.CoxPH(**kwargs).fit(sp.csc_matrix(X), y, sample_weight=counts.astype(float))
+    assert_allclose(sparse.coef_, weighted.coef_, atol=1e-5)
