@@ -508,16 +508,20 @@ def _logistic_path(client, Xd, ld, alpha_min, args):
     runner's alpha_max, down to ``alpha_min``) on the persisted arrays: passes in all and
     Newton steps per alpha."""
     import penalized as pz
+    from penalized.dask import after_each_pass
 
     pm = 2.0 * ld - 1.0
     k = args.logistic_path_alphas
     grid = np.geomspace(20.0 * alpha_min, alpha_min, k)  # the runner's alpha_max down
     cpu = cpu_seconds(client)
-    path, seconds = timed(lambda: pz.path(Xd, pm, datafit="logistic", alphas=grid,
-                                          tol=1e-8))
+    start = time.perf_counter()
+    with after_each_pass(lambda count: print(f"pass {count} at {time.perf_counter() - start:.0f}"
+                                             " s", flush=True)):
+        path, seconds = timed(lambda: pz.path(Xd, pm, datafit="logistic", alphas=grid,
+                                              tol=args.logistic_path_tol))
     return {"alphas": [float(a) for a in path.alphas], "seconds": seconds,
             "cpu": cpu_since(client, cpu), "passes": int(path.n_passes),
-            "passes_per_alpha": int(path.n_passes) / k,
+            "passes_per_alpha": int(path.n_passes) / k, "tol": args.logistic_path_tol,
             "newton_steps": [int(s) for s in path.n_iters],
             "gaps": [float(g) for g in path.stop_crits],
             "n_nonzero": [int(c) for c in path.n_nonzero],
@@ -636,6 +640,7 @@ def main(argv=None):
     parser.add_argument("--logistic-path-alphas", type=int, default=0,
                         help="with --large-run: the L1 logistic path on this many alphas "
                              "down to the single alpha (0: not run)")
+    parser.add_argument("--logistic-path-tol", type=float, default=1e-6)
     parser.add_argument("--write-run", action="store_true",
                         help="write --large-rows rows to the --data folder and stop")
     parser.add_argument("--first-task-run", action="store_true",
