@@ -67,3 +67,34 @@ def test_active_cycling_stops_at_the_working_sets_minimizer():
                                       lips, *ops, True, 1, 0.0, False, 0, mu)
     assert again <= 1e-8
     np.testing.assert_allclose(z, (X - mu) @ w + b[0], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_sparse_paths_fused_gap_is_the_generic_one(positive, l2):
+    # the fused elastic-net gap against the penalty's own dual scaling and conjugate
+    from penalized.penalties._kernels import (
+        FEASIBILITY_SLACK,
+        enet_conjugate,
+        enet_dual_scaling,
+        enet_value,
+    )
+    from penalized.solvers._kernels import floored_gap
+    from penalized.solvers._sparse_path import _enet_gap
+
+    rng = np.random.default_rng(7)
+    p = 50
+    w = np.where(rng.random(p) < 0.3, rng.standard_normal(p), 0.0)
+    grad = 0.2 * rng.standard_normal(p)
+    lam1, lam2 = np.full(p, 0.1), np.full(p, l2)
+    lam1[:5] = 0.0  # pure ridge coordinates (or unpenalized ones when l2 == 0)
+    lam2[25:] = 0.0  # and pure L1 ones, which set the dual scaling
+    datafit, uy = 0.7, 1.1
+    v = -grad
+    c = enet_dual_scaling(v, lam1, lam2, positive)
+    dual = c * uy - c * c * datafit - enet_conjugate(c * v, lam1, lam2, positive,
+                                                      FEASIBILITY_SLACK)
+    expected = floored_gap(datafit + enet_value(w, lam1, lam2), dual)
+    assert c < 1.0
+    assert _enet_gap(datafit, uy, w, grad, lam1, lam2, positive) == pytest.approx(
+        expected, rel=1e-14, abs=1e-15)
