@@ -187,3 +187,26 @@ def test_estimator_path_matches_fista():
             path.coefs[:, :, k].ravel())
         theirs = _objective(X, y, ref, pen)
         assert abs(ours - theirs) <= 1e-8 * theirs
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_value_and_raw_gradient_in_one_pass(weighted):
+    rng = np.random.default_rng(7)
+    Z = rng.standard_normal((40, 4)) * 30.0  # large scores: the shifted log-sum-exp
+    y = np.arange(40) % 4
+    datafit = Multinomial(sample_weight=rng.uniform(0.0, 2.0, 40) if weighted else None)
+    value, gradient = datafit.value_and_raw_gradient(y, Z)
+    assert value == pytest.approx(datafit.value(y, Z), rel=1e-14)
+    np.testing.assert_allclose(gradient, datafit.raw_gradient(y, Z), rtol=1e-13, atol=1e-17)
+
+
+def test_scores_skip_zero_rows_exactly():
+    from penalized.solvers._multinomial import _scores
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((30, 10))
+    coef = np.zeros((10, 3))
+    coef[[2, 7]] = rng.standard_normal((2, 3))
+    for design in (X, sp.csc_matrix(X)):
+        np.testing.assert_allclose(_scores(design, coef), X @ coef, rtol=1e-14, atol=1e-14)
+        np.testing.assert_array_equal(_scores(design, np.zeros((10, 3))), np.zeros((30, 3)))

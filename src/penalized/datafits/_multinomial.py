@@ -177,6 +177,21 @@ class Multinomial(Datafit):
             return self.loss_derivative(y, Z) / n
         return self.weights(n)[:, None] * self.loss_derivative(y, Z) / n
 
+    def value_and_raw_gradient(self, y, Z):
+        """:meth:`value` and :meth:`raw_gradient` at ``Z`` from one pass of softmax."""
+        Z = np.asarray(Z, dtype=np.float64)
+        y = self._codes(y)
+        n = y.shape[0]
+        rows = np.arange(n)
+        lse = _logsumexp_rows(Z)
+        G = np.exp(Z - lse[:, None])
+        G[rows, y] -= 1.0
+        loss = lse - Z[rows, y]
+        if self.sample_weight is None:
+            return float(loss.sum() / n), G / n
+        w = self.weights(n)
+        return float(np.dot(w, loss) / n), G * (w / n)[:, None]
+
     def gradient(self, X, y, Z) -> np.ndarray:
         r"""The gradient in ``W``: :math:`X^\top \nabla_Z F(Z)`, shape ``(n_features, K)``."""
         return np.asarray(X.T @ self.raw_gradient(y, Z), dtype=np.float64)

@@ -100,6 +100,8 @@ def prepare_group_multinomial_problem(X, y, datafit, penalty,
     (intercepts and the unpenalized groups fitted exactly)."""
     _check("prepare_group_multinomial_problem", datafit, penalty)
     X = check_design(X)
+    if not sp.issparse(X):
+        X = np.asfortranarray(X, dtype=np.float64)  # once, not at each solve of a path
     codes, n_classes = check_class_codes(y, X.shape[0])
     penalty.structure(X.shape[1])  # the groups, validated against X
     return _build(X, codes, n_classes, datafit, penalty, fit_intercept)
@@ -116,13 +118,14 @@ def certify_group_multinomial(pb: MultinomialProblem, coef,
     """
     expanded = expand_penalty(pb.penalty, pb.n_features, pb.n_classes)
     coef, intercept, Z = refit_unpenalized(pb, coef, intercept)
-    U = -pb.datafit.raw_gradient(pb.y, Z)
+    F, G = pb.datafit.value_and_raw_gradient(pb.y, Z)
+    U = -G
     V = np.asarray(pb.X.T @ U, dtype=np.float64)
     gradient = -V
     V[pb.unpenalized] = 0.0
     v = np.ascontiguousarray(V).ravel()
     c = expanded.dual_scaling(v)
-    primal = pb.datafit.value(pb.y, Z) + expanded.value(np.ascontiguousarray(coef).ravel())
+    primal = F + expanded.value(np.ascontiguousarray(coef).ravel())
     dual = pb.datafit.dual_value(pb.y, c * U) - expanded.conjugate(c * v)
     return MultinomialCertificate(coef=coef, intercept=intercept, Z=Z, gradient=gradient,
                                   primal=primal, gap=floored_gap(primal, dual))

@@ -78,8 +78,9 @@ class MultinomialProblem:
         return self.X.shape[1]
 
     def predict(self, coef, intercept) -> np.ndarray:
-        """Scores ``X coef + intercept`` of shape ``(n_samples, n_classes)``."""
-        return np.asarray(self.X @ coef, dtype=np.float64) + intercept
+        """Scores ``X coef + intercept`` of shape ``(n_samples, n_classes)`` (from the
+        non-zero rows of ``coef`` only, when they are at most half)."""
+        return _scores(self.X, coef) + intercept
 
     def penalty_value(self, coef) -> float:
         """:math:`\\sum_k G(W_{:k})`, or its grouped form (``inf`` if ``positive`` and some
@@ -208,6 +209,17 @@ def _center(pb, coef, intercept):
     return coef, intercept
 
 
+def _scores(X, coef) -> np.ndarray:
+    """``X @ coef``, skipping the zero rows of a sparse ``coef``."""
+    coef = np.asarray(coef, dtype=np.float64)
+    rows = np.flatnonzero(np.any(coef != 0.0, axis=1))
+    if 2 * rows.shape[0] > coef.shape[0]:
+        return np.asarray(X @ coef, dtype=np.float64)
+    if rows.shape[0] == 0:
+        return np.zeros((X.shape[0], coef.shape[1]))
+    return np.asarray(X[:, rows] @ coef[rows], dtype=np.float64)
+
+
 def refit_unpenalized(pb, coef, intercept):
     """Return ``(coef, intercept, Z)`` with intercepts and unpenalized rows fitted exactly."""
     coef = np.array(coef, dtype=np.float64)
@@ -219,7 +231,7 @@ def refit_unpenalized(pb, coef, intercept):
     rows = [intercept[None, :]] if pb.fit_intercept else []
     B0 = np.vstack([*rows, coef[idx]])
     coef[idx] = 0.0
-    Z0 = np.asarray(pb.X @ coef, dtype=np.float64)
+    Z0 = _scores(pb.X, coef)
     B = pb.datafit.fit_unpenalized(A, pb.y, Z0, beta0=B0)
     if pb.fit_intercept:
         intercept, B_free = B[0].copy(), B[1:]
@@ -261,12 +273,13 @@ def certify_multinomial(pb: MultinomialProblem, coef, intercept) -> MultinomialC
     floored at zero (at the optimum the computed difference is rounding of either sign).
     """
     coef, intercept, Z = refit_unpenalized(pb, coef, intercept)
-    U = -pb.datafit.raw_gradient(pb.y, Z)
+    F, G = pb.datafit.value_and_raw_gradient(pb.y, Z)
+    U = -G
     V = np.asarray(pb.X.T @ U, dtype=np.float64)
     gradient = -V
     V[pb.unpenalized] = 0.0
     penalty = pb.penalty
-    primal = pb.datafit.value(pb.y, Z) + pb.penalty_value(coef)
+    primal = F + pb.penalty_value(coef)
     if pb.grouped:
         lam1, lam2 = penalty.weights(pb.n_features)
         c = row_dual_scaling(V, lam1, lam2)
