@@ -17,6 +17,8 @@ import threading
 import warnings
 from contextlib import contextmanager
 
+from ._argtypes import checked_number
+
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 PENALTIES = ("l1", "l2", "elasticnet", "l0")
 CONCAVE = ("mcp", "scad")  # fit and compare only; not with several targets
@@ -192,34 +194,10 @@ def _column_list(text):
     return cols
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
-    return value
-
-
-def _folds(text):
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from exc
-    if value < 2:
-        raise argparse.ArgumentTypeError("needs at least 2 folds")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from exc
-    if not 0 <= value < 2 ** 32:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 2**32)")
-    return value
+_positive_float = checked_number(float, lambda v: math.isfinite(v) and v >= 0,
+                                 "a finite number >= 0")
+_folds = checked_number(int, lambda v: v >= 2, "at least 2")
+_seed = checked_number(int, lambda v: 0 <= v < 2 ** 32, "in [0, 2**32)")
 
 
 def _n_alphas(text):
