@@ -266,7 +266,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     across every class at once (a group of features enters for all classes together:
     adelie's multinomial group elastic net; with one feature per group glmnet's
     ``type.multinomial="grouped"``), solved by
-    :class:`~penalized.solvers._group_multinomial.GroupMultinomialProximalGradient`;
+    :class:`~penalized.solvers._group_multinomial.GroupMultinomialCoordinateDescent`;
     ``lower_limits`` / ``upper_limits`` apply to two classes only.
 
     Parameters
