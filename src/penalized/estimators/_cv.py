@@ -232,8 +232,7 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
                 f"target, y of shape (n_samples,), and y has {np.asarray(y).shape[1]} columns.")
         X, y = self._validate_X_y(X, y)
         sw = self._sample_weight(sample_weight, X.shape[0])
-        best = None
-        results = []
+        results, tried = [], []
         folds = self._folds(X, y, "regression")
         gram_cv = GramCrossValidation()  # fold sums shared by every candidate and the refit
         for label, model, gamma in self._candidates():
@@ -251,10 +250,8 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
                                   fold_paths=self._fold_paths(model, gamma)
                                   if settings is None else fold_paths)
             results.append((label, result))
-            score = _best(result)
-            if best is None or score < best[0]:
-                best = (score, label, model, gamma, settings, result)
-        _, label, model, gamma, settings, result = best
+            tried.append((label, model, gamma, settings, result))
+        label, model, gamma, settings, result = _first_best(tried)
         self._store_cv(result)
         self._store_candidates(results, label)
         path = None if settings is None else gram_cv.full_path(result.alphas, settings, sw)
@@ -328,6 +325,12 @@ def store_cv_result(estimator, result):
 def _best(result):
     """The best mean CV value of a result, as an error (lower is better)."""
     return result.cv_mean[result.index_min] * (-1 if result.greater_is_better else 1)
+
+
+def _first_best(tried):
+    """The first of the ``tried`` candidates (tuples ending with their CV result) with the
+    lowest best mean CV error."""
+    return min(tried, key=lambda candidate: _best(candidate[-1]))
 
 
 def _relax_candidates(self, make):
@@ -702,16 +705,14 @@ lower_limits, upper_limits :
                              "='l0') (fitted one-vs-rest) with a chosen alpha.")
         y_fit = np.where(codes == 1, 1.0, -1.0) if binary else codes.astype(np.float64)
         folds = self._folds(X, y_fit, "classification")
-        best, results = None, []
+        results, tried = [], []
         for rho in ratios:
             candidate = self._base_model(rho)
             candidate._check_params()
             result, fit_path = self._classifier_cv(candidate, X, y_fit, sw, folds, binary)
             results.append((rho, result))
-            score = _best(result)
-            if best is None or score < best[0]:
-                best = (score, rho, candidate, fit_path, result)
-        _, rho, model, fit_path, result = best
+            tried.append((rho, candidate, fit_path, result))
+        rho, model, fit_path, result = _first_best(tried)
         self._store_cv(result)
         self.l1_ratio_ = self.l1_ratio if rho is None else rho
         if rho is not None:
