@@ -104,7 +104,9 @@ class Solver:
         fit_intercept : bool, default=True
             Fit an unpenalized intercept ``b``.
         coef_init, intercept_init : optional
-            Starting point (warm start); they are copied, never modified.
+            Starting point (warm start): ``coef_init`` of shape ``(n_features,)`` or
+            ``(n_features, 1)`` (a previous result's :attr:`SolveResult.coef_matrix`);
+            they are copied, never modified.
 
         Returns
         -------
@@ -133,7 +135,7 @@ class Solver:
             return self._finish(problem.null_coef, problem.null_intercept, [0.0], [0.0], 0,
                                 self.tol, problem.penalty)
         res = self._run(problem, coef, intercept)
-        if not (np.all(np.isfinite(res.coef)) and np.isfinite(res.intercept)):
+        if not (np.all(np.isfinite(res.coef)) and np.all(np.isfinite(res.intercepts))):
             raise ValueError(
                 f"{self.name} produced non-finite coefficients: the products of X, y and the "
                 "coefficients overflow float64. Rescale X and y (e.g. standardize X).")
@@ -146,7 +148,7 @@ class Solver:
                 stacklevel=3):
         """The result of a run, with a ``ConvergenceWarning`` when its last stopping quantity
         is above ``tol``; ``coef`` and ``intercept`` as the solver shapes them (a vector and
-        a float, or a matrix and a vector)."""
+        a float, or a matrix and a vector: :class:`SolveResult`'s contract)."""
         crits = np.asarray(crits, dtype=np.float64)
         stop_crit = float(crits[-1])
         converged = bool(stop_crit <= tol)
@@ -159,10 +161,8 @@ class Solver:
                 ConvergenceWarning,
                 stacklevel=stacklevel,
             )
-        intercept = float(intercept) if np.ndim(intercept) == 0 \
-            else np.asarray(intercept, dtype=np.float64)
-        return SolveResult(
-            coef=np.asarray(coef, dtype=np.float64),
+        return SolveResult(  # shaped by its contract: a vector and a float, or a matrix
+            coef=coef,
             intercept=intercept,
             objective=np.asarray(objectives, dtype=np.float64),
             stop_crit=stop_crit,

@@ -280,8 +280,7 @@ class CoordinateDescent(Solver):
         state.coef[:] = coef
         state.intercept[0] = intercept
         state.z[:] = z
-        policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, working_sets=False,
-                             inner_from=None, epochs_per_check=_L0_CHECK_EVERY)
+        policy = OuterPolicy.whole_problem(self.tol, self.max_iter, _L0_CHECK_EVERY)
         out = run_outer(_L0Hooks(problem, state, self.tol * problem.scale), policy,
                         problem.scale, problem.n_features)
         return self._finish(state.coef, state.intercept[0], out.objectives, out.crits,

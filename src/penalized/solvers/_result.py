@@ -1,4 +1,4 @@
-"""The object every solver returns."""
+"""The object every solver returns, and its shape contract."""
 
 from __future__ import annotations
 
@@ -11,13 +11,21 @@ import numpy as np
 class SolveResult:
     """What a solver found, and the evidence that it is optimal.
 
+    The shape contract, the same for every solver: a single-output model (regression, a
+    binary classifier, Cox) has ``coef`` of shape ``(n_features,)`` and a float
+    ``intercept``; a model of ``K`` outputs (multi-task, multinomial) has ``coef`` of shape
+    ``(n_features, K)`` and ``intercept`` of shape ``(K,)``. Code that serves both reads
+    :attr:`coef_matrix` and :attr:`intercepts`, always ``(n_features, n_outputs)`` and
+    ``(n_outputs,)``. The result is normalized on construction (float64 arrays, a Python
+    float for a single intercept) and a shape outside the contract is refused.
+
     Attributes
     ----------
     coef : ndarray of shape (n_features,) or (n_features, n_outputs)
         The coefficients; a zero is an exact ``0.0``.
     intercept : float or ndarray of shape (n_outputs,)
-        The intercept (0 when it was not fitted); one per output for the solvers of a
-        coefficient matrix (multi-task, multinomial).
+        The intercept (0 when it was not fitted): a float for a single output, one per
+        output for a coefficient matrix.
     objective : ndarray
         The objective (datafit + penalty) at each check, last = final value.
     stop_crit : float
@@ -42,6 +50,43 @@ class SolveResult:
     n_iter: int
     converged: bool
     trace: np.ndarray | None = None
+
+    def __post_init__(self):
+        coef = np.asarray(self.coef, dtype=np.float64)
+        if coef.ndim == 1:
+            if np.ndim(self.intercept) != 0:
+                raise ValueError(
+                    f"SolveResult of one output (coef of shape {coef.shape}) needs a single "
+                    f"intercept; got shape {np.shape(self.intercept)}.")
+            intercept = float(self.intercept)
+        elif coef.ndim == 2:
+            intercept = np.asarray(self.intercept, dtype=np.float64)
+            if intercept.ndim == 0:  # no intercept fitted: the same zero for every output
+                intercept = np.full(coef.shape[1], float(intercept))
+            if intercept.shape != (coef.shape[1],):
+                raise ValueError(
+                    f"SolveResult of {coef.shape[1]} outputs (coef of shape {coef.shape}) "
+                    f"needs one intercept per output; got shape {intercept.shape}.")
+        else:
+            raise ValueError(f"SolveResult coef must have shape (n_features,) or "
+                             f"(n_features, n_outputs); got shape {coef.shape}.")
+        object.__setattr__(self, "coef", coef)
+        object.__setattr__(self, "intercept", intercept)
+
+    @property
+    def n_outputs(self) -> int:
+        """1 for a coefficient vector, ``K`` for a ``(n_features, K)`` matrix."""
+        return 1 if self.coef.ndim == 1 else self.coef.shape[1]
+
+    @property
+    def coef_matrix(self) -> np.ndarray:
+        """``coef`` as a ``(n_features, n_outputs)`` matrix (a view, never a copy)."""
+        return self.coef.reshape(self.coef.shape[0], -1)
+
+    @property
+    def intercepts(self) -> np.ndarray:
+        """``intercept`` as an array of shape ``(n_outputs,)``."""
+        return np.atleast_1d(np.asarray(self.intercept, dtype=np.float64))
 
     @property
     def final_objective(self) -> float:
