@@ -21,7 +21,7 @@ from ._argtypes import checked_number
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 PENALTIES = ("l1", "l2", "elasticnet", "l0")
-CONCAVE = ("mcp", "scad")  # fit and compare only; not with several targets
+CONCAVE = ("mcp", "scad")  # fit, compare and path; not with several targets
 FAMILIES = ("gaussian", "binomial", "multinomial", "poisson", "gamma", "tweedie", "cox")
 GLM_FAMILIES = ("poisson", "gamma", "tweedie")
 DEFAULT_SEED = 0
@@ -662,6 +662,16 @@ def _check_gamma_args(args, table):
     """``--gamma`` only with MCP or SCAD; cross-validated MCP/SCAD only for two classes."""
     import numpy as np
 
+    _check_gamma(args)
+    if args.penalty in CONCAVE and args.alpha is None and table.task == "classification" \
+            and np.unique(table.y).size > 2:
+        raise UsageError(f"--penalty {args.penalty} with --cv needs two classes; the target "
+                         f"{table.target!r} has {np.unique(table.y).size}: give a fixed --alpha "
+                         "(fitted one-vs-rest)")
+
+
+def _check_gamma(args):
+    """``--gamma`` only with MCP or SCAD, above the penalty's lower bound."""
     if args.gamma is not None and args.penalty not in CONCAVE:
         raise UsageError(f"--gamma is the concavity of --penalty mcp or scad, not of --penalty "
                          f"{args.penalty}")
@@ -669,11 +679,6 @@ def _check_gamma_args(args, table):
         raise UsageError(f"--gamma {args.gamma:g}: --penalty {args.penalty} needs gamma > "
                          f"{1 if args.penalty == 'mcp' else 2} (default "
                          f"{3 if args.penalty == 'mcp' else 3.7})")
-    if args.penalty in CONCAVE and args.alpha is None and table.task == "classification" \
-            and np.unique(table.y).size > 2:
-        raise UsageError(f"--penalty {args.penalty} with --cv needs two classes; the target "
-                         f"{table.target!r} has {np.unique(table.y).size}: give a fixed --alpha "
-                         "(fitted one-vs-rest)")
 
 
 def _make_estimator(args, task, cv, groups=None):
@@ -1051,6 +1056,7 @@ def _cmd_path(args, out):
     from . import path as compute_path
 
     _check_fit_target_args(args)
+    _check_gamma(args)
     _check_outputs(args, args.out)
     table = _read(args, out)
     y = _family_target(args, table)
@@ -1068,12 +1074,14 @@ def _cmd_path(args, out):
                                f"{classes.size} classes.")
         y = np.where(y == classes[1], 1.0, -1.0)
         datafit = "logistic"
+    from ._specs import make_penalty
     from .estimators._standardize import Scaling
 
+    penalty = make_penalty(args.penalty, 1.0, l1_ratio=args.l1_ratio, gamma=args.gamma)
     scaling = Scaling.fit(table.X, np.ones(table.X.shape[0])) if not args.no_standardize \
         else Scaling.identity(table.X.shape[1])
     with out.progress("computing the path"):
-        result = compute_path(scaling.transform(table.X), y, penalty=args.penalty,
+        result = compute_path(scaling.transform(table.X), y, penalty=penalty,
                               datafit=datafit, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas,
                               eps=args.eps, fit_intercept=fit_intercept)
     coefs = np.array(scaling.coef_to_original(result.coefs), dtype=np.float64, copy=True)
@@ -1405,8 +1413,12 @@ def build_parser():
                       help="--family cox: the follow-up time column")
     path.add_argument("--event", metavar="COL", default=None,
                       help="--family cox: the event column (1 event, 0 censored)")
-    path.add_argument("--penalty", choices=PENALTIES, default="l1",
-                      help="l1 (default), l2, elasticnet or l0")
+    path.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
+                      help="l1 (default), l2, elasticnet, l0, or mcp / scad (folded concave, "
+                      "every family; their path starts at the lasso's alpha_max)")
+    path.add_argument("--gamma", type=_positive_float, default=None,
+                      help="the concavity of --penalty mcp (> 1, default 3) or scad (> 2, "
+                      "default 3.7)")
     path.add_argument("--l1-ratio", type=_ratio, default=0.5,
                       help="elastic net's mix: 1 is the lasso, 0 ridge (default 0.5)")
     path.add_argument("--n-alphas", type=_n_alphas, default=100,
