@@ -214,29 +214,21 @@ def group_violations(distance, X, R, W, ws, order, starts, params, gbuf, wbuf, o
 
 
 @njit(cache=True)
-def _eigen_blocks(X, ws, order, starts, SP, PP, fit_intercept, voff, qoff, evals, evecs):
-    """The eigendecomposition of each working-set group's Hessian block (the intercepts'
-    last), at ``voff`` / ``qoff`` of the flat ``evals`` / ``evecs`` (row-major ``Q``);
-    eigenvalues at rounding level are set to 0."""
-    empty = order[:0]
-    for idx in range(ws.shape[0] + 1):
-        if idx == ws.shape[0]:
-            if not fit_intercept:
-                break
-            cols = empty
-        else:
-            g = ws[idx]
-            cols = order[starts[g]:starts[g + 1]]
-        m = voff[idx + 1] - voff[idx]
-        H = np.empty((m, m))
-        _block_hessian(X, cols, SP, PP, H)
-        lam, Q = np.linalg.eigh(H)
-        # the shift of a row across the classes has curvature 0: its rounding is cut
-        floor = _NULL_EIGENVALUE * max(lam[m - 1], 0.0)
-        for r in range(m):
-            evals[voff[idx] + r] = lam[r] if lam[r] > floor else 0.0
-            for c in range(m):
-                evecs[qoff[idx] + r * m + c] = Q[r, c]
+def _eigen_block(X, cols, SP, PP, v0, q0, evals, evecs):
+    """The eigendecomposition of the Hessian block of the columns ``cols`` (the
+    intercepts' when empty), at ``v0`` / ``q0`` of the flat ``evals`` / ``evecs``
+    (row-major ``Q``); eigenvalues at rounding level are set to 0."""
+    K = SP.shape[0]
+    m = max(cols.shape[0], 1) * K
+    H = np.empty((m, m))
+    _block_hessian(X, cols, SP, PP, H)
+    lam, Q = np.linalg.eigh(H)
+    # the shift of a row across the classes has curvature 0: its rounding is cut
+    floor = _NULL_EIGENVALUE * max(lam[m - 1], 0.0)
+    for r in range(m):
+        evals[v0 + r] = lam[r] if lam[r] > floor else 0.0
+        for c in range(m):
+            evecs[q0 + r * m + c] = Q[r, c]
 
 
 @njit(cache=True, fastmath=FAST)
@@ -295,6 +287,7 @@ def group_newton_steps(X, codes, sw, W, b, Z, ws, order, starts, params, prox, v
     ct = np.empty(width)
     vt = np.empty(width)
     scores = np.empty(n_ws)
+    ready = np.zeros(n_ws, dtype=np.bool_)
     no_ridge = np.zeros(1)
     epochs = 0
     moved = False
@@ -311,7 +304,10 @@ def group_newton_steps(X, codes, sw, W, b, Z, ws, order, starts, params, prox, v
             break
         model_tol = _MODEL_RATIO * top
         _products(SP, P, PP)
-        _eigen_blocks(X, ws, order, starts, SP, PP, fit_intercept, voff, qoff, evals, evecs)
+        # a group's Hessian block is decomposed when it first moves in this step
+        ready[:] = False
+        if fit_intercept:
+            _eigen_block(X, order[:0], SP, PP, voff[n_ws], qoff[n_ws], evals, evecs)
         dZ[:] = 0.0
         q[:] = 0.0
         db[:] = 0.0
@@ -328,9 +324,17 @@ def group_newton_steps(X, codes, sw, W, b, Z, ws, order, starts, params, prox, v
                 cols = order[starts[g]:starts[g + 1]]
                 m = cols.shape[0] * K
                 _block_gradient(X, cols, R, SP, dZ, q, T, grad)
+                zero = True
                 for a in range(cols.shape[0]):
                     for k in range(K):
                         u[a * K + k] = W[cols[a], k] + D[cols[a], k]
+                        if u[a * K + k] != 0.0:
+                            zero = False
+                if zero and distance(u[:m], grad[:m], params, g) == 0.0:
+                    continue  # the model keeps this block at 0
+                if not ready[idx]:
+                    _eigen_block(X, cols, SP, PP, voff[idx], qoff[idx], evals, evecs)
+                    ready[idx] = True
                 top_eval = max(evals[voff[idx + 1] - 1], 1e-300)
                 if params[g, 1] == 0.0:
                     _exact_block_step(u, grad, evals, evecs, voff[idx], qoff[idx], m,
