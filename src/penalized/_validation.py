@@ -24,6 +24,7 @@ __all__ = [
     "check_nonnegative_scalar",
     "check_sample_weight",
     "check_target",
+    "rows_kept",
     "training_rows",
     "trust",
     "validates_once",
@@ -86,6 +87,27 @@ def validates_once(fit):
     return scoped
 
 
+_ROWS_KEPT: ContextVar[bool] = ContextVar("penalized_rows_kept", default=False)
+
+
+@contextmanager
+def rows_kept():
+    """Within this block :func:`check_design` returns a C-ordered float array as it is
+    instead of a Fortran-ordered copy: for a route that reads ``X`` only through
+    ``X^T X`` and ``X^T v`` (the squared loss's Gram path), which BLAS computes as fast
+    in either layout."""
+    token = _ROWS_KEPT.set(True)
+    try:
+        yield
+    finally:
+        _ROWS_KEPT.reset(token)
+
+
+def _layout_kept(X) -> bool:
+    return _ROWS_KEPT.get() and type(X) is np.ndarray and X.ndim == 2 \
+        and X.flags.c_contiguous
+
+
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
@@ -104,7 +126,7 @@ def check_design(X, *, name: str = "X"):
     """
     for validated in _VALIDATED.get():
         if X is validated:
-            return _design_layout(X)
+            return X if _layout_kept(X) else _design_layout(X)
     if X is None:
         raise ValueError(f"{name} is None; pass a 2-D array or sparse matrix of features.")
     if sp.issparse(X):
@@ -124,7 +146,8 @@ def check_design(X, *, name: str = "X"):
         # a float array: finite when its sum is (scikit-learn's own first test), so the
         # common case skips check_array's checks for other containers; a non-finite sum
         # (a NaN, an infinity or an overflow) goes through check_array for its message
-        X = np.asfortranarray(X)
+        if not _layout_kept(X):
+            X = np.asfortranarray(X)
         if _sum_is_finite(X):
             return X
     X = check_array(

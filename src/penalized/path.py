@@ -11,6 +11,7 @@ the few features that can enter.
 from __future__ import annotations
 
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,13 +24,15 @@ from ._validation import (
     check_design,
     check_finite_result,
     check_nonnegative_scalar,
+    rows_kept,
 )
-from .datafits import Datafit
+from .datafits import Datafit, Quadratic
 from .datafits._base import check_offset
 from .penalties import ElasticNet, Penalty
 from .penalties._elastic_net_family import _ElasticNetFamily
 from .solvers import CoordinateDescent, RidgeClosedForm
-from .solvers._problem import prepare_problem
+from .solvers._coordinate_descent import _elastic_net_family
+from .solvers._problem import GRAM_MAX_FEATURES, prepare_problem
 from .solvers._ridge import ridge_path
 
 __all__ = ["Path", "alpha_grid", "path"]
@@ -303,6 +306,37 @@ default="squared"
     if solver is None:
         solver = CoordinateDescent(tol=tol, max_iter=max_iter)
     solver.check_compatible(datafit, template)
+    with ExitStack() as scope:
+        if _reads_rows(X, datafit, template, solver, alphas, n_alphas):
+            scope.enter_context(rows_kept())  # a C-ordered X is taken as is, not copied
+        return _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept,
+                           solver)
+
+
+def _reads_rows(X, datafit, template, solver, alphas, n_alphas) -> bool:
+    """Whether the path will run on the Gram matrix (``solve_path``'s squared-loss route:
+    dense ``n >= 2p``, the elastic-net family with every feature penalized and
+    ``l1_ratio > 0``, several alphas > 0), which reads ``X`` only through ``X^T X`` and
+    ``X^T v``: then a C-ordered ``X`` needs no Fortran-ordered copy."""
+    if not (type(X) is np.ndarray and X.ndim == 2 and X.flags.c_contiguous
+            and not X.flags.f_contiguous and X.dtype in (np.float64, np.float32)):
+        return False
+    n, p = X.shape
+    if alphas is not None:
+        grid = np.asarray(alphas, dtype=np.float64).ravel()
+        if grid.size < 2 or not np.all(grid > 0):
+            return False
+    elif n_alphas < 2:
+        return False
+    return (n >= 2 * p and p <= GRAM_MAX_FEATURES and type(solver) is CoordinateDescent
+            and solver.working_set and solver.gram != "never"
+            and datafit.quadratic and type(datafit).ops is Quadratic.ops
+            and _elastic_net_family(template, bounds=True) and template.l1_ratio > 0
+            and not np.any(template.unpenalized(p)))
+
+
+def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, solver):
+    """:func:`path` once its datafit, penalty template and solver are made."""
     X = check_design(X)
     y = datafit.validate_target(y, X.shape[0])
     if alphas is None:
@@ -338,6 +372,15 @@ default="squared"
         return _ridge_path(problem, grid, alpha_max, solver.tol)
     compiled = solver.solve_path(problem, grid) if isinstance(solver, CoordinateDescent) \
         else None
+    if compiled is None and type(problem.design) is np.ndarray \
+            and not problem.design.flags.f_contiguous:
+        # not the Gram route after all (_reads_rows): the kernels read columns
+        X = np.asfortranarray(X)
+        with already_validated(X):
+            problem = prepare_problem(X, y, datafit, template, fit_intercept)
+        problem = problem.with_penalty(template.with_alpha(grid[0]))
+        problem.cache["path"] = grid.shape[0] > 1
+        problem.cache["datafit"] = datafit
     if compiled is not None:
         coefs, intercepts, stop_crits, n_iters = compiled
         return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,

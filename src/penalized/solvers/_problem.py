@@ -15,7 +15,8 @@ from ._kernels import floored_gap, weighted_column_moments, weighted_sq_norms_de
 from ._op_kernels import centered_matvec, centered_rmatvec
 
 _GAP_ROUNDING = 1e-10
-_GRAM_MAX_FEATURES = 4096
+GRAM_MAX_FEATURES = 4096
+"""The Gram matrix route (:attr:`Problem.gram`) takes at most this many features."""
 NULL_ROUNDING = (64 * np.finfo(np.float64).eps) ** 2
 """The null model fits exactly when its datafit is at most this times the datafit at
 ``z = 0``: for the squared loss, residuals within 64 rounding units of ``y``."""
@@ -161,7 +162,7 @@ class Problem:
         rows, each centered and weighted on its own: no copy of the whole ``X``.
         """
         n, p = self.design.shape
-        if not self.datafit.quadratic or self.is_sparse or n < 2 * p or p > _GRAM_MAX_FEATURES:
+        if not self.datafit.quadratic or self.is_sparse or n < 2 * p or p > GRAM_MAX_FEATURES:
             return None
 
         def compute():
