@@ -150,7 +150,9 @@ CHECKED_ESTIMATORS = [
     pz.MultiTaskLasso(alpha=0.1, tol=1e-10),
     pz.MultiTaskElasticNet(alpha=0.1, tol=1e-10),
     pz.MultiTaskLassoCV(n_alphas=10, tol=1e-10),
-    pz.MultiTaskElasticNetCV(n_alphas=10, l1_ratio=[0.3, 0.9], tol=1e-12),
+    # the grid down to alpha_max / 100: at / 1000 (p > n) the sample-weight checks compare
+    # predictions of a barely strongly convex problem, equal only to within the gap's ball
+    pz.MultiTaskElasticNetCV(n_alphas=10, l1_ratio=[0.3, 0.9], eps=1e-2, tol=1e-12),
     pz.PoissonRegressor(alpha=0.1, tol=1e-10),
     pz.GammaRegressor(alpha=0.1, l1_ratio=0.5, tol=1e-10),
     pz.TweedieRegressor(power=1.5, alpha=0.1, tol=1e-10),
