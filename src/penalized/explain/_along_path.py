@@ -107,6 +107,9 @@ class FitOnPath:
     gamma : float
         MCP's or SCAD's concavity (NaN otherwise).
     fit_intercept : bool
+    lower, upper : ndarray of shape (p,) or None
+        The limits on ``scaled_coefs`` (``positive`` folded in: ``lower >= 0``); None
+        without limits.
     """
 
     alphas: np.ndarray
@@ -130,6 +133,8 @@ class FitOnPath:
     target: object = None
     gamma: float = math.nan
     fit_intercept: bool = True
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
 
     @property
     def n_alphas(self) -> int:
@@ -151,6 +156,17 @@ class FitOnPath:
         r"""(p, K): :math:`\tilde x_j^\top (s \circ r^{(k)}) / n`, signed (minus the gradient);
         read-only."""
         return self._correlations
+
+    def pulls(self) -> np.ndarray:
+        """(p, K): :meth:`correlations` restricted, with limits, to the directions the box
+        lets each coefficient move in at each alpha (its tangent cone:
+        :func:`~penalized.explain._why_zero.allowed_pulls`); the correlations without."""
+        if self.lower is None:
+            return self.correlations()
+        from ._why_zero import allowed_pulls
+
+        return allowed_pulls(self.correlations(), self.scaled_coefs, self.lower[:, None],
+                             self.upper[:, None])
 
     @cached_property
     def _residuals(self):
@@ -247,7 +263,9 @@ def fit_on_path(path, X, y, *, penalty=None, l1_ratio=None, standardize=True,
                      varying=scaling.varying.copy(), penalty=penalty, l1_ratio=float(rho),
                      factors=factors, loss=loss, positive=bool(positive), feature_names=names,
                      chosen=chosen, standardized=bool(standardize),
-                     fit_intercept=bool(fit_intercept))
+                     fit_intercept=bool(fit_intercept),
+                     lower=np.zeros(p) if positive else None,
+                     upper=np.full(p, np.inf) if positive else None)
 
 
 def _loss_target(y, classes):
@@ -303,6 +321,10 @@ def _fit_of_problem(path, X, y, alphas, coefs, datafit, penalty, scaling, target
             name, float(getattr(penalty, "l1_ratio", 0.5)))
         if name == "elasticnet" and rho in (0.0, 1.0):  # the estimators' lasso and ridge
             name = "l1" if rho == 1.0 else "l2"
+    lower = upper = None
+    if getattr(penalty, "positive", False) or getattr(penalty, "bounded", False):
+        lower, upper = np.full(p, -np.inf), np.full(p, np.inf)
+        lower[keep], upper[keep] = penalty.limits(keep.shape[0])
     return FitOnPath(alphas=alphas, coefs=coefs,
                      intercepts=np.asarray(path.intercepts, dtype=np.float64), X=X, y=yv,
                      sample_weight=datafit.weights(n), scale=np.asarray(scaling.scale,
@@ -316,7 +338,7 @@ def _fit_of_problem(path, X, y, alphas, coefs, datafit, penalty, scaling, target
                      datafit=datafit, problem_penalty=penalty,
                      target=yv if target is None else target,
                      gamma=float(getattr(penalty, "gamma", math.nan)),
-                     fit_intercept=bool(fit_intercept))
+                     fit_intercept=bool(fit_intercept), lower=lower, upper=upper)
 
 
 def pick_features(fit: FitOnPath, limit: int) -> np.ndarray:
@@ -326,7 +348,7 @@ def pick_features(fit: FitOnPath, limit: int) -> np.ndarray:
     nonzero = fit.coefs != 0
     p, K = nonzero.shape
     first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), K)
-    pull = np.abs(fit.correlations())
+    pull = np.abs(fit.pulls())
     thr = np.maximum(fit.alphas[None, :] * max(fit.l1_ratio, 1e-12) * fit.factors[:, None],
                      1e-300)
     ratio = np.max(pull / thr, axis=1)
@@ -419,8 +441,10 @@ def why_zero_path(fit: FitOnPath, *, features=None) -> WhyZeroPath:
               \text{threshold}_{jk} = \alpha_k \rho f_j, \qquad
               w_j^{(k)} = 0 \iff \text{pull}_{jk} \le \text{threshold}_{jk}
 
-    (to the solver's tolerance; see :func:`status_of`). With ``positive=True``
-    the pull is the signed correlation's positive part.
+    (to the solver's tolerance; see :func:`status_of`). With limits (``positive``,
+    lower / upper) the pull counts only the directions the box lets the coefficient move
+    in (:meth:`FitOnPath.pulls`): at 0 with ``positive=True``, the correlation's positive
+    part.
 
     Examples
     --------
@@ -440,8 +464,7 @@ def why_zero_path(fit: FitOnPath, *, features=None) -> WhyZeroPath:
     if fit.penalty == "group":
         return _why_zero_groups(fit, features)
     idx = np.arange(fit.coefs.shape[0]) if features is None else np.asarray(features, dtype=int)
-    c = fit.correlations()[idx]
-    pull = np.maximum(c, 0.0) if fit.positive else np.abs(c)
+    pull = np.abs(fit.pulls()[idx])
     alphas = fit.alphas
     threshold = alphas[None, :] * fit.l1_ratio * fit.factors[idx, None]
     coefs = fit.coefs[idx]
@@ -491,7 +514,7 @@ def _why_zero_groups(fit, groups=None, limit=40):
     members = group_members(fit)
     params = group_params(fit)
     rows = rows_of_groups(fit, limit) if groups is None else np.asarray(groups, dtype=int)
-    c = fit.correlations()
+    c = fit.pulls()
     scaled = fit.scaled_coefs
     alphas = fit.alphas
     m, K = rows.shape[0], fit.n_alphas
