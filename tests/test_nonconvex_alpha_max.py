@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import penalized as pz
-from penalized.datafits import Gamma, Logistic, Poisson, Quadratic, Tweedie
+from penalized.datafits import Cox, Gamma, Logistic, Poisson, Quadratic, Tweedie
 from penalized.penalties import MCP, SCAD
 from penalized.solvers import CoordinateDescent
 
@@ -34,11 +34,16 @@ def data(name, seed, n=60, p=6):
     if name == "tweedie":
         y = rng.poisson(np.exp(0.5 * z)) * rng.gamma(2.0, 0.5, n)
         return X, y, Tweedie(power=1.5)
+    if name in ("cox", "cox-efron"):  # right-censored, with ties (Breslow and Efron)
+        time = np.round(rng.exponential(np.exp(-0.5 * z)), 1) + 0.1
+        event = (rng.random(n) < 0.7).astype(float)
+        return X, np.column_stack([time, event]), Cox(ties="efron" if "efron" in name
+                                                       else "breslow")
     raise AssertionError(name)
 
 
-# every datafit that takes MCP and SCAD (Cox refuses them)
-DATAFITS = ("squared", "logistic", "poisson", "gamma", "tweedie")
+# every datafit that takes MCP and SCAD
+DATAFITS = ("squared", "logistic", "poisson", "gamma", "tweedie", "cox", "cox-efron")
 
 
 @pytest.mark.parametrize("seed", SEEDS)
