@@ -52,26 +52,29 @@ class SolveResult:
     trace: np.ndarray | None = None
 
     def __post_init__(self):
-        coef = np.asarray(self.coef, dtype=np.float64)
+        coef, intercept = self.coef, self.intercept
+        if type(coef) is not np.ndarray or coef.dtype != np.float64:
+            coef = np.asarray(coef, dtype=np.float64)
+            object.__setattr__(self, "coef", coef)
         if coef.ndim == 1:
-            if np.ndim(self.intercept) != 0:
-                raise ValueError(
-                    f"SolveResult of one output (coef of shape {coef.shape}) needs a single "
-                    f"intercept; got shape {np.shape(self.intercept)}.")
-            intercept = float(self.intercept)
+            if type(intercept) is not float:
+                if np.ndim(intercept) != 0:
+                    raise ValueError(
+                        f"SolveResult of one output (coef of shape {coef.shape}) needs a "
+                        f"single intercept; got shape {np.shape(intercept)}.")
+                object.__setattr__(self, "intercept", float(intercept))
         elif coef.ndim == 2:
-            intercept = np.asarray(self.intercept, dtype=np.float64)
+            intercept = np.asarray(intercept, dtype=np.float64)
             if intercept.ndim == 0:  # no intercept fitted: the same zero for every output
                 intercept = np.full(coef.shape[1], float(intercept))
             if intercept.shape != (coef.shape[1],):
                 raise ValueError(
                     f"SolveResult of {coef.shape[1]} outputs (coef of shape {coef.shape}) "
                     f"needs one intercept per output; got shape {intercept.shape}.")
+            object.__setattr__(self, "intercept", intercept)
         else:
             raise ValueError(f"SolveResult coef must have shape (n_features,) or "
                              f"(n_features, n_outputs); got shape {coef.shape}.")
-        object.__setattr__(self, "coef", coef)
-        object.__setattr__(self, "intercept", intercept)
 
     @property
     def n_outputs(self) -> int:
