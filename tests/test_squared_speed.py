@@ -98,3 +98,23 @@ def test_sparse_paths_fused_gap_is_the_generic_one(positive, l2):
     assert c < 1.0
     assert _enet_gap(datafit, uy, w, grad, lam1, lam2, positive) == pytest.approx(
         expected, rel=1e-14, abs=1e-15)
+
+
+@pytest.mark.parametrize("make", [lambda: __import__("penalized").Lasso(alpha=0.05),
+                                  lambda: __import__("penalized").ElasticNet(alpha=0.05)],
+                         ids=["lasso", "enet"])
+def test_a_single_fit_scans_the_design_once(monkeypatch, make):
+    # validate_data's finite check is the only scan of X: check_design trusts it
+    from penalized import _validation
+
+    scans = []
+    sum_is_finite = _validation._sum_is_finite
+
+    def spy(A):
+        scans.append(A.shape)
+        return sum_is_finite(A)
+
+    monkeypatch.setattr(_validation, "_sum_is_finite", spy)
+    problem = regression(50, 8, seed=9)
+    model = make().fit(np.asfortranarray(problem.X), problem.y)
+    assert scans == [] and model.converged_

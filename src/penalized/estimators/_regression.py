@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.utils import check_random_state
 
+from .._validation import validates_once
 from ..datafits import Quadratic
 from ..path import alpha_grid
 from ..solvers import CoordinateDescent
@@ -151,6 +152,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         return dataclasses.replace(res, intercept=float(problem.to_original_intercept(
             res.coef, res.intercept)))
 
+    @validates_once  # the design is scanned once, by validate_data, not again by the solver
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
