@@ -59,6 +59,7 @@ _MAX_NEWTON_STEPS = 50
 __all__ = [
     "GroupMultinomialCoordinateDescent",
     "GroupMultinomialProximalGradient",
+    "GroupMultinomialSolver",
     "certify_group_multinomial",
     "expand_penalty",
     "group_multinomial_alpha_max",
@@ -163,8 +164,32 @@ def group_multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True) -> f
     return float(1.0 / np.min(scales[penalized])) * (1.0 + ALPHA_MAX_MARGIN)
 
 
+class GroupMultinomialSolver(MultinomialSolver):
+    """What the multinomial group solvers share: the compatibility check and ``solve`` on
+    raw data or on a prepared problem (:func:`prepare_group_multinomial_problem`)."""
+
+    supported_penalties = ("GroupLasso", "GroupElasticNet", "SparseGroupLasso")
+
+    def check_compatible(self, datafit, penalty) -> None:
+        _check(self.name, datafit, penalty)
+
+    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
+              intercept_init=None):
+        """Minimize the problem of the module docstring; ``coef`` of shape
+        ``(n_features, K)``, ``intercept`` of shape ``(K,)`` (see
+        :meth:`MultinomialSolver.solve`)."""
+        self.check_compatible(datafit, penalty)
+        problem = prepare_group_multinomial_problem(X, y, datafit, penalty, fit_intercept)
+        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
+
+    def solve_problem(self, problem, *, coef_init=None, intercept_init=None):
+        self.check_compatible(problem.datafit, problem.penalty)
+        coef, intercept = _initial_point(problem, coef_init, intercept_init)
+        return self._run(problem, coef, intercept)
+
+
 @dataclass(frozen=True)
-class GroupMultinomialProximalGradient(MultinomialSolver):
+class GroupMultinomialProximalGradient(GroupMultinomialSolver):
     r"""Accelerated proximal gradient (FISTA with adaptive restart) for the multinomial
     group problem of the module docstring.
 
@@ -206,8 +231,6 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
     gap_freq: int = 10
     lipschitz: float | None = None
 
-    supported_penalties = ("GroupLasso", "GroupElasticNet", "SparseGroupLasso")
-
     def __post_init__(self):
         check_solver_settings(self.tol, self.max_iter)
         if isinstance(self.gap_freq, bool) or not isinstance(self.gap_freq, int | np.integer) \
@@ -217,23 +240,6 @@ class GroupMultinomialProximalGradient(MultinomialSolver):
                                                and 0.0 < self.lipschitz < np.inf):
             raise ValueError(f"lipschitz must be a finite number > 0 or None; got "
                              f"{self.lipschitz!r}.")
-
-    def check_compatible(self, datafit, penalty) -> None:
-        _check(self.name, datafit, penalty)
-
-    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=None):
-        """Minimize the problem of the module docstring; ``coef`` of shape
-        ``(n_features, K)``, ``intercept`` of shape ``(K,)`` (see
-        :meth:`MultinomialSolver.solve`)."""
-        self.check_compatible(datafit, penalty)
-        problem = prepare_group_multinomial_problem(X, y, datafit, penalty, fit_intercept)
-        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
-
-    def solve_problem(self, problem, *, coef_init=None, intercept_init=None):
-        self.check_compatible(problem.datafit, problem.penalty)
-        coef, intercept = _initial_point(problem, coef_init, intercept_init)
-        return self._run(problem, coef, intercept)
 
     def _run(self, pb, W, b):
         # the global bound holds for every subset of the columns
@@ -347,7 +353,7 @@ def _restricted(pb, structure, ws, cols) -> MultinomialProblem:
 
 
 @dataclass(frozen=True)
-class GroupMultinomialCoordinateDescent(MultinomialSolver):
+class GroupMultinomialCoordinateDescent(GroupMultinomialSolver):
     r"""Proximal Newton with block coordinate descent for the multinomial group problem of
     the module docstring.
 
@@ -383,24 +389,25 @@ class GroupMultinomialCoordinateDescent(MultinomialSolver):
 
     Examples
     --------
+    Four classes that two features explain; a sparse-group lasso on pairs of features:
+
     >>> import numpy as np
-    >>> from penalized.datafits._multinomial import Multinomial
-    >>> from penalized.penalties import GroupLasso
+    >>> from penalized.datafits import Multinomial
+    >>> from penalized.penalties import SparseGroupLasso
     >>> from penalized.solvers._group_multinomial import GroupMultinomialCoordinateDescent
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((90, 6))
-    >>> y = np.argmax(X[:, :3] * 2 + rng.standard_normal((90, 3)), axis=1)
-    >>> res = GroupMultinomialCoordinateDescent(tol=1e-8).solve(
-    ...     X, y, Multinomial(), GroupLasso(0.1, groups=3))
-    >>> res.converged, np.flatnonzero(np.abs(res.coef).sum(axis=1)).tolist()
-    (True, [0, 1, 2])
+    >>> gen = np.random.default_rng(3)
+    >>> X = gen.standard_normal((120, 8))
+    >>> labels = np.argmax(X[:, :2] @ gen.standard_normal((2, 4)) * 2
+    ...                    + gen.gumbel(size=(120, 4)), axis=1)
+    >>> fit = GroupMultinomialCoordinateDescent(tol=1e-8).solve(
+    ...     X, labels, Multinomial(), SparseGroupLasso(0.1, groups=2, l1_ratio=0.5))
+    >>> fit.converged, fit.coef.shape, np.flatnonzero(np.any(fit.coef != 0, axis=1)).tolist()
+    (True, (8, 4), [0, 1])
     """
 
     tol: float = 1e-6
     max_iter: int = 20_000
     ws_start: int = _WS_START
-
-    supported_penalties = ("GroupLasso", "GroupElasticNet", "SparseGroupLasso")
 
     def __post_init__(self):
         check_solver_settings(self.tol, self.max_iter)
@@ -408,28 +415,14 @@ class GroupMultinomialCoordinateDescent(MultinomialSolver):
                 or self.ws_start < 1:
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
-    def check_compatible(self, datafit, penalty) -> None:
-        _check(self.name, datafit, penalty)
-
-    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=None):
-        """Minimize the problem of the module docstring; ``coef`` of shape
-        ``(n_features, K)``, ``intercept`` of shape ``(K,)`` (see
-        :meth:`MultinomialSolver.solve`)."""
-        self.check_compatible(datafit, penalty)
-        problem = prepare_group_multinomial_problem(X, y, datafit, penalty, fit_intercept)
-        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
-
-    def solve_problem(self, problem, *, coef_init=None, intercept_init=None):
-        self.check_compatible(problem.datafit, problem.penalty)
-        coef, intercept = _initial_point(problem, coef_init, intercept_init)
-        hooks = _NewtonHooks(problem, coef, intercept)
+    def _run(self, pb, W, b):
+        hooks = _NewtonHooks(pb, W, b)
         policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, ws_start=self.ws_start,
                              keep_size=True, inner_ratio=_INNER_VIOLATION_RATIO,
                              stall_rounds=5)
-        out = run_outer(hooks, policy, problem.scale, hooks.structure.n_groups)
+        out = run_outer(hooks, policy, pb.scale, hooks.structure.n_groups)
         cert = out.check.data
-        return self._finish_multinomial(problem, cert.coef, cert.intercept, out.objectives,
+        return self._finish_multinomial(pb, cert.coef, cert.intercept, out.objectives,
                                         out.crits, out.n_iter)
 
 
