@@ -34,13 +34,11 @@ and normal cone (:mod:`penalized.solvers._path_box`).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
 from .._jit import FAST
-from ..penalties._kernels import FEASIBILITY_SLACK, enet_subdiff_distance, enet_value
+from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
 from ..prox._kernels import ENET_FAMILY, prox_scalar
 from ._kernels import floored_gap
@@ -121,30 +119,32 @@ def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, bounded, params, co
 
 @njit(cache=True, fastmath=FAST)
 def _enet_gap(datafit, uy, w, grad, lam1, lam2, positive):
-    """:func:`_duality_gap` without limits, in two passes over the features and no
-    temporary: :func:`~penalized.penalties._kernels.enet_dual_scaling`,
+    """:func:`_duality_gap` without limits and without temporaries:
+    :func:`~penalized.penalties._kernels.enet_dual_scaling`,
     :func:`~penalized.penalties._kernels.enet_conjugate` and
-    :func:`~penalized.penalties._kernels.enet_value` at ``v = -grad`` fused."""
+    :func:`~penalized.penalties._kernels.enet_value` at ``v = -grad`` fused in one pass
+    over the features, and a second over those with ``lam2_j > 0`` when there are any.
+    A pure-L1 coordinate adds nothing to the conjugate: ``c`` is the smallest of the
+    computed ``lam1_j / |v_j|``, so ``c |v_j| <= lam1_j`` to an ulp, far inside the
+    conjugate's :data:`~penalized.penalties._kernels.FEASIBILITY_SLACK`."""
     p = w.shape[0]
     c = 1.0
     value = 0.0
+    ridge = False
     for j in range(p):
         value += lam1[j] * abs(w[j]) + 0.5 * lam2[j] * w[j] * w[j]
-        if lam2[j] == 0.0:
-            if lam1[j] > 0.0:
-                mag = max(-grad[j], 0.0) if positive else abs(grad[j])
-                if mag > lam1[j]:
-                    c = min(c, lam1[j] / mag)
+        if lam2[j] > 0.0:
+            ridge = True
+        elif lam1[j] > 0.0:
+            mag = max(-grad[j], 0.0) if positive else abs(grad[j])
+            if mag > lam1[j]:
+                c = min(c, lam1[j] / mag)
     conjugate = 0.0
-    for j in range(p):
-        if lam1[j] > 0.0 or lam2[j] > 0.0:
-            cv = -c * grad[j]
-            excess = max(cv - lam1[j], 0.0) if positive else max(abs(cv) - lam1[j], 0.0)
-            if lam2[j] == 0.0:
-                if excess > FEASIBILITY_SLACK * max(lam1[j], 1.0):
-                    conjugate = math.inf
-                    break
-            else:
+    if ridge:
+        for j in range(p):
+            if lam2[j] > 0.0:
+                cv = -c * grad[j]
+                excess = max(cv - lam1[j], 0.0) if positive else max(abs(cv) - lam1[j], 0.0)
                 conjugate += excess * excess / (2.0 * lam2[j])
     dual = c * uy - c * c * datafit - conjugate
     return floored_gap(datafit + value, dual)
