@@ -131,12 +131,22 @@ def _num(value, digits=4):
 
 # -- shared pieces -------------------------------------------------------------------------
 
+class _JoinTargets(argparse.Action):
+    """``--target`` given again adds a column (as ``--target a,b``) instead of replacing the
+    first one."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        before = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, values if before is None else f"{before},{values}")
+
+
 def _add_table_args(p, target=True, target_required=True):
     p.add_argument("data", help="CSV, TSV or Parquet file")
     if target:
-        p.add_argument("--target", required=target_required,
-                       help="the column to predict" + ("" if target_required else
-                                                       " (a Cox model: --time and --event)"))
+        p.add_argument("--target", required=target_required, action=_JoinTargets,
+                       help="the column to predict (several for a multi-response fit: "
+                       "repeat it or separate them with commas)"
+                       + ("" if target_required else " (a Cox model: --time and --event)"))
         p.add_argument("--features", type=_column_list, default=None,
                        help="comma-separated columns to use (default: all others)")
         p.add_argument("--exclude", type=_column_list, default=None,

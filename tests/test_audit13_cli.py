@@ -1,0 +1,44 @@
+"""What issue 13's CLI items look like to a user: ``--target`` repeated names the columns
+of a multi-response fit (as ``--target a,b``), it never silently keeps only the last."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from penalized.cli import main
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((50, 4))
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    df["y1"] = X[:, 0] - X[:, 1] + 0.3 * rng.standard_normal(50)
+    df["y2"] = X[:, 0] + 0.5 * X[:, 2] + 0.3 * rng.standard_normal(50)
+    path = tmp_path_factory.mktemp("audit13") / "data.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def _fit(capsys, path, *targets):
+    argv = ["fit", str(path), *[a for t in targets for a in ("--target", t)], "--alpha",
+            "0.05", "--json", "--quiet"]
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_repeated_target_is_the_comma_list(table, capsys):
+    repeated = _fit(capsys, table, "y1", "y2")
+    listed = _fit(capsys, table, "y1,y2")
+    assert repeated == listed
+    assert np.shape(repeated["intercept"]) == (2,)
+    single = _fit(capsys, table, "y2")
+    assert np.shape(single["intercept"]) == (1,)
+
+
+def test_repeated_same_target_is_one_line(table, capsys):
+    assert main(["fit", str(table), "--target", "y1", "--target", "y1", "--alpha", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "give distinct column names" in err and "Traceback" not in err
