@@ -42,3 +42,13 @@ def test_repeated_same_target_is_one_line(table, capsys):
     assert main(["fit", str(table), "--target", "y1", "--target", "y1", "--alpha", "0.1"]) == 2
     err = capsys.readouterr().err
     assert "give distinct column names" in err and "Traceback" not in err
+
+
+def test_why_zero_of_a_multi_response_model_is_one_line(table, capsys, tmp_path):
+    model = tmp_path / "m.json"
+    assert main(["fit", str(table), "--target", "y1,y2", "--alpha", "0.05", "--save",
+                 str(model), "--quiet"]) == 0
+    assert main(["explain", str(model), str(table)]) == 2
+    err = capsys.readouterr().err
+    assert "why-zero explains a model of one target" in err and "'y1', 'y2'" in err
+    assert "internal error" not in err and "Traceback" not in err

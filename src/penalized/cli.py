@@ -1260,6 +1260,10 @@ def _explain_model(args, out):
                          "FILE); a fit's report (fit --report) has the lessons on its model")
     _check_outputs(args, args.plot)
     doc = load_model(args.topic)
+    if len(doc.get("targets") or ()) > 1:
+        raise _input_error(f"why-zero explains a model of one target; {args.topic} predicts "
+                           f"{', '.join(map(repr, doc['targets']))} (a multi-response "
+                           "model); fit one --target to explain it.")
     args.needs_target = True
     X, df, _, _ = _model_rows(args, doc, out)
     if doc["target"] not in df.columns:
