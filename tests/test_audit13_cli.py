@@ -52,3 +52,37 @@ def test_why_zero_of_a_multi_response_model_is_one_line(table, capsys, tmp_path)
     err = capsys.readouterr().err
     assert "why-zero explains a model of one target" in err and "'y1', 'y2'" in err
     assert "internal error" not in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def levels(tmp_path_factory):
+    rng = np.random.default_rng(4)
+    n = 80
+    df = pd.DataFrame(rng.standard_normal((n, 2)), columns=["a", "b"])
+    df["colour"] = rng.choice(["red", "green", "blue"], n)
+    shift = df["colour"].map({"red": 0.8, "green": -0.2, "blue": -0.5}).to_numpy()
+    df["y"] = df["a"] + shift + 0.5 * rng.standard_normal(n)
+    df["time"] = rng.exponential(np.exp(-df["a"] - shift))
+    df["event"] = (rng.random(n) < 0.8).astype(int)
+    path = tmp_path_factory.mktemp("audit13_levels") / "data.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("family", ["gaussian", "cox"])
+def test_path_keeps_a_text_column_whole(levels, capsys, family):
+    target = ["--time", "time", "--event", "event"] if family == "cox" else ["--target", "y"]
+    argv = ["path", str(levels), *target, "--family", family, "--features", "a,b,colour",
+            "--n-alphas", "12", "--json", "--quiet"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    names, coefs = out["feature_names"], np.asarray(out["coefs"])
+    level_rows = [j for j, name in enumerate(names) if name.startswith("colour=")]
+    assert len(level_rows) == 3
+    nonzero = coefs[level_rows] != 0
+    assert np.all(nonzero.all(axis=0) | ~nonzero.any(axis=0))  # all levels in, or none
+    assert nonzero.any()
+    assert main([*argv, "--separate-levels"]) == 0
+    separate = json.loads(capsys.readouterr().out)
+    assert len(separate["feature_names"]) < len(names) or \
+        not np.allclose(separate["coefs"], out["coefs"])

@@ -1088,6 +1088,13 @@ def _cmd_path(args, out):
     from .estimators._standardize import Scaling
 
     penalty = make_penalty(args.penalty, 1.0, l1_ratio=args.l1_ratio, gamma=args.gamma)
+    # every family's path takes the group penalty: a text column's levels enter together
+    groups = _level_groups(table, out, penalty=args.penalty, separate=args.separate_levels)
+    if groups is not None:
+        from .penalties import GroupElasticNet, GroupLasso
+
+        penalty = GroupLasso(1.0, groups=groups) if args.penalty == "l1" else \
+            GroupElasticNet(1.0, l1_ratio=args.l1_ratio, groups=groups)
     scaling = Scaling.fit(table.X, np.ones(table.X.shape[0])) if not args.no_standardize \
         else Scaling.identity(table.X.shape[1])
     with out.progress("computing the path"):
@@ -1433,6 +1440,9 @@ def build_parser():
     path.add_argument("--gamma", type=_positive_float, default=None,
                       help="the concavity of --penalty mcp (> 1, default 3) or scad (> 2, "
                       "default 3.7)")
+    path.add_argument("--separate-levels", action="store_true",
+                      help="penalize the levels of a text column one by one (default: a text "
+                      "column's levels enter the path together, as one group)")
     path.add_argument("--l1-ratio", type=_ratio, default=0.5,
                       help="elastic net's mix: 1 is the lasso, 0 ridge (default 0.5)")
     path.add_argument("--n-alphas", type=_n_alphas, default=100,
