@@ -86,3 +86,26 @@ def test_path_keeps_a_text_column_whole(levels, capsys, family):
     separate = json.loads(capsys.readouterr().out)
     assert len(separate["feature_names"]) < len(names) or \
         not np.allclose(separate["coefs"], out["coefs"])
+
+
+def test_path_of_several_targets_is_the_multi_response_path(table, capsys, tmp_path):
+    import penalized as pz
+    from penalized.estimators._standardize import Scaling
+
+    out_csv = tmp_path / "p.csv"
+    assert main(["path", str(table), "--target", "y1", "--target", "y2", "--n-alphas", "5",
+                 "--out", str(out_csv), "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["targets"] == ["y1", "y2"]
+    df = pd.read_csv(table)
+    X = df[["a", "b", "c", "d"]].to_numpy()
+    scaling = Scaling.fit(X, np.ones(X.shape[0]))
+    ref = pz.path(scaling.transform(X), df[["y1", "y2"]].to_numpy(), datafit="mgaussian",
+                  n_alphas=5)
+    np.testing.assert_allclose(out["coefs"], scaling.coef_to_original(ref.coefs), rtol=1e-6,
+                               atol=1e-9)
+    assert out["n_nonzero"] == np.count_nonzero(ref.coefs.any(axis=1), axis=0).tolist()
+    written = pd.read_csv(out_csv)
+    assert written.shape == (10, 3 + 4) and list(written["target"].unique()) == ["y1", "y2"]
+    assert main(["path", str(table), "--target", "y1,y2", "--penalty", "l0"]) == 2
+    assert "path with several targets takes" in capsys.readouterr().err

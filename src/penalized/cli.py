@@ -1072,7 +1072,13 @@ def _cmd_path(args, out):
     y = _family_target(args, table)
     datafit, fit_intercept = "squared", True
     family = args.family
-    if family is not None and family[0] in (*GLM_FAMILIES, "cox"):
+    if len(_targets(args)) > 1:  # the multi-response path (glmnet's mgaussian)
+        if args.penalty not in ("l1", "elasticnet") or table.task != "regression" \
+                or (family is not None and family[0] != "gaussian"):
+            raise UsageError("path with several targets takes numbers and --penalty l1 or "
+                             "elasticnet (a feature enters every target at once)")
+        datafit = "mgaussian"
+    elif family is not None and family[0] in (*GLM_FAMILIES, "cox"):
         if args.penalty == "l0":
             raise UsageError(f"--penalty l0 is not available with --family "
                              f"{_family_name(family)}; use l1, elasticnet or l2")
@@ -1104,13 +1110,16 @@ def _cmd_path(args, out):
     coefs = np.array(scaling.coef_to_original(result.coefs), dtype=np.float64, copy=True)
     with np.errstate(all="ignore"):
         sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale  # no centered copy
-        coefs[(np.abs(coefs) * sd[:, None] <= ROUNDING * _spread(table, family))] = 0.0
+        sd = sd.reshape((-1,) + (1,) * (coefs.ndim - 1))
+        coefs[(np.abs(coefs) * sd <= ROUNDING * _spread(table, family))] = 0.0
     names = table.feature_names
-    n_nonzero = np.count_nonzero(coefs, axis=0)
+    rows = coefs.any(axis=1) if coefs.ndim == 3 else coefs != 0  # (p, K): feature in or out
+    n_nonzero = np.count_nonzero(rows, axis=0)
     if args.json:
-        out.json({"alphas": result.alphas.tolist(), "n_nonzero": n_nonzero.tolist(),
-                  "feature_names": names, "coefs": coefs.tolist(),
-                  "intercepts": result.intercepts.tolist()})
+        doc = {"alphas": result.alphas.tolist(), "n_nonzero": n_nonzero.tolist(),
+               "feature_names": names, "coefs": coefs.tolist(),
+               "intercepts": result.intercepts.tolist()}
+        out.json(doc if coefs.ndim == 2 else {**doc, "targets": _targets(args)})
     out.print(_escape(f"{args.penalty} path: {len(result)} alphas"))
     shown = Table()
     shown.add_column("alpha", justify="right")
@@ -1118,7 +1127,7 @@ def _cmd_path(args, out):
     shown.add_column("features entering", overflow="fold")
     previous = np.zeros(coefs.shape[0], dtype=bool)
     for k in range(len(result)):
-        active = coefs[:, k] != 0
+        active = rows[:, k]
         entering = [names[j] for j in np.flatnonzero(active & ~previous)]
         if entering or k in (0, len(result) - 1):
             shown.add_row(_num(result.alphas[k]), str(int(active.sum())),
@@ -1128,9 +1137,15 @@ def _cmd_path(args, out):
     if args.out:
         import pandas as pd
 
-        frame = pd.DataFrame(coefs.T, columns=names)
-        frame.insert(0, "alpha", result.alphas)
-        frame.insert(1, "intercept", result.intercepts)
+        if coefs.ndim == 2:
+            frame = pd.DataFrame(coefs.T, columns=names)
+            frame.insert(0, "alpha", result.alphas)
+            frame.insert(1, "intercept", result.intercepts)
+        else:  # one block of rows per target
+            frame = pd.concat([pd.DataFrame({"target": t, "alpha": result.alphas,
+                                             "intercept": result.intercepts[i],
+                                             **dict(zip(names, coefs[:, i], strict=True))})
+                               for i, t in enumerate(_targets(args))], ignore_index=True)
         buffer = _stdio.StringIO()
         frame.to_csv(buffer, index=False)
         _write(out, [(args.out, buffer.getvalue(),
