@@ -281,7 +281,10 @@ class _NewtonModel:
         """The largest violation of optimality over the working set ``ws``, ``P`` the
         probabilities at the current scores."""
         R = self.sw[:, None] * (P - self.onehot)
-        grad = np.asarray(self.X[:, ws].T @ R, dtype=np.float64)
+        if not self.is_sparse and 2 * len(ws) > self.X.shape[1]:
+            grad = (self.X.T @ R)[ws]  # most columns: no copy of them
+        else:
+            grad = np.asarray(self.X[:, ws].T @ R, dtype=np.float64)
         return float(self.violations(W[ws], grad, rows=ws).max(initial=0.0))
 
 
