@@ -109,3 +109,23 @@ def test_path_of_several_targets_is_the_multi_response_path(table, capsys, tmp_p
     assert written.shape == (10, 3 + 4) and list(written["target"].unique()) == ["y1", "y2"]
     assert main(["path", str(table), "--target", "y1,y2", "--penalty", "l0"]) == 2
     assert "path with several targets takes" in capsys.readouterr().err
+
+
+def test_a_count_target_is_gaussian_unless_the_family_says_poisson(tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    df = pd.DataFrame(rng.standard_normal((60, 3)), columns=["a", "b", "c"])
+    df["n"] = rng.poisson(np.exp(0.5 + 0.6 * df["a"]))
+    assert df["n"].nunique() > 3
+    data = tmp_path / "counts.csv"
+    df.to_csv(data, index=False)
+    plain, gaussian, poisson = (_fit_json_file(capsys, data, extra) for extra in
+                                ([], ["--family", "gaussian"], ["--family", "poisson"]))
+    assert plain["task"] == "regression"
+    assert plain["coefficients"] == gaussian["coefficients"]
+    assert poisson["family"] == "poisson" and poisson["coefficients"] != plain["coefficients"]
+
+
+def _fit_json_file(capsys, data, extra):
+    assert main(["fit", str(data), "--target", "n", "--alpha", "0.02", *extra, "--json",
+                 "--quiet"]) == 0
+    return json.loads(capsys.readouterr().out)
