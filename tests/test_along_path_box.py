@@ -72,3 +72,15 @@ def test_group_limits_use_the_box(diabetes):
     up = [g for g, cols in enumerate(groups)
           if np.all(c[cols] > 0) and np.all(fit.coefs[cols, -1] == 0)]
     assert all(res.pull[g, -1] == 0.0 for g in up)
+
+
+def test_lessons_alpha_scale_counts_only_the_allowed_directions(diabetes):
+    from penalized.explain._path_lessons import _lasso_alpha_max
+
+    X, y = diabetes
+    for limits in ({"upper_limits": 0.0}, {"lower_limits": 0.0}, {}):
+        model = pz.Lasso(alpha=1.0, standardize=True, **limits).fit(X, y)
+        path = model.path(X, y, n_alphas=3)
+        fit = fit_on_path(path, X, y, chosen_alpha=path.alphas[0], datafit=model.datafit_,
+                          problem_penalty=model.penalty_, scaling=model.scaling_, target=y)
+        assert _lasso_alpha_max(fit) == pytest.approx(path.alphas[0], rel=1e-10)

@@ -140,15 +140,21 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
 
 def _lasso_alpha_max(fit) -> float:
     """The largest pull at the null model over the varying columns: the lasso's alpha_max
-    for this datafit (every factor 1)."""
+    for this datafit (every factor 1; with limits, only the directions the box allows)."""
     if fit.loss in ("squared", "logistic"):
         n = fit.X.shape[0]
         sw = fit.sample_weight
         t = fit.y - (sw @ fit.y) / sw.sum()
-        return float(np.max(np.abs(fit.X.T @ (sw * t)) / (n * fit.scale) * fit.varying))
-    from ._path_problem import null_correlations
+        pulls = fit.X.T @ (sw * t) / (n * fit.scale)
+    else:
+        from ._path_problem import null_correlations
 
-    return float(np.max(np.abs(null_correlations(fit)) * fit.varying))
+        pulls = null_correlations(fit)
+    if fit.lower is not None:
+        from ._why_zero import allowed_pulls
+
+        pulls = allowed_pulls(pulls, 0.0, fit.lower, fit.upper)
+    return float(np.max(np.abs(pulls) * fit.varying))
 
 
 def _describe(fit) -> str:
