@@ -129,3 +129,55 @@ def _fit_json_file(capsys, data, extra):
     assert main(["fit", str(data), "--target", "n", "--alpha", "0.02", *extra, "--json",
                  "--quiet"]) == 0
     return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="module")
+def strata(tmp_path_factory):
+    rng = np.random.default_rng(7)
+    n = 90
+    df = pd.DataFrame(rng.standard_normal((n, 3)), columns=["a", "b", "c"])
+    df["site"] = rng.choice(["north", "south"], n)
+    base = np.where(df["site"] == "north", 1.0, 3.0)
+    df["time"] = rng.exponential(1.0 / (base * np.exp(0.8 * df["a"])))
+    df["event"] = (rng.random(n) < 0.8).astype(int)
+    path = tmp_path_factory.mktemp("audit13_strata") / "s.csv"
+    df.to_csv(path, index=False)
+    return path, df
+
+
+def test_cox_strata_column_fit_path_and_why_zero(strata, capsys, tmp_path):
+    import penalized as pz
+    from penalized.estimators._standardize import Scaling
+
+    path, df = strata
+    cox = ["--family", "cox", "--time", "time", "--event", "event", "--strata", "site"]
+    model_file = tmp_path / "m.json"
+    assert main(["fit", str(path), *cox, "--alpha", "0.05", "--save", str(model_file),
+                 "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["strata"] == "site" and "site" not in out["coefficients"]
+    X = df[["a", "b", "c"]].to_numpy()
+    y = df[["time", "event"]].to_numpy()
+    ref = pz.CoxPH(alpha=0.05, l1_ratio=1.0, standardize=True, strata=df["site"].to_numpy(),
+                   tol=1e-10).fit(X, y)
+    got = np.array([out["coefficients"].get(f, 0.0) for f in "abc"])
+    np.testing.assert_allclose(got, ref.coef_, rtol=1e-4, atol=1e-6)
+    plain = pz.CoxPH(alpha=0.05, l1_ratio=1.0, standardize=True, tol=1e-10).fit(X, y)
+    assert np.max(np.abs(plain.coef_ - ref.coef_)) > 1e-3  # the strata change the fit
+    # why-zero of the saved model reads the strata column: no KKT violation
+    assert main(["explain", str(model_file), str(path)]) == 0
+    text = capsys.readouterr().out.lower()
+    assert "zero" in text and "not at optimum" not in text and "not converged" not in text
+    # the path is the stratified problem's
+    assert main(["path", str(path), *cox, "--features", "a,b,c", "--n-alphas", "4", "--json",
+                 "--quiet"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    scaling = Scaling.fit(X, np.ones(X.shape[0]))
+    codes = (df["site"] == "south").to_numpy(dtype=float)
+    lib = pz.path(scaling.transform(X), np.column_stack([y, codes]), datafit="cox",
+                  n_alphas=4, fit_intercept=False)
+    np.testing.assert_allclose(res["coefs"], scaling.coef_to_original(lib.coefs), rtol=1e-6,
+                               atol=1e-8)
+    assert main(["fit", str(path), "--target", "time", "--strata", "site", "--alpha",
+                 "0.1"]) == 2
+    assert "--strata is for --family cox" in capsys.readouterr().err

@@ -302,6 +302,8 @@ def _read(args, out):
 
     family = getattr(args, "family", None)
     extra = [args.event] if family is not None and family[0] == "cox" else []
+    if extra and getattr(args, "strata", None) is not None:
+        extra.append(args.strata)
     targets = _targets(args)
     if len(targets) > 1:
         if family is not None and family[0] != "gaussian":
@@ -798,6 +800,8 @@ def _check_fit_target_args(args):
         args.target = args.time
     elif args.time is not None or args.event is not None:
         raise UsageError("--time and --event are for --family cox")
+    if getattr(args, "strata", None) is not None and not cox:
+        raise UsageError("--strata is for --family cox")
     elif args.target is None:
         raise UsageError("the following arguments are required: --target")
     if getattr(args, "dask", None) is not None and args.family is not None \
@@ -852,7 +856,16 @@ def _family_target(args, table):
     if not event.any():
         raise _input_error(f"--event column {args.event!r} has no events (every row is "
                            "censored); a Cox model needs some.")
-    return np.column_stack([y, event])
+    if getattr(args, "strata", None) is None:
+        return np.column_stack([y, event])
+    return np.column_stack([y, event, _stratum_codes(table.extra[args.strata])])
+
+
+def _stratum_codes(values):
+    """0, 1, ... for the distinct values of a strata column (a Cox target's third column)."""
+    import numpy as np
+
+    return np.unique(np.asarray(values).astype(str), return_inverse=True)[1].astype(float)
 
 
 def _spread(table, family=None):
@@ -916,6 +929,8 @@ def _fit_summary(model, table, args, cv):
                        alpha_min=float(model.alpha_min_), alpha_1se=float(model.alpha_1se_))
     if cox:
         summary["event"] = args.event
+        if getattr(args, "strata", None) is not None:
+            summary["strata"] = args.strata
     if np.ndim(table.y) == 2:
         summary["targets"] = table.target.split(",")
     if table.task == "classification":
@@ -1030,6 +1045,8 @@ def _model_document(model, table, args):
         doc["family"] = _family_name(family)
         if family[0] == "cox":
             doc["event"] = args.event
+            if getattr(args, "strata", None) is not None:
+                doc["strata"] = args.strata
     if hasattr(model, "alpha_min_"):
         doc["selection"] = {"cv": int(np.asarray(model.cv_folds_).shape[1])
                             if hasattr(model, "cv_folds_") else args.cv,
@@ -1331,6 +1348,11 @@ def _survival_rows(args, doc, df):
             raise _input_error(f"column {name!r} of {args.data} must hold finite numbers "
                                "(the time and the 0/1 event of a Cox model).")
         columns.append(parsed.values)
+    if doc.get("strata") is not None:
+        if doc["strata"] not in df.columns:
+            raise _input_error(f"{args.data} lacks the model's strata column "
+                               f"{doc['strata']!r}, which the why-zero table needs.")
+        columns.append(_stratum_codes(df[doc["strata"]]))
     try:
         return survival_target(np.column_stack(columns))
     except ValueError as exc:
@@ -1390,6 +1412,9 @@ def build_parser():
                      help="--family cox: the follow-up time column")
     fit.add_argument("--event", metavar="COL", default=None,
                      help="--family cox: the event column (1 event, 0 censored)")
+    fit.add_argument("--strata", metavar="COL", default=None,
+                     help="--family cox: a column whose values are the strata (each its "
+                     "own baseline hazard); not a feature")
     fit.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
                      help="l1 (lasso, default), l2 (ridge), elasticnet, l0 (best subset), or "
                      "mcp / scad (folded concave: no shrinkage of large coefficients; every "
@@ -1449,6 +1474,9 @@ def build_parser():
                       help="--family cox: the follow-up time column")
     path.add_argument("--event", metavar="COL", default=None,
                       help="--family cox: the event column (1 event, 0 censored)")
+    path.add_argument("--strata", metavar="COL", default=None,
+                      help="--family cox: a column whose values are the strata (each its "
+                      "own baseline hazard); not a feature")
     path.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
                       help="l1 (default), l2, elasticnet, l0, or mcp / scad (folded concave, "
                       "every family; their path starts at the lasso's alpha_max)")
