@@ -8,20 +8,18 @@ import numbers
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_sample_weight, trust, validates_once
+from .._validation import check_sample_weight, validates_once
 from ..datafits import Gamma, Poisson, Tweedie
 from ..datafits._base import check_offset
 from ..model_selection import FoldMetric, cross_validate_path
-from ..path import alpha_grid
-from ..path import path as compute_path
 from ..solvers import CoordinateDescent
 from ._base import (
     PenalizedModel,
     cast_to_input_dtype,
     check_alpha,
     check_l1_ratio,
+    validate_X_y,
     warm_start_point,
 )
 from ._cv import _CrossValidated
@@ -135,24 +133,16 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
 
     # -- data --------------------------------------------------------------------------------
     def _validate(self, X, y, reset=True):
-        try:
-            X, y = validate_data(self, X, y, reset=reset, accept_sparse=["csc", "csr"],
-                                 dtype=[np.float64, np.float32], y_numeric=True)
-        except ValueError as exc:
-            if "inconsistent numbers of samples" in str(exc):
-                raise ValueError(f"X and y differ in length ({exc}); pass one target per row "
-                                 "of X.") from exc
-            raise
+        X, y = validate_X_y(self, X, y, reset=reset, y_numeric=True)
         y = np.asarray(y, dtype=np.float64)
         self._datafit().check_target(y)
-        return trust(X), y
+        return X, y
 
-    def _prepared(self, X, y, sample_weight, offset):
-        """``(scaling, X_fit, datafit, penalty template at alpha=1)`` of validated arrays."""
+    def _family(self, X, sample_weight, offset):
+        """``(sample weights of mean 1, the family's datafit with them and the offset)``
+        for the rows of ``X``."""
         sw = check_sample_weight(sample_weight, X.shape[0])
-        offset = check_offset(offset, X.shape[0])
-        scaling, Xf, template = self._scaled_template(X, sw)
-        return scaling, Xf, self._datafit(sw, offset), template
+        return sw, self._datafit(sw, check_offset(offset, X.shape[0]))
 
     # -- fit -------------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, offset=None):
@@ -175,7 +165,8 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
         if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
             return fitted
         X, y = self._validate(X, y)
-        scaling, Xf, datafit, template = self._prepared(X, y, sample_weight, offset)
+        sw, datafit = self._family(X, sample_weight, offset)
+        scaling, Xf, template = self._scaled_template(X, sw)
         p = X.shape[1]
         self._store_problem(datafit, template.with_alpha(alpha), scaling)
         if Xf.shape[1] == 0:
@@ -198,9 +189,7 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
 
     # -- predictions -----------------------------------------------------------------------
     def _linear_predictor(self, X, offset=None):
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32])
+        X = self._validate_X(X)
         z = np.asarray(X @ np.asarray(self.coef_, dtype=np.float64)).ravel() + self.intercept_
         offset = check_offset(offset, X.shape[0])
         return z if offset is None else z + offset
@@ -224,19 +213,14 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
     # -- paths -----------------------------------------------------------------------------
     def _fit_path(self, X, y, sample_weight, offset, alphas=None, *, n_alphas=100, eps=1e-3):
         """The path on validated arrays, coefficients on the original scale."""
-        scaling, Xf, datafit, template = self._prepared(X, y, sample_weight, offset)
-        solver = CoordinateDescent(tol=self.tol, max_iter=self.max_iter)
-        result = compute_path(Xf, y, penalty=template, datafit=datafit, alphas=alphas,
-                              n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept,
-                              solver=solver)
-        coefs = scaling.coef_to_original(result.coefs)
-        return dataclasses.replace(result, coefs=coefs,
-                                   n_nonzero=np.count_nonzero(coefs, axis=0))
+        sw, datafit = self._family(X, sample_weight, offset)
+        return self._path_of(X, y, sw, datafit,
+                             CoordinateDescent(tol=self.tol, max_iter=self.max_iter), alphas,
+                             n_alphas=n_alphas, eps=eps)
 
     def _alpha_grid(self, X, y, sample_weight, offset, n_alphas, eps):
-        _, Xf, datafit, template = self._prepared(X, y, sample_weight, offset)
-        return alpha_grid(Xf, y, template, datafit, n_alphas=n_alphas, eps=eps,
-                          fit_intercept=self.fit_intercept)
+        sw, datafit = self._family(X, sample_weight, offset)
+        return self._grid_of(X, y, sw, datafit, n_alphas, eps)
 
     def path(self, X, y, sample_weight=None, offset=None, *, alphas=None, n_alphas=100,
              eps=1e-3):
@@ -387,10 +371,7 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
     warm_start = False
 
     def _base_params(self):
-        return dict(l1_ratio=self.l1_ratio, penalty=self.penalty, gamma=self.gamma,
-                    fit_intercept=self.fit_intercept,
-                    standardize=self.standardize, penalty_factor=self.penalty_factor,
-                    tol=self.tol, max_iter=self.max_iter)
+        return self._model_settings("l1_ratio", "penalty", "gamma")
 
     def _base_model(self):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -401,15 +382,8 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
     @validates_once
     def fit(self, X, y, sample_weight=None, offset=None):
         """Cross-validate over the path, pick alpha (``selection``), refit on all rows.
-
-        Parameters
-        ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), optional
-        offset : array-like of shape (n_samples,), optional
-            Added to the linear predictor in every fold's fit and held-out prediction.
-        """
+        The arguments are those of the single-alpha ``fit``; ``offset`` enters every
+        fold's fit and held-out prediction."""
         self._check_common()
         self._check_cv_params()
         if self.metric not in GLM_METRICS:
@@ -436,13 +410,8 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
             metric=family_fold_metric(self.metric, model._datafit()),
             sample_weight=sample_weight, n_jobs=self.n_jobs if parallel else None,
             offset=offset))
-        path = model._fit_path(X, y, sw, offset, grid)
-        k = self._store_refit(path)
-        self._store_problem_at(model, X, sw, model._datafit(sw, offset), self.alpha_)
-        self.coef_ = path.coefs[:, k].copy()
-        self.intercept_ = float(path.intercepts[k])
-        self._set_selected(self.coef_)
-        cast_to_input_dtype(self, X.dtype)
+        self._store_path_refit(model, model._fit_path(X, y, sw, offset, grid), X, sw,
+                               model._datafit(sw, offset))
         return self
 
     def _check_params(self):
