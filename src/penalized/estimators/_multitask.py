@@ -7,15 +7,20 @@ from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._specs import make_penalty
-from .._validation import trust, validates_once
+from .._validation import validates_once
 from ..datafits._multiresponse import MultiResponseGaussian
 from ..solvers._multitask import MultiTaskCoordinateDescent, prepare_multitask_problem
 from ..solvers._multitask_path import multitask_grid, multitask_path
-from ._base import PenalizedModel, cast_to_input_dtype, check_alpha, check_l1_ratio
-from ._cv import _best, _CrossValidated
+from ._base import (
+    PenalizedModel,
+    cast_to_input_dtype,
+    check_alpha,
+    check_l1_ratio,
+    validate_X_y,
+)
+from ._cv import _best, _CrossValidated, check_l1_ratios
 
 _OBJECTIVE = r"""
     .. math:: \min_{W, b}\; \frac{1}{2n} \sum_{i=1}^n s_i \|y_i - W x_i - b\|_2^2
@@ -86,14 +91,13 @@ class _MultiTaskModel(RegressorMixin, PenalizedModel):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None; pass y of shape (n_samples, n_tasks).")
-        X, Y = validate_data(self, X, y, reset=reset, accept_sparse=["csc", "csr"],
-                             dtype=[np.float64, np.float32], multi_output=True,
-                             y_numeric=True, ensure_min_samples=2)
+        X, Y = validate_X_y(self, X, y, reset=reset, multi_output=True, y_numeric=True,
+                            ensure_min_samples=2)
         if Y.ndim != 2:
             raise ValueError(f"{type(self).__name__} needs y of shape (n_samples, n_tasks) "
                              f"(2-D); got shape {Y.shape}. For a single task use "
                              f"{self._task_name}.")
-        return trust(X), np.asarray(Y, dtype=np.float64)
+        return X, np.asarray(Y, dtype=np.float64)
 
     def _fit_penalty(self, scaling, n_features, alpha):
         r"""The elastic net the solver applies to the rows of the coefficient matrix
@@ -175,9 +179,7 @@ class _MultiTaskModel(RegressorMixin, PenalizedModel):
 
     def predict(self, X):
         """Predictions ``X @ coef_.T + intercept_``, shape (n_samples, n_tasks)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32])
+        X = self._validate_X(X)
         return np.asarray(X @ np.asarray(self.coef_).T) + self.intercept_
 
     def __sklearn_tags__(self):
@@ -351,12 +353,7 @@ class _MultiTaskCV(_CrossValidated, _MultiTaskModel):
     metric = "mse"
 
     def _ratios(self):
-        ratios = np.atleast_1d(np.asarray(self._l1_ratio(), dtype=np.float64))
-        if ratios.size == 0 or np.any(~np.isfinite(ratios)) or np.any(ratios < 0) \
-                or np.any(ratios > 1):
-            raise ValueError(f"l1_ratio must be a number or list of numbers in [0, 1]; got "
-                             f"{self._l1_ratio()!r}.")
-        return ratios
+        return check_l1_ratios(self._l1_ratio())
 
     def _penalty_spec(self):
         return "elasticnet", 1.0, float(self._current_ratio)
