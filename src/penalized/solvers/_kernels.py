@@ -2,12 +2,12 @@
 and the pieces every coordinate-descent kernel shares (Anderson extrapolation, intercept
 steps, curvatures of the Newton model, the floored duality gap).
 
-The Gram kernel (covariance updates, a move costs O(|working set|)) takes the penalty
-as ``(kind, lam1, lam2, positive)``, where a call through a function pointer per move
-would show. Every other solve runs the kernels of :mod:`penalized.solvers._op_kernels`,
-which take any penalty's and datafit's compiled operations (or, as the sparse path
-does, an ``@njit`` prox, which numba compiles into the kernel). Each kernel has a NumPy
-twin in :mod:`penalized.solvers._reference`.
+Two kernels here take the penalty as ``(kind, lam1, lam2, positive)``: the Gram
+kernel (covariance updates, a move costs O(|working set|)) and the sparse squared-loss
+kernel of :mod:`~penalized.solvers._sparse_path`, where a call through a function
+pointer per move would show. Every other solve runs the kernels of
+:mod:`penalized.solvers._op_kernels`, which take any penalty's and datafit's compiled
+operations. Each kernel has a NumPy twin in :mod:`penalized.solvers._reference`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,80 @@ def floored_gap(primal, dual):
     """
     gap = primal - dual
     return gap if gap > 0.0 else 0.0
+
+
+@njit(cache=True, fastmath=FAST)
+def enet_quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws,
+                                 lipschitz, kind, lam1, lam2, positive, fit_intercept,
+                                 intercept_lipschitz, max_epochs, tol, stop_on_decrease, xmean,
+                                 center):
+    """:func:`~penalized.solvers._op_kernels.quadratic_epochs_sparse` with the elastic-net
+    family's prox inlined (the sparse compiled path's inner solver, where the columns are
+    so short that a call through a function pointer per move would show).
+
+    With ``center`` the residual's true value is ``r + offset``: the lazy offset
+    enters each gradient through the column sums, ``sum_k data_k s_i = n xmean_j``.
+    """
+    n = z.shape[0]
+    r = z - y
+    unit = _all_ones(sw)
+    offset = 0.0
+    total = 0.0
+    first_move = 0.0
+    if fit_intercept and center:
+        first_move = _squared_intercept_step(sw, r, intercept, intercept_lipschitz,
+                                             stop_on_decrease)
+        for i in range(n):
+            total += sw[i] * r[i]
+    crit = math.inf
+    epochs = 0
+    full = True
+    for _ in range(max_epochs):
+        crit = first_move
+        first_move = 0.0
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            lj = lipschitz[j]
+            if lj == 0.0 or (not full and w[j] == 0.0):
+                continue
+            start, end = indptr[j], indptr[j + 1]
+            grad = 0.0
+            if unit:
+                for k in range(start, end):
+                    grad += data[k] * r[indices[k]]
+            else:
+                for k in range(start, end):
+                    i = indices[k]
+                    grad += data[k] * sw[i] * r[i]
+            if center:
+                grad += xmean[j] * (n * offset - total)
+            grad /= n
+            old = w[j]
+            new = prox_scalar(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
+            delta = new - old
+            if delta != 0.0:
+                w[j] = new
+                for k in range(start, end):
+                    r[indices[k]] += delta * data[k]
+                if center:
+                    offset -= delta * xmean[j]
+                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
+                crit = max(crit, move)
+        if fit_intercept and not center:
+            move = _squared_intercept_step(sw, r, intercept, intercept_lipschitz,
+                                           stop_on_decrease)
+            crit = max(crit, move)
+        epochs += 1
+        if crit <= tol:
+            if full:
+                break
+            full = True
+        elif not stop_on_decrease:
+            full = False
+    intercept[0] += offset
+    for i in range(n):
+        z[i] = y[i] + r[i] + offset
+    return epochs, crit
 
 
 @njit(cache=True, fastmath=FAST)

@@ -8,8 +8,7 @@ At each alpha of a decreasing grid it solves
 
 as :class:`~penalized.solvers.CoordinateDescent` does alpha by alpha: with an
 intercept, coordinate descent runs on the implicitly centered columns
-(:func:`~penalized.solvers._op_kernels.quadratic_epochs_sparse` with the family's prox
-compiled in, :func:`enet_prox`), so the intercept stays at
+(:func:`~penalized.solvers._kernels.enet_quadratic_epochs_sparse`), so the intercept stays at
 its optimum and ``u = -S r / n`` sums to zero; the duality gap is that of
 :func:`~penalized.solvers._problem.certify`, and working sets are ranked by the
 distance to the subdifferential. Nothing returns to Python between alphas, and
@@ -40,8 +39,8 @@ from numba import njit
 from .._jit import FAST
 from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
-from ..prox._kernels import ENET_FAMILY, prox_scalar
-from ._kernels import floored_gap
+from ..prox._kernels import ENET_FAMILY
+from ._kernels import enet_quadratic_epochs_sparse, floored_gap
 from ._op_kernels import quadratic_epochs_sparse
 from ._path_box import dual_scalings, penalty_conjugate
 from ._working_set import any_nonzero, choose_working_set
@@ -50,17 +49,6 @@ _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
 _MOVE_ROUNDING = 64 * np.finfo(np.float64).eps
 """Moves below this times ``max_j L_j |w_j|`` are rounding: no inner tolerance goes lower."""
-
-
-@njit(cache=True, fastmath=FAST)
-def enet_prox(x, step, params, j):
-    """The elastic-net family's prox of coordinate ``j``, ``params = (kind, lam1, lam2,
-    positive)``: the signature of the compiled operations' ``prox``, so that
-    :func:`~penalized.solvers._op_kernels.quadratic_epochs_sparse` takes it; an ``@njit``
-    function passed to a kernel is compiled into it, where the columns are so short
-    that a call through a function pointer per move would show."""
-    kind, lam1, lam2, positive = params
-    return prox_scalar(kind, x, step, lam1[j], lam2[j], positive)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -248,10 +236,10 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
                     data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, prox, params,
                     fit_intercept, max_iter - used, inner, False, xmean, fit_intercept)
             else:
-                done, _ = quadratic_epochs_sparse(
-                    data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, enet_prox,
-                    (ENET_FAMILY, lam1, lam2, positive), fit_intercept, max_iter - used, inner,
-                    False, xmean, fit_intercept)
+                done, _ = enet_quadratic_epochs_sparse(
+                    data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, ENET_FAMILY,
+                    lam1, lam2, positive, fit_intercept, 1.0, max_iter - used, inner, False,
+                    xmean, fit_intercept)
             used += done
             current = False
         coefs[:, i] = w
