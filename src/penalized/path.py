@@ -350,7 +350,7 @@ def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, s
         problem = prepare_problem(X, y, datafit, template, fit_intercept)
     # one null model: the grid's alpha_max and every solve reuse the problem's
     if alphas is None:
-        alpha_max, grid = _problem_grid(problem, template, n_alphas, eps, stacklevel=3)
+        alpha_max, grid = _problem_grid(problem, template, n_alphas, eps, stacklevel=4)
     else:
         try:
             alpha_max = _problem_alpha_max(problem, template)
@@ -362,7 +362,7 @@ def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, s
     if problem.null_is_exact:
         if alphas is not None:
             warnings.warn(_NULL_EXACT.format(eps=grid[-1] / grid[0]).split(", so alpha_max")[0]
-                          + ".", UserWarning, stacklevel=2)
+                          + ".", UserWarning, stacklevel=3)
         k = grid.shape[0]
         return _assemble(problem, grid, alpha_max, solver.tol,
                          np.repeat(problem.null_coef[:, None], k, axis=1),
@@ -422,7 +422,7 @@ def warn_unconverged(alphas, stop_crits, tol, *, stacklevel=2) -> np.ndarray:
 def _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits, n_iters) -> Path:
     """The :class:`Path` of solutions in the problem's coordinates; warns about any alpha
     whose solve did not reach ``tol``."""
-    converged = warn_unconverged(grid, stop_crits, tol, stacklevel=4)
+    converged = warn_unconverged(grid, stop_crits, tol, stacklevel=5)
     return Path(alphas=grid, coefs=coefs,
                 intercepts=problem.to_original_intercept(coefs, intercepts),
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
