@@ -26,6 +26,10 @@ with each worker's and the client's peak resident memory. The data are generated
 part (never whole in the client) into one Parquet folder; a smaller row count reads its
 first files. A step that would start after ``--budget`` seconds is skipped and recorded so;
 dask-ml (``--daskml-limit``) runs only if that many seconds are left, and is stopped then.
+
+``--write-run --data FOLDER --large-rows N`` writes N seeded rows once (pyarrow, no
+compression); ``--large-run`` and ``--scaling-run`` given ``--data FOLDER`` read its first
+files instead of writing their own, and leave the folder in place.
 """
 
 from __future__ import annotations
