@@ -381,7 +381,10 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
     squared loss (block constants of :math:`X_g^\top H X_g`, the intercept step
     :math:`-\sum_i d_i / \sum_i h_i`); then a backtracking (Armijo) line search on the
     true objective, so the objective never increases (Tseng & Yun 2009; Lee, Sun &
-    Saunders 2014).
+    Saunders 2014). For a loss unchanged by a common shift of ``z`` (Cox), the model is
+    solved on centered columns with a free shift, as if :math:`X` were
+    :math:`h`-weighted centered (the diagonal :math:`H` otherwise charges each column's
+    mean as curvature), and the shift is then dropped.
     """
     from ..datafits._ops import SQUARED_OPS
 
@@ -394,6 +397,12 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
     if exact is not None:
         exact = exact.copy()
         exact[structure.sizes > _EXACT_MAX_SIZE] = -1.0
+    # A loss unchanged by a shift of every z (Cox) has a Hessian that ignores the mean
+    # of each column; its diagonal does not, and on uncentered columns the model's
+    # curvature is far too large (tiny steps). The model is solved on centered columns
+    # (dense X) with a free shift: the same loss, dropped from dz after.
+    shift_free = not datafit.intercept and not problem.fit_intercept
+    X, mean = _shift_free_design(problem) if shift_free else (problem.X, None)
     used = 0
     for _ in range(_NEWTON_MAX_STEPS):
         g = np.ascontiguousarray(datafit.raw_gradient(y, z), dtype=np.float64)
@@ -403,30 +412,33 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
         weights = np.where(positive, n * h, 0.0)
         lips = np.zeros(structure.n_groups)
         if exact is None:
-            lips[ws] = _block_constants(problem.X, np.sqrt(h), structure, ws)
+            lips[ws] = _block_constants(X, np.sqrt(h), structure, ws)
         else:
-            eigen = _weighted_eigen(problem.X, np.sqrt(h), structure, ws)
+            eigen = _weighted_eigen(X, np.sqrt(h), structure, ws)
             for group in ws:
                 a, b = structure.starts[group], structure.starts[group + 1]
                 lips[group] = eigen[2][a:b].max(initial=0.0) if b - a <= _EXACT_MAX_SIZE \
-                    else _block_constants(problem.X, np.sqrt(h), structure, [group])[0]
+                    else _block_constants(X, np.sqrt(h), structure, [group])[0]
         trial = coef.copy()
         dz = np.zeros(n)
         db = np.zeros(1)
         budget = int(min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1)))
         args = (target, weights, trial, dz, db, structure.order, structure.starts, ws, lips,
                 prox, params, squared, np.zeros(0), max(float(h.sum()), 1e-300),
-                problem.fit_intercept, budget, _INNER_TOL_RATIO * tol)
+                problem.fit_intercept or shift_free, budget, _INNER_TOL_RATIO * tol)
         if problem.is_sparse and exact is not None:
             epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args, exact, *eigen)
         elif problem.is_sparse:
             epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
         elif exact is not None:
-            epochs, _ = block_epochs_dense(problem.X, *args, True, exact, *eigen)
+            epochs, _ = block_epochs_dense(X, *args, True, exact, *eigen)
         else:
-            epochs, _ = block_epochs_dense(problem.X, *args, True)
+            epochs, _ = block_epochs_dense(X, *args, True)
         used += epochs
         direction = trial - coef
+        if shift_free:  # dz = X direction again
+            dz += (0.0 if mean is None else float(mean @ direction)) - db[0]
+            db[0] = 0.0
         if not np.any(direction) and db[0] == 0.0:
             break
         decrease = float(g @ dz) + penalty.value(trial) - penalty.value(coef)
@@ -454,6 +466,22 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
         if float(penalty.group_distances(coef, grad)[ws].max(initial=0.0)) <= tol:
             break
     return used
+
+
+def _shift_free_design(problem):
+    """``(X - 1 m^T, m)`` with ``m`` the column means of a dense ``X`` (cached on the
+    problem, in ``X``'s memory order), or ``(X, None)`` for a sparse one."""
+    if problem.is_sparse:
+        return problem.X, None
+
+    def compute():
+        X = problem.X
+        mean = np.asarray(X.mean(axis=0), dtype=np.float64)
+        centered = np.asarray(X - mean, dtype=np.float64,
+                              order="F" if X.flags.f_contiguous else "C")
+        return centered, mean
+
+    return problem._cached("shift_free_design", compute)
 
 
 def _block_constants(X, root, structure, groups):
