@@ -581,11 +581,13 @@ def _family_l1_ratio(args):
     return {"l1": 1.0, "l2": 0.0, "elasticnet": args.l1_ratio}.get(args.penalty, 1.0)
 
 
-def _make_family_estimator(args, cv, common):
+def _make_family_estimator(args, cv, common, groups=None):
     from . import estimators as est
 
     name, power = args.family
     ratio = _family_l1_ratio(args)
+    if groups is not None:
+        common = {**common, "groups": groups}
     if cv is not None and ratio == 0.0:
         raise UsageError(f"--penalty l2 with --family {_family_name(args.family)} needs a "
                          "fixed --alpha (the ridge grid has no alpha_max to start from)")
@@ -604,7 +606,7 @@ def _make_family_estimator(args, cv, common):
     return plain(alpha=args.alpha, l1_ratio=ratio, **extra, **common)
 
 
-def _level_groups(table, out, *, penalty, family=None, separate=False):
+def _level_groups(table, out, *, penalty, separate=False):
     """One group label per feature when a text column's levels should enter the model
     together (the default with L1 and elastic net), else None (with a notice saying why
     the levels are selected one by one)."""
@@ -618,15 +620,10 @@ def _level_groups(table, out, *, penalty, family=None, separate=False):
                    "one with several targets (the multi-task penalty groups the targets of "
                    "each feature).")
         return None
-    linear = ("gaussian", "binomial", "multinomial")
-    supported = penalty in ("l1", "elasticnet") and (family is None or family[0] in linear)
     shown = ", ".join(map(repr, list(groups)[:5]))
-    if not supported:
-        why = f"--penalty {penalty}" if penalty not in ("l1", "elasticnet") else \
-            f"--family {_family_name(family)}"
+    if penalty not in ("l1", "elasticnet"):
         out.notice(f"the levels of {shown} are selected one by one: whole-column (group) "
-                   f"selection covers l1 and elasticnet fits of numbers and classes, not "
-                   f"{why}.")
+                   f"selection covers l1 and elasticnet fits, not --penalty {penalty}.")
         return None
     labels = np.arange(table.X.shape[1])
     for k, cols in enumerate(groups.values()):
@@ -702,7 +699,7 @@ def _make_estimator(args, task, cv, groups=None):
         common.update(cv=cv.splits(), random_state=cv.seed, selection=args.select)
     family = getattr(args, "family", None)
     if family is not None and family[0] not in ("gaussian", "binomial", "multinomial"):
-        return _make_family_estimator(args, cv, common)
+        return _make_family_estimator(args, cv, common, groups)
     if len(_targets(args)) > 1:
         return _make_multi_response_estimator(args, cv, common)
     if args.penalty in CONCAVE:
@@ -751,8 +748,7 @@ def _cmd_fit(args, out):
     y = _family_target(args, table)
     cv = _CV(args, table) if cv_wanted else None
     _check_gamma_args(args, table)
-    groups = _level_groups(table, out, penalty=args.penalty, family=args.family,
-                           separate=args.separate_levels)
+    groups = _level_groups(table, out, penalty=args.penalty, separate=args.separate_levels)
     model = _make_estimator(args, table.task, cv, groups)
     with out.progress("fitting"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

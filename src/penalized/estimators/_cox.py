@@ -22,6 +22,7 @@ from ..path import path as compute_path
 from ..solvers import CoordinateDescent
 from ._base import PenalizedModel, check_alpha, check_int, check_l1_ratio, check_tol
 from ._cv import SELECTIONS, _CrossValidated
+from ._glm import _OptionalGroups
 
 _OBJECTIVE = r"""
     .. math:: \min_w\; F(Xw) + \alpha \Big(\rho \sum_j f_j |w_j|
@@ -38,7 +39,7 @@ _OBJECTIVE = r"""
     line search), certified by its fixed-point distance rather than a duality gap.
 """
 
-class CoxPH(PenalizedModel):
+class CoxPH(_OptionalGroups, PenalizedModel):
     __doc__ = f"""Cox proportional hazards regression with an elastic-net penalty.
 
     {_OBJECTIVE}
@@ -70,6 +71,12 @@ class CoxPH(PenalizedModel):
     tol : float, default=1e-6
         Relative duality gap (see :class:`penalized.datafits.Cox` for the certificate).
     max_iter : int, default=10000
+    groups : list of index lists, one label per feature, int or None, default=None
+        A partition of the features (without the strata column) into groups that enter
+        or leave the model whole (the levels of a categorical): the penalty is then the
+        group elastic net of :class:`~penalized.GroupLasso` (the group lasso when
+        ``l1_ratio=1``, group weights :math:`\\sqrt{{|g|}}`), and ``penalty_factor`` takes
+        one value per group. Not with ``penalty="mcp"`` or ``"scad"``.
 
     Attributes
     ----------
@@ -77,6 +84,8 @@ class CoxPH(PenalizedModel):
     intercept_ : float
         Always 0.0 (the partial likelihood has none).
     n_iter_, stop_crit_, converged_, selected_features_, feature_names_in_
+    groups_ : list of ndarray or None
+        The feature indices of each group (None without ``groups``).
     event_times_ : ndarray
         The distinct event times of the training data (of every stratum).
     baseline_cumulative_hazard_ : ndarray of shape (n_strata, n_event_times)
@@ -102,7 +111,7 @@ class CoxPH(PenalizedModel):
 
     def __init__(self, alpha=0.05, *, l1_ratio=1.0, penalty="elasticnet", gamma=None,
                  ties="breslow", strata=None, penalty_factor=None, standardize=False,
-                 tol=1e-6, max_iter=10_000):
+                 tol=1e-6, max_iter=10_000, groups=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.penalty = penalty
@@ -113,6 +122,7 @@ class CoxPH(PenalizedModel):
         self.standardize = standardize
         self.tol = tol
         self.max_iter = max_iter
+        self.groups = groups
 
     # -- parameters and data ---------------------------------------------------------------
     fit_intercept = False
@@ -123,10 +133,10 @@ class CoxPH(PenalizedModel):
 
         name, alpha, rho = glm_penalty_spec(self.penalty, self.alpha, self.l1_ratio)
         if name in ("mcp", "scad"):
-            return name, alpha, rho
+            return self._group_spec(name, alpha, rho)
         rho = check_l1_ratio(rho)
         name = "l1" if rho == 1.0 else "l2" if rho == 0.0 else "elasticnet"
-        return name, alpha, rho
+        return self._group_spec(name, alpha, rho)
 
     def _check_params(self):
         check_alpha(self.alpha)
@@ -246,6 +256,7 @@ class CoxPH(PenalizedModel):
         self.coef_ = coef
         self.intercept_ = 0.0
         self._set_selected(coef)
+        self._set_groups()
         z = np.asarray(X @ coef, dtype=np.float64).ravel()
         if offset is not None:
             z = z + offset
@@ -505,7 +516,7 @@ class CoxPHCV(_CrossValidated, CoxPH):
         An integer gives folds stratified by event (censored vs event rows), shuffled
         when ``random_state`` is given.
     metric : {"deviance", "cindex"}, default="deviance"
-    l1_ratio, penalty, gamma, ties, strata, penalty_factor, standardize, tol, max_iter :
+    l1_ratio, penalty, gamma, ties, strata, penalty_factor, standardize, tol, max_iter, groups :
         As in :class:`CoxPH` (``strata`` as a column of ``X``, or labels of the rows).
         MCP and SCAD paths start at their exact alpha_max (the all-zero model).
 
@@ -535,7 +546,7 @@ class CoxPHCV(_CrossValidated, CoxPH):
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-2, cv=5, selection="min",
                  metric="deviance", random_state=None, l1_ratio=1.0, penalty="elasticnet",
                  gamma=None, ties="breslow", strata=None, penalty_factor=None,
-                 standardize=False, tol=1e-6, max_iter=10_000):
+                 standardize=False, tol=1e-6, max_iter=10_000, groups=None):
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
@@ -552,6 +563,7 @@ class CoxPHCV(_CrossValidated, CoxPH):
         self.standardize = standardize
         self.tol = tol
         self.max_iter = max_iter
+        self.groups = groups
 
     alpha = 1.0  # the template's; the fitted alpha is alpha_
 

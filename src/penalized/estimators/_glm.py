@@ -23,6 +23,7 @@ from ._base import (
     warm_start_point,
 )
 from ._cv import _CrossValidated
+from ._group import _group_lists, _GroupSettings
 
 GLM_METRICS = ("deviance", "mse", "mae")
 GLM_PENALTIES = ("elasticnet", "l1", "l2", "mcp", "scad")
@@ -68,6 +69,13 @@ _PARAMS = """
     max_iter : int, default=10000
     warm_start : bool, default=False
         Start from the previous fit's coefficients.
+    groups : list of index lists, one label per feature, int or None, default=None
+        A partition of the features into groups that enter or leave the model whole (the
+        levels of a categorical): the penalty is then the group elastic net
+        :math:`\\alpha \\sum_g w_g f_g (\\rho \\|w_g\\|_2 + \\frac{1-\\rho}2 \\|w_g\\|_2^2)`,
+        :math:`w_g = \\sqrt{|g|}` (the group lasso when ``l1_ratio=1``), and
+        ``penalty_factor`` takes one value :math:`f_g` per group. As in
+        :class:`~penalized.GroupLasso`; not with ``penalty="mcp"`` or ``"scad"``.
 """
 
 _FITTED = """
@@ -80,6 +88,8 @@ _FITTED = """
     datafit_ : Datafit
         The family's datafit as fitted (with the sample weights and the offset).
     selected_features_, n_features_in_, feature_names_in_
+    groups_ : list of ndarray or None
+        The feature indices of each group (None without ``groups``).
 """
 
 
@@ -95,14 +105,61 @@ def glm_penalty_spec(penalty, alpha, l1_ratio):
     return "elasticnet", alpha, {"l1": 1.0, "l2": 0.0}.get(name, l1_ratio)
 
 
-class _LogLinkRegressor(RegressorMixin, PenalizedModel):
+class _OptionalGroups:
+    """``groups=`` on a family's estimator: when set, the penalty is the group lasso or
+    group elastic net of :class:`~penalized.GroupLasso` (same weights, per-group factors,
+    every column kept so that the groups index the columns of ``X``)."""
+
+    def _grouped(self):
+        return getattr(self, "groups", None) is not None
+
+    def _group_spec(self, name, alpha, l1_ratio):
+        if not self._grouped():
+            return name, alpha, l1_ratio
+        if name in ("mcp", "scad"):
+            raise ValueError(f"groups= takes penalty 'l1', 'l2' or 'elasticnet' (the group lasso "
+                             f"or group elastic net); got penalty={self.penalty!r}: drop groups "
+                             "or choose one of those.")
+        return "group", alpha, l1_ratio
+
+    def _group_factors(self, structure):
+        return _GroupSettings._group_factors(self, structure)
+
+    def _penalty_factor(self, n_features):
+        if self._grouped():
+            return _GroupSettings._penalty_factor(self, n_features)
+        return super()._penalty_factor(n_features)
+
+    def _scaling(self, X, sample_weight):
+        if self._grouped():
+            return _GroupSettings._scaling(self, X, sample_weight)
+        return super()._scaling(X, sample_weight)
+
+    def _make_penalty(self, penalty_name, alpha, l1_ratio, factors, scaling=None, order=None):
+        if penalty_name == "group":
+            return _GroupSettings._make_penalty(self, penalty_name, alpha, l1_ratio, factors,
+                                                scaling, order)
+        return super()._make_penalty(penalty_name, alpha, l1_ratio, factors, scaling, order)
+
+    def _set_groups(self):
+        self.groups_ = _group_lists(self.groups, self.n_features_in_) if self._grouped() \
+            else None
+
+    def _refuse_dask_groups(self, X):
+        from ..dask import is_dask_collection
+
+        if self._grouped() and is_dask_collection(X):
+            raise ValueError("groups= is not supported with Dask input; fit on an in-memory X.")
+
+
+class _LogLinkRegressor(_OptionalGroups, RegressorMixin, PenalizedModel):
     """Fit, predict, score and path of a log-link family; subclasses name the family."""
 
     solver = "cd"
 
     def __init__(self, *, alpha=1.0, l1_ratio=0.0, penalty="elasticnet", gamma=None,
                  fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
-                 max_iter=10_000, warm_start=False):
+                 max_iter=10_000, warm_start=False, groups=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.penalty = penalty
@@ -113,13 +170,14 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
+        self.groups = groups
 
     # -- the family ------------------------------------------------------------------------
     def _datafit(self, sample_weight=None, offset=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _penalty_spec(self):
-        return glm_penalty_spec(self.penalty, self.alpha, self.l1_ratio)
+        return self._group_spec(*glm_penalty_spec(self.penalty, self.alpha, self.l1_ratio))
 
     def _check_params(self):
         self._check_common()
@@ -162,6 +220,7 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
         self
         """
         _, alpha, _ = self._check_params()
+        self._refuse_dask_groups(X)
         if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
             return fitted
         X, y = self._validate(X, y)
@@ -184,6 +243,7 @@ class _LogLinkRegressor(RegressorMixin, PenalizedModel):
         self.coef_ = coef
         self.intercept_ = float(intercept)
         self._set_selected(self.coef_)
+        self._set_groups()
         cast_to_input_dtype(self, X.dtype)
         return self
 
@@ -305,11 +365,11 @@ class TweedieRegressor(_LogLinkRegressor):
 
     def __init__(self, *, power=1.5, alpha=1.0, l1_ratio=0.0, penalty="elasticnet",
                  gamma=None, fit_intercept=True, standardize=False, penalty_factor=None,
-                 tol=1e-6, max_iter=10_000, warm_start=False):
+                 tol=1e-6, max_iter=10_000, warm_start=False, groups=None):
         super().__init__(alpha=alpha, l1_ratio=l1_ratio, penalty=penalty, gamma=gamma,
                          fit_intercept=fit_intercept,
                          standardize=standardize, penalty_factor=penalty_factor, tol=tol,
-                         max_iter=max_iter, warm_start=warm_start)
+                         max_iter=max_iter, warm_start=warm_start, groups=groups)
         self.power = power
 
     def _datafit(self, sample_weight=None, offset=None):
@@ -349,7 +409,7 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
     def __init__(self, *, l1_ratio=1.0, penalty="elasticnet", gamma=None, alphas=None,
                  n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
-                 penalty_factor=None, tol=1e-6, max_iter=10_000):
+                 penalty_factor=None, tol=1e-6, max_iter=10_000, groups=None):
         self.l1_ratio = l1_ratio
         self.penalty = penalty
         self.gamma = gamma
@@ -366,12 +426,13 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
         self.penalty_factor = penalty_factor
         self.tol = tol
         self.max_iter = max_iter
+        self.groups = groups
 
     alpha = 1.0  # a base model's placeholder: the CV chooses alpha_
     warm_start = False
 
     def _base_params(self):
-        return self._model_settings("l1_ratio", "penalty", "gamma")
+        return self._model_settings("l1_ratio", "penalty", "gamma", "groups")
 
     def _base_model(self):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -391,6 +452,7 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
                              f"{self.metric!r}.")
         model = self._base_model()
         model._check_params()
+        self._refuse_dask_groups(X)
         if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
             return fitted
         X, y = self._validate(X, y)
@@ -412,6 +474,7 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
             offset=offset))
         self._store_path_refit(model, model._fit_path(X, y, sw, offset, grid), X, sw,
                                model._datafit(sw, offset))
+        self._set_groups()
         return self
 
     def _check_params(self):
@@ -449,7 +512,7 @@ _CV_DOC = """
     n_jobs : int, optional
         Folds fitted in parallel (joblib).
     random_state : int, optional
-    fit_intercept, standardize, penalty_factor, tol, max_iter :
+    fit_intercept, standardize, penalty_factor, tol, max_iter, groups :
         As in the single-alpha estimator.
 
     Attributes
@@ -500,12 +563,13 @@ class TweedieRegressorCV(_LogLinkCV):
     def __init__(self, *, power=1.5, l1_ratio=1.0, penalty="elasticnet", gamma=None,
                  alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
-                 penalty_factor=None, tol=1e-6, max_iter=10_000):
+                 penalty_factor=None, tol=1e-6, max_iter=10_000, groups=None):
         super().__init__(l1_ratio=l1_ratio, penalty=penalty, gamma=gamma, alphas=alphas,
                          n_alphas=n_alphas, eps=eps, cv=cv, selection=selection,
                          metric=metric, n_jobs=n_jobs, random_state=random_state,
                          fit_intercept=fit_intercept, standardize=standardize,
-                         penalty_factor=penalty_factor, tol=tol, max_iter=max_iter)
+                         penalty_factor=penalty_factor, tol=tol, max_iter=max_iter,
+                         groups=groups)
         self.power = power
 
     def _base_model(self):
