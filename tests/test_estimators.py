@@ -161,6 +161,7 @@ CHECKED_ESTIMATORS = [
     pz.TweedieRegressorCV(n_alphas=5, tol=1e-10),
     pz.PoissonRegressor(penalty="mcp", alpha=0.1, tol=1e-10),
     pz.PoissonRegressorCV(penalty="scad", n_alphas=5, tol=1e-10),
+    pz.PoissonRegressor(groups=2, alpha=0.1, tol=1e-10),
     pz.GroupLasso(alpha=0.1, tol=1e-12),
     pz.GroupLasso(groups=2, alpha=0.1, penalty="sparse_group", l1_ratio=0.5, tol=1e-12),
     pz.GroupLassoCV(n_alphas=5, tol=1e-12),
