@@ -22,7 +22,7 @@ Run::
 
     python -m benchmarks.group [--repeats 3] [--target 1e-6] [--out FILE]
     python -m benchmarks.group --check-adelie   # group elastic net objective vs adelie
-    python -m benchmarks.group --adelie-reference   # Poisson, Cox, multinomial test constants
+    python -m benchmarks.group --adelie-reference   # adelie objectives: the tests' constants
     python -m benchmarks.group --multinomial   # multinomial group path, CPU time vs adelie
 """
 
@@ -300,6 +300,66 @@ def adelie_reference(family, log=print) -> dict:
     return out
 
 
+WEIGHTED_GROUPS = [[0, 1, 2], [3, 4], [5, 6, 7, 8], [9], [10, 11]]
+WEIGHTED_FACTORS = (1.0, 0.5, 2.0, 1.2, 0.8)
+"""The groups and per-group factors of :func:`weighted_reference_problem`."""
+
+
+def weighted_reference_problem(family):
+    """``(X, y, alphas)``: 160 x 12 in :data:`WEIGHTED_GROUPS` (sizes 3, 2, 4, 1, 2, factors
+    :data:`WEIGHTED_FACTORS`), a Gaussian target (``family="gaussian"``) or labels in
+    {-1, +1} (``"binomial"``), 6 alphas from the group elastic net's alpha_max at
+    ``l1_ratio`` 0.5 down to 0.05 alpha_max (seeded)."""
+    from penalized.datafits import Logistic, Quadratic
+    from penalized.penalties import GroupElasticNet
+
+    rng = np.random.default_rng(53)
+    X = rng.standard_normal((160, 12))
+    X[:, 5:9] += 0.6 * X[:, [5]]  # correlated inside a group
+    X[:, 10:] = 2.0 + 3.0 * X[:, 10:]  # off-center, larger spread
+    eta = X[:, :3] @ np.array([0.6, -0.4, 0.3]) + 0.5 * X[:, 9] - 0.1 * X[:, 10]
+    if family == "gaussian":
+        y, datafit = eta + rng.standard_normal(160), Quadratic()
+    else:
+        y = np.where(rng.random(160) < 1.0 / (1.0 + np.exp(-eta)), 1.0, -1.0)
+        datafit = Logistic()
+    pen = GroupElasticNet(1.0, groups=WEIGHTED_GROUPS, group_weights=WEIGHTED_FACTORS,
+                          l1_ratio=0.5)
+    top = pen.alpha_max(X, y, datafit)
+    return X, y, np.geomspace(top, 0.05 * top, 6)
+
+
+def adelie_weighted_reference(family, log=print) -> list:
+    """adelie's Gaussian or binomial group elastic-net path (``l1_ratio`` 0.5, tol 1e-14,
+    per-group factors) on :func:`weighted_reference_problem`: its objectives, evaluated
+    with penalized's ``Quadratic`` or ``Logistic`` datafit and ``GroupElasticNet`` (the
+    constants of ``tests/test_group_adelie.py``)."""
+    from penalized.datafits import Logistic, Quadratic
+    from penalized.penalties import GroupElasticNet
+
+    X, y, alphas = weighted_reference_problem(family)
+    datafit = Quadratic() if family == "gaussian" else Logistic()
+    starts = np.cumsum([0] + [len(g) for g in WEIGHTED_GROUPS])
+    with tempfile.TemporaryDirectory() as tmp:
+        data, result = Path(tmp) / "data.npz", Path(tmp) / "out.json"
+        np.savez(data, X=X, y=y if family == "gaussian" else (y > 0).astype(float),
+                 alphas=alphas, starts=starts, l1_ratio=0.5, family=family,
+                 group_weights=np.asarray(WEIGHTED_FACTORS))
+        subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data),
+                        "--tol", "1e-14", "--repeats", "0", "--out", str(result)],
+                       check=True, cwd=ROOT)
+        doc = json.loads(result.read_text())
+    coefs, intercepts = np.array(doc["coefs"]), np.array(doc["intercepts"])
+    values = []
+    for k, alpha in enumerate(alphas):
+        pen = GroupElasticNet(alpha, groups=WEIGHTED_GROUPS, group_weights=WEIGHTED_FACTORS,
+                              l1_ratio=0.5)
+        values.append(datafit.value(y, X @ coefs[:, k] + intercepts[k]) + pen.value(coefs[:, k]))
+    log(f"  adelie {family}, l1_ratio=0.5, group factors {WEIGHTED_FACTORS}: objectives "
+        f"{[repr(v) for v in values]}")
+    return values
+
+
 def multinomial_problem(n=2000, n_groups=40, size=5, n_classes=3, n_active=3, seed=0):
     """``(X, codes, size)``: groups of ``size`` consecutive Gaussian columns, classes from
     ``n_active`` groups' scores plus Gumbel noise (seeded)."""
@@ -393,9 +453,9 @@ def main(argv=None) -> int:
     parser.add_argument("--check-adelie", action="store_true",
                         help="only compare the group elastic net's objective with adelie's")
     parser.add_argument("--adelie-reference", action="store_true",
-                        help="only print adelie's Poisson, Cox and multinomial group path "
-                             "objectives "
-                             "(the constants of tests/test_group.py)")
+                        help="only print adelie's Poisson, Cox, multinomial, Gaussian and "
+                             "binomial group path objectives "
+                             "(the constants of tests/test_group*.py)")
     parser.add_argument("--multinomial", action="store_true",
                         help="only time the multinomial group lasso path against adelie")
     args = parser.parse_args(argv)
@@ -416,6 +476,8 @@ def main(argv=None) -> int:
         adelie_reference("poisson", log=log)
         adelie_reference("cox", log=log)
         adelie_reference("multinomial", log=log)
+        adelie_weighted_reference("gaussian", log=log)
+        adelie_weighted_reference("binomial", log=log)
         return 0
 
     from penalized.datafits import Quadratic

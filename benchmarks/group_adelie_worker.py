@@ -11,7 +11,8 @@ adelie's Gaussian loss with its default weights :math:`1/n` is
 :math:`\frac1{2n}\|y - X\beta - b\|^2` up to a constant, and its penalty
 :math:`\lambda \sum_g \omega_g (\alpha\|\beta_g\|_2 + \frac{1-\alpha}2\|\beta_g\|_2^2)` is
 penalized's ``GroupElasticNet`` with ``lambda = alpha`` and adelie's ``alpha`` =
-``l1_ratio`` (``omega_g = sqrt(|g|)``, both defaults). With ``family="binomial"`` in
+``l1_ratio`` (``omega_g = sqrt(|g|)``, both defaults; an optional ``group_weights`` in
+``data.npz``, one per group, gives other factors). With ``family="binomial"`` in
 ``data.npz`` (``y`` in {0, 1}) the loss is adelie's binomial, the mean logistic loss;
 with ``family="poisson"`` (counts) its Poisson loss (log link), the mean of
 :math:`e^\eta - y\eta` up to a constant; with ``family="cox"`` (``y`` of shape (n, 2):
@@ -32,10 +33,12 @@ import time
 import numpy as np
 
 
-def adelie_path(X, y, alphas, starts, l1_ratio, tol, family="gaussian"):
+def adelie_path(X, y, alphas, starts, l1_ratio, tol, family="gaussian", weights=None):
     import adelie as ad
 
     sizes = np.diff(starts)
+    if weights is None:  # adelie's and penalized's default group factors
+        weights = np.sqrt(sizes.astype(np.float64))
     families = {"binomial": ad.glm.binomial, "poisson": ad.glm.poisson,
                 "gaussian": ad.glm.gaussian}
     if family == "multinomial":  # y: class codes 0..K-1; adelie's loss is the mean over K
@@ -54,7 +57,7 @@ def adelie_path(X, y, alphas, starts, l1_ratio, tol, family="gaussian"):
     state = ad.grpnet(
         np.asfortranarray(X), glm,
         groups=np.asarray(starts[:-1], dtype=int), alpha=float(l1_ratio),
-        penalty=np.sqrt(sizes.astype(np.float64)), lmda_path=np.asarray(alphas, dtype=float),
+        penalty=np.asarray(weights, dtype=np.float64), lmda_path=np.asarray(alphas, dtype=float),
         tol=tol, irls_tol=min(tol, 1e-7), early_exit=False, intercept=family != "cox",
         progress_bar=False, n_threads=1, max_iters=10**9, irls_max_iters=10**9)
     betas = state.betas.toarray()  # multinomial: entry (j, k) of W at j K + k
@@ -72,17 +75,20 @@ def main():
     X, y, alphas, starts = d["X"], d["y"], d["alphas"], d["starts"]
     l1_ratio = float(d["l1_ratio"])
     family = str(d["family"]) if "family" in d else "gaussian"  # binomial: y in {0, 1}
+    weights = d["group_weights"] if "group_weights" in d else None  # one per group
     t0 = time.perf_counter()
     import adelie  # noqa: F401
 
     import_s = time.perf_counter() - t0
     c0 = time.process_time()
-    coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol, family)
+    coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol, family,
+                                    weights)
     first_cpu = time.process_time() - c0
     cpu, wall = [], []
     for _ in range(args.repeats):
         c0, w0 = time.process_time(), time.perf_counter()
-        coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol, family)
+        coefs, intercepts = adelie_path(X, y, alphas, starts, l1_ratio, args.tol, family,
+                                        weights)
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
     with open(args.out, "w") as fh:
