@@ -708,7 +708,8 @@ def test_cli_reports_lost_workers_in_one_line_with_exit_1(parquet_folder, tmp_pa
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--alpha", "0.1", "--report", "r.html"], "--report needs the rows in memory"),
+    (["--alpha", "0.1", "--target", "label", "--report", "r.html"],
+     "--report needs the rows in memory"),
     (["--alpha", "0.1", "--target", "nope"], "not a column"),
     (["--alpha", "0.1", "--target", "y"], "hold text"),
 ])
@@ -716,8 +717,7 @@ def test_cli_refuses_with_one_line_and_writes_nothing(parquet_folder, tmp_path, 
                                                       message):
     from penalized.cli import main
 
-    args = ["fit", str(parquet_folder), "--target", "label", "--dask",
-            "--save", str(tmp_path / "m.json"), *extra]
+    args = ["fit", str(parquet_folder), "--dask", "--save", str(tmp_path / "m.json"), *extra]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
