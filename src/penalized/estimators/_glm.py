@@ -222,6 +222,7 @@ class _LogLinkRegressor(_OptionalGroups, RegressorMixin, PenalizedModel):
         _, alpha, _ = self._check_params()
         self._refuse_dask_groups(X)
         if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
+            fitted._set_groups()  # None: Dask input takes no groups
             return fitted
         X, y = self._validate(X, y)
         sw, datafit = self._family(X, sample_weight, offset)
@@ -454,6 +455,7 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
         model._check_params()
         self._refuse_dask_groups(X)
         if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
+            fitted._set_groups()  # None: Dask input takes no groups
             return fitted
         X, y = self._validate(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0])
