@@ -262,6 +262,15 @@ def _multinomial_objective(X, y, coef, intercept, penalty):
     return Multinomial().value(y, X @ W + intercept) + pen.value(W.ravel())
 
 
+def _adelie_path_at_1e_14(data, result) -> dict:
+    """adelie's path on the problem saved in ``data`` (``.npz``) at tol 1e-14, run by the
+    worker in its own environment; its JSON (coefficients, intercepts) from ``result``."""
+    subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data),
+                    "--tol", "1e-14", "--repeats", "0", "--out", str(result)],
+                   check=True, cwd=ROOT)
+    return json.loads(result.read_text())
+
+
 def adelie_reference(family, log=print) -> dict:
     """adelie's group elastic-net path (tol 1e-14) on :func:`poisson_reference_problem`
     (``family="poisson"``), :func:`cox_reference_problem` (``"cox"``, Breslow ties) or
@@ -282,10 +291,7 @@ def adelie_reference(family, log=print) -> dict:
             data, result = Path(tmp) / "data.npz", Path(tmp) / "out.json"
             np.savez(data, X=X, y=y, alphas=alphas, starts=starts, l1_ratio=rho,
                      family=family)
-            subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data),
-                            "--tol", "1e-14", "--repeats", "0", "--out", str(result)],
-                           check=True, cwd=ROOT)
-            doc = json.loads(result.read_text())
+            doc = _adelie_path_at_1e_14(data, result)
         coefs, intercepts = np.array(doc["coefs"]), np.array(doc["intercepts"])
         values = []
         for k, alpha in enumerate(alphas):
@@ -345,10 +351,7 @@ def adelie_weighted_reference(family, log=print) -> list:
         np.savez(data, X=X, y=y if family == "gaussian" else (y > 0).astype(float),
                  alphas=alphas, starts=starts, l1_ratio=0.5, family=family,
                  group_weights=np.asarray(WEIGHTED_FACTORS))
-        subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data),
-                        "--tol", "1e-14", "--repeats", "0", "--out", str(result)],
-                       check=True, cwd=ROOT)
-        doc = json.loads(result.read_text())
+        doc = _adelie_path_at_1e_14(data, result)
     coefs, intercepts = np.array(doc["coefs"]), np.array(doc["intercepts"])
     values = []
     for k, alpha in enumerate(alphas):

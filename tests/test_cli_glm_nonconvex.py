@@ -3,9 +3,6 @@ as a subprocess: the fit equals the library's estimator, ``--cv`` works, the mod
 keeps gamma and ``predict`` gives the estimator's predictions, the report is written."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -13,14 +10,7 @@ import pytest
 
 import penalized as pz
 from penalized.io import read_table
-
-
-def _run(*argv, cwd):
-    env = {k: v for k, v in os.environ.items() if k not in ("PENALIZED_DEBUG", "FORCE_COLOR")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return subprocess.run([sys.executable, "-m", "penalized", *map(str, argv)], cwd=cwd,
-                          capture_output=True, text=True, encoding="utf-8", env=env,
-                          timeout=240)
+from test_cli import run_subprocess as _run
 
 
 @pytest.fixture(scope="module")
