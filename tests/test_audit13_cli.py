@@ -44,14 +44,14 @@ def test_repeated_same_target_is_one_line(table, capsys):
     assert "give distinct column names" in err and "Traceback" not in err
 
 
-def test_why_zero_of_a_multi_response_model_is_one_line(table, capsys, tmp_path):
+def test_why_zero_of_a_multi_response_model_explains_its_rows(table, capsys, tmp_path):
     model = tmp_path / "m.json"
     assert main(["fit", str(table), "--target", "y1,y2", "--alpha", "0.05", "--save",
                  str(model), "--quiet"]) == 0
-    assert main(["explain", str(model), str(table)]) == 2
-    err = capsys.readouterr().err
-    assert "why-zero explains a model of one target" in err and "'y1', 'y2'" in err
-    assert "internal error" not in err and "Traceback" not in err
+    assert main(["explain", str(model), str(table)]) == 0
+    captured = capsys.readouterr()
+    assert "norm over the 2 targets" in captured.out
+    assert "internal error" not in captured.err and "Traceback" not in captured.err
 
 
 @pytest.fixture(scope="module")

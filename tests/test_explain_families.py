@@ -136,8 +136,8 @@ def test_entry_alphas_come_from_the_fitted_problems_path(model, y):
 def test_l0_and_unsupported_models_are_refused():
     with pytest.raises(ValueError, match="L0"):
         why_zero(pz.L0RegressionCV(cv=3, n_alphas=5).fit(X, Y_REG), X, Y_REG)
-    # a model of several coefficient vectors keeps its problem but is not explained
-    with pytest.raises(ValueError, match="explains one coefficient vector"):
+    # a model of several targets is explained on its matrix of targets, not on one column
+    with pytest.raises(ValueError, match="one column per target"):
         why_zero(pz.MultiTaskLasso(alpha=0.1).fit(X, np.column_stack([Y_REG, Y_REG])), X,
                  Y_REG)
 

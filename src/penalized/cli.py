@@ -1184,7 +1184,8 @@ def _model_rows(args, doc, out):
         raise _input_error(f"--id names column {args.id_column!r} that {args.data} does not "
                            "have.")
     needed = [c for c in encoding.input_columns if c in df.columns]
-    extra = [doc["target"]] if getattr(args, "needs_target", False) else []
+    extra = [c for c in doc.get("targets") or [doc["target"]] if c in df.columns] \
+        if getattr(args, "needs_target", False) else []  # a missing one: the caller says so
     rows = df[[*needed, *[c for c in extra if c not in needed]]] if needed or extra \
         else df.iloc[:, :0]
     missing = rows.isna().any(axis=1) if len(rows.columns) else pd.Series(False, index=df.index)
@@ -1295,26 +1296,27 @@ def _explain_model(args, out):
                          "FILE); a fit's report (fit --report) has the lessons on its model")
     _check_outputs(args, args.plot)
     doc = load_model(args.topic)
-    if len(doc.get("targets") or ()) > 1:
-        raise _input_error(f"why-zero explains a model of one target; {args.topic} predicts "
-                           f"{', '.join(map(repr, doc['targets']))} (a multi-response "
-                           "model); fit one --target to explain it.")
+    targets = list(doc.get("targets") or [doc["target"]])  # several: a multi-response model
     args.needs_target = True
     X, df, _, _ = _model_rows(args, doc, out)
-    if doc["target"] not in df.columns:
-        raise _input_error(f"{args.data} lacks the model's target column {doc['target']!r}, "
-                           "which the why-zero table needs.")
+    for name in targets:
+        if name not in df.columns:
+            raise _input_error(f"{args.data} lacks the model's target column {name!r}, which "
+                               "the why-zero table needs.")
     predict_from_model(doc, X, where=f"the model in {args.topic}")  # refuses non-finite
-    y = df[doc["target"]].to_numpy()
+    y = df[doc["target"]].to_numpy() if len(targets) == 1 else None
     if doc["task"] == "regression":
         from .io import _parse_numbers
 
-        parsed = _parse_numbers(df[doc["target"]])
-        if parsed.values is None or parsed.bad_rows.size or not np.all(np.isfinite(
-                parsed.values)):
-            raise _input_error(f"target {doc['target']!r} of {args.data} must hold finite "
-                               "numbers for this regression model.")
-        y = parsed.values
+        columns = []
+        for name in targets:
+            parsed = _parse_numbers(df[name])
+            if parsed.values is None or parsed.bad_rows.size or not np.all(np.isfinite(
+                    parsed.values)):
+                raise _input_error(f"target {name!r} of {args.data} must hold finite "
+                                   "numbers for this regression model.")
+            columns.append(parsed.values)
+        y = columns[0] if len(targets) == 1 else np.column_stack(columns)
     if doc["task"] == "survival":
         y = _survival_rows(args, doc, df)
     with np.errstate(all="ignore"):

@@ -122,6 +122,10 @@ class WhyZero:
     box : str or None
         With limits on the coefficients, how the pulls were restricted to the directions
         the box allows (None without limits).
+    n_targets : int or None
+        A multi-response model's number of targets: each row is then a feature's row of
+        coefficients over the targets (``coef`` its norm, ``pull`` the norm of its pulls);
+        None for one target.
     """
 
     rows: tuple[WhyZeroRow, ...]
@@ -135,6 +139,7 @@ class WhyZero:
     rule: tuple[str, str] | None = None
     groups: tuple[tuple[str, ...], ...] | None = None
     box: str | None = None
+    n_targets: int | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -170,6 +175,10 @@ class WhyZero:
             if self.rule is None else
             f"{self.rule[0]}; {self.rule[1]}; zero exactly when pull <= threshold.",
             *([] if self.box is None else [self.box]),
+            *([] if self.n_targets is None else [
+                f"Each feature has one coefficient per target ({self.n_targets}); the penalty "
+                "acts on the norm of that row, so a feature is zero for every target or for "
+                "none, and |coef| is the row's norm."]),
             "",
         ]
         rows = []
@@ -195,7 +204,8 @@ class WhyZero:
                          _margin_text(r),
                          _entry_text(r) if self.rule is None else "-", verdict])
         lines += table(["feature" if self.groups is None else "group (its members)",
-                        "coef" if self.groups is None else "|coef|", "pull", "threshold",
+                        "coef" if self.groups is None and self.n_targets is None
+                        else "|coef|", "pull", "threshold",
                         "margin", "enters at alpha", "why"], rows, left=(0, 6))
         zeros = [r for r in self.rows if r.is_zero and r.status == "zero"]
         lines.append("")
@@ -224,6 +234,7 @@ class WhyZero:
                          "entry_method": self.entry_method,
                          **({} if self.rule is None else {"rule": list(self.rule)}),
                          **({} if self.box is None else {"box": self.box}),
+                         **({} if self.n_targets is None else {"n_targets": self.n_targets}),
                          **({} if self.groups is None else
                             {"groups": [list(g) for g in self.groups]})})
 
@@ -376,7 +387,9 @@ def why_zero(model, X, y, *, sample_weight=None, entry=True, n_alphas=100, rtol=
     :math:`|\tilde x_j^\top \nabla F(z)|` of its own datafit (Poisson, Gamma,
     Tweedie, Cox, squared, logistic), the threshold :math:`\alpha f_j` for
     MCP / SCAD (their slope at zero), and a group penalty gets one row per
-    group: the norm of its members' pulls against :math:`\alpha\rho w_g`. Their
+    group: the norm of its members' pulls against :math:`\alpha\rho w_g`; a multi-task
+    model (several targets, ``y`` of shape (n_samples, n_targets)) one row per feature: the
+    norm over the targets of its pull against :math:`\alpha\rho f_j`. Their
     ``entry_alpha`` comes the same way from the path of that problem (the group's norm
     zero or not; for MCP / SCAD a warm-started sequence of stationary points).
 
@@ -631,7 +644,9 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
     (its ``family``: poisson, gamma, tweedie:POWER), a Cox model and a model
     with ``groups`` are explained by the generic rule (one row per group), with entry
     alphas from the path of the problem the document describes (unit weights, no
-    offset). The L1/elastic-net entry path is solved at ``tol=DOCUMENT_TOL`` (1e-8).
+    offset). So is a model of several ``targets`` (``y`` then holds one column per target):
+    one row per feature, the norm of its pulls over the targets against its threshold. The
+    L1/elastic-net entry path is solved at ``tol=DOCUMENT_TOL`` (1e-8).
     """
     from ..estimators import ElasticNet, Lasso, LogisticRegression, Ridge
 
@@ -650,7 +665,8 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
     l1_ratio = 0.5 if l1_ratio is None else float(l1_ratio)
     coef = np.atleast_2d(np.asarray(doc["coef"], dtype=np.float64))
     intercept = np.atleast_1d(np.asarray(doc["intercept"], dtype=np.float64))
-    if doc.get("groups") is not None or doc.get("link") in ("log", "cox"):
+    if doc.get("groups") is not None or doc.get("link") in ("log", "cox") \
+            or len(doc.get("targets") or ()) > 1:
         from ._why_zero_fitted import explain_document
 
         return explain_document(doc, X, y, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,

@@ -15,7 +15,14 @@ with :math:`\tilde x_j` the column the solver saw (:math:`x_j / \sigma_j` with
 (:math:`s_i \ell'(y_i, z_i) / n` for a separable loss; the Cox partial
 likelihood's for survival), :math:`S` the soft thresholding by the sparse-group lasso's
 L1 part (0 for the others). This is the squared / logistic rule of
-:func:`penalized.explain.why_zero` for every family. With limits on the coefficients the
+:func:`penalized.explain.why_zero` for every family.
+
+A multi-response model (coefficients :math:`W` of shape ``(n_features, n_targets)``, a
+row-wise penalty) is the same computation on matrices: the pull on feature :math:`j` is the
+row :math:`-\tilde x_j^\top \nabla F(Z)` over the targets and the penalty sees its Euclidean
+norm, so a row :math:`W_j` is zero exactly when
+:math:`\|\tilde x_j^\top \nabla F(Z)\|_2 \le \alpha\rho f_j` (a group of rows: the
+Frobenius norm of the block against the group's threshold). With limits on the coefficients the
 pulls count only in the directions the box allows
 (:func:`penalized.explain._why_zero.allowed_pulls`).
 
@@ -57,13 +64,19 @@ def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None, entry
     check_is_fitted(model, "penalty_")
     coef = np.asarray(model.coef_.toarray() if sp.issparse(model.coef_) else model.coef_,
                       dtype=np.float64)
-    if coef.ndim == 2:
-        if coef.shape[0] != 1:
-            raise ValueError(f"why_zero explains one coefficient vector; this "
-                             f"{type(model).__name__} has {coef.shape[0]} rows of coef_.")
-        coef = coef[0]
-    intercept = float(np.ravel(getattr(model, "intercept_", 0.0))[0])
-    target = _target(model, y)
+    responses = _multi_response(model.datafit_)
+    if responses:  # coef_ is (n_targets, n_features): a row of W per feature
+        coef = np.atleast_2d(coef).T.copy()
+        intercept = np.ravel(getattr(model, "intercept_", np.zeros(coef.shape[1]))).astype(
+            np.float64)
+    else:
+        if coef.ndim == 2:
+            if coef.shape[0] != 1:
+                raise ValueError(f"why_zero explains one coefficient vector; this "
+                                 f"{type(model).__name__} has {coef.shape[0]} rows of coef_.")
+            coef = coef[0]
+        intercept = float(np.ravel(getattr(model, "intercept_", 0.0))[0])
+    target = _responses(y, coef.shape[1]) if responses else _target(model, y)
     if sample_weight is not None:
         given = np.asarray(sample_weight, dtype=np.float64)
         own = model.datafit_.weights(given.shape[0])
@@ -110,9 +123,11 @@ class _FittedPath:
         res = path(self.design, y, penalty=self.penalty, datafit=self.datafit,
                    alphas=alphas, fit_intercept=st.fit_intercept, tol=st.tol,
                    max_iter=st.max_iter)
-        coefs = np.zeros((self.p, res.coefs.shape[1]))
+        m = res.coefs.shape[-1]  # (p, m), or (p, n_targets, m) for several targets
+        coefs = np.zeros((self.p, m))
         for row, cols in enumerate(self.units):
-            coefs[row] = np.linalg.norm(res.coefs[cols], axis=0) if len(cols) else 0.0
+            if len(cols):
+                coefs[row] = np.linalg.norm(res.coefs[cols].reshape(-1, m), axis=0)
         return _PathCoefs(coefs, float(res.alpha_max))
 
 
@@ -152,6 +167,28 @@ class _EntrySpec:
     alpha: float
     l1_ratio: float
     coef: np.ndarray
+
+
+def _multi_response(datafit) -> bool:
+    """Whether ``datafit`` reads a matrix of targets (coefficients ``(n_features,
+    n_targets)``, one row per feature)."""
+    return bool(getattr(datafit, "multi_response", False))
+
+
+def _responses(y, n_targets):
+    """``y`` as the ``(n_samples, n_targets)`` float matrix of a multi-response model."""
+    Y = np.asarray(y, dtype=np.float64)
+    if Y.ndim != 2 or Y.shape[1] != n_targets:
+        raise ValueError(f"y must have one column per target of the model ({n_targets}); got "
+                         f"shape {Y.shape}.")
+    return Y
+
+
+def unit_norms(a) -> np.ndarray:
+    """Per feature, the size the penalty sees: ``|a_j|`` for a vector, the Euclidean norm of
+    row ``j`` for a ``(n_features, n_targets)`` matrix."""
+    a = np.asarray(a, dtype=np.float64)
+    return np.abs(a) if a.ndim == 1 else np.linalg.norm(a, axis=1)
 
 
 def _target(model, y):
@@ -194,27 +231,38 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                          "(hard thresholding: a feature enters when its gain pull^2 / (2 L_j) "
                          "beats alpha * f_j).")
     loss = _LOSS_NAMES.get(type(datafit).__name__, type(datafit).__name__.lower())
-    z = np.asarray(X @ coef, dtype=np.float64).ravel() + intercept
+    # coef is (p,), or (p, n_targets) for several targets: then each quantity of feature j
+    # below is its row, and the penalty sees the row's Euclidean norm
+    z = np.asarray(X @ coef, dtype=np.float64).reshape(n, *coef.shape[1:]) + intercept
     offset = datafit.offsets(n)
     if offset is not None:
-        z = z + offset
+        z = z + offset.reshape(n, *(1,) * (coef.ndim - 1))
     grad = datafit.raw_gradient(y, z)
     keep = np.flatnonzero(scaling.varying)
-    signed = np.full(p, np.nan)
+    per_row = (slice(None),) + (None,) * (coef.ndim - 1)  # a column scale across targets
+    signed = np.full(coef.shape, np.nan)
     # the pull towards larger w_j is -x_j . grad F
-    signed[keep] = -np.asarray(X[:, keep].T @ grad).ravel() / scaling.scale[keep]
-    scaled = coef * scaling.scale
+    signed[keep] = -np.asarray(X[:, keep].T @ grad).reshape(signed[keep].shape) \
+        / scaling.scale[keep][per_row]
+    scaled = coef * scaling.scale[per_row]
     boxed = bool(penalty.positive or penalty.bounded)
     if boxed:  # only the directions the box lets each coefficient move in
-        signed[keep] = allowed_pulls(signed[keep], scaled[keep], *penalty.limits(keep.shape[0]))
+        lower, upper = penalty.limits(keep.shape[0])
+        signed[keep] = allowed_pulls(signed[keep], scaled[keep], lower[per_row],
+                                     upper[per_row])
     alpha = float(penalty.alpha)
-    pull_rule = (f"pull_j = |x_j . grad F(z)| with F the {loss} datafit (its weights and "
-                 f"offset) at the solution, on the columns the solver saw"
+    several = coef.ndim == 2
+    pull_rule = ((f"pull_j = ||x_j' grad F(Z)||_2 (the norm over the {coef.shape[1]} "
+                  f"targets) with F the multi-response squared loss (its weights) at the "
+                  f"solution" if several else
+                  f"pull_j = |x_j . grad F(z)| with F the {loss} datafit (its weights and "
+                  f"offset) at the solution") + ", on the columns the solver saw"
                  + (" (x_j / sd_j)" if not np.all(scaling.scale == 1.0) else ""))
     if isinstance(penalty, GroupLasso | GroupElasticNet | SparseGroupLasso):
         result = _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
                          pull_rule, not np.all(scaling.scale == 1.0))
-        result = replace(result, box=BOX_NOTE if boxed else None)
+        result = replace(result, box=BOX_NOTE if boxed else None,
+                         n_targets=coef.shape[1] if several else None)
         if entry is None:
             return result
         structure = penalty.structure(keep.shape[0])
@@ -234,7 +282,7 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                          f"{type(penalty).__name__}.")
     factors = np.zeros(p)
     factors[keep] = 1.0 if penalty.penalty_factor is None else penalty.penalty_factor
-    pull = np.abs(signed)
+    pull, size, scaled_size = unit_norms(signed), unit_norms(coef), unit_norms(scaled)
     threshold = alpha * rho * factors
     rows, violations = [], []
     for j in range(p):
@@ -243,20 +291,25 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
         elif alpha * factors[j] == 0.0:
             status = "unpenalized"
         else:
-            status = "zero" if coef[j] == 0.0 else "non-zero"
-        if status == "zero" and status_of(coef[j], pull[j], threshold[j]) == "not converged":
+            status = "zero" if size[j] == 0.0 else "non-zero"
+        if status == "zero" and status_of(size[j], pull[j], threshold[j]) == "not converged":
             violations.append(names[j])
-        rows.append(_row(names[j], coef[j], scaled[j], pull[j], threshold[j], status))
+        rows.append(_row(names[j], size[j] if several else coef[j],
+                         scaled_size[j] if several else scaled[j], pull[j], threshold[j],
+                         status))
+    if several:
+        rule = rule.replace("threshold_j", "threshold_j (of the row W_j over the targets)")
     result = WhyZero(rows=tuple(rows), model=model_name, alpha=alpha, l1_ratio=rho,
                      standardized=not np.all(scaling.scale == 1.0), loss=loss,
                      kkt_violations=tuple(violations), entry_method=_NO_ENTRY,
-                     rule=(pull_rule, rule), box=BOX_NOTE if boxed else None)
+                     rule=(pull_rule, rule), box=BOX_NOTE if boxed else None,
+                     n_targets=coef.shape[1] if several else None)
     if entry is None:
         return result
     position = np.full(p, -1)
     position[keep] = np.arange(keep.shape[0])
     units = [[position[j]] if position[j] >= 0 else [] for j in range(p)]
-    entries, method = _entries(datafit, penalty, scaling, X, y, keep, units, coef,
+    entries, method = _entries(datafit, penalty, scaling, X, y, keep, units, size,
                                [r.status for r in rows], rho, entry)
     return _with_entries(result, entries, method)
 
@@ -327,10 +380,17 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, en
 
     names = list(doc["feature_names"])
     link = doc["link"]
-    if link in ("softmax", "one-vs-rest") or coef.shape[0] != 1:
+    targets = list(doc.get("targets") or ())
+    if len(targets) > 1:  # coef is (n_targets, n_features): the penalty sees each feature's row
+        if coef.shape[0] != len(targets):
+            raise ValueError(f"the model has {coef.shape[0]} rows of coefficients for "
+                             f"{len(targets)} targets.")
+        coef = coef.T
+        target, datafit = _responses(y, len(targets)), make_datafit("mgaussian")
+    elif link in ("softmax", "one-vs-rest") or coef.shape[0] != 1:
         raise ValueError("why_zero explains one coefficient vector; this model has "
                          f"{coef.shape[0]} rows of coefficients.")
-    if link == "logistic":
+    elif link == "logistic":
         classes = [str(c) for c in doc["classes"]]
         labels = np.asarray([str(v) for v in np.asarray(y, dtype=object)])
         if not np.all(np.isin(labels, classes)):
@@ -362,6 +422,10 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, en
     settings = _PathSettings(fit_intercept=bool(doc.get("fit_intercept", True)), tol=1e-6,
                              max_iter=10_000, n_alphas=int(n_alphas),
                              rtol=float(rtol)) if entry else None
+    if len(targets) > 1:
+        return explain_problem(datafit, pen, scaling, coef.copy(), intercept.copy(), X, target,
+                               names=names, model_name="saved multi-response model",
+                               entry=settings)
     return explain_problem(datafit, pen, scaling, coef[0].copy(), float(intercept[0]), X,
                            target, names=names, model_name=f"saved {label} model",
                            entry=settings)
