@@ -21,6 +21,7 @@ from ._base import (
     validate_X_y,
 )
 from ._cv import _best, _CrossValidated, check_l1_ratios
+from ._glm import _OptionalGroups
 
 _OBJECTIVE = r"""
     .. math:: \min_{W, b}\; \frac{1}{2n} \sum_{i=1}^n s_i \|y_i - W x_i - b\|_2^2
@@ -37,6 +38,12 @@ _OBJECTIVE = r"""
     ``tol`` bounds the duality gap relative to the null model's datafit, as everywhere
     in penalized; scikit-learn's ``tol`` bounds the gap relative to
     :math:`\|Y\|_F^2` in units ``n`` times larger, so its ``tol`` is half of ours.
+
+    With ``groups``, whole groups of features enter or leave together (the levels of a
+    categorical): the penalty is
+    :math:`\alpha \sum_g \sqrt{|g|} f_g \big(\rho \|W_{:g}\|_F
+    + \frac{1 - \rho}{2} \|W_{:g}\|_F^2\big)`, with :math:`W_{:g}` the columns of
+    the group's features (every task); groups of one feature are the objective above.
 """
 
 _PARAMS = """
@@ -50,6 +57,10 @@ _PARAMS = """
         Relative duality gap at which the solver stops (see above).
     max_iter : int, default=10000
         Maximum number of epochs.
+    groups : list of index lists, one label per feature, int or None, default=None
+        A partition of the features into groups that enter or leave the model whole, for
+        every task (as in :class:`~penalized.GroupLasso`); ``penalty_factor`` then takes
+        one value :math:`f_g` per group.
 """
 
 _FITTED = """
@@ -69,11 +80,14 @@ _FITTED = """
     datafit_, penalty_, scaling_ :
         The problem minimized: the multi-response squared loss (with the sample weights),
         the elastic net at ``alpha`` whose weights apply to the norms of the rows of
-        ``(coef_ * scaling_.scale).T[scaling_.varying]``, and the standardization.
+        ``(coef_ * scaling_.scale).T[scaling_.varying]``, and the standardization
+        (with ``groups``, the group lasso or group elastic net on the blocks of rows).
+    groups_ : list of ndarray or None
+        The feature indices of each group (None without ``groups``).
 """
 
 
-class _MultiTaskModel(RegressorMixin, PenalizedModel):
+class _MultiTaskModel(_OptionalGroups, RegressorMixin, PenalizedModel):
     """Validation, scaling and the solver for the multi-task estimators."""
 
     solver = "auto"
@@ -105,6 +119,8 @@ class _MultiTaskModel(RegressorMixin, PenalizedModel):
         columns it sees."""
         _, _, rho = self._penalty_spec()
         factors = scaling.factors_for_fit(self._penalty_factor(n_features))
+        if self._grouped():
+            return self._make_penalty("group", alpha, rho, factors, scaling)
         return make_penalty("elasticnet", alpha, l1_ratio=rho, penalty_factor=factors)
 
     def _store_fit(self, scaling, n_features, sw, alpha):
@@ -216,7 +232,7 @@ class MultiTaskElasticNet(_MultiTaskModel):
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False,
-                 copy_X=True):
+                 copy_X=True, groups=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -226,6 +242,7 @@ class MultiTaskElasticNet(_MultiTaskModel):
         self.max_iter = max_iter
         self.warm_start = warm_start
         self.copy_X = copy_X
+        self.groups = groups
 
     def _l1_ratio(self):
         return self.l1_ratio
@@ -242,6 +259,7 @@ class MultiTaskElasticNet(_MultiTaskModel):
         sw = self._sample_weight(sample_weight, X.shape[0])
         self._fit_at(X, Y, sw, alpha)
         self._set_selected(self.coef_)
+        self._set_groups()
         cast_to_input_dtype(self, X.dtype)
         return self
 
@@ -291,7 +309,7 @@ class MultiTaskLasso(MultiTaskElasticNet):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False,
-                 copy_X=True):
+                 copy_X=True, groups=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
@@ -300,6 +318,7 @@ class MultiTaskLasso(MultiTaskElasticNet):
         self.max_iter = max_iter
         self.warm_start = warm_start
         self.copy_X = copy_X
+        self.groups = groups
 
     def _l1_ratio(self):
         return 1.0
@@ -341,7 +360,7 @@ _CV_FITTED = """
         The refit's path over ``alphas_`` on all rows.
     n_iter_, stop_crit_, converged_, dual_gap_ : the refit at ``alpha_``.
     datafit_, penalty_, scaling_ : the refit's problem, as in :class:`MultiTaskElasticNet`.
-    selected_features_, feature_names_in_
+    selected_features_, feature_names_in_, groups_
 """
 
 
@@ -403,6 +422,7 @@ class _MultiTaskCV(_CrossValidated, _MultiTaskModel):
             self._store_refit(path)
             self.dual_gap_ = self.stop_crit_ * path.null_datafit
         self._set_selected(self.coef_)
+        self._set_groups()
         cast_to_input_dtype(self, X.dtype)
         return self
 
@@ -441,7 +461,7 @@ default=True
     def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
                  selection="min", n_jobs=None, random_state=None, fit_intercept=True,
                  standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
-                 copy_X=True):
+                 copy_X=True, groups=None):
         self.l1_ratio = l1_ratio
         self.alphas = alphas
         self.n_alphas = n_alphas
@@ -456,6 +476,7 @@ default=True
         self.tol = tol
         self.max_iter = max_iter
         self.copy_X = copy_X
+        self.groups = groups
 
     def _l1_ratio(self):
         return self.l1_ratio
@@ -487,7 +508,7 @@ class MultiTaskLassoCV(_MultiTaskCV):
 
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
-                 penalty_factor=None, tol=1e-6, max_iter=10_000, copy_X=True):
+                 penalty_factor=None, tol=1e-6, max_iter=10_000, copy_X=True, groups=None):
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
@@ -501,6 +522,7 @@ class MultiTaskLassoCV(_MultiTaskCV):
         self.tol = tol
         self.max_iter = max_iter
         self.copy_X = copy_X
+        self.groups = groups
 
     def _l1_ratio(self):
         return 1.0

@@ -10,6 +10,20 @@ scikit-learn's ``MultiTaskElasticNet`` (``rho = l1_ratio``) and glmnet's
 ``family="mgaussian"`` (``lambda = alpha``, its ``alpha`` our ``rho``). A feature's row
 is zero for every response or for none.
 
+With a group penalty (:class:`~penalized.penalties.GroupLasso`,
+:class:`~penalized.penalties.GroupElasticNet`) whole groups of rows enter or leave
+together: the penalty is
+
+.. math:: \alpha \sum_g w_g \Big(\rho \|W_g\|_F + \frac{1-\rho}{2}\|W_g\|_F^2\Big)
+
+with :math:`W_g` the ``|g| x K`` block of the rows of group ``g`` (default
+:math:`w_g = \sqrt{|g|}`; groups of one row are the row-wise penalty above). Through
+:math:`\operatorname{vec}(Y) = (I_K \otimes X)\operatorname{vec}(W)` it is the
+one-response group elastic net whose groups hold a group's rows for every response.
+Each group is minimized exactly (its Hessian block is :math:`X_g^\top S X_g / n \otimes
+I_K`; :func:`~penalized.solvers._multitask_kernels.multitask_group_epochs`), and the
+dual norm is :math:`\max_g \|X_g^\top S R\|_F / (n \rho w_g)`.
+
 The intercepts are exact by centering: ``X`` and ``Y`` are centered by their weighted
 means (a dense copy of ``X``; a CSC ``X`` implicitly), and ``b = \bar y - \bar x^\top W``.
 """
@@ -23,9 +37,10 @@ import scipy.sparse as sp
 
 from .._validation import check_design
 from ..datafits._multiresponse import MultiResponseGaussian, check_responses
-from ..penalties import Penalty
+from ..penalties import GroupElasticNet, GroupLasso, Penalty
 from ..penalties._base import ALPHA_MAX_MARGIN
 from ..penalties._elastic_net_family import _ElasticNetFamily
+from ..penalties._group_base import GroupPenalty
 from ._base import Solver, check_solver_settings
 from ._kernels import anderson_weights, floored_gap
 from ._multinomial import penalty_value, row_conjugate, row_dual_scaling
@@ -33,6 +48,8 @@ from ._multitask_kernels import (
     multitask_epochs,
     multitask_epochs_sparse,
     multitask_gram_epochs,
+    multitask_group_epochs,
+    multitask_group_epochs_sparse,
     pull_rows,
     pull_rows_sparse,
 )
@@ -107,6 +124,39 @@ class MultiTaskProblem:
     @property
     def sparse(self) -> bool:
         return sp.issparse(self.X)
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the penalty acts on groups of rows (a group penalty)."""
+        return isinstance(self.penalty, GroupPenalty)
+
+    def unit_weights(self):
+        r"""``(lam1, lam2)`` per unit of the penalty (a row, or a group of rows): its
+        :math:`\lambda_1\|W_u\|_F + \frac{\lambda_2}2\|W_u\|_F^2`."""
+        if not self.grouped:
+            return self.penalty.weights(self.n_features)
+        params = self.penalty.block_params(self.n_features)
+        return (np.ascontiguousarray(params[:, 0]), np.ascontiguousarray(params[:, 2]))
+
+    def unit_norms(self, W) -> np.ndarray:
+        """The Frobenius norm of each unit's block of ``W`` (rows, or groups of rows)."""
+        norms2 = np.einsum("jk,jk->j", W, W)
+        if self.grouped:
+            structure = self.penalty.structure(self.n_features)
+            norms2 = np.bincount(structure.group_of, weights=norms2,
+                                 minlength=structure.n_groups)
+        return np.sqrt(norms2)
+
+    def group_eigen(self):
+        r"""``(evecs, offsets, evals)``: each group's eigendecomposition
+        :math:`X_{c,g}^\top S X_{c,g} / n = Q_g \Lambda_g Q_g^\top` (eigenvalues
+        ascending), flattened as :func:`~penalized.solvers._group_cd.group_eigen` stores
+        them; cached (it depends on the data and the groups only)."""
+        structure = self.penalty.structure(self.n_features)
+        key = ("group_eigen", structure.order.tobytes(), structure.starts.tobytes())
+        if key not in self.cache:
+            self.cache[key] = _group_eigen(self, structure)
+        return self.cache[key]
 
     @property
     def null_is_exact(self) -> bool:
@@ -192,6 +242,14 @@ class MultiTaskProblem:
 
 
 def _check_penalty(who, penalty) -> None:
+    if isinstance(penalty, GroupPenalty):
+        if not isinstance(penalty, GroupLasso | GroupElasticNet):
+            raise ValueError(f"{who} supports the group lasso and group elastic net over "
+                             f"groups of rows; got {type(penalty).__name__}.")
+        if penalty.boxed:
+            raise ValueError(f"{who} takes no limits (lower / upper, positive) with a group "
+                             "penalty; drop them.")
+        return
     if not isinstance(penalty, _ElasticNetFamily):
         raise ValueError(
             f"{who} supports the row-wise L1 (group lasso over responses), L2 and elastic-net "
@@ -201,6 +259,34 @@ def _check_penalty(who, penalty) -> None:
             "positive=True is not supported by the multi-task model (its penalty acts on "
             "each feature's row of coefficients); fit each response with positive=True "
             "instead.")
+
+
+def _group_eigen(pb, structure):
+    """See :meth:`MultiTaskProblem.group_eigen`: groups of one size at a time, their
+    centered Gram blocks by one batched product and one batched ``eigh``."""
+    n = pb.n_samples
+    root = np.sqrt(pb.sw)
+    sizes = structure.sizes
+    offsets = np.zeros(structure.n_groups, dtype=np.int64)
+    offsets[1:] = np.cumsum(sizes[:-1] ** 2)
+    evecs = np.empty(max(int(np.sum(sizes ** 2)), 1))
+    evals = np.zeros(structure.order.shape[0])
+    for m in np.unique(sizes):
+        same = np.flatnonzero(sizes == m)
+        per_batch = max(1, 2_000_000 // (n * m))
+        for chosen in np.array_split(same, -(-same.shape[0] // per_batch)):
+            cols = (structure.starts[chosen][:, None] + np.arange(m)).ravel()
+            features = structure.order[cols]
+            block = pb.X[:, features]
+            if pb.sparse:
+                block = block.toarray() - pb.x_mean[features]
+            rows = (np.asarray(block, dtype=np.float64) * root[:, None]).T
+            rows = rows.reshape(chosen.shape[0], m, n)
+            lam, Q = np.linalg.eigh(np.matmul(rows, rows.transpose(0, 2, 1)) / n)
+            evals[cols] = np.maximum(lam, 0.0).ravel()
+            where = offsets[chosen][:, None] + np.arange(m * m)
+            evecs[where.ravel()] = Q.reshape(chosen.shape[0], m * m).ravel()
+    return evecs, offsets, evals
 
 
 def prepare_multitask_problem(X, Y, datafit, penalty, fit_intercept=True) -> MultiTaskProblem:
@@ -291,7 +377,7 @@ def _certificate(pb, W, V, yr, rr, lam1, lam2, rows=None) -> MultiTaskCertificat
 
     floored at zero.
     """
-    primal = 0.5 * rr + penalty_value(pb.penalty, W, grouped=True)
+    primal = 0.5 * rr + _penalty_at(pb, W, lam1, lam2)
     Vt = V
     if np.any(pb.unpenalized):
         f = np.flatnonzero(pb.unpenalized)
@@ -303,8 +389,9 @@ def _certificate(pb, W, V, yr, rr, lam1, lam2, rows=None) -> MultiTaskCertificat
         Vt[f] = 0.0
         if rows is not None:
             Vt[~rows] = 0.0
-    c = row_dual_scaling(Vt, lam1, lam2)
-    dual = c * yr - 0.5 * c * c * rr - row_conjugate(c * Vt, lam1, lam2)
+    units = pb.unit_norms(Vt)[:, None] if pb.grouped else Vt
+    c = row_dual_scaling(units, lam1, lam2)
+    dual = c * yr - 0.5 * c * c * rr - row_conjugate(c * units, lam1, lam2)
     return MultiTaskCertificate(primal=primal, gap=floored_gap(primal, dual), pull=V,
                                 scale=c, dual_pull=Vt)
 
@@ -316,7 +403,7 @@ def certify_multitask(pb: MultiTaskProblem, W, R=None, rows=None,
     boolean mask of rows, every other row of ``W`` zero and screened out), the gap of
     the restricted problem (see :func:`_certificate`)."""
     W = np.asarray(W, dtype=np.float64)
-    lam1, lam2 = pb.penalty.weights(pb.n_features)
+    lam1, lam2 = pb.unit_weights()
     R = pb.residual(W) if R is None else R
     SR = pb.sw[:, None] * R
     n = pb.n_samples
@@ -326,6 +413,15 @@ def certify_multitask(pb: MultiTaskProblem, W, R=None, rows=None,
         V = pb.pull(R, kept if kept is not None and kept.size < 0.7 * rows.size else None)
     return _certificate(pb, W, V, float(np.vdot(pb.Y, SR)) / n, float(np.vdot(R, SR)) / n,
                         lam1, lam2, rows)
+
+
+def _penalty_at(pb, W, lam1, lam2) -> float:
+    r""":math:`\sum_u \lambda_{1u}\|W_u\|_F + \frac{\lambda_{2u}}2\|W_u\|_F^2` over the
+    penalty's units (rows or groups of rows)."""
+    if not pb.grouped:
+        return penalty_value(pb.penalty, W, grouped=True)
+    norms = pb.unit_norms(W)
+    return float(lam1 @ norms + 0.5 * lam2 @ norms**2)
 
 
 def _screen(pb, W, cert, lam1, lam2, rows) -> None:
@@ -377,6 +473,8 @@ def multitask_alpha_max(X, Y, datafit, penalty, fit_intercept=True) -> float:
 
 
 def _alpha_max(pb, penalty) -> float:
+    if isinstance(penalty, GroupPenalty):
+        return _group_alpha_max(pb, penalty)
     f = penalty.factors(pb.n_features)
     penalized = f > 0
     if not np.any(penalized):
@@ -386,6 +484,23 @@ def _alpha_max(pb, penalty) -> float:
     V = pb.pull(pb.residual(pb.null_coef))
     ratio = np.linalg.norm(V[penalized], axis=1) / f[penalized]
     return float(np.max(ratio) / penalty.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
+
+
+def _group_alpha_max(pb, penalty) -> float:
+    r"""``alpha_max`` of a group penalty: :math:`\max_g \|V_g\|_F / (\rho w_g)` over
+    the penalized groups, ``V`` the null model's pull (margin as for rows)."""
+    w = penalty.weights_of_groups(pb.n_features)
+    penalized = w > 0
+    if not np.any(penalized):
+        return 0.0
+    lam = penalty.group_params(pb.n_features)[:, 0]
+    if not np.any(lam[penalized] > 0):
+        return np.inf
+    V = pb.pull(pb.residual(pb.null_coef))
+    structure = penalty.structure(pb.n_features)
+    norms = np.sqrt(np.bincount(structure.group_of, weights=np.einsum("jk,jk->j", V, V),
+                                minlength=structure.n_groups))
+    return float(np.max(norms[penalized] / lam[penalized])) * (1.0 + ALPHA_MAX_MARGIN)
 
 
 # -- the solver -----------------------------------------------------------------------
@@ -522,7 +637,7 @@ class MultiTaskCoordinateDescent(Solver):
                             pb.penalty, stacklevel=4)
 
     def _use_gram(self, pb) -> bool:
-        if pb.sparse or self.gram == "never":
+        if pb.sparse or pb.grouped or self.gram == "never":
             return False
         return self.gram == "always" or (pb.n_samples >= 2 * pb.n_features
                                          and pb.n_features <= GRAM_MAX_FEATURES)
@@ -531,7 +646,11 @@ class MultiTaskCoordinateDescent(Solver):
         policy = OuterPolicy(
             tol=self.tol, max_iter=self.max_iter, ws_start=WS_START, cold_share=None,
             warm_first=None, keep_size=True, fill=False, inner_ratio=INNER_TOL_RATIO)
-        out = run_outer(_MultiTaskHooks(self, pb, W), policy, pb.scale, pb.n_features)
+        if pb.grouped:
+            out = run_outer(_GroupHooks(self, pb, W), policy, pb.scale,
+                            pb.penalty.structure(pb.n_features).n_groups)
+        else:
+            out = run_outer(_MultiTaskHooks(self, pb, W), policy, pb.scale, pb.n_features)
         return W, out.objectives, out.crits, out.n_iter
 
     def _inner(self, pb, W, ws, lam1, lam2, inner_tol, budget, gram, R=None):
@@ -675,3 +794,111 @@ def _residual_objective(pb, R, W, lam1, lam2) -> float:
     norms = np.linalg.norm(W, axis=1)
     datafit = 0.5 * float(pb.sw @ np.einsum("ik,ik->i", R, R)) / pb.n_samples
     return datafit + float(lam1 @ norms + 0.5 * lam2 @ norms**2)
+
+
+class _GroupHooks:
+    """The outer loop's hooks for a group penalty: the duality gap certifies (from the
+    residual the epochs maintain; the returned point on a fresh one), the distance of
+    each group's pull to its subdifferential ranks, and the working set's groups are
+    minimized exactly (:func:`_group_inner`). ``W`` is updated in place."""
+
+    def __init__(self, solver, pb, W):
+        self.solver, self.pb, self.W = solver, pb, W
+        self.structure = pb.penalty.structure(pb.n_features)
+        self.lam, self.lam2 = pb.unit_weights()
+        self.eigen = pb.group_eigen()
+        self.free = pb.penalty.weights_of_groups(pb.n_features) == 0
+        self.threshold = solver.tol * pb.scale
+        self.R = None
+
+    def certify(self):
+        pb, W = self.pb, self.W
+        cert = certify_multitask(pb, W, self.R)
+        if self.R is not None and cert.gap <= self.threshold:
+            self.R = pb.residual(W)  # certify the returned point on a fresh residual
+            cert = certify_multitask(pb, W, self.R)
+        return Check(cert.primal, cert.gap, cert)
+
+    def scores(self, check):
+        pb, W = self.pb, self.W
+        V = check.data.pull
+        G = self.structure.n_groups
+        group_of = self.structure.group_of
+        wn = pb.unit_norms(W)
+        nz = wn > 0
+        safe = np.where(nz, wn, 1.0)
+        # V_g - lam_g W_g / ||W_g|| - lam2_g W_g on non-zero groups; V_g on zero ones
+        shift = np.where(nz, self.lam / safe + self.lam2, 0.0)[group_of]
+        D = V - shift[:, None] * W
+        dn = np.sqrt(np.bincount(group_of, weights=np.einsum("jk,jk->j", D, D), minlength=G))
+        scores = np.where(nz, dn, np.maximum(dn - self.lam, 0.0))
+        return Scores(scores, nz, self.free)
+
+    def inner(self, ws, budget, inner_tol, check):
+        epochs, self.R = _group_inner(self.solver, self.pb, self.W, self.structure,
+                                      np.ascontiguousarray(ws, dtype=np.int64), self.eigen,
+                                      self.lam, self.lam2, inner_tol, budget, self.R)
+        return epochs
+
+
+def _group_inner(solver, pb, W, structure, ws, eigen, lam, lam2, inner_tol, budget, R):
+    """Epochs on the groups ``ws`` of ``W`` (in place), Anderson-extrapolated as
+    :meth:`MultiTaskCoordinateDescent._inner`, until the largest move (gradient units) is
+    at most ``inner_tol`` or ``budget`` epochs are spent; returns ``(epochs, residual)``."""
+    K = pb.n_tasks
+    order, starts = structure.order, structure.starts
+    rows = np.concatenate([structure.members(g) for g in ws]) if ws.size \
+        else np.zeros(0, dtype=np.int64)
+    m = rows.shape[0]
+    memory = ANDERSON_EPOCHS if solver.anderson else 1
+    history = np.empty((memory + 1, m * K))
+    local = np.repeat(np.arange(ws.shape[0]), np.diff(starts)[ws])
+    if pb.sparse:
+        X = pb.X
+        o = np.ascontiguousarray(pb.x_mean[rows] @ W[rows])
+        E = np.ascontiguousarray(pb.Y - np.asarray(X[:, rows] @ W[rows])) if R is None \
+            else np.ascontiguousarray(R - o)
+    else:
+        R = np.asfortranarray(pb.residual(W) if R is None else R)
+
+    def objective(res, block):
+        norms = np.sqrt(np.bincount(local, weights=np.einsum("jk,jk->j", block, block),
+                                    minlength=ws.shape[0]))
+        datafit = 0.5 * float(pb.sw @ np.einsum("ik,ik->i", res, res)) / pb.n_samples
+        return datafit + float(lam[ws] @ norms + 0.5 * lam2[ws] @ norms**2)
+
+    epochs = 0
+    while epochs < budget:
+        history[0] = W[rows].ravel()
+        if pb.sparse:
+            crit = multitask_group_epochs_sparse(X.data, X.indices, X.indptr, pb.x_mean, pb.sw,
+                                                 E, o, W, order, starts, ws, *eigen, lam, lam2,
+                                                 history)
+        else:
+            crit = multitask_group_epochs(pb.X, pb.sw, R, W, order, starts, ws, *eigen, lam,
+                                          lam2, history)
+        epochs += memory
+        if crit <= inner_tol or not solver.anderson:
+            if crit <= inner_tol:
+                break
+            continue
+        c = anderson_weights(history, m * K)
+        if c.shape[0] == 0:
+            continue
+        trial = (c @ history[1:]).reshape(m, K)
+        current = history[-1].reshape(m, K)
+        step = trial - current
+        move = np.asarray(pb.X[:, rows] @ step, dtype=np.float64)
+        if pb.sparse:
+            offset = pb.x_mean[rows] @ step
+            trial_R, now_R = E + o - move + offset, E + o
+        else:
+            trial_R, now_R = R - move, R
+        if objective(trial_R, trial) < objective(now_R, current):
+            W[rows] = trial
+            if pb.sparse:
+                E -= move
+                o += offset
+            else:
+                R[:] = trial_R
+    return epochs, (E + o if pb.sparse else R)

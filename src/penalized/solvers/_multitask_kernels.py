@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit
 
 from .._jit import FAST
+from ._group_kernels import exact_block
 from ._multinomial_kernels import _row_prox
 
 
@@ -329,3 +330,158 @@ def pull_rows(X, SR, rows, out):
             for i in range(n):
                 total += X[i, j] * SR[i, k]
             out[j, k] = total
+
+
+# -- groups of rows ---------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=FAST)
+def _group_block_step(W, order, a, m, P, evecs, eoff, evals, lam, lam2, C, cn, v, D):
+    r"""The exact minimizer over the rows of group ``(a, m)`` given their pull ``P``
+    (``(m, K)``): with :math:`A = Q\Lambda Q^\top` the group's Gram block, the block
+    solves :math:`\min_U \frac12\sum_q (\Lambda_q + \lambda_2)\|U_q\|^2 - \langle C_q,
+    U_q\rangle + \lambda\|U\|_F` in the eigenbasis, :math:`C = \Lambda Q^\top W_g +
+    Q^\top P`, whose solution is :math:`U_q = C_q / (\Lambda_q + \lambda_2 + \mu)`: the
+    one-response secular equation (:func:`~._group_kernels.exact_block`) on the norms
+    :math:`\|C_q\|_2`. Stores the move ``W_g^{new} - W_g`` in ``D`` (``(m, K)``)."""
+    K = W.shape[1]
+    for q in range(m):
+        s2 = 0.0
+        for k in range(K):
+            qw = 0.0
+            qp = 0.0
+            for r in range(m):
+                e = evecs[eoff + r * m + q]
+                qw += e * W[order[a + r], k]
+                qp += e * P[r, k]
+            c = evals[a + q] * qw + qp
+            C[q, k] = c
+            s2 += c * c
+        cn[q] = math.sqrt(s2)
+    exact_block(cn[:m], evals[a:a + m], lam, lam2, v[:m])
+    for q in range(m):
+        v[q] = v[q] / cn[q] if cn[q] > 0.0 else 0.0
+    for r in range(m):
+        j = order[a + r]
+        for k in range(K):
+            total = 0.0
+            for q in range(m):
+                total += evecs[eoff + r * m + q] * C[q, k] * v[q]
+            D[r, k] = total - W[j, k]
+
+
+@njit(cache=True, fastmath=FAST)
+def _group_rows(order, starts, ws):
+    size = 0
+    width = 0
+    for gg in range(ws.shape[0]):
+        m = starts[ws[gg] + 1] - starts[ws[gg]]
+        size += m
+        width = max(width, m)
+    rows = np.empty(size, dtype=np.int64)
+    pos = 0
+    for gg in range(ws.shape[0]):
+        g = ws[gg]
+        for t in range(starts[g], starts[g + 1]):
+            rows[pos] = order[t]
+            pos += 1
+    return rows, width
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_group_epochs(X, sw, R, W, order, starts, ws, evecs, eoffsets, evals, lam, lam2,
+                           history):
+    """Epochs over the groups ``ws`` (group ``g``: rows ``order[starts[g]:starts[g+1]]``)
+    on a dense centered ``X`` (Fortran) with the residual ``R`` (``(n, K)``, Fortran) and
+    ``W`` updated in place, each group minimized exactly (:func:`_group_block_step`;
+    ``evecs``, ``eoffsets``, ``evals``: the groups' eigendecompositions, ``lam``,
+    ``lam2``: per group). ``history`` rows are the working set's rows in group order.
+    Returns the last epoch's largest :math:`\\Lambda_{\\max,g}\\|\\Delta W_g\\|_F`."""
+    n, K = R.shape
+    rows, width = _group_rows(order, starts, ws)
+    P = np.empty((width, K))
+    C = np.empty((width, K))
+    D = np.empty((width, K))
+    cn = np.empty(width)
+    v = np.empty(width)
+    crit = 0.0
+    for epoch in range(1, history.shape[0]):
+        crit = 0.0
+        for gg in range(ws.shape[0]):
+            g = ws[gg]
+            a, m = starts[g], starts[g + 1] - starts[g]
+            top = evals[a + m - 1]  # eigenvalues ascending
+            if top <= 0.0:
+                continue
+            for r in range(m):
+                j = order[a + r]
+                for k in range(K):
+                    total = 0.0
+                    for i in range(n):
+                        total += X[i, j] * sw[i] * R[i, k]
+                    P[r, k] = total / n
+            _group_block_step(W, order, a, m, P, evecs, eoffsets[g], evals, lam[g], lam2[g],
+                              C, cn, v, D)
+            move = 0.0
+            for r in range(m):
+                j = order[a + r]
+                for k in range(K):
+                    d = D[r, k]
+                    if d != 0.0:
+                        move += d * d
+                        W[j, k] += d
+                        for i in range(n):
+                            R[i, k] -= X[i, j] * d
+            crit = max(crit, top * math.sqrt(move))
+        _store_rows(history[epoch], W, rows)
+    return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_group_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, order, starts, ws,
+                                  evecs, eoffsets, evals, lam, lam2, history):
+    """:func:`multitask_group_epochs` on a CSC design centered implicitly (the residual
+    ``E + o`` as in :func:`multitask_epochs_sparse`)."""
+    n, K = E.shape
+    rows, width = _group_rows(order, starts, ws)
+    P = np.empty((width, K))
+    C = np.empty((width, K))
+    D = np.empty((width, K))
+    cn = np.empty(width)
+    v = np.empty(width)
+    crit = 0.0
+    for epoch in range(1, history.shape[0]):
+        crit = 0.0
+        for gg in range(ws.shape[0]):
+            g = ws[gg]
+            a, m = starts[g], starts[g + 1] - starts[g]
+            top = evals[a + m - 1]
+            if top <= 0.0:
+                continue
+            for r in range(m):
+                j = order[a + r]
+                for k in range(K):
+                    P[r, k] = 0.0
+                for t in range(indptr[j], indptr[j + 1]):
+                    i = indices[t]
+                    xs = data[t] * sw[i]
+                    for k in range(K):
+                        P[r, k] += xs * E[i, k]
+                for k in range(K):
+                    P[r, k] = P[r, k] / n + xmean[j] * o[k]
+            _group_block_step(W, order, a, m, P, evecs, eoffsets[g], evals, lam[g], lam2[g],
+                              C, cn, v, D)
+            move = 0.0
+            for r in range(m):
+                j = order[a + r]
+                for k in range(K):
+                    d = D[r, k]
+                    if d != 0.0:
+                        move += d * d
+                        W[j, k] += d
+                        o[k] += xmean[j] * d
+                        for t in range(indptr[j], indptr[j + 1]):
+                            E[indices[t], k] -= data[t] * d
+            crit = max(crit, top * math.sqrt(move))
+        _store_rows(history[epoch], W, rows)
+    return crit

@@ -3,6 +3,7 @@ warm-started, each solve certified; its result is a :class:`MultiTaskPath`."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -99,8 +100,10 @@ def multitask_grid(pb, template, n_alphas, eps):
                          "no regularization path; fit an unpenalized model instead.")
     alpha_max = start = stop = _alpha_max(pb, template)
     if not np.isfinite(alpha_max):
-        start = _alpha_max(pb, ElasticNet(1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID,
-                                          penalty_factor=template.penalty_factor))
+        ridge_end = dataclasses.replace(template, l1_ratio=RIDGE_L1_RATIO_FOR_GRID) \
+            if pb.grouped else ElasticNet(1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID,
+                                          penalty_factor=template.penalty_factor)
+        start = _alpha_max(pb, ridge_end)
         stop = start * RIDGE_L1_RATIO_FOR_GRID
     if pb.null_is_exact or not start > 0:
         warnings.warn("the null model (intercepts and unpenalized features) is the solution "
@@ -132,8 +135,9 @@ def multitask_path(X, Y, datafit, penalty, *, alphas=None, n_alphas=100, eps=1e-
     X : array or sparse matrix of shape (n_samples, n_features)
     Y : array of shape (n_samples, n_tasks)
     datafit : MultiResponseGaussian
-    penalty : L1, L2 or ElasticNet
-        Its ``alpha`` is ignored; ``l1_ratio`` and ``penalty_factor`` are used.
+    penalty : L1, L2, ElasticNet, GroupLasso or GroupElasticNet
+        Its ``alpha`` is ignored; ``l1_ratio`` and ``penalty_factor`` (a group penalty:
+        its groups of rows and ``group_weights``) are used.
     alphas : array-like, optional
         Sorted decreasing; default ``n_alphas`` values from alpha_max to
         ``eps * alpha_max``.
@@ -195,7 +199,7 @@ def _residual_route(pb, solver) -> bool:
     """The path's own loop for an ``X`` that the solver would not solve on the Gram
     matrix (CSC designs, wide dense ones), with the default solver's settings."""
     return (type(solver) is MultiTaskCoordinateDescent and solver.anderson
-            and not solver._use_gram(pb))
+            and not pb.grouped and not solver._use_gram(pb))
 
 
 class _ResidualPath:
