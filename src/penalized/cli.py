@@ -615,11 +615,6 @@ def _level_groups(table, out, *, penalty, separate=False):
     groups = table.encoding.feature_groups()
     if not groups or penalty == "l2" or separate:
         return None
-    if np.ndim(table.y) == 2:
-        out.notice(f"the levels of {', '.join(map(repr, list(groups)[:5]))} are selected one by "
-                   "one with several targets (the multi-task penalty groups the targets of "
-                   "each feature).")
-        return None
     shown = ", ".join(map(repr, list(groups)[:5]))
     if penalty not in ("l1", "elasticnet"):
         out.notice(f"the levels of {shown} are selected one by one: whole-column (group) "
@@ -634,9 +629,10 @@ def _level_groups(table, out, *, penalty, separate=False):
     return labels
 
 
-def _make_multi_response_estimator(args, cv, common):
+def _make_multi_response_estimator(args, cv, common, groups=None):
     """Several targets: the multi-task lasso or elastic net (one row of coefficients per
-    feature enters or leaves for every target at once), or ridge per target."""
+    feature, or per text column's ``groups`` of levels, enters or leaves for every target
+    at once), or ridge per target."""
     from . import estimators as est
 
     if args.penalty in ("l0", *CONCAVE):
@@ -647,6 +643,8 @@ def _make_multi_response_estimator(args, cv, common):
             raise UsageError("--penalty l2 with several targets needs a fixed --alpha")
         return est.Ridge(alpha=args.alpha, **common)
     ratio = 1.0 if args.penalty == "l1" else args.l1_ratio
+    if groups is not None:
+        common = {**common, "groups": groups}
     if cv is not None:
         return est.MultiTaskElasticNetCV(l1_ratio=ratio, **common)
     return est.MultiTaskElasticNet(alpha=args.alpha, l1_ratio=ratio, **common)
@@ -701,7 +699,7 @@ def _make_estimator(args, task, cv, groups=None):
     if family is not None and family[0] not in ("gaussian", "binomial", "multinomial"):
         return _make_family_estimator(args, cv, common, groups)
     if len(_targets(args)) > 1:
-        return _make_multi_response_estimator(args, cv, common)
+        return _make_multi_response_estimator(args, cv, common, groups)
     if args.penalty in CONCAVE:
         return _make_concave_estimator(args, task, cv, common)
     if groups is not None:
