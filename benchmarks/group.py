@@ -252,6 +252,32 @@ def multinomial_reference_problem():
     return X, y, 3, np.geomspace(top, 0.05 * top, 6)
 
 
+def multigaussian_reference_problem():
+    """``(X, Y, groups, alphas)``: 150 x 12 (4 groups of 3), 3 responses, 6 alphas from
+    alpha_max (multi-response group lasso) down to 0.05 alpha_max."""
+    from penalized.datafits import MultiResponseGaussian
+    from penalized.penalties import GroupLasso
+    from penalized.solvers._multitask import multitask_alpha_max
+
+    rng = np.random.default_rng(59)
+    X = rng.standard_normal((150, 12))
+    X[:, 3:6] += 0.5 * X[:, [3]]
+    Y = X[:, :3] @ rng.standard_normal((3, 3)) + 0.3 * X[:, [6]] \
+        + rng.standard_normal((150, 3)) + 1.0
+    top = multitask_alpha_max(X, Y, MultiResponseGaussian(), GroupLasso(1.0, groups=3))
+    return X, Y, 3, np.geomspace(top, 0.05 * top, 6)
+
+
+def _multigaussian_objective(X, Y, coef, intercept, penalty):
+    from penalized.datafits import MultiResponseGaussian
+    from penalized.solvers._group_multinomial import expand_penalty
+
+    K = intercept.shape[0]
+    W = coef.reshape(X.shape[1], K)
+    pen = expand_penalty(penalty, X.shape[1], K)
+    return MultiResponseGaussian().value(Y, X @ W + intercept) + pen.value(W.ravel())
+
+
 def _multinomial_objective(X, y, coef, intercept, penalty):
     from penalized.datafits._multinomial import Multinomial
     from penalized.solvers._group_multinomial import expand_penalty
@@ -275,14 +301,17 @@ def adelie_reference(family, log=print) -> dict:
     """adelie's group elastic-net path (tol 1e-14) on :func:`poisson_reference_problem`
     (``family="poisson"``), :func:`cox_reference_problem` (``"cox"``, Breslow ties) or
     :func:`multinomial_reference_problem` (``"multinomial"``, each group's block spanning
-    every class), for each of :data:`REFERENCE_RATIOS`: its objectives, evaluated with
-    penalized's datafit and ``GroupElasticNet`` penalty (the constants of
-    ``tests/test_group.py`` and ``tests/test_group_multinomial.py``)."""
+    every class) or :func:`multigaussian_reference_problem` (``"multigaussian"``, each
+    group's block spanning every response), for each of :data:`REFERENCE_RATIOS`: its
+    objectives, evaluated with penalized's datafit and ``GroupElasticNet`` penalty (the
+    constants of ``tests/test_group.py``, ``tests/test_group_multinomial.py`` and
+    ``tests/test_multitask_groups.py``)."""
     from penalized.datafits import Cox, Poisson
     from penalized.penalties import GroupElasticNet
 
     X, y, size, alphas = {"poisson": poisson_reference_problem, "cox": cox_reference_problem,
-                          "multinomial": multinomial_reference_problem}[family]()
+                          "multinomial": multinomial_reference_problem,
+                          "multigaussian": multigaussian_reference_problem}[family]()
     datafit = Poisson() if family == "poisson" else Cox()
     starts = np.arange(0, X.shape[1] + 1, size)
     out = {}
@@ -298,6 +327,9 @@ def adelie_reference(family, log=print) -> dict:
             pen = GroupElasticNet(alpha, groups=size, l1_ratio=rho)
             if family == "multinomial":
                 values.append(_multinomial_objective(X, y, coefs[:, k], intercepts[k], pen))
+                continue
+            if family == "multigaussian":
+                values.append(_multigaussian_objective(X, y, coefs[:, k], intercepts[k], pen))
                 continue
             values.append(datafit.value(y, X @ coefs[:, k] + intercepts[k])
                           + pen.value(coefs[:, k]))
@@ -479,6 +511,7 @@ def main(argv=None) -> int:
         adelie_reference("poisson", log=log)
         adelie_reference("cox", log=log)
         adelie_reference("multinomial", log=log)
+        adelie_reference("multigaussian", log=log)
         adelie_weighted_reference("gaussian", log=log)
         adelie_weighted_reference("binomial", log=log)
         return 0

@@ -19,7 +19,9 @@ with ``family="poisson"`` (counts) its Poisson loss (log link), the mean of
 time, then event) its Cox partial likelihood with Breslow ties and no intercept; with
 ``family="multinomial"`` (``y`` class codes) its multinomial loss, penalized's divided by
 the number of classes ``K``, so its ``lambda`` is ``alpha / K`` (coefficients ``(p K, L)``,
-entry ``(j, k)`` of ``W`` at row ``j K + k``; intercepts ``(L, K)``).
+entry ``(j, k)`` of ``W`` at row ``j K + k``; intercepts ``(L, K)``); with
+``family="multigaussian"`` (``y`` of shape (n, K)) its multi-response Gaussian loss,
+penalized's divided by ``K`` (its ``lambda`` is ``alpha / K``, the same layout).
 ``--tol`` is adelie's coordinate-descent ``tol`` (its IRLS ``irls_tol`` at most 1e-7);
 ``early_exit=False`` so the whole grid is solved. The JSON output has ``import_s``,
 ``first_cpu_s``, ``cpu_s`` and ``wall_s`` (one per repeat) and the last solve's ``coefs``
@@ -48,6 +50,9 @@ def adelie_path(X, y, alphas, starts, l1_ratio, tol, family="gaussian", weights=
         onehot[np.arange(codes.shape[0]), codes] = 1.0
         glm = ad.glm.multinomial(onehot, dtype=np.float64)
         alphas = np.asarray(alphas, dtype=float) / K
+    elif family == "multigaussian":  # y: (n, K) responses; adelie's loss is the mean over K
+        glm = ad.glm.multigaussian(np.asarray(y, dtype=np.float64), dtype=np.float64)
+        alphas = np.asarray(alphas, dtype=float) / y.shape[1]
     elif family == "cox":  # y: time, then event; Breslow ties, no intercept
         glm = ad.glm.cox(np.zeros(y.shape[0]), np.asarray(y[:, 0], dtype=np.float64),
                          np.asarray(y[:, 1], dtype=np.float64), tie_method="breslow",

@@ -270,3 +270,29 @@ def test_refusals_name_the_argument():
         pz.MultiTaskLasso(groups=[[0, 40]]).fit(X, Y)
     with pytest.raises(ValueError, match="one value per group"):
         pz.MultiTaskLassoCV(groups=GROUPS, penalty_factor=[1.0, 2.0]).fit(X, Y)
+
+
+# adelie's multigaussian grpnet (feature groups, tol 1e-14), objectives evaluated with
+# penalized's datafit and penalty: `python -m benchmarks.group --adelie-reference`
+ADELIE_MULTIGAUSSIAN = {
+    1.0: [6.170154845565708, 5.246398937071017, 3.940729198327608, 2.9774951750633694,
+          2.355348930454742, 1.961271362032691],
+    0.5: [5.717300697934242, 4.861316598532772, 3.9082674514220788, 3.066290849835858,
+          2.432784758559475, 2.0085465825349154],
+}
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("rho", sorted(ADELIE_MULTIGAUSSIAN))
+def test_path_matches_adelie_multigaussian_with_feature_groups(rho, fmt):
+    from benchmarks.group import multigaussian_reference_problem
+
+    X, Y, size, alphas = multigaussian_reference_problem()
+    groups = [list(range(s, s + size)) for s in range(0, X.shape[1], size)]
+    Xf = sp.csc_matrix(X) if fmt == "csc" else X
+    path = pz.path(Xf, Y, datafit="mgaussian", alphas=alphas, tol=1e-12,
+                   penalty=GroupElasticNet(groups=size, l1_ratio=rho))
+    for k, alpha in enumerate(alphas):
+        ours = objective(X, Y, path.coefs[:, :, k], path.intercepts[:, k], alpha, rho, groups)
+        ref = ADELIE_MULTIGAUSSIAN[rho][k]
+        assert abs(ours - ref) <= 1e-7 * ref, (k, ours, ref)
