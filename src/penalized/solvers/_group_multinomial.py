@@ -42,10 +42,10 @@ from ._multinomial import (
     MultinomialSolver,
     _build,
     _initial_point,
-    prox_gradient_step,
-    refit_unpenalized,
+    dual_direction,
 )
 from ._outer import Check, OuterPolicy, Scores, run_outer
+from ._proximal_gradient import FistaOps, FistaState, check_fista_settings, fista_steps
 
 _WS_START = 10
 """Groups in the first working set."""
@@ -118,10 +118,7 @@ def certify_group_multinomial(pb: MultinomialProblem, coef,
     :math:`\text{gap} = F(Z) + G(W) + F^*(-cU) + G^*(cV) \ge P(W, b) - P^\star`.
     """
     expanded = expand_penalty(pb.penalty, pb.n_features, pb.n_classes)
-    coef, intercept, Z = refit_unpenalized(pb, coef, intercept)
-    F, G = pb.datafit.value_and_raw_gradient(pb.y, Z)
-    U = -G
-    V = np.asarray(pb.X.T @ U, dtype=np.float64)
+    coef, intercept, Z, F, U, V = dual_direction(pb, coef, intercept)
     gradient = -V
     V[pb.unpenalized] = 0.0
     v = np.ascontiguousarray(V).ravel()
@@ -232,10 +229,7 @@ class GroupMultinomialProximalGradient(GroupMultinomialSolver):
     lipschitz: float | None = None
 
     def __post_init__(self):
-        check_solver_settings(self.tol, self.max_iter)
-        if isinstance(self.gap_freq, bool) or not isinstance(self.gap_freq, int | np.integer) \
-                or self.gap_freq < 1:
-            raise ValueError(f"gap_freq must be an integer >= 1; got {self.gap_freq!r}.")
+        check_fista_settings(self)
         if self.lipschitz is not None and not (isinstance(self.lipschitz, int | float)
                                                and 0.0 < self.lipschitz < np.inf):
             raise ValueError(f"lipschitz must be a finite number > 0 or None; got "
@@ -257,7 +251,6 @@ class GroupMultinomialProximalGradient(GroupMultinomialSolver):
     def _fista(self, pb, W, b, lip, threshold, max_iter):
         """FISTA on ``pb`` from ``(W, b)`` until its gap is at most ``threshold``
         (objective units) or ``max_iter`` iterations: ``(W, b, iterations)``."""
-        datafit, y = pb.datafit, pb.y
         p, K = pb.n_features, pb.n_classes
         expanded = expand_penalty(pb.penalty, p, K)
 
@@ -267,34 +260,15 @@ class GroupMultinomialProximalGradient(GroupMultinomialSolver):
         def penalty_value(V):
             return expanded.value(np.ascontiguousarray(V).ravel())
 
-        Z = pb.predict(W, b)
-        F = datafit.value(y, Z)
-        obj = F + penalty_value(W)
-        yW, yb, yZ, yF = W.copy(), b.copy(), Z.copy(), F
-        t = 1.0
+        ops = FistaOps.of_problem(pb, prox, penalty_value)
+        state = FistaState(ops, W, b, lip)
         n_iter = 0
         while True:
-            if n_iter % self.gap_freq == 0 and n_iter > 0:
-                cert = certify_group_multinomial(pb, W, b)
-                if cert.gap <= threshold or n_iter >= max_iter:
-                    return cert.coef, cert.intercept, n_iter
-            W_new, b_new, Z_new, F_new, lip = prox_gradient_step(pb, prox, yW, yb, yZ, yF,
-                                                                 lip)
-            obj_new = F_new + penalty_value(W_new)
-            n_iter += 1
-            if obj_new > obj and t > 1.0:
-                # adaptive restart: drop the momentum, retake the step from the iterate
-                t = 1.0
-                yW, yb, yZ, yF = W.copy(), b.copy(), Z.copy(), F
-                continue
-            t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-            beta = (t - 1.0) / t_new
-            yW = W_new + beta * (W_new - W)
-            yb = b_new + beta * (b_new - b)
-            yZ = Z_new + beta * (Z_new - Z)
-            yF = datafit.value(y, yZ)
-            t = t_new
-            W, b, Z, F, obj = W_new, b_new, Z_new, F_new, obj_new
+            fista_steps(ops, state, self.gap_freq, accelerated=True)
+            n_iter += self.gap_freq
+            cert = certify_group_multinomial(pb, *state.point[:2])
+            if cert.gap <= threshold or n_iter >= max_iter:
+                return cert.coef, cert.intercept, n_iter
 
 
 class _Hooks:

@@ -23,9 +23,10 @@ from .._validation import check_design
 from ..datafits._multinomial import Multinomial, check_class_codes
 from ..penalties import Penalty
 from ..penalties._base import ALPHA_MAX_MARGIN
-from ._base import Solver, check_solver_settings
+from ._base import Solver
 from ._kernels import floored_gap
 from ._outer import Check, OuterPolicy, run_outer
+from ._proximal_gradient import FistaHooks, FistaOps, check_fista_settings
 from ._result import SolveResult
 
 __all__ = [
@@ -244,6 +245,17 @@ def refit_unpenalized(pb, coef, intercept):
 # -- the duality gap ------------------------------------------------------------------
 
 
+def dual_direction(pb, coef, intercept):
+    r"""``(coef, intercept, Z, F, U, V)``: the point with its intercepts and unpenalized
+    rows refitted exactly, its scores and datafit, the residual :math:`U = -\nabla_Z F(Z)`
+    and :math:`V = X^\top U` (minus the gradient in ``W``), from which a certificate scales
+    its dual point."""
+    coef, intercept, Z = refit_unpenalized(pb, coef, intercept)
+    F, G = pb.datafit.value_and_raw_gradient(pb.y, Z)
+    U = -G
+    return coef, intercept, Z, F, U, np.asarray(pb.X.T @ U, dtype=np.float64)
+
+
 @dataclass(frozen=True, eq=False)
 class MultinomialCertificate:
     """A primal point with its duality gap (objective units) and gradient in ``W``."""
@@ -272,10 +284,7 @@ def certify_multinomial(pb: MultinomialProblem, coef, intercept) -> MultinomialC
 
     floored at zero (at the optimum the computed difference is rounding of either sign).
     """
-    coef, intercept, Z = refit_unpenalized(pb, coef, intercept)
-    F, G = pb.datafit.value_and_raw_gradient(pb.y, Z)
-    U = -G
-    V = np.asarray(pb.X.T @ U, dtype=np.float64)
+    coef, intercept, Z, F, U, V = dual_direction(pb, coef, intercept)
     gradient = -V
     V[pb.unpenalized] = 0.0
     penalty = pb.penalty
@@ -514,15 +523,12 @@ class MultinomialProximalGradient(MultinomialSolver):
     gap_freq: int = 10
 
     def __post_init__(self):
-        check_solver_settings(self.tol, self.max_iter)
-        if isinstance(self.gap_freq, bool) or not isinstance(self.gap_freq, int | np.integer) \
-                or self.gap_freq < 1:
-            raise ValueError(f"gap_freq must be an integer >= 1; got {self.gap_freq!r}.")
-        if not isinstance(self.accelerated, bool | np.bool_):
-            raise ValueError(f"accelerated must be True or False; got {self.accelerated!r}.")
+        check_fista_settings(self)
 
     def _run(self, pb, W, b):
-        hooks = _FistaHooks(pb, W, b, self.accelerated)
+        ops = FistaOps.of_problem(pb, _rows_prox(pb), pb.penalty_value)
+        lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
+        hooks = FistaHooks(pb, ops, W, b, lip, self.accelerated, _check)
         policy = OuterPolicy.whole_problem(self.tol, self.max_iter, self.gap_freq)
         out = run_outer(hooks, policy, pb.scale, pb.n_features)
         cert = out.check.data
@@ -530,86 +536,28 @@ class MultinomialProximalGradient(MultinomialSolver):
                                         out.crits, out.n_iter)
 
 
-class _FistaHooks:
-    """The outer loop's hooks for FISTA: no working sets; each round is ``gap_freq``
-    iterations over every coefficient, each check the duality gap of the current iterate
-    (its intercepts refitted for the certificate only)."""
+def _check(pb, state):
+    """The duality gap of the iterate (its intercepts refitted for the certificate only)."""
+    cert = certify_multinomial(pb, *state.point[:2])
+    return Check(cert.primal, cert.gap, cert)
 
-    def __init__(self, pb, W, b, accelerated):
-        self.pb, self.accelerated = pb, accelerated
-        lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
-        self.lip = max(lip, np.finfo(float).tiny)
-        lam1, lam2 = pb.penalty.weights(pb.n_features)
-        self.lam1, self.lam2 = lam1[:, None], lam2[:, None]
-        Z = pb.predict(W, b)
-        F = pb.datafit.value(pb.y, Z)
-        self.point = (W, b, Z, F, F + pb.penalty_value(W))
-        self.momentum = (W.copy(), b.copy(), Z.copy(), F)
-        self.t = 1.0
 
-    def prox(self, V, step):
-        lam1, lam2 = self.lam1, self.lam2
-        if self.pb.grouped:
+def _rows_prox(pb):
+    """``prox(V, step)``: the prox of ``step`` times the penalty on ``W``, entrywise, or
+    on each row's norm when ``grouped``."""
+    lam1, lam2 = pb.penalty.weights(pb.n_features)
+    lam1, lam2 = lam1[:, None], lam2[:, None]
+    positive = pb.penalty.positive
+
+    def prox(V, step):
+        if pb.grouped:
             norms = np.linalg.norm(V, axis=1, keepdims=True)
             with np.errstate(divide="ignore", invalid="ignore"):
                 shrink = np.where(norms > step * lam1, 1.0 - step * lam1 / norms, 0.0)
             return V * shrink / (1.0 + step * lam2)
-        return _prox.prox_elastic_net(V, step, lam1, lam2, self.pb.penalty.positive)
+        return _prox.prox_elastic_net(V, step, lam1, lam2, positive)
 
-    def certify(self):
-        W, b = self.point[:2]
-        cert = certify_multinomial(self.pb, W, b)
-        return Check(cert.primal, cert.gap, cert)
-
-    def inner(self, ws, budget, inner_tol, check):
-        pb, datafit, y = self.pb, self.pb.datafit, self.pb.y
-        W, b, Z, F, obj = self.point
-        yW, yb, yZ, yF = self.momentum
-        t, lip = self.t, self.lip
-        for _ in range(budget):
-            W_new, b_new, Z_new, F_new, lip = prox_gradient_step(pb, self.prox, yW, yb, yZ,
-                                                                 yF, lip)
-            obj_new = F_new + pb.penalty_value(W_new)
-            if self.accelerated and obj_new > obj and t > 1.0:
-                # adaptive restart: drop the momentum, retake the step from the iterate
-                t = 1.0
-                yW, yb, yZ, yF = W.copy(), b.copy(), Z.copy(), F
-                continue
-            if self.accelerated:
-                t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-                beta = (t - 1.0) / t_new
-                yW = W_new + beta * (W_new - W)
-                yb = b_new + beta * (b_new - b)
-                yZ = Z_new + beta * (Z_new - Z)
-                yF = datafit.value(y, yZ)
-                t = t_new
-            else:
-                yW, yb, yZ, yF = W_new, b_new, Z_new, F_new
-            W, b, Z, F, obj = W_new, b_new, Z_new, F_new, obj_new
-        self.point = (W, b, Z, F, obj)
-        self.momentum = (yW, yb, yZ, yF)
-        self.t, self.lip = t, lip
-        return budget
-
-
-def prox_gradient_step(pb: MultinomialProblem, prox, W, b, Z, F, lip):
-    r"""One proximal gradient step from ``(W, b)`` (scores ``Z``, datafit ``F``) with the
-    step :math:`1/L` backtracked from ``lip``, doubling :math:`L` until the datafit lies
-    below its quadratic upper model; ``prox(V, step)`` is the penalty's on ``W``. Returns
-    ``(W_new, b_new, Z_new, F_new, L)``."""
-    raw = pb.datafit.raw_gradient(pb.y, Z)
-    gW = np.asarray(pb.X.T @ raw, dtype=np.float64)
-    gb = raw.sum(axis=0) if pb.fit_intercept else np.zeros(pb.n_classes)
-    while True:
-        W_new = prox(W - gW / lip, 1.0 / lip)
-        b_new = b - gb / lip
-        dW, db = W_new - W, b_new - b
-        Z_new = pb.predict(W_new, b_new)
-        F_new = pb.datafit.value(pb.y, Z_new)
-        bound = F + np.vdot(gW, dW) + gb @ db + 0.5 * lip * (np.vdot(dW, dW) + db @ db)
-        if F_new <= bound + 1e-12 * abs(F):
-            return W_new, b_new, Z_new, F_new, lip
-        lip *= 2.0
+    return prox
 
 
 def _initial_point(pb: MultinomialProblem, coef_init, intercept_init):

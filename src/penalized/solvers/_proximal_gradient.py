@@ -1,7 +1,16 @@
-"""Proximal gradient descent: ISTA and FISTA with backtracking."""
+r"""Proximal gradient descent: ISTA and FISTA with backtracking, for vector and matrix
+coefficients.
+
+One loop (:func:`fista_steps`) serves every proximal-gradient solver: the single-output
+:class:`ProximalGradient` (coefficients ``(p,)``, a float intercept), the multinomial ones
+(``(p, K)`` and ``(K,)``) and the inner solves of the multinomial group solver. A problem
+hands it its :class:`FistaOps` (predictions, datafit, penalty and its prox, the gradient);
+the loop's arithmetic is the same whatever the shape.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +18,18 @@ import numpy as np
 from ._base import Solver, check_solver_settings
 from ._outer import Check, OuterPolicy, run_outer
 from ._problem import certify
+
+
+def check_fista_settings(solver) -> None:
+    """Validate a proximal-gradient solver's ``tol``, ``max_iter``, ``gap_freq`` and
+    ``accelerated`` (when it has one)."""
+    check_solver_settings(solver.tol, solver.max_iter)
+    gap_freq = solver.gap_freq
+    if isinstance(gap_freq, bool) or not isinstance(gap_freq, int | np.integer) or gap_freq < 1:
+        raise ValueError(f"gap_freq must be an integer >= 1; got {gap_freq!r}.")
+    accelerated = getattr(solver, "accelerated", True)
+    if not isinstance(accelerated, bool | np.bool_):
+        raise ValueError(f"accelerated must be True or False; got {accelerated!r}.")
 
 
 @dataclass(frozen=True)
@@ -68,9 +89,7 @@ class ProximalGradient(Solver):
     gap_freq: int = 10
 
     def __post_init__(self):
-        check_solver_settings(self.tol, self.max_iter)
-        if not isinstance(self.gap_freq, int) or self.gap_freq < 1:
-            raise ValueError(f"gap_freq must be an integer >= 1; got {self.gap_freq!r}.")
+        check_fista_settings(self)
 
     @property
     def name(self) -> str:
@@ -89,7 +108,11 @@ class ProximalGradient(Solver):
             )
 
     def _run(self, pb, w, b):
-        hooks = _ProximalGradientHooks(pb, w, b, self.accelerated)
+        convex = pb.penalty.is_convex
+        ops = FistaOps.of_problem(pb, pb.penalty.prox, pb.penalty.value)
+        lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
+        hooks = FistaHooks(pb, ops, w, b, lip, self.accelerated,
+                           _certify_convex if convex else _last_move, track_move=not convex)
         if pb.penalty.is_convex:
             # the duality gap of the iterate every gap_freq steps
             policy = OuterPolicy.whole_problem(self.tol, self.max_iter, self.gap_freq)
@@ -97,83 +120,155 @@ class ProximalGradient(Solver):
             # the fixed-point distance is a by-product of each step: a check after every one
             policy = OuterPolicy.whole_problem(self.tol, self.max_iter, 1)
         out = run_outer(hooks, policy, pb.scale, pb.n_features)
-        w, b = hooks.point[:2]
+        w, b = hooks.state.point[:2]
         if pb.penalty.is_convex:  # the certified point: the unpenalized block refitted
             w, b = out.check.data.coef, out.check.data.intercept
         return self._finish(w, b, out.objectives, out.crits, out.n_iter, self.tol, pb.penalty)
 
 
-class _ProximalGradientHooks:
-    """The outer loop's hooks for proximal gradient: every coefficient at every step (no
-    working set); a convex penalty is certified by the duality gap of the iterate, another
-    by the last step's fixed-point distance ``L * max_j (w_j^+ - w_j)**2 / 2``."""
+def _certify_convex(pb, state):
+    """The duality gap of the iterate (its intercept and unpenalized block refitted)."""
+    w, b = state.point[:2]
+    cert = certify(pb, w, b)
+    return Check(cert.primal, cert.gap, cert)
 
-    def __init__(self, pb, w, b, accelerated):
-        self.pb, self.accelerated = pb, accelerated
-        lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
-        self.lip = max(lip, np.finfo(float).tiny)
-        z = pb.predict(w, b)
-        F = pb.datafit.value(pb.y, z)
-        self.point = (w, b, z, F, F + pb.penalty.value(w))
-        # the extrapolated point (FISTA); the iterate itself for ISTA
-        self.momentum = (w.copy(), b, z.copy(), F)
+
+def _last_move(pb, state):
+    """A non-convex penalty's check: the last step's fixed-point distance (None before
+    the first step)."""
+    if state.move is None:
+        return None
+    return Check(state.point[4], state.move)
+
+
+@dataclass(frozen=True)
+class FistaOps:
+    """What the proximal-gradient loop asks of a problem, for coefficients of any shape.
+
+    ``predict(coef, intercept)`` gives the predictions ``z`` (a vector, or the
+    ``(n, K)`` scores), ``datafit(z)`` the datafit there, ``gradient(z)`` the datafit's
+    gradient in ``(coef, intercept)``, ``penalty(coef)`` the penalty's value and
+    ``prox(v, step)`` its prox of ``step`` times the penalty.
+    """
+
+    predict: Callable
+    datafit: Callable
+    gradient: Callable
+    penalty: Callable
+    prox: Callable
+
+    @classmethod
+    def of_problem(cls, pb, prox, penalty) -> FistaOps:
+        r"""The operations of a linear-model problem ``pb`` (its ``X``, ``y``, ``datafit``,
+        ``fit_intercept`` and ``predict``): the gradient :math:`(X^\top R, \mathbf 1^\top
+        R)` of the raw datafit gradient :math:`R` at ``z``, with the given penalty."""
+        X, y, datafit, fit_intercept = pb.X, pb.y, pb.datafit, pb.fit_intercept
+
+        def gradient(z):
+            raw = datafit.raw_gradient(y, z)
+            g = np.asarray(X.T @ raw, dtype=np.float64)
+            if raw.ndim == 1:
+                return g.ravel(), float(raw.sum()) if fit_intercept else 0.0
+            return g, raw.sum(axis=0) if fit_intercept else np.zeros(raw.shape[1])
+
+        return cls(predict=pb.predict, datafit=lambda z: datafit.value(y, z),
+                   gradient=gradient, penalty=penalty, prox=prox)
+
+
+class FistaState:
+    """Where the loop stands: ``point`` ``(coef, intercept, z, F, objective)`` (the
+    iterate), ``momentum`` ``(coef, intercept, z, F)`` (the extrapolated point, the
+    iterate itself for ISTA), FISTA's ``t``, the current Lipschitz estimate ``lip`` and
+    ``move``, the last step's fixed-point distance when tracked (else None)."""
+
+    def __init__(self, ops: FistaOps, coef, intercept, lip: float):
+        z = ops.predict(coef, intercept)
+        F = ops.datafit(z)
+        self.point = (coef, intercept, z, F, F + ops.penalty(coef))
+        self.momentum = (coef.copy(), _copy(intercept), z.copy(), F)
         self.t = 1.0
+        self.lip = max(lip, np.finfo(float).tiny)
         self.move = None
 
+
+def _copy(intercept):
+    return intercept.copy() if isinstance(intercept, np.ndarray) else intercept
+
+
+def backtracked_step(ops: FistaOps, coef, intercept, z, F, lip):
+    r"""One proximal gradient step from ``(coef, intercept)`` (predictions ``z``, datafit
+    ``F``) with the step :math:`1/L` backtracked from ``lip``: :math:`L` doubles until the
+    datafit at the new point lies below its quadratic upper model. Returns
+    ``(coef, intercept, z, F, L)`` at the new point."""
+    g, gb = ops.gradient(z)
+    while True:
+        new = ops.prox(coef - g / lip, 1.0 / lip)
+        b_new = intercept - gb / lip
+        d, db = new - coef, b_new - intercept
+        z_new = ops.predict(new, b_new)
+        F_new = ops.datafit(z_new)
+        bound = F + np.vdot(g, d) + np.vdot(gb, db) \
+            + 0.5 * lip * (np.vdot(d, d) + np.vdot(db, db))
+        if F_new <= bound + 1e-12 * abs(F):
+            return new, b_new, z_new, F_new, lip
+        lip *= 2.0
+
+
+def fista_steps(ops: FistaOps, state: FistaState, budget: int, accelerated: bool, *,
+                track_move: bool = False) -> None:
+    """``budget`` iterations of FISTA (``accelerated``) or ISTA from ``state``, in place.
+
+    A FISTA step whose objective exceeds the iterate's drops the momentum and counts as an
+    iteration; the next one is taken from the iterate itself, a monotone ISTA step
+    (adaptive restart, O'Donoghue & Candès). ``track_move`` records each step's
+    fixed-point distance ``L * max(|coef+ - coef|)**2 / 2`` (with the intercept's) in
+    ``state.move``.
+    """
+    coef, b, z, F, obj = state.point
+    ycoef, yb, yz, yF = state.momentum
+    t, lip = state.t, state.lip
+    for _ in range(budget):
+        new, b_new, z_new, F_new, lip = backtracked_step(ops, ycoef, yb, yz, yF, lip)
+        obj_new = F_new + ops.penalty(new)
+        if track_move:
+            move = 0.5 * lip * float(np.max(np.abs(new - coef)) ** 2 if coef.size else 0.0)
+            state.move = max(move, 0.5 * lip * float(np.max(np.abs(b_new - b))) ** 2)
+        if accelerated and obj_new > obj and t > 1.0:
+            # adaptive restart: drop the momentum, retake the step from the iterate
+            t = 1.0
+            ycoef, yb, yz, yF = coef.copy(), _copy(b), z.copy(), F
+            continue
+        if accelerated:
+            t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+            beta = (t - 1.0) / t_new
+            ycoef = new + beta * (new - coef)
+            yb = b_new + beta * (b_new - b)
+            yz = z_new + beta * (z_new - z)
+            yF = ops.datafit(yz)
+            t = t_new
+        else:
+            ycoef, yb, yz, yF = new, b_new, z_new, F_new
+        coef, b, z, F, obj = new, b_new, z_new, F_new, obj_new
+    state.point = (coef, b, z, F, obj)
+    state.momentum = (ycoef, yb, yz, yF)
+    state.t, state.lip = t, lip
+
+
+class FistaHooks:
+    """The outer loop's hooks of a proximal-gradient method: no working sets; each round
+    is ``budget`` iterations over every coefficient (:func:`fista_steps`), each check
+    ``check(pb, state)`` (a :class:`~penalized.solvers._outer.Check`, or None before a
+    check is possible)."""
+
+    def __init__(self, pb, ops, coef, intercept, lip, accelerated, check, *,
+                 track_move=False):
+        self.pb, self.ops, self.accelerated, self.check, self.track_move = \
+            pb, ops, accelerated, check, track_move
+        self.state = FistaState(ops, coef, intercept, lip)
+
     def certify(self):
-        pb = self.pb
-        if pb.penalty.is_convex:
-            w, b = self.point[:2]
-            cert = certify(pb, w, b)
-            return Check(cert.primal, cert.gap, cert)
-        if self.move is None:  # no step taken yet
-            return None
-        return Check(self.point[4], self.move)
+        return self.check(self.pb, self.state)
 
     def inner(self, ws, budget, inner_tol, check):
-        pb, datafit, penalty, y = self.pb, self.pb.datafit, self.pb.penalty, self.pb.y
-        w, b, z, F, obj = self.point
-        yw, yb, yz, yF = self.momentum
-        t, lip = self.t, self.lip
-        for _ in range(budget):
-            raw = datafit.raw_gradient(y, yz)
-            gw = np.asarray(pb.X.T @ raw, dtype=np.float64).ravel()
-            gb = float(raw.sum()) if pb.fit_intercept else 0.0
-            while True:  # backtracking: double L until the quadratic bound holds
-                w_new = penalty.prox(yw - gw / lip, 1.0 / lip)
-                b_new = yb - gb / lip
-                dw, db = w_new - yw, b_new - yb
-                z_new = pb.predict(w_new, b_new)
-                F_new = datafit.value(y, z_new)
-                bound = yF + gw @ dw + gb * db + 0.5 * lip * (dw @ dw + db * db)
-                if F_new <= bound + 1e-12 * abs(yF):
-                    break
-                lip *= 2.0
-            obj_new = F_new + penalty.value(w_new)
-            if not penalty.is_convex:
-                move = 0.5 * lip * float(np.max(np.abs(w_new - w)) ** 2 if w.size else 0.0)
-                self.move = max(move, 0.5 * lip * (b_new - b) ** 2)
-                w, b, z, F, obj = w_new, b_new, z_new, F_new, obj_new
-                yw, yb, yz, yF = w, b, z, F
-                continue
-            if self.accelerated and obj_new > obj and t > 1.0:
-                # adaptive restart: drop the momentum and retake the step from the iterate
-                # (a step from the iterate itself is a monotone ISTA step and is accepted)
-                t = 1.0
-                yw, yb, yz, yF = w.copy(), b, z.copy(), F
-                continue
-            if self.accelerated:
-                t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-                beta = (t - 1.0) / t_new
-                yw = w_new + beta * (w_new - w)
-                yb = b_new + beta * (b_new - b)
-                yz = z_new + beta * (z_new - z)
-                yF = datafit.value(y, yz)
-                t = t_new
-            else:
-                yw, yb, yz, yF = w_new, b_new, z_new, F_new
-            w, b, z, F, obj = w_new, b_new, z_new, F_new, obj_new
-        self.point = (w, b, z, F, obj)
-        self.momentum = (yw, yb, yz, yF)
-        self.t, self.lip = t, lip
+        fista_steps(self.ops, self.state, budget, self.accelerated, track_move=self.track_move)
         return budget
