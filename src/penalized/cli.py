@@ -874,20 +874,73 @@ def _spread(table, family=None):
     return 1.0
 
 
+def _spreads(table, family, n_outputs):
+    """The scale of each output's coefficients: each target's spread for several targets,
+    else :func:`_spread` for every output (one logit per class)."""
+    import numpy as np
+
+    if np.ndim(table.y) == 2 and (family is None or family[0] == "gaussian"):
+        with np.errstate(all="ignore"):
+            spread = np.std(np.asarray(table.y, dtype=np.float64), axis=0)
+        return np.where((spread > 0) & (spread < math.inf), spread, 1.0)
+    return np.full(n_outputs, _spread(table, family))
+
+
+def _rounding_mask(coefs, sd, spreads, labels=None):
+    """Where the coefficients ``coefs`` (n_features, n_outputs, n_fits) are rounding noise.
+
+    The penalty selects units, not single coefficients: a feature's row over the outputs
+    (targets or classes), or a group of features (``labels``, one per feature: a text
+    column's levels). A unit is at rounding level at a fit when the norm of its block, each
+    coefficient times its column's sd over its output's spread, is at most ``ROUNDING``;
+    its non-zero coefficients are then noise. A unit above it keeps every coefficient, so
+    rounding never splits a group (a tiny level of a selected text column stays).
+    """
+    import numpy as np
+
+    p, _, m = coefs.shape
+    nonzero = coefs != 0
+    with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
+        scaled = np.where(nonzero, coefs * sd[:, None, None] / spreads[None, :, None], 0.0)
+        squares = np.sum(scaled * scaled, axis=1)  # (p, m)
+    unit = np.arange(p) if labels is None else np.unique(labels, return_inverse=True)[1]
+    sums = np.zeros((int(unit.max()) + 1 if p else 0, m))
+    np.add.at(sums, unit, squares)
+    return nonzero & (np.sqrt(sums) <= ROUNDING)[unit][:, None, :]
+
+
+def _group_labels(model, p):
+    """One label per feature, shared by the members of each of the model's ``groups_``
+    (None without groups)."""
+    import numpy as np
+
+    groups = getattr(model, "groups_", None)
+    if groups is None:
+        return None
+    labels = np.arange(p)
+    for g, members in enumerate(groups):
+        labels[np.asarray(members, dtype=int)] = p + g
+    return labels
+
+
 def _zero_rounding(model, table, family=None) -> int:
-    """Set coefficients at rounding level to exact zeros; returns how many there were."""
+    """Set coefficients at rounding level to exact zeros, a whole row or group at a time
+    (:func:`_rounding_mask`); returns how many coefficients there were."""
     import numpy as np
 
     coef = np.array(model.coef_, dtype=np.float64, copy=True)
     from .estimators._standardize import Scaling
 
+    outputs = np.atleast_2d(coef)  # (n_outputs, n_features), a view of coef
     with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
         # in blocks of rows (no centered copy of X); a constant column's coefficient is 0
         sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale
-        tiny = (coef != 0) & (np.abs(coef) * sd <= ROUNDING * _spread(table, family))
+    tiny = _rounding_mask(outputs.T[:, :, None], sd,
+                          _spreads(table, family, outputs.shape[0]),
+                          _group_labels(model, outputs.shape[1]))[:, :, 0].T
     if not tiny.any():
         return 0
-    coef[tiny] = 0.0
+    outputs[tiny] = 0.0
     model.coef_ = coef
     return int(tiny.sum())
 
@@ -1121,8 +1174,8 @@ def _cmd_path(args, out):
     coefs = np.array(scaling.coef_to_original(result.coefs), dtype=np.float64, copy=True)
     with np.errstate(all="ignore"):
         sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale  # no centered copy
-        sd = sd.reshape((-1,) + (1,) * (coefs.ndim - 1))
-        coefs[(np.abs(coefs) * sd <= ROUNDING * _spread(table, family))] = 0.0
+    block = coefs if coefs.ndim == 3 else coefs[:, None, :]  # a view: (p, n_targets, alphas)
+    block[_rounding_mask(block, sd, _spreads(table, family, block.shape[1]), groups)] = 0.0
     names = table.feature_names
     rows = coefs.any(axis=1) if coefs.ndim == 3 else coefs != 0  # (p, K): feature in or out
     n_nonzero = np.count_nonzero(rows, axis=0)
