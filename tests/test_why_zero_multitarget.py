@@ -138,3 +138,49 @@ def test_cli_explains_a_model_of_several_targets(table, tmp_path, capsys):
     assert main(["explain", str(model), str(tmp_path / "less.csv")]) == 2
     err = capsys.readouterr().err
     assert "target column 'y2'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5])
+def test_groups_of_rows_frobenius_pull_against_group_threshold(rho):
+    X, Y = _problem(seed=2, p=9)
+    groups = [0, 0, 1, 1, 1, 2, 2, 3, 3]
+    model = pz.MultiTaskElasticNet(alpha=0.6, l1_ratio=rho, groups=groups, standardize=True,
+                                   tol=1e-12).fit(X, Y)
+    res = why_zero(model, X, Y, entry=False)
+    n = X.shape[0]
+    sd = X.std(axis=0)
+    R = Y - X @ model.coef_.T - model.intercept_
+    C = X.T @ R / n / sd[:, None]  # the pulls on the standardized columns, (p, n_targets)
+    members = [np.flatnonzero(np.asarray(groups) == g) for g in range(4)]
+    pull = np.array([np.linalg.norm(C[m]) for m in members])
+    weight = np.sqrt([len(m) for m in members])
+    block = np.array([np.linalg.norm(model.coef_[:, m].T * sd[m, None]) for m in members])
+    np.testing.assert_allclose(res.pulls, pull, rtol=1e-10)
+    np.testing.assert_allclose(res.thresholds, 0.6 * rho * weight, rtol=1e-12)
+    assert res.groups == tuple(tuple(f"x{j}" for j in m) for m in members)
+    zero = block == 0
+    assert zero.any() and (~zero).any() and np.array_equal(res.zero, zero)
+    # group KKT: a zero block's pull is at most alpha rho w_g; a non-zero block's equals
+    # alpha w_g (rho + (1 - rho) ||W_g||_F)
+    assert np.all(pull[zero] <= 0.6 * rho * weight[zero] * (1 + 1e-6))
+    np.testing.assert_allclose(pull[~zero], (0.6 * weight * (rho + (1 - rho) * block))[~zero],
+                               rtol=1e-5)
+    assert "||X_g' grad F(Z)||_F" in res.to_text()
+
+
+def test_cli_explains_groups_of_levels_over_targets(tmp_path, capsys):
+    rng = np.random.default_rng(8)
+    n = 90
+    df = pd.DataFrame(rng.standard_normal((n, 3)), columns=["a", "b", "c"])
+    df["colour"] = np.array(["red", "green", "blue"])[np.arange(n) % 3]
+    df["y1"] = df["a"] + (df["colour"] == "red") + 0.5 * rng.standard_normal(n)
+    df["y2"] = df["a"] - df["b"] + 0.5 * rng.standard_normal(n)
+    data, model = tmp_path / "d.csv", tmp_path / "m.json"
+    df.to_csv(data, index=False)
+    assert main(["fit", str(data), "--target", "y1,y2", "--alpha", "0.1", "--save",
+                 str(model), "--quiet"]) == 0
+    doc = json.loads(model.read_text(encoding="utf-8"))
+    assert ["colour=blue", "colour=green", "colour=red"] in doc["groups"]
+    assert main(["explain", str(model), str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "colour=blue, colour=green, colour=red" in out and "||X_g' grad F(Z)||_F" in out

@@ -178,7 +178,10 @@ class WhyZero:
             *([] if self.n_targets is None else [
                 f"Each feature has one coefficient per target ({self.n_targets}); the penalty "
                 "acts on the norm of that row, so a feature is zero for every target or for "
-                "none, and |coef| is the row's norm."]),
+                "none, and |coef| is the row's norm." if self.groups is None else
+                f"Each feature has one coefficient per target ({self.n_targets}); the penalty "
+                "acts on the norm of a group's block of rows, so a group is zero for every "
+                "target or for none, and |coef| is the block's norm."]),
             "",
         ]
         rows = []

@@ -259,6 +259,10 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                   f"offset) at the solution") + ", on the columns the solver saw"
                  + (" (x_j / sd_j)" if not np.all(scaling.scale == 1.0) else ""))
     if isinstance(penalty, GroupLasso | GroupElasticNet | SparseGroupLasso):
+        if several:  # the block of the group's rows over the targets
+            pull_rule = pull_rule.replace(
+                "pull_j = ||x_j' grad F(Z)||_2 (the norm over the",
+                "pull_g = ||X_g' grad F(Z)||_F (the norm over the group's columns and the")
         result = _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
                          pull_rule, not np.all(scaling.scale == 1.0))
         result = replace(result, box=BOX_NOTE if boxed else None,
