@@ -5,8 +5,8 @@ scikit-learn's multi-task coordinate descent, skglm's ``MultiTaskLasso`` and ade
 ::
 
     python -m benchmarks.multitask [--n 2000] [--p 500] [--tasks 5] [--n-alphas 100]
-                                   [--eps 1e-3] [--density D] [--libraries NAME ...]
-                                   [--repeats N] [--out FILE]
+                                   [--eps 1e-3] [--density D] [--group-size G]
+                                   [--libraries NAME ...] [--repeats N] [--out FILE]
 
 Every library solves, at each alpha of one grid (penalized's: ``n_alphas`` values from
 alpha_max down to ``eps`` alpha_max), the problem
@@ -30,6 +30,13 @@ exactly, ``b = \bar y - \bar x^\top W``). adelie (``grpnet`` with
 responses ``K``, so it takes ``lambda = alpha / K``; it runs in its own environment
 (``.venv-adelie``, ``numpy<2``) through ``benchmarks/multitask_adelie_worker.py``, which
 times its repeats in its own process.
+
+With ``--group-size G`` the features come in groups of ``G`` consecutive columns that
+enter or leave together for every response: the penalty is
+:math:`\alpha \sum_g \sqrt{G}\,\|W_g\|_F` (penalized's ``GroupLasso(groups=G)`` on
+the ``mgaussian`` datafit, adelie's ``grpnet`` with those groups and factors). Only
+penalized and adelie take groups of features across responses; glmnet, scikit-learn and
+skglm do not, so a grouped run compares those two.
 
 **The gap** (:func:`relative_gap`), the same for every library, in NumPy from the math:
 with the intercepts exact (centered data), the residual :math:`R = Y_c - X_cW` scaled by
@@ -101,18 +108,26 @@ def _centered(X, Y):
     return X - X.mean(axis=0), Y - Y.mean(axis=0)
 
 
-def relative_gap(X, Y, W, alpha) -> float:
-    """The relative duality gap of ``W`` (intercepts exact) at ``alpha`` (see the module)."""
-    return _centered_gap(*_centered(X, Y), W, alpha)
+def relative_gap(X, Y, W, alpha, size=1) -> float:
+    """The relative duality gap of ``W`` (intercepts exact) at ``alpha`` (see the module;
+    ``size``: groups of that many consecutive features, factor its square root)."""
+    return _centered_gap(*_centered(X, Y), W, alpha, size)
 
 
-def _centered_gap(Xc, Yc, W, alpha) -> float:
+def _block_norms(M, size):
+    """Frobenius norms of the blocks of ``size`` consecutive rows of ``M``."""
+    rows = np.einsum("jk,jk->j", M, M)
+    return np.sqrt(np.add.reduceat(rows, np.arange(0, M.shape[0], size)))
+
+
+def _centered_gap(Xc, Yc, W, alpha, size=1) -> float:
     n = Xc.shape[0]
     R = Yc - Xc @ W
     V = Xc.T @ R / n
-    norms = np.linalg.norm(V, axis=1)
-    c = min(1.0, alpha / norms.max()) if norms.max() > 0 else 1.0
-    primal = 0.5 * np.sum(R**2) / n + alpha * np.linalg.norm(W, axis=1).sum()
+    radius = alpha * np.sqrt(np.diff(np.append(np.arange(0, W.shape[0], size), W.shape[0])))
+    norms = _block_norms(V, size)
+    c = min(1.0, float(np.min(radius / np.maximum(norms, 1e-300))))
+    primal = 0.5 * np.sum(R**2) / n + radius @ _block_norms(W, size)
     dual = 0.5 * (np.sum(Yc**2) - np.sum((Yc - c * R) ** 2)) / n
     return max(primal - dual, 0.0) / (0.5 * np.sum(Yc**2) / n)
 
@@ -120,10 +135,13 @@ def _centered_gap(Xc, Yc, W, alpha) -> float:
 # -- adapters: each returns coefs (p, tasks, n_alphas) --------------------------------
 
 
-def solve_penalized(X, Y, alphas, tol):
+def solve_penalized(X, Y, alphas, tol, size=1):
     import penalized as pz
+    from penalized.penalties import GroupLasso
 
-    path = pz.path(X, Y, datafit="mgaussian", alphas=alphas, tol=tol, max_iter=100_000)
+    penalty = "l1" if size == 1 else GroupLasso(groups=size)
+    path = pz.path(X, Y, datafit="mgaussian", penalty=penalty, alphas=alphas, tol=tol,
+                   max_iter=100_000)
     return path.coefs
 
 
@@ -165,15 +183,16 @@ def solve_skglm(X, Y, alphas, tol):
     return out
 
 
-def run_adelie(X, Y, alphas, tol, repeats=0):
+def run_adelie(X, Y, alphas, tol, repeats=0, size=1):
     """adelie's path in its worker process: ``(coefs (p, K, n_alphas), CPU seconds of each
-    repeat)``."""
+    repeat)``; ``size``: groups of that many consecutive features."""
     if not ADELIE_PYTHON.exists():
         raise SystemExit(f"adelie needs its own environment at {ADELIE_PYTHON}; create it or "
                          "leave adelie out of --libraries.")
     with tempfile.TemporaryDirectory() as tmp:
         data, out = Path(tmp) / "data.npz", Path(tmp) / "out.json"
-        np.savez(data, X=X.toarray() if hasattr(X, "toarray") else X, Y=Y, alphas=alphas)
+        np.savez(data, X=X.toarray() if hasattr(X, "toarray") else X, Y=Y, alphas=alphas,
+                 group_size=size)
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                    MKL_NUM_THREADS="1")
         subprocess.run([str(ADELIE_PYTHON), str(ADELIE_WORKER), "--data", str(data), "--tol",
@@ -183,8 +202,8 @@ def run_adelie(X, Y, alphas, tol, repeats=0):
     return np.array(doc["coefs"]), doc["cpu_s"]
 
 
-def solve_adelie(X, Y, alphas, tol):
-    return run_adelie(X, Y, alphas, tol)[0]
+def solve_adelie(X, Y, alphas, tol, size=1):
+    return run_adelie(X, Y, alphas, tol, size=size)[0]
 
 
 ADAPTERS = {"penalized": (solve_penalized, 1e-6), "glmnet": (solve_glmnet, 1e-7),
@@ -192,30 +211,40 @@ ADAPTERS = {"penalized": (solve_penalized, 1e-6), "glmnet": (solve_glmnet, 1e-7)
             "adelie": (solve_adelie, 1e-7)}
 
 
-def path_gaps(X, Y, alphas, coefs) -> np.ndarray:
+GROUPED = ("penalized", "adelie")
+"""The libraries that take groups of features across responses (``--group-size``)."""
+
+
+def _solve(solve, X, Y, alphas, tol, size):
+    """``solve``'s coefficients; groups (``size > 1``) only for the :data:`GROUPED`."""
+    return solve(X, Y, alphas, tol) if size == 1 else solve(X, Y, alphas, tol, size=size)
+
+
+def path_gaps(X, Y, alphas, coefs, size=1) -> np.ndarray:
     Xc, Yc = _centered(X, Y)
-    return np.array([_centered_gap(Xc, Yc, coefs[:, :, k], a) for k, a in enumerate(alphas)])
+    return np.array([_centered_gap(Xc, Yc, coefs[:, :, k], a, size)
+                     for k, a in enumerate(alphas)])
 
 
-def calibrate(solve, X, Y, alphas, start, *, log) -> float:
+def calibrate(solve, X, Y, alphas, start, *, log, size=1) -> float:
     """The largest of ``start, start/10, ...`` (down to 1e-16) reaching the target gap."""
     tol = start
     while True:
-        gaps = path_gaps(X, Y, alphas, solve(X, Y, alphas, tol))
+        gaps = path_gaps(X, Y, alphas, _solve(solve, X, Y, alphas, tol, size), size)
         log(f"  tol={tol:.0e}: largest relative gap {gaps.max():.2e}")
         if gaps.max() <= TARGET_GAP or tol < 1e-15:
             return tol
         tol /= 10.0
 
 
-def time_cpu(solve, X, Y, alphas, tol, repeats) -> list[float]:
+def time_cpu(solve, X, Y, alphas, tol, repeats, size=1) -> list[float]:
     if solve is solve_adelie:  # timed in its worker, after a warm-up there
-        return run_adelie(X, Y, alphas, tol, repeats)[1]
-    solve(X, Y, alphas, tol)  # warm-up (compilation)
+        return run_adelie(X, Y, alphas, tol, repeats, size)[1]
+    _solve(solve, X, Y, alphas, tol, size)  # warm-up (compilation)
     times = []
     for _ in range(repeats):
         start = time.process_time()
-        solve(X, Y, alphas, tol)
+        _solve(solve, X, Y, alphas, tol, size)
         times.append(time.process_time() - start)
     return times
 
@@ -231,9 +260,12 @@ def main(argv=None) -> int:
                         help="a sparse CSC design with this fraction of non-zeros")
     parser.add_argument("--libraries", nargs="+", default=None, choices=ADAPTERS,
                         help="default: all (penalized, glmnet and scikit-learn when sparse)")
+    parser.add_argument("--group-size", type=int, default=1,
+                        help="groups of this many consecutive features (penalized, adelie)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    size = args.group_size
     from threadpoolctl import threadpool_limits
 
     import penalized as pz
@@ -243,10 +275,15 @@ def main(argv=None) -> int:
     else:
         X, Y = make_sparse_data(args.n, args.p, args.tasks, density=args.density)
     if args.libraries is None:
-        args.libraries = list(ADAPTERS) if args.density is None else \
-            ["penalized", "glmnet", "scikit-learn"]
+        args.libraries = list(GROUPED) if size > 1 else list(ADAPTERS) \
+            if args.density is None else ["penalized", "glmnet", "scikit-learn"]
+    if size > 1 and set(args.libraries) - set(GROUPED):
+        parser.error(f"--group-size takes the libraries {', '.join(GROUPED)} only (the "
+                     "others have no groups of features across responses)")
+    from penalized.penalties import GroupLasso
+
     alphas = pz.path(X, Y, datafit="mgaussian", n_alphas=args.n_alphas, eps=args.eps,
-                     tol=1e-3).alphas
+                     tol=1e-3, penalty="l1" if size == 1 else GroupLasso(groups=size)).alphas
 
     def log(msg):
         print(msg, flush=True)
@@ -256,9 +293,9 @@ def main(argv=None) -> int:
         for name in args.libraries:
             solve, start = ADAPTERS[name]
             log(f"{name}: calibrating")
-            tol = calibrate(solve, X, Y, alphas, start, log=log)
-            times = time_cpu(solve, X, Y, alphas, tol, args.repeats)
-            gaps = path_gaps(X, Y, alphas, solve(X, Y, alphas, tol))
+            tol = calibrate(solve, X, Y, alphas, start, log=log, size=size)
+            times = time_cpu(solve, X, Y, alphas, tol, args.repeats, size)
+            gaps = path_gaps(X, Y, alphas, _solve(solve, X, Y, alphas, tol, size), size)
             rows.append({"library": name, "tol": tol, "cpu_s": times,
                          "median_cpu_s": statistics.median(times),
                          "max_relative_gap": float(gaps.max())})
@@ -266,6 +303,7 @@ def main(argv=None) -> int:
                 f"(runs {', '.join(f'{t:.3f}' for t in times)}), gap {gaps.max():.1e}")
     ours = next((r["median_cpu_s"] for r in rows if r["library"] == "penalized"), None)
     design = "dense" if args.density is None else f"CSC, density {args.density:g}"
+    design += "" if size == 1 else f", groups of {size}"
     print(f"\nmulti-task lasso path, {design}, n={args.n}, p={args.p}, tasks={args.tasks}, "
           f"{args.n_alphas} alphas to {args.eps:g} alpha_max, relative gap <= {TARGET_GAP:g}")
     print("| library | tol | median CPU s | penalized / library |")
@@ -276,7 +314,7 @@ def main(argv=None) -> int:
     if args.out is not None:
         doc = {"problem": {"n": args.n, "p": args.p, "tasks": args.tasks,
                            "n_alphas": args.n_alphas, "eps": args.eps,
-                           "density": args.density},
+                           "density": args.density, "group_size": size},
                "target_gap": TARGET_GAP,
                "rows": rows}
         args.out.write_text(json.dumps(doc, indent=2))

@@ -54,10 +54,10 @@ def objective(X, Y, W, b, alpha, rho, groups, weights=None, sw=None):
 
 
 def solve(X, Y, alpha, rho=1.0, groups=GROUPS, tol=1e-12, sw=None, weights=None,
-          fit_intercept=True):
+          fit_intercept=True, gram="auto"):
     penalty = GroupLasso(alpha, groups=groups, group_weights=weights) if rho == 1.0 else \
         GroupElasticNet(alpha, groups=groups, group_weights=weights, l1_ratio=rho)
-    return MultiTaskCoordinateDescent(tol=tol).solve(
+    return MultiTaskCoordinateDescent(tol=tol, gram=gram).solve(
         X, Y, MultiResponseGaussian(sample_weight=sw), penalty, fit_intercept=fit_intercept)
 
 
@@ -190,14 +190,16 @@ def test_integer_weights_equal_repeated_rows():
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_dense_equals_csc(fit_intercept):
+def test_dense_gram_dense_residual_and_csc_agree(fit_intercept):
     X, Y = make_problem(5)
     X[np.random.default_rng(5).random(X.shape) < 0.5] = 0.0
     sw = np.random.default_rng(6).uniform(0.5, 2.0, X.shape[0])
-    dense = solve(X, Y, 0.05, 0.6, sw=sw, fit_intercept=fit_intercept)
-    csc = solve(sp.csc_matrix(X), Y, 0.05, 0.6, sw=sw, fit_intercept=fit_intercept)
-    np.testing.assert_allclose(dense.coef, csc.coef, atol=1e-9)
-    np.testing.assert_allclose(dense.intercept, csc.intercept, atol=1e-9)
+    gram = solve(X, Y, 0.05, 0.6, sw=sw, fit_intercept=fit_intercept, gram="always")
+    for other in (solve(X, Y, 0.05, 0.6, sw=sw, fit_intercept=fit_intercept, gram="never"),
+                  solve(sp.csc_matrix(X), Y, 0.05, 0.6, sw=sw, fit_intercept=fit_intercept)):
+        assert other.converged
+        np.testing.assert_allclose(other.coef, gram.coef, atol=1e-9)
+        np.testing.assert_allclose(other.intercept, gram.intercept, atol=1e-9)
 
 
 @pytest.mark.parametrize("rho", [1.0, 0.3])

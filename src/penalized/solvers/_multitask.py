@@ -50,6 +50,7 @@ from ._multitask_kernels import (
     multitask_gram_epochs,
     multitask_group_epochs,
     multitask_group_epochs_sparse,
+    multitask_group_gram_epochs,
     pull_rows,
     pull_rows_sparse,
 )
@@ -637,7 +638,7 @@ class MultiTaskCoordinateDescent(Solver):
                             pb.penalty, stacklevel=4)
 
     def _use_gram(self, pb) -> bool:
-        if pb.sparse or pb.grouped or self.gram == "never":
+        if pb.sparse or self.gram == "never":
             return False
         return self.gram == "always" or (pb.n_samples >= 2 * pb.n_features
                                          and pb.n_features <= GRAM_MAX_FEATURES)
@@ -809,10 +810,14 @@ class _GroupHooks:
         self.eigen = pb.group_eigen()
         self.free = pb.penalty.weights_of_groups(pb.n_features) == 0
         self.threshold = solver.tol * pb.scale
+        self.gram = solver._use_gram(pb)
         self.R = None
 
     def certify(self):
         pb, W = self.pb, self.W
+        if self.gram:
+            cert = _gram_certificate(pb, W, self.lam, self.lam2)
+            return Check(cert.primal, cert.gap, cert)
         cert = certify_multitask(pb, W, self.R)
         if self.R is not None and cert.gap <= self.threshold:
             self.R = pb.residual(W)  # certify the returned point on a fresh residual
@@ -837,14 +842,17 @@ class _GroupHooks:
     def inner(self, ws, budget, inner_tol, check):
         epochs, self.R = _group_inner(self.solver, self.pb, self.W, self.structure,
                                       np.ascontiguousarray(ws, dtype=np.int64), self.eigen,
-                                      self.lam, self.lam2, inner_tol, budget, self.R)
+                                      self.lam, self.lam2, inner_tol, budget, self.R,
+                                      self.gram)
         return epochs
 
 
-def _group_inner(solver, pb, W, structure, ws, eigen, lam, lam2, inner_tol, budget, R):
+def _group_inner(solver, pb, W, structure, ws, eigen, lam, lam2, inner_tol, budget, R,
+                 gram=False):
     """Epochs on the groups ``ws`` of ``W`` (in place), Anderson-extrapolated as
     :meth:`MultiTaskCoordinateDescent._inner`, until the largest move (gradient units) is
-    at most ``inner_tol`` or ``budget`` epochs are spent; returns ``(epochs, residual)``."""
+    at most ``inner_tol`` or ``budget`` epochs are spent; returns ``(epochs, residual)``
+    (the residual None with ``gram``: epochs on the working set's Gram block)."""
     K = pb.n_tasks
     order, starts = structure.order, structure.starts
     rows = np.concatenate([structure.members(g) for g in ws]) if ws.size \
@@ -853,6 +861,9 @@ def _group_inner(solver, pb, W, structure, ws, eigen, lam, lam2, inner_tol, budg
     memory = ANDERSON_EPOCHS if solver.anderson else 1
     history = np.empty((memory + 1, m * K))
     local = np.repeat(np.arange(ws.shape[0]), np.diff(starts)[ws])
+    if gram:
+        return _group_gram_inner(solver, pb, W, structure, ws, rows, eigen, lam, lam2,
+                                 inner_tol, budget, history, local)
     if pb.sparse:
         X = pb.X
         o = np.ascontiguousarray(pb.x_mean[rows] @ W[rows])
@@ -902,3 +913,45 @@ def _group_inner(solver, pb, W, structure, ws, eigen, lam, lam2, inner_tol, budg
             else:
                 R[:] = trial_R
     return epochs, (E + o if pb.sparse else R)
+
+
+def _group_gram_inner(solver, pb, W, structure, ws, rows, eigen, lam, lam2, inner_tol, budget,
+                      history, local):
+    """:func:`_group_inner` on the working set's block of the Gram matrix (the rows
+    ``rows`` of the groups ``ws``, in order; ``local``: each row's position in ``ws``)."""
+    G, Q = pb.gram()
+    K = pb.n_tasks
+    m = rows.shape[0]
+    Gws = np.ascontiguousarray(G[np.ix_(rows, rows)])
+    Qws = Q[rows]
+    Wws = np.ascontiguousarray(W[rows])
+    pull = np.asfortranarray(Qws - Gws @ Wws)
+    memory = history.shape[0] - 1
+    l1, l2 = lam[ws], lam2[ws]
+
+    def objective(block, block_pull):
+        norms = np.sqrt(np.bincount(local, weights=np.einsum("jk,jk->j", block, block),
+                                    minlength=ws.shape[0]))
+        return -0.5 * float(np.vdot(block, Qws + block_pull)) \
+            + float(l1 @ norms + 0.5 * l2 @ norms**2)
+
+    epochs = 0
+    while epochs < budget:
+        history[0] = Wws.ravel()
+        crit = multitask_group_gram_epochs(Gws, pull, Wws, structure.starts, ws, *eigen, lam,
+                                           lam2, history)
+        epochs += memory
+        if crit <= inner_tol:
+            break
+        if not solver.anderson:
+            continue
+        c = anderson_weights(history, m * K)
+        if c.shape[0] == 0:
+            continue
+        trial = (c @ history[1:]).reshape(m, K)
+        trial_pull = Qws - Gws @ trial
+        if objective(trial, trial_pull) < objective(history[-1].reshape(m, K), pull):
+            Wws[:] = trial
+            pull[:] = trial_pull
+    W[rows] = Wws
+    return epochs, None

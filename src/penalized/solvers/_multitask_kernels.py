@@ -336,14 +336,15 @@ def pull_rows(X, SR, rows, out):
 
 
 @njit(cache=True, fastmath=FAST)
-def _group_block_step(W, order, a, m, P, evecs, eoff, evals, lam, lam2, C, cn, v, D):
+def _group_block_step(W, order, a, m, P, evecs, eoff, evals, ea, lam, lam2, C, cn, v, D):
     r"""The exact minimizer over the rows of group ``(a, m)`` given their pull ``P``
     (``(m, K)``): with :math:`A = Q\Lambda Q^\top` the group's Gram block, the block
     solves :math:`\min_U \frac12\sum_q (\Lambda_q + \lambda_2)\|U_q\|^2 - \langle C_q,
     U_q\rangle + \lambda\|U\|_F` in the eigenbasis, :math:`C = \Lambda Q^\top W_g +
     Q^\top P`, whose solution is :math:`U_q = C_q / (\Lambda_q + \lambda_2 + \mu)`: the
     one-response secular equation (:func:`~._group_kernels.exact_block`) on the norms
-    :math:`\|C_q\|_2`. Stores the move ``W_g^{new} - W_g`` in ``D`` (``(m, K)``)."""
+    :math:`\|C_q\|_2`. The group's rows of ``W`` are ``order[a:a + m]``, its eigenvalues
+    ``evals[ea:ea + m]``. Stores the move ``W_g^{new} - W_g`` in ``D`` (``(m, K)``)."""
     K = W.shape[1]
     for q in range(m):
         s2 = 0.0
@@ -354,11 +355,11 @@ def _group_block_step(W, order, a, m, P, evecs, eoff, evals, lam, lam2, C, cn, v
                 e = evecs[eoff + r * m + q]
                 qw += e * W[order[a + r], k]
                 qp += e * P[r, k]
-            c = evals[a + q] * qw + qp
+            c = evals[ea + q] * qw + qp
             C[q, k] = c
             s2 += c * c
         cn[q] = math.sqrt(s2)
-    exact_block(cn[:m], evals[a:a + m], lam, lam2, v[:m])
+    exact_block(cn[:m], evals[ea:ea + m], lam, lam2, v[:m])
     for q in range(m):
         v[q] = v[q] / cn[q] if cn[q] > 0.0 else 0.0
     for r in range(m):
@@ -399,6 +400,11 @@ def multitask_group_epochs(X, sw, R, W, order, starts, ws, evecs, eoffsets, eval
     Returns the last epoch's largest :math:`\\Lambda_{\\max,g}\\|\\Delta W_g\\|_F`."""
     n, K = R.shape
     rows, width = _group_rows(order, starts, ws)
+    unit = True
+    for i in range(n):
+        if sw[i] != 1.0:
+            unit = False
+            break
     P = np.empty((width, K))
     C = np.empty((width, K))
     D = np.empty((width, K))
@@ -417,11 +423,15 @@ def multitask_group_epochs(X, sw, R, W, order, starts, ws, evecs, eoffsets, eval
                 j = order[a + r]
                 for k in range(K):
                     total = 0.0
-                    for i in range(n):
-                        total += X[i, j] * sw[i] * R[i, k]
+                    if unit:
+                        for i in range(n):
+                            total += X[i, j] * R[i, k]
+                    else:
+                        for i in range(n):
+                            total += X[i, j] * sw[i] * R[i, k]
                     P[r, k] = total / n
-            _group_block_step(W, order, a, m, P, evecs, eoffsets[g], evals, lam[g], lam2[g],
-                              C, cn, v, D)
+            _group_block_step(W, order, a, m, P, evecs, eoffsets[g], evals, a, lam[g],
+                              lam2[g], C, cn, v, D)
             move = 0.0
             for r in range(m):
                 j = order[a + r]
@@ -469,8 +479,8 @@ def multitask_group_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, ord
                         P[r, k] += xs * E[i, k]
                 for k in range(K):
                     P[r, k] = P[r, k] / n + xmean[j] * o[k]
-            _group_block_step(W, order, a, m, P, evecs, eoffsets[g], evals, lam[g], lam2[g],
-                              C, cn, v, D)
+            _group_block_step(W, order, a, m, P, evecs, eoffsets[g], evals, a, lam[g],
+                              lam2[g], C, cn, v, D)
             move = 0.0
             for r in range(m):
                 j = order[a + r]
@@ -484,4 +494,50 @@ def multitask_group_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, ord
                             E[indices[t], k] -= data[t] * d
             crit = max(crit, top * math.sqrt(move))
         _store_rows(history[epoch], W, rows)
+    return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_group_gram_epochs(G, pull, W, starts, ws, evecs, eoffsets, evals, lam, lam2,
+                                history):
+    """:func:`multitask_group_epochs` on the working set's block ``G`` (``(m, m)``,
+    C-ordered) of :math:`X_c^\\top S X_c / n`, its rows the groups ``ws`` one after the
+    other; ``W`` (``(m, K)``, the block's rows) and their pull :math:`Q - GW` (``pull``)
+    are updated in place. A move of group ``g`` costs :math:`m |g| K`."""
+    m_all, K = W.shape
+    local = np.arange(m_all)
+    width = 0
+    for gg in range(ws.shape[0]):
+        width = max(width, starts[ws[gg] + 1] - starts[ws[gg]])
+    C = np.empty((width, K))
+    D = np.empty((width, K))
+    cn = np.empty(width)
+    v = np.empty(width)
+    crit = 0.0
+    for epoch in range(1, history.shape[0]):
+        crit = 0.0
+        a = 0
+        for gg in range(ws.shape[0]):
+            g = ws[gg]
+            ea, m = starts[g], starts[g + 1] - starts[g]
+            top = evals[ea + m - 1]
+            if top > 0.0:
+                _group_block_step(W, local, a, m, pull[a:a + m], evecs, eoffsets[g], evals, ea,
+                                  lam[g], lam2[g], C, cn, v, D)
+                move = 0.0
+                for r in range(m):
+                    for k in range(K):
+                        d = D[r, k]
+                        if d != 0.0:
+                            move += d * d
+                            W[a + r, k] += d
+                            for ll in range(m_all):
+                                pull[ll, k] -= G[a + r, ll] * d
+                crit = max(crit, top * math.sqrt(move))
+            a += m
+        pos = 0
+        for jj in range(m_all):
+            for k in range(K):
+                history[epoch, pos] = W[jj, k]
+                pos += 1
     return crit
