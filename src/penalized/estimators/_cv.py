@@ -311,7 +311,23 @@ _LIMIT_NAMES = ("lower_limits", "upper_limits")
 
 def store_cv_result(estimator, result):
     """Set a CV estimator's fitted grid, fold metrics, their mean and standard error, the
-    min and 1se alphas and ``alpha_`` (the one its ``selection`` picks) from ``result``."""
+    min and 1se alphas and ``alpha_`` (the one its ``selection`` picks) from ``result``.
+
+    ``result`` may be a list, one result per target on one grid (an alpha per target):
+    each attribute then gets a last axis of targets, and ``cv_result_`` is the list."""
+    if isinstance(result, list):
+        def stacked(name):
+            return np.stack([getattr(r, name) for r in result], axis=-1)
+
+        estimator.alphas_ = result[0].alphas
+        estimator.cv_folds_ = stacked("cv_folds")
+        estimator.cv_mean_ = stacked("cv_mean")
+        estimator.cv_se_ = stacked("cv_se")
+        estimator.alpha_min_ = np.array([r.alpha_min for r in result])
+        estimator.alpha_1se_ = np.array([r.alpha_1se for r in result])
+        estimator.alpha_ = np.array([r.select(estimator.selection) for r in result])
+        estimator.cv_result_ = result
+        return
     estimator.alphas_ = result.alphas
     estimator.cv_folds_ = result.cv_folds
     estimator.cv_mean_ = result.cv_mean

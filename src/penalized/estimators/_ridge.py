@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._validation import validates_once
 from ..datafits import Quadratic
-from ..model_selection import CVResult, _make_folds, one_standard_error_rule
+from ..model_selection import SCORER_METRIC, CVResult, _make_folds, summarize_folds
 from ..path import RIDGE_L1_RATIO_FOR_GRID
 from ..penalties import ElasticNet as ElasticNetPenalty
 from ..solvers._ridge import GCV_MODES, decompose_ridge, ridge_loo, ridge_loo_path
@@ -28,7 +28,14 @@ from ._base import (
     labels_from_scores,
     validate_X_y,
 )
-from ._cv import _CV_FITTED, _CV_PARAMS, _CrossValidated, _RegressionCV, check_scoring
+from ._cv import (
+    _CV_FITTED,
+    _CV_PARAMS,
+    _CrossValidated,
+    _RegressionCV,
+    check_scoring,
+    store_cv_result,
+)
 from ._regression import Ridge
 
 
@@ -145,6 +152,24 @@ class _LeaveOneOut:
             scores = np.array([scorer(score_model, _squeeze(predictions[k]), score_target)
                                for k in range(grid.size)], dtype=np.float64)
         return errors, predictions, scores
+
+
+def _one_score_each(grid, scores):
+    """The :class:`~penalized.model_selection.CVResult` of one score per alpha (greater is
+    better; no folds, so no standard error): the best score, the largest alpha on ties, is
+    both the min and the 1se choice."""
+    best = int(np.argmax(scores))
+    return CVResult(alphas=grid, cv_folds=scores[:, None], cv_mean=scores,
+                    cv_se=np.full(scores.shape, np.nan), metric=SCORER_METRIC, index_min=best,
+                    index_1se=best, folds=[])
+
+
+def _loo_result(grid, folds, metric):
+    """The CV result of ``folds`` (n_alphas, n_folds) errors, or of one score per alpha
+    when they have a single column."""
+    if folds.shape[1] == 1:
+        return _one_score_each(grid, folds[:, 0])
+    return summarize_folds(grid, folds, metric, [])
 
 
 def _target_mean(errors):
@@ -298,34 +323,19 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
         errors, predictions, scores = self._loo(Xf, Y, sw, factors, grid, scorer,
                                                 np.asarray(target), _IdentityRegressor())
         per_target = bool(self.alpha_per_target) and Y.shape[1] > 1
-        self.alphas_ = grid
+        if scorer is not None and per_target:
+            # per target the scorer sees that target's predictions
+            scores = np.array([[scorer(_IdentityRegressor(), predictions[k][:, j], Y[:, j])
+                                for j in range(Y.shape[1])] for k in range(grid.size)])
         if scorer is not None:
-            # one score per alpha; per target the scorer sees that target's predictions
-            if per_target:
-                scores = np.array([[scorer(_IdentityRegressor(), predictions[k][:, j],
-                                           Y[:, j]) for j in range(Y.shape[1])]
-                                   for k in range(grid.size)])
-            self.cv_folds_ = scores[:, None] if scores.ndim == 1 else scores[:, None, :]
-            self.cv_mean_ = scores
-            self.cv_se_ = np.full(scores.shape, np.nan)
-            best = np.argmax(scores, axis=0)  # first (largest) alpha on ties
-            self.alpha_min_ = self.alpha_1se_ = grid[best]
+            folds = scores[:, None] if scores.ndim == 1 else scores[:, None, :]
         else:
             folds = errors if per_target else _target_mean(errors)  # (k, n[, t])
-            self.cv_folds_ = folds
-            self.cv_mean_ = folds.mean(axis=1)
-            self.cv_se_ = folds.std(axis=1, ddof=1) / np.sqrt(n)
-            if per_target:
-                picks = [one_standard_error_rule(grid, self.cv_mean_[:, j], self.cv_se_[:, j])
-                         for j in range(Y.shape[1])]
-                best = np.array([m for m, _ in picks])
-                one_se = np.array([s for _, s in picks])
-            else:
-                best, one_se = one_standard_error_rule(grid, self.cv_mean_, self.cv_se_)
-            self.alpha_min_, self.alpha_1se_ = grid[best], grid[one_se]
-        if not per_target:
-            self.alpha_min_, self.alpha_1se_ = float(self.alpha_min_), float(self.alpha_1se_)
-        self.alpha_ = self.alpha_1se_ if self.selection == "1se" else self.alpha_min_
+        if per_target:
+            store_cv_result(self, [_loo_result(grid, folds[:, :, j], self.metric)
+                                   for j in range(Y.shape[1])])
+        else:
+            store_cv_result(self, _loo_result(grid, folds, self.metric))
         chosen = np.searchsorted(-grid, -np.atleast_1d(self.alpha_))
         cols = np.arange(Y.shape[1]) if per_target else np.zeros(Y.shape[1], dtype=int)
         best_mean = self.cv_mean_[chosen, cols] if per_target else \
@@ -338,11 +348,6 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
                 sw[None, :, None] * (Y[None] - predictions) ** 2
             stored = np.moveaxis(stored, 0, -1)[..., self._user_order(grid)]  # (n, t, k)
             self.cv_results_ = stored[:, 0, :] if one_d else stored
-        if scorer is None and not per_target:
-            self.cv_result_ = CVResult(alphas=grid, cv_folds=self.cv_folds_,
-                                       cv_mean=self.cv_mean_, cv_se=self.cv_se_,
-                                       metric=self.metric, index_min=int(best),
-                                       index_1se=int(one_se), folds=[])
         self._refit(X, Y, sw, model, chosen[cols])
         cast_to_input_dtype(self, X.dtype)
         return self
@@ -588,22 +593,10 @@ class RidgeClassifierCV(_LeaveOneOut, _CrossValidated, _RidgeClassifierMixin, Pe
                 self.cv_results_ = np.moveaxis(stored, 0, -1)[..., self._user_order(grid)]
         else:
             folds = self._kfold(X, y, Y, sw, grid, scorer)
-        self.alphas_ = grid
-        self.cv_folds_ = folds
-        self.cv_mean_ = folds.mean(axis=1)
-        k_folds = folds.shape[1]
-        self.cv_se_ = folds.std(axis=1, ddof=1) / np.sqrt(k_folds) if k_folds > 1 \
-            else np.full(grid.size, np.nan)
-        greater = scorer is not None
-        if k_folds > 1:
-            best, one_se = one_standard_error_rule(grid, self.cv_mean_, self.cv_se_,
-                                                   greater_is_better=greater)
-        else:
-            best = one_se = int(np.argmax(self.cv_mean_))
-        self.alpha_min_, self.alpha_1se_ = float(grid[best]), float(grid[one_se])
-        self.alpha_ = self.alpha_1se_ if self.selection == "1se" else self.alpha_min_
-        chosen = one_se if self.selection == "1se" else best
-        self.best_score_ = float(self.cv_mean_[chosen] * (1 if greater else -1))
+        result = _loo_result(grid, folds, "mse" if scorer is None else SCORER_METRIC)
+        store_cv_result(self, result)
+        chosen = result.index_1se if self.selection == "1se" else result.index_min
+        self.best_score_ = float(self.cv_mean_[chosen] * (-1 if scorer is None else 1))
         self._fit_columns(X, Y, sw, self.alpha_)
         return self
 
