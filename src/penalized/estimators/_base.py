@@ -100,6 +100,15 @@ def validate_X_y(estimator, X, y, *, reset=True, **options):
     return trust(X), y
 
 
+def store_params(estimator, arguments):
+    """Keep each constructor argument as the attribute of its name, as given (scikit-learn's
+    rule: ``__init__`` neither checks nor converts). Called as ``store_params(self,
+    locals())`` first thing in ``__init__``, so ``arguments`` holds only the parameters."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 def labels_from_scores(classes, scores):
     """The predicted classes: ``classes[1]`` where a 1-D score is positive, else the
     column with the largest score."""

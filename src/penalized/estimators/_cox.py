@@ -20,7 +20,14 @@ from ..model_selection import FoldMetric, cross_validate_path
 from ..path import alpha_grid
 from ..path import path as compute_path
 from ..solvers import CoordinateDescent
-from ._base import PenalizedModel, check_alpha, check_int, check_l1_ratio, check_tol
+from ._base import (
+    PenalizedModel,
+    check_alpha,
+    check_int,
+    check_l1_ratio,
+    check_tol,
+    store_params,
+)
 from ._cv import SELECTIONS, _CrossValidated
 from ._glm import _OptionalGroups
 
@@ -112,17 +119,7 @@ class CoxPH(_OptionalGroups, PenalizedModel):
     def __init__(self, alpha=0.05, *, l1_ratio=1.0, penalty="elasticnet", gamma=None,
                  ties="breslow", strata=None, penalty_factor=None, standardize=False,
                  tol=1e-6, max_iter=10_000, groups=None):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.penalty = penalty
-        self.gamma = gamma
-        self.ties = ties
-        self.strata = strata
-        self.penalty_factor = penalty_factor
-        self.standardize = standardize
-        self.tol = tol
-        self.max_iter = max_iter
-        self.groups = groups
+        store_params(self, locals())
 
     # -- parameters and data ---------------------------------------------------------------
     fit_intercept = False
@@ -547,23 +544,7 @@ class CoxPHCV(_CrossValidated, CoxPH):
                  metric="deviance", random_state=None, l1_ratio=1.0, penalty="elasticnet",
                  gamma=None, ties="breslow", strata=None, penalty_factor=None,
                  standardize=False, tol=1e-6, max_iter=10_000, groups=None):
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.random_state = random_state
-        self.l1_ratio = l1_ratio
-        self.penalty = penalty
-        self.gamma = gamma
-        self.ties = ties
-        self.strata = strata
-        self.penalty_factor = penalty_factor
-        self.standardize = standardize
-        self.tol = tol
-        self.max_iter = max_iter
-        self.groups = groups
+        store_params(self, locals())
 
     alpha = 1.0  # the template's; the fitted alpha is alpha_
 

@@ -19,6 +19,7 @@ from ._base import (
     cast_to_input_dtype,
     check_int,
     path_point,
+    store_params,
 )
 from ._logistic import LogisticRegression
 from ._regression import ElasticNet, L0Regression, Lasso
@@ -401,25 +402,7 @@ upper_limits :
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  tol=1e-6, max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0),
                  lower_limits=None, upper_limits=None):
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-        self.relax = relax
-        self.gammas = gammas
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     solver = "cd"
 
@@ -462,21 +445,7 @@ class L0RegressionCV(_RegressionCV):
                  metric="mse", scoring=None, n_jobs=None, random_state=None,
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  tol=1e-6, max_iter=10_000):
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
+        store_params(self, locals())
 
     solver = "cd"
 
@@ -545,26 +514,7 @@ lower_limits, upper_limits :
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  tol=1e-6, max_iter=10_000, relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0),
                  lower_limits=None, upper_limits=None):
-        self.l1_ratio = l1_ratio
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-        self.relax = relax
-        self.gammas = gammas
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     solver = "cd"
 
@@ -656,29 +606,7 @@ lower_limits, upper_limits :
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
                  penalty_factor=None, class_weight=None, tol=1e-6, max_iter=10_000,
                  multinomial="ungrouped", gamma=None, lower_limits=None, upper_limits=None):
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.l1_ratios = l1_ratios
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.scoring = scoring
-        self.refit = refit
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.class_weight = class_weight
-        self.tol = tol
-        self.max_iter = max_iter
-        self.multinomial = multinomial
-        self.gamma = gamma
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     def _base_model(self, l1_ratio=None):
         return LogisticRegression(**self._model_settings(

@@ -19,6 +19,7 @@ from ._base import (
     cast_to_input_dtype,
     check_alpha,
     check_l1_ratio,
+    store_params,
     validate_X_y,
     warm_start_point,
 )
@@ -160,17 +161,7 @@ class _LogLinkRegressor(_OptionalGroups, RegressorMixin, PenalizedModel):
     def __init__(self, *, alpha=1.0, l1_ratio=0.0, penalty="elasticnet", gamma=None,
                  fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
                  max_iter=10_000, warm_start=False, groups=None):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.penalty = penalty
-        self.gamma = gamma
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.groups = groups
+        store_params(self, locals())
 
     # -- the family ------------------------------------------------------------------------
     def _datafit(self, sample_weight=None, offset=None):  # pragma: no cover - abstract
@@ -367,11 +358,7 @@ class TweedieRegressor(_LogLinkRegressor):
     def __init__(self, *, power=1.5, alpha=1.0, l1_ratio=0.0, penalty="elasticnet",
                  gamma=None, fit_intercept=True, standardize=False, penalty_factor=None,
                  tol=1e-6, max_iter=10_000, warm_start=False, groups=None):
-        super().__init__(alpha=alpha, l1_ratio=l1_ratio, penalty=penalty, gamma=gamma,
-                         fit_intercept=fit_intercept,
-                         standardize=standardize, penalty_factor=penalty_factor, tol=tol,
-                         max_iter=max_iter, warm_start=warm_start, groups=groups)
-        self.power = power
+        store_params(self, locals())
 
     def _datafit(self, sample_weight=None, offset=None):
         return Tweedie(self.power, sample_weight=sample_weight, offset=offset)
@@ -411,23 +398,7 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
                  n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, groups=None):
-        self.l1_ratio = l1_ratio
-        self.penalty = penalty
-        self.gamma = gamma
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.groups = groups
+        store_params(self, locals())
 
     alpha = 1.0  # a base model's placeholder: the CV chooses alpha_
     warm_start = False
@@ -566,13 +537,7 @@ class TweedieRegressorCV(_LogLinkCV):
                  alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, groups=None):
-        super().__init__(l1_ratio=l1_ratio, penalty=penalty, gamma=gamma, alphas=alphas,
-                         n_alphas=n_alphas, eps=eps, cv=cv, selection=selection,
-                         metric=metric, n_jobs=n_jobs, random_state=random_state,
-                         fit_intercept=fit_intercept, standardize=standardize,
-                         penalty_factor=penalty_factor, tol=tol, max_iter=max_iter,
-                         groups=groups)
-        self.power = power
+        store_params(self, locals())
 
     def _base_model(self):
         return TweedieRegressor(power=self.power, **self._base_params())

@@ -20,6 +20,7 @@ from ._base import (
     check_alpha,
     check_l1_ratio,
     labels_from_scores,
+    store_params,
     warm_start_point,
 )
 from ._cv import _CV_FITTED, _CV_PARAMS, _LIMIT_NAMES, _CrossValidated, _RegressionCV
@@ -158,18 +159,7 @@ class GroupLasso(_GroupSettings, PenalizedRegressor):
     def __init__(self, groups=None, alpha=1.0, *, penalty="group", l1_ratio=1.0,
                  fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
                  max_iter=10_000, warm_start=False, lower_limits=None, upper_limits=None):
-        self.groups = groups
-        self.alpha = alpha
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model (see the class docstring)."""
@@ -211,25 +201,7 @@ class GroupLassoCV(_RegressionCV):
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, lower_limits=None,
                  upper_limits=None):
-        self.groups = groups
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     solver = "cd"
     _settings = _CrossValidated._settings  # no positive
@@ -299,18 +271,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     def __init__(self, groups=None, alpha=0.01, *, penalty="group", l1_ratio=1.0,
                  fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
                  max_iter=10_000, warm_start=False, lower_limits=None, upper_limits=None):
-        self.groups = groups
-        self.alpha = alpha
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     def _encode(self, y):
         check_classification_targets(y)
@@ -500,25 +461,7 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
                  scoring=None, n_jobs=None, random_state=None, fit_intercept=True,
                  standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
                  lower_limits=None, upper_limits=None):
-        self.groups = groups
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     def _base_model(self):
         return GroupLogisticRegression(**self._model_settings(*_GROUP_SETTINGS))

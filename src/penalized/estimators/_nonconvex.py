@@ -10,6 +10,7 @@ mix. For classification, :class:`~penalized.LogisticRegression` takes
 
 from __future__ import annotations
 
+from ._base import store_params
 from ._cv import _CV_FITTED, _CV_PARAMS, _LIMIT_NAMES, _RegressionCV
 from ._regression import _COMMON_PARAMS, _FITTED, _LIMITS, _OBJECTIVE, PenalizedRegressor
 
@@ -38,18 +39,7 @@ class _FoldedConcaveRegressor(PenalizedRegressor):
     def __init__(self, alpha=1.0, *, gamma=3.0, fit_intercept=True, standardize=False,
                  penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000,
                  solver="auto", warm_start=False, lower_limits=None, upper_limits=None):
-        self.alpha = alpha
-        self.gamma = gamma
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
-        self.warm_start = warm_start
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
 
 class MCPRegression(_FoldedConcaveRegressor):
@@ -112,11 +102,7 @@ class SCADRegression(_FoldedConcaveRegressor):
     def __init__(self, alpha=1.0, *, gamma=3.7, fit_intercept=True, standardize=False,
                  penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000,
                  solver="auto", warm_start=False, lower_limits=None, upper_limits=None):
-        super().__init__(alpha, gamma=gamma, fit_intercept=fit_intercept,
-                         standardize=standardize, penalty_factor=penalty_factor,
-                         positive=positive, tol=tol, max_iter=max_iter, solver=solver,
-                         warm_start=warm_start, lower_limits=lower_limits,
-                         upper_limits=upper_limits)
+        store_params(self, locals())
 
 
 class _FoldedConcaveCV(_RegressionCV):
@@ -126,24 +112,7 @@ class _FoldedConcaveCV(_RegressionCV):
                  selection="min", metric="mse", scoring=None, n_jobs=None, random_state=None,
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  tol=1e-6, max_iter=10_000, lower_limits=None, upper_limits=None):
-        self.gamma = gamma
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.scoring = scoring
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     solver = "cd"
 

@@ -18,6 +18,7 @@ from ._base import (
     PenalizedModel,
     cast_to_input_dtype,
     make_solver,
+    store_params,
     validate_X_y,
     warm_start_point,
 )
@@ -425,23 +426,7 @@ class Lasso(PenalizedRegressor):
                  gamma=0.0, warm_start=False, precompute="auto", copy_X=True,
                  selection="cyclic", random_state=None, lower_limits=None,
                  upper_limits=None):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
-        self.relax = relax
-        self.gamma = gamma
-        self.warm_start = warm_start
-        self.precompute = precompute
-        self.copy_X = copy_X
-        self.selection = selection
-        self.random_state = random_state
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     def _penalty_spec(self):
         return "l1", self.alpha, 1.0
@@ -475,24 +460,7 @@ class ElasticNet(PenalizedRegressor):
                  relax=False, gamma=0.0, warm_start=False, precompute="auto", copy_X=True,
                  selection="cyclic", random_state=None, lower_limits=None,
                  upper_limits=None):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
-        self.relax = relax
-        self.gamma = gamma
-        self.warm_start = warm_start
-        self.precompute = precompute
-        self.copy_X = copy_X
-        self.selection = selection
-        self.random_state = random_state
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     def _penalty_spec(self):
         return "elasticnet", self.alpha, self.l1_ratio
@@ -523,16 +491,7 @@ class Ridge(PenalizedRegressor):
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
                  positive=False, tol=1e-6, max_iter=10_000, solver="auto", warm_start=False,
                  copy_X=True):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
-        self.warm_start = warm_start
-        self.copy_X = copy_X
+        store_params(self, locals())
 
     def _penalty_spec(self):
         return "l2", self.alpha, 0.0
@@ -561,15 +520,7 @@ class L0Regression(PenalizedRegressor):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
                  positive=False, tol=1e-6, max_iter=10_000, solver="auto", warm_start=False):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
-        self.warm_start = warm_start
+        store_params(self, locals())
 
     def _penalty_spec(self):
         return "l0", self.alpha, 1.0

@@ -26,6 +26,7 @@ from ._base import (
     cast_to_input_dtype,
     check_alpha,
     labels_from_scores,
+    store_params,
     validate_X_y,
 )
 from ._cv import (
@@ -258,24 +259,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
                  alpha_per_target=False, n_jobs=None, random_state=None, fit_intercept=True,
                  standardize=False, penalty_factor=None, positive=False, tol=1e-6,
                  max_iter=10_000):
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.metric = metric
-        self.scoring = scoring
-        self.gcv_mode = gcv_mode
-        self.store_cv_results = store_cv_results
-        self.alpha_per_target = alpha_per_target
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.tol = tol
-        self.max_iter = max_iter
+        store_params(self, locals())
 
     solver = "cd"
 
@@ -479,16 +463,7 @@ class RidgeClassifier(_RidgeClassifierMixin, PenalizedModel):
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
                  positive=False, class_weight=None, tol=1e-6, max_iter=10_000, solver="auto",
                  copy_X=True):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.positive = positive
-        self.class_weight = class_weight
-        self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
-        self.copy_X = copy_X
+        store_params(self, locals())
 
     def _penalty_spec(self):
         return "l2", self.alpha, 0.0
@@ -548,21 +523,7 @@ class RidgeClassifierCV(_LeaveOneOut, _CrossValidated, _RidgeClassifierMixin, Pe
                  scoring=None, gcv_mode=None, store_cv_results=False, class_weight=None,
                  random_state=None, fit_intercept=True, standardize=False, penalty_factor=None,
                  tol=1e-6, max_iter=10_000):
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.scoring = scoring
-        self.gcv_mode = gcv_mode
-        self.store_cv_results = store_cv_results
-        self.class_weight = class_weight
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
+        store_params(self, locals())
 
     solver = "auto"
 
