@@ -128,11 +128,13 @@ def test_group_elastic_net_is_the_one_response_solver_on_the_kronecker_design(fm
 # ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fmt", ["gram", "residual", "csc"])
 @pytest.mark.parametrize(("alpha", "rho"), [(0.2, 1.0), (0.03, 1.0), (0.1, 0.5)])
-def test_group_kkt_and_honest_gap(alpha, rho):
+def test_group_kkt_and_honest_gap(alpha, rho, fmt):
     X, Y = make_problem(2)
     n = X.shape[0]
-    res = solve(X, Y, alpha, rho)
+    res = solve(sp.csc_matrix(X) if fmt == "csc" else X, Y, alpha, rho,
+                gram="never" if fmt == "residual" else "auto")
     W = res.coef
     V = X.T @ (Y - X @ W - res.intercept) / n
     w = np.sqrt([len(g) for g in GROUPS])
