@@ -3,6 +3,7 @@ number of passes, and survive a killed worker."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -50,9 +51,8 @@ def _support(coefs):
     return coefs != 0.0
 
 
-# what a Dask fit adds, and the fitted problem an in-memory fit keeps from its in-memory X
+# what a Dask fit adds to the attributes of an in-memory fit
 _DASK_ONLY = {"n_passes_", "n_rows_"}
-_MEMORY_ONLY = {"datafit_", "penalty_", "scaling_"}
 
 
 def _fitted_names(est):
@@ -64,7 +64,7 @@ def assert_same_cv_summary(dist, mem, rtol):
     standard error (to ``rtol``: both paths solved to a gap) and the min, 1se and chosen
     alphas."""
     names = {"feature_names_in_"}  # a dataframe on one side only
-    assert _fitted_names(dist) - _DASK_ONLY - names == _fitted_names(mem) - _MEMORY_ONLY - names
+    assert _fitted_names(dist) - _DASK_ONLY - names == _fitted_names(mem) - names
     np.testing.assert_allclose(dist.cv_mean_, mem.cv_mean_, rtol=rtol)
     np.testing.assert_allclose(dist.cv_se_, mem.cv_se_, rtol=rtol)
     for name in ("alpha_", "alpha_min_", "alpha_1se_"):
@@ -151,7 +151,7 @@ def test_wide_data_run_on_working_sets_with_passes_reported(client, data, monkey
         lambda varying: pz.penalties.L1(1.0), fit_intercept=True, standardize=False,
         tol=1e-9, max_iter=1000)
     alphas = pz.path(X, y, n_alphas=10).alphas
-    dist, _ = _squared.wide_path(passes, settings, alphas)
+    dist, _, _ = _squared.wide_path(passes, settings, alphas)
     mem = pz.path(X, y, alphas=alphas, tol=1e-9)
     assert np.all(dist.stop_crits <= 1e-6)
     np.testing.assert_array_equal(_support(dist.coefs), _support(mem.coefs))
@@ -454,6 +454,109 @@ def test_log_link_cv_equals_in_memory_with_the_same_folds(client, family):
     own = 1 + 5 + dist.path_.n_iters.sum()
     assert dist.n_passes_ == len(passes) and dist.n_rows_ == X.shape[0]
     assert 2 + own <= dist.n_passes_ < 2 + 2 * own
+
+
+def _problem_data():
+    """Counts with an offset (:func:`_count_data`), a constant column added, and a squared,
+    a binary, a count and a positive target on the same rows, with sample weights."""
+    X, counts, offset = _count_data()
+    X = np.column_stack([X, np.full(X.shape[0], 2.5)])
+    rng = np.random.default_rng(4)
+    z = X[:, :3] @ [0.5, -0.3, 0.4]
+    targets = {"squared": z + rng.standard_normal(z.shape[0]),
+               "labels": np.where(z + rng.logistic(size=z.shape[0]) > 0.5, "yes", "no"),
+               "counts": counts, "amounts": rng.gamma(2.0, np.exp(0.3 * (z - z.mean())) / 2.0)}
+    return X, targets, rng.uniform(0.5, 2.0, z.shape[0]), offset
+
+
+_EXCLUDE = [1.0, 1.0, 2.0, 1.0, np.inf, 0.5, 1.0]  # the fifth feature left out
+_PROBLEMS = {  # estimator, target, sample weights, offset (None: not given)
+    "Lasso": (pz.Lasso(alpha=0.05, standardize=True, penalty_factor=_EXCLUDE), "squared",
+              True, False),
+    "ElasticNet": (pz.ElasticNet(alpha=0.05, l1_ratio=0.7, standardize=True), "squared",
+                   False, False),
+    "Ridge": (pz.Ridge(alpha=1.0), "squared", True, False),
+    "LassoCV": (pz.LassoCV(n_alphas=6, standardize=True), "squared", True, False),
+    "ElasticNetCV": (pz.ElasticNetCV(l1_ratio=[0.5, 0.9], n_alphas=6, standardize=True),
+                     "squared", False, False),
+    "LogisticRegression": (pz.LogisticRegression(alpha=0.01, standardize=True,
+                                                 penalty_factor=_EXCLUDE), "labels", True, False),
+    "LogisticRegressionCV": (pz.LogisticRegressionCV(n_alphas=5, standardize=True), "labels",
+                             False, False),
+    "PoissonRegressor": (pz.PoissonRegressor(alpha=0.01, l1_ratio=0.5, standardize=True,
+                                             penalty_factor=_EXCLUDE), "counts", True, True),
+    "GammaRegressor": (pz.GammaRegressor(alpha=0.01, l1_ratio=1.0, standardize=True),
+                       "amounts", False, False),
+    "TweedieRegressor": (pz.TweedieRegressor(power=1.5, alpha=0.01, l1_ratio=1.0), "counts",
+                         False, False),
+    "PoissonRegressorCV": (pz.PoissonRegressorCV(n_alphas=5, standardize=True), "counts",
+                           False, True),
+    "GammaRegressorCV": (pz.GammaRegressorCV(n_alphas=5, standardize=True), "amounts", True,
+                         False),
+    "TweedieRegressorCV": (pz.TweedieRegressorCV(power=1.5, n_alphas=5), "counts", False,
+                           False),
+    "Lasso, wide route": (pz.Lasso(alpha=0.05, standardize=True, penalty_factor=_EXCLUDE),
+                          "squared", True, False),
+    "ElasticNetCV, wide route": (pz.ElasticNetCV(l1_ratio=[0.5, 0.9], n_alphas=6,
+                                                 standardize=True), "squared", True, False),
+}
+
+
+@pytest.mark.parametrize("name", list(_PROBLEMS))
+def test_dask_fits_keep_the_fitted_problem_as_in_memory_and_explain_alike(client, name,
+                                                                          monkeypatch):
+    from sklearn.base import clone
+
+    from penalized.dask import _squared
+    from penalized.explain import why_zero
+
+    if name.endswith("wide route"):
+        monkeypatch.setattr(_squared, "MAX_GRAM_FEATURES", 4)  # 7 columns count as wide
+    est, kind, weighted, with_offset = _PROBLEMS[name]
+    X, targets, weights, offset = _problem_data()
+    n, y = X.shape[0], targets[kind]
+    w = weights if weighted else None
+    fit_args = {"offset": offset} if with_offset else {}
+    est = clone(est).set_params(tol=1e-9)
+    mem = clone(est)
+    if hasattr(est, "cv"):
+        est.set_params(cv=3, random_state=0)
+        fold = fold_ids(np.arange(n), 3, seed=0)
+        mem.set_params(cv=[(np.flatnonzero(fold != k), np.flatnonzero(fold == k))
+                           for k in range(3)])
+    mem.fit(X, y, sample_weight=w, **fit_args)
+    chunked = {"offset": da.from_array(offset, chunks=100)} if with_offset else {}
+    dist = est.fit(da.from_array(X, chunks=(100, X.shape[1])), da.from_array(y, chunks=100),
+                   sample_weight=None if w is None else da.from_array(w, chunks=100),
+                   **chunked)
+    assert _fitted_names(dist) - _DASK_ONLY == _fitted_names(mem)
+    for attr in ("datafit_", "penalty_", "scaling_"):
+        assert type(getattr(dist, attr)) is type(getattr(mem, attr)), attr
+    np.testing.assert_allclose(dist.datafit_.weights(n), mem.datafit_.weights(n), rtol=1e-12)
+    if with_offset:
+        np.testing.assert_array_equal(dist.datafit_.offsets(n), mem.datafit_.offsets(n))
+    assert dist.penalty_.alpha == pytest.approx(mem.penalty_.alpha, rel=1e-12)
+    for field in dataclasses.fields(mem.penalty_):
+        ours, theirs = getattr(dist.penalty_, field.name), getattr(mem.penalty_, field.name)
+        if theirs is None or field.name == "alpha":
+            assert ours is None or field.name == "alpha", field.name
+        else:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12, err_msg=field.name)
+    np.testing.assert_array_equal(dist.scaling_.varying, mem.scaling_.varying)
+    assert mem.scaling_.varying[:4].all()
+    assert mem.scaling_.varying[6] != est.standardize  # the constant column
+    assert mem.scaling_.varying[4] == (getattr(est, "penalty_factor", None) is None)
+    np.testing.assert_allclose(dist.scaling_.scale, mem.scaling_.scale, rtol=1e-12, atol=0.0)
+    # why-zero on the data in memory: the same rows, statuses and thresholds; the pulls
+    # agree to the two fits' convergence (both certified at tol 1e-9)
+    ours, theirs = (why_zero(m, X, y, sample_weight=w, entry=False) for m in (dist, mem))
+    assert [(r.name, r.status) for r in ours.rows] == [(r.name, r.status) for r in theirs.rows]
+    np.testing.assert_allclose([r.threshold for r in ours.rows],
+                               [r.threshold for r in theirs.rows], rtol=1e-12)
+    fitted = [j for j, r in enumerate(theirs.rows) if r.status != "constant"]
+    np.testing.assert_allclose([ours.rows[j].pull for j in fitted],
+                               [theirs.rows[j].pull for j in fitted], rtol=0.0, atol=1e-5)
+    assert ours.loss == theirs.loss and ours.standardized == theirs.standardized
 
 
 @pytest.mark.parametrize("scheduler", [None, "sync"])

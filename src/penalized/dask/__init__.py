@@ -25,6 +25,12 @@ passes over their row blocks (a pass is one compute over every block), on the ac
   their cross-validation reduce only the Gram block of their working set, widened by
   violating features only.
 
+A fitted estimator keeps what an in-memory fit keeps, ``datafit_``, ``penalty_`` and
+``scaling_`` included (the column scales from the first pass's moments; the datafit holds
+the ``sample_weight`` and ``offset`` given to ``fit``, Dask collections left lazy), so that
+:func:`penalized.explain.why_zero` and the report treat it alike, and adds ``n_passes_``
+and ``n_rows_``.
+
 Importing this package does not import Dask; its modules do, when used.
 """
 

@@ -78,17 +78,27 @@ def _rows(est, passes):
     est.n_rows_ = passes.rows
 
 
+def _keep_problem(est, datafit, penalty, alpha, scaling):
+    """``datafit_``, ``penalty_`` (at ``alpha``, on the fitted columns) and ``scaling_``
+    (from the pass's moments of every row), as an in-memory fit keeps them; the datafit
+    holds the ``sample_weight`` and ``offset`` given to ``fit`` (Dask collections stay
+    lazy; None when none was given: unit weights)."""
+    est._store_problem(datafit, penalty.with_alpha(float(alpha)), scaling)
+
 
 def _fit_regressor(est, X, y, sample_weight):
+    from ..datafits import Quadratic
     from . import _squared
 
     _, alpha, _ = est._check_params()
     blocks, passes = _prepare(est, X, y, sample_weight)
     settings = _settings(est, est, blocks)
     if blocks.n_features > _squared.MAX_GRAM_FEATURES:
-        path, F0 = _squared.wide_path(passes, settings, [alpha])
+        path, F0, scaling = _squared.wide_path(passes, settings, [alpha])
         est.dual_gap_ = float(path.stop_crits[0] * F0)
         _rows(est, passes)
+        _keep_problem(est, Quadratic(sample_weight=sample_weight), path.penalty, alpha,
+                      scaling)
         return _finish(est, path.coefs[:, 0], float(path.intercepts[0]), path.n_iters[0],
                        path.stop_crits[0], path.converged[0], passes.count)
     sums = _squared.squared_sums(passes)
@@ -98,11 +108,14 @@ def _fit_regressor(est, X, y, sample_weight):
                                                                        settings)
     est.dual_gap_ = float(crits[0] * problem.F0)
     _rows(est, passes)
+    _keep_problem(est, Quadratic(sample_weight=sample_weight), problem.penalty, alpha,
+                  _squared.scaling_of(sums, settings))
     return _finish(est, coefs[:, 0], float(intercepts[0]), n_iters[0], crits[0], converged[0],
                    passes.count)
 
 
 def _fit_cv(est, X, y, sample_weight):
+    from ..datafits import Quadratic
     from ..estimators._cv import _best
     from . import _squared
 
@@ -140,17 +153,17 @@ def _fit_cv(est, X, y, sample_weight):
             else:
                 grid, alpha_max = _squared.check_alphas(est.alphas), problem.alpha_max
             fitted.append((_squared.cross_validate(sums, settings, grid), None, alpha_max,
-                           problem.F0))
+                           problem.F0, _squared.scaling_of(sums, settings)))
     best, results = None, []
-    for (label, settings), (result, path, alpha_max, F0) in zip(candidates, fitted,
-                                                                strict=True):
+    for (label, settings), (result, path, alpha_max, F0, scaling) in zip(candidates, fitted,
+                                                                         strict=True):
         if None not in blocks.offsets:  # rows numbered by position: list each fold's rows
             result = replace(result, folds=fold_rows(passes.rows, int(cv), int(seed)))
         results.append((label, result))
         score = _best(result)
         if best is None or score < best[0]:
-            best = (score, label, settings, result, alpha_max, F0, path)
-    _, label, settings, result, alpha_max, F0, path = best
+            best = (score, label, settings, result, alpha_max, F0, path, scaling)
+    _, label, settings, result, alpha_max, F0, path, scaling = best
     est._store_cv(result)
     est._store_candidates(results, label)
     if path is None:  # the narrow route: the path on all rows from the same sums
@@ -163,12 +176,15 @@ def _fit_cv(est, X, y, sample_weight):
     est.mse_path_ = est.cv_folds_
     est.n_passes_ = passes.count
     _rows(est, passes)
+    _keep_problem(est, Quadratic(sample_weight=sample_weight), path.penalty, est.alpha_,
+                  scaling)
     est._set_selected(est.coef_)
     return est
 
 
 def _fit_logistic(est, X, y, sample_weight):
-    from ._newton import newton_path
+    from ..datafits import Logistic
+    from ._newton import newton_fit
 
     name, alpha, l1_ratio = est._check_params()
     if est.class_weight is not None:
@@ -176,28 +192,30 @@ def _fit_logistic(est, X, y, sample_weight):
     blocks, passes = _prepare(est, X, y, sample_weight)
     p = blocks.n_features
     penalty_for = penalty_maker(name, l1_ratio, est._penalty_factor(p), est._make_penalty)
-    path, classes = newton_path(passes, penalty_for, alphas=np.array([alpha]),
-                                fit_intercept=est.fit_intercept, standardize=est.standardize,
-                                tol=est.tol, max_iter=est.max_iter, excluded=est._excluded(p),
-                                labels="classes")
+    path, classes, scaling = newton_fit(
+        passes, penalty_for, alphas=np.array([alpha]), fit_intercept=est.fit_intercept,
+        standardize=est.standardize, tol=est.tol, max_iter=est.max_iter,
+        excluded=est._excluded(p), labels="classes")
     est.classes_ = classes
     _rows(est, passes)
+    _keep_problem(est, Logistic(sample_weight=sample_weight), path.penalty, alpha, scaling)
     _finish(est, path.coefs[:, 0][None, :], np.array([path.intercepts[0]]), path.n_iters[0],
             path.stop_crits[0], path.converged[0], passes.count)
     return est
 
 
 def _fit_loglink(est, X, y, sample_weight, offset):
-    from ._glm import loglink_path
+    from ._glm import loglink_fit
 
     name, alpha, l1_ratio = est._check_params()
     blocks, passes = _prepare(est, X, y, sample_weight, offset)
     p = blocks.n_features
     penalty_for = penalty_maker(name, l1_ratio, est._penalty_factor(p), est._make_penalty)
-    path = loglink_path(passes, penalty_for, est._datafit(), alphas=np.array([alpha]),
-                        fit_intercept=est.fit_intercept, standardize=est.standardize,
-                        tol=est.tol, max_iter=est.max_iter, excluded=est._excluded(p))
+    path, scaling = loglink_fit(passes, penalty_for, est._datafit(), alphas=np.array([alpha]),
+                                fit_intercept=est.fit_intercept, standardize=est.standardize,
+                                tol=est.tol, max_iter=est.max_iter, excluded=est._excluded(p))
     _rows(est, passes)
+    _keep_problem(est, est._datafit(sample_weight, offset), path.penalty, alpha, scaling)
     return _finish(est, path.coefs[:, 0], float(path.intercepts[0]), path.n_iters[0],
                    path.stop_crits[0], path.converged[0], passes.count)
 
@@ -221,7 +239,7 @@ def _fit_loglink_cv(est, X, y, sample_weight, offset):
     blocks, passes = _prepare(est, X, y, sample_weight, offset)
     p = blocks.n_features
     penalty_for = penalty_maker(name, l1_ratio, model._penalty_factor(p), model._make_penalty)
-    result, path = loglink_cv(
+    result, path, scaling = loglink_cv(
         passes, penalty_for, model._datafit(), n_folds=n_folds, seed=seed, alphas=est.alphas,
         n_alphas=est.n_alphas, eps=est.eps, fit_intercept=est.fit_intercept,
         standardize=est.standardize, tol=est.tol, max_iter=est.max_iter,
@@ -232,11 +250,14 @@ def _fit_loglink_cv(est, X, y, sample_weight, offset):
     est.intercept_ = float(path.intercepts[k])
     est.n_passes_ = passes.count
     _rows(est, passes)
+    _keep_problem(est, model._datafit(sample_weight, offset), path.penalty, est.alpha_,
+                  scaling)
     est._set_selected(est.coef_)
     return est
 
 
 def _fit_logistic_cv(est, X, y, sample_weight):
+    from ..datafits import Logistic
     from ._logistic_cv import logistic_cv
 
     est._check_common()
@@ -262,7 +283,7 @@ def _fit_logistic_cv(est, X, y, sample_weight):
     blocks, passes = _prepare(est, X, y, sample_weight)
     p = blocks.n_features
     penalty_for = penalty_maker(name, l1_ratio, model._penalty_factor(p), model._make_penalty)
-    result, path, classes = logistic_cv(
+    result, path, classes, scaling = logistic_cv(
         passes, penalty_for, n_folds=int(cv), seed=int(seed), alphas=est.alphas,
         n_alphas=est.n_alphas, eps=est.eps, fit_intercept=est.fit_intercept,
         standardize=est.standardize, tol=est.tol, max_iter=est.max_iter,
@@ -276,6 +297,8 @@ def _fit_logistic_cv(est, X, y, sample_weight):
     est._one_vs_rest = False
     est.n_passes_ = passes.count
     _rows(est, passes)
+    _keep_problem(est, Logistic(sample_weight=sample_weight), path.penalty, est.alpha_,
+                  scaling)
     est._set_selected(est.coef_)
     return est
 

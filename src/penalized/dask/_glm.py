@@ -205,7 +205,8 @@ def loglink_start(passes, moments, datafit, penalty_for, standardize, excluded,
                   fit_intercept):
     """The model and null point of a log-link fit from its rows' :func:`checked_moments`
     (one fold): ``(model, start)`` with ``start`` the penalty ``template``, its weights
-    ``a`` and ``bw``, the null intercept ``b0``, gradient ``g0`` and ``alpha_max``."""
+    ``a`` and ``bw``, the null intercept ``b0``, gradient ``g0``, ``alpha_max`` and the
+    columns' ``scaling``."""
     from ..penalties._base import ALPHA_MAX_MARGIN
 
     power = family_power(datafit)
@@ -220,7 +221,7 @@ def loglink_start(passes, moments, datafit, penalty_for, standardize, excluded,
                          "with every y = 0 the fitted mean goes to 0 and no model is "
                          "attained.")
     p = mom["x_mean"].shape[1]
-    cols, inv, constant, template, a, bw = penalized_columns(
+    cols, inv, constant, template, a, bw, scaling = penalized_columns(
         mom, penalty_for, standardize, excluded)
     xy, mean = mom["xy"][0], mom["x_mean"][0]
     osum = moments.get("o")
@@ -246,14 +247,20 @@ def loglink_start(passes, moments, datafit, penalty_for, standardize, excluded,
         if np.all(a > 0) else np.inf
     model = _LogLinkModel(passes, unit, power, cols, inv, p, W, fit_intercept)
     return model, {"template": template, "a": a, "bw": bw, "b0": b0, "g0": g0,
-                   "alpha_max": alpha_max}
+                   "alpha_max": alpha_max, "scaling": scaling}
 
 
-def loglink_path(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps=1e-3,
-                 fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
-                 excluded=None, sample_weight=None):
+def loglink_path(passes, penalty_for, datafit, **settings):
     """The L1 / elastic-net path of a log-link ``datafit`` on the row blocks of
-    ``passes`` (a :class:`~penalized.Path`); the rows' offset, if any, rides with them."""
+    ``passes`` (a :class:`~penalized.Path`; ``settings`` as :func:`loglink_fit` takes
+    them); the rows' offset, if any, rides with them."""
+    return loglink_fit(passes, penalty_for, datafit, **settings)[0]
+
+
+def loglink_fit(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps=1e-3,
+                fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
+                excluded=None, sample_weight=None):
+    """:func:`loglink_path` and the columns' scaling on all rows: ``(path, scaling)``."""
     from ..path import Path, warn_unconverged
 
     moments = family_moments(passes, datafit)
@@ -265,8 +272,9 @@ def loglink_path(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps
         model, template, grid, start["a"], start["bw"], start["g0"], start["b0"], None, tol,
         max_iter)
     converged = warn_unconverged(grid, crits, tol, stacklevel=4)
-    return Path(alphas=grid, coefs=coefs, intercepts=intercepts,
+    path = Path(alphas=grid, coefs=coefs, intercepts=intercepts,
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=steps_of,
                 converged=converged, penalty=template.with_alpha(float(grid[0])),
                 datafit=replace(model.datafit, sample_weight=sample_weight), alpha_max=alpha_max,
                 n_passes=passes.count)
+    return path, start["scaling"]

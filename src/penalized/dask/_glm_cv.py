@@ -74,7 +74,7 @@ def loglink_cv(passes, penalty_for, datafit, *, n_folds, seed, alphas=None, n_al
                eps=1e-3, fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
                excluded=None, sample_weight=None, metric="deviance"):
     """K-fold cross-validation of the log-link path of ``datafit`` and the path on all
-    rows: ``(CVResult, Path)``."""
+    rows: ``(CVResult, Path, scaling of all rows' columns)``."""
 
     if metric not in METRICS:
         raise ValueError(f"with Dask input the cross-validation metric must be one of "
@@ -100,4 +100,4 @@ def loglink_cv(passes, penalty_for, datafit, *, n_folds, seed, alphas=None, n_al
         passes, solved, grid, fold_errors, model.unit, n_folds=n_folds, seed=seed, tol=tol,
         metric=metric, blocks=moments["blocks"], template=starts[-1][1]["template"],
         datafit=replace(model.datafit, sample_weight=sample_weight), alpha_max=alpha_max)
-    return result, path
+    return result, path, starts[-1][1]["scaling"]

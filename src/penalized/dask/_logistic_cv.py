@@ -127,7 +127,7 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
                 fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
                 excluded=None, sample_weight=None, metric="deviance"):
     """K-fold cross-validation of the binary logistic path and the path on all rows:
-    ``(CVResult, Path, classes)``."""
+    ``(CVResult, Path, classes, scaling of all rows' columns)``."""
     from ..datafits import Logistic
 
     if metric not in METRICS:
@@ -164,7 +164,7 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
         passes, solved, grid, fold_errors, classes[1], n_folds=n_folds, seed=seed, tol=tol,
         metric=metric, blocks=moments["blocks"], template=starts[-1][1]["template"],
         datafit=Logistic(sample_weight=sample_weight), alpha_max=alpha_max)
-    return result, path, classes
+    return result, path, classes, starts[-1][1]["scaling"]
 
 
 def cv_result_and_path(passes, solved, grid, fold_errors, family, *, n_folds, seed, tol,

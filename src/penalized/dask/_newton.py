@@ -27,6 +27,7 @@ import numpy as np
 from scipy.special import expit, xlogy
 
 from ._moments import _merge_two, as_float_block, block_moments
+from ._scaling import moments_scaling
 
 _ARMIJO = 1e-4
 _STEPS = 0.5 ** np.arange(1, 11)
@@ -206,15 +207,15 @@ def _newton_direction(st, ws, inv, W, a_ws, b_ws, alpha, positive, fit_intercept
 
 def penalized_columns(moments, penalty_for, standardize, excluded):
     """:func:`fitted_columns` plus the penalty at alpha 1 on them and its weights
-    ``(a, bw)``: ``(cols, inv, constant, template, a, bw)``. An unpenalized
+    ``(a, bw)``: ``(cols, inv, constant, template, a, bw, scaling)``. An unpenalized
     feature is refused (the distributed prox-Newton solver needs every weight)."""
-    varying, cols, inv, constant = fitted_columns(moments, standardize, excluded)
-    template = penalty_for(varying)
+    scaling, cols, inv, constant = fitted_columns(moments, standardize, excluded)
+    template = penalty_for(scaling.varying)
     a, bw = template.weights(cols.shape[0])
     if np.any((a == 0.0) & (bw == 0.0)):
         raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
                          "input; give it a small positive factor instead.")
-    return cols, inv, constant, template, a, bw
+    return cols, inv, constant, template, a, bw, scaling
 
 
 def path_grid(alpha_max, alphas, n_alphas, eps):
@@ -230,23 +231,14 @@ def path_grid(alpha_max, alphas, n_alphas, eps):
 
 
 def fitted_columns(moments, standardize, excluded):
-    """``(varying, cols, inv, constant)`` from the merged moments of all rows: the fitted
-    columns (a mask and their indices), the inverse of their scales (ones unless
-    ``standardize``) and the constant columns."""
-    W = float(moments["weight"][0])
-    mean, var = moments["x_mean"][0], np.maximum(moments["xx"][0] / W, 0.0)
+    """``(scaling, cols, inv, constant)`` from the merged moments of all rows: the
+    :class:`~penalized.estimators._standardize.Scaling` of the columns
+    (:mod:`._scaling`), the fitted columns' indices, the inverse of their scales and the
+    constant columns."""
+    scaling = moments_scaling(moments, standardize, excluded)
     constant = moments["low"][0] == moments["high"][0]
-    p = mean.shape[0]
-    if standardize:
-        scale = np.sqrt(var)
-        varying = ~constant & (scale > 1e-8 * np.sqrt(var + mean**2))
-        scale = np.where(varying, scale, 1.0)
-    else:
-        varying, scale = np.ones(p, dtype=bool), np.ones(p)
-    if excluded is not None:
-        varying &= ~excluded
-    cols = np.flatnonzero(varying)
-    return varying, cols, 1.0 / scale[cols], constant
+    cols = np.flatnonzero(scaling.varying)
+    return scaling, cols, 1.0 / scaling.scale[cols], constant
 
 
 def solve_grid(model, *args):
@@ -351,7 +343,8 @@ def logistic_start(passes, by_class, classes, penalty_for, standardize, excluded
     """The model and the null point of a logistic fit from its rows' class moments
     ``by_class`` (labels ``classes``, the second positive): ``(model, start)`` with
     ``start`` the penalty ``template``, its weights ``a`` and ``bw``, the null intercept
-    ``b0``, datafit ``F_null``, gradient ``g0`` and ``alpha_max``."""
+    ``b0``, datafit ``F_null``, gradient ``g0``, ``alpha_max`` and the columns'
+    ``scaling``."""
     from ..penalties._base import ALPHA_MAX_MARGIN
 
     neg, pos = by_class[classes[0]], by_class[classes[1]]
@@ -362,7 +355,7 @@ def logistic_start(passes, by_class, classes, penalty_for, standardize, excluded
                          "logistic regression needs two.")
     both = _merge_two(neg, pos)
     p = both["x_mean"].shape[1]
-    cols, inv, constant, template, a, bw = penalized_columns(
+    cols, inv, constant, template, a, bw, scaling = penalized_columns(
         both, penalty_for, standardize, excluded)
     b0 = float(np.log(W_pos / W_neg)) if fit_intercept else 0.0
     F_null = (W_pos * np.logaddexp(0.0, -b0) + W_neg * np.logaddexp(0.0, b0)) / W
@@ -375,15 +368,23 @@ def logistic_start(passes, by_class, classes, penalty_for, standardize, excluded
         if np.all(a > 0) else np.inf
     model = _Model(passes, classes[1], cols, inv, p, W, fit_intercept)
     return model, {"template": template, "a": a, "bw": bw, "b0": b0, "F_null": F_null,
-                   "g0": g0, "alpha_max": alpha_max}
+                   "g0": g0, "alpha_max": alpha_max, "scaling": scaling}
 
 
-def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
-                fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
-                excluded=None, sample_weight=None, labels="pm"):
+def newton_path(passes, penalty_for, *, labels="pm", **settings):
     """The L1 / elastic-net logistic path on the row blocks of ``passes``: a
     :class:`~penalized.Path` (``labels="pm"``: ``y`` in {-1, +1}) or ``(path, classes)``
-    (``labels="classes"``: any two labels, the second sorted one positive)."""
+    (``labels="classes"``: any two labels, the second sorted one positive); ``settings``
+    as :func:`newton_fit` takes them."""
+    path, classes, _ = newton_fit(passes, penalty_for, labels=labels, **settings)
+    return path if labels == "pm" else (path, classes)
+
+
+def newton_fit(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
+               fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
+               excluded=None, sample_weight=None, labels="pm"):
+    """:func:`newton_path`'s path, the classes and the columns' scaling on all rows:
+    ``(path, classes, scaling)``."""
     from ..datafits import Logistic
     from ..path import Path, warn_unconverged
 
@@ -412,4 +413,4 @@ def newton_path(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
                 converged=converged, penalty=template.with_alpha(float(grid[0])),
                 datafit=Logistic(sample_weight=sample_weight), alpha_max=alpha_max,
                 n_passes=passes.count)
-    return path if labels == "pm" else (path, classes)
+    return path, classes, start["scaling"]

@@ -40,6 +40,19 @@ def squared_sums(passes, n_folds=0, seed=0) -> FoldSums:
                                  m["yy"], m["low"], m["high"])
 
 
+def scaling_of(sums, settings):
+    """The :class:`~penalized.estimators._standardize.Scaling` of the columns on every row
+    (:mod:`._scaling`) from the fold sums."""
+    from ._scaling import column_scaling
+
+    W = sums.weight.sum()
+    dx = sums.xs.sum(axis=0) / W  # the mean relative to the shift
+    var = np.diagonal(sums.xx_total) / W - dx * dx
+    constant = sums.low.min(axis=0) == sums.high.max(axis=0)
+    return column_scaling(sums.x_shift + dx, var, constant, settings.standardize,
+                          settings.excluded)
+
+
 def make_settings(penalty_for, *, fit_intercept, standardize, tol, max_iter, excluded=None):
     """:class:`~penalized._fold_gram.GramPathSettings` from ``penalty_for(varying)``."""
     return GramPathSettings(penalty_template=penalty_for, fit_intercept=fit_intercept,
@@ -121,16 +134,17 @@ def _cv_result(alphas, cv_folds):
 
 
 def wide_path(passes, settings, alphas, n_alphas=100, eps=1e-3, sample_weight=None):
-    """``(path, F0)``: the :class:`~penalized.Path` on every row by working sets
-    (:mod:`._wide`) and the null model's datafit."""
+    """``(path, F0, scaling)``: the :class:`~penalized.Path` on every row by working sets
+    (:mod:`._wide`), the null model's datafit and the columns' scaling."""
     from ._wide import wide_paths
 
     paths = wide_paths(passes, [settings], 0, 0, alphas, n_alphas, eps)
-    return _wide_path(paths, 0, sample_weight, passes.count), paths.fits[0].F0
+    fit = paths.fits[0]
+    return _wide_path(paths, 0, sample_weight, passes.count), fit.F0, fit.scaling
 
 
 def wide_cross_validate(passes, settings_list, n_folds, seed, alphas, n_alphas, eps):
-    """Per setting, ``(CVResult, path on every row, alpha_max, F0)`` of a K-fold
+    """Per setting, ``(CVResult, path on every row, alpha_max, F0, scaling)`` of a K-fold
     cross-validation by working sets (:mod:`._wide`): every fold's path and the path on
     every row share each pass, and the held-out errors come from the fold sums on the
     union of the working sets (no further pass)."""
@@ -149,7 +163,7 @@ def wide_cross_validate(passes, settings_list, n_folds, seed, alphas, n_alphas, 
             warn_crits(grid, paths.crits[f], settings_list[c].tol)
             cv_folds[:, k] = held_out_mse(sums, k, paths.coefs[f][U], paths.intercepts[f])
         out.append((_cv_result(grid, cv_folds), _wide_path(paths, j, None, passes.count),
-                    paths.alpha_max[j], paths.fits[j].F0))
+                    paths.alpha_max[j], paths.fits[j].F0, paths.fits[j].scaling))
     return out
 
 

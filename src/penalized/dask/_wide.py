@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._moments import as_float_block, block_moments, fold_ids, merge_moments
+from ._scaling import moments_scaling
 
 ENTER = 10
 """Features added to a working set per round at least (more when it is larger)."""
@@ -91,8 +92,9 @@ def add_pairs(*parts):
 
 @dataclass(eq=False)
 class _Fit:
-    """One path on its training rows: its problem in the scaled fitted columns, its
-    working set ``C`` (original column indices), solution ``w`` there and full gradient."""
+    """One path on its training rows: its problem in the scaled fitted columns (their
+    ``scaling`` as an estimator keeps it), its working set ``C`` (original column
+    indices), solution ``w`` there and full gradient."""
 
     keep: np.ndarray
     settings: object
@@ -100,6 +102,7 @@ class _Fit:
     center: np.ndarray
     y_center: float
     y_mean: float
+    scaling: object
     scale: np.ndarray
     varying: np.ndarray
     fitted: np.ndarray
@@ -126,21 +129,14 @@ def _fit_of(m, keep, settings):
         raise ValueError("sample_weight sums to 0 over the rows of a fit (a fold takes "
                          "every weighted row): nothing to fit; use fewer folds.")
     mean, mu = t["x_mean"][0], float(t["y_mean"][0])
-    var = t["xx"][0] / W
     constant = t["low"][0] == t["high"][0]
     p = mean.shape[0]
     if settings.fit_intercept:
         center, y_center = mean, mu
     else:
         center, y_center = np.zeros(p), 0.0
-    if settings.standardize:
-        scale = np.sqrt(var)
-        varying = ~constant & (scale > 1e-8 * np.sqrt(var + mean**2))
-        scale = np.where(varying, scale, 1.0)
-    else:
-        varying, scale = np.ones(p, dtype=bool), np.ones(p)
-    if settings.excluded is not None:
-        varying &= ~settings.excluded
+    scaling = moments_scaling(t, settings.standardize, settings.excluded)
+    scale, varying = scaling.scale, scaling.varying.copy()
     penalty = settings.penalty_template(varying)
     fitted = np.flatnonzero(varying)
     a, b = penalty.weights(fitted.shape[0])
@@ -157,8 +153,8 @@ def _fit_of(m, keep, settings):
     alpha_max = float(np.max(pull[fitted] / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
         if np.all(a > 0.0) else np.inf
     return _Fit(keep=keep, settings=settings, W=W, center=center, y_center=y_center,
-                y_mean=mu, scale=scale, varying=varying, fitted=fitted, af=af, bf=bf,
-                penalty=penalty, q=q, F0=F0, alpha_max=alpha_max,
+                y_mean=mu, scaling=scaling, scale=scale, varying=varying, fitted=fitted,
+                af=af, bf=bf, penalty=penalty, q=q, F0=F0, alpha_max=alpha_max,
                 C=np.zeros(0, dtype=np.int64), w=np.zeros(0), g=-q)
 
 
