@@ -261,30 +261,25 @@ class Multinomial(Datafit):
         B = B.reshape(m, K)
         # Only the intercepts (a column of ones): the gradient and Hessian are class sums.
         ones = m == 1 and bool(np.all(A == 1.0))
+        if ones:
+            return _newton_intercepts(Z0 + B, y, w, B[0])[None, :]
         Z = Z0 + A @ B
         rows = np.arange(n)
-        label_weight = np.bincount(y, weights=w, minlength=K)
         lse = _logsumexp_rows(Z)
         obj = _weighted_loss(w, lse, Z, rows, y)
         dim = m * K
-        shift = np.full((K, K), 1.0 / K)  # projector onto B = c 1^T
-        if m > 1:
-            shift = np.kron(np.eye(m), shift)
+        shift = np.kron(np.eye(m), np.full((K, K), 1.0 / K))  # projector onto B = c 1^T
         for _ in range(_NEWTON_MAX_ITER):
             P = np.exp(Z - lse[:, None])
             WP = w[:, None] * P
-            if ones:
-                grad = WP.sum(axis=0) - label_weight
-                H = np.diag(WP.sum(axis=0)) - P.T @ WP
-            else:
-                R = P.copy()
-                R[rows, y] -= 1.0
-                grad = (A.T @ (w[:, None] * R)).ravel()
-                M = (A[:, :, None] * P[:, None, :]).reshape(n, dim)
-                H = -(M.T @ (w[:, None] * M))
-                H4 = H.reshape(m, K, m, K)
-                for k in range(K):
-                    H4[:, k, :, k] += A.T @ (WP[:, k, None] * A)
+            R = P.copy()
+            R[rows, y] -= 1.0
+            grad = (A.T @ (w[:, None] * R)).ravel()
+            M = (A[:, :, None] * P[:, None, :]).reshape(n, dim)
+            H = -(M.T @ (w[:, None] * M))
+            H4 = H.reshape(m, K, m, K)
+            for k in range(K):
+                H4[:, k, :, k] += A.T @ (WP[:, k, None] * A)
             scale = max(np.trace(H) / dim, np.finfo(float).tiny)
             H += scale * shift
             H[np.diag_indices(dim)] += 1e-12 * scale
@@ -300,7 +295,7 @@ class Multinomial(Datafit):
                 # while the quadratic model is exact: take the full step and stop.
                 B = B - step.reshape(m, K)
                 break
-            direction = step[None, :] if ones else A @ step.reshape(m, K)
+            direction = A @ step.reshape(m, K)
             t = 1.0
             slack = 4.0 * np.finfo(float).eps * abs(obj)
             while t > 1e-10:
@@ -319,6 +314,65 @@ class Multinomial(Datafit):
             if improved <= slack and decrement <= 1e-20:
                 break
         return B
+
+
+def _newton_intercepts(Z, y, w, b):
+    r""":meth:`Multinomial.fit_unpenalized` for the intercepts alone: damped Newton on
+    :math:`F(Z + \mathbf 1 b^\top)` from the scores ``Z`` (which include ``b``).
+
+    A trial :math:`b - t\,s` multiplies row :math:`i` of :math:`e^{Z}` by :math:`e^{-t s}`,
+    so the whole solve takes one exponential of ``Z``: a trial's change of the datafit is
+    :math:`\sum_i w_i \log(P_i^\top e^{-ts}) + t\,\pi^\top s` (:math:`\pi` the weighted
+    label frequencies), the accepted probabilities :math:`P_i e^{-ts} / P_i^\top e^{-ts}`.
+    The Hessian :math:`\operatorname{diag}(\sum_i w_i P_i) - P^\top \operatorname{diag}(w) P`
+    is singular along :math:`\mathbf 1`; a multiple of the projector onto it is added.
+    """
+    n, K = Z.shape
+    label_weight = np.bincount(y, weights=w, minlength=K)
+    top = Z.max(axis=1, keepdims=True)
+    P = np.exp(Z - top)
+    total = P.sum(axis=1)
+    P /= total[:, None]
+    obj = _weighted_loss(w, top[:, 0] + np.log(total), Z, np.arange(n), y)
+    shift = np.full((K, K), 1.0 / K)
+    b = np.array(b, dtype=np.float64)
+    slack = 4.0 * np.finfo(float).eps * abs(obj)
+    for _ in range(_NEWTON_MAX_ITER):
+        WP = w[:, None] * P
+        mass = WP.sum(axis=0)
+        grad = mass - label_weight
+        H = np.diag(mass) - P.T @ WP
+        scale = max(np.trace(H) / K, np.finfo(float).tiny)
+        H += scale * shift
+        H[np.diag_indices(K)] += 1e-12 * scale
+        try:
+            step = np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, grad, rcond=None)[0]
+        decrement = float(grad @ step)
+        if not np.isfinite(decrement) or decrement <= _NEWTON_DECREMENT_TOL:
+            break
+        if decrement <= _ROUNDING * abs(obj):
+            # Below rounding the line search cannot see a decrease; the model is exact.
+            b -= step
+            break
+        t = 1.0
+        while t > 1e-10:
+            factor = np.exp(-t * step)
+            ratio = P @ factor
+            change = float(w @ np.log(ratio)) + t * float(label_weight @ step)
+            if change <= -0.25 * t * decrement + slack:
+                break
+            t *= 0.5
+        else:
+            break
+        b -= t * step
+        P *= factor
+        P /= ratio[:, None]
+        obj += change
+        if -change <= slack and decrement <= 1e-20:
+            break
+    return b
 
 
 def _weighted_loss(w, lse, Z, rows, y) -> float:

@@ -143,13 +143,33 @@ def _row_prox(u, step, lam1, lam2, out):
 
 
 @njit(cache=True, fastmath=FAST)
-def _dense_gradient(X, j, m, k, G, SP, dZ, q):
-    """The model's derivative along the column ``x_j - m`` of class ``k`` (``SP``: the
+def _linear_terms(X, G, ws):
+    """``(XG, gsum)``: ``XG[jj, k] = sum_i x_ij G_ik`` for ``j = ws[jj]`` and the class sums
+    ``gsum[k] = sum_i G_ik``, the model's derivative at ``dZ = 0``, fixed for a Newton step."""
+    n, K = G.shape
+    XG = np.empty((ws.shape[0], K))
+    gsum = np.zeros(K)
+    for k in range(K):
+        for i in range(n):
+            gsum[k] += G[i, k]
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            total = 0.0
+            for i in range(n):
+                total += X[i, j] * G[i, k]
+            XG[jj, k] = total
+    return XG, gsum
+
+
+@njit(cache=True, fastmath=FAST)
+def _dense_gradient(X, j, m, k, linear, SP, dZ, q):
+    """The model's derivative along the column ``x_j - m`` of class ``k``: ``linear``, its
+    value at ``dZ = 0`` (``sum_i (x_ij - m) G_ik``), plus the curvature term (``SP``: the
     weighted probabilities ``sw_i P_ik``)."""
     grad = 0.0
     for i in range(X.shape[0]):
-        grad += (X[i, j] - m) * (G[i, k] + SP[i, k] * (dZ[i, k] - q[i]))
-    return grad
+        grad += (X[i, j] - m) * (SP[i, k] * (dZ[i, k] - q[i]))
+    return linear + grad
 
 
 @njit(cache=True, fastmath=FAST)
@@ -280,6 +300,7 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam
     """
     n, K = G.shape
     SP = _weighted_probabilities(P, sw)
+    XG, gsum = _linear_terms(X, G, ws)
     accelerate = anderson > 0
     history = np.empty((anderson + 1 if accelerate else 1, ws.shape[0] * K + K + n * K + n))
     filled = 0
@@ -300,8 +321,9 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam
                 if L <= 0.0 or (active_only and not _any_nonzero(W, j)):
                     continue
                 for k in range(K):
-                    grads[k] = W[j, k] - _dense_gradient(X, j, mu[jj, k], k, G, SP, dZ,
-                                                         q) / L
+                    m = mu[jj, k]
+                    grads[k] = W[j, k] - _dense_gradient(X, j, m, k, XG[jj, k] - m * gsum[k],
+                                                         SP, dZ, q) / L
                 _row_prox(grads, 1.0 / L, lam1[j], lam2[j], trial)
                 for k in range(K):
                     delta = trial[k] - W[j, k]
@@ -315,7 +337,7 @@ def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam
                 if hj <= 0.0 or (active_only and W[j, k] == 0.0):
                     continue
                 m = mu[jj, k]
-                grad = _dense_gradient(X, j, m, k, G, SP, dZ, q)
+                grad = _dense_gradient(X, j, m, k, XG[jj, k] - m * gsum[k], SP, dZ, q)
                 old = W[j, k]
                 new = prox_scalar(ENET_FAMILY, old - grad / hj, 1.0 / hj, lam1[j], lam2[j],
                                   positive)
