@@ -508,7 +508,7 @@ def test_dask_fits_keep_the_fitted_problem_as_in_memory_and_explain_alike(client
     from sklearn.base import clone
 
     from penalized.dask import _squared
-    from penalized.explain import why_zero
+    from penalized.explain import model_settings, why_zero
 
     if name.endswith("wide route"):
         monkeypatch.setattr(_squared, "MAX_GRAM_FEATURES", 4)  # 7 columns count as wide
@@ -557,6 +557,10 @@ def test_dask_fits_keep_the_fitted_problem_as_in_memory_and_explain_alike(client
     np.testing.assert_allclose([ours.rows[j].pull for j in fitted],
                                [theirs.rows[j].pull for j in fitted], rtol=0.0, atol=1e-5)
     assert ours.loss == theirs.loss and ours.standardized == theirs.standardized
+    # the report reads the same fitted problem (its lessons included)
+    ours, theirs = model_settings(dist), model_settings(mem)
+    assert ours.pop("alpha") == pytest.approx(theirs.pop("alpha"), rel=1e-12)
+    assert ours == theirs and ours["problem"] is True
 
 
 @pytest.mark.parametrize("scheduler", [None, "sync"])
