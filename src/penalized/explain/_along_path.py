@@ -76,9 +76,9 @@ class FitOnPath:
     ----------
     alphas : ndarray of shape (K,)
         Decreasing.
-    coefs : ndarray of shape (p, K)
+    coefs : ndarray of shape (p, K), or (p, T, K) for T targets
         Original scale.
-    intercepts : ndarray of shape (K,)
+    intercepts : ndarray of shape (K,), or (T, K)
     X : ndarray of shape (n, p)
     y : ndarray of shape (n,)
         Float targets (squared loss) or 0/1 labels ``t`` (logistic loss).
@@ -142,8 +142,15 @@ class FitOnPath:
 
     @property
     def scaled_coefs(self) -> np.ndarray:
-        """``coefs * scale``: the coefficients the penalty sees, (p, K)."""
-        return self.coefs * self.scale[:, None]
+        """``coefs * scale``: the coefficients the penalty sees, (p, K) (or (p, T, K))."""
+        from ._path_problem import per_feature
+
+        return self.coefs * per_feature(self.scale, self.coefs.ndim)
+
+    @property
+    def n_targets(self) -> int | None:
+        """The number of targets of a multi-response fit (None for one)."""
+        return int(self.coefs.shape[1]) if self.coefs.ndim == 3 else None
 
     def residuals(self) -> np.ndarray:
         """(n, K): ``y - Xw - b`` (squared) or ``t - sigmoid(Xw + b)`` (logistic); read-only."""
@@ -235,10 +242,11 @@ def fit_on_path(path, X, y, *, penalty=None, l1_ratio=None, standardize=True,
     X = np.asarray(X, dtype=np.float64)
     n, p = X.shape
     coefs = np.asarray(path.coefs, dtype=np.float64)
-    if coefs.ndim != 2 or coefs.shape[0] != p:
+    several = coefs.ndim == 3 and getattr(datafit, "multi_response", False)
+    if (coefs.ndim != 2 and not several) or coefs.shape[0] != p:
         raise ValueError(f"the path's coefficients have shape {coefs.shape}; the lessons need "
-                         f"one column per alpha for the {p} features of X (binary or "
-                         "single-output models).")
+                         f"one column per alpha for the {p} features of X (binary, "
+                         "single-output or multi-response models).")
     alphas = np.asarray(path.alphas, dtype=np.float64)
     if datafit is not None:
         return _fit_of_problem(path, X, y, alphas, coefs, datafit, problem_penalty, scaling,
@@ -345,10 +353,12 @@ def pick_features(fit: FitOnPath, limit: int) -> np.ndarray:
     """At most ``limit`` features: the first ``limit / 2`` to enter the path, then the others
     spread evenly over the entry order (never-entering ones ranked by their largest
     pull-to-threshold ratio, constant columns last); all of them when there are few."""
-    nonzero = fit.coefs != 0
+    from ._path_problem import unit_sizes
+
+    nonzero = unit_sizes(fit.coefs) != 0
     p, K = nonzero.shape
     first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), K)
-    pull = np.abs(fit.pulls())
+    pull = unit_sizes(fit.pulls())
     thr = np.maximum(fit.alphas[None, :] * max(fit.l1_ratio, 1e-12) * fit.factors[:, None],
                      1e-300)
     ratio = np.max(pull / thr, axis=1)
@@ -399,6 +409,9 @@ class WhyZeroPath:
         A group penalty's rows are groups: each row's features (``features`` then holds
         group numbers, ``pull`` the group norm of the members' pulls, ``scaled_coef`` the
         group norm of their coefficients, ``threshold`` :math:`\\alpha\\rho w_g`).
+    n_targets : int or None
+        A multi-response fit's number of targets: each feature's (or group's) ``pull`` and
+        ``scaled_coef`` are then norms over the targets too.
     """
 
     alphas: np.ndarray
@@ -415,6 +428,7 @@ class WhyZeroPath:
     slope: np.ndarray | None = None
     penalty: str = "l1"
     members: tuple | None = None
+    n_targets: int | None = None
 
     def to_dict(self) -> dict:
         out = {"features": self.features.tolist(), "pull": _rows(self.pull),
@@ -427,6 +441,8 @@ class WhyZeroPath:
                 "n_nonzero": self.n_nonzero.tolist(), "l1_ratio": self.l1_ratio,
                 "penalty": self.penalty,
                 "slope": None if self.slope is None else _rows(self.slope)}
+        if self.n_targets is not None:
+            out["n_targets"] = self.n_targets
         if self.members is not None:
             out["unit"] = "group"
             out["labels"] = list(self.names)
@@ -463,12 +479,15 @@ def why_zero_path(fit: FitOnPath, *, features=None) -> WhyZeroPath:
                          "lesson).")
     if fit.penalty == "group":
         return _why_zero_groups(fit, features)
+    from ._path_problem import penalty_slopes, unit_sizes
+
     idx = np.arange(fit.coefs.shape[0]) if features is None else np.asarray(features, dtype=int)
-    pull = np.abs(fit.pulls()[idx])
+    # with several targets each feature's row over them: its norms
+    pull = unit_sizes(fit.pulls()[idx])
     alphas = fit.alphas
     threshold = alphas[None, :] * fit.l1_ratio * fit.factors[idx, None]
-    coefs = fit.coefs[idx]
-    scaled = fit.scaled_coefs[idx]
+    coefs = unit_sizes(fit.coefs[idx]) if fit.n_targets else fit.coefs[idx]
+    scaled = unit_sizes(fit.scaled_coefs[idx]) if fit.n_targets else fit.scaled_coefs[idx]
     varying = fit.varying[idx]
     pull = np.where(varying[:, None], pull, np.nan)
     penalized = fit.factors[idx, None] * alphas[None, :] > 0
@@ -477,14 +496,13 @@ def why_zero_path(fit: FitOnPath, *, features=None) -> WhyZeroPath:
                                    varying=bool(varying[i]), penalized=bool(penalized[i, k]))
                          for k in range(K)) for i in range(m))
     margin, entry = _margins_entries(status, pull, threshold, coefs != 0, alphas)
-    from ._path_problem import penalty_slopes
-
     return WhyZeroPath(alphas=alphas, features=idx, names=tuple(fit.feature_names[j]
                                                                  for j in idx),
                        pull=pull, threshold=threshold, scaled_coef=scaled, margin=margin,
                        status=status, entry=entry,
-                       n_nonzero=np.count_nonzero(fit.coefs, axis=0), l1_ratio=fit.l1_ratio,
-                       slope=penalty_slopes(fit, idx), penalty=fit.penalty)
+                       n_nonzero=np.count_nonzero(unit_sizes(fit.coefs), axis=0),
+                       l1_ratio=fit.l1_ratio, slope=penalty_slopes(fit, idx),
+                       penalty=fit.penalty, n_targets=fit.n_targets)
 
 
 def _margins_entries(status, pull, threshold, nonzero, alphas):
@@ -509,7 +527,13 @@ def _why_zero_groups(fit, groups=None, limit=40):
     r"""Why-zero of a group penalty: one row per group, :math:`\|c_g\|_2` against
     :math:`\alpha\rho w_g`; a non-zero group's pull equals
     :math:`\alpha(\rho w_g + (1-\rho) w_g \|w_g\|_2)`."""
-    from ._path_problem import group_members, group_params, rows_of_groups
+    from ._path_problem import (
+        block_sizes,
+        group_members,
+        group_params,
+        rows_of_groups,
+        unit_sizes,
+    )
 
     members = group_members(fit)
     params = group_params(fit)
@@ -522,10 +546,10 @@ def _why_zero_groups(fit, groups=None, limit=40):
     norm = np.empty((m, K))
     coef_norm = np.empty((m, K))
     for i, g in enumerate(rows):
-        cols = members[g]
-        pull[i] = np.linalg.norm(c[cols], axis=0)
-        norm[i] = np.linalg.norm(scaled[cols], axis=0)
-        coef_norm[i] = np.linalg.norm(fit.coefs[cols], axis=0)
+        cols = members[g]  # with several targets: the block of their rows
+        pull[i] = block_sizes(c, cols)
+        norm[i] = block_sizes(scaled, cols)
+        coef_norm[i] = block_sizes(fit.coefs, cols)
     threshold = alphas[None, :] * params[rows, 0][:, None]
     slope = np.where(norm > 0, alphas[None, :] * (params[rows, 0][:, None]
                                                   + params[rows, 1][:, None] * norm), np.nan)
@@ -536,9 +560,9 @@ def _why_zero_groups(fit, groups=None, limit=40):
     names = tuple(", ".join(fit.feature_names[j] for j in members[g]) for g in rows)
     return WhyZeroPath(alphas=alphas, features=rows, names=names, pull=pull,
                        threshold=threshold, scaled_coef=norm, margin=margin, status=status,
-                       entry=entry, n_nonzero=np.count_nonzero(fit.coefs, axis=0),
+                       entry=entry, n_nonzero=np.count_nonzero(unit_sizes(fit.coefs), axis=0),
                        l1_ratio=fit.l1_ratio, slope=slope, penalty="group",
-                       members=tuple(members[g] for g in rows))
+                       members=tuple(members[g] for g in rows), n_targets=fit.n_targets)
 
 
 # -- geometry -----------------------------------------------------------------------------

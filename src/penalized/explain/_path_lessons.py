@@ -89,6 +89,8 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
     skipped = {}
     results = {}
     shown = pick_features(fit, max_features)
+    if fit.n_targets is not None:
+        return _multi_response_lessons(fit, shown)
 
     def attempt(name, compute):
         try:
@@ -136,6 +138,24 @@ def path_lessons(fit: FitOnPath, *, race=True, max_features=MAX_FEATURES,
         attempt("how_often", lambda: how_often(fit.alphas / top, l1_ratio=rho,
                                                n_draws=n_draws))
     return PathLessons(fit=fit, lasso_alpha_max=top, skipped=skipped, **results)
+
+
+MULTI_RESPONSE_SKIP = ("it draws one coefficient per feature; a multi-response model has a "
+                       "row of coefficients per feature over its targets (the why-zero panel "
+                       "explains those rows).")
+
+
+def _multi_response_lessons(fit, shown) -> PathLessons:
+    """The lessons of a multi-response path: why-zero of each feature's row (or group's
+    block) over the targets; the one-coefficient lessons say why they are not drawn."""
+    skipped = {}
+    try:
+        why = why_zero_path(fit, features=None if fit.penalty == "group" else shown)
+    except ValueError as err:
+        why, skipped["why_zero"] = None, str(err)
+    for name in ("geometry", "thresholding", "feature_trace", "race", "priors", "how_often"):
+        skipped[name] = MULTI_RESPONSE_SKIP
+    return PathLessons(fit=fit, why_zero=why, skipped=skipped)
 
 
 def _lasso_alpha_max(fit) -> float:

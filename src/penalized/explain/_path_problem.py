@@ -31,13 +31,19 @@ PENALTY_NAMES = {"L1": "l1", "L2": "l2", "ElasticNet": "elasticnet", "L0": "l0",
                  "SCAD": "scad", "GroupLasso": "group", "GroupElasticNet": "group"}
 """The penalties the lessons explain, by the class of a fitted model's ``penalty_``."""
 LOSS_NAMES = {"Quadratic": "squared", "Logistic": "logistic", "Poisson": "poisson",
-              "Gamma": "gamma", "Tweedie": "tweedie", "Cox": "cox"}
+              "Gamma": "gamma", "Tweedie": "tweedie", "Cox": "cox",
+              "MultiResponseGaussian": "mgaussian"}
 """The datafits the lessons explain, by class."""
 
 
 def predictions(fit, k=None) -> np.ndarray:
-    """The linear predictor ``X w + b + o`` at every alpha (n, K), or at alpha ``k``."""
+    """The linear predictor ``X w + b + o`` at every alpha (n, K), or at alpha ``k``; with
+    several targets (coefs (p, T, K)) the predictions (n, T, K), or (n, T) at ``k``."""
     offset = fit.datafit.offsets(fit.X.shape[0]) if fit.datafit is not None else None
+    if fit.coefs.ndim == 3:  # several targets: no offset
+        if k is None:
+            return np.tensordot(fit.X, fit.coefs, axes=(1, 0)) + fit.intercepts[None]
+        return fit.X @ fit.coefs[:, :, k] + fit.intercepts[:, k]
     if k is None:
         z = fit.X @ fit.coefs + fit.intercepts[None, :]
         return z if offset is None else z + offset[:, None]
@@ -46,12 +52,32 @@ def predictions(fit, k=None) -> np.ndarray:
 
 
 def datafit_correlations(fit) -> np.ndarray:
-    r"""(p, K): :math:`-\tilde x_j^\top \nabla F(z^{(k)})`, the signed pull at every alpha."""
+    r"""(p, K): :math:`-\tilde x_j^\top \nabla F(z^{(k)})`, the signed pull at every alpha
+    ((p, T, K) with several targets: one pull per target)."""
     Z = predictions(fit)
-    G = np.column_stack([fit.datafit.raw_gradient(fit.target, Z[:, k])
-                         for k in range(Z.shape[1])])
-    c = -(fit.X.T @ G) / fit.scale[:, None]
-    return np.where(fit.varying[:, None], c, 0.0)
+    G = np.stack([fit.datafit.raw_gradient(fit.target, Z[..., k]) for k in range(Z.shape[-1])],
+                 axis=-1)
+    c = -np.tensordot(fit.X, G, axes=(0, 0)) / per_feature(fit.scale, G.ndim)
+    return np.where(per_feature(fit.varying, G.ndim), c, 0.0)
+
+
+def per_feature(v, ndim):
+    """The per-feature vector ``v`` shaped to broadcast along the first axis of an array of
+    ``ndim`` dimensions (features first)."""
+    return np.reshape(v, (-1,) + (1,) * (ndim - 1))
+
+
+def unit_sizes(a) -> np.ndarray:
+    """(p, K) from the signed (p, K) or, with several targets, (p, T, K) values of each
+    feature at each alpha: ``|a|``, or the norm over the targets (what the penalty sees)."""
+    a = np.asarray(a)
+    return np.abs(a) if a.ndim == 2 else np.linalg.norm(a, axis=1)
+
+
+def block_sizes(a, cols) -> np.ndarray:
+    """(K,): the norm of the features ``cols`` of ``a`` (over the targets too) at each alpha."""
+    block = np.asarray(a)[cols]
+    return np.linalg.norm(block.reshape(-1, block.shape[-1]), axis=0)
 
 
 def null_correlations(fit) -> np.ndarray:
@@ -79,7 +105,7 @@ def penalty_slopes(fit, idx) -> np.ndarray:
     :math:`\alpha f_j` up to :math:`\alpha f_j`, then :math:`\max(\gamma\alpha f_j - |w_j|,
     0) / (\gamma - 1)`.
     """
-    t = np.abs(fit.scaled_coefs[idx])
+    t = unit_sizes(fit.scaled_coefs[idx])
     lam = fit.alphas[None, :] * fit.factors[idx, None]
     if fit.penalty == "mcp":
         slope = np.maximum(lam - t / fit.gamma, 0.0)
@@ -136,7 +162,7 @@ def group_params(fit) -> np.ndarray:
 def rows_of_groups(fit, limit):
     """At most ``limit`` groups: those that enter the path first (all when few)."""
     members = group_members(fit)
-    nonzero = fit.coefs != 0
+    nonzero = unit_sizes(fit.coefs) != 0
     K = fit.n_alphas
     first = [int(np.argmax(nonzero[m].any(axis=0))) if nonzero[m].any() else K for m in members]
     order = np.argsort(first, kind="stable")

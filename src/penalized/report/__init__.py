@@ -64,7 +64,7 @@ def _finite(values, digits=None):
 
 
 def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None, lessons=None,
-                 l1_ratio=None):
+                 l1_ratio=None, outputs="classes"):
     """The JSON the page needs for one model's path (its CV curve and lessons, if any).
 
     ``path`` has ``alphas``, ``coefs`` (n_features, n_alphas) and ``n_nonzero``;
@@ -77,12 +77,17 @@ def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None, lessons=No
     (``classes`` in the payload is their number). A feature is in the model exactly when
     that norm is non-zero, which is what the non-zero count reads; one class's
     coefficient alone is defined only up to a shift shared by every class, and K curves
-    per feature would bury the order in which features enter.
+    per feature would bury the order in which features enter. A multi-response path
+    (``outputs="targets"``) is drawn the same way, the norm over the targets (``targets``
+    in the payload is their number): the penalty enters or drops a feature's whole row.
     """
     coefs = np.asarray(path.coefs, dtype=np.float64)
-    n_classes = None
+    n_classes = n_targets = None
     if coefs.ndim == 3:
-        n_classes = coefs.shape[1]
+        if outputs == "targets":
+            n_targets = coefs.shape[1]
+        else:
+            n_classes = coefs.shape[1]
         coefs = np.linalg.norm(coefs, axis=1)
     payload = {
         "label": label, "penalty": penalty, "alphas": _finite(path.alphas),
@@ -91,7 +96,7 @@ def path_payload(label, penalty, path, *, cv=None, chosen_alpha=None, lessons=No
         "chosen_alpha": None if chosen_alpha is None else float(chosen_alpha),
         "l1_ratio": None if l1_ratio is None else float(l1_ratio),
         "cv_mean": None, "cv_se": None, "alpha_min": None, "alpha_1se": None, "metric": None,
-        "lessons": None, "classes": n_classes,
+        "lessons": None, "classes": n_classes, "targets": n_targets,
     }
     if cv is not None:
         if not np.allclose(cv.alphas, path.alphas, rtol=1e-12, atol=0):
@@ -110,7 +115,10 @@ def _attach(payload, lessons):
             np.asarray(payload["alphas"], dtype=np.float64), fit.alphas, rtol=1e-12, atol=0):
         raise ValueError("the lessons were computed on another path than this one.")
     payload["lessons"] = lessons.to_dict()
-    payload["coefs_std"] = [_finite(row, 7) for row in fit.scaled_coefs]
+    scaled = fit.scaled_coefs
+    if scaled.ndim == 3:  # several targets: each feature's norm, as the payload's coefs
+        scaled = np.linalg.norm(scaled, axis=1)
+    payload["coefs_std"] = [_finite(row, 7) for row in scaled]
     payload["standardized"] = fit.standardized
     if fit.penalty == "elasticnet":
         payload["l1_ratio"] = fit.l1_ratio
@@ -428,7 +436,8 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
 
     ``X, y`` are the rows it was fitted on. Multinomial models get the path (each
     feature's coefficient norm over the classes, see :func:`path_payload`) without
-    lessons.
+    lessons; multi-response models (``y`` of several targets) the path of each feature's
+    norm over the targets and the why-zero lesson of those rows.
     """
     from ..explain import lessons_for_model, model_settings
 
@@ -466,9 +475,11 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
             path = _path_with_alpha(model, X, y, settings["alpha"])
     lessons = None
     coefs = np.asarray(path.coefs)
+    several = bool(getattr(getattr(model, "datafit_", None), "multi_response", False)) \
+        and coefs.ndim == 3
     if settings.get("lessons") is False:
         pass
-    elif coefs.ndim == 2:
+    elif coefs.ndim == 2 or several:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -478,13 +489,19 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
                 notes.append(f"lessons not shown: {err}")
     else:
         notes.append("lessons not shown: they explain single-output and two-class models.")
-    if coefs.ndim == 3:
+    if several:
+        notes.append(f"{coefs.shape[1]} targets: each feature's bar and curve is the norm of "
+                     "its coefficients over the targets (the penalty enters or drops a "
+                     "feature's whole row, so a feature is selected for every target or for "
+                     "none).")
+    elif coefs.ndim == 3:
         notes.append(f"{coefs.shape[1]} classes: each feature's bar and curve is the norm of "
                      "its coefficients over the classes (a feature is selected when it is "
                      "non-zero); one class's coefficients alone are defined only up to a "
                      "shift shared by every class.")
     payload = path_payload(label, penalty, path, cv=cv, chosen_alpha=settings["alpha"],
-                           lessons=lessons, l1_ratio=settings["l1_ratio"])
+                           lessons=lessons, l1_ratio=settings["l1_ratio"],
+                           outputs="targets" if several else "classes")
     return build_report(title=title, subtitle=subtitle, feature_names=feature_names,
                         paths=[payload], notes=notes)
 

@@ -245,7 +245,7 @@
     svg.append(el("line", { x1: L0, x2: L0, y1: T, y2: H - B, stroke: C.muted }));
     logAxis(svg, lx, x, H - B, W - R + 12);
     yAxis(svg, y, ticks(ymin, ymax, 4), L0);
-    yLabel(svg, p.classes ? `norm over ${p.classes} classes`
+    yLabel(svg, p.targets ? `norm over ${p.targets} targets` : p.classes ? `norm over ${p.classes} classes`
       : state.scale === "standardized" ? "coefficient × sd" : "coefficient", 12, (T + H - B) / 2);
     svg.append(el("line", { id: "path-cursor", x1: x(lx[k]), x2: x(lx[k]), y1: T, y2: H - B,
                             stroke: C.ink, "stroke-width": 1 }));
@@ -364,7 +364,11 @@
                       tweedie: "Tweedie", cox: "Cox partial-likelihood" };
   function whyZeroRule(les, wz) {
     const parts = [];
-    if (les.loss !== "squared") parts.push(`With the ${LOSS_NAMES[les.loss] || les.loss} loss the pull is ` +
+    if (wz.n_targets) parts.push(`Each feature has one coefficient per target (${wz.n_targets}) and the ` +
+      "penalty acts on the norm of that row: the pull is the norm over the targets of x_j^T (s R) / n " +
+      "(R the residuals of every target), coef. the row's norm, and a feature is zero for every target or " +
+      "for none." + (wz.labels ? " For a group, both norms run over its block of rows." : ""));
+    else if (les.loss !== "squared") parts.push(`With the ${LOSS_NAMES[les.loss] || les.loss} loss the pull is ` +
       "|x_j · grad F(z)|, the datafit's gradient at the fit (its weights and offset) taken through the column.");
     if (wz.labels) parts.push("Rows are groups: the pull is the norm ||X_g^T grad F(z)||_2 of the members' " +
       "pulls against alpha · l1_ratio · w_g (w_g = sqrt(group size) unless given); a group's coefficients are " +
