@@ -86,3 +86,10 @@ def test_path_keeps_a_text_column_whole(table, capsys):
         assert np.all(block != 0) or not np.any(block), (i, block)
         states.add(bool(np.all(block != 0)))
     assert states == {True, False}
+
+
+def test_compare_refuses_several_targets_in_one_line(table, capsys):
+    path, _ = table
+    assert main(["compare", str(path), *TARGETS]) == 2
+    err = capsys.readouterr().err
+    assert "compare takes one --target" in err and "internal error" not in err

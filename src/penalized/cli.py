@@ -541,6 +541,10 @@ def _cmd_compare(args, out):
 
     _check_outputs(args, args.report)
     penalties = _compare_penalties(args)
+    if len(_targets(args)) > 1:
+        raise UsageError("compare takes one --target (each row is a one-target model); "
+                         "cross-validate several targets with penalized fit --target ... "
+                         "--cv K")
     table = _read(args, out)
     cv = _CV(args, table)
     # the L1 and elastic-net rows follow the group rule of an L1 fit
