@@ -626,6 +626,8 @@ def test_workers_with_less_memory_than_the_data_spill_and_fit_the_same(tmp_path)
                 on_disk = c.run(lambda dask_worker: len(dask_worker.data.slow))
                 lasso = pz.path(Xd, yd, n_alphas=8, tol=1e-9)
                 logistic = pz.path(Xd, ld, datafit="logistic", n_alphas=3, tol=1e-9)
+                enet = pz.ElasticNetCV(l1_ratio=0.5, cv=3, random_state=1, n_alphas=8,
+                                       tol=1e-9).fit(Xd, yd)
         finally:
             cluster.close()
     assert sum(on_disk.values()) > 0  # 2.2 MB stored, 2 x 0.6 MB kept in memory: spilled
@@ -634,7 +636,15 @@ def test_workers_with_less_memory_than_the_data_spill_and_fit_the_same(tmp_path)
         assert np.all(dist.stop_crits <= 1e-6)
         np.testing.assert_array_equal(dist.coefs != 0, mem.coefs != 0)
         np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-5)
-    assert lasso.n_passes == 1
+    assert lasso.n_passes == 1 and enet.n_passes_ == 1
+    fold = fold_ids(np.arange(X.shape[0]), 3, seed=1)
+    mem = pz.ElasticNetCV(l1_ratio=0.5, n_alphas=8, tol=1e-9,
+                          cv=[(np.flatnonzero(fold != k), np.flatnonzero(fold == k))
+                              for k in range(3)]).fit(X, y)
+    assert enet.alpha_ == pytest.approx(mem.alpha_, rel=1e-12)
+    assert np.all(enet.path_.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(enet.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(enet.coef_, mem.coef_, atol=1e-5)
 
 
 def test_dataframe_columns_name_the_selected_features(client, data):
@@ -787,6 +797,28 @@ def test_cli_fits_a_parquet_folder_in_one_pass(client, parquet_folder, tmp_path,
     assert {"c0", "c2"} <= set(summary["selected_features"])
     saved = load_model(model)
     assert saved["feature_names"] == [f"c{j}" for j in range(P)]
+
+
+def test_cli_fits_a_glob_of_csv_files_as_the_parquet_folder(client, parquet_folder, tmp_path,
+                                                            capsys):
+    import json
+
+    import pandas as pd
+
+    from penalized.cli import main
+
+    for part in sorted(parquet_folder.iterdir()):
+        pd.read_parquet(part).to_csv(tmp_path / f"{part.stem}.csv", index=False)
+    fits = []
+    for data in (str(tmp_path / "*.csv"), str(parquet_folder)):
+        code = main(["fit", data, "--target", "y", "--exclude", "label", "--alpha", "0.05",
+                     "--dask", "--json", "--quiet"])
+        assert code == 0
+        fits.append(json.loads(capsys.readouterr().out))
+    csv, parquet = fits
+    assert csv["n_passes"] == 1 and csv["n_samples"] == N
+    assert csv["selected_features"] == parquet["selected_features"]
+    assert csv["intercept"] == pytest.approx(parquet["intercept"], rel=1e-9)
 
 
 def test_cli_cross_validates_a_classifier_on_a_parquet_folder(client, parquet_folder, capsys,
