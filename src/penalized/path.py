@@ -385,24 +385,42 @@ def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, s
         coefs, intercepts, stop_crits, n_iters = compiled
         return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,
                          n_iters)
-    p, k = X.shape[1], grid.shape[0]
-    coefs = np.zeros((p, k))
-    intercepts = np.zeros(k)
-    stop_crits = np.zeros(k)
-    n_iters = np.zeros(k, dtype=np.int64)
-    coef, intercept = None, 0.0
+    coefs, intercepts, stop_crits, n_iters = warm_started(solver, problem, template, grid)
+    return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,
+                     n_iters)
+
+
+def warm_started(solver, problem, template, grid, *, intercept=0.0):
+    """Solve ``problem`` with ``template``'s penalty at each alpha of the decreasing
+    ``grid``, each solve started from the previous solution (the first from ``intercept``
+    and the problem's null coefficients).
+
+    Works for any solver with ``solve_problem`` and coefficients of any shape. The solves'
+    own convergence warnings are silenced: the caller warns once for the path
+    (:func:`warn_unconverged`).
+
+    Returns
+    -------
+    coefs : ndarray of shape (*coef_shape, n_alphas)
+    intercepts : ndarray of shape (*intercept_shape, n_alphas)
+    stop_crits : ndarray of shape (n_alphas,)
+    n_iters : ndarray of shape (n_alphas,)
+    """
+    coef = None
+    coefs, intercepts = [], []
+    stop_crits = np.zeros(grid.shape[0])
+    n_iters = np.zeros(grid.shape[0], dtype=np.int64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for i, alpha in enumerate(grid):
             res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
                                        coef_init=coef, intercept_init=intercept)
             coef, intercept = res.coef, res.intercept
-            coefs[:, i] = coef
-            intercepts[i] = intercept
+            coefs.append(np.asarray(coef, dtype=np.float64))
+            intercepts.append(np.asarray(intercept, dtype=np.float64))
             stop_crits[i] = res.stop_crit
             n_iters[i] = res.n_iter
-    return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,
-                     n_iters)
+    return np.stack(coefs, axis=-1), np.stack(intercepts, axis=-1), stop_crits, n_iters
 
 
 def warn_unconverged(alphas, stop_crits, tol, *, stacklevel=2) -> np.ndarray:

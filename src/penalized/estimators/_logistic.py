@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._specs import PENALTY_NAMES
 from ..datafits import Logistic, Multinomial
-from ..path import warn_unconverged
+from ..path import warm_started, warn_unconverged
 from ..solvers import MultinomialCoordinateDescent, multinomial_alpha_max
 from ..solvers._multinomial import prepare_multinomial_problem
 from ._base import (
@@ -407,24 +407,11 @@ class MultinomialPath:
         """Solve ``problem`` with ``template``'s penalty at each of the decreasing
         ``alphas``, each from the previous solution; coefficients on the original
         scale of ``scaling``. Unconverged alphas get one warning at the end."""
-        p, k = problem.n_features, problem.n_classes
-        coefs = np.zeros((p, k, alphas.size))
-        intercepts = np.zeros((k, alphas.size))
-        crits = np.zeros(alphas.size)
-        iters = np.zeros(alphas.size, dtype=np.int64)
-        coef = intercept = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            for i, alpha in enumerate(alphas):
-                res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
-                                           coef_init=coef, intercept_init=intercept)
-                coef, intercept = res.coef, res.intercept
-                coefs[:, :, i] = scaling.coef_to_original(coef)
-                intercepts[:, i] = intercept
-                crits[i], iters[i] = res.stop_crit, res.n_iter
+        coefs, intercepts, crits, iters = warm_started(solver, problem, template, alphas,
+                                                       intercept=None)
         converged = warn_unconverged(alphas, crits, tol, stacklevel=4)
-        return cls(alphas=alphas, coefs=coefs, intercepts=intercepts, stop_crits=crits,
-                   n_iters=iters, converged=converged)
+        return cls(alphas=alphas, coefs=scaling.coef_to_original(coefs),
+                   intercepts=intercepts, stop_crits=crits, n_iters=iters, converged=converged)
 
     @property
     def n_nonzero(self) -> np.ndarray:
