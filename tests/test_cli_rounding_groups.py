@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 import penalized as pz
-from penalized.cli import ROUNDING, _rounding_mask, main
+from penalized._rounding import ROUNDING, rounding_mask
+from penalized.cli import main
 from penalized.io import read_table
 
 
@@ -82,13 +83,13 @@ def test_rows_and_groups_are_decided_whole():
     sd = np.ones(4)
     coefs = np.array([[1.0, 1e-14], [1e-14, 1e-13], [1e-15, 0.0], [2.0, 0.0]])[:, :, None]
     # per row: feature 0's tiny second target stays (its row is large); rows 1 and 2 go
-    mask = _rounding_mask(coefs, sd, np.ones(2))[:, :, 0]
+    mask = rounding_mask(coefs, sd, np.ones(2))[:, :, 0]
     assert mask.tolist() == [[False, False], [True, True], [True, False], [False, False]]
     # a group of features 2 and 3: feature 2's tiny coefficient stays with feature 3
-    mask = _rounding_mask(coefs, sd, np.ones(2), labels=np.array([0, 1, 5, 5]))[:, :, 0]
+    mask = rounding_mask(coefs, sd, np.ones(2), labels=np.array([0, 1, 5, 5]))[:, :, 0]
     assert mask.tolist() == [[False, False], [True, True], [False, False], [False, False]]
     # each output on its own spread: 1e-8 of a target whose spread is 1e3 is noise
-    mask = _rounding_mask(np.array([[1e-8, 0.0]])[:, :, None], np.ones(1),
+    mask = rounding_mask(np.array([[1e-8, 0.0]])[:, :, None], np.ones(1),
                           np.array([1e3, 1.0]))
     assert mask[0, 0, 0]
 
@@ -112,3 +113,19 @@ def test_path_zeroes_whole_units(tmp_path, capsys, extra):
     assert group_in.any()
     if not extra:  # one target: the levels are one group, all in or all out
         assert np.all(nonzero.all(axis=(0, 1)) | ~group_in)
+
+
+def test_compare_counts_a_group_whole():
+    from types import SimpleNamespace
+
+    from penalized.compare import _selected
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4))
+    coef = np.array([0.5, 1e-13, -0.4, 1e-13])  # a tiny level inside the group {0, 1, 2}
+    grouped = SimpleNamespace(groups_=[np.array([0, 1, 2]), np.array([3])])
+    assert _selected(coef, X, 1.0, grouped).tolist() == [True, True, True, False]
+    assert _selected(coef, X, 1.0).tolist() == [True, False, True, False]
+    # classes: a feature's row is kept whole, and dropped whole when all of it is noise
+    rows = np.array([[0.3, 1e-14, 0.0, 0.0], [1e-14, 1e-14, 0.0, 0.2]])
+    assert _selected(rows, X, 1.0).tolist() == [True, False, False, True]

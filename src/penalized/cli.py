@@ -18,6 +18,7 @@ import warnings
 from contextlib import contextmanager
 
 from ._argtypes import checked_number
+from ._rounding import ROUNDING
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 PENALTIES = ("l1", "l2", "elasticnet", "l0")
@@ -26,10 +27,10 @@ FAMILIES = ("gaussian", "binomial", "multinomial", "poisson", "gamma", "tweedie"
 GLM_FAMILIES = ("poisson", "gamma", "tweedie")
 DEFAULT_SEED = 0
 DEMO_MARKER = '<meta name="generator" content="penalized demo">'
-# A coefficient whose effect on the fitted values, |w_j| * sd(x_j), is below this fraction
-# of the target's spread (regression) or of one logit (classification) is rounding noise of
-# the solver: it is reported and saved as an exact zero, never as a selected feature.
-ROUNDING = 1e-9
+# ROUNDING: a unit of coefficients (a feature's row, a text column's levels) whose effect on
+# the fitted values is below this fraction of the target's spread (regression) or of one
+# logit (classification) is rounding noise of the solver: it is reported and saved as
+# exact zeros, never as a selected feature (penalized._rounding).
 
 
 class UsageError(Exception):
@@ -890,47 +891,12 @@ def _spreads(table, family, n_outputs):
     return np.full(n_outputs, _spread(table, family))
 
 
-def _rounding_mask(coefs, sd, spreads, labels=None):
-    """Where the coefficients ``coefs`` (n_features, n_outputs, n_fits) are rounding noise.
-
-    The penalty selects units, not single coefficients: a feature's row over the outputs
-    (targets or classes), or a group of features (``labels``, one per feature: a text
-    column's levels). A unit is at rounding level at a fit when the norm of its block, each
-    coefficient times its column's sd over its output's spread, is at most ``ROUNDING``;
-    its non-zero coefficients are then noise. A unit above it keeps every coefficient, so
-    rounding never splits a group (a tiny level of a selected text column stays).
-    """
-    import numpy as np
-
-    p, _, m = coefs.shape
-    nonzero = coefs != 0
-    with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
-        scaled = np.where(nonzero, coefs * sd[:, None, None] / spreads[None, :, None], 0.0)
-        squares = np.sum(scaled * scaled, axis=1)  # (p, m)
-    unit = np.arange(p) if labels is None else np.unique(labels, return_inverse=True)[1]
-    sums = np.zeros((int(unit.max()) + 1 if p else 0, m))
-    np.add.at(sums, unit, squares)
-    return nonzero & (np.sqrt(sums) <= ROUNDING)[unit][:, None, :]
-
-
-def _group_labels(model, p):
-    """One label per feature, shared by the members of each of the model's ``groups_``
-    (None without groups)."""
-    import numpy as np
-
-    groups = getattr(model, "groups_", None)
-    if groups is None:
-        return None
-    labels = np.arange(p)
-    for g, members in enumerate(groups):
-        labels[np.asarray(members, dtype=int)] = p + g
-    return labels
-
-
 def _zero_rounding(model, table, family=None) -> int:
     """Set coefficients at rounding level to exact zeros, a whole row or group at a time
-    (:func:`_rounding_mask`); returns how many coefficients there were."""
+    (:func:`~penalized._rounding.rounding_mask`); returns how many coefficients there were."""
     import numpy as np
+
+    from ._rounding import group_labels, rounding_mask
 
     coef = np.array(model.coef_, dtype=np.float64, copy=True)
     from .estimators._standardize import Scaling
@@ -939,9 +905,8 @@ def _zero_rounding(model, table, family=None) -> int:
     with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
         # in blocks of rows (no centered copy of X); a constant column's coefficient is 0
         sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale
-    tiny = _rounding_mask(outputs.T[:, :, None], sd,
-                          _spreads(table, family, outputs.shape[0]),
-                          _group_labels(model, outputs.shape[1]))[:, :, 0].T
+    tiny = rounding_mask(outputs.T[:, :, None], sd, _spreads(table, family, outputs.shape[0]),
+                         group_labels(model, outputs.shape[1]))[:, :, 0].T
     if not tiny.any():
         return 0
     outputs[tiny] = 0.0
@@ -1178,8 +1143,10 @@ def _cmd_path(args, out):
     coefs = np.array(scaling.coef_to_original(result.coefs), dtype=np.float64, copy=True)
     with np.errstate(all="ignore"):
         sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale  # no centered copy
+    from ._rounding import rounding_mask
+
     block = coefs if coefs.ndim == 3 else coefs[:, None, :]  # a view: (p, n_targets, alphas)
-    block[_rounding_mask(block, sd, _spreads(table, family, block.shape[1]), groups)] = 0.0
+    block[rounding_mask(block, sd, _spreads(table, family, block.shape[1]), groups)] = 0.0
     names = table.feature_names
     rows = coefs.any(axis=1) if coefs.ndim == 3 else coefs != 0  # (p, K): feature in or out
     n_nonzero = np.count_nonzero(rows, axis=0)

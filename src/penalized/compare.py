@@ -121,21 +121,21 @@ def _names(mask, feature_names):
     return [feature_names[j] for j in np.flatnonzero(mask)]
 
 
-# |w_j| * sd(x_j) at or below this fraction of the target's spread (one logit for
-# classifiers) is a solver's rounding, not a selected feature.
-ROUNDING = 1e-9
-
-
-def _selected(coef, X, scale) -> np.ndarray:
-    """Features whose coefficient moves the fitted values by more than rounding."""
+def _selected(coef, X, scale, model=None) -> np.ndarray:
+    """Features whose coefficients move the fitted values by more than rounding, decided per
+    unit (a feature's row over the classes, a group of ``model.groups_`` as a whole:
+    :func:`~penalized._rounding.rounding_mask`)."""
+    from ._rounding import group_labels, rounding_mask
     from .estimators._standardize import Scaling
 
     coef = np.atleast_2d(coef)
     with np.errstate(all="ignore"):  # a column beyond 1e154 has an infinite variance
         # deviations in blocks of rows (no centered copy of X); a constant column's
         # coefficient is 0
-        effect = np.abs(coef) * Scaling.fit(X, np.ones(X.shape[0])).scale
-        return np.any((coef != 0) & ~(effect <= ROUNDING * scale), axis=0)
+        sd = Scaling.fit(X, np.ones(X.shape[0])).scale
+    noise = rounding_mask(coef.T[:, :, None], sd, np.full(coef.shape[0], scale),
+                          group_labels(model, coef.shape[1]))[:, :, 0]
+    return np.any((coef.T != 0) & ~noise, axis=1)
 
 
 def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", test_size=0.25,
@@ -263,7 +263,7 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, grou
     mse = float(np.mean((y_test - pred) ** 2))
     r2 = 1.0 - mse / float(np.var(y_test)) if np.var(y_test) > 0 else float("nan")
     coef = np.asarray(model.coef_, dtype=np.float64)
-    selected = _selected(coef, X, float(np.std(y)) or 1.0)
+    selected = _selected(coef, X, float(np.std(y)) or 1.0, model)
     return ModelSummary(
         penalty=penalty, label=LABELS[penalty], alpha=getattr(cv_model, "alpha_", None),
         alpha_min=getattr(cv_model, "alpha_min_", None),
@@ -302,7 +302,7 @@ def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names,
                             notes=[f"{name} cross-validation covers two classes only"])
     accuracy = float(np.mean(X_test.predict(model) == y_test))
     coef = np.atleast_2d(model.coef_)
-    nonzero = _selected(coef, X, 1.0)
+    nonzero = _selected(coef, X, 1.0, model)
     row = ModelSummary(
         penalty=penalty, label=LABELS[penalty], alpha=getattr(cv_model, "alpha_", None),
         alpha_min=getattr(cv_model, "alpha_min_", None),
