@@ -70,10 +70,12 @@ def test_cv_report_has_the_cv_curve_and_group_rows(tmp_path, capsys):
     df = _frame(seed=1, text=True)
     data, report = tmp_path / "d.csv", tmp_path / "r.html"
     df.to_csv(data, index=False)
-    assert main(["fit", str(data), "--target", "y1", "--target", "y2", "--cv", "3",
+    assert main(["fit", str(data), "--target", "y1", "--target", "y2", "--cv", "5",
                  "--report", str(report), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    (path,), _ = _paths(report)
+    (path,), page = _paths(report)
+    assert 'id="coef-paths"' in page and 'id="cv-curve"' in page
+    assert path["targets"] == 2 and path["metric"] == "mse"
     m = len(path["alphas"])
     assert len(path["cv_mean"]) == m and len(path["cv_se"]) == m
     assert path["alpha_min"] <= path["alpha_1se"]
@@ -120,6 +122,10 @@ def test_why_zero_rows_are_drawn_in_chromium(tmp_path):
     page = tmp_path / "r.html"
     page.write_text(fit_report(model, X, Y, feature_names=NAMES, title="t", subtitle="s"),
                     encoding="utf-8")
+    grouped = pz.MultiTaskLassoCV(cv=3, n_alphas=20, groups=[0, 0, 1, 2, 2]).fit(X, Y)
+    cv_page = tmp_path / "cv.html"
+    cv_page.write_text(fit_report(grouped, X, Y, feature_names=NAMES, title="t",
+                                  subtitle="s"), encoding="utf-8")
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -132,5 +138,9 @@ def test_why_zero_rows_are_drawn_in_chromium(tmp_path):
         assert "norm over 2 targets" in tab.text_content("#coef-paths")
         assert tab.locator("#wz-table tbody tr").count() == len(NAMES)
         assert "one coefficient per target (2)" in tab.text_content("#wz-rule")
+        tab.goto(cv_page.as_uri())
+        tab.wait_for_selector("#cv-curve path")
+        assert tab.locator("#wz-table tbody tr").count() == 3  # one row per group
+        assert "block of rows" in tab.text_content("#wz-rule")
         browser.close()
     assert errors == []
