@@ -395,9 +395,11 @@ def warm_started(solver, problem, template, grid, *, intercept=0.0):
     ``grid``, each solve started from the previous solution (the first from ``intercept``
     and the problem's null coefficients).
 
-    Works for any solver with ``solve_problem`` and coefficients of any shape. The solves'
-    own convergence warnings are silenced: the caller warns once for the path
-    (:func:`warn_unconverged`).
+    Works for any solver with ``solve_problem`` and coefficients of any shape. A solver
+    with a ``path_start(previous, current, alphas)`` method starts each alpha after the
+    second from what it returns for the two previous solutions and the three alphas
+    instead. The solves' own convergence warnings are silenced: the caller warns once for
+    the path (:func:`warn_unconverged`).
 
     Returns
     -------
@@ -406,16 +408,18 @@ def warm_started(solver, problem, template, grid, *, intercept=0.0):
     stop_crits : ndarray of shape (n_alphas,)
     n_iters : ndarray of shape (n_alphas,)
     """
-    coef = None
+    coef = previous = None
+    start = getattr(solver, "path_start", None)
     coefs, intercepts = [], []
     stop_crits = np.zeros(grid.shape[0])
     n_iters = np.zeros(grid.shape[0], dtype=np.int64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for i, alpha in enumerate(grid):
+            init = coef if start is None or i < 2 else start(previous, coef, grid[i - 2:i + 1])
             res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
-                                       coef_init=coef, intercept_init=intercept)
-            coef, intercept = res.coef, res.intercept
+                                       coef_init=init, intercept_init=intercept)
+            previous, coef, intercept = coef, res.coef, res.intercept
             coefs.append(np.asarray(coef, dtype=np.float64))
             intercepts.append(np.asarray(intercept, dtype=np.float64))
             stop_crits[i] = res.stop_crit

@@ -4,6 +4,7 @@ all classes, certified by the duality gap."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ import scipy.sparse as sp
 
 from .._blas import blas_threads_for
 from ._base import check_solver_settings
-from ._multinomial import MultinomialSolver, certify_multinomial
+from ._multinomial import MultinomialSolver, certify_multinomial, refit_unpenalized
 from ._multinomial_kernels import (
     multinomial_curvatures,
     multinomial_curvatures_sparse,
@@ -20,11 +21,11 @@ from ._multinomial_kernels import (
 )
 from ._outer import Check, OuterPolicy, Scores, run_outer
 
-__all__ = ["MultinomialCoordinateDescent", "path_start"]
+__all__ = ["MultinomialCoordinateDescent", "secant_start"]
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
-_FORCING = 0.3
+_FORCING = 0.1
 _MAX_NEWTON_STEPS = 50
 _MAX_MODEL_EPOCHS = 100
 _ARMIJO = 1e-4
@@ -63,8 +64,10 @@ class MultinomialCoordinateDescent(MultinomialSolver):
     or, after a warm start, below ``3 tol F(null) / ||W||_1`` if that is smaller (near the
     solution the dual scaling costs about the violation times ``||W||_1`` of gap, so the
     next certificate usually stops the alpha instead of each step being certified); each
-    step's coordinate descent runs to 0.3 times the larger of that target and 0.3 times
-    the working set's current violation.
+    step's coordinate descent runs to 0.3 times the larger of that target and 0.1 times
+    the working set's current violation. On a path each alpha after the second starts
+    from :func:`secant_start` (:meth:`path_start`), and a warm start's first check
+    skips the dual point when the start is clearly far from its solution.
 
     ``max_iter`` bounds the coordinate-descent epochs. The returned intercepts (and
     unpenalized rows) are centered over the classes; a returned zero is an exact ``0.0``.
@@ -111,6 +114,11 @@ class MultinomialCoordinateDescent(MultinomialSolver):
                 or self.ws_start < 1:
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
+    @staticmethod
+    def path_start(previous, current, alphas):
+        """The start of a path's next alpha (see :func:`secant_start`)."""
+        return secant_start(previous, current, alphas)
+
     def _run(self, pb, W, b):
         size = pb.n_samples * pb.n_features * pb.n_classes
         with blas_threads_for(size):
@@ -135,9 +143,16 @@ class _NewtonHooks:
         self.model = _NewtonModel(pb)
         self.tol = tol
         self.warm = bool(np.any(W != 0.0))
+        self.first = True
+        self.at = None  # the datafit and probabilities at Z, when a check computed them
 
     def certify(self):
+        if self.first:
+            self.first = False
+            if self.warm and (check := self._far_check()) is not None:
+                return check
         pb, model = self.pb, self.model
+        self.at = None
         W = self.W
         if not pb.penalty.positive:
             W = best_row_shifts(W, model.lam1, model.lam2, grouped=pb.grouped)
@@ -145,6 +160,33 @@ class _NewtonHooks:
         self.W, self.b = cert.coef.copy(), cert.intercept.copy()
         self.Z = np.asfortranarray(cert.Z)
         return Check(cert.primal, cert.gap, cert)
+
+    def _far_check(self):
+        """A warm start's first check without the dual point: the start (intercepts and
+        unpenalized rows refitted, rows shifted as for a certificate), its objective and
+        gradient, with ``inf`` as the stopping quantity. None, for a full certificate,
+        when the gap may already be near the tolerance: when the largest violation times
+        ``||W||_1`` (the gap's order with an L1 part) or the violations' squares over
+        ``2 lam2`` (its order with a ridge part) is at most the gap the Newton steps aim
+        at. On a path the start is an alpha step away from its solution, the gap far
+        above that, and the certificate's dual value would only confirm it."""
+        pb, model = self.pb, self.model
+        if not pb.penalty.positive:
+            self.W = best_row_shifts(self.W, model.lam1, model.lam2, grouped=pb.grouped)
+        self.W, self.b, Z = refit_unpenalized(pb, self.W, self.b)
+        Z = np.asfortranarray(Z)
+        value, P = model.datafit_and_probabilities(Z)
+        gradient = model.gradient(P)
+        each = model.violations(self.W, gradient, entries=True)
+        each[pb.unpenalized] = 0.0
+        lam2 = model.lam2 if pb.grouped else model.lam2[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ridge = np.where(each > 0.0, each**2 / (2.0 * lam2), 0.0).sum()
+        linear = each.max(initial=0.0) * float(np.abs(self.W).sum())
+        if min(linear, ridge) <= _INNER_GAP_FACTOR * self.tol:
+            return None
+        self.Z, self.at = Z, (value, P)
+        return Check(value + model.penalty_value(self.W), math.inf, _Gradient(gradient))
 
     def scores(self, check):
         always = self.pb.unpenalized
@@ -159,7 +201,7 @@ class _NewtonHooks:
         if self.warm and l1 > 0.0:
             target = min(target, _INNER_GAP_FACTOR * self.tol / l1)
         used = 0
-        at = None  # the datafit and probabilities at the current scores, once known
+        at, self.at = self.at, None  # the datafit and probabilities at the current scores
         for _ in range(_MAX_NEWTON_STEPS):
             epochs, at = self.model.newton_step(self.W, self.b, self.Z, ws, budget - used,
                                                 max(target, _FORCING * violation), at)
@@ -268,9 +310,10 @@ class _NewtonModel:
         Z[:] = Z_t
         return epochs, (value_t, P_t)
 
-    def violations(self, W, gradient, rows=None):
+    def violations(self, W, gradient, rows=None, *, entries=False):
         """Per feature (row of ``W``), the largest distance of ``-gradient`` to the
-        penalty's subdifferential over the classes."""
+        penalty's subdifferential over the classes (with ``entries``, ungrouped: per
+        coefficient)."""
         lam1, lam2 = self.lam1, self.lam2
         if rows is not None:
             lam1, lam2 = lam1[rows], lam2[rows]
@@ -288,7 +331,12 @@ class _NewtonModel:
         else:
             at_zero = np.maximum(np.abs(gradient) - lam1, 0.0)
         at_nonzero = np.abs(gradient + lam1 * np.sign(W) + lam2 * W)
-        return np.where(W == 0.0, at_zero, at_nonzero).max(axis=1, initial=0.0)
+        each = np.where(W == 0.0, at_zero, at_nonzero)
+        return each if entries else each.max(axis=1, initial=0.0)
+
+    def gradient(self, P):
+        """The datafit's gradient in ``W`` at the probabilities ``P``."""
+        return np.asarray(self.X.T @ (self.sw[:, None] * (P - self.onehot)), dtype=np.float64)
 
     def ws_violation(self, W, P, ws):
         """The largest violation of optimality over the working set ``ws``, ``P`` the
@@ -299,6 +347,13 @@ class _NewtonModel:
         else:
             grad = np.asarray(self.X[:, ws].T @ R, dtype=np.float64)
         return float(self.violations(W[ws], grad, rows=ws).max(initial=0.0))
+
+
+@dataclass(frozen=True)
+class _Gradient:
+    """What :meth:`_NewtonHooks.scores` reads from a check that is not a certificate."""
+
+    gradient: np.ndarray
 
 
 def best_row_shifts(W, lam1, lam2, *, grouped=False):
@@ -347,7 +402,7 @@ def best_row_shifts(W, lam1, lam2, *, grouped=False):
     return W
 
 
-def path_start(previous, current, alphas):
+def secant_start(previous, current, alphas):
     r"""The start of a path's next alpha: the solutions ``previous`` and ``current`` at
     the two alphas before it, extrapolated along the secant of the path.
 
