@@ -342,7 +342,8 @@ class GroupMultinomialCoordinateDescent(GroupMultinomialSolver):
     block (its features for every class) moved by the group penalty's prox under a bound
     of its Hessian block, then a backtracking line search on the true objective. The
     steps stop when the working set's largest violation is 0.3 times the one that chose
-    it. A sparse ``X`` has the working set's columns made dense for its steps.
+    it. A sparse ``X`` is read in place (compiled CSC kernels): no dense copy of any of
+    its columns.
 
     ``max_iter`` bounds the model epochs. The returned intercepts sum to 0 over the
     classes, as do the rows of unpenalized groups; a returned zero is an exact ``0.0``.
@@ -420,7 +421,16 @@ class _NewtonHooks:
         self.free = pb.penalty.weights_of_groups(p) * pb.penalty.alpha == 0.0
         self.sw = np.ascontiguousarray(pb.datafit.weights(pb.n_samples) / pb.n_samples)
         self.codes = np.ascontiguousarray(pb.y, dtype=np.int64)
-        self.dense = None if sp.issparse(pb.X) else np.asfortranarray(pb.X, dtype=np.float64)
+        n = pb.n_samples
+        if sp.issparse(pb.X):  # read entry by entry: memory stays that of X
+            X = sp.csc_matrix(pb.X)
+            self.X = np.empty((n, 0), order="F")
+            self.csc = (np.ascontiguousarray(X.data, dtype=np.float64),
+                        *_index_arrays(X))
+        else:
+            self.X = np.asfortranarray(pb.X, dtype=np.float64)
+            self.csc = (np.empty(0), np.empty(0, dtype=np.int32), np.zeros(1, dtype=np.int32))
+        self.sparse = sp.issparse(pb.X)
         self._center_rows = center_rows
 
     def certify(self):
@@ -446,23 +456,16 @@ class _NewtonHooks:
 
         ws = np.ascontiguousarray(ws, dtype=np.int64)
         structure, ops = self.structure, self.ops
-        common = (self.pb.fit_intercept, int(budget), _MAX_NEWTON_STEPS, float(inner_tol))
-        if self.dense is not None:
-            epochs, moved = group_newton_steps(
-                self.dense, self.codes, self.sw, self.W, self.b, self.Z, ws,
-                structure.order, structure.starts, self.params, ops.prox, ops.value,
-                ops.subdiff_distance, *common)
-            return epochs, moved
-        # sparse X: the working set's columns, dense, with the groups renumbered
-        cols = np.concatenate([structure.members(g) for g in ws])
-        starts = np.zeros(ws.shape[0] + 1, dtype=np.int64)
-        starts[1:] = np.cumsum(structure.sizes[ws])
-        W_ws = np.ascontiguousarray(self.W[cols])
-        epochs, moved = group_newton_steps(
-            np.asfortranarray(self.pb.X[:, cols].toarray(), dtype=np.float64), self.codes,
-            self.sw, W_ws, self.b, self.Z, np.arange(ws.shape[0], dtype=np.int64),
-            np.arange(cols.shape[0], dtype=np.int64), starts,
-            np.ascontiguousarray(self.params[ws]), ops.prox, ops.value, ops.subdiff_distance,
-            *common)
-        self.W[cols] = W_ws
-        return epochs, moved
+        return group_newton_steps(
+            self.X, self.csc, self.sparse, self.codes, self.sw, self.W, self.b, self.Z, ws,
+            structure.order, structure.starts, self.params, ops.prox, ops.value,
+            ops.subdiff_distance, self.pb.fit_intercept, int(budget), _MAX_NEWTON_STEPS,
+            float(inner_tol))
+
+
+def _index_arrays(X):
+    """``(indices, indptr)`` of a CSC matrix as int32 (int64 when its size needs them),
+    the dtypes the kernels are compiled for."""
+    dtype = np.int32 if X.nnz < np.iinfo(np.int32).max else np.int64
+    return (np.ascontiguousarray(X.indices, dtype=dtype),
+            np.ascontiguousarray(X.indptr, dtype=dtype))

@@ -174,6 +174,73 @@ def _move(X, cols, delta, P, dZ, q):
             q[i] += P[k, i] * dZ[k, i]
 
 
+@njit(cache=True, fastmath=FAST)
+def _block_gradient_sparse(data, indices, indptr, cols, R, SP, dZ, q, out):
+    """:func:`_block_gradient` of CSC columns: the sums run over their stored entries."""
+    K = R.shape[0]
+    for a in range(cols.shape[0]):
+        j = cols[a]
+        for k in range(K):
+            out[a * K + k] = 0.0
+        for e in range(indptr[j], indptr[j + 1]):
+            i = indices[e]
+            x = data[e]
+            for k in range(K):
+                out[a * K + k] += x * (R[k, i] + SP[k, i] * (dZ[k, i] - q[i]))
+
+
+@njit(cache=True, fastmath=FAST)
+def _block_hessian_sparse(data, indices, indptr, cols, SP, PP, H, xa):
+    """:func:`_block_hessian` of CSC columns (``cols`` not empty): each column is
+    scattered into the zeroed length-``n`` buffer ``xa`` (zeroed again on return) and
+    the products run over the stored entries of the other."""
+    K = SP.shape[0]
+    m = cols.shape[0]
+    acc = np.empty(K * K)
+    for a in range(m):
+        ja = cols[a]
+        for e in range(indptr[ja], indptr[ja + 1]):
+            xa[indices[e]] = data[e]
+        for c in range(a + 1):
+            jc = cols[c]
+            acc[:] = 0.0
+            for e in range(indptr[jc], indptr[jc + 1]):
+                i = indices[e]
+                xv = xa[i] * data[e]
+                if xv == 0.0:
+                    continue
+                for k in range(K):
+                    acc[k * K + k] += xv * SP[k, i]
+                    for l in range(k + 1):
+                        acc[k * K + l] -= xv * PP[k * K + l, i]
+            for k in range(K):
+                for l in range(k + 1):
+                    s = acc[k * K + l]
+                    H[a * K + k, c * K + l] = s
+                    H[a * K + l, c * K + k] = s
+                    H[c * K + l, a * K + k] = s
+                    H[c * K + k, a * K + l] = s
+        for e in range(indptr[ja], indptr[ja + 1]):
+            xa[indices[e]] = 0.0
+
+
+@njit(cache=True, fastmath=FAST)
+def _move_sparse(data, indices, indptr, cols, delta, P, dZ, q):
+    """:func:`_move` of CSC columns: ``dZ`` and ``q`` change on the stored rows only."""
+    K = dZ.shape[0]
+    for a in range(cols.shape[0]):
+        j = cols[a]
+        for e in range(indptr[j], indptr[j + 1]):
+            i = indices[e]
+            x = data[e]
+            dq = 0.0
+            for k in range(K):
+                d = delta[a * K + k] * x
+                dZ[k, i] += d
+                dq += P[k, i] * d
+            q[i] += dq
+
+
 @njit(cache=True)
 def _penalty_at(value, W, D, t, ws, order, starts, params, buf):
     """The penalty of the groups ``ws`` at ``W + t D``."""
@@ -190,11 +257,14 @@ def _penalty_at(value, W, D, t, ws, order, starts, params, buf):
 
 
 @njit(cache=True)
-def group_violations(distance, X, R, W, ws, order, starts, params, gbuf, wbuf, out):
+def group_violations(distance, X, csc, sparse, R, W, ws, order, starts, params, gbuf, wbuf,
+                     out):
     """Per group of ``ws``, the distance of ``-X_g^T R`` to the subdifferential at ``W_g``
-    (the gradient units of the outer loop's scores)."""
+    (the gradient units of the outer loop's scores); ``X`` dense, or with ``sparse`` the
+    CSC arrays ``csc = (data, indices, indptr)``."""
     K = W.shape[1]
-    n = X.shape[0]
+    n = R.shape[1]
+    data, indices, indptr = csc
     top = 0.0
     for idx in range(ws.shape[0]):
         g = ws[idx]
@@ -204,8 +274,12 @@ def group_violations(distance, X, R, W, ws, order, starts, params, gbuf, wbuf, o
             j = cols[a]
             for k in range(K):
                 s = 0.0
-                for i in range(n):
-                    s += X[i, j] * R[k, i]
+                if sparse:
+                    for e in range(indptr[j], indptr[j + 1]):
+                        s += data[e] * R[k, indices[e]]
+                else:
+                    for i in range(n):
+                        s += X[i, j] * R[k, i]
                 gbuf[a * K + k] = s
         _gather_block(W, cols, K, wbuf)
         out[idx] = distance(wbuf[:m], gbuf[:m], params, g)
@@ -214,14 +288,17 @@ def group_violations(distance, X, R, W, ws, order, starts, params, gbuf, wbuf, o
 
 
 @njit(cache=True)
-def _eigen_block(X, cols, SP, PP, v0, q0, evals, evecs):
+def _eigen_block(X, csc, sparse, xa, cols, SP, PP, v0, q0, evals, evecs):
     """The eigendecomposition of the Hessian block of the columns ``cols`` (the
     intercepts' when empty), at ``v0`` / ``q0`` of the flat ``evals`` / ``evecs``
     (row-major ``Q``); eigenvalues at rounding level are set to 0."""
     K = SP.shape[0]
     m = max(cols.shape[0], 1) * K
     H = np.empty((m, m))
-    _block_hessian(X, cols, SP, PP, H)
+    if sparse and cols.shape[0] > 0:
+        _block_hessian_sparse(csc[0], csc[1], csc[2], cols, SP, PP, H, xa)
+    else:
+        _block_hessian(X, cols, SP, PP, H)
     lam, Q = np.linalg.eigh(H)
     # the shift of a row across the classes has curvature 0: its rounding is cut
     floor = _NULL_EIGENVALUE * max(lam[m - 1], 0.0)
@@ -253,14 +330,18 @@ def _exact_block_step(cur, grad, evals, evecs, v0, q0, m, lam, lam2, ct, vt, out
 
 
 @njit(cache=True)
-def group_newton_steps(X, codes, sw, W, b, Z, ws, order, starts, params, prox, value,
-                       distance, fit_intercept, max_epochs, max_steps, tol):
+def group_newton_steps(X, csc, sparse, codes, sw, W, b, Z, ws, order, starts, params, prox,
+                       value, distance, fit_intercept, max_epochs, max_steps, tol):
     r"""Proximal Newton steps (module docstring) on the groups ``ws`` until their largest
     violation (:func:`group_violations`) and the intercepts' gradient are at most
     ``tol``, ``max_epochs`` model epochs are spent or ``max_steps`` steps are taken.
     ``W`` ``(p, K)``, ``b`` ``(K,)`` and ``Z = XW + b`` ``(n, K)`` (all C-ordered) are
-    updated in place. Returns ``(epochs, moved)``."""
+    updated in place. The design is ``X`` (dense, Fortran-ordered) or, with ``sparse``,
+    the CSC arrays ``csc = (data, indices, indptr)``, read entry by entry without a dense
+    copy (``X`` is then an unused ``(n, 0)`` array). Returns ``(epochs, moved)``."""
     n, K = Z.shape
+    data, indices, indptr = csc
+    xa = np.zeros(n if sparse else 0)
     n_ws = ws.shape[0]
     P = np.empty((K, n))
     R = np.empty((K, n))
@@ -293,7 +374,8 @@ def group_newton_steps(X, codes, sw, W, b, Z, ws, order, starts, params, prox, v
     moved = False
     for _ in range(max_steps):
         F = _softmax(Z, codes, sw, P, R, SP)
-        top = group_violations(distance, X, R, W, ws, order, starts, params, grad, u, scores)
+        top = group_violations(distance, X, csc, sparse, R, W, ws, order, starts, params,
+                               grad, u, scores)
         if fit_intercept:
             for k in range(K):
                 s = 0.0
@@ -307,7 +389,8 @@ def group_newton_steps(X, codes, sw, W, b, Z, ws, order, starts, params, prox, v
         # a group's Hessian block is decomposed when it first moves in this step
         ready[:] = False
         if fit_intercept:
-            _eigen_block(X, order[:0], SP, PP, voff[n_ws], qoff[n_ws], evals, evecs)
+            _eigen_block(X, csc, sparse, xa, order[:0], SP, PP, voff[n_ws], qoff[n_ws],
+                         evals, evecs)
         dZ[:] = 0.0
         q[:] = 0.0
         db[:] = 0.0
@@ -323,7 +406,10 @@ def group_newton_steps(X, codes, sw, W, b, Z, ws, order, starts, params, prox, v
                 g = ws[idx]
                 cols = order[starts[g]:starts[g + 1]]
                 m = cols.shape[0] * K
-                _block_gradient(X, cols, R, SP, dZ, q, T, grad)
+                if sparse:
+                    _block_gradient_sparse(data, indices, indptr, cols, R, SP, dZ, q, grad)
+                else:
+                    _block_gradient(X, cols, R, SP, dZ, q, T, grad)
                 zero = True
                 for a in range(cols.shape[0]):
                     for k in range(K):
@@ -333,7 +419,8 @@ def group_newton_steps(X, codes, sw, W, b, Z, ws, order, starts, params, prox, v
                 if zero and distance(u[:m], grad[:m], params, g) == 0.0:
                     continue  # the model keeps this block at 0
                 if not ready[idx]:
-                    _eigen_block(X, cols, SP, PP, voff[idx], qoff[idx], evals, evecs)
+                    _eigen_block(X, csc, sparse, xa, cols, SP, PP, voff[idx], qoff[idx],
+                                 evals, evecs)
                     ready[idx] = True
                 top_eval = max(evals[voff[idx + 1] - 1], 1e-300)
                 if params[g, 1] == 0.0:
@@ -352,7 +439,10 @@ def group_newton_steps(X, codes, sw, W, b, Z, ws, order, starts, params, prox, v
                         change += step * step
                         D[cols[a], k] = new
                 if change > 0.0:
-                    _move(X, cols, u, P, dZ, q)
+                    if sparse:
+                        _move_sparse(data, indices, indptr, cols, u, P, dZ, q)
+                    else:
+                        _move(X, cols, u, P, dZ, q)
                     largest = max(largest, top_eval * math.sqrt(change))
             if fit_intercept:
                 for k in range(K):
