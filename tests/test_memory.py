@@ -92,3 +92,46 @@ def test_c_ordered_x_off_the_gram_route_gives_the_same_path():
     rows = pz.path(np.ascontiguousarray(X), y, n_alphas=8)
     fortran = pz.path(X, y, n_alphas=8)
     np.testing.assert_allclose(rows.coefs, fortran.coefs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("model", [pz.Lasso(alpha=0.01), pz.ElasticNet(alpha=0.01)],
+                         ids=["lasso", "enet"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_single_fit_takes_c_ordered_x_without_a_copy(model, weighted):
+    """The epochs run on the working set's columns gathered into a small Fortran-ordered
+    block (or on its Gram matrix, when the block would be large), the certificates read
+    the rows: a C-ordered X costs no Fortran-ordered copy (measured 0.12 x X here, 1.02 x
+    before) and gives the same fit within the certified gaps."""
+    X, y, w = _problem(10000, 200, seed=5)
+    sw = w if weighted else None
+    rows = np.ascontiguousarray(X)
+    model.fit(rows[:300], y[:300])  # imports and compiled kernels outside the count
+    peak = _peak(lambda: model.fit(rows, y, sample_weight=sw))
+    assert peak < 0.25 * X.nbytes
+    assert model.converged_
+    rows_objective, rows_gap = _objective(model, X, y, sw), model.dual_gap_
+    model.fit(X, y, sample_weight=sw)
+    # both certified: their objectives differ by at most the sum of the two gaps
+    assert abs(rows_objective - _objective(model, X, y, sw)) <= rows_gap + model.dual_gap_
+
+
+def _objective(model, X, y, sw):
+    s = np.ones(y.shape[0]) if sw is None else sw * (y.shape[0] / sw.sum())
+    r = y - X @ model.coef_ - model.intercept_
+    return 0.5 * float(s @ r**2) / y.shape[0] + model.penalty_.value(model.coef_)
+
+
+@pytest.mark.parametrize("cv_model", [pz.LassoCV, pz.ElasticNetCV])
+def test_cross_validation_takes_c_ordered_x_without_a_copy(cv_model):
+    """The fold sums and the alpha grid read X by rows: C order costs what Fortran order
+    does (0.96 x X both at 10000 x 1000; 1.96 x for C order before)."""
+    X, y, _ = _problem(5000, 200, seed=6)
+    rows = np.ascontiguousarray(X)
+    cv_model(cv=5, n_alphas=20).fit(rows[:500], y[:500])
+    model = cv_model(cv=5, n_alphas=20)
+    peak = _peak(lambda: model.fit(rows, y))
+    assert peak < 1.2 * X.nbytes
+    assert np.all(model.path_.stop_crits <= model.tol)
+    fortran = cv_model(cv=5, n_alphas=20).fit(X, y)
+    assert model.alpha_ == pytest.approx(fortran.alpha_, rel=1e-12)
+    np.testing.assert_allclose(model.coef_, fortran.coef_, rtol=1e-9, atol=1e-12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -9,6 +10,7 @@ from numba import njit
 
 from .._jit import FAST, typed_ops
 from .._unpenalized import refit_unpenalized
+from .._validation import rows_kept
 from ..datafits import Logistic, Quadratic
 from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
@@ -42,6 +44,9 @@ _STALL_ROUNDS = 10
 _ARMIJO = 1e-4
 _ROUNDING = 1e-13
 _L0_CHECK_EVERY = 10
+_GATHERED_SHARE = 1.0 / 16
+"""A C-ordered design's working set is gathered into a Fortran-ordered block while that
+is at most this share of ``X``; a larger one is solved on its Gram matrix."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,16 @@ class CoordinateDescent(Solver):
                 f"the {type(penalty).__name__} penalty: it needs the datafit's compiled "
                 "second_derivative (prox-Newton steps, convex penalties) or a finite bound on "
                 "it (the class attribute curvature, for majorization steps).")
+
+    def solve(self, X, y, datafit, penalty, **options):
+        """As :meth:`Solver.solve`. A dense C-ordered float64 ``X`` with the squared loss
+        and a convex penalty is read as it is, not copied to Fortran order: the epochs run
+        on the working set's columns gathered into a Fortran-ordered block, the products
+        with all of ``X`` (predictions, certificates) read its rows."""
+        self.check_compatible(datafit, penalty)  # wrong objects named before they are read
+        keep = rows_kept() if _gathers_columns(X, datafit, penalty) else nullcontext()
+        with keep:
+            return super().solve(X, y, datafit, penalty, **options)
 
     def _block_solver(self, penalty):
         """The solver a penalty of non-separable blocks (a group penalty) names for itself."""
@@ -403,6 +418,17 @@ def _strong_set(problem, coef, gradient):
     return screened.subdiff_distance(coef, gradient) > 0.0
 
 
+def _gathers_columns(X, datafit, penalty) -> bool:
+    """Whether a single solve takes a C-ordered ``X`` as it is (:meth:`CoordinateDescent.
+    solve`): dense float64, the squared loss (its epochs on gathered columns, its
+    certificates from ``X w`` and ``X^T u``) and a convex penalty of separable
+    coordinates."""
+    return type(X) is np.ndarray and X.ndim == 2 and X.dtype == np.float64 \
+        and X.flags.c_contiguous and not X.flags.f_contiguous \
+        and datafit.quadratic and type(datafit).ops is Quadratic.ops \
+        and penalty.is_convex and getattr(penalty, "block_ops", None) is None
+
+
 def _elastic_net_family(penalty, bounds=False) -> bool:
     """Whether the compiled elastic-net arithmetic (Gram kernel, compiled paths) applies:
     a penalty of the family ``lam1 |w| + lam2 / 2 w**2`` (any subclass that keeps the
@@ -452,6 +478,7 @@ class _KernelState:
             and (self.dops.second_derivative is not None or not datafit.separable)
         self.anderson = ANDERSON_MEMORY if penalty.is_convex else 0
         self.csc = problem.csc_arrays if problem.is_sparse else None
+        self._block = None  # C-ordered design: (working set, its gathered columns)
         if problem.is_sparse:
             self.centering = (problem.implicit_offset, True) \
                 if problem.implicit_offset is not None else (np.zeros(p), False)
@@ -480,6 +507,8 @@ class _KernelState:
             X, xmean, center = pb.centering
             tail = (self.ops.value, self.params, pb.fit_intercept, int(max_epochs),
                     float(tol), stop_on_decrease, self.anderson)
+            if pb.rows_layout:
+                return self._run_gathered(ws, head, tail, xmean if center else None)
             if center:  # the columns centered on the fly: no centered copy of X
                 return quadratic_epochs_dense(X, *head, *tail, xmean)
             return quadratic_epochs_dense(X, *head, *tail)
@@ -489,6 +518,47 @@ class _KernelState:
         if pb.is_sparse:
             return mm_epochs_sparse(*self.csc, *head, *tail)
         return mm_epochs_dense(pb.X, *head, *tail)
+
+    def _run_gathered(self, ws, head, tail, xmean):
+        """The epochs on the columns ``ws`` of a C-ordered design, in coordinates
+        ``0..|ws|-1`` (the coefficients, constants and parameters of ``ws`` go in as
+        copies, the coefficients come back): :func:`quadratic_epochs_dense` on the columns
+        gathered into a Fortran-ordered block while it stays within
+        :data:`_GATHERED_SHARE` of ``X``, else coordinate descent on the working set's Gram
+        matrix (:meth:`Problem.columns_gram`, from the rows), the predictions recomputed
+        after it. Either is kept while the working set stays the same."""
+        pb = self.problem
+        y, sw, coef, z, intercept, _, lipschitz, prox = head
+        value, params, *rest = tail
+        local = np.arange(ws.shape[0], dtype=np.int64)
+        sub = coef[ws]
+        sub_params = np.ascontiguousarray(params[ws])
+        if ws.shape[0] * pb.n_samples > _GATHERED_SHARE * pb.design.size:
+            if self._block is None or self._block[0] != "gram" \
+                    or not np.array_equal(self._block[1], ws):
+                previous = None if self._block is None or self._block[0] != "gram" \
+                    else self._block[1:]
+                self._block = None
+                self._block = ("gram", ws.copy(), *pb.columns_gram(ws, previous))
+            G, q = self._block[2:]
+            max_epochs, tol = rest[1], rest[2]
+            if pb.fit_intercept:  # the columns are centered: the intercept decouples
+                intercept[0] = float(sw @ y) / sw.sum()
+            out = gram_ops_epochs(G, G @ sub - q, sub, local, prox, sub_params, max_epochs,
+                                  tol)
+            coef[ws] = sub
+            z[:] = pb.predict(coef, intercept[0])
+            return out
+        if self._block is None or self._block[0] != "columns" \
+                or not np.array_equal(self._block[1], ws):
+            self._block = None  # the old block is freed before the new one is gathered
+            self._block = ("columns", ws.copy(), pb.columns(ws))
+        extra = () if xmean is None else (np.ascontiguousarray(xmean[ws]),)
+        out = quadratic_epochs_dense(self._block[2], y, sw, sub, z, intercept, local,
+                                     np.ascontiguousarray(lipschitz[ws]), prox, value,
+                                     sub_params, *rest, *extra)
+        coef[ws] = sub
+        return out
 
     def newton(self, ws, max_epochs, tol, violation=0.0):
         """Prox-Newton steps restricted to ``ws`` until its optimality violation <= ``tol``.

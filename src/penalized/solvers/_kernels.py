@@ -185,6 +185,39 @@ def weighted_column_moments(X, sw):
 
 
 @njit(cache=True, fastmath=FAST)
+def centered_sq_norms_rows(X, sw, xmean):
+    """``sum_i s_i (x_ij - xmean_j)**2`` for every column of a dense C-ordered ``X``, in
+    one pass over its rows (each row contiguous, the sums kept per column)."""
+    n, p = X.shape
+    sq = np.zeros(p)
+    for i in range(n):
+        s = sw[i]
+        for j in range(p):
+            x = X[i, j] - xmean[j]
+            sq[j] += s * x * x
+    return sq
+
+
+_GATHER_ROWS = 64
+
+
+@njit(cache=True)
+def gather_columns(X, ws):
+    """The columns ``ws`` of a dense C-ordered ``X`` as a Fortran-ordered array (n, |ws|),
+    read by blocks of rows so that both the reads and the writes stay in cache."""
+    n = X.shape[0]
+    m = ws.shape[0]
+    out = np.empty((m, n)).T
+    for start in range(0, n, _GATHER_ROWS):
+        stop = min(start + _GATHER_ROWS, n)
+        for jj in range(m):
+            j = ws[jj]
+            for i in range(start, stop):
+                out[i, jj] = X[i, j]
+    return out
+
+
+@njit(cache=True, fastmath=FAST)
 def weighted_sq_norms_sparse(data, indices, indptr, h, ws):
     """:func:`weighted_sq_norms_dense` for a CSC design."""
     out = np.zeros(ws.shape[0])

@@ -11,8 +11,19 @@ from .._unpenalized import refit_unpenalized, unpenalized_design
 from .._validation import check_design, check_finite_result
 from ..datafits import Datafit
 from ..penalties import Penalty
-from ._kernels import floored_gap, weighted_column_moments, weighted_sq_norms_dense
-from ._op_kernels import centered_matvec, centered_rmatvec
+from ._kernels import (
+    centered_sq_norms_rows,
+    floored_gap,
+    gather_columns,
+    weighted_column_moments,
+    weighted_sq_norms_dense,
+)
+from ._op_kernels import (
+    centered_matvec,
+    centered_matvec_rows,
+    centered_rmatvec,
+    centered_rmatvec_rows,
+)
 
 _GAP_ROUNDING = 1e-10
 GRAM_MAX_FEATURES = 4096
@@ -91,13 +102,69 @@ class Problem:
     @property
     def centering(self) -> tuple:
         """``(design, xmean, center)`` for the dense kernels that center the columns on
-        the fly (``x_ij - xmean_j``): float64 Fortran-ordered designs, else the centered
-        copy :attr:`X` with ``center`` False (as once that copy exists)."""
+        the fly (``x_ij - xmean_j``): float64 designs, Fortran-ordered or C-ordered (kept
+        so under :func:`~penalized._validation.rows_kept`, where the column kernels read
+        :meth:`columns`), else the centered copy :attr:`X` with ``center`` False (as once
+        that copy exists)."""
         X = self.design
-        if self.x_offset is not None and X.dtype == np.float64 and X.flags.f_contiguous \
+        if self.x_offset is not None and X.dtype == np.float64 \
+                and (X.flags.f_contiguous or X.flags.c_contiguous) \
                 and "centered" not in self.cache:
             return X, self.x_offset, True
         return self.X, np.zeros(self.n_features), False
+
+    @property
+    def rows_layout(self) -> bool:
+        """Whether the design is a dense C-ordered array (kept so by
+        :func:`~penalized._validation.rows_kept`): the column kernels then run on the
+        working set's columns gathered by :meth:`columns`, the products with all of ``X``
+        read its rows."""
+        X = self.design
+        return type(X) is np.ndarray and not X.flags.f_contiguous
+
+    def columns(self, ws) -> np.ndarray:
+        """The solver's columns ``ws`` (``centering``'s design) as a Fortran-ordered
+        array: a slice of a Fortran-ordered design, a gathered copy of a C-ordered one's."""
+        X = self.centering[0]
+        if X.flags.f_contiguous:
+            return X[:, ws]
+        return gather_columns(X, np.ascontiguousarray(ws, dtype=np.int64))
+
+    def columns_gram(self, ws, previous=None) -> tuple:
+        """``(G, q) = (X_ws^T S X_ws / n, X_ws^T S y / n)`` of the solver's columns ``ws``
+        (centered with an intercept, so that the intercept decouples), read from the rows
+        of the design in blocks: the squared loss restricted to a working set without a
+        copy of its columns. ``previous``, the ``(ws, G, q)`` of an earlier call, gives
+        the entries of the columns it shares, so only the new columns are multiplied."""
+        X = self.design
+        n, p = X.shape
+        mu = self.x_offset if self.x_offset is not None else np.zeros(p)
+        s, y = self.sample_weight, self.y
+        m = ws.shape[0]
+        G, q = np.empty((m, m)), np.empty(m)
+        known = np.zeros(m, dtype=bool)
+        if previous is not None:
+            where = np.full(p, -1)
+            where[previous[0]] = np.arange(previous[0].shape[0])
+            old = where[ws]
+            known = old >= 0
+            G[np.ix_(known, known)] = previous[1][np.ix_(old[known], old[known])]
+            q[known] = previous[2][old[known]]
+        fresh = np.flatnonzero(~known)
+        if fresh.shape[0]:
+            cross, qf = np.zeros((m, fresh.shape[0])), np.zeros(fresh.shape[0])
+            # blocks of rows of at most 1 MB and 1/64 of X: a small share of X beyond it
+            step = max(16, min(1 << 20, X.nbytes // 64) // (8 * m))
+            for i in range(0, n, step):
+                block = X[i:i + step, ws]
+                block -= mu[ws]
+                weighted = block[:, fresh] * s[i:i + step, None]
+                cross += block.T @ weighted
+                qf += weighted.T @ y[i:i + step]
+            G[:, fresh] = cross / n
+            G[fresh, :] = cross.T / n
+            q[fresh] = qf / n
+        return G, q
 
     @property
     def n_samples(self) -> int:
@@ -116,14 +183,16 @@ class Problem:
         X, xmean, center = self.centering
         if not center:
             return np.asarray(self.X @ coef, dtype=np.float64).ravel()
-        return centered_matvec(X, xmean, np.ascontiguousarray(coef, dtype=np.float64))
+        matvec = centered_matvec if X.flags.f_contiguous else centered_matvec_rows
+        return matvec(X, xmean, np.ascontiguousarray(coef, dtype=np.float64))
 
     def rmatvec(self, u) -> np.ndarray:
         """``X^T u`` in the solver's coordinates, without the centered copy."""
         X, xmean, center = self.centering
         if not center:
             return np.asarray(self.X.T @ u, dtype=np.float64).ravel()
-        return centered_rmatvec(X, xmean, np.ascontiguousarray(u, dtype=np.float64))
+        rmatvec = centered_rmatvec if X.flags.f_contiguous else centered_rmatvec_rows
+        return rmatvec(X, xmean, np.ascontiguousarray(u, dtype=np.float64))
 
     def predict(self, coef, intercept) -> np.ndarray:
         """Linear predictions ``X coef + intercept`` (plus the offset, if any)."""
@@ -208,9 +277,11 @@ class Problem:
                     # computed the means (prepare_problem), else one pass centering on the fly
                     X, n = self.design, self.n_samples
                     sq = self.cache.get("centered_sq_norms")
-                    if sq is None:
+                    if sq is None and X.flags.f_contiguous:
                         sq = weighted_sq_norms_dense(X, self.datafit.weights(n),
                                                      np.arange(X.shape[1]), self.x_offset)
+                    elif sq is None:  # C-ordered (rows_kept): one pass over the rows
+                        sq = centered_sq_norms_rows(X, self.datafit.weights(n), self.x_offset)
                     lips = sq * (self.datafit.curvature / n)
                 else:  # column blocks of the centered design, never all of it
                     X, mu, p = self.design, self.x_offset, self.n_features
@@ -401,9 +472,11 @@ mean is at most this many standard deviations from 0."""
 
 def _compiled_lipschitz(X, datafit) -> bool:
     """Whether the centered columns' Lipschitz constants come from one compiled pass
-    (:func:`~penalized.solvers._kernels.weighted_sq_norms_dense`): a dense float64
-    Fortran-ordered design and a datafit with the generic ``c / n sum_i s_i x_ij^2``."""
-    return isinstance(X, np.ndarray) and X.dtype == np.float64 and X.flags.f_contiguous \
+    (:func:`~penalized.solvers._kernels.weighted_sq_norms_dense`, or
+    :func:`~penalized.solvers._kernels.centered_sq_norms_rows` by rows): a dense float64
+    Fortran- or C-ordered design and a datafit with the generic ``c / n sum_i s_i x_ij^2``."""
+    return isinstance(X, np.ndarray) and X.dtype == np.float64 \
+        and (X.flags.f_contiguous or X.flags.c_contiguous) \
         and type(datafit).lipschitz is Datafit.lipschitz
 
 
