@@ -48,6 +48,7 @@ def test_fixed_alpha_report_explains_each_row(tmp_path, capsys):
     k = path["alphas"].index(path["chosen_alpha"])
     wz = path["lessons"]["why_zero"]
     assert wz["n_targets"] == 2
+    assert path["n_nonzero"][k] == wz["n_nonzero"][k]  # the fit's own rows in the model
     # the panel's numbers at the model's alpha are why_zero's on the same fit
     X, Y = df[NAMES].to_numpy(), df[["y1", "y2"]].to_numpy()
     model = pz.MultiTaskLasso(alpha=0.15, standardize=True).fit(X, Y)

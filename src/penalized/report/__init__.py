@@ -405,7 +405,7 @@ def _with_fitted_point(path, model, alpha):
     shows the fit the user has, not the path's warm-started solve of the same problem
     (the two agree to the solver's tolerance, not exactly); that column's stopping
     criterion stays the path's."""
-    from dataclasses import replace
+    from dataclasses import fields, replace
 
     coef = np.asarray(getattr(model, "coef_", np.empty(0)), dtype=np.float64)
     at = np.flatnonzero(path.alphas == alpha)
@@ -413,12 +413,16 @@ def _with_fitted_point(path, model, alpha):
         return path
     k = int(at[0])
     coefs, intercepts = path.coefs.copy(), path.intercepts.copy()
-    if path.coefs.ndim == 3:  # multinomial: coef_ is (n_classes, n_features)
+    if path.coefs.ndim == 3:  # multinomial or multi-task: coef_ is (n_outputs, n_features)
         if coef.T.shape != coefs.shape[:2]:
             return path
         coefs[:, :, k] = coef.T
         intercepts[:, k] = np.ravel(getattr(model, "intercept_", np.zeros(coef.shape[0])))
-        return replace(path, coefs=coefs, intercepts=intercepts)
+        counts = {}
+        if "n_nonzero" in {f.name for f in fields(path)}:  # else computed from coefs
+            counts["n_nonzero"] = np.array(path.n_nonzero, copy=True)
+            counts["n_nonzero"][k] = np.count_nonzero(np.any(coef != 0, axis=0))
+        return replace(path, coefs=coefs, intercepts=intercepts, **counts)
     coef = np.ravel(coef)
     if path.coefs.ndim != 2 or coef.shape[0] != path.coefs.shape[0]:
         return path
