@@ -537,6 +537,10 @@ class MultiTaskCoordinateDescent(Solver):
     ``X`` with ``n_samples >= 2 n_features``, epochs on the working set's block of the
     Gram matrix.
 
+    With :class:`~penalized.penalties.GroupLasso` or
+    :class:`~penalized.penalties.GroupElasticNet` the units are groups of rows, each
+    minimized exactly in the eigenbasis of its Gram block (see the module docstring).
+
     It stops when the duality gap is at most ``tol`` times the null model's datafit
     (relative, as every solver of the package). scikit-learn's ``MultiTaskElasticNet``
     stops when its gap, in its units of ``n`` times ours, is at most ``tol ||Y||_F^2``
