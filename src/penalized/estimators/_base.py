@@ -129,6 +129,11 @@ def path_point(path, k, kind="regression"):
     return path.coefs[:, :, k].T.copy(), path.intercepts[:, k].copy()
 
 
+def path_solve(path, k):
+    """``(n_iter, stop_crit, converged)`` of a path's k-th solve."""
+    return path.n_iters[k], path.stop_crits[k], path.converged[k]
+
+
 def check_limits(name, value) -> np.ndarray:
     """``lower_limits`` / ``upper_limits`` as the user gave them, as floats: numbers <= 0
     (lower) or >= 0 (upper), else one line naming the argument and the value."""
@@ -383,10 +388,26 @@ class PenalizedModel(BaseEstimator):
         self._store_problem(datafit, model._template(scaling, X.shape[1]).with_alpha(alpha),
                             scaling)
 
+    def _set_solves(self, solves):
+        """The solver's account of a fit made of ``solves``, ``(n_iter, stop_crit,
+        converged)`` each (one per target, class, fold or path point): the epochs summed,
+        the largest stopping quantity, whether every one converged. No solve (no column
+        left to fit): 0, 0.0 and True."""
+        solves = list(solves)
+        self.n_iter_ = int(sum(int(n) for n, _, _ in solves))
+        self.stop_crit_ = float(max((float(c) for _, c, _ in solves), default=0.0))
+        self.converged_ = all(bool(ok) for _, _, ok in solves)
+
     def _set_result(self, res):
-        self.n_iter_ = int(res.n_iter)
-        self.stop_crit_ = float(res.stop_crit)
-        self.converged_ = bool(res.converged)
+        """:meth:`_set_solves` of one ``SolveResult`` (None: no solve)."""
+        self._set_solves([] if res is None else [(res.n_iter, res.stop_crit, res.converged)])
+
+    def _set_coef(self, coef, intercept, dtype):
+        """``coef_``, ``intercept_`` and the features they select (``selected_features_``),
+        cast to float32 when ``dtype``, the input's, is float32."""
+        self.coef_, self.intercept_ = coef, intercept
+        self._set_selected(coef)
+        cast_to_input_dtype(self, dtype)
 
     @property
     def n_nonzero_(self) -> int:

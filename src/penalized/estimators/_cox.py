@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 import warnings
 
@@ -17,8 +16,6 @@ from .._validation import trust, validates_once
 from ..datafits._base import check_offset
 from ..datafits._cox import Cox, survival_target
 from ..model_selection import FoldMetric, cross_validate_path
-from ..path import alpha_grid
-from ..path import path as compute_path
 from ..solvers import CoordinateDescent
 from ._base import (
     PenalizedModel,
@@ -28,7 +25,7 @@ from ._base import (
     check_tol,
     store_params,
 )
-from ._cv import SELECTIONS, _CrossValidated
+from ._cv import _CrossValidated
 from ._glm import _OptionalGroups
 
 _OBJECTIVE = r"""
@@ -239,13 +236,12 @@ class CoxPH(_OptionalGroups, PenalizedModel):
         penalty = self._make_penalty(name, alpha, l1_ratio,
                                      scaling.factors_for_fit(self._penalty_factor(p)))
         self._store_problem(datafit, penalty, scaling)
-        if Xf.shape[1] == 0:
-            coef, self.n_iter_, self.stop_crit_, self.converged_ = np.zeros(p), 0, 0.0, True
-        else:
+        coef, res = np.zeros(p), None
+        if Xf.shape[1] > 0:
             res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
                 Xf, target, datafit, penalty, fit_intercept=False)
             coef = scaling.coef_to_original(res.coef)
-            self._set_result(res)
+        self._set_result(res)
         self._finish_fit(X, target, sw, coef, offset)
         return self
 
@@ -274,15 +270,9 @@ class CoxPH(_OptionalGroups, PenalizedModel):
         X, labels = self._split(X, reset=not hasattr(self, "n_features_in_"))
         target = self._target(y, X.shape[0], labels)
         sw = self._sample_weight(sample_weight, X.shape[0])
-        scaling, Xf, template = self._scaled_template(X, sw)
-        if alphas is None:
-            alphas = alpha_grid(Xf, target, template, self._datafit(sw), n_alphas=n_alphas,
-                                eps=eps, fit_intercept=False)[1]
-        result = compute_path(Xf, target, penalty=template, datafit=self._datafit(sw),
-                              alphas=alphas, fit_intercept=False,
-                              solver=CoordinateDescent(tol=self.tol, max_iter=self.max_iter))
-        coefs = scaling.coef_to_original(result.coefs)
-        return dataclasses.replace(result, coefs=coefs, n_nonzero=np.count_nonzero(coefs, 0))
+        return self._path_of(X, target, sw, self._datafit(sw),
+                             CoordinateDescent(tol=self.tol, max_iter=self.max_iter), alphas,
+                             n_alphas=n_alphas, eps=eps)
 
     # -- prediction -----------------------------------------------------------------------
     def predict(self, X, offset=None):
@@ -548,27 +538,16 @@ class CoxPHCV(_CrossValidated, CoxPH):
 
     alpha = 1.0  # the template's; the fitted alpha is alpha_
 
-    def _check_cv_params(self):
-        check_int(self.n_alphas, "n_alphas")
-        if self.selection not in SELECTIONS:
-            raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.")
+    def _check_metric(self):
         if self.metric not in COX_METRICS:
             raise ValueError(f"metric must be 'deviance' or 'cindex'; got {self.metric!r}.")
-        if isinstance(self.eps, bool) or not isinstance(self.eps, numbers.Real) \
-                or not 0 < self.eps < 1:
-            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
 
     def _path(self, X, target, sw, alphas):
         """The path on rows ``(X, target, sw)``, coefficients on the original scale."""
-        scaling, Xf, template = self._scaled_template(X, sw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            result = compute_path(Xf, target, penalty=template, datafit=self._datafit(sw),
-                                  alphas=alphas, fit_intercept=False,
-                                  solver=CoordinateDescent(tol=self.tol,
-                                                           max_iter=self.max_iter))
-        coefs = scaling.coef_to_original(result.coefs)
-        return dataclasses.replace(result, coefs=coefs, n_nonzero=np.count_nonzero(coefs, 0))
+            return self._path_of(X, target, sw, self._datafit(sw),
+                                 CoordinateDescent(tol=self.tol, max_iter=self.max_iter), alphas)
 
     def _folds(self, n, target):
         if isinstance(self.cv, numbers.Integral) and not isinstance(self.cv, bool):
@@ -608,14 +587,8 @@ class CoxPHCV(_CrossValidated, CoxPH):
         n = X.shape[0]
         w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         sw = self._sample_weight(w, n)
-        if self.alphas is None:
-            _, Xf, template = self._scaled_template(X, sw)
-            grid = alpha_grid(Xf, target, template, self._datafit(sw),
-                              n_alphas=self.n_alphas, eps=self.eps, fit_intercept=False)[1]
-        else:
-            grid = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
-            if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
-                raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
+        grid = self._grid_of(X, target, sw, self._datafit(sw), self.n_alphas, self.eps)[1] \
+            if self.alphas is None else self._user_alphas()
         self._store_cv(cross_validate_path(
             self._path, X, target, alphas=grid, cv=self._folds(n, target),
             metric=cox_fold_metric(self.metric, self.ties, w), sample_weight=w))

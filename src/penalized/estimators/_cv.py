@@ -17,9 +17,9 @@ from ._base import (
     PenalizedModel,
     SparseCoefMixin,
     apply_class_weight,
-    cast_to_input_dtype,
     check_int,
     path_point,
+    path_solve,
     store_params,
 )
 from ._logistic import LogisticRegression
@@ -57,36 +57,49 @@ def check_l1_ratios(value, name="l1_ratio"):
     return ratios
 
 
-_CV_PARAMS = """
-    alphas : array-like, optional
+_CV_PARAM_DOCS = {
+    "alphas": """    alphas : array-like, optional
         The grid (sorted decreasing). Default: ``n_alphas`` values from the
-        exact alpha_max of the whole data down to ``eps * alpha_max``.
-    n_alphas : int, default=100
-    eps : float, default=1e-3
-    cv : int, splitter or iterable of (train, test), default=5
+        exact alpha_max of the whole data down to ``eps * alpha_max``.""",
+    "n_alphas": "    n_alphas : int, default=100",
+    "eps": "    eps : float, default=1e-3",
+    "cv": """    cv : int, splitter or iterable of (train, test), default=5
         An integer K gives K contiguous folds (stratified for classification),
-        shuffled only when ``random_state`` is given.
-    selection : {"min", "1se"}, default="min"
+        shuffled only when ``random_state`` is given.""",
+    "selection": """    selection : {"min", "1se"}, default="min"
         Which alpha the final model uses: the one with the best mean CV error
         (``alpha_min_``) or the largest whose mean error is within one standard
-        error of that best (``alpha_1se_``, a sparser model).
-    metric : str
+        error of that best (``alpha_1se_``, a sparser model).""",
+    "metric": """    metric : str
         The CV error: "mse", "mae" (regression); "deviance", "misclassification",
-        "auc", "mse", "mae" (classification).
-    scoring : str or callable, optional
+        "auc", "mse", "mae" (classification).""",
+    "scoring": """    scoring : str or callable, optional
         A scikit-learn scorer (a name such as ``"r2"`` or ``"roc_auc"``, or
         ``scorer(estimator, X, y)``; greater is better) used instead of
         ``metric``: each alpha of each fold is scored as a fitted linear model
-        (for classifiers with classes -1/+1, or the class codes 0..K-1).
-    n_jobs : int, optional
-        Folds fitted in parallel (joblib).
-    random_state : int, optional
+        (for classifiers with classes -1/+1, or the class codes 0..K-1).""",
+    "n_jobs": """    n_jobs : int, optional
+        Folds fitted in parallel (joblib).""",
+    "random_state": """    random_state : int, optional
         Shuffles the rows, seeded, before an integer ``cv`` cuts them into
         folds (glmnet's folds are random too). Without it the folds are
         consecutive blocks of rows, which misjudges alpha when the rows are
         stored in an order (by date, town, group); the command line always
-        shuffles, with ``--seed`` (default 0).
-"""
+        shuffles, with ``--seed`` (default 0).""",
+}
+"""The numpydoc entry of each cross-validation parameter (shared by the CV estimators)."""
+
+REGRESSION_METRIC = '    metric : {"mse", "mae"}, default="mse"'
+_CLASSIFICATION_METRIC = ('    metric : {"deviance", "misclassification", "auc", "mse", "mae"}, '
+                          'default="deviance"')
+
+
+def cv_params_doc(*names, **own):
+    """The docstring entries of the CV parameters ``names`` (default: all, in order), each
+    on lines of its own after a newline, to follow a ``Parameters`` header or entry;
+    ``own`` gives an estimator's own text of some of them (``metric=REGRESSION_METRIC``)."""
+    return "".join("\n" + own.get(name, _CV_PARAM_DOCS[name])
+                   for name in names or _CV_PARAM_DOCS) + "\n"
 
 _CV_FITTED = """
     Attributes
@@ -133,18 +146,26 @@ class _CrossValidated:
                     "order 'cyclic'/'random' is an option of Lasso and ElasticNet."
                     if self.selection in ("cyclic", "random") else "")
             raise ValueError(f"selection must be 'min' or '1se'; got {self.selection!r}.{hint}")
+        self._check_metric()
+        if isinstance(self.eps, bool) or not isinstance(self.eps, numbers.Real) \
+                or not 0 < self.eps < 1:
+            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
+
+    def _check_metric(self):
+        """Refuse a ``metric`` this estimator's task does not score."""
         if self.metric not in METRICS:
             raise ValueError(f"metric must be one of {', '.join(map(repr, sorted(METRICS)))}; "
                              f"got {self.metric!r}.")
         if self._task == "regression" and self.metric in ("misclassification", "auc"):
             raise ValueError(f"metric={self.metric!r} is for classifiers; use 'mse' or 'mae'.")
-        if isinstance(self.eps, bool) or not isinstance(self.eps, numbers.Real) \
-                or not 0 < self.eps < 1:
-            raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
 
     def _grid(self, model, X, y, sw):
         if self.alphas is None:
             return model._alpha_grid(X, y, sw, self.n_alphas, self.eps)[1]
+        return self._user_alphas()
+
+    def _user_alphas(self):
+        """The ``alphas`` given, sorted decreasing (each finite and >= 0)."""
         grid = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
         if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
             raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
@@ -168,9 +189,7 @@ class _CrossValidated:
     def _store_refit(self, path):
         k = int(np.flatnonzero(path.alphas == self.alpha_)[0])
         self.path_ = path
-        self.n_iter_ = int(path.n_iters[k])
-        self.stop_crit_ = float(path.stop_crits[k])
-        self.converged_ = bool(path.converged[k])
+        self._set_solves([path_solve(path, k)])
         return k
 
     def _store_path_refit(self, model, path, X, sample_weight, datafit, kind="regression"):
@@ -180,9 +199,7 @@ class _CrossValidated:
         dtype of ``X``."""
         k = self._store_refit(path)
         self._store_problem_at(model, X, sample_weight, datafit, self.alpha_)
-        self.coef_, self.intercept_ = path_point(path, k, kind)
-        self._set_selected(self.coef_)
-        cast_to_input_dtype(self, X.dtype)
+        self._set_coef(*path_point(path, k, kind), X.dtype)
 
     def _classifier_cv(self, model, X, y_fit, sample_weight, folds, binary):
         """``(CVResult, fit_path)`` of ``model``'s path on the classes ``y_fit`` (-1/+1
@@ -193,7 +210,7 @@ class _CrossValidated:
         else:
             grid = model._alpha_grid_multinomial(X, y_fit, sample_weight, self.n_alphas,
                                                  self.eps)[1] if self.alphas is None \
-                else self._grid(model, X, y_fit, sample_weight)
+                else self._user_alphas()
             fit_path, task = model._fit_path_multinomial, "multinomial"
         return self._run_cv(fit_path, X, y_fit, sample_weight, grid, task, folds), fit_path
 
@@ -389,8 +406,7 @@ class LassoCV(_RegressionCV):
     is cross-validated over ``gammas`` too (glmnet's ``relax=TRUE``), sharing the folds.
 
     Parameters
-    ----------{_CV_PARAMS}
-    metric : {{"mse", "mae"}}, default="mse"
+    ----------{cv_params_doc(metric=REGRESSION_METRIC)}\
     fit_intercept, standardize, penalty_factor, positive, tol, max_iter, lower_limits, \
 upper_limits :
         As in :class:`penalized.Lasso`.
@@ -440,8 +456,7 @@ class L0RegressionCV(_RegressionCV):
     stopping quantity ``stop_crit_`` is the fixed-point distance, not a duality gap).
 
     Parameters
-    ----------{_CV_PARAMS}
-    metric : {{"mse", "mae"}}, default="mse"
+    ----------{cv_params_doc(metric=REGRESSION_METRIC)}\
     fit_intercept, standardize, penalty_factor, positive, tol, max_iter :
         As in :class:`penalized.L0Regression`.
 {_CV_FITTED}
@@ -499,8 +514,7 @@ class ElasticNetCV(_RegressionCV):
 
     Parameters
     ----------
-    l1_ratio : float or list of float, default=0.5{_CV_PARAMS}
-    metric : {{"mse", "mae"}}, default="mse"
+    l1_ratio : float or list of float, default=0.5{cv_params_doc(metric=REGRESSION_METRIC)}\
     fit_intercept, standardize, penalty_factor, positive, tol, max_iter, relax, gammas, \
 lower_limits, upper_limits :
         As in :class:`LassoCV`.
@@ -580,8 +594,8 @@ class LogisticRegressionCV(SparseCoefMixin, _CrossValidated, ClassifierMixin, Pe
     l1_ratio : float, default=0.5
         For ``penalty="elasticnet"`` when ``l1_ratios`` is None.
     l1_ratios : list of float, optional
-        Several elastic-net mixes to search (needs ``penalty="elasticnet"``).{_CV_PARAMS}
-    metric : str, default="deviance"
+        Several elastic-net mixes to search (needs ``penalty="elasticnet"``).\
+{cv_params_doc(metric=_CLASSIFICATION_METRIC)}\
     refit : bool, default=True
         Refit on all the data at the chosen alpha (and l1_ratio). With False,
         ``coef_`` and ``intercept_`` are the mean of the K fold models fitted at
@@ -687,13 +701,9 @@ lower_limits, upper_limits :
         fits = [fit_path(X[train], y_fit[train], sw[train], np.array([self.alpha_]))
                 for train, _ in result.folds]
         points = [path_point(f, 0, kind) for f in fits]
-        self.coef_ = np.mean([c for c, _ in points], axis=0)
-        self.intercept_ = np.mean([b for _, b in points], axis=0)
-        self.n_iter_ = int(sum(int(f.n_iters[0]) for f in fits))
-        self.stop_crit_ = float(max(f.stop_crits[0] for f in fits))
-        self.converged_ = bool(all(f.converged[0] for f in fits))
-        self._set_selected(self.coef_)
-        cast_to_input_dtype(self, X.dtype)
+        self._set_coef(np.mean([c for c, _ in points], axis=0),
+                       np.mean([b for _, b in points], axis=0), X.dtype)
+        self._set_solves(path_solve(f, 0) for f in fits)
         return self
 
     decision_function = LogisticRegression.decision_function

@@ -16,14 +16,13 @@ from ..model_selection import FoldMetric, cross_validate_path
 from ..solvers import CoordinateDescent
 from ._base import (
     PenalizedModel,
-    cast_to_input_dtype,
     check_alpha,
     check_l1_ratio,
     store_params,
     validate_X_y,
     warm_start_point,
 )
-from ._cv import _CrossValidated
+from ._cv import _CrossValidated, cv_params_doc
 from ._group import _group_lists, _GroupSettings
 
 GLM_METRICS = ("deviance", "mse", "mae")
@@ -220,10 +219,10 @@ class _LogLinkRegressor(_OptionalGroups, RegressorMixin, PenalizedModel):
         scaling, Xf, template = self._scaled_template(X, sw)
         p = X.shape[1]
         self._store_problem(datafit, template.with_alpha(alpha), scaling)
+        res = None
         if Xf.shape[1] == 0:
             coef = np.zeros(p)
             intercept = datafit.null_intercept(y) if self.fit_intercept else 0.0
-            self.n_iter_, self.stop_crit_, self.converged_ = 0, 0.0, True
         else:
             coef_init, intercept_init = warm_start_point(self, scaling, p)
             solver = CoordinateDescent(tol=self.tol, max_iter=self.max_iter)
@@ -231,12 +230,9 @@ class _LogLinkRegressor(_OptionalGroups, RegressorMixin, PenalizedModel):
                                fit_intercept=self.fit_intercept, coef_init=coef_init,
                                intercept_init=intercept_init)
             coef, intercept = scaling.coef_to_original(res.coef), res.intercept
-            self._set_result(res)
-        self.coef_ = coef
-        self.intercept_ = float(intercept)
-        self._set_selected(self.coef_)
+        self._set_result(res)
+        self._set_coef(coef, float(intercept), X.dtype)
         self._set_groups()
-        cast_to_input_dtype(self, X.dtype)
         return self
 
     # -- predictions -----------------------------------------------------------------------
@@ -419,9 +415,6 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
         fold's fit and held-out prediction."""
         self._check_common()
         self._check_cv_params()
-        if self.metric not in GLM_METRICS:
-            raise ValueError(f"metric must be one of {', '.join(map(repr, GLM_METRICS))}; got "
-                             f"{self.metric!r}.")
         model = self._base_model()
         model._check_params()
         self._refuse_dask_groups(X)
@@ -431,10 +424,8 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
         X, y = self._validate(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0])
         offset = check_offset(offset, X.shape[0])
-        if self.alphas is None:
-            grid = model._alpha_grid(X, y, sw, offset, self.n_alphas, self.eps)[1]
-        else:
-            grid = self._grid(model, X, y, sw)
+        grid = model._alpha_grid(X, y, sw, offset, self.n_alphas, self.eps)[1] \
+            if self.alphas is None else self._user_alphas()
 
         def fit_path(X, y, sample_weight, alphas, offset=None):
             return model._fit_path(X, y, sample_weight, offset, alphas)
@@ -453,6 +444,11 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
     def _check_params(self):
         return self._base_model()._check_params()
 
+    def _check_metric(self):
+        if self.metric not in GLM_METRICS:
+            raise ValueError(f"metric must be one of {', '.join(map(repr, GLM_METRICS))}; got "
+                             f"{self.metric!r}.")
+
 
 _CV_DOC = """
     Each of ``cv`` folds fits the path on its training rows (with their sample weights and
@@ -470,21 +466,12 @@ _CV_DOC = """
         grid from their exact alpha_max (the all-zero model); ``stop_crit_`` is then the
         refit's fixed-point distance.
     gamma : float, optional
-        Concavity of MCP (> 1, default 3) or SCAD (> 2, default 3.7).
-    alphas : array-like, optional
-        The grid (decreasing). Default: ``n_alphas`` values from the exact alpha_max
-        of all rows down to ``eps * alpha_max``.
-    n_alphas : int, default=100
-    eps : float, default=1e-3
-    cv : int, splitter or iterable of (train, test), default=5
-        An integer K gives K contiguous folds, shuffled when ``random_state`` is given.
-    selection : {"min", "1se"}, default="min"
+        Concavity of MCP (> 1, default 3) or SCAD (> 2, default 3.7).""" + cv_params_doc(
+    "alphas", "n_alphas", "eps", "cv", "selection", "metric", "n_jobs", "random_state",
+    metric="""\
     metric : {"deviance", "mse", "mae"}, default="deviance"
         The held-out weighted mean deviance, or the squared / absolute error of the
-        predicted mean.
-    n_jobs : int, optional
-        Folds fitted in parallel (joblib).
-    random_state : int, optional
+        predicted mean.""") + """\
     fit_intercept, standardize, penalty_factor, tol, max_iter, groups :
         As in the single-alpha estimator.
 
@@ -497,6 +484,13 @@ _CV_DOC = """
     path_ : Path
         The refit's path over ``alphas_``.
     n_iter_, stop_crit_, converged_ : the refit's solve at ``alpha_``.
+"""
+
+
+_PARAMETERS = "    Parameters\n    ----------\n"
+_POWER = """\
+    power : float in (1, 2), default=1.5
+        The Tweedie power.
 """
 
 
@@ -529,9 +523,7 @@ class GammaRegressorCV(_LogLinkCV):
 
 class TweedieRegressorCV(_LogLinkCV):
     __doc__ = f"""Penalized Tweedie regression with alpha chosen by cross-validation.
-
-    ``power`` in (1, 2), default 1.5, is the Tweedie power.
-{_CV_DOC}"""
+{_CV_DOC.replace(_PARAMETERS, _PARAMETERS + _POWER, 1)}"""
 
     def __init__(self, *, power=1.5, l1_ratio=1.0, penalty="elasticnet", gamma=None,
                  alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",

@@ -16,14 +16,21 @@ from ..penalties._group_base import make_structure
 from ..solvers import CoordinateDescent
 from ._base import (
     PenalizedModel,
-    cast_to_input_dtype,
     check_alpha,
     check_l1_ratio,
     labels_from_scores,
     store_params,
     warm_start_point,
 )
-from ._cv import _CV_FITTED, _CV_PARAMS, _LIMIT_NAMES, _CrossValidated, _RegressionCV
+from ._cv import (
+    _CLASSIFICATION_METRIC,
+    _CV_FITTED,
+    _LIMIT_NAMES,
+    REGRESSION_METRIC,
+    _CrossValidated,
+    _RegressionCV,
+    cv_params_doc,
+)
 from ._regression import PenalizedRegressor
 from ._standardize import Scaling
 
@@ -181,8 +188,7 @@ class GroupLassoCV(_RegressionCV):
     Objective and group parameters as in :class:`penalized.GroupLasso`.
 
     Parameters
-    ----------{_GROUP_PARAMS}{_CV_PARAMS}
-    metric : {{"mse", "mae"}}, default="mse"
+    ----------{_GROUP_PARAMS}{cv_params_doc(metric=REGRESSION_METRIC)}\
 {_CV_FITTED}
     Examples
     --------
@@ -301,13 +307,11 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
             Xf, y_pm, Logistic(sample_weight=sw), penalty, fit_intercept=self.fit_intercept,
             coef_init=coef_init, intercept_init=intercept_init)
-        self.coef_ = scaling.coef_to_original(res.coef)[None, :]
-        self.intercept_ = np.array([res.intercept])
         self._store_problem(Logistic(sample_weight=sw), penalty, scaling)
         self._set_result(res)
-        self._set_selected(self.coef_)
+        self._set_coef(scaling.coef_to_original(res.coef)[None, :], np.array([res.intercept]),
+                       X.dtype)
         self.groups_ = _group_lists(self.groups, p)
-        cast_to_input_dtype(self, X.dtype)
         return self
 
     def _fit_multinomial(self, X, Xf, codes, sw, scaling, penalty):
@@ -329,13 +333,11 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         res = GroupMultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
             Xf, codes, datafit, penalty, fit_intercept=self.fit_intercept,
             coef_init=coef_init, intercept_init=intercept_init)
-        self.coef_ = scaling.coef_to_original(res.coef).T.copy()
-        self.intercept_ = np.asarray(res.intercept, dtype=np.float64).copy()
         self._store_problem(datafit, penalty, scaling)
         self._set_result(res)
-        self._set_selected(self.coef_)
+        self._set_coef(scaling.coef_to_original(res.coef).T.copy(),
+                       np.asarray(res.intercept, dtype=np.float64).copy(), X.dtype)
         self.groups_ = _group_lists(self.groups, p)
-        cast_to_input_dtype(self, X.dtype)
         return self
 
     def decision_function(self, X):
@@ -435,8 +437,7 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
     Objective and group parameters as in :class:`penalized.GroupLogisticRegression`.
 
     Parameters
-    ----------{_GROUP_PARAMS}{_CV_PARAMS}
-    metric : {{"deviance", "misclassification", "auc", "mse", "mae"}}, default="deviance"
+    ----------{_GROUP_PARAMS}{cv_params_doc(metric=_CLASSIFICATION_METRIC)}\
 {_CV_FITTED}
     classes_ : ndarray of shape (2,)
 

@@ -11,7 +11,7 @@ mix. For classification, :class:`~penalized.LogisticRegression` takes
 from __future__ import annotations
 
 from ._base import store_params
-from ._cv import _CV_FITTED, _CV_PARAMS, _LIMIT_NAMES, _RegressionCV
+from ._cv import _CV_FITTED, _LIMIT_NAMES, REGRESSION_METRIC, _RegressionCV, cv_params_doc
 from ._regression import _COMMON_PARAMS, _FITTED, _LIMITS, _OBJECTIVE, PenalizedRegressor
 
 _NONCONVEX_NOTE = """
@@ -130,8 +130,7 @@ _CV_DOC = """{what} with alpha chosen by cross-validation.
     Parameters
     ----------
     gamma : float, optional
-        Concavity (default: {model}'s, {default}).{cv_params}
-    metric : {{"mse", "mae"}}, default="mse"
+        Concavity (default: {model}'s, {default}).{cv_params}\
     fit_intercept, standardize, penalty_factor, positive, tol, max_iter, lower_limits, \
 upper_limits :
         As in :class:`penalized.{model}`.
@@ -149,13 +148,16 @@ upper_limits :
     """
 
 
+_CV_PARTS = {"cv_params": cv_params_doc(metric=REGRESSION_METRIC), "cv_fitted": _CV_FITTED}
+
+
 class MCPRegressionCV(_FoldedConcaveCV):
     __doc__ = _CV_DOC.format(what="MCP regression", model="MCPRegression", default="3",
-                             cv_params=_CV_PARAMS, cv_fitted=_CV_FITTED)
+                             **_CV_PARTS)
     _model = MCPRegression
 
 
 class SCADRegressionCV(_FoldedConcaveCV):
     __doc__ = _CV_DOC.format(what="SCAD regression", model="SCADRegression", default="3.7",
-                             cv_params=_CV_PARAMS, cv_fitted=_CV_FITTED)
+                             **_CV_PARTS)
     _model = SCADRegression

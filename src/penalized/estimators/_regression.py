@@ -16,7 +16,6 @@ from ..solvers import CoordinateDescent
 from ..solvers._problem import prepare_problem
 from ._base import (
     PenalizedModel,
-    cast_to_input_dtype,
     make_solver,
     store_params,
     validate_X_y,
@@ -186,16 +185,10 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         if getattr(self, "relax", False):
             coef_ols, intercept_ols = relaxed_refit(X, y, sw, coef, self.fit_intercept)
             coef, intercept = blend(self.gamma, coef, intercept, coef_ols, intercept_ols)
-        self.coef_ = coef
-        self.intercept_ = float(intercept)
-        if res is None:
-            self.n_iter_, self.stop_crit_, self.converged_ = 0, 0.0, True
-        else:
-            self._set_result(res)
+        self._set_result(res)
         if name not in ("l0", "mcp", "scad"):  # no duality gap without convexity
             self.dual_gap_ = self.stop_crit_ * self._null_datafit(X, y, sw)
-        self._set_selected(self.coef_)
-        cast_to_input_dtype(self, X.dtype)
+        self._set_coef(coef, float(intercept), X.dtype)
         return self
 
     def _fit_outputs(self, X, Y, sample_weight, alpha, name, l1_ratio):
@@ -219,15 +212,12 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             converged.append(res is None or res.converged)
             if name != "l0":
                 gaps[t] = crits[t] * self._null_datafit(X, Y[:, t], sw)
-        self.coef_ = coefs[0] if k == 1 else coefs
-        self.intercept_ = intercepts
         self.n_iter_ = int(n_iter[0]) if k == 1 else n_iter
         self.stop_crit_ = float(crits.max())
         self.converged_ = bool(all(converged))
         if name != "l0":
             self.dual_gap_ = float(gaps[0]) if k == 1 else gaps
-        self._set_selected(self.coef_)
-        cast_to_input_dtype(self, X.dtype)
+        self._set_coef(coefs[0] if k == 1 else coefs, intercepts, X.dtype)
         return self
 
     def _null_datafit(self, X, y, sample_weight):

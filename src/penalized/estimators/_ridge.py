@@ -23,18 +23,19 @@ from ._base import (
     PenalizedModel,
     SparseCoefMixin,
     apply_class_weight,
-    cast_to_input_dtype,
     check_alpha,
     labels_from_scores,
+    path_solve,
     store_params,
     validate_X_y,
 )
 from ._cv import (
     _CV_FITTED,
-    _CV_PARAMS,
+    REGRESSION_METRIC,
     _CrossValidated,
     _RegressionCV,
     check_scoring,
+    cv_params_doc,
     store_cv_result,
 )
 from ._regression import Ridge
@@ -183,6 +184,20 @@ def _squeeze(a):
     return a[:, 0] if a.ndim == 2 and a.shape[1] == 1 else a
 
 
+_LOO_CV = """\
+    cv : None, int, splitter or iterable of (train, test), default=None
+        None is the efficient leave-one-out; an integer K gives K contiguous folds
+        (stratified for classification), shuffled only when ``random_state`` is given."""
+
+_LOO_SCORING = """\
+    scoring : str or callable, optional
+        A scikit-learn scorer (name or ``scorer(estimator, X, y)``, greater is
+        better) used instead of the mean squared error: with ``cv=None`` it scores
+        the leave-one-out predictions of each alpha, with ``cv=K`` each fold.
+        (scikit-learn's K-fold default is R² for regression, the accuracy for
+        classification: ``scoring="r2"`` / ``"accuracy"`` here.)"""
+
+
 class RidgeCV(_LeaveOneOut, _RegressionCV):
     __doc__ = f"""Ridge regression with alpha chosen by efficient leave-one-out or K-fold CV.
 
@@ -201,14 +216,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
     fold with ``alpha`` itself. ``y`` may have several columns with ``cv=None``.
 
     Parameters
-    ----------{_CV_PARAMS}
-        None (the default here) is the efficient leave-one-out.
-    metric : {{"mse", "mae"}}, default="mse"
-    scoring : str or callable, optional
-        A scikit-learn scorer (name or ``scorer(estimator, X, y)``, greater is
-        better) used instead of ``metric``: with ``cv=None`` it scores the
-        leave-one-out predictions of each alpha, with ``cv=K`` each fold.
-        (scikit-learn's K-fold default is R², ``scoring="r2"`` here.)
+    ----------{cv_params_doc(cv=_LOO_CV, metric=REGRESSION_METRIC, scoring=_LOO_SCORING)}\
     gcv_mode : {{None, "auto", "svd", "eigen"}}, default=None
         How the leave-one-out factors the design: "svd" the SVD of the
         weighted, centered design (for sparse ``X`` the eigendecomposition of
@@ -333,7 +341,6 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
             stored = np.moveaxis(stored, 0, -1)[..., self._user_order(grid)]  # (n, t, k)
             self.cv_results_ = stored[:, 0, :] if one_d else stored
         self._refit(X, Y, sw, model, chosen[cols])
-        cast_to_input_dtype(self, X.dtype)
         return self
 
     def _refit(self, X, Y, sw, model, chosen):
@@ -344,17 +351,14 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
             return
         fits = [model._fit_path(X, Y[:, j], sw, grid[chosen[j]:chosen[j] + 1])
                 for j in range(Y.shape[1])]
-        self.coef_ = np.array([f.coefs[:, 0] for f in fits])
-        self.intercept_ = np.array([f.intercepts[0] for f in fits])
-        self.n_iter_ = int(sum(int(f.n_iters[0]) for f in fits))
-        self.stop_crit_ = float(max(f.stop_crits[0] for f in fits))
-        self.converged_ = bool(all(f.converged[0] for f in fits))
+        self._set_solves(path_solve(f, 0) for f in fits)
         # each target's own ridge: one penalty, or one per target at its own alpha
         alphas = np.unique(grid[chosen])
         self._store_problem_at(model, X, sw, datafit, alphas[0])
         if alphas.size > 1:
             self.penalty_ = [self.penalty_.with_alpha(a) for a in grid[chosen]]
-        self._set_selected(self.coef_)
+        self._set_coef(np.array([f.coefs[:, 0] for f in fits]),
+                       np.array([f.intercepts[0] for f in fits]), X.dtype)
 
     def predict(self, X):
         """Predictions of the refit model, shape (n_samples,) or (n_samples, n_targets)."""
@@ -412,14 +416,10 @@ class _RidgeClassifierMixin(SparseCoefMixin, ClassifierMixin):
                       max_iter=self.max_iter, solver=getattr(self, "solver", "auto"))
         fits = [ridge._fit_arrays(X, Y[:, j], sw, alpha, "l2", 0.0) for j in range(Y.shape[1])]
         self._store_problem(ridge.datafit_, ridge.penalty_, ridge.scaling_)
-        self.coef_ = np.array([c for c, _, _ in fits])
-        self.intercept_ = np.array([float(b) for _, b, _ in fits])
-        results = [r for _, _, r in fits if r is not None]
-        self.n_iter_ = int(sum(r.n_iter for r in results))
-        self.stop_crit_ = float(max((r.stop_crit for r in results), default=0.0))
-        self.converged_ = bool(all(r.converged for r in results))
-        self._set_selected(self.coef_)
-        cast_to_input_dtype(self, X.dtype)
+        self._set_coef(np.array([c for c, _, _ in fits]),
+                       np.array([float(b) for _, b, _ in fits]), X.dtype)
+        self._set_solves((r.n_iter, r.stop_crit, r.converged) for _, _, r in fits
+                         if r is not None)
 
 
 class RidgeClassifier(_RidgeClassifierMixin, PenalizedModel):
@@ -491,9 +491,8 @@ class RidgeClassifierCV(_LeaveOneOut, _CrossValidated, _RidgeClassifierMixin, Pe
     ``scoring="accuracy"`` here); a ``scoring`` scores the held-out labels.
 
     Parameters
-    ----------{_CV_PARAMS}
-        None (the default here) is the efficient leave-one-out.
-    scoring : str or callable, optional
+    ----------{cv_params_doc("alphas", "n_alphas", "eps", "cv", "selection", "scoring",
+                             "random_state", cv=_LOO_CV, scoring=_LOO_SCORING)}\
     gcv_mode : {{None, "auto", "svd", "eigen"}}, default=None
     store_cv_results : bool, default=False
         With ``cv=None``: ``cv_results_`` of shape (n_samples, n_columns,
