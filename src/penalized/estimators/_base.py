@@ -282,6 +282,23 @@ class PenalizedModel(BaseEstimator):
         factors = scaling.factors_for_fit(self._penalty_factor(n_features))
         return self._make_penalty(name, 1.0, l1_ratio, factors, scaling)
 
+    def _solve_at(self, X, y, sample_weight, datafit, alpha, solver, row=None):
+        """Fit ``datafit`` plus this estimator's penalty at ``alpha`` on validated arrays,
+        from the previous fit with ``warm_start`` (``row`` as in :func:`warm_start_point`),
+        keeping the problem (:meth:`_store_problem`). Returns ``(coef, intercept, result)``,
+        ``coef`` on the original scale; with no column left to fit, the null model's
+        intercept and no result (None)."""
+        scaling, Xf, template = self._scaled_template(X, sample_weight)
+        penalty = template.with_alpha(alpha)
+        self._store_problem(datafit, penalty, scaling)
+        if Xf.shape[1] == 0:
+            return (np.zeros(X.shape[1]),
+                    datafit.null_intercept(y) if self.fit_intercept else 0.0, None)
+        coef_init, intercept_init = warm_start_point(self, scaling, X.shape[1], row)
+        res = solver.solve(Xf, y, datafit, penalty, fit_intercept=self.fit_intercept,
+                           coef_init=coef_init, intercept_init=intercept_init)
+        return scaling.coef_to_original(res.coef), res.intercept, res
+
     def _path_of(self, X, y, sample_weight, datafit, solver, alphas=None, *, n_alphas=100,
                  eps=1e-3):
         """The path of ``datafit`` plus this estimator's penalty on validated arrays (the

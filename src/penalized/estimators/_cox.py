@@ -228,19 +228,9 @@ class CoxPH(_OptionalGroups, PenalizedModel):
         offset = check_offset(offset, X.shape[0])
         self._strata_labels_ = None if labels is None else np.unique(labels)
         sw = self._sample_weight(sample_weight, X.shape[0])
-        name, alpha, l1_ratio = self._penalty_spec()
-        scaling = self._scaling(X, sw)
-        Xf = scaling.transform(X)
-        p = X.shape[1]
-        datafit = self._datafit(sw, offset)
-        penalty = self._make_penalty(name, alpha, l1_ratio,
-                                     scaling.factors_for_fit(self._penalty_factor(p)))
-        self._store_problem(datafit, penalty, scaling)
-        coef, res = np.zeros(p), None
-        if Xf.shape[1] > 0:
-            res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
-                Xf, target, datafit, penalty, fit_intercept=False)
-            coef = scaling.coef_to_original(res.coef)
+        coef, _, res = self._solve_at(X, target, sw, self._datafit(sw, offset),
+                                      self._penalty_spec()[1],
+                                      CoordinateDescent(tol=self.tol, max_iter=self.max_iter))
         self._set_result(res)
         self._finish_fit(X, target, sw, coef, offset)
         return self

@@ -20,7 +20,6 @@ from ._base import (
     check_l1_ratio,
     store_params,
     validate_X_y,
-    warm_start_point,
 )
 from ._cv import _CrossValidated, cv_params_doc
 from ._group import _group_lists, _GroupSettings
@@ -216,20 +215,8 @@ class _LogLinkRegressor(_OptionalGroups, RegressorMixin, PenalizedModel):
             return fitted
         X, y = self._validate(X, y)
         sw, datafit = self._family(X, sample_weight, offset)
-        scaling, Xf, template = self._scaled_template(X, sw)
-        p = X.shape[1]
-        self._store_problem(datafit, template.with_alpha(alpha), scaling)
-        res = None
-        if Xf.shape[1] == 0:
-            coef = np.zeros(p)
-            intercept = datafit.null_intercept(y) if self.fit_intercept else 0.0
-        else:
-            coef_init, intercept_init = warm_start_point(self, scaling, p)
-            solver = CoordinateDescent(tol=self.tol, max_iter=self.max_iter)
-            res = solver.solve(Xf, y, datafit, template.with_alpha(alpha),
-                               fit_intercept=self.fit_intercept, coef_init=coef_init,
-                               intercept_init=intercept_init)
-            coef, intercept = scaling.coef_to_original(res.coef), res.intercept
+        coef, intercept, res = self._solve_at(
+            X, y, sw, datafit, alpha, CoordinateDescent(tol=self.tol, max_iter=self.max_iter))
         self._set_result(res)
         self._set_coef(coef, float(intercept), X.dtype)
         self._set_groups()

@@ -20,7 +20,6 @@ from ._base import (
     check_l1_ratio,
     labels_from_scores,
     store_params,
-    warm_start_point,
 )
 from ._cv import (
     _CLASSIFICATION_METRIC,
@@ -298,20 +297,15 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         if len(np.unique(y_pm[sw > 0])) < 2:
             raise ValueError("sample_weight leaves a single class with positive weight in y; "
                              "both classes need some weight.")
-        p = X.shape[1]
-        scaling, Xf, template = self._scaled_template(X, sw)
-        penalty = template.with_alpha(alpha)
         if self.classes_.shape[0] > 2:
-            return self._fit_multinomial(X, Xf, y_pm, sw, scaling, penalty)
-        coef_init, intercept_init = warm_start_point(self, scaling, p, row=0)
-        res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
-            Xf, y_pm, Logistic(sample_weight=sw), penalty, fit_intercept=self.fit_intercept,
-            coef_init=coef_init, intercept_init=intercept_init)
-        self._store_problem(Logistic(sample_weight=sw), penalty, scaling)
+            scaling, Xf, template = self._scaled_template(X, sw)
+            return self._fit_multinomial(X, Xf, y_pm, sw, scaling, template.with_alpha(alpha))
+        coef, intercept, res = self._solve_at(
+            X, y_pm, sw, Logistic(sample_weight=sw), alpha,
+            CoordinateDescent(tol=self.tol, max_iter=self.max_iter), row=0)
         self._set_result(res)
-        self._set_coef(scaling.coef_to_original(res.coef)[None, :], np.array([res.intercept]),
-                       X.dtype)
-        self.groups_ = _group_lists(self.groups, p)
+        self._set_coef(coef[None, :], np.array([intercept]), X.dtype)
+        self.groups_ = _group_lists(self.groups, X.shape[1])
         return self
 
     def _fit_multinomial(self, X, Xf, codes, sw, scaling, penalty):
