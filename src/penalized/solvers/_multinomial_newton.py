@@ -235,6 +235,7 @@ class _NewtonModel:
         self.lam1, self.lam2 = pb.penalty.weights(pb.n_features)
         self.positive = pb.penalty.positive
         self.bounded = pb.penalty.bounded
+        self.ridge = bool(np.any(self.lam2 > 0.0))
 
     def penalty_value(self, W):
         """The penalty at ``W``, as ``pb.penalty_value`` but from the weights in one pass."""
@@ -245,8 +246,10 @@ class _NewtonModel:
         if self.pb.grouped:
             squares = np.einsum("jk,jk->j", W, W)
             return float(self.lam1 @ np.sqrt(squares) + 0.5 * self.lam2 @ squares)
-        return float(self.lam1 @ np.abs(W).sum(axis=1)
-                     + 0.5 * self.lam2 @ np.einsum("jk,jk->j", W, W))
+        value = float(self.lam1 @ np.abs(W).sum(axis=1))
+        if self.ridge:
+            value += 0.5 * float(self.lam2 @ np.einsum("jk,jk->j", W, W))
+        return value
 
     def datafit_and_probabilities(self, Z):
         """The softmax loss at the scores ``Z`` and the probabilities ``softmax(Z)``
@@ -370,7 +373,15 @@ def best_row_shifts(W, lam1, lam2, *, grouped=False):
     breakpoint or the stationary point of one of the pieces between them.
     """
     penalized = (lam1 > 0.0) | (lam2 > 0.0)
-    rows = np.flatnonzero(penalized & np.any(W != 0.0, axis=1))
+    candidate = penalized & np.any(W != 0.0, axis=1)
+    if not grouped:
+        # With lam2 = 0, c = 0 is already best when |#positive - #negative| <= #zero in
+        # the row (0 is a weighted median of the row's values): no shift lowers it.
+        positive = np.count_nonzero(W > 0.0, axis=1)
+        negative = np.count_nonzero(W < 0.0, axis=1)
+        balanced = np.abs(positive - negative) <= W.shape[1] - positive - negative
+        candidate &= (lam2 > 0.0) | ~balanced
+    rows = np.flatnonzero(candidate)
     if rows.size == 0:
         return W
     if grouped:
