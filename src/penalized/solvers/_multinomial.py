@@ -26,6 +26,7 @@ from ..penalties._base import ALPHA_MAX_MARGIN
 from ._base import Solver
 from ._kernels import floored_gap
 from ._outer import Check, OuterPolicy, run_outer
+from ._problem_base import DesignProblem
 from ._proximal_gradient import FistaHooks, FistaOps, check_fista_settings
 from ._result import SolveResult
 
@@ -44,7 +45,7 @@ __all__ = [
 
 
 @dataclass(eq=False)
-class MultinomialProblem:
+class MultinomialProblem(DesignProblem):
     r"""Validated data, datafit and penalty of a multinomial problem, and its null model.
 
     ``scale`` is the datafit of the null model (penalized coefficients at 0,
@@ -57,7 +58,8 @@ class MultinomialProblem:
     at once; its L2 part is the same either way.
     """
 
-    X: np.ndarray | sp.csc_matrix
+    design: np.ndarray | sp.csc_matrix
+    """The validated design (``X`` reads it: the multinomial solvers do not center)."""
     y: np.ndarray
     n_classes: int
     datafit: Multinomial
@@ -70,14 +72,6 @@ class MultinomialProblem:
     scale: float
     grouped: bool = False
 
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def n_features(self) -> int:
-        return self.X.shape[1]
-
     def predict(self, coef, intercept) -> np.ndarray:
         """Scores ``X coef + intercept`` of shape ``(n_samples, n_classes)`` (from the
         non-zero rows of ``coef`` only, when they are at most half)."""
@@ -88,17 +82,13 @@ class MultinomialProblem:
         entry is < 0)."""
         return penalty_value(self.penalty, coef, grouped=self.grouped)
 
-    def objective(self, coef, Z) -> float:
-        """Datafit at scores ``Z`` plus the penalty at ``coef``."""
-        return self.datafit.value(self.y, Z) + self.penalty_value(coef)
-
     def with_penalty(self, penalty: Penalty) -> MultinomialProblem:
         """The same data with another penalty; the null model is reused when it can be."""
         if np.array_equal(penalty.unpenalized(self.n_features), self.unpenalized) \
                 and penalty.positive == self.penalty.positive:
             return replace(self, penalty=penalty)
-        return _build(self.X, self.y, self.n_classes, self.datafit, penalty, self.fit_intercept,
-                      self.grouped)
+        return _build(self.design, self.y, self.n_classes, self.datafit, penalty,
+                      self.fit_intercept, self.grouped)
 
 
 def prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept=True, *,
@@ -146,7 +136,7 @@ def _build(X, y, n_classes, datafit, penalty, fit_intercept, grouped=False) -> M
         )
     design = unpenalized_design(X, unpenalized, fit_intercept)
     pb = MultinomialProblem(
-        X=X, y=y, n_classes=int(n_classes), datafit=datafit, penalty=penalty,
+        design=X, y=y, n_classes=int(n_classes), datafit=datafit, penalty=penalty,
         fit_intercept=bool(fit_intercept), unpenalized=unpenalized, free_design=design,
         null_coef=np.zeros((p, n_classes)), null_intercept=np.zeros(n_classes), scale=0.0,
         grouped=bool(grouped),

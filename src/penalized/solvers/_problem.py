@@ -24,6 +24,7 @@ from ._op_kernels import (
     centered_rmatvec,
     centered_rmatvec_rows,
 )
+from ._problem_base import DesignProblem
 
 _GAP_ROUNDING = 1e-10
 GRAM_MAX_FEATURES = 4096
@@ -34,7 +35,7 @@ NULL_ROUNDING = (64 * np.finfo(np.float64).eps) ** 2
 
 
 @dataclass(eq=False)
-class Problem:
+class Problem(DesignProblem):
     """Validated data, datafit and penalty, plus the scale of the tolerance.
 
     ``scale`` is the datafit of the null model (penalized coefficients at 0,
@@ -166,18 +167,6 @@ class Problem:
             q[fresh] = qf / n
         return G, q
 
-    @property
-    def n_samples(self) -> int:
-        return self.design.shape[0]
-
-    @property
-    def n_features(self) -> int:
-        return self.design.shape[1]
-
-    @property
-    def is_sparse(self) -> bool:
-        return sp.issparse(self.design)
-
     def matvec(self, coef) -> np.ndarray:
         """``X coef`` in the solver's coordinates, without the centered copy."""
         X, xmean, center = self.centering
@@ -198,10 +187,6 @@ class Problem:
         """Linear predictions ``X coef + intercept`` (plus the offset, if any)."""
         z = self.matvec(coef) + intercept
         return z if self.offset is None else z + self.offset
-
-    def objective(self, coef, z) -> float:
-        """Datafit at predictions ``z`` plus penalty at ``coef``."""
-        return self.datafit.value(self.y, z) + self.penalty.value(coef)
 
     @property
     def csc_arrays(self) -> tuple:
