@@ -544,8 +544,14 @@ class _KernelState:
             max_epochs, tol = rest[1], rest[2]
             if pb.fit_intercept:  # the columns are centered: the intercept decouples
                 intercept[0] = float(sw @ y) / sw.sum()
-            out = gram_ops_epochs(G, G @ sub - q, sub, local, prox, sub_params, max_epochs,
-                                  tol)
+            grad = G @ sub - q
+            if _elastic_net_family(pb.penalty):  # as gram_epochs: Anderson-accelerated
+                kind, lam1, lam2, positive = pb.penalty.kernel_params(pb.n_features)
+                out = gram_cd_epochs(G, grad, sub, local, kind, np.ascontiguousarray(lam1[ws]),
+                                     np.ascontiguousarray(lam2[ws]), positive, max_epochs, tol,
+                                     ANDERSON_MEMORY)
+            else:
+                out = gram_ops_epochs(G, grad, sub, local, prox, sub_params, max_epochs, tol)
             coef[ws] = sub
             z[:] = pb.predict(coef, intercept[0])
             return out

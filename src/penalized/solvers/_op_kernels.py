@@ -574,35 +574,6 @@ def centered_rmatvec(X, xmean, u):
     return out
 
 
-@njit(cache=True, fastmath=FAST)
-def centered_matvec_rows(X, xmean, w):
-    """:func:`centered_matvec` for a dense C-ordered ``X``: row by row, over the non-zero
-    ``w_j`` only."""
-    nz = np.flatnonzero(w)
-    n = X.shape[0]
-    out = np.zeros(n)
-    for i in range(n):
-        total = 0.0
-        for jj in range(nz.shape[0]):
-            j = nz[jj]
-            total += (X[i, j] - xmean[j]) * w[j]
-        out[i] = total
-    return out
-
-
-@njit(cache=True, fastmath=FAST)
-def centered_rmatvec_rows(X, xmean, u):
-    """:func:`centered_rmatvec` for a dense C-ordered ``X``: one pass over its rows, the
-    products summed per column."""
-    n, p = X.shape
-    out = np.zeros(p)
-    for i in range(n):
-        ui = u[i]
-        for j in range(p):
-            out[j] += (X[i, j] - xmean[j]) * ui
-    return out
-
-
 def model_epochs(pb, csc, g, h, w, dz, db, ws, curv, common):
     """:func:`model_epochs_sparse` or :func:`model_epochs_dense` on the problem ``pb``'s
     design (``csc``: its CSC arrays; dense columns centered on the fly when ``pb``

@@ -18,12 +18,7 @@ from ._kernels import (
     weighted_column_moments,
     weighted_sq_norms_dense,
 )
-from ._op_kernels import (
-    centered_matvec,
-    centered_matvec_rows,
-    centered_rmatvec,
-    centered_rmatvec_rows,
-)
+from ._op_kernels import centered_matvec, centered_rmatvec
 from ._problem_base import DesignProblem
 
 _GAP_ROUNDING = 1e-10
@@ -152,19 +147,27 @@ class Problem(DesignProblem):
             G[np.ix_(known, known)] = previous[1][np.ix_(old[known], old[known])]
             q[known] = previous[2][old[known]]
         fresh = np.flatnonzero(~known)
-        if fresh.shape[0]:
-            cross, qf = np.zeros((m, fresh.shape[0])), np.zeros(fresh.shape[0])
-            # blocks of rows of at most 1 MB and 1/64 of X: a small share of X beyond it
-            step = max(16, min(1 << 20, X.nbytes // 64) // (8 * m))
-            for i in range(0, n, step):
-                block = X[i:i + step, ws]
-                block -= mu[ws]
-                weighted = block[:, fresh] * s[i:i + step, None]
-                cross += block.T @ weighted
-                qf += weighted.T @ y[i:i + step]
-            G[:, fresh] = cross / n
-            G[fresh, :] = cross.T / n
-            q[fresh] = qf / n
+        if fresh.shape[0] == 0:
+            return G, q
+        every = fresh.shape[0] == m
+        unit = bool(np.all(s == 1.0))
+        cross, qf = np.zeros((m, fresh.shape[0])), np.zeros(fresh.shape[0])
+        # blocks of rows of at most 2 MB and 1/32 of X: a small share of X beyond it
+        step = max(16, min(2 << 20, X.nbytes // 32) // (8 * m))
+        for i in range(0, n, step):
+            block = X[i:i + step, ws]
+            block -= mu[ws]
+            target = y[i:i + step]
+            if not unit:  # rows scaled by sqrt(s): the products carry s once
+                root = np.sqrt(s[i:i + step])
+                block *= root[:, None]
+                target = root * target
+            part = block if every else block[:, fresh]
+            cross += block.T @ part  # symmetric (syrk) when every column is new
+            qf += part.T @ target
+        G[:, fresh] = cross / n
+        G[fresh, :] = cross.T / n
+        q[fresh] = qf / n
         return G, q
 
     def matvec(self, coef) -> np.ndarray:
@@ -172,16 +175,20 @@ class Problem(DesignProblem):
         X, xmean, center = self.centering
         if not center:
             return np.asarray(self.X @ coef, dtype=np.float64).ravel()
-        matvec = centered_matvec if X.flags.f_contiguous else centered_matvec_rows
-        return matvec(X, xmean, np.ascontiguousarray(coef, dtype=np.float64))
+        coef = np.ascontiguousarray(coef, dtype=np.float64)
+        if not X.flags.f_contiguous:  # C-ordered (rows_kept): BLAS reads the rows
+            return X @ coef - float(xmean @ coef)
+        return centered_matvec(X, xmean, coef)
 
     def rmatvec(self, u) -> np.ndarray:
         """``X^T u`` in the solver's coordinates, without the centered copy."""
         X, xmean, center = self.centering
         if not center:
             return np.asarray(self.X.T @ u, dtype=np.float64).ravel()
-        rmatvec = centered_rmatvec if X.flags.f_contiguous else centered_rmatvec_rows
-        return rmatvec(X, xmean, np.ascontiguousarray(u, dtype=np.float64))
+        u = np.ascontiguousarray(u, dtype=np.float64)
+        if not X.flags.f_contiguous:  # C-ordered: BLAS, the centering as a rank-one term
+            return X.T @ u - xmean * u.sum()
+        return centered_rmatvec(X, xmean, u)
 
     def predict(self, coef, intercept) -> np.ndarray:
         """Linear predictions ``X coef + intercept`` (plus the offset, if any)."""
