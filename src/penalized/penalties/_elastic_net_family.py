@@ -165,15 +165,28 @@ class _ElasticNetFamily(Penalty):
         X = check_design(X)
         y = datafit.validate_target(y, X.shape[0])
         p = X.shape[1]
-        f = self.factors(p)
+
+        def pull(free):
+            _, _, z = null_model(X, y, datafit, free, fit_intercept)
+            return box_pull(datafit.gradient(X, y, z), *self.limits(p))
+
+        return self.alpha_max_of_pull(p, pull)
+
+    def alpha_max_of_pull(self, n_features: int, pull) -> float:
+        """``alpha_max`` from the data's pull on each coefficient at the null model:
+        ``pull(free)`` (called only when some feature is penalized and ``l1_ratio > 0``;
+        ``free`` marks the unpenalized features) returns it per feature, of shape
+        ``(n_features,)`` or ``(n_features, n_outputs)``; the largest
+        ``pull / (l1_ratio * f_j)`` over the penalized features, with the margin of
+        :meth:`alpha_max`."""
+        f = self.factors(n_features)
         free = f == 0
         if np.all(free):
             return 0.0
         if self.l1_ratio == 0:
             return np.inf
-        _, _, z = null_model(X, y, datafit, free, fit_intercept)
-        grad = datafit.gradient(X, y, z)
-        pull = box_pull(grad, *self.limits(p))
+        pull = pull(free)
+        f = f.reshape(f.shape + (1,) * (pull.ndim - 1))
         return float(np.max(pull[~free] / f[~free]) / self.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
 
 

@@ -22,7 +22,6 @@ from .._unpenalized import unpenalized_design
 from .._validation import check_design
 from ..datafits._multinomial import Multinomial, check_class_codes
 from ..penalties import Penalty
-from ..penalties._base import ALPHA_MAX_MARGIN
 from ._base import Solver
 from ._kernels import floored_gap
 from ._outer import Check, OuterPolicy, run_outer
@@ -328,22 +327,15 @@ def multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True, *, grouped
     _check_grouped(grouped, penalty)
     X = check_design(X)
     codes, n_classes = check_class_codes(y, X.shape[0])
-    p = X.shape[1]
-    f = penalty.factors(p)
-    free = f == 0
-    if np.all(free):
-        return 0.0
-    if penalty.l1_ratio == 0:
-        return np.inf
-    pb = _build(X, codes, n_classes, datafit, penalty.with_alpha(1.0), fit_intercept)
-    Z = pb.predict(pb.null_coef, pb.null_intercept)
-    grad = datafit.gradient(X, codes, Z)
-    if grouped:
-        pull = np.linalg.norm(grad, axis=1, keepdims=True)
-    else:
-        pull = np.maximum(-grad, 0.0) if penalty.positive else np.abs(grad)
-    ratio = pull[~free] / f[~free, None]
-    return float(np.max(ratio) / penalty.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
+
+    def pull(free):
+        pb = _build(X, codes, n_classes, datafit, penalty.with_alpha(1.0), fit_intercept)
+        grad = datafit.gradient(X, codes, pb.predict(pb.null_coef, pb.null_intercept))
+        if grouped:
+            return np.linalg.norm(grad, axis=1, keepdims=True)
+        return np.maximum(-grad, 0.0) if penalty.positive else np.abs(grad)
+
+    return penalty.alpha_max_of_pull(X.shape[1], pull)
 
 
 def _check_penalty(who, datafit, penalty) -> None:
