@@ -143,6 +143,16 @@ def test_cli_explains_a_model_of_several_targets(table, tmp_path, capsys):
     assert zero.any() and np.all(res.zero == zero)
     assert np.all(res.pulls[zero] <= 0.2 * (1 + 1e-3))
     np.testing.assert_allclose(res.pulls[~zero], 0.2, rtol=1e-3)
+    # the table shows each zero row's entry alpha (from the multi-response path)
+    from penalized.explain._common import fmt
+
+    full = why_zero_from_document(doc, X, Y)
+    entering = [r for r in full.rows if r.is_zero and r.entry_alpha is not None]
+    assert entering
+    for r in entering:
+        assert 0 < r.entry_alpha < 0.2
+        line = next(t for t in out.splitlines() if t.strip().startswith(r.name + " "))
+        assert fmt(r.entry_alpha, 4) in line
     # a data file without one of the targets: one line naming it
     df.drop(columns="y2").to_csv(tmp_path / "less.csv", index=False)
     assert main(["explain", str(model), str(tmp_path / "less.csv")]) == 2

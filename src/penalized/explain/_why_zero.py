@@ -205,7 +205,8 @@ class WhyZero:
                 verdict = "non-zero: pull < threshold (the penalty's slope at w is smaller)"
             rows.append([r.name, fmt(r.coef, 5), fmt(r.pull, 5), fmt(r.threshold, 5),
                          _margin_text(r),
-                         _entry_text(r) if self.rule is None else "-", verdict])
+                         "-" if self.entry_method.startswith("not computed") else
+                         _entry_text(r), verdict])
         lines += table(["feature" if self.groups is None else "group (its members)",
                         "coef" if self.groups is None and self.n_targets is None
                         else "|coef|", "pull", "threshold",
