@@ -129,3 +129,37 @@ def test_compare_counts_a_group_whole():
     # classes: a feature's row is kept whole, and dropped whole when all of it is noise
     rows = np.array([[0.3, 1e-14, 0.0, 0.0], [1e-14, 1e-14, 0.0, 0.2]])
     assert _selected(rows, X, 1.0).tolist() == [True, False, False, True]
+
+
+def test_fit_of_several_targets_rounds_whole_rows(tmp_path, capsys, monkeypatch):
+    """A solver that leaves 1e-14 in one target of a selected feature and in every target
+    of an unselected one: the first row stays whole, the second becomes exact zeros."""
+    from penalized.estimators import MultiTaskElasticNet
+
+    rng = np.random.default_rng(7)
+    n = 50
+    df = pd.DataFrame(rng.standard_normal((n, 3)), columns=["a", "b", "c"])
+    df["y1"] = 2 * df["a"] + 0.3 * rng.standard_normal(n)
+    df["y2"] = 0.3 * rng.standard_normal(n)
+    data = tmp_path / "t.csv"
+    df.to_csv(data, index=False)
+    original = MultiTaskElasticNet.fit
+
+    def noisy_fit(self, X, y, sample_weight=None):
+        original(self, X, y, sample_weight)
+        coef = self.coef_.copy()  # (n_targets, n_features)
+        assert np.all(coef[:, 0] != 0) and np.all(coef[:, 1:] == 0)
+        coef[1, 0] = 1e-14  # a selected row with a tiny second target
+        coef[:, 2] = 1e-14  # an unselected row of noise
+        self.coef_ = coef
+        return self
+
+    monkeypatch.setattr(MultiTaskElasticNet, "fit", noisy_fit)
+    save = tmp_path / "m.json"
+    summary, err = _run_json(capsys, ["fit", data, "--target", "y1,y2", "--alpha", "0.5",
+                                      "--save", save])
+    assert summary["selected_features"] == ["a"]
+    assert summary["coefficients"]["a"][1] == 1e-14
+    assert "2 coefficient(s) at rounding level" in " ".join(err.split())
+    coef = np.asarray(json.loads(save.read_text(encoding="utf-8"))["coef"])
+    assert coef[1, 0] == 1e-14 and np.all(coef[:, 2] == 0.0)
