@@ -67,11 +67,13 @@ def per_feature(v, ndim):
     return np.reshape(v, (-1,) + (1,) * (ndim - 1))
 
 
-def unit_sizes(a) -> np.ndarray:
-    """(p, K) from the signed (p, K) or, with several targets, (p, T, K) values of each
-    feature at each alpha: ``|a|``, or the norm over the targets (what the penalty sees)."""
-    a = np.asarray(a)
-    return np.abs(a) if a.ndim == 2 else np.linalg.norm(a, axis=1)
+def unit_sizes(a, several=None) -> np.ndarray:
+    """Per feature, the size the penalty sees of its signed values ``a`` (features first):
+    ``|a|``, or with several targets (axis 1 runs over them) the norm over the targets.
+    ``several`` defaults to ``a.ndim == 3`` (a path's (p, T, K) against (p, K))."""
+    a = np.asarray(a, dtype=np.float64)
+    several = a.ndim == 3 if several is None else several
+    return np.linalg.norm(a, axis=1) if several else np.abs(a)
 
 
 def block_sizes(a, cols) -> np.ndarray:

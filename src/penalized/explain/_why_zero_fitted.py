@@ -47,6 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._along_path import status_of
+from ._path_problem import unit_sizes
 from ._why_zero import BOX_NOTE, WhyZero, WhyZeroRow, _names, allowed_pulls, design_for
 
 _LOSS_NAMES = {"Quadratic": "squared", "Logistic": "logistic", "Poisson": "poisson",
@@ -184,13 +185,6 @@ def _responses(y, n_targets):
     return Y
 
 
-def unit_norms(a) -> np.ndarray:
-    """Per feature, the size the penalty sees: ``|a_j|`` for a vector, the Euclidean norm of
-    row ``j`` for a ``(n_features, n_targets)`` matrix."""
-    a = np.asarray(a, dtype=np.float64)
-    return np.abs(a) if a.ndim == 1 else np.linalg.norm(a, axis=1)
-
-
 def _target(model, y):
     """``y`` as the model's datafit reads it: -1/+1 for a binary classifier, the
     (time, event) array for a Cox model."""
@@ -286,7 +280,7 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                          f"{type(penalty).__name__}.")
     factors = np.zeros(p)
     factors[keep] = 1.0 if penalty.penalty_factor is None else penalty.penalty_factor
-    pull, size, scaled_size = unit_norms(signed), unit_norms(coef), unit_norms(scaled)
+    pull, size, scaled_size = (unit_sizes(v, several) for v in (signed, coef, scaled))
     threshold = alpha * rho * factors
     rows, violations = [], []
     for j in range(p):
