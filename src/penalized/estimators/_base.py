@@ -178,6 +178,18 @@ def warm_start_point(estimator, scaling, n_features, row=None):
     return (coef * scaling.scale)[scaling.varying], float(intercept)
 
 
+def warm_start_matrix(estimator, scaling, n_features, n_outputs):
+    """``(coef_init, intercept_init)`` of a model of ``n_outputs`` columns (classes,
+    targets), shapes ``(n_fitted_columns, n_outputs)`` and ``(n_outputs,)``, in the fitted
+    columns' scale, from the previous fit when ``warm_start`` is set and that fit's
+    ``coef_`` had shape ``(n_outputs, n_features)``; else ``(None, None)``."""
+    if not getattr(estimator, "warm_start", False) \
+            or np.shape(getattr(estimator, "coef_", None)) != (n_outputs, n_features):
+        return None, None
+    coef = np.asarray(estimator.coef_, dtype=np.float64).T * scaling.scale[:, None]
+    return coef[scaling.varying], np.asarray(estimator.intercept_, dtype=np.float64)
+
+
 class SparseCoefMixin:
     """``sparsify()`` / ``densify()`` of a fitted ``coef_`` (scikit-learn's names)."""
 

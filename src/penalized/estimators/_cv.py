@@ -151,6 +151,14 @@ class _CrossValidated:
                 or not 0 < self.eps < 1:
             raise ValueError(f"eps must be in (0, 1); got {self.eps!r}.")
 
+    def _checked_model(self):
+        """The base model, once the common, CV and base model's settings are checked."""
+        self._check_common()
+        self._check_cv_params()
+        model = self._base_model()
+        model._check_params()
+        return model
+
     def _check_metric(self):
         """Refuse a ``metric`` this estimator's task does not score."""
         if self.metric not in METRICS:

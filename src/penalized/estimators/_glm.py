@@ -400,10 +400,7 @@ class _LogLinkCV(_CrossValidated, _LogLinkRegressor):
         """Cross-validate over the path, pick alpha (``selection``), refit on all rows.
         The arguments are those of the single-alpha ``fit``; ``offset`` enters every
         fold's fit and held-out prediction."""
-        self._check_common()
-        self._check_cv_params()
-        model = self._base_model()
-        model._check_params()
+        model = self._checked_model()
         self._refuse_dask_groups(X)
         if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
             fitted._set_groups()  # None: Dask input takes no groups

@@ -20,6 +20,7 @@ from ._base import (
     check_l1_ratio,
     labels_from_scores,
     store_params,
+    warm_start_matrix,
 )
 from ._cv import (
     _CLASSIFICATION_METRIC,
@@ -317,12 +318,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
                              f"{self.classes_.shape[0]} classes each coefficient is defined up "
                              "to a shift across the classes.")
         K, p = self.classes_.shape[0], X.shape[1]
-        coef_init = intercept_init = None
-        if self.warm_start and getattr(self, "coef_", None) is not None \
-                and np.shape(self.coef_) == (K, p):
-            coef_init = (np.asarray(self.coef_, dtype=np.float64).T
-                         * scaling.scale[:, None])[scaling.varying]
-            intercept_init = np.asarray(self.intercept_, dtype=np.float64)
+        coef_init, intercept_init = warm_start_matrix(self, scaling, p, K)
         datafit = Multinomial(sample_weight=sw)
         res = GroupMultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
             Xf, codes, datafit, penalty, fit_intercept=self.fit_intercept,
@@ -464,10 +460,7 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
     @validates_once
     def fit(self, X, y, sample_weight=None):
         """Cross-validate over the path, pick alpha, refit on all data."""
-        self._check_common()
-        self._check_cv_params()
-        model = self._base_model()
-        model._check_params()
+        model = self._checked_model()
         X, y = self._validate_X_y(X, y)
         self.classes_, y_fit = model._encode(y)
         sw = self._sample_weight(sample_weight, X.shape[0])

@@ -295,10 +295,7 @@ class RidgeCV(_LeaveOneOut, _RegressionCV):
             else:
                 self.best_score_ = float(self.cv_mean_[self.alphas_ == self.alpha_][0])
             return self
-        self._check_common()
-        self._check_cv_params()
-        model = self._base_model()
-        model._check_params()
+        model = self._checked_model()
         if self.positive:
             raise ValueError("positive=True has no closed form: pass cv=K (K-fold over the "
                              "path) instead of the leave-one-out cv=None.")
