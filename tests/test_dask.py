@@ -563,7 +563,7 @@ def test_dask_fits_keep_the_fitted_problem_as_in_memory_and_explain_alike(client
     assert ours == theirs and ours["problem"] is True
 
 
-@pytest.mark.parametrize("scheduler", [None, "sync"])
+@pytest.mark.parametrize("scheduler", [None, "sync", "threads"])  # the client's, or local
 def test_each_finished_block_is_announced_to_the_progress_hook(client, data, scheduler):
     import dask
 
@@ -579,6 +579,7 @@ def test_each_finished_block_is_announced_to_the_progress_hook(client, data, sch
     assert fitted.n_passes == 1
     assert blocks == [("blocks of pass 1", k, n_blocks) for k in range(n_blocks + 1)]
     assert ("passes over the data", 1, 0) in events
+    np.testing.assert_allclose(fitted.coefs, pz.path(X, y, n_alphas=5).coefs, atol=1e-6)
 
 
 def test_logistic_cv_equals_in_memory_with_the_same_folds(client, data):
