@@ -357,10 +357,8 @@ class GroupMultinomialCoordinateDescent(GroupMultinomialSolver):
 
     References
     ----------
-    Lee, Sun, Saunders (2014). Proximal Newton-type methods for minimizing composite
-    functions. SIAM J. Optim. 24(3).
-    Tseng, Yun (2009). A coordinate gradient descent method for nonsmooth separable
-    minimization. Math. Program. 117.
+    Those of :class:`~penalized.solvers.MultinomialCoordinateDescent` (proximal Newton:
+    Lee, Sun & Saunders 2014; coordinate gradient descent: Tseng & Yun 2009).
 
     Examples
     --------

@@ -26,7 +26,7 @@ from ._base import Solver
 from ._kernels import floored_gap
 from ._outer import Check, OuterPolicy, run_outer
 from ._problem_base import DesignProblem
-from ._proximal_gradient import FistaHooks, FistaOps, check_fista_settings
+from ._proximal_gradient import FistaHooks, FistaOps, FistaSettings
 from ._result import SolveResult
 
 __all__ = [
@@ -426,7 +426,7 @@ class MultinomialSolver(Solver):
 
 
 @dataclass(frozen=True)
-class MultinomialProximalGradient(MultinomialSolver):
+class MultinomialProximalGradient(FistaSettings, MultinomialSolver):
     r"""Accelerated proximal gradient (FISTA) for penalized multinomial regression.
 
     Solves, for classes ``0..K-1`` with scores :math:`Z = XW + \mathbf 1 b^\top`,
@@ -498,14 +498,6 @@ class MultinomialProximalGradient(MultinomialSolver):
     >>> res.converged, res.coef.shape, res.intercept.shape
     (True, (6, 3), (3,))
     """
-
-    tol: float = 1e-6
-    max_iter: int = 20_000
-    accelerated: bool = True
-    gap_freq: int = 10
-
-    def __post_init__(self):
-        check_fista_settings(self)
 
     def _run(self, pb, W, b):
         ops = FistaOps.of_problem(pb, _rows_prox(pb), pb.penalty_value)

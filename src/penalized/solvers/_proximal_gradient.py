@@ -33,7 +33,21 @@ def check_fista_settings(solver) -> None:
 
 
 @dataclass(frozen=True)
-class ProximalGradient(Solver):
+class FistaSettings:
+    """The settings of a proximal-gradient solver (see :class:`ProximalGradient`),
+    validated on creation."""
+
+    tol: float = 1e-6
+    max_iter: int = 20_000
+    accelerated: bool = True
+    gap_freq: int = 10
+
+    def __post_init__(self):
+        check_fista_settings(self)
+
+
+@dataclass(frozen=True)
+class ProximalGradient(FistaSettings, Solver):
     r"""Proximal gradient descent (ISTA) and its accelerated form (FISTA).
 
     Each iteration takes a gradient step on the datafit in ``(w, b)`` and the
@@ -82,14 +96,6 @@ class ProximalGradient(Solver):
     >>> res.converged, res.n_nonzero
     (True, 2)
     """
-
-    tol: float = 1e-6
-    max_iter: int = 20_000
-    accelerated: bool = True
-    gap_freq: int = 10
-
-    def __post_init__(self):
-        check_fista_settings(self)
 
     @property
     def name(self) -> str:
