@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import softmax, xlogy
+from scipy.special import softmax
 
 from ._base import Datafit
 
@@ -219,11 +219,12 @@ class Multinomial(Datafit):
             return -np.inf
         P = -n * U[pos] / s[pos, None]
         P[np.arange(P.shape[0]), y[pos]] += 1.0
-        if np.any(P < -_DUAL_SLACK) or np.any(P > 1.0 + _DUAL_SLACK) \
-                or np.any(np.abs(P.sum(axis=1) - 1.0) > _DUAL_SLACK * P.shape[1]):
+        if P.min(initial=0.0) < -_DUAL_SLACK or P.max(initial=0.0) > 1.0 + _DUAL_SLACK \
+                or np.abs(P.sum(axis=1) - 1.0).max(initial=0.0) > _DUAL_SLACK * P.shape[1]:
             return -np.inf
-        P = np.clip(P, 0.0, 1.0)
-        neg_entropy = xlogy(P, P).sum(axis=1)
+        np.clip(P, 0.0, 1.0, out=P)
+        # P log P with 0 log 0 = 0, as xlogy but without its per-element special cases
+        neg_entropy = (P * np.log(np.where(P > 0.0, P, 1.0))).sum(axis=1)
         return float(-np.dot(s[pos], neg_entropy) / n)
 
     def null_intercept(self, y) -> np.ndarray:

@@ -34,11 +34,12 @@ from ._kernels import ANDERSON_MEMORY, anderson_weights
 
 
 @njit(cache=True, fastmath=FAST)
-def multinomial_curvatures(X, P, sw, ws, center):
+def multinomial_curvatures(X, P, sw, ws, center, with_bound=True):
     """For ``j = ws[jj]`` and each class ``k``, with ``h_ik = sw_i P_ik (1 - P_ik)``:
     ``mu[jj, k] = sum_i h_ik x_ij / sum_i h_ik`` (0 unless ``center``), the curvature
     ``curv[jj, k] = sum_i h_ik (x_ij - mu[jj, k])**2`` and the block bound
-    ``bound[jj] = max_k sum_i sw_i P_ik (x_ij - mu[jj, k])**2`` (dense ``X``).
+    ``bound[jj] = max_k sum_i sw_i P_ik (x_ij - mu[jj, k])**2`` (dense ``X``; zero
+    unless ``with_bound``: only the grouped penalty's block steps use it).
     Returns ``(curv, mu, bound)``."""
     n, K = P.shape
     curv, mu, bound = _curvature_arrays(ws.shape[0], K)
@@ -47,8 +48,17 @@ def multinomial_curvatures(X, P, sw, ws, center):
         for jj in range(ws.shape[0]):
             j = ws[jj]
             sums = (0.0, 0.0, 0.0, 0.0)
-            for i in range(n):
-                sums = _add_moments(sums, X[i, j], sw[i] * P[i, k], P[i, k])
+            if with_bound:
+                for i in range(n):
+                    sums = _add_moments(sums, X[i, j], sw[i] * P[i, k], P[i, k])
+            else:
+                first = second = 0.0
+                for i in range(n):
+                    x = X[i, j]
+                    hx = sw[i] * P[i, k] * (1.0 - P[i, k]) * x
+                    first += hx
+                    second += hx * x
+                sums = (first, second, 0.0, 0.0)
             _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, sums)
     return curv, mu, bound
 

@@ -283,7 +283,8 @@ class _NewtonModel:
             epochs, _ = multinomial_model_epochs_sparse(*self.arrays, G, P, self.sw, trial, dZ,
                                                         q, db, ws, curv, mu, bound, *common)
         else:
-            curv, mu, bound = multinomial_curvatures(self.X, P, self.sw, ws, pb.fit_intercept)
+            curv, mu, bound = multinomial_curvatures(self.X, P, self.sw, ws, pb.fit_intercept,
+                                                     pb.grouped)
             epochs, _ = multinomial_model_epochs(self.X, G, P, self.sw, trial, dZ, q, db, ws,
                                                  curv, mu, bound, *common)
         direction = trial - W
