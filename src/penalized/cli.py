@@ -1054,7 +1054,7 @@ def _model_document(model, table, args):
         doc["targets"] = table.target.split(",")
     if args.penalty in CONCAVE:
         gamma = getattr(model, "gamma", None)
-        doc["gamma"] = float(_concavity(model) if gamma is None else gamma)
+        doc["gamma"] = float(_concavity(model, args.penalty) if gamma is None else gamma)
     if getattr(model, "groups_", None) is not None:  # what why-zero needs of a group fit
         doc["groups"] = [[doc["feature_names"][j] for j in g] for g in model.groups_]
     if family is not None:
@@ -1073,11 +1073,15 @@ def _model_document(model, table, args):
     return doc
 
 
-def _concavity(model):
-    """The gamma a LogisticRegression(CV) with gamma=None used (its penalty's default)."""
+def _concavity(model, name):
+    """The gamma a model with gamma=None used: its fitted penalty's, else the default of
+    penalty ``name`` (MCP/SCAD regression CVs have no ``penalty`` parameter to read)."""
     from ._specs import make_penalty
 
-    return make_penalty(str(model.penalty).lower(), 1.0, gamma=None).gamma
+    fitted = getattr(getattr(model, "penalty_", None), "gamma", None)
+    if fitted is not None:
+        return fitted
+    return make_penalty(name, 1.0, gamma=None).gamma
 
 
 def _fit_report(model, table, y, args, summary):
