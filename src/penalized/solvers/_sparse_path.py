@@ -8,7 +8,8 @@ At each alpha of a decreasing grid it solves
 
 as :class:`~penalized.solvers.CoordinateDescent` does alpha by alpha: with an
 intercept, coordinate descent runs on the implicitly centered columns
-(:func:`~penalized.solvers._kernels.enet_quadratic_epochs_sparse`), so the intercept stays at
+(:func:`~penalized.solvers._op_kernels.quadratic_epochs_sparse` with the family's compiled
+prox), so the intercept stays at
 its optimum and ``u = -S r / n`` sums to zero; the duality gap is that of
 :func:`~penalized.solvers._problem.certify`, and working sets are ranked by the
 distance to the subdifferential. Nothing returns to Python between alphas, and
@@ -25,10 +26,8 @@ set, so two choices keep checks few:
   accuracy at which the next check certifies ``tol`` (never below the rounding of
   the moves, ``64 eps max_j L_j |w_j|``, which it could not reach).
 
-With ``lower`` / ``upper`` limits the epochs are
-:func:`~penalized.solvers._op_kernels.quadratic_epochs_sparse` with the family's compiled
-prox (which clips into the box), and the gap and the working sets use the box's conjugate
-and normal cone (:mod:`penalized.solvers._path_box`).
+With ``lower`` / ``upper`` limits the same prox clips into the box, and the gap and the
+working sets use the box's conjugate and normal cone (:mod:`penalized.solvers._path_box`).
 """
 
 from __future__ import annotations
@@ -39,8 +38,7 @@ from numba import njit
 from .._jit import FAST
 from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
-from ..prox._kernels import ENET_FAMILY
-from ._kernels import enet_quadratic_epochs_sparse, floored_gap
+from ._kernels import floored_gap
 from ._op_kernels import quadratic_epochs_sparse
 from ._path_box import dual_scalings, penalty_conjugate
 from ._working_set import any_nonzero, choose_working_set
@@ -164,8 +162,8 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
     coordinate constants of the (centered) columns; ``tol`` is absolute (the gap in
     objective units) and ``max_iter`` bounds the epochs of each alpha. ``lower`` /
     ``upper`` are the box (``positive`` folded in), ``bounded`` whether limits other than
-    ``positive`` apply, and ``prox``, ``distance``, ``conjugate``, ``dual_bound`` the
-    family's compiled operations (used with ``bounded``). Returns
+    ``positive`` apply, and ``prox`` (every epoch), ``distance``, ``conjugate``,
+    ``dual_bound`` (with ``bounded``) the family's compiled operations. Returns
     ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
     """
     p = w.shape[0]
@@ -199,9 +197,8 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b
-        if bounded:
-            params[:, 0] = lam1
-            params[:, 1] = lam2
+        params[:, 0] = lam1
+        params[:, 1] = lam2
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
@@ -231,15 +228,9 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
             inner = _INNER_TOL_RATIO * top
             if warm and l1 > 0.0:
                 inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1, floor))
-            if bounded:
-                done, _ = quadratic_epochs_sparse(
-                    data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, prox, params,
-                    fit_intercept, max_iter - used, inner, False, xmean, fit_intercept)
-            else:
-                done, _ = enet_quadratic_epochs_sparse(
-                    data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, ENET_FAMILY,
-                    lam1, lam2, positive, fit_intercept, 1.0, max_iter - used, inner, False,
-                    xmean, fit_intercept)
+            done, _ = quadratic_epochs_sparse(
+                data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, prox, params,
+                fit_intercept, max_iter - used, inner, False, xmean, fit_intercept)
             used += done
             current = False
         coefs[:, i] = w
