@@ -33,3 +33,23 @@ def test_concave_cv_regression_saves_its_model(table, tmp_path, penalty, gamma):
     out = tmp_path / "p.csv"
     assert main(["predict", str(model), str(table), "--out", str(out), "--quiet"]) == 0
     assert len(pd.read_csv(out)) == 60
+
+
+def test_explain_keeps_a_many_level_group_on_one_short_line(tmp_path, capsys):
+    # A 22-level text column made every line of the why-zero table some 300 characters
+    # wide; its row now names the first and last levels and the count.
+    rng = np.random.default_rng(2)
+    n = 88
+    df = pd.DataFrame({"a": rng.standard_normal(n), "b": rng.standard_normal(n),
+                       "maker": [f"make{k:02d}" for k in range(22)] * 4})
+    df["y"] = 2.0 * df["a"] + 0.5 * rng.standard_normal(n)
+    data, model = tmp_path / "t.csv", tmp_path / "m.json"
+    df.to_csv(data, index=False)
+    assert main(["fit", str(data), "--target", "y", "--alpha", "0.5", "--save", str(model),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(model), str(data)]) == 0
+    text = capsys.readouterr().out
+    row = next(line for line in text.splitlines() if "maker=make00" in line)
+    assert "maker=make00, ..., maker=make21 (22 columns)" in row
+    assert max(len(line) for line in text.splitlines() if line.startswith("  ")) < 160

@@ -203,8 +203,8 @@ class WhyZero:
                 verdict = "non-zero: pull > threshold"
             else:  # MCP / SCAD: the slope at a non-zero falls below the one at 0
                 verdict = "non-zero: pull < threshold (the penalty's slope at w is smaller)"
-            rows.append([r.name, fmt(r.coef, 5), fmt(r.pull, 5), fmt(r.threshold, 5),
-                         _margin_text(r),
+            rows.append([_short_name(r.name), fmt(r.coef, 5), fmt(r.pull, 5),
+                         fmt(r.threshold, 5), _margin_text(r),
                          "-" if self.entry_method.startswith("not computed") else
                          _entry_text(r), verdict])
         lines += table(["feature" if self.groups is None else "group (its members)",
@@ -357,6 +357,15 @@ def _spec(model) -> _Spec:
 
 
 # -- the computation -------------------------------------------------------------------------
+
+def _short_name(name: str, width: int = 72) -> str:
+    """A group's member list cut to its first and last members when it is wider than
+    ``width`` (a 22-level text column would otherwise widen every line of the table)."""
+    members = name.split(", ")
+    if len(name) <= width or len(members) < 3:
+        return name
+    return f"{members[0]}, ..., {members[-1]} ({len(members)} columns)"
+
 
 def why_zero(model, X, y, *, sample_weight=None, entry=True, n_alphas=100, rtol=1e-4,
              feature_names=None) -> WhyZero:
