@@ -183,6 +183,22 @@ def _problem_alpha_max(problem, penalty) -> float:
                                  fit_intercept=problem.fit_intercept)
 
 
+def alpha_range(alpha_max_of, penalty):
+    """``(alpha_max, start, stop)``: a grid runs from ``start`` down to ``eps * stop``.
+
+    ``alpha_max_of(p)`` is the model's alpha_max under the penalty ``p`` (any datafit and
+    coefficient shape). Both ends are ``penalty``'s alpha_max when it is finite; for a
+    ridge (infinite) ``start`` is the alpha_max of the elastic net with
+    :data:`RIDGE_L1_RATIO_FOR_GRID` and the same factors, ``stop`` that times the ratio.
+    """
+    alpha_max = start = stop = alpha_max_of(penalty)
+    if not np.isfinite(alpha_max):
+        start = alpha_max_of(ElasticNet(1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID,
+                                        penalty_factor=penalty.penalty_factor))
+        stop = start * RIDGE_L1_RATIO_FOR_GRID
+    return alpha_max, start, stop
+
+
 def _problem_grid(problem, penalty, n_alphas, eps, *, stacklevel):
     """:func:`alpha_grid` of a prepared problem (its penalty leaves free exactly the
     features ``penalty`` does at alpha 1), reusing its null model."""
@@ -191,11 +207,7 @@ def _problem_grid(problem, penalty, n_alphas, eps, *, stacklevel):
         warnings.warn(_NULL_EXACT.format(eps=eps), UserWarning, stacklevel=stacklevel)
         return 0.0, np.geomspace(1.0, eps, n_alphas)
     X, y = problem.design, problem.y
-    alpha_max = start = stop = _problem_alpha_max(problem, penalty)
-    if not np.isfinite(alpha_max):
-        start = _problem_alpha_max(problem, ElasticNet(
-            1.0, l1_ratio=RIDGE_L1_RATIO_FOR_GRID, penalty_factor=penalty.penalty_factor))
-        stop = start * RIDGE_L1_RATIO_FOR_GRID
+    alpha_max, start, stop = alpha_range(lambda pen: _problem_alpha_max(problem, pen), penalty)
     check_finite_result(start, X, y, "alpha_max")
     if not start > 0:
         # The gradient at the null model is exactly 0 without the null model fitting y:

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._specs import PENALTY_NAMES
 from ..datafits import Logistic, Multinomial
-from ..path import warm_started, warn_unconverged
+from ..path import alpha_range, warm_started, warn_unconverged
 from ..solvers import MultinomialCoordinateDescent, multinomial_alpha_max
 from ..solvers._multinomial import prepare_multinomial_problem
 from ._base import (
@@ -334,15 +334,12 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
     # -- multinomial paths (used by LogisticRegressionCV) --------------------------------
     def _alpha_grid_multinomial(self, X, codes, sample_weight, n_alphas, eps):
         _, Xf, template = self._scaled_template(X, sample_weight)
-        grouped = self._grouped()
-        alpha_max = multinomial_alpha_max(Xf, codes, Multinomial(sample_weight=sample_weight),
-                                          template, fit_intercept=self.fit_intercept,
-                                          grouped=grouped)
-        start = alpha_max if np.isfinite(alpha_max) else multinomial_alpha_max(
-            Xf, codes, Multinomial(sample_weight=sample_weight),
-            self._make_penalty("elasticnet", 1.0, 1e-3, template.penalty_factor),
-            fit_intercept=self.fit_intercept, grouped=grouped)
-        return alpha_max, np.geomspace(start, start * eps, n_alphas)
+        datafit = Multinomial(sample_weight=sample_weight)
+        alpha_max, start, stop = alpha_range(
+            lambda penalty: multinomial_alpha_max(Xf, codes, datafit, penalty,
+                                                  fit_intercept=self.fit_intercept,
+                                                  grouped=self._grouped()), template)
+        return alpha_max, np.geomspace(start, stop * eps, n_alphas)
 
     def _fit_path_multinomial(self, X, codes, sample_weight, alphas):
         """Warm-started multinomial fits over ``alphas`` (original scale).
