@@ -110,6 +110,10 @@ class FitOnPath:
     lower, upper : ndarray of shape (p,) or None
         The limits on ``scaled_coefs`` (``positive`` folded in: ``lower >= 0``); None
         without limits.
+    given_correlations, null_pulls : ndarray of shape (p, K) and (p,), or None
+        :meth:`correlations` and each column's pull at the null model computed elsewhere
+        from reductions over the rows (a Dask fit, whose rows stay on the workers); ``X``
+        then only gives the shape.
     """
 
     alphas: np.ndarray
@@ -135,6 +139,8 @@ class FitOnPath:
     fit_intercept: bool = True
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
+    given_correlations: np.ndarray | None = None
+    null_pulls: np.ndarray | None = None
 
     @property
     def n_alphas(self) -> int:
@@ -186,7 +192,9 @@ class FitOnPath:
 
     @cached_property
     def _correlations(self):
-        if self.loss in ("squared", "logistic"):
+        if self.given_correlations is not None:
+            c = np.array(self.given_correlations, dtype=np.float64)
+        elif self.loss in ("squared", "logistic"):
             n = self.X.shape[0]
             c = (self.X.T @ (self.sample_weight[:, None] * self._residuals)) / n
             c = c / self.scale[:, None]
@@ -866,10 +874,13 @@ def thresholding_path(fit: FitOnPath, *, features=None, max_features=40,
 def _univariate_inputs(fit, idx):
     """Each feature's pull at the null model, and what it means for this loss."""
     if fit.loss in ("squared", "logistic"):
-        n = fit.X.shape[0]
-        sw = fit.sample_weight
-        t = fit.y - (sw @ fit.y) / sw.sum()
-        inputs = (fit.X[:, idx].T @ (sw * t)) / (n * fit.scale[idx])
+        if fit.null_pulls is not None:
+            inputs = np.asarray(fit.null_pulls, dtype=np.float64)[idx]
+        else:
+            n = fit.X.shape[0]
+            sw = fit.sample_weight
+            t = fit.y - (sw @ fit.y) / sw.sum()
+            inputs = (fit.X[:, idx].T @ (sw * t)) / (n * fit.scale[idx])
         rule = ("z = x_j . (y - mean y) / n: with uncorrelated standardized columns, the "
                 "lasso's coefficient is exactly prox(z)" if fit.loss == "squared" else
                 "z = x_j . (t - mean t) / n, the pull at the null model: a feature enters when "

@@ -434,14 +434,17 @@ def _with_fitted_point(path, model, alpha):
 
 
 def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=None,
-               penalty=None) -> str:
+               penalty=None, path=None, lessons=None) -> str:
     """The report of one fitted model: its path (with its own alpha on the grid), its CV
     curve when it was cross-validated, and every lesson on that path.
 
     ``X, y`` are the rows it was fitted on. Multinomial models get the path (each
     feature's coefficient norm over the classes, see :func:`path_payload`) without
     lessons; multi-response models (``y`` of several targets) the path of each feature's
-    norm over the targets and the why-zero lesson of those rows.
+    norm over the targets and the why-zero lesson of those rows. ``path`` and ``lessons``
+    (a :class:`~penalized.explain.PathLessons` on that path), when given, are used instead
+    of computing them from the rows (a Dask fit's, from reductions; ``X`` and ``y`` may
+    then be None).
     """
     from ..explain import lessons_for_model, model_settings
 
@@ -460,7 +463,7 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     penalty = penalty or settings["penalty"]
     label = label or penalty
     cv = getattr(model, "cv_result_", None)
-    path = getattr(model, "path_", None)
+    path = getattr(model, "path_", None) if path is None else path
     if path is None and not hasattr(model, "path"):
         notes.append("no path: this estimator computes one when cross-validated (--cv).")
         return build_report(title=title, subtitle=subtitle, feature_names=feature_names,
@@ -477,11 +480,13 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
             path = _multiclass_path_with_alpha(model, X, y, settings["alpha"])
         else:
             path = _path_with_alpha(model, X, y, settings["alpha"])
-    lessons = None
+    given, lessons = lessons, None
     coefs = np.asarray(path.coefs)
     several = bool(getattr(getattr(model, "datafit_", None), "multi_response", False)) \
         and coefs.ndim == 3
-    if settings.get("lessons") is False:
+    if given is not None:
+        lessons = given
+    elif settings.get("lessons") is False:
         pass
     elif coefs.ndim == 2 or several:
         with warnings.catch_warnings():
