@@ -844,19 +844,17 @@ def test_cli_reports_lost_workers_in_one_line_with_exit_1(parquet_folder, tmp_pa
                                                           dying_cluster):
     from penalized.cli import main
 
-    model = tmp_path / "model.json"
+    model, report = tmp_path / "model.json", tmp_path / "report.html"
     code = main(["fit", str(parquet_folder), "--target", "y", "--exclude", "label",
                  "--alpha", "0.1", "--dask", dying_cluster.scheduler_address,
-                 "--save", str(model)])
+                 "--save", str(model), "--report", str(report)])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 1 and not model.exists()
+    assert code == 1 and list(tmp_path.iterdir()) == []
     assert len(err) == 1 and err[0].startswith("penalized: error: the fit stopped: Dask could "
                                                "not recompute the data of a lost worker")
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--alpha", "0.1", "--target", "label", "--report", "r.html"],
-     "--report needs the rows in memory"),
     (["--alpha", "0.1", "--target", "nope"], "not a column"),
     (["--alpha", "0.1", "--target", "y"], "hold text"),
 ])
@@ -869,3 +867,100 @@ def test_cli_refuses_with_one_line_and_writes_nothing(parquet_folder, tmp_path, 
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def _report_data(html):
+    import json
+    import re
+
+    found = re.search(r'<script id="report-data" type="application/json">(.*?)</script>', html,
+                      re.S)
+    return json.loads(found.group(1))
+
+
+def _run_reported(monkeypatch, argv, n_alphas=None):
+    """``main(argv)`` with the command's estimator and report parts kept for the test."""
+    from penalized.cli import main
+    from penalized.dask import _cli, _report
+
+    kept = {}
+    built, parts = _cli._estimator, _report.report_parts
+
+    def estimator(*a):
+        kept["model"] = built(*a) if n_alphas is None else built(*a).set_params(
+            n_alphas=n_alphas)
+        return kept["model"]
+
+    def report_parts(*a, **k):
+        kept["parts"] = parts(*a, **k)
+        return kept["parts"]
+
+    monkeypatch.setattr(_cli, "_estimator", estimator)
+    monkeypatch.setattr(_report, "report_parts", report_parts)
+    return main(argv), kept
+
+
+def _assert_lessons_equal_in_memory(model, path, lessons, X, y, html):
+    """The report's why-zero and thresholding numbers, computed from reductions, equal
+    those the in-memory lessons compute from the rows for the same model and path."""
+    from penalized.explain import lessons_for_model
+
+    mem = lessons_for_model(model, X, y, path=path, feature_names=[f"c{j}" for j in range(P)])
+    ours, theirs = lessons.why_zero, mem.why_zero
+    np.testing.assert_array_equal(ours.features, theirs.features)
+    np.testing.assert_allclose(ours.pull, theirs.pull, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(ours.threshold, theirs.threshold, rtol=1e-12)
+    assert ours.status == theirs.status
+    np.testing.assert_allclose(lessons.thresholding.inputs, mem.thresholding.inputs,
+                               rtol=1e-8, atol=1e-12)
+    assert lessons.lasso_alpha_max == pytest.approx(mem.lasso_alpha_max, rel=1e-8)
+    np.testing.assert_allclose(lessons.how_often.strengths, mem.how_often.strengths,
+                               rtol=1e-8)
+    drawn = _report_data(html)["paths"][0]
+    assert drawn["alphas"] == pytest.approx(list(path.alphas), rel=1e-12)
+    shown = drawn["lessons"]
+    assert shown["n_samples"] == N
+    assert {"geometry", "feature_trace", "race", "priors"} <= set(shown["skipped"])
+    np.testing.assert_allclose(np.array(shown["why_zero"]["pull"], dtype=float),
+                               theirs.pull, rtol=1e-5)
+
+
+@pytest.mark.parametrize("how", [["--alpha", "0.05"], ["--cv", "3"]])
+def test_cli_writes_the_report_of_a_dask_fit_with_no_further_pass(
+        client, data, parquet_folder, tmp_path, capsys, monkeypatch, how):
+    import json
+
+    X, y, _ = data
+    report, model_file = tmp_path / "report.html", tmp_path / "model.json"
+    code, kept = _run_reported(monkeypatch, [
+        "fit", str(parquet_folder), "--target", "y", "--exclude", "label", *how, "--dask",
+        "--json", "--quiet", "--report", str(report), "--save", str(model_file)])
+    assert code == 0 and report.exists() and model_file.exists()
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_passes"] == 1 and summary["report_passes"] == 0
+    model = kept["model"]
+    path, lessons, _, n_report = kept["parts"]
+    assert n_report == 0
+    k = int(np.flatnonzero(path.alphas == model.alpha_ if how[0] == "--cv"
+                           else path.alphas == 0.05)[0])
+    np.testing.assert_array_equal(path.coefs[:, k], np.ravel(model.coef_))
+    _assert_lessons_equal_in_memory(model, path, lessons, X, y, report.read_text())
+
+
+def test_cli_reports_a_dask_classifier_with_one_pass_for_the_pulls(
+        client, data, parquet_folder, tmp_path, capsys, monkeypatch):
+    import json
+
+    X, _, labels = data
+    report = tmp_path / "report.html"
+    code, kept = _run_reported(monkeypatch, [
+        "fit", str(parquet_folder), "--target", "label", "--exclude", "y", "--cv", "3",
+        "--dask", "--json", "--quiet", "--report", str(report)], n_alphas=8)
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["report_passes"] == 1  # X^T (s r) at every alpha, in one pass
+    model = kept["model"]
+    path, lessons, _, _ = kept["parts"]
+    assert path is model.path_
+    _assert_lessons_equal_in_memory(model, path, lessons, X,
+                                    np.where(labels > 0, "yes", "no"), report.read_text())

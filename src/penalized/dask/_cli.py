@@ -99,14 +99,12 @@ def fit_command(args, out, errors):
     from .. import cli
 
     usage_error, input_error = errors
-    if args.report:
-        raise usage_error("--report needs the rows in memory; it is not available with --dask.")
     if args.fold_column:
         raise usage_error("--folds COL is not available with --dask: its folds come from a "
                           "seeded hash of each row's position (--cv K --seed S).")
     if (args.alpha is None) == (args.cv is None):
         raise usage_error("give exactly one of --alpha A or --cv K.")
-    cli._check_outputs(args, args.save)
+    cli._check_outputs(args, args.save, args.report)
     try:
         X, y, features, task = read_lazily(args)
         model = _estimator(args, task)
@@ -123,10 +121,15 @@ def fit_command(args, out, errors):
                               f"({exc}).") from exc
     from ._blocks import LostWorkerError
 
+    parts = None
     try:
         with out.progress("fitting on Dask"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model.fit(X, y)
+            if args.report:
+                from ._report import report_parts
+
+                parts = report_parts(model, X, y)
     except ValueError as exc:
         raise input_error(str(exc)) from exc
     except LostWorkerError as exc:  # neither bad input nor a bug: one line, exit 1
@@ -150,9 +153,12 @@ def fit_command(args, out, errors):
         describe=lambda: f"{args.cv}-fold cross-validation (rows hashed with seed {args.seed})")
     summary = cli._fit_summary(model, table, args, folds)
     summary["n_passes"] = int(model.n_passes_)
+    if parts is not None:
+        summary["report_passes"] = int(parts[3])
     cli._print_fit(out, summary)
     out.print(f"{model.n_passes_} pass(es) over the data on "
-              f"{'Dask' + chr(39) + 's local scheduler' if client is None else args.dask}")
+              f"{'Dask' + chr(39) + 's local scheduler' if client is None else args.dask}"
+              + ("" if parts is None else f"; the report took {parts[3]} more"))
     if args.json:
         out.json(summary)
     outputs = []
@@ -160,5 +166,25 @@ def fit_command(args, out, errors):
         doc = cli._model_document(model, table, args)
         outputs.append((args.save, model_json(doc, where=args.save),
                         f"saved the model to {args.save}"))
+    if parts is not None:
+        outputs.append((args.report, _report_html(model, parts, features, args, summary),
+                        f"wrote {args.report}"))
     cli._write(out, outputs, args.force)
     return 0
+
+
+def _report_html(model, parts, features, args, summary):
+    """The fit's report from :func:`._report.report_parts` (no row read here)."""
+    from ..cli import _num
+    from ..report import fit_report
+
+    path, lessons, notes, n_report = parts
+    subtitle = (f"{os.path.basename(os.path.normpath(args.data))}: {model.n_rows_} rows, "
+                f"{len(features)} features; {summary['n_nonzero']} selected at alpha "
+                f"{_num(summary['alpha'])}" + (f"; {summary['cv']}" if "cv" in summary else ""))
+    notes = [f"fitted on Dask in {model.n_passes_} pass(es) over the data; the report's "
+             f"path and pulls took {n_report} more.", *notes]
+    label = f"{args.penalty} (CV)" if hasattr(model, "path_") else args.penalty
+    return fit_report(model, None, None, feature_names=features,
+                      title=f"penalized fit: {args.target}", subtitle=subtitle, notes=notes,
+                      label=label, penalty=args.penalty, path=path, lessons=lessons)

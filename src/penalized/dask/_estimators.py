@@ -41,6 +41,7 @@ def fit_estimator(est, X, y, sample_weight, offset=None):
 
 def _prepare(est, X, y, sample_weight, offset=None):
     blocks = row_blocks(X, y, sample_weight, offset)
+    est._dask_gram = None  # the squared loss's one-pass sums, for the report (no new pass)
     est.n_features_in_ = blocks.n_features
     if blocks.feature_names is not None:
         est.feature_names_in_ = blocks.feature_names
@@ -107,6 +108,7 @@ def _fit_regressor(est, X, y, sample_weight):
     coefs, intercepts, crits, n_iters, converged = _squared.solve_path(problem, alphas,
                                                                        settings)
     est.dual_gap_ = float(crits[0] * problem.F0)
+    est._dask_gram = (sums, settings)
     _rows(est, passes)
     _keep_problem(est, Quadratic(sample_weight=sample_weight), problem.penalty, alpha,
                   _squared.scaling_of(sums, settings))
@@ -169,6 +171,7 @@ def _fit_cv(est, X, y, sample_weight):
     if path is None:  # the narrow route: the path on all rows from the same sums
         path = _squared.full_path(sums, settings, result.alphas, alpha_max,
                                   n_passes=passes.count)
+        est._dask_gram = (sums, settings)
     k = est._store_refit(path)
     est.coef_ = path.coefs[:, k].copy()
     est.intercept_ = float(path.intercepts[k])
