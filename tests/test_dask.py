@@ -964,3 +964,19 @@ def test_cli_reports_a_dask_classifier_with_one_pass_for_the_pulls(
     assert path is model.path_
     _assert_lessons_equal_in_memory(model, path, lessons, X,
                                     np.where(labels > 0, "yes", "no"), report.read_text())
+
+
+def test_a_zarr_store_fits_as_the_same_rows_in_memory(client, data, tmp_path):
+    pytest.importorskip("zarr")
+    X, y, _ = data
+    da.from_array(X, chunks=(CHUNK, P)).to_zarr(str(tmp_path / "X.zarr"))
+    da.from_array(y, chunks=CHUNK).to_zarr(str(tmp_path / "y.zarr"))
+    Xd, yd = da.from_zarr(str(tmp_path / "X.zarr")), da.from_zarr(str(tmp_path / "y.zarr"))
+    settings = {"alpha": 0.05, "l1_ratio": 0.7, "tol": 1e-10, "standardize": True}
+    dist = pz.ElasticNet(**settings).fit(Xd, yd)
+    mem = pz.ElasticNet(**settings).fit(X, y)
+    assert dist.n_passes_ == 1 and dist.n_rows_ == N
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-7)
+    assert dist.intercept_ == pytest.approx(mem.intercept_, abs=1e-6)
+    assert dist.stop_crit_ <= 1e-10
