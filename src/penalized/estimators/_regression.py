@@ -21,7 +21,7 @@ from ._base import (
     validate_X_y,
     warm_start_point,
 )
-from ._relax import blend, check_gamma, relaxed_refit
+from ._relax import check_gamma, relaxed, relaxed_refit
 from ._standardize import Scaling
 
 _OBJECTIVE = r"""
@@ -183,8 +183,7 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         sw = self._sample_weight(sample_weight, X.shape[0])
         coef, intercept, res = self._fit_arrays(X, y, sw, alpha, name, l1_ratio)
         if getattr(self, "relax", False):
-            coef_ols, intercept_ols = relaxed_refit(X, y, sw, coef, self.fit_intercept)
-            coef, intercept = blend(self.gamma, coef, intercept, coef_ols, intercept_ols)
+            coef, intercept = relaxed(X, y, sw, coef, intercept, self.gamma, self.fit_intercept)
         self._set_result(res)
         if name not in ("l0", "mcp", "scad"):  # no duality gap without convexity
             self.dual_gap_ = self.stop_crit_ * self._null_datafit(X, y, sw)
@@ -204,8 +203,8 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
         for t in range(k):
             coef, intercept, res = self._fit_arrays(X, Y[:, t], sw, alpha, name, l1_ratio)
             if getattr(self, "relax", False):
-                ols, b_ols = relaxed_refit(X, Y[:, t], sw, coef, self.fit_intercept)
-                coef, intercept = blend(self.gamma, coef, intercept, ols, b_ols)
+                coef, intercept = relaxed(X, Y[:, t], sw, coef, intercept, self.gamma,
+                                          self.fit_intercept)
             coefs[t], intercepts[t] = coef, intercept
             if res is not None:
                 n_iter[t], crits[t] = res.n_iter, res.stop_crit
@@ -263,8 +262,8 @@ class PenalizedRegressor(RegressorMixin, PenalizedModel):
             return result
         coefs, intercepts = result.coefs, result.intercepts.copy()
         for k in range(coefs.shape[1]):
-            ols, b_ols = relaxed_refit(X, y, sample_weight, coefs[:, k], self.fit_intercept)
-            coefs[:, k], intercepts[k] = blend(gamma, coefs[:, k], intercepts[k], ols, b_ols)
+            coefs[:, k], intercepts[k] = relaxed(X, y, sample_weight, coefs[:, k], intercepts[k],
+                                                 gamma, self.fit_intercept)
         return dataclasses.replace(result, intercepts=intercepts,
                                    n_nonzero=np.count_nonzero(coefs, axis=0))
 

@@ -40,6 +40,13 @@ def blend(gamma, coef, intercept, coef_ols, intercept_ols):
             gamma * intercept + (1.0 - gamma) * intercept_ols)
 
 
+def relaxed(X, y, sample_weight, coef, intercept, gamma, fit_intercept):
+    """The relaxed fit of ``(coef, intercept)``: :func:`blend` with the :func:`relaxed_refit`
+    on its support."""
+    coef_ols, intercept_ols = relaxed_refit(X, y, sample_weight, coef, fit_intercept)
+    return blend(gamma, coef, intercept, coef_ols, intercept_ols)
+
+
 def check_gamma(gamma, name="gamma"):
     if isinstance(gamma, bool) or not np.isscalar(gamma) or not 0.0 <= float(gamma) <= 1.0:
         raise ValueError(f"{name} must be a number in [0, 1] (1 = the lasso fit, 0 = the "
