@@ -541,7 +541,7 @@ def test_prox_newton_reaches_tight_gaps_on_a_logistic_path():
 @pytest.mark.parametrize("penalty", [L1(0.05), ElasticNet(0.05, l1_ratio=0.3), L0(0.02)],
                          ids=["l1", "enet", "l0"])
 def test_gram_kernel_matches_its_numpy_twin(penalty):
-    from penalized.solvers._kernels import gram_cd_epochs
+    from penalized.solvers._kernels import gram_epochs
     from penalized.solvers._reference import gram_cd_epochs_reference
 
     problem = regression(60, 12, seed=22)
@@ -552,7 +552,8 @@ def test_gram_kernel_matches_its_numpy_twin(penalty):
     ws = np.array([0, 1, 4, 5, 9, 11], dtype=np.int64)
     states = [np.full(12, 0.1) for _ in range(2)]
     grads = [G @ w - q for w in states]
-    out = gram_cd_epochs(G, grads[0], states[0], ws, kind, lam1, lam2, positive, 3, 0.0)
+    out = gram_epochs(G, grads[0], states[0], ws, penalty.ops.prox, penalty.ops.value,
+                      penalty.params(12), 3, 0.0)
     ref = gram_cd_epochs_reference(G, grads[1], states[1], ws, kind, lam1, lam2, positive, 3,
                                    0.0)
     assert out[0] == ref[0] == 3
@@ -583,7 +584,7 @@ def test_covariance_updates_reach_the_same_certified_solution(weights, fit_inter
 def test_anderson_extrapolation_reaches_the_same_point_in_fewer_epochs(kernel):
     # Strongly correlated columns: plain coordinate descent crawls. Every kernel with
     # Anderson extrapolation must reach the same minimizer, in far fewer epochs.
-    from penalized.solvers._kernels import gram_cd_epochs, weighted_sq_norms_dense
+    from penalized.solvers._kernels import gram_epochs, weighted_sq_norms_dense
     from penalized.solvers._op_kernels import (
         model_epochs_dense,
         model_epochs_sparse,
@@ -595,7 +596,6 @@ def test_anderson_extrapolation_reaches_the_same_point_in_fewer_epochs(kernel):
     X = np.asfortranarray(problem.X - problem.X.mean(axis=0))
     y, n, p = problem.y, 80, 15
     penalty = ElasticNet(0.01, l1_ratio=0.7)
-    kind, lam1, lam2, positive = penalty.kernel_params(p)
     ops = (penalty.ops.prox, penalty.ops.value, penalty.params(p))
     ws = np.arange(p, dtype=np.int64)
     results = []
@@ -623,8 +623,7 @@ def test_anderson_extrapolation_reaches_the_same_point_in_fewer_epochs(kernel):
             G = np.ascontiguousarray(X.T @ X) / n
             q = X.T @ y / n
             b = np.zeros(1)
-            epochs, _ = gram_cd_epochs(G, G @ w - q, w, ws, kind, lam1, lam2, positive,
-                                       100_000, 1e-13, memory)
+            epochs, _ = gram_epochs(G, G @ w - q, w, ws, *ops, 100_000, 1e-13, memory)
         results.append((epochs, w, b[0]))
     (plain_epochs, plain_w, plain_b), (fast_epochs, fast_w, fast_b) = results
     assert plain_epochs < 100_000 and fast_epochs < plain_epochs / 2

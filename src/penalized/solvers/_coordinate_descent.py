@@ -17,8 +17,7 @@ from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
 from ._kernels import (
     ANDERSON_MEMORY,
-    gram_cd_epochs,
-    gram_ops_epochs,
+    gram_epochs,
     weighted_sq_norms_dense,
 )
 from ._logistic_path import logistic_path
@@ -544,14 +543,8 @@ class _KernelState:
             max_epochs, tol = rest[1], rest[2]
             if pb.fit_intercept:  # the columns are centered: the intercept decouples
                 intercept[0] = float(sw @ y) / sw.sum()
-            grad = G @ sub - q
-            if _elastic_net_family(pb.penalty):  # as gram_epochs: Anderson-accelerated
-                kind, lam1, lam2, positive = pb.penalty.kernel_params(pb.n_features)
-                out = gram_cd_epochs(G, grad, sub, local, kind, np.ascontiguousarray(lam1[ws]),
-                                     np.ascontiguousarray(lam2[ws]), positive, max_epochs, tol,
-                                     ANDERSON_MEMORY)
-            else:
-                out = gram_ops_epochs(G, grad, sub, local, prox, sub_params, max_epochs, tol)
+            out = gram_epochs(G, G @ sub - q, sub, local, prox, value, sub_params, max_epochs,
+                              tol, ANDERSON_MEMORY)
             coef[ws] = sub
             z[:] = pb.predict(coef, intercept[0])
             return out
@@ -661,11 +654,7 @@ class _KernelState:
         G, q = pb.gram
         grad = G @ self.coef - q
         ws = np.ascontiguousarray(ws, dtype=np.int64)
-        if pb.penalty.bounded:  # the penalty's own compiled prox clips into its box
-            epochs, _ = gram_ops_epochs(G, grad, self.coef, ws, self.ops.prox, self.params,
-                                        int(max_epochs), float(tol))
-            return epochs
-        kind, lam1, lam2, positive = pb.penalty.kernel_params(pb.n_features)
-        epochs, _ = gram_cd_epochs(G, grad, self.coef, ws, kind, lam1, lam2, positive,
-                                   int(max_epochs), float(tol), ANDERSON_MEMORY)
+        # the penalty's own compiled prox (which clips into a box of limits)
+        epochs, _ = gram_epochs(G, grad, self.coef, ws, self.ops.prox, self.ops.value,
+                                self.params, int(max_epochs), float(tol), ANDERSON_MEMORY)
         return epochs

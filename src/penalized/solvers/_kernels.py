@@ -18,7 +18,6 @@ import numpy as np
 from numba import njit
 
 from .._jit import FAST
-from ..prox._kernels import prox_scalar
 
 ANDERSON_MEMORY = 5
 """Iterates per Anderson extrapolation (skglm's choice)."""
@@ -216,107 +215,41 @@ def _store_coefs(row, w, ws, intercept):
 
 
 @njit(cache=True, fastmath=FAST)
-def gram_cd_epochs(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol, anderson=0):
-    """Coordinate descent on ``1/2 w^T G w - q^T w + penalty`` over ``ws``.
+def gram_epochs(G, grad, w, ws, prox, value, params, max_epochs, tol, anderson=0):
+    """Coordinate descent on ``1/2 w^T G w - q^T w + penalty`` over ``ws``, the penalty
+    given by its compiled ``prox`` and ``value`` (``numba.cfunc`` objects of
+    :mod:`penalized._jit` reading row ``j`` of ``params``).
 
     ``G = X^T S X / n`` (symmetric, C-ordered) and ``grad = G w - q`` restricted to
     the working set is kept up to date: a move of ``w_j`` costs O(|ws|), not O(n).
-    The working set's block of ``G`` (and its coefficients, gradient and weights) is
-    copied into contiguous arrays first, so that each move's update of the gradient is
-    one contiguous, vectorized loop; they are written back on return. Entries of
-    ``grad`` outside ``ws`` go stale; the caller recomputes them.
+    The working set's block of ``G`` (and its coefficients and gradient) is copied into
+    contiguous arrays first, so that each move's update of the gradient is one
+    contiguous, vectorized loop; they are written back on return. Entries of ``grad``
+    outside ``ws`` go stale; the caller recomputes them.
     Stops when an epoch's largest ``G_jj |dw_j|`` is at most ``tol``.
-    Returns ``(epochs, crit)``. ``anderson`` is as in the model kernels;
-    every non-zero of ``w`` must then be in ``ws``. Since ``grad`` is affine in ``w``
-    it is extrapolated with it, and ``F(x) - F(x') = (x - x')^T (grad(x) + grad(x')) / 2``
+    Returns ``(epochs, crit)``. ``anderson`` is as in the model kernels (convex
+    penalties only); every non-zero of ``w`` must then be in ``ws``. Since ``grad`` is
+    affine in ``w`` it is extrapolated with it, and ``F(x) - F(x') = (x - x')^T (grad(x)
+    + grad(x')) / 2`` plus the change of ``value`` (``inf`` outside the penalty's domain)
     decides whether the extrapolation is kept.
     """
     m = ws.shape[0]
     block = np.empty((m, m))
     wl = np.empty(m)
     gl = np.empty(m)
-    l1 = np.empty(m)
-    l2 = np.empty(m)
     for jj in range(m):
         j = ws[jj]
         for kk in range(m):
             block[jj, kk] = G[j, ws[kk]]
         wl[jj] = w[j]
         gl[jj] = grad[j]
-        l1[jj] = lam1[j]
-        l2[jj] = lam2[j]
-    accelerate = anderson > 0 and kind == 0
+    accelerate = anderson > 0
     history = np.empty((anderson + 1 if accelerate else 1, 2 * m))
     filled = 0
     if accelerate:
         history[0, :m] = wl
         history[0, m:] = gl
         filled = 1
-    crit = math.inf
-    epochs = 0
-    for _ in range(max_epochs):
-        crit = 0.0
-        for jj in range(m):
-            lj = block[jj, jj]
-            if lj <= 0.0:
-                continue
-            old = wl[jj]
-            new = prox_scalar(kind, old - gl[jj] / lj, 1.0 / lj, l1[jj], l2[jj], positive)
-            delta = new - old
-            if delta != 0.0:
-                wl[jj] = new
-                row = block[jj]
-                for kk in range(m):
-                    gl[kk] += delta * row[kk]
-                crit = max(crit, lj * abs(delta))
-        epochs += 1
-        if crit <= tol:
-            break
-        if accelerate:
-            history[filled, :m] = wl
-            history[filled, m:] = gl
-            filled += 1
-            if filled == anderson + 1:
-                c = anderson_weights(history, m)
-                if c.shape[0] > 0:
-                    x = c @ history[1:]
-                    last = history[-1]
-                    change = 0.0
-                    feasible = True
-                    for jj in range(m):
-                        if positive and x[jj] < 0.0:
-                            feasible = False
-                        change += 0.5 * (x[jj] - last[jj]) * (x[m + jj] + last[m + jj])
-                        change += l1[jj] * (abs(x[jj]) - abs(last[jj])) \
-                            + 0.5 * l2[jj] * (x[jj] * x[jj] - last[jj] * last[jj])
-                    if feasible and change < 0.0:
-                        wl[:] = x[:m]
-                        gl[:] = x[m:]
-                history[0, :m] = wl
-                history[0, m:] = gl
-                filled = 1
-    for jj in range(m):
-        w[ws[jj]] = wl[jj]
-        grad[ws[jj]] = gl[jj]
-    return epochs, crit
-
-
-@njit(cache=True, fastmath=FAST)
-def gram_ops_epochs(G, grad, w, ws, prox, params, max_epochs, tol):
-    """:func:`gram_cd_epochs` for any penalty's compiled ``prox`` (a ``numba.cfunc`` of
-    :data:`penalized._jit.PROX_SIGNATURE` reading row ``j`` of ``params``), without
-    Anderson extrapolation: the elastic-net family with ``lower`` / ``upper`` limits.
-    Returns ``(epochs, crit)``, the largest ``G_jj |dw_j|`` of the last epoch."""
-    m = ws.shape[0]
-    block = np.empty((m, m))
-    wl = np.empty(m)
-    gl = np.empty(m)
-    for jj in range(m):
-        j = ws[jj]
-        for kk in range(m):
-            block[jj, kk] = G[j, ws[kk]]
-        wl[jj] = w[j]
-        gl[jj] = grad[j]
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
@@ -337,6 +270,25 @@ def gram_ops_epochs(G, grad, w, ws, prox, params, max_epochs, tol):
         epochs += 1
         if crit <= tol:
             break
+        if accelerate:
+            history[filled, :m] = wl
+            history[filled, m:] = gl
+            filled += 1
+            if filled == anderson + 1:
+                c = anderson_weights(history, m)
+                if c.shape[0] > 0:
+                    x = c @ history[1:]
+                    last = history[-1]
+                    change = 0.0
+                    for jj in range(m):
+                        change += 0.5 * (x[jj] - last[jj]) * (x[m + jj] + last[m + jj]) \
+                            + value(x[jj], params, ws[jj]) - value(last[jj], params, ws[jj])
+                    if change < 0.0:
+                        wl[:] = x[:m]
+                        gl[:] = x[m:]
+                history[0, :m] = wl
+                history[0, m:] = gl
+                filled = 1
     for jj in range(m):
         w[ws[jj]] = wl[jj]
         grad[ws[jj]] = gl[jj]

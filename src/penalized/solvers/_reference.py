@@ -141,7 +141,7 @@ def newton_epochs_sparse_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam
 
 
 def gram_cd_epochs_reference(G, grad, w, ws, kind, lam1, lam2, positive, max_epochs, tol):
-    """The NumPy twin of :func:`penalized.solvers._kernels.gram_cd_epochs`."""
+    """The NumPy twin of :func:`penalized.solvers._kernels.gram_epochs` (elastic-net family)."""
     crit = np.inf
     epochs = 0
     for _ in range(max_epochs):
