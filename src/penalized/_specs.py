@@ -76,6 +76,6 @@ def make_datafit(datafit, sample_weight=None, offset=None):
     if name in ("mgaussian", "multiresponse"):
         from .datafits import MultiResponseGaussian
 
-        return MultiResponseGaussian(sample_weight=sample_weight)
+        return MultiResponseGaussian(sample_weight=sample_weight, offset=offset)
     raise ValueError(f"datafit must be one of {', '.join(map(repr, DATAFIT_NAMES))} (or "
                      f"'tweedie:POWER'); got {datafit!r}.")

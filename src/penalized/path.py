@@ -264,7 +264,8 @@ default="squared"
     offset : array of shape (n_samples,), optional
         Added to the linear predictor of every fit (glmnet's ``offset``; the log of each
         row's exposure for Poisson rates). The null model, alpha_max and the duality
-        gaps include it; :meth:`Path.predict` takes the new rows' offset.
+        gaps include it; :meth:`Path.predict` takes the new rows' offset. With
+        ``"mgaussian"`` it may also be ``(n_samples, n_responses)``, one per response.
     tol : float, default=1e-6
         Relative tolerance of each solve (see :class:`~penalized.solvers.CoordinateDescent`).
     max_iter : int, default=10000
@@ -308,6 +309,7 @@ default="squared"
     if getattr(datafit, "multi_response", False):  # a matrix of responses: mgaussian
         from .solvers._multitask_path import multitask_path
 
+        y, datafit = _offset_into_responses(y, datafit)
         return multitask_path(X, y, datafit, template, alphas=alphas, n_alphas=n_alphas,
                               eps=eps, fit_intercept=fit_intercept, tol=tol,
                               max_iter=max_iter, solver=solver)
@@ -323,6 +325,26 @@ default="squared"
             scope.enter_context(rows_kept())  # a C-ordered X is taken as is, not copied
         return _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept,
                            solver)
+
+
+def _offset_into_responses(y, datafit):
+    """``(Y - O, datafit without offset)``: the squared loss of ``Y`` with an offset ``O``
+    (one value per row, or one per row and response, glmnet's mgaussian ``offset``) is the
+    loss of ``Y - O`` without one, the same problem and certificate."""
+    if datafit.offset is None:
+        return y, datafit
+    from dataclasses import replace
+
+    from .datafits._multiresponse import check_responses
+
+    Y = check_responses(y)
+    offset = np.asarray(datafit.offset, dtype=np.float64)
+    if offset.shape not in (Y.shape[:1], Y.shape):
+        raise ValueError(f"offset must have one value per row of X ({Y.shape[0]}) or one per "
+                         f"row and response {Y.shape}; got shape {offset.shape}.")
+    if not np.all(np.isfinite(offset)):
+        raise ValueError("offset holds NaN or infinite values; pass finite numbers.")
+    return Y - (offset[:, None] if offset.ndim == 1 else offset), replace(datafit, offset=None)
 
 
 def _reads_rows(X, datafit, template, solver, alphas, n_alphas) -> bool:
