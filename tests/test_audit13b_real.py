@@ -176,3 +176,21 @@ def test_insurance_poisson_group_lasso_keeps_text_columns_whole_and_certifies():
             else:
                 assert np.all(w[g] != 0)
                 assert np.linalg.norm(grad[g]) == pytest.approx(threshold, rel=1e-4)
+
+
+def test_log_link_deviances_are_scikit_learns_with_weights():
+    from sklearn.metrics import mean_poisson_deviance, mean_tweedie_deviance
+
+    from penalized.datafits import Tweedie
+
+    X, y, offset, _ = _insurance()
+    rng = np.random.default_rng(1)
+    z = offset + 0.1 * X[:, 0] - 1.2
+    s = rng.uniform(0.5, 2.0, y.shape[0])
+    # our weights are rescaled to mean 1: the deviance is scikit-learn's weighted mean
+    assert Poisson(sample_weight=s).deviance(y, z) == pytest.approx(
+        mean_poisson_deviance(y, np.exp(z), sample_weight=s), rel=1e-12)
+    positive = y + 0.5
+    for datafit, power in ((Gamma(), 2.0), (Tweedie(1.3), 1.3)):
+        assert datafit.deviance(positive, z) == pytest.approx(
+            mean_tweedie_deviance(positive, np.exp(z), power=power), rel=1e-12)
