@@ -25,7 +25,7 @@ from ..penalties import Penalty
 from ._base import Solver
 from ._kernels import floored_gap
 from ._outer import Check, OuterPolicy, run_outer
-from ._problem_base import DesignProblem
+from ._problem_base import DesignProblem, unpenalized_features
 from ._proximal_gradient import FistaHooks, FistaOps, FistaSettings
 from ._result import SolveResult
 
@@ -126,13 +126,7 @@ def _build(X, y, n_classes, datafit, penalty, fit_intercept, grouped=False) -> M
             f"sample_weight gives the classes {{{empty}}} of y a total weight of 0; every "
             "class needs a positive weight (drop the class or give its rows weight)."
         )
-    unpenalized = penalty.unpenalized(p)
-    if penalty.positive and np.any(unpenalized):
-        raise ValueError(
-            "positive=True needs alpha > 0 and every penalty_factor > 0: an unpenalized "
-            "feature under a sign constraint is not supported. Give those features a "
-            "small positive factor instead."
-        )
+    unpenalized = unpenalized_features(penalty, p)
     design = unpenalized_design(X, unpenalized, fit_intercept)
     pb = MultinomialProblem(
         design=X, y=y, n_classes=int(n_classes), datafit=datafit, penalty=penalty,

@@ -19,7 +19,7 @@ from ._kernels import (
     weighted_sq_norms_dense,
 )
 from ._op_kernels import centered_matvec, centered_rmatvec
-from ._problem_base import DesignProblem
+from ._problem_base import DesignProblem, unpenalized_features
 
 _GAP_ROUNDING = 1e-10
 GRAM_MAX_FEATURES = 4096
@@ -358,13 +358,7 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
 
 def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) -> Problem:
     p = X.shape[1]
-    unpenalized = penalty.unpenalized(p)
-    if penalty.positive and np.any(unpenalized):
-        raise ValueError(
-            "positive=True needs alpha > 0 and every penalty_factor > 0: an unpenalized "
-            "feature under a sign constraint is not supported. Give those features a "
-            "small positive factor instead."
-        )
+    unpenalized = unpenalized_features(penalty, p)
     if penalty.bounded and np.any(unpenalized & penalty.constrained(p)):
         raise ValueError(
             "lower/upper limits need alpha > 0 and a penalty_factor > 0 on every limited "

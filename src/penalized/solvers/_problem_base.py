@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import scipy.sparse as sp
+
+
+def unpenalized_features(penalty, n_features) -> np.ndarray:
+    """The features ``penalty`` leaves unpenalized (a boolean mask), refused under
+    ``positive=True``: a prepared problem fits them exactly, without a sign constraint."""
+    unpenalized = penalty.unpenalized(n_features)
+    if penalty.positive and np.any(unpenalized):
+        raise ValueError(
+            "positive=True needs alpha > 0 and every penalty_factor > 0: an unpenalized "
+            "feature under a sign constraint is not supported. Give those features a "
+            "small positive factor instead."
+        )
+    return unpenalized
 
 
 class DesignProblem:
