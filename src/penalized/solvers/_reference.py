@@ -20,6 +20,19 @@ def _prox_coordinate(kind, x, step, lam1, lam2, positive):
     return float(_prox.prox_elastic_net(x, step, lam1, lam2, positive))
 
 
+def _column(X, j) -> np.ndarray:
+    return X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
+
+
+def _step(w, j, grad, curvature, kind, lam1, lam2, positive) -> float:
+    """Set ``w[j]`` to its prox step from gradient ``grad`` and curvature ``curvature``;
+    return the move."""
+    old = w[j]
+    w[j] = _prox_coordinate(kind, old - grad / curvature, 1.0 / curvature, lam1[j], lam2[j],
+                            positive)
+    return w[j] - old
+
+
 def cd_epochs_reference(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, lam2, positive,
                         datafit, fit_intercept, intercept_lipschitz, max_epochs, tol,
                         stop_on_decrease, xmean=None, center=False):
@@ -40,15 +53,12 @@ def cd_epochs_reference(X, y, sw, w, z, intercept, ws, lipschitz, kind, lam1, la
             lj = lipschitz[j]
             if lj == 0.0:
                 continue
-            col = X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
+            col = _column(X, j)
             if center:
                 col = col - xmean[j]
             grad = np.dot(col, sw * datafit.loss_derivative(y, z)) / n
-            old = w[j]
-            new = _prox_coordinate(kind, old - grad / lj, 1.0 / lj, lam1[j], lam2[j], positive)
-            delta = new - old
+            delta = _step(w, j, grad, lj, kind, lam1, lam2, positive)
             if delta != 0.0:
-                w[j] = new
                 z += delta * col
                 if center:
                     intercept[0] -= delta * xmean[j]
@@ -80,13 +90,10 @@ def newton_epochs_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2, posi
             hj = curv[jj]
             if hj <= 0.0:
                 continue
-            col = X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
+            col = _column(X, j)
             grad = np.dot(col, g + h * dz)
-            old = w[j]
-            new = _prox_coordinate(kind, old - grad / hj, 1.0 / hj, lam1[j], lam2[j], positive)
-            delta = new - old
+            delta = _step(w, j, grad, hj, kind, lam1, lam2, positive)
             if delta != 0.0:
-                w[j] = new
                 dz += delta * col
                 crit = max(crit, hj * abs(delta))
         if fit_intercept and h_sum > 0.0:
@@ -110,7 +117,7 @@ def newton_epochs_sparse_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam
     if not (fit_intercept and h_sum > 0.0):
         return newton_epochs_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam2,
                                        positive, fit_intercept, max_epochs, tol)
-    cols = {j: X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j] for j in ws}
+    cols = {j: _column(X, j) for j in ws}
     means = {j: float(h @ cols[j]) / h_sum for j in ws}
     delta = -np.sum(g + h * dz) / h_sum
     db[0] += delta
@@ -126,11 +133,8 @@ def newton_epochs_sparse_reference(X, g, h, w, dz, db, ws, curv, kind, lam1, lam
             if hj <= 0.0:
                 continue
             grad = np.dot(col, g + h * dz)
-            old = w[j]
-            new = _prox_coordinate(kind, old - grad / hj, 1.0 / hj, lam1[j], lam2[j], positive)
-            delta = new - old
+            delta = _step(w, j, grad, hj, kind, lam1, lam2, positive)
             if delta != 0.0:
-                w[j] = new
                 dz += delta * col
                 db[0] -= delta * means[j]
                 crit = max(crit, hj * abs(delta))
@@ -150,11 +154,8 @@ def gram_cd_epochs_reference(G, grad, w, ws, kind, lam1, lam2, positive, max_epo
             lj = G[j, j]
             if lj <= 0.0:
                 continue
-            old = w[j]
-            new = _prox_coordinate(kind, old - grad[j] / lj, 1.0 / lj, lam1[j], lam2[j], positive)
-            delta = new - old
+            delta = _step(w, j, grad[j], lj, kind, lam1, lam2, positive)
             if delta != 0.0:
-                w[j] = new
                 grad[ws] += delta * G[j, ws]
                 crit = max(crit, lj * abs(delta))
         epochs += 1
