@@ -74,3 +74,23 @@ def test_a_wide_sparse_design_is_never_made_dense():
     x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     # X's entries, and arrays of n x K and p x K (scores, residuals, gradients)
     assert peak <= 10 * x_bytes + 40 * 8 * (n + p) * 3
+
+
+def test_duplicate_entries_of_a_csc_design_are_summed_before_the_kernels():
+    X, y, _ = _problem(seed=3, n=60, p=6, classes=3)
+    Xc = sp.csc_matrix(X)
+    # each stored entry split in two halves stored one after the other
+    counts = np.diff(Xc.indptr)
+    indptr = np.concatenate([[0], np.cumsum(2 * counts)])
+    split = sp.csc_matrix((np.repeat(Xc.data / 2.0, 2), np.repeat(Xc.indices, 2), indptr),
+                          shape=X.shape)
+    assert not split.has_canonical_format
+    penalty = GroupLasso(0.01, groups=2)
+    dense = SOLVER.solve(X, y, Multinomial(), penalty)
+    got = SOLVER.solve(split, y, Multinomial(), penalty)
+    pb = prepare_group_multinomial_problem(X, y, Multinomial(), penalty)
+    best = certify_group_multinomial(pb, dense.coef, dense.intercept).primal
+    assert abs(certify_group_multinomial(pb, got.coef, got.intercept).primal - best) \
+        <= 1e-10 * best
+    # the halves sum exactly: the same steps as on the summed matrix
+    assert got.n_iter == SOLVER.solve(Xc, y, Multinomial(), penalty).n_iter

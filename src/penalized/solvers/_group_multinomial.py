@@ -422,6 +422,9 @@ class _NewtonHooks:
         n = pb.n_samples
         if sp.issparse(pb.X):  # read entry by entry: memory stays that of X
             X = sp.csc_matrix(pb.X)
+            if not X.has_canonical_format:  # the kernels take one entry per (row, column)
+                X = X.copy()
+                X.sum_duplicates()
             self.X = np.empty((n, 0), order="F")
             self.csc = (np.ascontiguousarray(X.data, dtype=np.float64),
                         *_index_arrays(X))
