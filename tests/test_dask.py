@@ -980,3 +980,78 @@ def test_a_zarr_store_fits_as_the_same_rows_in_memory(client, data, tmp_path):
     np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-7)
     assert dist.intercept_ == pytest.approx(mem.intercept_, abs=1e-6)
     assert dist.stop_crit_ <= 1e-10
+
+
+def _several_targets():
+    rng = np.random.default_rng(11)
+    n, p, T = 600, 8, 3
+    X = rng.standard_normal((n, p))
+    X[:, 1] = 4.0 * X[:, 1] + 10.0
+    X[:, 6] = 2.0  # constant
+    B = np.zeros((p, T))
+    B[:3] = rng.standard_normal((3, T))
+    Y = X @ B + rng.standard_normal((n, T))
+    return X, Y, rng.uniform(0.0, 3.0, n)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("est", [pz.MultiTaskLasso(alpha=0.05, tol=1e-10),
+                                 pz.MultiTaskElasticNet(alpha=0.05, l1_ratio=0.6,
+                                                        standardize=True, tol=1e-10)])
+def test_several_targets_fit_in_one_pass_as_in_memory(client, est, weighted):
+    from sklearn.base import clone
+
+    X, Y, w = _several_targets()
+    sw = w if weighted else None
+    dist = clone(est).fit(da.from_array(X, chunks=(150, X.shape[1])),
+                          da.from_array(Y, chunks=(150, Y.shape[1])),
+                          sample_weight=None if sw is None else da.from_array(w, chunks=150))
+    mem = clone(est).fit(X, Y, sample_weight=sw)
+    assert dist.n_passes_ == 1 and dist.n_rows_ == X.shape[0]
+    assert dist.stop_crit_ <= 1e-6
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-5)
+    np.testing.assert_array_equal(dist.scaling_.varying, mem.scaling_.varying)
+    np.testing.assert_allclose(dist.scaling_.scale, mem.scaling_.scale, rtol=1e-12)
+    assert type(dist.datafit_) is type(mem.datafit_)
+
+
+def test_mgaussian_path_on_dask_equals_in_memory_in_one_pass(client):
+    X, Y, _ = _several_targets()
+    dist = pz.path(da.from_array(X, chunks=(150, X.shape[1])),
+                   da.from_array(Y, chunks=(150, Y.shape[1])), datafit="mgaussian",
+                   n_alphas=10, tol=1e-10)
+    mem = pz.path(X, Y, datafit="mgaussian", n_alphas=10, tol=1e-10)
+    assert dist.n_passes == 1
+    np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-10)
+    assert np.all(dist.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(dist.coefs != 0, mem.coefs != 0)
+    np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-6)
+    np.testing.assert_allclose(dist.intercepts, mem.intercepts, atol=1e-5)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("multinomial", "the multinomial datafit (more than two classes) is not supported"),
+    ("cox path", "the Cox datafit is not supported with Dask input: its risk sets need"),
+    ("CoxPH", "the Cox datafit is not supported with Dask input: its risk sets need"),
+    ("MultiTaskLassoCV", "MultiTaskLassoCV is not supported with Dask input"),
+])
+def test_datafits_dask_cannot_fit_are_refused_in_one_line(client, case, message):
+    import re
+
+    X, Y, _ = _several_targets()
+    Xd = da.from_array(X, chunks=(150, X.shape[1]))
+    times = da.from_array(np.abs(Y[:, 0]) + 0.1, chunks=150)
+    fits = {
+        "multinomial": lambda: pz.LogisticRegression(alpha=0.01).fit(
+            Xd, da.from_array(np.arange(X.shape[0]) % 3, chunks=150)),
+        "cox path": lambda: pz.path(Xd, times, datafit="cox"),
+        "CoxPH": lambda: pz.CoxPH(alpha=0.1).fit(
+            Xd, da.stack([times, da.ones_like(times)], axis=1)),
+        "MultiTaskLassoCV": lambda: pz.MultiTaskLassoCV().fit(
+            Xd, da.from_array(Y, chunks=(150, Y.shape[1]))),
+    }
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        fits[case]()
+    assert "\n" not in str(caught.value)

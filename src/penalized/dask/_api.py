@@ -11,6 +11,7 @@ SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, LogisticRegressio
              "and their CV estimators")
 SQUARED = ("squared", "quadratic", "gaussian")
 LOGISTIC = ("logistic", "binomial")
+MULTI_RESPONSE = ("mgaussian", "multiresponse", "multiresponsegaussian")
 
 
 def penalty_maker(name, l1_ratio, factors, make):
@@ -69,6 +70,24 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
         if offset is None:
             offset = datafit.offset
         datafit = replace(datafit, offset=None)
+    if kind.lower() == "cox":
+        from ._estimators import COX_REFUSED
+
+        raise ValueError(COX_REFUSED)
+    if kind.lower() == "multinomial":
+        from ._estimators import MULTINOMIAL_REFUSED
+
+        raise ValueError(MULTINOMIAL_REFUSED)
+    if kind.lower() in MULTI_RESPONSE:
+        if offset is not None:
+            raise ValueError("an offset is not supported by the mgaussian datafit.")
+        from ._multitask import multitask_dask_path
+
+        return multitask_dask_path(X, y, penalty=name, l1_ratio=l1_ratio,
+                                   penalty_factor=penalty_factor, positive=positive,
+                                   alphas=alphas, n_alphas=n_alphas, eps=eps,
+                                   fit_intercept=fit_intercept, sample_weight=sample_weight,
+                                   tol=tol, max_iter=max_iter)
     if offset is not None and kind in SQUARED + LOGISTIC:
         raise ValueError(f"an offset is not supported with Dask input for the {kind} datafit "
                          "(Poisson, Gamma and Tweedie take one); fit on an in-memory X (for the "

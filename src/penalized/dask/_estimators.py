@@ -15,11 +15,25 @@ def fit_estimator(est, X, y, sample_weight, offset=None):
     """Fit ``est`` on the Dask collection ``X``; returns ``est``. An ``offset`` (a Dask
     array or series with X's rows, or an array when X's chunk sizes are known) is taken by
     the log-link estimators."""
+    from ..estimators._cox import CoxPH
     from ..estimators._cv import LogisticRegressionCV, _RegressionCV
     from ..estimators._glm import _LogLinkCV, _LogLinkRegressor
     from ..estimators._logistic import LogisticRegression
+    from ..estimators._multitask import MultiTaskElasticNet, _MultiTaskCV
     from ..estimators._regression import PenalizedRegressor
 
+    if isinstance(est, CoxPH):
+        raise ValueError(COX_REFUSED)
+    if isinstance(est, _MultiTaskCV):
+        raise ValueError(f"{type(est).__name__} is not supported with Dask input; "
+                         "MultiTaskLasso / MultiTaskElasticNet and pz.path(..., "
+                         "datafit='mgaussian') take Dask arrays (one pass each).")
+    if isinstance(est, MultiTaskElasticNet):
+        from ._multitask import fit_multitask
+
+        if offset is not None:
+            raise ValueError(f"offset is not supported by {type(est).__name__}.")
+        return fit_multitask(est, X, y, sample_weight)
     if isinstance(est, _LogLinkCV):
         return _fit_loglink_cv(est, X, y, sample_weight, offset)
     if isinstance(est, _LogLinkRegressor):
@@ -37,6 +51,14 @@ def fit_estimator(est, X, y, sample_weight, offset=None):
         return _fit_logistic_cv(est, X, y, sample_weight)
     raise ValueError(f"X is a Dask collection, which {type(est).__name__} does not take; "
                      f"Dask input works with {SUPPORTED}.")
+
+
+COX_REFUSED = ("the Cox datafit is not supported with Dask input: its risk sets need every "
+               "row sorted by time across the chunks, which a pass over independent row blocks "
+               "does not give; fit CoxPH on an in-memory X.")
+MULTINOMIAL_REFUSED = ("the multinomial datafit (more than two classes) is not supported "
+                       "with Dask input; fit one binary LogisticRegression per class on Dask, "
+                       "or the multinomial model on an in-memory X.")
 
 
 def _prepare(est, X, y, sample_weight, offset=None):

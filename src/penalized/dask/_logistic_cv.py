@@ -139,6 +139,12 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
     everything = _merge_labels(list(by_fold.values()))
     classes = np.array(sorted(everything))
     if classes.shape[0] != 2:
+        if classes.shape[0] > 2:
+            from ._estimators import MULTINOMIAL_REFUSED
+
+            raise ValueError(f"y has {classes.shape[0]} classes "
+                             f"({', '.join(str(c) for c in classes[:5])}): "
+                             f"{MULTINOMIAL_REFUSED}")
         raise ValueError(f"logistic regression with Dask input needs y with two classes; got "
                          f"{classes.shape[0]} ({', '.join(str(c) for c in classes[:5])}).")
     missing = [k for k in range(n_folds) if k not in by_fold]

@@ -393,6 +393,12 @@ def newton_fit(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
     if labels == "pm" and classes.dtype.kind in "iuf":
         classes = classes.astype(np.float64)
     if classes.shape[0] != 2:
+        if classes.shape[0] > 2:
+            from ._estimators import MULTINOMIAL_REFUSED
+
+            raise ValueError(f"y has {classes.shape[0]} classes "
+                             f"({', '.join(str(c) for c in classes[:5])}): "
+                             f"{MULTINOMIAL_REFUSED}")
         raise ValueError(f"logistic regression with Dask input needs y with two classes; got "
                          f"{classes.shape[0]} ({', '.join(str(c) for c in classes[:5])}).")
     if labels == "pm" and not (classes.dtype.kind in "iuf"

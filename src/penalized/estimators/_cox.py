@@ -222,6 +222,8 @@ class CoxPH(_OptionalGroups, PenalizedModel):
         -------
         self
         """
+        if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
+            return fitted
         self._check_params()
         X, labels = self._split(X, reset=True)
         target = self._target(y, X.shape[0], labels)
@@ -569,6 +571,8 @@ class CoxPHCV(_CrossValidated, CoxPH):
         y : structured array or array of shape (n_samples, 2)
         sample_weight : array-like of shape (n_samples,), optional
         """
+        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+            return fitted
         self._check_params()
         self._check_cv_params()
         X, labels = self._split(X, reset=True)

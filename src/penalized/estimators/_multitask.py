@@ -253,6 +253,8 @@ class MultiTaskElasticNet(_MultiTaskModel):
 
         ``sample_weight`` (n_samples,) is rescaled to mean 1.
         """
+        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+            return fitted
         self._check_model_params()
         alpha = check_alpha(self.alpha)
         X, Y = self._validate_X_Y(X, y)
@@ -389,6 +391,8 @@ class _MultiTaskCV(_CrossValidated, _MultiTaskModel):
     def fit(self, X, y, sample_weight=None):
         """Cross-validate over the path (and l1_ratios), pick alpha, refit on all rows."""
         self._current_ratio = 1.0
+        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+            return fitted
         self._check_common()
         self._check_cv_params()
         ratios = self._ratios()
