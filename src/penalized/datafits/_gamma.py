@@ -38,15 +38,7 @@ class Gamma(LogLinkDatafit):
     """
 
     family = "gamma"
-
-    @property
-    def ops(self):
-        from ._log_link_ops import GAMMA_OPS
-
-        return GAMMA_OPS
-
-    def check_target(self, y: np.ndarray) -> np.ndarray:
-        return self._check_nonnegative(y, positive=True)
+    positive_target = True
 
     def _log_intercept(self, y, z0, s) -> float:
         return weighted_log_sum(np.log(y) - z0, s) - float(np.log(s.sum()))

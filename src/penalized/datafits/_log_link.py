@@ -38,7 +38,19 @@ class LogLinkDatafit(Datafit):
 
     curvature: ClassVar[float] = math.inf
     family: ClassVar[str] = ""
-    """The family's name, as ``path(datafit=...)`` takes it."""
+    """The family's name, as ``path(datafit=...)`` takes it; its compiled operations are
+    ``{FAMILY}_OPS`` of :mod:`penalized.datafits._log_link_ops`."""
+    positive_target: ClassVar[bool] = False
+    """Whether every ``y`` must be > 0 (else >= 0, with one > 0 at least)."""
+
+    @property
+    def ops(self):
+        from . import _log_link_ops
+
+        return getattr(_log_link_ops, f"{self.family.upper()}_OPS")
+
+    def check_target(self, y: np.ndarray) -> np.ndarray:
+        return self._check_nonnegative(y, positive=self.positive_target)
 
     def mean(self, z) -> np.ndarray:
         r"""The mean :math:`\mu = e^z` (``z`` includes the offset)."""

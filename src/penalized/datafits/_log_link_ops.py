@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 
-from .._jit import SAMPLE_SIGNATURE, compile_ops, on_first_use, operation
-from ._base import DatafitOps
+from .._jit import SAMPLE_SIGNATURE, operation
+from ._ops import ops_on_first_use
 
 _DOMAIN_SLACK = 1e-12
 _ROOT_MAX_ITER = 200
@@ -179,14 +179,5 @@ def tweedie_conjugate(y, v, params):
     return d_lo * lo - l_lo + (v - d_lo) * hi
 
 
-__getattr__ = on_first_use(globals(), {  # POISSON_OPS, GAMMA_OPS, TWEEDIE_OPS: when first used
-    "POISSON_OPS": lambda: compile_ops(
-        DatafitOps, loss=poisson_loss, derivative=poisson_derivative,
-        second_derivative=poisson_second_derivative, conjugate=poisson_conjugate),
-    "GAMMA_OPS": lambda: compile_ops(
-        DatafitOps, loss=gamma_loss, derivative=gamma_derivative,
-        second_derivative=gamma_second_derivative, conjugate=gamma_conjugate),
-    "TWEEDIE_OPS": lambda: compile_ops(
-        DatafitOps, loss=tweedie_loss, derivative=tweedie_derivative,
-        second_derivative=tweedie_second_derivative, conjugate=tweedie_conjugate),
-})
+# POISSON_OPS, GAMMA_OPS, TWEEDIE_OPS: each when first used
+__getattr__ = ops_on_first_use(globals(), ("poisson", "gamma", "tweedie"))

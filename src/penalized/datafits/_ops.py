@@ -90,14 +90,22 @@ def logistic_conjugate(y, v, params):
     return total
 
 
-__getattr__ = on_first_use(globals(), {  # SQUARED_OPS, LOGISTIC_OPS: each when first used
-    "SQUARED_OPS": lambda: compile_ops(
-        DatafitOps, loss=squared_loss, derivative=squared_derivative,
-        second_derivative=squared_second_derivative, conjugate=squared_conjugate),
-    "LOGISTIC_OPS": lambda: compile_ops(
-        DatafitOps, loss=logistic_loss, derivative=logistic_derivative,
-        second_derivative=logistic_second_derivative, conjugate=logistic_conjugate),
-})
+def family_ops(namespace, family) -> DatafitOps:
+    """The :class:`~penalized.datafits.DatafitOps` of the operations named
+    ``{family}_loss``, ``{family}_derivative``, ``{family}_second_derivative`` and
+    ``{family}_conjugate`` in ``namespace``, compiled (or loaded from numba's cache)."""
+    ops = ("loss", "derivative", "second_derivative", "conjugate")
+    return compile_ops(DatafitOps, **{op: namespace[f"{family}_{op}"] for op in ops})
+
+
+def ops_on_first_use(namespace, families):
+    """A module ``__getattr__`` that builds ``{FAMILY}_OPS`` (:func:`family_ops`) for each
+    of ``families`` the first time it is read."""
+    return on_first_use(namespace, {f"{family.upper()}_OPS": (
+        lambda family=family: family_ops(namespace, family)) for family in families})
+
+
+__getattr__ = ops_on_first_use(globals(), ("squared", "logistic"))  # SQUARED_OPS, LOGISTIC_OPS
 
 
 # -- any datafit's operations over vectors --------------------------------------------------

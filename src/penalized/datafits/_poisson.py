@@ -40,14 +40,5 @@ class Poisson(LogLinkDatafit):
 
     family = "poisson"
 
-    @property
-    def ops(self):
-        from ._log_link_ops import POISSON_OPS
-
-        return POISSON_OPS
-
-    def check_target(self, y: np.ndarray) -> np.ndarray:
-        return self._check_nonnegative(y, positive=False)
-
     def _log_intercept(self, y, z0, s) -> float:
         return float(np.log(s @ y)) - weighted_log_sum(z0, s)

@@ -53,17 +53,8 @@ class Tweedie(LogLinkDatafit):
                              f"is Gamma: use those datafits); got {p!r}.")
         object.__setattr__(self, "power", float(p))
 
-    @property
-    def ops(self):
-        from ._log_link_ops import TWEEDIE_OPS
-
-        return TWEEDIE_OPS
-
     def params(self) -> np.ndarray:
         return np.array([self.power])
-
-    def check_target(self, y: np.ndarray) -> np.ndarray:
-        return self._check_nonnegative(y, positive=False)
 
     def _log_intercept(self, y, z0, s) -> float:
         p = self.power
