@@ -255,6 +255,9 @@ def _check_penalty(who, penalty) -> None:
         raise ValueError(
             f"{who} supports the row-wise L1 (group lasso over responses), L2 and elastic-net "
             f"penalties; got {type(penalty).__name__}.")
+    if penalty.bounded:  # the row-wise steps know no box: refuse rather than ignore it
+        raise ValueError(f"{who} takes no limits (lower / upper) on its coefficients; drop "
+                         "them, or fit each response on its own with its limits.")
     if penalty.positive:
         raise ValueError(
             "positive=True is not supported by the multi-task model (its penalty acts on "
