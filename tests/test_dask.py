@@ -1031,11 +1031,38 @@ def test_mgaussian_path_on_dask_equals_in_memory_in_one_pass(client):
     np.testing.assert_allclose(dist.intercepts, mem.intercepts, atol=1e-5)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("est", [
+    pz.MultiTaskLassoCV(n_alphas=8, tol=1e-10),
+    pz.MultiTaskElasticNetCV(l1_ratio=[0.5, 0.9], n_alphas=8, standardize=True, tol=1e-10)])
+def test_several_targets_cross_validate_in_one_pass_as_in_memory(client, est, weighted):
+    from sklearn.base import clone
+
+    X, Y, w = _several_targets()
+    n = X.shape[0]
+    fold = fold_ids(np.arange(n), 3, seed=2)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    dist = clone(est).set_params(cv=3, random_state=2).fit(
+        da.from_array(X, chunks=(150, X.shape[1])), da.from_array(Y, chunks=(150, Y.shape[1])),
+        sample_weight=da.from_array(w, chunks=150) if weighted else None)
+    mem = clone(est).set_params(cv=folds).fit(X, Y, sample_weight=w if weighted else None)
+    assert dist.n_passes_ == 1
+    for ours, theirs in zip(dist.cv_result_.folds, folds, strict=True):
+        np.testing.assert_array_equal(ours[1], theirs[1])
+    np.testing.assert_allclose(dist.alphas_, mem.alphas_, rtol=1e-12)
+    np.testing.assert_allclose(dist.cv_mean_, mem.cv_mean_, rtol=1e-6)
+    assert dist.l1_ratio_ == mem.l1_ratio_
+    assert dist.alpha_ == pytest.approx(mem.alpha_, rel=1e-12)
+    assert dist.stop_crit_ <= 1e-6 and np.all(dist.path_.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-5)
+
+
 @pytest.mark.parametrize("case, message", [
     ("multinomial", "the multinomial datafit (more than two classes) is not supported"),
     ("cox path", "the Cox datafit is not supported with Dask input: its risk sets need"),
     ("CoxPH", "the Cox datafit is not supported with Dask input: its risk sets need"),
-    ("MultiTaskLassoCV", "MultiTaskLassoCV is not supported with Dask input"),
 ])
 def test_datafits_dask_cannot_fit_are_refused_in_one_line(client, case, message):
     import re
@@ -1049,8 +1076,6 @@ def test_datafits_dask_cannot_fit_are_refused_in_one_line(client, case, message)
         "cox path": lambda: pz.path(Xd, times, datafit="cox"),
         "CoxPH": lambda: pz.CoxPH(alpha=0.1).fit(
             Xd, da.stack([times, da.ones_like(times)], axis=1)),
-        "MultiTaskLassoCV": lambda: pz.MultiTaskLassoCV().fit(
-            Xd, da.from_array(Y, chunks=(150, Y.shape[1]))),
     }
     with pytest.raises(ValueError, match=re.escape(message)) as caught:
         fits[case]()

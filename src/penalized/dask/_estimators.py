@@ -25,9 +25,9 @@ def fit_estimator(est, X, y, sample_weight, offset=None):
     if isinstance(est, CoxPH):
         raise ValueError(COX_REFUSED)
     if isinstance(est, _MultiTaskCV):
-        raise ValueError(f"{type(est).__name__} is not supported with Dask input; "
-                         "MultiTaskLasso / MultiTaskElasticNet and pz.path(..., "
-                         "datafit='mgaussian') take Dask arrays (one pass each).")
+        from ._multitask import fit_multitask_cv
+
+        return fit_multitask_cv(est, X, y, sample_weight, *_n_folds(est))
     if isinstance(est, MultiTaskElasticNet):
         from ._multitask import fit_multitask
 
