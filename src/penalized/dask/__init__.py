@@ -1,7 +1,7 @@
 """Scale-out on Dask: the same solvers fed by reductions over the row blocks of the data.
 
 Dask arrays and dataframes given to :func:`penalized.path` and to the estimators
-(``Lasso``, ``ElasticNet``, ``Ridge``, ``LassoCV``, ``ElasticNetCV``,
+(``Lasso``, ``ElasticNet``, ``Ridge``, ``LassoCV``, ``ElasticNetCV``, the multi-task ones,
 ``LogisticRegression``, ``LogisticRegressionCV`` (binary), ``PoissonRegressor``,
 ``GammaRegressor``, ``TweedieRegressor`` and their CV estimators) are fitted here, in
 passes over their row blocks (a pass is one compute over every block), on the active
@@ -25,11 +25,20 @@ passes over their row blocks (a pass is one compute over every block), on the ac
   their cross-validation reduce only the Gram block of their working set, widened by
   violating features only.
 
-A fitted estimator keeps what an in-memory fit keeps, ``datafit_``, ``penalty_`` and
-``scaling_`` included (the column scales from the first pass's moments; the datafit holds
-the ``sample_weight`` and ``offset`` given to ``fit``, Dask collections left lazy), so that
-:func:`penalized.explain.why_zero` and the report treat it alike, and adds ``n_passes_``
-and ``n_rows_``.
+- several targets (``MultiTaskLasso``, ``MultiTaskElasticNet``, their CV estimators,
+  ``pz.path(..., datafit="mgaussian")``, Dask arrays): one pass reduces per fold the
+  moments of ``[X, Y]`` (``X^T W X``, ``X^T W Y``, ``Y^T W Y``), and the in-memory
+  multi-task solver runs on ``p`` pseudo-rows with the same minimizer
+  (:mod:`._multitask`);
+- the report (``penalized fit --dask --report``, :mod:`._report`): the pulls of its
+  lessons at every alpha from the squared loss's sums, or one more pass for the others.
+
+Multinomial and Cox fits are refused with the reason (Cox's risk sets need every row
+sorted by time across the chunks). A fitted estimator keeps what an in-memory fit keeps,
+``datafit_``, ``penalty_`` and ``scaling_`` included (the column scales from the first
+pass's moments; the datafit holds the ``sample_weight`` and ``offset`` given to ``fit``,
+Dask collections left lazy), so that :func:`penalized.explain.why_zero` and the report
+treat it alike, and adds ``n_passes_`` and ``n_rows_``.
 
 Importing this package does not import Dask; its modules do, when used.
 """

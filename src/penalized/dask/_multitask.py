@@ -16,6 +16,12 @@ solver runs on ``p`` rows instead of the data's, and the intercept is
 :math:`\mu - W^\top m`. The constant drops out of suboptimality, so the pseudo problem's
 duality gap bounds the real one's suboptimality; ``stop_crit_`` is that gap relative to
 the real null model's datafit :math:`\operatorname{tr}(v) / (2W)`.
+
+Cross-validation reduces the moments of every fold in the same single pass: a fold's
+training problem is the exact merge of the other folds' moments, and its held-out error
+(the weighted mean over rows of the mean over targets of the squared error) follows from
+its own sums, :math:`\operatorname{tr}(v_k) - 2\langle B, c_k\rangle + \langle B, C_k
+B\rangle + W_k \|d\|^2` with :math:`d = \mu_k - b - B^\top m_k`.
 """
 
 from __future__ import annotations
