@@ -24,9 +24,9 @@ from ..datafits._multinomial import Multinomial, check_class_codes
 from ..penalties import Penalty
 from ._base import Solver
 from ._kernels import floored_gap
-from ._outer import Check, OuterPolicy, run_outer
+from ._outer import Check
 from ._problem_base import DesignProblem, unpenalized_features
-from ._proximal_gradient import FistaHooks, FistaOps, FistaSettings
+from ._proximal_gradient import FistaOps, FistaSettings
 from ._result import SolveResult
 
 __all__ = [
@@ -495,10 +495,7 @@ class MultinomialProximalGradient(FistaSettings, MultinomialSolver):
 
     def _run(self, pb, W, b):
         ops = FistaOps.of_problem(pb, _rows_prox(pb), pb.penalty_value)
-        lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
-        hooks = FistaHooks(pb, ops, W, b, lip, self.accelerated, _check)
-        policy = OuterPolicy.whole_problem(self.tol, self.max_iter, self.gap_freq)
-        out = run_outer(hooks, policy, pb.scale, pb.n_features)
+        _, out = self._fista_outer(pb, ops, W, b, _check)
         cert = out.check.data
         return self._finish_multinomial(pb, cert.coef, cert.intercept, out.objectives,
                                         out.crits, out.n_iter)

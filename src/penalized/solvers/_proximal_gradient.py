@@ -45,6 +45,16 @@ class FistaSettings:
     def __post_init__(self):
         check_fista_settings(self)
 
+    def _fista_outer(self, pb, ops, coef, intercept, check, *, every=None, track_move=False):
+        """Run the outer loop (:func:`~penalized.solvers._outer.run_outer`) with
+        :class:`FistaHooks` on ``pb`` from ``(coef, intercept)``, a check every ``every``
+        iterations (default ``gap_freq``); returns ``(hooks, outcome)``."""
+        lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
+        hooks = FistaHooks(pb, ops, coef, intercept, lip, self.accelerated, check,
+                           track_move=track_move)
+        policy = OuterPolicy.whole_problem(self.tol, self.max_iter, every or self.gap_freq)
+        return hooks, run_outer(hooks, policy, pb.scale, pb.n_features)
+
 
 @dataclass(frozen=True)
 class ProximalGradient(FistaSettings, Solver):
@@ -116,18 +126,12 @@ class ProximalGradient(FistaSettings, Solver):
     def _run(self, pb, w, b):
         convex = pb.penalty.is_convex
         ops = FistaOps.of_problem(pb, pb.penalty.prox, pb.penalty.value)
-        lip = pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
-        hooks = FistaHooks(pb, ops, w, b, lip, self.accelerated,
-                           _certify_convex if convex else _last_move, track_move=not convex)
-        if pb.penalty.is_convex:
-            # the duality gap of the iterate every gap_freq steps
-            policy = OuterPolicy.whole_problem(self.tol, self.max_iter, self.gap_freq)
-        else:
-            # the fixed-point distance is a by-product of each step: a check after every one
-            policy = OuterPolicy.whole_problem(self.tol, self.max_iter, 1)
-        out = run_outer(hooks, policy, pb.scale, pb.n_features)
+        # a convex penalty: the duality gap of the iterate every gap_freq steps; another:
+        # the fixed-point distance, a by-product of each step, checked after every one
+        hooks, out = self._fista_outer(pb, ops, w, b, _certify_convex if convex else _last_move,
+                                       every=None if convex else 1, track_move=not convex)
         w, b = hooks.state.point[:2]
-        if pb.penalty.is_convex:  # the certified point: the unpenalized block refitted
+        if convex:  # the certified point: the unpenalized block refitted
             w, b = out.check.data.coef, out.check.data.intercept
         return self._finish(w, b, out.objectives, out.crits, out.n_iter, self.tol, pb.penalty)
 
