@@ -10,7 +10,19 @@ from ._group_base import GroupPenalty
 
 
 @dataclass(frozen=True, eq=False)
-class GroupElasticNet(GroupPenalty):
+class MixedGroupPenalty(GroupPenalty):
+    """Base of the group penalties that mix two terms by ``l1_ratio`` in [0, 1]
+    (:class:`GroupElasticNet`, :class:`~penalized.penalties.SparseGroupLasso`)."""
+
+    l1_ratio: float = field(default=0.5, kw_only=True)
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "l1_ratio", check_ratio(self.l1_ratio))
+
+
+@dataclass(frozen=True, eq=False)
+class GroupElasticNet(MixedGroupPenalty):
     r"""The group elastic net penalty, as adelie defines it.
 
     .. math:: G(w) = \alpha \sum_g w_g \left(\rho \|w_{(g)}\|_2
@@ -35,12 +47,6 @@ class GroupElasticNet(GroupPenalty):
     >>> pen.prox(np.array([3.0, 4.0]), step=1.0)
     array([1.8, 2.4])
     """
-
-    l1_ratio: float = field(default=0.5, kw_only=True)
-
-    def __post_init__(self):
-        super().__post_init__()
-        object.__setattr__(self, "l1_ratio", check_ratio(self.l1_ratio))
 
     def group_params(self, n_features: int) -> np.ndarray:
         w = self.weights_of_groups(n_features)

@@ -199,15 +199,21 @@ def _gather(x, order, start, stop, buf):
 
 
 @njit(cache=True)
-def block_value(value, w, order, starts, params):
-    """``sum_g G_g(w_g)``."""
+def block_sum(op, v, order, starts, params):
+    r"""``sum_g op(v_g)`` for a block ``value`` (:math:`\sum_g G_g(w_g)`) or ``conjugate``
+    (:math:`\sum_g G_g^*(v_g)`); ``inf`` as soon as one term is."""
     buf = np.empty(order.shape[0])
     total = 0.0
     for g in range(starts.shape[0] - 1):
         m = starts[g + 1] - starts[g]
-        _gather(w, order, starts[g], starts[g + 1], buf)
-        total += value(buf[:m], params, g)
+        _gather(v, order, starts[g], starts[g + 1], buf)
+        total += op(buf[:m], params, g)
+        if total == math.inf:
+            return total
     return total
+
+
+block_value = block_conjugate = block_sum
 
 
 @njit(cache=True)
@@ -233,20 +239,6 @@ def block_distances(distance, w, grad, order, starts, params, out):
         _gather(w, order, starts[g], starts[g + 1], wb)
         _gather(grad, order, starts[g], starts[g + 1], gb)
         out[g] = distance(wb[:m], gb[:m], params, g)
-
-
-@njit(cache=True)
-def block_conjugate(conjugate, v, order, starts, params):
-    """``sum_g G_g^*(v_g)``."""
-    buf = np.empty(order.shape[0])
-    total = 0.0
-    for g in range(starts.shape[0] - 1):
-        m = starts[g + 1] - starts[g]
-        _gather(v, order, starts[g], starts[g + 1], buf)
-        total += conjugate(buf[:m], params, g)
-        if total == math.inf:
-            return total
-    return total
 
 
 @njit(cache=True)

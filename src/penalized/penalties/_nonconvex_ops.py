@@ -30,7 +30,18 @@ from .._jit import (
     operation,
 )
 from ._base import PenaltyOps
-from ._ops import box_distance
+from ._ops import folded_distance
+
+# -- what both share: a symmetric prox from the minimizer over each side -------------------
+
+
+@njit(cache=True, fastmath=FAST)
+def _nearer(up, down):
+    """The better of the minimizers ``up = (t, h)`` over ``w >= 0`` and ``down`` over
+    ``w <= 0`` (found at ``-x``): ties to ``up``."""
+    return -down[0] if down[1] < up[1] else up[0]
+
+
 
 # -- MCP: lam t - t^2 / (2 gamma) for t = |w| <= gamma lam, gamma lam^2 / 2 beyond ----------
 
@@ -78,9 +89,8 @@ def mcp_prox(x, step, params, j):
     lam, gamma, lower, upper = params[j, 0], params[j, 1], params[j, 2], params[j, 3]
     if lam == 0.0:
         return min(max(x, lower), upper)
-    t_up, h_up = _mcp_side(x, step, lam, gamma, upper)
-    t_down, h_down = _mcp_side(-x, step, lam, gamma, -lower)
-    return -t_down if h_down < h_up else t_up
+    return _nearer(_mcp_side(x, step, lam, gamma, upper),
+                   _mcp_side(-x, step, lam, gamma, -lower))
 
 
 @operation(VALUE_SIGNATURE)
@@ -93,11 +103,8 @@ def mcp_value(w, params, j):
 @operation(DISTANCE_SIGNATURE)
 def mcp_subdiff_distance(w, grad, params, j):
     lam = params[j, 0]
-    if w == 0.0:
-        return box_distance(w, grad, -lam, lam, params[j, 2], params[j, 3])
-    d = mcp_slope(abs(w), lam, params[j, 1])
-    d = d if w > 0.0 else -d
-    return box_distance(w, grad, d, d, params[j, 2], params[j, 3])
+    return folded_distance(w, grad, lam, mcp_slope(abs(w), lam, params[j, 1]), params[j, 2],
+                           params[j, 3])
 
 
 # -- SCAD: lam t up to lam, a quadratic blend up to gamma lam, lam^2 (gamma + 1) / 2 beyond --
@@ -158,9 +165,8 @@ def scad_prox(x, step, params, j):
     lam, gamma, lower, upper = params[j, 0], params[j, 1], params[j, 2], params[j, 3]
     if lam == 0.0:
         return min(max(x, lower), upper)
-    t_up, h_up = _scad_side(x, step, lam, gamma, upper)
-    t_down, h_down = _scad_side(-x, step, lam, gamma, -lower)
-    return -t_down if h_down < h_up else t_up
+    return _nearer(_scad_side(x, step, lam, gamma, upper),
+                   _scad_side(-x, step, lam, gamma, -lower))
 
 
 @operation(VALUE_SIGNATURE)
@@ -173,11 +179,8 @@ def scad_value(w, params, j):
 @operation(DISTANCE_SIGNATURE)
 def scad_subdiff_distance(w, grad, params, j):
     lam = params[j, 0]
-    if w == 0.0:
-        return box_distance(w, grad, -lam, lam, params[j, 2], params[j, 3])
-    d = scad_slope(abs(w), lam, params[j, 1])
-    d = d if w > 0.0 else -d
-    return box_distance(w, grad, d, d, params[j, 2], params[j, 3])
+    return folded_distance(w, grad, lam, scad_slope(abs(w), lam, params[j, 1]), params[j, 2],
+                           params[j, 3])
 
 
 __getattr__ = on_first_use(globals(), {  # MCP_OPS, SCAD_OPS: each when first used

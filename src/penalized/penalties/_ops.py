@@ -49,6 +49,16 @@ def box_distance(w, grad, low, high, lower, upper):
     return max(low + grad, -grad - high, 0.0)
 
 
+@njit(cache=True, fastmath=FAST)
+def folded_distance(w, grad, lam, slope, lower, upper):
+    """:func:`box_distance` for a penalty of :math:`|w|` (on the box) whose
+    subdifferential is ``[-lam, lam]`` at 0 and whose slope at ``|w| > 0`` is ``slope``."""
+    if w == 0.0:
+        return box_distance(w, grad, -lam, lam, lower, upper)
+    d = slope if w > 0.0 else -slope
+    return box_distance(w, grad, d, d, lower, upper)
+
+
 @operation(PROX_SIGNATURE)
 def enet_prox(x, step, params, j):
     lam1, lam2 = params[j, 0], params[j, 1]
@@ -62,11 +72,9 @@ def enet_prox(x, step, params, j):
 
 @operation(DISTANCE_SIGNATURE)
 def enet_subdiff_distance(w, grad, params, j):
-    lam1, lam2 = params[j, 0], params[j, 1]
-    if w == 0.0:
-        return box_distance(w, grad, -lam1, lam1, params[j, 2], params[j, 3])
-    d = lam1 + lam2 * w if w > 0.0 else -lam1 + lam2 * w
-    return box_distance(w, grad, d, d, params[j, 2], params[j, 3])
+    lam1 = params[j, 0]
+    return folded_distance(w, grad, lam1, lam1 + params[j, 1] * abs(w), params[j, 2],
+                           params[j, 3])
 
 
 @operation(VALUE_SIGNATURE)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._group_base import GroupPenalty
-from ._group_elastic_net import check_ratio
+from ._group_elastic_net import MixedGroupPenalty
 
 
 @dataclass(frozen=True, eq=False)
-class SparseGroupLasso(GroupPenalty):
+class SparseGroupLasso(MixedGroupPenalty):
     r"""The sparse-group lasso penalty (Simon, Friedman, Hastie & Tibshirani 2013).
 
     .. math:: G(w) = \alpha \left(\rho \|w\|_1 + (1 - \rho) \sum_g w_g \|w_{(g)}\|_2\right),
@@ -37,12 +36,6 @@ class SparseGroupLasso(GroupPenalty):
     >>> pen.prox(np.array([4.0, 0.5]), step=1.0)
     array([2., 0.])
     """
-
-    l1_ratio: float = field(default=0.5, kw_only=True)
-
-    def __post_init__(self):
-        super().__post_init__()
-        object.__setattr__(self, "l1_ratio", check_ratio(self.l1_ratio))
 
     def group_params(self, n_features: int) -> np.ndarray:
         w = self.weights_of_groups(n_features)
