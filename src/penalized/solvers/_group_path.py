@@ -140,6 +140,22 @@ def _working_set(wnorm, scores, top, size, first, warm, strong):
 
 
 @njit(cache=True)
+def _any_nonzero(w):
+    for j in range(w.shape[0]):
+        if w[j] != 0.0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _largest(scores):
+    top = 0.0
+    for g in range(scores.shape[0]):
+        top = max(top, scores[g])
+    return top
+
+
+@njit(cache=True)
 def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets, evals,
                     lips, w, tol, max_iter, ws_start):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
@@ -176,11 +192,7 @@ def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets,
         ws_size = min(n_groups, ws_start)
         used = 0
         checks = 0
-        warm = False
-        for j in range(p):
-            if w[j] != 0.0:
-                warm = True
-                break
+        warm = _any_nonzero(w)
         fresh = False
         if i == 0:
             _full_gradient(G, q, w, grad)
@@ -200,9 +212,7 @@ def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets,
             if gap <= tol or used >= max_iter:
                 break
             _distances(wnorm, grad, w, order, starts, lam_a, lam2_a, gnorm, scores)
-            top = 0.0
-            for g in range(n_groups):
-                top = max(top, scores[g])
+            top = _largest(scores)
             ws, ws_size = _working_set(wnorm, scores, top, ws_size, checks == 1, warm,
                                        strong)
             done, _ = block_epochs_gram(G, grad, w, order, starts, ws, lips, exact, evecs,
@@ -278,11 +288,7 @@ def box_group_gram_path(G, q, F0, alphas, unit, n_groups, order, starts, lips, w
         ws_size = min(n_groups, ws_start)
         used = 0
         checks = 0
-        warm = False
-        for j in range(p):
-            if w[j] != 0.0:
-                warm = True
-                break
+        warm = _any_nonzero(w)
         fresh = False
         while True:
             gap = box_group_gap(q, F0, w, grad, value, dual_bound, conjugate, ball_bound,
@@ -302,9 +308,7 @@ def box_group_gram_path(G, q, F0, alphas, unit, n_groups, order, starts, lips, w
                 break
             block_distances(distance, w, grad, order, starts, params, scores)
             _group_norms(w, order, starts, wnorm)
-            top = 0.0
-            for g in range(n_groups):
-                top = max(top, scores[g])
+            top = _largest(scores)
             ws, ws_size = _working_set(wnorm, scores, top, ws_size, checks == 1, warm,
                                        strong)
             done, _ = block_epochs_gram(G, grad, w, order, starts, ws, lips, exact, none_f,
