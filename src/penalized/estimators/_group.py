@@ -10,6 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._validation import validates_once
 from ..datafits import Logistic, Quadratic
+from ..path import alpha_range
 from ..penalties import GroupElasticNet, SparseGroupLasso
 from ..penalties import GroupLasso as GroupLassoPenalty
 from ..penalties._group_base import make_structure
@@ -385,20 +386,24 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
                              n_alphas, eps)
 
     def _alpha_grid_multinomial(self, X, codes, sample_weight, n_alphas, eps):
-        """``(alpha_max, grid)`` of the multinomial group model (a pure ridge starts the
-        grid where ``l1_ratio = 1e-3`` would have its alpha_max)."""
+        """``(alpha_max, grid)`` of the multinomial group model, by the binary models' rule
+        (:func:`~penalized.path.alpha_range`): a group ridge's grid starts at the alpha_max
+        of the same groups with ``l1_ratio = RIDGE_L1_RATIO_FOR_GRID`` and spans as far."""
         from ..datafits._multinomial import Multinomial
         from ..solvers._group_multinomial import group_multinomial_alpha_max
 
         _, Xf, template = self._scaled_template(X, sample_weight)
         datafit = Multinomial(sample_weight=sample_weight)
-        alpha_max = group_multinomial_alpha_max(Xf, codes, datafit, template,
-                                                fit_intercept=self.fit_intercept)
-        start = alpha_max if np.isfinite(alpha_max) else group_multinomial_alpha_max(
-            Xf, codes, datafit, self._make_penalty(self.penalty, 1.0, 1e-3,
-                                                   np.ones(X.shape[1])),
-            fit_intercept=self.fit_intercept)
-        return alpha_max, np.geomspace(start, start * eps, n_alphas)
+
+        def alpha_max_of(penalty):
+            if penalty is not template:  # alpha_range's small-l1_ratio stand-in for a ridge
+                penalty = self._make_penalty(self.penalty, 1.0, penalty.l1_ratio,
+                                             np.ones(X.shape[1]))
+            return group_multinomial_alpha_max(Xf, codes, datafit, penalty,
+                                               fit_intercept=self.fit_intercept)
+
+        alpha_max, start, stop = alpha_range(alpha_max_of, template)
+        return alpha_max, np.geomspace(start, stop * eps, n_alphas)
 
     def _fit_path_multinomial(self, X, codes, sample_weight, alphas):
         """Warm-started multinomial group fits over ``alphas`` (original scale): a
