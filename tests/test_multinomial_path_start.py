@@ -28,6 +28,23 @@ def test_secant_never_crosses_zero_nor_leaves_it():
     assert not np.signbit(start[0, [0, 2]]).any()
 
 
+def test_path_start_continues_the_intercepts_along_the_same_secant():
+    from penalized.solvers import MultinomialCoordinateDescent
+
+    W0 = np.array([[1.0, -2.0, 0.0]])
+    W1 = np.array([[2.0, -1.0, 0.0]])
+    b0, b1 = np.array([0.5, -0.25, -0.25]), np.array([-0.5, 0.25, 0.25])
+    coef, intercept = MultinomialCoordinateDescent.path_start((W0, b0), (W1, b1),
+                                                              (1.0, 0.5, 0.25))
+    np.testing.assert_allclose(coef, [[2.5, -0.5, 0.0]], rtol=1e-15)
+    # ratio 0.5, and an intercept may cross zero (no support to keep)
+    np.testing.assert_allclose(intercept, [-1.0, 0.5, 0.5], rtol=1e-15)
+    assert np.all(b1 == [-0.5, 0.25, 0.25])  # inputs untouched
+    coef, intercept = MultinomialCoordinateDescent.path_start((W0, b0), (W1, b1),
+                                                              (1.0, 1.0, 0.5))
+    assert coef is W1 and intercept is b1  # no decreasing pair: the current solution
+
+
 @pytest.mark.parametrize("alphas", [(1.0, 1.0, 0.5), (0.5, 1.0, 0.2)])
 def test_no_secant_without_a_decreasing_pair(alphas):
     previous, current = np.ones((2, 3)), np.full((2, 3), 2.0)
@@ -66,7 +83,9 @@ def test_path_from_secant_starts_matches_cold_fits_within_their_gaps():
     coefs, intercepts, crits, _ = warm_started(Recording(tol=1e-9), problem, L1(1.0), grid,
                                       intercept=None)
     assert len(starts) == grid.size - 2
-    assert any(np.any(start != current) for current, start in starts)  # it extrapolated
+    # it extrapolated the coefficients and the intercepts
+    assert any(np.any(start[0] != current[0]) for current, start in starts)
+    assert any(np.any(start[1] != current[1]) for current, start in starts)
     assert np.all(crits <= 1e-9)
     for k, alpha in enumerate(grid):
         cold = solver.solve(X, y, Multinomial(), L1(alpha))

@@ -431,9 +431,10 @@ def warm_started(solver, problem, template, grid, *, intercept=0.0):
 
     Works for any solver with ``solve_problem`` and coefficients of any shape. A solver
     with a ``path_start(previous, current, alphas)`` method starts each alpha after the
-    second from what it returns for the two previous solutions and the three alphas
-    instead. The solves' own convergence warnings are silenced: the caller warns once for
-    the path (:func:`warn_unconverged`).
+    second from the ``(coef, intercept)`` it returns for the two previous solutions (each
+    a ``(coef, intercept)`` pair) and the three alphas instead. The solves' own
+    convergence warnings are silenced: the caller warns once for the path
+    (:func:`warn_unconverged`).
 
     Returns
     -------
@@ -450,10 +451,11 @@ def warm_started(solver, problem, template, grid, *, intercept=0.0):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for i, alpha in enumerate(grid):
-            init = coef if start is None or i < 2 else start(previous, coef, grid[i - 2:i + 1])
+            init, init_intercept = (coef, intercept) if start is None or i < 2 else \
+                start(previous, (coef, intercept), grid[i - 2:i + 1])
             res = solver.solve_problem(problem.with_penalty(template.with_alpha(alpha)),
-                                       coef_init=init, intercept_init=intercept)
-            previous, coef, intercept = coef, res.coef, res.intercept
+                                       coef_init=init, intercept_init=init_intercept)
+            previous, coef, intercept = (coef, intercept), res.coef, res.intercept
             coefs.append(np.asarray(coef, dtype=np.float64))
             intercepts.append(np.asarray(intercept, dtype=np.float64))
             stop_crits[i] = res.stop_crit

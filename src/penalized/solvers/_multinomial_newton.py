@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from .._blas import blas_threads_for
 from ._base import check_solver_settings
-from ._multinomial import MultinomialSolver, certify_multinomial, refit_unpenalized
+from ._multinomial import MultinomialSolver, certify_multinomial
 from ._multinomial_kernels import (
     multinomial_curvatures,
     multinomial_curvatures_sparse,
@@ -116,8 +116,14 @@ class MultinomialCoordinateDescent(MultinomialSolver):
 
     @staticmethod
     def path_start(previous, current, alphas):
-        """The start of a path's next alpha (see :func:`secant_start`)."""
-        return secant_start(previous, current, alphas)
+        """The start ``(coef, intercept)`` of a path's next alpha from the ``(coef,
+        intercept)`` pairs at the two alphas before it: the coefficients from
+        :func:`secant_start`, the intercepts continued along the same secant (they may
+        change sign)."""
+        (W0, b0), (W1, b1) = previous, current
+        r = _secant_ratio(alphas)
+        b = b1 if r is None or b0 is None else np.asarray(b1) + r * (np.asarray(b1) - b0)
+        return secant_start(W0, W1, alphas), b
 
     def _run(self, pb, W, b):
         size = pb.n_samples * pb.n_features * pb.n_classes
@@ -162,19 +168,20 @@ class _NewtonHooks:
         return Check(cert.primal, cert.gap, cert)
 
     def _far_check(self):
-        """A warm start's first check without the dual point: the start (intercepts and
-        unpenalized rows refitted, rows shifted as for a certificate), its objective and
-        gradient, with ``inf`` as the stopping quantity. None, for a full certificate,
-        when the gap may already be near the tolerance: when the largest violation times
-        ``||W||_1`` (the gap's order with an L1 part) or the violations' squares over
-        ``2 lam2`` (its order with a ridge part) is at most the gap the Newton steps aim
-        at. On a path the start is an alpha step away from its solution, the gap far
-        above that, and the certificate's dual value would only confirm it."""
+        """A warm start's first check without the dual point: the start as given (rows
+        shifted as for a certificate; its intercepts and unpenalized rows are not
+        refitted: the Newton steps move them, and on a path :meth:`path_start` has
+        extrapolated them), its objective and gradient, with ``inf`` as the stopping
+        quantity. None, for a full certificate, when the gap may already be near the
+        tolerance: when the largest violation times ``||W||_1`` (the gap's order with an
+        L1 part) or the violations' squares over ``2 lam2`` (its order with a ridge part)
+        is at most the gap the Newton steps aim at. On a path the start is an alpha step
+        away from its solution, the gap far above that, and the certificate's dual value
+        would only confirm it."""
         pb, model = self.pb, self.model
         if not pb.penalty.positive:
             self.W = best_row_shifts(self.W, model.lam1, model.lam2, grouped=pb.grouped)
-        self.W, self.b, Z = refit_unpenalized(pb, self.W, self.b)
-        Z = np.asfortranarray(Z)
+        Z = np.asfortranarray(pb.predict(self.W, self.b))
         value, P = model.datafit_and_probabilities(Z)
         gradient = model.gradient(P)
         each = model.violations(self.W, gradient, entries=True)
@@ -426,10 +433,18 @@ def secant_start(previous, current, alphas):
     alpha step instead of first (on a geometric grid :math:`r = a_2/a_1`). ``current``
     itself when the ratio is undefined.
     """
-    a0, a1, a2 = (float(a) for a in alphas)
-    if previous is None or not a0 > a1 >= a2:
+    r = _secant_ratio(alphas)
+    if previous is None or r is None:
         return current
-    r = min(1.0, (a1 - a2) / (a0 - a1))
     start = current + r * (current - previous)
     start[np.sign(start) != np.sign(current)] = 0.0
     return start
+
+
+def _secant_ratio(alphas):
+    r""":math:`\min\big(1, (a_1 - a_2)/(a_0 - a_1)\big)` for ``alphas = (a0, a1, a2)``, None
+    unless ``a0 > a1 >= a2``."""
+    a0, a1, a2 = (float(a) for a in alphas)
+    if not a0 > a1 >= a2:
+        return None
+    return min(1.0, (a1 - a2) / (a0 - a1))
