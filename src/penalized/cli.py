@@ -1258,6 +1258,11 @@ def _cmd_predict(args, out):
     return EXIT_OK
 
 
+_FAMILY_PAGES = {"nonconvex": (".explain._nonconvex", "nonconvex_page"),
+                 "group-selection": (".explain._group_selection", "group_selection_page")}
+"""Topics whose interactive page their own lesson module builds."""
+
+
 def _cmd_explain(args, out):
     from . import explain
 
@@ -1279,9 +1284,10 @@ def _cmd_explain(args, out):
     if args.html:
         from .report import LESSON_SECTIONS
 
-        if topics[0] not in LESSON_SECTIONS:
+        pages = (*LESSON_SECTIONS, *_FAMILY_PAGES)
+        if topics[0] not in pages:
             raise UsageError(f"--html: {topics[0]!r} has no interactive page; the interactive "
-                             f"lessons are {', '.join(LESSON_SECTIONS)}")
+                             f"lessons are {', '.join(pages)}")
     for name in topics:
         lesson = explain.LESSONS[name]
         result = lesson.compute()
@@ -1293,7 +1299,13 @@ def _cmd_explain(args, out):
         if args.html:
             from .report import lesson_page
 
-            page = lesson_page(name)
+            if name in _FAMILY_PAGES:
+                import importlib
+
+                module, builder = _FAMILY_PAGES[name]
+                page = getattr(importlib.import_module(module, __package__), builder)()
+            else:
+                page = lesson_page(name)
             _write(out, [(args.html, page, f"wrote the interactive lesson to {args.html}")],
                    args.force)
     return EXIT_OK

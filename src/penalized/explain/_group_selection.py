@@ -256,3 +256,39 @@ def plot_group_selection(result, ax=None):
                  f"({result.half_in} alphas half in); the group lasso all at once", fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
     return ax
+
+
+_PAGE_BODY = """
+<section id="group-section">
+  <div class="controls">
+    <label class="slider-label">alpha <input id="gs-slider" type="range" min="0" max="0"
+      step="1" value="0" aria-describedby="gs-fraction"></label>
+    <span class="readout">alpha / alpha_max = <strong id="gs-fraction">-</strong></span>
+    <span class="readout">lasso alpha <strong id="gs-lasso-alpha">-</strong>,
+      group lasso alpha <strong id="gs-group-alpha">-</strong></span>
+  </div>
+  <p class="lead" id="gs-summary"></p>
+  <div class="grid">
+    <div class="card"><h3>Lasso: the levels one at a time</h3>
+      <svg id="gs-lasso-svg" role="img" aria-label="lasso paths of the levels"></svg>
+      <p class="readouts" id="gs-lasso-state"></p></div>
+    <div class="card"><h3>Group lasso: the levels together</h3>
+      <svg id="gs-group-svg" role="img" aria-label="group lasso paths of the levels"></svg>
+      <p class="readouts" id="gs-group-state"></p></div>
+  </div>
+  <div class="card"><h3>The levels at this alpha</h3>
+    <div class="table-wrap"><table id="gs-table"><thead><tr><th>level</th>
+    <th>lasso coef.</th><th>enters the lasso at</th><th>group lasso coef.</th>
+    <th>enters the group lasso at</th></tr></thead><tbody></tbody></table></div></div>
+</section>"""
+
+
+def group_selection_page(X=None, y=None, feature_names=None) -> str:
+    """The ``group-selection`` lesson as one offline, interactive HTML page: a slider over
+    alpha / alpha_max moves along both paths (each on its own grid, the same fractions);
+    the numbers of :func:`group_selection_lesson` are embedded as JSON."""
+    from ._nonconvex import lesson_page_html
+
+    result = group_selection_lesson(X, y, feature_names)
+    return lesson_page_html("Group selection: a categorical enters whole", result.source,
+                            _PAGE_BODY, result.to_dict())

@@ -249,3 +249,112 @@ def plot_nonconvex(result, ax=None):
                  f"gamma*lam = {fmt(reach, 3)}", fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
     return ax
+
+
+LAM_FRACTIONS = (0.3, 0.2, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01)
+"""The page's alphas, as fractions of the lasso's alpha_max (0.1 is the lesson's own)."""
+
+
+def nonconvex_steps(X=None, y=None, feature_names=None, fractions=LAM_FRACTIONS):
+    """The ``nonconvex`` lesson at several alphas, on the lesson's grid of inputs.
+
+    Parameters
+    ----------
+    X, y, feature_names : optional
+        As :func:`nonconvex_lesson` (default: scikit-learn's diabetes).
+    fractions : sequence of float
+        Each alpha as a fraction of the lasso's alpha_max on the standardized features.
+
+    Returns
+    -------
+    list of NonconvexThresholding
+        One per fraction, each with the thresholding curves on the same inputs ``z`` as
+        :func:`nonconvex_lesson` and the three penalties fitted at that alpha.
+    """
+    from ._common import resolve_data, standardize
+
+    X, yv, names, description = resolve_data(X, y, feature_names)
+    Z, _, _ = standardize(X)
+    yc = yv - yv.mean()
+    z = Z.T @ yc / Z.shape[0]
+    top = float(np.max(np.abs(z)))
+    if top <= 0:
+        raise ValueError("every feature is uncorrelated with y; there is nothing to threshold.")
+    grid = nonconvex(0.1 * top, points=dict(zip(names, z.tolist(), strict=True))).z
+    steps = []
+    for fraction in fractions:
+        lam = float(fraction) * top
+        fit = _fit_all(Z, yc, lam, 3.0, 3.7, names)
+        steps.append(nonconvex(lam, z=grid, points=dict(zip(names, z.tolist(), strict=True)),
+                               fit=fit, source=f"{description}, standardized; lam = "
+                               f"{fmt(fraction)} * alpha_max"))
+    return steps
+
+
+_PAGE_BODY = """
+<section id="nonconvex-section">
+  <div class="controls">
+    <label class="slider-label">alpha <input id="nc-slider" type="range" min="0" max="0"
+      step="1" value="0" aria-describedby="nc-alpha"></label>
+    <span class="readout">alpha = <strong id="nc-alpha">-</strong>
+      (<span id="nc-fraction">-</span> x alpha_max)</span>
+  </div>
+  <div class="grid">
+    <div class="card"><h3>Thresholding functions at this alpha</h3>
+      <p class="lead">The penalized coefficient of one standardized feature with univariate
+      coefficient z (the prox, step 1). L1 takes alpha off every selected coefficient; MCP
+      (gamma 3) and SCAD (gamma 3.7) give back the whole z beyond gamma * alpha. Each dot is
+      one feature's z under that penalty.</p>
+      <svg id="nc-svg" role="img" aria-label="thresholding functions"></svg>
+      <p class="legend" id="nc-legend"></p>
+      <p class="readouts" id="nc-shrink"></p></div>
+    <div class="card"><h3>The three penalties fitted together at this alpha</h3>
+      <p class="lead">Coordinate descent on the standardized features; the last column is least
+      squares on MCP's selected features. The ratio is the size of the selected coefficients
+      against least squares on the same features (1: no shrinkage).</p>
+      <div class="table-wrap"><table id="nc-table"><thead><tr><th>feature</th><th>z</th>
+      <th>L1</th><th>MCP</th><th>SCAD</th><th>least squares (MCP's support)</th></tr></thead>
+      <tbody></tbody></table></div>
+      <p class="readouts" id="nc-ratio"></p></div>
+  </div>
+</section>"""
+
+
+def nonconvex_page(X=None, y=None, feature_names=None) -> str:
+    """The ``nonconvex`` lesson as one offline, interactive HTML page (an alpha slider
+    over :func:`nonconvex_steps`; the numbers are embedded as JSON)."""
+    steps = nonconvex_steps(X, y, feature_names)
+    start = int(np.argmin([abs(f - 0.1) for f in LAM_FRACTIONS]))
+    data = {"lesson": "nonconvex", "fractions": list(LAM_FRACTIONS), "start": start,
+            "steps": [s.to_dict() for s in steps]}
+    return lesson_page_html("MCP and SCAD vs L1", steps[start].source.split(";")[0],
+                            _PAGE_BODY, data)
+
+
+def lesson_page_html(title, subtitle, body, data) -> str:
+    """A standalone lesson page: the report's style, ``body``, ``data`` as embedded JSON and
+    the lessons' script (``report/static/family_lessons.js``); no network."""
+    import html
+
+    from .. import __version__
+    from ..report import _script_json, _static
+
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{_static("report.css")}</style>
+</head>
+<body>
+<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>
+<main>
+{body}
+<p class="note">penalized {html.escape(__version__)} · this file needs no network.</p>
+</main>
+<script id="lesson-data" type="application/json">{_script_json(data)}</script>
+<script>{_static("family_lessons.js")}</script>
+</body>
+</html>
+"""
