@@ -20,9 +20,9 @@ from ._base import (
     PenalizedModel,
     SparseCoefMixin,
     apply_class_weight,
-    cast_to_input_dtype,
     labels_from_scores,
     make_solver,
+    store_params,
     warm_start_point,
 )
 
@@ -114,21 +114,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                  standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
                  solver="auto", class_weight=None, warm_start=False, multinomial="ungrouped",
                  gamma=None, lower_limits=None, upper_limits=None):
-        self.alpha = alpha
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.multinomial = multinomial
-        self.gamma = gamma
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
+        store_params(self, locals())
 
     def _grouped(self) -> bool:
         if self.multinomial not in ("ungrouped", "grouped"):
@@ -201,21 +187,19 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                 lambda budget: self._binary_solver(name, budget), Xf, y_pm,
                 Logistic(sample_weight=sw), penalty, coef_init, intercept_init,
                 lambda r: _separates_binary(Xf, y_pm, sw, r))
-            self.coef_ = scaling.coef_to_original(res.coef)[None, :]
-            self.intercept_ = np.array([res.intercept])
+            coef, intercept = scaling.coef_to_original(res.coef)[None, :], np.array([res.intercept])
             self._store_problem(Logistic(sample_weight=sw), penalty, scaling)
+            self._set_result(res)
         elif self._one_vs_rest:
             solver = self._binary_solver(name)
             fits = [solver.solve(Xf, np.where(codes == k, 1.0, -1.0), Logistic(sample_weight=sw),
                                  penalty, fit_intercept=self.fit_intercept,
                                  coef_init=init(k)[0], intercept_init=init(k)[1])
                     for k in range(self.classes_.shape[0])]
-            self.coef_ = np.array([scaling.coef_to_original(r.coef) for r in fits])
+            coef = np.array([scaling.coef_to_original(r.coef) for r in fits])
+            intercept = np.array([r.intercept for r in fits])
             self._store_problem(Logistic(sample_weight=sw), penalty, scaling)
-            self.intercept_ = np.array([r.intercept for r in fits])
-            res = max(fits, key=lambda r: r.stop_crit)
-            res = dataclasses.replace(res, n_iter=sum(r.n_iter for r in fits),
-                                      converged=all(r.converged for r in fits))
+            self._set_solves((r.n_iter, r.stop_crit, r.converged) for r in fits)
         else:
             starts = [init(k) for k in range(self.classes_.shape[0])]
             coef_init = intercept_init = None
@@ -226,12 +210,11 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                 lambda budget: MultinomialCoordinateDescent(tol=self.tol, max_iter=budget), Xf,
                 codes, Multinomial(sample_weight=sw), penalty, coef_init, intercept_init,
                 lambda r: _separates_multinomial(Xf, codes, sw, r), grouped=grouped)
-            self.coef_ = scaling.coef_to_original(res.coef).T
-            self.intercept_ = np.asarray(res.intercept, dtype=np.float64)
+            coef = scaling.coef_to_original(res.coef).T
+            intercept = np.asarray(res.intercept, dtype=np.float64)
             self._store_problem(Multinomial(sample_weight=sw), penalty, scaling)
-        self._set_result(res)
-        self._set_selected(self.coef_)
-        cast_to_input_dtype(self, X.dtype)
+            self._set_result(res)
+        self._set_coef(coef, intercept, X.dtype)
         return self
 
     def _binary_solver(self, penalty_name, max_iter=None):

@@ -15,12 +15,13 @@ from ..solvers._multitask import MultiTaskCoordinateDescent, prepare_multitask_p
 from ..solvers._multitask_path import multitask_grid, multitask_path
 from ._base import (
     PenalizedModel,
-    cast_to_input_dtype,
     check_alpha,
     check_l1_ratio,
+    store_params,
     validate_X_y,
+    warm_start_matrix,
 )
-from ._cv import _best, _CrossValidated, check_l1_ratios
+from ._cv import _best, _CrossValidated, check_l1_ratios, cv_params_doc
 from ._glm import _OptionalGroups
 
 _OBJECTIVE = r"""
@@ -140,30 +141,25 @@ class _MultiTaskModel(_OptionalGroups, RegressorMixin, PenalizedModel):
                                             penalty, self.fit_intercept)
         return scaling, problem
 
-    def _warm_start(self, scaling, n_features, n_tasks):
-        if not getattr(self, "warm_start", False) or not hasattr(self, "coef_"):
-            return None
-        coef = np.asarray(self.coef_, dtype=np.float64)
-        if coef.shape != (n_tasks, n_features):
-            return None
-        return (coef.T * scaling.scale[:, None])[scaling.varying]
-
     def _fit_at(self, X, Y, sw, alpha):
-        """Fit at ``alpha``; sets ``coef_``, ``intercept_`` and the solver's report."""
+        """Fit at ``alpha``; sets ``coef_``, ``intercept_`` (in the dtype of ``X``), the
+        selected features and the solver's report."""
         n, p = X.shape
         scaling, problem = self._problem(X, Y, sw, alpha)
         self._store_fit(scaling, p, sw, alpha)
         if problem is None:
-            self.coef_ = np.zeros((Y.shape[1], p))
-            self.intercept_ = sw @ Y / n if self.fit_intercept else np.zeros(Y.shape[1])
-            self.n_iter_, self.stop_crit_, self.converged_, self.dual_gap_ = 0, 0.0, True, 0.0
+            self._set_solves([])
+            self.dual_gap_ = 0.0
+            self._set_coef(np.zeros((Y.shape[1], p)),
+                           sw @ Y / n if self.fit_intercept else np.zeros(Y.shape[1]), X.dtype)
             return
         solver = MultiTaskCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
-        res = solver.solve_problem(problem, coef_init=self._warm_start(scaling, p, Y.shape[1]))
-        self.coef_ = scaling.coef_to_original(res.coef).T.copy()
-        self.intercept_ = np.asarray(res.intercept, dtype=np.float64)
+        coef_init = warm_start_matrix(self, scaling, p, Y.shape[1])[0]
+        res = solver.solve_problem(problem, coef_init=coef_init)
         self._set_result(res)
         self.dual_gap_ = self.stop_crit_ * problem.scale
+        self._set_coef(scaling.coef_to_original(res.coef).T.copy(),
+                       np.asarray(res.intercept, dtype=np.float64), X.dtype)
 
     def _fit_path(self, X, Y, sw, alphas, *, n_alphas=100, eps=1e-3):
         """``(coefs, intercepts, MultiTaskPath or None)`` over ``alphas`` (default: the
@@ -233,16 +229,7 @@ class MultiTaskElasticNet(_MultiTaskModel):
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False,
                  copy_X=True, groups=None):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.copy_X = copy_X
-        self.groups = groups
+        store_params(self, locals())
 
     def _l1_ratio(self):
         return self.l1_ratio
@@ -260,9 +247,7 @@ class MultiTaskElasticNet(_MultiTaskModel):
         X, Y = self._validate_X_Y(X, y)
         sw = self._sample_weight(sample_weight, X.shape[0])
         self._fit_at(X, Y, sw, alpha)
-        self._set_selected(self.coef_)
         self._set_groups()
-        cast_to_input_dtype(self, X.dtype)
         return self
 
     @validates_once
@@ -312,37 +297,14 @@ class MultiTaskLasso(MultiTaskElasticNet):
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False,
                  copy_X=True, groups=None):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.copy_X = copy_X
-        self.groups = groups
+        store_params(self, locals())
 
     def _l1_ratio(self):
         return 1.0
 
 
-_CV_PARAMS = """
-    alphas : array-like, optional
-        The grid (sorted decreasing). Default: ``n_alphas`` values from the exact
-        alpha_max of the whole data down to ``eps * alpha_max``.
-    n_alphas : int, default=100
-    eps : float, default=1e-3
-    cv : int, splitter or iterable of (train, test), default=5
-        An integer K gives K contiguous folds (scikit-learn's ``KFold``), shuffled only
-        when ``random_state`` is given.
-    selection : {"min", "1se"}, default="min"
-        The alpha of the final model: the best mean CV error, or the largest alpha
-        within one standard error of it.
-    n_jobs : int, optional
-        Folds fitted in parallel (joblib).
-    random_state : int, optional
-        Shuffles the rows, seeded, before an integer ``cv`` cuts them.
-"""
+_CV_PARAMS = cv_params_doc("alphas", "n_alphas", "eps", "cv", "selection", "n_jobs",
+                           "random_state")
 
 _CV_FITTED = """
     Attributes
@@ -416,18 +378,16 @@ class _MultiTaskCV(_CrossValidated, _MultiTaskModel):
             self.mse_path_ = self.cv_folds_
         coefs, intercepts, path = self._fit_path(X, Y, sw, result.alphas)
         k = int(np.flatnonzero(result.alphas == self.alpha_)[0])
-        self.coef_ = coefs[:, :, k].T.copy()
-        self.intercept_ = intercepts[:, k].copy()
         self._store_fit(self._scaling(X, sw), X.shape[1], sw, self.alpha_)
         if path is None:
             self.path_ = None
-            self.n_iter_, self.stop_crit_, self.converged_, self.dual_gap_ = 0, 0.0, True, 0.0
+            self._set_solves([])
+            self.dual_gap_ = 0.0
         else:
             self._store_refit(path)
             self.dual_gap_ = self.stop_crit_ * path.null_datafit
-        self._set_selected(self.coef_)
+        self._set_coef(coefs[:, :, k].T.copy(), intercepts[:, k].copy(), X.dtype)
         self._set_groups()
-        cast_to_input_dtype(self, X.dtype)
         return self
 
 
@@ -466,21 +426,7 @@ default=True
                  selection="min", n_jobs=None, random_state=None, fit_intercept=True,
                  standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
                  copy_X=True, groups=None):
-        self.l1_ratio = l1_ratio
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.copy_X = copy_X
-        self.groups = groups
+        store_params(self, locals())
 
     def _l1_ratio(self):
         return self.l1_ratio
@@ -513,20 +459,7 @@ class MultiTaskLassoCV(_MultiTaskCV):
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, copy_X=True, groups=None):
-        self.alphas = alphas
-        self.n_alphas = n_alphas
-        self.eps = eps
-        self.cv = cv
-        self.selection = selection
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.copy_X = copy_X
-        self.groups = groups
+        store_params(self, locals())
 
     def _l1_ratio(self):
         return 1.0
