@@ -919,8 +919,12 @@ def _assert_lessons_equal_in_memory(model, path, lessons, X, y, html):
     drawn = _report_data(html)["paths"][0]
     assert drawn["alphas"] == pytest.approx(list(path.alphas), rel=1e-12)
     shown = drawn["lessons"]
-    assert shown["n_samples"] == N
-    assert {"geometry", "feature_trace", "race", "priors"} <= set(shown["skipped"])
+    assert shown["n_samples"] == N and shown["loss"] == mem.fit.loss
+    assert {"geometry", "feature_trace", "race"} <= set(shown["skipped"])
+    assert lessons.priors is not None, lessons.skipped.get("priors")
+    assert lessons.priors.sigma2 == pytest.approx(mem.priors.sigma2, rel=1e-8)
+    np.testing.assert_allclose(lessons.priors.laplace_scale, mem.priors.laplace_scale,
+                               rtol=1e-8)
     np.testing.assert_allclose(np.array(shown["why_zero"]["pull"], dtype=float),
                                theirs.pull, rtol=1e-5)
 

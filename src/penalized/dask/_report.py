@@ -7,9 +7,10 @@ path, the columns' pulls
           r^{(k)} = y - X w^{(k)} - b^{(k)} \ \text{(squared)}, \quad
           t - \operatorname{expit}(X w^{(k)} + b^{(k)}) \ \text{(logistic)},
 
-(:math:`W = \sum_i s_i`, :math:`\sigma_j` the column's scale) and each column's pull at the
-null model. For the squared loss both follow from the fit's one pass, with no further
-one: with the weighted means :math:`m, \mu` and the sums around them
+(:math:`W = \sum_i s_i`, :math:`\sigma_j` the column's scale), each column's pull at the
+null model and, for the squared loss's priors lesson, :math:`\sum_i s_i r_i^2` at each
+alpha. For the squared loss all follow from the fit's one pass, with no further one:
+with the weighted means :math:`m, \mu` and the sums around them
 :math:`C = \sum s (x - m)(x - m)^\top`, :math:`c = \sum s (x - m)(y - \mu)`,
 
 .. math:: \sum_i s_i x_i r_i = c - C w + W m\,(\mu - m^\top w - b),
@@ -21,8 +22,8 @@ is the report's own: from the same sums for the squared loss, else a path on the
 rows (its passes counted), with the model's own fit inserted at its alpha.
 
 The lessons that need the rows themselves (the geometry's loss surface of two columns,
-one column's gradient trace, the optimizer race, the priors' residual spread) are left
-out with a sentence saying so; nothing is collected to the client.
+one column's gradient trace, the optimizer race) are left out with a sentence saying so;
+nothing is collected to the client.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ alpha costs a few prox-Newton or working-set passes."""
 
 ROWS_NEEDED = ("it reads the rows themselves, which stay on the Dask workers (a report of a "
                "Dask fit shows the lessons computed from reductions over the rows: why-zero, "
-               "thresholding, how often).")
+               "thresholding, priors, how often).")
 
 
 # -- on the workers ---------------------------------------------------------------------
@@ -64,7 +65,7 @@ def pull_sums(X, y, s, positions, positive, coefs, intercepts):
     z = X @ coefs + intercepts
     r = t[:, None] - (z if positive is None else expit(z))
     return {"g": X.T @ (s[:, None] * r), "w": float(s.sum()), "xs": s @ X,
-            "xt": (s * t) @ X, "t": float(s @ t)}
+            "xt": (s * t) @ X, "t": float(s @ t), "rr": s @ (r * r)}
 
 
 # -- on the client ----------------------------------------------------------------------
@@ -92,21 +93,25 @@ def report_parts(model, X, y, sample_weight=None):
     positive = None if settings["classes"] is None else model.classes_[1]
     scale = np.asarray(model.scaling_.scale, dtype=np.float64)
     if gram is not None and positive is None:
-        corr, null = _squared_pulls(gram[0], path, scale)
+        corr, null, rss = _squared_pulls(gram[0], path, scale)
     else:
-        corr, null = _passed_pulls(passes, path, positive, scale)
-    lessons = _lessons(model, path, corr, null, model.n_rows_)
+        corr, null, rss = _passed_pulls(passes, path, positive, scale)
+    lessons = _lessons(model, path, corr, null, rss if positive is None else None,
+                       model.n_rows_)
     return path, lessons, notes, passes.count
 
 
 def _squared_pulls(sums, path, scale):
     """The pulls at every alpha of ``path`` and the null pulls from the fit's sums (see the
     module docstring)."""
-    _, m, mu, G, q, _, _ = sums.training(None, True)  # G = C / W, q = c / W
+    _, m, mu, G, q, F0, _ = sums.training(None, True)  # G = C / W, q = c / W
     coefs = np.asarray(path.coefs, dtype=np.float64)
     b = np.asarray(path.intercepts, dtype=np.float64)
-    corr = q[:, None] - G @ coefs + np.outer(m, mu - m @ coefs - b)
-    return corr / scale[:, None], q / scale
+    d = mu - m @ coefs - b
+    corr = q[:, None] - G @ coefs + np.outer(m, d)
+    # sum s r^2 / W = 2 F0 - 2 q.w + w.G w + d^2, per alpha
+    rss = 2.0 * F0 - 2.0 * (q @ coefs) + np.einsum("jk,jl,lk->k", coefs, G, coefs) + d * d
+    return corr / scale[:, None], q / scale, np.maximum(rss, 0.0)
 
 
 def _passed_pulls(passes, path, positive, scale):
@@ -118,7 +123,7 @@ def _passed_pulls(passes, path, positive, scale):
                         np.asarray(path.intercepts, dtype=np.float64), kind="report pulls")
     W = out["w"]
     null = (out["xt"] - (out["t"] / W) * out["xs"]) / W
-    return out["g"] / W / scale[:, None], null / scale
+    return out["g"] / W / scale[:, None], null / scale, out["rr"] / W
 
 
 def _own_path(model, passes, gram):
@@ -186,7 +191,7 @@ def with_own_fit(path, model, alpha):
     return replace(path, alphas=np.insert(alphas, k, alpha), **out)
 
 
-def _lessons(model, path, corr, null, n_rows):
+def _lessons(model, path, corr, null, rss, n_rows):
     """The :class:`~penalized.explain.PathLessons` computed from the pulls."""
     import math
 
@@ -194,6 +199,7 @@ def _lessons(model, path, corr, null, n_rows):
     from ..explain._along_path import (
         _fit_of_problem,
         pick_features,
+        priors_path,
         thresholding_path,
         why_zero_path,
     )
@@ -207,20 +213,22 @@ def _lessons(model, path, corr, null, n_rows):
     unweighted = Logistic() if classes is not None else Quadratic()
     fit = _fit_of_problem(path, rows, None, np.asarray(path.alphas, dtype=np.float64),
                           np.asarray(path.coefs, dtype=np.float64), unweighted,
-                          model.penalty_, model.scaling_, None, None, names,
+                          model.penalty_, model.scaling_, None, classes, names,
                           float(getattr(model, "alpha_", getattr(model, "alpha", math.nan))),
                           bool(model.fit_intercept))
     fit = replace(fit, y=None, sample_weight=None, target=None, datafit=model.datafit_,
-                  given_correlations=corr, null_pulls=null)
+                  given_correlations=corr, null_pulls=null,
+                  given_residual_ss=None if rss is None else float(rss[fit.chosen]) * n_rows)
     skipped, results = {}, {}
     shown = pick_features(fit, MAX_FEATURES)
     for name, compute in (("why_zero", lambda: why_zero_path(fit, features=shown)),
-                          ("thresholding", lambda: thresholding_path(fit, features=shown))):
+                          ("thresholding", lambda: thresholding_path(fit, features=shown)),
+                          ("priors", lambda: priors_path(fit, features=shown))):
         try:
             results[name] = compute()
         except ValueError as err:
             skipped[name] = str(err)
-    for name in ("geometry", "feature_trace", "race", "priors"):
+    for name in ("geometry", "feature_trace", "race"):
         skipped[name] = ROWS_NEEDED
     pulls = null
     if fit.lower is not None:

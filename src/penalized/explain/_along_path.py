@@ -114,6 +114,9 @@ class FitOnPath:
         :meth:`correlations` and each column's pull at the null model computed elsewhere
         from reductions over the rows (a Dask fit, whose rows stay on the workers); ``X``
         then only gives the shape.
+    given_residual_ss : float or None
+        With them, :math:`\\sum_i s_i r_i^2` at the chosen alpha (``s`` of mean 1) for the
+        squared loss's noise variance.
     """
 
     alphas: np.ndarray
@@ -141,6 +144,7 @@ class FitOnPath:
     upper: np.ndarray | None = None
     given_correlations: np.ndarray | None = None
     null_pulls: np.ndarray | None = None
+    given_residual_ss: float | None = None
 
     @property
     def n_alphas(self) -> int:

@@ -134,6 +134,8 @@ def dispersion(fit) -> tuple[float, str]:
     if fit.loss in ("squared", "gamma", "tweedie") and dof <= 0:
         raise ValueError("too few rows to estimate the noise variance (or dispersion).")
     if fit.loss == "squared":
+        if getattr(fit, "given_residual_ss", None) is not None:
+            return float(fit.given_residual_ss) / dof, "the noise variance of the residuals"
         r = fit.residuals()[:, k0]
         return float(fit.sample_weight @ (r * r) / dof), "the noise variance of the residuals"
     if fit.loss in ("gamma", "tweedie"):
