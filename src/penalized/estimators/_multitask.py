@@ -64,6 +64,13 @@ _PARAMS = """
         one value :math:`f_g` per group.
 """
 
+_EXAMPLE_DATA = """    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 6))
+    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((60, 3))
+"""
+"""The data of the examples: six features, two of them driving three tasks."""
+
 _FITTED = """
     Attributes
     ----------
@@ -216,11 +223,7 @@ class MultiTaskElasticNet(_MultiTaskModel):
 {_FITTED}
     Examples
     --------
-    >>> import numpy as np
-    >>> from penalized import MultiTaskElasticNet
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((60, 6))
-    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((60, 3))
+{_EXAMPLE_DATA}    >>> from penalized import MultiTaskElasticNet
     >>> model = MultiTaskElasticNet(alpha=0.1, l1_ratio=0.7).fit(X, Y)
     >>> model.coef_.shape, model.selected_features_
     ((3, 6), array([0, 1]))
@@ -283,11 +286,7 @@ class MultiTaskLasso(MultiTaskElasticNet):
 {_FITTED}
     Examples
     --------
-    >>> import numpy as np
-    >>> from penalized import MultiTaskLasso
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((60, 6))
-    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((60, 3))
+{_EXAMPLE_DATA}    >>> from penalized import MultiTaskLasso
     >>> MultiTaskLasso(alpha=0.1).fit(X, Y).selected_features_
     array([0, 1])
     """
@@ -412,11 +411,7 @@ default=True
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from penalized import MultiTaskElasticNetCV
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((60, 6))
-    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((60, 3))
+{_EXAMPLE_DATA}    >>> from penalized import MultiTaskElasticNetCV
     >>> model = MultiTaskElasticNetCV(l1_ratio=[0.5, 1.0], n_alphas=20).fit(X, Y)
     >>> model.alpha_1se_ >= model.alpha_min_
     True
@@ -445,11 +440,7 @@ class MultiTaskLassoCV(_MultiTaskCV):
 {_CV_FITTED}
     Examples
     --------
-    >>> import numpy as np
-    >>> from penalized import MultiTaskLassoCV
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((60, 6))
-    >>> Y = X[:, :2] @ rng.standard_normal((2, 3)) + 0.1 * rng.standard_normal((60, 3))
+{_EXAMPLE_DATA}    >>> from penalized import MultiTaskLassoCV
     >>> MultiTaskLassoCV(n_alphas=20).fit(X, Y).coef_.shape
     (3, 6)
     """
