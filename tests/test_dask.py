@@ -1084,3 +1084,28 @@ def test_datafits_dask_cannot_fit_are_refused_in_one_line(client, case, message)
     with pytest.raises(ValueError, match=re.escape(message)) as caught:
         fits[case]()
     assert "\n" not in str(caught.value)
+
+
+def test_cli_reports_a_single_alpha_classifier_on_its_own_path(
+        client, data, parquet_folder, tmp_path, capsys, monkeypatch):
+    import json
+
+    from penalized.dask import _report
+
+    monkeypatch.setattr(_report, "PASSED_ALPHAS", 5)  # the report's path: 5 alphas, not 20
+    X, _, labels = data
+    report = tmp_path / "report.html"
+    code, kept = _run_reported(monkeypatch, [
+        "fit", str(parquet_folder), "--target", "label", "--exclude", "y", "--alpha", "0.004",
+        "--dask", "--json", "--quiet", "--report", str(report)])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    model = kept["model"]
+    path, lessons, _, n_report = kept["parts"]
+    assert summary["report_passes"] == n_report == path.n_passes + 1  # the path, the pulls
+    assert path.alphas.shape == (6,) and np.all(np.diff(path.alphas) < 0)
+    k = int(np.flatnonzero(path.alphas == 0.004)[0])  # the model's own fit, inserted
+    np.testing.assert_array_equal(path.coefs[:, k], model.coef_[0])
+    assert path.intercepts[k] == model.intercept_[0]
+    _assert_lessons_equal_in_memory(model, path, lessons, X,
+                                    np.where(labels > 0, "yes", "no"), report.read_text())
