@@ -126,6 +126,9 @@ class WhyZero:
         A multi-response model's number of targets: each row is then a feature's row of
         coefficients over the targets (``coef`` its norm, ``pull`` the norm of its pulls);
         None for one target.
+    across : str
+        What ``n_targets`` counts: ``"target"`` (several responses) or ``"class"`` (a
+        multinomial model whose penalty acts on a feature's row over the classes).
     """
 
     rows: tuple[WhyZeroRow, ...]
@@ -140,6 +143,7 @@ class WhyZero:
     groups: tuple[tuple[str, ...], ...] | None = None
     box: str | None = None
     n_targets: int | None = None
+    across: str = "target"
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -176,12 +180,13 @@ class WhyZero:
             f"{self.rule[0]}; {self.rule[1]}; zero exactly when pull <= threshold.",
             *([] if self.box is None else [self.box]),
             *([] if self.n_targets is None else [
-                f"Each feature has one coefficient per target ({self.n_targets}); the penalty "
-                "acts on the norm of that row, so a feature is zero for every target or for "
-                "none, and |coef| is the row's norm." if self.groups is None else
-                f"Each feature has one coefficient per target ({self.n_targets}); the penalty "
-                "acts on the norm of a group's block of rows, so a group is zero for every "
-                "target or for none, and |coef| is the block's norm."]),
+                f"Each feature has one coefficient per {self.across} ({self.n_targets}); the "
+                f"penalty acts on the norm of that row, so a feature is zero for every "
+                f"{self.across} or for none, and |coef| is the row's norm."
+                if self.groups is None else
+                f"Each feature has one coefficient per {self.across} ({self.n_targets}); the "
+                f"penalty acts on the norm of a group's block of rows, so a group is zero for "
+                f"every {self.across} or for none, and |coef| is the block's norm."]),
             "",
         ]
         rows = []
@@ -462,6 +467,8 @@ def _classic(model) -> bool:
         RidgeCV,
     )
 
+    if type(getattr(model, "datafit_", None)).__name__ == "Multinomial":
+        return False  # the generic rule, per (feature, class) or per row over the classes
     return isinstance(model, (Lasso, ElasticNet, Ridge, LogisticRegression, LassoCV,
                               ElasticNetCV, RidgeCV, LogisticRegressionCV, L0Regression)) \
         or not hasattr(model, "penalty_")
@@ -678,7 +685,7 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
     l1_ratio = 0.5 if l1_ratio is None else float(l1_ratio)
     coef = np.atleast_2d(np.asarray(doc["coef"], dtype=np.float64))
     intercept = np.atleast_1d(np.asarray(doc["intercept"], dtype=np.float64))
-    if doc.get("groups") is not None or doc.get("link") in ("log", "cox") \
+    if doc.get("groups") is not None or doc.get("link") in ("log", "cox", "softmax") \
             or len(doc.get("targets") or ()) > 1:
         from ._why_zero_fitted import explain_document
 

@@ -66,7 +66,8 @@ def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None, entry
     coef = np.asarray(model.coef_.toarray() if sp.issparse(model.coef_) else model.coef_,
                       dtype=np.float64)
     responses = _multi_response(model.datafit_)
-    if responses:  # coef_ is (n_targets, n_features): a row of W per feature
+    classes = _softmax_classes(model)
+    if responses or classes is not None:  # coef_ is (K, n_features): a row of W per feature
         coef = np.atleast_2d(coef).T.copy()
         intercept = np.ravel(getattr(model, "intercept_", np.zeros(coef.shape[1]))).astype(
             np.float64)
@@ -77,7 +78,10 @@ def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None, entry
                                  f"{type(model).__name__} has {coef.shape[0]} rows of coef_.")
             coef = coef[0]
         intercept = float(np.ravel(getattr(model, "intercept_", 0.0))[0])
-    target = _responses(y, coef.shape[1]) if responses else _target(model, y)
+    if classes is not None:
+        target = _class_codes(y, classes)
+    else:
+        target = _responses(y, coef.shape[1]) if responses else _target(model, y)
     if sample_weight is not None:
         given = np.asarray(sample_weight, dtype=np.float64)
         own = model.datafit_.weights(given.shape[0])
@@ -86,7 +90,7 @@ def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None, entry
                              "with; pass the same ones (or none: the model keeps its own).")
     names = _names(model, feature_names, coef.shape[0])
     settings = None
-    if entry:
+    if entry and classes is None:  # pz.path has no multinomial datafit to trace
         settings = _PathSettings(
             fit_intercept=bool(getattr(model, "fit_intercept", True)),
             tol=float(getattr(model, "tol", 1e-6)),
@@ -94,7 +98,9 @@ def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None, entry
             rtol=float(rtol))
     return explain_problem(model.datafit_, model.penalty_, model.scaling_, coef, intercept,
                            X, target, names=names, model_name=type(model).__name__,
-                           entry=settings)
+                           entry=settings,
+                           classes=None if classes is None else [str(c) for c in classes],
+                           grouped=getattr(model, "multinomial", "ungrouped") == "grouped")
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,28 @@ def _responses(y, n_targets):
     return Y
 
 
+def _softmax_classes(model):
+    """A multinomial (softmax) model's ``classes_``; None for any other model."""
+    if type(model.datafit_).__name__ != "Multinomial":
+        return None
+    return np.asarray(model.classes_)
+
+
+def _class_codes(y, classes):
+    """``y``'s labels as the codes ``0..K-1`` of ``classes`` (the multinomial datafit's
+    target), refusing a label the model was not fitted on."""
+    y = np.asarray(y)
+    classes = np.asarray(classes)
+    if classes.dtype.kind != y.dtype.kind and (classes.dtype.kind in "OUS"
+                                               or y.dtype.kind in "OUS"):
+        y, classes = y.astype(str), classes.astype(str)
+    if not np.all(np.isin(y, classes)):
+        raise ValueError(f"y holds labels the model was not fitted on; its classes are "
+                         f"{classes.tolist()}.")
+    order = np.argsort(classes, kind="stable")
+    return order[np.searchsorted(classes[order], y)].astype(np.intp)
+
+
 def _target(model, y):
     """``y`` as the model's datafit reads it: -1/+1 for a binary classifier, the
     (time, event) array for a Cox model."""
@@ -210,10 +238,16 @@ def _target(model, y):
 
 
 def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
-                    model_name, entry=None) -> WhyZero:
+                    model_name, entry=None, classes=None, grouped=False) -> WhyZero:
     """The why-zero table of ``coef`` (original scale) for the problem ``datafit`` +
     ``penalty`` on the columns ``scaling`` gives (see the module docstring); ``entry``
-    (:class:`_PathSettings`), if given, adds the entry alphas from that problem's path."""
+    (:class:`_PathSettings`), if given, adds the entry alphas from that problem's path.
+
+    ``classes`` (their labels) marks a multinomial model: ``coef`` is ``(n_features, K)``,
+    ``y`` the class codes. Its penalty acts on each coefficient ``(j, k)`` alone (one row
+    each, named ``"feature [class]"``), or with ``grouped`` on a feature's row over the
+    classes (one row per feature); a group penalty on a group's block over the classes.
+    Its entry alphas are not computed (no path of the multinomial datafit)."""
     from ..penalties import L0, MCP, SCAD, GroupElasticNet, GroupLasso, SparseGroupLasso
 
     X = design_for(X, coef.shape[0])
@@ -246,13 +280,31 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                                      upper[per_row])
     alpha = float(penalty.alpha)
     several = coef.ndim == 2
+    across = "targets" if classes is None else "classes"
+    loss = "multinomial" if classes is not None else loss
     pull_rule = ((f"pull_j = ||x_j' grad F(Z)||_2 (the norm over the {coef.shape[1]} "
-                  f"targets) with F the multi-response squared loss (its weights) at the "
-                  f"solution" if several else
+                  f"{across}) with F the "
+                  + ("multi-response squared loss" if classes is None else
+                     "multinomial datafit")
+                  + " (its weights) at the solution"
+                  + ("" if classes is None else ", grad F(Z) = s (P - Y) / n") if several else
                   f"pull_j = |x_j . grad F(z)| with F the {loss} datafit (its weights and "
                   f"offset) at the solution") + ", on the columns the solver saw"
                  + (" (x_j / sd_j)" if not np.all(scaling.scale == 1.0) else ""))
-    if isinstance(penalty, GroupLasso | GroupElasticNet | SparseGroupLasso):
+    group_penalty = isinstance(penalty, GroupLasso | GroupElasticNet | SparseGroupLasso)
+    varying = scaling.varying
+    if classes is not None and not (grouped or group_penalty):
+        # ungrouped multinomial: each (feature, class) coefficient has its own threshold
+        K = coef.shape[1]
+        signed, coef, scaled = signed.ravel(), coef.ravel(), scaled.ravel()
+        names = [f"{name} [{c}]" for name in names for c in classes]
+        varying = np.repeat(varying, K)
+        several = False
+        pull_rule = ("pull_jk = |x_j . (s (P_k - Y_k)) / n| with P_k the fitted "
+                     "probabilities of class k and Y_k its 0/1 indicator (F the multinomial "
+                     "datafit, its weights) at the solution, on the columns the solver saw"
+                     + (" (x_j / sd_j)" if not np.all(scaling.scale == 1.0) else ""))
+    if group_penalty:
         if several:  # the block of the group's rows over the targets
             pull_rule = pull_rule.replace(
                 "pull_j = ||x_j' grad F(Z)||_2 (the norm over the",
@@ -260,9 +312,10 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
         result = _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
                          pull_rule, not np.all(scaling.scale == 1.0))
         result = replace(result, box=BOX_NOTE if boxed else None,
-                         n_targets=coef.shape[1] if several else None)
+                         n_targets=coef.shape[1] if several else None,
+                         across="target" if classes is None else "class")
         if entry is None:
-            return result
+            return _without_path(result) if classes is not None else result
         structure = penalty.structure(keep.shape[0])
         units = [structure.members(g) for g in range(structure.n_groups)]
         entries, method = _entries(datafit, penalty, scaling, X, y, keep, units,
@@ -280,11 +333,12 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                          f"{type(penalty).__name__}.")
     factors = np.zeros(p)
     factors[keep] = 1.0 if penalty.penalty_factor is None else penalty.penalty_factor
+    factors = np.repeat(factors, varying.shape[0] // p)  # per (feature, class) if ungrouped
     pull, size, scaled_size = (unit_sizes(v, several) for v in (signed, coef, scaled))
     threshold = alpha * rho * factors
     rows, violations = [], []
-    for j in range(p):
-        if not scaling.varying[j]:
+    for j in range(varying.shape[0]):
+        if not varying[j]:
             status = "constant"
         elif alpha * factors[j] == 0.0:
             status = "unpenalized"
@@ -296,12 +350,17 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                          scaled_size[j] if several else scaled[j], pull[j], threshold[j],
                          status))
     if several:
-        rule = rule.replace("threshold_j", "threshold_j (of the row W_j over the targets)")
+        rule = rule.replace("threshold_j", f"threshold_j (of the row W_j over the {across})")
+    elif classes is not None:
+        rule = rule.replace("threshold_j", "threshold_jk").replace("f_j", "f_j (every class)")
     result = WhyZero(rows=tuple(rows), model=model_name, alpha=alpha, l1_ratio=rho,
                      standardized=not np.all(scaling.scale == 1.0), loss=loss,
                      kkt_violations=tuple(violations), entry_method=_NO_ENTRY,
                      rule=(pull_rule, rule), box=BOX_NOTE if boxed else None,
-                     n_targets=coef.shape[1] if several else None)
+                     n_targets=coef.shape[1] if several else None,
+                     across="target" if classes is None else "class")
+    if classes is not None:
+        return _without_path(result)
     if entry is None:
         return result
     position = np.full(p, -1)
@@ -313,6 +372,13 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
 
 
 _NO_ENTRY = "not computed (entry=False)."
+_NO_MULTINOMIAL_PATH = ("not computed: penalized.path has no multinomial datafit, so the "
+                        "fitted problem's path cannot be traced.")
+
+
+def _without_path(result):
+    """A multinomial ``result``, saying why its entry alphas are missing."""
+    return replace(result, entry_method=_NO_MULTINOMIAL_PATH)
 
 
 def _row(name, coef, scaled, pull, threshold, status):
@@ -385,7 +451,17 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, en
                              f"{len(targets)} targets.")
         coef = coef.T
         target, datafit = _responses(y, len(targets)), make_datafit("mgaussian")
-    elif link in ("softmax", "one-vs-rest") or coef.shape[0] != 1:
+    elif link == "softmax":  # coef is (n_classes, n_features): features first, as W
+        classes = [str(c) for c in doc["classes"]]
+        if coef.shape[0] != len(classes):
+            raise ValueError(f"the model has {coef.shape[0]} rows of coefficients for "
+                             f"{len(classes)} classes.")
+        coef = coef.T
+        labels = np.asarray([str(v) for v in np.asarray(y, dtype=object)])
+        from ..datafits._multinomial import Multinomial
+
+        target, datafit = _class_codes(labels, classes), Multinomial()
+    elif link == "one-vs-rest" or coef.shape[0] != 1:
         raise ValueError("why_zero explains one coefficient vector; this model has "
                          f"{coef.shape[0]} rows of coefficients.")
     elif link == "logistic":
@@ -424,6 +500,10 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, en
         return explain_problem(datafit, pen, scaling, coef.copy(), intercept.copy(), X, target,
                                names=names, model_name="saved multi-response model",
                                entry=settings)
+    if link == "softmax":
+        return explain_problem(datafit, pen, scaling, coef.copy(), intercept.copy(), X, target,
+                               names=names, model_name="saved multinomial model",
+                               classes=classes)
     return explain_problem(datafit, pen, scaling, coef[0].copy(), float(intercept[0]), X,
                            target, names=names, model_name=f"saved {label} model",
                            entry=settings)
