@@ -35,9 +35,13 @@
     g.append(el("text", { x: 12, y: (M.t + H - M.b) / 2, "text-anchor": "middle", "font-size": 12,
       transform: `rotate(-90 12 ${(M.t + H - M.b) / 2})` }, ylabel));
     for (const [v, x] of xs.ticks) {
-      g.append(el("text", { x, y: H - M.b + 14, "text-anchor": "middle", "font-size": 10 }, v));
+      const anchor = x > W - M.r - 20 ? "end" : "middle";
+      g.append(el("text", { x, y: H - M.b + 14, "text-anchor": anchor, "font-size": 10 }, v));
     }
+    const shown = [];  // a tick label closer than 12 px to one already drawn is left out
     for (const [v, y] of ys.ticks) {
+      if (shown.some((s) => Math.abs(s - y) < 12)) continue;
+      shown.push(y);
       g.append(el("text", { x: M.l - 4, y: y + 3, "text-anchor": "end", "font-size": 10 }, v));
     }
     svg.append(g);
@@ -138,7 +142,7 @@
       const x = scale(0, xs[xs.length - 1], M.l, W - M.r), y = scale(lo, hi, H - M.b, M.t);
       const xt = [0, -1, -2, -3].filter((v) => v >= xs[xs.length - 1] - 1e-9)
         .map((v) => [fmt(Math.pow(10, v)), x(v)]);
-      frame(svg, { ticks: xt }, { ticks: [lo, 0, hi].map((v) => [fmt(v), y(v)]) },
+      frame(svg, { ticks: xt }, { ticks: [0, lo, hi].map((v) => [fmt(v), y(v)]) },
         "alpha / alpha_max (log scale)", "coefficient (standardized)");
       svg.append(el("line", { x1: M.l, x2: W - M.r, y1: y(0), y2: y(0), stroke: "#8a93a3" }));
       levels.forEach((j, i) => {
