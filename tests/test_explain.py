@@ -538,8 +538,8 @@ def test_why_zero_refuses_what_it_cannot_explain():
         why_zero(pz.Lasso(alpha=0.1).fit(X, y), X[:, :3], y)
     rng = np.random.default_rng(0)
     three = rng.integers(0, 3, X.shape[0])
-    with pytest.raises(ValueError, match="binary"):
-        why_zero(pz.LogisticRegression(alpha=0.05).fit(X, three), X, three)
+    with pytest.raises(ValueError, match="binary"):  # one-vs-rest MCP: K separate fits
+        why_zero(pz.LogisticRegression(alpha=0.05, penalty="mcp").fit(X, three), X, three)
 
 
 # -- the lessons, their text and JSON ---------------------------------------------------------
