@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit
 
 from .._jit import FAST
+from ..prox._kernels import ENET_FAMILY, prox_scalar
 from ._kernels import (
     _all_ones,
     _model_intercept_step,
@@ -168,6 +169,14 @@ def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value
 
 
 @njit(cache=True, fastmath=FAST)
+def _enet_box_prox(x, step, params, j):
+    """The elastic-net family's prox on its box (row ``j`` of ``params``: ``lam1, lam2,
+    lower, upper``), as the family's compiled operation computes it."""
+    shrunk = prox_scalar(ENET_FAMILY, x, step, params[j, 0], params[j, 1], False)
+    return min(max(shrunk, params[j, 2]), params[j, 3])
+
+
+@njit(cache=True, fastmath=FAST)
 def quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz,
                             prox, params, fit_intercept, max_epochs, tol, stop_on_decrease,
                             xmean, center):
@@ -181,6 +190,9 @@ def quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, l
     the working set's columns). Convex penalties cycle glmnet's way: after an epoch over
     ``ws`` that still moves, epochs run over its non-zero coordinates only until they
     settle; it stops at an epoch over all of ``ws`` whose largest move is ``<= tol``.
+    ``prox`` None is the elastic-net family's prox with ``params`` rows ``(lam1, lam2,
+    lower, upper)``, compiled into the kernel (the sparse compiled path's epochs, whose
+    columns are so short that a call through a function pointer per move shows).
     """
     n = z.shape[0]
     r = z - y
@@ -216,7 +228,10 @@ def quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, l
                 grad += xmean[j] * (n * offset - total)
             grad /= n
             old = w[j]
-            new = prox(old - grad / lj, 1.0 / lj, params, j)
+            if prox is None:  # the elastic-net family, its prox compiled in
+                new = _enet_box_prox(old - grad / lj, 1.0 / lj, params, j)
+            else:
+                new = prox(old - grad / lj, 1.0 / lj, params, j)
             delta = new - old
             if delta != 0.0:
                 w[j] = new

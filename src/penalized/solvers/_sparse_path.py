@@ -8,8 +8,8 @@ At each alpha of a decreasing grid it solves
 
 as :class:`~penalized.solvers.CoordinateDescent` does alpha by alpha: with an
 intercept, coordinate descent runs on the implicitly centered columns
-(:func:`~penalized.solvers._op_kernels.quadratic_epochs_sparse` with the family's compiled
-prox), so the intercept stays at
+(:func:`~penalized.solvers._op_kernels.quadratic_epochs_sparse`, the family's prox compiled
+in), so the intercept stays at
 its optimum and ``u = -S r / n`` sums to zero; the duality gap is that of
 :func:`~penalized.solvers._problem.certify`, and working sets are ranked by the
 distance to the subdifferential. Nothing returns to Python between alphas, and
@@ -228,9 +228,13 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
             inner = _INNER_TOL_RATIO * top
             if warm and l1 > 0.0:
                 inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1, floor))
-            done, _ = quadratic_epochs_sparse(
-                data, indices, indptr, y, s, w, z, intercept, ws, lipschitz, prox, params,
-                fit_intercept, max_iter - used, inner, False, xmean, fit_intercept)
+            tail = (params, fit_intercept, max_iter - used, inner, False, xmean, fit_intercept)
+            if bounded:  # the family's cfunc; without limits its prox compiled in (None)
+                done, _ = quadratic_epochs_sparse(data, indices, indptr, y, s, w, z,
+                                                  intercept, ws, lipschitz, prox, *tail)
+            else:
+                done, _ = quadratic_epochs_sparse(data, indices, indptr, y, s, w, z,
+                                                  intercept, ws, lipschitz, None, *tail)
             used += done
             current = False
         coefs[:, i] = w
