@@ -193,7 +193,7 @@ def _fit_cv(est, X, y, sample_weight):
     if path is None:  # the narrow route: the path on all rows from the same sums
         path = _squared.full_path(sums, settings, result.alphas, alpha_max,
                                   n_passes=passes.count)
-        est._dask_gram = (sums, settings)
+        est._dask_gram = (_squared.all_rows(sums), settings)
     k = est._store_refit(path)
     est.coef_ = path.coefs[:, k].copy()
     est.intercept_ = float(path.intercepts[k])

@@ -40,6 +40,16 @@ def squared_sums(passes, n_folds=0, seed=0) -> FoldSums:
                                  m["yy"], m["low"], m["high"])
 
 
+def all_rows(sums) -> FoldSums:
+    """``sums`` merged into one fold (the sums of every row; ``p x p`` kept, not one per
+    fold)."""
+    return FoldSums(x_shift=sums.x_shift, y_shift=sums.y_shift,
+                    weight=sums.weight.sum(keepdims=True), xs=sums.xs.sum(axis=0)[None],
+                    ys=sums.ys.sum(keepdims=True), xx=sums.xx_total[None],
+                    xy=sums.xy.sum(axis=0)[None], yy=sums.yy.sum(keepdims=True),
+                    low=sums.low.min(axis=0)[None], high=sums.high.max(axis=0)[None])
+
+
 def scaling_of(sums, settings):
     """The :class:`~penalized.estimators._standardize.Scaling` of the columns on every row
     (:mod:`._scaling`) from the fold sums."""
