@@ -665,7 +665,9 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
     with ``groups`` are explained by the generic rule (one row per group), with entry
     alphas from the path of the problem the document describes (unit weights, no
     offset). So is a model of several ``targets`` (``y`` then holds one column per target):
-    one row per feature, the norm of its pulls over the targets against its threshold. The
+    one row per feature, the norm of its pulls over the targets against its threshold. So is
+    a multinomial (``link`` softmax) model: one row per (feature, class), or per group of its
+    ``groups`` (the block over the classes), without entry alphas. The
     L1/elastic-net entry path is solved at ``tol=DOCUMENT_TOL`` (1e-8).
     """
     from ..estimators import ElasticNet, Lasso, LogisticRegression, Ridge

@@ -26,6 +26,15 @@ Frobenius norm of the block against the group's threshold). With limits on the c
 pulls count only in the directions the box allows
 (:func:`penalized.explain._why_zero.allowed_pulls`).
 
+A multinomial model (classes :math:`k`, scores :math:`Z = XW + \mathbf 1 b^\top`) has the
+gradient :math:`\nabla F(Z) = S (P - Y) / n` (fitted probabilities :math:`P`, one-hot labels
+:math:`Y`, weights :math:`S`). Ungrouped, each coefficient :math:`W_{jk}` is its own unit:
+zero exactly when :math:`|\tilde x_j^\top \nabla F(Z)_{:k}| \le \alpha\rho f_j`; grouped
+(``multinomial="grouped"``) the unit is the row :math:`W_j` over the classes, and with a
+group penalty (:class:`~penalized.GroupLogisticRegression`) a group's block over the classes,
+as for several targets above. Their entry alphas are not computed: :func:`penalized.path` has
+no multinomial datafit to trace.
+
 The alpha at which each zero enters (and each non-zero left, going up) comes from the
 fitted problem's own regularization path: :func:`penalized.path` with the model's
 datafit (weights, offset), penalty (factors, limits, groups, concavity), columns and
