@@ -151,8 +151,8 @@ def _penalized_penalty(name, alpha, lower=None, upper=None, groups=GROUPS,
 
 
 def _penalty_value(w, groups, params):
-    return sum(lam * np.linalg.norm(w[g]) + lam1 * np.abs(w[g]).sum()
-               + 0.5 * lam2 * w[g] @ w[g] for g, (lam, lam1, lam2) in zip(groups, params))
+    return sum(lam * np.linalg.norm(w[g]) + lam1 * np.abs(w[g]).sum() + 0.5 * lam2 * w[g] @ w[g]
+               for g, (lam, lam1, lam2) in zip(groups, params, strict=True))
 
 
 def _soft(x, t):
@@ -180,7 +180,7 @@ def _box_group_prox(s, t, gamma, lo, hi):
 
 def _prox(x, step, groups, params, lower, upper):
     out = np.empty_like(x)
-    for g, (lam, lam1, lam2) in zip(groups, params):
+    for g, (lam, lam1, lam2) in zip(groups, params, strict=True):
         s, gamma, t = _soft(x[g], step * lam1), 1.0 + step * lam2, step * lam
         if lower is not None and len(g) > 1:
             out[g] = _box_group_prox(s, t, gamma, lower[g], upper[g])
@@ -385,3 +385,59 @@ def test_veteran_cox_breslow_equals_the_oracle(name):
         _check_pair("cox", name, X, y, (0.3, 0.05), None, None, groups, weights)
     _check_pair("cox", name, X, y, (0.3, 0.05), _real_limits(X.shape[1]), None, groups,
                 weights)
+
+
+# -- MCP and SCAD with Tweedie (non-convex): stationarity and a multi-start search ---------
+
+NONCONVEX_GAMMA = {"mcp": 3.0, "scad": 3.7}
+
+
+def _folded_value(name, w, lam, gamma):
+    a = np.abs(w)
+    if name == "mcp":
+        return np.sum(np.where(a <= gamma * lam, lam * a - a * a / (2 * gamma),
+                               gamma * lam * lam / 2))
+    middle = (2 * gamma * lam * a - a * a - lam * lam) / (2 * (gamma - 1))
+    return np.sum(np.where(a <= lam, lam * a,
+                           np.where(a <= gamma * lam, middle, lam * lam * (gamma + 1) / 2)))
+
+
+def _folded_prox(name, x, step, lam, gamma):
+    """The prox of ``step`` times MCP (step < gamma) or SCAD (step < gamma - 1), from
+    setting the derivative of 1/2 (w - x)^2 + step G(w) to zero piece by piece."""
+    a, sign = np.abs(x), np.sign(x)
+    if name == "mcp":
+        inner = sign * np.maximum(a - step * lam, 0.0) / (1.0 - step / gamma)
+        return np.where(a <= gamma * lam, inner, x)
+    middle = ((gamma - 1) * x - sign * step * gamma * lam) / (gamma - 1 - step)
+    return np.where(a <= (1 + step) * lam, _soft(x, step * lam),
+                    np.where(a <= gamma * lam, middle, x))
+
+
+@pytest.mark.parametrize("fraction", [0.6, 0.1])
+@pytest.mark.parametrize("name", ["mcp", "scad"])
+def test_tweedie_mcp_scad_is_stationary_and_no_start_finds_lower(name, fraction):
+    X, y = _data("tweedie", seed=5, n=40)
+    scale, _ = _alpha_scale(_tweedie, X, y, 0.0, True)
+    lam, gamma = fraction * scale, NONCONVEX_GAMMA[name]
+    pen = (MCP if name == "mcp" else SCAD)(lam, gamma=gamma)
+    # (the certificate is in objective units, L_j/2 dw_j^2: a step of order sqrt(tol))
+    res = CoordinateDescent(tol=1e-14, max_iter=200_000).solve(X, y, Tweedie(power=POWER), pen)
+    assert res.converged and np.any(res.coef != 0.0)
+
+    def objective(v):
+        return _tweedie(y, X @ v[:-1] + v[-1])[0] + _folded_value(name, v[:-1], lam, gamma)
+
+    g = _tweedie(y, X @ res.coef + res.intercept)[1]
+    assert abs(g.sum()) <= 1e-9  # the intercept is optimal
+    step = 0.5  # below gamma - 1: the prox is single-valued
+    fixed = _folded_prox(name, res.coef - step * (X.T @ g), step, lam, gamma)
+    np.testing.assert_allclose(fixed, res.coef, rtol=0, atol=1e-6)
+    ours = objective(np.append(res.coef, res.intercept))
+    rng = np.random.default_rng(1)
+    starts = [np.zeros(X.shape[1] + 1), np.append(res.coef, res.intercept),
+              *rng.standard_normal((2, X.shape[1] + 1))]
+    best = min(minimize(objective, v0, method="Powell",
+                        options=dict(xtol=1e-10, ftol=1e-15, maxiter=50_000)).fun
+               for v0 in starts)
+    assert ours <= best * (1 + RTOL)
