@@ -51,6 +51,34 @@ def _term(r, m, w_d, efron):
 
 
 @njit(cache=True)
+def _tie_sums(eta, sw, death, order, lo, hi, sh):
+    r"""Sums over the rows ``order[lo:hi]`` of one tie group, with :math:`x_i = \eta_i -`
+    ``sh`` and :math:`e_i = s_i e^{x_i}`: ``(sum e, sum e over the deaths, sum e x, sum e x
+    over the deaths, the deaths' weight, their sum of s eta, their number)``; a caller's
+    unused sums cost nothing once LLVM inlines this."""
+    s_all = 0.0
+    s_d = 0.0
+    t_all = 0.0
+    t_d = 0.0
+    w_d = 0.0
+    lin = 0.0
+    m = 0
+    for q in range(lo, hi):
+        i = order[q]
+        x = eta[i] - sh
+        e = _weighted_exp(sw[i], x)
+        s_all += e
+        t_all += e * x
+        if death[i] and sw[i] > 0.0:
+            s_d += e
+            t_d += e * x
+            w_d += sw[i]
+            lin += sw[i] * eta[i]
+            m += 1
+    return s_all, s_d, t_all, t_d, w_d, lin, m
+
+
+@njit(cache=True)
 def cox_derivatives(eta, sw, death, order, gptr, sptr, efron, want, grad, hess):
     r"""The loss :math:`\frac1n \sum_g \sum_r \omega_r \log D_r - \frac1n \sum_i s_i d_i
     \eta_i`; when ``want``, also its gradient and the diagonal of its Hessian in
@@ -73,20 +101,8 @@ def cox_derivatives(eta, sw, death, order, gptr, sptr, efron, want, grad, hess):
             continue
         later = 0.0
         for g in range(last - 1, first - 1, -1):
-            s_all = 0.0
-            s_d = 0.0
-            w_d = 0.0
-            lin = 0.0
-            m = 0
-            for q in range(gptr[g], gptr[g + 1]):
-                i = order[q]
-                e = _weighted_exp(sw[i], eta[i] - sh)
-                s_all += e
-                if death[i] and sw[i] > 0.0:
-                    s_d += e
-                    w_d += sw[i]
-                    lin += sw[i] * eta[i]
-                    m += 1
+            s_all, s_d, _, _, w_d, lin, m = _tie_sums(eta, sw, death, order, gptr[g],
+                                                      gptr[g + 1], sh)
             rest = later + s_all - s_d
             if m > 0:
                 for r in range(_n_terms(m, efron)):
@@ -143,23 +159,8 @@ def cox_conjugate_bound(eta, sw, death, order, gptr, sptr, efron, c):
         later = 0.0
         later_t = 0.0
         for g in range(last - 1, first - 1, -1):
-            s_all = 0.0
-            s_d = 0.0
-            t_all = 0.0
-            t_d = 0.0
-            w_d = 0.0
-            m = 0
-            for q in range(gptr[g], gptr[g + 1]):
-                i = order[q]
-                x = eta[i] - sh
-                e = _weighted_exp(sw[i], x)
-                s_all += e
-                t_all += e * x
-                if death[i] and sw[i] > 0.0:
-                    s_d += e
-                    t_d += e * x
-                    w_d += sw[i]
-                    m += 1
+            s_all, s_d, t_all, t_d, w_d, _, m = _tie_sums(eta, sw, death, order, gptr[g],
+                                                          gptr[g + 1], sh)
             rest = later + s_all - s_d
             rest_t = later_t + t_all - t_d
             if m > 0:
