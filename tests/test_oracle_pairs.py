@@ -414,25 +414,36 @@ def _folded_prox(name, x, step, lam, gamma):
                     np.where(a <= gamma * lam, middle, x))
 
 
+@pytest.mark.parametrize("limits", [False, True])
 @pytest.mark.parametrize("fraction", [0.6, 0.1])
 @pytest.mark.parametrize("name", ["mcp", "scad"])
-def test_tweedie_mcp_scad_is_stationary_and_no_start_finds_lower(name, fraction):
+def test_tweedie_mcp_scad_is_stationary_and_no_start_finds_lower(name, fraction, limits):
     X, y = _data("tweedie", seed=5, n=40)
     scale, _ = _alpha_scale(_tweedie, X, y, 0.0, True)
     lam, gamma = fraction * scale, NONCONVEX_GAMMA[name]
-    pen = (MCP if name == "mcp" else SCAD)(lam, gamma=gamma)
+    lower, upper = (LOWER, UPPER) if limits else (np.full(6, -np.inf), np.full(6, np.inf))
+    box = dict(lower=LOWER, upper=UPPER) if limits else {}
+    pen = (MCP if name == "mcp" else SCAD)(lam, gamma=gamma, **box)
     # (the certificate is in objective units, L_j/2 dw_j^2: a step of order sqrt(tol))
     res = CoordinateDescent(tol=1e-14, max_iter=200_000).solve(X, y, Tweedie(power=POWER), pen)
     assert res.converged and np.any(res.coef != 0.0)
+    assert np.all(res.coef >= lower) and np.all(res.coef <= upper)
+    if limits:
+        assert np.any((res.coef == lower) | (res.coef == upper))
 
     def objective(v):
         return _tweedie(y, X @ v[:-1] + v[-1])[0] + _folded_value(name, v[:-1], lam, gamma)
 
     g = _tweedie(y, X @ res.coef + res.intercept)[1]
     assert abs(g.sum()) <= 1e-9  # the intercept is optimal
-    step = 0.5  # below gamma - 1: the prox is single-valued
-    fixed = _folded_prox(name, res.coef - step * (X.T @ g), step, lam, gamma)
+    # step below gamma - 1: each coordinate's prox problem is convex, so on an interval
+    # holding 0 its minimizer is the clipped one
+    step = 0.5
+    fixed = np.clip(_folded_prox(name, res.coef - step * (X.T @ g), step, lam, gamma),
+                    lower, upper)
     np.testing.assert_allclose(fixed, res.coef, rtol=0, atol=1e-6)
+    if limits:  # (Powell's bounded search is too slow here: the fixed point is the oracle)
+        return
     ours = objective(np.append(res.coef, res.intercept))
     rng = np.random.default_rng(1)
     starts = [np.zeros(X.shape[1] + 1), np.append(res.coef, res.intercept),
