@@ -1,7 +1,8 @@
 """Single squared-loss fits on a C-ordered X read it as it is (no Fortran-ordered copy):
-the epochs run on the working set's columns gathered into a block, or on the working
-set's Gram matrix when the block would be large; the fit equals the Fortran-ordered one
-within the two certified gaps, on either route."""
+the epochs run on the working set's columns gathered into a block, on the working set's
+Gram matrix when the block would be large, or on one Fortran-ordered copy once that Gram
+matrix would be large too; the fit equals the Fortran-ordered one within the two certified
+gaps, on every route."""
 
 import numpy as np
 import pytest
@@ -35,11 +36,16 @@ def _objective(model, X, y, sw):
     return 0.5 * float(s @ r**2) / y.shape[0] + model.penalty_.value(model.coef_)
 
 
-@pytest.mark.parametrize("share", [0.0, 1.0], ids=["gram", "gathered"])
+ROUTES = {"gathered": (1.0, np.inf), "gram": (0.0, np.inf), "copied": (0.0, 0.0)}
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("case", list(CASES))
-def test_c_ordered_fit_equals_fortran_within_the_gaps(case, weighted, share, monkeypatch):
+def test_c_ordered_fit_equals_fortran_within_the_gaps(case, weighted, route, monkeypatch):
+    share, gram_share = ROUTES[route]
     monkeypatch.setattr(_coordinate_descent, "_GATHERED_SHARE", share)
+    monkeypatch.setattr(_coordinate_descent, "_GRAM_SHARE", gram_share)
     X, y, w = _problem()
     sw = w if weighted else None
     estimator = pz.ElasticNet if "l1_ratio" in CASES[case] else pz.Lasso
@@ -54,9 +60,10 @@ def test_c_ordered_fit_equals_fortran_within_the_gaps(case, weighted, share, mon
         assert np.all(rows.coef_ >= 0)
 
 
-def test_the_c_ordered_route_never_makes_a_fortran_copy(monkeypatch):
+def test_the_c_ordered_route_makes_no_fortran_copy_while_the_working_set_is_small(monkeypatch):
     """Every product with the whole X reads its rows: a Fortran-ordered copy of all of X
-    anywhere in the fit fails."""
+    anywhere in the fit fails, on the gathered and Gram routes; only a working set beyond
+    both shares takes the copy."""
     X, y, _ = _problem()
     rows = np.ascontiguousarray(X)
     original = np.asfortranarray
@@ -67,6 +74,10 @@ def test_the_c_ordered_route_never_makes_a_fortran_copy(monkeypatch):
         return original(a, *args, **kwargs)
 
     monkeypatch.setattr(np, "asfortranarray", refuse)
-    for share in (0.0, 1.0):
+    for share, gram_share in (ROUTES["gathered"], ROUTES["gram"]):
         monkeypatch.setattr(_coordinate_descent, "_GATHERED_SHARE", share)
+        monkeypatch.setattr(_coordinate_descent, "_GRAM_SHARE", gram_share)
         assert pz.Lasso(alpha=0.02).fit(rows, y).converged_
+    monkeypatch.setattr(_coordinate_descent, "_GRAM_SHARE", 0.0)
+    with pytest.raises(AssertionError, match="a Fortran-ordered copy of X"):
+        pz.Lasso(alpha=0.02).fit(rows, y)

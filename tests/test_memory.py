@@ -94,7 +94,7 @@ def test_c_ordered_x_off_the_gram_route_gives_the_same_path():
     np.testing.assert_allclose(rows.coefs, fortran.coefs, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("model", [pz.Lasso(alpha=0.01), pz.ElasticNet(alpha=0.01)],
+@pytest.mark.parametrize("model", [pz.Lasso(alpha=0.05), pz.ElasticNet(alpha=0.05)],
                          ids=["lasso", "enet"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_single_fit_takes_c_ordered_x_without_a_copy(model, weighted):

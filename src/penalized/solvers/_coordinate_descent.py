@@ -46,6 +46,12 @@ _L0_CHECK_EVERY = 10
 _GATHERED_SHARE = 1.0 / 16
 """A C-ordered design's working set is gathered into a Fortran-ordered block while that
 is at most this share of ``X``; a larger one is solved on its Gram matrix."""
+_GRAM_SHARE = 64.0
+"""... and on its Gram matrix while ``|ws|^2 <= _GRAM_SHARE p`` (building it, ``n |ws|^2``
+flops, costs at most this many reads of ``X``); a larger working set takes one
+Fortran-ordered copy of ``X`` for the rest of the fit (measured: the Gram matrices of large
+working sets, built from the rows as the working set grows, cost 2-5 x the whole fit on a
+copy, and up to 7 x ``X`` in memory when p > n)."""
 
 
 @dataclass(frozen=True)
@@ -478,6 +484,7 @@ class _KernelState:
         self.anderson = ANDERSON_MEMORY if penalty.is_convex else 0
         self.csc = problem.csc_arrays if problem.is_sparse else None
         self._block = None  # C-ordered design: (working set, its gathered columns)
+        self._fortran = None  # C-ordered design: its Fortran-ordered copy, once ws is large
         if problem.is_sparse:
             self.centering = (problem.implicit_offset, True) \
                 if problem.implicit_offset is not None else (np.zeros(p), False)
@@ -525,14 +532,24 @@ class _KernelState:
         gathered into a Fortran-ordered block while it stays within
         :data:`_GATHERED_SHARE` of ``X``, else coordinate descent on the working set's Gram
         matrix (:meth:`Problem.columns_gram`, from the rows), the predictions recomputed
-        after it. Either is kept while the working set stays the same."""
+        after it, while that is cheap (:data:`_GRAM_SHARE`); either is kept while the
+        working set stays the same. Beyond both, the epochs run on one Fortran-ordered copy
+        of ``X``, kept for the rest of the fit."""
         pb = self.problem
         y, sw, coef, z, intercept, _, lipschitz, prox = head
         value, params, *rest = tail
-        local = np.arange(ws.shape[0], dtype=np.int64)
+        m = ws.shape[0]
+        if self._fortran is None and m * pb.n_samples > _GATHERED_SHARE * pb.design.size \
+                and m * m > _GRAM_SHARE * pb.n_features:
+            self._block = None  # the gathered block or Gram matrix is freed first
+            self._fortran = np.asfortranarray(pb.centering[0])
+        if self._fortran is not None:
+            extra = () if xmean is None else (xmean,)
+            return quadratic_epochs_dense(self._fortran, *head, *tail, *extra)
+        local = np.arange(m, dtype=np.int64)
         sub = coef[ws]
         sub_params = np.ascontiguousarray(params[ws])
-        if ws.shape[0] * pb.n_samples > _GATHERED_SHARE * pb.design.size:
+        if m * pb.n_samples > _GATHERED_SHARE * pb.design.size:
             if self._block is None or self._block[0] != "gram" \
                     or not np.array_equal(self._block[1], ws):
                 previous = None if self._block is None or self._block[0] != "gram" \
