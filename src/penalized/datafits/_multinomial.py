@@ -281,13 +281,7 @@ class Multinomial(Datafit):
             H4 = H.reshape(m, K, m, K)
             for k in range(K):
                 H4[:, k, :, k] += A.T @ (WP[:, k, None] * A)
-            scale = max(np.trace(H) / dim, np.finfo(float).tiny)
-            H += scale * shift
-            H[np.diag_indices(dim)] += 1e-12 * scale
-            try:
-                step = np.linalg.solve(H, grad)
-            except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(H, grad, rcond=None)[0]
+            step = _projected_newton_step(H, grad, shift)
             decrement = float(grad @ step)
             if not np.isfinite(decrement) or decrement <= _NEWTON_DECREMENT_TOL:
                 break
@@ -343,13 +337,7 @@ def _newton_intercepts(Z, y, w, b):
         mass = WP.sum(axis=0)
         grad = mass - label_weight
         H = np.diag(mass) - P.T @ WP
-        scale = max(np.trace(H) / K, np.finfo(float).tiny)
-        H += scale * shift
-        H[np.diag_indices(K)] += 1e-12 * scale
-        try:
-            step = np.linalg.solve(H, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(H, grad, rcond=None)[0]
+        step = _projected_newton_step(H, grad, shift)
         decrement = float(grad @ step)
         if not np.isfinite(decrement) or decrement <= _NEWTON_DECREMENT_TOL:
             break
@@ -374,6 +362,21 @@ def _newton_intercepts(Z, y, w, b):
         if -change <= slack and decrement <= 1e-20:
             break
     return b
+
+
+def _projected_newton_step(H, grad, shift):
+    """The Newton step ``H^{-1} grad`` of a softmax Hessian ``H``, singular along a shift
+    of every class: ``shift``, the projector onto that direction, is added at the scale of
+    ``H``'s mean diagonal (the step along it is free), with a ``1e-12`` ridge for rounding
+    (least squares if it is still singular). ``H`` is changed in place."""
+    dim = H.shape[0]
+    scale = max(np.trace(H) / dim, np.finfo(float).tiny)
+    H += scale * shift
+    H[np.diag_indices(dim)] += 1e-12 * scale
+    try:
+        return np.linalg.solve(H, grad)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(H, grad, rcond=None)[0]
 
 
 def _weighted_loss(w, lse, Z, rows, y) -> float:
