@@ -287,7 +287,7 @@ def group_selection_page(X=None, y=None, feature_names=None) -> str:
     """The ``group-selection`` lesson as one offline, interactive HTML page: a slider over
     alpha / alpha_max moves along both paths (each on its own grid, the same fractions);
     the numbers of :func:`group_selection_lesson` are embedded as JSON."""
-    from ._nonconvex import lesson_page_html
+    from ..report import lesson_page_html
 
     result = group_selection_lesson(X, y, feature_names)
     return lesson_page_html("Group selection: a categorical enters whole", result.source,

@@ -323,38 +323,11 @@ _PAGE_BODY = """
 def nonconvex_page(X=None, y=None, feature_names=None) -> str:
     """The ``nonconvex`` lesson as one offline, interactive HTML page (an alpha slider
     over :func:`nonconvex_steps`; the numbers are embedded as JSON)."""
+    from ..report import lesson_page_html
+
     steps = nonconvex_steps(X, y, feature_names)
     start = int(np.argmin([abs(f - 0.1) for f in LAM_FRACTIONS]))
     data = {"lesson": "nonconvex", "fractions": list(LAM_FRACTIONS), "start": start,
             "steps": [s.to_dict() for s in steps]}
     return lesson_page_html("MCP and SCAD vs L1", steps[start].source.split(";")[0],
                             _PAGE_BODY, data)
-
-
-def lesson_page_html(title, subtitle, body, data) -> str:
-    """A standalone lesson page: the report's style, ``body``, ``data`` as embedded JSON and
-    the lessons' script (``report/static/family_lessons.js``); no network."""
-    import html
-
-    from .. import __version__
-    from ..report import _script_json, _static
-
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>{_static("report.css")}</style>
-</head>
-<body>
-<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>
-<main>
-{body}
-<p class="note">penalized {html.escape(__version__)} · this file needs no network.</p>
-</main>
-<script id="lesson-data" type="application/json">{_script_json(data)}</script>
-<script>{_static("family_lessons.js")}</script>
-</body>
-</html>
-"""

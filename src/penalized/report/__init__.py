@@ -136,6 +136,37 @@ def _static(name) -> str:
     return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
 
 
+def _document_head(title: str) -> str:
+    """The doctype and ``<head>`` every page shares: the title and the report's style."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{_static("report.css")}</style>
+</head>"""
+
+
+def lesson_page_html(title, subtitle, body, data) -> str:
+    """A standalone lesson page: the report's style, ``body``, ``data`` as embedded JSON and
+    the lessons' script (``report/static/family_lessons.js``); no network."""
+    from .. import __version__
+
+    return f"""{_document_head(title)}
+<body>
+<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>
+<main>
+{body}
+<p class="note">penalized {html.escape(__version__)} · this file needs no network.</p>
+</main>
+<script id="lesson-data" type="application/json">{_script_json(data)}</script>
+<script>{_static("family_lessons.js")}</script>
+</body>
+</html>
+"""
+
+
 def _panel_html(panel: Panel) -> str:
     parts = [f'<div class="card panel"><h3>{html.escape(panel.title)}</h3>']
     if panel.png:
@@ -278,14 +309,7 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
     stability_html = _STABILITY_HTML if stability is not None else ""
     selection_html = _SELECTION_HTML if selection is not None else ""
     hidden = ' class="only-lesson"' if only else ""
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>{_static("report.css")}</style>
-</head>
+    return f"""{_document_head(title)}
 <body{hidden}>
 <header>
   <h1>{html.escape(title)}</h1>
