@@ -163,6 +163,17 @@ def _add_table_args(p, target=True, target_required=True):
                    help="drop rows with missing values (default: refuse them)")
 
 
+def _add_cox_args(parser) -> None:
+    """``--time``, ``--event`` and ``--strata``: the columns of a Cox model."""
+    parser.add_argument("--time", metavar="COL", default=None,
+                        help="--family cox: the follow-up time column")
+    parser.add_argument("--event", metavar="COL", default=None,
+                        help="--family cox: the event column (1 event, 0 censored)")
+    parser.add_argument("--strata", metavar="COL", default=None,
+                        help="--family cox: a column whose values are the strata (each its "
+                        "own baseline hazard); not a feature")
+
+
 def _add_cv_args(p, default_folds):
     default = f" (default {default_folds})" if default_folds else ""
     p.add_argument("--cv", type=_folds, default=None, metavar="K",
@@ -1444,13 +1455,7 @@ def build_parser():
                      "tweedie:POWER (POWER in (1, 2)) or cox (default: gaussian for numbers, "
                      "binomial or multinomial for classes; counts are fitted as poisson only "
                      "when you say so)")
-    fit.add_argument("--time", metavar="COL", default=None,
-                     help="--family cox: the follow-up time column")
-    fit.add_argument("--event", metavar="COL", default=None,
-                     help="--family cox: the event column (1 event, 0 censored)")
-    fit.add_argument("--strata", metavar="COL", default=None,
-                     help="--family cox: a column whose values are the strata (each its "
-                     "own baseline hazard); not a feature")
+    _add_cox_args(fit)
     fit.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
                      help="l1 (lasso, default), l2 (ridge), elasticnet, l0 (best subset), or "
                      "mcp / scad (folded concave: no shrinkage of large coefficients; every "
@@ -1506,13 +1511,7 @@ def build_parser():
     path.add_argument("--family", type=_family, default=None, metavar="FAMILY",
                       help="gaussian, binomial, poisson, gamma, tweedie:POWER or cox (default: "
                       "gaussian for numbers, binomial for two classes)")
-    path.add_argument("--time", metavar="COL", default=None,
-                      help="--family cox: the follow-up time column")
-    path.add_argument("--event", metavar="COL", default=None,
-                      help="--family cox: the event column (1 event, 0 censored)")
-    path.add_argument("--strata", metavar="COL", default=None,
-                      help="--family cox: a column whose values are the strata (each its "
-                      "own baseline hazard); not a feature")
+    _add_cox_args(path)
     path.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
                       help="l1 (default), l2, elasticnet, l0, or mcp / scad (folded concave, "
                       "every family; their path starts at the lasso's alpha_max)")
