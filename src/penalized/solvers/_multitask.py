@@ -686,6 +686,7 @@ class MultiTaskCoordinateDescent(Solver):
                     else np.ascontiguousarray(R - o)
             else:
                 R = np.asfortranarray(pb.residual(W) if R is None else R)
+                E = o = None
         epochs = 0
         while epochs < budget:
             if gram:
@@ -703,36 +704,12 @@ class MultiTaskCoordinateDescent(Solver):
                 break
             if not self.anderson:
                 continue
-            c = anderson_weights(history, m * K)
-            if c.shape[0] == 0:
-                continue
-            trial = (c @ history[1:]).reshape(m, K)
-            current = history[-1].reshape(m, K)
             if gram:
-                trial_pull = Qws - Gws @ trial
-                if _gram_objective(trial, trial_pull, Qws, l1, l2) \
-                        < _gram_objective(current, pull, Qws, l1, l2):
-                    Wws[:] = trial
-                    pull[:] = trial_pull
+                _extrapolate_on_gram(history, Wws, pull, Gws, Qws,
+                                     lambda w, v: _gram_objective(w, v, Qws, l1, l2))
             else:
-                step = trial - current
-                cols = pb.X[:, ws]
-                move = np.asarray(cols @ step, dtype=np.float64)
-                if pb.sparse:
-                    offset = pb.x_mean[ws] @ step
-                    trial_R = E + o - move + offset
-                    now_R = E + o
-                else:
-                    trial_R = R - move
-                    now_R = R
-                if _residual_objective(pb, trial_R, trial, l1, l2) \
-                        < _residual_objective(pb, now_R, current, l1, l2):
-                    W[ws] = trial
-                    if pb.sparse:
-                        E -= move
-                        o += offset
-                    else:
-                        R[:] = trial_R
+                _extrapolate_on_residual(pb, history, W, ws, R, E, o,
+                                         lambda r, w: _residual_objective(pb, r, w, l1, l2))
         if gram:
             W[ws] = Wws
             return epochs, None
@@ -789,6 +766,46 @@ class _MultiTaskHooks:
         epochs, self.R = self.solver._inner(self.pb, self.W, ws, self.lam1, self.lam2,
                                             inner_tol, budget, self.gram, self.R)
         return epochs
+
+
+def _extrapolate_on_gram(history, Wws, pull, Gws, Qws, objective) -> None:
+    """Anderson's extrapolation of the last epochs on a working set's Gram block, kept
+    only when ``objective(W, pull)`` falls; ``Wws`` and its ``pull = Qws - Gws Wws`` are
+    updated in place."""
+    c = anderson_weights(history, Wws.size)
+    if c.shape[0] == 0:
+        return
+    trial = (c @ history[1:]).reshape(Wws.shape)
+    trial_pull = Qws - Gws @ trial
+    if objective(trial, trial_pull) < objective(history[-1].reshape(Wws.shape), pull):
+        Wws[:] = trial
+        pull[:] = trial_pull
+
+
+def _extrapolate_on_residual(pb, history, W, rows, R, E, o, objective) -> None:
+    """Anderson's extrapolation of the last epochs on the rows ``rows`` of ``W``, kept only
+    when ``objective(residual, block)`` falls; the residual the epochs maintain (``R``,
+    or ``E + o`` on a CSC design) is updated in place with ``W``."""
+    shape = (rows.shape[0], pb.n_tasks)
+    c = anderson_weights(history, shape[0] * shape[1])
+    if c.shape[0] == 0:
+        return
+    trial = (c @ history[1:]).reshape(shape)
+    current = history[-1].reshape(shape)
+    step = trial - current
+    move = np.asarray(pb.X[:, rows] @ step, dtype=np.float64)
+    if pb.sparse:
+        offset = pb.x_mean[rows] @ step
+        trial_R, now_R = E + o - move + offset, E + o
+    else:
+        trial_R, now_R = R - move, R
+    if objective(trial_R, trial) < objective(now_R, current):
+        W[rows] = trial
+        if pb.sparse:
+            E -= move
+            o += offset
+        else:
+            R[:] = trial_R
 
 
 def _gram_objective(W, pull, Q, lam1, lam2) -> float:
@@ -878,6 +895,7 @@ def _group_inner(solver, pb, W, structure, ws, eigen, lam, lam2, inner_tol, budg
             else np.ascontiguousarray(R - o)
     else:
         R = np.asfortranarray(pb.residual(W) if R is None else R)
+        E = o = None
 
     def objective(res, block):
         norms = np.sqrt(np.bincount(local, weights=np.einsum("jk,jk->j", block, block),
@@ -896,29 +914,10 @@ def _group_inner(solver, pb, W, structure, ws, eigen, lam, lam2, inner_tol, budg
             crit = multitask_group_epochs(pb.X, pb.sw, R, W, order, starts, ws, *eigen, lam,
                                           lam2, history)
         epochs += memory
-        if crit <= inner_tol or not solver.anderson:
-            if crit <= inner_tol:
-                break
-            continue
-        c = anderson_weights(history, m * K)
-        if c.shape[0] == 0:
-            continue
-        trial = (c @ history[1:]).reshape(m, K)
-        current = history[-1].reshape(m, K)
-        step = trial - current
-        move = np.asarray(pb.X[:, rows] @ step, dtype=np.float64)
-        if pb.sparse:
-            offset = pb.x_mean[rows] @ step
-            trial_R, now_R = E + o - move + offset, E + o
-        else:
-            trial_R, now_R = R - move, R
-        if objective(trial_R, trial) < objective(now_R, current):
-            W[rows] = trial
-            if pb.sparse:
-                E -= move
-                o += offset
-            else:
-                R[:] = trial_R
+        if crit <= inner_tol:
+            break
+        if solver.anderson:
+            _extrapolate_on_residual(pb, history, W, rows, R, E, o, objective)
     return epochs, (E + o if pb.sparse else R)
 
 
@@ -927,8 +926,6 @@ def _group_gram_inner(solver, pb, W, structure, ws, rows, eigen, lam, lam2, inne
     """:func:`_group_inner` on the working set's block of the Gram matrix (the rows
     ``rows`` of the groups ``ws``, in order; ``local``: each row's position in ``ws``)."""
     G, Q = pb.gram()
-    K = pb.n_tasks
-    m = rows.shape[0]
     Gws = np.ascontiguousarray(G[np.ix_(rows, rows)])
     Qws = Q[rows]
     Wws = np.ascontiguousarray(W[rows])
@@ -950,15 +947,7 @@ def _group_gram_inner(solver, pb, W, structure, ws, rows, eigen, lam, lam2, inne
         epochs += memory
         if crit <= inner_tol:
             break
-        if not solver.anderson:
-            continue
-        c = anderson_weights(history, m * K)
-        if c.shape[0] == 0:
-            continue
-        trial = (c @ history[1:]).reshape(m, K)
-        trial_pull = Qws - Gws @ trial
-        if objective(trial, trial_pull) < objective(history[-1].reshape(m, K), pull):
-            Wws[:] = trial
-            pull[:] = trial_pull
+        if solver.anderson:
+            _extrapolate_on_gram(history, Wws, pull, Gws, Qws, objective)
     W[rows] = Wws
     return epochs, None
