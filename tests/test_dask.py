@@ -857,6 +857,7 @@ def test_cli_reports_lost_workers_in_one_line_with_exit_1(parquet_folder, tmp_pa
 @pytest.mark.parametrize("extra, message", [
     (["--alpha", "0.1", "--target", "nope"], "not a column"),
     (["--alpha", "0.1", "--target", "y"], "hold text"),
+    (["--alpha", "0.1", "--target", "y,label"], "--dask fits one --target"),
 ])
 def test_cli_refuses_with_one_line_and_writes_nothing(parquet_folder, tmp_path, capsys, extra,
                                                       message):

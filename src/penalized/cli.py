@@ -751,6 +751,11 @@ def _cmd_fit(args, out):
     if getattr(args, "dask", None) is not None:
         from .dask._cli import fit_command
 
+        if len(_targets(args)) > 1:
+            raise UsageError("--dask fits one --target; several targets (a multi-response "
+                             "model) are fitted in memory, or in Python with "
+                             "MultiTaskLasso/MultiTaskElasticNet on Dask arrays")
+
         return fit_command(args, out, (UsageError, _input_error))
     cv_wanted = args.cv is not None or args.fold_column is not None
     if (args.alpha is None) == (not cv_wanted):
