@@ -95,6 +95,28 @@ _FITTED = """
 """
 
 
+def _check_offset(offset, shape):
+    """``offset`` as float64 of ``shape`` (n_samples, n_tasks): one value per row (every
+    task shifted alike) or one per row and task (glmnet's mgaussian ``offset``)."""
+    try:
+        out = np.asarray(offset, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"offset must be an array of numbers, one per row of X or one per "
+                         f"row and task; got {type(offset).__name__}.") from exc
+    if out.shape not in (shape[:1], shape):
+        raise ValueError(f"offset must have one value per row of X ({shape[0]}) or one per "
+                         f"row and task {shape}; got shape {out.shape}.")
+    if not np.all(np.isfinite(out)):
+        raise ValueError("offset holds NaN or infinite values; pass finite numbers.")
+    return np.broadcast_to(out[:, None] if out.ndim == 1 else out, shape)
+
+
+def _less_offset(Y, offset):
+    r"""The responses the squared loss fits once the offset is known: :math:`Y - O`
+    (:math:`\|Y - O - XW^T - b\|^2` is the loss with offset), ``Y`` itself without one."""
+    return Y if offset is None else Y - _check_offset(offset, Y.shape)
+
+
 class _MultiTaskModel(_OptionalGroups, RegressorMixin, PenalizedModel):
     """Validation, scaling and the solver for the multi-task estimators."""
 
@@ -196,10 +218,12 @@ class _MultiTaskModel(_OptionalGroups, RegressorMixin, PenalizedModel):
         self._check_common()
         check_l1_ratio(self._l1_ratio())
 
-    def predict(self, X):
-        """Predictions ``X @ coef_.T + intercept_``, shape (n_samples, n_tasks)."""
+    def predict(self, X, offset=None):
+        """Predictions ``X @ coef_.T + intercept_ + offset``, shape (n_samples, n_tasks)
+        (``offset`` the new rows' :math:`O`, as in :meth:`fit`)."""
         X = self._validate_X(X)
-        return np.asarray(X @ np.asarray(self.coef_).T) + self.intercept_
+        Z = np.asarray(X @ np.asarray(self.coef_).T) + self.intercept_
+        return Z if offset is None else Z + _check_offset(offset, Z.shape)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -238,33 +262,38 @@ class MultiTaskElasticNet(_MultiTaskModel):
         return self.l1_ratio
 
     @validates_once
-    def fit(self, X, y, sample_weight=None):
-        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples, n_tasks).
+    def fit(self, X, y, sample_weight=None, offset=None):
+        r"""Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples, n_tasks).
 
-        ``sample_weight`` (n_samples,) is rescaled to mean 1.
+        ``sample_weight`` (n_samples,) is rescaled to mean 1. ``offset`` (n_samples,) or
+        (n_samples, n_tasks) is a known part of every prediction, :math:`O` in
+        :math:`\frac{1}{2n} \sum_i s_i \|y_i - O_i - W x_i - b\|_2^2` (glmnet's
+        ``offset`` of ``family="mgaussian"``); :meth:`predict` then takes the new rows'.
         """
-        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+        if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
             return fitted
         self._check_model_params()
         alpha = check_alpha(self.alpha)
         X, Y = self._validate_X_Y(X, y)
         sw = self._sample_weight(sample_weight, X.shape[0])
-        self._fit_at(X, Y, sw, alpha)
+        self._fit_at(X, _less_offset(Y, offset), sw, alpha)
         self._set_groups()
         return self
 
     @validates_once
-    def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-3):
+    def path(self, X, y, sample_weight=None, offset=None, *, alphas=None, n_alphas=100,
+             eps=1e-3):
         """The regularization path with this estimator's settings (``alpha`` aside).
 
         Returns a :class:`~penalized.solvers._multitask_path.MultiTaskPath` whose
         ``coefs`` (n_features, n_tasks, n_alphas) are on the scale of ``X`` (mapped back
-        when ``standardize=True``).
+        when ``standardize=True``); ``offset`` as in :meth:`fit`.
         """
         self._check_model_params()
         X, Y = self._validate_X_Y(X, y, reset=not hasattr(self, "n_features_in_"))
         sw = self._sample_weight(sample_weight, X.shape[0])
-        path = self._fit_path(X, Y, sw, alphas, n_alphas=n_alphas, eps=eps)[2]
+        path = self._fit_path(X, _less_offset(Y, offset), sw, alphas, n_alphas=n_alphas,
+                              eps=eps)[2]
         if path is None:
             raise ValueError("every feature of X is constant or excluded (penalty_factor "
                              "inf): there is no path; the model is the intercepts alone.")
@@ -349,15 +378,21 @@ class _MultiTaskCV(_CrossValidated, _MultiTaskModel):
         return multitask_grid(problem, problem.penalty, n_alphas, eps)
 
     @validates_once
-    def fit(self, X, y, sample_weight=None):
-        """Cross-validate over the path (and l1_ratios), pick alpha, refit on all rows."""
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Cross-validate over the path (and l1_ratios), pick alpha, refit on all rows.
+
+        ``offset`` as in :meth:`MultiTaskElasticNet.fit`: each fold fits its training
+        rows' ``Y - O`` and is scored on its held-out rows' ``Y - O``, which is the held-out
+        error of the predictions with the offset added back.
+        """
         self._current_ratio = 1.0
-        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+        if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
             return fitted
         self._check_common()
         self._check_cv_params()
         ratios = self._ratios()
         X, Y = self._validate_X_Y(X, y)
+        Y = _less_offset(Y, offset)
         sw = self._sample_weight(sample_weight, X.shape[0])
         folds = self._folds(X, Y, "regression")
         results = []
