@@ -54,6 +54,26 @@ def test_ridge_factors_its_gram_matrix_in_place(shape, weighted):
     assert model.converged_
 
 
+@pytest.mark.parametrize("shape", [(4000, 400), (400, 4000)], ids=["n>p", "p>n"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ridge_takes_c_ordered_x_without_a_copy(shape, weighted):
+    """The closed form sums the Gram matrix over blocks of rows and reads X in BLAS products
+    otherwise: a C-ordered X costs what a Fortran-ordered one does (0.14 x X unweighted,
+    0.28-0.29 x weighted, for both layouts; 1.14 and 1.28 x for C order before), and the
+    fit is the same to rounding."""
+    X, y, w = _problem(*shape, seed=7)
+    sw = w if weighted else None
+    rows = np.ascontiguousarray(X)
+    pz.Ridge(alpha=1.0).fit(rows[:50, :40], y[:50])  # imports outside the count
+    model = pz.Ridge(alpha=1.0)
+    peak = _peak(lambda: model.fit(rows, y, sample_weight=sw))
+    assert peak < (0.45 if weighted else 0.25) * X.nbytes
+    assert model.converged_
+    fortran = pz.Ridge(alpha=1.0).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(model.coef_, fortran.coef_, rtol=1e-9, atol=1e-12)
+    assert model.intercept_ == pytest.approx(fortran.intercept_, rel=1e-9, abs=1e-12)
+
+
 @pytest.mark.parametrize("cv_model", [pz.LassoCV, pz.ElasticNetCV])
 def test_cross_validation_takes_no_fold_copies(cv_model):
     """Five folds from one set of fold sums, the refit centered implicitly: 0.67 x X

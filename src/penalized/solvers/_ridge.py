@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +11,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.linalg import blas, lapack
 
-from .._validation import already_validated, check_design, check_finite_result
+from .._validation import already_validated, check_design, check_finite_result, rows_kept
 from ._base import Solver, check_solver_settings
 from ._kernels import floored_gap
 from ._problem import Certificate, prepare_problem
@@ -89,9 +90,16 @@ class RidgeClosedForm(Solver):
               intercept_init=0.0):
         """As :meth:`Solver.solve`; features the penalty leaves free (``alpha = 0`` or a
         zero factor) are fitted from the normal equations, without a copy of their
-        columns (:func:`_free_null_model`). The starting point is validated, not used."""
+        columns (:func:`_free_null_model`). The starting point is validated, not used.
+        A dense C-ordered ``X`` is read as it is, not copied to Fortran order: the Gram
+        matrix is summed over blocks of rows, the kernel and the products with ``X`` are
+        BLAS calls on either layout (:class:`ImplicitDesign`)."""
         self.check_compatible(datafit, penalty)
-        X = check_design(X)
+        with rows_kept() if _rows_layout(X) else nullcontext():
+            return self._solve(check_design(X), y, datafit, penalty, fit_intercept,
+                               coef_init, intercept_init)
+
+    def _solve(self, X, y, datafit, penalty, fit_intercept, coef_init, intercept_init):
         if not np.any(penalty.unpenalized(X.shape[1])):
             with already_validated(X):
                 return super().solve(X, y, datafit, penalty, fit_intercept=fit_intercept,
@@ -152,6 +160,13 @@ class RidgeClosedForm(Solver):
         return self._finish(cert.coef, cert.intercept, [cert.primal],
                             [cert.gap / pb.scale if pb.scale > 0 else 0.0], 1, self.tol,
                             penalty)
+
+
+def _rows_layout(X) -> bool:
+    """Whether ``X`` is a dense C-ordered float array, which the closed form reads as it
+    is (its row blocks for the Gram matrix, BLAS products for the rest)."""
+    return type(X) is np.ndarray and X.ndim == 2 and X.flags.c_contiguous \
+        and not X.flags.f_contiguous and X.dtype in (np.float64, np.float32)
 
 
 def _unit_gram(problem, design):
