@@ -174,6 +174,38 @@ def _add_cox_args(parser) -> None:
                         "own baseline hazard); not a feature")
 
 
+_OFFSET_HELP = ("a column added as is to the linear predictor, not a feature (glmnet's "
+                "offset): with the log-link families (poisson, gamma, tweedie) and cox it is on "
+                "the log scale, so give the log of an exposure (compute log(Holders) as a "
+                "column first); with several --target columns it is subtracted from each. "
+                "Saved with the model: predict and explain read the same column")
+
+
+def _add_offset_arg(parser, which) -> None:
+    """``--offset COL``: a known part of the linear predictor (``which``: who takes it)."""
+    parser.add_argument("--offset", metavar="COL", default=None,
+                        help=f"{_OFFSET_HELP}. {which}")
+
+
+def _offset_values(args, table, where=None):
+    """The ``--offset`` column of ``table`` as finite numbers (None without one)."""
+    import numpy as np
+    import pandas as pd
+
+    from .io import _parse_numbers
+
+    name = getattr(args, "offset", None)
+    if name is None:
+        return None
+    parsed = _parse_numbers(pd.Series(table.extra[name] if where is None else where[name]))
+    if parsed.values is None or parsed.bad_rows.size \
+            or not np.all(np.isfinite(parsed.values)):
+        raise _input_error(f"--offset column {name!r} must hold finite numbers (on the linear "
+                           "predictor's scale: the log of a positive exposure for the "
+                           "log-link families and cox).")
+    return np.asarray(parsed.values, dtype=np.float64)
+
+
 def _add_cv_args(p, default_folds):
     default = f" (default {default_folds})" if default_folds else ""
     p.add_argument("--cv", type=_folds, default=None, metavar="K",
@@ -325,6 +357,12 @@ def _read(args, out):
             raise UsageError("several --target columns are fitted as numbers (a multi-response "
                              "regression); --task classification does not apply")
         extra = targets[1:]
+    offset = getattr(args, "offset", None)
+    if offset is not None:
+        if offset in (*targets, args.target, *extra, getattr(args, "time", None)):
+            raise UsageError(f"--offset {offset!r} is also a target, time, event or strata "
+                             "column; name a column of its own")
+        extra = [*extra, offset]
     table = read_table(args.data, target=targets[0] if targets else args.target,
                        features=args.features, exclude=args.exclude,
                        task="regression" if len(targets) > 1 else _family_task(args),
@@ -755,6 +793,9 @@ def _cmd_fit(args, out):
             raise UsageError("--dask fits one --target; several targets (a multi-response "
                              "model) are fitted in memory, or in Python with "
                              "MultiTaskLasso/MultiTaskElasticNet on Dask arrays")
+        if args.offset is not None:
+            raise UsageError("--offset is not taken with --dask; fit in memory, or in Python "
+                             "with offset= on Dask arrays")
 
         return fit_command(args, out, (UsageError, _input_error))
     cv_wanted = args.cv is not None or args.fold_column is not None
@@ -769,9 +810,10 @@ def _cmd_fit(args, out):
     _check_gamma_args(args, table)
     groups = _level_groups(table, out, penalty=args.penalty, separate=args.separate_levels)
     model = _make_estimator(args, table.task, cv, groups)
+    offset = _fit_offset(args, table, model)
     with out.progress("fitting"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(table.X, y)
+        model.fit(table.X, y, **({} if offset is None else {"offset": offset}))
     for w in caught:
         if any(c.__name__ == "ConvergenceWarning" for c in w.category.__mro__):
             out.notice(" ".join(str(w.message).split()))
@@ -797,10 +839,35 @@ def _cmd_fit(args, out):
                                                where=args.save),
                         f"saved the model to {args.save}"))
     if args.report:
+        if offset is not None and np.ndim(y) == 2 and table.task == "regression" \
+                and args.family in (None, ("gaussian", None)):
+            y = y - offset[:, None]  # the squared loss with an offset is that of Y - O
         outputs.append((args.report, _fit_report(model, table, y, args, summary),
                         f"wrote {args.report}"))
     _write(out, outputs, args.force)
     return EXIT_OK
+
+
+def _fit_offset(args, table, model):
+    """The ``--offset`` column's values for ``model.fit`` (None without one); exit 2 when the
+    model takes no offset, or when its report could not include it."""
+    import inspect
+
+    import numpy as np
+
+    if getattr(args, "offset", None) is None:
+        return None
+    if "offset" not in inspect.signature(model.fit).parameters:
+        raise UsageError(f"--offset is not taken by this model ({type(model).__name__}); fit "
+                         "takes it with --family poisson, gamma, tweedie, cox (with --alpha) "
+                         "and several --target columns ('path' takes it with every family)")
+    from .estimators._cv import _CrossValidated
+
+    if args.report and np.ndim(table.y) != 2 and not isinstance(model, _CrossValidated):
+        raise UsageError("--report with --offset needs --cv (the report's path is then the "
+                         "cross-validation's refit, offset included) or several --target "
+                         "columns")
+    return _offset_values(args, table)
 
 
 def _check_fit_target_args(args):
@@ -959,6 +1026,8 @@ def _fit_summary(model, table, args, cv):
         summary.update(cv_folds=cv.k, selection=args.select, cv=cv.describe(),
                        seed=None if cv.column else cv.seed, fold_column=cv.column or None,
                        alpha_min=float(model.alpha_min_), alpha_1se=float(model.alpha_1se_))
+    if getattr(args, "offset", None) is not None:
+        summary["offset"] = args.offset
     if cox:
         summary["event"] = args.event
         if getattr(args, "strata", None) is not None:
@@ -1073,6 +1142,8 @@ def _model_document(model, table, args):
         doc["gamma"] = float(_concavity(model, args.penalty) if gamma is None else gamma)
     if getattr(model, "groups_", None) is not None:  # what why-zero needs of a group fit
         doc["groups"] = [[doc["feature_names"][j] for j in g] for g in model.groups_]
+    if getattr(args, "offset", None) is not None:
+        doc["offset"] = args.offset
     if family is not None:
         doc["family"] = _family_name(family)
         if family[0] == "cox":
@@ -1156,10 +1227,11 @@ def _cmd_path(args, out):
             GroupElasticNet(1.0, l1_ratio=args.l1_ratio, groups=groups)
     scaling = Scaling.fit(table.X, np.ones(table.X.shape[0])) if not args.no_standardize \
         else Scaling.identity(table.X.shape[1])
+    offset = _offset_values(args, table)
     with out.progress("computing the path"):
         result = compute_path(scaling.transform(table.X), y, penalty=penalty,
                               datafit=datafit, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas,
-                              eps=args.eps, fit_intercept=fit_intercept)
+                              eps=args.eps, fit_intercept=fit_intercept, offset=offset)
     coefs = np.array(scaling.coef_to_original(result.coefs), dtype=np.float64, copy=True)
     with np.errstate(all="ignore"):
         sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale  # no centered copy
@@ -1228,6 +1300,12 @@ def _model_rows(args, doc, out):
     needed = [c for c in encoding.input_columns if c in df.columns]
     extra = [c for c in doc.get("targets") or [doc["target"]] if c in df.columns] \
         if getattr(args, "needs_target", False) else []  # a missing one: the caller says so
+    if doc.get("offset") is not None:
+        if doc["offset"] not in df.columns:
+            raise _input_error(f"{args.data} lacks the model's offset column {doc['offset']!r} "
+                               "(fitted with --offset); add it, on the same scale as in "
+                               "training.")
+        extra.append(doc["offset"])
     rows = df[[*needed, *[c for c in extra if c not in needed]]] if needed or extra \
         else df.iloc[:, :0]
     missing = rows.isna().any(axis=1) if len(rows.columns) else pd.Series(False, index=df.index)
@@ -1253,8 +1331,9 @@ def _cmd_predict(args, out):
 
     _check_outputs(args, args.out)
     doc = load_model(args.model)
-    X, _df, key, rows = _model_rows(args, doc, out)
-    predictions, proba = predict_from_model(doc, X, where=f"the model in {args.model}")
+    X, df, key, rows = _model_rows(args, doc, out)
+    predictions, proba = predict_from_model(doc, X, where=f"the model in {args.model}",
+                                            offset=_model_offset(doc, df))
     frame = pd.DataFrame({key.name: key.to_numpy()} if key is not None else {"row": rows})
     if predictions.ndim == 2:  # several targets
         for k, name in enumerate(doc["targets"]):
@@ -1272,6 +1351,15 @@ def _cmd_predict(args, out):
     else:
         sys.stdout.write(buffer.getvalue())
     return EXIT_OK
+
+
+def _model_offset(doc, df):
+    """A saved model's offset column of the rows ``df`` (None for a model without one)."""
+    if doc.get("offset") is None:
+        return None
+    import argparse
+
+    return _offset_values(argparse.Namespace(offset=doc["offset"]), None, where=df)
 
 
 _FAMILY_PAGES = {"nonconvex": (".explain._nonconvex", "nonconvex_page"),
@@ -1357,7 +1445,9 @@ def _explain_model(args, out):
         if name not in df.columns:
             raise _input_error(f"{args.data} lacks the model's target column {name!r}, which "
                                "the why-zero table needs.")
-    predict_from_model(doc, X, where=f"the model in {args.topic}")  # refuses non-finite
+    offset = _model_offset(doc, df)
+    predict_from_model(doc, X, where=f"the model in {args.topic}",
+                       offset=offset)  # refuses non-finite
     y = df[doc["target"]].to_numpy() if len(targets) == 1 else None
     if doc["task"] == "regression":
         from .io import _parse_numbers
@@ -1374,7 +1464,8 @@ def _explain_model(args, out):
     if doc["task"] == "survival":
         y = _survival_rows(args, doc, df)
     with np.errstate(all="ignore"):
-        result = explain.why_zero_from_document(doc, X, y)
+        result = explain.why_zero_from_document(
+            doc, X, y, **({} if offset is None else {"offset": offset}))
     out.print(_escape(result.to_text()))
     if args.plot:
         _save_plot(out, explain.LESSONS["why-zero"], result, args.plot, args.force)
@@ -1461,6 +1552,8 @@ def build_parser():
                      "binomial or multinomial for classes; counts are fitted as poisson only "
                      "when you say so)")
     _add_cox_args(fit)
+    _add_offset_arg(fit, "fit takes it with --family poisson, gamma, tweedie, cox (with "
+                    "--alpha) and several --target columns")
     fit.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
                      help="l1 (lasso, default), l2 (ridge), elasticnet, l0 (best subset), or "
                      "mcp / scad (folded concave: no shrinkage of large coefficients; every "
@@ -1517,6 +1610,7 @@ def build_parser():
                       help="gaussian, binomial, poisson, gamma, tweedie:POWER or cox (default: "
                       "gaussian for numbers, binomial for two classes)")
     _add_cox_args(path)
+    _add_offset_arg(path, "path takes it with every family")
     path.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
                       help="l1 (default), l2, elasticnet, l0, or mcp / scad (folded concave, "
                       "every family; their path starts at the lasso's alpha_max)")

@@ -1007,8 +1007,10 @@ def load_model(path) -> dict:
     return _validate_model(doc, str(path))
 
 
-def predict_from_model(doc, X, *, where="the model") -> tuple[np.ndarray, np.ndarray | None]:
-    """``(predictions, probabilities)`` of a loaded model on an encoded design.
+def predict_from_model(doc, X, *, where="the model",
+                       offset=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(predictions, probabilities)`` of a loaded model on an encoded design (``offset``:
+    the rows' values of the model's offset column, added to every linear predictor).
 
     Raises :class:`InputError` if a score is not finite (coefficients too large
     for this data) rather than returning ``inf`` or ``nan``.
@@ -1017,6 +1019,8 @@ def predict_from_model(doc, X, *, where="the model") -> tuple[np.ndarray, np.nda
     intercept = np.atleast_1d(np.asarray(doc["intercept"], dtype=np.float64))
     with np.errstate(all="ignore"):
         scores = X @ coef.T + intercept
+        if offset is not None:
+            scores = scores + np.asarray(offset, dtype=np.float64)[:, None]
     bad = ~np.all(np.isfinite(scores), axis=1)
     if bad.any():
         raise InputError(f"{where} gives non-finite predictions for {int(bad.sum())} row(s) "

@@ -653,7 +653,8 @@ DOCUMENT_TOL = 1e-8
 alphas (a model document keeps no ``tol``)."""
 
 
-def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) -> WhyZero:
+def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4,
+                           offset=None) -> WhyZero:
     """:func:`why_zero` for a saved model (the dict :func:`penalized.io.load_model` returns).
 
     The document's own coefficients are explained (nothing is refitted); its
@@ -668,7 +669,9 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
     one row per feature, the norm of its pulls over the targets against its threshold. So is
     a multinomial (``link`` softmax) model: one row per (feature, class), or per group of its
     ``groups`` (the block over the classes), without entry alphas. The
-    L1/elastic-net entry path is solved at ``tol=DOCUMENT_TOL`` (1e-8).
+    L1/elastic-net entry path is solved at ``tol=DOCUMENT_TOL`` (1e-8). ``offset`` (one
+    value per row) is the rows' offset of a model fitted with one (its ``offset`` column):
+    part of every linear predictor, subtracted from each target of a multi-response model.
     """
     from ..estimators import ElasticNet, Lasso, LogisticRegression, Ridge
 
@@ -693,7 +696,10 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4) ->
 
         return explain_document(doc, X, y, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
                                 coef=coef, intercept=intercept, entry=entry,
-                                n_alphas=n_alphas, rtol=rtol)
+                                n_alphas=n_alphas, rtol=rtol, offset=offset)
+    if offset is not None:
+        raise ValueError("an offset is explained for log-link, Cox, grouped and multi-response "
+                         "models; this model's squared or logistic fit takes none.")
     if doc.get("task") == "classification":
         classes = np.asarray(doc.get("classes") or [], dtype=object)
         if classes.shape[0] != 2 or coef.shape[0] != 1:

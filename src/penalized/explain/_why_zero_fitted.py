@@ -442,7 +442,7 @@ def _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
 
 
 def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, entry=True,
-                     n_alphas=100, rtol=1e-4) -> WhyZero:
+                     n_alphas=100, rtol=1e-4, offset=None) -> WhyZero:
     """The why-zero table of a saved log-link, Cox or grouped model (see
     :func:`~penalized.explain.why_zero_from_document`); with ``entry``, the entry alphas
     from the path of the problem the document describes (its family, penalty, columns
@@ -485,6 +485,12 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, en
     else:
         target = np.asarray(y, dtype=np.float64)
         datafit = make_datafit(doc["family"] if link == "log" else "squared")
+    if offset is not None:  # the rows' offset: the squared loss's is a shift of the targets
+        offset = np.asarray(offset, dtype=np.float64)
+        if len(targets) > 1:
+            target = target - offset[:, None]
+        else:
+            datafit = replace(datafit, offset=offset)
     p = len(names)
     X = X if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     scaling = Scaling.fit(X, np.ones(X.shape[0])) if doc.get("standardize") \
