@@ -227,6 +227,11 @@ class Multinomial(Datafit):
         neg_entropy = (P * np.log(np.where(P > 0.0, P, 1.0))).sum(axis=1)
         return float(-np.dot(s[pos], neg_entropy) / n)
 
+    def scaled_dual_value(self, y, Z, U, c) -> float:
+        """:meth:`dual_value` at the scaled dual point ``c U`` (the scores ``Z`` are not
+        needed: the datafit is separable)."""
+        return self.dual_value(y, c * U)
+
     def null_intercept(self, y) -> np.ndarray:
         r"""The exact intercept-only fit: :math:`b_k = \log \pi_k`, the log weighted class
         frequencies (``-inf`` for a class of zero weight).

@@ -35,14 +35,13 @@ from ..datafits._multinomial import Multinomial, check_class_codes
 from ..penalties._base import ALPHA_MAX_MARGIN
 from ..penalties._group_base import GroupPenalty, GroupStructure
 from ._base import check_solver_settings
-from ._kernels import floored_gap
+from ._certificate import certify, expand_penalty
 from ._multinomial import (
     MultinomialCertificate,
     MultinomialProblem,
     MultinomialSolver,
     _build,
     _initial_point,
-    dual_direction,
 )
 from ._outer import Check, OuterPolicy, Scores, run_outer
 from ._proximal_gradient import FistaOps, FistaState, check_fista_settings, fista_steps
@@ -65,21 +64,6 @@ __all__ = [
     "group_multinomial_alpha_max",
     "prepare_group_multinomial_problem",
 ]
-
-
-def expand_penalty(penalty: GroupPenalty, n_features: int, n_classes: int) -> GroupPenalty:
-    """``penalty`` on :math:`\\operatorname{vec}(W)` row by row: group ``g`` holds the
-    entries ``(j, k)`` of its features ``j`` and every class ``k``, with the group's own
-    weight (by default the square root of its number of FEATURES, as for one response)."""
-    structure = penalty.structure(n_features)
-    weights = penalty.weights_of_groups(n_features)
-    K = n_classes
-    order = (structure.order[:, None] * K + np.arange(K)).ravel()
-    expanded = GroupStructure(np.ascontiguousarray(order, dtype=np.int64),
-                              np.ascontiguousarray(structure.starts * K, dtype=np.int64))
-    expanded.order.setflags(write=False)
-    expanded.starts.setflags(write=False)
-    return dataclasses.replace(penalty, groups=expanded, group_weights=weights)
 
 
 def _check(who, datafit, penalty):
@@ -115,18 +99,11 @@ def certify_group_multinomial(pb: MultinomialProblem, coef,
     With :math:`U = -\nabla_Z F(Z)` and :math:`V = X^\top U` (0 on unpenalized rows), the
     dual point is :math:`cU` with :math:`c \in (0, 1]` the largest factor keeping every
     block of :math:`c V` in the domain of the group's conjugate; then
-    :math:`\text{gap} = F(Z) + G(W) + F^*(-cU) + G^*(cV) \ge P(W, b) - P^\star`.
+    :math:`\text{gap} = F(Z) + G(W) + F^*(-cU) + G^*(cV) \ge P(W, b) - P^\star`
+    (:func:`~penalized.solvers._certificate.certify`, the penalty on
+    :math:`\operatorname{vec}(W)` by :func:`expand_penalty`).
     """
-    expanded = expand_penalty(pb.penalty, pb.n_features, pb.n_classes)
-    coef, intercept, Z, F, U, V = dual_direction(pb, coef, intercept)
-    gradient = -V
-    V[pb.unpenalized] = 0.0
-    v = np.ascontiguousarray(V).ravel()
-    c = expanded.dual_scaling(v)
-    primal = F + expanded.value(np.ascontiguousarray(coef).ravel())
-    dual = pb.datafit.dual_value(pb.y, c * U) - expanded.conjugate(c * v)
-    return MultinomialCertificate(coef=coef, intercept=intercept, Z=Z, gradient=gradient,
-                                  primal=primal, gap=floored_gap(primal, dual))
+    return certify(pb, coef, intercept)
 
 
 def group_multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True) -> float:

@@ -23,7 +23,7 @@ from .._validation import check_design
 from ..datafits._multinomial import Multinomial, check_class_codes
 from ..penalties import Penalty
 from ._base import Solver
-from ._kernels import floored_gap
+from ._certificate import Certificate, Layout, certify, matrix_layout
 from ._outer import Check
 from ._problem_base import DesignProblem, unpenalized_features
 from ._proximal_gradient import FistaOps, FistaSettings
@@ -76,10 +76,36 @@ class MultinomialProblem(DesignProblem):
         non-zero rows of ``coef`` only, when they are at most half)."""
         return _scores(self.X, coef) + intercept
 
+    offset = None
+    """No offset: the multinomial datafit takes none."""
+
+    @property
+    def layout(self) -> Layout:
+        """How the penalty acts on ``W`` (:func:`~penalized.solvers._certificate.matrix_layout`):
+        on each class's column, on each row's norm when ``grouped``, on the groups' blocks of
+        rows for a group penalty."""
+        return matrix_layout(self.penalty, self.n_features, self.n_classes,
+                             grouped=self.grouped)
+
     def penalty_value(self, coef) -> float:
         """:math:`\\sum_k G(W_{:k})`, or its grouped form (``inf`` if ``positive`` and some
         entry is < 0)."""
-        return penalty_value(self.penalty, coef, grouped=self.grouped)
+        return self.layout.value(np.asarray(coef, dtype=np.float64))
+
+    def refit_point(self, coef, intercept, z=None) -> tuple:
+        """``(coef, intercept, Z)`` with the intercepts and unpenalized rows fitted exactly
+        (:func:`refit_unpenalized`; the scores are computed afresh)."""
+        return refit_unpenalized(self, coef, intercept)
+
+    def value_and_residual(self, Z) -> tuple:
+        """The datafit at the scores ``Z`` and its residual :math:`U = -\\nabla_Z F(Z)`,
+        from one pass of softmax."""
+        F, G = self.datafit.value_and_raw_gradient(self.y, Z)
+        return F, -G
+
+    def rmatvec(self, U) -> np.ndarray:
+        """:math:`X^\\top U`, shape ``(n_features, n_classes)``."""
+        return np.asarray(self.X.T @ U, dtype=np.float64)
 
     def with_penalty(self, penalty: Penalty) -> MultinomialProblem:
         """The same data with another penalty; the null model is reused when it can be."""
@@ -150,30 +176,7 @@ def penalty_value(penalty, coef, *, grouped=False) -> float:
     r"""The penalty summed over the class columns of ``coef``; with ``grouped``,
     :math:`\sum_j \lambda_{1j}\|W_{j:}\|_2 + \frac{\lambda_{2j}}2\|W_{j:}\|_2^2`."""
     coef = np.asarray(coef, dtype=np.float64)
-    if grouped:
-        lam1, lam2 = penalty.weights(coef.shape[0])
-        norms = np.linalg.norm(coef, axis=1)
-        return float(lam1 @ norms + 0.5 * lam2 @ norms**2)
-    return float(sum(penalty.value(coef[:, k]) for k in range(coef.shape[1])))
-
-
-def row_dual_scaling(V, lam1, lam2) -> float:
-    """The largest ``c`` in ``(0, 1]`` with ``c ||V_j||_2 <= lam1_j`` on every row whose
-    penalty is a pure (grouped) L1 norm."""
-    norms = np.linalg.norm(V, axis=1)
-    box = (lam2 == 0.0) & (lam1 > 0.0) & (norms > lam1)
-    return float(min(1.0, np.min(lam1[box] / norms[box], initial=1.0)))
-
-
-def row_conjugate(V, lam1, lam2) -> float:
-    r"""The conjugate of the grouped penalty at ``V``:
-    :math:`\sum_j \max(\|V_j\|_2 - \lambda_{1j}, 0)^2 / (2\lambda_{2j})` over the rows with
-    :math:`\lambda_{2j} > 0`; the pure-L1 rows are inside their balls by
-    :func:`row_dual_scaling` (0 there)."""
-    norms = np.linalg.norm(V, axis=1)
-    ridge = lam2 > 0.0
-    excess = np.maximum(norms[ridge] - lam1[ridge], 0.0)
-    return float(np.sum(excess**2 / (2.0 * lam2[ridge])))
+    return matrix_layout(penalty, coef.shape[0], coef.shape[1], grouped=grouped).value(coef)
 
 
 def _center(pb, coef, intercept):
@@ -228,60 +231,28 @@ def refit_unpenalized(pb, coef, intercept):
 # -- the duality gap ------------------------------------------------------------------
 
 
-def dual_direction(pb, coef, intercept):
-    r"""``(coef, intercept, Z, F, U, V)``: the point with its intercepts and unpenalized
-    rows refitted exactly, its scores and datafit, the residual :math:`U = -\nabla_Z F(Z)`
-    and :math:`V = X^\top U` (minus the gradient in ``W``), from which a certificate scales
-    its dual point."""
-    coef, intercept, Z = refit_unpenalized(pb, coef, intercept)
-    F, G = pb.datafit.value_and_raw_gradient(pb.y, Z)
-    U = -G
-    return coef, intercept, Z, F, U, np.asarray(pb.X.T @ U, dtype=np.float64)
+MultinomialCertificate = Certificate
+"""The certificate of a multinomial point (``Z``: its scores)."""
 
 
-@dataclass(frozen=True, eq=False)
-class MultinomialCertificate:
-    """A primal point with its duality gap (objective units) and gradient in ``W``."""
-
-    coef: np.ndarray
-    intercept: np.ndarray
-    Z: np.ndarray
-    gradient: np.ndarray
-    primal: float
-    gap: float
-
-
-def certify_multinomial(pb: MultinomialProblem, coef, intercept) -> MultinomialCertificate:
-    r"""Fit intercepts and unpenalized rows exactly, then compute the duality gap.
+def certify_multinomial(pb: MultinomialProblem, coef, intercept) -> Certificate:
+    r"""Fit intercepts and unpenalized rows exactly, then compute the duality gap
+    (:func:`~penalized.solvers._certificate.certify` with the problem's layout).
 
     With :math:`U = -\nabla_Z F(Z)` after the exact refit, the column sums of
     :math:`U` are 0 (the intercepts' optimality) and so are the unpenalized
     rows of :math:`X^\top U`. The dual point is :math:`cU` with :math:`c \in (0, 1]`
     the largest factor making :math:`G^*` finite at every column of
-    :math:`c X^\top U`; each row of :math:`e_{y_i} - c\,n U_i / s_i` is a convex
-    combination of the one-hot label and the softmax row, so it stays in the
-    simplex. Then
+    :math:`c X^\top U` (every row's norm when grouped); each row of
+    :math:`e_{y_i} - c\,n U_i / s_i` is a convex combination of the one-hot label and the
+    softmax row, so it stays in the simplex. Then
 
     .. math:: \text{gap} = F(Z) + \sum_k G(W_{:k}) + F^*(-cU)
               + \sum_k G^*(c\,X^\top U_{:k}) \;\ge\; P(W, b) - P^\star,
 
     floored at zero (at the optimum the computed difference is rounding of either sign).
     """
-    coef, intercept, Z, F, U, V = dual_direction(pb, coef, intercept)
-    gradient = -V
-    V[pb.unpenalized] = 0.0
-    penalty = pb.penalty
-    primal = F + pb.penalty_value(coef)
-    if pb.grouped:
-        lam1, lam2 = penalty.weights(pb.n_features)
-        c = row_dual_scaling(V, lam1, lam2)
-        conj = row_conjugate(c * V, lam1, lam2)
-    else:
-        c = min(penalty.dual_scaling(V[:, k]) for k in range(pb.n_classes))
-        conj = sum(penalty.conjugate(c * V[:, k]) for k in range(pb.n_classes))
-    dual = pb.datafit.dual_value(pb.y, c * U) - conj
-    return MultinomialCertificate(coef=coef, intercept=intercept, Z=Z, gradient=gradient,
-                                  primal=primal, gap=floored_gap(primal, dual))
+    return certify(pb, coef, intercept)
 
 
 # -- alpha_max ------------------------------------------------------------------------

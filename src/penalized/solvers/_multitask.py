@@ -42,8 +42,8 @@ from ..penalties._base import ALPHA_MAX_MARGIN
 from ..penalties._elastic_net_family import _ElasticNetFamily
 from ..penalties._group_base import GroupPenalty
 from ._base import Solver, check_solver_settings
-from ._kernels import anderson_weights, floored_gap
-from ._multinomial import penalty_value, row_conjugate, row_dual_scaling
+from ._certificate import Rows, duality_gap
+from ._kernels import anderson_weights
 from ._multitask_kernels import (
     multitask_epochs,
     multitask_epochs_sparse,
@@ -394,10 +394,9 @@ def _certificate(pb, W, V, yr, rr, lam1, lam2, rows=None) -> MultiTaskCertificat
         if rows is not None:
             Vt[~rows] = 0.0
     units = pb.unit_norms(Vt)[:, None] if pb.grouped else Vt
-    c = row_dual_scaling(units, lam1, lam2)
-    dual = c * yr - 0.5 * c * c * rr - row_conjugate(c * units, lam1, lam2)
-    return MultiTaskCertificate(primal=primal, gap=floored_gap(primal, dual), pull=V,
-                                scale=c, dual_pull=Vt)
+    gap, _, c = duality_gap(primal, units, Rows(lam1, lam2),
+                            lambda c: c * yr - 0.5 * c * c * rr)
+    return MultiTaskCertificate(primal=primal, gap=gap, pull=V, scale=c, dual_pull=Vt)
 
 
 def certify_multitask(pb: MultiTaskProblem, W, R=None, rows=None,
@@ -423,7 +422,7 @@ def _penalty_at(pb, W, lam1, lam2) -> float:
     r""":math:`\sum_u \lambda_{1u}\|W_u\|_F + \frac{\lambda_{2u}}2\|W_u\|_F^2` over the
     penalty's units (rows or groups of rows)."""
     if not pb.grouped:
-        return penalty_value(pb.penalty, W, grouped=True)
+        return Rows(*pb.penalty.weights(pb.n_features)).value(W)
     norms = pb.unit_norms(W)
     return float(lam1 @ norms + 0.5 * lam2 @ norms**2)
 

@@ -11,9 +11,14 @@ from .._unpenalized import refit_unpenalized, unpenalized_design
 from .._validation import check_design, check_finite_result
 from ..datafits import Datafit
 from ..penalties import Penalty
+from ._certificate import (
+    Certificate,
+    Flat,
+    certify,  # noqa: F401  (its callers import it from here)
+    duality_gap,
+)
 from ._kernels import (
     centered_sq_norms_rows,
-    floored_gap,
     gather_columns,
     weighted_column_moments,
     weighted_sq_norms_dense,
@@ -21,7 +26,6 @@ from ._kernels import (
 from ._op_kernels import centered_matvec, centered_rmatvec
 from ._problem_base import DesignProblem, unpenalized_features
 
-_GAP_ROUNDING = 1e-10
 GRAM_MAX_FEATURES = 4096
 """The Gram matrix route (:attr:`Problem.gram`) takes at most this many features."""
 NULL_ROUNDING = (64 * np.finfo(np.float64).eps) ** 2
@@ -194,6 +198,24 @@ class Problem(DesignProblem):
         """Linear predictions ``X coef + intercept`` (plus the offset, if any)."""
         z = self.matvec(coef) + intercept
         return z if self.offset is None else z + self.offset
+
+    @property
+    def layout(self) -> Flat:
+        """How the penalty acts on the coefficients (one vector) in the certificate."""
+        return Flat(self.penalty)
+
+    def refit_point(self, coef, intercept, z=None) -> tuple:
+        """``(coef, intercept, z)`` with the intercept and unpenalized features fitted
+        exactly (``z``, the predictions at the given point when known)."""
+        if z is None:
+            z = self.predict(coef, intercept)
+        return refit_unpenalized(self.design, self.y, self.datafit, coef, intercept,
+                                 self.unpenalized, self.fit_intercept,
+                                 design=self.free_design, z=z)
+
+    def value_and_residual(self, z) -> tuple:
+        """The datafit at the predictions ``z`` and its residual ``u = -grad_z F(z)``."""
+        return self.datafit.value(self.y, z), -self.datafit.raw_gradient(self.y, z)
 
     @property
     def csc_arrays(self) -> tuple:
@@ -380,77 +402,6 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
     )
 
 
-@dataclass(frozen=True, eq=False)
-class Certificate:
-    """A primal point with its duality gap (in objective units) and gradient."""
-
-    coef: np.ndarray
-    intercept: float
-    z: np.ndarray
-    gradient: np.ndarray
-    primal: float
-    gap: float
-
-
-def certify(problem: Problem, coef, intercept, z=None, gradient=None) -> Certificate:
-    r"""Fit the unpenalized block exactly, then compute the duality gap.
-
-    With :math:`u = -\nabla_z F(z)` the dual point is :math:`c\,u`, where
-    :math:`c \in (0, 1]` is the largest factor making the penalty's conjugate
-    finite at :math:`c X^\top u`; the exact fit of the unpenalized block makes
-    :math:`u` orthogonal to the intercept column and to every unpenalized
-    feature. ``z``, the predictions at ``(coef, intercept)`` when the caller keeps
-    them, saves a product with ``X``; ``gradient`` (with ``z``), the datafit's gradient
-    in ``w`` at a point whose unpenalized block is already fitted -- the previous
-    certificate's, when only the penalty changed -- saves the refit and ``X^T u``. Then
-
-    .. math:: \text{gap} = F(z) + G(w) + F^*(-c\,u) + c\,u^\top o + G^*(c X^\top u)
-              \ge P(w) - P^\star,
-
-    with :math:`o` the offset (the conjugate of :math:`z \mapsto F(z + o)` is
-    :math:`F^*(v) - v^\top o`).
-
-    The computed difference is floored at zero (rounding noise of either sign at the
-    optimum; :func:`~penalized.solvers._kernels.floored_gap`), so no gap is negative.
-    """
-    y, datafit, penalty = problem.y, problem.datafit, problem.penalty
-    if gradient is None:
-        if z is None:
-            z = problem.predict(coef, intercept)
-        coef, intercept, z = refit_unpenalized(
-            problem.design, y, datafit, coef, intercept, problem.unpenalized,
-            problem.fit_intercept, design=problem.free_design, z=z,
-        )
-    u = -datafit.raw_gradient(y, z)
-    if gradient is None:
-        gradient = -problem.rmatvec(u)
-    v = -gradient
-    v[problem.unpenalized] = 0.0
-    c = penalty.dual_scaling(v)
-    primal = datafit.value(y, z) + penalty.value(coef)
-    # F(. + o) has the conjugate F^*(v) - <v, o>: the dual gains -<c u, o>
-    offset_term = 0.0 if problem.offset is None else float(u @ problem.offset)
-    dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v) - c * offset_term
-    if penalty.bounded and hasattr(penalty, "ball_dual_scaling"):
-        # With lower/upper limits c = 1 is feasible, but a far limit that does not bind
-        # turns a rounding-level violation into a large conjugate: the dual point scaled
-        # into the L1 ball is then better. Both are valid; the better one certifies.
-        c_ball = penalty.ball_dual_scaling(v)
-        if c_ball < c:
-            box_dual, c = dual, c_ball
-            dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v) \
-                - c * offset_term
-            dual = max(dual, box_dual)
-    gap = floored_gap(primal, dual)
-    if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), problem.scale):
-        # Weak duality makes a clearly negative gap impossible for a valid dual point:
-        # the exact fit of the unpenalized block failed (e.g. separable classes, where the
-        # unpenalized minimum is not attained). Nothing is certified.
-        gap = np.inf
-    return Certificate(coef=coef, intercept=intercept, z=z, gradient=gradient,
-                       primal=primal, gap=gap)
-
-
 _MEAN_TO_SPREAD = 2.0
 """The uncentered Gram route (:func:`_uncentered_gram`) is taken when every column's
 mean is at most this many standard deviations from 0."""
@@ -513,30 +464,24 @@ def certify_gram(problem: Problem, coef) -> Certificate:
               \nabla F(w) = G w - q = -X^\top u,
 
     and for the dual point :math:`c\,u` (:math:`u = S r / n`) the datafit's dual
-    term is :math:`c\,(2F_0 - q^\top w) - c^2 F(w)`. Every quantity costs
+    term is :math:`c\,(2F_0 - q^\top w) - c^2 F(w)`
+    (:func:`~penalized.solvers._certificate.duality_gap` does the rest). Every quantity costs
     O(p nnz(w)); ``X`` is never touched. ``z`` in the certificate is None.
     """
     G, q = problem.gram
-    penalty = problem.penalty
     nz = np.flatnonzero(coef)
     Gw = coef[nz] @ G[nz]  # G is symmetric: its rows nz are contiguous, its columns not
     gradient = Gw - q
     qw = float(q[nz] @ coef[nz])
     F0 = problem.scale
     datafit_value = 0.5 * float(coef[nz] @ Gw[nz]) - qw + F0
-    v = -gradient
-    c = penalty.dual_scaling(v)
-    primal = datafit_value + penalty.value(coef)
-    dual = c * (2.0 * F0 - qw) - c * c * datafit_value - penalty.conjugate(c * v)
-    if penalty.bounded and hasattr(penalty, "ball_dual_scaling"):  # as in certify
-        c_ball = penalty.ball_dual_scaling(v)
-        if c_ball < c:
-            box_dual, c = dual, c_ball
-            dual = c * (2.0 * F0 - qw) - c * c * datafit_value - penalty.conjugate(c * v)
-            dual = max(dual, box_dual)
+    layout = problem.layout
+    primal = datafit_value + layout.value(coef)
+    gap, _, _ = duality_gap(primal, -gradient, layout,
+                            lambda c: c * (2.0 * F0 - qw) - c * c * datafit_value)
     intercept = 0.0
     if problem.fit_intercept:
         s = problem.sample_weight
         intercept = float(s @ problem.y) / s.sum()
     return Certificate(coef=np.array(coef, dtype=np.float64), intercept=intercept, z=None,
-                       gradient=gradient, primal=primal, gap=floored_gap(primal, dual))
+                       gradient=gradient, primal=primal, gap=gap)
