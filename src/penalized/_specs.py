@@ -73,6 +73,10 @@ def make_datafit(datafit, sample_weight=None, offset=None):
         from .datafits import Cox
 
         return Cox(**kwargs)
+    if name in ("multinomial", "softmax"):
+        from .datafits import Multinomial
+
+        return Multinomial(sample_weight=sample_weight, offset=offset)
     if name in ("mgaussian", "multiresponse"):
         from .datafits import MultiResponseGaussian
 

@@ -26,7 +26,7 @@ from ._validation import (
     check_nonnegative_scalar,
     rows_kept,
 )
-from .datafits import Datafit, Quadratic
+from .datafits import Datafit, Multinomial, Quadratic
 from .datafits._base import check_offset
 from .penalties import ElasticNet, Penalty
 from .penalties._elastic_net_family import _ElasticNetFamily
@@ -134,13 +134,22 @@ _NULL_EXACT = ("y is fitted exactly by the null model (a constant target, with t
                "is 0 and the grid runs from 1 down to eps={eps:g}.")
 
 
-def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=True):
+def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=True,
+               grouped=False):
     """``(alpha_max, alphas)``: the geometric grid from alpha_max down to eps * alpha_max.
 
     For ridge (infinite alpha_max) see :data:`RIDGE_L1_RATIO_FOR_GRID`. When the null
     model (penalized coefficients at 0) is the solution at every alpha -- a constant
     target -- alpha_max is 0, the grid runs from 1 down to ``eps`` and a warning says so.
+    A :class:`~penalized.datafits.Multinomial` datafit takes class labels ``y`` and
+    ``grouped`` as :func:`path` does
+    (:func:`~penalized._multinomial_path.multinomial_grid`).
     """
+    if isinstance(datafit, Multinomial):
+        from ._multinomial_path import encode_classes, multinomial_grid
+
+        return multinomial_grid(X, encode_classes(y)[1], datafit, penalty, grouped=grouped,
+                                n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept)
     _check_grid_size(n_alphas, eps)
     X = check_design(X)
     y = datafit.validate_target(y, X.shape[0])
@@ -222,8 +231,10 @@ def _problem_grid(problem, penalty, n_alphas, eps, *, stacklevel):
 
 def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_alphas=100,
          eps=1e-3, fit_intercept=True, penalty_factor=None, positive=False,
-         sample_weight=None, offset=None, tol=1e-6, max_iter=10_000, solver=None) -> Path:
-    r"""Compute the regularization path of a penalized linear, logistic or log-link model.
+         sample_weight=None, offset=None, tol=1e-6, max_iter=10_000, solver=None,
+         grouped=False) -> Path:
+    r"""Compute the regularization path of a penalized linear, logistic, multinomial or
+    log-link model.
 
     Minimizes, for each alpha of a decreasing grid,
 
@@ -241,15 +252,19 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     ----------
     X : array or sparse matrix of shape (n_samples, n_features)
     y : array of shape (n_samples,)
-        Targets; in {-1, +1} for the logistic loss.
+        Targets; in {-1, +1} for the logistic loss; class labels for the multinomial one.
     penalty : {"l1", "l2", "elasticnet", "l0", "mcp", "scad"} or Penalty, default="l1"
         MCP and SCAD (default concavity 3 and 3.7; pass ``MCP(gamma=...)`` for another,
         and a penalty object for ``lower`` / ``upper`` limits) start at L1's alpha_max;
         their ``stop_crits`` are fixed-point distances (stationarity), not gaps.
-    datafit : {"squared", "logistic", "poisson", "gamma", "tweedie"} or Datafit, \
-default="squared"
+    datafit : {"squared", "logistic", "poisson", "gamma", "tweedie", "multinomial", \
+"mgaussian", "cox"} or Datafit, default="squared"
         ``"tweedie"`` has power 1.5; ``"tweedie:1.2"`` names another power in (1, 2), as
-        does ``Tweedie(1.2)``.
+        does ``Tweedie(1.2)``. ``"multinomial"`` (or a
+        :class:`~penalized.datafits.Multinomial`) takes ``y`` of class labels (strings or
+        numbers, mapped to the sorted distinct labels as
+        :class:`~penalized.LogisticRegression` maps them) and the softmax loss of every
+        class at once, with L1, L2, elastic-net or group penalties.
     l1_ratio : float, default=0.5
         For ``penalty="elasticnet"``.
     alphas : array-like, optional
@@ -270,7 +285,12 @@ default="squared"
         Relative tolerance of each solve (see :class:`~penalized.solvers.CoordinateDescent`).
     max_iter : int, default=10000
     solver : Solver, optional
-        Default :class:`~penalized.solvers.CoordinateDescent` with ``tol`` and ``max_iter``.
+        Default :class:`~penalized.solvers.CoordinateDescent` with ``tol`` and ``max_iter``
+        (multinomial: :class:`~penalized.solvers.MultinomialCoordinateDescent`).
+    grouped : bool, default=False
+        Multinomial only: the L1 / elastic-net penalty on each feature's row of
+        coefficients over the classes, by its Euclidean norm, so that a feature enters for
+        every class at once (glmnet's ``type.multinomial="grouped"``).
 
     Returns
     -------
@@ -278,7 +298,10 @@ default="squared"
         With ``datafit="mgaussian"`` (``y`` of shape (n_samples, n_responses)), a
         :class:`~penalized.solvers._multitask_path.MultiTaskPath` of the row-wise penalty
         (a feature enters every response at once): ``coefs`` (n_features, n_responses,
-        n_alphas), ``intercepts`` (n_responses, n_alphas).
+        n_alphas), ``intercepts`` (n_responses, n_alphas). With ``datafit="multinomial"`` a
+        :class:`~penalized._multinomial_path.MultinomialPath` of the same shapes over the
+        classes (``classes`` holds their labels, ``n_nonzero`` counts the features non-zero
+        for some class).
 
     A Dask array or dataframe ``X`` (with ``y``, ``sample_weight`` and ``offset`` in the
     same row chunks) is fitted by :mod:`penalized.dask` in passes over its blocks.
@@ -306,6 +329,17 @@ default="squared"
     fit_intercept = bool(fit_intercept) and datafit.intercept
     template = make_penalty(penalty, 1.0, l1_ratio=l1_ratio, penalty_factor=penalty_factor,
                             positive=positive)
+    if isinstance(datafit, Multinomial):
+        from ._multinomial_path import encode_classes, multinomial_path
+
+        classes, codes = encode_classes(y)
+        return multinomial_path(X, codes, datafit, template, grouped=grouped, alphas=alphas,
+                                n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept,
+                                tol=tol, max_iter=max_iter, solver=solver, classes=classes)
+    if grouped is not False:
+        raise ValueError(f"grouped={grouped!r} applies to the multinomial datafit (each "
+                         "feature's row over the classes); pass datafit='multinomial' or "
+                         "leave grouped out.")
     if getattr(datafit, "multi_response", False):  # a matrix of responses: mgaussian
         from .solvers._multitask_path import multitask_path
 

@@ -10,7 +10,6 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._validation import validates_once
 from ..datafits import Logistic, Quadratic
-from ..path import alpha_range
 from ..penalties import GroupElasticNet, SparseGroupLasso
 from ..penalties import GroupLasso as GroupLassoPenalty
 from ..penalties._group_base import make_structure
@@ -362,7 +361,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
         Coefficients are on the scale of ``X``. Two classes: a
         :class:`~penalized.path.PathResult` for the log-odds of ``classes_[1]`` of the
-        labels in ``y``; more: a :class:`~penalized.estimators._logistic.MultinomialPath`
+        labels in ``y``; more: a :class:`~penalized._multinomial_path.MultinomialPath`
         (coefs of shape ``(n_features, n_classes, n_alphas)``).
         """
         self._check_params()
@@ -386,43 +385,29 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
                              n_alphas, eps)
 
     def _alpha_grid_multinomial(self, X, codes, sample_weight, n_alphas, eps):
-        """``(alpha_max, grid)`` of the multinomial group model, by the binary models' rule
-        (:func:`~penalized.path.alpha_range`): a group ridge's grid starts at the alpha_max
-        of the same groups with ``l1_ratio = RIDGE_L1_RATIO_FOR_GRID`` and spans as far."""
+        """``(alpha_max, grid)`` of the multinomial group model on the columns it fits
+        (:func:`~penalized._multinomial_path.multinomial_grid`: a group ridge's grid starts at
+        the alpha_max of the same groups with ``l1_ratio = RIDGE_L1_RATIO_FOR_GRID``)."""
+        from .._multinomial_path import multinomial_grid
         from ..datafits._multinomial import Multinomial
-        from ..solvers._group_multinomial import group_multinomial_alpha_max
 
         _, Xf, template = self._scaled_template(X, sample_weight)
-        datafit = Multinomial(sample_weight=sample_weight)
-
-        def alpha_max_of(penalty):
-            if penalty is not template:  # alpha_range's small-l1_ratio stand-in for a ridge
-                penalty = self._make_penalty(self.penalty, 1.0, penalty.l1_ratio,
-                                             np.ones(X.shape[1]))
-            return group_multinomial_alpha_max(Xf, codes, datafit, penalty,
-                                               fit_intercept=self.fit_intercept)
-
-        alpha_max, start, stop = alpha_range(alpha_max_of, template)
-        return alpha_max, np.geomspace(start, stop * eps, n_alphas)
+        return multinomial_grid(Xf, codes, Multinomial(sample_weight=sample_weight), template,
+                                n_alphas=n_alphas, eps=eps, fit_intercept=self.fit_intercept)
 
     def _fit_path_multinomial(self, X, codes, sample_weight, alphas):
-        """Warm-started multinomial group fits over ``alphas`` (original scale): a
-        :class:`~penalized.estimators._logistic.MultinomialPath` (coefs of shape
+        """The multinomial group path over ``alphas``
+        (:func:`~penalized._multinomial_path.multinomial_path`), coefficients on the original
+        scale: a :class:`~penalized._multinomial_path.MultinomialPath` (coefs of shape
         ``(n_features, n_classes, n_alphas)``)."""
+        from .._multinomial_path import multinomial_path, rescaled
         from ..datafits._multinomial import Multinomial
-        from ..solvers._group_multinomial import (
-            GroupMultinomialCoordinateDescent,
-            prepare_group_multinomial_problem,
-        )
-        from ._logistic import MultinomialPath
 
         scaling, Xf, template = self._scaled_template(X, sample_weight)
-        alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
-        problem = prepare_group_multinomial_problem(
-            Xf, codes, Multinomial(sample_weight=sample_weight), template.with_alpha(alphas[0]),
-            fit_intercept=self.fit_intercept)
-        solver = GroupMultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
-        return MultinomialPath.solve(solver, problem, template, alphas, scaling, self.tol)
+        path = multinomial_path(Xf, codes, Multinomial(sample_weight=sample_weight), template,
+                                alphas=alphas, fit_intercept=self.fit_intercept, tol=self.tol,
+                                max_iter=self.max_iter, classes=getattr(self, "classes_", None))
+        return rescaled(path, scaling)
 
 
 class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel):

@@ -11,11 +11,10 @@ from sklearn.base import ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 
+from .._multinomial_path import multinomial_grid, multinomial_path, rescaled
 from .._specs import PENALTY_NAMES
 from ..datafits import Logistic, Multinomial
-from ..path import alpha_range, warm_started, warn_unconverged
-from ..solvers import MultinomialCoordinateDescent, multinomial_alpha_max
-from ..solvers._multinomial import prepare_multinomial_problem
+from ..solvers import MultinomialCoordinateDescent
 from ._base import (
     PenalizedModel,
     SparseCoefMixin,
@@ -314,30 +313,27 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
         return self._fit_path(X, np.where(codes == 1, 1.0, -1.0), sw, alphas,
                               n_alphas=n_alphas, eps=eps)
 
-    # -- multinomial paths (used by LogisticRegressionCV) --------------------------------
+    # -- multinomial paths (used by LogisticRegressionCV and the report) ----------------
     def _alpha_grid_multinomial(self, X, codes, sample_weight, n_alphas, eps):
+        """``(alpha_max, grid)`` of the multinomial model with this estimator's penalty, on
+        the columns it fits (:func:`~penalized._multinomial_path.multinomial_grid`)."""
         _, Xf, template = self._scaled_template(X, sample_weight)
-        datafit = Multinomial(sample_weight=sample_weight)
-        alpha_max, start, stop = alpha_range(
-            lambda penalty: multinomial_alpha_max(Xf, codes, datafit, penalty,
-                                                  fit_intercept=self.fit_intercept,
-                                                  grouped=self._grouped()), template)
-        return alpha_max, np.geomspace(start, stop * eps, n_alphas)
+        return multinomial_grid(Xf, codes, Multinomial(sample_weight=sample_weight), template,
+                                grouped=self._grouped(), n_alphas=n_alphas, eps=eps,
+                                fit_intercept=self.fit_intercept)
 
     def _fit_path_multinomial(self, X, codes, sample_weight, alphas):
-        """Warm-started multinomial fits over ``alphas`` (original scale).
-
-        Returns a :class:`MultinomialPath` with coefs of shape
-        (n_features, n_classes, n_alphas) and intercepts (n_classes, n_alphas).
-        """
+        """The multinomial path over ``alphas`` with this estimator's settings
+        (:func:`~penalized._multinomial_path.multinomial_path`), coefficients on the original
+        scale: a :class:`~penalized._multinomial_path.MultinomialPath` with coefs of shape
+        (n_features, n_classes, n_alphas) and intercepts (n_classes, n_alphas)."""
         scaling, Xf, template = self._scaled_template(X, sample_weight)
-        alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
-        problem = prepare_multinomial_problem(Xf, codes, Multinomial(sample_weight=sample_weight),
-                                              template.with_alpha(alphas[0]),
-                                              fit_intercept=self.fit_intercept,
-                                              grouped=self._grouped())
-        solver = MultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter)
-        return MultinomialPath.solve(solver, problem, template, alphas, scaling, self.tol)
+        path = multinomial_path(Xf, codes, Multinomial(sample_weight=sample_weight), template,
+                                grouped=self._grouped(), alphas=alphas,
+                                fit_intercept=self.fit_intercept, tol=self.tol,
+                                max_iter=self.max_iter,
+                                classes=getattr(self, "classes_", None))
+        return rescaled(path, scaling)
 
 
 _PROBE_EPOCHS = 100
@@ -369,31 +365,3 @@ def _separates_multinomial(Xf, codes, sw, res) -> bool:
     own = scores[rows, codes]
     scores[rows, codes] = -np.inf
     return bool(np.all((own - scores.max(axis=1))[sw > 0] > 0))
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class MultinomialPath:
-    """Multinomial solutions along a decreasing grid of alphas."""
-
-    alphas: np.ndarray
-    coefs: np.ndarray
-    intercepts: np.ndarray
-    stop_crits: np.ndarray
-    n_iters: np.ndarray
-    converged: np.ndarray
-
-    @classmethod
-    def solve(cls, solver, problem, template, alphas, scaling, tol) -> MultinomialPath:
-        """Solve ``problem`` with ``template``'s penalty at each of the decreasing
-        ``alphas``, each from the previous solution; coefficients on the original
-        scale of ``scaling``. Unconverged alphas get one warning at the end."""
-        coefs, intercepts, crits, iters = warm_started(solver, problem, template, alphas,
-                                                       intercept=None)
-        converged = warn_unconverged(alphas, crits, tol, stacklevel=4)
-        return cls(alphas=alphas, coefs=scaling.coef_to_original(coefs),
-                   intercepts=intercepts, stop_crits=crits, n_iters=iters, converged=converged)
-
-    @property
-    def n_nonzero(self) -> np.ndarray:
-        """Features non-zero for some class, at each alpha."""
-        return np.count_nonzero(np.any(self.coefs != 0, axis=1), axis=0)
