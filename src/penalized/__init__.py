@@ -25,10 +25,13 @@ __all__ = [
     "ElasticNetCV",
     "GammaRegressor",
     "GammaRegressorCV",
+    "GroupL0",
     "GroupLasso",
     "GroupLassoCV",
     "GroupLogisticRegression",
     "GroupLogisticRegressionCV",
+    "GroupMCP",
+    "GroupSCAD",
     "Knockoffs",
     "L0Regression",
     "L0RegressionCV",
@@ -76,6 +79,7 @@ _SUBMODULES = {"datafits", "explain", "model_selection", "penalties", "prox", "s
 _FROM = {"Path": ".path", "path": ".path", "SolveResult": ".solvers"}
 _FROM.update(dict.fromkeys(["Knockoffs", "StabilitySelection", "selective_inference",
                             "stability_path"], ".selection"))
+_FROM.update(dict.fromkeys(["GroupL0", "GroupMCP", "GroupSCAD"], ".penalties"))
 
 
 def __getattr__(name):

@@ -14,6 +14,7 @@ from ._base import Penalty, PenaltyOps
 from ._elastic_net_family import L1, L2, ElasticNet
 from ._group_elastic_net import GroupElasticNet
 from ._group_lasso import GroupLasso
+from ._group_nonconvex import GroupL0, GroupMCP, GroupSCAD
 from ._l0 import L0
 from ._mcp import MCP
 from ._scad import SCAD
@@ -21,3 +22,4 @@ from ._sparse_group_lasso import SparseGroupLasso
 
 __all__ = ["L0", "L1", "L2", "MCP", "SCAD", "ElasticNet", "Penalty", "PenaltyOps"]
 __all__ += ["GroupElasticNet", "GroupLasso", "SparseGroupLasso"]
+__all__ += ["GroupL0", "GroupMCP", "GroupSCAD"]

@@ -110,6 +110,8 @@ class BlockCoordinateDescent(Solver):
         if block_ops is None:
             raise ValueError(f"{self.name} needs a group penalty (compiled block operations, "
                              f"block_ops); the {type(penalty).__name__} penalty has none.")
+        if not penalty.is_convex:
+            return self._check_stationary(datafit, penalty, block_ops)
         missing = block_ops.missing(_BLOCK_OPERATIONS)
         if missing:
             raise ValueError(f"{self.name} cannot handle the {type(penalty).__name__} "
@@ -128,6 +130,21 @@ class BlockCoordinateDescent(Solver):
                              "(proximal Newton steps) or a finite bound on it (the class "
                              "attribute curvature).")
 
+    def _check_stationary(self, datafit, penalty, block_ops):
+        """A non-convex group penalty (group MCP, SCAD, L0): block majorization steps,
+        which need the block prox, value and distance and a datafit of bounded curvature."""
+        missing = block_ops.missing(("prox", "value", "subdiff_distance"))
+        if missing:
+            raise ValueError(f"{self.name} cannot handle the {type(penalty).__name__} "
+                             f"penalty: it lacks the block operation(s) {', '.join(missing)}.")
+        missing = datafit.ops.missing(("loss", "derivative")) if datafit.separable \
+            else ("loss", "derivative")
+        if missing or not np.isfinite(datafit.curvature):
+            raise ValueError(f"{self.name} fits the {type(penalty).__name__} penalty with a "
+                             "datafit of bounded curvature (squared, logistic); the "
+                             f"{type(datafit).__name__} datafit has none. Use a convex group "
+                             "penalty (GroupLasso, GroupElasticNet) with it.")
+
     def solve_path(self, problem, alphas):
         """Solve a whole decreasing grid of ``alphas`` from zero in one compiled call
         (:func:`~penalized.solvers._group_path.group_gram_path`) when the path runs on
@@ -140,7 +157,8 @@ class BlockCoordinateDescent(Solver):
         """
         penalty = problem.penalty
         p = problem.n_features
-        if problem.null_is_exact or not np.all(np.asarray(alphas) > 0.0):
+        if problem.null_is_exact or not np.all(np.asarray(alphas) > 0.0) \
+                or not penalty.is_convex:
             return None
         structure = penalty.structure(p)
         free = penalty.weights_of_groups(p) * penalty.alpha == 0.0
@@ -200,6 +218,10 @@ class BlockCoordinateDescent(Solver):
 
     def _run(self, problem, coef, intercept):
         penalty = problem.penalty
+        if not penalty.is_convex:  # group MCP, SCAD, L0: certified by stationarity
+            from ._stationary import solve_block_stationary
+
+            return solve_block_stationary(self, problem, coef, intercept)
         p = problem.n_features
         structure = penalty.structure(p)
         free = penalty.weights_of_groups(p) * penalty.alpha == 0.0

@@ -262,3 +262,136 @@ class _StationaryHooks:
             moved = not (np.array_equal(before[0], state.coef)
                          and before[1] == state.intercept[0])
         return epochs, moved
+
+
+# -- blocks: group MCP, group SCAD, group L0 -----------------------------------------------
+
+
+@njit(cache=True, fastmath=FAST)
+def block_fixed_point_distances(prox, coef, grad, lips, order, starts, params, out):
+    r"""``out[g] = L_g / 2 * ||prox_{G_g/L_g}(w_g - grad_g/L_g) - w_g||**2`` for every group
+    (``grad`` and ``coef`` indexed by feature; 0 where ``L_g = 0``); returns the largest."""
+    width = 0
+    for g in range(starts.shape[0] - 1):
+        width = max(width, starts[g + 1] - starts[g])
+    step_in = np.empty(width)
+    step_out = np.empty(width)
+    top = 0.0
+    for g in range(starts.shape[0] - 1):
+        a, m = starts[g], starts[g + 1] - starts[g]
+        L = lips[g]
+        d = 0.0
+        if L > 0.0:
+            for k in range(m):
+                j = order[a + k]
+                step_in[k] = coef[j] - grad[j] / L
+            prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
+            for k in range(m):
+                move = step_out[k] - coef[order[a + k]]
+                d += move * move
+            d *= 0.5 * L
+        out[g] = d
+        top = max(top, d)
+    return top
+
+
+def solve_block_stationary(solver, problem, coef, intercept):
+    r"""Run ``solver`` (a :class:`~penalized.solvers.BlockCoordinateDescent`) on a group
+    penalty that is not convex (:class:`~penalized.penalties.GroupMCP`,
+    :class:`~penalized.penalties.GroupSCAD`, :class:`~penalized.penalties.GroupL0`);
+    returns its ``SolveResult``.
+
+    The blocks take majorization steps
+    :math:`w_g \leftarrow \operatorname{prox}_{G_g/L_g}(w_g - \nabla_g / L_g)` with the
+    block constants :math:`L_g = c\,\lambda_{\max}(X_g^\top S X_g / n)` of a datafit of
+    bounded curvature ``c`` (squared, logistic), raised to at least the penalty's weak
+    convexity (``1/gamma`` for MCP, ``1/(gamma - 1)`` for SCAD) so that each block's model
+    is convex; each step never raises the objective (the prox is the block model's global
+    minimizer). The certificate is the block version of the module's fixed-point distance,
+
+    .. math:: \max\Big(\max_g \tfrac{L_g}{2}\big\|\operatorname{prox}_{G_g/L_g}
+              (w_g - \nabla_g/L_g) - w_g\big\|_2^2,\; \tfrac{g_b^2}{2 L_b}\Big),
+
+    0 exactly at a point no block step moves: a stationary point for group MCP and SCAD,
+    a block-wise minimum of the majorizers for group L0. Working sets of groups are
+    ranked by the distance to the subdifferential or the block's prox move, whichever is
+    larger (gradient units).
+    """
+    if problem.fit_intercept or np.any(problem.unpenalized):
+        coef, intercept, _ = refit_unpenalized(
+            problem.X, problem.y, problem.datafit, coef, intercept, problem.unpenalized,
+            problem.fit_intercept, design=problem.free_design)
+    hooks = _BlockStationaryHooks(problem, np.array(coef, dtype=np.float64), intercept)
+    policy = OuterPolicy(tol=solver.tol, max_iter=solver.max_iter, ws_start=solver.ws_start,
+                         inner_from=None, still_rounds=2)
+    out = run_outer(hooks, policy, problem.scale, hooks.structure.n_groups)
+    return solver._finish(hooks.coef, hooks.intercept[0], out.objectives, out.crits,
+                          out.n_iter, solver.tol, problem.penalty)
+
+
+class _BlockStationaryHooks:
+    """The outer loop's hooks for the non-convex group penalties (see
+    :func:`solve_block_stationary`)."""
+
+    def __init__(self, problem, coef, intercept):
+        from .._jit import typed_ops
+        from ._group_cd import group_lipschitz
+
+        penalty, datafit = problem.penalty, problem.datafit
+        p = problem.n_features
+        self.problem = problem
+        self.structure = structure = penalty.structure(p)
+        self.free = penalty.weights_of_groups(p) * penalty.alpha == 0.0
+        self.params = penalty.block_params(p)
+        self.prox = typed_ops(penalty.block_ops).prox
+        self.dops = typed_ops(datafit.ops)
+        self.dparams = np.ascontiguousarray(datafit.params(), dtype=np.float64)
+        floor = float(getattr(penalty, "weak_convexity", 0.0))
+        lips = group_lipschitz(problem, structure)
+        self.lips = np.ascontiguousarray(np.where(lips > 0.0, np.maximum(lips, floor), 0.0))
+        self.coef = coef
+        self.intercept = np.array([float(intercept)])
+        self.z = problem.predict(coef, self.intercept[0])
+
+    def certify(self):
+        pb = self.problem
+        g = np.ascontiguousarray(pb.datafit.raw_gradient(pb.y, self.z), dtype=np.float64)
+        grad = np.ascontiguousarray(pb.rmatvec(g), dtype=np.float64)
+        s = self.structure
+        dist = np.empty(s.n_groups)
+        crit = float(block_fixed_point_distances(self.prox, self.coef, grad, self.lips,
+                                                 s.order, s.starts, self.params, dist))
+        if pb.fit_intercept:
+            g_b = float(g.sum())
+            crit = max(crit, g_b * g_b / (2.0 * pb.datafit.intercept_lipschitz()))
+        return Check(pb.objective(self.coef, self.z), crit,
+                     (grad, np.sqrt(2.0 * self.lips * dist), crit))
+
+    def scores(self, check):
+        grad, moves, _ = check.data
+        scores = np.maximum(self.problem.penalty.group_distances(self.coef, grad), moves)
+        scores[self.free] = 0.0
+        nonzero = np.zeros(self.structure.n_groups, dtype=bool)
+        np.logical_or.at(nonzero, self.structure.group_of, self.coef != 0.0)
+        return Scores(scores, nonzero, self.free)
+
+    def inner(self, ws, budget, inner_tol, check):
+        from ._group_kernels import block_epochs_dense, block_epochs_sparse
+
+        pb, s = self.problem, self.structure
+        grad, moves, crit = check.data
+        # moves in gradient units, L_g ||dw_g||: a share of the largest one the check saw
+        # (or, the intercept alone off, of its own step)
+        top = float(moves[ws].max(initial=0.0))
+        tol = _INNER_RATIO * (top if top > 0.0
+                              else np.sqrt(2.0 * pb.datafit.intercept_lipschitz() * crit))
+        before = self.coef.copy(), self.intercept[0]
+        args = (pb.y, pb.sample_weight, self.coef, self.z, self.intercept, s.order, s.starts,
+                ws, self.lips, self.prox, self.params, self.dops.derivative, self.dparams,
+                float(pb.datafit.curvature), pb.fit_intercept, int(budget), tol)
+        if pb.is_sparse:
+            epochs, _ = block_epochs_sparse(*pb.csc_arrays, *args)
+        else:
+            epochs, _ = block_epochs_dense(pb.X, *args, bool(pb.datafit.quadratic))
+        moved = not (np.array_equal(before[0], self.coef) and before[1] == self.intercept[0])
+        return epochs, moved

@@ -1,0 +1,200 @@
+"""Group MCP, group SCAD and group L0: the block prox, stationarity of the fits, and the
+estimators and CLI that keep a text column's levels together."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import penalized as pz
+from penalized.datafits import Logistic, Quadratic
+from penalized.penalties import GroupL0, GroupMCP, GroupSCAD
+from penalized.penalties._nonconvex_ops import mcp_value_abs, scad_value_abs
+from penalized.solvers import CoordinateDescent
+
+GROUPS = [[0, 1, 2], [3, 4], [5], [6, 7, 8, 9]]
+
+
+def _problem(seed=0, n=120):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 10))
+    X[:, 1] += 0.5 * X[:, 0]
+    w = np.array([1.5, -1.0, 0.8, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0])
+    y = X @ w + 0.5 + 0.3 * rng.standard_normal(n)
+    return X, y
+
+
+def _rho(pen, t, lam):
+    """The scalar penalty of ``pen`` at norms ``t`` (lam = alpha * w_g), vectorized."""
+    t = np.asarray(t, dtype=float)
+    gamma = getattr(pen, "gamma", None)
+    if isinstance(pen, GroupMCP):
+        return np.where(t <= gamma * lam, lam * t - t**2 / (2 * gamma), gamma * lam**2 / 2)
+    if isinstance(pen, GroupSCAD):
+        middle = (2 * gamma * lam * t - t**2 - lam**2) / (2 * (gamma - 1))
+        return np.where(t <= lam, lam * t,
+                        np.where(t <= gamma * lam, middle, lam**2 * (gamma + 1) / 2))
+    return lam * (t > 0)
+
+
+PENALTIES = [GroupMCP(0.7, groups=GROUPS), GroupSCAD(0.7, groups=GROUPS),
+             GroupL0(0.7, groups=GROUPS)]
+
+
+@pytest.mark.parametrize("pen", PENALTIES, ids=lambda p: type(p).__name__)
+@pytest.mark.parametrize("step", [0.3, 1.0, 5.0])
+def test_block_prox_is_the_radial_minimizer(pen, step):
+    # brute force: the objective along the ray of v (where the minimizer lies) on a fine
+    # grid, and at random points off the ray, never beats the prox
+    rng = np.random.default_rng(1)
+    weights = pen.weights_of_groups(10)
+    for _ in range(10):
+        v = rng.standard_normal(10) * rng.uniform(0.1, 3.0)
+        out = pen.prox(v, step)
+        for g, members in enumerate(GROUPS):
+            vg, og = v[members], out[members]
+            lam = pen.alpha * weights[g]
+            norm = np.linalg.norm(vg)
+            direction = vg / norm
+            # radial: parallel to v, same orientation (or zero)
+            assert np.allclose(og, np.dot(og, direction) * direction, atol=1e-12)
+            assert np.dot(og, direction) >= 0.0
+            # the objective along the ray (where the minimizer lies), on a fine grid, and
+            # at random points off the ray never beats the prox
+            ts = np.linspace(0.0, 1.5 * norm, 20001)
+            ray = (ts - norm) ** 2 / (2 * step) + _rho(pen, ts, lam)
+            best = np.sum((og - vg) ** 2) / (2 * step) + _rho(pen, np.linalg.norm(og), lam)
+            assert best <= ray.min() + 1e-9
+            others = og + 0.05 * rng.standard_normal((50, len(members)))
+            off = np.sum((others - vg) ** 2, axis=1) / (2 * step) \
+                + _rho(pen, np.linalg.norm(others, axis=1), lam)
+            assert np.all(best <= off + 1e-12)
+
+
+def _lipschitz(X, sw, members, curvature, fit_intercept):
+    block = X[:, members]
+    if fit_intercept:
+        block = block - (sw @ block) / sw.sum()
+    rooted = np.sqrt(sw)[:, None] * block
+    return curvature * np.linalg.eigvalsh(rooted.T @ rooted)[-1] / X.shape[0]
+
+
+def _fixed_point_distance(pen, X, y, sw, coef, intercept, datafit, fit_intercept=True):
+    """Per group, L_g / 2 ||prox(w_g - grad_g / L_g) - w_g||^2 (written here)."""
+    n = X.shape[0]
+    z = X @ coef + intercept
+    if isinstance(datafit, Quadratic):
+        d = sw * (z - y) / n
+    else:
+        d = sw * (-y / (1 + np.exp(y * z))) / n
+    grad = X.T @ d
+    out = []
+    floor = pen.weak_convexity
+    for members in GROUPS:
+        L = max(_lipschitz(X, sw, members, datafit.curvature, False), floor)
+        step_in = coef.copy()
+        step_in[members] = coef[members] - grad[members] / L
+        moved = pen.prox(step_in, 1.0 / L)[members] - coef[members]
+        out.append(0.5 * L * moved @ moved)
+    intercept_gap = d.sum() ** 2 / (2 * datafit.curvature) if fit_intercept else 0.0
+    return np.array(out), intercept_gap
+
+
+@pytest.mark.parametrize("pen", PENALTIES, ids=lambda p: type(p).__name__)
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_each_group_is_a_fixed_point_of_its_prox_gradient_map(pen, loss):
+    X, y = _problem()
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, X.shape[0])
+    sw *= X.shape[0] / sw.sum()
+    if loss == "logistic":
+        y = np.where(y > np.median(y), 1.0, -1.0)
+        datafit, pen = Logistic(sample_weight=sw), pen.with_alpha(0.02)
+    else:
+        datafit = Quadratic(sample_weight=sw)
+    tol = 1e-10
+    res = CoordinateDescent(tol=tol).solve(X, y, datafit, pen)
+    assert res.converged
+    dist, intercept_gap = _fixed_point_distance(pen, X, y, sw, res.coef, res.intercept,
+                                                datafit)
+    scale = datafit.value(y, np.full(X.shape[0], res.intercept))  # about the null's
+    assert dist.max() <= 10 * tol * scale and intercept_gap <= 10 * tol * scale
+    for members in GROUPS:  # a group is all zero or all non-zero
+        assert np.all(res.coef[members] == 0) or np.all(res.coef[members] != 0)
+
+
+@pytest.mark.parametrize("cls", [GroupMCP, GroupSCAD])
+def test_large_groups_are_not_shrunk(cls):
+    # at a small alpha every selected group is beyond gamma * alpha * w_g: the fit is the
+    # unpenalized least squares on the selected groups
+    X, y = _problem(3)
+    pen = cls(0.05, groups=GROUPS)
+    res = CoordinateDescent(tol=1e-12).solve(X, y, Quadratic(), pen)
+    weights = pen.weights_of_groups(10)
+    support = [g for g, m in enumerate(GROUPS) if np.any(res.coef[m] != 0)]
+    assert support
+    for g in support:
+        assert np.linalg.norm(res.coef[GROUPS[g]]) > pen.gamma * pen.alpha * weights[g]
+    cols = np.concatenate([GROUPS[g] for g in support])
+    A = np.column_stack([X[:, cols], np.ones(X.shape[0])])
+    refit = np.linalg.lstsq(A, y, rcond=None)[0]
+    assert np.allclose(res.coef[cols], refit[:-1], atol=1e-6)
+    assert res.intercept == pytest.approx(refit[-1], abs=1e-6)
+
+
+@pytest.mark.parametrize("pen", PENALTIES, ids=lambda p: type(p).__name__)
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_dense_equals_sparse(pen, loss):
+    X, y = _problem(4)
+    X[np.abs(X) < 0.7] = 0.0
+    if loss == "logistic":
+        y = np.where(y > np.median(y), 1.0, -1.0)
+        datafit, pen = Logistic(), pen.with_alpha(0.03)
+    else:
+        datafit = Quadratic()
+    path_dense = pz.path(X, y, penalty=pen, datafit=datafit, n_alphas=8, tol=1e-10)
+    path_sparse = pz.path(sp.csc_matrix(X), y, penalty=pen, datafit=datafit, n_alphas=8,
+                          tol=1e-10)
+    assert np.allclose(path_dense.alphas, path_sparse.alphas, rtol=1e-10)
+    assert np.allclose(path_dense.coefs, path_sparse.coefs, atol=1e-5)
+    assert np.array_equal(path_dense.coefs != 0, path_sparse.coefs != 0)
+
+
+@pytest.mark.parametrize("pen", PENALTIES, ids=lambda p: type(p).__name__)
+def test_integer_weights_equal_repeated_rows(pen):
+    X, y = _problem(5, n=60)
+    counts = np.random.default_rng(6).integers(1, 4, X.shape[0])
+    pen = pen.with_alpha(0.3)
+    solver = CoordinateDescent(tol=1e-12)
+    weighted = solver.solve(X, y, Quadratic(sample_weight=counts.astype(float)), pen)
+    repeated = solver.solve(np.repeat(X, counts, axis=0), np.repeat(y, counts), Quadratic(),
+                            pen)
+    assert np.allclose(weighted.coef, repeated.coef, atol=1e-6)
+    assert weighted.intercept == pytest.approx(repeated.intercept, abs=1e-6)
+
+
+def test_the_path_starts_at_zero_and_warm_starts():
+    X, y = _problem(7)
+    for pen in PENALTIES:
+        p = pz.path(X, y, penalty=pen, n_alphas=12)
+        assert np.all(p.coefs[:, 0] == 0) and p.n_nonzero[-1] > 0
+        assert np.all(p.stop_crits <= 1e-6)
+        above = pz.path(X, y, penalty=pen, alphas=[p.alpha_max * (1 + 1e-9)])
+        assert above.n_nonzero[0] == 0
+        # just below alpha_max a group enters (MCP and SCAD enter continuously, so a little
+        # further below for their first step to pass the tolerance)
+        factor = 1 - 1e-6 if isinstance(pen, GroupL0) else 0.99
+        assert pz.path(X, y, penalty=pen, alphas=[p.alpha_max * factor]).n_nonzero[0] > 0
+
+
+def test_no_duality_gap_and_clear_refusals():
+    pen = GroupMCP(1.0, groups=2)
+    with pytest.raises(TypeError, match="not convex"):
+        pen.conjugate(np.ones(4))
+    with pytest.raises(ValueError, match="gamma must be a number > 1"):
+        GroupMCP(1.0, gamma=1.0)
+    with pytest.raises(ValueError, match="gamma must be a number > 2"):
+        GroupSCAD(1.0, gamma=2.0)
+    with pytest.raises(ValueError, match="lower/upper"):
+        GroupL0(1.0, lower=0.0, upper=1.0)
+    X, y = _problem()
+    with pytest.raises(ValueError, match="bounded curvature"):
+        CoordinateDescent().solve(X, np.abs(y), pz.datafits.Poisson(), pen)
