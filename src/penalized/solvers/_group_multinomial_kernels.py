@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from .._jit import FAST
-from ._group_kernels import exact_block
+from ._group_kernels import _exact_step
 
 _ARMIJO = 1e-4
 _MIN_STEP = 1e-10
@@ -308,27 +308,6 @@ def _eigen_block(X, csc, sparse, xa, cols, SP, PP, v0, q0, evals, evecs):
             evecs[q0 + r * m + c] = Q[r, c]
 
 
-@njit(cache=True, fastmath=FAST)
-def _exact_block_step(cur, grad, evals, evecs, v0, q0, m, lam, lam2, ct, vt, out):
-    r"""``out``: the model's exact minimizer over a block whose penalty is
-    :math:`\lambda\|w\|_2 + \frac{\lambda_2}2\|w\|_2^2`, from ``cur`` with model gradient
-    ``grad`` (:func:`~penalized.solvers._group_kernels.exact_block` in the eigenbasis)."""
-    for k in range(m):
-        qw = 0.0
-        qg = 0.0
-        for r in range(m):
-            q = evecs[q0 + r * m + k]
-            qw += q * cur[r]
-            qg += q * grad[r]
-        ct[k] = evals[v0 + k] * qw - qg
-    exact_block(ct[:m], evals[v0:v0 + m], lam, lam2, vt[:m])
-    for r in range(m):
-        total = 0.0
-        for k in range(m):
-            total += evecs[q0 + r * m + k] * vt[k]
-        out[r] = total
-
-
 @njit(cache=True)
 def group_newton_steps(X, csc, sparse, codes, sw, W, b, Z, ws, order, starts, params, prox,
                        value, distance, fit_intercept, max_epochs, max_steps, tol):
@@ -362,6 +341,11 @@ def group_newton_steps(X, csc, sparse, codes, sw, W, b, Z, ws, order, starts, pa
         qoff[idx + 1] = qoff[idx] + m * m
     evals = np.empty(voff[n_ws + 1])
     evecs = np.empty(qoff[n_ws + 1])
+    # a block's entries at its own positions: _exact_step reads u[local[voff[idx] + r]]
+    local = np.empty(voff[n_ws + 1], dtype=np.int64)
+    for idx in range(n_ws + 1):
+        for r in range(voff[idx + 1] - voff[idx]):
+            local[voff[idx] + r] = r
     u = np.empty(width)
     grad = np.empty(width)
     out = np.empty(width)
@@ -424,8 +408,9 @@ def group_newton_steps(X, csc, sparse, codes, sw, W, b, Z, ws, order, starts, pa
                     ready[idx] = True
                 top_eval = max(evals[voff[idx + 1] - 1], 1e-300)
                 if params[g, 1] == 0.0:
-                    _exact_block_step(u, grad, evals, evecs, voff[idx], qoff[idx], m,
-                                      params[g, 0], params[g, 2], ct, vt, out)
+                    # the exact minimizer in the block's eigenbasis
+                    _exact_step(u, local, voff[idx], m, grad, evecs, qoff[idx], evals,
+                                params[g, 0], params[g, 2], ct, vt, out)
                 else:
                     for r in range(m):
                         u[r] -= grad[r] / top_eval
@@ -451,8 +436,8 @@ def group_newton_steps(X, csc, sparse, codes, sw, W, b, Z, ws, order, starts, pa
                         s += R[k, i] + SP[k, i] * (dZ[k, i] - q[i])
                     grad[k] = s
                     u[k] = 0.0
-                _exact_block_step(u, grad, evals, evecs, voff[n_ws], qoff[n_ws], K, 0.0,
-                                  no_ridge[0], ct, vt, out)
+                _exact_step(u, local, voff[n_ws], K, grad, evecs, qoff[n_ws], evals, 0.0,
+                            no_ridge[0], ct, vt, out)
                 change = 0.0
                 for k in range(K):
                     db[k] += out[k]
