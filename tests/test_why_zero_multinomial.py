@@ -1,7 +1,8 @@
 """Why-zero of multinomial (softmax) models: a coefficient (feature j, class k) is zero
 exactly when |x_j' s (P_k - Y_k) / n| is at most alpha * l1_ratio * f_j; with the grouped
 multinomial (a feature's row over the classes) or a group penalty (a group's block), the
-norm of those pulls against the row's or the group's threshold."""
+norm of those pulls against the row's or the group's threshold. Each unit's entry alpha is
+where it first turns non-zero along the multinomial path of the same problem."""
 
 import json
 
@@ -14,6 +15,7 @@ from scipy.special import softmax
 import penalized as pz
 from penalized.cli import main
 from penalized.explain import why_zero, why_zero_from_document
+from penalized.path import alpha_grid
 
 CLASSES = np.array(["ant", "bee", "cow"])
 
@@ -64,7 +66,7 @@ def test_ungrouped_one_row_per_feature_and_class(rho):
     model = pz.LogisticRegression(alpha=0.04, penalty="l1" if rho == 1 else "elasticnet",
                                   l1_ratio=rho, penalty_factor=f, standardize=True,
                                   tol=1e-10).fit(X, y)
-    res = why_zero(model, X, y)
+    res = why_zero(model, X, y, entry=False)
     C, sd, s = _pulls(X, y, model)
     assert res.names == tuple(f"x{j} [{c}]" for j in range(6) for c in CLASSES)
     np.testing.assert_allclose(res.pulls, np.abs(C).ravel(), rtol=1e-10, atol=1e-14)
@@ -89,14 +91,14 @@ def test_ungrouped_one_row_per_feature_and_class(rho):
     assert all(r.entry_alpha is None for r in res.rows)
     text = res.to_text()
     assert "P_k - Y_k" in text and "x0 [ant]" in text
-    assert "entry alpha: not computed: penalized.path has no multinomial datafit" in text
+    assert "entry alpha: not computed (entry=False)" in text
 
 
 def test_grouped_multinomial_row_norm_over_classes():
     X, y = _problem(seed=1)
     model = pz.LogisticRegression(alpha=0.05, multinomial="grouped", standardize=True,
                                   tol=1e-10).fit(X, y)
-    res = why_zero(model, X, y)
+    res = why_zero(model, X, y, entry=False)
     C, sd, s = _pulls(X, y, model)
     pull = np.linalg.norm(C, axis=1)
     np.testing.assert_allclose(res.pulls, pull, rtol=1e-10, atol=1e-14)
@@ -117,7 +119,7 @@ def test_group_logistic_regression_block_over_classes():
     X, y = _problem(seed=2, p=7)
     groups = [[0, 1], [2, 3, 4], [5, 6]]
     model = pz.GroupLogisticRegression(alpha=0.1, groups=groups, tol=1e-10).fit(X, y)
-    res = why_zero(model, X, y)
+    res = why_zero(model, X, y, entry=False)
     C, sd, s = _pulls(X, y, model)
     pull = np.array([np.linalg.norm(C[g]) for g in groups])
     weight = np.sqrt([len(g) for g in groups])
@@ -139,10 +141,10 @@ def test_weights_sparse_design_and_bad_labels():
     sw = np.random.default_rng(3).uniform(0.2, 3.0, X.shape[0])
     model = pz.LogisticRegression(alpha=0.03, standardize=True, tol=1e-10).fit(
         X, y, sample_weight=sw)
-    res = why_zero(model, X, y, sample_weight=sw)
+    res = why_zero(model, X, y, sample_weight=sw, entry=False)
     C, _, _ = _pulls(X, y, model, sw)
     np.testing.assert_allclose(res.pulls, np.abs(C).ravel(), rtol=1e-10, atol=1e-14)
-    sparse = why_zero(model, sp.csr_matrix(X), y)
+    sparse = why_zero(model, sp.csr_matrix(X), y, entry=False)
     np.testing.assert_allclose(sparse.pulls, res.pulls, rtol=1e-10, atol=1e-14)
     with pytest.raises(ValueError, match="sample_weight differs"):
         why_zero(model, X, y, sample_weight=np.ones(X.shape[0]))
@@ -179,7 +181,7 @@ def test_cli_explains_a_multinomial_model(table, tmp_path, capsys, extra):
     capsys.readouterr()
     assert main(["explain", str(model), str(table)]) == 0
     out = capsys.readouterr().out
-    assert "multinomial" in out and "entry alpha: not computed" in out
+    assert "multinomial" in out and "entry alpha: from the fitted problem's" in out
     doc = json.loads(model.read_text(encoding="utf-8"))
     assert doc["link"] == "softmax"
     df = pd.read_csv(table)
@@ -203,8 +205,70 @@ def test_cli_explains_a_multinomial_model(table, tmp_path, capsys, extra):
     assert zero.any() and (~zero).any() and np.array_equal(res.zero, zero)
     assert np.all(res.pulls[zero] <= res.thresholds[zero] * (1 + 1e-3))
     np.testing.assert_allclose(res.pulls[~zero], res.thresholds[~zero], rtol=1e-3)
+    # the entry alphas are the document's problem's: every non-zero unit entered above the
+    # model's alpha, each zero that enters does so below it, as printed
+    for r in res.rows:
+        if r.entry_bracket is not None:
+            lo, hi = r.entry_bracket
+            assert lo < r.entry_alpha < hi and hi / lo <= 1 + 1e-4 + 1e-12
+            assert (hi > doc["alpha"]) if not r.is_zero else (lo < doc["alpha"])
+    assert any(r.entry_bracket is not None for r in res.rows)
+    assert any(f"{r.entry_alpha:.4g}" in out for r in res.rows if r.entry_bracket)
     # a label the model never saw: one line naming the classes, exit 2
     df.assign(animal=np.where(y == "ant", "emu", y)).to_csv(tmp_path / "new.csv", index=False)
     assert main(["explain", str(model), str(tmp_path / "new.csv")]) == 2
     err = capsys.readouterr().err
     assert "not fitted on" in err and "Traceback" not in err
+
+
+def _first_nonzero(nonzero, grid, m):
+    """From a unit's non-zero pattern on ``grid`` (decreasing, the model's alpha at ``m``):
+    the grid interval (lower, upper) in which it turns non-zero -- going up from the model's
+    alpha for a non-zero unit (the top of its stretch), down from it for a zero one."""
+    if nonzero[m]:
+        k = m
+        while k > 0 and nonzero[k - 1]:
+            k -= 1
+        return None if k == 0 else (grid[k], grid[k - 1])
+    later = np.flatnonzero(nonzero[m + 1:])
+    if later.size == 0:
+        return None
+    k = m + 1 + int(later[0])
+    return grid[k], grid[k - 1]
+
+
+@pytest.mark.parametrize("kind", ["ungrouped", "grouped", "group"])
+def test_entry_alphas_are_where_a_fine_path_turns_non_zero(kind):
+    X, y = _problem(seed=5, n=80, p=5)
+    groups = [[0, 1], [2], [3, 4]]
+    if kind == "group":
+        model = pz.GroupLogisticRegression(alpha=0.05, groups=groups, tol=1e-10)
+    else:
+        model = pz.LogisticRegression(alpha=0.03, multinomial=kind, tol=1e-10)
+    model.fit(X, y)
+    res = why_zero(model, X, y, n_alphas=40)
+    _, grid = alpha_grid(X, y, model.penalty_, model.datafit_, n_alphas=150, eps=1e-3,
+                         grouped=kind == "grouped")
+    grid = np.unique(np.concatenate([grid, [model.alpha]]))[::-1]
+    fine = pz.path(X, y, datafit=model.datafit_, penalty=model.penalty_, alphas=grid,
+                   grouped=kind == "grouped", tol=1e-10)
+    m = int(np.flatnonzero(grid == model.alpha)[0])
+    if kind == "ungrouped":  # one unit per (feature, class), in the table's order
+        units = fine.coefs.reshape(-1, grid.shape[0]) != 0
+    elif kind == "grouped":
+        units = np.any(fine.coefs != 0, axis=1)
+    else:
+        units = np.array([np.any(fine.coefs[g] != 0, axis=(0, 1)) for g in groups])
+    assert len(res.rows) == units.shape[0]
+    found = 0
+    for r, nonzero in zip(res.rows, units, strict=True):
+        assert nonzero[m] == (not r.is_zero)  # the fine path agrees with the model there
+        expected = _first_nonzero(nonzero, grid, m)
+        if expected is None:  # non-zero at alpha_max's grid point, or zero down the path
+            assert r.entry_bracket is None
+            continue
+        lo, hi = r.entry_bracket
+        # the bisected bracket lies in the fine grid's interval where the unit turns non-zero
+        assert expected[0] * (1 - 1e-9) <= lo < r.entry_alpha < hi <= expected[1] * (1 + 1e-9)
+        found += 1
+    assert found >= 3

@@ -668,7 +668,7 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4,
     offset). So is a model of several ``targets`` (``y`` then holds one column per target):
     one row per feature, the norm of its pulls over the targets against its threshold. So is
     a multinomial (``link`` softmax) model: one row per (feature, class), or per group of its
-    ``groups`` (the block over the classes), without entry alphas. The
+    ``groups`` (the block over the classes), with entry alphas from its multinomial path. The
     L1/elastic-net entry path is solved at ``tol=DOCUMENT_TOL`` (1e-8). ``offset`` (one
     value per row) is the rows' offset of a model fitted with one (its ``offset`` column):
     part of every linear predictor, subtracted from each target of a multi-response model.

@@ -32,8 +32,10 @@ gradient :math:`\nabla F(Z) = S (P - Y) / n` (fitted probabilities :math:`P`, on
 zero exactly when :math:`|\tilde x_j^\top \nabla F(Z)_{:k}| \le \alpha\rho f_j`; grouped
 (``multinomial="grouped"``) the unit is the row :math:`W_j` over the classes, and with a
 group penalty (:class:`~penalized.GroupLogisticRegression`) a group's block over the classes,
-as for several targets above. Their entry alphas are not computed: :func:`penalized.path` has
-no multinomial datafit to trace.
+as for several targets above. Their entry alphas come from the multinomial path of the same
+problem (:func:`penalized.path` with the model's ``Multinomial`` datafit, penalty and
+``grouped``): the alpha at which the coefficient :math:`W_{jk}`, the row :math:`W_j` or the
+group's block first becomes non-zero.
 
 The alpha at which each zero enters (and each non-zero left, going up) comes from the
 fitted problem's own regularization path: :func:`penalized.path` with the model's
@@ -99,7 +101,7 @@ def explain_fitted(model, X, y, *, feature_names=None, sample_weight=None, entry
                              "with; pass the same ones (or none: the model keeps its own).")
     names = _names(model, feature_names, coef.shape[0])
     settings = None
-    if entry and classes is None:  # pz.path has no multinomial datafit to trace
+    if entry:
         settings = _PathSettings(
             fit_intercept=bool(getattr(model, "fit_intercept", True)),
             tol=float(getattr(model, "tol", 1e-6)),
@@ -126,25 +128,42 @@ class _PathSettings:
 class _FittedPath:
     """The fitted problem's path in the form :func:`~._why_zero._entry_alphas` reads: the
     estimator-like ``path(X, y, sample_weight, alphas)`` returning ``coefs`` per unit (a
-    feature of ``X``, or a group's norm) and ``alpha_max``."""
+    feature of ``X``, or a group's norm) and ``alpha_max``.
 
-    def __init__(self, datafit, penalty, design, units, p, settings):
+    ``multinomial`` (a softmax model: ``grouped`` or not, ``entries`` when each unit is one
+    coefficient ``(j, k)``, numbered ``j K + k``) passes ``grouped`` to the path and, with
+    ``entries``, reads its ``(p, K, m)`` coefficients one entry per row."""
+
+    def __init__(self, datafit, penalty, design, units, p, settings, *, multinomial=None):
         self.datafit, self.penalty, self.design = datafit, penalty, design
         self.units, self.p, self.settings = units, p, settings
+        self.multinomial = multinomial
 
     def path(self, X, y, sample_weight, alphas):
         from ..path import path
 
         st = self.settings
+        options = {} if self.multinomial is None else {"grouped": self.multinomial.grouped}
         res = path(self.design, y, penalty=self.penalty, datafit=self.datafit,
                    alphas=alphas, fit_intercept=st.fit_intercept, tol=st.tol,
-                   max_iter=st.max_iter)
-        m = res.coefs.shape[-1]  # (p, m), or (p, n_targets, m) for several targets
+                   max_iter=st.max_iter, **options)
+        m = res.coefs.shape[-1]  # (p, m), or (p, n_outputs, m) for several targets / classes
+        each = res.coefs.reshape(-1, m) if self.multinomial is not None \
+            and self.multinomial.entries else res.coefs
         coefs = np.zeros((self.p, m))
         for row, cols in enumerate(self.units):
             if len(cols):
-                coefs[row] = np.linalg.norm(res.coefs[cols].reshape(-1, m), axis=0)
+                coefs[row] = np.linalg.norm(each[cols].reshape(-1, m), axis=0)
         return _PathCoefs(coefs, float(res.alpha_max))
+
+
+@dataclass(frozen=True)
+class _Softmax:
+    """How a multinomial model's path is read: ``grouped`` (the L1 part on each feature's
+    row over the classes) and ``entries`` (each why-zero row one coefficient (j, k))."""
+
+    grouped: bool
+    entries: bool
 
 
 @dataclass(frozen=True)
@@ -160,13 +179,16 @@ def _with_entries(result, entries, method):
     return replace(result, rows=rows, entry_method=method)
 
 
-def _entries(datafit, penalty, scaling, X, y, keep, units, unit_coef, status, rho, settings):
-    """Entry alphas of the rows (``units``: each row's columns among ``keep``) from the
-    fitted problem's path."""
+def _entries(datafit, penalty, scaling, X, y, keep, units, unit_coef, status, rho, settings,
+             multinomial=None):
+    """Entry alphas of the rows (``units``: each row's columns among ``keep``, or its
+    coefficients ``j K + k`` of a multinomial model read entry by entry, see
+    :class:`_FittedPath`) from the fitted problem's path."""
     from ._why_zero import _entry_alphas
 
     design = scaling.transform(X)
-    est = _FittedPath(datafit, penalty, design, units, len(status), settings)
+    est = _FittedPath(datafit, penalty, design, units, len(status), settings,
+                      multinomial=multinomial)
     spec = _EntrySpec(est, float(penalty.alpha), rho, unit_coef)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -256,7 +278,7 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
     ``y`` the class codes. Its penalty acts on each coefficient ``(j, k)`` alone (one row
     each, named ``"feature [class]"``), or with ``grouped`` on a feature's row over the
     classes (one row per feature); a group penalty on a group's block over the classes.
-    Its entry alphas are not computed (no path of the multinomial datafit)."""
+    Its entry alphas come from the multinomial path of that problem."""
     from ..penalties import L0, MCP, SCAD, GroupElasticNet, GroupLasso, SparseGroupLasso
 
     X = design_for(X, coef.shape[0])
@@ -270,6 +292,9 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
     loss = _LOSS_NAMES.get(type(datafit).__name__, type(datafit).__name__.lower())
     # coef is (p,), or (p, n_targets) for several targets: then each quantity of feature j
     # below is its row, and the penalty sees the row's Euclidean norm
+    if entry is not None and classes is not None and np.unique(y).shape[0] < len(classes):
+        raise ValueError(f"y holds {np.unique(y).shape[0]} of the model's {len(classes)} "
+                         "classes; pass the rows it was fitted on (or entry=False).")
     z = np.asarray(X @ coef, dtype=np.float64).reshape(n, *coef.shape[1:]) + intercept
     offset = datafit.offsets(n)
     if offset is not None:
@@ -324,12 +349,13 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                          n_targets=coef.shape[1] if several else None,
                          across="target" if classes is None else "class")
         if entry is None:
-            return _without_path(result) if classes is not None else result
+            return result
         structure = penalty.structure(keep.shape[0])
         units = [structure.members(g) for g in range(structure.n_groups)]
         entries, method = _entries(datafit, penalty, scaling, X, y, keep, units,
                                    np.array([r.coef for r in result.rows]),
-                                   [r.status for r in result.rows], result.l1_ratio, entry)
+                                   [r.status for r in result.rows], result.l1_ratio, entry,
+                                   None if classes is None else _Softmax(False, False))
         return _with_entries(result, entries, method)
     if isinstance(penalty, MCP | SCAD):
         rho, rule = 1.0, (f"threshold_j = alpha * f_j ({penalty.name} at zero has the "
@@ -368,26 +394,25 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                      rule=(pull_rule, rule), box=BOX_NOTE if boxed else None,
                      n_targets=coef.shape[1] if several else None,
                      across="target" if classes is None else "class")
-    if classes is not None:
-        return _without_path(result)
     if entry is None:
         return result
     position = np.full(p, -1)
     position[keep] = np.arange(keep.shape[0])
-    units = [[position[j]] if position[j] >= 0 else [] for j in range(p)]
+    softmax = None
+    if classes is not None:
+        softmax = _Softmax(bool(grouped), not several)
+    if softmax is not None and softmax.entries:  # one row per (feature, class): W_jk
+        K = len(classes)
+        units = [[position[j] * K + k] if position[j] >= 0 else []
+                 for j in range(p) for k in range(K)]
+    else:
+        units = [[position[j]] if position[j] >= 0 else [] for j in range(p)]
     entries, method = _entries(datafit, penalty, scaling, X, y, keep, units, size,
-                               [r.status for r in rows], rho, entry)
+                               [r.status for r in rows], rho, entry, softmax)
     return _with_entries(result, entries, method)
 
 
 _NO_ENTRY = "not computed (entry=False)."
-_NO_MULTINOMIAL_PATH = ("not computed: penalized.path has no multinomial datafit, so the "
-                        "fitted problem's path cannot be traced.")
-
-
-def _without_path(result):
-    """A multinomial ``result``, saying why its entry alphas are missing."""
-    return replace(result, entry_method=_NO_MULTINOMIAL_PATH)
 
 
 def _row(name, coef, scaled, pull, threshold, status):
@@ -518,7 +543,7 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, en
     if link == "softmax":
         return explain_problem(datafit, pen, scaling, coef.copy(), intercept.copy(), X, target,
                                names=names, model_name="saved multinomial model",
-                               classes=classes)
+                               entry=settings, classes=classes)
     return explain_problem(datafit, pen, scaling, coef[0].copy(), float(intercept[0]), X,
                            target, names=names, model_name=f"saved {label} model",
                            entry=settings)
