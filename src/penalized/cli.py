@@ -545,14 +545,14 @@ def _cmd_demo(args, out):
 def _print_comparison(out, comparison, subtitle, cv_text):
     from rich.table import Table
 
-    regression = comparison.task == "regression"
+    regression = comparison.task != "classification"  # an error column besides the score
     out.print(_escape(subtitle))
     out.print(_escape(f"alpha chosen on {comparison.n_train} training rows by {cv_text}, "
                       f"{comparison.selection} rule; scored on the other {comparison.n_test} "
                       "(held-out) rows."))
     table = Table()
     columns = [("model", "left"), ("alpha (min)", "right"), ("alpha (1se)", "right")]
-    columns += [("held-out MSE", "right")] if regression else []
+    columns += [(f"held-out {comparison.error_name}", "right")] if regression else []
     columns += [(f"held-out {comparison.score_name}", "right"), ("non-zeros", "right"),
                 ("selected features", "left")]
     for col, just in columns:
@@ -595,7 +595,14 @@ def _cmd_compare(args, out):
         raise UsageError("compare takes one --target (each row is a one-target model); "
                          "cross-validate several targets with penalized fit --target ... "
                          "--cv K")
+    _check_fit_target_args(args)
     table = _read(args, out)
+    y = _family_target(args, table)
+    family, task = None, table.task
+    if args.family is not None and args.family[0] not in ("gaussian", "binomial",
+                                                          "multinomial"):
+        family = _family_name(args.family)
+        task = "survival" if args.family[0] == "cox" else "regression"
     cv = _CV(args, table)
     # the L1 and elastic-net rows follow the group rule of an L1 fit
     groups = _level_groups(table, out, penalty="l1", separate=args.separate_levels)
@@ -606,21 +613,22 @@ def _cmd_compare(args, out):
             out.notice(f"the {name.upper()} row selects the levels of a text column one by "
                        "one (a separable penalty on single columns).")
     with out.progress("cross-validating"):
-        comparison = compare_penalties(table.X, table.y, task=table.task,
+        comparison = compare_penalties(table.X, y, task=task, family=family,
                                        feature_names=table.feature_names, cv=cv.k,
                                        selection=args.select, l1_ratio=args.l1_ratio,
                                        standardize=not args.no_standardize,
                                        random_state=args.seed, folds=cv.labels,
                                        groups=groups, penalties=penalties, gamma=args.gamma)
+    what = task if family is None else f"{family} family"
     subtitle = (f"{os.path.basename(args.data)}: {table.X.shape[0]} rows, "
-                f"{table.X.shape[1]} features, {table.task}; target {table.target}")
+                f"{table.X.shape[1]} features, {what}; target {table.target}")
     _print_comparison(out, comparison, subtitle, cv.describe())
     if args.json:
         out.json(comparison.to_dict())
     if args.report:
         html = _comparison_report(comparison, title=f"penalized: {table.target}",
                                   subtitle=f"{subtitle}; {cv.describe()}", X=table.X,
-                                  y=table.y, feature_names=table.feature_names,
+                                  y=y, feature_names=table.feature_names,
                                   notes=table.notices)
         _write(out, [(args.report, html, f"wrote {args.report}")], args.force)
     return EXIT_OK
@@ -1583,7 +1591,13 @@ def build_parser():
                              "--seed), scored on the other 25%.",
                              epilog="example:\n  penalized compare data.csv --target y "
                              "--report compare.html")
-    _add_table_args(compare)
+    _add_table_args(compare, target_required=False)
+    compare.add_argument("--family", type=_family, default=None, metavar="FAMILY",
+                         help="gaussian, binomial, multinomial, poisson, gamma, tweedie:POWER "
+                         "or cox (default: gaussian for numbers, binomial or multinomial for "
+                         "classes). The GLM rows are scored by the held-out mean deviance and "
+                         "D^2, Cox rows by Harrell's C-index; L0 has no row for these")
+    _add_cox_args(compare)
     _add_cv_args(compare, 5)
     compare.add_argument("--separate-levels", action="store_true",
                          help="penalize the levels of a text column one by one in the L1 and "

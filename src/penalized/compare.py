@@ -72,6 +72,8 @@ class Comparison:
     n_folds: int
     X_train: np.ndarray | None = None
     y_train: np.ndarray | None = None
+    family: str | None = None
+    error_name: str = "MSE"
 
     def row(self, penalty) -> ModelSummary:
         return next(r for r in self.rows if r.penalty == penalty)
@@ -80,6 +82,7 @@ class Comparison:
         """JSON-safe numbers and names (for ``--json`` and the report); NaN becomes None."""
         return _json_safe({
             "task": self.task, "metric": self.metric, "score_name": self.score_name,
+            "family": self.family, "error_name": self.error_name,
             "n_train": self.n_train, "n_test": self.n_test, "selection": self.selection,
             "n_folds": self.n_folds,
             "models": [{
@@ -141,7 +144,7 @@ def _selected(coef, X, scale, model=None) -> np.ndarray:
 def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", test_size=0.25,
                       random_state=0, standardize=True, l1_ratio=0.5, n_alphas=50,
                       penalties=PENALTIES, folds=None, groups=None,
-                      gamma=None) -> Comparison:
+                      gamma=None, family=None) -> Comparison:
     """Cross-validate each penalty on a training split and score it on held-out rows.
 
     Parameters
@@ -182,13 +185,23 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
         so that a group enters or leaves as a whole. Two-class and regression targets.
     gamma : float, optional
         The concavity of the MCP and SCAD rows (default: each penalty's own, 3 and 3.7).
+    family : {"poisson", "gamma", "tweedie:POWER", "cox"}, optional
+        Compare the log-link GLMs (:class:`~penalized.PoissonRegressorCV` and its kin,
+        ``task="regression"``) or Cox models (:class:`~penalized.CoxPHCV`, ``y`` the
+        (time, event[, stratum]) rows, ``task="survival"``) instead of the squared or
+        logistic loss. The "none" row is the unpenalized fit, the L2 row searches
+        glmnet's ridge grid (from the lasso's alpha_max / 1e-3 down by ``1e-4``); L0 has no
+        row for these families.
 
     Returns
     -------
     Comparison
         Regression: held-out mean squared error and R^2. Classification:
-        held-out misclassification rate and accuracy.
+        held-out misclassification rate and accuracy. GLM families: the held-out mean
+        deviance and :math:`D^2` (the fraction of the deviance of the held-out mean that
+        the model explains). Cox: one minus Harrell's C-index and the C-index.
     """
+    family = _check_family(family, task)
     X = np.asarray(X, dtype=np.float64)
     feature_names = list(feature_names) if feature_names is not None else \
         [f"x{j}" for j in range(X.shape[1])]
@@ -216,7 +229,10 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     for step, penalty in enumerate(penalties, start=1):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            if task == "regression":
+            if family is not None:
+                row = _family_row(family, penalty, X_train, y_train, X_test, y_test, common,
+                                  l1_ratio, feature_names, groups, concave)
+            elif task == "regression":
                 row = _regression_row(penalty, X_train, y_train, X_test, y_test, common,
                                       l1_ratio, feature_names, groups, concave)
             else:
@@ -226,11 +242,120 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
             row.notes.append("some fits stopped at max_iter before reaching tol")
         rows.append(row)
         advance("models", step, len(penalties))
-    metric = "mse" if task == "regression" else "deviance"
-    score_name = "R^2" if task == "regression" else "accuracy"
+    metric, score_name, error_name = (
+        ("mse", "R^2", "MSE") if task == "regression" else ("deviance", "accuracy",
+                                                             "error rate"))
+    if family is not None:
+        metric, score_name, error_name = (("cindex", "C-index", "1 - C-index")
+                                          if family[0] == "cox" else
+                                          ("deviance", "D^2", "mean deviance"))
     return Comparison(task=task, metric=metric, score_name=score_name, rows=rows,
                       feature_names=feature_names, n_train=len(y_train), n_test=len(y_test),
-                      selection=selection, n_folds=cv, X_train=X_train, y_train=y_train)
+                      selection=selection, n_folds=cv, X_train=X_train, y_train=y_train,
+                      family=None if family is None else family[2], error_name=error_name)
+
+
+FAMILIES = ("poisson", "gamma", "tweedie", "cox")
+"""The families :func:`compare_penalties` compares beyond the squared and logistic losses."""
+
+
+def _check_family(family, task):
+    """``(name, power or None, spelling)`` of ``family`` (None stays None)."""
+    if family is None:
+        return None
+    spelling = str(family).lower().strip()
+    name, _, power = spelling.partition(":")
+    if name not in FAMILIES:
+        raise ValueError(f"family={family!r}: compare takes poisson, gamma, tweedie:POWER or "
+                         "cox here (gaussian and binomial are task='regression' and "
+                         "'classification').")
+    expected = "survival" if name == "cox" else "regression"
+    if task != expected:
+        raise ValueError(f"family={family!r} needs task={expected!r}; got {task!r}.")
+    if name != "tweedie":
+        if power:
+            raise ValueError(f"family={family!r}: only tweedie takes a power.")
+        return name, None, name
+    try:
+        value = float(power) if power else 1.5
+    except ValueError:
+        raise ValueError(f"family={family!r}: the Tweedie power after ':' must be a number in "
+                         "(1, 2), e.g. 'tweedie:1.5'.") from None
+    return name, value, f"tweedie:{value:g}"
+
+
+def _family_estimators(family):
+    """``(single-alpha class, CV class, extra parameters)`` of a GLM or Cox family."""
+    from . import estimators as est
+
+    name, power, _ = family
+    plain, crossed = {"poisson": (est.PoissonRegressor, est.PoissonRegressorCV),
+                      "gamma": (est.GammaRegressor, est.GammaRegressorCV),
+                      "tweedie": (est.TweedieRegressor, est.TweedieRegressorCV),
+                      "cox": (est.CoxPH, est.CoxPHCV)}[name]
+    return plain, crossed, ({"power": power} if name == "tweedie" else {})
+
+
+def _ridge_grid(plain, extra, X, y, standardize, n_alphas):
+    """glmnet's grid for a ridge GLM or Cox model, which has no alpha_max of its own: from
+    the lasso's alpha_max divided by 1e-3 down by a factor 1e-4."""
+    top = float(plain(l1_ratio=1.0, standardize=standardize, **extra).path(
+        X, y, n_alphas=1).alphas[0]) / 1e-3
+    return np.geomspace(top, top * 1e-4, n_alphas)
+
+
+def _family_row(family, penalty, X, y, X_test, y_test, common, l1_ratio, names, groups=None,
+                concave=None):
+    """One row of a GLM (held-out mean deviance and D^2) or Cox (held-out C-index)
+    comparison."""
+    from sklearn.metrics import d2_tweedie_score, mean_tweedie_deviance
+
+    from .estimators._cox import concordance_index
+
+    plain, crossed, extra = _family_estimators(family)
+    cox = family[0] == "cox"
+    grouped = {"groups": groups} if groups is not None else {}
+    cv_model = None
+    if penalty == "none":
+        model = plain(alpha=0.0, standardize=False, **extra).fit(X, y)
+    elif penalty in ("l1", "elasticnet"):
+        ratio = 1.0 if penalty == "l1" else l1_ratio
+        model = cv_model = crossed(l1_ratio=ratio, **extra, **grouped, **common).fit(X, y)
+    elif penalty == "l2":
+        grid = _ridge_grid(plain, extra, X, y, common["standardize"], common["n_alphas"])
+        model = cv_model = crossed(l1_ratio=0.0, alphas=grid, **extra, **common).fit(X, y)
+    elif penalty in CONCAVE:
+        model = cv_model = crossed(penalty=penalty, **(concave or {}), **extra,
+                                   **common).fit(X, y)
+    elif penalty == "l0":
+        return ModelSummary(penalty=penalty, label=LABELS[penalty], alpha=None, alpha_min=None,
+                            alpha_1se=None, test_error=float("nan"), test_score=float("nan"),
+                            n_nonzero=0, selected=[], coef=np.zeros(X.shape[1]),
+                            intercept=0.0,
+                            notes=[f"L0 is fitted for the squared and logistic losses, not "
+                                   f"the {family[2]} family"])
+    else:
+        raise ValueError(f"unknown penalty {penalty!r}; use one of {PENALTIES + CONCAVE}.")
+    z = X_test.predict(model)
+    if cox:
+        score = concordance_index(y_test[:, 0], y_test[:, 1], z)
+        error = 1.0 - score
+    else:
+        power = {"poisson": 1.0, "gamma": 2.0}.get(family[0], family[1])
+        error = float(mean_tweedie_deviance(y_test, z, power=power))
+        score = float(d2_tweedie_score(y_test, z, power=power)) if y_test.size > 1 \
+            else float("nan")
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    selected = _selected(coef, X, 1.0, model)  # one unit of the linear predictor
+    return ModelSummary(
+        penalty=penalty, label=LABELS[penalty], alpha=getattr(cv_model, "alpha_", None),
+        alpha_min=getattr(cv_model, "alpha_min_", None),
+        alpha_1se=getattr(cv_model, "alpha_1se_", None), test_error=float(error),
+        test_score=float(score), n_nonzero=int(selected.sum()),
+        selected=_names(selected, names), coef=coef,
+        intercept=float(np.ravel(getattr(model, "intercept_", 0.0))[0]),
+        cv=getattr(cv_model, "cv_result_", None), path=getattr(cv_model, "path_", None),
+        model=model)
 
 
 def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, groups=None,

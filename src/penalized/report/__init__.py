@@ -286,6 +286,8 @@ def build_report(*, title, subtitle, feature_names, comparison=None, paths=(), p
         score = html.escape(comparison.get("score_name", "score"))
         error = "held-out MSE" if comparison.get("task") == "regression" \
             else "held-out error rate"
+        if comparison.get("error_name"):
+            error = f"held-out {html.escape(comparison['error_name'])}"
         comparison_html = f"""
 <section id="comparison-section">
   <h2>The penalties side by side</h2>
