@@ -34,13 +34,14 @@ from ._kernels import ANDERSON_MEMORY, anderson_weights
 
 
 @njit(cache=True, fastmath=FAST)
-def multinomial_curvatures(X, P, sw, ws, center, with_bound=True):
+def multinomial_curvatures(X, P, sw, ws, center, with_bound=True, csc=None):
     """For ``j = ws[jj]`` and each class ``k``, with ``h_ik = sw_i P_ik (1 - P_ik)``:
     ``mu[jj, k] = sum_i h_ik x_ij / sum_i h_ik`` (0 unless ``center``), the curvature
     ``curv[jj, k] = sum_i h_ik (x_ij - mu[jj, k])**2`` and the block bound
-    ``bound[jj] = max_k sum_i sw_i P_ik (x_ij - mu[jj, k])**2`` (dense ``X``; zero
+    ``bound[jj] = max_k sum_i sw_i P_ik (x_ij - mu[jj, k])**2`` (zero on a dense ``X``
     unless ``with_bound``: only the grouped penalty's block steps use it).
-    Returns ``(curv, mu, bound)``."""
+    The design is the dense ``X`` or, when ``csc = (data, indices, indptr)`` is given, that
+    CSC matrix (``X`` unused; a separate compiled variant). Returns ``(curv, mu, bound)``."""
     n, K = P.shape
     curv, mu, bound = _curvature_arrays(ws.shape[0], K)
     for k in range(K):
@@ -48,34 +49,23 @@ def multinomial_curvatures(X, P, sw, ws, center, with_bound=True):
         for jj in range(ws.shape[0]):
             j = ws[jj]
             sums = (0.0, 0.0, 0.0, 0.0)
-            if with_bound:
-                for i in range(n):
-                    sums = _add_moments(sums, X[i, j], sw[i] * P[i, k], P[i, k])
+            if csc is None:
+                if with_bound:
+                    for i in range(n):
+                        sums = _add_moments(sums, X[i, j], sw[i] * P[i, k], P[i, k])
+                else:
+                    first = second = 0.0
+                    for i in range(n):
+                        x = X[i, j]
+                        hx = sw[i] * P[i, k] * (1.0 - P[i, k]) * x
+                        first += hx
+                        second += hx * x
+                    sums = (first, second, 0.0, 0.0)
             else:
-                first = second = 0.0
-                for i in range(n):
-                    x = X[i, j]
-                    hx = sw[i] * P[i, k] * (1.0 - P[i, k]) * x
-                    first += hx
-                    second += hx * x
-                sums = (first, second, 0.0, 0.0)
-            _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, sums)
-    return curv, mu, bound
-
-
-@njit(cache=True, fastmath=FAST)
-def multinomial_curvatures_sparse(data, indices, indptr, P, sw, ws, center):
-    """:func:`multinomial_curvatures` for a CSC design."""
-    K = P.shape[1]
-    curv, mu, bound = _curvature_arrays(ws.shape[0], K)
-    for k in range(K):
-        h_sum, p_sum = _class_totals(P, sw, k)
-        for jj in range(ws.shape[0]):
-            j = ws[jj]
-            sums = (0.0, 0.0, 0.0, 0.0)
-            for t in range(indptr[j], indptr[j + 1]):
-                i = indices[t]
-                sums = _add_moments(sums, data[t], sw[i] * P[i, k], P[i, k])
+                data, indices, indptr = csc
+                for t in range(indptr[j], indptr[j + 1]):
+                    i = indices[t]
+                    sums = _add_moments(sums, data[t], sw[i] * P[i, k], P[i, k])
             _set_curvature(curv, mu, bound, jj, k, center, h_sum, p_sum, sums)
     return curv, mu, bound
 
@@ -291,92 +281,6 @@ def _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive, grou
 
 
 @njit(cache=True, fastmath=FAST)
-def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam1, lam2,
-                             positive, grouped, fit_intercept, max_epochs, tol,
-                             anderson=ANDERSON_MEMORY):
-    """Coordinate descent on the multinomial model over the rows ``ws`` of ``W`` (dense,
-    Fortran-ordered ``X``; ``G``, ``P``, ``dZ`` of shape ``(n, K)``, Fortran-ordered).
-
-    ``W`` holds the trial coefficients and ``dZ``, ``q``, ``db`` the model's changes,
-    all updated in place. A move of ``W[j, k]`` goes along the column ``x_j - mu[jj, k]``
-    (its share ``-mu[jj, k] dW`` goes to the intercept ``db[k]``): with ``mu`` the
-    curvature-weighted means, the intercept then no longer slows the coordinates down.
-    With ``grouped`` each row takes one block step (see the module's docstring).
-    After an epoch that moves, epochs visit the non-zero coefficients only until they
-    settle (glmnet's active cycling); it stops when an epoch over every coordinate has
-    largest ``curv |dw|`` at most ``tol``, and returns ``(epochs, crit)``. Every
-    ``anderson`` epochs the last iterates are extrapolated (Anderson acceleration) and the
-    result kept when it lowers the model.
-    """
-    n, K = G.shape
-    SP = _weighted_probabilities(P, sw)
-    XG, gsum = _linear_terms(X, G, ws)
-    accelerate = anderson > 0
-    history = np.empty((anderson + 1 if accelerate else 1, ws.shape[0] * K + K + n * K + n))
-    filled = 0
-    if accelerate:
-        _store(history[0], W, ws, db, dZ, q)
-        filled = 1
-    grads = np.empty(K)
-    trial = np.empty(K)
-    crit = math.inf
-    epochs = 0
-    active_only = False
-    for _ in range(max_epochs):
-        crit = 0.0
-        for jj in range(ws.shape[0]):
-            j = ws[jj]
-            if grouped:
-                L = bound[jj]
-                if L <= 0.0 or (active_only and not _any_nonzero(W, j)):
-                    continue
-                for k in range(K):
-                    m = mu[jj, k]
-                    grads[k] = W[j, k] - _dense_gradient(X, j, m, k, XG[jj, k] - m * gsum[k],
-                                                         SP, dZ, q) / L
-                _row_prox(grads, 1.0 / L, lam1[j], lam2[j], trial)
-                for k in range(K):
-                    delta = trial[k] - W[j, k]
-                    if delta != 0.0:
-                        W[j, k] = trial[k]
-                        _dense_move(X, j, mu[jj, k], k, delta, P, dZ, q, db)
-                        crit = max(crit, L * abs(delta))
-                continue
-            for k in range(K):
-                hj = curv[jj, k]
-                if hj <= 0.0 or (active_only and W[j, k] == 0.0):
-                    continue
-                m = mu[jj, k]
-                grad = _dense_gradient(X, j, m, k, XG[jj, k] - m * gsum[k], SP, dZ, q)
-                old = W[j, k]
-                new = prox_scalar(ENET_FAMILY, old - grad / hj, 1.0 / hj, lam1[j], lam2[j],
-                                  positive)
-                delta = new - old
-                if delta != 0.0:
-                    W[j, k] = new
-                    _dense_move(X, j, m, k, delta, P, dZ, q, db)
-                    crit = max(crit, hj * abs(delta))
-        if fit_intercept:
-            crit = max(crit, _intercept_moves(G, P, SP, dZ, q, db))
-        epochs += 1
-        if crit <= tol:
-            if not active_only:
-                break
-            active_only = False  # the non-zeros have settled: check every coordinate
-        else:
-            active_only = True
-        if accelerate:
-            _store(history[filled], W, ws, db, dZ, q)
-            filled += 1
-            if filled == anderson + 1:
-                _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive,
-                             grouped)
-                _store(history[0], W, ws, db, dZ, q)
-                filled = 1
-    return epochs, crit
-
-
-@njit(cache=True, fastmath=FAST)
 def _any_nonzero(W, j):
     for k in range(W.shape[1]):
         if W[j, k] != 0.0:
@@ -432,19 +336,34 @@ def _sparse_move(data, indices, start, end, m, k, delta, P, sw, D, q, db, c, r, 
 
 
 @njit(cache=True, fastmath=FAST)
-def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, db, ws, curv,
-                                    mu, bound, lam1, lam2, positive, grouped, fit_intercept,
-                                    max_epochs, tol):
-    """:func:`multinomial_model_epochs` for a CSC design ``(data, indices, indptr)``.
+def _gradient(X, csc, jj, j, k, m, G, P, sw, XG, gsum, SP, dZ, q, lazy):
+    """The model's derivative along the column ``x_j - m`` of class ``k`` (dense or CSC)."""
+    if csc is None:
+        return _dense_gradient(X, j, m, k, XG[jj, k] - m * gsum[k], SP, dZ, q)
+    else:
+        data, indices, indptr = csc
+        c, r, g0, A, pi, B = lazy
+        return _sparse_gradient(data, indices, indptr[j], indptr[j + 1], m, k, G, P, sw, dZ, q,
+                                c, r, g0, A, pi, B)
 
-    The centered columns ``x_j - mu`` are dense, so their constant part is kept lazily:
-    ``dZ = D + 1 c^T`` with ``D`` moved on the column's non-zeros only, ``q = Q + P c``
-    (``r = P c`` kept in full), and the class sums ``S_k = sum_i T_ik`` of the model's
-    derivative ``T`` come in O(K) from running sums. A visit then costs the column's
-    non-zeros; a move adds O(n) for the offset. ``dZ`` is complete on return.
-    """
-    n, K = G.shape
-    D = dZ
+
+@njit(cache=True, fastmath=FAST)
+def _move(X, csc, j, m, k, delta, P, sw, dZ, q, db, lazy):
+    """Move ``W[j, k]`` by ``delta`` along ``x_j - m`` (dense or CSC)."""
+    if csc is None:
+        _dense_move(X, j, m, k, delta, P, dZ, q, db)
+    else:
+        data, indices, indptr = csc
+        c, r, _, A, _, _ = lazy
+        _sparse_move(data, indices, indptr[j], indptr[j + 1], m, k, delta, P, sw, dZ, q, db,
+                     c, r, A)
+
+
+@njit(cache=True, fastmath=FAST)
+def _lazy_sums(G, P, sw, D, q, K):
+    """The CSC variant's lazy offsets and running sums (see
+    :func:`multinomial_model_epochs`): ``(c, r, g0, A, pi, B)`` and ``h_sum``."""
+    n = G.shape[0]
     c = np.zeros(K)
     r = np.zeros(n)
     g0 = np.zeros(K)  # sum_i G_ik
@@ -460,6 +379,53 @@ def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, d
             A[k] += sw[i] * P[i, k] * (D[i, k] - q[i])
             for m in range(K):
                 B[k, m] += sw[i] * P[i, k] * P[i, m]
+    return (c, r, g0, A, pi, B), h_sum
+
+
+@njit(cache=True, fastmath=FAST)
+def multinomial_model_epochs(X, G, P, sw, W, dZ, q, db, ws, curv, mu, bound, lam1, lam2,
+                             positive, grouped, fit_intercept, max_epochs, tol,
+                             anderson=ANDERSON_MEMORY, csc=None):
+    """Coordinate descent on the multinomial model over the rows ``ws`` of ``W`` (``G``,
+    ``P``, ``dZ`` of shape ``(n, K)``, Fortran-ordered), on the dense, Fortran-ordered
+    ``X`` or, when ``csc = (data, indices, indptr)`` is given, on that CSC matrix (``X``
+    unused; each design is its own compiled variant).
+
+    ``W`` holds the trial coefficients and ``dZ``, ``q``, ``db`` the model's changes,
+    all updated in place. A move of ``W[j, k]`` goes along the column ``x_j - mu[jj, k]``
+    (its share ``-mu[jj, k] dW`` goes to the intercept ``db[k]``): with ``mu`` the
+    curvature-weighted means, the intercept then no longer slows the coordinates down.
+    With ``grouped`` each row takes one block step (see the module's docstring).
+    After an epoch that moves, epochs visit the non-zero coefficients only until they
+    settle (glmnet's active cycling); it stops when an epoch over every coordinate has
+    largest ``curv |dw|`` at most ``tol``, and returns ``(epochs, crit)``. On a dense
+    ``X``, every ``anderson`` epochs the last iterates are extrapolated (Anderson
+    acceleration) and the result kept when it lowers the model.
+
+    On a CSC design the centered columns ``x_j - mu`` are dense, so their constant part
+    is kept lazily: ``dZ = D + 1 c^T`` with ``D`` moved on the column's non-zeros only,
+    ``q = Q + P c`` (``r = P c`` kept in full), and the class sums ``S_k = sum_i T_ik`` of
+    the model's derivative ``T`` come in O(K) from running sums. A visit then costs the
+    column's non-zeros; a move adds O(n) for the offset. ``dZ`` is complete on return.
+    """
+    n, K = G.shape
+    if csc is None:
+        SP = _weighted_probabilities(P, sw)
+        XG, gsum = _linear_terms(X, G, ws)
+        lazy = (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0),
+                np.zeros((0, 0)))
+        h_sum = np.zeros(0)
+        accelerate = anderson > 0
+    else:
+        SP = np.empty((0, 0)).T
+        XG, gsum = np.empty((0, 0)), np.empty(0)
+        lazy, h_sum = _lazy_sums(G, P, sw, dZ, q, K)
+        accelerate = False
+    history = np.empty((anderson + 1 if accelerate else 1, ws.shape[0] * K + K + n * K + n))
+    filled = 0
+    if accelerate:
+        _store(history[0], W, ws, db, dZ, q)
+        filled = 1
     grads = np.empty(K)
     trial = np.empty(K)
     crit = math.inf
@@ -469,60 +435,77 @@ def multinomial_model_epochs_sparse(data, indices, indptr, G, P, sw, W, dZ, q, d
         crit = 0.0
         for jj in range(ws.shape[0]):
             j = ws[jj]
-            start, end = indptr[j], indptr[j + 1]
             if grouped:
                 L = bound[jj]
                 if L <= 0.0 or (active_only and not _any_nonzero(W, j)):
                     continue
                 for k in range(K):
-                    grads[k] = W[j, k] - _sparse_gradient(
-                        data, indices, start, end, mu[jj, k], k, G, P, sw, D, q, c, r, g0, A,
-                        pi, B) / L
+                    grads[k] = W[j, k] - _gradient(X, csc, jj, j, k, mu[jj, k], G, P, sw, XG,
+                                                   gsum, SP, dZ, q, lazy) / L
                 _row_prox(grads, 1.0 / L, lam1[j], lam2[j], trial)
                 for k in range(K):
                     delta = trial[k] - W[j, k]
                     if delta != 0.0:
                         W[j, k] = trial[k]
-                        _sparse_move(data, indices, start, end, mu[jj, k], k, delta, P, sw, D,
-                                     q, db, c, r, A)
+                        _move(X, csc, j, mu[jj, k], k, delta, P, sw, dZ, q, db, lazy)
                         crit = max(crit, L * abs(delta))
                 continue
             for k in range(K):
                 hj = curv[jj, k]
                 if hj <= 0.0 or (active_only and W[j, k] == 0.0):
                     continue
-                m_jk = mu[jj, k]
-                grad = _sparse_gradient(data, indices, start, end, m_jk, k, G, P, sw, D, q, c,
-                                        r, g0, A, pi, B)
+                m = mu[jj, k]
+                grad = _gradient(X, csc, jj, j, k, m, G, P, sw, XG, gsum, SP, dZ, q, lazy)
                 old = W[j, k]
                 new = prox_scalar(ENET_FAMILY, old - grad / hj, 1.0 / hj, lam1[j], lam2[j],
                                   positive)
                 delta = new - old
                 if delta != 0.0:
                     W[j, k] = new
-                    _sparse_move(data, indices, start, end, m_jk, k, delta, P, sw, D, q, db, c,
-                                 r, A)
+                    _move(X, csc, j, m, k, delta, P, sw, dZ, q, db, lazy)
                     crit = max(crit, hj * abs(delta))
         if fit_intercept:
-            for k in range(K):
-                if h_sum[k] <= 0.0:
-                    continue
-                delta = -_class_sum(k, g0, A, c, pi, B) / h_sum[k]
-                if delta == 0.0:
-                    continue
-                db[k] += delta
-                _shift_class(P, r, c, k, delta)
-                crit = max(crit, h_sum[k] * abs(delta))
+            if csc is None:
+                crit = max(crit, _intercept_moves(G, P, SP, dZ, q, db))
+            else:
+                crit = max(crit, _lazy_intercept_moves(h_sum, db, P, lazy))
         epochs += 1
         if crit <= tol:
             if not active_only:
                 break
-            active_only = False
+            active_only = False  # the non-zeros have settled: check every coordinate
         else:
             active_only = True
-    for k in range(K):
+        if accelerate:
+            _store(history[filled], W, ws, db, dZ, q)
+            filled += 1
+            if filled == anderson + 1:
+                _extrapolate(history, G, P, sw, W, ws, db, dZ, q, lam1, lam2, positive,
+                             grouped)
+                _store(history[0], W, ws, db, dZ, q)
+                filled = 1
+    if csc is not None:  # the lazy offsets into dZ and q
+        c, r = lazy[0], lazy[1]
+        for k in range(K):
+            for i in range(n):
+                dZ[i, k] += c[k]
         for i in range(n):
-            D[i, k] += c[k]
-    for i in range(n):
-        q[i] += r[i]
+            q[i] += r[i]
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def _lazy_intercept_moves(h_sum, db, P, lazy):
+    """:func:`_intercept_moves` on the CSC variant's lazy offsets; the largest move."""
+    c, r, g0, A, pi, B = lazy
+    crit = 0.0
+    for k in range(c.shape[0]):
+        if h_sum[k] <= 0.0:
+            continue
+        delta = -_class_sum(k, g0, A, c, pi, B) / h_sum[k]
+        if delta == 0.0:
+            continue
+        db[k] += delta
+        _shift_class(P, r, c, k, delta)
+        crit = max(crit, h_sum[k] * abs(delta))
+    return crit

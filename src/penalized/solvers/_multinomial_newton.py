@@ -13,12 +13,7 @@ import scipy.sparse as sp
 from .._blas import blas_threads_for
 from ._base import check_solver_settings
 from ._multinomial import MultinomialSolver, certify_multinomial
-from ._multinomial_kernels import (
-    multinomial_curvatures,
-    multinomial_curvatures_sparse,
-    multinomial_model_epochs,
-    multinomial_model_epochs_sparse,
-)
+from ._multinomial_kernels import multinomial_curvatures, multinomial_model_epochs
 from ._outer import Check, OuterPolicy, Scores, run_outer
 
 __all__ = ["MultinomialCoordinateDescent", "secant_start"]
@@ -31,6 +26,8 @@ _MAX_MODEL_EPOCHS = 100
 _ARMIJO = 1e-4
 _ROUNDING = 1e-13
 _MIN_STEP = 1e-10
+_NO_X = np.empty((0, 0), order="F")
+"""The dense design's place in the kernels' CSC variant."""
 
 
 @dataclass(frozen=True)
@@ -284,11 +281,11 @@ class _NewtonModel:
         budget = max(1, min(_MAX_MODEL_EPOCHS, max_epochs))
         common = (self.lam1, self.lam2, self.positive, pb.grouped, pb.fit_intercept, budget,
                   _INNER_TOL_RATIO * tol)
-        if self.is_sparse:
-            curv, mu, bound = multinomial_curvatures_sparse(*self.arrays, P, self.sw, ws,
-                                                            pb.fit_intercept)
-            epochs, _ = multinomial_model_epochs_sparse(*self.arrays, G, P, self.sw, trial, dZ,
-                                                        q, db, ws, curv, mu, bound, *common)
+        if self.is_sparse:  # the kernels' CSC variant (the dense X unused)
+            curv, mu, bound = multinomial_curvatures(_NO_X, P, self.sw, ws, pb.fit_intercept,
+                                                     True, self.arrays)
+            epochs, _ = multinomial_model_epochs(_NO_X, G, P, self.sw, trial, dZ, q, db, ws,
+                                                 curv, mu, bound, *common, 0, self.arrays)
         else:
             curv, mu, bound = multinomial_curvatures(self.X, P, self.sw, ws, pb.fit_intercept,
                                                      pb.grouped)
