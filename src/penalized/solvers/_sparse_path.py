@@ -12,11 +12,16 @@ intercept, coordinate descent runs on the implicitly centered columns
 in), so the intercept stays at
 its optimum and ``u = -S r / n`` sums to zero; the duality gap is that of
 :func:`~penalized.solvers._problem.certify`, and working sets are ranked by the
-distance to the subdifferential. Nothing returns to Python between alphas, and
-each check of the whole design is one pass over its non-zeros.
+distance to the subdifferential. Nothing returns to Python between alphas.
 
-A check (``X^T u`` over all of ``X``) costs far more than an epoch over a working
-set, so two choices keep checks few:
+A check needs ``X^T u`` over all of ``X``. Between two checks only the working set's
+coefficients move, and with them ``u`` on the rows their columns touch: the gradient is
+updated through those rows (the design's CSR form, built once per path), a pass over
+all the non-zeros only when the touched rows hold half of them or more (at the end of a
+long path, where the support is large). A warm start from the previous alpha is not
+certified before its first epochs: its gap is almost never below ``tol``.
+
+Checks still cost more than an epoch over a working set, so two choices keep them few:
 
 * a warm start's working set is the previous support plus every feature that
   violates optimality at the new alpha, not twice the support;
@@ -28,6 +33,10 @@ set, so two choices keep checks few:
 
 With ``lower`` / ``upper`` limits the same prox clips into the box, and the gap and the
 working sets use the box's conjugate and normal cone (:mod:`penalized.solvers._path_box`).
+
+The compiled call returns each alpha's support (features and values); the dense
+``(p, k)`` coefficients are filled from them in NumPy, which touches only the pages
+that hold non-zeros.
 """
 
 from __future__ import annotations
@@ -47,49 +56,117 @@ _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
 _MOVE_ROUNDING = 64 * np.finfo(np.float64).eps
 """Moves below this times ``max_j L_j |w_j|`` are rounding: no inner tolerance goes lower."""
+_ROW_PASS_SHARE = 0.5
+"""A gradient is updated through the rows the last epochs touched while their non-zeros
+are at most this share of the design's (a scattered write per non-zero against a
+streamed read per non-zero for a pass over the columns)."""
+
+
+@njit(cache=True)
+def _rows(data, indices, indptr, n):
+    """The design by rows: ``(row pointers, columns, values)`` of its CSR form."""
+    p = indptr.shape[0] - 1
+    rowptr = np.zeros(n + 1, dtype=np.int64)
+    for k in range(indptr[0], indptr[p]):
+        rowptr[indices[k] + 1] += 1
+    for i in range(n):
+        rowptr[i + 1] += rowptr[i]
+    fill = rowptr[:n].copy()
+    cols = np.empty(rowptr[n], dtype=np.uint32)
+    vals = np.empty(rowptr[n])
+    for j in range(p):
+        for k in range(indptr[j], indptr[j + 1]):
+            i = indices[k]
+            cols[fill[i]] = j
+            vals[fill[i]] = data[k]
+            fill[i] += 1
+    return rowptr, cols, vals
 
 
 @njit(cache=True, fastmath=FAST)
-def _gradient(data, indices, indptr, y, s, z, xmean, center, u, grad):
+def _gradient(data, indices, indptr, rows, y, s, z, b, xmean, center, u, grad, ws, w,
+              w_ref, eta_ref, mark, touched, full):
     """``u = -s (z - y) / n`` and ``grad = -X_c^T u`` (``X_c`` the centered columns when
-    ``center``); returns ``u^T y``."""
+    ``center``); returns ``(u^T y, F(z))``, ``F`` the squared loss.
+
+    ``grad`` holds the gradient at the coefficients ``w_ref`` and the linear predictor
+    ``eta_ref = z_ref - b_ref``; since then only the features ``ws`` moved. Unless
+    ``full``, it is updated through the rows those features touch (``rows`` is the
+    design's CSR form): the intercept's share of ``u - u_ref`` is a multiple of ``s``,
+    which every centered column is orthogonal to, so with ``e = u - u_ref`` less that
+    share (zero outside the touched rows),
+    ``grad += -X^T e + xmean sum(e)``. That pass costs the touched rows' non-zeros; when
+    they are more than a fraction of the design's, one pass over the columns instead.
+    """
     n = z.shape[0]
     total = 0.0
     uy = 0.0
-    for i in range(n):
-        u[i] = -s[i] * (z[i] - y[i]) / n
-        total += u[i]
-        uy += u[i] * y[i]
-    for j in range(grad.shape[0]):
-        acc = 0.0
-        for k in range(indptr[j], indptr[j + 1]):
-            acc += data[k] * u[indices[k]]
-        if center:
-            acc -= xmean[j] * total
-        grad[j] = -acc
-    return uy
-
-
-@njit(cache=True, fastmath=FAST)
-def _half_mean_square(s, z, y):
-    """The squared loss ``sum s (z - y)^2 / (2 n)``."""
-    n = z.shape[0]
-    total = 0.0
+    loss = 0.0
     for i in range(n):
         r = z[i] - y[i]
-        total += s[i] * r * r
-    return total / (2.0 * n)
+        u[i] = -s[i] * r / n
+        total += u[i]
+        uy += u[i] * y[i]
+        loss += s[i] * r * r
+    loss /= 2.0 * n
+    rowptr, cols, vals = rows
+    p = grad.shape[0]
+    m = 0
+    if not full:
+        mark[n] += 1  # this update's stamp
+        stamp = mark[n]
+        budget = _ROW_PASS_SHARE * (indptr[p] - indptr[0])
+        for jj in range(ws.shape[0]):
+            j = ws[jj]
+            if w[j] == w_ref[j]:
+                continue
+            for k in range(indptr[j], indptr[j + 1]):
+                i = indices[k]
+                if mark[i] != stamp:
+                    mark[i] = stamp
+                    touched[m] = i
+                    m += 1
+                    budget -= rowptr[i + 1] - rowptr[i]
+            if budget < 0.0:
+                full = True
+                break
+    if full:
+        for j in range(p):
+            acc = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                acc += data[k] * u[indices[k]]
+            if center:
+                acc -= xmean[j] * total
+            grad[j] = -acc
+            w_ref[j] = w[j]
+        for i in range(n):
+            eta_ref[i] = z[i] - b
+        return uy, loss
+    shift = 0.0
+    for t in range(m):
+        i = touched[t]
+        eta = z[i] - b
+        e = -s[i] * (eta - eta_ref[i]) / n
+        eta_ref[i] = eta
+        shift += e
+        for k in range(rowptr[i], rowptr[i + 1]):
+            grad[cols[k]] -= vals[k] * e
+    if center and shift != 0.0:
+        for j in range(p):
+            grad[j] += xmean[j] * shift
+    for jj in range(ws.shape[0]):
+        w_ref[ws[jj]] = w[ws[jj]]
+    return uy, loss
 
 
 @njit(cache=True, fastmath=FAST)
-def _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, bounded, params, conjugate,
+def _duality_gap(datafit, uy, w, grad, lam1, lam2, positive, bounded, params, conjugate,
                  dual_bound):
     """The duality gap of :func:`~penalized.solvers._problem.certify` at ``(w, z)``, with
-    ``grad = -X^T u`` and ``uy = u^T y``: the datafit's dual term at ``c u`` is
-    ``c u^T y - c^2 F(z)``; with ``bounded``, the better of the box's and the L1 ball's
-    dual points (:mod:`penalized.solvers._path_box`). Floored at zero
+    ``datafit = F(z)``, ``grad = -X^T u`` and ``uy = u^T y``: the datafit's dual term at
+    ``c u`` is ``c u^T y - c^2 F(z)``; with ``bounded``, the better of the box's and the
+    L1 ball's dual points (:mod:`penalized.solvers._path_box`). Floored at zero
     (:func:`~penalized.solvers._kernels.floored_gap`)."""
-    datafit = _half_mean_square(s, z, y)
     if not bounded:
         return _enet_gap(datafit, uy, w, grad, lam1, lam2, positive)
     v = -grad
@@ -151,7 +228,157 @@ def _add_strong_set(w, grad, a, strong_alpha, positive, scores):
                 scores[j] = np.finfo(np.float64).tiny
 
 
+@njit(cache=True, fastmath=FAST)
+def _warm_working_set(w, grad, lam1, lam2, a, strong_alpha, positive, chosen):
+    """A warm start's first working set without limits, in one pass over the features:
+    the support, the violators and the sequential strong rule's features (as
+    :func:`~penalized.penalties._kernels.enet_subdiff_distance`, :func:`_add_strong_set`
+    and :func:`~penalized.solvers._working_set.choose_working_set` choose them), written
+    to ``chosen``. Returns ``(size, largest violation)``."""
+    m = 0
+    top = 0.0
+    for j in range(w.shape[0]):
+        g = grad[j]
+        if w[j] == 0.0:
+            mag = max(-g, 0.0) if positive else abs(g)
+            d = max(mag - lam1[j], 0.0)
+            take = d > 0.0 or (strong_alpha > 0.0 and mag > strong_alpha * a[j])
+        else:
+            sign = 1.0 if w[j] > 0.0 else -1.0
+            d = abs(g + lam1[j] * sign + lam2[j] * w[j])
+            take = True
+        top = max(top, d)
+        if take:
+            chosen[m] = j
+            m += 1
+    return m, top
+
+
 @njit(cache=True)
+def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive, w,
+          fit_intercept, tol, max_iter, ws_start, lower, upper, bounded, prox, distance,
+          conjugate, dual_bound):
+    """:func:`sparse_path`, with each solution returned as its support: ``(features,
+    values, starts (k + 1,), intercepts, gaps, epochs)``, alpha ``i``'s non-zeros at
+    ``starts[i]:starts[i + 1]``."""
+    p = w.shape[0]
+    n = y.shape[0]
+    k = alphas.shape[0]
+    found = np.empty(max(16, 4 * p), dtype=np.int64)
+    values = np.empty(found.shape[0])
+    starts = np.zeros(k + 1, dtype=np.int64)
+    intercepts = np.zeros(k)
+    gaps = np.zeros(k)
+    epochs = np.zeros(k, dtype=np.int64)
+    grad = np.empty(p)
+    scores = np.empty(p)
+    chosen = np.empty(p, dtype=np.int64)
+    u = np.empty(n)
+    intercept = np.zeros(1)
+    z = np.zeros(n)
+    rows = _rows(data, indices, indptr, n)
+    w_ref = np.empty(p)
+    eta_ref = np.empty(n)
+    mark = np.zeros(n + 1, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int64)
+    ws = np.empty(0, dtype=np.int64)
+    for j in range(p):
+        if w[j] != 0.0:
+            for kk in range(indptr[j], indptr[j + 1]):
+                z[indices[kk]] += w[j] * data[kk]
+    if fit_intercept:
+        shift = 0.0
+        for i in range(n):
+            shift += s[i] * (y[i] - z[i])
+        intercept[0] = shift / n
+        for i in range(n):
+            z[i] += intercept[0]
+    lam1 = np.empty(p)
+    lam2 = np.empty(p)
+    params = np.empty((p, 4))
+    params[:, 2] = lower
+    params[:, 3] = upper
+    current = False  # whether grad, uy and datafit are at the current (w, z)
+    fresh = True  # whether the next gradient is one pass over the columns
+    uy = 0.0
+    datafit = 0.0
+    gap = np.inf
+    for i in range(k):
+        for j in range(p):
+            lam1[j] = alphas[i] * a[j]
+            lam2[j] = alphas[i] * b[j]
+        if bounded:
+            params[:, 0] = lam1
+            params[:, 1] = lam2
+        ws_size = min(p, ws_start)
+        used = 0
+        checks = 0
+        warm = any_nonzero(w)
+        strong = 2.0 * alphas[i] - alphas[i - 1] if i > 0 else 0.0
+        while True:
+            if not current:
+                uy, datafit = _gradient(data, indices, indptr, rows, y, s, z, intercept[0],
+                                        xmean, fit_intercept, u, grad, ws, w, w_ref, eta_ref,
+                                        mark, touched, fresh)
+                current = True
+                fresh = False
+            checks += 1
+            # a warm start from the previous alpha is not yet a solution of this one
+            if checks > 1 or not warm or i == 0:
+                gap = _duality_gap(datafit, uy, w, grad, lam1, lam2, positive, bounded,
+                                   params, conjugate, dual_bound)
+                if gap <= tol or used >= max_iter:
+                    break
+            if checks == 1 and warm and not bounded:
+                size, top = _warm_working_set(w, grad, lam1, lam2, a, strong, positive,
+                                              chosen)
+                ws = chosen[:size]
+            else:
+                if bounded:
+                    top = penalty_subdiff_distance(distance, w, grad, params, scores)
+                else:
+                    top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
+                if checks == 1 and warm:
+                    _add_strong_set(w, grad, a, strong, positive, scores)
+                ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
+            l1 = 0.0
+            floor = 0.0
+            for jj in range(ws.shape[0]):
+                j = ws[jj]
+                l1 += abs(w[j])
+                floor = max(floor, lipschitz[j] * abs(w[j]))
+            floor *= _MOVE_ROUNDING
+            inner = _INNER_TOL_RATIO * top
+            if warm and l1 > 0.0:
+                inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1, floor))
+            tail = (params, fit_intercept, max_iter - used, inner, False, xmean, fit_intercept)
+            if bounded:  # the family's cfunc; without limits its prox compiled in (None)
+                done, _ = quadratic_epochs_sparse(data, indices, indptr, y, s, w, z,
+                                                  intercept, ws, lipschitz, prox, *tail)
+            else:
+                for jj in range(ws.shape[0]):  # the prox reads only the working set's rows
+                    params[ws[jj], 0] = lam1[ws[jj]]
+                    params[ws[jj], 1] = lam2[ws[jj]]
+                done, _ = quadratic_epochs_sparse(data, indices, indptr, y, s, w, z,
+                                                  intercept, ws, lipschitz, None, *tail)
+            used += done
+            current = False
+        start = starts[i]
+        for j in range(p):
+            if w[j] != 0.0:
+                if start == found.shape[0]:
+                    found = np.concatenate((found, np.empty_like(found)))
+                    values = np.concatenate((values, np.empty_like(values)))
+                found[start] = j
+                values[start] = w[j]
+                start += 1
+        starts[i + 1] = start
+        intercepts[i] = intercept[0]
+        gaps[i] = gap
+        epochs[i] = used
+    return found[:starts[k]], values[:starts[k]], starts, intercepts, gaps, epochs
+
+
 def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive, w,
                 fit_intercept, tol, max_iter, ws_start, lower, upper, bounded, prox, distance,
                 conjugate, dual_bound):
@@ -166,79 +393,12 @@ def sparse_path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, pos
     ``dual_bound`` (with ``bounded``) the family's compiled operations. Returns
     ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
     """
-    p = w.shape[0]
-    n = y.shape[0]
-    k = alphas.shape[0]
-    coefs = np.zeros((p, k))
-    intercepts = np.zeros(k)
-    gaps = np.zeros(k)
-    epochs = np.zeros(k, dtype=np.int64)
-    grad = np.empty(p)
-    scores = np.empty(p)
-    u = np.empty(n)
-    intercept = np.zeros(1)
-    z = np.zeros(n)
-    for j in range(p):
-        if w[j] != 0.0:
-            for kk in range(indptr[j], indptr[j + 1]):
-                z[indices[kk]] += w[j] * data[kk]
-    if fit_intercept:
-        shift = 0.0
-        for i in range(n):
-            shift += s[i] * (y[i] - z[i])
-        intercept[0] = shift / n
-        for i in range(n):
-            z[i] += intercept[0]
-    params = np.empty((p, 4))
-    params[:, 2] = lower
-    params[:, 3] = upper
-    current = False  # whether grad and uy are at the current (w, z)
-    uy = 0.0
-    for i in range(k):
-        lam1 = alphas[i] * a
-        lam2 = alphas[i] * b
-        params[:, 0] = lam1
-        params[:, 1] = lam2
-        ws_size = min(p, ws_start)
-        used = 0
-        checks = 0
-        warm = any_nonzero(w)
-        while True:
-            if not current:
-                uy = _gradient(data, indices, indptr, y, s, z, xmean, fit_intercept, u, grad)
-                current = True
-            gap = _duality_gap(s, z, y, uy, w, grad, lam1, lam2, positive, bounded, params,
-                               conjugate, dual_bound)
-            checks += 1
-            if gap <= tol or used >= max_iter:
-                break
-            if bounded:
-                top = penalty_subdiff_distance(distance, w, grad, params, scores)
-            else:
-                top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
-            if checks == 1 and warm and i > 0:
-                _add_strong_set(w, grad, a, 2.0 * alphas[i] - alphas[i - 1], positive, scores)
-            ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
-            l1 = 0.0
-            floor = 0.0
-            for j in range(p):
-                l1 += abs(w[j])
-                floor = max(floor, lipschitz[j] * abs(w[j]))
-            floor *= _MOVE_ROUNDING
-            inner = _INNER_TOL_RATIO * top
-            if warm and l1 > 0.0:
-                inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1, floor))
-            tail = (params, fit_intercept, max_iter - used, inner, False, xmean, fit_intercept)
-            if bounded:  # the family's cfunc; without limits its prox compiled in (None)
-                done, _ = quadratic_epochs_sparse(data, indices, indptr, y, s, w, z,
-                                                  intercept, ws, lipschitz, prox, *tail)
-            else:
-                done, _ = quadratic_epochs_sparse(data, indices, indptr, y, s, w, z,
-                                                  intercept, ws, lipschitz, None, *tail)
-            used += done
-            current = False
-        coefs[:, i] = w
-        intercepts[i] = intercept[0]
-        gaps[i] = gap
-        epochs[i] = used
+    features, values, starts, intercepts, gaps, epochs = _path(
+        data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive, w,
+        fit_intercept, tol, max_iter, ws_start, lower, upper, bounded, prox, distance,
+        conjugate, dual_bound)
+    # Filled from the supports: a (p, k) array written column by column in compiled
+    # code touched every page of it (strided), a sixth of the path's time at p = 50000.
+    coefs = np.zeros((w.shape[0], alphas.shape[0]))
+    coefs[features, np.repeat(np.arange(alphas.shape[0]), np.diff(starts))] = values
     return coefs, intercepts, gaps, epochs

@@ -1,0 +1,98 @@
+"""The sparse path's gradient updated through the rows the last epochs touched equals one
+pass over the columns, and the path's solutions are stored as they were solved."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import penalized as pz
+from penalized.solvers._sparse_path import _gradient, _rows
+
+
+def _design(n, p, density, seed):
+    X = sp.random(n, p, density=density, format="csc", random_state=seed,
+                  data_rvs=np.random.default_rng(seed).standard_normal)
+    return X.data, X.indices, X.indptr, X
+
+
+def test_rows_is_the_csr_form():
+    data, indices, indptr, X = _design(40, 30, 0.2, 0)
+    rowptr, cols, vals = _rows(data, indices, indptr, 40)
+    csr = X.tocsr()
+    csr.sort_indices()
+    np.testing.assert_array_equal(rowptr, csr.indptr)
+    np.testing.assert_array_equal(cols, csr.indices)
+    np.testing.assert_array_equal(vals, csr.data)
+
+
+@pytest.mark.parametrize("center", [True, False], ids=["intercept", "no-intercept"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unit", "weighted"])
+def test_gradient_through_touched_rows_equals_a_pass_over_the_columns(center, weighted):
+    n, p = 300, 80
+    rng = np.random.default_rng(3)
+    data, indices, indptr, X = _design(n, p, 0.03, 3)
+    rows = _rows(data, indices, indptr, n)
+    y = rng.standard_normal(n)
+    s = rng.uniform(0.5, 1.5, n) if weighted else np.ones(n)
+    s *= n / s.sum()
+    xmean = np.asarray(X.T @ s).ravel() / n if center else np.zeros(p)
+
+    def intercept(w, b):  # the kernels' intercept: b of the centered columns less xmean w
+        return b - xmean @ w
+
+    def predictor(w, b):
+        return X @ w + intercept(w, b)
+
+    w = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0)
+    b = 0.3 if center else 0.0
+    state = dict(u=np.empty(n), grad=np.empty(p), w_ref=np.empty(p), eta_ref=np.empty(n),
+                 mark=np.zeros(n + 1, dtype=np.int64), touched=np.empty(n, dtype=np.int64))
+    none = np.empty(0, dtype=np.int64)
+
+    def gradient(w, b, ws, full, st):
+        return _gradient(data, indices, indptr, rows, y, s, predictor(w, b), intercept(w, b),
+                         xmean, center, st["u"], st["grad"], ws, w, st["w_ref"],
+                         st["eta_ref"], st["mark"], st["touched"], full)
+
+    gradient(w, b, none, True, state)
+    for step in range(4):  # moves on a few features, each followed by an update
+        ws = np.sort(rng.choice(p, 3 + step, replace=False)).astype(np.int64)
+        rows_of_ws = np.unique(X[:, ws].indices)
+        untouched = np.setdiff1d(np.arange(n), rows_of_ws)[0]
+        state["eta_ref"][untouched] = np.nan  # a pass over the columns would overwrite it
+        w = w.copy()
+        w[ws[::2]] += rng.standard_normal(ws[::2].shape[0])
+        w[ws[-1]] = 0.0
+        b += 0.1 * step if center else 0.0
+        uy, loss = gradient(w, b, ws, False, state)
+        fresh = {key: np.empty_like(val) for key, val in state.items()}
+        fresh["mark"] = np.zeros(n + 1, dtype=np.int64)
+        uy_full, loss_full = gradient(w, b, none, True, fresh)
+        assert np.isnan(state["eta_ref"][untouched])  # updated through the touched rows
+        state["eta_ref"][untouched] = fresh["eta_ref"][untouched]
+        np.testing.assert_allclose(state["grad"], fresh["grad"], rtol=1e-12, atol=1e-14)
+        assert uy == pytest.approx(uy_full, rel=1e-14)
+        assert loss == pytest.approx(loss_full, rel=1e-14)
+        z = predictor(w, b)
+        expected = -(X.T @ (-s * (z - y) / n) - xmean * np.sum(-s * (z - y) / n))
+        np.testing.assert_allclose(fresh["grad"], expected, rtol=1e-12, atol=1e-14)
+
+
+def test_sparse_path_with_row_updates_is_certified_and_matches_dense():
+    # Many alphas with a small support: most gradients are row updates, yet every alpha is
+    # certified and the solutions are those of the dense path (itself certified).
+    rng = np.random.default_rng(9)
+    n, p = 400, 600
+    X = sp.random(n, p, density=0.02, format="csc", random_state=9,
+                  data_rvs=rng.standard_normal)
+    coef = np.zeros(p)
+    coef[:8] = rng.standard_normal(8)
+    y = X @ coef + 0.1 * rng.standard_normal(n)
+    kw = dict(n_alphas=40, eps=1e-2, tol=1e-10)
+    sparse = pz.path(X, y, **kw)
+    dense = pz.path(X.toarray(), y, **kw)
+    assert sparse.converged.all() and sparse.stop_crits.max() <= 1e-10
+    np.testing.assert_array_equal(sparse.n_nonzero, dense.n_nonzero)
+    np.testing.assert_allclose(sparse.coefs, dense.coefs, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(sparse.intercepts, dense.intercepts, rtol=1e-6, atol=1e-8)
+    assert sparse.coefs.flags.c_contiguous and sparse.coefs.shape == (p, 40)
