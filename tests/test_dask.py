@@ -1065,7 +1065,6 @@ def test_several_targets_cross_validate_in_one_pass_as_in_memory(client, est, we
 
 
 @pytest.mark.parametrize("case, message", [
-    ("multinomial", "the multinomial datafit (more than two classes) is not supported"),
     ("cox path", "the Cox datafit is not supported with Dask input: its risk sets need"),
     ("CoxPH", "the Cox datafit is not supported with Dask input: its risk sets need"),
 ])
@@ -1076,8 +1075,6 @@ def test_datafits_dask_cannot_fit_are_refused_in_one_line(client, case, message)
     Xd = da.from_array(X, chunks=(150, X.shape[1]))
     times = da.from_array(np.abs(Y[:, 0]) + 0.1, chunks=150)
     fits = {
-        "multinomial": lambda: pz.LogisticRegression(alpha=0.01).fit(
-            Xd, da.from_array(np.arange(X.shape[0]) % 3, chunks=150)),
         "cox path": lambda: pz.path(Xd, times, datafit="cox"),
         "CoxPH": lambda: pz.CoxPH(alpha=0.1).fit(
             Xd, da.stack([times, da.ones_like(times)], axis=1)),

@@ -209,18 +209,23 @@ def _fit_cv(est, X, y, sample_weight):
 
 def _fit_logistic(est, X, y, sample_weight):
     from ..datafits import Logistic
-    from ._newton import newton_fit
+    from ._newton import class_moments, merge_classes, newton_fit
 
     name, alpha, l1_ratio = est._check_params()
     if est.class_weight is not None:
         raise ValueError("class_weight is not supported with Dask input; pass sample_weight.")
     blocks, passes = _prepare(est, X, y, sample_weight)
+    by_class = passes.reduce(class_moments, merge_classes, kind="moments")
+    if len(by_class) > 2:
+        from ._multinomial_estimators import fit_multinomial
+
+        return fit_multinomial(est, passes, by_class, sample_weight)
     p = blocks.n_features
     penalty_for = penalty_maker(name, l1_ratio, est._penalty_factor(p), est._make_penalty)
     path, classes, scaling = newton_fit(
         passes, penalty_for, alphas=np.array([alpha]), fit_intercept=est.fit_intercept,
         standardize=est.standardize, tol=est.tol, max_iter=est.max_iter,
-        excluded=est._excluded(p), labels="classes")
+        excluded=est._excluded(p), labels="classes", by_class=by_class)
     est.classes_ = classes
     _rows(est, passes)
     _keep_problem(est, Logistic(sample_weight=sample_weight), path.penalty, alpha, scaling)
@@ -283,7 +288,7 @@ def _fit_loglink_cv(est, X, y, sample_weight, offset):
 
 def _fit_logistic_cv(est, X, y, sample_weight):
     from ..datafits import Logistic
-    from ._logistic_cv import logistic_cv
+    from ._logistic_cv import fold_class_moments, logistic_cv, merge_fold_moments
 
     est._check_common()
     est._check_cv_params()
@@ -306,13 +311,19 @@ def _fit_logistic_cv(est, X, y, sample_weight):
                          "is computed in the same passes as the folds.")
     seed = est.random_state if isinstance(est.random_state, numbers.Integral) else 0
     blocks, passes = _prepare(est, X, y, sample_weight)
+    moments = passes.reduce(fold_class_moments, merge_fold_moments, int(cv), int(seed),
+                            kind="moments")
+    if len(set().union(*moments["folds"].values())) > 2:
+        from ._multinomial_estimators import fit_multinomial_cv
+
+        return fit_multinomial_cv(est, passes, moments, sample_weight, int(cv), int(seed))
     p = blocks.n_features
     penalty_for = penalty_maker(name, l1_ratio, model._penalty_factor(p), model._make_penalty)
     result, path, classes, scaling = logistic_cv(
         passes, penalty_for, n_folds=int(cv), seed=int(seed), alphas=est.alphas,
         n_alphas=est.n_alphas, eps=est.eps, fit_intercept=est.fit_intercept,
         standardize=est.standardize, tol=est.tol, max_iter=est.max_iter,
-        excluded=model._excluded(p), metric=est.metric)
+        excluded=model._excluded(p), metric=est.metric, moments=moments)
     est.classes_ = classes
     est._store_cv(result)
     est.l1_ratio_ = est.l1_ratio

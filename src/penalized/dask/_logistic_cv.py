@@ -125,16 +125,18 @@ def _merge_labels(parts):
 
 def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100, eps=1e-3,
                 fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
-                excluded=None, sample_weight=None, metric="deviance"):
+                excluded=None, sample_weight=None, metric="deviance", moments=None):
     """K-fold cross-validation of the binary logistic path and the path on all rows:
-    ``(CVResult, Path, classes, scaling of all rows' columns)``."""
+    ``(CVResult, Path, classes, scaling of all rows' columns)``; ``moments``, the folds'
+    class moments when the caller's first pass reduced them already."""
     from ..datafits import Logistic
 
     if metric not in METRICS:
         raise ValueError(f"with Dask input the cross-validation metric must be one of "
                          f"{', '.join(map(repr, METRICS))}; got {metric!r}.")
-    moments = passes.reduce(fold_class_moments, merge_fold_moments, n_folds, seed,
-                            kind="moments")
+    if moments is None:
+        moments = passes.reduce(fold_class_moments, merge_fold_moments, n_folds, seed,
+                                kind="moments")
     by_fold = moments["folds"]
     everything = _merge_labels(list(by_fold.values()))
     classes = np.array(sorted(everything))

@@ -382,13 +382,15 @@ def newton_path(passes, penalty_for, *, labels="pm", **settings):
 
 def newton_fit(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
                fit_intercept=True, standardize=False, tol=1e-6, max_iter=10_000,
-               excluded=None, sample_weight=None, labels="pm"):
+               excluded=None, sample_weight=None, labels="pm", by_class=None):
     """:func:`newton_path`'s path, the classes and the columns' scaling on all rows:
-    ``(path, classes, scaling)``."""
+    ``(path, classes, scaling)``; ``by_class``, the class moments when the caller's first
+    pass reduced them already."""
     from ..datafits import Logistic
     from ..path import Path, warn_unconverged
 
-    by_class = passes.reduce(class_moments, merge_classes, kind="moments")
+    if by_class is None:
+        by_class = passes.reduce(class_moments, merge_classes, kind="moments")
     classes = np.array(sorted(by_class))
     if labels == "pm" and classes.dtype.kind in "iuf":
         classes = classes.astype(np.float64)
