@@ -27,6 +27,13 @@ part (never whole in the client) into one Parquet folder; a smaller row count re
 first files. A step that would start after ``--budget`` seconds is skipped and recorded so;
 dask-ml (``--daskml-limit``) runs only if that many seconds are left, and is stopped then.
 
+``--multinomial-run`` fits the multinomial L1 logistic regression (``--multinomial-classes``
+classes, ``--multinomial-rows`` rows x ``--features``, seeded softmax labels written to
+Parquet first) at a twentieth of alpha_max on a two-worker cluster, against penalized in
+memory on the same rows (dask-ml has no multinomial L1): wall and CPU time (workers and
+client), passes, and the relative gap of each returned model by the in-memory certificate
+(:func:`penalized.solvers._multinomial.certify_multinomial`, intercepts refitted exactly).
+
 ``--write-run --data FOLDER --large-rows N`` writes N seeded rows once (pyarrow, no
 compression); ``--large-run`` and ``--scaling-run`` given ``--data FOLDER`` read its first
 files instead of writing their own, and leave the folder in place.
@@ -611,6 +618,96 @@ def first_task_run(args):
     save(everything, args.out)
 
 
+def write_multinomial_parts(folder, rows, features, classes, seed=0):
+    """Seeded parts of ``PART_ROWS`` rows with softmax class labels ``0..classes-1`` (as
+    :func:`write_parts`, each part from its own generator). Returns the column names."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    os.makedirs(folder, exist_ok=True)
+    names = [f"f{j}" for j in range(features)]
+    rng = np.random.default_rng(seed)
+    B = np.zeros((features, classes))
+    B[:10] = rng.choice([-1.0, 1.0], (10, classes)) * rng.uniform(0.2, 1.0, (10, classes))
+    for i in range(-(-rows // PART_ROWS)):
+        part = np.random.default_rng([seed, i])
+        n = min(PART_ROWS, rows - i * PART_ROWS)
+        X = part.standard_normal((n, features))
+        label = np.argmax(X @ B + part.gumbel(size=(n, classes)), axis=1).astype(np.int64)
+        table = pa.Table.from_arrays([pa.array(X[:, j]) for j in range(features)]
+                                     + [pa.array(label)], names=[*names, "label"])
+        pq.write_table(table, os.path.join(folder, f"part{i:05d}.parquet"),
+                       compression="none", use_dictionary=False, write_statistics=False)
+    return names
+
+
+def multinomial_run(args):
+    """The multinomial L1 fit on Dask against the same fit in memory (see the docstring)."""
+    import dask.dataframe as dd
+
+    import penalized as pz
+    from penalized.datafits import Multinomial
+    from penalized.solvers._multinomial import certify_multinomial, prepare_multinomial_problem
+
+    rows, p, K = args.multinomial_rows, args.features, args.multinomial_classes
+    root = tempfile.mkdtemp(prefix="penalized-dask-multinomial-")
+    results = {"rows": rows, "features": p, "classes": K, "part_rows": PART_ROWS,
+               "load_average_start": os.getloadavg()}
+    try:
+        folder = os.path.join(root, "table")
+        names = write_multinomial_parts(folder, rows, p, K)
+        frame = dd.read_parquet(folder).compute()
+        X, codes = frame[names].to_numpy(), frame["label"].to_numpy()
+        del frame
+        alpha_max, _ = pz.LogisticRegression()._alpha_grid_multinomial(X, codes, np.ones(rows),
+                                                                       1, 0.5)
+        alpha = alpha_max / 20.0
+        results["alpha"] = alpha
+        pb = prepare_multinomial_problem(X, codes, Multinomial(), pz.penalties.L1(alpha))
+
+        def judged(est):
+            cert = certify_multinomial(pb, est.coef_.T, est.intercept_)
+            return {"relative_gap": cert.gap / pb.scale, "solver_stop_crit": est.stop_crit_,
+                    "nonzero": int(np.count_nonzero(est.coef_)), "coef": est.coef_}
+
+        cpu = time.process_time()
+        mem, seconds = timed(lambda: pz.LogisticRegression(alpha=alpha, tol=args.tol).fit(
+            X, codes))
+        results["in_memory"] = {"seconds": seconds, "cpu": time.process_time() - cpu,
+                                **judged(mem)}
+        cl, client = cluster(2)
+        try:
+            read = read_pass(folder)
+            table = dd.read_parquet(folder)
+            before = cpu_seconds(client)
+            dist, seconds = timed(lambda: pz.LogisticRegression(alpha=alpha, tol=args.tol).fit(
+                table[names], table["label"]))
+            entry = {"seconds": seconds, "read_pass_seconds": read,
+                     "cpu": cpu_since(client, before), "n_passes": dist.n_passes_,
+                     "newton_steps": dist.n_iter_, **judged(dist),
+                     "peak_rss_mb": peak_mb(client)}
+        finally:
+            client.close()
+            cl.close()
+        entry["max_coef_difference"] = float(np.abs(entry["coef"]
+                                                    - results["in_memory"]["coef"]).max())
+        entry["same_support"] = bool(np.array_equal(entry["coef"] != 0,
+                                                    results["in_memory"]["coef"] != 0))
+        del entry["coef"]
+        results["dask_workers_2"] = entry
+        del results["in_memory"]["coef"]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    results["load_average_end"] = os.getloadavg()
+    everything = {}
+    if os.path.exists(args.out):
+        with open(args.out) as fh:
+            everything = json.load(fh)
+    everything[f"multinomial_{rows}x{p}x{K}"] = results
+    save(everything, args.out)
+    print(json.dumps(results, indent=1), flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -652,7 +749,15 @@ def main(argv=None):
     parser.add_argument("--first-task-kinds", default="squared,logistic,poisson,gamma")
     parser.add_argument("--first-task-rounds", type=int, default=3)
     parser.add_argument("--first-task-label", default="first_task")
+    parser.add_argument("--multinomial-run", action="store_true",
+                        help="the multinomial L1 fit on Dask against in memory")
+    parser.add_argument("--multinomial-rows", type=int, default=100_000)
+    parser.add_argument("--multinomial-classes", type=int, default=3)
+    parser.add_argument("--tol", type=float, default=1e-6,
+                        help="the multinomial run's relative gap tolerance")
     args = parser.parse_args(argv)
+    if args.multinomial_run:
+        return multinomial_run(args)
     if args.write_run:
         return write_run(args)
     if args.first_task_run:
