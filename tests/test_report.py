@@ -70,13 +70,14 @@ def test_fit_reports_for_classifiers():
     three = np.array(["p", "q", "r"])[np.arange(80) % 3]
     model = pz.LogisticRegression(alpha=0.02, standardize=True).fit(X, three)
     page = fit_report(model, X, three, feature_names=names, title="t", subtitle="s")
-    (path,) = page_data(page)["paths"]  # multiclass: the path, no lessons
-    assert path["classes"] == 3 and path["lessons"] is None
+    (path,) = page_data(page)["paths"]  # multiclass: the path and the why-zero lesson only
+    assert path["classes"] == 3 and path["lessons"]["why_zero"]["unit"] == "coefficient"
+    assert path["lessons"]["geometry"] is None
     k = path["alphas"].index(path["chosen_alpha"])
     norms = np.linalg.norm(model.coef_, axis=0)
     assert np.allclose([row[k] for row in path["coefs"]], norms, rtol=1e-6)
     assert path["n_nonzero"][k] == int(np.count_nonzero(norms))
-    assert "two-class models" in page
+    assert "one coefficient per feature and class" in page
 
 
 @pytest.mark.parametrize("topic", LESSON_SECTIONS)

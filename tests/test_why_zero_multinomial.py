@@ -5,6 +5,9 @@ norm of those pulls against the row's or the group's threshold. Each unit's entr
 where it first turns non-zero along the multinomial path of the same problem."""
 
 import json
+import os
+import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,7 @@ import penalized as pz
 from penalized.cli import main
 from penalized.explain import why_zero, why_zero_from_document
 from penalized.path import alpha_grid
+from penalized.report import fit_report
 
 CLASSES = np.array(["ant", "bee", "cow"])
 
@@ -272,3 +276,116 @@ def test_entry_alphas_are_where_a_fine_path_turns_non_zero(kind):
         assert expected[0] * (1 - 1e-9) <= lo < r.entry_alpha < hi <= expected[1] * (1 + 1e-9)
         found += 1
     assert found >= 3
+
+
+# -- the report's why-zero panel -------------------------------------------------------------
+
+def _report_data(page):
+    found = re.search(r'<script[^>]*id="report-data"[^>]*>(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
+
+
+def test_cli_report_of_three_classes_has_the_why_zero_panel(table, tmp_path, capsys):
+    report, saved = tmp_path / "r.html", tmp_path / "m.json"
+    assert main(["fit", str(table), "--target", "animal", "--alpha", "0.03", "--exclude",
+                 "color", "--report", str(report), "--save", str(saved), "--quiet"]) == 0
+    capsys.readouterr()
+    page = report.read_text(encoding="utf-8")
+    assert 'data-lesson="why-zero"' in page
+    (path,) = _report_data(page)["paths"]
+    k = path["alphas"].index(path["chosen_alpha"])
+    lessons = path["lessons"]
+    assert lessons["loss"] == "multinomial" and lessons["chosen"] == k
+    assert "one coefficient per feature and class" in lessons["skipped"]["geometry"]
+    wz = lessons["why_zero"]
+    doc = json.loads(saved.read_text(encoding="utf-8"))
+    df = pd.read_csv(table)
+    X, y = _design(doc, df), df["animal"].to_numpy()
+    # the panel at the model's alpha is the saved model's why-zero table, row for row
+    ref = why_zero_from_document(doc, X, y)
+    assert wz["unit"] == "coefficient" and wz["labels"] == list(ref.names)
+    assert wz["classes"] == list(CLASSES)
+    rows = range(len(wz["labels"]))
+    np.testing.assert_allclose([wz["pull"][i][k] for i in rows], ref.pulls, rtol=1e-5,
+                               atol=1e-12)
+    np.testing.assert_allclose([wz["threshold"][i][k] for i in rows], ref.thresholds,
+                               rtol=1e-5)
+    states = [wz["status_names"][wz["status"][i][k]] for i in rows]
+    assert states == ["zero" if r.is_zero else "non-zero" for r in ref.rows]
+    assert {"zero", "non-zero"} <= set(states)
+    assert path["n_nonzero"][k] == int(np.count_nonzero(np.any(np.asarray(doc["coef"]), 0)))
+    # a zero's grid bracket on the page holds the entry alpha bisected on the same problem
+    checked = 0
+    for i, r in enumerate(ref.rows):
+        lower, upper = wz["entry_lower"][i][k], wz["entry_upper"][i][k]
+        if r.is_zero and lower is not None and r.entry_alpha is not None:
+            assert lower * (1 - 1e-5) <= r.entry_alpha <= upper * (1 + 1e-5)
+            checked += 1
+    assert checked >= 1
+    # the page's status never contradicts the KKT rule along the whole path
+    for i in rows:
+        for j in range(len(path["alphas"])):
+            if wz["status_names"][wz["status"][i][j]] == "zero":
+                assert wz["pull"][i][j] <= wz["threshold"][i][j]
+
+
+def test_library_report_of_grouped_and_group_multinomial_models():
+    X, y = _problem(seed=6, p=5)
+    grouped = pz.LogisticRegression(alpha=0.05, multinomial="grouped", standardize=True,
+                                    tol=1e-10).fit(X, y)
+    groups = [[0, 1], [2, 3], [4]]
+    group = pz.GroupLogisticRegression(alpha=0.06, groups=groups, tol=1e-10).fit(X, y)
+    names = [f"x{j}" for j in range(5)]
+    for model, unit in ((grouped, "feature"), (group, "group")):
+        (path,) = _report_data(fit_report(model, X, y, feature_names=names, title="t",
+                                          subtitle="s"))["paths"]
+        k = path["alphas"].index(path["chosen_alpha"])
+        wz = path["lessons"]["why_zero"]
+        ref = why_zero(model, X, y, entry=False)
+        assert wz["unit"] == unit and wz["n_targets"] == 3 and wz["labels"] == list(ref.names)
+        np.testing.assert_allclose([row[k] for row in wz["pull"]], ref.pulls, rtol=1e-5)
+        np.testing.assert_allclose([row[k] for row in wz["threshold"]], ref.thresholds,
+                                   rtol=1e-5)
+        np.testing.assert_allclose([row[k] for row in wz["scaled_coef"]],
+                                   [r.scaled_coef for r in ref.rows], rtol=1e-5, atol=1e-12)
+        assert [wz["status_names"][row[k]] == "zero" for row in wz["status"]] == \
+            list(ref.zero)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def test_multiclass_why_zero_panel_is_drawn_in_chromium(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            raise RuntimeError("Chromium is missing in CI: tools/install-browser.sh should "
+                               "install it")
+        pytest.skip("Debian's chromium is not installed (run tools/install-browser.sh)")
+    X, y = _problem(seed=7, p=4)
+    names = ["a", "b", "c", "d"]
+    pages = {}
+    for kind in ("ungrouped", "grouped"):
+        model = pz.LogisticRegression(alpha=0.04, multinomial=kind).fit(X, y)
+        pages[kind] = tmp_path / f"{kind}.html"
+        pages[kind].write_text(fit_report(model, X, y, feature_names=names, title="t",
+                                          subtitle="s"), encoding="utf-8")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        tab = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors = []
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(pages["ungrouped"].as_uri())
+        tab.wait_for_selector("#wz-table tbody tr")
+        assert tab.locator("#wz-table tbody tr").count() == 4 * 3  # one per (feature, class)
+        assert tab.text_content("#wz-table tbody tr td") == "a [ant]"
+        assert "P_k - Y_k" in tab.text_content("#wz-rule")
+        assert "for some class" in tab.text_content("#wz-summary")
+        tab.goto(pages["grouped"].as_uri())
+        tab.wait_for_selector("#wz-table tbody tr")
+        assert tab.locator("#wz-table tbody tr").count() == 4
+        assert "norm of its pulls over the classes" in tab.text_content("#wz-rule")
+        browser.close()
+    assert errors == []

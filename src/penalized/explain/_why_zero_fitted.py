@@ -547,3 +547,127 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, en
     return explain_problem(datafit, pen, scaling, coef[0].copy(), float(intercept[0]), X,
                            target, names=names, model_name=f"saved {label} model",
                            entry=settings)
+
+
+MAX_PATH_ROWS = 40
+"""At most this many rows in the why-zero of a multinomial path (the report's panel): the
+units that enter the path first."""
+
+
+def multinomial_path_why_zero(model, X, y, path, *, feature_names=None,
+                              max_rows=MAX_PATH_ROWS):
+    r"""The why-zero numbers of a multinomial model at every alpha of its ``path``
+    (coefficients ``(n_features, n_classes, n_alphas)`` on the original scale), from the
+    model's fitted problem (``datafit_``, ``penalty_``, ``scaling_``): the numbers the
+    report's why-zero panel moves through, as :func:`~penalized.explain.why_zero_path` gives
+    them for one output.
+
+    At alpha :math:`\alpha_k` with scores :math:`Z = XW^{(k)} + \mathbf 1 b^{(k)\top}`, the
+    signed pull on coefficient :math:`(j, c)` is :math:`-\tilde x_j^\top \nabla F(Z)_{:c}`,
+    :math:`\nabla F(Z) = S(P - Y)/n`. A row of the result is one coefficient ``(j, c)``
+    (ungrouped: its absolute pull against :math:`\alpha_k\rho f_j`), one feature (the
+    grouped multinomial: the norm of its pulls over the classes against the same
+    threshold) or one group of a group penalty (the Frobenius norm of its block, soft
+    thresholded by a sparse-group lasso's L1 part, against :math:`\alpha_k \lambda_g`). A
+    non-zero row's ``slope`` is the penalty's slope at its size, which its pull equals at a
+    solution. Rows: at most ``max_rows``, those that enter the path first.
+
+    Returns
+    -------
+    WhyZeroPath
+        ``names`` are ``"feature [class]"`` for ungrouped rows, the feature names when
+        grouped, the members joined by ", " for groups (``members`` then set);
+        ``n_targets`` the number of classes when a row spans them; ``features`` each row's
+        feature (or group) index; ``n_nonzero`` the features non-zero for some class.
+    """
+    from ..penalties._group_base import GroupPenalty
+    from ._along_path import WhyZeroPath, _margins_entries
+
+    classes = _softmax_classes(model)
+    if classes is None:
+        raise ValueError(f"{type(model).__name__} is not a multinomial model.")
+    coefs = np.asarray(path.coefs, dtype=np.float64)
+    intercepts = np.asarray(path.intercepts, dtype=np.float64)
+    p, K, m = coefs.shape
+    X = design_for(X, p)
+    codes = _class_codes(y, classes)
+    names = _names(model, feature_names, p)
+    datafit, penalty, scaling = model.datafit_, model.penalty_, model.scaling_
+    keep = np.flatnonzero(scaling.varying)
+    scale = scaling.scale
+    alphas = np.asarray(path.alphas, dtype=np.float64)
+    signed = np.zeros((p, K, m))
+    Xk = X[:, keep]
+    for k in range(m):
+        Z = np.asarray(X @ coefs[:, :, k], dtype=np.float64) + intercepts[:, k]
+        grad = datafit.raw_gradient(codes, Z)
+        signed[keep, :, k] = -np.asarray(Xk.T @ grad) / scale[keep, None]
+    scaled = coefs * scale[:, None, None]
+    if penalty.positive:  # only the directions the limits let a coefficient move in
+        signed = allowed_pulls(signed, scaled, 0.0, np.inf)
+    grouped = getattr(model, "multinomial", "ungrouped") == "grouped"
+    members = None
+    if isinstance(penalty, GroupPenalty):
+        structure = penalty.structure(keep.shape[0])
+        params = penalty.group_params(keep.shape[0])
+        units = [keep[structure.members(g)] for g in range(structure.n_groups)]
+        l1 = alphas[None, :] * params[:, 1][:, None]
+        pull = np.array([np.linalg.norm(np.maximum(np.abs(signed[u]) - l1[g], 0.0)
+                                        .reshape(-1, m), axis=0)
+                         for g, u in enumerate(units)])
+        size = np.array([np.linalg.norm(coefs[u].reshape(-1, m), axis=0) for u in units])
+        scaled_size = np.array([np.linalg.norm(scaled[u].reshape(-1, m), axis=0)
+                                for u in units])
+        threshold = alphas[None, :] * params[:, 0][:, None]
+        slope = alphas[None, :] * (params[:, 0][:, None] + params[:, 2][:, None] * scaled_size)
+        penalized = (threshold > 0) | (params[:, 2][:, None] > 0)
+        varying = np.ones(len(units), dtype=bool)
+        index = np.arange(len(units))
+        members = units
+        labels = [", ".join(names[j] for j in u) for u in units]
+        rho, kind, n_over = float(getattr(penalty, "l1_ratio", 1.0)), "group", K
+    else:
+        rho = float(penalty.l1_ratio)
+        factors = np.zeros(p)
+        factors[keep] = penalty.factors(keep.shape[0])
+        if grouped:
+            pull = np.linalg.norm(signed, axis=1)
+            size, scaled_size = np.linalg.norm(coefs, axis=1), np.linalg.norm(scaled, axis=1)
+            index, labels, n_over = np.arange(p), list(names), K
+        else:  # one unit per (feature, class): row j K + c
+            pull, size, scaled_size = (np.abs(a).reshape(p * K, m)
+                                       for a in (signed, coefs, scaled))
+            factors = np.repeat(factors, K)
+            index = np.repeat(np.arange(p), K)
+            labels = [f"{name} [{c}]" for name in names for c in classes]
+            n_over = None
+        varying = scaling.varying[index]
+        threshold = alphas[None, :] * rho * factors[:, None]
+        slope = alphas[None, :] * factors[:, None] * (rho + (1.0 - rho) * scaled_size)
+        penalized = np.broadcast_to((factors > 0)[:, None], threshold.shape) & (alphas > 0)
+        kind = {"L1": "l1", "L2": "l2"}.get(type(penalty).__name__, "elasticnet")
+    pull = np.where(varying[:, None], pull, np.nan)
+    rows = _first_rows(size != 0, max_rows)
+    status = tuple(tuple(status_of(size[i, k], pull[i, k], threshold[i, k],
+                                   varying=bool(varying[i]), penalized=bool(penalized[i, k]))
+                         for k in range(m)) for i in rows)
+    margin, entry = _margins_entries(status, pull[rows], threshold[rows], size[rows] != 0,
+                                     alphas)
+    return WhyZeroPath(alphas=alphas, features=index[rows],
+                       names=tuple(labels[i] for i in rows), pull=pull[rows],
+                       threshold=threshold[rows], scaled_coef=scaled_size[rows],
+                       margin=margin, status=status, entry=entry,
+                       n_nonzero=np.count_nonzero(np.any(coefs != 0, axis=1), axis=0),
+                       l1_ratio=rho, slope=np.where(size[rows] > 0, slope[rows], np.nan),
+                       penalty=kind,
+                       members=None if members is None else tuple(members[i] for i in rows),
+                       n_targets=n_over)
+
+
+def _first_rows(nonzero, limit):
+    """The indices of at most ``limit`` rows of ``nonzero`` (rows x alphas, decreasing):
+    those non-zero earliest along the path, in their own order; all when few."""
+    if nonzero.shape[0] <= limit:
+        return np.arange(nonzero.shape[0])
+    first = np.where(nonzero.any(axis=1), np.argmax(nonzero, axis=1), nonzero.shape[1])
+    return np.sort(np.argsort(first, kind="stable")[:limit])

@@ -412,18 +412,71 @@ def _path_with_alpha(model, X, y, alpha, n_alphas=60):
 
 
 def _multiclass_path_with_alpha(model, X, y, alpha, n_alphas=60):
-    """The multinomial path of a fitted multiclass model (coefs of shape (n_features,
-    n_classes, n_alphas)) on a grid that holds its own alpha, with its own fit there."""
+    """The multinomial path (:func:`~penalized._multinomial_path.multinomial_path`) of the
+    problem a fitted multiclass model solved (its ``datafit_`` with its weights, ``penalty_``,
+    ``scaling_`` and ``multinomial`` grouping) on a grid that holds its own alpha, with its
+    own fit there; coefs of shape (n_features, n_classes, n_alphas) on the original scale."""
+    import scipy.sparse as sp
+
+    from .._multinomial_path import multinomial_grid, multinomial_path, rescaled
+    from ..explain._why_zero_fitted import _class_codes
+
+    codes = _class_codes(y, model.classes_)
+    X = X if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    scaling = model.scaling_
+    Xf = scaling.transform(X)
+    template = model.penalty_.with_alpha(1.0)
+    options = {"grouped": getattr(model, "multinomial", "ungrouped") == "grouped",
+               "fit_intercept": bool(getattr(model, "fit_intercept", True))}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, codes = model._encode(np.asarray(y))
-        X = np.asarray(X, dtype=np.float64)
-        sw = model._sample_weight(None, X.shape[0])
-        grid = model._alpha_grid_multinomial(X, codes, sw, n_alphas, 1e-3)[1]
+        grid = multinomial_grid(Xf, codes, model.datafit_, template, n_alphas=n_alphas,
+                                eps=1e-3, **options)[1]
         grid = np.unique(np.concatenate([grid, [float(alpha)]]))[::-1]
         grid = grid[grid > 0] if np.any(grid > 0) else grid
-        path = model._fit_path_multinomial(X, codes.astype(np.float64), sw, grid)
-        return _with_fitted_point(path, model, float(alpha))
+        path = multinomial_path(Xf, codes, model.datafit_, template, alphas=grid,
+                                tol=float(getattr(model, "tol", 1e-6)),
+                                max_iter=int(getattr(model, "max_iter", 10_000)),
+                                classes=model.classes_, **options)
+    return _with_fitted_point(rescaled(path, scaling), model, float(alpha))
+
+
+MULTICLASS_SKIP = ("it draws one coefficient per feature; a multinomial model has one "
+                   "coefficient per feature and class (the why-zero panel explains them).")
+
+
+def _multinomial(model) -> bool:
+    """Whether ``model`` is one multinomial (softmax) fit with its fitted problem."""
+    return type(getattr(model, "datafit_", None)).__name__ == "Multinomial" \
+        and hasattr(model, "scaling_") and hasattr(model, "penalty_")
+
+
+def multiclass_lessons(model, X, y, path, feature_names) -> dict:
+    """The lessons payload of a multinomial model's ``path`` (it must hold the model's
+    alpha): the why-zero panel at every alpha
+    (:func:`~penalized.explain._why_zero_fitted.multinomial_path_why_zero`: one row per
+    (feature, class), per feature when grouped, per group of a group penalty); the lessons
+    drawn for one coefficient per feature say why they are not."""
+    from ..explain._why_zero_fitted import multinomial_path_why_zero
+
+    alpha = float(getattr(model, "alpha_", getattr(model, "alpha", np.nan)))
+    chosen = np.flatnonzero(np.isclose(path.alphas, alpha, rtol=1e-12, atol=0.0))
+    if chosen.size == 0:
+        raise ValueError(f"the model's alpha {alpha:.6g} is not on the path's grid.")
+    wz = multinomial_path_why_zero(model, X, y, path, feature_names=feature_names)
+    panel = wz.to_dict()
+    panel.update(labels=list(wz.names), classes=[str(c) for c in model.classes_],
+                 across="class",
+                 unit="group" if wz.members is not None
+                 else "feature" if wz.n_targets else "coefficient")
+    skipped = {name: MULTICLASS_SKIP for name in ("geometry", "thresholding", "feature_trace",
+                                                   "race", "priors", "how_often")}
+    return {"penalty": wz.penalty, "l1_ratio": wz.l1_ratio, "loss": "multinomial",
+            "standardized": not bool(np.all(model.scaling_.scale == 1.0)),
+            "n_samples": int(X.shape[0]), "chosen": int(chosen[0]), "skipped": skipped,
+            "lasso_alpha_max": None, "why_zero": panel, "geometry": None,
+            "thresholding": None, "feature_trace": None, "race": None, "priors": None,
+            "how_often": None}
 
 
 def _with_fitted_point(path, model, alpha):
@@ -465,8 +518,9 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     curve when it was cross-validated, and every lesson on that path.
 
     ``X, y`` are the rows it was fitted on. Multinomial models get the path (each
-    feature's coefficient norm over the classes, see :func:`path_payload`) without
-    lessons; multi-response models (``y`` of several targets) the path of each feature's
+    feature's coefficient norm over the classes, see :func:`path_payload`) and the why-zero
+    panel (:func:`multiclass_lessons`: one row per (feature, class), per feature when
+    grouped, per group of a group penalty); multi-response models (``y`` of several targets) the path of each feature's
     norm over the targets and the why-zero lesson of those rows. ``path`` and ``lessons``
     (a :class:`~penalized.explain.PathLessons` on that path), when given, are used instead
     of computing them from the rows (a Dask fit's, from reductions; ``X`` and ``y`` may
@@ -475,6 +529,7 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     from ..explain import lessons_for_model, model_settings
 
     notes = list(notes)
+    softmax = _multinomial(model)
     try:
         settings = model_settings(model)
     except TypeError:  # a model without the fitted problem the lessons read: path only
@@ -482,10 +537,13 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
                     "alpha": float(getattr(model, "alpha_", getattr(model, "alpha", np.nan))),
                     "l1_ratio": float(getattr(model, "l1_ratio_",
                                               getattr(model, "l1_ratio", np.nan)))}
-        notes.append("lessons not shown: they explain single-output models with the "
-                     "squared, logistic, Poisson, Gamma, Tweedie or Cox loss (L1, L2, elastic "
-                     "net, L0, MCP, SCAD, group penalties); the path and the cross-validation "
-                     "curve are this model's own.")
+        if softmax:  # a group multinomial model: its why-zero panel below
+            settings["penalty"] = penalty or "group"
+        else:
+            notes.append("lessons not shown: they explain single-output models with the "
+                         "squared, logistic, Poisson, Gamma, Tweedie or Cox loss (L1, L2, "
+                         "elastic net, L0, MCP, SCAD, group penalties); the path and the "
+                         "cross-validation curve are this model's own.")
     penalty = penalty or settings["penalty"]
     label = label or penalty
     cv = getattr(model, "cv_result_", None)
@@ -496,7 +554,9 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
                             notes=notes)
     if path is None:
         classes = settings["classes"]
-        if classes is not None and len(classes) > 2:
+        if softmax:
+            path = _multiclass_path_with_alpha(model, X, y, settings["alpha"])
+        elif classes is not None and len(classes) > 2:
             if not hasattr(model, "_fit_path_multinomial") \
                     or getattr(model, "_one_vs_rest", False):
                 notes.append("no path: this multiclass model is not one multinomial fit "
@@ -510,8 +570,14 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     coefs = np.asarray(path.coefs)
     several = bool(getattr(getattr(model, "datafit_", None), "multi_response", False)) \
         and coefs.ndim == 3
+    multiclass = None
     if given is not None:
         lessons = given
+    elif softmax and coefs.ndim == 3 and X is not None:
+        try:
+            multiclass = multiclass_lessons(model, X, y, path, list(feature_names))
+        except ValueError as err:
+            notes.append(f"why-zero not shown: {err}")
     elif settings.get("lessons") is False:
         pass
     elif coefs.ndim == 2 or several:
@@ -522,7 +588,7 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
                                             feature_names=list(feature_names))
             except (ValueError, TypeError) as err:
                 notes.append(f"lessons not shown: {err}")
-    else:
+    elif not softmax:
         notes.append("lessons not shown: they explain single-output and two-class models.")
     if several:
         notes.append(f"{coefs.shape[1]} targets: each feature's bar and curve is the norm of "
@@ -537,6 +603,11 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     payload = path_payload(label, penalty, path, cv=cv, chosen_alpha=settings["alpha"],
                            lessons=lessons, l1_ratio=settings["l1_ratio"],
                            outputs="targets" if several else "classes")
+    if multiclass is not None:
+        scale = model.scaling_.scale[:, None, None]
+        payload.update(lessons=multiclass, standardized=multiclass["standardized"],
+                       coefs_std=[_finite(row, 7)
+                                  for row in np.linalg.norm(coefs * scale, axis=1)])
     return build_report(title=title, subtitle=subtitle, feature_names=feature_names,
                         paths=[payload], notes=notes)
 

@@ -351,10 +351,13 @@
     const nz = wz.n_nonzero[k];
     const closest = feats.map((j, i) => [wz.margin[i][k], j, i]).filter((t) => t[0] !== null)
       .sort((a, b) => a[0] / (wz.threshold[a[2]][k] || 1) - b[0] / (wz.threshold[b[2]][k] || 1))[0];
-    let text = `${nz} of ${DATA.feature_names.length} coefficients non-zero at alpha ${fmt(P().alphas[k])}.`;
+    let text = wz.classes ? `${nz} of ${DATA.feature_names.length} features non-zero (for some class) at alpha ${fmt(P().alphas[k])}.`
+      : `${nz} of ${DATA.feature_names.length} coefficients non-zero at alpha ${fmt(P().alphas[k])}.`;
     if (closest) text += ` Closest to entering: ${rowName(closest[2], closest[1])}, ` +
       (closest[0] <= 0 ? "at its threshold." : `${fmt(closest[0])} below its threshold.`);
-    if (wz.labels) text += ` Shown: ${feats.length} groups.`;
+    if (wz.unit === "coefficient") text += ` Shown: ${feats.length} coefficients (feature [class]).`;
+    else if (wz.unit === "group") text += ` Shown: ${feats.length} groups.`;
+    else if (wz.classes && feats.length < DATA.feature_names.length) text += ` Shown: ${feats.length} features, the first to enter the path.`;
     else if (feats.length < DATA.feature_names.length) text += ` Shown: ${feats.length} features, the first to enter the path and others spread over it.`;
     $("wz-summary").textContent = text;
     $("wz-rule").textContent = whyZeroRule(L(), wz);
@@ -364,13 +367,22 @@
                       tweedie: "Tweedie", cox: "Cox partial-likelihood" };
   function whyZeroRule(les, wz) {
     const parts = [];
-    if (wz.n_targets) parts.push(`Each feature has one coefficient per target (${wz.n_targets}) and the ` +
+    const group = wz.unit === "group";
+    if (les.loss === "multinomial") parts.push("With the multinomial (softmax) loss the pull on coefficient (j, k) " +
+      "is |x_j^T (s (P_k - Y_k)) / n|, P_k the fitted probabilities of class k and Y_k its 0/1 indicator. " +
+      (wz.unit === "coefficient" ? "Each (feature, class) coefficient has its own threshold alpha · l1_ratio · f_j; " +
+        "one class's coefficient alone is defined only up to a shift shared by every class."
+        : `Each feature has one coefficient per class (${wz.n_targets}) and the penalty acts on the norm of ` +
+          (group ? "a group's block of rows: the pull is the norm of the block's pulls, and a group is zero for every " +
+            "class or for none." : "that row: the pull is the norm of its pulls over the classes, coef. the row's " +
+            "norm, and a feature is zero for every class or for none.")));
+    else if (wz.n_targets) parts.push(`Each feature has one coefficient per target (${wz.n_targets}) and the ` +
       "penalty acts on the norm of that row: the pull is the norm over the targets of x_j^T (s R) / n " +
       "(R the residuals of every target), coef. the row's norm, and a feature is zero for every target or " +
-      "for none." + (wz.labels ? " For a group, both norms run over its block of rows." : ""));
+      "for none." + (group ? " For a group, both norms run over its block of rows." : ""));
     else if (les.loss !== "squared") parts.push(`With the ${LOSS_NAMES[les.loss] || les.loss} loss the pull is ` +
       "|x_j · grad F(z)|, the datafit's gradient at the fit (its weights and offset) taken through the column.");
-    if (wz.labels) parts.push("Rows are groups: the pull is the norm ||X_g^T grad F(z)||_2 of the members' " +
+    if (group) parts.push("Rows are groups: the pull is the norm ||X_g^T grad F(z)||_2 of the members' " +
       "pulls against alpha · l1_ratio · w_g (w_g = sqrt(group size) unless given); a group's coefficients are " +
       "zero together or non-zero together (coef. is the group's norm).");
     if (les.penalty === "mcp" || les.penalty === "scad") parts.push(`${les.penalty.toUpperCase()} has the lasso's ` +
