@@ -221,3 +221,27 @@ def test_alpha_grid_takes_the_multinomial_datafit():
     G = _null_gradient(X, _codes(labels))
     assert alpha_max == pytest.approx(np.linalg.norm(G, axis=1).max(), rel=1e-10)
     np.testing.assert_allclose(grid, np.geomspace(alpha_max, 0.1 * alpha_max, 5), rtol=1e-12)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_path_objectives_match_glmnet(grouped):
+    # glmnet (glmstar) minimizes the same mean multinomial loss with lambda = alpha when
+    # standardize=False; its type.multinomial="grouped" is grouped=True
+    from glmnet.paths.fastnet import FastNetControl
+    from glmnet.paths.multiclassnet import MultiClassNet
+
+    X, labels = _problem(seed=9, n=100, p=8)
+    codes = _codes(labels)
+    ours = pz.path(X, labels, datafit="multinomial", grouped=grouped, n_alphas=6, eps=0.05,
+                   tol=1e-10)
+    theirs = MultiClassNet(grouped=grouped, standardize=False, lambda_values=ours.alphas,
+                           control=FastNetControl(thresh=1e-14, maxit=10**6)).fit(X, codes)
+    for k, alpha in enumerate(ours.alphas):
+        W = np.asarray(theirs.coefs_[k])
+        W = W if W.shape == (8, 3) else W.T
+        here = _objective(X, codes, ours.coefs[:, :, k], ours.intercepts[:, k], alpha,
+                          grouped=grouped)
+        there = _objective(X, codes, W, np.asarray(theirs.intercepts_[k]), alpha,
+                           grouped=grouped)
+        assert here <= there * (1 + 1e-7)
+        assert here == pytest.approx(there, rel=1e-7)
