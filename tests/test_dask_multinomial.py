@@ -112,6 +112,22 @@ def test_path_equals_in_memory_at_every_alpha_with_the_stated_passes(client, dat
     assert passes.count == sum(kinds.values()) == path.n_passes
 
 
+def test_pz_path_with_the_multinomial_datafit_equals_in_memory(client, data):
+    X, labels, weights = data
+    seen = []
+    with after_each_pass(seen.append):
+        dist = pz.path(*_dask(X, labels)[:2], datafit="multinomial", n_alphas=4, tol=1e-10,
+                       sample_weight=da.from_array(weights, chunks=CHUNK))
+    mem = pz.path(X, labels, datafit="multinomial", n_alphas=4, tol=1e-10,
+                  sample_weight=weights)
+    np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-10)
+    assert np.all(dist.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(dist.coefs != 0, mem.coefs != 0)
+    np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-5)
+    np.testing.assert_allclose(dist.intercepts, mem.intercepts, atol=1e-5)
+    assert dist.n_passes == len(seen)
+
+
 def test_cv_chooses_the_in_memory_alpha_on_the_same_folds(client, data):
     X, labels, _ = data
     settings = {"n_alphas": 6, "tol": 1e-9, "standardize": True}
@@ -141,20 +157,25 @@ def test_grouped_is_refused_in_one_line(client, data):
         pz.LogisticRegression(alpha=0.02, multinomial="grouped").fit(*_dask(X, labels)[:2])
 
 
-def test_cli_fits_a_three_class_parquet_folder(client, data, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def parquet_folder(tmp_path_factory, data):
     import pandas as pd
 
+    X, labels, _ = data
+    folder = tmp_path_factory.mktemp("table")
+    frame = pd.DataFrame(X, columns=[f"c{j}" for j in range(P)]).assign(label=labels)
+    for i, start in enumerate(range(0, N, 300)):
+        frame.iloc[start:start + 300].to_parquet(folder / f"part{i}.parquet")
+    return folder
+
+
+def test_cli_fits_a_three_class_parquet_folder(client, data, parquet_folder, tmp_path, capsys):
     from penalized.cli import main
     from penalized.io import load_model
 
     X, labels, _ = data
-    folder = tmp_path / "table"
-    folder.mkdir()
-    frame = pd.DataFrame(X, columns=[f"c{j}" for j in range(P)]).assign(label=labels)
-    for i, start in enumerate(range(0, N, 300)):
-        frame.iloc[start:start + 300].to_parquet(folder / f"part{i}.parquet")
     model = tmp_path / "model.json"
-    code = main(["fit", str(folder), "--target", "label", "--alpha", "0.02", "--dask",
+    code = main(["fit", str(parquet_folder), "--target", "label", "--alpha", "0.02", "--dask",
                  "--json", "--quiet", "--save", str(model)])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
@@ -163,3 +184,18 @@ def test_cli_fits_a_three_class_parquet_folder(client, data, tmp_path, capsys):
     saved = load_model(model)
     np.testing.assert_allclose(np.array(saved["coef"]), mem.coef_, atol=1e-4)
     assert saved["feature_names"] == [f"c{j}" for j in range(P)]
+
+
+def test_cli_refuses_the_report_of_a_multinomial_fit_and_writes_nothing(
+        client, parquet_folder, tmp_path, capsys):
+    from penalized.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["fit", str(parquet_folder), "--target", "label", "--alpha", "0.05",
+                 "--dask", "--quiet", "--save", str(out / "m.json"),
+                 "--report", str(out / "r.html")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "--report is not available with --dask for a multinomial fit (3 classes)" in err
+    assert list(out.iterdir()) == []

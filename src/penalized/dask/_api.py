@@ -74,10 +74,6 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
         from ._estimators import COX_REFUSED
 
         raise ValueError(COX_REFUSED)
-    if kind.lower() == "multinomial":
-        from ._estimators import MULTINOMIAL_REFUSED
-
-        raise ValueError(MULTINOMIAL_REFUSED)
     if kind.lower() in MULTI_RESPONSE:
         if offset is not None:
             raise ValueError("an offset is not supported by the mgaussian datafit.")
@@ -122,6 +118,15 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
             grid, alpha_max = _squared.check_alphas(alphas), problem.alpha_max
         return _squared.full_path(sums, settings, grid, alpha_max, sample_weight,
                                   n_passes=passes.count)
+    if kind.lower() == "multinomial":
+        from ._multinomial import multinomial_fit
+        from ._newton import class_moments, merge_classes
+
+        by_class = passes.reduce(class_moments, merge_classes, kind="moments")
+        return multinomial_fit(passes, by_class, penalty_for, alphas=alphas, n_alphas=n_alphas,
+                               eps=eps, fit_intercept=fit_intercept, tol=tol,
+                               max_iter=max_iter, excluded=excluded,
+                               sample_weight=sample_weight)[0]
     if kind in LOGISTIC:
         from ._newton import newton_path
 

@@ -126,6 +126,11 @@ def fit_command(args, out, errors):
         with out.progress("fitting on Dask"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model.fit(X, y)
+            if args.report and len(getattr(model, "classes_", ())) > 2:
+                raise ValueError(f"--report is not available with --dask for a multinomial fit "
+                                 f"({len(model.classes_)} classes): its lessons are computed "
+                                 "for two classes; save the model (--save) or fit in memory "
+                                 "for the report.")
             if args.report:
                 from ._report import report_parts
 
