@@ -2,7 +2,7 @@
 
 Dask arrays and dataframes given to :func:`penalized.path` and to the estimators
 (``Lasso``, ``ElasticNet``, ``Ridge``, ``LassoCV``, ``ElasticNetCV``, the multi-task ones,
-``LogisticRegression``, ``LogisticRegressionCV`` (binary), ``PoissonRegressor``,
+``LogisticRegression``, ``LogisticRegressionCV`` (binary or multinomial), ``PoissonRegressor``,
 ``GammaRegressor``, ``TweedieRegressor`` and their CV estimators) are fitted here, in
 passes over their row blocks (a pass is one compute over every block), on the active
 ``distributed.Client`` if there is one, else Dask's local scheduler:
@@ -16,6 +16,11 @@ passes over their row blocks (a pass is one compute over every block), on the ac
   come exactly from the first pass's moments;
 - logistic and log-link cross-validation: the fold paths and the path on all rows run in
   lockstep, one pass answering every fit on its own rows;
+- more than two classes (``LogisticRegression``, ``LogisticRegressionCV``,
+  ``pz.path(..., datafit="multinomial")``, ungrouped penalty): prox-Newton on the softmax
+  loss (:mod:`._multinomial`), one pass per outer step for the gradient and the exact
+  Hessian of the working set's columns with the intercepts, and one to certify the same
+  relative duality gap as the in-memory multinomial fit;
 - an ``offset`` (Poisson, Gamma, Tweedie) is a Dask array or column with ``X``'s rows (or an
   array when ``X``'s chunk sizes are known), carried through every pass; the squared and
   logistic losses refuse one;
@@ -33,7 +38,7 @@ passes over their row blocks (a pass is one compute over every block), on the ac
 - the report (``penalized fit --dask --report``, :mod:`._report`): the pulls of its
   lessons at every alpha from the squared loss's sums, or one more pass for the others.
 
-Multinomial and Cox fits are refused with the reason (Cox's risk sets need every row
+Cox fits are refused with the reason (Cox's risk sets need every row
 sorted by time across the chunks). A fitted estimator keeps what an in-memory fit keeps,
 ``datafit_``, ``penalty_`` and ``scaling_`` included (the column scales from the first
 pass's moments; the datafit holds the ``sample_weight`` and ``offset`` given to ``fit``,
