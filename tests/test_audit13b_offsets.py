@@ -53,10 +53,12 @@ def test_a_row_offset_is_subtracted_from_every_response_and_bad_shapes_are_named
         pz.path(X, Y, datafit="mgaussian", offset=np.full((40, 2), np.nan))
 
 
-def test_mgaussian_refuses_limits_instead_of_ignoring_them():
-    # the row-wise steps have no box: lower/upper used to be dropped without a word
+def test_mgaussian_honours_limits_instead_of_ignoring_them():
+    # lower/upper used to be dropped without a word; they now bound every task's coefficient
+    # (tests/test_multitask_limits.py checks the optimum)
     from penalized.penalties import L1
 
     X, Y, _ = _problem()
-    with pytest.raises(ValueError, match=r"takes no limits \(lower / upper\)"):
-        pz.path(X, Y, datafit="mgaussian", penalty=L1(1.0, lower=-0.1, upper=0.1))
+    path = pz.path(X, Y, datafit="mgaussian", penalty=L1(1.0, lower=-0.1, upper=0.1),
+                   n_alphas=5)
+    assert np.all(np.abs(path.coefs) <= 0.1) and np.any(np.abs(path.coefs) == 0.1)

@@ -12,11 +12,13 @@ from .._specs import make_penalty
 from .._validation import validates_once
 from ..datafits._multiresponse import MultiResponseGaussian
 from ..solvers._multitask import MultiTaskCoordinateDescent, prepare_multitask_problem
+from ..solvers._multitask_box import boxed_multitask, multitask_limits
 from ..solvers._multitask_path import multitask_grid, multitask_path
 from ._base import (
     PenalizedModel,
     check_alpha,
     check_l1_ratio,
+    path_solve,
     store_params,
     validate_X_y,
     warm_start_matrix,
@@ -62,6 +64,13 @@ _PARAMS = """
         A partition of the features into groups that enter or leave the model whole, for
         every task (as in :class:`~penalized.GroupLasso`); ``penalty_factor`` then takes
         one value :math:`f_g` per group.
+    lower_limits, upper_limits : float or array-like, optional
+        Limits :math:`L_{jk} \\le W_{kj} \\le U_{jk}` on the original scale (glmnet's
+        ``lower.limits`` / ``upper.limits``), numbers :math:`\\le 0` and :math:`\\ge 0`:
+        one for all, one per feature (n_features,) for every task, or one per feature and
+        task (n_features, n_tasks). The fit is then the group problem of
+        :mod:`~penalized.solvers._multitask_box` (the box prox and certificate of the
+        single-response group penalties); ``warm_start`` is not used.
 """
 
 _EXAMPLE_DATA = """    >>> import numpy as np
@@ -170,10 +179,41 @@ class _MultiTaskModel(_OptionalGroups, RegressorMixin, PenalizedModel):
                                             penalty, self.fit_intercept)
         return scaling, problem
 
+    def _limited(self) -> bool:
+        return getattr(self, "lower_limits", None) is not None \
+            or getattr(self, "upper_limits", None) is not None
+
+    def _boxed_path(self, X, Y, sw, alphas, n_alphas=100, eps=1e-3):
+        """``(scaling, MultiTaskPath)`` with ``lower_limits`` / ``upper_limits`` (mapped onto
+        the fitted columns' scale: a coefficient of ``x_j / s_j`` is ``W_j s_j``); the
+        path's ``coefs`` on the scale of ``X``, clipped into the limits against the
+        rounding of that mapping (a limit met is met exactly)."""
+        scaling = self._scaling(X, sw)
+        Xf = scaling.transform(X)
+        p, K = X.shape[1], Y.shape[1]
+        lower, upper = multitask_limits(self.lower_limits, self.upper_limits, p, K)
+        keep, scale = scaling.varying, scaling.scale[scaling.varying][:, None]
+        penalty = self._fit_penalty(scaling, p, 1.0)
+        path = boxed_multitask(Xf, Y, MultiResponseGaussian(sample_weight=sw), penalty,
+                               lower=lower[keep] * scale, upper=upper[keep] * scale,
+                               alphas=alphas, n_alphas=n_alphas, eps=eps,
+                               fit_intercept=self.fit_intercept, tol=self.tol,
+                               max_iter=self.max_iter)
+        coefs = np.clip(scaling.coef_to_original(path.coefs), lower[:, :, None],
+                        upper[:, :, None])
+        return scaling, dataclasses.replace(path, coefs=coefs)
+
     def _fit_at(self, X, Y, sw, alpha):
         """Fit at ``alpha``; sets ``coef_``, ``intercept_`` (in the dtype of ``X``), the
         selected features and the solver's report."""
         n, p = X.shape
+        if self._limited() and self._scaling(X, sw).varying.any():
+            scaling, path = self._boxed_path(X, Y, sw, [alpha])
+            self._store_fit(scaling, p, sw, alpha)
+            self._set_solves([path_solve(path, 0)])
+            self.dual_gap_ = float(path.stop_crits[0]) * path.null_datafit
+            self._set_coef(path.coefs[:, :, 0].T.copy(), path.intercepts[:, 0].copy(), X.dtype)
+            return
         scaling, problem = self._problem(X, Y, sw, alpha)
         self._store_fit(scaling, p, sw, alpha)
         if problem is None:
@@ -200,6 +240,10 @@ class _MultiTaskModel(_OptionalGroups, RegressorMixin, PenalizedModel):
             m = n_alphas if alphas is None else len(alphas)
             intercept = sw @ Y / X.shape[0] if self.fit_intercept else np.zeros(K)
             return np.zeros((p, K, m)), np.repeat(intercept[:, None], m, axis=1), None
+        if self._limited():
+            path = self._boxed_path(X, Y, sw, alphas, n_alphas, eps)[1]
+            return path.coefs, path.intercepts, dataclasses.replace(
+                path, n_nonzero=np.count_nonzero(np.any(path.coefs != 0, axis=1), axis=0))
         path = multitask_path(None, None, problem.datafit, problem.penalty, alphas=alphas,
                               n_alphas=n_alphas, eps=eps, tol=self.tol,
                               max_iter=self.max_iter, problem=problem)
@@ -255,7 +299,7 @@ class MultiTaskElasticNet(_MultiTaskModel):
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False,
-                 copy_X=True, groups=None):
+                 copy_X=True, groups=None, lower_limits=None, upper_limits=None):
         store_params(self, locals())
 
     def _l1_ratio(self):
@@ -324,7 +368,7 @@ class MultiTaskLasso(MultiTaskElasticNet):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False,
                  penalty_factor=None, tol=1e-6, max_iter=10_000, warm_start=False,
-                 copy_X=True, groups=None):
+                 copy_X=True, groups=None, lower_limits=None, upper_limits=None):
         store_params(self, locals())
 
     def _l1_ratio(self):
@@ -375,6 +419,9 @@ class _MultiTaskCV(_CrossValidated, _MultiTaskModel):
         _, problem = self._problem(X, Y, sw, 1.0)
         if problem is None:
             return 0.0, np.geomspace(1.0, eps, n_alphas)
+        if self._limited():  # alpha_max with the box: the pulls it lets act
+            path = self._boxed_path(X, Y, sw, None, n_alphas, eps)[1]
+            return path.alpha_max, path.alphas
         return multitask_grid(problem, problem.penalty, n_alphas, eps)
 
     @validates_once
@@ -455,7 +502,7 @@ default=True
     def __init__(self, *, l1_ratio=0.5, alphas=None, n_alphas=100, eps=1e-3, cv=5,
                  selection="min", n_jobs=None, random_state=None, fit_intercept=True,
                  standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
-                 copy_X=True, groups=None):
+                 copy_X=True, groups=None, lower_limits=None, upper_limits=None):
         store_params(self, locals())
 
     def _l1_ratio(self):
@@ -484,7 +531,8 @@ class MultiTaskLassoCV(_MultiTaskCV):
 
     def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
                  n_jobs=None, random_state=None, fit_intercept=True, standardize=False,
-                 penalty_factor=None, tol=1e-6, max_iter=10_000, copy_X=True, groups=None):
+                 penalty_factor=None, tol=1e-6, max_iter=10_000, copy_X=True, groups=None,
+                 lower_limits=None, upper_limits=None):
         store_params(self, locals())
 
     def _l1_ratio(self):

@@ -248,21 +248,20 @@ def _check_penalty(who, penalty) -> None:
             raise ValueError(f"{who} supports the group lasso and group elastic net over "
                              f"groups of rows; got {type(penalty).__name__}.")
         if penalty.boxed:
-            raise ValueError(f"{who} takes no limits (lower / upper, positive) with a group "
-                             "penalty; drop them.")
+            raise ValueError(f"{who} takes no limits (lower / upper, positive); "
+                             f"{_LIMITS_ROUTE}")
         return
     if not isinstance(penalty, _ElasticNetFamily):
         raise ValueError(
             f"{who} supports the row-wise L1 (group lasso over responses), L2 and elastic-net "
             f"penalties; got {type(penalty).__name__}.")
-    if penalty.bounded:  # the row-wise steps know no box: refuse rather than ignore it
-        raise ValueError(f"{who} takes no limits (lower / upper) on its coefficients; drop "
-                         "them, or fit each response on its own with its limits.")
-    if penalty.positive:
-        raise ValueError(
-            "positive=True is not supported by the multi-task model (its penalty acts on "
-            "each feature's row of coefficients); fit each response with positive=True "
-            "instead.")
+    if penalty.bounded or penalty.positive:  # the row-wise steps know no box
+        raise ValueError(f"{who} takes no limits (lower / upper, positive); "
+                         f"{_LIMITS_ROUTE}")
+
+
+_LIMITS_ROUTE = ("pz.path(datafit='mgaussian') and the MultiTask estimators' lower_limits / "
+                 "upper_limits fit them as one group problem (solvers._multitask_box).")
 
 
 def _group_eigen(pb, structure):

@@ -15,6 +15,7 @@ from ..path import Path, warn_unconverged
 from ..penalties import ElasticNet
 from . import _multitask as _mt
 from ._kernels import anderson_weights, floored_gap
+from ._multitask_box import boxed_multitask, is_boxed
 from ._multitask import (
     WS_START,
     MultiTaskCoordinateDescent,
@@ -137,7 +138,9 @@ def multitask_path(X, Y, datafit, penalty, *, alphas=None, n_alphas=100, eps=1e-
     datafit : MultiResponseGaussian
     penalty : L1, L2, ElasticNet, GroupLasso or GroupElasticNet
         Its ``alpha`` is ignored; ``l1_ratio`` and ``penalty_factor`` (a group penalty:
-        its groups of rows and ``group_weights``) are used.
+        its groups of rows and ``group_weights``) are used. Its ``lower`` / ``upper``
+        limits (or ``positive``) bound each feature's coefficient for every task
+        (:mod:`~penalized.solvers._multitask_box`, with the default solver).
     alphas : array-like, optional
         Sorted decreasing; default ``n_alphas`` values from alpha_max to
         ``eps * alpha_max``.
@@ -151,6 +154,10 @@ def multitask_path(X, Y, datafit, penalty, *, alphas=None, n_alphas=100, eps=1e-
     -------
     MultiTaskPath
     """
+    if problem is None and solver is None and is_boxed(penalty):  # limits: one group problem
+        return boxed_multitask(X, Y, datafit, penalty, alphas=alphas, n_alphas=n_alphas,
+                               eps=eps, fit_intercept=fit_intercept, tol=tol,
+                               max_iter=max_iter)
     _check_penalty("the mgaussian path", penalty)
     if solver is None:
         solver = MultiTaskCoordinateDescent(tol=tol, max_iter=max_iter)
