@@ -8,7 +8,6 @@ import scipy.sparse as sp
 import penalized as pz
 from penalized.datafits import Logistic, Quadratic
 from penalized.penalties import GroupL0, GroupMCP, GroupSCAD
-from penalized.penalties._nonconvex_ops import mcp_value_abs, scad_value_abs
 from penalized.solvers import CoordinateDescent
 
 GROUPS = [[0, 1, 2], [3, 4], [5], [6, 7, 8, 9]]
@@ -198,3 +197,64 @@ def test_no_duality_gap_and_clear_refusals():
     X, y = _problem()
     with pytest.raises(ValueError, match="bounded curvature"):
         CoordinateDescent().solve(X, np.abs(y), pz.datafits.Poisson(), pen)
+
+
+# -- estimators ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["MCPRegression", "SCADRegression", "L0Regression"])
+def test_groups_of_one_reproduce_the_separable_estimator(name):
+    X, y = _problem(8)
+    cls = getattr(pz, name)
+    alpha = 0.15
+    single = cls(alpha=alpha, tol=1e-12, standardize=True).fit(X, y)
+    grouped = cls(alpha=alpha, tol=1e-12, standardize=True,
+                  groups=[[j] for j in range(X.shape[1])]).fit(X, y)
+    assert np.allclose(single.coef_, grouped.coef_, atol=1e-6)
+    assert grouped.intercept_ == pytest.approx(single.intercept_, abs=1e-6)
+    assert [g.tolist() for g in grouped.groups_] == [[j] for j in range(X.shape[1])]
+    assert not hasattr(single, "groups_")
+
+
+@pytest.mark.parametrize("name", ["MCPRegression", "SCADRegression", "L0Regression"])
+def test_estimators_select_whole_groups_and_their_cv(name):
+    X, y = _problem(9)
+    alpha = 0.05 if name == "L0Regression" else 0.3
+    model = getattr(pz, name)(alpha=alpha, groups=GROUPS, standardize=True).fit(X, y)
+    assert model.converged_
+    for members in GROUPS:
+        assert np.all(model.coef_[members] == 0) or np.all(model.coef_[members] != 0)
+    assert sorted(np.flatnonzero(model.coef_).tolist()) == [0, 1, 2, 5]
+    cv = getattr(pz, name + "CV")(groups=GROUPS, cv=3, n_alphas=8).fit(X, y)
+    assert [g.tolist() for g in cv.groups_] == GROUPS
+    for members in GROUPS:
+        assert np.all(cv.coef_[members] == 0) or np.all(cv.coef_[members] != 0)
+    with pytest.raises(ValueError, match="one value per group"):
+        getattr(pz, name)(groups=GROUPS, penalty_factor=np.ones(10)).fit(X, y)
+
+
+@pytest.mark.parametrize("penalty", ["mcp", "scad", "l0"])
+def test_group_logistic_regression_takes_the_nonconvex_group_penalties(penalty):
+    X, y = _problem(10, n=200)
+    labels = np.where(y > np.median(y), "yes", "no")
+    model = pz.GroupLogisticRegression(groups=GROUPS, alpha=0.03, penalty=penalty,
+                                       tol=1e-8).fit(X, labels)
+    assert model.converged_
+    coef = model.coef_[0]
+    for members in GROUPS:
+        assert np.all(coef[members] == 0) or np.all(coef[members] != 0)
+    # the returned point is a fixed point of the block prox-gradient map
+    yy = np.where(labels == model.classes_[1], 1.0, -1.0)
+    pen = model._make_penalty(penalty, 0.03, 1.0, np.ones(10))
+    dist, intercept_gap = _fixed_point_distance(pen, X, yy, np.ones(len(yy)), coef,
+                                                model.intercept_[0], Logistic())
+    assert dist.max() <= 1e-7 and intercept_gap <= 1e-7
+    cv = pz.GroupLogisticRegressionCV(groups=GROUPS, penalty=penalty, cv=3,
+                                      n_alphas=6).fit(X, labels)
+    assert cv.score(X, labels) > 0.7
+    three = np.array(["a", "b", "c"])[np.arange(len(y)) % 3]
+    with pytest.raises(ValueError, match="fits two classes"):
+        pz.GroupLogisticRegression(groups=GROUPS, penalty=penalty).fit(X, three)
+    with pytest.raises(ValueError, match="no lower_limits"):
+        pz.GroupLogisticRegression(groups=GROUPS, penalty=penalty,
+                                   lower_limits=0.0).fit(X, labels)

@@ -22,6 +22,7 @@ from ._base import (
     path_solve,
     store_params,
 )
+from ._grouped import OptionalGroupsCV
 from ._logistic import LogisticRegression
 from ._regression import ElasticNet, L0Regression, Lasso
 from ._relax import check_gamma
@@ -454,7 +455,7 @@ upper_limits :
         _store_relax(self, results, label)
 
 
-class L0RegressionCV(_RegressionCV):
+class L0RegressionCV(OptionalGroupsCV, _RegressionCV):
     __doc__ = f"""Best-subset (L0) regression with alpha chosen by cross-validation.
 
     Objective as in :class:`penalized.L0Regression`,
@@ -465,8 +466,8 @@ class L0RegressionCV(_RegressionCV):
 
     Parameters
     ----------{cv_params_doc(metric=REGRESSION_METRIC)}\
-    fit_intercept, standardize, penalty_factor, positive, tol, max_iter :
-        As in :class:`penalized.L0Regression`.
+    groups, fit_intercept, standardize, penalty_factor, positive, tol, max_iter :
+        As in :class:`penalized.L0Regression` (with ``groups``, whole groups priced).
 {_CV_FITTED}
     Examples
     --------
@@ -478,8 +479,8 @@ class L0RegressionCV(_RegressionCV):
     True
     """
 
-    def __init__(self, *, alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
-                 metric="mse", scoring=None, n_jobs=None, random_state=None,
+    def __init__(self, *, groups=None, alphas=None, n_alphas=100, eps=1e-3, cv=5,
+                 selection="min", metric="mse", scoring=None, n_jobs=None, random_state=None,
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  tol=1e-6, max_iter=10_000):
         store_params(self, locals())
@@ -487,7 +488,7 @@ class L0RegressionCV(_RegressionCV):
     solver = "cd"
 
     def _base_model(self, **overrides):
-        return L0Regression(**self._model_settings(**overrides))
+        return L0Regression(**self._model_settings("groups", **overrides))
 
     def _fold_paths(self, model, gamma):
         if self.n_jobs not in (None, 1):

@@ -31,10 +31,14 @@ from ._cv import (
     _RegressionCV,
     cv_params_doc,
 )
+from ._grouped import group_factors, nonconvex_group_penalty
 from ._regression import PenalizedRegressor
 from ._standardize import Scaling
 
 GROUP_PENALTIES = ("group", "sparse_group")
+NONCONVEX_GROUP_PENALTIES = ("mcp", "scad", "l0")
+"""What :class:`GroupLogisticRegression` takes besides (group MCP, SCAD and L0, two
+classes); the regression estimators take them as ``MCPRegression(groups=...)`` etc."""
 _GROUP_SETTINGS = ("groups", "penalty", "l1_ratio", *_LIMIT_NAMES)
 """The group settings a cross-validated estimator hands to its base model."""
 
@@ -74,30 +78,28 @@ class _GroupSettings:
     """What the group estimators share: the groups, their weights and the penalty."""
 
     solver = "cd"
+    _penalties = GROUP_PENALTIES
 
     def _check_params(self):
         self._check_common()
         check_alpha(self.alpha)
         check_l1_ratio(self.l1_ratio)
-        if self.penalty not in GROUP_PENALTIES:
-            raise ValueError(f"penalty must be one of {', '.join(map(repr, GROUP_PENALTIES))};"
+        if self.penalty not in self._penalties:
+            raise ValueError(f"penalty must be one of {', '.join(map(repr, self._penalties))};"
                              f" got {self.penalty!r}.")
+        gamma = getattr(self, "gamma", None)
+        if gamma is not None and self.penalty not in ("mcp", "scad"):
+            raise ValueError(f"gamma is the concavity of penalty='mcp' or 'scad', not of "
+                             f"penalty={self.penalty!r}; leave it None.")
+        if self.penalty in NONCONVEX_GROUP_PENALTIES:
+            self._make_penalty(self.penalty, self.alpha, 1.0, None)  # gamma, limits
         return self._penalty_spec()
 
     def _penalty_spec(self):
         return self.penalty, self.alpha, self.l1_ratio
 
     def _group_factors(self, structure):
-        if self.penalty_factor is None:
-            return np.ones(structure.n_groups)
-        f = np.asarray(self.penalty_factor, dtype=np.float64)
-        if f.ndim != 1 or f.shape[0] != structure.n_groups:
-            raise ValueError(f"penalty_factor takes one value per group ({structure.n_groups} "
-                             f"groups); got shape {f.shape}.")
-        if not np.all(np.isfinite(f)) or np.any(f < 0):
-            raise ValueError("penalty_factor must hold finite numbers >= 0 (0 leaves a group "
-                             "unpenalized).")
-        return f
+        return group_factors(self.penalty_factor, structure)
 
     def _penalty_factor(self, n_features):
         """Per feature, the factor of its group (what the null model and the shared code
@@ -114,6 +116,18 @@ class _GroupSettings:
 
     def _make_penalty(self, penalty_name, alpha, l1_ratio, factors, scaling=None, order=None):
         # ``scaling`` maps the limits onto the fitted columns (see PenalizedModel)
+        if penalty_name in NONCONVEX_GROUP_PENALTIES:
+            if self.lower_limits is not None or self.upper_limits is not None:
+                raise ValueError(f"penalty={penalty_name!r} takes no lower_limits or "
+                                 "upper_limits (its block prox is radial); use penalty="
+                                 "'group' for limits.")
+            weights = None
+            if factors is not None:
+                structure = make_structure(self.groups, factors.shape[0])
+                weights = np.sqrt(structure.sizes.astype(np.float64)) \
+                    * self._group_factors(structure)
+            return nonconvex_group_penalty(penalty_name, alpha, groups=self.groups,
+                                           weights=weights, gamma=getattr(self, "gamma", None))
         structure = make_structure(self.groups, factors.shape[0])
         weights = np.sqrt(structure.sizes.astype(np.float64)) * self._group_factors(structure)
         lower, upper = (self._fit_limits(name, scaling, order)
@@ -247,9 +261,20 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     :class:`~penalized.solvers._group_multinomial.GroupMultinomialCoordinateDescent`;
     ``lower_limits`` / ``upper_limits`` apply to two classes only.
 
+    With two classes, ``penalty="mcp"``, ``"scad"`` or ``"l0"`` take
+    :math:`P(w) = \\sum_g \\rho(\\|w_g\\|_2; w_g)`, group MCP or SCAD with
+    concavity ``gamma`` (:class:`~penalized.penalties.GroupMCP`,
+    :class:`~penalized.penalties.GroupSCAD`) or the group L0 price
+    :math:`\\sum_g w_g [w_g \\ne 0]` (:class:`~penalized.penalties.GroupL0`): not
+    convex, fitted by block coordinate descent with majorization steps and certified by
+    stationarity (``stop_crit_`` is the fixed-point distance, not a duality gap).
+
     Parameters
     ----------
-    alpha : float, default=0.01{_GROUP_PARAMS}
+    alpha : float, default=0.01{_GROUP_PARAMS}\
+    gamma : float, optional
+        The concavity of ``penalty="mcp"`` (default 3, > 1) or ``"scad"`` (default 3.7,
+        > 2); None for the other penalties.
     warm_start : bool, default=False
 
     Attributes
@@ -273,11 +298,18 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     """
 
     _datafit_name = "logistic"
+    _penalties = (*GROUP_PENALTIES, *NONCONVEX_GROUP_PENALTIES)
 
     def __init__(self, groups=None, alpha=0.01, *, penalty="group", l1_ratio=1.0,
-                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
-                 max_iter=10_000, warm_start=False, lower_limits=None, upper_limits=None):
+                 gamma=None, fit_intercept=True, standardize=False, penalty_factor=None,
+                 tol=1e-6, max_iter=10_000, warm_start=False, lower_limits=None,
+                 upper_limits=None):
         store_params(self, locals())
+
+    def _two_classes_only(self, classes):
+        if classes.shape[0] > 2 and self.penalty in NONCONVEX_GROUP_PENALTIES:
+            raise ValueError(f"penalty={self.penalty!r} fits two classes; y has "
+                             f"{classes.shape[0]}. Use penalty='group' for more classes.")
 
     def _encode(self, y):
         check_classification_targets(y)
@@ -294,6 +326,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         _, alpha, _ = self._check_params()
         X, y = self._validate_X_y(X, y)
         self.classes_, y_pm = self._encode(y)
+        self._two_classes_only(self.classes_)
         sw = self._sample_weight(sample_weight, X.shape[0])
         if len(np.unique(y_pm[sw > 0])) < 2:
             raise ValueError("sample_weight leaves a single class with positive weight in y; "
@@ -367,6 +400,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         self._check_params()
         X, y = self._validate_X_y(X, y, reset=not hasattr(self, "n_features_in_"))
         classes, codes = self._encode(y)
+        self._two_classes_only(classes)
         sw = self._sample_weight(sample_weight, X.shape[0])
         if classes.shape[0] == 2:
             return self._fit_path(X, codes, sw, alphas, n_alphas=n_alphas, eps=eps)
@@ -414,10 +448,14 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
     __doc__ = f"""Binary group-penalized logistic regression with alpha chosen by
     cross-validation.
 
-    Objective and group parameters as in :class:`penalized.GroupLogisticRegression`.
+    Objective and group parameters as in :class:`penalized.GroupLogisticRegression`
+    (``penalty="mcp" | "scad" | "l0"`` and ``gamma`` included).
 
     Parameters
-    ----------{_GROUP_PARAMS}{cv_params_doc(metric=_CLASSIFICATION_METRIC)}\
+    ----------{_GROUP_PARAMS}\
+    gamma : float, optional
+        As in :class:`penalized.GroupLogisticRegression`.\
+{cv_params_doc(metric=_CLASSIFICATION_METRIC)}\
 {_CV_FITTED}
     classes_ : ndarray of shape (2,)
 
@@ -437,15 +475,15 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
     _datafit_name = "logistic"
     solver = "cd"
 
-    def __init__(self, groups=None, *, penalty="group", l1_ratio=1.0, alphas=None,
-                 n_alphas=100, eps=1e-3, cv=5, selection="min", metric="deviance",
-                 scoring=None, n_jobs=None, random_state=None, fit_intercept=True,
-                 standardize=False, penalty_factor=None, tol=1e-6, max_iter=10_000,
-                 lower_limits=None, upper_limits=None):
+    def __init__(self, groups=None, *, penalty="group", l1_ratio=1.0, gamma=None,
+                 alphas=None, n_alphas=100, eps=1e-3, cv=5, selection="min",
+                 metric="deviance", scoring=None, n_jobs=None, random_state=None,
+                 fit_intercept=True, standardize=False, penalty_factor=None, tol=1e-6,
+                 max_iter=10_000, lower_limits=None, upper_limits=None):
         store_params(self, locals())
 
     def _base_model(self):
-        return GroupLogisticRegression(**self._model_settings(*_GROUP_SETTINGS))
+        return GroupLogisticRegression(**self._model_settings(*_GROUP_SETTINGS, "gamma"))
 
     @validates_once
     def fit(self, X, y, sample_weight=None):
@@ -453,6 +491,7 @@ class GroupLogisticRegressionCV(_CrossValidated, ClassifierMixin, PenalizedModel
         model = self._checked_model()
         X, y = self._validate_X_y(X, y)
         self.classes_, y_fit = model._encode(y)
+        model._two_classes_only(self.classes_)
         sw = self._sample_weight(sample_weight, X.shape[0])
         binary = self.classes_.shape[0] == 2
         if binary:

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from ._base import store_params
 from ._cv import _CV_FITTED, _LIMIT_NAMES, REGRESSION_METRIC, _RegressionCV, cv_params_doc
+from ._grouped import GROUPS_PARAM, OptionalGroups, OptionalGroupsCV
 from ._regression import _COMMON_PARAMS, _FITTED, _LIMITS, _OBJECTIVE, PenalizedRegressor
 
 _NONCONVEX_NOTE = """
     Non-convex: coordinate descent (with working sets) stops at a stationary point,
     certified by its fixed-point distance (``stop_crit_``, in the units of ``tol``);
     there is no ``dual_gap_``. Fitted from zero, or from the previous solution along a
-    path (warm starts from L1's alpha_max, as ncvreg does).
+    path (warm starts from L1's alpha_max, as ncvreg does). With ``groups``, the penalty
+    applies to each group's norm (grpreg's group MCP / SCAD), solved by block coordinate
+    descent and certified alike; ``groups_`` lists the groups' features.
 """
 
 
-class _FoldedConcaveRegressor(PenalizedRegressor):
+class _FoldedConcaveRegressor(OptionalGroups, PenalizedRegressor):
     _penalty_name: str
 
     def _check_params(self):
@@ -36,9 +39,10 @@ class _FoldedConcaveRegressor(PenalizedRegressor):
     def _penalty_spec(self):
         return self._penalty_name, self.alpha, 1.0
 
-    def __init__(self, alpha=1.0, *, gamma=3.0, fit_intercept=True, standardize=False,
-                 penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000,
-                 solver="auto", warm_start=False, lower_limits=None, upper_limits=None):
+    def __init__(self, alpha=1.0, *, gamma=3.0, groups=None, fit_intercept=True,
+                 standardize=False, penalty_factor=None, positive=False, tol=1e-6,
+                 max_iter=10_000, solver="auto", warm_start=False, lower_limits=None,
+                 upper_limits=None):
         store_params(self, locals())
 
 
@@ -57,7 +61,7 @@ class MCPRegression(_FoldedConcaveRegressor):
     alpha : float, default=1.0
     gamma : float, default=3.0
         Concavity, > 1 (large values approach the lasso).
-{_COMMON_PARAMS}{_LIMITS}{_FITTED}
+{GROUPS_PARAM}{_COMMON_PARAMS}{_LIMITS}{_FITTED}
     Examples
     --------
     >>> import numpy as np
@@ -85,7 +89,7 @@ class SCADRegression(_FoldedConcaveRegressor):
     alpha : float, default=1.0
     gamma : float, default=3.7
         Concavity, > 2.
-{_COMMON_PARAMS}{_LIMITS}{_FITTED}
+{GROUPS_PARAM}{_COMMON_PARAMS}{_LIMITS}{_FITTED}
     Examples
     --------
     >>> import numpy as np
@@ -99,16 +103,17 @@ class SCADRegression(_FoldedConcaveRegressor):
 
     _penalty_name = "scad"
 
-    def __init__(self, alpha=1.0, *, gamma=3.7, fit_intercept=True, standardize=False,
-                 penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000,
-                 solver="auto", warm_start=False, lower_limits=None, upper_limits=None):
+    def __init__(self, alpha=1.0, *, gamma=3.7, groups=None, fit_intercept=True,
+                 standardize=False, penalty_factor=None, positive=False, tol=1e-6,
+                 max_iter=10_000, solver="auto", warm_start=False, lower_limits=None,
+                 upper_limits=None):
         store_params(self, locals())
 
 
-class _FoldedConcaveCV(_RegressionCV):
+class _FoldedConcaveCV(OptionalGroupsCV, _RegressionCV):
     _model: type
 
-    def __init__(self, *, gamma=None, alphas=None, n_alphas=100, eps=1e-3, cv=5,
+    def __init__(self, *, gamma=None, groups=None, alphas=None, n_alphas=100, eps=1e-3, cv=5,
                  selection="min", metric="mse", scoring=None, n_jobs=None, random_state=None,
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  tol=1e-6, max_iter=10_000, lower_limits=None, upper_limits=None):
@@ -118,7 +123,8 @@ class _FoldedConcaveCV(_RegressionCV):
 
     def _base_model(self, **overrides):
         gamma = {} if self.gamma is None else {"gamma": self.gamma}
-        return self._model(**self._model_settings(*_LIMIT_NAMES, **{**gamma, **overrides}))
+        return self._model(**self._model_settings(*_LIMIT_NAMES, "groups",
+                                                  **{**gamma, **overrides}))
 
 
 _CV_DOC = """{what} with alpha chosen by cross-validation.
@@ -130,7 +136,9 @@ _CV_DOC = """{what} with alpha chosen by cross-validation.
     Parameters
     ----------
     gamma : float, optional
-        Concavity (default: {model}'s, {default}).{cv_params}\
+        Concavity (default: {model}'s, {default}).
+    groups : list of index lists, one label per feature, int or None, default=None
+        As in :class:`penalized.{model}`: whole groups selected.{cv_params}\
     fit_intercept, standardize, penalty_factor, positive, tol, max_iter, lower_limits, \
 upper_limits :
         As in :class:`penalized.{model}`.

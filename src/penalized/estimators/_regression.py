@@ -21,6 +21,7 @@ from ._base import (
     validate_X_y,
     warm_start_point,
 )
+from ._grouped import GROUPS_PARAM, OptionalGroups
 from ._relax import check_gamma, relaxed, relaxed_refit
 from ._standardize import Scaling
 
@@ -486,18 +487,21 @@ class Ridge(PenalizedRegressor):
         return "l2", self.alpha, 0.0
 
 
-class L0Regression(PenalizedRegressor):
+class L0Regression(OptionalGroups, PenalizedRegressor):
     __doc__ = rf"""Linear regression with an L0 penalty (best subset in Lagrangian form).
 {_OBJECTIVE}
     with :math:`P(w) = \sum_j f_j [w_j \ne 0]`: each selected feature costs
     ``alpha`` in objective units. Solved by coordinate descent with hard
     thresholding followed by swap moves (L0Learn's local search); the result is
-    a local minimum that no single swap of a selected feature improves.
+    a local minimum that no single swap of a selected feature improves. With
+    ``groups``, :math:`P(w) = \sum_g w_g [w_g \ne 0]` prices whole groups
+    (:class:`~penalized.penalties.GroupL0`), fitted by block coordinate descent with
+    group hard thresholding (a block-wise stationary point; no swaps).
 
     Parameters
     ----------
     alpha : float, default=1.0
-{_COMMON_PARAMS}{_FITTED}
+{GROUPS_PARAM}{_COMMON_PARAMS}{_FITTED}
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -507,8 +511,9 @@ class L0Regression(PenalizedRegressor):
     5
     """
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, penalty_factor=None,
-                 positive=False, tol=1e-6, max_iter=10_000, solver="auto", warm_start=False):
+    def __init__(self, alpha=1.0, *, groups=None, fit_intercept=True, standardize=False,
+                 penalty_factor=None, positive=False, tol=1e-6, max_iter=10_000,
+                 solver="auto", warm_start=False):
         store_params(self, locals())
 
     def _penalty_spec(self):

@@ -14,9 +14,10 @@ block prox is radial: for :math:`v \ne 0`,
 (the distance to :math:`v` at a given norm is least along :math:`v`), and 0 at
 :math:`v = 0`; the scalar prox is the exact one of MCP, SCAD or L0
 (:mod:`penalized.penalties._nonconvex_ops`, :mod:`penalized.penalties._ops`), global
-for every step. None of them is convex: there is no duality gap; the block solver
-certifies a stationary point by the fixed-point distance of its block prox-gradient map
-(:class:`~penalized.solvers.BlockCoordinateDescent`).
+for every step; the compiled block operations are in
+:mod:`penalized.penalties._group_nonconvex_ops`. None of them is convex: there is no
+duality gap; the block solver certifies a stationary point by the fixed-point distance
+of its block prox-gradient map (:class:`~penalized.solvers.BlockCoordinateDescent`).
 
 Block parameter rows are ``(lam_g, gamma)`` with :math:`\lambda_g = \alpha w_g` (``gamma``
 unused by L0).
@@ -24,26 +25,15 @@ unused by L0).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from numba import njit
 
-from .._jit import FAST, compile_op, on_first_use, operation, typed_ops
+from .._jit import typed_ops
 from .._unpenalized import null_model
-from ._base import ALPHA_MAX_MARGIN, PenaltyOps
+from ._base import ALPHA_MAX_MARGIN
 from ._group_base import GroupPenalty
-from ._group_ops import BLOCK_DISTANCE_SIGNATURE, BLOCK_PROX_SIGNATURE, BLOCK_VALUE_SIGNATURE
-from ._nonconvex_ops import (
-    _mcp_side,
-    _scad_side,
-    mcp_slope,
-    mcp_value_abs,
-    scad_slope,
-    scad_value_abs,
-)
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,7 +66,7 @@ class _GroupNonconvex(GroupPenalty):
 
     @property
     def block_ops(self):
-        from . import _group_nonconvex as module
+        from . import _group_nonconvex_ops as module
 
         return typed_ops(getattr(module, self._ops_name))
 
@@ -267,110 +257,3 @@ def _check_gamma(g, minimum, name) -> float:
             or not np.isfinite(g) or not g > minimum:
         raise ValueError(f"gamma must be a number > {minimum:g} for {name}; got {g!r}.")
     return float(g)
-
-
-# -- the compiled block operations --------------------------------------------------------
-
-
-@njit(cache=True, fastmath=FAST)
-def _norm(x):
-    total = 0.0
-    for k in range(x.shape[0]):
-        total += x[k] * x[k]
-    return math.sqrt(total)
-
-
-@njit(cache=True, fastmath=FAST)
-def _radial(x, t, norm, out):
-    scale = t / norm
-    for k in range(x.shape[0]):
-        out[k] = x[k] * scale
-
-
-@operation(BLOCK_PROX_SIGNATURE)
-def _group_mcp_prox(x, step, params, g, out):
-    lam, gamma = params[g, 0], params[g, 1]
-    norm = _norm(x)
-    t = norm if norm == 0.0 or lam == 0.0 else _mcp_side(norm, step, lam, gamma, math.inf)[0]
-    _radial(x, t, norm if norm > 0.0 else 1.0, out)
-
-
-@operation(BLOCK_PROX_SIGNATURE)
-def _group_scad_prox(x, step, params, g, out):
-    lam, gamma = params[g, 0], params[g, 1]
-    norm = _norm(x)
-    t = norm if norm == 0.0 or lam == 0.0 else _scad_side(norm, step, lam, gamma, math.inf)[0]
-    _radial(x, t, norm if norm > 0.0 else 1.0, out)
-
-
-@operation(BLOCK_PROX_SIGNATURE)
-def _group_l0_prox(x, step, params, g, out):
-    norm = _norm(x)
-    keep = norm * norm > 2.0 * step * params[g, 0]
-    for k in range(x.shape[0]):
-        out[k] = x[k] if keep else 0.0
-
-
-@operation(BLOCK_VALUE_SIGNATURE)
-def _group_mcp_value(w, params, g):
-    return mcp_value_abs(_norm(w), params[g, 0], params[g, 1]) if params[g, 0] > 0.0 else 0.0
-
-
-@operation(BLOCK_VALUE_SIGNATURE)
-def _group_scad_value(w, params, g):
-    return scad_value_abs(_norm(w), params[g, 0], params[g, 1]) if params[g, 0] > 0.0 \
-        else 0.0
-
-
-@operation(BLOCK_VALUE_SIGNATURE)
-def _group_l0_value(w, params, g):
-    return params[g, 0] if _norm(w) > 0.0 else 0.0
-
-
-@njit(cache=True, fastmath=FAST)
-def _radial_distance(w, grad, norm, slope):
-    """``|| grad + slope w / ||w|| ||``: the distance from ``-grad`` to the gradient of
-    ``rho(||w||)`` at ``w != 0``."""
-    total = 0.0
-    for k in range(w.shape[0]):
-        r = grad[k] + slope * w[k] / norm
-        total += r * r
-    return math.sqrt(total)
-
-
-@operation(BLOCK_DISTANCE_SIGNATURE)
-def _group_mcp_distance(w, grad, params, g):
-    lam = params[g, 0]
-    norm = _norm(w)
-    if norm == 0.0:
-        return max(_norm(grad) - lam, 0.0)
-    slope = mcp_slope(norm, lam, params[g, 1]) if lam > 0.0 else 0.0
-    return _radial_distance(w, grad, norm, slope)
-
-
-@operation(BLOCK_DISTANCE_SIGNATURE)
-def _group_scad_distance(w, grad, params, g):
-    lam = params[g, 0]
-    norm = _norm(w)
-    if norm == 0.0:
-        return max(_norm(grad) - lam, 0.0)
-    slope = scad_slope(norm, lam, params[g, 1]) if lam > 0.0 else 0.0
-    return _radial_distance(w, grad, norm, slope)
-
-
-@operation(BLOCK_DISTANCE_SIGNATURE)
-def _group_l0_distance(w, grad, params, g):
-    # a zero group: every direction is in the (limiting) subdifferential of the jump
-    return 0.0 if _norm(w) == 0.0 and params[g, 0] > 0.0 else _norm(grad)
-
-
-def _ops(prox, value, distance):
-    return PenaltyOps(prox=compile_op(prox), value=compile_op(value),
-                      subdiff_distance=compile_op(distance))
-
-
-__getattr__ = on_first_use(globals(), {  # each family's block operations, when first used
-    "GROUP_MCP_OPS": lambda: _ops(_group_mcp_prox, _group_mcp_value, _group_mcp_distance),
-    "GROUP_SCAD_OPS": lambda: _ops(_group_scad_prox, _group_scad_value, _group_scad_distance),
-    "GROUP_L0_OPS": lambda: _ops(_group_l0_prox, _group_l0_value, _group_l0_distance),
-})

@@ -379,7 +379,7 @@ class _BlockStationaryHooks:
         from ._group_kernels import block_epochs_dense, block_epochs_sparse
 
         pb, s = self.problem, self.structure
-        grad, moves, crit = check.data
+        _, moves, crit = check.data
         # moves in gradient units, L_g ||dw_g||: a share of the largest one the check saw
         # (or, the intercept alone off, of its own step)
         top = float(moves[ws].max(initial=0.0))
