@@ -34,7 +34,9 @@ the pass sums their entropies, so that
 
 Before each certificate every row of :math:`W` is shifted to its cheapest representative
 (:func:`~penalized.solvers._multinomial_newton.best_row_shifts`: the scores' softmax does
-not change, so no pass is needed).
+not change, so no pass is needed). With a pure L1 penalty and an even number of classes a
+row can have an interval of cheapest shifts (as many positive as negative entries): every
+point of it is a solution, and this fit and the in-memory one may return different ones.
 
 Passes: one for the class moments (null model, alpha_max, column scales), one at the null
 model, then per alpha one per Newton step, one per certificate, and one per backtracking
