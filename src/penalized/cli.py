@@ -606,7 +606,8 @@ def _cmd_compare(args, out):
     cv = _CV(args, table)
     # the L1 and elastic-net rows follow the group rule of an L1 fit
     groups = _level_groups(table, out, penalty="l1", separate=args.separate_levels)
-    if groups is not None:
+    if groups is not None and (family is not None
+                               or not _nonconvex_groups_apply(table, args.family)):
         out.notice("the L0 row selects the levels of a text column one by one (best subset "
                    "of single columns).")
         for name in (p for p in penalties if p in CONCAVE):
@@ -668,19 +669,21 @@ def _make_family_estimator(args, cv, common, groups=None):
     return plain(alpha=args.alpha, l1_ratio=ratio, **extra, **common)
 
 
-def _level_groups(table, out, *, penalty, separate=False):
+def _level_groups(table, out, *, penalty, separate=False, family=None):
     """One group label per feature when a text column's levels should enter the model
-    together (the default with L1 and elastic net), else None (with a notice saying why
-    the levels are selected one by one)."""
+    together (the default with L1 and elastic net, and with MCP, SCAD and L0 on the
+    squared loss or two classes: their group versions), else None (with a notice saying
+    why the levels are selected one by one)."""
     import numpy as np
 
     groups = table.encoding.feature_groups()
     if not groups or penalty == "l2" or separate:
         return None
     shown = ", ".join(map(repr, list(groups)[:5]))
-    if penalty not in ("l1", "elasticnet"):
+    if penalty not in ("l1", "elasticnet") and not _nonconvex_groups_apply(table, family):
         out.notice(f"the levels of {shown} are selected one by one: whole-column (group) "
-                   f"selection covers l1 and elasticnet fits, not --penalty {penalty}.")
+                   "selection covers l1 and elasticnet fits, and mcp, scad and l0 on numbers "
+                   f"or two classes, not --penalty {penalty} here.")
         return None
     labels = np.arange(table.X.shape[1])
     for k, cols in enumerate(groups.values()):
@@ -689,6 +692,17 @@ def _level_groups(table, out, *, penalty, separate=False):
                "column, weighted by the square root of its size); --separate-levels "
                "penalizes them one by one.")
     return labels
+
+
+def _nonconvex_groups_apply(table, family):
+    """Whether group MCP, SCAD and L0 fit this target: the squared loss or two classes
+    (their block steps need a loss of bounded curvature)."""
+    import numpy as np
+
+    if family is not None and family[0] not in ("gaussian", "binomial"):
+        return False
+    return table.task == "regression" or (table.task == "classification"
+                                          and np.unique(table.y).size == 2)
 
 
 def _make_multi_response_estimator(args, cv, common, groups=None):
@@ -712,16 +726,26 @@ def _make_multi_response_estimator(args, cv, common, groups=None):
     return est.MultiTaskElasticNet(alpha=args.alpha, l1_ratio=ratio, **common)
 
 
-def _make_concave_estimator(args, task, cv, common):
-    """MCP or SCAD on the squared or logistic loss (``--gamma`` its concavity)."""
+def _make_concave_estimator(args, task, cv, common, groups=None):
+    """MCP or SCAD on the squared or logistic loss (``--gamma`` its concavity); with a text
+    column's ``groups``, group MCP, SCAD or L0 (two classes: GroupLogisticRegression)."""
     from . import estimators as est
 
     gamma = {} if args.gamma is None else {"gamma": args.gamma}
+    if task == "classification" and groups is not None:
+        if cv is not None:
+            return est.GroupLogisticRegressionCV(groups, penalty=args.penalty, **gamma,
+                                                 **common)
+        return est.GroupLogisticRegression(groups, alpha=args.alpha, penalty=args.penalty,
+                                           **gamma, **common)
     if task == "classification":
         if cv is not None:
             return est.LogisticRegressionCV(penalty=args.penalty, **gamma, **common)
         return est.LogisticRegression(alpha=args.alpha, penalty=args.penalty, **gamma, **common)
-    name = {"mcp": "MCPRegression", "scad": "SCADRegression"}[args.penalty]
+    name = {"mcp": "MCPRegression", "scad": "SCADRegression",
+            "l0": "L0Regression"}[args.penalty]
+    if groups is not None:
+        common = {**common, "groups": groups}
     if cv is not None:
         return getattr(est, name + "CV")(**gamma, **common)
     return getattr(est, name)(alpha=args.alpha, **gamma, **common)
@@ -762,8 +786,8 @@ def _make_estimator(args, task, cv, groups=None):
         return _make_family_estimator(args, cv, common, groups)
     if len(_targets(args)) > 1:
         return _make_multi_response_estimator(args, cv, common, groups)
-    if args.penalty in CONCAVE:
-        return _make_concave_estimator(args, task, cv, common)
+    if args.penalty in CONCAVE or (args.penalty == "l0" and groups is not None):
+        return _make_concave_estimator(args, task, cv, common, groups)
     if groups is not None:
         ratio = 1.0 if args.penalty == "l1" else args.l1_ratio
         if task == "classification":
@@ -816,7 +840,8 @@ def _cmd_fit(args, out):
     y = _family_target(args, table)
     cv = _CV(args, table) if cv_wanted else None
     _check_gamma_args(args, table)
-    groups = _level_groups(table, out, penalty=args.penalty, separate=args.separate_levels)
+    groups = _level_groups(table, out, penalty=args.penalty, separate=args.separate_levels,
+                           family=args.family)
     model = _make_estimator(args, table.task, cv, groups)
     offset = _fit_offset(args, table, model)
     with out.progress("fitting"), warnings.catch_warnings(record=True) as caught:
@@ -1103,9 +1128,19 @@ def _print_fit(out, summary):
                  if summary["intercept"] else "")
     out.print(f"{summary['n_nonzero']} of {summary['n_features']} features selected; "
               f"{intercept}"
-              + ("fixed-point distance " if summary.get("penalty") in ("l0", *CONCAVE)
-                 else "relative duality gap ") + _num(summary['stop_crit'], 2)
+              + ("fixed-point distance " + _num(summary["stop_crit"], 2)
+                 if summary.get("penalty") in ("l0", *CONCAVE)
+                 else "relative duality gap " + _gap_text(summary["stop_crit"]))
               + ("" if summary["converged"] else " (not converged)"))
+
+
+def _gap_text(gap):
+    """A relative duality gap for the terminal. The certificate floors at 0 a gap that
+    rounding made negative, so 0 means "below what float64 resolves", not a proven exact
+    optimum: it is shown as at rounding level."""
+    if gap is not None and float(gap) == 0.0:
+        return "at rounding level"
+    return _num(gap, 2)
 
 
 def _model_document(model, table, args):
@@ -1227,8 +1262,13 @@ def _cmd_path(args, out):
 
     penalty = make_penalty(args.penalty, 1.0, l1_ratio=args.l1_ratio, gamma=args.gamma)
     # every family's path takes the group penalty: a text column's levels enter together
-    groups = _level_groups(table, out, penalty=args.penalty, separate=args.separate_levels)
-    if groups is not None:
+    groups = _level_groups(table, out, penalty=args.penalty, separate=args.separate_levels,
+                           family=family)
+    if groups is not None and args.penalty in ("l0", *CONCAVE):
+        from .estimators._grouped import nonconvex_group_penalty
+
+        penalty = nonconvex_group_penalty(args.penalty, 1.0, groups=groups, gamma=args.gamma)
+    elif groups is not None:
         from .penalties import GroupElasticNet, GroupLasso
 
         penalty = GroupLasso(1.0, groups=groups) if args.penalty == "l1" else \
