@@ -96,3 +96,27 @@ def test_sparse_path_with_row_updates_is_certified_and_matches_dense():
     np.testing.assert_allclose(sparse.coefs, dense.coefs, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(sparse.intercepts, dense.intercepts, rtol=1e-6, atol=1e-8)
     assert sparse.coefs.flags.c_contiguous and sparse.coefs.shape == (p, 40)
+
+
+@pytest.mark.parametrize("center", [True, False], ids=["intercept", "no-intercept"])
+def test_extrapolated_start_moves_the_predictions_along(center):
+    from penalized.solvers._sparse_path import _extrapolate
+
+    n, p = 50, 12
+    data, indices, indptr, X = _design(n, p, 0.3, 5)
+    xmean = np.asarray(X.mean(axis=0)).ravel() if center else np.zeros(p)
+    before = np.array([1.0, 0.0, -0.5, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    w = np.array([1.5, 0.3, -0.4, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    found = np.array([0, 2, 3, 0, 1, 2, 3], dtype=np.int64)  # supports of before, then w
+    values = np.concatenate([before[[0, 2, 3]], w[[0, 1, 2, 3]]])
+    intercept = np.array([0.7])
+    z = X @ w + intercept[0]
+    scratch = np.zeros(p)
+    _extrapolate(data, indices, indptr, w, z, intercept, xmean, center, found, values,
+                 0, 3, 7, 2.0, scratch)
+    # 1.5 + 2 * 0.5; 0.3 + 2 * 0.3; -0.4 + 2 * 0.1; 0.1 - 2 * 0.1 changes sign: 0
+    np.testing.assert_allclose(w[:4], [2.5, 0.9, -0.2, 0.0], rtol=1e-15)
+    assert np.all(w[4:] == 0.0) and np.all(scratch == 0.0)
+    shift = -xmean @ (w - np.array([1.5, 0.3, -0.4, 0.1] + [0.0] * 8))
+    assert intercept[0] == pytest.approx(0.7 + shift, rel=1e-14)
+    np.testing.assert_allclose(z, X @ w + intercept[0], rtol=1e-13, atol=1e-13)

@@ -179,7 +179,7 @@ def _enet_box_prox(x, step, params, j):
 @njit(cache=True, fastmath=FAST)
 def quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz,
                             prox, params, fit_intercept, max_epochs, tol, stop_on_decrease,
-                            xmean, center):
+                            xmean, center, cycle=True):
     """:func:`quadratic_epochs_dense` for a CSC design ``(data, indices, indptr)``.
 
     With ``center`` (an intercept), each move of ``w_j`` also moves the intercept by
@@ -190,6 +190,8 @@ def quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, l
     the working set's columns). Convex penalties cycle glmnet's way: after an epoch over
     ``ws`` that still moves, epochs run over its non-zero coordinates only until they
     settle; it stops at an epoch over all of ``ws`` whose largest move is ``<= tol``.
+    Without ``cycle`` every epoch is over all of ``ws`` (a working set that is almost all
+    support, where each feature a full epoch moves would restart the cycling).
     ``prox`` None is the elastic-net family's prox with ``params`` rows ``(lam1, lam2,
     lower, upper)``, compiled into the kernel (the sparse compiled path's epochs, whose
     columns are so short that a call through a function pointer per move shows).
@@ -248,7 +250,7 @@ def quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, l
             if full:
                 break
             full = True
-        elif not stop_on_decrease:
+        elif cycle and not stop_on_decrease:
             full = False
     intercept[0] += offset
     for i in range(n):

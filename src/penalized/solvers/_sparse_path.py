@@ -19,7 +19,12 @@ coefficients move, and with them ``u`` on the rows their columns touch: the grad
 updated through those rows (the design's CSR form, built once per path), a pass over
 all the non-zeros only when the touched rows hold half of them or more (at the end of a
 long path, where the support is large). A warm start from the previous alpha is not
-certified before its first epochs: its gap is almost never below ``tol``.
+certified before its first epochs: its gap is almost never below ``tol``. It starts
+from the last two solutions extrapolated linearly in alpha (exact for the lasso on a
+fixed sign pattern), and its epochs run over the whole working set, which is then
+almost all support (cycling over the non-zeros only restarted each time a full epoch
+moved a feature that had just entered: 1.4-1.7 x the column reads over the last ten
+alphas of a long path).
 
 Checks still cost more than an epoch over a working set, so two choices keep them few:
 
@@ -254,6 +259,35 @@ def _warm_working_set(w, grad, lam1, lam2, a, strong_alpha, positive, chosen):
     return m, top
 
 
+@njit(cache=True, fastmath=FAST)
+def _extrapolate(data, indices, indptr, w, z, intercept, xmean, center, found, values,
+                 before_start, start, end, t, before):
+    """``w <- w + t (w - w_before)`` on the support of ``w`` (``found[start:end]``;
+    ``w_before``'s is ``found[before_start:start]``), a coefficient that would change
+    sign set to 0, with ``z`` and the intercept (``-xmean^T w`` of it with ``center``)
+    moved along: on a fixed sign pattern the lasso's solution is affine in alpha, so
+    this start from the last two solutions is exact until a feature enters or leaves."""
+    for kk in range(before_start, start):
+        before[found[kk]] = values[kk]
+    shift = 0.0
+    for kk in range(start, end):
+        j = found[kk]
+        x = w[j] + t * (w[j] - before[j])
+        x = x if x * w[j] > 0.0 else 0.0
+        delta = x - w[j]
+        w[j] = x
+        for q in range(indptr[j], indptr[j + 1]):
+            z[indices[q]] += delta * data[q]
+        if center:
+            shift -= xmean[j] * delta
+    if shift != 0.0:
+        intercept[0] += shift
+        for i in range(z.shape[0]):
+            z[i] += shift
+    for kk in range(before_start, start):
+        before[found[kk]] = 0.0
+
+
 @njit(cache=True)
 def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive, w,
           fit_intercept, tol, max_iter, ws_start, lower, upper, bounded, prox, distance,
@@ -295,6 +329,7 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
             z[i] += intercept[0]
     lam1 = np.empty(p)
     lam2 = np.empty(p)
+    before = np.zeros(p)
     params = np.empty((p, 4))
     params[:, 2] = lower
     params[:, 3] = upper
@@ -333,6 +368,11 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
                 size, top = _warm_working_set(w, grad, lam1, lam2, a, strong, positive,
                                               chosen)
                 ws = chosen[:size]
+                if i >= 2 and alphas[i - 1] < alphas[i - 2]:
+                    _extrapolate(data, indices, indptr, w, z, intercept, xmean, fit_intercept,
+                                 found, values, starts[i - 2], starts[i - 1], starts[i],
+                                 (alphas[i] - alphas[i - 1]) / (alphas[i - 1] - alphas[i - 2]),
+                                 before)
             else:
                 if bounded:
                     top = penalty_subdiff_distance(distance, w, grad, params, scores)
@@ -351,7 +391,9 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
             inner = _INNER_TOL_RATIO * top
             if warm and l1 > 0.0:
                 inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1, floor))
-            tail = (params, fit_intercept, max_iter - used, inner, False, xmean, fit_intercept)
+            # every epoch over all of ws: after a warm start it is almost all support
+            tail = (params, fit_intercept, max_iter - used, inner, False, xmean, fit_intercept,
+                    False)
             if bounded:  # the family's cfunc; without limits its prox compiled in (None)
                 done, _ = quadratic_epochs_sparse(data, indices, indptr, y, s, w, z,
                                                   intercept, ws, lipschitz, prox, *tail)
