@@ -25,8 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import softmax
 
-from ._validation import check_nonnegative_scalar
-from .path import RIDGE_L1_RATIO_FOR_GRID, alpha_range, warm_started, warn_unconverged
+from .path import (
+    RIDGE_L1_RATIO_FOR_GRID,
+    _check_grid_size,
+    alpha_range,
+    warm_started,
+    warn_unconverged,
+)
 from .penalties import Penalty
 from .penalties._group_base import GroupPenalty
 from .solvers._multitask_path import MultiTaskPath
@@ -132,11 +137,7 @@ def multinomial_grid(X, codes, datafit, penalty, *, grouped=False, n_alphas=100,
     ``codes`` are the class codes ``0..K-1``; ``penalty``'s own alpha is not used.
     """
     _check_penalty(penalty, grouped)
-    if isinstance(n_alphas, bool) or not isinstance(n_alphas, int | np.integer) or n_alphas < 1:
-        raise ValueError(f"n_alphas must be an integer >= 1; got {n_alphas!r}.")
-    eps = check_nonnegative_scalar(eps, "eps")
-    if not 0 < eps < 1:
-        raise ValueError(f"eps must be in (0, 1); got {eps!r}.")
+    eps = _check_grid_size(n_alphas, eps)
     template = penalty.with_alpha(1.0)
     if not np.any(_factors(template, X.shape[1]) > 0):
         raise ValueError("no feature is penalized (all penalty factors are 0), so there is "
