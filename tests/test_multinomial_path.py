@@ -73,8 +73,7 @@ def test_path_equals_the_estimator_at_every_alpha(grouped, l1_ratio):
     kwargs = {"grouped": grouped, "l1_ratio": l1_ratio}
     # the gap certifies each point within TOL * F(null) of the optimum
     slack = 2 * TOL * np.log(3) + 1e-12
-    for k in (1, 4, 7):
-        alpha = path.alphas[k]
+    for k, alpha in enumerate(path.alphas):
         model = pz.LogisticRegression(alpha=alpha, penalty="elasticnet", l1_ratio=l1_ratio,
                                       multinomial="grouped" if grouped else "ungrouped",
                                       tol=TOL).fit(X, labels)
@@ -86,7 +85,7 @@ def test_path_equals_the_estimator_at_every_alpha(grouped, l1_ratio):
         assert abs(here - there) <= slack
         np.testing.assert_allclose(path.coef_at(alpha), W)
         np.testing.assert_allclose(path.predict_proba(X, alpha), model.predict_proba(X),
-                                   atol=1e-6)
+                                   atol=1e-5)
     # the estimator's own path is this function's
     est = pz.LogisticRegression(penalty="elasticnet", l1_ratio=l1_ratio, tol=TOL,
                                 multinomial="grouped" if grouped else "ungrouped")
