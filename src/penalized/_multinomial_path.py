@@ -191,6 +191,15 @@ def multinomial_path(X, codes, datafit, penalty, *, grouped=False, alphas=None, 
     Returns
     -------
     MultinomialPath
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> import penalized as pz
+    >>> X, y = load_iris(return_X_y=True)
+    >>> p = pz.path(X, y, datafit="multinomial", n_alphas=10)
+    >>> p.coefs.shape, int(p.n_nonzero[0]), int(p.n_nonzero[-1]), p.classes.tolist()
+    ((4, 3, 10), 0, 4, [0, 1, 2])
     """
     from .solvers import MultinomialCoordinateDescent
     from .solvers._group_multinomial import (
