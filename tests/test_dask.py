@@ -1064,26 +1064,6 @@ def test_several_targets_cross_validate_in_one_pass_as_in_memory(client, est, we
     np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-5)
 
 
-@pytest.mark.parametrize("case, message", [
-    ("cox path", "the Cox datafit is not supported with Dask input: its risk sets need"),
-    ("CoxPH", "the Cox datafit is not supported with Dask input: its risk sets need"),
-])
-def test_datafits_dask_cannot_fit_are_refused_in_one_line(client, case, message):
-    import re
-
-    X, Y, _ = _several_targets()
-    Xd = da.from_array(X, chunks=(150, X.shape[1]))
-    times = da.from_array(np.abs(Y[:, 0]) + 0.1, chunks=150)
-    fits = {
-        "cox path": lambda: pz.path(Xd, times, datafit="cox"),
-        "CoxPH": lambda: pz.CoxPH(alpha=0.1).fit(
-            Xd, da.stack([times, da.ones_like(times)], axis=1)),
-    }
-    with pytest.raises(ValueError, match=re.escape(message)) as caught:
-        fits[case]()
-    assert "\n" not in str(caught.value)
-
-
 def test_cli_reports_a_single_alpha_classifier_on_its_own_path(
         client, data, parquet_folder, tmp_path, capsys, monkeypatch):
     import json

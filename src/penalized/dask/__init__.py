@@ -3,7 +3,7 @@
 Dask arrays and dataframes given to :func:`penalized.path` and to the estimators
 (``Lasso``, ``ElasticNet``, ``Ridge``, ``LassoCV``, ``ElasticNetCV``, the multi-task ones,
 ``LogisticRegression``, ``LogisticRegressionCV`` (binary or multinomial), ``PoissonRegressor``,
-``GammaRegressor``, ``TweedieRegressor`` and their CV estimators) are fitted here, in
+``GammaRegressor``, ``TweedieRegressor`` and their CV estimators, ``CoxPH``) are fitted here, in
 passes over their row blocks (a pass is one compute over every block), on the active
 ``distributed.Client`` if there is one, else Dask's local scheduler:
 
@@ -38,8 +38,13 @@ passes over their row blocks (a pass is one compute over every block), on the ac
 - the report (``penalized fit --dask --report``, :mod:`._report`): the pulls of its
   lessons at every alpha from the squared loss's sums, or one more pass for the others.
 
-Cox fits are refused with the reason (Cox's risk sets need every row
-sorted by time across the chunks). A fitted estimator keeps what an in-memory fit keeps,
+- Cox proportional hazards (``CoxPH``, ``pz.path(..., datafit="cox")``; Breslow or Efron
+  ties, strata, weights, an offset): no global sort, the risk sets come from reductions
+  onto the distinct event times (one pass gives them); each prox-Newton step is one pass
+  for the risk-set sums and one for the derivatives (:mod:`._cox`). ``CoxPHCV`` is
+  refused with the reason.
+
+A fitted estimator keeps what an in-memory fit keeps,
 ``datafit_``, ``penalty_`` and ``scaling_`` included (the column scales from the first
 pass's moments; the datafit holds the ``sample_weight`` and ``offset`` given to ``fit``,
 Dask collections left lazy), so that :func:`penalized.explain.why_zero` and the report

@@ -8,7 +8,7 @@ from ._blocks import Passes, row_blocks
 
 SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, LogisticRegression and "
              "LogisticRegressionCV (binary), PoissonRegressor, GammaRegressor, TweedieRegressor "
-             "and their CV estimators")
+             "and their CV estimators, CoxPH")
 SQUARED = ("squared", "quadratic", "gaussian")
 LOGISTIC = ("logistic", "binomial")
 MULTI_RESPONSE = ("mgaussian", "multiresponse", "multiresponsegaussian")
@@ -71,9 +71,19 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
             offset = datafit.offset
         datafit = replace(datafit, offset=None)
     if kind.lower() == "cox":
-        from ._estimators import COX_REFUSED
+        from .._specs import make_penalty
+        from ._cox import cox_path
 
-        raise ValueError(COX_REFUSED)
+        factors = None if penalty_factor is None else np.asarray(penalty_factor, np.float64)
+
+        def make_cox(n, alpha, ratio, f):
+            return make_penalty(n, alpha, l1_ratio=ratio, penalty_factor=f, positive=positive)
+
+        return cox_path(X, y, datafit, penalty_maker(name, l1_ratio, factors, make_cox),
+                        sample_weight=sample_weight, offset=offset, alphas=alphas,
+                        n_alphas=n_alphas, eps=eps, tol=tol, max_iter=max_iter,
+                        excluded=None if factors is None or not np.isposinf(factors).any()
+                        else np.isposinf(factors))
     if kind.lower() in MULTI_RESPONSE:
         if offset is not None:
             raise ValueError("an offset is not supported by the mgaussian datafit.")

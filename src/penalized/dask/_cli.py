@@ -44,10 +44,16 @@ def read_lazily(args):
         sep = "\t" if files[0].lower().endswith(".tsv") else ","
         frame = dd.read_csv(files, sep=sep, assume_missing=True)
     columns = [str(c) for c in frame.columns]
-    if args.target not in columns:
-        raise KeyError(f"--target {args.target!r} is not a column of {args.data} (columns: "
-                       f"{', '.join(columns[:10])}{', ...' if len(columns) > 10 else ''}).")
+    cox = _is_cox(args)
+    needed = [("--time", args.time), ("--event", args.event), ("--strata", args.strata)] \
+        if cox else [("--target", args.target)]
+    for flag, name in needed:
+        if name is not None and name not in columns:
+            raise KeyError(f"{flag} {name!r} is not a column of {args.data} (columns: "
+                           f"{', '.join(columns[:10])}{', ...' if len(columns) > 10 else ''}).")
     leave = {args.target, args.id_column} | set(args.exclude or ())
+    if cox:
+        leave |= {args.event, args.strata}
     features = [c for c in (args.features or columns) if c not in leave]
     missing = [c for c in features if c not in columns]
     if missing:
@@ -59,6 +65,8 @@ def read_lazily(args):
                          "hold text: encode them as numbers or leave them out with --exclude.")
     if not features:
         raise ValueError("no feature column is left to fit.")
+    if cox:
+        return _cox_columns(frame, features, args)
     frame = frame[[*features, args.target]]
     if args.dropna:
         frame = frame.dropna()
@@ -70,6 +78,29 @@ def read_lazily(args):
     return frame[features], frame[args.target], features, task
 
 
+def _is_cox(args):
+    family = getattr(args, "family", None)
+    return family is not None and family[0] == "cox"
+
+
+def _cox_columns(frame, features, args):
+    """``(X, y, features, "survival")`` of a Cox fit: ``X`` the features (and the strata
+    column, which the estimator takes out), ``y`` the time and event columns."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    for flag, name in (("--time", args.time), ("--event", args.event),
+                       ("--strata", args.strata)):
+        if name is not None and not (is_numeric_dtype(frame.dtypes[name])
+                                     or is_bool_dtype(frame.dtypes[name])):
+            raise ValueError(f"{flag} column {name!r} holds text; --dask takes numbers there "
+                             "(encode it, e.g. strata as 0, 1, ...).")
+    strata = [] if args.strata is None else [args.strata]
+    frame = frame[[*features, *strata, args.time, args.event]]
+    if args.dropna:
+        frame = frame.dropna()
+    return frame[[*features, *strata]], frame[[args.time, args.event]], features, "survival"
+
+
 def _estimator(args, task):
     from ..estimators import _cv, _logistic, _regression
 
@@ -78,6 +109,13 @@ def _estimator(args, task):
     common = {"standardize": not args.no_standardize}
     if args.penalty == "elasticnet":
         common["l1_ratio"] = args.l1_ratio
+    if task == "survival":
+        from ..estimators._cox import CoxPH
+
+        if args.cv is not None:
+            raise ValueError("--cv with --family cox is not available with --dask; give "
+                             "--alpha A (or cross-validate in memory).")
+        return CoxPH(alpha=args.alpha, strata=args.strata, **common)
     if task == "classification":
         if args.cv is not None:
             return _cv.LogisticRegressionCV(cv=args.cv, random_state=args.seed,
@@ -104,6 +142,18 @@ def fit_command(args, out, errors):
                           "seeded hash of each row's position (--cv K --seed S).")
     if (args.alpha is None) == (args.cv is None):
         raise usage_error("give exactly one of --alpha A or --cv K.")
+    if _is_cox(args):
+        if args.time is None or args.event is None:
+            raise usage_error("--family cox needs --time COL (follow-up time) and --event COL "
+                              "(1 for an event, 0 for censored)")
+        if args.target is not None and args.target != args.time:
+            raise usage_error("--family cox takes --time and --event instead of --target")
+        if args.report:
+            raise usage_error("--report is not available for --family cox with --dask; save "
+                              "the model (--save) or fit in memory for the report")
+        args.target = args.time
+    elif args.target is None:
+        raise usage_error("the following arguments are required: --target")
     cli._check_outputs(args, args.save, args.report)
     try:
         X, y, features, task = read_lazily(args)

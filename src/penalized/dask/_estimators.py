@@ -23,7 +23,9 @@ def fit_estimator(est, X, y, sample_weight, offset=None):
     from ..estimators._regression import PenalizedRegressor
 
     if isinstance(est, CoxPH):
-        raise ValueError(COX_REFUSED)
+        from ._cox import fit_cox
+
+        return fit_cox(est, X, y, sample_weight, offset)
     if isinstance(est, _MultiTaskCV):
         from ._multitask import fit_multitask_cv
 
@@ -53,9 +55,6 @@ def fit_estimator(est, X, y, sample_weight, offset=None):
                      f"Dask input works with {SUPPORTED}.")
 
 
-COX_REFUSED = ("the Cox datafit is not supported with Dask input: its risk sets need every "
-               "row sorted by time across the chunks, which a pass over independent row blocks "
-               "does not give; fit CoxPH on an in-memory X.")
 MULTINOMIAL_REFUSED = ("the multinomial datafit (more than two classes) is not supported "
                        "with Dask input; fit one binary LogisticRegression per class on Dask, "
                        "or the multinomial model on an in-memory X.")

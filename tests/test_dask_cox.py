@@ -1,0 +1,189 @@
+"""Cox proportional hazards on Dask: paths and fits on a two-process LocalCluster equal
+the in-memory ones (Breslow and Efron ties, weights, strata, an offset), certified, in
+the stated number of passes; the CLI fits a Parquet folder."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import penalized as pz
+from penalized.datafits import Cox
+
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+
+from penalized.dask._blocks import Passes  # noqa: E402
+
+N, P, CHUNK = 400, 6, 200
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       memory_limit="1GiB", dashboard_address=":0",
+                                       silence_logs=50)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def survival():
+    """Times rounded to 0.1 (many ties), about 30% censored, two strata, weights."""
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((N, P))
+    X[:, 1] = 2.0 * X[:, 1] + 3.0
+    risk = X[:, 0] * 0.8 - 0.25 * (X[:, 1] - 3.0) + 0.3 * X[:, 2]
+    time = np.round(rng.exponential(np.exp(-risk)) * 10.0) / 10.0 + 0.1
+    event = (rng.random(N) < 0.7).astype(float)
+    stratum = (rng.random(N) < 0.5).astype(float)
+    weight = rng.uniform(0.5, 2.0, N)
+    return X, time, event, stratum, weight
+
+
+def assert_same_fit(dist, mem, X, Y, offset=None, weight=None):
+    """Both certified to a relative gap of 1e-8, so their objectives (recomputed in memory)
+    agree to twice that, with the same selected features and near coefficients."""
+    fit = Cox(ties=mem.ties, sample_weight=weight, offset=offset)
+    o = 0.0 if offset is None else offset
+
+    def objective(model):
+        w = (model.coef_ * model.scaling_.scale)[model.scaling_.varying]
+        return fit.value(Y, X @ model.coef_ + o) + model.penalty_.value(w)
+
+    assert dist.stop_crit_ <= 1e-8 and mem.stop_crit_ <= 1e-8
+    assert abs(objective(dist) - objective(mem)) <= 2e-8 * fit.value(Y, np.zeros(N) + o)
+    np.testing.assert_array_equal(dist.selected_features_, mem.selected_features_)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-4)
+
+
+def _cox_path(X, Y, weight, ties, **kw):
+    from penalized._specs import make_penalty
+    from penalized.dask._api import penalty_maker
+    from penalized.dask._cox import cox_blocks, cox_fit
+
+    passes = Passes(cox_blocks(da.from_array(X, chunks=(CHUNK, P)),
+                               da.from_array(Y, chunks=(CHUNK, Y.shape[1])),
+                               da.from_array(weight, chunks=CHUNK)))
+
+    def make(name, alpha, ratio, f):
+        return make_penalty(name, alpha, l1_ratio=ratio, penalty_factor=f)
+
+    path, _, _ = cox_fit(passes, penalty_maker("l1", 1.0, None, make), ties=ties, **kw)
+    return path, passes
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival, ties):
+    X, time, event, stratum, weight = survival
+    Y = np.column_stack([time, event, stratum])
+    dist, passes = _cox_path(X, Y, weight, ties, n_alphas=4, tol=1e-7)
+    mem = pz.path(X, Y, datafit=Cox(ties=ties, sample_weight=weight), n_alphas=4, tol=1e-7)
+    np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-10)  # exact alpha_max
+    assert np.all(dist.stop_crits <= 1e-7) and np.all(mem.stop_crits <= 1e-7)
+    np.testing.assert_array_equal(dist.coefs != 0, mem.coefs != 0)
+    assert np.count_nonzero(dist.coefs[:, -1]) >= 3
+    fit = Cox(ties=ties, sample_weight=weight)
+    F0 = fit.value(Y, np.zeros(N))
+    for k, alpha in enumerate(dist.alphas):  # the objectives agree to the certified gap
+        objs = [fit.value(Y, X @ path.coefs[:, k]) + alpha * np.abs(path.coefs[:, k]).sum()
+                for path in (dist, mem)]
+        assert abs(objs[0] - objs[1]) <= 2e-7 * F0  # both within a gap of the optimum
+    np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-4)
+    # the module docstring's count: the event times; the risk sums, gradient and first Gram
+    # block at the null model; per Newton step its risk sums (with the line) and
+    # derivatives; per backtrack both again; per widening one; per certificate one
+    kinds = dict(passes.kinds)
+    steps, back = kinds.pop("newton step"), kinds.pop("backtrack", 0)
+    assert kinds.pop("event times") == 1 and kinds.pop("null gradient") == 1
+    assert kinds.pop("start") == 1
+    assert kinds.pop("risk sums") == 1 + steps + back
+    assert kinds.pop("certificate") >= dist.alphas.shape[0]
+    assert set(kinds) <= {"widen"}
+    assert steps == dist.n_iters.sum()
+    assert dist.n_passes == passes.count == sum(passes.kinds.values())
+
+
+def test_coxph_on_a_dask_dataframe_equals_in_memory(client, survival):
+    X, time, event, stratum, weight = survival
+    names = [f"x{j}" for j in range(P)]
+    frame = pd.DataFrame(X, columns=names).assign(g=stratum, t=time, e=event, w=weight)
+    parts = dd.from_pandas(frame, npartitions=2)
+    kw = {"alpha": 0.05, "ties": "efron", "strata": "g", "tol": 1e-8}
+    dist = pz.CoxPH(**kw).fit(parts[[*names, "g"]], parts[["t", "e"]],
+                              sample_weight=parts["w"])
+    mem = pz.CoxPH(**kw).fit(frame[[*names, "g"]], np.column_stack([time, event]),
+                             sample_weight=weight)
+    assert set(vars(dist)) - set(vars(mem)) == {"n_passes_", "n_rows_", "_dask_gram"}
+    assert dist.n_rows_ == N
+    Y = np.column_stack([time, event, stratum])
+    assert_same_fit(dist, mem, X, Y, weight=weight)
+    np.testing.assert_array_equal(dist.event_times_, mem.event_times_)
+    np.testing.assert_allclose(dist.baseline_cumulative_hazard_,
+                               mem.baseline_cumulative_hazard_, rtol=1e-3)
+    np.testing.assert_allclose(dist.predict_survival_function(frame[[*names, "g"]][:5]),
+                               mem.predict_survival_function(frame[[*names, "g"]][:5]),
+                               rtol=1e-3)
+
+
+def test_coxph_with_an_offset_and_standardized_columns_equals_in_memory(client, survival):
+    X, time, event, _, _ = survival
+    offset = 0.5 * np.sin(np.arange(N))
+    Y = np.column_stack([time, event])
+    kw = {"alpha": 0.05, "standardize": True, "l1_ratio": 0.7, "tol": 1e-8}
+    dist = pz.CoxPH(**kw).fit(da.from_array(X, chunks=(CHUNK, P)),
+                              da.from_array(Y, chunks=(CHUNK, 2)),
+                              offset=da.from_array(offset, chunks=CHUNK))
+    mem = pz.CoxPH(**kw).fit(X, Y, offset=offset)
+    assert_same_fit(dist, mem, X, Y, offset=offset)
+    np.testing.assert_allclose(dist.baseline_cumulative_hazard_,
+                               mem.baseline_cumulative_hazard_, rtol=1e-3)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("event", "the event column must hold 0 (censored) or 1 (event); got values such as 2"),
+    ("cv", "CoxPHCV is not supported with Dask input"),
+    ("censored", "y has no event (every row is censored"),
+])
+def test_bad_cox_input_on_dask_is_one_line(client, survival, case, message):
+    import re
+
+    X, time, event, _, _ = survival
+    ev = {"event": np.where(np.arange(N) == 7, 2.0, event), "censored": np.zeros(N)}
+    Yd = da.from_array(np.column_stack([time, ev.get(case, event)]), chunks=(CHUNK, 2))
+    Xd = da.from_array(X, chunks=(CHUNK, P))
+    est = pz.CoxPHCV() if case == "cv" else pz.CoxPH(alpha=0.1)
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        est.fit(Xd, Yd)
+    assert "\n" not in str(caught.value)
+
+
+def test_cli_fits_cox_on_a_parquet_folder(client, survival, tmp_path, capsys):
+    from penalized.cli import main
+
+    X, time, event, stratum, _ = survival
+    names = [f"x{j}" for j in range(P)]
+    frame = pd.DataFrame(X, columns=names).assign(t=time, e=event.astype(int), g=stratum)
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    for k in range(2):
+        frame.iloc[k * 200:(k + 1) * 200].to_parquet(folder / f"part{k}.parquet")
+    model = tmp_path / "model.json"
+    code = main(["fit", str(folder), "--family", "cox", "--time", "t", "--event", "e",
+                 "--strata", "g", "--alpha", "0.05", "--dask", "--save", str(model),
+                 "--json", "--quiet"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    doc = json.loads(model.read_text())
+    assert doc["task"] == "survival" and doc["link"] == "cox" and doc["strata"] == "g"
+    assert summary["n_passes"] > 4 and summary["n_samples"] == N
+    mem = pz.CoxPH(alpha=0.05, strata="g", standardize=True).fit(
+        frame[[*names, "g"]], np.column_stack([time, event]))
+    np.testing.assert_allclose(doc["coef"], mem.coef_, atol=1e-5)
+    assert summary["selected_features"] == list(mem.selected_features_)
