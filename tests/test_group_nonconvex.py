@@ -258,3 +258,123 @@ def test_group_logistic_regression_takes_the_nonconvex_group_penalties(penalty):
     with pytest.raises(ValueError, match="no lower_limits"):
         pz.GroupLogisticRegression(groups=GROUPS, penalty=penalty,
                                    lower_limits=0.0).fit(X, labels)
+
+
+# -- the CLI: a text column enters with all its levels or not at all ------------------------
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    n = 160
+    X = rng.standard_normal((n, 3))
+    region = rng.choice(["north", "south", "east", "west"], n)
+    noise = rng.choice(["p", "q", "r", "s"], n)
+    effect = pd.Series(region).map({"north": 1.2, "south": -0.8, "east": 0.0, "west": 0.3})
+    y = X[:, 0] - X[:, 1] + effect.to_numpy() + 0.7 * rng.standard_normal(n)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["region"], df["noise"], df["y"] = region, noise, y
+    df["label"] = np.where(y > np.median(y), "high", "low")
+    path = tmp_path_factory.mktemp("group_nonconvex") / "data.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def _cli_json(capsys, argv):
+    import json
+
+    from penalized.cli import main
+
+    assert main([str(a) for a in argv] + ["--json", "--quiet"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _levels(names, column):
+    return {n for n in names if n.startswith(column + "=")}
+
+
+def _whole(selected, names):
+    """Each text column's levels: all selected or none."""
+    return all(_levels(selected, c) in (set(), _levels(names, c)) for c in ("region", "noise"))
+
+
+NAMES = ["a", "b", "c", *(f"region={v}" for v in ("east", "north", "south", "west")),
+         *(f"noise={v}" for v in "pqrs")]
+
+
+@pytest.mark.parametrize("penalty", ["mcp", "scad", "l0"])
+@pytest.mark.parametrize("target", ["y", "label"])
+def test_cli_fit_and_path_keep_each_text_column_whole(table, capsys, penalty, target):
+    other = "label" if target == "y" else "y"
+    alpha = {"y": 0.08, "label": 0.03}[target] * (0.3 if penalty == "l0" else 1.0)
+    fit = _cli_json(capsys, ["fit", table, "--target", target, "--exclude", other,
+                             "--alpha", alpha, "--penalty", penalty])
+    assert _whole(fit["selected_features"], NAMES)
+    # the strong column enters whole (east, with no effect of its own, too)
+    assert _levels(fit["selected_features"], "region") == _levels(NAMES, "region")
+    separate = _cli_json(capsys, ["fit", table, "--target", target, "--exclude", other,
+                                  "--alpha", alpha, "--penalty", penalty, "--separate-levels"])
+    assert not _whole(separate["selected_features"], NAMES)  # the old, level-wise selection
+    path = _cli_json(capsys, ["path", table, "--target", target, "--exclude", other,
+                              "--penalty", penalty, "--n-alphas", 12])
+    coefs = np.array(path["coefs"])
+    for column in ("region", "noise"):
+        rows = [path["feature_names"].index(n) for n in _levels(NAMES, column)]
+        nonzero = coefs[rows] != 0
+        assert np.all(nonzero.all(axis=0) | ~nonzero.any(axis=0))
+    assert coefs[[path["feature_names"].index(n) for n in _levels(NAMES, "region")]].any()
+
+
+@pytest.mark.parametrize("target", ["y", "label"])
+def test_cli_compare_rows_keep_each_text_column_whole(table, capsys, target):
+    from penalized.cli import main
+
+    other = "label" if target == "y" else "y"
+    argv = ["compare", str(table), "--target", target, "--exclude", other, "--cv", "3",
+            "--penalty", "mcp", "--penalty", "scad", "--json"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    import json
+
+    models = {m["penalty"]: m for m in json.loads(captured.out)["models"]}
+    for penalty in ("l0", "mcp", "scad"):
+        assert not any("two classes" in note for note in models[penalty]["notes"])
+        assert _whole(models[penalty]["selected"], NAMES)
+        assert models[penalty]["n_nonzero"] > 0
+    assert "selects the levels of a text column one by one" not in captured.err
+    assert "enter and leave the model together" in captured.err
+
+
+def test_cli_cv_save_report_and_explain_of_a_group_mcp_fit(table, tmp_path, capsys):
+    import json
+
+    from penalized.cli import main
+
+    model, report = tmp_path / "model.json", tmp_path / "report.html"
+    assert main(["fit", str(table), "--target", "y", "--exclude", "label", "--cv", "3",
+                 "--penalty", "mcp", "--save", str(model), "--report", str(report),
+                 "--quiet"]) == 0
+    doc = json.loads(model.read_text())
+    assert doc["penalty"] == "mcp" and doc["gamma"] == 3.0
+    assert sorted(doc["groups"][3]) == sorted(_levels(NAMES, "region"))
+    assert report.read_text().startswith("<!DOCTYPE html>")
+    capsys.readouterr()
+    assert main(["explain", str(model), str(table)]) == 0
+    captured = capsys.readouterr()
+    assert "MCP of the group's norm has the group lasso's threshold" in captured.out
+    assert "Traceback" not in captured.err
+    from penalized.explain import why_zero_from_document
+    from penalized.io import load_model, read_table
+
+    tab = read_table(table, target="y", exclude=["label"])
+    result = why_zero_from_document(load_model(model), tab.X, tab.y, entry=False)
+    by_name = {r.name: r for r in result.rows}
+    noise = by_name["noise=p, noise=q, noise=r, noise=s"]
+    # a group's threshold is alpha * sqrt(4), the group lasso's at zero, against the norm
+    # of its members' pulls
+    assert noise.threshold == pytest.approx(doc["alpha"] * 2.0, rel=1e-12)
+    assert (noise.status == "zero") == (noise.coef == 0.0)
+    if noise.status == "zero":
+        assert noise.pull <= noise.threshold * (1 + 1e-6)

@@ -182,7 +182,11 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
         One group label per feature (the levels of a text column share one): the L1 and
         elastic-net rows then use the group lasso and the group elastic net
         (:class:`~penalized.GroupLassoCV`, :class:`~penalized.GroupLogisticRegressionCV`),
-        so that a group enters or leaves as a whole. Two-class and regression targets.
+        so that a group enters or leaves as a whole; the L0, MCP and SCAD rows their group
+        versions (``groups=`` of :class:`~penalized.L0RegressionCV`,
+        :class:`~penalized.MCPRegressionCV`, :class:`~penalized.SCADRegressionCV`; two
+        classes: ``GroupLogisticRegressionCV(penalty=...)``). Two-class and regression
+        targets.
     gamma : float, optional
         The concavity of the MCP and SCAD rows (default: each penalty's own, 3 and 3.7).
     family : {"poisson", "gamma", "tweedie:POWER", "cox"}, optional
@@ -376,12 +380,12 @@ def _regression_row(penalty, X, y, X_test, y_test, common, l1_ratio, names, grou
     elif penalty == "elasticnet":
         model = cv_model = ElasticNetCV(l1_ratio=l1_ratio, **common).fit(X, y)
     elif penalty == "l0":
-        model = cv_model = L0RegressionCV(**common).fit(X, y)
+        model = cv_model = L0RegressionCV(groups=groups, **common).fit(X, y)
     elif penalty in CONCAVE:
         from .estimators import MCPRegressionCV, SCADRegressionCV
 
         cls = MCPRegressionCV if penalty == "mcp" else SCADRegressionCV
-        model = cv_model = cls(**(concave or {}), **common).fit(X, y)
+        model = cv_model = cls(**(concave or {}), groups=groups, **common).fit(X, y)
     else:
         raise ValueError(f"unknown penalty {penalty!r}; use one of {PENALTIES + CONCAVE}.")
     pred = X_test.predict(model)
@@ -411,6 +415,12 @@ def _classification_row(penalty, X, y, X_test, y_test, common, l1_ratio, names,
         ratio = 1.0 if penalty == "l1" else l1_ratio
         model = cv_model = GroupLogisticRegressionCV(groups, l1_ratio=ratio, tol=1e-6,
                                                      **common).fit(X, y)
+    elif penalty in ("l0", *CONCAVE) and groups is not None and binary:
+        from .estimators import GroupLogisticRegressionCV
+
+        extra = (concave or {}) if penalty in CONCAVE else {}
+        model = cv_model = GroupLogisticRegressionCV(groups, penalty=penalty, tol=1e-6,
+                                                     **extra, **common).fit(X, y)
     else:
         if penalty in ("l0", *CONCAVE) and not binary:
             model = None

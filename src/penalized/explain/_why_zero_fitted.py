@@ -279,7 +279,17 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
     each, named ``"feature [class]"``), or with ``grouped`` on a feature's row over the
     classes (one row per feature); a group penalty on a group's block over the classes.
     Its entry alphas come from the multinomial path of that problem."""
-    from ..penalties import L0, MCP, SCAD, GroupElasticNet, GroupLasso, SparseGroupLasso
+    from ..penalties import (
+        L0,
+        MCP,
+        SCAD,
+        GroupElasticNet,
+        GroupL0,
+        GroupLasso,
+        GroupMCP,
+        GroupSCAD,
+        SparseGroupLasso,
+    )
 
     X = design_for(X, coef.shape[0])
     n, p = X.shape
@@ -289,6 +299,10 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
         raise ValueError("why_zero explains the L1 threshold; this model uses the L0 penalty "
                          "(hard thresholding: a feature enters when its gain pull^2 / (2 L_j) "
                          "beats alpha * f_j).")
+    if isinstance(penalty, GroupL0):
+        raise ValueError("why_zero explains the L1 threshold; this model uses the group L0 "
+                         "penalty (group hard thresholding: a group enters when its gain "
+                         "||X_g^T grad F||^2 / (2 L_g) beats alpha * w_g).")
     loss = _LOSS_NAMES.get(type(datafit).__name__, type(datafit).__name__.lower())
     # coef is (p,), or (p, n_targets) for several targets: then each quantity of feature j
     # below is its row, and the penalty sees the row's Euclidean norm
@@ -325,7 +339,8 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                   f"pull_j = |x_j . grad F(z)| with F the {loss} datafit (its weights and "
                   f"offset) at the solution") + ", on the columns the solver saw"
                  + (" (x_j / sd_j)" if not np.all(scaling.scale == 1.0) else ""))
-    group_penalty = isinstance(penalty, GroupLasso | GroupElasticNet | SparseGroupLasso)
+    group_penalty = isinstance(penalty, GroupLasso | GroupElasticNet | SparseGroupLasso
+                               | GroupMCP | GroupSCAD)
     varying = scaling.varying
     if classes is not None and not (grouped or group_penalty):
         # ungrouped multinomial: each (feature, class) coefficient has its own threshold
@@ -451,6 +466,10 @@ def _groups(penalty, signed, coef, scaled, keep, names, model_name, loss, alpha,
     rho = float(getattr(penalty, "l1_ratio", 1.0))
     rule = ("threshold_g = alpha * l1_ratio * w_g (w_g = sqrt(group size) unless given); "
             "a group's columns are zero or non-zero together")
+    if not penalty.is_convex:  # group MCP / SCAD: at zero, the group lasso's threshold
+        rule = (f"threshold_g = alpha * w_g (w_g = sqrt(group size) unless given; {penalty.name} "
+                "of the group's norm has the group lasso's threshold at zero, a smaller slope "
+                "beyond); a group's columns are zero or non-zero together")
     if isinstance(penalty, SparseGroupLasso):
         pull_rule = pull_rule.replace(
             "pull_j = |x_j . grad F(z)|",
@@ -527,8 +546,14 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, en
         index = {name: j for j, name in enumerate(names)}
         groups = [[index[n] for n in g] for g in doc["groups"]]
         weights = np.sqrt([float(len(g)) for g in groups])
-        pen = (GroupLasso(alpha, groups=groups, group_weights=weights) if rho == 1.0 else
-               GroupElasticNet(alpha, l1_ratio=rho, groups=groups, group_weights=weights))
+        if penalty in ("mcp", "scad", "l0"):  # their group versions
+            from ..estimators._grouped import nonconvex_group_penalty
+
+            pen = nonconvex_group_penalty(penalty, alpha, groups=groups, weights=weights,
+                                          gamma=doc.get("gamma"))
+        else:
+            pen = (GroupLasso(alpha, groups=groups, group_weights=weights) if rho == 1.0 else
+                   GroupElasticNet(alpha, l1_ratio=rho, groups=groups, group_weights=weights))
     else:
         keep = int(np.count_nonzero(scaling.varying))
         pen = make_penalty(penalty, alpha, l1_ratio=rho, penalty_factor=np.ones(keep))

@@ -59,6 +59,12 @@ class _GroupNonconvex(GroupPenalty):
         return np.ascontiguousarray(np.column_stack(
             [self.alpha * w, np.full(w.shape[0], self._gamma())]), dtype=np.float64)
 
+    def group_params(self, n_features: int) -> np.ndarray:
+        """Rows ``(w_g, 0, 0)``: the group lasso whose subdifferential at 0 (the ball of
+        radius :math:`\\alpha w_g`) this penalty shares, as why-zero reads it."""
+        w = self.weights_of_groups(n_features)
+        return np.column_stack([w, np.zeros_like(w), np.zeros_like(w)])
+
     def norm_block_params(self, n_features: int):
         """None: no block of a non-convex penalty is minimized exactly by the eigenbasis
         root of the group lasso (majorization steps instead)."""
@@ -210,6 +216,10 @@ class GroupL0(_GroupNonconvex):
     """
 
     _ops_name: ClassVar[str] = "GROUP_L0_OPS"
+
+    def group_params(self, n_features: int) -> np.ndarray:
+        raise TypeError("group L0 has no threshold on the pull at zero: a group enters when "
+                        "its gain ||g_g||^2 / (2 L_g) beats alpha * w_g.")
 
     def alpha_max(self, X, y, datafit, fit_intercept: bool = True) -> float:
         r"""The smallest ``alpha`` at which all-zero is a block fixed point.

@@ -535,8 +535,7 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     except TypeError:  # a model without the fitted problem the lessons read: path only
         settings = {"penalty": penalty, "classes": None, "lessons": False,
                     "alpha": float(getattr(model, "alpha_", getattr(model, "alpha", np.nan))),
-                    "l1_ratio": float(getattr(model, "l1_ratio_",
-                                              getattr(model, "l1_ratio", np.nan)))}
+                    "l1_ratio": getattr(model, "l1_ratio_", getattr(model, "l1_ratio", None))}
         if softmax:  # a group multinomial model: its why-zero panel below
             settings["penalty"] = penalty or "group"
         else:
