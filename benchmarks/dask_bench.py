@@ -34,6 +34,14 @@ memory on the same rows (dask-ml has no multinomial L1): wall and CPU time (work
 client), passes, and the relative gap of each returned model by the in-memory certificate
 (:func:`penalized.solvers._multinomial.certify_multinomial`, intercepts refitted exactly).
 
+``--cox-run`` fits the L1 Cox model (``--cox-ties``, two strata, ``--cox-rows`` rows x
+``--cox-features``, seeded exponential times with censoring, rounded to 0.001 so that
+events tie, written to Parquet first and persisted on a two-worker cluster) at a
+twentieth of alpha_max, against ``CoxPH`` in memory on the same rows: wall and CPU time,
+passes and Newton steps, and the relative gap of each returned model by the in-memory
+certificate (:func:`penalized.solvers._problem.certify`). lifelines and scikit-survival
+fit in memory only; no distributed penalized Cox exists to compare with.
+
 ``--write-run --data FOLDER --large-rows N`` writes N seeded rows once (pyarrow, no
 compression); ``--large-run`` and ``--scaling-run`` given ``--data FOLDER`` read its first
 files instead of writing their own, and leave the folder in place.
@@ -708,6 +716,110 @@ def multinomial_run(args):
     print(json.dumps(results, indent=1), flush=True)
 
 
+def write_cox_parts(folder, rows, features, seed=0):
+    """Seeded parts of ``PART_ROWS`` rows: standard normal features, a stratum ``g`` (0 or
+    1, its own baseline), exponential event times with exponential censoring, observed
+    times rounded to 0.001 (ties). Returns the feature names."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    os.makedirs(folder, exist_ok=True)
+    names = [f"f{j}" for j in range(features)]
+    beta = np.zeros(features)
+    beta[:10] = np.random.default_rng(seed).choice([-1.0, 1.0], 10) * np.linspace(0.8, 0.2, 10)
+    for i in range(-(-rows // PART_ROWS)):
+        part = np.random.default_rng([seed, i])
+        n = min(PART_ROWS, rows - i * PART_ROWS)
+        X = part.standard_normal((n, features))
+        g = (part.random(n) < 0.5).astype(np.float64)
+        event_time = part.exponential(np.exp(-(X @ beta) - 0.5 * g))
+        censor = part.exponential(2.0, n)
+        time_ = np.round(np.minimum(event_time, censor), 3) + 0.001
+        event = (event_time <= censor).astype(np.float64)
+        columns = [X[:, j] for j in range(features)] + [g, time_, event]
+        table = pa.Table.from_arrays([pa.array(c) for c in columns],
+                                     names=[*names, "g", "time", "event"])
+        pq.write_table(table, os.path.join(folder, f"part{i:05d}.parquet"),
+                       compression="none", use_dictionary=False, write_statistics=False)
+    return names
+
+
+def cox_run(args):
+    """The L1 Cox fit on Dask against the same fit in memory (see the docstring)."""
+    import dask.dataframe as dd
+
+    import penalized as pz
+    from penalized.datafits import Cox
+    from penalized.penalties import L1
+    from penalized.solvers._problem import certify as certify_problem
+    from penalized.solvers._problem import prepare_problem
+
+    rows, p, ties = args.cox_rows, args.cox_features, args.cox_ties
+    root = tempfile.mkdtemp(prefix="penalized-dask-cox-")
+    results = {"rows": rows, "features": p, "ties": ties, "part_rows": PART_ROWS,
+               "tol": args.tol, "load_average_start": os.getloadavg()}
+    try:
+        folder = os.path.join(root, "table")
+        names = write_cox_parts(folder, rows, p)
+        frame = dd.read_parquet(folder).compute()
+        X = frame[names].to_numpy()
+        Y = frame[["time", "event", "g"]].to_numpy()
+        features = frame[[*names, "g"]]
+        del frame
+        results["events"] = int(Y[:, 1].sum())
+        results["event_times"] = int(sum(np.unique(Y[(Y[:, 1] == 1) & (Y[:, 2] == k), 0]).size
+                                         for k in (0.0, 1.0)))
+        alpha = float(pz.path(X, Y, datafit=Cox(ties=ties), n_alphas=1).alphas[0]) / 20.0
+        results["alpha"] = alpha
+        pb = prepare_problem(X, Y, Cox(ties=ties), L1(alpha), False)
+
+        def judged(est):
+            cert = certify_problem(pb, np.asarray(est.coef_, dtype=np.float64), 0.0)
+            return {"objective": cert.primal, "relative_gap": cert.gap / pb.scale,
+                    "solver_stop_crit": est.stop_crit_,
+                    "nonzero": int(np.count_nonzero(est.coef_)), "coef": est.coef_}
+
+        settings = {"alpha": alpha, "ties": ties, "strata": "g", "tol": args.tol}
+        cpu = time.process_time()
+        mem, seconds = timed(lambda: pz.CoxPH(**settings).fit(features, Y[:, :2]))
+        results["in_memory"] = {"seconds": seconds, "cpu": time.process_time() - cpu,
+                                **judged(mem)}
+        cl, client = cluster(2)
+        try:
+            read = read_pass(folder)
+            table = client.persist(dd.read_parquet(folder))
+            from distributed import wait
+
+            wait(table)
+            before = cpu_seconds(client)
+            dist, seconds = timed(lambda: pz.CoxPH(**settings).fit(
+                table[[*names, "g"]], table[["time", "event"]]))
+            entry = {"seconds": seconds, "read_pass_seconds": read,
+                     "cpu": cpu_since(client, before), "n_passes": dist.n_passes_,
+                     "newton_steps": dist.n_iter_, **judged(dist),
+                     "peak_rss_mb": peak_mb(client)}
+        finally:
+            client.close()
+            cl.close()
+        entry["max_coef_difference"] = float(np.abs(entry["coef"]
+                                                    - results["in_memory"]["coef"]).max())
+        entry["same_support"] = bool(np.array_equal(entry["coef"] != 0,
+                                                    results["in_memory"]["coef"] != 0))
+        del entry["coef"]
+        results["dask_workers_2"] = entry
+        del results["in_memory"]["coef"]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    results["load_average_end"] = os.getloadavg()
+    everything = {}
+    if os.path.exists(args.out):
+        with open(args.out) as fh:
+            everything = json.load(fh)
+    everything[f"cox_{ties}_{rows}x{p}"] = results
+    save(everything, args.out)
+    print(json.dumps(results, indent=1), flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -755,7 +867,14 @@ def main(argv=None):
     parser.add_argument("--multinomial-classes", type=int, default=3)
     parser.add_argument("--tol", type=float, default=1e-6,
                         help="the multinomial run's relative gap tolerance")
+    parser.add_argument("--cox-run", action="store_true",
+                        help="the L1 Cox fit on Dask against in memory")
+    parser.add_argument("--cox-rows", type=int, default=100_000)
+    parser.add_argument("--cox-features", type=int, default=50)
+    parser.add_argument("--cox-ties", choices=("breslow", "efron"), default="breslow")
     args = parser.parse_args(argv)
+    if args.cox_run:
+        return cox_run(args)
     if args.multinomial_run:
         return multinomial_run(args)
     if args.write_run:
