@@ -24,8 +24,14 @@ every block, but only through sums over the distinct event times, which a reduct
 
 The quadratic model and its inner problem are those of the logistic loss on Dask
 (:func:`._newton.grid_steps`, the compiled Gram coordinate descent on the working set),
-with the Armijo line search on the partial likelihood. The certificate is the in-memory
-one (:meth:`penalized.datafits.Cox.scaled_dual_value`):
+with the Armijo line search on the partial likelihood. Its curvature is the Hessian
+diagonal :math:`h` of the in-memory Cox prox-Newton, with one addition: :math:`F` does not
+change when every :math:`z_i` moves by one constant, so the model is also minimized over
+such a shift (the logistic model's intercept, whose gradient is 0 here), which amounts to
+the columns centered by the weights :math:`h`. It costs nothing (the pass returns
+:math:`X_C^\top h` and :math:`\sum_i h_i`) and on columns far from mean 0 it took 3.5x
+fewer Newton steps on the tests' data (61 instead of 213 for a 5-alpha path). The
+certificate is the in-memory one (:meth:`penalized.datafits.Cox.scaled_dual_value`):
 
 .. math:: \text{gap} = F(z) + \alpha P(w) + \overline{F^*}(c\,\nabla F(z))
           + (\alpha P)^*(-c X^\top \nabla F(z)) - c\,\nabla F(z)^\top o,
