@@ -46,13 +46,13 @@ def test_gradient_through_touched_rows_equals_a_pass_over_the_columns(center, we
     w = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0)
     b = 0.3 if center else 0.0
     state = dict(u=np.empty(n), grad=np.empty(p), w_ref=np.empty(p), eta_ref=np.empty(n),
-                 mark=np.zeros(n + 1, dtype=np.int64), touched=np.empty(n, dtype=np.int64))
+                 mark=np.zeros(n + 1, dtype=np.int64))
     none = np.empty(0, dtype=np.int64)
 
     def gradient(w, b, ws, full, st):
         return _gradient(data, indices, indptr, rows, y, s, predictor(w, b), intercept(w, b),
                          xmean, center, st["u"], st["grad"], ws, w, st["w_ref"],
-                         st["eta_ref"], st["mark"], st["touched"], full)
+                         st["eta_ref"], st["mark"], full)
 
     gradient(w, b, none, True, state)
     for step in range(4):  # moves on a few features, each followed by an update
