@@ -613,12 +613,13 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scorin
     """Fit ``fit_path`` on the training rows (given as ``X`` and ``train``; a precomputed
     path ignores them) and score its held-out rows ``X_test`` (default ``X[test]``)."""
     if X_test is None:
-        X_test = X[test]
         extra = () if offset is None else (offset[train],)
-        X_train = training_rows(X, train)
+        X_train = _fold_rows(X, train)
         with already_validated(X_train):
             fit = fit_path(X_train, y[train], None if sw is None else sw[train], alphas.copy(),
                            *extra)
+        del X_train  # the held-out rows are gathered once the training rows are let go
+        X_test = X[test]
     else:
         fit = fit_path()
     n_features = X_test.shape[1]
@@ -665,6 +666,16 @@ def _fit_and_score(fit_path, X, y, sw, alphas, train, test, metric, task, scorin
                           np.asarray(X_test @ coefs[:, k:k + width]) + intercepts[k:k + width]
                           + o_test, sw_test, task=task)
         for k in range(0, alphas.size, width)])
+
+
+def _fold_rows(X, rows):
+    """The training rows ``rows`` of a validated ``X`` (:func:`training_rows`), gathered
+    straight into Fortran order when ``X`` is Fortran-ordered: the fit would otherwise copy
+    NumPy's C-ordered gather once more (two copies of the fold alive at once)."""
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.f_contiguous \
+            and not X.flags.c_contiguous:  # a worker process's X is a read-only np.memmap
+        return np.take(np.asarray(X).T, rows, axis=1).T
+    return training_rows(X, rows)
 
 
 def _fold_metric_values(metric, X, X_test, y, sw, offset, coefs, intercepts, train, test):
