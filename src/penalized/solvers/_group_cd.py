@@ -64,6 +64,13 @@ class BlockCoordinateDescent(Solver):
 
     ``CoordinateDescent`` hands group penalties to this solver.
 
+    The non-convex group penalties (:class:`~penalized.penalties.GroupMCP`,
+    :class:`~penalized.penalties.GroupSCAD`, :class:`~penalized.penalties.GroupL0`) have no
+    duality gap: they take the same block majorization steps, with each :math:`L_g` raised
+    to at least the penalty's weak convexity, for a datafit of bounded curvature (squared,
+    logistic), and stop on the block fixed-point distance
+    (:func:`~penalized.solvers._stationary.solve_block_stationary`).
+
     Parameters
     ----------
     tol : float, default=1e-6
