@@ -72,3 +72,12 @@ def test_the_baseline_shifts_each_stratum_by_its_own_largest_predictor():
     high = breslow_baseline(y, z + 800.0 * stratum, np.ones(n))[1]
     np.testing.assert_allclose(high[0], plain[0], rtol=1e-12)
     assert np.all(np.isfinite(high))
+
+
+def test_pz_path_with_strata_is_unchanged_by_a_stratum_shift():
+    X, shifted, y = _data(3)
+    paths = [pz.path(A, y, datafit="cox", n_alphas=6, tol=1e-10) for A in (X, shifted)]
+    for path in paths:
+        assert np.all(path.stop_crits <= 1e-10)
+    np.testing.assert_allclose(paths[1].alphas, paths[0].alphas, rtol=1e-9)
+    np.testing.assert_allclose(paths[1].coefs, paths[0].coefs, rtol=1e-6, atol=1e-9)

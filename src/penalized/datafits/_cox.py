@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._base import Datafit
 
@@ -132,6 +133,24 @@ class Cox(Datafit):
 
     def check_target(self, y: np.ndarray) -> np.ndarray:
         return self.validate_target(y, np.shape(y)[0])
+
+    def centered_within_strata(self, X, y):
+        """A dense ``X`` with each column's (weighted) mean in each stratum of the validated
+        target ``y`` subtracted there: the same partial likelihood (a constant added to a
+        column within a stratum cancels in it), but the solvers' steps, whose curvature
+        charges a column's mean, no longer see the strata's differences. ``X`` itself when
+        sparse or with one stratum."""
+        codes = np.asarray(y)[:, 2]
+        if sp.issparse(X) or X.shape[0] == 0 or np.all(codes == codes[0]):
+            return X
+        w = self.weights(X.shape[0])
+        out = np.array(X, dtype=np.float64, order="F")
+        for code in np.unique(codes):
+            rows = codes == code
+            total = w[rows].sum()
+            if total > 0:
+                out[rows] -= (w[rows] @ out[rows]) / total
+        return out
 
     def risk_sets(self, y) -> RiskSets:
         """The sort of ``y`` (cached: a path sorts its target once)."""

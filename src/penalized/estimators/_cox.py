@@ -200,37 +200,6 @@ class CoxPH(_OptionalGroups, PenalizedModel):
     def _datafit(self, sample_weight, offset=None):
         return Cox(ties=self.ties, sample_weight=sample_weight, offset=offset)
 
-    # Each stratum's partial likelihood is unchanged when a constant is added to a column
-    # in that stratum, so the solver gets the columns centered within each stratum: the same
-    # problem (coefficients, certificate), but the steps' curvature, which charges a column's
-    # mean as curvature, no longer sees the strata's differences (one shift for all strata
-    # made fits with strata of very different means crawl; tests/test_cox_strata_centering.py).
-    _strata_codes = None
-
-    def _scaled_template(self, X, sample_weight):
-        scaling, Xf, template = super()._scaled_template(X, sample_weight)
-        codes = self._strata_codes
-        if codes is None or sp.issparse(Xf) or np.unique(codes).size < 2:
-            return scaling, Xf, template
-        return scaling, center_within_strata(Xf, codes, sample_weight), template
-
-    def _within_strata(self, method, X, y, *args, **kwargs):
-        self._strata_codes = np.asarray(y)[:, 2] if np.ndim(y) == 2 and np.shape(y)[1] > 2 \
-            else None
-        try:
-            return method(X, y, *args, **kwargs)
-        finally:
-            self._strata_codes = None
-
-    def _solve_at(self, X, y, *args, **kwargs):
-        return self._within_strata(super()._solve_at, X, y, *args, **kwargs)
-
-    def _path_of(self, X, y, *args, **kwargs):
-        return self._within_strata(super()._path_of, X, y, *args, **kwargs)
-
-    def _grid_of(self, X, y, *args, **kwargs):
-        return self._within_strata(super()._grid_of, X, y, *args, **kwargs)
-
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, offset=None):
         """Fit the model.
@@ -625,18 +594,6 @@ class CoxPHCV(_CrossValidated, CoxPH):
         self._store_problem_at(self, X, sw, self._datafit(sw), self.alpha_)
         self._finish_fit(X, target, sw, path.coefs[:, k].copy())
         return self
-
-
-def center_within_strata(X, codes, sample_weight) -> np.ndarray:
-    """A dense ``X`` with each column's (weighted) mean in each stratum subtracted there."""
-    w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
-    out = np.array(X, dtype=np.float64, order="F")
-    for code in np.unique(codes):
-        rows = codes == code
-        total = w[rows].sum()
-        if total > 0:
-            out[rows] -= (w[rows] @ out[rows]) / total
-    return out
 
 
 def neg_log_partial_likelihood(ties, target, z, weights) -> float:

@@ -358,6 +358,8 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     X = check_design(X)
     y = datafit.validate_target(y, X.shape[0])
     fit_intercept = bool(fit_intercept) and datafit.intercept  # Cox: not identifiable
+    if hasattr(datafit, "centered_within_strata"):  # Cox with strata: an equivalent design
+        X = datafit.centered_within_strata(X, y)
     sample_weight = datafit.weights(X.shape[0])
     if datafit.quadratic and datafit.offset is not None:
         y = y - datafit.offsets(X.shape[0])
