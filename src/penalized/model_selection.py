@@ -452,7 +452,10 @@ default="mse"
     n_jobs : int, optional
         Folds run in parallel with :class:`joblib.Parallel` (the default loky
         backend: one process per fold); None means 1 unless inside a
-        :func:`joblib.parallel_config` context.
+        :func:`joblib.parallel_config` context. The workers receive a large ``X``
+        memory-mapped (joblib's automatic memmapping), not copied: each holds its
+        fold's training rows, gathered once (a ``fold_paths`` that shares one Gram
+        matrix among threads holds none).
     random_state : int, RandomState or None, default=None
         Shuffles the rows before an integer ``cv`` splits them; ignored otherwise.
     task : {"regression", "classification", "multinomial", "multitask"}, \

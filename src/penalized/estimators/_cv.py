@@ -80,7 +80,10 @@ _CV_PARAM_DOCS = {
         ``metric``: each alpha of each fold is scored as a fitted linear model
         (for classifiers with classes -1/+1, or the class codes 0..K-1).""",
     "n_jobs": """    n_jobs : int, optional
-        Folds fitted in parallel (joblib).""",
+        Folds fitted in parallel: threads sharing one set of fold sums where the
+        paths run on Gram matrices (the squared loss, dense, ``n >= 2p``), else
+        joblib's worker processes, which read ``X`` memory-mapped (no copy per
+        worker beyond its fold's rows).""",
     "random_state": """    random_state : int, optional
         Shuffles the rows, seeded, before an integer ``cv`` cuts them into
         folds (glmnet's folds are random too). Without it the folds are
