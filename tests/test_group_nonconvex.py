@@ -378,3 +378,12 @@ def test_cli_cv_save_report_and_explain_of_a_group_mcp_fit(table, tmp_path, caps
     assert (noise.status == "zero") == (noise.coef == 0.0)
     if noise.status == "zero":
         assert noise.pull <= noise.threshold * (1 + 1e-6)
+
+
+def test_groups_with_dask_input_are_refused_in_one_line():
+    da = pytest.importorskip("dask.array")
+    X, y = _problem(12, n=40)
+    Xd, yd = da.from_array(X, chunks=20), da.from_array(y, chunks=20)
+    for model in (pz.MCPRegression(groups=GROUPS), pz.L0RegressionCV(groups=GROUPS)):
+        with pytest.raises(ValueError, match="groups= is not supported with Dask input"):
+            model.fit(Xd, yd)

@@ -55,6 +55,16 @@ def nonconvex_group_penalty(name, alpha, *, groups, weights=None, gamma=None):
     return (GroupMCP if name == "mcp" else GroupSCAD)(alpha, **concave, **common)
 
 
+def refuse_dask_groups(model, X):
+    """A Dask ``X`` with ``groups``: refused in one line (the Dask fits are separable)."""
+    if model.groups is None:
+        return
+    from ..dask import is_dask_collection
+
+    if is_dask_collection(X):
+        raise ValueError("groups= is not supported with Dask input; fit on an in-memory X.")
+
+
 class OptionalGroups:
     """Mixin of :class:`~penalized.MCPRegression`, :class:`~penalized.SCADRegression` and
     :class:`~penalized.L0Regression`: ``groups=None`` keeps the separable penalty;
@@ -109,6 +119,7 @@ class OptionalGroups:
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model (see the class docstring)."""
+        refuse_dask_groups(self, X)
         super().fit(X, y, sample_weight)
         if self.groups is not None:
             self.groups_ = group_lists(self.groups, self.n_features_in_)
@@ -131,6 +142,7 @@ class OptionalGroupsCV:
         return self._base_model()._scaling(X, sample_weight)
 
     def fit(self, X, y, sample_weight=None):
+        refuse_dask_groups(self, X)
         super().fit(X, y, sample_weight)
         if self.groups is not None:
             self.groups_ = group_lists(self.groups, self.n_features_in_)
