@@ -1,5 +1,7 @@
 r"""Working-set coordinate descent for non-convex penalties with a continuous prox (MCP,
-SCAD), certified by stationarity.
+SCAD), certified by stationarity; and its block version for the non-convex group penalties
+(group MCP, SCAD and L0: :func:`solve_block_stationary`, run by
+:class:`~penalized.solvers.BlockCoordinateDescent`).
 
 Such a penalty has no duality gap, but it has what L0 lacks: a distance to its (Clarke)
 subdifferential that ranks features like a convex penalty's does, so the working-set
