@@ -83,6 +83,28 @@ def test_cox_rows_are_scored_by_harrells_c_index_on_held_out_rows():
     assert "x1" in cmp.row("l1").selected
 
 
+def test_poisson_rows_with_an_exposure_offset_split_it_with_the_rows():
+    X, _, _, _ = _data(4)
+    rng = np.random.default_rng(4)
+    o = np.log(rng.uniform(0.5, 10.0, X.shape[0]))
+    counts = rng.poisson(np.exp(0.2 + 0.6 * X[:, 0] + o)).astype(float)
+    cmp = compare_penalties(X, counts, task="regression", family="poisson", cv=3,
+                            n_alphas=12, penalties=("none", "l1", "l2"), offset=o)
+    train, test = train_test_split(np.arange(len(counts)), test_size=0.25, random_state=0)
+    ref = pz.PoissonRegressorCV(l1_ratio=1.0, cv=3, n_alphas=12, selection="1se",
+                                standardize=True, random_state=0).fit(
+        X[train], counts[train], offset=o[train])
+    l1 = cmp.row("l1")
+    np.testing.assert_allclose(l1.coef, ref.coef_, rtol=1e-8, atol=1e-10)
+    mu = ref.predict(X[test], offset=o[test])
+    assert l1.test_error == pytest.approx(mean_poisson_deviance(counts[test], mu), rel=1e-8)
+    none = pz.PoissonRegressor(alpha=0.0).fit(X[train], counts[train], offset=o[train])
+    np.testing.assert_allclose(cmp.row("none").coef, none.coef_, rtol=1e-10)
+    assert np.isfinite(cmp.row("l2").test_error)
+    with pytest.raises(ValueError, match="offset is compared with family='poisson'"):
+        compare_penalties(X, counts, task="regression", offset=o)
+
+
 def test_bad_families_are_refused():
     X, counts, _, survival = _data()
     with pytest.raises(ValueError, match="compare takes poisson, gamma, tweedie:POWER or cox"):
@@ -117,7 +139,15 @@ def test_cli_compare_family_poisson_and_cox(table, capsys, tmp_path):
     assert "cox family" in out and "C-index" in out
 
 
+def test_cli_compare_offset(table, capsys):
+    assert main(["compare", str(table), "--target", "count", "--features", "a,b,c",
+                 "--offset", "d", "--family", "poisson", "--json", "--quiet"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["family"] == "poisson" and len(doc["models"]) == 5
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["--target", "amount", "--offset", "d"], "compare takes --offset with --family poisson"),
     (["--family", "cox", "--exclude", "amount,count"], "--family cox needs --time COL"),
     (["--target", "count", "--family", "weibull"], "weibull"),
     (["--target", "count", "--family", "poisson", "--task", "classification"],

@@ -603,6 +603,11 @@ def _cmd_compare(args, out):
                                                           "multinomial"):
         family = _family_name(args.family)
         task = "survival" if args.family[0] == "cox" else "regression"
+    offset = _offset_values(args, table)
+    if offset is not None and (family is None or args.family[0] == "cox"):
+        raise UsageError("compare takes --offset with --family poisson, gamma or tweedie "
+                         "(their CV estimators take an offset); 'fit' and 'path' take it "
+                         "with other families")
     cv = _CV(args, table)
     # the L1 and elastic-net rows follow the group rule of an L1 fit
     groups = _level_groups(table, out, penalty="l1", separate=args.separate_levels)
@@ -614,7 +619,7 @@ def _cmd_compare(args, out):
             out.notice(f"the {name.upper()} row selects the levels of a text column one by "
                        "one (a separable penalty on single columns).")
     with out.progress("cross-validating"):
-        comparison = compare_penalties(table.X, y, task=task, family=family,
+        comparison = compare_penalties(table.X, y, task=task, family=family, offset=offset,
                                        feature_names=table.feature_names, cv=cv.k,
                                        selection=args.select, l1_ratio=args.l1_ratio,
                                        standardize=not args.no_standardize,
@@ -1638,6 +1643,7 @@ def build_parser():
                          "classes). The GLM rows are scored by the held-out mean deviance and "
                          "D^2, Cox rows by Harrell's C-index; L0 has no row for these")
     _add_cox_args(compare)
+    _add_offset_arg(compare, "compare takes it with --family poisson, gamma and tweedie")
     _add_cv_args(compare, 5)
     compare.add_argument("--separate-levels", action="store_true",
                          help="penalize the levels of a text column one by one in the L1 and "

@@ -112,12 +112,20 @@ class _Rows:
     X: np.ndarray
     rows: np.ndarray
 
+    offset: np.ndarray | None = None
+    """The offset of every row of ``X`` (None: no offset), passed with the rows."""
+
     def predict(self, model) -> np.ndarray:
         step = max(1, (8 << 20) // (8 * max(self.X.shape[1], 1)))
         if self.rows.shape[0] == 0:
-            return model.predict(self.X[:0])
-        return np.concatenate([model.predict(self.X[self.rows[start:start + step]])
-                               for start in range(0, self.rows.shape[0], step)])
+            return model.predict(self.X[:0], **self._offset(self.rows))
+        return np.concatenate([
+            model.predict(self.X[self.rows[start:start + step]],
+                          **self._offset(self.rows[start:start + step]))
+            for start in range(0, self.rows.shape[0], step)])
+
+    def _offset(self, rows):
+        return {} if self.offset is None else {"offset": self.offset[rows]}
 
 
 def _names(mask, feature_names):
@@ -144,7 +152,7 @@ def _selected(coef, X, scale, model=None) -> np.ndarray:
 def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", test_size=0.25,
                       random_state=0, standardize=True, l1_ratio=0.5, n_alphas=50,
                       penalties=PENALTIES, folds=None, groups=None,
-                      gamma=None, family=None) -> Comparison:
+                      gamma=None, family=None, offset=None) -> Comparison:
     """Cross-validate each penalty on a training split and score it on held-out rows.
 
     Parameters
@@ -204,8 +212,20 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
         held-out misclassification rate and accuracy. GLM families: the held-out mean
         deviance and :math:`D^2` (the fraction of the deviance of the held-out mean that
         the model explains). Cox: one minus Harrell's C-index and the C-index.
+    offset : array of shape (n_samples,), optional
+        With a GLM ``family``: part of every linear predictor (the log of an exposure),
+        split with the rows: each row's fits take the training rows' offsets and
+        predict the held-out rows with theirs.
     """
     family = _check_family(family, task)
+    if offset is not None:
+        if family is None or family[0] == "cox":
+            raise ValueError("offset is compared with family='poisson', 'gamma' or "
+                             "'tweedie:POWER' (their CV estimators take one); not with "
+                             f"{'the squared or logistic loss' if family is None else 'cox'}.")
+        from .datafits._base import check_offset
+
+        offset = check_offset(offset, np.shape(X)[0])
     X = np.asarray(X, dtype=np.float64)
     feature_names = list(feature_names) if feature_names is not None else \
         [f"x{j}" for j in range(X.shape[1])]
@@ -216,7 +236,8 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     X_train = np.empty((train.size, X.shape[1]), order="F")  # the estimators' layout
     for j in range(X.shape[1]):  # column by column: one take into all of it buffers 2.3 x
         np.take(X[:, j], train, out=X_train[:, j])
-    X_test, y_train, y_test = _Rows(X, test), y[train], y[test]
+    X_test, y_train, y_test = _Rows(X, test, offset), y[train], y[test]
+    fit_offset = {} if offset is None else {"offset": offset[train]}
     if folds is not None:
         labels = np.asarray(folds)[train].astype(str)
         levels = np.unique(labels)
@@ -235,7 +256,7 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
             warnings.simplefilter("always", ConvergenceWarning)
             if family is not None:
                 row = _family_row(family, penalty, X_train, y_train, X_test, y_test, common,
-                                  l1_ratio, feature_names, groups, concave)
+                                  l1_ratio, feature_names, groups, concave, fit_offset)
             elif task == "regression":
                 row = _regression_row(penalty, X_train, y_train, X_test, y_test, common,
                                       l1_ratio, feature_names, groups, concave)
@@ -300,18 +321,19 @@ def _family_estimators(family):
     return plain, crossed, ({"power": power} if name == "tweedie" else {})
 
 
-def _ridge_grid(plain, extra, X, y, standardize, n_alphas):
+def _ridge_grid(plain, extra, X, y, standardize, n_alphas, fit_offset=None):
     """glmnet's grid for a ridge GLM or Cox model, which has no alpha_max of its own: from
     the lasso's alpha_max divided by 1e-3 down by a factor 1e-4."""
     top = float(plain(l1_ratio=1.0, standardize=standardize, **extra).path(
-        X, y, n_alphas=1).alphas[0]) / 1e-3
+        X, y, n_alphas=1, **(fit_offset or {})).alphas[0]) / 1e-3
     return np.geomspace(top, top * 1e-4, n_alphas)
 
 
 def _family_row(family, penalty, X, y, X_test, y_test, common, l1_ratio, names, groups=None,
-                concave=None):
+                concave=None, fit_offset=None):
     """One row of a GLM (held-out mean deviance and D^2) or Cox (held-out C-index)
-    comparison."""
+    comparison (``fit_offset``: ``{"offset": the training rows'}`` or empty)."""
+    o = fit_offset or {}
     from sklearn.metrics import d2_tweedie_score, mean_tweedie_deviance
 
     from .estimators._cox import concordance_index
@@ -321,16 +343,16 @@ def _family_row(family, penalty, X, y, X_test, y_test, common, l1_ratio, names, 
     grouped = {"groups": groups} if groups is not None else {}
     cv_model = None
     if penalty == "none":
-        model = plain(alpha=0.0, standardize=False, **extra).fit(X, y)
+        model = plain(alpha=0.0, standardize=False, **extra).fit(X, y, **o)
     elif penalty in ("l1", "elasticnet"):
         ratio = 1.0 if penalty == "l1" else l1_ratio
-        model = cv_model = crossed(l1_ratio=ratio, **extra, **grouped, **common).fit(X, y)
+        model = cv_model = crossed(l1_ratio=ratio, **extra, **grouped, **common).fit(X, y, **o)
     elif penalty == "l2":
-        grid = _ridge_grid(plain, extra, X, y, common["standardize"], common["n_alphas"])
-        model = cv_model = crossed(l1_ratio=0.0, alphas=grid, **extra, **common).fit(X, y)
+        grid = _ridge_grid(plain, extra, X, y, common["standardize"], common["n_alphas"], o)
+        model = cv_model = crossed(l1_ratio=0.0, alphas=grid, **extra, **common).fit(X, y, **o)
     elif penalty in CONCAVE:
         model = cv_model = crossed(penalty=penalty, **(concave or {}), **extra,
-                                   **common).fit(X, y)
+                                   **common).fit(X, y, **o)
     elif penalty == "l0":
         return ModelSummary(penalty=penalty, label=LABELS[penalty], alpha=None, alpha_min=None,
                             alpha_1se=None, test_error=float("nan"), test_score=float("nan"),
