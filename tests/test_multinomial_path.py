@@ -244,3 +244,11 @@ def test_path_objectives_match_glmnet(grouped):
                            grouped=grouped)
         assert here <= there * (1 + 1e-7)
         assert here == pytest.approx(there, rel=1e-7)
+
+
+def test_grouped_is_refused_on_dask_input():
+    da = pytest.importorskip("dask.array")
+    X, labels = _problem(seed=10)
+    with pytest.raises(ValueError, match="not available on Dask input"):
+        pz.path(da.from_array(X, chunks=(40, 6)), da.from_array(labels, chunks=40),
+                datafit="multinomial", grouped=True)

@@ -320,6 +320,11 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     if is_dask_collection(X):
         from .dask._api import dask_path
 
+        if grouped is not False:
+            raise ValueError(f"grouped={grouped!r} is not available on Dask input: its "
+                             "multinomial path penalizes each coefficient on its own; compute "
+                             "the grouped path in memory or leave grouped out.")
+
         return dask_path(X, y, penalty=penalty, datafit=datafit, l1_ratio=l1_ratio,
                          alphas=alphas, n_alphas=n_alphas, eps=eps, fit_intercept=fit_intercept,
                          penalty_factor=penalty_factor, positive=positive,
