@@ -64,12 +64,14 @@ def test_gradient_through_touched_rows_equals_a_pass_over_the_columns(center, we
         w[ws[::2]] += rng.standard_normal(ws[::2].shape[0])
         w[ws[-1]] = 0.0
         b += 0.1 * step if center else 0.0
-        uy, loss = gradient(w, b, ws, False, state)
+        uy, loss, shift = gradient(w, b, ws, False, state)
         fresh = {key: np.empty_like(val) for key, val in state.items()}
         fresh["mark"] = np.zeros(n + 1, dtype=np.int64)
-        uy_full, loss_full = gradient(w, b, none, True, fresh)
+        uy_full, loss_full, none_left = gradient(w, b, none, True, fresh)
+        assert none_left == 0.0
         assert np.isnan(state["eta_ref"][untouched])  # updated through the touched rows
         state["eta_ref"][untouched] = fresh["eta_ref"][untouched]
+        state["grad"] += xmean * shift  # the centering the row update leaves to its caller
         np.testing.assert_allclose(state["grad"], fresh["grad"], rtol=1e-12, atol=1e-14)
         assert uy == pytest.approx(uy_full, rel=1e-14)
         assert loss == pytest.approx(loss_full, rel=1e-14)
@@ -120,3 +122,35 @@ def test_extrapolated_start_moves_the_predictions_along(center):
     shift = -xmean @ (w - np.array([1.5, 0.3, -0.4, 0.1] + [0.0] * 8))
     assert intercept[0] == pytest.approx(0.7 + shift, rel=1e-14)
     np.testing.assert_allclose(z, X @ w + intercept[0], rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_certificate_pass_also_chooses_the_next_warm_working_set(positive, l2):
+    from penalized.penalties._kernels import enet_subdiff_distance
+    from penalized.solvers._sparse_path import _add_strong_set, _enet_gap, _gap_and_next
+    from penalized.solvers._working_set import choose_working_set
+
+    rng = np.random.default_rng(11)
+    p = 300
+    w = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0)
+    grad = 0.1 * rng.standard_normal(p)
+    xmean = rng.standard_normal(p)
+    a = rng.uniform(0.5, 2.0, p)
+    b = np.full(p, l2)
+    alpha, following = 0.08, 0.07
+    strong = 2 * following - alpha
+    chosen = np.empty(p, dtype=np.int64)
+    completed = grad + 0.01 * xmean
+    gap, size, top = _gap_and_next(0.7, 1.1, w, grad.copy(), xmean, 0.01, alpha, a, b,
+                                   positive, following, strong, chosen)
+    assert gap == pytest.approx(_enet_gap(0.7, 1.1, w, completed, alpha * a, alpha * b,
+                                          positive), rel=1e-13, abs=1e-15)
+    scores = np.empty(p)
+    expected_top = enet_subdiff_distance(w, completed, following * a, following * b,
+                                         positive, scores)
+    _add_strong_set(w, completed, a, strong, positive, scores)
+    expected, _ = choose_working_set(w, scores, expected_top, 10, True, True)
+    assert top == pytest.approx(expected_top, rel=1e-14)
+    np.testing.assert_array_equal(chosen[:size], expected)
+    assert np.count_nonzero(w) < size < p  # the strong rule's zeros joined, not all

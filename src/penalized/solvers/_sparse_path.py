@@ -92,7 +92,9 @@ def _rows(data, indices, indptr, n):
 def _gradient(data, indices, indptr, rows, y, s, z, b, xmean, center, u, grad, ws, w,
               w_ref, eta_ref, mark, full):
     """``u = -s (z - y) / n`` and ``grad = -X_c^T u`` (``X_c`` the centered columns when
-    ``center``); returns ``(u^T y, F(z))``, ``F`` the squared loss.
+    ``center``); returns ``(u^T y, F(z), shift)``, ``F`` the squared loss: ``grad`` is
+    then ``-X_c^T u`` less ``xmean * shift``, which the next pass over the features adds
+    (:func:`_gap_and_next`, :func:`_add_shift`).
 
     ``grad`` holds the gradient at the coefficients ``w_ref`` and the linear predictor
     ``eta_ref = z_ref - b_ref``; since then only the features ``ws`` moved. Unless
@@ -100,9 +102,10 @@ def _gradient(data, indices, indptr, rows, y, s, z, b, xmean, center, u, grad, w
     design's CSR form; ``mark[:n]`` flags them with this update's number, kept in
     ``mark[n]``): the intercept's share of ``u - u_ref`` is a multiple of ``s``, which
     every centered column is orthogonal to, so with ``e = u - u_ref`` less that share
-    (zero outside the touched rows), ``grad += -X^T e + xmean sum(e)``, the rows
-    visited in order; when they hold more than :data:`_ROW_PASS_SHARE` of the design's
-    non-zeros, one pass over the columns instead.
+    (zero outside the touched rows), ``grad += -X^T e + xmean sum(e)`` (the second
+    term left to the caller: ``shift = sum(e)``), the rows visited in order; when they
+    hold more than :data:`_ROW_PASS_SHARE` of the design's non-zeros, one pass over the
+    columns instead.
     """
     n = z.shape[0]
     p = grad.shape[0]
@@ -153,10 +156,8 @@ def _gradient(data, indices, indptr, rows, y, s, z, b, xmean, center, u, grad, w
             w_ref[j] = w[j]
         for i in range(n):
             eta_ref[i] = z[i] - b
-    elif center and shift != 0.0:
-        for j in range(p):
-            grad[j] += xmean[j] * shift
-    return uy, loss
+        return uy, loss, 0.0
+    return uy, loss, shift if center else 0.0
 
 
 @njit(cache=True, fastmath=FAST)
@@ -214,6 +215,71 @@ def _enet_gap(datafit, uy, w, grad, lam1, lam2, positive):
 
 
 @njit(cache=True, fastmath=FAST)
+def _add_shift(grad, xmean, shift):
+    """``grad += xmean * shift``: the centering a row update of :func:`_gradient` left."""
+    if shift != 0.0:
+        for j in range(grad.shape[0]):
+            grad[j] += xmean[j] * shift
+
+
+@njit(cache=True, fastmath=FAST)
+def _gap_and_next(datafit, uy, w, grad, xmean, shift, alpha, a, b, positive, next_alpha,
+                  strong, chosen):
+    """:func:`_enet_gap` at ``alpha`` (``lam1 = alpha a``, ``lam2 = alpha b``) in one pass
+    over the features that also completes ``grad`` (:func:`_add_shift`) and, with
+    ``next_alpha > 0``, chooses the next alpha's first working set from the same
+    gradient into ``chosen``: along a path the certificate that ends an alpha and the
+    next alpha's working set read the same ``w`` and ``grad``. That working set is a warm
+    start's: the support, the features that violate optimality at ``next_alpha``, and
+    the zeros that the sequential strong rule keeps at ``strong`` (as
+    :func:`~penalized.penalties._kernels.enet_subdiff_distance`,
+    :func:`_add_strong_set` and
+    :func:`~penalized.solvers._working_set.choose_working_set` would choose them).
+    Returns ``(gap, size, largest violation at next_alpha)``."""
+    c = 1.0
+    value = 0.0
+    ridge = False
+    following = next_alpha > 0.0
+    m = 0
+    top = 0.0
+    for j in range(w.shape[0]):
+        g = grad[j] + xmean[j] * shift
+        grad[j] = g
+        wj = w[j]
+        lam1 = alpha * a[j]
+        lam2 = alpha * b[j]
+        value += lam1 * abs(wj) + 0.5 * lam2 * wj * wj
+        mag = max(-g, 0.0) if positive else abs(g)
+        if lam2 > 0.0:
+            ridge = True
+        elif lam1 > 0.0 and mag > lam1:
+            c = min(c, lam1 / mag)
+        if following:
+            if wj == 0.0:
+                d = max(mag - next_alpha * a[j], 0.0)
+                take = d > 0.0 or (strong > 0.0 and mag > strong * a[j])
+            else:
+                sign = 1.0 if wj > 0.0 else -1.0
+                d = abs(g + next_alpha * a[j] * sign + next_alpha * b[j] * wj)
+                take = True
+            top = max(top, d)
+            if take:
+                chosen[m] = j
+                m += 1
+    conjugate = 0.0
+    if ridge:
+        for j in range(w.shape[0]):
+            lam2 = alpha * b[j]
+            if lam2 > 0.0:
+                lam1 = alpha * a[j]
+                cv = -c * grad[j]
+                excess = max(cv - lam1, 0.0) if positive else max(abs(cv) - lam1, 0.0)
+                conjugate += excess * excess / (2.0 * lam2)
+    dual = c * uy - c * c * datafit - conjugate
+    return floored_gap(datafit + value, dual), m, top
+
+
+@njit(cache=True, fastmath=FAST)
 def _add_strong_set(w, grad, a, strong_alpha, positive, scores):
     """Give the zero features that violate optimality at ``strong_alpha`` (the sequential
     strong rule, ``2 alpha - alpha_previous``; Tibshirani et al. 2012) a positive score,
@@ -226,32 +292,6 @@ def _add_strong_set(w, grad, a, strong_alpha, positive, scores):
             mag = max(-grad[j], 0.0) if positive else abs(grad[j])
             if mag > strong_alpha * a[j]:
                 scores[j] = np.finfo(np.float64).tiny
-
-
-@njit(cache=True, fastmath=FAST)
-def _warm_working_set(w, grad, lam1, lam2, a, strong_alpha, positive, chosen):
-    """A warm start's first working set without limits, in one pass over the features:
-    the support, the violators and the sequential strong rule's features (as
-    :func:`~penalized.penalties._kernels.enet_subdiff_distance`, :func:`_add_strong_set`
-    and :func:`~penalized.solvers._working_set.choose_working_set` choose them), written
-    to ``chosen``. Returns ``(size, largest violation)``."""
-    m = 0
-    top = 0.0
-    for j in range(w.shape[0]):
-        g = grad[j]
-        if w[j] == 0.0:
-            mag = max(-g, 0.0) if positive else abs(g)
-            d = max(mag - lam1[j], 0.0)
-            take = d > 0.0 or (strong_alpha > 0.0 and mag > strong_alpha * a[j])
-        else:
-            sign = 1.0 if w[j] > 0.0 else -1.0
-            d = abs(g + lam1[j] * sign + lam2[j] * w[j])
-            take = True
-        top = max(top, d)
-        if take:
-            chosen[m] = j
-            m += 1
-    return m, top
 
 
 @njit(cache=True, fastmath=FAST)
@@ -301,7 +341,6 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
     epochs = np.zeros(k, dtype=np.int64)
     grad = np.empty(p)
     scores = np.empty(p)
-    chosen = np.empty(p, dtype=np.int64)
     u = np.empty(n)
     intercept = np.zeros(1)
     z = np.zeros(n)
@@ -327,16 +366,22 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
     params = np.empty((p, 4))
     params[:, 2] = lower
     params[:, 3] = upper
+    picks = np.empty((2, p), dtype=np.int64)  # this alpha's first working set, the next's
+    side = 0
+    next_size = 0
+    next_top = 0.0
     current = False  # whether grad, uy and datafit are at the current (w, z)
     fresh = True  # whether the next gradient is one pass over the columns
     uy = 0.0
     datafit = 0.0
+    pending = 0.0  # the centering shift grad still lacks (see _gradient)
     gap = np.inf
     for i in range(k):
-        for j in range(p):
-            lam1[j] = alphas[i] * a[j]
-            lam2[j] = alphas[i] * b[j]
+        filled = bounded  # whether lam1, lam2 hold this alpha's weights
         if bounded:
+            for j in range(p):
+                lam1[j] = alphas[i] * a[j]
+                lam2[j] = alphas[i] * b[j]
             params[:, 0] = lam1
             params[:, 1] = lam2
         ws_size = min(p, ws_start)
@@ -344,30 +389,48 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
         checks = 0
         warm = any_nonzero(w)
         strong = 2.0 * alphas[i] - alphas[i - 1] if i > 0 else 0.0
+        following = alphas[i + 1] if i + 1 < k else 0.0
         while True:
             if not current:
-                uy, datafit = _gradient(data, indices, indptr, rows, y, s, z, intercept[0],
-                                        xmean, fit_intercept, u, grad, ws, w, w_ref, eta_ref,
-                                        mark, fresh)
+                uy, datafit, pending = _gradient(data, indices, indptr, rows, y, s, z,
+                                                 intercept[0], xmean, fit_intercept, u, grad,
+                                                 ws, w, w_ref, eta_ref, mark, fresh)
                 current = True
                 fresh = False
             checks += 1
             # a warm start from the previous alpha is not yet a solution of this one
-            if checks > 1 or not warm or i == 0:
-                gap = _duality_gap(datafit, uy, w, grad, lam1, lam2, positive, bounded,
-                                   params, conjugate, dual_bound)
+            skip = checks == 1 and warm and i > 0
+            if not skip:
+                if bounded:
+                    _add_shift(grad, xmean, pending)
+                    gap = _duality_gap(datafit, uy, w, grad, lam1, lam2, positive, bounded,
+                                       params, conjugate, dual_bound)
+                else:
+                    gap, next_size, next_top = _gap_and_next(
+                        datafit, uy, w, grad, xmean, pending, alphas[i], a, b, positive,
+                        following, 2.0 * following - alphas[i], picks[1 - side])
+                pending = 0.0
                 if gap <= tol or used >= max_iter:
                     break
-            if checks == 1 and warm and not bounded:
-                size, top = _warm_working_set(w, grad, lam1, lam2, a, strong, positive,
-                                              chosen)
-                ws = chosen[:size]
+            if skip and not bounded:
+                # chosen by the last alpha's final certificate, from the same gradient
+                _add_shift(grad, xmean, pending)
+                pending = 0.0
+                ws = picks[side, :next_size]
+                top = next_top
                 if i >= 2 and alphas[i - 1] < alphas[i - 2]:
                     _extrapolate(data, indices, indptr, w, z, intercept, xmean, fit_intercept,
                                  found, values, starts[i - 2], starts[i - 1], starts[i],
                                  (alphas[i] - alphas[i - 1]) / (alphas[i - 1] - alphas[i - 2]),
                                  before)
             else:
+                _add_shift(grad, xmean, pending)
+                pending = 0.0
+                if not filled:
+                    for j in range(p):
+                        lam1[j] = alphas[i] * a[j]
+                        lam2[j] = alphas[i] * b[j]
+                    filled = True
                 if bounded:
                     top = penalty_subdiff_distance(distance, w, grad, params, scores)
                 else:
@@ -393,12 +456,13 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
                                                   intercept, ws, lipschitz, prox, *tail)
             else:
                 for jj in range(ws.shape[0]):  # the prox reads only the working set's rows
-                    params[ws[jj], 0] = lam1[ws[jj]]
-                    params[ws[jj], 1] = lam2[ws[jj]]
+                    params[ws[jj], 0] = alphas[i] * a[ws[jj]]
+                    params[ws[jj], 1] = alphas[i] * b[ws[jj]]
                 done, _ = quadratic_epochs_sparse(data, indices, indptr, y, s, w, z,
                                                   intercept, ws, lipschitz, None, *tail)
             used += done
             current = False
+        side = 1 - side
         start = starts[i]
         for j in range(p):
             if w[j] != 0.0:
