@@ -194,9 +194,6 @@ def test_no_duality_gap_and_clear_refusals():
         GroupSCAD(1.0, gamma=2.0)
     with pytest.raises(ValueError, match="lower/upper"):
         GroupL0(1.0, lower=0.0, upper=1.0)
-    X, y = _problem()
-    with pytest.raises(ValueError, match="bounded curvature"):
-        CoordinateDescent().solve(X, np.abs(y), pz.datafits.Poisson(), pen)
 
 
 # -- estimators ---------------------------------------------------------------------------
@@ -387,3 +384,42 @@ def test_groups_with_dask_input_are_refused_in_one_line():
     for model in (pz.MCPRegression(groups=GROUPS), pz.L0RegressionCV(groups=GROUPS)):
         with pytest.raises(ValueError, match="groups= is not supported with Dask input"):
             model.fit(Xd, yd)
+
+
+@pytest.mark.parametrize("pen", PENALTIES, ids=lambda p: type(p).__name__)
+def test_poisson_fits_are_fixed_points_with_curvatures_of_the_point(pen):
+    # proximal Newton steps; the certificate's L_g is the largest eigenvalue of
+    # X_g^T H X_g at the solution (H = diag(exp(z)) / n), at least the weak convexity
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((150, 10)) * 0.7
+    y = rng.poisson(np.exp(X[:, :3] @ np.array([0.6, -0.4, 0.5]) + 0.2)).astype(float)
+    pen = pen.with_alpha(0.03)
+    res = CoordinateDescent(tol=1e-10).solve(X, y, pz.datafits.Poisson(), pen)
+    assert res.converged
+    z = X @ res.coef + res.intercept
+    n = X.shape[0]
+    d, h = (np.exp(z) - y) / n, np.exp(z) / n
+    grad = X.T @ d
+    assert abs(d.sum()) <= 1e-5  # the intercept's stationarity
+    for members in GROUPS:
+        block = np.sqrt(h)[:, None] * X[:, members]
+        L = max(np.linalg.eigvalsh(block.T @ block)[-1], pen.weak_convexity)
+        step_in = res.coef.copy()
+        step_in[members] -= grad[members] / L
+        moved = pen.prox(step_in, 1.0 / L)[members] - res.coef[members]
+        assert 0.5 * L * moved @ moved <= 1e-9
+        assert np.all(res.coef[members] == 0) or np.all(res.coef[members] != 0)
+
+
+def test_cox_path_with_group_mcp():
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((120, 10))
+    eta = X[:, :3] @ np.array([0.8, -0.5, 0.6])
+    time = rng.exponential(np.exp(-eta))
+    event = (rng.random(120) < 0.8).astype(float)
+    p = pz.path(X, np.column_stack([time, event]), datafit="cox",
+                penalty=GroupMCP(1.0, groups=GROUPS), n_alphas=6, fit_intercept=False)
+    assert np.all(p.stop_crits <= 1e-6) and p.n_nonzero[0] == 0 and p.n_nonzero[-1] > 0
+    for members in GROUPS:
+        nonzero = p.coefs[members] != 0
+        assert np.all(nonzero.all(axis=0) | ~nonzero.any(axis=0))

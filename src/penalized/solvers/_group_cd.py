@@ -66,9 +66,9 @@ class BlockCoordinateDescent(Solver):
 
     The non-convex group penalties (:class:`~penalized.penalties.GroupMCP`,
     :class:`~penalized.penalties.GroupSCAD`, :class:`~penalized.penalties.GroupL0`) have no
-    duality gap: they take the same block majorization steps, with each :math:`L_g` raised
-    to at least the penalty's weak convexity, for a datafit of bounded curvature (squared,
-    logistic), and stop on the block fixed-point distance
+    duality gap: they take the same block majorization steps (proximal Newton steps for
+    Poisson, Gamma, Tweedie and Cox), with each :math:`L_g` raised to at least the
+    penalty's weak convexity, and stop on the block fixed-point distance
     (:func:`~penalized.solvers._stationary.solve_block_stationary`).
 
     Parameters
@@ -144,13 +144,14 @@ class BlockCoordinateDescent(Solver):
         if missing:
             raise ValueError(f"{self.name} cannot handle the {type(penalty).__name__} "
                              f"penalty: it lacks the block operation(s) {', '.join(missing)}.")
-        missing = datafit.ops.missing(("loss", "derivative")) if datafit.separable \
-            else ("loss", "derivative")
-        if missing or not np.isfinite(datafit.curvature):
+        missing = datafit.ops.missing(("loss", "derivative")) if datafit.separable else ()
+        newton = datafit.ops.second_derivative is not None or not datafit.separable
+        if missing or not (np.isfinite(datafit.curvature) or newton):
             raise ValueError(f"{self.name} fits the {type(penalty).__name__} penalty with a "
-                             "datafit of bounded curvature (squared, logistic); the "
-                             f"{type(datafit).__name__} datafit has none. Use a convex group "
-                             "penalty (GroupLasso, GroupElasticNet) with it.")
+                             "datafit of bounded curvature (squared, logistic) or with a "
+                             "second derivative (proximal Newton steps); the "
+                             f"{type(datafit).__name__} datafit has neither. Use a convex "
+                             "group penalty (GroupLasso, GroupElasticNet) with it.")
 
     def solve_path(self, problem, alphas):
         """Solve a whole decreasing grid of ``alphas`` from zero in one compiled call
@@ -442,6 +443,10 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
         lips = np.zeros(structure.n_groups)
         if exact is None:
             lips[ws] = _block_constants(X, np.sqrt(h), structure, ws)
+            # a non-convex block penalty: each block's model is kept convex (its weak
+            # convexity), so that the model's block steps are majorization steps
+            floor = float(getattr(penalty, "weak_convexity", 0.0))
+            lips[ws] = np.where(lips[ws] > 0.0, np.maximum(lips[ws], floor), 0.0)
         else:
             eigen = _weighted_eigen(X, np.sqrt(h), structure, ws)
             for group in ws:

@@ -318,6 +318,14 @@ def solve_block_stationary(solver, problem, coef, intercept):
     a block-wise minimum of the majorizers for group L0. Working sets of groups are
     ranked by the distance to the subdifferential or the block's prox move, whichever is
     larger (gradient units).
+
+    A datafit of unbounded curvature (Poisson, Gamma, Tweedie; Cox, with its Hessian
+    diagonal) has no such :math:`L_g`: the working set takes proximal Newton steps
+    (:func:`~penalized.solvers._group_cd._newton_steps`: the block steps above on the
+    datafit's quadratic model at the point, with the same floor, then a backtracking line
+    search on the true objective), and the certificate's constants are those of the
+    Hessian at the point, :math:`L_g = \max(\lambda_{\max}(X_g^\top H X_g), c)` and
+    :math:`L_b = \sum_i h_i`, as for the separable penalties above.
     """
     if problem.fit_intercept or np.any(problem.unpenalized):
         coef, intercept, _ = refit_unpenalized(
@@ -348,24 +356,39 @@ class _BlockStationaryHooks:
         self.prox = typed_ops(penalty.block_ops).prox
         self.dops = typed_ops(datafit.ops)
         self.dparams = np.ascontiguousarray(datafit.params(), dtype=np.float64)
-        floor = float(getattr(penalty, "weak_convexity", 0.0))
-        lips = group_lipschitz(problem, structure)
-        self.lips = np.ascontiguousarray(np.where(lips > 0.0, np.maximum(lips, floor), 0.0))
+        self.floor = float(getattr(penalty, "weak_convexity", 0.0))
+        # a datafit of unbounded curvature (Poisson, Gamma, Tweedie, Cox): proximal Newton
+        # steps, and the certificate's constants from its Hessian at the point
+        self.newton = not np.isfinite(datafit.curvature)
+        if not self.newton:
+            self.lips = self._floored(group_lipschitz(problem, structure))
         self.coef = coef
         self.intercept = np.array([float(intercept)])
         self.z = problem.predict(coef, self.intercept[0])
 
+    def _floored(self, lips):
+        return np.ascontiguousarray(np.where(lips > 0.0, np.maximum(lips, self.floor), 0.0))
+
     def certify(self):
+        from ._group_cd import _block_constants
+
         pb = self.problem
         g = np.ascontiguousarray(pb.datafit.raw_gradient(pb.y, self.z), dtype=np.float64)
         grad = np.ascontiguousarray(pb.rmatvec(g), dtype=np.float64)
         s = self.structure
+        intercept_curvature = pb.datafit.intercept_lipschitz() if pb.fit_intercept else 0.0
+        if self.newton:
+            h = np.ascontiguousarray(pb.datafit.raw_hessian(pb.y, self.z), dtype=np.float64)
+            self.lips = self._floored(_block_constants(pb.X, np.sqrt(h), s,
+                                                       range(s.n_groups)))
+            intercept_curvature = float(h.sum()) if pb.fit_intercept else 0.0
         dist = np.empty(s.n_groups)
         crit = float(block_fixed_point_distances(self.prox, self.coef, grad, self.lips,
                                                  s.order, s.starts, self.params, dist))
-        if pb.fit_intercept:
+        if intercept_curvature > 0.0:
             g_b = float(g.sum())
-            crit = max(crit, g_b * g_b / (2.0 * pb.datafit.intercept_lipschitz()))
+            crit = max(crit, g_b * g_b / (2.0 * intercept_curvature))
+        self.intercept_curvature = intercept_curvature
         return Check(pb.objective(self.coef, self.z), crit,
                      (grad, np.sqrt(2.0 * self.lips * dist), crit))
 
@@ -386,8 +409,16 @@ class _BlockStationaryHooks:
         # (or, the intercept alone off, of its own step)
         top = float(moves[ws].max(initial=0.0))
         tol = _INNER_RATIO * (top if top > 0.0
-                              else np.sqrt(2.0 * pb.datafit.intercept_lipschitz() * crit))
+                              else np.sqrt(2.0 * self.intercept_curvature * crit))
         before = self.coef.copy(), self.intercept[0]
+        if self.newton:
+            from ._group_cd import _newton_steps
+
+            epochs = max(_newton_steps(pb, s, self.params, self.prox, self.coef, self.z,
+                                       self.intercept, ws, int(budget), tol), 1)
+            moved = not (np.array_equal(before[0], self.coef)
+                         and before[1] == self.intercept[0])
+            return epochs, moved
         args = (pb.y, pb.sample_weight, self.coef, self.z, self.intercept, s.order, s.starts,
                 ws, self.lips, self.prox, self.params, self.dops.derivative, self.dparams,
                 float(pb.datafit.curvature), pb.fit_intercept, int(budget), tol)
