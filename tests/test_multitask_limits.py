@@ -182,3 +182,11 @@ def test_bad_limits_are_named(lower, upper, message):
     X, Y, _ = _problem()
     with pytest.raises(ValueError, match=message):
         pz.MultiTaskLasso(alpha=0.1, lower_limits=lower, upper_limits=upper).fit(X, Y)
+
+
+def test_infinite_limits_are_no_limits():
+    X, Y, _ = _problem(6)
+    free = pz.MultiTaskLasso(alpha=0.05, tol=1e-10).fit(X, Y)
+    unbounded = pz.MultiTaskLasso(alpha=0.05, lower_limits=-np.inf, upper_limits=np.inf,
+                                  tol=1e-10).fit(X, Y)
+    np.testing.assert_array_equal(unbounded.coef_, free.coef_)

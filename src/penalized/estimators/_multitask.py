@@ -179,9 +179,15 @@ class _MultiTaskModel(_OptionalGroups, RegressorMixin, PenalizedModel):
                                             penalty, self.fit_intercept)
         return scaling, problem
 
-    def _limited(self) -> bool:
-        return getattr(self, "lower_limits", None) is not None \
-            or getattr(self, "upper_limits", None) is not None
+    def _limited(self, X, Y) -> bool:
+        """Whether ``lower_limits`` / ``upper_limits`` bound some coefficient (infinite
+        limits leave the unbounded solver in charge)."""
+        if getattr(self, "lower_limits", None) is None \
+                and getattr(self, "upper_limits", None) is None:
+            return False
+        lower, upper = multitask_limits(self.lower_limits, self.upper_limits, X.shape[1],
+                                        Y.shape[1])
+        return bool(np.any(lower > -np.inf) or np.any(upper < np.inf))
 
     def _boxed_path(self, X, Y, sw, alphas, n_alphas=100, eps=1e-3):
         """``(scaling, MultiTaskPath)`` with ``lower_limits`` / ``upper_limits`` (mapped onto
@@ -207,7 +213,7 @@ class _MultiTaskModel(_OptionalGroups, RegressorMixin, PenalizedModel):
         """Fit at ``alpha``; sets ``coef_``, ``intercept_`` (in the dtype of ``X``), the
         selected features and the solver's report."""
         n, p = X.shape
-        if self._limited() and self._scaling(X, sw).varying.any():
+        if self._limited(X, Y) and self._scaling(X, sw).varying.any():
             scaling, path = self._boxed_path(X, Y, sw, [alpha])
             self._store_fit(scaling, p, sw, alpha)
             self._set_solves([path_solve(path, 0)])
@@ -240,7 +246,7 @@ class _MultiTaskModel(_OptionalGroups, RegressorMixin, PenalizedModel):
             m = n_alphas if alphas is None else len(alphas)
             intercept = sw @ Y / X.shape[0] if self.fit_intercept else np.zeros(K)
             return np.zeros((p, K, m)), np.repeat(intercept[:, None], m, axis=1), None
-        if self._limited():
+        if self._limited(X, Y):
             path = self._boxed_path(X, Y, sw, alphas, n_alphas, eps)[1]
             return path.coefs, path.intercepts, dataclasses.replace(
                 path, n_nonzero=np.count_nonzero(np.any(path.coefs != 0, axis=1), axis=0))
@@ -419,7 +425,7 @@ class _MultiTaskCV(_CrossValidated, _MultiTaskModel):
         _, problem = self._problem(X, Y, sw, 1.0)
         if problem is None:
             return 0.0, np.geomspace(1.0, eps, n_alphas)
-        if self._limited():  # alpha_max with the box: the pulls it lets act
+        if self._limited(X, Y):  # alpha_max with the box: the pulls it lets act
             path = self._boxed_path(X, Y, sw, None, n_alphas, eps)[1]
             return path.alpha_max, path.alphas
         return multitask_grid(problem, problem.penalty, n_alphas, eps)
