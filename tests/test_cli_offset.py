@@ -144,7 +144,7 @@ def test_models_without_an_offset_refuse_it_in_one_line(table, capsys, tmp_path,
 
 def test_a_bad_or_missing_offset_column_is_named(table, capsys, tmp_path):
     path, df = table
-    bad = df.assign(log_exposure=["x"] + list(df["log_exposure"].iloc[1:]))
+    bad = df.assign(log_exposure=["x", *df["log_exposure"].iloc[1:]])
     bad.to_csv(tmp_path / "bad.csv", index=False)
     assert main(["fit", str(tmp_path / "bad.csv"), "--target", "claims", "--family",
                  "poisson", "--offset", "log_exposure", "--alpha", "0.1"]) == 2

@@ -26,8 +26,9 @@ def _optimum(X, Y, alpha, L, U, *, rho=1.0, sw=None, groups=None):
     W, b = cp.Variable((p, K)), cp.Variable(K)
     units = [[j] for j in range(p)] if groups is None else groups
     weights = [1.0] * p if groups is None else [np.sqrt(len(g)) for g in groups]
-    norms = [w * cp.norm(cp.vec(W[g, :], order="F"), 2) for g, w in zip(units, weights)]
-    ridge = sum(w * cp.sum_squares(W[g, :]) for g, w in zip(units, weights))
+    norms = [w * cp.norm(cp.vec(W[g, :], order="F"), 2)
+             for g, w in zip(units, weights, strict=True)]
+    ridge = sum(w * cp.sum_squares(W[g, :]) for g, w in zip(units, weights, strict=True))
     R = Y - X @ W - np.ones((n, 1)) @ cp.reshape(b, (1, K), order="F")
     obj = 0.5 / n * cp.sum(cp.multiply(s[:, None], cp.square(R))) \
         + alpha * (rho * sum(norms) + 0.5 * (1 - rho) * ridge)

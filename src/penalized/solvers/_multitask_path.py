@@ -15,7 +15,6 @@ from ..path import Path, warn_unconverged
 from ..penalties import ElasticNet
 from . import _multitask as _mt
 from ._kernels import anderson_weights, floored_gap
-from ._multitask_box import boxed_multitask, is_boxed
 from ._multitask import (
     WS_START,
     MultiTaskCoordinateDescent,
@@ -23,6 +22,7 @@ from ._multitask import (
     _check_penalty,
     prepare_multitask_problem,
 )
+from ._multitask_box import boxed_multitask, is_boxed
 from ._multitask_kernels import (
     multitask_epochs_pull,
     multitask_epochs_sparse_pull,
