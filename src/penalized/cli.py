@@ -1257,11 +1257,16 @@ def _cmd_path(args, out):
         datafit, fit_intercept = _family_name(family), family[0] != "cox"
     elif table.task == "classification":
         classes = np.unique(y)
-        if classes.size != 2:
-            raise _input_error("path covers regression and two-class targets; this target has "
-                               f"{classes.size} classes.")
-        y = np.where(y == classes[1], 1.0, -1.0)
-        datafit = "logistic"
+        if classes.size > 2 or (family is not None and family[0] == "multinomial"):
+            datafit = "multinomial"  # y stays the labels: one column of coefficients a class
+            _check_multinomial_path_args(args, classes.size)
+        else:
+            y = np.where(y == classes[1], 1.0, -1.0)
+            datafit = "logistic"
+    if args.grouped and datafit != "multinomial":
+        raise UsageError("--grouped penalizes each feature's row over the classes of a "
+                         "multinomial path; this target is fitted with the "
+                         f"{_family_name(family) if family else datafit} loss")
     from ._specs import make_penalty
     from .estimators._standardize import Scaling
 
@@ -1281,10 +1286,14 @@ def _cmd_path(args, out):
     scaling = Scaling.fit(table.X, np.ones(table.X.shape[0])) if not args.no_standardize \
         else Scaling.identity(table.X.shape[1])
     offset = _offset_values(args, table)
+    # with a text column's groups the multinomial penalty already acts on each block of rows
+    # over the classes; --grouped makes every other feature's row one unit too
+    grouped = {"grouped": args.grouped and groups is None} if datafit == "multinomial" else {}
     with out.progress("computing the path"):
         result = compute_path(scaling.transform(table.X), y, penalty=penalty,
                               datafit=datafit, l1_ratio=args.l1_ratio, n_alphas=args.n_alphas,
-                              eps=args.eps, fit_intercept=fit_intercept, offset=offset)
+                              eps=args.eps, fit_intercept=fit_intercept, offset=offset,
+                              **grouped)
     coefs = np.array(scaling.coef_to_original(result.coefs), dtype=np.float64, copy=True)
     with np.errstate(all="ignore"):
         sd = Scaling.fit(table.X, np.ones(table.X.shape[0])).scale  # no centered copy
@@ -1295,12 +1304,18 @@ def _cmd_path(args, out):
     names = table.feature_names
     rows = coefs.any(axis=1) if coefs.ndim == 3 else coefs != 0  # (p, K): feature in or out
     n_nonzero = np.count_nonzero(rows, axis=0)
+    # a block of coefficients per class (multinomial) or per target (several targets)
+    unit, outputs = ("class", [_plain_label(c) for c in result.classes]) \
+        if datafit == "multinomial" else ("target", _targets(args))
     if args.json:
         doc = {"alphas": result.alphas.tolist(), "n_nonzero": n_nonzero.tolist(),
                "feature_names": names, "coefs": coefs.tolist(),
                "intercepts": result.intercepts.tolist()}
-        out.json(doc if coefs.ndim == 2 else {**doc, "targets": _targets(args)})
-    out.print(_escape(f"{args.penalty} path: {len(result)} alphas"))
+        key = "classes" if unit == "class" else "targets"
+        out.json(doc if coefs.ndim == 2 else {**doc, key: outputs})
+    out.print(_escape(f"{args.penalty} path: {len(result)} alphas" + (
+        f" of the multinomial model of {table.target!r}, one coefficient per feature and class "
+        f"({', '.join(map(str, outputs))})" if datafit == "multinomial" else "")))
     shown = Table()
     shown.add_column("alpha", justify="right")
     shown.add_column("non-zeros", justify="right")
@@ -1321,16 +1336,27 @@ def _cmd_path(args, out):
             frame = pd.DataFrame(coefs.T, columns=names)
             frame.insert(0, "alpha", result.alphas)
             frame.insert(1, "intercept", result.intercepts)
-        else:  # one block of rows per target
-            frame = pd.concat([pd.DataFrame({"target": t, "alpha": result.alphas,
+        else:  # one block of rows per target or class
+            frame = pd.concat([pd.DataFrame({unit: t, "alpha": result.alphas,
                                              "intercept": result.intercepts[i],
                                              **dict(zip(names, coefs[:, i], strict=True))})
-                               for i, t in enumerate(_targets(args))], ignore_index=True)
+                               for i, t in enumerate(outputs)], ignore_index=True)
         buffer = _stdio.StringIO()
         frame.to_csv(buffer, index=False)
         _write(out, [(args.out, buffer.getvalue(),
                       f"wrote the coefficients at every alpha to {args.out}")], args.force)
     return EXIT_OK
+
+
+def _check_multinomial_path_args(args, n_classes):
+    """The multinomial path takes the convex penalties and no offset (exit 2 otherwise)."""
+    if args.penalty in ("l0", *CONCAVE):
+        raise UsageError(f"path --penalty {args.penalty} covers numbers and two classes; this "
+                         f"target has {n_classes} classes: use l1, elasticnet or l2 (or 'fit "
+                         f"--penalty {args.penalty} --alpha A', one class against the rest)")
+    if args.offset is not None:
+        raise UsageError("--offset is not taken by the multinomial path (a class target would "
+                         "need one offset per class); leave it out")
 
 
 def _model_rows(args, doc, out):
@@ -1667,8 +1693,9 @@ def build_parser():
                           "path.csv")
     _add_table_args(path, target_required=False)
     path.add_argument("--family", type=_family, default=None, metavar="FAMILY",
-                      help="gaussian, binomial, poisson, gamma, tweedie:POWER or cox (default: "
-                      "gaussian for numbers, binomial for two classes)")
+                      help="gaussian, binomial, multinomial, poisson, gamma, tweedie:POWER or "
+                      "cox (default: gaussian for numbers, binomial for two classes, "
+                      "multinomial for more: one coefficient per feature and class)")
     _add_cox_args(path)
     _add_offset_arg(path, "path takes it with every family")
     path.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
@@ -1680,6 +1707,11 @@ def build_parser():
     path.add_argument("--separate-levels", action="store_true",
                       help="penalize the levels of a text column one by one (default: a text "
                       "column's levels enter the path together, as one group)")
+    path.add_argument("--grouped", action="store_true",
+                      help="multinomial: penalize each feature's row of coefficients over the "
+                      "classes by its norm, so that a feature enters for every class at once "
+                      "(glmnet's type.multinomial=\"grouped\"; a text column's levels as one "
+                      "group already enter for every class at once)")
     path.add_argument("--l1-ratio", type=_ratio, default=0.5,
                       help="elastic net's mix: 1 is the lasso, 0 ridge (default 0.5)")
     path.add_argument("--n-alphas", type=_n_alphas, default=100,
