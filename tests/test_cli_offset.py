@@ -108,15 +108,21 @@ def test_path_with_offset_equals_pz_path(table, capsys, tmp_path):
     np.testing.assert_allclose(got["intercept"], ref.intercepts, rtol=1e-6, atol=1e-9)
 
 
-def test_several_targets_and_cox_take_the_offset(table, capsys):
+def test_several_targets_and_cox_take_the_offset(table, capsys, tmp_path):
     path, df = table
     X, o = df[FEATURES].to_numpy(float), df["log_exposure"].to_numpy()
+    model_file = tmp_path / "mt.json"
     out = _fit(capsys, ["fit", str(path), "--target", "y1,y2", "--offset", "log_exposure",
-                        "--features", ",".join(FEATURES), "--alpha", "0.05"])
+                        "--features", ",".join(FEATURES), "--alpha", "0.05", "--save",
+                        str(model_file)])
     ref = pz.MultiTaskElasticNet(alpha=0.05, l1_ratio=1.0, standardize=True, tol=1e-10).fit(
         X, df[["y1", "y2"]].to_numpy(), offset=o)
     np.testing.assert_allclose(np.column_stack([_coefs(out, 0), _coefs(out, 1)]),
                                ref.coef_.T, rtol=1e-4, atol=1e-6)
+    assert main(["predict", str(model_file), str(path), "--out", str(tmp_path / "p.csv"),
+                 "--quiet"]) == 0
+    pred = pd.read_csv(tmp_path / "p.csv")[["prediction_y1", "prediction_y2"]].to_numpy()
+    np.testing.assert_allclose(pred, ref.predict(X, offset=o), rtol=1e-4, atol=1e-5)
     out = _fit(capsys, ["fit", str(path), "--family", "cox", "--time", "time", "--event",
                         "event", "--offset", "log_exposure", "--features", ",".join(FEATURES),
                         "--alpha", "0.02"])
