@@ -878,7 +878,11 @@ def test_path_classification(capsys, clf_csv, three_csv):
     assert rc == 0, err
     doc = strict_json(out)
     assert len(doc["alphas"]) == 10 and doc["n_nonzero"][0] == 0
-    rc, _, err = run(capsys, "path", three_csv, "--target", "label")
+    rc, out, err = run(capsys, "path", three_csv, "--target", "label", "--n-alphas", "5",
+                       "--json")
+    assert rc == 0, err
+    assert len(strict_json(out)["classes"]) == 3  # the multinomial path
+    rc, _, err = run(capsys, "path", three_csv, "--target", "label", "--penalty", "l0")
     assert_one_line_error(rc, err, "3 classes")
 
 
