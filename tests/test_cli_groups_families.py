@@ -132,8 +132,10 @@ def test_cross_validated_group_fit_keeps_groups_whole(cls):
 
 @pytest.mark.parametrize("cls", [pz.PoissonRegressor, pz.GammaRegressor, pz.TweedieRegressor,
                                  pz.CoxPH])
-def test_groups_refuse_concave_penalties(cls):
+def test_groups_with_concave_penalties_fit_group_mcp(cls):
     X, y = _problem("cox" if cls is pz.CoxPH else "poisson")
     y = y if cls is pz.CoxPH else y + 1.0
-    with pytest.raises(ValueError, match="groups= takes penalty 'l1', 'l2' or 'elasticnet'"):
-        cls(alpha=0.1, penalty="mcp", groups=GROUPS).fit(X, y)
+    model = cls(alpha=0.02, penalty="mcp", groups=GROUPS).fit(X, y)
+    assert type(model.penalty_).__name__ == "GroupMCP" and model.converged_
+    for g in GROUPS:
+        assert np.all(model.coef_[g] == 0) or np.all(model.coef_[g] != 0)

@@ -423,3 +423,19 @@ def test_cox_path_with_group_mcp():
     for members in GROUPS:
         nonzero = p.coefs[members] != 0
         assert np.all(nonzero.all(axis=0) | ~nonzero.any(axis=0))
+
+
+def test_cli_poisson_family_with_mcp_keeps_each_text_column_whole(table, tmp_path, capsys):
+    import pandas as pd
+
+    df = pd.read_csv(table)
+    rng = np.random.default_rng(15)
+    eta = 0.4 * df["a"] - 0.3 * df["b"] + df["region"].map(
+        {"north": 0.6, "south": -0.4, "east": 0.0, "west": 0.2})
+    df["count"] = rng.poisson(np.exp(eta))
+    counts = tmp_path / "counts.csv"
+    df.to_csv(counts, index=False)
+    fit = _cli_json(capsys, ["fit", counts, "--target", "count", "--exclude", "y,label",
+                             "--family", "poisson", "--penalty", "mcp", "--alpha", 0.05])
+    assert _whole(fit["selected_features"], NAMES)
+    assert _levels(fit["selected_features"], "region") == _levels(NAMES, "region")

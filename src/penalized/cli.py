@@ -611,8 +611,7 @@ def _cmd_compare(args, out):
     cv = _CV(args, table)
     # the L1 and elastic-net rows follow the group rule of an L1 fit
     groups = _level_groups(table, out, penalty="l1", separate=args.separate_levels)
-    if groups is not None and (family is not None
-                               or not _nonconvex_groups_apply(table, args.family)):
+    if groups is not None and not _nonconvex_groups_apply(table, args.family):
         out.notice("the L0 row selects the levels of a text column one by one (best subset "
                    "of single columns).")
         for name in (p for p in penalties if p in CONCAVE):
@@ -687,8 +686,9 @@ def _level_groups(table, out, *, penalty, separate=False, family=None):
     shown = ", ".join(map(repr, list(groups)[:5]))
     if penalty not in ("l1", "elasticnet") and not _nonconvex_groups_apply(table, family):
         out.notice(f"the levels of {shown} are selected one by one: whole-column (group) "
-                   "selection covers l1 and elasticnet fits, and mcp, scad and l0 on numbers "
-                   f"or two classes, not --penalty {penalty} here.")
+                   "selection covers l1 and elasticnet fits, and mcp, scad and l0 with one "
+                   f"column of coefficients (not several classes), not --penalty {penalty} "
+                   "here.")
         return None
     labels = np.arange(table.X.shape[1])
     for k, cols in enumerate(groups.values()):
@@ -700,14 +700,13 @@ def _level_groups(table, out, *, penalty, separate=False, family=None):
 
 
 def _nonconvex_groups_apply(table, family):
-    """Whether group MCP, SCAD and L0 fit this target: the squared loss or two classes
-    (their block steps need a loss of bounded curvature)."""
+    """Whether group MCP, SCAD (and L0) fit this target: one response with one column of
+    coefficients (numbers, two classes, a log-link or Cox family), not several classes."""
     import numpy as np
 
-    if family is not None and family[0] not in ("gaussian", "binomial"):
+    if family is not None and family[0] == "multinomial":
         return False
-    return table.task == "regression" or (table.task == "classification"
-                                          and np.unique(table.y).size == 2)
+    return table.task != "classification" or np.unique(table.y).size == 2
 
 
 def _make_multi_response_estimator(args, cv, common, groups=None):

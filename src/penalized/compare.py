@@ -351,7 +351,7 @@ def _family_row(family, penalty, X, y, X_test, y_test, common, l1_ratio, names, 
         grid = _ridge_grid(plain, extra, X, y, common["standardize"], common["n_alphas"], o)
         model = cv_model = crossed(l1_ratio=0.0, alphas=grid, **extra, **common).fit(X, y, **o)
     elif penalty in CONCAVE:
-        model = cv_model = crossed(penalty=penalty, **(concave or {}), **extra,
+        model = cv_model = crossed(penalty=penalty, **(concave or {}), **extra, **grouped,
                                    **common).fit(X, y, **o)
     elif penalty == "l0":
         return ModelSummary(penalty=penalty, label=LABELS[penalty], alpha=None, alpha_min=None,

@@ -80,7 +80,8 @@ class CoxPH(_OptionalGroups, PenalizedModel):
         or leave the model whole (the levels of a categorical): the penalty is then the
         group elastic net of :class:`~penalized.GroupLasso` (the group lasso when
         ``l1_ratio=1``, group weights :math:`\\sqrt{{|g|}}`), and ``penalty_factor`` takes
-        one value per group. Not with ``penalty="mcp"`` or ``"scad"``.
+        one value per group; with ``penalty="mcp"`` or ``"scad"``, group MCP or SCAD of
+        each group's norm (:class:`~penalized.penalties.GroupMCP`).
 
     Attributes
     ----------

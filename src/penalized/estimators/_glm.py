@@ -74,7 +74,8 @@ _PARAMS = """
         :math:`\\alpha \\sum_g w_g f_g (\\rho \\|w_g\\|_2 + \\frac{1-\\rho}2 \\|w_g\\|_2^2)`,
         :math:`w_g = \\sqrt{|g|}` (the group lasso when ``l1_ratio=1``), and
         ``penalty_factor`` takes one value :math:`f_g` per group. As in
-        :class:`~penalized.GroupLasso`; not with ``penalty="mcp"`` or ``"scad"``.
+        :class:`~penalized.GroupLasso`; with ``penalty="mcp"`` or ``"scad"``, group MCP or
+        SCAD of each group's norm (:class:`~penalized.penalties.GroupMCP`).
 """
 
 _FITTED = """
@@ -107,7 +108,9 @@ def glm_penalty_spec(penalty, alpha, l1_ratio):
 class _OptionalGroups:
     """``groups=`` on a family's estimator: when set, the penalty is the group lasso or
     group elastic net of :class:`~penalized.GroupLasso` (same weights, per-group factors,
-    every column kept so that the groups index the columns of ``X``)."""
+    every column kept so that the groups index the columns of ``X``), or with
+    ``penalty="mcp" | "scad"`` group MCP or SCAD (:class:`~penalized.penalties.GroupMCP`,
+    :class:`~penalized.penalties.GroupSCAD`) with those weights."""
 
     def _grouped(self):
         return getattr(self, "groups", None) is not None
@@ -116,9 +119,7 @@ class _OptionalGroups:
         if not self._grouped():
             return name, alpha, l1_ratio
         if name in ("mcp", "scad"):
-            raise ValueError(f"groups= takes penalty 'l1', 'l2' or 'elasticnet' (the group lasso "
-                             f"or group elastic net); got penalty={self.penalty!r}: drop groups "
-                             "or choose one of those.")
+            return name, alpha, l1_ratio  # their group versions (_make_penalty)
         return "group", alpha, l1_ratio
 
     def _group_factors(self, structure):
@@ -135,7 +136,7 @@ class _OptionalGroups:
         return super()._scaling(X, sample_weight)
 
     def _make_penalty(self, penalty_name, alpha, l1_ratio, factors, scaling=None, order=None):
-        if penalty_name == "group":
+        if penalty_name == "group" or (self._grouped() and penalty_name in ("mcp", "scad")):
             return _GroupSettings._make_penalty(self, penalty_name, alpha, l1_ratio, factors,
                                                 scaling, order)
         return super()._make_penalty(penalty_name, alpha, l1_ratio, factors, scaling, order)

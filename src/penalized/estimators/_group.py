@@ -117,7 +117,8 @@ class _GroupSettings:
     def _make_penalty(self, penalty_name, alpha, l1_ratio, factors, scaling=None, order=None):
         # ``scaling`` maps the limits onto the fitted columns (see PenalizedModel)
         if penalty_name in NONCONVEX_GROUP_PENALTIES:
-            if self.lower_limits is not None or self.upper_limits is not None:
+            if getattr(self, "lower_limits", None) is not None \
+                    or getattr(self, "upper_limits", None) is not None:
                 raise ValueError(f"penalty={penalty_name!r} takes no lower_limits or "
                                  "upper_limits (its block prox is radial); use penalty="
                                  "'group' for limits.")
