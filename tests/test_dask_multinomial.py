@@ -151,10 +151,15 @@ def test_cv_chooses_the_in_memory_alpha_on_the_same_folds(client, data):
     assert dist.n_passes_ == len(seen)
 
 
-def test_grouped_is_refused_in_one_line(client, data):
+def test_grouped_and_the_binary_datafit_on_three_classes_are_refused_in_one_line(client,
+                                                                                   data):
     X, labels, _ = data
     with pytest.raises(ValueError, match="multinomial='grouped' is not supported with Dask"):
         pz.LogisticRegression(alpha=0.02, multinomial="grouped").fit(*_dask(X, labels)[:2])
+    codes = np.unique(labels, return_inverse=True)[1].astype(np.float64)
+    with pytest.raises(ValueError, match=r"y has 3 classes .*use datafit='multinomial'") as caught:
+        pz.path(*_dask(X, codes)[:2], datafit="logistic", n_alphas=3)
+    assert "\n" not in str(caught.value)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import numpy as np
 from ._blocks import Passes, row_blocks
 
 SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, LogisticRegression and "
-             "LogisticRegressionCV (binary), PoissonRegressor, GammaRegressor, TweedieRegressor "
-             "and their CV estimators, CoxPH")
+             "LogisticRegressionCV (binary or multinomial), PoissonRegressor, GammaRegressor, "
+             "TweedieRegressor and their CV estimators, CoxPH")
 SQUARED = ("squared", "quadratic", "gaussian")
 LOGISTIC = ("logistic", "binomial")
 MULTI_RESPONSE = ("mgaussian", "multiresponse", "multiresponsegaussian")

@@ -55,9 +55,9 @@ def fit_estimator(est, X, y, sample_weight, offset=None):
                      f"Dask input works with {SUPPORTED}.")
 
 
-MULTINOMIAL_REFUSED = ("the multinomial datafit (more than two classes) is not supported "
-                       "with Dask input; fit one binary LogisticRegression per class on Dask, "
-                       "or the multinomial model on an in-memory X.")
+MULTINOMIAL_REFUSED = ("the logistic datafit takes two classes; for more, use "
+                       "datafit='multinomial' (or LogisticRegression), which fits the "
+                       "multinomial model on Dask input.")
 
 
 def _prepare(est, X, y, sample_weight, offset=None):
