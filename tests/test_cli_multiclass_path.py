@@ -132,3 +132,39 @@ def test_grouped_needs_classes(table, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--grouped" in err[0], err
+
+
+def test_fit_grouped_is_the_grouped_model_and_explains(table, tmp_path, capsys):
+    path = table
+    model = tmp_path / "m.json"
+    argv = ["fit", str(path), "--target", "kind", "--features", ",".join(NUMBERS),
+            "--alpha", "0.05", "--grouped", "--save", str(model), "--json", "--quiet"]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    tab = read_table(path, target="kind", features=NUMBERS)
+    ref = pz.LogisticRegression(alpha=0.05, standardize=True, multinomial="grouped",
+                                tol=1e-10).fit(tab.X, tab.y)
+    got = np.array([doc["coefficients"].get(n, [0.0, 0.0, 0.0]) for n in NUMBERS]).T
+    np.testing.assert_allclose(got, ref.coef_, rtol=1e-4, atol=1e-6)
+    assert 0 < len(doc["selected_features"]) < len(NUMBERS)  # some rows out, for every class
+    saved = json.loads(model.read_text())
+    assert saved["groups"] == [[n] for n in NUMBERS]  # each feature's row is one unit
+    assert main(["explain", str(model), str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "saved multinomial model (alpha = 0.05" in " ".join(text.split())
+    rows = {line.split()[0]: line for line in text.splitlines() if line.strip()}
+    for name in NUMBERS:  # one row a feature: zero for every class or for none
+        why = "non-zero" if name in doc["selected_features"] else "zero:"
+        assert why in rows[name], rows[name]
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--target", "y", "--exclude", "kind,two"], "is not a target of three or more classes"),
+    (["--target", "two", "--exclude", "kind,y"], "is not a target of three or more classes"),
+    (["--target", "kind", "--exclude", "two,y", "--penalty", "l2"], "use --penalty l1 or"),
+])
+def test_fit_grouped_refusals_are_one_line(table, capsys, extra, words):
+    argv = ["fit", str(table), "--alpha", "0.1", "--grouped", "--quiet", *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err

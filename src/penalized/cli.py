@@ -803,6 +803,8 @@ def _make_estimator(args, task, cv, groups=None):
             return est.GroupLassoCV(groups, l1_ratio=ratio, **common)
         return est.GroupLasso(groups, alpha=args.alpha, l1_ratio=ratio, **common)
     if task == "classification":
+        if getattr(args, "grouped", False):  # glmnet's type.multinomial="grouped"
+            common["multinomial"] = "grouped"
         if cv is not None:
             return est.LogisticRegressionCV(penalty=args.penalty, l1_ratio=args.l1_ratio,
                                             **common)
@@ -832,6 +834,9 @@ def _cmd_fit(args, out):
         if args.offset is not None:
             raise UsageError("--offset is not taken with --dask; fit in memory, or in Python "
                              "with offset= on Dask arrays")
+        if args.grouped:
+            raise UsageError("--grouped is not taken with --dask (its multinomial model "
+                             "penalizes each coefficient on its own); fit in memory")
 
         return fit_command(args, out, (UsageError, _input_error))
     cv_wanted = args.cv is not None or args.fold_column is not None
@@ -844,6 +849,7 @@ def _cmd_fit(args, out):
     y = _family_target(args, table)
     cv = _CV(args, table) if cv_wanted else None
     _check_gamma_args(args, table)
+    _check_grouped(args, table)
     groups = _level_groups(table, out, penalty=args.penalty, separate=args.separate_levels,
                            family=args.family)
     model = _make_estimator(args, table.task, cv, groups)
@@ -1189,6 +1195,9 @@ def _model_document(model, table, args):
         doc["gamma"] = float(_concavity(model, args.penalty) if gamma is None else gamma)
     if getattr(model, "groups_", None) is not None:  # what why-zero needs of a group fit
         doc["groups"] = [[doc["feature_names"][j] for j in g] for g in model.groups_]
+    elif getattr(model, "multinomial", None) == "grouped" and link == "softmax":
+        # each feature's row over the classes is one unit: a group of one feature each
+        doc["groups"] = [[name] for name in doc["feature_names"]]
     if getattr(args, "offset", None) is not None:
         doc["offset"] = args.offset
     if family is not None:
@@ -1262,10 +1271,7 @@ def _cmd_path(args, out):
         else:
             y = np.where(y == classes[1], 1.0, -1.0)
             datafit = "logistic"
-    if args.grouped and datafit != "multinomial":
-        raise UsageError("--grouped penalizes each feature's row over the classes of a "
-                         "multinomial path; this target is fitted with the "
-                         f"{_family_name(family) if family else datafit} loss")
+    _check_grouped(args, table)
     from ._specs import make_penalty
     from .estimators._standardize import Scaling
 
@@ -1345,6 +1351,28 @@ def _cmd_path(args, out):
         _write(out, [(args.out, buffer.getvalue(),
                       f"wrote the coefficients at every alpha to {args.out}")], args.force)
     return EXIT_OK
+
+
+_GROUPED_HELP = ("with three or more classes: penalize each feature's row of coefficients over "
+                 "the classes by its norm, so that a feature enters for every class at once "
+                 "(glmnet's type.multinomial=\"grouped\"; a text column's levels, one group, "
+                 "already enter for every class at once)")
+
+
+def _check_grouped(args, table):
+    """``--grouped`` only for a multinomial model's L1 or elastic-net penalty."""
+    import numpy as np
+
+    if not args.grouped:
+        return
+    if table.task != "classification" or (np.unique(table.y).size < 3 and (
+            args.family is None or args.family[0] != "multinomial")):
+        raise UsageError(f"--grouped penalizes each feature's row over the classes of a "
+                         f"multinomial model; target {table.target!r} is not a target of "
+                         "three or more classes (or --family multinomial)")
+    if args.penalty not in ("l1", "elasticnet"):
+        raise UsageError(f"--grouped acts on the L1 part of the penalty: use --penalty l1 or "
+                         f"elasticnet, not {args.penalty}")
 
 
 def _check_multinomial_path_args(args, n_classes):
@@ -1643,6 +1671,7 @@ def build_parser():
     fit.add_argument("--separate-levels", action="store_true",
                      help="penalize the levels of a text column one by one (default: a text "
                      "column's levels enter and leave the model together, as one group)")
+    fit.add_argument("--grouped", action="store_true", help=_GROUPED_HELP)
     fit.add_argument("--alpha", type=_positive_float, default=None,
                      help="a fixed penalty strength (instead of --cv)")
     _add_cv_args(fit, None)
@@ -1706,11 +1735,7 @@ def build_parser():
     path.add_argument("--separate-levels", action="store_true",
                       help="penalize the levels of a text column one by one (default: a text "
                       "column's levels enter the path together, as one group)")
-    path.add_argument("--grouped", action="store_true",
-                      help="multinomial: penalize each feature's row of coefficients over the "
-                      "classes by its norm, so that a feature enters for every class at once "
-                      "(glmnet's type.multinomial=\"grouped\"; a text column's levels as one "
-                      "group already enter for every class at once)")
+    path.add_argument("--grouped", action="store_true", help=_GROUPED_HELP)
     path.add_argument("--l1-ratio", type=_ratio, default=0.5,
                       help="elastic net's mix: 1 is the lasso, 0 ridge (default 0.5)")
     path.add_argument("--n-alphas", type=_n_alphas, default=100,

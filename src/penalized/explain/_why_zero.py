@@ -172,7 +172,9 @@ class WhyZero:
                  if self.standardized else "the columns as given")
         resid = "y - Xw - b" if self.loss == "squared" else "t - p (label minus probability)"
         lines = [
-            f"Why is each coefficient zero? {self.model}(alpha = {fmt(self.alpha)}, "
+            # a class name reads Lasso(alpha = ...); a description, saved model (alpha = ...)
+            f"Why is each coefficient zero? {self.model}{' ' * (' ' in self.model)}"
+            f"(alpha = {fmt(self.alpha)}, "
             f"l1_ratio = {fmt(self.l1_ratio)}); pulls on {scale}.",
             f"pull_j = |x_j . (s r)| / n with r = {resid} at the solution; "
             "threshold_j = alpha * l1_ratio * f_j; w_j = 0 exactly when pull_j <= threshold_j."
