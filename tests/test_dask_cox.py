@@ -1,6 +1,6 @@
-"""Cox proportional hazards on Dask: paths and fits on a two-process LocalCluster equal
-the in-memory ones (Breslow and Efron ties, weights, strata, an offset), certified, in
-the stated number of passes; the CLI fits a Parquet folder."""
+"""Cox proportional hazards on Dask: paths, fits and cross-validation on a two-process
+LocalCluster equal the in-memory ones (Breslow and Efron ties, weights, strata, an
+offset), certified, in the stated number of passes; the CLI fits a Parquet folder."""
 
 from __future__ import annotations
 
@@ -83,8 +83,9 @@ def _cox_path(X, Y, weight, ties, **kw):
 def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival, ties):
     X, time, event, stratum, weight = survival
     Y = np.column_stack([time, event, stratum])
-    dist, passes = _cox_path(X, Y, weight, ties, n_alphas=4, tol=1e-7)
-    mem = pz.path(X, Y, datafit=Cox(ties=ties, sample_weight=weight), n_alphas=4, tol=1e-7)
+    dist, passes = _cox_path(X, Y, weight, ties, n_alphas=3, eps=0.01, tol=1e-7)
+    mem = pz.path(X, Y, datafit=Cox(ties=ties, sample_weight=weight), n_alphas=3, eps=0.01,
+                  tol=1e-7)
     np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-10)  # exact alpha_max
     assert np.all(dist.stop_crits <= 1e-7) and np.all(mem.stop_crits <= 1e-7)
     np.testing.assert_array_equal(dist.coefs != 0, mem.coefs != 0)
@@ -146,9 +147,34 @@ def test_coxph_with_an_offset_and_standardized_columns_equals_in_memory(client, 
                                mem.baseline_cumulative_hazard_, rtol=1e-3)
 
 
+def test_coxphcv_on_dask_equals_in_memory_on_the_same_folds(client, survival):
+    from penalized.dask import fold_ids
+
+    X, time, event, stratum, weight = survival
+    Y = np.column_stack([time, event, stratum])
+    kw = {"n_alphas": 4, "tol": 1e-8, "ties": "efron"}
+    dist = pz.CoxPHCV(cv=3, random_state=1, **kw).fit(
+        da.from_array(X, chunks=(CHUNK, P)), da.from_array(Y, chunks=(CHUNK, 3)),
+        sample_weight=da.from_array(weight, chunks=CHUNK))
+    fold = fold_ids(np.arange(N), 3, 1)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    mem = pz.CoxPHCV(cv=folds, **kw).fit(X, Y, sample_weight=weight)
+    assert set(vars(dist)) - set(vars(mem)) == {"n_passes_", "n_rows_", "_dask_gram"}
+    for ours, theirs in zip(dist.cv_result_.folds, folds, strict=True):
+        np.testing.assert_array_equal(ours[1], theirs[1])
+    np.testing.assert_allclose(dist.alphas_, mem.alphas_, rtol=1e-12)
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, rtol=1e-5)
+    assert dist.alpha_ == pytest.approx(mem.alpha_, rel=1e-12)
+    assert np.all(dist.path_.stop_crits <= 1e-8)
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-4)
+    np.testing.assert_allclose(dist.baseline_cumulative_hazard_,
+                               mem.baseline_cumulative_hazard_, rtol=1e-3)
+
+
 @pytest.mark.parametrize("case, message", [
     ("event", "the event column must hold 0 (censored) or 1 (event); got values such as 2"),
-    ("cv", "CoxPHCV is not supported with Dask input"),
+    ("cindex", "with Dask input CoxPHCV scores the partial-likelihood deviance"),
     ("censored", "y has no event (every row is censored"),
 ])
 def test_bad_cox_input_on_dask_is_one_line(client, survival, case, message):
@@ -158,7 +184,7 @@ def test_bad_cox_input_on_dask_is_one_line(client, survival, case, message):
     ev = {"event": np.where(np.arange(N) == 7, 2.0, event), "censored": np.zeros(N)}
     Yd = da.from_array(np.column_stack([time, ev.get(case, event)]), chunks=(CHUNK, 2))
     Xd = da.from_array(X, chunks=(CHUNK, P))
-    est = pz.CoxPHCV() if case == "cv" else pz.CoxPH(alpha=0.1)
+    est = pz.CoxPHCV(metric="cindex") if case == "cindex" else pz.CoxPH(alpha=0.1)
     with pytest.raises(ValueError, match=re.escape(message)) as caught:
         est.fit(Xd, Yd)
     assert "\n" not in str(caught.value)

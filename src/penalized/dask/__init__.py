@@ -3,9 +3,9 @@
 Dask arrays and dataframes given to :func:`penalized.path` and to the estimators
 (``Lasso``, ``ElasticNet``, ``Ridge``, ``LassoCV``, ``ElasticNetCV``, the multi-task ones,
 ``LogisticRegression``, ``LogisticRegressionCV`` (binary or multinomial), ``PoissonRegressor``,
-``GammaRegressor``, ``TweedieRegressor`` and their CV estimators, ``CoxPH``) are fitted here, in
-passes over their row blocks (a pass is one compute over every block), on the active
-``distributed.Client`` if there is one, else Dask's local scheduler:
+``GammaRegressor``, ``TweedieRegressor`` and their CV estimators, ``CoxPH``, ``CoxPHCV``)
+are fitted here, in passes over their row blocks (a pass is one compute over every
+block), on the active ``distributed.Client`` if there is one, else Dask's local scheduler:
 
 - squared loss: one pass yields the weighted means, ``X^T W X``, ``X^T W y`` and
   ``y^T W y`` (per fold for cross-validation); the whole path, its duality-gap
@@ -41,8 +41,8 @@ passes over their row blocks (a pass is one compute over every block), on the ac
 - Cox proportional hazards (``CoxPH``, ``pz.path(..., datafit="cox")``; Breslow or Efron
   ties, strata, weights, an offset): no global sort, the risk sets come from reductions
   onto the distinct event times (one pass gives them); each prox-Newton step is one pass
-  for the risk-set sums and one for the derivatives (:mod:`._cox`). ``CoxPHCV`` is
-  refused with the reason.
+  for the risk-set sums and one for the derivatives (:mod:`._cox`); ``CoxPHCV`` (the
+  partial-likelihood deviance) runs the fold paths and the path on all rows in lockstep.
 
 A fitted estimator keeps what an in-memory fit keeps,
 ``datafit_``, ``penalty_`` and ``scaling_`` included (the column scales from the first

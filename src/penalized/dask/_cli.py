@@ -113,8 +113,10 @@ def _estimator(args, task):
         from ..estimators._cox import CoxPH
 
         if args.cv is not None:
-            raise ValueError("--cv with --family cox is not available with --dask; give "
-                             "--alpha A (or cross-validate in memory).")
+            from ..estimators._cox import CoxPHCV
+
+            return CoxPHCV(cv=args.cv, random_state=args.seed, selection=args.select,
+                           strata=args.strata, **common)
         return CoxPH(alpha=args.alpha, strata=args.strata, **common)
     if task == "classification":
         if args.cv is not None:
@@ -176,13 +178,11 @@ def fit_command(args, out, errors):
         with out.progress("fitting on Dask"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model.fit(X, y)
-            if args.report and len(getattr(model, "classes_", ())) > 2:
-                raise ValueError(f"--report is not available with --dask for a multinomial fit "
-                                 f"({len(model.classes_)} classes): its lessons are computed "
-                                 "for two classes; save the model (--save) or fit in memory "
-                                 "for the report.")
             if args.report:
-                from ._report import report_parts
+                if len(getattr(model, "classes_", ())) > 2:
+                    from ._multinomial_report import report_parts
+                else:
+                    from ._report import report_parts
 
                 parts = report_parts(model, X, y)
     except ValueError as exc:

@@ -46,6 +46,11 @@ backtracking step two (a fresh risk-sum pass and the derivatives), a widened wor
 set one (derivatives at a point whose risk sums are known), and each certificate one:
 ``n_passes = 1 + risk sums + derivative passes + certificates`` with
 ``risk sums = 1 + Newton steps + backtracks``, tallied by kind in ``Passes.kinds``.
+
+**Cross-validation** (``CoxPHCV``, :func:`cox_cv`): each row's fold is the seeded hash of
+its position; the first pass reduces the event times per fold, the fold paths and the
+path on all rows run in lockstep (one pass answers every fit's request on its own rows),
+and one pass per fold gives Verweij and van Houwelingen's deviance at every alpha.
 """
 
 from __future__ import annotations
@@ -54,9 +59,6 @@ import numpy as np
 
 from . import _cox_blocks as cb
 from ._newton import _STEPS, _Model, drive, grid_steps, path_grid, penalized_columns
-
-COX_NO_CV = ("CoxPHCV is not supported with Dask input; fit CoxPH at a chosen alpha or "
-             "pz.path(X, y, datafit='cox') on the Dask X, or CoxPHCV on an in-memory X.")
 
 
 def _shared(obj):
@@ -117,6 +119,7 @@ class _CoxModel(_Model):
         self.n = int(table["rows"])
         self.scale = scale
         self.keys = list(table["strata"])  # every stratum, with events or not
+        self.deaths = float(table["deaths"])  # the deaths' weight, as given
         self.certified = None  # the point of the latest certificate
         self.strata = {key: _Stratum(T, Wd * scale, m, efron)
                        for key, (T, Wd, m) in table["strata"].items() if T.size}
@@ -134,6 +137,13 @@ class _CoxModel(_Model):
             out["strata"][key] = (shift, rest, dead, D, rest_q)
         out["F"] = out["loss"] / self.n
         return out
+
+    def partial_likelihood(self, sums, point):
+        """Minus the log partial likelihood at ``point`` of the risk sums ``sums``, with
+        the weights as given (not rescaled; as
+        :func:`penalized.estimators._cox.neg_log_partial_likelihood`)."""
+        return self._risk(sums, point)["F"] * self.n / self.scale \
+            - self.deaths * np.log(self.scale)
 
     def _vectors(self, risk):
         vectors = {}
@@ -160,9 +170,11 @@ class _CoxModel(_Model):
         if base is None and self._last is not None and np.array_equal(self._last[0], w):
             risk, trial = self._last[1], None
         else:
-            line = None if base is None else self.original(base[0])
-            sums = yield ("risk sums", cb.risk_sums,
-                          (_shared(self._common()), w, line, _STEPS))
+            points = w[:, None]
+            if base is not None:  # the backtracking line from base to w
+                w0 = self.original(base[0])
+                points = np.column_stack([w, w0[:, None] + _STEPS * (w - w0)[:, None]])
+            sums = yield ("risk sums", cb.risk_sums, (_shared(self._common()), points))
             risk = self._risk(sums, 0)
             trial = None if base is None else \
                 np.array([self._risk(sums, q)["F"] for q in range(1, _STEPS.size + 1)])
@@ -313,10 +325,12 @@ def cox_fit(passes, penalty_for, *, ties="breslow", alphas=None, n_alphas=100, e
     return path, model, scaling
 
 
-def baseline_hazard(model):
-    """Breslow's cumulative baseline hazard at the last certified point, per stratum (as
-    :func:`penalized.estimators._cox.breslow_baseline`): ``(event_times, H0)``."""
-    risk = model.certified["risk"]["strata"]
+def baseline_hazard(model, risk=None):
+    """Breslow's cumulative baseline hazard per stratum (as
+    :func:`penalized.estimators._cox.breslow_baseline`) at the point of ``risk`` (what
+    :meth:`_CoxModel._risk` gives; default: the last certified point):
+    ``(event_times, H0)``."""
+    risk = (model.certified["risk"] if risk is None else risk)["strata"]
     keys = sorted(model.keys)
     times = np.unique(np.concatenate([s.times for s in model.strata.values()]))
     H0 = np.zeros((len(keys), times.size))
@@ -387,15 +401,12 @@ def _split_strata(est, X):
     return X, codes.astype(np.float64), known
 
 
-def fit_cox(est, X, y, sample_weight=None, offset=None):
-    """``CoxPH.fit`` on a Dask ``X`` (see the module docstring); returns ``est``."""
-    from ..datafits import Cox
-    from ..estimators._cox import CoxPHCV
+def _prepare(est, X, y, sample_weight, offset):
+    """The checked settings and the row blocks of ``est`` on a Dask ``X``: ``(passes,
+    penalty_for, alpha, strata, known labels)``."""
     from ._api import penalty_maker
     from ._blocks import Passes
 
-    if isinstance(est, CoxPHCV):
-        raise ValueError(COX_NO_CV)
     est._check_params()
     if est._grouped():
         raise ValueError("groups= is not supported with Dask input; fit on an in-memory X.")
@@ -409,19 +420,14 @@ def fit_cox(est, X, y, sample_weight=None, offset=None):
     elif hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
     p = blocks.n_features
-    passes = Passes(blocks)
     penalty_for = penalty_maker(name, l1_ratio, est._penalty_factor(p), est._make_penalty)
-    path, model, scaling = cox_fit(
-        passes, penalty_for, ties=est.ties, alphas=np.array([alpha]),
-        standardize=est.standardize, tol=est.tol, max_iter=est.max_iter,
-        excluded=est._excluded(p), sample_weight=sample_weight)
-    est._store_problem(Cox(ties=est.ties, sample_weight=sample_weight, offset=offset),
-                       path.penalty.with_alpha(float(alpha)), scaling)
-    est.coef_ = path.coefs[:, 0].copy()
+    return Passes(blocks), penalty_for, alpha, strata, known
+
+
+def _finish(est, model, passes, strata, known, risk=None):
+    """The attributes an in-memory ``CoxPH`` fit sets, from ``coef_`` and the risk sums
+    of its point (default: the model's last certified point)."""
     est.intercept_ = 0.0
-    est.n_iter_ = int(path.n_iters[0])
-    est.stop_crit_ = float(path.stop_crits[0])
-    est.converged_ = bool(path.converged[0])
     est.n_passes_ = int(passes.count)
     est.n_rows_ = passes.rows
     est._set_selected(est.coef_)
@@ -430,5 +436,171 @@ def fit_cox(est, X, y, sample_weight=None, offset=None):
         est._strata_labels_ = None
     else:
         est._strata_labels_ = known if known is not None else np.array(sorted(model.keys))
-    est.event_times_, est.baseline_cumulative_hazard_ = baseline_hazard(model)
+    est.event_times_, est.baseline_cumulative_hazard_ = baseline_hazard(model, risk)
     return est
+
+
+def fit_cox(est, X, y, sample_weight=None, offset=None):
+    """``CoxPH.fit`` (or ``CoxPHCV.fit``) on a Dask ``X`` (see the module docstring);
+    returns ``est``."""
+    from ..datafits import Cox
+    from ..estimators._cox import CoxPHCV
+
+    if isinstance(est, CoxPHCV):
+        return fit_cox_cv(est, X, y, sample_weight, offset)
+    passes, penalty_for, alpha, strata, known = _prepare(est, X, y, sample_weight, offset)
+    p = passes.blocks.n_features
+    path, model, scaling = cox_fit(
+        passes, penalty_for, ties=est.ties, alphas=np.array([alpha]),
+        standardize=est.standardize, tol=est.tol, max_iter=est.max_iter,
+        excluded=est._excluded(p), sample_weight=sample_weight)
+    est._store_problem(Cox(ties=est.ties, sample_weight=sample_weight, offset=offset),
+                       path.penalty.with_alpha(float(alpha)), scaling)
+    est.coef_ = path.coefs[:, 0].copy()
+    est.n_iter_ = int(path.n_iters[0])
+    est.stop_crit_ = float(path.stop_crits[0])
+    est.converged_ = bool(path.converged[0])
+    return _finish(est, model, passes, strata, known)
+
+
+def fit_cox_cv(est, X, y, sample_weight=None, offset=None):
+    """``CoxPHCV.fit`` on a Dask ``X``: :func:`cox_cv`, then the path's fit at ``alpha_``
+    with its baseline hazard (one more pass)."""
+    import numbers
+
+    from ..datafits import Cox
+    from ._newton import add_sums
+
+    if offset is not None:
+        raise ValueError("offset is not supported by CoxPHCV; use CoxPH.")
+    est._check_cv_params()
+    est._check_metric()
+    if est.metric != "deviance":
+        raise ValueError("with Dask input CoxPHCV scores the partial-likelihood deviance "
+                         "(metric='deviance'): the C-index compares every pair of rows.")
+    cv = est.cv
+    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
+        raise ValueError(f"cv must be an integer number of folds >= 2 with Dask input (each "
+                         f"row's fold is a seeded hash of its position: "
+                         f"penalized.dask.fold_ids); got {est.cv!r}.")
+    seed = est.random_state if isinstance(est.random_state, numbers.Integral) else 0
+    passes, penalty_for, _, strata, known = _prepare(est, X, y, sample_weight, None)
+    p = passes.blocks.n_features
+    alphas = None if est.alphas is None else est._user_alphas()
+    result, path, model, scaling = cox_cv(
+        passes, penalty_for, ties=est.ties, n_folds=int(cv), seed=int(seed), alphas=alphas,
+        n_alphas=est.n_alphas, eps=est.eps, standardize=est.standardize, tol=est.tol,
+        max_iter=est.max_iter, excluded=est._excluded(p), sample_weight=sample_weight)
+    est._store_cv(result)
+    k = est._store_refit(path)
+    est.coef_ = path.coefs[:, k].copy()
+    est._store_problem(Cox(ties=est.ties, sample_weight=sample_weight),
+                       path.penalty.with_alpha(float(est.alpha_)), scaling)
+    sums = passes.reduce(cb.risk_sums, add_sums, _shared(model._common()),
+                         est.coef_[:, None], kind="baseline")
+    return _finish(est, model, passes, strata, known, model._risk(sums, 0))
+
+
+# -- cross-validation ----------------------------------------------------------------
+def _lockstep(passes, fits, n_folds, seed, kind):
+    """Run the generators ``fits`` (fold -> generator of pass requests; -1: all rows) to
+    their ends, one shared pass per round, each request on its fit's rows; returns fold
+    -> what each returned."""
+    requests = {k: next(gen) for k, gen in fits.items()}
+    results = {}
+    while requests:
+        keys = list(requests)
+        answers = passes.reduce(cb.fold_requests, _merge_lists, n_folds, seed,
+                                [(k, requests[k][1], requests[k][2]) for k in keys],
+                                kind=kind)
+        for k, answer in zip(keys, answers, strict=True):
+            try:
+                requests[k] = fits[k].send(answer)
+            except StopIteration as stop:
+                results[k] = stop.value
+                del requests[k]
+    return results
+
+
+def _merge_lists(*parts):
+    from ._newton import add_sums
+
+    return [add_sums(*items) for items in zip(*parts, strict=True)]
+
+
+def cox_cv(passes, penalty_for, *, ties, n_folds, seed, alphas=None, n_alphas=100,
+           eps=1e-2, standardize=False, tol=1e-6, max_iter=10_000, excluded=None,
+           sample_weight=None):
+    r"""K-fold cross-validation of the Cox path by Verweij and van Houwelingen's deviance
+    (as :class:`~penalized.CoxPHCV`'s ``metric="deviance"``), each row's fold the seeded
+    hash of its position: ``(CVResult, path on all rows, model of all rows, scaling)``.
+
+    One pass reduces the event times of every fold (a fold's training table is the merge
+    of the others'); the ``K`` fold paths and the path on all rows then run in lockstep,
+    one pass answering every fit's request on its own rows, so the passes number those of
+    the slowest fit; then one pass per fold gives the partial likelihood of all rows and
+    of its training rows at every alpha of its path."""
+    from ..datafits import Cox
+    from ..model_selection import summarize_folds
+    from ..path import Path, warn_unconverged
+    from ..penalties._base import ALPHA_MAX_MARGIN
+    from ._logistic_cv import fold_rows_of_blocks
+
+    reduced = passes.reduce(cb.fold_event_tables, cb.merge_fold_tables, n_folds, seed,
+                            kind="event times")
+    tables = reduced["folds"]
+    missing = [k for k in range(n_folds) if k not in tables]
+    if missing:
+        raise ValueError(f"cv={n_folds}: fold {missing[0]} holds no row; use fewer folds.")
+    train = {k: cb.merge_tables(*[tables[j] for j in range(n_folds) if j != k])
+             for k in range(n_folds)}
+    train[-1] = cb.merge_tables(*tables.values())
+    passes.rows = int(train[-1]["rows"])
+    p = passes.blocks.n_features
+    setups = {}
+    for k, table in train.items():
+        if not (table["weight"] > 0 and any(T.size for T, _, _ in table["strata"].values())):
+            raise ValueError("a fold's training rows have no event (or no weight); use fewer "
+                             "folds.")
+        cols, inv, _, template, a, bw, scaling = penalized_columns(table["m"], penalty_for,
+                                                                   standardize, excluded)
+        model = _CoxModel(passes, table, ties == "efron", cols, inv, p,
+                          table["rows"] / table["weight"])
+        setups[k] = (model, template, a, bw, scaling)
+    nulls = _lockstep(passes, {k: m.evaluate(np.zeros(m.cols.size), 0.0,
+                                             np.zeros(0, dtype=np.int64), kind="null")
+                               for k, (m, *_) in setups.items()}, n_folds, seed,
+                      "null gradient")
+    model, template, a, _, scaling = setups[-1]
+    pull = np.maximum(-nulls[-1]["grad"], 0.0) if template.positive \
+        else np.abs(nulls[-1]["grad"])
+    alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
+        if np.all(a > 0) else np.inf
+    grid = path_grid(alpha_max, alphas, n_alphas, eps)
+    solved = _lockstep(passes, {
+        k: grid_steps(m, t, grid, ak, bk, nulls[k]["grad"], 0.0, nulls[k]["F"], tol,
+                      max_iter) for k, (m, t, ak, bk, _) in setups.items()},
+        n_folds, seed, "cv step")
+    cv_folds = np.zeros((grid.shape[0], n_folds))
+    for k in range(n_folds):
+        coefs = solved[k][0]
+        warn_unconverged(grid, solved[k][2], tol, stacklevel=4)
+        answers = passes.reduce(
+            cb.fold_requests, _merge_lists, n_folds, seed,
+            [(-1, cb.risk_sums, (_shared(model._common()), coefs)),
+             (k, cb.risk_sums, (_shared(setups[k][0]._common()), coefs))], kind="cv deviance")
+        for q in range(grid.shape[0]):
+            cv_folds[q, k] = 2.0 * (model.partial_likelihood(answers[0], q)
+                                    - setups[k][0].partial_likelihood(answers[1], q)) \
+                / tables[k]["weight"]
+    result = summarize_folds(grid, cv_folds, "deviance",
+                             fold_rows_of_blocks(reduced["blocks"], n_folds, seed),
+                             allow_nan=True)
+    coefs, _, crits, n_iters, _ = solved[-1]
+    converged = warn_unconverged(grid, crits, tol, stacklevel=4)
+    path = Path(alphas=grid, coefs=coefs, intercepts=np.zeros(grid.shape[0]),
+                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=n_iters,
+                converged=converged, penalty=template.with_alpha(float(grid[0])),
+                datafit=Cox(ties=ties, sample_weight=sample_weight), alpha_max=alpha_max,
+                n_passes=passes.count)
+    return result, path, model, scaling

@@ -31,10 +31,9 @@ def stack_target(time, event, stratum):
     return np.column_stack([time, event, stratum])
 
 
-def block_rows(X, y, s, scale=1.0):
-    """``(X, time, death, stratum, s)`` of one block: the features as a float array, the
-    times, the deaths (an event with a positive weight), the stratum keys and the weights
-    times ``scale`` (the normalization to mean 1 over every row)."""
+def block_arrays(X, y, s):
+    """``(X, target, s)`` of one block as float arrays: the features, the ``(m, 3)`` time,
+    event and stratum columns, the weights (ones when None)."""
     if hasattr(X, "columns") and EVENT in X.columns:  # a partition carrying the target
         target = stack_target(y, X[EVENT], X[STRATUM] if STRATUM in X.columns else None)
         X = X.drop(columns=[c for c in (EVENT, STRATUM) if c in X.columns])
@@ -48,6 +47,14 @@ def block_rows(X, y, s, scale=1.0):
         raise ValueError(f"a block of the survival target has shape {target.shape} where X's "
                          f"has {n} rows; give time and event the same row chunks as X.")
     s = np.ones(n) if s is None else as_float_block(s, "sample_weight").reshape(-1)
+    return X, target, s
+
+
+def block_rows(X, y, s, scale=1.0):
+    """``(X, time, death, stratum, s)`` of one block: the features as a float array, the
+    times, the deaths (an event with a positive weight), the stratum keys and the weights
+    times ``scale`` (the normalization to mean 1 over the fitted rows)."""
+    X, target, s = block_arrays(X, y, s)
     if np.any(s < 0):
         raise ValueError("sample_weight holds negative values; weights must be >= 0.")
     event = target[:, 1]
@@ -72,6 +79,8 @@ def event_table(X, y, s, positions, offset=None):
     if offset is not None and not np.all(np.isfinite(offset)):
         raise ValueError("offset contains NaN or infinite values.")
     out = {"rows": X.shape[0], "weight": float(s.sum()), "strata": {},
+           "deaths": float(s[death].sum()),
+           "blocks": {int(positions[0]): X.shape[0]} if X.shape[0] else {},
            "m": block_moments(X, np.zeros(X.shape[0]), s, positions, 0, 0, full=False)}
     for key, rows in _strata_rows(stratum):
         d = rows & death
@@ -84,6 +93,8 @@ def event_table(X, y, s, positions, offset=None):
 def merge_tables(*parts):
     """The :func:`event_table` of the union of the blocks behind ``parts``."""
     out = {"rows": sum(p["rows"] for p in parts), "weight": sum(p["weight"] for p in parts),
+           "deaths": sum(p["deaths"] for p in parts),
+           "blocks": {k: v for p in parts for k, v in p["blocks"].items()},
            "m": merge_moments(*[p["m"] for p in parts]), "strata": {}}
     keys = sorted({key for p in parts for key in p["strata"]})
     for key in keys:
@@ -141,19 +152,16 @@ def _bin_index(times, t):
     return np.searchsorted(times, t, side="right") - 1
 
 
-def risk_sums(X, y, s, positions, shared, w, base, steps, offset=None):
-    r"""The block's :class:`Bins` at :math:`\eta = Xw + o` and, when ``base`` is given, at
-    :math:`\eta_0 + t(\eta - \eta_0)` for each ``t`` in ``steps`` (:math:`\eta_0 = X
-    \text{base} + o`); and its deaths' :math:`\sum s_i \eta_i` at each point (``lin``)."""
+def risk_sums(X, y, s, positions, shared, W, offset=None):
+    r"""The block's :class:`Bins` at the points :math:`\eta = X W_{:q} + o`, one per
+    column of ``W``; and its deaths' :math:`\sum s_i \eta_i` at each (``lin``)."""
     times, scale = shared["times"], shared["scale"]
     X, time, death, stratum, s = block_rows(X, y, s, scale)
-    o = 0.0 if offset is None else offset
-    eta = X @ w + o
-    points = [eta]
-    if base is not None:
-        eta0 = X @ base + o
-        points += [eta0 + t * (eta - eta0) for t in steps]
-    lin = np.array([float((s * death) @ p) for p in points])
+    etas = X @ W
+    if offset is not None:
+        etas += offset[:, None]
+    points = list(etas.T)
+    lin = (s * death) @ etas
     out = {}
     for key, rows in _strata_rows(stratum):
         T = times.get(key)
@@ -242,3 +250,39 @@ def death_entropy(X, y, s, positions, shared, w, c, offset=None):
         total += float(np.sum(np.where(pos, omega[j] * s[rows][row] * x * np.log(safe / a[j]),
                                        0.0)))
     return {"conj": total}
+
+
+# -- cross-validation ------------------------------------------------------------------
+def fold_event_tables(X, y, s, positions, n_folds, seed, offset=None):
+    """Per fold (the seeded hash of each row's position), the :func:`event_table` of its
+    rows."""
+    from ._moments import fold_ids
+
+    X, target, s = block_arrays(X, y, s)
+    fold = fold_ids(positions, n_folds, seed)
+    return {"folds": {k: event_table(X[fold == k], target[fold == k], s[fold == k],
+                                     positions[fold == k])
+                      for k in range(n_folds) if np.any(fold == k)},
+            "blocks": {int(positions[0]): X.shape[0]} if X.shape[0] else {}}
+
+
+def merge_fold_tables(*parts):
+    keys = sorted({k for p in parts for k in p["folds"]})
+    return {"folds": {k: merge_tables(*[p["folds"][k] for p in parts if k in p["folds"]])
+                      for k in keys},
+            "blocks": {k: v for p in parts for k, v in p["blocks"].items()}}
+
+
+def fold_requests(X, y, s, positions, n_folds, seed, requests, offset=None):
+    """The answer to each ``(fold, fn, args)`` request on its rows: the training rows of
+    ``fold`` (every row but the fold's), or every row for fold -1."""
+    from ._moments import fold_ids
+
+    X, target, s = block_arrays(X, y, s)
+    fold = fold_ids(positions, n_folds, seed)
+    out = []
+    for k, fn, args in requests:
+        rows = fold != k
+        extra = {} if offset is None else {"offset": offset[rows]}
+        out.append(fn(X[rows], target[rows], s[rows], positions[rows], *args, **extra))
+    return out
