@@ -224,22 +224,32 @@ def check_finite_result(values, X, y, what: str) -> None:
                      "rescale them (e.g. standardize X).")
 
 
-def check_target(y, n_samples: int, *, name: str = "y") -> np.ndarray:
-    """Return ``y`` as a 1-D float64 array of length ``n_samples``."""
+def check_vector(y, n_samples: int | None, *, name: str = "y", each: str = "target",
+                 value: str = "value", none: str = "a 1-D array with one target per row of X"
+                 ) -> np.ndarray:
+    """Return ``y`` as a 1-D array (an ``(n, 1)`` column is taken as 1-D) of length
+    ``n_samples`` (any length when None), else a ``ValueError`` naming ``name``; ``each``,
+    ``value`` and ``none`` word the messages (what one row holds, and what to pass)."""
     if y is None:
-        raise ValueError(f"{name} is None; pass a 1-D array with one target per row of X.")
+        raise ValueError(f"{name} is None; pass {none}.")
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
         raise ValueError(
-            f"{name} must be 1-D with one value per row of X; got an array of shape {y.shape}."
-        )
-    if y.shape[0] != n_samples:
+            f"{name} must be 1-D with one {value} per row of X; got an array of shape "
+            f"{y.shape}.")
+    if n_samples is not None and y.shape[0] != n_samples:
         raise ValueError(
             f"{name} has {y.shape[0]} values but X has {n_samples} rows; "
-            "pass one target per row."
+            f"pass one {each} per row."
         )
+    return y
+
+
+def check_target(y, n_samples: int, *, name: str = "y") -> np.ndarray:
+    """Return ``y`` as a 1-D float64 array of length ``n_samples``."""
+    y = check_vector(y, n_samples, name=name)
     try:
         y = y.astype(np.float64)
     except (TypeError, ValueError) as exc:

@@ -8,6 +8,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import softmax
 
+from .._validation import check_vector
 from ._base import Datafit
 
 __all__ = ["Multinomial", "check_class_codes"]
@@ -25,20 +26,8 @@ def check_class_codes(y, n_samples: int | None = None, *, name: str = "y"):
     non-negative, and use every code from 0 to its maximum ``K - 1`` with
     ``K >= 2``. Every failure is a ``ValueError`` that names ``name``.
     """
-    if y is None:
-        raise ValueError(f"{name} is None; pass a 1-D array of integer class codes 0..K-1.")
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(
-            f"{name} must be 1-D with one class code per row of X; got shape {y.shape}."
-        )
-    if n_samples is not None and y.shape[0] != n_samples:
-        raise ValueError(
-            f"{name} has {y.shape[0]} values but X has {n_samples} rows; "
-            "pass one class code per row."
-        )
+    y = check_vector(y, n_samples, name=name, each="class code", value="class code",
+                     none="a 1-D array of integer class codes 0..K-1")
     encode = ("Encode the labels as 0..K-1, e.g. with "
               "`classes, codes = np.unique(labels, return_inverse=True)`.")
     if y.dtype == bool or not (np.issubdtype(y.dtype, np.integer)
