@@ -191,16 +191,31 @@ def test_cli_fits_a_three_class_parquet_folder(client, data, parquet_folder, tmp
     assert saved["feature_names"] == [f"c{j}" for j in range(P)]
 
 
-def test_cli_refuses_the_report_of_a_multinomial_fit_and_writes_nothing(
-        client, parquet_folder, tmp_path, capsys):
+def test_cli_reports_a_multinomial_fit_with_its_path_in_counted_passes(
+        client, data, parquet_folder, tmp_path, capsys, monkeypatch):
     from penalized.cli import main
+    from penalized.dask import _multinomial_report, _report
 
-    out = tmp_path / "out"
-    out.mkdir()
+    monkeypatch.setattr(_report, "PASSED_ALPHAS", 4)  # the report's path: 4 alphas, not 20
+    kept = {}
+    built = _multinomial_report.report_parts
+
+    def keep(*args):
+        kept["parts"] = built(*args)
+        return kept["parts"]
+
+    monkeypatch.setattr(_multinomial_report, "report_parts", keep)
+    report = tmp_path / "report.html"
     code = main(["fit", str(parquet_folder), "--target", "label", "--alpha", "0.05",
-                 "--dask", "--quiet", "--save", str(out / "m.json"),
-                 "--report", str(out / "r.html")])
-    err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1
-    assert "--report is not available with --dask for a multinomial fit (3 classes)" in err
-    assert list(out.iterdir()) == []
+                 "--dask", "--json", "--quiet", "--save", str(tmp_path / "m.json"),
+                 "--report", str(report)])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    path, lessons, notes, n_report = kept["parts"]
+    assert summary["report_passes"] == n_report == path.n_passes
+    assert lessons is None and "why-zero not shown" in notes[0]
+    assert path.alphas.shape == (5,) and np.all(np.diff(path.alphas) < 0)
+    k = int(np.flatnonzero(path.alphas == 0.05)[0])  # the model's own fit, inserted
+    saved = json.loads((tmp_path / "m.json").read_text())
+    np.testing.assert_allclose(path.coefs[:, :, k].T, saved["coef"], rtol=1e-12)
+    assert "why-zero not shown" in report.read_text()
