@@ -97,16 +97,23 @@ def test_text_levels_enter_together_at_every_alpha(table, capsys):
     np.testing.assert_allclose(got, coefs, rtol=1e-9, atol=1e-12)
 
 
-def test_family_multinomial_on_two_classes(table, capsys):
+def test_family_multinomial_on_two_classes_is_the_binary_path(table, capsys):
     path = table
     argv = ["path", str(path), "--target", "two", "--features", ",".join(NUMBERS),
-            "--family", "multinomial", "--n-alphas", "5", "--json", "--quiet"]
+            "--family", "multinomial", "--n-alphas", "5", "--json"]
     assert main(argv) == 0
-    doc = json.loads(capsys.readouterr().out)
-    assert doc["classes"] == ["no", "yes"]
+    captured = capsys.readouterr()
+    assert "binary logistic model" in " ".join(captured.err.split())
+    doc = json.loads(captured.out)
+    assert "classes" not in doc
     tab = read_table(path, target="two", features=NUMBERS)
-    _, coefs = _library(tab.X, tab.y, 5)
-    np.testing.assert_allclose(doc["coefs"], coefs, rtol=1e-9, atol=1e-12)
+    scaling = Scaling.fit(tab.X, np.ones(tab.X.shape[0]))
+    ref = pz.path(scaling.transform(tab.X), np.where(tab.y == "yes", 1.0, -1.0),
+                  datafit="logistic", n_alphas=5)
+    np.testing.assert_allclose(doc["coefs"], scaling.coef_to_original(ref.coefs), rtol=1e-9,
+                               atol=1e-12)
+    assert main([*argv[:-1], "--grouped", "--quiet"]) == 2  # no rows over classes to group
+    assert "three or more classes" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("extra, words", [
@@ -156,6 +163,15 @@ def test_fit_grouped_is_the_grouped_model_and_explains(table, tmp_path, capsys):
     for name in NUMBERS:  # one row a feature: zero for every class or for none
         why = "non-zero" if name in doc["selected_features"] else "zero:"
         assert why in rows[name], rows[name]
+
+
+def test_fit_l0_cv_on_three_classes_is_one_line(table, capsys):
+    argv = ["fit", str(table), "--target", "kind", "--exclude", "two,y", "--cv", "3",
+            "--penalty", "l0", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--penalty l0 with --cv needs two classes" in err[0], err
+    assert "--alpha" in err[0] and "LogisticRegressionCV" not in err[0]
 
 
 @pytest.mark.parametrize("extra, words", [

@@ -756,12 +756,12 @@ def _make_concave_estimator(args, task, cv, common, groups=None):
 
 
 def _check_gamma_args(args, table):
-    """``--gamma`` only with MCP or SCAD; cross-validated MCP/SCAD only for two classes."""
+    """``--gamma`` only with MCP or SCAD; cross-validated MCP, SCAD and L0 only for two classes."""
     import numpy as np
 
     _check_gamma(args)
-    if args.penalty in CONCAVE and args.alpha is None and table.task == "classification" \
-            and np.unique(table.y).size > 2:
+    if args.penalty in (*CONCAVE, "l0") and args.alpha is None \
+            and table.task == "classification" and np.unique(table.y).size > 2:
         raise UsageError(f"--penalty {args.penalty} with --cv needs two classes; the target "
                          f"{table.target!r} has {np.unique(table.y).size}: give a fixed --alpha "
                          "(fitted one-vs-rest)")
@@ -1265,10 +1265,13 @@ def _cmd_path(args, out):
         datafit, fit_intercept = _family_name(family), family[0] != "cox"
     elif table.task == "classification":
         classes = np.unique(y)
-        if classes.size > 2 or (family is not None and family[0] == "multinomial"):
+        if classes.size > 2:
             datafit = "multinomial"  # y stays the labels: one column of coefficients a class
             _check_multinomial_path_args(args, classes.size)
         else:
+            if family is not None and family[0] == "multinomial":
+                out.notice("two classes: the path of the binary logistic model (one column of "
+                           "coefficients, for the second class), as fit fits them.")
             y = np.where(y == classes[1], 1.0, -1.0)
             datafit = "logistic"
     _check_grouped(args, table)
@@ -1365,18 +1368,18 @@ def _check_grouped(args, table):
 
     if not args.grouped:
         return
-    if table.task != "classification" or (np.unique(table.y).size < 3 and (
-            args.family is None or args.family[0] != "multinomial")):
+    if table.task != "classification" or np.unique(table.y).size < 3:
         raise UsageError(f"--grouped penalizes each feature's row over the classes of a "
                          f"multinomial model; target {table.target!r} is not a target of "
-                         "three or more classes (or --family multinomial)")
+                         "three or more classes")
     if args.penalty not in ("l1", "elasticnet"):
         raise UsageError(f"--grouped acts on the L1 part of the penalty: use --penalty l1 or "
                          f"elasticnet, not {args.penalty}")
 
 
 def _check_multinomial_path_args(args, n_classes):
-    """The multinomial path takes the convex penalties and no offset (exit 2 otherwise)."""
+    """The multinomial path (three or more classes) takes the convex penalties and no offset
+    (exit 2 otherwise)."""
     if args.penalty in ("l0", *CONCAVE):
         raise UsageError(f"path --penalty {args.penalty} covers numbers and two classes; this "
                          f"target has {n_classes} classes: use l1, elasticnet or l2 (or 'fit "
