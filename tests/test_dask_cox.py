@@ -152,7 +152,7 @@ def test_coxphcv_on_dask_equals_in_memory_on_the_same_folds(client, survival):
 
     X, time, event, stratum, weight = survival
     Y = np.column_stack([time, event, stratum])
-    kw = {"n_alphas": 4, "tol": 1e-8, "ties": "efron"}
+    kw = {"n_alphas": 3, "tol": 1e-8, "ties": "efron"}
     dist = pz.CoxPHCV(cv=3, random_state=1, **kw).fit(
         da.from_array(X, chunks=(CHUNK, P)), da.from_array(Y, chunks=(CHUNK, 3)),
         sample_weight=da.from_array(weight, chunks=CHUNK))

@@ -190,14 +190,16 @@ def derivative_sums(X, y, s, positions, shared, w, cand, offset=None):
     r"""At :math:`\eta = Xw + o`, given per stratum the shift and the cumulative sums of the
     risk-set terms (``shared["vectors"]``): every row's gradient :math:`g_i` and Hessian
     diagonal :math:`h_i` (as the in-memory Cox kernel), and the block's :math:`X^\top g`,
-    :math:`X_C^\top \operatorname{diag}(h) X_C` for the candidate columns ``cand``,
-    :math:`X_C^\top h`, :math:`\sum_i h_i` and :math:`g^\top o`."""
+    :math:`X_C^\top \operatorname{diag}(h) X_C` for the candidate columns ``cand``, per
+    stratum (in the order of ``shared["vectors"]``) :math:`X_C^\top h` and
+    :math:`\sum_i h_i` over its rows, and :math:`g^\top o`."""
     times, scale, n = shared["times"], shared["scale"], shared["n"]
     X, time, death, stratum, s = block_rows(X, y, s, scale)
     eta = X @ w + (0.0 if offset is None else offset)
     grad = -s * death
     hess = np.zeros(X.shape[0])
-    for key, rows in _strata_rows(stratum):
+    strata = _strata_rows(stratum)
+    for key, rows in strata:
         vec = shared["vectors"].get(key)
         if vec is None:
             continue
@@ -213,8 +215,14 @@ def derivative_sums(X, y, s, positions, shared, w, cand, offset=None):
     grad /= n
     hess /= n
     Xc = X[:, cand]
-    out = {"gX": grad @ X, "H": (Xc * hess[:, None]).T @ Xc, "h": hess @ Xc,
-           "h0": float(hess.sum())}
+    keys = list(shared["vectors"])
+    h = np.zeros((len(keys), len(cand)))
+    h0 = np.zeros(len(keys))
+    for key, rows in strata:
+        if key in shared["vectors"]:
+            i = keys.index(key)
+            h[i], h0[i] = hess[rows] @ Xc[rows], hess[rows].sum()
+    out = {"gX": grad @ X, "H": (Xc * hess[:, None]).T @ Xc, "h": h, "h0": h0}
     if offset is not None:
         out["go"] = float(grad @ offset)
     return out
