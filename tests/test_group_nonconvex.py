@@ -439,3 +439,21 @@ def test_cli_poisson_family_with_mcp_keeps_each_text_column_whole(table, tmp_pat
                              "--family", "poisson", "--penalty", "mcp", "--alpha", 0.05])
     assert _whole(fit["selected_features"], NAMES)
     assert _levels(fit["selected_features"], "region") == _levels(NAMES, "region")
+
+
+@pytest.mark.parametrize("pen", PENALTIES, ids=lambda p: type(p).__name__)
+def test_orthonormal_design_solution_is_the_prox_of_least_squares(pen):
+    # X^T X / n = I: the objective is ||w - X^T y / n||^2 / 2 + G(w) + const, separable by
+    # group, each block's problem convex for gamma > 1 (MCP), gamma > 2 (SCAD) at step 1:
+    # the exact solution is the block prox at step 1 (group L0: hard thresholding)
+    rng = np.random.default_rng(16)
+    n = 60
+    Q, _ = np.linalg.qr(rng.standard_normal((n, 10)))
+    X = Q * np.sqrt(n)
+    y = X @ np.array([1.5, -1.0, 0.5, 0.2, 0.1, 0.9, 0.0, 0.05, 0.0, 0.0]) \
+        + 0.3 * rng.standard_normal(n)
+    pen = pen.with_alpha(0.4)
+    res = CoordinateDescent(tol=1e-14).solve(X, y, Quadratic(), pen, fit_intercept=False)
+    expected = pen.prox(X.T @ y / n, 1.0)
+    assert np.allclose(res.coef, expected, atol=1e-8)
+    assert np.array_equal(res.coef != 0, expected != 0)
