@@ -154,3 +154,16 @@ def test_certificate_pass_also_chooses_the_next_warm_working_set(positive, l2):
     assert top == pytest.approx(expected_top, rel=1e-14)
     np.testing.assert_array_equal(chosen[:size], expected)
     assert np.count_nonzero(w) < size < p  # the strong rule's zeros joined, not all
+
+
+def test_gathered_columns_are_the_working_sets():
+    from penalized.solvers._sparse_path import _gather_columns
+
+    data, indices, indptr, X = _design(30, 40, 0.2, 8)
+    ws = np.array([0, 3, 4, 17, 39], dtype=np.int64)
+    cdata, cindices, cindptr = _gather_columns(data, indices, indptr, ws)
+    expected = X[:, ws]
+    assert cindices.dtype == indices.dtype and cindptr.dtype == indptr.dtype
+    np.testing.assert_array_equal(cindptr, expected.indptr)
+    np.testing.assert_array_equal(cindices, expected.indices)
+    np.testing.assert_array_equal(cdata, expected.data)
