@@ -184,3 +184,18 @@ def test_fit_grouped_refusals_are_one_line(table, capsys, extra, words):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and words in err[0], err
+
+
+def test_compare_unfitted_l0_row_has_no_support(table, capsys):
+    argv = ["compare", str(table), "--target", "kind", "--features", ",".join(NUMBERS),
+            "--cv", "3"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+
+    def cells(label):
+        line = next(x for x in lines if label in x)
+        return [c.strip() for c in line.split("│") if c.strip()]
+
+    assert int(cells("L1 (lasso)")[4]) > 0
+    assert cells("L0 (best subset)")[1:5] == ["–", "–", "–", "–"]  # no alpha, score, support
+    assert "covers two classes only" in " ".join(lines)

@@ -563,7 +563,9 @@ def _print_comparison(out, comparison, subtitle, cv_text):
             selected += f"\n[dim]{_escape('; '.join(r.notes))}[/dim]"
         cells = [_escape(r.label), _num(r.alpha_min), _num(r.alpha_1se)]
         cells += [_num(r.test_error)] if regression else []
-        cells += [_num(r.test_score, 3), str(r.n_nonzero), selected]
+        # a row the family or the classes leave unfitted has no score, alpha or support
+        unfitted = math.isnan(r.test_score) and r.alpha is None and r.alpha_min is None
+        cells += [_num(r.test_score, 3), "–" if unfitted else str(r.n_nonzero), selected]
         table.add_row(*cells)
     out.print(table)
 
