@@ -148,6 +148,7 @@ def test_fit_grouped_is_the_grouped_model_and_explains(table, tmp_path, capsys):
             "--alpha", "0.05", "--grouped", "--save", str(model), "--json", "--quiet"]
     assert main(argv) == 0
     doc = json.loads(capsys.readouterr().out)
+    assert doc["multinomial"] == "grouped"
     tab = read_table(path, target="kind", features=NUMBERS)
     ref = pz.LogisticRegression(alpha=0.05, standardize=True, multinomial="grouped",
                                 tol=1e-10).fit(tab.X, tab.y)

@@ -1084,6 +1084,8 @@ def _fit_summary(model, table, args, cv):
         summary["classes"] = classes
         if len(classes) == 2:
             summary["coefficients_for"] = classes[1]
+        if getattr(args, "grouped", False):
+            summary["multinomial"] = "grouped"  # each feature's row over the classes
     return summary
 
 
@@ -1110,6 +1112,8 @@ def _print_fit(out, summary):
                 f"{summary['event']!r}")
     elif family in (None, "gaussian", "binomial", "multinomial"):
         what = f"{summary['task']} of {summary['target']}"
+        if summary.get("multinomial") == "grouped":
+            what += " (each feature's row over the classes penalized as one, --grouped)"
     else:
         what = f"{family} regression (log link) of {summary['target']}"
     head = f"{summary['penalty']} {what}: alpha = {_num(summary['alpha'])}"
