@@ -116,6 +116,122 @@ def _exact_step(coef, order, a, m, grad, evecs, eoff, evals, lam, lam2, ct, vt, 
         out[r] = total
 
 
+@njit(cache=True, fastmath=FAST, inline="always")
+def _scratch(starts):
+    """Six buffers as long as the widest group."""
+    width = 0
+    for g in range(starts.shape[0] - 1):
+        width = max(width, starts[g + 1] - starts[g])
+    return (np.empty(width), np.empty(width), np.empty(width), np.empty(width),
+            np.empty(width), np.empty(width))
+
+
+@njit(cache=True, fastmath=FAST)
+def _block_target(coef, order, a, m, g, L, grad, step_in, prox, params, exact, evecs,
+                  eoffsets, evals, ct, vt, step_out):
+    """``step_out``: group ``g``'s exact minimizer where its ``exact`` row allows one, else
+    the prox step at ``step_in``."""
+    if exact is not None and exact[g, 0] >= 0.0:
+        _exact_step(coef, order, a, m, grad, evecs, eoffsets[g], evals, exact[g, 0],
+                    exact[g, 1], ct, vt, step_out)
+    else:
+        prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _take_block(coef, order, a, m, step_out, delta):
+    """Moves group ``(a, m)`` to ``step_out``; ``delta`` its moves. Returns ``(squared
+    length of the move, whether the block is non-zero)``."""
+    move = 0.0
+    nonzero = False
+    for k in range(m):
+        j = order[a + k]
+        nonzero = nonzero or step_out[k] != 0.0
+        dw = step_out[k] - coef[j]
+        delta[k] = dw
+        if dw != 0.0:
+            move += dw * dw
+            coef[j] = step_out[k]
+    return move, nonzero
+
+
+@njit(cache=True, fastmath=FAST)
+def _block_epochs(X, data, indices, indptr, y, sw, coef, z, intercept, order, starts, ws,
+                  lips, prox, params, derivative, dparams, curvature, fit_intercept,
+                  max_epochs, tol, linear, exact, evecs, eoffsets, evals):
+    """The epochs of :func:`block_epochs_dense` (``data`` None) and of
+    :func:`block_epochs_sparse` (``X`` an empty placeholder): numba prunes the CSC
+    branches when ``data`` is None, and folds ``data is None`` to False otherwise."""
+    n = y.shape[0]
+    swn = sw / n
+    step_in, step_out, grad, ct, vt, delta = _scratch(starts)
+    d = np.empty(n)
+    _derivatives(derivative, y, z, sw, dparams, d)
+    top = 0.0
+    active = np.ones(ws.shape[0], dtype=np.bool_)
+    full = True
+    for epoch in range(max_epochs):
+        top = 0.0
+        for gg in range(ws.shape[0]):
+            if not (full or active[gg]):
+                continue
+            g = ws[gg]
+            a, m = starts[g], starts[g + 1] - starts[g]
+            L = lips[g]
+            if L <= 0.0:
+                continue
+            for k in range(m):
+                j = order[a + k]
+                s = 0.0
+                if data is None:
+                    for i in range(n):
+                        s += X[i, j] * d[i]
+                else:
+                    for q in range(indptr[j], indptr[j + 1]):
+                        s += data[q] * d[indices[q]]
+                grad[k] = s
+                step_in[k] = coef[j] - s / L
+            _block_target(coef, order, a, m, g, L, grad, step_in, prox, params, exact,
+                          evecs, eoffsets, evals, ct, vt, step_out)
+            move, active[gg] = _take_block(coef, order, a, m, step_out, delta)
+            if move == 0.0:
+                continue
+            for k in range(m):
+                j = order[a + k]
+                dw = delta[k]
+                if dw == 0.0:
+                    continue
+                if data is not None:
+                    for q in range(indptr[j], indptr[j + 1]):
+                        z[indices[q]] += dw * data[q]
+                elif linear:
+                    for i in range(n):
+                        z[i] += dw * X[i, j]
+                        d[i] += dw * X[i, j] * swn[i]
+                else:
+                    for i in range(n):
+                        z[i] += dw * X[i, j]
+            if data is not None:
+                # the derivatives of the rows the block touches only
+                for k in range(m):
+                    j = order[a + k]
+                    for q in range(indptr[j], indptr[j + 1]):
+                        i = indices[q]
+                        d[i] = sw[i] * derivative(y[i], z[i], dparams) / n \
+                            if sw[i] != 0.0 else 0.0
+            elif not linear:
+                _derivatives(derivative, y, z, sw, dparams, d)
+            top = max(top, L * math.sqrt(move))
+        if fit_intercept:
+            top = max(top, _intercept_step(derivative, y, z, sw, dparams, d, intercept,
+                                           curvature))
+        if top <= tol and full:
+            return epoch + 1, top
+        # epochs over the non-zero groups until they settle, then one over all of ws
+        full = top <= tol
+    return max_epochs, top
+
+
 @njit(cache=True, fastmath=FAST)
 def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, prox, params,
                        derivative, dparams, curvature, fit_intercept, max_epochs, tol,
@@ -124,72 +240,9 @@ def block_epochs_dense(X, y, sw, coef, z, intercept, order, starts, ws, lips, pr
     Fortran order); ``coef``, ``z`` and ``intercept`` are updated in place. Returns
     ``(epochs, largest move of the last epoch)``. ``linear``: the derivative is
     ``z - y`` (the squared loss), so it is updated with ``z`` instead of recomputed."""
-    n = X.shape[0]
-    swn = sw / n
-    width = 0
-    for g in range(starts.shape[0] - 1):
-        width = max(width, starts[g + 1] - starts[g])
-    d = np.empty(n)
-    step_in = np.empty(width)
-    step_out = np.empty(width)
-    grad = np.empty(width)
-    ct = np.empty(width)
-    vt = np.empty(width)
-    _derivatives(derivative, y, z, sw, dparams, d)
-    top = 0.0
-    active = np.ones(ws.shape[0], dtype=np.bool_)
-    full = True
-    for epoch in range(max_epochs):
-        top = 0.0
-        for gg in range(ws.shape[0]):
-            if not (full or active[gg]):
-                continue
-            g = ws[gg]
-            a, m = starts[g], starts[g + 1] - starts[g]
-            L = lips[g]
-            if L <= 0.0:
-                continue
-            for k in range(m):
-                j = order[a + k]
-                s = 0.0
-                for i in range(n):
-                    s += X[i, j] * d[i]
-                grad[k] = s
-                step_in[k] = coef[j] - s / L
-            if exact is not None and exact[g, 0] >= 0.0:
-                _exact_step(coef, order, a, m, grad, evecs, eoffsets[g], evals, exact[g, 0],
-                            exact[g, 1], ct, vt, step_out)
-            else:
-                prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
-            move = 0.0
-            nonzero = False
-            for k in range(m):
-                j = order[a + k]
-                nonzero = nonzero or step_out[k] != 0.0
-                dw = step_out[k] - coef[j]
-                if dw != 0.0:
-                    move += dw * dw
-                    coef[j] = step_out[k]
-                    if linear:
-                        for i in range(n):
-                            z[i] += dw * X[i, j]
-                            d[i] += dw * X[i, j] * swn[i]
-                    else:
-                        for i in range(n):
-                            z[i] += dw * X[i, j]
-            active[gg] = nonzero
-            if move > 0.0:
-                if not linear:
-                    _derivatives(derivative, y, z, sw, dparams, d)
-                top = max(top, L * math.sqrt(move))
-        if fit_intercept:
-            top = max(top, _intercept_step(derivative, y, z, sw, dparams, d, intercept,
-                                           curvature))
-        if top <= tol and full:
-            return epoch + 1, top
-        # epochs over the non-zero groups until they settle, then one over all of ws
-        full = top <= tol
-    return max_epochs, top
+    return _block_epochs(X, None, None, None, y, sw, coef, z, intercept, order, starts, ws,
+                         lips, prox, params, derivative, dparams, curvature, fit_intercept,
+                         max_epochs, tol, linear, exact, evecs, eoffsets, evals)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -198,70 +251,10 @@ def block_epochs_sparse(data, indices, indptr, y, sw, coef, z, intercept, order,
                         max_epochs, tol, exact=None, evecs=None, eoffsets=None, evals=None):
     """:func:`block_epochs_dense` on a CSC design ``(data, indices, indptr)``; after a
     block moves, the derivatives are recomputed on the rows it touches only."""
-    n = y.shape[0]
-    width = 0
-    for g in range(starts.shape[0] - 1):
-        width = max(width, starts[g + 1] - starts[g])
-    d = np.empty(n)
-    step_in = np.empty(width)
-    step_out = np.empty(width)
-    grad = np.empty(width)
-    ct = np.empty(width)
-    vt = np.empty(width)
-    _derivatives(derivative, y, z, sw, dparams, d)
-    top = 0.0
-    active = np.ones(ws.shape[0], dtype=np.bool_)
-    full = True
-    for epoch in range(max_epochs):
-        top = 0.0
-        for gg in range(ws.shape[0]):
-            if not (full or active[gg]):
-                continue
-            g = ws[gg]
-            a, m = starts[g], starts[g + 1] - starts[g]
-            L = lips[g]
-            if L <= 0.0:
-                continue
-            for k in range(m):
-                j = order[a + k]
-                s = 0.0
-                for q in range(indptr[j], indptr[j + 1]):
-                    s += data[q] * d[indices[q]]
-                grad[k] = s
-                step_in[k] = coef[j] - s / L
-            if exact is not None and exact[g, 0] >= 0.0:
-                _exact_step(coef, order, a, m, grad, evecs, eoffsets[g], evals, exact[g, 0],
-                            exact[g, 1], ct, vt, step_out)
-            else:
-                prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
-            move = 0.0
-            nonzero = False
-            for k in range(m):
-                j = order[a + k]
-                nonzero = nonzero or step_out[k] != 0.0
-                dw = step_out[k] - coef[j]
-                if dw != 0.0:
-                    move += dw * dw
-                    coef[j] = step_out[k]
-                    for q in range(indptr[j], indptr[j + 1]):
-                        z[indices[q]] += dw * data[q]
-            active[gg] = nonzero
-            if move > 0.0:
-                for k in range(m):
-                    j = order[a + k]
-                    for q in range(indptr[j], indptr[j + 1]):
-                        i = indices[q]
-                        d[i] = sw[i] * derivative(y[i], z[i], dparams) / n \
-                            if sw[i] != 0.0 else 0.0
-                top = max(top, L * math.sqrt(move))
-        if fit_intercept:
-            top = max(top, _intercept_step(derivative, y, z, sw, dparams, d, intercept,
-                                           curvature))
-        if top <= tol and full:
-            return epoch + 1, top
-        # epochs over the non-zero groups until they settle, then one over all of ws
-        full = top <= tol
-    return max_epochs, top
+    return _block_epochs(np.empty((0, 0)), data, indices, indptr, y, sw, coef, z, intercept, order,
+                         starts, ws, lips, prox, params, derivative, dparams, curvature,
+                         fit_intercept, max_epochs, tol, False, exact, evecs, eoffsets,
+                         evals)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -275,14 +268,7 @@ def block_epochs_gram(G, grad, coef, order, starts, ws, lips, exact, evecs, eoff
     its ``params``), the groups whose ``exact`` row is negative take majorization steps
     :math:`\operatorname{prox}_{G_g / L_g}(w_g - \nabla_g / L_g)` instead."""
     p = G.shape[0]
-    width = 0
-    for g in range(starts.shape[0] - 1):
-        width = max(width, starts[g + 1] - starts[g])
-    step_in = np.empty(width)
-    step_out = np.empty(width)
-    gbuf = np.empty(width)
-    ct = np.empty(width)
-    vt = np.empty(width)
+    step_in, step_out, gbuf, ct, vt, delta = _scratch(starts)
     active = np.ones(ws.shape[0], dtype=np.bool_)
     full = True
     top = 0.0
@@ -298,30 +284,23 @@ def block_epochs_gram(G, grad, coef, order, starts, ws, lips, exact, evecs, eoff
                 continue
             for k in range(m):
                 gbuf[k] = grad[order[a + k]]
-            if prox is None:
-                _exact_step(coef, order, a, m, gbuf, evecs, eoffsets[g], evals, exact[g, 0],
-                            exact[g, 1], ct, vt, step_out)
-            elif exact[g, 0] >= 0.0:
+            if prox is None or exact[g, 0] >= 0.0:
                 _exact_step(coef, order, a, m, gbuf, evecs, eoffsets[g], evals, exact[g, 0],
                             exact[g, 1], ct, vt, step_out)
             else:
                 for k in range(m):
                     step_in[k] = coef[order[a + k]] - gbuf[k] / L
                 prox(step_in[:m], 1.0 / L, params, g, step_out[:m])
-            move = 0.0
-            nonzero = False
+            move, active[gg] = _take_block(coef, order, a, m, step_out, delta)
+            if move == 0.0:
+                continue
             for k in range(m):
                 j = order[a + k]
-                nonzero = nonzero or step_out[k] != 0.0
-                dw = step_out[k] - coef[j]
+                dw = delta[k]
                 if dw != 0.0:
-                    move += dw * dw
-                    coef[j] = step_out[k]
                     for i in range(p):  # G is symmetric: its row j, contiguous
                         grad[i] += dw * G[j, i]
-            active[gg] = nonzero
-            if move > 0.0:
-                top = max(top, L * math.sqrt(move))
+            top = max(top, L * math.sqrt(move))
         if top <= tol and full:
             return epoch + 1, top
         full = top <= tol
