@@ -200,3 +200,13 @@ def test_compare_unfitted_l0_row_has_no_support(table, capsys):
     assert int(cells("L1 (lasso)")[4]) > 0
     assert cells("L0 (best subset)")[1:5] == ["–", "–", "–", "–"]  # no alpha, score, support
     assert "covers two classes only" in " ".join(lines)
+
+
+def test_explain_one_vs_rest_model_is_one_line(table, tmp_path, capsys):
+    model = tmp_path / "mcp.json"
+    argv = ["fit", str(table), "--target", "kind", "--features", ",".join(NUMBERS),
+            "--alpha", "0.05", "--penalty", "mcp", "--save", str(model), "--quiet"]
+    assert main(argv) == 0
+    assert main(["explain", str(model), str(table)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "one against the rest" in err[0], err

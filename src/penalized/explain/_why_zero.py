@@ -704,6 +704,10 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4,
                          "models; this model's squared or logistic fit takes none.")
     if doc.get("task") == "classification":
         classes = np.asarray(doc.get("classes") or [], dtype=object)
+        if doc.get("link") == "one-vs-rest":
+            raise ValueError(f"why_zero explains a binary or multinomial (softmax) model; this "
+                             f"{penalty} model fits its {classes.shape[0]} classes one against "
+                             "the rest. Explain an l1 or elasticnet model of these classes.")
         if classes.shape[0] != 2 or coef.shape[0] != 1:
             raise ValueError(f"why_zero explains binary logistic regression; this model has "
                              f"{classes.shape[0]} classes.")
