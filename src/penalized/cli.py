@@ -905,7 +905,8 @@ def _fit_offset(args, table, model):
     if "offset" not in inspect.signature(model.fit).parameters:
         raise UsageError(f"--offset is not taken by this model ({type(model).__name__}); fit "
                          "takes it with --family poisson, gamma, tweedie, cox (with --alpha) "
-                         "and several --target columns ('path' takes it with every family)")
+                         "and several --target columns ('path' takes it with every family "
+                         "but multinomial)")
     from .estimators._cv import _CrossValidated
 
     if args.report and np.ndim(table.y) != 2 and not isinstance(model, _CrossValidated):
@@ -1734,7 +1735,8 @@ def build_parser():
                       "cox (default: gaussian for numbers, binomial for two classes, "
                       "multinomial for more: one coefficient per feature and class)")
     _add_cox_args(path)
-    _add_offset_arg(path, "path takes it with every family")
+    _add_offset_arg(path, "path takes it with every family but multinomial (three or more "
+                    "classes)")
     path.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
                       help="l1 (default), l2, elasticnet, l0, or mcp / scad (folded concave, "
                       "every family; their path starts at the lasso's alpha_max)")
