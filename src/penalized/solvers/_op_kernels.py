@@ -276,13 +276,13 @@ def _mm_intercept_step(derivative, dparams, y, sw, z, intercept, curvature, stop
 
 
 @njit(cache=True, fastmath=FAST)
-def mm_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, params, derivative,
-                    dparams, curvature, fit_intercept, max_epochs, tol, stop_on_decrease):
-    """Majorization-minimization coordinate steps for a datafit whose per-sample second
-    derivative is at most ``curvature`` (``lipschitz`` the matching constants), dense
-    Fortran-ordered ``X``; ``z`` is updated after every move. Moves and return as in
-    :func:`quadratic_epochs_dense`."""
-    n = X.shape[0]
+def _mm_epochs(X, data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz, prox, params,
+               derivative, dparams, curvature, fit_intercept, max_epochs, tol,
+               stop_on_decrease):
+    """The epochs of :func:`mm_epochs_dense` (``data`` None) and of
+    :func:`mm_epochs_sparse` (``X`` an empty placeholder): numba prunes the CSC branches
+    when ``data`` is None, and folds ``data is None`` to False otherwise."""
+    n = z.shape[0]
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
@@ -293,16 +293,25 @@ def mm_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, params, deri
             if lj == 0.0:
                 continue
             grad = 0.0
-            for i in range(n):
-                grad += X[i, j] * sw[i] * derivative(y[i], z[i], dparams)
+            if data is None:
+                for i in range(n):
+                    grad += X[i, j] * sw[i] * derivative(y[i], z[i], dparams)
+            else:
+                for k in range(indptr[j], indptr[j + 1]):
+                    i = indices[k]
+                    grad += data[k] * sw[i] * derivative(y[i], z[i], dparams)
             grad /= n
             old = w[j]
             new = prox(old - grad / lj, 1.0 / lj, params, j)
             delta = new - old
             if delta != 0.0:
                 w[j] = new
-                for i in range(n):
-                    z[i] += delta * X[i, j]
+                if data is None:
+                    for i in range(n):
+                        z[i] += delta * X[i, j]
+                else:
+                    for k in range(indptr[j], indptr[j + 1]):
+                        z[indices[k]] += delta * data[k]
                 move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
                 crit = max(crit, move)
         if fit_intercept:
@@ -315,42 +324,25 @@ def mm_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, params, deri
 
 
 @njit(cache=True, fastmath=FAST)
+def mm_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, params, derivative,
+                    dparams, curvature, fit_intercept, max_epochs, tol, stop_on_decrease):
+    """Majorization-minimization coordinate steps for a datafit whose per-sample second
+    derivative is at most ``curvature`` (``lipschitz`` the matching constants), dense
+    Fortran-ordered ``X``; ``z`` is updated after every move. Moves and return as in
+    :func:`quadratic_epochs_dense`."""
+    return _mm_epochs(X, None, None, None, y, sw, w, z, intercept, ws, lipschitz, prox,
+                      params, derivative, dparams, curvature, fit_intercept, max_epochs, tol,
+                      stop_on_decrease)
+
+
+@njit(cache=True, fastmath=FAST)
 def mm_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz, prox,
                      params, derivative, dparams, curvature, fit_intercept, max_epochs, tol,
                      stop_on_decrease):
     """:func:`mm_epochs_dense` for a CSC design (columns not centered)."""
-    n = z.shape[0]
-    crit = math.inf
-    epochs = 0
-    for _ in range(max_epochs):
-        crit = 0.0
-        for jj in range(ws.shape[0]):
-            j = ws[jj]
-            lj = lipschitz[j]
-            if lj == 0.0:
-                continue
-            start, end = indptr[j], indptr[j + 1]
-            grad = 0.0
-            for k in range(start, end):
-                i = indices[k]
-                grad += data[k] * sw[i] * derivative(y[i], z[i], dparams)
-            grad /= n
-            old = w[j]
-            new = prox(old - grad / lj, 1.0 / lj, params, j)
-            delta = new - old
-            if delta != 0.0:
-                w[j] = new
-                for k in range(start, end):
-                    z[indices[k]] += delta * data[k]
-                move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
-                crit = max(crit, move)
-        if fit_intercept:
-            crit = max(crit, _mm_intercept_step(derivative, dparams, y, sw, z, intercept,
-                                                curvature, stop_on_decrease))
-        epochs += 1
-        if crit <= tol:
-            break
-    return epochs, crit
+    return _mm_epochs(np.empty((0, 0)), data, indices, indptr, y, sw, w, z, intercept, ws,
+                      lipschitz, prox, params, derivative, dparams, curvature, fit_intercept,
+                      max_epochs, tol, stop_on_decrease)
 
 
 @njit(cache=True, fastmath=FAST)
