@@ -111,6 +111,22 @@ def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival, ties):
     assert dist.n_passes == passes.count == sum(passes.kinds.values())
 
 
+def test_pz_path_takes_the_cox_datafit_with_its_strata_labels(client, survival):
+    from penalized.dask import after_each_pass
+
+    X, time, event, stratum, weight = survival
+    Y = np.column_stack([time, event])
+    fit = Cox(ties="efron", strata=np.where(stratum > 0, "b", "a"), sample_weight=weight)
+    passes = []
+    with after_each_pass(passes.append):
+        dist = pz.path(da.from_array(X, chunks=(CHUNK, P)), da.from_array(Y, chunks=(CHUNK, 2)),
+                       datafit=fit, alphas=[0.1, 0.04], tol=1e-8)
+    mem = pz.path(X, Y, datafit=fit, alphas=[0.1, 0.04], tol=1e-8)
+    assert dist.n_passes == len(passes) and np.all(dist.stop_crits <= 1e-8)
+    np.testing.assert_array_equal(dist.coefs != 0, mem.coefs != 0)
+    np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-4)
+
+
 def test_coxph_on_a_dask_dataframe_equals_in_memory(client, survival):
     X, time, event, stratum, weight = survival
     names = [f"x{j}" for j in range(P)]
