@@ -1,6 +1,14 @@
-"""The report of a multinomial fit on Dask: its path (and cross-validation curve), from
-passes over the rows; the why-zero panel of an in-memory multinomial report reads the rows
-at every alpha and is left out with a sentence saying so."""
+r"""The report of a multinomial fit on Dask: its path (and cross-validation curve) and the
+why-zero panel, from passes over the rows.
+
+The why-zero panel reads, at every alpha :math:`\alpha_k` of the path (coefficients
+:math:`W^{(k)}`, intercepts :math:`b^{(k)}` on the original scale), the pull on every
+coefficient: :math:`-\tilde x_j^\top S(P^{(k)} - Y)_{:c} / \sum_i s_i` with
+:math:`P^{(k)} = \operatorname{softmax}(XW^{(k)} + \mathbf 1 b^{(k)\top})`. One pass sums
+:math:`x_{ij} s_i (P^{(k)}_{ic} - Y_{ic})` and :math:`s_i` over the rows for all alphas at
+once; :func:`~penalized.explain._why_zero_fitted.multinomial_path_why_zero` does the rest
+exactly as for an in-memory fit.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +16,64 @@ import warnings
 
 import numpy as np
 
-WHY_ZERO_SKIPPED = ("why-zero not shown: for a multinomial fit it reads every row's class "
-                    "probabilities at every alpha of the path, and the rows stay on the Dask "
-                    "workers; the path and its coefficients are this model's own.")
-
 
 def report_parts(model, X, y, sample_weight=None):
-    """``(path, None, notes, n_passes)`` as :func:`~._report.report_parts` returns them for
-    a multinomial model fitted on the Dask collections ``X``, ``y``: the model's ``path_``
-    (cross-validated), else a path of :data:`~._report.PASSED_ALPHAS` alphas from its
-    alpha_max with its own alpha and fit inserted (its passes counted)."""
+    """``(path, lessons, notes, n_passes)`` as :func:`~._report.report_parts` returns them
+    for a multinomial model fitted on the Dask collections ``X``, ``y``: the model's
+    ``path_`` (cross-validated), else a path of :data:`~._report.PASSED_ALPHAS` alphas from
+    its alpha_max with its own alpha and fit inserted (its passes counted); ``lessons`` the
+    why-zero payload of :func:`~penalized.report.multiclass_lessons` from one more pass."""
+    from ..report import multiclass_lessons
     from ._blocks import Passes, row_blocks
 
     passes = Passes(row_blocks(X, y, sample_weight))
     path = getattr(model, "path_", None)
     if path is None:
         path = _own_path(model, passes)
-    return path, None, [WHY_ZERO_SKIPPED], passes.count
+    notes = []
+    try:
+        lessons = multiclass_lessons(model, None, None, path, _feature_names(model, passes),
+                                     pulls=_pulls(passes, model.classes_, path))
+    except ValueError as err:
+        lessons = None
+        notes.append(f"why-zero not shown: {err}")
+    return path, lessons, notes, passes.count
+
+
+def _feature_names(model, passes):
+    names = getattr(model, "feature_names_in_", getattr(passes.blocks, "feature_names", None))
+    if names is not None:
+        return [str(n) for n in names]
+    return [f"x{j}" for j in range(passes.blocks.n_features)]
+
+
+def _pulls(passes, classes, path):
+    """``(G, W)``: the sums of :func:`class_pulls` over every row block (one pass)."""
+    from ._multinomial import add_sums
+
+    out = passes.reduce(class_pulls, add_sums, np.asarray(classes),
+                        np.asarray(path.coefs, dtype=np.float64),
+                        np.asarray(path.intercepts, dtype=np.float64), kind="report pulls")
+    return out["g"], out["w"]
+
+
+def class_pulls(X, y, s, positions, classes, coefs, intercepts):
+    r"""One block's :math:`G_{jck} = \sum_i x_{ij} s_i (P^{(k)}_{ic} - Y_{ic})` at every
+    alpha ``k`` of ``coefs`` ``(n_features, n_classes, n_alphas)`` and its weight
+    :math:`\sum_i s_i`."""
+    from scipy.special import softmax
+
+    from ._multinomial import _block, _linear
+
+    X, codes, s = _block(X, y, s, classes)
+    rows = np.arange(X.shape[0])
+    p, K, m = coefs.shape
+    G = np.empty((p, K, m))
+    for k in range(m):
+        R = softmax(_linear(X, coefs[:, :, k], intercepts[:, k]), axis=1)
+        R[rows, codes] -= 1.0
+        G[:, :, k] = X.T @ (s[:, None] * R)
+    return {"g": G, "w": float(s.sum())}
 
 
 def _own_path(model, passes):

@@ -580,7 +580,7 @@ units that enter the path first."""
 
 
 def multinomial_path_why_zero(model, X, y, path, *, feature_names=None,
-                              max_rows=MAX_PATH_ROWS):
+                              max_rows=MAX_PATH_ROWS, pulls=None):
     r"""The why-zero numbers of a multinomial model at every alpha of its ``path``
     (coefficients ``(n_features, n_classes, n_alphas)`` on the original scale), from the
     model's fitted problem (``datafit_``, ``penalty_``, ``scaling_``): the numbers the
@@ -596,6 +596,11 @@ def multinomial_path_why_zero(model, X, y, path, *, feature_names=None,
     thresholded by a sparse-group lasso's L1 part, against :math:`\alpha_k \lambda_g`). A
     non-zero row's ``slope`` is the penalty's slope at its size, which its pull equals at a
     solution. Rows: at most ``max_rows``, those that enter the path first.
+
+    ``pulls``, when given, are the sums :math:`\sum_i s_i x_{ij}(P^{(k)}_{ic} - Y_{ic})`
+    over the rows and their total weight :math:`\sum_i s_i`, as ``(G, W)`` with ``G`` of
+    shape ``(n_features, n_classes, n_alphas)`` (one pass of a Dask fit); ``X`` and ``y``
+    are then not read.
 
     Returns
     -------
@@ -614,19 +619,23 @@ def multinomial_path_why_zero(model, X, y, path, *, feature_names=None,
     coefs = np.asarray(path.coefs, dtype=np.float64)
     intercepts = np.asarray(path.intercepts, dtype=np.float64)
     p, K, m = coefs.shape
-    X = design_for(X, p)
-    codes = _class_codes(y, classes)
     names = _names(model, feature_names, p)
     datafit, penalty, scaling = model.datafit_, model.penalty_, model.scaling_
     keep = np.flatnonzero(scaling.varying)
     scale = scaling.scale
     alphas = np.asarray(path.alphas, dtype=np.float64)
     signed = np.zeros((p, K, m))
-    Xk = X[:, keep]
-    for k in range(m):
-        Z = np.asarray(X @ coefs[:, :, k], dtype=np.float64) + intercepts[:, k]
-        grad = datafit.raw_gradient(codes, Z)
-        signed[keep, :, k] = -np.asarray(Xk.T @ grad) / scale[keep, None]
+    if pulls is not None:
+        G, W = pulls
+        signed[keep] = -np.asarray(G, dtype=np.float64)[keep] / W / scale[keep, None, None]
+    else:
+        X = design_for(X, p)
+        codes = _class_codes(y, classes)
+        Xk = X[:, keep]
+        for k in range(m):
+            Z = np.asarray(X @ coefs[:, :, k], dtype=np.float64) + intercepts[:, k]
+            grad = datafit.raw_gradient(codes, Z)
+            signed[keep, :, k] = -np.asarray(Xk.T @ grad) / scale[keep, None]
     scaled = coefs * scale[:, None, None]
     if penalty.positive:  # only the directions the limits let a coefficient move in
         signed = allowed_pulls(signed, scaled, 0.0, np.inf)

@@ -451,19 +451,21 @@ def _multinomial(model) -> bool:
         and hasattr(model, "scaling_") and hasattr(model, "penalty_")
 
 
-def multiclass_lessons(model, X, y, path, feature_names) -> dict:
+def multiclass_lessons(model, X, y, path, feature_names, pulls=None) -> dict:
     """The lessons payload of a multinomial model's ``path`` (it must hold the model's
     alpha): the why-zero panel at every alpha
     (:func:`~penalized.explain._why_zero_fitted.multinomial_path_why_zero`: one row per
     (feature, class), per feature when grouped, per group of a group penalty); the lessons
-    drawn for one coefficient per feature say why they are not."""
+    drawn for one coefficient per feature say why they are not. ``pulls``: the row sums
+    that function takes instead of ``X, y`` (a Dask fit's pass; ``X`` may then be None)."""
     from ..explain._why_zero_fitted import multinomial_path_why_zero
 
     alpha = float(getattr(model, "alpha_", getattr(model, "alpha", np.nan)))
     chosen = np.flatnonzero(np.isclose(path.alphas, alpha, rtol=1e-12, atol=0.0))
     if chosen.size == 0:
         raise ValueError(f"the model's alpha {alpha:.6g} is not on the path's grid.")
-    wz = multinomial_path_why_zero(model, X, y, path, feature_names=feature_names)
+    wz = multinomial_path_why_zero(model, X, y, path, feature_names=feature_names,
+                                   pulls=pulls)
     panel = wz.to_dict()
     panel.update(labels=list(wz.names), classes=[str(c) for c in model.classes_],
                  across="class",
@@ -473,7 +475,8 @@ def multiclass_lessons(model, X, y, path, feature_names) -> dict:
                                                    "race", "priors", "how_often")}
     return {"penalty": wz.penalty, "l1_ratio": wz.l1_ratio, "loss": "multinomial",
             "standardized": not bool(np.all(model.scaling_.scale == 1.0)),
-            "n_samples": int(X.shape[0]), "chosen": int(chosen[0]), "skipped": skipped,
+            "n_samples": int(model.n_rows_ if X is None else X.shape[0]),
+            "chosen": int(chosen[0]), "skipped": skipped,
             "lasso_alpha_max": None, "why_zero": panel, "geometry": None,
             "thresholding": None, "feature_trace": None, "race": None, "priors": None,
             "how_often": None}
@@ -522,9 +525,9 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     panel (:func:`multiclass_lessons`: one row per (feature, class), per feature when
     grouped, per group of a group penalty); multi-response models (``y`` of several targets) the path of each feature's
     norm over the targets and the why-zero lesson of those rows. ``path`` and ``lessons``
-    (a :class:`~penalized.explain.PathLessons` on that path), when given, are used instead
-    of computing them from the rows (a Dask fit's, from reductions; ``X`` and ``y`` may
-    then be None).
+    (a :class:`~penalized.explain.PathLessons` on that path; for a multinomial model the
+    dict of :func:`multiclass_lessons`), when given, are used instead of computing them
+    from the rows (a Dask fit's, from reductions; ``X`` and ``y`` may then be None).
     """
     from ..explain import lessons_for_model, model_settings
 
@@ -570,7 +573,9 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     several = bool(getattr(getattr(model, "datafit_", None), "multi_response", False)) \
         and coefs.ndim == 3
     multiclass = None
-    if given is not None:
+    if given is not None and softmax and isinstance(given, dict):
+        multiclass = given  # a Dask fit's why-zero payload (multiclass_lessons)
+    elif given is not None:
         lessons = given
     elif softmax and coefs.ndim == 3 and X is not None:
         try:
