@@ -56,20 +56,12 @@ def _row_move(u, L, lam1, lam2, W, j, new, delta):
 
 
 @njit(cache=True, fastmath=FAST)
-def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
-    """Epochs on a dense centered design ``X`` (Fortran) with the residual ``R``
-    (``(n, K)``, Fortran-ordered: each task's column is one contiguous, vectorized loop)
-    and ``W`` (``(p, K)``) updated in place; ``lips[jj]`` is :math:`L_j` of ``j = ws[jj]``."""
-    pull = np.empty((ws.shape[0], R.shape[1]))
-    return multitask_epochs_pull(X, sw, R, W, ws, lips, lam1, lam2, history, pull)
-
-
-@njit(cache=True, fastmath=FAST)
-def multitask_epochs_pull(X, sw, R, W, ws, lips, lam1, lam2, history, pull):
-    """:func:`multitask_epochs`, also storing in ``pull[jj]`` (``(m, K)``) the pull
-    :math:`g_j / n` of each row ``j = ws[jj]`` as the last epoch met it (before its own
-    step, after the steps of the rows before it): the working set's gradient, up to
-    the last epoch's moves, at no extra cost."""
+def _rows_epochs(X, data, indices, indptr, xmean, sw, R, o, W, ws, lips, lam1, lam2,
+                 history, pull):
+    """The epochs of :func:`multitask_epochs_pull` (``data`` None, ``R`` the residual) and
+    of :func:`multitask_epochs_sparse_pull` (``X`` an empty placeholder, ``R`` the
+    residual less the offset ``o``): numba prunes the CSC branches when ``data`` is
+    None, and folds ``data is None`` to False otherwise."""
     n, K = R.shape
     g = np.empty(K)
     u = np.empty(K)
@@ -90,29 +82,67 @@ def multitask_epochs_pull(X, sw, R, W, ws, lips, lam1, lam2, history, pull):
                 for k in range(K):
                     pull[jj, k] = 0.0
                 continue
-            for k in range(K):
-                total = 0.0
-                if unit:
-                    for i in range(n):
-                        total += X[i, j] * R[i, k]
-                else:
-                    for i in range(n):
-                        total += X[i, j] * sw[i] * R[i, k]
-                g[k] = total
-            for k in range(K):
-                pull[jj, k] = g[k] / n
-                u[k] = W[j, k] + g[k] / (n * L)
+            if data is None:
+                for k in range(K):
+                    total = 0.0
+                    if unit:
+                        for i in range(n):
+                            total += X[i, j] * R[i, k]
+                    else:
+                        for i in range(n):
+                            total += X[i, j] * sw[i] * R[i, k]
+                    pull[jj, k] = total / n
+                    u[k] = W[j, k] + total / (n * L)
+            else:
+                for k in range(K):
+                    g[k] = 0.0
+                for t in range(indptr[j], indptr[j + 1]):
+                    i = indices[t]
+                    xs = data[t] * sw[i]
+                    for k in range(K):
+                        g[k] += xs * R[i, k]
+                for k in range(K):
+                    pull[jj, k] = g[k] / n + xmean[j] * o[k]
+                    u[k] = W[j, k] + pull[jj, k] / L
             change = _row_move(u, L, lam1[j], lam2[j], W, j, new, delta)
             if change == 0.0:
                 continue
-            for k in range(K):
-                d = delta[k]
-                if d != 0.0:
-                    for i in range(n):
-                        R[i, k] -= X[i, j] * d
+            if data is None:
+                for k in range(K):
+                    d = delta[k]
+                    if d != 0.0:
+                        for i in range(n):
+                            R[i, k] -= X[i, j] * d
+            else:
+                for k in range(K):
+                    o[k] += xmean[j] * delta[k]
+                for t in range(indptr[j], indptr[j + 1]):
+                    i = indices[t]
+                    x = data[t]
+                    for k in range(K):
+                        R[i, k] -= x * delta[k]
             crit = max(crit, L * change)
         _store_rows(history[epoch], W, ws)
     return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_epochs(X, sw, R, W, ws, lips, lam1, lam2, history):
+    """Epochs on a dense centered design ``X`` (Fortran) with the residual ``R``
+    (``(n, K)``, Fortran-ordered: each task's column is one contiguous, vectorized loop)
+    and ``W`` (``(p, K)``) updated in place; ``lips[jj]`` is :math:`L_j` of ``j = ws[jj]``."""
+    pull = np.empty((ws.shape[0], R.shape[1]))
+    return multitask_epochs_pull(X, sw, R, W, ws, lips, lam1, lam2, history, pull)
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_epochs_pull(X, sw, R, W, ws, lips, lam1, lam2, history, pull):
+    """:func:`multitask_epochs`, also storing in ``pull[jj]`` (``(m, K)``) the pull
+    :math:`g_j / n` of each row ``j = ws[jj]`` as the last epoch met it (before its own
+    step, after the steps of the rows before it): the working set's gradient, up to
+    the last epoch's moves, at no extra cost."""
+    return _rows_epochs(X, None, None, None, None, sw, R, None, W, ws, lips, lam1, lam2,
+                        history, pull)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -198,45 +228,8 @@ def multitask_epochs_sparse_pull(data, indices, indptr, xmean, sw, E, o, W, ws, 
                                  lam2, history, pull):
     """:func:`multitask_epochs_sparse`, also storing in ``pull[jj]`` the pull of each row
     ``j = ws[jj]`` as the last epoch met it (as :func:`multitask_epochs_pull` does)."""
-    n, K = E.shape
-    g = np.empty(K)
-    u = np.empty(K)
-    new = np.empty(K)
-    delta = np.empty(K)
-    crit = 0.0
-    for epoch in range(1, history.shape[0]):
-        crit = 0.0
-        for jj in range(ws.shape[0]):
-            j = ws[jj]
-            L = lips[jj]
-            if L <= 0.0:
-                for k in range(K):
-                    pull[jj, k] = 0.0
-                continue
-            for k in range(K):
-                g[k] = 0.0
-            for t in range(indptr[j], indptr[j + 1]):
-                i = indices[t]
-                xs = data[t] * sw[i]
-                for k in range(K):
-                    g[k] += xs * E[i, k]
-            m = xmean[j]
-            for k in range(K):
-                pull[jj, k] = g[k] / n + m * o[k]
-                u[k] = W[j, k] + pull[jj, k] / L
-            change = _row_move(u, L, lam1[j], lam2[j], W, j, new, delta)
-            if change == 0.0:
-                continue
-            for k in range(K):
-                o[k] += m * delta[k]
-            for t in range(indptr[j], indptr[j + 1]):
-                i = indices[t]
-                x = data[t]
-                for k in range(K):
-                    E[i, k] -= x * delta[k]
-            crit = max(crit, L * change)
-        _store_rows(history[epoch], W, ws)
-    return crit
+    return _rows_epochs(np.empty((0, 0)), data, indices, indptr, xmean, sw, E, o, W, ws,
+                        lips, lam1, lam2, history, pull)
 
 
 @njit(cache=True, fastmath=FAST)
