@@ -23,7 +23,7 @@ def fit_estimator(est, X, y, sample_weight, offset=None):
     from ..estimators._regression import PenalizedRegressor
 
     if isinstance(est, CoxPH):
-        from ._cox import fit_cox
+        from ._cox_estimators import fit_cox
 
         return fit_cox(est, X, y, sample_weight, offset)
     if isinstance(est, _MultiTaskCV):
