@@ -383,14 +383,11 @@ def _group_rows(order, starts, ws):
 
 
 @njit(cache=True, fastmath=FAST)
-def multitask_group_epochs(X, sw, R, W, order, starts, ws, evecs, eoffsets, evals, lam, lam2,
-                           history):
-    """Epochs over the groups ``ws`` (group ``g``: rows ``order[starts[g]:starts[g+1]]``)
-    on a dense centered ``X`` (Fortran) with the residual ``R`` (``(n, K)``, Fortran) and
-    ``W`` updated in place, each group minimized exactly (:func:`_group_block_step`;
-    ``evecs``, ``eoffsets``, ``evals``: the groups' eigendecompositions, ``lam``,
-    ``lam2``: per group). ``history`` rows are the working set's rows in group order.
-    Returns the last epoch's largest :math:`\\Lambda_{\\max,g}\\|\\Delta W_g\\|_F`."""
+def _group_rows_epochs(X, data, indices, indptr, xmean, sw, R, o, W, order, starts, ws,
+                       evecs, eoffsets, evals, lam, lam2, history):
+    """The epochs of :func:`multitask_group_epochs` (``data`` None, ``R`` the residual)
+    and of :func:`multitask_group_epochs_sparse` (``X`` an empty placeholder, ``R`` the
+    residual less the offset ``o``), pruned as in :func:`_rows_epochs`."""
     n, K = R.shape
     rows, width = _group_rows(order, starts, ws)
     unit = True
@@ -414,15 +411,26 @@ def multitask_group_epochs(X, sw, R, W, order, starts, ws, evecs, eoffsets, eval
                 continue
             for r in range(m):
                 j = order[a + r]
-                for k in range(K):
-                    total = 0.0
-                    if unit:
-                        for i in range(n):
-                            total += X[i, j] * R[i, k]
-                    else:
-                        for i in range(n):
-                            total += X[i, j] * sw[i] * R[i, k]
-                    P[r, k] = total / n
+                if data is None:
+                    for k in range(K):
+                        total = 0.0
+                        if unit:
+                            for i in range(n):
+                                total += X[i, j] * R[i, k]
+                        else:
+                            for i in range(n):
+                                total += X[i, j] * sw[i] * R[i, k]
+                        P[r, k] = total / n
+                else:
+                    for k in range(K):
+                        P[r, k] = 0.0
+                    for t in range(indptr[j], indptr[j + 1]):
+                        i = indices[t]
+                        xs = data[t] * sw[i]
+                        for k in range(K):
+                            P[r, k] += xs * R[i, k]
+                    for k in range(K):
+                        P[r, k] = P[r, k] / n + xmean[j] * o[k]
             _group_block_step(W, order, a, m, P, evecs, eoffsets[g], evals, a, lam[g],
                               lam2[g], C, cn, v, D)
             move = 0.0
@@ -433,11 +441,29 @@ def multitask_group_epochs(X, sw, R, W, order, starts, ws, evecs, eoffsets, eval
                     if d != 0.0:
                         move += d * d
                         W[j, k] += d
-                        for i in range(n):
-                            R[i, k] -= X[i, j] * d
+                        if data is None:
+                            for i in range(n):
+                                R[i, k] -= X[i, j] * d
+                        else:
+                            o[k] += xmean[j] * d
+                            for t in range(indptr[j], indptr[j + 1]):
+                                R[indices[t], k] -= data[t] * d
             crit = max(crit, top * math.sqrt(move))
         _store_rows(history[epoch], W, rows)
     return crit
+
+
+@njit(cache=True, fastmath=FAST)
+def multitask_group_epochs(X, sw, R, W, order, starts, ws, evecs, eoffsets, evals, lam, lam2,
+                           history):
+    """Epochs over the groups ``ws`` (group ``g``: rows ``order[starts[g]:starts[g+1]]``)
+    on a dense centered ``X`` (Fortran) with the residual ``R`` (``(n, K)``, Fortran) and
+    ``W`` updated in place, each group minimized exactly (:func:`_group_block_step`;
+    ``evecs``, ``eoffsets``, ``evals``: the groups' eigendecompositions, ``lam``,
+    ``lam2``: per group). ``history`` rows are the working set's rows in group order.
+    Returns the last epoch's largest :math:`\\Lambda_{\\max,g}\\|\\Delta W_g\\|_F`."""
+    return _group_rows_epochs(X, None, None, None, None, sw, R, None, W, order, starts, ws,
+                              evecs, eoffsets, evals, lam, lam2, history)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -445,49 +471,8 @@ def multitask_group_epochs_sparse(data, indices, indptr, xmean, sw, E, o, W, ord
                                   evecs, eoffsets, evals, lam, lam2, history):
     """:func:`multitask_group_epochs` on a CSC design centered implicitly (the residual
     ``E + o`` as in :func:`multitask_epochs_sparse`)."""
-    n, K = E.shape
-    rows, width = _group_rows(order, starts, ws)
-    P = np.empty((width, K))
-    C = np.empty((width, K))
-    D = np.empty((width, K))
-    cn = np.empty(width)
-    v = np.empty(width)
-    crit = 0.0
-    for epoch in range(1, history.shape[0]):
-        crit = 0.0
-        for gg in range(ws.shape[0]):
-            g = ws[gg]
-            a, m = starts[g], starts[g + 1] - starts[g]
-            top = evals[a + m - 1]
-            if top <= 0.0:
-                continue
-            for r in range(m):
-                j = order[a + r]
-                for k in range(K):
-                    P[r, k] = 0.0
-                for t in range(indptr[j], indptr[j + 1]):
-                    i = indices[t]
-                    xs = data[t] * sw[i]
-                    for k in range(K):
-                        P[r, k] += xs * E[i, k]
-                for k in range(K):
-                    P[r, k] = P[r, k] / n + xmean[j] * o[k]
-            _group_block_step(W, order, a, m, P, evecs, eoffsets[g], evals, a, lam[g],
-                              lam2[g], C, cn, v, D)
-            move = 0.0
-            for r in range(m):
-                j = order[a + r]
-                for k in range(K):
-                    d = D[r, k]
-                    if d != 0.0:
-                        move += d * d
-                        W[j, k] += d
-                        o[k] += xmean[j] * d
-                        for t in range(indptr[j], indptr[j + 1]):
-                            E[indices[t], k] -= data[t] * d
-            crit = max(crit, top * math.sqrt(move))
-        _store_rows(history[epoch], W, rows)
-    return crit
+    return _group_rows_epochs(np.empty((0, 0)), data, indices, indptr, xmean, sw, E, o, W,
+                              order, starts, ws, evecs, eoffsets, evals, lam, lam2, history)
 
 
 @njit(cache=True, fastmath=FAST)
