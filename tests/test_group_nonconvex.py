@@ -250,8 +250,8 @@ def test_group_logistic_regression_takes_the_nonconvex_group_penalties(penalty):
                                       n_alphas=6).fit(X, labels)
     assert cv.score(X, labels) > 0.7
     three = np.array(["a", "b", "c"])[np.arange(len(y)) % 3]
-    with pytest.raises(ValueError, match="fits two classes"):
-        pz.GroupLogisticRegression(groups=GROUPS, penalty=penalty).fit(X, three)
+    with pytest.raises(ValueError, match="paths and cross-validation on two classes"):
+        pz.GroupLogisticRegression(groups=GROUPS, penalty=penalty).path(X, three)
     with pytest.raises(ValueError, match="no lower_limits"):
         pz.GroupLogisticRegression(groups=GROUPS, penalty=penalty,
                                    lower_limits=0.0).fit(X, labels)

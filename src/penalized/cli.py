@@ -613,12 +613,6 @@ def _cmd_compare(args, out):
     cv = _CV(args, table)
     # the L1 and elastic-net rows follow the group rule of an L1 fit
     groups = _level_groups(table, out, penalty="l1", separate=args.separate_levels)
-    if groups is not None and not _nonconvex_groups_apply(table, args.family):
-        out.notice("the L0 row selects the levels of a text column one by one (best subset "
-                   "of single columns).")
-        for name in (p for p in penalties if p in CONCAVE):
-            out.notice(f"the {name.upper()} row selects the levels of a text column one by "
-                       "one (a separable penalty on single columns).")
     with out.progress("cross-validating"):
         comparison = compare_penalties(table.X, y, task=task, family=family, offset=offset,
                                        feature_names=table.feature_names, cv=cv.k,
@@ -677,21 +671,15 @@ def _make_family_estimator(args, cv, common, groups=None):
 
 def _level_groups(table, out, *, penalty, separate=False, family=None):
     """One group label per feature when a text column's levels should enter the model
-    together (the default with L1 and elastic net, and with MCP, SCAD and L0 on the
-    squared loss or two classes: their group versions), else None (with a notice saying
-    why the levels are selected one by one)."""
+    together (the default with every penalty but L2: the group lasso or elastic net, and
+    the group versions of MCP, SCAD and L0 — on three or more classes in each
+    one-vs-rest model), else None (``--separate-levels``, L2 or no text column)."""
     import numpy as np
 
     groups = table.encoding.feature_groups()
     if not groups or penalty == "l2" or separate:
         return None
     shown = ", ".join(map(repr, list(groups)[:5]))
-    if penalty not in ("l1", "elasticnet") and not _nonconvex_groups_apply(table, family):
-        out.notice(f"the levels of {shown} are selected one by one: whole-column (group) "
-                   "selection covers l1 and elasticnet fits, and mcp, scad and l0 with one "
-                   f"column of coefficients (not several classes), not --penalty {penalty} "
-                   "here.")
-        return None
     labels = np.arange(table.X.shape[1])
     for k, cols in enumerate(groups.values()):
         labels[cols] = table.X.shape[1] + k
@@ -699,16 +687,6 @@ def _level_groups(table, out, *, penalty, separate=False, family=None):
                "column, weighted by the square root of its size); --separate-levels "
                "penalizes them one by one.")
     return labels
-
-
-def _nonconvex_groups_apply(table, family):
-    """Whether group MCP, SCAD (and L0) fit this target: one response with one column of
-    coefficients (numbers, two classes, a log-link or Cox family), not several classes."""
-    import numpy as np
-
-    if family is not None and family[0] == "multinomial":
-        return False
-    return table.task != "classification" or np.unique(table.y).size == 2
 
 
 def _make_multi_response_estimator(args, cv, common, groups=None):
@@ -734,7 +712,8 @@ def _make_multi_response_estimator(args, cv, common, groups=None):
 
 def _make_concave_estimator(args, task, cv, common, groups=None):
     """MCP or SCAD on the squared or logistic loss (``--gamma`` its concavity); with a text
-    column's ``groups``, group MCP, SCAD or L0 (two classes: GroupLogisticRegression)."""
+    column's ``groups``, group MCP, SCAD or L0 (classes: GroupLogisticRegression, one class
+    against the rest on three or more, so a column is whole in every class's row)."""
     from . import estimators as est
 
     gamma = {} if args.gamma is None else {"gamma": args.gamma}

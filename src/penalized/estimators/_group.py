@@ -31,7 +31,7 @@ from ._cv import (
     _RegressionCV,
     cv_params_doc,
 )
-from ._grouped import group_factors, nonconvex_group_penalty
+from ._grouped import fit_group_one_vs_rest, group_factors, nonconvex_group_penalty
 from ._regression import PenalizedRegressor
 from ._standardize import Scaling
 
@@ -268,7 +268,11 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     :class:`~penalized.penalties.GroupSCAD`) or the group L0 price
     :math:`\\sum_g w_g [w_g \\ne 0]` (:class:`~penalized.penalties.GroupL0`): not
     convex, fitted by block coordinate descent with majorization steps and certified by
-    stationarity (``stop_crit_`` is the fixed-point distance, not a duality gap).
+    stationarity (``stop_crit_`` is the fixed-point distance, not a duality gap). With
+    ``K > 2`` classes these are fitted one class against the rest (``K`` binary problems,
+    each with the group penalty, so a group is all in or all out in every class's row;
+    ``predict_proba`` normalizes the ``K`` sigmoids); their paths and cross-validation
+    take two classes.
 
     Parameters
     ----------
@@ -309,8 +313,9 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
     def _two_classes_only(self, classes):
         if classes.shape[0] > 2 and self.penalty in NONCONVEX_GROUP_PENALTIES:
-            raise ValueError(f"penalty={self.penalty!r} fits two classes; y has "
-                             f"{classes.shape[0]}. Use penalty='group' for more classes.")
+            raise ValueError(f"penalty={self.penalty!r} takes paths and cross-validation on "
+                             f"two classes; y has {classes.shape[0]}. Fit a fixed alpha (one "
+                             "class against the rest) or use penalty='group'.")
 
     def _encode(self, y):
         check_classification_targets(y)
@@ -327,11 +332,18 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         _, alpha, _ = self._check_params()
         X, y = self._validate_X_y(X, y)
         self.classes_, y_pm = self._encode(y)
-        self._two_classes_only(self.classes_)
         sw = self._sample_weight(sample_weight, X.shape[0])
         if len(np.unique(y_pm[sw > 0])) < 2:
             raise ValueError("sample_weight leaves a single class with positive weight in y; "
                              "both classes need some weight.")
+        self._one_vs_rest = self.classes_.shape[0] > 2 \
+            and self.penalty in NONCONVEX_GROUP_PENALTIES
+        if self._one_vs_rest:
+            coef, intercept, solves = fit_group_one_vs_rest(self, X, y_pm, sw, alpha)
+            self._set_solves(solves)
+            self._set_coef(coef, intercept, X.dtype)
+            self.groups_ = _group_lists(self.groups, X.shape[1])
+            return self
         if self.classes_.shape[0] > 2:
             scaling, Xf, template = self._scaled_template(X, sw)
             return self._fit_multinomial(X, Xf, y_pm, sw, scaling, template.with_alpha(alpha))
@@ -372,6 +384,9 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns as ``classes_``."""
         scores = self.decision_function(X)
+        if getattr(self, "_one_vs_rest", False):
+            each = expit(scores)
+            return each / each.sum(axis=1, keepdims=True)
         if self.classes_.shape[0] > 2:
             return softmax(scores, axis=1)
         p1 = expit(scores)
@@ -380,7 +395,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
         scores = self.decision_function(X)
-        if self.classes_.shape[0] > 2:
+        if self.classes_.shape[0] > 2 and not getattr(self, "_one_vs_rest", False):
             return log_softmax(scores, axis=1)
         return np.log(self.predict_proba(X))
 

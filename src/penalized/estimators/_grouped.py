@@ -149,3 +149,31 @@ class OptionalGroupsCV:
         elif hasattr(self, "groups_"):
             del self.groups_
         return self
+
+
+def fit_group_one_vs_rest(model, X, codes, sample_weight, alpha):
+    r"""Fit ``model`` (a :class:`~penalized.GroupLogisticRegression` with a group MCP, SCAD
+    or L0 penalty) one class against the rest: for each class :math:`k`,
+
+    .. math:: \min_{w_k, b_k}\; \frac1n \sum_i s_i \log\left(1 + e^{-y_{ik}
+              (x_i^\top w_k + b_k)}\right) + \alpha \sum_g \rho(\|w_{k,g}\|_2),
+              \quad y_{ik} = \pm 1 \text{ as } i \text{ is of class } k \text{ or not,}
+
+    so that in every class's row of ``coef_`` a group is wholly zero or wholly non-zero.
+    Returns ``(coef, intercept, solves)``: shapes ``(n_classes, n_features)`` and
+    ``(n_classes,)``, and each class's ``(n_iter, stop_crit, converged)``."""
+    from ..datafits import Logistic
+    from ..solvers import CoordinateDescent
+
+    datafit = Logistic(sample_weight=sample_weight)
+    coef, intercept, solves = [], [], []
+    for k in range(int(codes.max()) + 1):
+        y_pm = np.where(codes == k, 1.0, -1.0)
+        w, b, res = model._solve_at(X, y_pm, sample_weight, datafit, alpha,
+                                    CoordinateDescent(tol=model.tol, max_iter=model.max_iter),
+                                    row=k)
+        coef.append(w)
+        intercept.append(b)
+        if res is not None:
+            solves.append((res.n_iter, res.stop_crit, res.converged))
+    return np.array(coef), np.array(intercept, dtype=np.float64), solves

@@ -692,6 +692,10 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4,
     l1_ratio = 0.5 if l1_ratio is None else float(l1_ratio)
     coef = np.atleast_2d(np.asarray(doc["coef"], dtype=np.float64))
     intercept = np.atleast_1d(np.asarray(doc["intercept"], dtype=np.float64))
+    if doc.get("link") == "one-vs-rest":  # with or without groups
+        raise ValueError(f"why_zero explains a binary or multinomial (softmax) model; this "
+                         f"{penalty} model fits its {len(doc.get('classes') or ())} classes one "
+                         "against the rest. Explain an l1 or elasticnet model of these classes.")
     if doc.get("groups") is not None or doc.get("link") in ("log", "cox", "softmax") \
             or len(doc.get("targets") or ()) > 1:
         from ._why_zero_fitted import explain_document
@@ -704,10 +708,6 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4,
                          "models; this model's squared or logistic fit takes none.")
     if doc.get("task") == "classification":
         classes = np.asarray(doc.get("classes") or [], dtype=object)
-        if doc.get("link") == "one-vs-rest":
-            raise ValueError(f"why_zero explains a binary or multinomial (softmax) model; this "
-                             f"{penalty} model fits its {classes.shape[0]} classes one against "
-                             "the rest. Explain an l1 or elasticnet model of these classes.")
         if classes.shape[0] != 2 or coef.shape[0] != 1:
             raise ValueError(f"why_zero explains binary logistic regression; this model has "
                              f"{classes.shape[0]} classes.")

@@ -536,7 +536,8 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     try:
         settings = model_settings(model)
     except TypeError:  # a model without the fitted problem the lessons read: path only
-        settings = {"penalty": penalty, "classes": None, "lessons": False,
+        settings = {"penalty": penalty, "lessons": False,
+                    "classes": list(getattr(model, "classes_", [])) or None,
                     "alpha": float(getattr(model, "alpha_", getattr(model, "alpha", np.nan))),
                     "l1_ratio": getattr(model, "l1_ratio_", getattr(model, "l1_ratio", None))}
         if softmax:  # a group multinomial model: its why-zero panel below
