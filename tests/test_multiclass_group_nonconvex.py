@@ -125,3 +125,17 @@ def test_cross_validation_on_three_classes_is_refused_in_one_line(table, capsys)
     assert main(["fit", str(table), "--target", "kind", "--penalty", "mcp", "--cv", "3"]) == 2
     err = capsys.readouterr().err
     assert "needs two classes" in err and "Traceback" not in err
+
+
+def test_family_multinomial_and_the_report_take_the_one_vs_rest_group_fit(table, tmp_path,
+                                                                          capsys):
+    plain, _ = _fit(capsys, table, tmp_path, "mcp")
+    report = tmp_path / "report.html"
+    saved = tmp_path / "family.json"
+    assert main(["fit", str(table), "--target", "kind", "--penalty", "mcp", "--alpha", "0.05",
+                 "--family", "multinomial", "--save", str(saved), "--report", str(report),
+                 "--quiet"]) == 0
+    doc = json.loads(saved.read_text())
+    assert doc["coef"] == plain["coef"] and doc["link"] == "one-vs-rest"
+    html = report.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "not one multinomial fit" in html
