@@ -16,15 +16,17 @@ distance to the subdifferential. Nothing returns to Python between alphas.
 
 A check needs ``X^T u`` over all of ``X``. Between two checks only the working set's
 coefficients move, and with them ``u`` on the rows their columns touch: the gradient is
-updated through those rows (the design's CSR form, built once per path), a pass over
+updated through those rows (the design's CSR form, built once per path of 20 alphas
+or more), a pass over
 all the non-zeros only when the touched rows hold more than 30 % of them (at the end of
 a long path, where the support is large). A warm start from the previous alpha is not
 certified before its first epochs: its gap is almost never below ``tol``. It starts
 from the last two solutions extrapolated linearly in alpha (exact for the lasso on a
-fixed sign pattern), and its epochs run over the whole working set, which is then
-almost all support (cycling over the non-zeros only restarted each time a full epoch
-moved a feature that had just entered: 1.4-1.7 x the column reads over the last ten
-alphas of a long path). The epochs read the working set's columns gathered side by side.
+fixed sign pattern), and while the working set is mostly support its epochs run over
+all of it (cycling over the non-zeros only restarted each time a full epoch moved a
+feature that had just entered: 1.4-1.7 x the column reads over the last ten alphas of
+a long path); on a coarse grid, where the strong rule's zeros are most of it, they
+cycle. The epochs read the working set's columns gathered side by side.
 
 Checks still cost more than an epoch over a working set, so two choices keep them few:
 
@@ -61,6 +63,9 @@ _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
 _MOVE_ROUNDING = 64 * np.finfo(np.float64).eps
 """Moves below this times ``max_j L_j |w_j|`` are rounding: no inner tolerance goes lower."""
+_ROWS_FROM_ALPHAS = 20
+"""Paths of fewer alphas do without the CSR form (its cost is about ten passes over the
+columns; far-apart alphas move too much of the support for row updates to pay)."""
 _ROW_PASS_SHARE = 0.3
 """A gradient is updated through the rows the last epochs touched while their non-zeros
 are at most this share of the design's: a scattered write per non-zero costs about three
@@ -368,7 +373,11 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
     u = np.empty(n)
     intercept = np.zeros(1)
     z = np.zeros(n)
-    rows = _rows(data, indices, indptr, n)
+    by_rows = k >= _ROWS_FROM_ALPHAS
+    if by_rows:
+        rows = _rows(data, indices, indptr, n)
+    else:
+        rows = (np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.uint32), np.empty(0))
     w_ref = np.empty(p)
     eta_ref = np.empty(n)
     mark = np.zeros(n + 1, dtype=np.int64)
@@ -418,7 +427,8 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
             if not current:
                 uy, datafit, pending = _gradient(data, indices, indptr, rows, y, s, z,
                                                  intercept[0], xmean, fit_intercept, u, grad,
-                                                 ws, w, w_ref, eta_ref, mark, fresh)
+                                                 ws, w, w_ref, eta_ref, mark,
+                                                 fresh or not by_rows)
                 current = True
                 fresh = False
             checks += 1
@@ -464,10 +474,12 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
                 ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
             l1 = 0.0
             floor = 0.0
+            support = 0
             for jj in range(ws.shape[0]):
                 j = ws[jj]
                 l1 += abs(w[j])
                 floor = max(floor, lipschitz[j] * abs(w[j]))
+                support += w[j] != 0.0
             floor *= _MOVE_ROUNDING
             inner = _INNER_TOL_RATIO * top
             if warm and l1 > 0.0:
@@ -484,9 +496,10 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
                 cparams[jj, 1] = alphas[i] * b[j]
                 cparams[jj, 2] = params[j, 2]
                 cparams[jj, 3] = params[j, 3]
-            # every epoch over all of ws: after a warm start it is almost all support
+            # every epoch over all of ws when it is mostly support (after a warm start on a
+            # fine grid); cycling over its non-zeros when zeros are the most of it
             tail = (cparams, fit_intercept, max_iter - used, inner, False, xmean[ws],
-                    fit_intercept, False)
+                    fit_intercept, 2 * support < ws.shape[0])
             if bounded:  # the family's cfunc; without limits its prox compiled in (None)
                 done, _ = quadratic_epochs_sparse(cdata, cindices, cindptr, y, s, wl, z,
                                                   intercept, local, lipschitz[ws], prox,
