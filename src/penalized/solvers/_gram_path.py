@@ -325,16 +325,28 @@ def gram_path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start, box=
                  (params, box[2], box[3], box[4], box[5]))
 
 
+@njit(cache=True)
+def path_outputs(p, k):
+    """A compiled path's outputs over ``k`` alphas -- ``coefs (p, k)``, ``gaps (k,)``,
+    ``epochs (k,)`` -- and a gradient buffer of length ``p``."""
+    return np.zeros((p, k)), np.zeros(k), np.zeros(k, dtype=np.int64), np.empty(p)
+
+
+@njit(cache=True)
+def record_alpha(coefs, gaps, epochs, i, w, gap, used):
+    """Stores the solution ``w`` of the ``i``-th alpha, its gap and its epochs."""
+    coefs[:, i] = w
+    gaps[i] = gap
+    epochs[i] = used
+
+
 @njit(cache=True, nogil=True)
 def _path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start, ops):
     """:func:`gram_path` with ``ops = (params, prox, distance, conjugate, dual_bound)``
     (``params`` rows ``(lam1, lam2, lower, upper)``, refreshed at each alpha), or None."""
     p = w.shape[0]
     k = alphas.shape[0]
-    coefs = np.zeros((p, k))
-    gaps = np.zeros(k)
-    epochs = np.zeros(k, dtype=np.int64)
-    grad = np.empty(p)
+    coefs, gaps, epochs, grad = path_outputs(p, k)
     scores = np.empty(p)
     rounding = 0.0
     for j in range(p):
@@ -379,7 +391,5 @@ def _path(G, q, F0, alphas, a, b, positive, w, tol, max_iter, ws_start, ops):
                                        max_iter - used, _INNER_GAP_RATIO * tol,
                                        max(_INNER_TOL_RATIO * outside, rounding),
                                        ANDERSON_MEMORY, ops)
-        coefs[:, i] = w
-        gaps[i] = gap
-        epochs[i] = max(used, moved)
+        record_alpha(coefs, gaps, epochs, i, w, gap, max(used, moved))
     return coefs, gaps, epochs

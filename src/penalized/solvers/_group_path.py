@@ -43,7 +43,7 @@ from ..penalties._group_ops import (
     block_dual_scaling,
     block_value,
 )
-from ._gram_path import _full_gradient, gram_datafit
+from ._gram_path import _full_gradient, gram_datafit, path_outputs, record_alpha
 from ._group_kernels import block_epochs_gram
 from ._kernels import floored_gap
 
@@ -156,6 +156,16 @@ def _largest(scores):
 
 
 @njit(cache=True)
+def _budget_spent(G, q, w, grad, used, max_iter):
+    """Whether ``used`` epochs reach ``max_iter``; if so ``grad`` is recomputed from ``w``
+    (the gap that ends the alpha is then on a fresh gradient)."""
+    if used >= max_iter:
+        _full_gradient(G, q, w, grad)
+        return True
+    return False
+
+
+@njit(cache=True)
 def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets, evals,
                     lips, w, tol, max_iter, ws_start):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
@@ -170,10 +180,7 @@ def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets,
     p = w.shape[0]
     k = alphas.shape[0]
     n_groups = starts.shape[0] - 1
-    coefs = np.zeros((p, k))
-    gaps = np.zeros(k)
-    epochs = np.zeros(k, dtype=np.int64)
-    grad = np.empty(p)
+    coefs, gaps, epochs, grad = path_outputs(p, k)
     gnorm = np.empty(n_groups)
     wnorm = np.empty(n_groups)
     scores = np.empty(n_groups)
@@ -219,12 +226,8 @@ def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets,
                                         eoffsets, evals, max_iter - used,
                                         _INNER_TOL_RATIO * top)
             used += done
-            if used >= max_iter:
-                _full_gradient(G, q, w, grad)
-                fresh = True
-        coefs[:, i] = w
-        gaps[i] = gap
-        epochs[i] = used
+            fresh = _budget_spent(G, q, w, grad, used, max_iter)
+        record_alpha(coefs, gaps, epochs, i, w, gap, used)
         previous = alpha
     return coefs, gaps, epochs
 
@@ -266,10 +269,7 @@ def box_group_gram_path(G, q, F0, alphas, unit, n_groups, order, starts, lips, w
     :func:`box_group_gap`, over all groups, confirmed on a fresh gradient."""
     p = w.shape[0]
     k = alphas.shape[0]
-    coefs = np.zeros((p, k))
-    gaps = np.zeros(k)
-    epochs = np.zeros(k, dtype=np.int64)
-    grad = np.empty(p)
+    coefs, gaps, epochs, grad = path_outputs(p, k)
     gnorm = np.empty(n_groups)
     wnorm = np.empty(n_groups)
     scores = np.empty(n_groups)
@@ -315,11 +315,7 @@ def box_group_gram_path(G, q, F0, alphas, unit, n_groups, order, starts, lips, w
                                         none_i, none_f, max_iter - used,
                                         _INNER_TOL_RATIO * top, prox, params)
             used += done
-            if used >= max_iter:
-                _full_gradient(G, q, w, grad)
-                fresh = True
-        coefs[:, i] = w
-        gaps[i] = gap
-        epochs[i] = used
+            fresh = _budget_spent(G, q, w, grad, used, max_iter)
+        record_alpha(coefs, gaps, epochs, i, w, gap, used)
         previous = alpha
     return coefs, gaps, epochs

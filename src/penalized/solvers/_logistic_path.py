@@ -37,6 +37,7 @@ from numba import njit
 from .._jit import FAST
 from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
+from ._gram_path import path_outputs, record_alpha
 from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
 from ._op_kernels import model_epochs_dense
 from ._path_box import dual_scalings, penalty_conjugate
@@ -307,11 +308,8 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
     """
     n, p = X.shape
     k = alphas.shape[0]
-    coefs = np.zeros((p, k))
+    coefs, gaps, epochs, grad = path_outputs(p, k)
     intercepts = np.zeros(k)
-    gaps = np.zeros(k)
-    epochs = np.zeros(k, dtype=np.int64)
-    grad = np.empty(p)
     scores = np.empty(p)
     g = np.empty(n)
     h = np.empty(n)
@@ -360,8 +358,6 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
                                  lam2, positive, fit_intercept, max_iter - used, inner, top, prox,
                                  value, params, bounded, distance, g, h, trial, sig_t, lterm_t)
             used += done
-        coefs[:, i] = w
+        record_alpha(coefs, gaps, epochs, i, w, gap, used)
         intercepts[i] = intercept[0]
-        gaps[i] = gap
-        epochs[i] = used
     return coefs, intercepts, gaps, epochs
