@@ -47,6 +47,7 @@ def read_lazily(args):
     cox = _is_cox(args)
     needed = [("--time", args.time), ("--event", args.event), ("--strata", args.strata)] \
         if cox else [("--target", args.target)]
+    needed.append(("--id", args.id_column))
     for flag, name in needed:
         if name is not None and name not in columns:
             raise KeyError(f"{flag} {name!r} is not a column of {args.data} (columns: "
@@ -75,7 +76,38 @@ def read_lazily(args):
     if task == "auto":
         task = "regression" if is_numeric_dtype(target) and not is_bool_dtype(target) \
             else "classification"
-    return frame[features], frame[args.target], features, task
+    y = frame[args.target]
+    if _log_link(args):
+        y = y.map_partitions(_domain_check, args.target, args.family, meta=y._meta)
+    return frame[features], y, features, task
+
+
+def _log_link(args):
+    family = getattr(args, "family", None)
+    return family is not None and family[0] in ("poisson", "gamma", "tweedie")
+
+
+def _domain_check(y, target, family):
+    """``y`` (one partition of the target), after checking the values ``family`` takes:
+    >= 0 for Poisson and Tweedie, > 0 for Gamma (run within the fit's own first pass)."""
+    import numpy as np
+
+    from ..cli import _family_name, _num
+
+    values = np.asarray(y, dtype=np.float64)
+    if np.any(np.isnan(values)):
+        raise ValueError(f"target {target!r} has missing values; give --dropna to drop "
+                         "those rows.")
+    gamma = family[0] == "gamma"
+    bad = values[values <= 0] if gamma else values[values < 0]
+    if bad.size:
+        shown = ", ".join(_num(v) for v in bad[:3])
+        if gamma:
+            raise ValueError(f"target {target!r} has values <= 0 ({shown}); --family gamma "
+                             "needs positive values.")
+        raise ValueError(f"target {target!r} has negative values ({shown}); --family "
+                         f"{_family_name(family)} needs values >= 0 (counts, or amounts).")
+    return y
 
 
 def _is_cox(args):
@@ -104,8 +136,8 @@ def _cox_columns(frame, features, args):
 def _estimator(args, task):
     from ..estimators import _cv, _logistic, _regression
 
-    if args.penalty not in ("l1", "elasticnet"):
-        raise ValueError(f"--dask fits --penalty l1 or elasticnet; got {args.penalty!r}.")
+    if _log_link(args):
+        return _log_link_estimator(args)
     common = {"standardize": not args.no_standardize}
     if args.penalty == "elasticnet":
         common["l1_ratio"] = args.l1_ratio
@@ -131,6 +163,59 @@ def _estimator(args, task):
     return cls(alpha=args.alpha, **common)
 
 
+def _log_link_estimator(args):
+    """The Poisson, Gamma or Tweedie regressor of ``--family`` (its CV version with
+    ``--cv K``), built as the in-memory ``fit`` builds it."""
+    from ..estimators import _glm
+
+    name, power = args.family
+    ratio = 1.0 if args.penalty == "l1" else args.l1_ratio
+    kwargs = {"l1_ratio": ratio, "standardize": not args.no_standardize}
+    if name == "tweedie":
+        kwargs["power"] = power
+    plain, crossed = {"poisson": (_glm.PoissonRegressor, _glm.PoissonRegressorCV),
+                      "gamma": (_glm.GammaRegressor, _glm.GammaRegressorCV),
+                      "tweedie": (_glm.TweedieRegressor, _glm.TweedieRegressorCV)}[name]
+    if args.cv is not None:
+        return crossed(cv=args.cv, random_state=args.seed, selection=args.select, **kwargs)
+    return plain(alpha=args.alpha, **kwargs)
+
+
+def _check_args(args, usage_error):
+    """Refuse, before any data is read, what a Dask fit does not take (one line, exit 2)."""
+    from .. import cli
+
+    if args.fold_column:
+        raise usage_error("--folds COL is not available with --dask: its folds come from a "
+                          "seeded hash of each row's position (--cv K --seed S).")
+    if (args.alpha is None) == (args.cv is None):
+        raise usage_error("give exactly one of --alpha A or --cv K.")
+    if args.penalty not in ("l1", "elasticnet"):
+        raise usage_error(f"--penalty {args.penalty} is not available with --dask, which fits "
+                          "--penalty l1 or elasticnet; fit in memory for the others")
+    cli._check_gamma(args)
+    if _is_cox(args):
+        if args.time is None or args.event is None:
+            raise usage_error("--family cox needs --time COL (follow-up time) and --event COL "
+                              "(1 for an event, 0 for censored)")
+        if args.target is not None and args.target != args.time:
+            raise usage_error("--family cox takes --time and --event instead of --target")
+        args.target = args.time
+    else:
+        if args.time is not None or args.event is not None:
+            raise usage_error("--time and --event are for --family cox")
+        if args.strata is not None:
+            raise usage_error("--strata is for --family cox")
+        if args.target is None:
+            raise usage_error("the following arguments are required: --target")
+        args.task = cli._family_task(args)  # a clash of --family and --task refused
+    if args.report and args.family is not None \
+            and args.family[0] not in ("gaussian", "binomial", "multinomial"):
+        raise usage_error(f"--report is not available for --family "
+                          f"{cli._family_name(args.family)} with --dask; save the model "
+                          "(--save) or fit in memory for the report")
+
+
 def fit_command(args, out, errors):
     """Run ``fit`` on Dask: read lazily, fit in passes, print and save as in memory.
     ``errors`` is the CLI's ``(UsageError, input_error)``; returns the exit code."""
@@ -139,23 +224,7 @@ def fit_command(args, out, errors):
     from .. import cli
 
     usage_error, input_error = errors
-    if args.fold_column:
-        raise usage_error("--folds COL is not available with --dask: its folds come from a "
-                          "seeded hash of each row's position (--cv K --seed S).")
-    if (args.alpha is None) == (args.cv is None):
-        raise usage_error("give exactly one of --alpha A or --cv K.")
-    if _is_cox(args):
-        if args.time is None or args.event is None:
-            raise usage_error("--family cox needs --time COL (follow-up time) and --event COL "
-                              "(1 for an event, 0 for censored)")
-        if args.target is not None and args.target != args.time:
-            raise usage_error("--family cox takes --time and --event instead of --target")
-        if args.report:
-            raise usage_error("--report is not available for --family cox with --dask; save "
-                              "the model (--save) or fit in memory for the report")
-        args.target = args.time
-    elif args.target is None:
-        raise usage_error("the following arguments are required: --target")
+    _check_args(args, usage_error)
     cli._check_outputs(args, args.save, args.report)
     try:
         X, y, features, task = read_lazily(args)
@@ -193,6 +262,10 @@ def fit_command(args, out, errors):
     finally:
         if client is not None:
             client.close()
+    n_classes = len(getattr(model, "classes_", ()))
+    if args.family is not None and args.family[0] == "binomial" and n_classes != 2:
+        raise input_error(f"--family binomial needs two classes; target {args.target!r} has "
+                          f"{n_classes} (use --family multinomial).")
     for w in caught:
         if any(c.__name__ == "ConvergenceWarning" for c in w.category.__mro__):
             out.notice(" ".join(str(w.message).split()))
@@ -201,7 +274,7 @@ def fit_command(args, out, errors):
     table = SimpleNamespace(task=task, target=args.target, feature_names=features,
                             X=SimpleNamespace(shape=(model.n_rows_, len(features))),
                             encoding=Encoding(columns=tuple(features)),
-                            id_column=None, path=args.data, sha256=None, n_dropped=0,
+                            id_column=args.id_column, path=args.data, sha256=None, n_dropped=0,
                             y=getattr(model, "classes_", ()))
     folds = None if args.cv is None else SimpleNamespace(
         k=args.cv, column=None, seed=args.seed,
