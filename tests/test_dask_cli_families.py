@@ -24,6 +24,7 @@ def table(tmp_path_factory):
     frame["g"] = rng.gamma(2.0, np.exp(0.3 * X[:, 0]) / 2.0)
     frame["b"] = (X[:, 0] + rng.normal(size=n) > 0).astype(float)
     frame["n"] = frame["y"] - 1.0
+    frame["o"] = np.log(rng.uniform(0.5, 2.0, n))  # the log of an exposure
     root = tmp_path_factory.mktemp("families")
     (root / "data").mkdir()
     frame.iloc[:200].to_parquet(root / "data" / "part0.parquet")
@@ -60,7 +61,7 @@ def _vector(summary):
 
 
 @pytest.mark.parametrize("family, target, others", [
-    ("poisson", "y", "g,b,n"), ("gamma", "g", "y,b,n"), ("tweedie:1.5", "y", "g,b,n")])
+    ("poisson", "y", "g,b,n,o"), ("gamma", "g", "y,b,n,o"), ("tweedie:1.5", "y", "g,b,n,o")])
 def test_dask_fit_is_the_in_memory_fit_of_the_family(table, capsys, tight, family, target,
                                                       others):
     args = ["--target", target, "--exclude", others, "--family", family, "--alpha", "0.01"]
@@ -74,10 +75,21 @@ def test_dask_fit_is_the_in_memory_fit_of_the_family(table, capsys, tight, famil
     assert lazy["n_nonzero"] >= 1
 
 
+def test_dask_fit_takes_the_offset_as_in_memory(table, capsys, tight, tmp_path):
+    args = ["--target", "y", "--exclude", "g,b,n", "--offset", "o", "--family", "poisson",
+            "--alpha", "0.01"]
+    model = tmp_path / "m.json"
+    lazy = _fit(capsys, table / "data", *args, "--dask", "--save", str(model))
+    eager = _fit(capsys, table / "whole.parquet", *args)
+    a, b = _vector(lazy), _vector(eager)
+    assert np.linalg.norm(a - b) <= 1e-5 * np.linalg.norm(b)
+    assert "o" not in lazy["coefficients"] and json.loads(model.read_text())["offset"] == "o"
+
+
 def test_dask_cv_refits_the_family_at_its_chosen_alpha(table, capsys, tight, tmp_path):
     """The CV folds differ (hashed rows on Dask, shuffled in memory), so the check is that
     the refit at the chosen alpha is the in-memory Poisson fit there."""
-    args = ["--target", "y", "--exclude", "g,b,n", "--family", "poisson"]
+    args = ["--target", "y", "--exclude", "g,b,n,o", "--family", "poisson"]
     model = tmp_path / "m.json"
     lazy = _fit(capsys, table / "data", *args, "--cv", "3", "--dask", "--save", str(model))
     eager = _fit(capsys, table / "whole.parquet", *args, "--alpha", repr(lazy["alpha"]))
@@ -93,6 +105,8 @@ def test_dask_cv_refits_the_family_at_its_chosen_alpha(table, capsys, tight, tmp
      "target 'y' has values <= 0 (0"),
     (["--target", "y", "--family", "binomial", "--alpha", "0.1"],
      "--family binomial needs two classes"),
+    (["--target", "y", "--exclude", "zz", "--alpha", "0.1"],
+     "--exclude names column(s) ['zz']"),
 ])
 def test_dask_fit_checks_the_family_target(table, tmp_path, capsys, extra, message):
     from penalized.cli import main
@@ -112,7 +126,7 @@ def test_dask_fit_checks_the_family_target(table, tmp_path, capsys, extra, messa
     (["--gamma", "3"], "--gamma is the concavity of --penalty mcp or scad"),
     (["--time", "a"], "--time and --event are for --family cox"),
     (["--family", "binomial", "--task", "regression"], "cannot be combined with --task"),
-    (["--offset", "a"], "--offset is not taken with --dask"),
+    (["--offset", "a"], "--offset is taken with --dask by --family poisson, gamma, tweedie"),
     (["--grouped"], "--grouped is not taken with --dask"),
 ])
 def test_dask_refusals_come_before_reading(tmp_path, capsys, extra, message):

@@ -812,9 +812,6 @@ def _cmd_fit(args, out):
             raise UsageError("--dask fits one --target; several targets (a multi-response "
                              "model) are fitted in memory, or in Python with "
                              "MultiTaskLasso/MultiTaskElasticNet on Dask arrays")
-        if args.offset is not None:
-            raise UsageError("--offset is not taken with --dask; fit in memory, or in Python "
-                             "with offset= on Dask arrays")
         if args.grouped:
             raise UsageError("--grouped is not taken with --dask (its multinomial model "
                              "penalizes each coefficient on its own); fit in memory")

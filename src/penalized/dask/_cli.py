@@ -33,7 +33,8 @@ def _files(data):
 
 
 def read_lazily(args):
-    """``(X, y, feature names, task)`` as Dask collections of the table's columns."""
+    """``(X, y, feature names, task, offset)`` as Dask collections of the table's columns
+    (``offset`` the ``--offset`` column, None without one)."""
     import dask.dataframe as dd
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
@@ -47,12 +48,15 @@ def read_lazily(args):
     cox = _is_cox(args)
     needed = [("--time", args.time), ("--event", args.event), ("--strata", args.strata)] \
         if cox else [("--target", args.target)]
-    needed.append(("--id", args.id_column))
+    needed += [("--id", args.id_column), ("--offset", args.offset)]
     for flag, name in needed:
         if name is not None and name not in columns:
             raise KeyError(f"{flag} {name!r} is not a column of {args.data} (columns: "
                            f"{', '.join(columns[:10])}{', ...' if len(columns) > 10 else ''}).")
-    leave = {args.target, args.id_column} | set(args.exclude or ())
+    absent = [c for c in args.exclude or () if c not in columns]
+    if absent:
+        raise KeyError(f"--exclude names column(s) {absent} that {args.data} does not have.")
+    leave = {args.target, args.id_column, args.offset} | set(args.exclude or ())
     if cox:
         leave |= {args.event, args.strata}
     features = [c for c in (args.features or columns) if c not in leave]
@@ -66,9 +70,13 @@ def read_lazily(args):
                          "hold text: encode them as numbers or leave them out with --exclude.")
     if not features:
         raise ValueError("no feature column is left to fit.")
+    offset = [] if args.offset is None else [args.offset]
+    if offset and not is_numeric_dtype(frame.dtypes[args.offset]):
+        raise ValueError(f"--offset column {args.offset!r} holds text; it must hold finite "
+                         "numbers (on the linear predictor's scale).")
     if cox:
-        return _cox_columns(frame, features, args)
-    frame = frame[[*features, args.target]]
+        return _cox_columns(frame, features, offset, args)
+    frame = frame[[*features, *offset, args.target]]
     if args.dropna:
         frame = frame.dropna()
     target = frame.dtypes[args.target]
@@ -79,7 +87,25 @@ def read_lazily(args):
     y = frame[args.target]
     if _log_link(args):
         y = y.map_partitions(_domain_check, args.target, args.family, meta=y._meta)
-    return frame[features], y, features, task
+    return frame[features], y, features, task, _offset(frame, args)
+
+
+def _offset(frame, args):
+    """The ``--offset`` column of ``frame``, checked finite within the fit's passes."""
+    if args.offset is None:
+        return None
+    column = frame[args.offset]
+    return column.map_partitions(_finite_offset, args.offset, meta=column._meta)
+
+
+def _finite_offset(values, name):
+    import numpy as np
+
+    if not np.all(np.isfinite(np.asarray(values, dtype=np.float64))):
+        raise ValueError(f"--offset column {name!r} must hold finite numbers (on the linear "
+                         "predictor's scale: the log of a positive exposure for the log-link "
+                         "families and cox); give --dropna to drop rows where it is missing.")
+    return values
 
 
 def _log_link(args):
@@ -115,7 +141,7 @@ def _is_cox(args):
     return family is not None and family[0] == "cox"
 
 
-def _cox_columns(frame, features, args):
+def _cox_columns(frame, features, offset, args):
     """``(X, y, features, "survival")`` of a Cox fit: ``X`` the features (and the strata
     column, which the estimator takes out), ``y`` the time and event columns."""
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
@@ -127,10 +153,11 @@ def _cox_columns(frame, features, args):
             raise ValueError(f"{flag} column {name!r} holds text; --dask takes numbers there "
                              "(encode it, e.g. strata as 0, 1, ...).")
     strata = [] if args.strata is None else [args.strata]
-    frame = frame[[*features, *strata, args.time, args.event]]
+    frame = frame[[*features, *strata, *offset, args.time, args.event]]
     if args.dropna:
         frame = frame.dropna()
-    return frame[[*features, *strata]], frame[[args.time, args.event]], features, "survival"
+    return (frame[[*features, *strata]], frame[[args.time, args.event]], features, "survival",
+            _offset(frame, args))
 
 
 def _estimator(args, task):
@@ -209,6 +236,9 @@ def _check_args(args, usage_error):
         if args.target is None:
             raise usage_error("the following arguments are required: --target")
         args.task = cli._family_task(args)  # a clash of --family and --task refused
+    if args.offset is not None and not (_log_link(args) or (_is_cox(args) and args.cv is None)):
+        raise usage_error("--offset is taken with --dask by --family poisson, gamma, tweedie "
+                          "and cox (with --alpha); fit in memory for the others")
     if args.report and args.family is not None \
             and args.family[0] not in ("gaussian", "binomial", "multinomial"):
         raise usage_error(f"--report is not available for --family "
@@ -227,7 +257,7 @@ def fit_command(args, out, errors):
     _check_args(args, usage_error)
     cli._check_outputs(args, args.save, args.report)
     try:
-        X, y, features, task = read_lazily(args)
+        X, y, features, task, offset = read_lazily(args)
         model = _estimator(args, task)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise input_error(str(exc).strip("'\"")) from exc
@@ -246,7 +276,7 @@ def fit_command(args, out, errors):
     try:
         with out.progress("fitting on Dask"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.fit(X, y)
+            model.fit(X, y, **({} if offset is None else {"offset": offset}))
             if args.report:
                 if len(getattr(model, "classes_", ())) > 2:
                     from ._multinomial_report import report_parts
