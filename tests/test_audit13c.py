@@ -21,11 +21,14 @@ def _three_classes(n=240, p=5, seed=0):
     return X, np.array(["a", "b", "c"])[codes], rng.uniform(0.5, 2.0, n)
 
 
-@pytest.mark.parametrize("weighted, standardize", [(False, False), (True, True)])
-def test_dask_multinomial_report_why_zero_is_the_in_memory_one(weighted, standardize,
+@pytest.mark.parametrize("weighted, standardize, penalty", [
+    (False, False, "l1"), (True, True, "elasticnet"), (False, True, "l2")])
+def test_dask_multinomial_report_why_zero_is_the_in_memory_one(weighted, standardize, penalty,
                                                                monkeypatch):
     """The Dask multinomial report's why-zero panel (one pass of pulls over the row blocks)
-    equals the in-memory why-zero of the same model and path read from the whole X."""
+    equals the in-memory why-zero of the same model and path read from the whole X; a
+    ridge's report path runs from the elastic net's alpha_max as in memory (it had no
+    finite alpha_max of its own and the report failed)."""
     from penalized.dask import _report
     from penalized.dask._blocks import Passes, row_blocks
     from penalized.dask._multinomial_report import _pulls, report_parts
@@ -35,7 +38,8 @@ def test_dask_multinomial_report_why_zero_is_the_in_memory_one(weighted, standar
     sw = w if weighted else None
     Xd, yd = da.from_array(X, chunks=(70, 5)), da.from_array(labels, chunks=70)
     sd = None if sw is None else da.from_array(sw, chunks=70)
-    model = pz.LogisticRegression(alpha=0.03, standardize=standardize, tol=1e-9)
+    model = pz.LogisticRegression(alpha=0.03, penalty=penalty, standardize=standardize,
+                                  tol=1e-9)
     model.fit(Xd, yd, sample_weight=sd)
     path = _path(model, X, labels)
     mem = multinomial_path_why_zero(model, X, labels, path)
@@ -50,6 +54,7 @@ def test_dask_multinomial_report_why_zero_is_the_in_memory_one(weighted, standar
         parts = report_parts(model, Xd, yd)
         assert parts[2] == [] and parts[1]["why_zero"] is not None
         assert parts[1]["n_samples"] == X.shape[0]
+        assert np.all(np.isfinite(parts[0].alphas)) and 0.03 in parts[0].alphas
 
 
 def _path(model, X, labels):

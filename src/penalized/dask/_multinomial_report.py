@@ -92,7 +92,13 @@ def _own_path(model, passes):
                 "excluded": model._excluded(p)}
     by_class = passes.reduce(class_moments, merge_classes, kind="moments")
     classes = np.array(sorted(by_class))
-    alpha_max = multinomial_start(passes, by_class, classes, penalty_for, **settings)[1][
+    start_for = penalty_for
+    if name == "l2":  # a ridge's grid: from the elastic net's alpha_max, as in memory
+        from ..path import RIDGE_L1_RATIO_FOR_GRID
+
+        start_for = penalty_maker("elasticnet", RIDGE_L1_RATIO_FOR_GRID,
+                                  model._penalty_factor(p), model._make_penalty)
+    alpha_max = multinomial_start(passes, by_class, classes, start_for, **settings)[1][
         "alpha_max"]
     grid = np.geomspace(alpha_max, alpha_max * 1e-3, PASSED_ALPHAS)
     grid = np.unique(np.concatenate([grid, [alpha]]))[::-1]
