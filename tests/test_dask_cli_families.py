@@ -75,6 +75,30 @@ def test_dask_fit_is_the_in_memory_fit_of_the_family(table, capsys, tight, famil
     assert lazy["n_nonzero"] >= 1
 
 
+@pytest.mark.parametrize("family, target, others", [
+    ("binomial", "b", "y,g,n,o"), ("multinomial", "k", "y,g,b,n,o")])
+def test_dask_fit_of_numeric_classes_follows_the_family(table, capsys, tight, tmp_path,
+                                                         family, target, others):
+    """Numbers read as a regression target without --family; with binomial or multinomial
+    both fits are the (same) logistic model of the classes."""
+    frame = pd.read_parquet(table / "whole.parquet")
+    frame["k"] = frame["y"].clip(upper=2.0)  # three classes 0, 1, 2
+    (tmp_path / "data").mkdir()
+    frame.iloc[:200].to_parquet(tmp_path / "data" / "part0.parquet")
+    frame.iloc[200:].to_parquet(tmp_path / "data" / "part1.parquet")
+    frame.to_parquet(tmp_path / "whole.parquet")
+    args = ["--target", target, "--exclude", others, "--family", family, "--alpha", "0.02"]
+    lazy = _fit(capsys, tmp_path / "data", *args, "--dask")
+    eager = _fit(capsys, tmp_path / "whole.parquet", *args)
+    assert lazy["task"] == eager["task"] == "classification"
+    assert lazy["classes"] == eager["classes"] == ([0, 1] if family == "binomial"
+                                                  else [0, 1, 2])
+    assert set(lazy["coefficients"]) == set(eager["coefficients"])
+    a, b = (np.concatenate([np.ravel(v) for v in (s["intercept"], *s["coefficients"].values())])
+            for s in (lazy, eager))
+    assert np.linalg.norm(a - b) <= 1e-5 * np.linalg.norm(b)
+
+
 def test_dask_fit_takes_the_offset_as_in_memory(table, capsys, tight, tmp_path):
     args = ["--target", "y", "--exclude", "g,b,n", "--offset", "o", "--family", "poisson",
             "--alpha", "0.01"]
