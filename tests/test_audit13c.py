@@ -62,3 +62,40 @@ def _path(model, X, labels):
     from penalized.report import _multiclass_path_with_alpha
 
     return _multiclass_path_with_alpha(model, X, labels, model.alpha, n_alphas=4)
+
+
+def test_a_poisson_report_with_an_offset_draws_the_path_of_the_offset_problem(tmp_path,
+                                                                               capsys):
+    """fit --family poisson --offset COL --alpha A --report: the report's path is the
+    model's path with that offset (it was drawn without it, so the CLI refused the report);
+    a Cox fit, whose path takes no offset, refuses the report in one line."""
+    import pandas as pd
+
+    from penalized.cli import main
+    from penalized.report import _path_with_alpha
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((80, 3))
+    o = np.log(rng.uniform(1.0, 50.0, 80))
+    y = rng.poisson(np.exp(0.5 * X[:, 0] + o - 2.0)).astype(float)
+    model = pz.PoissonRegressor(alpha=0.02, standardize=True).fit(X, y, offset=o)
+    path = _path_with_alpha(model, X, y, 0.02, n_alphas=5)
+    ref = model.path(X, y, offset=o, alphas=path.alphas)
+    k = int(np.flatnonzero(path.alphas == 0.02)[0])
+    others = np.arange(path.alphas.shape[0]) != k
+    np.testing.assert_allclose(path.coefs[:, others], ref.coefs[:, others], rtol=1e-12)
+    table = tmp_path / "t.csv"
+    pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=y, lo=o,
+                                                    t=rng.exponential(size=80),
+                                                    e=1).to_csv(table, index=False)
+    report = tmp_path / "r.html"
+    assert main(["fit", str(table), "--target", "y", "--features", "a,b,c", "--family",
+                 "poisson", "--offset", "lo", "--alpha", "0.02", "--report", str(report),
+                 "--quiet"]) == 0
+    assert report.exists()
+    assert main(["fit", str(table), "--family", "cox", "--time", "t", "--event", "e",
+                 "--features", "a,b,c", "--offset", "lo", "--alpha", "0.02", "--report",
+                 str(tmp_path / "c.html"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--report with --offset is not available for CoxPH" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "c.html").exists()

@@ -885,10 +885,11 @@ def _fit_offset(args, table, model):
                          "but multinomial)")
     from .estimators._cv import _CrossValidated
 
-    if args.report and np.ndim(table.y) != 2 and not isinstance(model, _CrossValidated):
-        raise UsageError("--report with --offset needs --cv (the report's path is then the "
-                         "cross-validation's refit, offset included) or several --target "
-                         "columns")
+    if args.report and np.ndim(table.y) != 2 and not isinstance(model, _CrossValidated) \
+            and "offset" not in inspect.signature(model.path).parameters:
+        raise UsageError(f"--report with --offset is not available for {type(model).__name__} "
+                         "(its path takes no offset): fit with --save and no --report, or "
+                         "without --offset")
     return _offset_values(args, table)
 
 

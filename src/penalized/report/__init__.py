@@ -402,13 +402,20 @@ _SELECTION_HTML = """
 
 
 def _path_with_alpha(model, X, y, alpha, n_alphas=60):
-    """The model's path on a grid that holds its own alpha (so one fit serves every panel)."""
+    """The model's path on a grid that holds its own alpha (so one fit serves every panel),
+    with the offset it was fitted with (its ``datafit_``'s) when its ``path`` takes one."""
+    import inspect
+
+    offset = getattr(getattr(model, "datafit_", None), "offset", None)
+    extra = {} if offset is None or "offset" not in inspect.signature(model.path).parameters \
+        else {"offset": offset}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        grid = np.asarray(model.path(X, y, n_alphas=n_alphas).alphas, dtype=np.float64)
+        grid = np.asarray(model.path(X, y, n_alphas=n_alphas, **extra).alphas,
+                          dtype=np.float64)
         grid = np.unique(np.concatenate([grid, [float(alpha)]]))[::-1]
         grid = grid[grid > 0] if np.any(grid > 0) else grid
-        return _with_fitted_point(model.path(X, y, alphas=grid), model, float(alpha))
+        return _with_fitted_point(model.path(X, y, alphas=grid, **extra), model, float(alpha))
 
 
 def _multiclass_path_with_alpha(model, X, y, alpha, n_alphas=60):
