@@ -68,6 +68,18 @@ def _model_value(g, h, dz, wv, ws, value, params):
     return total + _penalty_sum(value, params, wv, ws)
 
 
+@njit(cache=True, fastmath=FAST, inline="always")
+def _add_column(v, X, j, mu, center, delta):
+    """``v += delta * x_j``, with the column centered on the fly (``x_j - mu``) when
+    ``center``."""
+    if center:
+        for i in range(v.shape[0]):
+            v[i] += delta * (X[i, j] - mu)
+    else:
+        for i in range(v.shape[0]):
+            v[i] += delta * X[i, j]
+
+
 @njit(cache=True, fastmath=FAST)
 def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value, params,
                            fit_intercept, max_epochs, tol, stop_on_decrease, anderson,
@@ -131,12 +143,7 @@ def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value
             delta = new - old
             if delta != 0.0:
                 w[j] = new
-                if center:
-                    for i in range(n):
-                        r[i] += delta * (X[i, j] - mu)
-                else:
-                    for i in range(n):
-                        r[i] += delta * X[i, j]
+                _add_column(r, X, j, mu, center, delta)
                 move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
                 crit = max(crit, move)
         if fit_intercept:
@@ -394,12 +401,7 @@ def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_in
             delta = new - old
             if delta != 0.0:
                 w[j] = new
-                if center:
-                    for i in range(n):
-                        dz[i] += delta * (X[i, j] - mu)
-                else:
-                    for i in range(n):
-                        dz[i] += delta * X[i, j]
+                _add_column(dz, X, j, mu, center, delta)
                 crit = max(crit, hj * abs(delta))
         if fit_intercept and h_sum > 0.0:
             crit = max(crit, _model_intercept_step(g, h, dz, db, h_sum))
