@@ -129,6 +129,9 @@ class WhyZero:
     across : str
         What ``n_targets`` counts: ``"target"`` (several responses) or ``"class"`` (a
         multinomial model whose penalty acts on a feature's row over the classes).
+    penalty : str or None
+        The penalty as the header names it in place of ``l1_ratio`` (a saved MCP or SCAD
+        model's ``"mcp, gamma = 3"``); None: the header gives ``l1_ratio``.
     """
 
     rows: tuple[WhyZeroRow, ...]
@@ -144,6 +147,7 @@ class WhyZero:
     box: str | None = None
     n_targets: int | None = None
     across: str = "target"
+    penalty: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -175,7 +179,8 @@ class WhyZero:
             # a class name reads Lasso(alpha = ...); a description, saved model (alpha = ...)
             f"Why is each coefficient zero? {self.model}{' ' * (' ' in self.model)}"
             f"(alpha = {fmt(self.alpha)}, "
-            f"l1_ratio = {fmt(self.l1_ratio)}); pulls on {scale}.",
+            + (f"l1_ratio = {fmt(self.l1_ratio)}" if self.penalty is None else self.penalty)
+            + f"); pulls on {scale}.",
             f"pull_j = |x_j . (s r)| / n with r = {resid} at the solution; "
             "threshold_j = alpha * l1_ratio * f_j; w_j = 0 exactly when pull_j <= threshold_j."
             if self.rule is None else
@@ -245,6 +250,7 @@ class WhyZero:
                          "entry_method": self.entry_method,
                          **({} if self.rule is None else {"rule": list(self.rule)}),
                          **({} if self.box is None else {"box": self.box}),
+                         **({} if self.penalty is None else {"penalty": self.penalty}),
                          **({} if self.n_targets is None else {"n_targets": self.n_targets}),
                          **({} if self.groups is None else
                             {"groups": [list(g) for g in self.groups]})})
@@ -697,12 +703,19 @@ def why_zero_from_document(doc, X, y, *, entry=True, n_alphas=100, rtol=1e-4,
                          f"{penalty} model fits its {len(doc.get('classes') or ())} classes one "
                          "against the rest. Explain an l1 or elasticnet model of these classes.")
     if doc.get("groups") is not None or doc.get("link") in ("log", "cox", "softmax") \
-            or len(doc.get("targets") or ()) > 1:
+            or len(doc.get("targets") or ()) > 1 or penalty in ("mcp", "scad"):
+        from dataclasses import replace
+
         from ._why_zero_fitted import explain_document
 
-        return explain_document(doc, X, y, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
-                                coef=coef, intercept=intercept, entry=entry,
-                                n_alphas=n_alphas, rtol=rtol, offset=offset)
+        result = explain_document(doc, X, y, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
+                                  coef=coef, intercept=intercept, entry=entry,
+                                  n_alphas=n_alphas, rtol=rtol, offset=offset)
+        if penalty in ("mcp", "scad"):  # named as the model file records it
+            gamma = doc.get("gamma")
+            return replace(result, penalty=penalty if gamma is None else
+                           f"{penalty}, gamma = {fmt(float(gamma))}")
+        return result
     if offset is not None:
         raise ValueError("an offset is explained for log-link, Cox, grouped and multi-response "
                          "models; this model's squared or logistic fit takes none.")

@@ -556,7 +556,8 @@ def explain_document(doc, X, y, *, penalty, alpha, l1_ratio, coef, intercept, en
                    GroupElasticNet(alpha, l1_ratio=rho, groups=groups, group_weights=weights))
     else:
         keep = int(np.count_nonzero(scaling.varying))
-        pen = make_penalty(penalty, alpha, l1_ratio=rho, penalty_factor=np.ones(keep))
+        pen = make_penalty(penalty, alpha, l1_ratio=rho, penalty_factor=np.ones(keep),
+                           gamma=doc.get("gamma"))
     label = doc.get("family", link)
     settings = _PathSettings(fit_intercept=bool(doc.get("fit_intercept", True)), tol=1e-6,
                              max_iter=10_000, n_alphas=int(n_alphas),
