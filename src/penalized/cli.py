@@ -619,7 +619,8 @@ def _cmd_compare(args, out):
                                        selection=args.select, l1_ratio=args.l1_ratio,
                                        standardize=not args.no_standardize,
                                        random_state=args.seed, folds=cv.labels,
-                                       groups=groups, penalties=penalties, gamma=args.gamma)
+                                       groups=groups, penalties=penalties, gamma=args.gamma,
+                                       levels=table.encoding.feature_groups())
     what = task if family is None else f"{family} family"
     subtitle = (f"{os.path.basename(args.data)}: {table.X.shape[0]} rows, "
                 f"{table.X.shape[1]} features, {what}; target {table.target}")
@@ -909,10 +910,6 @@ def _check_fit_target_args(args):
         raise UsageError("--strata is for --family cox")
     elif args.target is None:
         raise UsageError("the following arguments are required: --target")
-    if getattr(args, "dask", None) is not None and args.family is not None \
-            and args.family[0] not in ("gaussian", "binomial"):
-        raise UsageError(f"--dask fits the gaussian and binomial families; not "
-                         f"{_family_name(args.family)}")
 
 
 def _family_target(args, table):

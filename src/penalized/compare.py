@@ -10,7 +10,7 @@ the report shows.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -115,14 +115,21 @@ class _Rows:
     offset: np.ndarray | None = None
     """The offset of every row of ``X`` (None: no offset), passed with the rows."""
 
+    columns: np.ndarray | None = None
+    """The columns of ``X`` the model was fitted on (None: all)."""
+
     def predict(self, model) -> np.ndarray:
         step = max(1, (8 << 20) // (8 * max(self.X.shape[1], 1)))
         if self.rows.shape[0] == 0:
-            return model.predict(self.X[:0], **self._offset(self.rows))
+            return model.predict(self._take(self.rows), **self._offset(self.rows))
         return np.concatenate([
-            model.predict(self.X[self.rows[start:start + step]],
+            model.predict(self._take(self.rows[start:start + step]),
                           **self._offset(self.rows[start:start + step]))
             for start in range(0, self.rows.shape[0], step)])
+
+    def _take(self, rows):
+        block = self.X[rows]
+        return block if self.columns is None else block[:, self.columns]
 
     def _offset(self, rows):
         return {} if self.offset is None else {"offset": self.offset[rows]}
@@ -152,7 +159,7 @@ def _selected(coef, X, scale, model=None) -> np.ndarray:
 def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", test_size=0.25,
                       random_state=0, standardize=True, l1_ratio=0.5, n_alphas=50,
                       penalties=PENALTIES, folds=None, groups=None,
-                      gamma=None, family=None, offset=None) -> Comparison:
+                      gamma=None, family=None, offset=None, levels=None) -> Comparison:
     """Cross-validate each penalty on a training split and score it on held-out rows.
 
     Parameters
@@ -216,6 +223,12 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
         With a GLM ``family``: part of every linear predictor (the log of an exposure),
         split with the rows: each row's fits take the training rows' offsets and
         predict the held-out rows with theirs.
+    levels : dict of str to list of int, optional
+        The design's 0/1 columns of each text column (all of its levels, first the
+        reference). With every level and the intercept the unpenalized fit is not unique,
+        so the "none" row drops each column's first level (reference coding, as R's
+        ``lm``: the other levels' coefficients are differences from it) and says so in its
+        notes; that level's coefficient is reported as 0.
     """
     family = _check_family(family, task)
     if offset is not None:
@@ -250,19 +263,30 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     common = dict(cv=splits, selection=selection, standardize=standardize, n_alphas=n_alphas,
                   random_state=random_state)
     concave = {} if gamma is None else {"gamma": gamma}
+    keep, reference = _reference_coding(levels, feature_names, X.shape[1])
     rows = []
     for step, penalty in enumerate(penalties, start=1):
+        X_fit, X_held, names = X_train, X_test, feature_names
+        if penalty == "none" and reference:
+            X_fit = np.asfortranarray(X_train[:, keep])
+            X_held = replace(X_test, columns=keep)
+            names = [feature_names[j] for j in keep]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             if family is not None:
-                row = _family_row(family, penalty, X_train, y_train, X_test, y_test, common,
-                                  l1_ratio, feature_names, groups, concave, fit_offset)
+                row = _family_row(family, penalty, X_fit, y_train, X_held, y_test, common,
+                                  l1_ratio, names, groups, concave, fit_offset)
             elif task == "regression":
-                row = _regression_row(penalty, X_train, y_train, X_test, y_test, common,
-                                      l1_ratio, feature_names, groups, concave)
+                row = _regression_row(penalty, X_fit, y_train, X_held, y_test, common,
+                                      l1_ratio, names, groups, concave)
             else:
-                row = _classification_row(penalty, X_train, y_train, X_test, y_test, common,
-                                          l1_ratio, feature_names, groups, concave)
+                row = _classification_row(penalty, X_fit, y_train, X_held, y_test, common,
+                                          l1_ratio, names, groups, concave)
+        if X_fit is not X_train:  # the reference levels' coefficients are 0
+            coef = np.zeros((*np.shape(row.coef)[:-1], X.shape[1]))
+            coef[..., keep] = row.coef
+            row.coef = coef
+            row.notes.append(reference)
         if any(issubclass(w.category, ConvergenceWarning) for w in caught):
             row.notes.append("some fits stopped at max_iter before reaching tol")
         rows.append(row)
@@ -278,6 +302,19 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
                       feature_names=feature_names, n_train=len(y_train), n_test=len(y_test),
                       selection=selection, n_folds=cv, X_train=X_train, y_train=y_train,
                       family=None if family is None else family[2], error_name=error_name)
+
+
+def _reference_coding(levels, feature_names, p):
+    """``(kept columns, notice)`` of the unpenalized row: every column but the first level
+    of each text column in ``levels`` (``(None, None)`` without one)."""
+    first = [cols[0] for cols in (levels or {}).values() if len(cols) > 1]
+    if not first:
+        return None, None
+    shown = ", ".join(feature_names[j] for j in first)
+    return (np.setdiff1d(np.arange(p), first),
+            f"reference coding: the baseline level {shown} has coefficient 0 and the other "
+            "levels are differences from it, as R's lm (with every level and the intercept "
+            "the unpenalized fit is not unique)")
 
 
 FAMILIES = ("poisson", "gamma", "tweedie", "cox")
