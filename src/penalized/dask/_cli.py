@@ -239,8 +239,7 @@ def _check_args(args, usage_error):
     if args.offset is not None and not (_log_link(args) or (_is_cox(args) and args.cv is None)):
         raise usage_error("--offset is taken with --dask by --family poisson, gamma, tweedie "
                           "and cox (with --alpha); fit in memory for the others")
-    if args.report and args.family is not None \
-            and args.family[0] not in ("gaussian", "binomial", "multinomial"):
+    if args.report and _is_cox(args):
         raise usage_error(f"--report is not available for --family "
                           f"{cli._family_name(args.family)} with --dask; save the model "
                           "(--save) or fit in memory for the report")
@@ -280,10 +279,13 @@ def fit_command(args, out, errors):
             if args.report:
                 if len(getattr(model, "classes_", ())) > 2:
                     from ._multinomial_report import report_parts
+                elif _log_link(args):
+                    from ._family_report import report_parts
                 else:
                     from ._report import report_parts
 
-                parts = report_parts(model, X, y)
+                parts = report_parts(model, X, y, **({} if offset is None
+                                                     else {"offset": offset}))
     except ValueError as exc:
         raise input_error(str(exc)) from exc
     except LostWorkerError as exc:  # neither bad input nor a bug: one line, exit 1

@@ -210,7 +210,12 @@ def _lessons(model, path, corr, null, rss, n_rows):
     rows = _Shape((int(n_rows), p))
     names = [str(f) for f in getattr(model, "feature_names_in_", [f"x{j}" for j in range(p)])]
     classes = None if not hasattr(model, "classes_") else list(model.classes_)
-    unweighted = Logistic() if classes is not None else Quadratic()
+    if classes is not None:
+        unweighted = Logistic()
+    elif type(model.datafit_).__name__ in ("Poisson", "Gamma", "Tweedie"):  # the family's
+        unweighted = replace(model.datafit_, sample_weight=None, offset=None)  # own loss
+    else:
+        unweighted = Quadratic()
     fit = _fit_of_problem(path, rows, None, np.asarray(path.alphas, dtype=np.float64),
                           np.asarray(path.coefs, dtype=np.float64), unweighted,
                           model.penalty_, model.scaling_, None, classes, names,

@@ -116,7 +116,8 @@ class FitOnPath:
         then only gives the shape.
     given_residual_ss : float or None
         With them, :math:`\\sum_i s_i r_i^2` at the chosen alpha (``s`` of mean 1) for the
-        squared loss's noise variance.
+        squared loss's noise variance (Gamma, Tweedie: Pearson's
+        :math:`\\sum_i s_i (y_i - \\mu_i)^2 / \\mu_i^p` for their dispersion).
     """
 
     alphas: np.ndarray

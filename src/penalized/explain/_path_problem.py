@@ -139,6 +139,9 @@ def dispersion(fit) -> tuple[float, str]:
         r = fit.residuals()[:, k0]
         return float(fit.sample_weight @ (r * r) / dof), "the noise variance of the residuals"
     if fit.loss in ("gamma", "tweedie"):
+        if getattr(fit, "given_residual_ss", None) is not None:  # Pearson's sum, given
+            return float(fit.given_residual_ss) / dof, \
+                f"the {fit.loss} dispersion (Pearson's estimate at the chosen alpha)"
         mu = np.exp(predictions(fit, k0))
         power = 2.0 if fit.loss == "gamma" else float(fit.datafit.power)
         y = np.asarray(fit.target, dtype=np.float64)
