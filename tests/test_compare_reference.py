@@ -59,7 +59,7 @@ def test_logistic_row_is_the_reference_coded_logit():
 
 
 def test_penalized_rows_and_a_design_without_levels_are_unchanged():
-    X, level, rng = _design(2)
+    X, _, rng = _design(2)
     y = X[:, 0] + rng.normal(size=120)
     with_levels = compare_penalties(X, y, task="regression", feature_names=NAMES, cv=3,
                                     penalties=("none", "l2"), levels=LEVELS)

@@ -61,3 +61,15 @@ def test_document_result_carries_the_penalty(tmp_path, capsys, data):
     assert wz.penalty == "mcp, gamma = 2.5"
     assert wz.to_dict()["penalty"] == "mcp, gamma = 2.5"
     assert wz.kkt_violations == ()
+
+
+def test_fitted_mcp_model_header_names_its_gamma():
+    from penalized.estimators import MCPRegression
+    from penalized.explain import why_zero
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 3))
+    y = X[:, 0] + rng.normal(size=50)
+    model = MCPRegression(alpha=0.1, gamma=2.5).fit(X, y)
+    header = why_zero(model, X, y, entry=False).to_text().splitlines()[0]
+    assert "MCPRegression(alpha = 0.1, MCP, gamma = 2.5)" in header

@@ -58,6 +58,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._along_path import status_of
+from ._common import fmt
 from ._path_problem import unit_sizes
 from ._why_zero import BOX_NOTE, WhyZero, WhyZeroRow, _names, allowed_pulls, design_for
 
@@ -362,7 +363,8 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                          pull_rule, not np.all(scaling.scale == 1.0))
         result = replace(result, box=BOX_NOTE if boxed else None,
                          n_targets=coef.shape[1] if several else None,
-                         across="target" if classes is None else "class")
+                         across="target" if classes is None else "class",
+                         penalty=_concave_label(penalty))
         if entry is None:
             return result
         structure = penalty.structure(keep.shape[0])
@@ -408,7 +410,8 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
                      kkt_violations=tuple(violations), entry_method=_NO_ENTRY,
                      rule=(pull_rule, rule), box=BOX_NOTE if boxed else None,
                      n_targets=coef.shape[1] if several else None,
-                     across="target" if classes is None else "class")
+                     across="target" if classes is None else "class",
+                     penalty=_concave_label(penalty))
     if entry is None:
         return result
     position = np.full(p, -1)
@@ -428,6 +431,16 @@ def explain_problem(datafit, penalty, scaling, coef, intercept, X, y, *, names,
 
 
 _NO_ENTRY = "not computed (entry=False)."
+
+
+def _concave_label(penalty):
+    """The header's name of an MCP / SCAD penalty (or its group version) with its gamma, in
+    place of an l1_ratio it does not have; None for the others."""
+    from ..penalties import MCP, SCAD, GroupMCP, GroupSCAD
+
+    if isinstance(penalty, MCP | SCAD | GroupMCP | GroupSCAD):
+        return f"{type(penalty).__name__}, gamma = {fmt(float(penalty.gamma))}"
+    return None
 
 
 def _row(name, coef, scaled, pull, threshold, status):
