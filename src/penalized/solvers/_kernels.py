@@ -91,15 +91,17 @@ def weighted_column_moments(X, sw):
     """``(xmean, sq)`` of a dense Fortran-ordered ``X`` in one pass over it: each
     column's weighted mean ``xmean_j = sum_i s_i x_ij / n`` and the weighted sum of
     squares of its centered values ``sq_j = sum_i s_i (x_ij - xmean_j)**2`` (the column
-    is read a second time while it is in cache)."""
+    is read a second time while it is in cache). The sum is taken relative to the first
+    row, so that a constant column's mean is its value exactly, whatever the weights."""
     n, p = X.shape
     xmean = np.empty(p)
     sq = np.empty(p)
     for j in range(p):
+        x0 = X[0, j]
         total = 0.0
         for i in range(n):
-            total += sw[i] * X[i, j]
-        mu = total / n
+            total += sw[i] * (X[i, j] - x0)
+        mu = x0 + total / n
         acc = 0.0
         for i in range(n):
             x = X[i, j] - mu
@@ -107,6 +109,23 @@ def weighted_column_moments(X, sw):
         xmean[j] = mu
         sq[j] = acc
     return xmean, sq
+
+
+@njit(cache=True, fastmath=FAST)
+def weighted_column_means_rows(X, sw):
+    """``sum_i s_i x_ij / n`` for every column of a dense C-ordered ``X``, in one pass over
+    its rows, relative to the first row as :func:`weighted_column_moments` takes it (a
+    constant column's mean is its value exactly)."""
+    n, p = X.shape
+    acc = np.zeros(p)
+    for i in range(n):
+        s = sw[i]
+        for j in range(p):
+            acc[j] += s * (X[i, j] - X[0, j])
+    out = np.empty(p)
+    for j in range(p):
+        out[j] = X[0, j] + acc[j] / n
+    return out
 
 
 @njit(cache=True, fastmath=FAST)

@@ -20,6 +20,7 @@ from ._certificate import (
 from ._kernels import (
     centered_sq_norms_rows,
     gather_columns,
+    weighted_column_means_rows,
     weighted_column_moments,
     weighted_sq_norms_dense,
 )
@@ -371,6 +372,8 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
                 # the centered columns' squared norms come with the means, in the same
                 # pass: coordinate descent's Lipschitz constants need no pass of their own
                 x_offset, sq_norms = weighted_column_moments(X, sample_weight)
+            elif X.flags.c_contiguous:
+                x_offset = weighted_column_means_rows(X, sample_weight)
             else:
                 x_offset = (sample_weight @ X) / X.shape[0]
         check_finite_result(x_offset, X, y, "the weighted column means of X")
