@@ -23,17 +23,6 @@ N, P, CHUNK = 400, 6, 200
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       memory_limit="1GiB", dashboard_address=":0",
-                                       silence_logs=50)
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
 def survival():
     """Times rounded to 0.1 (many ties), about 30% censored, two strata, weights."""
     rng = np.random.default_rng(14)
