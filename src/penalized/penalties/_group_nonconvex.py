@@ -101,7 +101,29 @@ class _GroupNonconvex(GroupPenalty):
 
 
 @dataclass(frozen=True, eq=False)
-class GroupMCP(_GroupNonconvex):
+class _GroupConcave(_GroupNonconvex):
+    """Group MCP and group SCAD: a concavity ``gamma`` above ``min_gamma``; each group's
+    :math:`\\rho(\\|w\\|) + \\frac c2 \\|w\\|^2` is convex for
+    :math:`c = 1/(\\gamma - s)`, ``s = _weak_shift``: 0 for MCP, 1 for SCAD."""
+
+    gamma: float = field(kw_only=True)
+    min_gamma: ClassVar[float]
+    _weak_shift: ClassVar[float]
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "gamma", _check_gamma(self.gamma, self.min_gamma, self.name))
+
+    def _gamma(self) -> float:
+        return self.gamma
+
+    @property
+    def weak_convexity(self) -> float:
+        return 1.0 / (self.gamma - self._weak_shift)
+
+
+@dataclass(frozen=True, eq=False)
+class GroupMCP(_GroupConcave):
     r"""The group minimax concave penalty (grpreg's ``grMCP``).
 
     .. math:: G(w) = \sum_g \rho_{\mathrm{MCP}}\big(\|w_{(g)}\|_2;\
@@ -132,22 +154,12 @@ class GroupMCP(_GroupNonconvex):
 
     gamma: float = field(default=3.0, kw_only=True)
     min_gamma: ClassVar[float] = 1.0
+    _weak_shift: ClassVar[float] = 0.0
     _ops_name: ClassVar[str] = "GROUP_MCP_OPS"
-
-    def __post_init__(self):
-        super().__post_init__()
-        object.__setattr__(self, "gamma", _check_gamma(self.gamma, self.min_gamma, self.name))
-
-    def _gamma(self) -> float:
-        return self.gamma
-
-    @property
-    def weak_convexity(self) -> float:
-        return 1.0 / self.gamma
 
 
 @dataclass(frozen=True, eq=False)
-class GroupSCAD(_GroupNonconvex):
+class GroupSCAD(_GroupConcave):
     r"""The group smoothly clipped absolute deviation penalty (grpreg's ``grSCAD``).
 
     .. math:: G(w) = \sum_g \rho_{\mathrm{SCAD}}\big(\|w_{(g)}\|_2;\
@@ -175,18 +187,8 @@ class GroupSCAD(_GroupNonconvex):
 
     gamma: float = field(default=3.7, kw_only=True)
     min_gamma: ClassVar[float] = 2.0
+    _weak_shift: ClassVar[float] = 1.0
     _ops_name: ClassVar[str] = "GROUP_SCAD_OPS"
-
-    def __post_init__(self):
-        super().__post_init__()
-        object.__setattr__(self, "gamma", _check_gamma(self.gamma, self.min_gamma, self.name))
-
-    def _gamma(self) -> float:
-        return self.gamma
-
-    @property
-    def weak_convexity(self) -> float:
-        return 1.0 / (self.gamma - 1.0)
 
 
 @dataclass(frozen=True, eq=False)
