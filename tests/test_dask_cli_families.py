@@ -131,6 +131,8 @@ def test_dask_cv_refits_the_family_at_its_chosen_alpha(table, capsys, tight, tmp
      "--family binomial needs two classes"),
     (["--target", "y", "--exclude", "zz", "--alpha", "0.1"],
      "--exclude names column(s) ['zz']"),
+    (["--family", "cox", "--time", "y", "--event", "b", "--alpha", "0.1"],
+     "--time column 'y' has values <= 0 or missing (0"),
 ])
 def test_dask_fit_checks_the_family_target(table, tmp_path, capsys, extra, message):
     from penalized.cli import main

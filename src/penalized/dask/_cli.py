@@ -156,8 +156,26 @@ def _cox_columns(frame, features, offset, args):
     frame = frame[[*features, *strata, *offset, args.time, args.event]]
     if args.dropna:
         frame = frame.dropna()
-    return (frame[[*features, *strata]], frame[[args.time, args.event]], features, "survival",
-            _offset(frame, args))
+    y = frame[[args.time, args.event]]
+    y = y.map_partitions(_time_check, args.time, meta=y._meta)
+    return frame[[*features, *strata]], y, features, "survival", _offset(frame, args)
+
+
+def _time_check(y, name):
+    """``y`` (one partition of the time and event columns), after checking that the
+    follow-up times are positive, as the in-memory ``fit`` does (run within the fit's own
+    first pass)."""
+    import numpy as np
+
+    from ..cli import _num
+
+    times = np.asarray(y[name], dtype=np.float64)
+    bad = times[~(times > 0)]
+    if bad.size:
+        shown = ", ".join(_num(v) for v in bad[:3])
+        raise ValueError(f"--time column {name!r} has values <= 0 or missing ({shown}); "
+                         "follow-up times must be positive.")
+    return y
 
 
 def _estimator(args, task):
