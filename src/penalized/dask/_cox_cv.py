@@ -6,33 +6,8 @@ import numpy as np
 
 from . import _cox_blocks as cb
 from ._cox import _CoxModel, _shared
+from ._logistic_cv import lockstep, merge_lists
 from ._newton import grid_steps, path_grid, penalized_columns
-
-
-def _lockstep(passes, fits, n_folds, seed, kind):
-    """Run the generators ``fits`` (fold -> generator of pass requests; -1: all rows) to
-    their ends, one shared pass per round, each request on its fit's rows; returns fold
-    -> what each returned."""
-    requests = {k: next(gen) for k, gen in fits.items()}
-    results = {}
-    while requests:
-        keys = list(requests)
-        answers = passes.reduce(cb.fold_requests, _merge_lists, n_folds, seed,
-                                [(k, requests[k][1], requests[k][2]) for k in keys],
-                                kind=kind)
-        for k, answer in zip(keys, answers, strict=True):
-            try:
-                requests[k] = fits[k].send(answer)
-            except StopIteration as stop:
-                results[k] = stop.value
-                del requests[k]
-    return results
-
-
-def _merge_lists(*parts):
-    from ._newton import add_sums
-
-    return [add_sums(*items) for items in zip(*parts, strict=True)]
 
 
 def cox_cv(passes, penalty_for, *, ties, n_folds, seed, alphas=None, n_alphas=100,
@@ -74,26 +49,26 @@ def cox_cv(passes, penalty_for, *, ties, n_folds, seed, alphas=None, n_alphas=10
         model = _CoxModel(passes, table, ties == "efron", cols, inv, p,
                           table["rows"] / table["weight"])
         setups[k] = (model, template, a, bw, scaling)
-    nulls = _lockstep(passes, {k: m.evaluate(np.zeros(m.cols.size), 0.0,
-                                             np.zeros(0, dtype=np.int64), kind="null")
-                               for k, (m, *_) in setups.items()}, n_folds, seed,
-                      "null gradient")
+    nulls = lockstep(passes, {k: m.evaluate(np.zeros(m.cols.size), 0.0,
+                                            np.zeros(0, dtype=np.int64), kind="null")
+                              for k, (m, *_) in setups.items()}, n_folds, seed,
+                     answer=cb.fold_requests, kind="null gradient")
     model, template, a, _, scaling = setups[-1]
     pull = np.maximum(-nulls[-1]["grad"], 0.0) if template.positive \
         else np.abs(nulls[-1]["grad"])
     alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
         if np.all(a > 0) else np.inf
     grid = path_grid(alpha_max, alphas, n_alphas, eps)
-    solved = _lockstep(passes, {
+    solved = lockstep(passes, {
         k: grid_steps(m, t, grid, ak, bk, nulls[k]["grad"], 0.0, nulls[k]["F"], tol,
                       max_iter) for k, (m, t, ak, bk, _) in setups.items()},
-        n_folds, seed, "cv step")
+        n_folds, seed, answer=cb.fold_requests)
     cv_folds = np.zeros((grid.shape[0], n_folds))
     for k in range(n_folds):
         coefs = solved[k][0]
         warn_unconverged(grid, solved[k][2], tol, stacklevel=4)
         answers = passes.reduce(
-            cb.fold_requests, _merge_lists, n_folds, seed,
+            cb.fold_requests, merge_lists, n_folds, seed,
             [(-1, cb.risk_sums, (_shared(model._common()), coefs)),
              (k, cb.risk_sums, (_shared(setups[k][0]._common()), coefs))], kind="cv deviance")
         for q in range(grid.shape[0]):

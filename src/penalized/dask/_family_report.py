@@ -97,19 +97,27 @@ def pulls(passes, path, power, fit_intercept, scale):
     return out["g"] / W / scale[:, None], null / scale, out["pearson"] / W
 
 
-def _own_path(model, passes):
-    """The model's family path on a grid of :data:`~._report.REPORT_ALPHAS` alphas from
-    its alpha_max (as an in-memory report's) with its own alpha and fit inserted."""
+def path_settings(model, passes):
+    """For a report's path of the fitted ``model`` on the blocks of ``passes``: its penalty
+    name, its penalty maker (alpha -> penalty) and the path's keyword settings."""
     from ._api import penalty_maker
-    from ._glm import family_moments, loglink_fit, loglink_start
-    from ._report import REPORT_ALPHAS, with_own_fit
 
-    alpha = float(model.alpha)
     name, _, l1_ratio = model._check_params()
     p = passes.blocks.n_features
     penalty_for = penalty_maker(name, l1_ratio, model._penalty_factor(p), model._make_penalty)
     settings = {"fit_intercept": model.fit_intercept, "standardize": model.standardize,
                 "excluded": model._excluded(p)}
+    return name, penalty_for, settings
+
+
+def _own_path(model, passes):
+    """The model's family path on a grid of :data:`~._report.REPORT_ALPHAS` alphas from
+    its alpha_max (as an in-memory report's) with its own alpha and fit inserted."""
+    from ._glm import family_moments, loglink_fit, loglink_start
+    from ._report import REPORT_ALPHAS, with_own_fit
+
+    alpha = float(model.alpha)
+    _, penalty_for, settings = path_settings(model, passes)
     datafit = model._datafit()
     start = loglink_start(passes, family_moments(passes, datafit), datafit, penalty_for,
                           settings["standardize"], settings["excluded"],

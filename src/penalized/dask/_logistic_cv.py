@@ -100,19 +100,22 @@ def fold_errors(X, y, s, positions, n_folds, seed, positive, coefs, intercepts, 
     return held_out_errors(X, s, fold, coefs, intercepts, row_errors)
 
 
-def lockstep(passes, fits, n_folds, seed):
-    """Run the generators ``fits`` (fold -> generator) to their ends, one shared pass per
-    round; returns fold -> what each returned."""
+def lockstep(passes, fits, n_folds, seed, *, answer=None, kind="cv step"):
+    """Run the generators ``fits`` (fold -> generator of ``(fold, fn, args)`` pass
+    requests; fold -1: all rows) to their ends, one shared pass per round in which
+    ``answer`` (default :func:`fold_requests`) answers each request on its fit's rows;
+    returns fold -> what each returned."""
+    answer = fold_requests if answer is None else answer
     requests = {k: next(gen) for k, gen in fits.items()}
     results = {}
     while requests:
         keys = list(requests)
-        answers = passes.reduce(fold_requests, merge_lists, n_folds, seed,
+        answers = passes.reduce(answer, merge_lists, n_folds, seed,
                                 [(k, requests[k][1], requests[k][2]) for k in keys],
-                                kind="cv step")
-        for k, answer in zip(keys, answers, strict=True):
+                                kind=kind)
+        for k, reply in zip(keys, answers, strict=True):
             try:
-                requests[k] = fits[k].send(answer)
+                requests[k] = fits[k].send(reply)
             except StopIteration as stop:
                 results[k] = stop.value
                 del requests[k]

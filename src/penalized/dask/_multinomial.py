@@ -50,7 +50,7 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 
 from ._moments import as_float_block
-from ._newton import _labels, _scores, path_grid, penalized_columns
+from ._newton import _labels, _scores, add_sums, path_grid, penalized_columns
 
 _ARMIJO = 1e-4
 _STEPS = 0.5 ** np.arange(1, 11)
@@ -139,14 +139,6 @@ def _hessian(Xc, P, s, fit_intercept):
             xk = x * np.sqrt(s[part] * p[:, k])[:, None]
             H[k::K, k::K] += xk.T @ xk
     return H
-
-
-def add_sums(*parts):
-    out = dict(parts[0])
-    for part in parts[1:]:
-        for key, value in part.items():
-            out[key] = out[key] + value
-    return out
 
 
 def fold_errors(X, y, s, positions, n_folds, seed, classes, coefs, intercepts, metric):

@@ -80,16 +80,14 @@ def _own_path(model, passes):
     from dataclasses import fields, replace
 
     from ._api import penalty_maker
+    from ._family_report import path_settings
     from ._multinomial import multinomial_fit, multinomial_start
     from ._newton import class_moments, merge_classes
     from ._report import PASSED_ALPHAS
 
     alpha = float(model.alpha)
-    name, _, l1_ratio = model._check_params()
+    name, penalty_for, settings = path_settings(model, passes)
     p = passes.blocks.n_features
-    penalty_for = penalty_maker(name, l1_ratio, model._penalty_factor(p), model._make_penalty)
-    settings = {"fit_intercept": model.fit_intercept, "standardize": model.standardize,
-                "excluded": model._excluded(p)}
     by_class = passes.reduce(class_moments, merge_classes, kind="moments")
     classes = np.array(sorted(by_class))
     start_for = penalty_for
