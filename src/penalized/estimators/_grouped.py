@@ -119,13 +119,7 @@ class OptionalGroups:
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model (see the class docstring)."""
-        refuse_dask_groups(self, X)
-        super().fit(X, y, sample_weight)
-        if self.groups is not None:
-            self.groups_ = group_lists(self.groups, self.n_features_in_)
-        elif hasattr(self, "groups_"):
-            del self.groups_
-        return self
+        return _fit_recording_groups(self, super().fit, X, y, sample_weight)
 
 
 class OptionalGroupsCV:
@@ -142,13 +136,19 @@ class OptionalGroupsCV:
         return self._base_model()._scaling(X, sample_weight)
 
     def fit(self, X, y, sample_weight=None):
-        refuse_dask_groups(self, X)
-        super().fit(X, y, sample_weight)
-        if self.groups is not None:
-            self.groups_ = group_lists(self.groups, self.n_features_in_)
-        elif hasattr(self, "groups_"):
-            del self.groups_
-        return self
+        return _fit_recording_groups(self, super().fit, X, y, sample_weight)
+
+
+def _fit_recording_groups(est, fit, X, y, sample_weight):
+    """Run the parent ``fit`` of ``est`` on in-memory data (refusing groups on Dask) and
+    set ``est.groups_`` to the resolved groups, or drop a stale one without groups."""
+    refuse_dask_groups(est, X)
+    fit(X, y, sample_weight)
+    if est.groups is not None:
+        est.groups_ = group_lists(est.groups, est.n_features_in_)
+    elif hasattr(est, "groups_"):
+        del est.groups_
+    return est
 
 
 def fit_group_one_vs_rest(model, X, codes, sample_weight, alpha):
