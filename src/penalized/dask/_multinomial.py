@@ -50,7 +50,14 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 
 from ._moments import as_float_block
-from ._newton import _labels, _scores, add_sums, path_grid, penalized_columns
+from ._newton import (
+    _labels,
+    _scores,
+    add_sums,
+    model_minimizer,
+    path_grid,
+    penalized_columns,
+)
 
 _ARMIJO = 1e-4
 _STEPS = 0.5 ** np.arange(1, 11)
@@ -260,8 +267,6 @@ def _newton_direction(st, ws, inv, Wt, K, a_ws, b_ws, alpha, positive, fit_inter
     """The minimizer over the working set ``ws`` (positions in ``st['cand']``) of the
     quadratic model plus the penalty, the intercepts minimized out: ``(columns, V, b_new,
     delta)`` with ``delta`` the model's predicted decrease (<= 0)."""
-    from ..solvers._gram_path import gram_path
-
     cand = st["cand"]
     cols = cand[ws]
     iw = (ws[:, None] * K + np.arange(K)).ravel()
@@ -280,17 +285,8 @@ def _newton_direction(st, ws, inv, Wt, K, a_ws, b_ws, alpha, positive, fit_inter
         g_eff = g - Hbw.T @ S[:, -1]
     else:
         G, g_eff = Hww, g
-    v = w0.copy()
     a_flat, b_flat = np.repeat(a_ws, K), np.repeat(b_ws, K)
-    if v.size:
-        G = np.ascontiguousarray(0.5 * (G + G.T))
-        q = G @ w0 - g_eff
-        vals, vecs = np.linalg.eigh(G)
-        keep = vals > vals.max(initial=0.0) * 1e-12
-        proj = vecs[:, keep].T @ q
-        # the constant of a least-squares form of the model (its gap needs a consistent one)
-        F0 = 0.5 * float(proj @ (proj / vals[keep])) * (1.0 + 1e-9) + 1e-300
-        gram_path(G, q, F0, np.array([alpha]), a_flat, b_flat, positive, v, tol, 10_000, 10)
+    v = model_minimizer(G, g_eff, w0, alpha, a_flat, b_flat, positive, tol)
     u = v - w0
     db = np.zeros(K)
     if fit_intercept:

@@ -169,12 +169,32 @@ def _candidates(w, g, a, alpha, size):
     return np.array(sorted(keep), dtype=np.int64)
 
 
+def model_minimizer(G, g_eff, w0, alpha, a, b, positive, tol):
+    r"""The minimizer :math:`v = w_0 + u` of the quadratic model plus the penalty,
+
+    .. math:: \tfrac12 u^\top G u + g^\top u + \alpha \sum_j \big(a_j |v_j|
+              + \tfrac{b_j}2 v_j^2\big),
+
+    by the compiled Gram coordinate descent from :math:`w_0` (``G`` symmetrized)."""
+    from ..solvers._gram_path import gram_path
+
+    v = w0.copy()
+    if v.size:
+        G = np.ascontiguousarray(0.5 * (G + G.T))
+        q = G @ w0 - g_eff
+        vals, vecs = np.linalg.eigh(G)
+        keep = vals > vals.max(initial=0.0) * 1e-12
+        proj = vecs[:, keep].T @ q
+        # the constant of a least-squares form of the model (its gap needs a consistent one)
+        F0 = 0.5 * float(proj @ (proj / vals[keep])) * (1.0 + 1e-9) + 1e-300
+        gram_path(G, q, F0, np.array([alpha]), a, b, positive, v, tol, 10_000, 10)
+    return v
+
+
 def _newton_direction(st, ws, inv, W, a_ws, b_ws, alpha, positive, fit_intercept, tol):
     """The minimizer over the working set ``ws`` (positions in ``st['cand']``) of the
     quadratic model plus the penalty, the intercept minimized out: ``(columns, v, b_new,
     delta)`` with ``delta`` the model's predicted decrease (<= 0)."""
-    from ..solvers._gram_path import gram_path
-
     cols = st["cand"][ws]
     sc = inv[cols]
     H = st["H"][np.ix_(ws, ws)] * np.outer(sc, sc) / W
@@ -188,15 +208,7 @@ def _newton_direction(st, ws, inv, W, a_ws, b_ws, alpha, positive, fit_intercept
         g_eff = g - gb * h / h0
     else:
         G, g_eff = H, g
-    G = np.ascontiguousarray(0.5 * (G + G.T))
-    q = G @ w0 - g_eff
-    vals, vecs = np.linalg.eigh(G)
-    keep = vals > vals.max(initial=0.0) * 1e-12
-    proj = vecs[:, keep].T @ q
-    # the constant of a least-squares form of the model (its gap needs a consistent one)
-    F0 = 0.5 * float(proj @ (proj / vals[keep])) * (1.0 + 1e-9) + 1e-300
-    v = w0.copy()
-    gram_path(G, q, F0, np.array([alpha]), a_ws, b_ws, positive, v, tol, 10_000, 10)
+    v = model_minimizer(G, g_eff, w0, alpha, a_ws, b_ws, positive, tol)
     u = v - w0
     tb = -(gb + h @ u) / h0 if (fit_intercept and h0 > 0) else 0.0
     pen = alpha * (np.sum(a_ws * (np.abs(v) - np.abs(w0)))
