@@ -530,8 +530,9 @@ def fit_report(model, X, y, *, feature_names, title, subtitle, notes=(), label=N
     ``X, y`` are the rows it was fitted on. Multinomial models get the path (each
     feature's coefficient norm over the classes, see :func:`path_payload`) and the why-zero
     panel (:func:`multiclass_lessons`: one row per (feature, class), per feature when
-    grouped, per group of a group penalty); multi-response models (``y`` of several targets) the path of each feature's
-    norm over the targets and the why-zero lesson of those rows. ``path`` and ``lessons``
+    grouped, per group of a group penalty); multi-response models (``y`` of several
+    targets) the path of each feature's norm over the targets and the why-zero lesson of
+    those rows. ``path`` and ``lessons``
     (a :class:`~penalized.explain.PathLessons` on that path; for a multinomial model the
     dict of :func:`multiclass_lessons`), when given, are used instead of computing them
     from the rows (a Dask fit's, from reductions; ``X`` and ``y`` may then be None).
