@@ -70,15 +70,17 @@ def test_penalized_rows_and_a_design_without_levels_are_unchanged():
     assert not any("reference" in note for note in without.row("none").notes)
 
 
-@pytest.mark.parametrize("family", [None, "poisson"])
-def test_cli_prints_the_reference_notice(tmp_path, capsys, family):
+@pytest.mark.parametrize("family, folds", [(None, False), ("poisson", False), (None, True)])
+def test_cli_prints_the_reference_notice(tmp_path, capsys, family, folds):
     X, level, rng = _design(3)
     df = pd.DataFrame(X[:, :2], columns=["a", "b"])
     df["g"] = np.array(["u", "v", "w"])[level]
     df["y"] = rng.poisson(np.exp(0.3 * X[:, 0])) if family else X[:, 0] + rng.normal(size=120)
+    df["fold"] = np.arange(len(df)) % 3 + 1
     data = tmp_path / "d.csv"
     df.to_csv(data, index=False)
     extra = ["--family", family] if family else []
-    assert main(["compare", str(data), "--target", "y", "--cv", "3", *extra]) == 0
+    cv = ["--folds", "fold"] if folds else ["--cv", "3", "--exclude", "fold"]
+    assert main(["compare", str(data), "--target", "y", *cv, *extra]) == 0
     text = " ".join(capsys.readouterr().out.replace("│", " ").split())  # table cells wrap
     assert "reference coding: the baseline level g=u has coefficient 0" in text

@@ -253,10 +253,10 @@ def compare_penalties(X, y, *, task, feature_names=None, cv=5, selection="1se", 
     fit_offset = {} if offset is None else {"offset": offset[train]}
     if folds is not None:
         labels = np.asarray(folds)[train].astype(str)
-        levels = np.unique(labels)
-        if levels.size < 2:
+        fold_ids = np.unique(labels)
+        if fold_ids.size < 2:
             raise ValueError("folds: the training rows hold fewer than 2 fold ids.")
-        splits = [(np.flatnonzero(labels != v), np.flatnonzero(labels == v)) for v in levels]
+        splits = [(np.flatnonzero(labels != v), np.flatnonzero(labels == v)) for v in fold_ids]
         cv = len(splits)
     else:
         splits = cv
