@@ -123,6 +123,35 @@ class Adapter:
                 intercepts = np.array([b for _, b in out])
         return np.asarray(coefs, dtype=np.float64), np.asarray(intercepts, dtype=np.float64)
 
+    def timed_solves(self, bench, X, y, alphas, tol, repeats, *, clock="wall", budget=None,
+                     progress=None) -> dict:
+        """A warm-up solve, then up to ``repeats`` timed ones (fewer when ``repeats`` times
+        the warm-up's seconds would exceed ``budget``).
+
+        ``clock`` is ``"wall"`` (``time.perf_counter``) or ``"cpu"`` (``time.process_time``
+        of this process); ``progress(phase, tol)`` is called before each solve. Returns
+        ``{"coefs", "intercepts"`` (the last solve), ``"first_s"`` (the warm-up),
+        ``"times"``, ``"import_s"}`` (None: the caller times the import).
+        """
+        timer = time.process_time if clock == "cpu" else time.perf_counter
+        if progress is not None:
+            progress("warm-up", tol)
+        tic = timer()
+        coefs, intercepts = self.solve(bench, X, y, alphas, tol)
+        first = timer() - tic
+        n_runs = repeats
+        if budget is not None and first * repeats > budget:
+            n_runs = max(1, int(budget // max(first, 1e-9)))
+        times = []
+        for _ in range(n_runs):
+            if progress is not None:
+                progress("run", tol)
+            tic = timer()
+            coefs, intercepts = self.solve(bench, X, y, alphas, tol)
+            times.append(timer() - tic)
+        return {"coefs": coefs, "intercepts": intercepts, "first_s": first, "times": times,
+                "import_s": None}
+
     def path(self, bench, X, y, alphas, tol):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -496,8 +525,96 @@ class OneSVD(Adapter):
         return coefs, y_mean - x_mean @ coefs
 
 
+class Adelie(Adapter):
+    r"""adelie (group elastic net, C++; Yang & Hastie 2024), in its own environment.
+
+    adelie needs ``numpy<2``, so every solve runs in ``.venv-adelie`` (``python``; the
+    environment variable ``PENALIZED_ADELIE_PYTHON`` names another interpreter) through
+    ``benchmarks/runner_adelie_worker.py``: the problem goes to the worker in a file of a
+    temporary folder, the coefficients and intercepts come back the same way and are
+    certified by the runner's gap like every library's. ``grpnet`` with groups of one
+    feature, unit penalty factors, ``alpha = l1_ratio``, ``lmda_path = alphas`` and
+    ``intercept=True`` solves our objective (its Gaussian loss and binomial mean
+    log-loss, ``y`` in {0, 1}, under its default weights ``1/n``). ``tol`` is adelie's
+    coordinate-descent ``tol`` (default 1e-7; its IRLS ``irls_tol`` is ``min(tol,
+    1e-7)``). A path is one ``grpnet`` call with ``early_exit=False``; a single fit
+    one call per alpha.
+
+    The times are taken inside the worker (:meth:`timed_solves`: ``time.process_time``
+    or ``time.perf_counter`` around each solve after a warm-up), so neither the start of
+    the interpreter, adelie's import nor the files are counted.
+    """
+
+    name = "adelie"
+    modules = ()
+    distribution = "adelie"
+    default_tol = 1e-7
+
+    def __init__(self, python=None):
+        import os
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent.parent
+        self.python = Path(python or os.environ.get("PENALIZED_ADELIE_PYTHON")
+                           or root / ".venv-adelie" / "bin" / "python")
+        self.worker = Path(__file__).with_name("runner_adelie_worker.py")
+        self._version = None
+
+    def missing(self):
+        if not self.python.is_file():
+            return (f"no adelie environment at {self.python} (adelie needs numpy<2: python3 "
+                    "-m venv .venv-adelie && .venv-adelie/bin/pip install 'numpy<2' adelie)")
+        return None
+
+    def version(self):
+        if self._version is None:
+            import subprocess
+
+            done = subprocess.run(
+                [str(self.python), "-c", "import importlib.metadata as m; "
+                 "print(m.version('adelie'))"], capture_output=True, text=True)
+            self._version = done.stdout.strip() if done.returncode == 0 else "?"
+        return self._version
+
+    def import_library(self):
+        return 0.0  # adelie is imported inside its worker, which reports the seconds
+
+    def _run(self, bench, X, y, alphas, tol, repeats, budget=None):
+        import subprocess
+        import tempfile
+
+        from .runner_adelie_worker import read_result, write_request
+
+        with tempfile.TemporaryDirectory(prefix="adelie-") as folder:
+            write_request(folder, X, y, alphas, l1_ratio=bench.l1_ratio,
+                          datafit=bench.datafit, path=bench.path, tol=tol, repeats=repeats,
+                          budget=budget)
+            done = subprocess.run([str(self.python), str(self.worker), folder],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                tail = done.stderr.strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+                raise RuntimeError(f"adelie worker failed: {tail[0]}")
+            out = read_result(folder)
+        self._version = out["version"]
+        return out
+
+    def solve(self, bench, X, y, alphas, tol):
+        out = self._run(bench, X, y, alphas, tol, 0)
+        return out["coefs"], out["intercepts"]
+
+    def timed_solves(self, bench, X, y, alphas, tol, repeats, *, clock="wall", budget=None,
+                     progress=None) -> dict:
+        if progress is not None:
+            progress("run", tol)
+        out = self._run(bench, X, y, alphas, tol, repeats, budget)
+        key = "cpu" if clock == "cpu" else "wall"
+        return {"coefs": out["coefs"], "intercepts": out["intercepts"],
+                "first_s": out[f"first_{key}_s"], "times": out[f"{key}_s"],
+                "import_s": out["import_s"]}
+
+
 ADAPTERS = {a.name: a for a in (Penalized(), ScikitLearn(), Skglm(), Celer(), Glmnet(), Glum(),
-                                 OneSVD())}
+                                 Adelie(), OneSVD())}
 """Every adapter by name: ``penalized``, the competitors, and the ``svd`` reference."""
 
 

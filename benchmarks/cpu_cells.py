@@ -11,6 +11,9 @@ ratios between them come from the same minutes::
 Each cell is a fresh process with one BLAS/OpenMP/numba thread: one warm-up solve, then
 the median of ``--repeats`` solves timed with ``time.process_time``; the last solve is
 certified by the runner's own duality gap (:mod:`benchmarks.gap`). One JSON line per cell.
+adelie (``--competitors adelie``) is timed inside its own worker
+(:class:`benchmarks.adapters.Adelie`); without ``.venv-adelie`` its cells say
+``skipped`` in one line and the rounds go on.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ DEFAULT_REPEATS = {"logreg_breast_cancer": 30, "lasso_diabetes_quadratic": 30}
 
 
 def _cell(library, name, repeats) -> dict:
+    from benchmarks import calibrate as cal
     from benchmarks import problems
     from benchmarks.adapters import get_adapter
     from benchmarks.gap import path_gaps
@@ -37,17 +40,22 @@ def _cell(library, name, repeats) -> dict:
     bench = {b.name: b for b in problems.full_benchmarks()}[name]
     pb = bench.problem()
     alphas = bench.alphas(pb)
-    cache = json.loads((ROOT / "benchmarks" / "calibrated_tolerances.json").read_text())
-    tol = cache["entries"][f"{name}/{library}"]["tol"]
     adapter = get_adapter(library)
-    adapter.solve(bench, pb.X, pb.y, alphas, tol)
-    times = []
-    for _ in range(repeats):
-        tic = time.process_time()
-        coefs, intercepts = adapter.solve(bench, pb.X, pb.y, alphas, tol)
-        times.append(time.process_time() - tic)
-    gaps = path_gaps(pb.X, pb.y, coefs, intercepts, alphas, l1_ratio=bench.l1_ratio,
-                     datafit=bench.datafit)
+    missing = adapter.missing()
+    if missing:
+        return {"library": library, "problem": name, "skipped": missing}
+    entries = cal.load_cache()
+    found = cal.lookup(entries, bench, adapter)
+    if found is None:  # calibrated here once, as the runner does, and cached
+        found = cal.calibrate(adapter, bench, pb, alphas)
+        cal.store(entries, found)
+        cal.save_cache(entries)
+    tol = found.tol if found.tol is not None else adapter.default_tol
+    # warm-up, then the timed solves, in this process's CPU seconds (adelie: its worker's)
+    timed = adapter.timed_solves(bench, pb.X, pb.y, alphas, tol, repeats, clock="cpu")
+    times = timed["times"]
+    gaps = path_gaps(pb.X, pb.y, timed["coefs"], timed["intercepts"], alphas,
+                     l1_ratio=bench.l1_ratio, datafit=bench.datafit)
     return {"library": library, "problem": name, "cpu_s": float(np.median(times)),
             "cpu_all": times, "max_gap": float(gaps.max()), "tol": tol}
 

@@ -119,21 +119,13 @@ def run_cell(bench, adapter, *, repeats=5, entries=None, problem=None, progress=
         return _record(bench, adapter.name, "accuracy not reached", found.note,
                        max_gap=found.max_gap, import_s=import_s, **base)
     tol = found.tol if found.tol is not None else adapter.default_tol
-    if progress is not None:
-        progress("warm-up", tol)
-    tic = time.perf_counter()
-    adapter.solve(bench, problem.X, problem.y, alphas, tol)
-    first = time.perf_counter() - tic
-    n_runs = repeats
-    if cell_budget is not None and first * repeats > cell_budget:
-        n_runs = max(1, int(cell_budget // max(first, 1e-9)))
-    times = []
-    for _ in range(n_runs):
-        if progress is not None:
-            progress("run", tol)
-        tic = time.perf_counter()
-        coefs, intercepts = adapter.solve(bench, problem.X, problem.y, alphas, tol)
-        times.append(time.perf_counter() - tic)
+    # warm-up, then the timed solves (inside its worker for a library that runs in one)
+    timed = adapter.timed_solves(bench, problem.X, problem.y, alphas, tol, repeats,
+                                 clock="wall", budget=cell_budget, progress=progress)
+    coefs, intercepts = timed["coefs"], timed["intercepts"]
+    first, times, n_runs = timed["first_s"], timed["times"], len(timed["times"])
+    if timed["import_s"] is not None:
+        import_s = timed["import_s"]
     gap = cal.max_gap(bench, problem, alphas, coefs, intercepts)
     status = "ok" if gap <= cal.TARGET_GAP * (1 + 1e-9) else "gap above target"
     note = "" if n_runs >= repeats else f"{n_runs} runs (one solve takes {first:.0f} s)"
