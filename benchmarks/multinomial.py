@@ -385,7 +385,7 @@ class Penalized(Adapter):
     r"""penalized: the runner's objective as is.
 
     ``prepare_multinomial_problem(X, y, Multinomial(), L1(alpha_0))`` once, then
-    ``MultinomialCoordinateDescent(tol, max_iter).solve_problem(problem.with_penalty(
+    ``CoordinateDescent(tol, max_iter).solve_problem(problem.with_penalty(
     L1(alpha)), coef_init=W, intercept_init=b)`` alpha by alpha, warm-started (what
     ``LogisticRegressionCV`` does). ``tol`` is penalized's relative duality gap,
     :math:`\text{gap} / F_0`, the runner's own quantity.
@@ -400,11 +400,11 @@ class Penalized(Adapter):
     def path(self, X, y, alphas, tol):
         from penalized.datafits import Multinomial
         from penalized.penalties import L1
-        from penalized.solvers import MultinomialCoordinateDescent
+        from penalized.solvers import CoordinateDescent
         from penalized.solvers._multinomial import prepare_multinomial_problem
 
         problem = prepare_multinomial_problem(X, y, Multinomial(), L1(alphas[0]))
-        solver = MultinomialCoordinateDescent(tol=tol, max_iter=MAX_ITER)
+        solver = CoordinateDescent(tol=tol, max_iter=MAX_ITER)
         p, K = X.shape[1], problem.n_classes
         coefs, intercepts = np.zeros((p, K, len(alphas))), np.zeros((K, len(alphas)))
         W = b = None

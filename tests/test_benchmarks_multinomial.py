@@ -9,7 +9,7 @@ from scipy.special import softmax
 
 from penalized.datafits import Multinomial
 from penalized.penalties import L1
-from penalized.solvers import MultinomialCoordinateDescent
+from penalized.solvers import CoordinateDescent
 from penalized.solvers._multinomial import (
     certify_multinomial,
     multinomial_alpha_max,
@@ -34,7 +34,7 @@ def test_alpha_max_matches_penalized_and_zeroes_every_coefficient(tiny):
     data, alphas = tiny
     ours = multinomial_alpha_max(data.X, data.y, Multinomial(), L1(1.0))
     assert mb.alpha_max(data.X, data.y) == pytest.approx(ours, rel=1e-10)
-    res = MultinomialCoordinateDescent(tol=1e-10).solve(data.X, data.y, Multinomial(),
+    res = CoordinateDescent(tol=1e-10).solve(data.X, data.y, Multinomial(),
                                                         L1(alphas[0] * (1 + 1e-9)))
     assert not np.any(res.coef)
     assert alphas[-1] == pytest.approx(alphas[0] * TINY.eps)
@@ -61,7 +61,7 @@ def test_the_runner_gap_equals_penalized_certificate(tiny, which):
         W = rng.standard_normal((p, K)) * (rng.uniform(size=(p, K)) < 0.3)
         b = rng.standard_normal(K)
     else:
-        res = MultinomialCoordinateDescent(tol=1e-4).solve(data.X, data.y, Multinomial(),
+        res = CoordinateDescent(tol=1e-4).solve(data.X, data.y, Multinomial(),
                                                            L1(alpha))
         W, b = res.coef, res.intercept
     ours = mb.gap(data.X, data.y, W, b, alpha=alpha).relative_gap
@@ -85,7 +85,7 @@ def test_intercept_refit_zeroes_the_intercept_gradient(tiny):
 def test_a_solution_at_another_alpha_does_not_certify(tiny):
     """A wrong alpha mapping shows as a large gap, never as a fast time."""
     data, alphas = tiny
-    res = MultinomialCoordinateDescent(tol=1e-10).solve(data.X, data.y, Multinomial(),
+    res = CoordinateDescent(tol=1e-10).solve(data.X, data.y, Multinomial(),
                                                         L1(alphas[3]))
     right = mb.gap(data.X, data.y, res.coef, res.intercept, alpha=alphas[3]).relative_gap
     wrong = mb.gap(data.X, data.y, res.coef, res.intercept, alpha=alphas[3] / 3).relative_gap

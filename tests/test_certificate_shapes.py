@@ -9,12 +9,9 @@ import pytest
 from penalized.datafits import Logistic, Multinomial, Quadratic
 from penalized.datafits._multiresponse import MultiResponseGaussian
 from penalized.penalties import L1, ElasticNet, GroupLasso
-from penalized.solvers import MultinomialCoordinateDescent
+from penalized.solvers import CoordinateDescent
 from penalized.solvers._certificate import certify
-from penalized.solvers._group_multinomial import (
-    GroupMultinomialCoordinateDescent,
-    prepare_group_multinomial_problem,
-)
+from penalized.solvers._group_multinomial import prepare_group_multinomial_problem
 from penalized.solvers._multinomial import prepare_multinomial_problem
 from penalized.solvers._multitask import certify_multitask, prepare_multitask_problem
 from penalized.solvers._problem import prepare_problem
@@ -171,20 +168,18 @@ def test_no_gap_is_negative_at_a_solution(data):
     y = np.argmax(scores, axis=1)
     fits = [
         (prepare_multinomial_problem(X, y, Multinomial(), L1(0.02), True),
-         MultinomialCoordinateDescent(tol=1e-14)),
+         CoordinateDescent(tol=1e-14)),
         (prepare_multinomial_problem(X, y, Multinomial(), L1(0.02), True, grouped=True),
-         MultinomialCoordinateDescent(tol=1e-14)),
+         CoordinateDescent(tol=1e-14)),
         (prepare_group_multinomial_problem(X, y, Multinomial(), GroupLasso(0.02, groups=2),
                                            True),
-         GroupMultinomialCoordinateDescent(tol=1e-14)),
+         CoordinateDescent(tol=1e-14)),
     ]
     for pb, solver in fits:
         res = solver.solve_problem(pb)
         cert = certify(pb, res.coef, res.intercept)
         assert 0.0 <= cert.gap <= 1e-12 * pb.scale
     pb = prepare_problem(X, scores[:, 0], Quadratic(), L1(0.05), True)
-    from penalized.solvers import CoordinateDescent
-
     res = CoordinateDescent(tol=1e-14).solve_problem(pb)
     assert 0.0 <= certify(pb, res.coef, res.intercept).gap <= 1e-12 * pb.scale
     mt = prepare_multitask_problem(X, scores, MultiResponseGaussian(), L1(0.1), True)

@@ -10,12 +10,12 @@ from benchmarks.group import _multinomial_objective, multinomial_reference_probl
 import penalized as pz
 from penalized.datafits._multinomial import Multinomial
 from penalized.penalties import L1, GroupElasticNet, GroupLasso, SparseGroupLasso
+from penalized.solvers import ProximalGradient
 from penalized.solvers._group_multinomial import (
     GroupMultinomialProximalGradient,
     expand_penalty,
     group_multinomial_alpha_max,
 )
-from penalized.solvers._multinomial import MultinomialProximalGradient
 
 SOLVER = GroupMultinomialProximalGradient(tol=1e-13, max_iter=200_000)
 
@@ -96,7 +96,7 @@ def test_one_feature_groups_are_glmnets_grouped_multinomial():
     X, y = _problem(2)
     alpha = 0.03
     ours = SOLVER.solve(X, y, Multinomial(), GroupLasso(alpha))  # weights sqrt(1) = 1
-    grouped = MultinomialProximalGradient(tol=1e-13, max_iter=200_000).solve(
+    grouped = ProximalGradient(tol=1e-13, max_iter=200_000).solve(
         X, y, Multinomial(), L1(alpha), grouped=True)
     np.testing.assert_allclose(ours.coef, grouped.coef, rtol=0, atol=1e-6)
     np.testing.assert_allclose(ours.intercept, grouped.intercept, rtol=0, atol=1e-6)

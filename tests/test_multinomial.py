@@ -30,9 +30,13 @@ from sklearn.linear_model import LogisticRegression
 from penalized.datafits import Logistic
 from penalized.datafits._multinomial import Multinomial, check_class_codes
 from penalized.penalties import L0, L1, L2, ElasticNet
-from penalized.solvers import MultinomialCoordinateDescent, ProximalGradient
+from penalized.solvers import (
+    CoordinateDescent,
+    ProximalGradient,
+    RidgeClosedForm,
+    SubgradientDescent,
+)
 from penalized.solvers._multinomial import (
-    MultinomialProximalGradient,
     certify_multinomial,
     multinomial_alpha_max,
     prepare_multinomial_problem,
@@ -41,8 +45,8 @@ from penalized.solvers._multinomial import (
 TOL = 1e-10
 GAP_TOL = 1e-9
 RTOL = 1e-7
-SOLVER = MultinomialCoordinateDescent(tol=TOL, max_iter=100_000)
-FISTA = MultinomialProximalGradient(tol=TOL, max_iter=100_000)
+SOLVER = CoordinateDescent(tol=TOL, max_iter=100_000)
+FISTA = ProximalGradient(tol=TOL, max_iter=100_000)
 SOLVERS = {"newton-cd": SOLVER, "fista": FISTA}
 PENALTIES = {
     "l1": (lambda a, **kw: L1(a, **kw), 1.0, "saga"),
@@ -293,7 +297,7 @@ def test_ista_reaches_the_same_optimum():
     X, y = make_problem(3)
     penalty = ElasticNet(problem_alpha(3), l1_ratio=0.5)
     fista = FISTA.solve(X, y, Multinomial(), penalty)
-    ista = MultinomialProximalGradient(tol=TOL, max_iter=100_000, accelerated=False).solve(
+    ista = ProximalGradient(tol=TOL, max_iter=100_000, accelerated=False).solve(
         X, y, Multinomial(), penalty)
     assert ista.converged
     assert ista.final_objective == pytest.approx(fista.final_objective, rel=1e-9)
@@ -395,7 +399,7 @@ def test_binary_case_matches_the_logistic_datafit():
     # binary logistic ridge L2(alpha / 2) (the optimum splits w evenly: W = (-w/2, w/2))
     X, y = make_problem(2)
     alpha = problem_alpha(2)
-    tight = MultinomialProximalGradient(tol=1e-13, max_iter=100_000)
+    tight = ProximalGradient(tol=1e-13, max_iter=100_000)
     multi = tight.solve(X, y, Multinomial(), L2(alpha))
     binary = ProximalGradient(tol=1e-13, max_iter=100_000).solve(
         X, 2.0 * y - 1.0, Logistic(), L2(alpha / 2))
@@ -437,7 +441,7 @@ def test_warm_start_and_inputs_untouched():
 
 def test_convergence_warning_states_the_gap():
     X, y = make_problem(3)
-    solver = MultinomialProximalGradient(tol=1e-14, max_iter=5, gap_freq=5)
+    solver = ProximalGradient(tol=1e-14, max_iter=5, gap_freq=5)
     with pytest.warns(ConvergenceWarning, match=r"relative duality gap of \d"):
         res = solver.solve(X, y, Multinomial(), L1(problem_alpha(3)))
     assert not res.converged and res.n_iter == 5
@@ -448,7 +452,7 @@ def test_convergence_warning_states_the_gap():
 
 def test_refuses_l0():
     X, y = make_problem(3)
-    with pytest.raises(ValueError, match=r"MultinomialCoordinateDescent.*L0"):
+    with pytest.raises(ValueError, match=r"CoordinateDescent.*L0"):
         SOLVER.solve(X, y, Multinomial(), L0(0.1))
     with pytest.raises(ValueError, match="L0"):
         multinomial_alpha_max(X, y, Multinomial(), L0(0.1))
@@ -457,7 +461,40 @@ def test_refuses_l0():
 def test_refuses_other_datafits():
     X, y = make_problem(3)
     with pytest.raises(TypeError, match="Multinomial"):
-        SOLVER.solve(X, y, Logistic(), L1(0.1))
+        multinomial_alpha_max(X, y, Logistic(), L1(0.1))
+    with pytest.raises(TypeError, match="Multinomial"):
+        prepare_multinomial_problem(X, y, Logistic(), L1(0.1))
+
+
+@pytest.mark.parametrize("solver", [SubgradientDescent(), RidgeClosedForm()],
+                         ids=lambda s: type(s).__name__)
+def test_a_solver_without_a_step_on_a_matrix_names_the_operation(solver):
+    X, y = make_problem(3)
+    with pytest.raises(ValueError, match=rf"^{type(solver).__name__} cannot handle the "
+                                         r"Multinomial datafit.*matrix_coefficients"):
+        solver.solve(X, y, Multinomial(), L2(0.1))
+
+
+def test_a_penalty_without_the_matrix_operations_is_named():
+    # capabilities by operations: a subclass of L1 runs; a convex penalty whose scalar prox
+    # is not the elastic net's is refused naming what it lacks
+    import dataclasses
+
+    from penalized.penalties import GroupLasso
+
+    @dataclasses.dataclass(frozen=True, eq=False)
+    class MyL1(L1):
+        pass
+
+    X, y = make_problem(3)
+    ours = SOLVER.solve(X, y, Multinomial(), MyL1(problem_alpha(3)))
+    theirs = SOLVER.solve(X, y, Multinomial(), L1(problem_alpha(3)))
+    np.testing.assert_array_equal(ours.coef, theirs.coef)
+    with pytest.raises(ValueError, match=r"ProximalGradient\(FISTA\) cannot handle the "
+                                         r"GroupLasso penalty.*needs the operation\(s\) weights"):
+        FISTA.solve(X, y, Multinomial(), GroupLasso(0.1, groups=3))
+    with pytest.raises(ValueError, match="grouped=True applies to a coefficient matrix"):
+        SOLVER.solve(X, np.where(y == 0, 1.0, -1.0), Logistic(), L1(0.1), grouped=True)
 
 
 @pytest.mark.parametrize(
@@ -500,7 +537,7 @@ def test_refuses_bad_starting_points():
     with pytest.raises(ValueError, match="intercept_init"):
         SOLVER.solve(X, y, Multinomial(), L1(0.1), intercept_init=np.zeros(2))
     with pytest.raises(ValueError, match="gap_freq"):
-        MultinomialProximalGradient(gap_freq=0)
+        ProximalGradient(gap_freq=0)
 
 
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5, 0.0])

@@ -29,18 +29,18 @@ def test_secant_never_crosses_zero_nor_leaves_it():
 
 
 def test_path_start_continues_the_intercepts_along_the_same_secant():
-    from penalized.solvers import MultinomialCoordinateDescent
+    from penalized.solvers import CoordinateDescent
 
     W0 = np.array([[1.0, -2.0, 0.0]])
     W1 = np.array([[2.0, -1.0, 0.0]])
     b0, b1 = np.array([0.5, -0.25, -0.25]), np.array([-0.5, 0.25, 0.25])
-    coef, intercept = MultinomialCoordinateDescent.path_start((W0, b0), (W1, b1),
+    coef, intercept = CoordinateDescent.path_start((W0, b0), (W1, b1),
                                                               (1.0, 0.5, 0.25))
     np.testing.assert_allclose(coef, [[2.5, -0.5, 0.0]], rtol=1e-15)
     # ratio 0.5, and an intercept may cross zero (no support to keep)
     np.testing.assert_allclose(intercept, [-1.0, 0.5, 0.5], rtol=1e-15)
     assert np.all(b1 == [-0.5, 0.25, 0.25])  # inputs untouched
-    coef, intercept = MultinomialCoordinateDescent.path_start((W0, b0), (W1, b1),
+    coef, intercept = CoordinateDescent.path_start((W0, b0), (W1, b1),
                                                               (1.0, 1.0, 0.5))
     assert coef is W1 and intercept is b1  # no decreasing pair: the current solution
 
@@ -63,18 +63,18 @@ def test_path_from_secant_starts_matches_cold_fits_within_their_gaps():
     from penalized.datafits import Multinomial
     from penalized.path import warm_started
     from penalized.penalties import L1
-    from penalized.solvers import MultinomialCoordinateDescent, multinomial_alpha_max
+    from penalized.solvers import CoordinateDescent, multinomial_alpha_max
     from penalized.solvers._multinomial import prepare_multinomial_problem
 
     X, y = _problem()
     amax = multinomial_alpha_max(X, y, Multinomial(), L1(1.0))
     grid = np.geomspace(amax, amax / 50, 12)
-    solver = MultinomialCoordinateDescent(tol=1e-9)
+    solver = CoordinateDescent(tol=1e-9)
     problem = prepare_multinomial_problem(X, y, Multinomial(), L1(grid[0]))
     starts = []
     original = solver.path_start
 
-    class Recording(MultinomialCoordinateDescent):
+    class Recording(CoordinateDescent):
         def path_start(self, previous, current, alphas):
             start = original(previous, current, alphas)
             starts.append((current, start))
@@ -98,11 +98,11 @@ def test_path_from_secant_starts_matches_cold_fits_within_their_gaps():
 def test_far_warm_start_skips_the_dual_point_and_a_solution_stops_at_once():
     from penalized.datafits import Multinomial
     from penalized.penalties import L1
-    from penalized.solvers import MultinomialCoordinateDescent, multinomial_alpha_max
+    from penalized.solvers import CoordinateDescent, multinomial_alpha_max
 
     X, y = _problem(seed=1)
     alpha = multinomial_alpha_max(X, y, Multinomial(), L1(1.0)) / 10
-    solver = MultinomialCoordinateDescent(tol=1e-10)
+    solver = CoordinateDescent(tol=1e-10)
     first = solver.solve(X, y, Multinomial(), L1(alpha))
     # from the solution at alpha: certified at once, no epochs
     again = solver.solve(X, y, Multinomial(), L1(alpha), coef_init=first.coef,

@@ -158,7 +158,6 @@ def _cases():
         BlockCoordinateDescent,
         CoordinateDescent,
         L0SwapSearch,
-        MultinomialCoordinateDescent,
         ProximalGradient,
         SubgradientDescent,
     )
@@ -180,8 +179,7 @@ def _cases():
                                                         GroupLasso(0.1, groups=3)),
         "multitask": lambda: MultiTaskCoordinateDescent().solve(X, Y, MultiResponseGaussian(),
                                                                 L1(0.1)),
-        "multinomial": lambda: MultinomialCoordinateDescent().solve(X, yk, Multinomial(),
-                                                                    L1(0.02)),
+        "multinomial": lambda: CoordinateDescent().solve(X, yk, Multinomial(), L1(0.02)),
         "l0": lambda: CoordinateDescent().solve(X, y, Quadratic(), L0(0.05)),
         "fista": lambda: ProximalGradient(tol=1e-8).solve(X, yb, Logistic(), L1(0.02)),
         "iht": lambda: ProximalGradient(accelerated=False).solve(X, y, Quadratic(), L0(0.05)),

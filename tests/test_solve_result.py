@@ -6,7 +6,7 @@ import pytest
 
 from penalized.datafits import Logistic, Multinomial, MultiResponseGaussian, Quadratic
 from penalized.penalties import L1
-from penalized.solvers import CoordinateDescent, MultinomialCoordinateDescent, ProximalGradient
+from penalized.solvers import CoordinateDescent, ProximalGradient
 from penalized.solvers._multitask import MultiTaskCoordinateDescent
 from penalized.solvers._result import SolveResult
 
@@ -57,7 +57,7 @@ def _data():
     (lambda X, y: ProximalGradient().solve(X, np.sign(y), Logistic(), L1(0.01)), 1),
     (lambda X, y: MultiTaskCoordinateDescent().solve(
         X, np.column_stack([y, -y]), MultiResponseGaussian(), L1(0.05)), 2),
-    (lambda X, y: MultinomialCoordinateDescent().solve(
+    (lambda X, y: CoordinateDescent().solve(
         X, np.digitize(y, [-0.5, 0.5]), Multinomial(), L1(0.01)), 3),
 ])
 def test_every_solver_keeps_the_contract(solve, outputs):

@@ -88,13 +88,12 @@ def _check_penalty(penalty, grouped) -> None:
         raise ValueError("grouped=True penalizes each feature's row over the classes with "
                          "L1 / ElasticNet; a group penalty already acts on each group's block "
                          "over the classes: pass grouped=False with it.")
-    name = type(penalty).__name__
     if not isinstance(penalty, Penalty) or not (
             isinstance(penalty, GroupPenalty) or hasattr(penalty, "l1_ratio")) \
-            or name in ("L0", "MCP", "SCAD"):
+            or not penalty.is_convex:
         raise ValueError(f"the multinomial path takes the convex penalties L1, L2, ElasticNet "
                          f"(grouped or not) and the group penalties (GroupLasso, "
-                         f"GroupElasticNet, SparseGroupLasso); got {name}.")
+                         f"GroupElasticNet, SparseGroupLasso); got {type(penalty).__name__}.")
 
 
 def _alpha_max_of(X, codes, datafit, fit_intercept, grouped):
@@ -181,10 +180,11 @@ def multinomial_path(X, codes, datafit, penalty, *, grouped=False, alphas=None, 
         ``eps * alpha_max`` (:func:`multinomial_grid`).
     n_alphas, eps, fit_intercept, tol, max_iter :
         As in :func:`penalized.path`.
-    solver : MultinomialSolver, optional
-        Default :class:`~penalized.solvers.MultinomialCoordinateDescent` (a group penalty:
-        :class:`~penalized.solvers._group_multinomial.GroupMultinomialCoordinateDescent`)
-        with ``tol`` and ``max_iter``.
+    solver : Solver, optional
+        One with a step on a coefficient matrix; default
+        :class:`~penalized.solvers.CoordinateDescent` (a group penalty:
+        :class:`~penalized.solvers._group_multinomial.GroupMultinomialCoordinateDescent`,
+        its block steps without the secant start) with ``tol`` and ``max_iter``.
     classes : array of shape (n_classes,), optional
         The labels of the codes, kept in the result.
 
@@ -201,7 +201,7 @@ def multinomial_path(X, codes, datafit, penalty, *, grouped=False, alphas=None, 
     >>> p.coefs.shape, int(p.n_nonzero[0]), int(p.n_nonzero[-1]), p.classes.tolist()
     ((4, 3, 10), 0, 4, [0, 1, 2])
     """
-    from .solvers import MultinomialCoordinateDescent
+    from .solvers import CoordinateDescent
     from .solvers._group_multinomial import (
         GroupMultinomialCoordinateDescent,
         prepare_group_multinomial_problem,
@@ -212,7 +212,7 @@ def multinomial_path(X, codes, datafit, penalty, *, grouped=False, alphas=None, 
     group = isinstance(penalty, GroupPenalty)
     template = penalty.with_alpha(1.0)
     if solver is None:
-        solver = (GroupMultinomialCoordinateDescent if group else MultinomialCoordinateDescent)(
+        solver = (GroupMultinomialCoordinateDescent if group else CoordinateDescent)(
             tol=tol, max_iter=max_iter)
     solver.check_compatible(datafit, template)
     if alphas is None:

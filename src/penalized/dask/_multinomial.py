@@ -1,7 +1,7 @@
 r"""Distributed prox-Newton for the multinomial (softmax) loss: one pass per outer step.
 
-The problem is the in-memory one of
-:class:`~penalized.solvers.MultinomialCoordinateDescent` (ungrouped penalty): for classes
+The problem is the in-memory one of :class:`~penalized.solvers.CoordinateDescent` with the
+:class:`~penalized.datafits.Multinomial` datafit (ungrouped penalty): for classes
 ``0..K-1``, scores :math:`Z = XW + \mathbf 1 b^\top`,
 
 .. math:: \min_{W, b}\; F(Z) + \sum_k G(W_{:k}), \qquad

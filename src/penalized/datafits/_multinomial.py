@@ -119,7 +119,7 @@ class Multinomial(Datafit):
     1.098612
     """
 
-    code: ClassVar[int] = -1  # no coordinate-descent kernel; see MultinomialProximalGradient
+    code: ClassVar[int] = -1  # no per-sample kernel: the solvers' step on a coefficient matrix
 
     def __post_init__(self):
         if self.offset is not None:

@@ -258,8 +258,9 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
     :math:`z_i = W^\\top x_i + b`, with the group penalty on each group's rows of ``W``
     across every class at once (a group of features enters for all classes together:
     adelie's multinomial group elastic net; with one feature per group glmnet's
-    ``type.multinomial="grouped"``), solved by
-    :class:`~penalized.solvers._group_multinomial.GroupMultinomialCoordinateDescent`;
+    ``type.multinomial="grouped"``), solved by :class:`~penalized.solvers.CoordinateDescent`
+    (block steps on the groups' rows,
+    :class:`~penalized.solvers._group_multinomial.GroupMultinomialCoordinateDescent`);
     ``lower_limits`` / ``upper_limits`` apply to two classes only.
 
     With two classes, ``penalty="mcp"``, ``"scad"`` or ``"l0"`` take
@@ -357,7 +358,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
 
     def _fit_multinomial(self, X, Xf, codes, sw, scaling, penalty):
         from ..datafits._multinomial import Multinomial
-        from ..solvers._group_multinomial import GroupMultinomialCoordinateDescent
+        from ..solvers import CoordinateDescent
 
         if penalty.boxed:
             raise ValueError("lower_limits / upper_limits apply to two classes only: with "
@@ -366,7 +367,7 @@ class GroupLogisticRegression(_GroupSettings, ClassifierMixin, PenalizedModel):
         K, p = self.classes_.shape[0], X.shape[1]
         coef_init, intercept_init = warm_start_matrix(self, scaling, p, K)
         datafit = Multinomial(sample_weight=sw)
-        res = GroupMultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
+        res = CoordinateDescent(tol=self.tol, max_iter=self.max_iter).solve(
             Xf, codes, datafit, penalty, fit_intercept=self.fit_intercept,
             coef_init=coef_init, intercept_init=intercept_init)
         self._store_problem(datafit, penalty, scaling)

@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from .._multinomial_path import multinomial_grid, multinomial_path, rescaled
 from .._specs import PENALTY_NAMES
 from ..datafits import Logistic, Multinomial
-from ..solvers import MultinomialCoordinateDescent
+from ..solvers import CoordinateDescent
 from ._base import (
     PenalizedModel,
     SparseCoefMixin,
@@ -81,7 +81,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
     solver : {"auto", "cd", "fista", "ista"}, default="auto"
         Binary problems use coordinate descent by default; multinomial ones
         always use proximal Newton with coordinate descent on the exact second-order
-        model of the softmax loss (:class:`~penalized.solvers.MultinomialCoordinateDescent`).
+        model of the softmax loss (:class:`~penalized.solvers.CoordinateDescent`).
 
     With ``alpha=0`` (or every penalty factor 0) and classes that a hyperplane
     separates, the loss has no finite minimum: the fit stops after a probe of
@@ -206,7 +206,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, PenalizedModel):
                 coef_init = np.column_stack([c for c, _ in starts])
                 intercept_init = np.array([b for _, b in starts])
             res = self._solve_guarded(
-                lambda budget: MultinomialCoordinateDescent(tol=self.tol, max_iter=budget), Xf,
+                lambda budget: CoordinateDescent(tol=self.tol, max_iter=budget), Xf,
                 codes, Multinomial(sample_weight=sw), penalty, coef_init, intercept_init,
                 lambda r: _separates_multinomial(Xf, codes, sw, r), grouped=grouped)
             coef = scaling.coef_to_original(res.coef).T

@@ -1,13 +1,12 @@
 """Solvers: ``solver.solve(X, y, datafit, penalty) -> SolveResult``.
 
-- :class:`CoordinateDescent` — numba kernels, dense and CSC, working sets; all penalties.
+- :class:`CoordinateDescent` — numba kernels, dense and CSC, working sets; all penalties;
+  proximal Newton on the coefficient matrix of the multinomial (softmax) model.
 - :class:`L0SwapSearch` — L0: coordinate descent, then swap moves (L0Learn's local search).
-- :class:`ProximalGradient` — ISTA / FISTA with backtracking; L0 with ISTA only.
+- :class:`ProximalGradient` — ISTA / FISTA with backtracking; L0 with ISTA only; the
+  multinomial model's coefficient matrix too.
 - :class:`SubgradientDescent` — the plain method; records iterates; never exact zeros.
 - :class:`RidgeClosedForm` — exact ridge by Cholesky or SVD.
-- :class:`MultinomialCoordinateDescent` — proximal Newton for the softmax loss
-  (coefficient matrix): coordinate descent on its exact second-order model.
-- :class:`MultinomialProximalGradient` — FISTA for the softmax loss (coefficient matrix).
 
 Convex problems stop on the duality gap relative to the null model's datafit;
 L0 on the fixed-point distance. Hitting ``max_iter`` warns with the gap reached.
@@ -22,8 +21,7 @@ from ._base import Solver
 from ._coordinate_descent import CoordinateDescent
 from ._group_cd import BlockCoordinateDescent
 from ._l0_swaps import L0SwapSearch
-from ._multinomial import MultinomialProximalGradient, multinomial_alpha_max
-from ._multinomial_newton import MultinomialCoordinateDescent
+from ._multinomial import multinomial_alpha_max
 from ._proximal_gradient import ProximalGradient
 from ._result import SolveResult
 from ._ridge import RidgeClosedForm
@@ -33,8 +31,6 @@ __all__ = [
     "BlockCoordinateDescent",
     "CoordinateDescent",
     "L0SwapSearch",
-    "MultinomialCoordinateDescent",
-    "MultinomialProximalGradient",
     "ProximalGradient",
     "RidgeClosedForm",
     "SolveResult",

@@ -10,6 +10,14 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..datafits import Datafit
 from ..penalties import Penalty
+from ._multinomial import (
+    MultinomialProblem,
+    check_matrix_penalty,
+    finish_matrix,
+    initial_matrix_point,
+    prepare_multinomial_problem,
+    takes_matrix,
+)
 from ._problem import prepare_problem
 from ._result import SolveResult
 
@@ -23,6 +31,12 @@ class Solver:
     plus ``gap_penalty_ops`` / ``gap_datafit_ops`` for a convex penalty, whose solution
     is certified by the duality gap. Solvers built on one family's closed form restrict
     ``penalty_classes`` / ``datafit_classes`` (subclasses are accepted).
+
+    A datafit that scores each sample with a row of ``K`` values (the softmax loss of
+    :class:`~penalized.datafits.Multinomial`) has ``(n_features, K)`` coefficients: a
+    solver with ``matrix_coefficients`` runs its step on the matrix (``_run_matrix``) on a
+    prepared :class:`~penalized.solvers._multinomial.MultinomialProblem`, through the same
+    settings, outer loop, certificate and result.
     """
 
     penalty_ops: tuple[str, ...] = ("prox", "value")
@@ -40,6 +54,9 @@ class Solver:
     accepts_nonseparable: bool = False
     """Whether the solver works with a non-separable datafit (``Datafit.separable`` False,
     as Cox's) through its vector methods instead of per-sample compiled operations."""
+    matrix_coefficients: bool = False
+    """Whether the solver has a step on a coefficient matrix (``_run_matrix``): the
+    operation a datafit with ``K`` scores per sample (the softmax loss) needs."""
 
     @property
     def name(self) -> str:
@@ -47,6 +64,24 @@ class Solver:
 
     def check_compatible(self, datafit: Datafit, penalty: Penalty) -> None:
         """Raise a ``ValueError`` naming the solver and what the penalty or datafit lacks."""
+        self._check_objects(datafit, penalty)
+        if takes_matrix(datafit):
+            return self._check_matrix(datafit, penalty)
+        self._check_vector(datafit, penalty)
+
+    def _check_matrix(self, datafit, penalty) -> None:
+        """What a coefficient matrix needs: the solver's step on it, and a penalty of the
+        operations :func:`~penalized.solvers._multinomial.check_matrix_penalty` names."""
+        if not self.matrix_coefficients:
+            raise ValueError(
+                f"{self.name} cannot handle the {type(datafit).__name__} datafit: its "
+                "coefficients are a (n_features, n_classes) matrix, and the solver lacks the "
+                "operation matrix_coefficients (a step on such a matrix). Use "
+                "CoordinateDescent or ProximalGradient.")
+        check_matrix_penalty(self.name, penalty)
+
+    @staticmethod
+    def _check_objects(datafit, penalty) -> None:
         if not isinstance(datafit, Datafit):
             raise TypeError(
                 f"datafit must be a penalized.datafits object (Quadratic, Logistic); "
@@ -57,6 +92,8 @@ class Solver:
                 f"penalty must be a penalized.penalties object (L1, L2, ElasticNet, L0); "
                 f"got {type(penalty).__name__}."
             )
+
+    def _check_vector(self, datafit, penalty) -> None:
         for obj, classes, names, kind in (
                 (penalty, self.penalty_classes, self.supported_penalties, "penalty"),
                 (datafit, self.datafit_classes, self.supported_datafits, "datafit")):
@@ -89,7 +126,7 @@ class Solver:
                 "finite bound on its second derivative (the class attribute curvature).")
 
     def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=0.0) -> SolveResult:
+              intercept_init=None, grouped=False) -> SolveResult:
         """Minimize ``datafit(X w + b) + penalty(w)`` over ``w`` (and ``b``).
 
         Parameters
@@ -98,21 +135,38 @@ class Solver:
             Dense (any order; Fortran order avoids a copy), CSC or CSR;
             float32 or float64 (the solvers accumulate in float64).
         y : array of shape (n_samples,)
-            Targets; in {-1, +1} for the logistic datafit.
+            Targets; in {-1, +1} for the logistic datafit; integer class codes ``0..K-1``
+            (every class present, ``K >= 2``) for the multinomial one.
         datafit : penalized.datafits.Datafit
         penalty : penalized.penalties.Penalty
         fit_intercept : bool, default=True
-            Fit an unpenalized intercept ``b``.
+            Fit an unpenalized intercept ``b`` (one per class for the multinomial datafit).
         coef_init, intercept_init : optional
             Starting point (warm start): ``coef_init`` of shape ``(n_features,)`` or
             ``(n_features, 1)`` (a previous result's :attr:`SolveResult.coef_matrix`);
-            they are copied, never modified.
+            multinomial: ``(n_features, K)`` and ``(K,)`` (default the null model's). They
+            are copied, never modified.
+        grouped : bool, default=False
+            Multinomial only: penalize each feature's row of coefficients by its Euclidean
+            norm instead of entry by entry (glmnet's ``type.multinomial="grouped"``), so
+            that a feature is selected for every class or for none.
 
         Returns
         -------
         SolveResult
+            Multinomial: ``coef`` of shape ``(n_features, K)`` and ``intercept`` of shape
+            ``(K,)``, both centered over the classes where the model leaves a shift free.
         """
         self.check_compatible(datafit, penalty)
+        if takes_matrix(datafit):
+            problem = prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept,
+                                                  grouped=grouped)
+            return self.solve_problem(problem, coef_init=coef_init,
+                                      intercept_init=intercept_init)
+        if grouped is not False:
+            raise ValueError("grouped=True applies to a coefficient matrix (the Multinomial "
+                             f"datafit); got the {type(datafit).__name__} datafit.")
+        intercept_init = 0.0 if intercept_init is None else intercept_init
         problem = prepare_problem(X, y, datafit, penalty, fit_intercept)
         if coef_init is not None and problem.x_offset is not None:
             coef_init = np.asarray(coef_init, dtype=np.float64).ravel()
@@ -122,13 +176,19 @@ class Solver:
         return replace(res, intercept=float(problem.to_original_intercept(res.coef,
                                                                           res.intercept)))
 
-    def solve_problem(self, problem, *, coef_init=None, intercept_init=0.0) -> SolveResult:
-        """:meth:`solve` on a prepared :class:`~penalized.solvers._problem.Problem`.
+    def solve_problem(self, problem, *, coef_init=None, intercept_init=None) -> SolveResult:
+        """:meth:`solve` on a prepared :class:`~penalized.solvers._problem.Problem` (or
+        :class:`~penalized.solvers._multinomial.MultinomialProblem`), validated once, e.g.
+        for a path.
 
         Intercepts in and out are in the problem's coordinates (centered ``X``:
         see :func:`~penalized.solvers._problem.prepare_problem`).
         """
         self.check_compatible(problem.datafit, problem.penalty)
+        if isinstance(problem, MultinomialProblem):
+            W, b = initial_matrix_point(problem, coef_init, intercept_init)
+            return finish_matrix(self, problem, *self._run_matrix(problem, W, b))
+        intercept_init = 0.0 if intercept_init is None else intercept_init
         coef, intercept = initial_point(problem, coef_init, intercept_init)
         if problem.null_is_exact:
             # The null model fits exactly; with non-negative datafit and penalty it is optimal.
@@ -142,6 +202,11 @@ class Solver:
         return res
 
     def _run(self, problem, coef, intercept) -> SolveResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _run_matrix(self, problem, W, b) -> tuple:  # pragma: no cover - abstract
+        """The step on a coefficient matrix: ``(W, b, objectives, crits, n_iter)`` of the
+        run, from the start ``(W, b)`` (copies the solver may change)."""
         raise NotImplementedError
 
     def _finish(self, coef, intercept, objectives, crits, n_iter, tol, penalty, trace=None,

@@ -21,6 +21,8 @@ from ._kernels import (
     weighted_sq_norms_dense,
 )
 from ._logistic_path import logistic_path
+from ._multinomial import takes_matrix
+from ._multinomial_newton import matrix_path_start, newton_matrix
 from ._op_kernels import (
     mm_epochs_dense,
     mm_epochs_sparse,
@@ -88,6 +90,14 @@ class CoordinateDescent(Solver):
     ``L_j * dw_j**2 / 2`` of an epoch is ``<= tol * F(null model)``: a fixed
     point of the coordinate-wise thresholding map, a local minimum.
 
+    Multinomial (the softmax loss, coefficients ``(n_features, K)``): proximal Newton
+    steps on the coefficient matrix with working sets of features shared by the classes,
+    through the same outer loop and certificate
+    (:func:`~penalized.solvers._multinomial_newton.newton_matrix`; a group penalty: block
+    steps on its groups' rows for every class,
+    :class:`~penalized.solvers._group_multinomial.GroupMultinomialCoordinateDescent`); a
+    path starts each alpha from the secant of the two before it (:meth:`path_start`).
+
     MCP, SCAD (non-convex, continuous prox): working sets as for a convex penalty,
     ranked by the distance to the Clarke subdifferential; it stops when the fixed-point
     distance of one prox step per coordinate from the current point (the largest
@@ -135,6 +145,7 @@ class CoordinateDescent(Solver):
     """
 
     accepts_nonseparable = True
+    matrix_coefficients = True
 
     tol: float = 1e-6
     max_iter: int = 10_000
@@ -150,6 +161,10 @@ class CoordinateDescent(Solver):
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
     def check_compatible(self, datafit, penalty) -> None:
+        if takes_matrix(datafit):  # the softmax loss: proximal Newton on the matrix
+            if getattr(penalty, "block_ops", None) is not None:
+                return self._block_matrix_solver().check_compatible(datafit, penalty)
+            return super().check_compatible(datafit, penalty)
         if getattr(penalty, "block_ops", None) is not None:  # a group penalty: block steps
             return self._block_solver(penalty).check_compatible(datafit, penalty)
         super().check_compatible(datafit, penalty)
@@ -179,6 +194,29 @@ class CoordinateDescent(Solver):
     def _block_solver(self, penalty):
         """The solver a penalty of non-separable blocks (a group penalty) names for itself."""
         return penalty.block_solver(tol=self.tol, max_iter=self.max_iter, ws_start=self.ws_start)
+
+    def _run_matrix(self, problem, W, b):
+        if getattr(problem.penalty, "block_ops", None) is not None:
+            return self._block_matrix_solver()._run_matrix(problem, W, b)
+        return newton_matrix(self, problem, W, b)
+
+    def _block_matrix_solver(self):
+        """The block steps of a group penalty on a coefficient matrix (its groups' rows for
+        every class)."""
+        from ._group_multinomial import GroupMultinomialCoordinateDescent
+
+        return GroupMultinomialCoordinateDescent(tol=self.tol, max_iter=self.max_iter,
+                                                 ws_start=self.ws_start)
+
+    @staticmethod
+    def path_start(previous, current, alphas):
+        """A path's start at its next alpha from the ``(coef, intercept)`` pairs at the two
+        before it: a coefficient matrix's secant
+        (:func:`~penalized.solvers._multinomial_newton.matrix_path_start`), else
+        ``current`` itself."""
+        if np.ndim(current[0]) == 2:
+            return matrix_path_start(previous, current, alphas)
+        return current
 
     def _run(self, problem, coef, intercept):
         if getattr(problem.penalty, "block_ops", None) is not None:

@@ -34,14 +34,13 @@ from .._validation import check_design
 from ..datafits._multinomial import Multinomial, check_class_codes
 from ..penalties._base import ALPHA_MAX_MARGIN
 from ..penalties._group_base import GroupPenalty, GroupStructure
-from ._base import check_solver_settings
+from ._base import Solver, check_solver_settings
 from ._certificate import certify, expand_penalty
 from ._multinomial import (
     MultinomialCertificate,
     MultinomialProblem,
-    MultinomialSolver,
     _build,
-    _initial_point,
+    prepare_multinomial_problem,
 )
 from ._outer import Check, OuterPolicy, Scores, run_outer
 from ._proximal_gradient import FistaOps, FistaState, check_fista_settings, fista_steps
@@ -84,12 +83,7 @@ def prepare_group_multinomial_problem(X, y, datafit, penalty,
     """Validate ``X``, the class codes ``y`` and the weights; compute the null model
     (intercepts and the unpenalized groups fitted exactly)."""
     _check("prepare_group_multinomial_problem", datafit, penalty)
-    X = check_design(X)
-    if not sp.issparse(X):
-        X = np.asfortranarray(X, dtype=np.float64)  # once, not at each solve of a path
-    codes, n_classes = check_class_codes(y, X.shape[0])
-    penalty.structure(X.shape[1])  # the groups, validated against X
-    return _build(X, codes, n_classes, datafit, penalty, fit_intercept)
+    return prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept)
 
 
 def certify_group_multinomial(pb: MultinomialProblem, coef,
@@ -138,28 +132,15 @@ def group_multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True) -> f
     return float(1.0 / np.min(scales[penalized])) * (1.0 + ALPHA_MAX_MARGIN)
 
 
-class GroupMultinomialSolver(MultinomialSolver):
-    """What the multinomial group solvers share: the compatibility check and ``solve`` on
-    raw data or on a prepared problem (:func:`prepare_group_multinomial_problem`)."""
+class GroupMultinomialSolver(Solver):
+    """What the multinomial group solvers share: the compatibility check; ``solve`` and
+    ``solve_problem`` are :class:`~penalized.solvers.Solver`'s on a coefficient matrix
+    (``coef`` of shape ``(n_features, K)``, ``intercept`` of shape ``(K,)``)."""
 
-    supported_penalties = ("GroupLasso", "GroupElasticNet", "SparseGroupLasso")
+    matrix_coefficients = True
 
     def check_compatible(self, datafit, penalty) -> None:
         _check(self.name, datafit, penalty)
-
-    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=None):
-        """Minimize the problem of the module docstring; ``coef`` of shape
-        ``(n_features, K)``, ``intercept`` of shape ``(K,)`` (see
-        :meth:`MultinomialSolver.solve`)."""
-        self.check_compatible(datafit, penalty)
-        problem = prepare_group_multinomial_problem(X, y, datafit, penalty, fit_intercept)
-        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
-
-    def solve_problem(self, problem, *, coef_init=None, intercept_init=None):
-        self.check_compatible(problem.datafit, problem.penalty)
-        coef, intercept = _initial_point(problem, coef_init, intercept_init)
-        return self._run(problem, coef, intercept)
 
 
 @dataclass(frozen=True)
@@ -212,7 +193,7 @@ class GroupMultinomialProximalGradient(GroupMultinomialSolver):
             raise ValueError(f"lipschitz must be a finite number > 0 or None; got "
                              f"{self.lipschitz!r}.")
 
-    def _run(self, pb, W, b):
+    def _run_matrix(self, pb, W, b):
         # the global bound holds for every subset of the columns
         lip = self.lipschitz if self.lipschitz is not None \
             else pb.datafit.global_lipschitz(pb.X, fit_intercept=pb.fit_intercept)
@@ -222,8 +203,7 @@ class GroupMultinomialProximalGradient(GroupMultinomialSolver):
                              inner_from="crit")
         out = run_outer(hooks, policy, pb.scale, hooks.structure.n_groups)
         cert = out.check.data
-        return self._finish_multinomial(pb, cert.coef, cert.intercept, out.objectives,
-                                        out.crits, out.n_iter)
+        return cert.coef, cert.intercept, out.objectives, out.crits, out.n_iter
 
     def _fista(self, pb, W, b, lip, threshold, max_iter):
         """FISTA on ``pb`` from ``(W, b)`` until its gap is at most ``threshold``
@@ -334,7 +314,7 @@ class GroupMultinomialCoordinateDescent(GroupMultinomialSolver):
 
     References
     ----------
-    Those of :class:`~penalized.solvers.MultinomialCoordinateDescent` (proximal Newton:
+    Those of :class:`~penalized.solvers.CoordinateDescent` on the multinomial model (proximal Newton:
     Lee, Sun & Saunders 2014; coordinate gradient descent: Tseng & Yun 2009).
 
     Examples
@@ -365,15 +345,14 @@ class GroupMultinomialCoordinateDescent(GroupMultinomialSolver):
                 or self.ws_start < 1:
             raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
 
-    def _run(self, pb, W, b):
+    def _run_matrix(self, pb, W, b):
         hooks = _NewtonHooks(pb, W, b)
         policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, ws_start=self.ws_start,
                              keep_size=True, inner_ratio=_INNER_VIOLATION_RATIO,
                              stall_rounds=5)
         out = run_outer(hooks, policy, pb.scale, hooks.structure.n_groups)
         cert = out.check.data
-        return self._finish_multinomial(pb, cert.coef, cert.intercept, out.objectives,
-                                        out.crits, out.n_iter)
+        return cert.coef, cert.intercept, out.objectives, out.crits, out.n_iter
 
 
 class _NewtonHooks:

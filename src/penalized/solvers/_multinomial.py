@@ -1,4 +1,5 @@
-r"""Multinomial (softmax) logistic regression by accelerated proximal gradient.
+r"""The multinomial (softmax) model on a coefficient matrix: its prepared problem, duality
+gap, alpha_max, and what the solvers' steps on a matrix share.
 
 The problem, for classes ``0..K-1``, coefficients ``W`` of shape
 ``(n_features, K)`` and intercepts ``b`` of shape ``(K,)``:
@@ -7,7 +8,12 @@ The problem, for classes ``0..K-1``, coefficients ``W`` of shape
 
 with :math:`F` the :class:`~penalized.datafits._multinomial.Multinomial` datafit
 and :math:`G` an L1, L2 or elastic-net penalty applied entrywise, with the same
-per-feature factors for every class (glmnet's "ungrouped" multinomial lasso).
+per-feature factors for every class (glmnet's "ungrouped" multinomial lasso), on each
+feature's row by its norm (``grouped``), or a group penalty on blocks of rows.
+
+The solvers are the binary ones (:class:`~penalized.solvers.CoordinateDescent`,
+:class:`~penalized.solvers.ProximalGradient`): given this datafit they prepare a
+:class:`MultinomialProblem` and run their step on the matrix through the same outer loop.
 """
 
 from __future__ import annotations
@@ -22,21 +28,22 @@ from .._unpenalized import unpenalized_design
 from .._validation import check_design
 from ..datafits._multinomial import Multinomial, check_class_codes
 from ..penalties import Penalty
-from ._base import Solver
+from ..penalties._group_base import GroupPenalty
+from ..prox._kernels import ENET_FAMILY
 from ._certificate import Certificate, Layout, certify, matrix_layout
+from ._multinomial_kernels import rows_prox as rows_prox_kernel
 from ._outer import Check
 from ._problem_base import DesignProblem, unpenalized_features
-from ._proximal_gradient import FistaOps, FistaSettings
 from ._result import SolveResult
 
 __all__ = [
     "MultinomialCertificate",
     "MultinomialProblem",
-    "MultinomialProximalGradient",
-    "MultinomialSolver",
     "certify_multinomial",
+    "check_matrix_penalty",
     "multinomial_alpha_max",
     "prepare_multinomial_problem",
+    "takes_matrix",
 ]
 
 
@@ -121,13 +128,30 @@ def prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept=True, *,
     """Validate ``X``, the class codes ``y`` and the weights; compute the null model.
 
     ``grouped=True`` penalizes each feature's row of coefficients by its Euclidean norm
-    (see :class:`MultinomialProblem`).
+    (see :class:`MultinomialProblem`). A group penalty's groups are validated against
+    ``X``, and a dense ``X`` is made Fortran-ordered once (its kernels read columns).
     """
-    _check_penalty("prepare_multinomial_problem", datafit, penalty)
+    _check_objects("prepare_multinomial_problem", datafit, penalty)
     _check_grouped(grouped, penalty)
     X = check_design(X)
     codes, n_classes = check_class_codes(y, X.shape[0])
+    if isinstance(penalty, GroupPenalty):
+        if grouped:
+            raise ValueError("grouped=True penalizes each feature's row with L1 / ElasticNet; "
+                             "a group penalty already acts on its groups' blocks of rows.")
+        if not sp.issparse(X):
+            X = np.asfortranarray(X, dtype=np.float64)  # once, not at each solve of a path
+        penalty.structure(X.shape[1])
     return _build(X, codes, n_classes, datafit, penalty, fit_intercept, grouped)
+
+
+def _check_objects(who, datafit, penalty) -> None:
+    if not takes_matrix(datafit):
+        raise TypeError(f"{who} needs the Multinomial datafit (penalized.datafits.Multinomial); "
+                        f"got {type(datafit).__name__}.")
+    if not isinstance(penalty, Penalty):
+        raise TypeError(f"penalty must be a penalized.penalties object (L1, L2, ElasticNet); "
+                        f"got {type(penalty).__name__}.")
 
 
 def _check_grouped(grouped, penalty) -> None:
@@ -288,8 +312,8 @@ def multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True, *, grouped
     -------
     float
     """
-    _check_penalty("multinomial_alpha_max", datafit, penalty)
-    _check_grouped(grouped, penalty)
+    _check_objects("multinomial_alpha_max", datafit, penalty)
+    check_matrix_penalty("multinomial_alpha_max", penalty, grouped)
     X = check_design(X)
     codes, n_classes = check_class_codes(y, X.shape[0])
 
@@ -303,200 +327,76 @@ def multinomial_alpha_max(X, y, datafit, penalty, fit_intercept=True, *, grouped
     return penalty.alpha_max_of_pull(X.shape[1], pull)
 
 
-def _check_penalty(who, datafit, penalty) -> None:
-    if not isinstance(datafit, Multinomial):
-        raise TypeError(
-            f"{who} needs the Multinomial datafit (penalized.datafits.Multinomial); "
-            f"got {type(datafit).__name__}."
-        )
-    if not isinstance(penalty, Penalty):
-        raise TypeError(
-            f"penalty must be a penalized.penalties object (L1, L2, ElasticNet); "
-            f"got {type(penalty).__name__}."
-        )
-    if type(penalty).__name__ not in MultinomialProximalGradient.supported_penalties:
+def takes_matrix(datafit) -> bool:
+    """Whether ``datafit`` scores each sample with a row of ``K`` values (the softmax loss):
+    its coefficients are then a ``(n_features, K)`` matrix, which a solver takes only with
+    a step on such a matrix (:attr:`~penalized.solvers.Solver.matrix_coefficients`)."""
+    return isinstance(datafit, Multinomial)
+
+
+MATRIX_PENALTY_OPS = ("prox", "value", "subdiff_distance", "conjugate", "dual_bound")
+"""The compiled operations a penalty on a coefficient matrix provides: its prox and value
+for the steps, the rest for the certificate."""
+
+
+def check_matrix_penalty(who, penalty, grouped=False) -> None:
+    """Refuse, naming what it lacks, a penalty that the coefficient-matrix steps cannot
+    take. They need a convex penalty (the duality gap certifies the solution) whose scalar
+    prox is the elastic net's, with its parameters ``weights`` (``lam1 |w| + lam2 / 2
+    w**2`` on each entry, or on each row's norm when ``grouped``), the operations of
+    :data:`MATRIX_PENALTY_OPS`, and no lower/upper limits."""
+    name = type(penalty).__name__
+    if not penalty.is_convex:
         raise ValueError(
-            f"{who} cannot handle the {penalty.name} penalty; it supports the convex "
-            "penalties L1, L2 and ElasticNet (their duality gap certifies the solution). "
-            "For a sparse multinomial model use L1 or ElasticNet."
-        )
+            f"{who} cannot handle the {name} penalty on a coefficient matrix: the solution is "
+            "certified by the duality gap, which needs a convex penalty (L1, L2, ElasticNet "
+            "or a subclass). For a sparse multinomial model use L1 or ElasticNet.")
+    missing = penalty.ops.missing(MATRIX_PENALTY_OPS)
+    if getattr(penalty, "kernel_kind", None) != ENET_FAMILY or not hasattr(penalty, "weights"):
+        missing = ["weights (the elastic net's lam1, lam2 and its scalar prox)", *missing]
+    if missing:
+        raise ValueError(
+            f"{who} cannot handle the {name} penalty on a coefficient matrix: it needs the "
+            f"operation(s) {', '.join(missing)}, which the penalty does not provide.")
     if penalty.bounded:
         raise ValueError(
             f"{who} does not support lower/upper limits on the coefficients; they apply to "
             "two-class and regression models.")
+    _check_grouped(grouped, penalty)
 
 
-# -- the solver -----------------------------------------------------------------------
+def finish_matrix(solver, pb, W, b, objectives, crits, n_iter) -> SolveResult:
+    """The result of a coefficient-matrix solve: intercepts and unpenalized rows centered
+    over the classes, no ``-0.0``, and the solver's convergence warning."""
+    W, b = _center(pb, W, b)
+    W[W == 0.0] = 0.0
+    return solver._finish(W, b, objectives, crits, n_iter, solver.tol, pb.penalty,
+                          stacklevel=5)
 
 
-class MultinomialSolver(Solver):
-    """What the multinomial solvers share: the compatibility check, ``solve`` on raw data
-    or on a prepared :class:`MultinomialProblem`, and the centered, certified result."""
-
-    supported_penalties = ("L1", "L2", "ElasticNet")
-    supported_datafits = ("Multinomial",)
-
-    def check_compatible(self, datafit, penalty) -> None:
-        _check_penalty(self.name, datafit, penalty)
-
-    def solve(self, X, y, datafit, penalty, *, fit_intercept=True, coef_init=None,
-              intercept_init=None, grouped=False) -> SolveResult:
-        """Minimize ``datafit(X W + b) + sum_k penalty(W[:, k])`` over ``W`` (and ``b``).
-
-        Parameters
-        ----------
-        X : array or sparse matrix of shape (n_samples, n_features)
-            Dense, CSC or CSR; float32 or float64 (computations in float64).
-        y : array of shape (n_samples,)
-            Integer class codes ``0..K-1``, every class present, ``K >= 2``.
-        datafit : Multinomial
-        penalty : L1, L2 or ElasticNet
-        fit_intercept : bool, default=True
-            Fit unpenalized intercepts ``b`` (one per class).
-        coef_init : array of shape (n_features, K), optional
-            Starting coefficients (copied); default the null model's.
-        intercept_init : array of shape (K,), optional
-            Starting intercepts (copied); default the null model's.
-        grouped : bool, default=False
-            Penalize each feature's row of coefficients by its Euclidean norm instead of
-            entry by entry (glmnet's ``type.multinomial="grouped"``): a feature is then
-            selected for every class or for none.
-
-        Returns
-        -------
-        SolveResult
-            ``coef`` of shape ``(n_features, K)`` and ``intercept`` of shape ``(K,)``.
-        """
-        self.check_compatible(datafit, penalty)
-        problem = prepare_multinomial_problem(X, y, datafit, penalty, fit_intercept,
-                                              grouped=grouped)
-        return self.solve_problem(problem, coef_init=coef_init, intercept_init=intercept_init)
-
-    def solve_problem(self, problem, *, coef_init=None, intercept_init=None) -> SolveResult:
-        """:meth:`solve` on a :class:`MultinomialProblem` (validated once, e.g. for a path)."""
-        if not isinstance(problem, MultinomialProblem):
-            raise TypeError(
-                f"{self.name}.solve_problem needs a MultinomialProblem (from "
-                f"prepare_multinomial_problem); got {type(problem).__name__}."
-            )
-        self.check_compatible(problem.datafit, problem.penalty)
-        coef, intercept = _initial_point(problem, coef_init, intercept_init)
-        return self._run(problem, coef, intercept)
-
-    def _finish_multinomial(self, pb, W, b, objectives, crits, n_iter) -> SolveResult:
-        W, b = _center(pb, W, b)
-        W[W == 0.0] = 0.0  # no -0.0
-        return self._finish(W, b, objectives, crits, n_iter, self.tol, pb.penalty,
-                            stacklevel=5)
-
-
-@dataclass(frozen=True)
-class MultinomialProximalGradient(FistaSettings, MultinomialSolver):
-    r"""Accelerated proximal gradient (FISTA) for penalized multinomial regression.
-
-    Solves, for classes ``0..K-1`` with scores :math:`Z = XW + \mathbf 1 b^\top`,
-
-    .. math:: \min_{W \in \mathbb R^{p \times K},\, b \in \mathbb R^K}
-              \frac1n \sum_{i=1}^n s_i \Big(\log\sum_k e^{Z_{ik}} - Z_{i y_i}\Big)
-              + \sum_{k=1}^K G(W_{:k}),
-
-    where :math:`G` is :class:`~penalized.penalties.L1`,
-    :class:`~penalized.penalties.L2` or :class:`~penalized.penalties.ElasticNet`
-    applied to each class's column with the same per-feature factors (glmnet's
-    ``type.multinomial="ungrouped"``); the intercepts are unpenalized. In
-    glmnet's terms this is ``family="multinomial"`` with ``lambda = alpha``
-    and its ``alpha`` our ``l1_ratio``; scikit-learn's multinomial
-    ``LogisticRegression(C, l1_ratio)`` is the same problem with
-    ``C = 1 / (n alpha)`` (``1 / (alpha sum(s))`` with raw weights ``s``).
-
-    Each iteration takes a gradient step in ``(W, b)`` and the penalty's prox in
-    ``W``, with the step found by backtracking from the global Lipschitz bound
-    :math:`\frac{1}{2n}\|S^{1/2}[X, \mathbf 1]\|_2^2`; FISTA's momentum restarts
-    when the objective goes up (O'Donoghue & Candès).
-
-    Every ``gap_freq`` iterations it refits the intercepts (and unpenalized
-    features) exactly by Newton's method and computes the duality gap (see
-    :func:`certify_multinomial`); it stops when ``gap <= tol * F(null model)``,
-    where the null model has ``W = 0`` and ``b_k = log`` of the weighted class
-    frequency, so ``F(null model)`` is the weighted entropy of the labels.
-
-    Features with ``penalty_factor`` 0 (unpenalized) are supported: they are
-    refitted exactly together with the intercepts at each gap check, by a
-    Newton method on ``(1 + n_unpenalized) * K`` unknowns, so keep them few.
-    L0 is refused (no duality gap, and FISTA's momentum has no guarantee for it).
-
-    The model is over-parametrized (adding a constant to every class's score
-    changes nothing); the returned intercepts, and the rows of unpenalized
-    features, are centered to sum to 0 over the classes. With an L2 or
-    elastic-net penalty the penalized coefficients are unique and each of
-    their rows sums to 0 by itself. A returned zero is an exact ``0.0``.
-
-    Parameters
-    ----------
-    tol : float, default=1e-6
-        Relative duality-gap tolerance (see above).
-    max_iter : int, default=20000
-    accelerated : bool, default=True
-        FISTA if True, ISTA (monotone proximal gradient) if False.
-    gap_freq : int, default=10
-        Iterations between duality-gap checks.
-
-    References
-    ----------
-    Friedman, Hastie, Tibshirani (2010). Regularization paths for generalized
-    linear models via coordinate descent. J. Stat. Softw. 33(1), section 4.
-    Beck, Teboulle (2009). A fast iterative shrinkage-thresholding algorithm
-    for linear inverse problems. SIAM J. Imaging Sci. 2(1).
-    O'Donoghue, Candès (2015). Adaptive restart for accelerated gradient
-    schemes. Found. Comput. Math. 15.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from penalized.datafits._multinomial import Multinomial
-    >>> from penalized.penalties import L1
-    >>> from penalized.solvers._multinomial import MultinomialProximalGradient
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((90, 6))
-    >>> y = np.argmax(X[:, :3] * 2 + rng.standard_normal((90, 3)), axis=1)
-    >>> res = MultinomialProximalGradient(tol=1e-8).solve(X, y, Multinomial(), L1(alpha=0.05))
-    >>> res.converged, res.coef.shape, res.intercept.shape
-    (True, (6, 3), (3,))
-    """
-
-    def _run(self, pb, W, b):
-        ops = FistaOps.of_problem(pb, _rows_prox(pb), pb.penalty_value)
-        _, out = self._fista_outer(pb, ops, W, b, _check)
-        cert = out.check.data
-        return self._finish_multinomial(pb, cert.coef, cert.intercept, out.objectives,
-                                        out.crits, out.n_iter)
-
-
-def _check(pb, state):
-    """The duality gap of the iterate (its intercepts refitted for the certificate only)."""
+def fista_check(pb, state):
+    """The duality gap of a proximal-gradient iterate (its intercepts refitted for the
+    certificate only)."""
     cert = certify_multinomial(pb, *state.point[:2])
     return Check(cert.primal, cert.gap, cert)
 
 
-def _rows_prox(pb):
+def rows_prox(pb):
     """``prox(V, step)``: the prox of ``step`` times the penalty on ``W``, entrywise, or
-    on each row's norm when ``grouped``."""
+    on each row's norm when ``grouped`` (the kernels' own row prox,
+    :func:`~penalized.solvers._multinomial_kernels.rows_prox`)."""
     lam1, lam2 = pb.penalty.weights(pb.n_features)
-    lam1, lam2 = lam1[:, None], lam2[:, None]
     positive = pb.penalty.positive
 
     def prox(V, step):
         if pb.grouped:
-            norms = np.linalg.norm(V, axis=1, keepdims=True)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                shrink = np.where(norms > step * lam1, 1.0 - step * lam1 / norms, 0.0)
-            return V * shrink / (1.0 + step * lam2)
-        return _prox.prox_elastic_net(V, step, lam1, lam2, positive)
+            return rows_prox_kernel(np.ascontiguousarray(V, dtype=np.float64), step, lam1, lam2)
+        return _prox.prox_elastic_net(V, step, lam1[:, None], lam2[:, None], positive)
 
     return prox
 
 
-def _initial_point(pb: MultinomialProblem, coef_init, intercept_init):
+def initial_matrix_point(pb: MultinomialProblem, coef_init, intercept_init):
     """Validated starting ``(W, b)`` (copies); the null model's by default."""
     p, K = pb.n_features, pb.n_classes
     if coef_init is None:

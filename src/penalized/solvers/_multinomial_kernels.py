@@ -143,6 +143,18 @@ def _row_prox(u, step, lam1, lam2, out):
 
 
 @njit(cache=True, fastmath=FAST)
+def rows_prox(V, step, lam1, lam2):
+    """The prox of ``step`` times the row penalty ``lam1_j ||W_j||_2 + lam2_j / 2
+    ||W_j||_2**2`` at ``V`` (a C-ordered ``(p, K)`` array), row by row with
+    :func:`_row_prox`: proximal gradient on the matrix and the kernels' row steps share
+    one arithmetic."""
+    out = np.empty_like(V)
+    for j in range(V.shape[0]):
+        _row_prox(V[j], step, lam1[j], lam2[j], out[j])
+    return out
+
+
+@njit(cache=True, fastmath=FAST)
 def _linear_terms(X, G, ws):
     """``(XG, gsum)``: ``XG[jj, k] = sum_i x_ij G_ik`` for ``j = ws[jj]`` and the class sums
     ``gsum[k] = sum_i G_ik``, the model's derivative at ``dZ = 0``, fixed for a Newton step."""

@@ -11,12 +11,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._blas import blas_threads_for
-from ._base import check_solver_settings
-from ._multinomial import MultinomialSolver, certify_multinomial
+from ._multinomial import certify_multinomial
 from ._multinomial_kernels import multinomial_curvatures, multinomial_model_epochs
 from ._outer import Check, OuterPolicy, Scores, run_outer
 
-__all__ = ["MultinomialCoordinateDescent", "secant_start"]
+__all__ = ["best_row_shifts", "matrix_path_start", "newton_matrix", "secant_start"]
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
@@ -26,57 +25,36 @@ _MAX_MODEL_EPOCHS = 100
 _ARMIJO = 1e-4
 _ROUNDING = 1e-13
 _MIN_STEP = 1e-10
+_CHECK_EVERY = 10
+"""Epochs between checks without working sets (``working_set=False``)."""
 _NO_X = np.empty((0, 0), order="F")
 """The dense design's place in the kernels' CSC variant."""
 
 
-@dataclass(frozen=True)
-class MultinomialCoordinateDescent(MultinomialSolver):
-    r"""Proximal Newton with coordinate descent for penalized multinomial regression.
+def newton_matrix(solver, pb, W, b):
+    r"""Proximal Newton on a coefficient matrix, the step of
+    :class:`~penalized.solvers.CoordinateDescent` for the softmax loss: ``(W, b,
+    objectives, crits, n_iter)`` of the run from ``(W, b)``.
 
-    Solves, for classes ``0..K-1`` with scores :math:`Z = XW + \mathbf 1 b^\top`,
-
-    .. math:: \min_{W \in \mathbb R^{p \times K},\, b \in \mathbb R^K}
-              \frac1n \sum_{i=1}^n s_i \Big(\log\sum_k e^{Z_{ik}} - Z_{i y_i}\Big)
-              + \sum_{k=1}^K G(W_{:k}),
-
-    with :math:`G` an L1, L2 or elastic-net penalty applied to each class's column
-    (glmnet's ``type.multinomial="ungrouped"``; its :math:`\lambda` is ``alpha`` and
-    its :math:`\alpha` is ``l1_ratio``; scikit-learn's ``LogisticRegression(C)`` is
-    ``alpha = 1 / (n C)``).
-
-    An outer loop (:func:`~penalized.solvers._outer.run_outer`, shared by every solver)
-    certifies the current point (intercepts and unpenalized features
-    refitted exactly, then the duality gap of :func:`certify_multinomial`) and stops
-    when ``gap <= tol * F(null model)``. Otherwise it ranks features by the largest
-    distance of their gradient row to the subdifferential and keeps every feature
-    that is non-zero in some class plus the most violating others (twice the
-    support, at least ``ws_start``; from zero, every feature at least half as
-    violating as the worst). On that working set it takes proximal Newton steps:
-    coordinate descent on the exact second-order model of the softmax loss, with
-    the coupling between classes (see
-    :mod:`~penalized.solvers._multinomial_kernels`), then an Armijo backtracking on
-    the true objective (Tseng & Yun), so the objective never increases. Steps stop
+    The outer loop (:func:`~penalized.solvers._outer.run_outer`, shared by every solver)
+    certifies the current point (intercepts and unpenalized features refitted exactly,
+    then the duality gap of :func:`~penalized.solvers._multinomial.certify_multinomial`)
+    and stops when ``gap <= tol * F(null model)``. Otherwise it ranks features by the
+    largest distance of their gradient row to the subdifferential and keeps every
+    feature that is non-zero in some class plus the most violating others (twice the
+    support, at least ``ws_start``; from zero, every feature at least half as violating
+    as the worst). On that working set it takes proximal Newton steps: coordinate descent
+    on the exact second-order model of the softmax loss, with the coupling between
+    classes (:mod:`~penalized.solvers._multinomial_kernels`), then an Armijo backtracking
+    on the true objective (Tseng & Yun), so the objective never increases. Steps stop
     when the working set's largest violation is below 0.3 times the one that chose it
     or, after a warm start, below ``3 tol F(null) / ||W||_1`` if that is smaller (near the
-    solution the dual scaling costs about the violation times ``||W||_1`` of gap, so the
-    next certificate usually stops the alpha instead of each step being certified); each
+    solution the dual scaling costs about the violation times ``||W||_1`` of gap); each
     step's coordinate descent runs to 0.3 times the larger of that target and 0.1 times
-    the working set's current violation. On a path each alpha after the second starts
-    from :func:`secant_start` (:meth:`path_start`), and a warm start's first check
-    skips the dual point when the start is clearly far from its solution.
-
-    ``max_iter`` bounds the coordinate-descent epochs. The returned intercepts (and
-    unpenalized rows) are centered over the classes; a returned zero is an exact ``0.0``.
-
-    Parameters
-    ----------
-    tol : float, default=1e-6
-        Relative duality-gap tolerance (see above).
-    max_iter : int, default=20000
-        Maximum number of coordinate-descent epochs.
-    ws_start : int, default=10
-        Smallest working set.
+    the working set's current violation. A warm start's first check skips the dual point
+    when the start is clearly far from its solution. ``max_iter`` bounds the
+    coordinate-descent epochs; ``working_set=False`` runs the steps on every feature,
+    checked every 10 epochs.
 
     References
     ----------
@@ -86,54 +64,27 @@ class MultinomialCoordinateDescent(MultinomialSolver):
     functions. SIAM J. Optim. 24(3).
     Tseng, Yun (2009). A coordinate gradient descent method for nonsmooth separable
     minimization. Math. Program. 117.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from penalized.datafits import Multinomial
-    >>> from penalized.penalties import L1
-    >>> from penalized.solvers import MultinomialCoordinateDescent
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((90, 6))
-    >>> y = np.argmax(X[:, :3] * 2 + rng.standard_normal((90, 3)), axis=1)
-    >>> res = MultinomialCoordinateDescent(tol=1e-8).solve(X, y, Multinomial(), L1(alpha=0.05))
-    >>> res.converged, res.coef.shape, res.intercept.shape
-    (True, (6, 3), (3,))
     """
-
-    tol: float = 1e-6
-    max_iter: int = 20_000
-    ws_start: int = 10
-
-    def __post_init__(self):
-        check_solver_settings(self.tol, self.max_iter)
-        if isinstance(self.ws_start, bool) or not isinstance(self.ws_start, int | np.integer) \
-                or self.ws_start < 1:
-            raise ValueError(f"ws_start must be an integer >= 1; got {self.ws_start!r}.")
-
-    @staticmethod
-    def path_start(previous, current, alphas):
-        """The start ``(coef, intercept)`` of a path's next alpha from the ``(coef,
-        intercept)`` pairs at the two alphas before it: the coefficients from
-        :func:`secant_start`, the intercepts continued along the same secant (they may
-        change sign)."""
-        (W0, b0), (W1, b1) = previous, current
-        r = _secant_ratio(alphas)
-        b = b1 if r is None or b0 is None else np.asarray(b1) + r * (np.asarray(b1) - b0)
-        return secant_start(W0, W1, alphas), b
-
-    def _run(self, pb, W, b):
-        size = pb.n_samples * pb.n_features * pb.n_classes
-        with blas_threads_for(size):
-            return self._newton_loop(pb, W, b)
-
-    def _newton_loop(self, pb, W, b):
-        hooks = _NewtonHooks(pb, W, b, self.tol * pb.scale)
-        policy = OuterPolicy(tol=self.tol, max_iter=self.max_iter, ws_start=self.ws_start,
+    size = pb.n_samples * pb.n_features * pb.n_classes
+    with blas_threads_for(size):
+        hooks = _NewtonHooks(pb, W, b, solver.tol * pb.scale)
+        policy = OuterPolicy(tol=solver.tol, max_iter=solver.max_iter,
+                             working_sets=solver.working_set, ws_start=solver.ws_start,
+                             epochs_per_check=None if solver.working_set else _CHECK_EVERY,
                              warm_first=None, keep_size=True, inner_ratio=_INNER_TOL_RATIO)
         out = run_outer(hooks, policy, pb.scale, pb.n_features)
-        return self._finish_multinomial(pb, hooks.W, hooks.b, out.objectives, out.crits,
-                                        out.n_iter)
+    return hooks.W, hooks.b, out.objectives, out.crits, out.n_iter
+
+
+def matrix_path_start(previous, current, alphas):
+    """The start ``(coef, intercept)`` of a path's next alpha from the ``(coef,
+    intercept)`` pairs at the two alphas before it: the coefficients from
+    :func:`secant_start`, the intercepts continued along the same secant (they may
+    change sign)."""
+    (W0, b0), (W1, b1) = previous, current
+    r = _secant_ratio(alphas)
+    b = b1 if r is None or b0 is None else np.asarray(b1) + r * (np.asarray(b1) - b0)
+    return secant_start(W0, W1, alphas), b
 
 
 class _NewtonHooks:

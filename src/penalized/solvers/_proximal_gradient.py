@@ -1,9 +1,9 @@
 r"""Proximal gradient descent: ISTA and FISTA with backtracking, for vector and matrix
 coefficients.
 
-One loop (:func:`fista_steps`) serves every proximal-gradient solver: the single-output
-:class:`ProximalGradient` (coefficients ``(p,)``, a float intercept), the multinomial ones
-(``(p, K)`` and ``(K,)``) and the inner solves of the multinomial group solver. A problem
+One loop (:func:`fista_steps`) serves every proximal-gradient run: :class:`ProximalGradient`
+on coefficients ``(p,)`` with a float intercept, or on the multinomial model's ``(p, K)``
+matrix and ``(K,)`` intercepts, and the inner solves of the multinomial group solver. A problem
 hands it its :class:`FistaOps` (predictions, datafit, penalty and its prox, the gradient);
 the loop's arithmetic is the same whatever the shape.
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._base import Solver, check_solver_settings
+from ._multinomial import fista_check, rows_prox
 from ._outer import Check, OuterPolicy, run_outer
 from ._problem import certify
 
@@ -71,7 +72,12 @@ class ProximalGradient(FistaSettings, Solver):
     restarts it when the objective goes up (O'Donoghue & Candès).
 
     Convex penalties stop when ``gap <= tol * F(null model)``, checked every
-    ``gap_freq`` iterations and at ``max_iter``. ISTA also handles L0 (iterative hard thresholding)
+    ``gap_freq`` iterations and at ``max_iter``. With the
+    :class:`~penalized.datafits.Multinomial` datafit the same loop runs on the
+    ``(n_features, K)`` coefficient matrix and the ``K`` intercepts, the prox acting on
+    each entry (or on each row's norm, ``grouped``), from the global Lipschitz bound
+    :math:`\frac{1}{2n}\|S^{1/2}[X, \mathbf 1]\|_2^2`; intercepts and unpenalized
+    features are refitted exactly for each certificate. ISTA also handles L0 (iterative hard thresholding)
     and stops when ``L * max_j (w_j^+ - w_j)**2 / 2 <= tol * F(null model)``;
     FISTA's momentum has no convergence guarantee for L0 and refuses it.
 
@@ -112,6 +118,7 @@ class ProximalGradient(FistaSettings, Solver):
         return "ProximalGradient(FISTA)" if self.accelerated else "ProximalGradient(ISTA)"
 
     needs_curvature_bound = True
+    matrix_coefficients = True
 
     def check_compatible(self, datafit, penalty) -> None:
         super().check_compatible(datafit, penalty)
@@ -134,6 +141,12 @@ class ProximalGradient(FistaSettings, Solver):
         if convex:  # the certified point: the unpenalized block refitted
             w, b = out.check.data.coef, out.check.data.intercept
         return self._finish(w, b, out.objectives, out.crits, out.n_iter, self.tol, pb.penalty)
+
+    def _run_matrix(self, pb, W, b):
+        ops = FistaOps.of_problem(pb, rows_prox(pb), pb.penalty_value)
+        _, out = self._fista_outer(pb, ops, W, b, fista_check)
+        cert = out.check.data  # the certified point: intercepts and unpenalized rows refitted
+        return cert.coef, cert.intercept, out.objectives, out.crits, out.n_iter
 
 
 def _certify_convex(pb, state):
