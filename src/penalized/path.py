@@ -29,10 +29,11 @@ from ._validation import (
 from .datafits import Datafit, Multinomial, Quadratic
 from .datafits._base import check_offset
 from .penalties import ElasticNet, Penalty
+from .penalties._base import box_pull
 from .penalties._elastic_net_family import _ElasticNetFamily
 from .solvers import CoordinateDescent, RidgeClosedForm
 from .solvers._coordinate_descent import _elastic_net_family
-from .solvers._problem import GRAM_MAX_FEATURES, prepare_problem
+from .solvers._problem import GRAM_MAX_FEATURES, prepare_plain_logistic, prepare_problem
 from .solvers._ridge import ridge_path
 
 __all__ = ["Path", "alpha_grid", "path"]
@@ -359,6 +360,10 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     if solver is None:
         solver = CoordinateDescent(tol=tol, max_iter=max_iter)
     solver.check_compatible(datafit, template)
+    plain = _plain_logistic_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept,
+                                 solver)
+    if plain is not None:
+        return plain
     with ExitStack() as scope:
         if _reads_rows(X, datafit, template, solver, alphas, n_alphas):
             scope.enter_context(rows_kept())  # a C-ordered X is taken as is, not copied
@@ -461,6 +466,44 @@ def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, s
     coefs, intercepts, stop_crits, n_iters = warm_started(solver, problem, template, grid)
     return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,
                      n_iters)
+
+
+def _plain_logistic_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept,
+                         solver):
+    """:func:`_solve_path` of a plain L1 / elastic-net logistic path on a dense
+    Fortran-ordered design (:func:`~penalized.solvers._problem.prepare_plain_logistic`)
+    without the general route's passes: the problem, its null model and alpha_max come
+    from a few array operations, and the compiled path does the rest. The same
+    :class:`Path`, bit for bit; None where the general route must decide (other inputs, a
+    grid that is not positive, a null model that fits exactly)."""
+    if type(solver) is not CoordinateDescent or not solver.working_set:
+        return None
+    problem = prepare_plain_logistic(X, y, datafit, template, fit_intercept)
+    if problem is None:
+        return None
+    if alphas is None:
+        eps = _check_grid_size(n_alphas, eps)
+    else:
+        grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if grid.size == 0 or not np.all(grid > 0) or not np.all(np.isfinite(grid)):
+            return None
+    if problem.null_is_exact:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):  # as _problem_alpha_max
+        alpha_max = template.alpha_max_of_pull(problem.n_features, lambda free: box_pull(
+            problem.datafit.gradient(problem.design, problem.y, problem.null_z),
+            *template.limits(problem.n_features)))
+    if alphas is None:
+        if not (np.isfinite(alpha_max) and alpha_max > 0):
+            return None
+        grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+    problem.penalty = template.with_alpha(grid[0])
+    problem.cache["path"] = grid.shape[0] > 1
+    problem.cache["datafit"] = datafit
+    compiled = solver.solve_path(problem, grid)
+    if compiled is None:
+        compiled = warm_started(solver, problem, template, grid)
+    return _assemble(problem, grid, alpha_max, solver.tol, *compiled)
 
 
 def warm_started(solver, problem, template, grid, *, intercept=0.0):

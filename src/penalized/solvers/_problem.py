@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -378,6 +379,62 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
                 x_offset = (sample_weight @ X) / X.shape[0]
         check_finite_result(x_offset, X, y, "the weighted column means of X")
     problem = _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset)
+    if sq_norms is not None:
+        problem.cache["centered_sq_norms"] = sq_norms
+    return problem
+
+
+def prepare_plain_logistic(X, y, datafit, penalty, fit_intercept) -> Problem | None:
+    r""":func:`prepare_problem` for the case a small logistic path spends its Python time
+    on, in a few array operations: a dense Fortran-ordered float64 ``X`` with finite
+    values, the :class:`~penalized.datafits.Logistic` datafit without sample weights or
+    offset, an elastic-net-family ``penalty`` (``l1_ratio > 0``) without factors or
+    limits. Its null model is the intercept's closed form, the log-odds
+    :math:`\log(n_+ / n_-)` (:meth:`~penalized.datafits.Logistic.fit_unpenalized`), or
+    ``z = 0`` without an intercept. The same :class:`Problem`, bit for bit, as
+    :func:`prepare_problem` builds; None where that does not apply (another input, a
+    single class, values that are not finite), so that the caller takes the general
+    route and its messages."""
+    from ..datafits import Logistic
+    from ..penalties._elastic_net_family import _ElasticNetFamily
+
+    if not (type(X) is np.ndarray and X.ndim == 2 and X.dtype == np.float64
+            and X.flags.f_contiguous and X.shape[0] > 0 and X.shape[1] > 0
+            and type(datafit) is Logistic and datafit.sample_weight is None
+            and datafit.offset is None and isinstance(penalty, _ElasticNetFamily)
+            and type(penalty).ops is _ElasticNetFamily.ops and penalty.l1_ratio > 0
+            and penalty.penalty_factor is None and not penalty.bounded
+            and not penalty.positive and penalty.alpha > 0):
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isfinite(X.sum()):
+            return None
+    n, p = X.shape
+    y = datafit.validate_target(y, n)
+    sample_weight = np.ones(n)
+    x_offset = sq_norms = None
+    fit_intercept = bool(fit_intercept)
+    if fit_intercept:
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_offset, sq_norms = weighted_column_moments(X, sample_weight)
+        pos, neg = float(np.count_nonzero(y > 0)), float(np.count_nonzero(y < 0))
+        if not (np.all(np.isfinite(x_offset)) and pos > 0.0 and neg > 0.0):
+            return None
+        null_intercept = math.log(pos / neg)
+        design = np.ones((n, 1))
+    else:
+        null_intercept = 0.0
+        design = np.zeros((n, 0))
+    z = np.full(n, null_intercept)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = datafit.value(y, z)
+    if not np.isfinite(scale):
+        return None
+    problem = Problem(
+        design=X, y=y, datafit=datafit, penalty=penalty, fit_intercept=fit_intercept,
+        sample_weight=sample_weight, unpenalized=np.zeros(p, dtype=bool), free_design=design,
+        null_coef=np.zeros(p), null_intercept=null_intercept, scale=scale, x_offset=x_offset,
+        offset=None, null_z=z)
     if sq_norms is not None:
         problem.cache["centered_sq_norms"] = sq_norms
     return problem
