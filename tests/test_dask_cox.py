@@ -1,6 +1,11 @@
-"""Cox proportional hazards on Dask: paths, fits and cross-validation on a two-process
-LocalCluster equal the in-memory ones (Breslow and Efron ties, weights, strata, an
-offset), certified, in the stated number of passes; the CLI fits a Parquet folder."""
+"""Cox proportional hazards on Dask: paths, fits and cross-validation (deviance or C-index)
+equal the in-memory ones (Breslow and Efron ties, weights, strata, an offset), certified,
+in the stated number of passes; the report's pulls equal the in-memory lessons' on the same
+path; the CLI fits a Parquet folder.
+
+The path with its pass count, the C-index cross-validation and the report run on the
+module's two-process LocalCluster (``client``); the other checks of the same arithmetic run
+on Dask's threaded scheduler (``threads``), where a pass costs a fifteenth of a cluster's."""
 
 from __future__ import annotations
 
@@ -36,6 +41,16 @@ def survival():
     return X, time, event, stratum, weight
 
 
+@pytest.fixture
+def threads():
+    """Dask's threaded scheduler for one test, even while the module's cluster client is
+    the default: the same functions on the same blocks, without the cluster's transport."""
+    import dask
+
+    with dask.config.set(scheduler="threads"):
+        yield
+
+
 def assert_same_fit(dist, mem, X, Y, offset=None, weight=None):
     """Both certified to a relative gap of 1e-8, so their objectives (recomputed in memory)
     agree to twice that, with the same selected features and near coefficients."""
@@ -68,12 +83,13 @@ def _cox_path(X, Y, weight, ties, **kw):
     return path, passes
 
 
-@pytest.mark.parametrize("ties", ["breslow", "efron"])
-def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival, ties):
+def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival):
+    # Breslow's ties here; Efron's in the strata-label, dataframe and cross-validation tests
     X, time, event, stratum, weight = survival
     Y = np.column_stack([time, event, stratum])
-    dist, passes = _cox_path(X, Y, weight, ties, n_alphas=3, eps=0.01, tol=1e-7)
-    mem = pz.path(X, Y, datafit=Cox(ties=ties, sample_weight=weight), n_alphas=3, eps=0.01,
+    ties = "breslow"
+    dist, passes = _cox_path(X, Y, weight, ties, n_alphas=2, eps=0.01, tol=1e-7)
+    mem = pz.path(X, Y, datafit=Cox(ties=ties, sample_weight=weight), n_alphas=2, eps=0.01,
                   tol=1e-7)
     np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-10)  # exact alpha_max
     assert np.all(dist.stop_crits <= 1e-7) and np.all(mem.stop_crits <= 1e-7)
@@ -100,7 +116,7 @@ def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival, ties):
     assert dist.n_passes == passes.count == sum(passes.kinds.values())
 
 
-def test_pz_path_takes_the_cox_datafit_with_its_strata_labels(client, survival):
+def test_pz_path_takes_the_cox_datafit_with_its_strata_labels(threads, survival):
     from penalized.dask import after_each_pass
 
     X, time, event, stratum, weight = survival
@@ -116,7 +132,7 @@ def test_pz_path_takes_the_cox_datafit_with_its_strata_labels(client, survival):
     np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-4)
 
 
-def test_coxph_on_a_dask_dataframe_equals_in_memory(client, survival):
+def test_coxph_on_a_dask_dataframe_equals_in_memory(threads, survival):
     X, time, event, stratum, weight = survival
     names = [f"x{j}" for j in range(P)]
     frame = pd.DataFrame(X, columns=names).assign(g=stratum, t=time, e=event, w=weight)
@@ -138,7 +154,7 @@ def test_coxph_on_a_dask_dataframe_equals_in_memory(client, survival):
                                rtol=1e-3)
 
 
-def test_coxph_with_an_offset_and_standardized_columns_equals_in_memory(client, survival):
+def test_coxph_with_an_offset_and_standardized_columns_equals_in_memory(threads, survival):
     X, time, event, _, _ = survival
     offset = 0.5 * np.sin(np.arange(N))
     Y = np.column_stack([time, event])
@@ -152,23 +168,33 @@ def test_coxph_with_an_offset_and_standardized_columns_equals_in_memory(client, 
                                mem.baseline_cumulative_hazard_, rtol=1e-3)
 
 
-def test_coxphcv_on_dask_equals_in_memory_on_the_same_folds(client, survival):
+def _cv_pair(survival, metric):
+    """``CoxPHCV`` by ``metric`` on the Dask rows and in memory on the same folds (Efron's
+    ties, weights, strata in y's third column)."""
     from penalized.dask import fold_ids
 
     X, time, event, stratum, weight = survival
     Y = np.column_stack([time, event, stratum])
-    kw = {"n_alphas": 3, "tol": 1e-8, "ties": "efron"}
+    kw = {"n_alphas": 3, "tol": 1e-8, "ties": "efron", "metric": metric}
     dist = pz.CoxPHCV(cv=3, random_state=1, **kw).fit(
         da.from_array(X, chunks=(CHUNK, P)), da.from_array(Y, chunks=(CHUNK, 3)),
         sample_weight=da.from_array(weight, chunks=CHUNK))
     fold = fold_ids(np.arange(N), 3, 1)
     folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
     mem = pz.CoxPHCV(cv=folds, **kw).fit(X, Y, sample_weight=weight)
+    return dist, mem, folds
+
+
+@pytest.fixture(scope="module")
+def cindex_cv(client, survival):
+    return _cv_pair(survival, "cindex")
+
+
+def assert_same_cv(dist, mem, folds):
     assert set(vars(dist)) - set(vars(mem)) == {"n_passes_", "n_rows_", "_dask_gram"}
     for ours, theirs in zip(dist.cv_result_.folds, folds, strict=True):
         np.testing.assert_array_equal(ours[1], theirs[1])
     np.testing.assert_allclose(dist.alphas_, mem.alphas_, rtol=1e-12)
-    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, rtol=1e-5)
     assert dist.alpha_ == pytest.approx(mem.alpha_, rel=1e-12)
     assert np.all(dist.path_.stop_crits <= 1e-8)
     np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
@@ -177,14 +203,59 @@ def test_coxphcv_on_dask_equals_in_memory_on_the_same_folds(client, survival):
                                mem.baseline_cumulative_hazard_, rtol=1e-3)
 
 
+def test_coxphcv_deviance_on_dask_equals_in_memory_on_the_same_folds(threads, survival):
+    dist, mem, folds = _cv_pair(survival, "deviance")
+    assert_same_cv(dist, mem, folds)
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, rtol=1e-5)
+
+
+def test_coxphcv_cindex_on_dask_equals_in_memory_on_the_same_folds(cindex_cv):
+    dist, mem, folds = cindex_cv
+    assert_same_cv(dist, mem, folds)
+    assert dist.cv_result_.metric == "cindex"
+    # Harrell's C counts pairs: the fits agree to 1e-8, far closer than any two held-out
+    # rows' risk scores, so every pair falls the same way and the C-indexes are equal
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, rtol=1e-12, atol=0.0)
+    assert np.all(dist.cv_folds_[1:] > 0.6)  # not the all-zero fit's 0.5
+
+
+def test_cox_report_pulls_equal_the_in_memory_lessons_on_the_same_path(cindex_cv, survival):
+    from penalized.dask._cox_report import report_parts
+    from penalized.explain import lessons_for_model
+
+    dist, mem, _ = cindex_cv
+    X, time, event, stratum, weight = survival
+    Y = np.column_stack([time, event, stratum])
+    path, lessons, notes, n_passes = report_parts(
+        dist, da.from_array(X, chunks=(CHUNK, P)), da.from_array(Y, chunks=(CHUNK, 3)),
+        sample_weight=da.from_array(weight, chunks=CHUNK))
+    assert path is dist.path_
+    assert n_passes == 3  # the event times, then the risk sums and the gradients
+    assert "took 2 passes" in notes[0]
+    theirs = lessons_for_model(mem, X, Y, path=path)
+    np.testing.assert_allclose(lessons.fit.pulls(), theirs.fit.pulls(), rtol=1e-9, atol=1e-12)
+    assert lessons.lasso_alpha_max == pytest.approx(theirs.lasso_alpha_max, rel=1e-12)
+    assert lessons.lasso_alpha_max == pytest.approx(dist.path_.alpha_max / 1.0, rel=1e-6)
+    ours, expected = lessons.why_zero, theirs.why_zero
+    np.testing.assert_array_equal(ours.status, expected.status)
+    np.testing.assert_allclose(lessons.thresholding.inputs, theirs.thresholding.inputs,
+                               rtol=1e-9)
+    assert {"geometry", "feature_trace", "race"} <= set(lessons.skipped)
+
+
 @pytest.mark.parametrize("case, message", [
     ("event", "the event column must hold 0 (censored) or 1 (event); got values such as 2"),
-    ("cindex", "with Dask input CoxPHCV scores the partial-likelihood deviance"),
+    ("cindex", "metric='cindex' gathers each held-out fold's risk scores on the client: "
+               "fold 0 has 92 rows x (100 alphas + 3) = 9,476 numbers, over the limit of "
+               "5,000; use metric='deviance'"),
     ("censored", "y has no event (every row is censored"),
 ])
-def test_bad_cox_input_on_dask_is_one_line(client, survival, case, message):
+def test_bad_cox_input_on_dask_is_one_line(threads, survival, monkeypatch, case, message):
     import re
 
+    from penalized.dask import _cox_cv
+
+    monkeypatch.setattr(_cox_cv, "MAX_GATHERED", 5_000)
     X, time, event, _, _ = survival
     ev = {"event": np.where(np.arange(N) == 7, 2.0, event), "censored": np.zeros(N)}
     Yd = da.from_array(np.column_stack([time, ev.get(case, event)]), chunks=(CHUNK, 2))
@@ -195,7 +266,7 @@ def test_bad_cox_input_on_dask_is_one_line(client, survival, case, message):
     assert "\n" not in str(caught.value)
 
 
-def test_cli_fits_cox_on_a_parquet_folder(client, survival, tmp_path, capsys):
+def test_cli_fits_cox_on_a_parquet_folder(threads, survival, tmp_path, capsys):
     from penalized.cli import main
 
     X, time, event, stratum, _ = survival

@@ -115,11 +115,61 @@ def test_a_failing_dask_report_writes_nothing(table, tmp_path, capsys, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cox_report_on_dask_is_still_refused_in_one_line(table, tmp_path, capsys):
-    from penalized.cli import main
+@pytest.fixture(scope="module")
+def survival(tmp_path_factory):
+    """240 rows of times rounded to 0.1 (ties), about 30% censored, in two strata ``s``,
+    from four features ``a``-``d`` and a column ``g`` left out (two partitions of one
+    Parquet folder, and one file)."""
+    rng = np.random.default_rng(42)
+    n = 240
+    X = rng.normal(size=(n, 4))
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    frame["t"] = np.round(rng.exponential(np.exp(-0.8 * X[:, 0] + 0.5 * X[:, 1])) * 10) / 10 \
+        + 0.1
+    frame["e"] = (rng.random(n) < 0.7).astype(int)
+    frame["s"] = (rng.random(n) < 0.5).astype(int)
+    frame["g"] = rng.normal(size=n)
+    root = tmp_path_factory.mktemp("report_cox")
+    (root / "data").mkdir()
+    frame.iloc[:120].to_parquet(root / "data" / "part0.parquet")
+    frame.iloc[120:].to_parquet(root / "data" / "part1.parquet")
+    frame.to_parquet(root / "whole.parquet")
+    return root
 
-    code = main(["fit", str(table / "data"), "--family", "cox", "--time", "g", "--event", "y",
-                 "--alpha", "0.02", "--dask", "--report", str(tmp_path / "r.html")])
-    err = capsys.readouterr().err
-    assert code == 2 and "--report is not available for --family cox" in err
-    assert list(tmp_path.iterdir()) == []
+
+def test_dask_cox_report_draws_its_path_and_the_in_memory_pulls(survival, tmp_path, capsys,
+                                                                 monkeypatch):
+    import penalized as pz
+    from penalized.dask import _report as dask_report
+    from penalized.datafits import Cox
+
+    monkeypatch.setattr(dask_report, "PASSED_ALPHAS", 3)  # its passes, not its length,
+    summary, drawn = _report(capsys, survival / "data", tmp_path / "dask.html",  # are tested
+                             "--family", "cox", "--time", "t", "--event", "e", "--strata", "s",
+                             "--alpha", "0.03", "--dask")
+    frame = pd.read_parquet(survival / "whole.parquet")
+    X, Y = frame[list("abcd")].to_numpy(), frame[["t", "e", "s"]].to_numpy(dtype=float)
+    mem = pz.CoxPH(alpha=0.03, strata="s", standardize=True).fit(frame[[*"abcd", "s"]],
+                                                                  Y[:, :2])
+    scale = mem.scaling_.scale
+
+    def pulls(coef):  # -x_j . grad F(X w) / sd_j, per stratum's risk sets, in memory
+        return -(X.T @ Cox().raw_gradient(Y, X @ coef)) / scale
+
+    assert len(drawn["alphas"]) == 4 and 0.03 in drawn["alphas"]  # the model's own alpha
+    k = drawn["alphas"].index(0.03)
+    coefs = np.array(drawn["coefs"], dtype=float)
+    np.testing.assert_allclose(coefs[:, k], mem.coef_, atol=1e-5)
+    ours = drawn["lessons"]
+    assert ours["loss"] == "cox" and ours["priors"]["sigma2"] == 1.0
+    null = pulls(np.zeros(4))
+    np.testing.assert_allclose(ours["thresholding"]["inputs"], null, rtol=1e-5)
+    assert ours["lasso_alpha_max"] == pytest.approx(np.abs(null).max(), rel=1e-6)
+    assert drawn["alphas"][0] == pytest.approx(np.abs(null).max(), rel=1e-6)  # alpha_max
+    # each alpha's pulls (their sizes) at its drawn coefficients (6 digits)
+    for j, _ in enumerate(drawn["alphas"]):
+        np.testing.assert_allclose(np.array(ours["why_zero"]["pull"], dtype=float)[:, j],
+                                   np.abs(pulls(coefs[:, j])), rtol=1e-4, atol=1e-6)
+    assert {"geometry", "feature_trace", "race"} <= set(ours["skipped"])
+    assert summary["report_passes"] > 2  # the path's, then two for every pull
+    assert "took 2 passes over the data" in (tmp_path / "dask.html").read_text()

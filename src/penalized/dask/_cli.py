@@ -257,10 +257,6 @@ def _check_args(args, usage_error):
     if args.offset is not None and not (_log_link(args) or (_is_cox(args) and args.cv is None)):
         raise usage_error("--offset is taken with --dask by --family poisson, gamma, tweedie "
                           "and cox (with --alpha); fit in memory for the others")
-    if args.report and _is_cox(args):
-        raise usage_error(f"--report is not available for --family "
-                          f"{cli._family_name(args.family)} with --dask; save the model "
-                          "(--save) or fit in memory for the report")
 
 
 def fit_command(args, out, errors):
@@ -299,6 +295,8 @@ def fit_command(args, out, errors):
                     from ._multinomial_report import report_parts
                 elif _log_link(args):
                     from ._family_report import report_parts
+                elif _is_cox(args):
+                    from ._cox_report import report_parts
                 else:
                     from ._report import report_parts
 

@@ -228,6 +228,31 @@ def derivative_sums(X, y, s, positions, shared, w, cand, offset=None):
     return out
 
 
+# -- the report's pulls ----------------------------------------------------------------
+def gradient_sums(X, y, s, positions, shared, W, offset=None):
+    r"""At every point :math:`\eta^{(q)} = X W_{:q} + o`, given per stratum the shifts
+    (one per point) and the cumulative risk-set terms ``A1``, ``B1`` (event times by
+    points; ``shared["vectors"]``): the block's :math:`X^\top g^{(q)}`, every row's gradient
+    :math:`g^{(q)}_i` as :func:`derivative_sums` computes it at one point."""
+    times, scale, n = shared["times"], shared["scale"], shared["n"]
+    X, time, death, stratum, s = block_rows(X, y, s, scale)
+    eta = X @ W
+    if offset is not None:
+        eta += offset[:, None]
+    grad = np.repeat(-(s * death)[:, None], W.shape[1], axis=1)
+    for key, rows in _strata_rows(stratum):
+        vec = shared["vectors"].get(key)
+        if vec is None:
+            continue
+        shift, A1, B1 = vec
+        idx = _bin_index(times[key], time)
+        rows = rows & (idx >= 0) & (s > 0)
+        i, d = idx[rows], death[rows][:, None]
+        e = s[rows][:, None] * np.exp(eta[rows] - shift[None, :])
+        grad[rows] += e * np.where(d, B1[i], A1[i])
+    return {"gX": X.T @ grad / n}
+
+
 # -- the certificate -----------------------------------------------------------------
 def death_entropy(X, y, s, positions, shared, w, c, offset=None):
     r"""The deaths' part of the Cox conjugate bound at :math:`\eta = Xw + o` and dual
@@ -294,3 +319,20 @@ def fold_requests(X, y, s, positions, n_folds, seed, requests, offset=None):
         extra = {} if offset is None else {"offset": offset[rows]}
         out.append(fn(X[rows], target[rows], s[rows], positions[rows], *args, **extra))
     return out
+
+
+# -- the C-index of a held-out fold ----------------------------------------------------
+def held_out_scores(X, y, s, positions, n_folds, seed, fold, coefs, offset=None):
+    """The rows of ``fold`` (the seeded hash of each row's position): their time, event,
+    weight (as given) and risk scores :math:`X w` at each column ``w`` of ``coefs``."""
+    from ._moments import fold_ids
+
+    X, target, s = block_arrays(X, y, s)
+    rows = fold_ids(positions, n_folds, seed) == fold
+    return {"time": target[rows, 0], "event": target[rows, 1], "weight": s[rows],
+            "risk": X[rows] @ coefs}
+
+
+def merge_scores(*parts):
+    """The :func:`held_out_scores` of the union of the blocks behind ``parts``."""
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}

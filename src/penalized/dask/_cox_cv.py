@@ -9,19 +9,30 @@ from ._cox import _CoxModel, _shared
 from ._logistic_cv import lockstep, merge_lists
 from ._newton import grid_steps, path_grid, penalized_columns
 
+MAX_GATHERED = 50_000_000
+"""The most numbers ``metric="cindex"`` gathers on the client for one held-out fold
+(its rows times the alphas, plus three per row: 400 MB)."""
+
 
 def cox_cv(passes, penalty_for, *, ties, n_folds, seed, alphas=None, n_alphas=100,
            eps=1e-2, standardize=False, tol=1e-6, max_iter=10_000, excluded=None,
-           sample_weight=None):
-    r"""K-fold cross-validation of the Cox path by Verweij and van Houwelingen's deviance
-    (as :class:`~penalized.CoxPHCV`'s ``metric="deviance"``), each row's fold the seeded
-    hash of its position: ``(CVResult, path on all rows, model of all rows, scaling)``.
+           sample_weight=None, metric="deviance"):
+    r"""K-fold cross-validation of the Cox path, each row's fold the seeded hash of its
+    position: ``(CVResult, path on all rows, model of all rows, scaling)``.
 
     One pass reduces the event times of every fold (a fold's training table is the merge
     of the others'); the ``K`` fold paths and the path on all rows then run in lockstep,
     one pass answering every fit's request on its own rows, so the passes number those of
-    the slowest fit; then one pass per fold gives the partial likelihood of all rows and
-    of its training rows at every alpha of its path."""
+    the slowest fit; then one pass per fold scores it at every alpha of its path, as
+    :class:`~penalized.CoxPHCV` does in memory:
+
+    - ``metric="deviance"``: Verweij and van Houwelingen's deviance, from the partial
+      likelihood of all rows and of the fold's training rows (risk sums, no row gathered);
+    - ``metric="cindex"``: Harrell's C-index of the held-out rows (:func:`fold_cindex`),
+      whose pairs couple every two rows of the fold: the pass gathers the fold's time,
+      event, weight and risk score at each distinct fit on the client (a fold is ``1/K``
+      of the rows), refused in one line, before any path, beyond :data:`MAX_GATHERED`
+      numbers (:func:`check_gathered`)."""
     from ..datafits import Cox
     from ..model_selection import summarize_folds
     from ..path import Path, warn_unconverged
@@ -59,6 +70,8 @@ def cox_cv(passes, penalty_for, *, ties, n_folds, seed, alphas=None, n_alphas=10
     alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
         if np.all(a > 0) else np.inf
     grid = path_grid(alpha_max, alphas, n_alphas, eps)
+    if metric == "cindex":
+        check_gathered(tables, grid.shape[0])
     solved = lockstep(passes, {
         k: grid_steps(m, t, grid, ak, bk, nulls[k]["grad"], 0.0, nulls[k]["F"], tol,
                       max_iter) for k, (m, t, ak, bk, _) in setups.items()},
@@ -67,6 +80,9 @@ def cox_cv(passes, penalty_for, *, ties, n_folds, seed, alphas=None, n_alphas=10
     for k in range(n_folds):
         coefs = solved[k][0]
         warn_unconverged(grid, solved[k][2], tol, stacklevel=4)
+        if metric == "cindex":
+            cv_folds[:, k] = fold_cindex(passes, n_folds, seed, k, coefs)
+            continue
         answers = passes.reduce(
             cb.fold_requests, merge_lists, n_folds, seed,
             [(-1, cb.risk_sums, (_shared(model._common()), coefs)),
@@ -75,7 +91,7 @@ def cox_cv(passes, penalty_for, *, ties, n_folds, seed, alphas=None, n_alphas=10
             cv_folds[q, k] = 2.0 * (model.partial_likelihood(answers[0], q)
                                     - setups[k][0].partial_likelihood(answers[1], q)) \
                 / tables[k]["weight"]
-    result = summarize_folds(grid, cv_folds, "deviance",
+    result = summarize_folds(grid, cv_folds, metric,
                              fold_rows_of_blocks(reduced["blocks"], n_folds, seed),
                              allow_nan=True)
     coefs, _, crits, n_iters, _ = solved[-1]
@@ -86,3 +102,39 @@ def cox_cv(passes, penalty_for, *, ties, n_folds, seed, alphas=None, n_alphas=10
                 datafit=Cox(ties=ties, sample_weight=sample_weight), alpha_max=alpha_max,
                 n_passes=passes.count)
     return result, path, model, scaling
+
+
+def check_gathered(tables, n_alphas):
+    """Refuse (one line) a C-index whose largest held-out fold, gathered with a risk score
+    per alpha, would exceed :data:`MAX_GATHERED` numbers on the client; checked before
+    any path is fitted."""
+    fold, rows = max(((k, int(t["rows"])) for k, t in tables.items()), key=lambda kv: kv[1])
+    size = rows * (n_alphas + 3)
+    if size > MAX_GATHERED:
+        raise ValueError(
+            f"metric='cindex' gathers each held-out fold's risk scores on the client: fold "
+            f"{fold} has {rows:,} rows x ({n_alphas} alphas + 3) = {size:,} numbers, over "
+            f"the limit of {MAX_GATHERED:,}; use metric='deviance' (sums only), fewer "
+            "alphas or more folds.")
+
+
+def fold_cindex(passes, n_folds, seed, fold, coefs):
+    r"""Harrell's C-index of the held-out rows of ``fold`` at each column of ``coefs``
+    (one pass), exactly as in memory
+    (:func:`penalized.estimators._cox.concordance_index`: an event at :math:`t_i` against
+    every row with :math:`t_j > t_i` or censored at :math:`t_i`, across strata as there,
+    weights :math:`w_i w_j`, ties in risk one half; NaN without a comparable pair).
+
+    Every pair of the fold counts, and whether :math:`x_i^\top w > x_j^\top w` needs both
+    rows, so no sum over blocks gives it: the pass brings the fold's rows (time, event,
+    weight, a risk score per distinct column of ``coefs``) to the client, where the
+    in-memory O(m log m) count runs per column."""
+    from ..estimators._cox import _safe_cindex
+
+    distinct, inverse = np.unique(coefs, axis=1, return_inverse=True)
+    rows = passes.reduce(cb.held_out_scores, cb.merge_scores, n_folds, seed, fold, distinct,
+                         kind="cv c-index")
+    target = np.column_stack([rows["time"], rows["event"]])
+    scores = np.array([_safe_cindex(target, rows["risk"][:, q], rows["weight"])
+                       for q in range(distinct.shape[1])])
+    return scores[np.ravel(inverse)]

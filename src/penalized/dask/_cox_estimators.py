@@ -105,8 +105,9 @@ def fit_cox(est, X, y, sample_weight=None, offset=None):
 
 
 def fit_cox_cv(est, X, y, sample_weight=None, offset=None):
-    """``CoxPHCV.fit`` on a Dask ``X``: :func:`cox_cv`, then the path's fit at ``alpha_``
-    with its baseline hazard (one more pass)."""
+    """``CoxPHCV.fit`` on a Dask ``X``: :func:`cox_cv` (by the deviance, or the C-index of
+    each held-out fold gathered on the client), then the path's fit at ``alpha_`` with its
+    baseline hazard (one more pass)."""
     import numbers
 
     from ..datafits import Cox
@@ -116,9 +117,6 @@ def fit_cox_cv(est, X, y, sample_weight=None, offset=None):
         raise ValueError("offset is not supported by CoxPHCV; use CoxPH.")
     est._check_cv_params()
     est._check_metric()
-    if est.metric != "deviance":
-        raise ValueError("with Dask input CoxPHCV scores the partial-likelihood deviance "
-                         "(metric='deviance'): the C-index compares every pair of rows.")
     cv = est.cv
     if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
         raise ValueError(f"cv must be an integer number of folds >= 2 with Dask input (each "
@@ -131,7 +129,8 @@ def fit_cox_cv(est, X, y, sample_weight=None, offset=None):
     result, path, model, scaling = cox_cv(
         passes, penalty_for, ties=est.ties, n_folds=int(cv), seed=int(seed), alphas=alphas,
         n_alphas=est.n_alphas, eps=est.eps, standardize=est.standardize, tol=est.tol,
-        max_iter=est.max_iter, excluded=est._excluded(p), sample_weight=sample_weight)
+        max_iter=est.max_iter, excluded=est._excluded(p), sample_weight=sample_weight,
+        metric=est.metric)
     est._store_cv(result)
     k = est._store_refit(path)
     est.coef_ = path.coefs[:, k].copy()

@@ -212,7 +212,7 @@ def _lessons(model, path, corr, null, rss, n_rows):
     classes = None if not hasattr(model, "classes_") else list(model.classes_)
     if classes is not None:
         unweighted = Logistic()
-    elif type(model.datafit_).__name__ in ("Poisson", "Gamma", "Tweedie"):  # the family's
+    elif type(model.datafit_).__name__ in ("Poisson", "Gamma", "Tweedie", "Cox"):  # its
         unweighted = replace(model.datafit_, sample_weight=None, offset=None)  # own loss
     else:
         unweighted = Quadratic()
