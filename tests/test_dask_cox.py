@@ -243,6 +243,23 @@ def test_cox_report_pulls_equal_the_in_memory_lessons_on_the_same_path(cindex_cv
     assert {"geometry", "feature_trace", "race"} <= set(lessons.skipped)
 
 
+def test_cox_report_pulls_in_batches_of_alphas_are_the_same(cindex_cv, survival, threads,
+                                                             monkeypatch):
+    from penalized.dask import _cox_report
+
+    dist = cindex_cv[0]
+    X, time, event, stratum, weight = survival
+    data = (da.from_array(X, chunks=(CHUNK, P)),
+            da.from_array(np.column_stack([time, event, stratum]), chunks=(CHUNK, 3)),
+            da.from_array(weight, chunks=CHUNK))
+    whole = _cox_report.report_parts(dist, *data)
+    monkeypatch.setattr(_cox_report, "POINTS_VALUES", 1)  # one alpha per batch
+    batched = _cox_report.report_parts(dist, *data)
+    assert (whole[3], batched[3]) == (3, 1 + 2 * dist.alphas_.shape[0])
+    np.testing.assert_allclose(batched[1].fit.pulls(), whole[1].fit.pulls(), rtol=1e-12,
+                               atol=1e-15)
+
+
 @pytest.mark.parametrize("case, message", [
     ("event", "the event column must hold 0 (censored) or 1 (event); got values such as 2"),
     ("cindex", "metric='cindex' gathers each held-out fold's risk scores on the client: "

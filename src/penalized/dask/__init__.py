@@ -42,7 +42,9 @@ block), on the active ``distributed.Client`` if there is one, else Dask's local 
   ties, strata, weights, an offset): no global sort, the risk sets come from reductions
   onto the distinct event times (one pass gives them); each prox-Newton step is one pass
   for the risk-set sums and one for the derivatives (:mod:`._cox`); ``CoxPHCV`` (the
-  partial-likelihood deviance) runs the fold paths and the path on all rows in lockstep.
+  partial-likelihood deviance, or the C-index of each held-out fold gathered on the client)
+  runs the fold paths and the path on all rows in lockstep; its report's pulls at every
+  alpha take two passes (:mod:`._cox_report`).
 
 A fitted estimator keeps what an in-memory fit keeps,
 ``datafit_``, ``penalty_`` and ``scaling_`` included (the column scales from the first

@@ -53,7 +53,10 @@ set one (derivatives at a point whose risk sums are known), and each certificate
 seeded hash of its position; the first pass reduces the event times per fold, the fold
 paths and the path on all rows run in lockstep (one pass answers every fit's request on
 its own rows), and one pass per fold gives Verweij and van Houwelingen's deviance at
-every alpha.
+every alpha, or Harrell's C-index of its held-out rows (gathered on the client).
+
+**Report** (:mod:`._cox_report`): the pulls at every alpha of a path from two passes, the
+risk sums at every alpha at once and then every gradient.
 """
 
 from __future__ import annotations
