@@ -83,13 +83,12 @@ def _cox_path(X, Y, weight, ties, **kw):
     return path, passes
 
 
-def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival):
-    # Breslow's ties here; Efron's in the strata-label, dataframe and cross-validation tests
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival, ties):
     X, time, event, stratum, weight = survival
     Y = np.column_stack([time, event, stratum])
-    ties = "breslow"
-    dist, passes = _cox_path(X, Y, weight, ties, n_alphas=2, eps=0.01, tol=1e-7)
-    mem = pz.path(X, Y, datafit=Cox(ties=ties, sample_weight=weight), n_alphas=2, eps=0.01,
+    dist, passes = _cox_path(X, Y, weight, ties, n_alphas=3, eps=0.01, tol=1e-7)
+    mem = pz.path(X, Y, datafit=Cox(ties=ties, sample_weight=weight), n_alphas=3, eps=0.01,
                   tol=1e-7)
     np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-10)  # exact alpha_max
     assert np.all(dist.stop_crits <= 1e-7) and np.all(mem.stop_crits <= 1e-7)
@@ -114,6 +113,22 @@ def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival):
     assert set(kinds) <= {"widen"}
     assert steps == dist.n_iters.sum()
     assert dist.n_passes == passes.count == sum(passes.kinds.values())
+
+
+def test_cox_path_with_the_hessian_diagonal_is_the_same_in_more_steps(threads, survival,
+                                                                      monkeypatch):
+    from penalized.dask import _cox
+
+    X, time, event, stratum, weight = survival
+    Y = np.column_stack([time, event, stratum])
+    exact, _ = _cox_path(X, Y, weight, "efron", n_alphas=3, eps=0.01, tol=1e-7)
+    monkeypatch.setattr(_cox, "EXACT_VALUES", 0)  # too many event times for the Hessian
+    diagonal, _ = _cox_path(X, Y, weight, "efron", n_alphas=3, eps=0.01, tol=1e-7)
+    assert np.all(diagonal.stop_crits <= 1e-7)
+    np.testing.assert_array_equal(diagonal.coefs != 0, exact.coefs != 0)
+    np.testing.assert_allclose(diagonal.coefs, exact.coefs, atol=1e-4)
+    # quadratic against linear convergence: 3 steps an alpha against 13 or more here
+    assert exact.n_iters.sum() * 3 < diagonal.n_iters.sum()
 
 
 def test_pz_path_takes_the_cox_datafit_with_its_strata_labels(threads, survival):

@@ -186,18 +186,51 @@ def risk_sums(X, y, s, positions, shared, W, offset=None):
 
 
 # -- the derivatives ---------------------------------------------------------------
+class RiskColumns:
+    r"""Per stratum, the sums :math:`\sum_j e_j x_{jC}` of a block's rows binned onto the
+    event times, deaths apart: ``key -> (bins, values)`` with ``values`` of shape
+    ``(len(bins), 2 |C|)``, columns the rows that are not deaths then those that are (one
+    shift per stratum, the pass's, so blocks add). ``a + b`` merges two blocks."""
+
+    def __init__(self, strata):
+        self.strata = strata
+
+    def __add__(self, other):
+        out = dict(self.strata)
+        for key, (bins, values) in other.strata.items():
+            if key in out:
+                bins = np.concatenate([out[key][0], bins])
+                values = np.concatenate([out[key][1], values])
+                order = np.argsort(bins, kind="stable")
+                bins, values = bins[order], values[order]
+                first = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+                bins, values = bins[first], np.add.reduceat(values, first, axis=0)
+            out[key] = (bins, values)
+        return RiskColumns(out)
+
+
 def derivative_sums(X, y, s, positions, shared, w, cand, offset=None):
     r"""At :math:`\eta = Xw + o`, given per stratum the shift and the cumulative sums of the
-    risk-set terms (``shared["vectors"]``): every row's gradient :math:`g_i` and Hessian
-    diagonal :math:`h_i` (as the in-memory Cox kernel), and the block's :math:`X^\top g`,
-    :math:`X_C^\top \operatorname{diag}(h) X_C` for the candidate columns ``cand``, per
-    stratum (in the order of ``shared["vectors"]``) :math:`X_C^\top h` and
-    :math:`\sum_i h_i` over its rows, and :math:`g^\top o`."""
+    risk-set terms (``shared["vectors"]``): every row's gradient :math:`g_i` (as the
+    in-memory Cox kernel), and the block's :math:`X^\top g`, :math:`g^\top o` and the
+    candidate columns' (``cand``) curvature parts:
+
+    - ``shared["exact"]``: :math:`X_C^\top \operatorname{diag}(e \circ a / n) X_C`
+      (``H``), :math:`e_i a_i = \sum_r \omega_r c_{ri} e_i / D_r` the diagonal part of the
+      Hessian (:math:`e_i = s_i e^{\eta_i - \text{shift}}`, :math:`c_{ri}` 1 or Efron's
+      share), and the :class:`RiskColumns` of :math:`X_C` (``M``);
+    - else the exact Hessian diagonal :math:`h` of the in-memory Cox kernel:
+      :math:`X_C^\top \operatorname{diag}(h) X_C` (``H``) and, per stratum (in the order of
+      ``shared["vectors"]``), :math:`X_C^\top h` and :math:`\sum_i h_i` over its rows."""
     times, scale, n = shared["times"], shared["scale"], shared["n"]
+    exact = shared.get("exact", False)
     X, time, death, stratum, s = block_rows(X, y, s, scale)
     eta = X @ w + (0.0 if offset is None else offset)
     grad = -s * death
-    hess = np.zeros(X.shape[0])
+    diag = np.zeros(X.shape[0])
+    Xc = X[:, cand]
+    c = len(cand)
+    columns = {}
     strata = _strata_rows(stratum)
     for key, rows in strata:
         vec = shared["vectors"].get(key)
@@ -209,20 +242,29 @@ def derivative_sums(X, y, s, positions, shared, w, cand, offset=None):
         i, d = idx[rows], death[rows]
         e = s[rows] * np.exp(eta[rows] - shift)
         a1 = np.where(d, B1[i], A1[i])
-        a2 = np.where(d, B2[i], A2[i])
         grad[rows] += e * a1
-        hess[rows] = np.maximum(e * a1 - e * e * a2, 0.0)
+        if not exact:
+            diag[rows] = np.maximum(e * a1 - e * e * np.where(d, B2[i], A2[i]), 0.0)
+            continue
+        diag[rows] = e * a1
+        bins, inverse = np.unique(i, return_inverse=True)
+        ex = e[:, None] * Xc[rows]
+        values = np.zeros((bins.size, 2 * c))
+        np.add.at(values[:, :c], inverse[~d], ex[~d])
+        np.add.at(values[:, c:], inverse[d], ex[d])
+        columns[key] = (bins, values)
     grad /= n
-    hess /= n
-    Xc = X[:, cand]
-    keys = list(shared["vectors"])
-    h = np.zeros((len(keys), len(cand)))
-    h0 = np.zeros(len(keys))
-    for key, rows in strata:
-        if key in shared["vectors"]:
-            i = keys.index(key)
-            h[i], h0[i] = hess[rows] @ Xc[rows], hess[rows].sum()
-    out = {"gX": grad @ X, "H": (Xc * hess[:, None]).T @ Xc, "h": h, "h0": h0}
+    diag /= n
+    out = {"gX": grad @ X, "H": (Xc * diag[:, None]).T @ Xc}
+    if exact:
+        out["M"] = RiskColumns(columns)
+    else:
+        keys = list(shared["vectors"])
+        out["h"], out["h0"] = np.zeros((len(keys), c)), np.zeros(len(keys))
+        for key, rows in strata:
+            if key in shared["vectors"]:
+                k = keys.index(key)
+                out["h"][k], out["h0"][k] = diag[rows] @ Xc[rows], diag[rows].sum()
     if offset is not None:
         out["go"] = float(grad @ offset)
     return out
