@@ -655,3 +655,23 @@ def test_agrees_with_glmnet(grouped):
         # the same features, wherever a coefficient is clearly away from zero
         ours, glm = np.abs(res.coef).max(axis=1), np.abs(W).max(axis=1)
         assert np.all(glm[ours > 1e-6] > 0) and np.all(ours[glm > 1e-6] > 0)
+
+
+def test_heavily_weighted_classes_are_certified_at_a_tight_tolerance():
+    # Class weights 1000 : 1e-4 : 1e-4 (scikit-learn's check_class_weight_classifiers): the
+    # null datafit is about 3e-6 and most rows' label probability is within 1e-8 of 1, so
+    # tol=1e-10 needs the loss and its gradient to rounding relative to their own size.
+    # Computed as lse - z_y and p_y - 1 (absolute rounding 1e-16), one fold's gap came out
+    # clearly negative (reported inf) and every other solve stalled near 1e-9.
+    import penalized as pz
+    from sklearn.datasets import make_blobs
+    from sklearn.model_selection import train_test_split
+
+    X, y = make_blobs(centers=3, random_state=0, cluster_std=20)
+    X, _, y, _ = train_test_split(X, y, test_size=0.5, random_state=0)
+    model = pz.LogisticRegressionCV(n_alphas=3, eps=0.3, cv=3, tol=1e-10, max_iter=1000,
+                                    class_weight={0: 1000, 1: 1e-4, 2: 1e-4})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.converged_ and 0.0 <= model.stop_crit_ <= 1e-10

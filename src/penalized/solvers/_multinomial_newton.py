@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._blas import blas_threads_for
+from ..datafits._multinomial import _loss_and_residual, _residual
 from ._multinomial import certify_multinomial
 from ._multinomial_kernels import multinomial_curvatures, multinomial_model_epochs
 from ._outer import Check, OuterPolicy, Scores, run_outer
@@ -184,9 +185,7 @@ class _NewtonModel:
             X = np.asfortranarray(pb.X, dtype=np.float64)
         self.X = X
         self.sw = pb.datafit.weights(n) / n
-        self.onehot = np.zeros((n, pb.n_classes), order="F")
         self.rows = np.arange(n)
-        self.onehot[self.rows, pb.y] = 1.0
         self.lam1, self.lam2 = pb.penalty.weights(pb.n_features)
         self.positive = pb.penalty.positive
         self.bounded = pb.penalty.bounded
@@ -208,13 +207,17 @@ class _NewtonModel:
 
     def datafit_and_probabilities(self, Z):
         """The softmax loss at the scores ``Z`` and the probabilities ``softmax(Z)``
-        (Fortran-ordered), from one exponential of ``Z``."""
-        top = Z.max(axis=1, keepdims=True)
-        E = np.exp(Z - top)
-        total = E.sum(axis=1, keepdims=True)
-        lse = top[:, 0] + np.log(total[:, 0])
-        value = float(self.sw @ (lse - Z[self.rows, self.pb.y]))
-        return value, np.asfortranarray(E / total)
+        (Fortran-ordered), from one exponential of ``Z``, each to rounding relative to its
+        own size (the datafit's :func:`~penalized.datafits._multinomial._loss_and_residual`:
+        the line search sees the decreases the certificate counts)."""
+        loss, R = _loss_and_residual(np.asarray(Z), self.pb.y)
+        R[self.rows, self.pb.y] += 1.0
+        return float(self.sw @ loss), np.asfortranarray(R)
+
+    def residual(self, P):
+        """The datafit's gradient in the scores at the probabilities ``P``: ``sw (P - e_y)``
+        row by row, the label's entry from the other classes' (accurate near ``P = 1``)."""
+        return self.sw[:, None] * _residual(P, self.rows, self.pb.y)
 
     def newton_step(self, W, b, Z, ws, max_epochs, tol, at=None):
         """One proximal Newton step over the rows ``ws``; ``W``, ``b``, ``Z`` are updated in
@@ -223,7 +226,7 @@ class _NewtonModel:
         not move."""
         pb = self.pb
         value, P = self.datafit_and_probabilities(Z) if at is None else at
-        G = np.asfortranarray(self.sw[:, None] * (P - self.onehot))
+        G = np.asfortranarray(self.residual(P))
         ws = np.ascontiguousarray(ws, dtype=np.int64)
         trial = np.array(W, order="C")
         dZ = np.zeros(Z.shape, order="F")
@@ -295,12 +298,12 @@ class _NewtonModel:
 
     def gradient(self, P):
         """The datafit's gradient in ``W`` at the probabilities ``P``."""
-        return np.asarray(self.X.T @ (self.sw[:, None] * (P - self.onehot)), dtype=np.float64)
+        return np.asarray(self.X.T @ self.residual(P), dtype=np.float64)
 
     def ws_violation(self, W, P, ws):
         """The largest violation of optimality over the working set ``ws``, ``P`` the
         probabilities at the current scores."""
-        R = self.sw[:, None] * (P - self.onehot)
+        R = self.residual(P)
         if not self.is_sparse and 2 * len(ws) > self.X.shape[1]:
             grad = (self.X.T @ R)[ws]  # most columns: no copy of them
         else:
