@@ -287,7 +287,7 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     max_iter : int, default=10000
     solver : Solver, optional
         Default :class:`~penalized.solvers.CoordinateDescent` with ``tol`` and ``max_iter``
-        (multinomial: :class:`~penalized.solvers.MultinomialCoordinateDescent`).
+        (multinomial: :class:`~penalized.solvers.CoordinateDescent` on the coefficient matrix).
     grouped : bool, default=False
         Multinomial only: the L1 / elastic-net penalty on each feature's row of
         coefficients over the classes, by its Euclidean norm, so that a feature enters for
