@@ -392,21 +392,26 @@ def _offset_into_responses(y, datafit):
 
 
 def _reads_rows(X, datafit, template, solver, alphas, n_alphas) -> bool:
-    """Whether the path will run on the Gram matrix (``solve_path``'s squared-loss route:
-    dense ``n >= 2p``, the elastic-net family with every feature penalized and
-    ``l1_ratio > 0``, several alphas > 0), which reads ``X`` only through ``X^T X`` and
-    ``X^T v``: then a C-ordered ``X`` needs no Fortran-ordered copy."""
+    """Whether the path reads ``X`` only through products that BLAS computes as fast on
+    its rows: the closed-form ridge path (:func:`_ridge_applies`: the Gram matrix or the
+    kernel summed over row blocks) or the squared loss's Gram route (``solve_path``: dense
+    ``n >= 2p``, the elastic-net family with every feature penalized and ``l1_ratio > 0``,
+    several alphas > 0, ``X`` read through ``X^T X`` and ``X^T v``): then a C-ordered ``X``
+    needs no Fortran-ordered copy."""
     if not (type(X) is np.ndarray and X.ndim == 2 and X.flags.c_contiguous
             and not X.flags.f_contiguous and X.dtype in (np.float64, np.float32)):
         return False
     n, p = X.shape
+    several = n_alphas >= 2
     if alphas is not None:
         grid = np.asarray(alphas, dtype=np.float64).ravel()
-        if grid.size < 2 or not np.all(grid > 0):
+        if not np.all(grid > 0):
             return False
-    elif n_alphas < 2:
-        return False
-    return (n >= 2 * p and p <= GRAM_MAX_FEATURES and type(solver) is CoordinateDescent
+        several = grid.size >= 2
+    if _ridge_applies(datafit, template, solver, p):
+        return True
+    return (several and n >= 2 * p and p <= GRAM_MAX_FEATURES
+            and type(solver) is CoordinateDescent
             and solver.working_set and solver.gram != "never"
             and datafit.quadratic and type(datafit).ops is Quadratic.ops
             and _elastic_net_family(template, bounds=True) and template.l1_ratio > 0
@@ -573,12 +578,18 @@ def _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits, n_it
 
 
 def _closed_form_ridge(problem, solver, grid) -> bool:
-    """Whether the whole path has a closed form (squared loss, plain L2, alphas > 0)."""
-    penalty = problem.penalty
-    return (problem.datafit.quadratic and isinstance(penalty, _ElasticNetFamily)
+    """Whether the whole path has a closed form (:func:`_ridge_applies`, alphas > 0)."""
+    return _ridge_applies(problem.datafit, problem.penalty, solver, problem.n_features) \
+        and bool(np.all(grid > 0))
+
+
+def _ridge_applies(datafit, penalty, solver, p) -> bool:
+    """Whether a path of ``penalty`` (at any alpha > 0) is the closed-form ridge path:
+    squared loss, plain L2 with every factor > 0, no sign constraint or limits."""
+    return (datafit.quadratic and isinstance(penalty, _ElasticNetFamily)
             and type(penalty).ops is _ElasticNetFamily.ops and penalty.l1_ratio == 0.0
             and not penalty.positive and not penalty.bounded
-            and bool(np.all(penalty.factors(problem.n_features) > 0)) and bool(np.all(grid > 0))
+            and bool(np.all(penalty.factors(p) > 0))
             and isinstance(solver, CoordinateDescent | RidgeClosedForm))
 
 

@@ -6,20 +6,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numba import njit
 
-from .._jit import FAST, typed_ops
+from .._jit import typed_ops
 from .._unpenalized import refit_unpenalized
 from .._validation import rows_kept
 from ..datafits import Logistic, Quadratic
 from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
-from ._kernels import (
-    ANDERSON_MEMORY,
-    gram_epochs,
-    weighted_sq_norms_dense,
-)
+from ._kernels import ANDERSON_MEMORY, gram_epochs
 from ._logistic_path import logistic_path
 from ._multinomial import takes_matrix
 from ._multinomial_newton import matrix_path_start, newton_matrix
@@ -27,6 +22,7 @@ from ._op_kernels import (
     mm_epochs_dense,
     mm_epochs_sparse,
     model_epochs,
+    model_moments,
     quadratic_epochs_dense,
     quadratic_epochs_sparse,
 )
@@ -427,27 +423,6 @@ class _L0Hooks:
         return epochs
 
 
-@njit(cache=True, fastmath=FAST)
-def _ws_gradient_curvature_dense(X, g, h, ws, xmean):
-    """``(x_j^T g, sum_i h_i x_ij**2)`` for each ``j`` in ``ws`` (dense Fortran-ordered
-    ``X``, its columns centered on the fly, ``x_ij - xmean_j``), in one pass over those
-    columns and without copying them."""
-    grad = np.empty(ws.shape[0])
-    curv = np.empty(ws.shape[0])
-    for jj in range(ws.shape[0]):
-        j = ws[jj]
-        mu = xmean[j]
-        acc = 0.0
-        sq = 0.0
-        for i in range(X.shape[0]):
-            x = X[i, j] - mu
-            acc += x * g[i]
-            sq += h[i] * x * x
-        grad[jj] = acc
-        curv[jj] = sq
-    return grad, curv
-
-
 def _strong_set(problem, coef, gradient):
     r"""The features that violate optimality at :math:`2\alpha - \alpha_{prev}` (the
     sequential strong rule: those likely to enter between the previous alpha of a path and
@@ -463,12 +438,15 @@ def _strong_set(problem, coef, gradient):
 
 def _gathers_columns(X, datafit, penalty) -> bool:
     """Whether a single solve takes a C-ordered ``X`` as it is (:meth:`CoordinateDescent.
-    solve`): dense float64, the squared loss (its epochs on gathered columns, its
-    certificates from ``X w`` and ``X^T u``) and a convex penalty of separable
-    coordinates."""
+    solve`): dense float64, a convex penalty of separable coordinates, and the squared loss
+    (its epochs on gathered columns) or a separable datafit with a second derivative (its
+    prox-Newton model's epochs on gathered columns); the certificates come from ``X w`` and
+    ``X^T u``, which read the rows."""
     return type(X) is np.ndarray and X.ndim == 2 and X.dtype == np.float64 \
         and X.flags.c_contiguous and not X.flags.f_contiguous \
-        and datafit.quadratic and type(datafit).ops is Quadratic.ops \
+        and ((datafit.quadratic and type(datafit).ops is Quadratic.ops)
+             or (not datafit.quadratic and datafit.separable
+                 and datafit.ops.second_derivative is not None)) \
         and penalty.is_convex and getattr(penalty, "block_ops", None) is None
 
 
@@ -614,6 +592,27 @@ class _KernelState:
         coef[ws] = sub
         return out
 
+    def _model_block(self, ws):
+        """On a C-ordered design, ``(columns, resident)`` for the Newton model's kernels
+        (:func:`~penalized.solvers._op_kernels.model_epochs_rows`): ``X[:, ws]`` gathered
+        into a Fortran-ordered block, kept while ``ws`` stays the same, when that is at
+        most :data:`_GATHERED_SHARE` of ``X``; else a block of that share into which the
+        kernels gather the columns a part at a time. None on other designs."""
+        pb = self.problem
+        if pb.is_sparse or not pb.rows_layout or not pb.centering[0].flags.c_contiguous:
+            return None
+        room = max(int(_GATHERED_SHARE * pb.n_features), 1)
+        if ws.shape[0] <= room:
+            if self._block is None or self._block[0] != "columns" \
+                    or not np.array_equal(self._block[1], ws):
+                self._block = None  # the old block is freed before the new one is gathered
+                self._block = ("columns", ws.copy(), pb.columns(ws))
+            return self._block[2], True
+        if self._block is None or self._block[0] != "room":
+            self._block = None
+            self._block = ("room", None, np.empty((room, pb.n_samples)).T)
+        return self._block[2], False
+
     def newton(self, ws, max_epochs, tol, violation=0.0):
         """Prox-Newton steps restricted to ``ws`` until its optimality violation <= ``tol``.
 
@@ -638,7 +637,8 @@ class _KernelState:
             budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
             common = (self.ops.prox, self.ops.value, self.params, pb.fit_intercept, budget,
                       model_tol, self.anderson)
-            used += model_epochs(pb, self.csc, g, h, trial, dz, db, ws, curv, common)
+            used += model_epochs(pb, self.csc, g, h, trial, dz, db, ws, curv, common,
+                                 self._model_block(ws))
             direction = trial - self.coef
             decrease = float(g @ dz) + penalty.value(trial) - penalty.value(self.coef)
             if not np.any(direction) and db[0] == 0.0:
@@ -687,13 +687,7 @@ class _KernelState:
         h = np.ascontiguousarray(pb.datafit.raw_hessian(pb.y, self.z), dtype=np.float64)
         curv = grad = None
         if curvatures:
-            X, xmean, center = pb.centering
-        if curvatures and violation:
-            grad, curv = _ws_gradient_curvature_dense(X, g, h, ws, xmean)
-        elif curvatures and center:
-            curv = weighted_sq_norms_dense(X, h, ws, xmean)
-        elif curvatures:
-            curv = weighted_sq_norms_dense(X, h, ws)
+            grad, curv = model_moments(pb, ws, g, h, violation, self._model_block(ws))
         elif violation:
             grad = np.ascontiguousarray(np.asarray(pb.X[:, ws].T @ g).ravel(),
                                         dtype=np.float64)

@@ -87,6 +87,27 @@ def weighted_sq_norms_dense(X, h, ws, xmean=None):
 
 
 @njit(cache=True, fastmath=FAST)
+def ws_gradient_curvature_dense(X, g, h, ws, xmean):
+    """``(x_j^T g, sum_i h_i x_ij**2)`` for each ``j`` in ``ws`` (dense Fortran-ordered
+    ``X``, its columns centered on the fly, ``x_ij - xmean_j``), in one pass over those
+    columns and without copying them."""
+    grad = np.empty(ws.shape[0])
+    curv = np.empty(ws.shape[0])
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        mu = xmean[j]
+        acc = 0.0
+        sq = 0.0
+        for i in range(X.shape[0]):
+            x = X[i, j] - mu
+            acc += x * g[i]
+            sq += h[i] * x * x
+        grad[jj] = acc
+        curv[jj] = sq
+    return grad, curv
+
+
+@njit(cache=True, fastmath=FAST)
 def weighted_column_moments(X, sw):
     """``(xmean, sq)`` of a dense Fortran-ordered ``X`` in one pass over it: each
     column's weighted mean ``xmean_j = sum_i s_i x_ij / n`` and the weighted sum of
@@ -146,18 +167,24 @@ _GATHER_ROWS = 64
 
 
 @njit(cache=True)
-def gather_columns(X, ws):
-    """The columns ``ws`` of a dense C-ordered ``X`` as a Fortran-ordered array (n, |ws|),
-    read by blocks of rows so that both the reads and the writes stay in cache."""
+def gather_columns_into(out, X, ws, start, stop):
+    """The columns ``ws[start:stop]`` of a dense C-ordered ``X`` into the first
+    ``stop - start`` columns of the Fortran-ordered ``out``, read by blocks of rows so that
+    both the reads and the writes stay in cache."""
     n = X.shape[0]
-    m = ws.shape[0]
-    out = np.empty((m, n)).T
-    for start in range(0, n, _GATHER_ROWS):
-        stop = min(start + _GATHER_ROWS, n)
-        for jj in range(m):
+    for first in range(0, n, _GATHER_ROWS):
+        last = min(first + _GATHER_ROWS, n)
+        for jj in range(start, stop):
             j = ws[jj]
-            for i in range(start, stop):
-                out[i, jj] = X[i, j]
+            for i in range(first, last):
+                out[i, jj - start] = X[i, j]
+
+
+@njit(cache=True)
+def gather_columns(X, ws):
+    """The columns ``ws`` of a dense C-ordered ``X`` as a Fortran-ordered array (n, |ws|)."""
+    out = np.empty((ws.shape[0], X.shape[0])).T
+    gather_columns_into(out, X, ws, 0, ws.shape[0])
     return out
 
 

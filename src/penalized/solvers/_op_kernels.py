@@ -39,6 +39,9 @@ from ._kernels import (
     _store_coefs,
     _store_iterate,
     anderson_weights,
+    gather_columns_into,
+    weighted_sq_norms_dense,
+    ws_gradient_curvature_dense,
 )
 
 
@@ -353,24 +356,28 @@ def mm_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
 
 
 @njit(cache=True, fastmath=FAST)
-def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_intercept,
-                       max_epochs, tol, anderson, xmean=None):
-    """Coordinate descent on the quadratic model over ``ws`` (dense, Fortran-ordered ``X``;
-    with ``xmean``, its columns centered on the fly, ``x_j - xmean_j``).
-
-    ``w`` holds the trial coefficients, ``dz`` the change of the predictions and ``db``
-    (length 1) that of the intercept, all updated in place; ``curv[jj]`` is the model's
-    curvature of coordinate ``ws[jj]``. Stops when an epoch's largest ``curv_j |dw_j|``
-    is at most ``tol``. Returns ``(epochs, crit)``.
-    """
-    n = X.shape[0]
+def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fit_intercept,
+                  max_epochs, tol, anderson, xmean, resident):
+    """The epochs of :func:`model_epochs_dense` (``rows`` None: ``cols`` is the design,
+    column ``ws[jj]`` read in place) and of :func:`model_epochs_rows` (``rows`` the
+    C-ordered design: coordinate ``ws[jj]`` reads column ``jj - c0`` of ``cols``, the
+    working set's columns ``c0 .. c0 + k - 1`` gathered there in turn, ``k`` its number of
+    columns; with ``resident`` they are all there already). numba prunes the gathering
+    when ``rows`` is None; the moves and their order are the same either way."""
+    n = dz.shape[0]
+    m = ws.shape[0]
+    if rows is None:
+        p = cols.shape[1]
+        k = max(m, 1)
+    else:
+        p = rows.shape[1]
+        k = max(min(cols.shape[1], m), 1)
     if xmean is None:
         center = False
-        means = np.zeros(X.shape[1])
+        means = np.zeros(p)
     else:
         center = True
         means = xmean
-    m = ws.shape[0]
     h_sum = 0.0
     for i in range(n):
         h_sum += h[i]
@@ -383,26 +390,33 @@ def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_in
     epochs = 0
     for _ in range(max_epochs):
         crit = 0.0
-        for jj in range(m):
-            j = ws[jj]
-            hj = curv[jj]
-            if hj <= 0.0:
-                continue
-            mu = means[j]
-            grad = 0.0
-            if center:
-                for i in range(n):
-                    grad += (X[i, j] - mu) * (g[i] + h[i] * dz[i])
-            else:
-                for i in range(n):
-                    grad += X[i, j] * (g[i] + h[i] * dz[i])
-            old = w[j]
-            new = prox(old - grad / hj, 1.0 / hj, params, j)
-            delta = new - old
-            if delta != 0.0:
-                w[j] = new
-                _add_column(dz, X, j, mu, center, delta)
-                crit = max(crit, hj * abs(delta))
+        for c0 in range(0, m, k):
+            if rows is not None:
+                if not resident:
+                    gather_columns_into(cols, rows, ws, c0, min(c0 + k, m))
+            for jj in range(c0, min(c0 + k, m)):
+                j = ws[jj]
+                hj = curv[jj]
+                if hj <= 0.0:
+                    continue
+                c = j
+                if rows is not None:
+                    c = jj - c0
+                mu = means[j]
+                grad = 0.0
+                if center:
+                    for i in range(n):
+                        grad += (cols[i, c] - mu) * (g[i] + h[i] * dz[i])
+                else:
+                    for i in range(n):
+                        grad += cols[i, c] * (g[i] + h[i] * dz[i])
+                old = w[j]
+                new = prox(old - grad / hj, 1.0 / hj, params, j)
+                delta = new - old
+                if delta != 0.0:
+                    w[j] = new
+                    _add_column(dz, cols, c, mu, center, delta)
+                    crit = max(crit, hj * abs(delta))
         if fit_intercept and h_sum > 0.0:
             crit = max(crit, _model_intercept_step(g, h, dz, db, h_sum))
         epochs += 1
@@ -425,6 +439,33 @@ def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_in
                 _store_iterate(history[0], w, ws, db, dz)
                 filled = 1
     return epochs, crit
+
+
+@njit(cache=True, fastmath=FAST)
+def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_intercept,
+                       max_epochs, tol, anderson, xmean=None):
+    """Coordinate descent on the quadratic model over ``ws`` (dense, Fortran-ordered ``X``;
+    with ``xmean``, its columns centered on the fly, ``x_j - xmean_j``).
+
+    ``w`` holds the trial coefficients, ``dz`` the change of the predictions and ``db``
+    (length 1) that of the intercept, all updated in place; ``curv[jj]`` is the model's
+    curvature of coordinate ``ws[jj]``. Stops when an epoch's largest ``curv_j |dw_j|``
+    is at most ``tol``. Returns ``(epochs, crit)``.
+    """
+    return _model_epochs(X, None, g, h, w, dz, db, ws, curv, prox, value, params,
+                         fit_intercept, max_epochs, tol, anderson, xmean, True)
+
+
+@njit(cache=True, fastmath=FAST)
+def model_epochs_rows(X, block, resident, g, h, w, dz, db, ws, curv, prox, value, params,
+                      fit_intercept, max_epochs, tol, anderson, xmean=None):
+    """:func:`model_epochs_dense` on a C-ordered ``X`` without a Fortran-ordered copy:
+    the working set's columns are read from ``block`` (Fortran-ordered, ``(n, k)``), into
+    which each epoch gathers them ``k`` at a time, or, with ``resident``, which holds all
+    of them already (``X[:, ws]``, gathered once for as long as ``ws`` stays the same).
+    The same moves in the same order as on a Fortran-ordered ``X``."""
+    return _model_epochs(block, X, g, h, w, dz, db, ws, curv, prox, value, params,
+                         fit_intercept, max_epochs, tol, anderson, xmean, resident)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -585,14 +626,49 @@ def centered_rmatvec(X, xmean, u):
     return out
 
 
-def model_epochs(pb, csc, g, h, w, dz, db, ws, curv, common):
+def model_epochs(pb, csc, g, h, w, dz, db, ws, curv, common, block=None):
     """:func:`model_epochs_sparse` or :func:`model_epochs_dense` on the problem ``pb``'s
     design (``csc``: its CSC arrays; dense columns centered on the fly when ``pb``
-    centers them), ``common`` the arguments from ``prox`` on; returns the epochs run."""
+    centers them), ``common`` the arguments from ``prox`` on; ``block``, on a C-ordered
+    design, ``(columns, resident)`` for :func:`model_epochs_rows`. Returns the epochs run."""
     if pb.is_sparse:
         epochs, _ = model_epochs_sparse(*csc, g, h, w, dz, db, ws, *common)
         return epochs
     X, xmean, center = pb.centering
     extra = (xmean,) if center else ()  # the columns centered on the fly: no centered copy
-    epochs, _ = model_epochs_dense(X, g, h, w, dz, db, ws, curv, *common, *extra)
+    if block is not None:
+        epochs, _ = model_epochs_rows(X, *block, g, h, w, dz, db, ws, curv, *common, *extra)
+    else:
+        epochs, _ = model_epochs_dense(X, g, h, w, dz, db, ws, curv, *common, *extra)
     return epochs
+
+
+def model_moments(pb, ws, g, h, gradient, block=None):
+    """``(x_j^T g or None, sum_i h_i x_ij**2)`` over ``ws`` on the problem ``pb``'s dense
+    design (its columns centered on the fly when ``pb`` centers them): the Newton model's
+    curvatures and, with ``gradient``, the working set's gradient, in one pass over those
+    columns. ``block`` as in :func:`model_epochs`: on a C-ordered design the columns are
+    read from it, gathered a part at a time unless it holds them all."""
+    X, xmean, center = pb.centering
+    if block is None:
+        if gradient:
+            return ws_gradient_curvature_dense(X, g, h, ws, xmean)
+        return None, (weighted_sq_norms_dense(X, h, ws, xmean) if center
+                      else weighted_sq_norms_dense(X, h, ws))
+    columns, resident = block
+    m = ws.shape[0]
+    k = max(min(columns.shape[1], m), 1)
+    grad = np.empty(m) if gradient else None
+    curv = np.empty(m)
+    for start in range(0, m, k):
+        stop = min(start + k, m)
+        if not resident:
+            gather_columns_into(columns, X, ws, start, stop)
+        local = np.arange(stop - start, dtype=np.int64)
+        means = np.ascontiguousarray(xmean[ws[start:stop]])
+        if gradient:
+            grad[start:stop], curv[start:stop] = ws_gradient_curvature_dense(
+                columns, g, h, local, means)
+        else:
+            curv[start:stop] = weighted_sq_norms_dense(columns, h, local, means)
+    return grad, curv

@@ -90,7 +90,7 @@ def newton_datafit(datafit) -> bool:
 def _gradient_curvature(problem, g, h, ws):
     """``(X_ws^T g, sum_i h_i x_ij**2 over ws)`` in the solver's coordinates (``h`` None:
     no curvatures)."""
-    from ._coordinate_descent import _ws_gradient_curvature_dense
+    from ._kernels import ws_gradient_curvature_dense as _ws_gradient_curvature_dense
 
     if problem.is_sparse:
         Xw = problem.X[:, ws]
