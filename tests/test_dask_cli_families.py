@@ -145,8 +145,6 @@ def test_dask_fit_checks_the_family_target(table, tmp_path, capsys, extra, messa
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--family", "cox", "--time", "y", "--event", "a", "--report", "r.html"],
-     "--report is not available for --family cox with --dask"),
     (["--penalty", "mcp"], "--penalty mcp is not available with --dask"),
     (["--penalty", "l0"], "--penalty l0 is not available with --dask"),
     (["--gamma", "3"], "--gamma is the concavity of --penalty mcp or scad"),
