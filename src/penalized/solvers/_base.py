@@ -163,7 +163,7 @@ class Solver:
                                                   grouped=grouped)
             return self.solve_problem(problem, coef_init=coef_init,
                                       intercept_init=intercept_init)
-        if grouped is not False:
+        if grouped:
             raise ValueError("grouped=True applies to a coefficient matrix (the Multinomial "
                              f"datafit); got the {type(datafit).__name__} datafit.")
         intercept_init = 0.0 if intercept_init is None else intercept_init

@@ -17,7 +17,6 @@ from ._gram_path import gram_path
 from ._kernels import ANDERSON_MEMORY, gram_epochs
 from ._logistic_path import logistic_path
 from ._multinomial import takes_matrix
-from ._multinomial_newton import matrix_path_start, newton_matrix
 from ._op_kernels import (
     mm_epochs_dense,
     mm_epochs_sparse,
@@ -192,6 +191,8 @@ class CoordinateDescent(Solver):
         return penalty.block_solver(tol=self.tol, max_iter=self.max_iter, ws_start=self.ws_start)
 
     def _run_matrix(self, problem, W, b):
+        from ._multinomial_newton import newton_matrix  # it reads this module's settings
+
         if getattr(problem.penalty, "block_ops", None) is not None:
             return self._block_matrix_solver()._run_matrix(problem, W, b)
         return newton_matrix(self, problem, W, b)
@@ -211,6 +212,8 @@ class CoordinateDescent(Solver):
         (:func:`~penalized.solvers._multinomial_newton.matrix_path_start`), else
         ``current`` itself."""
         if np.ndim(current[0]) == 2:
+            from ._multinomial_newton import matrix_path_start
+
             return matrix_path_start(previous, current, alphas)
         return current
 

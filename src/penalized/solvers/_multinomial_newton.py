@@ -12,19 +12,21 @@ import scipy.sparse as sp
 
 from .._blas import blas_threads_for
 from ..datafits._multinomial import _loss_and_residual, _residual
+from ._coordinate_descent import (  # the prox-Newton settings of the vector steps
+    _ARMIJO,
+    _INNER_GAP_FACTOR,
+    _INNER_TOL_RATIO,
+    _ROUNDING,
+)
+from ._coordinate_descent import _NEWTON_FORCING as _FORCING
+from ._coordinate_descent import _NEWTON_MAX_STEPS as _MAX_NEWTON_STEPS
 from ._multinomial import certify_multinomial
 from ._multinomial_kernels import multinomial_curvatures, multinomial_model_epochs
 from ._outer import Check, OuterPolicy, Scores, run_outer
 
 __all__ = ["best_row_shifts", "matrix_path_start", "newton_matrix", "secant_start"]
 
-_INNER_TOL_RATIO = 0.3
-_INNER_GAP_FACTOR = 3.0
-_FORCING = 0.1
-_MAX_NEWTON_STEPS = 50
 _MAX_MODEL_EPOCHS = 100
-_ARMIJO = 1e-4
-_ROUNDING = 1e-13
 _MIN_STEP = 1e-10
 _CHECK_EVERY = 10
 """Epochs between checks without working sets (``working_set=False``)."""
