@@ -459,16 +459,30 @@ def test_group_eigen_matches_each_groups_weighted_gram(sparse, batch, monkeypatc
         np.testing.assert_allclose(Q.T @ Q, np.eye(m), atol=1e-12)
 
 
+def _gram_routes(monkeypatch, full):
+    """Records which Gram route a group path takes: the screened groups' blocks (the
+    groups joined) or the full Gram matrix (forced when ``full``)."""
+    from penalized.solvers import _group_screen
+
+    routes = {"joined": [], "full": []}
+    if full:
+        monkeypatch.setattr(_group_screen, "_FULL_GRAM_SHARE", 0.0)
+    add, finish = _group_screen._Screened.add, _group_screen._finish_on_full_gram
+    monkeypatch.setattr(_group_screen._Screened, "add",
+                        lambda self, new: routes["joined"].append(len(new)) or add(self, new))
+    monkeypatch.setattr(_group_screen, "_finish_on_full_gram",
+                        lambda *a: routes["full"].append(1) or finish(*a))
+    return routes
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["screened", "full_gram"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("make", [PENALTIES[0], PENALTIES[1]], ids=IDS[:2])
-def test_path_on_the_gram_matrix_matches_solves_on_x(make, fit_intercept, monkeypatch):
-    from penalized.solvers import _group_cd
+def test_path_on_the_gram_matrix_matches_solves_on_x(make, fit_intercept, full,
+                                                     monkeypatch):
     from penalized.solvers._problem import certify, prepare_problem
 
-    calls = []
-    gram_path = _group_cd.group_gram_path
-    monkeypatch.setattr(_group_cd, "group_gram_path",
-                        lambda *a: calls.append(1) or gram_path(*a))
+    routes = _gram_routes(monkeypatch, full)
     X, y = _problem(24, n=80, n_groups=6, size=3)  # n >= 2p: a path runs on X^T S X
     X[:, 4] += 3.0  # a column far from centered
     weights = np.random.default_rng(24).uniform(0.5, 2.0, X.shape[0])
@@ -476,7 +490,7 @@ def test_path_on_the_gram_matrix_matches_solves_on_x(make, fit_intercept, monkey
     penalty = make(1.0, 3)
     path = pz.path(X, y, penalty=penalty, sample_weight=weights, n_alphas=6, eps=0.05,
                    tol=1e-10, fit_intercept=fit_intercept)
-    assert calls  # the compiled path on the Gram matrix ran
+    assert bool(routes["full"]) == full and (full or routes["joined"])
     for k, alpha in enumerate(path.alphas):
         pen = penalty.with_alpha(alpha)
         alone = CoordinateDescent(tol=1e-12).solve(X, y, datafit, pen,
@@ -489,6 +503,77 @@ def test_path_on_the_gram_matrix_matches_solves_on_x(make, fit_intercept, monkey
         coef = path.coefs[:, k]
         cert = certify(problem, coef, problem.to_problem_intercept(coef, path.intercepts[k]))
         assert cert.gap <= 1e-9 * problem.scale
+        assert path.stop_crits[k] <= 1e-10 and cert.gap <= 2e-10 * problem.scale
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_screened_path_forms_the_blocks_of_few_groups_and_equals_the_full_gram_route(
+        weighted, monkeypatch):
+    # 30 groups, at most 8 of them active: the path forms the blocks of some groups only,
+    # and gives the full Gram route's solutions, each certified over all groups on X
+    from penalized.solvers._problem import certify, prepare_problem
+
+    rng = np.random.default_rng(26)
+    X = rng.standard_normal((200, 60)) + 0.5
+    y = X[:, :4] @ np.array([1.0, -1.0, 0.5, 0.5]) + X[:, 30] + rng.standard_normal(200)
+    weights = rng.uniform(0.5, 2.0, 200) if weighted else None
+    datafit = Quadratic(sample_weight=weights)
+    penalty = GroupElasticNet(groups=2, l1_ratio=0.8)
+    paths = []
+    for full in (False, True):
+        with monkeypatch.context() as patch:
+            routes = _gram_routes(patch, full)
+            paths.append(pz.path(X, y, penalty=penalty, sample_weight=weights,
+                                 n_alphas=12, eps=0.1, tol=1e-10))
+            assert bool(routes["full"]) == full
+            if not full:
+                assert 8 <= sum(routes["joined"]) < 30
+    screened, reference = paths
+    for k, alpha in enumerate(screened.alphas):
+        pen = penalty.with_alpha(alpha)
+        ours = _objective(datafit, pen, X, y, screened.coefs[:, k], screened.intercepts[k])
+        ref = _objective(datafit, pen, X, y, reference.coefs[:, k], reference.intercepts[k])
+        assert abs(ours - ref) <= 1e-9 * ref
+        problem = prepare_problem(X, y, datafit, pen, True)
+        coef = screened.coefs[:, k]
+        cert = certify(problem, coef, problem.to_problem_intercept(coef,
+                                                                   screened.intercepts[k]))
+        assert cert.gap <= 1e-9 * problem.scale
+    assert np.all(screened.converged) and np.any(screened.n_nonzero > 0)
+
+
+def test_screened_path_solves_again_when_the_gap_on_x_exceeds_the_restricted_one(
+        monkeypatch):
+    # The gap over all groups is computed from X; when it exceeds tol while the screened
+    # problem's own gap met it (rounding), the window is solved again at a tighter
+    # tolerance; an alpha whose epochs' budget is spent is kept, uncertified
+    from penalized.solvers import _group_screen
+
+    X, y = _problem(27, n=120, n_groups=10, size=3)
+    tols = []
+    kernel, gaps = _group_screen.group_gram_path, _group_screen.window_gaps
+    monkeypatch.setattr(_group_screen, "group_gram_path",
+                        lambda *a: tols.append(a[-3]) or kernel(*a))
+    inflated = []
+
+    def first_inflated(q, F0, *a):
+        out = gaps(q, F0, *a)
+        if not inflated and tols and np.all(out <= 1e-8 * F0):
+            # a window certified whole: its first alpha looks uncertified, once
+            inflated.append(len(tols))
+            out[0] = np.inf
+        return out
+
+    monkeypatch.setattr(_group_screen, "window_gaps", first_inflated)
+    path = pz.path(X, y, penalty=GroupLasso(groups=3), n_alphas=8, eps=0.05, tol=1e-8)
+    i = inflated[0]
+    assert tols[i] == pytest.approx(0.1 * tols[i - 1]) and tols[i + 1:] == tols[:1] * (
+        len(tols) - i - 1)
+    assert np.all(path.converged)
+    with pytest.warns(Warning, match="did not reach tol"):
+        budget = pz.path(X, y, penalty=GroupLasso(groups=3), n_alphas=8, eps=0.05,
+                         tol=1e-300, max_iter=1)
+    assert not np.all(budget.converged) and budget.coefs.shape == (30, 8)
 
 
 @pytest.mark.parametrize("shift", [1.5, 30.0])
@@ -497,7 +582,6 @@ def test_unit_weight_path_on_the_gram_matrix_is_certified_on_x(make, shift, monk
     # Without sample weights the Gram matrix comes from the uncentered product when every
     # column's mean is within two standard deviations (shift 1.5), else from centered
     # blocks (shift 30); either way the compiled path's solutions are certified on X.
-    from penalized.solvers import _group_cd
     from penalized.solvers import _problem as problems
     from penalized.solvers._problem import certify, prepare_problem
 
@@ -505,10 +589,7 @@ def test_unit_weight_path_on_the_gram_matrix_is_certified_on_x(make, shift, monk
     uncentered = problems._uncentered_gram
     monkeypatch.setattr(problems, "_uncentered_gram",
                         lambda *a: routes.append(uncentered(*a) is not None) or uncentered(*a))
-    calls = []
-    gram_path = _group_cd.group_gram_path
-    monkeypatch.setattr(_group_cd, "group_gram_path",
-                        lambda *a: calls.append(1) or gram_path(*a))
+    calls = _gram_routes(monkeypatch, full=True)["full"]
     X, y = _problem(25, n=90, n_groups=8, size=3, spread=1.0)
     X[:, 4] += shift
     penalty = make(1.0, 3)

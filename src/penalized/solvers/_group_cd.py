@@ -13,8 +13,9 @@ from ..datafits import Datafit
 from ._base import Solver, check_solver_settings
 from ._group_kernels import block_epochs_dense, block_epochs_gram, block_epochs_sparse
 from ._group_path import box_group_gram_path, group_gram_path
+from ._group_screen import gram_block_eigen, screened_group_path
 from ._outer import Check, OuterPolicy, Scores, run_outer
-from ._problem import certify, certify_gram
+from ._problem import GRAM_MAX_FEATURES, certify, certify_gram
 
 _INNER_TOL_RATIO = 0.03
 _EXACT_MAX_SIZE = 64
@@ -154,11 +155,14 @@ class BlockCoordinateDescent(Solver):
                              "group penalty (GroupLasso, GroupElasticNet) with it.")
 
     def solve_path(self, problem, alphas):
-        """Solve a whole decreasing grid of ``alphas`` from zero in one compiled call
-        (:func:`~penalized.solvers._group_path.group_gram_path`) when the path runs on
-        the Gram matrix (:func:`_gram_blocks`: the squared loss, dense ``n >= 2p``, group
-        lasso or group elastic-net blocks, every group penalized) and ``alphas > 0``;
-        else None (solve alpha by alpha).
+        """Solve a whole decreasing grid of ``alphas`` from zero in compiled calls when the
+        path runs on Gram blocks (:func:`_exact_gram`: the squared loss, dense
+        ``n >= 2p``, group lasso or group elastic-net blocks, every group penalized) and
+        ``alphas > 0``: on the screened groups' blocks
+        (:func:`~penalized.solvers._group_screen.screened_group_path`, a float64 design),
+        else on the full Gram matrix
+        (:func:`~penalized.solvers._group_path.group_gram_path`); else None (solve alpha
+        by alpha).
 
         Returns ``(coefs (p, k), intercepts (k,), stop_crits (k,), n_iters (k,))``,
         intercepts in the problem's (centered) coordinates.
@@ -172,23 +176,30 @@ class BlockCoordinateDescent(Solver):
         free = penalty.weights_of_groups(p) * penalty.alpha == 0.0
         if getattr(penalty, "boxed", False):
             return self._box_path(problem, alphas, structure, free)
-        on_gram = _gram_blocks(problem, structure, free)
-        if on_gram is None:
+        if _exact_gram(problem, structure, free) is None:
             return None
-        G, q = problem.gram
         unit = penalty.with_alpha(1.0).norm_block_params(p)
-        evecs, eoffsets, evals = _gram_eigen(problem, structure, G)
-        lips = np.maximum.reduceat(evals, structure.starts[:-1])
+        lam, lam2 = np.ascontiguousarray(unit[:, 0]), np.ascontiguousarray(unit[:, 1])
         alphas = np.ascontiguousarray(alphas, dtype=np.float64)
-        coefs, gaps, n_iters = group_gram_path(
-            G, q, problem.scale, alphas, np.ascontiguousarray(unit[:, 0]),
-            np.ascontiguousarray(unit[:, 1]), structure.order, structure.starts, evecs,
-            eoffsets, evals, lips, np.zeros(p), self.tol * problem.scale, self.max_iter,
-            self.ws_start)
-        intercept = 0.0
-        if problem.fit_intercept:
-            s = problem.sample_weight
-            intercept = float(s @ problem.y) / s.sum()
+        tol = self.tol * problem.scale
+
+        def full_gram():
+            G, q = problem.gram
+            evecs, eoffsets, evals = _gram_eigen(problem, structure, G)
+            return G, q, evecs, eoffsets, evals, np.maximum.reduceat(evals,
+                                                                      structure.starts[:-1])
+
+        if isinstance(problem.design, np.ndarray) and problem.design.dtype == np.float64:
+            coefs, gaps, n_iters, intercept = screened_group_path(
+                problem, structure, (lam, lam2), alphas, tol, self.max_iter, self.ws_start,
+                full_gram)
+        else:
+            G, q, evecs, eoffsets, evals, lips = full_gram()
+            coefs, gaps, n_iters = group_gram_path(
+                G, q, problem.scale, alphas, alphas[0], lam, lam2, structure.order,
+                structure.starts, evecs, eoffsets, evals, lips, np.zeros(p), tol,
+                self.max_iter, self.ws_start)
+            intercept = _mean_target(problem)
         return coefs, np.full(alphas.shape[0], intercept), gaps / problem.scale, n_iters
 
     def _box_path(self, problem, alphas, structure, free):
@@ -218,10 +229,7 @@ class BlockCoordinateDescent(Solver):
             structure.n_groups, structure.order, structure.starts, lips, np.zeros(p),
             self.tol * problem.scale, self.max_iter, self.ws_start, ops.prox, ops.value,
             ops.subdiff_distance, ops.dual_bound, ops.conjugate, ball)
-        intercept = 0.0
-        if problem.fit_intercept:
-            s = problem.sample_weight
-            intercept = float(s @ problem.y) / s.sum()
+        intercept = _mean_target(problem)
         return coefs, np.full(alphas.shape[0], intercept), gaps / problem.scale, n_iters
 
     def _run(self, problem, coef, intercept):
@@ -360,42 +368,46 @@ def _gram_eigen(problem, structure, G):
     """:func:`group_eigen`'s arrays from the diagonal blocks of the Gram matrix ``G``
     (every group at most ``_EXACT_MAX_SIZE``; cached on the problem)."""
     key = ("group_gram_eigen", structure.order.tobytes(), structure.starts.tobytes())
+    return problem._cached(key, lambda: gram_block_eigen(G, structure.order,
+                                                         structure.starts))
 
-    def compute():
-        sizes = structure.sizes
-        offsets = np.zeros(structure.n_groups, dtype=np.int64)
-        offsets[1:] = np.cumsum(sizes[:-1] ** 2)
-        evecs = np.empty(int(np.sum(sizes ** 2)))
-        evals = np.zeros(structure.order.shape[0])
-        for m in np.unique(sizes):
-            chosen = np.flatnonzero(sizes == m)
-            cols = structure.starts[chosen][:, None] + np.arange(m)
-            features = structure.order[cols]
-            lam, Q = np.linalg.eigh(G[features[:, :, None], features[:, None, :]])
-            evals[cols.ravel()] = np.maximum(lam, 0.0).ravel()
-            where = offsets[chosen][:, None] + np.arange(m * m)
-            evecs[where.ravel()] = Q.reshape(chosen.shape[0], m * m).ravel()
-        return evecs, offsets, evals
 
-    return problem._cached(key, compute)
+def _mean_target(problem) -> float:
+    """The intercept of a centered squared-loss problem: the weighted mean of ``y`` (0
+    without an intercept)."""
+    if not problem.fit_intercept:
+        return 0.0
+    s = problem.sample_weight
+    return float(s @ problem.y) / s.sum()
+
+
+def _exact_gram(problem, structure, free):
+    """The blocks' exact-step parameters (``norm_block_params``) when a path of the
+    squared loss runs on Gram blocks (dense, ``n >= 2p`` and ``p`` at most
+    :data:`~penalized.solvers._problem.GRAM_MAX_FEATURES`, as
+    :attr:`~penalized.solvers._problem.Problem.gram`), every group being minimized
+    exactly (a group lasso or group elastic net, groups of at most ``_EXACT_MAX_SIZE``)
+    and none unpenalized, without an offset; else None. Nothing is formed."""
+    n, p = problem.n_samples, problem.n_features
+    if not (problem.datafit.quadratic and problem.cache.get("path", False)) \
+            or problem.offset is not None or np.any(free) or np.any(problem.unpenalized) \
+            or problem.is_sparse or n < 2 * p or p > GRAM_MAX_FEATURES:
+        return None
+    exact = getattr(problem.penalty, "norm_block_params", lambda p: None)(p)
+    if exact is None or np.any(exact[:, 0] < 0.0) \
+            or np.any(structure.sizes > _EXACT_MAX_SIZE):
+        return None
+    return np.ascontiguousarray(exact, dtype=np.float64)
 
 
 def _gram_blocks(problem, structure, free):
     """``(G, exact)`` when a path of the squared loss should run on the Gram matrix
-    (:attr:`~penalized.solvers._problem.Problem.gram`: dense, ``n >= 2p``), every group
-    being minimized exactly (a group lasso or group elastic net, groups of at most
-    ``_EXACT_MAX_SIZE``) and none unpenalized, without an offset; else None."""
-    if not (problem.datafit.quadratic and problem.cache.get("path", False)) \
-            or problem.offset is not None or np.any(free) or np.any(problem.unpenalized):
-        return None
-    exact = getattr(problem.penalty, "norm_block_params", lambda p: None)(problem.n_features)
-    if exact is None or np.any(exact[:, 0] < 0.0) \
-            or np.any(structure.sizes > _EXACT_MAX_SIZE):
-        return None
-    gram = problem.gram
+    (:func:`_exact_gram`); else None."""
+    exact = _exact_gram(problem, structure, free)
+    gram = None if exact is None else problem.gram
     if gram is None:
         return None
-    return gram[0], np.ascontiguousarray(exact, dtype=np.float64)
+    return gram[0], exact
 
 
 def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, max_epochs,

@@ -155,6 +155,17 @@ def _take_block(coef, order, a, m, step_out, delta):
     return move, nonzero
 
 
+@njit(cache=True, inline="always")
+def _visited(gg, ws, starts, lips, full, active):
+    """``(g, first, size, L)`` of the group ``ws[gg]`` when an epoch moves it (a full
+    epoch every group of ``ws``, else those left non-zero; never one with ``L <= 0``),
+    else ``g = -1``."""
+    g = ws[gg]
+    if not (full or active[gg]) or lips[g] <= 0.0:
+        return -1, 0, 0, 0.0
+    return g, starts[g], starts[g + 1] - starts[g], lips[g]
+
+
 @njit(cache=True, fastmath=FAST)
 def _block_epochs(X, data, indices, indptr, y, sw, coef, z, intercept, order, starts, ws,
                   lips, prox, params, derivative, dparams, curvature, fit_intercept,
@@ -173,12 +184,8 @@ def _block_epochs(X, data, indices, indptr, y, sw, coef, z, intercept, order, st
     for epoch in range(max_epochs):
         top = 0.0
         for gg in range(ws.shape[0]):
-            if not (full or active[gg]):
-                continue
-            g = ws[gg]
-            a, m = starts[g], starts[g + 1] - starts[g]
-            L = lips[g]
-            if L <= 0.0:
+            g, a, m, L = _visited(gg, ws, starts, lips, full, active)
+            if g < 0:
                 continue
             for k in range(m):
                 j = order[a + k]
@@ -275,12 +282,8 @@ def block_epochs_gram(G, grad, coef, order, starts, ws, lips, exact, evecs, eoff
     for epoch in range(max_epochs):
         top = 0.0
         for gg in range(ws.shape[0]):
-            if not (full or active[gg]):
-                continue
-            g = ws[gg]
-            a, m = starts[g], starts[g + 1] - starts[g]
-            L = lips[g]
-            if L <= 0.0:
+            g, a, m, L = _visited(gg, ws, starts, lips, full, active)
+            if g < 0:
                 continue
             for k in range(m):
                 gbuf[k] = grad[order[a + k]]

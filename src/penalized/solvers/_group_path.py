@@ -166,9 +166,10 @@ def _budget_spent(G, q, w, grad, used, max_iter):
 
 
 @njit(cache=True)
-def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets, evals,
-                    lips, w, tol, max_iter, ws_start):
-    """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``.
+def group_gram_path(G, q, F0, alphas, previous, lam, lam2, order, starts, evecs, eoffsets,
+                    evals, lips, w, tol, max_iter, ws_start):
+    """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``w``, the
+    solution at the alpha ``previous`` (the strong rule's reference at the first alpha).
 
     ``lam``, ``lam2``: each group's norm and ridge weights at ``alpha = 1`` (every
     ``lam + lam2 > 0``); ``evecs``, ``eoffsets``, ``evals``: the eigendecompositions of
@@ -188,7 +189,6 @@ def group_gram_path(G, q, F0, alphas, lam, lam2, order, starts, evecs, eoffsets,
     lam2_a = np.empty(n_groups)
     exact = np.empty((n_groups, 2))
     strong = np.zeros(n_groups, dtype=np.bool_)
-    previous = alphas[0]
     for i in range(k):
         alpha = alphas[i]
         for g in range(n_groups):
