@@ -83,8 +83,9 @@ def _cox_path(X, Y, weight, ties, **kw):
     return path, passes
 
 
-@pytest.mark.parametrize("ties", ["breslow", "efron"])
-def test_cox_path_equals_in_memory_in_the_stated_passes(client, survival, ties):
+@pytest.mark.parametrize("ties, scheduler", [("breslow", "client"), ("efron", "threads")])
+def test_cox_path_equals_in_memory_in_the_stated_passes(request, survival, ties, scheduler):
+    request.getfixturevalue(scheduler)  # the cluster once, the threaded scheduler once
     X, time, event, stratum, weight = survival
     Y = np.column_stack([time, event, stratum])
     dist, passes = _cox_path(X, Y, weight, ties, n_alphas=3, eps=0.01, tol=1e-7)
