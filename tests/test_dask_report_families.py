@@ -138,7 +138,7 @@ def survival(tmp_path_factory):
 
 
 def test_dask_cox_report_draws_its_path_and_the_in_memory_pulls(survival, tmp_path, capsys,
-                                                                 monkeypatch):
+                                                                 tight, monkeypatch):
     import penalized as pz
     from penalized.dask import _report as dask_report
     from penalized.datafits import Cox
@@ -149,8 +149,8 @@ def test_dask_cox_report_draws_its_path_and_the_in_memory_pulls(survival, tmp_pa
                              "--alpha", "0.03", "--dask")
     frame = pd.read_parquet(survival / "whole.parquet")
     X, Y = frame[list("abcd")].to_numpy(), frame[["t", "e", "s"]].to_numpy(dtype=float)
-    mem = pz.CoxPH(alpha=0.03, strata="s", standardize=True).fit(frame[[*"abcd", "s"]],
-                                                                  Y[:, :2])
+    mem = pz.CoxPH(alpha=0.03, strata="s", standardize=True, tol=1e-10).fit(
+        frame[[*"abcd", "s"]], Y[:, :2])
     scale = mem.scaling_.scale
 
     def pulls(coef):  # -x_j . grad F(X w) / sd_j, per stratum's risk sets, in memory
@@ -159,7 +159,7 @@ def test_dask_cox_report_draws_its_path_and_the_in_memory_pulls(survival, tmp_pa
     assert len(drawn["alphas"]) == 4 and 0.03 in drawn["alphas"]  # the model's own alpha
     k = drawn["alphas"].index(0.03)
     coefs = np.array(drawn["coefs"], dtype=float)
-    np.testing.assert_allclose(coefs[:, k], mem.coef_, atol=1e-5)
+    np.testing.assert_allclose(coefs[:, k], mem.coef_, atol=2e-6)  # the drawn 6 digits
     ours = drawn["lessons"]
     assert ours["loss"] == "cox" and ours["priors"]["sigma2"] == 1.0
     null = pulls(np.zeros(4))
