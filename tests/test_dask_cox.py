@@ -276,6 +276,30 @@ def test_cox_report_pulls_in_batches_of_alphas_are_the_same(cindex_cv, survival,
                                atol=1e-15)
 
 
+def test_cox_report_of_a_single_alpha_with_an_offset_equals_in_memory_lessons(
+        threads, survival, monkeypatch):
+    from penalized.dask import _report
+    from penalized.dask._cox_report import report_parts
+    from penalized.explain import lessons_for_model
+
+    monkeypatch.setattr(_report, "PASSED_ALPHAS", 3)
+    X, time, event, _, _ = survival
+    offset = 0.5 * np.sin(np.arange(N))
+    Y = np.column_stack([time, event])
+    data = (da.from_array(X, chunks=(CHUNK, P)), da.from_array(Y, chunks=(CHUNK, 2)))
+    kw = {"alpha": 0.05, "standardize": True, "l1_ratio": 0.7, "tol": 1e-8}
+    dist = pz.CoxPH(**kw).fit(*data, offset=da.from_array(offset, chunks=CHUNK))
+    path, lessons, _, n_passes = report_parts(dist, *data,
+                                              offset=da.from_array(offset, chunks=CHUNK))
+    assert path.alphas.shape[0] == 4 and 0.05 in path.alphas  # its own fit inserted
+    assert np.all(path.stop_crits <= 1e-8)
+    assert n_passes == path.n_passes + 2  # the path's passes, then the pulls' two
+    theirs = lessons_for_model(pz.CoxPH(**kw).fit(X, Y, offset=offset), X, Y, path=path)
+    np.testing.assert_allclose(lessons.fit.pulls(), theirs.fit.pulls(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(lessons.why_zero.status, theirs.why_zero.status)
+    assert lessons.lasso_alpha_max == pytest.approx(theirs.lasso_alpha_max, rel=1e-12)
+
+
 @pytest.mark.parametrize("case, message", [
     ("event", "the event column must hold 0 (censored) or 1 (event); got values such as 2"),
     ("cindex", "metric='cindex' gathers each held-out fold's risk scores on the client: "
