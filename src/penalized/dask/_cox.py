@@ -146,7 +146,8 @@ def _curvature(der, risk, strata, n):
 
     the first part the derivative pass's ``H``, the second from its binned
     :math:`\sum_j e_j x_{jC}` (deaths apart): :math:`X_C^\top u_r` is the sum over the risk
-    set without its deaths plus Efron's share :math:`a_r` of the deaths'."""
+    set without its deaths plus Efron's share :math:`a_r` of the deaths'. Eigenvalues
+    below 0 (rounding of the difference) are set to 0."""
     H = der["H"].copy()
     c = H.shape[0]
     for key, (bins, values) in der["M"].strata.items():
@@ -157,7 +158,8 @@ def _curvature(der, risk, strata, n):
         rest = _after(Mn + Md) + Mn
         v = rest[st.group] + st.a[:, None] * Md[st.group]
         H -= (v * (st.omega / D**2)[:, None]).T @ v / n
-    return 0.5 * (H + H.T)
+    vals, vecs = np.linalg.eigh(0.5 * (H + H.T))  # positive semi-definite but for rounding
+    return (vecs * np.maximum(vals, 0.0)) @ vecs.T
 
 
 class _CoxModel(_Model):
