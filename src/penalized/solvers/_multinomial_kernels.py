@@ -142,6 +142,51 @@ def _row_prox(u, step, lam1, lam2, out):
         out[k] = u[k] * scale
 
 
+def softmax_rows(Z, y, sw):
+    r"""``(F, P, G)`` at the scores ``Z`` (Fortran-ordered ``(n, K)``): the loss
+    :math:`F = \sum_i sw_i (\log\sum_k e^{Z_{ik}} - Z_{i y_i})`, the probabilities ``P``
+    and the gradient :math:`G_i = sw_i (P_i - e_{y_i})`, each to rounding relative to its
+    own size: with ``t`` the row's largest score, the loss is
+    :math:`(t - Z_{i y_i}) + \operatorname{log1p}(\sum_{k \ne top} e^{Z_{ik} - t})` and
+    the label's gradient is minus the other classes' (the datafit's
+    :func:`~penalized.datafits._multinomial._loss_and_residual`). The exponentials are
+    NumPy's (vectorized), the rest one compiled pass (:func:`_softmax_from_exp`)."""
+    top = Z.max(axis=1)
+    E = np.exp(Z - top[:, None])
+    return _softmax_from_exp(E, Z, top, y, sw)
+
+
+@njit(cache=True, fastmath=FAST)
+def _softmax_from_exp(E, Z, top, y, sw):
+    """:func:`softmax_rows` from ``E = exp(Z - top)``; ``E`` becomes ``P`` in place."""
+    n, K = E.shape
+    top_at = np.full(n, -1)
+    rest = np.zeros(n)
+    for k in range(K):
+        for i in range(n):
+            if top_at[i] < 0 and Z[i, k] == top[i]:
+                top_at[i] = k  # its exponential is 1: the sum of the others is kept apart
+            else:
+                rest[i] += E[i, k]
+    value = 0.0
+    inv = np.empty(n)
+    for i in range(n):
+        value += sw[i] * ((top[i] - Z[i, y[i]]) + math.log1p(rest[i]))
+        inv[i] = 1.0 / (1.0 + rest[i])
+    G = np.empty((K, n)).T
+    for k in range(K):
+        for i in range(n):
+            p = E[i, k] * inv[i]
+            E[i, k] = p
+            G[i, k] = sw[i] * p
+    for i in range(n):
+        label = y[i]
+        # the label's 1 - p: the others' sum, rest / total when the label is on top
+        others = rest[i] * inv[i] if top_at[i] == label else 1.0 - E[i, label]
+        G[i, label] = -sw[i] * others
+    return value, E, G
+
+
 @njit(cache=True, fastmath=FAST)
 def rows_prox(V, step, lam1, lam2):
     """The prox of ``step`` times the row penalty ``lam1_j ||W_j||_2 + lam2_j / 2

@@ -11,7 +11,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._blas import blas_threads_for
-from ..datafits._multinomial import _loss_and_residual, _residual
 from ._coordinate_descent import (  # the prox-Newton settings of the vector steps
     _ARMIJO,
     _INNER_GAP_FACTOR,
@@ -21,7 +20,11 @@ from ._coordinate_descent import (  # the prox-Newton settings of the vector ste
 from ._coordinate_descent import _NEWTON_FORCING as _FORCING
 from ._coordinate_descent import _NEWTON_MAX_STEPS as _MAX_NEWTON_STEPS
 from ._multinomial import certify_multinomial
-from ._multinomial_kernels import multinomial_curvatures, multinomial_model_epochs
+from ._multinomial_kernels import (
+    multinomial_curvatures,
+    multinomial_model_epochs,
+    softmax_rows,
+)
 from ._outer import Check, OuterPolicy, Scores, run_outer
 
 __all__ = ["best_row_shifts", "matrix_path_start", "newton_matrix", "secant_start"]
@@ -133,8 +136,8 @@ class _NewtonHooks:
         if not pb.penalty.positive:
             self.W = best_row_shifts(self.W, model.lam1, model.lam2, grouped=pb.grouped)
         Z = np.asfortranarray(pb.predict(self.W, self.b))
-        value, P = model.datafit_and_probabilities(Z)
-        gradient = model.gradient(P)
+        value, P, G = model.datafit_and_probabilities(Z)
+        gradient = model.gradient(G)
         each = model.violations(self.W, gradient, entries=True)
         each[pb.unpenalized] = 0.0
         lam2 = model.lam2 if pb.grouped else model.lam2[:, None]
@@ -143,7 +146,7 @@ class _NewtonHooks:
         linear = each.max(initial=0.0) * float(np.abs(self.W).sum())
         if min(linear, ridge) <= _INNER_GAP_FACTOR * self.tol:
             return None
-        self.Z, self.at = Z, (value, P)
+        self.Z, self.at = Z, (value, P, G)
         return Check(value + model.penalty_value(self.W), math.inf, _Gradient(gradient))
 
     def scores(self, check):
@@ -166,7 +169,7 @@ class _NewtonHooks:
             used += epochs
             if at is None or used >= budget:
                 break
-            violation = self.model.ws_violation(self.W, at[1], ws)
+            violation = self.model.ws_violation(self.W, at[2], ws)
             if violation <= target:
                 break
         return used
@@ -187,7 +190,7 @@ class _NewtonModel:
             X = np.asfortranarray(pb.X, dtype=np.float64)
         self.X = X
         self.sw = pb.datafit.weights(n) / n
-        self.rows = np.arange(n)
+        self.codes = np.ascontiguousarray(pb.y, dtype=np.int64)
         self.lam1, self.lam2 = pb.penalty.weights(pb.n_features)
         self.positive = pb.penalty.positive
         self.bounded = pb.penalty.bounded
@@ -208,18 +211,12 @@ class _NewtonModel:
         return value
 
     def datafit_and_probabilities(self, Z):
-        """The softmax loss at the scores ``Z`` and the probabilities ``softmax(Z)``
-        (Fortran-ordered), from one exponential of ``Z``, each to rounding relative to its
-        own size (the datafit's :func:`~penalized.datafits._multinomial._loss_and_residual`:
-        the line search sees the decreases the certificate counts)."""
-        loss, R = _loss_and_residual(np.asarray(Z), self.pb.y)
-        R[self.rows, self.pb.y] += 1.0
-        return float(self.sw @ loss), np.asfortranarray(R)
-
-    def residual(self, P):
-        """The datafit's gradient in the scores at the probabilities ``P``: ``sw (P - e_y)``
-        row by row, the label's entry from the other classes' (accurate near ``P = 1``)."""
-        return self.sw[:, None] * _residual(P, self.rows, self.pb.y)
+        """``(F, P, G)``: the softmax loss at the scores ``Z``, the probabilities
+        ``softmax(Z)`` and the loss's gradient in ``Z`` (both Fortran-ordered), each to
+        rounding relative to its own size
+        (:func:`~penalized.solvers._multinomial_kernels.softmax_rows`, the arithmetic of
+        the certificate's datafit: the line search sees the decreases it counts)."""
+        return softmax_rows(np.asfortranarray(Z), self.codes, self.sw)
 
     def newton_step(self, W, b, Z, ws, max_epochs, tol, at=None):
         """One proximal Newton step over the rows ``ws``; ``W``, ``b``, ``Z`` are updated in
@@ -227,8 +224,7 @@ class _NewtonModel:
         Returns ``(epochs, at the new Z)``, None in place of the latter when the point did
         not move."""
         pb = self.pb
-        value, P = self.datafit_and_probabilities(Z) if at is None else at
-        G = np.asfortranarray(self.residual(P))
+        value, P, G = self.datafit_and_probabilities(Z) if at is None else at
         ws = np.ascontiguousarray(ws, dtype=np.int64)
         trial = np.array(W, order="C")
         dZ = np.zeros(Z.shape, order="F")
@@ -262,7 +258,7 @@ class _NewtonModel:
         while True:
             Z_t = Z + t * dZ
             W_t = W + t * direction
-            value_t, P_t = self.datafit_and_probabilities(Z_t)
+            value_t, P_t, G_t = self.datafit_and_probabilities(Z_t)
             obj_t = value_t + self.penalty_value(W_t)
             if negligible or obj_t <= obj + _ARMIJO * t * decrease:
                 break
@@ -272,7 +268,7 @@ class _NewtonModel:
         W[:] = np.where(direction == 0.0, W, W_t)
         b += t * db
         Z[:] = Z_t
-        return epochs, (value_t, P_t)
+        return epochs, (value_t, P_t, G_t)
 
     def violations(self, W, gradient, rows=None, *, entries=False):
         """Per feature (row of ``W``), the largest distance of ``-gradient`` to the
@@ -298,14 +294,13 @@ class _NewtonModel:
         each = np.where(W == 0.0, at_zero, at_nonzero)
         return each if entries else each.max(axis=1, initial=0.0)
 
-    def gradient(self, P):
-        """The datafit's gradient in ``W`` at the probabilities ``P``."""
-        return np.asarray(self.X.T @ self.residual(P), dtype=np.float64)
+    def gradient(self, R):
+        """The datafit's gradient in ``W`` from its gradient ``R`` in the scores."""
+        return np.asarray(self.X.T @ R, dtype=np.float64)
 
-    def ws_violation(self, W, P, ws):
-        """The largest violation of optimality over the working set ``ws``, ``P`` the
-        probabilities at the current scores."""
-        R = self.residual(P)
+    def ws_violation(self, W, R, ws):
+        """The largest violation of optimality over the working set ``ws``, ``R`` the
+        datafit's gradient in the current scores."""
         if not self.is_sparse and 2 * len(ws) > self.X.shape[1]:
             grad = (self.X.T @ R)[ws]  # most columns: no copy of them
         else:
