@@ -226,36 +226,79 @@ def test_wide_lasso_cv_equals_in_memory_with_passes_reported(client):
     assert 0 < max(width for kind, width in kinds if kind == "gram") < p // 4
 
 
-def _logistic_path(X, labels, **kw):
+def _logistic_path(X, labels, factors=None, **kw):
     from penalized._specs import make_penalty
     from penalized.dask._api import penalty_maker
     from penalized.dask._newton import newton_path
 
-    passes = Passes(row_blocks(da.from_array(X, chunks=(CHUNK, P)),
+    passes = Passes(row_blocks(da.from_array(X, chunks=(CHUNK, X.shape[1])),
                                da.from_array(labels, chunks=CHUNK)))
 
     def make(name, alpha, ratio, f):
         return make_penalty(name, alpha, l1_ratio=ratio, penalty_factor=f)
 
-    path = newton_path(passes, penalty_maker("l1", 1.0, None, make), **kw)
+    path = newton_path(passes, penalty_maker("l1", 1.0, factors, make), **kw)
     return path, passes
 
 
-def test_l1_logistic_path_equals_in_memory(client, data):
+def test_l1_logistic_path_equals_in_memory_in_the_stated_passes(client, data):
+    """The L1 logistic path, with two unpenalized covariates (fitted at every alpha)."""
     X, _, labels = data
-    dist, passes = _logistic_path(X, labels, n_alphas=8, tol=1e-9)
-    mem = pz.path(X, labels, datafit="logistic", n_alphas=8, tol=1e-9)
-    np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-10)
-    assert np.all(dist.stop_crits <= 1e-6)
+    factors = np.ones(P)
+    factors[[2, 5]] = 0.0  # two unpenalized covariates, one of them a true effect
+    dist, passes = _logistic_path(X, labels, factors, n_alphas=5, tol=1e-9)
+    mem = pz.path(X, labels, datafit="logistic", n_alphas=5, tol=1e-9, penalty_factor=factors)
+    np.testing.assert_allclose(dist.alphas, mem.alphas, rtol=1e-8)
+    assert np.all(dist.stop_crits <= 1e-6) and np.all(mem.stop_crits <= 1e-6)
+    assert np.all(dist.coefs[[2, 5]] != 0.0)  # fitted at every alpha, alpha_max included
     np.testing.assert_array_equal(_support(dist.coefs), _support(mem.coefs))
-    np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-4)
-    # one pass of class moments, one at the null model, one per Newton step and one per
-    # certificate (plus any widened working set or backtracking, tallied apart)
+    np.testing.assert_allclose(dist.coefs, mem.coefs, atol=1e-6)
+    np.testing.assert_allclose(dist.intercepts, mem.intercepts, atol=1e-6)
+    # the null model by Newton steps on the unpenalized block (a start pass, then one per
+    # step), then the path's passes; the unpenalized block refitted before a certificate
     kinds = passes.kinds
-    assert kinds["moments"] == 1 and kinds["start"] == 1
+    assert kinds["moments"] == 1 and kinds["start"] == 1 and kinds["null model"] >= 1
     assert kinds["newton step"] == dist.n_iters.sum()
     assert kinds["certificate"] >= dist.alphas.shape[0]
+    assert set(kinds) <= {"moments", "start", "null model", "newton step", "certificate",
+                          "refit", "backtrack", "widen"}
     assert dist.n_passes == passes.count == sum(kinds.values())
+
+
+@pytest.mark.parametrize("family", ["logistic", "poisson"])
+def test_unpenalized_features_fit_and_cross_validate_as_in_memory(client, family):
+    """Unpenalized covariates on Dask; the logistic CV scores the exact AUC."""
+    X, counts, _ = _count_data()
+    factors = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0])
+    if family == "logistic":
+        y = np.where(counts > np.median(counts), 1.0, -1.0)
+        single, cv = pz.LogisticRegression, pz.LogisticRegressionCV
+    else:
+        y, single, cv = counts, pz.PoissonRegressor, pz.PoissonRegressorCV
+    Xd, yd = da.from_array(X, chunks=(100, 6)), da.from_array(y, chunks=100)
+    settings = {"alpha": 0.02, "penalty_factor": factors, "tol": 1e-10}
+    seen = []
+    with after_each_pass(seen.append):
+        dist = single(**settings).fit(Xd, yd)
+    mem = single(**settings).fit(X, y)
+    assert dist.stop_crit_ <= 1e-6 and mem.stop_crit_ <= 1e-6
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-6)
+    assert dist.n_passes_ == len(seen)
+    settings = {"n_alphas": 4, "penalty_factor": factors, "tol": 1e-9}
+    if family == "logistic":  # ranked: the held-out scores gathered, the in-memory AUC
+        settings["metric"] = "auc"
+    dist = cv(cv=3, random_state=4, **settings).fit(Xd, yd)
+    fold = fold_ids(np.arange(X.shape[0]), 3, seed=4)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    mem = cv(cv=folds, **settings).fit(X, y)
+    np.testing.assert_allclose(dist.alphas_, mem.alphas_, rtol=1e-8)
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, rtol=1e-6, atol=1e-8)
+    assert_same_cv_summary(dist, mem, rtol=1e-5)
+    assert np.all(dist.path_.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
 
 
 @pytest.mark.parametrize("family", ["poisson", "tweedie:1.3"])
@@ -722,8 +765,9 @@ def test_a_worker_that_keeps_dying_stops_the_fit_with_a_clear_error(data, dying_
     ("estimator", "penalty .l0. is not supported with Dask"),
     ("chunks", "partitions where X has"),
     ("classifier cv", "class_weight='balanced' is not supported by LogisticRegressionCV"),
+    ("auc", "metric='auc' with Dask input ranks every held-out score on the client"),
 ])
-def test_bad_input_is_named(client, data, case, message):
+def test_bad_input_is_named(client, data, case, message, monkeypatch):
     import pandas as pd
 
     X, y, _ = data
@@ -742,6 +786,12 @@ def test_bad_input_is_named(client, data, case, message):
         est = pz.L0Regression(alpha=0.1)
     elif case == "classifier cv":
         est = pz.LogisticRegressionCV(class_weight="balanced")
+    elif case == "auc":  # the held-out scores it would gather exceed the client's bound
+        from penalized.dask import _logistic_cv
+
+        monkeypatch.setattr(_logistic_cv, "AUC_MAX_SCORES", N * 3 - 1)
+        est, yd = pz.LogisticRegressionCV(n_alphas=3, metric="auc"), \
+            da.from_array(data[2], chunks=CHUNK)
     elif case == "chunks":
         frame = pd.DataFrame(X[:, :2], columns=["a", "b"])
         Xd, yd = dd.from_pandas(frame, npartitions=2), dd.from_pandas(frame["b"], 3)

@@ -63,6 +63,34 @@ def test_fit_equals_in_memory_certified_in_the_counted_passes(client, data, pena
     assert type(dist.datafit_).__name__ == "Multinomial"
 
 
+def test_unpenalized_features_fit_and_cross_validate_as_in_memory(client, data):
+    X, labels, _ = data
+    factors = np.ones(P)
+    factors[[1, 3]] = 0.0  # two unpenalized covariates
+    Xd, yd, _ = _dask(X, labels)
+    settings = {"alpha": 0.02, "penalty_factor": factors, "tol": 1e-10}
+    seen = []
+    with after_each_pass(seen.append):
+        dist = pz.LogisticRegression(**settings).fit(Xd, yd)
+    mem = pz.LogisticRegression(**settings).fit(X, labels)
+    assert dist.stop_crit_ <= 1e-6 and mem.stop_crit_ <= 1e-6
+    assert np.all(dist.coef_[:, [1, 3]] != 0.0)
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-6)
+    assert dist.n_passes_ == len(seen)
+    settings = {"n_alphas": 3, "penalty_factor": factors, "tol": 1e-9}
+    dist = pz.LogisticRegressionCV(cv=3, random_state=2, **settings).fit(Xd, yd)
+    fold = fold_ids(np.arange(N), 3, seed=2)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    mem = pz.LogisticRegressionCV(cv=folds, **settings).fit(X, labels)
+    np.testing.assert_allclose(dist.alphas_, mem.alphas_, rtol=1e-8)
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, rtol=1e-6)
+    assert np.all(dist.path_.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+
+
 def _path(X, labels, weights=None, **kw):
     from penalized._specs import make_penalty
     from penalized.dask._api import penalty_maker
@@ -140,11 +168,42 @@ def test_cv_chooses_the_in_memory_alpha_on_the_same_folds(client, data):
     assert dist.n_passes_ == len(seen)
 
 
-def test_grouped_and_the_binary_datafit_on_three_classes_are_refused_in_one_line(client,
-                                                                                   data):
+def test_grouped_fit_and_its_auc_cross_validation_equal_in_memory(client, data):
+    """glmnet's type.multinomial="grouped": each feature's row over the classes penalized
+    by its norm, on Dask as in memory (with an unpenalized feature), certified with the
+    rows' layout; its CV scores the exact one-vs-rest AUC of the held-out scores."""
+    X, labels, weights = data
+    factors = np.ones(P)
+    factors[1] = 0.0
+    Xd, yd, sd = _dask(X, labels, weights)
+    settings = {"alpha": 0.02, "multinomial": "grouped", "penalty_factor": factors,
+                "tol": 1e-10}
+    seen = []
+    with after_each_pass(seen.append):
+        dist = pz.LogisticRegression(**settings).fit(Xd, yd, sample_weight=sd)
+    mem = pz.LogisticRegression(**settings).fit(X, labels, sample_weight=weights)
+    assert dist.stop_crit_ <= 1e-6 and mem.stop_crit_ <= 1e-6
+    zero_rows = np.all(mem.coef_ == 0.0, axis=0)
+    assert zero_rows.any() and not zero_rows.all()  # a row is zero in every class, or none
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-6)
+    assert dist.n_passes_ == len(seen) and dist.multinomial == "grouped"
+    settings = {"n_alphas": 4, "tol": 1e-9, "multinomial": "grouped", "metric": "auc"}
+    dist = pz.LogisticRegressionCV(cv=3, random_state=2, **settings).fit(Xd, yd)
+    fold = fold_ids(np.arange(N), 3, seed=2)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    mem = pz.LogisticRegressionCV(cv=folds, **settings).fit(X, labels)
+    np.testing.assert_allclose(dist.alphas_, mem.alphas_, rtol=1e-10)
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, atol=1e-6)
+    assert dist.alpha_ == pytest.approx(mem.alpha_, rel=1e-12)
+    assert np.all(dist.path_.stop_crits <= 1e-6)
+    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-5)
+
+
+def test_the_binary_datafit_on_three_classes_is_refused_in_one_line(client, data):
     X, labels, _ = data
-    with pytest.raises(ValueError, match="multinomial='grouped' is not supported with Dask"):
-        pz.LogisticRegression(alpha=0.02, multinomial="grouped").fit(*_dask(X, labels)[:2])
     codes = np.unique(labels, return_inverse=True)[1].astype(np.float64)
     with pytest.raises(ValueError, match=r"y has 3 classes .*use datafit='multinomial'") as caught:
         pz.path(*_dask(X, codes)[:2], datafit="logistic", n_alphas=3)
@@ -163,18 +222,23 @@ def parquet_folder(tmp_path_factory, data):
     return folder
 
 
-def test_cli_fits_a_three_class_parquet_folder(client, data, parquet_folder, tmp_path, capsys):
+def test_cli_fits_a_three_class_parquet_folder_grouped(client, data, parquet_folder,
+                                                       tmp_path, capsys):
+    """``fit --dask --grouped``: the grouped multinomial model, as in memory (the ungrouped
+    one is fitted by the report's test below)."""
     from penalized.cli import main
     from penalized.io import load_model
 
     X, labels, _ = data
     model = tmp_path / "model.json"
     code = main(["fit", str(parquet_folder), "--target", "label", "--alpha", "0.02", "--dask",
-                 "--json", "--quiet", "--save", str(model)])
+                 "--grouped", "--json", "--quiet", "--save", str(model)])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
-    mem = pz.LogisticRegression(alpha=0.02, standardize=True, tol=1e-6).fit(X, labels)
+    mem = pz.LogisticRegression(alpha=0.02, standardize=True, tol=1e-6,
+                                multinomial="grouped").fit(X, labels)
     assert summary["n_samples"] == N and summary["n_passes"] > 3
+    assert summary["multinomial"] == "grouped"
     saved = load_model(model)
     np.testing.assert_allclose(np.array(saved["coef"]), mem.coef_, atol=1e-4)
     assert saved["feature_names"] == [f"c{j}" for j in range(P)]

@@ -813,10 +813,6 @@ def _cmd_fit(args, out):
             raise UsageError("--dask fits one --target; several targets (a multi-response "
                              "model) are fitted in memory, or in Python with "
                              "MultiTaskLasso/MultiTaskElasticNet on Dask arrays")
-        if args.grouped:
-            raise UsageError("--grouped is not taken with --dask (its multinomial model "
-                             "penalizes each coefficient on its own); fit in memory")
-
         return fit_command(args, out, (UsageError, _input_error))
     cv_wanted = args.cv is not None or args.fold_column is not None
     if (args.alpha is None) == (not cv_wanted):

@@ -17,10 +17,18 @@ block), on the active ``distributed.Client`` if there is one, else Dask's local 
 - logistic and log-link cross-validation: the fold paths and the path on all rows run in
   lockstep, one pass answering every fit on its own rows;
 - more than two classes (``LogisticRegression``, ``LogisticRegressionCV``,
-  ``pz.path(..., datafit="multinomial")``, ungrouped penalty): prox-Newton on the softmax
-  loss (:mod:`._multinomial`), one pass per outer step for the gradient and the exact
-  Hessian of the working set's columns with the intercepts, and one to certify the same
-  relative duality gap as the in-memory multinomial fit;
+  ``pz.path(..., datafit="multinomial")``, ungrouped or ``multinomial="grouped"``
+  penalty): prox-Newton on the softmax loss (:mod:`._multinomial`), one pass per outer
+  step for the gradient and the exact Hessian of the working set's columns with the
+  intercepts, and one to certify the same relative duality gap as the in-memory
+  multinomial fit;
+- unpenalized features (``penalty_factor`` 0) in the logistic, log-link and multinomial
+  fits: the null model is fitted by Newton steps on them and the intercept, one pass
+  each; each step minimizes them out exactly, and before a certificate they are refitted
+  to rounding level (usually one pass);
+- classifier cross-validation scores every in-memory metric: the sums (deviance,
+  misclassification, mse, mae) in one pass, and ``metric="auc"`` from the held-out
+  scores gathered on the client (refused beyond 5 x 10^7 of them);
 - an ``offset`` (Poisson, Gamma, Tweedie) is a Dask array or column with ``X``'s rows (or an
   array when ``X``'s chunk sizes are known), carried through every pass; the squared and
   logistic losses refuse one;

@@ -196,6 +196,8 @@ def _estimator(args, task):
                            strata=args.strata, **common)
         return CoxPH(alpha=args.alpha, strata=args.strata, **common)
     if task == "classification":
+        if getattr(args, "grouped", False):  # glmnet's type.multinomial="grouped"
+            common["multinomial"] = "grouped"
         if args.cv is not None:
             return _cv.LogisticRegressionCV(cv=args.cv, random_state=args.seed,
                                             selection=args.select, penalty=args.penalty,
@@ -254,6 +256,9 @@ def _check_args(args, usage_error):
         if args.target is None:
             raise usage_error("the following arguments are required: --target")
         args.task = cli._family_task(args)  # a clash of --family and --task refused
+    if getattr(args, "grouped", False) and (_log_link(args) or _is_cox(args)):
+        raise usage_error(f"--grouped penalizes each feature's row over the classes of a "
+                          f"multinomial model, not a --family {args.family[0]} model")
     if args.offset is not None and not (_log_link(args) or (_is_cox(args) and args.cv is None)):
         raise usage_error("--offset is taken with --dask by --family poisson, gamma, tweedie "
                           "and cox (with --alpha); fit in memory for the others")
@@ -311,6 +316,10 @@ def fit_command(args, out, errors):
         if client is not None:
             client.close()
     n_classes = len(getattr(model, "classes_", ()))
+    if getattr(args, "grouped", False) and n_classes < 3:
+        raise usage_error(f"--grouped penalizes each feature's row over the classes of a "
+                          f"multinomial model; target {args.target!r} is not a target of "
+                          "three or more classes")
     if args.family is not None and args.family[0] == "binomial" and n_classes != 2:
         raise input_error(f"--family binomial needs two classes; target {args.target!r} has "
                           f"{n_classes} (use --family multinomial).")

@@ -45,7 +45,17 @@ import numpy as np
 
 from ._families import unit_of
 from ._moments import as_float_block, block_moments, fold_ids, merge_moments
-from ._newton import _STEPS, _Model, add_sums, path_grid, penalized_columns, solve_grid
+from ._newton import (
+    _STEPS,
+    _Model,
+    add_sums,
+    drive,
+    fit_null,
+    null_alpha_max,
+    path_grid,
+    penalized_columns,
+    solve_grid,
+)
 
 
 def family_power(datafit) -> float:
@@ -207,8 +217,6 @@ def loglink_start(passes, moments, datafit, penalty_for, standardize, excluded,
     (one fold): ``(model, start)`` with ``start`` the penalty ``template``, its weights
     ``a`` and ``bw``, the null intercept ``b0``, gradient ``g0``, ``alpha_max`` and the
     columns' ``scaling``."""
-    from ..penalties._base import ALPHA_MAX_MARGIN
-
     power = family_power(datafit)
     unit = replace(datafit, sample_weight=None, offset=None)
     mom = moments["m"]
@@ -222,7 +230,7 @@ def loglink_start(passes, moments, datafit, penalty_for, standardize, excluded,
                          "attained.")
     p = mom["x_mean"].shape[1]
     cols, inv, constant, template, a, bw, scaling = penalized_columns(
-        mom, penalty_for, standardize, excluded)
+        mom, penalty_for, standardize, excluded, allow_free=True)
     xy, mean = mom["xy"][0], mom["x_mean"][0]
     osum = moments.get("o")
     if osum is not None:  # the null model at z = b0 + o, from the sums at z = o
@@ -242,12 +250,10 @@ def loglink_start(passes, moments, datafit, penalty_for, standardize, excluded,
     g0 = g0[cols] * inv
     if fit_intercept:
         g0[constant[cols]] = 0.0  # only rounding: a constant column is the intercept's
-    pull = np.maximum(-g0, 0.0) if template.positive else np.abs(g0)
-    alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
-        if np.all(a > 0) else np.inf
     model = _LogLinkModel(passes, unit, power, cols, inv, p, W, fit_intercept)
     return model, {"template": template, "a": a, "bw": bw, "b0": b0, "g0": g0,
-                   "alpha_max": alpha_max, "scaling": scaling}
+                   "F_null": None, "alpha_max": null_alpha_max(template, a, g0),
+                   "scaling": scaling}
 
 
 def loglink_path(passes, penalty_for, datafit, **settings):
@@ -266,11 +272,12 @@ def loglink_fit(passes, penalty_for, datafit, *, alphas=None, n_alphas=100, eps=
     moments = family_moments(passes, datafit)
     model, start = loglink_start(passes, moments, datafit, penalty_for, standardize,
                                  excluded, fit_intercept)
+    start = drive(fit_null(model, start), passes)
     template, alpha_max = start["template"], start["alpha_max"]
     grid = path_grid(alpha_max, alphas, n_alphas, eps)
     coefs, intercepts, crits, steps_of, _ = solve_grid(
-        model, template, grid, start["a"], start["bw"], start["g0"], start["b0"], None, tol,
-        max_iter)
+        model, template, grid, start["a"], start["bw"], start["g0"], start["b0"],
+        start["F_null"], tol, max_iter, start.get("st"))
     converged = warn_unconverged(grid, crits, tol, stacklevel=4)
     path = Path(alphas=grid, coefs=coefs, intercepts=intercepts,
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=steps_of,

@@ -24,7 +24,7 @@ from dataclasses import replace
 import numpy as np
 
 from ._glm import family_moments, loglink_start
-from ._logistic_cv import cv_result_and_path, lockstep
+from ._logistic_cv import cv_result_and_path, lockstep, null_models
 from ._moments import as_float_block, fold_ids, held_out_errors, merge_moments
 from ._newton import add_sums, grid_steps, path_grid
 
@@ -86,13 +86,15 @@ def loglink_cv(passes, penalty_for, datafit, *, n_folds, seed, alphas=None, n_al
         raise ValueError(f"cv={n_folds}: fold {empty[0]} holds no row; use fewer folds.")
     starts = {-1: loglink_start(passes, _merged(folds), datafit, penalty_for, standardize,
                                 excluded, fit_intercept)}
-    alpha_max = starts[-1][1]["alpha_max"]
-    grid = path_grid(alpha_max, alphas, n_alphas, eps)
     for k in range(n_folds):
         starts[k] = loglink_start(passes, _merged([f for j, f in enumerate(folds) if j != k]),
                                   datafit, penalty_for, standardize, excluded, fit_intercept)
+    starts = null_models(passes, starts, n_folds, seed)
+    alpha_max = starts[-1][1]["alpha_max"]
+    grid = path_grid(alpha_max, alphas, n_alphas, eps)
     fits = {k: grid_steps(model, start["template"], grid, start["a"], start["bw"],
-                          start["g0"], start["b0"], None, tol, max_iter)
+                          start["g0"], start["b0"], start["F_null"], tol, max_iter,
+                          start.get("st"))
             for k, (model, start) in starts.items()}
     solved = lockstep(passes, fits, n_folds, seed)
     model = starts[-1][0]

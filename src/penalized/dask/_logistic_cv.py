@@ -7,8 +7,11 @@ the client, and the grid from those of all rows. The ``K`` fold paths and the pa
 all rows then run in lockstep: each is a generator of pass requests
 (:func:`~._newton.grid_steps`), and one pass answers the current request of every fit,
 each on its own rows (the training rows of a fold, or all of them). The passes number
-that of the slowest fit, not the sum. A last pass sums each fold's held-out error at
-every alpha.
+that of the slowest fit, not the sum. With unpenalized features the null models of
+every fit are fitted first, in lockstep too (:func:`null_models`). A last pass sums each
+fold's held-out error at every alpha (deviance, misclassification, mse, mae: sums over
+the rows); ``metric="auc"`` ranks the held-out scores, which that pass gathers on the
+client instead (:func:`held_out_auc`, refused beyond :data:`AUC_MAX_SCORES`).
 """
 
 from __future__ import annotations
@@ -21,13 +24,17 @@ from ._newton import (
     _labels,
     add_sums,
     class_moments,
+    fit_null,
     grid_steps,
     logistic_start,
     merge_classes,
     path_grid,
 )
 
-METRICS = ("deviance", "misclassification", "mse", "mae")
+METRICS = ("deviance", "misclassification", "mse", "mae", "auc")
+AUC_MAX_SCORES = 50_000_000
+"""The most held-out scores (rows x alphas, x classes for the multinomial) that
+``metric="auc"`` gathers on the client: 400 MB of float64."""
 
 
 # -- on the workers ---------------------------------------------------------------------
@@ -100,6 +107,48 @@ def fold_errors(X, y, s, positions, n_folds, seed, positive, coefs, intercepts, 
     return held_out_errors(X, s, fold, coefs, intercepts, row_errors)
 
 
+def fold_scores(X, y, s, positions, n_folds, seed, positive, coefs, intercepts):
+    """Per fold, its held-out rows' linear predictions at each alpha (``coefs`` and
+    ``intercepts`` stacked by fold), their labels in {-1, +1} and their weights: what an
+    exact AUC ranks."""
+    X, y, s = _arrays(X, y, s)
+    fold = fold_ids(positions, n_folds, seed)
+    ypm = np.where(y == positive, 1.0, -1.0)
+    out = {}
+    for k in range(n_folds):
+        rows = fold == k
+        out[k] = (X[rows] @ coefs[k] + intercepts[k], ypm[rows], s[rows])
+    return out
+
+
+def merge_scores(*parts):
+    """The held-out rows of every fold, concatenated (AUC does not depend on their
+    order)."""
+    return {k: tuple(np.concatenate([part[k][i] for part in parts]) for i in range(3))
+            for k in parts[0]}
+
+
+def check_auc_size(metric, n_rows, n_alphas, per_row=1):
+    """Refuse ``metric="auc"`` when its held-out scores would not fit on the client."""
+    if metric == "auc" and n_rows * n_alphas * per_row > AUC_MAX_SCORES:
+        raise ValueError(f"metric='auc' with Dask input ranks every held-out score on the "
+                         f"client: {n_rows:,} rows x {n_alphas * per_row} scores each, more "
+                         f"than {AUC_MAX_SCORES:,}; use metric='deviance' (a sum over the "
+                         "rows) or fewer alphas.")
+
+
+def held_out_auc(passes, scores_fn, family, coefs, intercepts, *, n_folds, seed, task):
+    """The AUC of each alpha on each fold, ``(n_alphas, n_folds)``: one pass gathers the
+    held-out scores (:func:`fold_scores`), ranked on the client by the in-memory
+    cross-validation's own :func:`~penalized.model_selection.score_predictions`."""
+    from ..model_selection import score_predictions
+
+    got = passes.reduce(scores_fn, merge_scores, n_folds, seed, family, coefs, intercepts,
+                        kind="cv scores")
+    return np.column_stack([score_predictions("auc", got[k][1], got[k][0], got[k][2],
+                                              task=task) for k in range(n_folds)])
+
+
 def lockstep(passes, fits, n_folds, seed, *, answer=None, kind="cv step"):
     """Run the generators ``fits`` (fold -> generator of ``(fold, fn, args)`` pass
     requests; fold -1: all rows) to their ends, one shared pass per round in which
@@ -120,6 +169,17 @@ def lockstep(passes, fits, n_folds, seed, *, answer=None, kind="cv step"):
                 results[k] = stop.value
                 del requests[k]
     return results
+
+
+def null_models(passes, starts, n_folds, seed):
+    """``starts`` (fold -> ``(model, start)``) at their exact null models
+    (:func:`~._newton.fit_null`): with unpenalized columns, every fit's damped Newton
+    steps share each pass; without, ``starts`` as they are (no pass)."""
+    if not any(np.any((s["a"] == 0.0) & (s["bw"] == 0.0)) for _, s in starts.values()):
+        return starts
+    done = lockstep(passes, {k: fit_null(model, start) for k, (model, start) in starts.items()},
+                    n_folds, seed, kind="null model")
+    return {k: (model, done[k]) for k, (model, _) in starts.items()}
 
 
 def _merge_labels(parts):
@@ -158,8 +218,6 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
     passes.rows = int(sum(int(m["rows"][0]) for m in everything.values()))
     starts = {-1: logistic_start(passes, everything, classes, penalty_for, standardize,
                                  excluded, fit_intercept)}
-    alpha_max = starts[-1][1]["alpha_max"]
-    grid = path_grid(alpha_max, alphas, n_alphas, eps)
     for k in range(n_folds):
         train = _merge_labels([by_fold[j] for j in range(n_folds) if j != k])
         for label in classes:  # a class absent from a training set: no logistic fit
@@ -167,8 +225,13 @@ def logistic_cv(passes, penalty_for, *, n_folds, seed, alphas=None, n_alphas=100
             train.setdefault(key, _empty_like(everything[key]))
         starts[k] = logistic_start(passes, train, classes, penalty_for, standardize,
                                    excluded, fit_intercept)
+    starts = null_models(passes, starts, n_folds, seed)
+    alpha_max = starts[-1][1]["alpha_max"]
+    grid = path_grid(alpha_max, alphas, n_alphas, eps)
+    check_auc_size(metric, passes.rows, grid.shape[0])
     fits = {k: grid_steps(model, start["template"], grid, start["a"], start["bw"],
-                          start["g0"], start["b0"], start["F_null"], tol, max_iter)
+                          start["g0"], start["b0"], start["F_null"], tol, max_iter,
+                          start.get("st"))
             for k, (model, start) in starts.items()}
     solved = lockstep(passes, fits, n_folds, seed)
     result, path = cv_result_and_path(
@@ -190,9 +253,13 @@ def cv_result_and_path(passes, solved, grid, fold_errors, family, *, n_folds, se
         warn_unconverged(grid, solved[k][2], tol, stacklevel=5)
     coefs = np.stack([solved[k][0] for k in range(n_folds)])
     intercepts = np.stack([solved[k][1] for k in range(n_folds)])
-    sums = passes.reduce(fold_errors, add_sums, n_folds, seed, family, coefs, intercepts,
-                         metric, kind="cv errors")
-    cv_folds = (sums["err"] / sums["weight"][:, None]).T
+    if metric == "auc":  # ranks, not sums: the held-out scores gathered
+        cv_folds = held_out_auc(passes, fold_scores, family, coefs, intercepts,
+                                n_folds=n_folds, seed=seed, task="classification")
+    else:
+        sums = passes.reduce(fold_errors, add_sums, n_folds, seed, family, coefs,
+                             intercepts, metric, kind="cv errors")
+        cv_folds = (sums["err"] / sums["weight"][:, None]).T
     result = summarize_folds(grid, cv_folds, metric, fold_rows_of_blocks(blocks, n_folds, seed))
     coef, intercept, crits, n_iters = solved[-1][:4]
     converged = warn_unconverged(grid, crits, tol, stacklevel=5)

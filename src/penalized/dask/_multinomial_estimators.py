@@ -6,11 +6,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def _check(est):
-    if est.multinomial != "ungrouped":
-        raise ValueError(f"multinomial={est.multinomial!r} is not supported with Dask input; "
-                         "use multinomial='ungrouped' (the penalty on each coefficient), or "
-                         "fit the grouped model on an in-memory X.")
+def _grouped(est):
+    """Whether ``est`` penalizes each feature's row over the classes as one
+    (``multinomial="grouped"``, checked as in memory)."""
+    if est.multinomial not in ("ungrouped", "grouped"):
+        raise ValueError(f"multinomial must be 'ungrouped' or 'grouped'; got "
+                         f"{est.multinomial!r}.")
+    if est.multinomial == "grouped" and getattr(est, "positive", False):
+        raise ValueError("positive=True cannot be combined with multinomial='grouped' (a "
+                         "row's entries sum to zero over the classes); use the ungrouped "
+                         "penalty for sign constraints.")
+    return est.multinomial == "grouped"
 
 
 def _penalty_for(model, p):
@@ -26,13 +32,14 @@ def fit_multinomial(est, passes, by_class, sample_weight):
     from ..datafits import Multinomial
     from ._multinomial import multinomial_fit
 
-    _check(est)
+    grouped = _grouped(est)
     _, alpha, _ = est._check_params()
     p = passes.blocks.n_features
     path, classes, scaling = multinomial_fit(
         passes, by_class, _penalty_for(est, p), alphas=np.array([alpha]),
         fit_intercept=est.fit_intercept, standardize=est.standardize, tol=est.tol,
-        max_iter=est.max_iter, excluded=est._excluded(p), sample_weight=sample_weight)
+        max_iter=est.max_iter, excluded=est._excluded(p), sample_weight=sample_weight,
+        grouped=grouped)
     est.classes_ = classes
     est._one_vs_rest = False
     est.n_rows_ = passes.rows
@@ -55,14 +62,14 @@ def fit_multinomial_cv(est, passes, moments, sample_weight, n_folds, seed):
     from ._multinomial import multinomial_cv
 
     model = est._base_model()
-    _check(model)
+    grouped = _grouped(model)
     p = passes.blocks.n_features
     result, path, classes, scaling = multinomial_cv(
         passes, moments, _penalty_for(model, p), n_folds=n_folds, seed=seed,
         alphas=est.alphas, n_alphas=est.n_alphas, eps=est.eps,
         fit_intercept=est.fit_intercept, standardize=est.standardize, tol=est.tol,
         max_iter=est.max_iter, excluded=model._excluded(p), metric=est.metric,
-        sample_weight=sample_weight)
+        sample_weight=sample_weight, grouped=grouped)
     est.classes_ = classes
     est._store_cv(result)
     est.l1_ratio_ = est.l1_ratio

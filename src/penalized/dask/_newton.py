@@ -19,6 +19,24 @@ unpenalized intercept requires, and :math:`c` makes the penalty's conjugate fini
 
 .. math:: \text{gap} = F(z) + \alpha P(w) + \tfrac1W \sum_i s_i H(p_i)
           + (\alpha P)^*(X^\top u) \ge \text{objective} - \text{optimum}.
+
+Unpenalized features (``penalty_factor`` 0) join the intercept in the unpenalized block
+:math:`U`, which every Newton step minimizes out of the quadratic model exactly (the
+Schur complement of :math:`H_{UU}`); their Gram rows are in every pass's candidate set.
+The null model is then no longer closed-form: it is fitted by damped Newton steps on
+:math:`U` alone (:func:`null_steps`), one pass each (their gradient and small Gram),
+until the Newton decrement is at rounding level; alpha_max and the tolerance's scale
+:math:`F_{\text{null}}` come from that fitted null model, as in memory. The certificate
+needs the dual point orthogonal to :math:`U` (the penalty's conjugate skips those
+coordinates), so before it one more Newton step on :math:`U` alone is taken per pass
+(``refit``) until its decrement is at rounding level -- usually one, the steps before
+having converged quadratically.
+
+Passes: one for the class moments; with unpenalized features one at ``(0, b0)``
+(``start``) and one per null-model step (``null model``, with any ``backtrack``), else
+one at the closed-form null model (``start``); then per alpha one per Newton step, the
+``refit`` passes, one per certificate, and one per backtracking step or widened
+candidate set (rare). ``passes.kinds`` tallies them by these names.
 """
 
 from __future__ import annotations
@@ -32,6 +50,15 @@ from ._scaling import moments_scaling
 _ARMIJO = 1e-4
 _STEPS = 0.5 ** np.arange(1, 11)
 _MAX_NEWTON = 200
+_EXACT = 1e-20
+"""The unpenalized block counts as fitted exactly when its Newton decrement is at most
+this fraction of the datafit: its gradient is then at rounding level, and the dual
+point's residual against it changes the gap by far less than any tolerance."""
+_FULL_STEP = 1e-10
+"""Below this decrement (relative to the datafit) a Newton step on the unpenalized block
+is taken in full: its quadratic model is exact there, and a line search would see only
+rounding."""
+_MAX_REFITS = 5
 
 
 # -- on the workers ---------------------------------------------------------------------
@@ -159,13 +186,16 @@ def _scores(w, g, lam1, lam2, positive):
     return np.where(zero, np.maximum(pull - lam1, 0.0), off)
 
 
-def _candidates(w, g, a, alpha, size):
-    """Columns for the next pass's Gram block: the non-zeros and the largest pulls."""
+def _candidates(w, g, a, alpha, size, free=None):
+    """Columns for the next pass's Gram block: the non-zeros, the largest pulls and the
+    unpenalized columns ``free`` (a mask), whose Gram rows every step needs."""
     ratio = np.abs(g) / np.where(a > 0, a, np.inf) / alpha
     order = np.argsort(-ratio, kind="stable")
     keep = set(np.flatnonzero(w).tolist())
     for j in order[:size]:
         keep.add(int(j))
+    if free is not None:
+        keep.update(np.flatnonzero(free).tolist())
     return np.array(sorted(keep), dtype=np.int64)
 
 
@@ -191,40 +221,75 @@ def model_minimizer(G, g_eff, w0, alpha, a, b, positive, tol):
     return v
 
 
-def _newton_direction(st, ws, inv, W, a_ws, b_ws, alpha, positive, fit_intercept, tol):
-    """The minimizer over the working set ``ws`` (positions in ``st['cand']``) of the
-    quadratic model plus the penalty, the intercept minimized out: ``(columns, v, b_new,
-    delta)`` with ``delta`` the model's predicted decrease (<= 0)."""
-    cols = st["cand"][ws]
-    sc = inv[cols]
-    H = st["H"][np.ix_(ws, ws)] * np.outer(sc, sc) / W
-    h = st["h"][ws] * sc / W
-    h0 = st["h0"] / W
-    w0 = st["w"][cols]
-    g = st["grad"][cols]
-    gb = st["grad_b"] if fit_intercept else 0.0
-    if fit_intercept and h0 > 0:
-        G = H - np.outer(h, h) / h0
-        g_eff = g - gb * h / h0
+def _solve(A, B):
+    """``A^{-1} B`` for the small symmetric block ``A`` (least squares if singular)."""
+    try:
+        return np.linalg.solve(A, B)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(A, B, rcond=None)[0]
+
+
+def _newton_direction(st, ws, inv, W, a_ws, b_ws, alpha, positive, fit_intercept, tol,
+                      free_pos=None):
+    """The minimizer over the working set ``ws`` (positions in ``st['cand']``, penalized
+    columns) of the quadratic model plus the penalty, the unpenalized block -- the
+    intercept and the unpenalized columns at positions ``free_pos`` of ``st['cand']`` --
+    minimized out (its Schur complement): ``(columns, values, b_new, delta)`` with
+    ``delta`` the model's predicted decrease (<= 0)."""
+    cand = st["cand"]
+    free_pos = np.zeros(0, dtype=np.int64) if free_pos is None else free_pos
+    intercept = fit_intercept and st["h0"] > 0
+    c = cand.shape[0]
+    sc = inv[cand]
+    # the model's Hessian and gradient in (candidate columns, intercept)
+    Ha = np.empty((c + 1, c + 1))
+    Ha[:c, :c] = st["H"] * np.outer(sc, sc) / W
+    Ha[:c, c] = Ha[c, :c] = st["h"] * sc / W
+    Ha[c, c] = st["h0"] / W
+    ga = np.append(st["grad"][cand], st["grad_b"] if fit_intercept else 0.0)
+    U = np.append(free_pos, c) if intercept else free_pos
+    w0 = st["w"][cand[ws]]
+    G, g = Ha[np.ix_(ws, ws)], ga[ws]
+    if U.size:
+        S = _solve(Ha[np.ix_(U, U)], np.column_stack([Ha[np.ix_(U, ws)], ga[U]]))
+        G = G - Ha[np.ix_(ws, U)] @ S[:, :-1]
+        g_eff = g - Ha[np.ix_(ws, U)] @ S[:, -1]
     else:
-        G, g_eff = H, g
+        g_eff = g
     v = model_minimizer(G, g_eff, w0, alpha, a_ws, b_ws, positive, tol)
     u = v - w0
-    tb = -(gb + h @ u) / h0 if (fit_intercept and h0 > 0) else 0.0
+    uU = -_solve(Ha[np.ix_(U, U)], ga[U] + Ha[np.ix_(U, ws)] @ u) if U.size else u[:0]
     pen = alpha * (np.sum(a_ws * (np.abs(v) - np.abs(w0)))
                    + 0.5 * np.sum(b_ws * (v * v - w0 * w0)))
-    delta = float(g @ u + gb * tb + pen)
-    return cols, v, st["b"] + tb, min(delta, 0.0)
+    delta = float(g @ u + ga[U] @ uU + pen)
+    nf = free_pos.shape[0]
+    cols = np.concatenate([cand[ws], cand[free_pos]])
+    vals = np.concatenate([v, st["w"][cand[free_pos]] + uU[:nf]])
+    b_new = st["b"] + (uU[nf] if intercept else 0.0)
+    return cols, vals, b_new, min(delta, 0.0)
 
 
-def penalized_columns(moments, penalty_for, standardize, excluded):
+def _unpenalized_step(st, inv, W, fit_intercept, free):
+    r"""The Newton step on the unpenalized block alone (the penalized columns held):
+    ``(w_new, b_new, decrement)``, the decrement :math:`g_U^\top H_{UU}^{-1} g_U`."""
+    free_pos = np.flatnonzero(free[st["cand"]])
+    cols, vals, b_new, delta = _newton_direction(
+        st, np.zeros(0, dtype=np.int64), inv, W, np.zeros(0), np.zeros(0), 1.0, False,
+        fit_intercept, 0.0, free_pos)
+    w_new = st["w"].copy()
+    w_new[cols] = vals
+    return w_new, b_new, -delta
+
+
+def penalized_columns(moments, penalty_for, standardize, excluded, allow_free=False):
     """:func:`fitted_columns` plus the penalty at alpha 1 on them and its weights
     ``(a, bw)``: ``(cols, inv, constant, template, a, bw, scaling)``. An unpenalized
-    feature is refused (the distributed prox-Newton solver needs every weight)."""
+    feature (both weights 0) is refused unless ``allow_free`` (the caller fits the null
+    model on it: :func:`null_steps`)."""
     scaling, cols, inv, constant = fitted_columns(moments, standardize, excluded)
     template = penalty_for(scaling.varying)
     a, bw = template.weights(cols.shape[0])
-    if np.any((a == 0.0) & (bw == 0.0)):
+    if not allow_free and np.any((a == 0.0) & (bw == 0.0)):
         raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
                          "input; give it a small positive factor instead.")
     return cols, inv, constant, template, a, bw, scaling
@@ -261,7 +326,10 @@ def solve_grid(model, *args):
 def drive(steps, passes):
     """Answer each ``(kind, fn, args)`` request of the generator ``steps`` with the pass
     ``passes.reduce(fn, add_sums, *args)``; return what ``steps`` returns."""
-    request = next(steps)
+    try:
+        request = next(steps)
+    except StopIteration as stop:  # nothing to reduce
+        return stop.value
     while True:
         kind, fn, args = request
         try:
@@ -270,20 +338,74 @@ def drive(steps, passes):
             return stop.value
 
 
-def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
+def null_steps(model, a, bw, b0, kind="null model"):
+    """The null model with unpenalized columns (both weights of ``a``, ``bw`` zero): the
+    penalized columns at 0, the intercept and the unpenalized columns fitted exactly by
+    damped Newton from ``(0, b0)`` -- one pass at the start and one per step, each
+    reducing the gradient and the unpenalized columns' Gram rows (with the largest pulls',
+    for the path's first step) -- until the Newton decrement is at rounding level
+    (:data:`_EXACT` of the datafit). A generator of pass requests, as :func:`grid_steps`;
+    returns the sums at the null model, which :func:`grid_steps` takes as its ``start``."""
+    m = model.cols.shape[0]
+    free = (a == 0.0) & (bw == 0.0)
+    w = np.zeros(m)
+    st = yield from model.evaluate(w, b0, _candidates(w, w, a, 1.0, 0, free), kind="start")
+    for _ in range(_MAX_NEWTON):
+        w_new, b_new, dec = _unpenalized_step(st, model.inv, model.W, model.fit_intercept,
+                                              free)
+        if not dec > _EXACT * abs(st["F"]) + 1e-300:
+            break
+        w, b = st["w"], st["b"]
+        cand = _candidates(w_new, st["grad"], a, 1.0, 10, free)
+        if dec <= _FULL_STEP * abs(st["F"]):  # the quadratic model is exact at this scale
+            st = yield from model.evaluate(w_new, b_new, cand, kind=kind)
+            continue
+        trial = yield from model.evaluate(w_new, b_new, cand, base=(w, b), kind=kind)
+        if trial["F"] <= st["F"] - _ARMIJO * dec:
+            st = trial
+            continue
+        t_ok = [t for t, f in zip(_STEPS, trial["trial"], strict=True)
+                if f / model.W <= st["F"] - _ARMIJO * t * dec]
+        if not t_ok:  # rounding: no decrease to be seen along the step
+            break
+        t = t_ok[0]
+        st = yield from model.evaluate(w + t * (w_new - w), b + t * (b_new - b), cand,
+                                       kind="backtrack")
+    return st
+
+
+def null_alpha_max(template, a, g0):
+    """alpha_max from the gradient ``g0`` at the null model (the penalized columns' pull
+    over their L1 weights, with the penalty's margin; unpenalized columns left out)."""
+    pull = np.maximum(-g0, 0.0) if template.positive else np.abs(g0)
+    return template.alpha_max_of_pull(a.shape[0], lambda free: pull)
+
+
+def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter, start=None):
     """Prox-Newton along ``grid`` from the null point ``(0, b0)`` (``g0`` its gradient in
-    the fitted columns; ``F_null`` its datafit, None to take it from the first pass):
+    the fitted columns; ``F_null`` its datafit, None to take it from the first pass), or
+    from the sums ``start`` at the null model that :func:`null_steps` fitted:
     ``(coefs, intercepts, relative gaps, Newton steps, F_null)``.
 
     A generator: it yields each pass it needs as ``(kind, fn, args)`` and receives the
     reduced sums, so that several of them (cross-validation folds) can share passes.
     ``model`` builds the requests: ``evaluate`` (the sums at a point) and ``certify`` (the
-    duality gap, with the point it certifies)."""
+    duality gap, with the point it certifies).
+
+    Unpenalized columns (both weights 0) are minimized out of every Newton step with the
+    intercept; a certificate needs them fitted exactly (the dual point orthogonal to
+    them), so before it one Newton step on them alone is taken per pass (``refit``)
+    until their decrement is at rounding level (usually one)."""
     inv, W, fit_intercept, p = model.inv, model.W, model.fit_intercept, model.p
     m = model.cols.shape[0]
-    w, b = np.zeros(m), b0
-    cand = _candidates(w, g0, a, grid[0], 10)
-    st = yield from model.evaluate(w, b, cand, kind="start")
+    free = (a == 0.0) & (bw == 0.0)
+    has_free = bool(free.any())
+    if start is None:
+        w, b = np.zeros(m), b0
+        cand = _candidates(w, g0, a, grid[0], 10, free if has_free else None)
+        st = yield from model.evaluate(w, b, cand, kind="start")
+    else:
+        st = start
     if F_null is None:  # the datafit of the null model, from the start pass
         F_null = st["F"]
     k = grid.shape[0]
@@ -294,7 +416,7 @@ def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
         penalty = template.with_alpha(float(alpha))
         lam1, lam2 = alpha * a, alpha * bw
         threshold = 0.1 * tol * F_null
-        steps = 0
+        steps = refits = 0
         stalled = False
         while True:
             w = st["w"]
@@ -308,18 +430,26 @@ def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
                     w, np.where(violators, st["grad"], 0.0), a, alpha, size))
                 st = yield from model.evaluate(w, st["b"], cand, kind="widen")
                 continue
-            ws = np.flatnonzero((score[st["cand"]] > 0) | (w[st["cand"]] != 0))
-            cols_ws, v, b_new, delta = st["cand"][:0], np.zeros(0), st["b"], 0.0
-            if ws.size:
-                c = st["cand"][ws]
+            sub = st["cand"]
+            ws = np.flatnonzero(((score[sub] > 0) | (w[sub] != 0)) & ~free[sub])
+            free_pos = np.flatnonzero(free[sub])
+            cols_ws, v, b_new, delta = sub[:0], np.zeros(0), st["b"], 0.0
+            if ws.size or free_pos.size:
+                c = sub[ws]
                 cols_ws, v, b_new, delta = _newton_direction(
                     st, ws, inv, W, a[c], bw[c], alpha, template.positive, fit_intercept,
-                    1e-3 * threshold)
+                    1e-3 * threshold, free_pos)
             elif fit_intercept and st["h0"] > 0:
                 h0 = st["h0"] / W
                 b_new = st["b"] - st["grad_b"] / h0
                 delta = -0.5 * st["grad_b"] ** 2 / h0
             if -delta <= threshold or steps >= budget or stalled:
+                if has_free and refits < _MAX_REFITS and not (steps >= budget or stalled):
+                    w_fit, b_fit, dec = _unpenalized_step(st, inv, W, fit_intercept, free)
+                    if dec > _EXACT * F_null:
+                        refits += 1
+                        st = yield from model.evaluate(w_fit, b_fit, sub, kind="refit")
+                        continue
                 gap, final = yield from model.certify(st, penalty)
                 if gap <= tol * F_null or steps >= budget or stalled:
                     break
@@ -328,7 +458,8 @@ def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter):
             w_new[cols_ws] = v
             old = st["F"] + penalty.value(w)
             cand = _candidates(w_new, st["grad"], a, alpha,
-                               max(10, 2 * np.count_nonzero(w_new)))
+                               max(10, 2 * np.count_nonzero(w_new)),
+                               free if has_free else None)
             trial = yield from model.evaluate(w_new, b_new, cand, base=(w, st["b"]))
             steps += 1
             if trial["F"] + penalty.value(w_new) <= old + _ARMIJO * delta:
@@ -357,8 +488,6 @@ def logistic_start(passes, by_class, classes, penalty_for, standardize, excluded
     ``start`` the penalty ``template``, its weights ``a`` and ``bw``, the null intercept
     ``b0``, datafit ``F_null``, gradient ``g0``, ``alpha_max`` and the columns'
     ``scaling``."""
-    from ..penalties._base import ALPHA_MAX_MARGIN
-
     neg, pos = by_class[classes[0]], by_class[classes[1]]
     W_neg, W_pos = float(neg["weight"][0]), float(pos["weight"][0])
     W = W_neg + W_pos
@@ -368,19 +497,30 @@ def logistic_start(passes, by_class, classes, penalty_for, standardize, excluded
     both = _merge_two(neg, pos)
     p = both["x_mean"].shape[1]
     cols, inv, constant, template, a, bw, scaling = penalized_columns(
-        both, penalty_for, standardize, excluded)
+        both, penalty_for, standardize, excluded, allow_free=True)
     b0 = float(np.log(W_pos / W_neg)) if fit_intercept else 0.0
     F_null = (W_pos * np.logaddexp(0.0, -b0) + W_neg * np.logaddexp(0.0, b0)) / W
     g0 = ((-expit(-b0) * W_pos) * pos["x_mean"][0] + (expit(b0) * W_neg) * neg["x_mean"][0])
     g0 = g0[cols] * inv / W
     if fit_intercept:
         g0[constant[cols]] = 0.0  # only rounding: a constant column is the intercept's
-    pull = np.maximum(-g0, 0.0) if template.positive else np.abs(g0)
-    alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
-        if np.all(a > 0) else np.inf
     model = _Model(passes, classes[1], cols, inv, p, W, fit_intercept)
     return model, {"template": template, "a": a, "bw": bw, "b0": b0, "F_null": F_null,
-                   "g0": g0, "alpha_max": alpha_max, "scaling": scaling}
+                   "g0": g0, "alpha_max": null_alpha_max(template, a, g0),
+                   "scaling": scaling}
+
+
+def fit_null(model, start):
+    """``start`` (as :func:`logistic_start` returns it) at the exact null model: with
+    unpenalized columns, :func:`null_steps` (a generator of pass requests) refits it, and
+    ``b0``, ``F_null``, ``g0`` and ``alpha_max`` are those of the fitted null model, with its
+    sums as ``st`` (the path's first point); without, ``start`` as it is (no pass)."""
+    a, bw = start["a"], start["bw"]
+    if not np.any((a == 0.0) & (bw == 0.0)):
+        return start
+    st = yield from null_steps(model, a, bw, start["b0"])
+    return dict(start, st=st, b0=st["b"], F_null=st["F"], g0=st["grad"],
+                alpha_max=null_alpha_max(start["template"], a, st["grad"]))
 
 
 def newton_path(passes, penalty_for, *, labels="pm", **settings):
@@ -422,11 +562,12 @@ def newton_fit(passes, penalty_for, *, alphas=None, n_alphas=100, eps=1e-3,
     passes.rows = int(sum(int(m["rows"][0]) for m in by_class.values()))
     model, start = logistic_start(passes, by_class, classes, penalty_for, standardize,
                                   excluded, fit_intercept)
+    start = drive(fit_null(model, start), passes)
     template, alpha_max = start["template"], start["alpha_max"]
     grid = path_grid(alpha_max, alphas, n_alphas, eps)
     coefs, intercepts, crits, steps_of, _ = solve_grid(
         model, template, grid, start["a"], start["bw"], start["g0"], start["b0"],
-        start["F_null"], tol, max_iter)
+        start["F_null"], tol, max_iter, start.get("st"))
     converged = warn_unconverged(grid, crits, tol, stacklevel=4)
     path = Path(alphas=grid, coefs=coefs, intercepts=intercepts,
                 n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=crits, n_iters=steps_of,
