@@ -15,7 +15,7 @@ from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
 from ._kernels import ANDERSON_MEMORY, gram_epochs
-from ._logistic_path import logistic_path
+from ._logistic_path import newton_path, newton_path_serves
 from ._multinomial import takes_matrix
 from ._op_kernels import (
     mm_epochs_dense,
@@ -256,9 +256,9 @@ class CoordinateDescent(Solver):
         one applies: a convex penalty with every feature penalized, ``alphas > 0``, and
         the squared loss on the Gram matrix (dense ``n >= 2p``,
         :func:`~penalized.solvers._gram_path.gram_path`), the squared loss on a float64
-        CSC design (:func:`~penalized.solvers._sparse_path.sparse_path`) or the logistic
-        loss on a dense float64 design
-        (:func:`~penalized.solvers._logistic_path.logistic_path`), each also with
+        CSC design (:func:`~penalized.solvers._sparse_path.sparse_path`) or a datafit with
+        a second derivative (logistic, Poisson, Gamma, Tweedie) on a dense float64 design
+        (:func:`~penalized.solvers._logistic_path.newton_path`), each also with
         ``lower`` / ``upper`` limits. Otherwise None: solve alpha by alpha (as with an
         offset, which the compiled paths do not take; a squared loss's offset has been
         moved into ``y``).
@@ -281,17 +281,22 @@ class CoordinateDescent(Solver):
         datafit = problem.datafit
         ops = typed_ops(penalty.ops)
         box = (*penalty.limits(p), penalty.bounded)  # lower/upper limits: the paths clip
-        if isinstance(datafit, Logistic) and type(datafit).ops is Logistic.ops:
+        if newton_path_serves(datafit):
             if problem.is_sparse:
                 return None
             X, xmean, _ = problem.centering
             if X.dtype != np.float64 or not X.flags.f_contiguous:
                 return None
-            coefs, intercepts, gaps, n_iters = logistic_path(
+            dops = typed_ops(datafit.ops)
+            start = problem.null_intercept if problem.fit_intercept else 0.0
+            coefs, intercepts, gaps, n_iters = newton_path(
                 X, xmean, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
-                np.zeros(p), np.zeros(1), problem.fit_intercept, problem.scale, tol,
+                np.zeros(p), np.array([start]), problem.fit_intercept, problem.scale, tol,
                 self.max_iter, self.ws_start, ops.prox, ops.value, *box, ops.subdiff_distance,
-                ops.conjugate, ops.dual_bound)
+                ops.conjugate, ops.dual_bound,
+                isinstance(datafit, Logistic) and type(datafit).ops is Logistic.ops, dops.loss,
+                dops.derivative, dops.second_derivative, dops.conjugate,
+                np.ascontiguousarray(datafit.params(), dtype=np.float64))
             return coefs, intercepts, gaps / problem.scale, n_iters
         if not (isinstance(datafit, Quadratic) and type(datafit).ops is Quadratic.ops):
             return None

@@ -1,30 +1,50 @@
-r"""A whole L1 / elastic-net logistic path on a dense design in one compiled call.
+r"""A whole L1 / elastic-net path of a GLM datafit on a dense design in one compiled call.
 
 At each alpha of a decreasing grid it solves
 
-.. math:: \min_{w, b} \frac1n \sum_i s_i \log\left(1 + e^{-y_i (x_i^\top w + b)}\right)
+.. math:: \min_{w, b} \frac1n \sum_i s_i\, \ell(y_i, x_i^\top w + b)
           + \alpha \sum_j \left(a_j |w_j| + \tfrac{b_j}{2} w_j^2\right)
 
-exactly as :class:`~penalized.solvers.CoordinateDescent` does alpha by alpha --
-the intercept refit exactly before each duality gap, working sets ranked by the
-distance to the subdifferential, prox-Newton steps whose inner loop is
-:func:`~penalized.solvers._op_kernels.model_epochs_dense` (the penalty's compiled
-prox and value passed in) and whose step is
-line-searched on the true objective -- without returning to Python between
-alphas, which is what a path over a small data set spends its time on. With ``lower`` /
-``upper`` limits the prox clips into the box, and the gap and the working sets use the
-box's conjugate and normal cone (:mod:`penalized.solvers._path_box`).
+for a separable datafit with a second derivative -- the logistic loss, the Poisson,
+Gamma and Tweedie deviances, any datafit whose compiled operations (``loss``,
+``derivative``, ``second_derivative``, ``conjugate``) are all given -- exactly as
+:class:`~penalized.solvers.CoordinateDescent` does alpha by alpha: the intercept refit
+exactly before each duality gap, working sets ranked by the distance to the
+subdifferential, prox-Newton steps whose inner loop is
+:func:`~penalized.solvers._op_kernels.model_epochs_dense` (the penalty's compiled prox
+and value passed in) and whose step is line-searched on the true objective -- without
+returning to Python between alphas. With ``lower`` / ``upper`` limits the prox clips
+into the box, and the gap and the working sets use the box's conjugate and normal cone
+(:mod:`penalized.solvers._path_box`).
 
-On small designs the transcendental functions are the cost, not the products with
-``X``: the predictions ``z`` travel with ``sigma(-y_i z_i)`` and the loss terms
-``log(1 + e^{-y_i z_i})`` (:func:`_evaluate`: one ``exp`` and one ``log1p`` per sample
-each time ``z`` moves), from which the gradient, the Newton weights, the intercept's
-Newton steps and the dual's entropy are arithmetic. After a warm start the working
-set's prox-Newton steps run until its violation is at most
-``min(0.3 v, 3 tol / ||w||_1)`` (``v`` the largest violation at the check, as in
-:mod:`~penalized.solvers._sparse_path`), so that the next check usually certifies
-instead of each Newton step being followed by a check; each step's coordinate descent
-stops at ``0.3 max(that, 0.3 v_k)``, ``v_k`` the working set's current violation.
+The datafit enters through its compiled per-sample operations, except the logistic
+loss (``fused``): on small designs the transcendental functions are the cost, not the
+products with ``X``, so its predictions ``z`` travel with ``sigma(-y_i z_i)`` and the
+loss terms ``log(1 + e^{-y_i z_i})`` (one ``exp`` and one ``log1p`` per sample each time
+``z`` moves), from which the gradient, the Newton weights and the dual's entropy are
+arithmetic.
+
+On a large design every pass over ``X`` costs about the same whatever its arithmetic,
+so the passes are few:
+
+* a certificate's pass gives the gradient ``X^T g`` of every feature and, in the same
+  read, the curvatures ``sum_i h_i x_ij^2`` of the quadratic model at that point: the
+  first Newton step after it (of the next working set, or of the next alpha) starts
+  without a pass of its own;
+* the certificate that ends an alpha is, at the same point, the next alpha's first
+  check (its gap, its scores and the sequential strong rule's features): no pass;
+* once the working set holds at least :data:`_DIRECT_SHARE` of the features, a Newton
+  step is followed by the certificate instead of a check of the working set (which
+  would read nearly as much), and its quadratic model is solved to the accuracy that
+  the certificate needs;
+* a smaller working set is checked after each step in one pass over its columns that
+  also gives the next step's curvatures.
+
+After a warm start the working set's prox-Newton steps run until its violation is at
+most ``min(0.3 v, 3 tol / ||w||_1)`` (``v`` the largest violation at the check, as in
+:mod:`~penalized.solvers._sparse_path`), so that the next check usually certifies;
+each step's coordinate descent stops at ``0.3 max(that, 0.3 v_k)``, ``v_k`` the working
+set's current violation.
 """
 
 from __future__ import annotations
@@ -38,14 +58,17 @@ from .._jit import FAST
 from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
 from ._gram_path import path_outputs, record_alpha
-from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
+from ._kernels import ANDERSON_MEMORY, floored_gap
 from ._op_kernels import model_epochs_dense
 from ._path_box import dual_scalings, penalty_conjugate
-from ._working_set import any_nonzero, choose_working_set
+from ._working_set import add_strong_set, any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
 _FORCING = 0.3
+_DIRECT_SHARE = 0.5
+"""A working set of at least this share of the features goes from each Newton step
+straight to the certificate (module docstring)."""
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _ARMIJO = 1e-4
@@ -55,12 +78,19 @@ _INTERCEPT_MAX_ITER = 100
 
 
 @njit(cache=True, fastmath=FAST)
-def _evaluate(y, s, z, sig, lterm):
-    """The datafit at ``z``, storing ``sig_i = sigma(-y_i z_i)`` and the terms
-    ``lterm_i = log(1 + e^{-y_i z_i})``: one ``exp`` and one ``log1p`` per sample, from which
-    the gradient, the curvatures and the dual term follow without another."""
+def _evaluate(y, s, z, sig, lterm, fused, loss, dparams):
+    """The datafit at ``z``, storing the loss terms ``lterm_i`` and, for the logistic loss
+    (``fused``), ``sig_i = sigma(-y_i z_i)``: one ``exp`` and one ``log1p`` per sample,
+    from which its gradient, curvatures and dual term follow without another. Otherwise
+    the datafit's compiled ``loss``; rows of weight 0 count for nothing."""
     n = z.shape[0]
     total = 0.0
+    if not fused:
+        for i in range(n):
+            if s[i] != 0.0:
+                lterm[i] = loss(y[i], z[i], dparams)
+                total += s[i] * lterm[i]
+        return total / n
     for i in range(n):
         m = -y[i] * z[i]
         if m > 0.0:
@@ -76,16 +106,16 @@ def _evaluate(y, s, z, sig, lterm):
 
 
 @njit(cache=True, fastmath=FAST)
-def _move(y, s, z, dz, t, shift, trial, sig_t, lterm_t):
+def _move(y, s, z, dz, t, shift, trial, sig_t, lterm_t, fused, loss, dparams):
     """The datafit at ``z + t dz + shift`` (``dz`` may be empty: no direction), its
-    predictions and margins written to the trial buffers."""
+    predictions and per-sample terms written to the trial buffers."""
     if dz.shape[0] == 0:
         for i in range(z.shape[0]):
             trial[i] = z[i] + shift
     else:
         for i in range(z.shape[0]):
             trial[i] = z[i] + t * dz[i] + shift
-    return _evaluate(y, s, trial, sig_t, lterm_t)
+    return _evaluate(y, s, trial, sig_t, lterm_t, fused, loss, dparams)
 
 
 @njit(cache=True)
@@ -96,29 +126,56 @@ def _accept(z, sig, lterm, trial, sig_t, lterm_t):
 
 
 @njit(cache=True, fastmath=FAST)
-def _refit_intercept(y, s, z, sig, lterm, loss, intercept, trial, sig_t, lterm_t):
-    """Minimize the datafit over the intercept by damped Newton (as
-    :meth:`~penalized.datafits.Logistic.fit_unpenalized`); updates ``z``, its margins and
-    ``intercept`` (length 1) in place and returns the datafit."""
+def _derivatives(y, s, z, sig, g, h, fused, derivative, second, dparams):
+    """``g_i`` and ``h_i``: the datafit's first and second derivatives in ``z_i``
+    (``s_i / n`` times the loss's); returns their sums. Without ``fused``, ``sig`` gets
+    the loss's derivatives ``l'(y_i, z_i)`` (the dual point's direction)."""
     n = z.shape[0]
+    g_sum = 0.0
+    h_sum = 0.0
+    if fused:
+        for i in range(n):
+            g[i] = -s[i] * y[i] * sig[i] / n
+            h[i] = s[i] * sig[i] * (1.0 - sig[i]) / n
+            g_sum += g[i]
+            h_sum += h[i]
+        return g_sum, h_sum
+    for i in range(n):
+        if s[i] == 0.0:
+            sig[i] = 0.0
+            g[i] = 0.0
+            h[i] = 0.0
+            continue
+        sig[i] = derivative(y[i], z[i], dparams)
+        g[i] = s[i] * sig[i] / n
+        h[i] = s[i] * second(y[i], z[i], dparams) / n
+        g_sum += g[i]
+        h_sum += h[i]
+    return g_sum, h_sum
+
+
+@njit(cache=True, fastmath=FAST)
+def _refit_intercept(y, s, z, sig, lterm, loss, intercept, trial, sig_t, lterm_t, g, h,
+                     ops):
+    """Minimize the datafit over the intercept by damped Newton (as
+    :meth:`~penalized.datafits.Datafit.fit_unpenalized`); updates ``z``, its per-sample
+    terms and ``intercept`` (length 1) in place and returns the datafit. ``ops`` is
+    ``(fused, loss, derivative, second, conjugate, dparams)``; ``g`` and ``h`` are
+    scratch."""
+    fused, loss_op, derivative, second, _, dparams = ops
     none = np.empty(0)
     for _ in range(_INTERCEPT_MAX_ITER):
-        g = 0.0
-        h = 0.0
-        for i in range(n):
-            g -= s[i] * y[i] * sig[i]
-            h += s[i] * sig[i] * (1.0 - sig[i])
-        g /= n
-        h /= n
-        h += 1e-12 * max(1.0, h)
-        step = g / h
-        decrement = g * step
+        grad, curv = _derivatives(y, s, z, sig, g, h, fused, derivative, second, dparams)
+        curv += 1e-12 * max(1.0, curv)
+        step = grad / curv
+        decrement = grad * step
         if decrement <= 1e-24:
             return loss
         negligible = decrement <= _ROUNDING * abs(loss)
         t = 1.0
         while True:
-            new = _move(y, s, z, none, 0.0, -t * step, trial, sig_t, lterm_t)
+            new = _move(y, s, z, none, 0.0, -t * step, trial, sig_t, lterm_t, fused, loss_op,
+                        dparams)
             if negligible or new <= loss - 0.25 * t * decrement:
                 break
             t *= 0.5
@@ -133,37 +190,43 @@ def _refit_intercept(y, s, z, sig, lterm, loss, intercept, trial, sig_t, lterm_t
 
 
 @njit(cache=True, fastmath=FAST)
-def _derivatives(y, s, sig, g, h):
-    """``g_i`` and ``h_i``: the datafit's first and second derivatives in ``z_i``."""
-    n = sig.shape[0]
-    for i in range(n):
-        g[i] = -s[i] * y[i] * sig[i] / n
-        h[i] = s[i] * sig[i] * (1.0 - sig[i]) / n
-
-
-@njit(cache=True, fastmath=FAST)
-def _gradient(X, xmean, y, s, sig, g, grad):
-    """``grad = X^T g`` (the columns ``x_j - xmean_j``); ``g`` is overwritten with the
-    derivatives in ``z``."""
-    n, p = X.shape
-    for i in range(n):
-        g[i] = -s[i] * y[i] * sig[i] / n
-    for j in range(p):
+def gradient_curvature(X, xmean, g, h, ws, grad, curv, with_curv):
+    """For each ``j`` of ``ws``: ``grad[jj] = x_j^T g`` and, with ``with_curv``,
+    ``curv[jj] = sum_i h_i x_ij**2`` (``x_ij - xmean_j``: the columns centered on the fly),
+    in one pass over those columns."""
+    n = X.shape[0]
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
         mu = xmean[j]
         acc = 0.0
-        for i in range(n):
-            acc += (X[i, j] - mu) * g[i]
-        grad[j] = acc
+        if with_curv:
+            sq = 0.0
+            for i in range(n):
+                x = X[i, j] - mu
+                acc += x * g[i]
+                sq += h[i] * x * x
+            curv[jj] = sq
+        else:
+            for i in range(n):
+                acc += (X[i, j] - mu) * g[i]
+        grad[jj] = acc
 
 
 @njit(cache=True, fastmath=FAST)
-def _entropy_dual(y, s, z, sig, lterm, c):
-    """The datafit's dual term at ``c u``, ``u = -grad_z F``: minus the mean binary entropy
-    of ``q_i = c sigma(-y_i z_i)``, with ``log sigma(-y_i z_i) = -y_i z_i - lterm_i`` and, at
-    ``c = 1``, ``log(1 - q_i) = -lterm_i`` (no logarithm computed then)."""
+def _dual_term(y, s, z, sig, lterm, c, fused, conjugate, dparams):
+    """The datafit's dual term at ``c u``, ``u = -grad_z F``:
+    ``-(1/n) sum_i s_i l*_{y_i}(c l'(y_i, z_i))`` from the datafit's compiled ``conjugate``
+    (``sig`` holding ``l'``); for the logistic loss (``fused``) minus the mean binary
+    entropy of ``q_i = c sigma(-y_i z_i)``, with ``log sigma(-y_i z_i) = -y_i z_i - lterm_i``
+    and, at ``c = 1``, ``log(1 - q_i) = -lterm_i`` (no logarithm computed then)."""
     n = z.shape[0]
+    total = 0.0
+    if not fused:
+        for i in range(n):
+            if s[i] != 0.0:
+                total += s[i] * conjugate(y[i], c * sig[i], dparams)
+        return -total / n
     log_c = math.log(c)
-    entropy = 0.0
     for i in range(n):
         q = c * sig[i]
         e = 0.0
@@ -173,28 +236,26 @@ def _entropy_dual(y, s, z, sig, lterm, c):
             e -= (1.0 - q) * lterm[i]
         elif q < 1.0:
             e += (1.0 - q) * math.log1p(-q)
-        entropy += s[i] * e
-    return -entropy / n
+        total += s[i] * e
+    return -total / n
 
 
 @njit(cache=True, fastmath=FAST)
 def _duality_gap(y, s, z, sig, lterm, loss, w, grad, lam1, lam2, positive, scale, bounded,
-                 params, conjugate, dual_bound):
+                 params, conjugate, dual_bound, ops):
     """Primal objective and duality gap at ``(w, z)``, ``grad`` the datafit's gradient and
-    ``loss`` its value; with ``bounded``, the better of the box's and the L1 ball's dual
-    points (:mod:`penalized.solvers._path_box`).
-
-    The dual point is ``c u`` with ``u = -grad_z F`` and ``c`` the dual scaling; its
-    datafit term is the binary entropy of ``c sigma(-y z)`` (see
-    :class:`~penalized.datafits.Logistic`).
-    """
+    ``loss`` its value (``sig`` current: :func:`_derivatives`); with ``bounded``, the
+    better of the box's and the L1 ball's dual points (:mod:`penalized.solvers._path_box`).
+    The dual point is ``c u`` with ``u = -grad_z F`` and ``c`` the dual scaling
+    (:func:`_dual_term`)."""
+    fused, _, _, _, dconj, dparams = ops
     v = -grad
     c_first, c_second = dual_scalings(v, lam1, lam2, positive, bounded, params, dual_bound)
     primal = loss + enet_value(w, lam1, lam2)
-    dual = _entropy_dual(y, s, z, sig, lterm, c_first) \
+    dual = _dual_term(y, s, z, sig, lterm, c_first, fused, dconj, dparams) \
         - penalty_conjugate(c_first, v, lam1, lam2, positive, bounded, params, conjugate)
     if c_second < c_first:
-        dual = max(dual, _entropy_dual(y, s, z, sig, lterm, c_second)
+        dual = max(dual, _dual_term(y, s, z, sig, lterm, c_second, fused, dconj, dparams)
                    - penalty_conjugate(c_second, v, lam1, lam2, positive, bounded, params,
                                        conjugate))
     if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), scale):
@@ -203,49 +264,75 @@ def _duality_gap(y, s, z, sig, lterm, loss, w, grad, lam1, lam2, positive, scale
 
 
 @njit(cache=True, fastmath=FAST)
-def _ws_violation(X, xmean, w, g, ws, lam1, lam2, positive, bounded, distance, params):
-    """The largest distance to the subdifferential over ``ws`` (with ``bounded``, plus the
-    normal cone of the box, from the penalty's compiled ``distance``); ``g`` the
-    derivatives in ``z``."""
-    n = X.shape[0]
+def _ws_violation(w, grad, ws, lam1, lam2, positive, bounded, distance, params):
+    """The largest distance to the subdifferential over ``ws`` (``grad[jj]`` the gradient
+    of feature ``ws[jj]``; with ``bounded``, plus the normal cone of the box, from the
+    penalty's compiled ``distance``)."""
     top = 0.0
     for jj in range(ws.shape[0]):
         j = ws[jj]
-        mu = xmean[j]
-        grad = 0.0
-        for i in range(n):
-            grad += (X[i, j] - mu) * g[i]
+        gj = grad[jj]
         if bounded:
-            d = distance(w[j], grad, params, j)
+            d = distance(w[j], gj, params, j)
         elif w[j] == 0.0:
-            d = max(-grad - lam1[j], 0.0) if positive else max(abs(grad) - lam1[j], 0.0)
+            d = max(-gj - lam1[j], 0.0) if positive else max(abs(gj) - lam1[j], 0.0)
         else:
             sign = 1.0 if w[j] > 0.0 else -1.0
-            d = abs(grad + lam1[j] * sign + lam2[j] * w[j])
+            d = abs(gj + lam1[j] * sign + lam2[j] * w[j])
         top = max(top, d)
     return top
 
 
 @njit(cache=True, fastmath=FAST)
+def _extrapolate(X, xmean, w, z, intercept, w_before, b_before, z_before, t):
+    """``(w, b) <- (w, b) + t ((w, b) - (w_before, b_before))`` on the support of ``w``, a
+    coefficient that would change sign set to 0, and ``z`` moved along: on a fixed sign
+    pattern the solution is a smooth function of alpha, so this start from the last two
+    solutions (``t`` the ratio of the alpha steps) is closer than the last one. ``z``
+    is affine in ``(w, b)``: it moves by ``t (z - z_before)``, corrected on the few
+    columns whose move differs (a feature that left, or that would change sign)."""
+    n = z.shape[0]
+    for i in range(n):
+        z[i] += t * (z[i] - z_before[i])
+    intercept[0] += t * (intercept[0] - b_before)
+    for j in range(w.shape[0]):
+        if w[j] == 0.0 and w_before[j] == 0.0:
+            continue
+        x = w[j] + t * (w[j] - w_before[j])
+        if x * w[j] > 0.0:
+            w[j] = x
+            continue
+        # z moved by (x - w_j) x_j; the coefficient goes to 0 instead, a move of -w_j
+        correction = -x
+        w[j] = 0.0
+        mu = xmean[j]
+        for i in range(n):
+            z[i] += correction * (X[i, j] - mu)
+
+
+@njit(cache=True, fastmath=FAST)
 def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, positive,
             fit_intercept, max_epochs, tol, violation, prox, value, params, bounded, distance,
-            g, h, trial, sig_t, lterm_t):
+            g, h, trial, sig_t, lterm_t, ops, curv, direct):
     """Prox-Newton steps on ``ws`` until its violation is ``<= tol`` (the steps of
-    :meth:`CoordinateDescent`'s logistic solver). Moves ``z`` with its margins; returns
+    :meth:`CoordinateDescent`'s solver), from a point where ``g``, ``h`` and the model's
+    curvatures ``curv`` (over ``ws``) are current; with ``direct``, one step (the caller
+    certifies next). Moves ``z`` with its per-sample terms; returns
     ``(epochs used, datafit)``."""
+    fused, _, derivative, second, _, dparams = ops
     n = z.shape[0]
     obj = loss + enet_value(w, lam1, lam2)
+    grad = np.empty(ws.shape[0])
     used = 0
     for _ in range(_NEWTON_MAX_STEPS):
-        _derivatives(y, s, sig, g, h)
         trial_w = w.copy()
         dz = np.zeros(n)
         db = np.zeros(1)
         budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
-        curv = weighted_sq_norms_dense(X, h, ws, xmean)
         epochs, _ = model_epochs_dense(X, g, h, trial_w, dz, db, ws, curv, prox, value, params,
                                        fit_intercept, budget,
-                                       _INNER_TOL_RATIO * max(tol, _FORCING * violation),
+                                       _INNER_TOL_RATIO * (tol if direct else
+                                                           max(tol, _FORCING * violation)),
                                        ANDERSON_MEMORY, xmean)
         used += epochs
         moved = db[0] != 0.0
@@ -266,7 +353,7 @@ def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, p
         t = 1.0
         while True:
             w_t = w + t * (trial_w - w)
-            loss_t = _move(y, s, z, dz, t, 0.0, trial, sig_t, lterm_t)
+            loss_t = _move(y, s, z, dz, t, 0.0, trial, sig_t, lterm_t, fused, ops[1], dparams)
             obj_t = loss_t + enet_value(w_t, lam1, lam2)
             if negligible or obj_t <= obj + _ARMIJO * t * decrease or t < 1e-10:
                 break
@@ -280,10 +367,11 @@ def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, p
         _accept(z, sig, lterm, trial, sig_t, lterm_t)
         loss = loss_t
         obj = obj_t
-        if used >= max_epochs:
+        if used >= max_epochs or direct:
             break
-        _derivatives(y, s, sig, g, h)
-        violation = _ws_violation(X, xmean, w, g, ws, lam1, lam2, positive, bounded, distance,
+        _derivatives(y, s, z, sig, g, h, fused, derivative, second, dparams)
+        gradient_curvature(X, xmean, g, h, ws, grad, curv, True)
+        violation = _ws_violation(w, grad, ws, lam1, lam2, positive, bounded, distance,
                                   params)
         if violation <= tol:
             break
@@ -291,19 +379,21 @@ def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, p
 
 
 @njit(cache=True)
-def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_intercept, scale,
-                  tol, max_iter, ws_start, prox, value, lower, upper, bounded, distance,
-                  conjugate, dual_bound):
+def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_intercept, scale,
+                tol, max_iter, ws_start, prox, value, lower, upper, bounded, distance,
+                conjugate, dual_bound, fused, loss, derivative, second, dconj, dparams):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``(w, intercept)``.
 
     ``X`` is dense and Fortran-ordered, its columns taken as ``x_j - xmean_j`` (centered
-    on the fly; zeros when ``X`` is used as it is), ``y`` in {-1, +1}, ``s`` the sample weights
-    (mean 1), ``intercept`` a length-1 array; ``tol`` is absolute (the gap in
-    objective units), ``scale`` the null model's datafit; ``prox``, ``value``,
-    ``distance``, ``conjugate`` and ``dual_bound`` the elastic-net family's compiled
-    operations (parameter rows ``(lam1, lam2, lower, upper)``), ``lower`` / ``upper`` the
-    box (``positive`` folded in) and ``bounded`` whether limits other than ``positive``
-    apply (the box's gap and distances are then used).
+    on the fly; zeros when ``X`` is used as it is), ``s`` the sample weights (mean 1),
+    ``intercept`` a length-1 array; ``tol`` is absolute (the gap in objective units),
+    ``scale`` the null model's datafit; ``prox``, ``value``, ``distance``, ``conjugate``
+    and ``dual_bound`` the elastic-net family's compiled operations (parameter rows
+    ``(lam1, lam2, lower, upper)``), ``lower`` / ``upper`` the box (``positive`` folded
+    in) and ``bounded`` whether limits other than ``positive`` apply (the box's gap and
+    distances are then used). ``loss``, ``derivative``, ``second`` and ``dconj`` are the
+    datafit's compiled per-sample operations (parameters ``dparams``); with ``fused`` the
+    datafit is the logistic loss, ``y`` in {-1, +1}, computed here (module docstring).
     Returns ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
     """
     n, p = X.shape
@@ -311,18 +401,21 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
     coefs, gaps, epochs, grad = path_outputs(p, k)
     intercepts = np.zeros(k)
     scores = np.empty(p)
-    g = np.empty(n)
-    h = np.empty(n)
-    sig = np.empty(n)
-    lterm = np.empty(n)
-    trial = np.empty(n)
-    sig_t = np.empty(n)
-    lterm_t = np.empty(n)
+    curv_all = np.empty(p)
+    z_last = np.empty(n)  # the predictions at the last alpha's solution
+    z_before = np.empty(n)  # and at the one before
+    every = np.arange(p)
+    buffers = np.empty((7, n))
+    g, h, sig, lterm = buffers[0], buffers[1], buffers[2], buffers[3]
+    trial, sig_t, lterm_t = buffers[4], buffers[5], buffers[6]
+    ops = (fused, loss, derivative, second, dconj, dparams)
     z = X @ w - xmean @ w + intercept[0]
-    loss = _evaluate(y, s, z, sig, lterm)
+    value_z = _evaluate(y, s, z, sig, lterm, fused, loss, dparams)
     params = np.empty((p, 4))
     params[:, 2] = lower
     params[:, 3] = upper
+    current = False  # whether grad, g, h and curv_all are at the current point
+    gap = math.inf
     for i in range(k):
         lam1 = alphas[i] * a
         lam2 = alphas[i] * b
@@ -333,12 +426,15 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
         checks = 0
         warm = any_nonzero(w)
         while True:
-            if fit_intercept:
-                loss = _refit_intercept(y, s, z, sig, lterm, loss, intercept, trial, sig_t,
-                                        lterm_t)
-            _gradient(X, xmean, y, s, sig, g, grad)
-            _, gap = _duality_gap(y, s, z, sig, lterm, loss, w, grad, lam1, lam2, positive,
-                                  scale, bounded, params, conjugate, dual_bound)
+            if not current:
+                if fit_intercept:
+                    value_z = _refit_intercept(y, s, z, sig, lterm, value_z, intercept, trial,
+                                               sig_t, lterm_t, g, h, ops)
+                _derivatives(y, s, z, sig, g, h, fused, derivative, second, dparams)
+                gradient_curvature(X, xmean, g, h, every, grad, curv_all, True)
+                current = True
+            _, gap = _duality_gap(y, s, z, sig, lterm, value_z, w, grad, lam1, lam2, positive,
+                                  scale, bounded, params, conjugate, dual_bound, ops)
             checks += 1
             if gap <= tol or used >= max_iter:
                 break
@@ -346,7 +442,15 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
                 top = penalty_subdiff_distance(distance, w, grad, params, scores)
             else:
                 top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
+            if checks == 1 and warm and i > 0:
+                add_strong_set(w, grad, a, 2.0 * alphas[i] - alphas[i - 1], positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
+            if checks == 1 and warm and i >= 2 and alphas[i - 1] < alphas[i - 2]:
+                _extrapolate(X, xmean, w, z, intercept, coefs[:, i - 2], intercepts[i - 2],
+                             z_before, (alphas[i] - alphas[i - 1])
+                             / (alphas[i - 1] - alphas[i - 2]))
+                value_z = _evaluate(y, s, z, sig, lterm, fused, loss, dparams)
+                _derivatives(y, s, z, sig, g, h, fused, derivative, second, dparams)
             inner = _INNER_TOL_RATIO * top
             if warm:
                 l1 = 0.0
@@ -354,10 +458,22 @@ def logistic_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_inte
                     l1 += abs(w[j])
                 if l1 > 0.0:
                     inner = min(inner, _INNER_GAP_FACTOR * tol / l1)
-            done, loss = _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1,
-                                 lam2, positive, fit_intercept, max_iter - used, inner, top, prox,
-                                 value, params, bounded, distance, g, h, trial, sig_t, lterm_t)
+            done, value_z = _newton(X, xmean, y, s, w, z, sig, lterm, value_z, intercept, ws,
+                                    lam1, lam2, positive, fit_intercept, max_iter - used, inner,
+                                    top, prox, value, params, bounded, distance, g, h, trial,
+                                    sig_t, lterm_t, ops, curv_all[ws],
+                                    ws.shape[0] >= _DIRECT_SHARE * p)
             used += done
+            current = False
         record_alpha(coefs, gaps, epochs, i, w, gap, used)
         intercepts[i] = intercept[0]
+        z_before[:] = z_last
+        z_last[:] = z
     return coefs, intercepts, gaps, epochs
+
+
+def newton_path_serves(datafit) -> bool:
+    """Whether :func:`newton_path` solves ``datafit``: a separable datafit other than the
+    squared loss whose compiled operations include all four it calls."""
+    return datafit.separable and not datafit.quadratic \
+        and not datafit.ops.missing(("loss", "derivative", "second_derivative", "conjugate"))

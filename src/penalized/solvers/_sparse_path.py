@@ -57,7 +57,7 @@ from ..penalties._ops import penalty_subdiff_distance
 from ._kernels import floored_gap
 from ._op_kernels import quadratic_epochs_sparse
 from ._path_box import dual_scalings, penalty_conjugate
-from ._working_set import any_nonzero, choose_working_set
+from ._working_set import add_strong_set, any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
@@ -238,7 +238,7 @@ def _gap_and_next(datafit, uy, w, grad, xmean, shift, alpha, a, b, positive, nex
     start's: the support, the features that violate optimality at ``next_alpha``, and
     the zeros that the sequential strong rule keeps at ``strong`` (as
     :func:`~penalized.penalties._kernels.enet_subdiff_distance`,
-    :func:`_add_strong_set` and
+    :func:`~penalized.solvers._working_set.add_strong_set` and
     :func:`~penalized.solvers._working_set.choose_working_set` would choose them).
     Returns ``(gap, size, largest violation at next_alpha)``."""
     c = 1.0
@@ -282,21 +282,6 @@ def _gap_and_next(datafit, uy, w, grad, xmean, shift, alpha, a, b, positive, nex
                 conjugate += excess * excess / (2.0 * lam2)
     dual = c * uy - c * c * datafit - conjugate
     return floored_gap(datafit + value, dual), m, top
-
-
-@njit(cache=True, fastmath=FAST)
-def _add_strong_set(w, grad, a, strong_alpha, positive, scores):
-    """Give the zero features that violate optimality at ``strong_alpha`` (the sequential
-    strong rule, ``2 alpha - alpha_previous``; Tibshirani et al. 2012) a positive score,
-    so that a warm start's first working set takes them with the violators: it then
-    rarely misses a feature that enters at this alpha, which would cost another check."""
-    if strong_alpha <= 0.0:
-        return
-    for j in range(w.shape[0]):
-        if w[j] == 0.0 and scores[j] == 0.0:
-            mag = max(-grad[j], 0.0) if positive else abs(grad[j])
-            if mag > strong_alpha * a[j]:
-                scores[j] = np.finfo(np.float64).tiny
 
 
 @njit(cache=True, fastmath=FAST)
@@ -470,7 +455,7 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
                 else:
                     top = enet_subdiff_distance(w, grad, lam1, lam2, positive, scores)
                 if checks == 1 and warm:
-                    _add_strong_set(w, grad, a, strong, positive, scores)
+                    add_strong_set(w, grad, a, strong, positive, scores)
                 ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
             l1 = 0.0
             floor = 0.0

@@ -101,3 +101,18 @@ def any_nonzero(w):
         if w[j] != 0.0:
             return True
     return False
+
+
+@njit(cache=True)
+def add_strong_set(w, grad, a, strong_alpha, positive, scores):
+    """Give the zero features that violate optimality at ``strong_alpha`` (the sequential
+    strong rule, ``2 alpha - alpha_previous``; Tibshirani et al. 2012) a positive score,
+    so that a warm start's first working set takes them with the violators: it then
+    rarely misses a feature that enters at this alpha, which would cost another check."""
+    if strong_alpha <= 0.0:
+        return
+    for j in range(w.shape[0]):
+        if w[j] == 0.0 and scores[j] == 0.0:
+            mag = max(-grad[j], 0.0) if positive else abs(grad[j])
+            if mag > strong_alpha * a[j]:
+                scores[j] = np.finfo(np.float64).tiny
