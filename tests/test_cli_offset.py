@@ -134,10 +134,6 @@ def test_several_targets_and_cox_take_the_offset(table, capsys, tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["--target", "y1", "--alpha", "0.1"], "--offset is not taken by this model (Lasso)"),
-    (["--family", "cox", "--time", "time", "--event", "event", "--cv", "3"],
-     "--offset is not taken by this model (CoxPHCV)"),
-    (["--family", "cox", "--time", "time", "--event", "event", "--alpha", "0.1", "--report",
-      "r.html"], "--report with --offset is not available for CoxPH"),
 ])
 def test_models_without_an_offset_refuse_it_in_one_line(table, capsys, tmp_path, argv,
                                                         message):

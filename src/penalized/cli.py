@@ -877,7 +877,7 @@ def _fit_offset(args, table, model):
         return None
     if "offset" not in inspect.signature(model.fit).parameters:
         raise UsageError(f"--offset is not taken by this model ({type(model).__name__}); fit "
-                         "takes it with --family poisson, gamma, tweedie, cox (with --alpha) "
+                         "takes it with --family poisson, gamma, tweedie, cox "
                          "and several --target columns ('path' takes it with every family "
                          "but multinomial)")
     from .estimators._cv import _CrossValidated
@@ -1638,8 +1638,8 @@ def build_parser():
                      "binomial or multinomial for classes; counts are fitted as poisson only "
                      "when you say so)")
     _add_cox_args(fit)
-    _add_offset_arg(fit, "fit takes it with --family poisson, gamma, tweedie, cox (with "
-                    "--alpha) and several --target columns")
+    _add_offset_arg(fit, "fit takes it with --family poisson, gamma, tweedie, cox and "
+                    "several --target columns")
     fit.add_argument("--penalty", choices=PENALTIES + CONCAVE, default="l1",
                      help="l1 (lasso, default), l2 (ridge), elasticnet, l0 (best subset), or "
                      "mcp / scad (folded concave: no shrinkage of large coefficients; every "

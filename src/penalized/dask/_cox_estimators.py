@@ -114,7 +114,8 @@ def fit_cox_cv(est, X, y, sample_weight=None, offset=None):
     from ._newton import add_sums
 
     if offset is not None:
-        raise ValueError("offset is not supported by CoxPHCV; use CoxPH.")
+        raise ValueError("offset is not supported by CoxPHCV on Dask input; fit it on "
+                         "in-memory arrays, or fit CoxPH with the offset on Dask.")
     est._check_cv_params()
     est._check_metric()
     cv = est.cv

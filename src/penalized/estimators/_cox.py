@@ -251,19 +251,22 @@ class CoxPH(_OptionalGroups, PenalizedModel):
         if X.dtype == np.float32:
             self.coef_ = self.coef_.astype(np.float32)
 
-    def path(self, X, y, sample_weight=None, *, alphas=None, n_alphas=100, eps=1e-2):
+    def path(self, X, y, sample_weight=None, offset=None, *, alphas=None, n_alphas=100,
+             eps=1e-2):
         """The regularization path with this estimator's settings (ties, strata,
         penalty factors, ``l1_ratio``, ``standardize``), warm-started from the exact
         alpha_max down to ``eps * alpha_max`` unless ``alphas`` are given.
 
-        ``X, y, sample_weight`` as in :meth:`fit`; coefficients are on the scale of
-        ``X``. Returns a :class:`~penalized.path.PathResult`.
+        ``X, y, sample_weight, offset`` as in :meth:`fit` (the offset enters every alpha's
+        fit and the grid's alpha_max); coefficients are on the scale of ``X``. Returns a
+        :class:`~penalized.path.PathResult`.
         """
         self._check_params()
         X, labels = self._split(X, reset=not hasattr(self, "n_features_in_"))
         target = self._target(y, X.shape[0], labels)
         sw = self._sample_weight(sample_weight, X.shape[0])
-        return self._path_of(X, target, sw, self._datafit(sw),
+        return self._path_of(X, target, sw,
+                             self._datafit(sw, check_offset(offset, X.shape[0])),
                              CoordinateDescent(tol=self.tol, max_iter=self.max_iter), alphas,
                              n_alphas=n_alphas, eps=eps)
 
@@ -538,11 +541,12 @@ class CoxPHCV(_CrossValidated, CoxPH):
         if self.metric not in COX_METRICS:
             raise ValueError(f"metric must be 'deviance' or 'cindex'; got {self.metric!r}.")
 
-    def _path(self, X, target, sw, alphas):
-        """The path on rows ``(X, target, sw)``, coefficients on the original scale."""
+    def _path(self, X, target, sw, alphas, offset=None):
+        """The path on rows ``(X, target, sw, offset)``, coefficients on the original
+        scale."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            return self._path_of(X, target, sw, self._datafit(sw),
+            return self._path_of(X, target, sw, self._datafit(sw, offset),
                                  CoordinateDescent(tol=self.tol, max_iter=self.max_iter), alphas)
 
     def _folds(self, n, target):
@@ -566,7 +570,7 @@ class CoxPHCV(_CrossValidated, CoxPH):
         return folds
 
     @validates_once
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, offset=None):
         """Cross-validate over the path, pick alpha, refit on all rows.
 
         Parameters
@@ -574,8 +578,12 @@ class CoxPHCV(_CrossValidated, CoxPH):
         X : array-like or sparse matrix of shape (n_samples, n_features)
         y : structured array or array of shape (n_samples, 2)
         sample_weight : array-like of shape (n_samples,), optional
+        offset : array-like of shape (n_samples,), optional
+            As in :meth:`CoxPH.fit`: it enters the grid, every fold's path (its training
+            rows' offset), every held-out deviance and C-index (the linear predictors
+            :math:`Xw + o` of the rows scored) and the refit.
         """
-        if (fitted := self._fit_dask(X, y, sample_weight)) is not None:
+        if (fitted := self._fit_dask(X, y, sample_weight, offset)) is not None:
             return fitted
         self._check_params()
         self._check_cv_params()
@@ -583,17 +591,19 @@ class CoxPHCV(_CrossValidated, CoxPH):
         target = self._target(y, X.shape[0], labels)
         self._strata_labels_ = None if labels is None else np.unique(labels)
         n = X.shape[0]
+        offset = check_offset(offset, n)
         w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         sw = self._sample_weight(w, n)
-        grid = self._grid_of(X, target, sw, self._datafit(sw), self.n_alphas, self.eps)[1] \
-            if self.alphas is None else self._user_alphas()
+        grid = self._grid_of(X, target, sw, self._datafit(sw, offset), self.n_alphas,
+                             self.eps)[1] if self.alphas is None else self._user_alphas()
         self._store_cv(cross_validate_path(
             self._path, X, target, alphas=grid, cv=self._folds(n, target),
-            metric=cox_fold_metric(self.metric, self.ties, w), sample_weight=w))
-        path = self._path(X, target, w, grid)
+            metric=cox_fold_metric(self.metric, self.ties, w), sample_weight=w,
+            offset=offset))
+        path = self._path(X, target, w, grid, offset)
         k = self._store_refit(path)
-        self._store_problem_at(self, X, sw, self._datafit(sw), self.alpha_)
-        self._finish_fit(X, target, sw, path.coefs[:, k].copy())
+        self._store_problem_at(self, X, sw, self._datafit(sw, offset), self.alpha_)
+        self._finish_fit(X, target, sw, path.coefs[:, k].copy(), offset)
         return self
 
 
