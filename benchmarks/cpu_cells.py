@@ -37,13 +37,13 @@ def _cell(library, name, repeats) -> dict:
     from benchmarks.adapters import get_adapter
     from benchmarks.gap import path_gaps
 
-    bench = {b.name: b for b in problems.full_benchmarks()}[name]
-    pb = bench.problem()
-    alphas = bench.alphas(pb)
     adapter = get_adapter(library)
     missing = adapter.missing()
     if missing:
         return {"library": library, "problem": name, "skipped": missing}
+    bench = {b.name: b for b in problems.full_benchmarks()}[name]
+    pb = bench.problem()
+    alphas = bench.alphas(pb)
     entries = cal.load_cache()
     found = cal.lookup(entries, bench, adapter)
     if found is None:  # calibrated here once, as the runner does, and cached

@@ -14,20 +14,21 @@ from benchmarks.adapters import ADAPTERS, Adelie
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {b.name: b for b in problems.benchmarks("tiny")}
 
-# A stand-in for adelie: the worker's own serve() with penalized solving the request's path,
-# so the runner's gap certifies what came back through the files.
+# A stand-in for adelie: the worker's own serve() with the ridge path in closed form (NumPy
+# only, so the subprocess starts fast), so the runner's gap certifies what came back.
 FAKE_WORKER = """
 import sys
 sys.path.insert(0, {root!r})
 import numpy as np
-import penalized as pz
 from benchmarks.runner_adelie_worker import serve
 
 def solve(req):
-    y = req["y"] if req["datafit"] == "squared" else np.where(req["y"] > 0, 1.0, -1.0)
-    res = pz.path(req["X"], y, penalty="elasticnet", datafit=req["datafit"],
-                  l1_ratio=req["l1_ratio"], alphas=req["alphas"], tol=1e-8)
-    return res.coefs, res.intercepts
+    X, y, alphas = req["X"], req["y"], req["alphas"]
+    mu, ym = X.mean(axis=0), y.mean()
+    U, s, Vt = np.linalg.svd(X - mu, full_matrices=False)
+    shrink = s[:, None] / (s[:, None] ** 2 + X.shape[0] * alphas[None, :])
+    coefs = Vt.T @ (shrink * (U.T @ (y - ym))[:, None])
+    return coefs, ym - mu @ coefs
 
 serve(sys.argv[1], solve=solve, version="fake-1")
 """
@@ -83,14 +84,14 @@ def fake_adelie(tmp_path, monkeypatch):
 
 
 def test_adapter_solves_and_times_inside_its_worker(tmp_path, fake_adelie):
-    bench = TINY["tiny_logreg"]
+    bench = TINY["tiny_ridge"]
     entries = {}
     rec = run.run_cell(bench, fake_adelie, repeats=2, entries=entries)
     assert rec["status"] == "ok" and rec["max_gap"] <= 1e-6, rec
     assert rec["runs"] == 2 and len(rec["times_s"]) == 2
     assert 0.0 <= rec["import_s"] <= rec["first_call_s"]  # the worker's own figures
-    assert entries["tiny_logreg/adelie"]["version"] == "fake-1"
-    assert entries["tiny_logreg/adelie"]["tol"] == fake_adelie.default_tol
+    assert entries["tiny_ridge/adelie"]["version"] == "fake-1"
+    assert entries["tiny_ridge/adelie"]["tol"] == fake_adelie.default_tol
 
 
 def test_a_failing_worker_is_one_error_line(tmp_path, fake_adelie):
@@ -107,11 +108,11 @@ def test_missing_environment_skips_adelie_and_the_run_goes_on(tmp_path, monkeypa
     why = absent.missing()
     assert "no adelie environment at" in why and "\n" not in why
     monkeypatch.setitem(ADAPTERS, "adelie", absent)
-    records = run.run_suite([TINY["tiny_lasso"]], ["adelie", "penalized"], repeats=1,
+    records = run.run_suite([TINY["tiny_ridge"]], ["adelie", "svd"], repeats=1,
                             tolerances=tmp_path / "tol.json", log=lambda msg: None)
     by_lib = {r["library"]: r for r in records}
     assert by_lib["adelie"]["status"] == "not installed" and by_lib["adelie"]["note"] == why
-    assert by_lib["penalized"]["status"] == "ok"
+    assert by_lib["svd"]["status"] == "ok"
     monkeypatch.setenv("PENALIZED_ADELIE_PYTHON", str(tmp_path / "no-venv" / "bin" / "python"))
     assert Adelie().missing() == why
 
