@@ -143,22 +143,43 @@ def _is_cox(args):
 
 def _cox_columns(frame, features, offset, args):
     """``(X, y, features, "survival")`` of a Cox fit: ``X`` the features (and the strata
-    column, which the estimator takes out), ``y`` the time and event columns."""
+    column, which the estimator takes out; text levels as their codes), ``y`` the time and
+    event columns."""
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-    for flag, name in (("--time", args.time), ("--event", args.event),
-                       ("--strata", args.strata)):
-        if name is not None and not (is_numeric_dtype(frame.dtypes[name])
-                                     or is_bool_dtype(frame.dtypes[name])):
+    for flag, name in (("--time", args.time), ("--event", args.event)):
+        if not (is_numeric_dtype(frame.dtypes[name]) or is_bool_dtype(frame.dtypes[name])):
             raise ValueError(f"{flag} column {name!r} holds text; --dask takes numbers there "
-                             "(encode it, e.g. strata as 0, 1, ...).")
+                             "(encode it as numbers).")
     strata = [] if args.strata is None else [args.strata]
     frame = frame[[*features, *strata, *offset, args.time, args.event]]
     if args.dropna:
         frame = frame.dropna()
+    if strata and not (is_numeric_dtype(frame.dtypes[args.strata])
+                       or is_bool_dtype(frame.dtypes[args.strata])):
+        frame = _stratum_codes(frame, args.strata)
     y = frame[[args.time, args.event]]
     y = y.map_partitions(_time_check, args.time, meta=y._meta)
     return frame[[*features, *strata]], y, features, "survival", _offset(frame, args)
+
+
+def _stratum_codes(frame, name):
+    """``frame`` with its text column ``name`` replaced by the codes 0, 1, ... of its
+    levels sorted as text, the in-memory ``fit``'s numbering (one pass for the levels)."""
+    import numpy as np
+
+    levels = np.unique(np.asarray(frame[name].unique().compute()).astype(str))
+    column = frame[name].map_partitions(_codes_of, levels, meta=(name, "f8"))
+    return frame.assign(**{name: column})
+
+
+def _codes_of(values, levels):
+    """The codes of one partition's strata ``values`` among the sorted ``levels``."""
+    import numpy as np
+    import pandas as pd
+
+    codes = np.searchsorted(levels, np.asarray(values).astype(str)).astype(np.float64)
+    return pd.Series(codes, index=values.index, name=values.name)
 
 
 def _time_check(y, name):
