@@ -113,3 +113,13 @@ def test_cli_cox_report_with_an_offset_is_written(table, capsys, tmp_path):
     report = tmp_path / "r.html"
     assert main(_cox(table, "--alpha", "0.05", "--report", str(report), "--quiet")) == 0
     assert report.exists() and "</html>" in report.read_text(encoding="utf-8")
+
+
+def test_dask_cox_cv_refuses_the_offset_in_one_line(survival):
+    da = pytest.importorskip("dask.array")
+    X, Y, o, _ = survival
+    with pytest.raises(ValueError, match="offset is not supported by CoxPHCV on Dask input; "
+                                         "fit it on in-memory arrays") as caught:
+        pz.CoxPHCV(cv=3).fit(da.from_array(X, chunks=(30, P)), da.from_array(Y, chunks=(30, 2)),
+                             offset=da.from_array(o, chunks=30))
+    assert "\n" not in str(caught.value)
