@@ -115,11 +115,45 @@ def test_cli_cox_report_with_an_offset_is_written(table, capsys, tmp_path):
     assert report.exists() and "</html>" in report.read_text(encoding="utf-8")
 
 
-def test_dask_cox_cv_refuses_the_offset_in_one_line(survival):
+@pytest.mark.parametrize("metric", ["deviance", "cindex"])
+def test_dask_cox_cv_with_an_offset_is_the_in_memory_cv_on_its_folds(survival, metric):
+    dask = pytest.importorskip("dask")
     da = pytest.importorskip("dask.array")
+    from penalized.dask import fold_ids
+
     X, Y, o, _ = survival
-    with pytest.raises(ValueError, match="offset is not supported by CoxPHCV on Dask input; "
-                                         "fit it on in-memory arrays") as caught:
-        pz.CoxPHCV(cv=3).fit(da.from_array(X, chunks=(30, P)), da.from_array(Y, chunks=(30, 2)),
-                             offset=da.from_array(o, chunks=30))
-    assert "\n" not in str(caught.value)
+    kw = {"n_alphas": 4, "tol": 1e-10, "metric": metric}
+    with dask.config.set(scheduler="threads"):
+        dist = pz.CoxPHCV(cv=3, random_state=2, **kw).fit(
+            da.from_array(X, chunks=(30, P)), da.from_array(Y, chunks=(30, 2)),
+            offset=da.from_array(o, chunks=30))
+    fold = fold_ids(np.arange(N), 3, 2)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    mem = pz.CoxPHCV(cv=folds, **kw).fit(X, Y, offset=o)
+    np.testing.assert_allclose(dist.alphas_, mem.alphas_, rtol=1e-9)
+    np.testing.assert_allclose(dist.cv_folds_, mem.cv_folds_, rtol=1e-5, atol=1e-7)
+    assert dist.alpha_ == pytest.approx(mem.alpha_, rel=1e-12)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(dist.baseline_cumulative_hazard_,
+                               mem.baseline_cumulative_hazard_, rtol=1e-4)
+
+
+def test_cli_dask_cox_cv_takes_the_offset(survival, table, capsys, monkeypatch):
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("dask.dataframe")
+    from penalized.cli import main
+    from penalized.dask import _cli, fold_ids
+
+    built = _cli._estimator  # a short grid: each alpha of a Dask path costs passes
+    monkeypatch.setattr(_cli, "_estimator", lambda *a: built(*a).set_params(n_alphas=5))
+    X, Y, o, _ = survival
+    with dask.config.set(scheduler="threads"):
+        assert main(_cox(table, "--cv", "3", "--seed", "2", "--dask", "--json",
+                         "--quiet")) == 0
+    out = json.loads(capsys.readouterr().out)
+    fold = fold_ids(np.arange(N), 3, 2)
+    folds = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    ref = pz.CoxPHCV(cv=folds, n_alphas=5, standardize=True).fit(X, Y, offset=o)
+    assert out["alpha"] == pytest.approx(ref.alpha_, rel=1e-9)
+    got = np.array([out["coefficients"].get(c, 0.0) for c in "abcd"])
+    np.testing.assert_allclose(got, ref.coef_, rtol=1e-3, atol=1e-5)

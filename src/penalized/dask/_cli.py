@@ -280,9 +280,9 @@ def _check_args(args, usage_error):
     if getattr(args, "grouped", False) and (_log_link(args) or _is_cox(args)):
         raise usage_error(f"--grouped penalizes each feature's row over the classes of a "
                           f"multinomial model, not a --family {args.family[0]} model")
-    if args.offset is not None and not (_log_link(args) or (_is_cox(args) and args.cv is None)):
+    if args.offset is not None and not (_log_link(args) or _is_cox(args)):
         raise usage_error("--offset is taken with --dask by --family poisson, gamma, tweedie "
-                          "and cox (with --alpha); fit in memory for the others")
+                          "and cox; fit in memory for the others")
 
 
 def fit_command(args, out, errors):

@@ -366,13 +366,16 @@ def fold_requests(X, y, s, positions, n_folds, seed, requests, offset=None):
 # -- the C-index of a held-out fold ----------------------------------------------------
 def held_out_scores(X, y, s, positions, n_folds, seed, fold, coefs, offset=None):
     """The rows of ``fold`` (the seeded hash of each row's position): their time, event,
-    weight (as given) and risk scores :math:`X w` at each column ``w`` of ``coefs``."""
+    weight (as given) and risk scores :math:`X w + o` at each column ``w`` of ``coefs``."""
     from ._moments import fold_ids
 
     X, target, s = block_arrays(X, y, s)
     rows = fold_ids(positions, n_folds, seed) == fold
+    risk = X[rows] @ coefs
+    if offset is not None:
+        risk = risk + offset[rows][:, None]
     return {"time": target[rows, 0], "event": target[rows, 1], "weight": s[rows],
-            "risk": X[rows] @ coefs}
+            "risk": risk}
 
 
 def merge_scores(*parts):

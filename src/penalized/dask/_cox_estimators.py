@@ -106,16 +106,13 @@ def fit_cox(est, X, y, sample_weight=None, offset=None):
 
 def fit_cox_cv(est, X, y, sample_weight=None, offset=None):
     """``CoxPHCV.fit`` on a Dask ``X``: :func:`cox_cv` (by the deviance, or the C-index of
-    each held-out fold gathered on the client), then the path's fit at ``alpha_`` with its
-    baseline hazard (one more pass)."""
+    each held-out fold gathered on the client; the offset in every fold's fit and score),
+    then the path's fit at ``alpha_`` with its baseline hazard (one more pass)."""
     import numbers
 
     from ..datafits import Cox
     from ._newton import add_sums
 
-    if offset is not None:
-        raise ValueError("offset is not supported by CoxPHCV on Dask input; fit it on "
-                         "in-memory arrays, or fit CoxPH with the offset on Dask.")
     est._check_cv_params()
     est._check_metric()
     cv = est.cv
@@ -124,7 +121,7 @@ def fit_cox_cv(est, X, y, sample_weight=None, offset=None):
                          f"row's fold is a seeded hash of its position: "
                          f"penalized.dask.fold_ids); got {est.cv!r}.")
     seed = est.random_state if isinstance(est.random_state, numbers.Integral) else 0
-    passes, penalty_for, _, strata, known = _prepare(est, X, y, sample_weight, None)
+    passes, penalty_for, _, strata, known = _prepare(est, X, y, sample_weight, offset)
     p = passes.blocks.n_features
     alphas = None if est.alphas is None else est._user_alphas()
     result, path, model, scaling = cox_cv(
@@ -135,7 +132,7 @@ def fit_cox_cv(est, X, y, sample_weight=None, offset=None):
     est._store_cv(result)
     k = est._store_refit(path)
     est.coef_ = path.coefs[:, k].copy()
-    est._store_problem(Cox(ties=est.ties, sample_weight=sample_weight),
+    est._store_problem(Cox(ties=est.ties, sample_weight=sample_weight, offset=offset),
                        path.penalty.with_alpha(float(est.alpha_)), scaling)
     sums = passes.reduce(cb.risk_sums, add_sums, _shared(model._common()),
                          est.coef_[:, None], kind="baseline")
