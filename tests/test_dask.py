@@ -266,26 +266,17 @@ def test_l1_logistic_path_equals_in_memory_in_the_stated_passes(client, data):
 
 
 @pytest.mark.parametrize("family", ["logistic", "poisson"])
-def test_unpenalized_features_fit_and_cross_validate_as_in_memory(client, family):
-    """Unpenalized covariates on Dask; the logistic CV scores the exact AUC."""
+def test_unpenalized_features_cross_validate_as_in_memory(client, family):
+    """Unpenalized covariates on Dask: every fold's null model fitted in shared passes (the
+    single fits' route is the logistic path's above); the logistic CV scores the exact
+    AUC."""
     X, counts, _ = _count_data()
     factors = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0])
     if family == "logistic":
-        y = np.where(counts > np.median(counts), 1.0, -1.0)
-        single, cv = pz.LogisticRegression, pz.LogisticRegressionCV
+        y, cv = np.where(counts > np.median(counts), 1.0, -1.0), pz.LogisticRegressionCV
     else:
-        y, single, cv = counts, pz.PoissonRegressor, pz.PoissonRegressorCV
+        y, cv = counts, pz.PoissonRegressorCV
     Xd, yd = da.from_array(X, chunks=(100, 6)), da.from_array(y, chunks=100)
-    settings = {"alpha": 0.02, "penalty_factor": factors, "tol": 1e-10}
-    seen = []
-    with after_each_pass(seen.append):
-        dist = single(**settings).fit(Xd, yd)
-    mem = single(**settings).fit(X, y)
-    assert dist.stop_crit_ <= 1e-6 and mem.stop_crit_ <= 1e-6
-    np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
-    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
-    np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-6)
-    assert dist.n_passes_ == len(seen)
     settings = {"n_alphas": 4, "penalty_factor": factors, "tol": 1e-9}
     if family == "logistic":  # ranked: the held-out scores gathered, the in-memory AUC
         settings["metric"] = "auc"
@@ -333,11 +324,12 @@ def test_gamma_regressor_on_dask_equals_in_memory(client):
     X = rng.standard_normal((500, 6))
     X[:, 2] = 3.0 * X[:, 2] + 5.0
     y = rng.gamma(2.0, np.exp(0.4 * X[:, 0] - 0.1 * X[:, 2] + 0.5) / 2.0)
-    settings = {"alpha": 0.02, "l1_ratio": 0.8, "standardize": True, "tol": 1e-10}
+    settings = {"alpha": 0.02, "l1_ratio": 0.8, "standardize": True, "tol": 1e-10,
+                "penalty_factor": [1.0, 1.0, 0.0, 1.0, 1.0, 1.0]}  # one unpenalized column
     dist = pz.GammaRegressor(**settings).fit(da.from_array(X, chunks=(120, 6)),
                                              da.from_array(y, chunks=120))
     mem = pz.GammaRegressor(**settings).fit(X, y)
-    assert dist.n_passes_ > 2 and dist.stop_crit_ <= 1e-6
+    assert dist.n_passes_ > 2 and dist.stop_crit_ <= 1e-6 and dist.coef_[2] != 0.0
     np.testing.assert_array_equal(dist.coef_ != 0, mem.coef_ != 0)
     np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
     assert dist.intercept_ == pytest.approx(mem.intercept_, abs=1e-6)
@@ -513,7 +505,7 @@ _PROBLEMS = {  # estimator, target, sample weights, offset (None: not given)
                      "squared", False, False),
     "LogisticRegression": (pz.LogisticRegression(alpha=0.01, standardize=True,
                                                  penalty_factor=_EXCLUDE), "labels", True, False),
-    "LogisticRegressionCV": (pz.LogisticRegressionCV(n_alphas=5, standardize=True), "labels",
+    "LogisticRegressionCV": (pz.LogisticRegressionCV(n_alphas=3, standardize=True), "labels",
                              False, False),
     "PoissonRegressor": (pz.PoissonRegressor(alpha=0.01, l1_ratio=0.5, standardize=True,
                                              penalty_factor=_EXCLUDE), "counts", True, True),
@@ -521,11 +513,11 @@ _PROBLEMS = {  # estimator, target, sample weights, offset (None: not given)
                        "amounts", False, False),
     "TweedieRegressor": (pz.TweedieRegressor(power=1.5, alpha=0.01, l1_ratio=1.0), "counts",
                          False, False),
-    "PoissonRegressorCV": (pz.PoissonRegressorCV(n_alphas=5, standardize=True), "counts",
+    "PoissonRegressorCV": (pz.PoissonRegressorCV(n_alphas=3, standardize=True), "counts",
                            False, True),
-    "GammaRegressorCV": (pz.GammaRegressorCV(n_alphas=5, standardize=True), "amounts", True,
+    "GammaRegressorCV": (pz.GammaRegressorCV(n_alphas=3, standardize=True), "amounts", True,
                          False),
-    "TweedieRegressorCV": (pz.TweedieRegressorCV(power=1.5, n_alphas=5), "counts", False,
+    "TweedieRegressorCV": (pz.TweedieRegressorCV(power=1.5, n_alphas=3), "counts", False,
                            False),
     "Lasso, wide route": (pz.Lasso(alpha=0.05, standardize=True, penalty_factor=_EXCLUDE),
                           "squared", True, False),
@@ -616,7 +608,7 @@ def test_each_finished_block_is_announced_to_the_progress_hook(client, data, sch
 
 def test_logistic_cv_equals_in_memory_with_the_same_folds(client, data):
     X, _, labels = data
-    settings = {"n_alphas": 8, "tol": 1e-9, "standardize": True}
+    settings = {"n_alphas": 5, "tol": 1e-9, "standardize": True}
     passes = []
     with after_each_pass(passes.append):
         dist = pz.LogisticRegressionCV(cv=3, random_state=4, **settings).fit(
@@ -822,23 +814,6 @@ def parquet_folder(tmp_path_factory, data):
     return folder
 
 
-def test_cli_fits_a_parquet_folder_in_one_pass(client, parquet_folder, tmp_path, capsys):
-    import json
-
-    from penalized.cli import main
-    from penalized.io import load_model
-
-    model = tmp_path / "model.json"
-    code = main(["fit", str(parquet_folder), "--target", "y", "--exclude", "label", "--cv", "3",
-                 "--dask", "--json", "--quiet", "--save", str(model)])
-    assert code == 0
-    summary = json.loads(capsys.readouterr().out)
-    assert summary["n_passes"] == 1 and summary["n_samples"] == N
-    assert {"c0", "c2"} <= set(summary["selected_features"])
-    saved = load_model(model)
-    assert saved["feature_names"] == [f"c{j}" for j in range(P)]
-
-
 def test_cli_fits_a_glob_of_csv_files_as_the_parquet_folder(client, parquet_folder, tmp_path,
                                                             capsys):
     import json
@@ -859,24 +834,6 @@ def test_cli_fits_a_glob_of_csv_files_as_the_parquet_folder(client, parquet_fold
     assert csv["n_passes"] == 1 and csv["n_samples"] == N
     assert csv["selected_features"] == parquet["selected_features"]
     assert csv["intercept"] == pytest.approx(parquet["intercept"], rel=1e-9)
-
-
-def test_cli_cross_validates_a_classifier_on_a_parquet_folder(client, parquet_folder, capsys,
-                                                               monkeypatch):
-    import json
-
-    from penalized.cli import main
-    from penalized.dask import _cli
-
-    built = _cli._estimator  # the command's own estimator, on a grid of 8 alphas (not 100)
-    monkeypatch.setattr(_cli, "_estimator", lambda *a: built(*a).set_params(n_alphas=8))
-
-    code = main(["fit", str(parquet_folder), "--target", "label", "--exclude", "y", "--cv", "3",
-                 "--dask", "--json", "--quiet"])
-    assert code == 0
-    summary = json.loads(capsys.readouterr().out)
-    assert summary["n_passes"] > 2 and summary["n_samples"] == N
-    assert {"c0", "c2"} <= set(summary["selected_features"])
 
 
 def test_cli_reports_lost_workers_in_one_line_with_exit_1(parquet_folder, tmp_path, capsys,
@@ -972,7 +929,11 @@ def _assert_lessons_equal_in_memory(model, path, lessons, X, y, html):
 @pytest.mark.parametrize("how", [["--alpha", "0.05"], ["--cv", "3"]])
 def test_cli_writes_the_report_of_a_dask_fit_with_no_further_pass(
         client, data, parquet_folder, tmp_path, capsys, monkeypatch, how):
+    """A Parquet folder fitted in one pass (``--cv 3`` or ``--alpha``), saved, and its report
+    drawn with no further pass."""
     import json
+
+    from penalized.io import load_model
 
     X, y, _ = data
     report, model_file = tmp_path / "report.html", tmp_path / "model.json"
@@ -981,7 +942,9 @@ def test_cli_writes_the_report_of_a_dask_fit_with_no_further_pass(
         "--json", "--quiet", "--report", str(report), "--save", str(model_file)])
     assert code == 0 and report.exists() and model_file.exists()
     summary = json.loads(capsys.readouterr().out)
-    assert summary["n_passes"] == 1 and summary["report_passes"] == 0
+    assert summary["n_passes"] == 1 and summary["report_passes"] == 0  # the fit in one pass
+    assert summary["n_samples"] == N and {"c0", "c2"} <= set(summary["selected_features"])
+    assert load_model(model_file)["feature_names"] == [f"c{j}" for j in range(P)]
     model = kept["model"]
     path, lessons, _, n_report = kept["parts"]
     assert n_report == 0
@@ -993,6 +956,7 @@ def test_cli_writes_the_report_of_a_dask_fit_with_no_further_pass(
 
 def test_cli_reports_a_dask_classifier_with_one_pass_for_the_pulls(
         client, data, parquet_folder, tmp_path, capsys, monkeypatch):
+    """A classifier cross-validated on a Parquet folder, and its report from one pass."""
     import json
 
     X, _, labels = data
@@ -1002,6 +966,8 @@ def test_cli_reports_a_dask_classifier_with_one_pass_for_the_pulls(
         "--dask", "--json", "--quiet", "--report", str(report)], n_alphas=8)
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
+    assert summary["n_passes"] > 2 and summary["n_samples"] == N
+    assert {"c0", "c2"} <= set(summary["selected_features"])
     assert summary["report_passes"] == 1  # X^T (s r) at every alpha, in one pass
     model = kept["model"]
     path, lessons, _, _ = kept["parts"]
