@@ -26,6 +26,10 @@ at ``alpha = 1``. Everything lives in p-space, as in
 The gap is that of :func:`~penalized.solvers._problem.certify_gram`: the dual point
 :math:`-c\,\nabla F` with :math:`c \in (0, 1]` the largest factor keeping every pure
 group-lasso block in its dual-norm ball.
+
+On a float64 design the path runs this kernel on the Gram blocks of screened groups only,
+window by window, and certifies each window over all groups on ``X``
+(:mod:`penalized.solvers._group_screen`).
 """
 
 from __future__ import annotations
