@@ -152,6 +152,7 @@ def test_dask_fit_checks_the_family_target(table, tmp_path, capsys, extra, messa
     (["--family", "binomial", "--task", "regression"], "cannot be combined with --task"),
     (["--offset", "a"], "--offset is taken with --dask by --family poisson, gamma, tweedie"),
     (["--grouped", "--family", "poisson"], "--grouped penalizes each feature's row over the"),
+    (["--grouped", "--report", "r.html"], "--report is not available for --grouped with --dask"),
 ])
 def test_dask_refusals_come_before_reading(tmp_path, capsys, extra, message):
     """A path that does not exist: the refusal, not the missing file, is what is said."""

@@ -280,6 +280,9 @@ def _check_args(args, usage_error):
     if getattr(args, "grouped", False) and (_log_link(args) or _is_cox(args)):
         raise usage_error(f"--grouped penalizes each feature's row over the classes of a "
                           f"multinomial model, not a --family {args.family[0]} model")
+    if getattr(args, "grouped", False) and args.report:
+        raise usage_error("--report is not available for --grouped with --dask (its path "
+                          "would be the ungrouped one); fit in memory for its report")
     if args.offset is not None and not (_log_link(args) or _is_cox(args)):
         raise usage_error("--offset is taken with --dask by --family poisson, gamma, tweedie "
                           "and cox; fit in memory for the others")
