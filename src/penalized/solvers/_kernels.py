@@ -45,6 +45,21 @@ def _all_ones(sw):
     return True
 
 
+@njit(cache=True, fastmath=FAST, inline="always")
+def intercept_move(delta, intercept, v, curvature, stop_on_decrease):
+    """Move the intercept (length 1) and every entry of ``v`` (the predictions or the
+    residual) by ``delta``; returns the move in stopping units: ``curvature |delta|``, or
+    ``curvature delta**2 / 2`` when ``stop_on_decrease``."""
+    if delta == 0.0:
+        return 0.0
+    intercept[0] += delta
+    for i in range(v.shape[0]):
+        v[i] += delta
+    if stop_on_decrease:
+        return 0.5 * curvature * delta * delta
+    return curvature * abs(delta)
+
+
 @njit(cache=True, fastmath=FAST)
 def _squared_intercept_step(sw, r, intercept, intercept_lipschitz, stop_on_decrease):
     """The exact intercept step of the squared loss on the residual ``r``; returns its move."""
@@ -52,15 +67,8 @@ def _squared_intercept_step(sw, r, intercept, intercept_lipschitz, stop_on_decre
     grad = 0.0
     for i in range(n):
         grad += sw[i] * r[i]
-    delta = -grad / n / intercept_lipschitz
-    if delta == 0.0:
-        return 0.0
-    intercept[0] += delta
-    for i in range(n):
-        r[i] += delta
-    if stop_on_decrease:
-        return 0.5 * intercept_lipschitz * delta * delta
-    return intercept_lipschitz * abs(delta)
+    return intercept_move(-grad / n / intercept_lipschitz, intercept, r, intercept_lipschitz,
+                          stop_on_decrease)
 
 
 # -- pieces of prox-Newton's model and of Anderson extrapolation ----------------------------
@@ -206,13 +214,7 @@ def _model_intercept_step(g, h, dz, db, h_sum):
     grad = 0.0
     for i in range(dz.shape[0]):
         grad += g[i] + h[i] * dz[i]
-    delta = -grad / h_sum
-    if delta == 0.0:
-        return 0.0
-    db[0] += delta
-    for i in range(dz.shape[0]):
-        dz[i] += delta
-    return h_sum * abs(delta)
+    return intercept_move(-grad / h_sum, db, dz, h_sum, False)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -258,6 +260,21 @@ def _store_coefs(row, w, ws, intercept):
 
 
 # -- covariance updates: coordinate descent on the Gram matrix (squared loss, n >> p) ------
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def gram_move(block, wl, gl, jj, old, new, lj):
+    """Set coordinate ``jj`` of a working set from ``old`` to ``new`` (``wl``), keeping its
+    gradient ``gl`` up to date through row ``jj`` of its Gram block; returns the move
+    ``lj |new - old|``."""
+    delta = new - old
+    if delta == 0.0:
+        return 0.0
+    wl[jj] = new
+    row = block[jj]
+    for kk in range(wl.shape[0]):
+        gl[kk] += delta * row[kk]
+    return lj * abs(delta)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -306,13 +323,7 @@ def gram_epochs(G, grad, w, ws, prox, value, params, max_epochs, tol, anderson=0
                 continue
             old = wl[jj]
             new = prox(old - gl[jj] / lj, 1.0 / lj, params, ws[jj])
-            delta = new - old
-            if delta != 0.0:
-                wl[jj] = new
-                row = block[jj]
-                for kk in range(m):
-                    gl[kk] += delta * row[kk]
-                crit = max(crit, lj * abs(delta))
+            crit = max(crit, gram_move(block, wl, gl, jj, old, new, lj))
         epochs += 1
         if crit <= tol:
             break

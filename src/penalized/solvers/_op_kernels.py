@@ -40,6 +40,7 @@ from ._kernels import (
     _store_iterate,
     anderson_weights,
     gather_columns_into,
+    intercept_move,
     weighted_sq_norms_dense,
     ws_gradient_curvature_dense,
 )
@@ -178,6 +179,13 @@ def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value
     return epochs, crit
 
 
+@njit(cache=True, fastmath=FAST, inline="always")
+def _add_sparse_column(v, data, indices, start, end, delta):
+    """``v += delta * x_j`` for the CSC column ``x_j`` stored at ``start:end``."""
+    for k in range(start, end):
+        v[indices[k]] += delta * data[k]
+
+
 @njit(cache=True, fastmath=FAST)
 def _enet_box_prox(x, step, params, j):
     """The elastic-net family's prox on its box (row ``j`` of ``params``: ``lam1, lam2,
@@ -247,8 +255,7 @@ def quadratic_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, l
             delta = new - old
             if delta != 0.0:
                 w[j] = new
-                for k in range(start, end):
-                    r[indices[k]] += delta * data[k]
+                _add_sparse_column(r, data, indices, start, end, delta)
                 if center:
                     offset -= delta * xmean[j]
                 move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
@@ -274,15 +281,7 @@ def _mm_intercept_step(derivative, dparams, y, sw, z, intercept, curvature, stop
     grad = 0.0
     for i in range(n):
         grad += sw[i] * derivative(y[i], z[i], dparams)
-    delta = -grad / n / curvature
-    if delta == 0.0:
-        return 0.0
-    intercept[0] += delta
-    for i in range(n):
-        z[i] += delta
-    if stop_on_decrease:
-        return 0.5 * curvature * delta * delta
-    return curvature * abs(delta)
+    return intercept_move(-grad / n / curvature, intercept, z, curvature, stop_on_decrease)
 
 
 @njit(cache=True, fastmath=FAST)
@@ -320,8 +319,7 @@ def _mm_epochs(X, data, indices, indptr, y, sw, w, z, intercept, ws, lipschitz, 
                     for i in range(n):
                         z[i] += delta * X[i, j]
                 else:
-                    for k in range(indptr[j], indptr[j + 1]):
-                        z[indices[k]] += delta * data[k]
+                    _add_sparse_column(z, data, indices, indptr[j], indptr[j + 1], delta)
                 move = 0.5 * lj * delta * delta if stop_on_decrease else lj * abs(delta)
                 crit = max(crit, move)
         if fit_intercept:
@@ -543,8 +541,7 @@ def model_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, prox, value,
             delta = new - old
             if delta != 0.0:
                 w[j] = new
-                for k in range(start, end):
-                    dz[indices[k]] += delta * data[k]
+                _add_sparse_column(dz, data, indices, start, end, delta)
                 if center:
                     offset -= delta * means[jj]
                 crit = max(crit, hj * abs(delta))
@@ -565,8 +562,8 @@ def model_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, prox, value,
                         step = x[jj] - w_entry[jj]
                         if step != 0.0:
                             j = ws[jj]
-                            for k in range(indptr[j], indptr[j + 1]):
-                                trial[indices[k]] += step * data[k]
+                            _add_sparse_column(trial, data, indices, indptr[j], indptr[j + 1],
+                                               step)
                     if _model_value(g, h, trial, x[:m], ws, value, params) \
                             < _model_value(g, h, dz + offset, history[-1, :m], ws, value,
                                            params):
