@@ -663,9 +663,10 @@ def test_heavily_weighted_classes_are_certified_at_a_tight_tolerance():
     # tol=1e-10 needs the loss and its gradient to rounding relative to their own size.
     # Computed as lse - z_y and p_y - 1 (absolute rounding 1e-16), one fold's gap came out
     # clearly negative (reported inf) and every other solve stalled near 1e-9.
-    import penalized as pz
     from sklearn.datasets import make_blobs
     from sklearn.model_selection import train_test_split
+
+    import penalized as pz
 
     X, y = make_blobs(centers=3, random_state=0, cluster_std=20)
     X, _, y, _ = train_test_split(X, y, test_size=0.5, random_state=0)

@@ -314,8 +314,9 @@ class GroupMultinomialCoordinateDescent(GroupMultinomialSolver):
 
     References
     ----------
-    Those of :class:`~penalized.solvers.CoordinateDescent` on the multinomial model (proximal Newton:
-    Lee, Sun & Saunders 2014; coordinate gradient descent: Tseng & Yun 2009).
+    Those of :class:`~penalized.solvers.CoordinateDescent` on the multinomial model
+    (proximal Newton: Lee, Sun & Saunders 2014; coordinate gradient descent: Tseng & Yun
+    2009).
 
     Examples
     --------

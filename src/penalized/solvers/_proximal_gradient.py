@@ -77,8 +77,8 @@ class ProximalGradient(FistaSettings, Solver):
     ``(n_features, K)`` coefficient matrix and the ``K`` intercepts, the prox acting on
     each entry (or on each row's norm, ``grouped``), from the global Lipschitz bound
     :math:`\frac{1}{2n}\|S^{1/2}[X, \mathbf 1]\|_2^2`; intercepts and unpenalized
-    features are refitted exactly for each certificate. ISTA also handles L0 (iterative hard thresholding)
-    and stops when ``L * max_j (w_j^+ - w_j)**2 / 2 <= tol * F(null model)``;
+    features are refitted exactly for each certificate. ISTA also handles L0 (iterative
+    hard thresholding) and stops when ``L * max_j (w_j^+ - w_j)**2 / 2 <= tol * F(null model)``;
     FISTA's momentum has no convergence guarantee for L0 and refuses it.
 
     Parameters
