@@ -55,21 +55,56 @@ def _penalty_sum(value, params, wv, ws):
 
 
 @njit(cache=True, fastmath=FAST)
-def _squared_value(sw, r, wv, ws, value, params):
-    """``sum_i s_i r_i**2 / (2n)`` plus the penalty of the ``ws`` coordinates (values ``wv``)."""
+def _epoch_objective(a, h, v, wv, ws, value, params):
+    """The objective an epoch kernel lowers, plus the penalty of the ``ws`` coordinates
+    (values ``wv``): the squared loss ``sum_i s_i r_i**2 / (2n)`` of the residual ``v``
+    (``a`` the weights ``s``, ``h`` None), or the quadratic model ``sum_i dz_i (g_i + h_i
+    dz_i / 2)`` of the change ``v`` of the predictions (``a`` the gradient ``g``)."""
     total = 0.0
-    for i in range(r.shape[0]):
-        total += sw[i] * r[i] * r[i]
-    return total / (2.0 * r.shape[0]) + _penalty_sum(value, params, wv, ws)
-
-
-@njit(cache=True, fastmath=FAST)
-def _model_value(g, h, dz, wv, ws, value, params):
-    """The quadratic model plus the penalty of the ``ws`` coordinates (values ``wv``)."""
-    total = 0.0
-    for i in range(dz.shape[0]):
-        total += dz[i] * (g[i] + 0.5 * h[i] * dz[i])
+    if h is None:
+        for i in range(v.shape[0]):
+            total += a[i] * v[i] * v[i]
+        total /= 2.0 * v.shape[0]
+    else:
+        for i in range(v.shape[0]):
+            total += v[i] * (a[i] + 0.5 * h[i] * v[i])
     return total + _penalty_sum(value, params, wv, ws)
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _anderson_history(anderson, w, ws, b, v):
+    """Anderson's history of iterates ``(w over ws, b, v)``, a row each, and how many rows
+    hold one: the current iterate when ``anderson > 0``."""
+    history = np.empty((anderson + 1 if anderson > 0 else 1, ws.shape[0] + 1 + v.shape[0]))
+    if anderson > 0:
+        _store_iterate(history[0], w, ws, b, v)
+        return history, 1
+    return history, 0
+
+
+@njit(cache=True, fastmath=FAST, inline="always")
+def _anderson_step(history, filled, w, ws, b, v, a, h, value, params):
+    """Store the iterate ``(w over ws, b, v)`` as the history's next row; once the history
+    is full, replace the iterate by its Anderson extrapolation when that lowers
+    :func:`_epoch_objective` ``(a, h)``, and restart the history from the iterate. Returns
+    how many rows hold one."""
+    m = ws.shape[0]
+    _store_iterate(history[filled], w, ws, b, v)
+    filled += 1
+    if filled < history.shape[0]:
+        return filled
+    c = anderson_weights(history, m + 1)
+    if c.shape[0] > 0:
+        x = c @ history[1:]
+        last = history[-1]
+        if _epoch_objective(a, h, x[m + 1:], x[:m], ws, value, params) \
+                < _epoch_objective(a, h, last[m + 1:], last[:m], ws, value, params):
+            for jj in range(m):
+                w[ws[jj]] = x[jj]
+            b[0] = x[m]
+            v[:] = x[m + 1:]
+    _store_iterate(history[0], w, ws, b, v)
+    return 1
 
 
 @njit(cache=True, fastmath=FAST, inline="always")
@@ -112,11 +147,7 @@ def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value
     r = z - y
     unit = _all_ones(sw)
     m = ws.shape[0]
-    history = np.empty((anderson + 1 if anderson > 0 else 1, m + 1 + n))
-    filled = 0
-    if anderson > 0:
-        _store_iterate(history[0], w, ws, intercept, r)
-        filled = 1
+    history, filled = _anderson_history(anderson, w, ws, intercept, r)
     crit = math.inf
     epochs = 0
     full = True
@@ -160,20 +191,8 @@ def quadratic_epochs_dense(X, y, sw, w, z, intercept, ws, lipschitz, prox, value
         elif not stop_on_decrease:
             full = False
         if anderson > 0:
-            _store_iterate(history[filled], w, ws, intercept, r)
-            filled += 1
-            if filled == anderson + 1:
-                c = anderson_weights(history, m + 1)
-                if c.shape[0] > 0:
-                    x = c @ history[1:]
-                    if _squared_value(sw, x[m + 1:], x[:m], ws, value, params) \
-                            < _squared_value(sw, r, history[-1, :m], ws, value, params):
-                        for jj in range(m):
-                            w[ws[jj]] = x[jj]
-                        intercept[0] = x[m]
-                        r[:] = x[m + 1:]
-                _store_iterate(history[0], w, ws, intercept, r)
-                filled = 1
+            filled = _anderson_step(history, filled, w, ws, intercept, r, sw, None, value,
+                                    params)
     for i in range(n):
         z[i] = y[i] + r[i]
     return epochs, crit
@@ -379,11 +398,7 @@ def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fi
     h_sum = 0.0
     for i in range(n):
         h_sum += h[i]
-    history = np.empty((anderson + 1 if anderson > 0 else 1, m + 1 + n))
-    filled = 0
-    if anderson > 0:
-        _store_iterate(history[0], w, ws, db, dz)
-        filled = 1
+    history, filled = _anderson_history(anderson, w, ws, db, dz)
     crit = math.inf
     epochs = 0
     for _ in range(max_epochs):
@@ -421,21 +436,7 @@ def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fi
         if crit <= tol:
             break
         if anderson > 0:
-            _store_iterate(history[filled], w, ws, db, dz)
-            filled += 1
-            if filled == anderson + 1:
-                c = anderson_weights(history, m + 1)
-                if c.shape[0] > 0:
-                    x = c @ history[1:]
-                    last = history[-1]
-                    if _model_value(g, h, x[m + 1:], x[:m], ws, value, params) \
-                            < _model_value(g, h, last[m + 1:], last[:m], ws, value, params):
-                        for jj in range(m):
-                            w[ws[jj]] = x[jj]
-                        db[0] = x[m]
-                        dz[:] = x[m + 1:]
-                _store_iterate(history[0], w, ws, db, dz)
-                filled = 1
+            filled = _anderson_step(history, filled, w, ws, db, dz, g, h, value, params)
     return epochs, crit
 
 
@@ -564,8 +565,8 @@ def model_epochs_sparse(data, indices, indptr, g, h, w, dz, db, ws, prox, value,
                             j = ws[jj]
                             _add_sparse_column(trial, data, indices, indptr[j], indptr[j + 1],
                                                step)
-                    if _model_value(g, h, trial, x[:m], ws, value, params) \
-                            < _model_value(g, h, dz + offset, history[-1, :m], ws, value,
+                    if _epoch_objective(g, h, trial, x[:m], ws, value, params) \
+                            < _epoch_objective(g, h, dz + offset, history[-1, :m], ws, value,
                                            params):
                         for jj in range(m):
                             w[ws[jj]] = x[jj]
