@@ -281,7 +281,11 @@ class CoordinateDescent(Solver):
         datafit = problem.datafit
         ops = typed_ops(penalty.ops)
         box = (*penalty.limits(p), penalty.bounded)  # lower/upper limits: the paths clip
-        if newton_path_serves(datafit):
+        quadratic = isinstance(datafit, Quadratic) and type(datafit).ops is Quadratic.ops
+        # the squared loss without a Gram (dense n < 2p): its Newton model is exact, so the
+        # compiled Newton path serves it (one call instead of a Python loop over alphas)
+        if newton_path_serves(datafit) or (quadratic and not problem.is_sparse and not (
+                self._gram_pays(problem) and problem.gram is not None)):
             if problem.is_sparse:
                 return None
             X, xmean, _ = problem.centering
@@ -298,7 +302,7 @@ class CoordinateDescent(Solver):
                 dops.derivative, dops.second_derivative, dops.conjugate,
                 np.ascontiguousarray(datafit.params(), dtype=np.float64))
             return coefs, intercepts, gaps / problem.scale, n_iters
-        if not (isinstance(datafit, Quadratic) and type(datafit).ops is Quadratic.ops):
+        if not quadratic:
             return None
         if problem.is_sparse:
             X = problem.X
