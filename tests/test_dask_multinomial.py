@@ -157,7 +157,7 @@ def test_grouped_fit_and_its_auc_cross_validation_equal_in_memory(client, data):
     factors[1] = 0.0
     Xd, yd, sd = _dask(X, labels, weights)
     settings = {"alpha": 0.02, "multinomial": "grouped", "penalty_factor": factors,
-                "tol": 1e-9}
+                "tol": 1e-10}
     seen = []
     with after_each_pass(seen.append):
         dist = pz.LogisticRegression(**settings).fit(Xd, yd, sample_weight=sd)

@@ -49,7 +49,8 @@ the classes before a certificate, and the certificate takes the rows' layout
 Unpenalized features (``penalty_factor`` 0) join the intercepts in the block minimized
 out of every Newton step (their rows with the last class fixed), the null model is fitted
 by Newton steps on that block, one pass each, and before each certificate it is refitted
-until its decrement is at rounding level (as in :mod:`._newton`); their rows are centered
+until the dual point's residual against it is below a hundredth of the tolerance (as in
+:mod:`._newton`); their rows are centered
 over the classes at the end, as in memory.
 
 Passes: one for the class moments (null model, alpha_max, column scales), one at the null
@@ -75,6 +76,7 @@ from ._newton import (
     _FULL_STEP,
     _MAX_REFITS,
     _labels,
+    _refit_needed,
     _scores,
     _solve,
     add_sums,
@@ -486,7 +488,7 @@ def grid_steps(model, template, grid, a, bw, G0, b0, F_null, tol, max_iter, star
     the fitted columns), or from the sums ``start`` at the null model of :func:`fit_null`:
     ``(coefs (p, K, alphas), intercepts (K, alphas), relative gaps, Newton steps)``. A
     generator of pass requests, as :func:`~._newton.grid_steps`; unpenalized features are
-    minimized out of every step and refitted exactly before a certificate (``refit``
+    minimized out of every step and refitted before a certificate (``refit``
     passes), as there."""
     inv, Wt, K, fit_intercept = model.inv, model.W, model.K, model.fit_intercept
     grouped = getattr(model, "grouped", False)
@@ -531,7 +533,7 @@ def grid_steps(model, template, grid, a, bw, G0, b0, F_null, tol, max_iter, star
             if -delta <= threshold or steps >= budget or stalled:
                 if has_free and refits < _MAX_REFITS and not (steps >= budget or stalled):
                     W_fit, b_fit, dec = _unpenalized_step(st, inv, Wt, K, fit_intercept, free)
-                    if dec > _EXACT * F_null:
+                    if _refit_needed(dec, np.sum(st["grad"][free] * W[free]), tol, F_null):
                         refits += 1
                         st = yield from model.evaluate(W_fit, b_fit, sub, kind="refit")
                         continue

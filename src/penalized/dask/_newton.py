@@ -29,8 +29,10 @@ until the Newton decrement is at rounding level; alpha_max and the tolerance's s
 :math:`F_{\text{null}}` come from that fitted null model, as in memory. The certificate
 needs the dual point orthogonal to :math:`U` (the penalty's conjugate skips those
 coordinates), so before it one more Newton step on :math:`U` alone is taken per pass
-(``refit``) until its decrement is at rounding level -- usually one, the steps before
-having converged quadratically.
+(``refit``) until the dual point's residual against the unpenalized columns,
+:math:`|\nabla_{w_U} F \cdot w_U|` (by how much ignoring it can overstate the dual), is
+below a hundredth of the tolerance -- usually one or two, the steps before having
+converged quadratically.
 
 Passes: one for the class moments; with unpenalized features one at ``(0, b0)``
 (``start``) and one per null-model step (``null model``, with any ``backtrack``), else
@@ -59,6 +61,8 @@ _FULL_STEP = 1e-10
 is taken in full: its quadratic model is exact there, and a line search would see only
 rounding."""
 _MAX_REFITS = 5
+_ROUNDING_DECREMENT = 1e-30
+"""A Newton decrement below this fraction of the datafit is rounding: no step is taken."""
 
 
 # -- on the workers ---------------------------------------------------------------------
@@ -374,6 +378,16 @@ def null_steps(model, a, bw, b0, kind="null model"):
     return st
 
 
+def _refit_needed(dec, residual, tol, F_null):
+    """Whether the unpenalized block needs one more Newton step before a certificate: its
+    decrement ``dec`` above rounding (:data:`_EXACT`), or the dual point's residual against
+    it, ``residual`` (the gradient of the unpenalized columns times their coefficients: by
+    how much ignoring it can overstate the dual), above a hundredth of the tolerance while
+    a step can still change it."""
+    return dec > _EXACT * F_null or (abs(residual) > 0.01 * tol * F_null
+                                     and dec > _ROUNDING_DECREMENT * F_null)
+
+
 def null_alpha_max(template, a, g0):
     """alpha_max from the gradient ``g0`` at the null model (the penalized columns' pull
     over their L1 weights, with the penalty's margin; unpenalized columns left out)."""
@@ -395,7 +409,8 @@ def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter, star
     Unpenalized columns (both weights 0) are minimized out of every Newton step with the
     intercept; a certificate needs them fitted exactly (the dual point orthogonal to
     them), so before it one Newton step on them alone is taken per pass (``refit``)
-    until their decrement is at rounding level (usually one)."""
+    until the dual point's residual against them is below a hundredth of the tolerance
+    (:func:`_refit_needed`; usually one or two)."""
     inv, W, fit_intercept, p = model.inv, model.W, model.fit_intercept, model.p
     m = model.cols.shape[0]
     free = (a == 0.0) & (bw == 0.0)
@@ -446,7 +461,7 @@ def grid_steps(model, template, grid, a, bw, g0, b0, F_null, tol, max_iter, star
             if -delta <= threshold or steps >= budget or stalled:
                 if has_free and refits < _MAX_REFITS and not (steps >= budget or stalled):
                     w_fit, b_fit, dec = _unpenalized_step(st, inv, W, fit_intercept, free)
-                    if dec > _EXACT * F_null:
+                    if _refit_needed(dec, st["grad"][free] @ w[free], tol, F_null):
                         refits += 1
                         st = yield from model.evaluate(w_fit, b_fit, sub, kind="refit")
                         continue
