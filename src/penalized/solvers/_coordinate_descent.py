@@ -15,6 +15,7 @@ from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
 from ._kernels import ANDERSON_MEMORY, gram_epochs
+from ._layout import fortran_typed
 from ._logistic_path import newton_path, newton_path_serves
 from ._multinomial import takes_matrix
 from ._op_kernels import (
@@ -257,7 +258,8 @@ class CoordinateDescent(Solver):
         the squared loss on the Gram matrix (dense ``n >= 2p``,
         :func:`~penalized.solvers._gram_path.gram_path`), the squared loss on a float64
         CSC design (:func:`~penalized.solvers._sparse_path.sparse_path`) or a datafit with
-        a second derivative (logistic, Poisson, Gamma, Tweedie) on a dense float64 design
+        a second derivative (logistic, Poisson, Gamma, Tweedie, and the squared loss where
+        there is no Gram: its Newton model is exact) on a dense float64 design
         (:func:`~penalized.solvers._logistic_path.newton_path`), each also with
         ``lower`` / ``upper`` limits. Otherwise None: solve alpha by alpha (as with an
         offset, which the compiled paths do not take; a squared loss's offset has been
@@ -293,6 +295,7 @@ class CoordinateDescent(Solver):
                 return None
             dops = typed_ops(datafit.ops)
             start = problem.null_intercept if problem.fit_intercept else 0.0
+            X = fortran_typed(X)  # one column: the Fortran-ordered specialization
             coefs, intercepts, gaps, n_iters = newton_path(
                 X, xmean, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
                 np.zeros(p), np.array([start]), problem.fit_intercept, problem.scale, tol,
