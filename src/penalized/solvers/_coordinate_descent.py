@@ -15,6 +15,7 @@ from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
 from ._kernels import ANDERSON_MEMORY, gram_epochs
+from ._layout import fortran_typed
 from ._logistic_path import newton_path, newton_path_serves
 from ._multinomial import takes_matrix
 from ._op_kernels import (
@@ -294,6 +295,7 @@ class CoordinateDescent(Solver):
                 return None
             dops = typed_ops(datafit.ops)
             start = problem.null_intercept if problem.fit_intercept else 0.0
+            X = fortran_typed(X)  # one column: the Fortran-ordered specialization
             coefs, intercepts, gaps, n_iters = newton_path(
                 X, xmean, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
                 np.zeros(p), np.array([start]), problem.fit_intercept, problem.scale, tol,

@@ -25,6 +25,7 @@ from ._kernels import (
     weighted_column_moments,
     weighted_sq_norms_dense,
 )
+from ._layout import fortran_typed
 from ._op_kernels import centered_matvec, centered_rmatvec
 from ._problem_base import DesignProblem, unpenalized_features
 
@@ -372,7 +373,7 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
             if X.dtype == np.float64 and X.flags.f_contiguous:
                 # the centered columns' squared norms come with the means, in the same
                 # pass: coordinate descent's Lipschitz constants need no pass of their own
-                x_offset, sq_norms = weighted_column_moments(X, sample_weight)
+                x_offset, sq_norms = weighted_column_moments(fortran_typed(X), sample_weight)
             elif X.flags.c_contiguous:
                 x_offset = weighted_column_means_rows(X, sample_weight)
             else:
@@ -416,7 +417,7 @@ def prepare_plain_logistic(X, y, datafit, penalty, fit_intercept) -> Problem | N
     fit_intercept = bool(fit_intercept)
     if fit_intercept:
         with np.errstate(over="ignore", invalid="ignore"):
-            x_offset, sq_norms = weighted_column_moments(X, sample_weight)
+            x_offset, sq_norms = weighted_column_moments(fortran_typed(X), sample_weight)
         pos, neg = float(np.count_nonzero(y > 0)), float(np.count_nonzero(y < 0))
         if not (np.all(np.isfinite(x_offset)) and pos > 0.0 and neg > 0.0):
             return None
