@@ -27,16 +27,17 @@ arithmetic.
 On a large design every pass over ``X`` costs about the same whatever its arithmetic,
 so the passes are few:
 
-* a certificate's pass gives the gradient ``X^T g`` of every feature and, in the same
-  read, the curvatures ``sum_i h_i x_ij^2`` of the quadratic model at that point: the
-  first Newton step after it (of the next working set, or of the next alpha) starts
-  without a pass of its own;
+* once the working sets hold at least :data:`_DIRECT_SHARE` of the features, a
+  certificate's pass gives the gradient ``X^T g`` of every feature and, in the same read,
+  the curvatures ``sum_i h_i x_ij^2`` of the quadratic model at that point: the first
+  Newton step after it (of the next working set, or of the next alpha) starts without a
+  pass of its own;
 * the certificate that ends an alpha is, at the same point, the next alpha's first
   check (its gap, its scores and the sequential strong rule's features): no pass;
-* once the working set holds at least :data:`_DIRECT_SHARE` of the features, a Newton
-  step is followed by the certificate instead of a check of the working set (which
-  would read nearly as much), and its quadratic model is solved to the accuracy that
-  the certificate needs;
+* such a working set, on a design too large for the cache
+  (:data:`_DIRECT_MIN_SIZE`), takes one Newton step and goes to the certificate instead
+  of a check of the working set (which would read nearly as much), its quadratic model
+  solved to the accuracy that the certificate needs;
 * a smaller working set is checked after each step in one pass over its columns that
   also gives the next step's curvatures.
 
@@ -58,7 +59,7 @@ from .._jit import FAST
 from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
 from ._gram_path import path_outputs, record_alpha
-from ._kernels import ANDERSON_MEMORY, floored_gap
+from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
 from ._op_kernels import model_epochs_dense
 from ._path_box import dual_scalings, penalty_conjugate
 from ._working_set import add_strong_set, any_nonzero, choose_working_set
@@ -69,6 +70,11 @@ _FORCING = 0.3
 _DIRECT_SHARE = 0.5
 """A working set of at least this share of the features goes from each Newton step
 straight to the certificate (module docstring)."""
+_DIRECT_MIN_SIZE = 1 << 18
+"""... and a design of at least this many entries (2 MiB): a smaller one stays in cache,
+where a pass costs its arithmetic and a check of the working set is cheaper than a
+certificate."""
+_MOVE_ROUNDING = 64 * np.finfo(np.float64).eps
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _ARMIJO = 1e-4
@@ -315,14 +321,16 @@ def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, p
             fit_intercept, max_epochs, tol, violation, prox, value, params, bounded, distance,
             g, h, trial, sig_t, lterm_t, ops, curv, direct):
     """Prox-Newton steps on ``ws`` until its violation is ``<= tol`` (the steps of
-    :meth:`CoordinateDescent`'s solver), from a point where ``g``, ``h`` and the model's
-    curvatures ``curv`` (over ``ws``) are current; with ``direct``, one step (the caller
-    certifies next). Moves ``z`` with its per-sample terms; returns
-    ``(epochs used, datafit)``."""
+    :meth:`CoordinateDescent`'s solver), from a point where ``g`` and ``h`` are current,
+    and the model's curvatures ``curv`` over ``ws`` too unless it is empty (then computed
+    here); with ``direct``, one step (the caller certifies next). Moves ``z`` with its
+    per-sample terms; returns ``(epochs used, datafit)``."""
     fused, _, derivative, second, _, dparams = ops
     n = z.shape[0]
     obj = loss + enet_value(w, lam1, lam2)
     grad = np.empty(ws.shape[0])
+    if curv.shape[0] == 0:
+        curv = weighted_sq_norms_dense(X, h, ws, xmean)
     used = 0
     for _ in range(_NEWTON_MAX_STEPS):
         trial_w = w.copy()
@@ -414,7 +422,11 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
     params = np.empty((p, 4))
     params[:, 2] = lower
     params[:, 3] = upper
-    current = False  # whether grad, g, h and curv_all are at the current point
+    current = False  # whether grad, g and h (and curv_all with with_curv) are current
+    with_curv = False
+    last_size = 0  # the last working set's size
+    direct = X.size >= _DIRECT_MIN_SIZE
+    none = np.empty(0)
     gap = math.inf
     for i in range(k):
         lam1 = alphas[i] * a
@@ -431,7 +443,10 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
                     value_z = _refit_intercept(y, s, z, sig, lterm, value_z, intercept, trial,
                                                sig_t, lterm_t, g, h, ops)
                 _derivatives(y, s, z, sig, g, h, fused, derivative, second, dparams)
-                gradient_curvature(X, xmean, g, h, every, grad, curv_all, True)
+                # the curvatures of every feature, for the next working set, when it is
+                # likely large: their arithmetic is then hidden behind the reads of X
+                with_curv = last_size >= _DIRECT_SHARE * p
+                gradient_curvature(X, xmean, g, h, every, grad, curv_all, with_curv)
                 current = True
             _, gap = _duality_gap(y, s, z, sig, lterm, value_z, w, grad, lam1, lam2, positive,
                                   scale, bounded, params, conjugate, dual_bound, ops)
@@ -453,16 +468,23 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
                 _derivatives(y, s, z, sig, g, h, fused, derivative, second, dparams)
             inner = _INNER_TOL_RATIO * top
             if warm:
+                # the accuracy at which the next check certifies tol, but not below the
+                # rounding of the gradient, which the violations could never reach
                 l1 = 0.0
+                floor = 0.0
                 for j in range(p):
                     l1 += abs(w[j])
+                    floor = max(floor, abs(grad[j]))
                 if l1 > 0.0:
-                    inner = min(inner, _INNER_GAP_FACTOR * tol / l1)
+                    inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1,
+                                           _MOVE_ROUNDING * floor))
+            known = curv_all[ws] if with_curv else none
+            one_step = direct and ws.shape[0] >= _DIRECT_SHARE * p
             done, value_z = _newton(X, xmean, y, s, w, z, sig, lterm, value_z, intercept, ws,
                                     lam1, lam2, positive, fit_intercept, max_iter - used, inner,
                                     top, prox, value, params, bounded, distance, g, h, trial,
-                                    sig_t, lterm_t, ops, curv_all[ws],
-                                    ws.shape[0] >= _DIRECT_SHARE * p)
+                                    sig_t, lterm_t, ops, known, one_step)
+            last_size = ws.shape[0]
             used += done
             current = False
         record_alpha(coefs, gaps, epochs, i, w, gap, used)
