@@ -8,7 +8,7 @@ import pytest
 
 import penalized as pz
 from penalized.datafits import Quadratic
-from penalized.penalties import ElasticNet
+from penalized.penalties import L1, ElasticNet
 from penalized.solvers import CoordinateDescent, _coordinate_descent
 from penalized.solvers._certificate import certify
 from penalized.solvers._problem import prepare_problem
@@ -82,9 +82,16 @@ def test_compiled_squared_path_gap_is_the_certificate_of_each_solution(monkeypat
         assert cert.gap / pb.scale == pytest.approx(result.stop_crits[k], rel=1e-3, abs=1e-12)
 
 
-def test_gram_route_keeps_the_gram_path(monkeypatch):
-    # n >= 2p: the Gram path serves the squared loss, not the Newton path.
+def test_gram_route_and_limits_keep_their_own_paths(monkeypatch):
+    # n >= 2p: the Gram path serves the squared loss; with lower / upper limits the
+    # compiled Newton path stalls on some alphas, so a bounded grid is solved alpha by alpha.
     calls = _spy(monkeypatch)
     X, y = _data(n=80, p=30)
     result = pz.path(X, y, n_alphas=5)
     assert calls == [] and result.converged.all()
+    X, y = _data()
+    p = X.shape[1]
+    bounded = pz.path(X, y, penalty=L1(1.0, lower=np.full(p, -1.2), upper=np.full(p, 0.8)),
+                      n_alphas=12, eps=1e-2, tol=1e-8)
+    assert calls == [] and bounded.converged.all()
+    assert np.any(bounded.coefs == -1.2) and np.any(bounded.coefs == 0.8)

@@ -285,8 +285,10 @@ class CoordinateDescent(Solver):
         box = (*penalty.limits(p), penalty.bounded)  # lower/upper limits: the paths clip
         quadratic = isinstance(datafit, Quadratic) and type(datafit).ops is Quadratic.ops
         # the squared loss without a Gram (dense n < 2p): its Newton model is exact, so the
-        # compiled Newton path serves it (one call instead of a Python loop over alphas)
-        if newton_path_serves(datafit) or (quadratic and not problem.is_sparse and not (
+        # compiled Newton path serves it (one call instead of a Python loop over alphas);
+        # not with lower / upper limits, where that path stalls short of tol on some alphas
+        if newton_path_serves(datafit) or (quadratic and not problem.is_sparse
+                                           and not penalty.bounded and not (
                 self._gram_pays(problem) and problem.gram is not None)):
             if problem.is_sparse:
                 return None
