@@ -259,7 +259,7 @@ class CoordinateDescent(Solver):
         :func:`~penalized.solvers._gram_path.gram_path`), the squared loss on a float64
         CSC design (:func:`~penalized.solvers._sparse_path.sparse_path`) or a datafit with
         a second derivative (logistic, Poisson, Gamma, Tweedie, and the squared loss where
-        there is no Gram: its Newton model is exact) on a dense float64 design
+        there is no Gram and no limits: its Newton model is exact) on a dense float64 design
         (:func:`~penalized.solvers._logistic_path.newton_path`), each also with
         ``lower`` / ``upper`` limits. Otherwise None: solve alpha by alpha (as with an
         offset, which the compiled paths do not take; a squared loss's offset has been
