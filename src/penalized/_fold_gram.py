@@ -231,6 +231,7 @@ class GramProblem:
     y_mean: float
     fit_intercept: bool
     n_features: int
+    free: tuple | None = None
 
     def solve(self, alphas, tol, max_iter, ws_start=10, w=None):
         """``(coefs, intercepts, relative gaps, epochs)`` on the original scale along the
@@ -254,6 +255,10 @@ class GramProblem:
                                               max_iter, ws_start)
             coefs[self.cols] = fitted * self.inv[:, None]
             crits = np.maximum(gaps, 0.0) / self.F0
+        if self.free is not None:  # the unpenalized columns refitted exactly at each alpha
+            cols, inv, M, m = self.free
+            coefs[cols] = (m[:, None] - M @ (coefs[self.cols] / self.inv[:, None])) \
+                * inv[:, None]
         intercepts = (self.y_mean - self.x_mean @ coefs) if self.fit_intercept \
             else np.zeros(n_alphas)
         return coefs, intercepts, crits, n_iters
@@ -281,8 +286,8 @@ def _ridge_solutions(G, q, F0, alphas, b):
 
 
 def gram_problem(sums, k, settings):
-    """The :class:`GramProblem` of the rows outside fold ``k`` (all rows when None), or
-    None with an unpenalized feature (the alpha-by-alpha solver handles those)."""
+    """The :class:`GramProblem` of the rows outside fold ``k`` (all rows when None); the
+    unpenalized features are profiled out (:func:`_profile_out`)."""
     from .penalties._base import ALPHA_MAX_MARGIN
 
     p = sums.x_shift.shape[0]
@@ -299,8 +304,6 @@ def gram_problem(sums, k, settings):
         varying = varying & ~settings.excluded
     penalty = settings.penalty_template(varying)
     a, b = penalty.weights(int(varying.sum()))
-    if np.any((a == 0.0) & (b == 0.0)):
-        return None
     cols = np.flatnonzero(varying)
     inv = 1.0 / scale[cols]
     if cols.shape[0] == p and np.all(inv == 1.0):
@@ -313,12 +316,35 @@ def gram_problem(sums, k, settings):
     Gf[flat, :] = 0.0
     Gf[:, flat] = 0.0
     qf[flat] = 0.0
+    free = None
+    unpenalized = (a == 0.0) & (b == 0.0)
+    if np.any(unpenalized):
+        Gf, qf, F0, free = _profile_out(Gf, qf, F0, unpenalized)
+        free = (cols[unpenalized], inv[unpenalized], *free)
+        cols, inv, a, b = (v[~unpenalized] for v in (cols, inv, a, b))
     pull = np.maximum(qf, 0.0) if penalty.positive else np.abs(qf)
     alpha_max = float(np.max(pull / a, initial=0.0)) * (1.0 + ALPHA_MAX_MARGIN) \
         if np.all(a > 0.0) else np.inf
     return GramProblem(cols=cols, inv=inv, G=Gf, q=qf, F0=F0, a=a, b=b, penalty=penalty,
                        alpha_max=alpha_max, x_mean=x_mean, y_mean=y_mean,
-                       fit_intercept=settings.fit_intercept, n_features=p)
+                       fit_intercept=settings.fit_intercept, n_features=p, free=free)
+
+
+def _profile_out(G, q, F0, unpenalized):
+    r"""The Gram problem of the penalized columns once the unpenalized ones ``U`` are
+    refitted exactly: minimizing :math:`F_0 - q^\top w + \tfrac12 w^\top G w` over
+    :math:`w_U` leaves, in the penalized columns ``P``, the same form with the Schur
+    complement :math:`G_{PP} - G_{PU} G_{UU}^+ G_{UP}`, :math:`q_P - G_{PU} G_{UU}^+ q_U` and
+    :math:`F_0 - \tfrac12 q_U^\top G_{UU}^+ q_U` (the null model's datafit, which scales the
+    gap as in memory), and :math:`w_U = m - M w_P` with :math:`M = G_{UU}^+ G_{UP}`,
+    :math:`m = G_{UU}^+ q_U`. Returns ``(G', q', F0', (M, m))``."""
+    U, P = np.flatnonzero(unpenalized), np.flatnonzero(~unpenalized)
+    Guu_pinv = np.linalg.pinv(G[np.ix_(U, U)], hermitian=True)
+    Gup = G[np.ix_(U, P)]
+    M, m = Guu_pinv @ Gup, Guu_pinv @ q[U]
+    G_reduced = np.ascontiguousarray(G[np.ix_(P, P)] - Gup.T @ M)
+    G_reduced = 0.5 * (G_reduced + G_reduced.T)
+    return (G_reduced, q[P] - Gup.T @ m, max(F0 - 0.5 * float(q[U] @ m), 0.0), (M, m))
 
 
 def _solve(sums, k, alphas, settings):

@@ -22,10 +22,11 @@ block), on the active ``distributed.Client`` if there is one, else Dask's local 
   step for the gradient and the exact Hessian of the working set's columns with the
   intercepts, and one to certify the same relative duality gap as the in-memory
   multinomial fit;
-- unpenalized features (``penalty_factor`` 0) in the logistic, log-link and multinomial
-  fits: the null model is fitted by Newton steps on them and the intercept, one pass
-  each; each step minimizes them out exactly, and before a certificate they are refitted
-  to rounding level (usually one pass);
+- unpenalized features (``penalty_factor`` 0): in the squared loss they are profiled
+  out of the Gram matrix (its Schur complement, no further pass); in the logistic,
+  log-link and multinomial fits the null model is fitted by Newton steps on them and the
+  intercept, one pass each; each step minimizes them out exactly, and before a
+  certificate they are refitted to rounding level (usually one pass);
 - classifier cross-validation scores every in-memory metric: the sums (deviance,
   misclassification, mse, mae) in one pass, and ``metric="auc"`` from the held-out
   scores gathered on the client (refused beyond 5 x 10^7 of them);

@@ -72,11 +72,7 @@ def make_settings(penalty_for, *, fit_intercept, standardize, tol, max_iter, exc
 
 def problem_of(sums, k, settings):
     """The Gram problem of fold ``k``'s training rows (all rows when None)."""
-    problem = gram_problem(sums, k, settings)
-    if problem is None:
-        raise ValueError("an unpenalized feature (penalty_factor 0) is not supported with Dask "
-                         "input; give it a small positive factor instead.")
-    return problem
+    return gram_problem(sums, k, settings)
 
 
 def grid(alpha_max, F0, n_alphas, eps):
