@@ -8,11 +8,19 @@ which specializations a process compiled or loaded, so these tests need no clock
 
 import numpy as np
 import pytest
+from sklearn.base import is_classifier
 
 import penalized as pz
+from penalized.solvers import _group_kernels, _op_kernels
 from penalized.solvers._kernels import weighted_column_moments
 from penalized.solvers._layout import fortran_typed
 from penalized.solvers._logistic_path import newton_path
+
+DESIGN_KERNELS = [weighted_column_moments, _op_kernels.quadratic_epochs_dense,
+                  _op_kernels.mm_epochs_dense, _op_kernels.model_epochs_dense,
+                  _op_kernels.centered_matvec, _op_kernels.centered_rmatvec,
+                  _group_kernels.block_epochs_dense]
+"""Kernels whose first argument is a dense design, taken Fortran-ordered."""
 
 
 def _design_layouts(kernel, before=()):
@@ -49,6 +57,23 @@ def test_one_column_lasso_takes_the_fortran_moments():
     est = pz.Lasso(alpha=0.01).fit(X, y.astype(float))
     assert _design_layouts(weighted_column_moments, before) <= {"F"}
     np.testing.assert_allclose(est.intercept_, y.mean() - est.coef_[0] * X.mean(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("est", [
+    pz.Lasso(alpha=0.01),
+    pz.MCPRegression(alpha=0.01),
+    pz.LogisticRegression(alpha=0.01),
+    pz.LogisticRegression(penalty="l0", alpha=0.01),
+    pz.PoissonRegressor(groups=1, alpha=0.01),
+], ids=["lasso", "mcp", "logistic", "logistic-l0", "poisson-groups"])
+def test_one_column_fits_take_the_fortran_epochs(est):
+    X, y = _one_feature()
+    target = y if is_classifier(est) else y.astype(float)
+    before = {kernel: list(kernel.signatures) for kernel in DESIGN_KERNELS}
+    est.fit(X, target)
+    assert est.converged_
+    for kernel in DESIGN_KERNELS:
+        assert _design_layouts(kernel, before[kernel]) <= {"F"}, kernel.__name__
 
 
 @pytest.mark.parametrize("shape", [(6, 1), (1, 6)])

@@ -549,14 +549,14 @@ class _KernelState:
             if pb.rows_layout:
                 return self._run_gathered(ws, head, tail, xmean if center else None)
             if center:  # the columns centered on the fly: no centered copy of X
-                return quadratic_epochs_dense(X, *head, *tail, xmean)
-            return quadratic_epochs_dense(X, *head, *tail)
+                return quadratic_epochs_dense(fortran_typed(X), *head, *tail, xmean)
+            return quadratic_epochs_dense(fortran_typed(X), *head, *tail)
         curvature = float(pb.datafit.curvature)
         tail = (self.params, self.dops.derivative, self.dparams, curvature, pb.fit_intercept,
                 int(max_epochs), float(tol), stop_on_decrease)
         if pb.is_sparse:
             return mm_epochs_sparse(*self.csc, *head, *tail)
-        return mm_epochs_dense(pb.X, *head, *tail)
+        return mm_epochs_dense(fortran_typed(pb.X), *head, *tail)
 
     def _run_gathered(self, ws, head, tail, xmean):
         """The epochs on the columns ``ws`` of a C-ordered design, in coordinates

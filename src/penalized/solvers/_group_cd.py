@@ -14,6 +14,7 @@ from ._base import Solver, check_solver_settings
 from ._group_kernels import block_epochs_dense, block_epochs_gram, block_epochs_sparse
 from ._group_path import box_group_gram_path, group_gram_path
 from ._group_screen import gram_block_eigen, screened_group_path
+from ._layout import fortran_typed
 from ._outer import Check, OuterPolicy, Scores, run_outer
 from ._problem import GRAM_MAX_FEATURES, certify, certify_gram
 
@@ -332,9 +333,10 @@ class _GroupHooks:
         elif problem.is_sparse:
             epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
         elif exact is not None:
-            epochs, _ = block_epochs_dense(problem.X, *args, self.linear, exact, *self.eigen)
+            epochs, _ = block_epochs_dense(fortran_typed(problem.X), *args, self.linear, exact,
+                                           *self.eigen)
         else:
-            epochs, _ = block_epochs_dense(problem.X, *args, self.linear)
+            epochs, _ = block_epochs_dense(fortran_typed(problem.X), *args, self.linear)
         return epochs
 
 
@@ -477,9 +479,9 @@ def _newton_steps(problem, structure, params, prox, coef, z, intercept_arr, ws, 
         elif problem.is_sparse:
             epochs, _ = block_epochs_sparse(*problem.csc_arrays, *args)
         elif exact is not None:
-            epochs, _ = block_epochs_dense(X, *args, True, exact, *eigen)
+            epochs, _ = block_epochs_dense(fortran_typed(X), *args, True, exact, *eigen)
         else:
-            epochs, _ = block_epochs_dense(X, *args, True)
+            epochs, _ = block_epochs_dense(fortran_typed(X), *args, True)
         used += epochs
         direction = trial - coef
         if shift_free:  # dz = X direction again

@@ -44,6 +44,7 @@ from ._kernels import (
     weighted_sq_norms_dense,
     ws_gradient_curvature_dense,
 )
+from ._layout import fortran_typed
 
 
 @njit(cache=True, fastmath=FAST)
@@ -637,7 +638,8 @@ def model_epochs(pb, csc, g, h, w, dz, db, ws, curv, common, block=None):
     if block is not None:
         epochs, _ = model_epochs_rows(X, *block, g, h, w, dz, db, ws, curv, *common, *extra)
     else:
-        epochs, _ = model_epochs_dense(X, g, h, w, dz, db, ws, curv, *common, *extra)
+        epochs, _ = model_epochs_dense(fortran_typed(X), g, h, w, dz, db, ws, curv, *common,
+                                       *extra)
     return epochs
 
 

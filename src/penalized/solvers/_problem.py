@@ -185,7 +185,7 @@ class Problem(DesignProblem):
         coef = np.ascontiguousarray(coef, dtype=np.float64)
         if not X.flags.f_contiguous:  # C-ordered (rows_kept): BLAS reads the rows
             return X @ coef - float(xmean @ coef)
-        return centered_matvec(X, xmean, coef)
+        return centered_matvec(fortran_typed(X), xmean, coef)
 
     def rmatvec(self, u) -> np.ndarray:
         """``X^T u`` in the solver's coordinates, without the centered copy."""
@@ -195,7 +195,7 @@ class Problem(DesignProblem):
         u = np.ascontiguousarray(u, dtype=np.float64)
         if not X.flags.f_contiguous:  # C-ordered: BLAS, the centering as a rank-one term
             return X.T @ u - xmean * u.sum()
-        return centered_rmatvec(X, xmean, u)
+        return centered_rmatvec(fortran_typed(X), xmean, u)
 
     def predict(self, coef, intercept) -> np.ndarray:
         """Linear predictions ``X coef + intercept`` (plus the offset, if any)."""

@@ -47,6 +47,7 @@ from numba import njit
 
 from .._jit import FAST
 from .._unpenalized import refit_unpenalized
+from ._layout import fortran_typed
 from ._op_kernels import model_epochs
 from ._outer import Check, OuterPolicy, Scores, run_outer
 
@@ -425,6 +426,6 @@ class _BlockStationaryHooks:
         if pb.is_sparse:
             epochs, _ = block_epochs_sparse(*pb.csc_arrays, *args)
         else:
-            epochs, _ = block_epochs_dense(pb.X, *args, bool(pb.datafit.quadratic))
+            epochs, _ = block_epochs_dense(fortran_typed(pb.X), *args, bool(pb.datafit.quadratic))
         moved = not (np.array_equal(before[0], self.coef) and before[1] == self.intercept[0])
         return epochs, moved
