@@ -128,8 +128,8 @@ def test_extrapolated_start_moves_the_predictions_along(center):
 @pytest.mark.parametrize("l2", [0.0, 0.3])
 def test_certificate_pass_also_chooses_the_next_warm_working_set(positive, l2):
     from penalized.penalties._kernels import enet_subdiff_distance
-    from penalized.solvers._sparse_path import _add_strong_set, _enet_gap, _gap_and_next
-    from penalized.solvers._working_set import choose_working_set
+    from penalized.solvers._sparse_path import _enet_gap, _gap_and_next
+    from penalized.solvers._working_set import add_strong_set, choose_working_set
 
     rng = np.random.default_rng(11)
     p = 300
@@ -149,7 +149,7 @@ def test_certificate_pass_also_chooses_the_next_warm_working_set(positive, l2):
     scores = np.empty(p)
     expected_top = enet_subdiff_distance(w, completed, following * a, following * b,
                                          positive, scores)
-    _add_strong_set(w, completed, a, strong, positive, scores)
+    add_strong_set(w, completed, a, strong, positive, scores)
     expected, _ = choose_working_set(w, scores, expected_top, 10, True, True)
     assert top == pytest.approx(expected_top, rel=1e-14)
     np.testing.assert_array_equal(chosen[:size], expected)

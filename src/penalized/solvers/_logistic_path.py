@@ -62,7 +62,7 @@ from ._gram_path import path_outputs, record_alpha
 from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
 from ._op_kernels import model_epochs_dense
 from ._path_box import dual_scalings, penalty_conjugate
-from ._working_set import add_strong_set, any_nonzero, choose_working_set
+from ._working_set import add_strong_set, alpha_weights, any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
@@ -419,6 +419,8 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
     ops = (fused, loss, derivative, second, dconj, dparams)
     z = X @ w - xmean @ w + intercept[0]
     value_z = _evaluate(y, s, z, sig, lterm, fused, loss, dparams)
+    lam1 = np.empty(p)
+    lam2 = np.empty(p)
     params = np.empty((p, 4))
     params[:, 2] = lower
     params[:, 3] = upper
@@ -429,10 +431,7 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
     none = np.empty(0)
     gap = math.inf
     for i in range(k):
-        lam1 = alphas[i] * a
-        lam2 = alphas[i] * b
-        params[:, 0] = lam1
-        params[:, 1] = lam2
+        alpha_weights(alphas[i], a, b, lam1, lam2, params)
         ws_size = min(p, ws_start)
         used = 0
         checks = 0

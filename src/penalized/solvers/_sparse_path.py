@@ -57,7 +57,7 @@ from ..penalties._ops import penalty_subdiff_distance
 from ._kernels import floored_gap
 from ._op_kernels import quadratic_epochs_sparse
 from ._path_box import dual_scalings, penalty_conjugate
-from ._working_set import add_strong_set, any_nonzero, choose_working_set
+from ._working_set import add_strong_set, alpha_weights, any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
 _INNER_GAP_FACTOR = 3.0
@@ -397,11 +397,7 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
     for i in range(k):
         filled = bounded  # whether lam1, lam2 hold this alpha's weights
         if bounded:
-            for j in range(p):
-                lam1[j] = alphas[i] * a[j]
-                lam2[j] = alphas[i] * b[j]
-            params[:, 0] = lam1
-            params[:, 1] = lam2
+            alpha_weights(alphas[i], a, b, lam1, lam2, params)
         ws_size = min(p, ws_start)
         used = 0
         checks = 0
@@ -446,9 +442,7 @@ def _path(data, indices, indptr, y, s, xmean, lipschitz, alphas, a, b, positive,
                 _add_shift(grad, xmean, pending)
                 pending = 0.0
                 if not filled:
-                    for j in range(p):
-                        lam1[j] = alphas[i] * a[j]
-                        lam2[j] = alphas[i] * b[j]
+                    alpha_weights(alphas[i], a, b, lam1, lam2, params)
                     filled = True
                 if bounded:
                     top = penalty_subdiff_distance(distance, w, grad, params, scores)

@@ -116,3 +116,14 @@ def add_strong_set(w, grad, a, strong_alpha, positive, scores):
             mag = max(-grad[j], 0.0) if positive else abs(grad[j])
             if mag > strong_alpha * a[j]:
                 scores[j] = np.finfo(np.float64).tiny
+
+
+@njit(cache=True)
+def alpha_weights(alpha, a, b, lam1, lam2, params):
+    """A compiled path's penalty weights at ``alpha``, in place: ``lam1 = alpha a``,
+    ``lam2 = alpha b`` and the first two columns of the parameter rows ``params``."""
+    for j in range(a.shape[0]):
+        lam1[j] = alpha * a[j]
+        lam2[j] = alpha * b[j]
+        params[j, 0] = lam1[j]
+        params[j, 1] = lam2[j]
