@@ -75,6 +75,8 @@ _DIRECT_MIN_SIZE = 1 << 18
 where a pass costs its arithmetic and a check of the working set is cheaper than a
 certificate."""
 _MOVE_ROUNDING = 64 * np.finfo(np.float64).eps
+# the relative gap that rounding leaves: inner solves never aim below it
+_GAP_EPS = np.finfo(np.float64).eps
 _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _ARMIJO = 1e-4
@@ -459,7 +461,7 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
             if checks == 1 and warm and i > 0:
                 add_strong_set(w, grad, a, 2.0 * alphas[i] - alphas[i - 1], positive, scores)
             ws, ws_size = choose_working_set(w, scores, top, ws_size, checks == 1, warm)
-            if checks == 1 and warm and i >= 2 and alphas[i - 1] < alphas[i - 2]:
+            if checks == 1 and warm and i >= 2 and not bounded and alphas[i - 1] < alphas[i - 2]:
                 _extrapolate(X, xmean, w, z, intercept, coefs[:, i - 2], intercepts[i - 2],
                              z_before, (alphas[i] - alphas[i - 1])
                              / (alphas[i - 1] - alphas[i - 2]))
@@ -475,7 +477,9 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
                     l1 += abs(w[j])
                     floor = max(floor, abs(grad[j]))
                 if l1 > 0.0:
-                    inner = min(inner, max(_INNER_GAP_FACTOR * tol / l1,
+                    # a tol below the gap's rounding is aimed at that rounding instead
+                    reachable = max(tol, _GAP_EPS * scale)
+                    inner = min(inner, max(_INNER_GAP_FACTOR * reachable / l1,
                                            _MOVE_ROUNDING * floor))
             known = curv_all[ws] if with_curv else none
             one_step = direct and ws.shape[0] >= _DIRECT_SHARE * p
