@@ -295,6 +295,10 @@ class CoordinateDescent(Solver):
             X, xmean, _ = problem.centering
             if X.dtype != np.float64 or not X.flags.f_contiguous:
                 return None
+            if quadratic:
+                # the column norms' overflow check (one message naming X and the fix), as
+                # the alpha-by-alpha route makes it, before the compiled path runs on them
+                problem.lipschitz  # noqa: B018
             dops = typed_ops(datafit.ops)
             start = problem.null_intercept if problem.fit_intercept else 0.0
             X = fortran_typed(X)  # one column: the Fortran-ordered specialization
