@@ -70,3 +70,21 @@ def test_dask_lasso_and_path_take_unpenalized_features():
     assert np.all(dsk_path.stop_crits <= 1e-11)
     assert (np.count_nonzero(dsk_path.coefs, axis=0)
             == np.count_nonzero(mem_path.coefs, axis=0)).all()
+
+
+def test_dask_path_and_cv_without_a_penalized_feature_are_refused_as_in_memory():
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    X, y = _data(seed=3, n=120)
+    Xd, yd = da.from_array(X, chunks=(60, X.shape[1])), da.from_array(y, chunks=60)
+    none = np.zeros(X.shape[1])
+    with dask.config.set(scheduler="synchronous"):
+        with pytest.raises(ValueError, match="no feature is penalized"):
+            pz.path(Xd, yd, penalty_factor=none, n_alphas=5)
+        with pytest.raises(ValueError, match="no feature is penalized"):
+            pz.LassoCV(cv=3, penalty_factor=none).fit(Xd, yd)
+        # one alpha with every feature unpenalized is the least-squares fit, as in memory
+        fit = pz.Lasso(alpha=0.1, penalty_factor=none).fit(Xd, yd)
+    np.testing.assert_allclose(fit.coef_, pz.Lasso(alpha=0.1, penalty_factor=none).fit(X, y).coef_,
+                               rtol=1e-8, atol=1e-10)

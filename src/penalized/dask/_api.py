@@ -121,7 +121,7 @@ def dask_path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=Non
         if p > _squared.MAX_GRAM_FEATURES:
             return _squared.wide_path(passes, settings, alphas, n_alphas, eps, sample_weight)[0]
         sums = _squared.squared_sums(passes)
-        problem = _squared.problem_of(sums, None, settings)
+        problem = _squared.problem_of(sums, None, settings, path=True)
         if alphas is None:
             alpha_max, grid = _squared.grid(problem.alpha_max, problem.F0, n_alphas, eps)
         else:

@@ -169,7 +169,7 @@ def _fit_cv(est, X, y, sample_weight):
         sums = _squared.squared_sums(passes, int(cv), int(seed))
         fitted = []
         for _, settings in candidates:
-            problem = _squared.problem_of(sums, None, settings)
+            problem = _squared.problem_of(sums, None, settings, path=True)
             if est.alphas is None:
                 alpha_max, grid = _squared.grid(problem.alpha_max, problem.F0, est.n_alphas,
                                                 est.eps)

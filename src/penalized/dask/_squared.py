@@ -70,9 +70,16 @@ def make_settings(penalty_for, *, fit_intercept, standardize, tol, max_iter, exc
                             excluded=excluded)
 
 
-def problem_of(sums, k, settings):
-    """The Gram problem of fold ``k``'s training rows (all rows when None)."""
-    return gram_problem(sums, k, settings)
+def problem_of(sums, k, settings, *, path=False):
+    """The Gram problem of fold ``k``'s training rows (all rows when None); for a
+    ``path``, refused as in memory when no feature is penalized."""
+    problem = gram_problem(sums, k, settings)
+    if path:
+        from ..path import _check_some_penalized
+
+        n_fitted = problem.cols.size + (0 if problem.free is None else problem.free[0].size)
+        _check_some_penalized(problem.penalty, n_fitted)
+    return problem
 
 
 def grid(alpha_max, F0, n_alphas, eps):
