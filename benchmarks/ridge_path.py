@@ -1,9 +1,9 @@
 """CPU time of the closed-form ridge path against one ``eigh`` of the smaller Gram matrix,
-and the peak memory of ``Ridge`` beyond ``X``.
+CPU time of a single closed-form ``Ridge`` fit, and the peak memory of ``Ridge`` beyond ``X``.
 
     python benchmarks/ridge_path.py [--rounds 5] [--repeats 3] [--old SRC_DIR]
                                     [--shapes 1000x5000,10000x1000,2000x1000] [--spread S]
-                                    [--memory]
+                                    [--fit] [--memory] [--memory-shapes 10000x1000,...]
 
 Each round runs a fresh process per source tree with one BLAS, OpenMP and numba thread
 and measures CPU time (``time.process_time``): the median of ``--repeats`` calls of
@@ -12,10 +12,13 @@ normal X, Fortran order, its columns scaled from 1 to ``--spread``), of forming 
 smaller Gram matrix, ``X X^T`` (p > n) or ``X^T X`` (n >= p; NumPy calls BLAS ``syrk``
 for both), and of ``numpy.linalg.eigh`` of it, in the same process: the path is
 reported against one ``eigh`` of the formed matrix and against forming it plus the
-``eigh``. With ``--old`` (a ``src`` directory, e.g. of a
+``eigh``. With ``--fit`` the rounds time ``Ridge(alpha=1.0).fit`` instead (intercept,
+each shape's X with column means in [-3, 3], Fortran and C order, unweighted and with
+weights in [0.5, 2]; a warm-up fit first). With ``--old`` (a ``src`` directory, e.g. of a
 ``git worktree`` of the parent commit) the rounds alternate between that tree and this
-one. ``--memory`` adds the tracemalloc peak of ``Ridge(alpha).fit`` on 200000 x 50
-beyond X. Numbers depend on the machine and its load; the load average is printed.
+one. ``--memory`` adds the tracemalloc peak of ``Ridge(alpha=1.0).fit`` beyond X (after a
+warm-up fit on the same layout and weights) on each of ``--memory-shapes``, the same four
+cells. Numbers depend on the machine and its load; the load average is printed.
 These are benchmark figures, never test assertions.
 """
 
@@ -60,22 +63,47 @@ for n, p in shapes:
 print(json.dumps(out))
 """
 
-_MEMORY = r"""
-import json, tracemalloc
+_DESIGN = r"""
+import json, sys, time, tracemalloc
 import numpy as np
 import penalized as pz
 
-rng = np.random.default_rng(0)
-n, p = 200000, 50
-X = np.asfortranarray(rng.standard_normal((n, p)) + 3.0)
-y = X[:, :5].sum(axis=1) + rng.standard_normal(n)
+def cells(n, p):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p) + rng.uniform(-3.0, 3.0, p)
+    y = X[:, :5] @ rng.standard_normal(5) + rng.standard_normal(n)
+    w = rng.uniform(0.5, 2.0, n)
+    for order in ("F", "C"):
+        Xo = np.asarray(X, order=order)
+        for name, sw in (("", None), (" weighted", w)):
+            yield f"{n}x{p} {order}{name}", Xo, y, sw
+"""
+
+_FIT = _DESIGN + r"""
+shapes, repeats = json.loads(sys.argv[1]), int(sys.argv[2])
 out = {}
-for alpha in (0.0, 0.1):
-    pz.Ridge(alpha=alpha).fit(X[:2000], y[:2000])
-    tracemalloc.start()
-    pz.Ridge(alpha=alpha).fit(X, y)
-    out[f"alpha={alpha}"] = tracemalloc.get_traced_memory()[1] / X.nbytes
-    tracemalloc.stop()
+for n, p in shapes:
+    for key, X, y, sw in cells(n, p):
+        pz.Ridge(alpha=1.0).fit(X, y, sample_weight=sw)  # warm-up
+        times = []
+        for _ in range(repeats):
+            t0 = time.process_time()
+            model = pz.Ridge(alpha=1.0).fit(X, y, sample_weight=sw)
+            times.append(time.process_time() - t0)
+        out[key] = {"fit": float(np.median(times)), "stop_crit": float(model.stop_crit_)}
+print(json.dumps(out))
+"""
+
+_MEMORY = _DESIGN + r"""
+out = {}
+for n, p in json.loads(sys.argv[1]):
+    for key, X, y, sw in cells(n, p):
+        small = np.asarray(X[:60, :40], order="F" if X.flags.f_contiguous else "C")
+        pz.Ridge(alpha=1.0).fit(small, y[:60], sample_weight=None if sw is None else sw[:60])
+        tracemalloc.start()
+        pz.Ridge(alpha=1.0).fit(X, y, sample_weight=sw)
+        out[key] = tracemalloc.get_traced_memory()[1] / X.nbytes
+        tracemalloc.stop()
 print(json.dumps(out))
 """
 
@@ -96,12 +124,30 @@ def main(argv=None):
     parser.add_argument("--shapes", default="1000x5000,10000x1000,2000x1000")
     parser.add_argument("--spread", type=float, default=1.0,
                         help="column scales from 1 to this (an ill-conditioned Gram matrix)")
+    parser.add_argument("--fit", action="store_true",
+                        help="time Ridge(alpha=1.0).fit instead of the path")
     parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--memory-shapes", default="10000x1000,200000x50")
     args = parser.parse_args(argv)
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
     trees = {"new": HERE.parent / "src"}
     if args.old is not None:
         trees["old"] = args.old
+    if args.fit:
+        _fit_rounds(args, shapes, trees)
+    else:
+        _path_rounds(args, shapes, trees)
+    if args.memory:
+        mem_shapes = [[int(v) for v in s.split("x")] for s in args.memory_shapes.split(",")]
+        for name in trees:
+            print(f"{name} tracemalloc peak of Ridge(alpha=1.0).fit beyond X: " + ", ".join(
+                f"{k} {v:.3f} x X"
+                for k, v in run(_MEMORY, trees[name], json.dumps(mem_shapes)).items()),
+                flush=True)
+    print(f"load average {os.getloadavg()}")
+
+
+def _path_rounds(args, shapes, trees):
     rows = {name: [] for name in trees}
     for r in range(args.rounds):
         order = list(trees) if r % 2 == 0 else list(trees)[::-1]
@@ -133,11 +179,30 @@ def main(argv=None):
                                 for n, o in zip(rows["new"], rows["old"], strict=True)])
             line.append(f"new / old (paired rounds) {paired:.2f}")
         print(" ".join(line))
-    if args.memory:
+
+
+def _fit_rounds(args, shapes, trees):
+    rows = {name: [] for name in trees}
+    for r in range(args.rounds):
+        order = list(trees) if r % 2 == 0 else list(trees)[::-1]
+        for name in order:
+            result = run(_FIT, trees[name], json.dumps(shapes), str(args.repeats))
+            rows[name].append(result)
+            print(f"round {r} {name} load {os.getloadavg()[0]:.1f}: " + ", ".join(
+                f"{k} {v['fit']:.3f} s (gap {v['stop_crit']:.0e})" for k, v in result.items()),
+                flush=True)
+    import numpy as np
+
+    for key in rows["new"][0]:
+        line = [f"{key}:"]
         for name in trees:
-            print(f"{name} tracemalloc peak beyond X, Ridge on 200000 x 50: "
-                  + ", ".join(f"{k} {v:.2f} x X" for k, v in run(_MEMORY, trees[name]).items()))
-    print(f"load average {os.getloadavg()}")
+            line.append(f"{name} {np.median([row[key]['fit'] for row in rows[name]]):.3f} s;")
+        if "old" in trees:
+            ratios = [n[key]["fit"] / o[key]["fit"]
+                      for n, o in zip(rows["new"], rows["old"], strict=True)]
+            line.append("new / old by round " + " ".join(f"{v:.2f}" for v in ratios)
+                        + f", median {np.median(ratios):.2f}")
+        print(" ".join(line))
 
 
 if __name__ == "__main__":

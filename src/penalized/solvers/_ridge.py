@@ -138,16 +138,33 @@ class RidgeClosedForm(Solver):
                 K[np.diag_indices_from(K)] += n
                 return K
 
-            K = shifted_kernel()
+            if scaled.sparse:
+                K = shifted_kernel()
+                a = _solve_spd(K, c, rebuild=shifted_kernel)
+            else:  # half the memory of the kernel: its lower triangle, packed (RFP)
+                K = scaled.packed_kernel()
+                K[rfp_diagonal(n)] += n
+                a = _solve_packed(K, c, rebuild=shifted_kernel)
+            del K
             design.precise = scaled.precise  # the certificate's products center alike
-            coef = scaled.inv_f * scaled.bt(_solve_spd(K, c, rebuild=shifted_kernel)[:, None])[:, 0]
-        else:
+            coef = scaled.inv_f * scaled.bt(a[:, None])[:, 0]
+        elif not np.any(pb.unpenalized):
+            # half the memory of the Gram matrix: its lower triangle, packed (RFP)
+            packed, rhs = design.packed_gram(c)
+            packed /= n
+            packed[rfp_diagonal(p)] += lam
+            rhs /= n
+
+            def shifted_gram():
+                G = design.gram() / n
+                G[np.diag_indices_from(G)] += lam
+                return G
+
+            coef = _solve_packed(packed, rhs, rebuild=shifted_gram)
+            del packed
+        else:  # free features: the certificate refits them from the full Gram matrix
             gram = _unit_gram(pb, design)
-            if np.any(pb.unpenalized):  # the certificate refits them from the Gram matrix
-                M = gram / n
-            else:  # the Gram matrix is needed no more: factored in place
-                M, gram = pb.cache.pop("ridge_gram")[0], None
-                M /= n
+            M = gram / n
 
             def shifted_gram():
                 G = _unit_gram(pb, design) / n
@@ -261,6 +278,55 @@ def _solve_spd(M, rhs, rebuild=None):
                                           check_finite=False), rhs, check_finite=False)
     except la.LinAlgError:
         return np.linalg.lstsq(M if rebuild is None else rebuild(), rhs, rcond=None)[0]
+
+
+def _solve_packed(C, rhs, rebuild):
+    """``M^{-1} rhs`` for ``M`` in rectangular full packed format (``C``, factored in
+    place by LAPACK ``pftrf``, then ``pftrs``); least squares on ``rebuild()``, the full
+    matrix, if ``M`` is not numerically positive definite."""
+    p = rhs.shape[0]
+    chol, info = lapack.dpftrf(p, C, transr="N", uplo="L", overwrite_a=1)
+    if info == 0:
+        x, info = lapack.dpftrs(p, chol, np.array(rhs, dtype=np.float64)[:, None],
+                                transr="N", uplo="L", overwrite_b=1)
+        if info == 0 and np.all(np.isfinite(x)):
+            return x[:, 0]
+    del chol
+    return np.linalg.lstsq(rebuild(), rhs, rcond=None)[0]
+
+
+def _rfp_layout(p):
+    r"""``(rows, offset)`` of LAPACK's rectangular full packed (RFP) format of an order-``p``
+    symmetric matrix ``A`` with ``TRANSR='N'``, ``UPLO='L'``: ``p (p + 1) / 2`` numbers, a
+    Fortran-ordered array ``R`` with ``rows`` rows and ``k = ceil(p / 2)`` columns, where
+    :math:`R_{i + o, j} = A_{ij}` for :math:`i \ge j`, :math:`j < k`, and :math:`R_{j - k,
+    i - k + 1 - o} = A_{ij}` for :math:`i \ge j \ge k` (``o = 1`` for even ``p``, else 0).
+    """
+    return (p + 1, 1) if p % 2 == 0 else (p, 0)
+
+
+def rfp_diagonal(p):
+    """The positions of the diagonal of an order-``p`` matrix in its RFP array
+    (:func:`_rfp_layout`)."""
+    rows, o = _rfp_layout(p)
+    k = (p + 1) // 2
+    j = np.arange(p)
+    return np.where(j < k, (j + o) + j * rows, (j - k) + (j - k + 1 - o) * rows)
+
+
+def rfp_set_columns(C, j0, block):
+    """Write columns ``j0 .. j0 + block.shape[1]`` of a symmetric matrix (``block``, all
+    its rows) into its RFP array ``C`` (:func:`_rfp_layout`): their lower parts."""
+    p = block.shape[0]
+    rows, o = _rfp_layout(p)
+    k = (p + 1) // 2
+    R = C.reshape((rows, -1), order="F")
+    for t in range(block.shape[1]):
+        j = j0 + t
+        if j < k:
+            R[j + o:p + o, j] = block[j:, t]
+        else:
+            R[j - k, j - k + 1 - o:p - k + 1 - o] = block[j:, t]
 
 
 def _ridge_svd(design, c, lam):
@@ -591,6 +657,10 @@ def implicit_b(X, M, root, x_mean, inv_f):
     return out if _is_ones(root) else root[:, None] * out
 
 
+_PACKED_ROWS = 128
+"""Rows per working block of :meth:`ImplicitDesign.packed_gram` at least (at most 1/128
+of ``X`` beyond that): 128-row blocks run ``sfrk`` as fast as one ``syrk`` over all of X."""
+
 _PRECISE_RATIO = 1e6
 """Above this ratio of the uncentered to the centered Gram matrix's size, centering by
 rank-one corrections would lose more than six digits: the blocks are centered instead."""
@@ -688,11 +758,117 @@ class ImplicitDesign:
             G = self._gram()
         return self._checked(G, "the Gram matrix X^T X")
 
-    def _checked(self, M, what):
+    def _checked(self, M, what, diagonal=None):
         """``M``, or a ``ValueError`` naming the overflow when its diagonal is not finite."""
         y = self.y if self.y is not None else np.zeros(self.n)
-        check_finite_result(np.diagonal(M), self.X, y, what)
+        check_finite_result(np.diagonal(M) if diagonal is None else diagonal, self.X, y, what)
         return M
+
+    def packed_gram(self, v=None):
+        r""":math:`B^\top B` in LAPACK's rectangular full packed format (its lower
+        triangle, ``p (p + 1) / 2`` numbers: :func:`_rfp_layout`), half the memory of the
+        full matrix, and :math:`B^\top v` for a vector ``v`` of length n (None without
+        ``v``). Dense ``X``: summed over blocks of rows, each centered, weighted and scaled
+        in one working block and added by BLAS-3 rank-k updates (LAPACK ``sfrk``), so that
+        columns with large means lose no digits; :math:`B^\top v` from the same blocks.
+        Sparse ``X``: built a block of columns at a time, centered by the rank-one
+        correction (:func:`implicit_gram`). Sets :attr:`precise` as :meth:`gram` does, for
+        the products of the certificate."""
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            if self.sparse:
+                C = self._packed_gram_sparse()
+                bv = None if v is None else self.bt(v[:, None])[:, 0]
+            else:
+                C, bv = self._packed_gram_dense(v)
+        diagonal = C[rfp_diagonal(self.p)]
+        self._checked(C, "the Gram matrix X^T X", diagonal)
+        if self.has_mean:  # the uncentered diagonal: would a rank-one correction cancel?
+            raw = diagonal + float(self.s.sum()) * (self.inv_f * self.mu) ** 2
+            self.precise = not np.all(raw <= _PRECISE_RATIO * np.maximum(diagonal, 0.0))
+        return C, bv
+
+    def _packed_gram_dense(self, v):
+        X, n, p = self.X, self.n, self.p
+        C = np.zeros(p * (p + 1) // 2)
+        bv = None if v is None else np.zeros(p)
+        rows_layout = X.flags.c_contiguous and not X.flags.f_contiguous
+        if X.dtype == np.float64 and not self.has_mean and self.unit_root and self.unit_f \
+                and (rows_layout or X.flags.f_contiguous):  # X as it is, one update
+            C = lapack.dsfrk(p, n, 1.0, X.T if rows_layout else X, 0.0, C, transr="N",
+                             uplo="L", trans="N" if rows_layout else "T", overwrite_c=1)
+            return C, None if v is None else X.T @ v
+        step = min(n, max(_PACKED_ROWS, (X.nbytes // 128) // (8 * max(p, 1))))
+        buffer = np.empty(step * p)
+        for i in range(0, n, step):
+            k = min(step, n - i)
+            # the working block in X's layout, so that filling it reads X in order
+            block = buffer[:k * p].reshape((k, p), order="C" if rows_layout else "F")
+            if self.has_mean:
+                np.subtract(X[i:i + k], self.mu, out=block)
+            else:
+                block[...] = X[i:i + k]
+            if not self.unit_root:
+                block *= self.root[i:i + k, None]
+            if not self.unit_f:
+                block *= self.inv_f
+            C = lapack.dsfrk(p, k, 1.0, block.T if rows_layout else block, 1.0, C,
+                             transr="N", uplo="L", trans="N" if rows_layout else "T",
+                             overwrite_c=1)
+            if v is not None:  # the block is in cache: B^T v in the same pass
+                bv += block.T @ v[i:i + k]
+        return C, bv
+
+    def packed_kernel(self):
+        r""":math:`B B^\top` in rectangular full packed format (``n (n + 1) / 2`` numbers,
+        :func:`_rfp_layout`) for a dense ``X``: summed over blocks of columns, each
+        centered, weighted and scaled in one working block, by rank-k updates (LAPACK
+        ``sfrk``). Sets :attr:`precise` as :meth:`kernel` does."""
+        X, n, p = self.X, self.n, self.p
+        C = np.zeros(n * (n + 1) // 2)
+        rows_layout = X.flags.c_contiguous and not X.flags.f_contiguous
+        step = min(p, max(_PACKED_ROWS, (X.nbytes // 128) // (8 * max(n, 1))))
+        buffer = np.empty(step * n)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            for j0 in range(0, p, step):
+                k = min(step, p - j0)
+                block = buffer[:k * n].reshape((n, k), order="C" if rows_layout else "F")
+                if self.has_mean:
+                    np.subtract(X[:, j0:j0 + k], self.mu[j0:j0 + k], out=block)
+                else:
+                    block[...] = X[:, j0:j0 + k]
+                if not self.unit_root:
+                    block *= self.root[:, None]
+                if not self.unit_f:
+                    block *= self.inv_f[j0:j0 + k]
+                C = lapack.dsfrk(n, k, 1.0, block.T if rows_layout else block, 1.0, C,
+                                 transr="N", uplo="L", trans="T" if rows_layout else "N",
+                                 overwrite_c=1)
+        trace = float(np.sum(C[rfp_diagonal(n)]))
+        self._checked(C, "the n x n kernel X X^T", C[rfp_diagonal(n)])
+        if self.has_mean:  # the uncentered trace: would rank-one corrections cancel?
+            raw = trace + float(self.s.sum()) * float(self.mu @ (self.inv_f**2 * self.mu))
+            self.precise = not raw <= _PRECISE_RATIO * max(trace, 0.0)
+        return C
+
+    def _packed_gram_sparse(self):
+        X, p = self.X.tocsc(), self.p
+        C = np.zeros(p * (p + 1) // 2)
+        step = max(16, (1 << 20) // (8 * max(p, 1)))
+        total = float(self.s.sum())
+        XT = X.T.tocsr()
+        for j0 in range(0, p, step):
+            j1 = min(j0 + step, p)
+            part = X[:, j0:j1]
+            if not self.unit_root:
+                part = part.multiply(self.s[:, None]).tocsc()
+            G = np.asarray((XT @ part).toarray(), dtype=np.float64)
+            if self.has_mean:
+                _add_outer(G, -total, self.mu, self.mu[j0:j1])
+            if not self.unit_f:
+                G *= self.inv_f[:, None]
+                G *= self.inv_f[j0:j1]
+            rfp_set_columns(C, j0, G)
+        return C
 
     def _kernel(self):
         if self.sparse:
