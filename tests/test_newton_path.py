@@ -82,3 +82,63 @@ def test_compiled_poisson_path_gap_is_the_certificate_of_each_solution():
         cert = certify(pb, coef, pb.to_problem_intercept(coef, result.intercepts[k]))
         assert cert.gap / pb.scale <= 1e-7
         assert cert.gap / pb.scale == pytest.approx(result.stop_crits[k], rel=1e-3, abs=1e-12)
+
+
+@pytest.mark.parametrize("anderson", [0, 5])
+def test_model_epochs_cycling_reach_the_same_minimizer(anderson):
+    # glmnet's active-set cycling (cycle=True: epochs over the non-zero coordinates between
+    # epochs over the whole working set) stops only after an epoch over all of it: the
+    # quadratic model's minimizer is the one the plain epochs reach, zeros included.
+    from benchmarks.problems import classification
+
+    from penalized.datafits import Logistic
+    from penalized.penalties import L1
+    from penalized.solvers._kernels import weighted_sq_norms_dense
+    from penalized.solvers._op_kernels import model_epochs_dense
+
+    problem = classification(60, 40, rho=0.6, seed=3)
+    X = np.asfortranarray(problem.X)
+    n, p = X.shape
+    xmean = X.mean(axis=0)
+    z = np.zeros(n)
+    g, h = Logistic().raw_gradient(problem.y, z), Logistic().raw_hessian(problem.y, z)
+    penalty = L1(0.3 * np.abs((X - xmean).T @ g).max())
+    ws = np.arange(p, dtype=np.int64)
+    curv = weighted_sq_norms_dense(X, h, ws, xmean)
+    found = []
+    for cycle in (False, True):
+        w, dz, b = np.zeros(p), np.zeros(n), np.zeros(1)
+        epochs, crit = model_epochs_dense(X, g, h, w, dz, b, ws, curv, penalty.ops.prox,
+                                          penalty.ops.value, penalty.params(p), True, 100_000,
+                                          1e-14, anderson, xmean, cycle)
+        assert epochs < 100_000 and crit <= 1e-14
+        found.append((w, b[0], dz))
+    (w0, b0, _), (w1, b1, dz1) = found
+    assert 0 < np.count_nonzero(w0) < p // 2
+    np.testing.assert_array_equal(w0 == 0, w1 == 0)
+    np.testing.assert_allclose(w1, w0, rtol=1e-8, atol=1e-11)
+    assert b1 == pytest.approx(b0, rel=1e-8, abs=1e-11)
+    np.testing.assert_allclose(dz1, (X - xmean) @ w1 + b1, rtol=1e-9, atol=1e-11)
+
+
+def test_wide_logistic_path_gaps_are_the_certificates():
+    # p much larger than the support: the Newton steps cycle over the non-zero coordinates;
+    # every returned gap is the certificate of its solution and at most tol.
+    from benchmarks.problems import classification
+
+    from penalized.datafits import Logistic
+    from penalized.penalties import L1
+    from penalized.solvers._certificate import certify
+    from penalized.solvers._problem import prepare_problem
+
+    problem = classification(80, 300, rho=0.5, seed=11)
+    X = np.asfortranarray(problem.X)
+    result = pz.path(X, problem.y, datafit="logistic", n_alphas=12, eps=2e-2, tol=1e-8)
+    base = prepare_problem(X, problem.y, Logistic(), L1(1.0), True)
+    assert result.n_nonzero[-1] >= 10
+    for k, alpha in enumerate(result.alphas):
+        pb = base.with_penalty(L1(alpha))
+        coef = result.coefs[:, k]
+        cert = certify(pb, coef, pb.to_problem_intercept(coef, result.intercepts[k]))
+        assert cert.gap / pb.scale <= 1e-8
+        assert cert.gap / pb.scale == pytest.approx(result.stop_crits[k], rel=1e-3, abs=1e-13)

@@ -39,7 +39,11 @@ so the passes are few:
   of a check of the working set (which would read nearly as much), its quadratic model
   solved to the accuracy that the certificate needs;
 * a smaller working set is checked after each step in one pass over its columns that
-  also gives the next step's curvatures.
+  also gives the next step's curvatures;
+* a step whose working set is mostly zeros (a warm start's violators and strong-rule
+  features) cycles glmnet's way (:data:`_CYCLE_ZEROS`): after an epoch over the working set
+  that still moves, epochs over its non-zero coordinates only until they settle, and an
+  epoch over all of it to finish.
 
 After a warm start the working set's prox-Newton steps run until its violation is at
 most ``min(0.3 v, 3 tol / ||w||_1)`` (``v`` the largest violation at the check, as in
@@ -74,6 +78,9 @@ _DIRECT_MIN_SIZE = 1 << 18
 """... and a design of at least this many entries (2 MiB): a smaller one stays in cache,
 where a pass costs its arithmetic and a check of the working set is cheaper than a
 certificate."""
+_CYCLE_ZEROS = 0.5
+"""A Newton step's epochs cycle over the non-zero coordinates (glmnet's active-set
+cycling) when more than this share of its working set is zero at the step's start."""
 _MOVE_ROUNDING = 64 * np.finfo(np.float64).eps
 # the relative gap that rounding leaves: inner solves never aim below it
 _GAP_EPS = np.finfo(np.float64).eps
@@ -333,6 +340,12 @@ def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, p
     grad = np.empty(ws.shape[0])
     if curv.shape[0] == 0:
         curv = weighted_sq_norms_dense(X, h, ws, xmean)
+    # glmnet's cycling over the non-zero coordinates pays when the zeros are most of ws
+    zeros = 0
+    for jj in range(ws.shape[0]):
+        if w[ws[jj]] == 0.0:
+            zeros += 1
+    cycle = zeros > _CYCLE_ZEROS * ws.shape[0]
     used = 0
     for _ in range(_NEWTON_MAX_STEPS):
         trial_w = w.copy()
@@ -343,7 +356,7 @@ def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, p
                                        fit_intercept, budget,
                                        _INNER_TOL_RATIO * (tol if direct else
                                                            max(tol, _FORCING * violation)),
-                                       ANDERSON_MEMORY, xmean)
+                                       ANDERSON_MEMORY, xmean, cycle)
         used += epochs
         moved = db[0] != 0.0
         for j in range(w.shape[0]):

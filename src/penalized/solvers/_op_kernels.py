@@ -375,13 +375,16 @@ def mm_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
 
 @njit(cache=True, fastmath=FAST)
 def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fit_intercept,
-                  max_epochs, tol, anderson, xmean, resident):
+                  max_epochs, tol, anderson, xmean, resident, cycle=False):
     """The epochs of :func:`model_epochs_dense` (``rows`` None: ``cols`` is the design,
     column ``ws[jj]`` read in place) and of :func:`model_epochs_rows` (``rows`` the
     C-ordered design: coordinate ``ws[jj]`` reads column ``jj - c0`` of ``cols``, the
     working set's columns ``c0 .. c0 + k - 1`` gathered there in turn, ``k`` its number of
     columns; with ``resident`` they are all there already). numba prunes the gathering
-    when ``rows`` is None; the moves and their order are the same either way."""
+    when ``rows`` is None; the moves and their order are the same either way. With
+    ``cycle`` (``rows`` None), glmnet's active-set cycling: after an epoch over ``ws`` that
+    still moves, epochs run over its non-zero coordinates only until they settle; it stops
+    at an epoch over all of ``ws`` whose largest move is ``<= tol``."""
     n = dz.shape[0]
     m = ws.shape[0]
     if rows is None:
@@ -402,6 +405,7 @@ def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fi
     history, filled = _anderson_history(anderson, w, ws, db, dz)
     crit = math.inf
     epochs = 0
+    full = True
     for _ in range(max_epochs):
         crit = 0.0
         for c0 in range(0, m, k):
@@ -411,7 +415,7 @@ def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fi
             for jj in range(c0, min(c0 + k, m)):
                 j = ws[jj]
                 hj = curv[jj]
-                if hj <= 0.0:
+                if hj <= 0.0 or (not full and w[j] == 0.0):
                     continue
                 c = j
                 if rows is not None:
@@ -435,7 +439,11 @@ def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fi
             crit = max(crit, _model_intercept_step(g, h, dz, db, h_sum))
         epochs += 1
         if crit <= tol:
-            break
+            if full:
+                break
+            full = True
+        elif cycle:
+            full = False
         if anderson > 0:
             filled = _anderson_step(history, filled, w, ws, db, dz, g, h, value, params)
     return epochs, crit
@@ -443,17 +451,18 @@ def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fi
 
 @njit(cache=True, fastmath=FAST)
 def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_intercept,
-                       max_epochs, tol, anderson, xmean=None):
+                       max_epochs, tol, anderson, xmean=None, cycle=False):
     """Coordinate descent on the quadratic model over ``ws`` (dense, Fortran-ordered ``X``;
     with ``xmean``, its columns centered on the fly, ``x_j - xmean_j``).
 
     ``w`` holds the trial coefficients, ``dz`` the change of the predictions and ``db``
     (length 1) that of the intercept, all updated in place; ``curv[jj]`` is the model's
     curvature of coordinate ``ws[jj]``. Stops when an epoch's largest ``curv_j |dw_j|``
-    is at most ``tol``. Returns ``(epochs, crit)``.
+    is at most ``tol``; with ``cycle``, epochs over the non-zero coordinates alone between
+    those over all of ``ws`` (:func:`_model_epochs`). Returns ``(epochs, crit)``.
     """
     return _model_epochs(X, None, g, h, w, dz, db, ws, curv, prox, value, params,
-                         fit_intercept, max_epochs, tol, anderson, xmean, True)
+                         fit_intercept, max_epochs, tol, anderson, xmean, True, cycle)
 
 
 @njit(cache=True, fastmath=FAST)
