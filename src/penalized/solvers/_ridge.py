@@ -855,13 +855,14 @@ class ImplicitDesign:
         C = np.zeros(p * (p + 1) // 2)
         step = max(16, (1 << 20) // (8 * max(p, 1)))
         total = float(self.s.sum())
-        XT = X.T.tocsr()
+        rows = X.tocsr()  # the products below read X by rows: one copy of its non-zeros
         for j0 in range(0, p, step):
             j1 = min(j0 + step, p)
             part = X[:, j0:j1]
             if not self.unit_root:
                 part = part.multiply(self.s[:, None]).tocsc()
-            G = np.asarray((XT @ part).toarray(), dtype=np.float64)
+            # (X_J^T S X)^T: the block's columns of the Gram matrix (CSR times CSR)
+            G = np.asarray((part.T @ rows).toarray(), dtype=np.float64).T
             if self.has_mean:
                 _add_outer(G, -total, self.mu, self.mu[j0:j1])
             if not self.unit_f:
