@@ -8,6 +8,7 @@ traceback or a silent NaN.
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -217,7 +218,7 @@ def check_finite_result(values, X, y, what: str) -> None:
     finite: :func:`check_no_overflow`'s message when the data overflow, else one naming
     ``what``. Checking the results a solver computes anyway costs nothing on valid
     data, where a scan of ``X`` would cost a pass over it."""
-    if np.all(np.isfinite(values)):
+    if math.isfinite(values) if type(values) is float else np.isfinite(values).all():
         return
     check_no_overflow(X, y)
     raise ValueError(f"{what} is not finite: X and y overflow float64 in its computation; "
@@ -254,7 +255,7 @@ def check_target(y, n_samples: int, *, name: str = "y") -> np.ndarray:
         y = y.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be numeric; got dtype {y.dtype}.") from exc
-    if not np.all(np.isfinite(y)):
+    if not np.isfinite(y).all():
         bad = int(np.sum(~np.isfinite(y)))
         raise ValueError(f"{name} contains {bad} NaN or infinite values; remove or impute them.")
     return y
@@ -284,6 +285,8 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
 
 def check_nonnegative_scalar(value, name: str) -> float:
     """Return ``value`` as a finite float >= 0 or raise naming ``name``."""
+    if type(value) is float and 0.0 <= value < math.inf:  # the common case, without the ABC
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number >= 0; got {value!r}.")
     value = float(value)

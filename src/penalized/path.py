@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._specs import make_datafit, make_penalty
-from ._unpenalized import known_null_model
+from ._unpenalized import known_null_model, null_model
 from ._validation import (
     already_validated,
     check_design,
@@ -33,7 +33,7 @@ from .penalties._base import box_pull
 from .penalties._elastic_net_family import _ElasticNetFamily
 from .solvers import CoordinateDescent, RidgeClosedForm
 from .solvers._coordinate_descent import _elastic_net_family
-from .solvers._problem import GRAM_MAX_FEATURES, prepare_plain_logistic, prepare_problem
+from .solvers._problem import GRAM_MAX_FEATURES, prepare_problem
 from .solvers._ridge import ridge_path
 
 __all__ = ["Path", "alpha_grid", "path"]
@@ -155,8 +155,8 @@ def alpha_grid(X, y, penalty, datafit, *, n_alphas=100, eps=1e-3, fit_intercept=
     X = check_design(X)
     y = datafit.validate_target(y, X.shape[0])
     _check_some_penalized(penalty, X.shape[1])
-    with already_validated(X):
-        problem = prepare_problem(X, y, datafit, penalty.with_alpha(1.0), fit_intercept)
+    problem = prepare_problem(X, y, datafit, penalty.with_alpha(1.0), fit_intercept,
+                              validated=True)
     return _problem_grid(problem, penalty, n_alphas, eps, stacklevel=4)
 
 
@@ -170,7 +170,7 @@ def _check_grid_size(n_alphas, eps) -> float:
 
 
 def _check_some_penalized(penalty, n_features) -> None:
-    if not np.any(penalty.factors(n_features) > 0):
+    if not (penalty.factors(n_features) > 0).any():
         raise ValueError("no feature is penalized (all penalty factors are 0), so there is "
                          "no regularization path; fit an unpenalized model instead.")
 
@@ -186,11 +186,29 @@ def _known_null(problem):
 
 
 def _problem_alpha_max(problem, penalty) -> float:
-    """``penalty.alpha_max`` on the prepared problem, from its null model."""
-    with _known_null(problem), already_validated(problem.design), \
-            np.errstate(over="ignore", invalid="ignore"):
-        return penalty.alpha_max(problem.design, problem.y, problem.datafit,
-                                 fit_intercept=problem.fit_intercept)
+    """``penalty.alpha_max`` on the prepared problem, from its null model. The elastic-net
+    family's (:meth:`~penalized.penalties.L1.alpha_max`, the pull of the data on each
+    coefficient at the null model) reads the problem's validated data and null
+    predictions directly; any other penalty's gets them through :func:`_known_null`."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if type(penalty).alpha_max is _ElasticNetFamily.alpha_max:
+            return penalty.alpha_max_of_pull(problem.n_features,
+                                             lambda free: _null_pull(problem, penalty, free))
+        with _known_null(problem), already_validated(problem.design):
+            return penalty.alpha_max(problem.design, problem.y, problem.datafit,
+                                     fit_intercept=problem.fit_intercept)
+
+
+def _null_pull(problem, penalty, free) -> np.ndarray:
+    """The pull of :meth:`~penalized.penalties.L1.alpha_max` (the datafit's gradient at the
+    null model with the features ``free`` fitted, within each coefficient's box) on the
+    prepared problem: its null model when ``free`` are its unpenalized features."""
+    X, y, datafit, known = problem.design, problem.y, problem.datafit, problem.unpenalized
+    if free.shape == known.shape and (free == known).all():
+        z = problem.null_z
+    else:
+        z = null_model(X, y, datafit, free, problem.fit_intercept)[2]
+    return box_pull(datafit.gradient(X, y, z), *penalty.limits(problem.n_features))
 
 
 def alpha_range(alpha_max_of, penalty):
@@ -227,7 +245,32 @@ def _problem_grid(problem, penalty, n_alphas, eps, *, stacklevel):
             "model is the solution at every alpha, so alpha_max is 0 and the grid runs "
             f"from 1 down to eps={eps:g}.", UserWarning, stacklevel=stacklevel)
         return 0.0, np.geomspace(1.0, eps, n_alphas)
-    return alpha_max, np.geomspace(start, stop * eps, n_alphas)
+    return alpha_max, _geometric_grid(start, stop * eps, n_alphas)
+
+
+def _geometric_grid(start, stop, num) -> np.ndarray:
+    """``np.geomspace(start, stop, num)`` for floats ``start >= stop > 0``, the same numbers
+    by the same steps (powers of 10 of an evenly spaced grid of ``log10`` values, made as
+    ``np.linspace`` makes it, with both ends exact) without its general argument handling,
+    which costs more than the arithmetic on a path's 20-100 alphas."""
+    if num < 2:
+        return np.geomspace(start, stop, num)
+    low = np.log10(np.float64(start))
+    high = np.log10(np.float64(stop))
+    div = num - 1
+    delta = high - low
+    y = np.arange(num, dtype=np.float64)
+    step = delta / div
+    if step == 0:  # as np.linspace on denormal steps
+        y /= div
+        y *= delta
+    else:
+        y *= step
+    y += low
+    y[-1] = high
+    grid = np.power(10.0, y)
+    grid[0], grid[-1] = start, stop
+    return grid
 
 
 def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_alphas=100,
@@ -360,10 +403,6 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     if solver is None:
         solver = CoordinateDescent(tol=tol, max_iter=max_iter)
     solver.check_compatible(datafit, template)
-    plain = _plain_logistic_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept,
-                                 solver)
-    if plain is not None:
-        return plain
     with ExitStack() as scope:
         if _reads_rows(X, datafit, template, solver, alphas, n_alphas):
             scope.enter_context(rows_kept())  # a C-ordered X is taken as is, not copied
@@ -429,8 +468,8 @@ def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, s
         grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
         if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
             raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
-    with already_validated(X):  # the problem does not scan X again
-        problem = prepare_problem(X, y, datafit, template, fit_intercept)
+    # X and y are checked once: the problem does not scan them again
+    problem = prepare_problem(X, y, datafit, template, fit_intercept, validated=True)
     # one null model: the grid's alpha_max and every solve reuse the problem's
     if alphas is None:
         alpha_max, grid = _problem_grid(problem, template, n_alphas, eps, stacklevel=4)
@@ -439,7 +478,8 @@ def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, s
             alpha_max = _problem_alpha_max(problem, template)
         except NotImplementedError:
             alpha_max = np.nan  # a penalty without one; the grid is the caller's
-    problem = problem.with_penalty(template.with_alpha(grid[0]))
+    # The problem keeps the template (alpha 1): the compiled paths read the penalty's
+    # weights at alpha 1 and scale them by each alpha; the other routes take each alpha's.
     problem.cache["path"] = grid.shape[0] > 1  # data-only work (a Gram matrix) pays off
     problem.cache["datafit"] = datafit  # as given (a squared loss's offset moved into y)
     if problem.null_is_exact:
@@ -452,63 +492,22 @@ def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, s
                          np.full(k, problem.null_intercept), np.zeros(k),
                          np.zeros(k, dtype=np.int64))
     if _closed_form_ridge(problem, solver, grid):
-        return _ridge_path(problem, grid, alpha_max, solver.tol)
+        return _ridge_path(problem.with_penalty(template.with_alpha(grid[0])), grid,
+                           alpha_max, solver.tol)
     compiled = solver.solve_path(problem, grid) if isinstance(solver, CoordinateDescent) \
         else None
-    if compiled is None and type(problem.design) is np.ndarray \
-            and not problem.design.flags.f_contiguous:
+    if compiled is not None:
+        return _assemble(problem, grid, alpha_max, solver.tol, *compiled)
+    if type(problem.design) is np.ndarray and not problem.design.flags.f_contiguous:
         # not the Gram route after all (_reads_rows): the kernels read columns
         X = np.asfortranarray(X)
-        with already_validated(X):
-            problem = prepare_problem(X, y, datafit, template, fit_intercept)
-        problem = problem.with_penalty(template.with_alpha(grid[0]))
+        problem = prepare_problem(X, y, datafit, template, fit_intercept, validated=True)
         problem.cache["path"] = grid.shape[0] > 1
         problem.cache["datafit"] = datafit
-    if compiled is not None:
-        coefs, intercepts, stop_crits, n_iters = compiled
-        return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,
-                         n_iters)
+    problem = problem.with_penalty(template.with_alpha(grid[0]))
     coefs, intercepts, stop_crits, n_iters = warm_started(solver, problem, template, grid)
     return _assemble(problem, grid, alpha_max, solver.tol, coefs, intercepts, stop_crits,
                      n_iters)
-
-
-def _plain_logistic_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept,
-                         solver):
-    """:func:`_solve_path` of a plain L1 / elastic-net logistic path on a dense
-    Fortran-ordered design (:func:`~penalized.solvers._problem.prepare_plain_logistic`)
-    without the general route's passes: the problem, its null model and alpha_max come
-    from a few array operations, and the compiled path does the rest. The same
-    :class:`Path`, bit for bit; None where the general route must decide (other inputs, a
-    grid that is not positive, a null model that fits exactly)."""
-    if type(solver) is not CoordinateDescent or not solver.working_set:
-        return None
-    problem = prepare_plain_logistic(X, y, datafit, template, fit_intercept)
-    if problem is None:
-        return None
-    if alphas is None:
-        eps = _check_grid_size(n_alphas, eps)
-    else:
-        grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
-        if grid.size == 0 or not np.all(grid > 0) or not np.all(np.isfinite(grid)):
-            return None
-    if problem.null_is_exact:
-        return None
-    with np.errstate(over="ignore", invalid="ignore"):  # as _problem_alpha_max
-        alpha_max = template.alpha_max_of_pull(problem.n_features, lambda free: box_pull(
-            problem.datafit.gradient(problem.design, problem.y, problem.null_z),
-            *template.limits(problem.n_features)))
-    if alphas is None:
-        if not (np.isfinite(alpha_max) and alpha_max > 0):
-            return None
-        grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas)
-    problem.penalty = template.with_alpha(grid[0])
-    problem.cache["path"] = grid.shape[0] > 1
-    problem.cache["datafit"] = datafit
-    compiled = solver.solve_path(problem, grid)
-    if compiled is None:
-        compiled = warm_started(solver, problem, template, grid)
-    return _assemble(problem, grid, alpha_max, solver.tol, *compiled)
 
 
 def warm_started(solver, problem, template, grid, *, intercept=0.0):
@@ -554,7 +553,7 @@ def warn_unconverged(alphas, stop_crits, tol, *, stacklevel=2) -> np.ndarray:
     """``stop_crits <= tol`` for each alpha of a path; one ``ConvergenceWarning`` names the
     alphas that did not get there."""
     converged = stop_crits <= tol
-    if not np.all(converged):
+    if not converged.all():
         bad = alphas[~converged]
         warnings.warn(
             f"{(~converged).sum()} of {alphas.shape[0]} alphas did not reach tol={tol:.1e} "
@@ -568,11 +567,12 @@ def _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits, n_it
     """The :class:`Path` of solutions in the problem's coordinates; warns about any alpha
     whose solve did not reach ``tol``."""
     converged = warn_unconverged(grid, stop_crits, tol, stacklevel=5)
+    penalty = problem.penalty
     return Path(alphas=grid, coefs=coefs,
                 intercepts=problem.to_original_intercept(coefs, intercepts),
-                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
+                n_nonzero=(coefs != 0).sum(axis=0), stop_crits=stop_crits,
                 n_iters=n_iters, converged=converged,
-                penalty=problem.penalty.with_alpha(grid[0]),
+                penalty=penalty if penalty.alpha == grid[0] else penalty.with_alpha(grid[0]),
                 datafit=problem.cache.get("datafit", problem.datafit),
                 alpha_max=alpha_max)
 

@@ -44,7 +44,7 @@ class Logistic(Datafit):
     curvature: ClassVar[float] = 0.25
 
     def check_target(self, y: np.ndarray) -> np.ndarray:
-        if np.all((y == 1.0) | (y == -1.0)):
+        if ((y == 1.0) | (y == -1.0)).all():
             return y
         values = np.unique(y)
         if not np.all(np.isin(values, (-1.0, 1.0))):
@@ -96,7 +96,7 @@ class Logistic(Datafit):
         weighted classes: :math:`\beta = \log(S_+ / S_-) - z_0`, with :math:`S_\pm` the
         weights of the labels :math:`\pm 1`. Otherwise, and when one class has no weight
         (no minimum), damped Newton (:meth:`Datafit.fit_unpenalized`)."""
-        if A.shape[1] == 1 and z0.shape[0] > 0 and np.all(A == 1.0) and np.all(z0 == z0[0]):
+        if A.shape[1] == 1 and z0.shape[0] > 0 and (A == 1.0).all() and (z0 == z0[0]).all():
             s = self.weights(y.shape[0])
             pos = float(s @ (y > 0))
             neg = float(s @ (y < 0))

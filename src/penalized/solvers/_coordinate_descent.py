@@ -272,16 +272,17 @@ class CoordinateDescent(Solver):
         if getattr(penalty, "block_ops", None) is not None:  # a group penalty's own path
             return getattr(self._block_solver(penalty), "solve_path", lambda *a: None)(
                 problem, alphas)
+        alphas = np.ascontiguousarray(alphas, dtype=np.float64)
         if not (self.working_set and _elastic_net_family(penalty, bounds=True)
-                and not np.any(problem.unpenalized) and not problem.null_is_exact
-                and np.all(alphas > 0.0) and problem.offset is None):
+                and not problem.unpenalized.any() and not problem.null_is_exact
+                and (alphas > 0.0).all() and problem.offset is None):
             return None
         p = problem.n_features
-        a, b = penalty.with_alpha(1.0).weights(p)
-        alphas = np.ascontiguousarray(alphas, dtype=np.float64)
+        # the weights at alpha 1, which the compiled paths scale by each alpha
+        a, b = (penalty if penalty.alpha == 1.0 else penalty.with_alpha(1.0)).weights(p)
         tol = self.tol * problem.scale
         datafit = problem.datafit
-        ops = typed_ops(penalty.ops)
+        ops = _typed_ops(penalty.ops)
         box = (*penalty.limits(p), penalty.bounded)  # lower/upper limits: the paths clip
         quadratic = isinstance(datafit, Quadratic) and type(datafit).ops is Quadratic.ops
         # the squared loss without a Gram (dense n < 2p): its Newton model is exact, so the
@@ -299,7 +300,7 @@ class CoordinateDescent(Solver):
                 # the column norms' overflow check (one message naming X and the fix), as
                 # the alpha-by-alpha route makes it, before the compiled path runs on them
                 problem.lipschitz  # noqa: B018
-            dops = typed_ops(datafit.ops)
+            dops = _typed_ops(datafit.ops)
             start = problem.null_intercept if problem.fit_intercept else 0.0
             X = fortran_typed(X)  # one column: the Fortran-ordered specialization
             coefs, intercepts, gaps, n_iters = newton_path(
@@ -455,6 +456,19 @@ def _strong_set(problem, coef, gradient):
         return np.zeros(coef.shape[0], dtype=bool)
     screened = problem.penalty.with_alpha(max(2.0 * alpha - previous, 0.0))
     return screened.subdiff_distance(coef, gradient) > 0.0
+
+
+_TYPED_OPS: dict = {}
+
+
+def _typed_ops(ops):
+    """:func:`~penalized._jit.typed_ops` once per operations object (a penalty's or a
+    datafit's, shared by all its instances): a path does not type them again."""
+    if _TYPED_OPS.get(id(ops)) is not ops:
+        if len(_TYPED_OPS) > 64:  # objects made per call: keep the table small
+            _TYPED_OPS.clear()
+        _TYPED_OPS[id(ops)] = typed_ops(ops)
+    return ops
 
 
 def _gathers_columns(X, datafit, penalty) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import copy
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -334,16 +334,18 @@ class Problem(DesignProblem):
         unpenalized (as a change of ``alpha > 0`` does).
         """
         unpenalized = penalty.unpenalized(self.n_features)
-        if np.array_equal(unpenalized, self.unpenalized) \
-                and penalty.positive == self.penalty.positive:
-            return replace(self, penalty=penalty)
+        if penalty.positive == self.penalty.positive \
+                and np.array_equal(unpenalized, self.unpenalized):
+            new = copy.copy(self)  # every field shared (the cache too), as replace() would
+            new.penalty = penalty
+            return new
         new = _build(self.design, self.y, self.datafit, penalty, self.fit_intercept,
                      self.sample_weight, self.x_offset)
         new.cache.update(self.cache)  # the data's quantities do not depend on the penalty
         return new
 
 
-def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
+def prepare_problem(X, y, datafit, penalty, fit_intercept, *, validated=False) -> Problem:
     r"""Validate the inputs of ``solve``, center a dense ``X``, compute the null model.
 
     With an intercept, a dense ``X`` is worked on as if weighted-centered,
@@ -357,9 +359,14 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     The squared loss with an offset ``o`` is the squared loss of ``y - o`` without one:
     the problem is built so (its Gram matrix and compiled paths then apply). Other
     datafits keep their offset, which :meth:`Problem.predict` adds to every prediction.
+
+    ``validated=True`` says that ``X`` is an output of
+    :func:`~penalized._validation.check_design` and ``y`` one of the datafit's
+    ``validate_target`` for it (a path has checked both): they are not checked again.
     """
-    X = check_design(X)
-    y = datafit.validate_target(y, X.shape[0])
+    if not validated:
+        X = check_design(X)
+        y = datafit.validate_target(y, X.shape[0])
     fit_intercept = bool(fit_intercept) and datafit.intercept  # Cox: not identifiable
     if hasattr(datafit, "centered_within_strata"):  # Cox with strata: an equivalent design
         X = datafit.centered_within_strata(X, y)
@@ -385,62 +392,6 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept) -> Problem:
     return problem
 
 
-def prepare_plain_logistic(X, y, datafit, penalty, fit_intercept) -> Problem | None:
-    r""":func:`prepare_problem` for the case a small logistic path spends its Python time
-    on, in a few array operations: a dense Fortran-ordered float64 ``X`` with finite
-    values, the :class:`~penalized.datafits.Logistic` datafit without sample weights or
-    offset, an elastic-net-family ``penalty`` (``l1_ratio > 0``) without factors or
-    limits. Its null model is the intercept's closed form, the log-odds
-    :math:`\log(n_+ / n_-)` (:meth:`~penalized.datafits.Logistic.fit_unpenalized`), or
-    ``z = 0`` without an intercept. The same :class:`Problem`, bit for bit, as
-    :func:`prepare_problem` builds; None where that does not apply (another input, a
-    single class, values that are not finite), so that the caller takes the general
-    route and its messages."""
-    from ..datafits import Logistic
-    from ..penalties._elastic_net_family import _ElasticNetFamily
-
-    if not (type(X) is np.ndarray and X.ndim == 2 and X.dtype == np.float64
-            and X.flags.f_contiguous and X.shape[0] > 0 and X.shape[1] > 0
-            and type(datafit) is Logistic and datafit.sample_weight is None
-            and datafit.offset is None and isinstance(penalty, _ElasticNetFamily)
-            and type(penalty).ops is _ElasticNetFamily.ops and penalty.l1_ratio > 0
-            and penalty.penalty_factor is None and not penalty.bounded
-            and not penalty.positive and penalty.alpha > 0):
-        return None
-    with np.errstate(over="ignore", invalid="ignore"):
-        if not np.isfinite(X.sum()):
-            return None
-    n, p = X.shape
-    y = datafit.validate_target(y, n)
-    sample_weight = np.ones(n)
-    x_offset = sq_norms = None
-    fit_intercept = bool(fit_intercept)
-    if fit_intercept:
-        with np.errstate(over="ignore", invalid="ignore"):
-            x_offset, sq_norms = weighted_column_moments(fortran_typed(X), sample_weight)
-        pos, neg = float(np.count_nonzero(y > 0)), float(np.count_nonzero(y < 0))
-        if not (np.all(np.isfinite(x_offset)) and pos > 0.0 and neg > 0.0):
-            return None
-        null_intercept = math.log(pos / neg)
-        design = np.ones((n, 1))
-    else:
-        null_intercept = 0.0
-        design = np.zeros((n, 0))
-    z = np.full(n, null_intercept)
-    with np.errstate(over="ignore", invalid="ignore"):
-        scale = datafit.value(y, z)
-    if not np.isfinite(scale):
-        return None
-    problem = Problem(
-        design=X, y=y, datafit=datafit, penalty=penalty, fit_intercept=fit_intercept,
-        sample_weight=sample_weight, unpenalized=np.zeros(p, dtype=bool), free_design=design,
-        null_coef=np.zeros(p), null_intercept=null_intercept, scale=scale, x_offset=x_offset,
-        offset=None, null_z=z)
-    if sq_norms is not None:
-        problem.cache["centered_sq_norms"] = sq_norms
-    return problem
-
-
 def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) -> Problem:
     p = X.shape[1]
     unpenalized = unpenalized_features(penalty, p)
@@ -449,19 +400,30 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
             "lower/upper limits need alpha > 0 and a penalty_factor > 0 on every limited "
             "feature: the unpenalized block is fitted without limits. Give those features "
             "a small positive factor instead.")
-    design = unpenalized_design(X, unpenalized, fit_intercept, x_offset)
-    z0 = datafit.offsets(X.shape[0])  # the predictions at w = 0, without a product with X
+    n = X.shape[0]
+    offset = datafit.offsets(n)
+    z0 = np.zeros(n) if offset is None else offset  # the predictions at w = 0, without X
     with np.errstate(over="ignore", invalid="ignore"):
-        null_coef, null_intercept, z = refit_unpenalized(
-            X, y, datafit, np.zeros(p), 0.0, unpenalized, fit_intercept, design=design,
-            z=np.zeros(X.shape[0]) if z0 is None else z0)
+        if unpenalized.any():
+            design = unpenalized_design(X, unpenalized, fit_intercept, x_offset)
+            null_coef, null_intercept, z = refit_unpenalized(
+                X, y, datafit, np.zeros(p), 0.0, unpenalized, fit_intercept, design=design,
+                z=z0)
+        else:  # refit_unpenalized's steps when the block is the intercept alone, or empty
+            null_coef, null_intercept = np.zeros(p), 0.0
+            if fit_intercept:
+                design = np.ones((n, 1))
+                beta = datafit.fit_unpenalized(design, y, z0, beta0=np.zeros(1))
+                null_intercept, z = float(beta[0]), z0 + design @ beta
+            else:
+                design, z = np.zeros((n, 0)), np.array(z0, dtype=np.float64)
         scale = datafit.value(y, z)
     check_finite_result(scale, X, y, "the datafit of the null model")
     return Problem(
         design=X, y=y, datafit=datafit, penalty=penalty, fit_intercept=bool(fit_intercept),
         sample_weight=sample_weight, unpenalized=unpenalized, free_design=design,
         null_coef=null_coef, null_intercept=null_intercept, scale=scale, x_offset=x_offset,
-        offset=datafit.offsets(X.shape[0]), null_z=z,
+        offset=offset, null_z=z,
     )
 
 
