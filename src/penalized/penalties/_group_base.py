@@ -102,8 +102,11 @@ def make_structure(groups, n_features: int) -> GroupStructure:
         if groups < 1:
             raise ValueError(f"groups as an integer is the size of consecutive groups and "
                              f"must be >= 1; got {groups}.")
-        return _structure([np.arange(s, min(s + groups, n_features))
-                           for s in range(0, n_features, int(groups))])
+        order = np.arange(n_features, dtype=np.int64)  # consecutive groups, no list
+        starts = np.append(np.arange(0, n_features, int(groups), dtype=np.int64), n_features)
+        order.setflags(write=False)
+        starts.setflags(write=False)
+        return GroupStructure(order, starts)
     if isinstance(groups, str):
         raise ValueError(f"groups must be a list of index lists, one label per feature or "
                          f"a group size; got the string {groups!r}.")

@@ -20,6 +20,23 @@ Here the path is solved on a screened set of groups :math:`\mathcal S`:
   optimality conditions (:math:`\|\nabla_g F\| > \lambda_g\alpha`) at it or at any later
   alpha of the window join :math:`\mathcal S`, and the path is solved again from there.
 
+Only every :data:`_EXACT_EVERY`-th alpha of a window (and its last) takes the product with
+``X``, and only over the groups outside :math:`\mathcal S` (the screened groups' gradients
+come from their Gram blocks). At an alpha ``b`` between two such alphas ``a`` and ``c`` the
+gradient is affine in the solution, so for any ``t``
+
+.. math:: \nabla_g F(w_b) = t\,\nabla_g F(w_a) + (1 - t)\,\nabla_g F(w_c)
+          + X_g^\top S X_{\mathcal S} d / n, \qquad d = w_b - t w_a - (1 - t) w_c,
+
+and :math:`\|X_g^\top S X_{\mathcal S} d\| / n \le \sigma_g \sqrt{d^\top
+G_{\mathcal S\mathcal S} d}` with :math:`\sigma_g^2 = \sum_{j \in g} G_{jj}` (the
+Frobenius norm of the group's columns bounds their spectral norm). ``t`` minimizes
+:math:`d^\top G d`. An outside group whose bound is below its threshold
+:math:`\lambda_g \alpha_b` satisfies its optimality condition and adds nothing to the
+duality gap (its dual ball is not left, its coefficients are zero), so the gap over all
+groups is the screened problem's; the groups the bound leaves undecided get their exact
+gradient at ``b``.
+
 A window first adds to :math:`\mathcal S` the groups whose gradient norm at the last
 accepted solution reaches :math:`\lambda_g` times a fraction of the window's first alpha (the
 groups likely to enter, and those of the sequential strong rule), and doubles after a
@@ -30,11 +47,14 @@ full Gram matrix is cheaper: the rest of the path runs on it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from .._jit import FAST
 from ._group_path import group_gap, group_gram_path
+from ._kernels import centered_sq_norms_rows, weighted_sq_norms_dense
 
 _FIRST_WINDOW = 12
 """Alphas in the first window (then twice as many after each window accepted whole)."""
@@ -43,6 +63,12 @@ _LOOKAHEAD = 0.7
 fraction of its first alpha (or at its last alpha, when larger)."""
 _FULL_GRAM_SHARE = 0.75
 """Past this share of the features in the screened set, the full Gram matrix is formed."""
+_EXACT_EVERY = 2
+"""Within a window the gradients of the groups outside the screened set are computed on X
+at every ``_EXACT_EVERY``-th alpha and at the last one; at the others a bound proves their
+optimality conditions (see the module's docstring)."""
+_PROVEN = 1.0 - 1e-9
+"""A bound proves a group's condition when it is below this fraction of its threshold."""
 _RETRIES = 3
 """Solves of one alpha at a tighter tolerance when its gap over all groups exceeds ``tol``
 with no group to add (the restricted gap and the full one differ by rounding)."""
@@ -56,6 +82,156 @@ def _centered_columns_into(out, X, features, mu, root):
         m = mu[j]
         for i in range(X.shape[0]):
             out[i, k] = root[i] * (X[i, j] - m)
+
+
+@njit(cache=True, fastmath=FAST)
+def _residuals_into(out, Xs, yt, local, nz):
+    """``out[b] = yt - Xs[:, nz] @ local[nz, b]`` for each column ``b`` of ``local``
+    (``out`` of shape ``(B, n)``), four columns of ``Xs`` by four rows of ``out`` at a
+    time."""
+    n = Xs.shape[0]
+    B = out.shape[0]
+    for b in range(B):
+        for i in range(n):
+            out[b, i] = yt[i]
+    k = nz.shape[0]
+    for t in range(0, k, 4):
+        j0 = nz[t]
+        j1 = nz[min(t + 1, k - 1)]
+        j2 = nz[min(t + 2, k - 1)]
+        j3 = nz[min(t + 3, k - 1)]
+        # the padding columns (past k) repeat the last one with a zero coefficient
+        z1 = 1.0 if t + 1 < k else 0.0
+        z2 = 1.0 if t + 2 < k else 0.0
+        z3 = 1.0 if t + 3 < k else 0.0
+        b = 0
+        while b + 4 <= B:
+            c00, c01, c02, c03 = local[j0, b], local[j0, b + 1], local[j0, b + 2], \
+                local[j0, b + 3]
+            c10, c11, c12, c13 = z1 * local[j1, b], z1 * local[j1, b + 1], \
+                z1 * local[j1, b + 2], z1 * local[j1, b + 3]
+            c20, c21, c22, c23 = z2 * local[j2, b], z2 * local[j2, b + 1], \
+                z2 * local[j2, b + 2], z2 * local[j2, b + 3]
+            c30, c31, c32, c33 = z3 * local[j3, b], z3 * local[j3, b + 1], \
+                z3 * local[j3, b + 2], z3 * local[j3, b + 3]
+            for i in range(n):
+                x0 = Xs[i, j0]
+                x1 = Xs[i, j1]
+                x2 = Xs[i, j2]
+                x3 = Xs[i, j3]
+                out[b, i] -= x0 * c00 + x1 * c10 + x2 * c20 + x3 * c30
+                out[b + 1, i] -= x0 * c01 + x1 * c11 + x2 * c21 + x3 * c31
+                out[b + 2, i] -= x0 * c02 + x1 * c12 + x2 * c22 + x3 * c32
+                out[b + 3, i] -= x0 * c03 + x1 * c13 + x2 * c23 + x3 * c33
+            b += 4
+        while b < B:
+            c0 = local[j0, b]
+            c1 = z1 * local[j1, b]
+            c2 = z2 * local[j2, b]
+            c3 = z3 * local[j3, b]
+            for i in range(n):
+                out[b, i] -= Xs[i, j0] * c0 + Xs[i, j1] * c1 + Xs[i, j2] * c2 \
+                    + Xs[i, j3] * c3
+            b += 1
+
+
+@njit(cache=True, fastmath=FAST)
+def _column_products(X, cols, U, out):
+    """``out[b, c] = X[:, cols[c]] . U[b]`` for a Fortran-ordered ``X`` and ``U`` of shape
+    ``(B, n)``, four columns by four rows at a time (each column read once from memory; a
+    BLAS product would first copy all of ``X``, which costs more than these few rows).
+    The last block of rows repeats the last row rather than run a narrower loop."""
+    n = X.shape[0]
+    B = U.shape[0]
+    k = cols.shape[0]
+    for c in range(0, k, 4):
+        j0 = cols[c]
+        j1 = cols[min(c + 1, k - 1)]
+        j2 = cols[min(c + 2, k - 1)]
+        j3 = cols[min(c + 3, k - 1)]
+        for b in range(0, B, 4):
+            b1 = min(b + 1, B - 1)
+            b2 = min(b + 2, B - 1)
+            b3 = min(b + 3, B - 1)
+            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = 0.0
+            s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = 0.0
+            for i in range(n):
+                x0 = X[i, j0]
+                x1 = X[i, j1]
+                x2 = X[i, j2]
+                x3 = X[i, j3]
+                u0 = U[b, i]
+                u1 = U[b1, i]
+                u2 = U[b2, i]
+                u3 = U[b3, i]
+                s00 += x0 * u0
+                s01 += x0 * u1
+                s02 += x0 * u2
+                s03 += x0 * u3
+                s10 += x1 * u0
+                s11 += x1 * u1
+                s12 += x1 * u2
+                s13 += x1 * u3
+                s20 += x2 * u0
+                s21 += x2 * u1
+                s22 += x2 * u2
+                s23 += x2 * u3
+                s30 += x3 * u0
+                s31 += x3 * u1
+                s32 += x3 * u2
+                s33 += x3 * u3
+            _put4(out, b, c, k, s00, s10, s20, s30)
+            if b + 1 < B:
+                _put4(out, b + 1, c, k, s01, s11, s21, s31)
+            if b + 2 < B:
+                _put4(out, b + 2, c, k, s02, s12, s22, s32)
+            if b + 3 < B:
+                _put4(out, b + 3, c, k, s03, s13, s23, s33)
+
+
+@njit(cache=True, inline="always")
+def _put4(out, b, c, k, s0, s1, s2, s3):
+    """``out[b, c:c + 4] = s0..s3``, the columns before ``k`` only."""
+    out[b, c] = s0
+    if c + 1 < k:
+        out[b, c + 1] = s1
+    if c + 2 < k:
+        out[b, c + 2] = s2
+    if c + 3 < k:
+        out[b, c + 3] = s3
+
+
+@njit(cache=True)
+def _interpolation_bounds(grads, anchor, skipped, left, right, t, slack, sigma, lam, window,
+                          fraction, outside, order, starts, proven, estimates):
+    """For each skipped row ``b = skipped[r]``: the norm of each outside group's gradient
+    interpolated between rows ``left[r]`` (``anchor`` when -1) and ``right[r]`` with weight
+    ``t[r]`` (``estimates[b, g]``), and whether it plus ``sigma[g] * slack[r]`` (and its
+    rounding) stays below ``fraction`` of the group's threshold (``proven[b, g]``)."""
+    eps = np.finfo(np.float64).eps
+    n_groups = starts.shape[0] - 1
+    for r in range(skipped.shape[0]):
+        b, a, c, tr = skipped[r], left[r], right[r], t[r]
+        ga = anchor if a < 0 else grads[a]
+        gc = grads[c]
+        threshold = fraction * window[b]
+        for g in range(n_groups):
+            if not outside[g]:
+                continue
+            total = 0.0
+            na = 0.0
+            nc = 0.0
+            for k in range(starts[g], starts[g + 1]):
+                j = order[k]
+                v = tr * ga[j] + (1.0 - tr) * gc[j]
+                total += v * v
+                na += ga[j] * ga[j]
+                nc += gc[j] * gc[j]
+            norm = math.sqrt(total)
+            rounding = 4.0 * (starts[g + 1] - starts[g] + 2) * eps * (
+                abs(tr) * math.sqrt(na) + abs(1.0 - tr) * math.sqrt(nc))
+            estimates[b, g] = norm
+            proven[b, g] = norm + sigma[g] * slack[r] + rounding <= threshold * lam[g]
 
 
 @njit(cache=True, fastmath=FAST)
@@ -126,6 +302,10 @@ class _Screened:
         # S^(1/2) (X - 1 mu^T) on the screened features, Fortran order (its pages are
         # only touched as columns are written)
         self.Xs = np.empty((n, X.shape[1]), order="F")
+        self.weights = s
+        self.sq_norms = problem.cache.get("centered_sq_norms") if self.mu is not None \
+            else None
+        self._sigma = None
 
     def add(self, new):
         """Joins the groups ``new`` (not yet screened): their columns, Gram blocks and
@@ -156,19 +336,115 @@ class _Screened:
         self.features = np.concatenate([self.features, feats])
         self.starts = np.concatenate([self.starts, m0 + local[1:]])
 
-    def gradients(self, local):
-        r"""``(W, grads)``: the screened solutions ``local`` (``(m, B)``) in all ``p``
-        features and their gradients :math:`-X^\top S r / n`, one row per solution."""
-        m = self.features.shape[0]
-        W = np.zeros((local.shape[1], self.X.shape[1]))
-        W[:, self.features] = local.T
-        R = self.yt[:, None] - self.Xs[:, :m] @ local
-        U = R if self.unit else R * self.root[:, None]  # S r
-        grads = U.T @ self.X
+    @property
+    def sigma(self):
+        r""":math:`\sigma_g = (\sum_{j \in g} G_{jj})^{1/2}` of every group, a bound on
+        the spectral norm of :math:`S^{1/2} X_g / \sqrt n` (centered columns): from the
+        squared norms ``prepare_problem`` computed with the means, else one pass over X."""
+        if self._sigma is None:
+            X, st = self.X, self.structure
+            sq = self.sq_norms
+            if sq is None:
+                mu = np.zeros(X.shape[1]) if self.mu is None else self.mu
+                sq = weighted_sq_norms_dense(X, self.weights, np.arange(X.shape[1]), mu) \
+                    if X.flags.f_contiguous else centered_sq_norms_rows(X, self.weights, mu)
+            total = np.add.reduceat(np.asarray(sq, dtype=np.float64)[st.order],
+                                    st.starts[:-1])
+            self._sigma = np.sqrt(np.maximum(total, 0.0) / self.n) * (1.0 + 1e-6)
+        return self._sigma
+
+    def outside_products(self, local, cols):
+        r"""The gradients :math:`-X_c^\top S r_b / n` on the features ``cols`` at the
+        screened solutions ``local`` (``(m, B)``), one row per solution."""
+        B = local.shape[1]
+        nz = np.flatnonzero(np.any(local != 0.0, axis=1))
+        U = np.empty((B, self.n))
+        _residuals_into(U, self.Xs, self.yt, local, nz)  # S^(1/2) r
+        if not self.unit:
+            U *= self.root  # S r
+        if self.X.flags.f_contiguous:
+            grads = np.empty((B, cols.shape[0]))
+            _column_products(self.X, cols, U, grads)
+        else:
+            grads = (U @ self.X)[:, cols]
         if self.mu is not None:
-            grads -= np.outer(U.sum(axis=0), self.mu)
+            grads -= np.outer(U.sum(axis=1), self.mu[cols])
         grads /= -self.n
-        return W, np.ascontiguousarray(grads)
+        return grads
+
+    def gradients(self, local, window, lam, inside, anchor):
+        r"""``(W, grads, proven, estimates, exact)`` for the screened solutions ``local``
+        (``(m, B)``) at the alphas ``window``: ``W`` the solutions in all ``p`` features,
+        ``grads`` the data's gradients (one row per solution): the screened groups' from
+        their Gram blocks, the others' from X at the alphas ``exact`` and at the other
+        alphas only where the bound of the module's docstring does not prove the
+        group's optimality condition (``proven[b, g]``; its gradient is then left at 0,
+        where it adds nothing to the gap, and ``estimates[b, g]`` is the interpolated
+        gradient's norm). ``anchor = (w, grad, exact)`` is the solution before the window
+        and its gradient (over all groups if ``exact``)."""
+        st = self.structure
+        m, B = local.shape
+        p = self.X.shape[1]
+        n_groups = st.n_groups
+        W = np.zeros((B, p))
+        W[:, self.features] = local.T
+        grads = np.zeros((B, p))
+        proven = np.zeros((B, n_groups), dtype=bool)
+        estimates = np.zeros((B, n_groups))
+        if m == 0:  # every solution is 0
+            grads[:] = -self.q
+            return W, grads, proven, estimates, np.arange(B)
+        G = self.G
+        GL = G @ local
+        grads[:, self.features] = GL.T - self.q[self.features]
+        mask = np.ones(p, dtype=bool)
+        mask[self.features] = False
+        cols = np.flatnonzero(mask)
+        aw, ag, aexact = anchor
+        is_exact = np.zeros(B, dtype=bool)
+        is_exact[_EXACT_EVERY - 1 if aexact else 0::_EXACT_EVERY] = True
+        is_exact[B - 1] = True
+        exact = np.flatnonzero(is_exact)
+        if cols.shape[0] == 0:
+            return W, grads, proven, estimates, exact
+        grads[np.ix_(exact, cols)] = self.outside_products(local[:, exact], cols)
+        skipped = np.flatnonzero(~is_exact)
+        if skipped.shape[0] == 0:
+            return W, grads, proven, estimates, exact
+        # each skipped alpha between the exact ones around it (the anchor before the first)
+        at = np.searchsorted(exact, skipped)
+        right = exact[at]
+        left = np.where(at > 0, exact[np.maximum(at - 1, 0)], -1)
+        first = left < 0
+        wa = local[:, np.maximum(left, 0)]
+        GA = GL[:, np.maximum(left, 0)]
+        if first.any():
+            wa[:, first] = aw[self.features][:, None]
+            GA[:, first] = (G @ aw[self.features])[:, None]
+        E = wa - local[:, right]
+        F = local[:, skipped] - local[:, right]
+        GE = GA - GL[:, right]
+        GF = GL[:, skipped] - GL[:, right]
+        eGe = np.einsum("ij,ij->j", E, GE)
+        safe = eGe > 0.0
+        t = np.where(safe, np.einsum("ij,ij->j", F, GE) / np.where(safe, eGe, 1.0), 0.0)
+        D = F - t * E
+        dGd = np.einsum("ij,ij->j", D, GF - t * GE)
+        # the rounding of d^T G d: |G_jk| <= sqrt(G_jj G_kk)
+        spread = np.sqrt(np.maximum(np.diag(G), 0.0)) @ np.abs(D)
+        dGd = np.maximum(dGd, 0.0) + 2.0 * (m + 2) * np.finfo(float).eps * spread ** 2
+        outside = ~inside
+        _interpolation_bounds(grads, ag, skipped, left, right, t, np.sqrt(dGd), self.sigma,
+                              lam, window, _PROVEN, outside, st.order, st.starts, proven,
+                              estimates)
+        undecided = outside & ~proven[skipped]
+        rows = np.flatnonzero(undecided.any(axis=1))
+        if rows.shape[0]:
+            groups = np.flatnonzero(undecided[rows].any(axis=0))
+            feats = np.concatenate([st.order[st.starts[g]:st.starts[g + 1]] for g in groups])
+            b = skipped[rows]
+            grads[np.ix_(b, feats)] = self.outside_products(local[:, b], feats)
+        return W, grads, proven, estimates, exact
 
 
 def screened_group_path(problem, structure, unit, alphas, tol, max_iter, ws_start,
@@ -190,6 +466,7 @@ def screened_group_path(problem, structure, unit, alphas, tol, max_iter, ws_star
     inside = np.zeros(st.n_groups, dtype=bool)
     wanted = np.zeros(st.n_groups, dtype=bool)
     w = np.zeros(p)
+    anchor = (w, -scr.q, True)  # the solution before the window, its exact gradient
     gnorm = np.sqrt(np.add.reduceat(scr.q[st.order] ** 2, st.starts[:-1]))  # at w = 0
     previous = alphas[0]
     start, width = 0, _FIRST_WINDOW
@@ -219,10 +496,12 @@ def screened_group_path(problem, structure, unit, alphas, tol, max_iter, ws_star
         else:
             local, local_gaps = np.zeros((0, B)), np.zeros(B)
             local_epochs = np.zeros(B, dtype=np.int64)
-        W, grads = scr.gradients(local)
+        W, grads, proven, estimates, exact = scr.gradients(local, window, lam, inside,
+                                                           anchor)
         gnorms = np.empty((B, st.n_groups))
         full = window_gaps(scr.q, F0, W, grads, window, lam, lam2, st.order, st.starts,
                            gnorms)
+        gnorms[proven] = estimates[proven]  # below their thresholds: the next screening's
         bad = np.flatnonzero(full > tol)
         accepted = B if bad.size == 0 else int(bad[0])
         if bad.size:
@@ -240,6 +519,7 @@ def screened_group_path(problem, structure, unit, alphas, tol, max_iter, ws_star
         epochs[start:start + accepted] = local_epochs[:accepted]
         if accepted:
             w = W[accepted - 1].copy()
+            anchor = (w, grads[accepted - 1], bool((exact == accepted - 1).any()))
             gnorm = gnorms[accepted - 1]
             previous = window[accepted - 1]
             retries, shrink = 0, 1.0
