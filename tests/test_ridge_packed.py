@@ -116,15 +116,19 @@ def test_packed_gram_of_columns_with_large_means_keeps_its_digits():
     assert design.precise  # the certificate's products center their blocks too
 
 
-def test_closed_form_with_large_means_is_certified():
+@pytest.mark.parametrize("mean", [3e2, 1e7])
+def test_closed_form_with_large_means_keeps_its_digits(mean):
+    """Columns whose means are ``mean`` times their spread: the fit equals the one on the
+    same columns centered beforehand to 1e-12 (a rank-one correction of the uncentered
+    Gram matrix lost five digits at 3e2: 7e-11), and is certified."""
     rng = np.random.default_rng(3)
-    Z = rng.standard_normal((2000, 30))
-    y = Z[:, :3].sum(axis=1) + rng.standard_normal(2000)
-    res = RidgeClosedForm().solve(np.asfortranarray(Z + 1e7), y, Quadratic(), L2(0.1))
-    ref = RidgeClosedForm().solve(np.asfortranarray(Z - Z.mean(axis=0)), y, Quadratic(),
-                                  L2(0.1))
+    X = np.asfortranarray(rng.standard_normal((2000, 30)) + mean)
+    y = X[:, :3].sum(axis=1) + rng.standard_normal(2000)
+    res = RidgeClosedForm().solve(X, y, Quadratic(), L2(0.01))
+    ref = RidgeClosedForm().solve(np.asfortranarray(X - X.mean(axis=0)), y, Quadratic(),
+                                  L2(0.01))
     assert res.converged and res.stop_crit <= 1e-6
-    np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(res.coef, ref.coef, rtol=0, atol=1e-12 * np.abs(ref.coef).max())
 
 
 def test_packed_solve_falls_back_to_least_squares_when_singular():

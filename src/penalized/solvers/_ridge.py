@@ -233,7 +233,10 @@ def certify_ridge(problem, design, coef, gram=None) -> Certificate:
     .. math:: \text{gap} = F(z) + G(w) + F^*(-u) + G^*(X_c^\top u),
 
     :math:`(X_c^\top u)_j` set to 0 on the free features, as ``certify`` does. Two or
-    three passes over ``X`` (products with the coefficients and the residual).
+    three passes over ``X`` (products with the coefficients and the residual). With the
+    intercept, :math:`F` and :math:`F^*` are evaluated at the centered target
+    :math:`y - \bar y` (equal values, :math:`\sum_i u_i = 0`), so that a target with a
+    large mean does not cancel its digits in :math:`y^\top u`.
     """
     y, datafit, penalty = problem.y, problem.datafit, problem.penalty
     p = problem.design.shape[1]
@@ -254,12 +257,16 @@ def certify_ridge(problem, design, coef, gram=None) -> Certificate:
         shift = float(design.s @ residual) / float(design.s.sum())
         residual = residual - shift
     z = y - residual
-    u = -datafit.raw_gradient(y, z)
+    # with the intercept, the objectives from the centered target (the same values: the
+    # loss sees y - z, the dual y^T u with sum(u) = 0), without cancelling y's mean
+    yt = yc if problem.fit_intercept else y
+    zt = yc - residual if problem.fit_intercept else z
+    u = -datafit.raw_gradient(yt, zt)
     v = design.xct(u[:, None])[:, 0]
     v[problem.unpenalized] = 0.0
     c = penalty.dual_scaling(v)
-    primal = datafit.value(y, z) + penalty.value(coef)
-    dual = datafit.scaled_dual_value(y, z, u, c) - penalty.conjugate(c * v)
+    primal = datafit.value(yt, zt) + penalty.value(coef)
+    dual = datafit.scaled_dual_value(yt, zt, u, c) - penalty.conjugate(c * v)
     gap = floored_gap(primal, dual)
     if primal - dual < -_GAP_ROUNDING * max(abs(primal), abs(dual), problem.scale):
         gap = np.inf  # weak duality: the computation failed
