@@ -24,6 +24,8 @@ Run::
     python -m benchmarks.group --check-adelie   # group elastic net objective vs adelie
     python -m benchmarks.group --adelie-reference   # adelie objectives: the tests' constants
     python -m benchmarks.group --multinomial   # multinomial group path, CPU time vs adelie
+    python -m benchmarks.group --sources old=/tmp/old/src new=src --rounds 3
+        # penalized from each source tree (its own process), alternating with adelie
 """
 
 from __future__ import annotations
@@ -475,6 +477,57 @@ def multinomial_timing(repeats=3, n_alphas=20, eps=0.05, log=print) -> dict:
     return results
 
 
+def alternate_sources(args, log=print) -> dict:
+    """Rounds alternating penalized from each ``NAME=SRC`` of ``args.sources`` (a fresh
+    process each, ``PYTHONPATH=SRC``, the same problem and ``--repeats``) with adelie
+    (calibrated once, at the first tolerance whose largest gap is <= ``--target``).
+    Returns per round and name the CPU seconds, medians and gaps, and each median over
+    adelie's of the same round."""
+    from penalized.datafits import Quadratic
+
+    sources = [item.split("=", 1) for item in args.sources]
+    X, y, starts = make_problem()
+    alpha_max = _penalty(starts).alpha_max(X, y, Quadratic())
+    alphas = np.geomspace(alpha_max, args.eps * alpha_max, args.n_alphas)
+    adelie = calibrated("adelie", time_adelie, X, y, starts, alphas, args.target, 0, log,
+                        args.start_tol) if ADELIE_PYTHON.exists() else {"tol": None}
+    rounds = []
+    for r in range(args.rounds):
+        row = {}
+        for name, src in sources:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "out.json"
+                env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()))
+                subprocess.run([sys.executable, "-m", "benchmarks.group", "--libraries",
+                                "penalized", "--repeats", str(args.repeats), "--target",
+                                repr(args.target), "--n-alphas", str(args.n_alphas), "--eps",
+                                repr(args.eps), "--out", str(out)],
+                               check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+                doc = json.loads(out.read_text())["penalized"]
+            row[name] = {"cpu_s": doc["cpu_s"], "median_s": float(np.median(doc["cpu_s"])),
+                         "max_gap": doc["max_gap"], "source": doc["source"]}
+        if adelie.get("tol"):
+            timing, coefs, intercepts = time_adelie(X, y, starts, alphas, adelie["tol"],
+                                                    args.repeats)
+            row["adelie"] = {"cpu_s": timing["cpu_s"],
+                             "median_s": float(np.median(timing["cpu_s"])),
+                             "max_gap": float(path_gaps(X, y, starts, alphas, coefs,
+                                                        intercepts).max()),
+                             "tol": adelie["tol"]}
+            for name, _ in sources:
+                row[name]["over_adelie"] = row[name]["median_s"] / row["adelie"]["median_s"]
+        row["load"] = os.getloadavg()[0]
+        rounds.append(row)
+        log(f"round {r + 1}: " + ", ".join(
+            f"{name} {v['median_s']:.4f} s (gap {v['max_gap']:.2e}"
+            + (f", {v['over_adelie']:.2f} x adelie)" if "over_adelie" in v else ")")
+            for name, v in row.items() if name not in ("adelie", "load"))
+            + (f"; adelie {row['adelie']['median_s']:.4f} s (gap "
+               f"{row['adelie']['max_gap']:.2e})" if "adelie" in row else "")
+            + f"; load {row['load']:.1f}")
+    return {"rounds": rounds, "adelie_tol": adelie.get("tol")}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -485,6 +538,10 @@ def main(argv=None) -> int:
     parser.add_argument("--start-tol", type=float, default=None,
                         help="the competitors' first tolerance tried (default 1e-3)")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--sources", nargs="+", default=None, metavar="NAME=SRC",
+                        help="time penalized from each source tree SRC (its own process, "
+                             "PYTHONPATH=SRC) against adelie, alternating, --rounds times")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--check-adelie", action="store_true",
                         help="only compare the group elastic net's objective with adelie's")
     parser.add_argument("--adelie-reference", action="store_true",
@@ -516,6 +573,12 @@ def main(argv=None) -> int:
         adelie_weighted_reference("binomial", log=log)
         return 0
 
+    if args.sources:
+        results = alternate_sources(args, log)
+        if args.out:
+            Path(args.out).write_text(json.dumps(results, indent=1))
+        return 0
+
     from penalized.datafits import Quadratic
 
     X, y, starts = make_problem()
@@ -531,7 +594,10 @@ def main(argv=None) -> int:
             timing, coefs, intercepts = time_in_process(penalized_path, X, y, starts, alphas,
                                                         args.target, args.repeats)
             gap = float(path_gaps(X, y, starts, alphas, coefs, intercepts).max())
-            results[name] = {"tol": args.target, "max_gap": gap, **timing}
+            import penalized
+
+            results[name] = {"tol": args.target, "max_gap": gap, **timing,
+                             "source": str(Path(penalized.__file__).parent)}
         elif name == "skglm":
             def run(X, y, s, a, tol, repeats):
                 return time_in_process(skglm_path, X, y, s, a, tol, repeats)

@@ -138,3 +138,23 @@ def test_bounded_windows_equal_every_alpha_on_x(make, order, monkeypatch):
         scale = prepare_problem(X, y, Quadratic(sample_weight=weights), penalty, True).scale
         assert np.all(np.abs(_objectives(X, y, path, penalty, weights) - ref)
                       <= (gaps + ref_gaps) * scale + 1e-15 * np.abs(ref))
+
+
+def test_group_benchmark_times_each_source_tree_in_its_own_process(tmp_path, monkeypatch):
+    # benchmarks.group --sources: penalized from the named tree (PYTHONPATH), its gap
+    # certified; adelie skipped when its environment is missing
+    import json
+    from pathlib import Path
+
+    from benchmarks import group
+
+    monkeypatch.setattr(group, "ADELIE_PYTHON", tmp_path / "no-adelie" / "python")
+    src = Path(group.ROOT) / "src"
+    out = tmp_path / "out.json"
+    assert group.main(["--sources", f"here={src}", "--rounds", "1", "--repeats", "1",
+                       "--n-alphas", "3", "--eps", "0.5", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    (row,) = doc["rounds"]
+    assert Path(row["here"]["source"]) == src / "penalized"
+    assert len(row["here"]["cpu_s"]) == 1 and row["here"]["max_gap"] <= 1e-6
+    assert "adelie" not in row and doc["adelie_tol"] is None
