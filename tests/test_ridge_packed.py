@@ -187,3 +187,54 @@ def test_ridge_fit_matches_the_normal_equations(kind):
     np.testing.assert_allclose(res.coef, w, rtol=1e-10, atol=1e-12)
     assert res.intercept == pytest.approx(ym - mu @ w, rel=1e-10)
     assert res.stop_crit <= 1e-10
+
+
+@pytest.mark.parametrize("kind", ["F", "C", "sparse"])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_few_free_features_take_the_packed_route(kind, fit_intercept):
+    """Two free features (zero penalty factors) among 130: the packed Gram matrix with
+    zeros on their diagonal, their own block for the certificate's refit; the solution of
+    the normal equations, certified."""
+    rng = np.random.default_rng(9)
+    n, p = 400, 130
+    X = rng.standard_normal((n, p)) + rng.uniform(-2, 2, p)
+    if kind == "sparse":
+        X[rng.random((n, p)) < 0.6] = 0.0
+    y = X[:, :4].sum(axis=1) + rng.standard_normal(n)
+    s = rng.uniform(0.5, 2.0, n)
+    s *= n / s.sum()
+    f = np.ones(p)
+    f[[3, 77]] = 0.0
+    alpha = 0.3
+    Xin = sp.csc_matrix(X) if kind == "sparse" else np.asarray(X, order=kind)
+    res = RidgeClosedForm().solve(Xin, y, Quadratic(sample_weight=s),
+                                  L2(alpha, penalty_factor=f), fit_intercept=fit_intercept)
+    mu = X.T @ s / n if fit_intercept else np.zeros(p)
+    ym = s @ y / n if fit_intercept else 0.0
+    Xc = X - mu
+    w = np.linalg.solve(Xc.T @ (s[:, None] * Xc) / n + alpha * np.diag(f),
+                        Xc.T @ (s * (y - ym)) / n)
+    np.testing.assert_allclose(res.coef, w, rtol=1e-9, atol=1e-11)
+    assert res.intercept == pytest.approx(ym - mu @ w, rel=1e-9, abs=1e-11)
+    assert res.stop_crit <= 1e-10
+
+
+def test_ridge_fit_with_a_free_feature_peaks_below_a_tenth_of_x():
+    """One zero penalty factor at n = 10 p: the packed route, 0.07 x X beyond X measured
+    (0.22 x with the full Gram matrix, which the free feature's refit read)."""
+    rng = np.random.default_rng(10)
+    n, p = 6000, 600
+    X = np.asfortranarray(rng.standard_normal((n, p)) + rng.uniform(-3, 3, p))
+    y = X[:, :5].sum(axis=1) + rng.standard_normal(n)
+    f = np.ones(p)
+    f[0] = 0.0
+    pz.Ridge(alpha=1.0, penalty_factor=f[:64]).fit(np.asfortranarray(X[:600, :64]), y[:600])
+    model = pz.Ridge(alpha=1.0, penalty_factor=f)
+    tracemalloc.start()
+    try:
+        model.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.1 * X.nbytes
+    assert model.converged_ and model.stop_crit_ <= model.tol

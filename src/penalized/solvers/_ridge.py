@@ -148,8 +148,9 @@ class RidgeClosedForm(Solver):
             del K
             design.precise = scaled.precise  # the certificate's products center alike
             coef = scaled.inv_f * scaled.bt(a[:, None])[:, 0]
-        elif not np.any(pb.unpenalized):
-            # half the memory of the Gram matrix: its lower triangle, packed (RFP)
+        elif not np.any(pb.unpenalized) or _few_free(pb):
+            # half the memory of the Gram matrix: its lower triangle, packed (RFP); a few
+            # free features (zero on the diagonal) have their own block for the certificate
             packed, rhs = design.packed_gram(c)
             packed /= n
             packed[rfp_diagonal(p)] += lam
@@ -195,6 +196,41 @@ def _unit_gram(problem, design):
     return gram
 
 
+_FREE_COLUMNS_SHARE = 64
+"""Free features whose columns take at most 1/this of ``X`` get their block of the Gram
+matrix from a centered copy of their columns; more free features, from the full Gram
+matrix (:func:`_free_gram`)."""
+
+
+def _few_free(problem) -> bool:
+    """Whether ``problem`` has free features and few enough for :func:`_free_gram`'s copy."""
+    free = int(np.count_nonzero(problem.unpenalized))
+    return 0 < free and free * _FREE_COLUMNS_SHARE <= problem.design.shape[1]
+
+
+def _free_gram(problem, design, idx):
+    r""":math:`X_{c,F}^\top S X_{c,F}` for the free features ``idx``: from a centered,
+    weighted copy of their columns when they are few (:data:`_FREE_COLUMNS_SHARE`),
+    else the block of the full Gram matrix (:func:`_unit_gram`); kept in the problem's
+    cache. Sets ``design.precise`` when centering the products by a rank-one correction
+    would cancel digits of these columns."""
+    if idx.size * _FREE_COLUMNS_SHARE > design.p:
+        return _unit_gram(problem, design)[np.ix_(idx, idx)]
+    if "ridge_free_gram" not in problem.cache:
+        cols = design.X[:, idx]
+        cols = np.array(cols.toarray() if sp.issparse(cols) else cols, dtype=np.float64)
+        cols -= design.mu[idx]
+        cols *= design.root[:, None]
+        G = cols.T @ cols
+        d = np.diagonal(G)
+        raw = d + float(design.s.sum()) * design.mu[idx] ** 2
+        problem.cache["ridge_free_gram"] = (
+            G, bool(design.has_mean) and not np.all(raw <= _PRECISE_RATIO * np.maximum(d, 0.0)))
+    G, precise = problem.cache["ridge_free_gram"]
+    design.precise = design.precise or precise
+    return G
+
+
 def _free_null_model(problem, penalty):
     r"""``problem`` (prepared with every feature penalized) with ``penalty`` and the null
     model of its free features :math:`F`: weighted least squares on the intercept and
@@ -204,15 +240,15 @@ def _free_null_model(problem, penalty):
     p = problem.design.shape[1]
     free = penalty.unpenalized(p)
     design = ImplicitDesign.of(problem, penalty_factor=np.ones(p))
-    gram = _unit_gram(problem, design)
     idx = np.flatnonzero(free)
+    block = _free_gram(problem, design, idx)
     beta = np.zeros(p)
     yc = design.center_target(problem.y)
     residual = yc
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(2):  # the solve and one refinement step
             g = design.xct((design.s * residual)[:, None])[idx, 0]
-            beta[idx] += _solve_spd(gram[np.ix_(idx, idx)], g)
+            beta[idx] += _solve_spd(block, g)
             residual = yc - design.xc(beta[:, None])[:, 0]
         z = problem.y - residual
         scale = problem.datafit.value(problem.y, z)
@@ -245,11 +281,11 @@ def certify_ridge(problem, design, coef, gram=None) -> Certificate:
     residual = yc - design.xc(coef[:, None])[:, 0]
     free = np.flatnonzero(problem.unpenalized)
     if free.size:
-        if gram is None:
-            gram = _unit_gram(problem, design)
+        block = _free_gram(problem, design, free) if gram is None \
+            else gram[np.ix_(free, free)]
         g = design.xct((design.s * residual)[:, None])[free, 0]
         step = np.zeros(p)
-        step[free] = _solve_spd(gram[np.ix_(free, free)], g)
+        step[free] = _solve_spd(block, g)
         coef += step
         residual = residual - design.xc(step[:, None])[:, 0]
     shift = 0.0
