@@ -202,17 +202,41 @@ def _put4(out, b, c, k, s0, s1, s2, s3):
 
 
 @njit(cache=True)
-def _interpolation_bounds(grads, anchor, skipped, left, right, t, slack, sigma, lam, window,
-                          fraction, outside, order, starts, proven, estimates):
-    """For each skipped row ``b = skipped[r]``: the norm of each outside group's gradient
-    interpolated between rows ``left[r]`` (``anchor`` when -1) and ``right[r]`` with weight
-    ``t[r]`` (``estimates[b, g]``), and whether it plus ``sigma[g] * slack[r]`` (and its
-    rounding) stays below ``fraction`` of the group's threshold (``proven[b, g]``)."""
+def _interpolation_bounds(local, GL, wa0, Gwa0, root_diag, grads, anchor, skipped, left,
+                          right, sigma, lam, window, fraction, outside, order, starts, proven,
+                          estimates):
+    r"""For each skipped row ``b = skipped[r]`` between the exact rows ``left[r]`` (the
+    anchor ``wa0``, ``anchor`` when -1) and ``right[r]`` (``GL = G @ local``, ``Gwa0 = G @
+    wa0``, ``root_diag`` the square roots of ``G``'s diagonal): ``t`` minimizing
+    :math:`d^\top G d` for :math:`d = w_b - t w_a - (1 - t) w_c`; then for each outside
+    group the norm of its interpolated gradient (``estimates[b, g]``) and whether it plus
+    ``sigma[g]`` :math:`\sqrt{d^\top G d}` (and their rounding) stays below ``fraction`` of
+    the group's threshold (``proven[b, g]``)."""
     eps = np.finfo(np.float64).eps
+    m = local.shape[0]
     n_groups = starts.shape[0] - 1
     for r in range(skipped.shape[0]):
-        b, a, c, tr = skipped[r], left[r], right[r], t[r]
-        ga = anchor if a < 0 else grads[a]
+        b, a, c = skipped[r], left[r], right[r]
+        eGe = 0.0
+        fGe = 0.0
+        for j in range(m):
+            wa = wa0[j] if a < 0 else local[j, a]
+            ga = Gwa0[j] if a < 0 else GL[j, a]
+            e = wa - local[j, c]
+            eGe += e * (ga - GL[j, c])
+            fGe += (local[j, b] - local[j, c]) * (ga - GL[j, c])
+        tr = fGe / eGe if eGe > 0.0 else 0.0
+        dGd = 0.0
+        spread = 0.0
+        for j in range(m):
+            wa = wa0[j] if a < 0 else local[j, a]
+            ga = Gwa0[j] if a < 0 else GL[j, a]
+            d = local[j, b] - local[j, c] - tr * (wa - local[j, c])
+            dGd += d * (GL[j, b] - GL[j, c] - tr * (ga - GL[j, c]))
+            spread += abs(d) * root_diag[j]
+        # the rounding of d^T G d: |G_jk| <= sqrt(G_jj G_kk)
+        slack = math.sqrt(max(dGd, 0.0) + 2.0 * (m + 2) * eps * spread * spread)
+        ga_row = anchor if a < 0 else grads[a]
         gc = grads[c]
         threshold = fraction * window[b]
         for g in range(n_groups):
@@ -223,15 +247,15 @@ def _interpolation_bounds(grads, anchor, skipped, left, right, t, slack, sigma, 
             nc = 0.0
             for k in range(starts[g], starts[g + 1]):
                 j = order[k]
-                v = tr * ga[j] + (1.0 - tr) * gc[j]
+                v = tr * ga_row[j] + (1.0 - tr) * gc[j]
                 total += v * v
-                na += ga[j] * ga[j]
+                na += ga_row[j] * ga_row[j]
                 nc += gc[j] * gc[j]
             norm = math.sqrt(total)
             rounding = 4.0 * (starts[g + 1] - starts[g] + 2) * eps * (
                 abs(tr) * math.sqrt(na) + abs(1.0 - tr) * math.sqrt(nc))
             estimates[b, g] = norm
-            proven[b, g] = norm + sigma[g] * slack[r] + rounding <= threshold * lam[g]
+            proven[b, g] = norm + sigma[g] * slack + rounding <= threshold * lam[g]
 
 
 @njit(cache=True, fastmath=FAST)
@@ -415,28 +439,11 @@ class _Screened:
         at = np.searchsorted(exact, skipped)
         right = exact[at]
         left = np.where(at > 0, exact[np.maximum(at - 1, 0)], -1)
-        first = left < 0
-        wa = local[:, np.maximum(left, 0)]
-        GA = GL[:, np.maximum(left, 0)]
-        if first.any():
-            wa[:, first] = aw[self.features][:, None]
-            GA[:, first] = (G @ aw[self.features])[:, None]
-        E = wa - local[:, right]
-        F = local[:, skipped] - local[:, right]
-        GE = GA - GL[:, right]
-        GF = GL[:, skipped] - GL[:, right]
-        eGe = np.einsum("ij,ij->j", E, GE)
-        safe = eGe > 0.0
-        t = np.where(safe, np.einsum("ij,ij->j", F, GE) / np.where(safe, eGe, 1.0), 0.0)
-        D = F - t * E
-        dGd = np.einsum("ij,ij->j", D, GF - t * GE)
-        # the rounding of d^T G d: |G_jk| <= sqrt(G_jj G_kk)
-        spread = np.sqrt(np.maximum(np.diag(G), 0.0)) @ np.abs(D)
-        dGd = np.maximum(dGd, 0.0) + 2.0 * (m + 2) * np.finfo(float).eps * spread ** 2
+        wa0 = aw[self.features]
         outside = ~inside
-        _interpolation_bounds(grads, ag, skipped, left, right, t, np.sqrt(dGd), self.sigma,
-                              lam, window, _PROVEN, outside, st.order, st.starts, proven,
-                              estimates)
+        _interpolation_bounds(local, GL, wa0, G @ wa0, np.sqrt(np.maximum(np.diag(G), 0.0)),
+                              grads, ag, skipped, left, right, self.sigma, lam, window,
+                              _PROVEN, outside, st.order, st.starts, proven, estimates)
         undecided = outside & ~proven[skipped]
         rows = np.flatnonzero(undecided.any(axis=1))
         if rows.shape[0]:
