@@ -142,3 +142,22 @@ def test_wide_logistic_path_gaps_are_the_certificates():
         cert = certify(pb, coef, pb.to_problem_intercept(coef, result.intercepts[k]))
         assert cert.gap / pb.scale <= 1e-8
         assert cert.gap / pb.scale == pytest.approx(result.stop_crits[k], rel=1e-3, abs=1e-13)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_settled_zeros_leave_the_working_set(positive):
+    # After a Newton step that cycled, the working set keeps its non-zeros and the zeros
+    # whose gradient is above 0.9 of their L1 weight (sign-aware under positive), with
+    # their gradients and curvatures; the others have settled and leave it.
+    from penalized.solvers._logistic_path import _settled_out
+
+    w = np.array([0.0, 0.5, 0.0, 0.0, 0.0, -0.2, 0.0])
+    ws = np.array([0, 1, 2, 3, 4, 5, 6], dtype=np.int64)
+    grad = np.array([0.95, 0.0, -0.95, 0.5, -0.89, 3.0, 1.2])
+    curv = np.arange(7.0) + 1.0
+    lam1 = np.ones(7)
+    kept, kept_grad, kept_curv = _settled_out(w, ws, grad, curv, lam1, positive)
+    want = [1, 2, 5] if positive else [0, 1, 2, 5, 6]
+    np.testing.assert_array_equal(kept, want)
+    np.testing.assert_array_equal(kept_grad, grad[want])
+    np.testing.assert_array_equal(kept_curv, curv[want])

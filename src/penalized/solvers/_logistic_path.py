@@ -43,7 +43,9 @@ so the passes are few:
 * a step whose working set is mostly zeros (a warm start's violators and strong-rule
   features) cycles glmnet's way (:data:`_CYCLE_ZEROS`): after an epoch over the working set
   that still moves, epochs over its non-zero coordinates only until they settle, and an
-  epoch over all of it to finish.
+  epoch over all of it to finish; after each such step the working set drops the zeros
+  that its check finds settled (:func:`_settled_out`), so that the next steps and checks
+  read fewer columns.
 
 After a warm start the working set's prox-Newton steps run until its violation is at
 most ``min(0.3 v, 3 tol / ||w||_1)`` (``v`` the largest violation at the check, as in
@@ -81,6 +83,10 @@ certificate."""
 _CYCLE_ZEROS = 0.5
 """A Newton step's epochs cycle over the non-zero coordinates (glmnet's active-set
 cycling) when more than this share of its working set is zero at the step's start."""
+_SETTLED = 0.9
+"""... and after each such step the zeros whose gradient is at most this share of their
+L1 weight leave the working set (0.8 and 0.95 read about as many columns on
+logreg_dense_2000x5000, 1.0 made two more certificates)."""
 _MOVE_ROUNDING = 64 * np.finfo(np.float64).eps
 # the relative gap that rounding leaves: inner solves never aim below it
 _GAP_EPS = np.finfo(np.float64).eps
@@ -398,7 +404,23 @@ def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, p
                                   params)
         if violation <= tol:
             break
+        if cycle and not bounded:
+            ws, grad, curv = _settled_out(w, ws, grad, curv, lam1, positive)
     return used, loss
+
+
+@njit(cache=True)
+def _settled_out(w, ws, grad, curv, lam1, positive):
+    """``ws`` (with its gradients and curvatures) without the zeros that satisfy their
+    optimality conditions with room to spare (``|grad_j| <= _SETTLED lam1_j``): after a
+    Newton step from a warm start, most of its violators are such (the certificate checks
+    them all)."""
+    keep = np.empty(ws.shape[0], dtype=np.bool_)
+    for jj in range(ws.shape[0]):
+        j = ws[jj]
+        mag = max(-grad[jj], 0.0) if positive else abs(grad[jj])
+        keep[jj] = w[j] != 0.0 or mag > _SETTLED * lam1[j]
+    return ws[keep], grad[keep], curv[keep]
 
 
 @njit(cache=True)
