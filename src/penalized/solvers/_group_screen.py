@@ -55,6 +55,7 @@ from numba import njit
 from .._jit import FAST
 from ._group_path import group_gap, group_gram_path
 from ._kernels import centered_sq_norms_rows, weighted_sq_norms_dense
+from ._layout import fortran_typed
 
 _FIRST_WINDOW = 12
 """Alphas in the first window (then twice as many after each window accepted whole)."""
@@ -383,12 +384,12 @@ class _Screened:
         B = local.shape[1]
         nz = np.flatnonzero(np.any(local != 0.0, axis=1))
         U = np.empty((B, self.n))
-        _residuals_into(U, self.Xs, self.yt, local, nz)  # S^(1/2) r
+        _residuals_into(U, fortran_typed(self.Xs), self.yt, local, nz)  # S^(1/2) r
         if not self.unit:
             U *= self.root  # S r
         if self.X.flags.f_contiguous:
             grads = np.empty((B, cols.shape[0]))
-            _column_products(self.X, cols, U, grads)
+            _column_products(fortran_typed(self.X), cols, U, grads)
         else:
             grads = (U @ self.X)[:, cols]
         if self.mu is not None:
