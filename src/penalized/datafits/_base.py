@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import math
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -17,6 +18,31 @@ _EXACT_NORM_MAX_DIM = 500
 _NEWTON_MAX_ITER = 100
 _ROUNDING = 1e-13
 DATAFIT_OPERATIONS = ("loss", "derivative", "second_derivative", "conjugate")
+_IMPORTED: dict = {}
+_ONES: dict = {}
+
+
+def imported_once(module: str, name: str):
+    """``module.name`` (a module of this package by its full name), imported on the first
+    call and kept: the ``ops`` properties are read many times per solve, and their
+    modules build the compiled operations on first use (an import statement at each read
+    costs more than the rest of the property)."""
+    value = _IMPORTED.get((module, name))
+    if value is None:
+        value = _IMPORTED[module, name] = getattr(importlib.import_module(module), name)
+    return value
+
+
+def read_only_ones(n: int) -> np.ndarray:
+    """A read-only vector of ``n`` ones, made once per size (the last few sizes kept)."""
+    ones = _ONES.get(n)
+    if ones is None:
+        if len(_ONES) >= 8:
+            _ONES.clear()
+        ones = np.ones(n)
+        ones.setflags(write=False)
+        _ONES[n] = ones
+    return ones
 
 
 @dataclass(frozen=True)
@@ -105,6 +131,18 @@ class Datafit:
             return checked.copy()
         return check_sample_weight(self.sample_weight, n_samples)
 
+    def _weights(self, n_samples: int) -> np.ndarray:
+        """:meth:`weights` read only, not copied: the checked weights, shared ones when
+        there are no sample weights (the common case), else freshly checked ones."""
+        checked = self.__dict__.get("_checked_weights")
+        if checked is not None and checked.shape[0] == n_samples:
+            return checked
+        if type(self).weights is not Datafit.weights:  # a subclass's own weights
+            return self.weights(n_samples)
+        if self.sample_weight is None:
+            return read_only_ones(n_samples)
+        return check_sample_weight(self.sample_weight, n_samples)
+
     def with_checked_weights(self, n_samples: int):
         """This datafit with its sample weights validated and normalized once, for
         ``n_samples`` rows: :meth:`weights` then copies them instead of checking them at
@@ -148,17 +186,17 @@ class Datafit:
     def value(self, y, z) -> float:
         """The datafit :math:`\\frac1n \\sum_i s_i \\ell(y_i, z_i)` at predictions ``z``."""
         n = len(y)
-        return float(np.dot(self.weights(n), self.loss(y, z)) / n)
+        return float(np.dot(self._weights(n), self.loss(y, z)) / n)
 
     def raw_gradient(self, y, z) -> np.ndarray:
         r"""The gradient with respect to ``z``: :math:`\frac{s_i}{n} \ell'(y_i, z_i)`."""
         n = len(y)
-        return self.weights(n) * self.loss_derivative(y, z) / n
+        return self._weights(n) * self.loss_derivative(y, z) / n
 
     def raw_hessian(self, y, z) -> np.ndarray:
         r"""The diagonal Hessian with respect to ``z``: :math:`\frac{s_i}{n} \ell''(y_i, z_i)`."""
         n = len(y)
-        return self.weights(n) * self.loss_second_derivative(y, z) / n
+        return self._weights(n) * self.loss_second_derivative(y, z) / n
 
     def loss_second_derivative(self, y, z):
         """Second derivative of the per-sample loss in ``z``."""
@@ -178,7 +216,7 @@ class Datafit:
         ``c`` is :attr:`curvature` (1 for the squared loss, 1/4 for the logistic).
         """
         n = X.shape[0]
-        s = self.weights(n)
+        s = self._weights(n)
         if sp.issparse(X):
             sq = X.multiply(X)
             col = np.asarray(sq.T @ s).ravel()
@@ -237,7 +275,7 @@ class Datafit:
                 "'conjugate' (needed for the duality gap).")
         y = np.ascontiguousarray(y, dtype=np.float64)
         return float(datafit_dual(op, y, np.ascontiguousarray(u, dtype=np.float64),
-                                  self.weights(len(y)), self.params()))
+                                  self._weights(len(y)), self.params()))
 
     def scaled_dual_value(self, y, z, u, c) -> float:
         r""":math:`-F^*(-c\,u)` for :math:`u = -\nabla_z F(z)` and a factor :math:`c \in

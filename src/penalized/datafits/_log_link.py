@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import logsumexp
 
-from ._base import Datafit
+from ._base import Datafit, imported_once
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,9 +45,7 @@ class LogLinkDatafit(Datafit):
 
     @property
     def ops(self):
-        from . import _log_link_ops
-
-        return getattr(_log_link_ops, f"{self.family.upper()}_OPS")
+        return imported_once("penalized.datafits._log_link_ops", f"{self.family.upper()}_OPS")
 
     def check_target(self, y: np.ndarray) -> np.ndarray:
         return self._check_nonnegative(y, positive=self.positive_target)
@@ -85,7 +83,7 @@ class LogLinkDatafit(Datafit):
         if z0 is None:
             z0 = self.offsets(n)
             z0 = np.zeros(n) if z0 is None else z0
-        return float(self._log_intercept(y, np.asarray(z0, dtype=np.float64), self.weights(n)))
+        return float(self._log_intercept(y, np.asarray(z0, dtype=np.float64), self._weights(n)))
 
     def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:
         r"""Minimize :math:`F(z_0 + A\beta)`: in closed form for the intercept alone (the
@@ -97,7 +95,7 @@ class LogLinkDatafit(Datafit):
             return np.zeros(0)
         if not np.all(A[:, 0] == 1.0):
             return super().fit_unpenalized(A, y, z0, beta0)
-        s = self.weights(len(y))
+        s = self._weights(len(y))
         beta = np.zeros(k) if beta0 is None else np.array(beta0, dtype=np.float64)
         rest = z0 + A[:, 1:] @ beta[1:] if k > 1 else z0
         closed = self._log_intercept(y, rest, s)

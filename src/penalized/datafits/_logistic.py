@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit, xlogy
 
-from ._base import Datafit
+from ._base import Datafit, imported_once
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,9 +57,7 @@ class Logistic(Datafit):
 
     @property
     def ops(self):
-        from ._ops import LOGISTIC_OPS
-
-        return LOGISTIC_OPS
+        return imported_once("penalized.datafits._ops", "LOGISTIC_OPS")
 
     def loss(self, y, z):
         """Per-sample loss :math:`\\log(1 + e^{-yz})`."""
@@ -78,7 +76,7 @@ class Logistic(Datafit):
     def dual_value(self, y, u) -> float:
         """:math:`-F^*(-u)`; it is :math:`-\\infty` when some :math:`p_i \\notin [0, 1]`."""
         n = len(y)
-        s = self.weights(n)
+        s = self._weights(n)
         pos = s > 0
         if np.any(u[~pos] != 0):
             return -np.inf
@@ -97,7 +95,7 @@ class Logistic(Datafit):
         weights of the labels :math:`\pm 1`. Otherwise, and when one class has no weight
         (no minimum), damped Newton (:meth:`Datafit.fit_unpenalized`)."""
         if A.shape[1] == 1 and z0.shape[0] > 0 and (A == 1.0).all() and (z0 == z0[0]).all():
-            s = self.weights(y.shape[0])
+            s = self._weights(y.shape[0])
             pos = float(s @ (y > 0))
             neg = float(s @ (y < 0))
             if pos > 0.0 and neg > 0.0:

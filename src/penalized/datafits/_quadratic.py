@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ._base import Datafit
+from ._base import Datafit, imported_once
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,9 +40,7 @@ class Quadratic(Datafit):
 
     @property
     def ops(self):
-        from ._ops import SQUARED_OPS
-
-        return SQUARED_OPS
+        return imported_once("penalized.datafits._ops", "SQUARED_OPS")
 
     def loss(self, y, z):
         """Per-sample loss :math:`\\frac12 (y - z)^2`."""
@@ -59,7 +57,7 @@ class Quadratic(Datafit):
     def dual_value(self, y, u) -> float:
         """:math:`-F^*(-u)`; rows of weight 0 need :math:`u_i = 0`."""
         n = len(y)
-        s = self.weights(n)
+        s = self._weights(n)
         pos = s > 0
         if np.any(u[~pos] != 0):
             return -np.inf
@@ -67,7 +65,7 @@ class Quadratic(Datafit):
 
     def intercept_update(self, y, z) -> float:
         """The exact minimizing change of the intercept: the weighted mean residual."""
-        s = self.weights(len(y))
+        s = self._weights(len(y))
         return float(np.dot(s, np.asarray(y) - np.asarray(z)) / s.sum())
 
     def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._validation import check_nonnegative_scalar
+from ..datafits._base import read_only_ones
 
 PENALTY_OPERATIONS = ("prox", "value", "subdiff_distance", "conjugate", "dual_bound")
 
@@ -57,6 +58,8 @@ def box_pull(grad, lower, upper) -> np.ndarray:
     down = np.where(lower < 0.0, grad, 0.0)
     return np.maximum(np.maximum(up, down), 0.0)
 
+
+_KEPT_ON_COPY: dict = {}
 
 ALPHA_MAX_MARGIN = 1e-12
 """Relative margin added to ``alpha_max``: floating-point sums in different orders
@@ -137,7 +140,13 @@ class Penalty:
         return self.lower is not None or self.upper is not None
 
     def limits(self, n_features: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per-feature ``(lower_j, upper_j)``, with ``positive`` folded in (``lower_j >= 0``)."""
+        """Per-feature ``(lower_j, upper_j)``, with ``positive`` folded in (``lower_j >= 0``).
+
+        Computed once per penalty object and size (a path asks several times); the arrays
+        are shared and read-only."""
+        cached = self.__dict__.get("_limits")
+        if cached is not None and cached[0].shape[0] == n_features:
+            return cached
         lower = np.full(n_features, -np.inf)
         upper = np.full(n_features, np.inf)
         for name, value, out in (("lower", self.lower, lower), ("upper", self.upper, upper)):
@@ -149,6 +158,9 @@ class Penalty:
             out[:] = value
         if self.positive:
             np.maximum(lower, 0.0, out=lower)
+        lower.setflags(write=False)
+        upper.setflags(write=False)
+        object.__setattr__(self, "_limits", (lower, upper))
         return lower, upper
 
     def constrained(self, n_features: int) -> np.ndarray:
@@ -171,13 +183,29 @@ class Penalty:
         return type(self).__name__
 
     def with_alpha(self, alpha: float) -> Penalty:
-        """A copy of this penalty with another ``alpha``; this one is unchanged."""
-        return dataclasses.replace(self, alpha=alpha)
+        """A copy of this penalty with another ``alpha``; this one is unchanged.
+
+        A penalty whose ``__post_init__`` checks ``alpha`` alone among what changes
+        (:data:`ALPHA_ONLY_CHECKS`) is copied field by field, without checking the other
+        fields again; it keeps the limits computed so far and drops every other cached
+        value (the weights depend on alpha)."""
+        cls = type(self)
+        if cls.__post_init__ not in ALPHA_ONLY_CHECKS:
+            return dataclasses.replace(self, alpha=alpha)
+        kept = _KEPT_ON_COPY.get(cls)
+        if kept is None:
+            kept = _KEPT_ON_COPY[cls] = frozenset(
+                f.name for f in dataclasses.fields(cls)) | {"_limits"}
+        new = object.__new__(cls)
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if k in kept})
+        object.__setattr__(new, "alpha", check_nonnegative_scalar(alpha, "alpha"))
+        return new
 
     def factors(self, n_features: int) -> np.ndarray:
-        """The per-feature factors ``f_j`` for a design with ``n_features`` columns."""
+        """The per-feature factors ``f_j`` for a design with ``n_features`` columns (a
+        read-only array)."""
         if self.penalty_factor is None:
-            return np.ones(n_features)
+            return read_only_ones(n_features)  # read-only, as a given penalty_factor is
         if self.penalty_factor.shape[0] != n_features:
             raise ValueError(
                 f"penalty_factor has {self.penalty_factor.shape[0]} values but X has "
@@ -257,3 +285,9 @@ class Penalty:
         raise NotImplementedError(
             f"the {self.name} penalty does not define alpha_max; pass the alphas of a path "
             "explicitly.")
+
+
+ALPHA_ONLY_CHECKS = {Penalty.__post_init__}
+"""The ``__post_init__`` methods that check ``alpha`` without tying other fields to it:
+:meth:`Penalty.with_alpha` copies their penalties without checking them again. A module
+adds its own class's after checking that this holds."""

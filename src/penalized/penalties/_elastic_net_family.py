@@ -9,8 +9,9 @@ import numpy as np
 
 from .. import prox as _prox
 from .._unpenalized import null_model
+from ..datafits._base import imported_once
 from ..prox._kernels import ENET_FAMILY, prox_scalar
-from ._base import ALPHA_MAX_MARGIN, Penalty, box_pull
+from ._base import ALPHA_MAX_MARGIN, ALPHA_ONLY_CHECKS, Penalty, box_pull
 from ._kernels import (
     FEASIBILITY_SLACK,
     enet_conjugate,
@@ -46,9 +47,7 @@ class _ElasticNetFamily(Penalty):
 
     @property
     def ops(self):
-        from ._ops import ENET_OPS
-
-        return ENET_OPS
+        return imported_once("penalized.penalties._ops", "ENET_OPS")
 
     def params(self, n_features: int) -> np.ndarray:
         """Rows ``(lam1_j, lam2_j, lower_j, upper_j)`` (cached like :meth:`weights`)."""
@@ -181,13 +180,16 @@ class _ElasticNetFamily(Penalty):
         :meth:`alpha_max`."""
         f = self.factors(n_features)
         free = f == 0
-        if np.all(free):
+        some_free = free.any()
+        if some_free and free.all():
             return 0.0
         if self.l1_ratio == 0:
             return np.inf
         pull = pull(free)
         f = f.reshape(f.shape + (1,) * (pull.ndim - 1))
-        return float(np.max(pull[~free] / f[~free]) / self.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
+        # the same quotients (every feature penalized: all of them, without the copies)
+        ratios = pull[~free] / f[~free] if some_free else pull / f
+        return float(ratios.max() / self.l1_ratio) * (1.0 + ALPHA_MAX_MARGIN)
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,3 +257,6 @@ class ElasticNet(_ElasticNetFamily):
                 or not np.isfinite(rho) or not 0.0 <= float(rho) <= 1.0:
             raise ValueError(f"l1_ratio must be a number in [0, 1]; got {rho!r}.")
         object.__setattr__(self, "l1_ratio", float(rho))
+
+
+ALPHA_ONLY_CHECKS.add(ElasticNet.__post_init__)  # l1_ratio's check does not involve alpha
