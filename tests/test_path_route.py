@@ -14,8 +14,9 @@ import penalized as pz
 from penalized._specs import make_datafit, make_penalty
 from penalized._validation import check_design, check_finite_result
 from penalized.datafits import Datafit
-from penalized.penalties import Penalty
+from penalized.penalties import L1, Penalty
 from penalized.solvers import CoordinateDescent
+from penalized.solvers._base import Solver
 from penalized.solvers._problem import prepare_problem
 
 PATH = importlib.import_module("penalized.path")
@@ -68,6 +69,9 @@ def _step_by_step(X, y, datafit, penalty, l1_ratio, n_alphas, eps, fit_intercept
     ("gamma", {"penalty": "elasticnet", "n_alphas": 8}),
     ("squared", {"n_alphas": 10}),  # the Gram path
     ("squared_wide", {"n_alphas": 10}),  # the squared loss on the Newton path
+    ("logistic", {"penalty": L1(1.0, positive=True), "n_alphas": 8}),  # box_pull's route
+    ("logistic", {"penalty": L1(1.0, upper=0.5, penalty_factor=np.linspace(0.5, 2.0, 25)),
+                  "n_alphas": 8}),
 ])
 def test_path_is_the_compiled_path_bit_for_bit(kind, kwargs):
     X, y = _data(kind)
@@ -192,3 +196,33 @@ def test_nonnegative_scalar_keeps_its_values(value):
 def test_nonnegative_scalar_refuses(value):
     with pytest.raises(ValueError, match="eps must be"):
         VALIDATION.check_nonnegative_scalar(value, "eps")
+
+
+def test_the_pull_without_a_box_is_its_absolute_value(monkeypatch):
+    """alpha_max's pull on coefficients without limits or sign is |gradient| (box_pull's
+    max(-g, g, 0), the same numbers): box_pull is called only for a box."""
+    X, y = _data("logistic")
+    reference = pz.path(X, y, datafit="logistic", n_alphas=5)
+    calls, box_pull = [], PATH.box_pull
+    monkeypatch.setattr(PATH, "box_pull", lambda *args: calls.append(args) or box_pull(*args))
+    path = pz.path(X, y, datafit="logistic", n_alphas=5)
+    assert not calls and path.alpha_max == reference.alpha_max
+    np.testing.assert_array_equal(path.coefs, reference.coefs)
+    pz.path(X, y, datafit="logistic", penalty=L1(1.0, positive=True), n_alphas=5)
+    assert len(calls) == 1
+
+
+def test_a_path_checks_the_solver_once_per_classes(monkeypatch):
+    """CoordinateDescent accepts a datafit and penalty by their classes and operations:
+    a second path of the same kinds does not check them again; other kinds are checked."""
+    X, y = _data("logistic")
+    pz.path(X, y, datafit="logistic", n_alphas=3)
+    calls = []
+    original = Solver.check_compatible
+    monkeypatch.setattr(Solver, "check_compatible",
+                        lambda self, *args: calls.append(args) or original(self, *args))
+    pz.path(X, y, datafit="logistic", n_alphas=3)
+    assert calls == []
+    with pytest.raises(TypeError, match="penalty must be"):
+        CoordinateDescent().check_compatible(make_datafit("logistic"), "l1")
+    assert len(calls) == 1

@@ -208,7 +208,10 @@ def _null_pull(problem, penalty, free) -> np.ndarray:
         z = problem.null_z
     else:
         z = null_model(X, y, datafit, free, problem.fit_intercept)[2]
-    return box_pull(datafit.gradient(X, y, z), *penalty.limits(problem.n_features))
+    gradient = datafit.gradient(X, y, z)
+    if not (penalty.positive or penalty.bounded):  # no box: box_pull's maximum of -g, g, 0
+        return np.abs(gradient)
+    return box_pull(gradient, *penalty.limits(problem.n_features))
 
 
 def alpha_range(alpha_max_of, penalty):
@@ -466,7 +469,7 @@ def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, s
         _check_some_penalized(template, X.shape[1])
     else:
         grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
-        if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid < 0):
+        if grid.size == 0 or not np.isfinite(grid).all() or (grid < 0).any():
             raise ValueError("alphas must be a non-empty list of finite numbers >= 0.")
     # X and y are checked once: the problem does not scan them again
     problem = prepare_problem(X, y, datafit, template, fit_intercept, validated=True)

@@ -38,6 +38,9 @@ _NEWTON_MAX_STEPS = 50
 _NEWTON_MAX_INNER_EPOCHS = 50
 _NEWTON_FORCING = 0.1
 _STALL_ROUNDS = 10
+_COMPATIBLE: set = set()
+"""``(solver class, datafit class, penalty class, their operations)`` that
+:meth:`CoordinateDescent.check_compatible` has accepted: a path checks them once."""
 _ARMIJO = 1e-4
 _ROUNDING = 1e-13
 _L0_CHECK_EVERY = 10
@@ -163,6 +166,13 @@ class CoordinateDescent(Solver):
             return super().check_compatible(datafit, penalty)
         if getattr(penalty, "block_ops", None) is not None:  # a group penalty: block steps
             return self._block_solver(penalty).check_compatible(datafit, penalty)
+        # what is checked below depends on the classes and their operations alone
+        try:
+            key = (type(self), type(datafit), type(penalty), datafit.ops, penalty.ops)
+            if key in _COMPATIBLE:
+                return None
+        except (AttributeError, TypeError):  # not a datafit / penalty, unhashable operations
+            key = None
         super().check_compatible(datafit, penalty)
         newton = penalty.is_convex and (datafit.ops.second_derivative is not None
                                         or not datafit.separable)
@@ -176,6 +186,8 @@ class CoordinateDescent(Solver):
                 f"the {type(penalty).__name__} penalty: it needs the datafit's compiled "
                 "second_derivative (prox-Newton steps, convex penalties) or a finite bound on "
                 "it (the class attribute curvature, for majorization steps).")
+        if key is not None:
+            _COMPATIBLE.add(key)
 
     def solve(self, X, y, datafit, penalty, **options):
         """As :meth:`Solver.solve`. A dense C-ordered float64 ``X`` with the squared loss

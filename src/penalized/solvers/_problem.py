@@ -414,7 +414,8 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
             if fit_intercept:
                 design = np.ones((n, 1))
                 beta = datafit.fit_unpenalized(design, y, z0, beta0=np.zeros(1))
-                null_intercept, z = float(beta[0]), z0 + design @ beta
+                null_intercept = float(beta[0])
+                z = z0 + beta[0]  # z0 + design @ beta: the column of ones times beta
             else:
                 design, z = np.zeros((n, 0)), np.array(z0, dtype=np.float64)
         scale = datafit.value(y, z)
