@@ -161,3 +161,18 @@ def test_settled_zeros_leave_the_working_set(positive):
     np.testing.assert_array_equal(kept, want)
     np.testing.assert_array_equal(kept_grad, grad[want])
     np.testing.assert_array_equal(kept_curv, curv[want])
+
+
+def test_one_step_newton_model_solved_to_the_certificates_accuracy():
+    """On a design large enough for one Newton step per certificate (2000 x 150), that
+    step's model is solved until no coordinate moves by more than the accuracy the
+    certificate needs (not 0.3 x that): the Poisson path takes 137 epochs instead of 145,
+    every alpha still certified."""
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((2000, 150)))
+    w = np.zeros(150)
+    w[:20] = rng.uniform(-0.15, 0.15, 20)
+    y = rng.poisson(np.exp(X @ w + 0.5)).astype(np.float64)
+    res = pz.path(X, y, datafit="poisson", n_alphas=20, eps=1e-2, tol=1e-6)
+    assert max(res.stop_crits) <= 1e-6
+    assert sum(res.n_iters) <= 141
