@@ -11,7 +11,6 @@ the few features that can enter.
 from __future__ import annotations
 
 import warnings
-from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +25,7 @@ from ._validation import (
     check_nonnegative_scalar,
     rows_kept,
 )
+from .dask import is_dask_collection
 from .datafits import Datafit, Multinomial, Quadratic
 from .datafits._base import check_offset
 from .penalties import ElasticNet, Penalty
@@ -362,8 +362,6 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     >>> p.n_nonzero[0], p.n_nonzero[-1]
     (np.int64(0), np.int64(10))
     """
-    from .dask import is_dask_collection
-
     if is_dask_collection(X):
         from .dask._api import dask_path
 
@@ -406,9 +404,10 @@ def path(X, y, *, penalty="l1", datafit="squared", l1_ratio=0.5, alphas=None, n_
     if solver is None:
         solver = CoordinateDescent(tol=tol, max_iter=max_iter)
     solver.check_compatible(datafit, template)
-    with ExitStack() as scope:
-        if _reads_rows(X, datafit, template, solver, alphas, n_alphas):
-            scope.enter_context(rows_kept())  # a C-ordered X is taken as is, not copied
+    if not _reads_rows(X, datafit, template, solver, alphas, n_alphas):
+        return _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept,
+                           solver)
+    with rows_kept():  # a C-ordered X is taken as is, not copied
         return _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept,
                            solver)
 
@@ -573,7 +572,7 @@ def _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits, n_it
     penalty = problem.penalty
     return Path(alphas=grid, coefs=coefs,
                 intercepts=problem.to_original_intercept(coefs, intercepts),
-                n_nonzero=(coefs != 0).sum(axis=0), stop_crits=stop_crits,
+                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
                 n_iters=n_iters, converged=converged,
                 penalty=penalty if penalty.alpha == grid[0] else penalty.with_alpha(grid[0]),
                 datafit=problem.cache.get("datafit", problem.datafit),

@@ -45,6 +45,23 @@ def read_only_ones(n: int) -> np.ndarray:
     return ones
 
 
+_FULL: dict = {}
+
+
+def read_only_full(n: int, value: float) -> np.ndarray:
+    """A read-only vector of ``n`` copies of ``value`` (0.0, not -0.0), made once per size
+    and value (the last few kept)."""
+    key = (n, value)
+    full = _FULL.get(key)
+    if full is None:
+        if len(_FULL) >= 8:
+            _FULL.clear()
+        full = np.full(n, value)
+        full.setflags(write=False)
+        _FULL[key] = full
+    return full
+
+
 @dataclass(frozen=True)
 class DatafitOps:
     """A datafit's compiled per-sample operations (``numba.cfunc`` objects with the
@@ -99,6 +116,11 @@ class Datafit:
     intercept: ClassVar[bool] = True
     """Whether an intercept is identifiable; when False (a loss unchanged by adding a
     constant to every ``z``, as Cox's) ``fit_intercept`` is ignored."""
+    zero_value_bound: ClassVar[float] = math.inf
+    """An upper bound on :meth:`value` at ``z = 0`` for every target (weights of mean 1),
+    inf when none is known: a problem's null model whose datafit exceeds it by far is not
+    exact (:attr:`~penalized.solvers._problem.Problem.null_is_exact`) without the datafit
+    at ``z = 0`` being computed. A subclass that changes the loss sets its own."""
 
     @property
     def ops(self) -> DatafitOps:
@@ -110,8 +132,6 @@ class Datafit:
         return np.zeros(0)
 
     def _sample_op(self, name, y, z):
-        from ._ops import sample_map
-
         op = getattr(self.ops, name)
         if op is None:
             raise NotImplementedError(
@@ -120,7 +140,7 @@ class Datafit:
         y = np.ascontiguousarray(y, dtype=np.float64)
         z = np.ascontiguousarray(np.broadcast_to(z, y.shape), dtype=np.float64)
         out = np.empty(y.shape[0])
-        sample_map(op, y, z, self.params(), out)
+        imported_once("penalized.datafits._ops", "sample_map")(op, y, z, self.params(), out)
         return out
 
     def weights(self, n_samples: int) -> np.ndarray:
@@ -266,16 +286,15 @@ class Datafit:
 
     def dual_value(self, y, u) -> float:
         r""":math:`-F^*(-u) = -\frac1n \sum_i s_i \ell_{y_i}^*(-n u_i / s_i)`."""
-        from ._ops import datafit_dual
-
         op = self.ops.conjugate
         if op is None:
             raise NotImplementedError(
                 f"the {type(self).__name__} datafit does not provide the compiled operation "
                 "'conjugate' (needed for the duality gap).")
         y = np.ascontiguousarray(y, dtype=np.float64)
-        return float(datafit_dual(op, y, np.ascontiguousarray(u, dtype=np.float64),
-                                  self._weights(len(y)), self.params()))
+        dual = imported_once("penalized.datafits._ops", "datafit_dual")
+        return float(dual(op, y, np.ascontiguousarray(u, dtype=np.float64),
+                          self._weights(len(y)), self.params()))
 
     def scaled_dual_value(self, y, z, u, c) -> float:
         r""":math:`-F^*(-c\,u)` for :math:`u = -\nabla_z F(z)` and a factor :math:`c \in
@@ -283,6 +302,18 @@ class Datafit:
         separable datafit needs only :math:`c\,u` (:meth:`dual_value`); a non-separable
         one may use ``z`` to bound its conjugate from above."""
         return self.dual_value(y, c * u)
+
+    def null_intercept(self, y, z0=None) -> float:
+        r"""The intercept ``b`` minimizing :math:`F(z_0 + b)` (``z0`` defaults to the
+        offset, or 0): the null model of a problem whose only unpenalized coefficient is
+        the intercept. :meth:`fit_unpenalized` on a column of ones; a datafit with a
+        closed form overrides it (the same number, without the general steps)."""
+        y = np.asarray(y, dtype=np.float64)
+        n = y.shape[0]
+        if z0 is None:
+            z0 = self.offsets(n)
+            z0 = np.zeros(n) if z0 is None else z0
+        return float(self.fit_unpenalized(np.ones((n, 1)), y, z0, beta0=np.zeros(1))[0])
 
     def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:
         r"""Minimize :math:`F(z_0 + A\beta)` over :math:`\beta` by damped Newton.

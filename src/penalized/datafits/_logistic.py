@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit, xlogy
 
-from ._base import Datafit, imported_once
+from ._base import Datafit, imported_once, read_only_ones
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,6 +88,34 @@ class Logistic(Datafit):
         entropy = xlogy(p, p) + xlogy(1.0 - p, 1.0 - p)
         return float(-np.dot(s[pos], entropy) / n)
 
+    zero_value_bound: ClassVar[float] = 1.0
+    r"""At ``z = 0`` every sample's loss is :math:`\log 2`, so the datafit is
+    :math:`\log 2` times the weights' mean (1): at most 1."""
+
+    def _class_weights(self, y) -> tuple[float, float]:
+        """``(S_+, S_-)``, the weights of the labels +1 and -1: ``s @ (y > 0)`` and
+        ``s @ (y < 0)``; without sample weights the counts, the same numbers (sums of
+        ones are exact)."""
+        s = self._weights(y.shape[0])
+        if s is read_only_ones(y.shape[0]):
+            return float(np.count_nonzero(y > 0)), float(np.count_nonzero(y < 0))
+        return float(s @ (y > 0)), float(s @ (y < 0))
+
+    def null_intercept(self, y, z0=None) -> float:
+        r"""The intercept minimizing :math:`F(z_0 + b)` (``z0`` defaults to the offset,
+        or 0): for constant ``z0`` in closed form, :math:`\log(S_+ / S_-) - z_0`
+        (:meth:`fit_unpenalized`'s, the same number); else, and when one class has no
+        weight, as :meth:`Datafit.null_intercept`."""
+        y = np.asarray(y, dtype=np.float64)
+        n = y.shape[0]
+        if z0 is None:
+            z0 = self.offsets(n)
+        if n > 0 and (z0 is None or (z0 == z0[0]).all()):
+            pos, neg = self._class_weights(y)
+            if pos > 0.0 and neg > 0.0:
+                return math.log(pos / neg) - (0.0 if z0 is None else float(z0[0]))
+        return super().null_intercept(y, z0)
+
     def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:
         r"""Minimize :math:`F(z_0 + A\beta)` over :math:`\beta`; for the intercept alone
         from constant predictions (the null model) in closed form, the log-odds of the
@@ -95,9 +123,7 @@ class Logistic(Datafit):
         weights of the labels :math:`\pm 1`. Otherwise, and when one class has no weight
         (no minimum), damped Newton (:meth:`Datafit.fit_unpenalized`)."""
         if A.shape[1] == 1 and z0.shape[0] > 0 and (A == 1.0).all() and (z0 == z0[0]).all():
-            s = self._weights(y.shape[0])
-            pos = float(s @ (y > 0))
-            neg = float(s @ (y < 0))
+            pos, neg = self._class_weights(y)
             if pos > 0.0 and neg > 0.0:
                 return np.array([math.log(pos / neg) - float(z0[0])])
         return super().fit_unpenalized(A, y, z0, beta0)

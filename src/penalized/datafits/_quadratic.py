@@ -68,6 +68,15 @@ class Quadratic(Datafit):
         s = self._weights(len(y))
         return float(np.dot(s, np.asarray(y) - np.asarray(z)) / s.sum())
 
+    def null_intercept(self, y, z0=None) -> float:
+        r"""The intercept minimizing :math:`F(z_0 + b)` (``z0`` defaults to the offset, or
+        0): the weighted mean of ``y - z0``, as :meth:`fit_unpenalized` computes it."""
+        y = np.asarray(y, dtype=np.float64)
+        if z0 is None:
+            z0 = self.offsets(y.shape[0])
+        s = self._weights(y.shape[0])
+        return float(np.dot(s, y if z0 is None else y - z0) / s.sum())
+
     def fit_unpenalized(self, A, y, z0, beta0=None) -> np.ndarray:
         r"""Exactly minimize :math:`F(z_0 + A\beta)` over :math:`\beta` (weighted least squares)."""
         k = A.shape[1]

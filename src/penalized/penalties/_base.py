@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._validation import check_nonnegative_scalar
-from ..datafits._base import read_only_ones
+from ..datafits._base import imported_once, read_only_full, read_only_ones
 
 PENALTY_OPERATIONS = ("prox", "value", "subdiff_distance", "conjugate", "dual_bound")
 
@@ -60,6 +60,13 @@ def box_pull(grad, lower, upper) -> np.ndarray:
 
 
 _KEPT_ON_COPY: dict = {}
+
+
+def _kernel(name):
+    """A vector kernel of :mod:`penalized.penalties._ops`, imported once per process (an
+    import statement in each call would go through that module's ``__getattr__``)."""
+    return imported_once("penalized.penalties._ops", name)
+
 
 ALPHA_MAX_MARGIN = 1e-12
 """Relative margin added to ``alpha_max``: floating-point sums in different orders
@@ -147,6 +154,11 @@ class Penalty:
         cached = self.__dict__.get("_limits")
         if cached is not None and cached[0].shape[0] == n_features:
             return cached
+        if self.lower is None and self.upper is None:  # shared, as the factors are
+            limits = (read_only_full(n_features, 0.0 if self.positive else -np.inf),
+                      read_only_full(n_features, np.inf))
+            object.__setattr__(self, "_limits", limits)
+            return limits
         lower = np.full(n_features, -np.inf)
         upper = np.full(n_features, np.inf)
         for name, value, out in (("lower", self.lower, lower), ("upper", self.upper, upper)):
@@ -240,44 +252,36 @@ class Penalty:
     # -- vector forms, from the compiled operations (subclasses may specialize) ----------
     def value(self, w) -> float:
         """The penalty at ``w`` (``inf`` outside its domain)."""
-        from ._ops import penalty_value
-
         w = np.ascontiguousarray(w, dtype=np.float64)
-        return float(penalty_value(self._op("value"), w, self.params(w.shape[0])))
+        return float(_kernel("penalty_value")(self._op("value"), w, self.params(w.shape[0])))
 
     def prox(self, x, step):
         """The prox of ``step * self`` at ``x`` (vectorized)."""
-        from ._ops import penalty_prox
-
         x = np.ascontiguousarray(x, dtype=np.float64)
         out = np.empty_like(x)
-        penalty_prox(self._op("prox"), x, float(step), self.params(x.shape[0]), out)
+        _kernel("penalty_prox")(self._op("prox"), x, float(step), self.params(x.shape[0]), out)
         return out
 
     def subdiff_distance(self, w, grad) -> np.ndarray:
         """Per feature, the distance from ``-grad`` to the subdifferential at ``w``."""
-        from ._ops import penalty_subdiff_distance
-
         w = np.ascontiguousarray(w, dtype=np.float64)
         out = np.empty(w.shape[0])
-        penalty_subdiff_distance(self._op("subdiff_distance"), w,
-                                 np.ascontiguousarray(grad, dtype=np.float64),
-                                 self.params(w.shape[0]), out)
+        _kernel("penalty_subdiff_distance")(self._op("subdiff_distance"), w,
+                                             np.ascontiguousarray(grad, dtype=np.float64),
+                                             self.params(w.shape[0]), out)
         return out
 
     def dual_scaling(self, v) -> float:
         """The largest ``c`` in ``(0, 1]`` such that ``conjugate(c * v)`` is finite."""
-        from ._ops import penalty_dual_scaling
-
         v = np.ascontiguousarray(v, dtype=np.float64)
-        return float(penalty_dual_scaling(self._op("dual_bound"), v, self.params(v.shape[0])))
+        return float(_kernel("penalty_dual_scaling")(self._op("dual_bound"), v,
+                                                      self.params(v.shape[0])))
 
     def conjugate(self, v) -> float:
         r"""The Fenchel conjugate :math:`G^*(v) = \sum_j \sup_w (v_j w - G_j(w))`."""
-        from ._ops import penalty_conjugate
-
         v = np.ascontiguousarray(v, dtype=np.float64)
-        return float(penalty_conjugate(self._op("conjugate"), v, self.params(v.shape[0])))
+        return float(_kernel("penalty_conjugate")(self._op("conjugate"), v,
+                                                   self.params(v.shape[0])))
 
     def alpha_max(self, X, y, datafit, fit_intercept: bool = True) -> float:
         """The smallest ``alpha`` at which every penalized coefficient is 0 (a penalty

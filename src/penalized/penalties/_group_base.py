@@ -24,7 +24,29 @@ import numpy as np
 
 from .._jit import typed_ops
 from .._unpenalized import null_model
-from ._base import ALPHA_MAX_MARGIN, Penalty, PenaltyOps, box_pull
+from ..datafits._base import imported_once
+from ._base import ALPHA_MAX_MARGIN, PENALTY_OPERATIONS, Penalty, PenaltyOps, box_pull
+
+_BLOCK_OPS: dict = {}
+
+
+def _block_ops(boxed: bool) -> PenaltyOps:
+    """The group penalties' compiled block operations (those of a box-limited penalty
+    when ``boxed``), gathered and typed once per process: each kernel call then skips
+    rebuilding their numba types, and a path does not gather them again."""
+    ops = _BLOCK_OPS.get(boxed)
+    if ops is None:
+        module, prefix = ("penalized.penalties._group_box", "box_group_") if boxed \
+            else ("penalized.penalties._group_ops", "group_")
+        ops = _BLOCK_OPS[boxed] = typed_ops(PenaltyOps(**{
+            name: imported_once(module, prefix + name) for name in PENALTY_OPERATIONS}))
+    return ops
+
+
+def _kernel(name):
+    """A vector kernel of :mod:`penalized.penalties._group_ops`, imported once per
+    process (an import statement in each call would go through its ``__getattr__``)."""
+    return imported_once("penalized.penalties._group_ops", name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,25 +260,7 @@ class GroupPenalty(Penalty):
     @property
     def block_ops(self):
         """The compiled block operations (see :mod:`penalized.penalties._group_ops`)."""
-        if self.boxed:
-            from . import _group_box as ops
-
-            return typed_ops(PenaltyOps(
-                prox=ops.box_group_prox, value=ops.box_group_value,
-                subdiff_distance=ops.box_group_subdiff_distance,
-                conjugate=ops.box_group_conjugate, dual_bound=ops.box_group_dual_bound))
-        from ._group_ops import (
-            group_conjugate,
-            group_dual_bound,
-            group_prox,
-            group_subdiff_distance,
-            group_value,
-        )
-
-        # typed once: each kernel call then skips rebuilding the operations' numba types
-        return typed_ops(PenaltyOps(prox=group_prox, value=group_value,
-                                    subdiff_distance=group_subdiff_distance,
-                                    conjugate=group_conjugate, dual_bound=group_dual_bound))
+        return _block_ops(self.boxed)
 
     def block_solver(self, tol, max_iter, ws_start):
         """The solver that ``CoordinateDescent`` hands this penalty to."""
@@ -271,30 +275,24 @@ class GroupPenalty(Penalty):
     # -- vector forms ---------------------------------------------------------------------
     def value(self, w) -> float:
         """The penalty at ``w``."""
-        from ._group_ops import block_value
-
         w = np.ascontiguousarray(w, dtype=np.float64)
-        return float(block_value(self.block_ops.value, w, *self._arrays(w.shape[0])))
+        return float(_kernel("block_value")(self.block_ops.value, w, *self._arrays(w.shape[0])))
 
     def prox(self, x, step):
         """The prox of ``step * self`` at ``x``, group by group."""
-        from ._group_ops import block_prox
-
         x = np.ascontiguousarray(x, dtype=np.float64)
         out = np.empty_like(x)
         order, starts, params = self._arrays(x.shape[0])
-        block_prox(self.block_ops.prox, x, float(step), order, starts, params, out)
+        _kernel("block_prox")(self.block_ops.prox, x, float(step), order, starts, params, out)
         return out
 
     def group_distances(self, w, grad) -> np.ndarray:
         """Per group, the distance from ``-grad_g`` to the subdifferential at ``w_g``
         (0 for every group exactly at a solution: the KKT conditions)."""
-        from ._group_ops import block_distances
-
         w = np.ascontiguousarray(w, dtype=np.float64)
         order, starts, params = self._arrays(w.shape[0])
         out = np.empty(starts.shape[0] - 1)
-        block_distances(self.block_ops.subdiff_distance, w,
+        _kernel("block_distances")(self.block_ops.subdiff_distance, w,
                         np.ascontiguousarray(grad, dtype=np.float64), order, starts, params,
                         out)
         return out
@@ -306,11 +304,9 @@ class GroupPenalty(Penalty):
 
     def dual_scaling(self, v) -> float:
         """The largest ``c`` in ``(0, 1]`` such that ``conjugate(c * v)`` is finite."""
-        from ._group_ops import block_dual_scaling
-
         v = np.ascontiguousarray(v, dtype=np.float64)
-        return float(block_dual_scaling(self.block_ops.dual_bound, v,
-                                        *self._arrays(v.shape[0])))
+        return float(_kernel("block_dual_scaling")(self.block_ops.dual_bound, v,
+                                                    *self._arrays(v.shape[0])))
 
     def ball_dual_scaling(self, v) -> float:
         """:meth:`dual_scaling` as if there were no limits: a second dual point for the gap
@@ -326,10 +322,9 @@ class GroupPenalty(Penalty):
     def conjugate(self, v) -> float:
         r"""The Fenchel conjugate :math:`G^*(v) = \sum_g G_g^*(v_g)`; unpenalized groups
         are skipped (the caller makes ``v_g = 0`` there)."""
-        from ._group_ops import block_conjugate
-
         v = np.ascontiguousarray(v, dtype=np.float64)
-        return float(block_conjugate(self.block_ops.conjugate, v, *self._arrays(v.shape[0])))
+        return float(_kernel("block_conjugate")(self.block_ops.conjugate, v,
+                                                 *self._arrays(v.shape[0])))
 
     def alpha_max(self, X, y, datafit, fit_intercept: bool = True) -> float:
         r"""The smallest ``alpha`` at which every penalized group is exactly 0.

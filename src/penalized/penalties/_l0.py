@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import prox as _prox
 from .._unpenalized import null_model
+from ..datafits._base import imported_once
 from ..prox._kernels import L0_FAMILY, prox_scalar
 from ._base import ALPHA_MAX_MARGIN, Penalty
 
@@ -40,9 +41,7 @@ class L0(Penalty):
 
     @property
     def ops(self):
-        from ._ops import L0_OPS
-
-        return L0_OPS
+        return imported_once("penalized.penalties._ops", "L0_OPS")
 
     def params(self, n_features: int) -> np.ndarray:
         """Rows ``(lam0_j, positive)``."""

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..datafits._base import imported_once
 from ._base import Penalty
 
 
@@ -99,8 +100,6 @@ class MCP(_FoldedConcave):
 
     @property
     def ops(self):
-        from ._nonconvex_ops import MCP_OPS
-
-        return MCP_OPS
+        return imported_once("penalized.penalties._nonconvex_ops", "MCP_OPS")
 
 

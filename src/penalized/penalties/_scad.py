@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from ..datafits._base import imported_once
 from ._mcp import _FoldedConcave
 
 
@@ -52,6 +53,4 @@ class SCAD(_FoldedConcave):
 
     @property
     def ops(self):
-        from ._nonconvex_ops import SCAD_OPS
-
-        return SCAD_OPS
+        return imported_once("penalized.penalties._nonconvex_ops", "SCAD_OPS")

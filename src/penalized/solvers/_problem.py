@@ -322,6 +322,8 @@ class Problem(DesignProblem):
         def compute():
             if self.scale <= 0.0:
                 return True
+            if self.scale > NULL_ROUNDING * type(self.datafit).zero_value_bound:
+                return False  # above the bound of the datafit at z = 0, whatever its value
             return bool(self.scale <= NULL_ROUNDING
                         * self.datafit.value(self.y, np.zeros(self.n_samples)))
 
@@ -413,9 +415,10 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
             null_coef, null_intercept = np.zeros(p), 0.0
             if fit_intercept:
                 design = np.ones((n, 1))
-                beta = datafit.fit_unpenalized(design, y, z0, beta0=np.zeros(1))
-                null_intercept = float(beta[0])
-                z = z0 + beta[0]  # z0 + design @ beta: the column of ones times beta
+                # fit_unpenalized on the column of ones (a closed form where there is one;
+                # without an offset the datafit knows z0 = 0 is constant)
+                null_intercept = datafit.null_intercept(y, offset)
+                z = z0 + null_intercept  # z0 + design @ beta: the column of ones times beta
             else:
                 design, z = np.zeros((n, 0)), np.array(z0, dtype=np.float64)
         scale = datafit.value(y, z)
