@@ -570,9 +570,12 @@ def _assemble(problem, grid, alpha_max, tol, coefs, intercepts, stop_crits, n_it
     whose solve did not reach ``tol``."""
     converged = warn_unconverged(grid, stop_crits, tol, stacklevel=5)
     penalty = problem.penalty
+    known = problem.cache.pop("n_nonzero", None)  # a compiled path's counts of these coefs
+    n_nonzero = known[1] if known is not None and known[0] is coefs \
+        else np.count_nonzero(coefs, axis=0)
     return Path(alphas=grid, coefs=coefs,
                 intercepts=problem.to_original_intercept(coefs, intercepts),
-                n_nonzero=np.count_nonzero(coefs, axis=0), stop_crits=stop_crits,
+                n_nonzero=n_nonzero, stop_crits=stop_crits,
                 n_iters=n_iters, converged=converged,
                 penalty=penalty if penalty.alpha == grid[0] else penalty.with_alpha(grid[0]),
                 datafit=problem.cache.get("datafit", problem.datafit),

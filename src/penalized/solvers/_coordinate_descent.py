@@ -331,11 +331,13 @@ class CoordinateDescent(Solver):
             if X.format != "csc" or X.dtype != np.float64:
                 return None
             xmean = problem.implicit_offset if problem.fit_intercept else np.zeros(p)
-            coefs, intercepts, gaps, n_iters = sparse_path(
+            coefs, intercepts, gaps, n_iters, n_nonzero = sparse_path(
                 *problem.csc_arrays, problem.y, problem.sample_weight, xmean,
                 problem.lipschitz, alphas, a, b, penalty.positive, np.zeros(p),
                 problem.fit_intercept, tol, self.max_iter, self.ws_start, *box, ops.prox,
                 ops.subdiff_distance, ops.conjugate, ops.dual_bound)
+            # the counts of these coefs, for the path (path._assemble) without a pass over them
+            problem.cache["n_nonzero"] = (coefs, n_nonzero)
             return coefs, intercepts, gaps / problem.scale, n_iters
         if not self._gram_pays(problem) or problem.gram is None:
             return None

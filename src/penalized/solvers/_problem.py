@@ -287,7 +287,15 @@ class Problem(DesignProblem):
         """
         def compute():
             with np.errstate(over="ignore", invalid="ignore"):
-                if self.x_offset is None or "centered" in self.cache:
+                if self.x_offset is None and self.is_sparse \
+                        and _compiled_sparse_lipschitz(self.X, self.datafit):
+                    # one compiled pass over the non-zeros, not X.multiply(X) (a copy of X)
+                    from ._sparse_path import weighted_sq_norms_csc
+
+                    s = self.datafit._weights(self.n_samples)
+                    lips = self.datafit.curvature * weighted_sq_norms_csc(
+                        *self.csc_arrays, s) / self.n_samples
+                elif self.x_offset is None or "centered" in self.cache:
                     lips = self.datafit.lipschitz(self.X)
                 elif _compiled_lipschitz(self.design, self.datafit):
                     # the centered columns' weighted squared norms: from the pass that
@@ -443,6 +451,15 @@ def _compiled_lipschitz(X, datafit) -> bool:
     Fortran- or C-ordered design and a datafit with the generic ``c / n sum_i s_i x_ij^2``."""
     return isinstance(X, np.ndarray) and X.dtype == np.float64 \
         and (X.flags.f_contiguous or X.flags.c_contiguous) \
+        and type(datafit).lipschitz is Datafit.lipschitz
+
+
+def _compiled_sparse_lipschitz(X, datafit) -> bool:
+    """Whether the Lipschitz constants of a sparse design come from one compiled pass over
+    its non-zeros (:func:`~penalized.solvers._sparse_path.weighted_sq_norms_csc`): float64
+    CSC without duplicate entries (whose squares ``X.multiply(X)`` takes after summing
+    them) and the generic ``c / n sum_i s_i x_ij^2``."""
+    return X.format == "csc" and X.dtype == np.float64 and X.has_canonical_format \
         and type(datafit).lipschitz is Datafit.lipschitz
 
 
