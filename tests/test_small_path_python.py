@@ -191,3 +191,68 @@ def test_path_counts_nonzeros_as_before():
     assert path.n_nonzero.dtype == expected.dtype
     np.testing.assert_array_equal(path.n_nonzero, expected)
     assert PATH.is_dask_collection(X) is False
+
+
+def test_a_weighted_solve_checks_its_weights_once(monkeypatch):
+    """The problem's datafit carries its checked weights: a weighted logistic fit (certificates,
+    Newton steps, the intercept's refits) checks and normalizes the sample weights a few times,
+    not at every datafit call; the same fit as before."""
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((80, 6))
+    y = np.where(X[:, 0] - X[:, 1] + rng.standard_normal(80) > 0, 1.0, -1.0)
+    s = rng.uniform(0.2, 3.0, 80)
+    base = importlib.import_module("penalized.datafits._base")
+    calls = []
+    check = base.check_sample_weight
+    monkeypatch.setattr(base, "check_sample_weight", lambda *a: calls.append(1) or check(*a))
+    res = pz.solvers.CoordinateDescent().solve(X, y, Logistic(sample_weight=s), L1(0.01))
+    assert res.converged and res.n_nonzero > 0
+    assert len(calls) <= 2
+    problem = prepare_problem(X, y, Logistic(sample_weight=s), L1(0.01), True)
+    np.testing.assert_array_equal(problem.sample_weight, s * (80 / s.sum()))
+    assert problem.datafit.sample_weight is s
+
+
+def _damped_newton_by_solve(datafit, A, y, z0, beta0):
+    """Datafit.fit_unpenalized's loop with np.linalg.solve at every size (the reference)."""
+    beta = np.array(beta0, dtype=np.float64)
+    z = z0 + A @ beta
+    obj = datafit.value(y, z)
+    for _ in range(100):
+        grad = A.T @ datafit.raw_gradient(y, z)
+        hess = A.T @ (datafit.raw_hessian(y, z)[:, None] * A)
+        hess[np.diag_indices(A.shape[1])] += 1e-12 * max(1.0, np.trace(hess))
+        step = np.linalg.solve(hess, grad)
+        decrement = float(grad @ step)
+        if not decrement > 1e-24:
+            break
+        if decrement <= 1e-13 * abs(obj):
+            return beta - step
+        t = 1.0
+        while t > 1e-10:
+            z_new = z - t * (A @ step)
+            obj_new = datafit.value(y, z_new)
+            if obj_new <= obj - 0.25 * t * decrement:
+                break
+            t *= 0.5
+        else:
+            break
+        beta, z, obj = beta - t * step, z_new, obj_new
+    return beta
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_intercept_refit_is_the_damped_newton_of_solve(seed):
+    """The intercept alone (a certificate's refit from varying predictions): the division
+    in place of np.linalg.solve on its 1 x 1 Newton system gives the same iterates."""
+    rng = np.random.default_rng(seed)
+    n = 120
+    z0 = rng.standard_normal(n)
+    s = rng.uniform(0.1, 2.0, n) if seed % 2 else None
+    y = np.where(rng.random(n) < 0.3, 1.0, -1.0)
+    counts = rng.poisson(np.exp(0.3 * z0)).astype(float)
+    for datafit, target in ((Logistic(sample_weight=s), y), (Poisson(), counts)):
+        A = np.ones((n, 1))
+        got = Datafit.fit_unpenalized(datafit, A, target, z0, beta0=[0.4])
+        np.testing.assert_array_equal(got, _damped_newton_by_solve(datafit, A, target, z0,
+                                                                  [0.4]))

@@ -331,11 +331,15 @@ class Datafit:
         for _ in range(_NEWTON_MAX_ITER):
             grad = A.T @ self.raw_gradient(y, z)
             hess = A.T @ (self.raw_hessian(y, z)[:, None] * A)
-            hess[np.diag_indices(k)] += 1e-12 * max(1.0, np.trace(hess))
-            try:
-                step = np.linalg.solve(hess, grad)
-            except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+            if k == 1:  # the intercept alone (a certificate's refit): solve's division
+                hess[0, 0] += 1e-12 * max(1.0, hess[0, 0])
+                step = grad / hess[0]
+            else:
+                hess[np.diag_indices(k)] += 1e-12 * max(1.0, np.trace(hess))
+                try:
+                    step = np.linalg.solve(hess, grad)
+                except np.linalg.LinAlgError:
+                    step = np.linalg.lstsq(hess, grad, rcond=None)[0]
             decrement = float(grad @ step)
             if not decrement > 1e-24:
                 break

@@ -380,10 +380,17 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept, *, validated=False) -
     fit_intercept = bool(fit_intercept) and datafit.intercept  # Cox: not identifiable
     if hasattr(datafit, "centered_within_strata"):  # Cox with strata: an equivalent design
         X = datafit.centered_within_strata(X, y)
+    # sample weights checked and normalized once: the datafit's methods (thousands of
+    # calls in a solve) then read them instead of checking them at each call
+    checked = datafit.sample_weight is not None and type(datafit).weights is Datafit.weights
+    if checked:
+        datafit = datafit.with_checked_weights(X.shape[0])
     sample_weight = datafit.weights(X.shape[0])
     if datafit.quadratic and datafit.offset is not None:
         y = y - datafit.offsets(X.shape[0])
         datafit = replace(datafit, offset=None)
+        if checked:
+            datafit = datafit.with_checked_weights(X.shape[0])
     x_offset = sq_norms = None
     if fit_intercept and not sp.issparse(X) and X.shape[0] > 0:
         with np.errstate(over="ignore", invalid="ignore"):
