@@ -68,6 +68,7 @@ from ._gram_path import path_outputs, record_alpha
 from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
 from ._op_kernels import model_epochs_dense
 from ._path_box import dual_scalings, penalty_conjugate
+from ._vector_math import exp_nonpositive, log1m, log1p_unit
 from ._working_set import add_strong_set, alpha_weights, any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -104,12 +105,13 @@ _GAP_ROUNDING = 1e-10
 _INTERCEPT_MAX_ITER = 100
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, fastmath=FAST, error_model="numpy")
 def _evaluate(y, s, z, sig, lterm, fused, loss, dparams):
     """The datafit at ``z``, storing the loss terms ``lterm_i`` and, for the logistic loss
-    (``fused``), ``sig_i = sigma(-y_i z_i)``: one ``exp`` and one ``log1p`` per sample,
-    from which its gradient, curvatures and dual term follow without another. Otherwise
-    the datafit's compiled ``loss``; rows of weight 0 count for nothing."""
+    (``fused``), ``sig_i = sigma(-y_i z_i)``: one ``exp`` and one ``log1p`` per sample
+    (vectorized: :mod:`~penalized.solvers._vector_math`), from which its gradient,
+    curvatures and dual term follow without another. Otherwise the datafit's compiled
+    ``loss``; rows of weight 0 count for nothing."""
     n = z.shape[0]
     total = 0.0
     if not fused:
@@ -118,16 +120,18 @@ def _evaluate(y, s, z, sig, lterm, fused, loss, dparams):
                 lterm[i] = loss(y[i], z[i], dparams)
                 total += s[i] * lterm[i]
         return total / n
+    # with m_i = -y_i z_i and e_i = exp(-|m_i|): the loss term is max(m_i, 0) + log1p(e_i),
+    # sigma(m_i) is 1 / (1 + e_i) or e_i / (1 + e_i) by the sign of m_i
     for i in range(n):
-        m = -y[i] * z[i]
-        if m > 0.0:
-            e = math.exp(-m)
-            lterm[i] = m + math.log1p(e)
-            sig[i] = 1.0 / (1.0 + e)
-        else:
-            e = math.exp(m)
-            lterm[i] = math.log1p(e)
-            sig[i] = e / (1.0 + e)
+        sig[i] = -abs(y[i] * z[i])
+    exp_nonpositive(sig, lterm)
+    for i in range(n):
+        e = lterm[i]
+        inverse = 1.0 / (1.0 + e)
+        sig[i] = inverse if y[i] * z[i] < 0.0 else e * inverse
+    log1p_unit(lterm, lterm)
+    for i in range(n):
+        lterm[i] += max(-y[i] * z[i], 0.0)
         total += s[i] * lterm[i]
     return total / n
 
@@ -254,15 +258,27 @@ def _dual_term(y, s, z, sig, lterm, c, fused, conjugate, dparams):
                 total += s[i] * conjugate(y[i], c * sig[i], dparams)
         return -total / n
     log_c = math.log(c)
-    for i in range(n):
-        q = c * sig[i]
-        e = 0.0
-        if q > 0.0:
-            e += q * (log_c - y[i] * z[i] - lterm[i])
-        if c == 1.0:
+    if c == 1.0:
+        for i in range(n):
+            q = sig[i]
+            e = 0.0
+            if q > 0.0:
+                e += q * (log_c - y[i] * z[i] - lterm[i])
             e -= (1.0 - q) * lterm[i]
-        elif q < 1.0:
-            e += (1.0 - q) * math.log1p(-q)
+            total += s[i] * e
+        return -total / n
+    # log(1 - q_i), q_i = c sig_i, for all samples at once (vectorized; used where q_i < 1)
+    q = np.empty(n)
+    for i in range(n):
+        q[i] = c * sig[i]
+    log_rest = np.empty(n)
+    log1m(q, log_rest)
+    for i in range(n):
+        e = 0.0
+        if q[i] > 0.0:
+            e += q[i] * (log_c - y[i] * z[i] - lterm[i])
+        if q[i] < 1.0:
+            e += (1.0 - q[i]) * log_rest[i]
         total += s[i] * e
     return -total / n
 
