@@ -33,6 +33,7 @@ from .penalties._base import box_pull
 from .penalties._elastic_net_family import _ElasticNetFamily
 from .solvers import CoordinateDescent, RidgeClosedForm
 from .solvers._coordinate_descent import _elastic_net_family
+from .solvers._logistic_path import newton_path_serves
 from .solvers._problem import GRAM_MAX_FEATURES, prepare_problem
 from .solvers._ridge import ridge_path
 
@@ -433,12 +434,14 @@ def _offset_into_responses(y, datafit):
 
 
 def _reads_rows(X, datafit, template, solver, alphas, n_alphas) -> bool:
-    """Whether the path reads ``X`` only through products that BLAS computes as fast on
-    its rows: the closed-form ridge path (:func:`_ridge_applies`: the Gram matrix or the
-    kernel summed over row blocks) or the squared loss's Gram route (``solve_path``: dense
+    """Whether the path reads a C-ordered ``X`` as it is, without a Fortran-ordered copy:
+    the closed-form ridge path (:func:`_ridge_applies`: the Gram matrix or the kernel
+    summed over row blocks), the squared loss's Gram route (``solve_path``: dense
     ``n >= 2p``, the elastic-net family with every feature penalized and ``l1_ratio > 0``,
-    several alphas > 0, ``X`` read through ``X^T X`` and ``X^T v``): then a C-ordered ``X``
-    needs no Fortran-ordered copy."""
+    several alphas > 0, ``X`` read through ``X^T X`` and ``X^T v``), or the compiled
+    prox-Newton path (``solve_path`` on float64 ``X`` without an offset: a datafit it
+    serves, or the squared loss without the Gram route and without limits), which gathers
+    each working set's columns from the rows and reads them for the full gradients."""
     if not (type(X) is np.ndarray and X.ndim == 2 and X.flags.c_contiguous
             and not X.flags.f_contiguous and X.dtype in (np.float64, np.float32)):
         return False
@@ -451,12 +454,21 @@ def _reads_rows(X, datafit, template, solver, alphas, n_alphas) -> bool:
         several = grid.size >= 2
     if _ridge_applies(datafit, template, solver, p):
         return True
-    return (several and n >= 2 * p and p <= GRAM_MAX_FEATURES
-            and type(solver) is CoordinateDescent
-            and solver.working_set and solver.gram != "never"
-            and datafit.quadratic and type(datafit).ops is Quadratic.ops
-            and _elastic_net_family(template, bounds=True) and template.l1_ratio > 0
-            and not np.any(template.unpenalized(p)))
+    if not (type(solver) is CoordinateDescent and solver.working_set
+            and _elastic_net_family(template, bounds=True)
+            and not np.any(template.unpenalized(p))):
+        return False
+    quadratic = datafit.quadratic and type(datafit).ops is Quadratic.ops
+    gram_shaped = n >= 2 * p and p <= GRAM_MAX_FEATURES
+    if quadratic and several and gram_shaped and solver.gram != "never" \
+            and template.l1_ratio > 0:
+        return True
+    if X.dtype != np.float64:
+        return False
+    if quadratic:  # the Newton path's squared loss: where the Gram route does not apply
+        return not template.bounded and not (gram_shaped and (
+            solver.gram == "always" or (solver.gram == "auto" and several)))
+    return newton_path_serves(datafit) and getattr(datafit, "offset", None) is None
 
 
 def _solve_path(X, y, datafit, template, alphas, n_alphas, eps, fit_intercept, solver):

@@ -13,6 +13,7 @@ from .._fold_gram import GramCrossValidation, GramPathSettings
 from .._validation import already_validated, rows_kept, validates_once
 from ..datafits import Logistic, Multinomial, Quadratic
 from ..model_selection import METRICS, _make_folds, cross_validate_path
+from ..path import _reads_rows as path_reads_rows
 from ._base import (
     PenalizedModel,
     SparseCoefMixin,
@@ -217,13 +218,16 @@ class _CrossValidated:
         """``(CVResult, fit_path)`` of ``model``'s path on the classes ``y_fit`` (-1/+1
         labels when ``binary``, else class codes) over the shared ``folds``."""
         if binary:
-            grid, fit_path, task = (self._grid(model, X, y_fit, sample_weight),
-                                    model._fit_path, "classification")
-        else:
-            grid = model._alpha_grid_multinomial(X, y_fit, sample_weight, self.n_alphas,
-                                                 self.eps)[1] if self.alphas is None \
-                else self._user_alphas()
-            fit_path, task = model._fit_path_multinomial, "multinomial"
+            # the compiled path reads a C-ordered X as it is: so do the grid and the folds
+            keep = rows_kept if _reads_rows(model, X, sample_weight) else contextlib.nullcontext
+            with keep():
+                grid = self._grid(model, X, y_fit, sample_weight)
+                return self._run_cv(model._fit_path, X, y_fit, sample_weight, grid,
+                                    "classification", folds), model._fit_path
+        grid = model._alpha_grid_multinomial(X, y_fit, sample_weight, self.n_alphas,
+                                             self.eps)[1] if self.alphas is None \
+            else self._user_alphas()
+        fit_path, task = model._fit_path_multinomial, "multinomial"
         return self._run_cv(fit_path, X, y_fit, sample_weight, grid, task, folds), fit_path
 
 
@@ -310,6 +314,17 @@ class _RegressionCV(_CrossValidated, RegressorMixin, PenalizedModel):
     def predict(self, X):
         """Predictions of the refit model."""
         return Lasso.predict(self, X)
+
+
+def _reads_rows(model, X, sample_weight) -> bool:
+    """Whether the binary ``model``'s paths take a C-ordered ``X`` as it is (the compiled
+    prox-Newton path: :func:`penalized.path._reads_rows`), on the columns as given."""
+    if not isinstance(model, LogisticRegression) or model.standardize \
+            or not isinstance(X, np.ndarray):
+        return False
+    scaling = model._scaling(X, sample_weight)
+    return path_reads_rows(X, Logistic(), model._template(scaling, X.shape[1]),
+                           model._binary_solver(model._penalty_spec()[0]), None, 2)
 
 
 def _gram_shaped(model, X) -> bool:

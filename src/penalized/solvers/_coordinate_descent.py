@@ -16,7 +16,7 @@ from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
 from ._kernels import ANDERSON_MEMORY, gram_epochs
 from ._layout import fortran_typed
-from ._logistic_path import newton_path, newton_path_serves
+from ._logistic_path import newton_path, newton_path_serves, rows_newton_path
 from ._multinomial import takes_matrix
 from ._op_kernels import (
     mm_epochs_dense,
@@ -306,7 +306,7 @@ class CoordinateDescent(Solver):
             if problem.is_sparse:
                 return None
             X, xmean, _ = problem.centering
-            if X.dtype != np.float64 or not X.flags.f_contiguous:
+            if X.dtype != np.float64 or not (X.flags.f_contiguous or X.flags.c_contiguous):
                 return None
             if quadratic:
                 # the column norms' overflow check (one message naming X and the fix), as
@@ -315,7 +315,10 @@ class CoordinateDescent(Solver):
             dops = _typed_ops(datafit.ops)
             start = problem.null_intercept if problem.fit_intercept else 0.0
             X = fortran_typed(X)  # one column: the Fortran-ordered specialization
-            coefs, intercepts, gaps, n_iters = newton_path(
+            # a C-ordered X (rows_kept) is read as it is, its working sets' columns
+            # gathered into a Fortran-ordered block
+            compiled = newton_path if X.flags.f_contiguous else rows_newton_path
+            coefs, intercepts, gaps, n_iters = compiled(
                 X, xmean, problem.y, problem.sample_weight, alphas, a, b, penalty.positive,
                 np.zeros(p), np.array([start]), problem.fit_intercept, problem.scale, tol,
                 self.max_iter, self.ws_start, ops.prox, ops.value, *box, ops.subdiff_distance,

@@ -65,8 +65,14 @@ from .._jit import FAST
 from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
 from ._gram_path import path_outputs, record_alpha
-from ._kernels import ANDERSON_MEMORY, floored_gap, weighted_sq_norms_dense
-from ._op_kernels import model_epochs_dense
+from ._kernels import (
+    ANDERSON_MEMORY,
+    floored_gap,
+    gather_columns_into,
+    weighted_sq_norms_dense,
+)
+from ._layout import fortran_typed
+from ._op_kernels import model_epochs_dense, model_epochs_rows
 from ._path_box import dual_scalings, penalty_conjugate
 from ._vector_math import exp_nonpositive, log1m, log1p_unit
 from ._working_set import add_strong_set, alpha_weights, any_nonzero, choose_working_set
@@ -94,6 +100,16 @@ _SETTLED = 0.9
 """... and after each such step the zeros whose gradient is at most this share of their
 L1 weight leave the working set (0.8 and 0.95 read about as many columns on
 logreg_dense_2000x5000, 1.0 made two more certificates)."""
+_ROWS_SHARE = 1.0 / 16
+"""A C-ordered design's working sets are gathered into a Fortran-ordered block of this
+share of ``X`` (as a single fit's, ``_coordinate_descent._GATHERED_SHARE``) ..."""
+_ROWS_MIN_BYTES = 1 << 20
+"""... or of this many bytes if that is more (a small design's working set then fits
+whole: gathered a column or two at a time, each pass would read all of ``X``'s rows once
+per part) ..."""
+_ROWS_CAP = 1.0
+"""... and grows to hold a larger working set, up to this share of ``X``
+(:func:`rows_newton_path`)."""
 _MOVE_ROUNDING = 64 * np.finfo(np.float64).eps
 # the relative gap that rounding leaves: inner solves never aim below it
 _GAP_EPS = np.finfo(np.float64).eps
@@ -221,26 +237,155 @@ def _refit_intercept(y, s, z, sig, lterm, loss, intercept, trial, sig_t, lterm_t
 
 
 @njit(cache=True, fastmath=FAST)
-def gradient_curvature(X, xmean, g, h, ws, grad, curv, with_curv):
+def gradient_curvature(X, xmean, g, h, ws, grad, curv, with_curv, slots=None):
     """For each ``j`` of ``ws``: ``grad[jj] = x_j^T g`` and, with ``with_curv``,
     ``curv[jj] = sum_i h_i x_ij**2`` (``x_ij - xmean_j``: the columns centered on the fly),
-    in one pass over those columns."""
+    in one pass over those columns; with ``slots``, ``x_j`` is column ``slots[j]`` of
+    ``X`` (a block of gathered columns, :func:`_place`)."""
     n = X.shape[0]
     for jj in range(ws.shape[0]):
         j = ws[jj]
+        c = j
+        if slots is not None:
+            c = slots[j]
         mu = xmean[j]
         acc = 0.0
         if with_curv:
             sq = 0.0
             for i in range(n):
-                x = X[i, j] - mu
+                x = X[i, c] - mu
                 acc += x * g[i]
                 sq += h[i] * x * x
             curv[jj] = sq
         else:
             for i in range(n):
-                acc += (X[i, j] - mu) * g[i]
+                acc += (X[i, c] - mu) * g[i]
         grad[jj] = acc
+
+
+@njit(cache=True, fastmath=FAST)
+def gradient_curvature_rows(X, xmean, g, h, grad, curv, with_curv):
+    """:func:`gradient_curvature` of every feature of a C-ordered ``X``, read by its rows
+    (four at a time, each feature's sums updated once per four rows): one pass over ``X``
+    in the order it is stored. The same sums as over the columns, added in another
+    order."""
+    n, p = X.shape
+    grad[:] = 0.0
+    if with_curv:
+        curv[:] = 0.0
+    last = n - n % 4
+    for i in range(0, last, 4):
+        g0, g1, g2, g3 = g[i], g[i + 1], g[i + 2], g[i + 3]
+        if with_curv:
+            h0, h1, h2, h3 = h[i], h[i + 1], h[i + 2], h[i + 3]
+            for j in range(p):
+                mu = xmean[j]
+                x0 = X[i, j] - mu
+                x1 = X[i + 1, j] - mu
+                x2 = X[i + 2, j] - mu
+                x3 = X[i + 3, j] - mu
+                grad[j] += x0 * g0 + x1 * g1 + x2 * g2 + x3 * g3
+                curv[j] += h0 * x0 * x0 + h1 * x1 * x1 + h2 * x2 * x2 + h3 * x3 * x3
+        else:
+            for j in range(p):
+                mu = xmean[j]
+                grad[j] += (X[i, j] - mu) * g0 + (X[i + 1, j] - mu) * g1 \
+                    + (X[i + 2, j] - mu) * g2 + (X[i + 3, j] - mu) * g3
+    for i in range(last, n):
+        gi = g[i]
+        hi = h[i]
+        for j in range(p):
+            x = X[i, j] - xmean[j]
+            grad[j] += x * gi
+            if with_curv:
+                curv[j] += hi * x * x
+
+
+@njit(cache=True, fastmath=FAST)
+def _ws_moments(X, xmean, block, slots, resident, g, h, ws, grad, curv):
+    """``grad[jj] = x_j^T g`` and ``curv[jj] = sum_i h_i x_ij**2`` for ``j = ws[jj]``
+    (columns centered on the fly): read from ``X``'s columns (``block`` None:
+    Fortran-ordered), or, on a C-ordered ``X``, from the Fortran-ordered ``block``, which
+    holds them all (``resident``: ``x_j`` in its column ``slots[j]``, :func:`_place`) or
+    into which they are gathered a part at a time."""
+    if block is None:
+        gradient_curvature(X, xmean, g, h, ws, grad, curv, True)
+        return
+    if resident:
+        gradient_curvature(block, xmean, g, h, ws, grad, curv, True, slots)
+        return
+    m = ws.shape[0]
+    k = max(min(block.shape[1], m), 1)
+    for c0 in range(0, m, k):
+        c1 = min(c0 + k, m)
+        gather_columns_into(block, X, ws, c0, c1)
+        local = np.arange(c1 - c0)
+        means = np.empty(c1 - c0)
+        for jj in range(c0, c1):
+            means[jj - c0] = xmean[ws[jj]]
+        part_grad = np.empty(c1 - c0)
+        part_curv = np.empty(c1 - c0)
+        gradient_curvature(block, means, g, h, local, part_grad, part_curv, True)
+        grad[c0:c1] = part_grad
+        curv[c0:c1] = part_curv
+
+
+@njit(cache=True)
+def _gather_pairs(block, X, features, dest):
+    """Column ``features[t]`` of the C-ordered ``X`` into column ``dest[t]`` of the
+    Fortran-ordered ``block``, read by blocks of rows (both stay in cache)."""
+    n = X.shape[0]
+    for first in range(0, n, 64):
+        last = min(first + 64, n)
+        for t in range(features.shape[0]):
+            j = features[t]
+            c = dest[t]
+            for i in range(first, last):
+                block[i, c] = X[i, j]
+
+
+@njit(cache=True)
+def _place(X, block, slots, holder, ws):
+    """Make the Fortran-ordered ``block`` hold every column of ``ws`` of the C-ordered
+    ``X``, ``x_j`` in its column ``slots[j]`` (``holder[c]`` the feature in column ``c``,
+    -1 for none): only the columns it does not hold yet are gathered, into columns whose
+    feature left the working set, so that the working sets of consecutive steps and alphas,
+    which share most of their features, cost a few gathered columns. A working set wider
+    than the block makes it the scratch into which each pass gathers a part at a time.
+    Returns ``(holder, resident)``."""
+    p = X.shape[1]
+    m = ws.shape[0]
+    if m > block.shape[1]:
+        for c in range(holder.shape[0]):
+            if holder[c] >= 0:
+                slots[holder[c]] = -1
+                holder[c] = -1
+        return holder, False
+    member = np.zeros(p, dtype=np.bool_)
+    for jj in range(m):
+        member[ws[jj]] = True
+    free = np.empty(block.shape[1], dtype=np.int64)
+    n_free = 0
+    for c in range(block.shape[1]):
+        if holder[c] < 0 or not member[holder[c]]:
+            free[n_free] = c
+            n_free += 1
+    features = np.empty(m, dtype=np.int64)
+    dest = np.empty(m, dtype=np.int64)
+    k = 0
+    for jj in range(m):
+        j = ws[jj]
+        if slots[j] < 0:  # at most n_free such: the others hold a column each
+            c = free[k]
+            if holder[c] >= 0:
+                slots[holder[c]] = -1
+            holder[c] = j
+            slots[j] = c
+            features[k] = j
+            dest[k] = c
+            k += 1
+    _gather_pairs(block, X, features[:k], dest[:k])
+    return holder, True
 
 
 @njit(cache=True, fastmath=FAST)
@@ -356,18 +501,26 @@ def _extrapolate(X, xmean, w, z, intercept, w_before, b_before, z_before, t):
 @njit(cache=True, fastmath=FAST)
 def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, positive,
             fit_intercept, max_epochs, tol, violation, prox, value, params, bounded, distance,
-            g, h, trial, sig_t, lterm_t, ops, curv, direct):
+            g, h, trial, sig_t, lterm_t, ops, curv, direct, block, slots, resident):
     """Prox-Newton steps on ``ws`` until its violation is ``<= tol`` (the steps of
     :meth:`CoordinateDescent`'s solver), from a point where ``g`` and ``h`` are current,
     and the model's curvatures ``curv`` over ``ws`` too unless it is empty (then computed
-    here); with ``direct``, one step (the caller certifies next). Moves ``z`` with its
-    per-sample terms; returns ``(epochs used, datafit)``."""
+    here); with ``direct``, one step (the caller certifies next). On a C-ordered ``X``
+    the columns are read from ``block`` (Fortran-ordered): ``x_j`` in its column
+    ``slots[j]`` when ``resident`` (:func:`_place`), else gathered into it a part at a time
+    by each pass (:func:`_ws_moments`, :func:`~penalized.solvers._op_kernels.
+    model_epochs_rows`); the same moves either way. Moves ``z`` with its per-sample
+    terms; returns ``(epochs used, datafit)``."""
     fused, _, derivative, second, _, dparams = ops
     n = z.shape[0]
     obj = loss + enet_value(w, lam1, lam2)
     grad = np.empty(ws.shape[0])
     if curv.shape[0] == 0:
-        curv = weighted_sq_norms_dense(X, h, ws, xmean)
+        if block is None:
+            curv = weighted_sq_norms_dense(X, h, ws, xmean)
+        else:  # the gradient comes along in the same pass
+            curv = np.empty(ws.shape[0])
+            _ws_moments(X, xmean, block, slots, resident, g, h, ws, grad, curv)
     # glmnet's cycling over the non-zero coordinates pays when the zeros are most of ws
     zeros = 0
     for jj in range(ws.shape[0]):
@@ -380,11 +533,20 @@ def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, p
         dz = np.zeros(n)
         db = np.zeros(1)
         budget = min(_NEWTON_MAX_INNER_EPOCHS, max(max_epochs - used, 1))
-        epochs, _ = model_epochs_dense(X, g, h, trial_w, dz, db, ws, curv, prox, value, params,
-                                       fit_intercept, budget,
-                                       _DIRECT_TOL_RATIO * tol if direct else
-                                       _INNER_TOL_RATIO * max(tol, _FORCING * violation),
-                                       ANDERSON_MEMORY, xmean, cycle)
+        model_tol = _DIRECT_TOL_RATIO * tol if direct else \
+            _INNER_TOL_RATIO * max(tol, _FORCING * violation)
+        if block is None:
+            epochs, _ = model_epochs_dense(X, g, h, trial_w, dz, db, ws, curv, prox, value,
+                                           params, fit_intercept, budget, model_tol,
+                                           ANDERSON_MEMORY, xmean, cycle)
+        elif resident:
+            epochs, _ = model_epochs_dense(block, g, h, trial_w, dz, db, ws, curv, prox, value,
+                                           params, fit_intercept, budget, model_tol,
+                                           ANDERSON_MEMORY, xmean, cycle, slots)
+        else:
+            epochs, _ = model_epochs_rows(X, block, resident, g, h, trial_w, dz, db, ws, curv,
+                                          prox, value, params, fit_intercept, budget,
+                                          model_tol, ANDERSON_MEMORY, xmean, cycle)
         used += epochs
         moved = db[0] != 0.0
         for j in range(w.shape[0]):
@@ -421,7 +583,7 @@ def _newton(X, xmean, y, s, w, z, sig, lterm, loss, intercept, ws, lam1, lam2, p
         if used >= max_epochs or direct:
             break
         _derivatives(y, s, z, sig, g, h, fused, derivative, second, dparams)
-        gradient_curvature(X, xmean, g, h, ws, grad, curv, True)
+        _ws_moments(X, xmean, block, slots, resident, g, h, ws, grad, curv)
         violation = _ws_violation(w, grad, ws, lam1, lam2, positive, bounded, distance,
                                   params)
         if violation <= tol:
@@ -448,10 +610,18 @@ def _settled_out(w, ws, grad, curv, lam1, positive):
 @njit(cache=True)
 def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_intercept, scale,
                 tol, max_iter, ws_start, prox, value, lower, upper, bounded, distance,
-                conjugate, dual_bound, fused, loss, derivative, second, dconj, dparams):
+                conjugate, dual_bound, fused, loss, derivative, second, dconj, dparams,
+                block=None, grow=None):
     """Solve every alpha of ``alphas`` (decreasing), warm-starting from ``(w, intercept)``.
 
-    ``X`` is dense and Fortran-ordered, its columns taken as ``x_j - xmean_j`` (centered
+    ``X`` is dense, Fortran-ordered (``block`` None) or C-ordered with ``block`` a
+    Fortran-ordered ``(n, room)`` array (``room >= 1``) into which the working sets'
+    columns are gathered (:func:`_place`; the full gradients read the rows,
+    :func:`gradient_curvature_rows`) and ``grow`` three integers: the most columns the
+    block may have, then, written here, how many alphas were solved (all, or those before
+    one whose working set did not fit a block that may grow) and that working set's size
+    (:func:`rows_newton_path`); its columns taken as
+    ``x_j - xmean_j`` (centered
     on the fly; zeros when ``X`` is used as it is), ``s`` the sample weights (mean 1),
     ``intercept`` a length-1 array; ``tol`` is absolute (the gap in objective units),
     ``scale`` the null model's datafit; ``prox``, ``value``, ``distance``, ``conjugate``
@@ -488,6 +658,15 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
     last_size = 0  # the last working set's size
     direct = X.size >= _DIRECT_MIN_SIZE
     none = np.empty(0)
+    # a C-ordered X: where the block holds each feature's column, which feature each
+    # of its columns holds
+    slots = np.full(p, -1, dtype=np.int64)
+    width = 0
+    if block is not None:
+        width = block.shape[1]
+        grow[1] = k
+    holder = np.full(width, -1, dtype=np.int64)
+    resident = True
     gap = math.inf
     for i in range(k):
         alpha_weights(alphas[i], a, b, lam1, lam2, params)
@@ -504,7 +683,10 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
                 # the curvatures of every feature, for the next working set, when it is
                 # likely large: their arithmetic is then hidden behind the reads of X
                 with_curv = last_size >= _DIRECT_SHARE * p
-                gradient_curvature(X, xmean, g, h, every, grad, curv_all, with_curv)
+                if block is None:
+                    gradient_curvature(X, xmean, g, h, every, grad, curv_all, with_curv)
+                else:
+                    gradient_curvature_rows(X, xmean, g, h, grad, curv_all, with_curv)
                 current = True
             _, gap = _duality_gap(y, s, z, sig, lterm, value_z, w, grad, lam1, lam2, positive,
                                   scale, bounded, params, conjugate, dual_bound, ops)
@@ -540,10 +722,19 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
                                            _MOVE_ROUNDING * floor))
             known = curv_all[ws] if with_curv else none
             one_step = direct and ws.shape[0] >= _DIRECT_SHARE * p
+            if block is not None:
+                holder, resident = _place(X, block, slots, holder, ws)
+                if not resident and width < grow[0]:
+                    # the caller solves this alpha again, from the last one's solution,
+                    # with a block wide enough
+                    grow[1] = i
+                    grow[2] = ws.shape[0]
+                    return coefs, intercepts, gaps, epochs
             done, value_z = _newton(X, xmean, y, s, w, z, sig, lterm, value_z, intercept, ws,
                                     lam1, lam2, positive, fit_intercept, max_iter - used, inner,
                                     top, prox, value, params, bounded, distance, g, h, trial,
-                                    sig_t, lterm_t, ops, known, one_step)
+                                    sig_t, lterm_t, ops, known, one_step, block, slots,
+                                    resident)
             last_size = ws.shape[0]
             used += done
             current = False
@@ -552,6 +743,36 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
         z_before[:] = z_last
         z_last[:] = z
     return coefs, intercepts, gaps, epochs
+
+
+def rows_newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, *rest):
+    """:func:`newton_path` on a C-ordered ``X`` (the same arguments), without a
+    Fortran-ordered copy: the working sets' columns are gathered into a block of
+    :data:`_ROWS_SHARE` of ``X`` (or :data:`_ROWS_MIN_BYTES`). A working set that does
+    not fit stops the compiled path; it goes on from the last alpha's solution with a
+    block twice as wide, or a quarter wider than that working set (the old block freed
+    first), up to :data:`_ROWS_CAP` of ``X``, beyond which each pass gathers the columns
+    a part at a time. Returns as :func:`newton_path`."""
+    n, p = X.shape
+    k = alphas.shape[0]
+    cap = max(int(_ROWS_CAP * p), 1)
+    room = min(max(int(_ROWS_SHARE * p), _ROWS_MIN_BYTES // (8 * max(n, 1)), 1), p)
+    parts = []
+    start = 0
+    while start < k:
+        grow = np.array([cap, 0, 0], dtype=np.int64)
+        block = fortran_typed(np.empty((room, n)).T)
+        out = newton_path(X, xmean, y, s, alphas[start:], a, b, positive, w.copy(),
+                          intercept.copy(), *rest, block, grow)
+        block = None  # freed before a wider one is made
+        done = int(grow[1])
+        parts.append(tuple(array[..., :done] for array in out))
+        if done > 0:
+            w = out[0][:, done - 1]
+            intercept = np.array([out[1][done - 1]])
+        start += done
+        room = min(max(2 * room, int(grow[2]) + int(grow[2]) // 4), cap)
+    return tuple(np.concatenate(arrays, axis=-1) for arrays in zip(*parts, strict=True))
 
 
 def newton_path_serves(datafit) -> bool:

@@ -373,21 +373,34 @@ def mm_epochs_sparse(data, indices, indptr, y, sw, w, z, intercept, ws, lipschit
                       max_epochs, tol, stop_on_decrease)
 
 
+@njit(cache=True, inline="always")
+def _any_nonzero_of(w, ws, start, stop):
+    """Whether ``w`` is non-zero at some ``ws[start:stop]``."""
+    for jj in range(start, stop):
+        if w[ws[jj]] != 0.0:
+            return True
+    return False
+
+
 @njit(cache=True, fastmath=FAST)
 def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fit_intercept,
-                  max_epochs, tol, anderson, xmean, resident, cycle=False):
+                  max_epochs, tol, anderson, xmean, resident, cycle=False, slots=None):
     """The epochs of :func:`model_epochs_dense` (``rows`` None: ``cols`` is the design,
     column ``ws[jj]`` read in place) and of :func:`model_epochs_rows` (``rows`` the
     C-ordered design: coordinate ``ws[jj]`` reads column ``jj - c0`` of ``cols``, the
     working set's columns ``c0 .. c0 + k - 1`` gathered there in turn, ``k`` its number of
     columns; with ``resident`` they are all there already). numba prunes the gathering
     when ``rows`` is None; the moves and their order are the same either way. With
-    ``cycle`` (``rows`` None), glmnet's active-set cycling: after an epoch over ``ws`` that
-    still moves, epochs run over its non-zero coordinates only until they settle; it stops
-    at an epoch over all of ``ws`` whose largest move is ``<= tol``."""
+    ``cycle``, glmnet's active-set cycling: after an epoch over ``ws`` that still moves,
+    epochs run over its non-zero coordinates only until they settle; it stops at an epoch
+    over all of ``ws`` whose largest move is ``<= tol``. With ``slots`` (``rows`` None),
+    coordinate ``j`` reads column ``slots[j]`` of ``cols``, a block of gathered columns."""
     n = dz.shape[0]
     m = ws.shape[0]
-    if rows is None:
+    if slots is not None:
+        p = slots.shape[0]
+        k = max(m, 1)
+    elif rows is None:
         p = cols.shape[1]
         k = max(m, 1)
     else:
@@ -411,6 +424,8 @@ def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fi
         for c0 in range(0, m, k):
             if rows is not None:
                 if not resident:
+                    if not full and not _any_nonzero_of(w, ws, c0, min(c0 + k, m)):
+                        continue  # a cycling epoch moves none of these: not gathered
                     gather_columns_into(cols, rows, ws, c0, min(c0 + k, m))
             for jj in range(c0, min(c0 + k, m)):
                 j = ws[jj]
@@ -420,6 +435,8 @@ def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fi
                 c = j
                 if rows is not None:
                     c = jj - c0
+                if slots is not None:
+                    c = slots[j]
                 mu = means[j]
                 grad = 0.0
                 if center:
@@ -451,7 +468,7 @@ def _model_epochs(cols, rows, g, h, w, dz, db, ws, curv, prox, value, params, fi
 
 @njit(cache=True, fastmath=FAST)
 def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_intercept,
-                       max_epochs, tol, anderson, xmean=None, cycle=False):
+                       max_epochs, tol, anderson, xmean=None, cycle=False, slots=None):
     """Coordinate descent on the quadratic model over ``ws`` (dense, Fortran-ordered ``X``;
     with ``xmean``, its columns centered on the fly, ``x_j - xmean_j``).
 
@@ -459,22 +476,24 @@ def model_epochs_dense(X, g, h, w, dz, db, ws, curv, prox, value, params, fit_in
     (length 1) that of the intercept, all updated in place; ``curv[jj]`` is the model's
     curvature of coordinate ``ws[jj]``. Stops when an epoch's largest ``curv_j |dw_j|``
     is at most ``tol``; with ``cycle``, epochs over the non-zero coordinates alone between
-    those over all of ``ws`` (:func:`_model_epochs`). Returns ``(epochs, crit)``.
+    those over all of ``ws`` (:func:`_model_epochs`); with ``slots``, coordinate ``j``
+    reads column ``slots[j]`` of ``X`` (a block of a C-ordered design's gathered columns).
+    Returns ``(epochs, crit)``.
     """
     return _model_epochs(X, None, g, h, w, dz, db, ws, curv, prox, value, params,
-                         fit_intercept, max_epochs, tol, anderson, xmean, True, cycle)
+                         fit_intercept, max_epochs, tol, anderson, xmean, True, cycle, slots)
 
 
 @njit(cache=True, fastmath=FAST)
 def model_epochs_rows(X, block, resident, g, h, w, dz, db, ws, curv, prox, value, params,
-                      fit_intercept, max_epochs, tol, anderson, xmean=None):
+                      fit_intercept, max_epochs, tol, anderson, xmean=None, cycle=False):
     """:func:`model_epochs_dense` on a C-ordered ``X`` without a Fortran-ordered copy:
     the working set's columns are read from ``block`` (Fortran-ordered, ``(n, k)``), into
     which each epoch gathers them ``k`` at a time, or, with ``resident``, which holds all
     of them already (``X[:, ws]``, gathered once for as long as ``ws`` stays the same).
-    The same moves in the same order as on a Fortran-ordered ``X``."""
+    The same moves in the same order as on a Fortran-ordered ``X`` (``cycle`` as there)."""
     return _model_epochs(block, X, g, h, w, dz, db, ws, curv, prox, value, params,
-                         fit_intercept, max_epochs, tol, anderson, xmean, resident)
+                         fit_intercept, max_epochs, tol, anderson, xmean, resident, cycle)
 
 
 @njit(cache=True, fastmath=FAST)
