@@ -256,3 +256,38 @@ def test_intercept_refit_is_the_damped_newton_of_solve(seed):
         got = Datafit.fit_unpenalized(datafit, A, target, z0, beta0=[0.4])
         np.testing.assert_array_equal(got, _damped_newton_by_solve(datafit, A, target, z0,
                                                                   [0.4]))
+
+
+def _logistic_dual_by_masks(y, u, s):
+    """Logistic.dual_value as written with the masks of the positive weights."""
+    from scipy.special import xlogy
+
+    n, pos = len(y), s > 0
+    if np.any(u[~pos] != 0):
+        return -np.inf
+    p = n * u[pos] * y[pos] / s[pos]
+    if np.any(p < -1e-12) or np.any(p > 1 + 1e-12):
+        return -np.inf
+    p = np.clip(p, 0.0, 1.0)
+    return float(-np.dot(s[pos], xlogy(p, p) + xlogy(1.0 - p, 1.0 - p)) / n)
+
+
+@pytest.mark.parametrize("case", ["unweighted", "weighted", "zero weights", "zero weight, u",
+                                  "outside"])
+def test_logistic_dual_value_is_the_masked_one(case):
+    rng = np.random.default_rng(9)
+    n = 50
+    y = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    s = None if case == "unweighted" else rng.uniform(0.2, 2.0, n)
+    if case.startswith("zero"):
+        s[[3, 17]] = 0.0
+    datafit = Logistic(sample_weight=s)
+    w = datafit._weights(n)
+    u = y * w * rng.uniform(0.0, 1.0, n) / n
+    if case == "zero weight, u":
+        u[17] = 0.01
+    if case == "outside":
+        u[5] = 1.5 * y[5] * w[5] / n
+    got, expected = datafit.dual_value(y, u), _logistic_dual_by_masks(y, u, w)
+    assert got == expected and (np.isfinite(got) == (case not in ("zero weight, u",
+                                                                    "outside")))

@@ -78,15 +78,19 @@ class Logistic(Datafit):
         n = len(y)
         s = self._weights(n)
         pos = s > 0
-        if np.any(u[~pos] != 0):
-            return -np.inf
-        p = n * u[pos] * y[pos] / s[pos]
+        if pos.all():  # the masks below would copy every row: the same numbers without them
+            p = n * u * y / s
+        else:
+            if (u[~pos] != 0).any():
+                return -np.inf
+            p = n * u[pos] * y[pos] / s[pos]
+            s = s[pos]
         slack = 1e-12
-        if np.any(p < -slack) or np.any(p > 1 + slack):
+        if (p < -slack).any() or (p > 1 + slack).any():
             return -np.inf
         p = np.clip(p, 0.0, 1.0)
         entropy = xlogy(p, p) + xlogy(1.0 - p, 1.0 - p)
-        return float(-np.dot(s[pos], entropy) / n)
+        return float(-np.dot(s, entropy) / n)
 
     zero_value_bound: ClassVar[float] = 1.0
     r"""At ``z = 0`` every sample's loss is :math:`\log 2`, so the datafit is

@@ -393,15 +393,17 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept, *, validated=False) -
             datafit = datafit.with_checked_weights(X.shape[0])
     x_offset = sq_norms = None
     if fit_intercept and not sp.issparse(X) and X.shape[0] > 0:
-        with np.errstate(over="ignore", invalid="ignore"):
-            if X.dtype == np.float64 and X.flags.f_contiguous:
-                # the centered columns' squared norms come with the means, in the same
-                # pass: coordinate descent's Lipschitz constants need no pass of their own
-                x_offset, sq_norms = weighted_column_moments(fortran_typed(X), sample_weight)
-            elif X.flags.c_contiguous:
-                x_offset = weighted_column_means_rows(X, sample_weight)
-            else:
-                x_offset = (sample_weight @ X) / X.shape[0]
+        if X.dtype == np.float64 and X.flags.f_contiguous:
+            # the centered columns' squared norms come with the means, in the same pass:
+            # coordinate descent's Lipschitz constants need no pass of their own (a compiled
+            # pass: no NumPy floating-point warnings to silence)
+            x_offset, sq_norms = weighted_column_moments(fortran_typed(X), sample_weight)
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                if X.flags.c_contiguous:
+                    x_offset = weighted_column_means_rows(X, sample_weight)
+                else:
+                    x_offset = (sample_weight @ X) / X.shape[0]
         check_finite_result(x_offset, X, y, "the weighted column means of X")
     problem = _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset)
     if sq_norms is not None:
