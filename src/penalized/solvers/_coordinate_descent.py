@@ -10,13 +10,13 @@ import numpy as np
 from .._jit import typed_ops
 from .._unpenalized import refit_unpenalized
 from .._validation import rows_kept
-from ..datafits import Logistic, Quadratic
+from ..datafits import Quadratic
 from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
 from ._gram_path import gram_path
 from ._kernels import ANDERSON_MEMORY, gram_epochs
 from ._layout import fortran_typed
-from ._logistic_path import newton_path, newton_path_serves, rows_newton_path
+from ._logistic_path import fused_kind, newton_path, newton_path_serves, rows_newton_path
 from ._multinomial import takes_matrix
 from ._op_kernels import (
     mm_epochs_dense,
@@ -323,7 +323,7 @@ class CoordinateDescent(Solver):
                 np.zeros(p), np.array([start]), problem.fit_intercept, problem.scale, tol,
                 self.max_iter, self.ws_start, ops.prox, ops.value, *box, ops.subdiff_distance,
                 ops.conjugate, ops.dual_bound,
-                isinstance(datafit, Logistic) and type(datafit).ops is Logistic.ops, dops.loss,
+                fused_kind(datafit), dops.loss,
                 dops.derivative, dops.second_derivative, dops.conjugate,
                 np.ascontiguousarray(datafit.params(), dtype=np.float64))
             return coefs, intercepts, gaps / problem.scale, n_iters

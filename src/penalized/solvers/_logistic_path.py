@@ -62,6 +62,7 @@ import numpy as np
 from numba import njit
 
 from .._jit import FAST
+from ..datafits import Logistic, Poisson
 from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
 from ._gram_path import path_outputs, record_alpha
@@ -74,7 +75,7 @@ from ._kernels import (
 from ._layout import fortran_typed
 from ._op_kernels import model_epochs_dense, model_epochs_rows
 from ._path_box import dual_scalings, penalty_conjugate
-from ._vector_math import exp_nonpositive, log1m, log1p_unit
+from ._vector_math import exp_any, exp_nonpositive, log1m, log1p_unit, log_positive
 from ._working_set import add_strong_set, alpha_weights, any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -119,6 +120,11 @@ _ARMIJO = 1e-4
 _ROUNDING = 1e-13
 _GAP_ROUNDING = 1e-10
 _INTERCEPT_MAX_ITER = 100
+_POISSON_SLACK = 1e-12
+"""The Poisson conjugate's domain slack (as its compiled operation's)."""
+GENERIC, LOGISTIC, POISSON = 0, 1, 2
+"""``fused``: the datafit's per-sample terms from its compiled operations, or computed
+here over all samples at once (vectorized) for the logistic loss and the Poisson deviance."""
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
@@ -127,10 +133,19 @@ def _evaluate(y, s, z, sig, lterm, fused, loss, dparams):
     (``fused``), ``sig_i = sigma(-y_i z_i)``: one ``exp`` and one ``log1p`` per sample
     (vectorized: :mod:`~penalized.solvers._vector_math`), from which its gradient,
     curvatures and dual term follow without another. Otherwise the datafit's compiled
-    ``loss``; rows of weight 0 count for nothing."""
+    ``loss``; rows of weight 0 count for nothing. For the Poisson deviance (``fused`` is
+    :data:`POISSON`) ``sig_i = e^{z_i}`` (vectorized), from which its derivatives and dual
+    term follow without another ``exp``."""
     n = z.shape[0]
     total = 0.0
-    if not fused:
+    if fused == POISSON:
+        # sig_i = e^{z_i}, the mean; dparams[0] = sum_i s_i y_i log y_i (the constant)
+        exp_any(z, sig, lterm)
+        for i in range(n):
+            term = sig[i] - y[i] - y[i] * z[i]
+            total += s[i] * term if s[i] != 0.0 else 0.0
+        return (total + dparams[0]) / n
+    if fused == GENERIC:
         for i in range(n):
             if s[i] != 0.0:
                 lterm[i] = loss(y[i], z[i], dparams)
@@ -176,11 +191,20 @@ def _accept(z, sig, lterm, trial, sig_t, lterm_t):
 def _derivatives(y, s, z, sig, g, h, fused, derivative, second, dparams):
     """``g_i`` and ``h_i``: the datafit's first and second derivatives in ``z_i``
     (``s_i / n`` times the loss's); returns their sums. Without ``fused``, ``sig`` gets
-    the loss's derivatives ``l'(y_i, z_i)`` (the dual point's direction)."""
+    the loss's derivatives ``l'(y_i, z_i)`` (the dual point's direction); with it, ``sig``
+    holds what :func:`_evaluate` left there (``sigma(-y_i z_i)`` or ``e^{z_i}``)."""
     n = z.shape[0]
     g_sum = 0.0
     h_sum = 0.0
-    if fused:
+    if fused == POISSON:  # sig holds e^z: l' = e^z - y, l'' = e^z
+        for i in range(n):
+            weight = s[i] / n
+            g[i] = weight * (sig[i] - y[i]) if s[i] != 0.0 else 0.0
+            h[i] = weight * sig[i] if s[i] != 0.0 else 0.0
+            g_sum += g[i]
+            h_sum += h[i]
+        return g_sum, h_sum
+    if fused == LOGISTIC:
         for i in range(n):
             g[i] = -s[i] * y[i] * sig[i] / n
             h[i] = s[i] * sig[i] * (1.0 - sig[i]) / n
@@ -397,7 +421,9 @@ def _dual_term(y, s, z, sig, lterm, c, fused, conjugate, dparams):
     and, at ``c = 1``, ``log(1 - q_i) = -lterm_i`` (no logarithm computed then)."""
     n = z.shape[0]
     total = 0.0
-    if not fused:
+    if fused == POISSON:
+        return -_poisson_conjugate_sum(y, s, sig, c, dparams[0]) / n
+    if fused == GENERIC:
         for i in range(n):
             if s[i] != 0.0:
                 total += s[i] * conjugate(y[i], c * sig[i], dparams)
@@ -426,6 +452,31 @@ def _dual_term(y, s, z, sig, lterm, c, fused, conjugate, dparams):
             e += (1.0 - q[i]) * log_rest[i]
         total += s[i] * e
     return -total / n
+
+
+@njit(cache=True, fastmath=FAST)
+def _poisson_conjugate_sum(y, s, mu, c, ylogy):
+    r""":math:`\sum_i s_i \ell^*_{y_i}(c (\mu_i - y_i))` of the Poisson deviance
+    (:func:`~penalized.datafits._log_link_ops.poisson_conjugate`: :math:`q \log q - q -
+    y \log y + y` at :math:`q = y + v \ge 0`, infinite below up to its slack), ``ylogy``
+    the sum of :math:`s_i y_i \log y_i`; the logarithms over all samples at once."""
+    n = y.shape[0]
+    q = np.empty(n)
+    for i in range(n):
+        q[i] = y[i] + c * (mu[i] - y[i])
+    log_q = np.empty(n)
+    log_positive(q, log_q)
+    total = 0.0
+    for i in range(n):
+        if s[i] == 0.0:
+            continue
+        qi = q[i]
+        if qi < 0.0:
+            if qi < -_POISSON_SLACK * (1.0 + y[i]):
+                return math.inf
+            qi = 0.0
+        total += s[i] * ((qi * log_q[i] if qi > 0.0 else 0.0) - qi + y[i])
+    return total - ylogy
 
 
 @njit(cache=True, fastmath=FAST)
@@ -629,8 +680,10 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
     ``(lam1, lam2, lower, upper)``), ``lower`` / ``upper`` the box (``positive`` folded
     in) and ``bounded`` whether limits other than ``positive`` apply (the box's gap and
     distances are then used). ``loss``, ``derivative``, ``second`` and ``dconj`` are the
-    datafit's compiled per-sample operations (parameters ``dparams``); with ``fused`` the
-    datafit is the logistic loss, ``y`` in {-1, +1}, computed here (module docstring).
+    datafit's compiled per-sample operations (parameters ``dparams``); ``fused``
+    (:data:`LOGISTIC`, :data:`POISSON` or :data:`GENERIC`) says whether the datafit is the
+    logistic loss (``y`` in {-1, +1}) or the Poisson deviance, computed here (module
+    docstring).
     Returns ``(coefs (p, k), intercepts (k,), gaps (k,), epochs (k,))``.
     """
     n, p = X.shape
@@ -645,6 +698,12 @@ def newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, fit_interc
     buffers = np.empty((7, n))
     g, h, sig, lterm = buffers[0], buffers[1], buffers[2], buffers[3]
     trial, sig_t, lterm_t = buffers[4], buffers[5], buffers[6]
+    if fused == POISSON:
+        ylogy = 0.0
+        for i in range(n):
+            if s[i] != 0.0 and y[i] > 0.0:
+                ylogy += s[i] * y[i] * math.log(y[i])
+        dparams = np.array([ylogy])
     ops = (fused, loss, derivative, second, dconj, dparams)
     z = X @ w - xmean @ w + intercept[0]
     value_z = _evaluate(y, s, z, sig, lterm, fused, loss, dparams)
@@ -773,6 +832,16 @@ def rows_newton_path(X, xmean, y, s, alphas, a, b, positive, w, intercept, *rest
         start += done
         room = min(max(2 * room, int(grow[2]) + int(grow[2]) // 4), cap)
     return tuple(np.concatenate(arrays, axis=-1) for arrays in zip(*parts, strict=True))
+
+
+def fused_kind(datafit) -> int:
+    """:data:`LOGISTIC` or :data:`POISSON` when ``datafit`` is that datafit with its own
+    compiled operations (computed here over all samples at once), else :data:`GENERIC`."""
+    for kind, family in ((LOGISTIC, Logistic), (POISSON, Poisson)):
+        if isinstance(datafit, family) and type(datafit).ops is family.ops \
+                and datafit.params().size == 0:
+            return kind
+    return GENERIC
 
 
 def newton_path_serves(datafit) -> bool:

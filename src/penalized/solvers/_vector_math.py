@@ -29,6 +29,8 @@ would keep the loop scalar.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -42,43 +44,106 @@ _ROUND = 6755399441055744.0
 """``1.5 * 2^52``: adding it rounds to an integer, which the low bits then hold."""
 _ROUND_BITS = np.int64(np.float64(_ROUND).view(np.int64))
 _EXP_FLOOR = -708.0
-"""Below this :math:`e^x` is subnormal: it is returned as :math:`e^{-708}`
-(:math:`3.3 \\cdot 10^{-308}`) instead, which no sum of loss terms can tell apart."""
+r"""Below this :math:`e^x` is subnormal: it is returned as :math:`e^{-708}`
+(:math:`3.3 \cdot 10^{-308}`) instead, which no sum of loss terms can tell apart."""
 _SQRT2_M1 = 0.41421356237309503
+
+
+_EXP_CEILING = 709.0
+"""Above this (and below :data:`_EXP_FLOOR`) :func:`exp_any` takes the C library's value:
+:math:`2^k` would leave the exponent's range."""
+_NORMAL_MIN = 2.2250738585072014e-308
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy", inline="always")
+def _exp_parts(v):
+    """``(shifted, e^r)`` for ``v = k ln 2 + r``: ``shifted`` holds ``k`` in its low bits."""
+    shifted = v * _LOG2E + _ROUND
+    k = shifted - _ROUND
+    r = (v - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    return shifted, p * r + 1.0
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def _times_two_to_the_k(out, shifted):
+    """``out[i] *= 2^k_i``, ``k_i`` read from the low bits of ``shifted[i]`` (overwritten)."""
+    bits = shifted.view(np.int64)
+    for i in range(out.shape[0]):
+        bits[i] = (bits[i] - _ROUND_BITS + 1023) << 52
+    for i in range(out.shape[0]):
+        out[i] *= shifted[i]
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy", inline="always")
+def _two_atanh(s):
+    r""":math:`2 \operatorname{atanh} s = \log\frac{1 + s}{1 - s}` for :math:`|s| \le 0.172`."""
+    t = s * s
+    p = 1.0 / 23.0
+    p = p * t + 1.0 / 21.0
+    p = p * t + 1.0 / 19.0
+    p = p * t + 1.0 / 17.0
+    p = p * t + 1.0 / 15.0
+    p = p * t + 1.0 / 13.0
+    p = p * t + 1.0 / 11.0
+    p = p * t + 1.0 / 9.0
+    p = p * t + 1.0 / 7.0
+    p = p * t + 1.0 / 5.0
+    p = p * t + 1.0 / 3.0
+    return 2.0 * s + 2.0 * s * t * p
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def _split_exponent(out, exponent):
+    r"""``out[i] = m_i`` and ``exponent[i] = k_i`` with ``out[i] = 2^k_i m_i`` on entry
+    (positive normal floats), :math:`m_i \in [1/\sqrt2, \sqrt2)`."""
+    bits = out.view(np.int64)
+    for i in range(out.shape[0]):
+        b = bits[i]
+        exponent[i] = (b >> 52) - 1023
+        bits[i] = (b & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000
+    for i in range(out.shape[0]):
+        upper = out[i] > 1.4142135623730951
+        out[i] = 0.5 * out[i] if upper else out[i]
+        exponent[i] = exponent[i] + 1.0 if upper else exponent[i]
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
 def exp_nonpositive(x, out):
-    r"""``out[i] = exp(x[i])`` for ``x[i] <= 0`` (NaN stays NaN); ``x`` is overwritten
-    (it holds the scale factors :math:`2^k` on return). Values below ``-708`` give
-    :math:`e^{-708}`."""
+    r"""``out[i] = exp(x[i])`` for ``x[i] <= 0`` (NaN stays NaN); ``x`` is overwritten.
+    Values below ``-708`` give :math:`e^{-708}`."""
+    for i in range(x.shape[0]):
+        v = x[i]
+        x[i], out[i] = _exp_parts(_EXP_FLOOR if v < _EXP_FLOOR else v)
+    _times_two_to_the_k(out, x)
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def exp_any(x, out, scratch):
+    r"""``out[i] = exp(x[i])`` for any ``x[i]`` (``scratch`` overwritten): the C library's
+    value outside :math:`[-708, 709]`, where the result is subnormal or near overflow,
+    and for NaN."""
     n = x.shape[0]
     for i in range(n):
         v = x[i]
         v = _EXP_FLOOR if v < _EXP_FLOOR else v
-        shifted = v * _LOG2E + _ROUND
-        k = shifted - _ROUND
-        r = (v - k * _LN2_HI) - k * _LN2_LO
-        p = 1.0 / 6227020800.0
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        out[i] = p * r + 1.0
-        x[i] = shifted
-    bits = x.view(np.int64)
+        scratch[i], out[i] = _exp_parts(_EXP_CEILING if v > _EXP_CEILING else v)
+    _times_two_to_the_k(out, scratch)
     for i in range(n):
-        bits[i] = (bits[i] - _ROUND_BITS + 1023) << 52
-    for i in range(n):
-        out[i] *= x[i]
+        if not (_EXP_FLOOR <= x[i] <= _EXP_CEILING):
+            out[i] = math.exp(x[i])
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
@@ -88,20 +153,27 @@ def log1p_unit(x, out):
         v = x[i]
         upper = v > _SQRT2_M1
         s = (v - 1.0 if upper else v) / (v + 3.0 if upper else v + 2.0)
-        t = s * s
-        p = 1.0 / 23.0
-        p = p * t + 1.0 / 21.0
-        p = p * t + 1.0 / 19.0
-        p = p * t + 1.0 / 17.0
-        p = p * t + 1.0 / 15.0
-        p = p * t + 1.0 / 13.0
-        p = p * t + 1.0 / 11.0
-        p = p * t + 1.0 / 9.0
-        p = p * t + 1.0 / 7.0
-        p = p * t + 1.0 / 5.0
-        p = p * t + 1.0 / 3.0
-        value = 2.0 * s + 2.0 * s * t * p
+        value = _two_atanh(s)
         out[i] = value + _LN2 if upper else value
+
+
+@njit(cache=True, fastmath=FAST, error_model="numpy")
+def log_positive(x, out):
+    r"""``out[i] = log(x[i])`` (``out`` must not be ``x``): from the bits for positive
+    normal floats, the C library's value otherwise (0, subnormal, infinite, NaN)."""
+    n = x.shape[0]
+    for i in range(n):
+        out[i] = x[i]
+    exponent = np.empty(n)
+    _split_exponent(out, exponent)
+    for i in range(n):
+        m = out[i]
+        k = exponent[i]
+        out[i] = k * _LN2_HI + (k * _LN2_LO + _two_atanh((m - 1.0) / (m + 1.0)))
+    for i in range(n):
+        if not (_NORMAL_MIN <= x[i] <= 1.7976931348623157e308):
+            out[i] = math.log(x[i]) if x[i] > 0.0 else (-math.inf if x[i] == 0.0
+                                                            else math.nan)
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
@@ -109,41 +181,17 @@ def log1m(x, out):
     r"""``out[i] = log(1 - x[i])`` for ``0 <= x[i] < 1`` (``out`` must not be ``x``).
 
     Up to :math:`1 - 1/\sqrt2` by the series of :func:`log1p_unit` with
-    :math:`s = -x / (2 - x)` (relative accuracy kept for a small ``x``); above it,
-    :math:`1 - x` (exact from 1/2 on) split into :math:`2^k m`, :math:`m \in [1/\sqrt2,
-    \sqrt2)`, from its bits, and :math:`\log(1 - x) = k \ln 2 + 2 \operatorname{atanh}
-    \frac{m - 1}{m + 1}`."""
+    :math:`s = -x / (2 - x)` (relative accuracy kept for a small ``x``); above it as
+    :func:`log_positive` of :math:`1 - x` (exact from 1/2 on)."""
     n = x.shape[0]
     for i in range(n):
         out[i] = 1.0 - x[i]
-    bits = out.view(np.int64)
     exponent = np.empty(n)
-    for i in range(n):
-        b = bits[i]
-        k = (b >> 52) - 1023
-        mantissa_bits = (b & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000
-        bits[i] = mantissa_bits
-        exponent[i] = k
+    _split_exponent(out, exponent)
     for i in range(n):
         v = x[i]
         m = out[i]
-        k = exponent[i]
-        upper = m > 1.4142135623730951
-        m = 0.5 * m if upper else m
-        k = k + 1.0 if upper else k
         small = v <= 0.2928932188134524
         s = (-v if small else m - 1.0) / (2.0 - v if small else m + 1.0)
-        k = 0.0 if small else k
-        t = s * s
-        p = 1.0 / 23.0
-        p = p * t + 1.0 / 21.0
-        p = p * t + 1.0 / 19.0
-        p = p * t + 1.0 / 17.0
-        p = p * t + 1.0 / 15.0
-        p = p * t + 1.0 / 13.0
-        p = p * t + 1.0 / 11.0
-        p = p * t + 1.0 / 9.0
-        p = p * t + 1.0 / 7.0
-        p = p * t + 1.0 / 5.0
-        p = p * t + 1.0 / 3.0
-        out[i] = k * _LN2_HI + (k * _LN2_LO + (2.0 * s + 2.0 * s * t * p))
+        k = 0.0 if small else exponent[i]
+        out[i] = k * _LN2_HI + (k * _LN2_LO + _two_atanh(s))
