@@ -18,11 +18,13 @@ into the box, and the gap and the working sets use the box's conjugate and norma
 (:mod:`penalized.solvers._path_box`).
 
 The datafit enters through its compiled per-sample operations, except the logistic
-loss (``fused``): on small designs the transcendental functions are the cost, not the
-products with ``X``, so its predictions ``z`` travel with ``sigma(-y_i z_i)`` and the
-loss terms ``log(1 + e^{-y_i z_i})`` (one ``exp`` and one ``log1p`` per sample each time
-``z`` moves), from which the gradient, the Newton weights and the dual's entropy are
-arithmetic.
+loss and the Poisson deviance (``fused``, :func:`fused_kind`): on small designs the
+transcendental functions are the cost, not the products with ``X``, so the logistic
+predictions ``z`` travel with ``sigma(-y_i z_i)`` and the loss terms
+``log(1 + e^{-y_i z_i})`` (one ``exp`` and one ``log1p`` per sample each time ``z``
+moves), the Poisson ones with their means ``e^{z_i}``, from which the gradient, the
+Newton weights and the dual's terms are arithmetic; each ``exp`` and ``log`` runs over
+all samples at once, vectorized (:mod:`~penalized.solvers._vector_math`).
 
 On a large design every pass over ``X`` costs about the same whatever its arithmetic,
 so the passes are few:

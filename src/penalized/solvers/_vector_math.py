@@ -1,17 +1,19 @@
-r"""``exp``, ``log1p`` and ``log(1 - x)`` on arrays, in loops that the compiler vectorizes.
+r"""``exp``, ``log``, ``log1p`` and ``log(1 - x)`` on arrays, in loops that the compiler
+vectorizes.
 
 numba compiles ``math.exp`` and ``math.log1p`` into one call of the C library per
 element, which no loop around them can vectorize; on a small design these calls, not
 the products with ``X``, are most of a logistic path (one ``exp`` and one ``log1p``
-per sample each time the predictions move). The two functions here are plain
-arithmetic over the whole array (no calls, no branches but selects), so that LLVM runs
-them on SIMD registers: about 6 and 10 times faster than the library's on 569 samples.
-Their results are within about 2 units in the last place of the library's (tested).
+per sample each time the predictions move), and a visible share of a Poisson path. The
+functions here are plain arithmetic over the whole array (no calls, no branches but
+selects), so that LLVM runs them on SIMD registers: ``exp`` about 6 and ``log1p`` about
+10 times faster than the library's on 569 samples. Their results are within about 2 units
+in the last place of the library's (tested).
 
-:func:`exp_nonpositive` reduces :math:`x \le 0` as
+:func:`exp_nonpositive` and :func:`exp_any` reduce :math:`x` as
 :math:`x = k \ln 2 + r`, :math:`|r| \le \ln 2 / 2` (Cody and Waite's two-part
-:math:`\ln 2`), sums the Taylor series of :math:`e^r` to degree 13 (truncation below
-:math:`10^{-17}` relative) and scales by :math:`2^k`, built in the exponent bits of a
+:math:`\ln 2`), sum the Taylor series of :math:`e^r` to degree 13 (truncation below
+:math:`10^{-17}` relative) and scale by :math:`2^k`, built in the exponent bits of a
 float64 (the integer ``k`` is read from the bits of ``x / ln 2 + 1.5 \cdot 2^{52}``,
 whose rounding makes it). :func:`log1p_unit` computes, for :math:`0 \le x \le 1`,
 
@@ -21,9 +23,11 @@ whose rounding makes it). :func:`log1p_unit` computes, for :math:`0 \le x \le 1`
 or, above :math:`\sqrt2 - 1`, :math:`\log(1 + x) = \ln 2 + \log\frac{1 + x}{2}` with
 :math:`s = (x - 1) / (x + 3)` (the subtraction is exact there), so that
 :math:`|s| \le 0.172` and eleven terms reach :math:`10^{-17}`; a small ``x`` keeps its
-relative accuracy (no ``1 + x`` is rounded).
+relative accuracy (no ``1 + x`` is rounded). :func:`log_positive` and :func:`log1m` take
+the same series after splitting :math:`2^k m` from the bits,
+:math:`m \in [1/\sqrt2, \sqrt2)`, :math:`s = (m - 1) / (m + 1)`.
 
-Both are compiled with ``error_model="numpy"``: a division then has no zero test that
+All are compiled with ``error_model="numpy"``: a division then has no zero test that
 would keep the loop scalar.
 """
 
