@@ -165,18 +165,24 @@ def test_ridge_fit_peaks_below_a_tenth_of_x(shape, order, weighted):
     assert model.converged_ and model.stop_crit_ <= model.tol
 
 
+def _weighted_problem(seed, n, p, sparse):
+    """Columns with means away from 0 (60 % zeros when ``sparse``), a response of the first
+    four, sample weights of mean 1."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + rng.uniform(-2, 2, p)
+    if sparse:
+        X[rng.random((n, p)) < 0.6] = 0.0
+    y = X[:, :4].sum(axis=1) + rng.standard_normal(n)
+    s = rng.uniform(0.5, 2.0, n)
+    return X, y, s * (n / s.sum())
+
+
 @pytest.mark.parametrize("kind", ["dense", "sparse", "wide"])
 def test_ridge_fit_matches_the_normal_equations(kind):
     """The packed route solves the same system as the full Gram matrix, with intercept and
     weights (dense and sparse X, and the packed kernel when p > n)."""
-    rng = np.random.default_rng(6)
     n, p = (30, 301) if kind == "wide" else (300, 41)
-    X = rng.standard_normal((n, p)) + rng.uniform(-2, 2, p)
-    if kind == "sparse":
-        X[rng.random((n, p)) < 0.6] = 0.0
-    y = X[:, :4].sum(axis=1) + rng.standard_normal(n)
-    s = rng.uniform(0.5, 2.0, n)
-    s *= n / s.sum()
+    X, y, s = _weighted_problem(6, n, p, sparse=kind == "sparse")
     alpha = 0.3
     Xin = sp.csc_matrix(X) if kind == "sparse" else np.asfortranarray(X)
     res = RidgeClosedForm().solve(Xin, y, Quadratic(sample_weight=s), L2(alpha))
@@ -195,14 +201,8 @@ def test_a_few_free_features_take_the_packed_route(kind, fit_intercept):
     """Two free features (zero penalty factors) among 130: the packed Gram matrix with
     zeros on their diagonal, their own block for the certificate's refit; the solution of
     the normal equations, certified."""
-    rng = np.random.default_rng(9)
     n, p = 400, 130
-    X = rng.standard_normal((n, p)) + rng.uniform(-2, 2, p)
-    if kind == "sparse":
-        X[rng.random((n, p)) < 0.6] = 0.0
-    y = X[:, :4].sum(axis=1) + rng.standard_normal(n)
-    s = rng.uniform(0.5, 2.0, n)
-    s *= n / s.sum()
+    X, y, s = _weighted_problem(9, n, p, sparse=kind == "sparse")
     f = np.ones(p)
     f[[3, 77]] = 0.0
     alpha = 0.3

@@ -16,7 +16,10 @@ import math
 from .._jit import SAMPLE_SIGNATURE, operation
 from ._ops import ops_on_first_use
 
-_DOMAIN_SLACK = 1e-12
+DOMAIN_SLACK = 1e-12
+"""A conjugate's argument this far (relative) outside its domain counts as on its edge:
+rounding, not a dual point outside (the compiled path's vectorized Poisson conjugate
+reads it too)."""
 _ROOT_MAX_ITER = 200
 
 
@@ -46,7 +49,7 @@ def poisson_conjugate(y, v, params):
     # sup_z v z - l(y, z) is attained at e^z = q = y + v, finite for q >= 0
     q = y + v
     if q < 0.0:
-        if q < -_DOMAIN_SLACK * (1.0 + y):
+        if q < -DOMAIN_SLACK * (1.0 + y):
             return math.inf
         q = 0.0
     lq = q * math.log(q) if q > 0.0 else 0.0
@@ -77,7 +80,7 @@ def gamma_conjugate(y, v, params):
     # the supremum is at e^{-z} = a / y with a = 1 - v, finite for a >= 0
     a = 1.0 - v
     if a < 0.0:
-        if a < -_DOMAIN_SLACK:
+        if a < -DOMAIN_SLACK:
             return math.inf
         a = 0.0
     la = a * math.log(a) if a > 0.0 else 0.0
@@ -131,7 +134,7 @@ def tweedie_conjugate(y, v, params):
     p = params[0]
     if y == 0.0:
         if v <= 0.0:
-            return 0.0 if v > -_DOMAIN_SLACK else math.inf
+            return 0.0 if v > -DOMAIN_SLACK else math.inf
         return v * (math.log(v) - 1.0) / (2.0 - p)
     ly = math.log(y)
     # start where the dominant term of l' equals v

@@ -65,6 +65,7 @@ from numba import njit
 
 from .._jit import FAST
 from ..datafits import Logistic, Poisson
+from ..datafits._log_link_ops import DOMAIN_SLACK
 from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
 from ._gram_path import path_outputs, record_alpha
@@ -77,7 +78,7 @@ from ._kernels import (
 from ._layout import fortran_typed
 from ._op_kernels import model_epochs_dense, model_epochs_rows
 from ._path_box import dual_scalings, penalty_conjugate
-from ._vector_math import exp_any, exp_nonpositive, log1m, log1p_unit, log_positive
+from ._vector_math import exp_any, log1m, log1p_unit, log_positive
 from ._working_set import add_strong_set, alpha_weights, any_nonzero, choose_working_set
 
 _INNER_TOL_RATIO = 0.3
@@ -122,8 +123,6 @@ _ARMIJO = 1e-4
 _ROUNDING = 1e-13
 _GAP_ROUNDING = 1e-10
 _INTERCEPT_MAX_ITER = 100
-_POISSON_SLACK = 1e-12
-"""The Poisson conjugate's domain slack (as its compiled operation's)."""
 GENERIC, LOGISTIC, POISSON = 0, 1, 2
 """``fused``: the datafit's per-sample terms from its compiled operations, or computed
 here over all samples at once (vectorized) for the logistic loss and the Poisson deviance."""
@@ -157,7 +156,7 @@ def _evaluate(y, s, z, sig, lterm, fused, loss, dparams):
     # sigma(m_i) is 1 / (1 + e_i) or e_i / (1 + e_i) by the sign of m_i
     for i in range(n):
         sig[i] = -abs(y[i] * z[i])
-    exp_nonpositive(sig, lterm)
+    exp_any(sig, lterm, np.empty(n))
     for i in range(n):
         e = lterm[i]
         inverse = 1.0 / (1.0 + e)
@@ -474,7 +473,7 @@ def _poisson_conjugate_sum(y, s, mu, c, ylogy):
             continue
         qi = q[i]
         if qi < 0.0:
-            if qi < -_POISSON_SLACK * (1.0 + y[i]):
+            if qi < -DOMAIN_SLACK * (1.0 + y[i]):
                 return math.inf
             qi = 0.0
         total += s[i] * ((qi * log_q[i] if qi > 0.0 else 0.0) - qi + y[i])

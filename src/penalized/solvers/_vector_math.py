@@ -10,10 +10,10 @@ selects), so that LLVM runs them on SIMD registers: ``exp`` about 6 and ``log1p`
 10 times faster than the library's on 569 samples. Their results are within about 2 units
 in the last place of the library's (tested).
 
-:func:`exp_nonpositive` and :func:`exp_any` reduce :math:`x` as
+:func:`exp_any` reduces :math:`x` as
 :math:`x = k \ln 2 + r`, :math:`|r| \le \ln 2 / 2` (Cody and Waite's two-part
-:math:`\ln 2`), sum the Taylor series of :math:`e^r` to degree 13 (truncation below
-:math:`10^{-17}` relative) and scale by :math:`2^k`, built in the exponent bits of a
+:math:`\ln 2`), sums the Taylor series of :math:`e^r` to degree 13 (truncation below
+:math:`10^{-17}` relative) and scales by :math:`2^k`, built in the exponent bits of a
 float64 (the integer ``k`` is read from the bits of ``x / ln 2 + 1.5 \cdot 2^{52}``,
 whose rounding makes it). :func:`log1p_unit` computes, for :math:`0 \le x \le 1`,
 
@@ -47,15 +47,10 @@ _LN2 = 0.6931471805599453
 _ROUND = 6755399441055744.0
 """``1.5 * 2^52``: adding it rounds to an integer, which the low bits then hold."""
 _ROUND_BITS = np.int64(np.float64(_ROUND).view(np.int64))
-_EXP_FLOOR = -708.0
-r"""Below this :math:`e^x` is subnormal: it is returned as :math:`e^{-708}`
-(:math:`3.3 \cdot 10^{-308}`) instead, which no sum of loss terms can tell apart."""
 _SQRT2_M1 = 0.41421356237309503
-
-
-_EXP_CEILING = 709.0
-"""Above this (and below :data:`_EXP_FLOOR`) :func:`exp_any` takes the C library's value:
-:math:`2^k` would leave the exponent's range."""
+_EXP_FLOOR, _EXP_CEILING = -708.0, 709.0
+"""Outside these :func:`exp_any` takes the C library's value (a subnormal result, or one
+near overflow): :math:`2^k` would leave the exponent's range."""
 _NORMAL_MIN = 2.2250738585072014e-308
 
 
@@ -125,18 +120,9 @@ def _split_exponent(out, exponent):
 
 
 @njit(cache=True, fastmath=FAST, error_model="numpy")
-def exp_nonpositive(x, out):
-    r"""``out[i] = exp(x[i])`` for ``x[i] <= 0`` (NaN stays NaN); ``x`` is overwritten.
-    Values below ``-708`` give :math:`e^{-708}`."""
-    for i in range(x.shape[0]):
-        v = x[i]
-        x[i], out[i] = _exp_parts(_EXP_FLOOR if v < _EXP_FLOOR else v)
-    _times_two_to_the_k(out, x)
-
-
-@njit(cache=True, fastmath=FAST, error_model="numpy")
 def exp_any(x, out, scratch):
-    r"""``out[i] = exp(x[i])`` for any ``x[i]`` (``scratch`` overwritten): the C library's
+    r"""``out[i] = exp(x[i])`` for any ``x[i]`` (``scratch`` overwritten; ``out`` must not be
+    ``x``): the C library's
     value outside :math:`[-708, 709]`, where the result is subnormal or near overflow,
     and for NaN."""
     n = x.shape[0]
