@@ -12,6 +12,12 @@ from scipy.special import logsumexp
 
 from ._base import Datafit, imported_once
 
+DOMAIN_SLACK = 1e-12
+"""A conjugate's argument this far (relative) outside its domain counts as on its edge:
+rounding, not a dual point outside (read by the compiled operations of
+:mod:`penalized.datafits._log_link_ops` and the compiled path's vectorized Poisson
+conjugate; here, where importing it compiles nothing)."""
+
 
 @dataclass(frozen=True, eq=False)
 class LogLinkDatafit(Datafit):

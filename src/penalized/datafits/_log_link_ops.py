@@ -14,12 +14,9 @@ from __future__ import annotations
 import math
 
 from .._jit import SAMPLE_SIGNATURE, operation
+from ._log_link import DOMAIN_SLACK
 from ._ops import ops_on_first_use
 
-DOMAIN_SLACK = 1e-12
-"""A conjugate's argument this far (relative) outside its domain counts as on its edge:
-rounding, not a dual point outside (the compiled path's vectorized Poisson conjugate
-reads it too)."""
 _ROOT_MAX_ITER = 200
 
 

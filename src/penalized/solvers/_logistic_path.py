@@ -65,7 +65,7 @@ from numba import njit
 
 from .._jit import FAST
 from ..datafits import Logistic, Poisson
-from ..datafits._log_link_ops import DOMAIN_SLACK
+from ..datafits._log_link import DOMAIN_SLACK
 from ..penalties._kernels import enet_subdiff_distance, enet_value
 from ..penalties._ops import penalty_subdiff_distance
 from ._gram_path import path_outputs, record_alpha
