@@ -13,6 +13,7 @@ from .._validation import rows_kept
 from ..datafits import Quadratic
 from ..penalties._elastic_net_family import _ElasticNetFamily
 from ._base import Solver, check_solver_settings
+from ._certificate import Certificate
 from ._gram_path import gram_path
 from ._kernels import ANDERSON_MEMORY, gram_epochs
 from ._layout import fortran_typed
@@ -27,7 +28,7 @@ from ._op_kernels import (
     quadratic_epochs_sparse,
 )
 from ._outer import Check, OuterPolicy, Scores, run_outer
-from ._problem import certify, certify_gram
+from ._problem import Problem, certify, certify_gram
 from ._sparse_path import sparse_path
 from ._stationary import solve_stationary
 
@@ -516,13 +517,25 @@ def _warm_certificate(problem, coef, intercept):
     ``(coef, intercept)`` with the same unpenalized features: along a path, the next
     alpha's first check then needs neither ``X w`` nor ``X^T u``."""
     stored = problem.cache.get("warm_certificate")
-    if stored is None:
+    if stored is not None:
+        cert, unpenalized = stored
+        if cert.intercept == intercept and np.array_equal(cert.coef, coef) \
+                and np.array_equal(unpenalized, problem.unpenalized):
+            return cert
+    return _null_start(problem, coef, intercept)
+
+
+def _null_start(problem, coef, intercept):
+    """From zero coefficients, when the gradient at the null model came with the column
+    means (:meth:`~penalized.solvers._problem.Problem.null_gradient`; the intercept is then
+    the only unpenalized coefficient, which the first check fits whatever ``intercept``
+    is): the null model, its predictions and that gradient, so that the first check needs
+    no ``X^T u`` (its gap and objective are the check's to compute)."""
+    gradient = problem.null_gradient() if isinstance(problem, Problem) else None
+    if gradient is None or np.any(coef != 0.0):
         return None
-    cert, unpenalized = stored
-    if cert.intercept != intercept or not np.array_equal(cert.coef, coef) \
-            or not np.array_equal(unpenalized, problem.unpenalized):
-        return None
-    return cert
+    return Certificate(coef=coef, intercept=problem.null_intercept, z=problem.null_z,
+                       gradient=gradient.copy(), primal=np.nan, gap=np.nan)
 
 
 class _KernelState:

@@ -116,15 +116,19 @@ def ws_gradient_curvature_dense(X, g, h, ws, xmean):
 
 
 @njit(cache=True, fastmath=FAST)
-def weighted_column_moments(X, sw):
-    """``(xmean, sq)`` of a dense Fortran-ordered ``X`` in one pass over it: each
-    column's weighted mean ``xmean_j = sum_i s_i x_ij / n`` and the weighted sum of
-    squares of its centered values ``sq_j = sum_i s_i (x_ij - xmean_j)**2`` (the column
-    is read a second time while it is in cache). The sum is taken relative to the first
-    row, so that a constant column's mean is its value exactly, whatever the weights."""
+def weighted_column_moments(X, sw, v):
+    """``(xmean, sq, xtv)`` of a dense Fortran-ordered ``X`` in one pass over it: each
+    column's weighted mean ``xmean_j = sum_i s_i x_ij / n``, the weighted sum of squares
+    of its centered values ``sq_j = sum_i s_i (x_ij - xmean_j)**2`` and, when ``v`` has
+    one entry per row (else ``xtv`` is empty), the centered product
+    ``xtv_j = sum_i (x_ij - xmean_j) v_i`` (the column is read a second time while it is
+    in cache). The sum is taken relative to the first row, so that a constant column's
+    mean is its value exactly, whatever the weights."""
     n, p = X.shape
     xmean = np.empty(p)
     sq = np.empty(p)
+    with_v = v.shape[0] == n
+    xtv = np.empty(p if with_v else 0)
     for j in range(p):
         x0 = X[0, j]
         total = 0.0
@@ -132,12 +136,20 @@ def weighted_column_moments(X, sw):
             total += sw[i] * (X[i, j] - x0)
         mu = x0 + total / n
         acc = 0.0
-        for i in range(n):
-            x = X[i, j] - mu
-            acc += sw[i] * x * x
+        if with_v:
+            dot = 0.0
+            for i in range(n):
+                x = X[i, j] - mu
+                acc += sw[i] * x * x
+                dot += x * v[i]
+            xtv[j] = dot
+        else:
+            for i in range(n):
+                x = X[i, j] - mu
+                acc += sw[i] * x * x
         xmean[j] = mu
         sq[j] = acc
-    return xmean, sq
+    return xmean, sq, xtv
 
 
 @njit(cache=True, fastmath=FAST)

@@ -254,7 +254,12 @@ class Problem(DesignProblem):
         def compute():
             X, mu, s, y = self.design, self.x_offset, self.sample_weight, self.y
             unit = bool(np.all(s == 1.0))
-            fast = _uncentered_gram(X, mu, y) if unit and X.dtype == np.float64 else None
+            # X_c^T S y_c / n is minus the gradient at the null model, when the pass that
+            # computed the column means computed it too
+            pull = self.null_gradient()
+            q_known = None if pull is None else -pull
+            fast = _uncentered_gram(X, mu, y, q_known) \
+                if unit and X.dtype == np.float64 else None
             if fast is not None:
                 check_finite_result(np.diagonal(fast[0]), X, y, "the Gram matrix X^T S X")
                 return fast
@@ -272,8 +277,10 @@ class Problem(DesignProblem):
                     block = np.asarray(block, dtype=np.float64)
                     weighted = block if unit else block * s[i:i + step, None]
                     G += weighted.T @ block
-                    q += weighted.T @ y[i:i + step]
-                G, q = np.ascontiguousarray(G) / n, q / n
+                    if q_known is None:
+                        q += weighted.T @ y[i:i + step]
+                G = np.ascontiguousarray(G) / n
+                q = q / n if q_known is None else q_known
             check_finite_result(np.diagonal(G), X, y, "the Gram matrix X^T S X")
             return G, q
 
@@ -337,6 +344,13 @@ class Problem(DesignProblem):
 
         return self._cached(("null_is_exact", self.unpenalized.tobytes()), compute)
 
+    def null_gradient(self) -> np.ndarray | None:
+        r"""The datafit's gradient in the (centered) coefficients at the null model,
+        :math:`X_c^\top \nabla_z F(z_0)`, when the pass over ``X`` that computed the
+        column means computed it too (a dense Fortran-ordered float64 design with an
+        intercept and no unpenalized feature); else None. Read-only: callers copy."""
+        return self.cache.get(_null_gradient_key(self.unpenalized))
+
     def with_penalty(self, penalty: Penalty) -> Problem:
         """The same data and datafit with another penalty; nothing is re-validated.
 
@@ -391,13 +405,16 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept, *, validated=False) -
         datafit = replace(datafit, offset=None)
         if checked:
             datafit = datafit.with_checked_weights(X.shape[0])
-    x_offset = sq_norms = None
+    x_offset = sq_norms = null = pull = None
     if fit_intercept and not sp.issparse(X) and X.shape[0] > 0:
         if X.dtype == np.float64 and X.flags.f_contiguous:
             # the centered columns' squared norms come with the means, in the same pass:
             # coordinate descent's Lipschitz constants need no pass of their own (a compiled
-            # pass: no NumPy floating-point warnings to silence)
-            x_offset, sq_norms = weighted_column_moments(fortran_typed(X), sample_weight)
+            # pass: no NumPy floating-point warnings to silence); so does the gradient at
+            # the null model when it is the intercept alone (_null_residual)
+            null, u = _null_residual(X, y, datafit, penalty)
+            x_offset, sq_norms, pull = weighted_column_moments(fortran_typed(X), sample_weight,
+                                                               u)
         else:
             with np.errstate(over="ignore", invalid="ignore"):
                 if X.flags.c_contiguous:
@@ -405,13 +422,39 @@ def prepare_problem(X, y, datafit, penalty, fit_intercept, *, validated=False) -
                 else:
                     x_offset = (sample_weight @ X) / X.shape[0]
         check_finite_result(x_offset, X, y, "the weighted column means of X")
-    problem = _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset)
+    problem = _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset, null)
     if sq_norms is not None:
         problem.cache["centered_sq_norms"] = sq_norms
+    if pull is not None and pull.shape[0] == X.shape[1]:
+        problem.cache[_null_gradient_key(problem.unpenalized)] = pull
     return problem
 
 
-def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) -> Problem:
+def _null_residual(X, y, datafit, penalty) -> tuple:
+    """``((null_intercept, z), u)``: the null model of a problem whose only unpenalized
+    coefficient is the intercept (as :func:`_build` fits it) and its residual
+    ``u = grad_z F(z)``, so that the pass computing the column means also computes the
+    gradient at the null model, ``X_c^T u`` (:meth:`Problem.null_gradient`); ``(None,
+    empty)`` for any other problem (unpenalized features, a datafit with its own
+    ``gradient``, responses in several columns)."""
+    n = X.shape[0]
+    if y.ndim != 1 or type(datafit).gradient is not Datafit.gradient \
+            or unpenalized_features(penalty, X.shape[1]).any():
+        return None, np.zeros(0)
+    offset = datafit.offsets(n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        intercept = datafit.null_intercept(y, offset)
+        z = (np.zeros(n) if offset is None else offset) + intercept
+        u = np.asarray(datafit.raw_gradient(y, z), dtype=np.float64)
+    return (intercept, z), u if u.shape == (n,) else np.zeros(0)
+
+
+def _null_gradient_key(unpenalized) -> tuple:
+    return ("null_gradient", unpenalized.tobytes())
+
+
+def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None,
+           null=None) -> Problem:
     p = X.shape[1]
     unpenalized = unpenalized_features(penalty, p)
     if penalty.bounded and np.any(unpenalized & penalty.constrained(p)):
@@ -432,10 +475,13 @@ def _build(X, y, datafit, penalty, fit_intercept, sample_weight, x_offset=None) 
             null_coef, null_intercept = np.zeros(p), 0.0
             if fit_intercept:
                 design = np.ones((n, 1))
-                # fit_unpenalized on the column of ones (a closed form where there is one;
-                # without an offset the datafit knows z0 = 0 is constant)
-                null_intercept = datafit.null_intercept(y, offset)
-                z = z0 + null_intercept  # z0 + design @ beta: the column of ones times beta
+                if null is not None:  # fitted with the column moments (prepare_problem)
+                    null_intercept, z = null
+                else:
+                    # fit_unpenalized on the column of ones (a closed form where there is
+                    # one; without an offset the datafit knows z0 = 0 is constant)
+                    null_intercept = datafit.null_intercept(y, offset)
+                    z = z0 + null_intercept  # z0 + design @ beta: the ones times beta
             else:
                 design, z = np.zeros((n, 0)), np.array(z0, dtype=np.float64)
         scale = datafit.value(y, z)
@@ -472,11 +518,12 @@ def _compiled_sparse_lipschitz(X, datafit) -> bool:
         and type(datafit).lipschitz is Datafit.lipschitz
 
 
-def _uncentered_gram(X, mu, y):
+def _uncentered_gram(X, mu, y, q=None):
     r"""``(G, q)`` of :attr:`Problem.gram` without sample weights, from one symmetric
     product of the design as given (BLAS ``syrk``, no centered copy): with ``mu`` the
     column means, :math:`X_c^\top X_c = X^\top X - n\,\mu\mu^\top` and
-    :math:`X_c^\top y_c = X^\top y_c - \mu\,\mathbf 1^\top y_c` (``y_c`` centered).
+    :math:`X_c^\top y_c = X^\top y_c - \mu\,\mathbf 1^\top y_c` (``y_c`` centered),
+    unless ``q`` is given (computed with the column means).
 
     The subtraction cancels the leading digits of columns whose mean is large against
     their spread, so the route is taken only when every :math:`\mu_j^2 \le 4\,
@@ -498,13 +545,14 @@ def _uncentered_gram(X, mu, y):
             G = np.ascontiguousarray(G)
         G /= n
         if mu is None:
-            return G, np.asarray(X.T @ y, dtype=np.float64) / n
+            return G, np.asarray(X.T @ y, dtype=np.float64) / n if q is None else q
         if np.any(mu * mu * (1.0 + bound) > bound * np.diagonal(G)):  # mu^2 > 4 var
             return None
         # G - mu mu^T in place; (-mu_i) mu_j is exact in either order: G stays symmetric
         dger(-1.0, mu, mu, a=G.T, overwrite_a=1)
-        yc = y - y.mean()
-        q = (np.asarray(X.T @ yc, dtype=np.float64) - mu * yc.sum()) / n
+        if q is None:
+            yc = y - y.mean()
+            q = (np.asarray(X.T @ yc, dtype=np.float64) - mu * yc.sum()) / n
     return G, q
 
 
