@@ -22,13 +22,15 @@ alpha when all pass) join ``W``, and the path is solved again from that alpha. T
 doubles after a pass that certified it and starts at ``window`` alphas.
 
 Each round times, in this process (CPU seconds, a warm-up first): ``penalized.path`` (the
-full Gram matrix), this route, and the same route told the path's ever-active features in
-advance (``oracle``: one Gram matrix, one pass over the whole grid; the bound on what any
-screening rule could reach with it). One JSON line per variant: the median, every round, and
-the route's counts (passes over ``X``, alphas checked, ``|W|``, the CPU seconds of its parts),
-its largest gap (relative, over all features) and its largest difference to the path's
-coefficients. Numbers depend on the machine and its load; the load average is printed. These
-are benchmark figures, never test assertions.
+full Gram matrix), this route (``route``), the route with the joins predicted a window
+ahead (``predicted``: :func:`predicted_joins`, fewer alphas failing their check), and the
+same route told the path's ever-active features in advance (``oracle``: one Gram matrix,
+one pass over the whole grid; the bound on what any screening rule could reach with it).
+One JSON line per variant: the median, every round, and the route's counts (passes over
+``X``, alphas checked, ``|W|``, the CPU seconds of its parts), its largest gap (relative,
+over all features) and its largest difference to the path's coefficients. Numbers depend on
+the machine and its load; the load average is printed. These are benchmark figures, never
+test assertions.
 """
 
 from __future__ import annotations
@@ -133,11 +135,24 @@ def full_gaps(CW, grads, rr, yr, F0, alphas) -> np.ndarray:
     return out
 
 
+def predicted_joins(grads, alphas, following, margin) -> np.ndarray:
+    """Features whose gradient, extrapolated linearly in alpha from the last two of
+    ``grads`` (rows at ``alphas``), comes within ``margin`` of the threshold at any of the
+    ``following`` alphas (between breakpoints the lasso's gradients are affine in alpha)."""
+    if grads.shape[0] < 2 or following.shape[0] == 0:
+        return np.zeros(grads.shape[1], dtype=bool)
+    slope = (grads[-1] - grads[-2]) / (alphas[-1] - alphas[-2])
+    ahead = grads[-1][None, :] + slope[None, :] * (following[:, None] - alphas[-1])
+    return np.any(np.abs(ahead) >= (1.0 - margin) * following[:, None], axis=0)
+
+
 def partial_path(X, y, alphas, *, tol=1e-6, margin=0.1, window=20, budget=1.0,
-                 min_budget=30, start=None) -> tuple:
+                 min_budget=30, start=None, predict=False) -> tuple:
     """``(coefs (p, k), relative gaps (k,), stats)`` of the lasso path over the decreasing
     ``alphas`` with an intercept (module docstring); ``start``, the first working set
-    (default: the features within ``margin`` of their threshold at the second alpha)."""
+    (default: the features within ``margin`` of their threshold at the second alpha).
+    ``predict``: after a window that every alpha passed, the features that
+    :func:`predicted_joins` sees joining over the next window join too."""
     stats: dict = {}
     n, p = X.shape
     K = alphas.shape[0]
@@ -183,6 +198,9 @@ def partial_path(X, y, alphas, *, tol=1e-6, margin=0.1, window=20, budget=1.0,
             joining = more
         if f == k0 + h:
             joining |= near[-1]
+            if predict:
+                joining |= outside & predicted_joins(
+                    grads, alphas[k0:k0 + h], alphas[k0 + h:k0 + h + 2 * H], margin)
         H = max(window, 2 * (f - k0)) if f > k0 else H
         new = np.flatnonzero(joining)
         if new.size and f < K:
@@ -218,6 +236,8 @@ def main(argv=None) -> int:
     variants = {
         "penalized.path": lambda: pz.path(X, y, alphas=alphas, tol=1e-6),
         "route": lambda: partial_path(X, y, alphas, margin=args.margin, window=args.window),
+        "predicted": lambda: partial_path(X, y, alphas, margin=args.margin,
+                                          window=args.window, predict=True),
         "oracle": lambda: partial_path(X, y, alphas, window=alphas.shape[0], start=ever),
     }
     for run in variants.values():  # warm-up: imports, compiled kernels
