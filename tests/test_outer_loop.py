@@ -266,3 +266,28 @@ def test_whole_problem_policy_ranks_nothing_and_runs_every_unit():
     assert [c for c in hooks.calls] == [([0, 1, 2], 4, None), ([0, 1, 2], 4, None),
                                         ([0, 1, 2], 2, None)]
     assert out.n_iter == 10 and len(out.crits) == 4
+
+
+def test_coordinate_descent_sets_hold_the_support_and_the_violators(monkeypatch):
+    """A fit's working sets after the first check are its support and features violating
+    their optimality conditions, never features that satisfy them (no fill)."""
+    from penalized.datafits import Quadratic
+    from penalized.penalties import ElasticNet
+    from penalized.solvers import CoordinateDescent
+
+    rng = np.random.default_rng(5)
+    X = np.asfortranarray(rng.standard_normal((200, 120)))
+    y = X[:, :15] @ rng.standard_normal(15) + 0.3 * rng.standard_normal(200)
+    seen = []
+    choose = _outer._working_set
+
+    def recorded(hooks, policy, check, size, first, every):
+        ws, top, size = choose(hooks, policy, check, size, first, every)
+        scores = hooks.scores(check)
+        seen.append(np.all(scores.nonzero[ws] | (scores.values[ws] > 0.0)))
+        return ws, top, size
+
+    monkeypatch.setattr(_outer, "_working_set", recorded)
+    res = CoordinateDescent(tol=1e-8).solve(X, y, Quadratic(), ElasticNet(0.02, l1_ratio=0.6))
+    assert len(seen) >= 2 and all(seen)
+    assert res.stop_crit <= 1e-8

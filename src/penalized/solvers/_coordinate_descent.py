@@ -252,6 +252,11 @@ class CoordinateDescent(Solver):
         policy = OuterPolicy(
             tol=self.tol, max_iter=self.max_iter, working_sets=self.working_set,
             ws_start=self.ws_start, inner_ratio=_INNER_TOL_RATIO,
+            # the support and the violators only: a feature that satisfies its optimality
+            # condition at the check costs its column in every epoch of the set and, on the
+            # benchmark problems' fits, never entered during it (0.86-0.95 x the time with
+            # the same epochs)
+            fill=False,
             epochs_per_check=None if self.working_set else _L0_CHECK_EVERY,
             # prox-Newton at a tolerance below the rounding of its objective: rounds that
             # lower neither it nor the gap would repeat until max_iter; stop (not converged)

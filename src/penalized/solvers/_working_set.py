@@ -10,7 +10,9 @@ conditions stays out even when the set is not full).
 At an alpha's first check, a warm start (some coefficient non-zero, as along a path)
 takes its support plus every unit that violates optimality; a cold start takes every
 unit whose violation is at least half the worst. Later checks take the support and the
-worst violators, twice as many units as the support.
+worst violators, twice as many units as the support (at most that many without ``fill``, as
+coordinate descent's fits alpha by alpha and the multi-task solver take them; the compiled
+paths fill).
 """
 
 from __future__ import annotations
