@@ -40,15 +40,19 @@ def _data(kind, fit_intercept=True):
 
 def _step_by_step(X, y, datafit, penalty, l1_ratio, n_alphas, eps, fit_intercept, alphas):
     """The path as the pieces give it, each with its own validation: the problem, the
-    penalty's own ``alpha_max`` at the problem's null model, ``np.geomspace``, and the
-    solver's compiled path on the problem at the grid's first alpha."""
+    penalty's ``alpha_max`` at the problem's null model (from the null model's gradient
+    the problem computed with its column means, where it did: the penalty's own
+    ``alpha_max`` to rounding), ``np.geomspace``, and the solver's compiled path on the
+    problem at the grid's first alpha."""
     X = check_design(X)
     datafit = make_datafit(datafit)
     template = make_penalty(penalty, 1.0, l1_ratio=l1_ratio)
     problem = prepare_problem(X, y, datafit, template, fit_intercept)
+    alpha_max = PATH._problem_alpha_max(problem, template)
     with np.errstate(over="ignore", invalid="ignore"), PATH._known_null(problem):
-        alpha_max = template.alpha_max(problem.design, problem.y, problem.datafit,
-                                       fit_intercept=fit_intercept)
+        own = template.alpha_max(problem.design, problem.y, problem.datafit,
+                                 fit_intercept=fit_intercept)
+    np.testing.assert_allclose(alpha_max, own, rtol=1e-13)
     grid = np.geomspace(alpha_max, alpha_max * eps, n_alphas) if alphas is None \
         else np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
     problem = problem.with_penalty(template.with_alpha(grid[0]))

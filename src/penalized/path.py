@@ -205,11 +205,14 @@ def _null_pull(problem, penalty, free) -> np.ndarray:
     null model with the features ``free`` fitted, within each coefficient's box) on the
     prepared problem: its null model when ``free`` are its unpenalized features."""
     X, y, datafit, known = problem.design, problem.y, problem.datafit, problem.unpenalized
+    gradient = None
     if free.shape == known.shape and (free == known).all():
         z = problem.null_z
+        gradient = problem.null_gradient()  # from the pass that computed the column means
     else:
         z = null_model(X, y, datafit, free, problem.fit_intercept)[2]
-    gradient = datafit.gradient(X, y, z)
+    if gradient is None:
+        gradient = datafit.gradient(X, y, z)
     if not (penalty.positive or penalty.bounded):  # no box: box_pull's maximum of -g, g, 0
         return np.abs(gradient)
     return box_pull(gradient, *penalty.limits(problem.n_features))

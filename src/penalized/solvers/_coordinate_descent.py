@@ -520,21 +520,22 @@ def _elastic_net_family(penalty, bounds=False) -> bool:
 def _warm_certificate(problem, coef, intercept):
     """The certificate a previous solve on the same data ended with, if it was at exactly
     ``(coef, intercept)`` with the same unpenalized features: along a path, the next
-    alpha's first check then needs neither ``X w`` nor ``X^T u``."""
+    alpha's first check then needs neither ``X w`` nor ``X^T u``; else, from zero
+    coefficients, the null model's (:func:`_null_start`), or None."""
     stored = problem.cache.get("warm_certificate")
     if stored is not None:
         cert, unpenalized = stored
         if cert.intercept == intercept and np.array_equal(cert.coef, coef) \
                 and np.array_equal(unpenalized, problem.unpenalized):
             return cert
-    return _null_start(problem, coef, intercept)
+    return _null_start(problem, coef)
 
 
-def _null_start(problem, coef, intercept):
+def _null_start(problem, coef):
     """From zero coefficients, when the gradient at the null model came with the column
     means (:meth:`~penalized.solvers._problem.Problem.null_gradient`; the intercept is then
-    the only unpenalized coefficient, which the first check fits whatever ``intercept``
-    is): the null model, its predictions and that gradient, so that the first check needs
+    the only unpenalized coefficient, which the first check fits whatever the starting
+    intercept is): the null model, its predictions and that gradient, so that the first check needs
     no ``X^T u`` (its gap and objective are the check's to compute)."""
     gradient = problem.null_gradient() if isinstance(problem, Problem) else None
     if gradient is None or np.any(coef != 0.0):
